@@ -1,0 +1,1 @@
+export { ensurePostgres, dropDatabase, withDatabase } from './postgres';

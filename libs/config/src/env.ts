@@ -1,0 +1,47 @@
+import { z } from 'zod';
+import { ConfigError } from './config-error';
+
+/**
+ * Parses one configuration namespace from environment variables. The schema's keys are the variable
+ * names themselves, so an error names exactly the variable an operator has to fix.
+ */
+export function parseEnv<Schema extends z.ZodType>(
+  namespace: string,
+  schema: Schema,
+  env: NodeJS.ProcessEnv = process.env,
+): z.infer<Schema> {
+  const result = schema.safeParse(env);
+  if (!result.success) throw ConfigError.fromZod(namespace, result.error);
+  return result.data;
+}
+
+/** host:port pairs, comma separated, e.g. "127.0.0.1:9092,127.0.0.1:9093". */
+export const brokerList = z
+  .string()
+  .trim()
+  .min(1, 'must list at least one broker as host:port')
+  .transform((value) => value.split(',').map((broker) => broker.trim()))
+  .refine((brokers) => brokers.every((broker) => /^[A-Za-z0-9._-]+:\d{1,5}$/.test(broker)), {
+    message: 'each broker must be host:port, comma separated',
+  });
+
+/** An integer from a string variable, with inclusive bounds: every limit we accept from outside is bounded. */
+export function boundedInt(min: number, max: number, fallback: number) {
+  return z.coerce
+    .number()
+    .int(`must be an integer from ${min} to ${max}`)
+    .min(min, `must be at least ${min}`)
+    .max(max, `must be at most ${max}`)
+    .default(fallback);
+}
+
+export const postgresUrl = z
+  .string()
+  .trim()
+  .refine((value) => /^postgres(ql)?:\/\/.+/.test(value), { message: 'must be a postgres:// or postgresql:// URL' });
+
+/** Kafka names (topics, group ids, client ids) as Kafka itself accepts them. */
+export const kafkaName = z
+  .string()
+  .trim()
+  .regex(/^[A-Za-z0-9._-]{1,249}$/, 'must be 1-249 characters of letters, digits, ".", "_" or "-"');

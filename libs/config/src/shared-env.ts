@@ -1,0 +1,17 @@
+import { z } from 'zod';
+import { brokerList, kafkaName, parseEnv, postgresUrl } from './env';
+
+/** The defaults point at the local stack `npm start` brings up, so a newcomer needs no variables at all. */
+export const LOCAL_KAFKA_BROKERS = '127.0.0.1:9092';
+export const LOCAL_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/tributary';
+
+const kafkaSchema = z.object({
+  KAFKA_BROKERS: brokerList.prefault(LOCAL_KAFKA_BROKERS),
+  KAFKA_CLIENT_ID: kafkaName.default('tributary'),
+});
+export type KafkaEnv = z.infer<typeof kafkaSchema>;
+export const kafkaEnv = (env?: NodeJS.ProcessEnv): KafkaEnv => parseEnv('kafka', kafkaSchema, env);
+
+const databaseSchema = z.object({ DATABASE_URL: postgresUrl.default(LOCAL_DATABASE_URL) });
+export type DatabaseEnv = z.infer<typeof databaseSchema>;
+export const databaseEnv = (env?: NodeJS.ProcessEnv): DatabaseEnv => parseEnv('database', databaseSchema, env);

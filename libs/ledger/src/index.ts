@@ -1,0 +1,1 @@
+export { type Posting, UnbalancedTransactionError, sumPerAsset, assertBalanced } from './posting';

@@ -1,0 +1,47 @@
+import { z } from 'zod';
+import { boundedInt, kafkaEnv, kafkaName, parseEnv } from '@tributary/config';
+import type { KafkaBatchTransportOptions } from './kafka-batch.transport';
+
+/**
+ * The consumer settings every Tributary consumer reads from its environment, each bounded. Every
+ * kafkajs option the transport passes on is written out here rather than left to a library default.
+ */
+const consumerSchema = z.object({
+  CONSUMER_BATCH_SIZE_MAX: boundedInt(1, 10_000, 500),
+  CONSUMER_MAX_BYTES_PER_PARTITION: boundedInt(1_024, 64 * 1024 * 1024, 4 * 1024 * 1024),
+  CONSUMER_MAX_BYTES: boundedInt(1_024, 256 * 1024 * 1024, 32 * 1024 * 1024),
+  CONSUMER_SESSION_TIMEOUT_MS: boundedInt(6_000, 300_000, 30_000),
+  CONSUMER_REBALANCE_TIMEOUT_MS: boundedInt(6_000, 300_000, 60_000),
+  CONSUMER_HEARTBEAT_INTERVAL_MS: boundedInt(500, 60_000, 3_000),
+  CONSUMER_PARTITIONS_CONCURRENTLY: boundedInt(1, 64, 1),
+  CONSUMER_HANDLER_ATTEMPTS_MAX: boundedInt(1, 100, 8),
+  CONSUMER_HANDLER_RETRY_BACKOFF_MS: boundedInt(1, 60_000, 200),
+});
+export type ConsumerEnv = z.infer<typeof consumerSchema>;
+export const consumerEnv = (env?: NodeJS.ProcessEnv): ConsumerEnv => parseEnv('consumer', consumerSchema, env);
+
+/** Builds the transport's options for one named group from the validated environment. */
+export function transportOptionsFrom(
+  groupId: string,
+  env: NodeJS.ProcessEnv = process.env,
+  extra: Pick<KafkaBatchTransportOptions, 'offsetStore' | 'onFatal'> = {},
+): KafkaBatchTransportOptions {
+  const kafka = kafkaEnv(env);
+  const consumer = consumerEnv(env);
+  return {
+    brokers: kafka.KAFKA_BROKERS,
+    clientId: kafka.KAFKA_CLIENT_ID,
+    groupId: kafkaName.parse(groupId),
+    fromBeginning: true,
+    batchSizeMax: consumer.CONSUMER_BATCH_SIZE_MAX,
+    maxBytesPerPartition: consumer.CONSUMER_MAX_BYTES_PER_PARTITION,
+    maxBytes: consumer.CONSUMER_MAX_BYTES,
+    sessionTimeoutMs: consumer.CONSUMER_SESSION_TIMEOUT_MS,
+    rebalanceTimeoutMs: consumer.CONSUMER_REBALANCE_TIMEOUT_MS,
+    heartbeatIntervalMs: consumer.CONSUMER_HEARTBEAT_INTERVAL_MS,
+    partitionsConsumedConcurrently: consumer.CONSUMER_PARTITIONS_CONCURRENTLY,
+    handlerAttemptsMax: consumer.CONSUMER_HANDLER_ATTEMPTS_MAX,
+    handlerRetryBackoffMs: consumer.CONSUMER_HANDLER_RETRY_BACKOFF_MS,
+    ...extra,
+  };
+}

@@ -1,0 +1,53 @@
+import type { Producer } from 'kafkajs';
+import type { Rejection } from './inbound-batch';
+
+/** The DLQ of each consumer group: one topic per group, so an operator knows who gave up on a record. */
+export function deadLetterTopicFor(groupId: string): string {
+  return `${groupId}.dlq`;
+}
+
+/**
+ * Headers on a dead-lettered record. The original headers are kept as they were; ours carry the reason
+ * and where the record came from, so it can be inspected with the console consumer and replayed.
+ */
+export const DLQ_HEADERS = {
+  reason: 'dlq_reason',
+  errorClass: 'dlq_error_class',
+  sourceTopic: 'dlq_source_topic',
+  sourcePartition: 'dlq_source_partition',
+  sourceOffset: 'dlq_source_offset',
+  consumerGroup: 'dlq_consumer_group',
+  failedAt: 'dlq_failed_at',
+} as const;
+
+const REASON_LENGTH_MAX = 1_024;
+
+export function deadLetterMessage(groupId: string, rejection: Rejection, failedAt: Date) {
+  const { record } = rejection;
+  return {
+    key: record.key,
+    value: record.value,
+    headers: {
+      ...record.headers,
+      [DLQ_HEADERS.reason]: rejection.reason.slice(0, REASON_LENGTH_MAX),
+      [DLQ_HEADERS.errorClass]: rejection.errorClass,
+      [DLQ_HEADERS.sourceTopic]: record.topic,
+      [DLQ_HEADERS.sourcePartition]: String(record.partition),
+      [DLQ_HEADERS.sourceOffset]: record.offset,
+      [DLQ_HEADERS.consumerGroup]: groupId,
+      [DLQ_HEADERS.failedAt]: failedAt.toISOString(),
+    },
+  };
+}
+
+/** Publishes rejections with the idempotent producer and returns only once Kafka acknowledged them all. */
+export function deadLetterSink(producer: Producer, now: () => Date = () => new Date()) {
+  return async (groupId: string, rejections: readonly Rejection[]): Promise<void> => {
+    const failedAt = now();
+    await producer.send({
+      topic: deadLetterTopicFor(groupId),
+      acks: -1,
+      messages: rejections.map((rejection) => deadLetterMessage(groupId, rejection, failedAt)),
+    });
+  };
+}

@@ -1,0 +1,10 @@
+export { InboundBatch, type InboundRecord, type Rejection, type RejectionSink } from './inbound-batch';
+export { deadLetterTopicFor, DLQ_HEADERS } from './dead-letter';
+export {
+  KafkaBatchTransport,
+  KafkaBatchContext,
+  KAFKA_BATCH_TRANSPORT,
+  type KafkaBatchTransportOptions,
+} from './kafka-batch.transport';
+export { PostgresOffsetStore, CreateConsumerOffsets1764000000000, type StoredOffset } from './offset-store';
+export { consumerEnv, type ConsumerEnv, transportOptionsFrom } from './consumer-env';

@@ -1,0 +1,233 @@
+import { Logger } from '@nestjs/common';
+import { BaseRpcContext, CustomTransportStrategy, MessageHandler, Server } from '@nestjs/microservices';
+import { Consumer, EachBatchPayload, Kafka, KafkaMessage, logLevel, Producer } from 'kafkajs';
+import { lastValueFrom } from 'rxjs';
+import { deadLetterSink } from './dead-letter';
+import { InboundBatch, toInboundRecord } from './inbound-batch';
+import type { StoredOffset } from './offset-store';
+
+export interface KafkaBatchTransportOptions {
+  readonly brokers: readonly string[];
+  readonly clientId: string;
+  /** Used exactly as given: Kafka's own tooling and lag monitors see this name, with no suffix added. */
+  readonly groupId: string;
+  /** Where a group with no committed offset starts; event topics are kept forever, so usually true. */
+  readonly fromBeginning: boolean;
+  /** Records handed to one handler call; each call is one database transaction in a projector. */
+  readonly batchSizeMax: number;
+  readonly maxBytesPerPartition: number;
+  readonly maxBytes: number;
+  readonly sessionTimeoutMs: number;
+  readonly rebalanceTimeoutMs: number;
+  readonly heartbeatIntervalMs: number;
+  readonly partitionsConsumedConcurrently: number;
+  /** A handler that throws is retried this many times in all, with doubling backoff, before the consumer stops. */
+  readonly handlerAttemptsMax: number;
+  readonly handlerRetryBackoffMs: number;
+  /** Offsets kept beside the handler's effects (in PostgreSQL); the consumer seeks to them on assignment. */
+  readonly offsetStore?: { load(groupId: string, topics: readonly string[]): Promise<StoredOffset[]> };
+  /** Called once when the consumer gives up; a service exits so its supervisor restarts it. */
+  readonly onFatal?: (error: Error) => void;
+}
+
+export const KAFKA_BATCH_TRANSPORT = Symbol('KafkaBatchTransport');
+
+/** The context a handler may take as its second argument, beside the batch. */
+export class KafkaBatchContext extends BaseRpcContext<[InboundBatch]> {
+  get batch(): InboundBatch {
+    return this.getArgByIndex(0);
+  }
+}
+
+/**
+ * A Nest transport strategy on kafkajs that keeps @EventPattern(topic) handlers but hands them bounded
+ * batches of one partition instead of single messages. Unlike Nest's built-in Kafka transport it
+ * routes poison records to a DLQ instead of blocking the partition, uses the group id verbatim, and
+ * lets the handler commit offsets inside its own database transaction; it then commits the same
+ * offsets to the Kafka group too, so `kafka-consumer-groups --describe` shows true lag.
+ */
+export class KafkaBatchTransport extends Server implements CustomTransportStrategy {
+  override readonly transportId = KAFKA_BATCH_TRANSPORT;
+  protected override readonly logger = new Logger(KafkaBatchTransport.name);
+  private readonly kafka: Kafka;
+  private consumer: Consumer | null = null;
+  private producer: Producer | null = null;
+
+  constructor(private readonly options: KafkaBatchTransportOptions) {
+    super();
+    assertOptions(options);
+    this.kafka = new Kafka({
+      clientId: options.clientId,
+      brokers: [...options.brokers],
+      logLevel: logLevel.WARN,
+      retry: { retries: 8, initialRetryTime: 300, maxRetryTime: 10_000 },
+    });
+  }
+
+  async listen(callback: (error?: unknown) => void): Promise<void> {
+    try {
+      await this.start();
+      callback();
+    } catch (error) {
+      callback(error);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.consumer?.disconnect();
+    await this.producer?.disconnect();
+    this.consumer = null;
+    this.producer = null;
+  }
+
+  on(event: string, callback: Function): void {
+    if (!this.consumer) throw new Error('the consumer exists only once listen() ran');
+    this.consumer.on(event as never, callback as never);
+  }
+
+  unwrap<T>(): T {
+    return this.consumer as T;
+  }
+
+  private async start(): Promise<void> {
+    const topics = [...this.messageHandlers.keys()];
+    if (topics.length === 0) throw new Error(`consumer group ${this.options.groupId} has no @EventPattern handler`);
+    this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    await this.producer.connect();
+    this.consumer = this.createConsumer();
+    this.consumer.on(this.consumer.events.GROUP_JOIN, (event) => void this.seekToStoredOffsets(event.payload.memberAssignment));
+    this.consumer.on(this.consumer.events.CRASH, (event) => this.crashed(event.payload.error));
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topics, fromBeginning: this.options.fromBeginning });
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently,
+      eachBatch: (payload) => this.consumeBatch(payload),
+    });
+    this.logger.log(`group ${this.options.groupId} consuming ${topics.join(', ')}`);
+  }
+
+  private createConsumer(): Consumer {
+    const { options } = this;
+    return this.kafka.consumer({
+      groupId: options.groupId,
+      sessionTimeout: options.sessionTimeoutMs,
+      rebalanceTimeout: options.rebalanceTimeoutMs,
+      heartbeatInterval: options.heartbeatIntervalMs,
+      maxBytesPerPartition: options.maxBytesPerPartition,
+      maxBytes: options.maxBytes,
+      maxWaitTimeInMs: 500,
+      // Transactional producers upstream: never hand a handler a record from an aborted transaction.
+      readUncommitted: false,
+      allowAutoTopicCreation: false,
+      // Our handler retries are the retry policy; a consumer that still fails stops instead of looping.
+      retry: { retries: 0, restartOnFailure: async () => false },
+    });
+  }
+
+  private async consumeBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
+    const handler = this.getHandlerByPattern(batch.topic);
+    if (!handler) throw new Error(`no handler for topic ${batch.topic}`);
+    for (const messages of chunk(batch.messages, this.options.batchSizeMax)) {
+      if (!isRunning() || isStale()) return;
+      const inbound = await this.handleWithRetries(handler, batch.topic, batch.partition, messages, heartbeat);
+      await inbound.flushRejections();
+      resolveOffset(messages[messages.length - 1]!.offset);
+      await this.commitToGroup(batch.topic, batch.partition, inbound.nextOffset);
+      await heartbeat();
+    }
+  }
+
+  private async handleWithRetries(
+    handler: MessageHandler,
+    topic: string,
+    partition: number,
+    messages: KafkaMessage[],
+    heartbeat: () => Promise<void>,
+  ): Promise<InboundBatch> {
+    const records = messages.map((message) => toInboundRecord(topic, partition, message));
+    for (let attempt = 1; ; attempt += 1) {
+      const inbound = new InboundBatch(this.options.groupId, topic, partition, records, this.rejectionSink());
+      try {
+        const result = await handler(inbound, new KafkaBatchContext([inbound]));
+        await lastValueFrom(this.transformToObservable(result), { defaultValue: undefined });
+        return inbound;
+      } catch (error) {
+        if (attempt >= this.options.handlerAttemptsMax) {
+          throw new Error(`handler for ${topic}[${partition}] failed ${attempt} times at offset ${records[0]!.offset}: ${describe(error)}`);
+        }
+        const backoffMs = this.options.handlerRetryBackoffMs * 2 ** (attempt - 1);
+        this.logger.warn(`handler for ${topic}[${partition}] failed (attempt ${attempt}), retrying in ${backoffMs} ms: ${describe(error)}`);
+        await sleep(backoffMs);
+        await heartbeat();
+      }
+    }
+  }
+
+  private rejectionSink() {
+    if (!this.producer) throw new Error('the DLQ producer exists only once listen() ran');
+    return deadLetterSink(this.producer);
+  }
+
+  /** Kafka's copy of the offsets is for lag tools; the handler's database holds the authoritative one. */
+  private async commitToGroup(topic: string, partition: number, offset: string): Promise<void> {
+    try {
+      await this.consumer?.commitOffsets([{ topic, partition, offset }]);
+    } catch (error) {
+      this.logger.warn(`could not commit ${topic}[${partition}]@${offset} to the group (a rebalance?): ${describe(error)}`);
+    }
+  }
+
+  private async seekToStoredOffsets(assignment: Record<string, number[]>): Promise<void> {
+    if (!this.options.offsetStore || !this.consumer) return;
+    try {
+      const stored = await this.options.offsetStore.load(this.options.groupId, Object.keys(assignment));
+      for (const { topic, partition, offset } of stored) {
+        if (assignment[topic]?.includes(partition)) this.consumer.seek({ topic, partition, offset });
+      }
+    } catch (error) {
+      // Not fatal: the handler's transaction skips what its stored offsets say is done.
+      this.logger.warn(`could not seek to stored offsets: ${describe(error)}`);
+    }
+  }
+
+  private crashed(error: Error): void {
+    this.logger.error(`consumer group ${this.options.groupId} stopped: ${describe(error)}`);
+    (this.options.onFatal ?? exitForRestart)(error);
+  }
+}
+
+function exitForRestart(): void {
+  process.exitCode = 1;
+  process.kill(process.pid, 'SIGTERM');
+}
+
+function assertOptions(options: KafkaBatchTransportOptions): void {
+  const bounded = (name: keyof KafkaBatchTransportOptions, min: number, max: number) => {
+    const value = options[name] as number;
+    if (!Number.isInteger(value) || value < min || value > max) {
+      throw new RangeError(`KafkaBatchTransport option ${name}=${value} must be an integer from ${min} to ${max}`);
+    }
+  };
+  bounded('batchSizeMax', 1, 100_000);
+  bounded('partitionsConsumedConcurrently', 1, 64);
+  bounded('handlerAttemptsMax', 1, 100);
+  bounded('handlerRetryBackoffMs', 1, 60_000);
+  if (options.groupId.trim() !== options.groupId || options.groupId === '') throw new RangeError('groupId must be a non-empty name');
+}
+
+export function chunk<T>(items: readonly T[], sizeMax: number): T[][] {
+  const chunks: T[][] = [];
+  for (let start = 0; start < items.length; start += sizeMax) chunks.push(items.slice(start, start + sizeMax));
+  return chunks;
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

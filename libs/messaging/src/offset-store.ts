@@ -1,0 +1,87 @@
+import type { DataSource, EntityManager, MigrationInterface, QueryRunner } from 'typeorm';
+import type { InboundBatch, InboundRecord } from './inbound-batch';
+
+export interface StoredOffset {
+  readonly topic: string;
+  readonly partition: number;
+  /** The next offset to consume, as Kafka's committed offsets mean it. */
+  readonly offset: string;
+}
+
+const TABLE = 'consumer_offsets';
+
+/**
+ * Consumed offsets kept in PostgreSQL beside a handler's effects. Committing both in one transaction
+ * is what makes "each event changes the ledger exactly once" hold through crashes and rebalances: a
+ * record either left its effects and moved the offset, or did neither.
+ */
+export class PostgresOffsetStore {
+  constructor(private readonly dataSource: DataSource) {}
+
+  async load(groupId: string, topics: readonly string[]): Promise<StoredOffset[]> {
+    if (topics.length === 0) return [];
+    const rows: Array<{ topic: string; partition: number; next_offset: string }> = await this.dataSource.query(
+      `SELECT topic, partition, next_offset FROM ${TABLE} WHERE group_id = $1 AND topic = ANY($2)`,
+      [groupId, topics],
+    );
+    return rows.map((row) => ({ topic: row.topic, partition: row.partition, offset: String(row.next_offset) }));
+  }
+
+  /**
+   * Runs `apply` with the records of the batch that this group has not applied yet, inside one
+   * transaction that also moves the stored offset past the batch. The offset row is locked first, so a
+   * second instance that still holds the partition after a rebalance waits, then finds nothing to do.
+   * Rejections are published to the DLQ before the commit: a crash after the commit cannot lose them.
+   */
+  async runExactlyOnce(
+    batch: InboundBatch,
+    apply: (manager: EntityManager, records: readonly InboundRecord[]) => Promise<void>,
+  ): Promise<{ appliedCount: number }> {
+    return this.dataSource.transaction('READ COMMITTED', async (manager) => {
+      const stored = await lockOffset(manager, batch);
+      const fresh = batch.records.filter((record) => BigInt(record.offset) >= stored);
+      if (fresh.length > 0) await apply(manager, fresh);
+      await batch.flushRejections();
+      await manager.query(
+        `UPDATE ${TABLE} SET next_offset = $4, updated_at = now()
+          WHERE group_id = $1 AND topic = $2 AND partition = $3 AND next_offset < $4`,
+        [batch.groupId, batch.topic, batch.partition, batch.nextOffset],
+      );
+      return { appliedCount: fresh.length };
+    });
+  }
+}
+
+async function lockOffset(manager: EntityManager, batch: InboundBatch): Promise<bigint> {
+  await manager.query(
+    `INSERT INTO ${TABLE} (group_id, topic, partition, next_offset) VALUES ($1, $2, $3, 0)
+     ON CONFLICT (group_id, topic, partition) DO NOTHING`,
+    [batch.groupId, batch.topic, batch.partition],
+  );
+  const rows: Array<{ next_offset: string }> = await manager.query(
+    `SELECT next_offset FROM ${TABLE} WHERE group_id = $1 AND topic = $2 AND partition = $3 FOR UPDATE`,
+    [batch.groupId, batch.topic, batch.partition],
+  );
+  return BigInt(rows[0]!.next_offset);
+}
+
+/** Every service that keeps offsets in its database includes this migration. */
+export class CreateConsumerOffsets1764000000000 implements MigrationInterface {
+  readonly name = 'CreateConsumerOffsets1764000000000';
+
+  async up(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query(`
+      CREATE TABLE ${TABLE} (
+        group_id    text        NOT NULL,
+        topic       text        NOT NULL,
+        partition   integer     NOT NULL CHECK (partition >= 0),
+        next_offset bigint      NOT NULL CHECK (next_offset >= 0),
+        updated_at  timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (group_id, topic, partition)
+      )`);
+  }
+
+  async down(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query(`DROP TABLE ${TABLE}`);
+  }
+}

@@ -1,0 +1,15 @@
+import { startTestStack, type TestStack } from './stack';
+
+declare global {
+  // eslint-disable-next-line no-var
+  var __tributaryTestStack: TestStack | undefined;
+}
+
+/** Jest global setup: one broker and one database server for the whole integration run. */
+export default async function globalSetup(): Promise<void> {
+  const stack = await startTestStack((line) => process.stdout.write(`${line}\n`));
+  globalThis.__tributaryTestStack = stack;
+  // Workers are forked after global setup, so they inherit these.
+  process.env.KAFKA_BROKERS = stack.brokers;
+  process.env.DATABASE_URL = stack.databaseUrl;
+}

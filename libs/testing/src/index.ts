@@ -1,0 +1,5 @@
+export { testBrokers, testKafka, uniqueName, withAdmin, createTopics, readTopic } from './kafka';
+export { testDatabaseUrl, createTestDatabase, type TestDatabase } from './database';
+export { eventually } from './eventually';
+export { startServiceProcess, type ServiceProcess } from './service-process';
+export { startTestStack, type TestStack } from './stack';

@@ -1,0 +1,65 @@
+import { randomUUID } from 'node:crypto';
+import { Admin, Kafka, KafkaMessage, logLevel } from 'kafkajs';
+
+/** The broker list global setup chose; a test file that runs without it fails here, loudly. */
+export function testBrokers(): string[] {
+  const brokers = process.env.KAFKA_BROKERS;
+  if (!brokers) throw new Error('KAFKA_BROKERS is not set: run integration tests through jest --selectProjects integration');
+  return brokers.split(',');
+}
+
+export function testKafka(clientId = 'tributary-test'): Kafka {
+  return new Kafka({ clientId, brokers: testBrokers(), logLevel: logLevel.NOTHING });
+}
+
+/** A name no other test uses, so test files can share one broker without seeing each other's records. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}.${randomUUID().slice(0, 8)}`;
+}
+
+export async function withAdmin<T>(use: (admin: Admin) => Promise<T>): Promise<T> {
+  const admin = testKafka('tributary-test-admin').admin();
+  await admin.connect();
+  try {
+    return await use(admin);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export async function createTopics(topics: ReadonlyArray<{ topic: string; numPartitions?: number }>): Promise<void> {
+  await withAdmin((admin) =>
+    admin.createTopics({
+      waitForLeaders: true,
+      topics: topics.map(({ topic, numPartitions }) => ({ topic, numPartitions: numPartitions ?? 1, replicationFactor: 1 })),
+    }),
+  );
+}
+
+/**
+ * Reads records from a topic from the beginning with a plain kafkajs consumer until `count` arrived or
+ * `timeoutMs` passed; returns what it read either way, so a test's assertion shows the difference.
+ */
+export async function readTopic(topic: string, count: number, timeoutMs = 30_000): Promise<KafkaMessage[]> {
+  const consumer = testKafka().consumer({ groupId: uniqueName('test-reader'), readUncommitted: false });
+  const messages: KafkaMessage[] = [];
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      void consumer.run({
+        eachMessage: async ({ message }) => {
+          messages.push(message);
+          if (messages.length >= count) {
+            clearTimeout(timer);
+            resolve();
+          }
+        },
+      });
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+  return messages;
+}

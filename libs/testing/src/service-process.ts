@@ -1,0 +1,39 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import path from 'node:path';
+
+const REPO_ROOT = path.resolve(__dirname, '../../..');
+
+export interface ServiceProcess {
+  readonly child: ChildProcess;
+  /** Everything the process printed so far; a failing test prints it. */
+  output(): string;
+  /** kill -9: no shutdown hook runs, no offset is committed on the way out. */
+  crash(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const OUTPUT_KEEP_CHARS_MAX = 200_000;
+
+/**
+ * Runs a service's main.ts as its own OS process, as `npm start` does, so a test can kill it with
+ * SIGKILL mid-batch and restart it.
+ */
+export function startServiceProcess(mainPath: string, env: Record<string, string>): ServiceProcess {
+  const child = spawn(
+    process.execPath,
+    ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', path.resolve(REPO_ROOT, mainPath)],
+    { cwd: REPO_ROOT, env: { ...process.env, ...env, TS_NODE_TRANSPILE_ONLY: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let output = '';
+  const keep = (chunk: Buffer) => {
+    output = (output + chunk.toString('utf8')).slice(-OUTPUT_KEEP_CHARS_MAX);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const signal = async (name: NodeJS.Signals) => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(name);
+    await exited;
+  };
+  return { child, output: () => output, crash: () => signal('SIGKILL'), stop: () => signal('SIGTERM') };
+}
