@@ -1,10 +1,6 @@
 import type { Producer } from 'kafkajs';
+import { deadLetterTopicName } from '@tributary/contracts';
 import type { Rejection } from './inbound-batch';
-
-/** The DLQ of each consumer group: one topic per group, so an operator knows who gave up on a record. */
-export function deadLetterTopicFor(groupId: string): string {
-  return `${groupId}.dlq`;
-}
 
 /**
  * Headers on a dead-lettered record. The original headers are kept as they were; ours carry the reason
@@ -45,7 +41,7 @@ export function deadLetterSink(producer: Producer, now: () => Date = () => new D
   return async (groupId: string, rejections: readonly Rejection[]): Promise<void> => {
     const failedAt = now();
     await producer.send({
-      topic: deadLetterTopicFor(groupId),
+      topic: deadLetterTopicName(groupId),
       acks: -1,
       messages: rejections.map((rejection) => deadLetterMessage(groupId, rejection, failedAt)),
     });

@@ -1,5 +1,6 @@
 export { InboundBatch, type InboundRecord, type Rejection, type RejectionSink } from './inbound-batch';
-export { deadLetterTopicFor, DLQ_HEADERS } from './dead-letter';
+export { DLQ_HEADERS } from './dead-letter';
+export { ensureTopics, topicsEnv } from './topics-admin';
 export {
   KafkaBatchTransport,
   KafkaBatchContext,

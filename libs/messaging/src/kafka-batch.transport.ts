@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { BaseRpcContext, CustomTransportStrategy, MessageHandler, Server } from '@nestjs/microservices';
-import { Consumer, EachBatchPayload, Kafka, KafkaMessage, logLevel, Producer } from 'kafkajs';
+import { Consumer, EachBatchPayload, Kafka, KafkaMessage, logLevel, Partitioners, Producer } from 'kafkajs';
 import { lastValueFrom } from 'rxjs';
 import { deadLetterSink } from './dead-letter';
 import { InboundBatch, toInboundRecord } from './inbound-batch';
@@ -92,7 +92,12 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
   private async start(): Promise<void> {
     const topics = [...this.messageHandlers.keys()];
     if (topics.length === 0) throw new Error(`consumer group ${this.options.groupId} has no @EventPattern handler`);
-    this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    this.producer = this.kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
     await this.producer.connect();
     this.consumer = this.createConsumer();
     this.consumer.on(this.consumer.events.GROUP_JOIN, (event) => void this.seekToStoredOffsets(event.payload.memberAssignment));

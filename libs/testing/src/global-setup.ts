@@ -1,3 +1,5 @@
+// Global setup runs outside jest's module mapper, so the @tributary/* path aliases are registered here.
+import 'tsconfig-paths/register';
 import { startTestStack, type TestStack } from './stack';
 
 declare global {

@@ -1,4 +1,5 @@
 import { ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream, mkdirSync } from 'node:fs';
 import path from 'node:path';
 
 const REPO_ROOT = path.resolve(__dirname, '../../..');
@@ -14,20 +15,27 @@ export interface ServiceProcess {
 
 const OUTPUT_KEEP_CHARS_MAX = 200_000;
 
+/** Where service logs of a test run go (git ignores it), one file per process, to read after a failure. */
+export const TEST_LOG_DIR = path.join(REPO_ROOT, 'artifacts', 'test-logs');
+
 /**
  * Runs a service's main.ts as its own OS process, as `npm start` does, so a test can kill it with
  * SIGKILL mid-batch and restart it.
  */
-export function startServiceProcess(mainPath: string, env: Record<string, string>): ServiceProcess {
+export function startServiceProcess(mainPath: string, env: Record<string, string>, name = 'service'): ServiceProcess {
   const child = spawn(
     process.execPath,
     ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', path.resolve(REPO_ROOT, mainPath)],
     { cwd: REPO_ROOT, env: { ...process.env, ...env, TS_NODE_TRANSPILE_ONLY: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
+  mkdirSync(TEST_LOG_DIR, { recursive: true });
+  const logFile = createWriteStream(path.join(TEST_LOG_DIR, `${name}-${child.pid}.log`));
   let output = '';
   const keep = (chunk: Buffer) => {
+    logFile.write(chunk);
     output = (output + chunk.toString('utf8')).slice(-OUTPUT_KEEP_CHARS_MAX);
   };
+  child.once('exit', () => logFile.end());
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

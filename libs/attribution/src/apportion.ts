@@ -1,0 +1,47 @@
+import { compareIds } from './accounts';
+import { assert } from './errors';
+
+/**
+ * Splits `totalMinor` among accounts in proportion to integer weights by the largest remainder
+ * (Hamilton) method: each account gets the floor of its exact quota, and the units left over go
+ * one each to the largest fractional remainders, ties to the smaller account id. The amounts sum to
+ * the total exactly and each is within one unit of its exact quota. Only integers are used, so the
+ * result is the same on every machine.
+ *
+ * The result has one entry per weighted account, zero amounts included, in account id order.
+ */
+export function apportionLargestRemainder(
+  totalMinor: bigint,
+  weights: ReadonlyMap<string, bigint>,
+): Map<string, bigint> {
+  assert(totalMinor >= 0n, `cannot apportion a negative total ${totalMinor}`);
+  let weightTotal = 0n;
+  for (const weight of weights.values()) {
+    assert(weight >= 0n, `negative weight ${weight}`);
+    weightTotal += weight;
+  }
+  assert(weightTotal > 0n, 'cannot apportion over weights that sum to zero');
+
+  const shares = [...weights].map(([account, weight]) => ({
+    account,
+    floorMinor: (totalMinor * weight) / weightTotal,
+    // The fractional part of the quota, scaled by weightTotal so it stays an integer.
+    remainder: (totalMinor * weight) % weightTotal,
+  }));
+  const leftoverMinor = shares.reduce((left, share) => left - share.floorMinor, totalMinor);
+  // The fractional parts sum to leftoverMinor, and each is below one, so there are more non-zero
+  // remainders than leftover units and nobody gets more than one extra unit.
+  assert(leftoverMinor >= 0n && leftoverMinor < BigInt(shares.length), `leftover ${leftoverMinor} out of range`);
+
+  shares.sort((left, right) => {
+    if (left.remainder !== right.remainder) return left.remainder > right.remainder ? -1 : 1;
+    return compareIds(left.account, right.account);
+  });
+  const amounts = new Map<string, bigint>();
+  shares.forEach((share, rank) => {
+    const extraMinor = BigInt(rank) < leftoverMinor ? 1n : 0n;
+    assert(extraMinor === 0n || share.remainder > 0n, `extra unit for ${share.account} without a remainder`);
+    amounts.set(share.account, share.floorMinor + extraMinor);
+  });
+  return new Map([...amounts].sort(([left], [right]) => compareIds(left, right)));
+}

@@ -1,0 +1,251 @@
+import { accountId, compareIds } from './accounts';
+import { apportionLargestRemainder } from './apportion';
+import { assert } from './errors';
+import { BPS_TOTAL, POLICY_VERSION } from './limits';
+import type {
+  Attribution,
+  AttributionDecision,
+  AttributionInput,
+  ContributionState,
+  DatanetState,
+  FallbackRule,
+  Posting,
+  Rejection,
+  RejectionReason,
+} from './types';
+import { validateInput } from './validate';
+
+/** An attribution that passed every check, joined with the state that placed it. */
+interface CountedAttribution {
+  readonly contributionId: string;
+  readonly scorePpm: bigint;
+  readonly contributor: string;
+  readonly datanetId: string;
+}
+
+const bpsTotal = BigInt(BPS_TOTAL);
+
+/**
+ * Policy v1: splits one paid inference's fee among the protocol, the model owner, the owners of
+ * the datanets and the contributors (DESIGN.md, "Split rules").
+ *
+ * Every account's exact share is a rational number of the fee; the shares are merged per account
+ * first and then rounded together in one largest-remainder apportionment, so rounding happens once,
+ * credits sum to the fee exactly, and the order of the attribution list cannot matter.
+ *
+ * Multi-datanet curator rule: the data share is first divided among datanets in proportion to the
+ * summed scores of the counted contributions from each datanet; each datanet's owner keeps that
+ * datanet's curatorShareBps of its portion, and the datanet's contributors split the rest in
+ * proportion to their scores. A datanet with no counted contribution gets nothing.
+ *
+ * Throws AttributionInputError for bad input; throws AttributionAssertionError only on a bug.
+ */
+export function decideAttribution(input: AttributionInput): AttributionDecision {
+  validateInput(input);
+  const { counted, rejected } = classifyAttributions(input);
+  const { weights, fallback } =
+    counted.length > 0 ? { weights: countedWeights(input, counted), fallback: 'NONE' as const } : fallbackWeights(input);
+  const amounts = apportionLargestRemainder(input.inference.feeMinor, weights);
+  const decision: AttributionDecision = {
+    inferenceId: input.inference.inferenceId,
+    policyVersion: POLICY_VERSION,
+    postings: buildPostings(input, amounts),
+    rejected,
+    fallback,
+    inputsSeen: canonicalInputs(input),
+  };
+  assertDecisionBalanced(decision);
+  return decision;
+}
+
+function classifyAttributions(input: AttributionInput): {
+  counted: CountedAttribution[];
+  rejected: Rejection[];
+} {
+  const occurrences = new Map<string, number>();
+  for (const { contributionId } of input.inference.attributions) {
+    occurrences.set(contributionId, (occurrences.get(contributionId) ?? 0) + 1);
+  }
+  const statesById = new Map(input.contributions.map((state) => [state.contributionId, state]));
+  const modelDatanetIds = new Set(input.model.datanetIds);
+  const counted: CountedAttribution[] = [];
+  const rejected = new Map<string, Rejection>();
+  for (const attribution of input.inference.attributions) {
+    const { contributionId } = attribution;
+    const state = statesById.get(contributionId);
+    const reason = rejectionReason(attribution, occurrences.get(contributionId) ?? 0, state, modelDatanetIds);
+    if (reason !== null) {
+      rejected.set(contributionId, { contributionId, reason });
+    } else if (state !== undefined) {
+      const { contributor, datanetId } = state;
+      counted.push({ contributionId, scorePpm: BigInt(attribution.scorePpm), contributor, datanetId });
+    }
+  }
+  const rejectedSorted = [...rejected.values()].sort((left, right) =>
+    compareIds(left.contributionId, right.contributionId),
+  );
+  return { counted, rejected: rejectedSorted };
+}
+
+/**
+ * The first rule an attribution breaks, or null when it counts. A contribution listed twice is
+ * rejected in every occurrence: keeping either would make the result depend on list order.
+ */
+function rejectionReason(
+  attribution: Attribution,
+  occurrences: number,
+  state: ContributionState | undefined,
+  modelDatanetIds: ReadonlySet<string>,
+): RejectionReason | null {
+  if (occurrences > 1) return 'DUPLICATE';
+  if (state === undefined) return 'UNKNOWN_CONTRIBUTION';
+  if (!modelDatanetIds.has(state.datanetId)) return 'OUTSIDE_MODEL_DATANETS';
+  // Revocation is the contributor's own final word, so it is reported even over a failed review.
+  if (state.revoked) return 'REVOKED';
+  if (state.status !== 'ACCEPTED') return 'NOT_ACCEPTED';
+  if (attribution.scorePpm === 0) return 'ZERO_SCORE';
+  return null;
+}
+
+/**
+ * Weights over the common denominator 10_000 × 10_000 × (sum of counted scores). With S that sum,
+ * S_d the sum for datanet d and s_c a contribution's score:
+ *   protocol: protocolBps × 10_000 × S          model owner: modelBps × 10_000 × S
+ *   owner of d: dataBps × S_d × curatorBps_d     contributor of c in d: dataBps × s_c × (10_000 − curatorBps_d)
+ */
+function countedWeights(input: AttributionInput, counted: readonly CountedAttribution[]): Map<string, bigint> {
+  const { model, protocolId } = input;
+  const datanetsById = new Map(input.datanets.map((datanet) => [datanet.datanetId, datanet]));
+  const scoreTotal = counted.reduce((total, attribution) => total + attribution.scorePpm, 0n);
+  const dataBps = BigInt(model.split.dataBps);
+  const weights = new Map<string, bigint>();
+  addWeight(weights, accountId({ kind: 'protocol', protocolId }), BigInt(model.split.protocolBps) * bpsTotal * scoreTotal);
+  addWeight(weights, accountId({ kind: 'model-owner', ownerId: model.owner }), BigInt(model.split.modelBps) * bpsTotal * scoreTotal);
+  for (const attribution of counted) {
+    const datanet = datanetsById.get(attribution.datanetId);
+    assert(datanet !== undefined, `counted contribution ${attribution.contributionId} has no datanet state`);
+    const curatorBps = BigInt(datanet.curatorShareBps);
+    const ownerAccount = accountId({ kind: 'datanet-owner', ownerId: datanet.owner });
+    addWeight(weights, ownerAccount, dataBps * attribution.scorePpm * curatorBps);
+    const contributorAccount = accountId({ kind: 'contributor', contributorId: attribution.contributor });
+    addWeight(weights, contributorAccount, dataBps * attribution.scorePpm * (bpsTotal - curatorBps));
+  }
+  assertWeightTotal(weights, bpsTotal * bpsTotal * scoreTotal);
+  return weights;
+}
+
+/**
+ * With no counted attribution the data share goes to the owners of the model's datanets, one equal
+ * part per datanet (an owner of two of them gets two parts), or to the protocol when the model
+ * names no datanet. Weights are over the denominator 10_000 × (number of parts).
+ */
+function fallbackWeights(input: AttributionInput): { weights: Map<string, bigint>; fallback: FallbackRule } {
+  const { model, protocolId } = input;
+  const protocolAccount = accountId({ kind: 'protocol', protocolId });
+  const modelOwnerAccount = accountId({ kind: 'model-owner', ownerId: model.owner });
+  const { protocolBps, modelBps, dataBps } = model.split;
+  const weights = new Map<string, bigint>();
+  if (model.datanetIds.length === 0) {
+    addWeight(weights, protocolAccount, BigInt(protocolBps + dataBps));
+    addWeight(weights, modelOwnerAccount, BigInt(modelBps));
+    assertWeightTotal(weights, bpsTotal);
+    return { weights, fallback: 'DATA_SHARE_TO_PROTOCOL' };
+  }
+  const partCount = BigInt(model.datanetIds.length);
+  const datanetsById = new Map(input.datanets.map((datanet) => [datanet.datanetId, datanet]));
+  addWeight(weights, protocolAccount, BigInt(protocolBps) * partCount);
+  addWeight(weights, modelOwnerAccount, BigInt(modelBps) * partCount);
+  for (const datanetId of model.datanetIds) {
+    const datanet = datanetsById.get(datanetId);
+    assert(datanet !== undefined, `model datanet ${datanetId} has no state after validation`);
+    addWeight(weights, accountId({ kind: 'datanet-owner', ownerId: datanet.owner }), BigInt(dataBps));
+  }
+  assertWeightTotal(weights, bpsTotal * partCount);
+  return { weights, fallback: 'DATA_SHARE_TO_DATANET_OWNERS' };
+}
+
+function addWeight(weights: Map<string, bigint>, account: string, weight: bigint): void {
+  weights.set(account, (weights.get(account) ?? 0n) + weight);
+}
+
+function assertWeightTotal(weights: ReadonlyMap<string, bigint>, expected: bigint): void {
+  let total = 0n;
+  for (const weight of weights.values()) total += weight;
+  assert(total === expected, `weights sum to ${total}, expected ${expected}`);
+}
+
+/** The consumer's debit first; then one credit per account, in account id order, zero credits left out. */
+function buildPostings(input: AttributionInput, amounts: ReadonlyMap<string, bigint>): Posting[] {
+  const { asset, consumerId, feeMinor } = input.inference;
+  const debit: Posting = { account: accountId({ kind: 'consumer', consumerId }), asset, amountMinor: -feeMinor };
+  const credits: Posting[] = [];
+  for (const [account, amountMinor] of amounts) {
+    // A share that rounds to zero would be a ledger entry that moves nothing; lineage stays in inputsSeen.
+    if (amountMinor > 0n) credits.push({ account, asset, amountMinor });
+  }
+  return [debit, ...credits];
+}
+
+/**
+ * The input in canonical form: lists sorted, fields copied (nothing the caller passed by accident
+ * travels along), and only the states the policy could read. Sorting makes equal inputs produce
+ * equal decisions whatever the order they arrived in.
+ */
+function canonicalInputs(input: AttributionInput): AttributionInput {
+  const { inference, model } = input;
+  const modelDatanetIds = new Set(model.datanetIds);
+  const attributedIds = new Set(inference.attributions.map((attribution) => attribution.contributionId));
+  const attributions = inference.attributions
+    .map(({ contributionId, scorePpm }) => ({ contributionId, scorePpm }))
+    .sort((left, right) => compareIds(left.contributionId, right.contributionId) || left.scorePpm - right.scorePpm);
+  return {
+    inference: { ...pickInference(input), attributions },
+    model: {
+      modelId: model.modelId,
+      owner: model.owner,
+      datanetIds: [...model.datanetIds].sort(compareIds),
+      split: { protocolBps: model.split.protocolBps, modelBps: model.split.modelBps, dataBps: model.split.dataBps },
+    },
+    datanets: input.datanets
+      .filter((datanet) => modelDatanetIds.has(datanet.datanetId))
+      .map(copyDatanet)
+      .sort((left, right) => compareIds(left.datanetId, right.datanetId)),
+    contributions: input.contributions
+      .filter((state) => attributedIds.has(state.contributionId))
+      .map(copyContribution)
+      .sort((left, right) => compareIds(left.contributionId, right.contributionId)),
+    protocolId: input.protocolId,
+  };
+}
+
+function pickInference(input: AttributionInput): Omit<AttributionInput['inference'], 'attributions'> {
+  const { inferenceId, modelId, consumerId, asset, feeMinor, method } = input.inference;
+  return { inferenceId, modelId, consumerId, asset, feeMinor, method };
+}
+
+function copyDatanet({ datanetId, owner, curatorShareBps }: DatanetState): DatanetState {
+  return { datanetId, owner, curatorShareBps };
+}
+
+function copyContribution({ contributionId, datanetId, contributor, status, revoked }: ContributionState): ContributionState {
+  return { contributionId, datanetId, contributor, status, revoked };
+}
+
+/** The invariants every decision must keep; a failure here is a bug in this file, never bad input. */
+function assertDecisionBalanced(decision: AttributionDecision): void {
+  const { feeMinor, consumerId, asset } = decision.inputsSeen.inference;
+  const [debit, ...credits] = decision.postings;
+  assert(debit !== undefined, 'a decision has at least the consumer debit');
+  assert(debit.account === accountId({ kind: 'consumer', consumerId }), 'the first posting is the consumer debit');
+  assert(debit.amountMinor === -feeMinor, `the consumer debit ${debit.amountMinor} is not -${feeMinor}`);
+  let sumMinor = debit.amountMinor;
+  credits.forEach((credit, index) => {
+    assert(credit.amountMinor > 0n, `credit to ${credit.account} is not positive: ${credit.amountMinor}`);
+    assert(credit.account !== debit.account, 'the consumer is never credited');
+    const previous = credits[index - 1];
+    assert(previous === undefined || compareIds(previous.account, credit.account) < 0, 'credits sorted, one per account');
+    sumMinor += credit.amountMinor;
+  });
+  assert(decision.postings.every((posting) => posting.asset === asset), 'every posting is in the inference asset');
+  assert(sumMinor === 0n, `postings sum to ${sumMinor}, not zero`);
+}

@@ -1,0 +1,65 @@
+// Binary Avro codecs for Tributary events. Encoding validates first and refuses with every offending
+// field at once (the gateway returns them to the caller); decoding resolves any known writer version
+// to the latest reader and checks the result against the same limits, because a value is checked on
+// both sides of a boundary: a producer that skipped our encoder must not slip a bad value through.
+import type { Resolver } from 'avsc';
+import { ContractError, ContractIssue } from './contract-error';
+import type { EventType } from './generated/event-types';
+import { EventData, EventDataAt, EventVersion, EventVersionContract, getEventContract, getEventVersion } from './registry';
+import { validateValue } from './validation';
+
+/** Every problem with `value` as version `version` of `eventType` (latest when omitted); empty when valid. */
+export function validateEvent(eventType: string, value: unknown, version?: number): readonly ContractIssue[] {
+  const contract = version === undefined ? getEventContract(eventType).latest : getEventVersion(eventType, version);
+  return validateValue(contract.avroType, contract.tree, value);
+}
+
+/** Encodes the latest version of an event. Throws ContractError listing every invalid field. */
+export function encodeEvent<T extends EventType>(eventType: T, data: EventData<T>): Buffer;
+/** Encodes a given version of an event (for producers that have not upgraded yet). */
+export function encodeEvent<T extends EventType, V extends EventVersion<T>>(eventType: T, version: V, data: EventDataAt<T, V>): Buffer;
+export function encodeEvent(eventType: string, versionOrData: unknown, maybeData?: unknown): Buffer {
+  const explicitVersion = typeof versionOrData === 'number';
+  const contract = explicitVersion ? getEventVersion(eventType, versionOrData) : getEventContract(eventType).latest;
+  const data = explicitVersion ? maybeData : versionOrData;
+  const issues = validateValue(contract.avroType, contract.tree, data);
+  if (issues.length > 0) throw new ContractError(eventType, contract.version, issues);
+  return contract.avroType.toBuffer(data);
+}
+
+/**
+ * Decodes a record written with version `writerVersion` into the latest version's shape. Garbage,
+ * truncated or trailing bytes, and decoded values that break a limit all throw ContractError.
+ */
+export function decodeEvent<T extends EventType>(eventType: T, writerVersion: number, buffer: Buffer): EventData<T> {
+  const writer = getEventVersion(eventType, writerVersion);
+  const reader = getEventContract(eventType).latest;
+  const value = decodeWith(eventType, writer, reader, buffer);
+  const issues = validateValue(reader.avroType, reader.tree, value);
+  if (issues.length > 0) throw new ContractError(eventType, writerVersion, issues);
+  return value as EventData<T>;
+}
+
+function decodeWith(eventType: string, writer: EventVersionContract, reader: EventVersionContract, buffer: Buffer): unknown {
+  try {
+    return reader.avroType.fromBuffer(buffer, resolverFor(eventType, writer, reader));
+  } catch (error) {
+    throw new ContractError(eventType, writer.version, [
+      { path: '', rule: 'malformed', message: `not a valid v${writer.version} record: ${(error as Error).message}` },
+    ]);
+  }
+}
+
+const resolvers = new Map<string, Resolver>();
+
+/** Resolvers are costly to build and pure, so one per (event type, writer version) is cached. */
+function resolverFor(eventType: string, writer: EventVersionContract, reader: EventVersionContract): Resolver | undefined {
+  if (writer === reader) return undefined;
+  const cacheKey = `${eventType}/${writer.version}`;
+  let resolver = resolvers.get(cacheKey);
+  if (resolver === undefined) {
+    resolver = reader.avroType.createResolver(writer.avroType);
+    resolvers.set(cacheKey, resolver);
+  }
+  return resolver;
+}

@@ -1,0 +1,41 @@
+import { Admin, ITopicConfig } from 'kafkajs';
+import { z } from 'zod';
+import { boundedInt, parseEnv } from '@tributary/config';
+import type { TopicSpec } from '@tributary/contracts';
+
+const topicsSchema = z.object({
+  /** 1 on the single local broker; 3 on a production cluster. */
+  KAFKA_REPLICATION_FACTOR: boundedInt(1, 7, 1),
+});
+export const topicsEnv = (env?: NodeJS.ProcessEnv) => parseEnv('topics', topicsSchema, env);
+
+/** Each topic's full config: the catalog's, plus durability settings that follow the replication factor. */
+export function topicConfig(spec: TopicSpec, replicationFactor: number): ITopicConfig {
+  // With acks=all, min.insync.replicas=2 of 3 survives one broker loss without accepting unreplicated writes.
+  const minInsyncReplicas = Math.min(2, replicationFactor);
+  const entries = { ...spec.config, 'min.insync.replicas': String(minInsyncReplicas) };
+  return {
+    topic: spec.name,
+    numPartitions: spec.partitions,
+    replicationFactor,
+    configEntries: Object.entries(entries).map(([name, value]) => ({ name, value })),
+  };
+}
+
+/**
+ * Creates the catalog's topics that do not exist yet; existing ones are left as they are (changing a
+ * live topic's partitions or configs is an operator's decision, made with kafka-configs). Returns the
+ * names it created.
+ */
+export async function ensureTopics(admin: Admin, specs: readonly TopicSpec[], replicationFactor: number): Promise<string[]> {
+  const existing = new Set(await admin.listTopics());
+  const missing = specs.filter((spec) => !existing.has(spec.name));
+  if (missing.length === 0) return [];
+  try {
+    await admin.createTopics({ waitForLeaders: true, topics: missing.map((spec) => topicConfig(spec, replicationFactor)) });
+  } catch (error) {
+    // Two services starting together may race to create the same topic; that one is then there.
+    if ((error as { type?: string }).type !== 'TOPIC_ALREADY_EXISTS') throw error;
+  }
+  return missing.map((spec) => spec.name);
+}
