@@ -20,7 +20,7 @@ async function bootstrap(): Promise<void> {
     { inheritAppConfig: true },
   );
   await app.startAllMicroservices();
-  await app.listen(config.LEDGER_PROJECTOR_HTTP_PORT, '127.0.0.1');
+  await app.listen(config.LEDGER_PROJECTOR_HTTP_PORT, config.HTTP_HOST);
   Logger.log(`ledger-projector ready: health at ${await app.getUrl()}/health/ready`, 'Bootstrap');
 }
 

@@ -1,0 +1,19 @@
+/**
+ * The services `npm start` runs, in start order. A new service under services/ is added here, in
+ * nest-cli.json and in docker-compose.yml.
+ */
+export interface LocalService {
+  readonly name: string;
+  readonly main: string;
+  readonly httpPortVariable: string;
+  readonly httpPort: number;
+}
+
+export const LOCAL_SERVICES: readonly LocalService[] = [
+  {
+    name: 'ledger-projector',
+    main: 'services/ledger-projector/src/main.ts',
+    httpPortVariable: 'LEDGER_PROJECTOR_HTTP_PORT',
+    httpPort: 3102,
+  },
+];

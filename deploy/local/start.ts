@@ -1,0 +1,78 @@
+// `npm start`: brings the whole stack up on this machine (a KRaft broker from Kafka's own jars, the
+// local PostgreSQL, every service) and keeps it running with readable, prefixed logs. Ctrl-C stops
+// everything it started.
+import { ChildProcess, spawn } from 'node:child_process';
+import path from 'node:path';
+import readline from 'node:readline';
+import { formatProvisionError, KAFKA_VERSION, ProvisionError, startKafka } from '@tributary/kafka-provisioner';
+import { ensurePostgres } from './src/postgres';
+import { LOCAL_SERVICES, type LocalService } from './src/services';
+import { DEV_DATABASE_URL, DEV_KAFKA_NAME, DEV_KAFKA_PORT } from './src/stack-ports';
+
+const ROOT = path.resolve(__dirname, '../..');
+const STOP_TIMEOUT_MS = 15_000;
+const COLORS = [36, 35, 33, 32, 34, 91];
+const say = (line: string) => process.stdout.write(`\x1b[1mtributary\x1b[0m ${line}\n`);
+
+async function main(): Promise<void> {
+  const databaseUrl = process.env.DATABASE_URL ?? DEV_DATABASE_URL;
+  const port = Number(process.env.KAFKA_PORT ?? DEV_KAFKA_PORT);
+  say(`starting Kafka ${KAFKA_VERSION} (KRaft) on 127.0.0.1:${port} and PostgreSQL at ${new URL(databaseUrl).host}`);
+  const kafka = process.env.KAFKA_BROKERS ? null : await startKafka({ port, name: DEV_KAFKA_NAME, log: say });
+  await ensurePostgres(databaseUrl, say);
+  const brokers = process.env.KAFKA_BROKERS ?? kafka!.brokers;
+  const children = LOCAL_SERVICES.map((service, index) => startService(service, index, { KAFKA_BROKERS: brokers, DATABASE_URL: databaseUrl }));
+  printWhereToReach(brokers, databaseUrl);
+  await waitForSignal();
+  say('stopping services, then Kafka');
+  await Promise.all(children.map(stopChild));
+  await kafka?.stop();
+  say('stopped');
+}
+
+function startService(service: LocalService, index: number, env: Record<string, string>): ChildProcess {
+  const child = spawn(
+    process.execPath,
+    ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', path.join(ROOT, service.main)],
+    {
+      cwd: ROOT,
+      env: { ...process.env, ...env, [service.httpPortVariable]: String(service.httpPort), TS_NODE_TRANSPILE_ONLY: 'true' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  const prefix = `\x1b[${COLORS[index % COLORS.length]}m${service.name.padEnd(18)}\x1b[0m|`;
+  for (const stream of [child.stdout!, child.stderr!]) {
+    readline.createInterface({ input: stream }).on('line', (line) => process.stdout.write(`${prefix} ${line}\n`));
+  }
+  child.on('exit', (code, signal) => say(`${service.name} exited (${signal ?? `code ${code}`})`));
+  return child;
+}
+
+function printWhereToReach(brokers: string, databaseUrl: string): void {
+  say('stack is up:');
+  say(`  Kafka        ${brokers}    (npm run kafka -- cli kafka-topics --bootstrap-server ${brokers} --list)`);
+  say(`  PostgreSQL   ${databaseUrl}`);
+  for (const service of LOCAL_SERVICES) say(`  ${service.name.padEnd(12)} http://127.0.0.1:${service.httpPort}/health/ready`);
+  say('press Ctrl-C to stop everything');
+}
+
+function waitForSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+  await exited;
+  clearTimeout(timer);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(error instanceof ProvisionError ? `${formatProvisionError(error)}\n` : `tributary: ${(error as Error).stack}\n`);
+  process.exit(1);
+});
