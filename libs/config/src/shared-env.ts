@@ -15,3 +15,12 @@ export const kafkaEnv = (env?: NodeJS.ProcessEnv): KafkaEnv => parseEnv('kafka',
 const databaseSchema = z.object({ DATABASE_URL: postgresUrl.default(LOCAL_DATABASE_URL) });
 export type DatabaseEnv = z.infer<typeof databaseSchema>;
 export const databaseEnv = (env?: NodeJS.ProcessEnv): DatabaseEnv => parseEnv('database', databaseSchema, env);
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'] as const;
+const logSchema = z.object({ LOG_LEVEL: z.enum(LOG_LEVELS).default('log') });
+
+/** Nest's logger levels from LOG_LEVEL: the named level and every more severe one. */
+export function logLevels(env?: NodeJS.ProcessEnv): Array<(typeof LOG_LEVELS)[number]> {
+  const { LOG_LEVEL } = parseEnv('logging', logSchema, env);
+  return LOG_LEVELS.slice(0, LOG_LEVELS.indexOf(LOG_LEVEL) + 1);
+}

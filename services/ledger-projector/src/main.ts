@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Kafka } from 'kafkajs';
-import { ConfigError, kafkaEnv } from '@tributary/config';
+import { ConfigError, kafkaEnv, logLevels } from '@tributary/config';
 import { topicCatalog } from '@tributary/contracts';
 import { ensureTopics, KafkaBatchTransport, PostgresOffsetStore, topicsEnv, transportOptionsFrom } from '@tributary/messaging';
 import { ProjectorModule } from './projector.module';
@@ -11,7 +11,7 @@ import { projectorConfig } from './projector.config';
 /** The ledger projector: attribution decisions in from Kafka, ledger entries out to PostgreSQL. */
 async function bootstrap(): Promise<void> {
   const config = projectorConfig();
-  const app = await NestFactory.create(ProjectorModule.forConfig(config), { bufferLogs: false });
+  const app = await NestFactory.create(ProjectorModule.forConfig(config), { logger: logLevels() });
   app.enableShutdownHooks();
   await createTopics();
   const offsetStore = app.get(PostgresOffsetStore);
