@@ -4,7 +4,7 @@
 // regenerate in memory and fail when the committed files are stale.
 import { fingerprintSha256, parseAvroType } from './avro-type';
 import { EventSchemaSource, SchemaCatalog } from './schema-files';
-import { describeNode, FieldNode, NamedNode, parseRecordTree, RecordNode, SchemaNode, shortNameOf } from './schema-tree';
+import { describeNode, FieldNode, NamedNode, parseRecordTree, PrimitiveName, RecordNode, SchemaNode, shortNameOf } from './schema-tree';
 
 export const GENERATE_COMMAND = 'npm run contracts:generate';
 export const EVENT_TYPES_FILE = 'event-types.ts';
@@ -164,7 +164,7 @@ class TypeRenderer {
 
 type EnumNode = Extract<SchemaNode, { kind: 'enum' }>;
 
-const PRIMITIVE_TS: Readonly<Record<string, string>> = {
+const PRIMITIVE_TS: Readonly<Record<PrimitiveName, string>> = {
   null: 'null',
   boolean: 'boolean',
   int: 'number',

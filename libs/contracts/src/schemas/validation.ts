@@ -127,10 +127,10 @@ function checkPrimitive(value: unknown, path: string, limits: Limits, issues: Is
 
 function checkLength(value: string, path: string, limits: Limits, issues: IssueList): void {
   if (limits.maxLength !== undefined && value.length > limits.maxLength) {
-    issues.add(path, 'maxLength', `must be at most ${limits.maxLength} characters (got ${value.length})`);
+    issues.add(path, 'maxLength', `must be at most ${limits.maxLength} characters long (got ${value.length})`);
   }
   if (limits.minLength !== undefined && value.length < limits.minLength) {
-    issues.add(path, 'minLength', `must be at least ${limits.minLength} characters (got ${value.length})`);
+    issues.add(path, 'minLength', limits.minLength === 1 ? 'must not be empty' : `must be at least ${limits.minLength} characters long (got ${value.length})`);
   }
 }
 

@@ -1,0 +1,160 @@
+/**
+ * The record on the wire: key = the entity id, value = Avro binary, headers = CloudEvents' Kafka protocol
+ * binding in binary mode. The headers alone say what a record is (type, id, source, time, schema), so
+ * an operator can filter by event type with Kafka's console consumer or kcat without decoding anything.
+ */
+import { ContractError } from './schemas/contract-error';
+import type { EventType, TributaryEvent } from './schemas/generated/event-types';
+import { eventKey, findByFingerprint, getEventContract, topicOf, type EventData } from './schemas/registry';
+import { decodeEvent, encodeEvent } from './schemas/codec';
+
+export const CE_HEADERS = {
+  specversion: 'ce_specversion',
+  id: 'ce_id',
+  type: 'ce_type',
+  source: 'ce_source',
+  time: 'ce_time',
+  subject: 'ce_subject',
+  dataschema: 'ce_dataschema',
+  /** CloudEvents extension attributes (lowercase alphanumerics, as the spec requires). */
+  schemaname: 'ce_schemaname',
+  schemaversion: 'ce_schemaversion',
+  contentType: 'content-type',
+  /** W3C Trace Context, unchanged, so tracing tools that read Kafka headers find it. */
+  traceparent: 'traceparent',
+} as const;
+
+export const CONTENT_TYPE_AVRO = 'application/avro';
+const SCHEMA_URN_PREFIX = 'urn:tributary:schema:sha256:';
+const SOURCE_LENGTH_MAX = 256;
+const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
+
+/** The CloudEvents attributes of one record, as read from or written to its headers. */
+export interface Envelope {
+  readonly specversion: '1.0';
+  readonly id: string;
+  /** The Avro full name of the event, e.g. `tributary.inferences.InferenceCompleted`. */
+  readonly type: string;
+  /** Who published it: the producer identity the gateway authenticated, or the service's own name. */
+  readonly source: string;
+  readonly time: string;
+  /** The entity id, equal to the record key. */
+  readonly subject: string;
+  readonly dataschema: string;
+  readonly schemaname: string;
+  readonly schemaversion: number;
+  readonly traceparent?: string;
+}
+
+export interface OutboundRecord {
+  readonly topic: string;
+  readonly key: string;
+  readonly value: Buffer;
+  readonly headers: Record<string, string>;
+  readonly envelope: Envelope;
+}
+
+export interface PublishOptions {
+  readonly source: string;
+  readonly time?: Date;
+  readonly traceparent?: string;
+  /** Prepended to the topic; the same TRIBUTARY_TOPIC_PREFIX the services use. */
+  readonly topicPrefix?: string;
+}
+
+/** The Avro full name carried in ce_type, e.g. `tributary.inferences.InferenceCompleted`. */
+export function ceTypeOf(eventType: EventType): string {
+  return `tributary.${getEventContract(eventType).domain}.${eventType}`;
+}
+
+/**
+ * Encodes an event into the record to send. Everything is checked before a byte leaves: the data
+ * against its schema (ContractError naming every field), the source and the traceparent.
+ */
+export function toRecord<T extends EventType>(eventType: T, data: EventData<T>, options: PublishOptions): OutboundRecord {
+  const contract = getEventContract(eventType);
+  const value = encodeEvent(eventType, data);
+  assertEnvelopeOptions(eventType, contract.latestVersion, options);
+  const key = eventKey(eventType, data);
+  const envelope: Envelope = {
+    specversion: '1.0',
+    id: (data as unknown as { eventId: string }).eventId,
+    type: ceTypeOf(eventType),
+    source: options.source,
+    time: (options.time ?? new Date()).toISOString(),
+    subject: key,
+    dataschema: `${SCHEMA_URN_PREFIX}${contract.latest.fingerprintSha256}`,
+    schemaname: ceTypeOf(eventType),
+    schemaversion: contract.latestVersion,
+    ...(options.traceparent ? { traceparent: options.traceparent } : {}),
+  };
+  return { topic: `${options.topicPrefix ?? ''}${topicOf(eventType)}`, key, value, headers: envelopeHeaders(envelope), envelope };
+}
+
+function assertEnvelopeOptions(eventType: string, version: number, options: PublishOptions): void {
+  const issues = [];
+  if (!options.source || options.source.length > SOURCE_LENGTH_MAX || /\s/.test(options.source)) {
+    issues.push({ path: 'ce_source', rule: 'malformed' as const, message: `must be a URI reference of 1 to ${SOURCE_LENGTH_MAX} characters without spaces` });
+  }
+  if (options.traceparent !== undefined && !TRACEPARENT.test(options.traceparent)) {
+    issues.push({ path: 'traceparent', rule: 'malformed' as const, message: 'must be a W3C traceparent: 00-<32 hex>-<16 hex>-<2 hex>' });
+  }
+  if (options.time !== undefined && Number.isNaN(options.time.getTime())) {
+    issues.push({ path: 'ce_time', rule: 'malformed' as const, message: 'must be a valid time' });
+  }
+  if (issues.length > 0) throw new ContractError(eventType, version, issues);
+}
+
+export function envelopeHeaders(envelope: Envelope): Record<string, string> {
+  return {
+    [CE_HEADERS.specversion]: envelope.specversion,
+    [CE_HEADERS.id]: envelope.id,
+    [CE_HEADERS.type]: envelope.type,
+    [CE_HEADERS.source]: envelope.source,
+    [CE_HEADERS.time]: envelope.time,
+    [CE_HEADERS.subject]: envelope.subject,
+    [CE_HEADERS.dataschema]: envelope.dataschema,
+    [CE_HEADERS.schemaname]: envelope.schemaname,
+    [CE_HEADERS.schemaversion]: String(envelope.schemaversion),
+    [CE_HEADERS.contentType]: CONTENT_TYPE_AVRO,
+    ...(envelope.traceparent ? { [CE_HEADERS.traceparent]: envelope.traceparent } : {}),
+  };
+}
+
+/** A record read back: the event in the reader's (latest) shape, the version it was written with, its envelope. */
+export type DecodedRecord = TributaryEvent & { readonly writerVersion: number; readonly envelope: Envelope };
+
+/**
+ * Decodes a consumed record. The writer schema is found by the fingerprint in ce_dataschema, checked
+ * against ce_type, and resolved to the newest reader; anything that does not fit is a ContractError
+ * that says why (a consumer sends the record to its DLQ with that reason).
+ */
+export function fromRecord(value: Buffer | null, headers: Readonly<Record<string, string | undefined>>): DecodedRecord {
+  const fail = (path: string, message: string): never => {
+    throw new ContractError(headers[CE_HEADERS.type] ?? '(no ce_type)', undefined, [{ path, rule: 'malformed', message }]);
+  };
+  if (headers[CE_HEADERS.contentType] !== CONTENT_TYPE_AVRO) fail(CE_HEADERS.contentType, `must be ${CONTENT_TYPE_AVRO}`);
+  const dataschema = headers[CE_HEADERS.dataschema] ?? '';
+  if (!dataschema.startsWith(SCHEMA_URN_PREFIX)) fail(CE_HEADERS.dataschema, `must be ${SCHEMA_URN_PREFIX}<hex>`);
+  const writer = findByFingerprint(dataschema.slice(SCHEMA_URN_PREFIX.length));
+  if (!writer) return fail(CE_HEADERS.dataschema, 'names a schema this reader does not know: fetch it from the schema catalog');
+  if (headers[CE_HEADERS.type] !== ceTypeOf(writer.eventType)) fail(CE_HEADERS.type, `does not match the schema in ce_dataschema (${ceTypeOf(writer.eventType)})`);
+  if (!value) return fail('value', 'is empty');
+  const data = decodeEvent(writer.eventType, writer.version, value);
+  return { type: writer.eventType, data, writerVersion: writer.version, envelope: readEnvelope(headers, writer.version) } as DecodedRecord;
+}
+
+function readEnvelope(headers: Readonly<Record<string, string | undefined>>, version: number): Envelope {
+  return {
+    specversion: '1.0',
+    id: headers[CE_HEADERS.id] ?? '',
+    type: headers[CE_HEADERS.type] ?? '',
+    source: headers[CE_HEADERS.source] ?? '',
+    time: headers[CE_HEADERS.time] ?? '',
+    subject: headers[CE_HEADERS.subject] ?? '',
+    dataschema: headers[CE_HEADERS.dataschema] ?? '',
+    schemaname: headers[CE_HEADERS.schemaname] ?? '',
+    schemaversion: version,
+    ...(headers[CE_HEADERS.traceparent] ? { traceparent: headers[CE_HEADERS.traceparent] } : {}),
+  };
+}

@@ -1,0 +1,30 @@
+import { listEventContracts } from './schemas/registry';
+import type { JsonObject } from './schemas/schema-tree';
+
+/**
+ * One entry of the schema catalog: what is published to the compacted `tributary.schemas` topic (key:
+ * the fingerprint) and served over HTTP, so a consumer in any language can fetch the writer schema of
+ * any record it reads from the fingerprint in its ce_dataschema header.
+ */
+export interface SchemaCatalogEntry {
+  readonly fingerprint: string;
+  readonly eventType: string;
+  /** The Avro full name, equal to the ce_type header of records written with it. */
+  readonly name: string;
+  readonly version: number;
+  readonly topic: string;
+  readonly schema: JsonObject;
+}
+
+export function schemaCatalogEntries(): SchemaCatalogEntry[] {
+  return listEventContracts().flatMap((contract) =>
+    [...contract.versions.values()].map((version) => ({
+      fingerprint: version.fingerprintSha256,
+      eventType: contract.eventType,
+      name: `tributary.${contract.domain}.${contract.eventType}`,
+      version: version.version,
+      topic: contract.topic,
+      schema: version.schema,
+    })),
+  );
+}

@@ -1,0 +1,7 @@
+export {
+  TributaryProducer,
+  BATCH_EVENTS_MAX,
+  type TributaryProducerOptions,
+  type EventToPublish,
+  type PublishResult,
+} from './tributary-producer';
