@@ -1,1 +1,7 @@
 export { type Posting, UnbalancedTransactionError, sumPerAsset, assertBalanced } from './posting';
+export {
+  type AttributionDecisionFacts,
+  type LedgerTransaction,
+  consumerAccount,
+  transactionOfDecision,
+} from './ledger-transaction';

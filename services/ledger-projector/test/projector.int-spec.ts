@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { Producer } from 'kafkajs';
-import { catalogFor, deadLetterTopicName, topicCatalog } from '@tributary/contracts';
+import { catalogFor, deadLetterTopicName, toRecord, topicCatalog, type InferenceAttributed } from '@tributary/contracts';
 import { DLQ_HEADERS, ensureTopics } from '@tributary/messaging';
 import {
   createTestDatabase,
@@ -21,16 +21,28 @@ import {
 
 const MAIN = 'services/ledger-projector/src/main.ts';
 
-function attribution(eventId: string, feeMinor: bigint) {
+/** An InferenceAttributed decision splitting `feeMinor` between the protocol (10%) and the model owner. */
+function decision(inferenceId: string, feeMinor: bigint, eventId = `attributed:${inferenceId}`): InferenceAttributed {
   const protocolMinor = feeMinor / 10n;
   return {
     eventId,
-    inferenceId: `inf-${eventId}`,
+    inferenceId,
+    occurredAt: 1_760_000_000_000n,
+    inferenceEventId: `evt-${inferenceId}`,
+    policyVersion: 1,
+    modelId: 'm1',
+    consumerId: 'c1',
+    asset: 'USDC',
+    feeMinor,
+    split: { protocolBps: 1000, modelBps: 9000, dataBps: 0 },
     postings: [
-      { account: 'consumer:c1', asset: 'USDC', amountMinor: (-feeMinor).toString() },
-      { account: 'protocol', asset: 'USDC', amountMinor: protocolMinor.toString() },
-      { account: 'model-owner:m1', asset: 'USDC', amountMinor: (feeMinor - protocolMinor).toString() },
+      { accountId: 'model-owner:m1', asset: 'USDC', amountMinor: feeMinor - protocolMinor },
+      { accountId: 'protocol', asset: 'USDC', amountMinor: protocolMinor },
     ],
+    rejected: [],
+    contributionsSeen: [],
+    datanetsSeen: [],
+    orderingRule: 'largest-remainder; ties by accountId ascending',
   };
 }
 
@@ -59,15 +71,17 @@ describe('the ledger projector slice', () => {
     await eventually(() => expect(projector!.output()).toContain(`group ${groupId} consuming`), 60_000);
   };
   const count = async (query: string, params: unknown[] = []) => Number((await sql.query(query, params)).rows[0].count);
-  const publish = (values: unknown[], keyOf: (index: number) => string) =>
+  /** Publishes decisions as the attribution service does: Avro value, CloudEvents headers, key = inference id. */
+  const publish = (decisions: InferenceAttributed[]) =>
     producer.send({
       topic,
       acks: -1,
-      messages: values.map((value, index) => ({
-        key: keyOf(index),
-        value: typeof value === 'string' ? value : JSON.stringify(value),
-      })),
+      messages: decisions.map((data) => {
+        const record = toRecord('InferenceAttributed', data, { source: 'urn:tributary:test', topicPrefix: prefix });
+        return { key: record.key, value: record.value, headers: record.headers };
+      }),
     });
+  const publishRaw = (key: string, value: string) => producer.send({ topic, acks: -1, messages: [{ key, value }] });
 
   beforeAll(async () => {
     database = await createTestDatabase('projector');
@@ -87,8 +101,8 @@ describe('the ledger projector slice', () => {
   });
 
   it('writes the postings of a published attribution as ledger rows', async () => {
-    const eventId = randomUUID();
-    await publish([attribution(eventId, 1_000n)], () => 'inference-1');
+    const eventId = `attributed:${randomUUID()}`;
+    await publish([decision('inference-1', 1_000n, eventId)]);
     await eventually(async () => {
       const rows = await sql.query('SELECT account, amount_minor FROM ledger_entries WHERE source_event_id = $1 ORDER BY account', [eventId]);
       expect(rows.rows).toEqual([
@@ -100,29 +114,32 @@ describe('the ledger projector slice', () => {
   });
 
   it('sends a poison record to the DLQ with its reason and source, and still applies the next record', async () => {
-    const goodId = randomUUID();
-    const unbalanced = { ...attribution(randomUUID(), 50n), postings: attribution('x', 50n).postings.slice(0, 2) };
-    await publish(['{not json', unbalanced, attribution(goodId, 70n)], () => 'same-partition');
+    const inferenceId = randomUUID();
+    const goodId = `attributed:${inferenceId}`;
+    const unbalanced = { ...decision(inferenceId, 50n, 'unbalanced'), postings: decision(inferenceId, 50n).postings.slice(0, 1) };
+    await publishRaw(inferenceId, '{not avro');
+    await publish([unbalanced, decision(inferenceId, 70n)]);
     await eventually(async () => expect(await count('SELECT count(*) FROM ledger_entries WHERE source_event_id = $1', [goodId])).toBe(3));
     const dead = await readTopic(deadLetterTopicName(groupId), 2);
     expect(dead).toHaveLength(2);
     const reasons = dead.map((message) => message.headers?.[DLQ_HEADERS.reason]?.toString());
-    expect(reasons[0]).toBe('value: does not decode as an attribution decision');
-    expect(reasons[1]).toContain('postings: postings in USDC sum to -45, not 0');
+    expect(reasons[0]).toBe('(no ce_type): content-type: must be application/avro');
+    expect(reasons[1]).toBe('postings in USDC sum to -5, not 0: every ledger transaction must balance per asset');
     for (const message of dead) {
       expect(message.headers?.[DLQ_HEADERS.sourceTopic]?.toString()).toBe(topic);
       expect(message.headers?.[DLQ_HEADERS.consumerGroup]?.toString()).toBe(groupId);
       expect(message.headers?.[DLQ_HEADERS.sourceOffset]?.toString()).toMatch(/^\d+$/);
     }
-    expect(dead[0]!.value?.toString()).toBe('{not json');
+    expect(dead[0]!.value?.toString()).toBe('{not avro');
   });
 
   it('applies a re-published event id only once', async () => {
-    const eventId = randomUUID();
-    await publish([attribution(eventId, 10n), attribution(eventId, 10n)], (index) => `dup-${index}`);
-    const marker = randomUUID();
-    await publish([attribution(marker, 10n)], () => 'dup-0');
-    await publish([attribution(marker, 10n)], () => 'dup-1');
+    const eventId = `attributed:${randomUUID()}`;
+    // The same decision re-published, once on its own key and once under another key (another partition).
+    await publish([decision('dup-0', 10n, eventId), decision('dup-1', 10n, eventId)]);
+    const marker = `attributed:${randomUUID()}`;
+    await publish([decision('dup-0', 10n, marker)]);
+    await publish([decision('dup-1', 10n, marker)]);
     await eventually(async () => expect(await count('SELECT count(*) FROM applied_events WHERE event_id = $1', [marker])).toBe(1));
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     expect(await count('SELECT count(*) FROM ledger_entries WHERE source_event_id = $1', [eventId])).toBe(3);
@@ -134,13 +151,17 @@ describe('the ledger projector slice', () => {
     const before = await count('SELECT count(*) FROM applied_events');
     const ids = Array.from({ length: recordCount }, () => randomUUID());
     for (let start = 0; start < recordCount; start += 2_000) {
-      await publish(ids.slice(start, start + 2_000).map((id) => attribution(id, 1_000n)), (index) => `crash-${(start + index) % 97}`);
+      await publish(ids.slice(start, start + 2_000).map((id) => decision(id, 1_000n)));
     }
+    const appliedAtCrash: number[] = [];
     for (let crash = 0; crash < 4; crash += 1) {
       await new Promise((resolve) => setTimeout(resolve, 300 + Math.floor(Math.random() * 1_200)));
       await projector!.crash();
+      appliedAtCrash.push((await count('SELECT count(*) FROM applied_events')) - before);
       await start();
     }
+    // The kills landed while the stream was flowing, not before it started or after it ended.
+    expect(appliedAtCrash.some((applied) => applied > 0 && applied < recordCount)).toBe(true);
     await eventually(async () => expect(await count('SELECT count(*) FROM applied_events')).toBe(before + recordCount), 120_000);
     const doubled = await sql.query(
       `SELECT source_event_id FROM ledger_entries GROUP BY source_event_id HAVING count(*) <> 3 LIMIT 5`,

@@ -18,7 +18,7 @@ export class AttributionsController {
       const decoded: DecodedRecord[] = [];
       for (const record of records) {
         try {
-          decoded.push({ record, attribution: readAttribution(record) });
+          decoded.push({ record, transaction: readAttribution(record) });
         } catch (error) {
           if (!(error instanceof RecordRejected)) throw error;
           batch.reject(record, error.message, error);

@@ -1,11 +1,11 @@
 import type { EntityManager } from 'typeorm';
 import type { InboundRecord } from '@tributary/messaging';
 import { AppliedEventRow, LedgerEntryRow } from '../database/entities';
-import type { AttributionToApply } from './attribution-record';
+import type { LedgerTransaction } from '@tributary/ledger';
 
 export interface DecodedRecord {
   readonly record: InboundRecord;
-  readonly attribution: AttributionToApply;
+  readonly transaction: LedgerTransaction;
 }
 
 /**
@@ -18,35 +18,35 @@ export async function writeEntries(manager: EntityManager, decoded: readonly Dec
     .createQueryBuilder()
     .insert()
     .into(AppliedEventRow)
-    .values(decoded.map(({ record, attribution }) => appliedRow(record, attribution)))
+    .values(decoded.map(({ record, transaction }) => appliedRow(record, transaction)))
     .orIgnore()
     .returning(['eventId'])
     .execute();
   const fresh = new Set(inserted.raw.map((row: { event_id: string }) => row.event_id));
   const seen = new Set<string>();
   const entries = decoded
-    .filter(({ attribution }) => fresh.has(attribution.eventId) && !seen.has(attribution.eventId) && seen.add(attribution.eventId))
-    .flatMap(({ record, attribution }) => attribution.postings.map((posting) => entryRow(record, attribution, posting)));
+    .filter(({ transaction }) => fresh.has(transaction.sourceEventId) && !seen.has(transaction.sourceEventId) && seen.add(transaction.sourceEventId))
+    .flatMap(({ record, transaction }) => transaction.postings.map((posting) => entryRow(record, transaction, posting)));
   if (entries.length > 0) await manager.createQueryBuilder().insert().into(LedgerEntryRow).values(entries).execute();
   return entries.length;
 }
 
-function appliedRow(record: InboundRecord, attribution: AttributionToApply) {
+function appliedRow(record: InboundRecord, transaction: LedgerTransaction) {
   return {
-    eventId: attribution.eventId,
+    eventId: transaction.sourceEventId,
     sourceTopic: record.topic,
     sourcePartition: record.partition,
     sourceOffset: BigInt(record.offset),
   };
 }
 
-function entryRow(record: InboundRecord, attribution: AttributionToApply, posting: AttributionToApply['postings'][number]) {
+function entryRow(record: InboundRecord, transaction: LedgerTransaction, posting: LedgerTransaction['postings'][number]) {
   return {
-    transactionId: attribution.transactionId,
+    transactionId: transaction.transactionId,
     account: posting.account,
     asset: posting.asset,
     amountMinor: posting.amountMinor,
-    sourceEventId: attribution.eventId,
+    sourceEventId: transaction.sourceEventId,
     sourceTopic: record.topic,
     sourcePartition: record.partition,
     sourceOffset: BigInt(record.offset),
