@@ -37,12 +37,18 @@ export async function createTopics(topics: ReadonlyArray<{ topic: string; numPar
 }
 
 /**
- * Reads records from a topic from the beginning with a plain kafkajs consumer until `count` arrived or
- * `timeoutMs` passed; returns what it read either way, so a test's assertion shows the difference.
+ * Reads records from a topic from the beginning with a plain kafkajs consumer until `count` arrived (or
+ * a record satisfies `until`) or `timeoutMs` passed; returns what it read either way, so a test's
+ * assertion shows the difference.
  */
-export async function readTopic(topic: string, count: number, timeoutMs = 30_000): Promise<KafkaMessage[]> {
+export async function readTopic(
+  topic: string,
+  countOrUntil: number | ((message: KafkaMessage) => boolean),
+  timeoutMs = 30_000,
+): Promise<KafkaMessage[]> {
   const consumer = testKafka().consumer({ groupId: uniqueName('test-reader'), readUncommitted: false });
   const messages: KafkaMessage[] = [];
+  const done = (message: KafkaMessage) => (typeof countOrUntil === 'number' ? messages.length >= countOrUntil : countOrUntil(message));
   await consumer.connect();
   try {
     await consumer.subscribe({ topics: [topic], fromBeginning: true });
@@ -51,7 +57,7 @@ export async function readTopic(topic: string, count: number, timeoutMs = 30_000
       void consumer.run({
         eachMessage: async ({ message }) => {
           messages.push(message);
-          if (messages.length >= count) {
+          if (done(message)) {
             clearTimeout(timer);
             resolve();
           }

@@ -1,0 +1,54 @@
+// Proves the rendered server.properties and log4j files describe a one-node KRaft broker on 127.0.0.1, by parsing the rendered text.
+import { brokerLayout, renderBrokerLog4j, renderServerProperties, renderToolsLog4j } from './config';
+
+function parseProperties(text: string): Map<string, string> {
+  const entries = text.trim().split('\n').map((line) => {
+    const separatorIndex = line.indexOf('=');
+    return [line.slice(0, separatorIndex), line.slice(separatorIndex + 1)] as [string, string];
+  });
+  return new Map(entries);
+}
+
+describe('renderServerProperties', () => {
+  const properties = parseProperties(renderServerProperties(brokerLayout(19092, '/data/dev')));
+
+  it('runs one combined broker+controller with the controller at port + 1000', () => {
+    expect(properties.get('process.roles')).toBe('broker,controller');
+    expect(properties.get('node.id')).toBe('1');
+    expect(properties.get('controller.quorum.voters')).toBe('1@127.0.0.1:20092');
+    expect(properties.get('listeners')).toBe('PLAINTEXT://127.0.0.1:19092,CONTROLLER://127.0.0.1:20092');
+    expect(properties.get('advertised.listeners')).toBe('PLAINTEXT://127.0.0.1:19092');
+    expect(properties.get('controller.listener.names')).toBe('CONTROLLER');
+  });
+
+  it('sets every replication factor and ISR minimum one node can satisfy', () => {
+    for (const key of ['offsets.topic.replication.factor', 'transaction.state.log.replication.factor',
+      'transaction.state.log.min.isr', 'min.insync.replicas', 'default.replication.factor']) {
+      expect([key, properties.get(key)]).toEqual([key, '1']);
+    }
+  });
+
+  it('keeps topics explicit and group starts fast', () => {
+    expect(properties.get('auto.create.topics.enable')).toBe('false');
+    expect(properties.get('group.initial.rebalance.delay.ms')).toBe('0');
+    expect(properties.get('num.partitions')).toBe('1');
+  });
+
+  it('stores data under the data dir and writes each key once', () => {
+    expect(properties.get('log.dirs')).toBe('/data/dev/kraft-logs');
+    const keys = renderServerProperties(brokerLayout(9092, '/d')).trim().split('\n').map((line) => line.split('=')[0]);
+    expect(new Set(keys).size).toBe(keys.length);
+  });
+});
+
+describe('log4j configs', () => {
+  it('sends broker logs to broker.log in the data dir and nothing to the console', () => {
+    const text = renderBrokerLog4j('/data/dev');
+    expect(text).toContain('appender.file.fileName = /data/dev/broker.log');
+    expect(text).not.toMatch(/type = Console/);
+  });
+
+  it('sends tool logs to stderr so stdout stays parseable', () => {
+    expect(renderToolsLog4j()).toContain('appender.stderr.target = SYSTEM_ERR');
+  });
+});
