@@ -18,7 +18,9 @@ async function main(): Promise<void> {
   const databaseUrl = process.env.DATABASE_URL ?? DEV_DATABASE_URL;
   const port = Number(process.env.KAFKA_PORT ?? DEV_KAFKA_PORT);
   say(`starting Kafka ${KAFKA_VERSION} (KRaft) on 127.0.0.1:${port} and PostgreSQL at ${new URL(databaseUrl).host}`);
-  const kafka = process.env.KAFKA_BROKERS ? null : await startKafka({ port, name: DEV_KAFKA_NAME, log: say });
+  // Kafka and the services run in process groups of their own, so a Ctrl-C reaches only this process,
+  // which then stops them in order: services first, then the broker they write to.
+  const kafka = process.env.KAFKA_BROKERS ? null : await startKafka({ port, name: DEV_KAFKA_NAME, detached: true, log: say });
   await ensurePostgres(databaseUrl, say);
   const brokers = process.env.KAFKA_BROKERS ?? kafka!.brokers;
   const children = LOCAL_SERVICES.map((service, index) => startService(service, index, { KAFKA_BROKERS: brokers, DATABASE_URL: databaseUrl }));
@@ -38,6 +40,7 @@ function startService(service: LocalService, index: number, env: Record<string, 
       cwd: ROOT,
       env: { ...process.env, ...env, [service.httpPortVariable]: String(service.httpPort), TS_NODE_TRANSPILE_ONLY: 'true' },
       stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
     },
   );
   const prefix = `\x1b[${COLORS[index % COLORS.length]}m${service.name.padEnd(18)}\x1b[0m|`;
