@@ -45,3 +45,10 @@ export const kafkaName = z
   .string()
   .trim()
   .regex(/^[A-Za-z0-9._-]{1,249}$/, 'must be 1-249 characters of letters, digits, ".", "_" or "-"');
+
+/** The address an HTTP service listens on: 127.0.0.1 on a developer's machine, 0.0.0.0 in a container. */
+export const httpHost = z
+  .string()
+  .trim()
+  .regex(/^[0-9a-fA-F.:]+$|^localhost$/, 'must be an IP address or localhost')
+  .default('127.0.0.1');

@@ -1,3 +1,3 @@
 export { ConfigError } from './config-error';
-export { parseEnv, brokerList, boundedInt, postgresUrl, kafkaName } from './env';
-export { kafkaEnv, databaseEnv, logLevels, type KafkaEnv, type DatabaseEnv } from './shared-env';
+export { parseEnv, brokerList, boundedInt, postgresUrl, kafkaName, httpHost } from './env';
+export { kafkaEnv, databaseEnv, logLevels, exitOnStartupFailure, type KafkaEnv, type DatabaseEnv } from './shared-env';

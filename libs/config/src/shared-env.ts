@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ConfigError } from './config-error';
 import { brokerList, kafkaName, parseEnv, postgresUrl } from './env';
 
 /** The defaults point at the local stack `npm start` brings up, so a newcomer needs no variables at all. */
@@ -23,4 +24,16 @@ const logSchema = z.object({ LOG_LEVEL: z.enum(LOG_LEVELS).default('log') });
 export function logLevels(env?: NodeJS.ProcessEnv): Array<(typeof LOG_LEVELS)[number]> {
   const { LOG_LEVEL } = parseEnv('logging', logSchema, env);
   return LOG_LEVELS.slice(0, LOG_LEVELS.indexOf(LOG_LEVEL) + 1);
+}
+
+/**
+ * Ends a service whose start-up failed. A bad configuration is the operator's to fix: one line naming
+ * the variable, no stack trace; anything else keeps its stack for whoever debugs it.
+ */
+export function exitOnStartupFailure(service: string) {
+  return (error: unknown): never => {
+    const line = error instanceof ConfigError ? error.message : (error as Error).stack ?? String(error);
+    process.stderr.write(`${service}: ${line}\n`);
+    process.exit(1);
+  };
 }

@@ -1,6 +1,6 @@
 export { InboundBatch, type InboundRecord, type Rejection, type RejectionSink } from './inbound-batch';
 export { DLQ_HEADERS } from './dead-letter';
-export { ensureTopics, topicsEnv } from './topics-admin';
+export { ensureTopics, ensureTopicCatalog, topicConfig, topicsEnv } from './topics-admin';
 export {
   KafkaBatchTransport,
   KafkaBatchContext,

@@ -1,7 +1,7 @@
-import { Admin, ITopicConfig } from 'kafkajs';
+import { Admin, ITopicConfig, Kafka, logLevel } from 'kafkajs';
 import { z } from 'zod';
-import { boundedInt, parseEnv } from '@tributary/config';
-import type { TopicSpec } from '@tributary/contracts';
+import { boundedInt, kafkaEnv, parseEnv } from '@tributary/config';
+import { topicCatalog, type TopicSpec } from '@tributary/contracts';
 
 const topicsSchema = z.object({
   /** 1 on the single local broker; 3 on a production cluster. */
@@ -38,4 +38,16 @@ export async function ensureTopics(admin: Admin, specs: readonly TopicSpec[], re
     if ((error as { type?: string }).type !== 'TOPIC_ALREADY_EXISTS') throw error;
   }
   return missing.map((spec) => spec.name);
+}
+
+/** Start-up step of every service: the whole topic catalog exists, with its configs, before anything flows. */
+export async function ensureTopicCatalog(env: NodeJS.ProcessEnv = process.env): Promise<string[]> {
+  const kafka = kafkaEnv(env);
+  const admin = new Kafka({ clientId: kafka.KAFKA_CLIENT_ID, brokers: kafka.KAFKA_BROKERS, logLevel: logLevel.WARN }).admin();
+  await admin.connect();
+  try {
+    return await ensureTopics(admin, topicCatalog(), topicsEnv(env).KAFKA_REPLICATION_FACTOR);
+  } finally {
+    await admin.disconnect();
+  }
 }

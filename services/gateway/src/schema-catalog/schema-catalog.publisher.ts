@@ -1,0 +1,32 @@
+import { Kafka, logLevel, Partitioners } from 'kafkajs';
+import { schemaCatalogEntries, TOPICS } from '@tributary/contracts';
+
+/**
+ * Publishes every writer schema to the compacted schema topic, keyed by fingerprint. Republishing at
+ * every start is harmless: compaction keeps one record per fingerprint, and a schema never changes
+ * under its fingerprint.
+ */
+export async function publishSchemaCatalog(brokers: readonly string[], clientId: string): Promise<number> {
+  const producer = new Kafka({ clientId, brokers: [...brokers], logLevel: logLevel.WARN }).producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
+  await producer.connect();
+  try {
+    const entries = schemaCatalogEntries();
+    await producer.send({
+      topic: TOPICS.schemas.name,
+      acks: -1,
+      messages: entries.map((entry) => ({
+        key: entry.fingerprint,
+        value: JSON.stringify(entry),
+        headers: { 'content-type': 'application/json', ce_schemaname: entry.name, ce_schemaversion: String(entry.version) },
+      })),
+    });
+    return entries.length;
+  } finally {
+    await producer.disconnect();
+  }
+}
