@@ -62,7 +62,7 @@ describe('the schema catalog', () => {
     const fingerprint = record.headers.ce_dataschema!.split(':').pop();
     const response = await fetch(`${baseUrl}/schemas/${fingerprint}`);
     expect(response.status).toBe(200);
-    const entry = await response.json();
+    const entry = (await response.json()) as { schema: unknown };
     expect(entry).toMatchObject({ name: 'tributary.inferences.InferenceCompleted', version: getEventContract('InferenceCompleted').latestVersion });
     expect(entry.schema).toEqual(getEventContract('InferenceCompleted').latest.schema);
   });
@@ -70,8 +70,8 @@ describe('the schema catalog', () => {
   it('serves a schema by name and version, and lists them all', async () => {
     const v1 = await fetch(`${baseUrl}/schemas/tributary.inferences.InferenceCompleted/versions/1`);
     expect(v1.status).toBe(200);
-    expect((await v1.json()).fingerprint).toBe(getEventContract('InferenceCompleted').versions.get(1)!.fingerprintSha256);
-    const list = await (await fetch(`${baseUrl}/schemas`)).json();
+    expect(((await v1.json()) as { fingerprint: string }).fingerprint).toBe(getEventContract('InferenceCompleted').versions.get(1)!.fingerprintSha256);
+    const list = (await (await fetch(`${baseUrl}/schemas`)).json()) as unknown[];
     expect(list).toHaveLength(schemaCatalogEntries().length);
   });
 

@@ -2,7 +2,8 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { PostgresOffsetStore } from '@tributary/messaging';
-import { dataSourceOptions } from './database/data-source-options';
+import { ensureSchema } from '@tributary/persistence';
+import { dataSourceOptions, LEDGER_SCHEMA } from './database/data-source-options';
 import { HealthController } from './health.controller';
 import { AttributionsController } from './projection/attributions.controller';
 import { PROJECTOR_CONFIG, ProjectorConfig } from './projector.config';
@@ -12,7 +13,14 @@ export class ProjectorModule {
   static forConfig(config: ProjectorConfig) {
     return {
       module: ProjectorModule,
-      imports: [TypeOrmModule.forRoot(dataSourceOptions(config.DATABASE_URL, config.LEDGER_PROJECTOR_DB_POOL_MAX))],
+      imports: [
+        TypeOrmModule.forRootAsync({
+          useFactory: async () => {
+            await ensureSchema(config.DATABASE_URL, LEDGER_SCHEMA);
+            return dataSourceOptions(config.DATABASE_URL, config.LEDGER_PROJECTOR_DB_POOL_MAX);
+          },
+        }),
+      ],
       controllers: [AttributionsController, HealthController],
       providers: [
         { provide: PROJECTOR_CONFIG, useValue: config },

@@ -89,7 +89,7 @@ describe('the ledger projector slice', () => {
     producer = testKafka().producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
     await start();
-    sql = new Client({ connectionString: database.url });
+    sql = new Client({ connectionString: database.url, options: '-c search_path=ledger' });
     await sql.connect();
   });
 

@@ -1,5 +1,5 @@
 import { Column, Entity, Index, PrimaryColumn, PrimaryGeneratedColumn } from 'typeorm';
-import { bigintTransformer } from './bigint.transformer';
+import { bigintTransformer } from '@tributary/persistence';
 
 /** One posting of one ledger transaction, immutable once written; traced to the record it came from. */
 @Entity({ name: 'ledger_entries' })
