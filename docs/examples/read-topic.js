@@ -1,0 +1,66 @@
+#!/usr/bin/env node
+// Reading a Tributary topic from outside this repository: only kafkajs, avsc and the schema catalog's
+// HTTP endpoint, no code of ours. services/gateway/test/external-consumer.int-spec.ts runs this file.
+//
+//   BROKERS=127.0.0.1:9092 TOPIC=tributary.inferences CATALOG_URL=http://127.0.0.1:3100 node docs/examples/read-topic.js
+'use strict';
+const { Kafka, logLevel } = require('kafkajs');
+const avro = require('avsc');
+
+const brokers = (process.env.BROKERS || '127.0.0.1:9092').split(',');
+const topic = process.env.TOPIC || 'tributary.inferences';
+const catalogUrl = process.env.CATALOG_URL || 'http://127.0.0.1:3100';
+const maxMessages = Number(process.env.MAX_MESSAGES || Infinity);
+
+// Amounts are Avro longs in minor units and may exceed 2^53: decode them as BigInt, exactly.
+const exactLong = avro.types.LongType.__with({
+  fromBuffer: (buffer) => buffer.readBigInt64LE(),
+  toBuffer: (value) => {
+    const buffer = Buffer.alloc(8);
+    buffer.writeBigInt64LE(BigInt(value));
+    return buffer;
+  },
+  fromJSON: BigInt,
+  toJSON: Number,
+  isValid: (value) => typeof value === 'bigint',
+  compare: (a, b) => (a < b ? -1 : a > b ? 1 : 0),
+});
+
+const writerTypes = new Map(); // fingerprint -> avsc Type, fetched once each
+async function writerType(headers) {
+  const fingerprint = String(headers.ce_dataschema).split(':').pop();
+  if (!writerTypes.has(fingerprint)) {
+    const response = await fetch(`${catalogUrl}/schemas/${fingerprint}`);
+    if (!response.ok) throw new Error(`schema ${fingerprint}: HTTP ${response.status}`);
+    const entry = await response.json();
+    writerTypes.set(fingerprint, avro.Type.forSchema(entry.schema, { registry: { long: exactLong } }));
+  }
+  return writerTypes.get(fingerprint);
+}
+
+async function main() {
+  const consumer = new Kafka({ clientId: 'outside-reader', brokers, logLevel: logLevel.NOTHING }).consumer({
+    groupId: `outside-reader-${process.pid}`,
+  });
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topic], fromBeginning: true });
+  let seen = 0;
+  await new Promise((resolve, reject) => {
+    consumer
+      .run({
+        eachMessage: async ({ message }) => {
+          const event = (await writerType(message.headers)).fromBuffer(message.value);
+          const line = { type: String(message.headers.ce_type), key: String(message.key), event };
+          process.stdout.write(`${JSON.stringify(line, (_k, v) => (typeof v === 'bigint' ? v.toString() : v))}\n`);
+          if (++seen >= maxMessages) resolve();
+        },
+      })
+      .catch(reject);
+  });
+  await consumer.disconnect();
+}
+
+main().catch((error) => {
+  process.stderr.write(`read-topic: ${error.message}\n`);
+  process.exit(1);
+});
