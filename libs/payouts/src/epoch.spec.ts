@@ -1,0 +1,72 @@
+// Proves the epoch computation of payouts: amounts never exceed balances, thresholds are respected,
+// consumers are never paid, and the same input always gives the same payouts with the same ids,
+// on examples and on generated balances with fast-check.
+import fc from 'fast-check';
+import { computeEpochPayouts, DEFAULT_THRESHOLDS, payoutIdOf, type PayableBalance, type PayoutThresholds } from './epoch';
+
+const thresholds: PayoutThresholds = {
+  defaultMinor: { contributor: 100n, 'model-owner': 50n, 'datanet-owner': 50n, protocol: 1n },
+  perAssetMinor: { EURC: { contributor: 500n } },
+};
+
+const balanceArbitrary = fc.record({
+  accountId: fc.constantFrom('contributor:a', 'contributor:b', 'model-owner:m', 'datanet-owner:d', 'protocol:p', 'consumer:c', 'nonsense'),
+  asset: fc.constantFrom('USDC', 'EURC'),
+  payableMinor: fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }),
+});
+
+describe('closing an epoch', () => {
+  describe('given balances around the thresholds', () => {
+    it('pays each account at or above its role threshold exactly its balance, in a stable order', () => {
+      const balances: PayableBalance[] = [
+        { accountId: 'model-owner:m', asset: 'USDC', payableMinor: 50n },
+        { accountId: 'contributor:b', asset: 'USDC', payableMinor: 99n },
+        { accountId: 'contributor:a', asset: 'USDC', payableMinor: 100n },
+        { accountId: 'contributor:a', asset: 'EURC', payableMinor: 499n },
+        { accountId: 'consumer:c', asset: 'USDC', payableMinor: 1_000n },
+      ];
+      expect(computeEpochPayouts(7, balances, thresholds)).toEqual([
+        { payoutId: payoutIdOf(7, 'contributor:a', 'USDC'), accountId: 'contributor:a', asset: 'USDC', amountMinor: 100n, epoch: 7 },
+        { payoutId: payoutIdOf(7, 'model-owner:m', 'USDC'), accountId: 'model-owner:m', asset: 'USDC', amountMinor: 50n, epoch: 7 },
+      ]);
+    });
+  });
+
+  describe('given an invalid epoch', () => {
+    it.each([-1, 1.5, 2 ** 31])('refuses epoch %p, naming the field', (epoch) => {
+      expect(() => computeEpochPayouts(epoch, [])).toThrow('epoch: must be an integer');
+    });
+  });
+
+  it('never pays more than a balance, never a consumer, never below a threshold (property)', () => {
+    fc.assert(
+      fc.property(fc.array(balanceArbitrary, { maxLength: 40 }), fc.nat({ max: 1_000 }), (balances, epoch) => {
+        for (const payout of computeEpochPayouts(epoch, balances, thresholds)) {
+          const source = balances.find((balance) => balance.accountId === payout.accountId && balance.asset === payout.asset && balance.payableMinor === payout.amountMinor);
+          expect(source).toBeDefined();
+          expect(payout.amountMinor).toBeGreaterThanOrEqual(1n);
+          expect(payout.accountId.startsWith('consumer:')).toBe(false);
+          const role = payout.accountId.split(':')[0] as keyof typeof thresholds.defaultMinor;
+          const threshold = thresholds.perAssetMinor?.[payout.asset]?.[role] ?? thresholds.defaultMinor[role];
+          expect(payout.amountMinor).toBeGreaterThanOrEqual(threshold);
+        }
+      }),
+    );
+  });
+
+  it('gives the same payouts and ids for the same input, whatever the order of the balances (property)', () => {
+    fc.assert(
+      fc.property(fc.uniqueArray(balanceArbitrary, { selector: (balance) => `${balance.accountId}/${balance.asset}`, maxLength: 14 }), fc.nat({ max: 1_000 }), (balances, epoch) => {
+        const once = computeEpochPayouts(epoch, balances, DEFAULT_THRESHOLDS);
+        expect(computeEpochPayouts(epoch, [...balances].reverse(), DEFAULT_THRESHOLDS)).toEqual(once);
+        expect(new Set(once.map((payout) => payout.payoutId)).size).toBe(once.length);
+      }),
+    );
+  });
+
+  it('gives every (epoch, account, asset) its own payout id of at most 256 characters', () => {
+    expect(payoutIdOf(1, 'contributor:a', 'USDC')).not.toBe(payoutIdOf(2, 'contributor:a', 'USDC'));
+    expect(payoutIdOf(1, 'contributor:a', 'USDC')).not.toBe(payoutIdOf(1, 'contributor:a', 'EURC'));
+    expect(payoutIdOf(1, `contributor:${'x'.repeat(300)}`, 'USDC').length).toBeLessThanOrEqual(256);
+  });
+});

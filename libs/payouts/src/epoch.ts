@@ -1,0 +1,80 @@
+import { createHash } from 'node:crypto';
+import { compareIds, parseAccountId, type AccountKind } from '@tributary/attribution';
+
+/** An account's payable balance as the ledger had applied it up to a recorded position of the log. */
+export interface PayableBalance {
+  readonly accountId: string;
+  readonly asset: string;
+  readonly payableMinor: bigint;
+}
+
+/** Minimum payable balance, per account role, for a payout to be worth its cost; per asset when given. */
+export interface PayoutThresholds {
+  readonly defaultMinor: Readonly<Record<PayableRole, bigint>>;
+  readonly perAssetMinor?: Readonly<Record<string, Partial<Record<PayableRole, bigint>>>>;
+}
+
+/** Consumers pay; every other role is paid. */
+export type PayableRole = Exclude<AccountKind, 'consumer'>;
+
+/** Documented defaults: contributors earn in small amounts, so they wait until a payout is worth it. */
+export const DEFAULT_THRESHOLDS: PayoutThresholds = {
+  defaultMinor: { contributor: 1_000n, 'model-owner': 1_000n, 'datanet-owner': 1_000n, protocol: 1n },
+};
+
+export interface EpochPayout {
+  readonly payoutId: string;
+  readonly accountId: string;
+  readonly asset: string;
+  readonly amountMinor: bigint;
+  readonly epoch: number;
+}
+
+export const EPOCH_MAX = 2 ** 31 - 1;
+export const BALANCES_PER_EPOCH_MAX = 1_000_000;
+
+/**
+ * The payout id of an account's payout in an epoch: the same inputs always give the same id, so a
+ * second close of the same epoch (a retry, a second instance, a restart) requests nothing new. Hashed
+ * so that it stays within the schema's 256 characters whatever the account id's length.
+ */
+export function payoutIdOf(epoch: number, accountId: string, asset: string): string {
+  const digest = createHash('sha256').update(`${epoch}\u0000${accountId}\u0000${asset}`).digest('hex');
+  return `payout:${epoch}:${digest.slice(0, 40)}`;
+}
+
+/**
+ * Closes an epoch: one payout per (account, asset) whose payable balance is at least its role's
+ * threshold, for exactly that balance (never more). Consumer accounts and unknown account kinds are
+ * never paid. Pure: time and position are the caller's; the output is sorted by account, then asset.
+ */
+export function computeEpochPayouts(epoch: number, balances: readonly PayableBalance[], thresholds: PayoutThresholds = DEFAULT_THRESHOLDS): EpochPayout[] {
+  if (!Number.isInteger(epoch) || epoch < 0 || epoch > EPOCH_MAX) throw new RangeError(`epoch: must be an integer from 0 to ${EPOCH_MAX}`);
+  if (balances.length > BALANCES_PER_EPOCH_MAX) throw new RangeError(`balances: at most ${BALANCES_PER_EPOCH_MAX} per epoch`);
+  const payouts: EpochPayout[] = [];
+  for (const balance of balances) {
+    const role = payableRole(balance.accountId);
+    if (role === null || balance.payableMinor <= 0n) continue;
+    if (balance.payableMinor < thresholdOf(thresholds, role, balance.asset)) continue;
+    payouts.push({
+      payoutId: payoutIdOf(epoch, balance.accountId, balance.asset),
+      accountId: balance.accountId,
+      asset: balance.asset,
+      amountMinor: balance.payableMinor,
+      epoch,
+    });
+  }
+  return payouts.sort((left, right) => compareIds(left.accountId, right.accountId) || compareIds(left.asset, right.asset));
+}
+
+function payableRole(accountId: string): PayableRole | null {
+  const ref = parseAccountId(accountId);
+  if (ref === null || ref.kind === 'consumer') return null;
+  return ref.kind;
+}
+
+function thresholdOf(thresholds: PayoutThresholds, role: PayableRole, asset: string): bigint {
+  const threshold = thresholds.perAssetMinor?.[asset]?.[role] ?? thresholds.defaultMinor[role];
+  // A threshold of zero would request payouts of nothing; the schema forbids them.
+  return threshold < 1n ? 1n : threshold;
+}
