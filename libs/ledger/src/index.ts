@@ -5,3 +5,16 @@ export {
   consumerAccount,
   transactionOfDecision,
 } from './ledger-transaction';
+export { PAYOUTS_IN_FLIGHT_ACCOUNT, settlementAccount, classifyAccount, balanceKey, type AccountRole, type AccountClass } from './accounts';
+export {
+  type PayoutEvent,
+  type PayoutState,
+  type PayoutStatus,
+  type PayoutDecision,
+  PayoutRejectedError,
+  decidePayout,
+  foldPayouts,
+} from './payouts';
+export { type DecisionLineageFacts, type ContributionCredit, contributionCredits } from './lineage';
+export { type ChainedEntry, type ChainMismatch, GENESIS_HASH, entryHash, verifyChain } from './chain';
+export { type AccountBalance, type ChainHead, ledgerDigest } from './digest';

@@ -1,0 +1,55 @@
+import { apportionLargestRemainder, parseAccountId } from '@tributary/attribution';
+
+/** What lineage needs of one decision; the wire type maps onto it at the edge. */
+export interface DecisionLineageFacts {
+  readonly postings: ReadonlyArray<{ readonly accountId: string; readonly amountMinor: bigint }>;
+  readonly rejected: ReadonlyArray<{ readonly contributionId: string }>;
+  readonly contributionsSeen: ReadonlyArray<{ readonly contributionId: string; readonly status: string; readonly datanetId: string | null; readonly contributorId: string | null; readonly scorePpm: bigint }>;
+  readonly datanetsSeen: ReadonlyArray<{ readonly datanetId: string; readonly curatorShareBps: number }>;
+}
+
+/** One contribution behind one contributor credit, with its part of that credit. */
+export interface ContributionCredit {
+  readonly account: string;
+  readonly contributionId: string;
+  readonly datanetId: string;
+  readonly scorePpm: bigint;
+  readonly amountMinor: bigint;
+}
+
+const BPS_TOTAL = 10_000n;
+
+/**
+ * Maps each contributor credit of a decision to the contributions that earned it. Policy v1 weighs a
+ * contribution by score × (10000 − its datanet's curator share), so a contributor's credit is split
+ * back over their counted contributions by the same weights, by largest remainder: the parts sum to
+ * the credit exactly. A credit with no counted contribution behind it (should not happen) is left
+ * without lineage rather than invented.
+ */
+export function contributionCredits(decision: DecisionLineageFacts): ContributionCredit[] {
+  const rejected = new Set(decision.rejected.map((rejection) => rejection.contributionId));
+  const curatorBps = new Map(decision.datanetsSeen.map((datanet) => [datanet.datanetId, BigInt(datanet.curatorShareBps)]));
+  const counted = decision.contributionsSeen.filter(
+    (seen) => seen.status === 'ACCEPTED' && !rejected.has(seen.contributionId) && seen.contributorId !== null && seen.datanetId !== null,
+  );
+  const credits: ContributionCredit[] = [];
+  for (const posting of decision.postings) {
+    const ref = parseAccountId(posting.accountId);
+    if (ref?.kind !== 'contributor') continue;
+    const behind = counted.filter((seen) => seen.contributorId === ref.contributorId);
+    const weights = new Map<string, bigint>();
+    for (const seen of behind) {
+      const weight = seen.scorePpm * (BPS_TOTAL - (curatorBps.get(seen.datanetId!) ?? 0n));
+      weights.set(seen.contributionId, (weights.get(seen.contributionId) ?? 0n) + weight);
+    }
+    if ([...weights.values()].reduce((sum, weight) => sum + weight, 0n) === 0n) continue;
+    const parts = apportionLargestRemainder(posting.amountMinor, weights);
+    for (const seen of behind) {
+      const amountMinor = parts.get(seen.contributionId);
+      if (amountMinor === undefined) continue;
+      parts.delete(seen.contributionId);
+      credits.push({ account: posting.accountId, contributionId: seen.contributionId, datanetId: seen.datanetId!, scorePpm: seen.scorePpm, amountMinor });
+    }
+  }
+  return credits;
+}
