@@ -37,3 +37,25 @@ export type {
   RejectionReason,
   RevenueSplit,
 } from './types';
+export {
+  entityKey,
+  entityOf,
+  evolveContribution,
+  evolveDatanet,
+  evolveModel,
+  foldTableRecords,
+} from './state';
+export type {
+  EntityKind,
+  EntityVersion,
+  FoldResult,
+  LatestStates,
+  ModelTableState,
+  PartitionProgress,
+  TableEvent,
+  TableRecord,
+  TableRejection,
+  TableRejectionReason,
+} from './state';
+export { JOIN_RULE, ORDERING_RULE_TEXT, partitionKey, tablesCaughtUp, visibleAsOf } from './ordering';
+export type { CatchUp, EndOffsetsObservation } from './ordering';

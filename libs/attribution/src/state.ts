@@ -1,0 +1,250 @@
+import { compareIds } from './accounts';
+import { assert, assertNever } from './errors';
+import type { ContributionState, DatanetState, ModelState, RevenueSplit } from './types';
+
+/**
+ * The table side of the stream-table join: datanet, contribution and model events folded into entity
+ * states, each state kept as a version tagged with the log position that produced it. Versions let the
+ * service read the state "as of" an inference's time (ordering.ts) while the table consumer runs
+ * ahead, so a decision never depends on how far the table consumer happened to be.
+ */
+
+/** A model as ModelRegistered / ModelRetired left it; retirement is kept for the as-of rule. */
+export interface ModelTableState extends ModelState {
+  readonly retired: boolean;
+}
+
+/** The table events in domain form; the service maps the wire events onto these. */
+export type TableEvent =
+  | { readonly kind: 'DatanetCreated'; readonly datanetId: string; readonly owner: string; readonly curatorShareBps: number }
+  | { readonly kind: 'DatanetUpdated'; readonly datanetId: string; readonly curatorShareBps: number | null }
+  | { readonly kind: 'ContributionSubmitted'; readonly contributionId: string; readonly datanetId: string; readonly contributor: string }
+  | { readonly kind: 'ContributionValidated'; readonly contributionId: string; readonly decision: 'ACCEPTED' | 'REJECTED' }
+  | { readonly kind: 'ContributionRevoked'; readonly contributionId: string }
+  | {
+      readonly kind: 'ModelRegistered';
+      readonly modelId: string;
+      readonly owner: string;
+      readonly datanetIds: readonly string[];
+      readonly split: RevenueSplit;
+    }
+  | { readonly kind: 'ModelRetired'; readonly modelId: string };
+
+export type EntityKind = 'datanet' | 'contribution' | 'model';
+
+/** One table record: where it sits in the log, its record timestamp, and the event it carries. */
+export interface TableRecord {
+  readonly partition: number;
+  readonly offset: bigint;
+  /** The Kafka record timestamp in ms since the epoch (the as-of rule compares against it). */
+  readonly timestampMs: number;
+  readonly event: TableEvent;
+}
+
+/**
+ * How far the fold got in one partition of one table topic. `watermarkMs` is the largest record
+ * timestamp seen so far in the partition (-1 before the first record): a record is visible to an
+ * inference of time T only when the watermark, including that record, is at most T, so a record with an
+ * early timestamp behind a later one waits for the later one (visibility is a prefix of the partition).
+ */
+export interface PartitionProgress {
+  readonly topic: string;
+  readonly partition: number;
+  readonly nextOffset: bigint;
+  readonly watermarkMs: number;
+}
+
+interface VersionPosition {
+  readonly id: string;
+  readonly partition: number;
+  readonly offset: bigint;
+  /** The partition's watermark including the record that produced this version; see PartitionProgress. */
+  readonly visibleFromMs: number;
+}
+
+export type EntityVersion =
+  | (VersionPosition & { readonly entity: 'datanet'; readonly state: DatanetState })
+  | (VersionPosition & { readonly entity: 'contribution'; readonly state: ContributionState })
+  | (VersionPosition & { readonly entity: 'model'; readonly state: ModelTableState });
+
+/** Why a table event cannot be applied; the service sends the record to its DLQ with this reason. */
+export type TableRejectionReason = 'UNKNOWN_ENTITY' | 'CONFLICTS_WITH_EXISTING';
+
+export interface TableRejection {
+  readonly record: TableRecord;
+  readonly reason: TableRejectionReason;
+  readonly detail: string;
+}
+
+/** The latest state of each entity the records of a batch touch, keyed by entityKey(). */
+export type LatestStates = ReadonlyMap<string, EntityVersion['state']>;
+
+export function entityKey(entity: EntityKind, id: string): string {
+  return `${entity}:${id}`;
+}
+
+export function entityOf(event: TableEvent): { readonly entity: EntityKind; readonly id: string } {
+  switch (event.kind) {
+    case 'DatanetCreated':
+    case 'DatanetUpdated':
+      return { entity: 'datanet', id: event.datanetId };
+    case 'ContributionSubmitted':
+    case 'ContributionValidated':
+    case 'ContributionRevoked':
+      return { entity: 'contribution', id: event.contributionId };
+    case 'ModelRegistered':
+    case 'ModelRetired':
+      return { entity: 'model', id: event.modelId };
+    default:
+      return assertNever(event);
+  }
+}
+
+type Evolved<S> = { readonly ok: true; readonly state: S } | { readonly ok: false; readonly reason: TableRejectionReason; readonly detail: string };
+
+/**
+ * One datanet event applied to the datanet's state. A re-published DatanetCreated (same content) is
+ * harmless; a different one for an existing id contradicts the log and is rejected.
+ */
+export function evolveDatanet(state: DatanetState | null, event: Extract<TableEvent, { datanetId: string }>): Evolved<DatanetState> {
+  if (event.kind === 'DatanetCreated') {
+    const created: DatanetState = { datanetId: event.datanetId, owner: event.owner, curatorShareBps: event.curatorShareBps };
+    if (state === null || sameDatanet(state, created)) return { ok: true, state: created };
+    return conflict(`datanet ${event.datanetId} already exists with other attributes`);
+  }
+  if (state === null) return unknown(`datanet ${event.datanetId} was updated before it was created`);
+  return { ok: true, state: { ...state, curatorShareBps: event.curatorShareBps ?? state.curatorShareBps } };
+}
+
+/** Validation sets the status (the latest wins); revocation is final whatever comes after it. */
+export function evolveContribution(
+  state: ContributionState | null,
+  event: Extract<TableEvent, { contributionId: string }>,
+): Evolved<ContributionState> {
+  if (event.kind === 'ContributionSubmitted') {
+    const submitted: ContributionState = {
+      contributionId: event.contributionId,
+      datanetId: event.datanetId,
+      contributor: event.contributor,
+      status: 'SUBMITTED',
+      revoked: false,
+    };
+    if (state === null) return { ok: true, state: submitted };
+    // A re-published submission changes nothing, and must not reset a validation that followed it.
+    if (state.datanetId === submitted.datanetId && state.contributor === submitted.contributor) return { ok: true, state };
+    return conflict(`contribution ${event.contributionId} was already submitted by another contributor or to another datanet`);
+  }
+  if (state === null) return unknown(`contribution ${event.contributionId} has no ContributionSubmitted before this event`);
+  if (event.kind === 'ContributionValidated') return { ok: true, state: { ...state, status: event.decision } };
+  return { ok: true, state: { ...state, revoked: true } };
+}
+
+export function evolveModel(state: ModelTableState | null, event: Extract<TableEvent, { modelId: string }>): Evolved<ModelTableState> {
+  if (event.kind === 'ModelRegistered') {
+    const registered: ModelTableState = {
+      modelId: event.modelId,
+      owner: event.owner,
+      datanetIds: [...event.datanetIds],
+      split: { protocolBps: event.split.protocolBps, modelBps: event.split.modelBps, dataBps: event.split.dataBps },
+      retired: false,
+    };
+    if (state === null) return { ok: true, state: registered };
+    if (sameModel(state, registered)) return { ok: true, state };
+    return conflict(`model ${event.modelId} is already registered with another owner, datanets or split`);
+  }
+  if (state === null) return unknown(`model ${event.modelId} was retired before it was registered`);
+  return { ok: true, state: { ...state, retired: true } };
+}
+
+export interface FoldResult {
+  /** New versions, in offset order; a record that changes nothing adds no version. */
+  readonly versions: readonly EntityVersion[];
+  readonly rejected: readonly TableRejection[];
+  readonly progress: PartitionProgress;
+}
+
+/**
+ * Folds records of one partition, in offset order, onto the latest states. Records below
+ * progress.nextOffset were applied before and are skipped, so applying a batch twice is harmless.
+ * The result is the same however the partition's records are cut into batches (a property test holds
+ * it to that).
+ */
+export function foldTableRecords(progress: PartitionProgress, latest: LatestStates, records: readonly TableRecord[]): FoldResult {
+  const states = new Map(latest);
+  const versions: EntityVersion[] = [];
+  const rejected: TableRejection[] = [];
+  let { nextOffset, watermarkMs } = progress;
+  for (const record of records) {
+    assert(record.partition === progress.partition, `record of partition ${record.partition} folded into ${progress.partition}`);
+    if (record.offset < nextOffset) continue;
+    watermarkMs = Math.max(watermarkMs, record.timestampMs);
+    nextOffset = record.offset + 1n;
+    const { entity, id } = entityOf(record.event);
+    const key = entityKey(entity, id);
+    const before = states.get(key) ?? null;
+    const evolved = evolveEntity(before, record.event);
+    if (!evolved.ok) {
+      rejected.push({ record, reason: evolved.reason, detail: evolved.detail });
+      continue;
+    }
+    if (before !== null && sameState(before, evolved.state)) continue;
+    states.set(key, evolved.state);
+    const position = { id, partition: record.partition, offset: record.offset, visibleFromMs: watermarkMs };
+    versions.push({ ...position, entity, state: evolved.state } as EntityVersion);
+  }
+  return { versions, rejected, progress: { ...progress, nextOffset, watermarkMs } };
+}
+
+function evolveEntity(state: EntityVersion['state'] | null, event: TableEvent): Evolved<EntityVersion['state']> {
+  switch (event.kind) {
+    case 'DatanetCreated':
+    case 'DatanetUpdated':
+      return evolveDatanet(state as DatanetState | null, event);
+    case 'ContributionSubmitted':
+    case 'ContributionValidated':
+    case 'ContributionRevoked':
+      return evolveContribution(state as ContributionState | null, event);
+    case 'ModelRegistered':
+    case 'ModelRetired':
+      return evolveModel(state as ModelTableState | null, event);
+    default:
+      return assertNever(event);
+  }
+}
+
+function sameDatanet(left: DatanetState, right: DatanetState): boolean {
+  return left.owner === right.owner && left.curatorShareBps === right.curatorShareBps;
+}
+
+function sameModel(left: ModelTableState, right: ModelTableState): boolean {
+  return (
+    left.owner === right.owner &&
+    left.datanetIds.length === right.datanetIds.length &&
+    left.datanetIds.every((datanetId, index) => datanetId === right.datanetIds[index]) &&
+    left.split.protocolBps === right.split.protocolBps &&
+    left.split.modelBps === right.split.modelBps &&
+    left.split.dataBps === right.split.dataBps
+  );
+}
+
+/** Structural equality of two states of the same entity; key order of the objects does not matter. */
+function sameState(left: EntityVersion['state'], right: EntityVersion['state']): boolean {
+  return canonicalJson(left) === canonicalJson(right);
+}
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).sort(([left], [right]) => compareIds(left, right));
+    return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${canonicalJson(item)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+function conflict(detail: string): Evolved<never> {
+  return { ok: false, reason: 'CONFLICTS_WITH_EXISTING', detail };
+}
+
+function unknown(detail: string): Evolved<never> {
+  return { ok: false, reason: 'UNKNOWN_ENTITY', detail };
+}
