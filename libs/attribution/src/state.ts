@@ -106,7 +106,7 @@ type Evolved<S> = { readonly ok: true; readonly state: S } | { readonly ok: fals
  * One datanet event applied to the datanet's state. A re-published DatanetCreated (same content) is
  * harmless; a different one for an existing id contradicts the log and is rejected.
  */
-export function evolveDatanet(state: DatanetState | null, event: Extract<TableEvent, { datanetId: string }>): Evolved<DatanetState> {
+export function evolveDatanet(state: DatanetState | null, event: Extract<TableEvent, { kind: 'DatanetCreated' | 'DatanetUpdated' }>): Evolved<DatanetState> {
   if (event.kind === 'DatanetCreated') {
     const created: DatanetState = { datanetId: event.datanetId, owner: event.owner, curatorShareBps: event.curatorShareBps };
     if (state === null || sameDatanet(state, created)) return { ok: true, state: created };
@@ -119,7 +119,7 @@ export function evolveDatanet(state: DatanetState | null, event: Extract<TableEv
 /** Validation sets the status (the latest wins); revocation is final whatever comes after it. */
 export function evolveContribution(
   state: ContributionState | null,
-  event: Extract<TableEvent, { contributionId: string }>,
+  event: Extract<TableEvent, { kind: 'ContributionSubmitted' | 'ContributionValidated' | 'ContributionRevoked' }>,
 ): Evolved<ContributionState> {
   if (event.kind === 'ContributionSubmitted') {
     const submitted: ContributionState = {
@@ -139,7 +139,7 @@ export function evolveContribution(
   return { ok: true, state: { ...state, revoked: true } };
 }
 
-export function evolveModel(state: ModelTableState | null, event: Extract<TableEvent, { modelId: string }>): Evolved<ModelTableState> {
+export function evolveModel(state: ModelTableState | null, event: Extract<TableEvent, { kind: 'ModelRegistered' | 'ModelRetired' }>): Evolved<ModelTableState> {
   if (event.kind === 'ModelRegistered') {
     const registered: ModelTableState = {
       modelId: event.modelId,
