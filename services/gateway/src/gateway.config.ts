@@ -1,14 +1,41 @@
+import { hostname } from 'node:os';
 import { z } from 'zod';
-import { boundedInt, httpHost, kafkaEnv, parseEnv } from '@tributary/config';
+import { boundedInt, databaseEnv, httpHost, kafkaEnv, kafkaName, parseEnv } from '@tributary/config';
+import { topicPrefix } from '@tributary/contracts';
+import { BATCH_EVENTS_MAX } from '@tributary/producer';
+
+const defaultInstanceId = hostname().replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 64) || 'gateway';
 
 const gatewaySchema = z.object({
   GATEWAY_HTTP_PORT: boundedInt(0, 65_535, 3100),
   HTTP_HOST: httpHost,
+  /** Largest request body; a bigger one is a 413 before it is parsed. */
+  GATEWAY_BODY_BYTES_MAX: boundedInt(1_024, 64 * 1_048_576, 5 * 1_048_576),
+  /** Events per batch request; one batch is one Kafka transaction. */
+  GATEWAY_BATCH_EVENTS_MAX: boundedInt(1, BATCH_EVENTS_MAX, BATCH_EVENTS_MAX),
+  /** Transactional producers, each used by one batch at a time. */
+  GATEWAY_TRANSACTIONAL_PRODUCERS: boundedInt(1, 16, 2),
+  /** Batch requests that may wait for a transactional producer; more are a 503. */
+  GATEWAY_BATCH_WAITERS_MAX: boundedInt(0, 10_000, 64),
+  /** Single events that may wait for the next Kafka send; more are a 503. */
+  GATEWAY_SINGLE_QUEUE_MAX: boundedInt(1, 1_000_000, 20_000),
+  /** How long one Kafka send may wait for the broker's acknowledgement. */
+  GATEWAY_ACK_TIMEOUT_MS: boundedInt(100, 120_000, 10_000),
+  /** After a Kafka failure, requests are refused at once (503) for this long instead of each waiting on the broker. */
+  GATEWAY_KAFKA_COOLDOWN_MS: boundedInt(0, 600_000, 2_000),
+  GATEWAY_RETRY_AFTER_S: boundedInt(1, 3_600, 5),
+  /** A 'pending' idempotency claim older than this is taken over by a retry (its request died). */
+  GATEWAY_CLAIM_STALE_MS: boundedInt(1_000, 86_400_000, 120_000),
+  /** How long a key lookup is cached; a revocation takes effect within it. 0 turns the cache off. */
+  GATEWAY_KEY_CACHE_TTL_MS: boundedInt(0, 600_000, 5_000),
+  GATEWAY_DB_POOL_MAX: boundedInt(1, 200, 20),
+  /** Names this instance's transactional ids; two running gateways must not share one. */
+  GATEWAY_INSTANCE_ID: kafkaName.default(defaultInstanceId),
 });
 
 /** Everything the gateway reads from its environment, validated before anything starts. */
 export function gatewayConfig(env: NodeJS.ProcessEnv = process.env) {
-  return { ...parseEnv('gateway', gatewaySchema, env), ...kafkaEnv(env) };
+  return { ...parseEnv('gateway', gatewaySchema, env), ...kafkaEnv(env), ...databaseEnv(env), TRIBUTARY_TOPIC_PREFIX: topicPrefix(env) };
 }
 export type GatewayConfig = ReturnType<typeof gatewayConfig>;
 export const GATEWAY_CONFIG = Symbol('GATEWAY_CONFIG');

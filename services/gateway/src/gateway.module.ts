@@ -1,15 +1,43 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { HealthController } from './health.controller';
-import { SchemaCatalogController } from './schema-catalog/schema-catalog.controller';
+import { APP_FILTER } from '@nestjs/core';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { ensureSchema } from '@tributary/persistence';
+import { ApiKeyAuthenticator } from './auth/api-key.store';
+import { dataSourceOptions, GATEWAY_SCHEMA } from './database/data-source-options';
 import { GATEWAY_CONFIG, type GatewayConfig } from './gateway.config';
+import { HealthController } from './health.controller';
+import { GatewayExceptionFilter } from './ingest/gateway-exception.filter';
+import { IdempotencyStore } from './ingest/idempotency.store';
+import { IngestController } from './ingest/ingest.controller';
+import { IngestService } from './ingest/ingest.service';
+import { KafkaPublisher } from './ingest/kafka-publisher';
+import { GatewayMetrics } from './metrics/gateway-metrics';
+import { MetricsController } from './metrics/metrics.controller';
+import { SchemaCatalogController } from './schema-catalog/schema-catalog.controller';
 
 @Module({})
 export class GatewayModule {
   static forConfig(config: GatewayConfig): DynamicModule {
     return {
       module: GatewayModule,
-      controllers: [SchemaCatalogController, HealthController],
-      providers: [{ provide: GATEWAY_CONFIG, useValue: config }],
+      imports: [
+        TypeOrmModule.forRootAsync({
+          useFactory: async () => {
+            await ensureSchema(config.DATABASE_URL, GATEWAY_SCHEMA);
+            return dataSourceOptions(config.DATABASE_URL, config.GATEWAY_DB_POOL_MAX);
+          },
+        }),
+      ],
+      controllers: [IngestController, SchemaCatalogController, HealthController, MetricsController],
+      providers: [
+        { provide: GATEWAY_CONFIG, useValue: config },
+        { provide: APP_FILTER, useClass: GatewayExceptionFilter },
+        GatewayMetrics,
+        ApiKeyAuthenticator,
+        IdempotencyStore,
+        KafkaPublisher,
+        IngestService,
+      ],
     };
   }
 }

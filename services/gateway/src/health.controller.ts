@@ -1,14 +1,30 @@
 import { Controller, Get, Inject, ServiceUnavailableException } from '@nestjs/common';
 import { Kafka, logLevel } from 'kafkajs';
+import { DataSource } from 'typeorm';
 import { GATEWAY_CONFIG, type GatewayConfig } from './gateway.config';
 
-/** Liveness for supervisors; readiness only while Kafka answers, since an ack needs the broker. */
+const CHECK_TIMEOUT_MS = 2_000;
+
+/**
+ * Liveness for supervisors; readiness only while both Kafka and the database answer, since an ack
+ * needs the broker and every request needs the key and idempotency tables.
+ */
 @Controller('health')
 export class HealthController {
   private readonly kafka: Kafka;
 
-  constructor(@Inject(GATEWAY_CONFIG) config: GatewayConfig) {
-    this.kafka = new Kafka({ clientId: `${config.KAFKA_CLIENT_ID}-health`, brokers: config.KAFKA_BROKERS, logLevel: logLevel.NOTHING, retry: { retries: 0 } });
+  constructor(
+    @Inject(GATEWAY_CONFIG) config: GatewayConfig,
+    private readonly dataSource: DataSource,
+  ) {
+    this.kafka = new Kafka({
+      clientId: `${config.KAFKA_CLIENT_ID}-health`,
+      brokers: config.KAFKA_BROKERS,
+      logLevel: logLevel.NOTHING,
+      connectionTimeout: CHECK_TIMEOUT_MS,
+      requestTimeout: CHECK_TIMEOUT_MS,
+      retry: { retries: 0 },
+    });
   }
 
   @Get('live')
@@ -18,15 +34,31 @@ export class HealthController {
 
   @Get('ready')
   async ready() {
+    const [kafka, database] = await Promise.all([this.checkKafka(), this.checkDatabase()]);
+    const body = { status: kafka.up && database.up ? 'ok' : 'unavailable', kafka: kafka.detail, database: database.detail };
+    if (!kafka.up || !database.up) throw new ServiceUnavailableException(body);
+    return body;
+  }
+
+  private async checkKafka(): Promise<{ up: boolean; detail: unknown }> {
     const admin = this.kafka.admin();
     try {
       await admin.connect();
       const cluster = await admin.describeCluster();
-      return { status: 'ok', kafka: { brokers: cluster.brokers.length } };
+      return { up: true, detail: { brokers: cluster.brokers.length } };
     } catch (error) {
-      throw new ServiceUnavailableException({ status: 'unavailable', kafka: (error as Error).message });
+      return { up: false, detail: (error as Error).message };
     } finally {
       await admin.disconnect().catch(() => undefined);
+    }
+  }
+
+  private async checkDatabase(): Promise<{ up: boolean; detail: unknown }> {
+    try {
+      await this.dataSource.query('SELECT 1');
+      return { up: true, detail: 'up' };
+    } catch (error) {
+      return { up: false, detail: (error as Error).message };
     }
   }
 }

@@ -1,0 +1,99 @@
+// API keys and their scopes. A key is shown once when it is created; the gateway keeps only its
+// SHA-256. A plain hash (no salt, no slow KDF) is enough because the key is 256 random bits: nobody
+// can guess one, so there is nothing for a slow hash to protect against, and lookups stay one index probe.
+import { createHash, randomBytes } from 'node:crypto';
+import type { EventType } from '@tributary/contracts';
+import { GATEWAY_EVENT_TYPES } from '../ingest/wire-format';
+
+export const KEY_PREFIX = 'trb';
+const KEY_PATTERN = /^trb_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$/;
+/** A producer id becomes part of ce_source (urn:tributary:producer:<id>), so it is a URN-safe name. */
+export const PRODUCER_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+const SCOPED_ID = /^[^\s,]{1,256}$/;
+export const ANY = '*';
+export const SCOPE_ENTRIES_MAX = 1_000;
+
+/** What a key may publish: each list is either ['*'] (anything) or explicit names; an empty datanet or model list allows none. */
+export interface ApiKeyScope {
+  readonly producerId: string;
+  readonly eventTypes: readonly string[];
+  readonly datanetIds: readonly string[];
+  readonly modelIds: readonly string[];
+}
+
+export interface NewApiKey {
+  readonly keyId: string;
+  /** The secret to hand to the producer; never stored. */
+  readonly key: string;
+  readonly keySha256: string;
+}
+
+export function generateApiKey(): NewApiKey {
+  const keyId = randomBytes(6).toString('hex');
+  const key = `${KEY_PREFIX}_${keyId}_${randomBytes(32).toString('base64url')}`;
+  return { keyId, key, keySha256: hashApiKey(key) };
+}
+
+export function hashApiKey(key: string): string {
+  return createHash('sha256').update(key, 'utf8').digest('hex');
+}
+
+/** True when the string has the shape of a key, so garbage never reaches the database. */
+export function looksLikeApiKey(candidate: string): boolean {
+  return KEY_PATTERN.test(candidate);
+}
+
+/** The ce_source of everything a producer publishes through the gateway. */
+export function sourceOf(producerId: string): string {
+  return `urn:tributary:producer:${producerId}`;
+}
+
+/** Every problem with a scope given on the command line, each naming the option and its rule. */
+export function scopeProblems(scope: ApiKeyScope): string[] {
+  const problems: string[] = [];
+  if (!PRODUCER_ID.test(scope.producerId)) problems.push('producer: must be 1 to 128 letters, digits, ".", "_" or "-", starting with a letter or digit');
+  const list = (option: string, values: readonly string[], check: (value: string) => boolean, rule: string) => {
+    if (option === 'event-types' && values.length === 0) problems.push(`${option}: must name at least one event type, or * for any`);
+    else if (values.length > SCOPE_ENTRIES_MAX) problems.push(`${option}: must name at most ${SCOPE_ENTRIES_MAX} values`);
+    else if (values.includes(ANY) && values.length > 1) problems.push(`${option}: * stands alone`);
+    else for (const value of values) if (value !== ANY && !check(value)) problems.push(`${option}: "${value.slice(0, 64)}" ${rule}`);
+  };
+  list('event-types', scope.eventTypes, (value) => (GATEWAY_EVENT_TYPES as readonly string[]).includes(value), `is not an event type producers publish (${GATEWAY_EVENT_TYPES.join(', ')})`);
+  list('datanets', scope.datanetIds, (value) => SCOPED_ID.test(value), 'must be 1 to 256 characters without spaces or commas');
+  list('models', scope.modelIds, (value) => SCOPED_ID.test(value), 'must be 1 to 256 characters without spaces or commas');
+  return problems;
+}
+
+export interface ScopeIssue {
+  readonly path: string;
+  readonly rule: 'eventTypeNotAllowed' | 'datanetNotAllowed' | 'modelNotAllowed';
+  readonly message: string;
+}
+
+/**
+ * Why this key may not publish this event; empty when it may. Datanet events and contributions are
+ * bound to the datanets a key owns; model registrations, retirements and inferences to the models it
+ * owns or serves. Validations and revocations name only a contribution, so the event type is their scope.
+ */
+export function scopeIssues(scope: ApiKeyScope, eventType: EventType, data: Record<string, unknown>): ScopeIssue[] {
+  if (!allows(scope.eventTypes, eventType)) {
+    return [{ path: '', rule: 'eventTypeNotAllowed', message: `this key may not publish ${eventType}` }];
+  }
+  const issues: ScopeIssue[] = [];
+  const datanetId = data['datanetId'];
+  if (DATANET_SCOPED.has(eventType) && typeof datanetId === 'string' && !allows(scope.datanetIds, datanetId)) {
+    issues.push({ path: 'datanetId', rule: 'datanetNotAllowed', message: 'this key may not publish for this datanet' });
+  }
+  const modelId = data['modelId'];
+  if (MODEL_SCOPED.has(eventType) && typeof modelId === 'string' && !allows(scope.modelIds, modelId)) {
+    issues.push({ path: 'modelId', rule: 'modelNotAllowed', message: 'this key may not publish for this model' });
+  }
+  return issues;
+}
+
+const DATANET_SCOPED: ReadonlySet<EventType> = new Set(['DatanetCreated', 'DatanetUpdated', 'ContributionSubmitted']);
+const MODEL_SCOPED: ReadonlySet<EventType> = new Set(['ModelRegistered', 'ModelRetired', 'InferenceCompleted']);
+
+function allows(allowed: readonly string[], value: string): boolean {
+  return allowed.includes(ANY) || allowed.includes(value);
+}

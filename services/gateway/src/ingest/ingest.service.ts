@@ -1,0 +1,194 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { ContractError, toRecord, type EventType, type OutboundRecord } from '@tributary/contracts';
+import type { PublishResult } from '@tributary/producer';
+import { scopeIssues, sourceOf, type ApiKeyScope } from '../auth/api-key';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../gateway.config';
+import { GatewayMetrics } from '../metrics/gateway-metrics';
+import { IdempotencyStore, type ClaimOutcome } from './idempotency.store';
+import { KafkaPublisher } from './kafka-publisher';
+import { GatewayRejection, KafkaOverloadedError, KafkaUnavailableError, type RequestIssue } from './rejection';
+import { fromWire, isGatewayEventType } from './wire-format';
+
+/** One event as it arrived: its type (from the path or the batch item) and its JSON body. */
+export interface IncomingEvent {
+  readonly type: unknown;
+  readonly data: unknown;
+  readonly traceparent?: unknown;
+}
+
+export interface IngestResult extends PublishResult {
+  /** True when this event id was acknowledged before, with the same body: this is the original result. */
+  readonly replayed: boolean;
+}
+
+interface PreparedEvent {
+  readonly type: EventType;
+  readonly data: Record<string, unknown>;
+  readonly record: OutboundRecord;
+  readonly bodySha256: string;
+}
+
+const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
+
+/**
+ * What happens to events between the HTTP edge and Kafka, in order: validate every event against its
+ * schema (400), check the key's scope (403), claim the event ids (409 for a reused id, or the original
+ * result for a retry), send (202 once Kafka acked; 503 when it cannot), record where they landed.
+ */
+@Injectable()
+export class IngestService {
+  private readonly logger = new Logger(IngestService.name);
+
+  constructor(
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+    private readonly publisher: KafkaPublisher,
+    private readonly idempotency: IdempotencyStore,
+    private readonly metrics: GatewayMetrics,
+  ) {}
+
+  async ingest(scope: ApiKeyScope, events: readonly IncomingEvent[], mode: 'single' | 'batch'): Promise<IngestResult[]> {
+    const paths = pathsFor(mode);
+    const prepared = this.prepare(scope, events, paths);
+    this.assertInScope(scope, prepared, paths);
+    assertUniqueIds(prepared, paths);
+    const claimToken = randomUUID();
+    const claim = await this.claim(scope.producerId, prepared, claimToken, paths);
+    const toSend = prepared.filter((event) => claim.claimed.has(event.record.envelope.id));
+    const sent = toSend.length === 0 ? [] : await this.send(toSend, mode, claimToken);
+    const sentById = new Map(sent.map((result) => [result.eventId, result]));
+    return prepared.map((event) => {
+      const eventId = event.record.envelope.id;
+      const replay = claim.replayed.get(eventId);
+      this.metrics.accepted.inc({ event_type: event.type, mode, replayed: String(replay !== undefined) });
+      return replay ? { ...replay, replayed: true } : { ...sentById.get(eventId)!, replayed: false };
+    });
+  }
+
+  /** Every event validated and encoded; a 400 lists every offending field of every event at once. */
+  private prepare(scope: ApiKeyScope, events: readonly IncomingEvent[], paths: Paths): PreparedEvent[] {
+    const issues: RequestIssue[] = [];
+    const prepared: PreparedEvent[] = [];
+    events.forEach((event, index) => {
+      if (!isGatewayEventType(event.type)) {
+        issues.push({ path: paths.item(index, 'type'), rule: 'unknownEventType', message: 'must be an event type producers publish (see GET /docs)' });
+        return;
+      }
+      if (event.traceparent !== undefined && (typeof event.traceparent !== 'string' || !TRACEPARENT.test(event.traceparent))) {
+        issues.push({ path: paths.item(index, 'traceparent'), rule: 'malformed', message: 'must be a W3C traceparent: 00-<32 hex>-<16 hex>-<2 hex>' });
+        return;
+      }
+      try {
+        const data = fromWire(event.type, event.data);
+        const record = toRecord(event.type, data as never, {
+          source: sourceOf(scope.producerId),
+          ...(this.config.TRIBUTARY_TOPIC_PREFIX ? { topicPrefix: this.config.TRIBUTARY_TOPIC_PREFIX } : {}),
+          ...(typeof event.traceparent === 'string' ? { traceparent: event.traceparent } : {}),
+        });
+        const bodySha256 = createHash('sha256').update(`${event.type}\n`).update(record.value).digest('hex');
+        prepared.push({ type: event.type, data: data as Record<string, unknown>, record, bodySha256 });
+      } catch (error) {
+        if (!(error instanceof ContractError)) throw error;
+        for (const issue of error.issues) issues.push({ path: paths.data(index, issue.path), rule: issue.rule, message: issue.message });
+      }
+    });
+    if (issues.length > 0) {
+      throw new GatewayRejection(400, 'invalid', `${issues.length} field(s) break the event schema; nothing was sent`, issues.slice(0, ISSUES_MAX));
+    }
+    return prepared;
+  }
+
+  private assertInScope(scope: ApiKeyScope, prepared: readonly PreparedEvent[], paths: Paths): void {
+    const issues = prepared.flatMap((event, index) =>
+      scopeIssues(scope, event.type, event.data).map((issue) => ({ ...issue, path: issue.path === '' ? paths.item(index, 'type') : paths.data(index, issue.path) })),
+    );
+    if (issues.length > 0) {
+      throw new GatewayRejection(403, 'forbidden', `producer ${scope.producerId} may not publish ${issues.length === 1 ? 'this event' : 'these events'}; nothing was sent`, issues.slice(0, ISSUES_MAX));
+    }
+  }
+
+  private async claim(producerId: string, prepared: readonly PreparedEvent[], claimToken: string, paths: Paths): Promise<ClaimOutcome> {
+    const claim = await this.database(() =>
+      this.idempotency.claim(producerId, prepared.map((event) => ({ eventId: event.record.envelope.id, eventType: event.type, bodySha256: event.bodySha256 })), claimToken),
+    );
+    if (claim.conflicting.length === 0 && claim.inFlight.length === 0) return claim;
+    await this.database(() => this.idempotency.release(claimToken, [...claim.claimed])).catch(() => undefined);
+    const issueOf = (index: number, eventId: string): RequestIssue[] =>
+      claim.conflicting.includes(eventId)
+        ? [{ path: paths.data(index, 'eventId'), rule: 'eventIdReused', message: 'this eventId was already published with a different body (or by another producer)' }]
+        : claim.inFlight.includes(eventId)
+          ? [{ path: paths.data(index, 'eventId'), rule: 'eventIdInFlight', message: 'another request with this eventId is being sent; retry after Retry-After' }]
+          : [];
+    const issues = prepared.flatMap((event, index) => issueOf(index, event.record.envelope.id));
+    if (claim.conflicting.length > 0) {
+      throw new GatewayRejection(409, 'conflict', 'an eventId was already used for a different event; nothing was sent', issues.slice(0, ISSUES_MAX));
+    }
+    throw new GatewayRejection(409, 'in_flight', 'an eventId is being sent by another request; nothing was sent', issues.slice(0, ISSUES_MAX), 1);
+  }
+
+  private async send(toSend: readonly PreparedEvent[], mode: 'single' | 'batch', claimToken: string): Promise<PublishResult[]> {
+    let results: PublishResult[];
+    try {
+      results = mode === 'single' ? [await this.publisher.publishOne(toSend[0]!.record)] : await this.publisher.publishAtomically(toSend.map((event) => event.record));
+    } catch (error) {
+      await this.idempotency.release(claimToken, toSend.map((event) => event.record.envelope.id)).catch(() => undefined);
+      throw this.unavailable(error);
+    }
+    // Kafka holds the events now, so the answer is 202 even if the row cannot be written: a retry then
+    // finds the claim pending, and once it is stale sends the event again; consumers dedup by eventId.
+    await this.idempotency.acknowledge(claimToken, results).catch((error: Error) => this.logger.warn(`acknowledged in Kafka but not recorded: ${error.message}`));
+    return results;
+  }
+
+  private unavailable(error: unknown): GatewayRejection {
+    const retryAfterS = Math.max(this.config.GATEWAY_RETRY_AFTER_S, Math.ceil(this.publisher.cooldownRemainingMs / 1_000));
+    if (error instanceof KafkaOverloadedError) {
+      return new GatewayRejection(503, 'overloaded', `${error.message}; nothing was sent`, [], retryAfterS);
+    }
+    if (error instanceof KafkaUnavailableError) {
+      return new GatewayRejection(503, 'unavailable', `Kafka is unavailable (${error.message}); nothing was written`, [], retryAfterS);
+    }
+    throw error;
+  }
+
+  /** The idempotency table is needed before anything is sent; without the database the answer is 503. */
+  private async database<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      throw new GatewayRejection(503, 'unavailable', `the gateway database is unavailable (${(error as Error).message}); nothing was sent`, [], this.config.GATEWAY_RETRY_AFTER_S);
+    }
+  }
+}
+
+const ISSUES_MAX = 100;
+
+/**
+ * Where an issue is, as the caller wrote it: a single event's body is the event itself (`feeMinor`);
+ * a batch names the item (`events[3].data.feeMinor`, `events[3].type`).
+ */
+interface Paths {
+  item(index: number, name: 'type' | 'traceparent'): string;
+  data(index: number, fieldPath: string): string;
+}
+
+function pathsFor(mode: 'single' | 'batch'): Paths {
+  if (mode === 'single') return { item: (_, name) => (name === 'type' ? 'eventType' : name), data: (_, fieldPath) => fieldPath };
+  return { item: (index, name) => `events[${index}].${name}`, data: (index, fieldPath) => joinPath(`events[${index}].data`, fieldPath) };
+}
+
+function joinPath(prefix: string, path: string): string {
+  if (path === '') return prefix;
+  return path.startsWith('[') ? `${prefix}${path}` : `${prefix}.${path}`;
+}
+
+function assertUniqueIds(prepared: readonly PreparedEvent[], paths: Paths): void {
+  const seen = new Set<string>();
+  const issues: RequestIssue[] = [];
+  prepared.forEach((event, index) => {
+    const eventId = event.record.envelope.id;
+    if (seen.has(eventId)) issues.push({ path: paths.data(index, 'eventId'), rule: 'duplicateEventId', message: 'another event of this batch has the same eventId' });
+    seen.add(eventId);
+  });
+  if (issues.length > 0) throw new GatewayRejection(400, 'invalid', 'a batch must not repeat an eventId; nothing was sent', issues.slice(0, ISSUES_MAX));
+}

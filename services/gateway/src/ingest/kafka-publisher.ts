@@ -1,0 +1,153 @@
+import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import type { OutboundRecord } from '@tributary/contracts';
+import { BATCH_EVENTS_MAX, type PublishResult } from '@tributary/producer';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../gateway.config';
+import { KafkaSender, type KafkaSenderOptions } from './kafka-sender';
+import { KafkaOverloadedError, KafkaUnavailableError } from './rejection';
+
+interface QueuedRecord {
+  readonly record: OutboundRecord;
+  resolve(result: PublishResult): void;
+  reject(error: Error): void;
+}
+
+/**
+ * Sends what the gateway accepted. Single events are group-committed: while one send is in flight the
+ * next events queue, and go together in the next send (one produce request, each event still acked
+ * and reported on its own), because an idempotent producer allows one request in flight and a send per
+ * event would cap the gateway at one broker round trip per event. Batches each get a transactional
+ * producer of their own from a small pool, since a transactional producer runs one transaction at a time.
+ * After a Kafka failure, requests are refused at once for a short cooldown instead of each waiting on
+ * a broker that is down.
+ */
+@Injectable()
+export class KafkaPublisher implements OnModuleDestroy {
+  private readonly logger = new Logger(KafkaPublisher.name);
+  private readonly queue: QueuedRecord[] = [];
+  private flushing = false;
+  private single: Promise<KafkaSender> | undefined;
+  private readonly idle: number[] = [];
+  private readonly transactional: Array<Promise<KafkaSender> | undefined>;
+  private readonly waiters: Array<(slot: number) => void> = [];
+  private unavailableUntilMs = 0;
+  private lastFailure = '';
+
+  constructor(@Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig) {
+    this.transactional = Array.from({ length: config.GATEWAY_TRANSACTIONAL_PRODUCERS }, () => undefined);
+    this.transactional.forEach((_, slot) => this.idle.push(slot));
+  }
+
+  /** Seconds until the cooldown after a Kafka failure ends; 0 when Kafka is believed up. */
+  get cooldownRemainingMs(): number {
+    return Math.max(0, this.unavailableUntilMs - Date.now());
+  }
+
+  /** One event; resolves once Kafka acknowledged it. */
+  publishOne(record: OutboundRecord): Promise<PublishResult> {
+    this.assertNotCoolingDown();
+    if (this.queue.length >= this.config.GATEWAY_SINGLE_QUEUE_MAX) {
+      return Promise.reject(new KafkaOverloadedError(`${this.queue.length} events are already waiting for Kafka`));
+    }
+    const acknowledged = new Promise<PublishResult>((resolve, reject) => this.queue.push({ record, resolve, reject }));
+    if (!this.flushing) void this.flush();
+    return acknowledged;
+  }
+
+  /** Up to BATCH_EVENTS_MAX events in one Kafka transaction: all acknowledged, or none written. */
+  async publishAtomically(records: readonly OutboundRecord[]): Promise<PublishResult[]> {
+    if (records.length > BATCH_EVENTS_MAX) throw new RangeError(`at most ${BATCH_EVENTS_MAX} records per transaction`);
+    this.assertNotCoolingDown();
+    const slot = await this.acquire();
+    try {
+      const sender = await this.transactionalSender(slot);
+      return await this.sendOrFail(sender, records, () => (this.transactional[slot] = undefined));
+    } finally {
+      this.release(slot);
+    }
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    const senders = [this.single, ...this.transactional].filter((sender): sender is Promise<KafkaSender> => sender !== undefined);
+    await Promise.all(senders.map((sender) => sender.then((connected) => connected.disconnect(), () => undefined)));
+  }
+
+  private async flush(): Promise<void> {
+    this.flushing = true;
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.queue.splice(0, BATCH_EVENTS_MAX);
+        try {
+          const sender = await (this.single ??= this.connect({}));
+          const results = await this.sendOrFail(sender, batch.map((queued) => queued.record), () => (this.single = undefined));
+          batch.forEach((queued, index) => queued.resolve(results[index]!));
+        } catch (error) {
+          this.single = undefined;
+          batch.forEach((queued) => queued.reject(error as Error));
+        }
+      }
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  private async sendOrFail(sender: KafkaSender, records: readonly OutboundRecord[], forget: () => void): Promise<PublishResult[]> {
+    try {
+      return await sender.send(records);
+    } catch (error) {
+      forget();
+      await sender.disconnect();
+      this.noteFailure(error as Error);
+      throw error;
+    }
+  }
+
+  private connect(extra: Partial<KafkaSenderOptions>): Promise<KafkaSender> {
+    const connecting = KafkaSender.connect({
+      brokers: this.config.KAFKA_BROKERS,
+      clientId: `${this.config.KAFKA_CLIENT_ID}-gateway`,
+      ackTimeoutMs: this.config.GATEWAY_ACK_TIMEOUT_MS,
+      ...extra,
+    });
+    connecting.catch((error: Error) => this.noteFailure(error));
+    return connecting;
+  }
+
+  private transactionalSender(slot: number): Promise<KafkaSender> {
+    let sender = this.transactional[slot];
+    if (sender === undefined) {
+      // Stable per instance and slot: a restarted gateway fences its previous incarnation's open transactions.
+      const transactionalId = `${this.config.TRIBUTARY_TOPIC_PREFIX}tributary.gateway.${this.config.GATEWAY_INSTANCE_ID}.tx-${slot}`;
+      sender = this.connect({ transactionalId });
+      sender.catch(() => (this.transactional[slot] = undefined));
+      this.transactional[slot] = sender;
+    }
+    return sender;
+  }
+
+  private acquire(): Promise<number> {
+    const slot = this.idle.pop();
+    if (slot !== undefined) return Promise.resolve(slot);
+    if (this.waiters.length >= this.config.GATEWAY_BATCH_WAITERS_MAX) {
+      return Promise.reject(new KafkaOverloadedError(`${this.waiters.length} batches are already waiting for a transactional producer`));
+    }
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  private release(slot: number): void {
+    const next = this.waiters.shift();
+    if (next) next(slot);
+    else this.idle.push(slot);
+  }
+
+  private assertNotCoolingDown(): void {
+    if (this.cooldownRemainingMs > 0) throw new KafkaUnavailableError(`Kafka failed recently (${this.lastFailure}); not trying again for a moment`);
+  }
+
+  private noteFailure(error: Error): void {
+    this.lastFailure = error.message;
+    this.unavailableUntilMs = Date.now() + this.config.GATEWAY_KAFKA_COOLDOWN_MS;
+    this.logger.warn(`Kafka unavailable: ${error.message}`);
+  }
+}
+
+export { KafkaUnavailableError };

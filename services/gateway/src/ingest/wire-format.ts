@@ -1,0 +1,68 @@
+// The HTTP wire format of an event: JSON in the shape of its Avro schema. JSON has no 64-bit integer, so
+// every Avro `long` (amounts, sizes, timestamps) is accepted as a JSON integer when it is a safe
+// integer (|n| <= 2^53 - 1), or as a decimal string ("1000000") for any int64; both become a bigint
+// before validation, so money is never a float, not even for a moment. Nullable fields with a null
+// default may be omitted. Anything else is left as sent, and the schema validation names it.
+import { EVENT_TYPES, getEventContract, type EventType, type EventVersionContract } from '@tributary/contracts';
+
+type RecordNode = EventVersionContract['tree'];
+type FieldNode = RecordNode['fields'][number];
+type SchemaNode = FieldNode['type'];
+
+const LONG_STRING = /^-?(0|[1-9][0-9]{0,18})$/;
+
+/** Decisions are made by the attribution service, never published by a producer. */
+export const GATEWAY_EVENT_TYPES: readonly EventType[] = EVENT_TYPES.filter((type) => type !== 'InferenceAttributed');
+
+export function isGatewayEventType(candidate: unknown): candidate is EventType {
+  return typeof candidate === 'string' && (GATEWAY_EVENT_TYPES as readonly string[]).includes(candidate);
+}
+
+/** The event value to validate and encode, from the JSON body of one event. */
+export function fromWire(eventType: EventType, body: unknown): unknown {
+  return convertRecord(getEventContract(eventType).latest.tree, body);
+}
+
+function convertRecord(record: RecordNode, value: unknown): unknown {
+  if (!isPlainObject(value)) return value;
+  const converted: Record<string, unknown> = { ...value };
+  for (const field of record.fields) {
+    if (!(field.name in value) && field.hasDefault && isNullable(field.type)) converted[field.name] = null;
+    else if (field.name in value) converted[field.name] = convertNode(field.type, value[field.name]);
+  }
+  return converted;
+}
+
+function convertNode(node: SchemaNode, value: unknown): unknown {
+  if (value === null || value === undefined) return value;
+  switch (node.kind) {
+    case 'primitive':
+      return node.name === 'long' ? toLong(value) : value;
+    case 'record':
+      return convertRecord(node, value);
+    case 'array':
+      return Array.isArray(value) ? value.map((item) => convertNode(node.items, item)) : value;
+    case 'map':
+      return isPlainObject(value) ? Object.fromEntries(Object.entries(value).map(([key, item]) => [key, convertNode(node.values, item)])) : value;
+    case 'union': {
+      const present = node.branches.filter((branch) => !(branch.kind === 'primitive' && branch.name === 'null'));
+      return present.length === 1 ? convertNode(present[0]!, value) : value;
+    }
+    default:
+      return value;
+  }
+}
+
+function toLong(value: unknown): unknown {
+  if (typeof value === 'number' && Number.isSafeInteger(value)) return BigInt(value);
+  if (typeof value === 'string' && LONG_STRING.test(value)) return BigInt(value);
+  return value;
+}
+
+function isNullable(node: SchemaNode): boolean {
+  return node.kind === 'union' && node.branches.some((branch) => branch.kind === 'primitive' && branch.name === 'null');
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
