@@ -31,7 +31,7 @@ describe('a hash chain', () => {
         const rows = chain(length);
         const at = seed % (length - 1);
         if (way === 'modify') {
-          const row = rows[at]! as Record<string, unknown>;
+          const row = rows[at]! as unknown as Record<string, unknown>;
           const value = row[field];
           row[field] = typeof value === 'bigint' ? value + 1n : typeof value === 'number' ? value + 1 : Buffer.isBuffer(value) ? Buffer.alloc(32, 1) : `${String(value)}x`;
         } else if (way === 'delete') rows.splice(at, 1);

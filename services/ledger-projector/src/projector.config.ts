@@ -7,6 +7,7 @@ const projectorSchema = z.object({
   LEDGER_PROJECTOR_HTTP_PORT: boundedInt(0, 65_535, 3102),
   HTTP_HOST: httpHost,
   LEDGER_PROJECTOR_DB_POOL_MAX: boundedInt(1, 100, 10),
+  LEDGER_PROJECTOR_LAG_SAMPLE_MS: boundedInt(500, 600_000, 5_000),
 });
 
 /** Everything the projector reads from its environment, validated before anything starts. */

@@ -5,7 +5,10 @@ import { PostgresOffsetStore } from '@tributary/messaging';
 import { ensureSchema } from '@tributary/persistence';
 import { dataSourceOptions, LEDGER_SCHEMA } from './database/data-source-options';
 import { HealthController } from './health.controller';
-import { AttributionsController } from './projection/attributions.controller';
+import { LagPoller } from './metrics/lag-poller';
+import { LedgerMetrics } from './metrics/ledger-metrics';
+import { MetricsController } from './metrics/metrics.controller';
+import { LedgerController } from './projection/ledger.controller';
 import { PROJECTOR_CONFIG, ProjectorConfig } from './projector.config';
 
 @Module({})
@@ -21,9 +24,11 @@ export class ProjectorModule {
           },
         }),
       ],
-      controllers: [AttributionsController, HealthController],
+      controllers: [LedgerController, HealthController, MetricsController],
       providers: [
         { provide: PROJECTOR_CONFIG, useValue: config },
+        { provide: LedgerMetrics, useValue: new LedgerMetrics() },
+        LagPoller,
         { provide: PostgresOffsetStore, inject: [DataSource], useFactory: (dataSource: DataSource) => new PostgresOffsetStore(dataSource) },
       ],
     };

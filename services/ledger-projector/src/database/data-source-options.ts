@@ -1,18 +1,21 @@
 import type { DataSourceOptions } from 'typeorm';
 import { CreateConsumerOffsets1764000000000 } from '@tributary/messaging';
 import { postgresOptions } from '@tributary/persistence';
-import { AppliedEventRow, LedgerEntryRow } from './entities';
-import { CreateLedgerEntries1764000000100 } from './migrations/1764000000100-CreateLedgerEntries';
+import { LEDGER_ENTITIES } from './entities';
+import { CreateLedgerReadModel1764000000100 } from './migrations/1764000000100-CreateLedgerReadModel';
 
-/** The ledger read model lives in the `ledger` schema; the query API reads it from there. */
+/**
+ * The live read model lives in the `ledger` schema; the query API reads it from there. A rebuild
+ * builds the same tables in a schema of its own, and `swap` renames it to `ledger`.
+ */
 export const LEDGER_SCHEMA = 'ledger';
 
-export function dataSourceOptions(databaseUrl: string, poolSizeMax = 10): DataSourceOptions {
+export function dataSourceOptions(databaseUrl: string, poolSizeMax = 10, schema = LEDGER_SCHEMA): DataSourceOptions {
   return postgresOptions({
     url: databaseUrl,
-    schema: LEDGER_SCHEMA,
-    entities: [LedgerEntryRow, AppliedEventRow],
-    migrations: [CreateConsumerOffsets1764000000000, CreateLedgerEntries1764000000100],
+    schema,
+    entities: LEDGER_ENTITIES,
+    migrations: [CreateConsumerOffsets1764000000000, CreateLedgerReadModel1764000000100],
     poolSizeMax,
   });
 }

@@ -1,0 +1,123 @@
+import 'reflect-metadata';
+import { Command, InvalidArgumentError } from 'commander';
+import { SingleBar, Presets } from 'cli-progress';
+import { Client } from 'pg';
+import { databaseEnv, kafkaEnv } from '@tributary/config';
+import { CONSUMER_GROUPS, TOPICS } from '@tributary/contracts';
+import { LEDGER_SCHEMA } from './database/data-source-options';
+import { auditAccount, formatStatement } from './operations/audit';
+import { assertSchemaName, readDigest, verifyLedger } from './operations/ledger-queries';
+import { rebuild, swap, type RebuildOptions } from './operations/rebuild';
+
+/** Parses a bounded integer flag; commander reports the error with the flag's name. */
+const boundedInt = (flag: string, min: number, max: number) => (value: string) => {
+  const parsed = Number(value);
+  if (!/^\d+$/.test(value) || parsed < min || parsed > max) throw new InvalidArgumentError(`${flag} must be an integer from ${min} to ${max}`);
+  return parsed;
+};
+const schemaName = (flag: string) => (value: string) => {
+  try {
+    return assertSchemaName(value, flag);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
+};
+
+async function withClient<T>(use: (client: Client) => Promise<T>): Promise<T> {
+  const client = new Client({ connectionString: databaseEnv().DATABASE_URL, connectionTimeoutMillis: 10_000 });
+  await client.connect();
+  try {
+    return await use(client);
+  } finally {
+    await client.end();
+  }
+}
+
+function rebuildOptions(schema: string, flags: { batchSize: number; concurrency: number }, progress?: SingleBar): RebuildOptions {
+  const kafka = kafkaEnv();
+  return {
+    databaseUrl: databaseEnv().DATABASE_URL,
+    brokers: kafka.KAFKA_BROKERS,
+    clientId: kafka.KAFKA_CLIENT_ID,
+    groupId: process.env.LEDGER_PROJECTOR_GROUP_ID ?? CONSUMER_GROUPS.ledgerProjector,
+    topics: [TOPICS.attributions.name, TOPICS.payouts.name],
+    schema,
+    batchSizeMax: flags.batchSize,
+    partitionsConcurrently: flags.concurrency,
+    onProgress: (applied, total) => (total > 0 ? progress?.start(total, 0) : progress?.update(applied)),
+  };
+}
+
+const defaultRebuildSchema = () => `ledger_rebuild_${new Date().toISOString().replace(/\D/g, '').slice(0, 14)}`;
+
+export function ledgerCli(): Command {
+  const program = new Command('ledger').description('Operator CLI of the ledger projector: verify, digest, rebuild, swap, audit.').exitOverride();
+  program
+    .command('digest')
+    .description('print the ledger digest (balances and chain heads)')
+    .option('--schema <name>', 'schema to read', schemaName('--schema'), LEDGER_SCHEMA)
+    .action(async (flags: { schema: string }) => console.log(await withClient((client) => readDigest(client, flags.schema))));
+  program
+    .command('verify')
+    .description('recompute every hash chain from the table and report the first row that does not match')
+    .option('--schema <name>', 'schema to verify', schemaName('--schema'), LEDGER_SCHEMA)
+    .action(async (flags: { schema: string }) => {
+      const report = await withClient((client) => verifyLedger(client, flags.schema));
+      for (const problem of report.problems) console.log(`MISMATCH ${problem.sourceTopic}[${problem.sourcePartition}] row ${problem.rowNumber} chain_seq ${problem.chainSeq}: ${problem.reason}`);
+      console.log(report.ok ? `ok: ${report.entriesChecked} entries verified` : `FAILED: ${report.problems.length} problem(s)`);
+      if (!report.ok) process.exitCode = 2;
+    });
+  program
+    .command('rebuild')
+    .description('project the log from offset 0 into a new schema beside the live one, then compare digests')
+    .option('--schema <name>', 'schema to build into', schemaName('--schema'), defaultRebuildSchema())
+    .option('--batch-size <records>', 'records per database transaction', boundedInt('--batch-size', 1, 50_000), 5_000)
+    .option('--concurrency <partitions>', 'partitions applied at once', boundedInt('--concurrency', 1, 64), 3)
+    .action(async (flags: { schema: string; batchSize: number; concurrency: number }) => {
+      const bar = new SingleBar({ format: 'rebuild |{bar}| {value}/{total} events | {speed} events/s | ETA {eta}s', hideCursor: true }, Presets.shades_classic);
+      const startedMs = Date.now();
+      const timer = setInterval(() => bar.update({ speed: Math.round(((bar.getProgress() * bar.getTotal()) / Math.max(1, Date.now() - startedMs)) * 1000) }), 500);
+      try {
+        const result = await rebuild(rebuildOptions(flags.schema, flags, bar));
+        bar.stop();
+        console.log(JSON.stringify(result, null, 2));
+        if (!result.matches) process.exitCode = 3;
+      } finally {
+        clearInterval(timer);
+        bar.stop();
+      }
+    });
+  program
+    .command('swap')
+    .description('catch a rebuilt schema up with the live one and promote it to "ledger" atomically (schema rename)')
+    .requiredOption('--schema <name>', 'the rebuilt schema to promote', schemaName('--schema'))
+    .option('--batch-size <records>', 'records per database transaction', boundedInt('--batch-size', 1, 50_000), 5_000)
+    .option('--concurrency <partitions>', 'partitions applied at once', boundedInt('--concurrency', 1, 64), 3)
+    .option('--lock-timeout-ms <ms>', 'longest wait for the live offsets lock', boundedInt('--lock-timeout-ms', 100, 600_000), 30_000)
+    .action(async (flags: { schema: string; batchSize: number; concurrency: number; lockTimeoutMs: number }) => {
+      console.log(JSON.stringify(await swap(rebuildOptions(flags.schema, flags), flags.lockTimeoutMs), null, 2));
+    });
+  program
+    .command('audit')
+    .description('the statement of an account: every entry traced to its inference or payout and contributions')
+    .argument('<account>', 'account id, e.g. contributor:ana')
+    .option('--schema <name>', 'schema to read', schemaName('--schema'), LEDGER_SCHEMA)
+    .option('--limit <entries>', 'entries listed (totals always cover all)', boundedInt('--limit', 1, 100_000), 1_000)
+    .option('--json', 'print JSON instead of text', false)
+    .action(async (account: string, flags: { schema: string; limit: number; json: boolean }) => {
+      const statement = await withClient((client) => auditAccount(client, flags.schema, account, flags.limit));
+      console.log(flags.json ? JSON.stringify(statement, null, 2) : formatStatement(statement));
+      if (statement.totals.some((total) => !total.matches)) process.exitCode = 2;
+    });
+  return program;
+}
+
+if (require.main === module) {
+  ledgerCli()
+    .parseAsync(process.argv)
+    .catch((error: Error & { code?: string; exitCode?: number }) => {
+      if (error.code?.startsWith('commander.')) process.exit(error.exitCode ?? 1);
+      console.error(`ledger: ${error.message}`);
+      process.exit(1);
+    });
+}

@@ -1,0 +1,56 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Admin, Kafka, logLevel } from 'kafkajs';
+import { DataSource } from 'typeorm';
+import { kafkaEnv } from '@tributary/config';
+import { TOPICS } from '@tributary/contracts';
+import { PROJECTOR_CONFIG, type ProjectorConfig } from '../projector.config';
+import { LedgerMetrics } from './ledger-metrics';
+
+/**
+ * Samples projection lag per partition: the topic's high watermark (from Kafka) minus the next offset
+ * stored beside the ledger (the authoritative one). A sampling failure is logged and retried on the
+ * next tick; it never stops the projector.
+ */
+@Injectable()
+export class LagPoller implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(LagPoller.name);
+  private admin: Admin | null = null;
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    @Inject(LedgerMetrics) private readonly metrics: LedgerMetrics,
+    @Inject(PROJECTOR_CONFIG) private readonly config: ProjectorConfig,
+    private readonly dataSource: DataSource,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    const kafka = kafkaEnv();
+    this.admin = new Kafka({ clientId: `${kafka.KAFKA_CLIENT_ID}-lag`, brokers: [...kafka.KAFKA_BROKERS], logLevel: logLevel.NOTHING }).admin();
+    this.timer = setInterval(() => void this.sample(), this.config.LEDGER_PROJECTOR_LAG_SAMPLE_MS);
+    this.timer.unref();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.admin?.disconnect().catch(() => undefined);
+  }
+
+  private async sample(): Promise<void> {
+    try {
+      await this.admin!.connect();
+      const stored: Array<{ topic: string; partition: number; next_offset: string }> = await this.dataSource.query(
+        'SELECT topic, partition, next_offset FROM consumer_offsets WHERE group_id = $1',
+        [this.config.LEDGER_PROJECTOR_GROUP_ID],
+      );
+      const next = new Map(stored.map((row) => [`${row.topic}/${row.partition}`, BigInt(row.next_offset)]));
+      for (const topic of [TOPICS.attributions.name, TOPICS.payouts.name]) {
+        for (const { partition, high } of await this.admin!.fetchTopicOffsets(topic)) {
+          const lag = BigInt(high) - (next.get(`${topic}/${partition}`) ?? 0n);
+          this.metrics.lagRecords.set({ topic, partition: String(partition) }, Number(lag));
+        }
+      }
+    } catch (error) {
+      this.logger.warn(`could not sample projection lag: ${(error as Error).message}`);
+    }
+  }
+}

@@ -1,0 +1,253 @@
+import { Consumer, Kafka, KafkaMessage, logLevel } from 'kafkajs';
+import { Client } from 'pg';
+import { DataSource } from 'typeorm';
+import { InboundBatch, PostgresOffsetStore, type InboundRecord, type RejectionSink } from '@tributary/messaging';
+import { ensureSchema } from '@tributary/persistence';
+import { dataSourceOptions, LEDGER_SCHEMA } from '../database/data-source-options';
+import { projectBatch, type ProjectionObserver } from '../projection/ledger-writer';
+import { assertSchemaName, readDigest, readStoredOffsets } from './ledger-queries';
+
+export interface RebuildOptions {
+  readonly databaseUrl: string;
+  readonly brokers: readonly string[];
+  readonly clientId: string;
+  /** The live projector's group: the rebuilt schema stores its offsets under this name, so after a swap the live projector resumes from them. */
+  readonly groupId: string;
+  /** Attribution topic first: payouts are applied only once the attributions up to the target are in, see README. */
+  readonly topics: readonly [attributions: string, payouts: string];
+  readonly schema: string;
+  readonly batchSizeMax: number;
+  readonly partitionsConcurrently: number;
+  readonly onProgress?: (appliedRecords: number, totalRecords: number) => void;
+}
+
+export interface RebuildResult {
+  readonly schema: string;
+  readonly records: number;
+  readonly rejected: number;
+  readonly seconds: number;
+  readonly rebuildDigest: string;
+  readonly liveDigest: string;
+  readonly matches: boolean;
+}
+
+const key = (topic: string, partition: number) => `${topic}/${partition}`;
+
+/** The record as a handler sees it; headers as strings, the last value winning, as the live transport does. */
+function inboundRecord(topic: string, partition: number, message: KafkaMessage): InboundRecord {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(message.headers ?? {})) {
+    const last = Array.isArray(value) ? value[value.length - 1] : value;
+    if (last !== undefined) headers[name] = Buffer.isBuffer(last) ? last.toString('utf8') : String(last);
+  }
+  return { topic, partition, offset: message.offset, key: message.key, value: message.value, headers, timestampMs: Number(message.timestamp) };
+}
+
+function chunk<T>(items: readonly T[], sizeMax: number): T[][] {
+  const chunks: T[][] = [];
+  for (let start = 0; start < items.length; start += sizeMax) chunks.push(items.slice(start, start + sizeMax));
+  return chunks;
+}
+
+/**
+ * Consumes the log into a schema of its own, up to per-partition target offsets, with the same
+ * projectBatch the live projector uses. It reads with a throwaway consumer group and never commits
+ * to Kafka or writes a DLQ (the live projector already dead-lettered what it refused; the engine
+ * only counts refusals), so the live projection is untouched while it runs.
+ */
+export class RebuildEngine {
+  private readonly kafka: Kafka;
+  private consumer: Consumer | null = null;
+  private dataSource: DataSource | null = null;
+  private offsetStore: PostgresOffsetStore | null = null;
+  private readonly positions = new Map<string, bigint>();
+  private targets = new Map<string, bigint>();
+  private waiter: { resolve: () => void; reject: (error: Error) => void } | null = null;
+  private failure: Error | null = null;
+  recordsApplied = 0;
+  recordsRejected = 0;
+
+  constructor(private readonly options: RebuildOptions) {
+    assertSchemaName(options.schema);
+    if (options.schema === LEDGER_SCHEMA) throw new RangeError(`--schema: must not be the live schema "${LEDGER_SCHEMA}"`);
+    this.kafka = new Kafka({ clientId: `${options.clientId}-rebuild`, brokers: [...options.brokers], logLevel: logLevel.NOTHING });
+  }
+
+  /** Creates (or reopens) the schema, runs the migrations into it and starts the consumer, paused. */
+  async open(): Promise<void> {
+    await ensureSchema(this.options.databaseUrl, this.options.schema);
+    this.dataSource = await new DataSource(dataSourceOptions(this.options.databaseUrl, this.options.partitionsConcurrently + 2, this.options.schema)).initialize();
+    this.offsetStore = new PostgresOffsetStore(this.dataSource);
+    const stored = await readStoredOffsets(this.dataSource, this.options.schema, this.options.groupId);
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      for (const topic of this.options.topics) {
+        for (const { partition } of await admin.fetchTopicOffsets(topic)) this.positions.set(key(topic, partition), stored.get(key(topic, partition)) ?? 0n);
+      }
+    } finally {
+      await admin.disconnect();
+    }
+    this.consumer = this.kafka.consumer({ groupId: `${this.options.groupId}.rebuild.${this.options.schema}`, sessionTimeout: 30_000, maxBytesPerPartition: 8 * 1024 * 1024, maxWaitTimeInMs: 250, readUncommitted: false, retry: { retries: 5 } });
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topics: [...this.options.topics], fromBeginning: true });
+    this.consumer.pause(this.options.topics.map((topic) => ({ topic })));
+    await this.consumer.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: this.options.partitionsConcurrently, eachBatch: (payload) => this.consumeBatch(payload.batch.topic, payload.batch.partition, payload.batch.messages, payload.heartbeat) });
+  }
+
+  get source(): DataSource {
+    if (!this.dataSource) throw new Error('the rebuild engine is not open');
+    return this.dataSource;
+  }
+
+  /** Records between the current positions and `targets`. */
+  remaining(targets: ReadonlyMap<string, bigint>): number {
+    let total = 0n;
+    for (const [partitionKey, target] of targets) total += target > (this.positions.get(partitionKey) ?? 0n) ? target - this.positions.get(partitionKey)! : 0n;
+    return Number(total);
+  }
+
+  /** Applies every record below the targets: the attribution partitions first, then the payout ones. */
+  async runTo(targets: ReadonlyMap<string, bigint>): Promise<void> {
+    for (const topic of this.options.topics) {
+      this.targets = new Map([...targets].filter(([partitionKey]) => partitionKey.startsWith(`${topic}/`)));
+      await new Promise<void>((resolve, reject) => {
+        this.waiter = { resolve, reject };
+        this.resumeBehind(topic);
+      });
+    }
+  }
+
+  private resumeBehind(topic: string): void {
+    if (this.failure) return this.waiter?.reject(this.failure);
+    const behind = [...this.targets].filter(([partitionKey, target]) => (this.positions.get(partitionKey) ?? 0n) < target).map(([partitionKey]) => Number(partitionKey.slice(topic.length + 1)));
+    if (behind.length === 0) return this.waiter?.resolve();
+    for (const partition of behind) this.consumer!.seek({ topic, partition, offset: this.positions.get(key(topic, partition))!.toString() });
+    this.consumer!.resume([{ topic, partitions: behind }]);
+  }
+
+  private async consumeBatch(topic: string, partition: number, messages: KafkaMessage[], heartbeat: () => Promise<void>): Promise<void> {
+    const partitionKey = key(topic, partition);
+    try {
+      const target = this.targets.get(partitionKey) ?? 0n;
+      const wanted = messages.filter((message) => BigInt(message.offset) >= (this.positions.get(partitionKey) ?? 0n) && BigInt(message.offset) < target);
+      for (const slice of chunk(wanted, this.options.batchSizeMax)) {
+        const batch = new InboundBatch(this.options.groupId, topic, partition, slice.map((message) => inboundRecord(topic, partition, message)), this.countRejections);
+        await this.offsetStore!.runExactlyOnce(batch, (manager, records) => projectBatch(manager, batch, records, NO_OBSERVER).then(() => undefined));
+        this.positions.set(partitionKey, BigInt(batch.nextOffset));
+        this.recordsApplied += slice.length;
+        this.options.onProgress?.(this.recordsApplied, 0);
+        await heartbeat();
+      }
+      if ((this.positions.get(partitionKey) ?? 0n) >= target) {
+        this.consumer!.pause([{ topic, partitions: [partition] }]);
+        if ([...this.targets].every(([k, t]) => (this.positions.get(k) ?? 0n) >= t)) this.waiter?.resolve();
+      }
+    } catch (error) {
+      this.failure = error as Error;
+      this.consumer!.pause([{ topic }]);
+      this.waiter?.reject(this.failure);
+    }
+  }
+
+  private readonly countRejections: RejectionSink = async (_groupId, rejections) => {
+    this.recordsRejected += rejections.length;
+  };
+
+  async close(): Promise<void> {
+    await this.consumer?.disconnect().catch(() => undefined);
+    const admin = this.kafka.admin();
+    await admin.connect().then(() => admin.deleteGroups([`${this.options.groupId}.rebuild.${this.options.schema}`])).catch(() => undefined);
+    await admin.disconnect().catch(() => undefined);
+    await this.dataSource?.destroy();
+  }
+}
+
+const NO_OBSERVER: ProjectionObserver = { rejected: () => undefined, invariantViolated: () => undefined };
+
+/**
+ * A consistent view of the live ledger without stopping it: offsets and effects commit together, so
+ * one REPEATABLE READ snapshot gives offsets and a digest that belong to each other.
+ */
+export async function liveSnapshot(databaseUrl: string, groupId: string): Promise<{ offsets: Map<string, bigint>; digest: string }> {
+  const client = new Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    const exists = await client.query(`SELECT 1 FROM pg_namespace WHERE nspname = $1`, [LEDGER_SCHEMA]);
+    if (exists.rowCount === 0) return { offsets: new Map(), digest: '' };
+    const offsets = await readStoredOffsets(client, LEDGER_SCHEMA, groupId);
+    const digest = await readDigest(client, LEDGER_SCHEMA);
+    await client.query('COMMIT');
+    return { offsets, digest };
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * `rebuild`: projects the log from offset 0 into `schema`, up to where the live projection stands at
+ * the start (a consistent snapshot), then compares the two digests. The live projector keeps running.
+ */
+export async function rebuild(options: RebuildOptions): Promise<RebuildResult> {
+  const startedMs = Date.now();
+  const engine = new RebuildEngine(options);
+  try {
+    await engine.open();
+    const live = await liveSnapshot(options.databaseUrl, options.groupId);
+    const total = engine.remaining(live.offsets);
+    options.onProgress?.(0, total);
+    await engine.runTo(live.offsets);
+    const rebuildDigest = await readDigest(engine.source, options.schema);
+    return { schema: options.schema, records: engine.recordsApplied, rejected: engine.recordsRejected, seconds: (Date.now() - startedMs) / 1000, rebuildDigest, liveDigest: live.digest, matches: rebuildDigest === live.digest };
+  } finally {
+    await engine.close();
+  }
+}
+
+export interface SwapResult {
+  readonly retiredSchema: string;
+  readonly digest: string;
+}
+
+const CATCH_UP_ROUNDS_MAX = 10;
+
+/**
+ * `swap`: promotes a rebuilt schema to `ledger` atomically, by renaming schemas in one transaction.
+ * It first catches the rebuild up with the live projection, then locks the live consumer_offsets
+ * table (live batches wait, readers do not), applies the last few records, compares the digests,
+ * and renames: `ledger` → `ledger_retired_<time>`, `<schema>` → `ledger`. A live batch that waited on
+ * the lock resolves `consumer_offsets` again after it and lands in the new schema, whose offsets
+ * (stored under the live group) equal the old ones at that moment.
+ */
+export async function swap(options: RebuildOptions, lockTimeoutMs = 30_000): Promise<SwapResult> {
+  const engine = new RebuildEngine(options);
+  const client = new Client({ connectionString: options.databaseUrl });
+  try {
+    await engine.open();
+    for (let round = 0; round < CATCH_UP_ROUNDS_MAX; round += 1) {
+      const live = await liveSnapshot(options.databaseUrl, options.groupId);
+      if (engine.remaining(live.offsets) < options.batchSizeMax) break;
+      await engine.runTo(live.offsets);
+    }
+    await client.connect();
+    await client.query('BEGIN');
+    await client.query(`SET LOCAL lock_timeout = ${Math.trunc(lockTimeoutMs)}`);
+    await client.query(`LOCK TABLE ${LEDGER_SCHEMA}.consumer_offsets IN ACCESS EXCLUSIVE MODE`);
+    const liveOffsets = await readStoredOffsets(client, LEDGER_SCHEMA, options.groupId);
+    await engine.runTo(liveOffsets);
+    const [liveDigest, rebuiltDigest] = [await readDigest(client, LEDGER_SCHEMA), await readDigest(engine.source, options.schema)];
+    if (liveDigest !== rebuiltDigest) throw new Error(`swap refused: the rebuilt digest ${rebuiltDigest} differs from the live digest ${liveDigest} at the same offsets`);
+    const retiredSchema = `ledger_retired_${new Date().toISOString().replace(/\D/g, '').slice(0, 14)}`;
+    await client.query(`ALTER SCHEMA ${LEDGER_SCHEMA} RENAME TO ${retiredSchema}`);
+    await client.query(`ALTER SCHEMA ${options.schema} RENAME TO ${LEDGER_SCHEMA}`);
+    await client.query('COMMIT');
+    return { retiredSchema, digest: liveDigest };
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    await client.end().catch(() => undefined);
+    await engine.close();
+  }
+}

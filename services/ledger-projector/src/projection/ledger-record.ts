@@ -1,0 +1,56 @@
+import { ContractError, fromRecord, type InferenceAttributed } from '@tributary/contracts';
+import { transactionOfDecision, UnbalancedTransactionError, type LedgerTransaction, type PayoutEvent } from '@tributary/ledger';
+import type { InboundRecord } from '@tributary/messaging';
+
+/** A record that cannot enter the ledger; the reason names the field and the rule, and goes to the DLQ. */
+export class RecordRejected extends Error {
+  override readonly name = 'RecordRejected';
+  constructor(message: string, readonly rule: string) {
+    super(message);
+  }
+}
+
+/** One decoded record the ledger knows how to apply. */
+export type LedgerRecord =
+  | { readonly kind: 'attribution'; readonly record: InboundRecord; readonly eventId: string; readonly decision: InferenceAttributed; readonly transaction: LedgerTransaction }
+  | { readonly kind: 'payout'; readonly record: InboundRecord; readonly eventId: string; readonly event: PayoutEvent; readonly epoch: number };
+
+const ACCOUNT_ID_LENGTH_MAX = 256;
+
+/**
+ * Reads one record off the wire into what the ledger applies. The balance rule is checked here, on
+ * the reading side of the boundary, even though the attribution service checked it before writing.
+ */
+export function readLedgerRecord(record: InboundRecord): LedgerRecord {
+  try {
+    const decoded = fromRecord(record.value, record.headers);
+    switch (decoded.type) {
+      case 'InferenceAttributed': {
+        const { data } = decoded;
+        for (const [index, posting] of data.postings.entries()) {
+          if (posting.amountMinor < 0n) throw new RecordRejected(`postings[${index}].amountMinor: ${posting.amountMinor} is negative; credits are never negative`, 'negative-credit');
+        }
+        if (`consumer:${data.consumerId}`.length > ACCOUNT_ID_LENGTH_MAX) throw new RecordRejected('consumerId: too long for an account id', 'malformed');
+        return { kind: 'attribution', record, eventId: data.eventId, decision: data, transaction: transactionOfDecision({ ...data, credits: data.postings }) };
+      }
+      case 'PayoutRequested': {
+        const { data } = decoded;
+        return { kind: 'payout', record, eventId: data.eventId, epoch: data.epoch, event: { type: 'PayoutRequested', eventId: data.eventId, payoutId: data.payoutId, account: data.accountId, asset: data.asset, amountMinor: data.amountMinor, epoch: data.epoch } };
+      }
+      case 'PayoutSettled': {
+        const { data } = decoded;
+        return { kind: 'payout', record, eventId: data.eventId, epoch: 0, event: { type: 'PayoutSettled', eventId: data.eventId, payoutId: data.payoutId, account: data.accountId, rail: data.rail, reference: data.reference } };
+      }
+      case 'PayoutFailed': {
+        const { data } = decoded;
+        return { kind: 'payout', record, eventId: data.eventId, epoch: 0, event: { type: 'PayoutFailed', eventId: data.eventId, payoutId: data.payoutId, account: data.accountId, reason: data.reason } };
+      }
+      default:
+        throw new RecordRejected(`ce_type: ${decoded.envelope.type} does not belong on ${record.topic}`, 'wrong-topic');
+    }
+  } catch (error) {
+    if (error instanceof ContractError) throw new RecordRejected(error.message, 'contract');
+    if (error instanceof UnbalancedTransactionError) throw new RecordRejected(error.message, 'unbalanced');
+    throw error;
+  }
+}
