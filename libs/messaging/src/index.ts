@@ -9,3 +9,11 @@ export {
 } from './kafka-batch.transport';
 export { PostgresOffsetStore, CreateConsumerOffsets1764000000000, type StoredOffset } from './offset-store';
 export { consumerEnv, type ConsumerEnv, transportOptionsFrom } from './consumer-env';
+export {
+  TransactionalProcessor,
+  type TransactionalProcessorOptions,
+  type TransactionalHandler,
+  type OutputRecord,
+  type ProcessedBatch,
+  type ProcessContext,
+} from './transactional-processor';

@@ -1,0 +1,305 @@
+import { Logger } from '@nestjs/common';
+import { Admin, Consumer, EachBatchPayload, Kafka, logLevel, Message, Producer, Transaction } from 'kafkajs';
+import { deadLetterTopicName } from '@tributary/contracts';
+import { deadLetterMessage } from './dead-letter';
+import { toInboundRecord, type InboundRecord, type Rejection } from './inbound-batch';
+
+/**
+ * Consume-transform-produce in Kafka transactions with kafkajs: each batch of one input partition
+ * becomes one transaction holding its output records, its dead letters and the consumed offset
+ * (sendOffsets), so a batch is either fully done or not at all, whatever crashes.
+ *
+ * kafkajs speaks only the old TxnOffsetCommit versions (no KIP-447 group-generation fencing), so
+ * zombies are fenced the pre-KIP-447 way: one transactional id per input partition
+ * (`<prefix>-<partition>`). Whoever starts working on a partition first initialises that id's producer,
+ * which bumps its epoch, aborts (or completes) the previous holder's open transaction and makes every
+ * later write of the previous holder fail. Only then is the handler told it claimed the partition, with
+ * the group's committed offset read after the fence, so it can reconcile any state of its own.
+ */
+
+export interface TransactionalProcessorOptions {
+  readonly brokers: readonly string[];
+  readonly clientId: string;
+  readonly groupId: string;
+  readonly inputTopic: string;
+  /** Transactional ids are `<prefix>-<partition>`; keep it stable across deployments of one group. */
+  readonly transactionalIdPrefix: string;
+  readonly batchSizeMax: number;
+  readonly maxBytesPerPartition: number;
+  readonly maxBytes: number;
+  readonly sessionTimeoutMs: number;
+  readonly rebalanceTimeoutMs: number;
+  readonly heartbeatIntervalMs: number;
+  readonly partitionsConsumedConcurrently: number;
+  readonly transactionTimeoutMs: number;
+  readonly attemptsMax: number;
+  readonly retryBackoffMs: number;
+  readonly onFatal?: (error: Error) => void;
+}
+
+export interface OutputRecord {
+  readonly topic: string;
+  /** Given explicitly so the caller controls placement (e.g. output partition = input partition). */
+  readonly partition?: number;
+  readonly key: string;
+  readonly value: Buffer;
+  readonly headers: Record<string, string>;
+}
+
+export interface ProcessedBatch {
+  readonly outputs: readonly OutputRecord[];
+  readonly rejections: readonly Rejection[];
+}
+
+export interface ProcessContext {
+  readonly partition: number;
+  /** The claim this batch runs under; a handler that keeps state elsewhere fences with it. */
+  readonly claimToken: string;
+  /** Keeps the group membership alive during a long wait. */
+  heartbeat(): Promise<void>;
+  /** False once the partition moved to another member: stop waiting and give up the batch. */
+  stillOwned(): boolean;
+}
+
+export interface TransactionalHandler {
+  /**
+   * Called once the partition's transactional producer fenced every earlier holder, before the first
+   * batch of the claim. `committedOffset` is the group's committed offset read after the fence (null
+   * when the group never committed one for the partition).
+   */
+  claimed(partition: number, claimToken: string, committedOffset: bigint | null): Promise<void>;
+  process(records: readonly InboundRecord[], context: ProcessContext): Promise<ProcessedBatch>;
+}
+
+interface PartitionSession {
+  readonly producer: Producer;
+  readonly claimToken: string;
+  readonly generation: number;
+}
+
+export class TransactionalProcessor {
+  private readonly logger = new Logger(TransactionalProcessor.name);
+  private readonly kafka: Kafka;
+  private consumer: Consumer | null = null;
+  private admin: Admin | null = null;
+  private readonly sessions = new Map<number, PartitionSession>();
+  private generation = 0;
+  private claimCounter = 0;
+
+  constructor(
+    private readonly options: TransactionalProcessorOptions,
+    private readonly handler: TransactionalHandler,
+  ) {
+    assertOptions(options);
+    this.kafka = new Kafka({
+      clientId: options.clientId,
+      brokers: [...options.brokers],
+      logLevel: logLevel.WARN,
+      retry: { retries: 8, initialRetryTime: 300, maxRetryTime: 10_000 },
+    });
+  }
+
+  async start(): Promise<void> {
+    this.admin = this.kafka.admin();
+    await this.admin.connect();
+    const consumer = this.kafka.consumer({
+      groupId: this.options.groupId,
+      sessionTimeout: this.options.sessionTimeoutMs,
+      rebalanceTimeout: this.options.rebalanceTimeoutMs,
+      heartbeatInterval: this.options.heartbeatIntervalMs,
+      maxBytesPerPartition: this.options.maxBytesPerPartition,
+      maxBytes: this.options.maxBytes,
+      maxWaitTimeInMs: 500,
+      // Never transform a record of an aborted upstream transaction.
+      readUncommitted: false,
+      allowAutoTopicCreation: false,
+      retry: { retries: 0, restartOnFailure: async () => false },
+    });
+    this.consumer = consumer;
+    consumer.on(consumer.events.GROUP_JOIN, (event) => void this.rebalanced(event.payload.memberAssignment));
+    consumer.on(consumer.events.CRASH, (event) => this.crashed(event.payload.error));
+    await consumer.connect();
+    await consumer.subscribe({ topics: [this.options.inputTopic], fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently,
+      eachBatch: (payload) => this.consumeBatch(payload),
+    });
+    this.logger.log(`group ${this.options.groupId} transforming ${this.options.inputTopic} in transactions`);
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer?.disconnect();
+    this.consumer = null;
+    await Promise.all([...this.sessions.values()].map((session) => session.producer.disconnect().catch(() => undefined)));
+    this.sessions.clear();
+    await this.admin?.disconnect();
+    this.admin = null;
+  }
+
+  private async consumeBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
+    for (const messages of chunk(batch.messages, this.options.batchSizeMax)) {
+      if (!isRunning() || isStale()) return;
+      const records = messages.map((message) => toInboundRecord(batch.topic, batch.partition, message));
+      const done = await this.runWithRetries(batch.partition, records, { heartbeat, stillOwned: () => isRunning() && !isStale() });
+      if (!done) return;
+      resolveOffset(messages[messages.length - 1]!.offset);
+      await heartbeat();
+    }
+  }
+
+  /** Runs one chunk as one transaction, retrying a bounded number of times; false when the partition moved away. */
+  private async runWithRetries(
+    partition: number,
+    records: readonly InboundRecord[],
+    owner: { heartbeat(): Promise<void>; stillOwned(): boolean },
+  ): Promise<boolean> {
+    for (let attempt = 1; ; attempt += 1) {
+      if (!owner.stillOwned()) return false;
+      try {
+        await this.transform(partition, records, owner);
+        return true;
+      } catch (error) {
+        // Whatever failed, this producer may be fenced or mid-transaction: start the next attempt from a fresh claim.
+        await this.dropSession(partition);
+        if (attempt >= this.options.attemptsMax) {
+          throw new Error(`${this.options.inputTopic}[${partition}] failed ${attempt} times at offset ${records[0]!.offset}: ${describe(error)}`);
+        }
+        const backoffMs = this.options.retryBackoffMs * 2 ** (attempt - 1);
+        this.logger.warn(`${this.options.inputTopic}[${partition}] attempt ${attempt} failed, retrying in ${backoffMs} ms: ${describe(error)}`);
+        await sleep(backoffMs);
+        await owner.heartbeat();
+      }
+    }
+  }
+
+  private async transform(partition: number, records: readonly InboundRecord[], owner: { heartbeat(): Promise<void>; stillOwned(): boolean }) {
+    const { session, transaction } = await this.begin(partition);
+    try {
+      const result = await this.handler.process(records, { partition, claimToken: session.claimToken, ...owner });
+      const topicMessages = this.topicMessages(result);
+      if (topicMessages.length > 0) await transaction.sendBatch({ acks: -1, topicMessages });
+      const nextOffset = (BigInt(records[records.length - 1]!.offset) + 1n).toString();
+      await transaction.sendOffsets({
+        consumerGroupId: this.options.groupId,
+        topics: [{ topic: this.options.inputTopic, partitions: [{ partition, offset: nextOffset }] }],
+      });
+      await transaction.commit();
+    } catch (error) {
+      await transaction.abort().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  private topicMessages(result: ProcessedBatch) {
+    const byTopic = new Map<string, Message[]>();
+    for (const output of result.outputs) {
+      const messages = byTopic.get(output.topic) ?? [];
+      messages.push({ key: output.key, value: output.value, headers: output.headers, ...(output.partition === undefined ? {} : { partition: output.partition }) });
+      byTopic.set(output.topic, messages);
+    }
+    if (result.rejections.length > 0) {
+      const failedAt = new Date();
+      const deadLetters = result.rejections.map((rejection) => deadLetterMessage(this.options.groupId, rejection, failedAt));
+      byTopic.set(deadLetterTopicName(this.options.groupId), deadLetters);
+    }
+    return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
+  }
+
+  /** The partition's session (claiming it first when needed) and a new transaction on it. */
+  private async begin(partition: number): Promise<{ session: PartitionSession; transaction: Transaction }> {
+    const existing = this.sessions.get(partition);
+    if (existing !== undefined && existing.generation === this.generation) {
+      return { session: existing, transaction: await existing.producer.transaction() };
+    }
+    if (existing !== undefined) await this.dropSession(partition);
+    return this.claim(partition);
+  }
+
+  private async claim(partition: number): Promise<{ session: PartitionSession; transaction: Transaction }> {
+    const producer = this.kafka.producer({
+      transactionalId: `${this.options.transactionalIdPrefix}-${partition}`,
+      idempotent: true,
+      // kafkajs keeps ordering and idempotence only with one request in flight.
+      maxInFlightRequests: 1,
+      transactionTimeout: this.options.transactionTimeoutMs,
+      allowAutoTopicCreation: false,
+    });
+    await producer.connect();
+    const session: PartitionSession = { producer, claimToken: `${process.pid}-${Date.now()}-${(this.claimCounter += 1)}`, generation: this.generation };
+    this.sessions.set(partition, session);
+    // The first transaction() call runs InitProducerId: the fence. Nothing is sent before it returns.
+    const transaction = await producer.transaction();
+    try {
+      const committedOffset = await this.committedOffset(partition);
+      await this.handler.claimed(partition, session.claimToken, committedOffset);
+    } catch (error) {
+      await transaction.abort().catch(() => undefined);
+      throw error;
+    }
+    this.logger.log(`claimed ${this.options.inputTopic}[${partition}] as ${this.options.transactionalIdPrefix}-${partition}`);
+    return { session, transaction };
+  }
+
+  private async committedOffset(partition: number): Promise<bigint | null> {
+    if (!this.admin) throw new Error('the processor is not started');
+    const [topicOffsets] = await this.admin.fetchOffsets({ groupId: this.options.groupId, topics: [this.options.inputTopic] });
+    const offset = topicOffsets?.partitions.find((entry) => entry.partition === partition)?.offset ?? '-1';
+    return BigInt(offset) < 0n ? null : BigInt(offset);
+  }
+
+  private async dropSession(partition: number): Promise<void> {
+    const session = this.sessions.get(partition);
+    this.sessions.delete(partition);
+    await session?.producer.disconnect().catch(() => undefined);
+  }
+
+  /** A new generation: every partition is claimed afresh before its next batch (another member may have held it). */
+  private async rebalanced(assignment: Record<string, number[]>): Promise<void> {
+    this.generation += 1;
+    const kept = new Set(assignment[this.options.inputTopic] ?? []);
+    for (const partition of [...this.sessions.keys()]) {
+      if (!kept.has(partition)) await this.dropSession(partition);
+    }
+  }
+
+  private crashed(error: Error): void {
+    this.logger.error(`group ${this.options.groupId} stopped: ${describe(error)}`);
+    (this.options.onFatal ?? exitForRestart)(error);
+  }
+}
+
+function exitForRestart(): void {
+  process.exitCode = 1;
+  process.kill(process.pid, 'SIGTERM');
+}
+
+function assertOptions(options: TransactionalProcessorOptions): void {
+  const bounded = (name: keyof TransactionalProcessorOptions, min: number, max: number) => {
+    const value = options[name] as number;
+    if (!Number.isInteger(value) || value < min || value > max) {
+      throw new RangeError(`TransactionalProcessor option ${name}=${value} must be an integer from ${min} to ${max}`);
+    }
+  };
+  bounded('batchSizeMax', 1, 100_000);
+  bounded('partitionsConsumedConcurrently', 1, 64);
+  bounded('attemptsMax', 1, 100);
+  bounded('retryBackoffMs', 1, 60_000);
+  bounded('transactionTimeoutMs', 1_000, 900_000);
+}
+
+function chunk<T>(items: readonly T[], sizeMax: number): T[][] {
+  const chunks: T[][] = [];
+  for (let start = 0; start < items.length; start += sizeMax) chunks.push(items.slice(start, start + sizeMax));
+  return chunks;
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,36 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { PostgresOffsetStore } from '@tributary/messaging';
+import { ensureSchema } from '@tributary/persistence';
+import { ATTRIBUTION_CONFIG, type AttributionConfig } from './attribution.config';
+import { ATTRIBUTION_SCHEMA, dataSourceOptions } from './database/data-source-options';
+import { DecisionStore } from './decision/decision-store';
+import { ExplainController } from './explain/explain.controller';
+import { HealthController } from './health.controller';
+import { StateStore } from './state/state-store';
+import { TablesController } from './state/tables.controller';
+
+@Module({})
+export class AttributionModule {
+  static forConfig(config: AttributionConfig) {
+    return {
+      module: AttributionModule,
+      imports: [
+        TypeOrmModule.forRootAsync({
+          useFactory: async () => {
+            await ensureSchema(config.DATABASE_URL, ATTRIBUTION_SCHEMA);
+            return dataSourceOptions(config.DATABASE_URL, config.ATTRIBUTION_DB_POOL_MAX);
+          },
+        }),
+      ],
+      controllers: [TablesController, ExplainController, HealthController],
+      providers: [
+        { provide: ATTRIBUTION_CONFIG, useValue: config },
+        { provide: PostgresOffsetStore, inject: [DataSource], useFactory: (dataSource: DataSource) => new PostgresOffsetStore(dataSource) },
+        { provide: StateStore, inject: [DataSource], useFactory: (dataSource: DataSource) => new StateStore(dataSource) },
+        { provide: DecisionStore, inject: [DataSource], useFactory: (dataSource: DataSource) => new DecisionStore(dataSource) },
+      ],
+    };
+  }
+}

@@ -1,0 +1,83 @@
+import 'reflect-metadata';
+import { Command, InvalidArgumentError } from 'commander';
+import { Kafka, logLevel } from 'kafkajs';
+import { DataSource } from 'typeorm';
+import { TOPICS } from '@tributary/contracts';
+import { ensureSchema } from '@tributary/persistence';
+import { attributionConfig, tablesGroupId } from './attribution.config';
+import { ATTRIBUTION_SCHEMA, dataSourceOptions } from './database/data-source-options';
+import { DecisionStore } from './decision/decision-store';
+import { explainStored } from './explain/explain';
+import { StateStore } from './state/state-store';
+
+/**
+ * Operator commands of the attribution service:
+ *   explain <inferenceId>   prints the decision of one inference line by line
+ *   rebuild-state           forgets the folded table state so the next start folds the table topics from offset 0
+ */
+const INFERENCE_ID_LENGTH_MAX = 256;
+
+async function withDatabase<T>(use: (dataSource: DataSource) => Promise<T>): Promise<T> {
+  const config = attributionConfig();
+  await ensureSchema(config.DATABASE_URL, ATTRIBUTION_SCHEMA);
+  const dataSource = new DataSource(dataSourceOptions(config.DATABASE_URL, 2));
+  await dataSource.initialize();
+  try {
+    return await use(dataSource);
+  } finally {
+    await dataSource.destroy();
+  }
+}
+
+function inferenceIdArgument(value: string): string {
+  if (value.length === 0 || value.length > INFERENCE_ID_LENGTH_MAX) {
+    throw new InvalidArgumentError(`inferenceId must be 1 to ${INFERENCE_ID_LENGTH_MAX} characters`);
+  }
+  return value;
+}
+
+const program = new Command('attribution').description('Tributary attribution service commands').exitOverride();
+
+program
+  .command('explain')
+  .argument('<inferenceId>', 'id of a decided inference', inferenceIdArgument)
+  .description('print the decision of one inference line by line: fee, shares, scores, rejections')
+  .action(async (inferenceId: string) => {
+    const lines = await withDatabase(async (dataSource) => {
+      const stored = await new DecisionStore(dataSource).find(inferenceId);
+      return stored === null ? null : explainStored(stored);
+    });
+    if (lines === null) {
+      process.stderr.write(`attribution: inferenceId: no decision for ${inferenceId}\n`);
+      process.exitCode = 2;
+      return;
+    }
+    process.stdout.write(`${lines.join('\n')}\n`);
+  });
+
+program
+  .command('rebuild-state')
+  .description('forget the table state and its offsets (stop every instance first); the next start folds the table topics from offset 0')
+  .action(async () => {
+    const config = attributionConfig();
+    const groupId = tablesGroupId(config);
+    const admin = new Kafka({ clientId: config.KAFKA_CLIENT_ID, brokers: config.KAFKA_BROKERS, logLevel: logLevel.WARN }).admin();
+    await admin.connect();
+    try {
+      // Kafka refuses to reset the offsets of a group with live members, which is the check that the service is stopped.
+      for (const topic of [TOPICS.datanets.name, TOPICS.contributions.name, TOPICS.models.name]) {
+        await admin.resetOffsets({ groupId, topic, earliest: true });
+      }
+    } finally {
+      await admin.disconnect();
+    }
+    await withDatabase((dataSource) => new StateStore(dataSource).reset(groupId));
+    process.stdout.write(`attribution: table state and group ${groupId} reset; the next start folds the table topics from offset 0\n`);
+  });
+
+program.parseAsync(process.argv).catch((error: unknown) => {
+  const code = (error as { code?: string }).code;
+  if (code === 'commander.helpDisplayed' || code === 'commander.version') return;
+  process.stderr.write(`attribution: ${(error as Error).message}\n`);
+  process.exitCode = 1;
+});

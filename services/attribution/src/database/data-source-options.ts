@@ -1,0 +1,18 @@
+import type { DataSourceOptions } from 'typeorm';
+import { CreateConsumerOffsets1764000000000 } from '@tributary/messaging';
+import { postgresOptions } from '@tributary/persistence';
+import { CreateAttributionState1764000000200 } from './migrations/1764000000200-CreateAttributionState';
+
+/** The attribution service owns the `attribution` schema of the shared database. */
+export const ATTRIBUTION_SCHEMA = 'attribution';
+
+/** Tables are written with multi-row SQL for throughput; the migration is their one definition. */
+export function dataSourceOptions(databaseUrl: string, poolSizeMax = 10): DataSourceOptions {
+  return postgresOptions({
+    url: databaseUrl,
+    schema: ATTRIBUTION_SCHEMA,
+    entities: [],
+    migrations: [CreateConsumerOffsets1764000000000, CreateAttributionState1764000000200],
+    poolSizeMax,
+  });
+}

@@ -1,0 +1,211 @@
+import { Logger } from '@nestjs/common';
+import type { Admin } from 'kafkajs';
+import {
+  AttributionInputError,
+  decideAttribution,
+  entityKey,
+  partitionKey,
+  tablesCaughtUp,
+  visibleAsOf,
+  type AttributionDecision,
+  type ContributionState,
+  type DatanetState,
+  type EndOffsetsObservation,
+  type EntityVersion,
+  type ModelTableState,
+} from '@tributary/attribution';
+import { toRecord } from '@tributary/contracts';
+import type { InboundRecord, OutputRecord, ProcessContext, ProcessedBatch, Rejection, TransactionalHandler } from '@tributary/messaging';
+import { DecisionStore, type DecisionRow } from './decision-store';
+import { InferenceRejected, readInference, type InferenceLimits, type ReadInference } from './inference-record';
+import { toAttributedEvent } from './wire';
+import type { StateStore } from '../state/state-store';
+
+export interface DeciderOptions {
+  readonly tableTopics: readonly string[];
+  readonly attributionsTopic: string;
+  readonly topicPrefix: string;
+  readonly protocolId: string;
+  readonly limits: InferenceLimits;
+  readonly orderingWaitMsMax: number;
+  readonly orderingGraceMs: number;
+  readonly source: string;
+}
+
+/** The tables did not pass a batch's time within the bound; the attempt fails and is retried, never decided early. */
+export class OrderingWaitExceeded extends Error {
+  override readonly name = 'OrderingWaitExceeded';
+}
+
+const POLL_INTERVAL_MS = 50;
+
+/**
+ * Decides a batch of one inference partition: checks each record (poison to the DLQ), waits until the
+ * table state as of the batch's latest inference time is complete (ordering.ts), reads the versions
+ * visible as of each inference, applies the policy, and stores the decisions under the partition's claim
+ * before they are published in the processor's Kafka transaction.
+ */
+export class Decider implements TransactionalHandler {
+  private readonly logger = new Logger(Decider.name);
+  decidedCount = 0;
+
+  constructor(
+    private readonly options: DeciderOptions,
+    private readonly state: StateStore,
+    private readonly decisions: DecisionStore,
+    private readonly admin: Admin,
+  ) {}
+
+  async claimed(partition: number, claimToken: string, committedOffset: bigint | null): Promise<void> {
+    const discarded = await this.decisions.claim(partition, claimToken, committedOffset);
+    if (discarded > 0) this.logger.warn(`partition ${partition}: discarded ${discarded} stored decisions of an uncommitted transaction`);
+  }
+
+  async process(records: readonly InboundRecord[], context: ProcessContext): Promise<ProcessedBatch> {
+    const rejections: Rejection[] = [];
+    const reject = (record: InboundRecord, error: Error) => rejections.push({ record, reason: error.message, errorClass: error.name });
+    const nowMs = Date.now();
+    const readable: ReadInference[] = [];
+    for (const record of records) {
+      try {
+        readable.push(readInference(record, this.options.limits, nowMs));
+      } catch (error) {
+        if (!(error instanceof InferenceRejected)) throw error;
+        reject(record, error);
+      }
+    }
+    if (readable.length === 0) return { outputs: [], rejections };
+    const asOfMaxMs = Math.max(...readable.map((inference) => inference.asOfMs));
+    await this.waitForTables(asOfMaxMs, context);
+    const versions = await this.loadVersions(readable, asOfMaxMs);
+    const outputs = await this.decisions.decideOnce(
+      context.partition,
+      context.claimToken,
+      readable.map((inference) => inference.facts.inferenceId),
+      (alreadyDecided) => this.decideAll(readable, versions, alreadyDecided, context.partition, reject),
+    );
+    this.decidedCount += outputs.length;
+    return { outputs, rejections };
+  }
+
+  private decideAll(
+    inferences: readonly ReadInference[],
+    versions: ReadonlyMap<string, EntityVersion[]>,
+    alreadyDecided: ReadonlySet<string>,
+    partition: number,
+    reject: (record: InboundRecord, error: Error) => void,
+  ): { rows: DecisionRow[]; result: OutputRecord[] } {
+    const seen = new Set(alreadyDecided);
+    const rows: DecisionRow[] = [];
+    const outputs: OutputRecord[] = [];
+    const decidedAtMs = BigInt(Date.now());
+    for (const inference of inferences) {
+      // A duplicate publish (earlier in this batch or decided before) gets no second decision.
+      if (seen.has(inference.facts.inferenceId)) continue;
+      let decision: AttributionDecision;
+      try {
+        decision = this.decide(inference, versions);
+      } catch (error) {
+        if (!(error instanceof InferenceRejected)) throw error;
+        reject(inference.record, error);
+        continue;
+      }
+      seen.add(inference.facts.inferenceId);
+      const event = toAttributedEvent(decision, inference.eventId, decidedAtMs);
+      const record = toRecord('InferenceAttributed', event, { source: this.options.source, topicPrefix: this.options.topicPrefix });
+      // The decision goes to the attributions partition numbered like the inference's: that partition is
+      // then written only by this inference partition's transactional id.
+      outputs.push({ topic: record.topic, partition, key: record.key, value: record.value, headers: record.headers });
+      rows.push({
+        inferenceId: inference.facts.inferenceId,
+        inferenceOffset: BigInt(inference.record.offset),
+        eventId: event.eventId,
+        method: inference.facts.method,
+        value: record.value,
+        headers: record.headers,
+      });
+    }
+    return { rows, result: outputs };
+  }
+
+  /** The policy applied to the state visible as of the inference's time; poison becomes InferenceRejected. */
+  private decide(inference: ReadInference, versions: ReadonlyMap<string, EntityVersion[]>): AttributionDecision {
+    const { facts, asOfMs } = inference;
+    const visible = <S>(entity: EntityVersion['entity'], id: string): S | null =>
+      (visibleAsOf(versions.get(entityKey(entity, id)) ?? [], asOfMs)?.state as S | undefined) ?? null;
+    const model = visible<ModelTableState>('model', facts.modelId);
+    if (model === null) throw new InferenceRejected(`modelId: UNKNOWN_MODEL ${facts.modelId} is not registered as of ${asOfMs}`);
+    if (model.retired) throw new InferenceRejected(`modelId: MODEL_RETIRED ${facts.modelId} was retired before ${asOfMs}`);
+    const datanets = model.datanetIds.map((id) => visible<DatanetState>('datanet', id)).filter((state): state is DatanetState => state !== null);
+    const contributionIds = [...new Set(facts.attributions.map((attribution) => attribution.contributionId))];
+    const contributions = contributionIds
+      .map((id) => visible<ContributionState>('contribution', id))
+      .filter((state): state is ContributionState => state !== null);
+    const { retired: _retired, ...modelState } = model;
+    try {
+      return decideAttribution({ inference: facts, model: modelState, datanets, contributions, protocolId: this.options.protocolId });
+    } catch (error) {
+      if (error instanceof AttributionInputError) throw new InferenceRejected(error.message);
+      throw error;
+    }
+  }
+
+  private async loadVersions(inferences: readonly ReadInference[], asOfMaxMs: number): Promise<Map<string, EntityVersion[]>> {
+    const modelIds = [...new Set(inferences.map((inference) => inference.facts.modelId))];
+    const models = await this.state.versions(modelIds.map((id) => ({ entity: 'model' as const, id })), asOfMaxMs);
+    const datanetIds = new Set<string>();
+    for (const list of models.values()) for (const version of list) if (version.entity === 'model') version.state.datanetIds.forEach((id) => datanetIds.add(id));
+    const contributionIds = new Set(inferences.flatMap((inference) => inference.facts.attributions.map((attribution) => attribution.contributionId)));
+    const rest = await this.state.versions(
+      [...[...datanetIds].map((id) => ({ entity: 'datanet' as const, id })), ...[...contributionIds].map((id) => ({ entity: 'contribution' as const, id }))],
+      asOfMaxMs,
+    );
+    return new Map([...models, ...rest]);
+  }
+
+  /** Waits, bounded, until every table partition passed asOfMs (the as-of-record-time rule). */
+  private async waitForTables(asOfMs: number, context: ProcessContext): Promise<void> {
+    const deadlineMs = Date.now() + this.options.orderingWaitMsMax;
+    let observation: EndOffsetsObservation | null = null;
+    for (;;) {
+      const progress = await this.tableProgress();
+      const catchUp = tablesCaughtUp(progress, asOfMs, observation, this.options.orderingGraceMs);
+      if (catchUp.caughtUp) return;
+      if (Date.now() > deadlineMs || !context.stillOwned()) {
+        const waiting = catchUp.waitingFor.map(({ topic, partition }) => partitionKey(topic, partition)).join(', ');
+        throw new OrderingWaitExceeded(`tables did not pass ${asOfMs} within ${this.options.orderingWaitMsMax} ms: waiting for ${waiting}`);
+      }
+      const observableAtMs = asOfMs + this.options.orderingGraceMs;
+      if (Date.now() < observableAtMs) await sleep(Math.min(observableAtMs - Date.now(), 1_000));
+      else if (observation !== null) await sleep(POLL_INTERVAL_MS);
+      observation = await this.observeEndOffsets();
+      await context.heartbeat();
+    }
+  }
+
+  private partitions: Array<{ topic: string; partition: number }> | null = null;
+
+  /** Every table partition with the fold's progress; a partition never written has progress 0 / -1. */
+  private async tableProgress() {
+    if (this.partitions === null) {
+      const metadata = await this.admin.fetchTopicMetadata({ topics: [...this.options.tableTopics] });
+      this.partitions = metadata.topics.flatMap((topic) => topic.partitions.map((partition) => ({ topic: topic.name, partition: partition.partitionId })));
+    }
+    const stored = new Map((await this.state.progress()).map((progress) => [partitionKey(progress.topic, progress.partition), progress]));
+    return this.partitions.map(({ topic, partition }) => stored.get(partitionKey(topic, partition)) ?? { topic, partition, nextOffset: 0n, watermarkMs: -1 });
+  }
+
+  private async observeEndOffsets(): Promise<EndOffsetsObservation> {
+    // The time before the request: anything appended after the broker answered is later still.
+    const observedAtMs = Date.now();
+    const endOffsets = new Map<string, bigint>();
+    for (const topic of this.options.tableTopics) {
+      for (const { partition, high } of await this.admin.fetchTopicOffsets(topic)) endOffsets.set(partitionKey(topic, partition), BigInt(high));
+    }
+    return { observedAtMs, endOffsets };
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
+}

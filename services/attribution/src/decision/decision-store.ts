@@ -1,0 +1,106 @@
+import type { DataSource } from 'typeorm';
+
+export interface DecisionRow {
+  readonly inferenceId: string;
+  readonly inferenceOffset: bigint;
+  readonly eventId: string;
+  readonly method: string;
+  readonly value: Buffer;
+  readonly headers: Record<string, string>;
+}
+
+export interface StoredDecision {
+  readonly inferenceId: string;
+  readonly method: string;
+  readonly value: Buffer;
+  readonly headers: Record<string, string>;
+  readonly inferencePartition: number;
+  readonly inferenceOffset: bigint;
+}
+
+/** Thrown when another claim of the partition has superseded ours: this instance is a zombie. */
+export class ClaimLost extends Error {
+  override readonly name = 'ClaimLost';
+}
+
+/**
+ * Decided inferences in PostgreSQL: the dedup set that survives restarts and the store `explain` reads.
+ *
+ * Rows are written before the Kafka transaction that publishes them commits, under the partition's
+ * claim token (a fencing token). A claim, taken only after the partition's transactional producer has
+ * fenced the previous holder, deletes the rows at or past the group's committed offset: those belong
+ * to a transaction that was aborted or never committed, because the consumed offset commits in the
+ * same Kafka transaction as the decisions. So a row exists exactly for the decisions Kafka holds.
+ */
+export class DecisionStore {
+  constructor(private readonly dataSource: DataSource) {}
+
+  async claim(partition: number, claimToken: string, committedOffset: bigint | null): Promise<number> {
+    return this.dataSource.transaction(async (manager) => {
+      await manager.query(
+        `INSERT INTO partition_claims (partition, claim_token) VALUES ($1, $2)
+         ON CONFLICT (partition) DO UPDATE SET claim_token = excluded.claim_token, claimed_at = now()`,
+        [partition, claimToken],
+      );
+      const deleted: [unknown[], number] = await manager.query(
+        'DELETE FROM decisions WHERE inference_partition = $1 AND inference_offset >= $2',
+        [partition, (committedOffset ?? 0n).toString()],
+      );
+      return deleted[1];
+    });
+  }
+
+  /**
+   * Under the claim's lock: which of these inference ids are decided already, then `decide` the rest and
+   * store their rows. Throws ClaimLost when the claim was taken over.
+   */
+  async decideOnce<T>(
+    partition: number,
+    claimToken: string,
+    inferenceIds: readonly string[],
+    decide: (alreadyDecided: ReadonlySet<string>) => { rows: DecisionRow[]; result: T },
+  ): Promise<T> {
+    return this.dataSource.transaction(async (manager) => {
+      const claims: Array<{ claim_token: string }> = await manager.query('SELECT claim_token FROM partition_claims WHERE partition = $1 FOR UPDATE', [partition]);
+      if (claims[0]?.claim_token !== claimToken) throw new ClaimLost(`partition ${partition} was claimed by another instance`);
+      const existing: Array<{ inference_id: string }> = await manager.query('SELECT inference_id FROM decisions WHERE inference_id = ANY($1)', [inferenceIds]);
+      const { rows, result } = decide(new Set(existing.map((row) => row.inference_id)));
+      if (rows.length > 0) {
+        await manager.query(
+          `INSERT INTO decisions (inference_id, inference_partition, inference_offset, event_id, method, value, headers)
+           SELECT inference_id, $1, inference_offset, event_id, method, value, headers
+             FROM unnest($2::text[], $3::bigint[], $4::text[], $5::text[], $6::bytea[], $7::jsonb[])
+               AS d(inference_id, inference_offset, event_id, method, value, headers)`,
+          [
+            partition,
+            rows.map((row) => row.inferenceId),
+            rows.map((row) => row.inferenceOffset.toString()),
+            rows.map((row) => row.eventId),
+            rows.map((row) => row.method),
+            rows.map((row) => row.value),
+            rows.map((row) => JSON.stringify(row.headers)),
+          ],
+        );
+      }
+      return result;
+    });
+  }
+
+  async find(inferenceId: string): Promise<StoredDecision | null> {
+    const rows: Array<{ inference_id: string; method: string; value: Buffer; headers: Record<string, string>; inference_partition: number; inference_offset: string }> =
+      await this.dataSource.query(
+        'SELECT inference_id, method, value, headers, inference_partition, inference_offset FROM decisions WHERE inference_id = $1',
+        [inferenceId],
+      );
+    const row = rows[0];
+    if (!row) return null;
+    return {
+      inferenceId: row.inference_id,
+      method: row.method,
+      value: row.value,
+      headers: row.headers,
+      inferencePartition: row.inference_partition,
+      inferenceOffset: BigInt(row.inference_offset),
+    };
+  }
+}

@@ -1,0 +1,72 @@
+import { Partitioners } from 'kafkajs';
+import { ContractError, fromRecord, type InferenceCompleted } from '@tributary/contracts';
+import type { InferenceFacts } from '@tributary/attribution';
+import type { InboundRecord } from '@tributary/messaging';
+
+/** An inference that cannot be decided; the reason goes to the DLQ in dlq_reason. */
+export class InferenceRejected extends Error {
+  override readonly name = 'InferenceRejected';
+}
+
+export interface InferenceLimits {
+  readonly attributionsMax: number;
+  readonly feeMinorMax: bigint;
+  readonly clockSkewMsMax: number;
+  readonly partitionCount: number;
+}
+
+export interface ReadInference {
+  readonly record: InboundRecord;
+  readonly eventId: string;
+  readonly facts: InferenceFacts;
+  /** The record timestamp: the as-of time of the join. */
+  readonly asOfMs: number;
+}
+
+const partitioner = Partitioners.DefaultPartitioner();
+
+/**
+ * Reads and checks one InferenceCompleted record. Dedup is per partition, so a record must sit on the
+ * partition its key hashes to (as every producer using the default partitioner puts it): a copy
+ * placed elsewhere could not be recognised as a duplicate, and goes to the DLQ instead.
+ */
+export function readInference(record: InboundRecord, limits: InferenceLimits, nowMs: number): ReadInference {
+  let decoded;
+  try {
+    decoded = fromRecord(record.value, record.headers);
+  } catch (error) {
+    if (error instanceof ContractError) throw new InferenceRejected(error.message);
+    throw error;
+  }
+  if (decoded.type !== 'InferenceCompleted') throw new InferenceRejected(`ce_type: ${decoded.envelope.type} does not belong on ${record.topic}`);
+  const data: InferenceCompleted = decoded.data;
+  const key = record.key?.toString('utf8');
+  if (key !== data.inferenceId) throw new InferenceRejected(`key: must equal inferenceId ${data.inferenceId}`);
+  const expected = keyPartition(key, limits.partitionCount);
+  if (expected !== record.partition) {
+    throw new InferenceRejected(`partition: key ${key} belongs on partition ${expected} (murmur2), not ${record.partition}`);
+  }
+  if (data.feeMinor < 0n) throw new InferenceRejected(`feeMinor: must not be negative, got ${data.feeMinor}`);
+  if (data.feeMinor > limits.feeMinorMax) throw new InferenceRejected(`feeMinor: at most ${limits.feeMinorMax}, got ${data.feeMinor}`);
+  if (data.attributions.length > limits.attributionsMax) {
+    throw new InferenceRejected(`attributions: at most ${limits.attributionsMax} entries, got ${data.attributions.length}`);
+  }
+  if (record.timestampMs > nowMs + limits.clockSkewMsMax) {
+    throw new InferenceRejected(`timestamp: ${record.timestampMs} is more than ${limits.clockSkewMsMax} ms in the future`);
+  }
+  const facts: InferenceFacts = {
+    inferenceId: data.inferenceId,
+    modelId: data.modelId,
+    consumerId: data.consumerId,
+    asset: data.asset,
+    feeMinor: data.feeMinor,
+    attributions: data.attributions.map(({ contributionId, scorePpm }) => ({ contributionId, scorePpm: Number(scorePpm) })),
+    method: data.method,
+  };
+  return { record, eventId: data.eventId, facts, asOfMs: record.timestampMs };
+}
+
+export function keyPartition(key: string, partitionCount: number): number {
+  const partitionMetadata = Array.from({ length: partitionCount }, (_, partitionId) => ({ partitionErrorCode: 0, partitionId, leader: 1, replicas: [1], isr: [1] }));
+  return partitioner({ topic: 'inferences', partitionMetadata, message: { key, value: null } });
+}

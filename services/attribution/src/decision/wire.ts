@@ -1,0 +1,123 @@
+import { createHash } from 'node:crypto';
+import {
+  ORDERING_RULE_TEXT,
+  decideAttribution,
+  parseAccountId,
+  type AttributionDecision,
+  type AttributionInput,
+  type ContributionState,
+  type InferenceFacts,
+} from '@tributary/attribution';
+import type { ContributionSeen, InferenceAttributed } from '@tributary/contracts';
+
+const EVENT_ID_PREFIX = 'attributed:';
+const EVENT_ID_LENGTH_MAX = 256;
+
+/**
+ * The decision's event id, derived from the inference id alone so a retried decision carries the same
+ * id (the ledger applies an event id once). Ids too long for the prefix are hashed.
+ */
+export function decisionEventId(inferenceId: string): string {
+  const plain = `${EVENT_ID_PREFIX}${inferenceId}`;
+  if (plain.length <= EVENT_ID_LENGTH_MAX) return plain;
+  return `${EVENT_ID_PREFIX}sha256:${createHash('sha256').update(inferenceId, 'utf8').digest('hex')}`;
+}
+
+/**
+ * The policy's decision as InferenceAttributed. Postings on the wire are credits only (the ledger
+ * debits the consumer the fee). The protocol's and the model owner's accounts are always listed, with 0
+ * when rounding left them nothing, so the event alone names every party the policy read; contributors
+ * and datanet owners are named by contributionsSeen and datanetsSeen.
+ */
+export function toAttributedEvent(decision: AttributionDecision, inferenceEventId: string, occurredAtMs: bigint): InferenceAttributed {
+  const { inference, model, datanets, contributions, protocolId } = decision.inputsSeen;
+  const credits = decision.postings.slice(1).map((posting) => ({ accountId: posting.account, asset: posting.asset, amountMinor: posting.amountMinor }));
+  for (const account of [`protocol:${protocolId}`, `model-owner:${model.owner}`]) {
+    if (!credits.some((credit) => credit.accountId === account)) credits.push({ accountId: account, asset: inference.asset, amountMinor: 0n });
+  }
+  credits.sort((left, right) => (left.accountId < right.accountId ? -1 : left.accountId > right.accountId ? 1 : 0));
+  const statesById = new Map(contributions.map((state) => [state.contributionId, state]));
+  return {
+    eventId: decisionEventId(inference.inferenceId),
+    inferenceId: inference.inferenceId,
+    occurredAt: occurredAtMs,
+    inferenceEventId,
+    policyVersion: decision.policyVersion,
+    modelId: model.modelId,
+    consumerId: inference.consumerId,
+    asset: inference.asset,
+    feeMinor: inference.feeMinor,
+    split: { ...model.split },
+    postings: credits,
+    rejected: decision.rejected.map(({ contributionId, reason }) => ({ contributionId, reason })),
+    contributionsSeen: inference.attributions.map(({ contributionId, scorePpm }) => seen(contributionId, scorePpm, statesById.get(contributionId))),
+    datanetsSeen: datanets.map(({ datanetId, owner, curatorShareBps }) => ({ datanetId, ownerId: owner, curatorShareBps })),
+    orderingRule: ORDERING_RULE_TEXT,
+  };
+}
+
+function seen(contributionId: string, scorePpm: number, state: ContributionState | undefined): ContributionSeen {
+  if (state === undefined) return { contributionId, status: 'UNKNOWN', datanetId: null, contributorId: null, scorePpm: BigInt(scorePpm) };
+  // Revocation wins over the review status in the policy's order of reasons, so REVOKED alone recomputes the same.
+  const status = state.revoked ? 'REVOKED' : state.status === 'SUBMITTED' ? 'PENDING' : state.status;
+  return { contributionId, status, datanetId: state.datanetId, contributorId: state.contributor, scorePpm: BigInt(scorePpm) };
+}
+
+/**
+ * The policy input a decision was made from, rebuilt from the event alone. `method` is not part of
+ * InferenceAttributed v1; it does not change the split, so any label recomputes the same postings.
+ */
+export function inputFromEvent(event: InferenceAttributed, method = 'not-recorded'): AttributionInput {
+  const owner = accountOwner(event, 'model-owner');
+  const protocolId = accountOwner(event, 'protocol');
+  const inference: InferenceFacts = {
+    inferenceId: event.inferenceId,
+    modelId: event.modelId,
+    consumerId: event.consumerId,
+    asset: event.asset,
+    feeMinor: event.feeMinor,
+    attributions: event.contributionsSeen.map(({ contributionId, scorePpm }) => ({ contributionId, scorePpm: Number(scorePpm) })),
+    method,
+  };
+  const contributions = new Map<string, ContributionState>();
+  for (const entry of event.contributionsSeen) {
+    if (entry.status === 'UNKNOWN' || entry.datanetId === null || entry.contributorId === null) continue;
+    const status = entry.status === 'ACCEPTED' || entry.status === 'REJECTED' ? entry.status : 'SUBMITTED';
+    contributions.set(entry.contributionId, {
+      contributionId: entry.contributionId,
+      datanetId: entry.datanetId,
+      contributor: entry.contributorId,
+      status,
+      revoked: entry.status === 'REVOKED',
+    });
+  }
+  return {
+    inference,
+    model: { modelId: event.modelId, owner, datanetIds: event.datanetsSeen.map((datanet) => datanet.datanetId), split: { ...event.split } },
+    datanets: event.datanetsSeen.map(({ datanetId, ownerId, curatorShareBps }) => ({ datanetId, owner: ownerId, curatorShareBps })),
+    contributions: [...contributions.values()],
+    protocolId,
+  };
+}
+
+/** Re-runs the recorded policy on the event's inputs; the caller compares the result with the event. */
+export function recompute(event: InferenceAttributed, method?: string): AttributionDecision {
+  if (event.policyVersion !== 1) throw new RangeError(`policyVersion ${event.policyVersion} is not known to this service`);
+  return decideAttribution(inputFromEvent(event, method));
+}
+
+/** The credits of a decision as the wire lists them (zero credits of the protocol and model owner included). */
+export function sameCredits(event: InferenceAttributed, decision: AttributionDecision): boolean {
+  const wire = event.postings.filter((posting) => posting.amountMinor !== 0n).map((p) => `${p.accountId}=${p.amountMinor}`);
+  const policy = decision.postings.slice(1).map((p) => `${p.account}=${p.amountMinor}`);
+  return wire.join(',') === policy.join(',');
+}
+
+function accountOwner(event: InferenceAttributed, kind: 'protocol' | 'model-owner'): string {
+  for (const posting of event.postings) {
+    const ref = parseAccountId(posting.accountId);
+    if (ref?.kind === 'protocol' && kind === 'protocol') return ref.protocolId;
+    if (ref?.kind === 'model-owner' && kind === 'model-owner') return ref.ownerId;
+  }
+  throw new RangeError(`postings: the decision of ${event.inferenceId} names no ${kind} account`);
+}

@@ -1,0 +1,25 @@
+import { explain } from '@tributary/attribution';
+import { fromRecord } from '@tributary/contracts';
+import type { StoredDecision } from '../decision/decision-store';
+import { recompute, sameCredits } from '../decision/wire';
+
+/**
+ * The lines of `explain` for one stored decision: the policy re-run on the inputs the decision
+ * recorded (so the explanation is the policy's own reasoning), plus where the decision sits and a
+ * check that the recomputed credits equal the published ones.
+ */
+export function explainStored(stored: StoredDecision): string[] {
+  const decoded = fromRecord(stored.value, stored.headers);
+  if (decoded.type !== 'InferenceAttributed') throw new Error(`stored decision of ${stored.inferenceId} is a ${decoded.type}`);
+  const event = decoded.data;
+  const decision = recompute(event, stored.method);
+  const check = sameCredits(event, decision)
+    ? 'Recomputed from the recorded inputs: the credits match the published decision.'
+    : 'WARNING: recomputing from the recorded inputs gives other credits than the published decision.';
+  return [
+    ...explain(decision),
+    `Ordering: ${event.orderingRule}.`,
+    `Decision ${event.eventId} for inference event ${event.inferenceEventId} (inference partition ${stored.inferencePartition}, offset ${stored.inferenceOffset}).`,
+    check,
+  ];
+}

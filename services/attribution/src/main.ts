@@ -1,0 +1,104 @@
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { Kafka, logLevel } from 'kafkajs';
+import { exitOnStartupFailure, logLevels } from '@tributary/config';
+import { deadLetterTopicSpec, TOPICS, topicPrefix } from '@tributary/contracts';
+import {
+  ensureTopicCatalog,
+  ensureTopics,
+  KafkaBatchTransport,
+  PostgresOffsetStore,
+  TransactionalProcessor,
+  topicsEnv,
+  transportOptionsFrom,
+} from '@tributary/messaging';
+import { attributionConfig, tablesGroupId, type AttributionConfig } from './attribution.config';
+import { AttributionModule } from './attribution.module';
+import { Decider } from './decision/decider';
+import { DecisionStore } from './decision/decision-store';
+import { StateStore } from './state/state-store';
+
+/**
+ * The attribution service: folds the datanet, contribution and model topics into table state
+ * (offsets in PostgreSQL), and decides every inference once in a Kafka transaction.
+ */
+async function bootstrap(): Promise<void> {
+  const config = attributionConfig();
+  const app = await NestFactory.create(AttributionModule.forConfig(config), { logger: logLevels() });
+  app.enableShutdownHooks();
+  await ensureTopicCatalog();
+  const kafka = new Kafka({ clientId: config.KAFKA_CLIENT_ID, brokers: config.KAFKA_BROKERS, logLevel: logLevel.WARN });
+  const admin = kafka.admin();
+  await admin.connect();
+  // The table consumer's group is not in the catalog's group list; its DLQ is created here with the same spec.
+  await ensureTopics(admin, [deadLetterTopicSpec(tablesGroupId(config))], topicsEnv().KAFKA_REPLICATION_FACTOR);
+  const partitionCount = await assertPartitionsAligned(admin);
+
+  app.connectMicroservice(
+    { strategy: new KafkaBatchTransport(transportOptionsFrom(tablesGroupId(config), process.env, { offsetStore: app.get(PostgresOffsetStore) })) },
+    { inheritAppConfig: true },
+  );
+  await app.startAllMicroservices();
+  const processor = decisionProcessor(config, app.get(StateStore), app.get(DecisionStore), admin, partitionCount);
+  await processor.start();
+  app.getHttpAdapter().getInstance().on?.('close', () => void processor.stop());
+  process.once('SIGTERM', () => void processor.stop().finally(() => app.close()));
+  await app.listen(config.ATTRIBUTION_HTTP_PORT, config.HTTP_HOST);
+  Logger.log(`attribution ready: explain at ${await app.getUrl()}/inferences/<id>/explain`, 'Bootstrap');
+}
+
+/** Decisions go to the attributions partition numbered like their inference's, so the counts must match. */
+async function assertPartitionsAligned(admin: ReturnType<Kafka['admin']>): Promise<number> {
+  const metadata = await admin.fetchTopicMetadata({ topics: [TOPICS.inferences.name, TOPICS.attributions.name] });
+  const counts = metadata.topics.map((topic) => topic.partitions.length);
+  if (counts[0] !== counts[1]) {
+    throw new Error(`${TOPICS.inferences.name} has ${counts[0]} partitions and ${TOPICS.attributions.name} ${counts[1]}: they must match`);
+  }
+  return counts[0]!;
+}
+
+function decisionProcessor(config: AttributionConfig, state: StateStore, decisions: DecisionStore, admin: ReturnType<Kafka['admin']>, partitionCount: number) {
+  const decider = new Decider(
+    {
+      tableTopics: [TOPICS.datanets.name, TOPICS.contributions.name, TOPICS.models.name],
+      attributionsTopic: TOPICS.attributions.name,
+      topicPrefix: topicPrefix(),
+      protocolId: config.ATTRIBUTION_PROTOCOL_ID,
+      limits: {
+        attributionsMax: config.ATTRIBUTION_ATTRIBUTIONS_MAX,
+        feeMinorMax: config.ATTRIBUTION_FEE_MINOR_MAX,
+        clockSkewMsMax: config.ATTRIBUTION_CLOCK_SKEW_MS_MAX,
+        partitionCount,
+      },
+      orderingWaitMsMax: config.ATTRIBUTION_ORDERING_WAIT_MS_MAX,
+      orderingGraceMs: config.ATTRIBUTION_ORDERING_GRACE_MS,
+      source: 'urn:tributary:attribution',
+    },
+    state,
+    decisions,
+    admin,
+  );
+  return new TransactionalProcessor(
+    {
+      brokers: config.KAFKA_BROKERS,
+      clientId: config.KAFKA_CLIENT_ID,
+      groupId: config.ATTRIBUTION_GROUP_ID,
+      inputTopic: TOPICS.inferences.name,
+      transactionalIdPrefix: config.ATTRIBUTION_GROUP_ID,
+      batchSizeMax: config.ATTRIBUTION_BATCH_SIZE_MAX,
+      maxBytesPerPartition: config.CONSUMER_MAX_BYTES_PER_PARTITION,
+      maxBytes: config.CONSUMER_MAX_BYTES,
+      sessionTimeoutMs: config.CONSUMER_SESSION_TIMEOUT_MS,
+      rebalanceTimeoutMs: config.CONSUMER_REBALANCE_TIMEOUT_MS,
+      heartbeatIntervalMs: config.CONSUMER_HEARTBEAT_INTERVAL_MS,
+      partitionsConsumedConcurrently: config.ATTRIBUTION_PARTITIONS_CONCURRENTLY,
+      transactionTimeoutMs: config.ATTRIBUTION_TRANSACTION_TIMEOUT_MS,
+      attemptsMax: config.ATTRIBUTION_ATTEMPTS_MAX,
+      retryBackoffMs: config.ATTRIBUTION_RETRY_BACKOFF_MS,
+    },
+    decider,
+  );
+}
+
+bootstrap().catch(exitOnStartupFailure('attribution'));

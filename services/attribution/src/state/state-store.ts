@@ -1,0 +1,169 @@
+import type { DataSource, EntityManager } from 'typeorm';
+import {
+  entityKey,
+  entityOf,
+  foldTableRecords,
+  type EntityKind,
+  type EntityVersion,
+  type PartitionProgress,
+  type TableRecord,
+  type TableRejection,
+} from '@tributary/attribution';
+
+type Queryable = Pick<EntityManager, 'query'>;
+
+interface VersionRow {
+  entity: EntityKind;
+  id: string;
+  partition: number;
+  offset: string;
+  visible_from_ms: string;
+  state: EntityVersion['state'];
+}
+
+/** One record of a batch: decoded into a table event, or not decodable (it still moves the watermark). */
+export type BatchRecord = { readonly offset: bigint; readonly timestampMs: number; readonly event: TableRecord['event'] | null };
+
+/**
+ * Writes the table fold into PostgreSQL inside the caller's transaction (the one that also moves the
+ * table consumer's offsets), and reads versions back for the decider.
+ */
+export class StateStore {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /** Folds one partition's fresh records; returns the fold's rejections for the DLQ. */
+  async apply(manager: EntityManager, topic: string, partition: number, records: readonly BatchRecord[]): Promise<TableRejection[]> {
+    let progress = await lockProgress(manager, topic, partition);
+    const decoded = records.filter((record) => record.event !== null).map((record) => ({ ...record, partition }) as TableRecord);
+    const latest = await latestStates(manager, decoded);
+    const versions: EntityVersion[] = [];
+    const rejected: TableRejection[] = [];
+    let run: TableRecord[] = [];
+    const foldRun = () => {
+      const result = foldTableRecords(progress, latest, run);
+      for (const version of result.versions) latest.set(entityKey(version.entity, version.id), version.state);
+      versions.push(...result.versions);
+      rejected.push(...result.rejected);
+      progress = result.progress;
+      run = [];
+    };
+    for (const record of records) {
+      if (record.event !== null) {
+        run.push({ partition, offset: record.offset, timestampMs: record.timestampMs, event: record.event });
+        continue;
+      }
+      // An undecodable record is still a record of the partition: it moves the watermark like any other.
+      foldRun();
+      if (record.offset >= progress.nextOffset) {
+        progress = { ...progress, nextOffset: record.offset + 1n, watermarkMs: Math.max(progress.watermarkMs, record.timestampMs) };
+      }
+    }
+    foldRun();
+    await insertVersions(manager, topic, versions);
+    await manager.query('UPDATE table_progress SET next_offset = $3, watermark_ms = $4 WHERE topic = $1 AND partition = $2', [
+      topic,
+      partition,
+      progress.nextOffset.toString(),
+      progress.watermarkMs,
+    ]);
+    return rejected;
+  }
+
+  async progress(): Promise<PartitionProgress[]> {
+    const rows: Array<{ topic: string; partition: number; next_offset: string; watermark_ms: string }> = await this.dataSource.query(
+      'SELECT topic, partition, next_offset, watermark_ms FROM table_progress',
+    );
+    return rows.map((row) => ({ topic: row.topic, partition: row.partition, nextOffset: BigInt(row.next_offset), watermarkMs: Number(row.watermark_ms) }));
+  }
+
+  /** Every version of the named entities visible at or before asOfMaxMs, grouped by entityKey. */
+  async versions(keys: ReadonlyArray<{ entity: EntityKind; id: string }>, asOfMaxMs: number): Promise<Map<string, EntityVersion[]>> {
+    const grouped = new Map<string, EntityVersion[]>();
+    if (keys.length === 0) return grouped;
+    const rows: VersionRow[] = await this.dataSource.query(
+      `SELECT v.entity, v.id, v.partition, v."offset", v.visible_from_ms, v.state
+         FROM entity_versions v
+         JOIN unnest($1::text[], $2::text[]) AS k(entity, id) ON v.entity = k.entity AND v.id = k.id
+        WHERE v.visible_from_ms <= $3`,
+      [keys.map((key) => key.entity), keys.map((key) => key.id), asOfMaxMs],
+    );
+    for (const row of rows) {
+      const key = entityKey(row.entity, row.id);
+      const list = grouped.get(key) ?? [];
+      list.push(versionOf(row));
+      grouped.set(key, list);
+    }
+    return grouped;
+  }
+
+  /** Forgets the whole table state: the next start folds the table topics again from offset 0. */
+  async reset(tablesGroupId: string): Promise<void> {
+    await this.dataSource.transaction(async (manager) => {
+      await manager.query('DELETE FROM entity_versions');
+      await manager.query('DELETE FROM table_progress');
+      await manager.query('DELETE FROM consumer_offsets WHERE group_id = $1', [tablesGroupId]);
+    });
+  }
+}
+
+async function lockProgress(manager: Queryable, topic: string, partition: number): Promise<PartitionProgress> {
+  await manager.query(
+    `INSERT INTO table_progress (topic, partition, next_offset, watermark_ms) VALUES ($1, $2, 0, -1)
+     ON CONFLICT (topic, partition) DO NOTHING`,
+    [topic, partition],
+  );
+  const rows: Array<{ next_offset: string; watermark_ms: string }> = await manager.query(
+    'SELECT next_offset, watermark_ms FROM table_progress WHERE topic = $1 AND partition = $2 FOR UPDATE',
+    [topic, partition],
+  );
+  return { topic, partition, nextOffset: BigInt(rows[0]!.next_offset), watermarkMs: Number(rows[0]!.watermark_ms) };
+}
+
+async function latestStates(manager: Queryable, records: readonly TableRecord[]): Promise<Map<string, EntityVersion['state']>> {
+  const keys = [...new Map(records.map((record) => {
+    const { entity, id } = entityOf(record.event);
+    return [entityKey(entity, id), { entity, id }] as const;
+  })).values()];
+  const latest = new Map<string, EntityVersion['state']>();
+  if (keys.length === 0) return latest;
+  const rows: VersionRow[] = await manager.query(
+    `SELECT DISTINCT ON (v.entity, v.id) v.entity, v.id, v.state
+       FROM entity_versions v
+       JOIN unnest($1::text[], $2::text[]) AS k(entity, id) ON v.entity = k.entity AND v.id = k.id
+      ORDER BY v.entity, v.id, v.visible_from_ms DESC, v.partition DESC, v."offset" DESC`,
+    [keys.map((key) => key.entity), keys.map((key) => key.id)],
+  );
+  for (const row of rows) latest.set(entityKey(row.entity, row.id), row.state);
+  return latest;
+}
+
+async function insertVersions(manager: Queryable, topic: string, versions: readonly EntityVersion[]): Promise<void> {
+  if (versions.length === 0) return;
+  await manager.query(
+    `INSERT INTO entity_versions (entity, id, topic, partition, "offset", visible_from_ms, state)
+     SELECT entity, id, $1, partition, "offset", visible_from_ms, state
+       FROM unnest($2::text[], $3::text[], $4::int[], $5::bigint[], $6::bigint[], $7::jsonb[])
+         AS v(entity, id, partition, "offset", visible_from_ms, state)
+     ON CONFLICT DO NOTHING`,
+    [
+      topic,
+      versions.map((version) => version.entity),
+      versions.map((version) => version.id),
+      versions.map((version) => version.partition),
+      versions.map((version) => version.offset.toString()),
+      versions.map((version) => version.visibleFromMs),
+      versions.map((version) => JSON.stringify(version.state)),
+    ],
+  );
+}
+
+function versionOf(row: VersionRow): EntityVersion {
+  return {
+    entity: row.entity,
+    id: row.id,
+    partition: row.partition,
+    offset: BigInt(row.offset),
+    visibleFromMs: Number(row.visible_from_ms),
+    state: row.state,
+  } as EntityVersion;
+}

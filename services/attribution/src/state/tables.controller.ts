@@ -1,0 +1,57 @@
+import { Controller, Inject, Logger } from '@nestjs/common';
+import { EventPattern, Payload } from '@nestjs/microservices';
+import { TOPICS } from '@tributary/contracts';
+import { InboundBatch, PostgresOffsetStore } from '@tributary/messaging';
+import { StateStore, type BatchRecord } from './state-store';
+import { readTableEvent, TableRecordRejected } from './table-records';
+
+/**
+ * The table side of the join: datanet, contribution and model records folded into versions in the
+ * `attribution` schema. The versions, the per-partition progress and the consumed offsets commit in
+ * one PostgreSQL transaction, so a restart resumes exactly where the fold stopped.
+ */
+@Controller()
+export class TablesController {
+  private readonly logger = new Logger(TablesController.name);
+
+  constructor(
+    @Inject(PostgresOffsetStore) private readonly offsets: PostgresOffsetStore,
+    @Inject(StateStore) private readonly state: StateStore,
+  ) {}
+
+  @EventPattern(TOPICS.datanets.name)
+  datanets(@Payload() batch: InboundBatch): Promise<void> {
+    return this.apply(batch);
+  }
+
+  @EventPattern(TOPICS.contributions.name)
+  contributions(@Payload() batch: InboundBatch): Promise<void> {
+    return this.apply(batch);
+  }
+
+  @EventPattern(TOPICS.models.name)
+  models(@Payload() batch: InboundBatch): Promise<void> {
+    return this.apply(batch);
+  }
+
+  private async apply(batch: InboundBatch): Promise<void> {
+    const { appliedCount } = await this.offsets.runExactlyOnce(batch, async (manager, records) => {
+      const byOffset = new Map(records.map((record) => [BigInt(record.offset), record]));
+      const batchRecords: BatchRecord[] = records.map((record) => {
+        const position = { offset: BigInt(record.offset), timestampMs: record.timestampMs };
+        try {
+          return { ...position, event: readTableEvent(record) };
+        } catch (error) {
+          if (!(error instanceof TableRecordRejected)) throw error;
+          batch.reject(record, error.message, error);
+          return { ...position, event: null };
+        }
+      });
+      const rejected = await this.state.apply(manager, batch.topic, batch.partition, batchRecords);
+      for (const rejection of rejected) {
+        batch.reject(byOffset.get(rejection.record.offset)!, `${rejection.reason}: ${rejection.detail}`);
+      }
+    });
+    this.logger.debug(`folded ${appliedCount} records of ${batch.topic}[${batch.partition}] up to ${batch.nextOffset}`);
+  }
+}
