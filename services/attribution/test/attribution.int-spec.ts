@@ -1,0 +1,315 @@
+// Proves the attribution service end to end on a real KRaft broker and PostgreSQL, run as its own OS process: it decides inferences by the policy from the table state it folds, applies the as-of ordering rule when a validation arrives after the inference, dead-letters poison while the partition goes on, decides a duplicate publish once, explains a decision over HTTP and the CLI, and through repeated kill -9 and a second instance joining and leaving leaves exactly one decision per inference on the read_committed attributions topic, equal to the policy's.
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { promisify } from 'node:util';
+import { KafkaMessage, Producer } from 'kafkajs';
+import { decideAttribution, type AttributionInput } from '@tributary/attribution';
+import {
+  catalogFor,
+  deadLetterTopicName,
+  deadLetterTopicSpec,
+  fromRecord,
+  toRecord,
+  topicCatalog,
+  type EventData,
+  type EventType,
+  type InferenceAttributed,
+  type InferenceCompleted,
+} from '@tributary/contracts';
+import { DLQ_HEADERS, ensureTopics } from '@tributary/messaging';
+import {
+  createTestDatabase,
+  eventually,
+  readTopic,
+  startServiceProcess,
+  testKafka,
+  uniqueName,
+  withAdmin,
+  type ServiceProcess,
+  type TestDatabase,
+} from '@tributary/testing';
+
+const MAIN = 'services/attribution/src/main.ts';
+const INFERENCE_COUNT = 10_000;
+const ATTRIBUTIONS_PER_INFERENCE = 8;
+const CONTRIBUTION_COUNT = 200;
+
+describe('the attribution service', () => {
+  const prefix = `${uniqueName('t')}.`;
+  const catalog = catalogFor(prefix);
+  const { topics, groups } = catalog;
+  let database: TestDatabase;
+  let producer: Producer;
+  const instances: ServiceProcess[] = [];
+  let decisions: Map<string, InferenceAttributed[]>;
+  const T0 = Date.now() - 60_000;
+
+  const env = () => ({
+    KAFKA_BROKERS: process.env.KAFKA_BROKERS!,
+    DATABASE_URL: database.url,
+    TRIBUTARY_TOPIC_PREFIX: prefix,
+    ATTRIBUTION_HTTP_PORT: '0',
+    ATTRIBUTION_FEE_MINOR_MAX: '1000000000',
+    ATTRIBUTION_ATTRIBUTIONS_MAX: '20',
+    ATTRIBUTION_ORDERING_GRACE_MS: '1000',
+    CONSUMER_BATCH_SIZE_MAX: '200',
+    // The broker's minimum: a killed member leaves the group within seconds, so restarts rejoin quickly.
+    CONSUMER_SESSION_TIMEOUT_MS: '6000',
+    CONSUMER_REBALANCE_TIMEOUT_MS: '6000',
+    CONSUMER_HEARTBEAT_INTERVAL_MS: '1000',
+  });
+  const start = async (): Promise<ServiceProcess> => {
+    const instance = startServiceProcess(MAIN, env(), 'attribution');
+    instances.push(instance);
+    await eventually(() => expect(instance.output()).toContain('attribution ready'), 90_000);
+    return instance;
+  };
+  const httpPort = (instance: ServiceProcess) => Number(/explain at http:\/\/[^:]+:(\d+)/.exec(instance.output())![1]);
+
+  const send = (topic: string, records: Array<{ type: EventType; data: unknown; timestampMs?: number }>) =>
+    producer.send({
+      topic,
+      acks: -1,
+      messages: records.map(({ type, data, timestampMs }) => {
+        const record = toRecord(type, data as EventData<typeof type>, { source: 'urn:tributary:test', topicPrefix: prefix });
+        return { key: record.key, value: record.value, headers: record.headers, timestamp: String(timestampMs ?? T0) };
+      }),
+    });
+  const base = (id: string) => ({ eventId: `evt-${randomUUID()}`, occurredAt: BigInt(T0) });
+  const inference = (inferenceId: string, fields: Partial<InferenceCompleted> = {}): InferenceCompleted => ({
+    ...base(inferenceId),
+    inferenceId,
+    modelId: 'model-1',
+    agentId: null,
+    consumerId: 'carol',
+    asset: 'USDC',
+    feeMinor: 1_000_003n,
+    attributions: [],
+    method: 'influence/v1',
+    latencyMs: null,
+    ...fields,
+  });
+  const contributionId = (index: number) => `contribution-${index}`;
+  const attributionsOf = (index: number) =>
+    Array.from({ length: ATTRIBUTIONS_PER_INFERENCE }, (_, slot) => ({
+      contributionId: contributionId((index * 7 + slot * 13) % (CONTRIBUTION_COUNT + 5)),
+      scorePpm: BigInt(((index + slot) % 9) * 1_000 + 17),
+    }));
+
+  /** The policy's own answer for an inference of the bulk run, from the state the test published. */
+  const expectedCredits = (data: InferenceCompleted) => {
+    const input: AttributionInput = {
+      inference: {
+        inferenceId: data.inferenceId,
+        modelId: data.modelId,
+        consumerId: data.consumerId,
+        asset: data.asset,
+        feeMinor: data.feeMinor,
+        attributions: data.attributions.map((a) => ({ contributionId: a.contributionId, scorePpm: Number(a.scorePpm) })),
+        method: data.method,
+      },
+      model: { modelId: 'model-1', owner: 'mona', datanetIds: ['datanet-1'], split: { protocolBps: 1_000, modelBps: 3_000, dataBps: 6_000 } },
+      datanets: [{ datanetId: 'datanet-1', owner: 'olga', curatorShareBps: 2_000 }],
+      contributions: Array.from({ length: CONTRIBUTION_COUNT }, (_, index) => ({
+        contributionId: contributionId(index),
+        datanetId: 'datanet-1',
+        contributor: `contributor-${index % 50}`,
+        status: index % 10 === 3 ? ('REJECTED' as const) : ('ACCEPTED' as const),
+        revoked: index % 25 === 4,
+      })),
+      protocolId: 'tributary',
+    };
+    return decideAttribution(input).postings.slice(1).map((p) => `${p.account}=${p.amountMinor}`);
+  };
+
+  /** Every decision on the attributions topic, read_committed, grouped by inference id. */
+  const readDecisions = async (countAtLeast: number, timeoutMs = 120_000) => {
+    const messages = await readTopic(topics.attributions.name, countAtLeast, timeoutMs);
+    // Read on a little longer: a doubled decision would arrive after the expected count.
+    const more = await readTopic(topics.attributions.name, countAtLeast + 1, 3_000);
+    const all = more.length > messages.length ? more : messages;
+    const byId = new Map<string, InferenceAttributed[]>();
+    for (const message of all) {
+      const decoded = fromRecord(message.value, headersOf(message));
+      if (decoded.type !== 'InferenceAttributed') throw new Error(`unexpected ${decoded.type}`);
+      byId.set(decoded.data.inferenceId, [...(byId.get(decoded.data.inferenceId) ?? []), decoded.data]);
+    }
+    return byId;
+  };
+
+  beforeAll(async () => {
+    database = await createTestDatabase('attribution');
+    await withAdmin((admin) => ensureTopics(admin, [...topicCatalog(catalog), deadLetterTopicSpec(`${groups.attribution}.tables`)], 1));
+    producer = testKafka().producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    await send(topics.datanets.name, [
+      { type: 'DatanetCreated', data: { ...base('d'), datanetId: 'datanet-1', ownerId: 'olga', name: 'Recipes', license: 'CC-BY-4.0', curatorShareBps: 2_000 } },
+    ]);
+    const contributions = Array.from({ length: CONTRIBUTION_COUNT }, (_, index) => index);
+    await send(
+      topics.contributions.name,
+      contributions.flatMap((index) => [
+        {
+          type: 'ContributionSubmitted' as const,
+          data: { ...base('c'), contributionId: contributionId(index), datanetId: 'datanet-1', contributorId: `contributor-${index % 50}`, contentHash: 'sha256:00', sizeBytes: 10n, license: 'CC-BY-4.0' },
+        },
+        {
+          type: 'ContributionValidated' as const,
+          data: { ...base('v'), contributionId: contributionId(index), validatorId: 'val', decision: index % 10 === 3 ? 'REJECTED' : 'ACCEPTED', qualityScoreBps: 9_000, reason: null },
+        },
+        ...(index % 25 === 4 ? [{ type: 'ContributionRevoked' as const, data: { ...base('r'), contributionId: contributionId(index), reason: 'request' } }] : []),
+      ]),
+    );
+    await send(topics.models.name, [
+      {
+        type: 'ModelRegistered',
+        data: { ...base('m'), modelId: 'model-1', ownerId: 'mona', baseModel: 'base', datanetIds: ['datanet-1'], split: { protocolBps: 1_000, modelBps: 3_000, dataBps: 6_000 } },
+      },
+    ]);
+    await start();
+  }, 180_000);
+
+  afterAll(async () => {
+    for (const instance of instances) await instance.stop();
+    await producer?.disconnect();
+    await database?.drop();
+  });
+
+  it('decides an inference by the policy, publishes it with the inputs it saw, and explains it over HTTP and the CLI', async () => {
+    const data = inference('single-1', { attributions: attributionsOf(1) });
+    await send(topics.inferences.name, [{ type: 'InferenceCompleted', data }]);
+    decisions = await readDecisions(1, 60_000);
+    const [decision] = decisions.get('single-1')!;
+    expect(decision!.postings.filter((p) => p.amountMinor !== 0n).map((p) => `${p.accountId}=${p.amountMinor}`)).toEqual(expectedCredits(data));
+    expect(decision!.postings.reduce((sum, p) => sum + p.amountMinor, 0n)).toBe(data.feeMinor);
+    expect(decision!.contributionsSeen).toHaveLength(ATTRIBUTIONS_PER_INFERENCE);
+    expect(decision!.datanetsSeen).toEqual([{ datanetId: 'datanet-1', ownerId: 'olga', curatorShareBps: 2_000 }]);
+    expect(decision!.orderingRule).toContain('as-of-record-time/v1');
+    expect(decision!.eventId).toBe('attributed:single-1');
+
+    const response = await fetch(`http://127.0.0.1:${httpPort(instances[0]!)}/inferences/single-1/explain`);
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as { lines: string[] };
+    expect(body.lines[0]).toContain('Inference single-1 (model model-1, method influence/v1)');
+    expect(body.lines).toContain('Fee: consumer:carol pays 1000003 minor units of USDC.');
+    expect(body.lines.at(-1)).toBe('Recomputed from the recorded inputs: the credits match the published decision.');
+    expect((await fetch(`http://127.0.0.1:${httpPort(instances[0]!)}/inferences/nope/explain`)).status).toBe(404);
+
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', 'services/attribution/src/cli.ts', 'explain', 'single-1'],
+      { env: { ...process.env, ...env(), TS_NODE_TRANSPILE_ONLY: 'true' } },
+    );
+    expect(stdout.split('\n').filter(Boolean)).toEqual(body.lines);
+  });
+
+  it('decides by the state as of the inference record time, waiting for a validation that arrives after the inference', async () => {
+    const nowMs = Date.now();
+    await send(topics.contributions.name, [
+      {
+        type: 'ContributionSubmitted',
+        data: { ...base('c'), contributionId: 'late-1', datanetId: 'datanet-1', contributorId: 'laura', contentHash: 'sha256:01', sizeBytes: 1n, license: 'MIT' },
+        timestampMs: nowMs,
+      },
+    ]);
+    const attributions = [{ contributionId: 'late-1', scorePpm: 500_000n }];
+    // Published before the validation, timestamped after it: the rule waits for the table and counts the validation.
+    await send(topics.inferences.name, [
+      { type: 'InferenceCompleted', data: inference('order-after', { attributions }), timestampMs: nowMs + 2_000 },
+      { type: 'InferenceCompleted', data: inference('order-before', { attributions }), timestampMs: nowMs + 500 },
+    ]);
+    await send(topics.contributions.name, [
+      {
+        type: 'ContributionValidated',
+        data: { ...base('v'), contributionId: 'late-1', validatorId: 'val', decision: 'ACCEPTED', qualityScoreBps: 1, reason: null },
+        timestampMs: nowMs + 1_000,
+      },
+    ]);
+    decisions = await readDecisions(3, 60_000);
+    const after = decisions.get('order-after')![0]!;
+    const before = decisions.get('order-before')![0]!;
+    expect(after.rejected).toEqual([]);
+    expect(after.contributionsSeen[0]!.status).toBe('ACCEPTED');
+    expect(after.postings.some((p) => p.accountId === 'contributor:laura' && p.amountMinor > 0n)).toBe(true);
+    expect(before.rejected).toEqual([{ contributionId: 'late-1', reason: 'NOT_ACCEPTED' }]);
+    expect(before.contributionsSeen[0]!.status).toBe('PENDING');
+  });
+
+  it('sends poison inferences to the DLQ with their reasons and still decides the next one', async () => {
+    await producer.send({ topic: topics.inferences.name, acks: -1, messages: [{ key: 'poison-0', value: '{not avro' }] });
+    await send(topics.inferences.name, [
+      { type: 'InferenceCompleted', data: inference('poison-1', { modelId: 'model-unknown' }) },
+      { type: 'InferenceCompleted', data: inference('poison-2', { feeMinor: 1_000_000_001n }) },
+      {
+        type: 'InferenceCompleted',
+        data: inference('poison-3', { attributions: Array.from({ length: 21 }, (_, i) => ({ contributionId: `x${i}`, scorePpm: 1n })) }),
+      },
+      { type: 'InferenceCompleted', data: inference('after-poison') },
+    ]);
+    const dead = await readTopic(deadLetterTopicName(groups.attribution), 4, 60_000);
+    const reasons = new Map(dead.map((message) => [message.key!.toString(), message.headers![DLQ_HEADERS.reason]!.toString()]));
+    expect(reasons.get('poison-0')).toContain('content-type');
+    expect(reasons.get('poison-1')).toContain('UNKNOWN_MODEL model-unknown');
+    expect(reasons.get('poison-2')).toBe('feeMinor: at most 1000000000, got 1000000001');
+    expect(reasons.get('poison-3')).toBe('attributions: at most 20 entries, got 21');
+    for (const message of dead) expect(message.headers![DLQ_HEADERS.sourceTopic]!.toString()).toBe(topics.inferences.name);
+    decisions = await readDecisions(4, 60_000);
+    expect(decisions.has('after-poison')).toBe(true);
+    expect([...decisions.keys()].filter((id) => id.startsWith('poison'))).toEqual([]);
+  });
+
+  it('decides an inference published three times once', async () => {
+    const data = inference('dup-1', { attributions: attributionsOf(2) });
+    await send(topics.inferences.name, [{ type: 'InferenceCompleted', data }]);
+    await send(topics.inferences.name, [{ type: 'InferenceCompleted', data }, { type: 'InferenceCompleted', data: { ...data, eventId: 'evt-other' } }]);
+    await send(topics.inferences.name, [{ type: 'InferenceCompleted', data: inference('dup-marker') }]);
+    decisions = await readDecisions(5, 60_000);
+    expect(decisions.has('dup-marker')).toBe(true);
+    expect(decisions.get('dup-1')).toHaveLength(1);
+  });
+
+  it(`decides ${INFERENCE_COUNT} inferences exactly once through kill -9 and a second instance joining and leaving, as the policy says`, async () => {
+    const before = decisions.size;
+    const bulk = Array.from({ length: INFERENCE_COUNT }, (_, index) => inference(`bulk-${index}`, { attributions: attributionsOf(index), feeMinor: BigInt(1_000 + index) }));
+    for (let offset = 0; offset < bulk.length; offset += 1_000) {
+      await send(topics.inferences.name, bulk.slice(offset, offset + 1_000).map((data) => ({ type: 'InferenceCompleted' as const, data })));
+    }
+    const decidedAtCrash: number[] = [];
+    for (let crash = 0; crash < 3; crash += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 1_000 + Math.floor(Math.random() * 2_000)));
+      await instances.at(-1)!.crash();
+      decidedAtCrash.push(await decidedCount(database.url));
+      await start();
+    }
+    // A second instance joins mid-stream and the first leaves: the partitions move twice more.
+    const second = await start();
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    await instances.at(-2)!.stop();
+    decisions = await readDecisions(before + INFERENCE_COUNT, 180_000);
+    expect(decidedAtCrash.some((count) => count > before && count < before + INFERENCE_COUNT)).toBe(true);
+    const doubled = [...decisions].filter(([, list]) => list.length > 1).map(([id]) => id);
+    expect(doubled).toEqual([]);
+    expect(bulk.filter((data) => !decisions.has(data.inferenceId)).map((data) => data.inferenceId)).toEqual([]);
+    expect(decisions.size).toBe(before + INFERENCE_COUNT);
+    for (const data of bulk) {
+      const [decision] = decisions.get(data.inferenceId)!;
+      expect(decision!.postings.filter((p) => p.amountMinor !== 0n).map((p) => `${p.accountId}=${p.amountMinor}`)).toEqual(expectedCredits(data));
+    }
+    expect(second.output()).toContain('claimed');
+  }, 600_000);
+});
+
+function headersOf(message: KafkaMessage): Record<string, string> {
+  return Object.fromEntries(Object.entries(message.headers ?? {}).map(([name, value]) => [name, String(value)]));
+}
+
+async function decidedCount(url: string): Promise<number> {
+  const { Client } = await import('pg');
+  const client = new Client({ connectionString: url, options: '-c search_path=attribution' });
+  await client.connect();
+  try {
+    return Number((await client.query('SELECT count(*) FROM decisions')).rows[0].count);
+  } finally {
+    await client.end();
+  }
+}
