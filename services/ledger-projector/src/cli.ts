@@ -73,12 +73,16 @@ export function ledgerCli(): Command {
     .option('--schema <name>', 'schema to build into', schemaName('--schema'), defaultRebuildSchema())
     .option('--batch-size <records>', 'records per database transaction', boundedInt('--batch-size', 1, 50_000), 5_000)
     .option('--concurrency <partitions>', 'partitions applied at once', boundedInt('--concurrency', 1, 64), 3)
-    .action(async (flags: { schema: string; batchSize: number; concurrency: number }) => {
+    .option('--to <where>', '"live": up to the live projection, to compare digests; "end": the whole log', (value: string) => {
+      if (value !== 'live' && value !== 'end') throw new InvalidArgumentError('--to must be "live" or "end"');
+      return value;
+    }, 'live')
+    .action(async (flags: { schema: string; batchSize: number; concurrency: number; to: 'live' | 'end' }) => {
       const bar = new SingleBar({ format: 'rebuild |{bar}| {value}/{total} events | {speed} events/s | ETA {eta}s', hideCursor: true }, Presets.shades_classic);
       const startedMs = Date.now();
       const timer = setInterval(() => bar.update({ speed: Math.round(((bar.getProgress() * bar.getTotal()) / Math.max(1, Date.now() - startedMs)) * 1000) }), 500);
       try {
-        const result = await rebuild(rebuildOptions(flags.schema, flags, bar));
+        const result = await rebuild({ ...rebuildOptions(flags.schema, flags, bar), to: flags.to });
         bar.stop();
         console.log(JSON.stringify(result, null, 2));
         if (!result.matches) process.exitCode = 3;

@@ -1,183 +1,154 @@
-// Proves the first vertical slice end to end on a real KRaft broker and a real PostgreSQL: the projector,
-// run as its own process, turns records published with plain kafkajs into ledger rows, sends a poison
-// record to its DLQ while the next record still lands, and applies every record exactly once through
-// repeated kill -9 mid-batch, with the group's offsets visible to Kafka's own tooling.
-import { randomUUID } from 'node:crypto';
+// Proves the projector end to end on a real KRaft broker and PostgreSQL, each projector its own OS
+// process: a poison record goes to the DLQ while the next lands; 20,000 decisions with 8 credits each
+// (9 entries) plus payouts give the same digest, with no entry missing or doubled, whether the projector
+// is killed with SIGKILL at random points four times, runs clean, or runs as two instances of one group
+// rebalancing mid-stream; duplicates change nothing; an overdrawing payout raises the alert metric; and
+// a rebuild beside the live projector gives the live digest and is swapped in while the live one keeps
+// applying new records.
 import { Client } from 'pg';
 import { Producer } from 'kafkajs';
-import { catalogFor, deadLetterTopicName, toRecord, topicCatalog, type InferenceAttributed } from '@tributary/contracts';
+import { catalogFor, deadLetterTopicName, deadLetterTopicSpec, toRecord, topicCatalog } from '@tributary/contracts';
 import { DLQ_HEADERS, ensureTopics } from '@tributary/messaging';
-import {
-  createTestDatabase,
-  eventually,
-  readTopic,
-  startServiceProcess,
-  testKafka,
-  uniqueName,
-  withAdmin,
-  type ServiceProcess,
-  type TestDatabase,
-} from '@tributary/testing';
+import { createTestDatabase, eventually, readTopic, startServiceProcess, testKafka, uniqueName, withAdmin, type ServiceProcess, type TestDatabase } from '@tributary/testing';
+import { readDigest, verifyLedger } from '../src/operations/ledger-queries';
+import { rebuild, swap, type RebuildOptions } from '../src/operations/rebuild';
+import { decision, payoutFailed, payoutRequested, payoutSettled } from './fixtures';
 
 const MAIN = 'services/ledger-projector/src/main.ts';
+const STREAM_DECISIONS = 20_000;
+const ENTRIES_PER_DECISION = 9;
 
-/** An InferenceAttributed decision splitting `feeMinor` between the protocol (10%) and the model owner. */
-function decision(inferenceId: string, feeMinor: bigint, eventId = `attributed:${inferenceId}`): InferenceAttributed {
-  const protocolMinor = feeMinor / 10n;
-  return {
-    eventId,
-    inferenceId,
-    occurredAt: 1_760_000_000_000n,
-    inferenceEventId: `evt-${inferenceId}`,
-    policyVersion: 1,
-    modelId: 'm1',
-    consumerId: 'c1',
-    asset: 'USDC',
-    feeMinor,
-    split: { protocolBps: 1000, modelBps: 9000, dataBps: 0 },
-    postings: [
-      { accountId: 'model-owner:m1', asset: 'USDC', amountMinor: feeMinor - protocolMinor },
-      { accountId: 'protocol', asset: 'USDC', amountMinor: protocolMinor },
-    ],
-    rejected: [],
-    contributionsSeen: [],
-    datanetsSeen: [],
-    orderingRule: 'largest-remainder; ties by accountId ascending',
-  };
-}
-
-describe('the ledger projector slice', () => {
+describe('the ledger projector', () => {
   const prefix = `${uniqueName('t')}.`;
   const catalog = catalogFor(prefix);
-  const topic = catalog.topics.attributions.name;
-  const groupId = catalog.groups.ledgerProjector;
-  let database: TestDatabase;
-  let sql: Client;
+  const attributions = catalog.topics.attributions.name;
+  const payouts = catalog.topics.payouts.name;
+  const groups = { killed: catalog.groups.ledgerProjector, clean: `${prefix}clean`, pair: `${prefix}pair` };
+  const databases: Record<keyof typeof groups, TestDatabase | undefined> = { killed: undefined, clean: undefined, pair: undefined };
+  const sql: Partial<Record<keyof typeof groups, Client>> = {};
+  const processes: ServiceProcess[] = [];
   let producer: Producer;
-  let projector: ServiceProcess | null = null;
 
-  const env = () => ({
-    KAFKA_BROKERS: process.env.KAFKA_BROKERS!,
-    DATABASE_URL: database.url,
-    TRIBUTARY_TOPIC_PREFIX: prefix,
-    LEDGER_PROJECTOR_HTTP_PORT: '0',
-    CONSUMER_BATCH_SIZE_MAX: '100',
-    // The broker's minimum: a killed member leaves the group within seconds, so restarts rejoin quickly.
-    CONSUMER_SESSION_TIMEOUT_MS: '6000',
-    CONSUMER_HEARTBEAT_INTERVAL_MS: '1000',
-  });
-  const start = async () => {
-    projector = startServiceProcess(MAIN, env(), 'ledger-projector');
-    await eventually(() => expect(projector!.output()).toContain(`group ${groupId} consuming`), 60_000);
+  const start = async (name: keyof typeof groups) => {
+    const projector = startServiceProcess(MAIN, {
+      KAFKA_BROKERS: process.env.KAFKA_BROKERS!, DATABASE_URL: databases[name]!.url, TRIBUTARY_TOPIC_PREFIX: prefix, LEDGER_PROJECTOR_GROUP_ID: groups[name],
+      LEDGER_PROJECTOR_HTTP_PORT: '0', LEDGER_PROJECTOR_LAG_SAMPLE_MS: '500', CONSUMER_BATCH_SIZE_MAX: '500',
+      // The broker's minimum: a killed member leaves the group within seconds, so restarts rejoin quickly.
+      CONSUMER_SESSION_TIMEOUT_MS: '6000', CONSUMER_HEARTBEAT_INTERVAL_MS: '1000',
+    }, `ledger-projector-${name}`);
+    processes.push(projector);
+    await eventually(() => expect(projector.output()).toMatch(/ledger-projector ready/), 60_000);
+    return projector;
   };
-  const count = async (query: string, params: unknown[] = []) => Number((await sql.query(query, params)).rows[0].count);
-  /** Publishes decisions as the attribution service does: Avro value, CloudEvents headers, key = inference id. */
-  const publish = (decisions: InferenceAttributed[]) =>
-    producer.send({
-      topic,
-      acks: -1,
-      messages: decisions.map((data) => {
-        const record = toRecord('InferenceAttributed', data, { source: 'urn:tributary:test', topicPrefix: prefix });
-        return { key: record.key, value: record.value, headers: record.headers };
-      }),
-    });
-  const publishRaw = (key: string, value: string) => producer.send({ topic, acks: -1, messages: [{ key, value }] });
+  const count = async (name: keyof typeof groups, query: string, params: unknown[] = []) => Number((await sql[name]!.query(query, params)).rows[0].count);
+  const publish = async (eventType: Parameters<typeof toRecord>[0], events: unknown[]) => {
+    for (let first = 0; first < events.length; first += 2_000) {
+      const records = events.slice(first, first + 2_000).map((data) => toRecord(eventType, data as never, { source: 'urn:tributary:test', topicPrefix: prefix }));
+      await producer.send({ topic: records[0]!.topic, acks: -1, messages: records.map((r) => ({ key: r.key, value: r.value, headers: r.headers })) });
+    }
+  };
+  const applied = (name: keyof typeof groups) => count(name, 'SELECT count(*) FROM applied_events');
 
   beforeAll(async () => {
-    database = await createTestDatabase('projector');
-    await withAdmin((admin) => ensureTopics(admin, topicCatalog(catalog), 1));
+    await withAdmin((admin) => ensureTopics(admin, [...topicCatalog(catalog), deadLetterTopicSpec(groups.clean), deadLetterTopicSpec(groups.pair)], 1));
     producer = testKafka().producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
-    await start();
-    sql = new Client({ connectionString: database.url, options: '-c search_path=ledger' });
-    await sql.connect();
+    for (const name of Object.keys(groups) as Array<keyof typeof groups>) {
+      databases[name] = await createTestDatabase(`projector_${name}`);
+      sql[name] = new Client({ connectionString: databases[name]!.url, options: '-c search_path=ledger' });
+      await sql[name]!.connect();
+    }
   });
 
   afterAll(async () => {
-    await projector?.stop();
+    for (const projector of processes) await projector.stop();
     await producer?.disconnect();
-    await sql?.end();
-    await database?.drop();
-  });
-
-  it('writes the postings of a published attribution as ledger rows', async () => {
-    const eventId = `attributed:${randomUUID()}`;
-    await publish([decision('inference-1', 1_000n, eventId)]);
-    await eventually(async () => {
-      const rows = await sql.query('SELECT account, amount_minor FROM ledger_entries WHERE source_event_id = $1 ORDER BY account', [eventId]);
-      expect(rows.rows).toEqual([
-        { account: 'consumer:c1', amount_minor: '-1000' },
-        { account: 'model-owner:m1', amount_minor: '900' },
-        { account: 'protocol', amount_minor: '100' },
-      ]);
-    });
+    for (const name of Object.keys(groups) as Array<keyof typeof groups>) {
+      await sql[name]?.end();
+      await databases[name]?.drop();
+    }
   });
 
   it('sends a poison record to the DLQ with its reason and source, and still applies the next record', async () => {
-    const inferenceId = randomUUID();
-    const goodId = `attributed:${inferenceId}`;
-    const unbalanced = { ...decision(inferenceId, 50n, 'unbalanced'), postings: decision(inferenceId, 50n).postings.slice(0, 1) };
-    await publishRaw(inferenceId, '{not avro');
-    await publish([unbalanced, decision(inferenceId, 70n)]);
-    await eventually(async () => expect(await count('SELECT count(*) FROM ledger_entries WHERE source_event_id = $1', [goodId])).toBe(3));
-    const dead = await readTopic(deadLetterTopicName(groupId), 2);
-    expect(dead).toHaveLength(2);
-    const reasons = dead.map((message) => message.headers?.[DLQ_HEADERS.reason]?.toString());
-    expect(reasons[0]).toBe('(no ce_type): content-type: must be application/avro');
-    expect(reasons[1]).toBe('postings in USDC sum to -5, not 0: every ledger transaction must balance per asset');
-    for (const message of dead) {
-      expect(message.headers?.[DLQ_HEADERS.sourceTopic]?.toString()).toBe(topic);
-      expect(message.headers?.[DLQ_HEADERS.consumerGroup]?.toString()).toBe(groupId);
-      expect(message.headers?.[DLQ_HEADERS.sourceOffset]?.toString()).toMatch(/^\d+$/);
-    }
-    expect(dead[0]!.value?.toString()).toBe('{not avro');
+    await start('killed');
+    const good = decision(-1);
+    await producer.send({ topic: attributions, acks: -1, messages: [{ key: good.inferenceId, value: '{not avro' }] });
+    await publish('InferenceAttributed', [{ ...good, eventId: 'unbalanced', postings: good.postings.slice(1) }, good]);
+    await eventually(async () => expect(await count('killed', 'SELECT count(*) FROM ledger_entries WHERE source_event_id = $1', [good.eventId])).toBe(ENTRIES_PER_DECISION));
+    const dead = await readTopic(deadLetterTopicName(groups.killed), 2);
+    expect(dead.map((message) => message.headers?.[DLQ_HEADERS.reason]?.toString())).toEqual([
+      '(no ce_type): content-type: must be application/avro',
+      expect.stringMatching(/^postings in USDC sum to -\d+, not 0/),
+    ]);
+    for (const message of dead) expect(message.headers?.[DLQ_HEADERS.sourceTopic]?.toString()).toBe(attributions);
   });
 
-  it('applies a re-published event id only once', async () => {
-    const eventId = `attributed:${randomUUID()}`;
-    // The same decision re-published, once on its own key and once under another key (another partition).
-    await publish([decision('dup-0', 10n, eventId), decision('dup-1', 10n, eventId)]);
-    const marker = `attributed:${randomUUID()}`;
-    await publish([decision('dup-0', 10n, marker)]);
-    await publish([decision('dup-1', 10n, marker)]);
-    await eventually(async () => expect(await count('SELECT count(*) FROM applied_events WHERE event_id = $1', [marker])).toBe(1));
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
-    expect(await count('SELECT count(*) FROM ledger_entries WHERE source_event_id = $1', [eventId])).toBe(3);
-    expect(await count('SELECT count(*) FROM ledger_entries WHERE source_event_id = $1', [marker])).toBe(3);
-  });
-
-  it('applies every record exactly once when killed with SIGKILL mid-batch, again and again', async () => {
-    const recordCount = 12_000;
-    const before = await count('SELECT count(*) FROM applied_events');
-    const ids = Array.from({ length: recordCount }, () => randomUUID());
-    for (let start = 0; start < recordCount; start += 2_000) {
-      await publish(ids.slice(start, start + 2_000).map((id) => decision(id, 1_000n)));
-    }
+  it('gives one digest whether killed four times, run clean, or run as two instances rebalancing; duplicates change nothing', async () => {
+    const clean = await start('clean');
+    const pairFirst = await start('pair');
+    const decisions = Array.from({ length: STREAM_DECISIONS }, (_, index) => decision(index));
+    const publishing = publish('InferenceAttributed', decisions);
     const appliedAtCrash: number[] = [];
+    let pairSecond: ServiceProcess | null = null;
     for (let crash = 0; crash < 4; crash += 1) {
-      await new Promise((resolve) => setTimeout(resolve, 300 + Math.floor(Math.random() * 1_200)));
-      await projector!.crash();
-      appliedAtCrash.push((await count('SELECT count(*) FROM applied_events')) - before);
-      await start();
+      await new Promise((resolve) => setTimeout(resolve, 500 + Math.floor(Math.random() * 2_000)));
+      await processes.find((p) => p.child.exitCode === null && p.output().includes(`group ${groups.killed} consuming`))!.crash();
+      appliedAtCrash.push(await applied('killed'));
+      if (crash === 0) pairSecond = await start('pair'); // a second member joins: the pair's group rebalances mid-stream
+      if (crash === 2) await pairFirst.stop(); // and the first leaves: it rebalances again
+      await start('killed');
     }
-    // The kills landed while the stream was flowing, not before it started or after it ended.
-    expect(appliedAtCrash.some((applied) => applied > 0 && applied < recordCount)).toBe(true);
-    await eventually(async () => expect(await count('SELECT count(*) FROM applied_events')).toBe(before + recordCount), 120_000);
-    const doubled = await sql.query(
-      `SELECT source_event_id FROM ledger_entries GROUP BY source_event_id HAVING count(*) <> 3 LIMIT 5`,
-    );
-    expect(doubled.rows).toEqual([]);
-    const balance = await sql.query(`SELECT sum(amount_minor)::text AS total FROM ledger_entries`);
-    expect(balance.rows[0].total).toBe('0');
+    await publishing;
+    // Duplicates: a slice of the stream published again, same keys, same event ids.
+    await publish('InferenceAttributed', decisions.slice(100, 600));
+    const total = STREAM_DECISIONS + 1;
+    for (const name of ['killed', 'clean', 'pair'] as const) await eventually(async () => expect(await applied(name)).toBe(total), 120_000);
+    expect(appliedAtCrash.some((count) => count > 1 && count < total)).toBe(true);
 
-    // Kafka's own view of the group (what kafka-consumer-groups --describe reads) catches up with the database's.
+    // Payouts once every attribution is in: two settle, one fails, one would overdraw.
+    const balance = BigInt((await sql.clean!.query(`SELECT balance_minor FROM accounts WHERE account = 'contributor:c1'`)).rows[0].balance_minor);
+    await publish('PayoutRequested', [payoutRequested('p1', 'contributor:c1', balance / 2n), payoutRequested('p2', 'contributor:c2', 100n), payoutRequested('p3', 'contributor:c3', 100n)]);
+    await publish('PayoutSettled', [payoutSettled('p1', 'contributor:c1'), payoutSettled('p2', 'contributor:c2')]);
+    await publish('PayoutFailed', [payoutFailed('p3', 'contributor:c3')]);
+    await publish('PayoutRequested', [payoutRequested('p4', 'contributor:c1', balance)]);
+    for (const name of ['killed', 'clean', 'pair'] as const) await eventually(async () => expect(await applied(name)).toBe(total + 6), 60_000);
+
+    const digests = await Promise.all((['killed', 'clean', 'pair'] as const).map((name) => readDigest(sql[name]!, 'ledger')));
+    expect(new Set(digests).size).toBe(1);
+    for (const name of ['killed', 'clean', 'pair'] as const) {
+      const doubled = await sql[name]!.query(`SELECT transaction_id FROM ledger_entries WHERE transaction_id LIKE 'inf-%' GROUP BY transaction_id HAVING count(*) <> ${ENTRIES_PER_DECISION} LIMIT 5`);
+      expect(doubled.rows).toEqual([]);
+      expect(await count(name, `SELECT count(*) FROM ledger_entries WHERE transaction_id LIKE 'inf-%'`)).toBe(total * ENTRIES_PER_DECISION);
+      expect((await verifyLedger(sql[name]!, 'ledger')).ok).toBe(true);
+    }
+    expect((await readTopic(deadLetterTopicName(groups.clean), (m) => m.headers?.[DLQ_HEADERS.reason]?.toString().startsWith('amountMinor') === true)).length).toBeGreaterThan(0);
+
+    const port = /health at http:\/\/[^:]+:(\d+)\//.exec(clean.output())![1];
     await eventually(async () => {
-      const stored = await sql.query('SELECT partition, next_offset FROM consumer_offsets WHERE group_id = $1 AND topic = $2', [groupId, topic]);
-      const committed = await withAdmin((admin) => admin.fetchOffsets({ groupId, topics: [topic] }));
-      const inKafka = new Map(committed[0]!.partitions.map((p) => [p.partition, p.offset]));
-      for (const row of stored.rows) expect(inKafka.get(row.partition)).toBe(String(row.next_offset));
-      const ends = await withAdmin((admin) => admin.fetchTopicOffsets(topic));
-      for (const end of ends) expect(inKafka.get(end.partition) ?? '-1').toBe(end.high === '0' ? '-1' : end.high);
-    }, 60_000);
+      const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      expect(metrics).toContain('ledger_invariant_violations_total{rule="payout-overdraft"} 1');
+      expect(metrics).toMatch(new RegExp(`ledger_events_applied_total\\{topic="${attributions.replace(/\./g, '\\.')}"\\} \\d+`));
+      expect(metrics).toContain('ledger_batch_duration_seconds_count');
+      expect(metrics).toMatch(/ledger_projection_lag_records\{topic="[^"]+",partition="\d"\} 0/);
+    });
+    void pairSecond;
+  });
+
+  it('rebuilds beside the live projector to the live digest, and swaps it in while the live one keeps applying', async () => {
+    const options: RebuildOptions = {
+      databaseUrl: databases.killed!.url, brokers: process.env.KAFKA_BROKERS!.split(','), clientId: 'test', groupId: groups.killed,
+      topics: [attributions, payouts], schema: 'ledger_rebuild_test', batchSizeMax: 2_000, partitionsConcurrently: 3,
+    };
+    const rebuilt = await rebuild(options);
+    expect(rebuilt).toEqual(expect.objectContaining({ matches: true, rebuildDigest: await readDigest(sql.killed!, 'ledger') }));
+    const more = Array.from({ length: 2_000 }, (_, index) => decision(STREAM_DECISIONS + index));
+    const publishing = publish('InferenceAttributed', more);
+    const swapped = await swap(options);
+    await publishing;
+    expect(swapped.retiredSchema).toMatch(/^ledger_retired_\d{14}$/);
+    const expected = STREAM_DECISIONS + 1 + 6 + more.length;
+    for (const name of ['killed', 'clean'] as const) await eventually(async () => expect(await applied(name)).toBe(expected), 60_000);
+    expect(await readDigest(sql.killed!, 'ledger')).toBe(await readDigest(sql.clean!, 'ledger'));
+    expect(await count('killed', `SELECT count(*) FROM pg_namespace WHERE nspname = 'ledger_rebuild_test'`)).toBe(0);
   });
 });

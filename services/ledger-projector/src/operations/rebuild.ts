@@ -19,6 +19,8 @@ export interface RebuildOptions {
   readonly batchSizeMax: number;
   readonly partitionsConcurrently: number;
   readonly onProgress?: (appliedRecords: number, totalRecords: number) => void;
+  /** `live` (default): up to where the live projection stands, to compare digests; `end`: the whole log as it is now. */
+  readonly to?: 'live' | 'end';
 }
 
 export interface RebuildResult {
@@ -91,13 +93,27 @@ export class RebuildEngine {
     this.consumer = this.kafka.consumer({ groupId: `${this.options.groupId}.rebuild.${this.options.schema}`, sessionTimeout: 30_000, maxBytesPerPartition: 8 * 1024 * 1024, maxWaitTimeInMs: 250, readUncommitted: false, retry: { retries: 5 } });
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: [...this.options.topics], fromBeginning: true });
-    this.consumer.pause(this.options.topics.map((topic) => ({ topic })));
     await this.consumer.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: this.options.partitionsConcurrently, eachBatch: (payload) => this.consumeBatch(payload.batch.topic, payload.batch.partition, payload.batch.messages, payload.heartbeat) });
+    // Paused until runTo names targets; a batch fetched before this finds no target and pauses itself.
+    this.consumer.pause(this.options.topics.map((topic) => ({ topic })));
   }
 
   get source(): DataSource {
     if (!this.dataSource) throw new Error('the rebuild engine is not open');
     return this.dataSource;
+  }
+
+  /** The high watermark of every partition: the whole log as it stands. */
+  async endOffsets(): Promise<Map<string, bigint>> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const ends = new Map<string, bigint>();
+      for (const topic of this.options.topics) for (const { partition, high } of await admin.fetchTopicOffsets(topic)) ends.set(key(topic, partition), BigInt(high));
+      return ends;
+    } finally {
+      await admin.disconnect();
+    }
   }
 
   /** Records between the current positions and `targets`. */
@@ -195,9 +211,9 @@ export async function rebuild(options: RebuildOptions): Promise<RebuildResult> {
   try {
     await engine.open();
     const live = await liveSnapshot(options.databaseUrl, options.groupId);
-    const total = engine.remaining(live.offsets);
-    options.onProgress?.(0, total);
-    await engine.runTo(live.offsets);
+    const targets = options.to === 'end' ? await engine.endOffsets() : live.offsets;
+    options.onProgress?.(0, engine.remaining(targets));
+    await engine.runTo(targets);
     const rebuildDigest = await readDigest(engine.source, options.schema);
     return { schema: options.schema, records: engine.recordsApplied, rejected: engine.recordsRejected, seconds: (Date.now() - startedMs) / 1000, rebuildDigest, liveDigest: live.digest, matches: rebuildDigest === live.digest };
   } finally {

@@ -1,0 +1,205 @@
+// The ledger projection benchmark (npm run bench:ledger): a rebuild of BENCH_LEDGER_EVENTS attribution
+// decisions (default 1,000,000; 8 credits each, 9 entries with the consumer debit) side by side with
+// (a) the same records read by kafkajs and discarded (read ceiling), (b) COPY of the same rows into the
+// same tables (write ceiling), and (c) the plain NestJS way: Nest's built-in Kafka transport with an
+// @EventPattern handler saving each event through a TypeORM repository (on BENCH_LEDGER_PLAIN_EVENTS).
+// Writes bench/results/ledger.json. Needs KAFKA_BROKERS and DATABASE_URL (a broker of your own).
+import 'reflect-metadata';
+import { writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Controller, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { Ctx, EventPattern, KafkaContext, Transport, type MicroserviceOptions } from '@nestjs/microservices';
+import { InjectRepository, TypeOrmModule } from '@nestjs/typeorm';
+import { Kafka, logLevel } from 'kafkajs';
+import { Client } from 'pg';
+import { Column, DataSource, Entity, PrimaryGeneratedColumn, Repository } from 'typeorm';
+import { catalogFor, fromRecord, toRecord, topicCatalog } from '@tributary/contracts';
+import { contributionCredits, entryHash, GENESIS_HASH, transactionOfDecision } from '@tributary/ledger';
+import { ensureTopics } from '@tributary/messaging';
+import { ensureSchema, postgresOptions } from '@tributary/persistence';
+import { dataSourceOptions } from '../../services/ledger-projector/src/database/data-source-options';
+import { RebuildEngine } from '../../services/ledger-projector/src/operations/rebuild';
+import { copyRows, type CopyValue } from '../../services/ledger-projector/src/projection/copy-rows';
+import { decision } from '../../services/ledger-projector/test/fixtures';
+
+const EVENTS = Number(process.env.BENCH_LEDGER_EVENTS ?? 1_000_000);
+const PLAIN_EVENTS = Number(process.env.BENCH_LEDGER_PLAIN_EVENTS ?? 5_000);
+const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
+const databaseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/tributary_bench';
+const prefix = `bench${Date.now()}.`;
+const catalog = catalogFor(prefix);
+const topic = catalog.topics.attributions.name;
+const kafka = new Kafka({ clientId: 'bench-ledger', brokers, logLevel: logLevel.NOTHING });
+const log = (line: string) => process.stdout.write(`bench:ledger ${line}\n`);
+const rate = (events: number, ms: number) => Math.round((events / ms) * 1000);
+
+async function produce(): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  await ensureTopics(admin, topicCatalog(catalog), 1);
+  await admin.disconnect();
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  const startedMs = Date.now();
+  for (let first = 0; first < EVENTS; first += 5_000) {
+    const records = Array.from({ length: Math.min(5_000, EVENTS - first) }, (_, index) => toRecord('InferenceAttributed', decision(first + index), { source: 'urn:tributary:bench', topicPrefix: prefix }));
+    await producer.send({ topic, acks: -1, messages: records.map((r) => ({ key: r.key, value: r.value, headers: r.headers })) });
+  }
+  await producer.disconnect();
+  log(`produced ${EVENTS} events in ${((Date.now() - startedMs) / 1000).toFixed(1)} s`);
+}
+
+/** (a) The read ceiling: kafkajs fetches every record and the handler drops it. */
+async function readCeiling(): Promise<number> {
+  const consumer = kafka.consumer({ groupId: `${prefix}read-ceiling`, maxBytesPerPartition: 8 * 1024 * 1024, maxWaitTimeInMs: 250 });
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topic], fromBeginning: true });
+  let seen = 0;
+  const startedMs = Date.now();
+  await new Promise<void>((resolve) => void consumer.run({ autoCommit: false, eachBatch: async ({ batch }) => {
+    seen += batch.messages.length;
+    if (seen >= EVENTS) resolve();
+  } }));
+  const elapsedMs = Date.now() - startedMs;
+  await consumer.disconnect();
+  return rate(EVENTS, elapsedMs);
+}
+
+/** The projection itself: the rebuild engine (decode, dedup, chain, COPY) into a fresh schema, 3 partitions at once. */
+async function projection(): Promise<number> {
+  const schema = `bench_rebuild_${Date.now()}`;
+  const engine = new RebuildEngine({ databaseUrl, brokers, clientId: 'bench', groupId: catalog.groups.ledgerProjector, topics: [topic, catalog.topics.payouts.name], schema, batchSizeMax: 5_000, partitionsConcurrently: 3 });
+  await engine.open();
+  const targets = await engine.endOffsets();
+  const startedMs = Date.now();
+  await engine.runTo(targets);
+  const elapsedMs = Date.now() - startedMs;
+  await engine.close();
+  return rate(EVENTS, elapsedMs);
+}
+
+/** (b) The write ceiling: the same rows the projection writes (entries, applied events, inferences, lineage), COPY only, rows prepared untimed. */
+async function writeCeiling(): Promise<number> {
+  const schema = `bench_copy_${Date.now()}`;
+  await ensureSchema(databaseUrl, schema);
+  const dataSource = await new DataSource(dataSourceOptions(databaseUrl, 2, schema)).initialize();
+  let copyMs = 0;
+  let hash = GENESIS_HASH;
+  const chunkEvents = 10_000;
+  for (let first = 0; first < EVENTS; first += chunkEvents) {
+    const rows = { entries: [] as CopyValue[][], applied: [] as CopyValue[][], inferences: [] as CopyValue[][], credits: [] as CopyValue[][] };
+    for (let sequence = first; sequence < Math.min(EVENTS, first + chunkEvents); sequence += 1) {
+      const data = decision(sequence);
+      const transaction = transactionOfDecision({ ...data, credits: data.postings });
+      rows.applied.push([data.eventId, topic, 0, sequence]);
+      rows.inferences.push([data.inferenceId, data.eventId, data.inferenceEventId, data.modelId, data.consumerId, data.asset, data.feeMinor, 1, topic, 0, sequence]);
+      transaction.postings.forEach((posting, index) => {
+        const chainSeq = BigInt(sequence * 9 + index + 1);
+        hash = entryHash(hash, { sourceTopic: topic, sourcePartition: 0, chainSeq, transactionId: data.inferenceId, postingIndex: index, account: posting.account, asset: posting.asset, amountMinor: posting.amountMinor, sourceEventId: data.eventId, sourceOffset: BigInt(sequence) });
+        rows.entries.push([topic, 0, chainSeq, data.inferenceId, index, posting.account, posting.asset, posting.amountMinor, data.eventId, sequence, hash]);
+      });
+      for (const credit of contributionCredits(data)) rows.credits.push([data.inferenceId, credit.account, credit.contributionId, credit.datanetId, credit.scorePpm, data.asset, credit.amountMinor]);
+    }
+    const startedMs = Date.now();
+    await dataSource.transaction(async (manager) => {
+      await copyRows(manager, 'applied_events', ['event_id', 'source_topic', 'source_partition', 'source_offset'], rows.applied);
+      await copyRows(manager, 'ledger_entries', ['source_topic', 'source_partition', 'chain_seq', 'transaction_id', 'posting_index', 'account', 'asset', 'amount_minor', 'source_event_id', 'source_offset', 'hash'], rows.entries);
+      await copyRows(manager, 'inferences', ['inference_id', 'event_id', 'inference_event_id', 'model_id', 'consumer_id', 'asset', 'fee_minor', 'policy_version', 'source_topic', 'source_partition', 'source_offset'], rows.inferences);
+      await copyRows(manager, 'contribution_credits', ['inference_id', 'account', 'contribution_id', 'datanet_id', 'score_ppm', 'asset', 'amount_minor'], rows.credits);
+    });
+    copyMs += Date.now() - startedMs;
+  }
+  await dataSource.query(`DROP SCHEMA ${schema} CASCADE`);
+  await dataSource.destroy();
+  return rate(EVENTS, copyMs);
+}
+
+@Entity({ name: 'plain_entries' })
+class PlainEntry {
+  @PrimaryGeneratedColumn({ type: 'bigint' }) id!: string;
+  @Column({ type: 'text' }) transactionId!: string;
+  @Column({ type: 'text' }) account!: string;
+  @Column({ type: 'text' }) asset!: string;
+  @Column({ type: 'bigint' }) amountMinor!: string;
+  @Column({ type: 'text' }) sourceEventId!: string;
+}
+
+const plainProgress = { handled: 0, done: (): void => undefined };
+
+@Controller()
+class PlainController {
+  constructor(@InjectRepository(PlainEntry) private readonly entries: Repository<PlainEntry>) {}
+
+  /** The plain way: one event per handler call, decoded and saved through the repository. */
+  @EventPattern(catalog.topics.attributions.name)
+  async handle(@Ctx() context: KafkaContext): Promise<void> {
+    const message = context.getMessage();
+    const headers = Object.fromEntries(Object.entries(message.headers ?? {}).map(([name, value]) => [name, value?.toString()]));
+    const decoded = fromRecord(message.value as Buffer, headers);
+    if (decoded.type !== 'InferenceAttributed') return;
+    const transaction = transactionOfDecision({ ...decoded.data, credits: decoded.data.postings });
+    await this.entries.save(transaction.postings.map((posting) => this.entries.create({ transactionId: transaction.transactionId, account: posting.account, asset: posting.asset, amountMinor: posting.amountMinor.toString(), sourceEventId: transaction.sourceEventId })));
+    plainProgress.handled += 1;
+    if (plainProgress.handled === PLAIN_EVENTS) plainProgress.done();
+  }
+}
+
+/** (c) The plain NestJS way, on PLAIN_EVENTS events. */
+async function plainNest(): Promise<number> {
+  const schema = `bench_plain_${Date.now()}`;
+  await ensureSchema(databaseUrl, schema);
+  const sql = new Client({ connectionString: databaseUrl });
+  await sql.connect();
+  await sql.query(`CREATE TABLE ${schema}.plain_entries (id bigserial PRIMARY KEY, "transactionId" text NOT NULL, account text NOT NULL, asset text NOT NULL, "amountMinor" bigint NOT NULL, "sourceEventId" text NOT NULL)`);
+  @Module({ imports: [TypeOrmModule.forRoot({ ...postgresOptions({ url: databaseUrl, schema, entities: [PlainEntry], migrations: [], poolSizeMax: 10 }), migrationsRun: false }), TypeOrmModule.forFeature([PlainEntry])], controllers: [PlainController] })
+  class PlainModule {}
+  const app = await NestFactory.createMicroservice<MicroserviceOptions>(PlainModule, {
+    transport: Transport.KAFKA,
+    options: { client: { clientId: 'bench-plain', brokers, logLevel: logLevel.NOTHING }, consumer: { groupId: `${prefix}plain` }, subscribe: { fromBeginning: true }, parser: { keepBinary: true } },
+    logger: ['error'],
+  });
+  const finished = new Promise<void>((resolve) => (plainProgress.done = resolve));
+  const startedMs = Date.now();
+  await app.listen();
+  await finished;
+  const elapsedMs = Date.now() - startedMs;
+  await app.close();
+  await sql.query(`DROP SCHEMA ${schema} CASCADE`);
+  await sql.end();
+  return rate(PLAIN_EVENTS, elapsedMs);
+}
+
+async function main(): Promise<void> {
+  log(`${EVENTS} events, 8 credits each, prefix ${prefix}`);
+  await produce();
+  const read = await readCeiling();
+  log(`(a) read ceiling: ${read} events/s`);
+  const projected = await projection();
+  log(`projection (rebuild): ${projected} events/s`);
+  const write = await writeCeiling();
+  log(`(b) write ceiling: ${write} events/s`);
+  const plain = await plainNest();
+  log(`(c) plain NestJS: ${plain} events/s on ${PLAIN_EVENTS} events`);
+  const figure = (value: number) => ({ median: value, min: value, max: value, unit: 'events/s' });
+  const result = {
+    name: 'ledger',
+    machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version, note: 'shared 2-core machine; broker, PostgreSQL and the benchmark on the same host' },
+    runs: 1,
+    events: EVENTS,
+    plainEvents: PLAIN_EVENTS,
+    postingsPerEvent: 8,
+    entriesPerEvent: 9,
+    figures: { projection: figure(projected), readCeilingKafkajs: figure(read), writeCeilingCopy: figure(write), plainNestjsRepository: figure(plain) },
+    ratios: { projectionOverPlain: +(projected / plain).toFixed(1), projectionOverLowerCeiling: +(projected / Math.min(read, write)).toFixed(2) },
+  };
+  writeFileSync(path.resolve(__dirname, '../results/ledger.json'), `${JSON.stringify(result, null, 2)}\n`);
+  log(JSON.stringify(result.figures));
+  process.exit(0);
+}
+
+main().catch((error) => {
+  console.error(`bench:ledger: ${(error as Error).stack}`);
+  process.exit(1);
+});
