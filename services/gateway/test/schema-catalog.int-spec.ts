@@ -3,7 +3,7 @@
 // fingerprint and by name+version, and a record's ce_dataschema header leads to its writer schema.
 import { catalogFor, getEventContract, schemaCatalogEntries, topicCatalog, toRecord } from '@tributary/contracts';
 import { ensureTopics } from '@tributary/messaging';
-import { eventually, readTopic, startServiceProcess, uniqueName, withAdmin, type ServiceProcess } from '@tributary/testing';
+import { createTestDatabase, eventually, readTopic, startServiceProcess, uniqueName, withAdmin, type ServiceProcess, type TestDatabase } from '@tributary/testing';
 import { ConfigResourceTypes } from 'kafkajs';
 import { SAMPLE_EVENTS } from '../../../libs/contracts/src/schemas/sample-events.fixture';
 
@@ -12,10 +12,14 @@ describe('the schema catalog', () => {
   const catalog = catalogFor(prefix);
   let gateway: ServiceProcess;
   let baseUrl: string;
+  let database: TestDatabase;
 
   beforeAll(async () => {
+    // The gateway keeps its API keys and idempotency records in PostgreSQL: a database of its own.
+    database = await createTestDatabase('gateway_catalog');
     gateway = startServiceProcess('services/gateway/src/main.ts', {
       KAFKA_BROKERS: process.env.KAFKA_BROKERS!,
+      DATABASE_URL: database.url,
       TRIBUTARY_TOPIC_PREFIX: prefix,
       GATEWAY_HTTP_PORT: '0',
     }, 'gateway');
@@ -29,6 +33,7 @@ describe('the schema catalog', () => {
 
   afterAll(async () => {
     await gateway?.stop();
+    await database?.drop();
   });
 
   it('creates every catalog topic with its configs, the schema topic compacted', async () => {

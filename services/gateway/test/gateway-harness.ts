@@ -1,0 +1,112 @@
+// Helpers for the gateway's integration specs: run the gateway as its own process, make API keys in
+// its database, call it over HTTP, and read what landed in Kafka.
+import { createServer } from 'node:net';
+import { DataSource } from 'typeorm';
+import { Kafka, logLevel, type KafkaMessage } from 'kafkajs';
+import { ensureSchema } from '@tributary/persistence';
+import { eventually, startServiceProcess, uniqueName, type ServiceProcess } from '@tributary/testing';
+import type { ApiKeyScope } from '../src/auth/api-key';
+import { ApiKeyRepository } from '../src/auth/api-key.store';
+import { dataSourceOptions, GATEWAY_SCHEMA } from '../src/database/data-source-options';
+
+export interface RunningGateway {
+  readonly process: ServiceProcess;
+  readonly baseUrl: string;
+}
+
+export async function startGateway(env: Record<string, string>, name = 'gateway'): Promise<RunningGateway> {
+  const process = startServiceProcess('services/gateway/src/main.ts', { GATEWAY_HTTP_PORT: '0', ...env }, name);
+  const ready = await eventually(() => {
+    const match = /gateway ready at (http:\/\/[^ ]+) /.exec(process.output());
+    expect(match).not.toBeNull();
+    return match![1]!;
+  }, 90_000);
+  return { process, baseUrl: ready.replace('[::1]', '127.0.0.1') };
+}
+
+/** The gateway's tables in a test database, for making and revoking keys as the CLI does. */
+export async function keyRepository(databaseUrl: string): Promise<{ repository: ApiKeyRepository; close(): Promise<void> }> {
+  await ensureSchema(databaseUrl, GATEWAY_SCHEMA);
+  const dataSource = new DataSource({ ...dataSourceOptions(databaseUrl, 2), logging: ['error'] });
+  await dataSource.initialize();
+  return { repository: new ApiKeyRepository(dataSource), close: () => dataSource.destroy() };
+}
+
+export function scope(producerId: string, overrides: Partial<ApiKeyScope> = {}): ApiKeyScope {
+  return { producerId, eventTypes: ['*'], datanetIds: ['*'], modelIds: ['*'], ...overrides };
+}
+
+export interface Reply {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+export async function post(url: string, body: unknown, key?: string, headers: Record<string, string> = {}): Promise<Reply> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}), ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await response.text();
+  return { status: response.status, headers: response.headers, body: text.startsWith('{') ? JSON.parse(text) : text };
+}
+
+export const headersOf = (message: KafkaMessage) =>
+  Object.fromEntries(Object.entries(message.headers ?? {}).map(([name, value]) => [name, value?.toString()]));
+
+/**
+ * Every record of one partition from the beginning up to and including the one `isLast` picks (or all
+ * there are once `timeoutMs` passed). Absence is proved with a marker: publish a valid event with the
+ * same key after the refused one, read up to it, and the refused one is not there.
+ */
+export async function readPartitionUntil(
+  brokers: readonly string[],
+  topic: string,
+  partition: number,
+  isLast: (message: KafkaMessage) => boolean,
+  timeoutMs = 20_000,
+): Promise<KafkaMessage[]> {
+  const consumer = new Kafka({ clientId: 'gateway-spec', brokers: [...brokers], logLevel: logLevel.NOTHING }).consumer({ groupId: uniqueName('gateway-spec') });
+  const messages: KafkaMessage[] = [];
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      void consumer.run({
+        eachBatch: async ({ batch }) => {
+          if (batch.partition !== partition) return;
+          for (const message of batch.messages) {
+            messages.push(message);
+            if (isLast(message)) {
+              clearTimeout(timer);
+              resolve();
+              return;
+            }
+          }
+        },
+      });
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+  return messages;
+}
+
+/** A port for a dedicated broker, free together with its controller port (port + 1000). */
+export async function freeBrokerPort(): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt += 1) {
+    const port = 40_000 + Math.floor(Math.random() * 8_000);
+    if ((await isFree(port)) && (await isFree(port + 1_000))) return port;
+  }
+  throw new Error('no free port pair found for a dedicated broker');
+}
+
+function isFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
