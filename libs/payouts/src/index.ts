@@ -9,3 +9,17 @@ export {
   type PayableRole,
   type EpochPayout,
 } from './epoch';
+export { payableBalances, type UnappliedRequest } from './payable';
+export {
+  evolveSaga,
+  retryDelayMs,
+  isTerminal,
+  PLANNED_SAGA,
+  TERMINAL_STATUSES,
+  SagaTransitionError,
+  type SagaStatus,
+  type SagaState,
+  type SagaObservation,
+  type RetryPolicy,
+} from './saga';
+export { signWebhook, verifyWebhookSignature, WEBHOOK_HEADERS } from './webhook-signature';

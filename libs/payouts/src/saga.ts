@@ -1,0 +1,124 @@
+/**
+ * The settlement saga of one payout, as a pure state machine. The service stores the state in
+ * PostgreSQL and feeds it observations (a publish acknowledged, the ledger's reservation seen, a rail
+ * attempt's outcome); this module says what the next state is, so the rules that stop a payout from
+ * being paid twice, or paid when the ledger never reserved it, can be read and tested without a database.
+ *
+ *   PLANNED ──RequestPublished──> REQUESTED ──LedgerReserved──> SETTLING ──AttemptSucceeded──> CONFIRMED ──EndPublished──> SETTLED
+ *                                     │                            │  ^                                  
+ *                                     └──LedgerRefused──> REFUSED  │  └─AttemptFailed (retry left)
+ *                                                                  └──AttemptFailed (no retry left)──> ABANDONED ──EndPublished──> FAILED
+ */
+
+export type SagaStatus = 'PLANNED' | 'REQUESTED' | 'SETTLING' | 'CONFIRMED' | 'ABANDONED' | 'SETTLED' | 'FAILED' | 'REFUSED';
+
+/** States nothing moves out of: the payout is over, and its end is on the log (or, REFUSED, never needed one). */
+export const TERMINAL_STATUSES: readonly SagaStatus[] = ['SETTLED', 'FAILED', 'REFUSED'];
+
+export interface SagaState {
+  readonly status: SagaStatus;
+  /** Rail attempts started so far; also the fencing token of the attempt in flight. */
+  readonly attempts: number;
+  readonly firstAttemptAtMs: number | null;
+  readonly nextAttemptAtMs: number | null;
+  readonly reference: string | null;
+  readonly failureReason: string | null;
+}
+
+export type SagaObservation =
+  | { readonly type: 'RequestPublished' }
+  /** The ledger applied the PayoutRequested: the amount is reserved, so paying it is safe. */
+  | { readonly type: 'LedgerReserved' }
+  /** The ledger read past the request without reserving it (it refused it to its DLQ): nothing may be paid. */
+  | { readonly type: 'LedgerRefused'; readonly reason: string }
+  | { readonly type: 'AttemptStarted'; readonly nowMs: number }
+  | { readonly type: 'AttemptSucceeded'; readonly reference: string }
+  | { readonly type: 'AttemptFailed'; readonly reason: string; readonly nowMs: number }
+  /** PayoutSettled or PayoutFailed was acknowledged by Kafka. */
+  | { readonly type: 'EndPublished' };
+
+/** Retries of a rail: bounded by attempts and by total time since the first attempt. */
+export interface RetryPolicy {
+  readonly attemptsMax: number;
+  readonly backoffBaseMs: number;
+  readonly backoffMaxMs: number;
+  readonly totalMsMax: number;
+}
+
+export class SagaTransitionError extends Error {
+  constructor(readonly from: SagaStatus, readonly observation: SagaObservation['type']) {
+    super(`saga: ${observation} is not allowed in state ${from}`);
+    this.name = 'SagaTransitionError';
+  }
+}
+
+export const PLANNED_SAGA: SagaState = { status: 'PLANNED', attempts: 0, firstAttemptAtMs: null, nextAttemptAtMs: null, reference: null, failureReason: null };
+
+const FAILURE_REASON_LENGTH_MAX = 4_096;
+
+/**
+ * The next state of a saga. An observation that does not fit the state is a programmer error (the
+ * caller fences its updates on the stored state), so it throws rather than being ignored.
+ */
+export function evolveSaga(state: SagaState, observation: SagaObservation, policy: RetryPolicy): SagaState {
+  const refuse = (): never => {
+    throw new SagaTransitionError(state.status, observation.type);
+  };
+  switch (observation.type) {
+    case 'RequestPublished':
+      return state.status === 'PLANNED' ? { ...state, status: 'REQUESTED' } : refuse();
+    case 'LedgerReserved':
+      return state.status === 'REQUESTED' ? { ...state, status: 'SETTLING', nextAttemptAtMs: null } : refuse();
+    case 'LedgerRefused':
+      return state.status === 'REQUESTED' ? { ...state, status: 'REFUSED', failureReason: clip(observation.reason) } : refuse();
+    case 'AttemptStarted':
+      if (state.status !== 'SETTLING' || state.attempts >= policy.attemptsMax) return refuse();
+      return { ...state, attempts: state.attempts + 1, firstAttemptAtMs: state.firstAttemptAtMs ?? observation.nowMs };
+    case 'AttemptSucceeded':
+      return state.status === 'SETTLING' ? { ...state, status: 'CONFIRMED', reference: observation.reference, nextAttemptAtMs: null } : refuse();
+    case 'AttemptFailed':
+      return state.status === 'SETTLING' ? afterFailure(state, observation.reason, observation.nowMs, policy) : refuse();
+    case 'EndPublished':
+      if (state.status === 'CONFIRMED') return { ...state, status: 'SETTLED' };
+      if (state.status === 'ABANDONED') return { ...state, status: 'FAILED' };
+      return refuse();
+    default:
+      return assertNeverObservation(observation);
+  }
+}
+
+/** A failed attempt retries after a backoff, unless that would break the attempts or total-time bound. */
+function afterFailure(state: SagaState, reason: string, nowMs: number, policy: RetryPolicy): SagaState {
+  const firstMs = state.firstAttemptAtMs ?? nowMs;
+  const retryAtMs = nowMs + retryDelayMs(state.attempts, policy);
+  if (state.attempts >= policy.attemptsMax) {
+    return { ...state, status: 'ABANDONED', nextAttemptAtMs: null, failureReason: clip(`gave up after ${state.attempts} attempts: ${reason}`) };
+  }
+  if (retryAtMs - firstMs > policy.totalMsMax) {
+    return { ...state, status: 'ABANDONED', nextAttemptAtMs: null, failureReason: clip(`gave up after ${nowMs - firstMs} ms (limit ${policy.totalMsMax} ms): ${reason}`) };
+  }
+  return { ...state, nextAttemptAtMs: retryAtMs, failureReason: clip(reason) };
+}
+
+/**
+ * Exponential backoff after the given number of failed attempts (1 or more): base, 2·base, 4·base, ...
+ * capped at backoffMaxMs. No jitter: the saga's rows are claimed one instance at a time, so retries of
+ * one payout never stampede.
+ */
+export function retryDelayMs(failedAttempts: number, policy: RetryPolicy): number {
+  const exponent = Math.min(Math.max(failedAttempts - 1, 0), 40);
+  return Math.min(policy.backoffBaseMs * 2 ** exponent, policy.backoffMaxMs);
+}
+
+export function isTerminal(status: SagaStatus): boolean {
+  return TERMINAL_STATUSES.includes(status);
+}
+
+function clip(reason: string): string {
+  const text = reason.length === 0 ? 'unknown' : reason;
+  return text.length > FAILURE_REASON_LENGTH_MAX ? `${text.slice(0, FAILURE_REASON_LENGTH_MAX - 1)}…` : text;
+}
+
+function assertNeverObservation(value: never): never {
+  throw new Error(`unhandled saga observation ${JSON.stringify(value)}`);
+}
