@@ -166,7 +166,8 @@ export class Decider implements TransactionalHandler {
   /** Waits, bounded, until every table partition passed asOfMs (the as-of-record-time rule). */
   private async waitForTables(asOfMs: number, context: ProcessContext): Promise<void> {
     const deadlineMs = Date.now() + this.options.orderingWaitMsMax;
-    let observation: EndOffsetsObservation | null = null;
+    // An earlier observation stays valid: records appended after it carry later timestamps (ordering.ts).
+    let observation = this.lastObservation;
     for (;;) {
       const progress = await this.tableProgress();
       const catchUp = tablesCaughtUp(progress, asOfMs, observation, this.options.orderingGraceMs);
@@ -179,11 +180,13 @@ export class Decider implements TransactionalHandler {
       if (Date.now() < observableAtMs) await sleep(Math.min(observableAtMs - Date.now(), 1_000));
       else if (observation !== null) await sleep(POLL_INTERVAL_MS);
       observation = await this.observeEndOffsets();
+      this.lastObservation = observation;
       await context.heartbeat();
     }
   }
 
   private partitions: Array<{ topic: string; partition: number }> | null = null;
+  private lastObservation: EndOffsetsObservation | null = null;
 
   /** Every table partition with the fold's progress; a partition never written has progress 0 / -1. */
   private async tableProgress() {
