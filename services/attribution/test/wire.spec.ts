@@ -1,0 +1,46 @@
+// Proves with fast-check that an InferenceAttributed event carries enough of its inputs to recompute its decision from the event alone: for any valid policy input, mapping the decision onto the wire and re-running the policy on the event gives the same credits, rejections and fallback, and the wire credits sum to the fee.
+import fc from 'fast-check';
+import { decideAttribution } from '@tributary/attribution';
+import { inputArbitrary } from '../../../libs/attribution/test/fixtures';
+import { decisionEventId, recompute, sameCredits, toAttributedEvent } from '../src/decision/wire';
+
+describe('a decision mapped onto InferenceAttributed', () => {
+  it('then the policy re-run on the event alone gives the same decision', () => {
+    fc.assert(
+      fc.property(inputArbitrary, (input) => {
+        const decision = decideAttribution(input);
+        const event = toAttributedEvent(decision, 'evt-1', 0n);
+        const again = recompute(event, input.inference.method);
+        expect(sameCredits(event, again)).toBe(true);
+        expect(again.postings).toEqual(decision.postings);
+        expect(again.rejected).toEqual(decision.rejected);
+        expect(again.fallback).toBe(decision.fallback);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('then its credits sum to the fee, name the protocol and the model owner, and are sorted by account', () => {
+    fc.assert(
+      fc.property(inputArbitrary, (input) => {
+        const event = toAttributedEvent(decideAttribution(input), 'evt-1', 0n);
+        expect(event.postings.reduce((sum, posting) => sum + posting.amountMinor, 0n)).toBe(input.inference.feeMinor);
+        expect(event.postings.every((posting) => posting.amountMinor >= 0n)).toBe(true);
+        const accounts = event.postings.map((posting) => posting.accountId);
+        expect(accounts).toEqual([...accounts].sort());
+        expect(new Set(accounts).size).toBe(accounts.length);
+        expect(accounts).toContain(`protocol:${input.protocolId}`);
+        expect(accounts).toContain(`model-owner:${input.model.owner}`);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('decisionEventId', () => {
+  it('given a short inference id, then it is the id with a prefix; given a long one, then a hash that fits 256 characters', () => {
+    expect(decisionEventId('i-1')).toBe('attributed:i-1');
+    const long = decisionEventId('x'.repeat(256));
+    expect(long).toMatch(/^attributed:sha256:[0-9a-f]{64}$/);
+  });
+});
