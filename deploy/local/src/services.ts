@@ -11,6 +11,7 @@ export interface LocalService {
 
 export const LOCAL_SERVICES: readonly LocalService[] = [
   { name: 'gateway', main: 'services/gateway/src/main.ts', httpPortVariable: 'GATEWAY_HTTP_PORT', httpPort: 3100 },
+  { name: 'attribution', main: 'services/attribution/src/main.ts', httpPortVariable: 'ATTRIBUTION_HTTP_PORT', httpPort: 3101 },
   {
     name: 'ledger-projector',
     main: 'services/ledger-projector/src/main.ts',
