@@ -1,0 +1,89 @@
+import 'reflect-metadata';
+import { Command, InvalidArgumentError } from 'commander';
+import { DataSource } from 'typeorm';
+import { ConfigError } from '@tributary/config';
+import { ensureSchema } from '@tributary/persistence';
+import { dataSourceOptions, PAYOUTS_SCHEMA } from './database/data-source-options';
+import { epochNumber } from './http/payouts.controller';
+import { payoutsConfig, thresholdsOf } from './payouts.config';
+import { closeEpoch, EpochOutOfOrderError, findEpoch } from './saga/epoch-closer';
+import { parseAccountIdInput, parseLimit, statementOf } from './saga/statement';
+
+/**
+ * Operator and participant commands of the payouts service:
+ *   close-epoch [--epoch N]            closes the next epoch (or N, which must be the next or already closed)
+ *   epoch <N>                          what an epoch closed: its payouts and the ledger position it read
+ *   statement <accountId> [--limit N]  an account's payouts with status and epoch
+ * Closing only plans payouts in PostgreSQL; a running payouts service requests and settles them.
+ */
+async function withDatabase<T>(use: (dataSource: DataSource) => Promise<T>): Promise<T> {
+  const config = payoutsConfig();
+  await ensureSchema(config.DATABASE_URL, PAYOUTS_SCHEMA);
+  const dataSource = new DataSource(dataSourceOptions(config.DATABASE_URL, 2));
+  await dataSource.initialize();
+  try {
+    return await use(dataSource);
+  } finally {
+    await dataSource.destroy();
+  }
+}
+
+const argument = <T>(parse: (value: string) => T) => (value: string): T => {
+  try {
+    return parse(value);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
+};
+
+const print = (value: unknown) => process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+
+const program = new Command('payouts').description('Tributary payouts service commands').exitOverride();
+
+program
+  .command('close-epoch')
+  .option('--epoch <N>', 'the epoch to close (default: the next one)', argument(epochNumber))
+  .description('close an epoch: plan one payout per account at or above its threshold, from the ledger as it stands')
+  .action(async (options: { epoch?: number }) => {
+    const config = payoutsConfig();
+    const closed = await withDatabase((dataSource) =>
+      closeEpoch(dataSource, { ledgerSchema: config.PAYOUTS_LEDGER_SCHEMA, thresholds: thresholdsOf(config), rail: config.PAYOUTS_RAIL }, options.epoch, 'operator:cli'),
+    );
+    print(closed);
+  });
+
+program
+  .command('epoch')
+  .argument('<N>', 'a closed epoch', argument(epochNumber))
+  .description('what a closed epoch planned, and the ledger checkpoints its balances reflect')
+  .action(async (epoch: number) => {
+    const found = await withDatabase((dataSource) => findEpoch(dataSource, epoch));
+    if (!found) {
+      process.stderr.write(`payouts: epoch: ${epoch} is not closed\n`);
+      process.exitCode = 2;
+      return;
+    }
+    print(found);
+  });
+
+program
+  .command('statement')
+  .argument('<accountId>', 'e.g. contributor:alice', argument(parseAccountIdInput))
+  .option('--limit <N>', 'lines to print, 1 to 1000', argument(parseLimit))
+  .description("an account's payouts, newest epoch first, with status, rail and reference")
+  .action(async (accountId: string, options: { limit?: number }) => {
+    const payouts = await withDatabase((dataSource) => statementOf(dataSource, accountId, options.limit ?? 100));
+    print({ accountId, payouts });
+  });
+
+program.parseAsync(process.argv).catch((error: unknown) => {
+  const code = (error as { code?: string }).code;
+  if (code === 'commander.helpDisplayed' || code === 'commander.version') return;
+  if (code?.startsWith('commander.')) {
+    process.exitCode = 2;
+    return;
+  }
+  const known = error instanceof ConfigError || error instanceof EpochOutOfOrderError || error instanceof RangeError;
+  process.stderr.write(`payouts: ${known ? (error as Error).message : ((error as Error).stack ?? String(error))}\n`);
+  process.exitCode = known ? 2 : 1;
+});

@@ -1,0 +1,81 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { BadRequestException, Body, Controller, ForbiddenException, Get, Headers, HttpCode, Inject, NotFoundException, Param, Post, Query, ServiceUnavailableException, UnauthorizedException } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { EPOCH_MAX } from '@tributary/payouts';
+import { PAYOUTS_CONFIG, thresholdsOf, type PayoutsConfig } from '../payouts.config';
+import { PayoutsMetrics } from '../payouts-metrics';
+import { closeEpoch, EpochOutOfOrderError, findEpoch } from '../saga/epoch-closer';
+import { SagaWorker } from '../saga/saga-worker';
+import { parseAccountIdInput, parseLimit, statementOf } from '../saga/statement';
+
+/**
+ * Participants read their statement; operators close an epoch. Closing is the one write, so it needs
+ * the operator token (PAYOUTS_OPERATOR_TOKEN); without one configured it is switched off.
+ */
+@Controller()
+export class PayoutsController {
+  constructor(
+    private readonly dataSource: DataSource,
+    @Inject(PAYOUTS_CONFIG) private readonly config: PayoutsConfig,
+    @Inject(SagaWorker) private readonly worker: SagaWorker,
+    @Inject(PayoutsMetrics) private readonly metrics: PayoutsMetrics,
+  ) {}
+
+  @Get('accounts/:accountId/payouts')
+  async statement(@Param('accountId') accountIdInput: string, @Query('limit') limitInput?: string) {
+    const accountId = this.validate(() => parseAccountIdInput(accountIdInput));
+    const limit = this.validate(() => parseLimit(limitInput));
+    const payouts = await statementOf(this.dataSource, accountId, limit);
+    return { accountId, payouts };
+  }
+
+  @Get('epochs/:epoch')
+  async epoch(@Param('epoch') epochInput: string) {
+    const epoch = this.validate(() => epochNumber(epochInput));
+    const found = await findEpoch(this.dataSource, epoch);
+    if (!found) throw new NotFoundException(`epoch: ${epoch} is not closed`);
+    return found;
+  }
+
+  @Post('epochs/close')
+  @HttpCode(200)
+  async close(@Headers('authorization') authorization: string | undefined, @Body() body: unknown) {
+    this.authorize(authorization);
+    const epochInput = (body as { epoch?: unknown } | undefined)?.epoch;
+    const epoch = epochInput === undefined || epochInput === null ? undefined : this.validate(() => epochNumber(epochInput));
+    try {
+      const closed = await closeEpoch(this.dataSource, { ledgerSchema: this.config.PAYOUTS_LEDGER_SCHEMA, thresholds: thresholdsOf(this.config), rail: this.config.PAYOUTS_RAIL }, epoch, 'operator:http');
+      if (closed.created) this.metrics.epochsClosed.inc({ trigger: 'operator' });
+      this.worker.nudge();
+      return closed;
+    } catch (error) {
+      if (error instanceof EpochOutOfOrderError) throw new BadRequestException(error.message);
+      throw error;
+    }
+  }
+
+  private authorize(authorization: string | undefined): void {
+    const token = this.config.PAYOUTS_OPERATOR_TOKEN;
+    if (!token) throw new ServiceUnavailableException('closing epochs over HTTP is off: set PAYOUTS_OPERATOR_TOKEN');
+    const given = /^Bearer (.{1,1024})$/.exec(authorization ?? '')?.[1];
+    if (!given) throw new UnauthorizedException('authorization: must be "Bearer <operator token>"');
+    // Hash both sides so the comparison is constant-time whatever the lengths.
+    const digest = (value: string) => createHash('sha256').update(value).digest();
+    if (!timingSafeEqual(digest(given), digest(token))) throw new ForbiddenException('authorization: not the operator token');
+  }
+
+  private validate<T>(run: () => T): T {
+    try {
+      return run();
+    } catch (error) {
+      if (error instanceof RangeError) throw new BadRequestException(error.message);
+      throw error;
+    }
+  }
+}
+
+export function epochNumber(value: unknown): number {
+  const epoch = typeof value === 'string' && /^\d{1,10}$/.test(value) ? Number(value) : value;
+  if (typeof epoch !== 'number' || !Number.isInteger(epoch) || epoch < 1 || epoch > EPOCH_MAX) throw new RangeError(`epoch: must be an integer from 1 to ${EPOCH_MAX}`);
+  return epoch;
+}

@@ -1,0 +1,32 @@
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { exitOnStartupFailure, logLevels } from '@tributary/config';
+import { topicPrefix } from '@tributary/contracts';
+import { ensureTopicCatalog } from '@tributary/messaging';
+import { payoutsConfig } from './payouts.config';
+import { PayoutsModule } from './payouts.module';
+import { connectPublisher } from './saga/payout-publisher';
+import { SagaWorker } from './saga/saga-worker';
+
+/**
+ * The payouts service: closes epochs (on an interval or an operator's call) into planned payouts read
+ * from the ledger, and drives each payout's saga to PayoutSettled or PayoutFailed on tributary.payouts.
+ */
+async function bootstrap(): Promise<void> {
+  const config = payoutsConfig();
+  await ensureTopicCatalog();
+  const publisher = await connectPublisher(config.KAFKA_BROKERS, config.KAFKA_CLIENT_ID, topicPrefix());
+  const app = await NestFactory.create<NestExpressApplication>(PayoutsModule.forConfig(config, publisher), { logger: logLevels(), bodyParser: false });
+  // Request bodies are tiny ({ epoch }): a small limit refuses anything else before it is parsed.
+  app.useBodyParser('json', { limit: '4kb' });
+  app.enableShutdownHooks();
+  const worker = app.get(SagaWorker);
+  worker.start();
+  process.once('SIGTERM', () => void worker.stop().finally(() => app.close().finally(() => publisher.close())));
+  await app.listen(config.PAYOUTS_HTTP_PORT, config.HTTP_HOST);
+  Logger.log(`payouts ready: statement at ${await app.getUrl()}/accounts/<accountId>/payouts`, 'Bootstrap');
+}
+
+bootstrap().catch(exitOnStartupFailure('payouts'));

@@ -1,0 +1,15 @@
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** The payouts service's Prometheus metrics, on a registry of its own (a CLI in the same process never collides). */
+export class PayoutsMetrics {
+  readonly registry = new Registry();
+  readonly published = new Counter({ name: 'payouts_events_published_total', help: 'Payout events acknowledged by Kafka, by type (re-publishes after a crash count again).', labelNames: ['type'], registers: [this.registry] });
+  readonly attempts = new Counter({ name: 'payouts_rail_attempts_total', help: 'Rail calls, by rail and outcome (succeeded, failed).', labelNames: ['rail', 'outcome'], registers: [this.registry] });
+  readonly refused = new Counter({ name: 'payouts_refused_by_ledger_total', help: 'Requests the ledger read past without reserving (it dead-lettered them). Alert on any increase.', registers: [this.registry] });
+  readonly epochsClosed = new Counter({ name: 'payouts_epochs_closed_total', help: 'Epochs this instance closed, by trigger (interval, operator).', labelNames: ['trigger'], registers: [this.registry] });
+  readonly workerFailures = new Gauge({ name: 'payouts_worker_consecutive_failures', help: 'Saga worker ticks that failed in a row (the process exits at the limit).', registers: [this.registry] });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+  }
+}

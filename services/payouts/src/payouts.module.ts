@@ -1,0 +1,63 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { TOPICS } from '@tributary/contracts';
+import { ensureSchema } from '@tributary/persistence';
+import { dataSourceOptions, PAYOUTS_SCHEMA } from './database/data-source-options';
+import { HealthController } from './http/health.controller';
+import { PayoutsController } from './http/payouts.controller';
+import { PAYOUTS_CONFIG, retryPolicyOf, thresholdsOf, type PayoutsConfig } from './payouts.config';
+import { PayoutsMetrics } from './payouts-metrics';
+import { railsOf } from './rails/rails';
+import type { PayoutPublisher } from './saga/payout-publisher';
+import { SagaStore } from './saga/saga-store';
+import { SagaWorker } from './saga/saga-worker';
+
+export const PAYOUT_PUBLISHER = Symbol('PAYOUT_PUBLISHER');
+
+@Module({})
+export class PayoutsModule {
+  static forConfig(config: PayoutsConfig, publisher: PayoutPublisher) {
+    return {
+      module: PayoutsModule,
+      imports: [
+        TypeOrmModule.forRootAsync({
+          useFactory: async () => {
+            await ensureSchema(config.DATABASE_URL, PAYOUTS_SCHEMA);
+            return dataSourceOptions(config.DATABASE_URL, config.PAYOUTS_DB_POOL_MAX);
+          },
+        }),
+      ],
+      controllers: [PayoutsController, HealthController],
+      providers: [
+        { provide: PAYOUTS_CONFIG, useValue: config },
+        { provide: PayoutsMetrics, useValue: new PayoutsMetrics() },
+        { provide: PAYOUT_PUBLISHER, useValue: publisher },
+        {
+          provide: SagaWorker,
+          inject: [DataSource, PayoutsMetrics],
+          useFactory: (dataSource: DataSource, metrics: PayoutsMetrics) =>
+            new SagaWorker(
+              dataSource,
+              new SagaStore(dataSource),
+              publisher,
+              railsOf(config),
+              {
+                ledgerSchema: config.PAYOUTS_LEDGER_SCHEMA,
+                ledgerGroupId: config.PAYOUTS_LEDGER_GROUP_ID,
+                payoutsTopic: TOPICS.payouts.name,
+                retry: retryPolicyOf(config),
+                stepBatchMax: config.PAYOUTS_STEP_BATCH_MAX,
+                pollIntervalMs: config.PAYOUTS_POLL_INTERVAL_MS,
+                railTimeoutMs: config.PAYOUTS_WEBHOOK_TIMEOUT_MS,
+                autoClose: config.PAYOUTS_EPOCH_AUTO_CLOSE
+                  ? { ledgerSchema: config.PAYOUTS_LEDGER_SCHEMA, thresholds: thresholdsOf(config), rail: config.PAYOUTS_RAIL, intervalMs: config.PAYOUTS_EPOCH_INTERVAL_MS }
+                  : null,
+              },
+              metrics,
+            ),
+        },
+      ],
+    };
+  }
+}

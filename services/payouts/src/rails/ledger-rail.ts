@@ -1,0 +1,14 @@
+import type { PayoutInstruction, PayoutRail, RailOutcome } from './rail';
+
+/**
+ * Settles inside the ledger itself: PayoutSettled with rail `ledger` moves the reserved amount to the
+ * ledger's external account `settlement:ledger`, where an operator pays it out by other means and
+ * reconciles against that account's balance. Always succeeds; the reference is derived from the id.
+ */
+export class LedgerRail implements PayoutRail {
+  readonly name = 'ledger';
+
+  async settle(instruction: PayoutInstruction): Promise<RailOutcome> {
+    return { ok: true, reference: `ledger:${instruction.payoutId}` };
+  }
+}

@@ -1,0 +1,24 @@
+/** What a rail is asked to pay: one payout, identified by its id, which is also the idempotency key. */
+export interface PayoutInstruction {
+  readonly payoutId: string;
+  readonly accountId: string;
+  readonly asset: string;
+  readonly amountMinor: bigint;
+  readonly epoch: number;
+  readonly attempt: number;
+}
+
+export type RailOutcome = { readonly ok: true; readonly reference: string } | { readonly ok: false; readonly reason: string };
+
+/**
+ * A way money leaves Tributary. A rail must be idempotent on payoutId: asked twice for the same
+ * payout (a retry after a timeout, a resumed attempt after a crash) it pays once and answers alike.
+ * `settle` never throws for the rail's own failures: it returns { ok: false, reason } and the saga retries.
+ */
+export interface PayoutRail {
+  /** As written in PayoutSettled.rail; the ledger books settled payouts to `settlement:<name>`. */
+  readonly name: string;
+  settle(instruction: PayoutInstruction): Promise<RailOutcome>;
+}
+
+export const PAYOUT_RAILS = Symbol('PAYOUT_RAILS');
