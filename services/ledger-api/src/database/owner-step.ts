@@ -1,0 +1,51 @@
+import { Client } from 'pg';
+import { DataSource } from 'typeorm';
+import { ensureSchema, postgresOptions } from '@tributary/persistence';
+import { ROLE_NAME } from '../ledger-api.config';
+import { createLedgerReaderMigration, LEDGER_API_SCHEMA, READ_MODEL_SCHEMA } from './migrations/1764000000800-CreateLedgerReader';
+
+export interface OwnerStepOptions {
+  /** A connection that may create roles and grant on the ledger schema (its owner, or a superuser). */
+  readonly ownerDatabaseUrl: string;
+  readonly readerRole: string;
+  /** Set as the role's password when not empty. */
+  readonly readerPassword: string;
+}
+
+/**
+ * The only thing this service does with the owner's connection, once, before it serves anything:
+ * run its migration (the reader role, the grant function and the event trigger), set the reader's
+ * password, and grant again, which covers tables the projector created after the migration first ran.
+ * The connection is closed before the API opens its reader pool.
+ */
+export async function runOwnerStep(options: OwnerStepOptions): Promise<void> {
+  if (!ROLE_NAME.test(options.readerRole)) throw new RangeError(`LEDGER_API_READER_ROLE: "${options.readerRole}" must be lowercase letters, digits and _`);
+  // Both schemas exist first: the grant needs `ledger` even when the projector has not started yet.
+  await ensureSchema(options.ownerDatabaseUrl, READ_MODEL_SCHEMA);
+  await ensureSchema(options.ownerDatabaseUrl, LEDGER_API_SCHEMA);
+  const dataSource = new DataSource(
+    postgresOptions({ url: options.ownerDatabaseUrl, schema: LEDGER_API_SCHEMA, entities: [], migrations: [createLedgerReaderMigration(options.readerRole)], poolSizeMax: 1 }),
+  );
+  await dataSource.initialize();
+  await dataSource.destroy();
+  await regrant(options);
+}
+
+/** Grants the reader SELECT on the live read model again: after a swap where no event trigger could be made. */
+export async function regrant(options: OwnerStepOptions): Promise<void> {
+  const client = new Client({ connectionString: options.ownerDatabaseUrl, connectionTimeoutMillis: 10_000 });
+  await client.connect();
+  try {
+    await client.query(`SELECT ${LEDGER_API_SCHEMA}.grant_ledger_reader()`);
+    if (options.readerPassword !== '') {
+      // ALTER ROLE takes no bind parameters; the role name matched ROLE_NAME and the password is quoted.
+      await client.query(`ALTER ROLE "${options.readerRole}" PASSWORD ${quote(options.readerPassword)}`);
+    }
+  } finally {
+    await client.end();
+  }
+}
+
+function quote(text: string): string {
+  return `'${text.replace(/'/g, "''")}'`;
+}

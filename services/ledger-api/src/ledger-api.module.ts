@@ -1,0 +1,35 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { ReaderPool } from './database/reader-pool';
+import { HealthController } from './health.controller';
+import { ErrorBodyFilter } from './http/error.filter';
+import { KafkaReader } from './kafka/kafka-reader';
+import { LEDGER_API_CONFIG, type LedgerApiConfig } from './ledger-api.config';
+import { AnalyticsQueries } from './ledger/analytics-queries';
+import { InferenceQueries } from './ledger/inference-queries';
+import { AccountsController, AnalyticsController, LineageController, StatusController } from './ledger/ledger.controllers';
+import { OffsetWindows } from './ledger/offset-window';
+import { StatementQueries } from './ledger/statement-queries';
+import { StatusQueries } from './ledger/status-queries';
+
+/** The read-only query API: no TypeORM at runtime, one pg pool under the reader role, Kafka for reads only. */
+@Module({})
+export class LedgerApiModule {
+  static forConfig(config: LedgerApiConfig): DynamicModule {
+    return {
+      module: LedgerApiModule,
+      controllers: [AccountsController, LineageController, AnalyticsController, StatusController, HealthController],
+      providers: [
+        { provide: LEDGER_API_CONFIG, useValue: config },
+        { provide: APP_FILTER, useClass: ErrorBodyFilter },
+        ReaderPool,
+        KafkaReader,
+        OffsetWindows,
+        StatementQueries,
+        InferenceQueries,
+        AnalyticsQueries,
+        StatusQueries,
+      ],
+    };
+  }
+}

@@ -1,0 +1,117 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { ledgerDigest } from '@tributary/ledger';
+import { TOPICS } from '@tributary/contracts';
+import { ReaderPool } from '../database/reader-pool';
+import { ApiError } from '../http/api-error';
+import { KafkaReader, type PartitionOffsets } from '../kafka/kafka-reader';
+import { LEDGER_API_CONFIG, type LedgerApiConfig } from '../ledger-api.config';
+
+/** The ledger's digest, how far behind the log it is, and whether it reflects a given record yet. */
+@Injectable()
+export class StatusQueries {
+  constructor(
+    @Inject(ReaderPool) private readonly db: ReaderPool,
+    @Inject(KafkaReader) private readonly kafka: KafkaReader,
+    @Inject(LEDGER_API_CONFIG) private readonly config: LedgerApiConfig,
+  ) {}
+
+  /** The digest (libs/ledger) with the offsets it stands at, read in one snapshot so they belong together. */
+  async digest() {
+    return this.db.snapshot(async (client) => {
+      const balances = (await client.query('SELECT account, asset, balance_minor::text FROM accounts')).rows as Array<{ account: string; asset: string; balance_minor: string }>;
+      const heads = (await client.query('SELECT source_topic, source_partition, chain_seq::text, head_hash FROM checkpoints ORDER BY 1, 2')).rows as Array<{ source_topic: string; source_partition: number; chain_seq: string; head_hash: Buffer }>;
+      const offsets = (await client.query('SELECT topic, partition, next_offset::text FROM consumer_offsets WHERE group_id = $1 ORDER BY 1, 2', [this.config.LEDGER_PROJECTOR_GROUP_ID])).rows as Array<{ topic: string; partition: number; next_offset: string }>;
+      const digest = ledgerDigest(
+        balances.map((row) => ({ account: row.account, asset: row.asset, balanceMinor: BigInt(row.balance_minor) })),
+        heads.map((row) => ({ sourceTopic: row.source_topic, sourcePartition: row.source_partition, chainSeq: BigInt(row.chain_seq), hash: row.head_hash })),
+      );
+      return {
+        digest,
+        accountCount: balances.length,
+        chainHeads: heads.map((row) => ({ topic: row.source_topic, partition: row.source_partition, chainSeq: row.chain_seq, headHash: row.head_hash.toString('hex') })),
+        offsets: offsets.map((row) => ({ topic: row.topic, partition: row.partition, nextOffset: row.next_offset })),
+      };
+    });
+  }
+
+  /**
+   * Per partition of the topics the projector reads: the next offset stored with the ledger (the
+   * authoritative position), Kafka's high watermark, the records between them, and the applied event
+   * count and time of the last applied batch. Kafka being down leaves the watermarks null, not the page.
+   */
+  async lag() {
+    const stored = await this.db.rows<{ topic: string; partition: number; next_offset: string }>(
+      'SELECT topic, partition, next_offset::text FROM consumer_offsets WHERE group_id = $1',
+      [this.config.LEDGER_PROJECTOR_GROUP_ID],
+    );
+    const checkpoints = await this.db.rows<{ source_topic: string; source_partition: number; event_count: string; chain_seq: string; updated_at: Date }>(
+      'SELECT source_topic, source_partition, event_count::text, chain_seq::text, updated_at FROM checkpoints',
+    );
+    const high = new Map<string, PartitionOffsets>();
+    let kafkaProblem: string | null = null;
+    for (const topic of [TOPICS.attributions.name, TOPICS.payouts.name]) {
+      try {
+        high.set(topic, await this.kafka.highWatermarks(topic));
+      } catch (error) {
+        kafkaProblem = (error as Error).message;
+      }
+    }
+    const partitions: Array<{ topic: string; partition: number; nextOffset: string; highWatermark: string | null; lagRecords: string | null; appliedEvents: string; lastAppliedAt: string | null }> = [];
+    for (const topic of [TOPICS.attributions.name, TOPICS.payouts.name]) {
+      const known = new Set([...(high.get(topic)?.keys() ?? []), ...stored.filter((row) => row.topic === topic).map((row) => row.partition)]);
+      for (const partition of [...known].sort((a, b) => a - b)) {
+        const next = BigInt(stored.find((row) => row.topic === topic && row.partition === partition)?.next_offset ?? '0');
+        const watermark = high.get(topic)?.get(partition);
+        const checkpoint = checkpoints.find((row) => row.source_topic === topic && row.source_partition === partition);
+        partitions.push({
+          topic, partition, nextOffset: next.toString(), highWatermark: watermark?.toString() ?? null,
+          // Control records of committed transactions sit past the last data record, so lag may read 1 when caught up.
+          lagRecords: watermark === undefined ? null : (watermark > next ? watermark - next : 0n).toString(),
+          appliedEvents: checkpoint?.event_count ?? '0', lastAppliedAt: checkpoint?.updated_at.toISOString() ?? null,
+        });
+      }
+    }
+    const total = (key: 'lagRecords' | 'appliedEvents') => partitions.reduce((sum, row) => sum + BigInt(row[key] ?? 0), 0n).toString();
+    return { observedAt: new Date().toISOString(), lagRecords: kafkaProblem ? null : total('lagRecords'), appliedEvents: total('appliedEvents'), kafkaProblem, partitions };
+  }
+
+  /**
+   * Read-your-writes: does the ledger already reflect the record a producer got back from the gateway?
+   * - On a topic the projector reads (attributions, payouts) the record is reflected once the offset
+   *   stored with the ledger has passed it: offsets and effects commit in one transaction.
+   * - On the inferences topic the offset is in another log than the ledger reads, so it is answered by
+   *   the inference id: reflected once the ledger holds that inference's decision. While it does not, the
+   *   attribution service's committed offset on the inference's partition says where it waits: before
+   *   attribution (not decided yet) or after it (decided, or refused to the attribution DLQ, and not
+   *   yet applied by the projector).
+   */
+  async freshness(query: { topic: string; partition: number; offset: bigint; inferenceId?: string }) {
+    const position = { topic: query.topic, partition: query.partition, offset: query.offset.toString() };
+    if (query.topic === TOPICS.attributions.name || query.topic === TOPICS.payouts.name) {
+      const [row] = await this.db.rows<{ next_offset: string }>(
+        'SELECT next_offset::text FROM consumer_offsets WHERE group_id = $1 AND topic = $2 AND partition = $3',
+        [this.config.LEDGER_PROJECTOR_GROUP_ID, query.topic, query.partition],
+      );
+      const next = BigInt(row?.next_offset ?? '0');
+      const reflected = query.offset < next;
+      return { ...position, reflected, stage: reflected ? 'applied' : 'projection', basis: 'ledger-offset', ledgerNextOffset: next.toString() };
+    }
+    if (query.topic !== TOPICS.inferences.name) {
+      throw ApiError.badRequest([{ field: 'topic', rule: `one-of:${TOPICS.inferences.name}|${TOPICS.attributions.name}|${TOPICS.payouts.name}` }]);
+    }
+    if (query.inferenceId === undefined) throw ApiError.badRequest([{ field: 'inferenceId', rule: `required-with-topic:${TOPICS.inferences.name}` }]);
+    const [applied] = await this.db.rows<{ source_topic: string; source_partition: number; source_offset: string }>(
+      'SELECT source_topic, source_partition, source_offset::text FROM inferences WHERE inference_id = $1',
+      [query.inferenceId],
+    );
+    if (applied) {
+      return { ...position, inferenceId: query.inferenceId, reflected: true, stage: 'applied', basis: 'inference-id', decision: { topic: applied.source_topic, partition: applied.source_partition, offset: applied.source_offset } };
+    }
+    const committed = (await this.kafka.committedOffsets(this.config.ATTRIBUTION_GROUP_ID, query.topic)).get(query.partition);
+    const attributed = committed !== undefined && committed > query.offset;
+    return {
+      ...position, inferenceId: query.inferenceId, reflected: false, stage: attributed ? 'projection' : 'attribution', basis: 'inference-id',
+      attributionCommittedOffset: committed?.toString() ?? null,
+    };
+  }
+}
