@@ -25,7 +25,9 @@ async function main(): Promise<void> {
   const brokers = process.env.KAFKA_BROKERS ?? kafka!.brokers;
   const children = LOCAL_SERVICES.map((service, index) => startService(service, index, { KAFKA_BROKERS: brokers, DATABASE_URL: databaseUrl }));
   printWhereToReach(brokers, databaseUrl);
+  const demo = runDemo(databaseUrl, brokers);
   await waitForSignal();
+  demo.stop();
   say('stopping services, then Kafka');
   await Promise.all(children.map(stopChild));
   await kafka?.stop();
@@ -57,6 +59,55 @@ function printWhereToReach(brokers: string, databaseUrl: string): void {
   say(`  PostgreSQL   ${databaseUrl}`);
   for (const service of LOCAL_SERVICES) say(`  ${service.name.padEnd(12)} http://127.0.0.1:${service.httpPort}/health/ready`);
   say('press Ctrl-C to stop everything');
+}
+
+const DEMO_EVENTS = 200;
+const DEMO_READY_TIMEOUT_MS = 90_000;
+
+/**
+ * A newcomer's first sight of events flowing: once the gateway is ready, a key for a demo producer and a
+ * short simulated economy through it (bounded in count and time). Any failure is one line, never fatal.
+ * TRIBUTARY_DEMO=0 skips it.
+ */
+function runDemo(databaseUrl: string, brokers: string): { stop(): void } {
+  const gateway = LOCAL_SERVICES.find((service) => service.name === 'gateway');
+  let current: ChildProcess | undefined;
+  let stopped = false;
+  const run = (args: string[]) =>
+    new Promise<string>((resolve, reject) => {
+      current = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', ...args], {
+        cwd: ROOT,
+        env: { ...process.env, DATABASE_URL: databaseUrl, KAFKA_BROKERS: brokers, TS_NODE_TRANSPILE_ONLY: 'true' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      current.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+      readline.createInterface({ input: current.stderr! }).on('line', (line) => say(`  demo | ${line}`));
+      current.on('exit', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`${path.basename(args[0]!)} exited with ${code}`))));
+    });
+  const demo = async () => {
+    if (process.env.TRIBUTARY_DEMO === '0' || !gateway) return;
+    const url = `http://127.0.0.1:${gateway.httpPort}`;
+    const deadline = Date.now() + DEMO_READY_TIMEOUT_MS;
+    while (!(await fetch(`${url}/health/ready`).then((response) => response.ok, () => false))) {
+      if (stopped) return;
+      if (Date.now() > deadline) throw new Error(`gateway not ready at ${url} after ${DEMO_READY_TIMEOUT_MS / 1_000} s`);
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+    }
+    const created = await run(['services/gateway/src/cli/gateway-cli.ts', 'keys', 'create', '--producer', 'simulator-demo', '--event-types', '*', '--datanets', '*', '--models', '*', '--json']);
+    const { key } = JSON.parse(created.trim().split('\n').pop()!) as { key: string };
+    if (stopped) return;
+    say(`demo: ${DEMO_EVENTS} simulated events (datanets, contributions, models, paid inferences) through the gateway at ${url}`);
+    await run(['services/gateway/src/cli/simulate-cli.ts', '--via', 'gateway', '--gateway-url', url, '--api-key', key, '--count', String(DEMO_EVENTS), '--rate', '100', '--duration-max-s', '60', '--no-progress']);
+    say(`demo done: see them with npm run kafka -- cli kafka-console-consumer --bootstrap-server ${brokers} --topic tributary.inferences --from-beginning --max-messages 5 --property print.headers=true`);
+  };
+  demo().catch((error: Error) => !stopped && say(`demo skipped (the stack is fine): ${error.message}`));
+  return {
+    stop() {
+      stopped = true;
+      current?.kill('SIGTERM');
+    },
+  };
 }
 
 function waitForSignal(): Promise<void> {

@@ -2,14 +2,9 @@ import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import type { OutboundRecord } from '@tributary/contracts';
 import { BATCH_EVENTS_MAX, type PublishResult } from '@tributary/producer';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../gateway.config';
+import { GroupCommitter } from './group-commit';
 import { KafkaSender, type KafkaSenderOptions } from './kafka-sender';
 import { KafkaOverloadedError, KafkaUnavailableError } from './rejection';
-
-interface QueuedRecord {
-  readonly record: OutboundRecord;
-  resolve(result: PublishResult): void;
-  reject(error: Error): void;
-}
 
 /**
  * Sends what the gateway accepted. Single events are group-committed: while one send is in flight the
@@ -23,8 +18,7 @@ interface QueuedRecord {
 @Injectable()
 export class KafkaPublisher implements OnModuleDestroy {
   private readonly logger = new Logger(KafkaPublisher.name);
-  private readonly queue: QueuedRecord[] = [];
-  private flushing = false;
+  private readonly singles: GroupCommitter<OutboundRecord, PublishResult>;
   private single: Promise<KafkaSender> | undefined;
   private readonly idle: number[] = [];
   private readonly transactional: Array<Promise<KafkaSender> | undefined>;
@@ -35,6 +29,12 @@ export class KafkaPublisher implements OnModuleDestroy {
   constructor(@Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig) {
     this.transactional = Array.from({ length: config.GATEWAY_TRANSACTIONAL_PRODUCERS }, () => undefined);
     this.transactional.forEach((_, slot) => this.idle.push(slot));
+    this.singles = new GroupCommitter(
+      (records) => this.sendSingles(records),
+      BATCH_EVENTS_MAX,
+      config.GATEWAY_SINGLE_QUEUE_MAX,
+      (queued) => new KafkaOverloadedError(`${queued} events are already waiting for Kafka`),
+    );
   }
 
   /** Seconds until the cooldown after a Kafka failure ends; 0 when Kafka is believed up. */
@@ -43,14 +43,9 @@ export class KafkaPublisher implements OnModuleDestroy {
   }
 
   /** One event; resolves once Kafka acknowledged it. */
-  publishOne(record: OutboundRecord): Promise<PublishResult> {
+  async publishOne(record: OutboundRecord): Promise<PublishResult> {
     this.assertNotCoolingDown();
-    if (this.queue.length >= this.config.GATEWAY_SINGLE_QUEUE_MAX) {
-      return Promise.reject(new KafkaOverloadedError(`${this.queue.length} events are already waiting for Kafka`));
-    }
-    const acknowledged = new Promise<PublishResult>((resolve, reject) => this.queue.push({ record, resolve, reject }));
-    if (!this.flushing) void this.flush();
-    return acknowledged;
+    return this.singles.submit(record);
   }
 
   /** Up to BATCH_EVENTS_MAX events in one Kafka transaction: all acknowledged, or none written. */
@@ -71,22 +66,13 @@ export class KafkaPublisher implements OnModuleDestroy {
     await Promise.all(senders.map((sender) => sender.then((connected) => connected.disconnect(), () => undefined)));
   }
 
-  private async flush(): Promise<void> {
-    this.flushing = true;
+  private async sendSingles(records: readonly OutboundRecord[]): Promise<PublishResult[]> {
     try {
-      while (this.queue.length > 0) {
-        const batch = this.queue.splice(0, BATCH_EVENTS_MAX);
-        try {
-          const sender = await (this.single ??= this.connect({}));
-          const results = await this.sendOrFail(sender, batch.map((queued) => queued.record), () => (this.single = undefined));
-          batch.forEach((queued, index) => queued.resolve(results[index]!));
-        } catch (error) {
-          this.single = undefined;
-          batch.forEach((queued) => queued.reject(error as Error));
-        }
-      }
-    } finally {
-      this.flushing = false;
+      const sender = await (this.single ??= this.connect({}));
+      return await this.sendOrFail(sender, records, () => (this.single = undefined));
+    } catch (error) {
+      this.single = undefined;
+      throw error;
     }
   }
 

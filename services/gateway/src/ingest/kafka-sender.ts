@@ -21,13 +21,16 @@ export interface KafkaSenderOptions {
  * gave up leaves the producer's sequence numbers in doubt, throws the producer away after any failure:
  * the next one starts with a fresh producer id (and, for transactions, fences the old one).
  */
-const RETRY = { retries: 3, initialRetryTime: 100, maxRetryTime: 1_000 };
+// Short first retries matter for transactions: right after a commit the broker answers the next
+// transaction's first request with CONCURRENT_TRANSACTIONS until the commit markers are written.
+const RETRY = { retries: 6, initialRetryTime: 20, maxRetryTime: 1_000 };
 const CONNECTION_TIMEOUT_MS = 1_000;
 const TRANSACTION_TIMEOUT_MS = 60_000;
 
 export class KafkaSender {
   private readonly partitioner = Partitioners.DefaultPartitioner();
-  private readonly partitionCounts = new Map<string, number>();
+  /** One metadata lookup per topic, shared by every record that needs it (a batch must not open one admin client per record). */
+  private readonly partitionCounts = new Map<string, Promise<number>>();
   private broken = false;
 
   private constructor(
@@ -105,18 +108,23 @@ export class KafkaSender {
   private async partitionOf(record: OutboundRecord): Promise<number> {
     let count = this.partitionCounts.get(record.topic);
     if (count === undefined) {
-      const admin = this.kafka.admin();
-      await admin.connect();
-      try {
-        const metadata = await admin.fetchTopicMetadata({ topics: [record.topic] });
-        count = metadata.topics[0]!.partitions.length;
-      } finally {
-        await admin.disconnect();
-      }
+      count = this.fetchPartitionCount(record.topic);
       this.partitionCounts.set(record.topic, count);
+      count.catch(() => this.partitionCounts.delete(record.topic));
     }
-    const partitionMetadata = Array.from({ length: count }, (_, partitionId) => ({ partitionId, leader: 0, replicas: [], isr: [], partitionErrorCode: 0 }));
+    const partitionMetadata = Array.from({ length: await count }, (_, partitionId) => ({ partitionId, leader: 0, replicas: [], isr: [], partitionErrorCode: 0 }));
     return this.partitioner({ topic: record.topic, partitionMetadata, message: { key: record.key, value: record.value } });
+  }
+
+  private async fetchPartitionCount(topic: string): Promise<number> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
+      return metadata.topics[0]!.partitions.length;
+    } finally {
+      await admin.disconnect();
+    }
   }
 }
 

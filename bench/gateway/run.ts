@@ -1,0 +1,172 @@
+// `npm run bench:gateway`: accepted events/s and latency of the gateway on this machine, for single
+// events at a fixed arrival rate (open loop: latency counts from when a request was due, so a gateway
+// that falls behind is not flattered) and for batches (closed loop). Everything runs locally: a broker
+// of its own, a fresh database, one gateway process; the load goes only to 127.0.0.1 and every phase is
+// bounded in count and time. Results: bench/results/gateway.json.
+import { cpus, loadavg, totalmem } from 'node:os';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { DataSource } from 'typeorm';
+import { startKafka } from '@tributary/kafka-provisioner';
+import { dropDatabase, ensurePostgres, withDatabase } from '@tributary/local-stack';
+import { ensureSchema } from '@tributary/persistence';
+import { ECONOMY_DEFAULTS, takeEvents } from '@tributary/simulator';
+import { startServiceProcess } from '@tributary/testing';
+import { ApiKeyRepository } from '../../services/gateway/src/auth/api-key.store';
+import { dataSourceOptions, GATEWAY_SCHEMA } from '../../services/gateway/src/database/data-source-options';
+import { freeBrokerPort } from '../../services/gateway/test/gateway-harness';
+
+const RUNS = 3;
+const SINGLE_RATE_PER_S = 1_000;
+const SINGLE_REQUESTS = 10_000; // 10 s at 1,000/s
+const BATCH_EVENTS = 500;
+const BATCHES = 60; // 30,000 events
+const BATCH_CONCURRENCY = 4;
+const PHASE_TIME_MAX_MS = 60_000;
+const IN_FLIGHT_MAX = 512;
+const RESULTS = path.resolve(__dirname, '../results/gateway.json');
+
+const say = (line: string) => process.stdout.write(`bench:gateway ${line}\n`);
+const toJson = (value: unknown) => JSON.stringify(value, (_key, item: unknown) => (typeof item === 'bigint' ? item.toString() : item));
+
+interface Phase {
+  readonly acceptedPerS: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly failed: number;
+}
+
+function percentile(sorted: readonly number[], fraction: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil(fraction * sorted.length) - 1)]!;
+}
+
+async function postJson(url: string, body: string, key: string): Promise<number> {
+  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body, signal: AbortSignal.timeout(30_000) });
+  await response.arrayBuffer();
+  return response.status;
+}
+
+/** Singles at a fixed rate; each latency runs from the moment the request was due. */
+async function singlePhase(baseUrl: string, key: string, runId: string, requests = SINGLE_REQUESTS): Promise<Phase> {
+  const bodies = takeEvents({ ...ECONOMY_DEFAULTS, seed: 11, runId, startTimeMs: 1_760_000_000_000n }, requests).map((event) => ({ url: `${baseUrl}/events/${event.type}`, body: toJson(event.data) }));
+  const latencies: number[] = [];
+  let failed = 0;
+  const inFlight = new Set<Promise<void>>();
+  const startedMs = performance.now();
+  for (let index = 0; index < bodies.length && performance.now() - startedMs < PHASE_TIME_MAX_MS; index += 1) {
+    const dueMs = startedMs + (index * 1_000) / SINGLE_RATE_PER_S;
+    const waitMs = dueMs - performance.now();
+    if (waitMs > 1) await new Promise((resolve) => setTimeout(resolve, waitMs));
+    while (inFlight.size >= IN_FLIGHT_MAX) await Promise.race(inFlight);
+    const request: Promise<void> = postJson(bodies[index]!.url, bodies[index]!.body, key)
+      .then((status) => (status === 202 ? void latencies.push(performance.now() - dueMs) : void (failed += 1)))
+      .catch(() => void (failed += 1))
+      .finally(() => inFlight.delete(request));
+    inFlight.add(request);
+  }
+  await Promise.all(inFlight);
+  const elapsedS = (performance.now() - startedMs) / 1_000;
+  latencies.sort((a, b) => a - b);
+  return { acceptedPerS: latencies.length / elapsedS, p50Ms: percentile(latencies, 0.5), p99Ms: percentile(latencies, 0.99), failed };
+}
+
+/** Batches of BATCH_EVENTS, BATCH_CONCURRENCY at a time, as fast as the gateway acknowledges them. */
+async function batchPhase(baseUrl: string, key: string, runId: string): Promise<Phase> {
+  const events = takeEvents({ ...ECONOMY_DEFAULTS, seed: 12, runId, startTimeMs: 1_760_000_000_000n }, BATCH_EVENTS * BATCHES);
+  const bodies = Array.from({ length: BATCHES }, (_, index) => toJson({ events: events.slice(index * BATCH_EVENTS, (index + 1) * BATCH_EVENTS) }));
+  const latencies: number[] = [];
+  let failed = 0;
+  let next = 0;
+  const startedMs = performance.now();
+  const worker = async () => {
+    while (next < bodies.length && performance.now() - startedMs < PHASE_TIME_MAX_MS) {
+      const body = bodies[next++]!;
+      const sentMs = performance.now();
+      const status = await postJson(`${baseUrl}/events/batch`, body, key).catch(() => 0);
+      if (status === 202) latencies.push(performance.now() - sentMs);
+      else failed += 1;
+    }
+  };
+  await Promise.all(Array.from({ length: BATCH_CONCURRENCY }, worker));
+  const elapsedS = (performance.now() - startedMs) / 1_000;
+  latencies.sort((a, b) => a - b);
+  return { acceptedPerS: (latencies.length * BATCH_EVENTS) / elapsedS, p50Ms: percentile(latencies, 0.5), p99Ms: percentile(latencies, 0.99), failed };
+}
+
+function figure(values: readonly number[], unit: string) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const round = (value: number) => Math.round(value * 10) / 10;
+  return { median: round(sorted[Math.floor(sorted.length / 2)]!), min: round(sorted[0]!), max: round(sorted[sorted.length - 1]!), unit };
+}
+
+async function main(): Promise<void> {
+  const port = process.env.BENCH_KAFKA_PORT ? Number(process.env.BENCH_KAFKA_PORT) : await freeBrokerPort();
+  const kafka = await startKafka({ port, name: 'bench-gateway', log: say });
+  const databaseUrl = withDatabase(new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/tributary'), `bench_gateway_${Date.now().toString(36)}`);
+  await ensurePostgres(databaseUrl);
+  await ensureSchema(databaseUrl, GATEWAY_SCHEMA);
+  const dataSource = await new DataSource({ ...dataSourceOptions(databaseUrl, 2), logging: ['error'] }).initialize();
+  const key = (await new ApiKeyRepository(dataSource).create({ producerId: 'bench', eventTypes: ['*'], datanetIds: ['*'], modelIds: ['*'] })).key;
+  await dataSource.destroy();
+  const gateway = startServiceProcess('services/gateway/src/main.ts', {
+    KAFKA_BROKERS: kafka.brokers, DATABASE_URL: databaseUrl, TRIBUTARY_TOPIC_PREFIX: 'bench.', GATEWAY_HTTP_PORT: '0', HTTP_HOST: '127.0.0.1', LOG_LEVEL: 'log',
+  }, 'gateway-bench');
+  try {
+    const baseUrl = await waitForGateway(gateway.output);
+    say(`gateway at ${baseUrl}; warming up`);
+    await singlePhase(baseUrl, key, `warm${Date.now().toString(36)}`, 1_000).catch(() => undefined);
+    const singles: Phase[] = [];
+    const batches: Phase[] = [];
+    for (let run = 1; run <= RUNS; run += 1) {
+      singles.push(await singlePhase(baseUrl, key, `single${run}x${Date.now().toString(36)}`));
+      say(`run ${run} single: ${JSON.stringify(singles.at(-1))}`);
+      batches.push(await batchPhase(baseUrl, key, `batch${run}x${Date.now().toString(36)}`));
+      say(`run ${run} batch:  ${JSON.stringify(batches.at(-1))}`);
+    }
+    const results = {
+      name: 'gateway',
+      machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(totalmem() / 2 ** 30), loadAverage1mAtEnd: Math.round(loadavg()[0]! * 100) / 100, node: process.version },
+      runs: RUNS,
+      setup: {
+        single: `${SINGLE_REQUESTS} POST /events/<type> at ${SINGLE_RATE_PER_S}/s open loop (latency from the due time), events from the simulator`,
+        batch: `${BATCHES} POST /events/batch of ${BATCH_EVENTS} events, ${BATCH_CONCURRENCY} in flight, one Kafka transaction each`,
+        stack: 'one KRaft broker, local PostgreSQL, one gateway process, load generator in the same machine (2 cores shared with everything)',
+      },
+      figures: {
+        single_accepted: figure(singles.map((phase) => phase.acceptedPerS), 'events/s'),
+        single_latency_p50: figure(singles.map((phase) => phase.p50Ms), 'ms'),
+        single_latency_p99: figure(singles.map((phase) => phase.p99Ms), 'ms'),
+        single_failed: figure(singles.map((phase) => phase.failed), 'requests'),
+        batch_accepted: figure(batches.map((phase) => phase.acceptedPerS), 'events/s'),
+        batch_latency_p50: figure(batches.map((phase) => phase.p50Ms), 'ms'),
+        batch_latency_p99: figure(batches.map((phase) => phase.p99Ms), 'ms'),
+        batch_failed: figure(batches.map((phase) => phase.failed), 'requests'),
+      },
+    };
+    mkdirSync(path.dirname(RESULTS), { recursive: true });
+    writeFileSync(RESULTS, `${JSON.stringify(results, null, 2)}\n`);
+    say(`wrote ${RESULTS}`);
+    say(JSON.stringify(results.figures));
+  } finally {
+    await gateway.stop();
+    await kafka.stop();
+    rmSync(kafka.dataDir, { recursive: true, force: true });
+    await dropDatabase(databaseUrl).catch(() => undefined);
+  }
+}
+
+async function waitForGateway(output: () => string): Promise<string> {
+  const deadline = Date.now() + 120_000;
+  while (Date.now() < deadline) {
+    const match = /gateway ready at (http:\/\/[^ \u001b]+)/.exec(output());
+    if (match) return match[1]!.replace('[::1]', '127.0.0.1');
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`the gateway did not start:\n${output().slice(-3_000)}`);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench:gateway: ${(error as Error).stack}\n`);
+  process.exit(1);
+});
