@@ -19,6 +19,7 @@ import { catalogFor, fromRecord, toRecord, topicCatalog } from '@tributary/contr
 import { contributionCredits, entryHash, GENESIS_HASH, transactionOfDecision } from '@tributary/ledger';
 import { ensureTopics } from '@tributary/messaging';
 import { ensureSchema, postgresOptions } from '@tributary/persistence';
+import { ensurePostgres } from '@tributary/local-stack';
 import { dataSourceOptions } from '../../services/ledger-projector/src/database/data-source-options';
 import { RebuildEngine } from '../../services/ledger-projector/src/operations/rebuild';
 import { copyRows, type CopyValue } from '../../services/ledger-projector/src/projection/copy-rows';
@@ -76,6 +77,7 @@ async function projection(): Promise<number> {
   const startedMs = Date.now();
   await engine.runTo(targets);
   const elapsedMs = Date.now() - startedMs;
+  await engine.source.query(`DROP SCHEMA ${schema} CASCADE`);
   await engine.close();
   return rate(EVENTS, elapsedMs);
 }
@@ -173,6 +175,7 @@ async function plainNest(): Promise<number> {
 
 async function main(): Promise<void> {
   log(`${EVENTS} events, 8 credits each, prefix ${prefix}`);
+  await ensurePostgres(databaseUrl);
   await produce();
   const read = await readCeiling();
   log(`(a) read ceiling: ${read} events/s`);

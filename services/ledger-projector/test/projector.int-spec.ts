@@ -138,6 +138,8 @@ describe('the ledger projector', () => {
     const options: RebuildOptions = {
       databaseUrl: databases.killed!.url, brokers: process.env.KAFKA_BROKERS!.split(','), clientId: 'test', groupId: groups.killed,
       topics: [attributions, payouts], schema: 'ledger_rebuild_test', batchSizeMax: 2_000, partitionsConcurrently: 3,
+      // Small fetches, so every partition is read in many fetches, as on a long log.
+      fetchBytesPerPartitionMax: 64 * 1024,
     };
     const rebuilt = await rebuild(options);
     expect(rebuilt).toEqual(expect.objectContaining({ matches: true, rebuildDigest: await readDigest(sql.killed!, 'ledger') }));

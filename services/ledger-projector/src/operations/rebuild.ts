@@ -19,6 +19,8 @@ export interface RebuildOptions {
   readonly batchSizeMax: number;
   readonly partitionsConcurrently: number;
   readonly onProgress?: (appliedRecords: number, totalRecords: number) => void;
+  /** Bytes fetched per partition and request (default 8 MiB); tests lower it so a partition takes many fetches. */
+  readonly fetchBytesPerPartitionMax?: number;
   /** `live` (default): up to where the live projection stands, to compare digests; `end`: the whole log as it is now. */
   readonly to?: 'live' | 'end';
 }
@@ -90,10 +92,10 @@ export class RebuildEngine {
     } finally {
       await admin.disconnect();
     }
-    this.consumer = this.kafka.consumer({ groupId: `${this.options.groupId}.rebuild.${this.options.schema}`, sessionTimeout: 30_000, maxBytesPerPartition: 8 * 1024 * 1024, maxWaitTimeInMs: 250, readUncommitted: false, retry: { retries: 5 } });
+    this.consumer = this.kafka.consumer({ groupId: `${this.options.groupId}.rebuild.${this.options.schema}`, sessionTimeout: 30_000, maxBytesPerPartition: this.options.fetchBytesPerPartitionMax ?? 8 * 1024 * 1024, maxWaitTimeInMs: 250, readUncommitted: false, retry: { retries: 5 } });
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: [...this.options.topics], fromBeginning: true });
-    await this.consumer.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: this.options.partitionsConcurrently, eachBatch: (payload) => this.consumeBatch(payload.batch.topic, payload.batch.partition, payload.batch.messages, payload.heartbeat) });
+    await this.consumer.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: this.options.partitionsConcurrently, eachBatch: (payload) => this.consumeBatch(payload.batch.topic, payload.batch.partition, payload.batch.messages, payload.heartbeat, payload.resolveOffset) });
     // Paused until runTo names targets; a batch fetched before this finds no target and pauses itself.
     this.consumer.pause(this.options.topics.map((topic) => ({ topic })));
   }
@@ -142,7 +144,7 @@ export class RebuildEngine {
     this.consumer!.resume([{ topic, partitions: behind }]);
   }
 
-  private async consumeBatch(topic: string, partition: number, messages: KafkaMessage[], heartbeat: () => Promise<void>): Promise<void> {
+  private async consumeBatch(topic: string, partition: number, messages: KafkaMessage[], heartbeat: () => Promise<void>, resolveOffset: (offset: string) => void): Promise<void> {
     const partitionKey = key(topic, partition);
     try {
       const target = this.targets.get(partitionKey) ?? 0n;
@@ -151,6 +153,8 @@ export class RebuildEngine {
         const batch = new InboundBatch(this.options.groupId, topic, partition, slice.map((message) => inboundRecord(topic, partition, message)), this.countRejections);
         await this.offsetStore!.runExactlyOnce(batch, (manager, records) => projectBatch(manager, batch, records, NO_OBSERVER).then(() => undefined));
         this.positions.set(partitionKey, BigInt(batch.nextOffset));
+        // Resolving moves kafkajs's fetch position on; without it the next fetch returns the same records.
+        resolveOffset(slice[slice.length - 1]!.offset);
         this.recordsApplied += slice.length;
         this.options.onProgress?.(this.recordsApplied, 0);
         await heartbeat();
