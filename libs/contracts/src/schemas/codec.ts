@@ -6,7 +6,7 @@ import type { Resolver } from 'avsc';
 import { ContractError, ContractIssue } from './contract-error';
 import type { EventType } from './generated/event-types';
 import { EventData, EventDataAt, EventVersion, EventVersionContract, getEventContract, getEventVersion } from './registry';
-import { validateValue } from './validation';
+import { validateLimits, validateValue } from './validation';
 
 /** Every problem with `value` as version `version` of `eventType` (latest when omitted); empty when valid. */
 export function validateEvent(eventType: string, value: unknown, version?: number): readonly ContractIssue[] {
@@ -35,7 +35,7 @@ export function decodeEvent<T extends EventType>(eventType: T, writerVersion: nu
   const writer = getEventVersion(eventType, writerVersion);
   const reader = getEventContract(eventType).latest;
   const value = decodeWith(eventType, writer, reader, buffer);
-  const issues = validateValue(reader.avroType, reader.tree, value);
+  const issues = validateLimits(reader.tree, value);
   if (issues.length > 0) throw new ContractError(eventType, writerVersion, issues);
   return value as EventData<T>;
 }

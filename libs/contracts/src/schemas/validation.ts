@@ -41,13 +41,27 @@ export class IssueList {
 /** Both passes; an empty result means the value can be encoded with this version. */
 export function validateValue(type: Type, tree: RecordNode, value: unknown): readonly ContractIssue[] {
   const issues = new IssueList();
-  type.isValid(value, {
-    errorHook: (path: string[], offending: unknown, offendingType: Type) => {
-      const where = formatAvscPath(path);
-      if (offending === undefined) issues.add(where, 'missingField', 'required field is missing');
-      else issues.add(where, 'wrongType', `expected ${describeAvscType(offendingType)}, got ${describeValue(offending)}`);
-    },
-  });
+  // The error hook makes avsc walk the whole value even when it is valid; most values are, so the
+  // hook runs only to explain a value the plain check refused.
+  if (!type.isValid(value)) {
+    type.isValid(value, {
+      errorHook: (path: string[], offending: unknown, offendingType: Type) => {
+        const where = formatAvscPath(path);
+        if (offending === undefined) issues.add(where, 'missingField', 'required field is missing');
+        else issues.add(where, 'wrongType', `expected ${describeAvscType(offendingType)}, got ${describeValue(offending)}`);
+      },
+    });
+  }
+  checkRecord(tree, value, '', issues);
+  return issues.items;
+}
+
+/**
+ * The limits pass alone, for a value avsc itself just decoded: its shape is right by construction,
+ * but a producer that skipped our encoder may still have written a value out of bounds.
+ */
+export function validateLimits(tree: RecordNode, value: unknown): readonly ContractIssue[] {
+  const issues = new IssueList();
   checkRecord(tree, value, '', issues);
   return issues.items;
 }
@@ -72,23 +86,48 @@ function optional<K extends string>(key: K, value: number | undefined): Partial<
   return value === undefined ? {} : ({ [key]: value } as Record<K, number>);
 }
 
+// Schema trees are immutable once parsed, so what is derived from a node is computed once per node,
+// not once per validated value: validation runs on every record a service sends or receives.
+const typeLimitsCache = new WeakMap<SchemaNode, Limits>();
+const fieldLimitsCache = new WeakMap<FieldNode, Limits>();
+const declaredFieldsCache = new WeakMap<RecordNode, ReadonlySet<string>>();
+
 /** Limits of a type node; for a nullable union, those of the type the value has when present. */
 export function typeLimits(node: SchemaNode): Limits {
-  const present = nonNullBranch(node);
-  return present.kind === 'union' || present.kind === 'record' || present.kind === 'enum' || present.kind === 'fixed'
-    ? {}
-    : limitsOf(present.attributes);
+  let limits = typeLimitsCache.get(node);
+  if (limits === undefined) {
+    const present = nonNullBranch(node);
+    limits = present.kind === 'union' || present.kind === 'record' || present.kind === 'enum' || present.kind === 'fixed'
+      ? {}
+      : limitsOf(present.attributes);
+    typeLimitsCache.set(node, limits);
+  }
+  return limits;
 }
 
 /** A field's limits: those written on the field win over those written on its type. */
 export function fieldLimits(field: FieldNode): Limits {
-  return { ...typeLimits(field.type), ...limitsOf(field.attributes) };
+  let limits = fieldLimitsCache.get(field);
+  if (limits === undefined) {
+    limits = { ...typeLimits(field.type), ...limitsOf(field.attributes) };
+    fieldLimitsCache.set(field, limits);
+  }
+  return limits;
+}
+
+function declaredFields(record: RecordNode): ReadonlySet<string> {
+  let declared = declaredFieldsCache.get(record);
+  if (declared === undefined) {
+    declared = new Set(record.fields.map((field) => field.name));
+    declaredFieldsCache.set(record, declared);
+  }
+  return declared;
 }
 
 function checkRecord(record: RecordNode, value: unknown, path: string, issues: IssueList): void {
   // Wrong shapes were reported by avsc; limits only make sense on a value of the right shape.
   if (!isPlainRecord(value)) return;
-  const declared = new Set(record.fields.map((field) => field.name));
+  const declared = declaredFields(record);
   for (const key of Object.keys(value)) {
     if (!declared.has(key)) issues.add(joinPath(path, key), 'unknownField', `field is not declared by ${record.fullName}`);
   }
