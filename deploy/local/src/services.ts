@@ -18,4 +18,5 @@ export const LOCAL_SERVICES: readonly LocalService[] = [
     httpPortVariable: 'LEDGER_PROJECTOR_HTTP_PORT',
     httpPort: 3102,
   },
+  { name: 'ledger-api', main: 'services/ledger-api/src/main.ts', httpPortVariable: 'LEDGER_API_HTTP_PORT', httpPort: 3105 },
 ];

@@ -38,7 +38,8 @@ const ACK_TIMEOUT_MS_DEFAULT = 30_000;
  */
 export class TributaryProducer {
   private readonly partitioner = Partitioners.DefaultPartitioner();
-  private readonly partitionCounts = new Map<string, number>();
+  /** One metadata lookup per topic, shared by every record of a batch that needs it. */
+  private readonly partitionCounts = new Map<string, Promise<number>>();
 
   private constructor(
     private readonly kafka: Kafka,
@@ -47,7 +48,14 @@ export class TributaryProducer {
   ) {}
 
   static async connect(options: TributaryProducerOptions): Promise<TributaryProducer> {
-    const kafka = new Kafka({ clientId: options.clientId, brokers: [...options.brokers], logLevel: logLevel.WARN });
+    const kafka = new Kafka({
+      clientId: options.clientId,
+      brokers: [...options.brokers],
+      logLevel: logLevel.WARN,
+      // Bounded: a broker that stays down fails the publish (the caller retries with the same event
+      // id, which is harmless) instead of leaving it pending for good.
+      retry: { retries: 5, initialRetryTime: 300, maxRetryTime: 5_000 },
+    });
     const producer = kafka.producer({
       idempotent: true,
       // kafkajs keeps ordering and idempotence only with one request in flight.
@@ -126,18 +134,24 @@ export class TributaryProducer {
   private async partitionOf(record: OutboundRecord): Promise<number> {
     let count = this.partitionCounts.get(record.topic);
     if (count === undefined) {
-      const admin = this.kafka.admin();
-      await admin.connect();
-      try {
-        const metadata = await admin.fetchTopicMetadata({ topics: [record.topic] });
-        count = metadata.topics[0]!.partitions.length;
-      } finally {
-        await admin.disconnect();
-      }
+      count = this.fetchPartitionCount(record.topic);
       this.partitionCounts.set(record.topic, count);
+      // A failed lookup is not cached: the next batch asks again.
+      count.catch(() => this.partitionCounts.delete(record.topic));
     }
-    const partitionMetadata = Array.from({ length: count }, (_, partitionId) => ({ partitionId, leader: 0, replicas: [], isr: [], partitionErrorCode: 0 }));
+    const partitionMetadata = Array.from({ length: await count }, (_, partitionId) => ({ partitionId, leader: 0, replicas: [], isr: [], partitionErrorCode: 0 }));
     return this.partitioner({ topic: record.topic, partitionMetadata, message: { key: record.key, value: record.value } });
+  }
+
+  private async fetchPartitionCount(topic: string): Promise<number> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
+      return metadata.topics[0]!.partitions.length;
+    } finally {
+      await admin.disconnect();
+    }
   }
 }
 

@@ -9,11 +9,13 @@ import { ApiError, type Issue } from './api-error';
 export function parseParams<Schema extends z.ZodType>(schema: Schema, input: unknown): z.infer<Schema> {
   const result = schema.safeParse(input ?? {});
   if (result.success) return result.data;
-  throw ApiError.badRequest(result.error.issues.flatMap(issuesOf));
+  throw ApiError.badRequest(result.error.issues.flatMap((issue) => issuesOf(issue, input)));
 }
 
-function issuesOf(issue: z.core.$ZodIssue): Issue[] {
+function issuesOf(issue: z.core.$ZodIssue, input: unknown): Issue[] {
   const field = issue.path.map(String).join('.') || '(parameters)';
+  const given = issue.path.reduce<unknown>((value, key) => (value !== null && typeof value === 'object' ? (value as Record<PropertyKey, unknown>)[key] : undefined), input);
+  if (issue.code !== 'unrecognized_keys' && issue.path.length > 0 && given === undefined) return [{ field, rule: 'required' }];
   switch (issue.code) {
     case 'unrecognized_keys':
       return issue.keys.map((key) => ({ field: key, rule: 'unknown-parameter' }));
@@ -22,7 +24,7 @@ function issuesOf(issue: z.core.$ZodIssue): Issue[] {
     case 'too_small':
       return [{ field, rule: issue.origin === 'string' ? `min-length:${issue.minimum}` : `min:${issue.minimum}` }];
     case 'invalid_type':
-      return [{ field, rule: issue.input === undefined ? 'required' : `type:${issue.expected}` }];
+      return [{ field, rule: `type:${issue.expected}` }];
     case 'invalid_value':
       return [{ field, rule: `one-of:${issue.values.map(String).join('|')}` }];
     case 'invalid_format':

@@ -46,8 +46,8 @@ export class AnalyticsQueries {
 
   private revenueAllTime(dimension: RevenueDimension, filter: { asset?: string; limit: number }) {
     return this.db.rows<RevenueRow>(
-      `SELECT dimension_id AS id, asset, revenue_minor::text, inference_count::text FROM revenue
-        WHERE dimension = $1 AND ($2::text IS NULL OR asset = $2) ORDER BY revenue_minor DESC, dimension_id, asset LIMIT $3`,
+      `SELECT r.dimension_id AS id, r.asset, r.revenue_minor::text, r.inference_count::text FROM revenue r
+        WHERE r.dimension = $1 AND ($2::text IS NULL OR r.asset = $2) ORDER BY r.revenue_minor DESC, r.dimension_id, r.asset LIMIT $3`,
       [dimension, filter.asset ?? null, filter.limit],
     );
   }

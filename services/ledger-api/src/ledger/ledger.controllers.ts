@@ -75,6 +75,18 @@ export class AccountsController {
     return this.statements.account(parseParams(z.object({ account: accountParam }), { account }).account);
   }
 
+  @Get(':account/contributions')
+  @ApiOperation({ summary: 'Lineage of a contributor account: the contributions its credits came from, with earnings and inference counts (cursor-paginated)' })
+  @ApiParam({ name: 'account' })
+  @ApiQuery({ name: 'limit', required: false, description: '1-500, default 50' })
+  @ApiQuery(cursorDoc)
+  @NotFound()
+  @BadRequest()
+  contributions(@Param('account') account: string, @Query() query: unknown) {
+    const id = parseParams(z.object({ account: accountParam }), { account }).account;
+    return this.statements.accountContributions(id, parseParams(pageQuery, query));
+  }
+
   @Get(':account/statement')
   @ApiOperation({ summary: 'The account\'s entries in ledger order, each traced to its inference or payout; cursor-paginated; format=csv for a CSV export' })
   @ApiParam({ name: 'account' })

@@ -94,15 +94,16 @@ export class StatementQueries {
    * An account's entries in ledger order (source topic, partition, chain position): the order the
    * hash chain fixes, so a statement can be checked against the chain. Keyset-paginated.
    */
+  // ORDER BY names the table's columns (e.chain_seq): the bare name would sort the ::text output column as text.
   async statement(account: string, filter: { asset?: string; limit: number; cursor?: string }): Promise<Page<StatementEntry>> {
     const known = await this.db.rows('SELECT 1 FROM accounts WHERE account = $1 LIMIT 1', [account]);
     if (known.length === 0) throw ApiError.notFound('account', account);
     const [topic, partition, chainSeq] = filter.cursor ? decodeCursor('statement', filter.cursor, ['string', 'integer', 'bigint']) : ['', '-1', '0'];
     const rows = await this.db.rows<EntryRow>(
       `SELECT source_topic, source_partition, chain_seq::text, source_offset::text, transaction_id, posting_index, asset, amount_minor::text, source_event_id
-         FROM ledger_entries
-        WHERE account = $1 AND ($2::text IS NULL OR asset = $2) AND (source_topic, source_partition, chain_seq) > ($3, $4::int, $5::bigint)
-        ORDER BY source_topic, source_partition, chain_seq LIMIT $6`,
+         FROM ledger_entries e
+        WHERE account = $1 AND ($2::text IS NULL OR asset = $2) AND (e.source_topic, e.source_partition, e.chain_seq) > ($3, $4::int, $5::bigint)
+        ORDER BY e.source_topic, e.source_partition, e.chain_seq LIMIT $6`,
       [account, filter.asset ?? null, topic, partition, chainSeq, filter.limit + 1],
     );
     return page(rows.map(entryOf), filter.limit, (last) => encodeCursor('statement', [last.sourceTopic, last.sourcePartition, last.chainSeq]));
@@ -122,10 +123,28 @@ export class StatementQueries {
     if (!row) throw ApiError.notFound('payout', payoutId);
     const entries = await this.db.rows<EntryRow & { account: string }>(
       `SELECT source_topic, source_partition, chain_seq::text, source_offset::text, transaction_id, posting_index, account, asset, amount_minor::text, source_event_id
-         FROM ledger_entries WHERE source_event_id = ANY($1) ORDER BY source_topic, source_partition, chain_seq`,
+         FROM ledger_entries e WHERE source_event_id = ANY($1) ORDER BY e.source_topic, e.source_partition, e.chain_seq`,
       [[row.requested_event_id, row.ended_event_id].filter((id): id is string => id !== null)],
     );
     return { ...payoutOf(row), entries: entries.map((entry) => ({ account: entry.account, ...entryOf(entry) })) };
+  }
+
+  /** The contributions behind a contributor account's credits: lineage, one row per contribution and asset. */
+  async accountContributions(account: string, filter: { limit: number; cursor?: string }) {
+    const known = await this.db.rows('SELECT 1 FROM accounts WHERE account = $1 LIMIT 1', [account]);
+    if (known.length === 0) throw ApiError.notFound('account', account);
+    const [afterContribution, afterAsset] = filter.cursor ? decodeCursor('account-contributions', filter.cursor, ['string', 'string']) : ['', ''];
+    const rows = await this.db.rows<{ contribution_id: string; datanet_id: string; asset: string; earned_minor: string; inference_count: string }>(
+      `SELECT contribution_id, min(datanet_id) AS datanet_id, asset, sum(amount_minor)::text AS earned_minor, count(DISTINCT inference_id)::text AS inference_count
+         FROM contribution_credits WHERE account = $1 AND (contribution_id, asset) > ($2, $3)
+        GROUP BY contribution_id, asset ORDER BY contribution_id, asset LIMIT $4`,
+      [account, afterContribution, afterAsset, filter.limit + 1],
+    );
+    return page(
+      rows.map((row) => ({ contributionId: row.contribution_id, datanetId: row.datanet_id, asset: row.asset, earnedMinor: row.earned_minor, inferenceCount: Number(row.inference_count), href: `/v1/contributions/${encodeURIComponent(row.contribution_id)}` })),
+      filter.limit,
+      (last) => encodeCursor('account-contributions', [last.contributionId, last.asset]),
+    );
   }
 
   /** A contribution's earnings per asset, and the inferences that paid it (keyset-paginated). */

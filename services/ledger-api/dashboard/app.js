@@ -1,0 +1,223 @@
+// The dashboard: plain JavaScript over the public API only (/v1/...), no framework, no network beyond
+// this server. Amounts stay exact: they arrive as decimal strings and are summed as BigInt; only the
+// drawing scale uses floating point.
+'use strict';
+
+const view = document.getElementById('view');
+const COLORS = { fees: '#334155', protocol: '#7c3aed', 'model-owner': '#2563eb', 'datanet-owner': '#d97706', datanet: '#0f766e', contributor: '#059669' };
+
+async function api(path) {
+  const response = await fetch(path, { headers: { accept: 'application/json' } });
+  const body = await response.json();
+  if (!response.ok) throw new Error(`${body.statusCode} ${body.error}: ${body.message}`);
+  return body;
+}
+
+function el(tag, attributes = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value);
+  for (const child of children) node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  return node;
+}
+
+function svg(tag, attributes = {}) {
+  const node = document.createElementNS('http://www.w3.org/2000/svg', tag);
+  for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value);
+  return node;
+}
+
+/** Minor units with thousands separators, exact (no Number on the way). */
+function amount(minor) {
+  const text = String(minor);
+  const negative = text.startsWith('-');
+  const digits = negative ? text.slice(1) : text;
+  return (negative ? '-' : '') + digits.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+}
+
+function rangeQuery() {
+  const form = document.getElementById('range');
+  const params = new URLSearchParams();
+  for (const name of ['from', 'to']) if (form[name].value) params.set(name, new Date(form[name].value).toISOString());
+  if (form.asset.value.trim()) params.set('asset', form.asset.value.trim());
+  return params;
+}
+
+function accountLink(account) {
+  return el('a', { href: `#/account/${encodeURIComponent(account)}`, 'data-account': account }, account);
+}
+
+// ---------------------------------------------------------------- overview: flow, top earners
+
+async function showOverview() {
+  const params = rangeQuery();
+  const flow = await api(`/v1/flow?${params}`);
+  const earnerParams = new URLSearchParams(params);
+  if (flow.asset) earnerParams.set('asset', flow.asset);
+  const earners = await api(`/v1/top-earners?role=contributor&${earnerParams}`);
+  const flowSection = el('section', { id: 'flow' }, el('h2', {}, `Flow of value${flow.asset ? ` (${flow.asset})` : ''}`));
+  const columnTotal = (column) => flow.nodes.filter((node) => node.column === column).reduce((sum, node) => sum + BigInt(node.valueMinor), 0n);
+  flowSection.append(
+    el('div', { class: 'totals' },
+      el('div', {}, el('span', {}, 'inference fees'), el('b', { 'data-testid': 'flow-total' }, amount(flow.totalFeeMinor))),
+      el('div', {}, el('span', {}, 'paid out to parties'), el('b', { 'data-testid': 'flow-column-1-total' }, amount(columnTotal(1)))),
+      el('div', {}, el('span', {}, 'to contributors'), el('b', { 'data-testid': 'flow-column-2-total' }, amount(columnTotal(2)))),
+      el('div', {}, el('span', {}, 'inferences'), el('b', { 'data-testid': 'flow-inferences' }, flow.inferenceCount)),
+    ),
+    flow.nodes.length ? sankey(flow) : el('p', { class: 'muted' }, 'No attributed inference in this range yet.'),
+  );
+  const rows = earners.items.map((row) => el('tr', {}, el('td', {}, accountLink(row.account)), el('td', {}, row.asset), el('td', { class: 'num' }, amount(row.earnedMinor)), el('td', { class: 'num' }, amount(row.balanceMinor))));
+  const earnersSection = el('section', { id: 'top-earners' }, el('h2', {}, 'Top contributors'),
+    el('table', {}, el('thead', {}, el('tr', {}, el('th', {}, 'account'), el('th', {}, 'asset'), el('th', { class: 'num' }, 'earned'), el('th', { class: 'num' }, 'balance now'))), el('tbody', {}, ...rows)));
+  view.replaceChildren(flowSection, earnersSection);
+}
+
+/** A three-column Sankey: node heights and band widths proportional to value; hand-rolled SVG. */
+function sankey(flow) {
+  const width = 1100, height = 460, nodeWidth = 14, gap = 10, top = 10;
+  const columns = [0, 1, 2].map((column) => flow.nodes.filter((node) => node.column === column));
+  const total = Number(flow.totalFeeMinor) || 1;
+  const maxNodes = Math.max(...columns.map((nodes) => nodes.length));
+  const scale = (height - top * 2 - gap * Math.max(0, maxNodes - 1)) / total;
+  const place = new Map();
+  columns.forEach((nodes, column) => {
+    let y = top;
+    const x = 20 + column * ((width - 260) / 2);
+    for (const node of nodes) {
+      const h = Math.max(2, Number(node.valueMinor) * scale);
+      place.set(node.id, { x, y, h, outY: y, inY: y, node });
+      y += h + gap;
+    }
+  });
+  const root = svg('svg', { viewBox: `0 0 ${width} ${height}`, width: '100%', role: 'img', 'aria-label': 'flow of value', 'data-testid': 'flow-diagram' });
+  for (const link of flow.links) {
+    const source = place.get(link.source), target = place.get(link.target);
+    if (!source || !target) continue;
+    const w = Math.max(1, Number(link.valueMinor) * scale);
+    const x0 = source.x + nodeWidth, x1 = target.x, y0 = source.outY + w / 2, y1 = target.inY + w / 2, mid = (x0 + x1) / 2;
+    source.outY += w;
+    target.inY += w;
+    const path = svg('path', { class: 'link', d: `M${x0},${y0} C${mid},${y0} ${mid},${y1} ${x1},${y1}`, stroke: colorOf(target.node.id), 'stroke-width': w, 'data-source': link.source, 'data-target': link.target, 'data-value': link.valueMinor });
+    path.append(svg('title'));
+    path.firstChild.textContent = `${link.source} → ${link.target}: ${amount(link.valueMinor)}`;
+    root.append(path);
+  }
+  for (const { x, y, h, node } of place.values()) {
+    const group = svg('g', { 'data-node': node.id, 'data-column': node.column, 'data-value': node.valueMinor });
+    const rect = svg('rect', { x, y, width: nodeWidth, height: h, fill: colorOf(node.id) });
+    const label = svg('text', { x: x + nodeWidth + 6, y: y + h / 2 + 4 });
+    label.textContent = `${node.label} · ${amount(node.valueMinor)}`;
+    if (node.id.startsWith('contributor:') && !node.id.endsWith('(other)')) {
+      const link = svg('a', { href: `#/account/${encodeURIComponent(node.id)}`, 'data-account': node.id });
+      link.append(rect, label);
+      group.append(link);
+    } else {
+      group.append(rect, label);
+    }
+    root.append(group);
+  }
+  return root;
+}
+
+function colorOf(id) {
+  const kind = id === 'fees' ? 'fees' : id.split(':')[0];
+  return COLORS[kind] || '#64748b';
+}
+
+// ---------------------------------------------------------------- an account: balances, statement, lineage
+
+async function showAccount(account) {
+  const path = `/v1/accounts/${encodeURIComponent(account)}`;
+  const summary = await api(path);
+  const header = el('section', { id: 'account' }, el('h2', { 'data-testid': 'account-id' }, account),
+    el('div', { class: 'totals' }, ...summary.balances.map((balance) => el('div', {},
+      el('span', {}, `${balance.asset} balance (credited ${amount(balance.creditedMinor)}, debited ${amount(balance.debitedMinor)})`),
+      el('b', { 'data-testid': `balance-${balance.asset}` }, amount(balance.balanceMinor))))));
+  const body = el('tbody');
+  const statement = el('section', { id: 'statement' }, el('h2', {}, 'Statement ', el('a', { href: `${path}/statement?format=csv`, download: '' }, '(CSV)')),
+    el('table', {}, el('thead', {}, el('tr', {}, el('th', {}, 'from'), el('th', {}, 'asset'), el('th', { class: 'num' }, 'amount'), el('th', {}, 'ledger position'))), body));
+  const more = el('button', { class: 'more', type: 'button' }, 'more');
+  let cursor = null;
+  const load = async () => {
+    const page = await api(`${path}/statement?limit=50${cursor ? `&cursor=${cursor}` : ''}`);
+    for (const entry of page.items) {
+      const trace = entry.trace.kind === 'inference'
+        ? el('a', { href: `#/inference/${encodeURIComponent(entry.trace.inferenceId)}` }, `inference ${entry.trace.inferenceId}`)
+        : el('span', {}, `payout ${entry.trace.payoutId} (${entry.trace.stage})`);
+      body.append(el('tr', { 'data-testid': 'statement-row' }, el('td', {}, trace), el('td', {}, entry.asset), el('td', { class: 'num' }, amount(entry.amountMinor)), el('td', { class: 'muted' }, `${entry.sourceTopic}[${entry.sourcePartition}] #${entry.chainSeq}`)));
+    }
+    cursor = page.nextCursor;
+    more.hidden = cursor === null;
+  };
+  more.addEventListener('click', () => load().catch(showError));
+  statement.append(more);
+  await load();
+  const sections = [header, statement];
+  if (summary.role === 'contributor') sections.push(await lineage(account));
+  view.replaceChildren(...sections);
+}
+
+/** The contributions behind a contributor's earnings, each with the inferences that paid it. */
+async function lineage(account) {
+  const contributions = await api(`/v1/accounts/${encodeURIComponent(account)}/contributions?limit=100`);
+  const rows = contributions.items.map((row) => el('tr', { 'data-testid': 'lineage-row' },
+    el('td', {}, row.contributionId), el('td', {}, row.datanetId), el('td', {}, row.asset),
+    el('td', { class: 'num' }, amount(row.earnedMinor)), el('td', { class: 'num' }, row.inferenceCount)));
+  return el('section', { id: 'lineage' }, el('h2', {}, 'Lineage: contributions that earned'),
+    el('table', {}, el('thead', {}, el('tr', {}, el('th', {}, 'contribution'), el('th', {}, 'datanet'), el('th', {}, 'asset'), el('th', { class: 'num' }, 'earned'), el('th', { class: 'num' }, 'inferences'))), el('tbody', {}, ...rows)));
+}
+
+async function showInference(inferenceId) {
+  const decision = await api(`/v1/inferences/${encodeURIComponent(inferenceId)}`);
+  const shares = decision.shares.map((share) => el('tr', {}, el('td', {}, share.account.startsWith('consumer:') ? share.account : accountLink(share.account)), el('td', {}, share.role), el('td', { class: 'num' }, amount(share.amountMinor))));
+  view.replaceChildren(el('section', { id: 'inference' }, el('h2', {}, `Inference ${inferenceId}`),
+    el('ul', {}, ...decision.lines.map((line) => el('li', {}, line))),
+    el('table', {}, el('thead', {}, el('tr', {}, el('th', {}, 'account'), el('th', {}, 'role'), el('th', { class: 'num' }, 'amount'))), el('tbody', {}, ...shares))));
+}
+
+// ---------------------------------------------------------------- live lag and event rate
+
+let lastSample = null;
+async function sampleLag() {
+  const badge = document.getElementById('lag');
+  try {
+    const lag = await api('/v1/lag');
+    const now = Date.parse(lag.observedAt);
+    const applied = BigInt(lag.appliedEvents);
+    const rate = lastSample && now > lastSample.at ? Number(applied - lastSample.applied) / ((now - lastSample.at) / 1000) : 0;
+    lastSample = { at: now, applied };
+    badge.textContent = lag.lagRecords === null ? `lag unknown (Kafka: ${lag.kafkaProblem}) · ${amount(lag.appliedEvents)} events` : `lag ${amount(lag.lagRecords)} records · ${rate.toFixed(1)} events/s · ${amount(lag.appliedEvents)} applied`;
+    badge.className = lag.lagRecords === null ? 'down' : BigInt(lag.lagRecords) > 10n ? 'behind' : '';
+    badge.dataset.lagRecords = lag.lagRecords ?? '';
+  } catch (error) {
+    badge.textContent = `lag unavailable: ${error.message}`;
+    badge.className = 'down';
+  }
+}
+
+// ---------------------------------------------------------------- routing
+
+function showError(error) {
+  view.replaceChildren(el('section', {}, el('p', { class: 'error', 'data-testid': 'error' }, error.message)));
+}
+
+async function route() {
+  const [, page, id] = /^#\/(\w+)?\/?(.*)$/.exec(location.hash || '#/') || [];
+  try {
+    if (page === 'account' && id) await showAccount(decodeURIComponent(id));
+    else if (page === 'inference' && id) await showInference(decodeURIComponent(id));
+    else await showOverview();
+    document.body.dataset.ready = location.hash || '#/';
+  } catch (error) {
+    showError(error);
+  }
+}
+
+document.getElementById('range').addEventListener('submit', (event) => {
+  event.preventDefault();
+  location.hash = '#/';
+  route();
+});
+window.addEventListener('hashchange', route);
+route();
+sampleLag();
+setInterval(sampleLag, 2000);
