@@ -32,12 +32,38 @@ export async function ensureTopics(admin: Admin, specs: readonly TopicSpec[], re
   const missing = specs.filter((spec) => !existing.has(spec.name));
   if (missing.length === 0) return [];
   try {
-    await admin.createTopics({ waitForLeaders: true, topics: missing.map((spec) => topicConfig(spec, replicationFactor)) });
+    // kafkajs's own waitForLeaders retries only LEADER_NOT_AVAILABLE, while a KRaft broker answers
+    // UNKNOWN_TOPIC_OR_PARTITION for a moment after creation; waitForMetadata below tolerates both.
+    await admin.createTopics({ waitForLeaders: false, topics: missing.map((spec) => topicConfig(spec, replicationFactor)) });
   } catch (error) {
     // Two services starting together may race to create the same topic; that one is then there.
     if ((error as { type?: string }).type !== 'TOPIC_ALREADY_EXISTS') throw error;
   }
-  return missing.map((spec) => spec.name);
+  const created = missing.map((spec) => spec.name);
+  await waitForMetadata(admin, created);
+  return created;
+}
+
+const METADATA_WAIT_MS_MAX = 30_000;
+const METADATA_POLL_MS = 200;
+
+/**
+ * A topic just created may not be in the broker's metadata yet ("does not host this
+ * topic-partition"); callers that read its metadata right away would fail. Waits, bounded, until
+ * every partition of every topic has a leader.
+ */
+async function waitForMetadata(admin: Admin, topics: readonly string[]): Promise<void> {
+  const deadline = Date.now() + METADATA_WAIT_MS_MAX;
+  for (;;) {
+    try {
+      const metadata = await admin.fetchTopicMetadata({ topics: [...topics] });
+      if (metadata.topics.every((topic) => topic.partitions.length > 0 && topic.partitions.every((partition) => partition.leader >= 0))) return;
+    } catch (error) {
+      if (Date.now() >= deadline) throw error;
+    }
+    if (Date.now() >= deadline) throw new Error(`topics ${topics.join(', ')} have no leaders after ${METADATA_WAIT_MS_MAX} ms`);
+    await new Promise((resolve) => setTimeout(resolve, METADATA_POLL_MS));
+  }
 }
 
 /** Start-up step of every service: the whole topic catalog exists, with its configs, before anything flows. */
