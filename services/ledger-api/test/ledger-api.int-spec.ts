@@ -4,7 +4,7 @@
 // 404 for unknown ids, 400 naming the parameter and rule, writes through the reader role refused, the
 // grants surviving a real rebuild-and-swap, and the dashboard driven in headless Chromium.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
@@ -253,9 +253,10 @@ describe('the ledger API over a pipeline-built ledger', () => {
         expect(await shown('[data-testid="flow-total"]')).toBe(BigInt(flow.totalFeeMinor));
         expect(await shown('[data-testid="flow-total"]')).toBe(sum(revenue.map((row) => BigInt(row.revenueMinor))));
         expect(await shown('[data-testid="flow-column-1-total"]')).toBe(BigInt(flow.totalFeeMinor));
-        const drawn = await page.$$eval('[data-testid="flow-diagram"] g[data-column="1"]', (nodes: Element[]) => nodes.map((node) => node.getAttribute('data-value') ?? '0'));
+        const drawn = await page.$$eval('[data-testid="flow-diagram"] g[data-column="1"]', (nodes: Array<{ getAttribute(name: string): string | null }>) => nodes.map((node) => node.getAttribute('data-value') ?? '0'));
         expect(sum(drawn.map((value: string) => BigInt(value)))).toBe(BigInt(flow.totalFeeMinor));
-        await page.waitForFunction(() => /events\/s/.test(document.querySelector('[data-testid="lag"]')?.textContent ?? ''));
+        // The function runs in the page; the test's tsconfig has no DOM types, hence the string.
+        await page.waitForFunction(`/events\\/s/.test(document.querySelector('[data-testid="lag"]')?.textContent ?? '')`);
         mkdirSync(ARTIFACTS, { recursive: true });
         await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-flow.png'), fullPage: true });
 
@@ -301,10 +302,16 @@ async function launchChromium(): Promise<any | null> {
   }
   const profile = mkdtempSync(path.join(tmpdir(), 'ledger-api-chromium-'));
   // A persistent context is how playwright takes a --user-data-dir: a fresh one per run.
-  return chromium.launchPersistentContext(profile, {
+  const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
     viewport: { width: 1280, height: 900 },
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
+  const close = context.close.bind(context);
+  context.close = async () => {
+    await close();
+    rmSync(profile, { recursive: true, force: true });
+  };
+  return context;
 }
