@@ -1,4 +1,4 @@
-export { testBrokers, testKafka, uniqueName, withAdmin, createTopics, readTopic } from './kafka';
+export { testBrokers, testKafka, uniqueName, withAdmin, readTopic } from './kafka';
 export { testDatabaseUrl, createTestDatabase, type TestDatabase } from './database';
 export { eventually } from './eventually';
 export { startServiceProcess, type ServiceProcess } from './service-process';

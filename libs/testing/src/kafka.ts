@@ -27,15 +27,6 @@ export async function withAdmin<T>(use: (admin: Admin) => Promise<T>): Promise<T
   }
 }
 
-export async function createTopics(topics: ReadonlyArray<{ topic: string; numPartitions?: number }>): Promise<void> {
-  await withAdmin((admin) =>
-    admin.createTopics({
-      waitForLeaders: true,
-      topics: topics.map(({ topic, numPartitions }) => ({ topic, numPartitions: numPartitions ?? 1, replicationFactor: 1 })),
-    }),
-  );
-}
-
 /**
  * Reads records from a topic from the beginning with a plain kafkajs consumer until `count` arrived (or
  * a record satisfies `until`) or `timeoutMs` passed; returns what it read either way, so a test's
