@@ -32,6 +32,18 @@ export interface KafkaBatchTransportOptions {
 
 export const KAFKA_BATCH_TRANSPORT = Symbol('KafkaBatchTransport');
 
+/** Restarts of the kafkajs consumer after broker errors, in a row without a batch done in between. */
+const CONSUMER_RESTARTS_MAX = 10;
+
+/**
+ * A handler failed every attempt. kafkajs reads `retriable: false` and crashes the consumer instead of
+ * retrying, so the service exits and its supervisor restarts it; the offset has not moved.
+ */
+export class HandlerGaveUpError extends Error {
+  override readonly name = 'HandlerGaveUpError';
+  readonly retriable = false;
+}
+
 /** The context a handler may take as its second argument, beside the batch. */
 export class KafkaBatchContext extends BaseRpcContext<[InboundBatch]> {
   get batch(): InboundBatch {
@@ -52,6 +64,7 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
   private readonly kafka: Kafka;
   private consumer: Consumer | null = null;
   private producer: Producer | null = null;
+  private consecutiveRestarts = 0;
 
   constructor(private readonly options: KafkaBatchTransportOptions) {
     super();
@@ -101,7 +114,9 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
     await this.producer.connect();
     this.consumer = this.createConsumer();
     this.consumer.on(this.consumer.events.GROUP_JOIN, (event) => void this.seekToStoredOffsets(event.payload.memberAssignment));
-    this.consumer.on(this.consumer.events.CRASH, (event) => this.crashed(event.payload.error));
+    this.consumer.on(this.consumer.events.CRASH, (event) => {
+      if (!event.payload.restart) this.crashed(event.payload.error);
+    });
     await this.consumer.connect();
     await this.consumer.subscribe({ topics, fromBeginning: this.options.fromBeginning });
     await this.consumer.run({
@@ -126,8 +141,18 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
       // Transactional producers upstream: never hand a handler a record from an aborted transaction.
       readUncommitted: false,
       allowAutoTopicCreation: false,
-      // Our handler retries are the retry policy; a consumer that still fails stops instead of looping.
-      retry: { retries: 0, restartOnFailure: async () => false },
+      // Broker hiccups (a coordinator still loading, a leader moving) are retried and, past that, the
+      // consumer restarts, a bounded number of times in a row. A handler that gave up is not retried
+      // here at all (HandlerGaveUpError is not retriable): the service stops instead of looping.
+      retry: {
+        retries: 8,
+        initialRetryTime: 300,
+        maxRetryTime: 10_000,
+        restartOnFailure: async () => {
+          this.consecutiveRestarts += 1;
+          return this.consecutiveRestarts <= CONSUMER_RESTARTS_MAX;
+        },
+      },
     });
   }
 
@@ -141,6 +166,7 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
       await inbound.flushRejections();
       resolveOffset(messages[messages.length - 1]!.offset);
       await this.commitToGroup(batch.topic, batch.partition, inbound.nextOffset);
+      this.consecutiveRestarts = 0;
       await heartbeat();
     }
   }
@@ -161,7 +187,7 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
         return inbound;
       } catch (error) {
         if (attempt >= this.options.handlerAttemptsMax) {
-          throw new Error(`handler for ${topic}[${partition}] failed ${attempt} times at offset ${records[0]!.offset}: ${describe(error)}`);
+          throw new HandlerGaveUpError(`handler for ${topic}[${partition}] failed ${attempt} times at offset ${records[0]!.offset}: ${describe(error)}`);
         }
         const backoffMs = this.options.handlerRetryBackoffMs * 2 ** (attempt - 1);
         this.logger.warn(`handler for ${topic}[${partition}] failed (attempt ${attempt}), retrying in ${backoffMs} ms: ${describe(error)}`);
