@@ -21,7 +21,7 @@ export interface SagaWorkerOptions {
 }
 
 const PUBLISH_LEASE_MS = 60_000;
-const LEASE_MARGIN_MS = 10_000;
+const LEASE_MARGIN_MS = 5_000;
 const RAIL_CALLS_CONCURRENT_MAX = 8;
 /** After this many failed ticks in a row (the database or Kafka is gone), the process exits for its supervisor. */
 const CONSECUTIVE_FAILURES_MAX = 30;
