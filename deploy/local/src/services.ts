@@ -19,4 +19,5 @@ export const LOCAL_SERVICES: readonly LocalService[] = [
     httpPort: 3102,
   },
   { name: 'ledger-api', main: 'services/ledger-api/src/main.ts', httpPortVariable: 'LEDGER_API_HTTP_PORT', httpPort: 3105 },
+  { name: 'payouts', main: 'services/payouts/src/main.ts', httpPortVariable: 'PAYOUTS_HTTP_PORT', httpPort: 3104 },
 ];
