@@ -24,7 +24,7 @@ export const consumerEnv = (env?: NodeJS.ProcessEnv): ConsumerEnv => parseEnv('c
 export function transportOptionsFrom(
   groupId: string,
   env: NodeJS.ProcessEnv = process.env,
-  extra: Pick<KafkaBatchTransportOptions, 'offsetStore' | 'onFatal'> = {},
+  extra: Pick<KafkaBatchTransportOptions, 'offsetStore' | 'onFatal' | 'onPositionSkipped'> = {},
 ): KafkaBatchTransportOptions {
   const kafka = kafkaEnv(env);
   const consumer = consumerEnv(env);

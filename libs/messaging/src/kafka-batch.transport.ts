@@ -25,7 +25,16 @@ export interface KafkaBatchTransportOptions {
   readonly handlerAttemptsMax: number;
   readonly handlerRetryBackoffMs: number;
   /** Offsets kept beside the handler's effects (in PostgreSQL); the consumer seeks to them on assignment. */
-  readonly offsetStore?: { load(groupId: string, topics: readonly string[]): Promise<StoredOffset[]> };
+  readonly offsetStore?: {
+    load(groupId: string, topics: readonly string[]): Promise<StoredOffset[]>;
+    advance(groupId: string, topic: string, partition: number, nextOffset: string): Promise<void>;
+  };
+  /**
+   * Called when the consumer moved past records no handler sees: the commit and abort markers that
+   * transactional producers leave in a partition. A handler that tracks its own position per
+   * partition (the attribution service's table progress) moves it here too.
+   */
+  readonly onPositionSkipped?: (topic: string, partition: number, nextOffset: string) => Promise<void>;
   /** Called once when the consumer gives up; a service exits so its supervisor restarts it. */
   readonly onFatal?: (error: Error) => void;
 }
@@ -114,6 +123,10 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
     await this.producer.connect();
     this.consumer = this.createConsumer();
     this.consumer.on(this.consumer.events.GROUP_JOIN, (event) => void this.seekToStoredOffsets(event.payload.memberAssignment));
+    this.consumer.on(this.consumer.events.END_BATCH_PROCESS, (event) => {
+      const { topic, partition, batchSize, lastOffset } = event.payload;
+      if (batchSize === 0 && lastOffset !== null) void this.skipPast(topic, partition, (BigInt(lastOffset) + 1n).toString());
+    });
     this.consumer.on(this.consumer.events.CRASH, (event) => {
       if (!event.payload.restart) this.crashed(event.payload.error);
     });
@@ -169,6 +182,13 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
       this.consecutiveRestarts = 0;
       await heartbeat();
     }
+    // A fetch that ends in a transaction's commit marker: every record is applied, so the position
+    // moves past the marker too (kafkajs counts the marker in the batch's last offset).
+    const lastMessage = batch.messages[batch.messages.length - 1];
+    if (lastMessage && BigInt(batch.lastOffset()) > BigInt(lastMessage.offset)) {
+      resolveOffset(batch.lastOffset());
+      await this.skipPast(batch.topic, batch.partition, (BigInt(batch.lastOffset()) + 1n).toString());
+    }
   }
 
   private async handleWithRetries(
@@ -200,6 +220,22 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
   private rejectionSink() {
     if (!this.producer) throw new Error('the DLQ producer exists only once listen() ran');
     return deadLetterSink(this.producer);
+  }
+
+  /**
+   * A fetch that held only transaction markers: nothing to apply, but the stored position must move past
+   * them, or a consumer that is caught up would look one record behind forever (in Kafka's lag tools,
+   * and to anyone comparing its position with the partition's end).
+   */
+  private async skipPast(topic: string, partition: number, nextOffset: string): Promise<void> {
+    try {
+      await this.options.offsetStore?.advance(this.options.groupId, topic, partition, nextOffset);
+      await this.options.onPositionSkipped?.(topic, partition, nextOffset);
+      await this.commitToGroup(topic, partition, nextOffset);
+    } catch (error) {
+      // Not fatal: the next batch of the partition moves the position past the markers anyway.
+      this.logger.warn(`could not move ${topic}[${partition}] past its transaction markers to ${nextOffset}: ${describe(error)}`);
+    }
   }
 
   /** Kafka's copy of the offsets is for lag tools; the handler's database holds the authoritative one. */

@@ -28,6 +28,19 @@ export class PostgresOffsetStore {
   }
 
   /**
+   * Moves a partition's stored offset forward past records that carry no effect (transaction markers).
+   * Only ever forward, so it cannot race a batch that already moved it further.
+   */
+  async advance(groupId: string, topic: string, partition: number, nextOffset: string): Promise<void> {
+    await this.dataSource.query(
+      `INSERT INTO ${TABLE} (group_id, topic, partition, next_offset) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (group_id, topic, partition)
+       DO UPDATE SET next_offset = EXCLUDED.next_offset, updated_at = now() WHERE ${TABLE}.next_offset < EXCLUDED.next_offset`,
+      [groupId, topic, partition, nextOffset],
+    );
+  }
+
+  /**
    * Runs `apply` with the records of the batch that this group has not applied yet, inside one
    * transaction that also moves the stored offset past the batch. The offset row is locked first, so a
    * second instance that still holds the partition after a rebalance waits, then finds nothing to do.

@@ -36,7 +36,15 @@ async function bootstrap(): Promise<void> {
   const partitionCount = await assertPartitionsAligned(admin);
 
   app.connectMicroservice(
-    { strategy: new KafkaBatchTransport(transportOptionsFrom(tablesGroupId(config), process.env, { offsetStore: app.get(PostgresOffsetStore) })) },
+    {
+      strategy: new KafkaBatchTransport(
+        transportOptionsFrom(tablesGroupId(config), process.env, {
+          offsetStore: app.get(PostgresOffsetStore),
+          // Table topics written in transactions (the gateway's batches) end in commit markers.
+          onPositionSkipped: (topic, partition, nextOffset) => app.get(StateStore).skipTo(topic, partition, BigInt(nextOffset)),
+        }),
+      ),
+    },
     { inheritAppConfig: true },
   );
   await app.startAllMicroservices();

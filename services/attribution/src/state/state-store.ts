@@ -96,6 +96,20 @@ export class StateStore {
     return grouped;
   }
 
+  /**
+   * Moves a partition's progress past transaction commit or abort markers: they carry no event, so no
+   * version and no watermark, but until the progress passes them the partition never reaches its end
+   * offset and the ordering rule would wait on it. Only ever forward.
+   */
+  async skipTo(topic: string, partition: number, nextOffset: bigint): Promise<void> {
+    await this.dataSource.query(
+      `INSERT INTO table_progress (topic, partition, next_offset, watermark_ms) VALUES ($1, $2, $3, -1)
+       ON CONFLICT (topic, partition) DO UPDATE SET next_offset = EXCLUDED.next_offset
+        WHERE table_progress.next_offset < EXCLUDED.next_offset`,
+      [topic, partition, nextOffset.toString()],
+    );
+  }
+
   /** Forgets the whole table state: the next start folds the table topics again from offset 0. */
   async reset(tablesGroupId: string): Promise<void> {
     await this.dataSource.transaction(async (manager) => {
