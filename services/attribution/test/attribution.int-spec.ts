@@ -290,7 +290,9 @@ describe('the attribution service', () => {
   it(`decides ${INFERENCE_COUNT} inferences exactly once through repeated kill -9 at random points, as a clean run would`, async () => {
     const before = decisions.size;
     const bulk = bulkOf('bulk', INFERENCE_COUNT);
-    await publishBulk(bulk, 1_000);
+    // The stream keeps flowing while the kills land: the service decides faster than a bulk publish
+    // takes, so kills after a publish-all would find nothing left to interrupt.
+    const publishing = publishBulk(bulk, 500, 750);
     const decidedAtCrash: number[] = [];
     for (let crash = 0; crash < 3; crash += 1) {
       await new Promise((resolve) => setTimeout(resolve, 500 + Math.floor(Math.random() * 2_000)));
@@ -298,6 +300,7 @@ describe('the attribution service', () => {
       decidedAtCrash.push(await decidedCount(database.url));
       await start();
     }
+    await publishing;
     decisions = await readDecisions(before + INFERENCE_COUNT, 180_000);
     // The kills landed while the stream was flowing, not before it started or after it ended.
     expect(decidedAtCrash.some((count) => count > before && count < before + INFERENCE_COUNT)).toBe(true);

@@ -95,7 +95,11 @@ export class RebuildEngine {
     this.consumer = this.kafka.consumer({ groupId: `${this.options.groupId}.rebuild.${this.options.schema}`, sessionTimeout: 30_000, maxBytesPerPartition: this.options.fetchBytesPerPartitionMax ?? 8 * 1024 * 1024, maxWaitTimeInMs: 250, readUncommitted: false, retry: { retries: 5 } });
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: [...this.options.topics], fromBeginning: true });
-    await this.consumer.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: this.options.partitionsConcurrently, eachBatch: (payload) => this.consumeBatch(payload.batch.topic, payload.batch.partition, payload.batch.messages, payload.heartbeat, payload.resolveOffset) });
+    await this.consumer.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: this.options.partitionsConcurrently, eachBatch: (payload) => this.consumeBatch(payload.batch.topic, payload.batch.partition, payload.batch.messages, payload.heartbeat, payload.resolveOffset, payload.batch.lastOffset()) });
+    // A fetch of transaction markers alone reaches no handler; the position still moves past them.
+    this.consumer.on(this.consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+      if (payload.batchSize === 0 && payload.lastOffset !== null) this.passMarkers(payload.topic, payload.partition, BigInt(payload.lastOffset) + 1n);
+    });
     // Paused until runTo names targets; a batch fetched before this finds no target and pauses itself.
     this.consumer.pause(this.options.topics.map((topic) => ({ topic })));
   }
@@ -144,7 +148,26 @@ export class RebuildEngine {
     this.consumer!.resume([{ topic, partitions: behind }]);
   }
 
-  private async consumeBatch(topic: string, partition: number, messages: KafkaMessage[], heartbeat: () => Promise<void>, resolveOffset: (offset: string) => void): Promise<void> {
+  /**
+   * Transactional producers (the attribution service) leave a commit marker after each transaction's
+   * records. The live projector's stored offsets count it as read, so the rebuild must too, or it would
+   * never reach the live position. Never past the target, never backwards.
+   */
+  private passMarkers(topic: string, partition: number, nextOffset: bigint): void {
+    const partitionKey = key(topic, partition);
+    const target = this.targets.get(partitionKey);
+    if (target === undefined) return;
+    const position = this.positions.get(partitionKey) ?? 0n;
+    const moved = nextOffset < target ? nextOffset : target;
+    if (moved <= position) return;
+    this.positions.set(partitionKey, moved);
+    if (moved >= target) {
+      this.consumer!.pause([{ topic, partitions: [partition] }]);
+      if ([...this.targets].every(([k, t]) => (this.positions.get(k) ?? 0n) >= t)) this.waiter?.resolve();
+    }
+  }
+
+  private async consumeBatch(topic: string, partition: number, messages: KafkaMessage[], heartbeat: () => Promise<void>, resolveOffset: (offset: string) => void, lastOffsetWithMarkers: string): Promise<void> {
     const partitionKey = key(topic, partition);
     try {
       const target = this.targets.get(partitionKey) ?? 0n;
@@ -158,6 +181,11 @@ export class RebuildEngine {
         this.recordsApplied += slice.length;
         this.options.onProgress?.(this.recordsApplied, 0);
         await heartbeat();
+      }
+      if (messages.every((message) => BigInt(message.offset) < target)) {
+        // Every record of the fetch is applied; a marker after the last one is passed as well.
+        resolveOffset(lastOffsetWithMarkers);
+        this.passMarkers(topic, partition, BigInt(lastOffsetWithMarkers) + 1n);
       }
       if ((this.positions.get(partitionKey) ?? 0n) >= target) {
         this.consumer!.pause([{ topic, partitions: [partition] }]);
