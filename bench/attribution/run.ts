@@ -4,7 +4,7 @@
  * `npm start` runs it. Side figures show what bounds it: the pure policy alone, and the policy plus the
  * Avro encoding of the decision, both in this one Node process. Writes bench/results/attribution.json.
  *
- * Needs a broker and PostgreSQL: KAFKA_BROKERS (default 127.0.0.1:9092) and DATABASE_URL (default the
+ * Uses KAFKA_BROKERS when set, else bench/with-broker.ts starts a broker of its own; DATABASE_URL (default the
  * local tributary_test database's server). Each run uses a fresh topic prefix and a fresh database.
  */
 import { randomUUID } from 'node:crypto';

@@ -3,7 +3,7 @@
 // (a) the same records read by kafkajs and discarded (read ceiling), (b) COPY of the same rows into the
 // same tables (write ceiling), and (c) the plain NestJS way: Nest's built-in Kafka transport with an
 // @EventPattern handler saving each event through a TypeORM repository (on BENCH_LEDGER_PLAIN_EVENTS).
-// Writes bench/results/ledger.json. Needs KAFKA_BROKERS and DATABASE_URL (a broker of your own).
+// Writes bench/results/ledger.json. Uses KAFKA_BROKERS when set, else bench/with-broker.ts starts a broker.
 import 'reflect-metadata';
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
