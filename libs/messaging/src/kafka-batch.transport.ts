@@ -5,6 +5,7 @@ import { lastValueFrom } from 'rxjs';
 import { deadLetterSink } from './dead-letter';
 import { InboundBatch, toInboundRecord } from './inbound-batch';
 import type { StoredOffset } from './offset-store';
+import { assertBounded, chunk, describe, exitForRestart, sleep } from './support';
 
 export interface KafkaBatchTransportOptions {
   readonly brokers: readonly string[];
@@ -266,35 +267,12 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
   }
 }
 
-function exitForRestart(): void {
-  process.exitCode = 1;
-  process.kill(process.pid, 'SIGTERM');
-}
-
 function assertOptions(options: KafkaBatchTransportOptions): void {
-  const bounded = (name: keyof KafkaBatchTransportOptions, min: number, max: number) => {
-    const value = options[name] as number;
-    if (!Number.isInteger(value) || value < min || value > max) {
-      throw new RangeError(`KafkaBatchTransport option ${name}=${value} must be an integer from ${min} to ${max}`);
-    }
-  };
-  bounded('batchSizeMax', 1, 100_000);
-  bounded('partitionsConsumedConcurrently', 1, 64);
-  bounded('handlerAttemptsMax', 1, 100);
-  bounded('handlerRetryBackoffMs', 1, 60_000);
+  assertBounded('KafkaBatchTransport', options, {
+    batchSizeMax: [1, 100_000],
+    partitionsConsumedConcurrently: [1, 64],
+    handlerAttemptsMax: [1, 100],
+    handlerRetryBackoffMs: [1, 60_000],
+  });
   if (options.groupId.trim() !== options.groupId || options.groupId === '') throw new RangeError('groupId must be a non-empty name');
-}
-
-export function chunk<T>(items: readonly T[], sizeMax: number): T[][] {
-  const chunks: T[][] = [];
-  for (let start = 0; start < items.length; start += sizeMax) chunks.push(items.slice(start, start + sizeMax));
-  return chunks;
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

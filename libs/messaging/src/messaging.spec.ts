@@ -2,7 +2,8 @@
 // with their source in DLQ headers, and out-of-range consumer options stop start-up with a clear error.
 import { deadLetterMessage, DLQ_HEADERS } from './dead-letter';
 import { InboundBatch, InboundRecord, Rejection } from './inbound-batch';
-import { chunk, KafkaBatchTransport } from './kafka-batch.transport';
+import { KafkaBatchTransport } from './kafka-batch.transport';
+import { chunk } from './support';
 import { transportOptionsFrom } from './consumer-env';
 
 const record = (offset: number): InboundRecord => ({

@@ -3,6 +3,7 @@ import { Admin, Consumer, EachBatchPayload, Kafka, logLevel, Message, Producer, 
 import { deadLetterTopicName } from '@tributary/contracts';
 import { deadLetterMessage } from './dead-letter';
 import { toInboundRecord, type InboundRecord, type Rejection } from './inbound-batch';
+import { assertBounded, chunk, describe, exitForRestart, sleep } from './support';
 
 /**
  * Consume-transform-produce in Kafka transactions with kafkajs: each batch of one input partition
@@ -271,35 +272,12 @@ export class TransactionalProcessor {
   }
 }
 
-function exitForRestart(): void {
-  process.exitCode = 1;
-  process.kill(process.pid, 'SIGTERM');
-}
-
 function assertOptions(options: TransactionalProcessorOptions): void {
-  const bounded = (name: keyof TransactionalProcessorOptions, min: number, max: number) => {
-    const value = options[name] as number;
-    if (!Number.isInteger(value) || value < min || value > max) {
-      throw new RangeError(`TransactionalProcessor option ${name}=${value} must be an integer from ${min} to ${max}`);
-    }
-  };
-  bounded('batchSizeMax', 1, 100_000);
-  bounded('partitionsConsumedConcurrently', 1, 64);
-  bounded('attemptsMax', 1, 100);
-  bounded('retryBackoffMs', 1, 60_000);
-  bounded('transactionTimeoutMs', 1_000, 900_000);
-}
-
-function chunk<T>(items: readonly T[], sizeMax: number): T[][] {
-  const chunks: T[][] = [];
-  for (let start = 0; start < items.length; start += sizeMax) chunks.push(items.slice(start, start + sizeMax));
-  return chunks;
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+  assertBounded('TransactionalProcessor', options, {
+    batchSizeMax: [1, 100_000],
+    partitionsConsumedConcurrently: [1, 64],
+    attemptsMax: [1, 100],
+    retryBackoffMs: [1, 60_000],
+    transactionTimeoutMs: [1_000, 900_000],
+  });
 }

@@ -1,2 +1,3 @@
 export { bigintTransformer } from './bigint.transformer';
 export { postgresOptions, ensureSchema, type ServiceDatabase } from './postgres-options';
+export { DatabaseHealthController } from './database-health.controller';

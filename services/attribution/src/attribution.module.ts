@@ -2,12 +2,11 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { PostgresOffsetStore } from '@tributary/messaging';
-import { ensureSchema } from '@tributary/persistence';
+import { DatabaseHealthController, ensureSchema } from '@tributary/persistence';
 import { ATTRIBUTION_CONFIG, type AttributionConfig } from './attribution.config';
 import { ATTRIBUTION_SCHEMA, dataSourceOptions } from './database/data-source-options';
 import { DecisionStore } from './decision/decision-store';
 import { ExplainController } from './explain/explain.controller';
-import { HealthController } from './health.controller';
 import { StateStore } from './state/state-store';
 import { TablesController } from './state/tables.controller';
 
@@ -24,7 +23,7 @@ export class AttributionModule {
           },
         }),
       ],
-      controllers: [TablesController, ExplainController, HealthController],
+      controllers: [TablesController, ExplainController, DatabaseHealthController],
       providers: [
         { provide: ATTRIBUTION_CONFIG, useValue: config },
         { provide: PostgresOffsetStore, inject: [DataSource], useFactory: (dataSource: DataSource) => new PostgresOffsetStore(dataSource) },

@@ -2,9 +2,8 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { PostgresOffsetStore } from '@tributary/messaging';
-import { ensureSchema } from '@tributary/persistence';
+import { DatabaseHealthController, ensureSchema } from '@tributary/persistence';
 import { dataSourceOptions, LEDGER_SCHEMA } from './database/data-source-options';
-import { HealthController } from './health.controller';
 import { LagPoller } from './metrics/lag-poller';
 import { LedgerMetrics } from './metrics/ledger-metrics';
 import { MetricsController } from './metrics/metrics.controller';
@@ -24,7 +23,7 @@ export class ProjectorModule {
           },
         }),
       ],
-      controllers: [LedgerController, HealthController, MetricsController],
+      controllers: [LedgerController, DatabaseHealthController, MetricsController],
       providers: [
         { provide: PROJECTOR_CONFIG, useValue: config },
         { provide: LedgerMetrics, useValue: new LedgerMetrics() },

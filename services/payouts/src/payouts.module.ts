@@ -2,9 +2,9 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { TOPICS } from '@tributary/contracts';
-import { ensureSchema } from '@tributary/persistence';
+import { DatabaseHealthController, ensureSchema } from '@tributary/persistence';
 import { dataSourceOptions, PAYOUTS_SCHEMA } from './database/data-source-options';
-import { HealthController } from './http/health.controller';
+import { MetricsController } from './http/metrics.controller';
 import { PayoutsController } from './http/payouts.controller';
 import { PAYOUTS_CONFIG, retryPolicyOf, thresholdsOf, type PayoutsConfig } from './payouts.config';
 import { PayoutsMetrics } from './payouts-metrics';
@@ -28,7 +28,7 @@ export class PayoutsModule {
           },
         }),
       ],
-      controllers: [PayoutsController, HealthController],
+      controllers: [PayoutsController, DatabaseHealthController, MetricsController],
       providers: [
         { provide: PAYOUTS_CONFIG, useValue: config },
         { provide: PayoutsMetrics, useValue: new PayoutsMetrics() },

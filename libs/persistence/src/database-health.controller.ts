@@ -1,9 +1,12 @@
 import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 
-/** Liveness for supervisors, readiness for load balancers: ready only while the database answers. */
+/**
+ * Liveness for supervisors, readiness for load balancers: ready only while the service's database
+ * answers. Services whose readiness depends on more (the gateway's broker) write their own.
+ */
 @Controller('health')
-export class HealthController {
+export class DatabaseHealthController {
   constructor(private readonly dataSource: DataSource) {}
 
   @Get('live')
