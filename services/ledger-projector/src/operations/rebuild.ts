@@ -37,6 +37,18 @@ export interface RebuildResult {
 
 const key = (topic: string, partition: number) => `${topic}/${partition}`;
 
+/**
+ * Secondary indexes a rebuild does without while it projects and builds once at the end (a sorted
+ * build of millions of rows is several times cheaper than maintaining the b-tree row by row). The
+ * projection never reads them (it looks up by primary keys only); readers (audit, ledger-api, verify's
+ * balance check) need them, so `rebuild` and `swap` create them before the digest is read and before
+ * the schema can become `ledger`. Same names and columns as the migration's.
+ */
+const DEFERRED_INDEXES = [
+  { name: 'ledger_entries_account_idx', table: 'ledger_entries', columns: '(account, asset)' },
+  { name: 'contribution_credits_contribution_idx', table: 'contribution_credits', columns: '(contribution_id)' },
+] as const;
+
 /** The record as a handler sees it; headers as strings, the last value winning, as the live transport does. */
 function inboundRecord(topic: string, partition: number, message: KafkaMessage): InboundRecord {
   const headers: Record<string, string> = {};
@@ -83,6 +95,11 @@ export class RebuildEngine {
     this.dataSource = await new DataSource(dataSourceOptions(this.options.databaseUrl, this.options.partitionsConcurrently + 2, this.options.schema)).initialize();
     this.offsetStore = new PostgresOffsetStore(this.dataSource);
     const stored = await readStoredOffsets(this.dataSource, this.options.schema, this.options.groupId);
+    // A fresh schema (nothing applied yet) projects without its secondary indexes; createDeferredIndexes
+    // builds them. A schema that already holds records keeps whatever it has (a swap of a finished rebuild).
+    if (stored.size === 0) {
+      for (const index of DEFERRED_INDEXES) await this.dataSource.query(`DROP INDEX IF EXISTS ${this.options.schema}.${index.name}`);
+    }
     const admin = this.kafka.admin();
     await admin.connect();
     try {
@@ -102,6 +119,13 @@ export class RebuildEngine {
     });
     // Paused until runTo names targets; a batch fetched before this finds no target and pauses itself.
     this.consumer.pause(this.options.topics.map((topic) => ({ topic })));
+  }
+
+  /** Builds the indexes dropped at open (no-op when they exist): before reading a digest, and before a swap. */
+  async createDeferredIndexes(): Promise<void> {
+    for (const index of DEFERRED_INDEXES) {
+      await this.source.query(`CREATE INDEX IF NOT EXISTS ${index.name} ON ${this.options.schema}.${index.table} ${index.columns}`);
+    }
   }
 
   get source(): DataSource {
@@ -174,7 +198,13 @@ export class RebuildEngine {
       const wanted = messages.filter((message) => BigInt(message.offset) >= (this.positions.get(partitionKey) ?? 0n) && BigInt(message.offset) < target);
       for (const slice of chunk(wanted, this.options.batchSizeMax)) {
         const batch = new InboundBatch(this.options.groupId, topic, partition, slice.map((message) => inboundRecord(topic, partition, message)), this.countRejections);
-        await this.offsetStore!.runExactlyOnce(batch, (manager, records) => projectBatch(manager, batch, records, NO_OBSERVER).then(() => undefined));
+        await this.offsetStore!.runExactlyOnce(batch, async (manager, records) => {
+          // The rebuild schema only: a crash may lose the last few commits, effects and offsets together
+          // (never one without the other), so the rebuild resumes from its stored offsets; and the schema
+          // is compared with the live digest before any swap. The commit no longer waits for the WAL flush.
+          await manager.query('SET LOCAL synchronous_commit = off');
+          await projectBatch(manager, batch, records, NO_OBSERVER);
+        });
         this.positions.set(partitionKey, BigInt(batch.nextOffset));
         // Resolving moves kafkajs's fetch position on; without it the next fetch returns the same records.
         resolveOffset(slice[slice.length - 1]!.offset);
@@ -246,6 +276,7 @@ export async function rebuild(options: RebuildOptions): Promise<RebuildResult> {
     const targets = options.to === 'end' ? await engine.endOffsets() : live.offsets;
     options.onProgress?.(0, engine.remaining(targets));
     await engine.runTo(targets);
+    await engine.createDeferredIndexes();
     const rebuildDigest = await readDigest(engine.source, options.schema);
     return { schema: options.schema, records: engine.recordsApplied, rejected: engine.recordsRejected, seconds: (Date.now() - startedMs) / 1000, rebuildDigest, liveDigest: live.digest, matches: rebuildDigest === live.digest };
   } finally {
@@ -278,6 +309,8 @@ export async function swap(options: RebuildOptions, lockTimeoutMs = 30_000): Pro
       if (engine.remaining(live.offsets) < options.batchSizeMax) break;
       await engine.runTo(live.offsets);
     }
+    // Built before the lock, so live batches never wait on an index build.
+    await engine.createDeferredIndexes();
     await client.connect();
     await client.query('BEGIN');
     await client.query(`SET LOCAL lock_timeout = ${Math.trunc(lockTimeoutMs)}`);
