@@ -11,7 +11,7 @@ import {
   type PayoutState,
 } from '@tributary/ledger';
 import type { InboundBatch, InboundRecord } from '@tributary/messaging';
-import { copyRows, type CopyValue } from './copy-rows';
+import { copyRows, COPY_COLUMNS, type CopyValue } from './copy-rows';
 import { readLedgerRecord, RecordRejected, type LedgerRecord } from './ledger-record';
 
 /** What a batch tells the metrics: applied events, and every refusal with its rule. */
@@ -152,8 +152,8 @@ async function writeEntries(manager: EntityManager, batch: InboundBatch, applied
       entryRows.push([batch.topic, batch.partition, chainSeq, entry.transactionId, postingIndex, entry.account, entry.asset, entry.amountMinor, entry.sourceEventId, sourceOffset, hash]);
     });
   }
-  await copyRows(manager, 'applied_events', ['event_id', 'source_topic', 'source_partition', 'source_offset'], appliedRows);
-  await copyRows(manager, 'ledger_entries', ['source_topic', 'source_partition', 'chain_seq', 'transaction_id', 'posting_index', 'account', 'asset', 'amount_minor', 'source_event_id', 'source_offset', 'hash'], entryRows);
+  await copyRows(manager, 'applied_events', COPY_COLUMNS.appliedEvents, appliedRows);
+  await copyRows(manager, 'ledger_entries', COPY_COLUMNS.ledgerEntries, entryRows);
   const eventCount = BigInt(heads[0]?.event_count ?? 0) + BigInt(applied.length);
   await manager.query(
     `INSERT INTO checkpoints (source_topic, source_partition, chain_seq, head_hash, next_offset, event_count) VALUES ($1, $2, $3, $4, $5, $6)
@@ -190,8 +190,8 @@ async function writeLineage(manager: EntityManager, applied: readonly Applied[])
       add('datanet', credit.datanetId, decision.asset, credit.amountMinor, countedHere);
     }
   }
-  await copyRows(manager, 'inferences', ['inference_id', 'event_id', 'inference_event_id', 'model_id', 'consumer_id', 'asset', 'fee_minor', 'policy_version', 'source_topic', 'source_partition', 'source_offset'], inferenceRows);
-  await copyRows(manager, 'contribution_credits', ['inference_id', 'account', 'contribution_id', 'datanet_id', 'score_ppm', 'asset', 'amount_minor'], creditRows);
+  await copyRows(manager, 'inferences', COPY_COLUMNS.inferences, inferenceRows);
+  await copyRows(manager, 'contribution_credits', COPY_COLUMNS.contributionCredits, creditRows);
   const sums = [...revenue.values()].sort((left, right) => (left.dimension + left.id + left.asset < right.dimension + right.id + right.asset ? -1 : 1));
   if (sums.length === 0) return;
   await manager.query(
