@@ -126,6 +126,10 @@ async function serviceRate(): Promise<number> {
     TRIBUTARY_TOPIC_PREFIX: prefix,
     ATTRIBUTION_HTTP_PORT: '0',
     LOG_LEVEL: 'warn',
+    // BENCH_CPU_PROF_DIR=<dir> writes a V8 CPU profile of the service process (on its SIGTERM exit) there.
+    ...(process.env.BENCH_CPU_PROF_DIR
+      ? { NODE_OPTIONS: `-r ${path.resolve(__dirname, 'cpu-profile.js')}`, BENCH_CPU_PROF_DIR: path.resolve(process.env.BENCH_CPU_PROF_DIR) }
+      : {}),
   }, 'bench-attribution');
   const sql = new Client({ connectionString: databaseUrl, options: '-c search_path=attribution' });
   const groupId = catalog.groups.attribution;

@@ -18,6 +18,7 @@ import { toRecord } from '@tributary/contracts';
 import type { InboundRecord, OutputRecord, ProcessContext, ProcessedBatch, Rejection, TransactionalHandler } from '@tributary/messaging';
 import { DecisionStore, type DecisionRow } from './decision-store';
 import { InferenceRejected, readInference, type InferenceLimits, type ReadInference } from './inference-record';
+import { VersionCache } from './version-cache';
 import { toAttributedEvent } from './wire';
 import type { StateStore } from '../state/state-store';
 
@@ -48,13 +49,16 @@ const POLL_INTERVAL_MS = 50;
 export class Decider implements TransactionalHandler {
   private readonly logger = new Logger(Decider.name);
   decidedCount = 0;
+  private readonly versionCache: VersionCache;
 
   constructor(
     private readonly options: DeciderOptions,
     private readonly state: StateStore,
     private readonly decisions: DecisionStore,
     private readonly admin: Admin,
-  ) {}
+  ) {
+    this.versionCache = new VersionCache((keys, asOfMaxMs) => this.state.versions(keys, asOfMaxMs));
+  }
 
   async claimed(partition: number, claimToken: string, committedOffset: bigint | null): Promise<void> {
     const discarded = await this.decisions.claim(partition, claimToken, committedOffset);
@@ -90,7 +94,7 @@ export class Decider implements TransactionalHandler {
 
   private decideAll(
     inferences: readonly ReadInference[],
-    versions: ReadonlyMap<string, EntityVersion[]>,
+    versions: ReadonlyMap<string, readonly EntityVersion[]>,
     alreadyDecided: ReadonlySet<string>,
     partition: number,
     reject: (record: InboundRecord, error: Error) => void,
@@ -129,7 +133,7 @@ export class Decider implements TransactionalHandler {
   }
 
   /** The policy applied to the state visible as of the inference's time; poison becomes InferenceRejected. */
-  private decide(inference: ReadInference, versions: ReadonlyMap<string, EntityVersion[]>): AttributionDecision {
+  private decide(inference: ReadInference, versions: ReadonlyMap<string, readonly EntityVersion[]>): AttributionDecision {
     const { facts, asOfMs } = inference;
     const visible = <S>(entity: EntityVersion['entity'], id: string): S | null =>
       (visibleAsOf(versions.get(entityKey(entity, id)) ?? [], asOfMs)?.state as S | undefined) ?? null;
@@ -150,13 +154,13 @@ export class Decider implements TransactionalHandler {
     }
   }
 
-  private async loadVersions(inferences: readonly ReadInference[], asOfMaxMs: number): Promise<Map<string, EntityVersion[]>> {
+  private async loadVersions(inferences: readonly ReadInference[], asOfMaxMs: number): Promise<Map<string, readonly EntityVersion[]>> {
     const modelIds = [...new Set(inferences.map((inference) => inference.facts.modelId))];
-    const models = await this.state.versions(modelIds.map((id) => ({ entity: 'model' as const, id })), asOfMaxMs);
+    const models = await this.versionCache.versions(modelIds.map((id) => ({ entity: 'model' as const, id })), asOfMaxMs);
     const datanetIds = new Set<string>();
     for (const list of models.values()) for (const version of list) if (version.entity === 'model') version.state.datanetIds.forEach((id) => datanetIds.add(id));
     const contributionIds = new Set(inferences.flatMap((inference) => inference.facts.attributions.map((attribution) => attribution.contributionId)));
-    const rest = await this.state.versions(
+    const rest = await this.versionCache.versions(
       [...[...datanetIds].map((id) => ({ entity: 'datanet' as const, id })), ...[...contributionIds].map((id) => ({ entity: 'contribution' as const, id }))],
       asOfMaxMs,
     );

@@ -76,16 +76,19 @@ export class StateStore {
     return rows.map((row) => ({ topic: row.topic, partition: row.partition, nextOffset: BigInt(row.next_offset), watermarkMs: Number(row.watermark_ms) }));
   }
 
-  /** Every version of the named entities visible at or before asOfMaxMs, grouped by entityKey. */
-  async versions(keys: ReadonlyArray<{ entity: EntityKind; id: string }>, asOfMaxMs: number): Promise<Map<string, EntityVersion[]>> {
+  /**
+   * Every version of the named entities visible at or before asOfMaxMs, grouped by entityKey; with a
+   * key's `afterMs`, only those visible after it (the caller already holds the earlier ones).
+   */
+  async versions(keys: ReadonlyArray<{ entity: EntityKind; id: string; afterMs?: number }>, asOfMaxMs: number): Promise<Map<string, EntityVersion[]>> {
     const grouped = new Map<string, EntityVersion[]>();
     if (keys.length === 0) return grouped;
     const rows: VersionRow[] = await this.dataSource.query(
       `SELECT v.entity, v.id, v.partition, v."offset", v.visible_from_ms, v.state
          FROM entity_versions v
-         JOIN unnest($1::text[], $2::text[]) AS k(entity, id) ON v.entity = k.entity AND v.id = k.id
-        WHERE v.visible_from_ms <= $3`,
-      [keys.map((key) => key.entity), keys.map((key) => key.id), asOfMaxMs],
+         JOIN unnest($1::text[], $2::text[], $4::bigint[]) AS k(entity, id, after_ms) ON v.entity = k.entity AND v.id = k.id
+        WHERE v.visible_from_ms <= $3 AND v.visible_from_ms > k.after_ms`,
+      [keys.map((key) => key.entity), keys.map((key) => key.id), asOfMaxMs, keys.map((key) => key.afterMs ?? Number.MIN_SAFE_INTEGER)],
     );
     for (const row of rows) {
       const key = entityKey(row.entity, row.id);
