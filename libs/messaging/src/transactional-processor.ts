@@ -180,8 +180,10 @@ export class TransactionalProcessor {
     const { session, transaction } = await this.begin(partition);
     try {
       const result = await this.handler.process(records, { partition, claimToken: session.claimToken, ...owner });
-      const topicMessages = this.topicMessages(result);
-      if (topicMessages.length > 0) await transaction.sendBatch({ acks: -1, topicMessages });
+      // Several sends in the one transaction: one record batch must stay under the topic's max.message.bytes.
+      for (const topicMessages of bytesBounded(this.topicMessages(result), SEND_BYTES_MAX)) {
+        await transaction.sendBatch({ acks: -1, topicMessages });
+      }
       const nextOffset = (BigInt(records[records.length - 1]!.offset) + 1n).toString();
       await transaction.sendOffsets({
         consumerGroupId: this.options.groupId,
@@ -270,6 +272,40 @@ export class TransactionalProcessor {
     this.logger.error(`group ${this.options.groupId} stopped: ${describe(error)}`);
     (this.options.onFatal ?? exitForRestart)(error);
   }
+}
+
+/** Bytes of records per sendBatch; below the 1 MiB default max.message.bytes, with room for batch framing. */
+const SEND_BYTES_MAX = 512 * 1024;
+
+/** Splits the messages into sends of at most about bytesMax (key, value and headers), keeping order per topic. */
+function bytesBounded(topicMessages: Array<{ topic: string; messages: Message[] }>, bytesMax: number) {
+  const sends: Array<Array<{ topic: string; messages: Message[] }>> = [];
+  let current: Array<{ topic: string; messages: Message[] }> = [];
+  let bytes = 0;
+  for (const { topic, messages } of topicMessages) {
+    let slice: Message[] = [];
+    for (const message of messages) {
+      const size = messageBytes(message);
+      if (bytes + size > bytesMax && bytes > 0) {
+        if (slice.length > 0) current.push({ topic, messages: slice });
+        sends.push(current);
+        current = [];
+        slice = [];
+        bytes = 0;
+      }
+      slice.push(message);
+      bytes += size;
+    }
+    if (slice.length > 0) current.push({ topic, messages: slice });
+  }
+  if (current.length > 0) sends.push(current);
+  return sends;
+}
+
+function messageBytes(message: Message): number {
+  let size = 64 + Buffer.byteLength(message.key ?? '') + (Buffer.isBuffer(message.value) ? message.value.length : Buffer.byteLength(message.value ?? ''));
+  for (const [name, value] of Object.entries(message.headers ?? {})) size += name.length + (Buffer.isBuffer(value) ? value.length : Buffer.byteLength(String(value)));
+  return size;
 }
 
 function assertOptions(options: TransactionalProcessorOptions): void {
