@@ -9,6 +9,7 @@ import { DecisionStore } from './decision/decision-store';
 import { ExplainController } from './explain/explain.controller';
 import { StateStore } from './state/state-store';
 import { TablesController } from './state/tables.controller';
+import { DecisionLoopLifecycle } from './decision/decision-loop.lifecycle';
 
 @Module({})
 export class AttributionModule {
@@ -29,6 +30,7 @@ export class AttributionModule {
         { provide: PostgresOffsetStore, inject: [DataSource], useFactory: (dataSource: DataSource) => new PostgresOffsetStore(dataSource) },
         { provide: StateStore, inject: [DataSource], useFactory: (dataSource: DataSource) => new StateStore(dataSource) },
         { provide: DecisionStore, inject: [DataSource], useFactory: (dataSource: DataSource) => new DecisionStore(dataSource) },
+        DecisionLoopLifecycle,
       ],
     };
   }

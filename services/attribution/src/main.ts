@@ -17,6 +17,7 @@ import { attributionConfig, tablesGroupId, type AttributionConfig } from './attr
 import { AttributionModule } from './attribution.module';
 import { Decider } from './decision/decider';
 import { DecisionStore } from './decision/decision-store';
+import { DecisionLoopLifecycle } from './decision/decision-loop.lifecycle';
 import { StateStore } from './state/state-store';
 
 /**
@@ -50,8 +51,7 @@ async function bootstrap(): Promise<void> {
   await app.startAllMicroservices();
   const processor = decisionProcessor(config, app.get(StateStore), app.get(DecisionStore), admin, partitionCount);
   await processor.start();
-  app.getHttpAdapter().getInstance().on?.('close', () => void processor.stop());
-  process.once('SIGTERM', () => void processor.stop().finally(() => app.close()));
+  app.get(DecisionLoopLifecycle).attach(() => processor.stop());
   await app.listen(config.ATTRIBUTION_HTTP_PORT, config.HTTP_HOST);
   Logger.log(`attribution ready: explain at ${await app.getUrl()}/inferences/<id>/explain`, 'Bootstrap');
 }
