@@ -1,3 +1,4 @@
 export { bigintTransformer } from './bigint.transformer';
 export { postgresOptions, ensureSchema, type ServiceDatabase } from './postgres-options';
 export { DatabaseHealthController } from './database-health.controller';
+export { withDataSource } from './with-data-source';

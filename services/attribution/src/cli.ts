@@ -1,9 +1,9 @@
 import 'reflect-metadata';
 import { Command, InvalidArgumentError } from 'commander';
 import { Kafka, logLevel } from 'kafkajs';
-import { DataSource } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import { TOPICS } from '@tributary/contracts';
-import { ensureSchema } from '@tributary/persistence';
+import { withDataSource } from '@tributary/persistence';
 import { attributionConfig, tablesGroupId } from './attribution.config';
 import { ATTRIBUTION_SCHEMA, dataSourceOptions } from './database/data-source-options';
 import { DecisionStore } from './decision/decision-store';
@@ -17,16 +17,9 @@ import { StateStore } from './state/state-store';
  */
 const INFERENCE_ID_LENGTH_MAX = 256;
 
-async function withDatabase<T>(use: (dataSource: DataSource) => Promise<T>): Promise<T> {
-  const config = attributionConfig();
-  await ensureSchema(config.DATABASE_URL, ATTRIBUTION_SCHEMA);
-  const dataSource = new DataSource(dataSourceOptions(config.DATABASE_URL, 2));
-  await dataSource.initialize();
-  try {
-    return await use(dataSource);
-  } finally {
-    await dataSource.destroy();
-  }
+function withDatabase<T>(use: (dataSource: DataSource) => Promise<T>): Promise<T> {
+  const { DATABASE_URL } = attributionConfig();
+  return withDataSource(DATABASE_URL, ATTRIBUTION_SCHEMA, dataSourceOptions(DATABASE_URL, 2), use);
 }
 
 function inferenceIdArgument(value: string): string {

@@ -1,8 +1,8 @@
 import 'reflect-metadata';
 import { Command, InvalidArgumentError } from 'commander';
-import { DataSource } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import { ConfigError } from '@tributary/config';
-import { ensureSchema } from '@tributary/persistence';
+import { withDataSource } from '@tributary/persistence';
 import { dataSourceOptions, PAYOUTS_SCHEMA } from './database/data-source-options';
 import { epochNumber } from './http/payouts.controller';
 import { payoutsConfig, thresholdsOf } from './payouts.config';
@@ -16,16 +16,9 @@ import { parseAccountIdInput, parseLimit, statementOf } from './saga/statement';
  *   statement <accountId> [--limit N]  an account's payouts with status and epoch
  * Closing only plans payouts in PostgreSQL; a running payouts service requests and settles them.
  */
-async function withDatabase<T>(use: (dataSource: DataSource) => Promise<T>): Promise<T> {
-  const config = payoutsConfig();
-  await ensureSchema(config.DATABASE_URL, PAYOUTS_SCHEMA);
-  const dataSource = new DataSource(dataSourceOptions(config.DATABASE_URL, 2));
-  await dataSource.initialize();
-  try {
-    return await use(dataSource);
-  } finally {
-    await dataSource.destroy();
-  }
+function withDatabase<T>(use: (dataSource: DataSource) => Promise<T>): Promise<T> {
+  const { DATABASE_URL } = payoutsConfig();
+  return withDataSource(DATABASE_URL, PAYOUTS_SCHEMA, dataSourceOptions(DATABASE_URL, 2), use);
 }
 
 const argument = <T>(parse: (value: string) => T) => (value: string): T => {

@@ -2,9 +2,8 @@
 // The key is printed once, at creation; only its SHA-256 is stored.
 import 'reflect-metadata';
 import { Command, CommanderError } from 'commander';
-import { DataSource } from 'typeorm';
 import { databaseEnv } from '@tributary/config';
-import { ensureSchema } from '@tributary/persistence';
+import { withDataSource } from '@tributary/persistence';
 import { ANY, sourceOf, type ApiKeyScope } from '../auth/api-key';
 import { ApiKeyRepository } from '../auth/api-key.store';
 import { dataSourceOptions, GATEWAY_SCHEMA } from '../database/data-source-options';
@@ -18,16 +17,10 @@ function splitList(option: string) {
   };
 }
 
-async function withRepository<T>(use: (repository: ApiKeyRepository) => Promise<T>): Promise<T> {
+function withRepository<T>(use: (repository: ApiKeyRepository) => Promise<T>): Promise<T> {
   const { DATABASE_URL } = databaseEnv();
-  await ensureSchema(DATABASE_URL, GATEWAY_SCHEMA);
-  const dataSource = new DataSource({ ...dataSourceOptions(DATABASE_URL, 2), logging: ['error'] });
-  await dataSource.initialize();
-  try {
-    return await use(new ApiKeyRepository(dataSource));
-  } finally {
-    await dataSource.destroy();
-  }
+  const options = { ...dataSourceOptions(DATABASE_URL, 2), logging: ['error' as const] };
+  return withDataSource(DATABASE_URL, GATEWAY_SCHEMA, options, (dataSource) => use(new ApiKeyRepository(dataSource)));
 }
 
 export function gatewayCli(): Command {
