@@ -42,8 +42,86 @@ function longToJson(value: bigint | number): number | string {
   return Number.isSafeInteger(asNumber) ? asNumber : exact.toString();
 }
 
-/** The avsc long type that reads every `long` as a bigint and writes bigints (or safe-integer numbers). */
-export const bigintLongType: types.LongType = types.LongType.__with({
+/** The part of avsc's (untyped) Tap a long type reads from and writes to. */
+interface AvroTap {
+  buf: Buffer;
+  pos: number;
+  /** avsc's own varint writer, exact for |n| < 2^52 (it doubles n in floating point beyond 2^30). */
+  writeLong(n: number): void;
+  _invalidate(): void;
+}
+
+const FLOAT_EXACT_MAX = 2 ** 52;
+const LONG_VARINT_BYTES_MAX = 10;
+
+/**
+ * Writes a long as Avro's zig-zag varint straight into the tap: small values with avsc's number
+ * writer, the rest in bigint arithmetic. No buffer is allocated per value (avsc's generic custom-long
+ * path allocates two and copies through them).
+ */
+function writeLong(tap: AvroTap, value: bigint | number): void {
+  // Exact for a bigint too: Number() of a bigint within +-2^52 loses nothing.
+  const asNumber = typeof value === 'number' ? value : Number(value);
+  if (asNumber > -FLOAT_EXACT_MAX && asNumber < FLOAT_EXACT_MAX) {
+    tap.writeLong(asNumber);
+    return;
+  }
+  const exact = toBigInt(value);
+  let zigZag = BigInt.asUintN(64, (exact << 1n) ^ (exact >> 63n));
+  const buf = tap.buf;
+  while (zigZag > 0x7fn) {
+    buf[tap.pos++] = Number(zigZag & 0x7fn) | 0x80;
+    zigZag >>= 7n;
+  }
+  buf[tap.pos++] = Number(zigZag);
+}
+
+/**
+ * Reads a zig-zag varint long as a bigint: up to 4 bytes in int32 arithmetic, up to 7 in exact
+ * floating point, beyond that in bigint. More than 10 bytes, or a 10th byte carrying bits past 64,
+ * is not an int64: the tap is invalidated and avsc reports the record as invalid.
+ */
+function readLong(tap: AvroTap): bigint {
+  const buf = tap.buf;
+  let pos = tap.pos;
+  let byte = buf[pos++]!;
+  let low = byte & 0x7f;
+  for (let shift = 7; byte & 0x80 && shift < 28; shift += 7) {
+    byte = buf[pos++]!;
+    low |= (byte & 0x7f) << shift;
+  }
+  if (!(byte & 0x80)) {
+    tap.pos = pos;
+    return BigInt((low >>> 1) ^ -(low & 1));
+  }
+  let float = low;
+  let scale = 2 ** 28;
+  for (; byte & 0x80 && scale < 2 ** 49; scale *= 128) {
+    byte = buf[pos++]!;
+    float += (byte & 0x7f) * scale;
+  }
+  if (!(byte & 0x80)) {
+    tap.pos = pos;
+    return BigInt(float % 2 === 1 ? -(float + 1) / 2 : float / 2);
+  }
+  let zigZag = BigInt(float);
+  for (let shift = 49n; byte & 0x80; shift += 7n) {
+    if (pos - tap.pos >= LONG_VARINT_BYTES_MAX) {
+      tap._invalidate();
+      return 0n;
+    }
+    byte = buf[pos++]!;
+    zigZag |= BigInt(byte & 0x7f) << shift;
+  }
+  if (zigZag > 0xffff_ffff_ffff_ffffn) {
+    tap._invalidate();
+    return 0n;
+  }
+  tap.pos = pos;
+  return (zigZag >> 1n) ^ -(zigZag & 1n);
+}
+
+const longMethods = {
   fromBuffer: (buffer: Buffer): bigint => buffer.readBigInt64LE(0),
   toBuffer: (value: bigint | number): Buffer => {
     const buffer = Buffer.alloc(INT64_BYTES);
@@ -57,7 +135,42 @@ export const bigintLongType: types.LongType = types.LongType.__with({
     const difference = toBigInt(left) - toBigInt(right);
     return difference === 0n ? 0 : difference < 0n ? -1 : 1;
   },
-});
+};
+
+type AbstractLongConstructor = new (noUnpack?: boolean) => types.LongType & Record<string, unknown>;
+
+/**
+ * avsc's documented custom long (`LongType.__with`) with its two hot methods replaced: reading and
+ * writing go straight between the tap and a bigint instead of through an 8-byte buffer per value.
+ * Everything else (validity, JSON, comparison, schema resolution, skipping) stays avsc's.
+ */
+function buildBigintLongType(): types.LongType {
+  const AbstractLongType = Object.getPrototypeOf(types.LongType.__with(longMethods)).constructor as AbstractLongConstructor;
+  class BigintLongType extends AbstractLongType {
+    _read(tap: AvroTap): bigint {
+      return readLong(tap);
+    }
+
+    _write(tap: AvroTap, value: unknown): void {
+      if (!isLongValue(value)) throw new TypeError(`invalid "long": ${String(value).slice(0, 40)}`);
+      writeLong(tap, value);
+    }
+  }
+  const type = new BigintLongType(false);
+  // The same method mapping LongType.__with applies.
+  Object.assign(type, {
+    _toBuffer: longMethods.toBuffer,
+    _fromBuffer: longMethods.fromBuffer,
+    _fromJSON: longMethods.fromJSON,
+    _toJSON: longMethods.toJSON,
+    _isValid: longMethods.isValid,
+    compare: longMethods.compare,
+  });
+  return Object.freeze(type);
+}
+
+/** The avsc long type that reads every `long` as a bigint and writes bigints (or safe-integer numbers). */
+export const bigintLongType: types.LongType = buildBigintLongType();
 
 /**
  * Parses an assembled schema with Tributary's options: bigint longs, plain data records (no methods
