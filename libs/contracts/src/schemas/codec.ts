@@ -6,7 +6,7 @@ import type { Resolver } from 'avsc';
 import { ContractError, ContractIssue } from './contract-error';
 import type { EventType } from './generated/event-types';
 import { EventData, EventDataAt, EventVersion, EventVersionContract, getEventContract, getEventVersion } from './registry';
-import { validateLimits, validateValue } from './validation';
+import { limitsHold, validateLimits, validateValue } from './validation';
 
 /** Every problem with `value` as version `version` of `eventType` (latest when omitted); empty when valid. */
 export function validateEvent(eventType: string, value: unknown, version?: number): readonly ContractIssue[] {
@@ -22,9 +22,24 @@ export function encodeEvent(eventType: string, versionOrData: unknown, maybeData
   const explicitVersion = typeof versionOrData === 'number';
   const contract = explicitVersion ? getEventVersion(eventType, versionOrData) : getEventContract(eventType).latest;
   const data = explicitVersion ? maybeData : versionOrData;
+  // Fast path: avsc's writer checks every type as it writes (it throws on a value isValid would
+  // refuse), so a value within its limits that writes without error is valid and needs no second walk.
+  if (limitsHold(contract.tree, data)) {
+    const buffer = tryToBuffer(contract, data);
+    if (buffer !== undefined) return buffer;
+  }
   const issues = validateValue(contract.avroType, contract.tree, data);
   if (issues.length > 0) throw new ContractError(eventType, contract.version, issues);
   return contract.avroType.toBuffer(data);
+}
+
+function tryToBuffer(contract: EventVersionContract, data: unknown): Buffer | undefined {
+  try {
+    return contract.avroType.toBuffer(data);
+  } catch {
+    // Explained (or rethrown) by the full validation below.
+    return undefined;
+  }
 }
 
 /**

@@ -40,6 +40,9 @@ export class IssueList {
 
 /** Both passes; an empty result means the value can be encoded with this version. */
 export function validateValue(type: Type, tree: RecordNode, value: unknown): readonly ContractIssue[] {
+  // Most values are valid: answer those with the two allocation-free predicates, and walk with paths
+  // and messages only to explain a value one of them refused.
+  if (type.isValid(value) && limitsHold(tree, value)) return NO_ISSUES;
   const issues = new IssueList();
   // The error hook makes avsc walk the whole value even when it is valid; most values are, so the
   // hook runs only to explain a value the plain check refused.
@@ -61,9 +64,142 @@ export function validateValue(type: Type, tree: RecordNode, value: unknown): rea
  * but a producer that skipped our encoder may still have written a value out of bounds.
  */
 export function validateLimits(tree: RecordNode, value: unknown): readonly ContractIssue[] {
+  return limitsHold(tree, value) ? NO_ISSUES : limitIssues(tree, value);
+}
+
+/** The limits walk itself, with a path and message per issue (what limitsHold answers in one bit). */
+export function limitIssues(tree: RecordNode, value: unknown): readonly ContractIssue[] {
   const issues = new IssueList();
   checkRecord(tree, value, '', issues);
   return issues.items;
+}
+
+const NO_ISSUES: readonly ContractIssue[] = Object.freeze([]);
+
+/**
+ * True exactly when the limits pass (checkRecord) would find nothing: the same rules compiled once per
+ * schema node into closures, with no path strings, issue objects or per-value schema lookups. The
+ * walk below stays the one that explains a refusal; limits.spec-style tests hold the two to agreement.
+ */
+export function limitsHold(tree: RecordNode, value: unknown): boolean {
+  return compiledRecord(tree)(value);
+}
+
+type Check = (value: unknown) => boolean;
+
+const ALWAYS: Check = () => true;
+const compiledRecords = new WeakMap<RecordNode, Check>();
+
+function compiledRecord(record: RecordNode): Check {
+  let check = compiledRecords.get(record);
+  if (check === undefined) {
+    // Registered before its fields compile, so a record that (indirectly) contains itself terminates.
+    let compiled: Check | undefined;
+    check = (value) => compiled!(value);
+    compiledRecords.set(record, check);
+    compiled = compileRecord(record);
+  }
+  return check;
+}
+
+function compileRecord(record: RecordNode): Check {
+  const declared = declaredFields(record);
+  const names = record.fields.map((field) => field.name);
+  const checks = record.fields.map((field) => compileNode(field.type, fieldLimits(field)));
+  const sum = compileSum(record);
+  const hasOwn = Object.prototype.hasOwnProperty;
+  return (value) => {
+    if (!isPlainRecord(value)) return true;
+    for (const key in value) {
+      if (!declared.has(key) && hasOwn.call(value, key)) return false;
+    }
+    for (let index = 0; index < checks.length; index += 1) {
+      if (!checks[index]!(value[names[index]!])) return false;
+    }
+    return sum(value);
+  };
+}
+
+function compileNode(node: SchemaNode, limits: Limits): Check {
+  const present = nonNullBranch(node);
+  let check: Check;
+  switch (present.kind) {
+    case 'primitive':
+      check = compilePrimitive(limits);
+      break;
+    case 'record':
+      check = compiledRecord(present);
+      break;
+    case 'array':
+      check = compileArray(present.items, limits);
+      break;
+    case 'map':
+      check = compileMap(present.values);
+      break;
+    default:
+      return ALWAYS;
+  }
+  if (check === ALWAYS) return ALWAYS;
+  return (value) => value === null || value === undefined || check(value);
+}
+
+function compilePrimitive(limits: Limits): Check {
+  const { min, max, minLength, maxLength } = limits;
+  if (min === undefined && max === undefined && minLength === undefined && maxLength === undefined) return ALWAYS;
+  return (value) => {
+    if (typeof value === 'string') {
+      return (maxLength === undefined || value.length <= maxLength) && (minLength === undefined || value.length >= minLength);
+    }
+    if (typeof value === 'bigint') return (min === undefined || value >= min) && (max === undefined || value <= max);
+    if (typeof value === 'number' && Number.isSafeInteger(value)) {
+      // Comparing a number with a bigint is exact in JS (no conversion of either side).
+      return (min === undefined || value >= min) && (max === undefined || value <= max);
+    }
+    return true;
+  };
+}
+
+function compileArray(items: SchemaNode, limits: Limits): Check {
+  const { maxItems } = limits;
+  const item = compileNode(items, typeLimits(items));
+  if (maxItems === undefined && item === ALWAYS) return ALWAYS;
+  return (value) => {
+    if (!Array.isArray(value)) return true;
+    if (maxItems !== undefined && value.length > maxItems) return false;
+    if (item === ALWAYS) return true;
+    for (let index = 0; index < value.length; index += 1) {
+      if (!item(value[index])) return false;
+    }
+    return true;
+  };
+}
+
+function compileMap(values: SchemaNode): Check {
+  const item = compileNode(values, typeLimits(values));
+  if (item === ALWAYS) return ALWAYS;
+  return (value) => {
+    if (!isPlainRecord(value)) return true;
+    for (const key of Object.keys(value)) {
+      if (!item(value[key])) return false;
+    }
+    return true;
+  };
+}
+
+function compileSum(record: RecordNode): (value: Record<string, unknown>) => boolean {
+  const rule = record.attributes[LIMIT_ATTRIBUTES.sum];
+  if (!isJsonObject(rule) || !Array.isArray(rule['fields']) || typeof rule['equals'] !== 'number') return ALWAYS;
+  const names = rule['fields'].map(String);
+  const equals = BigInt(rule['equals']);
+  return (value) => {
+    let total = 0n;
+    for (const name of names) {
+      const part = value[name];
+      if (!isLongValue(part)) return true;
+      total += BigInt(part);
+    }
+    return total === equals;
+  };
 }
 
 function limitsOf(attributes: Attributes): Limits {
