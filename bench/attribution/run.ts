@@ -8,7 +8,7 @@
  * local tributary_test database's server). Each run uses a fresh topic prefix and a fresh database.
  */
 import { randomUUID } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
@@ -27,6 +27,64 @@ const CONTRIBUTIONS = 2_000;
 const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 const SERVER_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/tributary_test';
 const TIMEOUT_MS = 600_000;
+/** BENCH_WRITE=0 prints the figures without rewriting bench/results/attribution.json (A/B runs on a busy machine). */
+const WRITE_RESULTS = process.env.BENCH_WRITE !== '0';
+const CLOCK_TICKS_PER_S = 100;
+
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux); null where unreadable. */
+function processCpuSeconds(pid: number | undefined): number | null {
+  if (pid === undefined) return null;
+  try {
+    // Fields after the parenthesised command name: utime and stime are the 14th and 15th of the line.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_S;
+  } catch {
+    return null;
+  }
+}
+
+/** Busy CPU seconds of the whole machine so far (every process: service, broker, PostgreSQL, bench, others). */
+function machineBusySeconds(): number | null {
+  try {
+    const [user, nice, system, , , irq, softirq, steal] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    return (user! + nice! + system! + irq! + softirq! + steal!) / CLOCK_TICKS_PER_S;
+  } catch {
+    return null;
+  }
+}
+
+/** CPU seconds used so far by every process on the machine, summed per command name (java, postgres, node...). */
+function cpuByCommand(): Map<string, number> {
+  const byCommand = new Map<string, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const line = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const command = line.slice(line.indexOf('(') + 1, line.lastIndexOf(')'));
+      const fields = line.slice(line.lastIndexOf(')') + 2).split(' ');
+      byCommand.set(command, (byCommand.get(command) ?? 0) + (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_S);
+    } catch {
+      // The process exited between the listing and the read.
+    }
+  }
+  return byCommand;
+}
+
+/** CPU ms per 1,000 decisions of each command that used at least 1 ms per 1,000, busiest first. */
+function cpuByCommandPerThousand(from: Map<string, number>, to: Map<string, number>, decisions: number): Record<string, number> {
+  const perThousand = [...to].map(([command, seconds]) => [command, Math.round(((seconds - (from.get(command) ?? 0)) * 1e6) / decisions)] as const);
+  return Object.fromEntries(perThousand.filter(([, ms]) => ms >= 1).sort((left, right) => right[1] - left[1]));
+}
+
+interface ServiceFigures {
+  readonly decisionsPerSecond: number;
+  /** Service process CPU milliseconds per 1,000 decisions, first commit to last. */
+  readonly serviceCpuMsPerThousand: number | null;
+  /** Whole-machine busy CPU milliseconds per 1,000 decisions over the same interval. */
+  readonly machineCpuMsPerThousand: number | null;
+  /** The same, per command name (node, java, postgres...): processes that exited in between are missed. */
+  readonly cpuMsPerThousandByCommand: Record<string, number>;
+}
 
 const split = { protocolBps: 1_000, modelBps: 3_000, dataBps: 6_000 };
 
@@ -79,7 +137,7 @@ function inProcessRate(encode: boolean): number {
   return Math.round((count / elapsedMs) * 1_000);
 }
 
-async function serviceRate(): Promise<number> {
+async function serviceRate(): Promise<ServiceFigures> {
   const prefix = `bench.${randomUUID().slice(0, 8)}.`;
   const catalog = catalogFor(prefix);
   const databaseUrl = withDatabase(new URL(SERVER_URL), `bench_attribution_${randomUUID().slice(0, 8)}`);
@@ -136,18 +194,40 @@ async function serviceRate(): Promise<number> {
   try {
     const deadline = Date.now() + TIMEOUT_MS;
     let firstAtMs: number | null = null;
+    let firstCommitted = 0;
+    let cpuAtFirst: number | null = null;
+    let machineAtFirst: number | null = null;
+    let commandsAtFirst = new Map<string, number>();
     for (;;) {
       if (Date.now() > deadline) throw new Error(`not done within ${TIMEOUT_MS} ms:\n${service.output().slice(-3_000)}`);
       await new Promise((resolve) => setTimeout(resolve, 100));
       const committed = await committedTotal(admin, groupId, catalog.topics.inferences.name);
-      if (committed > 0 && firstAtMs === null) firstAtMs = Date.now();
+      if (committed > 0 && firstAtMs === null) {
+        firstAtMs = Date.now();
+        firstCommitted = committed;
+        cpuAtFirst = processCpuSeconds(service.child.pid);
+        machineAtFirst = machineBusySeconds();
+        commandsAtFirst = cpuByCommand();
+      }
       if (committed >= INFERENCE_COUNT) {
         // From the first committed transaction to the last: start-up and group join are not counted.
         const elapsedMs = Date.now() - firstAtMs!;
+        const cpuAtLast = processCpuSeconds(service.child.pid);
+        const machineAtLast = machineBusySeconds();
+        const commandsAtLast = cpuByCommand();
+        // CPU is measured from the first commit seen, so it is divided by the decisions committed after it.
+        const measured = INFERENCE_COUNT - firstCommitted;
+        const perThousand = (from: number | null, to: number | null) =>
+          from === null || to === null || measured <= 0 ? null : Math.round(((to - from) * 1e6) / measured);
         await sql.connect();
         const decided = Number((await sql.query('SELECT count(*) FROM decisions')).rows[0].count);
         if (decided !== INFERENCE_COUNT) throw new Error(`${decided} decisions stored, expected ${INFERENCE_COUNT}`);
-        return Math.round((INFERENCE_COUNT / elapsedMs) * 1_000);
+        return {
+          decisionsPerSecond: Math.round((INFERENCE_COUNT / elapsedMs) * 1_000),
+          serviceCpuMsPerThousand: perThousand(cpuAtFirst, cpuAtLast),
+          machineCpuMsPerThousand: perThousand(machineAtFirst, machineAtLast),
+          cpuMsPerThousandByCommand: measured > 0 ? cpuByCommandPerThousand(commandsAtFirst, commandsAtLast, measured) : {},
+        };
       }
     }
   } finally {
@@ -171,13 +251,22 @@ function figure(values: number[], unit: string) {
 
 async function main(): Promise<void> {
   const service: number[] = [];
+  const serviceCpu: number[] = [];
+  const machineCpu: number[] = [];
   const policy: number[] = [];
   const policyAndEncoding: number[] = [];
   for (let run = 0; run < RUNS; run += 1) {
     policy.push(inProcessRate(false));
     policyAndEncoding.push(inProcessRate(true));
-    service.push(await serviceRate());
-    process.stdout.write(`run ${run + 1}: service ${service.at(-1)} decisions/s, policy ${policy.at(-1)}/s, policy+encoding ${policyAndEncoding.at(-1)}/s\n`);
+    const figures = await serviceRate();
+    service.push(figures.decisionsPerSecond);
+    if (figures.serviceCpuMsPerThousand !== null) serviceCpu.push(figures.serviceCpuMsPerThousand);
+    if (figures.machineCpuMsPerThousand !== null) machineCpu.push(figures.machineCpuMsPerThousand);
+    process.stdout.write(
+      `run ${run + 1}: service ${figures.decisionsPerSecond} decisions/s (service CPU ${figures.serviceCpuMsPerThousand} ms, machine CPU ${figures.machineCpuMsPerThousand} ms per 1,000), ` +
+        `policy ${policy.at(-1)}/s, policy+encoding ${policyAndEncoding.at(-1)}/s\n` +
+        `  CPU ms per 1,000 decisions by command: ${JSON.stringify(figures.cpuMsPerThousandByCommand)}\n`,
+    );
   }
   const cpus = os.cpus();
   const result = {
@@ -194,10 +283,16 @@ async function main(): Promise<void> {
     attributionsPerInference: ATTRIBUTIONS,
     figures: {
       decisionsTransactional: figure(service, 'inferences/s'),
+      ...(serviceCpu.length > 0 ? { serviceCpuPerThousandDecisions: figure(serviceCpu, 'CPU ms') } : {}),
+      ...(machineCpu.length > 0 ? { machineCpuPerThousandDecisions: figure(machineCpu, 'CPU ms') } : {}),
       policyOnlyOneThread: figure(policy, 'inferences/s'),
       policyAndAvroEncodingOneThread: figure(policyAndEncoding, 'inferences/s'),
     },
   };
+  if (!WRITE_RESULTS) {
+    process.stdout.write(`${JSON.stringify(result.figures, null, 2)}\n(BENCH_WRITE=0: results file not written)\n`);
+    return;
+  }
   const file = path.resolve(__dirname, '../results/attribution.json');
   writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
   process.stdout.write(`wrote ${file}\n`);
