@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
+import { AssignerProtocol, Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
 import { decideAttribution, type AttributionInput } from '@tributary/attribution';
 import { catalogFor, deadLetterTopicSpec, toRecord, topicCatalog, type EventData, type EventType, type InferenceCompleted } from '@tributary/contracts';
@@ -22,6 +22,8 @@ import { toAttributedEvent } from '../../services/attribution/src/decision/wire'
 
 const INFERENCE_COUNT = Number(process.env.BENCH_INFERENCES ?? 40_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+/** Service processes in the decider group (partitions are split among them); 1 unless BENCH_INSTANCES says. */
+const INSTANCES = Number(process.env.BENCH_INSTANCES ?? 1);
 const ATTRIBUTIONS = 8;
 const CONTRIBUTIONS = 2_000;
 const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
@@ -78,7 +80,7 @@ function cpuByCommandPerThousand(from: Map<string, number>, to: Map<string, numb
 
 interface ServiceFigures {
   readonly decisionsPerSecond: number;
-  /** Service process CPU milliseconds per 1,000 decisions, first commit to last. */
+  /** CPU milliseconds of the service processes (all instances) per 1,000 decisions, first commit to last. */
   readonly serviceCpuMsPerThousand: number | null;
   /** Whole-machine busy CPU milliseconds per 1,000 decisions over the same interval. */
   readonly machineCpuMsPerThousand: number | null;
@@ -149,9 +151,9 @@ async function serviceRate(): Promise<ServiceFigures> {
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   const timestamp = String(Date.now() - 60_000);
-  const send = async (topic: string, type: EventType, items: unknown[]) => {
+  const send = async (topic: string, type: EventType, items: unknown[], sender: Pick<typeof producer, 'send'> = producer) => {
     for (let start = 0; start < items.length; start += 2_000) {
-      await producer.send({
+      await sender.send({
         topic,
         acks: -1,
         messages: items.slice(start, start + 2_000).map((data) => {
@@ -175,23 +177,34 @@ async function serviceRate(): Promise<ServiceFigures> {
   await send(catalog.topics.models.name, 'ModelRegistered', [
     { eventId: 'm', modelId: 'model-1', occurredAt, ownerId: 'mona', baseModel: 'b', datanetIds: ['datanet-1'], split },
   ]);
-  await send(catalog.topics.inferences.name, 'InferenceCompleted', Array.from({ length: INFERENCE_COUNT }, (_, index) => inferenceData(index, occurredAt)));
   await producer.disconnect();
+  // The inferences go out in one open transaction, committed once every instance holds its partitions:
+  // read_committed deciders see none before, so no instance starts alone and none joins mid-run.
+  const inferences = kafka.producer({ transactionalId: `bench-${prefix}`, idempotent: true, maxInFlightRequests: 1, transactionTimeout: 300_000 });
+  await inferences.connect();
+  const transaction = await inferences.transaction();
+  await send(catalog.topics.inferences.name, 'InferenceCompleted', Array.from({ length: INFERENCE_COUNT }, (_, index) => inferenceData(index, occurredAt)), transaction);
 
-  const service = startServiceProcess('services/attribution/src/main.ts', {
+  const services = Array.from({ length: INSTANCES }, (_, instance) => startServiceProcess('services/attribution/src/main.ts', {
     KAFKA_BROKERS: BROKERS.join(','),
     DATABASE_URL: databaseUrl,
     TRIBUTARY_TOPIC_PREFIX: prefix,
     ATTRIBUTION_HTTP_PORT: '0',
     LOG_LEVEL: 'warn',
-    // BENCH_CPU_PROF_DIR=<dir> writes a V8 CPU profile of the service process (on its SIGTERM exit) there.
+    // BENCH_CPU_PROF_DIR=<dir> writes a V8 CPU profile of each service process (on its SIGTERM exit) there.
     ...(process.env.BENCH_CPU_PROF_DIR
       ? { NODE_OPTIONS: `-r ${path.resolve(__dirname, 'cpu-profile.js')}`, BENCH_CPU_PROF_DIR: path.resolve(process.env.BENCH_CPU_PROF_DIR) }
       : {}),
-  }, 'bench-attribution');
+  }, `bench-attribution-${instance}`));
+  const servicesCpuSeconds = () => {
+    const seconds = services.map((service) => processCpuSeconds(service.child.pid));
+    return seconds.some((value) => value === null) ? null : seconds.reduce<number>((sum, value) => sum + value!, 0);
+  };
   const sql = new Client({ connectionString: databaseUrl, options: '-c search_path=attribution' });
   const groupId = catalog.groups.attribution;
   try {
+    await groupStable(admin, groupId, INSTANCES, catalog.topics.inferences.name, () => services.map((service) => service.output()).join('\n').slice(-3_000));
+    await transaction.commit();
     const deadline = Date.now() + TIMEOUT_MS;
     let firstAtMs: number | null = null;
     let firstCommitted = 0;
@@ -199,20 +212,20 @@ async function serviceRate(): Promise<ServiceFigures> {
     let machineAtFirst: number | null = null;
     let commandsAtFirst = new Map<string, number>();
     for (;;) {
-      if (Date.now() > deadline) throw new Error(`not done within ${TIMEOUT_MS} ms:\n${service.output().slice(-3_000)}`);
+      if (Date.now() > deadline) throw new Error(`not done within ${TIMEOUT_MS} ms:\n${services.map((service) => service.output().slice(-3_000)).join('\n')}`);
       await new Promise((resolve) => setTimeout(resolve, 100));
       const committed = await committedTotal(admin, groupId, catalog.topics.inferences.name);
       if (committed > 0 && firstAtMs === null) {
         firstAtMs = Date.now();
         firstCommitted = committed;
-        cpuAtFirst = processCpuSeconds(service.child.pid);
+        cpuAtFirst = servicesCpuSeconds();
         machineAtFirst = machineBusySeconds();
         commandsAtFirst = cpuByCommand();
       }
       if (committed >= INFERENCE_COUNT) {
         // From the first committed transaction to the last: start-up and group join are not counted.
         const elapsedMs = Date.now() - firstAtMs!;
-        const cpuAtLast = processCpuSeconds(service.child.pid);
+        const cpuAtLast = servicesCpuSeconds();
         const machineAtLast = machineBusySeconds();
         const commandsAtLast = cpuByCommand();
         // CPU is measured from the first commit seen, so it is divided by the decisions committed after it.
@@ -231,11 +244,31 @@ async function serviceRate(): Promise<ServiceFigures> {
       }
     }
   } finally {
-    await service.stop();
+    if (transaction.isActive()) await transaction.abort().catch(() => undefined);
+    await inferences.disconnect();
+    await Promise.all(services.map((service) => service.stop()));
     await sql.end().catch(() => undefined);
     await admin.deleteTopics({ topics: topicCatalog(catalog).map((spec) => spec.name) }).catch(() => undefined);
     await admin.disconnect();
     await dropDatabase(databaseUrl).catch(() => undefined);
+  }
+}
+
+/** Waits until the decider group is stable with `members` members that hold every inference partition between them. */
+async function groupStable(admin: ReturnType<Kafka['admin']>, groupId: string, members: number, topic: string, output: () => string): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const { groups } = await admin.describeGroups([groupId]);
+    const group = groups[0];
+    if (group?.state === 'Stable' && group.members.length === members) {
+      const assigned = group.members.flatMap((member) => {
+        const assignment = AssignerProtocol.MemberAssignment.decode(member.memberAssignment);
+        return assignment?.assignment[topic] ?? [];
+      });
+      if (assigned.length > 0 && new Set(assigned).size === assigned.length) return;
+    }
+    if (Date.now() > deadline) throw new Error(`group ${groupId} not stable with ${members} members within 120 s (${group?.state}, ${group?.members.length}):\n${output()}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }
 
@@ -279,6 +312,7 @@ async function main(): Promise<void> {
       note: 'shared 2-core machine; broker, PostgreSQL, the service and the benchmark on the same host',
     },
     runs: RUNS,
+    instances: INSTANCES,
     inferences: INFERENCE_COUNT,
     attributionsPerInference: ATTRIBUTIONS,
     figures: {
