@@ -55,21 +55,40 @@ function machineBusySeconds(): number | null {
   }
 }
 
-/** CPU seconds used so far by every process on the machine, summed per command name (java, postgres, node...). */
-function cpuByCommand(): Map<string, number> {
+/**
+ * CPU seconds used so far by every process on the machine, summed per label: the command name, told
+ * apart where the machine is shared (other agents' brokers, databases and tests run beside the bench):
+ * `node (service)` for the service processes, `java (<broker name>)`, `postgres (bench)` for backends
+ * of this run's database, `postgres (server)` for the shared WAL writer, checkpointer... and
+ * `postgres (other)` for other databases' backends.
+ */
+function cpuByCommand(servicePids: ReadonlySet<number>, databaseName: string): Map<string, number> {
   const byCommand = new Map<string, number>();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const line = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const command = line.slice(line.indexOf('(') + 1, line.lastIndexOf(')'));
       const fields = line.slice(line.lastIndexOf(')') + 2).split(' ');
-      byCommand.set(command, (byCommand.get(command) ?? 0) + (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_S);
+      const label = processLabel(Number(entry), line.slice(line.indexOf('(') + 1, line.lastIndexOf(')')), servicePids, databaseName);
+      byCommand.set(label, (byCommand.get(label) ?? 0) + (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_S);
     } catch {
       // The process exited between the listing and the read.
     }
   }
   return byCommand;
+}
+
+function processLabel(pid: number, command: string, servicePids: ReadonlySet<number>, databaseName: string): string {
+  if (servicePids.has(pid)) return `${command} (service)`;
+  if (command !== 'java' && command !== 'postgres') return command;
+  const commandLine = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+  if (command === 'postgres') {
+    if (commandLine.includes(` ${databaseName} `)) return 'postgres (bench)';
+    // Backends name their client address; the rest (WAL writer, checkpointer...) serve every database.
+    return /\(\d+\)|\[local\]/.test(commandLine) ? 'postgres (other)' : 'postgres (server)';
+  }
+  const broker = /kafka-data\/([^/]+)\//.exec(commandLine)?.[1];
+  return broker === undefined ? command : `java (${broker})`;
 }
 
 /** CPU ms per 1,000 decisions of each command that used at least 1 ms per 1,000, busiest first. */
@@ -142,7 +161,8 @@ function inProcessRate(encode: boolean): number {
 async function serviceRate(): Promise<ServiceFigures> {
   const prefix = `bench.${randomUUID().slice(0, 8)}.`;
   const catalog = catalogFor(prefix);
-  const databaseUrl = withDatabase(new URL(SERVER_URL), `bench_attribution_${randomUUID().slice(0, 8)}`);
+  const databaseName = `bench_attribution_${randomUUID().slice(0, 8)}`;
+  const databaseUrl = withDatabase(new URL(SERVER_URL), databaseName);
   await ensurePostgres(databaseUrl);
   const kafka = new Kafka({ clientId: 'bench', brokers: BROKERS, logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
@@ -196,6 +216,7 @@ async function serviceRate(): Promise<ServiceFigures> {
       ? { NODE_OPTIONS: `-r ${path.resolve(__dirname, 'cpu-profile.js')}`, BENCH_CPU_PROF_DIR: path.resolve(process.env.BENCH_CPU_PROF_DIR) }
       : {}),
   }, `bench-attribution-${instance}`));
+  const servicePids = new Set(services.map((service) => service.child.pid).filter((pid): pid is number => pid !== undefined));
   const servicesCpuSeconds = () => {
     const seconds = services.map((service) => processCpuSeconds(service.child.pid));
     return seconds.some((value) => value === null) ? null : seconds.reduce<number>((sum, value) => sum + value!, 0);
@@ -220,14 +241,14 @@ async function serviceRate(): Promise<ServiceFigures> {
         firstCommitted = committed;
         cpuAtFirst = servicesCpuSeconds();
         machineAtFirst = machineBusySeconds();
-        commandsAtFirst = cpuByCommand();
+        commandsAtFirst = cpuByCommand(servicePids, databaseName);
       }
       if (committed >= INFERENCE_COUNT) {
         // From the first committed transaction to the last: start-up and group join are not counted.
         const elapsedMs = Date.now() - firstAtMs!;
         const cpuAtLast = servicesCpuSeconds();
         const machineAtLast = machineBusySeconds();
-        const commandsAtLast = cpuByCommand();
+        const commandsAtLast = cpuByCommand(servicePids, databaseName);
         // CPU is measured from the first commit seen, so it is divided by the decisions committed after it.
         const measured = INFERENCE_COUNT - firstCommitted;
         const perThousand = (from: number | null, to: number | null) =>
