@@ -3,9 +3,12 @@
 // (a) the same records read by kafkajs and discarded (read ceiling), (b) COPY of the same rows into the
 // same tables (write ceiling), and (c) the plain NestJS way: Nest's built-in Kafka transport with an
 // @EventPattern handler saving each event through a TypeORM repository (on BENCH_LEDGER_PLAIN_EVENTS).
-// Writes bench/results/ledger.json. Uses KAFKA_BROKERS when set, else bench/with-broker.ts starts a broker.
+// Writes bench/results/ledger.json (BENCH_LEDGER_RESULTS: another path, for A/B runs on a busy machine), with
+// the CPU per event of this process and of the PostgreSQL backends beside the rates. BENCH_LEDGER_PARTS
+// (default read,projection,copy,plain) runs only some parts. Uses KAFKA_BROKERS when set, else
+// bench/with-broker.ts starts a broker.
 import 'reflect-metadata';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Controller, Module } from '@nestjs/common';
@@ -21,7 +24,7 @@ import { ensureTopics } from '@tributary/messaging';
 import { ensureSchema, postgresOptions } from '@tributary/persistence';
 import { ensurePostgres } from '@tributary/local-stack';
 import { dataSourceOptions } from '../../services/ledger-projector/src/database/data-source-options';
-import { RebuildEngine } from '../../services/ledger-projector/src/operations/rebuild';
+import { createDeferredIndexes, dropDeferredIndexes, RebuildEngine } from '../../services/ledger-projector/src/operations/rebuild';
 import { copyRows, COPY_COLUMNS, type CopyValue } from '../../services/ledger-projector/src/projection/copy-rows';
 import { decision } from '../../services/ledger-projector/test/fixtures';
 
@@ -35,6 +38,50 @@ const topic = catalog.topics.attributions.name;
 const kafka = new Kafka({ clientId: 'bench-ledger', brokers, logLevel: logLevel.NOTHING });
 const log = (line: string) => process.stdout.write(`bench:ledger ${line}\n`);
 const rate = (events: number, ms: number) => Math.round((events / ms) * 1000);
+/** Which parts to run (comma list of read, projection, copy, plain; default all): quick A/B runs of one part. */
+const PARTS = new Set((process.env.BENCH_LEDGER_PARTS ?? 'read,projection,copy,plain').split(',').map((part) => part.trim()));
+/** Where the results go; A/B runs on a busy machine point it elsewhere so the quiet-machine figures stay. */
+const RESULTS_PATH = process.env.BENCH_LEDGER_RESULTS ?? path.resolve(__dirname, '../results/ledger.json');
+
+/**
+ * CPU seconds spent by this process and by the PostgreSQL backends serving this benchmark's database
+ * (read from /proc on the same host): on a shared machine wall-clock rates are noisy, CPU per event is not.
+ */
+class CpuMeter {
+  private readonly node = process.cpuUsage();
+  private readonly backends = new Map<number, number>();
+  private constructor(private readonly sql: { query(text: string, values?: unknown[]): Promise<unknown> }) {}
+
+  static async start(sql: { query(text: string, values?: unknown[]): Promise<unknown> }): Promise<CpuMeter> {
+    const meter = new CpuMeter(sql);
+    for (const [pid, seconds] of await meter.backendSeconds()) meter.backends.set(pid, seconds);
+    return meter;
+  }
+
+  private async backendSeconds(): Promise<Map<number, number>> {
+    const rows = (await this.sql.query('SELECT pid FROM pg_stat_activity WHERE datname = current_database()')) as Array<{ pid: number }> | { rows: Array<{ pid: number }> };
+    const pids = (Array.isArray(rows) ? rows : rows.rows).map((row) => Number(row.pid));
+    const ticks = 100;
+    const seconds = new Map<number, number>();
+    for (const pid of pids) {
+      try {
+        const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+        seconds.set(pid, (Number(fields[11]) + Number(fields[12])) / ticks);
+      } catch {
+        // a backend that ended meanwhile
+      }
+    }
+    return seconds;
+  }
+
+  /** Call before the pool closes: a backend's CPU is read from its live process. */
+  async stop(events: number): Promise<{ nodeUsPerEvent: number; postgresUsPerEvent: number }> {
+    const used = process.cpuUsage(this.node);
+    let postgresSeconds = 0;
+    for (const [pid, seconds] of await this.backendSeconds()) postgresSeconds += seconds - (this.backends.get(pid) ?? 0);
+    return { nodeUsPerEvent: Math.round((used.user + used.system) / events), postgresUsPerEvent: Math.round((postgresSeconds * 1e6) / events) };
+  }
+}
 
 async function produce(): Promise<void> {
   const admin = kafka.admin();
@@ -69,29 +116,32 @@ async function readCeiling(): Promise<number> {
 }
 
 /** The projection itself: the rebuild engine (decode, dedup, chain, COPY) into a fresh schema, 3 partitions at once. */
-async function projection(): Promise<number> {
+async function projection(): Promise<{ rate: number; cpu: { nodeUsPerEvent: number; postgresUsPerEvent: number } }> {
   const schema = `bench_rebuild_${Date.now()}`;
   const engine = new RebuildEngine({ databaseUrl, brokers, clientId: 'bench', groupId: catalog.groups.ledgerProjector, topics: [topic, catalog.topics.payouts.name], schema, batchSizeMax: Number(process.env.BENCH_LEDGER_BATCH ?? 5_000), partitionsConcurrently: Number(process.env.BENCH_LEDGER_CONCURRENCY ?? 3) });
   await engine.open();
   const targets = await engine.endOffsets();
+  const meter = await CpuMeter.start(engine.source);
   const startedMs = Date.now();
   await engine.runTo(targets);
   // Part of the rebuild's cost: the secondary indexes it defers are built before it is usable.
   await engine.createDeferredIndexes();
   const elapsedMs = Date.now() - startedMs;
+  const cpu = await meter.stop(EVENTS);
   await engine.source.query(`DROP SCHEMA ${schema} CASCADE`);
   await engine.close();
-  return rate(EVENTS, elapsedMs);
+  return { rate: rate(EVENTS, elapsedMs), cpu };
 }
 
 /** (b) The write ceiling: the same rows the projection writes (entries, applied events, inferences, lineage), COPY only, rows prepared untimed. */
-async function writeCeiling(): Promise<number> {
+async function writeCeiling(): Promise<{ rate: number; cpu: { nodeUsPerEvent: number; postgresUsPerEvent: number } }> {
   const schema = `bench_copy_${Date.now()}`;
   await ensureSchema(databaseUrl, schema);
   const dataSource = await new DataSource(dataSourceOptions(databaseUrl, 2, schema)).initialize();
-  // The same table setup as the rebuild's: secondary indexes dropped, built at the end (timed), commits not flushed.
-  for (const index of ['ledger_entries_account_idx', 'contribution_credits_contribution_idx']) await dataSource.query(`DROP INDEX ${schema}.${index}`);
+  // The same table setup as the rebuild's: deferred indexes dropped, built at the end (timed), commits not flushed.
+  await dropDeferredIndexes(dataSource, schema);
   let copyMs = 0;
+  let postgresUs = 0;
   let hash = GENESIS_HASH;
   const chunkEvents = 10_000;
   for (let first = 0; first < EVENTS; first += chunkEvents) {
@@ -108,6 +158,7 @@ async function writeCeiling(): Promise<number> {
       });
       for (const credit of contributionCredits(data)) rows.credits.push([data.inferenceId, credit.account, credit.contributionId, credit.datanetId, credit.scorePpm, data.asset, credit.amountMinor]);
     }
+    const meter = await CpuMeter.start(dataSource);
     const startedMs = Date.now();
     await dataSource.transaction(async (manager) => {
       await manager.query('SET LOCAL synchronous_commit = off');
@@ -117,14 +168,16 @@ async function writeCeiling(): Promise<number> {
       await copyRows(manager, 'contribution_credits', COPY_COLUMNS.contributionCredits, rows.credits);
     });
     copyMs += Date.now() - startedMs;
+    postgresUs += (await meter.stop(1)).postgresUsPerEvent;
   }
+  const meter = await CpuMeter.start(dataSource);
   const indexStartedMs = Date.now();
-  await dataSource.query(`CREATE INDEX ledger_entries_account_idx ON ${schema}.ledger_entries (account, asset)`);
-  await dataSource.query(`CREATE INDEX contribution_credits_contribution_idx ON ${schema}.contribution_credits (contribution_id)`);
+  await createDeferredIndexes(dataSource, schema);
   copyMs += Date.now() - indexStartedMs;
+  postgresUs += (await meter.stop(1)).postgresUsPerEvent;
   await dataSource.query(`DROP SCHEMA ${schema} CASCADE`);
   await dataSource.destroy();
-  return rate(EVENTS, copyMs);
+  return { rate: rate(EVENTS, copyMs), cpu: { nodeUsPerEvent: 0, postgresUsPerEvent: Math.round(postgresUs / EVENTS) } };
 }
 
 @Entity({ name: 'plain_entries' })
@@ -183,18 +236,19 @@ async function plainNest(): Promise<number> {
 }
 
 async function main(): Promise<void> {
-  log(`${EVENTS} events, 8 credits each, prefix ${prefix}`);
+  log(`${EVENTS} events, 8 credits each, prefix ${prefix}, parts ${[...PARTS].join(',')}`);
   await ensurePostgres(databaseUrl);
   await produce();
-  const read = await readCeiling();
-  log(`(a) read ceiling: ${read} events/s`);
-  const projected = await projection();
-  log(`projection (rebuild): ${projected} events/s`);
-  const write = await writeCeiling();
-  log(`(b) write ceiling: ${write} events/s`);
-  const plain = await plainNest();
-  log(`(c) plain NestJS: ${plain} events/s on ${PLAIN_EVENTS} events`);
-  const figure = (value: number) => ({ median: value, min: value, max: value, unit: 'events/s' });
+  const read = PARTS.has('read') ? await readCeiling() : null;
+  if (read !== null) log(`(a) read ceiling: ${read} events/s`);
+  const projected = PARTS.has('projection') ? await projection() : null;
+  if (projected) log(`projection (rebuild): ${projected.rate} events/s; CPU per event: node ${projected.cpu.nodeUsPerEvent} µs, PostgreSQL backends ${projected.cpu.postgresUsPerEvent} µs`);
+  const write = PARTS.has('copy') ? await writeCeiling() : null;
+  if (write) log(`(b) write ceiling: ${write.rate} events/s; CPU per event: PostgreSQL backends ${write.cpu.postgresUsPerEvent} µs`);
+  const plain = PARTS.has('plain') ? await plainNest() : null;
+  if (plain !== null) log(`(c) plain NestJS: ${plain} events/s on ${PLAIN_EVENTS} events`);
+  const figure = (value: number | null | undefined) => (value == null ? null : { median: value, min: value, max: value, unit: 'events/s' });
+  const lowerCeiling = read !== null && write ? Math.min(read, write.rate) : null;
   const result = {
     name: 'ledger',
     machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version, note: 'shared 2-core machine; broker, PostgreSQL and the benchmark on the same host' },
@@ -203,11 +257,15 @@ async function main(): Promise<void> {
     plainEvents: PLAIN_EVENTS,
     postingsPerEvent: 8,
     entriesPerEvent: 9,
-    figures: { projection: figure(projected), readCeilingKafkajs: figure(read), writeCeilingCopy: figure(write), plainNestjsRepository: figure(plain) },
-    ratios: { projectionOverPlain: +(projected / plain).toFixed(1), projectionOverLowerCeiling: +(projected / Math.min(read, write)).toFixed(2) },
+    figures: { projection: figure(projected?.rate), readCeilingKafkajs: figure(read), writeCeilingCopy: figure(write?.rate), plainNestjsRepository: figure(plain) },
+    cpuMicrosecondsPerEvent: { projectionNode: projected?.cpu.nodeUsPerEvent ?? null, projectionPostgres: projected?.cpu.postgresUsPerEvent ?? null, writeCeilingPostgres: write?.cpu.postgresUsPerEvent ?? null },
+    ratios: {
+      projectionOverPlain: projected && plain ? +(projected.rate / plain).toFixed(1) : null,
+      projectionOverLowerCeiling: projected && lowerCeiling ? +(projected.rate / lowerCeiling).toFixed(2) : null,
+    },
   };
-  writeFileSync(path.resolve(__dirname, '../results/ledger.json'), `${JSON.stringify(result, null, 2)}\n`);
-  log(JSON.stringify(result.figures));
+  writeFileSync(RESULTS_PATH, `${JSON.stringify(result, null, 2)}\n`);
+  log(JSON.stringify({ figures: result.figures, cpuMicrosecondsPerEvent: result.cpuMicrosecondsPerEvent }));
   process.exit(0);
 }
 

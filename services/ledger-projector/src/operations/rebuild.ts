@@ -38,16 +38,44 @@ export interface RebuildResult {
 const key = (topic: string, partition: number) => `${topic}/${partition}`;
 
 /**
- * Secondary indexes a rebuild does without while it projects and builds once at the end (a sorted
- * build of millions of rows is several times cheaper than maintaining the b-tree row by row). The
- * projection never reads them (it looks up by primary keys only); readers (audit, ledger-api, verify's
- * balance check) need them, so `rebuild` and `swap` create them before the digest is read and before
- * the schema can become `ledger`. Same names and columns as the migration's.
+ * Indexes a rebuild does without while it projects and builds once at the end (a sorted build of
+ * millions of rows is several times cheaper than maintaining the b-tree row by row): the secondary
+ * indexes, and the primary keys of the two append-only tables. The projection never reads any of them
+ * (it looks up inferences, applied events, accounts and checkpoints by their keys, and those keep
+ * theirs); readers (audit, ledger-api, verify) need them, so `rebuild` and `swap` create them before
+ * the digest is read and before the schema can become `ledger`. Building a primary key also proves its
+ * uniqueness over the whole table: a chain that repeated a sequence number would fail the rebuild there.
+ * Same names and columns as the migration's.
  */
-const DEFERRED_INDEXES = [
-  { name: 'ledger_entries_account_idx', table: 'ledger_entries', columns: '(account, asset)' },
-  { name: 'contribution_credits_contribution_idx', table: 'contribution_credits', columns: '(contribution_id)' },
+export const DEFERRED_INDEXES = [
+  { name: 'ledger_entries_pkey', table: 'ledger_entries', columns: '(source_topic, source_partition, chain_seq)', primaryKey: true },
+  { name: 'contribution_credits_pkey', table: 'contribution_credits', columns: '(inference_id, account, contribution_id)', primaryKey: true },
+  { name: 'ledger_entries_account_idx', table: 'ledger_entries', columns: '(account, asset)', primaryKey: false },
+  { name: 'contribution_credits_contribution_idx', table: 'contribution_credits', columns: '(contribution_id)', primaryKey: false },
 ] as const;
+
+type Queryable = { query(text: string, parameters?: unknown[]): Promise<unknown> };
+
+/** Drops the deferred indexes of a schema (a fresh rebuild's, or the benchmark's ceiling). */
+export async function dropDeferredIndexes(sql: Queryable, schema: string): Promise<void> {
+  assertSchemaName(schema);
+  for (const index of DEFERRED_INDEXES) {
+    await sql.query(index.primaryKey ? `ALTER TABLE ${schema}.${index.table} DROP CONSTRAINT IF EXISTS ${index.name}` : `DROP INDEX IF EXISTS ${schema}.${index.name}`);
+  }
+}
+
+/** Builds whichever deferred indexes a schema lacks (a no-op when all are there). */
+export async function createDeferredIndexes(sql: Queryable, schema: string): Promise<void> {
+  assertSchemaName(schema);
+  for (const index of DEFERRED_INDEXES) {
+    if (!index.primaryKey) {
+      await sql.query(`CREATE INDEX IF NOT EXISTS ${index.name} ON ${schema}.${index.table} ${index.columns}`);
+      continue;
+    }
+    const exists = (await sql.query('SELECT 1 FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace WHERE n.nspname = $1 AND c.conname = $2', [schema, index.name])) as unknown[] | { rows: unknown[] };
+    if ((Array.isArray(exists) ? exists : exists.rows).length === 0) await sql.query(`ALTER TABLE ${schema}.${index.table} ADD CONSTRAINT ${index.name} PRIMARY KEY ${index.columns}`);
+  }
+}
 
 /** The record as a handler sees it; headers as strings, the last value winning, as the live transport does. */
 function inboundRecord(topic: string, partition: number, message: KafkaMessage): InboundRecord {
@@ -95,11 +123,9 @@ export class RebuildEngine {
     this.dataSource = await new DataSource(dataSourceOptions(this.options.databaseUrl, this.options.partitionsConcurrently + 2, this.options.schema)).initialize();
     this.offsetStore = new PostgresOffsetStore(this.dataSource);
     const stored = await readStoredOffsets(this.dataSource, this.options.schema, this.options.groupId);
-    // A fresh schema (nothing applied yet) projects without its secondary indexes; createDeferredIndexes
+    // A fresh schema (nothing applied yet) projects without its deferred indexes; createDeferredIndexes
     // builds them. A schema that already holds records keeps whatever it has (a swap of a finished rebuild).
-    if (stored.size === 0) {
-      for (const index of DEFERRED_INDEXES) await this.dataSource.query(`DROP INDEX IF EXISTS ${this.options.schema}.${index.name}`);
-    }
+    if (stored.size === 0) await dropDeferredIndexes(this.dataSource, this.options.schema);
     const admin = this.kafka.admin();
     await admin.connect();
     try {
@@ -123,9 +149,7 @@ export class RebuildEngine {
 
   /** Builds the indexes dropped at open (no-op when they exist): before reading a digest, and before a swap. */
   async createDeferredIndexes(): Promise<void> {
-    for (const index of DEFERRED_INDEXES) {
-      await this.source.query(`CREATE INDEX IF NOT EXISTS ${index.name} ON ${this.options.schema}.${index.table} ${index.columns}`);
-    }
+    await createDeferredIndexes(this.source, this.options.schema);
   }
 
   get source(): DataSource {
