@@ -37,6 +37,19 @@ describe('given a valid event of every type', () => {
     expect(decodeEvent(eventType, latestVersion, encoded)).toEqual(SAMPLE_EVENTS[eventType]);
   });
 
+  it('writes the same bytes as avsc itself, for records far larger than the encoder\'s first scratch buffer too', () => {
+    const sample = SAMPLE_EVENTS.InferenceAttributed;
+    const seen = Array.from({ length: 1_000 }, (_, index) => ({ ...sample.contributionsSeen[0]!, contributionId: `contribution-${index}-${'x'.repeat(200)}` }));
+    const large = { ...sample, contributionsSeen: seen };
+    const type = getEventContract('InferenceAttributed').latest.avroType;
+    for (const value of [sample, large, sample]) {
+      const encoded = encodeEvent('InferenceAttributed', value);
+      expect(encoded.equals(type.toBuffer(value))).toBe(true);
+      expect(decodeEvent('InferenceAttributed', 1, encoded)).toEqual(value);
+    }
+    expect(type.toBuffer(large).length).toBeGreaterThan(128 * 1024);
+  });
+
   it('fills a field with a default when the producer leaves it out', () => {
     const { agentId, latencyMs, ...withoutOptional } = inference;
     void agentId;

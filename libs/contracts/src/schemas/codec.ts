@@ -2,7 +2,7 @@
 // field at once (the gateway returns them to the caller); decoding resolves any known writer version
 // to the latest reader and checks the result against the same limits, because a value is checked on
 // both sides of a boundary: a producer that skipped our encoder must not slip a bad value through.
-import type { Resolver } from 'avsc';
+import type { Resolver, Type } from 'avsc';
 import { ContractError, ContractIssue } from './contract-error';
 import type { EventType } from './generated/event-types';
 import { EventData, EventDataAt, EventVersion, EventVersionContract, getEventContract, getEventVersion } from './registry';
@@ -30,16 +30,35 @@ export function encodeEvent(eventType: string, versionOrData: unknown, maybeData
   }
   const issues = validateValue(contract.avroType, contract.tree, data);
   if (issues.length > 0) throw new ContractError(eventType, contract.version, issues);
-  return contract.avroType.toBuffer(data);
+  return toBuffer(contract.avroType, data);
 }
 
 function tryToBuffer(contract: EventVersionContract, data: unknown): Buffer | undefined {
   try {
-    return contract.avroType.toBuffer(data);
+    return toBuffer(contract.avroType, data);
   } catch {
     // Explained (or rethrown) by the full validation below.
     return undefined;
   }
+}
+
+/** Where records are written before they are copied out at their exact size; grows to the largest record seen. */
+let scratch = Buffer.allocUnsafe(64 * 1024);
+
+/**
+ * The same bytes as avsc's `type.toBuffer(value)`, without its zero-filled allocation per record: the
+ * value is written into a reused scratch buffer and copied into one from Node's pool (records are small).
+ */
+function toBuffer(type: Type, value: unknown): Buffer {
+  let end = type.encode(value, scratch, 0);
+  if (end < 0) {
+    // avsc returns minus the missing byte count when the buffer is too small.
+    scratch = Buffer.allocUnsafe(Math.max(scratch.length * 2, scratch.length - end));
+    end = type.encode(value, scratch, 0);
+  }
+  const buffer = Buffer.allocUnsafe(end);
+  scratch.copy(buffer, 0, 0, end);
+  return buffer;
 }
 
 /**
