@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import { copyDecisionRows } from './decision-copy';
 
 export interface DecisionRow {
   readonly inferenceId: string;
@@ -65,23 +66,7 @@ export class DecisionStore {
       if (claims[0]?.claim_token !== claimToken) throw new ClaimLost(`partition ${partition} was claimed by another instance`);
       const existing: Array<{ inference_id: string }> = await manager.query('SELECT inference_id FROM decisions WHERE inference_id = ANY($1)', [inferenceIds]);
       const { rows, result } = decide(new Set(existing.map((row) => row.inference_id)));
-      if (rows.length > 0) {
-        await manager.query(
-          `INSERT INTO decisions (inference_id, inference_partition, inference_offset, event_id, method, value, headers)
-           SELECT inference_id, $1, inference_offset, event_id, method, value, headers
-             FROM unnest($2::text[], $3::bigint[], $4::text[], $5::text[], $6::bytea[], $7::jsonb[])
-               AS d(inference_id, inference_offset, event_id, method, value, headers)`,
-          [
-            partition,
-            rows.map((row) => row.inferenceId),
-            rows.map((row) => row.inferenceOffset.toString()),
-            rows.map((row) => row.eventId),
-            rows.map((row) => row.method),
-            rows.map((row) => row.value),
-            rows.map((row) => JSON.stringify(row.headers)),
-          ],
-        );
-      }
+      await copyDecisionRows(manager, partition, rows);
       return result;
     });
   }

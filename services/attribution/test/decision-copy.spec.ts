@@ -1,0 +1,52 @@
+// Reads back the COPY BINARY stream the decision store writes, field by field, as PostgreSQL would:
+// the signature, one tuple of seven columns per row in the table's column order, jsonb with its
+// version byte, multi-byte text measured in bytes, and the trailer.
+import { encodeDecisionRows } from '../src/decision/decision-copy';
+import type { DecisionRow } from '../src/decision/decision-store';
+
+function readBack(buffer: Buffer) {
+  let position = 19;
+  const field = () => {
+    const length = buffer.readInt32BE(position);
+    const bytes = buffer.subarray(position + 4, position + 4 + length);
+    position += 4 + length;
+    return bytes;
+  };
+  const rows: unknown[] = [];
+  expect(buffer.subarray(0, 11).toString('latin1')).toBe('PGCOPY\n\xff\r\n\0');
+  for (;;) {
+    const count = buffer.readInt16BE(position);
+    position += 2;
+    if (count === -1) break;
+    expect(count).toBe(7);
+    const [inferenceId, partition, offset, eventId, method, value, headers] = Array.from({ length: count }, field);
+    expect(headers![0]).toBe(1);
+    rows.push({
+      inferenceId: inferenceId!.toString('utf8'),
+      partition: partition!.readInt32BE(0),
+      offset: offset!.readBigInt64BE(0),
+      eventId: eventId!.toString('utf8'),
+      method: method!.toString('utf8'),
+      value: Buffer.from(value!),
+      headers: JSON.parse(headers!.subarray(1).toString('utf8')),
+    });
+  }
+  expect(position).toBe(buffer.length);
+  return rows;
+}
+
+describe('given decision rows', () => {
+  it('encodes each as one COPY tuple that reads back to the same values', () => {
+    const rows: DecisionRow[] = [
+      { inferenceId: 'inference-1', inferenceOffset: 0n, eventId: 'attributed:inference-1', method: 'influence/v1', value: Buffer.from([1, 2, 3]), headers: { ce_id: 'a' } },
+      { inferenceId: 'inférence-ü-2', inferenceOffset: 2n ** 40n, eventId: 'attributed:inférence-ü-2', method: 'm', value: Buffer.alloc(0), headers: { ce_subject: 'inférence-ü-2', 'content-type': 'application/avro' } },
+    ];
+    expect(readBack(encodeDecisionRows(5, rows))).toEqual(
+      rows.map((row) => ({ inferenceId: row.inferenceId, partition: 5, offset: row.inferenceOffset, eventId: row.eventId, method: row.method, value: row.value, headers: row.headers })),
+    );
+  });
+
+  it('encodes no rows as the header and the trailer alone', () => {
+    expect(readBack(encodeDecisionRows(0, []))).toEqual([]);
+  });
+});
