@@ -1,4 +1,4 @@
-import { Partitioners } from 'kafkajs';
+import { Partitioners, type PartitionMetadata } from 'kafkajs';
 import { ContractError, fromRecord, type InferenceCompleted } from '@tributary/contracts';
 import type { InferenceFacts } from '@tributary/attribution';
 import type { InboundRecord } from '@tributary/messaging';
@@ -66,7 +66,14 @@ export function readInference(record: InboundRecord, limits: InferenceLimits, no
   return { record, eventId: data.eventId, facts, asOfMs: record.timestampMs };
 }
 
+/** The partitioner's view of a topic with `partitionCount` partitions, built once per count (it reads it, never keeps it). */
+const metadataByCount = new Map<number, PartitionMetadata[]>();
+
 export function keyPartition(key: string, partitionCount: number): number {
-  const partitionMetadata = Array.from({ length: partitionCount }, (_, partitionId) => ({ partitionErrorCode: 0, partitionId, leader: 1, replicas: [1], isr: [1] }));
+  let partitionMetadata = metadataByCount.get(partitionCount);
+  if (partitionMetadata === undefined) {
+    partitionMetadata = Array.from({ length: partitionCount }, (_, partitionId) => ({ partitionErrorCode: 0, partitionId, leader: 1, replicas: [1], isr: [1] }));
+    metadataByCount.set(partitionCount, partitionMetadata);
+  }
   return partitioner({ topic: 'inferences', partitionMetadata, message: { key, value: null } });
 }
