@@ -170,15 +170,17 @@ async function serviceRate(): Promise<ServiceFigures> {
   await ensureTopics(admin, [...topicCatalog(catalog), deadLetterTopicSpec(`${catalog.groups.attribution}.tables`)], 1);
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
-  const timestamp = String(Date.now() - 60_000);
-  const send = async (topic: string, type: EventType, items: unknown[], sender: Pick<typeof producer, 'send'> = producer) => {
+  // The tables are timestamped first; then each inference 1 ms after the one before (within the last minute),
+  // as a live stream would be: every batch reads the table state as of a later time than the batch before.
+  const tablesAtMs = Date.now() - 120_000;
+  const send = async (topic: string, type: EventType, items: unknown[], sender: Pick<typeof producer, 'send'> = producer, timestampOf = (_index: number) => tablesAtMs) => {
     for (let start = 0; start < items.length; start += 2_000) {
       await sender.send({
         topic,
         acks: -1,
-        messages: items.slice(start, start + 2_000).map((data) => {
+        messages: items.slice(start, start + 2_000).map((data, slot) => {
           const record = toRecord(type, data as EventData<typeof type>, { source: 'urn:bench', topicPrefix: prefix });
-          return { key: record.key, value: record.value, headers: record.headers, timestamp };
+          return { key: record.key, value: record.value, headers: record.headers, timestamp: String(timestampOf(start + slot)) };
         }),
       });
     }
@@ -203,7 +205,9 @@ async function serviceRate(): Promise<ServiceFigures> {
   const inferences = kafka.producer({ transactionalId: `bench-${prefix}`, idempotent: true, maxInFlightRequests: 1, transactionTimeout: 300_000 });
   await inferences.connect();
   const transaction = await inferences.transaction();
-  await send(catalog.topics.inferences.name, 'InferenceCompleted', Array.from({ length: INFERENCE_COUNT }, (_, index) => inferenceData(index, occurredAt)), transaction);
+  const inferencesFromMs = tablesAtMs + 1_000;
+  await send(catalog.topics.inferences.name, 'InferenceCompleted', Array.from({ length: INFERENCE_COUNT }, (_, index) => inferenceData(index, occurredAt)), transaction,
+    (index) => inferencesFromMs + Math.floor((index * 60_000) / INFERENCE_COUNT));
 
   const services = Array.from({ length: INSTANCES }, (_, instance) => startServiceProcess('services/attribution/src/main.ts', {
     KAFKA_BROKERS: BROKERS.join(','),
