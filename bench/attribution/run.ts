@@ -216,9 +216,12 @@ async function serviceRate(): Promise<ServiceFigures> {
     ATTRIBUTION_HTTP_PORT: '0',
     LOG_LEVEL: 'warn',
     // BENCH_CPU_PROF_DIR=<dir> writes a V8 CPU profile of each service process (on its SIGTERM exit) there.
-    ...(process.env.BENCH_CPU_PROF_DIR
-      ? { NODE_OPTIONS: `-r ${path.resolve(__dirname, 'cpu-profile.js')}`, BENCH_CPU_PROF_DIR: path.resolve(process.env.BENCH_CPU_PROF_DIR) }
-      : {}),
+    // BENCH_SERVICE_NODE_OPTIONS adds Node/V8 options to the service processes (e.g. GC sizing for an A/B).
+    NODE_OPTIONS: [
+      process.env.BENCH_SERVICE_NODE_OPTIONS ?? '',
+      process.env.BENCH_CPU_PROF_DIR ? `-r ${path.resolve(__dirname, 'cpu-profile.js')}` : '',
+    ].join(' ').trim(),
+    ...(process.env.BENCH_CPU_PROF_DIR ? { BENCH_CPU_PROF_DIR: path.resolve(process.env.BENCH_CPU_PROF_DIR) } : {}),
   }, `bench-attribution-${instance}`));
   const servicePids = new Set(services.map((service) => service.child.pid).filter((pid): pid is number => pid !== undefined));
   const servicesCpuSeconds = () => {
