@@ -14,10 +14,10 @@ export function apportionLargestRemainder(
   totalMinor: bigint,
   weights: ReadonlyMap<string, bigint>,
 ): Map<string, bigint> {
-  assert(totalMinor >= 0n, `cannot apportion a negative total ${totalMinor}`);
+  assert(totalMinor >= 0n, () => `cannot apportion a negative total ${totalMinor}`);
   let weightTotal = 0n;
   for (const weight of weights.values()) {
-    assert(weight >= 0n, `negative weight ${weight}`);
+    assert(weight >= 0n, () => `negative weight ${weight}`);
     weightTotal += weight;
   }
   assert(weightTotal > 0n, 'cannot apportion over weights that sum to zero');
@@ -31,7 +31,7 @@ export function apportionLargestRemainder(
   const leftoverMinor = shares.reduce((left, share) => left - share.floorMinor, totalMinor);
   // The fractional parts sum to leftoverMinor, and each is below one, so there are more non-zero
   // remainders than leftover units and nobody gets more than one extra unit.
-  assert(leftoverMinor >= 0n && leftoverMinor < BigInt(shares.length), `leftover ${leftoverMinor} out of range`);
+  assert(leftoverMinor >= 0n && leftoverMinor < BigInt(shares.length), () => `leftover ${leftoverMinor} out of range`);
 
   shares.sort((left, right) => {
     if (left.remainder !== right.remainder) return left.remainder > right.remainder ? -1 : 1;
@@ -40,7 +40,7 @@ export function apportionLargestRemainder(
   const amounts = new Map<string, bigint>();
   shares.forEach((share, rank) => {
     const extraMinor = BigInt(rank) < leftoverMinor ? 1n : 0n;
-    assert(extraMinor === 0n || share.remainder > 0n, `extra unit for ${share.account} without a remainder`);
+    assert(extraMinor === 0n || share.remainder > 0n, () => `extra unit for ${share.account} without a remainder`);
     amounts.set(share.account, share.floorMinor + extraMinor);
   });
   return new Map([...amounts].sort(([left], [right]) => compareIds(left, right)));

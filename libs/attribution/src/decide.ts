@@ -123,7 +123,7 @@ function countedWeights(input: AttributionInput, counted: readonly CountedAttrib
   addWeight(weights, accountId({ kind: 'model-owner', ownerId: model.owner }), BigInt(model.split.modelBps) * bpsTotal * scoreTotal);
   for (const attribution of counted) {
     const datanet = datanetsById.get(attribution.datanetId);
-    assert(datanet !== undefined, `counted contribution ${attribution.contributionId} has no datanet state`);
+    assert(datanet !== undefined, () => `counted contribution ${attribution.contributionId} has no datanet state`);
     const curatorBps = BigInt(datanet.curatorShareBps);
     const ownerAccount = accountId({ kind: 'datanet-owner', ownerId: datanet.owner });
     addWeight(weights, ownerAccount, dataBps * attribution.scorePpm * curatorBps);
@@ -157,7 +157,7 @@ function fallbackWeights(input: AttributionInput): { weights: Map<string, bigint
   addWeight(weights, modelOwnerAccount, BigInt(modelBps) * partCount);
   for (const datanetId of model.datanetIds) {
     const datanet = datanetsById.get(datanetId);
-    assert(datanet !== undefined, `model datanet ${datanetId} has no state after validation`);
+    assert(datanet !== undefined, () => `model datanet ${datanetId} has no state after validation`);
     addWeight(weights, accountId({ kind: 'datanet-owner', ownerId: datanet.owner }), BigInt(dataBps));
   }
   assertWeightTotal(weights, bpsTotal * partCount);
@@ -171,7 +171,7 @@ function addWeight(weights: Map<string, bigint>, account: string, weight: bigint
 function assertWeightTotal(weights: ReadonlyMap<string, bigint>, expected: bigint): void {
   let total = 0n;
   for (const weight of weights.values()) total += weight;
-  assert(total === expected, `weights sum to ${total}, expected ${expected}`);
+  assert(total === expected, () => `weights sum to ${total}, expected ${expected}`);
 }
 
 /** The consumer's debit first; then one credit per account, in account id order, zero credits left out. */
@@ -237,15 +237,15 @@ function assertDecisionBalanced(decision: AttributionDecision): void {
   const [debit, ...credits] = decision.postings;
   assert(debit !== undefined, 'a decision has at least the consumer debit');
   assert(debit.account === accountId({ kind: 'consumer', consumerId }), 'the first posting is the consumer debit');
-  assert(debit.amountMinor === -feeMinor, `the consumer debit ${debit.amountMinor} is not -${feeMinor}`);
+  assert(debit.amountMinor === -feeMinor, () => `the consumer debit ${debit.amountMinor} is not -${feeMinor}`);
   let sumMinor = debit.amountMinor;
   credits.forEach((credit, index) => {
-    assert(credit.amountMinor > 0n, `credit to ${credit.account} is not positive: ${credit.amountMinor}`);
+    assert(credit.amountMinor > 0n, () => `credit to ${credit.account} is not positive: ${credit.amountMinor}`);
     assert(credit.account !== debit.account, 'the consumer is never credited');
     const previous = credits[index - 1];
     assert(previous === undefined || compareIds(previous.account, credit.account) < 0, 'credits sorted, one per account');
     sumMinor += credit.amountMinor;
   });
   assert(decision.postings.every((posting) => posting.asset === asset), 'every posting is in the inference asset');
-  assert(sumMinor === 0n, `postings sum to ${sumMinor}, not zero`);
+  assert(sumMinor === 0n, () => `postings sum to ${sumMinor}, not zero`);
 }

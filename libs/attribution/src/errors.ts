@@ -40,8 +40,12 @@ export class AttributionAssertionError extends Error {
   override readonly name = 'AssertionError';
 }
 
-export function assert(condition: boolean, message: string): asserts condition {
-  if (!condition) throw new AttributionAssertionError(message);
+/**
+ * Throws AttributionAssertionError unless `condition` holds. A message that names values is passed as a
+ * function, so it is built only on failure: the policy asserts on every share of every decision.
+ */
+export function assert(condition: boolean, message: string | (() => string)): asserts condition {
+  if (!condition) throw new AttributionAssertionError(typeof message === 'string' ? message : message());
 }
 
 /** Ends an exhaustive switch: a new union member nobody handles fails to compile here. */
