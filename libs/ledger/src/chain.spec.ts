@@ -1,8 +1,18 @@
 // Proves the hash chain's tamper evidence on a generated chain: an untouched chain verifies, and
 // modifying any field, deleting, duplicating or swapping any row is reported at the first row that no
 // longer fits (property, fast-check); and that the digest ignores row order but not content.
+import { createHash } from 'node:crypto';
 import fc from 'fast-check';
-import { entryHash, GENESIS_HASH, ledgerDigest, verifyChain, type ChainedEntry } from './index';
+import { EntryChain, entryHash, GENESIS_HASH, ledgerDigest, verifyChain, type ChainedEntry } from './index';
+
+/** The chain's definition, written the obvious way: SHA-256(previous ‖ JSON.stringify of the content as strings). */
+function referenceHash(previousHash: Buffer, entry: ChainedEntry): Buffer {
+  const content = JSON.stringify([
+    entry.sourceTopic, String(entry.sourcePartition), entry.chainSeq.toString(), entry.transactionId, String(entry.postingIndex),
+    entry.account, entry.asset, entry.amountMinor.toString(), entry.sourceEventId, entry.sourceOffset.toString(),
+  ]);
+  return createHash('sha256').update(previousHash).update(content).digest();
+}
 
 function chain(length: number) {
   const rows: Array<ChainedEntry & { hash: Buffer }> = [];
@@ -41,6 +51,38 @@ describe('a hash chain', () => {
         expect(mismatch?.rowNumber).toBe(way === 'duplicate' ? at + 2 : at + 1);
       }),
     );
+  });
+});
+
+describe('entry hashing', () => {
+  // Any UTF-16 content: quotes, backslashes, controls, non-ASCII, and unpaired surrogates, which JSON escapes.
+  const plain = fc.string({ unit: fc.constantFrom('a', 'Z', '0', ':', '-', '.', ' ', '~'), maxLength: 12 });
+  const text = fc.oneof(plain, fc.string({ unit: fc.oneof(fc.constantFrom('"', '\\', '\n', '\u0000', '\u001f', '\ud800', '\udfff', 'é', '€'), fc.integer({ min: 0, max: 0xffff }).map((code) => String.fromCharCode(code)), fc.string({ unit: 'binary', maxLength: 2 })), maxLength: 12 }));
+  const entry = fc.record({
+    sourceTopic: text, sourcePartition: fc.nat(1_000), chainSeq: fc.bigInt({ min: 1n, max: 2n ** 53n - 1n }), transactionId: text, postingIndex: fc.nat(32_767),
+    account: text, asset: text, amountMinor: fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }), sourceEventId: text, sourceOffset: fc.bigInt({ min: 0n, max: 2n ** 53n - 1n }),
+  });
+
+  it('hashes the bytes of the JSON array of the content, whatever the strings (property)', () => {
+    fc.assert(fc.property(entry, fc.uint8Array({ minLength: 32, maxLength: 32 }), (content, previous) => {
+      expect(entryHash(Buffer.from(previous), content).equals(referenceHash(Buffer.from(previous), content))).toBe(true);
+    }), { numRuns: 500 });
+  });
+
+  it('gives the same hashes when a chain is extended entry by entry (property)', () => {
+    fc.assert(fc.property(fc.array(entry, { minLength: 1, maxLength: 6 }), fc.nat(1_000_000), (entries, start) => {
+      const { sourceTopic, sourcePartition } = entries[0]!;
+      const chain = new EntryChain(sourceTopic, sourcePartition, start, GENESIS_HASH);
+      let previous = GENESIS_HASH;
+      entries.forEach((content, index) => {
+        const expected = referenceHash(previous, { ...content, sourceTopic, sourcePartition, chainSeq: BigInt(start + index + 1) });
+        const hash = chain.transaction(content.transactionId, content.sourceEventId, Number(content.sourceOffset)).append(content.postingIndex, content.account, content.asset, content.amountMinor);
+        expect(Buffer.from(hash, 'latin1').equals(expected)).toBe(true);
+        expect(chain.chainSeq).toBe(start + index + 1);
+        previous = expected;
+      });
+      expect(chain.head.equals(previous)).toBe(true);
+    }), { numRuns: 400 });
   });
 });
 

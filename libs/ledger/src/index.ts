@@ -16,5 +16,5 @@ export {
   foldPayouts,
 } from './payouts';
 export { type DecisionLineageFacts, type ContributionCredit, contributionCredits } from './lineage';
-export { type ChainedEntry, type ChainMismatch, GENESIS_HASH, entryHash, verifyChain } from './chain';
+export { type ChainedEntry, type ChainMismatch, GENESIS_HASH, EntryChain, entryHash, verifyChain } from './chain';
 export { type AccountBalance, type ChainHead, ledgerDigest } from './digest';

@@ -32,18 +32,27 @@ export function contributionCredits(decision: DecisionLineageFacts): Contributio
   const counted = decision.contributionsSeen.filter(
     (seen) => seen.status === 'ACCEPTED' && !rejected.has(seen.contributionId) && seen.contributorId !== null && seen.datanetId !== null,
   );
+  const byContributor = new Map<string, typeof counted>();
+  for (const seen of counted) {
+    const list = byContributor.get(seen.contributorId!);
+    if (list) list.push(seen);
+    else byContributor.set(seen.contributorId!, [seen]);
+  }
   const credits: ContributionCredit[] = [];
   for (const posting of decision.postings) {
     const ref = parseAccountId(posting.accountId);
     if (ref?.kind !== 'contributor') continue;
-    const behind = counted.filter((seen) => seen.contributorId === ref.contributorId);
+    const behind = byContributor.get(ref.contributorId) ?? [];
     const weights = new Map<string, bigint>();
+    let weightTotal = 0n;
     for (const seen of behind) {
       const weight = seen.scorePpm * (BPS_TOTAL - (curatorBps.get(seen.datanetId!) ?? 0n));
       weights.set(seen.contributionId, (weights.get(seen.contributionId) ?? 0n) + weight);
+      weightTotal += weight;
     }
-    if ([...weights.values()].reduce((sum, weight) => sum + weight, 0n) === 0n) continue;
-    const parts = apportionLargestRemainder(posting.amountMinor, weights);
+    if (weightTotal === 0n) continue;
+    // One contribution behind the credit (the usual case) takes all of it: what the split would give.
+    const parts = weights.size === 1 ? new Map([[behind[0]!.contributionId, posting.amountMinor]]) : apportionLargestRemainder(posting.amountMinor, weights);
     for (const seen of behind) {
       const amountMinor = parts.get(seen.contributionId);
       if (amountMinor === undefined) continue;

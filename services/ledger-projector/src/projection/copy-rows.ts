@@ -15,86 +15,244 @@ export interface CopyColumn {
 /** COPY BINARY's header: signature, flags (none), header extension length (none). */
 const BINARY_HEADER = Buffer.concat([Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1'), Buffer.alloc(8)]);
 const INITIAL_BYTES = 1 << 20;
+const TWO_POW_32 = 2 ** 32;
+const SHORT_TEXT_MAX = 64;
 
 /**
- * Encodes rows in COPY's binary format into one growing buffer. Binary spares both sides the text
- * round trip: no escaping or number/hex formatting here, no parsing of bigints and hex bytea in the
- * server (the rebuild writes millions of cells; this was most of its CPU outside hashing).
+ * Buffers of finished statements, kept for the next encoder. A rebuild encodes megabytes per batch;
+ * allocating them afresh made V8 collect (external memory counts towards its GC pressure) and copy
+ * on every doubling. A few are enough: one per statement in flight per partition.
  */
-export function encodeBinary(columns: readonly CopyColumn[], rows: readonly CopyValue[][]): Buffer {
-  let buffer = Buffer.allocUnsafe(INITIAL_BYTES);
-  let position = 0;
-  const ensure = (bytes: number) => {
-    if (position + bytes <= buffer.length) return;
-    const grown = Buffer.allocUnsafe(Math.max(buffer.length * 2, position + bytes));
-    buffer.copy(grown, 0, 0, position);
-    buffer = grown;
-  };
-  ensure(BINARY_HEADER.length);
-  position += BINARY_HEADER.copy(buffer, position);
-  for (const row of rows) {
-    if (row.length !== columns.length) throw new RangeError(`copyRows: a row has ${row.length} values for ${columns.length} columns`);
-    ensure(2);
-    position = buffer.writeInt16BE(columns.length, position);
-    for (let index = 0; index < columns.length; index += 1) {
-      const value = row[index]!;
-      const { type, name } = columns[index]!;
-      if (value === null) {
-        ensure(4);
-        position = buffer.writeInt32BE(-1, position);
-        continue;
+const spareBuffers: Buffer[] = [];
+const SPARE_BUFFERS_MAX = 8;
+const SPARE_BUFFER_BYTES_MAX = 64 << 20;
+
+/**
+ * Encodes rows in COPY's binary format, field by field, straight into one growing buffer: no array per
+ * row, no intermediate values. Binary spares both sides the text round trip: no escaping or number/hex
+ * formatting here, no parsing of bigints and hex bytea in the server.
+ *
+ * Each row starts with row() and must then give exactly one value per column, in column order, each of
+ * the column's type; a mismatch throws, naming the column, rather than sending rows PostgreSQL would
+ * misread.
+ */
+export class CopyEncoder {
+  private buffer: Buffer;
+  private position = 0;
+  private column: number;
+  private released = false;
+  rowCount = 0;
+
+  constructor(readonly columns: readonly CopyColumn[]) {
+    this.buffer = spareBuffers.pop() ?? Buffer.allocUnsafe(INITIAL_BYTES);
+    this.column = columns.length;
+    this.ensure(BINARY_HEADER.length);
+    this.position += BINARY_HEADER.copy(this.buffer, this.position);
+  }
+
+  private ensure(bytes: number): void {
+    if (this.position + bytes <= this.buffer.length) return;
+    const grown = Buffer.allocUnsafe(Math.max(this.buffer.length * 2, this.position + bytes));
+    this.buffer.copy(grown, 0, 0, this.position);
+    this.buffer = grown;
+  }
+
+  /** Checks that the next value belongs to a column of this type, and moves on to the next column. */
+  private next(type: CopyType): void {
+    const column = this.columns[this.column];
+    if (column === undefined) throw new RangeError(`copyRows: a row has more than ${this.columns.length} values (call row() first)`);
+    if (column.type !== type) throw new TypeError(`copyRows: ${column.name} is ${column.type}, not ${type}`);
+    this.column += 1;
+  }
+
+  /** Starts a row; the previous one must be complete. */
+  row(): this {
+    if (this.column !== this.columns.length) throw new RangeError(`copyRows: a row has ${this.column} values for ${this.columns.length} columns`);
+    this.ensure(2);
+    this.position = this.buffer.writeInt16BE(this.columns.length, this.position);
+    this.column = 0;
+    this.rowCount += 1;
+    return this;
+  }
+
+  null(): this {
+    const column = this.columns[this.column];
+    if (column === undefined) throw new RangeError(`copyRows: a row has more than ${this.columns.length} values (call row() first)`);
+    this.column += 1;
+    this.ensure(4);
+    this.position = this.buffer.writeInt32BE(-1, this.position);
+    return this;
+  }
+
+  text(value: string): this {
+    this.next('text');
+    const length = value.length;
+    this.ensure(4 + length * 3);
+    const buffer = this.buffer;
+    const start = this.position + 4;
+    // Short ASCII values (ids, account names) are copied char by char: cheaper than a native call each.
+    let written = -1;
+    if (length <= SHORT_TEXT_MAX) {
+      let index = 0;
+      for (; index < length; index += 1) {
+        const code = value.charCodeAt(index);
+        if (code >= 0x80) break;
+        buffer[start + index] = code;
       }
-      switch (type) {
-        case 'text': {
-          if (typeof value !== 'string') throw new TypeError(`copyRows: ${name} must be a string`);
-          ensure(4 + value.length * 3);
-          const written = buffer.write(value, position + 4, 'utf8');
-          buffer.writeInt32BE(written, position);
-          position += 4 + written;
-          break;
-        }
-        case 'bytea': {
-          if (!Buffer.isBuffer(value)) throw new TypeError(`copyRows: ${name} must be a Buffer`);
-          ensure(4 + value.length);
-          position = buffer.writeInt32BE(value.length, position);
-          position += value.copy(buffer, position);
-          break;
-        }
-        case 'int8':
-          ensure(12);
-          position = buffer.writeInt32BE(8, position);
-          position = buffer.writeBigInt64BE(typeof value === 'bigint' ? value : BigInt(value as number | string), position);
-          break;
-        case 'int4':
-          ensure(8);
-          position = buffer.writeInt32BE(4, position);
-          position = buffer.writeInt32BE(Number(value), position);
-          break;
-        case 'int2':
-          ensure(6);
-          position = buffer.writeInt32BE(2, position);
-          position = buffer.writeInt16BE(Number(value), position);
-          break;
-      }
+      if (index === length) written = length;
+    }
+    if (written < 0) written = buffer.write(value, start, 'utf8');
+    buffer.writeInt32BE(written, this.position);
+    this.position = start + written;
+    return this;
+  }
+
+  /** A text value already encoded as UTF-8 (a topic name written on every row, encoded once). */
+  utf8(bytes: Buffer): this {
+    this.next('text');
+    return this.raw(bytes);
+  }
+
+  bytea(value: Buffer): this {
+    this.next('bytea');
+    return this.raw(value);
+  }
+
+  /** A bytea value held as a latin1 string, one char per byte (a hash as EntryChain gives it). */
+  byteaLatin1(value: string): this {
+    this.next('bytea');
+    this.ensure(4 + value.length);
+    this.position = this.buffer.writeInt32BE(value.length, this.position);
+    this.position += this.buffer.write(value, this.position, 'latin1');
+    return this;
+  }
+
+  private raw(bytes: Buffer): this {
+    this.ensure(4 + bytes.length);
+    this.position = this.buffer.writeInt32BE(bytes.length, this.position);
+    this.position += bytes.copy(this.buffer, this.position);
+    return this;
+  }
+
+  /** A bigint, or a number that is a safe integer (offsets, chain positions, counts). */
+  int8(value: bigint | number): this {
+    this.next('int8');
+    this.ensure(12);
+    this.position = this.buffer.writeInt32BE(8, this.position);
+    if (typeof value === 'bigint') {
+      this.position = this.buffer.writeBigInt64BE(value, this.position);
+    } else {
+      if (!Number.isSafeInteger(value)) throw new RangeError(`copyRows: ${this.columns[this.column - 1]!.name} = ${value} is not a safe integer`);
+      const high = Math.floor(value / TWO_POW_32);
+      this.position = this.buffer.writeInt32BE(high, this.position);
+      this.position = this.buffer.writeUInt32BE(value - high * TWO_POW_32, this.position);
+    }
+    return this;
+  }
+
+  int4(value: number): this {
+    this.next('int4');
+    this.ensure(8);
+    this.position = this.buffer.writeInt32BE(4, this.position);
+    this.position = this.buffer.writeInt32BE(value, this.position);
+    return this;
+  }
+
+  int2(value: number): this {
+    this.next('int2');
+    this.ensure(6);
+    this.position = this.buffer.writeInt32BE(2, this.position);
+    this.position = this.buffer.writeInt16BE(value, this.position);
+    return this;
+  }
+
+  /** Any value, by the column's type (for callers holding generic rows). */
+  value(value: CopyValue): this {
+    const column = this.columns[this.column];
+    if (column === undefined) throw new RangeError(`copyRows: a row has more than ${this.columns.length} values (call row() first)`);
+    if (value === null) return this.null();
+    switch (column.type) {
+      case 'text':
+        if (typeof value !== 'string') throw new TypeError(`copyRows: ${column.name} must be a string`);
+        return this.text(value);
+      case 'bytea':
+        if (!Buffer.isBuffer(value)) throw new TypeError(`copyRows: ${column.name} must be a Buffer`);
+        return this.bytea(value);
+      case 'int8':
+        return this.int8(typeof value === 'bigint' || typeof value === 'number' ? value : BigInt(value as string));
+      case 'int4':
+        return this.int4(Number(value));
+      case 'int2':
+        return this.int2(Number(value));
     }
   }
-  ensure(2);
-  position = buffer.writeInt16BE(-1, position);
-  return buffer.subarray(0, position);
+
+  /** The encoded statement body, trailer included. Valid until release(). */
+  finish(): Buffer {
+    if (this.column !== this.columns.length) throw new RangeError(`copyRows: a row has ${this.column} values for ${this.columns.length} columns`);
+    this.ensure(2);
+    this.position = this.buffer.writeInt16BE(-1, this.position);
+    return this.buffer.subarray(0, this.position);
+  }
+
+  /** Hands the buffer back for the next encoder; the encoder and what finish() returned are then unusable. */
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    if (spareBuffers.length < SPARE_BUFFERS_MAX && this.buffer.length <= SPARE_BUFFER_BYTES_MAX) spareBuffers.push(this.buffer);
+  }
+}
+
+/** Encodes whole rows (arrays of values in column order); the wire format of CopyEncoder. */
+export function encodeBinary(columns: readonly CopyColumn[], rows: readonly CopyValue[][]): Buffer {
+  const encoder = new CopyEncoder(columns);
+  try {
+    for (const row of rows) {
+      if (row.length !== columns.length) throw new RangeError(`copyRows: a row has ${row.length} values for ${columns.length} columns`);
+      encoder.row();
+      for (const value of row) encoder.value(value);
+    }
+    // A copy, so the caller may keep the result while the buffer serves the next encoder.
+    return Buffer.from(encoder.finish());
+  } finally {
+    encoder.release();
+  }
 }
 
 /**
- * Writes rows with COPY ... FROM STDIN on the connection of the caller's transaction, so they commit
- * or roll back with the batch. COPY is the cheapest way into PostgreSQL: one statement, no per-row
- * parse or plan, which is what lets a batch of thousands of entries cost one round trip.
+ * Sends an encoder's rows with COPY ... FROM STDIN on the connection of the caller's transaction, so
+ * they commit or roll back with the batch, then hands its buffer back. COPY is the cheapest way into
+ * PostgreSQL: one statement, no per-row parse or plan, which is what lets a batch of thousands of
+ * entries cost one round trip.
  */
+export async function copyEncoded(manager: EntityManager, table: string, encoder: CopyEncoder): Promise<void> {
+  try {
+    if (encoder.rowCount === 0) return;
+    if (!manager.queryRunner) throw new Error('copyRows needs the EntityManager of a transaction');
+    const client = (await manager.queryRunner.connect()) as { query(stream: unknown): NodeJS.WritableStream };
+    const stream = client.query(copyFrom(`COPY ${table} (${encoder.columns.map((column) => column.name).join(', ')}) FROM STDIN (FORMAT binary)`));
+    // The stream finishes once the server has acknowledged the COPY, so every byte has been sent by then.
+    await pipeline(Readable.from([encoder.finish()]), stream as unknown as NodeJS.WritableStream);
+  } finally {
+    encoder.release();
+  }
+}
+
+/** Writes whole rows with COPY (see copyEncoded). */
 export async function copyRows(manager: EntityManager, table: string, columns: readonly CopyColumn[], rows: readonly CopyValue[][]): Promise<void> {
   if (rows.length === 0) return;
-  if (!manager.queryRunner) throw new Error('copyRows needs the EntityManager of a transaction');
-  const client = (await manager.queryRunner.connect()) as { query(stream: unknown): NodeJS.WritableStream };
-  const encoded = encodeBinary(columns, rows);
-  const stream = client.query(copyFrom(`COPY ${table} (${columns.map((column) => column.name).join(', ')}) FROM STDIN (FORMAT binary)`));
-  await pipeline(Readable.from([encoded]), stream as unknown as NodeJS.WritableStream);
+  const encoder = new CopyEncoder(columns);
+  try {
+    for (const row of rows) {
+      if (row.length !== columns.length) throw new RangeError(`copyRows: a row has ${row.length} values for ${columns.length} columns`);
+      encoder.row();
+      for (const value of row) encoder.value(value);
+    }
+  } catch (error) {
+    encoder.release();
+    throw error;
+  }
+  await copyEncoded(manager, table, encoder);
 }
 
 const column = (name: string, type: CopyType): CopyColumn => ({ name, type });

@@ -3,7 +3,7 @@ import {
   balanceKey,
   classifyAccount,
   contributionCredits,
-  entryHash,
+  EntryChain,
   foldPayouts,
   GENESIS_HASH,
   PayoutRejectedError,
@@ -11,7 +11,7 @@ import {
   type PayoutState,
 } from '@tributary/ledger';
 import type { InboundBatch, InboundRecord } from '@tributary/messaging';
-import { copyRows, COPY_COLUMNS, type CopyValue } from './copy-rows';
+import { copyEncoded, CopyEncoder, COPY_COLUMNS } from './copy-rows';
 import { readLedgerRecord, RecordRejected, type LedgerRecord } from './ledger-record';
 
 /** What a batch tells the metrics: applied events, and every refusal with its rule. */
@@ -42,7 +42,8 @@ export async function projectBatch(manager: EntityManager, batch: InboundBatch, 
   const fresh = await freshRecords(manager, decodeAll(records, reject));
   const attributions = await acceptAttributions(manager, fresh.filter(isAttribution), reject);
   const payouts = await decidePayouts(manager, fresh.filter(isPayout), reject);
-  const applied = [...attributions, ...payouts].sort((left, right) => compareOffsets(left.item.record, right.item.record));
+  // A batch is one partition of one topic, so one of the two is empty; each is in offset order.
+  const applied = payouts.length === 0 ? attributions : attributions.length === 0 ? payouts : [...attributions, ...payouts].sort((left, right) => compareOffsets(left.item.record, right.item.record));
   if (applied.length === 0) return 0;
   await writeEntries(manager, batch, applied);
   await writeLineage(manager, applied);
@@ -138,70 +139,85 @@ async function writeEntries(manager: EntityManager, batch: InboundBatch, applied
     'SELECT chain_seq, head_hash, event_count FROM checkpoints WHERE source_topic = $1 AND source_partition = $2',
     [batch.topic, batch.partition],
   );
-  let chainSeq = heads[0] ? BigInt(heads[0].chain_seq) : 0n;
-  let hash = heads[0]?.head_hash ?? GENESIS_HASH;
-  const entryRows: CopyValue[][] = [];
-  const appliedRows: CopyValue[][] = [];
+  const chain = new EntryChain(batch.topic, batch.partition, heads[0] ? Number(heads[0].chain_seq) : 0, heads[0]?.head_hash ?? GENESIS_HASH);
+  const topic = Buffer.from(batch.topic, 'utf8');
+  const entries = new CopyEncoder(COPY_COLUMNS.ledgerEntries);
+  const appliedEvents = new CopyEncoder(COPY_COLUMNS.appliedEvents);
   for (const { item, transaction } of applied) {
-    const sourceOffset = BigInt(item.record.offset);
-    appliedRows.push([item.eventId, batch.topic, batch.partition, sourceOffset]);
-    transaction.postings.forEach((posting, postingIndex) => {
-      chainSeq += 1n;
-      const entry = { sourceTopic: batch.topic, sourcePartition: batch.partition, chainSeq, transactionId: transaction.transactionId, postingIndex, account: posting.account, asset: posting.asset, amountMinor: posting.amountMinor, sourceEventId: transaction.sourceEventId, sourceOffset };
-      hash = entryHash(hash, entry);
-      entryRows.push([batch.topic, batch.partition, chainSeq, entry.transactionId, postingIndex, entry.account, entry.asset, entry.amountMinor, entry.sourceEventId, sourceOffset, hash]);
-    });
+    const sourceOffset = Number(item.record.offset);
+    appliedEvents.row().text(item.eventId).utf8(topic).int4(batch.partition).int8(sourceOffset);
+    const { transactionId, sourceEventId, postings } = transaction;
+    chain.transaction(transactionId, sourceEventId, sourceOffset);
+    for (let postingIndex = 0; postingIndex < postings.length; postingIndex += 1) {
+      const { account, asset, amountMinor } = postings[postingIndex]!;
+      const hash = chain.append(postingIndex, account, asset, amountMinor);
+      entries.row().utf8(topic).int4(batch.partition).int8(chain.chainSeq).text(transactionId).int2(postingIndex).text(account).text(asset).int8(amountMinor).text(sourceEventId).int8(sourceOffset).byteaLatin1(hash);
+    }
   }
-  await copyRows(manager, 'applied_events', COPY_COLUMNS.appliedEvents, appliedRows);
-  await copyRows(manager, 'ledger_entries', COPY_COLUMNS.ledgerEntries, entryRows);
+  await copyEncoded(manager, 'applied_events', appliedEvents);
+  await copyEncoded(manager, 'ledger_entries', entries);
   const eventCount = BigInt(heads[0]?.event_count ?? 0) + BigInt(applied.length);
   await manager.query(
     `INSERT INTO checkpoints (source_topic, source_partition, chain_seq, head_hash, next_offset, event_count) VALUES ($1, $2, $3, $4, $5, $6)
      ON CONFLICT (source_topic, source_partition) DO UPDATE SET chain_seq = $3, head_hash = $4, next_offset = $5, event_count = $6, updated_at = now()`,
-    [batch.topic, batch.partition, chainSeq.toString(), hash, batch.nextOffset, eventCount.toString()],
+    [batch.topic, batch.partition, String(chain.chainSeq), chain.head, batch.nextOffset, eventCount.toString()],
   );
+}
+
+interface RevenueSum {
+  readonly dimension: string;
+  readonly id: string;
+  readonly asset: string;
+  amountMinor: bigint;
+  count: number;
+  /** The last inference counted, so an inference counts once per row however many credits it adds. */
+  countedFor: number;
 }
 
 /** Which inferences and contributions made each balance, and revenue per model, contributor and datanet. */
 async function writeLineage(manager: EntityManager, applied: readonly Applied[]): Promise<void> {
-  const inferenceRows: CopyValue[][] = [];
-  const creditRows: CopyValue[][] = [];
-  const revenue = new Map<string, { dimension: string; id: string; asset: string; amountMinor: bigint; count: bigint }>();
-  const add = (dimension: string, id: string, asset: string, amountMinor: bigint, countOnce: Set<string>) => {
-    const key = JSON.stringify([dimension, id, asset]);
-    const row = revenue.get(key) ?? { dimension, id, asset, amountMinor: 0n, count: 0n };
+  const inferences = new CopyEncoder(COPY_COLUMNS.inferences);
+  const credits = new CopyEncoder(COPY_COLUMNS.contributionCredits);
+  const revenue = new Map<string, RevenueSum>();
+  let inference = 0;
+  const add = (dimension: string, id: string, asset: string, amountMinor: bigint) => {
+    const key = `${dimension}\u0000${id}\u0000${asset}`;
+    let row = revenue.get(key);
+    if (!row) revenue.set(key, (row = { dimension, id, asset, amountMinor: 0n, count: 0, countedFor: -1 }));
     row.amountMinor += amountMinor;
-    if (!countOnce.has(key)) row.count += 1n;
-    countOnce.add(key);
-    revenue.set(key, row);
+    if (row.countedFor !== inference) row.count += 1;
+    row.countedFor = inference;
   };
   for (const { item } of applied) {
     if (item.kind !== 'attribution') continue;
+    inference += 1;
     const { decision, record } = item;
-    inferenceRows.push([decision.inferenceId, decision.eventId, decision.inferenceEventId, decision.modelId, decision.consumerId, decision.asset, decision.feeMinor, decision.policyVersion, record.topic, record.partition, BigInt(record.offset)]);
-    const countedHere = new Set<string>();
-    add('model', decision.modelId, decision.asset, decision.feeMinor, countedHere);
+    inferences.row().text(decision.inferenceId).text(decision.eventId).text(decision.inferenceEventId).text(decision.modelId).text(decision.consumerId).text(decision.asset)
+      .int8(decision.feeMinor).int4(decision.policyVersion).text(record.topic).int4(record.partition).int8(Number(record.offset));
+    add('model', decision.modelId, decision.asset, decision.feeMinor);
     for (const posting of decision.postings) {
       const account = classifyAccount(posting.accountId);
-      if (account.role === 'contributor') add('contributor', account.ownerId, posting.asset, posting.amountMinor, countedHere);
+      if (account.role === 'contributor') add('contributor', account.ownerId, posting.asset, posting.amountMinor);
     }
     for (const credit of contributionCredits(decision)) {
-      creditRows.push([decision.inferenceId, credit.account, credit.contributionId, credit.datanetId, credit.scorePpm, decision.asset, credit.amountMinor]);
-      add('datanet', credit.datanetId, decision.asset, credit.amountMinor, countedHere);
+      credits.row().text(decision.inferenceId).text(credit.account).text(credit.contributionId).text(credit.datanetId).int8(credit.scorePpm).text(decision.asset).int8(credit.amountMinor);
+      add('datanet', credit.datanetId, decision.asset, credit.amountMinor);
     }
   }
-  await copyRows(manager, 'inferences', COPY_COLUMNS.inferences, inferenceRows);
-  await copyRows(manager, 'contribution_credits', COPY_COLUMNS.contributionCredits, creditRows);
-  const sums = [...revenue.values()].sort((left, right) => (left.dimension + left.id + left.asset < right.dimension + right.id + right.asset ? -1 : 1));
+  await copyEncoded(manager, 'inferences', inferences);
+  await copyEncoded(manager, 'contribution_credits', credits);
+  const sums = [...revenue.values()].sort((left, right) => compareKeys(left.dimension, right.dimension) || compareKeys(left.id, right.id) || compareKeys(left.asset, right.asset));
   if (sums.length === 0) return;
   await manager.query(
     `INSERT INTO revenue (dimension, dimension_id, asset, revenue_minor, inference_count)
      SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[])
      ON CONFLICT (dimension, dimension_id, asset) DO UPDATE
        SET revenue_minor = revenue.revenue_minor + excluded.revenue_minor, inference_count = revenue.inference_count + excluded.inference_count`,
-    [sums.map((row) => row.dimension), sums.map((row) => row.id), sums.map((row) => row.asset), sums.map((row) => row.amountMinor.toString()), sums.map((row) => row.count.toString())],
+    [sums.map((row) => row.dimension), sums.map((row) => row.id), sums.map((row) => row.asset), sums.map((row) => row.amountMinor.toString()), sums.map((row) => String(row.count))],
   );
 }
+
+const compareKeys = (left: string, right: string): number => (left < right ? -1 : left > right ? 1 : 0);
 
 async function writePayouts(manager: EntityManager, applied: readonly Applied[]): Promise<void> {
   for (const { item, payout } of applied) {
