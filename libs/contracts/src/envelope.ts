@@ -67,28 +67,54 @@ export function ceTypeOf(eventType: EventType): string {
   return `tributary.${getEventContract(eventType).domain}.${eventType}`;
 }
 
+/** What every record of one event type carries alike, derived from its contract once instead of per record. */
+interface TypeConstants {
+  readonly ceType: string;
+  readonly dataschema: string;
+  readonly version: number;
+  readonly topic: string;
+}
+
+const typeConstants = new Map<string, TypeConstants>();
+
+function constantsOf(eventType: EventType): TypeConstants {
+  let constants = typeConstants.get(eventType);
+  if (constants === undefined) {
+    const contract = getEventContract(eventType);
+    constants = {
+      ceType: ceTypeOf(eventType),
+      dataschema: `${SCHEMA_URN_PREFIX}${contract.latest.fingerprintSha256}`,
+      version: contract.latestVersion,
+      topic: topicOf(eventType),
+    };
+    typeConstants.set(eventType, constants);
+  }
+  return constants;
+}
+
 /**
  * Encodes an event into the record to send. Everything is checked before a byte leaves: the data
  * against its schema (ContractError naming every field), the source and the traceparent.
  */
 export function toRecord<T extends EventType>(eventType: T, data: EventData<T>, options: PublishOptions): OutboundRecord {
-  const contract = getEventContract(eventType);
+  const constants = constantsOf(eventType);
   const value = encodeEvent(eventType, data);
-  assertEnvelopeOptions(eventType, contract.latestVersion, options);
+  assertEnvelopeOptions(eventType, constants.version, options);
   const key = eventKey(eventType, data);
   const envelope: Envelope = {
     specversion: '1.0',
     id: (data as unknown as { eventId: string }).eventId,
-    type: ceTypeOf(eventType),
+    type: constants.ceType,
     source: options.source,
     time: (options.time ?? new Date()).toISOString(),
     subject: key,
-    dataschema: `${SCHEMA_URN_PREFIX}${contract.latest.fingerprintSha256}`,
-    schemaname: ceTypeOf(eventType),
-    schemaversion: contract.latestVersion,
+    dataschema: constants.dataschema,
+    schemaname: constants.ceType,
+    schemaversion: constants.version,
     ...(options.traceparent ? { traceparent: options.traceparent } : {}),
   };
-  return { topic: `${options.topicPrefix ?? ''}${topicOf(eventType)}`, key, value, headers: envelopeHeaders(envelope), envelope };
+  const topic = options.topicPrefix ? `${options.topicPrefix}${constants.topic}` : constants.topic;
+  return { topic, key, value, headers: envelopeHeaders(envelope), envelope };
 }
 
 function assertEnvelopeOptions(eventType: string, version: number, options: PublishOptions): void {
@@ -138,7 +164,8 @@ export function fromRecord(value: Buffer | null, headers: Readonly<Record<string
   if (!dataschema.startsWith(SCHEMA_URN_PREFIX)) fail(CE_HEADERS.dataschema, `must be ${SCHEMA_URN_PREFIX}<hex>`);
   const writer = findByFingerprint(dataschema.slice(SCHEMA_URN_PREFIX.length));
   if (!writer) return fail(CE_HEADERS.dataschema, 'names a schema this reader does not know: fetch it from the schema catalog');
-  if (headers[CE_HEADERS.type] !== ceTypeOf(writer.eventType)) fail(CE_HEADERS.type, `does not match the schema in ce_dataschema (${ceTypeOf(writer.eventType)})`);
+  const ceType = constantsOf(writer.eventType).ceType;
+  if (headers[CE_HEADERS.type] !== ceType) fail(CE_HEADERS.type, `does not match the schema in ce_dataschema (${ceType})`);
   if (!value) return fail('value', 'is empty');
   const data = decodeEvent(writer.eventType, writer.version, value);
   return { type: writer.eventType, data, writerVersion: writer.version, envelope: readEnvelope(headers, writer.version) } as DecodedRecord;
