@@ -22,26 +22,39 @@ export function apportionLargestRemainder(
   }
   assert(weightTotal > 0n, 'cannot apportion over weights that sum to zero');
 
-  const shares = [...weights].map(([account, weight]) => ({
-    account,
-    floorMinor: (totalMinor * weight) / weightTotal,
+  const shares: Array<{ readonly account: string; readonly floorMinor: bigint; readonly remainder: bigint }> = [];
+  let leftoverMinor = totalMinor;
+  weights.forEach((weight, account) => {
+    const quota = totalMinor * weight;
+    const floorMinor = quota / weightTotal;
     // The fractional part of the quota, scaled by weightTotal so it stays an integer.
-    remainder: (totalMinor * weight) % weightTotal,
-  }));
-  const leftoverMinor = shares.reduce((left, share) => left - share.floorMinor, totalMinor);
+    shares.push({ account, floorMinor, remainder: quota - floorMinor * weightTotal });
+    leftoverMinor -= floorMinor;
+  });
   // The fractional parts sum to leftoverMinor, and each is below one, so there are more non-zero
   // remainders than leftover units and nobody gets more than one extra unit.
   assert(leftoverMinor >= 0n && leftoverMinor < BigInt(shares.length), () => `leftover ${leftoverMinor} out of range`);
 
-  shares.sort((left, right) => {
-    if (left.remainder !== right.remainder) return left.remainder > right.remainder ? -1 : 1;
-    return compareIds(left.account, right.account);
-  });
+  // The leftover units go one each to the largest remainders, ties to the smaller account id.
+  let extras: ReadonlySet<string> = NO_EXTRAS;
+  if (leftoverMinor > 0n) {
+    const ranked = [...shares].sort((left, right) => {
+      if (left.remainder !== right.remainder) return left.remainder > right.remainder ? -1 : 1;
+      return compareIds(left.account, right.account);
+    });
+    const extraCount = Number(leftoverMinor);
+    const receivers = new Set<string>();
+    for (let rank = 0; rank < extraCount; rank += 1) {
+      const share = ranked[rank]!;
+      assert(share.remainder > 0n, () => `extra unit for ${share.account} without a remainder`);
+      receivers.add(share.account);
+    }
+    extras = receivers;
+  }
+  shares.sort((left, right) => compareIds(left.account, right.account));
   const amounts = new Map<string, bigint>();
-  shares.forEach((share, rank) => {
-    const extraMinor = BigInt(rank) < leftoverMinor ? 1n : 0n;
-    assert(extraMinor === 0n || share.remainder > 0n, () => `extra unit for ${share.account} without a remainder`);
-    amounts.set(share.account, share.floorMinor + extraMinor);
-  });
-  return new Map([...amounts].sort(([left], [right]) => compareIds(left, right)));
+  for (const share of shares) amounts.set(share.account, extras.has(share.account) ? share.floorMinor + 1n : share.floorMinor);
+  return amounts;
 }
+
+const NO_EXTRAS: ReadonlySet<string> = new Set();

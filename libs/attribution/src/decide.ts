@@ -178,12 +178,12 @@ function assertWeightTotal(weights: ReadonlyMap<string, bigint>, expected: bigin
 function buildPostings(input: AttributionInput, amounts: ReadonlyMap<string, bigint>): Posting[] {
   const { asset, consumerId, feeMinor } = input.inference;
   const debit: Posting = { account: accountId({ kind: 'consumer', consumerId }), asset, amountMinor: -feeMinor };
-  const credits: Posting[] = [];
-  for (const [account, amountMinor] of amounts) {
+  const postings: Posting[] = [debit];
+  amounts.forEach((amountMinor, account) => {
     // A share that rounds to zero would be a ledger entry that moves nothing; lineage stays in inputsSeen.
-    if (amountMinor > 0n) credits.push({ account, asset, amountMinor });
-  }
-  return [debit, ...credits];
+    if (amountMinor > 0n) postings.push({ account, asset, amountMinor });
+  });
+  return postings;
 }
 
 /**
@@ -234,18 +234,20 @@ function copyContribution({ contributionId, datanetId, contributor, status, revo
 /** The invariants every decision must keep; a failure here is a bug in this file, never bad input. */
 function assertDecisionBalanced(decision: AttributionDecision): void {
   const { feeMinor, consumerId, asset } = decision.inputsSeen.inference;
-  const [debit, ...credits] = decision.postings;
+  const { postings } = decision;
+  const debit = postings[0];
   assert(debit !== undefined, 'a decision has at least the consumer debit');
   assert(debit.account === accountId({ kind: 'consumer', consumerId }), 'the first posting is the consumer debit');
   assert(debit.amountMinor === -feeMinor, () => `the consumer debit ${debit.amountMinor} is not -${feeMinor}`);
+  assert(debit.asset === asset, 'every posting is in the inference asset');
   let sumMinor = debit.amountMinor;
-  credits.forEach((credit, index) => {
+  for (let index = 1; index < postings.length; index += 1) {
+    const credit = postings[index]!;
     assert(credit.amountMinor > 0n, () => `credit to ${credit.account} is not positive: ${credit.amountMinor}`);
     assert(credit.account !== debit.account, 'the consumer is never credited');
-    const previous = credits[index - 1];
-    assert(previous === undefined || compareIds(previous.account, credit.account) < 0, 'credits sorted, one per account');
+    assert(index === 1 || compareIds(postings[index - 1]!.account, credit.account) < 0, 'credits sorted, one per account');
+    assert(credit.asset === asset, 'every posting is in the inference asset');
     sumMinor += credit.amountMinor;
-  });
-  assert(decision.postings.every((posting) => posting.asset === asset), 'every posting is in the inference asset');
+  }
   assert(sumMinor === 0n, () => `postings sum to ${sumMinor}, not zero`);
 }
