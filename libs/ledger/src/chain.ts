@@ -56,12 +56,38 @@ export function entryHash(previousHash: Buffer, entry: ChainedEntry): Buffer {
 /** Printable ASCII but the quote and the backslash: JSON writes it as is, and its UTF-8 is its latin1. */
 const PLAIN_ASCII = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
 
+/** Writes a plain ASCII string byte by byte (cheaper than a native call for short ids). */
+function writeAscii(target: Buffer, position: number, value: string): number {
+  for (let index = 0; index < value.length; index += 1) target[position + index] = value.charCodeAt(index);
+  return position + value.length;
+}
+
+/** Writes the decimal digits of a safe integer, as String() would. */
+function writeInteger(target: Buffer, position: number, value: number): number {
+  if (value < 0) {
+    target[position] = 0x2d;
+    return writeInteger(target, position + 1, -value);
+  }
+  let length = 1;
+  for (let power = 10; power <= value; power *= 10) length += 1;
+  let rest = value;
+  for (let index = position + length - 1; index >= position; index -= 1) {
+    const digit = rest % 10;
+    target[index] = 0x30 + digit;
+    rest = (rest - digit) / 10;
+  }
+  return position + length;
+}
+
+const SAFE_MAX = BigInt(Number.MAX_SAFE_INTEGER);
+const QUOTE_COMMA_QUOTE = '","';
+
 /**
  * One partition's chain as it is extended, entry by entry, by the projector: the same hashes as
  * entryHash, with the partition's and the transaction's parts of the content prepared once, positions
  * kept as numbers and hashes as latin1 strings (no Buffer per entry). When every field is plain ASCII
- * (ids and account names as the services make them), the previous hash and the content are written
- * to the hash input as one latin1 string, one native call.
+ * (ids and account names as the services make them), the hash input is written byte by byte into a
+ * buffer that already holds the partition's prefix: no string is built per entry.
  */
 export class EntryChain {
   private readonly prefix: string;
@@ -69,14 +95,20 @@ export class EntryChain {
   private middle = '';
   private tail = '';
   private transactionPlain = false;
+  /** previous hash (32 bytes) ‖ the content's prefix ‖ room for the rest. */
+  private input: Buffer;
+  private readonly contentStart: number;
   /** The last hash (the head), one char per byte. */
   headLatin1: string;
 
   constructor(readonly sourceTopic: string, readonly sourcePartition: number, public chainSeq: number, head: Buffer) {
     if (!Number.isSafeInteger(chainSeq) || chainSeq < 0) throw new RangeError(`chainSeq: ${chainSeq} is not a position of a chain`);
+    if (head.length !== 32) throw new RangeError(`head: ${head.length} bytes, a SHA-256 hash has 32`);
     this.prefix = `["${jsonBody(sourceTopic)}","${sourcePartition}","`;
     this.prefixPlain = PLAIN_ASCII.test(sourceTopic);
     this.headLatin1 = head.toString('latin1');
+    this.input = Buffer.alloc(Math.max(1024, 32 + this.prefix.length * 4));
+    this.contentStart = this.prefixPlain ? writeAscii(this.input, 32, this.prefix) : 32;
   }
 
   get head(): Buffer {
@@ -95,9 +127,26 @@ export class EntryChain {
   append(postingIndex: number, account: string, asset: string, amountMinor: bigint): string {
     this.chainSeq += 1;
     if (oneShotHash && this.transactionPlain && PLAIN_ASCII.test(account) && PLAIN_ASCII.test(asset)) {
-      const input = `${this.headLatin1}${this.prefix}${this.chainSeq}${this.middle}${postingIndex}","${account}","${asset}","${amountMinor}${this.tail}`;
-      if (scratch.length < input.length) scratch = Buffer.allocUnsafe(input.length * 2);
-      this.headLatin1 = oneShotHash('sha256', scratch.subarray(0, scratch.write(input, 0, 'latin1')), 'latin1');
+      const amount = amountMinor >= -SAFE_MAX && amountMinor <= SAFE_MAX ? Number(amountMinor) : null;
+      const room = this.contentStart + 64 + this.middle.length + account.length + asset.length + this.tail.length + 3 * 3 + (amount === null ? 21 : 0);
+      if (this.input.length < room) {
+        const grown = Buffer.alloc(room * 2);
+        this.input.copy(grown, 0, 0, this.contentStart);
+        this.input = grown;
+      }
+      const input = this.input;
+      writeAscii(input, 0, this.headLatin1);
+      let position = writeInteger(input, this.contentStart, this.chainSeq);
+      position = writeAscii(input, position, this.middle);
+      position = writeInteger(input, position, postingIndex);
+      position = writeAscii(input, position, QUOTE_COMMA_QUOTE);
+      position = writeAscii(input, position, account);
+      position = writeAscii(input, position, QUOTE_COMMA_QUOTE);
+      position = writeAscii(input, position, asset);
+      position = writeAscii(input, position, QUOTE_COMMA_QUOTE);
+      position = amount === null ? writeAscii(input, position, amountMinor.toString()) : writeInteger(input, position, amount);
+      position = writeAscii(input, position, this.tail);
+      this.headLatin1 = oneShotHash('sha256', input.subarray(0, position), 'latin1');
     } else {
       this.headLatin1 = sha256After(this.headLatin1, `${this.prefix}${this.chainSeq}${this.middle}${postingIndex}","${jsonBody(account)}","${jsonBody(asset)}","${amountMinor}${this.tail}`);
     }

@@ -40,3 +40,18 @@ describe('any contributor credit (property)', () => {
     );
   });
 });
+
+describe('a credit with a single counted contribution behind it', () => {
+  const decisionWith = (scorePpm: bigint, curatorShareBps: number) => ({
+    postings: [{ accountId: 'contributor:ana', amountMinor: 101n }, { accountId: 'contributor:bob', amountMinor: 7n }],
+    rejected: [],
+    contributionsSeen: [seen('c1', 'ana', scorePpm), seen('c2', 'bob', 0n, 'd1', 'REJECTED')],
+    datanetsSeen: [{ datanetId: 'd1', curatorShareBps }],
+  });
+
+  it('gives that contribution the whole credit, and nothing when its weight is zero or nobody is behind', () => {
+    expect(contributionCredits(decisionWith(5n, 2_500))).toEqual([{ account: 'contributor:ana', contributionId: 'c1', datanetId: 'd1', scorePpm: 5n, amountMinor: 101n }]);
+    expect(contributionCredits(decisionWith(0n, 0))).toEqual([]);
+    expect(contributionCredits(decisionWith(5n, 10_000))).toEqual([]);
+  });
+});

@@ -18,6 +18,8 @@ export interface ContributionCredit {
 }
 
 const BPS_TOTAL = 10_000n;
+const BPS_TOTAL_NUMBER = 10_000;
+const CONTRIBUTOR_PREFIX = 'contributor:';
 
 /**
  * Maps each contributor credit of a decision to the contributions that earned it. Policy v1 weighs a
@@ -27,32 +29,41 @@ const BPS_TOTAL = 10_000n;
  * without lineage rather than invented.
  */
 export function contributionCredits(decision: DecisionLineageFacts): ContributionCredit[] {
-  const rejected = new Set(decision.rejected.map((rejection) => rejection.contributionId));
-  const curatorBps = new Map(decision.datanetsSeen.map((datanet) => [datanet.datanetId, BigInt(datanet.curatorShareBps)]));
-  const counted = decision.contributionsSeen.filter(
-    (seen) => seen.status === 'ACCEPTED' && !rejected.has(seen.contributionId) && seen.contributorId !== null && seen.datanetId !== null,
-  );
-  const byContributor = new Map<string, typeof counted>();
-  for (const seen of counted) {
-    const list = byContributor.get(seen.contributorId!);
+  const rejected = decision.rejected.length === 0 ? null : new Set(decision.rejected.map((rejection) => rejection.contributionId));
+  const curatorBps = new Map<string, number>();
+  for (const datanet of decision.datanetsSeen) curatorBps.set(datanet.datanetId, datanet.curatorShareBps);
+  const byContributor = new Map<string, Array<DecisionLineageFacts['contributionsSeen'][number]>>();
+  for (const seen of decision.contributionsSeen) {
+    if (seen.status !== 'ACCEPTED' || rejected?.has(seen.contributionId) || seen.contributorId === null || seen.datanetId === null) continue;
+    const list = byContributor.get(seen.contributorId);
     if (list) list.push(seen);
-    else byContributor.set(seen.contributorId!, [seen]);
+    else byContributor.set(seen.contributorId, [seen]);
   }
   const credits: ContributionCredit[] = [];
   for (const posting of decision.postings) {
+    if (!posting.accountId.startsWith(CONTRIBUTOR_PREFIX)) continue;
     const ref = parseAccountId(posting.accountId);
     if (ref?.kind !== 'contributor') continue;
-    const behind = byContributor.get(ref.contributorId) ?? [];
+    const behind = byContributor.get(ref.contributorId);
+    if (!behind) continue;
+    if (behind.length === 1) {
+      // One contribution behind the credit (the usual case) takes all of it, as the split would give,
+      // provided its weight is not zero.
+      const seen = behind[0]!;
+      if (seen.scorePpm > 0n && (curatorBps.get(seen.datanetId!) ?? 0) < BPS_TOTAL_NUMBER) {
+        credits.push({ account: posting.accountId, contributionId: seen.contributionId, datanetId: seen.datanetId!, scorePpm: seen.scorePpm, amountMinor: posting.amountMinor });
+      }
+      continue;
+    }
     const weights = new Map<string, bigint>();
     let weightTotal = 0n;
     for (const seen of behind) {
-      const weight = seen.scorePpm * (BPS_TOTAL - (curatorBps.get(seen.datanetId!) ?? 0n));
+      const weight = seen.scorePpm * (BPS_TOTAL - BigInt(curatorBps.get(seen.datanetId!) ?? 0));
       weights.set(seen.contributionId, (weights.get(seen.contributionId) ?? 0n) + weight);
       weightTotal += weight;
     }
     if (weightTotal === 0n) continue;
-    // One contribution behind the credit (the usual case) takes all of it: what the split would give.
-    const parts = weights.size === 1 ? new Map([[behind[0]!.contributionId, posting.amountMinor]]) : apportionLargestRemainder(posting.amountMinor, weights);
+    const parts = apportionLargestRemainder(posting.amountMinor, weights);
     for (const seen of behind) {
       const amountMinor = parts.get(seen.contributionId);
       if (amountMinor === undefined) continue;
