@@ -4,7 +4,8 @@
 // of its own, a fresh database, one gateway process; the load goes only to 127.0.0.1 and every phase is
 // bounded in count and time. Results: bench/results/gateway.json.
 import { cpus, loadavg, totalmem } from 'node:os';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { DataSource } from 'typeorm';
 import { startKafka } from '@tributary/kafka-provisioner';
@@ -16,9 +17,10 @@ import { ApiKeyRepository } from '../../services/gateway/src/auth/api-key.store'
 import { dataSourceOptions, GATEWAY_SCHEMA } from '../../services/gateway/src/database/data-source-options';
 import { freeBrokerPort } from '../../services/gateway/test/gateway-harness';
 
-const RUNS = 3;
+const RUNS = Number(process.env.BENCH_GATEWAY_RUNS ?? 3);
+const PHASES = new Set((process.env.BENCH_GATEWAY_PHASES ?? 'single,batch').split(','));
 const SINGLE_RATE_PER_S = 1_000;
-const SINGLE_REQUESTS = 10_000; // 10 s at 1,000/s
+const SINGLE_REQUESTS = Number(process.env.BENCH_GATEWAY_SINGLES ?? 10_000); // 10 s at 1,000/s
 const BATCH_EVENTS = 500;
 const BATCHES = 60; // 30,000 events
 const BATCH_CONCURRENCY = 4;
@@ -41,10 +43,31 @@ function percentile(sorted: readonly number[], fraction: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil(fraction * sorted.length) - 1)]!;
 }
 
-async function postJson(url: string, body: string, key: string): Promise<number> {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body, signal: AbortSignal.timeout(30_000) });
-  await response.arrayBuffer();
-  return response.status;
+// node:http with keep-alive rather than fetch: the load generator shares the machine's two cores with the
+// gateway, the broker and PostgreSQL, and fetch costs several times more CPU per request.
+const agent = new http.Agent({ keepAlive: true, maxSockets: IN_FLIGHT_MAX });
+
+function postJson(url: string, body: string, key: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const request = http.request(url, { method: 'POST', agent, timeout: 30_000, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization: `Bearer ${key}` } }, (response) => {
+      response.resume();
+      response.once('end', () => resolve(response.statusCode ?? 0));
+      response.once('error', reject);
+    });
+    request.once('timeout', () => request.destroy(new Error('timed out')));
+    request.once('error', reject);
+    request.end(body);
+  });
+}
+
+/** CPU seconds (user + system) the process has used so far, from /proc (Linux). */
+function cpuSecondsOf(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return Number.NaN;
+  }
 }
 
 /** Singles at a fixed rate; each latency runs from the moment the request was due. */
@@ -111,18 +134,40 @@ async function main(): Promise<void> {
   await dataSource.destroy();
   const gateway = startServiceProcess('services/gateway/src/main.ts', {
     KAFKA_BROKERS: kafka.brokers, DATABASE_URL: databaseUrl, TRIBUTARY_TOPIC_PREFIX: 'bench.', GATEWAY_HTTP_PORT: '0', HTTP_HOST: '127.0.0.1', LOG_LEVEL: 'log',
+    // BENCH_CPU_PROF_DIR=<dir> writes a V8 CPU profile of the gateway process (on its SIGTERM exit) there.
+    ...(process.env.BENCH_CPU_PROF_DIR
+      ? { NODE_OPTIONS: `-r ${path.resolve(__dirname, '../attribution/cpu-profile.js')}`, BENCH_CPU_PROF_DIR: path.resolve(process.env.BENCH_CPU_PROF_DIR) }
+      : {}),
   }, 'gateway-bench');
+  /** Runs a phase and adds the gateway process's CPU time per accepted event. */
+  const measured = async (phase: () => Promise<Phase>): Promise<Phase & { gatewayCpuMsPerEvent: number }> => {
+    const cpuBefore = cpuSecondsOf(gateway.child.pid);
+    const startedMs = performance.now();
+    const result = await phase();
+    const events = result.acceptedPerS * ((performance.now() - startedMs) / 1_000);
+    return { ...result, gatewayCpuMsPerEvent: Math.round(((cpuSecondsOf(gateway.child.pid) - cpuBefore) * 1_000 * 1_000) / Math.max(1, events)) / 1_000 };
+  };
   try {
     const baseUrl = await waitForGateway(gateway.output);
+    // Three seconds at the single rate: the first second after start-up still runs unoptimized code and
+    // opens the load generator's connections, which is start-up, not the steady state measured here.
     say(`gateway at ${baseUrl}; warming up`);
-    await singlePhase(baseUrl, key, `warm${Date.now().toString(36)}`, 1_000).catch(() => undefined);
-    const singles: Phase[] = [];
-    const batches: Phase[] = [];
+    await singlePhase(baseUrl, key, `warm${Date.now().toString(36)}`, 3 * SINGLE_RATE_PER_S).catch(() => undefined);
+    const singles: Array<Phase & { gatewayCpuMsPerEvent: number }> = [];
+    const batches: Array<Phase & { gatewayCpuMsPerEvent: number }> = [];
     for (let run = 1; run <= RUNS; run += 1) {
-      singles.push(await singlePhase(baseUrl, key, `single${run}x${Date.now().toString(36)}`));
-      say(`run ${run} single: ${JSON.stringify(singles.at(-1))}`);
-      batches.push(await batchPhase(baseUrl, key, `batch${run}x${Date.now().toString(36)}`));
-      say(`run ${run} batch:  ${JSON.stringify(batches.at(-1))}`);
+      if (PHASES.has('single')) {
+        singles.push(await measured(() => singlePhase(baseUrl, key, `single${run}x${Date.now().toString(36)}`)));
+        say(`run ${run} single: ${JSON.stringify(singles.at(-1))}`);
+      }
+      if (PHASES.has('batch')) {
+        batches.push(await measured(() => batchPhase(baseUrl, key, `batch${run}x${Date.now().toString(36)}`)));
+        say(`run ${run} batch:  ${JSON.stringify(batches.at(-1))}`);
+      }
+    }
+    if (PHASES.size < 2 || RUNS < 3) {
+      say('a partial run (BENCH_GATEWAY_PHASES / BENCH_GATEWAY_RUNS): results not written');
+      return;
     }
     const results = {
       name: 'gateway',
@@ -138,10 +183,12 @@ async function main(): Promise<void> {
         single_latency_p50: figure(singles.map((phase) => phase.p50Ms), 'ms'),
         single_latency_p99: figure(singles.map((phase) => phase.p99Ms), 'ms'),
         single_failed: figure(singles.map((phase) => phase.failed), 'requests'),
+        single_gateway_cpu_per_event: figure(singles.map((phase) => phase.gatewayCpuMsPerEvent), 'ms'),
         batch_accepted: figure(batches.map((phase) => phase.acceptedPerS), 'events/s'),
         batch_latency_p50: figure(batches.map((phase) => phase.p50Ms), 'ms'),
         batch_latency_p99: figure(batches.map((phase) => phase.p99Ms), 'ms'),
         batch_failed: figure(batches.map((phase) => phase.failed), 'requests'),
+        batch_gateway_cpu_per_event: figure(batches.map((phase) => phase.gatewayCpuMsPerEvent), 'ms'),
       },
     };
     mkdirSync(path.dirname(RESULTS), { recursive: true });
