@@ -135,7 +135,11 @@ export class RebuildEngine {
     } finally {
       await admin.disconnect();
     }
-    this.consumer = this.kafka.consumer({ groupId: `${this.options.groupId}.rebuild.${this.options.schema}`, sessionTimeout: 30_000, maxBytesPerPartition: this.options.fetchBytesPerPartitionMax ?? 8 * 1024 * 1024, maxWaitTimeInMs: 250, readUncommitted: false, retry: { retries: 5 } });
+    // One fetch serves every partition being applied at once: with kafkajs's default cap of 10 MiB per
+    // fetch, one or two partitions filled it, the others waited for the next fetch, and the next fetch
+    // waited for every batch of this one (partitions at once stayed one or two, Node sat idle between).
+    const bytesPerPartition = this.options.fetchBytesPerPartitionMax ?? 8 * 1024 * 1024;
+    this.consumer = this.kafka.consumer({ groupId: `${this.options.groupId}.rebuild.${this.options.schema}`, sessionTimeout: 30_000, maxBytesPerPartition: bytesPerPartition, maxBytes: bytesPerPartition * Math.max(2, this.options.partitionsConcurrently * 2), maxWaitTimeInMs: 250, readUncommitted: false, retry: { retries: 5 } });
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: [...this.options.topics], fromBeginning: true });
     await this.consumer.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: this.options.partitionsConcurrently, eachBatch: (payload) => this.consumeBatch(payload.batch.topic, payload.batch.partition, payload.batch.messages, payload.heartbeat, payload.resolveOffset, payload.batch.lastOffset()) });

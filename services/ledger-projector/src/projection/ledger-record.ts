@@ -16,6 +16,7 @@ export type LedgerRecord =
   | { readonly kind: 'payout'; readonly record: InboundRecord; readonly eventId: string; readonly event: PayoutEvent; readonly epoch: number };
 
 const ACCOUNT_ID_LENGTH_MAX = 256;
+const CONSUMER_PREFIX_LENGTH = 'consumer:'.length;
 
 /**
  * Reads one record off the wire into what the ledger applies. The balance rule is checked here, on
@@ -27,11 +28,13 @@ export function readLedgerRecord(record: InboundRecord): LedgerRecord {
     switch (decoded.type) {
       case 'InferenceAttributed': {
         const { data } = decoded;
-        for (const [index, posting] of data.postings.entries()) {
-          if (posting.amountMinor < 0n) throw new RecordRejected(`postings[${index}].amountMinor: ${posting.amountMinor} is negative; credits are never negative`, 'negative-credit');
+        for (let index = 0; index < data.postings.length; index += 1) {
+          const { amountMinor } = data.postings[index]!;
+          if (amountMinor < 0n) throw new RecordRejected(`postings[${index}].amountMinor: ${amountMinor} is negative; credits are never negative`, 'negative-credit');
         }
-        if (`consumer:${data.consumerId}`.length > ACCOUNT_ID_LENGTH_MAX) throw new RecordRejected('consumerId: too long for an account id', 'malformed');
-        return { kind: 'attribution', record, eventId: data.eventId, decision: data, transaction: transactionOfDecision({ ...data, credits: data.postings }) };
+        if (CONSUMER_PREFIX_LENGTH + data.consumerId.length > ACCOUNT_ID_LENGTH_MAX) throw new RecordRejected('consumerId: too long for an account id', 'malformed');
+        const facts = { eventId: data.eventId, inferenceId: data.inferenceId, consumerId: data.consumerId, asset: data.asset, feeMinor: data.feeMinor, credits: data.postings };
+        return { kind: 'attribution', record, eventId: data.eventId, decision: data, transaction: transactionOfDecision(facts) };
       }
       case 'PayoutRequested': {
         const { data } = decoded;
