@@ -24,6 +24,8 @@ const INFERENCE_COUNT = Number(process.env.BENCH_INFERENCES ?? 40_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 /** Service processes in the decider group (partitions are split among them); 1 unless BENCH_INSTANCES says. */
 const INSTANCES = Number(process.env.BENCH_INSTANCES ?? 1);
+/** Inferences decided before the measured ones (not measured): a long-running service is warm. */
+const WARMUP_COUNT = Number(process.env.BENCH_WARMUP ?? 10_000);
 const ATTRIBUTIONS = 8;
 const CONTRIBUTIONS = 2_000;
 const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
@@ -99,7 +101,7 @@ function cpuByCommandPerThousand(from: Map<string, number>, to: Map<string, numb
 
 interface ServiceFigures {
   readonly decisionsPerSecond: number;
-  /** CPU milliseconds of the service processes (all instances) per 1,000 decisions, first commit to last. */
+  /** CPU milliseconds of the service processes (all instances) per 1,000 decisions, inferences visible to last commit. */
   readonly serviceCpuMsPerThousand: number | null;
   /** Whole-machine busy CPU milliseconds per 1,000 decisions over the same interval. */
   readonly machineCpuMsPerThousand: number | null;
@@ -200,14 +202,22 @@ async function serviceRate(): Promise<ServiceFigures> {
     { eventId: 'm', modelId: 'model-1', occurredAt, ownerId: 'mona', baseModel: 'b', datanetIds: ['datanet-1'], split },
   ]);
   await producer.disconnect();
-  // The inferences go out in one open transaction, committed once every instance holds its partitions:
-  // read_committed deciders see none before, so no instance starts alone and none joins mid-run.
-  const inferences = kafka.producer({ transactionalId: `bench-${prefix}`, idempotent: true, maxInFlightRequests: 1, transactionTimeout: 300_000 });
-  await inferences.connect();
+  // The inferences go out in two open transactions, committed once every instance holds its partitions
+  // (read_committed deciders see none before, so no instance starts alone and none joins mid-run): first
+  // WARMUP_COUNT of them, decided before anything is measured (a cold process runs its first batches
+  // unoptimised and spends CPU on compiling them), then the INFERENCE_COUNT measured ones, later in time.
+  const transactional = (name: string) => kafka.producer({ transactionalId: `bench-${prefix}${name}`, idempotent: true, maxInFlightRequests: 1, transactionTimeout: 300_000 });
+  const warmupProducer = transactional('warmup');
+  const inferences = transactional('measured');
+  await Promise.all([warmupProducer.connect(), inferences.connect()]);
+  const warmup = await warmupProducer.transaction();
   const transaction = await inferences.transaction();
   const inferencesFromMs = tablesAtMs + 1_000;
+  const spacingMs = 90_000 / (WARMUP_COUNT + INFERENCE_COUNT);
+  await send(catalog.topics.inferences.name, 'InferenceCompleted', Array.from({ length: WARMUP_COUNT }, (_, index) => inferenceData(INFERENCE_COUNT + index, occurredAt)), warmup,
+    (index) => inferencesFromMs + Math.floor(index * spacingMs));
   await send(catalog.topics.inferences.name, 'InferenceCompleted', Array.from({ length: INFERENCE_COUNT }, (_, index) => inferenceData(index, occurredAt)), transaction,
-    (index) => inferencesFromMs + Math.floor((index * 60_000) / INFERENCE_COUNT));
+    (index) => inferencesFromMs + Math.floor((WARMUP_COUNT + index) * spacingMs));
 
   const services = Array.from({ length: INSTANCES }, (_, instance) => startServiceProcess('services/attribution/src/main.ts', {
     KAFKA_BROKERS: BROKERS.join(','),
@@ -232,48 +242,42 @@ async function serviceRate(): Promise<ServiceFigures> {
   const groupId = catalog.groups.attribution;
   try {
     await groupStable(admin, groupId, INSTANCES, catalog.topics.inferences.name, () => services.map((service) => service.output()).join('\n').slice(-3_000));
+    await warmup.commit();
+    await waitForCommitted(admin, groupId, catalog.topics.inferences.name, WARMUP_COUNT, () => services.map((service) => service.output()).join('\n').slice(-3_000));
+    // Measured from the moment the measured inferences become visible: every instance is up, warm and holds
+    // its partitions, so the interval is exactly the work of deciding them, first fetch and first batch included.
+    const cpuAtFirst = servicesCpuSeconds();
+    const machineAtFirst = machineBusySeconds();
+    const commandsAtFirst = cpuByCommand(servicePids, databaseName);
+    const firstAtMs = Date.now();
     await transaction.commit();
     const deadline = Date.now() + TIMEOUT_MS;
-    let firstAtMs: number | null = null;
-    let firstCommitted = 0;
-    let cpuAtFirst: number | null = null;
-    let machineAtFirst: number | null = null;
-    let commandsAtFirst = new Map<string, number>();
     for (;;) {
       if (Date.now() > deadline) throw new Error(`not done within ${TIMEOUT_MS} ms:\n${services.map((service) => service.output().slice(-3_000)).join('\n')}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await new Promise((resolve) => setTimeout(resolve, 50));
       const committed = await committedTotal(admin, groupId, catalog.topics.inferences.name);
-      if (committed > 0 && firstAtMs === null) {
-        firstAtMs = Date.now();
-        firstCommitted = committed;
-        cpuAtFirst = servicesCpuSeconds();
-        machineAtFirst = machineBusySeconds();
-        commandsAtFirst = cpuByCommand(servicePids, databaseName);
-      }
-      if (committed >= INFERENCE_COUNT) {
-        // From the first committed transaction to the last: start-up and group join are not counted.
-        const elapsedMs = Date.now() - firstAtMs!;
+      if (committed >= WARMUP_COUNT + INFERENCE_COUNT) {
+        const elapsedMs = Date.now() - firstAtMs;
         const cpuAtLast = servicesCpuSeconds();
         const machineAtLast = machineBusySeconds();
         const commandsAtLast = cpuByCommand(servicePids, databaseName);
-        // CPU is measured from the first commit seen, so it is divided by the decisions committed after it.
-        const measured = INFERENCE_COUNT - firstCommitted;
+        const measured = INFERENCE_COUNT;
         const perThousand = (from: number | null, to: number | null) =>
           from === null || to === null || measured <= 0 ? null : Math.round(((to - from) * 1e6) / measured);
         await sql.connect();
         const decided = Number((await sql.query('SELECT count(*) FROM decisions')).rows[0].count);
-        if (decided !== INFERENCE_COUNT) throw new Error(`${decided} decisions stored, expected ${INFERENCE_COUNT}`);
+        if (decided !== WARMUP_COUNT + INFERENCE_COUNT) throw new Error(`${decided} decisions stored, expected ${WARMUP_COUNT + INFERENCE_COUNT}`);
         return {
           decisionsPerSecond: Math.round((INFERENCE_COUNT / elapsedMs) * 1_000),
           serviceCpuMsPerThousand: perThousand(cpuAtFirst, cpuAtLast),
           machineCpuMsPerThousand: perThousand(machineAtFirst, machineAtLast),
-          cpuMsPerThousandByCommand: measured > 0 ? cpuByCommandPerThousand(commandsAtFirst, commandsAtLast, measured) : {},
+          cpuMsPerThousandByCommand: cpuByCommandPerThousand(commandsAtFirst, commandsAtLast, measured),
         };
       }
     }
   } finally {
-    if (transaction.isActive()) await transaction.abort().catch(() => undefined);
-    await inferences.disconnect();
+    for (const open of [warmup, transaction]) if (open.isActive()) await open.abort().catch(() => undefined);
+    await Promise.all([warmupProducer.disconnect(), inferences.disconnect()]);
     await Promise.all(services.map((service) => service.stop()));
     await sql.end().catch(() => undefined);
     await admin.deleteTopics({ topics: topicCatalog(catalog).map((spec) => spec.name) }).catch(() => undefined);
@@ -297,6 +301,14 @@ async function groupStable(admin: ReturnType<Kafka['admin']>, groupId: string, m
     }
     if (Date.now() > deadline) throw new Error(`group ${groupId} not stable with ${members} members within 120 s (${group?.state}, ${group?.members.length}):\n${output()}`);
     await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+async function waitForCommitted(admin: ReturnType<Kafka['admin']>, groupId: string, topic: string, count: number, output: () => string): Promise<void> {
+  const deadline = Date.now() + TIMEOUT_MS;
+  while ((await committedTotal(admin, groupId, topic)) < count) {
+    if (Date.now() > deadline) throw new Error(`${count} inferences not decided within ${TIMEOUT_MS} ms:\n${output()}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
 
@@ -341,6 +353,7 @@ async function main(): Promise<void> {
     },
     runs: RUNS,
     instances: INSTANCES,
+    warmupInferences: WARMUP_COUNT,
     inferences: INFERENCE_COUNT,
     attributionsPerInference: ATTRIBUTIONS,
     figures: {
