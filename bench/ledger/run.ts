@@ -25,7 +25,7 @@ import { ensureSchema, postgresOptions } from '@tributary/persistence';
 import { ensurePostgres } from '@tributary/local-stack';
 import { dataSourceOptions } from '../../services/ledger-projector/src/database/data-source-options';
 import { createDeferredIndexes, dropDeferredIndexes, RebuildEngine } from '../../services/ledger-projector/src/operations/rebuild';
-import { copyRows, COPY_COLUMNS, type CopyValue } from '../../services/ledger-projector/src/projection/copy-rows';
+import { copyEncoded, CopyEncoder, COPY_COLUMNS } from '../../services/ledger-projector/src/projection/copy-rows';
 import { decision } from '../../services/ledger-projector/test/fixtures';
 
 const EVENTS = Number(process.env.BENCH_LEDGER_EVENTS ?? 1_000_000);
@@ -133,7 +133,7 @@ async function projection(): Promise<{ rate: number; cpu: { nodeUsPerEvent: numb
   return { rate: rate(EVENTS, elapsedMs), cpu };
 }
 
-/** (b) The write ceiling: the same rows the projection writes (entries, applied events, inferences, lineage), COPY only, rows prepared untimed. */
+/** (b) The write ceiling: the same rows the projection writes (entries, applied events, inferences, lineage), COPY only, rows prepared and encoded untimed. */
 async function writeCeiling(): Promise<{ rate: number; cpu: { nodeUsPerEvent: number; postgresUsPerEvent: number } }> {
   const schema = `bench_copy_${Date.now()}`;
   await ensureSchema(databaseUrl, schema);
@@ -145,27 +145,28 @@ async function writeCeiling(): Promise<{ rate: number; cpu: { nodeUsPerEvent: nu
   let hash = GENESIS_HASH;
   const chunkEvents = 10_000;
   for (let first = 0; first < EVENTS; first += chunkEvents) {
-    const rows = { entries: [] as CopyValue[][], applied: [] as CopyValue[][], inferences: [] as CopyValue[][], credits: [] as CopyValue[][] };
+    // Rows encoded for COPY outside the timing: the ceiling is PostgreSQL taking them.
+    const rows = { entries: new CopyEncoder(COPY_COLUMNS.ledgerEntries), applied: new CopyEncoder(COPY_COLUMNS.appliedEvents), inferences: new CopyEncoder(COPY_COLUMNS.inferences), credits: new CopyEncoder(COPY_COLUMNS.contributionCredits) };
     for (let sequence = first; sequence < Math.min(EVENTS, first + chunkEvents); sequence += 1) {
       const data = decision(sequence);
       const transaction = transactionOfDecision({ ...data, credits: data.postings });
-      rows.applied.push([data.eventId, topic, 0, sequence]);
-      rows.inferences.push([data.inferenceId, data.eventId, data.inferenceEventId, data.modelId, data.consumerId, data.asset, data.feeMinor, 1, topic, 0, sequence]);
+      rows.applied.row().text(data.eventId).text(topic).int4(0).int8(sequence);
+      rows.inferences.row().text(data.inferenceId).text(data.eventId).text(data.inferenceEventId).text(data.modelId).text(data.consumerId).text(data.asset).int8(data.feeMinor).int4(1).text(topic).int4(0).int8(sequence);
       transaction.postings.forEach((posting, index) => {
         const chainSeq = BigInt(sequence * 9 + index + 1);
         hash = entryHash(hash, { sourceTopic: topic, sourcePartition: 0, chainSeq, transactionId: data.inferenceId, postingIndex: index, account: posting.account, asset: posting.asset, amountMinor: posting.amountMinor, sourceEventId: data.eventId, sourceOffset: BigInt(sequence) });
-        rows.entries.push([topic, 0, chainSeq, data.inferenceId, index, posting.account, posting.asset, posting.amountMinor, data.eventId, sequence, hash]);
+        rows.entries.row().text(topic).int4(0).int8(chainSeq).text(data.inferenceId).int2(index).text(posting.account).text(posting.asset).int8(posting.amountMinor).text(data.eventId).int8(sequence).bytea(hash);
       });
-      for (const credit of contributionCredits(data)) rows.credits.push([data.inferenceId, credit.account, credit.contributionId, credit.datanetId, credit.scorePpm, data.asset, credit.amountMinor]);
+      for (const credit of contributionCredits(data)) rows.credits.row().text(data.inferenceId).text(credit.account).text(credit.contributionId).text(credit.datanetId).int8(credit.scorePpm).text(data.asset).int8(credit.amountMinor);
     }
     const meter = await CpuMeter.start(dataSource);
     const startedMs = Date.now();
     await dataSource.transaction(async (manager) => {
       await manager.query('SET LOCAL synchronous_commit = off');
-      await copyRows(manager, 'applied_events', COPY_COLUMNS.appliedEvents, rows.applied);
-      await copyRows(manager, 'ledger_entries', COPY_COLUMNS.ledgerEntries, rows.entries);
-      await copyRows(manager, 'inferences', COPY_COLUMNS.inferences, rows.inferences);
-      await copyRows(manager, 'contribution_credits', COPY_COLUMNS.contributionCredits, rows.credits);
+      await copyEncoded(manager, 'applied_events', rows.applied);
+      await copyEncoded(manager, 'ledger_entries', rows.entries);
+      await copyEncoded(manager, 'inferences', rows.inferences);
+      await copyEncoded(manager, 'contribution_credits', rows.credits);
     });
     copyMs += Date.now() - startedMs;
     postgresUs += (await meter.stop(1)).postgresUsPerEvent;
