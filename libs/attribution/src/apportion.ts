@@ -1,4 +1,5 @@
 import { compareIds } from './accounts';
+import { sortInPlace } from './sort';
 import { assert } from './errors';
 
 /**
@@ -38,7 +39,7 @@ export function apportionLargestRemainder(
   // The leftover units go one each to the largest remainders, ties to the smaller account id.
   let extras: ReadonlySet<string> = NO_EXTRAS;
   if (leftoverMinor > 0n) {
-    const ranked = [...shares].sort((left, right) => {
+    const ranked = sortInPlace([...shares], (left, right) => {
       if (left.remainder !== right.remainder) return left.remainder > right.remainder ? -1 : 1;
       return compareIds(left.account, right.account);
     });
@@ -51,7 +52,7 @@ export function apportionLargestRemainder(
     }
     extras = receivers;
   }
-  shares.sort((left, right) => compareIds(left.account, right.account));
+  sortInPlace(shares, (left, right) => compareIds(left.account, right.account));
   const amounts = new Map<string, bigint>();
   for (const share of shares) amounts.set(share.account, extras.has(share.account) ? share.floorMinor + 1n : share.floorMinor);
   return amounts;

@@ -1,5 +1,6 @@
 import { accountId, compareIds } from './accounts';
 import { apportionLargestRemainder } from './apportion';
+import { sortInPlace } from './sort';
 import { assert } from './errors';
 import { BPS_TOTAL, POLICY_VERSION } from './limits';
 import type {
@@ -81,7 +82,7 @@ function classifyAttributions(input: AttributionInput): {
       counted.push({ contributionId, scorePpm: BigInt(attribution.scorePpm), contributor, datanetId });
     }
   }
-  const rejectedSorted = [...rejected.values()].sort((left, right) =>
+  const rejectedSorted = sortInPlace([...rejected.values()], (left, right) =>
     compareIds(left.contributionId, right.contributionId),
   );
   return { counted, rejected: rejectedSorted };
@@ -195,25 +196,26 @@ function canonicalInputs(input: AttributionInput): AttributionInput {
   const { inference, model } = input;
   const modelDatanetIds = new Set(model.datanetIds);
   const attributedIds = new Set(inference.attributions.map((attribution) => attribution.contributionId));
-  const attributions = inference.attributions
-    .map(({ contributionId, scorePpm }) => ({ contributionId, scorePpm }))
-    .sort((left, right) => compareIds(left.contributionId, right.contributionId) || left.scorePpm - right.scorePpm);
+  const attributions = sortInPlace(
+    inference.attributions.map(({ contributionId, scorePpm }) => ({ contributionId, scorePpm })),
+    (left, right) => compareIds(left.contributionId, right.contributionId) || left.scorePpm - right.scorePpm,
+  );
   return {
     inference: { ...pickInference(input), attributions },
     model: {
       modelId: model.modelId,
       owner: model.owner,
-      datanetIds: [...model.datanetIds].sort(compareIds),
+      datanetIds: sortInPlace([...model.datanetIds], compareIds),
       split: { protocolBps: model.split.protocolBps, modelBps: model.split.modelBps, dataBps: model.split.dataBps },
     },
-    datanets: input.datanets
-      .filter((datanet) => modelDatanetIds.has(datanet.datanetId))
-      .map(copyDatanet)
-      .sort((left, right) => compareIds(left.datanetId, right.datanetId)),
-    contributions: input.contributions
-      .filter((state) => attributedIds.has(state.contributionId))
-      .map(copyContribution)
-      .sort((left, right) => compareIds(left.contributionId, right.contributionId)),
+    datanets: sortInPlace(
+      input.datanets.filter((datanet) => modelDatanetIds.has(datanet.datanetId)).map(copyDatanet),
+      (left, right) => compareIds(left.datanetId, right.datanetId),
+    ),
+    contributions: sortInPlace(
+      input.contributions.filter((state) => attributedIds.has(state.contributionId)).map(copyContribution),
+      (left, right) => compareIds(left.contributionId, right.contributionId),
+    ),
     protocolId: input.protocolId,
   };
 }

@@ -9,6 +9,7 @@ export { decideAttribution } from './decide';
 export { AttributionAssertionError, AttributionInputError, assert, assertNever } from './errors';
 export type { InputRule } from './errors';
 export { explain } from './explain';
+export { sortInPlace } from './sort';
 export {
   ASSET_LENGTH_MAX,
   ATTRIBUTIONS_MAX,

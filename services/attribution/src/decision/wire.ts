@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
 import {
   ORDERING_RULE_TEXT,
+  compareIds,
   decideAttribution,
   parseAccountId,
+  sortInPlace,
   type AttributionDecision,
   type AttributionInput,
   type ContributionState,
@@ -35,7 +37,7 @@ export function toAttributedEvent(decision: AttributionDecision, inferenceEventI
   for (const account of [`protocol:${protocolId}`, `model-owner:${model.owner}`]) {
     if (!credits.some((credit) => credit.accountId === account)) credits.push({ accountId: account, asset: inference.asset, amountMinor: 0n });
   }
-  credits.sort((left, right) => (left.accountId < right.accountId ? -1 : left.accountId > right.accountId ? 1 : 0));
+  sortInPlace(credits, (left, right) => compareIds(left.accountId, right.accountId));
   const statesById = new Map(contributions.map((state) => [state.contributionId, state]));
   return {
     eventId: decisionEventId(inference.inferenceId),
