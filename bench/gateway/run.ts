@@ -135,8 +135,12 @@ async function main(): Promise<void> {
   const gateway = startServiceProcess('services/gateway/src/main.ts', {
     KAFKA_BROKERS: kafka.brokers, DATABASE_URL: databaseUrl, TRIBUTARY_TOPIC_PREFIX: 'bench.', GATEWAY_HTTP_PORT: '0', HTTP_HOST: '127.0.0.1', LOG_LEVEL: 'log',
     // BENCH_CPU_PROF_DIR=<dir> writes a V8 CPU profile of the gateway process (on its SIGTERM exit) there.
-    ...(process.env.BENCH_CPU_PROF_DIR
-      ? { NODE_OPTIONS: `-r ${path.resolve(__dirname, '../attribution/cpu-profile.js')}`, BENCH_CPU_PROF_DIR: path.resolve(process.env.BENCH_CPU_PROF_DIR) }
+    // BENCH_SERVICE_NODE_OPTIONS passes Node/V8 options to the gateway process, for A/B runs.
+    ...(process.env.BENCH_CPU_PROF_DIR || process.env.BENCH_SERVICE_NODE_OPTIONS
+      ? {
+          NODE_OPTIONS: [process.env.BENCH_SERVICE_NODE_OPTIONS ?? '', process.env.BENCH_CPU_PROF_DIR ? `-r ${path.resolve(__dirname, '../attribution/cpu-profile.js')}` : ''].join(' ').trim(),
+          ...(process.env.BENCH_CPU_PROF_DIR ? { BENCH_CPU_PROF_DIR: path.resolve(process.env.BENCH_CPU_PROF_DIR) } : {}),
+        }
       : {}),
   }, 'gateway-bench');
   /** Runs a phase and adds the gateway process's CPU time per accepted event. */
