@@ -173,23 +173,39 @@ function buildBigintLongType(): types.LongType {
 export const bigintLongType: types.LongType = buildBigintLongType();
 
 /**
+ * avsc's int with a check that answers `false` for a value that is not a number: avsc's own check
+ * (`val === (val | 0)`) throws a TypeError on a bigint, which would escape validation as a crash
+ * instead of a `wrongType` issue naming the field.
+ */
+class CheckedIntType extends types.IntType {
+  _check(value: unknown, flags: unknown, hook?: (value: unknown, type: Type) => void): boolean {
+    const valid = typeof value === 'number' && value === (value | 0);
+    if (!valid && hook) hook(value, this);
+    return valid;
+  }
+}
+
+/** The avsc int type every `int` field of a contract uses. */
+export const checkedIntType: types.IntType = Object.freeze(new CheckedIntType());
+
+/**
  * Parses an assembled schema with Tributary's options: bigint longs, plain data records (no methods
  * that could clash with field names), and unions that must stay unwrapped so the generated types
  * (`T | null`) describe the decoded values exactly.
  */
 export function parseAvroType(schema: JsonValue): Type {
   return Type.forSchema(schema as never, {
-    registry: { long: bigintLongType },
-    // The registry only catches the bare name 'long'; the object form (used to carry a logicalType
-    // such as timestamp-millis) would otherwise build avsc's number-based long.
-    typeHook: (node) => (isObjectFormLong(node) ? bigintLongType : undefined),
+    registry: { long: bigintLongType, int: checkedIntType },
+    // The registry only catches the bare names; the object form (used to carry a logicalType such as
+    // timestamp-millis) would otherwise build avsc's number-based long and its unchecked int.
+    typeHook: (node) => (isObjectForm(node, 'long') ? bigintLongType : isObjectForm(node, 'int') ? checkedIntType : undefined),
     omitRecordMethods: true,
     wrapUnions: 'never',
   });
 }
 
-function isObjectFormLong(node: unknown): boolean {
-  return typeof node === 'object' && node !== null && (node as { type?: unknown }).type === 'long';
+function isObjectForm(node: unknown, primitive: 'long' | 'int'): boolean {
+  return typeof node === 'object' && node !== null && (node as { type?: unknown }).type === primitive;
 }
 
 /** SHA-256 of the Parsing Canonical Form, as lowercase hex: what a schema registry would compare. */

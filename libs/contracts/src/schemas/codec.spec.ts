@@ -92,6 +92,13 @@ describe('given invalid values', () => {
     expect(issues[0]?.message).toBe('expected null or string, got a number');
   });
 
+  it('names an int field given a bigint or a fraction as wrongType (avsc\'s own int check throws on a bigint)', () => {
+    const datanet = SAMPLE_EVENTS.DatanetCreated;
+    expect(rulesByPath(issuesOf(() => encodeLoose('DatanetCreated', { ...datanet, curatorShareBps: 2_000n })))).toEqual([['curatorShareBps', 'wrongType']]);
+    expect(rulesByPath(validateEvent('DatanetCreated', { ...datanet, curatorShareBps: 2_000n }))).toEqual([['curatorShareBps', 'wrongType']]);
+    expect(rulesByPath(issuesOf(() => encodeLoose('DatanetCreated', { ...datanet, curatorShareBps: 0.5 })))).toEqual([['curatorShareBps', 'wrongType']]);
+  });
+
   it('names a negative amount and an out-of-range score deep inside an array', () => {
     const issues = issuesOf(() =>
       encodeLoose('InferenceCompleted', { ...inference, feeMinor: -1n, attributions: [{ contributionId: 'c', scorePpm: 1_000_001n }] }),
