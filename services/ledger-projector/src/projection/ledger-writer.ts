@@ -196,8 +196,9 @@ async function writeLineage(manager: EntityManager, applied: readonly Applied[])
       .int8(decision.feeMinor).int4(decision.policyVersion).text(record.topic).int4(record.partition).int8(Number(record.offset));
     add('model', decision.modelId, decision.asset, decision.feeMinor);
     for (const posting of decision.postings) {
-      const account = classifyAccount(posting.accountId);
-      if (account.role === 'contributor') add('contributor', account.ownerId, posting.asset, posting.amountMinor);
+      // classifyAccount's contributor rule (`contributor:<id>`, id not empty), without building its result per posting.
+      const { accountId } = posting;
+      if (accountId.length > CONTRIBUTOR_PREFIX.length && accountId.startsWith(CONTRIBUTOR_PREFIX)) add('contributor', accountId.slice(CONTRIBUTOR_PREFIX.length), posting.asset, posting.amountMinor);
     }
     for (const credit of contributionCredits(decision)) {
       credits.row().text(decision.inferenceId).text(credit.account).text(credit.contributionId).text(credit.datanetId).int8(credit.scorePpm).text(decision.asset).int8(credit.amountMinor);
@@ -217,6 +218,7 @@ async function writeLineage(manager: EntityManager, applied: readonly Applied[])
   );
 }
 
+const CONTRIBUTOR_PREFIX = 'contributor:';
 const compareKeys = (left: string, right: string): number => (left < right ? -1 : left > right ? 1 : 0);
 
 async function writePayouts(manager: EntityManager, applied: readonly Applied[]): Promise<void> {
@@ -239,23 +241,26 @@ async function writePayouts(manager: EntityManager, applied: readonly Applied[])
 
 /** Balance deltas summed per (account, asset) and upserted in key order, last, so row locks are held briefly. */
 async function writeBalances(manager: EntityManager, applied: readonly Applied[]): Promise<void> {
-  const deltas = new Map<string, { account: string; asset: string; amountMinor: bigint; count: bigint }>();
+  const deltas = new Map<string, { account: string; asset: string; amountMinor: bigint; count: number }>();
   for (const { transaction } of applied) {
     for (const { account, asset, amountMinor } of transaction.postings) {
       const key = balanceKey(account, asset);
-      const delta = deltas.get(key) ?? { account, asset, amountMinor: 0n, count: 0n };
-      delta.amountMinor += amountMinor;
-      delta.count += 1n;
-      deltas.set(key, delta);
+      const delta = deltas.get(key);
+      if (delta) {
+        delta.amountMinor += amountMinor;
+        delta.count += 1;
+      } else {
+        deltas.set(key, { account, asset, amountMinor, count: 1 });
+      }
     }
   }
-  const rows = [...deltas.values()].sort((left, right) => (left.account < right.account ? -1 : left.account > right.account ? 1 : left.asset < right.asset ? -1 : 1));
+  const rows = [...deltas.values()].sort((left, right) => compareKeys(left.account, right.account) || compareKeys(left.asset, right.asset));
   const classes = rows.map((row) => classifyAccount(row.account));
   await manager.query(
     `INSERT INTO accounts (account, asset, role, owner_id, balance_minor, entry_count)
      SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[])
      ON CONFLICT (account, asset) DO UPDATE
        SET balance_minor = accounts.balance_minor + excluded.balance_minor, entry_count = accounts.entry_count + excluded.entry_count`,
-    [rows.map((row) => row.account), rows.map((row) => row.asset), classes.map((c) => c.role), classes.map((c) => c.ownerId), rows.map((row) => row.amountMinor.toString()), rows.map((row) => row.count.toString())],
+    [rows.map((row) => row.account), rows.map((row) => row.asset), classes.map((c) => c.role), classes.map((c) => c.ownerId), rows.map((row) => row.amountMinor.toString()), rows.map((row) => String(row.count))],
   );
 }
