@@ -181,7 +181,8 @@ async function writeLineage(manager: EntityManager, applied: readonly Applied[])
   const revenue = new Map<string, RevenueSum>();
   let inference = 0;
   const add = (dimension: string, id: string, asset: string, amountMinor: bigint) => {
-    const key = `${dimension}\u0000${id}\u0000${asset}`;
+    // The id's length makes the key unambiguous whatever characters the id and asset hold.
+    const key = `${dimension}:${id.length}:${id}${asset}`;
     let row = revenue.get(key);
     if (!row) revenue.set(key, (row = { dimension, id, asset, amountMinor: 0n, count: 0, countedFor: -1 }));
     row.amountMinor += amountMinor;
