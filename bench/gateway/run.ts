@@ -117,9 +117,9 @@ async function batchPhase(baseUrl: string, key: string, runId: string): Promise<
   return { acceptedPerS: (latencies.length * BATCH_EVENTS) / elapsedS, p50Ms: percentile(latencies, 0.5), p99Ms: percentile(latencies, 0.99), failed };
 }
 
-function figure(values: readonly number[], unit: string) {
+function figure(values: readonly number[], unit: string, decimals = 1) {
   const sorted = [...values].sort((a, b) => a - b);
-  const round = (value: number) => Math.round(value * 10) / 10;
+  const round = (value: number) => Math.round(value * 10 ** decimals) / 10 ** decimals;
   return { median: round(sorted[Math.floor(sorted.length / 2)]!), min: round(sorted[0]!), max: round(sorted[sorted.length - 1]!), unit };
 }
 
@@ -187,12 +187,12 @@ async function main(): Promise<void> {
         single_latency_p50: figure(singles.map((phase) => phase.p50Ms), 'ms'),
         single_latency_p99: figure(singles.map((phase) => phase.p99Ms), 'ms'),
         single_failed: figure(singles.map((phase) => phase.failed), 'requests'),
-        single_gateway_cpu_per_event: figure(singles.map((phase) => phase.gatewayCpuMsPerEvent), 'ms'),
+        single_gateway_cpu_per_event: figure(singles.map((phase) => phase.gatewayCpuMsPerEvent), 'ms', 3),
         batch_accepted: figure(batches.map((phase) => phase.acceptedPerS), 'events/s'),
         batch_latency_p50: figure(batches.map((phase) => phase.p50Ms), 'ms'),
         batch_latency_p99: figure(batches.map((phase) => phase.p99Ms), 'ms'),
         batch_failed: figure(batches.map((phase) => phase.failed), 'requests'),
-        batch_gateway_cpu_per_event: figure(batches.map((phase) => phase.gatewayCpuMsPerEvent), 'ms'),
+        batch_gateway_cpu_per_event: figure(batches.map((phase) => phase.gatewayCpuMsPerEvent), 'ms', 3),
       },
     };
     mkdirSync(path.dirname(RESULTS), { recursive: true });
