@@ -22,8 +22,15 @@ import { toAttributedEvent } from '../../services/attribution/src/decision/wire'
 
 const INFERENCE_COUNT = Number(process.env.BENCH_INFERENCES ?? 40_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
-/** Service processes in the decider group (partitions are split among them); 1 unless BENCH_INSTANCES says. */
-const INSTANCES = Number(process.env.BENCH_INSTANCES ?? 1);
+/**
+ * Service processes in the decider group (partitions are split among them), one setting after another
+ * in the same run: BENCH_INSTANCES=1,2 (the default) measures one instance, then two, side by side.
+ */
+const INSTANCE_COUNTS = (process.env.BENCH_INSTANCES ?? '1,2').split(',').map((count) => {
+  const instances = Number(count);
+  if (!Number.isInteger(instances) || instances < 1 || instances > 6) throw new RangeError(`BENCH_INSTANCES: each entry must be an integer from 1 to 6 (got "${count}")`);
+  return instances;
+});
 /** Inferences decided before the measured ones (not measured): a long-running service is warm. */
 const WARMUP_COUNT = Number(process.env.BENCH_WARMUP ?? 10_000);
 const ATTRIBUTIONS = 8;
@@ -160,7 +167,7 @@ function inProcessRate(encode: boolean): number {
   return Math.round((count / elapsedMs) * 1_000);
 }
 
-async function serviceRate(): Promise<ServiceFigures> {
+async function serviceRate(instances: number): Promise<ServiceFigures> {
   const prefix = `bench.${randomUUID().slice(0, 8)}.`;
   const catalog = catalogFor(prefix);
   const databaseName = `bench_attribution_${randomUUID().slice(0, 8)}`;
@@ -219,7 +226,7 @@ async function serviceRate(): Promise<ServiceFigures> {
   await send(catalog.topics.inferences.name, 'InferenceCompleted', Array.from({ length: INFERENCE_COUNT }, (_, index) => inferenceData(index, occurredAt)), transaction,
     (index) => inferencesFromMs + Math.floor((WARMUP_COUNT + index) * spacingMs));
 
-  const services = Array.from({ length: INSTANCES }, (_, instance) => startServiceProcess('services/attribution/src/main.ts', {
+  const services = Array.from({ length: instances }, (_, instance) => startServiceProcess('services/attribution/src/main.ts', {
     KAFKA_BROKERS: BROKERS.join(','),
     DATABASE_URL: databaseUrl,
     TRIBUTARY_TOPIC_PREFIX: prefix,
@@ -241,7 +248,7 @@ async function serviceRate(): Promise<ServiceFigures> {
   const sql = new Client({ connectionString: databaseUrl, options: '-c search_path=attribution' });
   const groupId = catalog.groups.attribution;
   try {
-    await groupStable(admin, groupId, INSTANCES, catalog.topics.inferences.name, () => services.map((service) => service.output()).join('\n').slice(-3_000));
+    await groupStable(admin, groupId, instances, catalog.topics.inferences.name, () => services.map((service) => service.output()).join('\n').slice(-3_000));
     await warmup.commit();
     await waitForCommitted(admin, groupId, catalog.topics.inferences.name, WARMUP_COUNT, () => services.map((service) => service.output()).join('\n').slice(-3_000));
     // Measured from the moment the measured inferences become visible: every instance is up, warm and holds
@@ -323,24 +330,35 @@ function figure(values: number[], unit: string) {
 }
 
 async function main(): Promise<void> {
-  const service: number[] = [];
-  const serviceCpu: number[] = [];
-  const machineCpu: number[] = [];
+  const service = new Map(INSTANCE_COUNTS.map((instances) => [instances, [] as number[]]));
+  const serviceCpu = new Map(INSTANCE_COUNTS.map((instances) => [instances, [] as number[]]));
+  const machineCpu = new Map(INSTANCE_COUNTS.map((instances) => [instances, [] as number[]]));
   const policy: number[] = [];
   const policyAndEncoding: number[] = [];
   for (let run = 0; run < RUNS; run += 1) {
     policy.push(inProcessRate(false));
     policyAndEncoding.push(inProcessRate(true));
-    const figures = await serviceRate();
-    service.push(figures.decisionsPerSecond);
-    if (figures.serviceCpuMsPerThousand !== null) serviceCpu.push(figures.serviceCpuMsPerThousand);
-    if (figures.machineCpuMsPerThousand !== null) machineCpu.push(figures.machineCpuMsPerThousand);
-    process.stdout.write(
-      `run ${run + 1}: service ${figures.decisionsPerSecond} decisions/s (service CPU ${figures.serviceCpuMsPerThousand} ms, machine CPU ${figures.machineCpuMsPerThousand} ms per 1,000), ` +
-        `policy ${policy.at(-1)}/s, policy+encoding ${policyAndEncoding.at(-1)}/s\n` +
-        `  CPU ms per 1,000 decisions by command: ${JSON.stringify(figures.cpuMsPerThousandByCommand)}\n`,
-    );
+    for (const instances of INSTANCE_COUNTS) {
+      const figures = await serviceRate(instances);
+      service.get(instances)!.push(figures.decisionsPerSecond);
+      if (figures.serviceCpuMsPerThousand !== null) serviceCpu.get(instances)!.push(figures.serviceCpuMsPerThousand);
+      if (figures.machineCpuMsPerThousand !== null) machineCpu.get(instances)!.push(figures.machineCpuMsPerThousand);
+      process.stdout.write(
+        `run ${run + 1}, ${instances} instance(s): service ${figures.decisionsPerSecond} decisions/s (service CPU ${figures.serviceCpuMsPerThousand} ms, machine CPU ${figures.machineCpuMsPerThousand} ms per 1,000), ` +
+          `policy ${policy.at(-1)}/s, policy+encoding ${policyAndEncoding.at(-1)}/s\n` +
+          `  CPU ms per 1,000 decisions by command: ${JSON.stringify(figures.cpuMsPerThousandByCommand)}\n`,
+      );
+    }
   }
+  /** Figures of one instance count: the first keeps the plain names, the others say how many instances. */
+  const serviceFigures = (instances: number, index: number) => {
+    const suffix = index === 0 && instances === 1 ? '' : `With${instances}Instances`;
+    return {
+      [`decisionsTransactional${suffix}`]: figure(service.get(instances)!, 'inferences/s'),
+      ...(serviceCpu.get(instances)!.length > 0 ? { [`serviceCpuPerThousandDecisions${suffix}`]: figure(serviceCpu.get(instances)!, 'CPU ms') } : {}),
+      ...(machineCpu.get(instances)!.length > 0 ? { [`machineCpuPerThousandDecisions${suffix}`]: figure(machineCpu.get(instances)!, 'CPU ms') } : {}),
+    };
+  };
   const cpus = os.cpus();
   const result = {
     name: 'attribution',
@@ -352,14 +370,12 @@ async function main(): Promise<void> {
       note: 'shared 2-core machine; broker, PostgreSQL, the service and the benchmark on the same host',
     },
     runs: RUNS,
-    instances: INSTANCES,
+    instances: INSTANCE_COUNTS,
     warmupInferences: WARMUP_COUNT,
     inferences: INFERENCE_COUNT,
     attributionsPerInference: ATTRIBUTIONS,
     figures: {
-      decisionsTransactional: figure(service, 'inferences/s'),
-      ...(serviceCpu.length > 0 ? { serviceCpuPerThousandDecisions: figure(serviceCpu, 'CPU ms') } : {}),
-      ...(machineCpu.length > 0 ? { machineCpuPerThousandDecisions: figure(machineCpu, 'CPU ms') } : {}),
+      ...Object.assign({}, ...INSTANCE_COUNTS.map(serviceFigures)),
       policyOnlyOneThread: figure(policy, 'inferences/s'),
       policyAndAvroEncodingOneThread: figure(policyAndEncoding, 'inferences/s'),
     },
