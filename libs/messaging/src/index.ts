@@ -1,3 +1,10 @@
+import { installRecordEncoder } from './kafkajs-record-encoder';
+
+// Every kafkajs producer of a process that loads this library encodes records with the exactly sized
+// replacement (it writes kafkajs's bytes; see kafkajs-record-encoder.ts): it must be in place before a
+// producer's first send, which is when kafkajs loads its produce request.
+installRecordEncoder();
+
 export { InboundBatch, type InboundRecord, type Rejection, type RejectionSink } from './inbound-batch';
 export { DLQ_HEADERS } from './dead-letter';
 export { ensureTopics, ensureTopicCatalog, topicConfig, topicsEnv } from './topics-admin';
@@ -17,3 +24,4 @@ export {
   type ProcessedBatch,
   type ProcessContext,
 } from './transactional-processor';
+export { installRecordEncoder, KAFKAJS_VERSION_PINNED } from './kafkajs-record-encoder';
