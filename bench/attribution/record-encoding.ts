@@ -2,15 +2,19 @@
  * Micro-benchmark of kafkajs's produce-side encoding of one send (`npx ts-node --transpile-only
  * bench/attribution/record-encoding.ts`): 470 records of ~1 KiB value with the 11 CloudEvents string
  * headers of a Tributary record (one attribution send of 512 KiB), through kafkajs 2.2.4's Record v0,
- * then its RecordBatch (which copies the records again and computes CRC32C in JavaScript), then the
- * whole produce request (partition, topic and request framing, each a further copy). Each stage is
- * timed with kafkajs's own record encoder and with libs/messaging's replacement. Prints only.
+ * then its RecordBatch (which copies the records again and computes CRC-32C in JavaScript), then the
+ * whole produce request (partition, topic and request framing, each a further copy), then the frame the
+ * connection writes to the socket. Each stage is timed with kafkajs's own encoders and with
+ * libs/messaging's replacements (kafkajs-encoders.ts). Prints only.
  *
  * Figures are CPU time of this process (user + system, GC included) per record, the median of
  * BENCH_ROUNDS rounds: the machine is shared, and CPU time is less disturbed than wall time.
  */
 import { randomBytes } from 'node:crypto';
-import { encodeRecord, installRecordEncoder, kafkajsRecord, type KafkajsEncoder, type RecordFields } from '../../libs/messaging/src/kafkajs-record-encoder';
+import { crc32c } from '../../libs/messaging/src/crc32c';
+import { installKafkajsEncoders } from '../../libs/messaging/src/kafkajs-encoders';
+import { encodeRecordBatch } from '../../libs/messaging/src/kafkajs-record-batch-encoder';
+import { encodeRecord, kafkajsRecord, type KafkajsEncoder, type RecordFields } from '../../libs/messaging/src/kafkajs-record-encoder';
 
 const RECORDS_PER_SEND = 470;
 const VALUE_BYTES = 1_024;
@@ -25,6 +29,7 @@ type ProduceRequestFn = (options: object) => { encode: () => Promise<KafkajsEnco
 const { RecordBatch } = require('kafkajs/src/protocol/recordBatch/v0') as { RecordBatch: RecordBatchFn };
 const crc32C = require('kafkajs/src/protocol/recordBatch/crc32C') as (buffer: Buffer) => number;
 const Long = require('kafkajs/src/utils/long') as { fromValue: (value: number) => unknown };
+const frameRequest = require('kafkajs/src/protocol/request') as (options: { correlationId: number; clientId: string; request: object }) => Promise<KafkajsEncoder>;
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 const PRODUCE_REQUEST_MODULE = require.resolve('kafkajs/src/protocol/requests/produce/v3/request');
@@ -60,9 +65,9 @@ function recordFieldsOf(send: ReturnType<typeof messages>): RecordFields[] {
   return send.map((message, index) => ({ ...message, offsetDelta: index, timestampDelta: Number(message.timestamp) - firstTimestamp }));
 }
 
-async function batchOf(records: KafkajsEncoder[]): Promise<KafkajsEncoder> {
+function batchOf(batch: RecordBatchFn, records: KafkajsEncoder[]): Promise<KafkajsEncoder> {
   const now = Date.now();
-  return RecordBatch({ records, firstTimestamp: now, maxTimestamp: now, lastOffsetDelta: records.length - 1, transactional: true, producerEpoch: 0, firstSequence: 0 });
+  return batch({ records, firstTimestamp: now, maxTimestamp: now, lastOffsetDelta: records.length - 1, transactional: true, producerEpoch: 0, firstSequence: 0 });
 }
 
 /** CPU microseconds per record of `run` (which encodes one send), the median over the rounds. */
@@ -79,25 +84,34 @@ async function cpuMicrosecondsPerRecord(run: () => unknown): Promise<number> {
   return rounds[Math.floor(rounds.length / 2)]!;
 }
 
-async function stages(label: string, encode: (fields: RecordFields) => KafkajsEncoder, send: ReturnType<typeof messages>): Promise<Record<string, number>> {
+interface Encoders {
+  readonly label: string;
+  readonly record: (fields: RecordFields) => KafkajsEncoder;
+  readonly batch: RecordBatchFn;
+  readonly crc: (bytes: Buffer) => number;
+  /** Whether kafkajs's produce request binds these encoders when loaded now (it binds whatever is installed). */
+  readonly request: boolean;
+}
+
+async function stages(encoders: Encoders, send: ReturnType<typeof messages>): Promise<void> {
   const fields = recordFieldsOf(send);
-  const records = fields.map(encode);
-  const body = (await batchOf(records)).buffer;
-  // Loaded here, after any install, so it binds the record encoder of this stage.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const request = require(PRODUCE_REQUEST_MODULE) as ProduceRequestFn;
+  const body = (await batchOf(encoders.batch, fields.map(encoders.record))).buffer.subarray(21);
   const topicData = [{ topic: 'tributary.attributions', partitions: [{ partition: 0, firstSequence: 0, messages: send }] }];
-  const figures = {
-    'Record (per record)': await cpuMicrosecondsPerRecord(() => fields.map(encode)),
-    'Record + RecordBatch': await cpuMicrosecondsPerRecord(() => batchOf(fields.map(encode))),
-    'of which CRC32C (JS)': await cpuMicrosecondsPerRecord(() => crc32C(body)),
-    'whole produce request': await cpuMicrosecondsPerRecord(() =>
-      request({ acks: -1, timeout: 30_000, transactionalId: 'bench', producerId: Long.fromValue(1), producerEpoch: 0, topicData }).encode(),
-    ),
+  const figures: Record<string, number> = {
+    'Record': await cpuMicrosecondsPerRecord(() => fields.map(encoders.record)),
+    'Record + RecordBatch': await cpuMicrosecondsPerRecord(() => batchOf(encoders.batch, fields.map(encoders.record))),
+    'of which CRC-32C': await cpuMicrosecondsPerRecord(() => encoders.crc(body)),
   };
-  console.log(`\n${label}`);
+  if (encoders.request) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const request = require(PRODUCE_REQUEST_MODULE) as ProduceRequestFn;
+    const build = () => request({ acks: -1, timeout: 30_000, transactionalId: 'bench', producerId: Long.fromValue(1), producerEpoch: 0, topicData });
+    figures['whole produce request'] = await cpuMicrosecondsPerRecord(() => build().encode());
+    // What the connection sends: kafkajs's request header and size prefix, each level a copy of the request.
+    figures['framed for the socket'] = await cpuMicrosecondsPerRecord(() => frameRequest({ correlationId: 1, clientId: 'bench', request: build() }));
+  }
+  console.log(`\n${encoders.label}`);
   for (const [stage, microseconds] of Object.entries(figures)) console.log(`  ${stage.padEnd(24)} ${microseconds.toFixed(2).padStart(7)} us`);
-  return figures;
 }
 
 async function main(): Promise<void> {
@@ -108,11 +122,12 @@ async function main(): Promise<void> {
   }
   const recordBytes = encodeRecord(fields[0]!).buffer.length;
   console.log(`${RECORDS_PER_SEND} records per send, ${recordBytes} bytes each encoded (value ${VALUE_BYTES}, 11 string headers); CPU us per record, median of ${ROUNDS} rounds of ${SENDS_PER_ROUND} sends`);
-  await stages('kafkajs 2.2.4 Record v0', kafkajsRecord, send);
-  // The produce request binds its record encoder when loaded: drop it so the next load binds the replacement.
+  await stages({ label: 'kafkajs 2.2.4: Record v0, RecordBatch v0, CRC-32C a byte a step', record: kafkajsRecord, batch: RecordBatch, crc: crc32C, request: true }, send);
+  await stages({ label: 'libs/messaging encodeRecord, kafkajs RecordBatch', record: encodeRecord, batch: RecordBatch, crc: crc32C, request: false }, send);
+  // The produce request binds its encoders when loaded: drop it so the next load binds the replacements.
   delete require.cache[PRODUCE_REQUEST_MODULE];
-  installRecordEncoder();
-  await stages('libs/messaging encodeRecord', encodeRecord, send);
+  installKafkajsEncoders();
+  await stages({ label: 'libs/messaging: encodeRecord, encodeRecordBatch, CRC-32C eight bytes a step, produce request', record: encodeRecord, batch: encodeRecordBatch, crc: (bytes) => crc32c(bytes), request: true }, send);
 }
 
 main().catch((error: unknown) => {

@@ -1,9 +1,9 @@
-import { installRecordEncoder } from './kafkajs-record-encoder';
+import { installKafkajsEncoders } from './kafkajs-encoders';
 
-// Every kafkajs producer of a process that loads this library encodes records with the exactly sized
-// replacement (it writes kafkajs's bytes; see kafkajs-record-encoder.ts): it must be in place before a
-// producer's first send, which is when kafkajs loads its produce request.
-installRecordEncoder();
+// Every kafkajs producer of a process that loads this library encodes its produce requests with the
+// exactly sized replacement (it writes kafkajs's bytes; see kafkajs-encoders.ts): it must be in place
+// before a producer's first send, which is when kafkajs loads its produce request.
+installKafkajsEncoders();
 
 export { InboundBatch, type InboundRecord, type Rejection, type RejectionSink } from './inbound-batch';
 export { DLQ_HEADERS } from './dead-letter';
@@ -24,4 +24,4 @@ export {
   type ProcessedBatch,
   type ProcessContext,
 } from './transactional-processor';
-export { installRecordEncoder, KAFKAJS_VERSION_PINNED } from './kafkajs-record-encoder';
+export { installKafkajsEncoders, KAFKAJS_VERSION_PINNED } from './kafkajs-encoders';

@@ -3,25 +3,19 @@
  *
  * kafkajs encodes each record through a fresh `Encoder` (a zero-filled 512-byte buffer, grown by
  * copying) plus one more `Encoder` per header, builds a varint's bytes through an array and
- * `Buffer.from`, and sizes the timestamp delta through BigInt-backed `Long` objects. With the 11
- * CloudEvents headers of every Tributary record that was about 30% of the attribution service's CPU.
- * This encoder measures the record first and writes it into one buffer of exactly its size, producing
+ * `Buffer.from`, and sizes the timestamp delta through BigInt-backed `Long` objects: with the 11
+ * CloudEvents headers of every Tributary record, most of the ~30% of the attribution service's CPU that
+ * kafkajs's produce-side encoding took. This encoder measures the record first and writes it into one buffer of exactly its size, producing
  * the same bytes: a property spec compares it with kafkajs's own function on random records, and
- * `installRecordEncoder` compares the two once more on a sample record before it swaps them.
+ * `installKafkajsEncoders` (kafkajs-encoders.ts) compares the two once more before it swaps them.
  *
  * Anything outside what Tributary sends (a key or header value that is neither a string nor a Buffer,
  * a timestamp delta beyond +-2^52 or not an integer, a non-numeric offset delta) goes to kafkajs's own
  * function, so its output or its error stays exactly kafkajs's.
  */
 
-/** The kafkajs release whose wire encoding this file reproduces; any other version refuses to install. */
-export const KAFKAJS_VERSION_PINNED = '2.2.4';
-
-const RECORD_MODULE = 'kafkajs/src/protocol/recordBatch/record/v0';
+export const RECORD_MODULE = 'kafkajs/src/protocol/recordBatch/record/v0';
 const ENCODER_MODULE = 'kafkajs/src/protocol/encoder';
-/** Binds the record encoder when first loaded (at a producer's first send); v4 to v7 load it in turn. */
-const PRODUCE_REQUEST_MODULE = 'kafkajs/src/protocol/requests/produce/v3/request';
-const INSTALLED = Symbol.for('tributary.kafkajsRecordEncoder');
 
 /** The slice of kafkajs's `Encoder` that its RecordBatch reads: the bytes are `buf[0, offset)`. */
 export interface KafkajsEncoder {
@@ -46,7 +40,7 @@ export type RecordEncoder = (fields: RecordFields) => KafkajsEncoder;
 
 // Deep requires: kafkajs exports none of its protocol modules, and has no type declarations for them.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const Encoder = require(ENCODER_MODULE) as { prototype: object };
+export const Encoder = require(ENCODER_MODULE) as { prototype: KafkajsEncoder; new (): KafkajsEncoder };
 
 /** kafkajs's own function: the fallback for inputs outside the fast path, and the reference in tests. */
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -201,8 +195,8 @@ function writeHeaders(buffer: Buffer, offset: number, headers: Readonly<Record<s
   return offset;
 }
 
-/** An Encoder as kafkajs's RecordBatch reads one, over a buffer that holds exactly the record. */
-function exactEncoder(buffer: Buffer): KafkajsEncoder {
+/** An Encoder as kafkajs reads one (its bytes are `buf[0, offset)`), over a buffer holding exactly them. */
+export function exactEncoder(buffer: Buffer): KafkajsEncoder {
   const encoder = Object.create(Encoder.prototype) as KafkajsEncoder;
   encoder.buf = buffer;
   encoder.offset = buffer.length;
@@ -250,53 +244,4 @@ export function encodeRecord(fields: RecordFields): KafkajsEncoder {
   offset = writeHeaders(buffer, offset, headers, names);
   if (offset !== size) throw new Error(`kafkajs record encoder: wrote ${offset} bytes into a record measured at ${size}`);
   return exactEncoder(buffer);
-}
-
-// Marks the installed exports, so a second install in the same registry (another entry point) is a no-op.
-Object.defineProperty(encodeRecord, INSTALLED, { value: true });
-
-/** A record that takes every branch of the fast path, compared byte for byte before installing. */
-function sampleRecord(): RecordFields {
-  return {
-    offsetDelta: 300,
-    timestampDelta: -1_234_567_890_123,
-    key: 'inférence-1',
-    value: Buffer.from([0, 1, 2, 254, 255]),
-    headers: { ce_id: 'évènement ☃ 𝄞', 'content-type': Buffer.from('application/avro'), multi: ['a', Buffer.alloc(0), ''] },
-  };
-}
-
-/**
- * Makes every kafkajs producer loaded through this module registry encode records with `encodeRecord`:
- * the record module's exports are replaced in the require cache (under jest, its module registry), so
- * the produce request picks the replacement up when it is first loaded, at a producer's first send.
- * Throws, rather than silently leaving kafkajs's encoder in place, when kafkajs is not the pinned
- * version, when the produce request was already loaded with the original bound, or when the two encoders
- * disagree on a sample record. Calling it again is a no-op.
- */
-export function installRecordEncoder(): void {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { version } = require('kafkajs/package.json') as { version: string };
-  if (version !== KAFKAJS_VERSION_PINNED) {
-    throw new Error(
-      `kafkajs ${version} is installed, but libs/messaging's record encoder reproduces kafkajs ${KAFKAJS_VERSION_PINNED}'s wire format: ` +
-        'check the new version\'s protocol/recordBatch/record/v0 and encoder, then update KAFKAJS_VERSION_PINNED and its spec',
-    );
-  }
-  const recordModule = require.cache[require.resolve(RECORD_MODULE)];
-  if (recordModule === undefined) throw new Error(`kafkajs record encoder: ${RECORD_MODULE} is not in the require cache after loading it`);
-  if ((recordModule.exports as { [INSTALLED]?: boolean })[INSTALLED] === true) return;
-  if (require.cache[require.resolve(PRODUCE_REQUEST_MODULE)] !== undefined) {
-    throw new Error(
-      `kafkajs record encoder: ${PRODUCE_REQUEST_MODULE} was loaded before the replacement was installed, so it holds kafkajs's own ` +
-        'encoder; install it (import @tributary/messaging or @tributary/producer) before any producer sends',
-    );
-  }
-  if (recordModule.exports !== kafkajsRecord) throw new Error(`kafkajs record encoder: ${RECORD_MODULE} was already replaced by another module`);
-  const expected = kafkajsRecord(sampleRecord()).buffer;
-  const actual = encodeRecord(sampleRecord()).buffer;
-  if (!actual.equals(expected)) {
-    throw new Error(`kafkajs record encoder: the replacement's bytes differ from kafkajs's on the sample record (${actual.toString('hex')} != ${expected.toString('hex')})`);
-  }
-  recordModule.exports = encodeRecord;
 }

@@ -1,7 +1,7 @@
 import { Kafka, logLevel, Partitioners, Producer, RecordMetadata, Transaction } from 'kafkajs';
 import type { OutboundRecord } from '@tributary/contracts';
 // Not through @tributary/messaging's index, which would bring Nest and TypeORM into a producer client.
-import { installRecordEncoder } from '../../messaging/src/kafkajs-record-encoder';
+import { installKafkajsEncoders } from '../../messaging/src/kafkajs-encoders';
 
 /** Where an acknowledged event landed: Kafka holds it durably (acks=all) at this position. */
 export interface PublishResult {
@@ -23,8 +23,8 @@ export interface RecordSenderOptions {
   readonly connectionTimeoutMs?: number;
 }
 
-// kafkajs encodes this library's records with libs/messaging's exactly sized record encoder (same bytes).
-installRecordEncoder();
+// kafkajs encodes this library's produce requests with libs/messaging's exactly sized encoder (the same bytes).
+installKafkajsEncoders();
 
 const RETRY_DEFAULT = { retries: 5, initialRetryTime: 300, maxRetryTime: 5_000 };
 const TRANSACTION_TIMEOUT_MS = 60_000;
