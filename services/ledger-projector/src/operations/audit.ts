@@ -42,7 +42,7 @@ export async function auditAccount(sql: Sql, schema: string, account: string, li
             i.model_id, i.consumer_id, i.fee_minor::text, p.payout_id, p.status AS payout_status
        FROM ${schema}.ledger_entries e
        LEFT JOIN ${schema}.inferences i ON i.inference_id = e.transaction_id AND i.event_id = e.source_event_id
-       LEFT JOIN ${schema}.payouts p ON e.transaction_id LIKE 'payout:%' AND p.payout_id = substring(e.transaction_id from '^payout:(.*):[a-z]+$')
+       LEFT JOIN ${schema}.payouts p ON e.transaction_id LIKE 'payout:%' AND p.payout_id = substring(e.transaction_id from '^payout:(.*):[a-z]+$') COLLATE "default"
       WHERE e.account = $1 ORDER BY e.source_topic, e.source_partition, e.chain_seq LIMIT $2`,
     [account, linesMax],
   );
