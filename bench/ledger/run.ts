@@ -8,7 +8,8 @@
 // (default read,projection,copy,plain) runs only some parts. Uses KAFKA_BROKERS when set, else
 // bench/with-broker.ts starts a broker.
 import 'reflect-metadata';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import inspector from 'node:inspector';
 import os from 'node:os';
 import path from 'node:path';
 import { Controller, Module } from '@nestjs/common';
@@ -32,7 +33,8 @@ const EVENTS = Number(process.env.BENCH_LEDGER_EVENTS ?? 1_000_000);
 const PLAIN_EVENTS = Number(process.env.BENCH_LEDGER_PLAIN_EVENTS ?? 5_000);
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 const databaseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/tributary_bench';
-const prefix = `bench${Date.now()}.`;
+/** BENCH_LEDGER_PREFIX reuses the topics of an earlier run with that prefix (printed at start) when they hold the events already: quicker A/B runs. */
+const prefix = process.env.BENCH_LEDGER_PREFIX ?? `bench${Date.now()}.`;
 const catalog = catalogFor(prefix);
 const topic = catalog.topics.attributions.name;
 const kafka = new Kafka({ clientId: 'bench-ledger', brokers, logLevel: logLevel.NOTHING });
@@ -42,6 +44,28 @@ const rate = (events: number, ms: number) => Math.round((events / ms) * 1000);
 const PARTS = new Set((process.env.BENCH_LEDGER_PARTS ?? 'read,projection,copy,plain').split(',').map((part) => part.trim()));
 /** Where the results go; A/B runs on a busy machine point it elsewhere so the quiet-machine figures stay. */
 const RESULTS_PATH = process.env.BENCH_LEDGER_RESULTS ?? path.resolve(__dirname, '../results/ledger.json');
+
+/**
+ * BENCH_CPU_PROF_DIR=<dir>: a V8 CPU profile of this process while the projection applies records (not
+ * while events are produced or indexes built), written as projection-<pid>.cpuprofile.
+ */
+async function profiled<T>(work: () => Promise<T>): Promise<T> {
+  const dir = process.env.BENCH_CPU_PROF_DIR;
+  if (!dir) return work();
+  const session = new inspector.Session();
+  session.connect();
+  const post = (method: string) => new Promise<unknown>((resolve, reject) => session.post(method, (error, result) => (error ? reject(error) : resolve(result))));
+  await post('Profiler.enable');
+  await post('Profiler.start');
+  try {
+    return await work();
+  } finally {
+    const { profile } = (await post('Profiler.stop')) as { profile: unknown };
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, `projection-${process.pid}.cpuprofile`), JSON.stringify(profile));
+    session.disconnect();
+  }
+}
 
 /**
  * CPU seconds spent by this process and by the PostgreSQL backends serving this benchmark's database
@@ -87,7 +111,13 @@ async function produce(): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   await ensureTopics(admin, topicCatalog(catalog), 1);
+  const held = (await admin.fetchTopicOffsets(topic)).reduce((sum, partition) => sum + Number(partition.high), 0);
   await admin.disconnect();
+  if (held > 0) {
+    if (held !== EVENTS) throw new RangeError(`BENCH_LEDGER_PREFIX: ${topic} holds ${held} records, not BENCH_LEDGER_EVENTS=${EVENTS}`);
+    log(`reusing the ${held} events of ${topic}`);
+    return;
+  }
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   const startedMs = Date.now();
@@ -123,7 +153,7 @@ async function projection(): Promise<{ rate: number; cpu: { nodeUsPerEvent: numb
   const targets = await engine.endOffsets();
   const meter = await CpuMeter.start(engine.source);
   const startedMs = Date.now();
-  await engine.runTo(targets);
+  await profiled(() => engine.runTo(targets));
   const appliedMs = Date.now() - startedMs;
   // Part of the rebuild's cost: the indexes it defers are built before it is usable.
   await engine.createDeferredIndexes();
