@@ -33,7 +33,7 @@ async function withClient<T>(use: (client: Client) => Promise<T>): Promise<T> {
   }
 }
 
-function rebuildOptions(schema: string, flags: { batchSize: number; concurrency: number }, progress?: SingleBar): RebuildOptions {
+function rebuildOptions(schema: string, flags: { batchSize: number; concurrency: number; workers?: number }, progress?: SingleBar): RebuildOptions {
   const kafka = kafkaEnv();
   return {
     databaseUrl: databaseEnv().DATABASE_URL,
@@ -44,6 +44,7 @@ function rebuildOptions(schema: string, flags: { batchSize: number; concurrency:
     schema,
     batchSizeMax: flags.batchSize,
     partitionsConcurrently: flags.concurrency,
+    workers: flags.workers ?? 1,
     onProgress: (applied, total) => (total > 0 ? progress?.start(total, 0) : progress?.update(applied)),
   };
 }
@@ -73,11 +74,12 @@ export function ledgerCli(): Command {
     .option('--schema <name>', 'schema to build into', schemaName('--schema'), defaultRebuildSchema())
     .option('--batch-size <records>', 'records per database transaction', boundedInt('--batch-size', 1, 50_000), 5_000)
     .option('--concurrency <partitions>', 'partitions applied at once', boundedInt('--concurrency', 1, 64), 3)
+    .option('--workers <processes>', 'processes applying records, each owning a share of the partitions', boundedInt('--workers', 1, 16), 2)
     .option('--to <where>', '"live": up to the live projection, to compare digests; "end": the whole log', (value: string) => {
       if (value !== 'live' && value !== 'end') throw new InvalidArgumentError('--to must be "live" or "end"');
       return value;
     }, 'live')
-    .action(async (flags: { schema: string; batchSize: number; concurrency: number; to: 'live' | 'end' }) => {
+    .action(async (flags: { schema: string; batchSize: number; concurrency: number; workers: number; to: 'live' | 'end' }) => {
       const bar = new SingleBar({ format: 'rebuild |{bar}| {value}/{total} events | {speed} events/s | ETA {eta}s', hideCursor: true }, Presets.shades_classic);
       const startedMs = Date.now();
       const timer = setInterval(() => bar.update({ speed: Math.round(((bar.getProgress() * bar.getTotal()) / Math.max(1, Date.now() - startedMs)) * 1000) }), 500);
