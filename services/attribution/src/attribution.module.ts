@@ -10,6 +10,8 @@ import { ExplainController } from './explain/explain.controller';
 import { StateStore } from './state/state-store';
 import { TablesController } from './state/tables.controller';
 import { DecisionLoopLifecycle } from './decision/decision-loop.lifecycle';
+import { AttributionMetrics } from './metrics/attribution-metrics';
+import { MetricsController } from './metrics/metrics.controller';
 
 @Module({})
 export class AttributionModule {
@@ -24,13 +26,14 @@ export class AttributionModule {
           },
         }),
       ],
-      controllers: [TablesController, ExplainController, DatabaseHealthController],
+      controllers: [TablesController, ExplainController, DatabaseHealthController, MetricsController],
       providers: [
         { provide: ATTRIBUTION_CONFIG, useValue: config },
         { provide: PostgresOffsetStore, inject: [DataSource], useFactory: (dataSource: DataSource) => new PostgresOffsetStore(dataSource) },
         { provide: StateStore, inject: [DataSource], useFactory: (dataSource: DataSource) => new StateStore(dataSource) },
         { provide: DecisionStore, inject: [DataSource], useFactory: (dataSource: DataSource) => new DecisionStore(dataSource) },
         DecisionLoopLifecycle,
+        AttributionMetrics,
       ],
     };
   }

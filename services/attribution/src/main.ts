@@ -18,6 +18,7 @@ import { AttributionModule } from './attribution.module';
 import { Decider } from './decision/decider';
 import { DecisionStore } from './decision/decision-store';
 import { DecisionLoopLifecycle } from './decision/decision-loop.lifecycle';
+import { AttributionMetrics } from './metrics/attribution-metrics';
 import { StateStore } from './state/state-store';
 
 /**
@@ -49,11 +50,11 @@ async function bootstrap(): Promise<void> {
     { inheritAppConfig: true },
   );
   await app.startAllMicroservices();
-  const processor = decisionProcessor(config, app.get(StateStore), app.get(DecisionStore), admin, partitionCount);
+  const processor = decisionProcessor(config, app.get(StateStore), app.get(DecisionStore), app.get(AttributionMetrics), admin, partitionCount);
   await processor.start();
   app.get(DecisionLoopLifecycle).attach(() => processor.stop());
   await app.listen(config.ATTRIBUTION_HTTP_PORT, config.HTTP_HOST);
-  Logger.log(`attribution ready: explain at ${await app.getUrl()}/inferences/<id>/explain`, 'Bootstrap');
+  Logger.log(`attribution ready: explain at ${await app.getUrl()}/inferences/<id>/explain, metrics at ${await app.getUrl()}/metrics`, 'Bootstrap');
 }
 
 /** Decisions go to the attributions partition numbered like their inference's, so the counts must match. */
@@ -66,7 +67,7 @@ async function assertPartitionsAligned(admin: ReturnType<Kafka['admin']>): Promi
   return counts[0]!;
 }
 
-function decisionProcessor(config: AttributionConfig, state: StateStore, decisions: DecisionStore, admin: ReturnType<Kafka['admin']>, partitionCount: number) {
+function decisionProcessor(config: AttributionConfig, state: StateStore, decisions: DecisionStore, metrics: AttributionMetrics, admin: ReturnType<Kafka['admin']>, partitionCount: number) {
   const decider = new Decider(
     {
       tableTopics: [TOPICS.datanets.name, TOPICS.contributions.name, TOPICS.models.name],
@@ -86,6 +87,7 @@ function decisionProcessor(config: AttributionConfig, state: StateStore, decisio
     state,
     decisions,
     admin,
+    metrics,
   );
   return new TransactionalProcessor(
     {

@@ -256,6 +256,13 @@ describe('the attribution service', () => {
     decisions = await readDecisions(4, 60_000);
     expect(decisions.has('after-poison')).toBe(true);
     expect([...decisions.keys()].filter((id) => id.startsWith('poison'))).toEqual([]);
+
+    // Operators see the same on /metrics: rejections by the field their reason names, decisions counted.
+    const metrics = await (await fetch(`http://127.0.0.1:${httpPort(instances[0]!)}/metrics`)).text();
+    expect(metrics).toContain('attribution_records_rejected_total{field="feeMinor"} 1');
+    expect(metrics).toContain('attribution_records_rejected_total{field="attributions"} 1');
+    expect(metrics).toContain('attribution_records_rejected_total{field="modelId"} 1');
+    expect(Number(/^attribution_decisions_total (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(2);
   });
 
   it('decides an inference published three times once', async () => {

@@ -21,6 +21,7 @@ import { DecisionStore, type DecisionRow } from './decision-store';
 import { InferenceRejected, readInference, type InferenceLimits, type ReadInference } from './inference-record';
 import { VersionCache } from './version-cache';
 import { toAttributedEvent } from './wire';
+import type { DecisionObserver } from '../metrics/attribution-metrics';
 import type { StateStore } from '../state/state-store';
 
 export interface DeciderOptions {
@@ -40,6 +41,7 @@ export class OrderingWaitExceeded extends Error {
 }
 
 const POLL_INTERVAL_MS = 50;
+const NO_OBSERVER: DecisionObserver = { batchDecided: () => undefined, rejected: () => undefined };
 const NO_VERSIONS: readonly EntityVersion[] = [];
 
 /** A batch's entity versions, per entity kind by entity id. */
@@ -61,6 +63,7 @@ export class Decider implements TransactionalHandler {
     private readonly state: StateStore,
     private readonly decisions: DecisionStore,
     private readonly admin: Admin,
+    private readonly observer: DecisionObserver = NO_OBSERVER,
   ) {
     this.versionCache = new VersionCache((keys, asOfMaxMs) => this.state.versions(keys, asOfMaxMs));
   }
@@ -72,7 +75,10 @@ export class Decider implements TransactionalHandler {
 
   async process(records: readonly InboundRecord[], context: ProcessContext): Promise<ProcessedBatch> {
     const rejections: Rejection[] = [];
-    const reject = (record: InboundRecord, error: Error) => rejections.push({ record, reason: error.message, errorClass: error.name });
+    const reject = (record: InboundRecord, error: Error) => {
+      rejections.push({ record, reason: error.message, errorClass: error.name });
+      this.observer.rejected(error.message);
+    };
     const nowMs = Date.now();
     const readable: ReadInference[] = [];
     for (const record of records) {
@@ -85,7 +91,9 @@ export class Decider implements TransactionalHandler {
     }
     if (readable.length === 0) return { outputs: [], rejections };
     const asOfMaxMs = Math.max(...readable.map((inference) => inference.asOfMs));
+    const waitStartedMs = Date.now();
     await this.waitForTables(asOfMaxMs, context);
+    const orderingWaitMs = Date.now() - waitStartedMs;
     const versions = await this.loadVersions(readable, asOfMaxMs);
     const outputs = await this.decisions.decideOnce(
       context.partition,
@@ -94,6 +102,7 @@ export class Decider implements TransactionalHandler {
       (alreadyDecided) => this.decideAll(readable, versions, alreadyDecided, context.partition, reject),
     );
     this.decidedCount += outputs.length;
+    this.observer.batchDecided({ records: records.length, decisions: outputs.length, orderingWaitMs, durationMs: Date.now() - nowMs });
     return { outputs, rejections };
   }
 
