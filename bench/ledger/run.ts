@@ -68,16 +68,16 @@ async function profiled<T>(work: () => Promise<T>): Promise<T> {
 }
 
 /**
- * CPU seconds spent by this process and by the PostgreSQL backends serving this benchmark's database
- * (read from /proc on the same host): on a shared machine wall-clock rates are noisy, CPU per event is not.
+ * CPU seconds spent by the PostgreSQL backends serving this benchmark's database (read from /proc on the
+ * same host; Node's side is processTreeCpuSeconds): on a shared machine wall-clock rates are noisy, CPU
+ * per event is not.
  */
-class CpuMeter {
-  private readonly node = process.cpuUsage();
+class PostgresCpuMeter {
   private readonly backends = new Map<number, number>();
   private constructor(private readonly sql: { query(text: string, values?: unknown[]): Promise<unknown> }) {}
 
-  static async start(sql: { query(text: string, values?: unknown[]): Promise<unknown> }): Promise<CpuMeter> {
-    const meter = new CpuMeter(sql);
+  static async start(sql: { query(text: string, values?: unknown[]): Promise<unknown> }): Promise<PostgresCpuMeter> {
+    const meter = new PostgresCpuMeter(sql);
     for (const [pid, seconds] of await meter.backendSeconds()) meter.backends.set(pid, seconds);
     return meter;
   }
@@ -99,11 +99,10 @@ class CpuMeter {
   }
 
   /** Call before the pool closes: a backend's CPU is read from its live process. */
-  async stop(events: number): Promise<{ nodeUsPerEvent: number; postgresUsPerEvent: number }> {
-    const used = process.cpuUsage(this.node);
+  async stop(events: number): Promise<number> {
     let postgresSeconds = 0;
     for (const [pid, seconds] of await this.backendSeconds()) postgresSeconds += seconds - (this.backends.get(pid) ?? 0);
-    return { nodeUsPerEvent: Math.round((used.user + used.system) / events), postgresUsPerEvent: Math.round((postgresSeconds * 1e6) / events) };
+    return Math.round((postgresSeconds * 1e6) / events);
   }
 }
 
@@ -164,7 +163,7 @@ async function projection(): Promise<{ rate: number; cpu: { nodeUsPerEvent: numb
   const nodeSecondsBefore = processTreeCpuSeconds();
   await engine.open();
   const targets = await engine.endOffsets();
-  const meter = await CpuMeter.start(engine.source);
+  const meter = await PostgresCpuMeter.start(engine.source);
   const startedMs = Date.now();
   await profiled(() => engine.runTo(targets));
   const appliedMs = Date.now() - startedMs;
@@ -172,7 +171,7 @@ async function projection(): Promise<{ rate: number; cpu: { nodeUsPerEvent: numb
   await engine.createDeferredIndexes();
   const elapsedMs = Date.now() - startedMs;
   log(`projection (${workers} worker${workers === 1 ? '' : 's'}): records applied in ${(appliedMs / 1000).toFixed(1)} s (${rate(EVENTS, appliedMs)} events/s), deferred indexes built in ${((elapsedMs - appliedMs) / 1000).toFixed(1)} s`);
-  const { postgresUsPerEvent } = await meter.stop(EVENTS);
+  const postgresUsPerEvent = await meter.stop(EVENTS);
   await engine.source.query(`DROP SCHEMA ${schema} CASCADE`);
   await engine.close();
   // Counted once the workers have exited (a child's CPU reaches its parent's account when it is reaped);
@@ -182,7 +181,7 @@ async function projection(): Promise<{ rate: number; cpu: { nodeUsPerEvent: numb
 }
 
 /** (b) The write ceiling: the same rows the projection writes (entries, applied events, inferences, lineage), COPY only, rows prepared and encoded untimed. */
-async function writeCeiling(): Promise<{ rate: number; cpu: { nodeUsPerEvent: number; postgresUsPerEvent: number } }> {
+async function writeCeiling(): Promise<{ rate: number; postgresUsPerEvent: number }> {
   const schema = `bench_copy_${Date.now()}`;
   await ensureSchema(databaseUrl, schema);
   const dataSource = await new DataSource(dataSourceOptions(databaseUrl, 2, schema)).initialize();
@@ -207,7 +206,7 @@ async function writeCeiling(): Promise<{ rate: number; cpu: { nodeUsPerEvent: nu
       });
       for (const credit of contributionCredits(data)) rows.credits.row().text(data.inferenceId).text(credit.account).text(credit.contributionId).text(credit.datanetId).int8(credit.scorePpm).text(data.asset).int8(credit.amountMinor);
     }
-    const meter = await CpuMeter.start(dataSource);
+    const meter = await PostgresCpuMeter.start(dataSource);
     const startedMs = Date.now();
     await dataSource.transaction(async (manager) => {
       await manager.query('SET LOCAL synchronous_commit = off');
@@ -217,16 +216,16 @@ async function writeCeiling(): Promise<{ rate: number; cpu: { nodeUsPerEvent: nu
       await copyEncoded(manager, 'contribution_credits', rows.credits);
     });
     copyMs += Date.now() - startedMs;
-    postgresUs += (await meter.stop(1)).postgresUsPerEvent;
+    postgresUs += await meter.stop(1);
   }
-  const meter = await CpuMeter.start(dataSource);
+  const meter = await PostgresCpuMeter.start(dataSource);
   const indexStartedMs = Date.now();
   await createDeferredIndexes(dataSource, schema);
   copyMs += Date.now() - indexStartedMs;
-  postgresUs += (await meter.stop(1)).postgresUsPerEvent;
+  postgresUs += await meter.stop(1);
   await dataSource.query(`DROP SCHEMA ${schema} CASCADE`);
   await dataSource.destroy();
-  return { rate: rate(EVENTS, copyMs), cpu: { nodeUsPerEvent: 0, postgresUsPerEvent: Math.round(postgresUs / EVENTS) } };
+  return { rate: rate(EVENTS, copyMs), postgresUsPerEvent: Math.round(postgresUs / EVENTS) };
 }
 
 @Entity({ name: 'plain_entries' })
@@ -293,7 +292,7 @@ async function main(): Promise<void> {
   const projected = PARTS.has('projection') ? await projection() : null;
   if (projected) log(`projection (rebuild): ${projected.rate} events/s; CPU per event: node ${projected.cpu.nodeUsPerEvent} µs, PostgreSQL backends ${projected.cpu.postgresUsPerEvent} µs`);
   const write = PARTS.has('copy') ? await writeCeiling() : null;
-  if (write) log(`(b) write ceiling: ${write.rate} events/s; CPU per event: PostgreSQL backends ${write.cpu.postgresUsPerEvent} µs`);
+  if (write) log(`(b) write ceiling: ${write.rate} events/s; CPU per event: PostgreSQL backends ${write.postgresUsPerEvent} µs`);
   const plain = PARTS.has('plain') ? await plainNest() : null;
   if (plain !== null) log(`(c) plain NestJS: ${plain} events/s on ${PLAIN_EVENTS} events`);
   const figure = (value: number | null | undefined) => (value == null ? null : { median: value, min: value, max: value, unit: 'events/s' });
@@ -307,7 +306,7 @@ async function main(): Promise<void> {
     postingsPerEvent: 8,
     entriesPerEvent: 9,
     figures: { projection: figure(projected?.rate), readCeilingKafkajs: figure(read), writeCeilingCopy: figure(write?.rate), plainNestjsRepository: figure(plain) },
-    cpuMicrosecondsPerEvent: { projectionNode: projected?.cpu.nodeUsPerEvent ?? null, projectionPostgres: projected?.cpu.postgresUsPerEvent ?? null, writeCeilingPostgres: write?.cpu.postgresUsPerEvent ?? null },
+    cpuMicrosecondsPerEvent: { projectionNode: projected?.cpu.nodeUsPerEvent ?? null, projectionPostgres: projected?.cpu.postgresUsPerEvent ?? null, writeCeilingPostgres: write?.postgresUsPerEvent ?? null },
     ratios: {
       projectionOverPlain: projected && plain ? +(projected.rate / plain).toFixed(1) : null,
       projectionOverLowerCeiling: projected && lowerCeiling ? +(projected.rate / lowerCeiling).toFixed(2) : null,
