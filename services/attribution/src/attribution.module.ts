@@ -11,7 +11,7 @@ import { StateStore } from './state/state-store';
 import { TablesController } from './state/tables.controller';
 import { DecisionLoopLifecycle } from './decision/decision-loop.lifecycle';
 import { AttributionMetrics } from './metrics/attribution-metrics';
-import { MetricsController } from './metrics/metrics.controller';
+import { MetricsController, metricsRegistryFrom } from '@tributary/observability';
 
 @Module({})
 export class AttributionModule {
@@ -34,6 +34,7 @@ export class AttributionModule {
         { provide: DecisionStore, inject: [DataSource], useFactory: (dataSource: DataSource) => new DecisionStore(dataSource) },
         DecisionLoopLifecycle,
         AttributionMetrics,
+        metricsRegistryFrom(AttributionMetrics),
       ],
     };
   }

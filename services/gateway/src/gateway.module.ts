@@ -12,7 +12,7 @@ import { IngestController } from './ingest/ingest.controller';
 import { IngestService } from './ingest/ingest.service';
 import { KafkaPublisher } from './ingest/kafka-publisher';
 import { GatewayMetrics } from './metrics/gateway-metrics';
-import { MetricsController } from './metrics/metrics.controller';
+import { MetricsController, metricsRegistryFrom } from '@tributary/observability';
 import { SchemaCatalogController } from './schema-catalog/schema-catalog.controller';
 
 @Module({})
@@ -33,6 +33,7 @@ export class GatewayModule {
         { provide: GATEWAY_CONFIG, useValue: config },
         { provide: APP_FILTER, useClass: GatewayExceptionFilter },
         GatewayMetrics,
+        metricsRegistryFrom(GatewayMetrics),
         ApiKeyAuthenticator,
         IdempotencyStore,
         KafkaPublisher,

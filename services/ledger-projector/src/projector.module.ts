@@ -6,7 +6,7 @@ import { DatabaseHealthController, ensureSchema } from '@tributary/persistence';
 import { dataSourceOptions, LEDGER_SCHEMA } from './database/data-source-options';
 import { LagPoller } from './metrics/lag-poller';
 import { LedgerMetrics } from './metrics/ledger-metrics';
-import { MetricsController } from './metrics/metrics.controller';
+import { MetricsController, metricsRegistryFrom } from '@tributary/observability';
 import { LedgerController } from './projection/ledger.controller';
 import { PROJECTOR_CONFIG, ProjectorConfig } from './projector.config';
 
@@ -27,6 +27,7 @@ export class ProjectorModule {
       providers: [
         { provide: PROJECTOR_CONFIG, useValue: config },
         { provide: LedgerMetrics, useValue: new LedgerMetrics() },
+        metricsRegistryFrom(LedgerMetrics),
         LagPoller,
         { provide: PostgresOffsetStore, inject: [DataSource], useFactory: (dataSource: DataSource) => new PostgresOffsetStore(dataSource) },
       ],

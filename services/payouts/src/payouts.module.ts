@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import { TOPICS } from '@tributary/contracts';
 import { DatabaseHealthController, ensureSchema } from '@tributary/persistence';
 import { dataSourceOptions, PAYOUTS_SCHEMA } from './database/data-source-options';
-import { MetricsController } from './http/metrics.controller';
+import { MetricsController, metricsRegistryFrom } from '@tributary/observability';
 import { PayoutsController } from './http/payouts.controller';
 import { PAYOUTS_CONFIG, retryPolicyOf, thresholdsOf, type PayoutsConfig } from './payouts.config';
 import { PayoutsMetrics } from './payouts-metrics';
@@ -32,6 +32,7 @@ export class PayoutsModule {
       providers: [
         { provide: PAYOUTS_CONFIG, useValue: config },
         { provide: PayoutsMetrics, useValue: new PayoutsMetrics() },
+        metricsRegistryFrom(PayoutsMetrics),
         { provide: PAYOUT_PUBLISHER, useValue: publisher },
         {
           provide: SagaWorker,

@@ -1,0 +1,1 @@
+export { MetricsController, METRICS_REGISTRY, metricsRegistryFrom, type ServiceMetrics } from './metrics.controller';
