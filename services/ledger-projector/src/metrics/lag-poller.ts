@@ -3,6 +3,8 @@ import { Admin, Kafka, logLevel } from 'kafkajs';
 import { DataSource } from 'typeorm';
 import { kafkaEnv } from '@tributary/config';
 import { TOPICS } from '@tributary/contracts';
+import { LEDGER_SCHEMA } from '../database/data-source-options';
+import { positionKey, readStoredOffsets } from '../operations/ledger-queries';
 import { PROJECTOR_CONFIG, type ProjectorConfig } from '../projector.config';
 import { LedgerMetrics } from './ledger-metrics';
 
@@ -38,14 +40,10 @@ export class LagPoller implements OnApplicationBootstrap, OnApplicationShutdown 
   private async sample(): Promise<void> {
     try {
       await this.admin!.connect();
-      const stored: Array<{ topic: string; partition: number; next_offset: string }> = await this.dataSource.query(
-        'SELECT topic, partition, next_offset FROM consumer_offsets WHERE group_id = $1',
-        [this.config.LEDGER_PROJECTOR_GROUP_ID],
-      );
-      const next = new Map(stored.map((row) => [`${row.topic}/${row.partition}`, BigInt(row.next_offset)]));
+      const next = await readStoredOffsets(this.dataSource, LEDGER_SCHEMA, this.config.LEDGER_PROJECTOR_GROUP_ID);
       for (const topic of [TOPICS.attributions.name, TOPICS.payouts.name]) {
         for (const { partition, high } of await this.admin!.fetchTopicOffsets(topic)) {
-          const lag = BigInt(high) - (next.get(`${topic}/${partition}`) ?? 0n);
+          const lag = BigInt(high) - (next.get(positionKey(topic, partition)) ?? 0n);
           this.metrics.lagRecords.set({ topic, partition: String(partition) }, Number(lag));
         }
       }

@@ -4,7 +4,7 @@ import { InboundBatch, PostgresOffsetStore, type InboundRecord, type RejectionSi
 import { ensureSchema } from '@tributary/persistence';
 import { dataSourceOptions, LEDGER_SCHEMA } from '../database/data-source-options';
 import { projectBatch, type ProjectionObserver } from '../projection/ledger-writer';
-import { assertSchemaName, readStoredOffsets } from './ledger-queries';
+import { assertSchemaName, parsePositionKey, positionKey, readStoredOffsets } from './ledger-queries';
 
 export interface RebuildOptions {
   readonly databaseUrl: string;
@@ -48,8 +48,6 @@ export interface RebuildRunner {
   readonly recordsRejected: number;
   close(): Promise<void>;
 }
-
-const key = (topic: string, partition: number) => `${topic}/${partition}`;
 
 /**
  * Indexes a rebuild does without while it projects and builds once at the end (a sorted build of
@@ -116,7 +114,7 @@ export async function topicEndOffsets(kafka: Kafka, topics: readonly string[]): 
   await admin.connect();
   try {
     const ends = new Map<string, bigint>();
-    for (const topic of topics) for (const { partition, high } of await admin.fetchTopicOffsets(topic)) ends.set(key(topic, partition), BigInt(high));
+    for (const topic of topics) for (const { partition, high } of await admin.fetchTopicOffsets(topic)) ends.set(positionKey(topic, partition), BigInt(high));
     return ends;
   } finally {
     await admin.disconnect();
@@ -184,7 +182,7 @@ export class RebuildEngine implements RebuildRunner {
     this.dataSource = dataSource;
     this.offsetStore = new PostgresOffsetStore(dataSource);
     for (const partitionKey of (await topicEndOffsets(this.kafka, this.options.topics)).keys()) {
-      if (this.owns(Number(partitionKey.slice(partitionKey.lastIndexOf('/') + 1)))) this.positions.set(partitionKey, stored.get(partitionKey) ?? 0n);
+      if (this.owns(parsePositionKey(partitionKey).partition)) this.positions.set(partitionKey, stored.get(partitionKey) ?? 0n);
     }
     // One fetch serves every partition being applied at once: with kafkajs's default cap of 10 MiB per
     // fetch, one or two partitions filled it, the others waited for the next fetch, and the next fetch
@@ -239,7 +237,12 @@ export class RebuildEngine implements RebuildRunner {
   /** Applies every record below the targets (of the partitions it owns): the attribution partitions first, then the payout ones. */
   async runTo(targets: ReadonlyMap<string, bigint>): Promise<void> {
     for (const topic of this.options.topics) {
-      this.targets = new Map([...targets].filter(([partitionKey]) => partitionKey.startsWith(`${topic}/`) && this.owns(Number(partitionKey.slice(topic.length + 1)))));
+      this.targets = new Map(
+        [...targets].filter(([partitionKey]) => {
+          const position = parsePositionKey(partitionKey);
+          return position.topic === topic && this.owns(position.partition);
+        }),
+      );
       await new Promise<void>((resolve, reject) => {
         this.waiter = { resolve, reject };
         this.resumeBehind(topic);
@@ -249,9 +252,9 @@ export class RebuildEngine implements RebuildRunner {
 
   private resumeBehind(topic: string): void {
     if (this.failure) return this.waiter?.reject(this.failure);
-    const behind = [...this.targets].filter(([partitionKey, target]) => (this.positions.get(partitionKey) ?? 0n) < target).map(([partitionKey]) => Number(partitionKey.slice(topic.length + 1)));
+    const behind = [...this.targets].filter(([partitionKey, target]) => (this.positions.get(partitionKey) ?? 0n) < target).map(([partitionKey]) => parsePositionKey(partitionKey).partition);
     if (behind.length === 0) return this.waiter?.resolve();
-    for (const partition of behind) this.consumer!.seek({ topic, partition, offset: this.positions.get(key(topic, partition))!.toString() });
+    for (const partition of behind) this.consumer!.seek({ topic, partition, offset: this.positions.get(positionKey(topic, partition))!.toString() });
     this.consumer!.resume([{ topic, partitions: behind }]);
   }
 
@@ -261,7 +264,7 @@ export class RebuildEngine implements RebuildRunner {
    * never reach the live position. Never past the target, never backwards.
    */
   private passMarkers(topic: string, partition: number, nextOffset: bigint): void {
-    const partitionKey = key(topic, partition);
+    const partitionKey = positionKey(topic, partition);
     const target = this.targets.get(partitionKey);
     if (target === undefined) return;
     const position = this.positions.get(partitionKey) ?? 0n;
@@ -275,7 +278,7 @@ export class RebuildEngine implements RebuildRunner {
   }
 
   private async consumeBatch(topic: string, partition: number, messages: KafkaMessage[], heartbeat: () => Promise<void>, resolveOffset: (offset: string) => void, lastOffsetWithMarkers: string): Promise<void> {
-    const partitionKey = key(topic, partition);
+    const partitionKey = positionKey(topic, partition);
     try {
       const target = this.targets.get(partitionKey) ?? 0n;
       const wanted = messages.filter((message) => BigInt(message.offset) >= (this.positions.get(partitionKey) ?? 0n) && BigInt(message.offset) < target);
