@@ -75,6 +75,17 @@ describe('npm start on a machine that is not set up', () => {
     }
   });
 
+  it('says when the Kafka that KAFKA_BROKERS names never answers', async () => {
+    // A port nothing listens on: every connection is refused.
+    const server = net.createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as net.AddressInfo).port;
+    await new Promise((resolve) => server.close(resolve));
+    const result = await runStart({ KAFKA_BROKERS: `127.0.0.1:${port}` });
+    expect(result.code).toBe(1);
+    expect(oneLine(result.stderr)).toEqual([expect.stringMatching(new RegExp(`^tributary: Kafka at 127\\.0\\.0\\.1:${port} did not get ready \\(.+\\): check that KAFKA_BROKERS names running brokers$`))]);
+  }, 90_000);
+
   it('says the database is unreachable and how to fix it', async () => {
     const result = await runStart({ KAFKA_BROKERS: testBrokers().join(','), DATABASE_URL: 'postgres://postgres@127.0.0.2:1/tributary' });
     expect(result.code).toBe(1);

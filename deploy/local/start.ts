@@ -5,6 +5,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import readline from 'node:readline';
 import { formatProvisionError, KAFKA_VERSION, ProvisionError, startKafka } from '@tributary/kafka-provisioner';
+import { prepareBroker } from './src/broker-ready';
 import { ensurePostgres } from './src/postgres';
 import { LOCAL_SERVICES, type LocalService } from './src/services';
 import { DEV_DATABASE_URL, DEV_KAFKA_NAME, DEV_KAFKA_PORT } from './src/stack-ports';
@@ -17,12 +18,20 @@ const say = (line: string) => process.stdout.write(`\x1b[1mtributary\x1b[0m ${li
 async function main(): Promise<void> {
   const databaseUrl = process.env.DATABASE_URL ?? DEV_DATABASE_URL;
   const port = Number(process.env.KAFKA_PORT ?? DEV_KAFKA_PORT);
-  say(`starting Kafka ${KAFKA_VERSION} (KRaft) on 127.0.0.1:${port} and PostgreSQL at ${new URL(databaseUrl).host}`);
+  say(
+    process.env.KAFKA_BROKERS
+      ? `using Kafka at ${process.env.KAFKA_BROKERS} (KAFKA_BROKERS) and PostgreSQL at ${new URL(databaseUrl).host}`
+      : `starting Kafka ${KAFKA_VERSION} (KRaft) on 127.0.0.1:${port} and PostgreSQL at ${new URL(databaseUrl).host}`,
+  );
   // Kafka and the services run in process groups of their own, so a Ctrl-C reaches only this process,
   // which then stops them in order: services first, then the broker they write to.
   const kafka = process.env.KAFKA_BROKERS ? null : await startKafka({ port, name: DEV_KAFKA_NAME, detached: true, log: say });
   await ensurePostgres(databaseUrl, say);
   const brokers = process.env.KAFKA_BROKERS ?? kafka!.brokers;
+  await prepareBroker(brokers, say).catch(async (error: Error) => {
+    await kafka?.stop();
+    throw new ProvisionError(`Kafka at ${brokers} did not get ready (${error.message})`, kafka ? `see the broker log ${kafka.logFile}` : 'check that KAFKA_BROKERS names running brokers');
+  });
   const children = LOCAL_SERVICES.map((service, index) => startService(service, index, { KAFKA_BROKERS: brokers, DATABASE_URL: databaseUrl }));
   printWhereToReach(brokers, databaseUrl);
   const demo = runDemo(databaseUrl, brokers);

@@ -25,3 +25,4 @@ export {
   type ProcessContext,
 } from './transactional-processor';
 export { installKafkajsEncoders, KAFKAJS_VERSION_PINNED } from './kafkajs-encoders';
+export { BOUNDED_RETRIES_WARNING, kafkaLogCreator } from './kafka-log';

@@ -4,6 +4,7 @@ import { Consumer, EachBatchPayload, Kafka, KafkaMessage, logLevel, Partitioners
 import { lastValueFrom } from 'rxjs';
 import { deadLetterSink } from './dead-letter';
 import { InboundBatch, toInboundRecord } from './inbound-batch';
+import { kafkaLogCreator } from './kafka-log';
 import type { StoredOffset } from './offset-store';
 import { assertBounded, chunk, describe, exitForRestart, sleep } from './support';
 
@@ -83,6 +84,7 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
       clientId: options.clientId,
       brokers: [...options.brokers],
       logLevel: logLevel.WARN,
+      logCreator: kafkaLogCreator,
       retry: { retries: 8, initialRetryTime: 300, maxRetryTime: 10_000 },
     });
   }

@@ -1,8 +1,9 @@
 import { Logger } from '@nestjs/common';
-import { Admin, Consumer, EachBatchPayload, Kafka, logLevel, Message, Producer, Transaction } from 'kafkajs';
+import { Admin, Consumer, EachBatchPayload, Kafka, logLevel, Message, Partitioners, Producer, Transaction } from 'kafkajs';
 import { deadLetterTopicName } from '@tributary/contracts';
 import { deadLetterMessage } from './dead-letter';
 import { toInboundRecord, type InboundRecord, type Rejection } from './inbound-batch';
+import { kafkaLogCreator } from './kafka-log';
 import { assertBounded, chunk, describe, exitForRestart, sleep } from './support';
 
 /**
@@ -96,6 +97,7 @@ export class TransactionalProcessor {
       clientId: options.clientId,
       brokers: [...options.brokers],
       logLevel: logLevel.WARN,
+      logCreator: kafkaLogCreator,
       retry: { retries: 8, initialRetryTime: 300, maxRetryTime: 10_000 },
     });
   }
@@ -229,6 +231,8 @@ export class TransactionalProcessor {
       maxInFlightRequests: 1,
       transactionTimeout: this.options.transactionTimeoutMs,
       allowAutoTopicCreation: false,
+      // Every record names its partition; the option only spares kafkajs's warning about its default.
+      createPartitioner: Partitioners.DefaultPartitioner,
     });
     await producer.connect();
     const session: PartitionSession = { producer, claimToken: `${process.pid}-${Date.now()}-${(this.claimCounter += 1)}`, generation: this.generation };

@@ -1,6 +1,7 @@
 import { Kafka, logLevel, Partitioners, Producer, RecordMetadata, Transaction } from 'kafkajs';
 import type { OutboundRecord } from '@tributary/contracts';
 // Not through @tributary/messaging's index, which would bring Nest and TypeORM into a producer client.
+import { kafkaLogCreator } from '../../messaging/src/kafka-log';
 import { installKafkajsEncoders } from '../../messaging/src/kafkajs-encoders';
 
 /** Where an acknowledged event landed: Kafka holds it durably (acks=all) at this position. */
@@ -51,6 +52,7 @@ export class RecordSender {
       clientId: options.clientId,
       brokers: [...options.brokers],
       logLevel: logLevel.ERROR,
+      logCreator: kafkaLogCreator,
       requestTimeout: options.ackTimeoutMs,
       retry,
       ...(options.connectionTimeoutMs ? { connectionTimeout: options.connectionTimeoutMs } : {}),

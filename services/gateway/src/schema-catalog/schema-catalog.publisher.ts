@@ -1,4 +1,5 @@
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
+import { kafkaLogCreator } from '@tributary/messaging';
 import { schemaCatalogEntries, TOPICS } from '@tributary/contracts';
 
 /**
@@ -7,7 +8,7 @@ import { schemaCatalogEntries, TOPICS } from '@tributary/contracts';
  * under its fingerprint.
  */
 export async function publishSchemaCatalog(brokers: readonly string[], clientId: string): Promise<number> {
-  const producer = new Kafka({ clientId, brokers: [...brokers], logLevel: logLevel.WARN }).producer({
+  const producer = new Kafka({ clientId, brokers: [...brokers], logLevel: logLevel.WARN, logCreator: kafkaLogCreator }).producer({
     idempotent: true,
     maxInFlightRequests: 1,
     allowAutoTopicCreation: false,
