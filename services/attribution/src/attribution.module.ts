@@ -3,6 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { PostgresOffsetStore } from '@tributary/messaging';
 import { DatabaseHealthController, ensureSchema } from '@tributary/persistence';
+import { MetricsController, metricsRegistryFrom } from '@tributary/observability';
 import { ATTRIBUTION_CONFIG, type AttributionConfig } from './attribution.config';
 import { ATTRIBUTION_SCHEMA, dataSourceOptions } from './database/data-source-options';
 import { DecisionStore } from './decision/decision-store';
@@ -11,7 +12,6 @@ import { StateStore } from './state/state-store';
 import { TablesController } from './state/tables.controller';
 import { DecisionLoopLifecycle } from './decision/decision-loop.lifecycle';
 import { AttributionMetrics } from './metrics/attribution-metrics';
-import { MetricsController, metricsRegistryFrom } from '@tributary/observability';
 
 @Module({})
 export class AttributionModule {

@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { ensureSchema } from '@tributary/persistence';
+import { MetricsController, metricsRegistryFrom } from '@tributary/observability';
 import { ApiKeyAuthenticator } from './auth/api-key.store';
 import { dataSourceOptions, GATEWAY_SCHEMA } from './database/data-source-options';
 import { GATEWAY_CONFIG, type GatewayConfig } from './gateway.config';
@@ -12,7 +13,6 @@ import { IngestController } from './ingest/ingest.controller';
 import { IngestService } from './ingest/ingest.service';
 import { KafkaPublisher } from './ingest/kafka-publisher';
 import { GatewayMetrics } from './metrics/gateway-metrics';
-import { MetricsController, metricsRegistryFrom } from '@tributary/observability';
 import { SchemaCatalogController } from './schema-catalog/schema-catalog.controller';
 
 @Module({})

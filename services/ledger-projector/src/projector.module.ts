@@ -3,10 +3,10 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { PostgresOffsetStore } from '@tributary/messaging';
 import { DatabaseHealthController, ensureSchema } from '@tributary/persistence';
+import { MetricsController, metricsRegistryFrom } from '@tributary/observability';
 import { dataSourceOptions, LEDGER_SCHEMA } from './database/data-source-options';
 import { LagPoller } from './metrics/lag-poller';
 import { LedgerMetrics } from './metrics/ledger-metrics';
-import { MetricsController, metricsRegistryFrom } from '@tributary/observability';
 import { LedgerController } from './projection/ledger.controller';
 import { PROJECTOR_CONFIG, ProjectorConfig } from './projector.config';
 
