@@ -5,7 +5,8 @@ import { installKafkajsEncoders } from './kafkajs-encoders';
 // before a producer's first send, which is when kafkajs loads its produce request.
 installKafkajsEncoders();
 
-export { InboundBatch, type InboundRecord, type Rejection, type RejectionSink } from './inbound-batch';
+export { InboundBatch, toInboundRecord, type InboundRecord, type Rejection, type RejectionSink } from './inbound-batch';
+export { chunk } from './support';
 export { DLQ_HEADERS } from './dead-letter';
 export { ensureTopics, ensureTopicCatalog, topicConfig, topicsEnv } from './topics-admin';
 export {

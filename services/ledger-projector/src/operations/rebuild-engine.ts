@@ -1,6 +1,6 @@
 import { Consumer, Kafka, KafkaMessage, logLevel } from 'kafkajs';
 import { DataSource } from 'typeorm';
-import { InboundBatch, PostgresOffsetStore, type InboundRecord, type RejectionSink } from '@tributary/messaging';
+import { chunk, InboundBatch, PostgresOffsetStore, toInboundRecord, type RejectionSink } from '@tributary/messaging';
 import { ensureSchema } from '@tributary/persistence';
 import { dataSourceOptions, LEDGER_SCHEMA } from '../database/data-source-options';
 import { projectBatch, type ProjectionObserver } from '../projection/ledger-writer';
@@ -129,22 +129,6 @@ export function recordsBetween(positions: ReadonlyMap<string, bigint>, targets: 
     if (target > position) total += target - position;
   }
   return Number(total);
-}
-
-/** The record as a handler sees it; headers as strings, the last value winning, as the live transport does. */
-function inboundRecord(topic: string, partition: number, message: KafkaMessage): InboundRecord {
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(message.headers ?? {})) {
-    const last = Array.isArray(value) ? value[value.length - 1] : value;
-    if (last !== undefined) headers[name] = Buffer.isBuffer(last) ? last.toString('utf8') : String(last);
-  }
-  return { topic, partition, offset: message.offset, key: message.key, value: message.value, headers, timestampMs: Number(message.timestamp) };
-}
-
-function chunk<T>(items: readonly T[], sizeMax: number): T[][] {
-  const chunks: T[][] = [];
-  for (let start = 0; start < items.length; start += sizeMax) chunks.push(items.slice(start, start + sizeMax));
-  return chunks;
 }
 
 /**
@@ -283,7 +267,7 @@ export class RebuildEngine implements RebuildRunner {
       const target = this.targets.get(partitionKey) ?? 0n;
       const wanted = messages.filter((message) => BigInt(message.offset) >= (this.positions.get(partitionKey) ?? 0n) && BigInt(message.offset) < target);
       for (const slice of chunk(wanted, this.options.batchSizeMax)) {
-        const batch = new InboundBatch(this.options.groupId, topic, partition, slice.map((message) => inboundRecord(topic, partition, message)), this.countRejections);
+        const batch = new InboundBatch(this.options.groupId, topic, partition, slice.map((message) => toInboundRecord(topic, partition, message)), this.countRejections);
         await this.offsetStore!.runExactlyOnce(batch, async (manager, records) => {
           // The rebuild schema only: a crash may lose the last few commits, effects and offsets together
           // (never one without the other), so the rebuild resumes from its stored offsets; and the schema
