@@ -32,7 +32,6 @@ export async function readDigest(sql: Sql, schema: string): Promise<string> {
   );
 }
 
-/** The next offsets a group has stored in a schema, as "topic/partition" → offset. */
 /**
  * Positions, targets and stored offsets are keyed "<topic>/<partition>". Kafka topic names hold only
  * [a-zA-Z0-9._-], so the last '/' separates the two.
@@ -44,6 +43,7 @@ export function parsePositionKey(key: string): { readonly topic: string; readonl
   return { topic: key.slice(0, slash), partition: Number(key.slice(slash + 1)) };
 }
 
+/** The next offsets a group has stored in a schema, by position key. */
 export async function readStoredOffsets(sql: Sql, schema: string, groupId: string): Promise<Map<string, bigint>> {
   assertSchemaName(schema);
   const stored = await rows<{ topic: string; partition: number; next_offset: string }>(sql, `SELECT topic, partition, next_offset FROM ${schema}.consumer_offsets WHERE group_id = $1`, [groupId]);

@@ -255,10 +255,13 @@ export class RebuildEngine implements RebuildRunner {
     const moved = nextOffset < target ? nextOffset : target;
     if (moved <= position) return;
     this.positions.set(partitionKey, moved);
-    if (moved >= target) {
-      this.consumer!.pause([{ topic, partitions: [partition] }]);
-      if ([...this.targets].every(([k, t]) => (this.positions.get(k) ?? 0n) >= t)) this.waiter?.resolve();
-    }
+    if (moved >= target) this.reached(topic, partition);
+  }
+
+  /** A partition at its target stops fetching; the run is over once every partition is at its own. */
+  private reached(topic: string, partition: number): void {
+    this.consumer!.pause([{ topic, partitions: [partition] }]);
+    if ([...this.targets].every(([partitionKey, target]) => (this.positions.get(partitionKey) ?? 0n) >= target)) this.waiter?.resolve();
   }
 
   private async consumeBatch(topic: string, partition: number, messages: KafkaMessage[], heartbeat: () => Promise<void>, resolveOffset: (offset: string) => void, lastOffsetWithMarkers: string): Promise<void> {
@@ -287,10 +290,7 @@ export class RebuildEngine implements RebuildRunner {
         resolveOffset(lastOffsetWithMarkers);
         this.passMarkers(topic, partition, BigInt(lastOffsetWithMarkers) + 1n);
       }
-      if ((this.positions.get(partitionKey) ?? 0n) >= target) {
-        this.consumer!.pause([{ topic, partitions: [partition] }]);
-        if ([...this.targets].every(([k, t]) => (this.positions.get(k) ?? 0n) >= t)) this.waiter?.resolve();
-      }
+      if ((this.positions.get(partitionKey) ?? 0n) >= target) this.reached(topic, partition);
     } catch (error) {
       this.failure = error as Error;
       this.consumer!.pause([{ topic }]);

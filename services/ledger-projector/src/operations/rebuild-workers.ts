@@ -21,7 +21,10 @@ const REPO_ROOT = path.resolve(__dirname, '../../../..');
 /** How long a worker may take to close (consumer leaves, throwaway group deleted) before it is killed. */
 const CLOSE_WAIT_MS_MAX = 30_000;
 
+/** Offsets by partition key, as they cross the IPC channel (JSON has no bigint). */
 type Targets = Array<[partitionKey: string, offset: string]>;
+const toWire = (offsets: ReadonlyMap<string, bigint>): Targets => [...offsets].map(([partitionKey, offset]) => [partitionKey, offset.toString()]);
+const fromWire = (offsets: Targets): Map<string, bigint> => new Map(offsets.map(([partitionKey, offset]) => [partitionKey, BigInt(offset)]));
 type WorkerOptions = Omit<RebuildOptions, 'onProgress'>;
 
 type ToWorker =
@@ -133,12 +136,12 @@ export class RebuildWorkerPool implements RebuildRunner {
 
   /** Every worker runs to the same targets (each applies the partitions it owns); a failure in one fails the run. */
   async runTo(targets: ReadonlyMap<string, bigint>): Promise<void> {
-    const wire: Targets = [...targets].map(([partitionKey, offset]) => [partitionKey, offset.toString()]);
+    const wire = toWire(targets);
     const replies = await Promise.all(this.workers.map((worker) => worker.request({ type: 'runTo', targets: wire }, 'reached')));
     replies.forEach((reply, index) => {
       this.workers[index]!.applied = reply.applied;
       this.workers[index]!.rejected = reply.rejected;
-      for (const [partitionKey, offset] of reply.positions) this.positions.set(partitionKey, BigInt(offset));
+      for (const [partitionKey, offset] of fromWire(reply.positions)) this.positions.set(partitionKey, offset);
     });
   }
 
@@ -179,9 +182,8 @@ function serveRebuildWorker(): void {
         return { type: 'opened' };
       case 'runTo': {
         if (!engine) throw new Error('runTo before open');
-        await engine.runTo(new Map(message.targets.map(([partitionKey, offset]) => [partitionKey, BigInt(offset)])));
-        const positions: Targets = [...engine.currentPositions].map(([partitionKey, offset]) => [partitionKey, offset.toString()]);
-        return { type: 'reached', positions, applied: engine.recordsApplied, rejected: engine.recordsRejected };
+        await engine.runTo(fromWire(message.targets));
+        return { type: 'reached', positions: toWire(engine.currentPositions), applied: engine.recordsApplied, rejected: engine.recordsRejected };
       }
       case 'close':
         await engine?.close();
