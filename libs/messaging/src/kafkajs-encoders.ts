@@ -2,8 +2,9 @@
  * Puts libs/messaging's produce request encoder in the place of kafkajs's own, for every kafkajs producer
  * of the process: kafkajs's produce-side encoding (an Encoder per record and per header, a fresh
  * zero-filled buffer and a copy of the whole send at each of the batch's and the request's framing
- * levels, CRC-32C a byte at a time) was about 30% of the attribution service's CPU. The replacement writes kafkajs 2.2.4's exact bytes; see kafkajs-record-encoder.ts,
- * kafkajs-record-batch-encoder.ts, kafkajs-produce-request-encoder.ts and kafkajs-encoders.spec.ts.
+ * levels, CRC-32C a byte at a time) was about 30% of the attribution service's CPU. The replacement
+ * writes kafkajs 2.2.4's exact bytes; see kafkajs-record-encoder.ts, kafkajs-record-batch-encoder.ts,
+ * kafkajs-produce-request-encoder.ts and kafkajs-encoders.spec.ts.
  */
 import { createProduceRequest, PRODUCE_REQUEST_MODULE, type ProduceRequestBuilder } from './kafkajs-produce-request-encoder';
 import { encodeRecord, kafkajsRecord, type RecordFields } from './kafkajs-record-encoder';

@@ -5,8 +5,9 @@
  * copying) plus one more `Encoder` per header, builds a varint's bytes through an array and
  * `Buffer.from`, and sizes the timestamp delta through BigInt-backed `Long` objects: with the 11
  * CloudEvents headers of every Tributary record, most of the ~30% of the attribution service's CPU that
- * kafkajs's produce-side encoding took. This encoder measures the record first and writes it into one buffer of exactly its size, producing
- * the same bytes: a property spec compares it with kafkajs's own function on random records, and
+ * kafkajs's produce-side encoding took. This encoder measures the record first and writes it into one
+ * buffer of exactly its size, producing the same bytes: a property spec compares it with kafkajs's own
+ * function on random records, and
  * `installKafkajsEncoders` (kafkajs-encoders.ts) compares the two once more before it swaps them.
  *
  * Anything outside what Tributary sends (a key or header value that is neither a string nor a Buffer,
