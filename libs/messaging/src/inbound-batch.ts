@@ -83,7 +83,10 @@ export function toInboundRecord(topic: string, partition: number, message: Kafka
 
 function headersToStrings(headers: IHeaders | undefined): Record<string, string> {
   const result: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers ?? {})) {
+  if (headers === undefined) return result;
+  // Keys, not entries: one array per record instead of one per header.
+  for (const name of Object.keys(headers)) {
+    const value = headers[name];
     // A header may repeat; the last value wins here, as in Kafka's own Headers.lastHeader().
     const last = Array.isArray(value) ? value[value.length - 1] : value;
     if (last !== undefined) result[name] = Buffer.isBuffer(last) ? last.toString('utf8') : String(last);

@@ -1,5 +1,6 @@
 // Proves the COPY BINARY encoding is the wire format PostgreSQL reads (header, per-field lengths, NULL as
 // -1, big-endian integers, raw UTF-8 and bytes, trailer) by decoding known rows byte by byte.
+import fc from 'fast-check';
 import { CopyEncoder, encodeBinary, type CopyColumn } from './copy-rows';
 
 const columns: CopyColumn[] = [
@@ -44,6 +45,17 @@ describe('encodeBinary', () => {
     expect(field()).toBeNull();
     expect(encoded.readInt16BE(at)).toBe(-1);
     expect(encoded.length).toBe(at + 2);
+  });
+
+  it('writes any int8 bigint as PostgreSQL reads it, in and beyond the range a double holds exactly', () => {
+    const edges = [0n, -1n, 2n ** 53n - 1n, 2n ** 53n, -(2n ** 53n) + 1n, -(2n ** 53n), 2n ** 63n - 1n, -(2n ** 63n), 2n ** 32n, -(2n ** 32n) - 1n];
+    fc.assert(
+      fc.property(fc.oneof(fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }), fc.constantFrom(...edges)), (value) => {
+        const encoded = encodeBinary([{ name: 'amount', type: 'int8' }], [[value]]);
+        expect(encoded.readInt32BE(21)).toBe(8);
+        expect(encoded.readBigInt64BE(25)).toBe(value);
+      }),
+    );
   });
 
   it('grows past its first buffer and refuses a row of the wrong width or a value of the wrong kind', () => {

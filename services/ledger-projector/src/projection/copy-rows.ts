@@ -16,6 +16,8 @@ export interface CopyColumn {
 const BINARY_HEADER = Buffer.concat([Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1'), Buffer.alloc(8)]);
 const INITIAL_BYTES = 1 << 20;
 const TWO_POW_32 = 2 ** 32;
+const MIN_SAFE_BIGINT = BigInt(Number.MIN_SAFE_INTEGER);
+const MAX_SAFE_BIGINT = BigInt(Number.MAX_SAFE_INTEGER);
 const SHORT_TEXT_MAX = 64;
 
 /**
@@ -140,13 +142,21 @@ export class CopyEncoder {
     this.ensure(12);
     this.position = this.buffer.writeInt32BE(8, this.position);
     if (typeof value === 'bigint') {
+      // Node's writeBigInt64BE allocates three bigints per call (masks and shifts); amounts fit a double.
+      if (value >= MIN_SAFE_BIGINT && value <= MAX_SAFE_BIGINT) return this.safeInt8(Number(value));
       this.position = this.buffer.writeBigInt64BE(value, this.position);
     } else {
       if (!Number.isSafeInteger(value)) throw new RangeError(`copyRows: ${this.columns[this.column - 1]!.name} = ${value} is not a safe integer`);
-      const high = Math.floor(value / TWO_POW_32);
-      this.position = this.buffer.writeInt32BE(high, this.position);
-      this.position = this.buffer.writeUInt32BE(value - high * TWO_POW_32, this.position);
+      return this.safeInt8(value);
     }
+    return this;
+  }
+
+  /** The eight bytes of a safe integer, as two's complement halves. */
+  private safeInt8(value: number): this {
+    const high = Math.floor(value / TWO_POW_32);
+    this.position = this.buffer.writeInt32BE(high, this.position);
+    this.position = this.buffer.writeUInt32BE(value - high * TWO_POW_32, this.position);
     return this;
   }
 

@@ -174,17 +174,39 @@ interface RevenueSum {
   countedFor: number;
 }
 
+/**
+ * Running sums by two string keys (id and asset), as a map of maps: a lookup per posting builds no
+ * composite key string, which at nine postings an event was a good part of a rebuild's garbage.
+ */
+class SumsByKeys<T> {
+  private readonly rows = new Map<string, Map<string, T>>();
+
+  get(first: string, second: string): T | undefined {
+    return this.rows.get(first)?.get(second);
+  }
+
+  set(first: string, second: string, row: T): T {
+    let inner = this.rows.get(first);
+    if (!inner) this.rows.set(first, (inner = new Map()));
+    inner.set(second, row);
+    return row;
+  }
+
+  *values(): IterableIterator<T> {
+    for (const inner of this.rows.values()) yield* inner.values();
+  }
+}
+
 /** Which inferences and contributions made each balance, and revenue per model, contributor and datanet. */
 async function writeLineage(manager: EntityManager, applied: readonly Applied[]): Promise<void> {
   const inferences = new CopyEncoder(COPY_COLUMNS.inferences);
   const credits = new CopyEncoder(COPY_COLUMNS.contributionCredits);
-  const revenue = new Map<string, RevenueSum>();
+  // Contributor sums are keyed by account id (`contributor:<id>`): the id is cut out once per row, not per posting.
+  const revenue = { model: new SumsByKeys<RevenueSum>(), contributor: new SumsByKeys<RevenueSum>(), datanet: new SumsByKeys<RevenueSum>() };
   let inference = 0;
-  const add = (dimension: string, id: string, asset: string, amountMinor: bigint) => {
-    // The id's length makes the key unambiguous whatever characters the id and asset hold.
-    const key = `${dimension}:${id.length}:${id}${asset}`;
-    let row = revenue.get(key);
-    if (!row) revenue.set(key, (row = { dimension, id, asset, amountMinor: 0n, count: 0, countedFor: -1 }));
+  const add = (dimension: keyof typeof revenue, key: string, asset: string, amountMinor: bigint) => {
+    const sums = revenue[dimension];
+    const row = sums.get(key, asset) ?? sums.set(key, asset, { dimension, id: dimension === 'contributor' ? key.slice(CONTRIBUTOR_PREFIX.length) : key, asset, amountMinor: 0n, count: 0, countedFor: -1 });
     row.amountMinor += amountMinor;
     if (row.countedFor !== inference) row.count += 1;
     row.countedFor = inference;
@@ -199,7 +221,7 @@ async function writeLineage(manager: EntityManager, applied: readonly Applied[])
     for (const posting of decision.postings) {
       // classifyAccount's contributor rule (`contributor:<id>`, id not empty), without building its result per posting.
       const { accountId } = posting;
-      if (accountId.length > CONTRIBUTOR_PREFIX.length && accountId.startsWith(CONTRIBUTOR_PREFIX)) add('contributor', accountId.slice(CONTRIBUTOR_PREFIX.length), posting.asset, posting.amountMinor);
+      if (accountId.length > CONTRIBUTOR_PREFIX.length && accountId.startsWith(CONTRIBUTOR_PREFIX)) add('contributor', accountId, posting.asset, posting.amountMinor);
     }
     for (const credit of contributionCredits(decision)) {
       credits.row().text(decision.inferenceId).text(credit.account).text(credit.contributionId).text(credit.datanetId).int8(credit.scorePpm).text(decision.asset).int8(credit.amountMinor);
@@ -208,7 +230,7 @@ async function writeLineage(manager: EntityManager, applied: readonly Applied[])
   }
   await copyEncoded(manager, 'inferences', inferences);
   await copyEncoded(manager, 'contribution_credits', credits);
-  const sums = [...revenue.values()].sort((left, right) => compareKeys(left.dimension, right.dimension) || compareKeys(left.id, right.id) || compareKeys(left.asset, right.asset));
+  const sums = [...revenue.model.values(), ...revenue.contributor.values(), ...revenue.datanet.values()].sort((left, right) => compareKeys(left.dimension, right.dimension) || compareKeys(left.id, right.id) || compareKeys(left.asset, right.asset));
   if (sums.length === 0) return;
   await manager.query(
     `INSERT INTO revenue (dimension, dimension_id, asset, revenue_minor, inference_count)
@@ -242,16 +264,15 @@ async function writePayouts(manager: EntityManager, applied: readonly Applied[])
 
 /** Balance deltas summed per (account, asset) and upserted in key order, last, so row locks are held briefly. */
 async function writeBalances(manager: EntityManager, applied: readonly Applied[]): Promise<void> {
-  const deltas = new Map<string, { account: string; asset: string; amountMinor: bigint; count: number }>();
+  const deltas = new SumsByKeys<{ account: string; asset: string; amountMinor: bigint; count: number }>();
   for (const { transaction } of applied) {
     for (const { account, asset, amountMinor } of transaction.postings) {
-      const key = balanceKey(account, asset);
-      const delta = deltas.get(key);
+      const delta = deltas.get(account, asset);
       if (delta) {
         delta.amountMinor += amountMinor;
         delta.count += 1;
       } else {
-        deltas.set(key, { account, asset, amountMinor, count: 1 });
+        deltas.set(account, asset, { account, asset, amountMinor, count: 1 });
       }
     }
   }
