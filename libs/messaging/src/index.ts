@@ -1,9 +1,13 @@
 import { installKafkajsEncoders } from './kafkajs-encoders';
+import { installKafkajsRecordDecoder } from './kafkajs-record-decoder';
 
 // Every kafkajs producer of a process that loads this library encodes its produce requests with the
 // exactly sized replacement (it writes kafkajs's bytes; see kafkajs-encoders.ts): it must be in place
-// before a producer's first send, which is when kafkajs loads its produce request.
+// before a producer's first send, which is when kafkajs loads its produce request. Likewise every
+// consumer decodes fetched records with the leaner replacement (kafkajs's output; see
+// kafkajs-record-decoder.ts), in place before a consumer's first fetch.
 installKafkajsEncoders();
+installKafkajsRecordDecoder();
 
 export { InboundBatch, toInboundRecord, type InboundRecord, type Rejection, type RejectionSink } from './inbound-batch';
 export { chunk } from './support';
@@ -26,4 +30,5 @@ export {
   type ProcessContext,
 } from './transactional-processor';
 export { installKafkajsEncoders, KAFKAJS_VERSION_PINNED } from './kafkajs-encoders';
+export { installKafkajsRecordDecoder } from './kafkajs-record-decoder';
 export { BOUNDED_RETRIES_WARNING, kafkaLogCreator } from './kafka-log';

@@ -27,7 +27,8 @@ function sampleRecord(): RecordFields {
   };
 }
 
-function assertPinnedVersion(): void {
+/** Throws unless kafkajs is the version the replacements (encoders and record decoder) reproduce. */
+export function assertPinnedVersion(): void {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { version } = require('kafkajs/package.json') as { version: string };
   if (version !== KAFKAJS_VERSION_PINNED) {
