@@ -41,9 +41,7 @@ function validateInference(inference: InferenceFacts): void {
   requireText(inference.method, 'inference.method', METHOD_LENGTH_MAX);
   requireFee(inference.feeMinor);
   requireList(inference.attributions, 'inference.attributions', ATTRIBUTIONS_MAX);
-  inference.attributions.forEach((attribution, index) =>
-    validateAttribution(attribution, `inference.attributions[${index}]`),
-  );
+  inference.attributions.forEach(validateAttribution);
 }
 
 function requireFee(feeMinor: bigint): void {
@@ -53,9 +51,9 @@ function requireFee(feeMinor: bigint): void {
   if (feeMinor > FEE_MINOR_MAX) fail(field, 'MAX', `the fee must be at most ${FEE_MINOR_MAX}, got ${feeMinor}`);
 }
 
-function validateAttribution(attribution: Attribution, field: string): void {
-  requireText(attribution.contributionId, `${field}.contributionId`, ID_LENGTH_MAX);
-  requireInteger(attribution.scorePpm, `${field}.scorePpm`, 0, SCORE_PPM_MAX);
+function validateAttribution(attribution: Attribution, index: number): void {
+  requireText(attribution.contributionId, at('inference.attributions', index, 'contributionId'), ID_LENGTH_MAX);
+  requireInteger(attribution.scorePpm, at('inference.attributions', index, 'scorePpm'), 0, SCORE_PPM_MAX);
 }
 
 function validateModel(model: ModelState, inference: InferenceFacts): void {
@@ -65,7 +63,7 @@ function validateModel(model: ModelState, inference: InferenceFacts): void {
   }
   requireText(model.owner, 'model.owner', ID_LENGTH_MAX);
   requireList(model.datanetIds, 'model.datanetIds', MODEL_DATANETS_MAX);
-  model.datanetIds.forEach((datanetId, index) => requireText(datanetId, `model.datanetIds[${index}]`, ID_LENGTH_MAX));
+  model.datanetIds.forEach((datanetId, index) => requireText(datanetId, at('model.datanetIds', index), ID_LENGTH_MAX));
   requireUnique(model.datanetIds, 'model.datanetIds');
   const { protocolBps, modelBps, dataBps } = model.split;
   requireInteger(protocolBps, 'model.split.protocolBps', 0, BPS_TOTAL);
@@ -79,9 +77,9 @@ function validateModel(model: ModelState, inference: InferenceFacts): void {
 function validateDatanets(datanets: readonly DatanetState[], model: ModelState): void {
   requireList(datanets, 'datanets', DATANET_STATES_MAX);
   datanets.forEach((datanet, index) => {
-    requireText(datanet.datanetId, `datanets[${index}].datanetId`, ID_LENGTH_MAX);
-    requireText(datanet.owner, `datanets[${index}].owner`, ID_LENGTH_MAX);
-    requireInteger(datanet.curatorShareBps, `datanets[${index}].curatorShareBps`, 0, BPS_TOTAL);
+    requireText(datanet.datanetId, at('datanets', index, 'datanetId'), ID_LENGTH_MAX);
+    requireText(datanet.owner, at('datanets', index, 'owner'), ID_LENGTH_MAX);
+    requireInteger(datanet.curatorShareBps, at('datanets', index, 'curatorShareBps'), 0, BPS_TOTAL);
   });
   requireUnique(
     datanets.map((datanet) => datanet.datanetId),
@@ -91,22 +89,20 @@ function validateDatanets(datanets: readonly DatanetState[], model: ModelState):
   // applied yet); guessing its owner would pay the wrong party, so the caller must decide.
   const known = new Set(datanets.map((datanet) => datanet.datanetId));
   model.datanetIds.forEach((datanetId, index) => {
-    if (!known.has(datanetId)) fail(`model.datanetIds[${index}]`, 'KNOWN', `no state for datanet ${datanetId}`);
+    if (!known.has(datanetId)) fail(at('model.datanetIds', index), 'KNOWN', `no state for datanet ${datanetId}`);
   });
 }
 
 function validateContributions(contributions: readonly ContributionState[]): void {
   requireList(contributions, 'contributions', CONTRIBUTION_STATES_MAX);
   contributions.forEach((contribution, index) => {
-    const field = `contributions[${index}]`;
-    requireText(contribution.contributionId, `${field}.contributionId`, ID_LENGTH_MAX);
-    requireText(contribution.datanetId, `${field}.datanetId`, ID_LENGTH_MAX);
-    requireText(contribution.contributor, `${field}.contributor`, ID_LENGTH_MAX);
-    const statuses: readonly string[] = ['SUBMITTED', 'ACCEPTED', 'REJECTED'];
-    if (!statuses.includes(contribution.status)) {
-      fail(`${field}.status`, 'ONE_OF', `expected one of ${statuses.join(', ')}`);
+    requireText(contribution.contributionId, at('contributions', index, 'contributionId'), ID_LENGTH_MAX);
+    requireText(contribution.datanetId, at('contributions', index, 'datanetId'), ID_LENGTH_MAX);
+    requireText(contribution.contributor, at('contributions', index, 'contributor'), ID_LENGTH_MAX);
+    if (!CONTRIBUTION_STATUSES.includes(contribution.status)) {
+      fail(at('contributions', index, 'status'), 'ONE_OF', `expected one of ${CONTRIBUTION_STATUSES.join(', ')}`);
     }
-    if (typeof contribution.revoked !== 'boolean') fail(`${field}.revoked`, 'BOOLEAN', 'expected a boolean');
+    if (typeof contribution.revoked !== 'boolean') fail(at('contributions', index, 'revoked'), 'BOOLEAN', 'expected a boolean');
   });
   requireUnique(
     contributions.map((contribution) => contribution.contributionId),
@@ -114,13 +110,37 @@ function validateContributions(contributions: readonly ContributionState[]): voi
   );
 }
 
-function requireText(value: string, field: string, lengthMax: number): void {
+const CONTRIBUTION_STATUSES: readonly string[] = ['SUBMITTED', 'ACCEPTED', 'REJECTED'];
+
+/**
+ * A field of a list entry, named only when a check fails: building `contributions[3].owner` (a number
+ * turned to text and three strings joined) for every field of every decision was most of what
+ * validating a valid input cost.
+ */
+interface ListField {
+  readonly list: string;
+  readonly index: number;
+  readonly member: string | undefined;
+}
+
+type Field = string | ListField;
+
+function at(list: string, index: number, member?: string): ListField {
+  return { list, index, member };
+}
+
+function fieldName(field: Field): string {
+  if (typeof field === 'string') return field;
+  return field.member === undefined ? `${field.list}[${field.index}]` : `${field.list}[${field.index}].${field.member}`;
+}
+
+function requireText(value: string, field: Field, lengthMax: number): void {
   if (typeof value !== 'string') fail(field, 'STRING', 'expected a string');
   if (value.length === 0) fail(field, 'NON_EMPTY', 'must not be empty');
   if (value.length > lengthMax) fail(field, 'LENGTH_MAX', `at most ${lengthMax} characters, got ${value.length}`);
 }
 
-function requireInteger(value: number, field: string, min: number, max: number): void {
+function requireInteger(value: number, field: Field, min: number, max: number): void {
   if (!Number.isSafeInteger(value)) fail(field, 'INTEGER', `expected an integer, got ${String(value)}`);
   if (value < min) fail(field, 'MIN', `must be at least ${min}, got ${value}`);
   if (value > max) fail(field, 'MAX', `must be at most ${max}, got ${value}`);
@@ -139,6 +159,6 @@ function requireUnique(ids: readonly string[], field: string): void {
   }
 }
 
-function fail(field: string, rule: AttributionInputError['rule'], detail: string): never {
-  throw new AttributionInputError(field, rule, detail);
+function fail(field: Field, rule: AttributionInputError['rule'], detail: string): never {
+  throw new AttributionInputError(fieldName(field), rule, detail);
 }

@@ -11,6 +11,7 @@ installKafkajsRecordDecoder();
 
 export { InboundBatch, toInboundRecord, type InboundRecord, type Rejection, type RejectionSink } from './inbound-batch';
 export { chunk } from './support';
+export { keyPartition, murmur2 } from './key-partition';
 export { DLQ_HEADERS } from './dead-letter';
 export { ensureTopics, ensureTopicCatalog, topicConfig, topicsEnv } from './topics-admin';
 export {

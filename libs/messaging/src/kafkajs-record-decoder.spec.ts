@@ -86,6 +86,20 @@ describe('a record decoded by the replacement', () => {
     );
   });
 
+  it('decodes a header name as kafkajs does even where its bytes equal the char codes of a name seen before', () => {
+    const context = { firstOffset: '0', firstTimestamp: '0', magicByte: 2, timestampType: 0, maxTimestamp: '0' };
+    // 'é' is C3 A9 in UTF-8; a lone E9 byte is not UTF-8 and decodes to U+FFFD, although 0xE9 is 'é''s char code.
+    const named = (name: string) => kafkajsRecord({ offsetDelta: 0, timestampDelta: 0, key: null, value: null, headers: { [name]: 'v' } }).buffer;
+    const loneByte = Buffer.from(named('X'));
+    loneByte[loneByte.indexOf('X')] = 0xe9;
+    for (const encoded of [named('é'), loneByte, named('ce_id'), named('ce_ix')]) {
+      const ours = outcome(decodeRecord, encoded, context);
+      const theirs = outcome(kafkajsDecodeRecord, encoded, context);
+      expect(isDeepStrictEqual(ours, theirs)).toBe(true);
+    }
+    expect(Object.keys(decodeRecord(decoderAt(loneByte), context).headers)).toEqual(['\ufffd']);
+  });
+
   it('keeps repeated headers in order, as arrays, and a header named __proto__ as an own property', () => {
     const encoded = kafkajsRecord({ offsetDelta: 1, timestampDelta: 5, key: null, value: 'v', headers: { multi: ['a', 'b'] } }).buffer;
     // A literal's __proto__ would set the prototype; a header of that name is an own property, defined.

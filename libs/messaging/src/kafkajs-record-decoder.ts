@@ -8,7 +8,8 @@
  * caused a fifth of its CPU.
  *
  * Here varints are read as numbers, the batch's first offset and timestamp are parsed once per batch,
- * and headers are assigned into one object. Whatever falls outside what a double holds exactly (a
+ * headers are assigned into one object, and a header name equal to the last record's at its position
+ * is reused rather than decoded again. Whatever falls outside what a double holds exactly (a
  * varlong over 7 bytes, a sum beyond 2^53, a first offset that is not a canonical integer) goes
  * through kafkajs's own Long arithmetic, so the output stays kafkajs's. kafkajs-record-decoder.spec.ts
  * compares the two on arbitrary records and batch contexts.
@@ -121,12 +122,37 @@ function readVarIntBytes(): Buffer | null {
   return value;
 }
 
-function readVarIntString(): string | null {
+/**
+ * Header names seen before, by position in the record: a producer writes the same names in the same
+ * order on every record, so the name is usually a byte-for-byte match of the previous record's and is
+ * reused instead of decoded and allocated again. Only short ASCII names are kept, for which bytes
+ * equal to the name's char codes decode to exactly that name.
+ */
+const recentNames: string[] = [];
+const RECENT_NAMES_MAX = 32;
+const RECENT_NAME_LENGTH_MAX = 64;
+
+function readHeaderName(position: number): string | null {
   const length = readVarInt();
   if (length === -1) return null;
-  const value = bytes.toString('utf8', at, at + length);
+  const recent = position < RECENT_NAMES_MAX ? recentNames[position] : undefined;
+  if (recent !== undefined && recent.length === length && at + length <= bytes.length) {
+    let index = 0;
+    while (index < length && bytes[at + index] === recent.charCodeAt(index)) index += 1;
+    if (index === length) {
+      at += length;
+      return recent;
+    }
+  }
+  const name = bytes.toString('utf8', at, at + length);
   at += length;
-  return value;
+  if (position < RECENT_NAMES_MAX && name.length <= RECENT_NAME_LENGTH_MAX && isAscii(name)) recentNames[position] = name;
+  return name;
+}
+
+function isAscii(value: string): boolean {
+  for (let index = 0; index < value.length; index += 1) if (value.charCodeAt(index) > 0x7f) return false;
+  return true;
 }
 
 /**
@@ -140,7 +166,7 @@ function readHeaders(): DecodedHeaders {
   if (count === -1) return headers;
   if (count < 0) throw new RangeError('Invalid array length');
   for (let index = 0; index < count; index += 1) {
-    const key = readVarIntString() as string;
+    const key = readHeaderName(index) as string;
     const value = readVarIntBytes();
     const existing = headers[key];
     const next = existing === undefined ? value : Array.isArray(existing) ? existing.concat([value]) : [existing, value];

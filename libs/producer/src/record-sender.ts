@@ -3,6 +3,7 @@ import type { OutboundRecord } from '@tributary/contracts';
 // Not through @tributary/messaging's index, which would bring Nest and TypeORM into a producer client.
 import { kafkaLogCreator } from '../../messaging/src/kafka-log';
 import { installKafkajsEncoders } from '../../messaging/src/kafkajs-encoders';
+import { keyPartition } from '../../messaging/src/key-partition';
 
 /** Where an acknowledged event landed: Kafka holds it durably (acks=all) at this position. */
 export interface PublishResult {
@@ -36,7 +37,6 @@ const TRANSACTION_TIMEOUT_MS = 60_000;
  * The one place Tributary's producers (the client library, the gateway) talk to Kafka.
  */
 export class RecordSender {
-  private readonly partitioner = Partitioners.DefaultPartitioner();
   /** One metadata lookup per topic, shared by every record of a batch that needs it. */
   private readonly partitionCounts = new Map<string, Promise<number>>();
 
@@ -116,8 +116,7 @@ export class RecordSender {
       // A failed lookup is not cached: the next send asks again.
       count.catch(() => this.partitionCounts.delete(record.topic));
     }
-    const partitionMetadata = Array.from({ length: await count }, (_, partitionId) => ({ partitionId, leader: 0, replicas: [], isr: [], partitionErrorCode: 0 }));
-    return this.partitioner({ topic: record.topic, partitionMetadata, message: { key: record.key, value: record.value } });
+    return keyPartition(record.key, await count);
   }
 
   private async fetchPartitionCount(topic: string): Promise<number> {

@@ -154,14 +154,22 @@ export class Decider implements TransactionalHandler {
     const model = visible<ModelTableState>('model', facts.modelId);
     if (model === null) throw new InferenceRejected(`modelId: UNKNOWN_MODEL ${facts.modelId} is not registered as of ${asOfMs}`);
     if (model.retired) throw new InferenceRejected(`modelId: MODEL_RETIRED ${facts.modelId} was retired before ${asOfMs}`);
-    const datanets = model.datanetIds.map((id) => visible<DatanetState>('datanet', id)).filter((state): state is DatanetState => state !== null);
-    const contributionIds = [...new Set(facts.attributions.map((attribution) => attribution.contributionId))];
-    const contributions = contributionIds
-      .map((id) => visible<ContributionState>('contribution', id))
-      .filter((state): state is ContributionState => state !== null);
-    const { retired: _retired, ...modelState } = model;
+    const datanets: DatanetState[] = [];
+    for (const id of model.datanetIds) {
+      const state = visible<DatanetState>('datanet', id);
+      if (state !== null) datanets.push(state);
+    }
+    const contributions: ContributionState[] = [];
+    const listed = new Set<string>();
+    for (const { contributionId } of facts.attributions) {
+      if (listed.has(contributionId)) continue;
+      listed.add(contributionId);
+      const state = visible<ContributionState>('contribution', contributionId);
+      if (state !== null) contributions.push(state);
+    }
     try {
-      return decideAttribution({ inference: facts, model: modelState, datanets, contributions, protocolId: this.options.protocolId });
+      // The table state as is: the policy reads the model's fields it knows and copies them into inputsSeen, so `retired` goes no further.
+      return decideAttribution({ inference: facts, model, datanets, contributions, protocolId: this.options.protocolId });
     } catch (error) {
       if (error instanceof AttributionInputError) throw new InferenceRejected(error.message);
       throw error;

@@ -1,7 +1,6 @@
-import { Partitioners, type PartitionMetadata } from 'kafkajs';
 import { ContractError, fromRecord, type InferenceCompleted } from '@tributary/contracts';
 import type { InferenceFacts } from '@tributary/attribution';
-import type { InboundRecord } from '@tributary/messaging';
+import { keyPartition, type InboundRecord } from '@tributary/messaging';
 
 /** An inference that cannot be decided; the reason goes to the DLQ in dlq_reason. */
 export class InferenceRejected extends Error {
@@ -22,8 +21,6 @@ export interface ReadInference {
   /** The record timestamp: the as-of time of the join. */
   readonly asOfMs: number;
 }
-
-const partitioner = Partitioners.DefaultPartitioner();
 
 /**
  * Reads and checks one InferenceCompleted record. Dedup is per partition, so a record must sit on the
@@ -64,16 +61,4 @@ export function readInference(record: InboundRecord, limits: InferenceLimits, no
     method: data.method,
   };
   return { record, eventId: data.eventId, facts, asOfMs: record.timestampMs };
-}
-
-/** The partitioner's view of a topic with `partitionCount` partitions, built once per count (it reads it, never keeps it). */
-const metadataByCount = new Map<number, PartitionMetadata[]>();
-
-export function keyPartition(key: string, partitionCount: number): number {
-  let partitionMetadata = metadataByCount.get(partitionCount);
-  if (partitionMetadata === undefined) {
-    partitionMetadata = Array.from({ length: partitionCount }, (_, partitionId) => ({ partitionErrorCode: 0, partitionId, leader: 1, replicas: [1], isr: [1] }));
-    metadataByCount.set(partitionCount, partitionMetadata);
-  }
-  return partitioner({ topic: 'inferences', partitionMetadata, message: { key, value: null } });
 }
