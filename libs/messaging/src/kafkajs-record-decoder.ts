@@ -15,6 +15,7 @@
  * compares the two on arbitrary records and batch contexts.
  */
 import { inspect, isDeepStrictEqual } from 'node:util';
+import { asciiEquals, isAscii } from './ascii-text';
 import { assertPinnedVersion } from './kafkajs-encoders';
 
 export const RECORD_DECODER_MODULE = 'kafkajs/src/protocol/recordBatch/record/v0/decoder';
@@ -125,8 +126,7 @@ function readVarIntBytes(): Buffer | null {
 /**
  * Header names seen before, by position in the record: a producer writes the same names in the same
  * order on every record, so the name is usually a byte-for-byte match of the previous record's and is
- * reused instead of decoded and allocated again. Only short ASCII names are kept, for which bytes
- * equal to the name's char codes decode to exactly that name.
+ * reused (ascii-text.ts). Only short ASCII names are kept.
  */
 const recentNames: string[] = [];
 const RECENT_NAMES_MAX = 32;
@@ -136,23 +136,14 @@ function readHeaderName(position: number): string | null {
   const length = readVarInt();
   if (length === -1) return null;
   const recent = position < RECENT_NAMES_MAX ? recentNames[position] : undefined;
-  if (recent !== undefined && recent.length === length && at + length <= bytes.length) {
-    let index = 0;
-    while (index < length && bytes[at + index] === recent.charCodeAt(index)) index += 1;
-    if (index === length) {
-      at += length;
-      return recent;
-    }
+  if (recent !== undefined && asciiEquals(bytes, at, at + length, recent)) {
+    at += length;
+    return recent;
   }
   const name = bytes.toString('utf8', at, at + length);
   at += length;
   if (position < RECENT_NAMES_MAX && name.length <= RECENT_NAME_LENGTH_MAX && isAscii(name)) recentNames[position] = name;
   return name;
-}
-
-function isAscii(value: string): boolean {
-  for (let index = 0; index < value.length; index += 1) if (value.charCodeAt(index) > 0x7f) return false;
-  return true;
 }
 
 /**
