@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ContractError, fromRecord, type InferenceAttributed } from '@tributary/contracts';
+import { toInboundRecord } from '@tributary/messaging';
 import { ReaderPool } from '../database/reader-pool';
 import { ApiError } from '../http/api-error';
 import { KafkaReader } from '../kafka/kafka-reader';
@@ -79,11 +80,7 @@ export class InferenceQueries {
       return { data: null, problem: `the decision record could not be read from Kafka: ${(error as Error).message}` };
     }
     if (!message?.value) return { data: null, problem: `no committed record at ${source.topic}[${source.partition}]@${source.offset}` };
-    const headers: Record<string, string> = {};
-    for (const [name, value] of Object.entries(message.headers ?? {})) {
-      const last = Array.isArray(value) ? value[value.length - 1] : value;
-      if (last !== undefined) headers[name] = Buffer.isBuffer(last) ? last.toString('utf8') : String(last);
-    }
+    const { headers } = toInboundRecord(source.topic, source.partition, message);
     try {
       const decoded = fromRecord(message.value, headers);
       if (decoded.type !== 'InferenceAttributed' || decoded.data.eventId !== eventId) return { data: null, problem: `the record at ${source.topic}[${source.partition}]@${source.offset} is not decision ${eventId}` };
