@@ -4,8 +4,7 @@
  * record object, field for field, with less garbage: kafkajs builds a 64-bit Long (a bigint wrapper)
  * for every byte of the timestamp delta's varint and parses the batch's first offset and timestamp from
  * strings again for every record, then builds the headers object by spreading it once per header.
- * Those were a fifth of a ledger rebuild's allocations, and the young-generation collections they
- * caused a fifth of its CPU.
+ * Those were a fifth of a ledger rebuild's allocations (and garbage collection a fifth of its CPU).
  *
  * Here varints are read as numbers, the batch's first offset and timestamp are parsed once per batch,
  * headers are assigned into one object, and a header name equal to the last record's at its position
