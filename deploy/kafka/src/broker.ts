@@ -148,11 +148,23 @@ function writeConfigFiles(layout: BrokerLayout): void {
   fs.writeFileSync(paths.log4j, renderBrokerLog4j(layout.dataDir));
 }
 
+/**
+ * A random cluster id in Kafka's Uuid text form (16 bytes as 22 base64url chars). Like Kafka's own
+ * Uuid.randomUuid(), never one that starts with '-': kafka-storage's argument parser reads
+ * `--cluster-id -x...` as a missing value and an unknown option, so one fresh format in 64 failed.
+ */
+export function newClusterId(random: (size: number) => Buffer = randomBytes): string {
+  for (;;) {
+    const id = random(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
+}
+
 // KRaft refuses to start on an unformatted log dir; formatting twice would fail, and would throw
 // away the cluster id that the existing data belongs to.
 async function formatStorageOnce(java: string, libs: string, layout: BrokerLayout, log: Log): Promise<void> {
   if (fs.existsSync(path.join(logDirsOf(layout.dataDir), 'meta.properties'))) return;
-  const clusterId = randomBytes(16).toString('base64url'); // Kafka's Uuid text form: 22 base64url chars
+  const clusterId = newClusterId();
   log(`formatting KRaft storage in ${logDirsOf(layout.dataDir)} (cluster id ${clusterId})`);
   const paths = files(layout.dataDir);
   const args = [...jvmLogArgs(layout.dataDir), '-cp', javaClassPath(libs), 'kafka.tools.StorageTool',
