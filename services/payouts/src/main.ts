@@ -21,10 +21,14 @@ async function bootstrap(): Promise<void> {
   const app = await NestFactory.create<NestExpressApplication>(PayoutsModule.forConfig(config, publisher), { logger: logLevels(), bodyParser: false });
   // Request bodies are tiny ({ epoch }): a small limit refuses anything else before it is parsed.
   app.useBodyParser('json', { limit: '4kb' });
-  app.enableShutdownHooks();
   const worker = app.get(SagaWorker);
   worker.start();
-  process.once('SIGTERM', () => void worker.stop().finally(() => app.close().finally(() => publisher.close())));
+  // One ordered shutdown: the worker finishes its step, then Nest closes (the pool last), then the producer.
+  // Not also Nest's own shutdown hooks: they closed the app a second time beside this ("Called end on pool
+  // more than once") and could close the pool under a step in flight.
+  const shutdown = () => void worker.stop().finally(() => app.close().finally(() => publisher.close()));
+  process.once('SIGTERM', shutdown);
+  process.once('SIGINT', shutdown);
   await app.listen(config.PAYOUTS_HTTP_PORT, config.HTTP_HOST);
   Logger.log(`payouts ready: statement at ${await app.getUrl()}/accounts/<accountId>/payouts`, 'Bootstrap');
 }

@@ -386,4 +386,12 @@ describe('the payouts service', () => {
     expect(perEpoch).toEqual([]);
     await assertBooks();
   }, 240_000);
+
+  it('stops on SIGTERM in one ordered shutdown: exit code 0, no error logged, its pool closed once', async () => {
+    const payouts = processes.at(-1)!;
+    await payouts.stop();
+    expect(payouts.child.exitCode).toBe(0);
+    expect(payouts.output()).not.toContain('Called end on pool more than once');
+    expect(payouts.output()).not.toMatch(/\bERROR\b/);
+  }, 60_000);
 });
