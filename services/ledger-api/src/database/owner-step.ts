@@ -1,6 +1,6 @@
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
-import { ensureSchema, postgresOptions } from '@tributary/persistence';
+import { ensureSchema, postgresOptions, retryOnCatalogRace } from '@tributary/persistence';
 import { ROLE_NAME } from '../ledger-api.config';
 import { createLedgerReaderMigration, LEDGER_API_SCHEMA, READ_MODEL_SCHEMA } from './migrations/1764000000800-CreateLedgerReader';
 
@@ -23,12 +23,47 @@ export async function runOwnerStep(options: OwnerStepOptions): Promise<void> {
   // Both schemas exist first: the grant needs `ledger` even when the projector has not started yet.
   await ensureSchema(options.ownerDatabaseUrl, READ_MODEL_SCHEMA);
   await ensureSchema(options.ownerDatabaseUrl, LEDGER_API_SCHEMA);
-  const dataSource = new DataSource(
-    postgresOptions({ url: options.ownerDatabaseUrl, schema: LEDGER_API_SCHEMA, entities: [], migrations: [createLedgerReaderMigration(options.readerRole)], poolSizeMax: 1 }),
-  );
-  await dataSource.initialize();
-  await dataSource.destroy();
-  await regrant(options);
+  // On a fresh database the projector creates the ledger's tables while this grants on them: PostgreSQL
+  // may abort one side (a deadlock, or two grants updating one catalog row), and each step here rolls
+  // back whole and is safe to run again.
+  await retryOnCatalogRace(async () => {
+    const dataSource = new DataSource(
+      postgresOptions({ url: options.ownerDatabaseUrl, schema: LEDGER_API_SCHEMA, entities: [], migrations: [createLedgerReaderMigration(options.readerRole)], poolSizeMax: 1 }),
+    );
+    await dataSource.initialize();
+    await dataSource.destroy();
+  });
+  await retryOnCatalogRace(() => regrant(options));
+  // A table the projector created in a transaction still open while the grants above ran is covered by
+  // neither them nor the default privileges (set after it began): once that DDL has ended, grant again.
+  if (await waitForOtherDdl(options.ownerDatabaseUrl)) await retryOnCatalogRace(() => regrant(options));
+}
+
+const DDL_WAIT_MS_MAX = 30_000;
+const DDL_POLL_MS = 200;
+
+/**
+ * Waits, bounded, until no other session of this database holds an ACCESS EXCLUSIVE lock (DDL in
+ * flight, such as another service's start-up migration). Returns whether there was any to wait for.
+ */
+async function waitForOtherDdl(url: string): Promise<boolean> {
+  const client = new Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
+  await client.connect();
+  try {
+    const deadlineMs = Date.now() + DDL_WAIT_MS_MAX;
+    let waited = false;
+    for (;;) {
+      const { rows } = await client.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'relation' AND mode = 'AccessExclusiveLock' AND granted
+           AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND pid <> pg_backend_pid()`,
+      );
+      if (rows[0]!.n === 0 || Date.now() > deadlineMs) return waited;
+      waited = true;
+      await new Promise((resolve) => setTimeout(resolve, DDL_POLL_MS));
+    }
+  } finally {
+    await client.end();
+  }
 }
 
 /** Grants the reader SELECT on the live read model again: after a swap where no event trigger could be made. */
