@@ -26,7 +26,11 @@ async function bootstrap(): Promise<void> {
   // One ordered shutdown: the worker finishes its step, then Nest closes (the pool last), then the producer.
   // Not also Nest's own shutdown hooks: they closed the app a second time beside this ("Called end on pool
   // more than once") and could close the pool under a step in flight.
-  const shutdown = () => void worker.stop().finally(() => app.close().finally(() => publisher.close()));
+  // Once, whichever signals come: Ctrl-C under `npm start` brings SIGINT and then npm start's SIGTERM.
+  let stopping: Promise<void> | null = null;
+  const shutdown = () => {
+    stopping ??= worker.stop().finally(() => app.close().finally(() => publisher.close()));
+  };
   process.once('SIGTERM', shutdown);
   process.once('SIGINT', shutdown);
   await app.listen(config.PAYOUTS_HTTP_PORT, config.HTTP_HOST);

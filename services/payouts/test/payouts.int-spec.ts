@@ -387,8 +387,9 @@ describe('the payouts service', () => {
     await assertBooks();
   }, 240_000);
 
-  it('stops on SIGTERM in one ordered shutdown: exit code 0, no error logged, its pool closed once', async () => {
+  it('stops on SIGINT then SIGTERM (Ctrl-C under npm start) in one ordered shutdown: exit code 0, no error logged, its pool closed once', async () => {
     const payouts = processes.at(-1)!;
+    payouts.child.kill('SIGINT');
     await payouts.stop();
     expect(payouts.child.exitCode).toBe(0);
     expect(payouts.output()).not.toContain('Called end on pool more than once');
