@@ -10,6 +10,7 @@
  * copied once. A compressed send, or one whose shape kafkajs would refuse, is encoded by kafkajs's own
  * module, so its output or its error stays kafkajs's.
  */
+import { Long } from './kafkajs-long';
 import { encodeRecord, exactEncoder, type KafkajsEncoder, type RecordFields } from './kafkajs-record-encoder';
 import { measureRecordBatch, writeRecordBatch, type RecordBatchFields } from './kafkajs-record-batch-encoder';
 
@@ -51,10 +52,8 @@ export interface ProduceRequest {
 
 export type ProduceRequestBuilder = (fields: ProduceRequestFields) => ProduceRequest;
 
-/* eslint-disable @typescript-eslint/no-require-imports -- kafkajs exports none of its protocol modules */
-const Long = require('kafkajs/src/utils/long') as { fromInt(value: number): unknown };
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- kafkajs exports none of its protocol modules
 const { Produce: PRODUCE_API_KEY } = require('kafkajs/src/protocol/requests/apiKeys') as { Produce: number };
-/* eslint-enable @typescript-eslint/no-require-imports */
 
 const COMPRESSION_NONE = 0;
 const INT16_SIZE = 2;

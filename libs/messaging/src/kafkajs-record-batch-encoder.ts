@@ -11,14 +11,10 @@
  * are kafkajs's own function's to encode.
  */
 import { crc32c } from './crc32c';
+import { Long } from './kafkajs-long';
 import { Encoder, exactEncoder, type KafkajsEncoder } from './kafkajs-record-encoder';
 
 export const RECORD_BATCH_MODULE = 'kafkajs/src/protocol/recordBatch/v0';
-
-interface KafkajsLong {
-  getHighBits(): number;
-  getLowBits(): number;
-}
 
 /** The argument of kafkajs's RecordBatch v0, as its produce request passes it. */
 export interface RecordBatchFields {
@@ -38,7 +34,6 @@ export interface RecordBatchFields {
 export type RecordBatchEncoder = (fields: RecordBatchFields) => Promise<KafkajsEncoder>;
 
 /* eslint-disable @typescript-eslint/no-require-imports -- kafkajs exports none of its protocol modules */
-const Long = require('kafkajs/src/utils/long') as { fromInt(value: number): KafkajsLong; fromValue(value: unknown): KafkajsLong };
 /** kafkajs's own module: `RecordBatch` is the fallback and the reference in tests; `MAGIC_BYTE` is 2. */
 export const kafkajsRecordBatchModule = require(RECORD_BATCH_MODULE) as { RecordBatch: RecordBatchEncoder; MAGIC_BYTE: number };
 /* eslint-enable @typescript-eslint/no-require-imports */

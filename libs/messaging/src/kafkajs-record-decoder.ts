@@ -16,6 +16,8 @@
 import { inspect, isDeepStrictEqual } from 'node:util';
 import { asciiEquals, isAscii } from './ascii-text';
 import { assertPinnedVersion } from './kafkajs-encoders';
+import { Long, type KafkajsLong } from './kafkajs-long';
+import { kafkajsRecord } from './kafkajs-record-encoder';
 
 export const RECORD_DECODER_MODULE = 'kafkajs/src/protocol/recordBatch/record/v0/decoder';
 /** Binds the record decoder when loaded, so it must not be loaded before the swap. */
@@ -26,11 +28,6 @@ export interface KafkajsDecoder {
   buffer: Buffer;
   offset: number;
   readVarLong(): KafkajsLong;
-}
-
-interface KafkajsLong {
-  add(addend: KafkajsLong | number | string): KafkajsLong;
-  toString(): string;
 }
 
 /** The batch fields kafkajs's record batch decoder passes to each record (one object per batch). */
@@ -60,10 +57,8 @@ export interface DecodedRecord {
 
 export type RecordDecoder = (decoder: KafkajsDecoder, batchContext?: RecordBatchContext) => DecodedRecord;
 
-/* eslint-disable @typescript-eslint/no-require-imports -- kafkajs exports none of its protocol modules */
-const Long = require('kafkajs/src/utils/long') as { fromValue(value: string | number | undefined): KafkajsLong };
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- kafkajs exports none of its protocol modules
 const { LOG_APPEND_TIME } = require('kafkajs/src/protocol/timestampTypes') as { LOG_APPEND_TIME: number };
-/* eslint-enable @typescript-eslint/no-require-imports */
 
 const CONTINUATION = 0x80;
 const PAYLOAD = 0x7f;
@@ -83,7 +78,8 @@ function exactNumber(value: string | undefined): number {
 }
 
 /** The record's bytes and position while it is decoded (decoding is synchronous). */
-let bytes: Buffer = Buffer.alloc(0);
+const EMPTY = Buffer.alloc(0);
+let bytes: Buffer = EMPTY;
 let at = 0;
 
 /** kafkajs's varint: zigzag over the 7-bit groups, summed in 32-bit shifts exactly as its Decoder sums them. */
@@ -198,14 +194,10 @@ export const decodeRecord: RecordDecoder = (decoder, batchContext = {}) => {
   return { magicByte, attributes, timestamp, offset, key, value, headers, isControlRecord: isControlBatch, batchContext };
 };
 
-const EMPTY = Buffer.alloc(0);
-
 const INSTALLED = Symbol.for('tributary.kafkajsRecordDecoder');
 
-/* eslint-disable @typescript-eslint/no-require-imports */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
 const KafkajsDecoderClass = require('kafkajs/src/protocol/decoder') as new (buffer: Buffer) => KafkajsDecoder & { readVarInt(): number };
-const kafkajsRecord = require('kafkajs/src/protocol/recordBatch/record/v0') as (fields: object) => { buffer: Buffer };
-/* eslint-enable @typescript-eslint/no-require-imports */
 
 /** A decoder at the start of a record of every shape the fast path reads (repeated and empty headers, a negative delta). */
 function sampleRecord(): KafkajsDecoder {
