@@ -1,5 +1,5 @@
 import type { IHeaders, KafkaMessage } from 'kafkajs';
-import { asciiEquals, isAscii } from './ascii-text';
+import { RecentTexts } from './ascii-text';
 
 /** One consumed Kafka record, as a handler sees it: bytes in, nothing decoded yet. */
 export interface InboundRecord {
@@ -90,7 +90,7 @@ function headersToStrings(headers: IHeaders | undefined): Record<string, string>
     const value = headers[name];
     // A header may repeat; the last value wins here, as in Kafka's own Headers.lastHeader().
     const last = Array.isArray(value) ? value[value.length - 1] : value;
-    if (last !== undefined) result[name] = Buffer.isBuffer(last) ? headerText(name, last) : String(last);
+    if (last !== undefined) result[name] = Buffer.isBuffer(last) ? lastHeaderValues.decode(name, last, 0, last.length) : String(last);
   }
   return result;
 }
@@ -101,14 +101,4 @@ function headersToStrings(headers: IHeaders | undefined): Record<string, string>
  * (ascii-text.ts) rather than a fresh one per record. Bounded: names beyond the first few, and long or
  * non-ASCII values, are decoded every time.
  */
-const lastHeaderValues = new Map<string, string>();
-const HEADER_NAMES_REMEMBERED_MAX = 64;
-const HEADER_VALUE_REMEMBERED_LENGTH_MAX = 256;
-
-function headerText(name: string, bytes: Buffer): string {
-  const last = lastHeaderValues.get(name);
-  if (last !== undefined && asciiEquals(bytes, 0, bytes.length, last)) return last;
-  const text = bytes.toString('utf8');
-  if (text.length <= HEADER_VALUE_REMEMBERED_LENGTH_MAX && isAscii(text) && (last !== undefined || lastHeaderValues.size < HEADER_NAMES_REMEMBERED_MAX)) lastHeaderValues.set(name, text);
-  return text;
-}
+const lastHeaderValues = new RecentTexts<string>(64, 256);

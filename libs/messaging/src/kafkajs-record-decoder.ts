@@ -14,7 +14,7 @@
  * compares the two on arbitrary records and batch contexts.
  */
 import { inspect, isDeepStrictEqual } from 'node:util';
-import { asciiEquals, isAscii } from './ascii-text';
+import { RecentTexts } from './ascii-text';
 import { assertPinnedVersion } from './kafkajs-encoders';
 import { Long, type KafkajsLong } from './kafkajs-long';
 import { kafkajsRecord } from './kafkajs-record-encoder';
@@ -123,21 +123,13 @@ function readVarIntBytes(): Buffer | null {
  * order on every record, so the name is usually a byte-for-byte match of the previous record's and is
  * reused (ascii-text.ts). Only short ASCII names are kept.
  */
-const recentNames: string[] = [];
-const RECENT_NAMES_MAX = 32;
-const RECENT_NAME_LENGTH_MAX = 64;
+const recentNames = new RecentTexts<number>(32, 64);
 
 function readHeaderName(position: number): string | null {
   const length = readVarInt();
   if (length === -1) return null;
-  const recent = position < RECENT_NAMES_MAX ? recentNames[position] : undefined;
-  if (recent !== undefined && asciiEquals(bytes, at, at + length, recent)) {
-    at += length;
-    return recent;
-  }
-  const name = bytes.toString('utf8', at, at + length);
+  const name = recentNames.decode(position, bytes, at, at + length);
   at += length;
-  if (position < RECENT_NAMES_MAX && name.length <= RECENT_NAME_LENGTH_MAX && isAscii(name)) recentNames[position] = name;
   return name;
 }
 
