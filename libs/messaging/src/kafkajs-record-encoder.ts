@@ -7,8 +7,8 @@
  * CloudEvents headers of every Tributary record, most of the ~30% of the attribution service's CPU that
  * kafkajs's produce-side encoding took. This encoder measures the record first and writes it into one
  * buffer of exactly its size, producing the same bytes: a property spec compares it with kafkajs's own
- * function on random records, and
- * `installKafkajsEncoders` (kafkajs-encoders.ts) compares the two once more before it swaps them.
+ * function on random records, and `installKafkajsEncoders` (kafkajs-encoders.ts) compares the two once
+ * more before it swaps them.
  *
  * Anything outside what Tributary sends (a key or header value that is neither a string nor a Buffer,
  * a timestamp delta beyond +-2^52 or not an integer, a non-numeric offset delta) goes to kafkajs's own
