@@ -1,6 +1,6 @@
 // Reads back the COPY BINARY stream the decision store writes, field by field, as PostgreSQL would:
-// the signature, one tuple of seven columns per row in the table's column order, jsonb with its
-// version byte, multi-byte text measured in bytes, and the trailer.
+// the signature, one tuple of seven columns per row in the table's column order, the headers as JSON
+// text, multi-byte text measured in bytes, and the trailer.
 import { encodeDecisionRows } from '../src/decision/decision-copy';
 import type { DecisionRow } from '../src/decision/decision-store';
 
@@ -20,7 +20,6 @@ function readBack(buffer: Buffer) {
     if (count === -1) break;
     expect(count).toBe(7);
     const [inferenceId, partition, offset, eventId, method, value, headers] = Array.from({ length: count }, field);
-    expect(headers![0]).toBe(1);
     rows.push({
       inferenceId: inferenceId!.toString('utf8'),
       partition: partition!.readInt32BE(0),
@@ -28,7 +27,7 @@ function readBack(buffer: Buffer) {
       eventId: eventId!.toString('utf8'),
       method: method!.toString('utf8'),
       value: Buffer.from(value!),
-      headers: JSON.parse(headers!.subarray(1).toString('utf8')),
+      headers: JSON.parse(headers!.toString('utf8')),
     });
   }
   expect(position).toBe(buffer.length);

@@ -2,6 +2,7 @@ import type { DataSourceOptions } from 'typeorm';
 import { CreateConsumerOffsets1764000000000 } from '@tributary/messaging';
 import { postgresOptions } from '@tributary/persistence';
 import { CreateAttributionState1764000000200 } from './migrations/1764000000200-CreateAttributionState';
+import { DecisionHeadersAsText1764000000300 } from './migrations/1764000000300-DecisionHeadersAsText';
 
 /** The attribution service owns the `attribution` schema of the shared database. */
 export const ATTRIBUTION_SCHEMA = 'attribution';
@@ -12,7 +13,7 @@ export function dataSourceOptions(databaseUrl: string, poolSizeMax = 10): DataSo
     url: databaseUrl,
     schema: ATTRIBUTION_SCHEMA,
     entities: [],
-    migrations: [CreateConsumerOffsets1764000000000, CreateAttributionState1764000000200],
+    migrations: [CreateConsumerOffsets1764000000000, CreateAttributionState1764000000200, DecisionHeadersAsText1764000000300],
     poolSizeMax,
   });
 }

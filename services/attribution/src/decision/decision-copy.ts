@@ -7,8 +7,6 @@ import type { DecisionRow } from './decision-store';
 /** COPY BINARY's header: signature, flags (none), header extension length (none). */
 const BINARY_HEADER = Buffer.concat([Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1'), Buffer.alloc(8)]);
 const COLUMNS = ['inference_id', 'inference_partition', 'inference_offset', 'event_id', 'method', 'value', 'headers'] as const;
-/** jsonb's binary wire format: a version byte, then the JSON text. */
-const JSONB_VERSION = 1;
 
 /**
  * The decision rows in COPY's binary format. Binary spares both sides the text round trip the
@@ -19,7 +17,7 @@ export function encodeDecisionRows(partition: number, rows: readonly DecisionRow
   const texts = rows.map((row) => ({ headers: JSON.stringify(row.headers), row }));
   let bytes = BINARY_HEADER.length + 2;
   for (const { headers, row } of texts) {
-    bytes += 2 + 7 * 4 + 4 + 8 + row.value.length + 1;
+    bytes += 2 + 7 * 4 + 4 + 8 + row.value.length;
     bytes += Buffer.byteLength(row.inferenceId) + Buffer.byteLength(row.eventId) + Buffer.byteLength(row.method) + Buffer.byteLength(headers);
   }
   const buffer = Buffer.allocUnsafe(bytes);
@@ -40,10 +38,7 @@ export function encodeDecisionRows(partition: number, rows: readonly DecisionRow
     text(row.method);
     position = buffer.writeInt32BE(row.value.length, position);
     position += row.value.copy(buffer, position);
-    const written = buffer.write(headers, position + 5, 'utf8');
-    position = buffer.writeInt32BE(written + 1, position);
-    position = buffer.writeUInt8(JSONB_VERSION, position);
-    position += written;
+    text(headers);
   }
   position = buffer.writeInt16BE(-1, position);
   if (position !== bytes) throw new Error(`decision rows: encoded ${position} bytes, sized ${bytes}`);

@@ -72,7 +72,7 @@ export class DecisionStore {
   }
 
   async find(inferenceId: string): Promise<StoredDecision | null> {
-    const rows: Array<{ inference_id: string; method: string; value: Buffer; headers: Record<string, string>; inference_partition: number; inference_offset: string }> =
+    const rows: Array<{ inference_id: string; method: string; value: Buffer; headers: string; inference_partition: number; inference_offset: string }> =
       await this.dataSource.query(
         'SELECT inference_id, method, value, headers, inference_partition, inference_offset FROM decisions WHERE inference_id = $1',
         [inferenceId],
@@ -83,9 +83,17 @@ export class DecisionStore {
       inferenceId: row.inference_id,
       method: row.method,
       value: row.value,
-      headers: row.headers,
+      headers: storedHeaders(row.inference_id, row.headers),
       inferencePartition: row.inference_partition,
       inferenceOffset: BigInt(row.inference_offset),
     };
   }
+}
+
+/** A row's headers, kept as the JSON text the decider wrote (one string per header name). */
+function storedHeaders(inferenceId: string, text: string): Record<string, string> {
+  const headers: unknown = JSON.parse(text);
+  const valid = typeof headers === 'object' && headers !== null && !Array.isArray(headers) && Object.values(headers).every((value) => typeof value === 'string');
+  if (!valid) throw new TypeError(`decisions.headers of ${inferenceId}: expected a JSON object of strings`);
+  return headers as Record<string, string>;
 }
