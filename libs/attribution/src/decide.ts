@@ -43,7 +43,8 @@ const bpsTotal = BigInt(BPS_TOTAL);
  */
 export function decideAttribution(input: AttributionInput): AttributionDecision {
   validateInput(input);
-  const { counted, rejected } = classifyAttributions(input);
+  const modelDatanetIds = new Set(input.model.datanetIds);
+  const { counted, rejected, listed } = classifyAttributions(input, modelDatanetIds);
   const { weights, fallback } =
     counted.length > 0 ? { weights: countedWeights(input, counted), fallback: 'NONE' as const } : fallbackWeights(input);
   const amounts = apportionLargestRemainder(input.inference.feeMinor, weights);
@@ -53,28 +54,32 @@ export function decideAttribution(input: AttributionInput): AttributionDecision 
     postings: buildPostings(input, amounts),
     rejected,
     fallback,
-    inputsSeen: canonicalInputs(input),
+    inputsSeen: canonicalInputs(input, listed, modelDatanetIds),
   };
   assertDecisionBalanced(decision);
   return decision;
 }
 
-function classifyAttributions(input: AttributionInput): {
+/** The counted attributions, the rejected ones (sorted by contribution id), and every contribution id listed. */
+function classifyAttributions(input: AttributionInput, modelDatanetIds: ReadonlySet<string>): {
   counted: CountedAttribution[];
   rejected: Rejection[];
+  listed: ReadonlySet<string>;
 } {
-  const occurrences = new Map<string, number>();
+  const listed = new Set<string>();
+  let listedTwice: Set<string> | null = null;
   for (const { contributionId } of input.inference.attributions) {
-    occurrences.set(contributionId, (occurrences.get(contributionId) ?? 0) + 1);
+    if (listed.has(contributionId)) (listedTwice ??= new Set()).add(contributionId);
+    else listed.add(contributionId);
   }
-  const statesById = new Map(input.contributions.map((state) => [state.contributionId, state]));
-  const modelDatanetIds = new Set(input.model.datanetIds);
+  const statesById = new Map<string, ContributionState>();
+  for (const state of input.contributions) statesById.set(state.contributionId, state);
   const counted: CountedAttribution[] = [];
   const rejected = new Map<string, Rejection>();
   for (const attribution of input.inference.attributions) {
     const { contributionId } = attribution;
     const state = statesById.get(contributionId);
-    const reason = rejectionReason(attribution, occurrences.get(contributionId) ?? 0, state, modelDatanetIds);
+    const reason = rejectionReason(attribution, listedTwice?.has(contributionId) ?? false, state, modelDatanetIds);
     if (reason !== null) {
       rejected.set(contributionId, { contributionId, reason });
     } else if (state !== undefined) {
@@ -85,7 +90,7 @@ function classifyAttributions(input: AttributionInput): {
   const rejectedSorted = sortInPlace([...rejected.values()], (left, right) =>
     compareIds(left.contributionId, right.contributionId),
   );
-  return { counted, rejected: rejectedSorted };
+  return { counted, rejected: rejectedSorted, listed };
 }
 
 /**
@@ -94,11 +99,11 @@ function classifyAttributions(input: AttributionInput): {
  */
 function rejectionReason(
   attribution: Attribution,
-  occurrences: number,
+  listedTwice: boolean,
   state: ContributionState | undefined,
   modelDatanetIds: ReadonlySet<string>,
 ): RejectionReason | null {
-  if (occurrences > 1) return 'DUPLICATE';
+  if (listedTwice) return 'DUPLICATE';
   if (state === undefined) return 'UNKNOWN_CONTRIBUTION';
   if (!modelDatanetIds.has(state.datanetId)) return 'OUTSIDE_MODEL_DATANETS';
   // Revocation is the contributor's own final word, so it is reported even over a failed review.
@@ -116,20 +121,26 @@ function rejectionReason(
  */
 function countedWeights(input: AttributionInput, counted: readonly CountedAttribution[]): Map<string, bigint> {
   const { model, protocolId } = input;
-  const datanetsById = new Map(input.datanets.map((datanet) => [datanet.datanetId, datanet]));
   const scoreTotal = counted.reduce((total, attribution) => total + attribution.scorePpm, 0n);
   const dataBps = BigInt(model.split.dataBps);
+  // Per datanet once: its owner's account and the two factors a score is multiplied by.
+  const shares = new Map<string, { readonly ownerAccount: string; readonly ownerFactor: bigint; readonly contributorFactor: bigint }>();
+  for (const datanet of input.datanets) {
+    const curatorBps = BigInt(datanet.curatorShareBps);
+    shares.set(datanet.datanetId, {
+      ownerAccount: accountId({ kind: 'datanet-owner', ownerId: datanet.owner }),
+      ownerFactor: dataBps * curatorBps,
+      contributorFactor: dataBps * (bpsTotal - curatorBps),
+    });
+  }
   const weights = new Map<string, bigint>();
   addWeight(weights, accountId({ kind: 'protocol', protocolId }), BigInt(model.split.protocolBps) * bpsTotal * scoreTotal);
   addWeight(weights, accountId({ kind: 'model-owner', ownerId: model.owner }), BigInt(model.split.modelBps) * bpsTotal * scoreTotal);
   for (const attribution of counted) {
-    const datanet = datanetsById.get(attribution.datanetId);
-    assert(datanet !== undefined, () => `counted contribution ${attribution.contributionId} has no datanet state`);
-    const curatorBps = BigInt(datanet.curatorShareBps);
-    const ownerAccount = accountId({ kind: 'datanet-owner', ownerId: datanet.owner });
-    addWeight(weights, ownerAccount, dataBps * attribution.scorePpm * curatorBps);
-    const contributorAccount = accountId({ kind: 'contributor', contributorId: attribution.contributor });
-    addWeight(weights, contributorAccount, dataBps * attribution.scorePpm * (bpsTotal - curatorBps));
+    const share = shares.get(attribution.datanetId);
+    assert(share !== undefined, () => `counted contribution ${attribution.contributionId} has no datanet state`);
+    addWeight(weights, share.ownerAccount, attribution.scorePpm * share.ownerFactor);
+    addWeight(weights, accountId({ kind: 'contributor', contributorId: attribution.contributor }), attribution.scorePpm * share.contributorFactor);
   }
   assertWeightTotal(weights, bpsTotal * bpsTotal * scoreTotal);
   return weights;
@@ -192,10 +203,8 @@ function buildPostings(input: AttributionInput, amounts: ReadonlyMap<string, big
  * travels along), and only the states the policy could read. Sorting makes equal inputs produce
  * equal decisions whatever the order they arrived in.
  */
-function canonicalInputs(input: AttributionInput): AttributionInput {
+function canonicalInputs(input: AttributionInput, attributedIds: ReadonlySet<string>, modelDatanetIds: ReadonlySet<string>): AttributionInput {
   const { inference, model } = input;
-  const modelDatanetIds = new Set(model.datanetIds);
-  const attributedIds = new Set(inference.attributions.map((attribution) => attribution.contributionId));
   const attributions = sortInPlace(
     inference.attributions.map(({ contributionId, scorePpm }) => ({ contributionId, scorePpm })),
     (left, right) => compareIds(left.contributionId, right.contributionId) || left.scorePpm - right.scorePpm,
