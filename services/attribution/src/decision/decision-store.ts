@@ -91,9 +91,14 @@ export class DecisionStore {
 }
 
 /** A row's headers, kept as the JSON text the decider wrote (one string per header name). */
-function storedHeaders(inferenceId: string, text: string): Record<string, string> {
-  const headers: unknown = JSON.parse(text);
+export function storedHeaders(inferenceId: string, text: string): Record<string, string> {
+  let headers: unknown;
+  try {
+    headers = JSON.parse(text);
+  } catch {
+    headers = undefined;
+  }
   const valid = typeof headers === 'object' && headers !== null && !Array.isArray(headers) && Object.values(headers).every((value) => typeof value === 'string');
-  if (!valid) throw new TypeError(`decisions.headers of ${inferenceId}: expected a JSON object of strings`);
+  if (!valid) throw new TypeError(`decisions.headers of ${inferenceId}: expected the JSON text of an object of strings`);
   return headers as Record<string, string>;
 }
