@@ -132,6 +132,8 @@ describe('the attribution service', () => {
     for (const message of all) {
       const decoded = fromRecord(message.value, headersOf(message));
       if (decoded.type !== 'InferenceAttributed') throw new Error(`unexpected ${decoded.type}`);
+      // The record's ce_time and the event's occurredAt name the same instant: when it was decided.
+      expect(decoded.envelope.time).toBe(new Date(Number(decoded.data.occurredAt)).toISOString());
       byId.set(decoded.data.inferenceId, [...(byId.get(decoded.data.inferenceId) ?? []), decoded.data]);
     }
     return byId;

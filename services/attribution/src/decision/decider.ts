@@ -116,7 +116,9 @@ export class Decider implements TransactionalHandler {
     const seen = new Set(alreadyDecided);
     const rows: DecisionRow[] = [];
     const outputs: OutputRecord[] = [];
-    const decidedAtMs = BigInt(Date.now());
+    // One instant per batch, named by both the event's occurredAt and its record's ce_time.
+    const decidedAt = new Date();
+    const decidedAtMs = BigInt(decidedAt.getTime());
     for (const inference of inferences) {
       // A duplicate publish (earlier in this batch or decided before) gets no second decision.
       if (seen.has(inference.facts.inferenceId)) continue;
@@ -130,7 +132,7 @@ export class Decider implements TransactionalHandler {
       }
       seen.add(inference.facts.inferenceId);
       const event = toAttributedEvent(decision, inference.eventId, decidedAtMs);
-      const record = toRecord('InferenceAttributed', event, { source: this.options.source, topicPrefix: this.options.topicPrefix });
+      const record = toRecord('InferenceAttributed', event, { source: this.options.source, topicPrefix: this.options.topicPrefix, time: decidedAt });
       // The decision goes to the attributions partition numbered like the inference's: that partition is
       // then written only by this inference partition's transactional id.
       outputs.push({ topic: record.topic, partition, key: record.key, value: record.value, headers: record.headers });
