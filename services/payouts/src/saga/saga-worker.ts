@@ -25,6 +25,9 @@ const LEASE_MARGIN_MS = 5_000;
 const RAIL_CALLS_CONCURRENT_MAX = 8;
 /** After this many failed ticks in a row (the database or Kafka is gone), the process exits for its supervisor. */
 const CONSECUTIVE_FAILURES_MAX = 30;
+/** The ledger projector's tables the steps read: balances and positions to close an epoch, reservations and offsets to observe. */
+const LEDGER_TABLES = ['accounts', 'checkpoints', 'payouts', 'consumer_offsets'] as const;
+const LEDGER_WAIT_LOG_INTERVAL_MS = 60_000;
 
 /**
  * Drives every saga one step at a time, in a loop: publish planned requests, observe the ledger's
@@ -66,10 +69,12 @@ export class SagaWorker {
 
   private async run(): Promise<void> {
     let failures = 0;
+    let ledgerFound = false;
     while (this.running) {
       let progressed = 0;
       try {
-        progressed = await this.tick();
+        ledgerFound ||= await this.ledgerFound();
+        if (ledgerFound) progressed = await this.tick();
         failures = 0;
       } catch (error) {
         failures += 1;
@@ -96,6 +101,35 @@ export class SagaWorker {
         resolve();
       };
     });
+  }
+
+  private waitingForLedgerSinceMs: number | null = null;
+  private waitingLoggedAtMs = 0;
+
+  /**
+   * Whether the ledger's read model, which every step reads, exists yet. The ledger projector creates it
+   * on its first start, so on a fresh database this service may come up first: that is a wait, said once
+   * (and again each minute it lasts), not a failed step.
+   */
+  private async ledgerFound(): Promise<boolean> {
+    const tables = LEDGER_TABLES.map((table) => `${this.options.ledgerSchema}.${table}`);
+    const rows: Array<{ name: string }> = await this.dataSource.query('SELECT name FROM unnest($1::text[]) AS name WHERE to_regclass(name) IS NULL', [tables]);
+    const nowMs = Date.now();
+    if (rows.length === 0) {
+      if (this.waitingForLedgerSinceMs !== null) this.logger.log(`the ledger read model is there after ${Math.round((nowMs - this.waitingForLedgerSinceMs) / 1000)} s: saga steps start`);
+      this.waitingForLedgerSinceMs = null;
+      return true;
+    }
+    const missing = rows.map((row) => row.name).join(', ');
+    if (this.waitingForLedgerSinceMs === null) {
+      this.waitingForLedgerSinceMs = nowMs;
+      this.waitingLoggedAtMs = nowMs;
+      this.logger.log(`waiting for the ledger read model: ${missing} not created yet (the ledger projector creates it on its first start)`);
+    } else if (nowMs - this.waitingLoggedAtMs >= LEDGER_WAIT_LOG_INTERVAL_MS) {
+      this.waitingLoggedAtMs = nowMs;
+      this.logger.warn(`still waiting for the ledger read model after ${Math.round((nowMs - this.waitingForLedgerSinceMs) / 1000)} s: ${missing} missing; is the ledger projector running on this database with schema ${this.options.ledgerSchema}?`);
+    }
+    return false;
   }
 
   /** One pass over every step; returns how many sagas moved. */
