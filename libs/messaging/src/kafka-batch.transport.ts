@@ -43,6 +43,9 @@ export interface KafkaBatchTransportOptions {
 
 export const KAFKA_BATCH_TRANSPORT = Symbol('KafkaBatchTransport');
 
+/** kafkajs's seek offset for the start of a partition's log. */
+const EARLIEST_OFFSET = '-2';
+
 /** Restarts of the kafkajs consumer after broker errors, in a row without a batch done in between. */
 const CONSUMER_RESTARTS_MAX = 10;
 
@@ -76,6 +79,8 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
   private consumer: Consumer | null = null;
   private producer: Producer | null = null;
   private consecutiveRestarts = 0;
+  /** This generation's partitions placed where the offset store says (see seekToStoredOffsets). */
+  private positioned: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: KafkaBatchTransportOptions) {
     super();
@@ -125,7 +130,11 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
     });
     await this.producer.connect();
     this.consumer = this.createConsumer();
-    this.consumer.on(this.consumer.events.GROUP_JOIN, (event) => void this.seekToStoredOffsets(event.payload.memberAssignment));
+    this.consumer.on(this.consumer.events.GROUP_JOIN, (event) => {
+      this.positioned = this.seekToStoredOffsets(event.payload.memberAssignment);
+      // Said here; the batches that await it fail with it, and kafkajs retries them.
+      this.positioned.catch((error: unknown) => this.logger.warn(`could not read the stored offsets of group ${this.options.groupId}: ${describe(error)}`));
+    });
     this.consumer.on(this.consumer.events.END_BATCH_PROCESS, (event) => {
       const { topic, partition, batchSize, lastOffset } = event.payload;
       if (batchSize === 0 && lastOffset !== null) void this.skipPast(topic, partition, (BigInt(lastOffset) + 1n).toString());
@@ -176,6 +185,9 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
     const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
     const handler = this.getHandlerByPattern(batch.topic);
     if (!handler) throw new Error(`no handler for topic ${batch.topic}`);
+    // Nothing of this generation is handled before its partitions are where the offset store says (a
+    // batch fetched from elsewhere is stale then, and kafkajs fetches again from the new position).
+    await this.positioned;
     for (const messages of chunk(batch.messages, this.options.batchSizeMax)) {
       if (!isRunning() || isStale()) return;
       const inbound = await this.handleWithRetries(handler, batch.topic, batch.partition, messages, heartbeat);
@@ -250,16 +262,28 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
     }
   }
 
+  /**
+   * Puts every assigned partition where the offset store says: its stored offset, or, with none stored,
+   * the start of the log (for a `fromBeginning` group). The store is authoritative and Kafka's copy is
+   * for lag tools: when the database was reset (restored, recreated) but the broker kept the group's
+   * offsets, starting from Kafka's copy would leave everything before it out of the rebuilt state.
+   * A store that cannot be read fails the batches of this generation, which kafkajs retries and, past
+   * its bound, restarts the consumer (rejoining, so reading the store again).
+   */
   private async seekToStoredOffsets(assignment: Record<string, number[]>): Promise<void> {
     if (!this.options.offsetStore || !this.consumer) return;
-    try {
-      const stored = await this.options.offsetStore.load(this.options.groupId, Object.keys(assignment));
-      for (const { topic, partition, offset } of stored) {
-        if (assignment[topic]?.includes(partition)) this.consumer.seek({ topic, partition, offset });
+    const stored = await this.options.offsetStore.load(this.options.groupId, Object.keys(assignment));
+    const storedPartitions = new Set<string>();
+    for (const { topic, partition, offset } of stored) {
+      if (!assignment[topic]?.includes(partition)) continue;
+      storedPartitions.add(`${topic}\u0000${partition}`);
+      this.consumer.seek({ topic, partition, offset });
+    }
+    if (!this.options.fromBeginning) return;
+    for (const [topic, partitions] of Object.entries(assignment)) {
+      for (const partition of partitions) {
+        if (!storedPartitions.has(`${topic}\u0000${partition}`)) this.consumer.seek({ topic, partition, offset: EARLIEST_OFFSET });
       }
-    } catch (error) {
-      // Not fatal: the handler's transaction skips what its stored offsets say is done.
-      this.logger.warn(`could not seek to stored offsets: ${describe(error)}`);
     }
   }
 
