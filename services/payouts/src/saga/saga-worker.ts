@@ -69,12 +69,12 @@ export class SagaWorker {
 
   private async run(): Promise<void> {
     let failures = 0;
-    let ledgerFound = false;
+    let ledgerReady = false;
     while (this.running) {
       let progressed = 0;
       try {
-        ledgerFound ||= await this.ledgerFound();
-        if (ledgerFound) progressed = await this.tick();
+        ledgerReady ||= await this.ledgerFound();
+        if (ledgerReady) progressed = await this.tick();
         failures = 0;
       } catch (error) {
         failures += 1;
