@@ -2,4 +2,4 @@ export { bigintTransformer } from './bigint.transformer';
 export { postgresOptions, ensureSchema, type ServiceDatabase } from './postgres-options';
 export { DatabaseHealthController } from './database-health.controller';
 export { withDataSource } from './with-data-source';
-export { retryOnCatalogRace, isCatalogRace, DEADLOCK_DETECTED, type CatalogRaceRetry } from './retry-on-catalog-race';
+export { retryOnCatalogRace, initializeDataSource, isCatalogRace, DEADLOCK_DETECTED, type CatalogRaceRetry } from './retry-on-catalog-race';

@@ -1,3 +1,5 @@
+import { DataSource, type DataSourceOptions } from 'typeorm';
+
 /** PostgreSQL's SQLSTATE for a transaction it aborted to break a deadlock. */
 export const DEADLOCK_DETECTED = '40P01';
 /** Two sessions updated one catalog row at once (two grants on one object): PostgreSQL's internal error, by its message. */
@@ -41,4 +43,15 @@ export async function retryOnCatalogRace<T>(step: () => Promise<T>, retry: Catal
       await new Promise((resolve) => setTimeout(resolve, retry.backoffMs * 2 ** (attempt - 1)));
     }
   }
+}
+
+/**
+ * A data source initialised, its migrations run, again from a fresh data source when PostgreSQL refused
+ * a migration only for a race with another service's DDL or grants (the ledger projector's migrations
+ * beside ledger-api's grants on the same schema, on a fresh database). TypeORM closes a data source whose
+ * initialisation failed, and each migration runs in its own transaction, so a second run resumes at the
+ * migration that lost the race.
+ */
+export function initializeDataSource(options: DataSourceOptions, retry: CatalogRaceRetry = DEFAULT_RETRY): Promise<DataSource> {
+  return retryOnCatalogRace(() => new DataSource(options).initialize(), retry);
 }

@@ -1,10 +1,10 @@
 // Proves the ledger-api's owner step (its migration and the reader's grants) completes on a fresh
 // database while the ledger projector creates the read model's tables at the same moment, as `npm
-// start` starts them: the two may deadlock in PostgreSQL, and the step then runs again instead of
-// failing the service's start. Real PostgreSQL, several fresh databases.
+// start` starts them: the two may deadlock in PostgreSQL or update one catalog row at once, and the side
+// that lost (the owner step, or a projector migration) then runs again instead of failing the service's
+// start. Real PostgreSQL, several fresh databases.
 import { Client } from 'pg';
-import { DataSource } from 'typeorm';
-import { ensureSchema } from '@tributary/persistence';
+import { ensureSchema, initializeDataSource } from '@tributary/persistence';
 import { createTestDatabase, type TestDatabase } from '@tributary/testing';
 import { dataSourceOptions } from '../../ledger-projector/src/database/data-source-options';
 import { runOwnerStep } from '../src/database/owner-step';
@@ -23,9 +23,9 @@ describe('the owner step beside the projector on a fresh database', () => {
       const database = await createTestDatabase('owner_step_race');
       databases.push(database);
       await ensureSchema(database.url, 'ledger');
-      const projector = new DataSource(dataSourceOptions(database.url, 2));
       await Promise.all([
-        projector.initialize().then(() => projector.destroy()),
+        // As the projector's module starts it: its migrations run again if they lost a race with the grants.
+        initializeDataSource(dataSourceOptions(database.url, 2)).then((projector) => projector.destroy()),
         runOwnerStep({ ownerDatabaseUrl: database.url, readerRole: READER_ROLE, readerPassword: 'race' }),
       ]);
       // A grant that ran before a table existed is covered by the schema's default privileges.

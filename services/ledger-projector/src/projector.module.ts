@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { PostgresOffsetStore } from '@tributary/messaging';
-import { DatabaseHealthController, ensureSchema } from '@tributary/persistence';
+import { DatabaseHealthController, ensureSchema, initializeDataSource } from '@tributary/persistence';
 import { MetricsController, metricsRegistryFrom } from '@tributary/observability';
 import { dataSourceOptions, LEDGER_SCHEMA } from './database/data-source-options';
 import { LagPoller } from './metrics/lag-poller';
@@ -21,6 +21,8 @@ export class ProjectorModule {
             await ensureSchema(config.DATABASE_URL, LEDGER_SCHEMA);
             return dataSourceOptions(config.DATABASE_URL, config.LEDGER_PROJECTOR_DB_POOL_MAX);
           },
+          // Its migrations may race ledger-api's grants on a fresh database: run again, quietly, on that race alone.
+          dataSourceFactory: (options) => initializeDataSource(options!),
         }),
       ],
       controllers: [LedgerController, DatabaseHealthController, MetricsController],

@@ -36,7 +36,9 @@ export async function runOwnerStep(options: OwnerStepOptions): Promise<void> {
   await retryOnCatalogRace(() => regrant(options));
   // A table the projector created in a transaction still open while the grants above ran is covered by
   // neither them nor the default privileges (set after it began): once that DDL has ended, grant again.
-  if (await waitForOtherDdl(options.ownerDatabaseUrl)) await retryOnCatalogRace(() => regrant(options));
+  // Always, not only when DDL was seen in flight: it may have committed between the grants and the look.
+  await waitForOtherDdl(options.ownerDatabaseUrl);
+  await retryOnCatalogRace(() => regrant(options));
 }
 
 const DDL_WAIT_MS_MAX = 30_000;
@@ -44,21 +46,19 @@ const DDL_POLL_MS = 200;
 
 /**
  * Waits, bounded, until no other session of this database holds an ACCESS EXCLUSIVE lock (DDL in
- * flight, such as another service's start-up migration). Returns whether there was any to wait for.
+ * flight, such as another service's start-up migration).
  */
-async function waitForOtherDdl(url: string): Promise<boolean> {
+async function waitForOtherDdl(url: string): Promise<void> {
   const client = new Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
   await client.connect();
   try {
     const deadlineMs = Date.now() + DDL_WAIT_MS_MAX;
-    let waited = false;
     for (;;) {
       const { rows } = await client.query<{ n: number }>(
         `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'relation' AND mode = 'AccessExclusiveLock' AND granted
            AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND pid <> pg_backend_pid()`,
       );
-      if (rows[0]!.n === 0 || Date.now() > deadlineMs) return waited;
-      waited = true;
+      if (rows[0]!.n === 0 || Date.now() > deadlineMs) return;
       await new Promise((resolve) => setTimeout(resolve, DDL_POLL_MS));
     }
   } finally {
