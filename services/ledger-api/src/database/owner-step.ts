@@ -1,6 +1,5 @@
 import { Client } from 'pg';
-import { DataSource } from 'typeorm';
-import { ensureSchema, postgresOptions, retryOnCatalogRace } from '@tributary/persistence';
+import { ensureSchema, initializeDataSource, postgresOptions, retryOnCatalogRace } from '@tributary/persistence';
 import { ROLE_NAME } from '../ledger-api.config';
 import { createLedgerReaderMigration, LEDGER_API_SCHEMA, READ_MODEL_SCHEMA } from './migrations/1764000000800-CreateLedgerReader';
 
@@ -26,13 +25,10 @@ export async function runOwnerStep(options: OwnerStepOptions): Promise<void> {
   // On a fresh database the projector creates the ledger's tables while this grants on them: PostgreSQL
   // may abort one side (a deadlock, or two grants updating one catalog row), and each step here rolls
   // back whole and is safe to run again.
-  await retryOnCatalogRace(async () => {
-    const dataSource = new DataSource(
-      postgresOptions({ url: options.ownerDatabaseUrl, schema: LEDGER_API_SCHEMA, entities: [], migrations: [createLedgerReaderMigration(options.readerRole)], poolSizeMax: 1 }),
-    );
-    await dataSource.initialize();
-    await dataSource.destroy();
-  });
+  const dataSource = await initializeDataSource(
+    postgresOptions({ url: options.ownerDatabaseUrl, schema: LEDGER_API_SCHEMA, entities: [], migrations: [createLedgerReaderMigration(options.readerRole)], poolSizeMax: 1 }),
+  );
+  await dataSource.destroy();
   await retryOnCatalogRace(() => regrant(options));
   // A table the projector created in a transaction still open while the grants above ran is covered by
   // neither them nor the default privileges (set after it began): once that DDL has ended, grant again.
