@@ -124,6 +124,16 @@ export async function lastClosedAtMs(dataSource: DataSource): Promise<number | n
 }
 
 async function assertLedgerExists(runner: QueryRunner, ledger: string): Promise<void> {
-  const rows: Array<{ name: string | null }> = await runner.query('SELECT to_regclass($1)::text AS name', [`${ledger}.accounts`]);
-  if (!rows[0]?.name) throw new Error(`PAYOUTS_LEDGER_SCHEMA: no ledger read model in schema "${ledger}": start the ledger projector first`);
+  if ((await missingLedgerTables(runner, ledger)).length > 0) throw new Error(`PAYOUTS_LEDGER_SCHEMA: no ledger read model in schema "${ledger}": start the ledger projector first`);
+}
+
+/** The ledger projector's tables this service reads: balances and positions to close an epoch, reservations and offsets to observe. */
+const LEDGER_TABLES = ['accounts', 'checkpoints', 'payouts', 'consumer_offsets'] as const;
+
+/** Which of the ledger tables this service reads do not exist (yet) in schema `ledger`, as qualified names. */
+export async function missingLedgerTables(sql: DataSource | QueryRunner, ledger: string): Promise<string[]> {
+  const rows: Array<{ name: string }> = await sql.query('SELECT name FROM unnest($1::text[]) AS name WHERE to_regclass(name) IS NULL', [
+    LEDGER_TABLES.map((table) => `${ledger}.${table}`),
+  ]);
+  return rows.map((row) => row.name);
 }

@@ -4,7 +4,7 @@ import type { EventToPublish } from '@tributary/producer';
 import { evolveSaga, type RetryPolicy, type SagaObservation } from '@tributary/payouts';
 import type { PayoutsMetrics } from '../payouts-metrics';
 import type { PayoutRail } from '../rails/rail';
-import { closeEpoch, lastClosedAtMs, type EpochCloserOptions } from './epoch-closer';
+import { closeEpoch, lastClosedAtMs, missingLedgerTables, type EpochCloserOptions } from './epoch-closer';
 import type { PayoutPublisher } from './payout-publisher';
 import { SagaStore, type SagaRow } from './saga-store';
 
@@ -25,8 +25,6 @@ const LEASE_MARGIN_MS = 5_000;
 const RAIL_CALLS_CONCURRENT_MAX = 8;
 /** After this many failed ticks in a row (the database or Kafka is gone), the process exits for its supervisor. */
 const CONSECUTIVE_FAILURES_MAX = 30;
-/** The ledger projector's tables the steps read: balances and positions to close an epoch, reservations and offsets to observe. */
-const LEDGER_TABLES = ['accounts', 'checkpoints', 'payouts', 'consumer_offsets'] as const;
 const LEDGER_WAIT_LOG_INTERVAL_MS = 60_000;
 
 /**
@@ -112,15 +110,14 @@ export class SagaWorker {
    * (and again each minute it lasts), not a failed step.
    */
   private async ledgerFound(): Promise<boolean> {
-    const tables = LEDGER_TABLES.map((table) => `${this.options.ledgerSchema}.${table}`);
-    const rows: Array<{ name: string }> = await this.dataSource.query('SELECT name FROM unnest($1::text[]) AS name WHERE to_regclass(name) IS NULL', [tables]);
+    const missingTables = await missingLedgerTables(this.dataSource, this.options.ledgerSchema);
     const nowMs = Date.now();
-    if (rows.length === 0) {
+    if (missingTables.length === 0) {
       if (this.waitingForLedgerSinceMs !== null) this.logger.log(`the ledger read model is there after ${Math.round((nowMs - this.waitingForLedgerSinceMs) / 1000)} s: saga steps start`);
       this.waitingForLedgerSinceMs = null;
       return true;
     }
-    const missing = rows.map((row) => row.name).join(', ');
+    const missing = missingTables.join(', ');
     if (this.waitingForLedgerSinceMs === null) {
       this.waitingForLedgerSinceMs = nowMs;
       this.waitingLoggedAtMs = nowMs;
