@@ -3,12 +3,34 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
-import { BROKER_JVM_ARGS, BrokerLayout, brokerLayout, brokerLogFile, logDirsOf, renderBrokerLog4j, renderServerProperties } from './config';
+import { kafkaSecurityOptions, type KafkaSecurity, type KafkaSecurityMode } from '@tributary/config';
+import { OPERATOR_PRINCIPAL } from '@tributary/contracts';
+import {
+  BROKER_JVM_ARGS,
+  BrokerLayout,
+  BrokerSecurity,
+  brokerLayout,
+  brokerLogFile,
+  logDirsOf,
+  renderBrokerLog4j,
+  renderServerProperties,
+} from './config';
+import {
+  PRINCIPALS_AT_FORMAT,
+  alterScramCredentials,
+  credentialFiles,
+  ensurePasswordFile,
+  formatScramArguments,
+  readPassword,
+  recordRegistered,
+  registeredPrincipals,
+} from './credentials';
 import { ProvisionError } from './errors';
 import { Log, assertJava, ensureKafkaInstalled } from './install';
 import { dataDir as dataDirOf, kafkaHomeDir } from './paths';
 import { assertPortFree } from './port';
 import { isProcessAlive, processCommandLine, runCommand, sleep, tailFile } from './process';
+import { BROKER_CERTIFICATE_CN, ensureTlsMaterial } from './tls';
 import { javaClassPath } from './tools';
 import { assertValidName, assertValidPort } from './validation';
 
@@ -17,6 +39,10 @@ export interface RunningKafka {
   pid: number;
   dataDir: string;
   logFile: string;
+  /** sasl_ssl unless plaintext was asked for (KAFKA_SECURITY=plaintext). */
+  security: KafkaSecurityMode;
+  /** The environment a process needs to reach this broker as `principal` (KAFKA_* variables). */
+  clientEnv(principal: string): Record<string, string>;
   stop(): Promise<void>;
 }
 
@@ -26,6 +52,15 @@ export interface StartKafkaOptions {
   detached?: boolean;
   log?: Log;
   readyTimeoutMs?: number;
+  /** Defaults to KAFKA_SECURITY, else sasl_ssl: plaintext only when asked for by name. */
+  security?: KafkaSecurityMode;
+}
+
+/** The broker's security mode from KAFKA_SECURITY: sasl_ssl unless plaintext is named. */
+export function brokerSecurityMode(env: NodeJS.ProcessEnv = process.env): KafkaSecurityMode {
+  const value = env.KAFKA_SECURITY ?? 'sasl_ssl';
+  if (value === 'sasl_ssl' || value === 'plaintext') return value;
+  throw new ProvisionError(`KAFKA_SECURITY must be sasl_ssl or plaintext, got '${value}'`, 'unset it for the secured broker');
 }
 
 export const READY_TIMEOUT_MS_DEFAULT = 90_000;
@@ -49,8 +84,9 @@ export async function startKafka(opts: StartKafkaOptions): Promise<RunningKafka>
   assertValidName(opts.name);
   const log = opts.log ?? (() => undefined);
   const readyTimeoutMs = opts.readyTimeoutMs ?? READY_TIMEOUT_MS_DEFAULT;
+  const mode = opts.security ?? brokerSecurityMode();
   const layout = brokerLayout(opts.port, dataDirOf(opts.name));
-  const existing = await adoptRunning(opts.name, layout, readyTimeoutMs);
+  const existing = await adoptRunning(opts.name, layout, mode, readyTimeoutMs);
   if (existing) {
     log(`Kafka '${opts.name}' already running on ${existing.brokers} (pid ${existing.pid})`);
     return existing;
@@ -59,18 +95,72 @@ export async function startKafka(opts: StartKafkaOptions): Promise<RunningKafka>
   const java = await assertJava();
   await assertPortFree(layout.port, 'Kafka client listener');
   await assertPortFree(layout.controllerPort, 'KRaft controller listener');
-  writeConfigFiles(layout);
-  await formatStorageOnce(java, libs, layout, log);
+  if (mode === 'sasl_ssl') await assertPortFree(layout.internalPort, 'inter-broker listener');
+  assertFormattedFor(layout, mode, opts.name);
+  const security = mode === 'sasl_ssl' ? await brokerSecurity(opts.name, layout, log) : undefined;
+  writeConfigFiles(layout, security);
+  await formatStorageOnce(java, libs, layout, mode, opts.name, log);
   const child = spawnBroker(java, libs, layout, opts.detached ?? false);
-  const handle = brokerHandle(layout, child.pid!, child);
-  log(`starting Kafka '${opts.name}' on ${handle.brokers} (pid ${handle.pid}, log ${handle.logFile})`);
+  const handle = brokerHandle(opts.name, layout, mode, child.pid!, child);
+  log(`starting Kafka '${opts.name}' on ${handle.brokers} (${mode}, pid ${handle.pid}, log ${handle.logFile})`);
   try {
     await waitUntilReady(handle, readyTimeoutMs);
+    if (mode === 'sasl_ssl') await registerNewPrincipals(opts.name, log);
   } catch (error) {
     await handle.stop();
     throw error;
   }
   return handle;
+}
+
+/** Makes (once) the CA, the broker's keystore and the passwords of the principals a fresh format creates. */
+async function brokerSecurity(name: string, layout: BrokerLayout, log: Log): Promise<BrokerSecurity> {
+  const files = credentialFiles(name);
+  const tls = await ensureTlsMaterial(files.tlsDir, log);
+  for (const principal of PRINCIPALS_AT_FORMAT) ensurePasswordFile(name, principal);
+  return {
+    caCertificate: tls.caCertificate,
+    brokerKeystore: tls.brokerKeystore,
+    keystorePassword: fs.readFileSync(tls.keystorePasswordFile, 'utf8').trim(),
+    superUsers: [OPERATOR_PRINCIPAL, BROKER_CERTIFICATE_CN],
+  };
+}
+
+/**
+ * A principal the catalog gained after this broker was formatted (a new service) gets its credential
+ * through the Admin API; the ones a format created are already there.
+ */
+async function registerNewPrincipals(name: string, log: Log): Promise<void> {
+  const registered = registeredPrincipals(name);
+  const missing = PRINCIPALS_AT_FORMAT.filter((principal) => !registered.has(principal));
+  if (missing.length === 0) return;
+  log(`creating SCRAM credentials for ${missing.join(', ')}`);
+  const present = await alterScramCredentials(
+    name,
+    missing.map((principal) => ({ kind: 'upsert', principal, password: ensurePasswordFile(name, principal) })),
+  );
+  recordRegistered(name, [...registered, ...present]);
+}
+
+/** Security is chosen at format time (the operator's credential lives in the metadata log). */
+function assertFormattedFor(layout: BrokerLayout, mode: KafkaSecurityMode, name: string): void {
+  const formatted = fs.existsSync(path.join(logDirsOf(layout.dataDir), 'meta.properties'));
+  if (!formatted || mode === 'plaintext') return;
+  if (readFormattedMode(layout.dataDir) === 'sasl_ssl') return;
+  throw new ProvisionError(
+    `Kafka '${name}' was formatted without security, so no principal can authenticate to it`,
+    `delete ${layout.dataDir} to format it secured (its topics are lost), or start it with KAFKA_SECURITY=plaintext`,
+  );
+}
+
+const FORMATTED_MODE_FILE = 'formatted-security';
+
+function readFormattedMode(dataDir: string): string | undefined {
+  try {
+    return fs.readFileSync(path.join(dataDir, FORMATTED_MODE_FILE), 'utf8').trim();
+  } catch {
+    return undefined;
+  }
 }
 
 /** Stops the broker named `name` through its pid file; a no-op when it is not running. */
@@ -101,7 +191,7 @@ export function kafkaStatus(): KafkaStatus[] {
   });
 }
 
-async function adoptRunning(name: string, layout: BrokerLayout, readyTimeoutMs: number): Promise<RunningKafka | undefined> {
+async function adoptRunning(name: string, layout: BrokerLayout, mode: KafkaSecurityMode, readyTimeoutMs: number): Promise<RunningKafka | undefined> {
   const pid = readLivePid(files(layout.dataDir).pid);
   if (pid === undefined) return undefined;
   const runningPort = readConfiguredPort(layout.dataDir);
@@ -111,7 +201,14 @@ async function adoptRunning(name: string, layout: BrokerLayout, readyTimeoutMs: 
       `stop it first (\`npm run kafka -- stop --name ${name}\`) or start another one with a different --name`,
     );
   }
-  const handle = brokerHandle(layout, pid, undefined);
+  const runningMode = readRunningMode(layout.dataDir);
+  if (runningMode !== mode) {
+    throw new ProvisionError(
+      `Kafka '${name}' is already running with ${runningMode}, not ${mode}`,
+      `stop it first (\`npm run kafka -- stop --name ${name}\`) and start it again`,
+    );
+  }
+  const handle = brokerHandle(name, layout, mode, pid, undefined);
   await waitUntilReady(handle, readyTimeoutMs);
   return handle;
 }
@@ -134,17 +231,27 @@ function readLivePid(pidFile: string): number | undefined {
 function readConfiguredPort(dir: string): number | undefined {
   try {
     const text = fs.readFileSync(files(dir).serverProperties, 'utf8');
-    const match = /^advertised\.listeners=PLAINTEXT:\/\/[^:]+:(\d+)$/m.exec(text);
+    const match = /^advertised\.listeners=(?:PLAINTEXT|CLIENT):\/\/[^:,]+:(\d+)/m.exec(text);
     return match ? Number(match[1]) : undefined;
   } catch {
     return undefined;
   }
 }
 
-function writeConfigFiles(layout: BrokerLayout): void {
+/** How the running broker's server.properties was written: its client listener says. */
+function readRunningMode(dir: string): KafkaSecurityMode {
+  try {
+    return /^advertised\.listeners=CLIENT:/m.test(fs.readFileSync(files(dir).serverProperties, 'utf8')) ? 'sasl_ssl' : 'plaintext';
+  } catch {
+    return 'plaintext';
+  }
+}
+
+function writeConfigFiles(layout: BrokerLayout, security: BrokerSecurity | undefined): void {
   const paths = files(layout.dataDir);
-  fs.mkdirSync(layout.dataDir, { recursive: true });
-  fs.writeFileSync(paths.serverProperties, renderServerProperties(layout));
+  fs.mkdirSync(layout.dataDir, { recursive: true, mode: 0o700 });
+  // It holds the keystore's password.
+  fs.writeFileSync(paths.serverProperties, renderServerProperties(layout, security), { mode: 0o600 });
   fs.writeFileSync(paths.log4j, renderBrokerLog4j(layout.dataDir));
 }
 
@@ -162,13 +269,16 @@ export function newClusterId(random: (size: number) => Buffer = randomBytes): st
 
 // KRaft refuses to start on an unformatted log dir; formatting twice would fail, and would throw
 // away the cluster id that the existing data belongs to.
-async function formatStorageOnce(java: string, libs: string, layout: BrokerLayout, log: Log): Promise<void> {
+// A secured format also writes the SCRAM credentials of the operator and the services into the
+// metadata log, so the first client can authenticate before any Admin call is possible.
+async function formatStorageOnce(java: string, libs: string, layout: BrokerLayout, mode: KafkaSecurityMode, name: string, log: Log): Promise<void> {
   if (fs.existsSync(path.join(logDirsOf(layout.dataDir), 'meta.properties'))) return;
   const clusterId = newClusterId();
-  log(`formatting KRaft storage in ${logDirsOf(layout.dataDir)} (cluster id ${clusterId})`);
+  log(`formatting KRaft storage in ${logDirsOf(layout.dataDir)} (cluster id ${clusterId}, ${mode})`);
   const paths = files(layout.dataDir);
+  const scram = mode === 'sasl_ssl' ? formatScramArguments(name, PRINCIPALS_AT_FORMAT) : [];
   const args = [...jvmLogArgs(layout.dataDir), '-cp', javaClassPath(libs), 'kafka.tools.StorageTool',
-    'format', '--cluster-id', clusterId, '--config', paths.serverProperties];
+    'format', '--cluster-id', clusterId, '--config', paths.serverProperties, ...scram];
   const result = await runCommand(java, args);
   if (result.code !== 0) {
     throw new ProvisionError(
@@ -177,6 +287,8 @@ async function formatStorageOnce(java: string, libs: string, layout: BrokerLayou
       (result.stderr + result.stdout).trim().split('\n').slice(-LOG_TAIL_LINES).join('\n'),
     );
   }
+  fs.writeFileSync(path.join(layout.dataDir, FORMATTED_MODE_FILE), `${mode}\n`);
+  if (mode === 'sasl_ssl') recordRegistered(name, PRINCIPALS_AT_FORMAT);
 }
 
 function jvmLogArgs(dir: string): string[] {
@@ -204,13 +316,16 @@ function stopWithThisProcess(child: ChildProcess): void {
   child.once('exit', () => process.removeListener('exit', kill));
 }
 
-function brokerHandle(layout: BrokerLayout, pid: number, child: ChildProcess | undefined): RunningKafka {
+function brokerHandle(name: string, layout: BrokerLayout, mode: KafkaSecurityMode, pid: number, child: ChildProcess | undefined): RunningKafka {
   const paths = files(layout.dataDir);
+  const brokers = `127.0.0.1:${layout.port}`;
   return {
-    brokers: `127.0.0.1:${layout.port}`,
+    brokers,
     pid,
     dataDir: layout.dataDir,
     logFile: paths.brokerLog,
+    security: mode,
+    clientEnv: (principal) => brokerClientEnv(name, brokers, mode, principal),
     stop: async () => {
       await stopProcess(pid);
       if (child) child.removeAllListeners('exit');
@@ -250,18 +365,45 @@ async function waitForExit(pid: number, timeoutMs: number): Promise<boolean> {
 /** Polls with a kafkajs admin until the broker describes its cluster, it dies, or the time is up. */
 async function waitUntilReady(handle: RunningKafka, readyTimeoutMs: number): Promise<void> {
   const deadlineMs = Date.now() + readyTimeoutMs;
+  const security = operatorSecurity(handle);
   while (Date.now() < deadlineMs) {
     if (!isProcessAlive(handle.pid)) throw startupFailure(handle, 'Kafka exited during start-up');
-    if (await answersMetadata(handle.brokers)) return;
+    if (await answersMetadata(handle.brokers, security)) return;
     await sleep(READY_POLL_INTERVAL_MS);
   }
   throw startupFailure(handle, `Kafka on ${handle.brokers} did not answer within ${readyTimeoutMs} ms`);
 }
 
-async function answersMetadata(brokers: string): Promise<boolean> {
+/** The environment a process needs to reach broker `name` as `principal`. */
+export function brokerClientEnv(name: string, brokers: string, mode: KafkaSecurityMode, principal: string): Record<string, string> {
+  if (mode === 'plaintext') return { KAFKA_BROKERS: brokers, KAFKA_SECURITY: 'plaintext' };
+  const local = credentialFiles(name);
+  return {
+    KAFKA_BROKERS: brokers,
+    KAFKA_SECURITY: 'sasl_ssl',
+    KAFKA_USERNAME: principal,
+    KAFKA_PASSWORD_FILE: local.passwordFile(principal),
+    KAFKA_CA_FILE: local.caCertificate,
+  };
+}
+
+/** How the provisioner itself connects: as the operator, over the secured listener when there is one. */
+export function operatorSecurity(handle: Pick<RunningKafka, 'security' | 'dataDir'>): KafkaSecurity {
+  if (handle.security === 'plaintext') return { mode: 'plaintext' };
+  const name = path.basename(handle.dataDir);
+  return {
+    mode: 'sasl_ssl',
+    username: OPERATOR_PRINCIPAL,
+    password: readPassword(name, OPERATOR_PRINCIPAL),
+    caPem: fs.readFileSync(credentialFiles(name).caCertificate, 'utf8'),
+  };
+}
+
+async function answersMetadata(brokers: string, security: KafkaSecurity): Promise<boolean> {
   const kafka = new Kafka({
     clientId: 'tributary-kafka-provisioner',
     brokers: [brokers],
+    ...kafkaSecurityOptions(security),
     logLevel: logLevel.NOTHING,
     connectionTimeout: 1_000,
     requestTimeout: 2_000,

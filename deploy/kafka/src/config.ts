@@ -6,16 +6,29 @@ import * as path from 'node:path';
 export interface BrokerLayout {
   port: number;
   controllerPort: number;
+  /** The brokers' own listener (replication, inter-broker requests): mutual TLS, never a client's. */
+  internalPort: number;
   dataDir: string;
 }
 
-// The controller listens at a fixed offset from the client port, so `--port` alone picks a free pair.
+/** What a secured broker needs; undefined runs the plaintext broker, only when asked for by name. */
+export interface BrokerSecurity {
+  readonly caCertificate: string;
+  readonly brokerKeystore: string;
+  readonly keystorePassword: string;
+  /** Principals that bypass ACLs: the operator, and the brokers' own certificate identity. */
+  readonly superUsers: readonly string[];
+}
+
+// The controller and the internal listener sit at fixed offsets from the client port, so `--port`
+// alone picks a free set.
 export const CONTROLLER_PORT_OFFSET = 1000;
+export const INTERNAL_PORT_OFFSET = 2000;
 export const PORT_MIN = 1024;
-export const PORT_MAX = 65535 - CONTROLLER_PORT_OFFSET;
+export const PORT_MAX = 65535 - INTERNAL_PORT_OFFSET;
 
 export function brokerLayout(port: number, dataDir: string): BrokerLayout {
-  return { port, controllerPort: port + CONTROLLER_PORT_OFFSET, dataDir };
+  return { port, controllerPort: port + CONTROLLER_PORT_OFFSET, internalPort: port + INTERNAL_PORT_OFFSET, dataDir };
 }
 
 export function logDirsOf(dataDir: string): string {
@@ -26,20 +39,17 @@ export function brokerLogFile(dataDir: string): string {
   return path.join(dataDir, 'broker.log');
 }
 
-export function renderServerProperties(layout: BrokerLayout): string {
-  const { port, controllerPort, dataDir } = layout;
-  const properties: Array<[string, string | number | boolean]> = [
+type Properties = Array<[string, string | number | boolean]>;
+
+export function renderServerProperties(layout: BrokerLayout, security?: BrokerSecurity): string {
+  const properties: Properties = [
     // One JVM is both the KRaft controller and the broker; a static one-voter quorum needs no
     // `--standalone` dance and means the same on Kafka 3.9 and 4.x.
     ['process.roles', 'broker,controller'],
     ['node.id', 1],
-    ['controller.quorum.voters', `1@127.0.0.1:${controllerPort}`],
-    ['listeners', `PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`],
-    ['advertised.listeners', `PLAINTEXT://127.0.0.1:${port}`],
-    ['controller.listener.names', 'CONTROLLER'],
-    ['inter.broker.listener.name', 'PLAINTEXT'],
-    ['listener.security.protocol.map', 'CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT'],
-    ['log.dirs', logDirsOf(dataDir)],
+    ['controller.quorum.voters', `1@127.0.0.1:${layout.controllerPort}`],
+    ...(security ? securedListeners(layout, security) : plaintextListeners(layout)),
+    ['log.dirs', logDirsOf(layout.dataDir)],
     // Internal topics default to replication factor 3, which one node can never satisfy.
     ['offsets.topic.replication.factor', 1],
     ['transaction.state.log.replication.factor', 1],
@@ -59,6 +69,59 @@ export function renderServerProperties(layout: BrokerLayout): string {
     ['group.initial.rebalance.delay.ms', 0],
   ];
   return properties.map(([key, value]) => `${key}=${value}`).join('\n') + '\n';
+}
+
+function plaintextListeners({ port, controllerPort }: BrokerLayout): Properties {
+  return [
+    ['listeners', `PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`],
+    ['advertised.listeners', `PLAINTEXT://127.0.0.1:${port}`],
+    ['controller.listener.names', 'CONTROLLER'],
+    ['inter.broker.listener.name', 'PLAINTEXT'],
+    ['listener.security.protocol.map', 'CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT'],
+  ];
+}
+
+/**
+ * Clients meet SASL/SCRAM-SHA-512 over TLS on the client port. The controller and inter-broker
+ * listeners demand a client certificate signed by the broker's own CA, which only brokers hold, so no
+ * client can reach them. Every request is authorized by ACLs; none passes for lack of one.
+ */
+function securedListeners({ port, controllerPort, internalPort }: BrokerLayout, security: BrokerSecurity): Properties {
+  const scramLogin = 'org.apache.kafka.common.security.scram.ScramLoginModule required;';
+  return [
+    ['listeners', `CLIENT://127.0.0.1:${port},INTERNAL://127.0.0.1:${internalPort},CONTROLLER://127.0.0.1:${controllerPort}`],
+    ['advertised.listeners', `CLIENT://127.0.0.1:${port},INTERNAL://127.0.0.1:${internalPort}`],
+    ['controller.listener.names', 'CONTROLLER'],
+    ['inter.broker.listener.name', 'INTERNAL'],
+    ['listener.security.protocol.map', 'CLIENT:SASL_SSL,INTERNAL:SSL,CONTROLLER:SSL'],
+    ['listener.name.client.sasl.enabled.mechanisms', 'SCRAM-SHA-512'],
+    ['listener.name.client.scram-sha-512.sasl.jaas.config', scramLogin],
+    ['listener.name.internal.ssl.client.auth', 'required'],
+    ['listener.name.controller.ssl.client.auth', 'required'],
+    ['ssl.keystore.type', 'PKCS12'],
+    ['ssl.keystore.location', security.brokerKeystore],
+    ['ssl.keystore.password', security.keystorePassword],
+    ['ssl.truststore.type', 'PEM'],
+    ['ssl.truststore.location', security.caCertificate],
+    // A certificate's principal is its CN (CN=tributary-broker -> User:tributary-broker).
+    ['ssl.principal.mapping.rules', 'RULE:^CN=([a-z0-9.-]+)$/$1/,DEFAULT'],
+    ['authorizer.class.name', 'org.apache.kafka.metadata.authorizer.StandardAuthorizer'],
+    ['allow.everyone.if.no.acl.found', false],
+    ['super.users', security.superUsers.map((name) => `User:${name}`).join(';')],
+  ];
+}
+
+/** A Java client config (`--command-config` of Kafka's tools) for a principal on the secured client listener. */
+export function renderClientProperties(username: string, password: string, caCertificate: string): string {
+  const escape = (value: string) => value.replace(/\\/g, '\\\\').replace(/"/g, '\\"');
+  return [
+    'security.protocol=SASL_SSL',
+    'sasl.mechanism=SCRAM-SHA-512',
+    `sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="${escape(username)}" password="${escape(password)}";`,
+    'ssl.truststore.type=PEM',
+    `ssl.truststore.location=${caCertificate}`,
+    '',
+  ].join('\n');
 }
 
 /** log4j2 for the broker: everything to <dataDir>/broker.log, nothing to stdout. */

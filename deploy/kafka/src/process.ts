@@ -14,13 +14,16 @@ const CAPTURE_CHARS_MAX = 4 * 1024 * 1024;
 export function runCommand(
   command: string,
   args: string[],
-  opts: { stdio?: 'inherit' | 'pipe'; env?: NodeJS.ProcessEnv } = {},
+  opts: { stdio?: 'inherit' | 'pipe'; env?: NodeJS.ProcessEnv; input?: string } = {},
 ): Promise<CommandResult> {
   const stdio = opts.stdio ?? 'pipe';
   return new Promise((resolve, reject) => {
-    // Captured runs get no stdin: a tool that reads it (kafka-console-producer) sees EOF, not a hang.
-    const stdioConfig: StdioOptions = stdio === 'pipe' ? ['ignore', 'pipe', 'pipe'] : 'inherit';
+    // Captured runs get no stdin unless given one: a tool that reads it (kafka-console-producer) sees
+    // EOF, not a hang. Secrets travel on stdin, never in arguments another process could list.
+    const stdin = opts.input === undefined ? 'ignore' : 'pipe';
+    const stdioConfig: StdioOptions = stdio === 'pipe' ? [stdin, 'pipe', 'pipe'] : 'inherit';
     const child = spawn(command, args, { stdio: stdioConfig, env: opts.env ?? process.env });
+    if (opts.input !== undefined) child.stdin?.end(opts.input);
     let stdout = '';
     let stderr = '';
     child.stdout?.on('data', (chunk: Buffer) => (stdout = appendBounded(stdout, chunk)));

@@ -1,3 +1,19 @@
 export { ConfigError } from './config-error';
 export { parseEnv, brokerList, boundedInt, postgresUrl, kafkaName, httpHost } from './env';
-export { kafkaEnv, databaseEnv, logLevels, exitOnStartupFailure, type KafkaEnv, type DatabaseEnv } from './shared-env';
+export { databaseEnv, logLevels, exitOnStartupFailure, kafkaCredentialProblem, type DatabaseEnv } from './shared-env';
+export {
+  kafkaEnv,
+  kafkaClientOptions,
+  kafkaSecurityOptions,
+  describeKafkaSecurity,
+  localBrokerFiles,
+  cacheDir,
+  principalName,
+  Secret,
+  LOCAL_KAFKA_BROKERS,
+  LOCAL_KAFKA_NAME,
+  KAFKA_SECURITY_MODES,
+  type KafkaEnv,
+  type KafkaSecurity,
+  type KafkaSecurityMode,
+} from './kafka-security';

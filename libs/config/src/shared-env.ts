@@ -1,17 +1,9 @@
 import { z } from 'zod';
 import { ConfigError } from './config-error';
-import { brokerList, kafkaName, parseEnv, postgresUrl } from './env';
+import { parseEnv, postgresUrl } from './env';
 
 /** The defaults point at the local stack `npm start` brings up, so a newcomer needs no variables at all. */
-export const LOCAL_KAFKA_BROKERS = '127.0.0.1:9092';
 export const LOCAL_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/tributary';
-
-const kafkaSchema = z.object({
-  KAFKA_BROKERS: brokerList.prefault(LOCAL_KAFKA_BROKERS),
-  KAFKA_CLIENT_ID: kafkaName.default('tributary'),
-});
-export type KafkaEnv = z.infer<typeof kafkaSchema>;
-export const kafkaEnv = (env?: NodeJS.ProcessEnv): KafkaEnv => parseEnv('kafka', kafkaSchema, env);
 
 const databaseSchema = z.object({ DATABASE_URL: postgresUrl.default(LOCAL_DATABASE_URL) });
 export type DatabaseEnv = z.infer<typeof databaseSchema>;
@@ -28,12 +20,31 @@ export function logLevels(env?: NodeJS.ProcessEnv): Array<(typeof LOG_LEVELS)[nu
 
 /**
  * Ends a service whose start-up failed. A bad configuration is the operator's to fix: one line naming
- * the variable, no stack trace; anything else keeps its stack for whoever debugs it.
+ * the variable, no stack trace; anything else keeps its stack for whoever debugs it. Kafka refusing the
+ * credentials or the broker's certificate is configuration too, and never retried: a wrong password
+ * stays wrong.
  */
 export function exitOnStartupFailure(service: string) {
   return (error: unknown): never => {
-    const line = error instanceof ConfigError ? error.message : (error as Error).stack ?? String(error);
+    const line = error instanceof ConfigError ? error.message : kafkaCredentialProblem(error) ?? (error as Error).stack ?? String(error);
     process.stderr.write(`${service}: ${line}\n`);
     process.exit(1);
   };
+}
+
+const CAUSE_DEPTH_MAX = 8;
+
+/** The one line for an error that Kafka's refusal of this process's credentials caused, if one did. */
+export function kafkaCredentialProblem(error: unknown): string | undefined {
+  let current = error as { name?: string; message?: string; code?: string; originalError?: unknown; cause?: unknown } | undefined;
+  for (let depth = 0; current && depth < CAUSE_DEPTH_MAX; depth += 1) {
+    if (current.name === 'KafkaJSSASLAuthenticationError') {
+      return `invalid kafka configuration: KAFKA_USERNAME / KAFKA_PASSWORD: the broker refused the credentials (${current.message})`;
+    }
+    if (typeof current.code === 'string' && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/.test(current.code)) {
+      return `invalid kafka configuration: KAFKA_CA_FILE: the broker's certificate is not trusted (${current.code}: ${current.message})`;
+    }
+    current = (current.originalError ?? current.cause) as typeof current;
+  }
+  return undefined;
 }

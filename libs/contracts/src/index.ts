@@ -11,6 +11,19 @@ export {
 } from './topics';
 export * from './schemas';
 export {
+  EVENT_PUBLISHERS,
+  INTERNAL_EVENT_TYPES,
+  PRODUCER_EVENT_TYPES,
+  internalEventTypeRule,
+  isInternalEventType,
+  isProducerEventType,
+  publishingServiceOf,
+  type EventPublisher,
+  type InternalEventType,
+  type ProducerEventType,
+  type PublishingService,
+} from './publishers';
+export {
   CE_HEADERS,
   CONTENT_TYPE_AVRO,
   ceTypeOf,
@@ -23,3 +36,26 @@ export {
   type DecodedRecord,
 } from './envelope';
 export { schemaCatalogEntries, type SchemaCatalogEntry } from './schema-catalog';
+export {
+  SERVICE_PRINCIPALS,
+  OPERATOR_PRINCIPAL,
+  GRANTABLE_EVENT_TYPES,
+  AccessRuleError,
+  serviceGrants,
+  servicePrincipals,
+  producerPrincipal,
+  analyticsPrincipal,
+  analyticsGroupPrefix,
+  ledgerApiReaderGroupPrefix,
+  gatewayTransactionalIdPrefix,
+  attributionTablesGroup,
+  inputTopics,
+  eventTopics,
+  type AclGrant,
+  type AclOperation,
+  type AclPatternType,
+  type AclResourceType,
+  type PrincipalSpec,
+  type PrincipalRole,
+  type ServicePrincipal,
+} from './access';

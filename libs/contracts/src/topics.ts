@@ -61,7 +61,7 @@ export function catalogFor(prefix: string) {
     ledgerProjector: `${prefix}tributary.ledger-projector`,
     payouts: `${prefix}tributary.payouts`,
   } as const;
-  return { topics, groups };
+  return { prefix, topics, groups };
 }
 
 const PROCESS_CATALOG = catalogFor(topicPrefix());

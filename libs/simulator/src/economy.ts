@@ -3,12 +3,15 @@
 // registered on the datanets, and then agents and consumers pay for inferences whose attribution
 // scores point at the contributions. Pure: the seed, the run id and the start time are inputs, so the
 // same options always give the same events.
-import type { EventData, EventType } from '@tributary/contracts';
+import type { EventData, ProducerEventType } from '@tributary/contracts';
 import { SeededRandom } from './random';
 
-/** The event types a producer publishes; decisions (InferenceAttributed) and payouts come from services. */
+/**
+ * The event types the simulated producers publish. Drawn from ProducerEventType (EVENT_PUBLISHERS in the
+ * contracts), so the simulator cannot emit a decision or a payout event, which their services alone publish.
+ */
 export type SimulatedEventType = Extract<
-  EventType,
+  ProducerEventType,
   'DatanetCreated' | 'ContributionSubmitted' | 'ContributionValidated' | 'ContributionRevoked' | 'ModelRegistered' | 'InferenceCompleted'
 >;
 
