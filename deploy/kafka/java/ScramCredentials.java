@@ -5,7 +5,8 @@
 //   upsert <TAB> <principal> <TAB> <password>
 //   delete <TAB> <principal>
 //   list
-// Run in source-file mode against the cached Kafka jars: java -cp '<libs>/*' ScramCredentials.java <client.properties>
+// Run in source-file mode against the cached Kafka jars:
+//   java -cp '<libs>/*' ScramCredentials.java <client.properties> <bootstrap servers>
 import java.io.BufferedReader;
 import java.io.FileInputStream;
 import java.io.InputStreamReader;
@@ -27,14 +28,15 @@ public final class ScramCredentials {
   private static final long TIMEOUT_SECONDS = 60;
 
   public static void main(String[] args) throws Exception {
-    if (args.length != 1) {
-      System.err.println("usage: ScramCredentials <client.properties>");
+    if (args.length != 2) {
+      System.err.println("usage: ScramCredentials <client.properties> <bootstrap servers>");
       System.exit(2);
     }
     Properties config = new Properties();
     try (FileInputStream in = new FileInputStream(args[0])) {
       config.load(in);
     }
+    config.setProperty("bootstrap.servers", args[1]);
     List<UserScramCredentialAlteration> alterations = new ArrayList<>();
     boolean list = false;
     BufferedReader reader = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));

@@ -105,7 +105,7 @@ export async function startKafka(opts: StartKafkaOptions): Promise<RunningKafka>
   log(`starting Kafka '${opts.name}' on ${handle.brokers} (${mode}, pid ${handle.pid}, log ${handle.logFile})`);
   try {
     await waitUntilReady(handle, readyTimeoutMs);
-    if (mode === 'sasl_ssl') await registerNewPrincipals(opts.name, log);
+    if (mode === 'sasl_ssl') await registerNewPrincipals(opts.name, handle.brokers, log);
   } catch (error) {
     await handle.stop();
     throw error;
@@ -130,13 +130,14 @@ async function brokerSecurity(name: string, layout: BrokerLayout, log: Log): Pro
  * A principal the catalog gained after this broker was formatted (a new service) gets its credential
  * through the Admin API; the ones a format created are already there.
  */
-async function registerNewPrincipals(name: string, log: Log): Promise<void> {
+async function registerNewPrincipals(name: string, brokers: string, log: Log): Promise<void> {
   const registered = registeredPrincipals(name);
   const missing = PRINCIPALS_AT_FORMAT.filter((principal) => !registered.has(principal));
   if (missing.length === 0) return;
   log(`creating SCRAM credentials for ${missing.join(', ')}`);
   const present = await alterScramCredentials(
     name,
+    brokers,
     missing.map((principal) => ({ kind: 'upsert', principal, password: ensurePasswordFile(name, principal) })),
   );
   recordRegistered(name, [...registered, ...present]);
@@ -239,7 +240,7 @@ function readConfiguredPort(dir: string): number | undefined {
 }
 
 /** How the running broker's server.properties was written: its client listener says. */
-function readRunningMode(dir: string): KafkaSecurityMode {
+export function readRunningMode(dir: string): KafkaSecurityMode {
   try {
     return /^advertised\.listeners=CLIENT:/m.test(fs.readFileSync(files(dir).serverProperties, 'utf8')) ? 'sasl_ssl' : 'plaintext';
   } catch {

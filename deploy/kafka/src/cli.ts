@@ -1,6 +1,10 @@
 // Operator entry point: `npx ts-node --transpile-only -r tsconfig-paths/register deploy/kafka/src/cli.ts <command>`.
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import * as fs from 'node:fs';
 import { kafkaStatus, startKafka, stopKafka } from './broker';
+import { formatAclRow } from './acls';
+import { credentialFiles } from './credentials';
+import { addAnalytics, addProducer, applyServiceAcls, listPrincipals, revokePrincipal, rotatePassword } from './principals';
 import { ProvisionError, formatProvisionError } from './errors';
 import { ensureKafkaInstalled } from './install';
 import { runKafkaCli } from './tools';
@@ -48,6 +52,7 @@ export function buildProgram(): Command {
     .option('--name <name>', 'broker name', parseNameOption, NAME_DEFAULT)
     .action((opts: { name: string }) => stopKafka(opts.name));
   program.command('status').description('list brokers and whether they run').action(status);
+  addPrincipalCommands(program);
   program
     .command('cli <tool> [args...]')
     .description('run a Kafka CLI tool, e.g. `cli kafka-topics --bootstrap-server 127.0.0.1:9092 --list`')
@@ -58,6 +63,93 @@ export function buildProgram(): Command {
   return program;
 }
 
+/** The operator's commands on principals and ACLs of a running secured broker. */
+function addPrincipalCommands(program: Command): void {
+  const name = ['--name <name>', 'broker name', parseNameOption, NAME_DEFAULT] as const;
+  const prefix = ['--topic-prefix <prefix>', 'topic prefix of the environment (TRIBUTARY_TOPIC_PREFIX)', parseTopicPrefix, ''] as const;
+  const passwordFile = ['--password-file <file>', 'write the new password to this file (mode 600) instead of printing it'] as const;
+  const principals = program.command('principals').description('Kafka principals: who may connect, and what each may do');
+  principals
+    .command('list')
+    .description('every principal with a credential, and its ACLs')
+    .option(...name)
+    .action(async (opts: { name: string }) => {
+      for (const { principal, acls } of await listPrincipals(opts.name)) {
+        process.stdout.write(`User:${principal}${acls.length === 0 ? (principal === 'operator' ? '  (super user)' : '  (no ACLs)') : ''}\n`);
+        for (const row of acls) process.stdout.write(`  ${formatAclRow(row)}\n`);
+      }
+    });
+  principals
+    .command('add-producer <principal>')
+    .description('a direct Kafka producer that may publish only the given event types')
+    .requiredOption('--events <types>', 'comma-separated event types, e.g. InferenceCompleted', parseList)
+    .option(...name)
+    .option(...prefix)
+    .option(...passwordFile)
+    .action(async (principal: string, opts: { events: string[]; name: string; topicPrefix: string; passwordFile?: string }) => {
+      const issued = await addProducer(opts.name, principal, opts.events, opts.topicPrefix);
+      handOver(issued.principal, issued.password.reveal(), opts.passwordFile);
+    });
+  principals
+    .command('add-analytics <principal>')
+    .description(`an analytics reader: reads every event topic, consumer groups under analytics.<principal>.`)
+    .option(...name)
+    .option(...prefix)
+    .option(...passwordFile)
+    .action(async (principal: string, opts: { name: string; topicPrefix: string; passwordFile?: string }) => {
+      const issued = await addAnalytics(opts.name, principal, opts.topicPrefix);
+      handOver(issued.principal, issued.password.reveal(), opts.passwordFile);
+    });
+  principals
+    .command('rotate <principal>')
+    .description('a new password, effective for new connections at once')
+    .option(...name)
+    .option(...passwordFile)
+    .action(async (principal: string, opts: { name: string; passwordFile?: string }) => {
+      handOver(principal, (await rotatePassword(opts.name, principal)).reveal(), opts.passwordFile);
+    });
+  principals
+    .command('revoke <principal>')
+    .description('delete the credential and every ACL of a principal')
+    .option(...name)
+    .action(async (principal: string, opts: { name: string }) => {
+      const { aclsDeleted } = await revokePrincipal(opts.name, principal);
+      log(`revoked ${principal}: credential deleted, ${aclsDeleted} ACLs deleted`);
+    });
+  program
+    .command('acls')
+    .description("render the services' ACLs from the access catalog to the broker (idempotent)")
+    .option(...name)
+    .option(...prefix)
+    .option('--prune', 'also delete ACLs the services hold beyond the catalog', false)
+    .action(async (opts: { name: string; topicPrefix: string; prune: boolean }) => {
+      const { created, extra } = await applyServiceAcls(opts.name, opts.topicPrefix, { prune: opts.prune });
+      log(`ACLs: ${created.length} created, ${extra.length} beyond the catalog${opts.prune ? ' deleted' : ' (kept; --prune deletes them)'}`);
+    });
+}
+
+/** A password leaves this process once: on stdout (nothing else goes there), or into a file of the operator's. */
+function handOver(principal: string, password: string, file: string | undefined): void {
+  if (file) {
+    fs.writeFileSync(file, `${password}\n`, { mode: 0o600 });
+    log(`password of ${principal} written to ${file}; it is not shown again`);
+    return;
+  }
+  log(`password of ${principal} (shown once; hand it over now):`);
+  process.stdout.write(`${password}\n`);
+}
+
+function parseList(value: string): string[] {
+  const items = value.split(',').map((item) => item.trim()).filter(Boolean);
+  if (items.length === 0) throw new InvalidArgumentError('must list at least one item, comma separated');
+  return items;
+}
+
+function parseTopicPrefix(value: string): string {
+  if (!/^[A-Za-z0-9._-]{0,100}$/.test(value)) throw new InvalidArgumentError('must be at most 100 letters, digits, ".", "_" or "-"');
+  return value;
+}
+
 async function install(): Promise<void> {
   const libs = await ensureKafkaInstalled({ log });
   log(`Kafka ${KAFKA_VERSION} jars in ${libs}`);
@@ -66,6 +158,13 @@ async function install(): Promise<void> {
 async function start(opts: { port: number; name: string; foreground: boolean }): Promise<void> {
   const kafka = await startKafka({ port: opts.port, name: opts.name, detached: !opts.foreground, log });
   log(`Kafka '${opts.name}' ready on ${kafka.brokers} (pid ${kafka.pid}, log ${kafka.logFile})`);
+  if (kafka.security === 'plaintext') {
+    log('WARNING: KAFKA_SECURITY=plaintext: no authentication, no ACLs; anyone who reaches the port may write any topic');
+  } else {
+    const { created } = await applyServiceAcls(opts.name, process.env.TRIBUTARY_TOPIC_PREFIX ?? '');
+    if (created.length > 0) log(`created ${created.length} ACLs from the access catalog`);
+    log(`operator client config for Kafka's tools: --command-config ${credentialFiles(opts.name).clientProperties('operator')}`);
+  }
   if (!opts.foreground) return;
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);

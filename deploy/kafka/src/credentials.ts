@@ -88,7 +88,7 @@ export type ScramCommand = { readonly kind: 'upsert'; readonly principal: string
  * Alters credentials on a running broker through Kafka's Admin API (deploy/kafka/java/ScramCredentials.java,
  * run as the operator), passwords on standard input. Returns the principals the broker then holds.
  */
-export async function alterScramCredentials(brokerName: string, commands: readonly ScramCommand[]): Promise<string[]> {
+export async function alterScramCredentials(brokerName: string, brokers: string, commands: readonly ScramCommand[]): Promise<string[]> {
   const libs = await ensureKafkaInstalled();
   const operatorConfig = credentialFiles(brokerName).clientProperties(OPERATOR_PRINCIPAL);
   if (!fs.existsSync(operatorConfig)) {
@@ -97,7 +97,7 @@ export async function alterScramCredentials(brokerName: string, commands: readon
   const lines = commands.map((command) =>
     command.kind === 'upsert' ? `upsert\t${command.principal}\t${command.password.reveal()}` : `delete\t${command.principal}`,
   );
-  const result = await runCommand(javaExecutable(), ['-Xmx256m', '-XX:TieredStopAtLevel=1', '-cp', javaClassPath(libs), SCRAM_TOOL, operatorConfig], {
+  const result = await runCommand(javaExecutable(), ['-Xmx256m', '-XX:TieredStopAtLevel=1', '-cp', javaClassPath(libs), SCRAM_TOOL, operatorConfig, brokers], {
     input: [...lines, 'list', ''].join('\n'),
   });
   if (result.code !== 0) {

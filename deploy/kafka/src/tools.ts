@@ -11,6 +11,7 @@ import { javaExecutable } from './install';
 // checked against the resolved jars (README.md lists how); a version bump must re-check them.
 export const KAFKA_TOOL_CLASSES: Readonly<Record<string, string>> = {
   'kafka-topics': 'org.apache.kafka.tools.TopicCommand',
+  'kafka-acls': 'org.apache.kafka.tools.AclCommand',
   'kafka-consumer-groups': 'org.apache.kafka.tools.consumer.group.ConsumerGroupCommand',
   'kafka-console-consumer': 'org.apache.kafka.tools.consumer.ConsoleConsumer',
   'kafka-console-producer': 'org.apache.kafka.tools.ConsoleProducer',

@@ -6,6 +6,7 @@
  * writes payout events, and analytics readers write nothing.
  */
 import { catalogFor, deadLetterTopicName } from './topics';
+import { PRODUCER_EVENT_TYPES, internalEventTypeRule, isInternalEventType } from './publishers';
 import { EVENT_TYPES, topicOf, type EventType } from './schemas';
 
 export type AclResourceType = 'topic' | 'group' | 'transactional-id';
@@ -121,10 +122,8 @@ export function servicePrincipals(catalog: Catalog): PrincipalSpec[] {
   return SERVICE_PRINCIPALS.map((name) => ({ name, role: 'service', doc: `The ${name} service.`, grants: serviceGrants(name, catalog) }));
 }
 
-/** Event types a direct producer may be granted: those of the input topics (never decisions or payouts). */
-export const GRANTABLE_EVENT_TYPES: readonly EventType[] = EVENT_TYPES.filter((type) =>
-  ['tributary.datanets', 'tributary.contributions', 'tributary.models', 'tributary.inferences'].includes(topicOf(type)),
-);
+/** Event types a direct producer may be granted: the producers' (never decisions or payouts). */
+export const GRANTABLE_EVENT_TYPES: readonly EventType[] = PRODUCER_EVENT_TYPES;
 
 /** A grant the operator asked for that the catalog refuses, with the rule it breaks. */
 export class AccessRuleError extends Error {
@@ -142,13 +141,10 @@ export class AccessRuleError extends Error {
  */
 export function producerPrincipal(name: string, eventTypes: readonly string[], catalog: Catalog): PrincipalSpec {
   if (eventTypes.length === 0) throw new AccessRuleError('a producer needs at least one event type');
-  const refused = eventTypes.filter((type) => !(GRANTABLE_EVENT_TYPES as readonly string[]).includes(type));
-  if (refused.length > 0) {
-    throw new AccessRuleError(
-      `${refused.join(', ')}: not grantable to a producer; grantable event types are ${GRANTABLE_EVENT_TYPES.join(', ')} ` +
-        '(decisions are written by the attribution service only, payout events by the payouts service only)',
-    );
-  }
+  const unknown = eventTypes.filter((type) => !(EVENT_TYPES as readonly string[]).includes(type));
+  if (unknown.length > 0) throw new AccessRuleError(`${unknown.join(', ')}: not an event type; grantable are ${GRANTABLE_EVENT_TYPES.join(', ')}`);
+  const internal = (eventTypes as readonly EventType[]).filter(isInternalEventType);
+  if (internal.length > 0) throw new AccessRuleError(`${internal.map(internalEventTypeRule).join('; ')}: not grantable to a producer`);
   const granted = new Set(eventTypes);
   const baseTopics = [...new Set(eventTypes.map((type) => topicOf(type as EventType)))].sort();
   for (const base of baseTopics) {

@@ -1,9 +1,9 @@
 // Who publishes each event type. Producers publish the facts of the economy (datanets, contributions,
 // models, inferences), over HTTP through the gateway or straight to Kafka. Decisions and payouts are
-// written by one Tributary service alone, because the ledger trusts them as they are: an attribution
-// decision moves money between accounts and a payout takes it out, so nobody else may write them (the
-// "Trust" section of the design). The gateway and the API key scopes derive what they accept from this
-// table, so a type is never accepted in one place and refused in another.
+// written by one Tributary service alone, because they move money in the ledger: a decision credits
+// accounts with an inference's fee and a payout takes money out, so nobody else may write them (the
+// "Trust" section of the design). The gateway, its API key scopes, its OpenAPI document and the
+// simulator derive what they accept from this table, so none of them can offer a type another refuses.
 import { EVENT_TYPES, type EventType } from './schemas/generated/event-types';
 
 /** The one Tributary service that publishes an internal event type, named as its folder in services/. */

@@ -1,10 +1,13 @@
 // Proves the gateway's ingest contract on the real broker and database, one status at a time: 202 only
 // with the event in Kafka where the answer says (ce_source naming the key's producer), 400 listing every
-// offending field, 401 and 403 from API keys and their scopes, 409 for a reused event id, the original
-// result for a retry, 413 for an oversized body, and batches that land whole or not at all. Absence from
-// Kafka is proved by publishing a marker with the same key afterwards and reading the partition up to it.
+// offending field or naming the service that alone publishes a refused type, 401 and 403 from API keys
+// and their scopes, 409 for a reused event id, the original result for a retry, 413 for an oversized
+// body, and batches that land whole or not at all. Absence from Kafka is proved by publishing a marker
+// with the same key afterwards and reading the partition up to it.
 import { randomUUID } from 'node:crypto';
+import type { KafkaMessage } from 'kafkajs';
 import { catalogFor, fromRecord, type EventType } from '@tributary/contracts';
+import { TributaryProducer } from '@tributary/producer';
 import { createTestDatabase, testBrokers, uniqueName, type TestDatabase } from '@tributary/testing';
 import { sourceOf } from '../src/auth/api-key';
 import type { ApiKeyRepository } from '../src/auth/api-key.store';
@@ -38,6 +41,17 @@ const datanet = (overrides: Record<string, unknown> = {}) => ({
   curatorShareBps: 1_000,
   ...overrides,
 });
+
+/** The three payout events of one payout, as JSON on the wire (int64 as decimal strings). */
+const payoutEvents = (accountId: string) => {
+  const payoutId = `payout-${randomUUID()}`;
+  const common = () => ({ eventId: `evt-${randomUUID()}`, payoutId, accountId, occurredAt: 1_760_000_000_000 });
+  return [
+    { type: 'PayoutRequested', data: { ...common(), asset: 'USDC', amountMinor: '450000', epoch: 7 } },
+    { type: 'PayoutSettled', data: { ...common(), rail: 'onchain:base', reference: '0x5e1f00d' } },
+    { type: 'PayoutFailed', data: { ...common(), reason: 'rail timeout' } },
+  ] as const;
+};
 
 describe('the gateway ingest endpoints', () => {
   const prefix = `${uniqueName('gw')}.`;
@@ -122,10 +136,50 @@ describe('the gateway ingest endpoints', () => {
 
     it('refuses an unknown event type, a decision type and malformed JSON, naming what is wrong', async () => {
       expect((await post(events('NoSuchEvent'), inference(), fullKey)).body.issues).toEqual([expect.objectContaining({ path: 'eventType', rule: 'unknownEventType' })]);
-      expect((await post(events('InferenceAttributed'), inference(), fullKey)).status).toBe(400);
+      const decision = await post(events('InferenceAttributed'), inference(), fullKey);
+      expect(decision.status).toBe(400);
+      expect(decision.body.issues).toEqual([expect.objectContaining({ path: 'eventType', rule: 'internalEventType' })]);
+      expect(decision.body.message).toContain('InferenceAttributed is published by the attribution service only');
       const malformed = await post(events('InferenceCompleted'), '{"eventId": ', fullKey);
       expect(malformed.status).toBe(400);
       expect(malformed.body.error).toBe('malformed_json');
+    });
+
+    it('refuses every payout event type, alone or in a batch, naming the payouts service; sends nothing', async () => {
+      const accountId = `contributor:${randomUUID()}`;
+      const refused = payoutEvents(accountId);
+      for (const { type, data } of refused) {
+        const reply = await post(events(type), data, fullKey);
+        expect(reply.status).toBe(400);
+        expect(reply.body).toMatchObject({ statusCode: 400, error: 'invalid' });
+        expect(reply.body.issues).toEqual([expect.objectContaining({ path: 'eventType', rule: 'internalEventType' })]);
+        expect(reply.body.message).toContain(`${type} is published by the payouts service only`);
+      }
+      const companion = inference();
+      const refusedItem = expect.objectContaining({ path: 'events[1].type', rule: 'internalEventType' });
+      const mixed = [{ type: 'InferenceCompleted', data: companion }, refused[0]];
+      const batch = await post(events('batch'), { events: mixed }, fullKey);
+      expect(batch.status).toBe(400);
+      expect(batch.body.issues).toEqual([refusedItem]);
+      // The gateway cannot publish the marker here, since it refuses every payout type, so the marker is
+      // written straight to Kafka as the payouts service would, with the same record key (the account).
+      const payouts = await TributaryProducer.connect({
+        brokers: testBrokers(),
+        clientId: 'gateway-spec-payouts',
+        source: 'urn:tributary:payouts',
+        topicPrefix: prefix,
+      });
+      const marker = { ...payoutEvents(accountId)[0].data, amountMinor: 1n, occurredAt: 1_760_000_000_000n };
+      const landed = await payouts.publish('PayoutRequested', marker).finally(() => payouts.disconnect());
+      expect(landed.topic).toBe(topics.payouts.name);
+      const isMarker = (message: KafkaMessage) => headersOf(message).ce_id === marker.eventId;
+      const messages = await readPartitionUntil(testBrokers(), landed.topic, landed.partition, isMarker);
+      const eventIds = messages.map((message) => headersOf(message).ce_id);
+      expect(eventIds).toContain(marker.eventId);
+      const refusedIds: readonly string[] = refused.map((event) => event.data.eventId);
+      expect(eventIds.filter((eventId) => refusedIds.includes(eventId!))).toEqual([]);
+      const { inferenceId, eventId } = companion;
+      await expect(landedBefore('InferenceCompleted', { inferenceId }, [eventId])).resolves.toEqual([]);
     });
   });
 
@@ -257,7 +311,9 @@ describe('the gateway ingest endpoints', () => {
     it('documents one operation per event type, with the schema limits, in the OpenAPI document', async () => {
       const document = (await (await fetch(`${gateway.baseUrl}/docs/openapi.json`)).json()) as { paths: Record<string, unknown>; components: { schemas: Record<string, any> } };
       expect(Object.keys(document.paths)).toEqual(expect.arrayContaining(['/events/InferenceCompleted', '/events/DatanetCreated', '/events/batch', '/schemas']));
-      expect(Object.keys(document.paths)).not.toContain('/events/InferenceAttributed');
+      for (const refused of ['InferenceAttributed', 'PayoutRequested', 'PayoutSettled', 'PayoutFailed']) {
+        expect(Object.keys(document.paths)).not.toContain(`/events/${refused}`);
+      }
       expect(document.components.schemas['InferenceCompleted'].properties.method).toMatchObject({ type: 'string', maxLength: 128 });
     });
   });

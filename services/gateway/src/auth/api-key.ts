@@ -3,7 +3,7 @@
 // can guess one, so there is nothing for a slow hash to protect against, and lookups stay one index probe.
 import { createHash, randomBytes } from 'node:crypto';
 import type { EventType } from '@tributary/contracts';
-import { GATEWAY_EVENT_TYPES } from '../ingest/wire-format';
+import { eventTypeRefusal, GATEWAY_EVENT_TYPES, isGatewayEventType } from '../ingest/wire-format';
 
 export const KEY_PREFIX = 'trb';
 const KEY_PATTERN = /^trb_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$/;
@@ -52,16 +52,35 @@ export function sourceOf(producerId: string): string {
 export function scopeProblems(scope: ApiKeyScope): string[] {
   const problems: string[] = [];
   if (!PRODUCER_ID.test(scope.producerId)) problems.push('producer: must be 1 to 128 letters, digits, ".", "_" or "-", starting with a letter or digit');
-  const list = (option: string, values: readonly string[], check: (value: string) => boolean, rule: string) => {
+  /** `problemOf` says what is wrong with one value, or undefined when it may be granted. */
+  const list = (option: string, values: readonly string[], problemOf: (value: string) => string | undefined) => {
     if (option === 'event-types' && values.length === 0) problems.push(`${option}: must name at least one event type, or * for any`);
     else if (values.length > SCOPE_ENTRIES_MAX) problems.push(`${option}: must name at most ${SCOPE_ENTRIES_MAX} values`);
     else if (values.includes(ANY) && values.length > 1) problems.push(`${option}: * stands alone`);
-    else for (const value of values) if (value !== ANY && !check(value)) problems.push(`${option}: "${value.slice(0, 64)}" ${rule}`);
+    else {
+      for (const value of values) {
+        const problem = value === ANY ? undefined : problemOf(value);
+        if (problem !== undefined) problems.push(`${option}: "${value.slice(0, 64)}" ${problem}`);
+      }
+    }
   };
-  list('event-types', scope.eventTypes, (value) => (GATEWAY_EVENT_TYPES as readonly string[]).includes(value), `is not an event type producers publish (${GATEWAY_EVENT_TYPES.join(', ')})`);
-  list('datanets', scope.datanetIds, (value) => SCOPED_ID.test(value), 'must be 1 to 256 characters without spaces or commas');
-  list('models', scope.modelIds, (value) => SCOPED_ID.test(value), 'must be 1 to 256 characters without spaces or commas');
+  const scopedIdProblem = (value: string) =>
+    SCOPED_ID.test(value) ? undefined : 'must be 1 to 256 characters without spaces or commas';
+  list('event-types', scope.eventTypes, eventTypeProblem);
+  list('datanets', scope.datanetIds, scopedIdProblem);
+  list('models', scope.modelIds, scopedIdProblem);
   return problems;
+}
+
+/**
+ * Why a key may not be granted an event type. A type one service alone publishes is refused with that
+ * rule, because a key granting it would promise the producer what the gateway refuses every time.
+ */
+function eventTypeProblem(value: string): string | undefined {
+  if (isGatewayEventType(value)) return undefined;
+  const refusal = eventTypeRefusal(value);
+  if (refusal.rule === 'internalEventType') return `cannot be granted: ${refusal.message}`;
+  return `is not an event type producers publish (${GATEWAY_EVENT_TYPES.join(', ')})`;
 }
 
 export interface ScopeIssue {

@@ -7,8 +7,12 @@ import { withDataSource } from '@tributary/persistence';
 import { ANY, sourceOf, type ApiKeyScope } from '../auth/api-key';
 import { ApiKeyRepository } from '../auth/api-key.store';
 import { dataSourceOptions, GATEWAY_SCHEMA } from '../database/data-source-options';
+import { GATEWAY_EVENT_TYPES } from '../ingest/wire-format';
 
 const LIST_ARGUMENT_CHARS_MAX = 100_000;
+// The help lists only the types a key may be granted, so nobody is offered one the gateway refuses.
+const EVENT_TYPES_HELP =
+  `comma-separated event types producers publish (${GATEWAY_EVENT_TYPES.join(', ')}), or ${ANY} for any`;
 
 function splitList(option: string) {
   return (value: string): string[] => {
@@ -30,7 +34,7 @@ export function gatewayCli(): Command {
     .command('create')
     .description('create a key for a producer; prints the key once')
     .requiredOption('--producer <id>', 'producer identity (recorded as ce_source urn:tributary:producer:<id>)')
-    .requiredOption('--event-types <list>', `comma-separated event types, or ${ANY} for any`, splitList('event-types'))
+    .requiredOption('--event-types <list>', EVENT_TYPES_HELP, splitList('event-types'))
     .option('--datanets <list>', `comma-separated datanet ids it owns, or ${ANY}; none when omitted`, splitList('datanets'), [])
     .option('--models <list>', `comma-separated model ids it owns or serves, or ${ANY}; none when omitted`, splitList('models'), [])
     .option('--json', 'print {keyId, key, producerId} as JSON')

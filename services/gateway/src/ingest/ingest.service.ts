@@ -8,7 +8,7 @@ import { GatewayMetrics } from '../metrics/gateway-metrics';
 import { IdempotencyStore, type ClaimOutcome } from './idempotency.store';
 import { KafkaPublisher } from './kafka-publisher';
 import { GatewayRejection, KafkaOverloadedError, KafkaUnavailableError, type RequestIssue } from './rejection';
-import { fromWire, isGatewayEventType } from './wire-format';
+import { eventTypeRefusal, fromWire, isGatewayEventType } from './wire-format';
 
 /** One event as it arrived: its type (from the path or the batch item) and its JSON body. */
 export interface IncomingEvent {
@@ -71,7 +71,7 @@ export class IngestService {
     const prepared: PreparedEvent[] = [];
     events.forEach((event, index) => {
       if (!isGatewayEventType(event.type)) {
-        issues.push({ path: paths.item(index, 'type'), rule: 'unknownEventType', message: 'must be an event type producers publish (see GET /docs)' });
+        issues.push({ path: paths.item(index, 'type'), ...eventTypeRefusal(event.type) });
         return;
       }
       if (event.traceparent !== undefined && (typeof event.traceparent !== 'string' || !TRACEPARENT.test(event.traceparent))) {
@@ -93,7 +93,7 @@ export class IngestService {
       }
     });
     if (issues.length > 0) {
-      throw new GatewayRejection(400, 'invalid', `${issues.length} field(s) break the event schema; nothing was sent`, issues.slice(0, ISSUES_MAX));
+      throw new GatewayRejection(400, 'invalid', invalidSummary(issues), issues.slice(0, ISSUES_MAX));
     }
     return prepared;
   }
@@ -180,6 +180,18 @@ function pathsFor(mode: 'single' | 'batch'): Paths {
 function joinPath(prefix: string, path: string): string {
   if (path === '') return prefix;
   return path.startsWith('[') ? `${prefix}${path}` : `${prefix}.${path}`;
+}
+
+/**
+ * The message of a 400 for invalid events. A refused internal event type is named with its rule, so a
+ * caller who reads only the message learns which service publishes it; other issues are counted.
+ */
+function invalidSummary(issues: readonly RequestIssue[]): string {
+  const internal = issues.filter((issue) => issue.rule === 'internalEventType');
+  const fieldCount = issues.length - internal.length;
+  const parts = [...new Set(internal.map((issue) => issue.message))];
+  if (fieldCount > 0) parts.push(`${fieldCount} field(s) break the event schema`);
+  return `${parts.join('; ')}; nothing was sent`;
 }
 
 function assertUniqueIds(prepared: readonly PreparedEvent[], paths: Paths): void {

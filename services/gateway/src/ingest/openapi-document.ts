@@ -2,7 +2,7 @@
 // event type, generated from the same Avro contracts the gateway validates with.
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
-import { getEventContract } from '@tributary/contracts';
+import { getEventContract, INTERNAL_EVENT_TYPES, internalEventTypeRule } from '@tributary/contracts';
 import type { GatewayConfig } from '../gateway.config';
 import { openApiSchemaOf } from './openapi-schemas';
 import { GATEWAY_EVENT_TYPES } from './wire-format';
@@ -29,6 +29,11 @@ const PROBLEM = {
   },
 };
 
+// Said in the document because these types have schemas in GET /schemas but no operation here, and a
+// reader should learn why instead of guessing that they were forgotten.
+const INTERNAL_TYPES_NOTE =
+  `Refused with 400 (rule internalEventType): ${INTERNAL_EVENT_TYPES.map(internalEventTypeRule).join('; ')}.`;
+
 export function buildOpenApiDocument(app: INestApplication, config: GatewayConfig): OpenAPIObject {
   const document = SwaggerModule.createDocument(
     app,
@@ -36,7 +41,9 @@ export function buildOpenApiDocument(app: INestApplication, config: GatewayConfi
       .setTitle('Tributary gateway')
       .setDescription(
         'Publish Tributary events over HTTP. Bodies are JSON in the shape of the Avro schema; int64 fields (amounts, sizes, times) are JSON integers up to 2^53-1 or decimal strings. ' +
-          '202 means Kafka acknowledged the event (acks=all). A retry with the same eventId and body returns the original result.',
+          '202 means Kafka acknowledged the event (acks=all). ' +
+          'A retry with the same eventId and body returns the original result. ' +
+          INTERNAL_TYPES_NOTE,
       )
       .setVersion('1')
       .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'an API key from `npm run gateway -- keys create`' }, 'apiKey')

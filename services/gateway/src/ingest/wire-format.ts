@@ -3,7 +3,16 @@
 // integer (|n| <= 2^53 - 1), or as a decimal string ("1000000") for any int64; both become a bigint
 // before validation, so money is never a float, not even for a moment. Nullable fields with a null
 // default may be omitted. Anything else is left as sent, and the schema validation names it.
-import { EVENT_TYPES, getEventContract, type EventType, type EventVersionContract } from '@tributary/contracts';
+import {
+  getEventContract,
+  internalEventTypeRule,
+  isEventType,
+  isInternalEventType,
+  PRODUCER_EVENT_TYPES,
+  type EventType,
+  type EventVersionContract,
+  type ProducerEventType,
+} from '@tributary/contracts';
 
 type RecordNode = EventVersionContract['tree'];
 type FieldNode = RecordNode['fields'][number];
@@ -11,11 +20,31 @@ type SchemaNode = FieldNode['type'];
 
 const LONG_STRING = /^-?(0|[1-9][0-9]{0,18})$/;
 
-/** Decisions are made by the attribution service, never published by a producer. */
-export const GATEWAY_EVENT_TYPES: readonly EventType[] = EVENT_TYPES.filter((type) => type !== 'InferenceAttributed');
+/**
+ * The event types the gateway accepts: those producers publish (EVENT_PUBLISHERS in the contracts).
+ * Decisions and payouts are written straight to Kafka by the one service that makes them, so the
+ * gateway refuses them, and neither its OpenAPI document nor an API key scope offers them.
+ */
+export const GATEWAY_EVENT_TYPES: readonly ProducerEventType[] = PRODUCER_EVENT_TYPES;
 
-export function isGatewayEventType(candidate: unknown): candidate is EventType {
+export function isGatewayEventType(candidate: unknown): candidate is ProducerEventType {
   return typeof candidate === 'string' && (GATEWAY_EVENT_TYPES as readonly string[]).includes(candidate);
+}
+
+export interface EventTypeRefusal {
+  readonly rule: 'internalEventType' | 'unknownEventType';
+  readonly message: string;
+}
+
+/**
+ * Why the gateway refuses a type it does not accept. A type that one service alone publishes is named
+ * with that service, so a caller learns it is not a typo they can fix but a type they may not send.
+ */
+export function eventTypeRefusal(candidate: unknown): EventTypeRefusal {
+  if (typeof candidate === 'string' && isEventType(candidate) && isInternalEventType(candidate)) {
+    return { rule: 'internalEventType', message: `${internalEventTypeRule(candidate)}, never through the gateway` };
+  }
+  return { rule: 'unknownEventType', message: 'must be an event type producers publish (see GET /docs)' };
 }
 
 /** The event value to validate and encode, from the JSON body of one event. */
