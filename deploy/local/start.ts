@@ -4,7 +4,8 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import readline from 'node:readline';
-import { formatProvisionError, KAFKA_VERSION, ProvisionError, startKafka } from '@tributary/kafka-provisioner';
+import { applyServiceAcls, credentialFiles, formatProvisionError, KAFKA_VERSION, ProvisionError, startKafka, type RunningKafka } from '@tributary/kafka-provisioner';
+import { topicPrefix } from '@tributary/contracts';
 import { prepareBroker } from './src/broker-ready';
 import { ensurePostgres } from './src/postgres';
 import { LOCAL_SERVICES, type LocalService } from './src/services';
@@ -26,15 +27,20 @@ async function main(): Promise<void> {
   // Kafka and the services run in process groups of their own, so a Ctrl-C reaches only this process,
   // which then stops them in order: services first, then the broker they write to.
   const kafka = process.env.KAFKA_BROKERS ? null : await startKafka({ port, name: DEV_KAFKA_NAME, detached: true, log: say });
+  if (kafka?.security === 'plaintext') say('\x1b[33mWARNING\x1b[0m KAFKA_SECURITY=plaintext: Kafka runs without authentication or ACLs; anyone who reaches port ' + port + ' may write any topic');
   await ensurePostgres(databaseUrl, say);
   const brokers = process.env.KAFKA_BROKERS ?? kafka!.brokers;
-  await prepareBroker(brokers, say).catch(async (error: Error) => {
-    await kafka?.stop();
-    throw new ProvisionError(`Kafka at ${brokers} did not get ready (${error.message})`, kafka ? `see the broker log ${kafka.logFile}` : 'check that KAFKA_BROKERS names running brokers');
-  });
-  const children = LOCAL_SERVICES.map((service, index) => startService(service, index, { KAFKA_BROKERS: brokers, DATABASE_URL: databaseUrl }));
-  printWhereToReach(brokers, databaseUrl);
-  const demo = runDemo(databaseUrl, brokers);
+  // An external cluster (KAFKA_BROKERS) is reached with the KAFKA_* credentials of this environment.
+  const envAs = (principal: string): Record<string, string> => (kafka ? kafka.clientEnv(principal) : { KAFKA_BROKERS: brokers });
+  await prepareBroker({ ...process.env, ...envAs('operator') }, say)
+    .then(() => (kafka?.security === 'sasl_ssl' ? applyServiceAcls(DEV_KAFKA_NAME, topicPrefix()) : undefined))
+    .catch(async (error: Error) => {
+      await kafka?.stop();
+      throw new ProvisionError(`Kafka at ${brokers} did not get ready (${error.message})`, kafka ? `see the broker log ${kafka.logFile}` : 'check that KAFKA_BROKERS names running brokers');
+    });
+  const children = LOCAL_SERVICES.map((service, index) => startService(service, index, { ...envAs(service.name), DATABASE_URL: databaseUrl }));
+  printWhereToReach(brokers, databaseUrl, kafka);
+  const demo = runDemo(databaseUrl, brokers, kafka);
   await waitForSignal();
   demo.stop();
   say('stopping services, then Kafka');
@@ -62,9 +68,9 @@ function startService(service: LocalService, index: number, env: Record<string, 
   return child;
 }
 
-function printWhereToReach(brokers: string, databaseUrl: string): void {
+function printWhereToReach(brokers: string, databaseUrl: string, kafka: RunningKafka | null): void {
   say('stack is up:');
-  say(`  Kafka        ${brokers}    (npm run kafka -- cli kafka-topics --bootstrap-server ${brokers} --list)`);
+  say(`  Kafka        ${brokers}    (npm run kafka -- cli kafka-topics --bootstrap-server ${brokers}${commandConfig(kafka)} --list)`);
   say(`  PostgreSQL   ${databaseUrl}`);
   for (const service of LOCAL_SERVICES) say(`  ${service.name.padEnd(12)} http://127.0.0.1:${service.httpPort}/health/ready`);
   say('press Ctrl-C to stop everything');
@@ -78,7 +84,7 @@ const DEMO_READY_TIMEOUT_MS = 90_000;
  * short simulated economy through it (bounded in count and time). Any failure is one line, never fatal.
  * TRIBUTARY_DEMO=0 skips it.
  */
-function runDemo(databaseUrl: string, brokers: string): { stop(): void } {
+function runDemo(databaseUrl: string, brokers: string, kafka: RunningKafka | null): { stop(): void } {
   const gateway = LOCAL_SERVICES.find((service) => service.name === 'gateway');
   let current: ChildProcess | undefined;
   let stopped = false;
@@ -108,7 +114,7 @@ function runDemo(databaseUrl: string, brokers: string): { stop(): void } {
     if (stopped) return;
     say(`demo: ${DEMO_EVENTS} simulated events (datanets, contributions, models, paid inferences) through the gateway at ${url}`);
     await run(['services/gateway/src/cli/simulate-cli.ts', '--via', 'gateway', '--gateway-url', url, '--api-key', key, '--count', String(DEMO_EVENTS), '--rate', '100', '--duration-max-s', '60', '--no-progress']);
-    say(`demo done: see them with npm run kafka -- cli kafka-console-consumer --bootstrap-server ${brokers} --topic tributary.inferences --from-beginning --max-messages 5 --property print.headers=true`);
+    say(`demo done: see them with npm run kafka -- cli kafka-console-consumer --bootstrap-server ${brokers}${commandConfig(kafka)} --topic tributary.inferences --from-beginning --max-messages 5 --property print.headers=true`);
   };
   demo().catch((error: Error) => !stopped && say(`demo skipped (the stack is fine): ${error.message}`));
   return {
@@ -117,6 +123,11 @@ function runDemo(databaseUrl: string, brokers: string): { stop(): void } {
       current?.kill('SIGTERM');
     },
   };
+}
+
+/** Kafka's tools on the secured listener authenticate with the operator's Java client config. */
+function commandConfig(kafka: RunningKafka | null): string {
+  return kafka?.security === 'sasl_ssl' ? ` --command-config ${path.relative(ROOT, credentialFiles(DEV_KAFKA_NAME).clientProperties('operator'))}` : '';
 }
 
 function waitForSignal(): Promise<void> {

@@ -9,7 +9,7 @@ describe('option parsers', () => {
   });
 
   it.each(['abc', '80', '65000', '9092.5', '-1', ''])('rejects --port %p naming the flag, the rule and the value', (value) => {
-    expect(() => parsePortOption(value)).toThrow(`--port must be an integer from 1024 to 64535 (the controller takes port + 1000), got '${value}'`);
+    expect(() => parsePortOption(value)).toThrow(`--port must be an integer from 1024 to 63535 (the controller takes port + 1000, the inter-broker listener port + 2000), got '${value}'`);
   });
 
   it.each(['Dev', 'bad_name', '-dev', '', 'x'.repeat(41), '../etc'])('rejects --name %p', (value) => {

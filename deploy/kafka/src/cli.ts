@@ -42,7 +42,7 @@ export function buildProgram(): Command {
   program
     .command('start')
     .description('start a single-node broker+controller on 127.0.0.1')
-    .option('--port <port>', 'client port; the controller uses port + 1000', parsePortOption, PORT_DEFAULT)
+    .option('--port <port>', 'client port; the controller uses port + 1000, the inter-broker listener port + 2000', parsePortOption, PORT_DEFAULT)
     .option('--name <name>', 'broker name, selects the data dir', parseNameOption, NAME_DEFAULT)
     .option('--foreground', 'stay attached and stop the broker on Ctrl-C', false)
     .action(start);

@@ -1,19 +1,19 @@
 // Proves the README's claim about the pinned Kafka version inside the suite itself: every kafkajs feature
 // Tributary relies on (admin, idempotent and transactional producers with sendOffsets, consumer groups,
 // and Kafka's own kafka-consumer-groups reading kafkajs's offsets) works against the broker under test.
-import { Admin, Kafka, logLevel } from 'kafkajs';
-import { testBrokers } from '@tributary/testing';
+import { Admin } from 'kafkajs';
+import { testBrokers, testKafka } from '@tributary/testing';
 import { checks, compatContext } from './compat-check';
 
 describe(`kafkajs against the pinned Kafka broker`, () => {
-  const kafka = new Kafka({ clientId: 'compat-spec', brokers: testBrokers(), logLevel: logLevel.NOTHING });
+  const kafka = testKafka('compat-spec');
   let admin: Admin;
   let context: ReturnType<typeof compatContext>;
 
   beforeAll(async () => {
     admin = kafka.admin();
     await admin.connect();
-    context = compatContext(testBrokers().join(','), admin, kafka);
+    context = compatContext(testBrokers().join(','), process.env.KAFKA_COMMAND_CONFIG, admin, kafka);
   });
 
   afterAll(async () => {

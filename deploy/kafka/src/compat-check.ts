@@ -1,10 +1,13 @@
 // Smoke test of kafkajs against the pinned Kafka: every client feature Tributary relies on, run against
 // a real broker. Exits non-zero when any check fails. Used to pick KAFKA_VERSION (see README.md).
 //   npx ts-node --transpile-only -r tsconfig-paths/register deploy/kafka/src/compat-check.ts [--brokers host:port]
-// Without --brokers it starts its own broker ('compat' on port 19092) and stops it afterwards.
+// Without --brokers it starts its own broker ('compat' on port 19192) and stops it afterwards; with
+// --brokers it connects as KAFKA_USERNAME etc. say (libs/config), and Kafka's tools use KAFKA_COMMAND_CONFIG.
 import { Admin, Kafka, Partitioners, logLevel } from 'kafkajs';
+import { kafkaClientOptions, kafkaEnv } from '@tributary/config';
 import { randomUUID } from 'node:crypto';
 import { startKafka } from './broker';
+import { credentialFiles } from './credentials';
 import { ProvisionError, formatProvisionError } from './errors';
 import { runKafkaCli } from './tools';
 import { KAFKA_VERSION } from './version';
@@ -17,6 +20,8 @@ interface Context {
   kafka: Kafka;
   admin: Admin;
   brokers: string;
+  /** `--command-config` for Kafka's own tools (the operator's Java client config); none on plaintext. */
+  commandConfig: string | undefined;
   topic: string;
   groupId: string;
   txnGroupId: string;
@@ -168,8 +173,8 @@ async function fetchTransactionalOffsets({ admin, txnGroupId, topic }: Context):
   assertThat(offset === '3', `offset committed by sendOffsets is ${offset}, expected 3`);
 }
 
-async function describeGroupWithCli({ brokers, groupId, topic }: Context): Promise<void> {
-  const result = await runKafkaCli('kafka-consumer-groups', ['--bootstrap-server', brokers, '--describe', '--group', groupId]);
+async function describeGroupWithCli({ brokers, commandConfig, groupId, topic }: Context): Promise<void> {
+  const result = await runKafkaCli('kafka-consumer-groups', ['--bootstrap-server', brokers, ...commandConfigArgs(commandConfig), '--describe', '--group', groupId]);
   assertThat(result.code === 0, `kafka-consumer-groups exited ${result.code}: ${result.stderr.trim()}`);
   const row = result.stdout.split('\n').find((line) => line.includes(topic));
   const currentOffset = row?.trim().split(/\s+/)[3];
@@ -183,16 +188,21 @@ async function deleteTopic({ admin, topic }: Context): Promise<void> {
 }
 
 /** A fresh topic and group names, so the checks can run against a broker that other work shares. */
-export function compatContext(brokers: string, admin: Admin, kafka: Kafka): Context {
-  const suffix = randomUUID().slice(0, 8);
-  return { kafka, admin, brokers, topic: `compat.check.${suffix}`, groupId: `compat-group-${suffix}`, txnGroupId: `compat-txn-group-${suffix}` };
+export function commandConfigArgs(commandConfig: string | undefined): string[] {
+  return commandConfig ? ['--command-config', commandConfig] : [];
 }
 
-async function runChecks(brokers: string): Promise<number> {
-  const kafka = new Kafka({ clientId: 'tributary-compat-check', brokers: [brokers], logLevel: logLevel.NOTHING });
+export function compatContext(brokers: string, commandConfig: string | undefined, admin: Admin, kafka: Kafka): Context {
+  const suffix = randomUUID().slice(0, 8);
+  return { kafka, admin, brokers, commandConfig, topic: `compat.check.${suffix}`, groupId: `compat-group-${suffix}`, txnGroupId: `compat-txn-group-${suffix}` };
+}
+
+async function runChecks(env: NodeJS.ProcessEnv, commandConfig: string | undefined): Promise<number> {
+  const config = kafkaEnv(env);
+  const kafka = new Kafka({ ...kafkaClientOptions(config, 'tributary-compat-check'), logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();
-  const context = compatContext(brokers, admin, kafka);
+  const context = compatContext(config.KAFKA_BROKERS.join(','), commandConfig, admin, kafka);
   let failedCount = 0;
   for (const [name, run] of checks) {
     try {
@@ -214,7 +224,9 @@ async function main(argv: string[]): Promise<void> {
   const brokers = givenBrokers ?? broker!.brokers;
   process.stdout.write(`kafkajs compatibility check against Apache Kafka ${KAFKA_VERSION} on ${brokers}\n`);
   try {
-    const failedCount = await runChecks(brokers);
+    const env = broker ? { ...process.env, ...broker.clientEnv('operator') } : { ...process.env, KAFKA_BROKERS: brokers };
+    const commandConfig = broker ? (broker.security === 'sasl_ssl' ? credentialFiles('compat').clientProperties('operator') : undefined) : process.env.KAFKA_COMMAND_CONFIG;
+    const failedCount = await runChecks(env, commandConfig);
     process.stdout.write(failedCount === 0 ? 'all checks passed\n' : `${failedCount} check(s) failed\n`);
     process.exitCode = failedCount === 0 ? 0 : 1;
   } finally {

@@ -23,7 +23,7 @@ describe('KAFKA_TOOL_CLASSES', () => {
     try {
       toolMainClass('kafka-topic');
     } catch (error) {
-      expect((error as ProvisionError).hint).toContain('kafka-topics, kafka-consumer-groups');
+      expect((error as ProvisionError).hint).toContain('kafka-topics, kafka-acls, kafka-consumer-groups');
     }
   });
 

@@ -8,7 +8,7 @@ export const NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,39}$/;
 
 export function portProblem(port: number): string | undefined {
   if (Number.isInteger(port) && port >= PORT_MIN && port <= PORT_MAX) return undefined;
-  return `--port must be an integer from ${PORT_MIN} to ${PORT_MAX} (the controller takes port + 1000), got '${port}'`;
+  return `--port must be an integer from ${PORT_MIN} to ${PORT_MAX} (the controller takes port + 1000, the inter-broker listener port + 2000), got '${port}'`;
 }
 
 export function nameProblem(name: string): string | undefined {

@@ -1,4 +1,5 @@
 import { Kafka, logLevel } from 'kafkajs';
+import { kafkaClientOptions, kafkaEnv } from '@tributary/config';
 import { topicCatalog } from '@tributary/contracts';
 import { ensureTopics, topicsEnv } from '@tributary/messaging';
 
@@ -12,14 +13,14 @@ const PROBE_ID = 'tributary.start.probe';
  * services creating the same topics at once log "topic already exists" the same way. A newcomer's first
  * screen should not be red for nothing. Kafka's own retries here, bounded, with its logging off.
  */
-export async function prepareBroker(brokers: string, say: (line: string) => void): Promise<void> {
+export async function prepareBroker(operatorEnv: NodeJS.ProcessEnv, say: (line: string) => void): Promise<void> {
   // Bounded: about 20 s of retries before a broker that never answers is reported.
-  const kafka = new Kafka({ clientId: PROBE_ID, brokers: brokers.split(','), logLevel: logLevel.NOTHING, retry: { retries: 8, maxRetryTime: 4_000 } });
+  const kafka = new Kafka({ ...kafkaClientOptions(kafkaEnv(operatorEnv), PROBE_ID), logLevel: logLevel.NOTHING, retry: { retries: 8, maxRetryTime: 4_000 } });
   const admin = kafka.admin();
   const producer = kafka.producer({ transactionalId: PROBE_ID, idempotent: true, maxInFlightRequests: 1 });
   try {
     await admin.connect();
-    const created = await ensureTopics(admin, topicCatalog(), topicsEnv().KAFKA_REPLICATION_FACTOR);
+    const created = await ensureTopics(admin, topicCatalog(), topicsEnv(operatorEnv).KAFKA_REPLICATION_FACTOR);
     if (created.length > 0) say(`created the catalog's ${created.length} topics`);
     // Finds the group coordinator of a group that never joins: loads __consumer_offsets, changes nothing.
     await admin.describeGroups([PROBE_ID]);

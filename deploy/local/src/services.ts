@@ -1,9 +1,12 @@
+import type { ServicePrincipal } from '@tributary/contracts';
+
 /**
  * The services `npm start` runs, in start order. A new service under services/ is added here, in
  * nest-cli.json and in docker-compose.yml.
  */
 export interface LocalService {
-  readonly name: string;
+  /** The service's name, which is also the Kafka principal it authenticates as. */
+  readonly name: ServicePrincipal;
   readonly main: string;
   readonly httpPortVariable: string;
   readonly httpPort: number;

@@ -72,11 +72,6 @@ export function gatewayTransactionalIdPrefix(catalog: Catalog): string {
   return `${catalog.prefix}tributary.gateway.`;
 }
 
-/** The attribution table consumer's group (its own offsets, its own DLQ). */
-export function attributionTablesGroup(attributionGroup: string): string {
-  return `${attributionGroup}.tables`;
-}
-
 /** What each service may do. A `switch` with a `never` check, so a new service cannot go ungranted. */
 export function serviceGrants(service: ServicePrincipal, catalog: Catalog): AclGrant[] {
   const { topics: t, groups } = catalog;
@@ -89,7 +84,7 @@ export function serviceGrants(service: ServicePrincipal, catalog: Catalog): AclG
     case 'attribution':
       return [
         ...topics(inputTopics(catalog), READ),
-        ...topics([t.attributions.name, deadLetterTopicName(groups.attribution), deadLetterTopicName(attributionTablesGroup(groups.attribution))], WRITE),
+        ...topics([t.attributions.name, deadLetterTopicName(groups.attribution), deadLetterTopicName(groups.attributionTables)], WRITE),
         // The decider's group, its table consumer's group (`<group>.tables`) and its transactional ids.
         prefixed('group', groups.attribution, ['read', 'describe']),
         prefixed('transactional-id', groups.attribution, WRITE),

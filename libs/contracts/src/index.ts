@@ -48,7 +48,6 @@ export {
   analyticsGroupPrefix,
   ledgerApiReaderGroupPrefix,
   gatewayTransactionalIdPrefix,
-  attributionTablesGroup,
   inputTopics,
   eventTopics,
   type AclGrant,

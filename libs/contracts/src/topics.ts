@@ -58,6 +58,8 @@ export function catalogFor(prefix: string) {
   /** Consumer groups, named exactly as Kafka's tools will show them; each has a DLQ topic of its own. */
   const groups = {
     attribution: `${prefix}tributary.attribution`,
+    /** The attribution service's table consumer (datanets, contributions, models): `<attribution group>.tables`. */
+    attributionTables: `${prefix}tributary.attribution.tables`,
     ledgerProjector: `${prefix}tributary.ledger-projector`,
     payouts: `${prefix}tributary.payouts`,
   } as const;

@@ -25,12 +25,15 @@ export function transportOptionsFrom(
   groupId: string,
   env: NodeJS.ProcessEnv = process.env,
   extra: Pick<KafkaBatchTransportOptions, 'offsetStore' | 'onFatal' | 'onPositionSkipped'> = {},
+  /** The principal this consumer authenticates as when KAFKA_USERNAME is not set. */
+  principal = 'operator',
 ): KafkaBatchTransportOptions {
-  const kafka = kafkaEnv(env);
+  const kafka = kafkaEnv(env, principal);
   const consumer = consumerEnv(env);
   return {
     brokers: kafka.KAFKA_BROKERS,
     clientId: kafka.KAFKA_CLIENT_ID,
+    security: kafka.kafkaSecurity,
     groupId: kafkaName.parse(groupId),
     fromBeginning: true,
     batchSizeMax: consumer.CONSUMER_BATCH_SIZE_MAX,

@@ -1,3 +1,4 @@
+import { kafkaSecurityOptions, type KafkaSecurity } from '@tributary/config';
 import { Logger } from '@nestjs/common';
 import { BaseRpcContext, CustomTransportStrategy, MessageHandler, Server } from '@nestjs/microservices';
 import { Consumer, EachBatchPayload, Kafka, KafkaMessage, logLevel, Partitioners, Producer } from 'kafkajs';
@@ -11,6 +12,8 @@ import { assertBounded, chunk, describe, exitForRestart, sleep } from './support
 export interface KafkaBatchTransportOptions {
   readonly brokers: readonly string[];
   readonly clientId: string;
+  /** How the client authenticates (libs/config kafkaEnv); plaintext only when configured so. */
+  readonly security: KafkaSecurity;
   /** Used exactly as given: Kafka's own tooling and lag monitors see this name, with no suffix added. */
   readonly groupId: string;
   /** Where a group with no committed offset starts; event topics are kept forever, so usually true. */
@@ -88,6 +91,7 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
     this.kafka = new Kafka({
       clientId: options.clientId,
       brokers: [...options.brokers],
+      ...kafkaSecurityOptions(options.security),
       logLevel: logLevel.WARN,
       logCreator: kafkaLogCreator,
       retry: { retries: 8, initialRetryTime: 300, maxRetryTime: 10_000 },

@@ -4,6 +4,7 @@ import { deadLetterMessage, DLQ_HEADERS } from './dead-letter';
 import { InboundBatch, InboundRecord, Rejection } from './inbound-batch';
 import { KafkaBatchTransport } from './kafka-batch.transport';
 import { chunk } from './support';
+import { unitSpecKafkaEnv } from '@tributary/testing';
 import { transportOptionsFrom } from './consumer-env';
 
 const record = (offset: number): InboundRecord => ({
@@ -61,15 +62,15 @@ describe('the consumer options', () => {
   });
 
   it('use the group id exactly as configured', () => {
-    expect(transportOptionsFrom('tributary.ledger-projector', {}).groupId).toBe('tributary.ledger-projector');
+    expect(transportOptionsFrom('tributary.ledger-projector', unitSpecKafkaEnv()).groupId).toBe('tributary.ledger-projector');
   });
 
   it('refuse an out-of-range limit from the environment, naming it', () => {
-    expect(() => transportOptionsFrom('g', { CONSUMER_BATCH_SIZE_MAX: '0' })).toThrow('CONSUMER_BATCH_SIZE_MAX: must be at least 1');
+    expect(() => transportOptionsFrom('g', { ...unitSpecKafkaEnv(), CONSUMER_BATCH_SIZE_MAX: '0' })).toThrow('CONSUMER_BATCH_SIZE_MAX: must be at least 1');
   });
 
   it('refuse an out-of-range limit given in code', () => {
-    const options = { ...transportOptionsFrom('g', {}), handlerAttemptsMax: 0 };
+    const options = { ...transportOptionsFrom('g', unitSpecKafkaEnv()), handlerAttemptsMax: 0 };
     expect(() => new KafkaBatchTransport(options)).toThrow('handlerAttemptsMax=0 must be an integer from 1 to 100');
   });
 });

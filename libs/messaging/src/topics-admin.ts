@@ -1,7 +1,7 @@
 import { Admin, ITopicConfig, Kafka, logLevel } from 'kafkajs';
 import { z } from 'zod';
-import { boundedInt, kafkaEnv, parseEnv } from '@tributary/config';
-import { topicCatalog, type TopicSpec } from '@tributary/contracts';
+import { boundedInt, kafkaClientOptions, kafkaEnv, parseEnv } from '@tributary/config';
+import { catalogFor, serviceGrants, topicCatalog, topicPrefix, type ServicePrincipal, type TopicSpec } from '@tributary/contracts';
 
 const topicsSchema = z.object({
   /** 1 on the single local broker; 3 on a production cluster. */
@@ -37,7 +37,14 @@ export async function ensureTopics(admin: Admin, specs: readonly TopicSpec[], re
     await admin.createTopics({ waitForLeaders: false, topics: missing.map((spec) => topicConfig(spec, replicationFactor)) });
   } catch (error) {
     // Two services starting together may race to create the same topic; that one is then there.
-    if ((error as { type?: string }).type !== 'TOPIC_ALREADY_EXISTS') throw error;
+    if (errorTypes(error).includes('TOPIC_ALREADY_EXISTS')) return [];
+    if (errorTypes(error).some((type) => type.endsWith('AUTHORIZATION_FAILED'))) {
+      throw new Error(
+        `topics ${missing.map((spec) => spec.name).join(', ')} do not exist, and this principal may not create them: ` +
+          'the operator creates the topic catalog (npm start does at start-up; on Kubernetes the KafkaTopic manifests do)',
+      );
+    }
+    throw error;
   }
   const created = missing.map((spec) => spec.name);
   await waitForMetadata(admin, created);
@@ -66,13 +73,25 @@ async function waitForMetadata(admin: Admin, topics: readonly string[]): Promise
   }
 }
 
-/** Start-up step of every service: the whole topic catalog exists, with its configs, before anything flows. */
-export async function ensureTopicCatalog(env: NodeJS.ProcessEnv = process.env): Promise<string[]> {
-  const kafka = kafkaEnv(env);
-  const admin = new Kafka({ clientId: kafka.KAFKA_CLIENT_ID, brokers: kafka.KAFKA_BROKERS, logLevel: logLevel.WARN }).admin();
+/** The error types of a kafkajs error and the errors it aggregates (createTopics reports one per topic). */
+function errorTypes(error: unknown): string[] {
+  const { type, errors } = error as { type?: string; errors?: unknown[] };
+  return [...(type ? [type] : []), ...(Array.isArray(errors) ? errors.flatMap(errorTypes) : [])];
+}
+
+/**
+ * Start-up step of every service: the catalog's topics this service uses exist, with their configs,
+ * before anything flows. A service sees only the topics its ACLs name, so it checks those and no
+ * others; where its principal may not create a missing one, start-up stops with the reason.
+ */
+export async function ensureTopicCatalog(service: ServicePrincipal, env: NodeJS.ProcessEnv = process.env): Promise<string[]> {
+  const kafka = kafkaEnv(env, service);
+  const used = new Set(serviceGrants(service, catalogFor(topicPrefix(env))).flatMap((grant) => (grant.resourceType === 'topic' ? [grant.name] : [])));
+  const admin = new Kafka({ ...kafkaClientOptions(kafka), logLevel: logLevel.WARN }).admin();
   await admin.connect();
   try {
-    return await ensureTopics(admin, topicCatalog(), topicsEnv(env).KAFKA_REPLICATION_FACTOR);
+    const specs = topicCatalog(catalogFor(topicPrefix(env))).filter((spec) => used.has(spec.name));
+    return await ensureTopics(admin, specs, topicsEnv(env).KAFKA_REPLICATION_FACTOR);
   } finally {
     await admin.disconnect();
   }

@@ -1,3 +1,4 @@
+import { kafkaSecurityOptions, type KafkaSecurity } from '@tributary/config';
 import { Logger } from '@nestjs/common';
 import { Admin, Consumer, EachBatchPayload, Kafka, logLevel, Message, Partitioners, Producer, Transaction } from 'kafkajs';
 import { deadLetterTopicName } from '@tributary/contracts';
@@ -22,6 +23,8 @@ import { assertBounded, chunk, describe, exitForRestart, sleep } from './support
 export interface TransactionalProcessorOptions {
   readonly brokers: readonly string[];
   readonly clientId: string;
+  /** How the client authenticates (libs/config kafkaEnv); plaintext only when configured so. */
+  readonly security: KafkaSecurity;
   readonly groupId: string;
   readonly inputTopic: string;
   /** Transactional ids are `<prefix>-<partition>`; keep it stable across deployments of one group. */
@@ -96,6 +99,7 @@ export class TransactionalProcessor {
     this.kafka = new Kafka({
       clientId: options.clientId,
       brokers: [...options.brokers],
+      ...kafkaSecurityOptions(options.security),
       logLevel: logLevel.WARN,
       logCreator: kafkaLogCreator,
       retry: { retries: 8, initialRetryTime: 300, maxRetryTime: 10_000 },

@@ -1,4 +1,4 @@
-import { Kafka, logLevel, Partitioners, Producer, RecordMetadata, Transaction } from 'kafkajs';
+import { Kafka, logLevel, Partitioners, Producer, RecordMetadata, Transaction, type KafkaConfig } from 'kafkajs';
 import type { OutboundRecord } from '@tributary/contracts';
 // Not through @tributary/messaging's index, which would bring Nest and TypeORM into a producer client.
 import { kafkaLogCreator } from '../../messaging/src/kafka-log';
@@ -23,6 +23,10 @@ export interface RecordSenderOptions {
   /** Bounded: a broker that stays down fails the send instead of leaving it pending for good. */
   readonly retry?: { readonly retries: number; readonly initialRetryTime: number; readonly maxRetryTime: number };
   readonly connectionTimeoutMs?: number;
+  /** TLS towards the brokers (kafkajs's `ssl`): the CA that signed their certificates. */
+  readonly ssl?: KafkaConfig['ssl'];
+  /** The principal's credentials (kafkajs's `sasl`), e.g. `{ mechanism: 'scram-sha-512', username, password }`. */
+  readonly sasl?: KafkaConfig['sasl'];
 }
 
 // kafkajs encodes this library's produce requests with libs/messaging's exactly sized encoder (the same bytes).
@@ -56,6 +60,8 @@ export class RecordSender {
       requestTimeout: options.ackTimeoutMs,
       retry,
       ...(options.connectionTimeoutMs ? { connectionTimeout: options.connectionTimeoutMs } : {}),
+      ...(options.ssl ? { ssl: options.ssl } : {}),
+      ...(options.sasl ? { sasl: options.sasl } : {}),
     });
     const producer = kafka.producer({
       idempotent: true,

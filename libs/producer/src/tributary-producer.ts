@@ -1,5 +1,5 @@
 import { toRecord, type EventData, type EventType, type PublishOptions } from '@tributary/contracts';
-import { RecordSender, type PublishResult } from './record-sender';
+import { RecordSender, type PublishResult, type RecordSenderOptions } from './record-sender';
 
 export interface TributaryProducerOptions {
   readonly brokers: readonly string[];
@@ -11,6 +11,10 @@ export interface TributaryProducerOptions {
   readonly transactionalId?: string;
   /** How long a send may wait for the broker's acknowledgement before it fails. */
   readonly ackTimeoutMs?: number;
+  /** TLS towards the brokers (kafkajs's `ssl` option), e.g. `{ ca: [caPem] }`. */
+  readonly ssl?: RecordSenderOptions['ssl'];
+  /** This producer's Kafka principal (kafkajs's `sasl` option), e.g. `{ mechanism: 'scram-sha-512', username, password }`. */
+  readonly sasl?: RecordSenderOptions['sasl'];
 }
 
 export interface EventToPublish<T extends EventType = EventType> {
@@ -40,6 +44,8 @@ export class TributaryProducer {
       clientId: options.clientId,
       ackTimeoutMs: options.ackTimeoutMs ?? ACK_TIMEOUT_MS_DEFAULT,
       ...(options.transactionalId ? { transactionalId: options.transactionalId } : {}),
+      ...(options.ssl ? { ssl: options.ssl } : {}),
+      ...(options.sasl ? { sasl: options.sasl } : {}),
     });
     return new TributaryProducer(sender, options);
   }

@@ -12,6 +12,5 @@ export default async function globalSetup(): Promise<void> {
   const stack = await startTestStack((line) => process.stdout.write(`${line}\n`));
   globalThis.__tributaryTestStack = stack;
   // Workers are forked after global setup, so they inherit these.
-  process.env.KAFKA_BROKERS = stack.brokers;
-  process.env.DATABASE_URL = stack.databaseUrl;
+  Object.assign(process.env, stack.env);
 }

@@ -3,3 +3,4 @@ export { testDatabaseUrl, createTestDatabase, type TestDatabase } from './databa
 export { eventually } from './eventually';
 export { startServiceProcess, type ServiceProcess } from './service-process';
 export { startTestStack, type TestStack } from './stack';
+export { unitSpecKafkaEnv } from './unit-env';

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Admin, Kafka, KafkaMessage, logLevel } from 'kafkajs';
+import { kafkaClientOptions, kafkaEnv } from '@tributary/config';
 
 /** The broker list global setup chose; a test file that runs without it fails here, loudly. */
 export function testBrokers(): string[] {
@@ -8,8 +9,10 @@ export function testBrokers(): string[] {
   return brokers.split(',');
 }
 
+/** A kafkajs client as the test stack's operator (global setup puts its credentials in the environment). */
 export function testKafka(clientId = 'tributary-test'): Kafka {
-  return new Kafka({ clientId, brokers: testBrokers(), logLevel: logLevel.NOTHING });
+  testBrokers();
+  return new Kafka({ ...kafkaClientOptions(kafkaEnv(process.env), clientId), logLevel: logLevel.NOTHING });
 }
 
 /** A name no other test uses, so test files can share one broker without seeing each other's records. */

@@ -1,42 +1,54 @@
-import { KAFKA_VERSION, startKafka, type RunningKafka } from '@tributary/kafka-provisioner';
+import { KAFKA_VERSION, startKafka } from '@tributary/kafka-provisioner';
 import { ensurePostgres } from '@tributary/local-stack';
+import { localBrokerFiles } from '@tributary/config';
+import { OPERATOR_PRINCIPAL } from '@tributary/contracts';
 
 /** Where the integration suite finds its broker and database; global setup fills it in, workers read it. */
 export interface TestStack {
   readonly mode: 'given' | 'testcontainers' | 'local';
   readonly brokers: string;
   readonly databaseUrl: string;
+  /** What every test process inherits: the broker, and the operator's credentials to reach it. */
+  readonly env: Record<string, string>;
   stop(): Promise<void>;
 }
+
+/** The local test broker's name under the cache; security specs administer its principals by it. */
+export const TEST_KAFKA_NAME = 'test';
 
 export const TEST_KAFKA_PORT_DEFAULT = 19092;
 export const TEST_DATABASE_URL_DEFAULT = 'postgres://postgres@127.0.0.1:5432/tributary_test';
 
 /**
  * Brings up the real Kafka and PostgreSQL the integration tests talk to, in this order of preference:
- * what KAFKA_BROKERS and DATABASE_URL name; containers, where a Docker engine answers; otherwise a
- * KRaft broker from Kafka's own jars (deploy/kafka) and the local PostgreSQL server.
+ * what KAFKA_BROKERS and DATABASE_URL name (with the KAFKA_* credentials given beside them); containers,
+ * when TRIBUTARY_TEST_DOCKER=1 and a Docker engine answers; otherwise a secured KRaft broker from
+ * Kafka's own jars (deploy/kafka) and the local PostgreSQL server. Tests run as the operator unless a
+ * test says otherwise; the services' own principals are exercised by the security specs.
  */
 export async function startTestStack(log: (line: string) => void): Promise<TestStack> {
   const { KAFKA_BROKERS: brokers, DATABASE_URL: databaseUrl } = process.env;
   if (brokers && databaseUrl) {
     await ensurePostgres(databaseUrl, log);
-    return { mode: 'given', brokers, databaseUrl, stop: async () => undefined };
+    return { mode: 'given', brokers, databaseUrl, env: { KAFKA_BROKERS: brokers, DATABASE_URL: databaseUrl }, stop: async () => undefined };
   }
-  if (process.env.TRIBUTARY_TEST_DOCKER !== '0' && (await dockerAnswers())) return startContainers(log);
+  if (process.env.TRIBUTARY_TEST_DOCKER === '1' && (await dockerAnswers())) return startContainers(log);
   return startLocal(log);
 }
 
 async function startLocal(log: (line: string) => void): Promise<TestStack> {
   const port = Number(process.env.TEST_KAFKA_PORT ?? TEST_KAFKA_PORT_DEFAULT);
   const databaseUrl = process.env.DATABASE_URL ?? TEST_DATABASE_URL_DEFAULT;
-  const [kafka] = await Promise.all([
-    process.env.KAFKA_BROKERS ? null : startKafka({ port, name: 'test', log }),
-    ensurePostgres(databaseUrl, log),
-  ]);
-  const brokers = process.env.KAFKA_BROKERS ?? (kafka as RunningKafka).brokers;
-  log(`test stack: Kafka ${KAFKA_VERSION} at ${brokers} (local KRaft), PostgreSQL at ${new URL(databaseUrl).host}`);
-  return { mode: 'local', brokers, databaseUrl, stop: async () => kafka?.stop() };
+  const [kafka] = await Promise.all([startKafka({ port, name: TEST_KAFKA_NAME, log, security: 'sasl_ssl' }), ensurePostgres(databaseUrl, log)]);
+  log(`test stack: Kafka ${KAFKA_VERSION} at ${kafka.brokers} (local KRaft, ${kafka.security}), PostgreSQL at ${new URL(databaseUrl).host}`);
+  const env = {
+    ...kafka.clientEnv(OPERATOR_PRINCIPAL),
+    // Kafka's own CLI tools take the operator's Java client config with --command-config.
+    KAFKA_COMMAND_CONFIG: localBrokerFiles(TEST_KAFKA_NAME).clientProperties(OPERATOR_PRINCIPAL),
+    TRIBUTARY_TEST_KAFKA_NAME: TEST_KAFKA_NAME,
+    DATABASE_URL: databaseUrl,
+  };
+  return { mode: 'local', brokers: kafka.brokers, databaseUrl, env, stop: async () => kafka.stop() };
 }
 
 async function dockerAnswers(): Promise<boolean> {
@@ -52,15 +64,18 @@ async function dockerAnswers(): Promise<boolean> {
 async function startContainers(log: (line: string) => void): Promise<TestStack> {
   const { KafkaContainer } = await import('@testcontainers/kafka');
   const { PostgreSqlContainer } = await import('@testcontainers/postgresql');
-  log('test stack: a Docker engine answers; starting Kafka and PostgreSQL containers');
+  // Containers run Kafka without security: the security specs need the local secured broker.
+  log('test stack: a Docker engine answers; starting Kafka (plaintext) and PostgreSQL containers');
   const [kafka, postgres] = await Promise.all([
     new KafkaContainer('confluentinc/cp-kafka:7.9.0').withKraft().start(),
     new PostgreSqlContainer('postgres:15').withDatabase('tributary_test').start(),
   ]);
+  const brokers = `${kafka.getHost()}:${kafka.getMappedPort(9093)}`;
   return {
     mode: 'testcontainers',
-    brokers: `${kafka.getHost()}:${kafka.getMappedPort(9093)}`,
+    brokers,
     databaseUrl: postgres.getConnectionUri(),
+    env: { KAFKA_BROKERS: brokers, KAFKA_SECURITY: 'plaintext', DATABASE_URL: postgres.getConnectionUri() },
     stop: async () => {
       await Promise.all([kafka.stop(), postgres.stop()]);
     },

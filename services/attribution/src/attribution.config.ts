@@ -46,7 +46,7 @@ const attributionSchema = z.object({
 
 /** Everything the attribution service reads from its environment, validated before anything starts. */
 export function attributionConfig(env: NodeJS.ProcessEnv = process.env) {
-  return { ...parseEnv('attribution', attributionSchema, env), ...databaseEnv(env), ...kafkaEnv(env) };
+  return { ...parseEnv('attribution', attributionSchema, env), ...databaseEnv(env), ...kafkaEnv(env, 'attribution') };
 }
 export type AttributionConfig = ReturnType<typeof attributionConfig>;
 export const ATTRIBUTION_CONFIG = Symbol('ATTRIBUTION_CONFIG');

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { kafkaClientOptions, kafkaEnv } from '@tributary/config';
 import { Command, InvalidArgumentError } from 'commander';
 import { Kafka, logLevel } from 'kafkajs';
 import type { DataSource } from 'typeorm';
@@ -54,7 +55,8 @@ program
   .action(async () => {
     const config = attributionConfig();
     const groupId = tablesGroupId(config);
-    const admin = new Kafka({ clientId: config.KAFKA_CLIENT_ID, brokers: config.KAFKA_BROKERS, logLevel: logLevel.WARN }).admin();
+    // Resetting a group's offsets is an operator's act: this command authenticates as the operator by default.
+    const admin = new Kafka({ ...kafkaClientOptions(kafkaEnv()), logLevel: logLevel.WARN }).admin();
     await admin.connect();
     try {
       // Kafka refuses to reset the offsets of a group with live members, which is the check that the service is stopped.

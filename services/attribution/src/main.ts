@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Kafka, logLevel } from 'kafkajs';
-import { exitOnStartupFailure, logLevels } from '@tributary/config';
+import { exitOnStartupFailure, kafkaClientOptions, logLevels } from '@tributary/config';
 import { deadLetterTopicSpec, TOPICS, topicPrefix } from '@tributary/contracts';
 import {
   ensureTopicCatalog,
@@ -29,11 +29,11 @@ async function bootstrap(): Promise<void> {
   const config = attributionConfig();
   const app = await NestFactory.create(AttributionModule.forConfig(config), { logger: logLevels() });
   app.enableShutdownHooks();
-  await ensureTopicCatalog();
-  const kafka = new Kafka({ clientId: config.KAFKA_CLIENT_ID, brokers: config.KAFKA_BROKERS, logLevel: logLevel.WARN });
+  await ensureTopicCatalog('attribution');
+  const kafka = new Kafka({ ...kafkaClientOptions(config), logLevel: logLevel.WARN });
   const admin = kafka.admin();
   await admin.connect();
-  // The table consumer's group is not in the catalog's group list; its DLQ is created here with the same spec.
+  // ATTRIBUTION_GROUP_ID may name another group than the catalog's; its table consumer's DLQ follows it.
   await ensureTopics(admin, [deadLetterTopicSpec(tablesGroupId(config))], topicsEnv().KAFKA_REPLICATION_FACTOR);
   const partitionCount = await assertPartitionsAligned(admin);
 
@@ -44,7 +44,7 @@ async function bootstrap(): Promise<void> {
           offsetStore: app.get(PostgresOffsetStore),
           // Table topics written in transactions (the gateway's batches) end in commit markers.
           onPositionSkipped: (topic, partition, nextOffset) => app.get(StateStore).skipTo(topic, partition, BigInt(nextOffset)),
-        }),
+        }, 'attribution'),
       ),
     },
     { inheritAppConfig: true },
@@ -93,6 +93,7 @@ function decisionProcessor(config: AttributionConfig, state: StateStore, decisio
     {
       brokers: config.KAFKA_BROKERS,
       clientId: config.KAFKA_CLIENT_ID,
+      security: config.kafkaSecurity,
       groupId: config.ATTRIBUTION_GROUP_ID,
       inputTopic: TOPICS.inferences.name,
       transactionalIdPrefix: config.ATTRIBUTION_GROUP_ID,

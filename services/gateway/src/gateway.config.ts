@@ -35,7 +35,7 @@ const gatewaySchema = z.object({
 
 /** Everything the gateway reads from its environment, validated before anything starts. */
 export function gatewayConfig(env: NodeJS.ProcessEnv = process.env) {
-  return { ...parseEnv('gateway', gatewaySchema, env), ...kafkaEnv(env), ...databaseEnv(env), TRIBUTARY_TOPIC_PREFIX: topicPrefix(env) };
+  return { ...parseEnv('gateway', gatewaySchema, env), ...kafkaEnv(env, 'gateway'), ...databaseEnv(env), TRIBUTARY_TOPIC_PREFIX: topicPrefix(env) };
 }
 export type GatewayConfig = ReturnType<typeof gatewayConfig>;
 export const GATEWAY_CONFIG = Symbol('GATEWAY_CONFIG');

@@ -1,3 +1,4 @@
+import { kafkaClientOptions } from '@tributary/config';
 import { Controller, Get, Inject, ServiceUnavailableException } from '@nestjs/common';
 import { Kafka, logLevel } from 'kafkajs';
 import { DataSource } from 'typeorm';
@@ -18,8 +19,7 @@ export class HealthController {
     private readonly dataSource: DataSource,
   ) {
     this.kafka = new Kafka({
-      clientId: `${config.KAFKA_CLIENT_ID}-health`,
-      brokers: config.KAFKA_BROKERS,
+      ...kafkaClientOptions(config, `${config.KAFKA_CLIENT_ID}-health`),
       logLevel: logLevel.NOTHING,
       connectionTimeout: CHECK_TIMEOUT_MS,
       requestTimeout: CHECK_TIMEOUT_MS,

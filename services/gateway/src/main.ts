@@ -10,8 +10,8 @@ import { publishSchemaCatalog } from './schema-catalog/schema-catalog.publisher'
 async function bootstrap(): Promise<void> {
   const config = gatewayConfig();
   const app = await createGatewayApp(config);
-  await ensureTopicCatalog();
-  const published = await publishSchemaCatalog(config.KAFKA_BROKERS, config.KAFKA_CLIENT_ID);
+  await ensureTopicCatalog('gateway');
+  const published = await publishSchemaCatalog(config);
   await app.listen(config.GATEWAY_HTTP_PORT, config.HTTP_HOST);
   const url = await app.getUrl();
   Logger.log(`gateway ready at ${url} (${published} schemas published; OpenAPI at ${url}/docs)`, 'Bootstrap');

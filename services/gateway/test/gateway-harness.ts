@@ -1,5 +1,6 @@
 // Helpers for the gateway's integration specs: run the gateway as its own process, make API keys in
 // its database, call it over HTTP, and read what landed in Kafka.
+import { kafkaClientOptions, kafkaEnv } from '@tributary/config';
 import { createServer } from 'node:net';
 import { DataSource } from 'typeorm';
 import { Kafka, logLevel, type KafkaMessage } from 'kafkajs';
@@ -67,7 +68,7 @@ export async function readPartitionUntil(
   isLast: (message: KafkaMessage) => boolean,
   timeoutMs = 20_000,
 ): Promise<KafkaMessage[]> {
-  const consumer = new Kafka({ clientId: 'gateway-spec', brokers: [...brokers], logLevel: logLevel.NOTHING }).consumer({ groupId: uniqueName('gateway-spec') });
+  const consumer = new Kafka({ ...kafkaClientOptions(kafkaEnv({ ...process.env, KAFKA_BROKERS: brokers.join(',') }), 'gateway-spec'), logLevel: logLevel.NOTHING }).consumer({ groupId: uniqueName('gateway-spec') });
   const messages: KafkaMessage[] = [];
   await consumer.connect();
   try {

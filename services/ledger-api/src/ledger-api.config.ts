@@ -29,7 +29,7 @@ const ledgerApiSchema = z.object({
 
 /** Everything the query API reads from its environment, validated before anything starts. */
 export function ledgerApiConfig(env: NodeJS.ProcessEnv = process.env) {
-  const parsed = { ...parseEnv('ledger-api', ledgerApiSchema, env), ...databaseEnv(env), ...kafkaEnv(env) };
+  const parsed = { ...parseEnv('ledger-api', ledgerApiSchema, env), ...databaseEnv(env), ...kafkaEnv(env, 'ledger-api') };
   return { ...parsed, readerDatabaseUrl: parsed.LEDGER_API_READER_DATABASE_URL ?? readerUrlOf(parsed.DATABASE_URL, parsed.LEDGER_API_READER_ROLE, parsed.LEDGER_API_READER_PASSWORD) };
 }
 export type LedgerApiConfig = ReturnType<typeof ledgerApiConfig>;

@@ -11,10 +11,10 @@ async function bootstrap(): Promise<void> {
   const config = projectorConfig();
   const app = await NestFactory.create(ProjectorModule.forConfig(config), { logger: logLevels() });
   app.enableShutdownHooks();
-  await ensureTopicCatalog();
+  await ensureTopicCatalog('ledger-projector');
   const offsetStore = app.get(PostgresOffsetStore);
   app.connectMicroservice(
-    { strategy: new KafkaBatchTransport(transportOptionsFrom(config.LEDGER_PROJECTOR_GROUP_ID, process.env, { offsetStore })) },
+    { strategy: new KafkaBatchTransport(transportOptionsFrom(config.LEDGER_PROJECTOR_GROUP_ID, process.env, { offsetStore }, 'ledger-projector')) },
     { inheritAppConfig: true },
   );
   await app.startAllMicroservices();

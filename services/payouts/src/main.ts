@@ -16,8 +16,8 @@ import { SagaWorker } from './saga/saga-worker';
  */
 async function bootstrap(): Promise<void> {
   const config = payoutsConfig();
-  await ensureTopicCatalog();
-  const publisher = await connectPublisher(config.KAFKA_BROKERS, config.KAFKA_CLIENT_ID, topicPrefix());
+  await ensureTopicCatalog('payouts');
+  const publisher = await connectPublisher(config, topicPrefix());
   const app = await NestFactory.create<NestExpressApplication>(PayoutsModule.forConfig(config, publisher), { logger: logLevels(), bodyParser: false });
   // Request bodies are tiny ({ epoch }): a small limit refuses anything else before it is parsed.
   app.useBodyParser('json', { limit: '4kb' });

@@ -1,5 +1,6 @@
 // Proves the payouts service's configuration and request inputs are validated with errors that name
 // the variable or field and the rule, by parsing good and bad environments and inputs.
+import { unitSpecKafkaEnv } from '@tributary/testing';
 import { ConfigError } from '@tributary/config';
 import { epochNumber } from './http/payouts.controller';
 import { payoutsConfig, retryPolicyOf, thresholdsOf } from './payouts.config';
@@ -8,7 +9,7 @@ import { parseAccountIdInput, parseLimit } from './saga/statement';
 describe('payouts configuration', () => {
   describe('when nothing is set', () => {
     it('settles on the ledger rail, closes daily, with the documented thresholds and no operator endpoint', () => {
-      const config = payoutsConfig({});
+      const config = payoutsConfig(unitSpecKafkaEnv());
       expect(config).toMatchObject({ PAYOUTS_RAIL: 'ledger', PAYOUTS_EPOCH_INTERVAL_MS: 86_400_000, PAYOUTS_EPOCH_AUTO_CLOSE: true, PAYOUTS_HTTP_PORT: 3104 });
       expect(config.PAYOUTS_OPERATOR_TOKEN).toBeUndefined();
       expect(thresholdsOf(config).defaultMinor).toEqual({ contributor: 1_000n, 'model-owner': 1_000n, 'datanet-owner': 1_000n, protocol: 1n });
@@ -29,8 +30,8 @@ describe('payouts configuration', () => {
       [{ PAYOUTS_OPERATOR_TOKEN: 'short' }, 'PAYOUTS_OPERATOR_TOKEN: must be at least 16 characters'],
       [{ PAYOUTS_EPOCH_AUTO_CLOSE: 'yes' }, 'PAYOUTS_EPOCH_AUTO_CLOSE: must be true or false'],
     ])('names the variable and the rule (%o)', (env, message) => {
-      expect(() => payoutsConfig(env)).toThrow(ConfigError);
-      expect(() => payoutsConfig(env)).toThrow(message);
+      expect(() => payoutsConfig({ ...unitSpecKafkaEnv(), ...env })).toThrow(ConfigError);
+      expect(() => payoutsConfig({ ...unitSpecKafkaEnv(), ...env })).toThrow(message);
     });
   });
 });

@@ -56,7 +56,7 @@ const payoutsSchema = z
 
 /** Everything the payouts service reads from its environment, validated before anything starts. */
 export function payoutsConfig(env: NodeJS.ProcessEnv = process.env) {
-  return { ...parseEnv('payouts', payoutsSchema, env), ...databaseEnv(env), ...kafkaEnv(env) };
+  return { ...parseEnv('payouts', payoutsSchema, env), ...databaseEnv(env), ...kafkaEnv(env, 'payouts') };
 }
 export type PayoutsConfig = ReturnType<typeof payoutsConfig>;
 export const PAYOUTS_CONFIG = Symbol('PAYOUTS_CONFIG');

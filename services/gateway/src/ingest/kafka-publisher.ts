@@ -1,3 +1,4 @@
+import { kafkaClientOptions } from '@tributary/config';
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import type { OutboundRecord } from '@tributary/contracts';
 import { BATCH_EVENTS_MAX, type PublishResult } from '@tributary/producer';
@@ -89,8 +90,7 @@ export class KafkaPublisher implements OnModuleDestroy {
 
   private connect(extra: Partial<KafkaSenderOptions>): Promise<KafkaSender> {
     const connecting = KafkaSender.connect({
-      brokers: this.config.KAFKA_BROKERS,
-      clientId: `${this.config.KAFKA_CLIENT_ID}-gateway`,
+      ...kafkaClientOptions(this.config, `${this.config.KAFKA_CLIENT_ID}-gateway`),
       ackTimeoutMs: this.config.GATEWAY_ACK_TIMEOUT_MS,
       ...extra,
     });

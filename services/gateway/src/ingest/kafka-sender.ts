@@ -2,7 +2,7 @@
 // the producer identity its API key is bound to, so it encodes with toRecord() and sends with the shared
 // RecordSender (libs/producer), adding what an HTTP service needs: short bounded retries and a 503.
 import type { OutboundRecord } from '@tributary/contracts';
-import { RecordSender, type PublishResult } from '@tributary/producer';
+import { RecordSender, type PublishResult, type RecordSenderOptions } from '@tributary/producer';
 import { KafkaUnavailableError } from './rejection';
 
 export interface KafkaSenderOptions {
@@ -11,6 +11,8 @@ export interface KafkaSenderOptions {
   readonly ackTimeoutMs: number;
   /** With one, every send is one Kafka transaction: all of its records or none become visible. */
   readonly transactionalId?: string;
+  readonly ssl?: RecordSenderOptions['ssl'];
+  readonly sasl?: RecordSenderOptions['sasl'];
 }
 
 /*

@@ -1,4 +1,5 @@
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
+import { kafkaClientOptions, type KafkaEnv } from '@tributary/config';
 import { kafkaLogCreator } from '@tributary/messaging';
 import { schemaCatalogEntries, TOPICS } from '@tributary/contracts';
 
@@ -7,8 +8,8 @@ import { schemaCatalogEntries, TOPICS } from '@tributary/contracts';
  * every start is harmless: compaction keeps one record per fingerprint, and a schema never changes
  * under its fingerprint.
  */
-export async function publishSchemaCatalog(brokers: readonly string[], clientId: string): Promise<number> {
-  const producer = new Kafka({ clientId, brokers: [...brokers], logLevel: logLevel.WARN, logCreator: kafkaLogCreator }).producer({
+export async function publishSchemaCatalog(kafka: KafkaEnv): Promise<number> {
+  const producer = new Kafka({ ...kafkaClientOptions(kafka), logLevel: logLevel.WARN, logCreator: kafkaLogCreator }).producer({
     idempotent: true,
     maxInFlightRequests: 1,
     allowAutoTopicCreation: false,

@@ -1,3 +1,5 @@
+import { kafkaClientOptions } from '@tributary/config';
+import { catalogFor, ledgerApiReaderGroupPrefix, topicPrefix } from '@tributary/contracts';
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { Admin, Kafka, logLevel, type KafkaMessage } from 'kafkajs';
@@ -21,8 +23,7 @@ export class KafkaReader implements OnApplicationShutdown {
 
   constructor(@Inject(LEDGER_API_CONFIG) private readonly config: LedgerApiConfig) {
     this.kafka = new Kafka({
-      clientId: `${config.KAFKA_CLIENT_ID}-ledger-api`,
-      brokers: [...config.KAFKA_BROKERS],
+      ...kafkaClientOptions(config, `${config.KAFKA_CLIENT_ID}-ledger-api`),
       logLevel: logLevel.NOTHING,
       connectionTimeout: Math.min(config.LEDGER_API_KAFKA_TIMEOUT_MS, 10_000),
       requestTimeout: config.LEDGER_API_KAFKA_TIMEOUT_MS,
@@ -60,7 +61,7 @@ export class KafkaReader implements OnApplicationShutdown {
       throw ApiError.unavailable(`too many decision reads in flight (LEDGER_API_DECISION_READS_MAX=${this.config.LEDGER_API_DECISION_READS_MAX}); retry shortly`);
     }
     this.recordReadsInFlight += 1;
-    const consumer = this.kafka.consumer({ groupId: `${this.config.KAFKA_CLIENT_ID}.ledger-api.reader.${randomUUID()}`, readUncommitted: false, maxWaitTimeInMs: 200, sessionTimeout: 10_000, retry: { retries: 2 } });
+    const consumer = this.kafka.consumer({ groupId: `${ledgerApiReaderGroupPrefix(catalogFor(topicPrefix()))}${randomUUID()}`, readUncommitted: false, maxWaitTimeInMs: 200, sessionTimeout: 10_000, retry: { retries: 2 } });
     try {
       await consumer.connect();
       await consumer.subscribe({ topics: [topic], fromBeginning: false });

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { Admin, Kafka, logLevel } from 'kafkajs';
 import { DataSource } from 'typeorm';
-import { kafkaEnv } from '@tributary/config';
+import { kafkaClientOptions, kafkaEnv } from '@tributary/config';
 import { TOPICS } from '@tributary/contracts';
 import { LEDGER_SCHEMA } from '../database/data-source-options';
 import { positionKey, readStoredOffsets } from '../operations/ledger-queries';
@@ -26,8 +26,8 @@ export class LagPoller implements OnApplicationBootstrap, OnApplicationShutdown 
   ) {}
 
   onApplicationBootstrap(): void {
-    const kafka = kafkaEnv();
-    this.admin = new Kafka({ clientId: `${kafka.KAFKA_CLIENT_ID}-lag`, brokers: [...kafka.KAFKA_BROKERS], logLevel: logLevel.NOTHING }).admin();
+    const kafka = kafkaEnv(process.env, 'ledger-projector');
+    this.admin = new Kafka({ ...kafkaClientOptions(kafka, `${kafka.KAFKA_CLIENT_ID}-lag`), logLevel: logLevel.NOTHING }).admin();
     this.timer = setInterval(() => void this.sample(), this.config.LEDGER_PROJECTOR_LAG_SAMPLE_MS);
     this.timer.unref();
   }

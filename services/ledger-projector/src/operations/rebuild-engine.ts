@@ -1,3 +1,4 @@
+import { kafkaEnv, kafkaSecurityOptions } from '@tributary/config';
 import { Consumer, Kafka, KafkaMessage, logLevel } from 'kafkajs';
 import { DataSource } from 'typeorm';
 import { chunk, InboundBatch, PostgresOffsetStore, toInboundRecord, type RejectionSink } from '@tributary/messaging';
@@ -154,7 +155,7 @@ export class RebuildEngine implements RebuildRunner {
     assertSchemaName(options.schema);
     if (options.schema === LEDGER_SCHEMA) throw new RangeError(`--schema: must not be the live schema "${LEDGER_SCHEMA}"`);
     if (!Number.isInteger(share.count) || share.count < 1 || !Number.isInteger(share.index) || share.index < 0 || share.index >= share.count) throw new RangeError(`rebuild worker ${share.index} of ${share.count}: not a valid share`);
-    this.kafka = new Kafka({ clientId: `${options.clientId}-rebuild`, brokers: [...options.brokers], logLevel: logLevel.NOTHING });
+    this.kafka = new Kafka({ clientId: `${options.clientId}-rebuild`, brokers: [...options.brokers], ...kafkaSecurityOptions(kafkaEnv().kafkaSecurity), logLevel: logLevel.NOTHING });
   }
 
   /**

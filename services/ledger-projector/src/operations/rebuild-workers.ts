@@ -1,3 +1,4 @@
+import { kafkaEnv, kafkaSecurityOptions } from '@tributary/config';
 import 'reflect-metadata';
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
@@ -99,7 +100,7 @@ export class RebuildWorkerPool implements RebuildRunner {
   constructor(private readonly options: RebuildOptions) {
     this.count = options.workers ?? 1;
     if (!Number.isInteger(this.count) || this.count < 2 || this.count > WORKERS_MAX) throw new RangeError(`--workers: a pool needs 2 to ${WORKERS_MAX} workers, not ${options.workers}`);
-    this.kafka = new Kafka({ clientId: `${options.clientId}-rebuild`, brokers: [...options.brokers], logLevel: logLevel.NOTHING });
+    this.kafka = new Kafka({ clientId: `${options.clientId}-rebuild`, brokers: [...options.brokers], ...kafkaSecurityOptions(kafkaEnv().kafkaSecurity), logLevel: logLevel.NOTHING });
   }
 
   /** Prepares the schema here (migrations, deferred indexes dropped when fresh), then starts the workers on it. */
