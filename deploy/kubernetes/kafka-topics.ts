@@ -1,6 +1,7 @@
 // Renders the topic catalog (libs/contracts/src/topics.ts) as Strimzi KafkaTopic manifests, so a cluster on
 // Kubernetes gets exactly the topics and configs the services create for themselves at start-up.
-// Regenerate with `npm run deploy:topics`; a unit spec fails when the committed file is stale.
+// Regenerate with `npm run deploy:render` (which renders the KafkaUser manifests too); a unit spec fails when the
+// committed file is stale.
 import fs from 'node:fs';
 import path from 'node:path';
 import { stringify } from 'yaml';
@@ -16,7 +17,8 @@ export function renderTopicManifests(): string {
   const documents = topicCatalog(catalogFor('')).map((spec) => {
     const config = topicConfig(spec, REPLICATION_FACTOR);
     return stringify({
-      apiVersion: 'kafka.strimzi.io/v1beta2',
+      // Strimzi's v1 API: the CRDs this is checked against (kafka-topics.spec.ts) serve no other version.
+      apiVersion: 'kafka.strimzi.io/v1',
       kind: 'KafkaTopic',
       metadata: {
         // Kubernetes names allow no dots or underscores; the Kafka topic keeps its real name in spec.topicName.

@@ -1,9 +1,14 @@
 #!/usr/bin/env node
 // Reading a Tributary topic from outside this repository: only kafkajs, avsc and the schema catalog's
 // HTTP endpoint, no code of ours. services/gateway/test/external-consumer.int-spec.ts runs this file.
+// It authenticates as an analytics principal (SASL/SCRAM-SHA-512 over TLS); the operator issues one
+// with `npm run kafka -- principals add-analytics <name>`, and its consumer groups start with
+// `analytics.<name>.`.
 //
-//   BROKERS=127.0.0.1:9092 TOPIC=tributary.inferences CATALOG_URL=http://127.0.0.1:3100 node docs/examples/read-topic.js
+//   BROKERS=127.0.0.1:9092 KAFKA_USERNAME=bi KAFKA_PASSWORD_FILE=bi.password KAFKA_CA_FILE=.cache/kafka-data/dev/tls/ca.crt \
+//   TOPIC=tributary.inferences CATALOG_URL=http://127.0.0.1:3100 node docs/examples/read-topic.js
 'use strict';
+const fs = require('node:fs');
 const { Kafka, logLevel } = require('kafkajs');
 const avro = require('avsc');
 
@@ -11,6 +16,23 @@ const brokers = (process.env.BROKERS || '127.0.0.1:9092').split(',');
 const topic = process.env.TOPIC || 'tributary.inferences';
 const catalogUrl = process.env.CATALOG_URL || 'http://127.0.0.1:3100';
 const maxMessages = Number(process.env.MAX_MESSAGES || Infinity);
+
+function required(name) {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set`);
+  return value;
+}
+
+/** kafkajs's options for an analytics principal: its password (or a file holding it) and the brokers' CA. */
+function credentials() {
+  const username = required('KAFKA_USERNAME');
+  const password = process.env.KAFKA_PASSWORD || fs.readFileSync(required('KAFKA_PASSWORD_FILE'), 'utf8').trim();
+  return {
+    username,
+    ssl: { ca: [fs.readFileSync(required('KAFKA_CA_FILE'), 'utf8')] },
+    sasl: { mechanism: 'scram-sha-512', username, password },
+  };
+}
 
 // Amounts are Avro longs in minor units and may exceed 2^53: decode them as BigInt, exactly.
 const exactLong = avro.types.LongType.__with({
@@ -39,8 +61,9 @@ async function writerType(headers) {
 }
 
 async function main() {
-  const consumer = new Kafka({ clientId: 'outside-reader', brokers, logLevel: logLevel.NOTHING }).consumer({
-    groupId: `outside-reader-${process.pid}`,
+  const { username, ssl, sasl } = credentials();
+  const consumer = new Kafka({ clientId: 'outside-reader', brokers, ssl, sasl, logLevel: logLevel.NOTHING }).consumer({
+    groupId: process.env.GROUP_ID || `${process.env.TOPIC_PREFIX || ''}analytics.${username}.read-topic-${process.pid}`,
   });
   await consumer.connect();
   await consumer.subscribe({ topics: [topic], fromBeginning: true });

@@ -29,7 +29,8 @@ export function topicConfig(spec: TopicSpec, replicationFactor: number): ITopicC
  */
 export async function ensureTopics(admin: Admin, specs: readonly TopicSpec[], replicationFactor: number): Promise<string[]> {
   const existing = new Set(await admin.listTopics());
-  const missing = specs.filter((spec) => !existing.has(spec.name));
+  // One spec per name: a caller's list may name a catalog topic twice (a group's DLQ added by hand).
+  const missing = [...new Map(specs.map((spec) => [spec.name, spec])).values()].filter((spec) => !existing.has(spec.name));
   if (missing.length === 0) return [];
   try {
     // kafkajs's own waitForLeaders retries only LEADER_NOT_AVAILABLE, while a KRaft broker answers

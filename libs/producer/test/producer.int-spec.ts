@@ -16,7 +16,7 @@ import {
 } from '@tributary/contracts';
 import { SAMPLE_EVENTS } from '../../contracts/src/schemas/sample-events.fixture';
 import { ensureTopics } from '@tributary/messaging';
-import { readTopic, testBrokers, uniqueName, withAdmin } from '@tributary/testing';
+import { readTopic, testBrokers, uniqueName, withAdmin, testClientOptions } from '@tributary/testing';
 import { TributaryProducer } from '../src';
 
 const headersOf = (message: KafkaMessage) =>
@@ -30,8 +30,7 @@ describe('the typed producer client', () => {
   beforeAll(async () => {
     await withAdmin((admin) => ensureTopics(admin, topicCatalog(catalog), 1));
     producer = await TributaryProducer.connect({
-      brokers: testBrokers(),
-      clientId: 'producer-spec',
+      ...testClientOptions('producer-spec'),
       source: 'urn:tributary:producer-spec',
       topicPrefix: prefix,
       transactionalId: uniqueName('producer-spec'),

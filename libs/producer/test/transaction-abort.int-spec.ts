@@ -4,7 +4,7 @@
 // endpoint and TributaryProducer.publishBatch both send through this RecordSender.
 import { toRecord, type OutboundRecord } from '@tributary/contracts';
 import { SAMPLE_EVENTS } from '../../contracts/src/schemas/sample-events.fixture';
-import { readTopic, testBrokers, uniqueName, withAdmin } from '@tributary/testing';
+import { readTopic, testBrokers, uniqueName, withAdmin, testClientOptions } from '@tributary/testing';
 import { RecordSender } from '../src';
 
 describe('a transaction Kafka refuses part of', () => {
@@ -23,7 +23,7 @@ describe('a transaction Kafka refuses part of', () => {
         ],
       }),
     );
-    sender = await RecordSender.connect({ brokers: testBrokers(), clientId: 'tx-abort-spec', ackTimeoutMs: 10_000, transactionalId: uniqueName('tx-abort-spec') });
+    sender = await RecordSender.connect({ ...testClientOptions('tx-abort-spec'), ackTimeoutMs: 10_000, transactionalId: uniqueName('tx-abort-spec') });
   });
 
   afterAll(async () => {
@@ -41,7 +41,7 @@ describe('a transaction Kafka refuses part of', () => {
     await sender.disconnect();
 
     // A fresh sender, as the gateway takes after any failed send: its transaction commits.
-    sender = await RecordSender.connect({ brokers: testBrokers(), clientId: 'tx-abort-spec', ackTimeoutMs: 10_000, transactionalId: uniqueName('tx-abort-spec') });
+    sender = await RecordSender.connect({ ...testClientOptions('tx-abort-spec'), ackTimeoutMs: 10_000, transactionalId: uniqueName('tx-abort-spec') });
     const [committed] = await sender.send([recordFor(accepting, 'committed-1')]);
 
     const seen = await readTopic(accepting, (message) => message.headers?.ce_id?.toString() === 'committed-1', 15_000);

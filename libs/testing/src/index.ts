@@ -1,6 +1,7 @@
-export { testBrokers, testKafka, uniqueName, withAdmin, readTopic } from './kafka';
+export { testBrokers, testClientOptions, testKafka, uniqueName, withAdmin, readTopic } from './kafka';
 export { testDatabaseUrl, createTestDatabase, type TestDatabase } from './database';
 export { eventually } from './eventually';
 export { startServiceProcess, type ServiceProcess } from './service-process';
 export { startTestStack, type TestStack } from './stack';
 export { unitSpecKafkaEnv } from './unit-env';
+export { testKafkaName, principalEnv, kafkaAs, kafkaRefusal } from './principals';

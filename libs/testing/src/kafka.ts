@@ -9,10 +9,18 @@ export function testBrokers(): string[] {
   return brokers.split(',');
 }
 
-/** A kafkajs client as the test stack's operator (global setup puts its credentials in the environment). */
-export function testKafka(clientId = 'tributary-test'): Kafka {
+/**
+ * Brokers, client id and credentials of the test stack's operator (global setup puts them in the
+ * environment): the options a TributaryProducer, a RecordSender or a kafkajs client of a test starts from.
+ */
+export function testClientOptions(clientId = 'tributary-test') {
   testBrokers();
-  return new Kafka({ ...kafkaClientOptions(kafkaEnv(process.env), clientId), logLevel: logLevel.NOTHING });
+  return kafkaClientOptions(kafkaEnv(process.env), clientId);
+}
+
+/** A kafkajs client as the test stack's operator. */
+export function testKafka(clientId = 'tributary-test'): Kafka {
+  return new Kafka({ ...testClientOptions(clientId), logLevel: logLevel.NOTHING });
 }
 
 /** A name no other test uses, so test files can share one broker without seeing each other's records. */

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { catalogFor, fromRecord, topicCatalog, type InferenceAttributed } from '@tributary/contracts';
 import { ensureTopics } from '@tributary/messaging';
 import { TributaryProducer } from '@tributary/producer';
-import { createTestDatabase, eventually, readTopic, startServiceProcess, testBrokers, uniqueName, withAdmin, type ServiceProcess, type TestDatabase } from '@tributary/testing';
+import { createTestDatabase, eventually, readTopic, startServiceProcess, testBrokers, uniqueName, withAdmin, type ServiceProcess, type TestDatabase, testClientOptions } from '@tributary/testing';
 
 describe('the attribution service given inputs published in transactions', () => {
   const prefix = `${uniqueName('tx')}.`;
@@ -18,8 +18,7 @@ describe('the attribution service given inputs published in transactions', () =>
     database = await createTestDatabase('attribution_tx');
     await withAdmin((admin) => ensureTopics(admin, topicCatalog(catalog), 1));
     producer = await TributaryProducer.connect({
-      brokers: testBrokers(),
-      clientId: 'tx-inputs-spec',
+      ...testClientOptions('tx-inputs-spec'),
       source: 'urn:tributary:test',
       topicPrefix: prefix,
       transactionalId: uniqueName('tx-inputs-spec'),

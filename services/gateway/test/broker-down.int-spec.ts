@@ -42,7 +42,7 @@ describe('the gateway while Kafka is down', () => {
     await keys.close();
     gateway = await startGateway(
       {
-        KAFKA_BROKERS: kafka.brokers,
+        ...kafka.clientEnv('operator'),
         DATABASE_URL: database.url,
         TRIBUTARY_TOPIC_PREFIX: prefix,
         GATEWAY_ACK_TIMEOUT_MS: '3000',
@@ -86,7 +86,7 @@ describe('the gateway while Kafka is down', () => {
     // A new gateway process: nothing the old one held in memory can reach the broker once it is back.
     await gateway!.process.stop();
     kafka = await startKafka({ port, name });
-    gateway = await startGateway({ KAFKA_BROKERS: kafka.brokers, DATABASE_URL: database.url, TRIBUTARY_TOPIC_PREFIX: prefix, GATEWAY_INSTANCE_ID: uniqueName('down') }, 'gateway-broker-back');
+    gateway = await startGateway({ ...kafka.clientEnv('operator'), DATABASE_URL: database.url, TRIBUTARY_TOPIC_PREFIX: prefix, GATEWAY_INSTANCE_ID: uniqueName('down') }, 'gateway-broker-back');
     const retried = await eventually(async () => {
       const attempt = await post(`${gateway!.baseUrl}/events/InferenceCompleted`, refusedSingle, key);
       expect(attempt.status).toBe(202);
@@ -94,7 +94,7 @@ describe('the gateway while Kafka is down', () => {
     }, 30_000);
     expect(retried.body).toMatchObject({ topic: inferences, replayed: false });
     // Every event above has the same key, so one partition holds them in order: the refused ones would sit between.
-    const messages = await readPartitionUntil([kafka.brokers], inferences, retried.body.partition, (message) => headersOf(message).ce_id === refusedSingle.eventId);
+    const messages = await readPartitionUntil(kafka!.clientEnv('operator'), inferences, retried.body.partition, (message) => headersOf(message).ce_id === refusedSingle.eventId);
     expect(messages.map((message) => headersOf(message).ce_id)).toEqual([acknowledged.eventId, refusedSingle.eventId]);
   });
 });

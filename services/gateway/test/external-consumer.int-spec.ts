@@ -2,11 +2,13 @@
 // consumer in docs/examples (kafkajs, avsc and the gateway's schema catalog, no code of ours) decodes
 // records our producer client published, amounts above 2^53 exact.
 import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { addAnalytics, revokePrincipal } from '@tributary/kafka-provisioner';
 import path from 'node:path';
 import { catalogFor, topicCatalog } from '@tributary/contracts';
 import { ensureTopics } from '@tributary/messaging';
 import { TributaryProducer } from '@tributary/producer';
-import { eventually, startServiceProcess, testBrokers, uniqueName, withAdmin, type ServiceProcess } from '@tributary/testing';
+import { eventually, startServiceProcess, testBrokers, uniqueName, withAdmin, type ServiceProcess, testClientOptions, principalEnv, testKafkaName } from '@tributary/testing';
 import { SAMPLE_EVENTS } from '../../../libs/contracts/src/schemas/sample-events.fixture';
 
 const EXAMPLE = path.resolve(__dirname, '../../../docs/examples/read-topic.js');
@@ -30,9 +32,13 @@ describe('a consumer outside this repository', () => {
   const prefix = `${uniqueName('x')}.`;
   let gateway: ServiceProcess;
   let catalogUrl: string;
+  // The example reads as an analytics principal, as an analytics team outside this repository would.
+  const reader = `reader-${randomUUID().slice(0, 6)}`;
+  let readerPassword: string;
 
   beforeAll(async () => {
     await withAdmin((admin) => ensureTopics(admin, topicCatalog(catalogFor(prefix)), 1));
+    readerPassword = (await addAnalytics(testKafkaName(), reader, prefix)).password.reveal();
     gateway = startServiceProcess('services/gateway/src/main.ts', { KAFKA_BROKERS: testBrokers().join(','), TRIBUTARY_TOPIC_PREFIX: prefix, GATEWAY_HTTP_PORT: '0' }, 'gateway');
     catalogUrl = await eventually(() => {
       const match = /gateway ready at (http:\/\/[^ ]+) /.exec(gateway.output());
@@ -43,10 +49,11 @@ describe('a consumer outside this repository', () => {
 
   afterAll(async () => {
     await gateway?.stop();
+    await revokePrincipal(testKafkaName(), reader).catch(() => undefined);
   });
 
   it('decodes what our producer published, using only the schema catalog', async () => {
-    const producer = await TributaryProducer.connect({ brokers: testBrokers(), clientId: 'outside-spec', source: 'urn:test', topicPrefix: prefix });
+    const producer = await TributaryProducer.connect({ ...testClientOptions('outside-spec'), source: 'urn:test', topicPrefix: prefix });
     const huge = { ...SAMPLE_EVENTS.InferenceCompleted, inferenceId: 'inference-huge', feeMinor: 2n ** 60n + 7n };
     try {
       await producer.publish('InferenceCompleted', SAMPLE_EVENTS.InferenceCompleted);
@@ -54,7 +61,11 @@ describe('a consumer outside this repository', () => {
     } finally {
       await producer.disconnect();
     }
-    const result = await runExample({ BROKERS: testBrokers().join(','), TOPIC: `${prefix}tributary.inferences`, CATALOG_URL: catalogUrl, MAX_MESSAGES: '2' }, 60_000);
+    const { KAFKA_CA_FILE } = principalEnv('operator');
+    const result = await runExample(
+      { BROKERS: testBrokers().join(','), KAFKA_USERNAME: reader, KAFKA_PASSWORD: readerPassword, KAFKA_CA_FILE: KAFKA_CA_FILE!, TOPIC_PREFIX: prefix, TOPIC: `${prefix}tributary.inferences`, CATALOG_URL: catalogUrl, MAX_MESSAGES: '2' },
+      60_000,
+    );
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     const lines = result.stdout.trim().split('\n').map((line) => JSON.parse(line));

@@ -62,13 +62,14 @@ export const headersOf = (message: KafkaMessage) =>
  * same key after the refused one, read up to it, and the refused one is not there.
  */
 export async function readPartitionUntil(
-  brokers: readonly string[],
+  /** The KAFKA_* variables of the broker to read (its address and the operator's credentials there). */
+  kafkaVariables: NodeJS.ProcessEnv,
   topic: string,
   partition: number,
   isLast: (message: KafkaMessage) => boolean,
   timeoutMs = 20_000,
 ): Promise<KafkaMessage[]> {
-  const consumer = new Kafka({ ...kafkaClientOptions(kafkaEnv({ ...process.env, KAFKA_BROKERS: brokers.join(',') }), 'gateway-spec'), logLevel: logLevel.NOTHING }).consumer({ groupId: uniqueName('gateway-spec') });
+  const consumer = new Kafka({ ...kafkaClientOptions(kafkaEnv(kafkaVariables), 'gateway-spec'), logLevel: logLevel.NOTHING }).consumer({ groupId: uniqueName('gateway-spec') });
   const messages: KafkaMessage[] = [];
   await consumer.connect();
   try {

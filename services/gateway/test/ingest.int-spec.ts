@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { KafkaMessage } from 'kafkajs';
 import { catalogFor, fromRecord, type EventType } from '@tributary/contracts';
 import { TributaryProducer } from '@tributary/producer';
-import { createTestDatabase, testBrokers, uniqueName, type TestDatabase } from '@tributary/testing';
+import { createTestDatabase, testBrokers, uniqueName, type TestDatabase, testClientOptions } from '@tributary/testing';
 import { sourceOf } from '../src/auth/api-key';
 import type { ApiKeyRepository } from '../src/auth/api-key.store';
 import { headersOf, keyRepository, post, readPartitionUntil, scope, startGateway, type RunningGateway } from './gateway-harness';
@@ -70,7 +70,7 @@ describe('the gateway ingest endpoints', () => {
     const marker = type === 'InferenceCompleted' ? inference(keyFields) : datanet(keyFields);
     const accepted = await post(events(type), marker, fullKey);
     expect(accepted.status).toBe(202);
-    const messages = await readPartitionUntil(testBrokers(), accepted.body.topic, accepted.body.partition, (message) => headersOf(message).ce_id === marker.eventId);
+    const messages = await readPartitionUntil(process.env, accepted.body.topic, accepted.body.partition, (message) => headersOf(message).ce_id === marker.eventId);
     expect(messages.map((message) => headersOf(message).ce_id)).toContain(marker.eventId);
     return messages.map((message) => headersOf(message).ce_id!).filter((eventId) => refusedEventIds.includes(eventId));
   }
@@ -106,7 +106,7 @@ describe('the gateway ingest endpoints', () => {
       const reply = await post(events('InferenceCompleted'), sent, fullKey);
       expect(reply.status).toBe(202);
       expect(reply.body).toMatchObject({ eventId: sent.eventId, topic: topics.inferences.name, replayed: false });
-      const messages = await readPartitionUntil(testBrokers(), reply.body.topic, reply.body.partition, (message) => message.offset === reply.body.offset);
+      const messages = await readPartitionUntil(process.env, reply.body.topic, reply.body.partition, (message) => message.offset === reply.body.offset);
       const landed = messages.find((message) => message.offset === reply.body.offset)!;
       expect(headersOf(landed)).toMatchObject({ ce_id: sent.eventId, ce_source: sourceOf(producerId), ce_subject: sent.inferenceId });
       const decoded = fromRecord(landed.value, headersOf(landed));
@@ -164,8 +164,7 @@ describe('the gateway ingest endpoints', () => {
       // The gateway cannot publish the marker here, since it refuses every payout type, so the marker is
       // written straight to Kafka as the payouts service would, with the same record key (the account).
       const payouts = await TributaryProducer.connect({
-        brokers: testBrokers(),
-        clientId: 'gateway-spec-payouts',
+        ...testClientOptions('gateway-spec-payouts'),
         source: 'urn:tributary:payouts',
         topicPrefix: prefix,
       });
@@ -173,7 +172,7 @@ describe('the gateway ingest endpoints', () => {
       const landed = await payouts.publish('PayoutRequested', marker).finally(() => payouts.disconnect());
       expect(landed.topic).toBe(topics.payouts.name);
       const isMarker = (message: KafkaMessage) => headersOf(message).ce_id === marker.eventId;
-      const messages = await readPartitionUntil(testBrokers(), landed.topic, landed.partition, isMarker);
+      const messages = await readPartitionUntil(process.env, landed.topic, landed.partition, isMarker);
       const eventIds = messages.map((message) => headersOf(message).ce_id);
       expect(eventIds).toContain(marker.eventId);
       const refusedIds: readonly string[] = refused.map((event) => event.data.eventId);
@@ -258,7 +257,7 @@ describe('the gateway ingest endpoints', () => {
       expect(reply.status).toBe(202);
       expect(reply.body.results.map((result: { eventId: string }) => result.eventId)).toEqual(batch.map((item) => item.data.eventId));
       for (const result of reply.body.results as Array<{ topic: string; partition: number; offset: string; eventId: string }>) {
-        const messages = await readPartitionUntil(testBrokers(), result.topic, result.partition, (message) => message.offset === result.offset);
+        const messages = await readPartitionUntil(process.env, result.topic, result.partition, (message) => message.offset === result.offset);
         expect(headersOf(messages.find((message) => message.offset === result.offset)!).ce_id).toBe(result.eventId);
       }
     });

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { catalogFor, topicCatalog, type EventData, type EventType } from '@tributary/contracts';
 import { ensureTopics } from '@tributary/messaging';
 import { TributaryProducer, type PublishResult } from '@tributary/producer';
-import { createTestDatabase, eventually, startServiceProcess, testBrokers, uniqueName, withAdmin, type ServiceProcess, type TestDatabase } from '@tributary/testing';
+import { createTestDatabase, eventually, startServiceProcess, testBrokers, uniqueName, withAdmin, type ServiceProcess, type TestDatabase, testClientOptions } from '@tributary/testing';
 
 /**
  * A small AI economy pushed through the real pipeline: inputs published with TributaryProducer, the
@@ -44,7 +44,7 @@ export class Pipeline {
   async start(): Promise<void> {
     this.database = await createTestDatabase('ledger_api');
     await withAdmin((admin) => ensureTopics(admin, topicCatalog(this.catalog), 1));
-    this.producer = await TributaryProducer.connect({ brokers: testBrokers(), clientId: 'ledger-api-test', source: 'urn:tributary:test', topicPrefix: this.prefix });
+    this.producer = await TributaryProducer.connect({ ...testClientOptions('ledger-api-test'), source: 'urn:tributary:test', topicPrefix: this.prefix });
     await this.publishState();
     const shared = {
       KAFKA_BROKERS: testBrokers().join(','), DATABASE_URL: this.database.url, TRIBUTARY_TOPIC_PREFIX: this.prefix,

@@ -14,7 +14,7 @@ import { catalogFor, deadLetterTopicSpec, fromRecord, topicCatalog, type Inferen
 import { ensureTopics } from '@tributary/messaging';
 import { verifyWebhookSignature, WEBHOOK_HEADERS } from '@tributary/payouts';
 import { TributaryProducer, type EventToPublish } from '@tributary/producer';
-import { createTestDatabase, eventually, readTopic, startServiceProcess, testBrokers, uniqueName, withAdmin, type ServiceProcess, type TestDatabase } from '@tributary/testing';
+import { createTestDatabase, eventually, readTopic, startServiceProcess, testBrokers, uniqueName, withAdmin, type ServiceProcess, type TestDatabase, testClientOptions } from '@tributary/testing';
 import { verifyLedger } from '../../ledger-projector/src/operations/ledger-queries';
 
 const SECRET = 'webhook-secret-of-the-test-0123456789';
@@ -222,7 +222,7 @@ describe('the payouts service', () => {
     await withAdmin((admin) => ensureTopics(admin, [...topicCatalog(catalog), deadLetterTopicSpec(`${groups.attribution}.tables`)], 1));
     // Idempotent, not transactional: with a transactional input producer the attribution service's as-of
     // wait did not complete in this test (see the payouts README's notes), which is not what this file tests.
-    producer = await TributaryProducer.connect({ brokers: testBrokers(), clientId: 'payouts-test', source: 'urn:tributary:test', topicPrefix: prefix });
+    producer = await TributaryProducer.connect({ ...testClientOptions('payouts-test'), source: 'urn:tributary:test', topicPrefix: prefix });
     await producer.publishBatch([
       { type: 'DatanetCreated', data: { ...base('dn-1'), datanetId: 'dn-1', ownerId: 'olga', name: 'Recipes', license: 'CC-BY-4.0', curatorShareBps: 2_000 } },
       { type: 'DatanetCreated', data: { ...base('dn-2'), datanetId: 'dn-2', ownerId: 'oscar', name: 'Chess', license: 'CC0-1.0', curatorShareBps: 1_000 } },
