@@ -1,18 +1,31 @@
-// Proves docker-compose.yml is a valid Compose file that keeps Tributary's own rules, without a Docker engine: it parses the file with `yaml`, validates it with ajv against the Compose Specification schema shipped in the dclint package, and checks each service block.
+// Proves docker-compose.yml is a valid Compose file that keeps Tributary's own rules, without a Docker engine: it
+// parses the file with `yaml`, validates it with ajv against the Compose Specification schema shipped in the dclint
+// package, and checks each service block and the secured broker's files in deploy/compose/kafka.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import Ajv, { type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { parse } from 'yaml';
+import { OPERATOR_PRINCIPAL, SERVICE_PRINCIPALS } from '@tributary/contracts';
+import { brokerLayout, renderServerProperties } from '../kafka/src/config';
+import { BROKER_CERTIFICATE_CN } from '../kafka/src/tls';
 import { KAFKA_VERSION } from '../kafka/src/version';
+import { SETUP_SCRIPT_PATH, renderSetupScript } from './kafka/setup';
 
 const ROOT = join(__dirname, '..', '..');
-const INFRASTRUCTURE = ['kafka', 'postgres'];
+const KAFKA_DIR = join(__dirname, 'kafka');
+/** The containers that run once and exit: the broker's secrets before it starts, its topics and ACLs after. */
+const ONE_SHOT = ['kafka-init', 'kafka-setup'];
+const INFRASTRUCTURE = ['kafka', 'postgres', ...ONE_SHOT];
+/** Where kafka-client-secrets is mounted in a service: the CA certificate and the services' passwords. */
+const CLIENT_SECRETS_DIR = '/etc/tributary/kafka';
 
 type Service = Record<string, unknown> & {
   image?: string;
   build?: unknown;
   command?: string | string[];
+  entrypoint?: string | string[];
+  volumes?: string[];
   environment?: Record<string, unknown> | string[];
   healthcheck?: { test?: unknown; disable?: boolean };
   depends_on?: Record<string, { condition?: string }> | string[];
@@ -20,7 +33,11 @@ type Service = Record<string, unknown> & {
   restart?: string;
   deploy?: { resources?: { limits?: { cpus?: unknown; memory?: unknown } } };
 };
-type ComposeFile = { services: Record<string, Service>; volumes?: Record<string, unknown> };
+type ComposeFile = {
+  services: Record<string, Service>;
+  volumes?: Record<string, unknown>;
+  [extension: `x-${string}`]: unknown;
+};
 
 /** The file as Compose reads it: YAML 1.2 plus merge keys (`<<: *anchor`), which the file relies on. */
 function loadCompose(): ComposeFile {
@@ -70,6 +87,33 @@ function tributaryServices(compose: ComposeFile): [string, Service][] {
   return Object.entries(compose.services).filter(([name]) => !INFRASTRUCTURE.includes(name));
 }
 
+/** A Java properties file as the broker reads it: comments and blank lines dropped, the first `=` separates. */
+function parseProperties(text: string): Map<string, string> {
+  const lines = text.split('\n').map((line) => line.trim()).filter((line) => line !== '' && !line.startsWith('#'));
+  return new Map(lines.map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]));
+}
+
+/** The compose broker's configuration, as broker.sh hands it to Kafka (less the keystore password it appends). */
+function brokerProperties(): Map<string, string> {
+  return parseProperties(readFileSync(join(KAFKA_DIR, 'server.properties'), 'utf8'));
+}
+
+/** `NAME://host:port,...` as [name, host, port] triples. */
+function listenerAddresses(value: string | undefined): Array<[string, string, string]> {
+  return (value ?? '').split(',').map((entry) => {
+    const match = /^([A-Z_]+):\/\/([^:]*):(\d+)$/.exec(entry);
+    if (!match) throw new Error(`not a listener: ${entry}`);
+    return [match[1]!, match[2]!, match[3]!];
+  });
+}
+
+function volumeMounts(service: Service): Array<{ source: string; target: string; readOnly: boolean }> {
+  return (service.volumes ?? []).map((volume) => {
+    const [source = '', target = '', mode = ''] = String(volume).split(':');
+    return { source, target, readOnly: mode.split(',').includes('ro') };
+  });
+}
+
 describe('docker-compose.yml against the Compose Specification schema', () => {
   const validate = composeSchemaValidator();
 
@@ -103,30 +147,45 @@ describe('docker-compose.yml project rules', () => {
     expect(tag).not.toBe('latest');
   });
 
-  it.each(services)('%s has a healthcheck and resource limits', (_name, service) => {
-    expect(service.healthcheck?.test).toBeDefined();
-    expect(service.healthcheck?.disable).not.toBe(true);
+  it.each(services)('%s has resource limits', (_name, service) => {
     expect(service.deploy?.resources?.limits?.cpus).toBeDefined();
     expect(service.deploy?.resources?.limits?.memory).toBeDefined();
   });
 
-  it('runs the same Kafka release as the local broker deploy/kafka provisions', () => {
-    expect(compose.services.kafka?.image).toBe(`apache/kafka:${KAFKA_VERSION}`);
+  it.each(services.filter(([name]) => !ONE_SHOT.includes(name)))('%s has a healthcheck', (_name, service) => {
+    expect(service.healthcheck?.test).toBeDefined();
+    expect(service.healthcheck?.disable).not.toBe(true);
+  });
+
+  it.each(ONE_SHOT)('%s runs once, and what needs it waits until it has succeeded', (name) => {
+    expect(compose.services[name]?.restart).toBe('no');
+    const waiting = services.filter(([, service]) => {
+      const dependsOn = service.depends_on as Record<string, { condition?: string }> | undefined;
+      return dependsOn?.[name]?.condition === 'service_completed_successfully';
+    });
+    expect(waiting.length).toBeGreaterThan(0);
+  });
+
+  it('runs the same Kafka release as the local broker deploy/kafka provisions, in each Kafka container', () => {
+    for (const name of ['kafka', ...ONE_SHOT]) {
+      expect(compose.services[name]?.image).toBe(`apache/kafka:${KAFKA_VERSION}`);
+    }
   });
 
   it('configures a single-node KRaft broker that never creates topics on its own', () => {
-    const kafka = env(compose.services.kafka as Service);
-    expect(kafka).toMatchObject({
-      KAFKA_PROCESS_ROLES: 'broker,controller',
-      KAFKA_CONTROLLER_QUORUM_VOTERS: `${kafka.KAFKA_NODE_ID}@kafka:9093`,
-      KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR: '1',
-      KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR: '1',
-      KAFKA_TRANSACTION_STATE_LOG_MIN_ISR: '1',
-      KAFKA_AUTO_CREATE_TOPICS_ENABLE: 'false',
-      KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS: '0',
+    const properties = brokerProperties();
+    expect(Object.fromEntries(properties)).toMatchObject({
+      'process.roles': 'broker,controller',
+      'controller.quorum.voters': `${properties.get('node.id')}@kafka:9093`,
+      'offsets.topic.replication.factor': '1',
+      'transaction.state.log.replication.factor': '1',
+      'transaction.state.log.min.isr': '1',
+      'auto.create.topics.enable': 'false',
+      'group.initial.rebalance.delay.ms': '0',
+      'log.dirs': '/var/lib/kafka/data',
     });
     // 16 bytes in base64url, as `kafka-storage.sh format` requires.
-    expect(Buffer.from(kafka.CLUSTER_ID ?? '', 'base64url')).toHaveLength(16);
+    expect(Buffer.from(env(compose.services.kafka as Service).CLUSTER_ID ?? '', 'base64url')).toHaveLength(16);
   });
 
   it('keeps PostgreSQL data in a named volume and checks readiness with pg_isready', () => {
@@ -152,19 +211,33 @@ describe('docker-compose.yml project rules', () => {
       expect(service.build).toEqual({ context: '.', dockerfile: 'Dockerfile' });
     });
 
-    it('starts only once Kafka and PostgreSQL are healthy, and restarts unless stopped', () => {
+    it('starts once Kafka and PostgreSQL are healthy and kafka-setup has succeeded; restarts unless stopped', () => {
       expect(service.depends_on).toMatchObject({
         kafka: { condition: 'service_healthy' },
+        'kafka-setup': { condition: 'service_completed_successfully' },
         postgres: { condition: 'service_healthy' },
       });
       expect(service.restart).toBe('unless-stopped');
     });
 
-    it('reaches Kafka on the inside listener and PostgreSQL by its service name', () => {
-      const advertised = env(compose.services.kafka as Service).KAFKA_ADVERTISED_LISTENERS ?? '';
-      expect(advertised.split(',')).toContain(`INTERNAL://${serviceEnv.KAFKA_BROKERS}`);
+    it('reaches Kafka on the containers\' listener and PostgreSQL by its service name', () => {
+      const advertised = brokerProperties().get('advertised.listeners')?.split(',');
+      expect(advertised).toContain(`CLIENT://${serviceEnv.KAFKA_BROKERS}`);
       expect(serviceEnv.KAFKA_REPLICATION_FACTOR).toBe('1');
       expect(serviceEnv.DATABASE_URL).toMatch(/^postgres:\/\/[^@]+@postgres:5432\/tributary$/);
+    });
+
+    it('authenticates to Kafka as its own principal, with files from the read-only client secrets', () => {
+      expect(serviceEnv.KAFKA_SECURITY).toBe('sasl_ssl');
+      expect(serviceEnv.KAFKA_USERNAME).toBe(name);
+      expect(SERVICE_PRINCIPALS).toContain(serviceEnv.KAFKA_USERNAME);
+      expect(serviceEnv.KAFKA_PASSWORD).toBeUndefined();
+      expect(serviceEnv.KAFKA_PASSWORD_FILE).toBe(`${CLIENT_SECRETS_DIR}/${name}.password`);
+      expect(serviceEnv.KAFKA_CA_FILE).toBe(`${CLIENT_SECRETS_DIR}/ca.crt`);
+      const mounts = volumeMounts(service);
+      expect(mounts).toContainEqual({ source: 'kafka-client-secrets', target: CLIENT_SECRETS_DIR, readOnly: true });
+      // The broker's key, its keystore password and the operator's password stay out of every service.
+      expect(mounts.map((mount) => mount.source)).not.toContain('kafka-secrets');
     });
 
     it('listens on every interface and health-checks /health/ready on its own port', () => {
@@ -175,6 +248,119 @@ describe('docker-compose.yml project rules', () => {
       expect(JSON.stringify(service.healthcheck?.test)).toContain('/health/ready');
       expect(service.ports?.map(String)).toContainEqual(expect.stringMatching(new RegExp(`:${serviceEnv.HEALTH_PORT}$`)));
     });
+  });
+});
+
+describe('docker-compose.yml Kafka security', () => {
+  const compose = loadCompose();
+  const services = Object.entries(compose.services);
+  const properties = brokerProperties();
+
+  it('never runs a container with KAFKA_SECURITY=plaintext', () => {
+    for (const [, service] of services) expect(env(service).KAFKA_SECURITY ?? 'sasl_ssl').toBe('sasl_ssl');
+  });
+
+  it('gives each Tributary service a principal of its own', () => {
+    const usernames = tributaryServices(compose).map(([, service]) => env(service).KAFKA_USERNAME);
+    expect(new Set(usernames).size).toBe(usernames.length);
+    expect(usernames).not.toContain(OPERATOR_PRINCIPAL);
+  });
+
+  it('makes passwords and SCRAM credentials for exactly the access catalog\'s principals', () => {
+    const principals = compose['x-kafka-principals'] as Record<string, string>;
+    expect(principals.KAFKA_OPERATOR_PRINCIPAL).toBe(OPERATOR_PRINCIPAL);
+    expect(principals.KAFKA_SERVICE_PRINCIPALS?.split(/\s+/).sort()).toEqual([...SERVICE_PRINCIPALS].sort());
+    for (const name of ['kafka-init', 'kafka']) {
+      expect(env(compose.services[name] as Service)).toMatchObject(principals);
+    }
+  });
+
+  it('listens only with TLS: SASL/SCRAM-SHA-512 for clients, client certificates for the brokers\' listeners', () => {
+    const pairs = (properties.get('listener.security.protocol.map') ?? '').split(',').map((pair) => pair.split(':'));
+    const protocols = new Map(pairs as Array<[string, string]>);
+    const listeners = listenerAddresses(properties.get('listeners')).map(([listener]) => listener);
+    expect(listeners.sort()).toEqual(['CLIENT', 'CONTROLLER', 'HOST', 'INTERNAL']);
+    for (const listener of listeners) {
+      const prefix = `listener.name.${listener.toLowerCase()}`;
+      if (protocols.get(listener) === 'SASL_SSL') {
+        expect(properties.get(`${prefix}.sasl.enabled.mechanisms`)).toBe('SCRAM-SHA-512');
+      } else {
+        expect(protocols.get(listener)).toBe('SSL');
+        expect(properties.get(`${prefix}.ssl.client.auth`)).toBe('required');
+      }
+    }
+    expect(protocols.get(properties.get('inter.broker.listener.name') ?? '')).toBe('SSL');
+    expect(protocols.get(properties.get('controller.listener.names') ?? '')).toBe('SSL');
+    expect(protocols.get('CLIENT')).toBe('SASL_SSL');
+    expect(protocols.get('HOST')).toBe('SASL_SSL');
+  });
+
+  it('authorizes like deploy/kafka\'s secured broker: ACLs only, the operator and the broker as super users', () => {
+    const security = {
+      caCertificate: '/ca.crt',
+      brokerKeystore: '/broker.p12',
+      keystorePassword: 'x',
+      superUsers: [OPERATOR_PRINCIPAL, BROKER_CERTIFICATE_CN],
+    };
+    const local = parseProperties(renderServerProperties(brokerLayout(9092, '/data'), security));
+    const same = [
+      'authorizer.class.name',
+      'allow.everyone.if.no.acl.found',
+      'super.users',
+      'ssl.principal.mapping.rules',
+      'ssl.keystore.type',
+      'ssl.truststore.type',
+      'controller.listener.names',
+      'inter.broker.listener.name',
+      'listener.name.client.sasl.enabled.mechanisms',
+      'listener.name.client.scram-sha-512.sasl.jaas.config',
+      'listener.name.internal.ssl.client.auth',
+      'listener.name.controller.ssl.client.auth',
+    ];
+    for (const key of same) expect([key, properties.get(key)]).toEqual([key, local.get(key)]);
+    // The host's listener authenticates as the containers' does.
+    for (const key of ['sasl.enabled.mechanisms', 'scram-sha-512.sasl.jaas.config']) {
+      expect(properties.get(`listener.name.host.${key}`)).toBe(local.get(`listener.name.client.${key}`));
+    }
+    expect(properties.get('allow.everyone.if.no.acl.found')).toBe('false');
+  });
+
+  it('keeps secrets out of the repository: broker.sh appends the keystore password from the secrets volume', () => {
+    expect(properties.has('ssl.keystore.password')).toBe(false);
+    expect(readFileSync(join(KAFKA_DIR, 'broker.sh'), 'utf8')).toContain('ssl.keystore.password=');
+    expect(properties.get('ssl.keystore.location')).toMatch(/^\/etc\/kafka\/secrets\//);
+    expect(properties.get('ssl.truststore.location')).toMatch(/^\/etc\/kafka\/secrets\//);
+  });
+
+  it('signs the broker\'s certificate for every name a client or the broker itself dials', () => {
+    const init = readFileSync(join(KAFKA_DIR, 'init.sh'), 'utf8');
+    const names = /-ext SAN=(\S+)/.exec(init)?.[1]?.split(',') ?? [];
+    const dialled = [
+      ...listenerAddresses(properties.get('advertised.listeners')).map(([, host]) => host),
+      ...(properties.get('controller.quorum.voters') ?? '').split(',').map((voter) => /^\d+@([^:]+):/.exec(voter)?.[1]),
+      '127.0.0.1', // LOCAL_KAFKA_BROKERS: the host's clients bootstrap from the published port.
+    ];
+    for (const host of new Set(dialled)) {
+      expect(names).toContainEqual(/^\d/.test(host ?? '') ? `ip:${host}` : `dns:${host}`);
+    }
+    expect(init).toContain(`BROKER_CN=${BROKER_CERTIFICATE_CN}`);
+  });
+
+  it('runs the broker\'s scripts from deploy/compose/kafka, and health-checks as the operator', () => {
+    for (const name of ['kafka', ...ONE_SHOT]) {
+      const service = compose.services[name] as Service;
+      const scripts = { source: './deploy/compose/kafka', target: '/opt/tributary', readOnly: true };
+      expect(volumeMounts(service)).toContainEqual(scripts);
+      const script = [service.entrypoint ?? []].flat().find((word) => word.startsWith('/opt/tributary/')) ?? '';
+      expect(existsSync(join(KAFKA_DIR, script.replace('/opt/tributary/', '')))).toBe(true);
+    }
+    const healthcheck = JSON.stringify(compose.services.kafka?.healthcheck?.test);
+    expect(healthcheck).toContain('--bootstrap-server kafka:19092');
+    expect(healthcheck).toContain('--command-config /etc/kafka/secrets/operator.properties');
+  });
+
+  it('creates the catalogs\' topics and ACLs as setup.sh says (run npm run deploy:render when this fails)', () => {
+    expect(readFileSync(SETUP_SCRIPT_PATH, 'utf8')).toBe(renderSetupScript());
   });
 });
 

@@ -72,9 +72,13 @@ describe('the Strimzi KafkaUser manifests', () => {
     it("rejects v1beta2's single `operation` and a misspelt pattern type (the schema is really applied)", () => {
       const user = structuredClone(users[0]) as KafkaUser & { spec: { authorization: { acls: unknown[] } } };
       const [rule] = user.spec.authorization.acls as AclRule[];
-      const withRule = (changed: unknown) => ({ ...user, spec: { ...user.spec, authorization: { ...user.spec.authorization, acls: [changed] } } });
+      const withRule = (changed: unknown) => ({
+        ...user,
+        spec: { ...user.spec, authorization: { ...user.spec.authorization, acls: [changed] } },
+      });
       expect(check(withRule({ resource: rule?.resource, operation: 'Write' })).join('\n')).toContain('operation');
-      expect(check(withRule({ ...rule, resource: { ...rule?.resource, patternType: 'prefixed' } })).join('\n')).toContain('patternType');
+      const misspelt = withRule({ ...rule, resource: { ...rule?.resource, patternType: 'prefixed' } });
+      expect(check(misspelt).join('\n')).toContain('patternType');
     });
   });
 
@@ -96,7 +100,7 @@ describe('the Strimzi KafkaUser manifests', () => {
     it('grants nothing on the cluster resource and no operation beyond Read, Write and Describe', () => {
       const rules = users.flatMap((user) => user.spec.authorization.acls);
       expect(new Set(rules.map((rule) => rule.resource.type))).toEqual(new Set(['topic', 'group', 'transactionalId']));
-      expect(rules.flatMap((rule) => rule.operations).every((operation) => ['Read', 'Write', 'Describe'].includes(operation))).toBe(true);
+      expect(new Set(rules.flatMap((rule) => rule.operations))).toEqual(new Set(['Read', 'Write', 'Describe']));
     });
   });
 });

@@ -21,7 +21,11 @@ const STRIMZI_CLUSTER = 'tributary';
 
 // Strimzi's words for the catalog's: each table is total, so a new resource type, pattern or operation in the
 // catalog fails to compile here until it is given its Strimzi name.
-const RESOURCE_TYPES: Record<AclResourceType, string> = { topic: 'topic', group: 'group', 'transactional-id': 'transactionalId' };
+const RESOURCE_TYPES: Record<AclResourceType, string> = {
+  topic: 'topic',
+  group: 'group',
+  'transactional-id': 'transactionalId',
+};
 const PATTERN_TYPES: Record<AclPatternType, string> = { literal: 'literal', prefixed: 'prefix' };
 const OPERATIONS: Record<AclOperation, string> = { read: 'Read', write: 'Write', describe: 'Describe' };
 
@@ -53,7 +57,8 @@ function kafkaUser(principal: PrincipalSpec) {
 
 export function renderUserManifests(): string {
   const documents = servicePrincipals(catalogFor('')).map((principal) => stringify(kafkaUser(principal)));
-  return `# Generated from libs/contracts/src/access.ts by deploy/kubernetes/kafka-users.ts: do not edit.\n---\n${documents.join('---\n')}`;
+  const header = '# Generated from libs/contracts/src/access.ts by deploy/kubernetes/kafka-users.ts: do not edit.\n';
+  return `${header}---\n${documents.join('---\n')}`;
 }
 
 if (require.main === module) {

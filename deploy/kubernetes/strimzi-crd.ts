@@ -3,7 +3,7 @@
 // lays `shared/` there too), read in place and never copied into the repository.
 import fs from 'node:fs';
 import path from 'node:path';
-import Ajv, { type ErrorObject } from 'ajv';
+import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import { parse } from 'yaml';
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
@@ -30,14 +30,17 @@ export type ManifestCheck = (manifest: unknown) => string[];
 function closeObjects(schema: unknown): unknown {
   if (Array.isArray(schema)) return schema.map(closeObjects);
   if (schema === null || typeof schema !== 'object') return schema;
-  const node = Object.fromEntries(Object.entries(schema).map(([key, value]) => [key, closeObjects(value)])) as JsonSchema;
+  const entries = Object.entries(schema).map(([key, value]) => [key, closeObjects(value)]);
+  const node = Object.fromEntries(entries) as JsonSchema;
   const open = node['x-kubernetes-preserve-unknown-fields'] === true || 'additionalProperties' in node;
   if (node.properties !== undefined && !open) node.additionalProperties = false;
   return node;
 }
 
-const describeError = (error: ErrorObject): string =>
-  `${error.instancePath || '/'} ${error.message ?? 'is invalid'}${error.keyword === 'additionalProperties' ? ` (${JSON.stringify(error.params)})` : ''}`;
+function describeError(error: ErrorObject): string {
+  const detail = error.keyword === 'additionalProperties' ? ` (${JSON.stringify(error.params)})` : '';
+  return `${error.instancePath || '/'} ${error.message ?? 'is invalid'}${detail}`;
+}
 
 /**
  * A check for one CRD file of the shared folder: the manifest's kind is the CRD's, its apiVersion is a version
@@ -54,14 +57,17 @@ export function strimziManifestCheck(crdFile: string): ManifestCheck {
   // Kubernetes' own keywords (x-kubernetes-validations and the like) are left to the API server: ajv ignores
   // them when not strict. The CEL rules they carry are not evaluated here.
   const ajv = new Ajv({ allErrors: true, strict: false });
-  const served = new Map(
-    versions.filter((version) => version.served).map((version) => [`${group}/${version.name}`, ajv.compile(closeObjects(version.schema.openAPIV3Schema) as JsonSchema)]),
-  );
+  const served = new Map<string, ValidateFunction>();
+  for (const version of versions.filter((candidate) => candidate.served)) {
+    served.set(`${group}/${version.name}`, ajv.compile(closeObjects(version.schema.openAPIV3Schema) as JsonSchema));
+  }
   return (manifest) => {
     const { apiVersion, kind } = (manifest ?? {}) as { apiVersion?: unknown; kind?: unknown };
     if (kind !== names.kind) return [`kind ${String(kind)} is not ${names.kind}`];
     const validate = served.get(String(apiVersion));
-    if (!validate) return [`apiVersion ${String(apiVersion)} is not served by the CRD (served: ${[...served.keys()].join(', ')})`];
+    if (!validate) {
+      return [`apiVersion ${String(apiVersion)} is not served by the CRD (served: ${[...served.keys()].join(', ')})`];
+    }
     return validate(manifest) ? [] : (validate.errors ?? []).map(describeError);
   };
 }

@@ -14,7 +14,7 @@ umask 077
 
 SECRETS=/etc/kafka/secrets
 CLIENT_SECRETS=/etc/tributary/kafka
-# The broker's volume, mounted here read-only to notice a broker formatted with credentials that are gone.
+# The broker's data volume: mounted here to notice storage formatted with credentials that are gone.
 DATA=/var/lib/kafka/data
 # The user the apache/kafka image runs the broker as: it must read the broker's secrets.
 BROKER_USER=appuser
@@ -84,6 +84,9 @@ ssl.truststore.location=$SECRETS/ca.crt
 EOF
 chown -R "$BROKER_USER:$BROKER_USER" "$SECRETS"
 chmod 700 "$SECRETS"
+# This job is the first to mount the data volume, so its owner is set here rather than left to how the engine
+# populates a new volume; the broker formats and writes it as the image's user.
+chown "$BROKER_USER:$BROKER_USER" "$DATA"
 
 # The services run as another image's user, so their files are readable by all; only the services' containers
 # mount this volume, and never the operator's password or the broker's key.

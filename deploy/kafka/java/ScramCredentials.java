@@ -36,7 +36,7 @@ public final class ScramCredentials {
     try (FileInputStream in = new FileInputStream(args[0])) {
       config.load(in);
     }
-    config.setProperty("bootstrap.servers", args[1]);
+    if (!args[1].isEmpty()) config.setProperty("bootstrap.servers", args[1]);
     List<UserScramCredentialAlteration> alterations = new ArrayList<>();
     boolean list = false;
     BufferedReader reader = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));

@@ -2,7 +2,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel, type KafkaConfig } from 'kafkajs';
 import { kafkaSecurityOptions, type KafkaSecurity, type KafkaSecurityMode } from '@tributary/config';
 import { OPERATOR_PRINCIPAL } from '@tributary/contracts';
 import {
@@ -15,22 +15,13 @@ import {
   renderBrokerLog4j,
   renderServerProperties,
 } from './config';
-import {
-  PRINCIPALS_AT_FORMAT,
-  alterScramCredentials,
-  credentialFiles,
-  ensurePasswordFile,
-  formatScramArguments,
-  readPassword,
-  recordRegistered,
-  registeredPrincipals,
-} from './credentials';
+import { LOCAL_PRINCIPALS, alterScramCredentials, credentialFiles, ensurePasswordFile, readPassword } from './credentials';
 import { ProvisionError } from './errors';
 import { Log, assertJava, ensureKafkaInstalled } from './install';
 import { dataDir as dataDirOf, kafkaHomeDir } from './paths';
 import { assertPortFree } from './port';
 import { isProcessAlive, processCommandLine, runCommand, sleep, tailFile } from './process';
-import { BROKER_CERTIFICATE_CN, ensureTlsMaterial } from './tls';
+import { BROKER_CERTIFICATE_CN, ensureTlsMaterial, tlsFiles, writeBrokerClientProperties } from './tls';
 import { javaClassPath } from './tools';
 import { assertValidName, assertValidPort } from './validation';
 
@@ -99,13 +90,13 @@ export async function startKafka(opts: StartKafkaOptions): Promise<RunningKafka>
   assertFormattedFor(layout, mode, opts.name);
   const security = mode === 'sasl_ssl' ? await brokerSecurity(opts.name, layout, log) : undefined;
   writeConfigFiles(layout, security);
-  await formatStorageOnce(java, libs, layout, mode, opts.name, log);
+  await formatStorageOnce(java, libs, layout, mode, log);
   const child = spawnBroker(java, libs, layout, opts.detached ?? false);
   const handle = brokerHandle(opts.name, layout, mode, child.pid!, child);
   log(`starting Kafka '${opts.name}' on ${handle.brokers} (${mode}, pid ${handle.pid}, log ${handle.logFile})`);
   try {
-    await waitUntilReady(handle, readyTimeoutMs);
-    if (mode === 'sasl_ssl') await registerNewPrincipals(opts.name, handle.brokers, log);
+    await waitUntilReady(handle, layout, readyTimeoutMs);
+    if (mode === 'sasl_ssl') await assertLocalCredentials(handle, layout, readyTimeoutMs);
   } catch (error) {
     await handle.stop();
     throw error;
@@ -113,11 +104,12 @@ export async function startKafka(opts: StartKafkaOptions): Promise<RunningKafka>
   return handle;
 }
 
-/** Makes (once) the CA, the broker's keystore and the passwords of the principals a fresh format creates. */
+/** Makes (once) the CA, the broker's keystore and the passwords of the operator and the services. */
 async function brokerSecurity(name: string, layout: BrokerLayout, log: Log): Promise<BrokerSecurity> {
   const files = credentialFiles(name);
   const tls = await ensureTlsMaterial(files.tlsDir, log);
-  for (const principal of PRINCIPALS_AT_FORMAT) ensurePasswordFile(name, principal);
+  writeBrokerClientProperties(tls);
+  for (const principal of LOCAL_PRINCIPALS) ensurePasswordFile(name, principal);
   return {
     caCertificate: tls.caCertificate,
     brokerKeystore: tls.brokerKeystore,
@@ -127,20 +119,25 @@ async function brokerSecurity(name: string, layout: BrokerLayout, log: Log): Pro
 }
 
 /**
- * A principal the catalog gained after this broker was formatted (a new service) gets its credential
- * through the Admin API; the ones a format created are already there.
+ * Makes the broker hold the credentials of the operator and the services, as their password files say,
+ * then waits until the operator can authenticate. It runs at every start, through the inter-broker
+ * listener as the broker's own certificate identity, so it needs no password to work: a new service
+ * gets its credential, and a broker that came up without its credentials gets them back. (A test broker
+ * with a long history was once seen to restart holding none, though its metadata log held them all.)
  */
-async function registerNewPrincipals(name: string, brokers: string, log: Log): Promise<void> {
-  const registered = registeredPrincipals(name);
-  const missing = PRINCIPALS_AT_FORMAT.filter((principal) => !registered.has(principal));
-  if (missing.length === 0) return;
-  log(`creating SCRAM credentials for ${missing.join(', ')}`);
-  const present = await alterScramCredentials(
-    name,
-    brokers,
-    missing.map((principal) => ({ kind: 'upsert', principal, password: ensurePasswordFile(name, principal) })),
+async function assertLocalCredentials(handle: RunningKafka, layout: BrokerLayout, readyTimeoutMs: number): Promise<void> {
+  const name = path.basename(handle.dataDir);
+  await alterScramCredentials(
+    { bootstrap: `127.0.0.1:${layout.internalPort}`, clientProperties: tlsFiles(credentialFiles(name).tlsDir).brokerClientProperties },
+    LOCAL_PRINCIPALS.map((principal) => ({ kind: 'upsert', principal, password: ensurePasswordFile(name, principal) })),
   );
-  recordRegistered(name, [...registered, ...present]);
+  // Brokers apply credentials from the metadata log asynchronously.
+  const deadlineMs = Date.now() + readyTimeoutMs;
+  const operator = operatorSecurity(handle);
+  while (!(await answersMetadata(handle.brokers, kafkaSecurityOptions(operator)))) {
+    if (Date.now() > deadlineMs) throw startupFailure(handle, `the operator could not authenticate to Kafka on ${handle.brokers} within ${readyTimeoutMs} ms`);
+    await sleep(READY_POLL_INTERVAL_MS);
+  }
 }
 
 /** Security is chosen at format time (the operator's credential lives in the metadata log). */
@@ -210,7 +207,7 @@ async function adoptRunning(name: string, layout: BrokerLayout, mode: KafkaSecur
     );
   }
   const handle = brokerHandle(name, layout, mode, pid, undefined);
-  await waitUntilReady(handle, readyTimeoutMs);
+  await waitUntilReady(handle, layout, readyTimeoutMs);
   return handle;
 }
 
@@ -270,16 +267,13 @@ export function newClusterId(random: (size: number) => Buffer = randomBytes): st
 
 // KRaft refuses to start on an unformatted log dir; formatting twice would fail, and would throw
 // away the cluster id that the existing data belongs to.
-// A secured format also writes the SCRAM credentials of the operator and the services into the
-// metadata log, so the first client can authenticate before any Admin call is possible.
-async function formatStorageOnce(java: string, libs: string, layout: BrokerLayout, mode: KafkaSecurityMode, name: string, log: Log): Promise<void> {
+async function formatStorageOnce(java: string, libs: string, layout: BrokerLayout, mode: KafkaSecurityMode, log: Log): Promise<void> {
   if (fs.existsSync(path.join(logDirsOf(layout.dataDir), 'meta.properties'))) return;
   const clusterId = newClusterId();
   log(`formatting KRaft storage in ${logDirsOf(layout.dataDir)} (cluster id ${clusterId}, ${mode})`);
   const paths = files(layout.dataDir);
-  const scram = mode === 'sasl_ssl' ? formatScramArguments(name, PRINCIPALS_AT_FORMAT) : [];
   const args = [...jvmLogArgs(layout.dataDir), '-cp', javaClassPath(libs), 'kafka.tools.StorageTool',
-    'format', '--cluster-id', clusterId, '--config', paths.serverProperties, ...scram];
+    'format', '--cluster-id', clusterId, '--config', paths.serverProperties];
   const result = await runCommand(java, args);
   if (result.code !== 0) {
     throw new ProvisionError(
@@ -289,7 +283,6 @@ async function formatStorageOnce(java: string, libs: string, layout: BrokerLayou
     );
   }
   fs.writeFileSync(path.join(layout.dataDir, FORMATTED_MODE_FILE), `${mode}\n`);
-  if (mode === 'sasl_ssl') recordRegistered(name, PRINCIPALS_AT_FORMAT);
 }
 
 function jvmLogArgs(dir: string): string[] {
@@ -363,13 +356,17 @@ async function waitForExit(pid: number, timeoutMs: number): Promise<boolean> {
   return !isProcessAlive(pid);
 }
 
-/** Polls with a kafkajs admin until the broker describes its cluster, it dies, or the time is up. */
-async function waitUntilReady(handle: RunningKafka, readyTimeoutMs: number): Promise<void> {
+/**
+ * Polls with a kafkajs admin until the broker describes its cluster, it dies, or the time is up. A
+ * secured broker is asked on its inter-broker listener with its own certificate, which needs no
+ * credential the broker might not hold yet.
+ */
+async function waitUntilReady(handle: RunningKafka, layout: BrokerLayout, readyTimeoutMs: number): Promise<void> {
   const deadlineMs = Date.now() + readyTimeoutMs;
-  const security = operatorSecurity(handle);
+  const probe = handle.security === 'plaintext' ? { brokers: handle.brokers, options: {} } : brokerIdentityProbe(handle, layout);
   while (Date.now() < deadlineMs) {
     if (!isProcessAlive(handle.pid)) throw startupFailure(handle, 'Kafka exited during start-up');
-    if (await answersMetadata(handle.brokers, security)) return;
+    if (await answersMetadata(probe.brokers, probe.options)) return;
     await sleep(READY_POLL_INTERVAL_MS);
   }
   throw startupFailure(handle, `Kafka on ${handle.brokers} did not answer within ${readyTimeoutMs} ms`);
@@ -400,11 +397,22 @@ export function operatorSecurity(handle: Pick<RunningKafka, 'security' | 'dataDi
   };
 }
 
-async function answersMetadata(brokers: string, security: KafkaSecurity): Promise<boolean> {
+/** The inter-broker listener, reached with the broker's own keystore (mutual TLS). */
+function brokerIdentityProbe(handle: RunningKafka, layout: BrokerLayout) {
+  const tls = tlsFiles(credentialFiles(path.basename(handle.dataDir)).tlsDir);
+  const ssl = {
+    ca: [fs.readFileSync(tls.caCertificate, 'utf8')],
+    pfx: fs.readFileSync(tls.brokerKeystore),
+    passphrase: fs.readFileSync(tls.keystorePasswordFile, 'utf8').trim(),
+  };
+  return { brokers: `127.0.0.1:${layout.internalPort}`, options: { ssl } };
+}
+
+async function answersMetadata(brokers: string, options: Pick<KafkaConfig, 'ssl' | 'sasl'>): Promise<boolean> {
   const kafka = new Kafka({
     clientId: 'tributary-kafka-provisioner',
     brokers: [brokers],
-    ...kafkaSecurityOptions(security),
+    ...options,
     logLevel: logLevel.NOTHING,
     connectionTimeout: 1_000,
     requestTimeout: 2_000,

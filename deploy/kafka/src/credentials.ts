@@ -12,13 +12,12 @@ import { javaClassPath } from './tools';
 /**
  * The SCRAM credentials of one local broker's principals. Each password is random, lives in a file
  * only the owner reads (`<cache>/kafka-data/<broker>/credentials/<principal>.password`), and is handed
- * to a process by path (KAFKA_PASSWORD_FILE), never on a command line or in a log.
+ * to a process by path (KAFKA_PASSWORD_FILE), never on a command line or in a log. For the operator and
+ * the services those files are the source of truth: every start of the broker makes it hold exactly them.
  */
-export const PRINCIPALS_AT_FORMAT: readonly string[] = [OPERATOR_PRINCIPAL, ...SERVICE_PRINCIPALS];
+export const LOCAL_PRINCIPALS: readonly string[] = [OPERATOR_PRINCIPAL, ...SERVICE_PRINCIPALS];
 const PASSWORD_BYTES = 24;
 const SCRAM_TOOL = path.resolve(__dirname, '..', 'java', 'ScramCredentials.java');
-/** The principals the broker holds a SCRAM credential for, as this provisioner registered them. */
-const REGISTERED_FILE = 'registered';
 
 export function newPassword(): string {
   return randomBytes(PASSWORD_BYTES).toString('base64url');
@@ -59,50 +58,38 @@ export function removePassword(brokerName: string, principal: string): void {
   fs.rmSync(files.clientProperties(principal), { force: true });
 }
 
-export function registeredPrincipals(brokerName: string): Set<string> {
-  try {
-    const text = fs.readFileSync(path.join(credentialFiles(brokerName).credentialsDir, REGISTERED_FILE), 'utf8');
-    return new Set(text.split('\n').filter(Boolean));
-  } catch {
-    return new Set();
-  }
-}
-
-export function recordRegistered(brokerName: string, principals: Iterable<string>): void {
-  const files = credentialFiles(brokerName);
-  fs.mkdirSync(files.credentialsDir, { recursive: true, mode: 0o700 });
-  fs.writeFileSync(path.join(files.credentialsDir, REGISTERED_FILE), `${[...new Set(principals)].sort().join('\n')}\n`, { mode: 0o600 });
-}
-
-/** `kafka-storage format --add-scram` arguments: the credentials a fresh cluster starts with. */
-export function formatScramArguments(brokerName: string, principals: readonly string[]): string[] {
-  return principals.flatMap((principal) => [
-    '--add-scram',
-    `SCRAM-SHA-512=[name=${principal},password=${ensurePasswordFile(brokerName, principal).reveal()}]`,
-  ]);
-}
-
 export type ScramCommand = { readonly kind: 'upsert'; readonly principal: string; readonly password: Secret } | { readonly kind: 'delete'; readonly principal: string };
 
-/**
- * Alters credentials on a running broker through Kafka's Admin API (deploy/kafka/java/ScramCredentials.java,
- * run as the operator), passwords on standard input. Returns the principals the broker then holds.
- */
-export async function alterScramCredentials(brokerName: string, brokers: string, commands: readonly ScramCommand[]): Promise<string[]> {
-  const libs = await ensureKafkaInstalled();
-  const operatorConfig = credentialFiles(brokerName).clientProperties(OPERATOR_PRINCIPAL);
-  if (!fs.existsSync(operatorConfig)) {
-    throw new ProvisionError(`broker '${brokerName}' has no operator credentials (${operatorConfig})`, `start it secured first: \`npm run kafka -- start --name ${brokerName}\``);
+/** How the Admin API is reached: a bootstrap address and the Java client config to connect with. */
+export interface AdminConnection {
+  readonly bootstrap: string;
+  readonly clientProperties: string;
+}
+
+/** The operator on the client listener: how the operator's commands alter credentials. */
+export function operatorConnection(brokerName: string, brokers: string): AdminConnection {
+  const clientProperties = credentialFiles(brokerName).clientProperties(OPERATOR_PRINCIPAL);
+  if (!fs.existsSync(clientProperties)) {
+    throw new ProvisionError(`broker '${brokerName}' has no operator credentials (${clientProperties})`, `start it secured first: \`npm run kafka -- start --name ${brokerName}\``);
   }
+  return { bootstrap: brokers, clientProperties };
+}
+
+/**
+ * Alters credentials on a running broker through Kafka's Admin API (deploy/kafka/java/ScramCredentials.java),
+ * passwords on standard input. Returns the principals the broker then holds.
+ */
+export async function alterScramCredentials(connection: AdminConnection, commands: readonly ScramCommand[]): Promise<string[]> {
+  const libs = await ensureKafkaInstalled();
   const lines = commands.map((command) =>
     command.kind === 'upsert' ? `upsert\t${command.principal}\t${command.password.reveal()}` : `delete\t${command.principal}`,
   );
-  const result = await runCommand(javaExecutable(), ['-Xmx256m', '-XX:TieredStopAtLevel=1', '-cp', javaClassPath(libs), SCRAM_TOOL, operatorConfig, brokers], {
+  const result = await runCommand(javaExecutable(), ['-Xmx256m', '-XX:TieredStopAtLevel=1', '-cp', javaClassPath(libs), SCRAM_TOOL, connection.clientProperties, connection.bootstrap], {
     input: [...lines, 'list', ''].join('\n'),
   });
   if (result.code !== 0) {
     const detail = result.stderr.split('\n').filter((line) => /Exception|Error/.test(line)).slice(0, 5).join('\n');
-    throw new ProvisionError(`altering SCRAM credentials on broker '${brokerName}' failed (exit ${result.code})`, 'is the broker running? `npm run kafka -- status`', detail);
+    throw new ProvisionError(`altering SCRAM credentials through ${connection.bootstrap} failed (exit ${result.code})`, 'is the broker running? `npm run kafka -- status`', detail);
   }
   return result.stdout.split('\n').map((line) => line.trim()).filter(Boolean);
 }

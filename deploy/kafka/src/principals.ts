@@ -13,7 +13,7 @@ import {
 } from '@tributary/contracts';
 import { applyAcls, describePrincipalAcls, revokeAllAcls, type AclRow, type AppliedAcls } from './acls';
 import { kafkaStatus, operatorSecurity, readRunningMode } from './broker';
-import { alterScramCredentials, credentialFiles, newPassword, removePassword, writePassword } from './credentials';
+import { alterScramCredentials, credentialFiles, newPassword, operatorConnection, removePassword, writePassword } from './credentials';
 import { ProvisionError } from './errors';
 
 /**
@@ -77,7 +77,7 @@ function specOrRefusal(make: () => PrincipalSpec): PrincipalSpec {
 async function issue(name: string, spec: PrincipalSpec): Promise<IssuedCredential> {
   assertNewPrincipal(spec.name);
   const password = new Secret(newPassword());
-  await alterScramCredentials(name, runningBroker(name), [{ kind: 'upsert', principal: spec.name, password }]);
+  await alterScramCredentials(operatorConnection(name, runningBroker(name)), [{ kind: 'upsert', principal: spec.name, password }]);
   const acls = await withOperatorAdmin(name, (admin) => applyAcls(admin, [spec]));
   return { principal: spec.name, password, acls };
 }
@@ -98,10 +98,10 @@ export function addAnalytics(name: string, principal: string, topicPrefix = ''):
  * authenticated stay up until they reconnect. A service's password file is rewritten too.
  */
 export async function rotatePassword(name: string, principal: string): Promise<Secret> {
-  const holders = await alterScramCredentials(name, runningBroker(name), []);
+  const holders = await alterScramCredentials(operatorConnection(name, runningBroker(name)), []);
   if (!holders.includes(principal)) throw new ProvisionError(`principal '${principal}' does not exist on Kafka '${name}'`, 'list them with `npm run kafka -- principals list`');
   const password = new Secret(newPassword());
-  await alterScramCredentials(name, runningBroker(name), [{ kind: 'upsert', principal, password }]);
+  await alterScramCredentials(operatorConnection(name, runningBroker(name)), [{ kind: 'upsert', principal, password }]);
   if (fs.existsSync(credentialFiles(name).passwordFile(principal))) writePassword(name, principal, password.reveal());
   return password;
 }
@@ -109,8 +109,8 @@ export async function rotatePassword(name: string, principal: string): Promise<S
 /** Offboarding: the credential and every ACL of the principal go. The operator cannot be revoked. */
 export async function revokePrincipal(name: string, principal: string): Promise<{ aclsDeleted: number }> {
   if (principal === OPERATOR_PRINCIPAL) throw new ProvisionError('the operator principal cannot be revoked', 'rotate its password instead');
-  const holders = await alterScramCredentials(name, runningBroker(name), []);
-  if (holders.includes(principal)) await alterScramCredentials(name, runningBroker(name), [{ kind: 'delete', principal }]);
+  const holders = await alterScramCredentials(operatorConnection(name, runningBroker(name)), []);
+  if (holders.includes(principal)) await alterScramCredentials(operatorConnection(name, runningBroker(name)), [{ kind: 'delete', principal }]);
   const aclsDeleted = await withOperatorAdmin(name, (admin) => revokeAllAcls(admin, principal));
   removePassword(name, principal);
   return { aclsDeleted };
@@ -118,7 +118,7 @@ export async function revokePrincipal(name: string, principal: string): Promise<
 
 /** Every principal with a credential, and the ACLs each holds. */
 export async function listPrincipals(name: string): Promise<Array<{ principal: string; acls: AclRow[] }>> {
-  const holders = await alterScramCredentials(name, runningBroker(name), []);
+  const holders = await alterScramCredentials(operatorConnection(name, runningBroker(name)), []);
   return withOperatorAdmin(name, (admin) =>
     Promise.all(holders.map(async (principal) => ({ principal, acls: await describePrincipalAcls(admin, principal) }))),
   );

@@ -19,6 +19,8 @@ export interface TlsFiles {
   readonly brokerKeystore: string;
   /** The keystore's password, in a file only the owner reads. */
   readonly keystorePasswordFile: string;
+  /** A Java client config that authenticates as the broker itself (mutual TLS), for the provisioner. */
+  readonly brokerClientProperties: string;
 }
 
 /** The broker certificate's subject; `ssl.principal.mapping.rules` turns it into the principal `tributary-broker`. */
@@ -34,7 +36,22 @@ export function tlsFiles(tlsDir: string): TlsFiles {
     caCertificate: path.join(tlsDir, 'ca.crt'),
     brokerKeystore: path.join(tlsDir, 'broker.p12'),
     keystorePasswordFile: path.join(tlsDir, 'keystore.password'),
+    brokerClientProperties: path.join(tlsDir, 'broker-client.properties'),
   };
+}
+
+/** Writes the Java client config with which the provisioner acts as the broker on its mutual-TLS listener. */
+export function writeBrokerClientProperties(files: TlsFiles): void {
+  const text = [
+    'security.protocol=SSL',
+    'ssl.keystore.type=PKCS12',
+    `ssl.keystore.location=${files.brokerKeystore}`,
+    `ssl.keystore.password=${fs.readFileSync(files.keystorePasswordFile, 'utf8').trim()}`,
+    'ssl.truststore.type=PEM',
+    `ssl.truststore.location=${files.caCertificate}`,
+    '',
+  ].join('\n');
+  fs.writeFileSync(files.brokerClientProperties, text, { mode: 0o600 });
 }
 
 function keytoolExecutable(): string {

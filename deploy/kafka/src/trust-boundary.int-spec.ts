@@ -17,7 +17,18 @@ import {
   type EventType,
 } from '@tributary/contracts';
 import { ensureTopics } from '@tributary/messaging';
-import { kafkaAs, kafkaRefusal as refusal, testBrokers, testKafka, testKafkaName, uniqueName, withAdmin } from '@tributary/testing';
+import {
+  kafkaAs,
+  kafkaRefusal as refusal,
+  principalEnv,
+  startServiceProcess,
+  testBrokers,
+  testKafka,
+  testKafkaName,
+  uniqueName,
+  withAdmin,
+  type ServiceProcess,
+} from '@tributary/testing';
 import { SAMPLE_EVENTS } from '../../../libs/contracts/src/schemas/sample-events.fixture';
 import { addAnalytics, addProducer, applyServiceAcls, revokePrincipal, rotatePassword } from './principals';
 
@@ -90,6 +101,27 @@ describe('the secured broker as a trust boundary', () => {
 
   afterAll(async () => {
     for (const name of [producerName, analyticsName]) await revokePrincipal(testKafkaName(), name).catch(() => undefined);
+  });
+
+  describe('a service started with a wrong or missing credential', () => {
+    const mains: Record<string, string> = {
+      gateway: 'services/gateway/src/main.ts',
+      attribution: 'services/attribution/src/main.ts',
+      'ledger-projector': 'services/ledger-projector/src/main.ts',
+      payouts: 'services/payouts/src/main.ts',
+    };
+
+    it.each(Object.keys(mains))('%s stops with one line naming the variable, without a retry loop', async (service) => {
+      const started = Date.now();
+      const wrong = startServiceProcess(mains[service]!, { ...principalEnv(service), KAFKA_PASSWORD_FILE: '', KAFKA_PASSWORD: 'not-the-password', TRIBUTARY_TOPIC_PREFIX: prefix, DATABASE_URL: process.env.DATABASE_URL! }, `${service}-wrong-password`);
+      const missing = startServiceProcess(mains[service]!, { ...principalEnv(service), KAFKA_PASSWORD_FILE: '/nonexistent/password', TRIBUTARY_TOPIC_PREFIX: prefix }, `${service}-no-password`);
+      const [wrongCode, missingCode] = await Promise.all([exitCode(wrong), exitCode(missing)]);
+      expect([wrongCode, missingCode]).toEqual([1, 1]);
+      expect(wrong.output()).toMatch(new RegExp(`^${service}: invalid kafka configuration: KAFKA_USERNAME / KAFKA_PASSWORD: the broker refused the credentials`, 'm'));
+      expect(missing.output()).toMatch(new RegExp(`^${service}: invalid kafka configuration: KAFKA_PASSWORD_FILE: cannot read /nonexistent/password`, 'm'));
+      expect(wrong.output()).not.toContain('not-the-password');
+      expect(Date.now() - started).toBeLessThan(60_000);
+    });
   });
 
   describe('a client without valid credentials', () => {
@@ -186,6 +218,12 @@ describe('the secured broker as a trust boundary', () => {
     });
   });
 });
+
+/** The exit code of a service process, once it exited. */
+function exitCode(service: ServiceProcess): Promise<number | null> {
+  if (service.child.exitCode !== null) return Promise.resolve(service.child.exitCode);
+  return new Promise((resolve) => service.child.once('exit', (code) => resolve(code)));
+}
 
 /** Every record of a topic, read with a consumer of the given group until the topic's end. */
 async function readAll(kafka: Kafka, topic: string, groupId: string): Promise<KafkaMessage[]> {
