@@ -114,7 +114,7 @@ function runDemo(databaseUrl: string, brokers: string, kafka: RunningKafka | nul
     if (stopped) return;
     say(`demo: ${DEMO_EVENTS} simulated events (datanets, contributions, models, paid inferences) through the gateway at ${url}`);
     await run(['services/gateway/src/cli/simulate-cli.ts', '--via', 'gateway', '--gateway-url', url, '--api-key', key, '--count', String(DEMO_EVENTS), '--rate', '100', '--duration-max-s', '60', '--no-progress']);
-    say(`demo done: see them with npm run kafka -- cli kafka-console-consumer --bootstrap-server ${brokers}${commandConfig(kafka)} --topic tributary.inferences --from-beginning --max-messages 5 --property print.headers=true`);
+    say(`demo done: see them with npm run kafka -- cli kafka-console-consumer --bootstrap-server ${brokers}${commandConfig(kafka, '--consumer.config')} --topic tributary.inferences --from-beginning --max-messages 5 --property print.headers=true`);
   };
   demo().catch((error: Error) => !stopped && say(`demo skipped (the stack is fine): ${error.message}`));
   return {
@@ -126,8 +126,8 @@ function runDemo(databaseUrl: string, brokers: string, kafka: RunningKafka | nul
 }
 
 /** Kafka's tools on the secured listener authenticate with the operator's Java client config. */
-function commandConfig(kafka: RunningKafka | null): string {
-  return kafka?.security === 'sasl_ssl' ? ` --command-config ${path.relative(ROOT, credentialFiles(DEV_KAFKA_NAME).clientProperties('operator'))}` : '';
+function commandConfig(kafka: RunningKafka | null, flag = '--command-config'): string {
+  return kafka?.security === 'sasl_ssl' ? ` ${flag} ${path.relative(ROOT, credentialFiles(DEV_KAFKA_NAME).clientProperties('operator'))}` : '';
 }
 
 function waitForSignal(): Promise<void> {
