@@ -4,8 +4,13 @@
  * `npm start` runs it. Side figures show what bounds it: the pure policy alone, and the policy plus the
  * Avro encoding of the decision, both in this one Node process. Writes bench/results/attribution.json.
  *
- * Uses KAFKA_BROKERS when set, else bench/with-broker.ts starts a broker of its own; DATABASE_URL (default the
- * local tributary_test database's server). Each run uses a fresh topic prefix and a fresh database.
+ * Kafka is secured as the product runs it: the service as its own principal (`attribution`, with the access
+ * catalog's ACLs for the run's topic prefix), the load generator as the operator. Each service figure is
+ * measured on a plaintext broker too, interleaved with the secured one in the same run, and written beside
+ * it as `<figure>_plaintext` with `security_cost_pct`: the cost of security on the same machine at the same
+ * time. Uses KAFKA_BROKERS (and BENCH_PLAINTEXT_BROKERS, BENCH_KAFKA_NAME) when set, else bench/with-broker.ts
+ * starts both brokers; DATABASE_URL (default the local tributary_test database's server). Each run uses a
+ * fresh topic prefix and a fresh database.
  */
 import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -14,11 +19,13 @@ import path from 'node:path';
 import { AssignerProtocol, Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
 import { decideAttribution, type AttributionInput } from '@tributary/attribution';
+import { kafkaClientOptions } from '@tributary/config';
 import { catalogFor, deadLetterTopicSpec, toRecord, topicCatalog, type EventData, type EventType, type InferenceCompleted } from '@tributary/contracts';
 import { ensureTopics } from '@tributary/messaging';
 import { dropDatabase, ensurePostgres, withDatabase } from '@tributary/local-stack';
 import { startServiceProcess } from '@tributary/testing';
 import { toAttributedEvent } from '../../services/attribution/src/decision/wire';
+import { benchBrokers, benchProvenance, type BenchBroker } from '../with-broker';
 
 const INFERENCE_COUNT = Number(process.env.BENCH_INFERENCES ?? 40_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -35,7 +42,9 @@ const INSTANCE_COUNTS = (process.env.BENCH_INSTANCES ?? '1,2').split(',').map((c
 const WARMUP_COUNT = Number(process.env.BENCH_WARMUP ?? 10_000);
 const ATTRIBUTIONS = 8;
 const CONTRIBUTIONS = 2_000;
-const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
+const BROKERS = benchBrokers();
+/** Measured in turn for every setting: the secured broker (the product's figures), and the plaintext one when given. */
+const MEASURED_BROKERS: readonly BenchBroker[] = [BROKERS.secured, ...(BROKERS.plaintext ? [BROKERS.plaintext] : [])];
 const SERVER_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/tributary_test';
 const TIMEOUT_MS = 600_000;
 /** BENCH_WRITE=0 prints the figures without rewriting bench/results/attribution.json (A/B runs on a busy machine). */
@@ -167,16 +176,18 @@ function inProcessRate(encode: boolean): number {
   return Math.round((count / elapsedMs) * 1_000);
 }
 
-async function serviceRate(instances: number): Promise<ServiceFigures> {
+async function serviceRate(instances: number, broker: BenchBroker): Promise<ServiceFigures> {
   const prefix = `bench.${randomUUID().slice(0, 8)}.`;
   const catalog = catalogFor(prefix);
   const databaseName = `bench_attribution_${randomUUID().slice(0, 8)}`;
   const databaseUrl = withDatabase(new URL(SERVER_URL), databaseName);
   await ensurePostgres(databaseUrl);
-  const kafka = new Kafka({ clientId: 'bench', brokers: BROKERS, logLevel: logLevel.NOTHING });
+  const kafka = new Kafka({ ...kafkaClientOptions(broker.kafka, 'bench'), logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();
+  // The operator creates the topics, as in production: the service's principal may not.
   await ensureTopics(admin, [...topicCatalog(catalog), deadLetterTopicSpec(`${catalog.groups.attribution}.tables`)], 1);
+  await broker.grantServices(prefix);
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   // The tables are timestamped first; then each inference 1 ms after the one before (within the last minute),
@@ -227,7 +238,7 @@ async function serviceRate(instances: number): Promise<ServiceFigures> {
     (index) => inferencesFromMs + Math.floor((WARMUP_COUNT + index) * spacingMs));
 
   const services = Array.from({ length: instances }, (_, instance) => startServiceProcess('services/attribution/src/main.ts', {
-    KAFKA_BROKERS: BROKERS.join(','),
+    ...broker.serviceEnv('attribution'),
     DATABASE_URL: databaseUrl,
     TRIBUTARY_TOPIC_PREFIX: prefix,
     ATTRIBUTION_HTTP_PORT: '0',
@@ -329,34 +340,74 @@ function figure(values: number[], unit: string) {
   return { median: sorted[Math.floor(sorted.length / 2)]!, min: sorted[0]!, max: sorted.at(-1)!, unit };
 }
 
+/**
+ * How much slower secured is than plaintext, in % (positive: secured slower): the median from the two
+ * medians; min and max over the interleaved pairs of the run (widened to hold the median), the spread.
+ */
+function securityCost(secured: number[], plaintext: number[]) {
+  const cost = (securedRate: number, plaintextRate: number) =>
+    Math.round((1 - securedRate / plaintextRate) * 1_000) / 10;
+  const median = cost(figure(secured, '').median, figure(plaintext, '').median);
+  const pairs = secured.map((rate, index) => cost(rate, plaintext[index]!));
+  return { median, min: Math.min(median, ...pairs), max: Math.max(median, ...pairs), unit: '%' };
+}
+
+interface Series {
+  readonly rates: number[];
+  readonly serviceCpu: number[];
+  readonly machineCpu: number[];
+}
+
 async function main(): Promise<void> {
-  const service = new Map(INSTANCE_COUNTS.map((instances) => [instances, [] as number[]]));
-  const serviceCpu = new Map(INSTANCE_COUNTS.map((instances) => [instances, [] as number[]]));
-  const machineCpu = new Map(INSTANCE_COUNTS.map((instances) => [instances, [] as number[]]));
+  const series = new Map<string, Series>();
+  const seriesOf = (role: BenchBroker['role'], instances: number): Series => {
+    const key = `${role} ${instances}`;
+    if (!series.has(key)) series.set(key, { rates: [], serviceCpu: [], machineCpu: [] });
+    return series.get(key)!;
+  };
   const policy: number[] = [];
   const policyAndEncoding: number[] = [];
   for (let run = 0; run < RUNS; run += 1) {
     policy.push(inProcessRate(false));
     policyAndEncoding.push(inProcessRate(true));
     for (const instances of INSTANCE_COUNTS) {
-      const figures = await serviceRate(instances);
-      service.get(instances)!.push(figures.decisionsPerSecond);
-      if (figures.serviceCpuMsPerThousand !== null) serviceCpu.get(instances)!.push(figures.serviceCpuMsPerThousand);
-      if (figures.machineCpuMsPerThousand !== null) machineCpu.get(instances)!.push(figures.machineCpuMsPerThousand);
-      process.stdout.write(
-        `run ${run + 1}, ${instances} instance(s): service ${figures.decisionsPerSecond} decisions/s (service CPU ${figures.serviceCpuMsPerThousand} ms, machine CPU ${figures.machineCpuMsPerThousand} ms per 1,000), ` +
-          `policy ${policy.at(-1)}/s, policy+encoding ${policyAndEncoding.at(-1)}/s\n` +
-          `  CPU ms per 1,000 decisions by command: ${JSON.stringify(figures.cpuMsPerThousandByCommand)}\n`,
-      );
+      // Secured and plaintext back to back, which one first alternating from run to run: a shared machine's
+      // drift, and anything the first of a pair leaves the second (page cache, a warmer JIT), fall on both alike.
+      for (const broker of run % 2 === 0 ? MEASURED_BROKERS : [...MEASURED_BROKERS].reverse()) {
+        const figures = await serviceRate(instances, broker);
+        const into = seriesOf(broker.role, instances);
+        into.rates.push(figures.decisionsPerSecond);
+        if (figures.serviceCpuMsPerThousand !== null) into.serviceCpu.push(figures.serviceCpuMsPerThousand);
+        if (figures.machineCpuMsPerThousand !== null) into.machineCpu.push(figures.machineCpuMsPerThousand);
+        process.stdout.write(
+          `run ${run + 1}, ${instances} instance(s), ${broker.role} (${broker.kafka.KAFKA_SECURITY}): ` +
+            `service ${figures.decisionsPerSecond} decisions/s (service CPU ${figures.serviceCpuMsPerThousand} ms, ` +
+            `machine CPU ${figures.machineCpuMsPerThousand} ms per 1,000), ` +
+            `policy ${policy.at(-1)}/s, policy+encoding ${policyAndEncoding.at(-1)}/s\n` +
+            `  CPU ms per 1,000 decisions by command: ${JSON.stringify(figures.cpuMsPerThousandByCommand)}\n`,
+        );
+      }
     }
   }
-  /** Figures of one instance count: the first keeps the plain names, the others say how many instances. */
+  /**
+   * Figures of one instance count: the first keeps the plain names, the others say how many instances. The
+   * secured figures keep the names (they are the product's), each plaintext one sits beside as `_plaintext`.
+   */
   const serviceFigures = (instances: number, index: number) => {
     const suffix = index === 0 && instances === 1 ? '' : `With${instances}Instances`;
+    const secured = seriesOf('secured', instances);
+    const plaintext = BROKERS.plaintext ? seriesOf('plaintext', instances) : undefined;
+    const named = (name: string, unit: string, values: (of: Series) => number[]) => ({
+      ...(values(secured).length > 0 ? { [`${name}${suffix}`]: figure(values(secured), unit) } : {}),
+      ...(plaintext && values(plaintext).length > 0
+        ? { [`${name}${suffix}_plaintext`]: figure(values(plaintext), unit) }
+        : {}),
+    });
     return {
-      [`decisionsTransactional${suffix}`]: figure(service.get(instances)!, 'inferences/s'),
-      ...(serviceCpu.get(instances)!.length > 0 ? { [`serviceCpuPerThousandDecisions${suffix}`]: figure(serviceCpu.get(instances)!, 'CPU ms') } : {}),
-      ...(machineCpu.get(instances)!.length > 0 ? { [`machineCpuPerThousandDecisions${suffix}`]: figure(machineCpu.get(instances)!, 'CPU ms') } : {}),
+      ...named('decisionsTransactional', 'inferences/s', (of) => of.rates),
+      ...named('serviceCpuPerThousandDecisions', 'CPU ms', (of) => of.serviceCpu),
+      ...named('machineCpuPerThousandDecisions', 'CPU ms', (of) => of.machineCpu),
+      ...(plaintext ? { [`security_cost_pct${suffix}`]: securityCost(secured.rates, plaintext.rates) } : {}),
     };
   };
   const cpus = os.cpus();
@@ -369,11 +420,16 @@ async function main(): Promise<void> {
       node: process.version,
       note: 'shared 2-core machine; broker, PostgreSQL, the service and the benchmark on the same host',
     },
+    ...benchProvenance(),
     runs: RUNS,
     instances: INSTANCE_COUNTS,
     warmupInferences: WARMUP_COUNT,
     inferences: INFERENCE_COUNT,
     attributionsPerInference: ATTRIBUTIONS,
+    kafka: {
+      figures: BROKERS.secured.describe('attribution'),
+      plaintextFigures: BROKERS.plaintext?.describe('attribution') ?? null,
+    },
     figures: {
       ...Object.assign({}, ...INSTANCE_COUNTS.map(serviceFigures)),
       policyOnlyOneThread: figure(policy, 'inferences/s'),

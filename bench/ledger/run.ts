@@ -3,10 +3,16 @@
 // (a) the same records read by kafkajs and discarded (read ceiling), (b) COPY of the same rows into the
 // same tables (write ceiling), and (c) the plain NestJS way: Nest's built-in Kafka transport with an
 // @EventPattern handler saving each event through a TypeORM repository (on BENCH_LEDGER_PLAIN_EVENTS).
-// Writes bench/results/ledger.json (BENCH_LEDGER_RESULTS: another path, for A/B runs on a busy machine), with
-// the CPU per event of this process and of the PostgreSQL backends beside the rates. BENCH_LEDGER_PARTS
-// (default read,projection,copy,plain) runs only some parts. Uses KAFKA_BROKERS when set, else
-// bench/with-broker.ts starts a broker.
+// Writes bench/results/ledger.json (BENCH_LEDGER_RESULTS: another path, for A/B runs on a busy machine;
+// BENCH_WRITE=0: none), with the CPU per event of this process and of the PostgreSQL backends beside the
+// rates. BENCH_LEDGER_PARTS (default read,projection,copy,plain) runs only some parts, BENCH_LEDGER_RUNS
+// (default 1) each part that many times. Kafka is secured as the product runs it: the projection as the
+// projector's own principal (`ledger-projector`, with the access catalog's ACLs for the run's prefix), the
+// producer and the other readers as the operator. Each part that reads Kafka is measured on a plaintext
+// broker too, right after or before the secured one in the same run, and written beside it as
+// `<figure>_plaintext` with `security_cost_pct` (the projection's): the cost of security. Uses
+// KAFKA_BROKERS (and BENCH_PLAINTEXT_BROKERS, BENCH_KAFKA_NAME) when set, else bench/with-broker.ts starts
+// both brokers.
 import 'reflect-metadata';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import inspector from 'node:inspector';
@@ -18,6 +24,7 @@ import { Ctx, EventPattern, KafkaContext, Transport, type MicroserviceOptions } 
 import { InjectRepository, TypeOrmModule } from '@nestjs/typeorm';
 import { Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
+import { kafkaClientOptions } from '@tributary/config';
 import { Column, DataSource, Entity, PrimaryGeneratedColumn, Repository } from 'typeorm';
 import { catalogFor, fromRecord, toRecord, topicCatalog } from '@tributary/contracts';
 import { contributionCredits, entryHash, GENESIS_HASH, transactionOfDecision } from '@tributary/ledger';
@@ -28,22 +35,29 @@ import { dataSourceOptions } from '../../services/ledger-projector/src/database/
 import { createDeferredIndexes, dropDeferredIndexes, rebuildRunner } from '../../services/ledger-projector/src/operations/rebuild';
 import { copyEncoded, CopyEncoder, COPY_COLUMNS } from '../../services/ledger-projector/src/projection/copy-rows';
 import { decision } from '../../services/ledger-projector/test/fixtures';
+import { benchBrokers, benchProvenance, KAFKA_CONNECTION_VARIABLES, type BenchBroker } from '../with-broker';
 
 const EVENTS = Number(process.env.BENCH_LEDGER_EVENTS ?? 1_000_000);
 const PLAIN_EVENTS = Number(process.env.BENCH_LEDGER_PLAIN_EVENTS ?? 5_000);
-const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
+const BROKERS = benchBrokers();
+/** Measured in turn for every part that reads Kafka: the secured broker (the product's figures), then the plaintext one. */
+const MEASURED_BROKERS: readonly BenchBroker[] = [BROKERS.secured, ...(BROKERS.plaintext ? [BROKERS.plaintext] : [])];
+const RUNS = Number(process.env.BENCH_LEDGER_RUNS ?? 1);
 const databaseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/tributary_bench';
 /** BENCH_LEDGER_PREFIX reuses the topics of an earlier run with that prefix (printed at start) when they hold the events already: quicker A/B runs. */
 const prefix = process.env.BENCH_LEDGER_PREFIX ?? `bench${Date.now()}.`;
 const catalog = catalogFor(prefix);
 const topic = catalog.topics.attributions.name;
-const kafka = new Kafka({ clientId: 'bench-ledger', brokers, logLevel: logLevel.NOTHING });
+/** The benchmark's own client of a broker: the operator's on a secured one. */
+const kafkaOf = (broker: BenchBroker) => new Kafka({ ...kafkaClientOptions(broker.kafka, 'bench-ledger'), logLevel: logLevel.NOTHING });
 const log = (line: string) => process.stdout.write(`bench:ledger ${line}\n`);
 const rate = (events: number, ms: number) => Math.round((events / ms) * 1000);
 /** Which parts to run (comma list of read, projection, copy, plain; default all): quick A/B runs of one part. */
 const PARTS = new Set((process.env.BENCH_LEDGER_PARTS ?? 'read,projection,copy,plain').split(',').map((part) => part.trim()));
 /** Where the results go; A/B runs on a busy machine point it elsewhere so the quiet-machine figures stay. */
 const RESULTS_PATH = process.env.BENCH_LEDGER_RESULTS ?? path.resolve(__dirname, '../results/ledger.json');
+/** BENCH_WRITE=0 prints the figures without writing a results file (as bench:attribution). */
+const WRITE_RESULTS = process.env.BENCH_WRITE !== '0';
 
 /**
  * BENCH_CPU_PROF_DIR=<dir>: a V8 CPU profile of this process while the projection applies records (not
@@ -106,16 +120,18 @@ class PostgresCpuMeter {
   }
 }
 
-async function produce(): Promise<void> {
+async function produce(broker: BenchBroker): Promise<void> {
+  const kafka = kafkaOf(broker);
   const admin = kafka.admin();
   await admin.connect();
   await ensureTopics(admin, topicCatalog(catalog), 1);
+  await broker.grantServices(prefix);
   // Only a reused prefix can hold events (listing offsets of topics created a moment ago can meet a partition without its leader yet).
   const held = process.env.BENCH_LEDGER_PREFIX ? (await admin.fetchTopicOffsets(topic)).reduce((sum, partition) => sum + Number(partition.high), 0) : 0;
   await admin.disconnect();
   if (held > 0) {
     if (held !== EVENTS) throw new RangeError(`BENCH_LEDGER_PREFIX: ${topic} holds ${held} records, not BENCH_LEDGER_EVENTS=${EVENTS}`);
-    log(`reusing the ${held} events of ${topic}`);
+    log(`reusing the ${held} events of ${topic} (${broker.role})`);
     return;
   }
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
@@ -126,12 +142,12 @@ async function produce(): Promise<void> {
     await producer.send({ topic, acks: -1, messages: records.map((r) => ({ key: r.key, value: r.value, headers: r.headers })) });
   }
   await producer.disconnect();
-  log(`produced ${EVENTS} events in ${((Date.now() - startedMs) / 1000).toFixed(1)} s`);
+  log(`produced ${EVENTS} events in ${((Date.now() - startedMs) / 1000).toFixed(1)} s (${broker.role})`);
 }
 
 /** (a) The read ceiling: kafkajs fetches every record and the handler drops it. */
-async function readCeiling(): Promise<number> {
-  const consumer = kafka.consumer({ groupId: `${prefix}read-ceiling`, maxBytesPerPartition: 8 * 1024 * 1024, maxWaitTimeInMs: 250 });
+async function readCeiling(broker: BenchBroker, run: number): Promise<number> {
+  const consumer = kafkaOf(broker).consumer({ groupId: `${prefix}read-ceiling.${run}`, maxBytesPerPartition: 8 * 1024 * 1024, maxWaitTimeInMs: 250 });
   await consumer.connect();
   await consumer.subscribe({ topics: [topic], fromBeginning: true });
   let seen = 0;

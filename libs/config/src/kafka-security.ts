@@ -95,7 +95,7 @@ export interface KafkaEnv {
  * is not set: each service passes its own, command-line tools the operator's.
  */
 export function kafkaEnv(env: NodeJS.ProcessEnv = process.env, principal = 'operator'): KafkaEnv {
-  const parsed = parseEnv('kafka', kafkaSchema, env);
+  const parsed = parseEnv('kafka', kafkaSchema, withoutEmpty(env, CREDENTIAL_VARIABLES));
   const base = { KAFKA_BROKERS: parsed.KAFKA_BROKERS, KAFKA_CLIENT_ID: parsed.KAFKA_CLIENT_ID, KAFKA_SECURITY: parsed.KAFKA_SECURITY };
   if (parsed.KAFKA_SECURITY === 'plaintext') return { ...base, kafkaSecurity: { mode: 'plaintext' } };
   const local = localBrokerFiles(LOCAL_KAFKA_NAME, env);
@@ -108,6 +108,15 @@ export function kafkaEnv(env: NodeJS.ProcessEnv = process.env, principal = 'oper
     throw new ConfigError('kafka', [{ field: 'KAFKA_CA_FILE', rule: 'must hold a PEM certificate (-----BEGIN CERTIFICATE-----)' }]);
   }
   return { ...base, kafkaSecurity: { mode: 'sasl_ssl', username, password: new Secret(password), caPem } };
+}
+
+const CREDENTIAL_VARIABLES = ['KAFKA_USERNAME', 'KAFKA_PASSWORD', 'KAFKA_PASSWORD_FILE', 'KAFKA_CA_FILE'] as const;
+
+/** An empty credential variable (`KAFKA_PASSWORD=` in a compose file) means "not set", as in a shell. */
+function withoutEmpty(env: NodeJS.ProcessEnv, names: readonly string[]): NodeJS.ProcessEnv {
+  const copy = { ...env };
+  for (const name of names) if (copy[name] === '') delete copy[name];
+  return copy;
 }
 
 function readConfigFile(variable: string, file: string, what: string): string {

@@ -6,9 +6,10 @@
 // with the same key afterwards and reading the partition up to it.
 import { randomUUID } from 'node:crypto';
 import type { KafkaMessage } from 'kafkajs';
-import { catalogFor, fromRecord, type EventType } from '@tributary/contracts';
+import { catalogFor, fromRecord, topicCatalog, type EventType } from '@tributary/contracts';
+import { ensureTopics } from '@tributary/messaging';
 import { TributaryProducer } from '@tributary/producer';
-import { createTestDatabase, testBrokers, uniqueName, type TestDatabase, testClientOptions } from '@tributary/testing';
+import { createTestDatabase, testBrokers, testClientOptions, uniqueName, withAdmin, type TestDatabase } from '@tributary/testing';
 import { sourceOf } from '../src/auth/api-key';
 import type { ApiKeyRepository } from '../src/auth/api-key.store';
 import { headersOf, keyRepository, post, readPartitionUntil, scope, startGateway, type RunningGateway } from './gateway-harness';
@@ -76,6 +77,8 @@ describe('the gateway ingest endpoints', () => {
   }
 
   beforeAll(async () => {
+    // The gateway creates only the topics it writes; the payout marker below needs the payouts topic too.
+    await withAdmin((admin) => ensureTopics(admin, topicCatalog(catalogFor(prefix)), 1));
     database = await createTestDatabase('gateway');
     keys = await keyRepository(database.url);
     fullKey = (await keys.repository.create(scope(producerId))).key;
