@@ -40,7 +40,7 @@ import { benchBrokers, benchProvenance, KAFKA_CONNECTION_VARIABLES, type BenchBr
 const EVENTS = Number(process.env.BENCH_LEDGER_EVENTS ?? 1_000_000);
 const PLAIN_EVENTS = Number(process.env.BENCH_LEDGER_PLAIN_EVENTS ?? 5_000);
 const BROKERS = benchBrokers();
-/** Measured in turn for every part that reads Kafka: the secured broker (the product's figures), then the plaintext one. */
+/** Measured in turn for every part that reads Kafka: the secured broker (the product's figures), the plaintext one. */
 const MEASURED_BROKERS: readonly BenchBroker[] = [BROKERS.secured, ...(BROKERS.plaintext ? [BROKERS.plaintext] : [])];
 const RUNS = Number(process.env.BENCH_LEDGER_RUNS ?? 1);
 const databaseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/tributary_bench';
@@ -49,7 +49,8 @@ const prefix = process.env.BENCH_LEDGER_PREFIX ?? `bench${Date.now()}.`;
 const catalog = catalogFor(prefix);
 const topic = catalog.topics.attributions.name;
 /** The benchmark's own client of a broker: the operator's on a secured one. */
-const kafkaOf = (broker: BenchBroker) => new Kafka({ ...kafkaClientOptions(broker.kafka, 'bench-ledger'), logLevel: logLevel.NOTHING });
+const kafkaOf = (broker: BenchBroker) =>
+  new Kafka({ ...kafkaClientOptions(broker.kafka, 'bench-ledger'), logLevel: logLevel.NOTHING });
 const log = (line: string) => process.stdout.write(`bench:ledger ${line}\n`);
 const rate = (events: number, ms: number) => Math.round((events / ms) * 1000);
 /** Which parts to run (comma list of read, projection, copy, plain; default all): quick A/B runs of one part. */
@@ -147,7 +148,9 @@ async function produce(broker: BenchBroker): Promise<void> {
 
 /** (a) The read ceiling: kafkajs fetches every record and the handler drops it. */
 async function readCeiling(broker: BenchBroker, run: number): Promise<number> {
-  const consumer = kafkaOf(broker).consumer({ groupId: `${prefix}read-ceiling.${run}`, maxBytesPerPartition: 8 * 1024 * 1024, maxWaitTimeInMs: 250 });
+  // A group per run (and broker): nothing is committed, but a fresh group starts with no history either.
+  const groupId = `${prefix}read-ceiling.${run}`;
+  const consumer = kafkaOf(broker).consumer({ groupId, maxBytesPerPartition: 8 * 1024 * 1024, maxWaitTimeInMs: 250 });
   await consumer.connect();
   await consumer.subscribe({ topics: [topic], fromBeginning: true });
   let seen = 0;
@@ -168,11 +171,40 @@ function processTreeCpuSeconds(): number {
 }
 
 /**
+ * Runs `work` with this process's Kafka variables set to `env`: the rebuild reads its connection from the
+ * environment (kafkaEnv), as `npm run ledger -- rebuild` does, and its worker processes inherit it.
+ */
+async function withKafkaEnv<T>(env: Record<string, string>, work: () => Promise<T>): Promise<T> {
+  const saved = KAFKA_CONNECTION_VARIABLES.map((variable) => [variable, process.env[variable]] as const);
+  for (const variable of KAFKA_CONNECTION_VARIABLES) delete process.env[variable];
+  Object.assign(process.env, env);
+  try {
+    return await work();
+  } finally {
+    for (const [variable, value] of saved) {
+      if (value === undefined) delete process.env[variable];
+      else process.env[variable] = value;
+    }
+  }
+}
+
+interface Projected {
+  readonly rate: number;
+  readonly cpu: { nodeUsPerEvent: number; postgresUsPerEvent: number };
+}
+
+/**
  * The projection itself: the rebuild (decode, dedup, chain, COPY) into a fresh schema, as `npm run
  * ledger -- rebuild` runs it: BENCH_LEDGER_WORKERS worker processes (default 2), BENCH_LEDGER_CONCURRENCY
  * partitions at once between them (default 3).
  */
-async function projection(): Promise<{ rate: number; cpu: { nodeUsPerEvent: number; postgresUsPerEvent: number } }> {
+async function projection(broker: BenchBroker): Promise<Projected> {
+  // As the projector's own principal on a secured broker: its ACLs cover the rebuild's groups.
+  return withKafkaEnv(broker.serviceEnv('ledger-projector'), () => projectionAs(broker));
+}
+
+async function projectionAs(broker: BenchBroker): Promise<Projected> {
+  const brokers = broker.kafka.KAFKA_BROKERS;
   const schema = `bench_rebuild_${Date.now()}`;
   const workers = Number(process.env.BENCH_LEDGER_WORKERS ?? 2);
   const engine = rebuildRunner({ databaseUrl, brokers, clientId: 'bench', groupId: catalog.groups.ledgerProjector, topics: [topic, catalog.topics.payouts.name], schema, batchSizeMax: Number(process.env.BENCH_LEDGER_BATCH ?? 5_000), partitionsConcurrently: Number(process.env.BENCH_LEDGER_CONCURRENCY ?? 3), workers, ...(process.env.BENCH_LEDGER_FETCH_BYTES ? { fetchBytesPerPartitionMax: Number(process.env.BENCH_LEDGER_FETCH_BYTES) } : {}) });
@@ -186,7 +218,12 @@ async function projection(): Promise<{ rate: number; cpu: { nodeUsPerEvent: numb
   // Part of the rebuild's cost: the indexes it defers are built before it is usable.
   await engine.createDeferredIndexes();
   const elapsedMs = Date.now() - startedMs;
-  log(`projection (${workers} worker${workers === 1 ? '' : 's'}): records applied in ${(appliedMs / 1000).toFixed(1)} s (${rate(EVENTS, appliedMs)} events/s), deferred indexes built in ${((elapsedMs - appliedMs) / 1000).toFixed(1)} s`);
+  const seconds = (ms: number) => (ms / 1000).toFixed(1);
+  log(
+    `projection (${broker.role}, ${workers} worker${workers === 1 ? '' : 's'}): ` +
+      `records applied in ${seconds(appliedMs)} s ` +
+      `(${rate(EVENTS, appliedMs)} events/s), deferred indexes built in ${seconds(elapsedMs - appliedMs)} s`,
+  );
   const postgresUsPerEvent = await meter.stop(EVENTS);
   await engine.source.query(`DROP SCHEMA ${schema} CASCADE`);
   await engine.close();
@@ -275,7 +312,8 @@ class PlainController {
 }
 
 /** (c) The plain NestJS way, on PLAIN_EVENTS events. */
-async function plainNest(): Promise<number> {
+async function plainNest(broker: BenchBroker, run: number): Promise<number> {
+  plainProgress.handled = 0;
   const schema = `bench_plain_${Date.now()}`;
   await ensureSchema(databaseUrl, schema);
   const sql = new Client({ connectionString: databaseUrl });
@@ -285,7 +323,13 @@ async function plainNest(): Promise<number> {
   class PlainModule {}
   const app = await NestFactory.createMicroservice<MicroserviceOptions>(PlainModule, {
     transport: Transport.KAFKA,
-    options: { client: { clientId: 'bench-plain', brokers, logLevel: logLevel.NOTHING }, consumer: { groupId: `${prefix}plain` }, subscribe: { fromBeginning: true }, parser: { keepBinary: true } },
+    options: {
+      client: { ...kafkaClientOptions(broker.kafka, 'bench-plain'), logLevel: logLevel.NOTHING },
+      // A group per run: Nest commits its offsets, so a second run in an old group would find nothing to read.
+      consumer: { groupId: `${prefix}plain.${run}` },
+      subscribe: { fromBeginning: true },
+      parser: { keepBinary: true },
+    },
     logger: ['error'],
   });
   const finished = new Promise<void>((resolve) => (plainProgress.done = resolve));
@@ -299,37 +343,130 @@ async function plainNest(): Promise<number> {
   return rate(PLAIN_EVENTS, elapsedMs);
 }
 
+/** Median, min and max of one figure's runs; null where the part did not run. */
+function figure(values: readonly number[], unit = 'events/s') {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  return { median: sorted[Math.floor(sorted.length / 2)]!, min: sorted[0]!, max: sorted.at(-1)!, unit };
+}
+
+const median = (values: readonly number[]) => figure(values)?.median ?? null;
+
+/**
+ * How much slower secured is than plaintext, in % (positive: secured slower): the median from the two
+ * medians; min and max over the pairs of the run (widened to hold the median), the spread.
+ */
+function securityCost(secured: readonly number[], plaintext: readonly number[]) {
+  if (secured.length === 0 || plaintext.length === 0) return null;
+  const cost = (securedRate: number, plaintextRate: number) =>
+    Math.round((1 - securedRate / plaintextRate) * 1_000) / 10;
+  const middle = cost(median(secured)!, median(plaintext)!);
+  const pairs = secured.map((rate, index) => cost(rate, plaintext[index]!));
+  return { median: middle, min: Math.min(middle, ...pairs), max: Math.max(middle, ...pairs), unit: '%' };
+}
+
+interface Series {
+  readonly read: number[];
+  readonly projection: number[];
+  readonly projectionNodeUs: number[];
+  readonly projectionPostgresUs: number[];
+  readonly plain: number[];
+}
+
 async function main(): Promise<void> {
-  log(`${EVENTS} events, 8 credits each, prefix ${prefix}, parts ${[...PARTS].join(',')}`);
+  const roles = MEASURED_BROKERS.map((broker) => broker.role).join(', ');
+  log(`${EVENTS} events, 8 credits each, prefix ${prefix}, parts ${[...PARTS].join(',')}, ${RUNS} run(s), ${roles}`);
   await ensurePostgres(databaseUrl);
-  await produce();
-  const read = PARTS.has('read') ? await readCeiling() : null;
-  if (read !== null) log(`(a) read ceiling: ${read} events/s`);
-  const projected = PARTS.has('projection') ? await projection() : null;
-  if (projected) log(`projection (rebuild): ${projected.rate} events/s; CPU per event: node ${projected.cpu.nodeUsPerEvent} µs, PostgreSQL backends ${projected.cpu.postgresUsPerEvent} µs`);
-  const write = PARTS.has('copy') ? await writeCeiling() : null;
-  if (write) log(`(b) write ceiling: ${write.rate} events/s; CPU per event: PostgreSQL backends ${write.postgresUsPerEvent} µs`);
-  const plain = PARTS.has('plain') ? await plainNest() : null;
-  if (plain !== null) log(`(c) plain NestJS: ${plain} events/s on ${PLAIN_EVENTS} events`);
-  const figure = (value: number | null | undefined) => (value == null ? null : { median: value, min: value, max: value, unit: 'events/s' });
-  const lowerCeiling = read !== null && write ? Math.min(read, write.rate) : null;
+  for (const broker of MEASURED_BROKERS) await produce(broker);
+  const series = new Map(MEASURED_BROKERS.map((broker): [BenchBroker['role'], Series] => [broker.role, {
+    read: [], projection: [], projectionNodeUs: [], projectionPostgresUs: [], plain: [],
+  }]));
+  const write: Array<{ rate: number; postgresUsPerEvent: number }> = [];
+  for (let run = 0; run < RUNS; run += 1) {
+    // Each part secured and plaintext back to back, which one first alternating from run to run: a shared
+    // machine's drift, and anything the first of a pair leaves the second (page cache, a warmer JIT), fall
+    // on both alike.
+    const turns = run % 2 === 0 ? MEASURED_BROKERS : [...MEASURED_BROKERS].reverse();
+    if (PARTS.has('read')) {
+      for (const broker of turns) {
+        series.get(broker.role)!.read.push(await readCeiling(broker, run));
+        log(`run ${run + 1} (a) read ceiling, ${broker.role}: ${series.get(broker.role)!.read.at(-1)} events/s`);
+      }
+    }
+    if (PARTS.has('projection')) {
+      for (const broker of turns) {
+        const projected = await projection(broker);
+        const into = series.get(broker.role)!;
+        into.projection.push(projected.rate);
+        into.projectionNodeUs.push(projected.cpu.nodeUsPerEvent);
+        into.projectionPostgresUs.push(projected.cpu.postgresUsPerEvent);
+        log(
+          `run ${run + 1} projection (rebuild), ${broker.role}: ${projected.rate} events/s; CPU per event: ` +
+            `node ${projected.cpu.nodeUsPerEvent} µs, PostgreSQL backends ${projected.cpu.postgresUsPerEvent} µs`,
+        );
+      }
+    }
+    // No Kafka in it: measured once per run, for the ceiling of the same moment.
+    if (PARTS.has('copy')) {
+      write.push(await writeCeiling());
+      const copied = write.at(-1)!;
+      log(`run ${run + 1} (b) write ceiling: ${copied.rate} events/s; PostgreSQL ${copied.postgresUsPerEvent}µs/event`);
+    }
+    if (PARTS.has('plain')) {
+      for (const broker of turns) {
+        series.get(broker.role)!.plain.push(await plainNest(broker, run));
+        const plainRate = series.get(broker.role)!.plain.at(-1);
+        log(`run ${run + 1} (c) plain NestJS, ${broker.role}: ${plainRate} events/s on ${PLAIN_EVENTS} events`);
+      }
+    }
+  }
+  const secured = series.get('secured')!;
+  const plaintext = series.get('plaintext');
+  /** The secured figure under its own name (the product's), the plaintext one beside it as `<name>_plaintext`. */
+  const pair = (name: string, values: (of: Series) => number[]) => ({
+    [name]: figure(values(secured)),
+    ...(plaintext ? { [`${name}_plaintext`]: figure(values(plaintext)) } : {}),
+  });
+  const projected = median(secured.projection);
+  const plain = median(secured.plain);
+  const readMedian = median(secured.read);
+  const writeMedian = median(write.map((w) => w.rate));
+  const lowerCeiling = readMedian !== null && writeMedian !== null ? Math.min(readMedian, writeMedian) : null;
   const result = {
     name: 'ledger',
     machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version, note: 'shared 2-core machine; broker, PostgreSQL and the benchmark on the same host' },
-    runs: 1,
+    ...benchProvenance(),
+    runs: RUNS,
     events: EVENTS,
     plainEvents: PLAIN_EVENTS,
     postingsPerEvent: 8,
     entriesPerEvent: 9,
-    figures: { projection: figure(projected?.rate), readCeilingKafkajs: figure(read), writeCeilingCopy: figure(write?.rate), plainNestjsRepository: figure(plain) },
-    cpuMicrosecondsPerEvent: { projectionNode: projected?.cpu.nodeUsPerEvent ?? null, projectionPostgres: projected?.cpu.postgresUsPerEvent ?? null, writeCeilingPostgres: write?.postgresUsPerEvent ?? null },
+    kafka: {
+      figures: BROKERS.secured.describe('ledger-projector'),
+      plaintextFigures: BROKERS.plaintext?.describe('ledger-projector') ?? null,
+    },
+    figures: {
+      ...pair('projection', (of) => of.projection),
+      ...(plaintext ? { security_cost_pct: securityCost(secured.projection, plaintext.projection) } : {}),
+      ...pair('readCeilingKafkajs', (of) => of.read),
+      writeCeilingCopy: figure(write.map((w) => w.rate)),
+      ...pair('plainNestjsRepository', (of) => of.plain),
+    },
+    cpuMicrosecondsPerEvent: {
+      projectionNode: median(secured.projectionNodeUs),
+      projectionPostgres: median(secured.projectionPostgresUs),
+      ...(plaintext ? { projectionNode_plaintext: median(plaintext.projectionNodeUs) } : {}),
+      ...(plaintext ? { projectionPostgres_plaintext: median(plaintext.projectionPostgresUs) } : {}),
+      writeCeilingPostgres: median(write.map((w) => w.postgresUsPerEvent)),
+    },
     ratios: {
-      projectionOverPlain: projected && plain ? +(projected.rate / plain).toFixed(1) : null,
-      projectionOverLowerCeiling: projected && lowerCeiling ? +(projected.rate / lowerCeiling).toFixed(2) : null,
+      projectionOverPlain: projected && plain ? +(projected / plain).toFixed(1) : null,
+      projectionOverLowerCeiling: projected && lowerCeiling ? +(projected / lowerCeiling).toFixed(2) : null,
     },
   };
-  writeFileSync(RESULTS_PATH, `${JSON.stringify(result, null, 2)}\n`);
+  if (WRITE_RESULTS) writeFileSync(RESULTS_PATH, `${JSON.stringify(result, null, 2)}\n`);
   log(JSON.stringify({ figures: result.figures, cpuMicrosecondsPerEvent: result.cpuMicrosecondsPerEvent }));
+  log(WRITE_RESULTS ? `wrote ${RESULTS_PATH}` : '(BENCH_WRITE=0: results file not written)');
   process.exit(0);
 }
 

@@ -3,7 +3,7 @@
 // producer client, at a bounded rate, for a bounded count and time, with a progress bar.
 import { SingleBar, Presets } from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { kafkaEnv } from '@tributary/config';
+import { kafkaClientOptions, kafkaEnv } from '@tributary/config';
 import { topicPrefix } from '@tributary/contracts';
 import { TributaryProducer } from '@tributary/producer';
 import { ECONOMY_DEFAULTS, simulateEconomy, type SimulatedEvent } from '@tributary/simulator';
@@ -67,11 +67,11 @@ function viaGateway(options: SimulateOptions): Send {
 }
 
 async function viaKafka(options: SimulateOptions): Promise<{ send: Send; close(): Promise<void> }> {
-  const { KAFKA_BROKERS, KAFKA_CLIENT_ID } = kafkaEnv();
+  // A direct producer: KAFKA_USERNAME names its principal (one granted the input topics' event types).
+  const kafka = kafkaEnv();
   const prefix = topicPrefix();
   const producer = await TributaryProducer.connect({
-    brokers: KAFKA_BROKERS,
-    clientId: `${KAFKA_CLIENT_ID}-simulator`,
+    ...kafkaClientOptions(kafka, `${kafka.KAFKA_CLIENT_ID}-simulator`),
     source: 'urn:tributary:producer:simulator',
     ...(prefix ? { topicPrefix: prefix } : {}),
   });
