@@ -2,13 +2,18 @@
 // events at a fixed arrival rate (open loop: latency counts from when a request was due, so a gateway
 // that falls behind is not flattered) and for batches (closed loop). Everything runs locally: a broker
 // of its own, a fresh database, one gateway process; the load goes only to 127.0.0.1 and every phase is
-// bounded in count and time. Results: bench/results/gateway.json.
+// bounded in count and time. Kafka is secured as the product runs it (unless KAFKA_SECURITY=plaintext):
+// the gateway as its own principal, with the access catalog's ACLs. Results: bench/results/gateway.json.
 import { cpus, loadavg, totalmem } from 'node:os';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
 import { DataSource } from 'typeorm';
-import { startKafka } from '@tributary/kafka-provisioner';
+import { kafkaClientOptions, kafkaEnv } from '@tributary/config';
+import { catalogFor, topicCatalog } from '@tributary/contracts';
+import { applyServiceAcls, startKafka, type RunningKafka } from '@tributary/kafka-provisioner';
+import { ensureTopics } from '@tributary/messaging';
 import { dropDatabase, ensurePostgres, withDatabase } from '@tributary/local-stack';
 import { ensureSchema } from '@tributary/persistence';
 import { ECONOMY_DEFAULTS, takeEvents } from '@tributary/simulator';
@@ -27,6 +32,8 @@ const BATCH_CONCURRENCY = 4;
 const PHASE_TIME_MAX_MS = 60_000;
 const IN_FLIGHT_MAX = 512;
 const RESULTS = path.resolve(__dirname, '../results/gateway.json');
+const KAFKA_NAME = 'bench-gateway';
+const TOPIC_PREFIX = 'bench.';
 
 const say = (line: string) => process.stdout.write(`bench:gateway ${line}\n`);
 const toJson = (value: unknown) => JSON.stringify(value, (_key, item: unknown) => (typeof item === 'bigint' ? item.toString() : item));
@@ -125,7 +132,8 @@ function figure(values: readonly number[], unit: string, decimals = 1) {
 
 async function main(): Promise<void> {
   const port = process.env.BENCH_KAFKA_PORT ? Number(process.env.BENCH_KAFKA_PORT) : await freeBrokerPort();
-  const kafka = await startKafka({ port, name: 'bench-gateway', log: say });
+  const kafka = await startKafka({ port, name: KAFKA_NAME, log: say });
+  await prepareTopics(kafka);
   const databaseUrl = withDatabase(new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/tributary'), `bench_gateway_${Date.now().toString(36)}`);
   await ensurePostgres(databaseUrl);
   await ensureSchema(databaseUrl, GATEWAY_SCHEMA);
@@ -133,7 +141,7 @@ async function main(): Promise<void> {
   const key = (await new ApiKeyRepository(dataSource).create({ producerId: 'bench', eventTypes: ['*'], datanetIds: ['*'], modelIds: ['*'] })).key;
   await dataSource.destroy();
   const gateway = startServiceProcess('services/gateway/src/main.ts', {
-    KAFKA_BROKERS: kafka.brokers, DATABASE_URL: databaseUrl, TRIBUTARY_TOPIC_PREFIX: 'bench.', GATEWAY_HTTP_PORT: '0', HTTP_HOST: '127.0.0.1', LOG_LEVEL: 'log',
+    ...kafka.clientEnv('gateway'), DATABASE_URL: databaseUrl, TRIBUTARY_TOPIC_PREFIX: TOPIC_PREFIX, GATEWAY_HTTP_PORT: '0', HTTP_HOST: '127.0.0.1', LOG_LEVEL: 'log',
     // BENCH_CPU_PROF_DIR=<dir> writes a V8 CPU profile of the gateway process (on its SIGTERM exit) there.
     // BENCH_SERVICE_NODE_OPTIONS passes Node/V8 options to the gateway process, for A/B runs.
     ...(process.env.BENCH_CPU_PROF_DIR || process.env.BENCH_SERVICE_NODE_OPTIONS
@@ -205,6 +213,21 @@ async function main(): Promise<void> {
     rmSync(kafka.dataDir, { recursive: true, force: true });
     await dropDatabase(databaseUrl).catch(() => undefined);
   }
+}
+
+/**
+ * The operator creates the topic catalog and grants the services' ACLs, as in production: the gateway's
+ * principal may not create topics, and a secured broker refuses it everything the catalog does not grant.
+ */
+async function prepareTopics(kafka: RunningKafka): Promise<void> {
+  const admin = new Kafka({ ...kafkaClientOptions(kafkaEnv(kafka.clientEnv('operator')), 'bench-gateway'), logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    await ensureTopics(admin, topicCatalog(catalogFor(TOPIC_PREFIX)), 1);
+  } finally {
+    await admin.disconnect();
+  }
+  if (kafka.security === 'sasl_ssl') await applyServiceAcls(KAFKA_NAME, TOPIC_PREFIX);
 }
 
 async function waitForGateway(output: () => string): Promise<string> {

@@ -409,8 +409,8 @@ async function main(): Promise<void> {
     // No Kafka in it: measured once per run, for the ceiling of the same moment.
     if (PARTS.has('copy')) {
       write.push(await writeCeiling());
-      const copied = write.at(-1)!;
-      log(`run ${run + 1} (b) write ceiling: ${copied.rate} events/s; PostgreSQL ${copied.postgresUsPerEvent}µs/event`);
+      const { rate: copyRate, postgresUsPerEvent } = write.at(-1)!;
+      log(`run ${run + 1} (b) write ceiling: ${copyRate} events/s; PostgreSQL ${postgresUsPerEvent} µs per event`);
     }
     if (PARTS.has('plain')) {
       for (const broker of turns) {

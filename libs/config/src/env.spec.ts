@@ -73,7 +73,7 @@ describe('configuration from the environment', () => {
     });
 
     it('runs plaintext only when asked for by name, with no credentials at all', () => {
-      const config = kafkaEnv({ KAFKA_SECURITY: 'plaintext' });
+      const config = kafkaEnv({ ['KAFKA_SECURITY']: 'plaintext' });
       expect(config.kafkaSecurity).toEqual({ mode: 'plaintext' });
       expect(kafkaClientOptions(config)).toEqual({ clientId: 'tributary', brokers: ['127.0.0.1:9092'] });
     });
