@@ -141,7 +141,8 @@ async function main(): Promise<void> {
   const key = (await new ApiKeyRepository(dataSource).create({ producerId: 'bench', eventTypes: ['*'], datanetIds: ['*'], modelIds: ['*'] })).key;
   await dataSource.destroy();
   const gateway = startServiceProcess('services/gateway/src/main.ts', {
-    ...kafka.clientEnv('gateway'), DATABASE_URL: databaseUrl, TRIBUTARY_TOPIC_PREFIX: TOPIC_PREFIX, GATEWAY_HTTP_PORT: '0', HTTP_HOST: '127.0.0.1', LOG_LEVEL: 'log',
+    ...kafka.clientEnv('gateway'),
+    DATABASE_URL: databaseUrl, TRIBUTARY_TOPIC_PREFIX: TOPIC_PREFIX, GATEWAY_HTTP_PORT: '0', HTTP_HOST: '127.0.0.1', LOG_LEVEL: 'log',
     // BENCH_CPU_PROF_DIR=<dir> writes a V8 CPU profile of the gateway process (on its SIGTERM exit) there.
     // BENCH_SERVICE_NODE_OPTIONS passes Node/V8 options to the gateway process, for A/B runs.
     ...(process.env.BENCH_CPU_PROF_DIR || process.env.BENCH_SERVICE_NODE_OPTIONS
@@ -188,7 +189,7 @@ async function main(): Promise<void> {
       setup: {
         single: `${SINGLE_REQUESTS} POST /events/<type> at ${SINGLE_RATE_PER_S}/s open loop (latency from the due time), events from the simulator`,
         batch: `${BATCHES} POST /events/batch of ${BATCH_EVENTS} events, ${BATCH_CONCURRENCY} in flight, one Kafka transaction each`,
-        stack: 'one KRaft broker, local PostgreSQL, one gateway process, load generator in the same machine (2 cores shared with everything)',
+        stack: `one KRaft broker (${kafka.security}), local PostgreSQL, one gateway process, load generator in the same machine (2 cores shared with everything)`,
       },
       figures: {
         single_accepted: figure(singles.map((phase) => phase.acceptedPerS), 'events/s'),
@@ -220,7 +221,8 @@ async function main(): Promise<void> {
  * principal may not create topics, and a secured broker refuses it everything the catalog does not grant.
  */
 async function prepareTopics(kafka: RunningKafka): Promise<void> {
-  const admin = new Kafka({ ...kafkaClientOptions(kafkaEnv(kafka.clientEnv('operator')), 'bench-gateway'), logLevel: logLevel.NOTHING }).admin();
+  const operator = kafkaEnv(kafka.clientEnv('operator'));
+  const admin = new Kafka({ ...kafkaClientOptions(operator, 'bench-gateway'), logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
   try {
     await ensureTopics(admin, topicCatalog(catalogFor(TOPIC_PREFIX)), 1);
