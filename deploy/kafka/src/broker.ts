@@ -87,7 +87,6 @@ export async function startKafka(opts: StartKafkaOptions): Promise<RunningKafka>
   await assertPortFree(layout.port, 'Kafka client listener');
   await assertPortFree(layout.controllerPort, 'KRaft controller listener');
   if (mode === 'sasl_ssl') await assertPortFree(layout.internalPort, 'inter-broker listener');
-  assertFormattedFor(layout, mode, opts.name);
   const security = mode === 'sasl_ssl' ? await brokerSecurity(opts.name, layout, log) : undefined;
   writeConfigFiles(layout, security);
   await formatStorageOnce(java, libs, layout, mode, log);
@@ -137,27 +136,6 @@ async function assertLocalCredentials(handle: RunningKafka, layout: BrokerLayout
   while (!(await answersMetadata(handle.brokers, kafkaSecurityOptions(operator)))) {
     if (Date.now() > deadlineMs) throw startupFailure(handle, `the operator could not authenticate to Kafka on ${handle.brokers} within ${readyTimeoutMs} ms`);
     await sleep(READY_POLL_INTERVAL_MS);
-  }
-}
-
-/** Security is chosen at format time (the operator's credential lives in the metadata log). */
-function assertFormattedFor(layout: BrokerLayout, mode: KafkaSecurityMode, name: string): void {
-  const formatted = fs.existsSync(path.join(logDirsOf(layout.dataDir), 'meta.properties'));
-  if (!formatted || mode === 'plaintext') return;
-  if (readFormattedMode(layout.dataDir) === 'sasl_ssl') return;
-  throw new ProvisionError(
-    `Kafka '${name}' was formatted without security, so no principal can authenticate to it`,
-    `delete ${layout.dataDir} to format it secured (its topics are lost), or start it with KAFKA_SECURITY=plaintext`,
-  );
-}
-
-const FORMATTED_MODE_FILE = 'formatted-security';
-
-function readFormattedMode(dataDir: string): string | undefined {
-  try {
-    return fs.readFileSync(path.join(dataDir, FORMATTED_MODE_FILE), 'utf8').trim();
-  } catch {
-    return undefined;
   }
 }
 
@@ -282,7 +260,6 @@ async function formatStorageOnce(java: string, libs: string, layout: BrokerLayou
       (result.stderr + result.stdout).trim().split('\n').slice(-LOG_TAIL_LINES).join('\n'),
     );
   }
-  fs.writeFileSync(path.join(layout.dataDir, FORMATTED_MODE_FILE), `${mode}\n`);
 }
 
 function jvmLogArgs(dir: string): string[] {

@@ -52,3 +52,28 @@ describe('log4j configs', () => {
     expect(renderToolsLog4j()).toContain('appender.stderr.target = SYSTEM_ERR');
   });
 });
+
+describe('renderServerProperties for the secured broker', () => {
+  const security = { caCertificate: '/d/tls/ca.crt', brokerKeystore: '/d/tls/broker.p12', keystorePassword: 'k', superUsers: ['operator', 'tributary-broker'] };
+  const properties = parseProperties(renderServerProperties(brokerLayout(19092, '/data/dev'), security));
+
+  it('offers clients SASL_SSL with SCRAM-SHA-512 only, and no plaintext listener at all', () => {
+    expect(properties.get('listeners')).toBe('CLIENT://127.0.0.1:19092,INTERNAL://127.0.0.1:21092,CONTROLLER://127.0.0.1:20092');
+    expect(properties.get('listener.security.protocol.map')).toBe('CLIENT:SASL_SSL,INTERNAL:SSL,CONTROLLER:SSL');
+    expect(properties.get('listener.name.client.sasl.enabled.mechanisms')).toBe('SCRAM-SHA-512');
+    expect([...properties.values()].join('\n')).not.toContain('PLAINTEXT');
+  });
+
+  it('keeps the controller and inter-broker listeners to holders of a certificate the CA signed', () => {
+    expect(properties.get('listener.name.controller.ssl.client.auth')).toBe('required');
+    expect(properties.get('listener.name.internal.ssl.client.auth')).toBe('required');
+    expect(properties.get('inter.broker.listener.name')).toBe('INTERNAL');
+    expect(properties.get('advertised.listeners')).not.toContain('CONTROLLER');
+  });
+
+  it('denies what no ACL allows, and names only the operator and the brokers as super users', () => {
+    expect(properties.get('authorizer.class.name')).toBe('org.apache.kafka.metadata.authorizer.StandardAuthorizer');
+    expect(properties.get('allow.everyone.if.no.acl.found')).toBe('false');
+    expect(properties.get('super.users')).toBe('User:operator;User:tributary-broker');
+  });
+});

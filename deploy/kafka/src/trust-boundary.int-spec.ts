@@ -23,6 +23,7 @@ import {
   kafkaRefusal as refusal,
   principalEnv,
   startServiceProcess,
+  tryProduce,
   testBrokers,
   testKafka,
   testKafkaName,
@@ -54,19 +55,10 @@ describe('the secured broker as a trust boundary', () => {
     const built = toRecord(type, SAMPLE_EVENTS[type] as never, { source: 'urn:attacker', topicPrefix: prefix });
     return { topic: built.topic, messages: [{ key: built.key, value: built.value, headers: built.headers }] };
   };
-  /** Sends with a fresh producer; resolves with the error type Kafka answered, or 'accepted'. */
-  const tryProduce = async (kafka: Kafka, type: EventType, topic?: string): Promise<string> => {
-    const producer = kafka.producer({ idempotent: false, allowAutoTopicCreation: false, retry: { retries: 0 } });
-    try {
-      await producer.connect();
-      const { topic: eventTopic, messages } = record(type);
-      await producer.send({ topic: topic ?? eventTopic, messages, acks: -1 });
-      return 'accepted';
-    } catch (error) {
-      return refusal(error);
-    } finally {
-      await producer.disconnect().catch(() => undefined);
-    }
+  /** Publishes a sample event of the type (to its own topic, or to `topic`) and says what Kafka answered. */
+  const tryPublish = async (kafka: Kafka, type: EventType, topic?: string): Promise<string> => {
+    const { topic: eventTopic, messages } = record(type);
+    return tryProduce(kafka, topic ?? eventTopic, messages);
   };
   const tryJoinGroup = async (kafka: Kafka, groupId: string): Promise<string> => {
     // A refused consumer must not restart itself after the test is over.
@@ -136,26 +128,26 @@ describe('the secured broker as a trust boundary', () => {
     it('is refused without credentials, with a wrong password and in plaintext, and writes nothing', async () => {
       const before = await endOffsets();
       const plaintext = new Kafka({ clientId: 'plaintext', brokers: testBrokers(), logLevel: logLevel.NOTHING, retry: { retries: 0 }, connectionTimeout: 3_000, requestTimeout: 5_000 });
-      expect(await tryProduce(plaintext, 'InferenceCompleted')).not.toBe('accepted');
+      expect(await tryPublish(plaintext, 'InferenceCompleted')).not.toBe('accepted');
       const tlsOnly = new Kafka({ clientId: 'tls-only', brokers: testBrokers(), ssl: { rejectUnauthorized: false }, logLevel: logLevel.NOTHING, retry: { retries: 0 }, connectionTimeout: 3_000, requestTimeout: 5_000 });
-      expect(await tryProduce(tlsOnly, 'InferenceCompleted')).not.toBe('accepted');
-      expect(await tryProduce(kafkaAs(producerName, 'wrong-password'), 'InferenceCompleted')).toBe('KafkaJSSASLAuthenticationError');
-      expect(await tryProduce(kafkaAs('nobody', 'any-password'), 'InferenceCompleted')).toBe('KafkaJSSASLAuthenticationError');
+      expect(await tryPublish(tlsOnly, 'InferenceCompleted')).not.toBe('accepted');
+      expect(await tryPublish(kafkaAs(producerName, 'wrong-password'), 'InferenceCompleted')).toBe('KafkaJSSASLAuthenticationError');
+      expect(await tryPublish(kafkaAs('nobody', 'any-password'), 'InferenceCompleted')).toBe('KafkaJSSASLAuthenticationError');
       expect(await endOffsets()).toEqual(before);
     });
   });
 
   describe('a direct producer granted InferenceCompleted', () => {
     it('publishes inferences', async () => {
-      expect(await tryProduce(kafkaAs(producerName, producerPassword), 'InferenceCompleted')).toBe('accepted');
+      expect(await tryPublish(kafkaAs(producerName, producerPassword), 'InferenceCompleted')).toBe('accepted');
     });
 
     it('is denied decisions, payout events, other input topics and the services\' consumer groups; nothing lands', async () => {
       const before = await endOffsets();
       const producer = kafkaAs(producerName, producerPassword);
-      expect(await tryProduce(producer, 'InferenceAttributed')).toBe('TOPIC_AUTHORIZATION_FAILED');
-      expect(await tryProduce(producer, 'PayoutRequested')).toBe('TOPIC_AUTHORIZATION_FAILED');
-      expect(await tryProduce(producer, 'ContributionValidated')).toBe('TOPIC_AUTHORIZATION_FAILED');
+      expect(await tryPublish(producer, 'InferenceAttributed')).toBe('TOPIC_AUTHORIZATION_FAILED');
+      expect(await tryPublish(producer, 'PayoutRequested')).toBe('TOPIC_AUTHORIZATION_FAILED');
+      expect(await tryPublish(producer, 'ContributionValidated')).toBe('TOPIC_AUTHORIZATION_FAILED');
       expect(await tryJoinGroup(producer, catalog.groups.ledgerProjector)).toMatch(/AUTHORIZATION_FAILED/);
       expect(await tryJoinGroup(producer, catalog.groups.attribution)).toMatch(/AUTHORIZATION_FAILED/);
       expect(await endOffsets()).toEqual(before);
@@ -163,8 +155,8 @@ describe('the secured broker as a trust boundary', () => {
 
     it('after a password rotation: the old password is refused, the new one works', async () => {
       const rotated = (await rotatePassword(testKafkaName(), producerName)).reveal();
-      expect(await tryProduce(kafkaAs(producerName, producerPassword), 'InferenceCompleted')).toBe('KafkaJSSASLAuthenticationError');
-      expect(await tryProduce(kafkaAs(producerName, rotated), 'InferenceCompleted')).toBe('accepted');
+      expect(await tryPublish(kafkaAs(producerName, producerPassword), 'InferenceCompleted')).toBe('KafkaJSSASLAuthenticationError');
+      expect(await tryPublish(kafkaAs(producerName, rotated), 'InferenceCompleted')).toBe('accepted');
       producerPassword = rotated;
     });
   });
@@ -174,7 +166,7 @@ describe('the secured broker as a trust boundary', () => {
       const before = await endOffsets();
       const outcomes: Record<string, [string, string]> = {};
       for (const service of SERVICE_PRINCIPALS) {
-        outcomes[service] = [await tryProduce(kafkaAs(service), 'InferenceAttributed'), await tryProduce(kafkaAs(service), 'PayoutRequested')];
+        outcomes[service] = [await tryPublish(kafkaAs(service), 'InferenceAttributed'), await tryPublish(kafkaAs(service), 'PayoutRequested')];
       }
       expect(outcomes).toEqual({
         gateway: ['TOPIC_AUTHORIZATION_FAILED', 'TOPIC_AUTHORIZATION_FAILED'],
@@ -214,9 +206,9 @@ describe('the secured broker as a trust boundary', () => {
       const before = await endOffsets();
       const reader = kafkaAs(analyticsName, analyticsPassword);
       for (const type of ['InferenceCompleted', 'DatanetCreated', 'InferenceAttributed', 'PayoutSettled'] as const) {
-        expect([type, await tryProduce(reader, type)]).toEqual([type, 'TOPIC_AUTHORIZATION_FAILED']);
+        expect([type, await tryPublish(reader, type)]).toEqual([type, 'TOPIC_AUTHORIZATION_FAILED']);
       }
-      expect(await tryProduce(reader, 'InferenceCompleted', catalog.topics.schemas.name)).toBe('TOPIC_AUTHORIZATION_FAILED');
+      expect(await tryPublish(reader, 'InferenceCompleted', catalog.topics.schemas.name)).toBe('TOPIC_AUTHORIZATION_FAILED');
       // kafkajs reports the broker's GROUP_AUTHORIZATION_FAILED on FindCoordinator as "coordinator not
       // found"; the same reader joining a group under its own prefix shows the coordinator is there.
       expect(await tryJoinGroup(reader, `${prefix}analytics.someone-else.g`)).toMatch(/AUTHORIZATION_FAILED|KafkaJSGroupCoordinatorNotFound/);

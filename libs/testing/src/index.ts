@@ -4,4 +4,4 @@ export { eventually } from './eventually';
 export { startServiceProcess, type ServiceProcess } from './service-process';
 export { startTestStack, type TestStack } from './stack';
 export { unitSpecKafkaEnv } from './unit-env';
-export { testKafkaName, principalEnv, kafkaAs, kafkaRefusal } from './principals';
+export { testKafkaName, principalEnv, kafkaAs, kafkaRefusal, tryProduce } from './principals';

@@ -1,5 +1,5 @@
 import * as fs from 'node:fs';
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel, type Message } from 'kafkajs';
 import { kafkaSecurityOptions, localBrokerFiles, Secret } from '@tributary/config';
 import { testBrokers } from './kafka';
 
@@ -48,4 +48,21 @@ export function kafkaRefusal(error: unknown): string {
     current = (current.originalError ?? current.cause ?? current.errors?.[0]) as typeof current;
   }
   return (error as Error).name ?? String(error);
+}
+
+/**
+ * Sends records with a fresh producer of `kafka` and says what Kafka answered: 'accepted', or the
+ * refusal (kafkaRefusal). An attack spec asserts the answer, then that nothing landed.
+ */
+export async function tryProduce(kafka: Kafka, topic: string, messages: Message[]): Promise<string> {
+  const producer = kafka.producer({ allowAutoTopicCreation: false, retry: { retries: 0 } });
+  try {
+    await producer.connect();
+    await producer.send({ topic, messages, acks: -1 });
+    return 'accepted';
+  } catch (error) {
+    return kafkaRefusal(error);
+  } finally {
+    await producer.disconnect().catch(() => undefined);
+  }
 }

@@ -14,10 +14,10 @@ import {
   createTestDatabase,
   eventually,
   kafkaAs,
-  kafkaRefusal,
   principalEnv,
   startServiceProcess,
   testKafkaName,
+  tryProduce,
   uniqueName,
   withAdmin,
   type ServiceProcess,
@@ -50,18 +50,9 @@ describe('a decision forged straight into Kafka', () => {
   let sql: Client;
   let projector: ServiceProcess;
 
-  const publish = async (kafka: Kafka, event: InferenceAttributed): Promise<string> => {
+  const publish = (kafka: Kafka, event: InferenceAttributed): Promise<string> => {
     const record = toRecord('InferenceAttributed', event, { source: 'urn:tributary:attribution', topicPrefix: prefix });
-    const producer = kafka.producer({ retry: { retries: 0 }, allowAutoTopicCreation: false });
-    try {
-      await producer.connect();
-      await producer.send({ topic: record.topic, acks: -1, messages: [{ key: record.key, value: record.value, headers: record.headers }] });
-      return 'accepted';
-    } catch (error) {
-      return kafkaRefusal(error);
-    } finally {
-      await producer.disconnect().catch(() => undefined);
-    }
+    return tryProduce(kafka, record.topic, [{ key: record.key, value: record.value, headers: record.headers }]);
   };
 
   beforeAll(async () => {
