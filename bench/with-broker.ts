@@ -169,6 +169,21 @@ export function benchBrokers(env: NodeJS.ProcessEnv = process.env): { secured: B
   return { secured, plaintext };
 }
 
+/**
+ * How much slower secured is than plaintext, in % (positive: secured slower), over the interleaved
+ * pairs of one run: each pair ran back to back, so the machine's drift between runs (1.5x on a shared
+ * machine) hits both of a pair alike. Median, min and max of the pairs' costs.
+ */
+export function securityCost(secured: readonly number[], plaintext: readonly number[]) {
+  const pairs = secured
+    .map((rate, index) => [rate, plaintext[index]] as const)
+    .filter((pair): pair is readonly [number, number] => pair[1] !== undefined && pair[1] > 0)
+    .map(([securedRate, plaintextRate]) => Math.round((1 - securedRate / plaintextRate) * 1_000) / 10)
+    .sort((a, b) => a - b);
+  if (pairs.length === 0) return null;
+  return { median: pairs[Math.floor(pairs.length / 2)]!, min: pairs[0]!, max: pairs.at(-1)!, unit: '%' };
+}
+
 /** Which code and when, for a results file: the commit, `-dirty` when the work tree held changes (measured too). */
 export function benchProvenance(): { commit: string; date: string } {
   const git = (...args: string[]) =>

@@ -25,7 +25,7 @@ import { ensureTopics } from '@tributary/messaging';
 import { dropDatabase, ensurePostgres, withDatabase } from '@tributary/local-stack';
 import { startServiceProcess } from '@tributary/testing';
 import { toAttributedEvent } from '../../services/attribution/src/decision/wire';
-import { benchBrokers, benchProvenance, type BenchBroker } from '../with-broker';
+import { benchBrokers, benchProvenance, securityCost, type BenchBroker } from '../with-broker';
 
 const INFERENCE_COUNT = Number(process.env.BENCH_INFERENCES ?? 40_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -338,18 +338,6 @@ async function committedTotal(admin: ReturnType<Kafka['admin']>, groupId: string
 function figure(values: number[], unit: string) {
   const sorted = [...values].sort((a, b) => a - b);
   return { median: sorted[Math.floor(sorted.length / 2)]!, min: sorted[0]!, max: sorted.at(-1)!, unit };
-}
-
-/**
- * How much slower secured is than plaintext, in % (positive: secured slower): the median from the two
- * medians; min and max over the interleaved pairs of the run (widened to hold the median), the spread.
- */
-function securityCost(secured: number[], plaintext: number[]) {
-  const cost = (securedRate: number, plaintextRate: number) =>
-    Math.round((1 - securedRate / plaintextRate) * 1_000) / 10;
-  const median = cost(figure(secured, '').median, figure(plaintext, '').median);
-  const pairs = secured.map((rate, index) => cost(rate, plaintext[index]!));
-  return { median, min: Math.min(median, ...pairs), max: Math.max(median, ...pairs), unit: '%' };
 }
 
 interface Series {

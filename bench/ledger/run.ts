@@ -35,7 +35,7 @@ import { dataSourceOptions } from '../../services/ledger-projector/src/database/
 import { createDeferredIndexes, dropDeferredIndexes, rebuildRunner } from '../../services/ledger-projector/src/operations/rebuild';
 import { copyEncoded, CopyEncoder, COPY_COLUMNS } from '../../services/ledger-projector/src/projection/copy-rows';
 import { decision } from '../../services/ledger-projector/test/fixtures';
-import { benchBrokers, benchProvenance, KAFKA_CONNECTION_VARIABLES, type BenchBroker } from '../with-broker';
+import { benchBrokers, benchProvenance, KAFKA_CONNECTION_VARIABLES, securityCost, type BenchBroker } from '../with-broker';
 
 const EVENTS = Number(process.env.BENCH_LEDGER_EVENTS ?? 1_000_000);
 const PLAIN_EVENTS = Number(process.env.BENCH_LEDGER_PLAIN_EVENTS ?? 5_000);
@@ -351,19 +351,6 @@ function figure(values: readonly number[], unit = 'events/s') {
 }
 
 const median = (values: readonly number[]) => figure(values)?.median ?? null;
-
-/**
- * How much slower secured is than plaintext, in % (positive: secured slower): the median from the two
- * medians; min and max over the pairs of the run (widened to hold the median), the spread.
- */
-function securityCost(secured: readonly number[], plaintext: readonly number[]) {
-  if (secured.length === 0 || plaintext.length === 0) return null;
-  const cost = (securedRate: number, plaintextRate: number) =>
-    Math.round((1 - securedRate / plaintextRate) * 1_000) / 10;
-  const middle = cost(median(secured)!, median(plaintext)!);
-  const pairs = secured.map((rate, index) => cost(rate, plaintext[index]!));
-  return { median: middle, min: Math.min(middle, ...pairs), max: Math.max(middle, ...pairs), unit: '%' };
-}
 
 interface Series {
   readonly read: number[];

@@ -103,6 +103,7 @@ describe('the secured broker as a trust boundary', () => {
       attribution: 'services/attribution/src/main.ts',
       'ledger-projector': 'services/ledger-projector/src/main.ts',
       payouts: 'services/payouts/src/main.ts',
+      'ledger-api': 'services/ledger-api/src/main.ts',
     };
 
     it.each(Object.keys(mains))('%s stops with one line naming the variable, without a retry loop', async (service) => {

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { exitOnStartupFailure } from '@tributary/config';
 import { createLedgerApiApp } from './app';
+import { KafkaReader } from './kafka/kafka-reader';
 import { runOwnerStep } from './database/owner-step';
 import { ledgerApiConfig } from './ledger-api.config';
 
@@ -12,6 +13,7 @@ async function bootstrap(): Promise<void> {
     await runOwnerStep({ ownerDatabaseUrl: config.DATABASE_URL, readerRole: config.LEDGER_API_READER_ROLE, readerPassword: config.LEDGER_API_READER_PASSWORD });
   }
   const app = await createLedgerApiApp(config);
+  await app.get(KafkaReader).assertCredentialsAccepted();
   await app.listen(config.LEDGER_API_HTTP_PORT, config.HTTP_HOST);
   const url = await app.getUrl();
   Logger.log(`ledger-api ready at ${url} as role ${config.LEDGER_API_READER_ROLE} (dashboard at ${url}/dashboard/, OpenAPI at ${url}/docs)`, 'Bootstrap');

@@ -1,7 +1,7 @@
-import { kafkaClientOptions } from '@tributary/config';
+import { kafkaClientOptions, kafkaCredentialProblem } from '@tributary/config';
 import { catalogFor, ledgerApiReaderGroupPrefix, topicPrefix } from '@tributary/contracts';
 import { randomUUID } from 'node:crypto';
-import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { Admin, Kafka, logLevel, type KafkaMessage } from 'kafkajs';
 import { ApiError } from '../http/api-error';
 import { LEDGER_API_CONFIG, type LedgerApiConfig } from '../ledger-api.config';
@@ -82,6 +82,23 @@ export class KafkaReader implements OnApplicationShutdown {
     } finally {
       this.recordReadsInFlight -= 1;
       await consumer.disconnect().catch(() => undefined);
+    }
+  }
+
+  /**
+   * Start-up check: credentials Kafka refuses are a configuration error and stop the service with one
+   * line; Kafka being unreachable is not (the API serves the ledger without it, and answers 503 for what
+   * needs Kafka until it is back).
+   */
+  async assertCredentialsAccepted(): Promise<void> {
+    const admin = this.kafka.admin();
+    try {
+      await admin.connect();
+    } catch (error) {
+      if (kafkaCredentialProblem(error)) throw error;
+      Logger.warn(`Kafka did not answer at start-up (${(error as Error).message}); explain and freshness answer 503 until it does`, 'KafkaReader');
+    } finally {
+      await admin.disconnect().catch(() => undefined);
     }
   }
 
