@@ -1,4 +1,5 @@
 import * as path from 'node:path';
+import { cacheDir, localBrokerFiles } from '@tributary/config';
 import { KAFKA_VERSION } from './version';
 
 // This file lives at <repo>/deploy/kafka/src, so the repo root is three levels up. Computing it from
@@ -6,10 +7,9 @@ import { KAFKA_VERSION } from './version';
 export const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
 export const POM_FILE = path.join(REPO_ROOT, 'deploy', 'kafka', 'pom.xml');
 
-// `.cache/` is git-ignored; TRIBUTARY_CACHE_DIR moves it (e.g. to a CI cache volume).
-export function cacheDir(): string {
-  return process.env.TRIBUTARY_CACHE_DIR ?? path.join(REPO_ROOT, '.cache');
-}
+// `.cache/` is git-ignored; TRIBUTARY_CACHE_DIR moves it (e.g. to a CI cache volume). One rule, in
+// libs/config, so the provisioner and every client find a broker's credentials in the same place.
+export { cacheDir };
 
 export function kafkaHomeDir(version: string = KAFKA_VERSION): string {
   return path.join(cacheDir(), 'kafka', version);
@@ -20,5 +20,5 @@ export function libsDir(version: string = KAFKA_VERSION): string {
 }
 
 export function dataDir(name: string): string {
-  return path.join(cacheDir(), 'kafka-data', name);
+  return localBrokerFiles(name).dataDir;
 }

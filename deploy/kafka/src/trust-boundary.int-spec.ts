@@ -33,6 +33,7 @@ import {
 } from '@tributary/testing';
 import { SAMPLE_EVENTS } from '../../../libs/contracts/src/schemas/sample-events.fixture';
 import { addAnalytics, addProducer, applyServiceAcls, revokePrincipal, rotatePassword } from './principals';
+import { runKafkaCli } from './tools';
 
 type EndOffsets = Map<string, string>;
 
@@ -179,6 +180,18 @@ describe('the secured broker as a trust boundary', () => {
       const after = await endOffsets();
       const grown = [...after].filter(([partition, offset]) => before.get(partition) !== offset).map(([partition]) => partition.replace(/\[\d+\]$/, ''));
       expect(grown.sort()).toEqual([catalog.topics.attributions.name, catalog.topics.payouts.name]);
+    });
+  });
+
+  describe('Kafka\'s own tools', () => {
+    it('list the catalog\'s ACLs with kafka-acls --list, as the operator', async () => {
+      const listed = await runKafkaCli('kafka-acls', [
+        '--bootstrap-server', testBrokers().join(','), '--command-config', process.env.KAFKA_COMMAND_CONFIG!,
+        '--list', '--topic', catalog.topics.attributions.name,
+      ]);
+      expect(listed.code).toBe(0);
+      expect(listed.stdout).toMatch(/principal=User:attribution, host=\*, operation=WRITE, permissionType=ALLOW/);
+      expect(listed.stdout).not.toMatch(/principal=User:(?!attribution)[^,]+, host=\*, operation=WRITE/);
     });
   });
 
