@@ -23,8 +23,25 @@ export function chunk<T>(items: readonly T[], sizeMax: number): T[][] {
   return chunks;
 }
 
+const DESCRIBED_CHARS_MAX = 1_000;
+
+/**
+ * A failure in one line for a log: its message, with PostgreSQL's SQLSTATE when it carries one (so an
+ * operator sees `22003 bigint out of range`, not `[object Object]`). Anything thrown that is not an Error
+ * is shown as JSON, bounded.
+ */
 export function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  const { message, code } = (error ?? {}) as { message?: unknown; code?: unknown };
+  const sqlState = typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? `SQLSTATE ${code}: ` : '';
+  if (typeof message === 'string' && message.length > 0) return `${sqlState}${message}`;
+  if (typeof error === 'string') return error;
+  let text: string;
+  try {
+    text = JSON.stringify(error, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value)) ?? String(error);
+  } catch {
+    text = `a thrown ${(error as object).constructor?.name ?? 'value'} that cannot be shown as JSON`;
+  }
+  return `${sqlState}${text}`.slice(0, DESCRIBED_CHARS_MAX);
 }
 
 export function sleep(ms: number): Promise<void> {

@@ -1,0 +1,29 @@
+// Proves that a logged failure always says what failed, by describing the things that get thrown: an
+// Error, a PostgreSQL error with its SQLSTATE, a plain object (which once logged as "[object Object]"),
+// a string, and values JSON cannot print.
+import { describe as describeError } from './support';
+
+describe('describing a failure for a log line', () => {
+  it('gives an Error\'s message', () => {
+    expect(describeError(new Error('connection reset'))).toBe('connection reset');
+  });
+
+  it('puts PostgreSQL\'s SQLSTATE before the message', () => {
+    const pgError = Object.assign(new Error('bigint out of range'), { code: '22003', severity: 'ERROR' });
+    expect(describeError(pgError)).toBe('SQLSTATE 22003: bigint out of range');
+  });
+
+  it('shows a thrown plain object as JSON, never [object Object]', () => {
+    expect(describeError({ reason: 'no leader', partition: 3 })).toBe('{"reason":"no leader","partition":3}');
+    expect(describeError({ amountMinor: 2n ** 63n })).toBe('{"amountMinor":"9223372036854775808"}');
+  });
+
+  it('keeps a thrown string and bounds what it prints', () => {
+    expect(describeError('broker gone')).toBe('broker gone');
+    expect(describeError({ big: 'x'.repeat(5_000) }).length).toBe(1_000);
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    expect(describeError(cyclic)).toBe('a thrown Object that cannot be shown as JSON');
+    expect(describeError(undefined)).toBe('undefined');
+  });
+});
