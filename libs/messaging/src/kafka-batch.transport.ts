@@ -7,7 +7,7 @@ import { deadLetterSink } from './dead-letter';
 import { InboundBatch, toInboundRecord } from './inbound-batch';
 import { kafkaLogCreator } from './kafka-log';
 import type { StoredOffset } from './offset-store';
-import { assertBounded, chunk, describe, exitForRestart, sleep } from './support';
+import { assertBounded, chunk, describe, exitForRestart, retryBackoffMs, sleepHeartbeating } from './support';
 
 export interface KafkaBatchTransportOptions {
   readonly brokers: readonly string[];
@@ -228,10 +228,9 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
         if (attempt >= this.options.handlerAttemptsMax) {
           throw new HandlerGaveUpError(`handler for ${topic}[${partition}] failed ${attempt} times at offset ${records[0]!.offset}: ${describe(error)}`);
         }
-        const backoffMs = this.options.handlerRetryBackoffMs * 2 ** (attempt - 1);
+        const backoffMs = retryBackoffMs(this.options.handlerRetryBackoffMs, attempt, this.options.sessionTimeoutMs);
         this.logger.warn(`handler for ${topic}[${partition}] failed (attempt ${attempt}), retrying in ${backoffMs} ms: ${describe(error)}`);
-        await sleep(backoffMs);
-        await heartbeat();
+        await sleepHeartbeating(backoffMs, this.options.heartbeatIntervalMs, heartbeat);
       }
     }
   }

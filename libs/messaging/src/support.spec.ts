@@ -1,7 +1,7 @@
 // Proves that a logged failure always says what failed, by describing the things that get thrown: an
 // Error, a PostgreSQL error with its SQLSTATE, a plain object (which once logged as "[object Object]"),
 // a string, and values JSON cannot print.
-import { describe as describeError } from './support';
+import { describe as describeError, retryBackoffMs, sleepHeartbeating } from './support';
 
 describe('describing a failure for a log line', () => {
   it('gives an Error\'s message', () => {
@@ -25,5 +25,21 @@ describe('describing a failure for a log line', () => {
     cyclic.self = cyclic;
     expect(describeError(cyclic)).toBe('a thrown Object that cannot be shown as JSON');
     expect(describeError(undefined)).toBe('undefined');
+  });
+});
+
+describe('waiting between retries', () => {
+  it('doubles from the base but never waits a third of the session timeout or more', () => {
+    expect([1, 2, 3, 4].map((attempt) => retryBackoffMs(200, attempt, 30_000))).toEqual([200, 400, 800, 1_600]);
+    expect(retryBackoffMs(200, 8, 30_000)).toBe(10_000);
+    expect(retryBackoffMs(60_000, 100, 6_000)).toBe(2_000);
+  });
+
+  it('heartbeats the group at the heartbeat interval while it waits', async () => {
+    let beats = 0;
+    await sleepHeartbeating(25, 10, async () => {
+      beats += 1;
+    });
+    expect(beats).toBe(3);
   });
 });

@@ -47,3 +47,20 @@ export function describe(error: unknown): string {
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+/**
+ * The wait before retry `attempt` (1-based): exponential from `baseMs`, never longer than a third of the
+ * consumer's session timeout, so a member that retries is never taken for dead.
+ */
+export function retryBackoffMs(baseMs: number, attempt: number, sessionTimeoutMs: number): number {
+  return Math.min(baseMs * 2 ** Math.min(attempt - 1, 30), Math.floor(sessionTimeoutMs / 3));
+}
+
+/** Sleeps `ms`, heartbeating the group at least every `heartbeatIntervalMs` meanwhile. */
+export async function sleepHeartbeating(ms: number, heartbeatIntervalMs: number, heartbeat: () => Promise<void>): Promise<void> {
+  const sliceMs = Math.max(1, heartbeatIntervalMs);
+  for (let remainingMs = ms; remainingMs > 0; remainingMs -= sliceMs) {
+    await sleep(Math.min(sliceMs, remainingMs));
+    await heartbeat();
+  }
+}

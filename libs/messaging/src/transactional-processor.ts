@@ -5,7 +5,7 @@ import { deadLetterTopicName } from '@tributary/contracts';
 import { deadLetterMessage } from './dead-letter';
 import { toInboundRecord, type InboundRecord, type Rejection } from './inbound-batch';
 import { kafkaLogCreator } from './kafka-log';
-import { assertBounded, chunk, describe, exitForRestart, sleep } from './support';
+import { assertBounded, chunk, describe, exitForRestart, retryBackoffMs, sleepHeartbeating } from './support';
 
 /**
  * Consume-transform-produce in Kafka transactions with kafkajs: each batch of one input partition
@@ -174,10 +174,9 @@ export class TransactionalProcessor {
         if (attempt >= this.options.attemptsMax) {
           throw new Error(`${this.options.inputTopic}[${partition}] failed ${attempt} times at offset ${records[0]!.offset}: ${describe(error)}`);
         }
-        const backoffMs = this.options.retryBackoffMs * 2 ** (attempt - 1);
+        const backoffMs = retryBackoffMs(this.options.retryBackoffMs, attempt, this.options.sessionTimeoutMs);
         this.logger.warn(`${this.options.inputTopic}[${partition}] attempt ${attempt} failed, retrying in ${backoffMs} ms: ${describe(error)}`);
-        await sleep(backoffMs);
-        await owner.heartbeat();
+        await sleepHeartbeating(backoffMs, this.options.heartbeatIntervalMs, () => owner.heartbeat());
       }
     }
   }
