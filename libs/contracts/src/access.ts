@@ -117,9 +117,6 @@ export function servicePrincipals(catalog: Catalog): PrincipalSpec[] {
   return SERVICE_PRINCIPALS.map((name) => ({ name, role: 'service', doc: `The ${name} service.`, grants: serviceGrants(name, catalog) }));
 }
 
-/** Event types a direct producer may be granted: the producers' (never decisions or payouts). */
-export const GRANTABLE_EVENT_TYPES: readonly EventType[] = PRODUCER_EVENT_TYPES;
-
 /** A grant the operator asked for that the catalog refuses, with the rule it breaks. */
 export class AccessRuleError extends Error {
   constructor(message: string) {
@@ -137,13 +134,13 @@ export class AccessRuleError extends Error {
 export function producerPrincipal(name: string, eventTypes: readonly string[], catalog: Catalog): PrincipalSpec {
   if (eventTypes.length === 0) throw new AccessRuleError('a producer needs at least one event type');
   const unknown = eventTypes.filter((type) => !(EVENT_TYPES as readonly string[]).includes(type));
-  if (unknown.length > 0) throw new AccessRuleError(`${unknown.join(', ')}: not an event type; grantable are ${GRANTABLE_EVENT_TYPES.join(', ')}`);
+  if (unknown.length > 0) throw new AccessRuleError(`${unknown.join(', ')}: not an event type; grantable are ${PRODUCER_EVENT_TYPES.join(', ')}`);
   const internal = (eventTypes as readonly EventType[]).filter(isInternalEventType);
   if (internal.length > 0) throw new AccessRuleError(`${internal.map(internalEventTypeRule).join('; ')}: not grantable to a producer`);
   const granted = new Set(eventTypes);
   const baseTopics = [...new Set(eventTypes.map((type) => topicOf(type as EventType)))].sort();
   for (const base of baseTopics) {
-    const sharing = GRANTABLE_EVENT_TYPES.filter((type) => topicOf(type) === base && !granted.has(type));
+    const sharing = PRODUCER_EVENT_TYPES.filter((type) => topicOf(type) === base && !granted.has(type));
     if (sharing.length > 0) {
       throw new AccessRuleError(
         `${base} also carries ${sharing.join(', ')}: Kafka authorizes per topic, so grant those too or publish through the gateway`,

@@ -39,7 +39,6 @@ export { schemaCatalogEntries, type SchemaCatalogEntry } from './schema-catalog'
 export {
   SERVICE_PRINCIPALS,
   OPERATOR_PRINCIPAL,
-  GRANTABLE_EVENT_TYPES,
   AccessRuleError,
   serviceGrants,
   servicePrincipals,
