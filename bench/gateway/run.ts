@@ -21,6 +21,7 @@ import { startServiceProcess } from '@tributary/testing';
 import { ApiKeyRepository } from '../../services/gateway/src/auth/api-key.store';
 import { dataSourceOptions, GATEWAY_SCHEMA } from '../../services/gateway/src/database/data-source-options';
 import { freeBrokerPort } from '../../services/gateway/test/gateway-harness';
+import { benchProvenance } from '../with-broker';
 
 const RUNS = Number(process.env.BENCH_GATEWAY_RUNS ?? 3);
 const PHASES = new Set((process.env.BENCH_GATEWAY_PHASES ?? 'single,batch').split(','));
@@ -184,6 +185,7 @@ async function main(): Promise<void> {
     }
     const results = {
       name: 'gateway',
+      ...benchProvenance(),
       machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(totalmem() / 2 ** 30), loadAverage1mAtEnd: Math.round(loadavg()[0]! * 100) / 100, node: process.version },
       runs: RUNS,
       setup: {
