@@ -2,7 +2,7 @@
 // consumers are never paid, and the same input always gives the same payouts with the same ids,
 // on examples and on generated balances with fast-check.
 import fc from 'fast-check';
-import { computeEpochPayouts, DEFAULT_THRESHOLDS, payoutIdOf, type PayableBalance, type PayoutThresholds } from './epoch';
+import { computeEpochPayouts, DEFAULT_THRESHOLDS, PAYOUT_AMOUNT_MAX, payoutIdOf, type PayableBalance, type PayoutThresholds } from './epoch';
 
 const thresholds: PayoutThresholds = {
   defaultMinor: { contributor: 100n, 'model-owner': 50n, 'datanet-owner': 50n, protocol: 1n },
@@ -12,7 +12,8 @@ const thresholds: PayoutThresholds = {
 const balanceArbitrary = fc.record({
   accountId: fc.constantFrom('contributor:a', 'contributor:b', 'model-owner:m', 'datanet-owner:d', 'protocol:p', 'consumer:c', 'nonsense'),
   asset: fc.constantFrom('USDC', 'EURC'),
-  payableMinor: fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }),
+  // Balances are sums: they may pass what one payout event can carry.
+  payableMinor: fc.bigInt({ min: -(2n ** 64n), max: 2n ** 65n }),
 });
 
 describe('closing an epoch', () => {
@@ -32,6 +33,13 @@ describe('closing an epoch', () => {
     });
   });
 
+  describe('given a balance larger than one payout event can carry', () => {
+    it('pays the most an event carries now and leaves the rest for the next epoch', () => {
+      const [payout] = computeEpochPayouts(3, [{ accountId: 'contributor:a', asset: 'USDC', payableMinor: 2n ** 64n }], thresholds);
+      expect(payout?.amountMinor).toBe(2n ** 63n - 1n);
+    });
+  });
+
   describe('given an invalid epoch', () => {
     it.each([-1, 1.5, 2 ** 31])('refuses epoch %p, naming the field', (epoch) => {
       expect(() => computeEpochPayouts(epoch, [])).toThrow('epoch: must be an integer');
@@ -42,8 +50,9 @@ describe('closing an epoch', () => {
     fc.assert(
       fc.property(fc.array(balanceArbitrary, { maxLength: 40 }), fc.nat({ max: 1_000 }), (balances, epoch) => {
         for (const payout of computeEpochPayouts(epoch, balances, thresholds)) {
-          const source = balances.find((balance) => balance.accountId === payout.accountId && balance.asset === payout.asset && balance.payableMinor === payout.amountMinor);
+          const source = balances.find((balance) => balance.accountId === payout.accountId && balance.asset === payout.asset && payout.amountMinor === (balance.payableMinor > PAYOUT_AMOUNT_MAX ? PAYOUT_AMOUNT_MAX : balance.payableMinor));
           expect(source).toBeDefined();
+          expect(payout.amountMinor).toBeLessThanOrEqual(PAYOUT_AMOUNT_MAX);
           expect(payout.amountMinor).toBeGreaterThanOrEqual(1n);
           expect(payout.accountId.startsWith('consumer:')).toBe(false);
           const role = payout.accountId.split(':')[0] as keyof typeof thresholds.defaultMinor;

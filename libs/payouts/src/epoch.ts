@@ -31,6 +31,8 @@ export interface EpochPayout {
 }
 
 export const EPOCH_MAX = 2 ** 31 - 1;
+/** The most one payout event can carry (its amount is an Avro long); a larger balance is paid over several epochs. */
+export const PAYOUT_AMOUNT_MAX = 2n ** 63n - 1n;
 export const BALANCES_PER_EPOCH_MAX = 1_000_000;
 
 /**
@@ -45,7 +47,8 @@ export function payoutIdOf(epoch: number, accountId: string, asset: string): str
 
 /**
  * Closes an epoch: one payout per (account, asset) whose payable balance is at least its role's
- * threshold, for exactly that balance (never more). Consumer accounts and unknown account kinds are
+ * threshold, for exactly that balance (never more; at most PAYOUT_AMOUNT_MAX, the rest waits for the
+ * next epoch). Consumer accounts and unknown account kinds are
  * never paid. Pure: time and position are the caller's; the output is sorted by account, then asset.
  */
 export function computeEpochPayouts(epoch: number, balances: readonly PayableBalance[], thresholds: PayoutThresholds = DEFAULT_THRESHOLDS): EpochPayout[] {
@@ -60,7 +63,7 @@ export function computeEpochPayouts(epoch: number, balances: readonly PayableBal
       payoutId: payoutIdOf(epoch, balance.accountId, balance.asset),
       accountId: balance.accountId,
       asset: balance.asset,
-      amountMinor: balance.payableMinor,
+      amountMinor: balance.payableMinor > PAYOUT_AMOUNT_MAX ? PAYOUT_AMOUNT_MAX : balance.payableMinor,
       epoch,
     });
   }

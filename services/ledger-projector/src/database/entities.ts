@@ -27,9 +27,10 @@ export class LedgerEntryRow {
 @Entity({ name: 'applied_events' })
 export class AppliedEventRow {
   @PrimaryColumn({ type: 'text', name: 'event_id' }) eventId!: string;
-  @Column({ type: 'text', name: 'source_topic' }) sourceTopic!: string;
+  @PrimaryColumn({ type: 'text', name: 'source_topic' }) sourceTopic!: string;
   @Column({ type: 'integer', name: 'source_partition' }) sourcePartition!: number;
   @Column({ type: 'bigint', name: 'source_offset', transformer: bigintTransformer }) sourceOffset!: bigint;
+  @Column({ type: 'bytea', name: 'content_hash', nullable: true }) contentHash!: Buffer | null;
 }
 
 @Entity({ name: 'accounts' })
@@ -38,7 +39,7 @@ export class AccountRow {
   @PrimaryColumn({ type: 'text' }) asset!: string;
   @Column({ type: 'text' }) role!: string;
   @Column({ type: 'text', name: 'owner_id' }) ownerId!: string;
-  @Column({ type: 'bigint', name: 'balance_minor', transformer: bigintTransformer }) balanceMinor!: bigint;
+  @Column({ type: 'numeric', name: 'balance_minor', transformer: bigintTransformer }) balanceMinor!: bigint;
   @Column({ type: 'bigint', name: 'entry_count', transformer: bigintTransformer }) entryCount!: bigint;
 }
 
@@ -73,7 +74,7 @@ export class RevenueRow {
   @PrimaryColumn({ type: 'text' }) dimension!: 'datanet' | 'model' | 'contributor';
   @PrimaryColumn({ type: 'text', name: 'dimension_id' }) dimensionId!: string;
   @PrimaryColumn({ type: 'text' }) asset!: string;
-  @Column({ type: 'bigint', name: 'revenue_minor', transformer: bigintTransformer }) revenueMinor!: bigint;
+  @Column({ type: 'numeric', name: 'revenue_minor', transformer: bigintTransformer }) revenueMinor!: bigint;
   @Column({ type: 'bigint', name: 'inference_count', transformer: bigintTransformer }) inferenceCount!: bigint;
 }
 

@@ -15,6 +15,12 @@ export class LedgerMetrics implements ProjectionObserver {
     labelNames: ['rule'],
     registers: [this.registry],
   });
+  readonly duplicates = new Counter({
+    name: 'duplicates_skipped_total',
+    help: 'Re-deliveries of events already applied (same topic, event id and content), skipped with no effect, by source topic.',
+    labelNames: ['topic'],
+    registers: [this.registry],
+  });
   readonly batchSize = new Histogram({ name: 'ledger_batch_size_records', help: 'Records per applied batch.', labelNames: ['topic'], buckets: [1, 10, 50, 100, 250, 500, 1000, 2500, 5000, 10000], registers: [this.registry] });
   readonly batchDuration = new Histogram({ name: 'ledger_batch_duration_seconds', help: 'Time to apply one batch, database commit included.', labelNames: ['topic'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [this.registry] });
   readonly lagRecords = new Gauge({ name: 'ledger_projection_lag_records', help: 'Records in the partition not yet applied (high watermark minus the stored next offset).', labelNames: ['topic', 'partition'], registers: [this.registry] });
@@ -30,5 +36,9 @@ export class LedgerMetrics implements ProjectionObserver {
 
   invariantViolated(rule: string): void {
     this.invariantViolations.inc({ rule });
+  }
+
+  duplicatesSkipped(topic: string, count: number): void {
+    this.duplicates.inc({ topic }, count);
   }
 }

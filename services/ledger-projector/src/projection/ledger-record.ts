@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { ContractError, fromRecord, type InferenceAttributed } from '@tributary/contracts';
 import { transactionOfDecision, UnbalancedTransactionError, type LedgerTransaction, type PayoutEvent } from '@tributary/ledger';
 import type { InboundRecord } from '@tributary/messaging';
@@ -11,9 +12,13 @@ export class RecordRejected extends Error {
 }
 
 /** One decoded record the ledger knows how to apply. */
-export type LedgerRecord =
+export type LedgerRecord = (
   | { readonly kind: 'attribution'; readonly record: InboundRecord; readonly eventId: string; readonly decision: InferenceAttributed; readonly transaction: LedgerTransaction }
-  | { readonly kind: 'payout'; readonly record: InboundRecord; readonly eventId: string; readonly event: PayoutEvent; readonly epoch: number };
+  | { readonly kind: 'payout'; readonly record: InboundRecord; readonly eventId: string; readonly event: PayoutEvent; readonly epoch: number }
+) & {
+  /** SHA-256 of the record's value: a re-delivery of an event has the same, another event under a reused id does not. */
+  readonly contentHash: Buffer;
+};
 
 const ACCOUNT_ID_LENGTH_MAX = 256;
 const CONSUMER_PREFIX_LENGTH = 'consumer:'.length;
@@ -23,6 +28,13 @@ const CONSUMER_PREFIX_LENGTH = 'consumer:'.length;
  * the reading side of the boundary, even though the attribution service checked it before writing.
  */
 export function readLedgerRecord(record: InboundRecord): LedgerRecord {
+  const read = readEvent(record);
+  return { ...read, contentHash: createHash('sha256').update(record.value!).digest() };
+}
+
+type ReadEvent = LedgerRecord extends infer Item ? (Item extends unknown ? Omit<Item, 'contentHash'> : never) : never;
+
+function readEvent(record: InboundRecord): ReadEvent {
   try {
     const decoded = fromRecord(record.value, record.headers);
     switch (decoded.type) {

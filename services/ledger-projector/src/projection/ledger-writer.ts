@@ -19,6 +19,8 @@ export interface ProjectionObserver {
   rejected(topic: string, rule: string): void;
   /** A ledger invariant would have broken (an overdraft): alert-worthy, not just a malformed record. */
   invariantViolated(rule: string): void;
+  /** Re-deliveries of events already applied (same topic, id and content): skipped, and counted here. */
+  duplicatesSkipped?(topic: string, count: number): void;
 }
 
 interface Applied {
@@ -39,7 +41,7 @@ export async function projectBatch(manager: EntityManager, batch: InboundBatch, 
     observer.rejected(record.topic, error.rule);
     if (error instanceof PayoutRejectedError && error.rule === 'overdraft') observer.invariantViolated('payout-overdraft');
   };
-  const fresh = await freshRecords(manager, decodeAll(records, reject));
+  const fresh = await freshRecords(manager, batch.topic, decodeAll(records, reject), reject, observer);
   const attributions = await acceptAttributions(manager, fresh.filter(isAttribution), reject);
   const payouts = await decidePayouts(manager, fresh.filter(isPayout), reject);
   // A batch is one partition of one topic, so one of the two is empty; each is in offset order.
@@ -65,14 +67,50 @@ function decodeAll(records: readonly InboundRecord[], reject: (record: InboundRe
   return decoded;
 }
 
-/** Drops repeats of an event id, within the batch and against applied_events: a duplicate has no effect. */
-async function freshRecords(manager: EntityManager, decoded: LedgerRecord[]): Promise<LedgerRecord[]> {
-  const seen = new Set<string>();
-  const unique = decoded.filter((item) => !seen.has(item.eventId) && seen.add(item.eventId));
-  if (unique.length === 0) return [];
-  const rows: Array<{ event_id: string }> = await manager.query('SELECT event_id FROM applied_events WHERE event_id = ANY($1)', [unique.map((item) => item.eventId)]);
-  const applied = new Set(rows.map((row) => row.event_id));
-  return unique.filter((item) => !applied.has(item.eventId));
+/**
+ * Drops repeats of an event id, within the batch and against applied_events, where ids are scoped by
+ * topic. A repeat with the same content (the SHA-256 of the record's value) is a re-delivery: skipped
+ * and counted. A repeat with other content is a conflict: one id cannot name two events, so the later
+ * record goes to the DLQ with both hashes, and the event applied first stands.
+ */
+async function freshRecords(
+  manager: EntityManager,
+  topic: string,
+  decoded: LedgerRecord[],
+  reject: (record: InboundRecord, error: RecordRejected) => void,
+  observer: ProjectionObserver,
+): Promise<LedgerRecord[]> {
+  if (decoded.length === 0) return [];
+  const rows: Array<{ event_id: string; content_hash: Buffer | null; source_partition: number; source_offset: string }> = await manager.query(
+    'SELECT event_id, content_hash, source_partition, source_offset::text FROM applied_events WHERE source_topic = $1 AND event_id = ANY($2)',
+    [topic, [...new Set(decoded.map((item) => item.eventId))]],
+  );
+  // Where each id was first seen: applied before (its row), or earlier in this batch.
+  const firstSeen = new Map<string, { readonly at: string; readonly hash: Buffer | null }>(rows.map((row) => [row.event_id, { at: `${topic}[${row.source_partition}]@${row.source_offset}`, hash: row.content_hash }]));
+  const fresh: LedgerRecord[] = [];
+  let duplicates = 0;
+  for (const item of decoded) {
+    const first = firstSeen.get(item.eventId);
+    if (first === undefined) {
+      firstSeen.set(item.eventId, { at: `${topic}[${item.record.partition}]@${item.record.offset}`, hash: item.contentHash });
+      fresh.push(item);
+    } else if (first.hash === null || first.hash.equals(item.contentHash)) {
+      // Rows applied before hashes were kept have none: their repeats count as re-deliveries.
+      duplicates += 1;
+    } else {
+      reject(item.record, eventIdConflict(item, first.at, first.hash));
+    }
+  }
+  if (duplicates > 0) observer.duplicatesSkipped?.(topic, duplicates);
+  return fresh;
+}
+
+function eventIdConflict(item: LedgerRecord, appliedAt: string, appliedHash: Buffer): RecordRejected {
+  return new RecordRejected(
+    `eventId: ${item.eventId} was already applied from ${appliedAt} with content sha256:${appliedHash.toString('hex')}; ` +
+      `this record's content is sha256:${item.contentHash.toString('hex')}, and one id cannot name two events`,
+    'event-id-conflict',
+  );
 }
 
 type Attribution = Extract<LedgerRecord, { kind: 'attribution' }>;
@@ -145,7 +183,7 @@ async function writeEntries(manager: EntityManager, batch: InboundBatch, applied
   const appliedEvents = new CopyEncoder(COPY_COLUMNS.appliedEvents);
   for (const { item, transaction } of applied) {
     const sourceOffset = Number(item.record.offset);
-    appliedEvents.row().text(item.eventId).utf8(topic).int4(batch.partition).int8(sourceOffset);
+    appliedEvents.row().text(item.eventId).utf8(topic).int4(batch.partition).int8(sourceOffset).bytea(item.contentHash);
     const { transactionId, sourceEventId, postings } = transaction;
     chain.transaction(transactionId, sourceEventId, sourceOffset);
     for (let postingIndex = 0; postingIndex < postings.length; postingIndex += 1) {
@@ -234,7 +272,7 @@ async function writeLineage(manager: EntityManager, applied: readonly Applied[])
   if (sums.length === 0) return;
   await manager.query(
     `INSERT INTO revenue (dimension, dimension_id, asset, revenue_minor, inference_count)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[])
+     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::numeric[], $5::bigint[])
      ON CONFLICT (dimension, dimension_id, asset) DO UPDATE
        SET revenue_minor = revenue.revenue_minor + excluded.revenue_minor, inference_count = revenue.inference_count + excluded.inference_count`,
     [sums.map((row) => row.dimension), sums.map((row) => row.id), sums.map((row) => row.asset), sums.map((row) => row.amountMinor.toString()), sums.map((row) => String(row.count))],
@@ -280,7 +318,7 @@ async function writeBalances(manager: EntityManager, applied: readonly Applied[]
   const classes = rows.map((row) => classifyAccount(row.account));
   await manager.query(
     `INSERT INTO accounts (account, asset, role, owner_id, balance_minor, entry_count)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[])
+     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::numeric[], $6::bigint[])
      ON CONFLICT (account, asset) DO UPDATE
        SET balance_minor = accounts.balance_minor + excluded.balance_minor, entry_count = accounts.entry_count + excluded.entry_count`,
     [rows.map((row) => row.account), rows.map((row) => row.asset), classes.map((c) => c.role), classes.map((c) => c.ownerId), rows.map((row) => row.amountMinor.toString()), rows.map((row) => String(row.count))],
