@@ -34,6 +34,8 @@ export interface RunningKafka {
   security: KafkaSecurityMode;
   /** The environment a process needs to reach this broker as `principal` (KAFKA_* variables). */
   clientEnv(principal: string): Record<string, string>;
+  /** True when this call started the broker; false when it found one already running (someone else's to stop). */
+  readonly startedHere: boolean;
   stop(): Promise<void>;
 }
 
@@ -297,6 +299,7 @@ function brokerHandle(name: string, layout: BrokerLayout, mode: KafkaSecurityMod
     logFile: paths.brokerLog,
     security: mode,
     clientEnv: (principal) => brokerClientEnv(name, brokers, mode, principal),
+    startedHere: child !== undefined,
     stop: async () => {
       await stopProcess(pid);
       if (child) child.removeAllListeners('exit');

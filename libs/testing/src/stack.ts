@@ -48,7 +48,8 @@ async function startLocal(log: (line: string) => void): Promise<TestStack> {
     TRIBUTARY_TEST_KAFKA_NAME: TEST_KAFKA_NAME,
     DATABASE_URL: databaseUrl,
   };
-  return { mode: 'local', brokers: kafka.brokers, databaseUrl, env, stop: async () => kafka.stop() };
+  // A broker found running is left running: another run (a developer's, a second jest) is using it.
+  return { mode: 'local', brokers: kafka.brokers, databaseUrl, env, stop: async () => (kafka.startedHere ? kafka.stop() : undefined) };
 }
 
 async function dockerAnswers(): Promise<boolean> {
