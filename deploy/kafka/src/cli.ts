@@ -7,6 +7,7 @@ import { credentialFiles } from './credentials';
 import { addAnalytics, addProducer, applyServiceAcls, listPrincipals, revokePrincipal, rotatePassword } from './principals';
 import { ProvisionError, formatProvisionError } from './errors';
 import { ensureKafkaInstalled } from './install';
+import { addOffsetCommands } from './offsets-cli';
 import { runKafkaCli } from './tools';
 import { nameProblem, portProblem } from './validation';
 import { KAFKA_VERSION } from './version';
@@ -53,6 +54,7 @@ export function buildProgram(): Command {
     .action((opts: { name: string }) => stopKafka(opts.name));
   program.command('status').description('list brokers and whether they run').action(status);
   addPrincipalCommands(program);
+  addOffsetCommands(program);
   program
     .command('cli <tool> [args...]')
     .description('run a Kafka CLI tool, e.g. `cli kafka-topics --bootstrap-server 127.0.0.1:9092 --list`')

@@ -10,6 +10,7 @@ export {
   type TopicRole,
 } from './topics';
 export * from './schemas';
+export { offsetHomes, offsetHomeOf, OFFSET_SCHEMAS, type OffsetHome } from './offset-homes';
 export {
   EVENT_PUBLISHERS,
   INTERNAL_EVENT_TYPES,

@@ -6,6 +6,7 @@ import { lastValueFrom } from 'rxjs';
 import { deadLetterSink } from './dead-letter';
 import { InboundBatch, toInboundRecord } from './inbound-batch';
 import { kafkaLogCreator } from './kafka-log';
+import { judgeCommittedOffset, offsetDivergenceWarning } from './offset-divergence';
 import type { StoredOffset } from './offset-store';
 import { assertBounded, chunk, describe, exitForRestart, retryBackoffMs, sleepHeartbeating } from './support';
 
@@ -84,6 +85,8 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
   private consecutiveRestarts = 0;
   /** This generation's partitions placed where the offset store says (see seekToStoredOffsets). */
   private positioned: Promise<void> = Promise.resolve();
+  /** What this process last committed to Kafka per partition (`topic\u0000partition`): its own lag is no reset. */
+  private readonly committedHere = new Map<string, string>();
 
   constructor(private readonly options: KafkaBatchTransportOptions) {
     super();
@@ -138,6 +141,11 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
       this.positioned = this.seekToStoredOffsets(event.payload.memberAssignment);
       // Said here; the batches that await it fail with it, and kafkajs retries them.
       this.positioned.catch((error: unknown) => this.logger.warn(`could not read the stored offsets of group ${this.options.groupId}: ${describe(error)}`));
+    });
+    this.consumer.on(this.consumer.events.COMMIT_OFFSETS, (event) => {
+      for (const { topic, partitions } of event.payload.topics) {
+        for (const { partition, offset } of partitions) this.committedHere.set(`${topic}\u0000${partition}`, String(offset));
+      }
     });
     this.consumer.on(this.consumer.events.END_BATCH_PROCESS, (event) => {
       const { topic, partition, batchSize, lastOffset } = event.payload;
@@ -282,11 +290,59 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
       storedPartitions.add(`${topic}\u0000${partition}`);
       this.consumer.seek({ topic, partition, offset });
     }
-    if (!this.options.fromBeginning) return;
-    for (const [topic, partitions] of Object.entries(assignment)) {
-      for (const partition of partitions) {
-        if (!storedPartitions.has(`${topic}\u0000${partition}`)) this.consumer.seek({ topic, partition, offset: EARLIEST_OFFSET });
+    if (this.options.fromBeginning) {
+      for (const [topic, partitions] of Object.entries(assignment)) {
+        for (const partition of partitions) {
+          if (!storedPartitions.has(`${topic}\u0000${partition}`)) this.consumer.seek({ topic, partition, offset: EARLIEST_OFFSET });
+        }
       }
+    }
+    await this.refuseForeignCommittedOffsets(assignment, stored);
+  }
+
+  /**
+   * Kafka's committed offsets of the assigned partitions, judged against the database's
+   * (offset-divergence.ts): a copy moved by anyone but this process (`kafka-consumer-groups
+   * --reset-offsets` while the members were stopped) is refused with one warn line per partition and set
+   * back to the database's offset, never ignored in silence. Not being able to read Kafka's copy is said
+   * and does not stop the consumer: the database's offsets are used either way.
+   */
+  private async refuseForeignCommittedOffsets(assignment: Record<string, number[]>, stored: readonly StoredOffset[]): Promise<void> {
+    const consumer = this.consumer;
+    if (!consumer) return;
+    const { groupId } = this.options;
+    const database = new Map(stored.map(({ topic, partition, offset }) => [`${topic}\u0000${partition}`, offset]));
+    const admin = this.kafka.admin();
+    let committed: Array<{ topic: string; partitions: Array<{ partition: number; offset: string }> }>;
+    try {
+      await admin.connect();
+      committed = await admin.fetchOffsets({ groupId, topics: Object.keys(assignment) });
+    } catch (error) {
+      this.logger.warn(`could not read Kafka's committed offsets of group ${groupId} to compare them with the database's: ${describe(error)}`);
+      return;
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+    const restore: Array<{ topic: string; partition: number; offset: string }> = [];
+    for (const { topic, partitions } of committed) {
+      for (const { partition, offset } of partitions) {
+        if (!assignment[topic]?.includes(partition)) continue;
+        const key = `${topic}\u0000${partition}`;
+        const databaseOffset = database.get(key) ?? null;
+        // A group that does not start from the beginning takes Kafka's copy where the database has none.
+        if (databaseOffset === null && !this.options.fromBeginning) continue;
+        const kafkaOffset = offset === '' || BigInt(offset) < 0n ? null : offset;
+        const judgement = judgeCommittedOffset({ database: databaseOffset, kafka: kafkaOffset, lastCommittedHere: this.committedHere.get(key) ?? null });
+        if (judgement.verdict !== 'refuse') continue;
+        this.logger.warn(offsetDivergenceWarning(groupId, topic, partition, judgement));
+        if (databaseOffset !== null) restore.push({ topic, partition, offset: databaseOffset });
+      }
+    }
+    if (restore.length === 0) return;
+    try {
+      await consumer.commitOffsets(restore);
+    } catch (error) {
+      this.logger.warn(`could not set Kafka's committed offsets of group ${groupId} back to the database's: ${describe(error)}`);
     }
   }
 
