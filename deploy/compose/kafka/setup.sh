@@ -101,7 +101,8 @@ acl ledger-projector literal 'Read Describe' topic tributary.attributions tribut
 acl ledger-projector literal 'Write Describe' topic tributary.ledger-projector.dlq
 acl ledger-projector prefixed 'Read Describe' group tributary.ledger-projector
 acl payouts literal 'Write Describe' topic tributary.payouts
-acl ledger-api literal 'Read Describe' topic tributary.attributions
+acl ledger-api literal 'Read Describe' topic tributary.attributions tributary.attribution.dlq \
+  tributary.attribution.tables.dlq tributary.ledger-projector.dlq tributary.payouts.dlq
 acl ledger-api literal Describe topic tributary.inferences tributary.payouts
 acl ledger-api literal Describe group tributary.attribution
 acl ledger-api prefixed Read group tributary.ledger-api.reader.

@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import { kafkaStatus, startKafka, stopKafka } from './broker';
 import { formatAclRow } from './acls';
 import { credentialFiles } from './credentials';
+import { addDlqCommands } from './dlq-cli';
 import { addAnalytics, addProducer, applyServiceAcls, listPrincipals, revokePrincipal, rotatePassword } from './principals';
 import { ProvisionError, formatProvisionError } from './errors';
 import { ensureKafkaInstalled } from './install';
@@ -54,6 +55,7 @@ export function buildProgram(): Command {
     .action((opts: { name: string }) => stopKafka(opts.name));
   program.command('status').description('list brokers and whether they run').action(status);
   addPrincipalCommands(program);
+  addDlqCommands(program);
   addOffsetCommands(program);
   program
     .command('cli <tool> [args...]')

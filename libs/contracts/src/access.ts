@@ -103,6 +103,8 @@ export function serviceGrants(service: ServicePrincipal, catalog: Catalog): AclG
         // Explain reads a decision at a known position; freshness and lag read offsets only.
         topic(t.attributions.name, READ),
         ...topics([t.inferences.name, t.payouts.name], DESCRIBE),
+        // The status's DLQ depth reads every group's DLQ: dead letters and the operator's re-drive markers.
+        ...topics(Object.values(groups).map(deadLetterTopicName), READ),
         { resourceType: 'group', pattern: 'literal', name: groups.attribution, operations: DESCRIBE },
         prefixed('group', ledgerApiReaderGroupPrefix(catalog), ['read']),
       ];

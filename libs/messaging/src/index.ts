@@ -13,6 +13,23 @@ export { InboundBatch, toInboundRecord, type InboundRecord, type Rejection, type
 export { chunk } from './support';
 export { keyPartition, murmur2 } from './key-partition';
 export { DLQ_HEADERS } from './dead-letter';
+export {
+  DeadLetterTally,
+  REDRIVE_HEADERS,
+  RedriveRefused,
+  classifyDlqRecord,
+  positionText,
+  redriveMarkerMessage,
+  redriveMessage,
+  summarizeDeadLetter,
+  toJsonSafe,
+  type DeadLetterSummary,
+  type DlqRecordKind,
+  type RecordPosition,
+  type RedriveMark,
+  type RedriveMessage,
+} from './dead-letters';
+export { DLQ_PARTITION, readDeadLetterTopic, readPartition, type DlqRead, type PartitionRead, type PartitionReadOptions } from './dlq-reader';
 export { ensureTopics, ensureTopicCatalog, topicConfig, topicsEnv } from './topics-admin';
 export {
   KafkaBatchTransport,

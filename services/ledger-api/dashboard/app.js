@@ -194,6 +194,23 @@ async function sampleLag() {
   }
 }
 
+// ---------------------------------------------------------------- DLQ depth
+
+async function sampleDlq() {
+  const badge = document.getElementById('dlq');
+  try {
+    const dlq = await api('/v1/dlq');
+    const waiting = dlq.groups.filter((row) => row.depth > 0).map((row) => `${row.group} ${row.depth}`);
+    const problems = dlq.groups.filter((row) => row.problem !== null);
+    badge.textContent = dlq.depth === null ? `DLQ unknown (Kafka: ${problems[0]?.problem ?? 'not read yet'})` : `DLQ ${dlq.depth}${waiting.length > 0 ? ` (${waiting.join(', ')})` : ''}`;
+    badge.className = dlq.depth === null || problems.length > 0 ? 'down' : dlq.depth > 0 ? 'behind' : '';
+    badge.dataset.depth = dlq.depth === null ? '' : String(dlq.depth);
+  } catch (error) {
+    badge.textContent = `DLQ unavailable: ${error.message}`;
+    badge.className = 'down';
+  }
+}
+
 // ---------------------------------------------------------------- routing
 
 function showError(error) {
@@ -221,3 +238,5 @@ window.addEventListener('hashchange', route);
 route();
 sampleLag();
 setInterval(sampleLag, 2000);
+sampleDlq();
+setInterval(sampleDlq, 10000);

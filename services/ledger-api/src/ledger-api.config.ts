@@ -21,6 +21,8 @@ const ledgerApiSchema = z.object({
   /** Concurrent decision reads from Kafka (explain); more wait for a 503 rather than pile up consumers. */
   LEDGER_API_DECISION_READS_MAX: boundedInt(1, 32, 4),
   LEDGER_API_KAFKA_TIMEOUT_MS: boundedInt(500, 120_000, 15_000),
+  /** How old the DLQ depth on the status and /metrics may be: at most one read of the DLQs per this. */
+  LEDGER_API_DLQ_DEPTH_TTL_MS: boundedInt(1_000, 3_600_000, 15_000),
   /** The projector's consumer group: its stored offsets say how far the ledger is. */
   LEDGER_PROJECTOR_GROUP_ID: z.string().trim().regex(/^[A-Za-z0-9._-]{1,249}$/, 'must be a Kafka group id').default(CONSUMER_GROUPS.ledgerProjector),
   /** The attribution service's group: its committed offsets on the inferences topic say what it has decided. */

@@ -1,8 +1,11 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
+import { MetricsController, metricsRegistryFrom } from '@tributary/observability';
 import { ReaderPool } from './database/reader-pool';
 import { HealthController } from './health.controller';
 import { ErrorBodyFilter } from './http/error.filter';
+import { DlqDepths } from './kafka/dlq-depths';
+import { LedgerApiMetrics } from './kafka/dlq-metrics';
 import { KafkaReader } from './kafka/kafka-reader';
 import { LEDGER_API_CONFIG, type LedgerApiConfig } from './ledger-api.config';
 import { AnalyticsQueries } from './ledger/analytics-queries';
@@ -18,7 +21,7 @@ export class LedgerApiModule {
   static forConfig(config: LedgerApiConfig): DynamicModule {
     return {
       module: LedgerApiModule,
-      controllers: [AccountsController, LineageController, AnalyticsController, StatusController, HealthController],
+      controllers: [AccountsController, LineageController, AnalyticsController, StatusController, HealthController, MetricsController],
       providers: [
         { provide: LEDGER_API_CONFIG, useValue: config },
         { provide: APP_FILTER, useClass: ErrorBodyFilter },
@@ -29,6 +32,9 @@ export class LedgerApiModule {
         InferenceQueries,
         AnalyticsQueries,
         StatusQueries,
+        DlqDepths,
+        LedgerApiMetrics,
+        metricsRegistryFrom(LedgerApiMetrics),
       ],
     };
   }

@@ -7,6 +7,7 @@ import { AnalyticsQueries } from './analytics-queries';
 import { InferenceQueries } from './inference-queries';
 import { StatementQueries, type StatementEntry } from './statement-queries';
 import { StatusQueries } from './status-queries';
+import { DlqDepths } from '../kafka/dlq-depths';
 
 /** Error responses every operation can give; the body is always {statusCode, error, message, issues}. */
 const ERROR_SCHEMA = {
@@ -224,7 +225,10 @@ export class AnalyticsController {
 @ApiTags('status')
 @Controller('v1')
 export class StatusController {
-  constructor(@Inject(StatusQueries) private readonly status: StatusQueries) {}
+  constructor(
+    @Inject(StatusQueries) private readonly status: StatusQueries,
+    @Inject(DlqDepths) private readonly dlqDepths: DlqDepths,
+  ) {}
 
   @Get('digest')
   @ApiOperation({ summary: 'The ledger digest (libs/ledger) with the chain heads and offsets it stands at, from one snapshot' })
@@ -238,6 +242,13 @@ export class StatusController {
   lag(@Query() query: unknown) {
     parseParams(noQuery, query);
     return this.status.lag();
+  }
+
+  @Get('dlq')
+  @ApiOperation({ summary: "Every consumer group's DLQ depth: dead letters not re-driven yet, re-driven, and how far the count has read; at most LEDGER_API_DLQ_DEPTH_TTL_MS old" })
+  dlq(@Query() query: unknown) {
+    parseParams(noQuery, query);
+    return this.dlqDepths.current();
   }
 
   @Get('freshness')
