@@ -76,17 +76,28 @@ scram ledger-projector
 scram payouts
 scram ledger-api
 
-topic tributary.datanets 6 cleanup.policy=delete retention.ms=-1 retention.bytes=-1 min.insync.replicas=1
-topic tributary.contributions 6 cleanup.policy=delete retention.ms=-1 retention.bytes=-1 min.insync.replicas=1
-topic tributary.models 6 cleanup.policy=delete retention.ms=-1 retention.bytes=-1 min.insync.replicas=1
-topic tributary.inferences 6 cleanup.policy=delete retention.ms=-1 retention.bytes=-1 min.insync.replicas=1
-topic tributary.attributions 6 cleanup.policy=delete retention.ms=-1 retention.bytes=-1 min.insync.replicas=1
-topic tributary.payouts 6 cleanup.policy=delete retention.ms=-1 retention.bytes=-1 min.insync.replicas=1
-topic tributary.schemas 1 cleanup.policy=compact retention.ms=-1 min.compaction.lag.ms=0 min.insync.replicas=1
-topic tributary.attribution.dlq 1 cleanup.policy=delete retention.ms=-1 retention.bytes=-1 min.insync.replicas=1
-topic tributary.attribution.tables.dlq 1 cleanup.policy=delete retention.ms=-1 retention.bytes=-1 min.insync.replicas=1
-topic tributary.ledger-projector.dlq 1 cleanup.policy=delete retention.ms=-1 retention.bytes=-1 min.insync.replicas=1
-topic tributary.payouts.dlq 1 cleanup.policy=delete retention.ms=-1 retention.bytes=-1 min.insync.replicas=1
+topic tributary.datanets 6 cleanup.policy=delete retention.ms=-1 retention.bytes=-1 max.message.bytes=1048576 \
+  min.insync.replicas=1
+topic tributary.contributions 6 cleanup.policy=delete retention.ms=-1 retention.bytes=-1 max.message.bytes=1048576 \
+  min.insync.replicas=1
+topic tributary.models 6 cleanup.policy=delete retention.ms=-1 retention.bytes=-1 max.message.bytes=1048576 \
+  min.insync.replicas=1
+topic tributary.inferences 6 cleanup.policy=delete retention.ms=-1 retention.bytes=-1 max.message.bytes=1048576 \
+  min.insync.replicas=1
+topic tributary.attributions 6 cleanup.policy=delete retention.ms=-1 retention.bytes=-1 max.message.bytes=1048576 \
+  min.insync.replicas=1
+topic tributary.payouts 6 cleanup.policy=delete retention.ms=-1 retention.bytes=-1 max.message.bytes=1048576 \
+  min.insync.replicas=1
+topic tributary.schemas 1 cleanup.policy=compact retention.ms=-1 min.compaction.lag.ms=0 max.message.bytes=1048576 \
+  min.insync.replicas=1
+topic tributary.attribution.dlq 1 cleanup.policy=delete retention.ms=-1 retention.bytes=-1 max.message.bytes=1114112 \
+  min.insync.replicas=1
+topic tributary.attribution.tables.dlq 1 cleanup.policy=delete retention.ms=-1 retention.bytes=-1 \
+  max.message.bytes=1114112 min.insync.replicas=1
+topic tributary.ledger-projector.dlq 1 cleanup.policy=delete retention.ms=-1 retention.bytes=-1 \
+  max.message.bytes=1114112 min.insync.replicas=1
+topic tributary.payouts.dlq 1 cleanup.policy=delete retention.ms=-1 retention.bytes=-1 max.message.bytes=1114112 \
+  min.insync.replicas=1
 
 acl gateway literal 'Write Describe' topic tributary.datanets tributary.contributions tributary.models \
   tributary.inferences tributary.schemas

@@ -14,8 +14,10 @@ export const BPS_TOTAL = 10_000;
 export const FEE_MINOR_MAX = 2n ** 63n - 1n;
 
 /**
- * One inference may credit at most this many contributions. Ten thousand keeps a decision event
- * well under Kafka's default 1 MiB record limit while covering any attribution method we know of.
+ * One inference may credit at most this many contributions, covering any attribution method we know
+ * of. It bounds the policy's work, not the decision's size: the schema allows 1,000 attributions, and a
+ * decision's bytes depend on its ids too, so the attribution service measures each decision against its
+ * topic's max.message.bytes and dead-letters one that would not fit (decision-too-large).
  */
 export const ATTRIBUTIONS_MAX = 10_000;
 

@@ -6,9 +6,14 @@ export {
   deadLetterTopicSpec,
   deadLetterTopicName,
   topicPrefix,
+  maxMessageBytes,
+  topicMaxMessageBytes,
+  RECORD_BYTES_MAX,
+  DEAD_LETTER_RECORD_BYTES_MAX,
   type TopicSpec,
   type TopicRole,
 } from './topics';
+export { recordBytes, recordBatchBytes, recordFit, RECORD_BATCH_OVERHEAD_BYTES, type RecordFit, type RecordParts } from './record-size';
 export * from './schemas';
 export { offsetHomes, offsetHomeOf, OFFSET_SCHEMAS, type OffsetHome } from './offset-homes';
 export {

@@ -29,6 +29,33 @@ export interface TopicSpec {
 const KEEP_FOREVER = { 'cleanup.policy': 'delete', 'retention.ms': '-1', 'retention.bytes': '-1' } as const;
 const EVENT_PARTITIONS = 6;
 
+/**
+ * The largest record batch (one record alone, in the worst case) a topic takes: its `max.message.bytes`,
+ * stated on every topic rather than left to the broker's default, so the writers can measure against it
+ * (libs/contracts record-size.ts) and never meet MESSAGE_TOO_LARGE.
+ *
+ * 1 MiB for every event topic, the decision topic and the schema catalog. The schemas' limits make every
+ * accepted input event smaller: the largest, an InferenceCompleted at its limits (1,000 attributions, every
+ * id 256 UTF-16 code units of three UTF-8 bytes each), is about 0.78 MB with its headers
+ * (record-size.spec.ts checks each event type's bound). A decision can be larger than its inference: it
+ * repeats each attribution with what the tables knew of it (datanet, contributor) and lists the rejected
+ * ones again, so its worst case is several MB. The limit is not raised to carry that: the attribution
+ * service measures each decision and dead-letters one that would not fit (`decision-too-large`), which
+ * only an inference with hundreds of attributions to ids hundreds of bytes long can produce, and every
+ * reader of the decision topic keeps fetching 1 MiB records.
+ */
+export const RECORD_BYTES_MAX = 1_048_576;
+
+/**
+ * What a dead letter adds to the record it carries: the dlq_* headers (a reason of at most 1,024 UTF-16
+ * code units is at most 3 KiB) and the re-drive marks, with room to spare. A DLQ topic takes the largest
+ * record of any topic plus this, so every record a consumer gives up on can be dead-lettered.
+ */
+export const DEAD_LETTER_HEADROOM_BYTES = 65_536;
+export const DEAD_LETTER_RECORD_BYTES_MAX = RECORD_BYTES_MAX + DEAD_LETTER_HEADROOM_BYTES;
+
+const MAX_MESSAGE_BYTES = 'max.message.bytes';
+
 /** The whole catalog for one prefix; a process uses its own prefix (TOPICS), a test may build another. */
 export function catalogFor(prefix: string) {
   const spec = (base: string, role: TopicRole, keyField: string, doc: string): TopicSpec => ({
@@ -37,7 +64,7 @@ export function catalogFor(prefix: string) {
     keyField,
     partitions: EVENT_PARTITIONS,
     doc,
-    config: KEEP_FOREVER,
+    config: { ...KEEP_FOREVER, [MAX_MESSAGE_BYTES]: String(RECORD_BYTES_MAX) },
   });
   const topics = {
     datanets: spec('tributary.datanets', 'event', 'datanetId', 'Datanets created and updated.'),
@@ -52,7 +79,7 @@ export function catalogFor(prefix: string) {
       keyField: 'fingerprint',
       partitions: 1,
       doc: 'Every Avro writer schema, keyed by its SHA-256 fingerprint; compacted, so it holds each schema once.',
-      config: { 'cleanup.policy': 'compact', 'retention.ms': '-1', 'min.compaction.lag.ms': '0' },
+      config: { 'cleanup.policy': 'compact', 'retention.ms': '-1', 'min.compaction.lag.ms': '0', [MAX_MESSAGE_BYTES]: String(RECORD_BYTES_MAX) },
     },
   } as const satisfies Record<string, TopicSpec>;
   /** Consumer groups, named exactly as Kafka's tools will show them; each has a DLQ topic of its own. */
@@ -82,11 +109,28 @@ export function deadLetterTopicSpec(groupId: string): TopicSpec {
     keyField: '(the source record key)',
     partitions: 1,
     doc: `Records consumer group ${groupId} could not apply, with the reason and source in dlq_* headers.`,
-    config: KEEP_FOREVER,
+    config: { ...KEEP_FOREVER, [MAX_MESSAGE_BYTES]: String(DEAD_LETTER_RECORD_BYTES_MAX) },
   };
 }
 
 /** Everything to create: the topics, then one DLQ per consumer group. */
 export function topicCatalog(catalog: ReturnType<typeof catalogFor> = PROCESS_CATALOG): TopicSpec[] {
   return [...Object.values(catalog.topics), ...Object.values(catalog.groups).map(deadLetterTopicSpec)];
+}
+
+/** A topic's max.message.bytes as the catalog states it. */
+export function maxMessageBytes(spec: TopicSpec): number {
+  const value = Number(spec.config[MAX_MESSAGE_BYTES]);
+  if (!Number.isSafeInteger(value) || value <= 0) throw new RangeError(`${spec.name}: the catalog states no ${MAX_MESSAGE_BYTES}`);
+  return value;
+}
+
+const UNPREFIXED = catalogFor('');
+const MAX_MESSAGE_BYTES_BY_TOPIC: ReadonlyMap<string, number> = new Map(Object.values(UNPREFIXED.topics).map((spec) => [spec.name, maxMessageBytes(spec)]));
+
+/** The max.message.bytes of a catalog topic by its unprefixed name (an event type's topic, as the contracts name it). */
+export function topicMaxMessageBytes(unprefixedName: string): number {
+  const value = MAX_MESSAGE_BYTES_BY_TOPIC.get(unprefixedName);
+  if (value === undefined) throw new RangeError(`${unprefixedName} is not a topic of the catalog`);
+  return value;
 }

@@ -1,5 +1,5 @@
 import type { Producer } from 'kafkajs';
-import { deadLetterTopicName } from '@tributary/contracts';
+import { DEAD_LETTER_RECORD_BYTES_MAX, deadLetterTopicName, RECORD_BATCH_OVERHEAD_BYTES, recordBytes, type RecordParts } from '@tributary/contracts';
 import type { Rejection } from './inbound-batch';
 
 /**
@@ -36,14 +36,35 @@ export function deadLetterMessage(groupId: string, rejection: Rejection, failedA
   };
 }
 
-/** Publishes rejections with the idempotent producer and returns only once Kafka acknowledged them all. */
+/**
+ * Publishes rejections with the idempotent producer and returns only once Kafka acknowledged them all.
+ * Dead letters that together would be a record batch larger than the DLQ topic takes go in several
+ * sends, one after the other (each dead letter alone fits: the catalog's DLQ limit is any topic's plus room).
+ */
 export function deadLetterSink(producer: Producer, now: () => Date = () => new Date()) {
   return async (groupId: string, rejections: readonly Rejection[]): Promise<void> => {
     const failedAt = now();
-    await producer.send({
-      topic: deadLetterTopicName(groupId),
-      acks: -1,
-      messages: rejections.map((rejection) => deadLetterMessage(groupId, rejection, failedAt)),
-    });
+    const messages = rejections.map((rejection) => deadLetterMessage(groupId, rejection, failedAt));
+    for (const slice of batchesWithin(messages, DEAD_LETTER_RECORD_BYTES_MAX)) {
+      await producer.send({ topic: deadLetterTopicName(groupId), acks: -1, messages: slice });
+    }
   };
+}
+
+/** Consecutive slices whose record batch (recordBatchBytes, the size rule) stays within limitBytes; at least one message each. */
+function batchesWithin<M extends RecordParts>(messages: readonly M[], limitBytes: number): M[][] {
+  const slices: M[][] = [];
+  let bytes = RECORD_BATCH_OVERHEAD_BYTES;
+  for (const message of messages) {
+    const size = recordBytes(message);
+    const last = slices[slices.length - 1];
+    if (last !== undefined && bytes + size <= limitBytes) {
+      last.push(message);
+      bytes += size;
+    } else {
+      slices.push([message]);
+      bytes = RECORD_BATCH_OVERHEAD_BYTES + size;
+    }
+  }
+  return slices;
 }

@@ -1,9 +1,10 @@
 import { Kafka, logLevel, Partitioners, Producer, RecordMetadata, Transaction, type KafkaConfig } from 'kafkajs';
-import type { OutboundRecord } from '@tributary/contracts';
+import { ceTypeOf, listEventContracts, RECORD_BATCH_OVERHEAD_BYTES, recordBytes, RECORD_BYTES_MAX, topicMaxMessageBytes, type OutboundRecord } from '@tributary/contracts';
 // Not through @tributary/messaging's index, which would bring Nest and TypeORM into a producer client.
 import { kafkaLogCreator } from '../../messaging/src/kafka-log';
 import { installKafkajsEncoders } from '../../messaging/src/kafkajs-encoders';
 import { keyPartition } from '../../messaging/src/key-partition';
+import { planSends } from './send-plan';
 
 /** Where an acknowledged event landed: Kafka holds it durably (acks=all) at this position. */
 export interface PublishResult {
@@ -27,6 +28,74 @@ export interface RecordSenderOptions {
   readonly ssl?: KafkaConfig['ssl'];
   /** The principal's credentials (kafkajs's `sasl`), e.g. `{ mechanism: 'scram-sha-512', username, password }`. */
   readonly sasl?: KafkaConfig['sasl'];
+  /**
+   * What the record batches of one produce request may hold together (Java's max.request.size); a send
+   * of more is split into several requests (one transaction still, when transactional). Default 1 MiB.
+   */
+  readonly requestBytesMax?: number;
+}
+
+/** 1 MiB, as Java's producer (max.request.size) and the catalog's topics (max.message.bytes). */
+export const REQUEST_BYTES_MAX_DEFAULT = RECORD_BYTES_MAX;
+
+/**
+ * An event whose Kafka record is larger than its topic's max.message.bytes (or than one produce request
+ * may be): nothing of the send was sent. The message names the event, its size and the limit.
+ */
+export class RecordTooLargeError extends RangeError {
+  override readonly name = 'RecordTooLargeError';
+
+  constructor(
+    readonly eventId: string,
+    readonly topic: string,
+    readonly bytes: number,
+    readonly limitBytes: number,
+    /** Which limit: the topic's max.message.bytes, or the sender's requestBytesMax. */
+    readonly limitName: 'max.message.bytes' | 'requestBytesMax',
+  ) {
+    super(
+      `event ${eventId} is ${bytes} bytes as a Kafka record (key, value, headers and framing), more than the ${limitBytes} bytes ` +
+        (limitName === 'max.message.bytes' ? `${topic} takes (max.message.bytes)` : 'of one produce request (requestBytesMax)'),
+    );
+  }
+}
+
+/** Each event type's topic limit (the catalog's max.message.bytes), by the ce_type its records carry. */
+const TOPIC_BYTES_MAX_BY_CE_TYPE: ReadonlyMap<string, number> = new Map(
+  listEventContracts().map((contract) => [ceTypeOf(contract.eventType), topicMaxMessageBytes(contract.topic)]),
+);
+
+/** The max.message.bytes of the topic an encoded event goes to, from the topic catalog. */
+export function topicBytesMaxOf(record: OutboundRecord): number {
+  const limit = TOPIC_BYTES_MAX_BY_CE_TYPE.get(record.envelope.type);
+  if (limit === undefined) throw new RangeError(`${record.envelope.type} is not an event type of the contracts`);
+  return limit;
+}
+
+const measured = new WeakMap<OutboundRecord, number>();
+
+/**
+ * recordBytes (libs/contracts' size rule) of an encoded event, measured once per record object: the
+ * gateway checks it, weighs it for its group commit and sends it, and a record is never changed.
+ */
+export function outboundRecordBytes(record: OutboundRecord): number {
+  let bytes = measured.get(record);
+  if (bytes === undefined) {
+    bytes = recordBytes(record);
+    measured.set(record, bytes);
+  }
+  return bytes;
+}
+
+/**
+ * Refuses (RecordTooLargeError) an event whose record, alone in its batch, is larger than its topic's
+ * max.message.bytes (the topic catalog's) or than one produce request may hold.
+ */
+export function assertRecordFits(record: OutboundRecord, requestBytesMax: number): void {
+  const batchBytes = RECORD_BATCH_OVERHEAD_BYTES + outboundRecordBytes(record);
+  const topicLimit = topicBytesMaxOf(record);
+  if (batchBytes > topicLimit) throw new RecordTooLargeError(record.envelope.id, record.topic, batchBytes, topicLimit, 'max.message.bytes');
+  if (batchBytes > requestBytesMax) throw new RecordTooLargeError(record.envelope.id, record.topic, batchBytes, requestBytesMax, 'requestBytesMax');
 }
 
 // kafkajs encodes this library's produce requests with libs/messaging's exactly sized encoder (the same bytes).
@@ -81,27 +150,47 @@ export class RecordSender {
     return new RecordSender(kafka, producer, options);
   }
 
-  /** Resolves once Kafka acknowledged every record; each result says where its record landed. */
+  /**
+   * Resolves once Kafka acknowledged every record; each result says where its record landed. A record
+   * too large for its topic (or for one request) refuses the whole send before anything is sent
+   * (RecordTooLargeError); records too many for one request go in several, one after the other, in one
+   * transaction when transactional, so no batch the broker would refuse whole is ever sent.
+   */
   async send(records: readonly OutboundRecord[]): Promise<PublishResult[]> {
     if (records.length === 0) return [];
+    const requestBytesMax = this.options.requestBytesMax ?? REQUEST_BYTES_MAX_DEFAULT;
+    const sizes = records.map((record) => outboundRecordBytes(record));
+    for (const record of records) assertRecordFits(record, requestBytesMax);
     const partitions = await Promise.all(records.map((record) => this.partitionOf(record)));
-    const topicMessages = groupByTopic(records, partitions);
-    const metadata = this.options.transactionalId
-      ? await this.inTransaction((transaction) => transaction.sendBatch({ topicMessages, acks: -1, timeout: this.options.ackTimeoutMs }))
-      : await this.producer.sendBatch({ topicMessages, acks: -1, timeout: this.options.ackTimeoutMs });
-    return assignOffsets(records, partitions, metadata);
+    const topicLimits = new Map(records.map((record) => [record.topic, topicBytesMaxOf(record)]));
+    const sends = planSends(
+      records.map((record, index) => ({ topic: record.topic, partition: partitions[index]!, bytes: sizes[index]! })),
+      { topicBytesMax: (topic) => topicLimits.get(topic)!, requestBytesMax },
+    );
+    const sendAll = async (sendBatch: (topicMessages: ReturnType<typeof groupByTopic>) => Promise<RecordMetadata[]>) => {
+      const results: PublishResult[] = [];
+      for (const [start, end] of sends) {
+        const [slice, slicePartitions] = [records.slice(start, end), partitions.slice(start, end)];
+        results.push(...assignOffsets(slice, slicePartitions, await sendBatch(groupByTopic(slice, slicePartitions))));
+      }
+      return results;
+    };
+    if (this.options.transactionalId) {
+      return this.inTransaction((transaction) => sendAll((topicMessages) => transaction.sendBatch({ topicMessages, acks: -1, timeout: this.options.ackTimeoutMs })));
+    }
+    return sendAll((topicMessages) => this.producer.sendBatch({ topicMessages, acks: -1, timeout: this.options.ackTimeoutMs }));
   }
 
   async disconnect(): Promise<void> {
     await this.producer.disconnect();
   }
 
-  private async inTransaction(send: (transaction: Transaction) => Promise<RecordMetadata[]>): Promise<RecordMetadata[]> {
+  private async inTransaction<T>(send: (transaction: Transaction) => Promise<T>): Promise<T> {
     const transaction = await this.producer.transaction();
     try {
-      const metadata = await send(transaction);
+      const sent = await send(transaction);
       await transaction.commit();
-      return metadata;
+      return sent;
     } catch (error) {
       // If the abort cannot reach the broker either, the transaction times out there and is aborted
       // by Kafka itself, or by the next producer with this transactional id: never committed.

@@ -15,6 +15,8 @@ export interface TributaryProducerOptions {
   readonly ssl?: RecordSenderOptions['ssl'];
   /** This producer's Kafka principal (kafkajs's `sasl` option), e.g. `{ mechanism: 'scram-sha-512', username, password }`. */
   readonly sasl?: RecordSenderOptions['sasl'];
+  /** What one produce request may hold (default 1 MiB); a larger batch is sent in several requests. */
+  readonly requestBytesMax?: number;
 }
 
 export interface EventToPublish<T extends EventType = EventType> {
@@ -46,6 +48,7 @@ export class TributaryProducer {
       ...(options.transactionalId ? { transactionalId: options.transactionalId } : {}),
       ...(options.ssl ? { ssl: options.ssl } : {}),
       ...(options.sasl ? { sasl: options.sasl } : {}),
+      ...(options.requestBytesMax ? { requestBytesMax: options.requestBytesMax } : {}),
     });
     return new TributaryProducer(sender, options);
   }
@@ -59,7 +62,10 @@ export class TributaryProducer {
   /**
    * Publishes up to BATCH_EVENTS_MAX events. All are validated before any is sent: one invalid event
    * refuses the whole batch. With a transactionalId the batch is atomic (read_committed consumers see
-   * all of it or none); without one, events may land in part if the broker fails midway.
+   * all of it or none); without one, events may land in part if the broker fails midway. An event
+   * whose Kafka record is larger than its topic takes (max.message.bytes, 1 MiB) refuses the batch
+   * before anything is sent, with a RecordTooLargeError naming the event, its size and the limit; a
+   * batch larger than one produce request goes in several, in order (and in one transaction).
    */
   async publishBatch(events: readonly EventToPublish[]): Promise<PublishResult[]> {
     if (events.length > BATCH_EVENTS_MAX) throw new RangeError(`a batch holds at most ${BATCH_EVENTS_MAX} events, got ${events.length}`);

@@ -3,10 +3,11 @@ import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Kafka, logLevel } from 'kafkajs';
 import { exitOnStartupFailure, kafkaClientOptions, logLevels } from '@tributary/config';
-import { deadLetterTopicSpec, TOPICS, topicPrefix } from '@tributary/contracts';
+import { deadLetterTopicSpec, maxMessageBytes, TOPICS, topicPrefix } from '@tributary/contracts';
 import {
   ensureTopicCatalog,
   ensureTopics,
+  HandlerErrorsAsThrown,
   KafkaBatchTransport,
   PostgresOffsetStore,
   TransactionalProcessor,
@@ -48,7 +49,8 @@ async function bootstrap(): Promise<void> {
       ),
     },
     { inheritAppConfig: true },
-  );
+  )
+    .useGlobalFilters(new HandlerErrorsAsThrown());
   await app.startAllMicroservices();
   const processor = decisionProcessor(config, app.get(StateStore), app.get(DecisionStore), app.get(AttributionMetrics), admin, partitionCount);
   await processor.start();
@@ -72,6 +74,7 @@ function decisionProcessor(config: AttributionConfig, state: StateStore, decisio
     {
       tableTopics: [TOPICS.datanets.name, TOPICS.contributions.name, TOPICS.models.name],
       attributionsTopic: TOPICS.attributions.name,
+      decisionBytesMax: maxMessageBytes(TOPICS.attributions),
       topicPrefix: topicPrefix(),
       protocolId: config.ATTRIBUTION_PROTOCOL_ID,
       limits: {

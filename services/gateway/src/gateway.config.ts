@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { z } from 'zod';
 import { boundedInt, databaseEnv, httpHost, kafkaEnv, kafkaName, parseEnv } from '@tributary/config';
 import { topicPrefix } from '@tributary/contracts';
-import { BATCH_EVENTS_MAX } from '@tributary/producer';
+import { BATCH_EVENTS_MAX, REQUEST_BYTES_MAX_DEFAULT } from '@tributary/producer';
 
 const defaultInstanceId = hostname().replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 64) || 'gateway';
 
@@ -19,6 +19,12 @@ const gatewaySchema = z.object({
   GATEWAY_BATCH_WAITERS_MAX: boundedInt(0, 10_000, 64),
   /** Single events that may wait for the next Kafka send; more are a 503. */
   GATEWAY_SINGLE_QUEUE_MAX: boundedInt(1, 1_000_000, 20_000),
+  /**
+   * What one Kafka produce request may hold (Java's max.request.size): the group commit of single events
+   * and the batch endpoint's transaction are split into sends of at most this, and an event whose record
+   * alone is larger (or larger than its topic's max.message.bytes, 1 MiB) is a 413 naming the limit.
+   */
+  GATEWAY_REQUEST_BYTES_MAX: boundedInt(16_384, 16 * 1_048_576, REQUEST_BYTES_MAX_DEFAULT),
   /** How long one Kafka send may wait for the broker's acknowledgement. */
   GATEWAY_ACK_TIMEOUT_MS: boundedInt(100, 120_000, 10_000),
   /** After a Kafka failure, requests are refused at once (503) for this long instead of each waiting on the broker. */

@@ -15,7 +15,7 @@ import {
   type EntityVersion,
   type ModelTableState,
 } from '@tributary/attribution';
-import { toRecord } from '@tributary/contracts';
+import { recordFit, toRecord } from '@tributary/contracts';
 import type { InboundRecord, OutputRecord, ProcessContext, ProcessedBatch, Rejection, TransactionalHandler } from '@tributary/messaging';
 import { DecisionStore, type DecisionRow } from './decision-store';
 import { InferenceRejected, readInference, type InferenceLimits, type ReadInference } from './inference-record';
@@ -27,6 +27,8 @@ import type { StateStore } from '../state/state-store';
 export interface DeciderOptions {
   readonly tableTopics: readonly string[];
   readonly attributionsTopic: string;
+  /** The attributions topic's max.message.bytes (the topic catalog's): a decision larger than it is dead-lettered. */
+  readonly decisionBytesMax: number;
   readonly topicPrefix: string;
   readonly protocolId: string;
   readonly limits: InferenceLimits;
@@ -130,9 +132,16 @@ export class Decider implements TransactionalHandler {
         reject(inference.record, error);
         continue;
       }
-      seen.add(inference.facts.inferenceId);
       const event = toAttributedEvent(decision, inference.eventId, decidedAtMs);
       const record = toRecord('InferenceAttributed', event, { source: this.options.source, topicPrefix: this.options.topicPrefix, time: decidedAt });
+      // A decision the topic cannot take would fail the whole transaction on every attempt: measured
+      // first (key, value, headers, Kafka's framing), it goes to the DLQ and the partition goes on.
+      const fit = recordFit(record, this.options.decisionBytesMax);
+      if (!fit.fits) {
+        reject(inference.record, new InferenceRejected(decisionTooLargeReason(fit.bytes, fit.limitBytes, record.topic)));
+        continue;
+      }
+      seen.add(inference.facts.inferenceId);
       // The decision goes to the attributions partition numbered like the inference's: that partition is
       // then written only by this inference partition's transactional id.
       outputs.push({ topic: record.topic, partition, key: record.key, value: record.value, headers: record.headers });
@@ -242,6 +251,14 @@ export class Decider implements TransactionalHandler {
     }
     return { observedAtMs, endOffsets };
   }
+}
+
+/**
+ * The DLQ reason of a decision too large for its topic: the rule first (the metric's label), then the
+ * size and the limit, so both survive the reason's truncation; the record key names the inference.
+ */
+export function decisionTooLargeReason(bytes: number, limitBytes: number, topic: string): string {
+  return `decision-too-large: the decision would be ${bytes} bytes as a Kafka record (key, value, headers and framing), more than the ${limitBytes} bytes (max.message.bytes) of ${topic}`;
 }
 
 function sleep(ms: number): Promise<void> {

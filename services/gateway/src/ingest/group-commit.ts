@@ -1,10 +1,18 @@
+/** A bound on what one bulk call holds besides its item count: each item's weight (bytes), and their most. */
+export interface WeightBound<Item> {
+  weigh(item: Item): number;
+  readonly perCallMax: number;
+}
+
 /**
  * Coalesces concurrent calls into one bulk operation: while one bulk call runs, new items queue and go
  * together in the next. Under load a single-event request then costs a share of one database statement
  * or one Kafka produce request instead of a round trip of its own; when idle, an item goes at once.
+ * With a weight bound, a bulk call takes items while their weights fit (always at least one), so items
+ * that would make one call too large go in the next: no call fails for all of them because of their sum.
  */
 export class GroupCommitter<Item, Result> {
-  private readonly queue: Array<{ item: Item; resolve(result: Result): void; reject(error: Error): void }> = [];
+  private readonly queue: Array<{ item: Item; weight: number; resolve(result: Result): void; reject(error: Error): void }> = [];
   private running = false;
 
   constructor(
@@ -13,6 +21,7 @@ export class GroupCommitter<Item, Result> {
     private readonly itemsPerCallMax: number,
     private readonly queuedMax: number,
     private readonly overloaded: (queued: number) => Error,
+    private readonly weightBound?: WeightBound<Item>,
   ) {}
 
   get queued(): number {
@@ -21,7 +30,8 @@ export class GroupCommitter<Item, Result> {
 
   submit(item: Item): Promise<Result> {
     if (this.queue.length >= this.queuedMax) return Promise.reject(this.overloaded(this.queue.length));
-    const done = new Promise<Result>((resolve, reject) => this.queue.push({ item, resolve, reject }));
+    const weight = this.weightBound?.weigh(item) ?? 0;
+    const done = new Promise<Result>((resolve, reject) => this.queue.push({ item, weight, resolve, reject }));
     if (!this.running) void this.drain();
     return done;
   }
@@ -30,7 +40,7 @@ export class GroupCommitter<Item, Result> {
     this.running = true;
     try {
       while (this.queue.length > 0) {
-        const taken = this.queue.splice(0, this.itemsPerCallMax);
+        const taken = this.queue.splice(0, this.takeCount());
         try {
           const results = await this.bulk(taken.map((entry) => entry.item));
           taken.forEach((entry, index) => entry.resolve(results[index]!));
@@ -41,5 +51,15 @@ export class GroupCommitter<Item, Result> {
     } finally {
       this.running = false;
     }
+  }
+
+  /** How many queued items the next bulk call takes: at most itemsPerCallMax, and within the weight bound. */
+  private takeCount(): number {
+    const most = Math.min(this.itemsPerCallMax, this.queue.length);
+    if (this.weightBound === undefined) return most;
+    let weight = this.queue[0]!.weight;
+    let count = 1;
+    while (count < most && weight + this.queue[count]!.weight <= this.weightBound.perCallMax) weight += this.queue[count++]!.weight;
+    return count;
   }
 }

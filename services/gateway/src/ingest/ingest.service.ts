@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ContractError, toRecord, type EventType, type OutboundRecord } from '@tributary/contracts';
-import type { PublishResult } from '@tributary/producer';
+import { assertRecordFits, RecordTooLargeError, type PublishResult } from '@tributary/producer';
 import { scopeIssues, sourceOf, type ApiKeyScope } from '../auth/api-key';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../gateway.config';
 import { GatewayMetrics } from '../metrics/gateway-metrics';
@@ -33,7 +33,7 @@ const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
 
 /**
  * What happens to events between the HTTP edge and Kafka, in order: validate every event against its
- * schema (400), check the key's scope (403), claim the event ids (409 for a reused id, or the original
+ * schema (400), check the key's scope (403), check each event's record fits Kafka (413), claim the event ids (409 for a reused id, or the original
  * result for a retry), send (202 once Kafka acked; 503 when it cannot), record where they landed.
  */
 @Injectable()
@@ -51,6 +51,7 @@ export class IngestService {
     const paths = pathsFor(mode);
     const prepared = this.prepare(scope, events, paths);
     this.assertInScope(scope, prepared, paths);
+    this.assertSendable(prepared, paths);
     assertUniqueIds(prepared, paths);
     const claimToken = randomUUID();
     const claim = await this.claim(scope.producerId, prepared, claimToken, paths);
@@ -96,6 +97,34 @@ export class IngestService {
       throw new GatewayRejection(400, 'invalid', invalidSummary(issues), issues.slice(0, ISSUES_MAX));
     }
     return prepared;
+  }
+
+  /**
+   * Every event can be carried: its Kafka record (key, value, headers, framing), alone in a batch, within
+   * its topic's max.message.bytes and within one produce request (GATEWAY_REQUEST_BYTES_MAX). With the
+   * schemas' limits every valid event fits a 1 MiB topic, so this refuses only where an operator set
+   * the request size lower; it is what keeps a send from failing, for every caller of a group commit.
+   */
+  private assertSendable(prepared: readonly PreparedEvent[], paths: Paths): void {
+    const issues: RequestIssue[] = [];
+    let refusal: RecordTooLargeError | undefined;
+    prepared.forEach((event, index) => {
+      try {
+        assertRecordFits(event.record, this.config.GATEWAY_REQUEST_BYTES_MAX);
+      } catch (error) {
+        if (!(error instanceof RecordTooLargeError)) throw error;
+        refusal ??= error;
+        issues.push({ path: paths.data(index, ''), rule: 'recordTooLarge', message: tooLargeText(error) });
+      }
+    });
+    if (refusal === undefined) return;
+    const limit = refusal.limitName === 'max.message.bytes' ? `${refusal.limitBytes} bytes ${refusal.topic} takes (max.message.bytes)` : `${refusal.limitBytes} bytes the gateway sends in one Kafka request (GATEWAY_REQUEST_BYTES_MAX)`;
+    throw new GatewayRejection(
+      413,
+      'too_large',
+      `${issues.length === 1 ? 'an event is' : `${issues.length} events are`} too large to send: more than the ${limit}; nothing was sent`,
+      issues.slice(0, ISSUES_MAX),
+    );
   }
 
   private assertInScope(scope: ApiKeyScope, prepared: readonly PreparedEvent[], paths: Paths): void {
@@ -192,6 +221,11 @@ function invalidSummary(issues: readonly RequestIssue[]): string {
   const parts = [...new Set(internal.map((issue) => issue.message))];
   if (fieldCount > 0) parts.push(`${fieldCount} field(s) break the event schema`);
   return `${parts.join('; ')}; nothing was sent`;
+}
+
+function tooLargeText(error: RecordTooLargeError): string {
+  const limit = error.limitName === 'max.message.bytes' ? `the ${error.limitBytes} bytes of max.message.bytes of ${error.topic}` : `the ${error.limitBytes} bytes of GATEWAY_REQUEST_BYTES_MAX`;
+  return `the event is ${error.bytes} bytes as a Kafka record (key, value, headers and framing), more than ${limit}`;
 }
 
 function assertUniqueIds(prepared: readonly PreparedEvent[], paths: Paths): void {

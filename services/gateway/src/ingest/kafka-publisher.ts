@@ -1,7 +1,7 @@
 import { kafkaClientOptions } from '@tributary/config';
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
-import type { OutboundRecord } from '@tributary/contracts';
-import { BATCH_EVENTS_MAX, type PublishResult } from '@tributary/producer';
+import { RECORD_BATCH_OVERHEAD_BYTES, type OutboundRecord } from '@tributary/contracts';
+import { BATCH_EVENTS_MAX, outboundRecordBytes, RecordTooLargeError, type PublishResult } from '@tributary/producer';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../gateway.config';
 import { GroupCommitter } from './group-commit';
 import { KafkaSender, type KafkaSenderOptions } from './kafka-sender';
@@ -35,6 +35,10 @@ export class KafkaPublisher implements OnModuleDestroy {
       BATCH_EVENTS_MAX,
       config.GATEWAY_SINGLE_QUEUE_MAX,
       (queued) => new KafkaOverloadedError(`${queued} events are already waiting for Kafka`),
+      // One send holds what one produce request may (each record weighed with a batch header of its own,
+      // an upper bound), so events that together are too large for one request go in several sends, each
+      // acknowledged on its own: never a send that fails for every caller because of their sum.
+      { weigh: (record) => RECORD_BATCH_OVERHEAD_BYTES + outboundRecordBytes(record), perCallMax: config.GATEWAY_REQUEST_BYTES_MAX },
     );
   }
 
@@ -81,6 +85,8 @@ export class KafkaPublisher implements OnModuleDestroy {
     try {
       return await sender.send(records);
     } catch (error) {
+      // A record too large was refused before anything was sent: Kafka and the producer are fine.
+      if (error instanceof RecordTooLargeError) throw error;
       forget();
       await sender.disconnect();
       this.noteFailure(error as Error);
@@ -92,6 +98,7 @@ export class KafkaPublisher implements OnModuleDestroy {
     const connecting = KafkaSender.connect({
       ...kafkaClientOptions(this.config, `${this.config.KAFKA_CLIENT_ID}-gateway`),
       ackTimeoutMs: this.config.GATEWAY_ACK_TIMEOUT_MS,
+      requestBytesMax: this.config.GATEWAY_REQUEST_BYTES_MAX,
       ...extra,
     });
     connecting.catch((error: Error) => this.noteFailure(error));

@@ -2,7 +2,7 @@
 // the producer identity its API key is bound to, so it encodes with toRecord() and sends with the shared
 // RecordSender (libs/producer), adding what an HTTP service needs: short bounded retries and a 503.
 import type { OutboundRecord } from '@tributary/contracts';
-import { RecordSender, type PublishResult, type RecordSenderOptions } from '@tributary/producer';
+import { RecordSender, RecordTooLargeError, type PublishResult, type RecordSenderOptions } from '@tributary/producer';
 import { KafkaUnavailableError } from './rejection';
 
 export interface KafkaSenderOptions {
@@ -11,6 +11,8 @@ export interface KafkaSenderOptions {
   readonly ackTimeoutMs: number;
   /** With one, every send is one Kafka transaction: all of its records or none become visible. */
   readonly transactionalId?: string;
+  /** What one produce request may hold; larger sends are split (RecordSender). */
+  readonly requestBytesMax?: number;
   readonly ssl?: RecordSenderOptions['ssl'];
   readonly sasl?: RecordSenderOptions['sasl'];
 }
@@ -49,6 +51,8 @@ export class KafkaSender {
     try {
       return await this.sender.send(records);
     } catch (error) {
+      // Refused before anything was sent (the ingest service checks sizes first, so this is a backstop): the producer is fine.
+      if (error instanceof RecordTooLargeError) throw error;
       this.broken = true;
       throw new KafkaUnavailableError(`Kafka did not acknowledge: ${(error as Error).message}`);
     }
