@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { InvalidArgumentError } from 'commander';
-import { Kafka, logLevel, type Admin } from 'kafkajs';
+import { Kafka, logLevel, type Admin, type Transaction } from 'kafkajs';
 import { ConfigError, kafkaClientOptions, kafkaEnv } from '@tributary/config';
 import { catalogFor, deadLetterTopicName } from '@tributary/contracts';
 import {
@@ -199,9 +199,14 @@ export async function redriveDeadLetters(context: DlqContext, group: string, off
     maxInFlightRequests: 1,
     allowAutoTopicCreation: false,
   });
+  let transaction: Transaction;
   try {
     await producer.connect();
+    // kafkajs runs InitProducerId on the first transaction(): the fence. Only after it are the markers
+    // read, so a re-drive that committed before it is seen, and one still in flight cannot commit.
+    transaction = await producer.transaction();
   } catch (error) {
+    await producer.disconnect().catch(() => undefined);
     throw new ProvisionError(`cannot start the re-drive of ${dlqTopic}: ${(error as Error).message}`, 'check the operator credentials, then try again');
   }
   try {
@@ -251,10 +256,12 @@ export async function redriveDeadLetters(context: DlqContext, group: string, off
         chosen.push({ record, message });
         outcomes.push({ offset, outcome: 'redriven', to: '' });
       }
-      if (chosen.length === 0) return outcomes;
+      if (chosen.length === 0) {
+        await transaction.abort().catch(() => undefined);
+        return outcomes;
+      }
 
       const at = (context.now ?? (() => new Date()))();
-      const transaction = await producer.transaction();
       const landed = new Map<string, string>();
       try {
         const markers = [];
@@ -272,6 +279,10 @@ export async function redriveDeadLetters(context: DlqContext, group: string, off
       }
       return outcomes.map((outcome) => (outcome.outcome === 'redriven' ? { ...outcome, to: landed.get(outcome.offset)! } : outcome));
     });
+  } catch (error) {
+    // A failure before the transaction's own handling (reading the DLQ, metadata): nothing was sent.
+    await transaction.abort().catch(() => undefined);
+    throw error;
   } finally {
     await producer.disconnect().catch(() => undefined);
   }
