@@ -13,6 +13,7 @@ export { InboundBatch, toInboundRecord, type InboundRecord, type Rejection, type
 export { chunk } from './support';
 export { keyPartition, murmur2 } from './key-partition';
 export { DLQ_HEADERS } from './dead-letter';
+export { applyIsolatingFaults, isRecordFault, RecordFault, type SliceOutcome } from './record-faults';
 export {
   DeadLetterTally,
   REDRIVE_HEADERS,
@@ -32,6 +33,7 @@ export {
 export { DLQ_PARTITION, readDeadLetterTopic, readPartition, type DlqRead, type PartitionRead, type PartitionReadOptions } from './dlq-reader';
 export { ensureTopics, ensureTopicCatalog, topicConfig, topicsEnv } from './topics-admin';
 export {
+  HandlerErrorsAsThrown,
   KafkaBatchTransport,
   KafkaBatchContext,
   KAFKA_BATCH_TRANSPORT,

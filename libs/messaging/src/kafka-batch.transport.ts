@@ -1,13 +1,15 @@
 import { kafkaSecurityOptions, type KafkaSecurity } from '@tributary/config';
-import { Logger } from '@nestjs/common';
+import { Catch, Logger, type RpcExceptionFilter } from '@nestjs/common';
 import { BaseRpcContext, CustomTransportStrategy, MessageHandler, Server } from '@nestjs/microservices';
-import { Consumer, EachBatchPayload, Kafka, KafkaMessage, logLevel, Partitioners, Producer } from 'kafkajs';
-import { lastValueFrom } from 'rxjs';
+import { Consumer, EachBatchPayload, Kafka, logLevel, Partitioners, Producer } from 'kafkajs';
+import { lastValueFrom, throwError, type Observable } from 'rxjs';
 import { deadLetterSink } from './dead-letter';
-import { InboundBatch, toInboundRecord } from './inbound-batch';
+import { deadLetterTopicName } from '@tributary/contracts';
+import { InboundBatch, toInboundRecord, type InboundRecord } from './inbound-batch';
 import { kafkaLogCreator } from './kafka-log';
 import { judgeCommittedOffset, offsetDivergenceWarning } from './offset-divergence';
 import type { StoredOffset } from './offset-store';
+import { applyIsolatingFaults, isRecordFault, type SliceOutcome } from './record-faults';
 import { assertBounded, chunk, describe, exitForRestart, retryBackoffMs, sleepHeartbeating } from './support';
 
 export interface KafkaBatchTransportOptions {
@@ -202,10 +204,16 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
     await this.positioned;
     for (const messages of chunk(batch.messages, this.options.batchSizeMax)) {
       if (!isRunning() || isStale()) return;
-      const inbound = await this.handleWithRetries(handler, batch.topic, batch.partition, messages, heartbeat);
-      await inbound.flushRejections();
-      resolveOffset(messages[messages.length - 1]!.offset);
-      await this.commitToGroup(batch.topic, batch.partition, inbound.nextOffset);
+      const records = messages.map((message) => toInboundRecord(batch.topic, batch.partition, message));
+      const done = await applyIsolatingFaults(
+        records,
+        (slice) => (!isRunning() || isStale() ? Promise.resolve({ kind: 'stopped' as const }) : this.handleWithRetries(handler, batch.topic, batch.partition, slice, heartbeat)),
+        (record, error) => this.deadLetterAlone(record, error),
+      );
+      if (!done) return;
+      const lastOffset = messages[messages.length - 1]!.offset;
+      resolveOffset(lastOffset);
+      await this.commitToGroup(batch.topic, batch.partition, (BigInt(lastOffset) + 1n).toString());
       this.consecutiveRestarts = 0;
       await heartbeat();
     }
@@ -218,21 +226,32 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
     }
   }
 
+  /**
+   * One slice of records through the handler, retrying failures of the infrastructure with backoff.
+   * A failure the records caused (record-faults.ts) is not retried: the caller splits the slice to find
+   * the record. A single record gets one more try first, since a unique violation can be a race with
+   * another member that a fresh transaction sees through.
+   */
   private async handleWithRetries(
     handler: MessageHandler,
     topic: string,
     partition: number,
-    messages: KafkaMessage[],
+    records: readonly InboundRecord[],
     heartbeat: () => Promise<void>,
-  ): Promise<InboundBatch> {
-    const records = messages.map((message) => toInboundRecord(topic, partition, message));
+  ): Promise<SliceOutcome> {
     for (let attempt = 1; ; attempt += 1) {
       const inbound = new InboundBatch(this.options.groupId, topic, partition, records, this.rejectionSink());
       try {
         const result = await handler(inbound, new KafkaBatchContext([inbound]));
         await lastValueFrom(this.transformToObservable(result), { defaultValue: undefined });
-        return inbound;
+        await inbound.flushRejections();
+        return { kind: 'done' };
       } catch (error) {
+        if (isNestMaskedError(error)) this.logger.warn(`the handler for ${topic} lost its error to Nest's exception handling: give its controller @UseFilters(HandlerErrorsAsThrown)`);
+        if (isRecordFault(error) && (records.length > 1 || attempt >= 2)) {
+          if (records.length > 1) this.logger.warn(`handler for ${topic}[${partition}] failed on records ${records[0]!.offset}..${records[records.length - 1]!.offset} (a fault of a record: looking for it): ${describe(error)}`);
+          return { kind: 'fault', error };
+        }
         if (attempt >= this.options.handlerAttemptsMax) {
           throw new HandlerGaveUpError(`handler for ${topic}[${partition}] failed ${attempt} times at offset ${records[0]!.offset}: ${describe(error)}`);
         }
@@ -241,6 +260,20 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
         await sleepHeartbeating(backoffMs, this.options.heartbeatIntervalMs, heartbeat);
       }
     }
+  }
+
+  /**
+   * A record the handler fails on alone, for a reason of its own: it goes to the DLQ with that reason
+   * and the stored position moves past it, so the partition goes on.
+   */
+  private async deadLetterAlone(record: InboundRecord, error: unknown): Promise<void> {
+    const inbound = new InboundBatch(this.options.groupId, record.topic, record.partition, [record], this.rejectionSink());
+    const reason = `${describe(error)} (the handler failed on this record alone)`;
+    inbound.reject(record, reason, error);
+    await inbound.flushRejections();
+    this.logger.warn(`${record.topic}[${record.partition}]@${record.offset} sent to ${deadLetterTopicName(this.options.groupId)}: ${reason}`);
+    await this.options.offsetStore?.advance(this.options.groupId, record.topic, record.partition, inbound.nextOffset);
+    await this.options.onPositionSkipped?.(record.topic, record.partition, inbound.nextOffset);
   }
 
   private rejectionSink() {
@@ -360,4 +393,22 @@ function assertOptions(options: KafkaBatchTransportOptions): void {
     handlerRetryBackoffMs: [1, 60_000],
   });
   if (options.groupId.trim() !== options.groupId || options.groupId === '') throw new RangeError('groupId must be a non-empty name');
+}
+
+/**
+ * Nest's default RPC exception handling replaces whatever a handler throws with "Internal server
+ * error", so the transport could tell neither what failed nor whose fault it was (a SQLSTATE lost on
+ * the way). A controller of @EventPattern handlers on this transport takes `@UseFilters(HandlerErrorsAsThrown)`,
+ * which hands the transport the error as thrown.
+ */
+/** What Nest's default exception handling leaves of an error: `{ status: 'error', message: 'Internal server error' }`. */
+function isNestMaskedError(error: unknown): boolean {
+  return !(error instanceof Error) && typeof error === 'object' && error !== null && (error as { status?: unknown }).status === 'error';
+}
+
+@Catch()
+export class HandlerErrorsAsThrown implements RpcExceptionFilter<unknown> {
+  catch(exception: unknown): Observable<never> {
+    return throwError(() => exception);
+  }
 }

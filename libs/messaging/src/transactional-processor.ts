@@ -5,6 +5,7 @@ import { deadLetterTopicName } from '@tributary/contracts';
 import { deadLetterMessage } from './dead-letter';
 import { toInboundRecord, type InboundRecord, type Rejection } from './inbound-batch';
 import { kafkaLogCreator } from './kafka-log';
+import { applyIsolatingFaults, isRecordFault, type SliceOutcome } from './record-faults';
 import { assertBounded, chunk, describe, exitForRestart, retryBackoffMs, sleepHeartbeating } from './support';
 
 /**
@@ -150,27 +151,44 @@ export class TransactionalProcessor {
     for (const messages of chunk(batch.messages, this.options.batchSizeMax)) {
       if (!isRunning() || isStale()) return;
       const records = messages.map((message) => toInboundRecord(batch.topic, batch.partition, message));
-      const done = await this.runWithRetries(batch.partition, records, { heartbeat, stillOwned: () => isRunning() && !isStale() });
+      const owner = { heartbeat, stillOwned: () => isRunning() && !isStale() };
+      const done = await applyIsolatingFaults(
+        records,
+        (slice) => this.runWithRetries(batch.partition, slice, owner, () => this.transform(batch.partition, slice, owner)),
+        async (record, error) => {
+          const outcome = await this.runWithRetries(batch.partition, [record], owner, () => this.deadLetterAlone(batch.partition, record, error));
+          if (outcome.kind !== 'done') throw new Error(`${this.options.inputTopic}[${batch.partition}]@${record.offset}: could not dead-letter the record (${outcome.kind})`);
+        },
+      );
       if (!done) return;
       resolveOffset(messages[messages.length - 1]!.offset);
       await heartbeat();
     }
   }
 
-  /** Runs one chunk as one transaction, retrying a bounded number of times; false when the partition moved away. */
+  /**
+   * Runs one slice as one transaction, retrying failures of the infrastructure a bounded number of
+   * times. A failure the records caused (record-faults.ts) is not retried: the caller splits the slice
+   * to find the record (a single record gets one more try first). `stopped` when the partition moved away.
+   */
   private async runWithRetries(
     partition: number,
     records: readonly InboundRecord[],
     owner: { heartbeat(): Promise<void>; stillOwned(): boolean },
-  ): Promise<boolean> {
+    work: () => Promise<void>,
+  ): Promise<SliceOutcome> {
     for (let attempt = 1; ; attempt += 1) {
-      if (!owner.stillOwned()) return false;
+      if (!owner.stillOwned()) return { kind: 'stopped' };
       try {
-        await this.transform(partition, records, owner);
-        return true;
+        await work();
+        return { kind: 'done' };
       } catch (error) {
         // Whatever failed, this producer may be fenced or mid-transaction: start the next attempt from a fresh claim.
         await this.dropSession(partition);
+        if (isRecordFault(error) && (records.length > 1 || attempt >= 2)) {
+          if (records.length > 1) this.logger.warn(`${this.options.inputTopic}[${partition}] failed on records ${records[0]!.offset}..${records[records.length - 1]!.offset} (a fault of a record: looking for it): ${describe(error)}`);
+          return { kind: 'fault', error };
+        }
         if (attempt >= this.options.attemptsMax) {
           throw new Error(`${this.options.inputTopic}[${partition}] failed ${attempt} times at offset ${records[0]!.offset}: ${describe(error)}`);
         }
@@ -179,6 +197,28 @@ export class TransactionalProcessor {
         await sleepHeartbeating(backoffMs, this.options.heartbeatIntervalMs, () => owner.heartbeat());
       }
     }
+  }
+
+  /**
+   * A record the handler fails on alone, for a reason of its own: its dead letter and the offset past it
+   * are committed in one transaction, so the partition goes on and the record is not lost.
+   */
+  private async deadLetterAlone(partition: number, record: InboundRecord, error: unknown): Promise<void> {
+    const reason = `${describe(error)} (the handler failed on this record alone)`;
+    const errorClass = error instanceof Error ? error.constructor.name : 'Rejected';
+    const { transaction } = await this.begin(partition);
+    try {
+      await transaction.sendBatch({ acks: -1, topicMessages: this.topicMessages({ outputs: [], rejections: [{ record, reason, errorClass }] }) });
+      await transaction.sendOffsets({
+        consumerGroupId: this.options.groupId,
+        topics: [{ topic: this.options.inputTopic, partitions: [{ partition, offset: (BigInt(record.offset) + 1n).toString() }] }],
+      });
+      await transaction.commit();
+    } catch (failure) {
+      await transaction.abort().catch(() => undefined);
+      throw failure;
+    }
+    this.logger.warn(`${this.options.inputTopic}[${partition}]@${record.offset} sent to ${deadLetterTopicName(this.options.groupId)}: ${reason}`);
   }
 
   private async transform(partition: number, records: readonly InboundRecord[], owner: { heartbeat(): Promise<void>; stillOwned(): boolean }) {

@@ -7,7 +7,6 @@ import { deadLetterTopicSpec, maxMessageBytes, TOPICS, topicPrefix } from '@trib
 import {
   ensureTopicCatalog,
   ensureTopics,
-  HandlerErrorsAsThrown,
   KafkaBatchTransport,
   PostgresOffsetStore,
   TransactionalProcessor,
@@ -49,8 +48,7 @@ async function bootstrap(): Promise<void> {
       ),
     },
     { inheritAppConfig: true },
-  )
-    .useGlobalFilters(new HandlerErrorsAsThrown());
+  );
   await app.startAllMicroservices();
   const processor = decisionProcessor(config, app.get(StateStore), app.get(DecisionStore), app.get(AttributionMetrics), admin, partitionCount);
   await processor.start();

@@ -1,7 +1,7 @@
-import { Controller, Inject, Logger } from '@nestjs/common';
+import { Controller, Inject, Logger, UseFilters } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import { TOPICS } from '@tributary/contracts';
-import { InboundBatch, PostgresOffsetStore } from '@tributary/messaging';
+import { HandlerErrorsAsThrown, InboundBatch, PostgresOffsetStore } from '@tributary/messaging';
 import { StateStore, type BatchRecord } from './state-store';
 import { readTableEvent, TableRecordRejected } from './table-records';
 
@@ -11,6 +11,8 @@ import { readTableEvent, TableRecordRejected } from './table-records';
  * one PostgreSQL transaction, so a restart resumes exactly where the fold stopped.
  */
 @Controller()
+// The batch transport tells a record's fault from the infrastructure's by the error as thrown.
+@UseFilters(HandlerErrorsAsThrown)
 export class TablesController {
   private readonly logger = new Logger(TablesController.name);
 

@@ -1,7 +1,7 @@
-import { Controller, Inject, Logger } from '@nestjs/common';
+import { Controller, Inject, Logger, UseFilters } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import { TOPICS } from '@tributary/contracts';
-import { InboundBatch, PostgresOffsetStore } from '@tributary/messaging';
+import { HandlerErrorsAsThrown, InboundBatch, PostgresOffsetStore } from '@tributary/messaging';
 import { LedgerMetrics } from '../metrics/ledger-metrics';
 import { projectBatch } from './ledger-writer';
 
@@ -10,6 +10,8 @@ import { projectBatch } from './ledger-writer';
  * offsets in one PostgreSQL transaction, so a batch is applied entirely or not at all.
  */
 @Controller()
+// The batch transport tells a record's fault from the infrastructure's by the error as thrown.
+@UseFilters(HandlerErrorsAsThrown)
 export class LedgerController {
   private readonly logger = new Logger(LedgerController.name);
 
