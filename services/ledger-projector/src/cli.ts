@@ -8,6 +8,7 @@ import { LEDGER_SCHEMA } from './database/data-source-options';
 import { auditAccount, formatStatement } from './operations/audit';
 import { assertSchemaName, readDigest, verifyLedger } from './operations/ledger-queries';
 import { rebuild, swap, type RebuildOptions } from './operations/rebuild';
+import { PROGRESS_INTERVAL_MS_DEFAULT, STALL_TIMEOUT_MS_DEFAULT } from './operations/rebuild-engine';
 
 /** Parses a bounded integer flag; commander reports the error with the flag's name. */
 const boundedInt = (flag: string, min: number, max: number) => (value: string) => {
@@ -33,7 +34,7 @@ async function withClient<T>(use: (client: Client) => Promise<T>): Promise<T> {
   }
 }
 
-function rebuildOptions(schema: string, flags: { batchSize: number; concurrency: number; workers?: number }, progress?: SingleBar): RebuildOptions {
+function rebuildOptions(schema: string, flags: { batchSize: number; concurrency: number; workers?: number; stallTimeoutMs: number }, progress?: SingleBar): RebuildOptions {
   const kafka = kafkaEnv();
   return {
     databaseUrl: databaseEnv().DATABASE_URL,
@@ -45,6 +46,7 @@ function rebuildOptions(schema: string, flags: { batchSize: number; concurrency:
     batchSizeMax: flags.batchSize,
     partitionsConcurrently: flags.concurrency,
     workers: flags.workers ?? 1,
+    stallTimeoutMs: flags.stallTimeoutMs,
     onProgress: (applied, total) => (total > 0 ? progress?.start(total, 0) : progress?.update(applied)),
   };
 }
@@ -79,12 +81,17 @@ export function ledgerCli(): Command {
       if (value !== 'live' && value !== 'end') throw new InvalidArgumentError('--to must be "live" or "end"');
       return value;
     }, 'live')
-    .action(async (flags: { schema: string; batchSize: number; concurrency: number; workers: number; to: 'live' | 'end' }) => {
+    .option('--progress-interval-ms <ms>', 'how often a progress line is printed when stderr is not a terminal', boundedInt('--progress-interval-ms', 100, 600_000), PROGRESS_INTERVAL_MS_DEFAULT)
+    .option('--stall-timeout-ms <ms>', 'stop, naming the partitions behind, when none moved for this long', boundedInt('--stall-timeout-ms', 1_000, 86_400_000), STALL_TIMEOUT_MS_DEFAULT)
+    .action(async (flags: { schema: string; batchSize: number; concurrency: number; workers: number; to: 'live' | 'end'; progressIntervalMs: number; stallTimeoutMs: number }) => {
+      // A terminal gets the redrawn bar; a pipe or a log gets a plain line every interval (the bar prints nothing there).
+      const terminal = process.stderr.isTTY === true;
       const bar = new SingleBar({ format: 'rebuild |{bar}| {value}/{total} events | {speed} events/s | ETA {eta}s', hideCursor: true }, Presets.shades_classic);
       const startedMs = Date.now();
-      const timer = setInterval(() => bar.update({ speed: Math.round(((bar.getProgress() * bar.getTotal()) / Math.max(1, Date.now() - startedMs)) * 1000) }), 500);
+      const timer = terminal ? setInterval(() => bar.update({ speed: Math.round(((bar.getProgress() * bar.getTotal()) / Math.max(1, Date.now() - startedMs)) * 1000) }), 500) : undefined;
+      const lines = terminal ? {} : { progressLine: (line: string) => process.stderr.write(`${line}\n`), progressIntervalMs: flags.progressIntervalMs };
       try {
-        const result = await rebuild({ ...rebuildOptions(flags.schema, flags, bar), to: flags.to });
+        const result = await rebuild({ ...rebuildOptions(flags.schema, flags, terminal ? bar : undefined), ...lines, to: flags.to });
         bar.stop();
         console.log(JSON.stringify(result, null, 2));
         if (!result.matches) process.exitCode = 3;
@@ -100,7 +107,8 @@ export function ledgerCli(): Command {
     .option('--batch-size <records>', 'records per database transaction', boundedInt('--batch-size', 1, 50_000), 5_000)
     .option('--concurrency <partitions>', 'partitions applied at once', boundedInt('--concurrency', 1, 64), 3)
     .option('--lock-timeout-ms <ms>', 'longest wait for the live offsets lock', boundedInt('--lock-timeout-ms', 100, 600_000), 30_000)
-    .action(async (flags: { schema: string; batchSize: number; concurrency: number; lockTimeoutMs: number }) => {
+    .option('--stall-timeout-ms <ms>', 'stop, naming the partitions behind, when none moved for this long', boundedInt('--stall-timeout-ms', 1_000, 86_400_000), STALL_TIMEOUT_MS_DEFAULT)
+    .action(async (flags: { schema: string; batchSize: number; concurrency: number; lockTimeoutMs: number; stallTimeoutMs: number }) => {
       console.log(JSON.stringify(await swap(rebuildOptions(flags.schema, flags), flags.lockTimeoutMs), null, 2));
     });
   program

@@ -1,11 +1,13 @@
 import { kafkaEnv, kafkaSecurityOptions } from '@tributary/config';
-import { Consumer, Kafka, KafkaMessage, logLevel } from 'kafkajs';
+import { Batch, Consumer, Kafka, KafkaMessage, logLevel } from 'kafkajs';
 import { DataSource } from 'typeorm';
-import { chunk, InboundBatch, PostgresOffsetStore, toInboundRecord, type RejectionSink } from '@tributary/messaging';
+import { chunk, InboundBatch, PostgresOffsetStore, toInboundRecord, type InboundRecord, type RejectionSink } from '@tributary/messaging';
 import { ensureSchema } from '@tributary/persistence';
 import { dataSourceOptions, LEDGER_SCHEMA } from '../database/data-source-options';
 import { projectBatch, type ProjectionObserver } from '../projection/ledger-writer';
 import { assertSchemaName, parsePositionKey, positionKey, readStoredOffsets } from './ledger-queries';
+import { describeError, isRecordFault } from './rebuild-faults';
+import { partitionProgress, slowestPartition, type PartitionProgress, type RebuildProgress } from './rebuild-progress';
 
 export interface RebuildOptions {
   readonly databaseUrl: string;
@@ -29,7 +31,20 @@ export interface RebuildOptions {
    * core; `partitionsConcurrently` is shared out between them. See rebuild-workers.ts.
    */
   readonly workers?: number;
+  /**
+   * How long a run may go without moving any partition it still has to apply before it stops, naming
+   * the partitions behind with their offsets (default 120 s): a batch waiting on a lock or on a
+   * database that does not answer, a partition the broker does not serve. See README, Rebuild.
+   */
+  readonly stallTimeoutMs?: number;
+  /** `rebuild` only: where progress lines go (the CLI's stderr on a non-terminal); none when unset. */
+  readonly progressLine?: (line: string) => void;
+  /** `rebuild` only: the interval of progress lines (default 10 s). */
+  readonly progressIntervalMs?: number;
 }
+
+export const STALL_TIMEOUT_MS_DEFAULT = 120_000;
+export const PROGRESS_INTERVAL_MS_DEFAULT = 10_000;
 
 /** A rebuild engine's part of the work when it is one of several worker processes. */
 export interface RebuildWorkerShare {
@@ -47,6 +62,8 @@ export interface RebuildRunner {
   createDeferredIndexes(): Promise<void>;
   readonly recordsApplied: number;
   readonly recordsRejected: number;
+  /** Records applied and refused, and every partition of the current run against its target. */
+  progress(): RebuildProgress;
   close(): Promise<void>;
 }
 
@@ -122,6 +139,29 @@ export async function topicEndOffsets(kafka: Kafka, topics: readonly string[]): 
   }
 }
 
+/**
+ * The targets no consumer can reach, one line each naming topic, partition and offset: past the end
+ * of their partition (offsets stored by another log, or a topic recreated since), or in a partition
+ * the topic does not have. Checked before a run, which would otherwise wait for them forever.
+ */
+export function unreachableTargets(targets: ReadonlyMap<string, bigint>, ends: ReadonlyMap<string, bigint>): string[] {
+  const problems: string[] = [];
+  for (const [partitionKey, target] of targets) {
+    if (target <= 0n) continue;
+    const { topic, partition } = parsePositionKey(partitionKey);
+    const end = ends.get(partitionKey);
+    if (end === undefined) problems.push(`${topic}[${partition}]: target offset ${target} is in a partition the broker does not have`);
+    else if (target > end) problems.push(`${topic}[${partition}]: target offset ${target} is past the end of the partition (offset ${end})`);
+  }
+  return problems;
+}
+
+/** Throws naming every target that cannot be reached (see unreachableTargets). */
+export function assertReachable(targets: ReadonlyMap<string, bigint>, ends: ReadonlyMap<string, bigint>): void {
+  const problems = unreachableTargets(targets, ends);
+  if (problems.length > 0) throw new Error(`rebuild cannot reach its targets: ${problems.join('; ')}`);
+}
+
 /** Records between `positions` and `targets` (a partition without a position stands at 0). */
 export function recordsBetween(positions: ReadonlyMap<string, bigint>, targets: ReadonlyMap<string, bigint>): number {
   let total = 0n;
@@ -136,7 +176,10 @@ export function recordsBetween(positions: ReadonlyMap<string, bigint>, targets: 
  * Consumes the log into a schema of its own, up to per-partition target offsets, with the same
  * projectBatch the live projector uses. It reads with a throwaway consumer group and never commits
  * to Kafka or writes a DLQ (the live projector already dead-lettered what it refused; the engine
- * only counts refusals), so the live projection is untouched while it runs.
+ * only counts refusals), so the live projection is untouched while it runs. A record that fails the
+ * batch it is in for a reason of its own (a value PostgreSQL refuses) is found and refused alone, as
+ * the live transport does, and counted with the refusals. A run never waits in silence: a partition
+ * that cannot move stops it within `stallTimeoutMs`, naming topic, partition and offset.
  */
 export class RebuildEngine implements RebuildRunner {
   private readonly kafka: Kafka;
@@ -144,9 +187,17 @@ export class RebuildEngine implements RebuildRunner {
   private dataSource: DataSource | null = null;
   private offsetStore: PostgresOffsetStore | null = null;
   private readonly positions = new Map<string, bigint>();
+  /** The phase's targets: one topic's owned partitions. */
   private targets = new Map<string, bigint>();
+  /** The run's targets: every owned partition of both topics, for progress. */
+  private runTargets = new Map<string, bigint>();
   private waiter: { resolve: () => void; reject: (error: Error) => void } | null = null;
   private failure: Error | null = null;
+  /** Stored offsets moved past markers from kafkajs's events, which cannot wait for them. */
+  private readonly pendingWrites = new Set<Promise<void>>();
+  /** When a position last moved (or a phase began): the stall watchdog's clock. */
+  private movedMs = Date.now();
+  private readonly stallTimeoutMs: number;
   recordsApplied = 0;
   recordsRejected = 0;
 
@@ -155,6 +206,8 @@ export class RebuildEngine implements RebuildRunner {
     assertSchemaName(options.schema);
     if (options.schema === LEDGER_SCHEMA) throw new RangeError(`--schema: must not be the live schema "${LEDGER_SCHEMA}"`);
     if (!Number.isInteger(share.count) || share.count < 1 || !Number.isInteger(share.index) || share.index < 0 || share.index >= share.count) throw new RangeError(`rebuild worker ${share.index} of ${share.count}: not a valid share`);
+    this.stallTimeoutMs = options.stallTimeoutMs ?? STALL_TIMEOUT_MS_DEFAULT;
+    if (!Number.isInteger(this.stallTimeoutMs) || this.stallTimeoutMs < 1) throw new RangeError(`stall timeout ${options.stallTimeoutMs} ms: must be a positive integer`);
     this.kafka = new Kafka({ clientId: `${options.clientId}-rebuild`, brokers: [...options.brokers], ...kafkaSecurityOptions(kafkaEnv().kafkaSecurity), logLevel: logLevel.NOTHING });
   }
 
@@ -174,12 +227,21 @@ export class RebuildEngine implements RebuildRunner {
     // waited for every batch of this one (partitions at once stayed one or two, Node sat idle between).
     const bytesPerPartition = this.options.fetchBytesPerPartitionMax ?? 8 * 1024 * 1024;
     this.consumer = this.kafka.consumer({ groupId: this.rebuildGroupId, sessionTimeout: 30_000, maxBytesPerPartition: bytesPerPartition, maxBytes: bytesPerPartition * Math.max(2, this.options.partitionsConcurrently * 2), maxWaitTimeInMs: 250, readUncommitted: false, retry: { retries: 5 } });
+    // A fetch of transaction markers (or aborted records) alone reaches no handler; the position still moves past them, as live.
+    this.consumer.on(this.consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+      if (payload.batchSize === 0 && payload.lastOffset !== null) this.passSkipped(payload.topic, payload.partition, BigInt(payload.lastOffset) + 1n);
+    });
+    // The consumer gave up (its retries spent): nothing will move any more, so the run fails now.
+    this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
+      if (!payload.restart) this.fail(new Error(`the rebuild consumer stopped: ${payload.error.message}`));
+    });
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: [...this.options.topics], fromBeginning: true });
-    await this.consumer.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: this.options.partitionsConcurrently, eachBatch: (payload) => this.consumeBatch(payload.batch.topic, payload.batch.partition, payload.batch.messages, payload.heartbeat, payload.resolveOffset, payload.batch.lastOffset()) });
-    // A fetch of transaction markers alone reaches no handler; the position still moves past them.
-    this.consumer.on(this.consumer.events.END_BATCH_PROCESS, ({ payload }) => {
-      if (payload.batchSize === 0 && payload.lastOffset !== null) this.passMarkers(payload.topic, payload.partition, BigInt(payload.lastOffset) + 1n);
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: this.options.partitionsConcurrently,
+      eachBatch: (payload) => this.consumeBatch(payload.batch.topic, payload.batch.partition, payload.batch.messages, payload.heartbeat, payload.resolveOffset, fetchedOffsetOf(payload.batch), payload.batch.lastOffset()),
     });
     // Paused until runTo names targets; a batch fetched before this finds no target and pauses itself.
     this.consumer.pause(this.options.topics.map((topic) => ({ topic })));
@@ -197,6 +259,10 @@ export class RebuildEngine implements RebuildRunner {
   /** Where each owned partition stands: the stored offsets at open, then moved by every batch and marker. */
   get currentPositions(): ReadonlyMap<string, bigint> {
     return this.positions;
+  }
+
+  progress(): RebuildProgress {
+    return { applied: this.recordsApplied, rejected: this.recordsRejected, partitions: partitionProgress(this.positions, this.runTargets) };
   }
 
   /** Builds the indexes dropped at open (no-op when they exist): before reading a digest, and before a swap. */
@@ -219,19 +285,29 @@ export class RebuildEngine implements RebuildRunner {
     return recordsBetween(this.positions, targets);
   }
 
-  /** Applies every record below the targets (of the partitions it owns): the attribution partitions first, then the payout ones. */
+  /**
+   * Applies every record below the targets (of the partitions it owns): the attribution partitions
+   * first, then the payout ones. Fails, naming the partitions behind, once no partition moved for the
+   * stall timeout.
+   */
   async runTo(targets: ReadonlyMap<string, bigint>): Promise<void> {
+    const owned = (partitionKey: string) => this.owns(parsePositionKey(partitionKey).partition);
+    this.runTargets = new Map([...targets].filter(([partitionKey]) => owned(partitionKey)));
     for (const topic of this.options.topics) {
-      this.targets = new Map(
-        [...targets].filter(([partitionKey]) => {
-          const position = parsePositionKey(partitionKey);
-          return position.topic === topic && this.owns(position.partition);
-        }),
-      );
-      await new Promise<void>((resolve, reject) => {
-        this.waiter = { resolve, reject };
-        this.resumeBehind(topic);
-      });
+      this.targets = new Map([...this.runTargets].filter(([partitionKey]) => parsePositionKey(partitionKey).topic === topic));
+      this.movedMs = Date.now();
+      const watchdog = setInterval(() => this.checkStalled(), Math.max(10, Math.min(1_000, Math.floor(this.stallTimeoutMs / 4))));
+      try {
+        await new Promise<void>((resolve, reject) => {
+          this.waiter = { resolve, reject };
+          this.resumeBehind(topic);
+        });
+        await Promise.all(this.pendingWrites);
+        if (this.failure) throw this.failure;
+      } finally {
+        clearInterval(watchdog);
+        this.waiter = null;
+      }
     }
   }
 
@@ -239,77 +315,188 @@ export class RebuildEngine implements RebuildRunner {
     if (this.failure) return this.waiter?.reject(this.failure);
     const behind = [...this.targets].filter(([partitionKey, target]) => (this.positions.get(partitionKey) ?? 0n) < target).map(([partitionKey]) => parsePositionKey(partitionKey).partition);
     if (behind.length === 0) return this.waiter?.resolve();
-    for (const partition of behind) this.consumer!.seek({ topic, partition, offset: this.positions.get(positionKey(topic, partition))!.toString() });
+    for (const partition of behind) this.consumer!.seek({ topic, partition, offset: (this.positions.get(positionKey(topic, partition)) ?? 0n).toString() });
     this.consumer!.resume([{ topic, partitions: behind }]);
   }
 
+  /** No partition of the phase moved for the stall timeout while some are behind: fail, naming them. */
+  private checkStalled(): void {
+    if (this.waiter === null || this.failure !== null) return;
+    const stalledMs = Date.now() - this.movedMs;
+    if (stalledMs < this.stallTimeoutMs) return;
+    const behind = partitionProgress(this.positions, this.targets).filter((partition) => partition.position < partition.target);
+    if (behind.length === 0) return;
+    this.fail(new Error(`rebuild stalled: no partition moved for ${Math.round(stalledMs / 1000)} s; ${describeBehind(behind)} (a batch waiting on a lock or on a database that does not answer, or a partition the broker does not serve)`));
+  }
+
+  /** Moves a partition's position forward (never backwards, never past its target) and notes that something moved. */
+  private moveTo(partitionKey: string, offset: bigint): void {
+    if (offset <= (this.positions.get(partitionKey) ?? 0n)) return;
+    this.positions.set(partitionKey, offset);
+    this.movedMs = Date.now();
+  }
+
   /**
-   * Transactional producers (the attribution service) leave a commit marker after each transaction's
-   * records. The live projector's stored offsets count it as read, so the rebuild must too, or it would
-   * never reach the live position. Never past the target, never backwards.
+   * Offsets no handler sees: the commit and abort markers transactional producers (the attribution
+   * service) leave, and the records of aborted transactions. The live projector's stored offsets count
+   * them as read, so the rebuild must too, or it would never reach the live position. Never past the
+   * target, never backwards.
    */
-  private passMarkers(topic: string, partition: number, nextOffset: bigint): void {
+  private passSkipped(topic: string, partition: number, nextOffset: bigint): void {
     const partitionKey = positionKey(topic, partition);
     const target = this.targets.get(partitionKey);
     if (target === undefined) return;
-    const position = this.positions.get(partitionKey) ?? 0n;
     const moved = nextOffset < target ? nextOffset : target;
-    if (moved <= position) return;
-    this.positions.set(partitionKey, moved);
+    if (moved <= (this.positions.get(partitionKey) ?? 0n)) return;
+    // Stored as live stores it, so the rebuilt schema's offsets end where live's do (a swapped-in schema
+    // would otherwise show one record of lag behind a final marker forever); runTo waits for the write.
+    const write = this.storePassed(topic, partition, moved)
+      .catch((error: unknown) => this.fail(new Error(`could not store ${topic}[${partition}] past its transaction markers at offset ${moved}: ${describeError(error)}`)))
+      .finally(() => this.pendingWrites.delete(write));
+    this.pendingWrites.add(write);
+    this.moveTo(partitionKey, moved);
     if (moved >= target) this.reached(topic, partition);
   }
 
-  /** A partition at its target stops fetching; the run is over once every partition is at its own. */
+  /** Moves the stored offset past offsets no handler sees (only ever forward). */
+  private storePassed(topic: string, partition: number, nextOffset: bigint): Promise<void> {
+    return this.offsetStore!.advance(this.options.groupId, topic, partition, nextOffset.toString());
+  }
+
+  /** A partition at its target stops fetching; the phase is over once every partition is at its own. */
   private reached(topic: string, partition: number): void {
     this.consumer!.pause([{ topic, partitions: [partition] }]);
     if ([...this.targets].every(([partitionKey, target]) => (this.positions.get(partitionKey) ?? 0n) >= target)) this.waiter?.resolve();
   }
 
-  private async consumeBatch(topic: string, partition: number, messages: KafkaMessage[], heartbeat: () => Promise<void>, resolveOffset: (offset: string) => void, lastOffsetWithMarkers: string): Promise<void> {
+  private fail(error: Error): void {
+    if (this.failure !== null) return;
+    this.failure = error;
+    this.consumer?.pause(this.options.topics.map((topic) => ({ topic })));
+    this.waiter?.reject(error);
+  }
+
+  /**
+   * One fetch of one partition: the records between the position and the target, applied in slices of
+   * `batchSizeMax` (one transaction each). The fetch accounts for every offset from where it was fetched
+   * to its last offset (records, markers, aborted records), so the position then moves to that last
+   * offset + 1, capped at the target: a target just past a commit marker, with records after it (live
+   * stopped there, the log went on), is reached although no record at the target is ever handed over.
+   */
+  private async consumeBatch(topic: string, partition: number, messages: KafkaMessage[], heartbeat: () => Promise<void>, resolveOffset: (offset: string) => void, fetchedOffset: string | null, lastOffsetWithMarkers: string): Promise<void> {
     const partitionKey = positionKey(topic, partition);
     try {
       const target = this.targets.get(partitionKey) ?? 0n;
-      const wanted = messages.filter((message) => BigInt(message.offset) >= (this.positions.get(partitionKey) ?? 0n) && BigInt(message.offset) < target);
+      const startedAt = this.positions.get(partitionKey) ?? 0n;
+      const wanted = messages.filter((message) => BigInt(message.offset) >= startedAt && BigInt(message.offset) < target);
       for (const slice of chunk(wanted, this.options.batchSizeMax)) {
-        const batch = new InboundBatch(this.options.groupId, topic, partition, slice.map((message) => toInboundRecord(topic, partition, message)), this.countRejections);
-        await this.offsetStore!.runExactlyOnce(batch, async (manager, records) => {
-          // The rebuild schema only: a crash may lose the last few commits, effects and offsets together
-          // (never one without the other), so the rebuild resumes from its stored offsets; and the schema
-          // is compared with the live digest before any swap. The commit no longer waits for the WAL flush.
-          await manager.query('SET LOCAL synchronous_commit = off');
-          await projectBatch(manager, batch, records, NO_OBSERVER);
-        });
-        this.positions.set(partitionKey, BigInt(batch.nextOffset));
+        const records = slice.map((message) => toInboundRecord(topic, partition, message));
+        await this.applyIsolatingFaults(topic, partition, records, heartbeat);
+        this.moveTo(partitionKey, BigInt(slice[slice.length - 1]!.offset) + 1n);
         // Resolving moves kafkajs's fetch position on; without it the next fetch returns the same records.
         resolveOffset(slice[slice.length - 1]!.offset);
         this.recordsApplied += slice.length;
         this.options.onProgress?.(this.recordsApplied, 0);
         await heartbeat();
       }
-      if (messages.every((message) => BigInt(message.offset) < target)) {
-        // Every record of the fetch is applied; a marker after the last one is passed as well.
-        resolveOffset(lastOffsetWithMarkers);
-        this.passMarkers(topic, partition, BigInt(lastOffsetWithMarkers) + 1n);
+      const passedTo = BigInt(lastOffsetWithMarkers) + 1n;
+      if (fetchedOffset !== null && BigInt(fetchedOffset) <= startedAt && passedTo > (this.positions.get(partitionKey) ?? 0n) && target > 0n) {
+        const moved = passedTo < target ? passedTo : target;
+        await this.storePassed(topic, partition, moved);
+        resolveOffset((moved - 1n).toString());
+        this.moveTo(partitionKey, moved);
       }
       if ((this.positions.get(partitionKey) ?? 0n) >= target) this.reached(topic, partition);
     } catch (error) {
-      this.failure = error as Error;
-      this.consumer!.pause([{ topic }]);
-      this.waiter?.reject(this.failure);
+      this.fail(error as Error);
     }
+  }
+
+  /**
+   * Applies records in one transaction; when that fails for a reason a record causes (rebuild-faults.ts),
+   * splits them in two and tries each half, until the record at fault stands alone: it is refused (counted
+   * with the refusals, its offset passed), as the live transport dead-letters it. A single record gets
+   * one more try first (a unique violation can be a race with another worker that a fresh transaction
+   * sees through). Anything else fails the run, naming the partition and offsets.
+   */
+  private async applyIsolatingFaults(topic: string, partition: number, records: readonly InboundRecord[], heartbeat: () => Promise<void>): Promise<void> {
+    const pending: Array<{ records: readonly InboundRecord[]; attempt: number }> = [{ records, attempt: 1 }];
+    while (pending.length > 0) {
+      const { records: slice, attempt } = pending.shift()!;
+      try {
+        await this.applyRecords(topic, partition, slice);
+        continue;
+      } catch (error) {
+        const where = `${topic}[${partition}] offsets ${slice[0]!.offset}..${slice[slice.length - 1]!.offset}`;
+        if (!isRecordFault(error)) throw new Error(`rebuild failed at ${where}: ${describeError(error)}`, { cause: error });
+        await heartbeat();
+        if (slice.length > 1) {
+          const middle = Math.ceil(slice.length / 2);
+          pending.unshift({ records: slice.slice(0, middle), attempt: 1 }, { records: slice.slice(middle), attempt: 1 });
+        } else if (attempt < 2) pending.unshift({ records: slice, attempt: attempt + 1 });
+        else await this.refuseAlone(slice[0]!, error);
+      }
+    }
+  }
+
+  private async applyRecords(topic: string, partition: number, records: readonly InboundRecord[]): Promise<void> {
+    const batch = new InboundBatch(this.options.groupId, topic, partition, records, this.countRejections);
+    await this.offsetStore!.runExactlyOnce(batch, async (manager, fresh) => {
+      // The rebuild schema only: a crash may lose the last few commits, effects and offsets together
+      // (never one without the other), so the rebuild resumes from its stored offsets; and the schema
+      // is compared with the live digest before any swap. The commit no longer waits for the WAL flush.
+      await manager.query('SET LOCAL synchronous_commit = off');
+      await projectBatch(manager, batch, fresh, NO_OBSERVER);
+    });
+  }
+
+  /** A record that fails alone: counted as refused, and the stored offset moves past it with no effect. */
+  private async refuseAlone(record: InboundRecord, error: unknown): Promise<void> {
+    const batch = new InboundBatch(this.options.groupId, record.topic, record.partition, [record], this.countRejections);
+    batch.reject(record, `${describeError(error)} (failed on this record alone)`, error);
+    await this.offsetStore!.runExactlyOnce(batch, async () => undefined);
   }
 
   private readonly countRejections: RejectionSink = async (_groupId, rejections) => {
     this.recordsRejected += rejections.length;
   };
 
+  /** Leaves the group and deletes it, then closes the database; each step bounded, so a failed run still exits. */
   async close(): Promise<void> {
-    await this.consumer?.disconnect().catch(() => undefined);
+    if (this.consumer) await bounded(this.consumer.disconnect(), CLOSE_STEP_MS_MAX);
     const admin = this.kafka.admin();
-    await admin.connect().then(() => admin.deleteGroups([this.rebuildGroupId])).catch(() => undefined);
-    await admin.disconnect().catch(() => undefined);
-    await this.dataSource?.destroy();
+    await bounded(admin.connect().then(() => admin.deleteGroups([this.rebuildGroupId])), CLOSE_STEP_MS_MAX);
+    await bounded(admin.disconnect(), CLOSE_STEP_MS_MAX);
+    if (this.dataSource?.isInitialized) await bounded(this.dataSource.destroy(), CLOSE_STEP_MS_MAX);
   }
+}
+
+/** Where kafkajs fetched a batch from (kafkajs 2.2.4 keeps it on the batch, untyped); null when it does not. */
+function fetchedOffsetOf(batch: Batch): string | null {
+  const fetchedOffset = (batch as Batch & { fetchedOffset?: unknown }).fetchedOffset;
+  return typeof fetchedOffset === 'string' || typeof fetchedOffset === 'number' ? String(fetchedOffset) : null;
+}
+
+/** The longest wait for one step of closing (a consumer leaving while a batch hangs on the database). */
+const CLOSE_STEP_MS_MAX = 10_000;
+
+/** Waits for `promise` at most `ms`; its failure or lateness is no concern of a close. */
+async function bounded(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([promise.catch(() => undefined), new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
+}
+
+/** The partitions behind, furthest first: `topic[partition] at offset X, target Y`. */
+export function describeBehind(behind: readonly PartitionProgress[]): string {
+  const ordered: PartitionProgress[] = [];
+  const left = [...behind];
+  while (left.length > 0) {
+    const slowest = slowestPartition(left)!;
+    ordered.push(slowest);
+    left.splice(left.indexOf(slowest), 1);
+  }
+  return ordered.map((p) => `${p.topic}[${p.partition}] at offset ${p.position}, target ${p.target}`).join('; ');
 }
 
 const NO_OBSERVER: ProjectionObserver = { rejected: () => undefined, invariantViolated: () => undefined };

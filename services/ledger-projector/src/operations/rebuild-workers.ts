@@ -4,7 +4,9 @@ import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import type { DataSource } from 'typeorm';
+import { parsePositionKey } from './ledger-queries';
 import { createDeferredIndexes, openRebuildSchema, RebuildEngine, recordsBetween, topicEndOffsets, type RebuildOptions, type RebuildRunner, type RebuildWorkerShare } from './rebuild-engine';
+import { partitionProgress, type RebuildProgress } from './rebuild-progress';
 
 /**
  * A rebuild spread over worker processes. One Node thread decodes, chains and encodes about 20,000
@@ -15,6 +17,11 @@ import { createDeferredIndexes, openRebuildSchema, RebuildEngine, recordsBetween
  * deferred indexes at the end. Workers write to the same schema: partitions apply concurrently exactly
  * as they do within one engine (balances and revenue are upserted in key order, so they queue rather
  * than deadlock), and each batch still commits its effects and offsets in one transaction.
+ *
+ * It runs in two phases with a barrier between them: every worker applies the attribution topic up to
+ * its targets, and only once all have does any worker apply a payout. A payout is checked against a
+ * balance that attributions in other workers' partitions make, so a worker with little to apply would
+ * otherwise refuse a payout live had accepted.
  */
 
 const WORKERS_MAX = 16;
@@ -26,7 +33,7 @@ const CLOSE_WAIT_MS_MAX = 30_000;
 type Targets = Array<[partitionKey: string, offset: string]>;
 const toWire = (offsets: ReadonlyMap<string, bigint>): Targets => [...offsets].map(([partitionKey, offset]) => [partitionKey, offset.toString()]);
 const fromWire = (offsets: Targets): Map<string, bigint> => new Map(offsets.map(([partitionKey, offset]) => [partitionKey, BigInt(offset)]));
-type WorkerOptions = Omit<RebuildOptions, 'onProgress'>;
+type WorkerOptions = Omit<RebuildOptions, 'onProgress' | 'progressLine'>;
 
 type ToWorker =
   | { readonly type: 'open'; readonly options: WorkerOptions; readonly share: RebuildWorkerShare }
@@ -35,7 +42,7 @@ type ToWorker =
 
 type FromWorker =
   | { readonly type: 'opened' }
-  | { readonly type: 'progress'; readonly applied: number }
+  | { readonly type: 'progress'; readonly applied: number; readonly rejected: number; readonly positions: Targets }
   | { readonly type: 'reached'; readonly positions: Targets; readonly applied: number; readonly rejected: number }
   | { readonly type: 'closed' }
   | { readonly type: 'failed'; readonly message: string };
@@ -48,11 +55,12 @@ class RebuildWorker {
   applied = 0;
   rejected = 0;
 
-  constructor(readonly index: number, private readonly child: ChildProcess, onProgress: () => void) {
+  constructor(readonly index: number, private readonly child: ChildProcess, onProgress: (positions: Targets) => void) {
     child.on('message', (message: FromWorker) => {
       if (message.type === 'progress') {
         this.applied = message.applied;
-        onProgress();
+        this.rejected = message.rejected;
+        onProgress(message.positions);
         return;
       }
       const pending = this.pending;
@@ -95,6 +103,7 @@ export class RebuildWorkerPool implements RebuildRunner {
   private readonly count: number;
   private readonly workers: RebuildWorker[] = [];
   private readonly positions = new Map<string, bigint>();
+  private runTargets = new Map<string, bigint>();
   private dataSource: DataSource | null = null;
 
   constructor(private readonly options: RebuildOptions) {
@@ -108,9 +117,9 @@ export class RebuildWorkerPool implements RebuildRunner {
     const { dataSource, stored } = await openRebuildSchema(this.options, 'prepare', 2);
     this.dataSource = dataSource;
     for (const [partitionKey, offset] of stored) this.positions.set(partitionKey, offset);
-    const { onProgress: _, ...workerOptions } = this.options;
+    const { onProgress: _, progressLine: __, ...workerOptions } = this.options;
     const perWorker = { ...workerOptions, workers: 1, partitionsConcurrently: Math.max(1, Math.ceil(this.options.partitionsConcurrently / this.count)) };
-    for (let index = 0; index < this.count; index += 1) this.workers.push(new RebuildWorker(index, spawnWorker(), () => this.reportProgress()));
+    for (let index = 0; index < this.count; index += 1) this.workers.push(new RebuildWorker(index, spawnWorker(), (positions) => this.reportProgress(positions)));
     await Promise.all(this.workers.map((worker) => worker.request({ type: 'open', options: perWorker, share: { index: worker.index, count: this.count } }, 'opened')));
   }
 
@@ -135,15 +144,30 @@ export class RebuildWorkerPool implements RebuildRunner {
     return recordsBetween(this.positions, targets);
   }
 
-  /** Every worker runs to the same targets (each applies the partitions it owns); a failure in one fails the run. */
+  progress(): RebuildProgress {
+    return { applied: this.recordsApplied, rejected: this.recordsRejected, partitions: partitionProgress(this.positions, this.runTargets) };
+  }
+
+  /**
+   * Every worker runs to the same targets (each applies the partitions it owns), one topic at a time:
+   * the attribution targets in all workers, then (the barrier) the payout targets. A failure in one
+   * worker fails the run.
+   */
   async runTo(targets: ReadonlyMap<string, bigint>): Promise<void> {
-    const wire = toWire(targets);
-    const replies = await Promise.all(this.workers.map((worker) => worker.request({ type: 'runTo', targets: wire }, 'reached')));
-    replies.forEach((reply, index) => {
-      this.workers[index]!.applied = reply.applied;
-      this.workers[index]!.rejected = reply.rejected;
-      for (const [partitionKey, offset] of fromWire(reply.positions)) this.positions.set(partitionKey, offset);
-    });
+    this.runTargets = new Map(targets);
+    for (const topic of this.options.topics) {
+      const wire = toWire(new Map([...targets].filter(([partitionKey]) => parsePositionKey(partitionKey).topic === topic)));
+      const replies = await Promise.all(this.workers.map((worker) => worker.request({ type: 'runTo', targets: wire }, 'reached')));
+      replies.forEach((reply, index) => {
+        this.workers[index]!.applied = reply.applied;
+        this.workers[index]!.rejected = reply.rejected;
+        this.movePositions(reply.positions);
+      });
+    }
+  }
+
+  private movePositions(positions: Targets): void {
+    for (const [partitionKey, offset] of fromWire(positions)) if (offset > (this.positions.get(partitionKey) ?? 0n)) this.positions.set(partitionKey, offset);
   }
 
   async createDeferredIndexes(): Promise<void> {
@@ -155,7 +179,8 @@ export class RebuildWorkerPool implements RebuildRunner {
     await this.dataSource?.destroy();
   }
 
-  private reportProgress(): void {
+  private reportProgress(positions: Targets): void {
+    this.movePositions(positions);
     this.options.onProgress?.(this.recordsApplied, 0);
   }
 }
@@ -178,7 +203,10 @@ function serveRebuildWorker(): void {
   const handle = async (message: ToWorker): Promise<FromWorker> => {
     switch (message.type) {
       case 'open':
-        engine = new RebuildEngine({ ...message.options, onProgress: (applied) => send({ type: 'progress', applied }) }, message.share);
+        engine = new RebuildEngine(
+          { ...message.options, onProgress: (applied) => send({ type: 'progress', applied, rejected: engine?.recordsRejected ?? 0, positions: toWire(engine?.currentPositions ?? new Map()) }) },
+          message.share,
+        );
         await engine.open();
         return { type: 'opened' };
       case 'runTo': {

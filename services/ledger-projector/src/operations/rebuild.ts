@@ -1,7 +1,8 @@
 import { Client } from 'pg';
 import { LEDGER_SCHEMA } from '../database/data-source-options';
 import { readDigest, readStoredOffsets } from './ledger-queries';
-import { RebuildEngine, type RebuildOptions, type RebuildRunner } from './rebuild-engine';
+import { assertReachable, PROGRESS_INTERVAL_MS_DEFAULT, RebuildEngine, type RebuildOptions, type RebuildRunner } from './rebuild-engine';
+import { ProgressLines } from './rebuild-progress';
 import { RebuildWorkerPool } from './rebuild-workers';
 
 export { createDeferredIndexes, DEFERRED_INDEXES, dropDeferredIndexes, RebuildEngine, type RebuildOptions, type RebuildRunner } from './rebuild-engine';
@@ -44,6 +45,9 @@ export async function liveSnapshot(databaseUrl: string, groupId: string): Promis
 /**
  * `rebuild`: projects the log from offset 0 into `schema`, up to where the live projection stands at
  * the start (a consistent snapshot), then compares the two digests. The live projector keeps running.
+ * Targets past the end of their partition fail it at once; a partition that stops moving fails it
+ * within the stall timeout; both name topic, partition and offset. With `progressLine`, a line of
+ * progress every `progressIntervalMs`.
  */
 export async function rebuild(options: RebuildOptions): Promise<RebuildResult> {
   const startedMs = Date.now();
@@ -51,9 +55,19 @@ export async function rebuild(options: RebuildOptions): Promise<RebuildResult> {
   try {
     await engine.open();
     const live = await liveSnapshot(options.databaseUrl, options.groupId);
-    const targets = options.to === 'end' ? await engine.endOffsets() : live.offsets;
-    options.onProgress?.(0, engine.remaining(targets));
-    await engine.runTo(targets);
+    // Read after the snapshot, so every live offset is at or below these ends unless it cannot be reached.
+    const ends = await engine.endOffsets();
+    const targets = options.to === 'end' ? ends : live.offsets;
+    assertReachable(targets, ends);
+    const total = engine.remaining(targets);
+    options.onProgress?.(0, total);
+    const lines = options.progressLine ? new ProgressLines(() => engine.progress(), total, options.progressLine, options.progressIntervalMs ?? PROGRESS_INTERVAL_MS_DEFAULT).start() : null;
+    try {
+      await engine.runTo(targets);
+    } finally {
+      lines?.stop();
+    }
+    options.progressLine?.('rebuild: every record applied; building the deferred indexes, then reading the digest');
     await engine.createDeferredIndexes();
     const rebuildDigest = await readDigest(engine.source, options.schema);
     return { schema: options.schema, records: engine.recordsApplied, rejected: engine.recordsRejected, seconds: (Date.now() - startedMs) / 1000, rebuildDigest, liveDigest: live.digest, matches: rebuildDigest === live.digest };
@@ -84,6 +98,7 @@ export async function swap(options: RebuildOptions, lockTimeoutMs = 30_000): Pro
     await engine.open();
     for (let round = 0; round < CATCH_UP_ROUNDS_MAX; round += 1) {
       const live = await liveSnapshot(options.databaseUrl, options.groupId);
+      assertReachable(live.offsets, await engine.endOffsets());
       if (engine.remaining(live.offsets) < options.batchSizeMax) break;
       await engine.runTo(live.offsets);
     }
