@@ -14,6 +14,7 @@ export { chunk } from './support';
 export { keyPartition, murmur2 } from './key-partition';
 export { DLQ_HEADERS } from './dead-letter';
 export { applyIsolatingFaults, isRecordFault, RecordFault, type SliceOutcome } from './record-faults';
+export { describe as describeError } from './support';
 export {
   DeadLetterTally,
   REDRIVE_HEADERS,

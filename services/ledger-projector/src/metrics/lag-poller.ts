@@ -3,6 +3,7 @@ import { Admin, Kafka, logLevel } from 'kafkajs';
 import { DataSource } from 'typeorm';
 import { kafkaClientOptions, kafkaEnv } from '@tributary/config';
 import { TOPICS } from '@tributary/contracts';
+import { describeError } from '@tributary/messaging';
 import { LEDGER_SCHEMA } from '../database/data-source-options';
 import { positionKey, readStoredOffsets } from '../operations/ledger-queries';
 import { PROJECTOR_CONFIG, type ProjectorConfig } from '../projector.config';
@@ -48,7 +49,7 @@ export class LagPoller implements OnApplicationBootstrap, OnApplicationShutdown 
         }
       }
     } catch (error) {
-      this.logger.warn(`could not sample projection lag: ${(error as Error).message}`);
+      this.logger.warn(`could not sample projection lag: ${describeError(error)}`);
     }
   }
 }

@@ -1,12 +1,11 @@
 import { kafkaEnv, kafkaSecurityOptions } from '@tributary/config';
 import { Batch, Consumer, Kafka, KafkaMessage, logLevel } from 'kafkajs';
 import { DataSource } from 'typeorm';
-import { chunk, InboundBatch, PostgresOffsetStore, toInboundRecord, type InboundRecord, type RejectionSink } from '@tributary/messaging';
+import { applyIsolatingFaults, chunk, describeError, InboundBatch, isRecordFault, PostgresOffsetStore, toInboundRecord, type InboundRecord, type RejectionSink, type SliceOutcome } from '@tributary/messaging';
 import { ensureSchema } from '@tributary/persistence';
 import { dataSourceOptions, LEDGER_SCHEMA } from '../database/data-source-options';
 import { projectBatch, type ProjectionObserver } from '../projection/ledger-writer';
 import { assertSchemaName, parsePositionKey, positionKey, readStoredOffsets } from './ledger-queries';
-import { describeError, isRecordFault } from './rebuild-faults';
 import { partitionProgress, slowestPartition, type PartitionProgress, type RebuildProgress } from './rebuild-progress';
 
 export interface RebuildOptions {
@@ -413,28 +412,25 @@ export class RebuildEngine implements RebuildRunner {
   }
 
   /**
-   * Applies records in one transaction; when that fails for a reason a record causes (rebuild-faults.ts),
+   * Applies records in one transaction; when that fails for a reason a record causes (libs/messaging record-faults.ts, the live transport's rule),
    * splits them in two and tries each half, until the record at fault stands alone: it is refused (counted
    * with the refusals, its offset passed), as the live transport dead-letters it. A single record gets
    * one more try first (a unique violation can be a race with another worker that a fresh transaction
    * sees through). Anything else fails the run, naming the partition and offsets.
    */
   private async applyIsolatingFaults(topic: string, partition: number, records: readonly InboundRecord[], heartbeat: () => Promise<void>): Promise<void> {
-    const pending: Array<{ records: readonly InboundRecord[]; attempt: number }> = [{ records, attempt: 1 }];
-    while (pending.length > 0) {
-      const { records: slice, attempt } = pending.shift()!;
+    await applyIsolatingFaults(records, (slice) => this.applySlice(topic, partition, slice, heartbeat), (record, error) => this.refuseAlone(record, error));
+  }
+
+  private async applySlice(topic: string, partition: number, slice: readonly InboundRecord[], heartbeat: () => Promise<void>): Promise<SliceOutcome> {
+    for (let attempt = 1; ; attempt += 1) {
       try {
         await this.applyRecords(topic, partition, slice);
-        continue;
+        return { kind: 'done' };
       } catch (error) {
-        const where = `${topic}[${partition}] offsets ${slice[0]!.offset}..${slice[slice.length - 1]!.offset}`;
-        if (!isRecordFault(error)) throw new Error(`rebuild failed at ${where}: ${describeError(error)}`, { cause: error });
+        if (!isRecordFault(error)) throw new Error(`rebuild failed at ${topic}[${partition}] offsets ${slice[0]!.offset}..${slice[slice.length - 1]!.offset}: ${describeError(error)}`, { cause: error });
         await heartbeat();
-        if (slice.length > 1) {
-          const middle = Math.ceil(slice.length / 2);
-          pending.unshift({ records: slice.slice(0, middle), attempt: 1 }, { records: slice.slice(middle), attempt: 1 });
-        } else if (attempt < 2) pending.unshift({ records: slice, attempt: attempt + 1 });
-        else await this.refuseAlone(slice[0]!, error);
+        if (slice.length > 1 || attempt >= 2) return { kind: 'fault', error };
       }
     }
   }

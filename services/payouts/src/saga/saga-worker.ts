@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
+import { describeError } from '@tributary/messaging';
 import type { EventToPublish } from '@tributary/producer';
 import { evolveSaga, type RetryPolicy, type SagaObservation } from '@tributary/payouts';
 import type { PayoutsMetrics } from '../payouts-metrics';
@@ -76,7 +77,7 @@ export class SagaWorker {
         failures = 0;
       } catch (error) {
         failures += 1;
-        this.logger.error(`saga step failed (${failures} in a row): ${(error as Error).stack ?? error}`);
+        this.logger.error(`saga step failed (${failures} in a row): ${describeError(error)}`);
         if (failures >= CONSECUTIVE_FAILURES_MAX) {
           this.logger.fatal(`saga steps failed ${failures} times in a row: exiting for the supervisor to restart`);
           process.exit(1);
