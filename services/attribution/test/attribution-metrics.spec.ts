@@ -37,3 +37,12 @@ describe('a decided batch', () => {
     expect(text).toContain('attribution_ordering_wait_seconds_sum 0.04');
   });
 });
+
+describe('skipped re-deliveries', () => {
+  it('are counted by source topic under the name the ledger projector uses', async () => {
+    const metrics = new AttributionMetrics();
+    metrics.duplicatesSkipped('tributary.inferences', 2);
+    metrics.duplicatesSkipped('tributary.inferences', 1);
+    expect(await metrics.registry.metrics()).toContain('duplicates_skipped_total{topic="tributary.inferences"} 3');
+  });
+});

@@ -35,9 +35,14 @@ describe('decision headers stored as jsonb, then migrated to text', () => {
       const [column] = await after.query(`SELECT data_type FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'decisions' AND column_name = 'headers'`, [ATTRIBUTION_SCHEMA]);
       expect(column.data_type).toBe('text');
       const afterHeaders = { ce_id: 'attributed:after', 'content-type': 'application/avro' };
-      await after.transaction((manager) => copyDecisionRows(manager, 1, [{ inferenceId: 'after', inferenceOffset: 7n, eventId: 'attributed:after', method: 'm', value: Buffer.from([2]), headers: afterHeaders }]));
+      await after.transaction((manager) => copyDecisionRows(manager, 1, [{ inferenceId: 'after', inferenceOffset: 7n, eventId: 'attributed:after', method: 'm', value: Buffer.from([2]), headers: afterHeaders, contentHash: Buffer.alloc(32, 2) }]));
       const store = new DecisionStore(after);
       expect((await store.find('before'))?.headers).toEqual(HEADERS);
+      // Migration 1764000000400 leaves a row decided before it without a content hash (a repeat of it is a re-delivery).
+      expect(await after.query(`SELECT inference_id, content_hash FROM decisions ORDER BY inference_id`)).toEqual([
+        { inference_id: 'after', content_hash: Buffer.alloc(32, 2) },
+        { inference_id: 'before', content_hash: null },
+      ]);
       expect(await store.find('after')).toEqual({ inferenceId: 'after', method: 'm', value: Buffer.from([2]), headers: afterHeaders, inferencePartition: 1, inferenceOffset: 7n });
     } finally {
       await after.destroy();

@@ -3,6 +3,7 @@ import { CreateConsumerOffsets1764000000000 } from '@tributary/messaging';
 import { postgresOptions } from '@tributary/persistence';
 import { CreateAttributionState1764000000200 } from './migrations/1764000000200-CreateAttributionState';
 import { DecisionHeadersAsText1764000000300 } from './migrations/1764000000300-DecisionHeadersAsText';
+import { DecisionContentHash1764000000400 } from './migrations/1764000000400-DecisionContentHash';
 
 /** The attribution service owns the `attribution` schema of the shared database. */
 export const ATTRIBUTION_SCHEMA = 'attribution';
@@ -13,7 +14,7 @@ export function dataSourceOptions(databaseUrl: string, poolSizeMax = 10): DataSo
     url: databaseUrl,
     schema: ATTRIBUTION_SCHEMA,
     entities: [],
-    migrations: [CreateConsumerOffsets1764000000000, CreateAttributionState1764000000200, DecisionHeadersAsText1764000000300],
+    migrations: [CreateConsumerOffsets1764000000000, CreateAttributionState1764000000200, DecisionHeadersAsText1764000000300, DecisionContentHash1764000000400],
     poolSizeMax,
   });
 }

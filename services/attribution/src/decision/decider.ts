@@ -19,6 +19,7 @@ import { recordFit, toRecord } from '@tributary/contracts';
 import type { InboundRecord, OutputRecord, ProcessContext, ProcessedBatch, Rejection, TransactionalHandler } from '@tributary/messaging';
 import { DecisionStore, type DecisionRow } from './decision-store';
 import { InferenceRejected, readInference, type InferenceLimits, type ReadInference } from './inference-record';
+import { RepeatedInferences, type DecidedInference } from './repeated-inferences';
 import { VersionCache } from './version-cache';
 import { toAttributedEvent } from './wire';
 import type { DecisionObserver } from '../metrics/attribution-metrics';
@@ -43,7 +44,7 @@ export class OrderingWaitExceeded extends Error {
 }
 
 const POLL_INTERVAL_MS = 50;
-const NO_OBSERVER: DecisionObserver = { batchDecided: () => undefined, rejected: () => undefined };
+const NO_OBSERVER: DecisionObserver = { batchDecided: () => undefined, rejected: () => undefined, duplicatesSkipped: () => undefined };
 const NO_VERSIONS: readonly EntityVersion[] = [];
 
 /** A batch's entity versions, per entity kind by entity id. */
@@ -111,19 +112,30 @@ export class Decider implements TransactionalHandler {
   private decideAll(
     inferences: readonly ReadInference[],
     versions: VersionsByEntity,
-    alreadyDecided: ReadonlySet<string>,
+    alreadyDecided: ReadonlyMap<string, DecidedInference>,
     partition: number,
     reject: (record: InboundRecord, error: Error) => void,
   ): { rows: DecisionRow[]; result: OutputRecord[] } {
-    const seen = new Set(alreadyDecided);
+    const topic = inferences[0]?.record.topic ?? '';
+    const repeats = new RepeatedInferences(topic, alreadyDecided);
+    let duplicates = 0;
     const rows: DecisionRow[] = [];
     const outputs: OutputRecord[] = [];
     // One instant per batch, named by both the event's occurredAt and its record's ce_time.
     const decidedAt = new Date();
     const decidedAtMs = BigInt(decidedAt.getTime());
     for (const inference of inferences) {
-      // A duplicate publish (earlier in this batch or decided before) gets no second decision.
-      if (seen.has(inference.facts.inferenceId)) continue;
+      // An id decided before or earlier in this batch gets no second decision: the same content again is
+      // a re-delivery (skipped, counted), other content is another inference under a used id (the DLQ).
+      const repeat = repeats.check(inference.facts.inferenceId, inference.contentHash);
+      if (repeat.kind === 'duplicate') {
+        duplicates += 1;
+        continue;
+      }
+      if (repeat.kind === 'conflict') {
+        reject(inference.record, new InferenceRejected(repeat.reason));
+        continue;
+      }
       let decision: AttributionDecision;
       try {
         decision = this.decide(inference, versions);
@@ -141,7 +153,7 @@ export class Decider implements TransactionalHandler {
         reject(inference.record, new InferenceRejected(decisionTooLargeReason(fit.bytes, fit.limitBytes, record.topic)));
         continue;
       }
-      seen.add(inference.facts.inferenceId);
+      repeats.decided(inference.facts.inferenceId, partition, BigInt(inference.record.offset), inference.contentHash);
       // The decision goes to the attributions partition numbered like the inference's: that partition is
       // then written only by this inference partition's transactional id.
       outputs.push({ topic: record.topic, partition, key: record.key, value: record.value, headers: record.headers });
@@ -152,8 +164,10 @@ export class Decider implements TransactionalHandler {
         method: inference.facts.method,
         value: record.value,
         headers: record.headers,
+        contentHash: inference.contentHash,
       });
     }
+    if (duplicates > 0) this.observer.duplicatesSkipped(topic, duplicates);
     return { rows, result: outputs };
   }
 

@@ -6,7 +6,7 @@ import type { DecisionRow } from './decision-store';
 
 /** COPY BINARY's header: signature, flags (none), header extension length (none). */
 const BINARY_HEADER = Buffer.concat([Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1'), Buffer.alloc(8)]);
-const COLUMNS = ['inference_id', 'inference_partition', 'inference_offset', 'event_id', 'method', 'value', 'headers'] as const;
+const COLUMNS = ['inference_id', 'inference_partition', 'inference_offset', 'event_id', 'method', 'value', 'headers', 'content_hash'] as const;
 
 /**
  * The decision rows in COPY's binary format. Binary spares both sides the text round trip the
@@ -17,7 +17,7 @@ export function encodeDecisionRows(partition: number, rows: readonly DecisionRow
   const texts = rows.map((row) => ({ headers: JSON.stringify(row.headers), row }));
   let bytes = BINARY_HEADER.length + 2;
   for (const { headers, row } of texts) {
-    bytes += 2 + 7 * 4 + 4 + 8 + row.value.length;
+    bytes += 2 + 8 * 4 + 4 + 8 + row.value.length + row.contentHash.length;
     bytes += Buffer.byteLength(row.inferenceId) + Buffer.byteLength(row.eventId) + Buffer.byteLength(row.method) + Buffer.byteLength(headers);
   }
   const buffer = Buffer.allocUnsafe(bytes);
@@ -39,6 +39,8 @@ export function encodeDecisionRows(partition: number, rows: readonly DecisionRow
     position = buffer.writeInt32BE(row.value.length, position);
     position += row.value.copy(buffer, position);
     text(headers);
+    position = buffer.writeInt32BE(row.contentHash.length, position);
+    position += row.contentHash.copy(buffer, position);
   }
   position = buffer.writeInt16BE(-1, position);
   if (position !== bytes) throw new Error(`decision rows: encoded ${position} bytes, sized ${bytes}`);

@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { copyDecisionRows } from './decision-copy';
+import type { DecidedInference } from './repeated-inferences';
 
 export interface DecisionRow {
   readonly inferenceId: string;
@@ -8,6 +9,8 @@ export interface DecisionRow {
   readonly method: string;
   readonly value: Buffer;
   readonly headers: Record<string, string>;
+  /** SHA-256 of the inference record's value: tells a re-delivery of the inference from another one under its id. */
+  readonly contentHash: Buffer;
 }
 
 export interface StoredDecision {
@@ -52,20 +55,26 @@ export class DecisionStore {
   }
 
   /**
-   * Under the claim's lock: which of these inference ids are decided already, then `decide` the rest and
-   * store their rows. Throws ClaimLost when the claim was taken over.
+   * Under the claim's lock: which of these inference ids are decided already (where, and from what
+   * content), then `decide` the batch and store its rows. Throws ClaimLost when the claim was taken over.
    */
   async decideOnce<T>(
     partition: number,
     claimToken: string,
     inferenceIds: readonly string[],
-    decide: (alreadyDecided: ReadonlySet<string>) => { rows: DecisionRow[]; result: T },
+    decide: (alreadyDecided: ReadonlyMap<string, DecidedInference>) => { rows: DecisionRow[]; result: T },
   ): Promise<T> {
     return this.dataSource.transaction(async (manager) => {
       const claims: Array<{ claim_token: string }> = await manager.query('SELECT claim_token FROM partition_claims WHERE partition = $1 FOR UPDATE', [partition]);
       if (claims[0]?.claim_token !== claimToken) throw new ClaimLost(`partition ${partition} was claimed by another instance`);
-      const existing: Array<{ inference_id: string }> = await manager.query('SELECT inference_id FROM decisions WHERE inference_id = ANY($1)', [inferenceIds]);
-      const { rows, result } = decide(new Set(existing.map((row) => row.inference_id)));
+      const existing: Array<{ inference_id: string; inference_partition: number; inference_offset: string; content_hash: Buffer | null }> = await manager.query(
+        'SELECT inference_id, inference_partition, inference_offset::text, content_hash FROM decisions WHERE inference_id = ANY($1)',
+        [inferenceIds],
+      );
+      const decided = new Map(
+        existing.map((row) => [row.inference_id, { partition: row.inference_partition, offset: BigInt(row.inference_offset), contentHash: row.content_hash }] as const),
+      );
+      const { rows, result } = decide(decided);
       await copyDecisionRows(manager, partition, rows);
       return result;
     });

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { ContractError, fromRecord, type InferenceCompleted } from '@tributary/contracts';
 import type { InferenceFacts } from '@tributary/attribution';
 import { keyPartition, type InboundRecord } from '@tributary/messaging';
@@ -20,6 +21,8 @@ export interface ReadInference {
   readonly facts: InferenceFacts;
   /** The record timestamp: the as-of time of the join. */
   readonly asOfMs: number;
+  /** SHA-256 of the record's value: a re-delivery of the inference has the same, another inference under its id does not. */
+  readonly contentHash: Buffer;
 }
 
 /**
@@ -60,5 +63,5 @@ export function readInference(record: InboundRecord, limits: InferenceLimits, no
     attributions: data.attributions.map(({ contributionId, scorePpm }) => ({ contributionId, scorePpm: Number(scorePpm) })),
     method: data.method,
   };
-  return { record, eventId: data.eventId, facts, asOfMs: record.timestampMs };
+  return { record, eventId: data.eventId, facts, asOfMs: record.timestampMs, contentHash: createHash('sha256').update(record.value!).digest() };
 }

@@ -9,6 +9,15 @@ import { readTableEvent, TableRecordRejected } from './table-records';
  * The table side of the join: datanet, contribution and model records folded into versions in the
  * `attribution` schema. The versions, the per-partition progress and the consumed offsets commit in
  * one PostgreSQL transaction, so a restart resumes exactly where the fold stopped.
+ *
+ * Unlike the decider, the fold keeps no set of event ids, so no table record is dropped for reusing
+ * one: table events are versions of their entity, and every decodable record is folded onto the
+ * entity's latest state by libs/attribution's state.ts, where later events legitimately replace
+ * earlier ones (the latest validation wins, an update changes the curator share). A record that leaves
+ * the state as it was (a re-published event) adds no version and changes nothing; one that contradicts
+ * it (a second DatanetCreated or ModelRegistered with other attributes, a submission by another
+ * contributor) goes to the tables DLQ as CONFLICTS_WITH_EXISTING. Only the fields the policy reads are
+ * compared: a second ContributionSubmitted differing only in license or content hash changes nothing.
  */
 @Controller()
 // The batch transport tells a record's fault from the infrastructure's by the error as thrown.
