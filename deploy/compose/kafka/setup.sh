@@ -109,7 +109,7 @@ acl attribution literal 'Write Describe' topic tributary.attributions tributary.
 acl attribution prefixed 'Read Describe' group tributary.attribution
 acl attribution prefixed 'Write Describe' transactional-id tributary.attribution
 acl ledger-projector literal 'Read Describe' topic tributary.attributions tributary.payouts
-acl ledger-projector literal 'Write Describe' topic tributary.ledger-projector.dlq
+acl ledger-projector literal 'Read Write Describe' topic tributary.ledger-projector.dlq
 acl ledger-projector prefixed 'Read Describe' group tributary.ledger-projector
 acl payouts literal 'Write Describe' topic tributary.payouts
 acl ledger-api literal 'Read Describe' topic tributary.attributions tributary.attribution.dlq \

@@ -92,7 +92,8 @@ export function serviceGrants(service: ServicePrincipal, catalog: Catalog): AclG
     case 'ledger-projector':
       return [
         ...topics([t.attributions.name, t.payouts.name], READ),
-        topic(deadLetterTopicName(groups.ledgerProjector), WRITE),
+        // Its DLQ: written live, read by a rebuild, which refuses what live refused.
+        topic(deadLetterTopicName(groups.ledgerProjector), ['read', 'write', 'describe']),
         // The live group and the rebuild's groups (`<group>.rebuild.<schema>`).
         prefixed('group', groups.ledgerProjector, ['read', 'describe']),
       ];

@@ -25,6 +25,7 @@ import {
 } from '@tributary/testing';
 import { main } from '../../../deploy/kafka/src/cli';
 import { redriveDeadLetters, type DlqContext } from '../../../deploy/kafka/src/dlq';
+import { rebuild, type RebuildOptions } from '../src/operations/rebuild';
 import { decision, payoutRequested } from './fixtures';
 
 /** decision(0) credits contributor:c0 with 1,100 USDC minor units (fee 10,000; 55% to five contributors). */
@@ -155,6 +156,20 @@ describe('DLQ operations on the ledger projector', () => {
     const after = await dlq('list', '--group', 'ledger-projector');
     expect(after.stdout).toContain(`${dlqTopic}: 1 dead letters, 1 re-driven, depth 0`);
     expect(after.stdout).toMatch(/^0\tre-driven\t/m);
+  });
+
+  it('rebuilds that log, the refused payout and its re-drive included, to the live digest', async () => {
+    // Rebuilt, the early payout would find its funding applied first (attributions before payouts) and
+    // be accepted at its first position, and its re-drive skipped as a duplicate: other chain heads. The
+    // rebuild refuses what live refused, so it reaches live's digest, with one worker or two.
+    for (const workers of [1, 2]) {
+      const result = await rebuild({
+        databaseUrl: database.url, brokers: process.env.KAFKA_BROKERS!.split(','), clientId: 'test', groupId: group,
+        topics: [catalog.topics.attributions.name, catalog.topics.payouts.name], schema: `ledger_rebuild_dlq_w${workers}`,
+        batchSizeMax: 500, partitionsConcurrently: 3, workers, stallTimeoutMs: 60_000,
+      } as RebuildOptions);
+      expect({ workers, matches: result.matches, rejected: result.rejected }).toEqual({ workers, matches: true, rejected: 1 });
+    }
   });
 
   it('publishes a dead letter once when two re-drives of it race, and refuses what is not a dead letter', async () => {

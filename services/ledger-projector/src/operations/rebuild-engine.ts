@@ -1,7 +1,8 @@
 import { kafkaEnv, kafkaSecurityOptions } from '@tributary/config';
 import { Batch, Consumer, Kafka, KafkaMessage, logLevel } from 'kafkajs';
 import { DataSource } from 'typeorm';
-import { applyIsolatingFaults, chunk, describeError, InboundBatch, isRecordFault, PostgresOffsetStore, toInboundRecord, type InboundRecord, type RejectionSink, type SliceOutcome } from '@tributary/messaging';
+import { deadLetterTopicName } from '@tributary/contracts';
+import { applyIsolatingFaults, chunk, describeError, DLQ_HEADERS, InboundBatch, isRecordFault, PostgresOffsetStore, readDeadLetterTopic, toInboundRecord, type InboundRecord, type RejectionSink, type SliceOutcome } from '@tributary/messaging';
 import { ensureSchema } from '@tributary/persistence';
 import { dataSourceOptions, LEDGER_SCHEMA } from '../database/data-source-options';
 import { projectBatch, type ProjectionObserver } from '../projection/ledger-writer';
@@ -199,6 +200,8 @@ export class RebuildEngine implements RebuildRunner {
   private readonly stallTimeoutMs: number;
   recordsApplied = 0;
   recordsRejected = 0;
+  /** What the live projector dead-lettered, by source position, with its reason (see refusedLive). */
+  private refusedLive: ReadonlyMap<string, string> = new Map();
 
   /** `share`: this engine is one of several worker processes and applies only the partitions it owns. */
   constructor(private readonly options: RebuildOptions, private readonly share: RebuildWorkerShare = { index: 0, count: 1 }) {
@@ -215,6 +218,7 @@ export class RebuildEngine implements RebuildRunner {
    * that started them) and starts the consumer, paused.
    */
   async open(): Promise<void> {
+    this.refusedLive = await refusedLive(this.kafka, this.options.groupId, `${this.rebuildGroupId}.dlq`);
     const { dataSource, stored } = await openRebuildSchema(this.options, this.share.count === 1 ? 'prepare' : 'prepared', this.options.partitionsConcurrently + 2);
     this.dataSource = dataSource;
     this.offsetStore = new PostgresOffsetStore(dataSource);
@@ -442,7 +446,12 @@ export class RebuildEngine implements RebuildRunner {
       // (never one without the other), so the rebuild resumes from its stored offsets; and the schema
       // is compared with the live digest before any swap. The commit no longer waits for the WAL flush.
       await manager.query('SET LOCAL synchronous_commit = off');
-      await projectBatch(manager, batch, fresh, NO_OBSERVER);
+      const applicable = this.refusedLive.size === 0 ? fresh : fresh.filter((record) => {
+        const reason = this.refusedLive.get(sourcePosition(record.topic, record.partition, record.offset));
+        if (reason !== undefined) batch.reject(record, `refused live: ${reason}`);
+        return reason === undefined;
+      });
+      if (applicable.length > 0) await projectBatch(manager, batch, applicable, NO_OBSERVER);
     });
   }
 
@@ -496,3 +505,36 @@ export function describeBehind(behind: readonly PartitionProgress[]): string {
 }
 
 const NO_OBSERVER: ProjectionObserver = { rejected: () => undefined, invariantViolated: () => undefined };
+
+const sourcePosition = (topic: string, partition: number, offset: string): string => `${topic}/${partition}@${offset}`;
+
+/**
+ * The records the live projector refused, read from its DLQ, by source position. Some refusals depend on
+ * the order live met records in (a payout refused for an overdraft before the attributions that fund it
+ * arrived; the later of two records reusing an event id across partitions), an order a rebuild does not
+ * repeat: it applies every attribution before any payout, and partitions side by side. So a rebuild
+ * refuses exactly what live refused, and reaches live's digest; a record re-driven after a fix is a new
+ * record at a new position, applied in both. A DLQ that does not exist yet holds no refusal; one that
+ * cannot be read fails the rebuild, which could not otherwise promise live's digest.
+ */
+async function refusedLive(kafka: Kafka, groupId: string, readerGroupId: string): Promise<Map<string, string>> {
+  const refused = new Map<string, string>();
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const dlq = deadLetterTopicName(groupId);
+    if (!(await admin.listTopics()).includes(dlq)) return refused;
+    const { records } = await readDeadLetterTopic(kafka, admin, dlq, readerGroupId, 120_000);
+    for (const { headers } of records) {
+      const reason = headers[DLQ_HEADERS.reason];
+      const topic = headers[DLQ_HEADERS.sourceTopic];
+      if (reason === undefined || topic === undefined || headers[DLQ_HEADERS.consumerGroup] !== groupId) continue;
+      refused.set(sourcePosition(topic, Number(headers[DLQ_HEADERS.sourcePartition]), headers[DLQ_HEADERS.sourceOffset] ?? ''), reason);
+    }
+    return refused;
+  } catch (error) {
+    throw new Error(`cannot read what the live projector refused from ${deadLetterTopicName(groupId)}: ${describeError(error)}`, { cause: error });
+  } finally {
+    await admin.disconnect();
+  }
+}
