@@ -68,12 +68,24 @@ describe('an inferenceId seen again', () => {
   });
 
   /** Every decision on the attributions topic (read_committed), as inferenceId -> fees decided; waits for `until` first. */
+  /**
+   * Both reads of a topic together, each record once: a second read from the start may take the partitions
+   * in another order, so it is not a superset of the first (a record is named by key and offset, since
+   * one id's records share a partition).
+   */
+  const union = (first: KafkaMessage[], second: KafkaMessage[]) => {
+    const seen = new Set<string>();
+    return [...first, ...second].filter((message) => {
+      const name = `${message.key?.toString()}@${message.offset}`;
+      return !seen.has(name) && seen.add(name);
+    });
+  };
   const decidedFees = async (until: string) => {
     const messages = await readTopic(topics.attributions.name, (message) => message.key?.toString() === until, 60_000);
     // Read on a little: a second decision of an id would come after the marker only if the code made one.
     const more = await readTopic(topics.attributions.name, messages.length + 1, 3_000);
     const fees = new Map<string, bigint[]>();
-    for (const message of more.length > messages.length ? more : messages) {
+    for (const message of union(messages, more)) {
       const decoded = fromRecord(message.value, headersOf(message));
       if (decoded.type !== 'InferenceAttributed') continue;
       const fee = decoded.data.postings.reduce((sum, posting) => sum + posting.amountMinor, 0n);
@@ -89,7 +101,7 @@ describe('an inferenceId seen again', () => {
   const deadLetters = async (until: string, waitMs = 60_000) => {
     const messages = await readTopic(dlq, (message) => message.key?.toString() === until, waitMs);
     const more = await readTopic(dlq, messages.length + 1, 3_000);
-    const letters = (more.length > messages.length ? more : messages).filter((message) => message.headers?.[DLQ_HEADERS.reason] !== undefined);
+    const letters = union(messages, more).filter((message) => message.headers?.[DLQ_HEADERS.reason] !== undefined);
     const byKey = new Map<string, KafkaMessage[]>();
     for (const letter of letters) byKey.set(letter.key!.toString(), [...(byKey.get(letter.key!.toString()) ?? []), letter]);
     return byKey;
