@@ -15,6 +15,7 @@ export { keyPartition, murmur2 } from './key-partition';
 export { DLQ_HEADERS } from './dead-letter';
 export { applyIsolatingFaults, isRecordFault, RecordFault, type SliceOutcome } from './record-faults';
 export { describe as describeError } from './support';
+export { contentHashOf } from './content-hash';
 export {
   DeadLetterTally,
   REDRIVE_HEADERS,

@@ -1,7 +1,6 @@
-import { createHash } from 'node:crypto';
 import { ContractError, fromRecord, type InferenceCompleted } from '@tributary/contracts';
 import type { InferenceFacts } from '@tributary/attribution';
-import { keyPartition, type InboundRecord } from '@tributary/messaging';
+import { contentHashOf, keyPartition, type InboundRecord } from '@tributary/messaging';
 
 /** An inference that cannot be decided; the reason goes to the DLQ in dlq_reason. */
 export class InferenceRejected extends Error {
@@ -63,5 +62,5 @@ export function readInference(record: InboundRecord, limits: InferenceLimits, no
     attributions: data.attributions.map(({ contributionId, scorePpm }) => ({ contributionId, scorePpm: Number(scorePpm) })),
     method: data.method,
   };
-  return { record, eventId: data.eventId, facts, asOfMs: record.timestampMs, contentHash: createHash('sha256').update(record.value!).digest() };
+  return { record, eventId: data.eventId, facts, asOfMs: record.timestampMs, contentHash: contentHashOf(record.value!) };
 }

@@ -1,7 +1,6 @@
-import { createHash } from 'node:crypto';
 import { ContractError, fromRecord, type InferenceAttributed } from '@tributary/contracts';
 import { transactionOfDecision, UnbalancedTransactionError, type LedgerTransaction, type PayoutEvent } from '@tributary/ledger';
-import type { InboundRecord } from '@tributary/messaging';
+import { contentHashOf, type InboundRecord } from '@tributary/messaging';
 
 /** A record that cannot enter the ledger; the reason names the field and the rule, and goes to the DLQ. */
 export class RecordRejected extends Error {
@@ -28,13 +27,6 @@ const CONSUMER_PREFIX_LENGTH = 'consumer:'.length;
  * the reading side of the boundary, even though the attribution service checked it before writing.
  */
 export function readLedgerRecord(record: InboundRecord): LedgerRecord {
-  const read = readEvent(record);
-  return { ...read, contentHash: createHash('sha256').update(record.value!).digest() };
-}
-
-type ReadEvent = LedgerRecord extends infer Item ? (Item extends unknown ? Omit<Item, 'contentHash'> : never) : never;
-
-function readEvent(record: InboundRecord): ReadEvent {
   try {
     const decoded = fromRecord(record.value, record.headers);
     switch (decoded.type) {
@@ -46,19 +38,19 @@ function readEvent(record: InboundRecord): ReadEvent {
         }
         if (CONSUMER_PREFIX_LENGTH + data.consumerId.length > ACCOUNT_ID_LENGTH_MAX) throw new RecordRejected('consumerId: too long for an account id', 'malformed');
         const facts = { eventId: data.eventId, inferenceId: data.inferenceId, consumerId: data.consumerId, asset: data.asset, feeMinor: data.feeMinor, credits: data.postings };
-        return { kind: 'attribution', record, eventId: data.eventId, decision: data, transaction: transactionOfDecision(facts) };
+        return { kind: 'attribution', record, eventId: data.eventId, decision: data, transaction: transactionOfDecision(facts), contentHash: contentHashOf(record.value!) };
       }
       case 'PayoutRequested': {
         const { data } = decoded;
-        return { kind: 'payout', record, eventId: data.eventId, epoch: data.epoch, event: { type: 'PayoutRequested', eventId: data.eventId, payoutId: data.payoutId, account: data.accountId, asset: data.asset, amountMinor: data.amountMinor, epoch: data.epoch } };
+        return { kind: 'payout', record, eventId: data.eventId, epoch: data.epoch, contentHash: contentHashOf(record.value!), event: { type: 'PayoutRequested', eventId: data.eventId, payoutId: data.payoutId, account: data.accountId, asset: data.asset, amountMinor: data.amountMinor, epoch: data.epoch } };
       }
       case 'PayoutSettled': {
         const { data } = decoded;
-        return { kind: 'payout', record, eventId: data.eventId, epoch: 0, event: { type: 'PayoutSettled', eventId: data.eventId, payoutId: data.payoutId, account: data.accountId, rail: data.rail, reference: data.reference } };
+        return { kind: 'payout', record, eventId: data.eventId, epoch: 0, contentHash: contentHashOf(record.value!), event: { type: 'PayoutSettled', eventId: data.eventId, payoutId: data.payoutId, account: data.accountId, rail: data.rail, reference: data.reference } };
       }
       case 'PayoutFailed': {
         const { data } = decoded;
-        return { kind: 'payout', record, eventId: data.eventId, epoch: 0, event: { type: 'PayoutFailed', eventId: data.eventId, payoutId: data.payoutId, account: data.accountId, reason: data.reason } };
+        return { kind: 'payout', record, eventId: data.eventId, epoch: 0, contentHash: contentHashOf(record.value!), event: { type: 'PayoutFailed', eventId: data.eventId, payoutId: data.payoutId, account: data.accountId, reason: data.reason } };
       }
       default:
         throw new RecordRejected(`ce_type: ${decoded.envelope.type} does not belong on ${record.topic}`, 'wrong-topic');

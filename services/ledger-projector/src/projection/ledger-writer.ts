@@ -85,20 +85,21 @@ async function freshRecords(
     'SELECT event_id, content_hash, source_partition, source_offset::text FROM applied_events WHERE source_topic = $1 AND event_id = ANY($2)',
     [topic, [...new Set(decoded.map((item) => item.eventId))]],
   );
-  // Where each id was first seen: applied before (its row), or earlier in this batch.
-  const firstSeen = new Map<string, { readonly at: string; readonly hash: Buffer | null }>(rows.map((row) => [row.event_id, { at: `${topic}[${row.source_partition}]@${row.source_offset}`, hash: row.content_hash }]));
+  // Where each id was first seen: applied before (its row), or earlier in this batch (named only on a conflict).
+  type FirstSeen = { readonly partition: number; readonly offset: string; readonly hash: Buffer | null };
+  const firstSeen = new Map<string, FirstSeen>(rows.map((row) => [row.event_id, { partition: row.source_partition, offset: row.source_offset, hash: row.content_hash }]));
   const fresh: LedgerRecord[] = [];
   let duplicates = 0;
   for (const item of decoded) {
     const first = firstSeen.get(item.eventId);
     if (first === undefined) {
-      firstSeen.set(item.eventId, { at: `${topic}[${item.record.partition}]@${item.record.offset}`, hash: item.contentHash });
+      firstSeen.set(item.eventId, { partition: item.record.partition, offset: item.record.offset, hash: item.contentHash });
       fresh.push(item);
     } else if (first.hash === null || first.hash.equals(item.contentHash)) {
       // Rows applied before hashes were kept have none: their repeats count as re-deliveries.
       duplicates += 1;
     } else {
-      reject(item.record, eventIdConflict(item, first.at, first.hash));
+      reject(item.record, eventIdConflict(item, `${topic}[${first.partition}]@${first.offset}`, first.hash));
     }
   }
   if (duplicates > 0) observer.duplicatesSkipped?.(topic, duplicates);
