@@ -1,5 +1,7 @@
 import { toRecord, type InferenceAttributed, type PayoutFailed, type PayoutRequested, type PayoutSettled } from '@tributary/contracts';
-import type { InboundRecord } from '@tributary/messaging';
+import type { DataSource } from 'typeorm';
+import { InboundBatch, PostgresOffsetStore, type InboundRecord, type Rejection } from '@tributary/messaging';
+import { projectBatch, type ProjectionObserver } from '../src/projection/ledger-writer';
 
 export const CONTRIBUTORS_MAX = 50;
 
@@ -67,4 +69,30 @@ type Published = Parameters<typeof toRecord>;
 export function inbound(eventType: Published[0], data: Published[1], partition: number, offset: number, topicPrefix = 'db.'): InboundRecord {
   const record = toRecord(eventType, data as never, { source: 'urn:tributary:test', topicPrefix });
   return { topic: record.topic, partition, offset: String(offset), key: Buffer.from(record.key), value: record.value, headers: record.headers, timestampMs: 1_760_000_000_000 };
+}
+
+/**
+ * Drives projectBatch the way the live consumer does, without a broker: each call appends events to a
+ * partition at its next offsets, as a broker would, and applies them as one batch with its offsets in one
+ * transaction. Rejections are collected instead of going to a DLQ.
+ */
+export function projectionDriver(dataSource: () => DataSource, observer: ProjectionObserver, rejections: Rejection[]) {
+  const nextOffset = new Map<string, number>();
+  const apply = async (records: InboundRecord[]) => {
+    const { topic, partition } = records[0]!;
+    const batch = new InboundBatch('g', topic, partition, records, async (_group, rejected) => void rejections.push(...rejected));
+    await new PostgresOffsetStore(dataSource()).runExactlyOnce(batch, async (manager, fresh) => {
+      await projectBatch(manager, batch, fresh, observer);
+    });
+  };
+  const append = async (eventType: Published[0], events: unknown[], partition: number) => {
+    const records = events.map((data) => {
+      const probe = inbound(eventType, data as never, partition, 0);
+      const offset = nextOffset.get(`${probe.topic}/${partition}`) ?? 0;
+      nextOffset.set(`${probe.topic}/${partition}`, offset + 1);
+      return inbound(eventType, data as never, partition, offset);
+    });
+    await apply(records);
+  };
+  return { apply, append };
 }

@@ -7,13 +7,12 @@
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import type { InferenceAttributed } from '@tributary/contracts';
-import { InboundBatch, PostgresOffsetStore, type InboundRecord, type Rejection } from '@tributary/messaging';
+import type { Rejection } from '@tributary/messaging';
 import { ensureSchema } from '@tributary/persistence';
 import { createTestDatabase, type TestDatabase } from '@tributary/testing';
 import { dataSourceOptions } from '../src/database/data-source-options';
 import { readDigest, verifyLedger } from '../src/operations/ledger-queries';
-import { projectBatch } from '../src/projection/ledger-writer';
-import { decision, inbound, payoutRequested } from './fixtures';
+import { decision, inbound, payoutRequested, projectionDriver } from './fixtures';
 
 const LONG_MAX = 2n ** 63n - 1n;
 
@@ -28,28 +27,12 @@ describe('hostile records in the ledger', () => {
   let sql: Client;
   const rejections: Rejection[] = [];
   const duplicates = new Map<string, number>();
-  const nextOffset = new Map<string, number>();
-
-  const apply = async (records: InboundRecord[]) => {
-    const { topic, partition } = records[0]!;
-    const batch = new InboundBatch('g', topic, partition, records, async (_group, rejected) => void rejections.push(...rejected));
-    await new PostgresOffsetStore(dataSource).runExactlyOnce(batch, async (manager, fresh) => {
-      await projectBatch(manager, batch, fresh, {
-        rejected: () => undefined,
-        invariantViolated: () => undefined,
-        duplicatesSkipped: (topicName, count) => void duplicates.set(topicName, (duplicates.get(topicName) ?? 0) + count),
-      });
-    });
-  };
-  const append = async (eventType: Parameters<typeof inbound>[0], events: unknown[], partition = 0) => {
-    const records = events.map((data) => {
-      const probe = inbound(eventType, data as never, partition, 0);
-      const offset = nextOffset.get(`${probe.topic}/${partition}`) ?? 0;
-      nextOffset.set(`${probe.topic}/${partition}`, offset + 1);
-      return inbound(eventType, data as never, partition, offset);
-    });
-    await apply(records);
-  };
+  const { append: appendTo } = projectionDriver(() => dataSource, {
+    rejected: () => undefined,
+    invariantViolated: () => undefined,
+    duplicatesSkipped: (topicName, count) => void duplicates.set(topicName, (duplicates.get(topicName) ?? 0) + count),
+  }, rejections);
+  const append = (eventType: Parameters<typeof inbound>[0], events: unknown[], partition = 0) => appendTo(eventType, events, partition);
   const balanceOf = async (account: string) => (await sql.query('SELECT balance_minor::text AS balance FROM ledger.accounts WHERE account = $1', [account])).rows[0]?.balance;
 
   beforeAll(async () => {

@@ -6,14 +6,13 @@
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { entryHash } from '@tributary/ledger';
-import { InboundBatch, PostgresOffsetStore, type InboundRecord, type Rejection } from '@tributary/messaging';
+import type { Rejection } from '@tributary/messaging';
 import { ensureSchema } from '@tributary/persistence';
 import { createTestDatabase, type TestDatabase } from '@tributary/testing';
 import { dataSourceOptions } from '../src/database/data-source-options';
-import { projectBatch } from '../src/projection/ledger-writer';
 import { auditAccount } from '../src/operations/audit';
 import { readDigest, verifyLedger } from '../src/operations/ledger-queries';
-import { decision, inbound, payoutFailed, payoutRequested, payoutSettled } from './fixtures';
+import { decision, payoutFailed, payoutRequested, payoutSettled, projectionDriver } from './fixtures';
 
 const PARTITIONS = 3;
 const DECISIONS_PER_PARTITION = 40;
@@ -24,25 +23,7 @@ describe('the ledger read model', () => {
   let sql: Client;
   const rejections: Rejection[] = [];
   const violations: string[] = [];
-  const nextOffset = new Map<string, number>();
-
-  const apply = async (records: InboundRecord[]) => {
-    const { topic, partition } = records[0]!;
-    const batch = new InboundBatch('g', topic, partition, records, async (_group, rejected) => void rejections.push(...rejected));
-    await new PostgresOffsetStore(dataSource).runExactlyOnce(batch, async (manager, fresh) => {
-      await projectBatch(manager, batch, fresh, { rejected: () => undefined, invariantViolated: (rule) => void violations.push(rule) });
-    });
-  };
-  /** Appends events to a partition at the next offsets, as a broker would. */
-  const append = async (eventType: Parameters<typeof inbound>[0], events: unknown[], partition: number) => {
-    const records = events.map((data) => {
-      const probe = inbound(eventType, data as never, partition, 0);
-      const offset = nextOffset.get(`${probe.topic}/${partition}`) ?? 0;
-      nextOffset.set(`${probe.topic}/${partition}`, offset + 1);
-      return inbound(eventType, data as never, partition, offset);
-    });
-    await apply(records);
-  };
+  const { append } = projectionDriver(() => dataSource, { rejected: () => undefined, invariantViolated: (rule) => void violations.push(rule) }, rejections);
   const count = async (text: string) => Number((await sql.query(text)).rows[0].count);
 
   beforeAll(async () => {
