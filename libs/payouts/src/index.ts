@@ -22,4 +22,17 @@ export {
   type SagaObservation,
   type RetryPolicy,
 } from './saga';
-export { signWebhook, verifyWebhookSignature, WEBHOOK_HEADERS } from './webhook-signature';
+export {
+  signWebhook,
+  verifyWebhookSignature,
+  WebhookVerifierConfigError,
+  WEBHOOK_HEADERS,
+  WEBHOOK_TOLERANCE_SECONDS_DEFAULT,
+  WEBHOOK_TOLERANCE_SECONDS_MIN,
+  WEBHOOK_TOLERANCE_SECONDS_MAX,
+  type HeaderValue,
+  type WebhookRequestParts,
+  type WebhookVerifyOptions,
+  type WebhookVerification,
+  type WebhookRejection,
+} from './webhook-signature';

@@ -5,7 +5,6 @@
 import fc from 'fast-check';
 import { evolveSaga, isTerminal, PLANNED_SAGA, retryDelayMs, SagaTransitionError, type RetryPolicy, type SagaObservation, type SagaState } from './saga';
 import { payableBalances } from './payable';
-import { signWebhook, verifyWebhookSignature } from './webhook-signature';
 
 const policy: RetryPolicy = { attemptsMax: 3, backoffBaseMs: 100, backoffMaxMs: 250, totalMsMax: 10_000 };
 
@@ -133,16 +132,5 @@ describe('payable balances at an epoch close', () => {
 
   it('refuses a negative unapplied request, naming the field', () => {
     expect(() => payableBalances([], [{ accountId: 'contributor:a', asset: 'USDC', amountMinor: -1n }])).toThrow('amountMinor:');
-  });
-});
-
-describe('the webhook signature', () => {
-  it('verifies only the body and timestamp it was made over', () => {
-    const signature = signWebhook('secret', 1_000, '{"a":1}');
-    expect(signature).toMatch(/^sha256=[0-9a-f]{64}$/);
-    expect(verifyWebhookSignature('secret', 1_000, '{"a":1}', signature)).toBe(true);
-    expect(verifyWebhookSignature('secret', 1_001, '{"a":1}', signature)).toBe(false);
-    expect(verifyWebhookSignature('other', 1_000, '{"a":1}', signature)).toBe(false);
-    expect(verifyWebhookSignature('secret', 1_000, '{"a":2}', signature)).toBe(false);
   });
 });

@@ -33,6 +33,12 @@ class WebhookReceiver {
   readonly calls = new Map<string, number>();
   readonly paid = new Map<string, { accountId: string; amountMinor: bigint }>();
   readonly held: ServerResponse[] = [];
+  /** Why the shipped verifier refused a request, in arrival order (the rail itself must never be refused). */
+  readonly rejected: string[] = [];
+  /** The last request the verifier accepted, as received: what an attacker on the path could capture. */
+  lastAccepted: { headers: Record<string, string>; body: string } | null = null;
+  /** The receiver's clock, injectable so a replay after the tolerance needs no waiting. */
+  now: () => number = Date.now;
   badSignatures = 0;
   private server!: Server;
 
@@ -51,9 +57,18 @@ class WebhookReceiver {
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const chunk of request) chunks.push(chunk as Buffer);
-    const body = Buffer.concat(chunks).toString('utf8');
-    const timestampMs = Number(request.headers[WEBHOOK_HEADERS.timestamp]);
-    if (!verifyWebhookSignature(SECRET, timestampMs, body, String(request.headers[WEBHOOK_HEADERS.signature]))) this.badSignatures += 1;
+    const raw = Buffer.concat(chunks);
+    const verified = verifyWebhookSignature({ timestamp: request.headers[WEBHOOK_HEADERS.timestamp], signature: request.headers[WEBHOOK_HEADERS.signature], body: raw }, SECRET, { now: this.now });
+    if (!verified.ok) {
+      this.rejected.push(verified.reason);
+      response.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ error: verified.reason }));
+      return;
+    }
+    const body = raw.toString('utf8');
+    this.lastAccepted = {
+      headers: Object.fromEntries(Object.values(WEBHOOK_HEADERS).map((name) => [name, String(request.headers[name])])),
+      body,
+    };
     const payout = JSON.parse(body) as { payoutId: string; accountId: string; amountMinor: string };
     const key = String(request.headers[WEBHOOK_HEADERS.idempotencyKey]);
     if (key !== payout.payoutId) this.badSignatures += 1;
@@ -196,6 +211,7 @@ describe('the payouts service', () => {
     const inFlight = await query<{ balance_minor: string }>(`SELECT balance_minor FROM ledger.accounts WHERE account = 'clearing:payouts-in-flight'`);
     expect(BigInt(inFlight[0]?.balance_minor ?? '0')).toBe(0n);
     expect(hook.badSignatures).toBe(0);
+    expect(hook.rejected).toEqual([]);
   };
 
   /**
@@ -300,6 +316,38 @@ describe('the payouts service', () => {
     expect((await fetch(`${httpBase(payouts)}/accounts/nobody/payouts`)).status).toBe(400);
     expect(JSON.parse((await cli('close-epoch', '--epoch', '1')).stdout)).toMatchObject({ epoch: 1, created: false, payoutCount: sagas.length });
   }, 240_000);
+
+  it('the shipped verifier refuses a captured rail request replayed after the tolerance, and the receiver pays nothing for it', async () => {
+    hook.mode = 'ok';
+    const captured = hook.lastAccepted!;
+    expect(captured).not.toBeNull();
+    const key = captured.headers[WEBHOOK_HEADERS.idempotencyKey]!;
+    const sentAt = Number(captured.headers[WEBHOOK_HEADERS.timestamp]);
+    const paidBefore = new Map(hook.paid);
+    const callsBefore = hook.calls.get(key);
+    const replay = (headers: Record<string, string>) => fetch(webhookUrl, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: captured.body });
+    try {
+      // 5 min + 1 s after it was signed (the receiver's clock moved, not the test's): too old.
+      hook.now = () => sentAt + 301_000;
+      const late = await replay(captured.headers);
+      expect(late.status).toBe(401);
+      await expect(late.json()).resolves.toEqual({ error: 'timestamp-too-old' });
+      // Moving the timestamp into the window breaks the signature.
+      const moved = await replay({ ...captured.headers, [WEBHOOK_HEADERS.timestamp]: String(sentAt + 300_000) });
+      expect(moved.status).toBe(401);
+      await expect(moved.json()).resolves.toEqual({ error: 'bad-signature' });
+      expect(hook.rejected.splice(0)).toEqual(['timestamp-too-old', 'bad-signature']);
+      expect(hook.calls.get(key)).toBe(callsBefore);
+      // Inside the tolerance the verifier accepts it, and the receiver's dedup on the key pays nothing more.
+      hook.now = () => sentAt + 300_000;
+      expect((await replay(captured.headers)).status).toBe(200);
+      expect(hook.calls.get(key)).toBe(callsBefore! + 1);
+      expect(hook.paid).toEqual(paidBefore);
+    } finally {
+      hook.now = Date.now;
+    }
+    await assertBooks();
+  }, 60_000);
 
   it('retries a webhook that fails, with backoff, until it recovers; closing needs the operator token', async () => {
     await publishInferences(10);
