@@ -22,6 +22,7 @@ export {
   type SagaObservation,
   type RetryPolicy,
 } from './saga';
+export { appliedAsPlanned, reservationMismatch, type PayoutTerms, type ReservationMismatch } from './reservation';
 export {
   signWebhook,
   verifyWebhookSignature,

@@ -9,7 +9,9 @@ import { payableBalances } from './payable';
 const policy: RetryPolicy = { attemptsMax: 3, backoffBaseMs: 100, backoffMaxMs: 250, totalMsMax: 10_000 };
 
 const run = (observations: SagaObservation[], from: SagaState = PLANNED_SAGA) => observations.reduce((state, observation) => evolveSaga(state, observation, policy), from);
-const settling = () => run([{ type: 'RequestPublished' }, { type: 'LedgerReserved' }]);
+const terms = { accountId: 'contributor:a', asset: 'USDC', amountMinor: 100n, epoch: 1 };
+const reserved: SagaObservation = { type: 'LedgerReserved', plan: terms, ledger: { ...terms } };
+const settling = () => run([{ type: 'RequestPublished' }, reserved]);
 
 describe('a payout saga', () => {
   describe('given a planned payout', () => {
@@ -58,7 +60,7 @@ describe('a payout saga', () => {
   describe('given an ended payout', () => {
     it.each<SagaObservation>([
       { type: 'RequestPublished' },
-      { type: 'LedgerReserved' },
+      reserved,
       { type: 'AttemptStarted', nowMs: 0 },
       { type: 'AttemptFailed', reason: 'x', nowMs: 0 },
       { type: 'AttemptSucceeded', reference: 'x' },
@@ -72,7 +74,7 @@ describe('a payout saga', () => {
   it('never starts more than attemptsMax attempts, never settles and fails the same payout, whatever the observations (property)', () => {
     const observation = fc.oneof(
       fc.constant<SagaObservation>({ type: 'RequestPublished' }),
-      fc.constant<SagaObservation>({ type: 'LedgerReserved' }),
+      fc.constant<SagaObservation>(reserved),
       fc.constant<SagaObservation>({ type: 'LedgerRefused', reason: 'dlq' }),
       fc.nat({ max: 100_000 }).map<SagaObservation>((nowMs) => ({ type: 'AttemptStarted', nowMs })),
       fc.constant<SagaObservation>({ type: 'AttemptSucceeded', reference: 'ref' }),

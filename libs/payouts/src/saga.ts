@@ -4,11 +4,17 @@
  * attempt's outcome); this module says what the next state is, so the rules that stop a payout from
  * being paid twice, or paid when the ledger never reserved it, can be read and tested without a database.
  *
- *   PLANNED ──RequestPublished──> REQUESTED ──LedgerReserved──> SETTLING ──AttemptSucceeded──> CONFIRMED ──EndPublished──> SETTLED
- *                                     │                            │  ^                                  
- *                                     └──LedgerRefused──> REFUSED  │  └─AttemptFailed (retry left)
- *                                                                  └──AttemptFailed (no retry left)──> ABANDONED ──EndPublished──> FAILED
+ *   PLANNED ──RequestPublished──> REQUESTED ──LedgerReserved (= plan)──> SETTLING ──AttemptSucceeded──> CONFIRMED ──EndPublished──> SETTLED
+ *                                     │                                     │  ^
+ *                                     ├──LedgerRefused──> REFUSED           │  └─AttemptFailed (retry left)
+ *                                     └──LedgerReserved (≠ plan)──> REFUSED └──AttemptFailed (no retry left)──> ABANDONED ──EndPublished──> FAILED
+ *
+ * LedgerReserved carries the ledger's row (account, asset, amount, epoch) and the plan: only an exact
+ * match lets the payout reach a rail. A ledger row that differs (someone else's PayoutRequested under
+ * this payout's id reached the ledger first) ends it REFUSED, from PLANNED as from REQUESTED.
  */
+
+import { reservationMismatch, type PayoutTerms } from './reservation';
 
 export type SagaStatus = 'PLANNED' | 'REQUESTED' | 'SETTLING' | 'CONFIRMED' | 'ABANDONED' | 'SETTLED' | 'FAILED' | 'REFUSED';
 
@@ -27,8 +33,11 @@ export interface SagaState {
 
 export type SagaObservation =
   | { readonly type: 'RequestPublished' }
-  /** The ledger applied the PayoutRequested: the amount is reserved, so paying it is safe. */
-  | { readonly type: 'LedgerReserved' }
+  /**
+   * The ledger holds a reservation under this payout's id. Paying is safe only if it reserved what was
+   * planned: `ledger` is the ledger's row, `plan` the payout as planned at the epoch close.
+   */
+  | { readonly type: 'LedgerReserved'; readonly plan: PayoutTerms; readonly ledger: PayoutTerms }
   /** The ledger read past the request without reserving it (it refused it to its DLQ): nothing may be paid. */
   | { readonly type: 'LedgerRefused'; readonly reason: string }
   | { readonly type: 'AttemptStarted'; readonly nowMs: number }
@@ -67,8 +76,12 @@ export function evolveSaga(state: SagaState, observation: SagaObservation, polic
   switch (observation.type) {
     case 'RequestPublished':
       return state.status === 'PLANNED' ? { ...state, status: 'REQUESTED' } : refuse();
-    case 'LedgerReserved':
-      return state.status === 'REQUESTED' ? { ...state, status: 'SETTLING', nextAttemptAtMs: null } : refuse();
+    case 'LedgerReserved': {
+      if (state.status !== 'REQUESTED' && state.status !== 'PLANNED') return refuse();
+      const mismatch = reservationMismatch(observation.plan, observation.ledger);
+      if (mismatch) return { ...state, status: 'REFUSED', nextAttemptAtMs: null, failureReason: clip(`the ledger's reservation differs from the plan, nothing is paid: ${mismatch.reason}`) };
+      return { ...state, status: 'SETTLING', nextAttemptAtMs: null };
+    }
     case 'LedgerRefused':
       return state.status === 'REQUESTED' ? { ...state, status: 'REFUSED', failureReason: clip(observation.reason) } : refuse();
     case 'AttemptStarted':

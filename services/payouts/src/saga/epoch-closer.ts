@@ -1,5 +1,5 @@
 import type { DataSource, QueryRunner } from 'typeorm';
-import { BALANCES_PER_EPOCH_MAX, computeEpochPayouts, EPOCH_MAX, payableBalances, type PayoutThresholds } from '@tributary/payouts';
+import { appliedAsPlanned, BALANCES_PER_EPOCH_MAX, computeEpochPayouts, EPOCH_MAX, payableBalances, type PayoutThresholds } from '@tributary/payouts';
 
 /** Where the ledger stood when an epoch's balances were read: each source partition's checkpoint. */
 export interface LedgerPosition {
@@ -86,9 +86,18 @@ async function closeInSnapshot(runner: QueryRunner, options: EpochCloserOptions,
     [PAYABLE_ROLES],
   );
   if (balances.length > BALANCES_PER_EPOCH_MAX) throw new RangeError(`balances: more than ${BALANCES_PER_EPOCH_MAX} payable accounts in one epoch`);
-  const unapplied: Array<{ account: string; asset: string; amount_minor: string }> = await runner.query(
-    `SELECT p.account, p.asset, p.amount_minor::text FROM payouts p
-      WHERE p.status IN ('PLANNED', 'REQUESTED') AND NOT EXISTS (SELECT 1 FROM ${ledger}.payouts l WHERE l.payout_id = p.payout_id)`,
+  // This service's requests the ledger has not applied as planned: no ledger row under the id, or a row
+  // whose terms differ from the plan (someone else's request under this id), judged by the saga's comparison.
+  const pending: Array<{ account: string; asset: string; amount_minor: string; epoch: number; ledger_account: string | null; ledger_asset: string | null; ledger_amount_minor: string | null; ledger_epoch: number | null }> = await runner.query(
+    `SELECT p.account, p.asset, p.amount_minor::text, p.epoch, l.account AS ledger_account, l.asset AS ledger_asset, l.amount_minor::text AS ledger_amount_minor, l.epoch AS ledger_epoch
+       FROM payouts p LEFT JOIN ${ledger}.payouts l ON l.payout_id = p.payout_id
+      WHERE p.status IN ('PLANNED', 'REQUESTED')`,
+  );
+  const unapplied = pending.filter((row) =>
+    !appliedAsPlanned(
+      { accountId: row.account, asset: row.asset, amountMinor: BigInt(row.amount_minor), epoch: row.epoch },
+      row.ledger_amount_minor === null ? null : { accountId: row.ledger_account!, asset: row.ledger_asset!, amountMinor: BigInt(row.ledger_amount_minor), epoch: row.ledger_epoch! },
+    ),
   );
   const payable = payableBalances(
     balances.map((row) => ({ accountId: row.account, asset: row.asset, payableMinor: BigInt(row.balance_minor) })),

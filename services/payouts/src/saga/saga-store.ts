@@ -1,6 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
-import type { SagaState, SagaStatus } from '@tributary/payouts';
+import type { PayoutTerms, SagaState, SagaStatus } from '@tributary/payouts';
+
+/** A REQUESTED payout next to what the ledger holds under its id: its row's terms, or that it read past the request. */
+export interface LedgerObservation {
+  readonly payoutId: string;
+  readonly state: SagaState;
+  readonly plan: PayoutTerms;
+  /** The ledger's row under this payout id (whoever's request made it), or null when it has none. */
+  readonly reservation: PayoutTerms | null;
+  readonly readPast: boolean;
+}
 
 /** One saga row as stored; amounts stay bigint, times are ms on the database's clock. */
 export interface SagaRow {
@@ -101,10 +111,22 @@ export class SagaStore {
     return rows.length === 1;
   }
 
-  /** Requests the ledger has reserved or read past, as seen in one snapshot of the ledger's payouts and offsets. */
-  async requestedAgainstLedger(ledgerSchema: string, ledgerGroupId: string, payoutsTopic: string, limit: number) {
-    const rows: Array<{ payout_id: string; ledger_status: string | null; request_offset: string | null; ledger_next_offset: string | null }> = await this.dataSource.query(
-      `SELECT p.payout_id, l.status AS ledger_status, p.request_offset::text, o.next_offset::text AS ledger_next_offset
+  /**
+   * Requests the ledger has reserved or read past, as seen in one snapshot of the ledger's payouts and
+   * offsets. With a reservation come its terms (account, asset, amount, epoch) next to the plan's, so
+   * the saga can tell the ledger reserved exactly this payout and not merely something under its id.
+   */
+  async requestedAgainstLedger(ledgerSchema: string, ledgerGroupId: string, payoutsTopic: string, limit: number): Promise<LedgerObservation[]> {
+    const rows: Array<{
+      payout_id: string; epoch: number; account: string; asset: string; amount_minor: string; status: SagaStatus; attempts: number;
+      first_attempt_at_ms: string | null; next_attempt_at_ms: string | null; reference: string | null; failure_reason: string | null;
+      ledger_account: string | null; ledger_asset: string | null; ledger_amount_minor: string | null; ledger_epoch: number | null;
+      request_offset: string | null; ledger_next_offset: string | null;
+    }> = await this.dataSource.query(
+      `SELECT p.payout_id, p.epoch, p.account, p.asset, p.amount_minor::text, p.status, p.attempts, p.first_attempt_at_ms::text, p.next_attempt_at_ms::text,
+              p.reference, p.failure_reason,
+              l.account AS ledger_account, l.asset AS ledger_asset, l.amount_minor::text AS ledger_amount_minor, l.epoch AS ledger_epoch,
+              p.request_offset::text, o.next_offset::text AS ledger_next_offset
          FROM payouts p
          LEFT JOIN ${ledgerSchema}.payouts l ON l.payout_id = p.payout_id
          LEFT JOIN ${ledgerSchema}.consumer_offsets o ON o.group_id = $1 AND o.topic = $2 AND o.partition = p.request_partition
@@ -113,9 +135,21 @@ export class SagaStore {
     );
     return rows.map((row) => ({
       payoutId: row.payout_id,
-      reserved: row.ledger_status !== null,
+      state: {
+        status: row.status,
+        attempts: row.attempts,
+        firstAttemptAtMs: msOrNull(row.first_attempt_at_ms),
+        nextAttemptAtMs: msOrNull(row.next_attempt_at_ms),
+        reference: row.reference,
+        failureReason: row.failure_reason,
+      },
+      plan: { accountId: row.account, asset: row.asset, amountMinor: BigInt(row.amount_minor), epoch: row.epoch },
+      reservation:
+        row.ledger_amount_minor === null
+          ? null
+          : { accountId: row.ledger_account!, asset: row.ledger_asset!, amountMinor: BigInt(row.ledger_amount_minor), epoch: row.ledger_epoch! },
       // The projector moved past our request without reserving it: it refused it (to its DLQ).
-      readPast: row.ledger_status === null && row.request_offset !== null && row.ledger_next_offset !== null && BigInt(row.ledger_next_offset) > BigInt(row.request_offset),
+      readPast: row.ledger_amount_minor === null && row.request_offset !== null && row.ledger_next_offset !== null && BigInt(row.ledger_next_offset) > BigInt(row.request_offset),
     }));
   }
 

@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { describeError } from '@tributary/messaging';
 import type { EventToPublish } from '@tributary/producer';
-import { evolveSaga, type RetryPolicy, type SagaObservation } from '@tributary/payouts';
+import { evolveSaga, reservationMismatch, type RetryPolicy, type SagaObservation } from '@tributary/payouts';
 import type { PayoutsMetrics } from '../payouts-metrics';
 import type { PayoutRail } from '../rails/rail';
 import { closeEpoch, lastClosedAtMs, missingLedgerTables, type EpochCloserOptions } from './epoch-closer';
@@ -164,17 +164,30 @@ export class SagaWorker {
     return rows.length;
   }
 
+  /**
+   * Moves REQUESTED payouts on by what the ledger holds under their ids. A reservation goes through the
+   * pure rule (evolveSaga): only one equal to the plan in account, asset, amount and epoch lets the payout
+   * reach a rail; any other ends it REFUSED, with the differing field counted for the alert.
+   */
   private async observeLedger(): Promise<number> {
     const seen = await this.store.requestedAgainstLedger(this.options.ledgerSchema, this.options.ledgerGroupId, this.options.payoutsTopic, this.options.stepBatchMax);
     let moved = 0;
     for (const payout of seen) {
-      if (payout.reserved) {
-        if (await this.store.markObserved(payout.payoutId, 'SETTLING', null)) moved += 1;
+      if (payout.reservation) {
+        const next = evolveSaga(payout.state, { type: 'LedgerReserved', plan: payout.plan, ledger: payout.reservation }, this.options.retry);
+        if (next.status === 'SETTLING') {
+          if (await this.store.markObserved(payout.payoutId, 'SETTLING', null)) moved += 1;
+        } else if (await this.store.markObserved(payout.payoutId, 'REFUSED', next.failureReason)) {
+          moved += 1;
+          this.metrics.refusedPayouts.inc({ reason: reservationMismatch(payout.plan, payout.reservation)?.field ?? 'unknown' });
+          this.logger.error(`payout ${payout.payoutId} REFUSED: ${next.failureReason}`);
+        }
       } else if (payout.readPast) {
         const reason = 'the ledger refused the request (see the ledger projector DLQ): nothing was reserved, nothing is paid';
         if (await this.store.markObserved(payout.payoutId, 'REFUSED', reason)) {
           moved += 1;
           this.metrics.refused.inc();
+          this.metrics.refusedPayouts.inc({ reason: 'ledger_refused' });
           this.logger.error(`payout ${payout.payoutId}: ${reason}`);
         }
       }
