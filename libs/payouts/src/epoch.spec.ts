@@ -2,7 +2,10 @@
 // consumers are never paid, and the same input always gives the same payouts with the same ids,
 // on examples and on generated balances with fast-check.
 import fc from 'fast-check';
+import { randomBytes } from 'node:crypto';
 import { computeEpochPayouts, DEFAULT_THRESHOLDS, PAYOUT_AMOUNT_MAX, payoutIdOf, type PayableBalance, type PayoutThresholds } from './epoch';
+
+const KEY = randomBytes(32);
 
 const thresholds: PayoutThresholds = {
   defaultMinor: { contributor: 100n, 'model-owner': 50n, 'datanet-owner': 50n, protocol: 1n },
@@ -26,30 +29,30 @@ describe('closing an epoch', () => {
         { accountId: 'contributor:a', asset: 'EURC', payableMinor: 499n },
         { accountId: 'consumer:c', asset: 'USDC', payableMinor: 1_000n },
       ];
-      expect(computeEpochPayouts(7, balances, thresholds)).toEqual([
-        { payoutId: payoutIdOf(7, 'contributor:a', 'USDC'), accountId: 'contributor:a', asset: 'USDC', amountMinor: 100n, epoch: 7 },
-        { payoutId: payoutIdOf(7, 'model-owner:m', 'USDC'), accountId: 'model-owner:m', asset: 'USDC', amountMinor: 50n, epoch: 7 },
+      expect(computeEpochPayouts(7, balances, KEY, thresholds)).toEqual([
+        { payoutId: payoutIdOf(KEY, 7, 'contributor:a', 'USDC'), accountId: 'contributor:a', asset: 'USDC', amountMinor: 100n, epoch: 7 },
+        { payoutId: payoutIdOf(KEY, 7, 'model-owner:m', 'USDC'), accountId: 'model-owner:m', asset: 'USDC', amountMinor: 50n, epoch: 7 },
       ]);
     });
   });
 
   describe('given a balance larger than one payout event can carry', () => {
     it('pays the most an event carries now and leaves the rest for the next epoch', () => {
-      const [payout] = computeEpochPayouts(3, [{ accountId: 'contributor:a', asset: 'USDC', payableMinor: 2n ** 64n }], thresholds);
+      const [payout] = computeEpochPayouts(3, [{ accountId: 'contributor:a', asset: 'USDC', payableMinor: 2n ** 64n }], KEY, thresholds);
       expect(payout?.amountMinor).toBe(2n ** 63n - 1n);
     });
   });
 
   describe('given an invalid epoch', () => {
     it.each([-1, 1.5, 2 ** 31])('refuses epoch %p, naming the field', (epoch) => {
-      expect(() => computeEpochPayouts(epoch, [])).toThrow('epoch: must be an integer');
+      expect(() => computeEpochPayouts(epoch, [], KEY)).toThrow('epoch: must be an integer');
     });
   });
 
   it('never pays more than a balance, never a consumer, never below a threshold (property)', () => {
     fc.assert(
       fc.property(fc.array(balanceArbitrary, { maxLength: 40 }), fc.nat({ max: 1_000 }), (balances, epoch) => {
-        for (const payout of computeEpochPayouts(epoch, balances, thresholds)) {
+        for (const payout of computeEpochPayouts(epoch, balances, KEY, thresholds)) {
           const source = balances.find((balance) => balance.accountId === payout.accountId && balance.asset === payout.asset && payout.amountMinor === (balance.payableMinor > PAYOUT_AMOUNT_MAX ? PAYOUT_AMOUNT_MAX : balance.payableMinor));
           expect(source).toBeDefined();
           expect(payout.amountMinor).toBeLessThanOrEqual(PAYOUT_AMOUNT_MAX);
@@ -66,16 +69,22 @@ describe('closing an epoch', () => {
   it('gives the same payouts and ids for the same input, whatever the order of the balances (property)', () => {
     fc.assert(
       fc.property(fc.uniqueArray(balanceArbitrary, { selector: (balance) => `${balance.accountId}/${balance.asset}`, maxLength: 14 }), fc.nat({ max: 1_000 }), (balances, epoch) => {
-        const once = computeEpochPayouts(epoch, balances, DEFAULT_THRESHOLDS);
-        expect(computeEpochPayouts(epoch, [...balances].reverse(), DEFAULT_THRESHOLDS)).toEqual(once);
+        const once = computeEpochPayouts(epoch, balances, KEY, DEFAULT_THRESHOLDS);
+        expect(computeEpochPayouts(epoch, [...balances].reverse(), KEY, DEFAULT_THRESHOLDS)).toEqual(once);
         expect(new Set(once.map((payout) => payout.payoutId)).size).toBe(once.length);
       }),
     );
   });
 
   it('gives every (epoch, account, asset) its own payout id of at most 256 characters', () => {
-    expect(payoutIdOf(1, 'contributor:a', 'USDC')).not.toBe(payoutIdOf(2, 'contributor:a', 'USDC'));
-    expect(payoutIdOf(1, 'contributor:a', 'USDC')).not.toBe(payoutIdOf(1, 'contributor:a', 'EURC'));
-    expect(payoutIdOf(1, `contributor:${'x'.repeat(300)}`, 'USDC').length).toBeLessThanOrEqual(256);
+    expect(payoutIdOf(KEY, 1, 'contributor:a', 'USDC')).not.toBe(payoutIdOf(KEY, 2, 'contributor:a', 'USDC'));
+    expect(payoutIdOf(KEY, 1, 'contributor:a', 'USDC')).not.toBe(payoutIdOf(KEY, 1, 'contributor:a', 'EURC'));
+    expect(payoutIdOf(KEY, 1, `contributor:${'x'.repeat(300)}`, 'USDC').length).toBeLessThanOrEqual(256);
+  });
+
+  it('makes ids nobody can compute from the public inputs alone: another key, another id', () => {
+    // What an outsider knows (epoch, account, asset) is not enough: the key is drawn at each close.
+    expect(payoutIdOf(randomBytes(32), 1, 'contributor:a', 'USDC')).not.toBe(payoutIdOf(KEY, 1, 'contributor:a', 'USDC'));
+    expect(() => payoutIdOf(Buffer.alloc(16), 1, 'contributor:a', 'USDC')).toThrow('idKey: must be at least 32 bytes');
   });
 });

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { compareIds, parseAccountId, type AccountKind } from '@tributary/attribution';
 
 /** An account's payable balance as the ledger had applied it up to a recorded position of the log. */
@@ -35,13 +35,19 @@ export const EPOCH_MAX = 2 ** 31 - 1;
 export const PAYOUT_AMOUNT_MAX = 2n ** 63n - 1n;
 export const BALANCES_PER_EPOCH_MAX = 1_000_000;
 
+/** Bytes of the key an epoch's payout ids are made with (see payoutIdOf). */
+export const PAYOUT_ID_KEY_BYTES = 32;
+
 /**
- * The payout id of an account's payout in an epoch: the same inputs always give the same id, so a
- * second close of the same epoch (a retry, a second instance, a restart) requests nothing new. Hashed
- * so that it stays within the schema's 256 characters whatever the account id's length.
+ * The payout id of an account's payout in an epoch: an HMAC of the epoch, account and asset under a key
+ * the epoch close draws at random and keeps nowhere. Ids are derived from public inputs otherwise, and a
+ * predictable id let anyone who could write a PayoutRequested publish one under it before the payouts
+ * service did. A second close of an epoch plans nothing (the epoch is recorded once), so no id ever needs
+ * computing again. At most 256 characters whatever the account id's length.
  */
-export function payoutIdOf(epoch: number, accountId: string, asset: string): string {
-  const digest = createHash('sha256').update(`${epoch}\u0000${accountId}\u0000${asset}`).digest('hex');
+export function payoutIdOf(idKey: Uint8Array, epoch: number, accountId: string, asset: string): string {
+  if (idKey.length < PAYOUT_ID_KEY_BYTES) throw new RangeError(`idKey: must be at least ${PAYOUT_ID_KEY_BYTES} bytes`);
+  const digest = createHmac('sha256', idKey).update(`${epoch}\u0000${accountId}\u0000${asset}`).digest('hex');
   return `payout:${epoch}:${digest.slice(0, 40)}`;
 }
 
@@ -49,9 +55,9 @@ export function payoutIdOf(epoch: number, accountId: string, asset: string): str
  * Closes an epoch: one payout per (account, asset) whose payable balance is at least its role's
  * threshold, for exactly that balance (never more; at most PAYOUT_AMOUNT_MAX, the rest waits for the
  * next epoch). Consumer accounts and unknown account kinds are
- * never paid. Pure: time and position are the caller's; the output is sorted by account, then asset.
+ * never paid. Pure: time, position and the id key are the caller's; the output is sorted by account, then asset.
  */
-export function computeEpochPayouts(epoch: number, balances: readonly PayableBalance[], thresholds: PayoutThresholds = DEFAULT_THRESHOLDS): EpochPayout[] {
+export function computeEpochPayouts(epoch: number, balances: readonly PayableBalance[], idKey: Uint8Array, thresholds: PayoutThresholds = DEFAULT_THRESHOLDS): EpochPayout[] {
   if (!Number.isInteger(epoch) || epoch < 0 || epoch > EPOCH_MAX) throw new RangeError(`epoch: must be an integer from 0 to ${EPOCH_MAX}`);
   if (balances.length > BALANCES_PER_EPOCH_MAX) throw new RangeError(`balances: at most ${BALANCES_PER_EPOCH_MAX} per epoch`);
   const payouts: EpochPayout[] = [];
@@ -60,7 +66,7 @@ export function computeEpochPayouts(epoch: number, balances: readonly PayableBal
     if (role === null || balance.payableMinor <= 0n) continue;
     if (balance.payableMinor < thresholdOf(thresholds, role, balance.asset)) continue;
     payouts.push({
-      payoutId: payoutIdOf(epoch, balance.accountId, balance.asset),
+      payoutId: payoutIdOf(idKey, epoch, balance.accountId, balance.asset),
       accountId: balance.accountId,
       asset: balance.asset,
       amountMinor: balance.payableMinor > PAYOUT_AMOUNT_MAX ? PAYOUT_AMOUNT_MAX : balance.payableMinor,

@@ -3,6 +3,8 @@ export {
   payoutIdOf,
   DEFAULT_THRESHOLDS,
   EPOCH_MAX,
+  PAYOUT_AMOUNT_MAX,
+  PAYOUT_ID_KEY_BYTES,
   BALANCES_PER_EPOCH_MAX,
   type PayableBalance,
   type PayoutThresholds,

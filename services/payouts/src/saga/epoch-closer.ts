@@ -1,5 +1,6 @@
 import type { DataSource, QueryRunner } from 'typeorm';
-import { appliedAsPlanned, BALANCES_PER_EPOCH_MAX, computeEpochPayouts, EPOCH_MAX, payableBalances, type PayoutThresholds } from '@tributary/payouts';
+import { randomBytes } from 'node:crypto';
+import { appliedAsPlanned, BALANCES_PER_EPOCH_MAX, computeEpochPayouts, EPOCH_MAX, payableBalances, PAYOUT_ID_KEY_BYTES, type PayoutThresholds } from '@tributary/payouts';
 
 /** Where the ledger stood when an epoch's balances were read: each source partition's checkpoint. */
 export interface LedgerPosition {
@@ -103,7 +104,8 @@ async function closeInSnapshot(runner: QueryRunner, options: EpochCloserOptions,
     balances.map((row) => ({ accountId: row.account, asset: row.asset, payableMinor: BigInt(row.balance_minor) })),
     unapplied.map((row) => ({ accountId: row.account, asset: row.asset, amountMinor: BigInt(row.amount_minor) })),
   );
-  const planned = computeEpochPayouts(epoch, payable, options.thresholds);
+  // A fresh key per close: the epoch is recorded once, so its ids never need computing again (epoch.ts).
+  const planned = computeEpochPayouts(epoch, payable, randomBytes(PAYOUT_ID_KEY_BYTES), options.thresholds);
   const ledgerPositions = positions.map((row) => ({ topic: row.source_topic, partition: row.source_partition, nextOffset: row.next_offset, chainSeq: row.chain_seq }));
   await runner.query('INSERT INTO epochs (epoch, closed_by, ledger_positions, payout_count) VALUES ($1, $2, $3, $4)', [epoch, closedBy, JSON.stringify(ledgerPositions), planned.length]);
   if (planned.length > 0) {
