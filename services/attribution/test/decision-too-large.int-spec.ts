@@ -18,6 +18,7 @@ import {
 } from '@tributary/contracts';
 import { DLQ_HEADERS, ensureTopics, keyPartition } from '@tributary/messaging';
 import { createTestDatabase, eventually, readTopic, startServiceProcess, testKafka, uniqueName, withAdmin, type ServiceProcess, type TestDatabase } from '@tributary/testing';
+import { publishSmallWorld } from './small-world';
 
 const MAIN = 'services/attribution/src/main.ts';
 const PARTITIONS = 6;
@@ -78,15 +79,7 @@ describe('an inference whose decision would not fit its topic', () => {
     await withAdmin((admin) => ensureTopics(admin, [...topicCatalog(catalog), deadLetterTopicSpec(`${groups.attribution}.tables`)], 1));
     producer = testKafka().producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
-    const base = () => ({ eventId: `evt-${randomUUID()}`, occurredAt: BigInt(T0) });
-    await send(topics.datanets.name, [{ type: 'DatanetCreated', data: { ...base(), datanetId: 'datanet-1', ownerId: 'olga', name: 'Recipes', license: 'CC-BY-4.0', curatorShareBps: 2_000 } }]);
-    await send(topics.contributions.name, [
-      { type: 'ContributionSubmitted', data: { ...base(), contributionId: 'known-1', datanetId: 'datanet-1', contributorId: 'dora', contentHash: 'sha256:00', sizeBytes: 10n, license: 'CC-BY-4.0' } },
-      { type: 'ContributionValidated', data: { ...base(), contributionId: 'known-1', validatorId: 'val', decision: 'ACCEPTED', qualityScoreBps: 9_000, reason: null } },
-    ]);
-    await send(topics.models.name, [
-      { type: 'ModelRegistered', data: { ...base(), modelId: 'model-1', ownerId: 'mona', baseModel: 'base', datanetIds: ['datanet-1'], split: { protocolBps: 1_000, modelBps: 3_000, dataBps: 6_000 } } },
-    ]);
+    await publishSmallWorld(send, topics, T0);
     instance = startServiceProcess(
       MAIN,
       {
