@@ -17,10 +17,9 @@ import {
   type InferenceCompleted,
 } from '@tributary/contracts';
 import { DLQ_HEADERS, ensureTopics, keyPartition } from '@tributary/messaging';
-import { createTestDatabase, eventually, readTopic, startServiceProcess, testKafka, uniqueName, withAdmin, type ServiceProcess, type TestDatabase } from '@tributary/testing';
-import { publishSmallWorld } from './small-world';
+import { createTestDatabase, readTopic, testKafka, uniqueName, withAdmin, type ServiceProcess, type TestDatabase } from '@tributary/testing';
+import { publishSmallWorld, startAttribution } from './harness';
 
-const MAIN = 'services/attribution/src/main.ts';
 const PARTITIONS = 6;
 const ATTRIBUTIONS = 1_000;
 const ID_LENGTH = 256;
@@ -80,23 +79,10 @@ describe('an inference whose decision would not fit its topic', () => {
     producer = testKafka().producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
     await publishSmallWorld(send, topics, T0);
-    instance = startServiceProcess(
-      MAIN,
-      {
-        KAFKA_BROKERS: process.env.KAFKA_BROKERS!,
-        DATABASE_URL: database.url,
-        TRIBUTARY_TOPIC_PREFIX: prefix,
-        ATTRIBUTION_HTTP_PORT: '0',
-        ATTRIBUTION_ORDERING_GRACE_MS: '1000',
-        // Few attempts: on code that retries a record it can never produce, the service gives up (and exits) within the test's wait.
-        ATTRIBUTION_ATTEMPTS_MAX: '3',
-        CONSUMER_SESSION_TIMEOUT_MS: '6000',
-        CONSUMER_REBALANCE_TIMEOUT_MS: '6000',
-        CONSUMER_HEARTBEAT_INTERVAL_MS: '1000',
-      },
-      'attribution-big',
-    );
-    await eventually(() => expect(instance.output()).toContain('attribution ready'), 90_000);
+    instance = await startAttribution(database.url, prefix, 'attribution-big', {
+      // Few attempts: on code that retries a record it can never produce, the service gives up (and exits) within the test's wait.
+      ATTRIBUTION_ATTEMPTS_MAX: '3',
+    });
   }, 180_000);
 
   afterAll(async () => {

@@ -8,10 +8,9 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { KafkaMessage, Producer } from 'kafkajs';
 import { catalogFor, deadLetterTopicName, deadLetterTopicSpec, fromRecord, toRecord, topicCatalog, type EventData, type EventType, type InferenceCompleted } from '@tributary/contracts';
 import { DLQ_HEADERS, ensureTopics, keyPartition } from '@tributary/messaging';
-import { createTestDatabase, eventually, readTopic, startServiceProcess, testKafka, uniqueName, withAdmin, type ServiceProcess, type TestDatabase } from '@tributary/testing';
-import { publishSmallWorld } from './small-world';
+import { createTestDatabase, readTopic, testKafka, uniqueName, withAdmin, type ServiceProcess, type TestDatabase } from '@tributary/testing';
+import { publishSmallWorld, startAttribution } from './harness';
 
-const MAIN = 'services/attribution/src/main.ts';
 const PARTITIONS = 6;
 
 const headersOf = (message: KafkaMessage) => Object.fromEntries(Object.entries(message.headers ?? {}).map(([name, value]) => [name, value?.toString()]));
@@ -133,21 +132,7 @@ describe('an inferenceId seen again', () => {
     producer = testKafka().producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
     await publishSmallWorld(sendTables, topics, T0);
-    instance = startServiceProcess(
-      MAIN,
-      {
-        KAFKA_BROKERS: process.env.KAFKA_BROKERS!,
-        DATABASE_URL: database.url,
-        TRIBUTARY_TOPIC_PREFIX: prefix,
-        ATTRIBUTION_HTTP_PORT: '0',
-        ATTRIBUTION_ORDERING_GRACE_MS: '1000',
-        CONSUMER_SESSION_TIMEOUT_MS: '6000',
-        CONSUMER_REBALANCE_TIMEOUT_MS: '6000',
-        CONSUMER_HEARTBEAT_INTERVAL_MS: '1000',
-      },
-      'attribution-dup',
-    );
-    await eventually(() => expect(instance.output()).toContain('attribution ready'), 90_000);
+    instance = await startAttribution(database.url, prefix, 'attribution-dup');
   }, 180_000);
 
   afterAll(async () => {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { catalogFor, EventType } from '@tributary/contracts';
+import { eventually, startServiceProcess, type ServiceProcess } from '@tributary/testing';
 
 type Send = (topic: string, records: Array<{ type: EventType; data: unknown }>) => Promise<unknown>;
 
@@ -17,4 +18,25 @@ export async function publishSmallWorld(send: Send, topics: ReturnType<typeof ca
   await send(topics.models.name, [
     { type: 'ModelRegistered', data: { ...base(), modelId: 'model-1', ownerId: 'mona', baseModel: 'base', datanetIds: ['datanet-1'], split: { protocolBps: 1_000, modelBps: 3_000, dataBps: 6_000 } } },
   ]);
+}
+
+/**
+ * The attribution service as its own process on a test prefix and database, with the broker's shortest
+ * session timeout (a killed member leaves the group within seconds); `extra` adds or overrides variables.
+ * Resolves once it is ready.
+ */
+export async function startAttribution(databaseUrl: string, prefix: string, name: string, extra: Record<string, string> = {}): Promise<ServiceProcess> {
+  const instance = startServiceProcess('services/attribution/src/main.ts', {
+    KAFKA_BROKERS: process.env.KAFKA_BROKERS!,
+    DATABASE_URL: databaseUrl,
+    TRIBUTARY_TOPIC_PREFIX: prefix,
+    ATTRIBUTION_HTTP_PORT: '0',
+    ATTRIBUTION_ORDERING_GRACE_MS: '1000',
+    CONSUMER_SESSION_TIMEOUT_MS: '6000',
+    CONSUMER_REBALANCE_TIMEOUT_MS: '6000',
+    CONSUMER_HEARTBEAT_INTERVAL_MS: '1000',
+    ...extra,
+  }, name);
+  await eventually(() => expect(instance.output()).toContain('attribution ready'), 90_000);
+  return instance;
 }
