@@ -8,6 +8,7 @@ import { dataSourceOptions, GATEWAY_SCHEMA } from './database/data-source-option
 import { GATEWAY_CONFIG, type GatewayConfig } from './gateway.config';
 import { HealthController } from './health.controller';
 import { GatewayExceptionFilter } from './ingest/gateway-exception.filter';
+import { ContributionDatanetStore } from './ingest/contribution-datanets.store';
 import { IdempotencyStore } from './ingest/idempotency.store';
 import { IngestController } from './ingest/ingest.controller';
 import { IngestService } from './ingest/ingest.service';
@@ -36,6 +37,7 @@ export class GatewayModule {
         metricsRegistryFrom(GatewayMetrics),
         ApiKeyAuthenticator,
         IdempotencyStore,
+        ContributionDatanetStore,
         KafkaPublisher,
         IngestService,
       ],

@@ -63,7 +63,7 @@ describe('an event too large to send', () => {
     const idempotency = { claim: jest.fn(), release: jest.fn(), acknowledge: jest.fn() };
     const metrics = { accepted: { inc: jest.fn() }, reject: jest.fn() };
     const config = { TRIBUTARY_TOPIC_PREFIX: '', GATEWAY_RETRY_AFTER_S: 1, GATEWAY_REQUEST_BYTES_MAX: requestBytesMax } as unknown as GatewayConfig;
-    return { ingest: new IngestService(config, publisher as never, idempotency as never, metrics as never), publisher, idempotency };
+    return { ingest: new IngestService(config, publisher as never, idempotency as never, metrics as never, { resolve: jest.fn(async () => new Map()) } as never), publisher, idempotency };
   }
 
   it('is a 413 naming its size and the limit, in a batch too, before anything is claimed or sent', async () => {

@@ -92,7 +92,9 @@ export interface ScopeIssue {
 /**
  * Why this key may not publish this event; empty when it may. Datanet events and contributions are
  * bound to the datanets a key owns; model registrations, retirements and inferences to the models it
- * owns or serves. Validations and revocations name only a contribution, so the event type is their scope.
+ * owns or serves. Validations and revocations name only a contribution: what the event shows is judged
+ * here by its type, and its datanet later, from the gateway's record of the contribution's submission
+ * (ingest/contribution-scope.ts).
  */
 export function scopeIssues(scope: ApiKeyScope, eventType: EventType, data: Record<string, unknown>): ScopeIssue[] {
   if (!allows(scope.eventTypes, eventType)) {

@@ -69,3 +69,19 @@ export class IngestedEventRow {
   @Column({ type: 'timestamptz', name: 'acknowledged_at', nullable: true })
   acknowledgedAt!: Date | null;
 }
+
+/**
+ * The datanet a contribution was submitted to, recorded when the gateway accepts its
+ * ContributionSubmitted (before sending it); a contribution id belongs to one datanet for good.
+ */
+@Entity({ name: 'contribution_datanets' })
+export class ContributionDatanetRow {
+  @PrimaryColumn({ type: 'text', name: 'contribution_id' })
+  contributionId!: string;
+
+  @Column({ type: 'text', name: 'datanet_id' })
+  datanetId!: string;
+
+  @Column({ type: 'timestamptz', name: 'recorded_at' })
+  recordedAt!: Date;
+}

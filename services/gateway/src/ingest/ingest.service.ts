@@ -5,6 +5,8 @@ import { assertRecordFits, RecordTooLargeError, type PublishResult } from '@trib
 import { scopeIssues, sourceOf, type ApiKeyScope } from '../auth/api-key';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../gateway.config';
 import { GatewayMetrics } from '../metrics/gateway-metrics';
+import { ContributionDatanetStore } from './contribution-datanets.store';
+import { contributionClaims, contributionIssues, type ContributionClaim } from './contribution-scope';
 import { IdempotencyStore, type ClaimOutcome } from './idempotency.store';
 import { KafkaPublisher } from './kafka-publisher';
 import { GatewayRejection, KafkaOverloadedError, KafkaUnavailableError, type RequestIssue } from './rejection';
@@ -34,7 +36,9 @@ const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
 /**
  * What happens to events between the HTTP edge and Kafka, in order: validate every event against its
  * schema (400), check the key's scope (403), check each event's record fits Kafka (413), claim the event ids (409 for a reused id, or the original
- * result for a retry), send (202 once Kafka acked; 503 when it cannot), record where they landed.
+ * result for a retry) while recording submitted contributions' datanets and judging validations and
+ * revocations by them (403; 409 for a contribution id another datanet holds), send (202 once Kafka
+ * acked; 503 when it cannot), record where they landed.
  */
 @Injectable()
 export class IngestService {
@@ -45,6 +49,7 @@ export class IngestService {
     private readonly publisher: KafkaPublisher,
     private readonly idempotency: IdempotencyStore,
     private readonly metrics: GatewayMetrics,
+    private readonly contributions: ContributionDatanetStore,
   ) {}
 
   async ingest(scope: ApiKeyScope, events: readonly IncomingEvent[], mode: 'single' | 'batch'): Promise<IngestResult[]> {
@@ -54,7 +59,7 @@ export class IngestService {
     this.assertSendable(prepared, paths);
     assertUniqueIds(prepared, paths);
     const claimToken = randomUUID();
-    const claim = await this.claim(scope.producerId, prepared, claimToken, paths);
+    const claim = await this.claimInContributionScope(scope, prepared, claimToken, paths);
     const toSend = prepared.filter((event) => claim.claimed.has(event.record.envelope.id));
     const sent = toSend.length === 0 ? [] : await this.send(toSend, mode, claimToken);
     const sentById = new Map(sent.map((result) => [result.eventId, result]));
@@ -134,6 +139,31 @@ export class IngestService {
     if (issues.length > 0) {
       throw new GatewayRejection(403, 'forbidden', `producer ${scope.producerId} may not publish ${issues.length === 1 ? 'this event' : 'these events'}; nothing was sent`, issues.slice(0, ISSUES_MAX));
     }
+  }
+
+  /**
+   * Claims the event ids and, at the same time (one round trip, not two), records the datanets of the
+   * submitted contributions and reads those of the validated or revoked ones. A refusal on a
+   * contribution wins over the claim's outcome, and gives back whatever was claimed.
+   */
+  private async claimInContributionScope(scope: ApiKeyScope, prepared: readonly PreparedEvent[], claimToken: string, paths: Paths): Promise<ClaimOutcome> {
+    const claims = contributionClaims(scope, prepared);
+    const wanted = claims.filter((claim): claim is ContributionClaim => claim !== undefined);
+    if (wanted.length === 0) return this.claim(scope.producerId, prepared, claimToken, paths);
+    const [recorded, claimed] = await Promise.allSettled([this.database(() => this.contributions.resolve(wanted)), this.claim(scope.producerId, prepared, claimToken, paths)]);
+    const issues = recorded.status === 'fulfilled' ? contributionIssues(scope, claims, recorded.value) : [];
+    if (recorded.status === 'rejected' || issues.length > 0) {
+      if (claimed.status === 'fulfilled') await this.idempotency.release(claimToken, [...claimed.value.claimed]).catch(() => undefined);
+      if (recorded.status === 'rejected') throw recorded.reason;
+      const forbidden = issues.some((issue) => issue.status === 403);
+      const named = issues.map((issue) => ({ path: paths.data(issue.index, 'contributionId'), rule: issue.rule, message: issue.message }));
+      if (forbidden) {
+        throw new GatewayRejection(403, 'forbidden', `producer ${scope.producerId} may not validate or revoke ${issues.length === 1 ? 'this contribution' : 'these contributions'}: the key's datanets do not cover it; nothing was sent`, named.slice(0, ISSUES_MAX));
+      }
+      throw new GatewayRejection(409, 'conflict', 'a contributionId was already submitted to another datanet; nothing was sent', named.slice(0, ISSUES_MAX));
+    }
+    if (claimed.status === 'rejected') throw claimed.reason;
+    return claimed.value;
   }
 
   private async claim(producerId: string, prepared: readonly PreparedEvent[], claimToken: string, paths: Paths): Promise<ClaimOutcome> {
