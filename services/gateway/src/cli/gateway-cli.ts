@@ -35,7 +35,7 @@ export function gatewayCli(): Command {
     .description('create a key for a producer; prints the key once')
     .requiredOption('--producer <id>', 'producer identity (recorded as ce_source urn:tributary:producer:<id>)')
     .requiredOption('--event-types <list>', EVENT_TYPES_HELP, splitList('event-types'))
-    .option('--datanets <list>', `comma-separated datanet ids it owns, or ${ANY}; none when omitted`, splitList('datanets'), [])
+    .option('--datanets <list>', `comma-separated datanet ids it owns (its submissions, and validations and revocations of their contributions), or ${ANY}; none when omitted`, splitList('datanets'), [])
     .option('--models <list>', `comma-separated model ids it owns or serves, or ${ANY}; none when omitted`, splitList('models'), [])
     .option('--json', 'print {keyId, key, producerId} as JSON')
     .action(async (options: { producer: string; eventTypes: string[]; datanets: string[]; models: string[]; json?: boolean }) => {
