@@ -112,8 +112,8 @@ function responses(accepted: unknown) {
     202: { description: 'Kafka acknowledged (acks=all); where it landed', content: { 'application/json': { schema: accepted } } },
     400: problem('invalid: every offending field with the rule it breaks; nothing was sent'),
     401: problem('no API key, or an unknown or revoked one'),
-    403: problem('the key may not publish this event type, datanet or model'),
-    409: problem('the eventId was used for a different event (or is being sent right now: retry after Retry-After)'),
+    403: problem('the key may not publish this event type, datanet or model, or validate or revoke a contribution of a datanet it does not cover (rules contributionNotInScope, contributionUnknown); nothing was sent'),
+    409: problem('the eventId was used for a different event (or is being sent right now: retry after Retry-After), or the contributionId is held by another datanet (rule contributionIdTaken); nothing was sent'),
     413: problem('the body is larger than GATEWAY_BODY_BYTES_MAX'),
     503: problem('Kafka or the database is unavailable; nothing was written; retry after Retry-After'),
   };
