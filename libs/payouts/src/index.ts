@@ -39,3 +39,5 @@ export {
   type WebhookVerification,
   type WebhookRejection,
 } from './webhook-signature';
+export { paymentAnswer, statusAnswer, RAIL_REFERENCE, type RailAnswer } from './rail-answer';
+export { parseResolution, RESOLUTION_TEXT_MAX, type Resolution } from './resolution';

@@ -62,7 +62,7 @@ describe('the ledger reservation of a payout', () => {
         fc.constant<SagaObservation>({ type: 'RequestPublished' }),
         fc.nat({ max: 1_000 }).map<SagaObservation>((nowMs) => ({ type: 'AttemptStarted', nowMs })),
         fc.constant<SagaObservation>({ type: 'AttemptSucceeded', reference: 'r' }),
-        fc.nat({ max: 1_000 }).map<SagaObservation>((nowMs) => ({ type: 'AttemptFailed', reason: 'no', nowMs })),
+        fc.nat({ max: 1_000 }).map<SagaObservation>((nowMs) => ({ type: 'AttemptFailed', definite: false, reason: 'no', nowMs })),
         fc.constant<SagaObservation>({ type: 'EndPublished' }),
       ),
       { maxLength: 12 },

@@ -1,6 +1,7 @@
 // Proves the settlement saga's rules as specifications and fast-check properties: a payout is only
 // attempted after the ledger reserved it, retries are bounded by attempts and total time with a
-// capped exponential backoff, terminal states never move, and a settled payout can never also fail;
+// capped exponential backoff, an unknown outcome never returns money to payable (it waits for
+// reconciliation), terminal states never move, and a settled payout can never also fail;
 // and that payable balances less unapplied requests never exceed the ledger's balance.
 import fc from 'fast-check';
 import { evolveSaga, isTerminal, PLANNED_SAGA, retryDelayMs, SagaTransitionError, type RetryPolicy, type SagaObservation, type SagaState } from './saga';
@@ -34,26 +35,72 @@ describe('a payout saga', () => {
     });
 
     it('retries after a backoff, then recovers', () => {
-      const failed = run([{ type: 'AttemptStarted', nowMs: 0 }, { type: 'AttemptFailed', reason: 'HTTP 503', nowMs: 10 }], settling());
+      const failed = run([{ type: 'AttemptStarted', nowMs: 0 }, { type: 'AttemptFailed', reason: 'HTTP 503', definite: false, nowMs: 10 }], settling());
       expect(failed).toMatchObject({ status: 'SETTLING', attempts: 1, nextAttemptAtMs: 110, failureReason: 'HTTP 503' });
       const recovered = run([{ type: 'AttemptStarted', nowMs: 110 }, { type: 'AttemptSucceeded', reference: 'r' }], failed);
       expect(recovered.status).toBe('CONFIRMED');
     });
 
-    it('gives up after attemptsMax attempts, then ends FAILED once its PayoutFailed is published', () => {
+    it('after attemptsMax attempts with no definite answer, waits NEEDS_RECONCILIATION: never FAILED, nothing returns to payable', () => {
       let state = settling();
       for (let attempt = 0; attempt < policy.attemptsMax; attempt += 1) {
-        state = run([{ type: 'AttemptStarted', nowMs: attempt * 300 }, { type: 'AttemptFailed', reason: 'HTTP 500', nowMs: attempt * 300 + 1 }], state);
+        state = run([{ type: 'AttemptStarted', nowMs: attempt * 300 }, { type: 'AttemptFailed', reason: 'HTTP 500', definite: false, nowMs: attempt * 300 + 1 }], state);
       }
-      expect(state).toMatchObject({ status: 'ABANDONED', attempts: 3 });
-      expect(state.failureReason).toContain('gave up after 3 attempts: HTTP 500');
+      expect(state).toMatchObject({ status: 'NEEDS_RECONCILIATION', attempts: 3 });
+      expect(state.failureReason).toContain('no definite answer after 3 attempts: HTTP 500');
+      expect(state.nextAttemptAtMs).toBe(601 + 250); // first status query one (capped) backoff later
+      expect(isTerminal(state.status)).toBe(false);
+      expect(() => run([{ type: 'EndPublished' }], state)).toThrow(SagaTransitionError);
+      expect(() => run([{ type: 'AttemptStarted', nowMs: 5_000 }], state)).toThrow(SagaTransitionError);
+    });
+
+    it('waits NEEDS_RECONCILIATION when the next retry would pass the total time bound', () => {
+      const state = run([{ type: 'AttemptStarted', nowMs: 0 }, { type: 'AttemptFailed', reason: 'timeout', definite: false, nowMs: 9_950 }], settling());
+      expect(state.status).toBe('NEEDS_RECONCILIATION');
+      expect(state.failureReason).toContain('limit 10000 ms');
+    });
+
+    it('ends FAILED at once when the rail definitely refused: that alone returns the amount to payable', () => {
+      const state = run([{ type: 'AttemptStarted', nowMs: 0 }, { type: 'AttemptFailed', reason: 'account closed', definite: true, nowMs: 1 }], settling());
+      expect(state).toMatchObject({ status: 'ABANDONED', attempts: 1 });
+      expect(state.failureReason).toContain('the rail refused the payout: account closed');
+      expect(run([{ type: 'EndPublished' }], state).status).toBe('FAILED');
+    });
+  });
+
+  describe('given a payout waiting for reconciliation', () => {
+    const waiting = () => {
+      let state = settling();
+      for (let attempt = 0; attempt < policy.attemptsMax; attempt += 1) {
+        state = run([{ type: 'AttemptStarted', nowMs: attempt }, { type: 'AttemptFailed', reason: 'timeout', definite: false, nowMs: attempt }], state);
+      }
+      return state;
+    };
+
+    it('settles on a definite "paid", with the rail\'s reference', () => {
+      const state = run([{ type: 'Reconciled', outcome: 'paid', detail: 'tx-9' }, { type: 'EndPublished' }], waiting());
+      expect(state).toMatchObject({ status: 'SETTLED', reference: 'tx-9' });
+    });
+
+    it('fails on a definite "refused", which alone returns the amount to payable', () => {
+      const state = run([{ type: 'Reconciled', outcome: 'refused', detail: 'never received' }], waiting());
+      expect(state.status).toBe('ABANDONED');
+      expect(state.failureReason).toContain('never received');
       expect(run([{ type: 'EndPublished' }], state).status).toBe('FAILED');
     });
 
-    it('gives up when the next retry would pass the total time bound', () => {
-      const state = run([{ type: 'AttemptStarted', nowMs: 0 }, { type: 'AttemptFailed', reason: 'timeout', nowMs: 9_950 }], settling());
-      expect(state.status).toBe('ABANDONED');
-      expect(state.failureReason).toContain('limit 10000 ms');
+    it('keeps waiting, and asks again later, while the answer is still unknown', () => {
+      const state = run([{ type: 'StatusUnknown', reason: 'HTTP 503', nextQueryAtMs: 60_000 }], waiting());
+      expect(state).toMatchObject({ status: 'NEEDS_RECONCILIATION', nextAttemptAtMs: 60_000 });
+    });
+
+    it('moves exactly once: a second answer is refused', () => {
+      const settled = run([{ type: 'Reconciled', outcome: 'paid', detail: 'tx-9' }], waiting());
+      expect(() => run([{ type: 'Reconciled', outcome: 'refused', detail: 'late' }], settled)).toThrow(SagaTransitionError);
+    });
+
+    it('cannot be reconciled before it needs it', () => {
+      expect(() => run([{ type: 'Reconciled', outcome: 'paid', detail: 'x' }], settling())).toThrow(SagaTransitionError);
     });
   });
 
@@ -62,7 +109,8 @@ describe('a payout saga', () => {
       { type: 'RequestPublished' },
       reserved,
       { type: 'AttemptStarted', nowMs: 0 },
-      { type: 'AttemptFailed', reason: 'x', nowMs: 0 },
+      { type: 'AttemptFailed', reason: 'x', definite: false, nowMs: 0 },
+      { type: 'Reconciled', outcome: 'paid', detail: 'x' },
       { type: 'AttemptSucceeded', reference: 'x' },
       { type: 'EndPublished' },
     ])('refuses %p once settled', (observation) => {
@@ -78,7 +126,8 @@ describe('a payout saga', () => {
       fc.constant<SagaObservation>({ type: 'LedgerRefused', reason: 'dlq' }),
       fc.nat({ max: 100_000 }).map<SagaObservation>((nowMs) => ({ type: 'AttemptStarted', nowMs })),
       fc.constant<SagaObservation>({ type: 'AttemptSucceeded', reference: 'ref' }),
-      fc.nat({ max: 100_000 }).map<SagaObservation>((nowMs) => ({ type: 'AttemptFailed', reason: 'no', nowMs })),
+      fc.nat({ max: 100_000 }).map<SagaObservation>((nowMs) => ({ type: 'AttemptFailed', reason: 'no', definite: nowMs % 7 === 0, nowMs })),
+      fc.constantFrom<SagaObservation>({ type: 'Reconciled', outcome: 'paid', detail: 'tx' }, { type: 'Reconciled', outcome: 'refused', detail: 'no' }, { type: 'StatusUnknown', reason: '?', nextQueryAtMs: 1 }),
       fc.constant<SagaObservation>({ type: 'EndPublished' }),
     );
     fc.assert(
@@ -95,6 +144,8 @@ describe('a payout saga', () => {
           expect(state.attempts).toBeLessThanOrEqual(policy.attemptsMax);
         }
         expect(seen.has('SETTLED') && seen.has('FAILED')).toBe(false);
+        // An amount returns to payable only through FAILED, and only after a definite refusal.
+        if (seen.has('NEEDS_RECONCILIATION') && seen.has('FAILED')) expect(state.failureReason).toMatch(/refused/);
         expect((seen.has('CONFIRMED') || seen.has('SETTLED')) && (seen.has('ABANDONED') || seen.has('REFUSED'))).toBe(false);
       }),
     );

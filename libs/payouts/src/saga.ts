@@ -7,16 +7,25 @@
  *   PLANNED ──RequestPublished──> REQUESTED ──LedgerReserved (= plan)──> SETTLING ──AttemptSucceeded──> CONFIRMED ──EndPublished──> SETTLED
  *                                     │                                     │  ^
  *                                     ├──LedgerRefused──> REFUSED           │  └─AttemptFailed (retry left)
- *                                     └──LedgerReserved (≠ plan)──> REFUSED └──AttemptFailed (no retry left)──> ABANDONED ──EndPublished──> FAILED
+ *                                     └──LedgerReserved (≠ plan)──> REFUSED ├──AttemptFailed (refused)──> ABANDONED ──EndPublished──> FAILED
+ *                                                                           │                                   ^
+ *                                                                           └──AttemptFailed (unknown, no retry left)──> NEEDS_RECONCILIATION
+ *                                                                                  Reconciled (paid) ──> CONFIRMED ┘ (refused) ┘  ^  StatusUnknown
  *
  * LedgerReserved carries the ledger's row (account, asset, amount, epoch) and the plan: only an exact
  * match lets the payout reach a rail. A ledger row that differs (someone else's PayoutRequested under
  * this payout's id reached the ledger first) ends it REFUSED, from PLANNED as from REQUESTED.
+ *
+ * An attempt ends in one of three ways: paid, refused (the rail says it did not and will not pay this
+ * idempotency key), or unknown (a timeout, a 5xx, a reset after the request left: it may have paid).
+ * Only a definite refusal lets the amount return to payable (PayoutFailed). Unknown outcomes retry; when
+ * the retries run out the payout waits in NEEDS_RECONCILIATION, its amount still reserved in the ledger,
+ * until a definite answer arrives: the rail's status query, or an operator recording the rail's answer.
  */
 
 import { reservationMismatch, type PayoutTerms } from './reservation';
 
-export type SagaStatus = 'PLANNED' | 'REQUESTED' | 'SETTLING' | 'CONFIRMED' | 'ABANDONED' | 'SETTLED' | 'FAILED' | 'REFUSED';
+export type SagaStatus = 'PLANNED' | 'REQUESTED' | 'SETTLING' | 'NEEDS_RECONCILIATION' | 'CONFIRMED' | 'ABANDONED' | 'SETTLED' | 'FAILED' | 'REFUSED';
 
 /** States nothing moves out of: the payout is over, and its end is on the log (or, REFUSED, never needed one). */
 export const TERMINAL_STATUSES: readonly SagaStatus[] = ['SETTLED', 'FAILED', 'REFUSED'];
@@ -42,7 +51,15 @@ export type SagaObservation =
   | { readonly type: 'LedgerRefused'; readonly reason: string }
   | { readonly type: 'AttemptStarted'; readonly nowMs: number }
   | { readonly type: 'AttemptSucceeded'; readonly reference: string }
-  | { readonly type: 'AttemptFailed'; readonly reason: string; readonly nowMs: number }
+  /** `definite`: the rail refused this idempotency key for good; otherwise the outcome is unknown (it may have paid). */
+  | { readonly type: 'AttemptFailed'; readonly reason: string; readonly definite: boolean; readonly nowMs: number }
+  /**
+   * A definite answer for a payout waiting for reconciliation: from the rail's status query or an
+   * operator's command. `detail` is the rail's reference when paid, the reason when refused.
+   */
+  | { readonly type: 'Reconciled'; readonly outcome: 'paid' | 'refused'; readonly detail: string }
+  /** The status query gave no definite answer: keep waiting, ask again at nextQueryAtMs. */
+  | { readonly type: 'StatusUnknown'; readonly reason: string; readonly nextQueryAtMs: number }
   /** PayoutSettled or PayoutFailed was acknowledged by Kafka. */
   | { readonly type: 'EndPublished' };
 
@@ -90,7 +107,16 @@ export function evolveSaga(state: SagaState, observation: SagaObservation, polic
     case 'AttemptSucceeded':
       return state.status === 'SETTLING' ? { ...state, status: 'CONFIRMED', reference: observation.reference, nextAttemptAtMs: null } : refuse();
     case 'AttemptFailed':
-      return state.status === 'SETTLING' ? afterFailure(state, observation.reason, observation.nowMs, policy) : refuse();
+      if (state.status !== 'SETTLING') return refuse();
+      if (observation.definite) return { ...state, status: 'ABANDONED', nextAttemptAtMs: null, failureReason: clip(`the rail refused the payout: ${observation.reason}`) };
+      return afterFailure(state, observation.reason, observation.nowMs, policy);
+    case 'Reconciled':
+      if (state.status !== 'NEEDS_RECONCILIATION') return refuse();
+      return observation.outcome === 'paid'
+        ? { ...state, status: 'CONFIRMED', reference: clip(observation.detail), nextAttemptAtMs: null }
+        : { ...state, status: 'ABANDONED', nextAttemptAtMs: null, failureReason: clip(`the rail refused the payout: ${observation.detail}`) };
+    case 'StatusUnknown':
+      return state.status === 'NEEDS_RECONCILIATION' ? { ...state, nextAttemptAtMs: observation.nextQueryAtMs } : refuse();
     case 'EndPublished':
       if (state.status === 'CONFIRMED') return { ...state, status: 'SETTLED' };
       if (state.status === 'ABANDONED') return { ...state, status: 'FAILED' };
@@ -100,16 +126,16 @@ export function evolveSaga(state: SagaState, observation: SagaObservation, polic
   }
 }
 
-/** A failed attempt retries after a backoff, unless that would break the attempts or total-time bound. */
+/**
+ * An attempt with an unknown outcome retries after a backoff, unless that would break the attempts or
+ * total-time bound: then the payout waits for reconciliation (first status query after one more backoff).
+ */
 function afterFailure(state: SagaState, reason: string, nowMs: number, policy: RetryPolicy): SagaState {
   const firstMs = state.firstAttemptAtMs ?? nowMs;
   const retryAtMs = nowMs + retryDelayMs(state.attempts, policy);
-  if (state.attempts >= policy.attemptsMax) {
-    return { ...state, status: 'ABANDONED', nextAttemptAtMs: null, failureReason: clip(`gave up after ${state.attempts} attempts: ${reason}`) };
-  }
-  if (retryAtMs - firstMs > policy.totalMsMax) {
-    return { ...state, status: 'ABANDONED', nextAttemptAtMs: null, failureReason: clip(`gave up after ${nowMs - firstMs} ms (limit ${policy.totalMsMax} ms): ${reason}`) };
-  }
+  const waiting = (why: string): SagaState => ({ ...state, status: 'NEEDS_RECONCILIATION', nextAttemptAtMs: retryAtMs, failureReason: clip(`no definite answer ${why}: ${reason}`) });
+  if (state.attempts >= policy.attemptsMax) return waiting(`after ${state.attempts} attempts`);
+  if (retryAtMs - firstMs > policy.totalMsMax) return waiting(`after ${nowMs - firstMs} ms (limit ${policy.totalMsMax} ms)`);
   return { ...state, nextAttemptAtMs: retryAtMs, failureReason: clip(reason) };
 }
 

@@ -5,8 +5,11 @@ import { ConfigError } from '@tributary/config';
 import { withDataSource } from '@tributary/persistence';
 import { dataSourceOptions, PAYOUTS_SCHEMA } from './database/data-source-options';
 import { epochNumber } from './http/payouts.controller';
-import { payoutsConfig, thresholdsOf } from './payouts.config';
+import { payoutsConfig, retryPolicyOf, thresholdsOf } from './payouts.config';
+import { parseResolution } from '@tributary/payouts';
 import { closeEpoch, EpochOutOfOrderError, findEpoch } from './saga/epoch-closer';
+import { parsePayoutId, PayoutNotFoundError, ResolutionConflictError, resolveByOperator } from './saga/reconciliation';
+import { SagaStore } from './saga/saga-store';
 import { parseAccountIdInput, parseLimit, statementOf } from './saga/statement';
 
 /**
@@ -14,6 +17,8 @@ import { parseAccountIdInput, parseLimit, statementOf } from './saga/statement';
  *   close-epoch [--epoch N]            closes the next epoch (or N, which must be the next or already closed)
  *   epoch <N>                          what an epoch closed: its payouts and the ledger position it read
  *   statement <accountId> [--limit N]  an account's payouts with status and epoch
+ *   resolve <payoutId> --settled <reference> | --refused <reason> --by <who> --evidence <text> [--at <ISO time>]
+ *                                      records the rail's definite answer for a payout in NEEDS_RECONCILIATION
  * Closing only plans payouts in PostgreSQL; a running payouts service requests and settles them.
  */
 function withDatabase<T>(use: (dataSource: DataSource) => Promise<T>): Promise<T> {
@@ -69,6 +74,25 @@ program
     print({ accountId, payouts });
   });
 
+program
+  .command('resolve')
+  .argument('<payoutId>', 'a payout in NEEDS_RECONCILIATION, as statements show it', argument(parsePayoutId))
+  .option('--settled <reference>', "the rail paid it: the rail's reference for the payment")
+  .option('--refused <reason>', 'the rail did not pay it and never will under this idempotency key: its reason')
+  .requiredOption('--by <who>', 'who checked the rail (recorded with the payout)')
+  .requiredOption('--evidence <text>', 'what shows it: a ticket, a statement line (recorded with the payout)')
+  .option('--at <time>', 'when the rail answered, ISO 8601 (default: now)')
+  .description("record the rail's definite answer for a payout waiting for reconciliation; it moves once")
+  .action(async (payoutId: string, options: { settled?: string; refused?: string; by: string; evidence: string; at?: string }) => {
+    if ((options.settled === undefined) === (options.refused === undefined)) throw new RangeError('outcome: give exactly one of --settled <reference> or --refused <reason>');
+    const resolution = parseResolution(
+      { outcome: options.settled !== undefined ? 'settled' : 'refused', ...(options.settled !== undefined ? { reference: options.settled } : { reason: options.refused }), by: options.by, evidence: options.evidence, ...(options.at ? { at: options.at } : {}) },
+      Date.now(),
+    );
+    const config = payoutsConfig();
+    print(await withDatabase((dataSource) => resolveByOperator(new SagaStore(dataSource), payoutId, resolution, retryPolicyOf(config))));
+  });
+
 program.parseAsync(process.argv).catch((error: unknown) => {
   const code = (error as { code?: string }).code;
   if (code === 'commander.helpDisplayed' || code === 'commander.version') return;
@@ -76,7 +100,7 @@ program.parseAsync(process.argv).catch((error: unknown) => {
     process.exitCode = 2;
     return;
   }
-  const known = error instanceof ConfigError || error instanceof EpochOutOfOrderError || error instanceof RangeError;
+  const known = error instanceof ConfigError || error instanceof EpochOutOfOrderError || error instanceof RangeError || error instanceof PayoutNotFoundError || error instanceof ResolutionConflictError;
   process.stderr.write(`payouts: ${known ? (error as Error).message : ((error as Error).stack ?? String(error))}\n`);
   process.exitCode = known ? 2 : 1;
 });

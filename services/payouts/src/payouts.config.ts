@@ -38,12 +38,16 @@ const payoutsSchema = z
     PAYOUTS_THRESHOLD_PROTOCOL_MINOR: thresholdMinor(DEFAULT_THRESHOLDS.defaultMinor.protocol),
     PAYOUTS_RAIL: z.enum(['ledger', 'webhook'], { message: 'must be ledger or webhook' }).default('ledger'),
     PAYOUTS_WEBHOOK_URL: z.url({ protocol: /^https?$/, message: 'must be an http:// or https:// URL' }).optional(),
+    /** Where the webhook receiver answers a payout's status by idempotency key (README, "Webhook rail"); optional. */
+    PAYOUTS_WEBHOOK_STATUS_URL: z.url({ protocol: /^https?$/, message: 'must be an http:// or https:// URL' }).optional(),
     PAYOUTS_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').max(1_024, 'must be at most 1024 characters').optional(),
     PAYOUTS_WEBHOOK_TIMEOUT_MS: boundedInt(100, 120_000, 10_000),
     PAYOUTS_RAIL_ATTEMPTS_MAX: boundedInt(1, 50, 8),
     PAYOUTS_RAIL_BACKOFF_BASE_MS: boundedInt(10, 3_600_000, 1_000),
     PAYOUTS_RAIL_BACKOFF_MAX_MS: boundedInt(10, 3_600_000, 300_000),
     PAYOUTS_RAIL_TOTAL_MS_MAX: boundedInt(1_000, 7 * DAY_MS, 6 * 3_600_000),
+    /** How often a payout waiting for reconciliation asks its rail's status query again. */
+    PAYOUTS_RECONCILE_INTERVAL_MS: boundedInt(1_000, DAY_MS, 300_000),
     PAYOUTS_OPERATOR_TOKEN: z.string().min(16, 'must be at least 16 characters').max(1_024, 'must be at most 1024 characters').optional(),
     PAYOUTS_POLL_INTERVAL_MS: boundedInt(50, 60_000, 1_000),
     PAYOUTS_STEP_BATCH_MAX: boundedInt(1, 1_000, 100),

@@ -51,6 +51,7 @@ export class PayoutsModule {
                 stepBatchMax: config.PAYOUTS_STEP_BATCH_MAX,
                 pollIntervalMs: config.PAYOUTS_POLL_INTERVAL_MS,
                 railTimeoutMs: config.PAYOUTS_WEBHOOK_TIMEOUT_MS,
+                reconcileIntervalMs: config.PAYOUTS_RECONCILE_INTERVAL_MS,
                 autoClose: config.PAYOUTS_EPOCH_AUTO_CLOSE
                   ? { ledgerSchema: config.PAYOUTS_LEDGER_SCHEMA, thresholds: thresholdsOf(config), rail: config.PAYOUTS_RAIL, intervalMs: config.PAYOUTS_EPOCH_INTERVAL_MS }
                   : null,

@@ -1,16 +1,19 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { BadRequestException, Body, Controller, ForbiddenException, Get, Headers, HttpCode, Inject, NotFoundException, Param, Post, Query, ServiceUnavailableException, UnauthorizedException } from '@nestjs/common';
+import { BadRequestException, Body, ConflictException, Controller, ForbiddenException, Get, Headers, HttpCode, Inject, NotFoundException, Param, Post, Query, ServiceUnavailableException, UnauthorizedException } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { EPOCH_MAX } from '@tributary/payouts';
-import { PAYOUTS_CONFIG, thresholdsOf, type PayoutsConfig } from '../payouts.config';
+import { EPOCH_MAX, parseResolution } from '@tributary/payouts';
+import { PAYOUTS_CONFIG, retryPolicyOf, thresholdsOf, type PayoutsConfig } from '../payouts.config';
 import { PayoutsMetrics } from '../payouts-metrics';
 import { closeEpoch, EpochOutOfOrderError, findEpoch } from '../saga/epoch-closer';
+import { parsePayoutId, PayoutNotFoundError, ResolutionConflictError, resolveByOperator } from '../saga/reconciliation';
+import { SagaStore } from '../saga/saga-store';
 import { SagaWorker } from '../saga/saga-worker';
 import { parseAccountIdInput, parseLimit, statementOf } from '../saga/statement';
 
 /**
- * Participants read their statement; operators close an epoch. Closing is the one write, so it needs
- * the operator token (PAYOUTS_OPERATOR_TOKEN); without one configured it is switched off.
+ * Participants read their statement; operators close an epoch and record the rail's answer for a payout
+ * waiting for reconciliation. Those are the writes, so they need the operator token
+ * (PAYOUTS_OPERATOR_TOKEN); without one configured they are switched off.
  */
 @Controller()
 export class PayoutsController {
@@ -54,9 +57,28 @@ export class PayoutsController {
     }
   }
 
+  /** The rail's definite answer for a payout in NEEDS_RECONCILIATION, with who checked, when and the evidence; once. */
+  @Post('payouts/:payoutId/resolution')
+  @HttpCode(200)
+  async resolve(@Headers('authorization') authorization: string | undefined, @Param('payoutId') payoutIdInput: string, @Body() body: unknown) {
+    this.authorize(authorization);
+    const payoutId = this.validate(() => parsePayoutId(payoutIdInput));
+    const resolution = this.validate(() => parseResolution(body, Date.now()));
+    try {
+      const resolved = await resolveByOperator(new SagaStore(this.dataSource), payoutId, resolution, retryPolicyOf(this.config));
+      this.metrics.reconciled.inc({ source: 'operator', outcome: resolution.outcome });
+      this.worker.nudge();
+      return resolved;
+    } catch (error) {
+      if (error instanceof PayoutNotFoundError) throw new NotFoundException(error.message);
+      if (error instanceof ResolutionConflictError) throw new ConflictException(error.message);
+      throw error;
+    }
+  }
+
   private authorize(authorization: string | undefined): void {
     const token = this.config.PAYOUTS_OPERATOR_TOKEN;
-    if (!token) throw new ServiceUnavailableException('closing epochs over HTTP is off: set PAYOUTS_OPERATOR_TOKEN');
+    if (!token) throw new ServiceUnavailableException('operator commands over HTTP are off: set PAYOUTS_OPERATOR_TOKEN');
     const given = /^Bearer (.{1,1024})$/.exec(authorization ?? '')?.[1];
     if (!given) throw new UnauthorizedException('authorization: must be "Bearer <operator token>"');
     // Hash both sides so the comparison is constant-time whatever the lengths.

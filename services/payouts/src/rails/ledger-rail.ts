@@ -1,4 +1,5 @@
-import type { PayoutInstruction, PayoutRail, RailOutcome } from './rail';
+import type { RailAnswer } from '@tributary/payouts';
+import type { PayoutInstruction, PayoutRail } from './rail';
 
 /**
  * Settles inside the ledger itself: PayoutSettled with rail `ledger` moves the reserved amount to the
@@ -8,7 +9,7 @@ import type { PayoutInstruction, PayoutRail, RailOutcome } from './rail';
 export class LedgerRail implements PayoutRail {
   readonly name = 'ledger';
 
-  async settle(instruction: PayoutInstruction): Promise<RailOutcome> {
-    return { ok: true, reference: `ledger:${instruction.payoutId}` };
+  async settle(instruction: PayoutInstruction): Promise<RailAnswer> {
+    return { kind: 'paid', reference: `ledger:${instruction.payoutId}` };
   }
 }

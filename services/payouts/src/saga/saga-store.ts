@@ -187,11 +187,56 @@ export class SagaStore {
     await this.dataSource.query('UPDATE payout_attempts SET calls = calls + 1 WHERE payout_id = $1 AND attempt = $2', [row.payoutId, attempt]);
   }
 
-  async endAttempt(row: SagaRow, attempt: number, next: SagaState, outcome: 'SUCCEEDED' | 'FAILED', detail: string): Promise<boolean> {
+  async endAttempt(row: SagaRow, attempt: number, next: SagaState, outcome: 'SUCCEEDED' | 'FAILED' | 'REFUSED', detail: string): Promise<boolean> {
     return this.dataSource.transaction(async (manager) => {
       if (!(await this.save(row, next, {}, manager))) return false;
       await manager.query('UPDATE payout_attempts SET outcome = $3, detail = $4, ended_at = now() WHERE payout_id = $1 AND attempt = $2', [row.payoutId, attempt, outcome, detail.slice(0, 4_096)]);
       return true;
     });
   }
+
+  /**
+   * Records a definite answer for a payout waiting for reconciliation and moves it on, fenced on the
+   * status: of two answers racing (the status query and an operator), exactly one moves it. The worker
+   * passes its lease token; an operator passes null (the status fence alone decides).
+   */
+  async resolve(payoutId: string, leaseToken: string | null, next: SagaState, resolution: StoredResolution): Promise<boolean> {
+    const rows: Array<{ payout_id: string }> = await this.dataSource.query(
+      `WITH resolved AS (
+         UPDATE payouts SET status = $3, reference = $4, failure_reason = $5, next_attempt_at_ms = NULL, resolution = $6::jsonb,
+                lease_token = NULL, lease_until = NULL, updated_at = now()
+          WHERE payout_id = $1 AND status = 'NEEDS_RECONCILIATION' AND ($2::uuid IS NULL OR lease_token = $2::uuid)
+          RETURNING payout_id)
+       SELECT payout_id FROM resolved`,
+      [payoutId, leaseToken, next.status, next.reference, next.failureReason, JSON.stringify(resolution)],
+    );
+    return rows.length === 1;
+  }
+
+  /** One payout as stored, for an operator's command; null when there is none under this id. */
+  async find(payoutId: string): Promise<SagaRow | null> {
+    const rows: RawRow[] = await this.dataSource.query(
+      `SELECT payout_id, epoch, account, asset, amount_minor::text, rail, status, attempts, first_attempt_at_ms::text, next_attempt_at_ms::text,
+              reference, failure_reason, coalesce(lease_token::text, '') AS lease_token, ${NOW_MS}::text AS now_ms
+         FROM payouts WHERE payout_id = $1`,
+      [payoutId],
+    );
+    return rows[0] ? toSagaRow(rows[0]) : null;
+  }
+
+  /** How many payouts wait for a definite answer, for the alert gauge. */
+  async countWaiting(): Promise<number> {
+    const rows: Array<{ waiting: string }> = await this.dataSource.query(`SELECT count(*)::text AS waiting FROM payouts WHERE status = 'NEEDS_RECONCILIATION'`);
+    return Number(rows[0]?.waiting ?? 0);
+  }
+}
+
+/** A definite answer as recorded with the payout: from the rail's status query or an operator. */
+export interface StoredResolution {
+  readonly source: 'rail-status' | 'operator';
+  readonly outcome: 'settled' | 'refused';
+  readonly detail: string;
+  readonly by: string;
+  readonly at: string;
+  readonly evidence: string;
 }

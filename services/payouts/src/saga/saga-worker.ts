@@ -18,6 +18,8 @@ export interface SagaWorkerOptions {
   readonly pollIntervalMs: number;
   /** A rail call may take this long; its lease lasts longer, so a live call is never taken over. */
   readonly railTimeoutMs: number;
+  /** How long a payout waiting for reconciliation waits before its rail's status is asked again. */
+  readonly reconcileIntervalMs: number;
   readonly autoClose: (EpochCloserOptions & { readonly intervalMs: number }) | null;
 }
 
@@ -133,7 +135,9 @@ export class SagaWorker {
   /** One pass over every step; returns how many sagas moved. */
   async tick(): Promise<number> {
     await this.closeDueEpoch();
-    return (await this.publishPlanned()) + (await this.observeLedger()) + (await this.publishEnds()) + (await this.attemptDue());
+    const moved = (await this.publishPlanned()) + (await this.observeLedger()) + (await this.publishEnds()) + (await this.attemptDue()) + (await this.reconcileDue());
+    this.metrics.needsReconciliation.set(await this.store.countWaiting());
+    return moved;
   }
 
   private async closeDueEpoch(): Promise<void> {
@@ -237,13 +241,46 @@ export class SagaWorker {
       started = { ...row, state: next };
       attempt = next.attempts;
     }
-    const outcome = await rail.settle({ payoutId: row.payoutId, accountId: row.accountId, asset: row.asset, amountMinor: row.amountMinor, epoch: row.epoch, attempt });
-    this.metrics.attempts.inc({ rail: rail.name, outcome: outcome.ok ? 'succeeded' : 'failed' });
+    const answer = await rail.settle({ payoutId: row.payoutId, accountId: row.accountId, asset: row.asset, amountMinor: row.amountMinor, epoch: row.epoch, attempt });
+    this.metrics.attempts.inc({ rail: rail.name, outcome: answer.kind });
     const nowMs = row.nowMs + (Date.now() - claimedLocalMs);
-    const next = outcome.ok ? this.evolve(started, { type: 'AttemptSucceeded', reference: outcome.reference }) : this.evolve(started, { type: 'AttemptFailed', reason: outcome.reason, nowMs });
-    const saved = await this.store.endAttempt(started, attempt, next, outcome.ok ? 'SUCCEEDED' : 'FAILED', outcome.ok ? outcome.reference : outcome.reason);
+    const next =
+      answer.kind === 'paid'
+        ? this.evolve(started, { type: 'AttemptSucceeded', reference: answer.reference })
+        : this.evolve(started, { type: 'AttemptFailed', reason: answer.reason, definite: answer.kind === 'refused', nowMs });
+    const recorded = answer.kind === 'paid' ? 'SUCCEEDED' : answer.kind === 'refused' ? 'REFUSED' : 'FAILED';
+    const saved = await this.store.endAttempt(started, attempt, next, recorded, answer.kind === 'paid' ? answer.reference : answer.reason);
     if (!saved) this.logger.warn(`payout ${row.payoutId}: lease lost during attempt ${attempt}; another instance resumes it`);
-    else if (!outcome.ok) this.logger.warn(`payout ${row.payoutId}: attempt ${attempt} failed (${outcome.reason}); now ${next.status}`);
+    else if (next.status === 'NEEDS_RECONCILIATION') this.logger.error(`payout ${row.payoutId} NEEDS_RECONCILIATION: ${next.failureReason}; its amount stays reserved until the rail's status or an operator answers`);
+    else if (answer.kind !== 'paid') this.logger.warn(`payout ${row.payoutId}: attempt ${attempt} ${answer.kind === 'refused' ? 'refused' : 'had no definite answer'} (${answer.reason}); now ${next.status}`);
+  }
+
+  /**
+   * Asks the rail what became of payouts waiting for reconciliation, where the rail offers a status
+   * query; a definite answer moves the payout (once: the store fences on the status), anything else
+   * asks again after PAYOUTS_RECONCILE_INTERVAL_MS. Without a status query only an operator moves them.
+   */
+  private async reconcileDue(): Promise<number> {
+    const rows = await this.store.claim(['NEEDS_RECONCILIATION'], this.options.railTimeoutMs + LEASE_MARGIN_MS, this.options.stepBatchMax, true);
+    let moved = 0;
+    for (const row of rows) {
+      const rail = this.rails.get(row.rail);
+      const answer = rail?.status ? await rail.status(row.payoutId) : { kind: 'unknown' as const, reason: `rail "${row.rail}" offers no status query: an operator must record the rail's answer` };
+      if (answer.kind === 'unknown') {
+        await this.store.save(row, this.evolve(row, { type: 'StatusUnknown', reason: answer.reason, nextQueryAtMs: row.nowMs + this.options.reconcileIntervalMs }));
+        continue;
+      }
+      const outcome: 'settled' | 'refused' = answer.kind === 'paid' ? 'settled' : 'refused';
+      const detail = answer.kind === 'paid' ? answer.reference : answer.reason;
+      const next = this.evolve(row, { type: 'Reconciled', outcome: answer.kind, detail });
+      const resolution = { source: 'rail-status' as const, outcome, detail, by: `rail:${row.rail}`, at: new Date(row.nowMs).toISOString(), evidence: `status query by idempotency key ${row.payoutId}` };
+      if (await this.store.resolve(row.payoutId, row.leaseToken, next, resolution)) {
+        moved += 1;
+        this.metrics.reconciled.inc({ source: 'rail-status', outcome });
+        this.logger.log(`payout ${row.payoutId} reconciled by the rail's status query: ${outcome} (${detail})`);
+      }
+    }
+    return moved;
   }
 
   private evolve(row: SagaRow, observation: SagaObservation) {
