@@ -1,8 +1,9 @@
 import { accountId, compareIds } from './accounts';
 import { apportionLargestRemainder } from './apportion';
 import { sortInPlace } from './sort';
-import { assert } from './errors';
-import { BPS_TOTAL, POLICY_VERSION } from './limits';
+import { AttributionInputError, assert } from './errors';
+import { BPS_TOTAL } from './limits';
+import { DATANET_TERMS_RULE, appliedSplit, termsBreachDetail, termsOf } from './terms';
 import type {
   Attribution,
   AttributionDecision,
@@ -13,6 +14,7 @@ import type {
   Posting,
   Rejection,
   RejectionReason,
+  RevenueSplit,
 } from './types';
 import { validateInput } from './validate';
 
@@ -27,7 +29,7 @@ interface CountedAttribution {
 const bpsTotal = BigInt(BPS_TOTAL);
 
 /**
- * Policy v1: splits one paid inference's fee among the protocol, the model owner, the owners of
+ * Policies v1 and v2 (the input's `policy` says which): splits one paid inference's fee among the protocol, the model owner, the owners of
  * the datanets and the contributors (DESIGN.md, "Split rules").
  *
  * Every account's exact share is a rational number of the fee; the shares are merged per account
@@ -39,18 +41,27 @@ const bpsTotal = BigInt(BPS_TOTAL);
  * datanet's curatorShareBps of its portion, and the datanet's contributors split the rest in
  * proportion to their scores. A datanet with no counted contribution gets nothing.
  *
+ * The split: under v1 the model's registered split; under v2 the operator's protocol share, the model's
+ * data share and the rest to the model owner (terms.ts, appliedSplit). Under either, the model must keep
+ * the terms of each of its datanets as given in the input (the state as of the inference): a breach is
+ * bad input (rule DATANET_TERMS) and no decision is made. Inputs recorded before terms existed carry
+ * none, so v1 decisions recompute unchanged.
+ *
  * Throws AttributionInputError for bad input; throws AttributionAssertionError only on a bug.
  */
 export function decideAttribution(input: AttributionInput): AttributionDecision {
   validateInput(input);
+  const split = appliedSplit(input.model, input.policy);
   const modelDatanetIds = new Set(input.model.datanetIds);
+  requireTermsKept(input, split, modelDatanetIds);
   const { counted, rejected, listed } = classifyAttributions(input, modelDatanetIds);
   const { weights, fallback } =
-    counted.length > 0 ? { weights: countedWeights(input, counted), fallback: 'NONE' as const } : fallbackWeights(input);
+    counted.length > 0 ? { weights: countedWeights(input, split, counted), fallback: 'NONE' as const } : fallbackWeights(input, split);
   const amounts = apportionLargestRemainder(input.inference.feeMinor, weights);
   const decision: AttributionDecision = {
     inferenceId: input.inference.inferenceId,
-    policyVersion: POLICY_VERSION,
+    policyVersion: input.policy?.version ?? 1,
+    split,
     postings: buildPostings(input, amounts),
     rejected,
     fallback,
@@ -58,6 +69,14 @@ export function decideAttribution(input: AttributionInput): AttributionDecision 
   };
   assertDecisionBalanced(decision);
   return decision;
+}
+
+/** Refuses a model that breaks the terms of any of its datanets (the states the input holds for them). */
+function requireTermsKept(input: AttributionInput, split: RevenueSplit, modelDatanetIds: ReadonlySet<string>): void {
+  const { model } = input;
+  const datanets = input.datanets.filter((datanet) => modelDatanetIds.has(datanet.datanetId));
+  const detail = termsBreachDetail({ modelId: model.modelId, owner: model.owner, dataBps: split.dataBps }, datanets);
+  if (detail !== null) throw new AttributionInputError('model', DATANET_TERMS_RULE, detail);
 }
 
 /** The counted attributions, the rejected ones (sorted by contribution id), and every contribution id listed. */
@@ -119,10 +138,10 @@ function rejectionReason(
  *   protocol: protocolBps × 10_000 × S          model owner: modelBps × 10_000 × S
  *   owner of d: dataBps × S_d × curatorBps_d     contributor of c in d: dataBps × s_c × (10_000 − curatorBps_d)
  */
-function countedWeights(input: AttributionInput, counted: readonly CountedAttribution[]): Map<string, bigint> {
+function countedWeights(input: AttributionInput, split: RevenueSplit, counted: readonly CountedAttribution[]): Map<string, bigint> {
   const { model, protocolId } = input;
   const scoreTotal = counted.reduce((total, attribution) => total + attribution.scorePpm, 0n);
-  const dataBps = BigInt(model.split.dataBps);
+  const dataBps = BigInt(split.dataBps);
   // Per datanet once: its owner's account and the two factors a score is multiplied by.
   const shares = new Map<string, { readonly ownerAccount: string; readonly ownerFactor: bigint; readonly contributorFactor: bigint }>();
   for (const datanet of input.datanets) {
@@ -134,8 +153,8 @@ function countedWeights(input: AttributionInput, counted: readonly CountedAttrib
     });
   }
   const weights = new Map<string, bigint>();
-  addWeight(weights, accountId({ kind: 'protocol', protocolId }), BigInt(model.split.protocolBps) * bpsTotal * scoreTotal);
-  addWeight(weights, accountId({ kind: 'model-owner', ownerId: model.owner }), BigInt(model.split.modelBps) * bpsTotal * scoreTotal);
+  addWeight(weights, accountId({ kind: 'protocol', protocolId }), BigInt(split.protocolBps) * bpsTotal * scoreTotal);
+  addWeight(weights, accountId({ kind: 'model-owner', ownerId: model.owner }), BigInt(split.modelBps) * bpsTotal * scoreTotal);
   for (const attribution of counted) {
     const share = shares.get(attribution.datanetId);
     assert(share !== undefined, () => `counted contribution ${attribution.contributionId} has no datanet state`);
@@ -151,11 +170,11 @@ function countedWeights(input: AttributionInput, counted: readonly CountedAttrib
  * part per datanet (an owner of two of them gets two parts), or to the protocol when the model
  * names no datanet. Weights are over the denominator 10_000 × (number of parts).
  */
-function fallbackWeights(input: AttributionInput): { weights: Map<string, bigint>; fallback: FallbackRule } {
+function fallbackWeights(input: AttributionInput, split: RevenueSplit): { weights: Map<string, bigint>; fallback: FallbackRule } {
   const { model, protocolId } = input;
   const protocolAccount = accountId({ kind: 'protocol', protocolId });
   const modelOwnerAccount = accountId({ kind: 'model-owner', ownerId: model.owner });
-  const { protocolBps, modelBps, dataBps } = model.split;
+  const { protocolBps, modelBps, dataBps } = split;
   const weights = new Map<string, bigint>();
   if (model.datanetIds.length === 0) {
     addWeight(weights, protocolAccount, BigInt(protocolBps + dataBps));
@@ -226,6 +245,7 @@ function canonicalInputs(input: AttributionInput, attributedIds: ReadonlySet<str
       (left, right) => compareIds(left.contributionId, right.contributionId),
     ),
     protocolId: input.protocolId,
+    ...(input.policy === undefined ? {} : { policy: { version: input.policy.version, protocolBps: input.policy.protocolBps } }),
   };
 }
 
@@ -234,8 +254,11 @@ function pickInference(input: AttributionInput): Omit<AttributionInput['inferenc
   return { inferenceId, modelId, consumerId, asset, feeMinor, method };
 }
 
-function copyDatanet({ datanetId, owner, curatorShareBps }: DatanetState): DatanetState {
-  return { datanetId, owner, curatorShareBps };
+/** Terms are always written out (defaults filled in), so a recorded input names the terms it was checked against. */
+function copyDatanet(datanet: DatanetState): DatanetState {
+  const { minDataBps, allowedModelOwners } = termsOf(datanet);
+  const { datanetId, owner, curatorShareBps } = datanet;
+  return { datanetId, owner, curatorShareBps, minDataBps, allowedModelOwners: allowedModelOwners === null ? null : [...allowedModelOwners] };
 }
 
 function copyContribution({ contributionId, datanetId, contributor, status, revoked }: ContributionState): ContributionState {

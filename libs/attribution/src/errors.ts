@@ -20,7 +20,9 @@ export type InputRule =
   | 'UNIQUE'
   | 'ONE_OF'
   | 'MATCHES_INFERENCE'
-  | 'KNOWN';
+  | 'KNOWN'
+  | 'DATANET_TERMS'
+  | 'PROTOCOL_POLICY';
 
 /** Expected bad input: names the field (a path such as `inference.attributions[3].scorePpm`) and the rule. */
 export class AttributionInputError extends Error {

@@ -1,5 +1,6 @@
 import { accountId, compareIds, parseAccountId } from './accounts';
 import { assertNever } from './errors';
+import { termsOf } from './terms';
 import type { Attribution, AttributionDecision, FallbackRule, Posting, RejectionReason } from './types';
 
 /**
@@ -10,12 +11,14 @@ import type { Attribution, AttributionDecision, FallbackRule, Posting, Rejection
 export function explain(decision: AttributionDecision): string[] {
   const { inference, model } = decision.inputsSeen;
   const [debit, ...credits] = decision.postings;
-  const { protocolBps, modelBps, dataBps } = model.split;
+  const { protocolBps, modelBps, dataBps } = decision.split;
   const counted = countedByContributor(decision);
   return [
     `Inference ${decision.inferenceId} (model ${model.modelId}, method ${inference.method}) was attributed by policy v${decision.policyVersion}.`,
     `Fee: ${debit?.account ?? 'the consumer'} pays ${inference.feeMinor} minor units of ${inference.asset}.`,
     `Split: protocol ${percent(protocolBps)}, model owner ${percent(modelBps)}, data ${percent(dataBps)}.`,
+    ...policyLines(decision),
+    ...termsLines(decision),
     ...fallbackLines(decision.fallback),
     ...credits.map((credit) => creditLine(decision, counted, credit)),
     ...unpaidContributorLines(decision, counted),
@@ -23,6 +26,27 @@ export function explain(decision: AttributionDecision): string[] {
       ({ contributionId, reason }) => `Contribution ${contributionId} did not count (${reason}): ${reasonText(reason)}.`,
     ),
   ];
+}
+
+/** Under v2, where each part of the split came from. */
+function policyLines(decision: AttributionDecision): string[] {
+  const { policy } = decision.inputsSeen;
+  if (policy === undefined) return [];
+  const { protocolBps, modelBps, dataBps } = decision.split;
+  return [
+    `Policy v${policy.version}: the protocol's ${percent(protocolBps)} is the operator's policy, the data share ${percent(dataBps)} is the model's own, the model owner keeps the remaining ${percent(modelBps)}.`,
+  ];
+}
+
+/** The terms of each of the model's datanets the decision was checked against (decisions made with terms, v2 on). */
+function termsLines(decision: AttributionDecision): string[] {
+  if (decision.policyVersion < 2) return [];
+  const { model } = decision.inputsSeen;
+  return decision.inputsSeen.datanets.map((datanet) => {
+    const { minDataBps, allowedModelOwners } = termsOf(datanet);
+    const owners = allowedModelOwners === null ? 'any model owner' : allowedModelOwners.length === 0 ? 'no model owner' : `model owners ${allowedModelOwners.join(', ')}`;
+    return `Terms of datanet ${datanet.datanetId} used: minimum data share ${percent(minDataBps)} (the model gives ${percent(decision.split.dataBps)}), open to ${owners} (the model's owner is ${model.owner}).`;
+  });
 }
 
 function fallbackLines(fallback: FallbackRule): string[] {

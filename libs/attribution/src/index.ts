@@ -1,5 +1,5 @@
 /**
- * @tributary/attribution: the pure attribution policy (v1). No framework, broker or database here;
+ * @tributary/attribution: the pure attribution policy (v1 and v2). No framework, broker or database here;
  * the attribution service maps events into these types and publishes the decision.
  */
 export { accountId, compareIds, parseAccountId } from './accounts';
@@ -11,6 +11,18 @@ export type { InputRule } from './errors';
 export { explain } from './explain';
 export { sortInPlace } from './sort';
 export {
+  DATANET_TERMS_RULE,
+  PROTOCOL_POLICY_RULE,
+  appliedSplit,
+  protocolPolicyBreach,
+  termsBreachDetail,
+  termsBreachText,
+  termsBreaches,
+  termsOf,
+} from './terms';
+export type { ModelTermsView, TermsBreach } from './terms';
+export {
+  ALLOWED_MODEL_OWNERS_MAX,
   ASSET_LENGTH_MAX,
   ATTRIBUTIONS_MAX,
   BPS_TOTAL,
@@ -30,13 +42,16 @@ export type {
   ContributionState,
   ContributionStatus,
   DatanetState,
+  DatanetTerms,
   FallbackRule,
   InferenceFacts,
   ModelState,
+  PolicyVersion,
   Posting,
   Rejection,
   RejectionReason,
   RevenueSplit,
+  SplitPolicy,
 } from './types';
 export {
   entityKey,
@@ -49,6 +64,7 @@ export {
 export type {
   EntityKind,
   EntityVersion,
+  FoldOptions,
   FoldResult,
   LatestStates,
   ModelTableState,

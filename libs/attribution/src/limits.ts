@@ -1,11 +1,16 @@
 /**
- * Limits of policy v1. Every list and number that enters the policy is bounded, so a hostile or
+ * Limits of the policy (v1 and v2 share them). Every list and number that enters the policy is bounded, so a hostile or
  * broken producer cannot make one decision arbitrarily large or slow (STYLE: "put a limit on
  * everything"). Changing a limit that rejects formerly valid input needs a new policy version.
  */
 
-/** The version written into every decision; replays re-run the policy with this version. */
-export const POLICY_VERSION = 1 as const;
+/**
+ * The version the attribution service decides with; every decision records its version, and a replay
+ * re-runs the policy of the recorded version. v1: the model's registered split. v2: the protocol's
+ * share from the operator's policy, the data share from the model, the rest to the model owner; and
+ * every decision checks the terms of the model's datanets.
+ */
+export const POLICY_VERSION = 2 as const;
 
 /** Basis points in a whole: a split's three parts sum to this, and a curator share is at most this. */
 export const BPS_TOTAL = 10_000;
@@ -29,6 +34,9 @@ export const MODEL_DATANETS_MAX = 100;
 
 /** The caller passes the model's datanets (extra ones are ignored but still counted here). */
 export const DATANET_STATES_MAX = 1_000;
+
+/** A datanet names at most this many model owners in its terms (schema: DatanetCreated v2 allowedModelOwners). */
+export const ALLOWED_MODEL_OWNERS_MAX = 100;
 
 /**
  * Scores are fixed point in parts per million: 1_000_000 means 1.0, the largest influence a single

@@ -1,6 +1,7 @@
 import { compareIds } from './accounts';
 import { assert, assertNever } from './errors';
-import type { ContributionState, DatanetState, ModelState, RevenueSplit } from './types';
+import { DATANET_TERMS_RULE, PROTOCOL_POLICY_RULE, protocolPolicyBreach, termsBreachDetail } from './terms';
+import type { ContributionState, DatanetState, ModelState, RevenueSplit, SplitPolicy } from './types';
 
 /**
  * The table side of the stream-table join: datanet, contribution and model events folded into entity
@@ -16,8 +17,26 @@ export interface ModelTableState extends ModelState {
 
 /** The table events in domain form; the service maps the wire events onto these. */
 export type TableEvent =
-  | { readonly kind: 'DatanetCreated'; readonly datanetId: string; readonly owner: string; readonly curatorShareBps: number }
-  | { readonly kind: 'DatanetUpdated'; readonly datanetId: string; readonly curatorShareBps: number | null }
+  | {
+      readonly kind: 'DatanetCreated';
+      readonly datanetId: string;
+      readonly owner: string;
+      readonly curatorShareBps: number;
+      /** Terms (v2); absent on events mapped by older code: no minimum, any model owner. */
+      readonly minDataBps?: number;
+      readonly allowedModelOwners?: readonly string[] | null;
+    }
+  | {
+      readonly kind: 'DatanetUpdated';
+      readonly datanetId: string;
+      readonly curatorShareBps: number | null;
+      /** null or absent: unchanged. */
+      readonly minDataBps?: number | null;
+      /** A new list of admitted model owners; null or absent: unchanged. */
+      readonly allowedModelOwners?: readonly string[] | null;
+      /** true: any model owner may use the datanet from now on (the list is dropped). */
+      readonly allowAnyModelOwner?: boolean;
+    }
   | { readonly kind: 'ContributionSubmitted'; readonly contributionId: string; readonly datanetId: string; readonly contributor: string }
   | { readonly kind: 'ContributionValidated'; readonly contributionId: string; readonly decision: 'ACCEPTED' | 'REJECTED' }
   | { readonly kind: 'ContributionRevoked'; readonly contributionId: string }
@@ -68,7 +87,16 @@ export type EntityVersion =
   | (VersionPosition & { readonly entity: 'model'; readonly state: ModelTableState });
 
 /** Why a table event cannot be applied; the service sends the record to its DLQ with this reason. */
-export type TableRejectionReason = 'UNKNOWN_ENTITY' | 'CONFLICTS_WITH_EXISTING';
+export type TableRejectionReason = 'UNKNOWN_ENTITY' | 'CONFLICTS_WITH_EXISTING' | typeof DATANET_TERMS_RULE | typeof PROTOCOL_POLICY_RULE;
+
+/**
+ * What the fold checks a new model against besides its own history: the operator's split policy (a
+ * model asking more data share than the protocol's share leaves is refused) and, always, the terms of
+ * the model's datanets as the fold knows them (a datanet not known yet is checked at decision time).
+ */
+export interface FoldOptions {
+  readonly policy?: SplitPolicy;
+}
 
 export interface TableRejection {
   readonly record: TableRecord;
@@ -108,12 +136,29 @@ type Evolved<S> = { readonly ok: true; readonly state: S } | { readonly ok: fals
  */
 export function evolveDatanet(state: DatanetState | null, event: Extract<TableEvent, { kind: 'DatanetCreated' | 'DatanetUpdated' }>): Evolved<DatanetState> {
   if (event.kind === 'DatanetCreated') {
-    const created: DatanetState = { datanetId: event.datanetId, owner: event.owner, curatorShareBps: event.curatorShareBps };
+    const created: DatanetState = {
+      datanetId: event.datanetId,
+      owner: event.owner,
+      curatorShareBps: event.curatorShareBps,
+      minDataBps: event.minDataBps ?? 0,
+      allowedModelOwners: event.allowedModelOwners === undefined || event.allowedModelOwners === null ? null : [...event.allowedModelOwners],
+    };
     if (state === null || sameDatanet(state, created)) return { ok: true, state: created };
     return conflict(`datanet ${event.datanetId} already exists with other attributes`);
   }
   if (state === null) return unknown(`datanet ${event.datanetId} was updated before it was created`);
-  return { ok: true, state: { ...state, curatorShareBps: event.curatorShareBps ?? state.curatorShareBps } };
+  // Terms change only the state from here on: decisions already made keep the terms they recorded.
+  const allowedModelOwners =
+    event.allowAnyModelOwner === true ? null : event.allowedModelOwners != null ? [...event.allowedModelOwners] : (state.allowedModelOwners ?? null);
+  return {
+    ok: true,
+    state: {
+      ...state,
+      curatorShareBps: event.curatorShareBps ?? state.curatorShareBps,
+      minDataBps: event.minDataBps ?? state.minDataBps ?? 0,
+      allowedModelOwners,
+    },
+  };
 }
 
 /** Validation sets the status (the latest wins); revocation is final whatever comes after it. */
@@ -139,7 +184,17 @@ export function evolveContribution(
   return { ok: true, state: { ...state, revoked: true } };
 }
 
-export function evolveModel(state: ModelTableState | null, event: Extract<TableEvent, { kind: 'ModelRegistered' | 'ModelRetired' }>): Evolved<ModelTableState> {
+/**
+ * One model event applied to the model's state. A new registration is refused when its data share does
+ * not fit beside the operator's protocol share, or when it breaks the terms of a datanet it names whose
+ * state `datanetOf` knows (the latest the fold has); a datanet not known yet is left to decision time.
+ */
+export function evolveModel(
+  state: ModelTableState | null,
+  event: Extract<TableEvent, { kind: 'ModelRegistered' | 'ModelRetired' }>,
+  datanetOf: (datanetId: string) => DatanetState | null = () => null,
+  options: FoldOptions = {},
+): Evolved<ModelTableState> {
   if (event.kind === 'ModelRegistered') {
     const registered: ModelTableState = {
       modelId: event.modelId,
@@ -148,12 +203,25 @@ export function evolveModel(state: ModelTableState | null, event: Extract<TableE
       split: { protocolBps: event.split.protocolBps, modelBps: event.split.modelBps, dataBps: event.split.dataBps },
       retired: false,
     };
-    if (state === null) return { ok: true, state: registered };
+    if (state === null) return refusedByTerms(registered, datanetOf, options) ?? { ok: true, state: registered };
     if (sameModel(state, registered)) return { ok: true, state };
     return conflict(`model ${event.modelId} is already registered with another owner, datanets or split`);
   }
   if (state === null) return unknown(`model ${event.modelId} was retired before it was registered`);
   return { ok: true, state: { ...state, retired: true } };
+}
+
+function refusedByTerms(model: ModelTableState, datanetOf: (datanetId: string) => DatanetState | null, options: FoldOptions): Evolved<never> | null {
+  const view = { modelId: model.modelId, owner: model.owner, dataBps: model.split.dataBps };
+  const policyBreach = options.policy === undefined ? null : protocolPolicyBreach(view, options.policy);
+  if (policyBreach !== null) return { ok: false, reason: PROTOCOL_POLICY_RULE, detail: policyBreach };
+  const known: DatanetState[] = [];
+  for (const datanetId of model.datanetIds) {
+    const datanet = datanetOf(datanetId);
+    if (datanet !== null) known.push(datanet);
+  }
+  const detail = termsBreachDetail(view, known);
+  return detail === null ? null : { ok: false, reason: DATANET_TERMS_RULE, detail };
 }
 
 export interface FoldResult {
@@ -169,8 +237,9 @@ export interface FoldResult {
  * The result is the same however the partition's records are cut into batches (a property test holds
  * it to that).
  */
-export function foldTableRecords(progress: PartitionProgress, latest: LatestStates, records: readonly TableRecord[]): FoldResult {
+export function foldTableRecords(progress: PartitionProgress, latest: LatestStates, records: readonly TableRecord[], options: FoldOptions = {}): FoldResult {
   const states = new Map(latest);
+  const datanetOf = (datanetId: string) => (states.get(entityKey('datanet', datanetId)) as DatanetState | undefined) ?? null;
   const versions: EntityVersion[] = [];
   const rejected: TableRejection[] = [];
   let { nextOffset, watermarkMs } = progress;
@@ -182,7 +251,7 @@ export function foldTableRecords(progress: PartitionProgress, latest: LatestStat
     const { entity, id } = entityOf(record.event);
     const key = entityKey(entity, id);
     const before = states.get(key) ?? null;
-    const evolved = evolveEntity(before, record.event);
+    const evolved = evolveEntity(before, record.event, datanetOf, options);
     if (!evolved.ok) {
       rejected.push({ record, reason: evolved.reason, detail: evolved.detail });
       continue;
@@ -195,7 +264,12 @@ export function foldTableRecords(progress: PartitionProgress, latest: LatestStat
   return { versions, rejected, progress: { ...progress, nextOffset, watermarkMs } };
 }
 
-function evolveEntity(state: EntityVersion['state'] | null, event: TableEvent): Evolved<EntityVersion['state']> {
+function evolveEntity(
+  state: EntityVersion['state'] | null,
+  event: TableEvent,
+  datanetOf: (datanetId: string) => DatanetState | null,
+  options: FoldOptions,
+): Evolved<EntityVersion['state']> {
   switch (event.kind) {
     case 'DatanetCreated':
     case 'DatanetUpdated':
@@ -206,14 +280,19 @@ function evolveEntity(state: EntityVersion['state'] | null, event: TableEvent): 
       return evolveContribution(state as ContributionState | null, event);
     case 'ModelRegistered':
     case 'ModelRetired':
-      return evolveModel(state as ModelTableState | null, event);
+      return evolveModel(state as ModelTableState | null, event, datanetOf, options);
     default:
       return assertNever(event);
   }
 }
 
 function sameDatanet(left: DatanetState, right: DatanetState): boolean {
-  return left.owner === right.owner && left.curatorShareBps === right.curatorShareBps;
+  return (
+    left.owner === right.owner &&
+    left.curatorShareBps === right.curatorShareBps &&
+    (left.minDataBps ?? 0) === (right.minDataBps ?? 0) &&
+    canonicalJson(left.allowedModelOwners ?? null) === canonicalJson(right.allowedModelOwners ?? null)
+  );
 }
 
 function sameModel(left: ModelTableState, right: ModelTableState): boolean {

@@ -42,12 +42,37 @@ export interface ModelState {
   readonly split: RevenueSplit;
 }
 
+/**
+ * The terms a datanet's owner sets for the models that use it (DatanetCreated / DatanetUpdated v2).
+ * A model breaks them when its data share is below `minDataBps`, or when `allowedModelOwners` is a
+ * list and the model's owner is not on it. Absent terms (state written before v2) mean no terms:
+ * `minDataBps` 0 and any model owner.
+ */
+export interface DatanetTerms {
+  /** The least data share, in basis points of the fee (0..10_000), a model must give to use the datanet. */
+  readonly minDataBps?: number;
+  /** The model owners who may use the datanet; null or absent: any owner; an empty list: nobody. */
+  readonly allowedModelOwners?: readonly string[] | null;
+}
+
 /** A datanet as DatanetCreated / DatanetUpdated left it. */
-export interface DatanetState {
+export interface DatanetState extends DatanetTerms {
   readonly datanetId: string;
   readonly owner: string;
   /** The part of the data share attributable to this datanet that its owner keeps as curator. */
   readonly curatorShareBps: number;
+}
+
+/**
+ * The operator's split policy. Policy v1 (absent) applies the model's own registered split. Policy v2
+ * takes the protocol's share from the operator (`protocolBps`), the data share from the model
+ * (`split.dataBps`) and gives the model owner the rest; a model asking more data share than the
+ * protocol leaves is refused.
+ */
+export interface SplitPolicy {
+  readonly version: 2;
+  /** The protocol's share of every fee, in basis points (0..10_000), set by the operator. */
+  readonly protocolBps: number;
 }
 
 /** A contribution as the contribution events left it. */
@@ -70,6 +95,8 @@ export interface AttributionInput {
   readonly contributions: readonly ContributionState[];
   /** Id of the protocol treasury; its account is `protocol:<protocolId>`. */
   readonly protocolId: string;
+  /** The operator's split policy; absent means policy v1 (the model's registered split as is). */
+  readonly policy?: SplitPolicy;
 }
 
 /** Why an attribution did not count. Checked in this order; the first that applies is reported. */
@@ -93,6 +120,9 @@ export interface Posting {
   readonly amountMinor: bigint;
 }
 
+/** The policy versions this library can decide and recompute. */
+export type PolicyVersion = 1 | 2;
+
 /** Which "no valid attribution" rule a decision used, if any. */
 export type FallbackRule = 'NONE' | 'DATA_SHARE_TO_DATANET_OWNERS' | 'DATA_SHARE_TO_PROTOCOL';
 
@@ -103,7 +133,9 @@ export type FallbackRule = 'NONE' | 'DATA_SHARE_TO_DATANET_OWNERS' | 'DATA_SHARE
  */
 export interface AttributionDecision {
   readonly inferenceId: string;
-  readonly policyVersion: 1;
+  readonly policyVersion: PolicyVersion;
+  /** The split the decision applied: the model's own under v1, the operator's protocol share under v2. */
+  readonly split: RevenueSplit;
   /** The consumer's debit (-fee) first, then credits sorted by account id. */
   readonly postings: readonly Posting[];
   /** Sorted by contribution id, one entry per distinct contribution id. */

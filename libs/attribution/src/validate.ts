@@ -1,5 +1,6 @@
 import { AttributionInputError } from './errors';
 import {
+  ALLOWED_MODEL_OWNERS_MAX,
   ASSET_LENGTH_MAX,
   ATTRIBUTIONS_MAX,
   BPS_TOTAL,
@@ -31,6 +32,10 @@ export function validateInput(input: AttributionInput): void {
   validateDatanets(input.datanets, input.model);
   validateContributions(input.contributions);
   requireText(input.protocolId, 'protocolId', ID_LENGTH_MAX);
+  if (input.policy !== undefined) {
+    if (input.policy.version !== 2) fail('policy.version', 'ONE_OF', `expected 2, got ${String(input.policy.version)}`);
+    requireInteger(input.policy.protocolBps, 'policy.protocolBps', 0, BPS_TOTAL);
+  }
 }
 
 function validateInference(inference: InferenceFacts): void {
@@ -80,6 +85,12 @@ function validateDatanets(datanets: readonly DatanetState[], model: ModelState):
     requireText(datanet.datanetId, at('datanets', index, 'datanetId'), ID_LENGTH_MAX);
     requireText(datanet.owner, at('datanets', index, 'owner'), ID_LENGTH_MAX);
     requireInteger(datanet.curatorShareBps, at('datanets', index, 'curatorShareBps'), 0, BPS_TOTAL);
+    if (datanet.minDataBps !== undefined) requireInteger(datanet.minDataBps, at('datanets', index, 'minDataBps'), 0, BPS_TOTAL);
+    const owners = datanet.allowedModelOwners;
+    if (owners !== undefined && owners !== null) {
+      requireList(owners, fieldName(at('datanets', index, 'allowedModelOwners')), ALLOWED_MODEL_OWNERS_MAX);
+      owners.forEach((owner) => requireText(owner, at('datanets', index, 'allowedModelOwners'), ID_LENGTH_MAX));
+    }
   });
   requireUnique(
     datanets.map((datanet) => datanet.datanetId),

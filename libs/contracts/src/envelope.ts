@@ -5,7 +5,7 @@
  */
 import { ContractError } from './schemas/contract-error';
 import type { EventType, TributaryEvent } from './schemas/generated/event-types';
-import { eventKey, findByFingerprint, getEventContract, topicOf, type EventData } from './schemas/registry';
+import { eventKey, findByFingerprint, getEventContract, topicOf, type EventData, type EventInput } from './schemas/registry';
 import { decodeEvent, encodeEvent } from './schemas/codec';
 
 export const CE_HEADERS = {
@@ -96,11 +96,11 @@ function constantsOf(eventType: EventType): TypeConstants {
  * Encodes an event into the record to send. Everything is checked before a byte leaves: the data
  * against its schema (ContractError naming every field), the source and the traceparent.
  */
-export function toRecord<T extends EventType>(eventType: T, data: EventData<T>, options: PublishOptions): OutboundRecord {
+export function toRecord<T extends EventType>(eventType: T, data: EventData<T> | EventInput<T>, options: PublishOptions): OutboundRecord {
   const constants = constantsOf(eventType);
   const value = encodeEvent(eventType, data);
   assertEnvelopeOptions(eventType, constants.version, options);
-  const key = eventKey(eventType, data);
+  const key = eventKey(eventType, data as EventData<T>);
   const envelope: Envelope = {
     specversion: '1.0',
     id: (data as unknown as { eventId: string }).eventId,

@@ -1,4 +1,4 @@
-import { toRecord, type EventData, type EventType, type PublishOptions } from '@tributary/contracts';
+import { toRecord, type EventData, type EventInput, type EventType, type PublishOptions } from '@tributary/contracts';
 import { RecordSender, type PublishResult, type RecordSenderOptions } from './record-sender';
 
 export interface TributaryProducerOptions {
@@ -21,7 +21,8 @@ export interface TributaryProducerOptions {
 
 export interface EventToPublish<T extends EventType = EventType> {
   readonly type: T;
-  readonly data: EventData<T>;
+  /** The event; fields the latest schema gives a default may be left out (EventInput). */
+  readonly data: EventData<T> | EventInput<T>;
   readonly traceparent?: string;
   readonly time?: Date;
 }
@@ -54,7 +55,7 @@ export class TributaryProducer {
   }
 
   /** Validates, encodes and publishes one event; resolves once Kafka acknowledged it. */
-  async publish<T extends EventType>(type: T, data: EventData<T>, extra: Omit<EventToPublish<T>, 'type' | 'data'> = {}): Promise<PublishResult> {
+  async publish<T extends EventType>(type: T, data: EventData<T> | EventInput<T>, extra: Omit<EventToPublish<T>, 'type' | 'data'> = {}): Promise<PublishResult> {
     const [result] = await this.publishBatch([{ type, data, ...extra } as EventToPublish]);
     return result!;
   }

@@ -105,6 +105,8 @@ export function* simulateEconomy(options: EconomyOptions): Generator<SimulatedEv
     yield { type: 'DatanetCreated', data: {
       eventId: eventId(), datanetId, occurredAt: tick(), ownerId: ids('owner', random.int(1, options.datanetCount)),
       name: `Datanet ${datanetId}`, license: random.pick(LICENSES), curatorShareBps: random.int(0, 20) * 100,
+      // Open terms: every simulated model (data share 30% to 60%) may use every datanet.
+      minDataBps: 0, allowedModelOwners: null,
     } };
   }
   const contributions: Contribution[] = [];

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { boundedInt, databaseEnv, httpHost, kafkaEnv, kafkaName, parseEnv } from '@tributary/config';
 import { CONSUMER_GROUPS } from '@tributary/contracts';
+import { POLICY_VERSION, type SplitPolicy } from '@tributary/attribution';
 
 /** The largest fee the service attributes by default: 10^15 minor units (ten trillion dollars in cents). */
 const FEE_MINOR_MAX_DEFAULT = 1_000_000_000_000_000n;
@@ -36,6 +37,12 @@ const attributionSchema = z.object({
   ATTRIBUTION_ATTRIBUTIONS_MAX: boundedInt(0, 1_000, 1_000),
   ATTRIBUTION_FEE_MINOR_MAX: feeMinorMax,
   /** The protocol treasury credited with the protocol share: account `protocol:<id>`. */
+  /**
+   * The protocol's share of every fee in basis points (integer 0 to 10000), the operator's policy (v2):
+   * models choose only their data share, and one asking more than 10000 minus this is refused. Decisions
+   * record it (InferenceAttributed.split.protocolBps), so changing it changes only later decisions.
+   */
+  ATTRIBUTION_PROTOCOL_BPS: boundedInt(0, 10_000, 1_000),
   ATTRIBUTION_PROTOCOL_ID: z.string().trim().regex(/^[A-Za-z0-9._:-]{1,64}$/, 'must be 1-64 letters, digits, ".", "_", ":" or "-"').default('tributary'),
   CONSUMER_SESSION_TIMEOUT_MS: boundedInt(6_000, 300_000, 30_000),
   CONSUMER_REBALANCE_TIMEOUT_MS: boundedInt(6_000, 300_000, 60_000),
@@ -50,6 +57,11 @@ export function attributionConfig(env: NodeJS.ProcessEnv = process.env) {
 }
 export type AttributionConfig = ReturnType<typeof attributionConfig>;
 export const ATTRIBUTION_CONFIG = Symbol('ATTRIBUTION_CONFIG');
+
+/** The operator's split policy the service decides and folds registrations with. */
+export function splitPolicy(config: Pick<AttributionConfig, 'ATTRIBUTION_PROTOCOL_BPS'>): SplitPolicy {
+  return { version: POLICY_VERSION, protocolBps: config.ATTRIBUTION_PROTOCOL_BPS };
+}
 
 /** The table consumer's group: its own offsets (in PostgreSQL) and its own DLQ. */
 export function tablesGroupId(config: Pick<AttributionConfig, 'ATTRIBUTION_GROUP_ID'>): string {

@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import { PostgresOffsetStore } from '@tributary/messaging';
 import { DatabaseHealthController, ensureSchema } from '@tributary/persistence';
 import { MetricsController, metricsRegistryFrom } from '@tributary/observability';
-import { ATTRIBUTION_CONFIG, type AttributionConfig } from './attribution.config';
+import { ATTRIBUTION_CONFIG, splitPolicy, type AttributionConfig } from './attribution.config';
 import { ATTRIBUTION_SCHEMA, dataSourceOptions } from './database/data-source-options';
 import { DecisionStore } from './decision/decision-store';
 import { ExplainController } from './explain/explain.controller';
@@ -30,7 +30,7 @@ export class AttributionModule {
       providers: [
         { provide: ATTRIBUTION_CONFIG, useValue: config },
         { provide: PostgresOffsetStore, inject: [DataSource], useFactory: (dataSource: DataSource) => new PostgresOffsetStore(dataSource) },
-        { provide: StateStore, inject: [DataSource], useFactory: (dataSource: DataSource) => new StateStore(dataSource) },
+        { provide: StateStore, inject: [DataSource], useFactory: (dataSource: DataSource) => new StateStore(dataSource, { policy: splitPolicy(config) }) },
         { provide: DecisionStore, inject: [DataSource], useFactory: (dataSource: DataSource) => new DecisionStore(dataSource) },
         DecisionLoopLifecycle,
         AttributionMetrics,

@@ -13,7 +13,7 @@ import {
   topicsEnv,
   transportOptionsFrom,
 } from '@tributary/messaging';
-import { attributionConfig, tablesGroupId, type AttributionConfig } from './attribution.config';
+import { attributionConfig, splitPolicy, tablesGroupId, type AttributionConfig } from './attribution.config';
 import { AttributionModule } from './attribution.module';
 import { Decider } from './decision/decider';
 import { DecisionStore } from './decision/decision-store';
@@ -75,6 +75,7 @@ function decisionProcessor(config: AttributionConfig, state: StateStore, decisio
       decisionBytesMax: maxMessageBytes(TOPICS.attributions),
       topicPrefix: topicPrefix(),
       protocolId: config.ATTRIBUTION_PROTOCOL_ID,
+      policy: splitPolicy(config),
       limits: {
         attributionsMax: config.ATTRIBUTION_ATTRIBUTIONS_MAX,
         feeMinorMax: config.ATTRIBUTION_FEE_MINOR_MAX,

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { catalogFor, topicCatalog, type EventData, type EventType } from '@tributary/contracts';
+import { catalogFor, topicCatalog, type EventData, type EventInput, type EventType } from '@tributary/contracts';
 import { ensureTopics } from '@tributary/messaging';
 import { TributaryProducer, type PublishResult } from '@tributary/producer';
 import { createTestDatabase, eventually, startServiceProcess, testBrokers, uniqueName, withAdmin, type ServiceProcess, type TestDatabase, testClientOptions } from '@tributary/testing';
@@ -72,7 +72,7 @@ export class Pipeline {
     return { eventId: `evt-${randomUUID()}`, occurredAt: this.occurredAt };
   }
 
-  private publish<T extends EventType>(type: T, data: EventData<T>): Promise<PublishResult> {
+  private publish<T extends EventType>(type: T, data: EventData<T> | EventInput<T>): Promise<PublishResult> {
     return this.producer.publish(type, data);
   }
 

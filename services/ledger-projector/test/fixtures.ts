@@ -46,8 +46,8 @@ export function decision(sequence: number, feeMinor = 10_000n + BigInt(sequence 
       { contributionId: `k-${sequence}-rejected`, status: 'PENDING' as const, datanetId: 'd0', contributorId: 'c0', scorePpm: 5_000n },
     ],
     datanetsSeen: [
-      { datanetId: 'd0', ownerId: 'dora', curatorShareBps: 0 },
-      { datanetId: 'd1', ownerId: 'dora', curatorShareBps: 0 },
+      { datanetId: 'd0', ownerId: 'dora', curatorShareBps: 0, minDataBps: 0, allowedModelOwners: null },
+      { datanetId: 'd1', ownerId: 'dora', curatorShareBps: 0, minDataBps: 0, allowedModelOwners: null },
     ],
     orderingRule: 'largest-remainder; ties by accountId ascending',
   };

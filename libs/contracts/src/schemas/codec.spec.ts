@@ -45,7 +45,7 @@ describe('given a valid event of every type', () => {
     for (const value of [sample, large, sample]) {
       const encoded = encodeEvent('InferenceAttributed', value);
       expect(encoded.equals(type.toBuffer(value))).toBe(true);
-      expect(decodeEvent('InferenceAttributed', 1, encoded)).toEqual(value);
+      expect(decodeEvent('InferenceAttributed', getEventContract('InferenceAttributed').latestVersion, encoded)).toEqual(value);
     }
     expect(type.toBuffer(large).length).toBeGreaterThan(128 * 1024);
   });

@@ -5,7 +5,7 @@
 import type { Resolver, Type } from 'avsc';
 import { ContractError, ContractIssue } from './contract-error';
 import type { EventType } from './generated/event-types';
-import { EventData, EventDataAt, EventVersion, EventVersionContract, getEventContract, getEventVersion } from './registry';
+import { EventData, EventDataAt, EventInput, EventVersion, EventVersionContract, getEventContract, getEventVersion } from './registry';
 import { limitsHold, validateLimits, validateValue } from './validation';
 
 /** Every problem with `value` as version `version` of `eventType` (latest when omitted); empty when valid. */
@@ -14,8 +14,8 @@ export function validateEvent(eventType: string, value: unknown, version?: numbe
   return validateValue(contract.avroType, contract.tree, value);
 }
 
-/** Encodes the latest version of an event. Throws ContractError listing every invalid field. */
-export function encodeEvent<T extends EventType>(eventType: T, data: EventData<T>): Buffer;
+/** Encodes the latest version of an event (fields with a default may be left out). Throws ContractError listing every invalid field. */
+export function encodeEvent<T extends EventType>(eventType: T, data: EventData<T> | EventInput<T>): Buffer;
 /** Encodes a given version of an event (for producers that have not upgraded yet). */
 export function encodeEvent<T extends EventType, V extends EventVersion<T>>(eventType: T, version: V, data: EventDataAt<T, V>): Buffer;
 export function encodeEvent(eventType: string, versionOrData: unknown, maybeData?: unknown): Buffer {

@@ -73,6 +73,14 @@ function renderEventIndex(events: readonly EventTrees[]): string {
     ...names.map((name) => `  readonly ${name}: ${name};`),
     '}',
     '',
+    '/** Event type -> the top-level fields of its latest version that declare a default: a producer may leave them out and the codec writes the default. */',
+    'export interface LatestEventDefaultedFields {',
+    ...events.map((event) => {
+      const defaulted = lastOf(event.trees).fields.filter((field) => field.hasDefault).map((field) => `'${field.name}'`);
+      return `  readonly ${event.source.eventType}: ${defaulted.length === 0 ? 'never' : defaulted.join(' | ')};`;
+    }),
+    '}',
+    '',
     '/** Any Tributary event in its latest version; `switch (event.type)` narrows `data`. */',
     'export type TributaryEvent =',
     ...names.map((name) => `  | { readonly type: '${name}'; readonly data: ${name} }`),

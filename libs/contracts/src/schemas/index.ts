@@ -16,7 +16,7 @@ export {
   listEventContracts,
   topicOf,
 } from './registry';
-export type { EventContract, EventData, EventDataAt, EventVersion, EventVersionContract } from './registry';
+export type { EventContract, EventData, EventDataAt, EventInput, EventVersion, EventVersionContract } from './registry';
 export {
   assertCatalogCompatible,
   checkCatalogCompatibility,

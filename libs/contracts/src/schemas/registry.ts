@@ -6,11 +6,19 @@ import type { Type } from 'avsc';
 import { fingerprintSha256, parseAvroType } from './avro-type';
 import { ContractError } from './contract-error';
 import { GENERATED_EVENT_SCHEMAS, GeneratedEventSchema } from './generated/event-schemas';
-import { EVENT_TYPES, EventType, EventVersionMap, LatestEventMap } from './generated/event-types';
+import { EVENT_TYPES, EventType, EventVersionMap, LatestEventDefaultedFields, LatestEventMap } from './generated/event-types';
 import { JsonObject, parseRecordTree, RecordNode } from './schema-tree';
 
 /** The value shape of the latest version of an event type. */
 export type EventData<T extends EventType> = LatestEventMap[T];
+/**
+ * What a producer writes for the latest version of an event type: the fields with a schema default may
+ * be left out, and the codec writes their default (so a producer written before a field was added keeps
+ * compiling and sends the same fact). Readers always get EventData, every field present.
+ */
+export type EventInput<T extends EventType> = T extends EventType
+  ? Omit<EventData<T>, LatestEventDefaultedFields[T]> & Partial<Pick<EventData<T>, Extract<LatestEventDefaultedFields[T], keyof EventData<T>>>>
+  : never;
 /** The version numbers an event type has. */
 export type EventVersion<T extends EventType> = keyof EventVersionMap[T] & number;
 /** The value shape of one version of an event type. */

@@ -13,6 +13,8 @@ export const SAMPLE_EVENTS: { readonly [T in EventType]: LatestEventMap[T] } = {
     name: 'Medical notes',
     license: 'CC-BY-4.0',
     curatorShareBps: 1000,
+    minDataBps: 2000,
+    allowedModelOwners: ['owner-dee', 'owner-eli'],
   },
   DatanetUpdated: {
     eventId: 'evt-datanet-2',
@@ -21,6 +23,9 @@ export const SAMPLE_EVENTS: { readonly [T in EventType]: LatestEventMap[T] } = {
     name: null,
     license: 'CC-BY-SA-4.0',
     curatorShareBps: 1500,
+    minDataBps: 3000,
+    allowedModelOwners: null,
+    allowAnyModelOwner: true,
   },
   ContributionSubmitted: {
     eventId: 'evt-contribution-1',
@@ -100,7 +105,7 @@ export const SAMPLE_EVENTS: { readonly [T in EventType]: LatestEventMap[T] } = {
       { contributionId: 'contribution-1', status: 'ACCEPTED', datanetId: 'datanet-medical', contributorId: 'contributor-bo', scorePpm: 600_000n },
       { contributionId: 'contribution-2', status: 'UNKNOWN', datanetId: null, contributorId: null, scorePpm: 400_000n },
     ],
-    datanetsSeen: [{ datanetId: 'datanet-medical', ownerId: 'owner-ana', curatorShareBps: 1000 }],
+    datanetsSeen: [{ datanetId: 'datanet-medical', ownerId: 'owner-ana', curatorShareBps: 1000, minDataBps: 2000, allowedModelOwners: ['owner-dee', 'owner-eli'] }],
     orderingRule: 'largest-remainder; ties by accountId ascending',
   },
   PayoutRequested: {

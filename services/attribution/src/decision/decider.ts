@@ -14,6 +14,7 @@ import {
   type EntityKind,
   type EntityVersion,
   type ModelTableState,
+  type SplitPolicy,
 } from '@tributary/attribution';
 import { recordFit, toRecord } from '@tributary/contracts';
 import type { InboundRecord, OutputRecord, ProcessContext, ProcessedBatch, Rejection, TransactionalHandler } from '@tributary/messaging';
@@ -32,6 +33,8 @@ export interface DeciderOptions {
   readonly decisionBytesMax: number;
   readonly topicPrefix: string;
   readonly protocolId: string;
+  /** The operator's split policy (protocol share); absent: policy v1, the model's own split. */
+  readonly policy?: SplitPolicy;
   readonly limits: InferenceLimits;
   readonly orderingWaitMsMax: number;
   readonly orderingGraceMs: number;
@@ -194,7 +197,10 @@ export class Decider implements TransactionalHandler {
     }
     try {
       // The table state as is: the policy reads the model's fields it knows and copies them into inputsSeen, so `retired` goes no further.
-      return decideAttribution({ inference: facts, model, datanets, contributions, protocolId: this.options.protocolId });
+      // The datanets' terms as of the inference are in their states: a model breaking them is refused here
+      // (DATANET_TERMS), so terms tightened after an inference's time never touch its decision.
+      const { protocolId, policy } = this.options;
+      return decideAttribution({ inference: facts, model, datanets, contributions, protocolId, ...(policy === undefined ? {} : { policy }) });
     } catch (error) {
       if (error instanceof AttributionInputError) throw new InferenceRejected(error.message);
       throw error;

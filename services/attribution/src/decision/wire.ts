@@ -5,6 +5,7 @@ import {
   decideAttribution,
   parseAccountId,
   sortInPlace,
+  termsOf,
   type AttributionDecision,
   type AttributionInput,
   type ContributionState,
@@ -49,11 +50,14 @@ export function toAttributedEvent(decision: AttributionDecision, inferenceEventI
     consumerId: inference.consumerId,
     asset: inference.asset,
     feeMinor: inference.feeMinor,
-    split: { ...model.split },
+    split: { ...decision.split },
     postings: credits,
     rejected: decision.rejected.map(({ contributionId, reason }) => ({ contributionId, reason })),
     contributionsSeen: inference.attributions.map(({ contributionId, scorePpm }) => seen(contributionId, scorePpm, statesById.get(contributionId))),
-    datanetsSeen: datanets.map(({ datanetId, owner, curatorShareBps }) => ({ datanetId, ownerId: owner, curatorShareBps })),
+    datanetsSeen: datanets.map((datanet) => {
+      const { minDataBps, allowedModelOwners } = termsOf(datanet);
+      return { datanetId: datanet.datanetId, ownerId: datanet.owner, curatorShareBps: datanet.curatorShareBps, minDataBps, allowedModelOwners };
+    }),
     orderingRule: ORDERING_RULE_TEXT,
   };
 }
@@ -67,7 +71,11 @@ function seen(contributionId: string, scorePpm: number, state: ContributionState
 
 /**
  * The policy input a decision was made from, rebuilt from the event alone. `method` is not part of
- * InferenceAttributed v1; it does not change the split, so any label recomputes the same postings.
+ * InferenceAttributed; it does not change the split, so any label recomputes the same postings.
+ * A v2 decision recorded the protocol share it applied (split.protocolBps) and each datanet's terms
+ * (datanetsSeen; a v1 record reads them at their defaults, no terms), so the recorded policy is
+ * re-run, never the current one. Policy v2 reads only dataBps of the model's split, so the applied
+ * split stands in for the registered one.
  */
 export function inputFromEvent(event: InferenceAttributed, method = 'not-recorded'): AttributionInput {
   const owner = accountOwner(event, 'model-owner');
@@ -96,15 +104,22 @@ export function inputFromEvent(event: InferenceAttributed, method = 'not-recorde
   return {
     inference,
     model: { modelId: event.modelId, owner, datanetIds: event.datanetsSeen.map((datanet) => datanet.datanetId), split: { ...event.split } },
-    datanets: event.datanetsSeen.map(({ datanetId, ownerId, curatorShareBps }) => ({ datanetId, owner: ownerId, curatorShareBps })),
+    datanets: event.datanetsSeen.map(({ datanetId, ownerId, curatorShareBps, minDataBps, allowedModelOwners }) => ({
+      datanetId,
+      owner: ownerId,
+      curatorShareBps,
+      minDataBps,
+      allowedModelOwners: allowedModelOwners === null ? null : [...allowedModelOwners],
+    })),
     contributions: [...contributions.values()],
     protocolId,
+    ...(event.policyVersion === 2 ? { policy: { version: 2 as const, protocolBps: event.split.protocolBps } } : {}),
   };
 }
 
 /** Re-runs the recorded policy on the event's inputs; the caller compares the result with the event. */
 export function recompute(event: InferenceAttributed, method?: string): AttributionDecision {
-  if (event.policyVersion !== 1) throw new RangeError(`policyVersion ${event.policyVersion} is not known to this service`);
+  if (event.policyVersion !== 1 && event.policyVersion !== 2) throw new RangeError(`policyVersion ${event.policyVersion} is not known to this service`);
   return decideAttribution(inputFromEvent(event, method));
 }
 

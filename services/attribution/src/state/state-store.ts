@@ -5,6 +5,7 @@ import {
   foldTableRecords,
   type EntityKind,
   type EntityVersion,
+  type FoldOptions,
   type PartitionProgress,
   type TableRecord,
   type TableRejection,
@@ -29,7 +30,11 @@ export type BatchRecord = { readonly offset: bigint; readonly timestampMs: numbe
  * table consumer's offsets), and reads versions back for the decider.
  */
 export class StateStore {
-  constructor(private readonly dataSource: DataSource) {}
+  /** `options`: what new models are checked against when folded (the operator's policy; datanet terms always). */
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly options: FoldOptions = {},
+  ) {}
 
   /** Folds one partition's fresh records; returns the fold's rejections for the DLQ. */
   async apply(manager: EntityManager, topic: string, partition: number, records: readonly BatchRecord[]): Promise<TableRejection[]> {
@@ -40,7 +45,7 @@ export class StateStore {
     const rejected: TableRejection[] = [];
     let run: TableRecord[] = [];
     const foldRun = () => {
-      const result = foldTableRecords(progress, latest, run);
+      const result = foldTableRecords(progress, latest, run, this.options);
       for (const version of result.versions) latest.set(entityKey(version.entity, version.id), version.state);
       versions.push(...result.versions);
       rejected.push(...result.rejected);
@@ -136,11 +141,20 @@ async function lockProgress(manager: Queryable, topic: string, partition: number
   return { topic, partition, nextOffset: BigInt(rows[0]!.next_offset), watermarkMs: Number(rows[0]!.watermark_ms) };
 }
 
+/**
+ * The latest state of every entity the records touch, and of every datanet a ModelRegistered among them
+ * names: the fold checks a new model against the terms of its datanets as the table state knows them.
+ */
 async function latestStates(manager: Queryable, records: readonly TableRecord[]): Promise<Map<string, EntityVersion['state']>> {
-  const keys = [...new Map(records.map((record) => {
+  const byKey = new Map<string, { entity: EntityKind; id: string }>();
+  for (const record of records) {
     const { entity, id } = entityOf(record.event);
-    return [entityKey(entity, id), { entity, id }] as const;
-  })).values()];
+    byKey.set(entityKey(entity, id), { entity, id });
+    if (record.event.kind === 'ModelRegistered') {
+      for (const datanetId of record.event.datanetIds) byKey.set(entityKey('datanet', datanetId), { entity: 'datanet', id: datanetId });
+    }
+  }
+  const keys = [...byKey.values()];
   const latest = new Map<string, EntityVersion['state']>();
   if (keys.length === 0) return latest;
   const rows: VersionRow[] = await manager.query(

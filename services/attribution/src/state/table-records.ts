@@ -29,11 +29,17 @@ export function readTableEvent(record: InboundRecord): TableEvent {
 function tableEventOf(decoded: ReturnType<typeof fromRecord>): TableEvent | null {
   switch (decoded.type) {
     case 'DatanetCreated': {
-      const { datanetId, ownerId, curatorShareBps } = decoded.data;
-      return { kind: 'DatanetCreated', datanetId, owner: ownerId, curatorShareBps };
+      // A v1 record reads with the v2 defaults: no minimum data share, any model owner.
+      const { datanetId, ownerId, curatorShareBps, minDataBps, allowedModelOwners } = decoded.data;
+      return { kind: 'DatanetCreated', datanetId, owner: ownerId, curatorShareBps, minDataBps, allowedModelOwners };
     }
-    case 'DatanetUpdated':
-      return { kind: 'DatanetUpdated', datanetId: decoded.data.datanetId, curatorShareBps: decoded.data.curatorShareBps };
+    case 'DatanetUpdated': {
+      const { datanetId, curatorShareBps, minDataBps, allowedModelOwners, allowAnyModelOwner } = decoded.data;
+      if (allowAnyModelOwner && allowedModelOwners !== null) {
+        throw new TableRecordRejected('allowAnyModelOwner: must not be true together with a list of allowedModelOwners');
+      }
+      return { kind: 'DatanetUpdated', datanetId, curatorShareBps, minDataBps, allowedModelOwners, allowAnyModelOwner };
+    }
     case 'ContributionSubmitted': {
       const { contributionId, datanetId, contributorId } = decoded.data;
       return { kind: 'ContributionSubmitted', contributionId, datanetId, contributor: contributorId };

@@ -18,7 +18,7 @@ export const GENERATED_EVENT_SCHEMAS: readonly GeneratedEventSchema[] = [
     "domain": "datanets",
     "topic": "tributary.datanets",
     "keyField": "datanetId",
-    "latestVersion": 1,
+    "latestVersion": 2,
     "versions": [
       {
         "version": 1,
@@ -84,6 +84,96 @@ export const GENERATED_EVENT_SCHEMAS: readonly GeneratedEventSchema[] = [
             }
           ]
         }
+      },
+      {
+        "version": 2,
+        "fingerprintSha256": "3b2e6e90017b26af13a6ec5dff52f585ab11a7cf3edf2f893e7ebfe9ffabeb45",
+        "schema": {
+          "type": "record",
+          "name": "DatanetCreated",
+          "namespace": "tributary.datanets",
+          "doc": "A community dataset (datanet) was created. Fixes the datanet's owner, who is paid the curator share of the data share of every inference of a model trained on it, and the owner's terms for the models that use it (v2): a minimum data share and, optionally, which model owners may use it. The attribution service refuses a model that breaks them, at registration and at every decision.",
+          "tributary.topic": "tributary.datanets",
+          "tributary.key": "datanetId",
+          "fields": [
+            {
+              "name": "eventId",
+              "type": "string",
+              "doc": "Producer-chosen unique id of this event (1 to 256 characters). Consumers deduplicate on it, so re-publishing an event with the same eventId is harmless; a different fact must carry a different eventId.",
+              "tributary.minLength": 1,
+              "tributary.maxLength": 256
+            },
+            {
+              "name": "datanetId",
+              "type": "string",
+              "doc": "Producer-chosen id of the datanet (1 to 256 characters); the Kafka key of this event.",
+              "tributary.minLength": 1,
+              "tributary.maxLength": 256
+            },
+            {
+              "name": "occurredAt",
+              "type": {
+                "type": "long",
+                "logicalType": "timestamp-millis"
+              },
+              "doc": "When the datanet was created at the producer, in milliseconds since the Unix epoch (UTC). Informational only: the order of facts is the Kafka offset order.",
+              "tributary.min": 0
+            },
+            {
+              "name": "ownerId",
+              "type": "string",
+              "doc": "Participant id of the datanet owner (curator); the ledger credits the account 'datanet-owner:<ownerId>'. 1 to 256 characters.",
+              "tributary.minLength": 1,
+              "tributary.maxLength": 256
+            },
+            {
+              "name": "name",
+              "type": "string",
+              "doc": "Human-readable name of the datanet, free text of 1 to 256 characters. Not unique; use datanetId to identify it.",
+              "tributary.minLength": 1,
+              "tributary.maxLength": 256
+            },
+            {
+              "name": "license",
+              "type": "string",
+              "doc": "License under which contributions are accepted: an SPDX identifier (e.g. 'CC-BY-4.0') or a URL, 1 to 256 characters.",
+              "tributary.minLength": 1,
+              "tributary.maxLength": 256
+            },
+            {
+              "name": "curatorShareBps",
+              "type": "int",
+              "doc": "Part of the data share of each inference paid to the datanet owner, in basis points (0 to 10000, 10000 = all of it). Contributors share the rest in proportion to their scores.",
+              "tributary.min": 0,
+              "tributary.max": 10000
+            },
+            {
+              "name": "minDataBps",
+              "type": "int",
+              "default": 0,
+              "doc": "The owner's term: the least data share (ModelRegistered.split.dataBps), in basis points of the fee (0 to 10000), a model must give to use this datanet. A ModelRegistered naming the datanet with less goes to the attribution service's DLQ (rule DATANET_TERMS), and so does every later inference of such a model. 0 (the default, and every record written with v1): no minimum.",
+              "tributary.min": 0,
+              "tributary.max": 10000
+            },
+            {
+              "name": "allowedModelOwners",
+              "type": [
+                "null",
+                {
+                  "type": "array",
+                  "items": {
+                    "type": "string",
+                    "tributary.minLength": 1,
+                    "tributary.maxLength": 256
+                  }
+                }
+              ],
+              "default": null,
+              "doc": "The owner's term: participant ids of the model owners (ModelRegistered.ownerId) who may use this datanet (0 to 100 ids, each 1 to 256 characters); a model of any other owner naming the datanet is refused (rule DATANET_TERMS). null (the default, and every record written with v1): any model owner. An empty list: no model may use it.",
+              "tributary.maxItems": 100
+            }
+          ]
+        }
       }
     ]
   },
@@ -92,7 +182,7 @@ export const GENERATED_EVENT_SCHEMAS: readonly GeneratedEventSchema[] = [
     "domain": "datanets",
     "topic": "tributary.datanets",
     "keyField": "datanetId",
-    "latestVersion": 1,
+    "latestVersion": 2,
     "versions": [
       {
         "version": 1,
@@ -160,6 +250,110 @@ export const GENERATED_EVENT_SCHEMAS: readonly GeneratedEventSchema[] = [
               "doc": "New curator share of the data share in basis points (0 to 10000), or null to keep the current one.",
               "tributary.min": 0,
               "tributary.max": 10000
+            }
+          ]
+        }
+      },
+      {
+        "version": 2,
+        "fingerprintSha256": "15b3d5f39512faa6c604b9b9e29e8596d8642b5b4c4fb0d1fe8a4463faa5106f",
+        "schema": {
+          "type": "record",
+          "name": "DatanetUpdated",
+          "namespace": "tributary.datanets",
+          "doc": "Some attributes of an existing datanet changed. Every attribute is optional: null means 'unchanged'. The change applies to inferences attributed after this event; past decisions are never revised. v2 adds the owner's terms: tightened terms refuse only inferences decided after the change, and each decision records the terms it was checked against.",
+          "tributary.topic": "tributary.datanets",
+          "tributary.key": "datanetId",
+          "fields": [
+            {
+              "name": "eventId",
+              "type": "string",
+              "doc": "Producer-chosen unique id of this event (1 to 256 characters). Consumers deduplicate on it, so re-publishing an event with the same eventId is harmless; a different fact must carry a different eventId.",
+              "tributary.minLength": 1,
+              "tributary.maxLength": 256
+            },
+            {
+              "name": "datanetId",
+              "type": "string",
+              "doc": "Id of the datanet that changed (as in DatanetCreated.datanetId); the Kafka key of this event. 1 to 256 characters.",
+              "tributary.minLength": 1,
+              "tributary.maxLength": 256
+            },
+            {
+              "name": "occurredAt",
+              "type": {
+                "type": "long",
+                "logicalType": "timestamp-millis"
+              },
+              "doc": "When the change was made at the producer, in milliseconds since the Unix epoch (UTC). Informational only: the order of facts is the Kafka offset order.",
+              "tributary.min": 0
+            },
+            {
+              "name": "name",
+              "type": [
+                "null",
+                "string"
+              ],
+              "default": null,
+              "doc": "New human-readable name (1 to 256 characters), or null to keep the current one.",
+              "tributary.minLength": 1,
+              "tributary.maxLength": 256
+            },
+            {
+              "name": "license",
+              "type": [
+                "null",
+                "string"
+              ],
+              "default": null,
+              "doc": "New license for contributions submitted from now on (SPDX identifier or URL, 1 to 256 characters), or null to keep the current one. Existing contributions keep the license they were submitted under.",
+              "tributary.minLength": 1,
+              "tributary.maxLength": 256
+            },
+            {
+              "name": "curatorShareBps",
+              "type": [
+                "null",
+                "int"
+              ],
+              "default": null,
+              "doc": "New curator share of the data share in basis points (0 to 10000), or null to keep the current one.",
+              "tributary.min": 0,
+              "tributary.max": 10000
+            },
+            {
+              "name": "minDataBps",
+              "type": [
+                "null",
+                "int"
+              ],
+              "default": null,
+              "doc": "New minimum data share a model must give to use the datanet, in basis points of the fee (0 to 10000), or null to keep the current one. Applies to registrations folded and inferences decided after this event.",
+              "tributary.min": 0,
+              "tributary.max": 10000
+            },
+            {
+              "name": "allowedModelOwners",
+              "type": [
+                "null",
+                {
+                  "type": "array",
+                  "items": {
+                    "type": "string",
+                    "tributary.minLength": 1,
+                    "tributary.maxLength": 256
+                  }
+                }
+              ],
+              "default": null,
+              "doc": "New list of the model owners who may use the datanet (0 to 100 participant ids, each 1 to 256 characters; empty: no model), or null to keep the current one. To admit any model owner again, set allowAnyModelOwner.",
+              "tributary.maxItems": 100
+            },
+            {
+              "name": "allowAnyModelOwner",
+              "type": "boolean",
+              "default": false,
+              "doc": "true: from this event on any model owner may use the datanet (the list of allowed model owners is dropped); allowedModelOwners must then be null. false (the default): the list is kept or replaced as allowedModelOwners says."
             }
           ]
         }
@@ -804,7 +998,7 @@ export const GENERATED_EVENT_SCHEMAS: readonly GeneratedEventSchema[] = [
     "domain": "attributions",
     "topic": "tributary.attributions",
     "keyField": "inferenceId",
-    "latestVersion": 1,
+    "latestVersion": 2,
     "versions": [
       {
         "version": 1,
@@ -1088,6 +1282,325 @@ export const GENERATED_EVENT_SCHEMAS: readonly GeneratedEventSchema[] = [
                 }
               },
               "doc": "The model's datanets with the owner and curator share the decision used (0 to 256 entries, ordered by datanetId ascending).",
+              "tributary.maxItems": 256
+            },
+            {
+              "name": "orderingRule",
+              "type": "string",
+              "doc": "The rounding and tie-break rule applied to make postings sum exactly to the fee, e.g. 'largest-remainder; ties by accountId ascending'. 1 to 256 characters; fixed for a given policyVersion.",
+              "tributary.minLength": 1,
+              "tributary.maxLength": 256
+            }
+          ]
+        }
+      },
+      {
+        "version": 2,
+        "fingerprintSha256": "4bd8c773bb0bbcad4a09bce0416f8bff613e6001f892dcfea58933539a2d6351",
+        "schema": {
+          "type": "record",
+          "name": "InferenceAttributed",
+          "namespace": "tributary.attributions",
+          "doc": "The attribution service's one decision for one paid inference: who is credited how much of the fee, under which policy version, and the state it decided from. The ledger is a pure fold over these decisions, and every decision can be re-checked from the inputs it records. Postings are credits that sum exactly to feeMinor; the ledger debits the consumer for the same amount.",
+          "tributary.topic": "tributary.attributions",
+          "tributary.key": "inferenceId",
+          "fields": [
+            {
+              "name": "eventId",
+              "type": "string",
+              "doc": "Unique id of this decision (1 to 256 characters). The attribution service derives it from the inferenceId, so a retried or re-published decision carries the same eventId and the ledger applies it once.",
+              "tributary.minLength": 1,
+              "tributary.maxLength": 256
+            },
+            {
+              "name": "inferenceId",
+              "type": "string",
+              "doc": "Id of the attributed inference (as in InferenceCompleted.inferenceId); the Kafka key of this event. At most one decision exists per inferenceId.",
+              "tributary.minLength": 1,
+              "tributary.maxLength": 256
+            },
+            {
+              "name": "occurredAt",
+              "type": {
+                "type": "long",
+                "logicalType": "timestamp-millis"
+              },
+              "doc": "When the decision was made, in milliseconds since the Unix epoch (UTC). Informational only: replay never depends on it.",
+              "tributary.min": 0
+            },
+            {
+              "name": "inferenceEventId",
+              "type": "string",
+              "doc": "eventId of the InferenceCompleted event this decision attributes, for lineage. 1 to 256 characters.",
+              "tributary.minLength": 1,
+              "tributary.maxLength": 256
+            },
+            {
+              "name": "policyVersion",
+              "type": "int",
+              "doc": "Version of the split policy that produced the postings (integer, 1 or more). 1: the model's registered split. 2: the protocol's share from the operator's policy (recorded as split.protocolBps), the data share from the model, the rest to the model owner, and the terms of the model's datanets checked (recorded in datanetsSeen). A decision is re-checked with the policy of its version, never with the current one.",
+              "tributary.min": 1
+            },
+            {
+              "name": "modelId",
+              "type": "string",
+              "doc": "Id of the model that served the inference. 1 to 256 characters.",
+              "tributary.minLength": 1,
+              "tributary.maxLength": 256
+            },
+            {
+              "name": "consumerId",
+              "type": "string",
+              "doc": "Participant id of the consumer whose account the ledger debits by feeMinor. 1 to 256 characters.",
+              "tributary.minLength": 1,
+              "tributary.maxLength": 256
+            },
+            {
+              "name": "asset",
+              "type": "string",
+              "doc": "Asset code of the fee and of every posting (e.g. 'USDC'), 1 to 32 characters.",
+              "tributary.minLength": 1,
+              "tributary.maxLength": 32
+            },
+            {
+              "name": "feeMinor",
+              "type": "long",
+              "doc": "Fee of the inference in the minor unit of the asset (integer, 0 or more). Equals the sum of postings[].amountMinor.",
+              "tributary.min": 0
+            },
+            {
+              "name": "split",
+              "type": {
+                "type": "record",
+                "name": "RevenueSplit",
+                "namespace": "tributary.common",
+                "doc": "How each inference fee of the model is divided, in basis points of the fee. The three parts always sum to exactly 10000.",
+                "tributary.sum": {
+                  "fields": [
+                    "protocolBps",
+                    "modelBps",
+                    "dataBps"
+                  ],
+                  "equals": 10000
+                },
+                "fields": [
+                  {
+                    "name": "protocolBps",
+                    "type": "int",
+                    "doc": "Protocol share of the fee in basis points (0 to 10000), credited to the account 'protocol'.",
+                    "tributary.min": 0,
+                    "tributary.max": 10000
+                  },
+                  {
+                    "name": "modelBps",
+                    "type": "int",
+                    "doc": "Model owner share of the fee in basis points (0 to 10000).",
+                    "tributary.min": 0,
+                    "tributary.max": 10000
+                  },
+                  {
+                    "name": "dataBps",
+                    "type": "int",
+                    "doc": "Data share of the fee in basis points (0 to 10000), divided between datanet owners (curator share) and contributors.",
+                    "tributary.min": 0,
+                    "tributary.max": 10000
+                  }
+                ]
+              },
+              "doc": "The fee split the decision applied. Under policy 1 the model's registered split (ModelRegistered.split); under policy 2 protocolBps is the operator's protocol share in force when the decision was made, dataBps the model's, and modelBps the rest."
+            },
+            {
+              "name": "postings",
+              "type": {
+                "type": "array",
+                "items": {
+                  "type": "record",
+                  "name": "Posting",
+                  "namespace": "tributary.common",
+                  "doc": "One credit to one ledger account in one asset, produced by an attribution decision. The postings of a decision are all credits; they sum exactly to the inference fee, and the ledger balances them with a single debit of the consumer's account for the same amount.",
+                  "fields": [
+                    {
+                      "name": "accountId",
+                      "type": "string",
+                      "doc": "Ledger account credited, e.g. 'protocol', 'model-owner:<ownerId>', 'datanet-owner:<ownerId>', 'contributor:<contributorId>'. 1 to 256 characters.",
+                      "tributary.minLength": 1,
+                      "tributary.maxLength": 256
+                    },
+                    {
+                      "name": "asset",
+                      "type": "string",
+                      "doc": "Asset code of the amount (e.g. 'USDC'); always equal to the asset of the inference fee. 1 to 32 characters.",
+                      "tributary.minLength": 1,
+                      "tributary.maxLength": 32
+                    },
+                    {
+                      "name": "amountMinor",
+                      "type": "long",
+                      "doc": "Credited amount in the minor unit of the asset (integer, never a float). Zero is allowed when largest-remainder rounding leaves a party nothing; never negative.",
+                      "tributary.min": 0
+                    }
+                  ]
+                }
+              },
+              "doc": "Credits produced by the decision (0 to 1500 entries, at most one per account), ordered by accountId ascending. Their amounts sum exactly to feeMinor; rounding follows orderingRule.",
+              "tributary.maxItems": 1500
+            },
+            {
+              "name": "rejected",
+              "type": {
+                "type": "array",
+                "items": {
+                  "type": "record",
+                  "name": "RejectedAttribution",
+                  "doc": "An attribution of the inference that earned nothing, and why.",
+                  "fields": [
+                    {
+                      "name": "contributionId",
+                      "type": "string",
+                      "doc": "Id of the contribution named in InferenceCompleted.attributions. 1 to 256 characters.",
+                      "tributary.minLength": 1,
+                      "tributary.maxLength": 256
+                    },
+                    {
+                      "name": "reason",
+                      "type": "string",
+                      "doc": "Machine-readable reason code, 1 to 64 characters: 'UNKNOWN_CONTRIBUTION', 'NOT_ACCEPTED', 'REVOKED', 'DATANET_NOT_IN_MODEL' or 'ZERO_SCORE'. New codes may appear with new policy versions, so readers must accept codes they do not know.",
+                      "tributary.minLength": 1,
+                      "tributary.maxLength": 64
+                    }
+                  ]
+                }
+              },
+              "doc": "Attributions of the inference that were not paid, each with its reason (0 to 1000 entries).",
+              "tributary.maxItems": 1000
+            },
+            {
+              "name": "contributionsSeen",
+              "type": {
+                "type": "array",
+                "items": {
+                  "type": "record",
+                  "name": "ContributionSeen",
+                  "doc": "The state of one attributed contribution as the attribution service saw it when deciding.",
+                  "fields": [
+                    {
+                      "name": "contributionId",
+                      "type": "string",
+                      "doc": "Id of the contribution. 1 to 256 characters.",
+                      "tributary.minLength": 1,
+                      "tributary.maxLength": 256
+                    },
+                    {
+                      "name": "status",
+                      "type": {
+                        "type": "enum",
+                        "name": "ContributionStatus",
+                        "doc": "Status of a contribution at decision time. Readers that meet a symbol they do not know read it as UNKNOWN.",
+                        "symbols": [
+                          "PENDING",
+                          "ACCEPTED",
+                          "REJECTED",
+                          "REVOKED",
+                          "UNKNOWN"
+                        ],
+                        "default": "UNKNOWN"
+                      },
+                      "doc": "PENDING: submitted, not yet validated. ACCEPTED / REJECTED: latest validation decision. REVOKED: revoked (whatever its validation). UNKNOWN: no ContributionSubmitted seen for this id."
+                    },
+                    {
+                      "name": "datanetId",
+                      "type": [
+                        "null",
+                        "string"
+                      ],
+                      "default": null,
+                      "doc": "Datanet the contribution belongs to (1 to 256 characters), or null when the contribution is UNKNOWN.",
+                      "tributary.minLength": 1,
+                      "tributary.maxLength": 256
+                    },
+                    {
+                      "name": "contributorId",
+                      "type": [
+                        "null",
+                        "string"
+                      ],
+                      "default": null,
+                      "doc": "Participant id of the contributor (1 to 256 characters), or null when the contribution is UNKNOWN.",
+                      "tributary.minLength": 1,
+                      "tributary.maxLength": 256
+                    },
+                    {
+                      "name": "scorePpm",
+                      "type": "long",
+                      "doc": "Score the inference gave this contribution, in parts per million (integer 0 to 1000000), copied from InferenceCompleted.attributions.",
+                      "tributary.min": 0,
+                      "tributary.max": 1000000
+                    }
+                  ]
+                }
+              },
+              "doc": "Every contribution named by the inference, with the status the decision used (0 to 1000 entries, in the order of InferenceCompleted.attributions).",
+              "tributary.maxItems": 1000
+            },
+            {
+              "name": "datanetsSeen",
+              "type": {
+                "type": "array",
+                "items": {
+                  "type": "record",
+                  "name": "DatanetSeen",
+                  "doc": "The state of one of the model's datanets as the attribution service saw it when deciding, terms included (v2).",
+                  "fields": [
+                    {
+                      "name": "datanetId",
+                      "type": "string",
+                      "doc": "Id of the datanet. 1 to 256 characters.",
+                      "tributary.minLength": 1,
+                      "tributary.maxLength": 256
+                    },
+                    {
+                      "name": "ownerId",
+                      "type": "string",
+                      "doc": "Participant id of the datanet owner who receives the curator share. 1 to 256 characters.",
+                      "tributary.minLength": 1,
+                      "tributary.maxLength": 256
+                    },
+                    {
+                      "name": "curatorShareBps",
+                      "type": "int",
+                      "doc": "Curator share of the data share in basis points (0 to 10000) at decision time.",
+                      "tributary.min": 0,
+                      "tributary.max": 10000
+                    },
+                    {
+                      "name": "minDataBps",
+                      "type": "int",
+                      "default": 0,
+                      "doc": "The datanet's minimum data share in basis points (0 to 10000) the decision was checked against; 0 (and in every v1 record): no minimum.",
+                      "tributary.min": 0,
+                      "tributary.max": 10000
+                    },
+                    {
+                      "name": "allowedModelOwners",
+                      "type": [
+                        "null",
+                        {
+                          "type": "array",
+                          "items": {
+                            "type": "string",
+                            "tributary.minLength": 1,
+                            "tributary.maxLength": 256
+                          }
+                        }
+                      ],
+                      "default": null,
+                      "doc": "The model owners the datanet admitted when the decision was made (0 to 100 ids, each 1 to 256 characters), or null (and in every v1 record) for any model owner.",
+                      "tributary.maxItems": 100
+                    }
+                  ]
+                }
+              },
+              "doc": "The model's datanets with the owner, curator share and terms the decision used (0 to 256 entries, ordered by datanetId ascending).",
               "tributary.maxItems": 256
             },
             {

@@ -18,7 +18,7 @@ export interface ContributionSeen {
 /** tributary.attributions.ContributionStatus. Status of a contribution at decision time. Readers that meet a symbol they do not know read it as UNKNOWN. */
 export type ContributionStatus = 'PENDING' | 'ACCEPTED' | 'REJECTED' | 'REVOKED' | 'UNKNOWN';
 
-/** tributary.attributions.DatanetSeen. The state of one of the model's datanets as the attribution service saw it when deciding. */
+/** tributary.attributions.DatanetSeen. The state of one of the model's datanets as the attribution service saw it when deciding, terms included (v2). */
 export interface DatanetSeen {
   /** Id of the datanet. 1 to 256 characters. */
   readonly datanetId: string;
@@ -26,6 +26,10 @@ export interface DatanetSeen {
   readonly ownerId: string;
   /** Curator share of the data share in basis points (0 to 10000) at decision time. */
   readonly curatorShareBps: number;
+  /** The datanet's minimum data share in basis points (0 to 10000) the decision was checked against; 0 (and in every v1 record): no minimum. */
+  readonly minDataBps: number;
+  /** The model owners the datanet admitted when the decision was made (0 to 100 ids, each 1 to 256 characters), or null (and in every v1 record) for any model owner. */
+  readonly allowedModelOwners: null | ReadonlyArray<string>;
 }
 
 /** tributary.attributions.RejectedAttribution. An attribution of the inference that earned nothing, and why. */
@@ -85,8 +89,30 @@ export interface DatanetCreatedV1 {
   readonly curatorShareBps: number;
 }
 
+/** DatanetCreated v2 (schemas/datanets/DatanetCreated/v2.avsc). A community dataset (datanet) was created. Fixes the datanet's owner, who is paid the curator share of the data share of every inference of a model trained on it, and the owner's terms for the models that use it (v2): a minimum data share and, optionally, which model owners may use it. The attribution service refuses a model that breaks them, at registration and at every decision. */
+export interface DatanetCreatedV2 {
+  /** Producer-chosen unique id of this event (1 to 256 characters). Consumers deduplicate on it, so re-publishing an event with the same eventId is harmless; a different fact must carry a different eventId. */
+  readonly eventId: string;
+  /** Producer-chosen id of the datanet (1 to 256 characters); the Kafka key of this event. */
+  readonly datanetId: string;
+  /** When the datanet was created at the producer, in milliseconds since the Unix epoch (UTC). Informational only: the order of facts is the Kafka offset order. */
+  readonly occurredAt: bigint;
+  /** Participant id of the datanet owner (curator); the ledger credits the account 'datanet-owner:<ownerId>'. 1 to 256 characters. */
+  readonly ownerId: string;
+  /** Human-readable name of the datanet, free text of 1 to 256 characters. Not unique; use datanetId to identify it. */
+  readonly name: string;
+  /** License under which contributions are accepted: an SPDX identifier (e.g. 'CC-BY-4.0') or a URL, 1 to 256 characters. */
+  readonly license: string;
+  /** Part of the data share of each inference paid to the datanet owner, in basis points (0 to 10000, 10000 = all of it). Contributors share the rest in proportion to their scores. */
+  readonly curatorShareBps: number;
+  /** The owner's term: the least data share (ModelRegistered.split.dataBps), in basis points of the fee (0 to 10000), a model must give to use this datanet. A ModelRegistered naming the datanet with less goes to the attribution service's DLQ (rule DATANET_TERMS), and so does every later inference of such a model. 0 (the default, and every record written with v1): no minimum. */
+  readonly minDataBps: number;
+  /** The owner's term: participant ids of the model owners (ModelRegistered.ownerId) who may use this datanet (0 to 100 ids, each 1 to 256 characters); a model of any other owner naming the datanet is refused (rule DATANET_TERMS). null (the default, and every record written with v1): any model owner. An empty list: no model may use it. */
+  readonly allowedModelOwners: null | ReadonlyArray<string>;
+}
+
 /** The latest version of DatanetCreated, the shape every reader decodes to. */
-export type DatanetCreated = DatanetCreatedV1;
+export type DatanetCreated = DatanetCreatedV2;
 
 /** DatanetUpdated v1 (schemas/datanets/DatanetUpdated/v1.avsc). Some attributes of an existing datanet changed. Every attribute is optional: null means 'unchanged'. The change applies to inferences attributed after this event; past decisions are never revised. */
 export interface DatanetUpdatedV1 {
@@ -104,8 +130,30 @@ export interface DatanetUpdatedV1 {
   readonly curatorShareBps: null | number;
 }
 
+/** DatanetUpdated v2 (schemas/datanets/DatanetUpdated/v2.avsc). Some attributes of an existing datanet changed. Every attribute is optional: null means 'unchanged'. The change applies to inferences attributed after this event; past decisions are never revised. v2 adds the owner's terms: tightened terms refuse only inferences decided after the change, and each decision records the terms it was checked against. */
+export interface DatanetUpdatedV2 {
+  /** Producer-chosen unique id of this event (1 to 256 characters). Consumers deduplicate on it, so re-publishing an event with the same eventId is harmless; a different fact must carry a different eventId. */
+  readonly eventId: string;
+  /** Id of the datanet that changed (as in DatanetCreated.datanetId); the Kafka key of this event. 1 to 256 characters. */
+  readonly datanetId: string;
+  /** When the change was made at the producer, in milliseconds since the Unix epoch (UTC). Informational only: the order of facts is the Kafka offset order. */
+  readonly occurredAt: bigint;
+  /** New human-readable name (1 to 256 characters), or null to keep the current one. */
+  readonly name: null | string;
+  /** New license for contributions submitted from now on (SPDX identifier or URL, 1 to 256 characters), or null to keep the current one. Existing contributions keep the license they were submitted under. */
+  readonly license: null | string;
+  /** New curator share of the data share in basis points (0 to 10000), or null to keep the current one. */
+  readonly curatorShareBps: null | number;
+  /** New minimum data share a model must give to use the datanet, in basis points of the fee (0 to 10000), or null to keep the current one. Applies to registrations folded and inferences decided after this event. */
+  readonly minDataBps: null | number;
+  /** New list of the model owners who may use the datanet (0 to 100 participant ids, each 1 to 256 characters; empty: no model), or null to keep the current one. To admit any model owner again, set allowAnyModelOwner. */
+  readonly allowedModelOwners: null | ReadonlyArray<string>;
+  /** true: from this event on any model owner may use the datanet (the list of allowed model owners is dropped); allowedModelOwners must then be null. false (the default): the list is kept or replaced as allowedModelOwners says. */
+  readonly allowAnyModelOwner: boolean;
+}
+
 /** The latest version of DatanetUpdated, the shape every reader decodes to. */
-export type DatanetUpdated = DatanetUpdatedV1;
+export type DatanetUpdated = DatanetUpdatedV2;
 
 /** ContributionRevoked v1 (schemas/contributions/ContributionRevoked/v1.avsc). A contribution was withdrawn (by its contributor, a takedown, or a curator). From this event on it never takes part in attribution again, whatever its validation; amounts already attributed to it stay paid. */
 export interface ContributionRevokedV1 {
@@ -284,13 +332,54 @@ export interface InferenceAttributedV1 {
   /** Every contribution named by the inference, with the status the decision used (0 to 1000 entries, in the order of InferenceCompleted.attributions). */
   readonly contributionsSeen: ReadonlyArray<ContributionSeen>;
   /** The model's datanets with the owner and curator share the decision used (0 to 256 entries, ordered by datanetId ascending). */
+  readonly datanetsSeen: ReadonlyArray<{
+    /** Id of the datanet. 1 to 256 characters. */
+    readonly datanetId: string;
+    /** Participant id of the datanet owner who receives the curator share. 1 to 256 characters. */
+    readonly ownerId: string;
+    /** Curator share of the data share in basis points (0 to 10000) at decision time. */
+    readonly curatorShareBps: number;
+  }>;
+  /** The rounding and tie-break rule applied to make postings sum exactly to the fee, e.g. 'largest-remainder; ties by accountId ascending'. 1 to 256 characters; fixed for a given policyVersion. */
+  readonly orderingRule: string;
+}
+
+/** InferenceAttributed v2 (schemas/attributions/InferenceAttributed/v2.avsc). The attribution service's one decision for one paid inference: who is credited how much of the fee, under which policy version, and the state it decided from. The ledger is a pure fold over these decisions, and every decision can be re-checked from the inputs it records. Postings are credits that sum exactly to feeMinor; the ledger debits the consumer for the same amount. */
+export interface InferenceAttributedV2 {
+  /** Unique id of this decision (1 to 256 characters). The attribution service derives it from the inferenceId, so a retried or re-published decision carries the same eventId and the ledger applies it once. */
+  readonly eventId: string;
+  /** Id of the attributed inference (as in InferenceCompleted.inferenceId); the Kafka key of this event. At most one decision exists per inferenceId. */
+  readonly inferenceId: string;
+  /** When the decision was made, in milliseconds since the Unix epoch (UTC). Informational only: replay never depends on it. */
+  readonly occurredAt: bigint;
+  /** eventId of the InferenceCompleted event this decision attributes, for lineage. 1 to 256 characters. */
+  readonly inferenceEventId: string;
+  /** Version of the split policy that produced the postings (integer, 1 or more). 1: the model's registered split. 2: the protocol's share from the operator's policy (recorded as split.protocolBps), the data share from the model, the rest to the model owner, and the terms of the model's datanets checked (recorded in datanetsSeen). A decision is re-checked with the policy of its version, never with the current one. */
+  readonly policyVersion: number;
+  /** Id of the model that served the inference. 1 to 256 characters. */
+  readonly modelId: string;
+  /** Participant id of the consumer whose account the ledger debits by feeMinor. 1 to 256 characters. */
+  readonly consumerId: string;
+  /** Asset code of the fee and of every posting (e.g. 'USDC'), 1 to 32 characters. */
+  readonly asset: string;
+  /** Fee of the inference in the minor unit of the asset (integer, 0 or more). Equals the sum of postings[].amountMinor. */
+  readonly feeMinor: bigint;
+  /** The fee split the decision applied. Under policy 1 the model's registered split (ModelRegistered.split); under policy 2 protocolBps is the operator's protocol share in force when the decision was made, dataBps the model's, and modelBps the rest. */
+  readonly split: RevenueSplit;
+  /** Credits produced by the decision (0 to 1500 entries, at most one per account), ordered by accountId ascending. Their amounts sum exactly to feeMinor; rounding follows orderingRule. */
+  readonly postings: ReadonlyArray<Posting>;
+  /** Attributions of the inference that were not paid, each with its reason (0 to 1000 entries). */
+  readonly rejected: ReadonlyArray<RejectedAttribution>;
+  /** Every contribution named by the inference, with the status the decision used (0 to 1000 entries, in the order of InferenceCompleted.attributions). */
+  readonly contributionsSeen: ReadonlyArray<ContributionSeen>;
+  /** The model's datanets with the owner, curator share and terms the decision used (0 to 256 entries, ordered by datanetId ascending). */
   readonly datanetsSeen: ReadonlyArray<DatanetSeen>;
   /** The rounding and tie-break rule applied to make postings sum exactly to the fee, e.g. 'largest-remainder; ties by accountId ascending'. 1 to 256 characters; fixed for a given policyVersion. */
   readonly orderingRule: string;
 }
 
 /** The latest version of InferenceAttributed, the shape every reader decodes to. */
-export type InferenceAttributed = InferenceAttributedV1;
+export type InferenceAttributed = InferenceAttributedV2;
 
 /** PayoutFailed v1 (schemas/payouts/PayoutFailed/v1.avsc). A requested payout could not be made: the reserved amount returns to the account's payable balance. */
 export interface PayoutFailedV1 {
@@ -355,15 +444,15 @@ export type EventType = (typeof EVENT_TYPES)[number];
 
 /** Event type -> version number -> the value shape of that version. */
 export interface EventVersionMap {
-  readonly DatanetCreated: { readonly 1: DatanetCreatedV1 };
-  readonly DatanetUpdated: { readonly 1: DatanetUpdatedV1 };
+  readonly DatanetCreated: { readonly 1: DatanetCreatedV1; readonly 2: DatanetCreatedV2 };
+  readonly DatanetUpdated: { readonly 1: DatanetUpdatedV1; readonly 2: DatanetUpdatedV2 };
   readonly ContributionRevoked: { readonly 1: ContributionRevokedV1 };
   readonly ContributionSubmitted: { readonly 1: ContributionSubmittedV1 };
   readonly ContributionValidated: { readonly 1: ContributionValidatedV1 };
   readonly ModelRegistered: { readonly 1: ModelRegisteredV1 };
   readonly ModelRetired: { readonly 1: ModelRetiredV1 };
   readonly InferenceCompleted: { readonly 1: InferenceCompletedV1; readonly 2: InferenceCompletedV2 };
-  readonly InferenceAttributed: { readonly 1: InferenceAttributedV1 };
+  readonly InferenceAttributed: { readonly 1: InferenceAttributedV1; readonly 2: InferenceAttributedV2 };
   readonly PayoutFailed: { readonly 1: PayoutFailedV1 };
   readonly PayoutRequested: { readonly 1: PayoutRequestedV1 };
   readonly PayoutSettled: { readonly 1: PayoutSettledV1 };
@@ -383,6 +472,22 @@ export interface LatestEventMap {
   readonly PayoutFailed: PayoutFailed;
   readonly PayoutRequested: PayoutRequested;
   readonly PayoutSettled: PayoutSettled;
+}
+
+/** Event type -> the top-level fields of its latest version that declare a default: a producer may leave them out and the codec writes the default. */
+export interface LatestEventDefaultedFields {
+  readonly DatanetCreated: 'minDataBps' | 'allowedModelOwners';
+  readonly DatanetUpdated: 'name' | 'license' | 'curatorShareBps' | 'minDataBps' | 'allowedModelOwners' | 'allowAnyModelOwner';
+  readonly ContributionRevoked: never;
+  readonly ContributionSubmitted: never;
+  readonly ContributionValidated: 'reason';
+  readonly ModelRegistered: never;
+  readonly ModelRetired: 'reason';
+  readonly InferenceCompleted: 'agentId' | 'latencyMs';
+  readonly InferenceAttributed: never;
+  readonly PayoutFailed: never;
+  readonly PayoutRequested: never;
+  readonly PayoutSettled: never;
 }
 
 /** Any Tributary event in its latest version; `switch (event.type)` narrows `data`. */
