@@ -11,7 +11,7 @@ import { createTestDatabase, eventually, startServiceProcess, testBrokers, uniqu
  */
 export const SPLITS = {
   'model-1': { owner: 'mona', datanetIds: ['datanet-a', 'datanet-b'], split: { protocolBps: 1_000, modelBps: 3_000, dataBps: 6_000 } },
-  'model-2': { owner: 'max', datanetIds: ['datanet-a'], split: { protocolBps: 2_000, modelBps: 2_000, dataBps: 6_000 } },
+  'model-2': { owner: 'max', datanetIds: ['datanet-a'], split: { protocolBps: 1_000, modelBps: 1_000, dataBps: 8_000 } },
 } as const;
 
 /** contribution → [datanet, contributor, decision] */

@@ -18,6 +18,8 @@ import { readTableEvent, TableRecordRejected } from './table-records';
  * it (a second DatanetCreated or ModelRegistered with other attributes, a submission by another
  * contributor) goes to the tables DLQ as CONFLICTS_WITH_EXISTING. Only the fields the policy reads are
  * compared: a second ContributionSubmitted differing only in license or content hash changes nothing.
+ * A new ModelRegistered breaking the terms of a datanet the fold knows (DATANET_TERMS), or asking more
+ * data share than the operator's protocol share leaves (PROTOCOL_POLICY), goes to the same DLQ.
  */
 @Controller()
 // The batch transport tells a record's fault from the infrastructure's by the error as thrown.
