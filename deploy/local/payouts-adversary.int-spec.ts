@@ -3,7 +3,8 @@
 // PostgreSQL, and a webhook receiver on 127.0.0.1 that verifies with the shipped verifier. Every event
 // enters through the gateway under a scoped producer key, as a producer's would.
 //
-// The attacks: a producer key publishing payout events; a PayoutRequested for less than the plan written
+// The attacks: a producer key publishing payout events; a datanet owner's key validating or revoking a
+// contribution in someone else's datanet; a PayoutRequested for less than the plan written
 // straight to the payouts topic ahead of the saga's own; a receiver that pays and then answers 500, or
 // never answers; a captured rail request replayed after the tolerance. After every case: the ledger
 // verifies, no idempotency key was paid more than the ledger reserved under it, and the receiver's total
@@ -169,6 +170,20 @@ describe('payouts and the datanets behind them, attacked end to end', () => {
     expect(batch.status).toBe(400);
     await assertBooks();
   });
+
+  it('refuses a key for datanet B validating or revoking a contribution in datanet A (403, nothing sent), and alice keeps earning', async () => {
+    for (const type of ['ContributionValidated', 'ContributionRevoked']) {
+      const data = type === 'ContributionValidated' ? { contributionId: 'c-a1', validatorId: 'oscar', decision: 'REJECTED', qualityScoreBps: 0, reason: 'spam' } : { contributionId: 'c-a1', reason: 'takedown' };
+      const reply = await send(type, data, key.ownerB);
+      expect(reply.status).toBe(403);
+      expect(JSON.stringify(reply.body)).toContain('contributionNotInScope');
+    }
+    const [before] = await rows<{ balance_minor: string }>(`SELECT balance_minor::text FROM ledger.accounts WHERE account = 'contributor:alice'`);
+    await publishInferences(2);
+    const [after] = await rows<{ balance_minor: string }>(`SELECT balance_minor::text FROM ledger.accounts WHERE account = 'contributor:alice'`);
+    expect(BigInt(after!.balance_minor)).toBeGreaterThan(BigInt(before!.balance_minor));
+    await assertBooks();
+  }, 120_000);
 
   it('refuses a PayoutRequested for less than the plan, written straight to the payouts topic: REFUSED, the alert rises, the receiver never hears of it', async () => {
     // Epoch 1 is planned while no payouts service runs, so the forgery gets to the ledger first.
