@@ -185,7 +185,7 @@ describe('the attribution service', () => {
     expect(decision!.postings.filter((p) => p.amountMinor !== 0n).map((p) => `${p.accountId}=${p.amountMinor}`)).toEqual(expectedCredits(data));
     expect(decision!.postings.reduce((sum, p) => sum + p.amountMinor, 0n)).toBe(data.feeMinor);
     expect(decision!.contributionsSeen).toHaveLength(ATTRIBUTIONS_PER_INFERENCE);
-    expect(decision!.datanetsSeen).toEqual([{ datanetId: 'datanet-1', ownerId: 'olga', curatorShareBps: 2_000 }]);
+    expect(decision!.datanetsSeen).toEqual([{ datanetId: 'datanet-1', ownerId: 'olga', curatorShareBps: 2_000, minDataBps: 0, allowedModelOwners: null }]);
     expect(decision!.orderingRule).toContain('as-of-record-time/v1');
     expect(decision!.eventId).toBe('attributed:single-1');
 

@@ -80,10 +80,8 @@ describe('datanet terms and the operator\'s protocol share', () => {
       { type: 'ContributionSubmitted', data: { contributionId: 'k-open', datanetId: 'datanet-open', contributorId: 'dora', contentHash: 'sha256:00', sizeBytes: 10n, license: 'CC-BY-4.0' } },
       { type: 'ContributionValidated', data: { contributionId: 'k-open', validatorId: 'val', decision: 'ACCEPTED', qualityScoreBps: 9_000, reason: null } },
     ]);
-    // Mallory registers a model giving the data nothing on Olga's datanet; Mona a model on Oscar's, claiming
-    // no protocol share (the operator's policy takes its 10% anyway).
+    // Mona registers a model on Oscar's datanet claiming no protocol share (the operator's policy takes its 10% anyway).
     await send(topics.models.name, T0 + 1, [
-      { type: 'ModelRegistered', data: { modelId: 'model-greedy', ownerId: 'mallory', baseModel: 'base', datanetIds: ['datanet-strict'], split: { protocolBps: 1_000, modelBps: 9_000, dataBps: 0 } } },
       { type: 'ModelRegistered', data: { modelId: 'model-fair', ownerId: 'mona', baseModel: 'base', datanetIds: ['datanet-open'], split: { protocolBps: 0, modelBps: 4_000, dataBps: 6_000 } } },
     ]);
     instance = await startAttribution(database.url, prefix, 'attribution-terms', { ATTRIBUTION_PROTOCOL_BPS: '1000' });
@@ -96,12 +94,19 @@ describe('datanet terms and the operator\'s protocol share', () => {
   });
 
   it('sends a model with dataBps 0 on a datanet asking minDataBps 5000 and owned by someone else to the DLQ with the rule', async () => {
+    // A decision as of T0 + 2000 waits until every table partition passed that time: the datanets are folded.
+    await inference('inf-warm', 'model-fair', T0 + 2_000);
+    await decision('inf-warm');
+    // Mallory registers a model giving the data nothing on Olga's datanet.
+    await send(topics.models.name, T0 + 2_500, [
+      { type: 'ModelRegistered', data: { modelId: 'model-greedy', ownerId: 'mallory', baseModel: 'base', datanetIds: ['datanet-strict'], split: { protocolBps: 1_000, modelBps: 9_000, dataBps: 0 } } },
+    ]);
     const letter = await deadLetter(tablesDlq, 'model-greedy');
     expect(reasonOf(letter)).toContain('DATANET_TERMS');
     expect(reasonOf(letter)).toContain('datanet datanet-strict requires minDataBps 5000; model model-greedy gives dataBps 0');
     expect(reasonOf(letter)).toContain('datanet datanet-strict admits only model owners [olga] (allowedModelOwners); model model-greedy is owned by mallory');
     // Never registered, so its inferences are not decided either.
-    await inference('inf-greedy', 'model-greedy', T0 + 2_000);
+    await inference('inf-greedy', 'model-greedy', T0 + 3_000);
     expect(reasonOf(await deadLetter(decisionsDlq, 'inf-greedy'))).toContain('UNKNOWN_MODEL');
   }, 120_000);
 
