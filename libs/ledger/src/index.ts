@@ -18,3 +18,4 @@ export {
 export { type DecisionLineageFacts, type ContributionCredit, contributionCredits } from './lineage';
 export { type ChainedEntry, type ChainMismatch, GENESIS_HASH, EntryChain, entryHash, verifyChain } from './chain';
 export { type AccountBalance, type ChainHead, ledgerDigest } from './digest';
+export { BACKING_AMOUNT_MAX, type BackingCredit, type BackingDecision, type FundingFact, type BackingFact, type AccountSource, type PendingProducer, type AccountBacking, type ProducerBacking, type AssetBacking, type BackingReport, type PaidOrInFlight, backedShare, isFundingFact, computeBacking, paidOrInFlightMap } from './backing';
