@@ -6,15 +6,16 @@
 // The attacks: a producer key publishing payout events; a datanet owner's key validating or revoking a
 // contribution in someone else's datanet; a PayoutRequested for less than the plan written
 // straight to the payouts topic ahead of the saga's own; a receiver that pays and then answers 500, or
-// never answers; a captured rail request replayed after the tolerance. After every case: the ledger
+// never answers; a captured rail request replayed after the tolerance; a model registered on a datanet
+// whose terms it breaks; a model whose datanet tightened its terms after it registered. After every case: the ledger
 // verifies, no idempotency key was paid more than the ledger reserved under it, and the receiver's total
 // equals the ledger's settled total.
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
-import { catalogFor, deadLetterTopicSpec, topicCatalog } from '@tributary/contracts';
-import { ensureTopics } from '@tributary/messaging';
+import { catalogFor, deadLetterTopicName, deadLetterTopicSpec, topicCatalog } from '@tributary/contracts';
+import { DLQ_HEADERS, ensureTopics } from '@tributary/messaging';
 import { TributaryProducer } from '@tributary/producer';
 import { createTestDatabase, eventually, readTopic, startServiceProcess, testBrokers, testClientOptions, uniqueName, withAdmin, type ServiceProcess, type TestDatabase } from '@tributary/testing';
 import { WEBHOOK_HEADERS } from '@tributary/payouts';
@@ -272,4 +273,41 @@ describe('payouts and the datanets behind them, attacked end to end', () => {
     expect(captured.headers[WEBHOOK_HEADERS.idempotencyKey]).toMatch(/^payout:/);
     await assertBooks();
   });
+
+  it('sends a model breaking a datanet\'s terms to the DLQ with the rule; tightened terms refuse only later inferences; explain shows the terms used', async () => {
+    const reasonOf = (message: { headers?: Record<string, unknown> }) => String(message.headers?.[DLQ_HEADERS.reason] ?? '');
+    const deadLetter = async (group: string, key: string) => {
+      const messages = await readTopic(deadLetterTopicName(group), (message) => message.key?.toString() === key && reasonOf(message) !== '', 60_000);
+      return reasonOf(messages.find((message) => message.key?.toString() === key && reasonOf(message) !== '')!);
+    };
+    const earlier = `inference-${inferences - 1}`;
+    // Olga asks models on dn-a for half of every fee and admits only Mona's; Mona's model-1 gives 60%.
+    await accepted('DatanetUpdated', { datanetId: 'dn-a', name: null, license: null, curatorShareBps: null, minDataBps: 5_000, allowedModelOwners: ['mona'] }, key.ownerA);
+    await publishInferences(1);
+    // A key allowed to register models registers one for Mallory that gives the data nothing.
+    await accepted('ModelRegistered', { modelId: 'model-greedy', ownerId: 'mallory', baseModel: 'base', datanetIds: ['dn-a'], split: { protocolBps: 1_000, modelBps: 9_000, dataBps: 0 } }, key.models);
+    const greedy = await deadLetter(`${groups.attribution}.tables`, 'model-greedy');
+    expect(greedy).toContain('DATANET_TERMS');
+    expect(greedy).toContain('datanet dn-a requires minDataBps 5000; model model-greedy gives dataBps 0');
+    expect(greedy).toContain('datanet dn-a admits only model owners [mona] (allowedModelOwners); model model-greedy is owned by mallory');
+
+    // Oscar now asks 70% on dn-b: model-1's next inference is refused, the ones before stay as decided.
+    const ledgerBefore = await rows<{ n: number }>('SELECT count(*)::int AS n FROM ledger.inferences');
+    await accepted('DatanetUpdated', { datanetId: 'dn-b', name: null, license: null, curatorShareBps: null, minDataBps: 7_000 }, key.ownerB);
+    await accepted('InferenceCompleted', {
+      inferenceId: 'inference-after-tightening', modelId: 'model-1', agentId: null, consumerId: 'consumer-0', asset: 'USDC', feeMinor: '10000',
+      attributions: [{ contributionId: 'c-b1', scorePpm: 500_000 }], method: 'influence/v1', latencyMs: null,
+    }, key.models);
+    const refused = await deadLetter(groups.attribution, 'inference-after-tightening');
+    expect(refused).toContain('DATANET_TERMS');
+    expect(refused).toContain('datanet dn-b requires minDataBps 7000; model model-1 gives dataBps 6000');
+    expect(await rows<{ n: number }>('SELECT count(*)::int AS n FROM ledger.inferences')).toEqual(ledgerBefore);
+
+    const attribution = processes.find((instance) => /explain at http/.test(instance.output()))!;
+    const explainPort = /explain at http:\/\/[^:]+:(\d+)/.exec(attribution.output())![1];
+    const explained = (await (await fetch(`http://127.0.0.1:${explainPort}/inferences/${earlier}/explain`)).json()) as { lines: string[] };
+    expect(explained.lines).toContain("Terms of datanet dn-b used: minimum data share 0.00% (the model gives 60.00%), open to any model owner (the model's owner is mona).");
+    expect(explained.lines).toContain('Recomputed from the recorded inputs: the credits match the published decision.');
+    await assertBooks();
+  }, 180_000);
 });
