@@ -91,6 +91,10 @@ describe('the Strimzi KafkaUser manifests', () => {
       expect(holders('Write', 'tributary.payouts')).toEqual(['payouts']);
     });
 
+    it('lets only payouts write to tributary.funding, for the treasury', () => {
+      expect(holders('Write', 'tributary.funding')).toEqual(['payouts']);
+    });
+
     it('gives ledger-api no Write on anything', () => {
       const ledgerApi = users.find((user) => user.metadata.name === 'ledger-api');
       expect(ledgerApi?.spec.authorization.acls.length).toBeGreaterThan(0);

@@ -88,6 +88,8 @@ topic tributary.attributions 6 cleanup.policy=delete retention.ms=-1 retention.b
   min.insync.replicas=1
 topic tributary.payouts 6 cleanup.policy=delete retention.ms=-1 retention.bytes=-1 max.message.bytes=1048576 \
   min.insync.replicas=1
+topic tributary.funding 6 cleanup.policy=delete retention.ms=-1 retention.bytes=-1 max.message.bytes=1048576 \
+  min.insync.replicas=1
 topic tributary.schemas 1 cleanup.policy=compact retention.ms=-1 min.compaction.lag.ms=0 max.message.bytes=1048576 \
   min.insync.replicas=1
 topic tributary.attribution.dlq 1 cleanup.policy=delete retention.ms=-1 retention.bytes=-1 max.message.bytes=1114112 \
@@ -108,10 +110,10 @@ acl attribution literal 'Write Describe' topic tributary.attributions tributary.
   tributary.attribution.tables.dlq
 acl attribution prefixed 'Read Describe' group tributary.attribution
 acl attribution prefixed 'Write Describe' transactional-id tributary.attribution
-acl ledger-projector literal 'Read Describe' topic tributary.attributions tributary.payouts
+acl ledger-projector literal 'Read Describe' topic tributary.attributions tributary.payouts tributary.funding
 acl ledger-projector literal 'Read Write Describe' topic tributary.ledger-projector.dlq
 acl ledger-projector prefixed 'Read Describe' group tributary.ledger-projector
-acl payouts literal 'Write Describe' topic tributary.payouts
+acl payouts literal 'Write Describe' topic tributary.payouts tributary.funding
 acl ledger-api literal 'Read Describe' topic tributary.attributions tributary.attribution.dlq \
   tributary.attribution.tables.dlq tributary.ledger-projector.dlq tributary.payouts.dlq
 acl ledger-api literal Describe topic tributary.inferences tributary.payouts

@@ -144,11 +144,12 @@ describe('the secured broker as a trust boundary', () => {
       expect(await tryPublish(kafkaAs(producerName, producerPassword), 'InferenceCompleted')).toBe('accepted');
     });
 
-    it('is denied decisions, payout events, other input topics and the services\' consumer groups; nothing lands', async () => {
+    it('is denied decisions, payout events, funding events, other input topics and the services\' consumer groups; nothing lands', async () => {
       const before = await endOffsets();
       const producer = kafkaAs(producerName, producerPassword);
       expect(await tryPublish(producer, 'InferenceAttributed')).toBe('TOPIC_AUTHORIZATION_FAILED');
       expect(await tryPublish(producer, 'PayoutRequested')).toBe('TOPIC_AUTHORIZATION_FAILED');
+      expect(await tryPublish(producer, 'FundsDeposited')).toBe('TOPIC_AUTHORIZATION_FAILED');
       expect(await tryPublish(producer, 'ContributionValidated')).toBe('TOPIC_AUTHORIZATION_FAILED');
       expect(await tryJoinGroup(producer, catalog.groups.ledgerProjector)).toMatch(/AUTHORIZATION_FAILED/);
       expect(await tryJoinGroup(producer, catalog.groups.attribution)).toMatch(/AUTHORIZATION_FAILED/);
@@ -164,22 +165,27 @@ describe('the secured broker as a trust boundary', () => {
   });
 
   describe('the services\' own principals', () => {
-    it('only attribution writes decisions, only payouts writes payout events; nothing else lands', async () => {
+    it('only attribution writes decisions, only payouts writes payout and funding events; nothing else lands', async () => {
       const before = await endOffsets();
-      const outcomes: Record<string, [string, string]> = {};
+      const outcomes: Record<string, [string, string, string]> = {};
       for (const service of SERVICE_PRINCIPALS) {
-        outcomes[service] = [await tryPublish(kafkaAs(service), 'InferenceAttributed'), await tryPublish(kafkaAs(service), 'PayoutRequested')];
+        outcomes[service] = [
+          await tryPublish(kafkaAs(service), 'InferenceAttributed'),
+          await tryPublish(kafkaAs(service), 'PayoutRequested'),
+          await tryPublish(kafkaAs(service), 'FundsDeposited'),
+        ];
       }
+      const denied = 'TOPIC_AUTHORIZATION_FAILED';
       expect(outcomes).toEqual({
-        gateway: ['TOPIC_AUTHORIZATION_FAILED', 'TOPIC_AUTHORIZATION_FAILED'],
-        attribution: ['accepted', 'TOPIC_AUTHORIZATION_FAILED'],
-        'ledger-projector': ['TOPIC_AUTHORIZATION_FAILED', 'TOPIC_AUTHORIZATION_FAILED'],
-        payouts: ['TOPIC_AUTHORIZATION_FAILED', 'accepted'],
-        'ledger-api': ['TOPIC_AUTHORIZATION_FAILED', 'TOPIC_AUTHORIZATION_FAILED'],
+        gateway: [denied, denied, denied],
+        attribution: ['accepted', denied, denied],
+        'ledger-projector': [denied, denied, denied],
+        payouts: [denied, 'accepted', 'accepted'],
+        'ledger-api': [denied, denied, denied],
       });
       const after = await endOffsets();
       const grown = [...after].filter(([partition, offset]) => before.get(partition) !== offset).map(([partition]) => partition.replace(/\[\d+\]$/, ''));
-      expect(grown.sort()).toEqual([catalog.topics.attributions.name, catalog.topics.payouts.name]);
+      expect([...new Set(grown)].sort()).toEqual([catalog.topics.attributions.name, catalog.topics.funding.name, catalog.topics.payouts.name].sort());
     });
   });
 
@@ -219,7 +225,7 @@ describe('the secured broker as a trust boundary', () => {
     it('writes nowhere and joins no group outside analytics.<name>.', async () => {
       const before = await endOffsets();
       const reader = kafkaAs(analyticsName, analyticsPassword);
-      for (const type of ['InferenceCompleted', 'DatanetCreated', 'InferenceAttributed', 'PayoutSettled'] as const) {
+      for (const type of ['InferenceCompleted', 'DatanetCreated', 'InferenceAttributed', 'PayoutSettled', 'FundsDeposited'] as const) {
         expect([type, await tryPublish(reader, type)]).toEqual([type, 'TOPIC_AUTHORIZATION_FAILED']);
       }
       expect(await tryPublish(reader, 'InferenceCompleted', catalog.topics.schemas.name)).toBe('TOPIC_AUTHORIZATION_FAILED');

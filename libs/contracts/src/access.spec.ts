@@ -27,6 +27,16 @@ describe('the access catalog', () => {
     expect(writers(everyone, catalog.topics.payouts.name)).toEqual(['payouts']);
   });
 
+  it("lets only payouts write the treasury's funding events, and the ledger projector read them", () => {
+    expect(writers(everyone, catalog.topics.funding.name)).toEqual(['payouts']);
+    const readers = everyone
+      .filter((principal) => principal.role === 'service')
+      .filter((principal) => principal.grants.some((grant) => grant.resourceType === 'topic' && grant.name === catalog.topics.funding.name && grant.operations.includes('read')))
+      .map((principal) => principal.name);
+    expect(readers).toEqual(['ledger-projector']);
+    expect(eventTopics(catalog)).toContain('env.tributary.funding');
+  });
+
   it('gives every service a principal, and the readers no write anywhere', () => {
     expect(services.map((principal) => principal.name)).toEqual([...SERVICE_PRINCIPALS]);
     for (const reader of [services.find((p) => p.name === 'ledger-api')!, analyticsPrincipal('bi', catalog)]) {
@@ -64,6 +74,8 @@ describe('the access catalog', () => {
       [['ContributionSubmitted'], 'tributary.contributions also carries ContributionRevoked, ContributionValidated'],
       [['InferenceAttributed'], 'InferenceAttributed is published by the attribution service only'],
       [['PayoutRequested', 'InferenceCompleted'], 'PayoutRequested is published by the payouts service only'],
+      [['FundsDeposited'], 'FundsDeposited is published by the treasury service only'],
+      [['FundsReversed', 'InferenceCompleted'], 'FundsReversed is published by the treasury service only'],
       [['NoSuchEvent'], 'NoSuchEvent: not an event type'],
       [[], 'a producer needs at least one event type'],
     ])('is refused %j with the rule', (eventTypes, rule) => {

@@ -3,7 +3,8 @@
  * topic catalog it is derived from. The provisioner renders it to the broker's ACLs at start-up,
  * deploy/kubernetes to Strimzi KafkaUser manifests, and Kafka's own `kafka-acls --list` reads the result.
  * Least privilege: nobody but the attribution service writes decisions, nobody but the payouts service
- * writes payout events, and analytics readers write nothing.
+ * writes payout events and funding events (the treasury's deposits and chargebacks, which the payouts
+ * service publishes for the operator), and analytics readers write nothing.
  */
 import { catalogFor, deadLetterTopicName } from './topics';
 import { PRODUCER_EVENT_TYPES, internalEventTypeRule, isInternalEventType } from './publishers';
@@ -59,7 +60,7 @@ export function inputTopics(catalog: Catalog): string[] {
 
 /** Every topic that carries events, decisions included: what analytics reads. */
 export function eventTopics(catalog: Catalog): string[] {
-  return [...inputTopics(catalog), catalog.topics.attributions.name, catalog.topics.payouts.name];
+  return [...inputTopics(catalog), catalog.topics.attributions.name, catalog.topics.payouts.name, catalog.topics.funding.name];
 }
 
 /** The consumer group ledger-api's explain reads one record with; it never commits an offset. */
@@ -91,14 +92,16 @@ export function serviceGrants(service: ServicePrincipal, catalog: Catalog): AclG
       ];
     case 'ledger-projector':
       return [
-        ...topics([t.attributions.name, t.payouts.name], READ),
+        // Funding: the producers' deposits and chargebacks that back their fees (read by the backed-credit fold).
+        ...topics([t.attributions.name, t.payouts.name, t.funding.name], READ),
         // Its DLQ: written live, read by a rebuild, which refuses what live refused.
         topic(deadLetterTopicName(groups.ledgerProjector), ['read', 'write', 'describe']),
         // The live group and the rebuild's groups (`<group>.rebuild.<schema>`).
         prefixed('group', groups.ledgerProjector, ['read', 'describe']),
       ];
     case 'payouts':
-      return [topic(t.payouts.name, WRITE)];
+      // Payout events, and the treasury's funding events (deposits, chargebacks) it publishes for the operator.
+      return [topic(t.payouts.name, WRITE), topic(t.funding.name, WRITE)];
     case 'ledger-api':
       return [
         // Explain reads a decision at a known position; freshness and lag read offsets only.

@@ -1,13 +1,19 @@
 // Who publishes each event type. Producers publish the facts of the economy (datanets, contributions,
-// models, inferences), over HTTP through the gateway or straight to Kafka. Decisions and payouts are
-// written by one Tributary service alone, because they move money in the ledger: a decision credits
-// accounts with an inference's fee and a payout takes money out, so nobody else may write them (the
-// "Trust" section of the design). The gateway, its API key scopes, its OpenAPI document and the
+// models, inferences), over HTTP through the gateway or straight to Kafka. Decisions, payouts and
+// funding are written by one Tributary publisher alone, because they move money in the ledger: a
+// decision credits accounts with an inference's fee, a payout takes money out, and a deposit decides how
+// much of what a producer's inferences earned is backed by money it actually paid in, so nobody else may
+// write them (the "Trust" section of the design). A producer able to publish its own FundsDeposited
+// could make unbacked credits payable. The gateway, its API key scopes, its OpenAPI document and the
 // simulator derive what they accept from this table, so none of them can offer a type another refuses.
 import { EVENT_TYPES, type EventType } from './schemas/generated/event-types';
 
-/** The one Tributary service that publishes an internal event type, named as its folder in services/. */
-export type PublishingService = 'attribution' | 'payouts';
+/**
+ * The one Tributary publisher of an internal event type: a service, named as its folder in services/, or
+ * 'treasury', the operator's treasury side, whose commands (deposit, chargeback) the payouts service
+ * hosts behind its operator token and whose Kafka writes go through the payouts principal.
+ */
+export type PublishingService = 'attribution' | 'payouts' | 'treasury';
 
 /** Any producer with a key (or Kafka credentials) granting the type, or one service alone. */
 export type EventPublisher = 'producers' | PublishingService;
@@ -29,6 +35,8 @@ export const EVENT_PUBLISHERS = {
   PayoutFailed: 'payouts',
   PayoutRequested: 'payouts',
   PayoutSettled: 'payouts',
+  FundsDeposited: 'treasury',
+  FundsReversed: 'treasury',
 } as const satisfies { readonly [T in EventType]: EventPublisher };
 
 /** The event types one service alone publishes: never accepted from a producer. */

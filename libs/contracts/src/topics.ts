@@ -73,6 +73,7 @@ export function catalogFor(prefix: string) {
     inferences: spec('tributary.inferences', 'event', 'inferenceId', 'Paid inferences with their attribution scores.'),
     attributions: spec('tributary.attributions', 'decision', 'inferenceId', 'One InferenceAttributed decision per paid inference.'),
     payouts: spec('tributary.payouts', 'event', 'accountId', 'Payouts requested, settled and failed.'),
+    funding: spec('tributary.funding', 'event', 'producer', "Money inference producers paid in to the treasury, and its reversals (chargebacks); written by the treasury (payouts service) only."),
     schemas: {
       name: `${prefix}tributary.schemas`,
       role: 'catalog',

@@ -1,6 +1,7 @@
 // Proves without a broker or database that the gateway refuses every event type one service alone
-// publishes (the decision InferenceAttributed and the three payout events): a POST of one, alone or in a
-// batch, is a 400 naming that service, before anything is claimed or sent, and no API key may grant one.
+// publishes (the decision InferenceAttributed, the three payout events and the treasury's two funding
+// events): a POST of one, alone or in a batch, is a 400 naming that publisher, before anything is
+// claimed or sent, and no API key may grant one.
 import { EVENT_TYPES, type EventType } from '@tributary/contracts';
 import { SAMPLE_EVENTS } from '../../../libs/contracts/src/schemas/sample-events.fixture';
 import { scopeProblems, type ApiKeyScope } from '../src/auth/api-key';
@@ -16,6 +17,8 @@ const INTERNAL: ReadonlyArray<readonly [EventType, string]> = [
   ['PayoutRequested', 'payouts'],
   ['PayoutSettled', 'payouts'],
   ['PayoutFailed', 'payouts'],
+  ['FundsDeposited', 'treasury'],
+  ['FundsReversed', 'treasury'],
 ];
 
 const FULL_SCOPE: ApiKeyScope = { producerId: 'p', eventTypes: ['*'], datanetIds: ['*'], modelIds: ['*'] };

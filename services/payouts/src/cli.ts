@@ -1,7 +1,9 @@
 import 'reflect-metadata';
 import { Command, InvalidArgumentError } from 'commander';
 import type { DataSource } from 'typeorm';
-import { ConfigError } from '@tributary/config';
+import { ConfigError, kafkaEnv } from '@tributary/config';
+import { topicPrefix } from '@tributary/contracts';
+import { ensureTopicCatalog } from '@tributary/messaging';
 import { withDataSource } from '@tributary/persistence';
 import { dataSourceOptions, PAYOUTS_SCHEMA } from './database/data-source-options';
 import { epochNumber } from './http/payouts.controller';
@@ -10,6 +12,9 @@ import { parseResolution } from '@tributary/payouts';
 import { closeEpoch, EpochOutOfOrderError, findEpoch } from './saga/epoch-closer';
 import { parsePayoutId, PayoutNotFoundError, ResolutionConflictError, resolveByOperator } from './saga/reconciliation';
 import { SagaStore } from './saga/saga-store';
+import { connectPublisher } from './saga/payout-publisher';
+import { FundingInputError, parseChargeback, parseDeposit } from './funding/funding-input';
+import { publishFunding } from './funding/funding';
 import { parseAccountIdInput, parseLimit, statementOf } from './saga/statement';
 
 /**
@@ -19,7 +24,13 @@ import { parseAccountIdInput, parseLimit, statementOf } from './saga/statement';
  *   statement <accountId> [--limit N]  an account's payouts with status and epoch
  *   resolve <payoutId> --settled <reference> | --refused <reason> --by <who> --evidence <text> [--at <ISO time>]
  *                                      records the rail's definite answer for a payout in NEEDS_RECONCILIATION
- * Closing only plans payouts in PostgreSQL; a running payouts service requests and settles them.
+ *   deposit --producer <source> --asset <A> --amount <minor> --reference <rail ref> [--event-id <id>] [--at <ISO time>]
+ *                                      the treasury received money from a producer: FundsDeposited on tributary.funding
+ *   chargeback --producer <source> --asset <A> --amount <minor> --reference <rail ref> --reason <text>
+ *              [--reverses <eventId>] [--event-id <id>] [--at <ISO time>]
+ *                                      a producer's money was taken back: FundsReversed on tributary.funding
+ * Closing only plans payouts in PostgreSQL; a running payouts service requests and settles them. The
+ * funding commands need Kafka only (as the payouts principal), no database.
  */
 function withDatabase<T>(use: (dataSource: DataSource) => Promise<T>): Promise<T> {
   const { DATABASE_URL } = payoutsConfig();
@@ -93,6 +104,63 @@ program
     print(await withDatabase((dataSource) => resolveByOperator(new SagaStore(dataSource), payoutId, resolution, retryPolicyOf(config))));
   });
 
+interface FundingOptions {
+  producer?: string;
+  asset?: string;
+  amount?: string;
+  reference?: string;
+  eventId?: string;
+  at?: string;
+  reason?: string;
+  reverses?: string;
+}
+
+/** The options as the funding input names its fields, so an error names the field as HTTP does too (amountMinor, railReference). */
+const fundingFields = (options: FundingOptions) => ({
+  ...(options.eventId !== undefined ? { eventId: options.eventId } : {}),
+  producer: options.producer,
+  asset: options.asset,
+  amountMinor: options.amount,
+  railReference: options.reference,
+  ...(options.at !== undefined ? { occurredAt: options.at } : {}),
+});
+
+/** Publishes one funding event as the payouts principal, and prints where it landed. */
+async function publishWithKafka(publish: (publisher: Awaited<ReturnType<typeof connectPublisher>>) => Promise<unknown>): Promise<void> {
+  await ensureTopicCatalog('payouts');
+  const publisher = await connectPublisher(kafkaEnv(process.env, 'payouts'), topicPrefix());
+  try {
+    print(await publish(publisher));
+  } finally {
+    await publisher.close();
+  }
+}
+
+const fundingOptions = (command: Command) =>
+  command
+    .requiredOption('--producer <source>', "the producer's CloudEvents source as its inferences carry it, e.g. urn:tributary:producer:acme")
+    .requiredOption('--asset <A>', "asset code, e.g. USDC (1 to 32 characters)")
+    .requiredOption('--amount <minor>', 'amount in minor units, a whole number from 1 to 9223372036854775807')
+    .requiredOption('--reference <rail ref>', "the rail's reference for the money (1 to 256 characters)")
+    .option('--event-id <id>', 'the event id (default: a new UUID); pass the same one to repeat a command safely')
+    .option('--at <time>', 'when the rail recorded it, ISO 8601 (default: now)');
+
+fundingOptions(program.command('deposit'))
+  .description('the treasury received money from an inference producer: publish FundsDeposited on tributary.funding')
+  .action(async (options: FundingOptions) => {
+    const data = parseDeposit(fundingFields(options));
+    await publishWithKafka((publisher) => publishFunding(publisher, 'FundsDeposited', data));
+  });
+
+fundingOptions(program.command('chargeback'))
+  .requiredOption('--reason <text>', 'why the money was taken back (1 to 4096 characters)')
+  .option('--reverses <eventId>', 'the eventId of the FundsDeposited it takes back, when known')
+  .description("a producer's money was taken back (a chargeback): publish FundsReversed on tributary.funding")
+  .action(async (options: FundingOptions) => {
+    const data = parseChargeback({ ...fundingFields(options), reason: options.reason, ...(options.reverses !== undefined ? { reversesEventId: options.reverses } : {}) });
+    await publishWithKafka((publisher) => publishFunding(publisher, 'FundsReversed', data));
+  });
+
 program.parseAsync(process.argv).catch((error: unknown) => {
   const code = (error as { code?: string }).code;
   if (code === 'commander.helpDisplayed' || code === 'commander.version') return;
@@ -100,7 +168,7 @@ program.parseAsync(process.argv).catch((error: unknown) => {
     process.exitCode = 2;
     return;
   }
-  const known = error instanceof ConfigError || error instanceof EpochOutOfOrderError || error instanceof RangeError || error instanceof PayoutNotFoundError || error instanceof ResolutionConflictError;
+  const known = error instanceof ConfigError || error instanceof FundingInputError || error instanceof EpochOutOfOrderError || error instanceof RangeError || error instanceof PayoutNotFoundError || error instanceof ResolutionConflictError;
   process.stderr.write(`payouts: ${known ? (error as Error).message : ((error as Error).stack ?? String(error))}\n`);
   process.exitCode = known ? 2 : 1;
 });

@@ -13,14 +13,17 @@ import { SagaWorker } from './saga/saga-worker';
 /**
  * The payouts service: closes epochs (on an interval or an operator's call) into planned payouts read
  * from the ledger, and drives each payout's saga to PayoutSettled or PayoutFailed on tributary.payouts.
+ * It is also the treasury's door: the operator records producers' deposits and chargebacks through it
+ * (POST /funding/deposits, /funding/chargebacks), published on tributary.funding.
  */
 async function bootstrap(): Promise<void> {
   const config = payoutsConfig();
   await ensureTopicCatalog('payouts');
   const publisher = await connectPublisher(config, topicPrefix());
   const app = await NestFactory.create<NestExpressApplication>(PayoutsModule.forConfig(config, publisher), { logger: logLevels(), bodyParser: false });
-  // Request bodies are tiny ({ epoch }): a small limit refuses anything else before it is parsed.
-  app.useBodyParser('json', { limit: '4kb' });
+  // Request bodies are small ({ epoch }, a resolution, a funding event whose largest field is a chargeback
+  // reason of at most 4,096 characters): a small limit refuses anything else before it is parsed.
+  app.useBodyParser('json', { limit: '32kb' });
   const worker = app.get(SagaWorker);
   worker.start();
   // One ordered shutdown: the worker finishes its step, then Nest closes (the pool last), then the producer.

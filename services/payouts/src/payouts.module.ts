@@ -8,12 +8,13 @@ import { dataSourceOptions, PAYOUTS_SCHEMA } from './database/data-source-option
 import { PayoutsController } from './http/payouts.controller';
 import { PAYOUTS_CONFIG, retryPolicyOf, thresholdsOf, type PayoutsConfig } from './payouts.config';
 import { PayoutsMetrics } from './payouts-metrics';
+import { PAYOUT_PUBLISHER } from './payout-publisher.token';
 import { railsOf } from './rails/rails';
 import type { PayoutPublisher } from './saga/payout-publisher';
 import { SagaStore } from './saga/saga-store';
 import { SagaWorker } from './saga/saga-worker';
 
-export const PAYOUT_PUBLISHER = Symbol('PAYOUT_PUBLISHER');
+export { PAYOUT_PUBLISHER };
 
 @Module({})
 export class PayoutsModule {

@@ -79,6 +79,9 @@ describe('given the runtime registry', () => {
         case 'PayoutSettled':
         case 'PayoutFailed':
           return event.data.accountId;
+        case 'FundsDeposited':
+        case 'FundsReversed':
+          return event.data.producer;
         default: {
           const unhandled: never = event;
           return unhandled;

@@ -132,4 +132,22 @@ export const SAMPLE_EVENTS: { readonly [T in EventType]: LatestEventMap[T] } = {
     occurredAt,
     reason: 'rail timeout',
   },
+  FundsDeposited: {
+    eventId: 'evt-funding-1',
+    producer: 'urn:tributary:producer:producer-acme',
+    occurredAt,
+    asset: 'USDC',
+    amountMinor: 1_000_000n,
+    railReference: 'sepa:TX-2026-0001',
+  },
+  FundsReversed: {
+    eventId: 'evt-funding-2',
+    producer: 'urn:tributary:producer:producer-acme',
+    occurredAt,
+    asset: 'USDC',
+    amountMinor: 250_000n,
+    railReference: 'chargeback:CB-77',
+    reason: 'card chargeback 4837: no cardholder authorization',
+    reversesEventId: 'evt-funding-1',
+  },
 };

@@ -53,6 +53,8 @@ describe('given the schemas in schemas/', () => {
       'contributions/ContributionValidated',
       'datanets/DatanetCreated',
       'datanets/DatanetUpdated',
+      'funding/FundsDeposited',
+      'funding/FundsReversed',
       'inferences/InferenceCompleted',
       'models/ModelRegistered',
       'models/ModelRetired',

@@ -9,7 +9,7 @@ import * as path from 'path';
 import { ATTRIBUTE_PREFIX, fullNameOf, isJsonObject, JsonObject, JsonValue } from './schema-tree';
 
 /** Domains in the order of the design's topic table; each is the namespace `tributary.<domain>`. */
-export const DOMAINS = ['datanets', 'contributions', 'models', 'inferences', 'attributions', 'payouts'] as const;
+export const DOMAINS = ['datanets', 'contributions', 'models', 'inferences', 'attributions', 'payouts', 'funding'] as const;
 export type Domain = (typeof DOMAINS)[number];
 
 export const COMMON_NAMESPACE = 'tributary.common';

@@ -2,18 +2,23 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { BadRequestException, Body, ConflictException, Controller, ForbiddenException, Get, Headers, HttpCode, Inject, NotFoundException, Param, Post, Query, ServiceUnavailableException, UnauthorizedException } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { EPOCH_MAX, parseResolution } from '@tributary/payouts';
+import { parseChargeback, parseDeposit } from '../funding/funding-input';
+import { publishFunding } from '../funding/funding';
 import { PAYOUTS_CONFIG, retryPolicyOf, thresholdsOf, type PayoutsConfig } from '../payouts.config';
 import { PayoutsMetrics } from '../payouts-metrics';
 import { closeEpoch, EpochOutOfOrderError, findEpoch } from '../saga/epoch-closer';
 import { parsePayoutId, PayoutNotFoundError, ResolutionConflictError, resolveByOperator } from '../saga/reconciliation';
+import { PAYOUT_PUBLISHER } from '../payout-publisher.token';
+import type { PayoutPublisher } from '../saga/payout-publisher';
 import { SagaStore } from '../saga/saga-store';
 import { SagaWorker } from '../saga/saga-worker';
 import { parseAccountIdInput, parseLimit, statementOf } from '../saga/statement';
 
 /**
- * Participants read their statement; operators close an epoch and record the rail's answer for a payout
- * waiting for reconciliation. Those are the writes, so they need the operator token
- * (PAYOUTS_OPERATOR_TOKEN); without one configured they are switched off.
+ * Participants read their statement; operators close an epoch, record the rail's answer for a payout
+ * waiting for reconciliation, and record the treasury's funding (money a producer paid in, and its
+ * chargebacks). Those are the writes, so they need the operator token (PAYOUTS_OPERATOR_TOKEN); without
+ * one configured they are switched off.
  */
 @Controller()
 export class PayoutsController {
@@ -22,6 +27,7 @@ export class PayoutsController {
     @Inject(PAYOUTS_CONFIG) private readonly config: PayoutsConfig,
     @Inject(SagaWorker) private readonly worker: SagaWorker,
     @Inject(PayoutsMetrics) private readonly metrics: PayoutsMetrics,
+    @Inject(PAYOUT_PUBLISHER) private readonly publisher: PayoutPublisher,
   ) {}
 
   @Get('accounts/:accountId/payouts')
@@ -74,6 +80,28 @@ export class PayoutsController {
       if (error instanceof ResolutionConflictError) throw new ConflictException(error.message);
       throw error;
     }
+  }
+
+  /**
+   * The treasury received money from an inference producer: publishes FundsDeposited on tributary.funding.
+   * Body: {producer, asset, amountMinor (decimal string), railReference, eventId?, occurredAt?}. A retry
+   * after a lost answer should pass the eventId of the first attempt; the ledger deduplicates on it.
+   */
+  @Post('funding/deposits')
+  @HttpCode(201)
+  async deposit(@Headers('authorization') authorization: string | undefined, @Body() body: unknown) {
+    this.authorize(authorization);
+    const data = this.validate(() => parseDeposit(body));
+    return publishFunding(this.publisher, 'FundsDeposited', data);
+  }
+
+  /** A producer's money was taken back (a chargeback): publishes FundsReversed, with reason and reversesEventId?. */
+  @Post('funding/chargebacks')
+  @HttpCode(201)
+  async chargeback(@Headers('authorization') authorization: string | undefined, @Body() body: unknown) {
+    this.authorize(authorization);
+    const data = this.validate(() => parseChargeback(body));
+    return publishFunding(this.publisher, 'FundsReversed', data);
   }
 
   private authorize(authorization: string | undefined): void {

@@ -1813,5 +1813,155 @@ export const GENERATED_EVENT_SCHEMAS: readonly GeneratedEventSchema[] = [
         }
       }
     ]
+  },
+  {
+    "eventType": "FundsDeposited",
+    "domain": "funding",
+    "topic": "tributary.funding",
+    "keyField": "producer",
+    "latestVersion": 1,
+    "versions": [
+      {
+        "version": 1,
+        "fingerprintSha256": "c5e508c339da6543f3e02cda8ea49e0789b0577e37fed7408293344ce9025c69",
+        "schema": {
+          "type": "record",
+          "name": "FundsDeposited",
+          "namespace": "tributary.funding",
+          "doc": "The treasury received money from an inference producer: the fees it reported are now backed by this amount, and the credits its inferences earned become payable up to it. Published by the operator's treasury (the payouts service) only, never with a producer's own key.",
+          "tributary.topic": "tributary.funding",
+          "tributary.key": "producer",
+          "fields": [
+            {
+              "name": "eventId",
+              "type": "string",
+              "doc": "Producer-chosen unique id of this event (1 to 256 characters). Consumers deduplicate on it, so re-publishing an event with the same eventId is harmless; a different fact must carry a different eventId.",
+              "tributary.minLength": 1,
+              "tributary.maxLength": 256
+            },
+            {
+              "name": "producer",
+              "type": "string",
+              "doc": "The inference producer that paid, as the full CloudEvents source its inferences carry: the gateway's 'urn:tributary:producer:<producerId>' for HTTP producers, the declared source for direct Kafka producers. It is the very string a decision records as its producer, so deposits and the credits they back are matched by equality. The Kafka key of every funding event, so one producer's deposits and reversals stay in order. 1 to 256 characters.",
+              "tributary.minLength": 1,
+              "tributary.maxLength": 256
+            },
+            {
+              "name": "occurredAt",
+              "type": {
+                "type": "long",
+                "logicalType": "timestamp-millis"
+              },
+              "doc": "When the money was received, in milliseconds since the Unix epoch (UTC). Informational only: the order of facts is the Kafka offset order.",
+              "tributary.min": 0
+            },
+            {
+              "name": "asset",
+              "type": "string",
+              "doc": "Asset code of the deposit (e.g. 'USDC'), 1 to 32 characters; it backs only fees reported in the same asset.",
+              "tributary.minLength": 1,
+              "tributary.maxLength": 32
+            },
+            {
+              "name": "amountMinor",
+              "type": "long",
+              "doc": "Amount received, in the minor unit of the asset (integer from 1 to 9223372036854775807; a deposit of nothing is not a deposit).",
+              "tributary.min": 1
+            },
+            {
+              "name": "railReference",
+              "type": "string",
+              "doc": "The payment rail's reference for the money received (bank transfer id, card charge id, transaction hash), 1 to 256 characters, so the deposit can be traced outside Tributary and a chargeback can name it.",
+              "tributary.minLength": 1,
+              "tributary.maxLength": 256
+            }
+          ]
+        }
+      }
+    ]
+  },
+  {
+    "eventType": "FundsReversed",
+    "domain": "funding",
+    "topic": "tributary.funding",
+    "keyField": "producer",
+    "latestVersion": 1,
+    "versions": [
+      {
+        "version": 1,
+        "fingerprintSha256": "f381496193f1b93a7d37befcc8685887d8b41cdd285ad1bc80d8608876f6b27f",
+        "schema": {
+          "type": "record",
+          "name": "FundsReversed",
+          "namespace": "tributary.funding",
+          "doc": "Money an inference producer paid was taken back (a chargeback, a returned transfer): it no longer backs that producer's fees. Credits already paid against it stay paid; the shortfall becomes the producer's debt, recovered from its later deposits. Published by the operator's treasury (the payouts service) only.",
+          "tributary.topic": "tributary.funding",
+          "tributary.key": "producer",
+          "fields": [
+            {
+              "name": "eventId",
+              "type": "string",
+              "doc": "Producer-chosen unique id of this event (1 to 256 characters). Consumers deduplicate on it, so re-publishing an event with the same eventId is harmless; a different fact must carry a different eventId.",
+              "tributary.minLength": 1,
+              "tributary.maxLength": 256
+            },
+            {
+              "name": "producer",
+              "type": "string",
+              "doc": "The inference producer whose money was taken back, as the full CloudEvents source its inferences carry (e.g. 'urn:tributary:producer:<producerId>'), exactly as in FundsDeposited.producer. The Kafka key of every funding event. 1 to 256 characters.",
+              "tributary.minLength": 1,
+              "tributary.maxLength": 256
+            },
+            {
+              "name": "occurredAt",
+              "type": {
+                "type": "long",
+                "logicalType": "timestamp-millis"
+              },
+              "doc": "When the reversal was recorded by the rail, in milliseconds since the Unix epoch (UTC). Informational only: the order of facts is the Kafka offset order.",
+              "tributary.min": 0
+            },
+            {
+              "name": "asset",
+              "type": "string",
+              "doc": "Asset code of the money taken back (e.g. 'USDC'), 1 to 32 characters.",
+              "tributary.minLength": 1,
+              "tributary.maxLength": 32
+            },
+            {
+              "name": "amountMinor",
+              "type": "long",
+              "doc": "Amount taken back, in the minor unit of the asset (integer from 1 to 9223372036854775807). It may exceed what the producer still has deposited; the difference is its debt.",
+              "tributary.min": 1
+            },
+            {
+              "name": "railReference",
+              "type": "string",
+              "doc": "The payment rail's reference for the reversal itself (chargeback case id, return id), 1 to 256 characters, so it can be traced outside Tributary.",
+              "tributary.minLength": 1,
+              "tributary.maxLength": 256
+            },
+            {
+              "name": "reason",
+              "type": "string",
+              "doc": "Why the money was taken back, free text of 1 to 4096 characters (e.g. the rail's chargeback reason code and text).",
+              "tributary.minLength": 1,
+              "tributary.maxLength": 4096
+            },
+            {
+              "name": "reversesEventId",
+              "type": [
+                "null",
+                "string"
+              ],
+              "default": null,
+              "doc": "The eventId of the FundsDeposited this reversal takes money back from, 1 to 256 characters, or null when the rail does not say which deposit it was. Informational: the amount is taken from the producer's funding in this asset either way.",
+              "tributary.minLength": 1,
+              "tributary.maxLength": 256
+            }
+          ]
+        }
+      }
+    ]
   }
 ];

@@ -438,8 +438,50 @@ export interface PayoutSettledV1 {
 /** The latest version of PayoutSettled, the shape every reader decodes to. */
 export type PayoutSettled = PayoutSettledV1;
 
+/** FundsDeposited v1 (schemas/funding/FundsDeposited/v1.avsc). The treasury received money from an inference producer: the fees it reported are now backed by this amount, and the credits its inferences earned become payable up to it. Published by the operator's treasury (the payouts service) only, never with a producer's own key. */
+export interface FundsDepositedV1 {
+  /** Producer-chosen unique id of this event (1 to 256 characters). Consumers deduplicate on it, so re-publishing an event with the same eventId is harmless; a different fact must carry a different eventId. */
+  readonly eventId: string;
+  /** The inference producer that paid, as the full CloudEvents source its inferences carry: the gateway's 'urn:tributary:producer:<producerId>' for HTTP producers, the declared source for direct Kafka producers. It is the very string a decision records as its producer, so deposits and the credits they back are matched by equality. The Kafka key of every funding event, so one producer's deposits and reversals stay in order. 1 to 256 characters. */
+  readonly producer: string;
+  /** When the money was received, in milliseconds since the Unix epoch (UTC). Informational only: the order of facts is the Kafka offset order. */
+  readonly occurredAt: bigint;
+  /** Asset code of the deposit (e.g. 'USDC'), 1 to 32 characters; it backs only fees reported in the same asset. */
+  readonly asset: string;
+  /** Amount received, in the minor unit of the asset (integer from 1 to 9223372036854775807; a deposit of nothing is not a deposit). */
+  readonly amountMinor: bigint;
+  /** The payment rail's reference for the money received (bank transfer id, card charge id, transaction hash), 1 to 256 characters, so the deposit can be traced outside Tributary and a chargeback can name it. */
+  readonly railReference: string;
+}
+
+/** The latest version of FundsDeposited, the shape every reader decodes to. */
+export type FundsDeposited = FundsDepositedV1;
+
+/** FundsReversed v1 (schemas/funding/FundsReversed/v1.avsc). Money an inference producer paid was taken back (a chargeback, a returned transfer): it no longer backs that producer's fees. Credits already paid against it stay paid; the shortfall becomes the producer's debt, recovered from its later deposits. Published by the operator's treasury (the payouts service) only. */
+export interface FundsReversedV1 {
+  /** Producer-chosen unique id of this event (1 to 256 characters). Consumers deduplicate on it, so re-publishing an event with the same eventId is harmless; a different fact must carry a different eventId. */
+  readonly eventId: string;
+  /** The inference producer whose money was taken back, as the full CloudEvents source its inferences carry (e.g. 'urn:tributary:producer:<producerId>'), exactly as in FundsDeposited.producer. The Kafka key of every funding event. 1 to 256 characters. */
+  readonly producer: string;
+  /** When the reversal was recorded by the rail, in milliseconds since the Unix epoch (UTC). Informational only: the order of facts is the Kafka offset order. */
+  readonly occurredAt: bigint;
+  /** Asset code of the money taken back (e.g. 'USDC'), 1 to 32 characters. */
+  readonly asset: string;
+  /** Amount taken back, in the minor unit of the asset (integer from 1 to 9223372036854775807). It may exceed what the producer still has deposited; the difference is its debt. */
+  readonly amountMinor: bigint;
+  /** The payment rail's reference for the reversal itself (chargeback case id, return id), 1 to 256 characters, so it can be traced outside Tributary. */
+  readonly railReference: string;
+  /** Why the money was taken back, free text of 1 to 4096 characters (e.g. the rail's chargeback reason code and text). */
+  readonly reason: string;
+  /** The eventId of the FundsDeposited this reversal takes money back from, 1 to 256 characters, or null when the rail does not say which deposit it was. Informational: the amount is taken from the producer's funding in this asset either way. */
+  readonly reversesEventId: null | string;
+}
+
+/** The latest version of FundsReversed, the shape every reader decodes to. */
+export type FundsReversed = FundsReversedV1;
+
 /** Every event type, in the order of the design's topic table. */
-export const EVENT_TYPES = ['DatanetCreated', 'DatanetUpdated', 'ContributionRevoked', 'ContributionSubmitted', 'ContributionValidated', 'ModelRegistered', 'ModelRetired', 'InferenceCompleted', 'InferenceAttributed', 'PayoutFailed', 'PayoutRequested', 'PayoutSettled'] as const;
+export const EVENT_TYPES = ['DatanetCreated', 'DatanetUpdated', 'ContributionRevoked', 'ContributionSubmitted', 'ContributionValidated', 'ModelRegistered', 'ModelRetired', 'InferenceCompleted', 'InferenceAttributed', 'PayoutFailed', 'PayoutRequested', 'PayoutSettled', 'FundsDeposited', 'FundsReversed'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
 /** Event type -> version number -> the value shape of that version. */
@@ -456,6 +498,8 @@ export interface EventVersionMap {
   readonly PayoutFailed: { readonly 1: PayoutFailedV1 };
   readonly PayoutRequested: { readonly 1: PayoutRequestedV1 };
   readonly PayoutSettled: { readonly 1: PayoutSettledV1 };
+  readonly FundsDeposited: { readonly 1: FundsDepositedV1 };
+  readonly FundsReversed: { readonly 1: FundsReversedV1 };
 }
 
 /** Event type -> its latest version. */
@@ -472,6 +516,8 @@ export interface LatestEventMap {
   readonly PayoutFailed: PayoutFailed;
   readonly PayoutRequested: PayoutRequested;
   readonly PayoutSettled: PayoutSettled;
+  readonly FundsDeposited: FundsDeposited;
+  readonly FundsReversed: FundsReversed;
 }
 
 /** Event type -> the top-level fields of its latest version that declare a default: a producer may leave them out and the codec writes the default. */
@@ -488,6 +534,8 @@ export interface LatestEventDefaultedFields {
   readonly PayoutFailed: never;
   readonly PayoutRequested: never;
   readonly PayoutSettled: never;
+  readonly FundsDeposited: never;
+  readonly FundsReversed: 'reversesEventId';
 }
 
 /** Any Tributary event in its latest version; `switch (event.type)` narrows `data`. */
@@ -503,4 +551,6 @@ export type TributaryEvent =
   | { readonly type: 'InferenceAttributed'; readonly data: InferenceAttributed }
   | { readonly type: 'PayoutFailed'; readonly data: PayoutFailed }
   | { readonly type: 'PayoutRequested'; readonly data: PayoutRequested }
-  | { readonly type: 'PayoutSettled'; readonly data: PayoutSettled };
+  | { readonly type: 'PayoutSettled'; readonly data: PayoutSettled }
+  | { readonly type: 'FundsDeposited'; readonly data: FundsDeposited }
+  | { readonly type: 'FundsReversed'; readonly data: FundsReversed };
