@@ -170,7 +170,7 @@ function inProcessRate(encode: boolean): number {
   const startedAt = process.hrtime.bigint();
   for (const input of inputs) {
     const decision = decideAttribution(input);
-    if (encode) toRecord('InferenceAttributed', toAttributedEvent(decision, 'evt', 0n), { source: 'urn:bench' });
+    if (encode) toRecord('InferenceAttributed', toAttributedEvent(decision, 'evt', 0n, 'urn:bench'), { source: 'urn:bench' });
   }
   const elapsedMs = Number(process.hrtime.bigint() - startedAt) / 1e6;
   return Math.round((count / elapsedMs) * 1_000);

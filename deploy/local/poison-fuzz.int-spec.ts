@@ -161,7 +161,7 @@ describe('the pipeline under a poison fuzz', () => {
     const decisionOf = (fields: Partial<InferenceAttributed>): InferenceAttributed => {
       const inferenceId = `fz-dec-${randomUUID()}`;
       return {
-        eventId: `attributed:${inferenceId}`, inferenceId, occurredAt: inference.occurredAt, inferenceEventId: `completed:${inferenceId}`, policyVersion: 1,
+        eventId: `attributed:${inferenceId}`, inferenceId, occurredAt: inference.occurredAt, inferenceEventId: `completed:${inferenceId}`, producer: SOURCE, policyVersion: 1,
         modelId: model.modelId, consumerId: 'fuzz-consumer', asset: 'USDC', feeMinor: 100n, split: { protocolBps: 1000, modelBps: 3000, dataBps: 6000 },
         postings: [{ accountId: 'protocol:tributary', asset: 'USDC', amountMinor: 100n }], rejected: [], contributionsSeen: [], datanetsSeen: [],
         orderingRule: 'largest-remainder; ties by accountId ascending', ...fields,

@@ -114,6 +114,8 @@ describe('datanet terms and the operator\'s protocol share', () => {
     await inference('inf-before', 'model-fair', T0 + 5_000);
     const before = await decision('inf-before');
     expect(before.policyVersion).toBe(2);
+    // The decision names its producer (the inference's ce_source): whose deposits back its credits.
+    expect(before.producer).toBe('urn:tributary:test');
     expect(before.split).toEqual({ protocolBps: 1_000, modelBps: 3_000, dataBps: 6_000 });
     expect(before.datanetsSeen).toEqual([{ datanetId: 'datanet-open', ownerId: 'oscar', curatorShareBps: 1_000, minDataBps: 0, allowedModelOwners: null }]);
     expect(before.postings.find((posting) => posting.accountId === 'protocol:tributary')?.amountMinor).toBe(1_000n);

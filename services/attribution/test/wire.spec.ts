@@ -9,7 +9,7 @@ describe('a decision mapped onto InferenceAttributed', () => {
     fc.assert(
       fc.property(inputArbitrary, (input) => {
         const decision = decideAttribution(input);
-        const event = toAttributedEvent(decision, 'evt-1', 0n);
+        const event = toAttributedEvent(decision, 'evt-1', 0n, 'urn:tributary:producer:acme');
         const again = recompute(event, input.inference.method);
         expect(sameCredits(event, again)).toBe(true);
         expect(again.postings).toEqual(decision.postings);
@@ -27,7 +27,7 @@ describe('a decision mapped onto InferenceAttributed', () => {
         const fitting = Math.min(protocolBps, 10_000 - input.model.split.dataBps);
         const datanets = input.datanets.map((datanet) => ({ ...datanet, minDataBps: input.model.split.dataBps, allowedModelOwners: [input.model.owner, 'other'] }));
         const decision = decideAttribution({ ...input, datanets, policy: { version: 2, protocolBps: fitting } });
-        const event = toAttributedEvent(decision, 'evt-1', 0n);
+        const event = toAttributedEvent(decision, 'evt-1', 0n, 'urn:tributary:producer:acme');
         expect(event.policyVersion).toBe(2);
         expect(event.split.protocolBps).toBe(fitting);
         for (const seen of event.datanetsSeen) expect(seen).toMatchObject({ minDataBps: input.model.split.dataBps, allowedModelOwners: [input.model.owner, 'other'] });
@@ -44,7 +44,7 @@ describe('a decision mapped onto InferenceAttributed', () => {
   it('then its credits sum to the fee, name the protocol and the model owner, and are sorted by account', () => {
     fc.assert(
       fc.property(inputArbitrary, (input) => {
-        const event = toAttributedEvent(decideAttribution(input), 'evt-1', 0n);
+        const event = toAttributedEvent(decideAttribution(input), 'evt-1', 0n, 'urn:tributary:producer:acme');
         expect(event.postings.reduce((sum, posting) => sum + posting.amountMinor, 0n)).toBe(input.inference.feeMinor);
         expect(event.postings.every((posting) => posting.amountMinor >= 0n)).toBe(true);
         const accounts = event.postings.map((posting) => posting.accountId);

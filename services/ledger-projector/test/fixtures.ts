@@ -28,6 +28,7 @@ export function decision(sequence: number, feeMinor = 10_000n + BigInt(sequence 
     inferenceId,
     occurredAt: 1_760_000_000_000n,
     inferenceEventId: `completed:${inferenceId}`,
+    producer: 'urn:tributary:producer:fixtures',
     policyVersion: 1,
     modelId: `m${sequence % 5}`,
     consumerId: `consumer${sequence % 13}`,

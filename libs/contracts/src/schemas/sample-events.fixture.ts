@@ -88,6 +88,7 @@ export const SAMPLE_EVENTS: { readonly [T in EventType]: LatestEventMap[T] } = {
     inferenceId: 'inference-1',
     occurredAt,
     inferenceEventId: 'evt-inference-1',
+    producer: 'urn:tributary:producer:acme',
     policyVersion: 1,
     modelId: 'model-triage',
     consumerId: 'consumer-flo',

@@ -147,7 +147,7 @@ export class Decider implements TransactionalHandler {
         reject(inference.record, error);
         continue;
       }
-      const event = toAttributedEvent(decision, inference.eventId, decidedAtMs);
+      const event = toAttributedEvent(decision, inference.eventId, decidedAtMs, inference.producer);
       const record = toRecord('InferenceAttributed', event, { source: this.options.source, topicPrefix: this.options.topicPrefix, time: decidedAt });
       // A decision the topic cannot take would fail the whole transaction on every attempt: measured
       // first (key, value, headers, Kafka's framing), it goes to the DLQ and the partition goes on.

@@ -17,6 +17,8 @@ export interface InferenceLimits {
 export interface ReadInference {
   readonly record: InboundRecord;
   readonly eventId: string;
+  /** The record's ce_source: the producer the gateway authenticated, or the one a direct producer declared. */
+  readonly producer: string;
   readonly facts: InferenceFacts;
   /** The record timestamp: the as-of time of the join. */
   readonly asOfMs: number;
@@ -39,6 +41,9 @@ export function readInference(record: InboundRecord, limits: InferenceLimits, no
   }
   if (decoded.type !== 'InferenceCompleted') throw new InferenceRejected(`ce_type: ${decoded.envelope.type} does not belong on ${record.topic}`);
   const data: InferenceCompleted = decoded.data;
+  // Whose deposits back this inference's credits: a decision must name its producer.
+  const producer = decoded.envelope.source;
+  if (producer.length === 0) throw new InferenceRejected('ce_source: must name the producer of the inference (a URI reference of 1 to 256 characters)');
   const key = record.key?.toString('utf8');
   if (key !== data.inferenceId) throw new InferenceRejected(`key: must equal inferenceId ${data.inferenceId}`);
   const expected = keyPartition(key, limits.partitionCount);
@@ -62,5 +67,5 @@ export function readInference(record: InboundRecord, limits: InferenceLimits, no
     attributions: data.attributions.map(({ contributionId, scorePpm }) => ({ contributionId, scorePpm: Number(scorePpm) })),
     method: data.method,
   };
-  return { record, eventId: data.eventId, facts, asOfMs: record.timestampMs, contentHash: contentHashOf(record.value!) };
+  return { record, eventId: data.eventId, producer, facts, asOfMs: record.timestampMs, contentHash: contentHashOf(record.value!) };
 }

@@ -30,9 +30,10 @@ export function decisionEventId(inferenceId: string): string {
  * The policy's decision as InferenceAttributed. Postings on the wire are credits only (the ledger
  * debits the consumer the fee). The protocol's and the model owner's accounts are always listed, with 0
  * when rounding left them nothing, so the event alone names every party the policy read; contributors
- * and datanet owners are named by contributionsSeen and datanetsSeen.
+ * and datanet owners are named by contributionsSeen and datanetsSeen. `producer` is the inference's
+ * ce_source: whose deposits back the decision's credits.
  */
-export function toAttributedEvent(decision: AttributionDecision, inferenceEventId: string, occurredAtMs: bigint): InferenceAttributed {
+export function toAttributedEvent(decision: AttributionDecision, inferenceEventId: string, occurredAtMs: bigint, producer: string): InferenceAttributed {
   const { inference, model, datanets, contributions, protocolId } = decision.inputsSeen;
   const credits = decision.postings.slice(1).map((posting) => ({ accountId: posting.account, asset: posting.asset, amountMinor: posting.amountMinor }));
   for (const account of [`protocol:${protocolId}`, `model-owner:${model.owner}`]) {
@@ -45,6 +46,7 @@ export function toAttributedEvent(decision: AttributionDecision, inferenceEventI
     inferenceId: inference.inferenceId,
     occurredAt: occurredAtMs,
     inferenceEventId,
+    producer,
     policyVersion: decision.policyVersion,
     modelId: model.modelId,
     consumerId: inference.consumerId,

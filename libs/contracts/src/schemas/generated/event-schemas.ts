@@ -998,7 +998,7 @@ export const GENERATED_EVENT_SCHEMAS: readonly GeneratedEventSchema[] = [
     "domain": "attributions",
     "topic": "tributary.attributions",
     "keyField": "inferenceId",
-    "latestVersion": 2,
+    "latestVersion": 3,
     "versions": [
       {
         "version": 1,
@@ -1334,6 +1334,336 @@ export const GENERATED_EVENT_SCHEMAS: readonly GeneratedEventSchema[] = [
               "doc": "eventId of the InferenceCompleted event this decision attributes, for lineage. 1 to 256 characters.",
               "tributary.minLength": 1,
               "tributary.maxLength": 256
+            },
+            {
+              "name": "policyVersion",
+              "type": "int",
+              "doc": "Version of the split policy that produced the postings (integer, 1 or more). 1: the model's registered split. 2: the protocol's share from the operator's policy (recorded as split.protocolBps), the data share from the model, the rest to the model owner, and the terms of the model's datanets checked (recorded in datanetsSeen). A decision is re-checked with the policy of its version, never with the current one.",
+              "tributary.min": 1
+            },
+            {
+              "name": "modelId",
+              "type": "string",
+              "doc": "Id of the model that served the inference. 1 to 256 characters.",
+              "tributary.minLength": 1,
+              "tributary.maxLength": 256
+            },
+            {
+              "name": "consumerId",
+              "type": "string",
+              "doc": "Participant id of the consumer whose account the ledger debits by feeMinor. 1 to 256 characters.",
+              "tributary.minLength": 1,
+              "tributary.maxLength": 256
+            },
+            {
+              "name": "asset",
+              "type": "string",
+              "doc": "Asset code of the fee and of every posting (e.g. 'USDC'), 1 to 32 characters.",
+              "tributary.minLength": 1,
+              "tributary.maxLength": 32
+            },
+            {
+              "name": "feeMinor",
+              "type": "long",
+              "doc": "Fee of the inference in the minor unit of the asset (integer, 0 or more). Equals the sum of postings[].amountMinor.",
+              "tributary.min": 0
+            },
+            {
+              "name": "split",
+              "type": {
+                "type": "record",
+                "name": "RevenueSplit",
+                "namespace": "tributary.common",
+                "doc": "How each inference fee of the model is divided, in basis points of the fee. The three parts always sum to exactly 10000.",
+                "tributary.sum": {
+                  "fields": [
+                    "protocolBps",
+                    "modelBps",
+                    "dataBps"
+                  ],
+                  "equals": 10000
+                },
+                "fields": [
+                  {
+                    "name": "protocolBps",
+                    "type": "int",
+                    "doc": "Protocol share of the fee in basis points (0 to 10000), credited to the account 'protocol'.",
+                    "tributary.min": 0,
+                    "tributary.max": 10000
+                  },
+                  {
+                    "name": "modelBps",
+                    "type": "int",
+                    "doc": "Model owner share of the fee in basis points (0 to 10000).",
+                    "tributary.min": 0,
+                    "tributary.max": 10000
+                  },
+                  {
+                    "name": "dataBps",
+                    "type": "int",
+                    "doc": "Data share of the fee in basis points (0 to 10000), divided between datanet owners (curator share) and contributors.",
+                    "tributary.min": 0,
+                    "tributary.max": 10000
+                  }
+                ]
+              },
+              "doc": "The fee split the decision applied. Under policy 1 the model's registered split (ModelRegistered.split); under policy 2 protocolBps is the operator's protocol share in force when the decision was made, dataBps the model's, and modelBps the rest."
+            },
+            {
+              "name": "postings",
+              "type": {
+                "type": "array",
+                "items": {
+                  "type": "record",
+                  "name": "Posting",
+                  "namespace": "tributary.common",
+                  "doc": "One credit to one ledger account in one asset, produced by an attribution decision. The postings of a decision are all credits; they sum exactly to the inference fee, and the ledger balances them with a single debit of the consumer's account for the same amount.",
+                  "fields": [
+                    {
+                      "name": "accountId",
+                      "type": "string",
+                      "doc": "Ledger account credited, e.g. 'protocol', 'model-owner:<ownerId>', 'datanet-owner:<ownerId>', 'contributor:<contributorId>'. 1 to 256 characters.",
+                      "tributary.minLength": 1,
+                      "tributary.maxLength": 256
+                    },
+                    {
+                      "name": "asset",
+                      "type": "string",
+                      "doc": "Asset code of the amount (e.g. 'USDC'); always equal to the asset of the inference fee. 1 to 32 characters.",
+                      "tributary.minLength": 1,
+                      "tributary.maxLength": 32
+                    },
+                    {
+                      "name": "amountMinor",
+                      "type": "long",
+                      "doc": "Credited amount in the minor unit of the asset (integer, never a float). Zero is allowed when largest-remainder rounding leaves a party nothing; never negative.",
+                      "tributary.min": 0
+                    }
+                  ]
+                }
+              },
+              "doc": "Credits produced by the decision (0 to 1500 entries, at most one per account), ordered by accountId ascending. Their amounts sum exactly to feeMinor; rounding follows orderingRule.",
+              "tributary.maxItems": 1500
+            },
+            {
+              "name": "rejected",
+              "type": {
+                "type": "array",
+                "items": {
+                  "type": "record",
+                  "name": "RejectedAttribution",
+                  "doc": "An attribution of the inference that earned nothing, and why.",
+                  "fields": [
+                    {
+                      "name": "contributionId",
+                      "type": "string",
+                      "doc": "Id of the contribution named in InferenceCompleted.attributions. 1 to 256 characters.",
+                      "tributary.minLength": 1,
+                      "tributary.maxLength": 256
+                    },
+                    {
+                      "name": "reason",
+                      "type": "string",
+                      "doc": "Machine-readable reason code, 1 to 64 characters: 'UNKNOWN_CONTRIBUTION', 'NOT_ACCEPTED', 'REVOKED', 'DATANET_NOT_IN_MODEL' or 'ZERO_SCORE'. New codes may appear with new policy versions, so readers must accept codes they do not know.",
+                      "tributary.minLength": 1,
+                      "tributary.maxLength": 64
+                    }
+                  ]
+                }
+              },
+              "doc": "Attributions of the inference that were not paid, each with its reason (0 to 1000 entries).",
+              "tributary.maxItems": 1000
+            },
+            {
+              "name": "contributionsSeen",
+              "type": {
+                "type": "array",
+                "items": {
+                  "type": "record",
+                  "name": "ContributionSeen",
+                  "doc": "The state of one attributed contribution as the attribution service saw it when deciding.",
+                  "fields": [
+                    {
+                      "name": "contributionId",
+                      "type": "string",
+                      "doc": "Id of the contribution. 1 to 256 characters.",
+                      "tributary.minLength": 1,
+                      "tributary.maxLength": 256
+                    },
+                    {
+                      "name": "status",
+                      "type": {
+                        "type": "enum",
+                        "name": "ContributionStatus",
+                        "doc": "Status of a contribution at decision time. Readers that meet a symbol they do not know read it as UNKNOWN.",
+                        "symbols": [
+                          "PENDING",
+                          "ACCEPTED",
+                          "REJECTED",
+                          "REVOKED",
+                          "UNKNOWN"
+                        ],
+                        "default": "UNKNOWN"
+                      },
+                      "doc": "PENDING: submitted, not yet validated. ACCEPTED / REJECTED: latest validation decision. REVOKED: revoked (whatever its validation). UNKNOWN: no ContributionSubmitted seen for this id."
+                    },
+                    {
+                      "name": "datanetId",
+                      "type": [
+                        "null",
+                        "string"
+                      ],
+                      "default": null,
+                      "doc": "Datanet the contribution belongs to (1 to 256 characters), or null when the contribution is UNKNOWN.",
+                      "tributary.minLength": 1,
+                      "tributary.maxLength": 256
+                    },
+                    {
+                      "name": "contributorId",
+                      "type": [
+                        "null",
+                        "string"
+                      ],
+                      "default": null,
+                      "doc": "Participant id of the contributor (1 to 256 characters), or null when the contribution is UNKNOWN.",
+                      "tributary.minLength": 1,
+                      "tributary.maxLength": 256
+                    },
+                    {
+                      "name": "scorePpm",
+                      "type": "long",
+                      "doc": "Score the inference gave this contribution, in parts per million (integer 0 to 1000000), copied from InferenceCompleted.attributions.",
+                      "tributary.min": 0,
+                      "tributary.max": 1000000
+                    }
+                  ]
+                }
+              },
+              "doc": "Every contribution named by the inference, with the status the decision used (0 to 1000 entries, in the order of InferenceCompleted.attributions).",
+              "tributary.maxItems": 1000
+            },
+            {
+              "name": "datanetsSeen",
+              "type": {
+                "type": "array",
+                "items": {
+                  "type": "record",
+                  "name": "DatanetSeen",
+                  "doc": "The state of one of the model's datanets as the attribution service saw it when deciding, terms included (v2).",
+                  "fields": [
+                    {
+                      "name": "datanetId",
+                      "type": "string",
+                      "doc": "Id of the datanet. 1 to 256 characters.",
+                      "tributary.minLength": 1,
+                      "tributary.maxLength": 256
+                    },
+                    {
+                      "name": "ownerId",
+                      "type": "string",
+                      "doc": "Participant id of the datanet owner who receives the curator share. 1 to 256 characters.",
+                      "tributary.minLength": 1,
+                      "tributary.maxLength": 256
+                    },
+                    {
+                      "name": "curatorShareBps",
+                      "type": "int",
+                      "doc": "Curator share of the data share in basis points (0 to 10000) at decision time.",
+                      "tributary.min": 0,
+                      "tributary.max": 10000
+                    },
+                    {
+                      "name": "minDataBps",
+                      "type": "int",
+                      "default": 0,
+                      "doc": "The datanet's minimum data share in basis points (0 to 10000) the decision was checked against; 0 (and in every v1 record): no minimum.",
+                      "tributary.min": 0,
+                      "tributary.max": 10000
+                    },
+                    {
+                      "name": "allowedModelOwners",
+                      "type": [
+                        "null",
+                        {
+                          "type": "array",
+                          "items": {
+                            "type": "string",
+                            "tributary.minLength": 1,
+                            "tributary.maxLength": 256
+                          }
+                        }
+                      ],
+                      "default": null,
+                      "doc": "The model owners the datanet admitted when the decision was made (0 to 100 ids, each 1 to 256 characters), or null (and in every v1 record) for any model owner.",
+                      "tributary.maxItems": 100
+                    }
+                  ]
+                }
+              },
+              "doc": "The model's datanets with the owner, curator share and terms the decision used (0 to 256 entries, ordered by datanetId ascending).",
+              "tributary.maxItems": 256
+            },
+            {
+              "name": "orderingRule",
+              "type": "string",
+              "doc": "The rounding and tie-break rule applied to make postings sum exactly to the fee, e.g. 'largest-remainder; ties by accountId ascending'. 1 to 256 characters; fixed for a given policyVersion.",
+              "tributary.minLength": 1,
+              "tributary.maxLength": 256
+            }
+          ]
+        }
+      },
+      {
+        "version": 3,
+        "fingerprintSha256": "4eef0116e22fe40cbfb9853f5b7284bbf2351b18eba46e3579a4947032b2038d",
+        "schema": {
+          "type": "record",
+          "name": "InferenceAttributed",
+          "namespace": "tributary.attributions",
+          "doc": "The attribution service's one decision for one paid inference: who is credited how much of the fee, under which policy version, and the state it decided from. The ledger is a pure fold over these decisions, and every decision can be re-checked from the inputs it records. Postings are credits that sum exactly to feeMinor; the ledger debits the consumer for the same amount.",
+          "tributary.topic": "tributary.attributions",
+          "tributary.key": "inferenceId",
+          "fields": [
+            {
+              "name": "eventId",
+              "type": "string",
+              "doc": "Unique id of this decision (1 to 256 characters). The attribution service derives it from the inferenceId, so a retried or re-published decision carries the same eventId and the ledger applies it once.",
+              "tributary.minLength": 1,
+              "tributary.maxLength": 256
+            },
+            {
+              "name": "inferenceId",
+              "type": "string",
+              "doc": "Id of the attributed inference (as in InferenceCompleted.inferenceId); the Kafka key of this event. At most one decision exists per inferenceId.",
+              "tributary.minLength": 1,
+              "tributary.maxLength": 256
+            },
+            {
+              "name": "occurredAt",
+              "type": {
+                "type": "long",
+                "logicalType": "timestamp-millis"
+              },
+              "doc": "When the decision was made, in milliseconds since the Unix epoch (UTC). Informational only: replay never depends on it.",
+              "tributary.min": 0
+            },
+            {
+              "name": "inferenceEventId",
+              "type": "string",
+              "doc": "eventId of the InferenceCompleted event this decision attributes, for lineage. 1 to 256 characters.",
+              "tributary.minLength": 1,
+              "tributary.maxLength": 256
+            },
+            {
+              "name": "producer",
+              "type": [
+                "null",
+                "string"
+              ],
+              "default": null,
+              "doc": "Who published the inference this decision attributes: its ce_source header (1 to 256 characters), which the gateway stamps with the producer its API key is bound to (urn:tributary:producer:<id>) and a direct Kafka producer declares. The ledger backs the decision's credits with that producer's deposits. Null only in decisions written before this field existed.",
+              "tributary.maxLength": 256,
+              "tributary.minLength": 1
             },
             {
               "name": "policyVersion",

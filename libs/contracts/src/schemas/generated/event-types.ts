@@ -378,8 +378,44 @@ export interface InferenceAttributedV2 {
   readonly orderingRule: string;
 }
 
+/** InferenceAttributed v3 (schemas/attributions/InferenceAttributed/v3.avsc). The attribution service's one decision for one paid inference: who is credited how much of the fee, under which policy version, and the state it decided from. The ledger is a pure fold over these decisions, and every decision can be re-checked from the inputs it records. Postings are credits that sum exactly to feeMinor; the ledger debits the consumer for the same amount. */
+export interface InferenceAttributedV3 {
+  /** Unique id of this decision (1 to 256 characters). The attribution service derives it from the inferenceId, so a retried or re-published decision carries the same eventId and the ledger applies it once. */
+  readonly eventId: string;
+  /** Id of the attributed inference (as in InferenceCompleted.inferenceId); the Kafka key of this event. At most one decision exists per inferenceId. */
+  readonly inferenceId: string;
+  /** When the decision was made, in milliseconds since the Unix epoch (UTC). Informational only: replay never depends on it. */
+  readonly occurredAt: bigint;
+  /** eventId of the InferenceCompleted event this decision attributes, for lineage. 1 to 256 characters. */
+  readonly inferenceEventId: string;
+  /** Who published the inference this decision attributes: its ce_source header (1 to 256 characters), which the gateway stamps with the producer its API key is bound to (urn:tributary:producer:<id>) and a direct Kafka producer declares. The ledger backs the decision's credits with that producer's deposits. Null only in decisions written before this field existed. */
+  readonly producer: null | string;
+  /** Version of the split policy that produced the postings (integer, 1 or more). 1: the model's registered split. 2: the protocol's share from the operator's policy (recorded as split.protocolBps), the data share from the model, the rest to the model owner, and the terms of the model's datanets checked (recorded in datanetsSeen). A decision is re-checked with the policy of its version, never with the current one. */
+  readonly policyVersion: number;
+  /** Id of the model that served the inference. 1 to 256 characters. */
+  readonly modelId: string;
+  /** Participant id of the consumer whose account the ledger debits by feeMinor. 1 to 256 characters. */
+  readonly consumerId: string;
+  /** Asset code of the fee and of every posting (e.g. 'USDC'), 1 to 32 characters. */
+  readonly asset: string;
+  /** Fee of the inference in the minor unit of the asset (integer, 0 or more). Equals the sum of postings[].amountMinor. */
+  readonly feeMinor: bigint;
+  /** The fee split the decision applied. Under policy 1 the model's registered split (ModelRegistered.split); under policy 2 protocolBps is the operator's protocol share in force when the decision was made, dataBps the model's, and modelBps the rest. */
+  readonly split: RevenueSplit;
+  /** Credits produced by the decision (0 to 1500 entries, at most one per account), ordered by accountId ascending. Their amounts sum exactly to feeMinor; rounding follows orderingRule. */
+  readonly postings: ReadonlyArray<Posting>;
+  /** Attributions of the inference that were not paid, each with its reason (0 to 1000 entries). */
+  readonly rejected: ReadonlyArray<RejectedAttribution>;
+  /** Every contribution named by the inference, with the status the decision used (0 to 1000 entries, in the order of InferenceCompleted.attributions). */
+  readonly contributionsSeen: ReadonlyArray<ContributionSeen>;
+  /** The model's datanets with the owner, curator share and terms the decision used (0 to 256 entries, ordered by datanetId ascending). */
+  readonly datanetsSeen: ReadonlyArray<DatanetSeen>;
+  /** The rounding and tie-break rule applied to make postings sum exactly to the fee, e.g. 'largest-remainder; ties by accountId ascending'. 1 to 256 characters; fixed for a given policyVersion. */
+  readonly orderingRule: string;
+}
+
 /** The latest version of InferenceAttributed, the shape every reader decodes to. */
-export type InferenceAttributed = InferenceAttributedV2;
+export type InferenceAttributed = InferenceAttributedV3;
 
 /** PayoutFailed v1 (schemas/payouts/PayoutFailed/v1.avsc). A requested payout could not be made: the reserved amount returns to the account's payable balance. */
 export interface PayoutFailedV1 {
@@ -494,7 +530,7 @@ export interface EventVersionMap {
   readonly ModelRegistered: { readonly 1: ModelRegisteredV1 };
   readonly ModelRetired: { readonly 1: ModelRetiredV1 };
   readonly InferenceCompleted: { readonly 1: InferenceCompletedV1; readonly 2: InferenceCompletedV2 };
-  readonly InferenceAttributed: { readonly 1: InferenceAttributedV1; readonly 2: InferenceAttributedV2 };
+  readonly InferenceAttributed: { readonly 1: InferenceAttributedV1; readonly 2: InferenceAttributedV2; readonly 3: InferenceAttributedV3 };
   readonly PayoutFailed: { readonly 1: PayoutFailedV1 };
   readonly PayoutRequested: { readonly 1: PayoutRequestedV1 };
   readonly PayoutSettled: { readonly 1: PayoutSettledV1 };
@@ -530,7 +566,7 @@ export interface LatestEventDefaultedFields {
   readonly ModelRegistered: never;
   readonly ModelRetired: 'reason';
   readonly InferenceCompleted: 'agentId' | 'latencyMs';
-  readonly InferenceAttributed: never;
+  readonly InferenceAttributed: 'producer';
   readonly PayoutFailed: never;
   readonly PayoutRequested: never;
   readonly PayoutSettled: never;
