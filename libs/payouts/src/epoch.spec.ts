@@ -3,6 +3,7 @@
 // on examples and on generated balances with fast-check.
 import fc from 'fast-check';
 import { randomBytes } from 'node:crypto';
+import { capToBacked } from './payable';
 import { computeEpochPayouts, DEFAULT_THRESHOLDS, PAYOUT_AMOUNT_MAX, payoutIdOf, type PayableBalance, type PayoutThresholds } from './epoch';
 
 const KEY = randomBytes(32);
@@ -86,5 +87,19 @@ describe('closing an epoch', () => {
     // What an outsider knows (epoch, account, asset) is not enough: the key is drawn at each close.
     expect(payoutIdOf(randomBytes(32), 1, 'contributor:a', 'USDC')).not.toBe(payoutIdOf(KEY, 1, 'contributor:a', 'USDC'));
     expect(() => payoutIdOf(Buffer.alloc(16), 1, 'contributor:a', 'USDC')).toThrow('idKey: must be at least 32 bytes');
+  });
+});
+
+describe('payable capped to what deposits back', () => {
+  const key = (accountId: string, asset: string) => `${accountId} ${asset}`;
+  const payable = [
+    { accountId: 'contributor:a', asset: 'USDC', payableMinor: 1_000n },
+    { accountId: 'contributor:b', asset: 'USDC', payableMinor: 1_000n },
+    { accountId: 'contributor:c', asset: 'USDC', payableMinor: 300n },
+  ];
+
+  it('pays the backed part of a balance, nothing of an unbacked one, never more than the balance', () => {
+    const backed = new Map([[key('contributor:a', 'USDC'), 400n], [key('contributor:c', 'USDC'), 900n]]);
+    expect(capToBacked(payable, backed, key).map((balance) => balance.payableMinor)).toEqual([400n, 0n, 300n]);
   });
 });

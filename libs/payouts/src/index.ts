@@ -11,7 +11,7 @@ export {
   type PayableRole,
   type EpochPayout,
 } from './epoch';
-export { payableBalances, type UnappliedRequest } from './payable';
+export { capToBacked, payableBalances, type UnappliedRequest } from './payable';
 export {
   evolveSaga,
   retryDelayMs,

@@ -25,3 +25,15 @@ export function payableBalances(ledgerBalances: readonly PayableBalance[], unapp
     payableMinor: balance.payableMinor - (reservedMinor.get(`${balance.accountId}\u0000${balance.asset}`) ?? 0n),
   }));
 }
+
+/**
+ * What an epoch may pay: no more than the ledger balance (less unapplied requests) and no more than the
+ * part of it deposits back (libs/ledger backing.ts, keyed by balanceKey). An account the backing does
+ * not name is backed by nothing. Pure; never raises an amount.
+ */
+export function capToBacked(payable: readonly PayableBalance[], backedPayable: ReadonlyMap<string, bigint>, keyOf: (accountId: string, asset: string) => string): PayableBalance[] {
+  return payable.map((balance) => {
+    const backed = backedPayable.get(keyOf(balance.accountId, balance.asset)) ?? 0n;
+    return backed < balance.payableMinor ? { ...balance, payableMinor: backed } : balance;
+  });
+}
