@@ -302,7 +302,7 @@ describe('the pipeline under a poison fuzz', () => {
 /** What each group's DLQ must say, one pattern per kind of hostile record (by group name without the prefix). */
 const EXPECTED_REASONS: Record<string, RegExp[]> = {
   'tributary.attribution.tables': [
-    /not a valid v1 record/, /^\(no ce_type\): content-type/, /does not belong on .*\.models$/, /name: must be at most 256 characters long/,
+    /not a valid v\d+ record/, /^\(no ce_type\): content-type/, /does not belong on .*\.models$/, /name: must be at most 256 characters long/,
     /^CONFLICTS_WITH_EXISTING: datanet/, /^UNKNOWN_ENTITY: contribution \u20ac/, /^SQLSTATE 22021: .*\(the handler failed on this record alone\)$/,
   ],
   'tributary.attribution': [
@@ -311,7 +311,7 @@ const EXPECTED_REASONS: Record<string, RegExp[]> = {
     /^inferenceId: fz-inf-.* was already decided .*sha256:[0-9a-f]{64}.*sha256:[0-9a-f]{64}/,
   ],
   'tributary.ledger-projector': [
-    /InferenceAttributed v1: not a valid v1 record/, /PayoutRequested v1: not a valid v1 record/, /sum to 9223372036854775807, not 0/,
+    /InferenceAttributed v\d+: not a valid v\d+ record/, /PayoutRequested v1: not a valid v1 record/, /sum to 9223372036854775807, not 0/,
     /must be >= 0 \(got -100\)/, /accountId: must be at most 256 characters long/, /^SQLSTATE 22021: /, /does not belong on .*\.attributions$/,
     /does not belong on .*\.payouts$/, /exceeds the payable balance 0 of contributor:nobody/, /was never requested/,
     /^eventId: attributed:fz-dec-.* was already applied from .*sha256:[0-9a-f]{64}.*sha256:[0-9a-f]{64}/,
