@@ -207,7 +207,7 @@ async function projectionAs(broker: BenchBroker): Promise<Projected> {
   const brokers = broker.kafka.KAFKA_BROKERS;
   const schema = `bench_rebuild_${Date.now()}`;
   const workers = Number(process.env.BENCH_LEDGER_WORKERS ?? 2);
-  const engine = rebuildRunner({ databaseUrl, brokers, clientId: 'bench', groupId: catalog.groups.ledgerProjector, topics: [topic, catalog.topics.payouts.name], schema, batchSizeMax: Number(process.env.BENCH_LEDGER_BATCH ?? 5_000), partitionsConcurrently: Number(process.env.BENCH_LEDGER_CONCURRENCY ?? 3), workers, ...(process.env.BENCH_LEDGER_FETCH_BYTES ? { fetchBytesPerPartitionMax: Number(process.env.BENCH_LEDGER_FETCH_BYTES) } : {}) });
+  const engine = rebuildRunner({ databaseUrl, brokers, clientId: 'bench', groupId: catalog.groups.ledgerProjector, topics: [topic, catalog.topics.payouts.name, catalog.topics.funding.name], schema, batchSizeMax: Number(process.env.BENCH_LEDGER_BATCH ?? 5_000), partitionsConcurrently: Number(process.env.BENCH_LEDGER_CONCURRENCY ?? 3), workers, ...(process.env.BENCH_LEDGER_FETCH_BYTES ? { fetchBytesPerPartitionMax: Number(process.env.BENCH_LEDGER_FETCH_BYTES) } : {}) });
   const nodeSecondsBefore = processTreeCpuSeconds();
   await engine.open();
   const targets = await engine.endOffsets();

@@ -18,7 +18,7 @@ const partition = (overrides: Partial<PartitionOffsets>): PartitionOffsets => ({
 describe('where each group keeps its offsets', () => {
   it('names the schemas the services migrate their consumer_offsets into', () => {
     const homes = offsetHomes({});
-    expect(homes.find((home) => home.groupId === 'tributary.ledger-projector')).toMatchObject({ store: 'database', schema: LEDGER_SCHEMA, topics: ['tributary.attributions', 'tributary.payouts'] });
+    expect(homes.find((home) => home.groupId === 'tributary.ledger-projector')).toMatchObject({ store: 'database', schema: LEDGER_SCHEMA, topics: ['tributary.attributions', 'tributary.payouts', 'tributary.funding'] });
     expect(homes.find((home) => home.groupId === 'tributary.attribution.tables')).toMatchObject({ store: 'database', schema: ATTRIBUTION_SCHEMA });
     expect(homes.find((home) => home.groupId === 'tributary.attribution')).toMatchObject({ store: 'kafka', topics: ['tributary.inferences'] });
   });
@@ -26,7 +26,7 @@ describe('where each group keeps its offsets', () => {
   it('follows the prefix and the group variables the services read', () => {
     const homes = offsetHomes({ TRIBUTARY_TOPIC_PREFIX: 'staging.', ATTRIBUTION_GROUP_ID: 'attr-b' });
     expect(homes.map((home) => home.groupId)).toEqual(['staging.tributary.ledger-projector', 'attr-b.tables', 'attr-b']);
-    expect(homes[0]!.topics).toEqual(['staging.tributary.attributions', 'staging.tributary.payouts']);
+    expect(homes[0]!.topics).toEqual(['staging.tributary.attributions', 'staging.tributary.payouts', 'staging.tributary.funding']);
     expect(offsetHomes({ LEDGER_PROJECTOR_GROUP_ID: 'ledger-b' })[0]!.groupId).toBe('ledger-b');
   });
 
@@ -42,7 +42,7 @@ describe('where each group keeps its offsets', () => {
 
   it('refuses a --topic the group does not read and a --partition without --topic', () => {
     const home = groupHome('tributary.ledger-projector', {});
-    expect(selectedTopics(home, {})).toEqual(['tributary.attributions', 'tributary.payouts']);
+    expect(selectedTopics(home, {})).toEqual(['tributary.attributions', 'tributary.payouts', 'tributary.funding']);
     expect(selectedTopics(home, { topic: 'tributary.payouts' })).toEqual(['tributary.payouts']);
     expect(() => selectedTopics(home, { topic: 'tributary.inferences' })).toThrow("--topic 'tributary.inferences' is not a topic group tributary.ledger-projector reads");
     expect(() => selectedTopics(home, { partition: 2 })).toThrow('--partition needs --topic');

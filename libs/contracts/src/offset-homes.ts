@@ -28,7 +28,7 @@ export function offsetHomes(env: NodeJS.ProcessEnv = process.env): OffsetHome[] 
   const ledgerProjector = env.LEDGER_PROJECTOR_GROUP_ID || groups.ledgerProjector;
   const attribution = env.ATTRIBUTION_GROUP_ID || groups.attribution;
   return [
-    { groupId: ledgerProjector, service: 'ledger-projector', store: 'database', schema: OFFSET_SCHEMAS['ledger-projector'], topics: [topics.attributions.name, topics.payouts.name] },
+    { groupId: ledgerProjector, service: 'ledger-projector', store: 'database', schema: OFFSET_SCHEMAS['ledger-projector'], topics: [topics.attributions.name, topics.payouts.name, topics.funding.name] },
     { groupId: `${attribution}.tables`, service: 'attribution', store: 'database', schema: OFFSET_SCHEMAS.attribution, topics: [topics.datanets.name, topics.contributions.name, topics.models.name] },
     { groupId: attribution, service: 'attribution', store: 'kafka', topics: [topics.inferences.name] },
   ];

@@ -41,7 +41,7 @@ function rebuildOptions(schema: string, flags: { batchSize: number; concurrency:
     brokers: kafka.KAFKA_BROKERS,
     clientId: kafka.KAFKA_CLIENT_ID,
     groupId: process.env.LEDGER_PROJECTOR_GROUP_ID ?? CONSUMER_GROUPS.ledgerProjector,
-    topics: [TOPICS.attributions.name, TOPICS.payouts.name],
+    topics: [TOPICS.attributions.name, TOPICS.payouts.name, TOPICS.funding.name],
     schema,
     batchSizeMax: flags.batchSize,
     partitionsConcurrently: flags.concurrency,

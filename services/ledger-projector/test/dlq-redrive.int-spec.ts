@@ -165,7 +165,7 @@ describe('DLQ operations on the ledger projector', () => {
     for (const workers of [1, 2]) {
       const result = await rebuild({
         databaseUrl: database.url, brokers: process.env.KAFKA_BROKERS!.split(','), clientId: 'test', groupId: group,
-        topics: [catalog.topics.attributions.name, catalog.topics.payouts.name], schema: `ledger_rebuild_dlq_w${workers}`,
+        topics: [catalog.topics.attributions.name, catalog.topics.payouts.name, catalog.topics.funding.name], schema: `ledger_rebuild_dlq_w${workers}`,
         batchSizeMax: 500, partitionsConcurrently: 3, workers, stallTimeoutMs: 60_000,
       } as RebuildOptions);
       expect({ workers, matches: result.matches, rejected: result.rejected }).toEqual({ workers, matches: true, rejected: 1 });

@@ -139,7 +139,7 @@ describe('the ledger projector', () => {
   it('rebuilds beside the live projector to the live digest, and swaps it in while the live one keeps applying', async () => {
     const options: RebuildOptions = {
       databaseUrl: databases.killed!.url, brokers: process.env.KAFKA_BROKERS!.split(','), clientId: 'test', groupId: groups.killed,
-      topics: [attributions, payouts], schema: 'ledger_rebuild_test', batchSizeMax: 2_000, partitionsConcurrently: 3,
+      topics: [attributions, payouts, catalog.topics.funding.name], schema: 'ledger_rebuild_test', batchSizeMax: 2_000, partitionsConcurrently: 3,
       // Small fetches, so every partition is read in many fetches, as on a long log.
       fetchBytesPerPartitionMax: 64 * 1024,
     };

@@ -80,7 +80,7 @@ describe('a rebuild never hangs silently', () => {
   };
   const options = (schema: string, extra: Partial<RebuildOptions> = {}): RebuildOptions => ({
     databaseUrl: database.url, brokers: process.env.KAFKA_BROKERS!.split(','), clientId: 'test', groupId: group,
-    topics: [attributions, payouts], schema, batchSizeMax: 500, partitionsConcurrently: 3,
+    topics: [attributions, payouts, catalog.topics.funding.name], schema, batchSizeMax: 500, partitionsConcurrently: 3,
     // Small fetches: every partition is read in many fetches, and one worker's share takes a while.
     fetchBytesPerPartitionMax: 32 * 1024,
     stallTimeoutMs: 20_000,

@@ -5,6 +5,7 @@ import { LEDGER_ENTITIES } from './entities';
 import { CreateLedgerReadModel1764000000100 } from './migrations/1764000000100-CreateLedgerReadModel';
 import { IdentifiersCollateC1764000000200 } from './migrations/1764000000200-IdentifiersCollateC';
 import { SumsAndEventIdsHoldAnyInput1764000000300 } from './migrations/1764000000300-SumsAndEventIdsHoldAnyInput';
+import { ProducerFunding1764000000400 } from './migrations/1764000000400-ProducerFunding';
 
 /**
  * The live read model lives in the `ledger` schema; the query API reads it from there. A rebuild
@@ -17,7 +18,7 @@ export function dataSourceOptions(databaseUrl: string, poolSizeMax = 10, schema 
     url: databaseUrl,
     schema,
     entities: LEDGER_ENTITIES,
-    migrations: [CreateConsumerOffsets1764000000000, CreateLedgerReadModel1764000000100, IdentifiersCollateC1764000000200, SumsAndEventIdsHoldAnyInput1764000000300],
+    migrations: [CreateConsumerOffsets1764000000000, CreateLedgerReadModel1764000000100, IdentifiersCollateC1764000000200, SumsAndEventIdsHoldAnyInput1764000000300, ProducerFunding1764000000400],
     poolSizeMax,
   });
 }

@@ -103,4 +103,28 @@ export class CheckpointRow {
   @Column({ type: 'bigint', name: 'event_count', transformer: bigintTransformer }) eventCount!: bigint;
 }
 
-export const LEDGER_ENTITIES = [LedgerEntryRow, AppliedEventRow, AccountRow, InferenceRow, ContributionCreditRow, RevenueRow, PayoutRow, CheckpointRow];
+/**
+ * Per producer and asset: fees its inferences reported and the credits they earned (from decisions),
+ * money it paid in and had taken back (from the funding topic). Producer '' holds decisions that name
+ * no producer (written before InferenceAttributed v3); it is never funded.
+ */
+@Entity({ name: 'producer_funding' })
+export class ProducerFundingRow {
+  @PrimaryColumn({ type: 'text' }) producer!: string;
+  @PrimaryColumn({ type: 'text' }) asset!: string;
+  @Column({ type: 'numeric', name: 'fees_minor', transformer: bigintTransformer }) feesMinor!: bigint;
+  @Column({ type: 'numeric', name: 'credited_minor', transformer: bigintTransformer }) creditedMinor!: bigint;
+  @Column({ type: 'numeric', name: 'deposits_minor', transformer: bigintTransformer }) depositsMinor!: bigint;
+  @Column({ type: 'numeric', name: 'chargebacks_minor', transformer: bigintTransformer }) chargebacksMinor!: bigint;
+}
+
+/** What each earning account was credited from each producer's inferences, per asset. */
+@Entity({ name: 'producer_credits' })
+export class ProducerCreditRow {
+  @PrimaryColumn({ type: 'text' }) account!: string;
+  @PrimaryColumn({ type: 'text' }) producer!: string;
+  @PrimaryColumn({ type: 'text' }) asset!: string;
+  @Column({ type: 'numeric', name: 'credited_minor', transformer: bigintTransformer }) creditedMinor!: bigint;
+}
+
+export const LEDGER_ENTITIES = [LedgerEntryRow, AppliedEventRow, AccountRow, InferenceRow, ContributionCreditRow, RevenueRow, PayoutRow, CheckpointRow, ProducerFundingRow, ProducerCreditRow];

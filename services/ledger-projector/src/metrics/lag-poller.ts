@@ -42,7 +42,7 @@ export class LagPoller implements OnApplicationBootstrap, OnApplicationShutdown 
     try {
       await this.admin!.connect();
       const next = await readStoredOffsets(this.dataSource, LEDGER_SCHEMA, this.config.LEDGER_PROJECTOR_GROUP_ID);
-      for (const topic of [TOPICS.attributions.name, TOPICS.payouts.name]) {
+      for (const topic of [TOPICS.attributions.name, TOPICS.payouts.name, TOPICS.funding.name]) {
         for (const { partition, high } of await this.admin!.fetchTopicOffsets(topic)) {
           const lag = BigInt(high) - (next.get(positionKey(topic, partition)) ?? 0n);
           this.metrics.lagRecords.set({ topic, partition: String(partition) }, Number(lag));

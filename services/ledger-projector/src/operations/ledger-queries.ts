@@ -18,7 +18,7 @@ export function assertSchemaName(schema: string, flag = '--schema'): string {
   return schema;
 }
 
-/** The ledger digest of one schema, from its balances and chain heads. */
+/** The ledger digest of one schema, from its balances, chain heads and per-producer totals (producer_funding, producer_credits). */
 export async function readDigest(sql: Sql, schema: string): Promise<string> {
   assertSchemaName(schema);
   const balances = await rows<{ account: string; asset: string; balance_minor: string }>(sql, `SELECT account, asset, balance_minor FROM ${schema}.accounts`);
@@ -26,9 +26,20 @@ export async function readDigest(sql: Sql, schema: string): Promise<string> {
     sql,
     `SELECT source_topic, source_partition, chain_seq, head_hash FROM ${schema}.checkpoints`,
   );
+  const funding = await rows<{ producer: string; asset: string; fees_minor: string; credited_minor: string; deposits_minor: string; chargebacks_minor: string }>(
+    sql,
+    `SELECT producer, asset, fees_minor::text, credited_minor::text, deposits_minor::text, chargebacks_minor::text FROM ${schema}.producer_funding`,
+  );
+  const credits = await rows<{ account: string; producer: string; asset: string; credited_minor: string }>(sql, `SELECT account, producer, asset, credited_minor::text FROM ${schema}.producer_credits`);
   return ledgerDigest(
     balances.map((row) => ({ account: row.account, asset: row.asset, balanceMinor: BigInt(row.balance_minor) })),
     heads.map((row) => ({ sourceTopic: row.source_topic, sourcePartition: row.source_partition, chainSeq: BigInt(row.chain_seq), hash: row.head_hash })),
+    {
+      funding: funding.map((row) => ({
+        producer: row.producer, asset: row.asset, feesMinor: BigInt(row.fees_minor), creditedMinor: BigInt(row.credited_minor), depositsMinor: BigInt(row.deposits_minor), chargebacksMinor: BigInt(row.chargebacks_minor),
+      })),
+      credits: credits.map((row) => ({ account: row.account, producer: row.producer, asset: row.asset, creditedMinor: BigInt(row.credited_minor) })),
+    },
   );
 }
 

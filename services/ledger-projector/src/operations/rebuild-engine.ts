@@ -15,8 +15,13 @@ export interface RebuildOptions {
   readonly clientId: string;
   /** The live projector's group: the rebuilt schema stores its offsets under this name, so after a swap the live projector resumes from them. */
   readonly groupId: string;
-  /** Attribution topic first: payouts are applied only once the attributions up to the target are in, see README. */
-  readonly topics: readonly [attributions: string, payouts: string];
+  /**
+   * Applied one topic at a time, in this order: payouts only once the attributions up to the target
+   * are in (see README); funding last (its totals are sums, so its place changes nothing). The CLI
+   * always names the funding topic; a caller that leaves it out rebuilds without deposits and chargebacks
+   * (producer_funding then differs from live as soon as the treasury has recorded any).
+   */
+  readonly topics: readonly [attributions: string, payouts: string, funding?: string];
   readonly schema: string;
   readonly batchSizeMax: number;
   readonly partitionsConcurrently: number;
@@ -42,6 +47,9 @@ export interface RebuildOptions {
   /** `rebuild` only: the interval of progress lines (default 10 s). */
   readonly progressIntervalMs?: number;
 }
+
+/** The topics a rebuild reads, in the order it applies them (the funding topic when named). */
+export const rebuildTopics = (options: Pick<RebuildOptions, 'topics'>): readonly string[] => options.topics.filter((topic): topic is string => topic !== undefined);
 
 export const STALL_TIMEOUT_MS_DEFAULT = 120_000;
 export const PROGRESS_INTERVAL_MS_DEFAULT = 10_000;
@@ -189,7 +197,7 @@ export class RebuildEngine implements RebuildRunner {
   private readonly positions = new Map<string, bigint>();
   /** The phase's targets: one topic's owned partitions. */
   private targets = new Map<string, bigint>();
-  /** The run's targets: every owned partition of both topics, for progress. */
+  /** The run's targets: every owned partition of every topic, for progress. */
   private runTargets = new Map<string, bigint>();
   private waiter: { resolve: () => void; reject: (error: Error) => void } | null = null;
   private failure: Error | null = null;
@@ -198,6 +206,7 @@ export class RebuildEngine implements RebuildRunner {
   /** When a position last moved (or a phase began): the stall watchdog's clock. */
   private movedMs = Date.now();
   private readonly stallTimeoutMs: number;
+  private readonly topics: readonly string[];
   recordsApplied = 0;
   recordsRejected = 0;
   /** What the live projector dead-lettered, by source position, with its reason (see refusedLive). */
@@ -207,6 +216,7 @@ export class RebuildEngine implements RebuildRunner {
   constructor(private readonly options: RebuildOptions, private readonly share: RebuildWorkerShare = { index: 0, count: 1 }) {
     assertSchemaName(options.schema);
     if (options.schema === LEDGER_SCHEMA) throw new RangeError(`--schema: must not be the live schema "${LEDGER_SCHEMA}"`);
+    this.topics = rebuildTopics(options);
     if (!Number.isInteger(share.count) || share.count < 1 || !Number.isInteger(share.index) || share.index < 0 || share.index >= share.count) throw new RangeError(`rebuild worker ${share.index} of ${share.count}: not a valid share`);
     this.stallTimeoutMs = options.stallTimeoutMs ?? STALL_TIMEOUT_MS_DEFAULT;
     if (!Number.isInteger(this.stallTimeoutMs) || this.stallTimeoutMs < 1) throw new RangeError(`stall timeout ${options.stallTimeoutMs} ms: must be a positive integer`);
@@ -222,7 +232,7 @@ export class RebuildEngine implements RebuildRunner {
     const { dataSource, stored } = await openRebuildSchema(this.options, this.share.count === 1 ? 'prepare' : 'prepared', this.options.partitionsConcurrently + 2);
     this.dataSource = dataSource;
     this.offsetStore = new PostgresOffsetStore(dataSource);
-    for (const partitionKey of (await topicEndOffsets(this.kafka, this.options.topics)).keys()) {
+    for (const partitionKey of (await topicEndOffsets(this.kafka, this.topics)).keys()) {
       if (this.owns(parsePositionKey(partitionKey).partition)) this.positions.set(partitionKey, stored.get(partitionKey) ?? 0n);
     }
     // One fetch serves every partition being applied at once: with kafkajs's default cap of 10 MiB per
@@ -239,7 +249,7 @@ export class RebuildEngine implements RebuildRunner {
       if (!payload.restart) this.fail(new Error(`the rebuild consumer stopped: ${payload.error.message}`));
     });
     await this.consumer.connect();
-    await this.consumer.subscribe({ topics: [...this.options.topics], fromBeginning: true });
+    await this.consumer.subscribe({ topics: [...this.topics], fromBeginning: true });
     await this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
@@ -247,7 +257,7 @@ export class RebuildEngine implements RebuildRunner {
       eachBatch: (payload) => this.consumeBatch(payload.batch.topic, payload.batch.partition, payload.batch.messages, payload.heartbeat, payload.resolveOffset, fetchedOffsetOf(payload.batch), payload.batch.lastOffset()),
     });
     // Paused until runTo names targets; a batch fetched before this finds no target and pauses itself.
-    this.consumer.pause(this.options.topics.map((topic) => ({ topic })));
+    this.consumer.pause(this.topics.map((topic) => ({ topic })));
   }
 
   /** A throwaway group per engine: each worker process subscribes to every partition and resumes only its own. */
@@ -280,7 +290,7 @@ export class RebuildEngine implements RebuildRunner {
 
   /** The high watermark of every partition: the whole log as it stands. */
   endOffsets(): Promise<Map<string, bigint>> {
-    return topicEndOffsets(this.kafka, this.options.topics);
+    return topicEndOffsets(this.kafka, this.topics);
   }
 
   /** Records between the current positions and `targets`. */
@@ -290,13 +300,13 @@ export class RebuildEngine implements RebuildRunner {
 
   /**
    * Applies every record below the targets (of the partitions it owns): the attribution partitions
-   * first, then the payout ones. Fails, naming the partitions behind, once no partition moved for the
+   * first, then the payout ones, then the funding ones. Fails, naming the partitions behind, once no partition moved for the
    * stall timeout.
    */
   async runTo(targets: ReadonlyMap<string, bigint>): Promise<void> {
     const owned = (partitionKey: string) => this.owns(parsePositionKey(partitionKey).partition);
     this.runTargets = new Map([...targets].filter(([partitionKey]) => owned(partitionKey)));
-    for (const topic of this.options.topics) {
+    for (const topic of this.topics) {
       this.targets = new Map([...this.runTargets].filter(([partitionKey]) => parsePositionKey(partitionKey).topic === topic));
       this.movedMs = Date.now();
       const watchdog = setInterval(() => this.checkStalled(), Math.max(10, Math.min(1_000, Math.floor(this.stallTimeoutMs / 4))));
@@ -375,7 +385,7 @@ export class RebuildEngine implements RebuildRunner {
   private fail(error: Error): void {
     if (this.failure !== null) return;
     this.failure = error;
-    this.consumer?.pause(this.options.topics.map((topic) => ({ topic })));
+    this.consumer?.pause(this.topics.map((topic) => ({ topic })));
     this.waiter?.reject(error);
   }
 

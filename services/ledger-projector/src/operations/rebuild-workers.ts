@@ -5,7 +5,7 @@ import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import type { DataSource } from 'typeorm';
 import { parsePositionKey } from './ledger-queries';
-import { createDeferredIndexes, openRebuildSchema, RebuildEngine, recordsBetween, topicEndOffsets, type RebuildOptions, type RebuildRunner, type RebuildWorkerShare } from './rebuild-engine';
+import { createDeferredIndexes, openRebuildSchema, RebuildEngine, rebuildTopics, recordsBetween, topicEndOffsets, type RebuildOptions, type RebuildRunner, type RebuildWorkerShare } from './rebuild-engine';
 import { partitionProgress, type RebuildProgress } from './rebuild-progress';
 
 /**
@@ -137,7 +137,7 @@ export class RebuildWorkerPool implements RebuildRunner {
   }
 
   endOffsets(): Promise<Map<string, bigint>> {
-    return topicEndOffsets(this.kafka, this.options.topics);
+    return topicEndOffsets(this.kafka, rebuildTopics(this.options));
   }
 
   remaining(targets: ReadonlyMap<string, bigint>): number {
@@ -150,12 +150,12 @@ export class RebuildWorkerPool implements RebuildRunner {
 
   /**
    * Every worker runs to the same targets (each applies the partitions it owns), one topic at a time:
-   * the attribution targets in all workers, then (the barrier) the payout targets. A failure in one
+   * the attribution targets in all workers, then (the barrier) the payout targets, then the funding ones. A failure in one
    * worker fails the run.
    */
   async runTo(targets: ReadonlyMap<string, bigint>): Promise<void> {
     this.runTargets = new Map(targets);
-    for (const topic of this.options.topics) {
+    for (const topic of rebuildTopics(this.options)) {
       const wire = toWire(new Map([...targets].filter(([partitionKey]) => parsePositionKey(partitionKey).topic === topic)));
       const replies = await Promise.all(this.workers.map((worker) => worker.request({ type: 'runTo', targets: wire }, 'reached')));
       replies.forEach((reply, index) => {

@@ -1,4 +1,4 @@
-import { ContractError, fromRecord, type InferenceAttributed } from '@tributary/contracts';
+import { ContractError, fromRecord, topicOf, type InferenceAttributed } from '@tributary/contracts';
 import { transactionOfDecision, UnbalancedTransactionError, type LedgerTransaction, type PayoutEvent } from '@tributary/ledger';
 import { contentHashOf, type InboundRecord } from '@tributary/messaging';
 
@@ -14,11 +14,32 @@ export class RecordRejected extends Error {
 export type LedgerRecord = (
   | { readonly kind: 'attribution'; readonly record: InboundRecord; readonly eventId: string; readonly decision: InferenceAttributed; readonly transaction: LedgerTransaction }
   | { readonly kind: 'payout'; readonly record: InboundRecord; readonly eventId: string; readonly event: PayoutEvent; readonly epoch: number }
+  | { readonly kind: 'funding'; readonly record: InboundRecord; readonly eventId: string; readonly funding: FundingMovement }
 ) & {
   /** SHA-256 of the record's value: a re-delivery of an event has the same, another event under a reused id does not. */
   readonly contentHash: Buffer;
 };
 
+/**
+ * A funding event as the ledger keeps it: money a producer paid in (deposit) or had taken back
+ * (chargeback), in one asset. Only its totals per (producer, asset) are kept (producer_funding).
+ */
+export interface FundingMovement {
+  readonly type: 'deposit' | 'chargeback';
+  readonly producer: string;
+  readonly asset: string;
+  readonly amountMinor: bigint;
+}
+
+/** Decisions written before InferenceAttributed v3 name no producer; they count under this one, which no funding event can name. */
+export const UNKNOWN_PRODUCER = '';
+
+/** The producer a decision's credits are backed by: its inference's source, or UNKNOWN_PRODUCER. */
+export const producerOf = (decision: InferenceAttributed): string => decision.producer ?? UNKNOWN_PRODUCER;
+
+const AMOUNT_MAX = 2n ** 63n - 1n;
+/** The funding topic's name without the deployment's prefix. */
+const FUNDING_TOPIC = topicOf('FundsDeposited');
 const ACCOUNT_ID_LENGTH_MAX = 256;
 const CONSUMER_PREFIX_LENGTH = 'consumer:'.length;
 
@@ -29,6 +50,10 @@ const CONSUMER_PREFIX_LENGTH = 'consumer:'.length;
 export function readLedgerRecord(record: InboundRecord): LedgerRecord {
   try {
     const decoded = fromRecord(record.value, record.headers);
+    // The funding topic carries funding events only, and funding events come from it only: a deposit
+    // read off another topic would back credits nobody paid for.
+    const isFunding = decoded.type === 'FundsDeposited' || decoded.type === 'FundsReversed';
+    if (isFunding !== record.topic.endsWith(FUNDING_TOPIC)) throw new RecordRejected(`ce_type: ${decoded.envelope.type} does not belong on ${record.topic}`, 'wrong-topic');
     switch (decoded.type) {
       case 'InferenceAttributed': {
         const { data } = decoded;
@@ -51,6 +76,17 @@ export function readLedgerRecord(record: InboundRecord): LedgerRecord {
       case 'PayoutFailed': {
         const { data } = decoded;
         return { kind: 'payout', record, eventId: data.eventId, epoch: 0, contentHash: contentHashOf(record.value!), event: { type: 'PayoutFailed', eventId: data.eventId, payoutId: data.payoutId, account: data.accountId, reason: data.reason } };
+      }
+      case 'FundsDeposited':
+      case 'FundsReversed': {
+        const { data } = decoded;
+        // The schema holds these already; checked again on the reading side, like credits, because a
+        // wrong one would back (or unback) another producer's credits for good.
+        if (data.producer.length === 0) throw new RecordRejected('producer: empty; a funding event names the producer that paid (1 to 256 characters)', 'malformed');
+        if (data.amountMinor <= 0n) throw new RecordRejected(`amountMinor: ${data.amountMinor} is not positive; a deposit or reversal moves at least 1 minor unit`, 'non-positive-amount');
+        if (data.amountMinor > AMOUNT_MAX) throw new RecordRejected(`amountMinor: ${data.amountMinor} is past 2^63 - 1`, 'amount-out-of-range');
+        const type = decoded.type === 'FundsDeposited' ? 'deposit' : 'chargeback';
+        return { kind: 'funding', record, eventId: data.eventId, contentHash: contentHashOf(record.value!), funding: { type, producer: data.producer, asset: data.asset, amountMinor: data.amountMinor } };
       }
       default:
         throw new RecordRejected(`ce_type: ${decoded.envelope.type} does not belong on ${record.topic}`, 'wrong-topic');

@@ -12,7 +12,7 @@ import {
 } from '@tributary/ledger';
 import type { InboundBatch, InboundRecord } from '@tributary/messaging';
 import { copyEncoded, CopyEncoder, COPY_COLUMNS } from './copy-rows';
-import { readLedgerRecord, RecordRejected, type LedgerRecord } from './ledger-record';
+import { producerOf, readLedgerRecord, RecordRejected, type LedgerRecord } from './ledger-record';
 
 /** What a batch tells the metrics: applied events, and every refusal with its rule. */
 export interface ProjectionObserver {
@@ -33,6 +33,10 @@ interface Applied {
  * Applies the fresh records of one partition's batch inside the caller's transaction: decode, drop
  * event ids applied before, decide payouts against locked balances, chain the entries, and write
  * everything with a handful of set-based statements whatever the batch size.
+ * Funding events (deposits, chargebacks) make no entries: they are recorded as applied (dedup, offsets,
+ * the partition's event count in checkpoints, its chain staying empty) and add to their producer's
+ * totals in producer_funding, which decisions feed too (fees and credits, with producer_credits per
+ * earning account): one upsert per key per batch, in key order, before the balances.
  * Returns the number of events that changed the ledger.
  */
 export async function projectBatch(manager: EntityManager, batch: InboundBatch, records: readonly InboundRecord[], observer: ProjectionObserver): Promise<number> {
@@ -44,13 +48,19 @@ export async function projectBatch(manager: EntityManager, batch: InboundBatch, 
   const fresh = await freshRecords(manager, batch.topic, decodeAll(records, reject), reject, observer);
   const attributions = await acceptAttributions(manager, fresh.filter(isAttribution), reject);
   const payouts = await decidePayouts(manager, fresh.filter(isPayout), reject);
-  // A batch is one partition of one topic, so one of the two is empty; each is in offset order.
-  const applied = payouts.length === 0 ? attributions : attributions.length === 0 ? payouts : [...attributions, ...payouts].sort((left, right) => compareOffsets(left.item.record, right.item.record));
+  const funding = fresh.filter(isFunding).map((item): Applied => ({ item, transaction: { transactionId: `funding:${item.eventId}`, sourceEventId: item.eventId, postings: [] } }));
+  // A batch is one partition of one topic, so all but one of the three are empty; each is in offset order.
+  const parts = [attributions, payouts, funding].filter((part) => part.length > 0);
+  const applied = parts.length <= 1 ? (parts[0] ?? []) : parts.flat().sort((left, right) => compareOffsets(left.item.record, right.item.record));
   if (applied.length === 0) return 0;
   await writeEntries(manager, batch, applied);
   await writeLineage(manager, applied);
   await writePayouts(manager, applied);
+  const producerTotals = sumProducerTotals(applied);
+  await writeProducerCredits(manager, producerTotals.credits);
   await writeBalances(manager, applied);
+  // The hottest rows (one per producer and asset, touched by every partition's batch) are locked last.
+  await writeProducerFunding(manager, producerTotals.funding);
   return applied.length;
 }
 
@@ -118,6 +128,7 @@ type Attribution = Extract<LedgerRecord, { kind: 'attribution' }>;
 type Payout = Extract<LedgerRecord, { kind: 'payout' }>;
 const isAttribution = (item: LedgerRecord): item is Attribution => item.kind === 'attribution';
 const isPayout = (item: LedgerRecord): item is Payout => item.kind === 'payout';
+const isFunding = (item: LedgerRecord): item is Extract<LedgerRecord, { kind: 'funding' }> => item.kind === 'funding';
 
 /** One decision per inference: a second decision under another event id is refused, not applied twice. */
 async function acceptAttributions(manager: EntityManager, items: Attribution[], reject: (record: InboundRecord, error: RecordRejected) => void): Promise<Applied[]> {
@@ -231,6 +242,10 @@ class SumsByKeys<T> {
     return row;
   }
 
+  isEmpty(): boolean {
+    return this.rows.size === 0;
+  }
+
   *values(): IterableIterator<T> {
     for (const inner of this.rows.values()) yield* inner.values();
   }
@@ -301,6 +316,92 @@ async function writePayouts(manager: EntityManager, applied: readonly Applied[])
   }
 }
 
+/** One producer's totals in one asset as a batch changes them (producer_funding). */
+export interface FundingDelta {
+  readonly producer: string;
+  readonly asset: string;
+  feesMinor: bigint;
+  creditedMinor: bigint;
+  depositsMinor: bigint;
+  chargebacksMinor: bigint;
+}
+
+/** What one earning account was credited from one producer's inferences in one asset, in a batch (producer_credits). */
+export interface CreditDelta {
+  readonly account: string;
+  readonly producer: string;
+  readonly asset: string;
+  creditedMinor: bigint;
+}
+
+/**
+ * The per-producer totals the backed-credit rules read: fees and credits of decisions by their
+ * producer (a decision with none under UNKNOWN_PRODUCER), deposits and chargebacks of funding events.
+ * Summed per key in the batch, then one upsert per table in key order (as balances, so concurrent
+ * partitions queue on a row rather than deadlock; every writer takes producer_credits, accounts,
+ * producer_funding in that order); sums only, so the result does not depend on the
+ * order in which partitions and topics are applied, live or in a rebuild.
+ */
+export function sumProducerTotals(applied: ReadonlyArray<{ readonly item: LedgerRecord }>): { funding: FundingDelta[]; credits: CreditDelta[] } {
+  const funding = new SumsByKeys<FundingDelta>();
+  /** Keyed producer → (account, asset): a batch rarely has more than a few producers. */
+  const credits = new Map<string, SumsByKeys<CreditDelta>>();
+  const fundingOf = (producer: string, asset: string) =>
+    funding.get(producer, asset) ?? funding.set(producer, asset, { producer, asset, feesMinor: 0n, creditedMinor: 0n, depositsMinor: 0n, chargebacksMinor: 0n });
+  for (const { item } of applied) {
+    if (item.kind === 'attribution') {
+      const { decision } = item;
+      const producer = producerOf(decision);
+      let byAccount = credits.get(producer);
+      if (!byAccount) credits.set(producer, (byAccount = new SumsByKeys()));
+      for (const { accountId, asset, amountMinor } of decision.postings) {
+        const credit = byAccount.get(accountId, asset);
+        if (credit) credit.creditedMinor += amountMinor;
+        else byAccount.set(accountId, asset, { account: accountId, producer, asset, creditedMinor: amountMinor });
+        // A decision's postings are in its asset (the balance rule holds per asset); summed per posting all the same.
+        fundingOf(producer, asset).creditedMinor += amountMinor;
+      }
+      fundingOf(producer, decision.asset).feesMinor += decision.feeMinor;
+    } else if (item.kind === 'funding') {
+      const { type, producer, asset, amountMinor } = item.funding;
+      const row = fundingOf(producer, asset);
+      if (type === 'deposit') row.depositsMinor += amountMinor;
+      else row.chargebacksMinor += amountMinor;
+    }
+  }
+  const creditRows: CreditDelta[] = [];
+  for (const byAccount of credits.values()) creditRows.push(...byAccount.values());
+  return {
+    funding: [...funding.values()].sort((left, right) => compareKeys(left.producer, right.producer) || compareKeys(left.asset, right.asset)),
+    credits: creditRows.sort((left, right) => compareKeys(left.account, right.account) || compareKeys(left.producer, right.producer) || compareKeys(left.asset, right.asset)),
+  };
+}
+
+async function writeProducerCredits(manager: EntityManager, rows: readonly CreditDelta[]): Promise<void> {
+  if (rows.length === 0) return;
+  await manager.query(
+    `INSERT INTO producer_credits (account, producer, asset, credited_minor)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::numeric[])
+     ON CONFLICT (account, producer, asset) DO UPDATE SET credited_minor = producer_credits.credited_minor + excluded.credited_minor`,
+    [rows.map((row) => row.account), rows.map((row) => row.producer), rows.map((row) => row.asset), rows.map((row) => row.creditedMinor.toString())],
+  );
+}
+
+async function writeProducerFunding(manager: EntityManager, rows: readonly FundingDelta[]): Promise<void> {
+  if (rows.length === 0) return;
+  await manager.query(
+    `INSERT INTO producer_funding (producer, asset, fees_minor, credited_minor, deposits_minor, chargebacks_minor)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::numeric[], $4::numeric[], $5::numeric[], $6::numeric[])
+     ON CONFLICT (producer, asset) DO UPDATE
+       SET fees_minor = producer_funding.fees_minor + excluded.fees_minor, credited_minor = producer_funding.credited_minor + excluded.credited_minor,
+           deposits_minor = producer_funding.deposits_minor + excluded.deposits_minor, chargebacks_minor = producer_funding.chargebacks_minor + excluded.chargebacks_minor`,
+    [
+      rows.map((row) => row.producer), rows.map((row) => row.asset), rows.map((row) => row.feesMinor.toString()),
+      rows.map((row) => row.creditedMinor.toString()), rows.map((row) => row.depositsMinor.toString()), rows.map((row) => row.chargebacksMinor.toString()),
+    ],
+  );
+}
+
 /** Balance deltas summed per (account, asset) and upserted in key order, last, so row locks are held briefly. */
 async function writeBalances(manager: EntityManager, applied: readonly Applied[]): Promise<void> {
   const deltas = new SumsByKeys<{ account: string; asset: string; amountMinor: bigint; count: number }>();
@@ -315,6 +416,7 @@ async function writeBalances(manager: EntityManager, applied: readonly Applied[]
       }
     }
   }
+  if (deltas.isEmpty()) return; // funding events alone: no entries, no balance moves
   const rows = [...deltas.values()].sort((left, right) => compareKeys(left.account, right.account) || compareKeys(left.asset, right.asset));
   const classes = rows.map((row) => classifyAccount(row.account));
   await manager.query(

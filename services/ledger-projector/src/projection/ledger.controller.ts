@@ -6,7 +6,7 @@ import { LedgerMetrics } from '../metrics/ledger-metrics';
 import { projectBatch } from './ledger-writer';
 
 /**
- * Applies attribution decisions and payout events to the ledger: effects, chain head and consumed
+ * Applies attribution decisions, payout events and funding events to the ledger: effects, chain head and consumed
  * offsets in one PostgreSQL transaction, so a batch is applied entirely or not at all.
  */
 @Controller()
@@ -27,6 +27,12 @@ export class LedgerController {
 
   @EventPattern(TOPICS.payouts.name)
   async applyPayouts(@Payload() batch: InboundBatch): Promise<void> {
+    await this.apply(batch);
+  }
+
+  /** The treasury's deposits and chargebacks: they add to their producer's totals (producer_funding), no entries. */
+  @EventPattern(TOPICS.funding.name)
+  async applyFunding(@Payload() batch: InboundBatch): Promise<void> {
     await this.apply(batch);
   }
 
