@@ -10,7 +10,8 @@ import { KafkaReader } from './kafka/kafka-reader';
 import { LEDGER_API_CONFIG, type LedgerApiConfig } from './ledger-api.config';
 import { AnalyticsQueries } from './ledger/analytics-queries';
 import { InferenceQueries } from './ledger/inference-queries';
-import { AccountsController, AnalyticsController, LineageController, StatusController } from './ledger/ledger.controllers';
+import { FundingQueries } from './ledger/funding-queries';
+import { AccountsController, AnalyticsController, FundingController, LineageController, StatusController } from './ledger/ledger.controllers';
 import { OffsetWindows } from './ledger/offset-window';
 import { StatementQueries } from './ledger/statement-queries';
 import { StatusQueries } from './ledger/status-queries';
@@ -21,7 +22,7 @@ export class LedgerApiModule {
   static forConfig(config: LedgerApiConfig): DynamicModule {
     return {
       module: LedgerApiModule,
-      controllers: [AccountsController, LineageController, AnalyticsController, StatusController, HealthController, MetricsController],
+      controllers: [AccountsController, LineageController, AnalyticsController, FundingController, StatusController, HealthController, MetricsController],
       providers: [
         { provide: LEDGER_API_CONFIG, useValue: config },
         { provide: APP_FILTER, useClass: ErrorBodyFilter },
@@ -32,6 +33,7 @@ export class LedgerApiModule {
         InferenceQueries,
         AnalyticsQueries,
         StatusQueries,
+        FundingQueries,
         DlqDepths,
         LedgerApiMetrics,
         metricsRegistryFrom(LedgerApiMetrics),

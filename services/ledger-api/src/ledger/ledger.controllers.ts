@@ -8,6 +8,7 @@ import { InferenceQueries } from './inference-queries';
 import { StatementQueries, type StatementEntry } from './statement-queries';
 import { StatusQueries } from './status-queries';
 import { DlqDepths } from '../kafka/dlq-depths';
+import { FundingQueries } from './funding-queries';
 
 /** Error responses every operation can give; the body is always {statusCode, error, message, issues}. */
 const ERROR_SCHEMA = {
@@ -261,5 +262,50 @@ export class StatusController {
   @Unavailable()
   freshness(@Query() query: unknown) {
     return this.status.freshness(parseParams(freshnessQuery, query));
+  }
+}
+
+@ApiTags('funding')
+@Controller('v1')
+export class FundingController {
+  constructor(@Inject(FundingQueries) private readonly funding: FundingQueries) {}
+
+  @Get('accounts/:account/funding')
+  @ApiOperation({
+    summary:
+      'Backed credits of one account, per asset: earned, backed by producers\' deposits, paid or in flight, payable, pending funding (earned but not backed), ' +
+      'held (backed, but its producer is in debt), and the producers it waits on with the amount each has not backed yet',
+  })
+  @ApiParam({ name: 'account', description: '<role>:<id>, e.g. contributor:alice' })
+  @ApiOkResponse({ description: 'assets is empty for an account that earned nothing from any producer (a consumer, a settlement account)' })
+  @NotFound()
+  @BadRequest()
+  @Unavailable()
+  account(@Param('account') account: string, @Query() query: unknown) {
+    parseParams(noQuery, query);
+    return this.funding.account(parseParams(z.object({ account: accountParam }), { account }).account);
+  }
+
+  @Get('producers/:producer/funding')
+  @ApiOperation({ summary: 'One inference producer, per asset: fees reported, credited, deposits, chargebacks, net deposits, shortfall (fees not paid in), prepaid, backed, paid or in flight, payable, held, debt' })
+  @ApiParam({ name: 'producer', description: 'the producer\'s URI, URL-encoded, e.g. urn%3Atributary%3Aproducer%3Aacme' })
+  @NotFound()
+  @BadRequest()
+  @Unavailable()
+  producer(@Param('producer') producer: string, @Query() query: unknown) {
+    parseParams(noQuery, query);
+    return this.funding.producer(parseParams(z.object({ producer: idParam }), { producer }).producer);
+  }
+
+  @Get('funding')
+  @ApiOperation({
+    summary:
+      'The treasury per asset (deposits, funded, backed, payable, held, debt, shortfall, treasury remainder), every producer\'s standing, and the funding ' +
+      'reconciliation: net deposits + debt = settled + in flight + backed unpaid + treasury remainder + prepaid, with the payout cash checked against the ledger accounts',
+  })
+  @Unavailable()
+  overview(@Query() query: unknown) {
+    parseParams(noQuery, query);
+    return this.funding.overview();
   }
 }
