@@ -68,7 +68,34 @@ async function showOverview() {
   const rows = earners.items.map((row) => el('tr', {}, el('td', {}, accountLink(row.account)), el('td', {}, row.asset), el('td', { class: 'num' }, amount(row.earnedMinor)), el('td', { class: 'num' }, amount(row.balanceMinor))));
   const earnersSection = el('section', { id: 'top-earners' }, el('h2', {}, 'Top contributors'),
     el('table', {}, el('thead', {}, el('tr', {}, el('th', {}, 'account'), el('th', {}, 'asset'), el('th', { class: 'num' }, 'earned'), el('th', { class: 'num' }, 'balance now'))), el('tbody', {}, ...rows)));
-  view.replaceChildren(flowSection, earnersSection);
+  view.replaceChildren(flowSection, earnersSection, await producersSection());
+}
+
+/** Every producer's standing per asset: what it reported in fees, paid in, and the shortfall between them. */
+async function producersSection() {
+  const section = el('section', { id: 'producers' }, el('h2', {}, 'Producers: fees reported and paid in'));
+  let funding;
+  try {
+    funding = await api('/v1/funding');
+  } catch (error) {
+    section.append(el('p', { class: 'muted', 'data-testid': 'producers-unavailable' }, `Funding not available: ${error.message}`));
+    return section;
+  }
+  const rows = funding.producers.map((row) => el('tr', { 'data-testid': 'producer-row', 'data-producer': row.producer },
+    el('td', {}, row.producer === '' ? '(unrecorded)' : row.producer), el('td', {}, row.asset),
+    el('td', { class: 'num' }, amount(row.feesReportedMinor)), el('td', { class: 'num' }, amount(row.netDepositsMinor)),
+    el('td', { class: `num${BigInt(row.shortfallMinor) > 0n ? ' short' : ''}`, 'data-testid': 'producer-shortfall' }, amount(row.shortfallMinor)),
+    el('td', { class: `num${BigInt(row.debtMinor) > 0n ? ' short' : ''}` }, amount(row.debtMinor))));
+  const problems = funding.reconciliation.problems.map((problem) => el('li', { class: 'error' }, problem));
+  section.append(
+    rows.length ? el('table', {}, el('thead', {}, el('tr', {}, el('th', {}, 'producer'), el('th', {}, 'asset'), el('th', { class: 'num' }, 'fees reported'),
+      el('th', { class: 'num' }, 'paid in (net)'), el('th', { class: 'num' }, 'shortfall'), el('th', { class: 'num' }, 'debt'))), el('tbody', {}, ...rows))
+      : el('p', { class: 'muted' }, 'No producer has reported a fee yet.'),
+    el('p', { class: funding.reconciliation.holds ? 'muted' : 'error', 'data-testid': 'reconciliation' },
+      funding.reconciliation.holds ? 'Funding reconciles: every unit paid in is paid out, in flight, owed, or kept by the treasury.' : 'Funding does not reconcile:'),
+    ...(problems.length ? [el('ul', {}, ...problems)] : []),
+  );
+  return section;
 }
 
 /** A three-column Sankey: node heights and band widths proportional to value; hand-rolled SVG. */
@@ -151,9 +178,36 @@ async function showAccount(account) {
   more.addEventListener('click', () => load().catch(showError));
   statement.append(more);
   await load();
-  const sections = [header, statement];
+  const sections = [header, await accountFunding(account), statement];
   if (summary.role === 'contributor') sections.push(await lineage(account));
   view.replaceChildren(...sections);
+}
+
+/** What the account earned, what producers' deposits back, and what waits for funding from whom. */
+async function accountFunding(account) {
+  const section = el('section', { id: 'funding' }, el('h2', {}, 'Funding'));
+  let funding;
+  try {
+    funding = await api(`/v1/accounts/${encodeURIComponent(account)}/funding`);
+  } catch (error) {
+    section.append(el('p', { class: 'muted' }, `Funding not available: ${error.message}`));
+    return section;
+  }
+  if (funding.assets.length === 0) {
+    section.append(el('p', { class: 'muted' }, 'Nothing earned from an inference producer.'));
+    return section;
+  }
+  const rows = funding.assets.map((row) => el('tr', { 'data-testid': 'funding-row' },
+    el('td', {}, row.asset), el('td', { class: 'num' }, amount(row.earnedMinor)), el('td', { class: 'num' }, amount(row.backedMinor)),
+    el('td', { class: 'num' }, amount(row.paidOrInFlightMinor)), el('td', { class: 'num' }, amount(row.payableMinor)),
+    el('td', { class: `num${BigInt(row.pendingFundingMinor) > 0n ? ' short' : ''}`, 'data-testid': `pending-${row.asset}` }, amount(row.pendingFundingMinor)),
+    el('td', { class: 'num' }, amount(row.heldMinor)),
+    el('td', { 'data-testid': `waiting-on-${row.asset}` }, row.waitingOn.length === 0 ? '—'
+      : row.waitingOn.map((wait) => `${wait.producer === '' ? '(unrecorded)' : wait.producer}: ${amount(wait.amountMinor)}`).join(', '))));
+  section.append(el('table', {}, el('thead', {}, el('tr', {}, el('th', {}, 'asset'), el('th', { class: 'num' }, 'earned'), el('th', { class: 'num' }, 'backed'),
+    el('th', { class: 'num' }, 'paid or in flight'), el('th', { class: 'num' }, 'payable'), el('th', { class: 'num' }, 'pending funding'),
+    el('th', { class: 'num' }, 'held'), el('th', {}, 'waiting on producers'))), el('tbody', {}, ...rows)));
+  return section;
 }
 
 /** The contributions behind a contributor's earnings, each with the inferences that paid it. */

@@ -2,16 +2,20 @@
 // producers in USDC, one that paid in all its fees and one that paid in half, with a settled payout, one
 // in flight and a failed one. The half-funded producer's earners show pending funding naming it, the
 // producer shows its shortfall, the treasury's figures reconcile, bad ids are 400s naming the field,
-// unknown ones 404s, and a ledger without the funding tables answers 503 saying so.
+// unknown ones 404s, a ledger without the funding tables answers 503 saying so, and the dashboard shows
+// the producers' shortfall and an account's pending funding with the producer it waits on.
 //
 // The ledger is written by hand here (the funding tables' rows, payouts, balances): the projector's own
 // tests prove how those rows come from events; this proves what the API makes of them. The projector's
 // migrations build the schema; the two funding tables are created to their contract when the migrations
 // at hand do not create them yet.
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
 import { Client } from 'pg';
 import { ensureSchema, initializeDataSource } from '@tributary/persistence';
 import { createTestDatabase, eventually, startServiceProcess, testBrokers, uniqueName, type ServiceProcess, type TestDatabase } from '@tributary/testing';
 import { dataSourceOptions } from '../../ledger-projector/src/database/data-source-options';
+import { launchChromium } from './chromium';
 
 const FULL = 'urn:tributary:producer:full';
 const HALF = 'urn:tributary:producer:half';
@@ -150,6 +154,28 @@ describe('the funding endpoints', () => {
     });
   });
 
+  it('shows the producers\' shortfall and an account\'s pending funding on the dashboard', async () => {
+    const browser = await launchChromium();
+    if (browser === null) return;
+    try {
+      const page = await browser.newPage();
+      await page.goto(`${apiUrl}/dashboard/`);
+      await page.waitForSelector('[data-testid="producer-row"]');
+      const shortfalls = await page.$$eval('[data-testid="producer-row"]', (rows: Array<{ getAttribute(name: string): string | null; querySelector(selector: string): { textContent: string | null } | null }>) =>
+        rows.map((row) => [row.getAttribute('data-producer'), row.querySelector('[data-testid="producer-shortfall"]')?.textContent ?? '']));
+      expect(shortfalls).toEqual([[FULL, '0'], [HALF, '500']]);
+      expect(await page.textContent('[data-testid="reconciliation"]')).toContain('Funding reconciles');
+      await page.goto(`${apiUrl}/dashboard/#/account/${encodeURIComponent('contributor:bob')}`);
+      await page.waitForSelector('[data-testid="funding-row"]');
+      expect(await page.textContent('[data-testid="pending-USDC"]')).toBe('350');
+      expect(await page.textContent('[data-testid="waiting-on-USDC"]')).toBe(`${HALF}: 350`);
+      mkdirSync(ARTIFACTS, { recursive: true });
+      await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-funding.png'), fullPage: true });
+    } finally {
+      await browser.close();
+    }
+  }, 120_000);
+
   it('answers 503 saying what is missing while the ledger has no funding tables', async () => {
     await owner.query('ALTER TABLE ledger.producer_funding RENAME TO producer_funding_aside');
     try {
@@ -165,3 +191,5 @@ describe('the funding endpoints', () => {
     expect((await get('/v1/funding')).status).toBe(200);
   });
 });
+
+const ARTIFACTS = path.resolve(__dirname, '../../../artifacts/ledger-api');
