@@ -1,7 +1,7 @@
 // How funding events are read off the wire: deposits and reversals decode to movements of their
 // producer's funding, they are accepted on the funding topic only and the funding topic takes nothing
 // else, and a decision that names no producer (written before v3) counts under the empty producer.
-import { toRecord, type FundsDeposited, type FundsReversed, type InferenceAttributed } from '@tributary/contracts';
+import { getEventContract, toRecord, type FundsDeposited, type FundsReversed, type InferenceAttributed } from '@tributary/contracts';
 import type { InboundRecord } from '@tributary/messaging';
 import { decision } from '../../test/fixtures';
 import { producerOf, readLedgerRecord, RecordRejected, UNKNOWN_PRODUCER } from './ledger-record';
@@ -48,9 +48,16 @@ describe('readLedgerRecord, funding events', () => {
     expect(rejection(() => readLedgerRecord(record('PayoutSettled', { eventId: 's', payoutId: 'p', accountId: 'contributor:c', occurredAt: 0n, rail: 'ach', reference: 'r' }, 0, funding)))).toMatchObject({ rule: 'wrong-topic' });
   });
 
-  it('refuses a funding record that is not Avro, naming the contract', () => {
+  it('refuses a funding record that is not Avro, or whose amount or producer is out of bounds, naming the contract', () => {
     const good = record('FundsDeposited', deposit('d1', 'urn:p:a', 5n));
     expect(rejection(() => readLedgerRecord({ ...good, value: Buffer.from('{not avro') }))).toMatchObject({ rule: 'contract' });
+    // Written past the writer's checks, straight with the Avro type: the reader's limits refuse them.
+    const { avroType } = getEventContract('FundsDeposited').latest;
+    for (const bad of [deposit('d2', 'urn:p:a', 0n), deposit('d3', 'urn:p:a', -5n), deposit('d4', '', 5n)]) {
+      const refused = rejection(() => readLedgerRecord({ ...good, value: avroType.toBuffer(bad) }));
+      expect(refused.rule).toBe('contract');
+      expect(refused.message).toMatch(bad.producer === '' ? /producer/ : /amountMinor/);
+    }
   });
 });
 
