@@ -28,6 +28,7 @@ export async function createLedgerApiApp(config: LedgerApiConfig): Promise<INest
       .setTitle('Tributary ledger API')
       .setDescription(
         'Read-only answers to "what am I owed, and why?": balances, statements traced to inferences and payouts, decisions explained, lineage, revenue, ' +
+          'backed credits and pending funding per account, producers\' shortfall, the treasury and its funding reconciliation, ' +
           'the ledger digest and projection lag. Amounts are decimal strings of minor units. Errors are {statusCode, error, message, issues:[{field, rule}]}.',
       )
       .setVersion('1')

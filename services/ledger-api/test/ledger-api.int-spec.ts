@@ -238,6 +238,18 @@ describe('the ledger API over a pipeline-built ledger', () => {
     expect((await pipeline.get('/v1/inferences/inf-1')).status).toBe(200);
   }, 120_000);
 
+  it('shows what the projector recorded per producer: nothing deposited, so every credit pending and the payout as debt', async () => {
+    // Every inference here came from the pipeline's producer (its ce_source), which never paid anything in.
+    await pipeline.waitForInferences(published.length);
+    const fees = sum(published.map((row) => row.feeMinor));
+    const funding = (await pipeline.get('/v1/funding')).body;
+    expect(funding.producers).toEqual([expect.objectContaining({ producer: 'urn:tributary:test', asset: 'USDC', feesReportedMinor: fees.toString(), depositsMinor: '0', shortfallMinor: fees.toString(), debtMinor: '1000' })]);
+    expect(funding.reconciliation).toMatchObject({ holds: true, problems: [], lines: [expect.objectContaining({ asset: 'USDC', settledMinor: '1000', debtMinor: '1000', holds: true })] });
+    const alice = (await pipeline.get('/v1/accounts/contributor:alice/funding')).body.assets[0];
+    expect(alice).toMatchObject({ backedMinor: '0', payableMinor: '0', paidOrInFlightMinor: '1000', overpaidMinor: '1000', pendingFundingMinor: alice.earnedMinor, waitingOn: [{ producer: 'urn:tributary:test', amountMinor: alice.earnedMinor }] });
+    expect((await pipeline.get(`/v1/producers/${encodeURIComponent('urn:tributary:test')}/funding`)).body.assets[0].shortfallMinor).toBe(fees.toString());
+  });
+
   describe('the dashboard in headless Chromium', () => {
     it('draws the flow with the API\'s totals, clicks through to a contributor, and saves a screenshot', async () => {
       const browser = await launchChromium();
