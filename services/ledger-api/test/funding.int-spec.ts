@@ -176,6 +176,13 @@ describe('the funding endpoints', () => {
     }
   }, 120_000);
 
+  it('lists the funding endpoints in the OpenAPI document', async () => {
+    const { status, body } = await get('/docs/openapi.json');
+    expect(status).toBe(200);
+    expect(Object.keys(body.paths)).toEqual(expect.arrayContaining(['/v1/accounts/{account}/funding', '/v1/producers/{producer}/funding', '/v1/funding']));
+    expect(Object.keys(body.paths['/v1/funding'].get.responses).sort()).toEqual(['200', '400', '503']);
+  });
+
   it('answers 503 saying what is missing while the ledger has no funding tables', async () => {
     await owner.query('ALTER TABLE ledger.producer_funding RENAME TO producer_funding_aside');
     try {

@@ -289,6 +289,7 @@ export class FundingController {
   @Get('producers/:producer/funding')
   @ApiOperation({ summary: 'One inference producer, per asset: fees reported, credited, deposits, chargebacks, net deposits, shortfall (fees not paid in), prepaid, backed, paid or in flight, payable, held, debt' })
   @ApiParam({ name: 'producer', description: 'the producer\'s URI, URL-encoded, e.g. urn%3Atributary%3Aproducer%3Aacme' })
+  @ApiOkResponse({ description: 'one line per asset the producer reported fees or paid money in' })
   @NotFound()
   @BadRequest()
   @Unavailable()
@@ -303,6 +304,8 @@ export class FundingController {
       'The treasury per asset (deposits, funded, backed, payable, held, debt, shortfall, treasury remainder), every producer\'s standing, and the funding ' +
       'reconciliation: net deposits + debt = settled + in flight + backed unpaid + treasury remainder + prepaid, with the payout cash checked against the ledger accounts',
   })
+  @ApiOkResponse({ description: 'reconciliation.holds is false, with problems naming the asset and the rule, when the funding does not add up' })
+  @BadRequest()
   @Unavailable()
   overview(@Query() query: unknown) {
     parseParams(noQuery, query);
