@@ -36,7 +36,8 @@ interface Applied {
  * Funding events (deposits, chargebacks) make no entries: they are recorded as applied (dedup, offsets,
  * the partition's event count in checkpoints, its chain staying empty) and add to their producer's
  * totals in producer_funding, which decisions feed too (fees and credits, with producer_credits per
- * earning account): one upsert per key per batch, in key order, before the balances.
+ * earning account): one upsert per table per batch (a row per key), in key order; producer_credits
+ * before the balances, producer_funding after them.
  * Returns the number of events that changed the ledger.
  */
 export async function projectBatch(manager: EntityManager, batch: InboundBatch, records: readonly InboundRecord[], observer: ProjectionObserver): Promise<number> {
