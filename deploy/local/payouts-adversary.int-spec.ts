@@ -135,6 +135,8 @@ describe('payouts and the datanets behind them, attacked end to end', () => {
     gateway = await startGateway({ ...common(), GATEWAY_KEY_CACHE_TTL_MS: '0', GATEWAY_INSTANCE_ID: uniqueName('adv-gw') }, 'gateway-adversary');
     processes.push(gateway.process);
 
+    // The treasury records Mona's producer paying in more than her inferences will ever report in fees.
+    await cli('deposit', '--producer', 'urn:tributary:producer:mona-models', '--asset', 'USDC', '--amount', '1000000000000', '--reference', 'bank:opening-deposit');
     const ownerKey = (datanetId: string) => (datanetId === 'dn-a' ? key.ownerA : key.ownerB);
     await accepted('DatanetCreated', { datanetId: 'dn-a', ownerId: 'olga', name: 'Recipes', license: 'CC-BY-4.0', curatorShareBps: 2_000 }, key.ownerA);
     await accepted('DatanetCreated', { datanetId: 'dn-b', ownerId: 'oscar', name: 'Chess', license: 'CC0-1.0', curatorShareBps: 1_000 }, key.ownerB);

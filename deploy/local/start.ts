@@ -77,12 +77,17 @@ function printWhereToReach(brokers: string, databaseUrl: string, kafka: RunningK
 }
 
 const DEMO_EVENTS = 200;
+/** The demo producer's identity as the gateway stamps it, and what the treasury records it prepaid: more than its 200 events' fees. */
+const DEMO_PRODUCER_SOURCE = 'urn:tributary:producer:simulator-demo';
+const DEMO_DEPOSIT_MINOR = '1000000000';
 const DEMO_READY_TIMEOUT_MS = 90_000;
 
 /**
  * A newcomer's first sight of events flowing: once the gateway is ready, a key for a demo producer and a
- * short simulated economy through it (bounded in count and time). Any failure is one line, never fatal.
- * TRIBUTARY_DEMO=0 skips it.
+ * short simulated economy through it (bounded in count and time). The treasury records the demo producer
+ * paying in ahead of its fees (DEMO_DEPOSIT_MINOR), so the next epoch close pays its earners;
+ * TRIBUTARY_DEMO_FUNDING=0 leaves it unfunded, and the ledger shows its earners' credits waiting on it.
+ * Any failure is one line, never fatal. TRIBUTARY_DEMO=0 skips it.
  */
 function runDemo(databaseUrl: string, brokers: string, kafka: RunningKafka | null): { stop(): void } {
   const gateway = LOCAL_SERVICES.find((service) => service.name === 'gateway');
@@ -112,6 +117,11 @@ function runDemo(databaseUrl: string, brokers: string, kafka: RunningKafka | nul
     const created = await run(['services/gateway/src/cli/gateway-cli.ts', 'keys', 'create', '--producer', 'simulator-demo', '--event-types', '*', '--datanets', '*', '--models', '*', '--json']);
     const { key } = JSON.parse(created.trim().split('\n').pop()!) as { key: string };
     if (stopped) return;
+    if (process.env.TRIBUTARY_DEMO_FUNDING === '0') say('demo: the demo producer deposits nothing (TRIBUTARY_DEMO_FUNDING=0): its earners wait on it, nothing of theirs is payable');
+    else {
+      await run(['services/payouts/src/cli.ts', 'deposit', '--producer', DEMO_PRODUCER_SOURCE, '--asset', 'USDC', '--amount', DEMO_DEPOSIT_MINOR, '--reference', 'demo:prepaid']);
+      say(`demo: the treasury recorded ${DEMO_PRODUCER_SOURCE} depositing ${DEMO_DEPOSIT_MINOR} USDC minor units ahead of its fees (npm run payouts -- deposit)`);
+    }
     say(`demo: ${DEMO_EVENTS} simulated events (datanets, contributions, models, paid inferences) through the gateway at ${url}`);
     await run(['services/gateway/src/cli/simulate-cli.ts', '--via', 'gateway', '--gateway-url', url, '--api-key', key, '--count', String(DEMO_EVENTS), '--rate', '100', '--duration-max-s', '60', '--no-progress']);
     say(`demo done: see them with npm run kafka -- cli kafka-console-consumer --bootstrap-server ${brokers}${commandConfig(kafka, '--consumer.config')} --topic tributary.inferences --from-beginning --max-messages 5 --property print.headers=true`);

@@ -1,6 +1,9 @@
 import { Command } from 'commander';
 import { ledgerApiConfig } from './ledger-api.config';
 import { regrant, runOwnerStep } from './database/owner-step';
+import { ReaderPool } from './database/reader-pool';
+import { FundingQueries } from './ledger/funding-queries';
+import { fundingOverview } from './ledger/funding-views';
 
 /** The owner-side steps, for deployments that start the API with LEDGER_API_MIGRATE=false. */
 export function ledgerApiCli(): Command {
@@ -17,6 +20,28 @@ export function ledgerApiCli(): Command {
     await regrant(options());
     console.log('ledger-api: granted');
   });
+  program
+    .command('reconcile-funding')
+    .description('per asset: net deposits + debt = settled + in flight + backed unpaid + treasury remainder + prepaid, and the payout cash equals the ledger accounts; exit code 2 when anything does not hold')
+    .action(async () => {
+      const config = ledgerApiConfig();
+      // Read-only sessions on the owner connection: the command needs no reader role to exist.
+      const pool = new ReaderPool({ ...config, readerDatabaseUrl: config.DATABASE_URL, LEDGER_API_DB_POOL_MAX: 1 });
+      try {
+        const { report, cash } = await new FundingQueries(pool).state();
+        const { reconciliation } = fundingOverview(report, cash);
+        for (const line of reconciliation.lines) {
+          console.log(
+            `${line.asset}: net deposits ${line.netDepositsMinor} + debt ${line.debtMinor} = settled ${line.settledMinor} + in flight ${line.inFlightMinor} + backed unpaid ${line.backedUnpaidMinor} + treasury remainder ${line.treasuryRemainderMinor} + prepaid ${line.prepaidMinor}: ${line.holds ? 'holds' : 'DOES NOT HOLD'}`,
+          );
+        }
+        for (const problem of reconciliation.problems) console.log(`PROBLEM ${problem}`);
+        console.log(reconciliation.holds ? `ok: ${reconciliation.lines.length} asset(s) reconciled` : `FAILED: ${reconciliation.problems.length} problem(s)`);
+        if (!reconciliation.holds) process.exitCode = 2;
+      } finally {
+        await pool.onApplicationShutdown();
+      }
+    });
   return program;
 }
 

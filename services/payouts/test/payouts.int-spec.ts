@@ -179,6 +179,8 @@ describe('the payouts service', () => {
     // Idempotent, not transactional: with a transactional input producer the attribution service's as-of
     // wait did not complete in this test (see the payouts README's notes), which is not what this file tests.
     producer = await TributaryProducer.connect({ ...testClientOptions('payouts-test'), source: 'urn:tributary:test', topicPrefix: prefix });
+    // The producer has paid in more than it will ever report in fees: every credit is backed.
+    await producer.publishBatch([{ type: 'FundsDeposited', data: { ...base('funding'), producer: 'urn:tributary:test', asset: 'USDC', amountMinor: 10n ** 15n, railReference: 'bank:opening-deposit' } }]);
     await producer.publishBatch([
       { type: 'DatanetCreated', data: { ...base('dn-1'), datanetId: 'dn-1', ownerId: 'olga', name: 'Recipes', license: 'CC-BY-4.0', curatorShareBps: 2_000 } },
       { type: 'DatanetCreated', data: { ...base('dn-2'), datanetId: 'dn-2', ownerId: 'oscar', name: 'Chess', license: 'CC0-1.0', curatorShareBps: 1_000 } },
@@ -218,15 +220,15 @@ describe('the payouts service', () => {
     const { stdout } = await cli('close-epoch', '--epoch', '1');
     const closed = JSON.parse(stdout) as { epoch: number; created: boolean; payoutCount: number; ledgerPositions: Array<{ topic: string; nextOffset: string }> };
     expect(closed).toMatchObject({ epoch: 1, created: true });
-    // The position recorded is the ledger's: every attribution partition's checkpoint, covering all 50 decisions.
-    // (Read after the close, so only the attributions topic's: by now the ledger may have applied the
-    // epoch's first PayoutRequested and checkpointed the payouts topic too.)
+    // The position recorded is the ledger's: every attribution and funding partition's checkpoint, covering
+    // all 50 decisions and the deposit. (Read after the close, so only those topics': by now the ledger may
+    // have applied the epoch's first PayoutRequested and checkpointed the payouts topic too.)
     const checkpoints = await query<{ source_topic: string; next_offset: string }>(
-      'SELECT source_topic, next_offset::text FROM ledger.checkpoints WHERE source_topic = $1 ORDER BY source_topic, source_partition',
-      [topics.attributions.name],
+      'SELECT source_topic, next_offset::text FROM ledger.checkpoints WHERE source_topic = ANY($1) ORDER BY source_topic, source_partition',
+      [[topics.attributions.name, topics.funding.name]],
     );
     expect(closed.ledgerPositions.map((position) => [position.topic, position.nextOffset])).toEqual(checkpoints.map((row) => [row.source_topic, row.next_offset]));
-    expect(closed.ledgerPositions.every((position) => position.topic === topics.attributions.name)).toBe(true);
+    expect(closed.ledgerPositions.every((position) => position.topic === topics.attributions.name || position.topic === topics.funding.name)).toBe(true);
 
     const sagas = await waitForEpochEnd(1, 'SETTLED');
     expect(closed.payoutCount).toBe(sagas.length);

@@ -81,6 +81,8 @@ describe('the payouts saga against a ledger reservation that differs from the pl
     webhookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/payouts`;
     await withAdmin((admin) => ensureTopics(admin, [...topicCatalog(catalog), deadLetterTopicSpec(`${groups.attribution}.tables`)], 1));
     producer = await TributaryProducer.connect({ ...testClientOptions('payouts-binding-test'), source: 'urn:tributary:test', topicPrefix: prefix });
+    // The producer has paid in more than it will ever report in fees: every credit is backed.
+    await producer.publishBatch([{ type: 'FundsDeposited', data: { ...stamp('funding'), producer: 'urn:tributary:test', asset: 'USDC', amountMinor: 10n ** 15n, railReference: 'bank:opening-deposit' } }]);
     await producer.publishBatch([
       { type: 'DatanetCreated', data: { ...stamp('dn'), datanetId: 'dn-b', ownerId: 'olga', name: 'Binding', license: 'CC0-1.0', curatorShareBps: 1_000 } },
       ...Object.entries(CONTRIBUTORS).flatMap(([contributionId, contributorId]): EventToPublish[] => [

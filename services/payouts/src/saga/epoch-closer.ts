@@ -1,6 +1,7 @@
 import type { DataSource, QueryRunner } from 'typeorm';
 import { randomBytes } from 'node:crypto';
-import { appliedAsPlanned, BALANCES_PER_EPOCH_MAX, computeEpochPayouts, EPOCH_MAX, payableBalances, PAYOUT_ID_KEY_BYTES, type PayoutThresholds } from '@tributary/payouts';
+import { backingFactsFromTotals, balanceKey, computeBacking, paidOrInFlightMap } from '@tributary/ledger';
+import { appliedAsPlanned, BALANCES_PER_EPOCH_MAX, capToBacked, computeEpochPayouts, EPOCH_MAX, payableBalances, PAYOUT_ID_KEY_BYTES, type PayoutThresholds } from '@tributary/payouts';
 
 /** Where the ledger stood when an epoch's balances were read: each source partition's checkpoint. */
 export interface LedgerPosition {
@@ -40,8 +41,8 @@ const PAYABLE_ROLES = ['contributor', 'model-owner', 'datanet-owner', 'protocol'
 
 /**
  * Closes an epoch: under a lock every instance takes, in one REPEATABLE READ snapshot of the ledger
- * (balances, payouts and checkpoints as the projector committed them together), plans one payout per
- * account at or above its threshold and records the checkpoints the balances reflect. Planning is the
+ * (balances, payouts, funding totals and checkpoints as the projector committed them together), plans
+ * one payout per account at or above its threshold, for no more than deposits back, and records the checkpoints the balances reflect. Planning is the
  * only write; publishing the requests is the saga worker's first step, so a crash after the commit
  * loses nothing and a second close of the same epoch plans nothing.
  */
@@ -100,9 +101,14 @@ async function closeInSnapshot(runner: QueryRunner, options: EpochCloserOptions,
       row.ledger_amount_minor === null ? null : { accountId: row.ledger_account!, asset: row.ledger_asset!, amountMinor: BigInt(row.ledger_amount_minor), epoch: row.ledger_epoch! },
     ),
   );
-  const payable = payableBalances(
-    balances.map((row) => ({ accountId: row.account, asset: row.asset, payableMinor: BigInt(row.balance_minor) })),
-    unapplied.map((row) => ({ accountId: row.account, asset: row.asset, amountMinor: BigInt(row.amount_minor) })),
+  const unappliedRequests = unapplied.map((row) => ({ accountId: row.account, asset: row.asset, amountMinor: BigInt(row.amount_minor) }));
+  const payable = capToBacked(
+    payableBalances(
+      balances.map((row) => ({ accountId: row.account, asset: row.asset, payableMinor: BigInt(row.balance_minor) })),
+      unappliedRequests,
+    ),
+    await backedPayable(runner, ledger, unappliedRequests),
+    balanceKey,
   );
   // A fresh key per close: the epoch is recorded once, so its ids never need computing again (epoch.ts).
   const planned = computeEpochPayouts(epoch, payable, randomBytes(PAYOUT_ID_KEY_BYTES), options.thresholds);
@@ -116,6 +122,38 @@ async function closeInSnapshot(runner: QueryRunner, options: EpochCloserOptions,
     );
   }
   return { ...(await findEpoch(runner, epoch))!, created: true };
+}
+
+/**
+ * What deposits back and no payout has taken yet, per account and asset, from the ledger's running
+ * totals (fees, deposits and chargebacks per producer; each account's credits per producer) in the same
+ * snapshot as the balances. What left or is leaving counts against it: the ledger's reserved and settled
+ * payouts, and this service's requests it has not applied yet.
+ */
+async function backedPayable(runner: QueryRunner, ledger: string, unapplied: ReadonlyArray<{ accountId: string; asset: string; amountMinor: bigint }>): Promise<Map<string, bigint>> {
+  const funding: Array<{ producer: string; asset: string; fees_minor: string; deposits_minor: string; chargebacks_minor: string }> = await runner.query(
+    `SELECT producer, asset, fees_minor::text, deposits_minor::text, chargebacks_minor::text FROM ${ledger}.producer_funding ORDER BY producer, asset`,
+  );
+  const credits: Array<{ account: string; producer: string; asset: string; credited_minor: string }> = await runner.query(
+    `SELECT account, producer, asset, credited_minor::text FROM ${ledger}.producer_credits ORDER BY account, producer, asset`,
+  );
+  const paid: Array<{ account: string; asset: string; amount_minor: string }> = await runner.query(
+    `SELECT account, asset, sum(amount_minor)::text AS amount_minor FROM ${ledger}.payouts WHERE status IN ('REQUESTED', 'SETTLED') GROUP BY account, asset`,
+  );
+  const creditTotals = credits.map((row) => ({ accountId: row.account, producer: row.producer, asset: row.asset, creditedMinor: BigInt(row.credited_minor) }));
+  const earned = paidOrInFlightMap(creditTotals.map((credit) => ({ accountId: credit.accountId, asset: credit.asset, amountMinor: credit.creditedMinor })));
+  const leaving = paidOrInFlightMap([...paid.map((row) => ({ accountId: row.account, asset: row.asset, amountMinor: BigInt(row.amount_minor) })), ...unapplied]);
+  // A plan the ledger has not applied beside a foreign reservation under its id can count more than was
+  // earned; capped at the earnings it leaves nothing payable either way, and the backing rules accept it.
+  for (const [key, amount] of leaving) leaving.set(key, amount < (earned.get(key) ?? 0n) ? amount : (earned.get(key) ?? 0n));
+  const report = computeBacking(
+    backingFactsFromTotals(
+      funding.map((row) => ({ producer: row.producer, asset: row.asset, feesMinor: BigInt(row.fees_minor), depositsMinor: BigInt(row.deposits_minor), chargebacksMinor: BigInt(row.chargebacks_minor) })),
+      creditTotals,
+    ),
+    leaving,
+  );
+  return new Map(report.accounts.map((account) => [balanceKey(account.accountId, account.asset), account.payableMinor]));
 }
 
 export async function findEpoch(sql: { query(text: string, params?: unknown[]): Promise<any> }, epoch: number): Promise<Omit<ClosedEpoch, 'created'> | null> {
@@ -138,8 +176,8 @@ async function assertLedgerExists(runner: QueryRunner, ledger: string): Promise<
   if ((await missingLedgerTables(runner, ledger)).length > 0) throw new Error(`PAYOUTS_LEDGER_SCHEMA: no ledger read model in schema "${ledger}": start the ledger projector first`);
 }
 
-/** The ledger projector's tables this service reads: balances and positions to close an epoch, reservations and offsets to observe. */
-const LEDGER_TABLES = ['accounts', 'checkpoints', 'payouts', 'consumer_offsets'] as const;
+/** The ledger projector's tables this service reads: balances, funding and positions to close an epoch, reservations and offsets to observe. */
+const LEDGER_TABLES = ['accounts', 'checkpoints', 'payouts', 'consumer_offsets', 'producer_funding', 'producer_credits'] as const;
 
 /** Which of the ledger tables this service reads do not exist (yet) in schema `ledger`, as qualified names. */
 export async function missingLedgerTables(sql: DataSource | QueryRunner, ledger: string): Promise<string[]> {
