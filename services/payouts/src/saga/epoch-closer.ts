@@ -42,8 +42,8 @@ const PAYABLE_ROLES = ['contributor', 'model-owner', 'datanet-owner', 'protocol'
 /**
  * Closes an epoch: under a lock every instance takes, in one REPEATABLE READ snapshot of the ledger
  * (balances, payouts, funding totals and checkpoints as the projector committed them together), plans
- * one payout per account at or above its threshold, for no more than deposits back, and records the checkpoints the balances reflect. Planning is the
- * only write; publishing the requests is the saga worker's first step, so a crash after the commit
+ * one payout per account at or above its threshold, for no more than deposits back, and records the
+ * checkpoints the balances reflect. Planning is the only write; publishing the requests is the saga worker's first step, so a crash after the commit
  * loses nothing and a second close of the same epoch plans nothing.
  */
 export async function closeEpoch(dataSource: DataSource, options: EpochCloserOptions, requestedEpoch: number | undefined, closedBy: string): Promise<ClosedEpoch> {
@@ -145,7 +145,10 @@ async function backedPayable(runner: QueryRunner, ledger: string, unapplied: Rea
   const leaving = paidOrInFlightMap([...paid.map((row) => ({ accountId: row.account, asset: row.asset, amountMinor: BigInt(row.amount_minor) })), ...unapplied]);
   // A plan the ledger has not applied beside a foreign reservation under its id can count more than was
   // earned; capped at the earnings it leaves nothing payable either way, and the backing rules accept it.
-  for (const [key, amount] of leaving) leaving.set(key, amount < (earned.get(key) ?? 0n) ? amount : (earned.get(key) ?? 0n));
+  for (const [key, amount] of leaving) {
+    const earnedMinor = earned.get(key) ?? 0n;
+    if (amount > earnedMinor) leaving.set(key, earnedMinor);
+  }
   const report = computeBacking(
     backingFactsFromTotals(
       funding.map((row) => ({ producer: row.producer, asset: row.asset, feesMinor: BigInt(row.fees_minor), depositsMinor: BigInt(row.deposits_minor), chargebacksMinor: BigInt(row.chargebacks_minor) })),
