@@ -43,8 +43,9 @@ const PAYABLE_ROLES = ['contributor', 'model-owner', 'datanet-owner', 'protocol'
  * Closes an epoch: under a lock every instance takes, in one REPEATABLE READ snapshot of the ledger
  * (balances, payouts, funding totals and checkpoints as the projector committed them together), plans
  * one payout per account at or above its threshold, for no more than deposits back, and records the
- * checkpoints the balances reflect. Planning is the only write; publishing the requests is the saga worker's first step, so a crash after the commit
- * loses nothing and a second close of the same epoch plans nothing.
+ * checkpoints the balances reflect. Planning is the only write; publishing the requests is the saga
+ * worker's first step, so a crash after the commit loses nothing and a second close of the same epoch
+ * plans nothing.
  */
 export async function closeEpoch(dataSource: DataSource, options: EpochCloserOptions, requestedEpoch: number | undefined, closedBy: string): Promise<ClosedEpoch> {
   const runner = dataSource.createQueryRunner();
