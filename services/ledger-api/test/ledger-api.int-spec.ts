@@ -7,6 +7,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { Client } from 'pg';
 import { eventually } from '@tributary/testing';
+import { readDigest } from '../../ledger-projector/src/operations/ledger-queries';
 import { swap } from '../../ledger-projector/src/operations/rebuild';
 import { readerUrlOf } from '../src/ledger-api.config';
 import { launchChromium } from './chromium';
@@ -130,6 +131,14 @@ describe('the ledger API over a pipeline-built ledger', () => {
   it('gives the digest with its offsets, the lag, and read-your-writes answers for inference and payout offsets', async () => {
     const digest = (await pipeline.get('/v1/digest')).body;
     expect(digest.digest).toMatch(/^[0-9a-f]{64}$/);
+    // The same digest as the projector's own command, producer totals included (the pipeline is at rest).
+    const owner = new Client({ connectionString: pipeline.database.url });
+    await owner.connect();
+    try {
+      expect(digest.digest).toBe(await readDigest(owner, 'ledger'));
+    } finally {
+      await owner.end();
+    }
     const lag = (await pipeline.get('/v1/lag')).body;
     expect(BigInt(lag.appliedEvents)).toBe(BigInt(PHASE_A + PHASE_B + 2));
     expect(lag.partitions.length).toBe(12);

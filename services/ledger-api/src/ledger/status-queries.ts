@@ -21,9 +21,18 @@ export class StatusQueries {
       const balances = (await client.query('SELECT account, asset, balance_minor::text FROM accounts')).rows as Array<{ account: string; asset: string; balance_minor: string }>;
       const heads = (await client.query('SELECT source_topic, source_partition, chain_seq::text, head_hash FROM checkpoints ORDER BY 1, 2')).rows as Array<{ source_topic: string; source_partition: number; chain_seq: string; head_hash: Buffer }>;
       const offsets = (await client.query('SELECT topic, partition, next_offset::text FROM consumer_offsets WHERE group_id = $1 ORDER BY 1, 2', [this.config.LEDGER_PROJECTOR_GROUP_ID])).rows as Array<{ topic: string; partition: number; next_offset: string }>;
+      // The per-producer totals are part of the digest too, exactly as the projector's `digest` reads them.
+      const funding = (await client.query('SELECT producer, asset, fees_minor::text, credited_minor::text, deposits_minor::text, chargebacks_minor::text FROM producer_funding')).rows as Array<{ producer: string; asset: string; fees_minor: string; credited_minor: string; deposits_minor: string; chargebacks_minor: string }>;
+      const credits = (await client.query('SELECT account, producer, asset, credited_minor::text FROM producer_credits')).rows as Array<{ account: string; producer: string; asset: string; credited_minor: string }>;
       const digest = ledgerDigest(
         balances.map((row) => ({ account: row.account, asset: row.asset, balanceMinor: BigInt(row.balance_minor) })),
         heads.map((row) => ({ sourceTopic: row.source_topic, sourcePartition: row.source_partition, chainSeq: BigInt(row.chain_seq), hash: row.head_hash })),
+        {
+          funding: funding.map((row) => ({
+            producer: row.producer, asset: row.asset, feesMinor: BigInt(row.fees_minor), creditedMinor: BigInt(row.credited_minor), depositsMinor: BigInt(row.deposits_minor), chargebacksMinor: BigInt(row.chargebacks_minor),
+          })),
+          credits: credits.map((row) => ({ account: row.account, producer: row.producer, asset: row.asset, creditedMinor: BigInt(row.credited_minor) })),
+        },
       );
       return {
         digest,
