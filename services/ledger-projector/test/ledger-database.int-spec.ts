@@ -118,7 +118,7 @@ describe('the ledger read model', () => {
         await sql.query('BEGIN');
         try {
           await tamper(sql, way, where, seq);
-          const report = await verifyLedger(sql, 'ledger');
+          const report = await verifyLedger(sql, 'ledger', { withinCallerTransaction: true });
           const chainProblem = report.problems.find((problem) => problem.sourceTopic === head.source_topic && problem.sourcePartition === head.source_partition);
           expect({ attempt, way, row: chainProblem?.rowNumber }).toEqual({ attempt, way, row: seq });
         } finally {
@@ -132,7 +132,7 @@ describe('the ledger read model', () => {
       await sql.query('BEGIN');
       try {
         await sql.query(`UPDATE ledger.accounts SET balance_minor = balance_minor + 1 WHERE account = 'protocol:tributary'`);
-        const report = await verifyLedger(sql, 'ledger');
+        const report = await verifyLedger(sql, 'ledger', { withinCallerTransaction: true });
         expect(report.problems.map((problem) => problem.reason)).toEqual([expect.stringMatching(/^account protocol:tributary in USDC: balance \d+ but its entries sum to \d+$/)]);
       } finally {
         await sql.query('ROLLBACK');

@@ -30,7 +30,7 @@ describe('the payouts service on a database without the ledger read model yet', 
       PAYOUTS_POLL_INTERVAL_MS: String(POLL_INTERVAL_MS),
     }, 'payouts-ledger-wait');
     await eventually(() => expect(payouts!.output()).toMatch(/payouts ready/), 120_000, 250);
-    await eventually(() => expect(payouts!.output()).toMatch(/waiting for the ledger read model: ledger\.accounts, ledger\.checkpoints, ledger\.payouts, ledger\.consumer_offsets not created yet/), 30_000, 250);
+    await eventually(() => expect(payouts!.output()).toMatch(/waiting for the ledger read model: ledger\.accounts, ledger\.checkpoints, ledger\.payouts, ledger\.consumer_offsets, ledger\.producer_funding, ledger\.producer_credits not created yet/), 30_000, 250);
     // Several polls while the ledger is missing (the epoch auto-close is on by default, so its step would run too).
     await sleep(POLL_INTERVAL_MS * 10);
     expect(payouts.output()).not.toMatch(STEP_FAILED);

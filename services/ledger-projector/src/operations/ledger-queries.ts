@@ -83,9 +83,28 @@ const VERIFY_PAGE_ROWS = 10_000;
  * Recomputes every partition's chain from the table and reports the first row that does not match;
  * then checks each chain ends at its checkpoint (a deleted or appended tail), that every transaction
  * sums to zero per asset, and that the accounts table equals the sums of the entries.
+ *
+ * Every read is in one REPEATABLE READ snapshot, so a ledger the projector is writing to verifies as it
+ * stood at one instant: entries committed after a checkpoint was read never look like an appended tail.
+ * `sql` must therefore be one connection (a pg Client or PoolClient), not a pool. A caller already in a
+ * transaction of its own on that connection (a test that tampers, verifies, then rolls back) says so with
+ * `withinCallerTransaction`, and the reads run in its transaction.
  */
-export async function verifyLedger(sql: Sql, schema: string): Promise<VerifyReport> {
+export async function verifyLedger(sql: Sql, schema: string, options: { readonly withinCallerTransaction?: boolean } = {}): Promise<VerifyReport> {
   assertSchemaName(schema);
+  if (options.withinCallerTransaction) return verifyInSnapshot(sql, schema);
+  await sql.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+  try {
+    const report = await verifyInSnapshot(sql, schema);
+    await sql.query('COMMIT');
+    return report;
+  } catch (error) {
+    await sql.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  }
+}
+
+async function verifyInSnapshot(sql: Sql, schema: string): Promise<VerifyReport> {
   const chains = await rows<{ source_topic: string; source_partition: number; chain_seq: string | null; head_hash: Buffer | null }>(
     sql,
     `SELECT c.source_topic, c.source_partition, k.chain_seq, k.head_hash
