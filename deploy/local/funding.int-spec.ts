@@ -5,7 +5,9 @@
 // are paid in full, the second deposits half and its earners get half, the third deposits nothing and
 // its earners get nothing; a later deposit makes the rest payable; a chargeback after a payout leaves no
 // account negative and is recovered from the next deposit before anything new is paid; a rebuild from
-// offset 0 gives the same totals and digest. After every step the funding reconciliation holds.
+// offset 0 gives the same totals and digest. After every step the funding reconciliation holds. Last,
+// the simulator funds its producer with the share of the fees it is told to, and one told not to fund
+// leaves its whole fees as the producer's shortfall.
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
@@ -13,7 +15,9 @@ import { Client } from 'pg';
 import { catalogFor, deadLetterTopicSpec, topicCatalog } from '@tributary/contracts';
 import { backingFactsFromTotals, computeBacking, paidOrInFlightMap, reconcileFunding, type BackingReport } from '@tributary/ledger';
 import { ensureTopics } from '@tributary/messaging';
+import { ECONOMY_DEFAULTS, simulateEconomy } from '@tributary/simulator';
 import { createTestDatabase, eventually, readTopic, startServiceProcess, testBrokers, uniqueName, withAdmin, type ServiceProcess, type TestDatabase } from '@tributary/testing';
+import { simulate, type SimulateOptions } from '../../services/gateway/src/cli/simulate-cli';
 import { keyRepository, post, scope, startGateway, type RunningGateway } from '../../services/gateway/test/gateway-harness';
 
 const OPERATOR_TOKEN = 'operator-token-of-the-funding-e2e-0123';
@@ -220,5 +224,47 @@ describe('payouts backed by deposits, end to end', () => {
     const { earned, paid } = await earnedAndPaid();
     for (const account of accountsOf('full')) expect({ account, paid: paid.get(account) }).toEqual({ account, paid: earned.get(account) });
     await assertReconciles();
+  }, 300_000);
+
+  it('the simulator records its producer paying the share of its fees it is told to; told to fund nothing, its fees are all shortfall', async () => {
+    const payoutsUrl = /statement at (http:\/\/[^/\s]+)/.exec(payouts.output())![1]!;
+    const SIMULATED_EVENTS = 150;
+    const run = async (producerId: string, fundPercent: number) => {
+      const runId = uniqueName('sim').replace(/[^A-Za-z0-9_-]/g, '-');
+      const apiKey = (await keys.repository.create(scope(producerId))).key;
+      const options: SimulateOptions = {
+        rate: 500, count: SIMULATED_EVENTS, via: 'gateway', seed: 7, runId, batchSize: 25, concurrency: 1, gatewayUrl: gateway.baseUrl, apiKey,
+        durationMaxS: 60, progress: false, fundPercent, payoutsUrl, operatorToken: OPERATOR_TOKEN,
+      };
+      const summary = await simulate(options);
+      expect(summary).toMatchObject({ accepted: SIMULATED_EVENTS, failed: 0, producer: `urn:tributary:producer:${producerId}` });
+      // The fees the run sent, from the same seeded economy, counted here without the simulator's help.
+      let feesMinor = 0n;
+      const economy = simulateEconomy({ ...ECONOMY_DEFAULTS, seed: 7, runId, startTimeMs: 0n });
+      for (let index = 0; index < SIMULATED_EVENTS; index += 1) {
+        const event = economy.next().value;
+        if (event.type === 'InferenceCompleted') feesMinor += event.data.feeMinor;
+      }
+      expect(feesMinor).toBeGreaterThan(0n);
+      expect(summary.deposits).toEqual([expect.objectContaining({ producer: summary.producer, asset: 'USDC', feesMinor, depositedMinor: (feesMinor * BigInt(fundPercent)) / 100n })]);
+      return { producer: summary.producer!, depositedMinor: summary.deposits[0]!.depositedMinor };
+    };
+    const half = await run('fund-sim-half', 50);
+    const unfunded = await run('fund-sim-none', 0);
+    expect(unfunded.depositedMinor).toBe(0n);
+    // The ledger applies the deposit and the decisions of both runs; its backing report says who is short.
+    await eventually(async () => {
+      const report = await backing();
+      const of = (producer: string) => report.producers.find((entry) => entry.producer === producer);
+      expect(of(half.producer)?.depositsMinor).toBe(half.depositedMinor);
+      expect(of(half.producer)!.shortfallMinor).toBe(of(half.producer)!.feesReportedMinor - half.depositedMinor);
+      expect(of(half.producer)!.shortfallMinor).toBeGreaterThan(0n);
+      expect(of(unfunded.producer)?.feesReportedMinor).toBeGreaterThan(0n);
+      expect(of(unfunded.producer)!.shortfallMinor).toBe(of(unfunded.producer)!.feesReportedMinor);
+    }, 60_000, 300);
+    await assertReconciles();
+    // Asked to fund without the operator token, the simulator says what it needs before it sends anything.
+    await expect(simulate({ rate: 1, count: 1, via: 'gateway', seed: 1, runId: 'no-token', batchSize: 1, concurrency: 1, gatewayUrl: gateway.baseUrl, apiKey: 'unused', durationMaxS: 1, progress: false, fundPercent: 100, payoutsUrl, operatorToken: undefined }))
+      .rejects.toThrow(/--fund 100 records the producer's deposit through the payouts service and needs its operator token: PAYOUTS_OPERATOR_TOKEN/);
   }, 300_000);
 });

@@ -2,9 +2,12 @@
 // local PostgreSQL, every service) and keeps it running with readable, prefixed logs. Ctrl-C stops
 // everything it started.
 import { ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
 import { applyServiceAcls, credentialFiles, formatProvisionError, KAFKA_VERSION, ProvisionError, startKafka, type RunningKafka } from '@tributary/kafka-provisioner';
+import { localOperatorTokenFile } from '@tributary/config';
 import { topicPrefix } from '@tributary/contracts';
 import { prepareBroker } from './src/broker-ready';
 import { ensurePostgres } from './src/postgres';
@@ -38,15 +41,32 @@ async function main(): Promise<void> {
       await kafka?.stop();
       throw new ProvisionError(`Kafka at ${brokers} did not get ready (${error.message})`, kafka ? `see the broker log ${kafka.logFile}` : 'check that KAFKA_BROKERS names running brokers');
     });
-  const children = LOCAL_SERVICES.map((service, index) => startService(service, index, { ...envAs(service.name), DATABASE_URL: databaseUrl }));
+  const operatorToken = ensureOperatorToken();
+  const children = LOCAL_SERVICES.map((service, index) =>
+    startService(service, index, { ...envAs(service.name), DATABASE_URL: databaseUrl, ...(service.name === 'payouts' ? { PAYOUTS_OPERATOR_TOKEN: operatorToken } : {}) }),
+  );
   printWhereToReach(brokers, databaseUrl, kafka);
-  const demo = runDemo(databaseUrl, brokers, kafka);
+  const demo = runDemo(databaseUrl, brokers, kafka, operatorToken);
   await waitForSignal();
   demo.stop();
   say('stopping services, then Kafka');
   await Promise.all(children.map(stopChild));
   await kafka?.stop();
   say('stopped');
+}
+
+/**
+ * The payouts service's operator token for this machine's stack (PAYOUTS_OPERATOR_TOKEN if set): made
+ * once, kept in a file only its owner reads, never printed; the simulator reads the same file.
+ */
+function ensureOperatorToken(): string {
+  if (process.env.PAYOUTS_OPERATOR_TOKEN) return process.env.PAYOUTS_OPERATOR_TOKEN;
+  const file = localOperatorTokenFile();
+  if (!fs.existsSync(file)) {
+    fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    fs.writeFileSync(file, `${randomBytes(32).toString('base64url')}\n`, { mode: 0o600, flag: 'wx' });
+  }
+  return fs.readFileSync(file, 'utf8').trim();
 }
 
 function startService(service: LocalService, index: number, env: Record<string, string>): ChildProcess {
@@ -73,31 +93,30 @@ function printWhereToReach(brokers: string, databaseUrl: string, kafka: RunningK
   say(`  Kafka        ${brokers}    (npm run kafka -- cli kafka-topics --bootstrap-server ${brokers}${commandConfig(kafka)} --list)`);
   say(`  PostgreSQL   ${databaseUrl}`);
   for (const service of LOCAL_SERVICES) say(`  ${service.name.padEnd(12)} http://127.0.0.1:${service.httpPort}/health/ready`);
+  say(`  operator token of the payouts service: in ${path.relative(ROOT, localOperatorTokenFile())} (not printed)`);
   say('press Ctrl-C to stop everything');
 }
 
 const DEMO_EVENTS = 200;
-/** The demo producer's identity as the gateway stamps it, and what the treasury records it prepaid: more than its 200 events' fees. */
-const DEMO_PRODUCER_SOURCE = 'urn:tributary:producer:simulator-demo';
-const DEMO_DEPOSIT_MINOR = '1000000000';
 const DEMO_READY_TIMEOUT_MS = 90_000;
 
 /**
  * A newcomer's first sight of events flowing: once the gateway is ready, a key for a demo producer and a
- * short simulated economy through it (bounded in count and time). The treasury records the demo producer
- * paying in ahead of its fees (DEMO_DEPOSIT_MINOR), so the next epoch close pays its earners;
- * TRIBUTARY_DEMO_FUNDING=0 leaves it unfunded, and the ledger shows its earners' credits waiting on it.
- * Any failure is one line, never fatal. TRIBUTARY_DEMO=0 skips it.
+ * short simulated economy through it (bounded in count and time). The simulator then records, as the
+ * treasury, the demo producer paying TRIBUTARY_DEMO_FUNDING percent of its fees (default 100), so the
+ * next epoch close pays its earners; with 0 the ledger shows their credits waiting on that producer, and
+ * with 50 half of them. Any failure is one line, never fatal. TRIBUTARY_DEMO=0 skips it.
  */
-function runDemo(databaseUrl: string, brokers: string, kafka: RunningKafka | null): { stop(): void } {
+function runDemo(databaseUrl: string, brokers: string, kafka: RunningKafka | null, operatorToken: string): { stop(): void } {
   const gateway = LOCAL_SERVICES.find((service) => service.name === 'gateway');
+  const payouts = LOCAL_SERVICES.find((service) => service.name === 'payouts');
   let current: ChildProcess | undefined;
   let stopped = false;
   const run = (args: string[]) =>
     new Promise<string>((resolve, reject) => {
       current = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', ...args], {
         cwd: ROOT,
-        env: { ...process.env, DATABASE_URL: databaseUrl, KAFKA_BROKERS: brokers, TS_NODE_TRANSPILE_ONLY: 'true' },
+        env: { ...process.env, DATABASE_URL: databaseUrl, KAFKA_BROKERS: brokers, PAYOUTS_OPERATOR_TOKEN: operatorToken, TS_NODE_TRANSPILE_ONLY: 'true' },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let stdout = '';
@@ -106,24 +125,25 @@ function runDemo(databaseUrl: string, brokers: string, kafka: RunningKafka | nul
       current.on('exit', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`${path.basename(args[0]!)} exited with ${code}`))));
     });
   const demo = async () => {
-    if (process.env.TRIBUTARY_DEMO === '0' || !gateway) return;
+    if (process.env.TRIBUTARY_DEMO === '0' || !gateway || !payouts) return;
+    const fund = process.env.TRIBUTARY_DEMO_FUNDING ?? '100';
+    if (!/^(100|[1-9]?\d)$/.test(fund)) throw new Error(`TRIBUTARY_DEMO_FUNDING: must be a percent from 0 to 100, got "${fund}"`);
     const url = `http://127.0.0.1:${gateway.httpPort}`;
+    const payoutsUrl = `http://127.0.0.1:${payouts.httpPort}`;
     const deadline = Date.now() + DEMO_READY_TIMEOUT_MS;
-    while (!(await fetch(`${url}/health/ready`).then((response) => response.ok, () => false))) {
-      if (stopped) return;
-      if (Date.now() > deadline) throw new Error(`gateway not ready at ${url} after ${DEMO_READY_TIMEOUT_MS / 1_000} s`);
-      await new Promise((resolve) => setTimeout(resolve, 1_000));
+    for (const [name, base] of [['gateway', url], ['payouts', payoutsUrl]] as const) {
+      while (!(await fetch(`${base}/health/ready`).then((response) => response.ok, () => false))) {
+        if (stopped) return;
+        if (Date.now() > deadline) throw new Error(`${name} not ready at ${base} after ${DEMO_READY_TIMEOUT_MS / 1_000} s`);
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
+      }
     }
     const created = await run(['services/gateway/src/cli/gateway-cli.ts', 'keys', 'create', '--producer', 'simulator-demo', '--event-types', '*', '--datanets', '*', '--models', '*', '--json']);
     const { key } = JSON.parse(created.trim().split('\n').pop()!) as { key: string };
     if (stopped) return;
-    if (process.env.TRIBUTARY_DEMO_FUNDING === '0') say('demo: the demo producer deposits nothing (TRIBUTARY_DEMO_FUNDING=0): its earners wait on it, nothing of theirs is payable');
-    else {
-      await run(['services/payouts/src/cli.ts', 'deposit', '--producer', DEMO_PRODUCER_SOURCE, '--asset', 'USDC', '--amount', DEMO_DEPOSIT_MINOR, '--reference', 'demo:prepaid']);
-      say(`demo: the treasury recorded ${DEMO_PRODUCER_SOURCE} depositing ${DEMO_DEPOSIT_MINOR} USDC minor units ahead of its fees (npm run payouts -- deposit)`);
-    }
-    say(`demo: ${DEMO_EVENTS} simulated events (datanets, contributions, models, paid inferences) through the gateway at ${url}`);
-    await run(['services/gateway/src/cli/simulate-cli.ts', '--via', 'gateway', '--gateway-url', url, '--api-key', key, '--count', String(DEMO_EVENTS), '--rate', '100', '--duration-max-s', '60', '--no-progress']);
+    say(`demo: ${DEMO_EVENTS} simulated events (datanets, contributions, models, paid inferences) through the gateway at ${url}, then the demo producer pays in ${fund}% of their fees (TRIBUTARY_DEMO_FUNDING)`);
+    await run(['services/gateway/src/cli/simulate-cli.ts', '--via', 'gateway', '--gateway-url', url, '--api-key', key, '--count', String(DEMO_EVENTS), '--rate', '100', '--duration-max-s', '60', '--no-progress', '--fund', fund, '--payouts-url', payoutsUrl]);
+    say(`demo: npm run payouts -- close-epoch pays what is backed; npm run ledger-api -- reconcile-funding checks the treasury; the dashboard shows who waits on funding`);
     say(`demo done: see them with npm run kafka -- cli kafka-console-consumer --bootstrap-server ${brokers}${commandConfig(kafka, '--consumer.config')} --topic tributary.inferences --from-beginning --max-messages 5 --property print.headers=true`);
   };
   demo().catch((error: Error) => !stopped && say(`demo skipped (the stack is fine): ${error.message}`));

@@ -1,9 +1,19 @@
+import * as path from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from './config-error';
 import { parseEnv, postgresUrl } from './env';
+import { cacheDir } from './kafka-security';
 
 /** The defaults point at the local stack `npm start` brings up, so a newcomer needs no variables at all. */
 export const LOCAL_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/tributary';
+
+/**
+ * Where `npm start` keeps the local stack's payouts operator token (generated once, mode 0600), which it
+ * hands the payouts service as PAYOUTS_OPERATOR_TOKEN and the simulator reads to record deposits.
+ */
+export function localOperatorTokenFile(env: NodeJS.ProcessEnv = process.env): string {
+  return path.join(cacheDir(env), 'local', 'payouts-operator-token');
+}
 
 const databaseSchema = z.object({ DATABASE_URL: postgresUrl.default(LOCAL_DATABASE_URL) });
 export type DatabaseEnv = z.infer<typeof databaseSchema>;

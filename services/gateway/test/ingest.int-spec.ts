@@ -108,7 +108,7 @@ describe('the gateway ingest endpoints', () => {
       const sent = inference();
       const reply = await post(events('InferenceCompleted'), sent, fullKey);
       expect(reply.status).toBe(202);
-      expect(reply.body).toMatchObject({ eventId: sent.eventId, topic: topics.inferences.name, replayed: false });
+      expect(reply.body).toMatchObject({ eventId: sent.eventId, topic: topics.inferences.name, source: sourceOf(producerId), replayed: false });
       const messages = await readPartitionUntil(process.env, reply.body.topic, reply.body.partition, (message) => message.offset === reply.body.offset);
       const landed = messages.find((message) => message.offset === reply.body.offset)!;
       expect(headersOf(landed)).toMatchObject({ ce_id: sent.eventId, ce_source: sourceOf(producerId), ce_subject: sent.inferenceId });

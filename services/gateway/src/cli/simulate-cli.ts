@@ -1,9 +1,12 @@
-// `npm run simulate -- --rate N --count N --via gateway|kafka`: plays the simulated economy of
-// @tributary/simulator (pure, seeded) through the gateway over HTTP or straight to Kafka with the typed
-// producer client, at a bounded rate, for a bounded count and time, with a progress bar.
+// `npm run simulate -- --rate N --count N --via gateway|kafka [--fund P]`: plays the simulated economy
+// of @tributary/simulator (pure, seeded) through the gateway over HTTP or straight to Kafka with the
+// typed producer client, at a bounded rate, for a bounded count and time, with a progress bar. Then, as
+// the treasury, it records its producer paying P% of the fees of the inferences it sent (FundsDeposited
+// through the payouts service), so the next epoch close pays their earners; --fund 0 leaves them waiting.
+import * as fs from 'node:fs';
 import { SingleBar, Presets } from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { kafkaClientOptions, kafkaEnv } from '@tributary/config';
+import { kafkaClientOptions, kafkaEnv, localOperatorTokenFile } from '@tributary/config';
 import { topicPrefix } from '@tributary/contracts';
 import { TributaryProducer } from '@tributary/producer';
 import { ECONOMY_DEFAULTS, simulateEconomy, type SimulatedEvent } from '@tributary/simulator';
@@ -20,6 +23,20 @@ export interface SimulateOptions {
   readonly apiKey: string | undefined;
   readonly durationMaxS: number;
   readonly progress: boolean;
+  /** The share of the sent inferences' fees the producer pays in at the end, in percent (0: nothing). */
+  readonly fundPercent: number;
+  readonly payoutsUrl: string;
+  /** The payouts service's operator token; needed when fundPercent > 0. */
+  readonly operatorToken: string | undefined;
+}
+
+/** One deposit the simulator recorded for its producer, per asset its inferences were paid in. */
+export interface SimulatedDeposit {
+  readonly producer: string;
+  readonly asset: string;
+  readonly feesMinor: bigint;
+  readonly depositedMinor: bigint;
+  readonly eventId: string;
 }
 
 export interface SimulateSummary {
@@ -28,7 +45,13 @@ export interface SimulateSummary {
   readonly failed: number;
   readonly failures: Record<string, number>;
   readonly elapsedMs: number;
+  /** The producer the records were published as (the gateway's ce_source for the key, or the direct producer's). */
+  readonly producer: string | undefined;
+  readonly deposits: readonly SimulatedDeposit[];
 }
+
+/** The direct Kafka path's producer identity: the source its records declare. */
+const KAFKA_PRODUCER_SOURCE = 'urn:tributary:producer:simulator';
 
 const boundedInt = (name: string, min: number, max: number) => (value: string) => {
   const parsed = Number(value);
@@ -36,8 +59,8 @@ const boundedInt = (name: string, min: number, max: number) => (value: string) =
   return parsed;
 };
 
-/** A unit of sending: one event, or one batch of them. */
-type Send = (events: readonly SimulatedEvent[]) => Promise<void>;
+/** A unit of sending: one event, or one batch of them; answers the producer the records were published as. */
+type Send = (events: readonly SimulatedEvent[]) => Promise<string>;
 
 class SendFailure extends Error {
   constructor(readonly label: string, message: string, readonly fatal: boolean) {
@@ -60,8 +83,8 @@ function viaGateway(options: SimulateOptions): Send {
     }).catch((error: Error) => {
       throw new SendFailure('unreachable', `gateway unreachable at ${options.gatewayUrl}: ${error.message}`, true);
     });
-    if (response.status === 202) return;
     const body = await response.text();
+    if (response.status === 202) return sourceIn(body);
     throw new SendFailure(String(response.status), `gateway answered ${response.status}: ${body.slice(0, 300)}`, response.status === 401 || response.status === 403);
   };
 }
@@ -72,7 +95,7 @@ async function viaKafka(options: SimulateOptions): Promise<{ send: Send; close()
   const prefix = topicPrefix();
   const producer = await TributaryProducer.connect({
     ...kafkaClientOptions(kafka, `${kafka.KAFKA_CLIENT_ID}-simulator`),
-    source: 'urn:tributary:producer:simulator',
+    source: KAFKA_PRODUCER_SOURCE,
     ...(prefix ? { topicPrefix: prefix } : {}),
   });
   return {
@@ -80,6 +103,7 @@ async function viaKafka(options: SimulateOptions): Promise<{ send: Send; close()
       try {
         if (events.length === 1) await producer.publish(events[0]!.type, events[0]!.data as never);
         else await producer.publishBatch(events);
+        return KAFKA_PRODUCER_SOURCE;
       } catch (error) {
         throw new SendFailure('kafka', `Kafka refused: ${(error as Error).message}`, false);
       }
@@ -90,6 +114,11 @@ async function viaKafka(options: SimulateOptions): Promise<{ send: Send; close()
 
 /** Sends `count` events of the economy at `rate` events/s, never more than `concurrency` sends at once. */
 export async function simulate(options: SimulateOptions, log: (line: string) => void = () => undefined): Promise<SimulateSummary> {
+  if (options.fundPercent > 0 && !options.operatorToken) {
+    throw new InvalidArgumentError(
+      `--fund ${options.fundPercent} records the producer's deposit through the payouts service and needs its operator token: PAYOUTS_OPERATOR_TOKEN, PAYOUTS_OPERATOR_TOKEN_FILE or the local stack's ${localOperatorTokenFile()} (npm start writes it); --fund 0 sends without funding`,
+    );
+  }
   const kafka = options.via === 'kafka' ? await viaKafka(options) : undefined;
   const send = kafka?.send ?? viaGateway(options);
   const events = simulateEconomy({ ...ECONOMY_DEFAULTS, seed: options.seed, runId: options.runId, startTimeMs: BigInt(Date.now()) });
@@ -99,6 +128,8 @@ export async function simulate(options: SimulateOptions, log: (line: string) => 
   let accepted = 0;
   let failed = 0;
   let fatal: SendFailure | undefined;
+  let producer: string | undefined;
+  const fees = new Map<string, bigint>();
   const inFlight = new Set<Promise<void>>();
   const startedMs = Date.now();
   const deadlineMs = startedMs + options.durationMaxS * 1_000;
@@ -113,7 +144,13 @@ export async function simulate(options: SimulateOptions, log: (line: string) => 
       while (inFlight.size >= options.concurrency) await Promise.race(inFlight);
       sent += unit.length;
       const sending: Promise<void> = send(unit)
-        .then(() => void (accepted += unit.length))
+        .then((source) => {
+          accepted += unit.length;
+          producer = source;
+          for (const { type, data } of unit) {
+            if (type === 'InferenceCompleted') fees.set(data.asset, (fees.get(data.asset) ?? 0n) + data.feeMinor);
+          }
+        })
         .catch((error: unknown) => {
           const failure = error instanceof SendFailure ? error : new SendFailure('error', (error as Error).message, false);
           failed += unit.length;
@@ -134,7 +171,57 @@ export async function simulate(options: SimulateOptions, log: (line: string) => 
     await kafka?.close();
   }
   if (Date.now() >= deadlineMs && sent < options.count) log(`stopped after --duration-max-s ${options.durationMaxS}: ${sent} of ${options.count} sent`);
-  return { sent, accepted, failed, failures, elapsedMs: Date.now() - startedMs };
+  const deposits = producer === undefined ? [] : await fund(options, producer, fees, log);
+  return { sent, accepted, failed, failures, elapsedMs: Date.now() - startedMs, producer, deposits };
+}
+
+/**
+ * The treasury's side of the run: per asset, fundPercent of the fees of the inferences Kafka acknowledged
+ * (rounded down), recorded as the producer's deposit through the payouts service. The event id is the
+ * run's, so re-running the funding of one run records it once.
+ */
+async function fund(options: SimulateOptions, producer: string, fees: ReadonlyMap<string, bigint>, log: (line: string) => void): Promise<SimulatedDeposit[]> {
+  const deposits: SimulatedDeposit[] = [];
+  for (const [asset, feesMinor] of fees) {
+    const depositedMinor = (feesMinor * BigInt(options.fundPercent)) / 100n;
+    const eventId = `simulate-${options.runId}-${asset}`;
+    if (depositedMinor > 0n) {
+      const response = await fetch(`${options.payoutsUrl}/funding/deposits`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${options.operatorToken}` },
+        body: JSON.stringify({ eventId, producer, asset, amountMinor: depositedMinor.toString(), railReference: `simulate:${options.runId}` }),
+        signal: AbortSignal.timeout(30_000),
+      }).catch((error: Error) => {
+        throw new Error(`the payouts service is unreachable at ${options.payoutsUrl} to record the deposit: ${error.message}`);
+      });
+      if (response.status !== 201) throw new Error(`the payouts service refused the deposit (${response.status}): ${(await response.text()).slice(0, 300)}`);
+    }
+    deposits.push({ producer, asset, feesMinor, depositedMinor, eventId });
+    log(
+      depositedMinor > 0n
+        ? `the treasury recorded ${producer} depositing ${depositedMinor} of its ${feesMinor} ${asset} minor units of fees (${options.fundPercent}%)`
+        : `${producer} deposited nothing for its ${feesMinor} ${asset} minor units of fees: its earners' credits wait on funding (ledger API /v1/producers/<source>/funding)`,
+    );
+  }
+  return deposits;
+}
+
+/** The ce_source the gateway answered with: a single event's result, or the first of a batch's. */
+function sourceIn(body: string): string {
+  const parsed = JSON.parse(body) as { source?: unknown; results?: Array<{ source?: unknown }> };
+  const source = parsed.source ?? parsed.results?.[0]?.source;
+  if (typeof source !== 'string') throw new SendFailure('unexpected', `the gateway's 202 names no source: ${body.slice(0, 300)}`, true);
+  return source;
+}
+
+/** The operator token: PAYOUTS_OPERATOR_TOKEN, else the file PAYOUTS_OPERATOR_TOKEN_FILE names, else the local stack's. */
+function operatorToken(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (env.PAYOUTS_OPERATOR_TOKEN) return env.PAYOUTS_OPERATOR_TOKEN;
+  const file = env.PAYOUTS_OPERATOR_TOKEN_FILE ?? localOperatorTokenFile(env);
+  if (!env.PAYOUTS_OPERATOR_TOKEN_FILE && !fs.existsSync(file)) return undefined;
+  const token = fs.readFileSync(file, 'utf8').trim();
+  if (token.length === 0) throw new InvalidArgumentError(`PAYOUTS_OPERATOR_TOKEN_FILE: ${file} is empty`);
+  return token;
 }
 
 function sleep(ms: number): Promise<void> {
@@ -155,11 +242,13 @@ export function simulateCli(): Command {
     .option('--api-key <key>', 'API key for the gateway (or GATEWAY_API_KEY)')
     .option('--duration-max-s <s>', 'stop after this long whatever is left', boundedInt('duration-max-s', 1, 86_400), 600)
     .option('--no-progress', 'no progress bar (for logs)')
+    .option('--fund <percent>', "share of the sent inferences' fees the producer deposits at the end (0: none, so its earners wait on funding)", boundedInt('fund', 0, 100), 100)
+    .option('--payouts-url <url>', 'the payouts service, where the deposit is recorded (operator token: PAYOUTS_OPERATOR_TOKEN or PAYOUTS_OPERATOR_TOKEN_FILE)', 'http://127.0.0.1:3104')
     .action(async (raw: Record<string, unknown>) => {
       const runId = (raw['runId'] as string | undefined) ?? `sim${Date.now().toString(36)}`;
       if (!/^[A-Za-z0-9_-]{1,64}$/.test(runId)) throw new InvalidArgumentError('--run-id must be 1 to 64 letters, digits, "_" or "-"');
-      const gatewayUrl = String(raw['gatewayUrl']).replace(/\/+$/, '');
-      if (!/^https?:\/\/[^\s/]+$/.test(gatewayUrl)) throw new InvalidArgumentError('--gateway-url must be http(s)://host[:port]');
+      const gatewayUrl = baseUrl('gateway-url', raw['gatewayUrl']);
+      const payoutsUrl = baseUrl('payouts-url', raw['payoutsUrl']);
       const options: SimulateOptions = {
         rate: raw['rate'] as number,
         count: raw['count'] as number,
@@ -172,6 +261,9 @@ export function simulateCli(): Command {
         apiKey: (raw['apiKey'] as string | undefined) ?? process.env.GATEWAY_API_KEY,
         durationMaxS: raw['durationMaxS'] as number,
         progress: raw['progress'] as boolean,
+        fundPercent: raw['fund'] as number,
+        payoutsUrl,
+        operatorToken: (raw['fund'] as number) > 0 ? operatorToken() : undefined,
       };
       const log = (line: string) => process.stderr.write(`simulate: ${line}\n`);
       log(`run ${runId}, seed ${options.seed}: ${options.count} events at ${options.rate}/s via ${options.via}${options.via === 'gateway' ? ` (${gatewayUrl})` : ''}`);
@@ -179,6 +271,12 @@ export function simulateCli(): Command {
       log(`${summary.accepted} accepted, ${summary.failed} failed ${JSON.stringify(summary.failures)} in ${(summary.elapsedMs / 1_000).toFixed(1)} s`);
       if (summary.failed > 0 || summary.accepted < options.count) process.exitCode = 1;
     });
+}
+
+function baseUrl(option: string, value: unknown): string {
+  const url = String(value).replace(/\/+$/, '');
+  if (!/^https?:\/\/[^\s/]+$/.test(url)) throw new InvalidArgumentError(`--${option} must be http(s)://host[:port]`);
+  return url;
 }
 
 if (require.main === module) {

@@ -20,6 +20,8 @@ export interface IncomingEvent {
 }
 
 export interface IngestResult extends PublishResult {
+  /** The record's ce_source: the producer the key speaks for, which the treasury's deposits must name. */
+  readonly source: string;
   /** True when this event id was acknowledged before, with the same body: this is the original result. */
   readonly replayed: boolean;
 }
@@ -67,7 +69,8 @@ export class IngestService {
       const eventId = event.record.envelope.id;
       const replay = claim.replayed.get(eventId);
       this.metrics.accepted.inc({ event_type: event.type, mode, replayed: String(replay !== undefined) });
-      return replay ? { ...replay, replayed: true } : { ...sentById.get(eventId)!, replayed: false };
+      const source = event.record.envelope.source;
+      return replay ? { ...replay, source, replayed: true } : { ...sentById.get(eventId)!, source, replayed: false };
     });
   }
 

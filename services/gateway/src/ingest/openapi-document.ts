@@ -9,12 +9,13 @@ import { GATEWAY_EVENT_TYPES } from './wire-format';
 
 const RESULT = {
   type: 'object',
-  required: ['eventId', 'topic', 'partition', 'offset', 'replayed'],
+  required: ['eventId', 'topic', 'partition', 'offset', 'source', 'replayed'],
   properties: {
     eventId: { type: 'string' },
     topic: { type: 'string' },
     partition: { type: 'integer' },
     offset: { type: 'string', description: 'int64 offset, as a decimal string' },
+    source: { type: 'string', description: "the record's ce_source: the producer the key speaks for, as decisions and the treasury's deposits name it" },
     replayed: { type: 'boolean', description: 'true when this eventId was acknowledged before with the same body: the original result' },
   },
 };
