@@ -30,7 +30,7 @@ const bpsTotal = BigInt(BPS_TOTAL);
 
 /**
  * Policies v1 and v2 (the input's `policy` says which): splits one paid inference's fee among the protocol, the model owner, the owners of
- * the datanets and the contributors (DESIGN.md, "Split rules").
+ * the datanets and the contributors (docs/design.md, "The split rules").
  *
  * Every account's exact share is a rational number of the fee; the shares are merged per account
  * first and then rounded together in one largest-remainder apportionment, so rounding happens once,

@@ -197,7 +197,7 @@ function times(left: Ratio, right: Ratio): Ratio {
 }
 
 /**
- * The split rules read literally from DESIGN.md, written top-down with exact fractions (fee →
+ * The split rules read literally from docs/design.md, written top-down with exact fractions (fee →
  * shares → datanet portions → contributors) instead of the library's flat weights, so the two
  * implementations can check each other.
  */
