@@ -18,8 +18,9 @@ export const MANIFEST_PATH = path.join(__dirname, 'services.yaml');
 export const SECRETS_EXAMPLE_PATH = path.join(__dirname, 'secrets.example.yaml');
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
+const VERSION = (JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 /** The image every service runs, tagged with the project's version: one image, one command per service. */
-export const IMAGE = `tributary:${(JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version}`;
+export const IMAGE = `tributary:${VERSION}`;
 /** The image's `node` user (uid and gid 1000 in the official Node images): numeric, so runAsNonRoot can verify it. */
 const NODE_USER_ID = 1000;
 const HTTP_PORT_NAME = 'http';
@@ -73,8 +74,8 @@ const BUSY: Resources = { requests: { cpu: '500m', memory: '512Mi' }, limits: { 
 /**
  * Each service's deployment. A `switch` with a `never` check, as in the access catalog, so a new service fails to
  * compile here until it is given one. The lag targets are starting points for an operator to tune: one attribution
- * replica decides about 10,000 inferences a second and one projector applies a few thousand decisions a second
- * (README, Benchmarks), so either clears its target within a few seconds.
+ * instance decided about 10,000 inferences a second in the README's benchmarks (2026-12-04), so its target is a
+ * couple of seconds of work; the projector's is set lower, its batches being database transactions.
  */
 function deploymentOf(service: ServicePrincipal): ServiceDeployment {
   const { groups } = catalogFor('');
@@ -137,7 +138,7 @@ function selectorLabels(name: string) {
 }
 
 function labels(name: string) {
-  return { ...selectorLabels(name), 'app.kubernetes.io/version': IMAGE.split(':')[1] ?? '' };
+  return { ...selectorLabels(name), 'app.kubernetes.io/version': VERSION };
 }
 
 /** The variables that are no secret, in the service's own words (services/<name>/src/*config*.ts, libs/config). */
