@@ -37,6 +37,15 @@ describe('the Strimzi Kafka cluster', () => {
         expect(pool.spec.storage.volumes).toContainEqual(expect.objectContaining({ type: 'persistent-claim', deleteClaim: false, kraftMetadata: 'shared' }));
       }
     });
+
+    it('spreads each pool over the Kubernetes nodes, so one machine holds one broker and one controller at most', () => {
+      for (const pool of pools) {
+        expect(pool.spec.template.pod.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution).toContainEqual({
+          topologyKey: 'kubernetes.io/hostname',
+          labelSelector: { matchLabels: { 'strimzi.io/cluster': STRIMZI_CLUSTER, 'strimzi.io/pool-name': pool.metadata.name } },
+        });
+      }
+    });
   });
 
   describe('security', () => {

@@ -81,8 +81,23 @@ function kafka() {
 
 type PoolRole = 'controller' | 'broker';
 
-/** One node pool. Each keeps the KRaft metadata log on its one data volume (`kraftMetadata: shared`). */
+/**
+ * One node pool. Each node keeps the KRaft metadata log on its one data volume (`kraftMetadata: shared`), and no two
+ * nodes of a pool share a Kubernetes node: losing one machine then costs one replica of each partition and one
+ * voter of the quorum, which three replicas with two in sync, and three voters, survive.
+ */
 function nodePool(name: string, role: PoolRole, replicas: number, size: string, resources: object) {
+  // Required, not preferred: a pod of the pool that would land beside another stays Pending instead.
+  const oneNodePerHost = {
+    podAntiAffinity: {
+      requiredDuringSchedulingIgnoredDuringExecution: [
+        {
+          topologyKey: 'kubernetes.io/hostname',
+          labelSelector: { matchLabels: { 'strimzi.io/cluster': STRIMZI_CLUSTER, 'strimzi.io/pool-name': name } },
+        },
+      ],
+    },
+  };
   return {
     apiVersion: 'kafka.strimzi.io/v1',
     kind: 'KafkaNodePool',
@@ -95,6 +110,7 @@ function nodePool(name: string, role: PoolRole, replicas: number, size: string, 
         volumes: [{ id: 0, type: 'persistent-claim', size, deleteClaim: false, kraftMetadata: 'shared' }],
       },
       resources,
+      template: { pod: { affinity: oneNodePerHost } },
     },
   };
 }
