@@ -1,17 +1,15 @@
 // Renders the topic catalog (libs/contracts/src/topics.ts) as Strimzi KafkaTopic manifests, so a cluster on
 // Kubernetes gets exactly the topics and configs the services create for themselves at start-up.
-// Regenerate with `npm run deploy:render` (which renders the KafkaUser manifests too); a unit spec fails when the
+// Regenerate with `npm run deploy:render` (which renders every manifest of this folder); a unit spec fails when the
 // committed file is stale.
 import fs from 'node:fs';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import { catalogFor, topicCatalog } from '@tributary/contracts';
 import { topicConfig } from '@tributary/messaging';
+import { REPLICATION_FACTOR, STRIMZI_CLUSTER } from './kafka-cluster';
 
 export const MANIFEST_PATH = path.join(__dirname, 'kafka-topics.yaml');
-/** Production: three replicas, two of them in sync for every acknowledged write. */
-const REPLICATION_FACTOR = 3;
-const STRIMZI_CLUSTER = 'tributary';
 
 export function renderTopicManifests(): string {
   const documents = topicCatalog(catalogFor('')).map((spec) => {

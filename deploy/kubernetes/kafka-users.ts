@@ -15,9 +15,9 @@ import {
   type AclResourceType,
   type PrincipalSpec,
 } from '@tributary/contracts';
+import { STRIMZI_CLUSTER } from './kafka-cluster';
 
 export const MANIFEST_PATH = path.join(__dirname, 'kafka-users.yaml');
-const STRIMZI_CLUSTER = 'tributary';
 
 // Strimzi's words for the catalog's: each table is total, so a new resource type, pattern or operation in the
 // catalog fails to compile here until it is given its Strimzi name.

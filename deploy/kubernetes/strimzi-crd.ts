@@ -7,7 +7,20 @@ import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import { parse } from 'yaml';
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
-export const STRIMZI_CRD_DIR = path.resolve(REPO_ROOT, '..', 'shared', 'schemas', 'strimzi');
+const CRD_SUBDIR = path.join('shared', 'schemas', 'strimzi');
+
+/**
+ * The shared folder's CRDs: where TRIBUTARY_SHARED_DIR says, or else beside the clone or beside one of its parent
+ * folders (a git worktree kept in a folder of its own, say), the nearest first.
+ */
+function strimziCrdDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.TRIBUTARY_SHARED_DIR) return path.resolve(env.TRIBUTARY_SHARED_DIR, 'schemas', 'strimzi');
+  for (let folder = path.dirname(REPO_ROOT); ; folder = path.dirname(folder)) {
+    if (fs.existsSync(path.join(folder, CRD_SUBDIR))) return path.join(folder, CRD_SUBDIR);
+    if (folder === path.dirname(folder)) return path.resolve(REPO_ROOT, '..', CRD_SUBDIR);
+  }
+}
+export const STRIMZI_CRD_DIR = strimziCrdDir();
 
 type JsonSchema = { [key: string]: unknown };
 interface CrdVersion {
@@ -50,7 +63,7 @@ function describeError(error: ErrorObject): string {
 export function strimziManifestCheck(crdFile: string): ManifestCheck {
   const file = path.join(STRIMZI_CRD_DIR, crdFile);
   if (!fs.existsSync(file)) {
-    throw new Error(`the Strimzi CRD ${file} is missing: the shared folder must sit beside the repository clone`);
+    throw new Error(`the Strimzi CRD ${file} is missing: the shared folder must sit beside the repository clone (or set TRIBUTARY_SHARED_DIR)`);
   }
   const crd = parse(fs.readFileSync(file, 'utf8')) as Crd;
   const { group, names, versions } = crd.spec;
