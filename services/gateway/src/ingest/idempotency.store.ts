@@ -138,7 +138,10 @@ export class IdempotencyStore {
         [stale, claimToken, this.config.GATEWAY_CLAIM_STALE_MS],
       )) as [Array<{ event_id: string }>, number];
       const takenIds = new Set(taken.map((row) => row.event_id));
-      for (const eventId of stale) (takenIds.has(eventId) ? claimed.add(eventId) : inFlight.push(eventId));
+      for (const eventId of stale) {
+        if (takenIds.has(eventId)) claimed.add(eventId);
+        else inFlight.push(eventId);
+      }
     }
     return { claimed, replayed, conflicting, inFlight };
   }
