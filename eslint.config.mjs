@@ -12,8 +12,9 @@ const disableNeedsReason = {
     return {
       Program() {
         for (const comment of context.sourceCode.getAllComments()) {
-          const directive = /^\s*(eslint-disable(?:-next-line|-line)?)\b/.exec(comment.value);
-          if (directive && !/\s--\s*\S/.test(comment.value)) {
+          const firstLine = comment.value.split('\n')[0] ?? '';
+          const directive = /^\s*(eslint-disable(?:-next-line|-line)?)\b/.exec(firstLine);
+          if (directive && !/\s--\s*\S/.test(firstLine)) {
             context.report({ loc: comment.loc, messageId: 'missing', data: { directive: directive[1] } });
           }
         }
