@@ -2,6 +2,9 @@
 // type-aware rules on every TypeScript file, checked against the root tsconfig.json. A rule is switched
 // off here with the reason beside it, or on one line with `// eslint-disable-next-line <rule> -- <reason>`;
 // a disable comment without a reason, or one that no longer suppresses anything, is itself an error.
+// `npm run lint` caches results by file content in .cache/eslint/ (about 30 s cold, 3 s warm on this tree,
+// measured 2026-12-06). The cache does not see types: a change in one file that breaks a rule in another,
+// unchanged file shows on a fresh clone (CI) or after `rm -rf .cache/eslint`.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
