@@ -10,7 +10,11 @@ import tseslint from 'typescript-eslint';
 
 /** Requires every eslint-disable comment to say why, after ` -- `, on the same line. */
 const disableNeedsReason = {
-  meta: { type: 'suggestion', schema: [], messages: { missing: 'say why on the same line: `{{directive}} <rules> -- <reason>`' } },
+  meta: {
+    type: 'suggestion',
+    schema: [],
+    messages: { missing: 'say why on the same line: `{{directive}} <rules> -- <reason>`' },
+  },
   create(context) {
     return {
       Program() {
@@ -28,7 +32,14 @@ const disableNeedsReason = {
 
 export default tseslint.config(
   {
-    ignores: ['**/node_modules/', '**/dist/', '**/coverage/', '.cache/', 'artifacts/', 'libs/contracts/src/schemas/generated/'],
+    ignores: [
+      '**/node_modules/',
+      '**/dist/',
+      '**/coverage/',
+      '.cache/',
+      'artifacts/',
+      'libs/contracts/src/schemas/generated/',
+    ],
   },
   {
     linterOptions: { reportUnusedDisableDirectives: 'error' },
@@ -94,7 +105,14 @@ export default tseslint.config(
     files: ['**/*.js'],
     languageOptions: {
       sourceType: 'commonjs',
-      globals: { __dirname: 'readonly', process: 'readonly', console: 'readonly', Buffer: 'readonly', fetch: 'readonly', setTimeout: 'readonly' },
+      globals: {
+        __dirname: 'readonly',
+        process: 'readonly',
+        console: 'readonly',
+        Buffer: 'readonly',
+        fetch: 'readonly',
+        setTimeout: 'readonly',
+      },
     },
   },
   {
