@@ -80,7 +80,7 @@ async function startBrokers(name: string): Promise<{ secured: RunningKafka; plai
     return { secured: secured.value, plaintext: plaintext.value };
   }
   const both = [secured, plaintext];
-  await Promise.all(both.map((started) => (started.status === 'fulfilled' ? started.value.stop() : undefined)));
+  await Promise.all(both.flatMap((started) => (started.status === 'fulfilled' ? [started.value.stop()] : [])));
   throw both.map((started) => (started.status === 'rejected' ? started.reason : undefined)).find(Boolean);
 }
 

@@ -25,7 +25,7 @@ const SENDS_PER_ROUND = Number(process.env.BENCH_SENDS ?? 40);
 type RecordBatchFn = (options: { records: KafkajsEncoder[]; firstTimestamp: number; maxTimestamp: number; lastOffsetDelta: number; transactional: boolean; producerEpoch: number; firstSequence: number }) => Promise<KafkajsEncoder>;
 type ProduceRequestFn = (options: object) => { encode: () => Promise<KafkajsEncoder> };
 
-/* eslint-disable @typescript-eslint/no-require-imports */
+/* eslint-disable @typescript-eslint/no-require-imports -- kafkajs exports none of its protocol modules, and has no type declarations for them */
 const { RecordBatch } = require('kafkajs/src/protocol/recordBatch/v0') as { RecordBatch: RecordBatchFn };
 const crc32C = require('kafkajs/src/protocol/recordBatch/crc32C') as (buffer: Buffer) => number;
 const Long = require('kafkajs/src/utils/long') as { fromValue: (value: number) => unknown };
@@ -103,7 +103,7 @@ async function stages(encoders: Encoders, send: ReturnType<typeof messages>): Pr
     'of which CRC-32C': await cpuMicrosecondsPerRecord(() => encoders.crc(body)),
   };
   if (encoders.request) {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- kafkajs exports none of its protocol modules
     const request = require(PRODUCE_REQUEST_MODULE) as ProduceRequestFn;
     const build = () => request({ acks: -1, timeout: 30_000, transactionalId: 'bench', producerId: Long.fromValue(1), producerEpoch: 0, topicData });
     figures['whole produce request'] = await cpuMicrosecondsPerRecord(() => build().encode());

@@ -1,5 +1,6 @@
-// `npm test`: the whole suite on a real broker and a real database. Type check, then the unit tier,
-// then the integration tier (jest's global setup brings up Kafka and PostgreSQL through libs/testing).
+// `npm test`: the whole suite on a real broker and a real database. Type check, linter (ESLint) and
+// formatter check (Prettier), then the unit tier, then the integration tier (jest's global setup
+// brings up Kafka and PostgreSQL through libs/testing).
 // Ends with one line "tributary: N passed, M failed" and a non-zero exit if anything failed.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -39,17 +40,25 @@ async function main(): Promise<number> {
   fs.mkdirSync(RESULTS_DIR, { recursive: true });
   say('type check (tsc --noEmit)');
   const typecheckFailed = run(path.join(ROOT, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.json', '--noEmit']) !== 0;
+  // The commands are the npm scripts, so `npm run lint` and `npm run format:check` reproduce a failure here.
+  say('lint (npm run lint: ESLint, no warning allowed)');
+  const lintFailed = run('npm', ['run', '--silent', 'lint']) !== 0;
+  say('format check (npm run format:check: Prettier; `npm run format` rewrites)');
+  const formatFailed = run('npm', ['run', '--silent', 'format:check']) !== 0;
   say('unit tests');
   const unit = jest('unit', []);
   say('integration tests (real Kafka broker, real PostgreSQL)');
   await ensureKafkaInstalled({ log: say });
   const integration = jest('integration', ['--runInBand']);
   const passed = unit.numPassedTests + integration.numPassedTests;
-  const failed = unit.numFailedTests + integration.numFailedTests + (typecheckFailed ? 1 : 0);
+  const staticFailures = [typecheckFailed, lintFailed, formatFailed].filter(Boolean).length;
+  const failed = unit.numFailedTests + integration.numFailedTests + staticFailures;
   const brokenSuites = unit.numRuntimeErrorTestSuites + integration.numRuntimeErrorTestSuites;
   if (typecheckFailed) say('the type check failed (counted as one failure)');
+  if (lintFailed) say('the linter failed: npm run lint (counted as one failure)');
+  if (formatFailed) say('the format check failed: npm run format:check, fix with npm run format (counted as one failure)');
   if (brokenSuites > 0) say(`${brokenSuites} test file(s) failed to run`);
-  const ok = !typecheckFailed && unit.success && integration.success;
+  const ok = staticFailures === 0 && unit.success && integration.success;
   process.stdout.write(`tributary: ${passed} passed, ${failed + (ok || failed > 0 ? 0 : 1)} failed\n`);
   return ok ? 0 : 1;
 }

@@ -31,7 +31,7 @@ const OPERATIONS: Record<AclOperation, string> = { read: 'Read', write: 'Write',
 
 /** A word as the shell reads it: bare when it holds nothing the shell would interpret, else single-quoted. */
 function shellWord(word: string): string {
-  return /^[A-Za-z0-9._:=\/-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+  return /^[A-Za-z0-9._:=/-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
 /** One call of a helper of the script, continued over lines when it would pass the line length. */

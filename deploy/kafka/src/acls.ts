@@ -34,10 +34,13 @@ const ANY_HOST = '*';
 /** One ACL as the catalog sees it, with a stable key to compare the broker's against. */
 export interface AclRow {
   readonly principal: string;
-  readonly resourceType: AclResourceType | string;
-  readonly pattern: AclPatternType | string;
+  /** An AclResourceType, or the broker's name for a type the catalog does not know. */
+  readonly resourceType: string;
+  /** An AclPatternType, or the broker's name for one the catalog does not know. */
+  readonly pattern: string;
   readonly name: string;
-  readonly operation: AclOperation | string;
+  /** An AclOperation, or the broker's name for one the catalog does not know. */
+  readonly operation: string;
 }
 
 export const aclKey = (row: AclRow): string => `${row.principal}|${row.resourceType}|${row.pattern}|${row.name}|${row.operation}`;

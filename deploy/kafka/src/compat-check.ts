@@ -99,7 +99,10 @@ async function consume(kafka: Kafka, groupId: string, topic: string, count: numb
         eachMessage: async ({ message, partition }) => {
           values.push(message.value?.toString() ?? '');
           await consumer.commitOffsets([{ topic, partition, offset: String(Number(message.offset) + 1) }]);
-          if (values.length >= count) (clearTimeout(timer), resolve());
+          if (values.length >= count) {
+            clearTimeout(timer);
+            resolve();
+          }
         },
       }).catch(reject);
     });

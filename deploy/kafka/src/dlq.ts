@@ -44,7 +44,6 @@ export function parseLimit(value: string): number {
 }
 
 export function parseReasonContains(value: string): string {
-  // eslint-disable-next-line no-control-regex
   if (value.length < 1 || value.length > REASON_CONTAINS_MAX || /[\u0000-\u001f\u007f]/.test(value)) {
     throw new InvalidArgumentError(`--reason-contains must be 1 to ${REASON_CONTAINS_MAX} characters without control characters, got '${value}'`);
   }

@@ -119,6 +119,7 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
     this.producer = null;
   }
 
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type -- the signature of Nest's Server.on, which this overrides
   on(event: string, callback: Function): void {
     if (!this.consumer) throw new Error('the consumer exists only once listen() ran');
     this.consumer.on(event as never, callback as never);

@@ -7,7 +7,7 @@ import { createProduceRequest, type ProduceRequestBuilder } from './kafkajs-prod
 import { encodeRecordBatch, kafkajsRecordBatch, type RecordBatchFields } from './kafkajs-record-batch-encoder';
 import { encodeRecord, kafkajsRecord, type KafkajsEncoder, type RecordFields } from './kafkajs-record-encoder';
 
-/* eslint-disable @typescript-eslint/no-require-imports */
+/* eslint-disable @typescript-eslint/no-require-imports -- kafkajs exports none of its protocol modules */
 const PRODUCE_REQUEST_MODULE = 'kafkajs/src/protocol/requests/produce/v3/request';
 const kafkajsCrc32C = require('kafkajs/src/protocol/recordBatch/crc32C') as (buffer: Buffer) => number;
 const { Types: CompressionTypes } = require('kafkajs/src/protocol/message/compression') as { Types: { None: number; GZIP: number } };
@@ -109,6 +109,7 @@ describe('a record outside what the fast path encodes', () => {
     ['a null header value', { headers: { a: null } }],
     ['an undefined header value', { headers: { a: undefined } }],
     ['a number header value', { headers: { a: 5 } }],
+    // eslint-disable-next-line no-sparse-arrays -- the hole is the input under test
     ['a sparse array header value', { headers: { a: ['x', , 'y'] } }],
     ['an array header value holding null', { headers: { a: ['x', null] } }],
     ['a number key', { key: 12 }],

@@ -29,7 +29,7 @@ function sampleRecord(): RecordFields {
 
 /** Throws unless kafkajs is the version the replacements (encoders and record decoder) reproduce. */
 export function assertPinnedVersion(): void {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- read at call time: the version installed now
   const { version } = require('kafkajs/package.json') as { version: string };
   if (version !== KAFKAJS_VERSION_PINNED) {
     throw new Error(
@@ -65,7 +65,7 @@ export function installKafkajsEncoders(): void {
     throw new Error(`kafkajs encoders: the record encoder's bytes differ from kafkajs's on the sample record (${actual.toString('hex')} != ${expected.toString('hex')})`);
   }
   // Loaded now, it binds kafkajs's own record encoders: the replacement's fallback.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- kafkajs exports none of its protocol modules
   const replacement = createProduceRequest(require(producePath) as ProduceRequestBuilder);
   Object.defineProperty(replacement, INSTALLED, { value: true });
   const produceModule = require.cache[producePath];

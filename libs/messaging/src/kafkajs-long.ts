@@ -10,5 +10,5 @@ export interface KafkajsLong {
   toString(): string;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- kafkajs exports none of its protocol modules
 export const Long = require('kafkajs/src/utils/long') as { fromInt(value: number): KafkajsLong; fromValue(value: unknown): KafkajsLong };

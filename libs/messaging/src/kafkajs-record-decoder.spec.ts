@@ -6,12 +6,11 @@ import { inspect, isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
 import { decodeRecord, type KafkajsDecoder, type RecordBatchContext, type RecordDecoder } from './kafkajs-record-decoder';
 
-/* eslint-disable @typescript-eslint/no-require-imports */
+/* eslint-disable @typescript-eslint/no-require-imports -- kafkajs exports none of its protocol modules, and the install specs reload modules after jest.resetModules() */
 const Decoder = require('kafkajs/src/protocol/decoder') as new (buffer: Buffer) => KafkajsDecoder & { readVarInt(): number };
 const kafkajsRecord = require('kafkajs/src/protocol/recordBatch/record/v0') as (fields: object) => { buffer: Buffer };
 const kafkajsDecodeRecord = require('kafkajs/src/protocol/recordBatch/record/v0/decoder') as RecordDecoder;
 const RECORD_BATCH_DECODER_MODULE = 'kafkajs/src/protocol/recordBatch/v0/decoder';
-/* eslint-enable @typescript-eslint/no-require-imports */
 
 const text = fc.oneof(fc.string({ maxLength: 40 }), fc.string({ unit: 'grapheme', maxLength: 20 }), fc.string({ minLength: 64, maxLength: 300 }));
 const bytes = fc.uint8Array({ maxLength: 300 }).map((array) => Buffer.from(array));

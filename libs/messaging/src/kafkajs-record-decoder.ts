@@ -188,7 +188,7 @@ export const decodeRecord: RecordDecoder = (decoder, batchContext = {}) => {
 
 const INSTALLED = Symbol.for('tributary.kafkajsRecordDecoder');
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- kafkajs exports none of its protocol modules
 const KafkajsDecoderClass = require('kafkajs/src/protocol/decoder') as new (buffer: Buffer) => KafkajsDecoder & { readVarInt(): number };
 
 /** A decoder at the start of a record of every shape the fast path reads (repeated and empty headers, a negative delta). */
@@ -219,7 +219,7 @@ export function installKafkajsRecordDecoder(): void {
         "kafkajs's own; install it (import @tributary/messaging) before any consumer fetches",
     );
   }
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- kafkajs exports none of its protocol modules
   const kafkajsDecoder = require(decoderPath) as RecordDecoder;
   const context = { firstOffset: '41', firstTimestamp: '1700000000000', magicByte: 2, timestampType: 0, maxTimestamp: '1700000000000' };
   const expected = kafkajsDecoder(sampleRecord(), context);

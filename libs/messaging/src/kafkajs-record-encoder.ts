@@ -40,11 +40,11 @@ export interface RecordFields {
 export type RecordEncoder = (fields: RecordFields) => KafkajsEncoder;
 
 // Deep requires: kafkajs exports none of its protocol modules, and has no type declarations for them.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- kafkajs exports none of its protocol modules
 export const Encoder = require(ENCODER_MODULE) as { prototype: KafkajsEncoder; new (): KafkajsEncoder };
 
 /** kafkajs's own function: the fallback for inputs outside the fast path, and the reference in tests. */
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- kafkajs exports none of its protocol modules
 export const kafkajsRecord = require(RECORD_MODULE) as RecordEncoder;
 
 /** Above this magnitude a zigzagged timestamp delta no longer fits a double exactly. */

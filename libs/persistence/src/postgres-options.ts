@@ -5,7 +5,9 @@ export interface ServiceDatabase {
   readonly url: string;
   /** Each service owns one PostgreSQL schema of the shared database: its tables, its migrations, its offsets. */
   readonly schema: string;
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type -- TypeORM's own type for entity classes
   readonly entities: MixedList<Function | string | EntitySchema>;
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type -- TypeORM's own type for migration classes
   readonly migrations: MixedList<Function | string>;
   readonly poolSizeMax: number;
 }

@@ -16,7 +16,7 @@ import {
 } from '@tributary/contracts';
 import { SAMPLE_EVENTS } from '../../contracts/src/schemas/sample-events.fixture';
 import { ensureTopics } from '@tributary/messaging';
-import { readTopic, testBrokers, uniqueName, withAdmin, testClientOptions } from '@tributary/testing';
+import { readTopic, uniqueName, withAdmin, testClientOptions } from '@tributary/testing';
 import { TributaryProducer } from '../src';
 
 const headersOf = (message: KafkaMessage) =>

@@ -4,7 +4,7 @@
 // endpoint and TributaryProducer.publishBatch both send through this RecordSender.
 import { toRecord, type OutboundRecord } from '@tributary/contracts';
 import { SAMPLE_EVENTS } from '../../contracts/src/schemas/sample-events.fixture';
-import { readTopic, testBrokers, uniqueName, withAdmin, testClientOptions } from '@tributary/testing';
+import { readTopic, uniqueName, withAdmin, testClientOptions } from '@tributary/testing';
 import { RecordSender } from '../src';
 
 describe('a transaction Kafka refuses part of', () => {

@@ -45,7 +45,7 @@ export const ECONOMY_DEFAULTS: Omit<EconomyOptions, 'seed' | 'runId' | 'startTim
 };
 
 /** Bounds on every size option, so a typo cannot ask for a setup that never ends. */
-const SIZE_LIMITS: Record<keyof typeof ECONOMY_DEFAULTS & string, readonly [number, number]> = {
+const SIZE_LIMITS: Record<keyof typeof ECONOMY_DEFAULTS, readonly [number, number]> = {
   datanetCount: [1, 1_000],
   contributionsPerDatanet: [1, 10_000],
   contributorCount: [1, 100_000],

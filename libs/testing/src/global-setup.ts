@@ -3,7 +3,6 @@ import 'tsconfig-paths/register';
 import { startTestStack, type TestStack } from './stack';
 
 declare global {
-  // eslint-disable-next-line no-var
   var __tributaryTestStack: TestStack | undefined;
 }
 

@@ -75,7 +75,7 @@ describe('the attribution service', () => {
         return { key: record.key, value: record.value, headers: record.headers, timestamp: String(timestampMs ?? T0) };
       }),
     });
-  const base = (id: string) => ({ eventId: `evt-${randomUUID()}`, occurredAt: BigInt(T0) });
+  const base = (_id: string) => ({ eventId: `evt-${randomUUID()}`, occurredAt: BigInt(T0) });
   const inference = (inferenceId: string, fields: Partial<InferenceCompleted> = {}): InferenceCompleted => ({
     ...base(inferenceId),
     inferenceId,

@@ -40,7 +40,7 @@ export function scope(producerId: string, overrides: Partial<ApiKeyScope> = {}):
 export interface Reply {
   readonly status: number;
   readonly headers: Headers;
-  readonly body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  readonly body: any;
 }
 
 export async function post(url: string, body: unknown, key?: string, headers: Record<string, string> = {}): Promise<Reply> {

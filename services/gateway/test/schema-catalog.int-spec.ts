@@ -2,7 +2,6 @@
 // every writer schema to the compacted schema topic keyed by fingerprint, serves each over HTTP by
 // fingerprint and by name+version, and a record's ce_dataschema header leads to its writer schema.
 import { catalogFor, getEventContract, inputTopics, schemaCatalogEntries, serviceGrants, topicCatalog, toRecord } from '@tributary/contracts';
-import { ensureTopics } from '@tributary/messaging';
 import { createTestDatabase, eventually, readTopic, startServiceProcess, uniqueName, withAdmin, type ServiceProcess, type TestDatabase } from '@tributary/testing';
 import { ConfigResourceTypes } from 'kafkajs';
 import { SAMPLE_EVENTS } from '../../../libs/contracts/src/schemas/sample-events.fixture';

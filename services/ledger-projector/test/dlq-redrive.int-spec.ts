@@ -25,7 +25,7 @@ import {
 } from '@tributary/testing';
 import { main } from '../../../deploy/kafka/src/cli';
 import { redriveDeadLetters, type DlqContext } from '../../../deploy/kafka/src/dlq';
-import { rebuild, type RebuildOptions } from '../src/operations/rebuild';
+import { rebuild } from '../src/operations/rebuild';
 import { decision, payoutRequested } from './fixtures';
 
 /** decision(0) credits contributor:c0 with 1,100 USDC minor units (fee 10,000; 55% to five contributors). */
@@ -167,7 +167,7 @@ describe('DLQ operations on the ledger projector', () => {
         databaseUrl: database.url, brokers: process.env.KAFKA_BROKERS!.split(','), clientId: 'test', groupId: group,
         topics: [catalog.topics.attributions.name, catalog.topics.payouts.name, catalog.topics.funding.name], schema: `ledger_rebuild_dlq_w${workers}`,
         batchSizeMax: 500, partitionsConcurrently: 3, workers, stallTimeoutMs: 60_000,
-      } as RebuildOptions);
+      });
       expect({ workers, matches: result.matches, rejected: result.rejected }).toEqual({ workers, matches: true, rejected: 1 });
     }
   });

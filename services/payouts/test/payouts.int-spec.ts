@@ -140,7 +140,7 @@ describe('the payouts service', () => {
     );
     const settledByAccount = await query<{ account: string; total: string }>(`SELECT account, sum(amount_minor)::text AS total FROM payouts.payouts WHERE status = 'SETTLED' GROUP BY account`);
     for (const row of settledByAccount) expect(BigInt(row.total)).toBeLessThanOrEqual(earned.get(row.account) ?? 0n);
-    for (const [account, balanceMinor] of await participantBalances()) expect(balanceMinor).toBeGreaterThanOrEqual(0n);
+    for (const [, balanceMinor] of await participantBalances()) expect(balanceMinor).toBeGreaterThanOrEqual(0n);
     const ours = await query<{ status: string; total: string; n: string }>(`SELECT status, sum(amount_minor)::text AS total, count(*) AS n FROM payouts.payouts GROUP BY status ORDER BY status`);
     const ledgers = await query<{ status: string; total: string; n: string }>(`SELECT status, sum(amount_minor)::text AS total, count(*) AS n FROM ledger.payouts GROUP BY status ORDER BY status`);
     expect(ledgers).toEqual(ours);

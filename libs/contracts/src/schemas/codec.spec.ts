@@ -23,6 +23,7 @@ function issuesOf(action: () => unknown): readonly ContractIssue[] {
 }
 
 function encodeLoose(eventType: string, value: unknown): Buffer {
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- needed: the rule misreads the overloaded encodeEvent
   return (encodeEvent as (type: string, value: unknown) => Buffer)(eventType, value);
 }
 

@@ -157,7 +157,8 @@ class TypeRenderer {
         return node.branches.map((branch) => this.type(branch, indent)).join(' | ');
       case 'fixed':
         return 'Buffer';
-      default:
+      case 'enum':
+      case 'record':
         return this.named(node, indent);
     }
   }

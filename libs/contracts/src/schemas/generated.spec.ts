@@ -4,7 +4,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { GENERATE_COMMAND, renderGeneratedFiles } from './codegen';
-import { EVENT_TYPES, EventType, TributaryEvent } from './generated/event-types';
+import { EVENT_TYPES, TributaryEvent } from './generated/event-types';
 import { eventKey, findByFingerprint, getEventContract, isEventType, listEventContracts, topicOf } from './registry';
 import { loadSchemaCatalog } from './schema-files';
 import { SAMPLE_EVENTS } from './sample-events.fixture';
@@ -90,7 +90,7 @@ describe('given the runtime registry', () => {
     };
     for (const type of EVENT_TYPES) {
       const event = { type, data: SAMPLE_EVENTS[type] } as TributaryEvent;
-      expect(topicOfEvent(event)).toBe(eventKey(type as EventType, SAMPLE_EVENTS[type] as never));
+      expect(topicOfEvent(event)).toBe(eventKey(type, SAMPLE_EVENTS[type] as never));
     }
   });
 });

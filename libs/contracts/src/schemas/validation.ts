@@ -136,7 +136,9 @@ function compileNode(node: SchemaNode, limits: Limits): Check {
     case 'map':
       check = compileMap(present.values);
       break;
-    default:
+    case 'enum':
+    case 'fixed':
+    case 'union':
       return ALWAYS;
   }
   if (check === ALWAYS) return ALWAYS;
@@ -285,7 +287,9 @@ function checkNode(node: SchemaNode, value: unknown, path: string, limits: Limit
       return checkArray(present.items, value, path, limits, issues);
     case 'map':
       return checkMap(present.values, value, path, issues);
-    default:
+    case 'enum':
+    case 'fixed':
+    case 'union':
       // Enums and fixed values are fully checked by avsc; general unions are not used by Tributary.
       return;
   }

@@ -54,7 +54,13 @@ function tableEventOf(decoded: ReturnType<typeof fromRecord>): TableEvent | null
     }
     case 'ModelRetired':
       return { kind: 'ModelRetired', modelId: decoded.data.modelId };
-    default:
+    case 'InferenceCompleted':
+    case 'InferenceAttributed':
+    case 'PayoutRequested':
+    case 'PayoutSettled':
+    case 'PayoutFailed':
+    case 'FundsDeposited':
+    case 'FundsReversed':
       return null;
   }
 }

@@ -89,7 +89,7 @@ function viaGateway(options: SimulateOptions): Send {
   };
 }
 
-async function viaKafka(options: SimulateOptions): Promise<{ send: Send; close(): Promise<void> }> {
+async function viaKafka(): Promise<{ send: Send; close(): Promise<void> }> {
   // A direct producer: KAFKA_USERNAME names its principal (one granted the input topics' event types).
   const kafka = kafkaEnv();
   const prefix = topicPrefix();
@@ -119,7 +119,7 @@ export async function simulate(options: SimulateOptions, log: (line: string) => 
       `--fund ${options.fundPercent} records the producer's deposit through the payouts service and needs its operator token: PAYOUTS_OPERATOR_TOKEN, PAYOUTS_OPERATOR_TOKEN_FILE or the local stack's ${localOperatorTokenFile()} (npm start writes it); --fund 0 sends without funding`,
     );
   }
-  const kafka = options.via === 'kafka' ? await viaKafka(options) : undefined;
+  const kafka = options.via === 'kafka' ? await viaKafka() : undefined;
   const send = kafka?.send ?? viaGateway(options);
   const events = simulateEconomy({ ...ECONOMY_DEFAULTS, seed: options.seed, runId: options.runId, startTimeMs: BigInt(Date.now()) });
   const bar = options.progress ? new SingleBar({ format: 'simulate |{bar}| {value}/{total} events | {speed} ev/s | failed {failed}', hideCursor: true }, Presets.shades_classic) : undefined;

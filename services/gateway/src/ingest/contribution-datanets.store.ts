@@ -39,7 +39,7 @@ export class ContributionDatanetStore {
    * this one ran is neither inserted nor read; those few ids are read again.
    */
   private async recordAndRead(claims: readonly ContributionClaim[]): Promise<Array<string | null>> {
-    const rows = (await this.dataSource.query(
+    const rows = await this.dataSource.query<Array<{ contribution_id: string; datanet_id: string }>>(
       `WITH input AS (
          SELECT * FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS i(contribution_id, datanet_id, n)
        ), inserted AS (
@@ -52,11 +52,11 @@ export class ContributionDatanetStore {
        UNION ALL
        SELECT contribution_id, datanet_id FROM contribution_datanets WHERE contribution_id IN (SELECT contribution_id FROM input)`,
       [claims.map((claim) => claim.contributionId), claims.map((claim) => claim.datanetId)],
-    )) as Array<{ contribution_id: string; datanet_id: string }>;
+    );
     const byId = new Map(rows.map((row) => [row.contribution_id, row.datanet_id]));
     const raced = [...new Set(claims.filter((claim) => claim.datanetId !== null && !byId.has(claim.contributionId)).map((claim) => claim.contributionId))];
     if (raced.length > 0) {
-      const late = (await this.dataSource.query(`SELECT contribution_id, datanet_id FROM contribution_datanets WHERE contribution_id = ANY($1::text[])`, [raced])) as Array<{ contribution_id: string; datanet_id: string }>;
+      const late = await this.dataSource.query<Array<{ contribution_id: string; datanet_id: string }>>(`SELECT contribution_id, datanet_id FROM contribution_datanets WHERE contribution_id = ANY($1::text[])`, [raced]);
       for (const row of late) byId.set(row.contribution_id, row.datanet_id);
     }
     return claims.map((claim) => byId.get(claim.contributionId) ?? null);

@@ -79,14 +79,14 @@ export class IdempotencyStore {
 
   /** One INSERT for many claims; a row is claimed when it was inserted with its own token. */
   private async insertClaims(rows: readonly ClaimRow[]): Promise<boolean[]> {
-    const inserted = (await this.dataSource.query(
+    const inserted = await this.dataSource.query<Array<{ event_id: string; claim_token: string }>>(
       `INSERT INTO ingested_events (event_id, producer_id, event_type, body_sha256, state, claim_token)
        SELECT e.event_id, e.producer_id, e.event_type, e.body_sha256, 'pending', e.claim_token
          FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::uuid[]) AS e(event_id, producer_id, event_type, body_sha256, claim_token)
        ON CONFLICT (event_id) DO NOTHING
        RETURNING event_id, claim_token`,
       [rows.map((row) => row.eventId), rows.map((row) => row.producerId), rows.map((row) => row.eventType), rows.map((row) => row.bodySha256), rows.map((row) => row.claimToken)],
-    )) as Array<{ event_id: string; claim_token: string }>;
+    );
     const winners = new Set(inserted.map((row) => `${row.event_id}\u0000${row.claim_token}`));
     return rows.map((row) => winners.has(`${row.eventId}\u0000${row.claimToken}`));
   }
@@ -109,12 +109,12 @@ export class IdempotencyStore {
   }
 
   private async judgeExisting(producerId: string, others: readonly EventFingerprint[], claimToken: string, claimed: Set<string>): Promise<ClaimOutcome> {
-    const rows = (await this.dataSource.query(
+    const rows = await this.dataSource.query<ExistingRow[]>(
       `SELECT event_id, producer_id, body_sha256, state, topic, partition, kafka_offset::text AS kafka_offset,
               claimed_at < now() - ($2::int * interval '1 millisecond') AS stale
          FROM ingested_events WHERE event_id = ANY($1::text[])`,
       [others.map((event) => event.eventId), this.config.GATEWAY_CLAIM_STALE_MS],
-    )) as ExistingRow[];
+    );
     const byId = new Map(rows.map((row) => [row.event_id, row]));
     const replayed = new Map<string, PublishResult>();
     const conflicting: string[] = [];
@@ -131,14 +131,17 @@ export class IdempotencyStore {
     if (stale.length > 0) {
       // A claim whose request died (crash, lost connection) is taken over, so the event is not stuck.
       // TypeORM answers an UPDATE with [rows, rowCount].
-      const [taken] = (await this.dataSource.query(
+      const [taken] = await this.dataSource.query<[Array<{ event_id: string }>, number]>(
         `UPDATE ingested_events SET claim_token = $2::uuid, claimed_at = now()
           WHERE event_id = ANY($1::text[]) AND state = 'pending' AND claimed_at < now() - ($3::int * interval '1 millisecond')
           RETURNING event_id`,
         [stale, claimToken, this.config.GATEWAY_CLAIM_STALE_MS],
-      )) as [Array<{ event_id: string }>, number];
+      );
       const takenIds = new Set(taken.map((row) => row.event_id));
-      for (const eventId of stale) (takenIds.has(eventId) ? claimed.add(eventId) : inFlight.push(eventId));
+      for (const eventId of stale) {
+        if (takenIds.has(eventId)) claimed.add(eventId);
+        else inFlight.push(eventId);
+      }
     }
     return { claimed, replayed, conflicting, inFlight };
   }

@@ -77,7 +77,8 @@ function convertNode(node: SchemaNode, value: unknown): unknown {
       const present = node.branches.filter((branch) => !(branch.kind === 'primitive' && branch.name === 'null'));
       return present.length === 1 ? convertNode(present[0]!, value) : value;
     }
-    default:
+    case 'enum':
+    case 'fixed':
       return value;
   }
 }

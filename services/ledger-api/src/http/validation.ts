@@ -29,7 +29,11 @@ function issuesOf(issue: z.core.$ZodIssue, input: unknown): Issue[] {
       return [{ field, rule: `one-of:${issue.values.map(String).join('|')}` }];
     case 'invalid_format':
       return [{ field, rule: issue.message.startsWith('rule:') ? issue.message.slice(5) : `format:${issue.format}` }];
-    default:
+    case 'custom':
+    case 'invalid_element':
+    case 'invalid_key':
+    case 'invalid_union':
+    case 'not_multiple_of':
       return [{ field, rule: issue.message.startsWith('rule:') ? issue.message.slice(5) : issue.code }];
   }
 }

@@ -88,7 +88,14 @@ export function readLedgerRecord(record: InboundRecord): LedgerRecord {
         const type = decoded.type === 'FundsDeposited' ? 'deposit' : 'chargeback';
         return { kind: 'funding', record, eventId: data.eventId, contentHash: contentHashOf(record.value!), funding: { type, producer: data.producer, asset: data.asset, amountMinor: data.amountMinor } };
       }
-      default:
+      case 'DatanetCreated':
+      case 'DatanetUpdated':
+      case 'ContributionSubmitted':
+      case 'ContributionValidated':
+      case 'ContributionRevoked':
+      case 'ModelRegistered':
+      case 'ModelRetired':
+      case 'InferenceCompleted':
         throw new RecordRejected(`ce_type: ${decoded.envelope.type} does not belong on ${record.topic}`, 'wrong-topic');
     }
   } catch (error) {

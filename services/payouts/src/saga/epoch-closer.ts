@@ -160,11 +160,11 @@ async function backedPayable(runner: QueryRunner, ledger: string, unapplied: Rea
   return new Map(report.accounts.map((account) => [balanceKey(account.accountId, account.asset), account.payableMinor]));
 }
 
-export async function findEpoch(sql: { query(text: string, params?: unknown[]): Promise<any> }, epoch: number): Promise<Omit<ClosedEpoch, 'created'> | null> {
-  const rows: Array<{ epoch: number; closed_at: Date; closed_by: string; ledger_positions: LedgerPosition[]; payout_count: number }> = await sql.query(
+export async function findEpoch(sql: { query(text: string, params?: unknown[]): Promise<unknown> }, epoch: number): Promise<Omit<ClosedEpoch, 'created'> | null> {
+  const rows = (await sql.query(
     'SELECT epoch, closed_at, closed_by, ledger_positions, payout_count FROM epochs WHERE epoch = $1',
     [epoch],
-  );
+  )) as Array<{ epoch: number; closed_at: Date; closed_by: string; ledger_positions: LedgerPosition[]; payout_count: number }>;
   const row = rows[0];
   if (!row) return null;
   return { epoch: row.epoch, payoutCount: row.payout_count, closedAt: new Date(row.closed_at).toISOString(), closedBy: row.closed_by, ledgerPositions: row.ledger_positions };
