@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { installKafkaWireFastPaths } from '@tributary/kafka-wire';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Kafka, logLevel } from 'kafkajs';
@@ -8,11 +9,11 @@ import {
   ensureTopicCatalog,
   ensureTopics,
   KafkaBatchTransport,
-  PostgresOffsetStore,
   TransactionalProcessor,
   topicsEnv,
   transportOptionsFrom,
 } from '@tributary/messaging';
+import { PostgresOffsetStore } from '@tributary/persistence';
 import { attributionConfig, splitPolicy, tablesGroupId, type AttributionConfig } from './attribution.config';
 import { AttributionModule } from './attribution.module';
 import { Decider } from './decision/decider';
@@ -20,6 +21,9 @@ import { DecisionStore } from './decision/decision-store';
 import { DecisionLoopLifecycle } from './decision/decision-loop.lifecycle';
 import { AttributionMetrics } from './metrics/attribution-metrics';
 import { StateStore } from './state/state-store';
+
+// kafkajs's wire fast paths, in place before any producer sends or consumer fetches (libs/kafka-wire).
+installKafkaWireFastPaths();
 
 /**
  * The attribution service: folds the datanet, contribution and model topics into table state
