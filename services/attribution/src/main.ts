@@ -2,7 +2,8 @@ import 'reflect-metadata';
 import { installKafkaWireFastPaths } from '@tributary/kafka-wire';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { Kafka, logLevel } from 'kafkajs';
+import type { Kafka } from 'kafkajs';
+import { createKafkaClient } from '@tributary/kafka-client';
 import { exitOnStartupFailure, kafkaClientOptions, logLevels } from '@tributary/config';
 import { deadLetterTopicSpec, maxMessageBytes, TOPICS, topicPrefix } from '@tributary/contracts';
 import {
@@ -34,7 +35,7 @@ async function bootstrap(): Promise<void> {
   const app = await NestFactory.create(AttributionModule.forConfig(config), { logger: logLevels() });
   app.enableShutdownHooks();
   await ensureTopicCatalog('attribution');
-  const kafka = new Kafka({ ...kafkaClientOptions(config), logLevel: logLevel.WARN });
+  const kafka = createKafkaClient(kafkaClientOptions(config));
   const admin = kafka.admin();
   await admin.connect();
   // ATTRIBUTION_GROUP_ID may name another group than the catalog's; its table consumer's DLQ follows it.
