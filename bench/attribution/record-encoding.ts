@@ -5,16 +5,16 @@
  * then its RecordBatch (which copies the records again and computes CRC-32C in JavaScript), then the
  * whole produce request (partition, topic and request framing, each a further copy), then the frame the
  * connection writes to the socket. Each stage is timed with kafkajs's own encoders and with
- * libs/messaging's replacements (kafkajs-encoders.ts). Prints only.
+ * libs/kafka-wire's replacements (kafkajs-encoders.ts). Prints only.
  *
  * Figures are CPU time of this process (user + system, GC included) per record, the median of
  * BENCH_ROUNDS rounds: the machine is shared, and CPU time is less disturbed than wall time.
  */
 import { randomBytes } from 'node:crypto';
-import { crc32c } from '../../libs/messaging/src/crc32c';
-import { installKafkajsEncoders } from '../../libs/messaging/src/kafkajs-encoders';
-import { encodeRecordBatch } from '../../libs/messaging/src/kafkajs-record-batch-encoder';
-import { encodeRecord, kafkajsRecord, type KafkajsEncoder, type RecordFields } from '../../libs/messaging/src/kafkajs-record-encoder';
+import { installKafkaWireFastPaths } from '@tributary/kafka-wire';
+import { crc32c } from '../../libs/kafka-wire/src/crc32c';
+import { encodeRecordBatch } from '../../libs/kafka-wire/src/kafkajs-record-batch-encoder';
+import { encodeRecord, kafkajsRecord, type KafkajsEncoder, type RecordFields } from '../../libs/kafka-wire/src/kafkajs-record-encoder';
 
 const RECORDS_PER_SEND = 470;
 const VALUE_BYTES = 1_024;
@@ -123,11 +123,11 @@ async function main(): Promise<void> {
   const recordBytes = encodeRecord(fields[0]!).buffer.length;
   console.log(`${RECORDS_PER_SEND} records per send, ${recordBytes} bytes each encoded (value ${VALUE_BYTES}, 11 string headers); CPU us per record, median of ${ROUNDS} rounds of ${SENDS_PER_ROUND} sends`);
   await stages({ label: 'kafkajs 2.2.4: Record v0, RecordBatch v0, CRC-32C a byte a step', record: kafkajsRecord, batch: RecordBatch, crc: crc32C, request: true }, send);
-  await stages({ label: 'libs/messaging encodeRecord, kafkajs RecordBatch', record: encodeRecord, batch: RecordBatch, crc: crc32C, request: false }, send);
+  await stages({ label: 'libs/kafka-wire encodeRecord, kafkajs RecordBatch', record: encodeRecord, batch: RecordBatch, crc: crc32C, request: false }, send);
   // The produce request binds its encoders when loaded: drop it so the next load binds the replacements.
   delete require.cache[PRODUCE_REQUEST_MODULE];
-  installKafkajsEncoders();
-  await stages({ label: 'libs/messaging: encodeRecord, encodeRecordBatch, CRC-32C eight bytes a step, produce request', record: encodeRecord, batch: encodeRecordBatch, crc: (bytes) => crc32c(bytes), request: true }, send);
+  installKafkaWireFastPaths();
+  await stages({ label: 'libs/kafka-wire: encodeRecord, encodeRecordBatch, CRC-32C eight bytes a step, produce request', record: encodeRecord, batch: encodeRecordBatch, crc: (bytes) => crc32c(bytes), request: true }, send);
 }
 
 main().catch((error: unknown) => {

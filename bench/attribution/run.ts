@@ -13,6 +13,7 @@
  * fresh topic prefix and a fresh database.
  */
 import { randomUUID } from 'node:crypto';
+import { installKafkaWireFastPaths } from '@tributary/kafka-wire';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -347,6 +348,7 @@ interface Series {
 }
 
 async function main(): Promise<void> {
+  installKafkaWireFastPaths();
   const series = new Map<string, Series>();
   const seriesOf = (role: BenchBroker['role'], instances: number): Series => {
     const key = `${role} ${instances}`;

@@ -4,6 +4,7 @@
 // of its own, a fresh database, one gateway process; the load goes only to 127.0.0.1 and every phase is
 // bounded in count and time. Kafka is secured as the product runs it (unless KAFKA_SECURITY=plaintext):
 // the gateway as its own principal, with the access catalog's ACLs. Results: bench/results/gateway.json.
+import { installKafkaWireFastPaths } from '@tributary/kafka-wire';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -132,6 +133,7 @@ function figure(values: readonly number[], unit: string, decimals = 1) {
 }
 
 async function main(): Promise<void> {
+  installKafkaWireFastPaths();
   const port = process.env.BENCH_KAFKA_PORT ? Number(process.env.BENCH_KAFKA_PORT) : await freeBrokerPort();
   const kafka = await startKafka({ port, name: KAFKA_NAME, log: say });
   await prepareTopics(kafka);

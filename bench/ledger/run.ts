@@ -14,6 +14,7 @@
 // KAFKA_BROKERS (and BENCH_PLAINTEXT_BROKERS, BENCH_KAFKA_NAME) when set, else bench/with-broker.ts starts
 // both brokers.
 import 'reflect-metadata';
+import { installKafkaWireFastPaths } from '@tributary/kafka-wire';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import inspector from 'node:inspector';
 import os from 'node:os';
@@ -364,6 +365,7 @@ interface Series {
 }
 
 async function main(): Promise<void> {
+  installKafkaWireFastPaths();
   const roles = MEASURED_BROKERS.map((broker) => broker.role).join(', ');
   log(`${EVENTS} events, 8 credits each, prefix ${prefix}, parts ${[...PARTS].join(',')}, ${RUNS} run(s), ${roles}`);
   await ensurePostgres(databaseUrl);

@@ -1,4 +1,5 @@
 import type { Admin, Kafka } from 'kafkajs';
+import { createConsumer, KAFKA_RETRY_DEFAULT } from '@tributary/kafka-client';
 import { DeadLetterTally } from './dead-letters';
 import { toInboundRecord, type InboundRecord } from './inbound-batch';
 
@@ -42,7 +43,9 @@ export async function readPartition(kafka: Kafka, admin: Admin, options: Partiti
 
   const records: InboundRecord[] = [];
   let reached = from;
-  const consumer = kafka.consumer({ groupId: options.groupId, readUncommitted: false, maxWaitTimeInMs: 200, sessionTimeout: 10_000, retry: { retries: 2 } });
+  // A throwaway member reading to a known end: a short wait and session (it leaves the group at once when
+  // done, or is dropped quickly when it dies), and few retries, since the read is bounded in time anyway.
+  const consumer = createConsumer(kafka, { groupId: options.groupId, maxWaitTimeMs: 200, sessionTimeoutMs: 10_000, retry: { ...KAFKA_RETRY_DEFAULT, retries: 2 } });
   let timer: NodeJS.Timeout | undefined;
   try {
     await consumer.connect();

@@ -1,5 +1,5 @@
 import type { IHeaders, KafkaMessage } from 'kafkajs';
-import { RecentTexts } from './ascii-text';
+import { RecentTexts } from '@tributary/kafka-client';
 
 /** One consumed Kafka record, as a handler sees it: bytes in, nothing decoded yet. */
 export interface InboundRecord {

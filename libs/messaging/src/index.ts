@@ -1,17 +1,9 @@
-import { installKafkajsEncoders } from './kafkajs-encoders';
-import { installKafkajsRecordDecoder } from './kafkajs-record-decoder';
-
-// Every kafkajs producer of a process that loads this library encodes its produce requests with the
-// exactly sized replacement (it writes kafkajs's bytes; see kafkajs-encoders.ts): it must be in place
-// before a producer's first send, which is when kafkajs loads its produce request. Likewise every
-// consumer decodes fetched records with the leaner replacement (kafkajs's output; see
-// kafkajs-record-decoder.ts), in place before a consumer's first fetch.
-installKafkajsEncoders();
-installKafkajsRecordDecoder();
-
+// kafkajs plumbing for the services: inbound batches, dead letters, topic admin, the transactional
+// processor, and the Nest transport (nest/). Importing it changes nothing in kafkajs: the wire fast paths
+// are @tributary/kafka-wire's, installed by a service's main; the offset store is @tributary/persistence's.
 export { InboundBatch, toInboundRecord, type InboundRecord, type Rejection, type RejectionSink } from './inbound-batch';
 export { chunk } from './support';
-export { keyPartition, murmur2 } from './key-partition';
+export { keyPartition, murmur2, kafkaLogCreator, BOUNDED_RETRIES_WARNING } from '@tributary/kafka-client';
 export { DLQ_HEADERS } from './dead-letter';
 export { applyIsolatingFaults, isRecordFault, RecordFault, type SliceOutcome } from './record-faults';
 export { describe as describeError } from './support';
@@ -40,9 +32,8 @@ export {
   KafkaBatchContext,
   KAFKA_BATCH_TRANSPORT,
   type KafkaBatchTransportOptions,
-} from './kafka-batch.transport';
-export { PostgresOffsetStore, CreateConsumerOffsets1764000000000, type StoredOffset } from './offset-store';
-export { consumerEnv, type ConsumerEnv, transportOptionsFrom } from './consumer-env';
+} from './nest/kafka-batch.transport';
+export { consumerEnv, type ConsumerEnv, transportOptionsFrom } from './nest/consumer-env';
 export {
   TransactionalProcessor,
   type TransactionalProcessorOptions,
@@ -51,6 +42,5 @@ export {
   type ProcessedBatch,
   type ProcessContext,
 } from './transactional-processor';
-export { installKafkajsEncoders, KAFKAJS_VERSION_PINNED } from './kafkajs-encoders';
-export { installKafkajsRecordDecoder } from './kafkajs-record-decoder';
-export { BOUNDED_RETRIES_WARNING, kafkaLogCreator } from './kafka-log';
+export { skipPastMarkers, onMarkerOnlyFetch } from './transaction-markers';
+export { nextOffsetAfter, type OffsetStore, type StoredOffset } from './offsets';

@@ -2,10 +2,10 @@
 // with their source in DLQ headers, and out-of-range consumer options stop start-up with a clear error.
 import { deadLetterMessage, DLQ_HEADERS } from './dead-letter';
 import { InboundBatch, InboundRecord, Rejection } from './inbound-batch';
-import { KafkaBatchTransport } from './kafka-batch.transport';
+import { KafkaBatchTransport } from './nest/kafka-batch.transport';
 import { chunk } from './support';
 import { unitSpecKafkaEnv } from '@tributary/testing';
-import { transportOptionsFrom } from './consumer-env';
+import { transportOptionsFrom } from './nest/consumer-env';
 
 const record = (offset: number): InboundRecord => ({
   topic: 'tributary.attributions',

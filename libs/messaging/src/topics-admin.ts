@@ -1,4 +1,5 @@
-import { Admin, ITopicConfig, Kafka, logLevel } from 'kafkajs';
+import type { Admin, ITopicConfig } from 'kafkajs';
+import { createKafkaClient } from '@tributary/kafka-client';
 import { z } from 'zod';
 import { boundedInt, kafkaClientOptions, kafkaEnv, parseEnv } from '@tributary/config';
 import { catalogFor, serviceGrants, topicCatalog, topicPrefix, type ServicePrincipal, type TopicSpec } from '@tributary/contracts';
@@ -88,7 +89,7 @@ function errorTypes(error: unknown): string[] {
 export async function ensureTopicCatalog(service: ServicePrincipal, env: NodeJS.ProcessEnv = process.env): Promise<string[]> {
   const kafka = kafkaEnv(env, service);
   const used = new Set(serviceGrants(service, catalogFor(topicPrefix(env))).flatMap((grant) => (grant.resourceType === 'topic' ? [grant.name] : [])));
-  const admin = new Kafka({ ...kafkaClientOptions(kafka), logLevel: logLevel.WARN }).admin();
+  const admin = createKafkaClient(kafkaClientOptions(kafka)).admin();
   await admin.connect();
   try {
     const specs = topicCatalog(catalogFor(topicPrefix(env))).filter((spec) => used.has(spec.name));

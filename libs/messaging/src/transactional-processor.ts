@@ -1,10 +1,10 @@
 import { kafkaSecurityOptions, type KafkaSecurity } from '@tributary/config';
 import { Logger } from '@nestjs/common';
-import { Admin, Consumer, EachBatchPayload, Kafka, logLevel, Message, Partitioners, Producer, Transaction } from 'kafkajs';
+import { Admin, Consumer, EachBatchPayload, Kafka, Message, Partitioners, Producer, Transaction } from 'kafkajs';
+import { createConsumer, createKafkaClient, KAFKA_RETRY_DEFAULT } from '@tributary/kafka-client';
 import { deadLetterTopicName } from '@tributary/contracts';
 import { deadLetterMessage } from './dead-letter';
 import { toInboundRecord, type InboundRecord, type Rejection } from './inbound-batch';
-import { kafkaLogCreator } from './kafka-log';
 import { applyIsolatingFaults, isRecordFault, type SliceOutcome } from './record-faults';
 import { assertBounded, chunk, describe, exitForRestart, retryBackoffMs, sleepHeartbeating } from './support';
 
@@ -97,31 +97,23 @@ export class TransactionalProcessor {
     private readonly handler: TransactionalHandler,
   ) {
     assertOptions(options);
-    this.kafka = new Kafka({
-      clientId: options.clientId,
-      brokers: [...options.brokers],
-      ...kafkaSecurityOptions(options.security),
-      logLevel: logLevel.WARN,
-      logCreator: kafkaLogCreator,
-      retry: { retries: 8, initialRetryTime: 300, maxRetryTime: 10_000 },
-    });
+    this.kafka = createKafkaClient({ clientId: options.clientId, brokers: options.brokers, ...kafkaSecurityOptions(options.security) });
   }
 
   async start(): Promise<void> {
     this.admin = this.kafka.admin();
     await this.admin.connect();
-    const consumer = this.kafka.consumer({
+    const consumer = createConsumer(this.kafka, {
       groupId: this.options.groupId,
-      sessionTimeout: this.options.sessionTimeoutMs,
-      rebalanceTimeout: this.options.rebalanceTimeoutMs,
-      heartbeatInterval: this.options.heartbeatIntervalMs,
+      sessionTimeoutMs: this.options.sessionTimeoutMs,
+      rebalanceTimeoutMs: this.options.rebalanceTimeoutMs,
+      heartbeatIntervalMs: this.options.heartbeatIntervalMs,
       maxBytesPerPartition: this.options.maxBytesPerPartition,
       maxBytes: this.options.maxBytes,
-      maxWaitTimeInMs: 500,
-      // Never transform a record of an aborted upstream transaction.
-      readUncommitted: false,
-      allowAutoTopicCreation: false,
-      retry: { retries: 0, restartOnFailure: async () => false },
+      // No retries and no restart: any consumer error crashes it, and the service exits (crashed) so its
+      // supervisor starts it again, fencing every transaction it left open through the transactional ids.
+      retry: { ...KAFKA_RETRY_DEFAULT, retries: 0 },
+      restartOnFailure: async () => false,
     });
     this.consumer = consumer;
     consumer.on(consumer.events.GROUP_JOIN, (event) => void this.rebalanced(event.payload.memberAssignment));

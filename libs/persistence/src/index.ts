@@ -3,3 +3,4 @@ export { postgresOptions, ensureSchema, type ServiceDatabase } from './postgres-
 export { DatabaseHealthController } from './database-health.controller';
 export { withDataSource } from './with-data-source';
 export { retryOnCatalogRace, initializeDataSource, isCatalogRace, DEADLOCK_DETECTED, type CatalogRaceRetry } from './retry-on-catalog-race';
+export { PostgresOffsetStore, CreateConsumerOffsets1764000000000 } from './consumer-offset-store';

@@ -1,9 +1,7 @@
-import { Kafka, logLevel, Partitioners, Producer, RecordMetadata, Transaction, type KafkaConfig } from 'kafkajs';
+import { logLevel, Partitioners, type Kafka, type KafkaConfig, type Producer, type RecordMetadata, type Transaction } from 'kafkajs';
 import { ceTypeOf, listEventContracts, RECORD_BATCH_OVERHEAD_BYTES, recordBytes, RECORD_BYTES_MAX, topicMaxMessageBytes, type OutboundRecord } from '@tributary/contracts';
-// Not through @tributary/messaging's index, which would bring Nest and TypeORM into a producer client.
-import { kafkaLogCreator } from '../../messaging/src/kafka-log';
-import { installKafkajsEncoders } from '../../messaging/src/kafkajs-encoders';
-import { keyPartition } from '../../messaging/src/key-partition';
+// Pure and good for any kafkajs 2.x, like this client: nothing of Nest or TypeORM, no patch of kafkajs.
+import { createKafkaClient, keyPartition } from '@tributary/kafka-client';
 import { planSends } from './send-plan';
 
 /** Where an acknowledged event landed: Kafka holds it durably (acks=all) at this position. */
@@ -98,9 +96,6 @@ export function assertRecordFits(record: OutboundRecord, requestBytesMax: number
   if (batchBytes > requestBytesMax) throw new RecordTooLargeError(record.envelope.id, record.topic, batchBytes, requestBytesMax, 'requestBytesMax');
 }
 
-// kafkajs encodes this library's produce requests with libs/messaging's exactly sized encoder (the same bytes).
-installKafkajsEncoders();
-
 const RETRY_DEFAULT = { retries: 5, initialRetryTime: 300, maxRetryTime: 5_000 };
 const TRANSACTION_TIMEOUT_MS = 60_000;
 
@@ -121,14 +116,13 @@ export class RecordSender {
 
   static async connect(options: RecordSenderOptions): Promise<RecordSender> {
     const retry = options.retry ?? RETRY_DEFAULT;
-    const kafka = new Kafka({
+    const kafka = createKafkaClient({
       clientId: options.clientId,
-      brokers: [...options.brokers],
+      brokers: options.brokers,
       logLevel: logLevel.ERROR,
-      logCreator: kafkaLogCreator,
-      requestTimeout: options.ackTimeoutMs,
+      requestTimeoutMs: options.ackTimeoutMs,
       retry,
-      ...(options.connectionTimeoutMs ? { connectionTimeout: options.connectionTimeoutMs } : {}),
+      ...(options.connectionTimeoutMs ? { connectionTimeoutMs: options.connectionTimeoutMs } : {}),
       ...(options.ssl ? { ssl: options.ssl } : {}),
       ...(options.sasl ? { sasl: options.sasl } : {}),
     });

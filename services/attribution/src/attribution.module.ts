@@ -1,8 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { PostgresOffsetStore } from '@tributary/messaging';
-import { DatabaseHealthController, ensureSchema } from '@tributary/persistence';
+import { DatabaseHealthController, ensureSchema, PostgresOffsetStore } from '@tributary/persistence';
 import { MetricsController, metricsRegistryFrom } from '@tributary/observability';
 import { ATTRIBUTION_CONFIG, splitPolicy, type AttributionConfig } from './attribution.config';
 import { ATTRIBUTION_SCHEMA, dataSourceOptions } from './database/data-source-options';

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { kafkaClientOptions, kafkaEnv } from '@tributary/config';
 import { Command, InvalidArgumentError } from 'commander';
-import { Kafka, logLevel } from 'kafkajs';
+import { createKafkaClient } from '@tributary/kafka-client';
 import type { DataSource } from 'typeorm';
 import { TOPICS } from '@tributary/contracts';
 import { withDataSource } from '@tributary/persistence';
@@ -56,7 +56,7 @@ program
     const config = attributionConfig();
     const groupId = tablesGroupId(config);
     // Resetting a group's offsets is an operator's act: this command authenticates as the operator by default.
-    const admin = new Kafka({ ...kafkaClientOptions(kafkaEnv()), logLevel: logLevel.WARN }).admin();
+    const admin = createKafkaClient(kafkaClientOptions(kafkaEnv())).admin();
     await admin.connect();
     try {
       // Kafka refuses to reset the offsets of a group with live members, which is the check that the service is stopped.

@@ -1,18 +1,20 @@
 import 'reflect-metadata';
+import { installKafkaWireFastPaths } from '@tributary/kafka-wire';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { Kafka, logLevel } from 'kafkajs';
+import type { Kafka } from 'kafkajs';
+import { createKafkaClient } from '@tributary/kafka-client';
 import { exitOnStartupFailure, kafkaClientOptions, logLevels } from '@tributary/config';
 import { deadLetterTopicSpec, maxMessageBytes, TOPICS, topicPrefix } from '@tributary/contracts';
 import {
   ensureTopicCatalog,
   ensureTopics,
   KafkaBatchTransport,
-  PostgresOffsetStore,
   TransactionalProcessor,
   topicsEnv,
   transportOptionsFrom,
 } from '@tributary/messaging';
+import { PostgresOffsetStore } from '@tributary/persistence';
 import { attributionConfig, splitPolicy, tablesGroupId, type AttributionConfig } from './attribution.config';
 import { AttributionModule } from './attribution.module';
 import { Decider } from './decision/decider';
@@ -20,6 +22,9 @@ import { DecisionStore } from './decision/decision-store';
 import { DecisionLoopLifecycle } from './decision/decision-loop.lifecycle';
 import { AttributionMetrics } from './metrics/attribution-metrics';
 import { StateStore } from './state/state-store';
+
+// kafkajs's wire fast paths, in place before any producer sends or consumer fetches (libs/kafka-wire).
+installKafkaWireFastPaths();
 
 /**
  * The attribution service: folds the datanet, contribution and model topics into table state
@@ -30,7 +35,7 @@ async function bootstrap(): Promise<void> {
   const app = await NestFactory.create(AttributionModule.forConfig(config), { logger: logLevels() });
   app.enableShutdownHooks();
   await ensureTopicCatalog('attribution');
-  const kafka = new Kafka({ ...kafkaClientOptions(config), logLevel: logLevel.WARN });
+  const kafka = createKafkaClient(kafkaClientOptions(config));
   const admin = kafka.admin();
   await admin.connect();
   // ATTRIBUTION_GROUP_ID may name another group than the catalog's; its table consumer's DLQ follows it.

@@ -2,8 +2,7 @@
 // were stored with their headers as jsonb (the schema before it), the column becomes text and each row's
 // headers read back equal, beside a row stored after the change. Real PostgreSQL.
 import { DataSource } from 'typeorm';
-import { CreateConsumerOffsets1764000000000 } from '@tributary/messaging';
-import { ensureSchema, postgresOptions } from '@tributary/persistence';
+import { ensureSchema, postgresOptions, CreateConsumerOffsets1764000000000 } from '@tributary/persistence';
 import { createTestDatabase, type TestDatabase } from '@tributary/testing';
 import { ATTRIBUTION_SCHEMA, dataSourceOptions } from '../src/database/data-source-options';
 import { CreateAttributionState1764000000200 } from '../src/database/migrations/1764000000200-CreateAttributionState';

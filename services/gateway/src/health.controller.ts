@@ -1,6 +1,7 @@
 import { kafkaClientOptions } from '@tributary/config';
 import { Controller, Get, Inject, ServiceUnavailableException } from '@nestjs/common';
 import { Kafka, logLevel } from 'kafkajs';
+import { createKafkaClient, KAFKA_RETRY_DEFAULT } from '@tributary/kafka-client';
 import { DataSource } from 'typeorm';
 import { GATEWAY_CONFIG, type GatewayConfig } from './gateway.config';
 
@@ -18,12 +19,12 @@ export class HealthController {
     @Inject(GATEWAY_CONFIG) config: GatewayConfig,
     private readonly dataSource: DataSource,
   ) {
-    this.kafka = new Kafka({
+    this.kafka = createKafkaClient({
       ...kafkaClientOptions(config, `${config.KAFKA_CLIENT_ID}-health`),
       logLevel: logLevel.NOTHING,
-      connectionTimeout: CHECK_TIMEOUT_MS,
-      requestTimeout: CHECK_TIMEOUT_MS,
-      retry: { retries: 0 },
+      connectionTimeoutMs: CHECK_TIMEOUT_MS,
+      requestTimeoutMs: CHECK_TIMEOUT_MS,
+      retry: { ...KAFKA_RETRY_DEFAULT, retries: 0 },
     });
   }
 

@@ -1,10 +1,14 @@
 import 'reflect-metadata';
+import { installKafkaWireFastPaths } from '@tributary/kafka-wire';
 import { Logger } from '@nestjs/common';
 import { exitOnStartupFailure } from '@tributary/config';
 import { ensureTopicCatalog } from '@tributary/messaging';
 import { createGatewayApp } from './app';
 import { gatewayConfig } from './gateway.config';
 import { publishSchemaCatalog } from './schema-catalog/schema-catalog.publisher';
+
+// kafkajs's wire fast paths, in place before any producer sends or consumer fetches (libs/kafka-wire).
+installKafkaWireFastPaths();
 
 /** The producer gateway: HTTP in, durable Kafka records out; also serves the schema catalog. */
 async function bootstrap(): Promise<void> {

@@ -1,10 +1,14 @@
 import 'reflect-metadata';
+import { installKafkaWireFastPaths } from '@tributary/kafka-wire';
 import { Logger } from '@nestjs/common';
 import { exitOnStartupFailure } from '@tributary/config';
 import { createLedgerApiApp } from './app';
 import { KafkaReader } from './kafka/kafka-reader';
 import { runOwnerStep } from './database/owner-step';
 import { ledgerApiConfig } from './ledger-api.config';
+
+// kafkajs's wire fast paths, in place before any producer sends or consumer fetches (libs/kafka-wire).
+installKafkaWireFastPaths();
 
 /** The ledger query API and dashboard: reads the ledger through a role that can only SELECT it. */
 async function bootstrap(): Promise<void> {

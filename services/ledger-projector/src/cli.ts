@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { installKafkaWireFastPaths } from '@tributary/kafka-wire';
 import { Command, InvalidArgumentError } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
 import { Client } from 'pg';
@@ -127,6 +128,8 @@ export function ledgerCli(): Command {
 }
 
 if (require.main === module) {
+  // The rebuild reads the whole log: kafkajs's wire fast paths (libs/kafka-wire) first.
+  installKafkaWireFastPaths();
   ledgerCli()
     .parseAsync(process.argv)
     .catch((error: Error & { code?: string; exitCode?: number }) => {

@@ -1,10 +1,15 @@
 import 'reflect-metadata';
+import { installKafkaWireFastPaths } from '@tributary/kafka-wire';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { exitOnStartupFailure, logLevels } from '@tributary/config';
-import { ensureTopicCatalog, KafkaBatchTransport, PostgresOffsetStore, transportOptionsFrom } from '@tributary/messaging';
+import { ensureTopicCatalog, KafkaBatchTransport, transportOptionsFrom } from '@tributary/messaging';
+import { PostgresOffsetStore } from '@tributary/persistence';
 import { ProjectorModule } from './projector.module';
 import { projectorConfig } from './projector.config';
+
+// kafkajs's wire fast paths, in place before any producer sends or consumer fetches (libs/kafka-wire).
+installKafkaWireFastPaths();
 
 /** The ledger projector: attribution decisions in from Kafka, ledger entries out to PostgreSQL. */
 async function bootstrap(): Promise<void> {

@@ -1,8 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { PostgresOffsetStore } from '@tributary/messaging';
-import { DatabaseHealthController, ensureSchema, initializeDataSource } from '@tributary/persistence';
+import { DatabaseHealthController, ensureSchema, initializeDataSource, PostgresOffsetStore } from '@tributary/persistence';
 import { MetricsController, metricsRegistryFrom } from '@tributary/observability';
 import { dataSourceOptions, LEDGER_SCHEMA } from './database/data-source-options';
 import { LagPoller } from './metrics/lag-poller';

@@ -1,6 +1,7 @@
 import { toRecord, type InferenceAttributed, type PayoutFailed, type PayoutRequested, type PayoutSettled } from '@tributary/contracts';
 import type { DataSource } from 'typeorm';
-import { InboundBatch, PostgresOffsetStore, type InboundRecord, type Rejection } from '@tributary/messaging';
+import { InboundBatch, type InboundRecord, type Rejection } from '@tributary/messaging';
+import { PostgresOffsetStore } from '@tributary/persistence';
 import { projectBatch, type ProjectionObserver } from '../src/projection/ledger-writer';
 
 export const CONTRIBUTORS_MAX = 50;

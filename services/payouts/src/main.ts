@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { installKafkaWireFastPaths } from '@tributary/kafka-wire';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
@@ -9,6 +10,9 @@ import { payoutsConfig } from './payouts.config';
 import { PayoutsModule } from './payouts.module';
 import { connectPublisher } from './saga/payout-publisher';
 import { SagaWorker } from './saga/saga-worker';
+
+// kafkajs's wire fast paths, in place before any producer sends or consumer fetches (libs/kafka-wire).
+installKafkaWireFastPaths();
 
 /**
  * The payouts service: closes epochs (on an interval or an operator's call) into planned payouts read

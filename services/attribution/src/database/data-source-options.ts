@@ -1,6 +1,5 @@
 import type { DataSourceOptions } from 'typeorm';
-import { CreateConsumerOffsets1764000000000 } from '@tributary/messaging';
-import { postgresOptions } from '@tributary/persistence';
+import { postgresOptions, CreateConsumerOffsets1764000000000 } from '@tributary/persistence';
 import { CreateAttributionState1764000000200 } from './migrations/1764000000200-CreateAttributionState';
 import { DecisionHeadersAsText1764000000300 } from './migrations/1764000000300-DecisionHeadersAsText';
 import { DecisionContentHash1764000000400 } from './migrations/1764000000400-DecisionContentHash';

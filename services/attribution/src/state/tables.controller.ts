@@ -1,7 +1,8 @@
 import { Controller, Inject, Logger, UseFilters } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import { TOPICS } from '@tributary/contracts';
-import { HandlerErrorsAsThrown, InboundBatch, PostgresOffsetStore } from '@tributary/messaging';
+import { HandlerErrorsAsThrown, InboundBatch } from '@tributary/messaging';
+import { PostgresOffsetStore } from '@tributary/persistence';
 import { StateStore, type BatchRecord } from './state-store';
 import { readTableEvent, TableRecordRejected } from './table-records';
 

@@ -4,6 +4,7 @@
 // the treasury, it records its producer paying P% of the fees of the inferences it sent (FundsDeposited
 // through the payouts service), so the next epoch close pays their earners; --fund 0 leaves them waiting.
 import * as fs from 'node:fs';
+import { installKafkaWireFastPaths } from '@tributary/kafka-wire';
 import { SingleBar, Presets } from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { kafkaClientOptions, kafkaEnv, localOperatorTokenFile } from '@tributary/config';
@@ -280,6 +281,7 @@ function baseUrl(option: string, value: unknown): string {
 }
 
 if (require.main === module) {
+  installKafkaWireFastPaths();
   simulateCli()
     .parseAsync(process.argv)
     .catch((error: unknown) => {

@@ -1,6 +1,6 @@
-import { Kafka, logLevel, Partitioners } from 'kafkajs';
+import { Partitioners } from 'kafkajs';
+import { createKafkaClient } from '@tributary/kafka-client';
 import { kafkaClientOptions, type KafkaEnv } from '@tributary/config';
-import { kafkaLogCreator } from '@tributary/messaging';
 import { schemaCatalogEntries, TOPICS } from '@tributary/contracts';
 
 /**
@@ -9,7 +9,7 @@ import { schemaCatalogEntries, TOPICS } from '@tributary/contracts';
  * under its fingerprint.
  */
 export async function publishSchemaCatalog(kafka: KafkaEnv): Promise<number> {
-  const producer = new Kafka({ ...kafkaClientOptions(kafka), logLevel: logLevel.WARN, logCreator: kafkaLogCreator }).producer({
+  const producer = createKafkaClient(kafkaClientOptions(kafka)).producer({
     idempotent: true,
     maxInFlightRequests: 1,
     allowAutoTopicCreation: false,

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
+import { createKafkaClient, KAFKA_RETRY_DEFAULT } from '@tributary/kafka-client';
 import { kafkaClientOptions } from '@tributary/config';
 import { catalogFor, deadLetterTopicName, ledgerApiReaderGroupPrefix, topicPrefix } from '@tributary/contracts';
 import { DLQ_PARTITION, DeadLetterTally, readPartition } from '@tributary/messaging';
@@ -47,12 +48,12 @@ export class DlqDepths implements OnApplicationShutdown {
   private admin: Admin | null = null;
 
   constructor(@Inject(LEDGER_API_CONFIG) private readonly config: LedgerApiConfig) {
-    this.kafka = new Kafka({
+    this.kafka = createKafkaClient({
       ...kafkaClientOptions(config, `${config.KAFKA_CLIENT_ID}-ledger-api-dlq`),
       logLevel: logLevel.NOTHING,
-      connectionTimeout: Math.min(config.LEDGER_API_KAFKA_TIMEOUT_MS, 10_000),
-      requestTimeout: config.LEDGER_API_KAFKA_TIMEOUT_MS,
-      retry: { retries: 1 },
+      connectionTimeoutMs: Math.min(config.LEDGER_API_KAFKA_TIMEOUT_MS, 10_000),
+      requestTimeoutMs: config.LEDGER_API_KAFKA_TIMEOUT_MS,
+      retry: { ...KAFKA_RETRY_DEFAULT, retries: 1 },
     });
   }
 

@@ -3,6 +3,7 @@ import { catalogFor, ledgerApiReaderGroupPrefix, topicPrefix } from '@tributary/
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { Admin, Kafka, logLevel, type KafkaMessage } from 'kafkajs';
+import { createConsumer, createKafkaClient, KAFKA_RETRY_DEFAULT } from '@tributary/kafka-client';
 import { ApiError } from '../http/api-error';
 import { LEDGER_API_CONFIG, type LedgerApiConfig } from '../ledger-api.config';
 
@@ -22,12 +23,13 @@ export class KafkaReader implements OnApplicationShutdown {
   private recordReadsInFlight = 0;
 
   constructor(@Inject(LEDGER_API_CONFIG) private readonly config: LedgerApiConfig) {
-    this.kafka = new Kafka({
+    // Few retries and short timeouts: each API call is bounded by LEDGER_API_KAFKA_TIMEOUT_MS as a whole.
+    this.kafka = createKafkaClient({
       ...kafkaClientOptions(config, `${config.KAFKA_CLIENT_ID}-ledger-api`),
       logLevel: logLevel.NOTHING,
-      connectionTimeout: Math.min(config.LEDGER_API_KAFKA_TIMEOUT_MS, 10_000),
-      requestTimeout: config.LEDGER_API_KAFKA_TIMEOUT_MS,
-      retry: { retries: 2 },
+      connectionTimeoutMs: Math.min(config.LEDGER_API_KAFKA_TIMEOUT_MS, 10_000),
+      requestTimeoutMs: config.LEDGER_API_KAFKA_TIMEOUT_MS,
+      retry: { ...KAFKA_RETRY_DEFAULT, retries: 2 },
     });
   }
 
@@ -61,7 +63,8 @@ export class KafkaReader implements OnApplicationShutdown {
       throw ApiError.unavailable(`too many decision reads in flight (LEDGER_API_DECISION_READS_MAX=${this.config.LEDGER_API_DECISION_READS_MAX}); retry shortly`);
     }
     this.recordReadsInFlight += 1;
-    const consumer = this.kafka.consumer({ groupId: `${ledgerApiReaderGroupPrefix(catalogFor(topicPrefix()))}${randomUUID()}`, readUncommitted: false, maxWaitTimeInMs: 200, sessionTimeout: 10_000, retry: { retries: 2 } });
+    // A throwaway member reading one record: a short wait and session, few retries (as libs/messaging's readPartition).
+    const consumer = createConsumer(this.kafka, { groupId: `${ledgerApiReaderGroupPrefix(catalogFor(topicPrefix()))}${randomUUID()}`, maxWaitTimeMs: 200, sessionTimeoutMs: 10_000, retry: { ...KAFKA_RETRY_DEFAULT, retries: 2 } });
     try {
       await consumer.connect();
       await consumer.subscribe({ topics: [topic], fromBeginning: false });

@@ -1,6 +1,5 @@
 import type { DataSourceOptions } from 'typeorm';
-import { CreateConsumerOffsets1764000000000 } from '@tributary/messaging';
-import { postgresOptions } from '@tributary/persistence';
+import { postgresOptions, CreateConsumerOffsets1764000000000 } from '@tributary/persistence';
 import { LEDGER_ENTITIES } from './entities';
 import { CreateLedgerReadModel1764000000100 } from './migrations/1764000000100-CreateLedgerReadModel';
 import { IdentifiersCollateC1764000000200 } from './migrations/1764000000200-IdentifiersCollateC';

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { Admin, Kafka, logLevel } from 'kafkajs';
+import { createKafkaClient } from '@tributary/kafka-client';
 import { DataSource } from 'typeorm';
 import { kafkaClientOptions, kafkaEnv } from '@tributary/config';
 import { TOPICS } from '@tributary/contracts';
@@ -28,7 +29,7 @@ export class LagPoller implements OnApplicationBootstrap, OnApplicationShutdown 
 
   onApplicationBootstrap(): void {
     const kafka = kafkaEnv(process.env, 'ledger-projector');
-    this.admin = new Kafka({ ...kafkaClientOptions(kafka, `${kafka.KAFKA_CLIENT_ID}-lag`), logLevel: logLevel.NOTHING }).admin();
+    this.admin = createKafkaClient({ ...kafkaClientOptions(kafka, `${kafka.KAFKA_CLIENT_ID}-lag`), logLevel: logLevel.NOTHING }).admin();
     this.timer = setInterval(() => void this.sample(), this.config.LEDGER_PROJECTOR_LAG_SAMPLE_MS);
     this.timer.unref();
   }

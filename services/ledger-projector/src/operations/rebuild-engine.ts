@@ -1,9 +1,10 @@
 import { kafkaEnv, kafkaSecurityOptions } from '@tributary/config';
 import { Batch, Consumer, Kafka, KafkaMessage, logLevel } from 'kafkajs';
+import { createConsumer, createKafkaClient, KAFKA_RETRY_DEFAULT } from '@tributary/kafka-client';
 import { DataSource } from 'typeorm';
 import { deadLetterTopicName } from '@tributary/contracts';
-import { applyIsolatingFaults, chunk, describeError, DLQ_HEADERS, InboundBatch, isRecordFault, PostgresOffsetStore, readDeadLetterTopic, toInboundRecord, type InboundRecord, type RejectionSink, type SliceOutcome } from '@tributary/messaging';
-import { ensureSchema } from '@tributary/persistence';
+import { applyIsolatingFaults, chunk, describeError, DLQ_HEADERS, InboundBatch, isRecordFault, nextOffsetAfter, onMarkerOnlyFetch, readDeadLetterTopic, toInboundRecord, type InboundRecord, type RejectionSink, type SliceOutcome } from '@tributary/messaging';
+import { ensureSchema, PostgresOffsetStore } from '@tributary/persistence';
 import { dataSourceOptions, LEDGER_SCHEMA } from '../database/data-source-options';
 import { projectBatch, type ProjectionObserver } from '../projection/ledger-writer';
 import { assertSchemaName, parsePositionKey, positionKey, readStoredOffsets } from './ledger-queries';
@@ -220,7 +221,7 @@ export class RebuildEngine implements RebuildRunner {
     if (!Number.isInteger(share.count) || share.count < 1 || !Number.isInteger(share.index) || share.index < 0 || share.index >= share.count) throw new RangeError(`rebuild worker ${share.index} of ${share.count}: not a valid share`);
     this.stallTimeoutMs = options.stallTimeoutMs ?? STALL_TIMEOUT_MS_DEFAULT;
     if (!Number.isInteger(this.stallTimeoutMs) || this.stallTimeoutMs < 1) throw new RangeError(`stall timeout ${options.stallTimeoutMs} ms: must be a positive integer`);
-    this.kafka = new Kafka({ clientId: `${options.clientId}-rebuild`, brokers: [...options.brokers], ...kafkaSecurityOptions(kafkaEnv().kafkaSecurity), logLevel: logLevel.NOTHING });
+    this.kafka = createKafkaClient({ clientId: `${options.clientId}-rebuild`, brokers: options.brokers, ...kafkaSecurityOptions(kafkaEnv().kafkaSecurity), logLevel: logLevel.NOTHING });
   }
 
   /**
@@ -239,11 +240,10 @@ export class RebuildEngine implements RebuildRunner {
     // fetch, one or two partitions filled it, the others waited for the next fetch, and the next fetch
     // waited for every batch of this one (partitions at once stayed one or two, Node sat idle between).
     const bytesPerPartition = this.options.fetchBytesPerPartitionMax ?? 8 * 1024 * 1024;
-    this.consumer = this.kafka.consumer({ groupId: this.rebuildGroupId, sessionTimeout: 30_000, maxBytesPerPartition: bytesPerPartition, maxBytes: bytesPerPartition * Math.max(2, this.options.partitionsConcurrently * 2), maxWaitTimeInMs: 250, readUncommitted: false, retry: { retries: 5 } });
+    // A shorter wait than live's: a rebuild has the whole log in front of it and no reason to hold a fetch.
+    this.consumer = createConsumer(this.kafka, { groupId: this.rebuildGroupId, maxBytesPerPartition: bytesPerPartition, maxBytes: bytesPerPartition * Math.max(2, this.options.partitionsConcurrently * 2), maxWaitTimeMs: 250, retry: { ...KAFKA_RETRY_DEFAULT, retries: 5 } });
     // A fetch of transaction markers (or aborted records) alone reaches no handler; the position still moves past them, as live.
-    this.consumer.on(this.consumer.events.END_BATCH_PROCESS, ({ payload }) => {
-      if (payload.batchSize === 0 && payload.lastOffset !== null) this.passSkipped(payload.topic, payload.partition, BigInt(payload.lastOffset) + 1n);
-    });
+    onMarkerOnlyFetch(this.consumer, (topic, partition, nextOffset) => this.passSkipped(topic, partition, nextOffset));
     // The consumer gave up (its retries spent): nothing will move any more, so the run fails now.
     this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
       if (!payload.restart) this.fail(new Error(`the rebuild consumer stopped: ${payload.error.message}`));
@@ -412,7 +412,7 @@ export class RebuildEngine implements RebuildRunner {
         this.options.onProgress?.(this.recordsApplied, 0);
         await heartbeat();
       }
-      const passedTo = BigInt(lastOffsetWithMarkers) + 1n;
+      const passedTo = nextOffsetAfter(lastOffsetWithMarkers);
       if (fetchedOffset !== null && BigInt(fetchedOffset) <= startedAt && passedTo > (this.positions.get(partitionKey) ?? 0n) && target > 0n) {
         const moved = passedTo < target ? passedTo : target;
         await this.storePassed(topic, partition, moved);

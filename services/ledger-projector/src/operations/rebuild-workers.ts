@@ -1,3 +1,5 @@
+import { createKafkaClient } from '@tributary/kafka-client';
+import { installKafkaWireFastPaths } from '@tributary/kafka-wire';
 import { kafkaEnv, kafkaSecurityOptions } from '@tributary/config';
 import 'reflect-metadata';
 import { fork, type ChildProcess } from 'node:child_process';
@@ -109,7 +111,7 @@ export class RebuildWorkerPool implements RebuildRunner {
   constructor(private readonly options: RebuildOptions) {
     this.count = options.workers ?? 1;
     if (!Number.isInteger(this.count) || this.count < 2 || this.count > WORKERS_MAX) throw new RangeError(`--workers: a pool needs 2 to ${WORKERS_MAX} workers, not ${options.workers}`);
-    this.kafka = new Kafka({ clientId: `${options.clientId}-rebuild`, brokers: [...options.brokers], ...kafkaSecurityOptions(kafkaEnv().kafkaSecurity), logLevel: logLevel.NOTHING });
+    this.kafka = createKafkaClient({ clientId: `${options.clientId}-rebuild`, brokers: options.brokers, ...kafkaSecurityOptions(kafkaEnv().kafkaSecurity), logLevel: logLevel.NOTHING });
   }
 
   /** Prepares the schema here (migrations, deferred indexes dropped when fresh), then starts the workers on it. */
@@ -236,4 +238,8 @@ function serveRebuildWorker(): void {
   process.on('disconnect', () => process.exit(0));
 }
 
-if (require.main === module) serveRebuildWorker();
+if (require.main === module) {
+  // A worker process is a main of its own: kafkajs's wire fast paths (libs/kafka-wire) first.
+  installKafkaWireFastPaths();
+  serveRebuildWorker();
+}

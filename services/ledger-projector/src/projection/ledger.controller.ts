@@ -1,7 +1,8 @@
 import { Controller, Inject, Logger, UseFilters } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import { TOPICS } from '@tributary/contracts';
-import { HandlerErrorsAsThrown, InboundBatch, PostgresOffsetStore } from '@tributary/messaging';
+import { HandlerErrorsAsThrown, InboundBatch } from '@tributary/messaging';
+import { PostgresOffsetStore } from '@tributary/persistence';
 import { LedgerMetrics } from '../metrics/ledger-metrics';
 import { projectBatch } from './ledger-writer';
 

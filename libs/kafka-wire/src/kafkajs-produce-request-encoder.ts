@@ -1,7 +1,7 @@
 /**
  * A replacement for kafkajs 2.2.4's produce request v3 (`protocol/requests/produce/v3/request`, which
  * v4 to v7 reuse): the same request object, whose `encode` builds the records and record batches of each
- * partition exactly as kafkajs does, but with libs/messaging's exactly sized encoders, and writes the
+ * partition exactly as kafkajs does, but with libs/kafka-wire's exactly sized encoders, and writes the
  * whole request into one buffer of exactly its size.
  *
  * kafkajs frames each level (partition, topic, request) in a fresh `Encoder` that zero-fills a buffer of

@@ -1,16 +1,17 @@
 import { kafkaSecurityOptions, type KafkaSecurity } from '@tributary/config';
 import { Catch, Logger, type RpcExceptionFilter } from '@nestjs/common';
 import { BaseRpcContext, CustomTransportStrategy, MessageHandler, Server } from '@nestjs/microservices';
-import { Consumer, EachBatchPayload, Kafka, logLevel, Partitioners, Producer } from 'kafkajs';
+import { Consumer, EachBatchPayload, Kafka, Partitioners, Producer } from 'kafkajs';
+import { createConsumer, createKafkaClient, KAFKA_RETRY_DEFAULT } from '@tributary/kafka-client';
 import { lastValueFrom, throwError, type Observable } from 'rxjs';
-import { deadLetterSink } from './dead-letter';
+import { deadLetterSink } from '../dead-letter';
 import { deadLetterTopicName } from '@tributary/contracts';
-import { InboundBatch, toInboundRecord, type InboundRecord } from './inbound-batch';
-import { kafkaLogCreator } from './kafka-log';
-import { judgeCommittedOffset, offsetDivergenceWarning } from './offset-divergence';
-import type { StoredOffset } from './offset-store';
-import { applyIsolatingFaults, isRecordFault, type SliceOutcome } from './record-faults';
-import { assertBounded, chunk, describe, exitForRestart, retryBackoffMs, sleepHeartbeating } from './support';
+import { InboundBatch, toInboundRecord, type InboundRecord } from '../inbound-batch';
+import { judgeCommittedOffset, offsetDivergenceWarning } from '../offset-divergence';
+import { nextOffsetAfter, type OffsetStore, type StoredOffset } from '../offsets';
+import { onMarkerOnlyFetch, skipPastMarkers } from '../transaction-markers';
+import { applyIsolatingFaults, isRecordFault, type SliceOutcome } from '../record-faults';
+import { assertBounded, chunk, describe, exitForRestart, retryBackoffMs, sleepHeartbeating } from '../support';
 
 export interface KafkaBatchTransportOptions {
   readonly brokers: readonly string[];
@@ -33,10 +34,7 @@ export interface KafkaBatchTransportOptions {
   readonly handlerAttemptsMax: number;
   readonly handlerRetryBackoffMs: number;
   /** Offsets kept beside the handler's effects (in PostgreSQL); the consumer seeks to them on assignment. */
-  readonly offsetStore?: {
-    load(groupId: string, topics: readonly string[]): Promise<StoredOffset[]>;
-    advance(groupId: string, topic: string, partition: number, nextOffset: string): Promise<void>;
-  };
+  readonly offsetStore?: OffsetStore;
   /**
    * Called when the consumer moved past records no handler sees: the commit and abort markers that
    * transactional producers leave in a partition. A handler that tracks its own position per
@@ -93,14 +91,7 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
   constructor(private readonly options: KafkaBatchTransportOptions) {
     super();
     assertOptions(options);
-    this.kafka = new Kafka({
-      clientId: options.clientId,
-      brokers: [...options.brokers],
-      ...kafkaSecurityOptions(options.security),
-      logLevel: logLevel.WARN,
-      logCreator: kafkaLogCreator,
-      retry: { retries: 8, initialRetryTime: 300, maxRetryTime: 10_000 },
-    });
+    this.kafka = createKafkaClient({ clientId: options.clientId, brokers: options.brokers, ...kafkaSecurityOptions(options.security) });
   }
 
   async listen(callback: (error?: unknown) => void): Promise<void> {
@@ -150,10 +141,7 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
         for (const { partition, offset } of partitions) this.committedHere.set(`${topic}\u0000${partition}`, String(offset));
       }
     });
-    this.consumer.on(this.consumer.events.END_BATCH_PROCESS, (event) => {
-      const { topic, partition, batchSize, lastOffset } = event.payload;
-      if (batchSize === 0 && lastOffset !== null) void this.skipPast(topic, partition, (BigInt(lastOffset) + 1n).toString());
-    });
+    onMarkerOnlyFetch(this.consumer, (topic, partition, nextOffset) => void this.skipPast(topic, partition, nextOffset.toString()));
     this.consumer.on(this.consumer.events.CRASH, (event) => {
       if (!event.payload.restart) this.crashed(event.payload.error);
     });
@@ -170,28 +158,20 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
 
   private createConsumer(): Consumer {
     const { options } = this;
-    return this.kafka.consumer({
+    return createConsumer(this.kafka, {
       groupId: options.groupId,
-      sessionTimeout: options.sessionTimeoutMs,
-      rebalanceTimeout: options.rebalanceTimeoutMs,
-      heartbeatInterval: options.heartbeatIntervalMs,
+      sessionTimeoutMs: options.sessionTimeoutMs,
+      rebalanceTimeoutMs: options.rebalanceTimeoutMs,
+      heartbeatIntervalMs: options.heartbeatIntervalMs,
       maxBytesPerPartition: options.maxBytesPerPartition,
       maxBytes: options.maxBytes,
-      maxWaitTimeInMs: 500,
-      // Transactional producers upstream: never hand a handler a record from an aborted transaction.
-      readUncommitted: false,
-      allowAutoTopicCreation: false,
-      // Broker hiccups (a coordinator still loading, a leader moving) are retried and, past that, the
-      // consumer restarts, a bounded number of times in a row. A handler that gave up is not retried
-      // here at all (HandlerGaveUpError is not retriable): the service stops instead of looping.
-      retry: {
-        retries: 8,
-        initialRetryTime: 300,
-        maxRetryTime: 10_000,
-        restartOnFailure: async () => {
-          this.consecutiveRestarts += 1;
-          return this.consecutiveRestarts <= CONSUMER_RESTARTS_MAX;
-        },
+      retry: KAFKA_RETRY_DEFAULT,
+      // Broker errors past the retries restart the consumer, a bounded number of times in a row. A
+      // handler that gave up is not retried here at all (HandlerGaveUpError is not retriable): the
+      // service stops instead of looping.
+      restartOnFailure: async () => {
+        this.consecutiveRestarts += 1;
+        return this.consecutiveRestarts <= CONSUMER_RESTARTS_MAX;
       },
     });
   }
@@ -214,16 +194,16 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
       if (!done) return;
       const lastOffset = messages[messages.length - 1]!.offset;
       resolveOffset(lastOffset);
-      await this.commitToGroup(batch.topic, batch.partition, (BigInt(lastOffset) + 1n).toString());
+      await this.commitToGroup(batch.topic, batch.partition, nextOffsetAfter(lastOffset).toString());
       this.consecutiveRestarts = 0;
       await heartbeat();
     }
     // A fetch that ends in a transaction's commit marker: every record is applied, so the position
-    // moves past the marker too (kafkajs counts the marker in the batch's last offset).
-    const lastMessage = batch.messages[batch.messages.length - 1];
-    if (lastMessage && BigInt(batch.lastOffset()) > BigInt(lastMessage.offset)) {
+    // moves past the marker too (transaction-markers.ts).
+    const pastMarkers = skipPastMarkers(batch);
+    if (pastMarkers !== null) {
       resolveOffset(batch.lastOffset());
-      await this.skipPast(batch.topic, batch.partition, (BigInt(batch.lastOffset()) + 1n).toString());
+      await this.skipPast(batch.topic, batch.partition, pastMarkers.toString());
     }
   }
 

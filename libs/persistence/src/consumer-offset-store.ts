@@ -1,12 +1,5 @@
 import type { DataSource, EntityManager, MigrationInterface, QueryRunner } from 'typeorm';
-import type { InboundBatch, InboundRecord } from './inbound-batch';
-
-export interface StoredOffset {
-  readonly topic: string;
-  readonly partition: number;
-  /** The next offset to consume, as Kafka's committed offsets mean it. */
-  readonly offset: string;
-}
+import type { InboundBatch, InboundRecord, OffsetStore, StoredOffset } from '@tributary/messaging';
 
 const TABLE = 'consumer_offsets';
 
@@ -15,7 +8,7 @@ const TABLE = 'consumer_offsets';
  * is what makes "each event changes the ledger exactly once" hold through crashes and rebalances: a
  * record either left its effects and moved the offset, or did neither.
  */
-export class PostgresOffsetStore {
+export class PostgresOffsetStore implements OffsetStore {
   constructor(private readonly dataSource: DataSource) {}
 
   async load(groupId: string, topics: readonly string[]): Promise<StoredOffset[]> {

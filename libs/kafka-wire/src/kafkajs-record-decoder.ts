@@ -14,7 +14,7 @@
  * compares the two on arbitrary records and batch contexts.
  */
 import { inspect, isDeepStrictEqual } from 'node:util';
-import { RecentTexts } from './ascii-text';
+import { RecentTexts } from '@tributary/kafka-client';
 import { assertPinnedVersion } from './kafkajs-encoders';
 import { Long, type KafkajsLong } from './kafkajs-long';
 import { kafkajsRecord } from './kafkajs-record-encoder';
@@ -216,7 +216,7 @@ export function installKafkajsRecordDecoder(): void {
   if (require.cache[require.resolve(RECORD_BATCH_DECODER_MODULE)] !== undefined) {
     throw new Error(
       `kafkajs record decoder: ${RECORD_BATCH_DECODER_MODULE} was loaded before the replacement was installed, so it holds ` +
-        "kafkajs's own; install it (import @tributary/messaging) before any consumer fetches",
+        "kafkajs's own; call installKafkaWireFastPaths() (@tributary/kafka-wire) first thing in main, before any consumer fetches",
     );
   }
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- kafkajs exports none of its protocol modules

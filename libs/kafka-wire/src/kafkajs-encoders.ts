@@ -1,5 +1,5 @@
 /**
- * Puts libs/messaging's produce request encoder in the place of kafkajs's own, for every kafkajs producer
+ * Puts libs/kafka-wire's produce request encoder in the place of kafkajs's own, for every kafkajs producer
  * of the process: kafkajs's produce-side encoding (an Encoder per record and per header, a fresh
  * zero-filled buffer and a copy of the whole send at each of the batch's and the request's framing
  * levels, CRC-32C a byte at a time) was about 30% of the attribution service's CPU. The replacement
@@ -33,14 +33,14 @@ export function assertPinnedVersion(): void {
   const { version } = require('kafkajs/package.json') as { version: string };
   if (version !== KAFKAJS_VERSION_PINNED) {
     throw new Error(
-      `kafkajs ${version} is installed, but libs/messaging's kafkajs encoders reproduce kafkajs ${KAFKAJS_VERSION_PINNED}'s wire format: ` +
+      `kafkajs ${version} is installed, but libs/kafka-wire's kafkajs encoders reproduce kafkajs ${KAFKAJS_VERSION_PINNED}'s wire format: ` +
         "compare the new version's protocol/encoder, recordBatch/record/v0, recordBatch/v0 and requests/produce/v3, then update KAFKAJS_VERSION_PINNED and the specs",
     );
   }
 }
 
 /**
- * Swaps kafkajs's produce request v3 (which v4 to v7 build on) for libs/messaging's, through the require
+ * Swaps kafkajs's produce request v3 (which v4 to v7 build on) for libs/kafka-wire's, through the require
  * cache (under jest, the test file's module registry), so that kafkajs's produce request index picks it up
  * when it first loads a version, at a producer's first send. Throws, rather than leaving kafkajs's
  * encoders silently in place, when kafkajs is not the pinned version, when a produce request version was
@@ -56,7 +56,7 @@ export function installKafkajsEncoders(): void {
   if (loaded.length > 0) {
     throw new Error(
       `kafkajs encoders: ${loaded.join(', ')} was loaded before the replacement was installed, so it holds kafkajs's own ` +
-        'encoders; install them (import @tributary/messaging or @tributary/producer) before any producer sends',
+        'encoders; call installKafkaWireFastPaths() (@tributary/kafka-wire) first thing in main, before any producer sends',
     );
   }
   const expected = kafkajsRecord(sampleRecord()).buffer;
