@@ -1,56 +1,136 @@
 import { assertNever } from './errors';
 
 /**
- * The one place that turns a party into a ledger account id. Accounts are per role, not per person:
- * someone who both contributes and owns a model has two accounts, so statements can tell the roles
- * apart. Kinds contain no ':', so the text up to the first ':' always names the kind even when an
- * id itself contains ':'.
+ * The one definition of ledger accounts: the roles an account can have, how an account id is built
+ * from a role and an owner, and how it is read back. Every other place (the policy, the ledger, the
+ * payouts, the query API, SQL filters, configuration) takes its roles and its id format from here.
+ *
+ * Accounts are per role, not per person: someone who both contributes and owns a model has two
+ * accounts, so statements can tell the roles apart. An id is `<role>:<ownerId>`; roles contain no
+ * ':', so the text up to the first ':' always names the role even when an owner id contains ':'.
  */
-export type AccountRef =
+export const ACCOUNT_ROLES = [
+  'consumer',
+  'contributor',
+  'model-owner',
+  'datanet-owner',
+  'protocol',
+  'clearing',
+  'settlement',
+  'other',
+] as const;
+
+export type AccountRole = (typeof ACCOUNT_ROLES)[number];
+
+/**
+ * What each role is for. Typed over every role, so a new role does not compile until someone says
+ * whether decisions debit it (`payer`), credit it and payouts pay it (`earner`), or the ledger keeps
+ * it for itself (`ledger`). `other` is the role of an id none of the builders makes: the ledger
+ * records such postings rather than losing them, and nothing pays them.
+ */
+const ROLE_PURPOSES = {
+  consumer: 'payer',
+  contributor: 'earner',
+  'model-owner': 'earner',
+  'datanet-owner': 'earner',
+  protocol: 'earner',
+  clearing: 'ledger',
+  settlement: 'ledger',
+  other: 'unrecognised',
+} as const satisfies Record<AccountRole, 'payer' | 'earner' | 'ledger' | 'unrecognised'>;
+
+type RolesFor<Purpose> = { [R in AccountRole]: (typeof ROLE_PURPOSES)[R] extends Purpose ? R : never }[AccountRole];
+
+/** The roles an attribution decision credits; the same roles are paid out. */
+export type EarnerRole = RolesFor<'earner'>;
+/** The roles an id can be built for: every role but `other`. */
+export type NamedRole = RolesFor<'payer' | 'earner' | 'ledger'>;
+/** The roles of the ledger's own accounts (in-flight payouts, money gone out through a rail). */
+export type LedgerRole = RolesFor<'ledger'>;
+
+/** Earner roles in ACCOUNT_ROLES order. */
+export const EARNER_ROLES: readonly EarnerRole[] = ACCOUNT_ROLES.filter((role): role is EarnerRole => ROLE_PURPOSES[role] === 'earner');
+
+export function isEarnerRole(role: AccountRole): role is EarnerRole {
+  return ROLE_PURPOSES[role] === 'earner';
+}
+
+/** An account id read back: its role and the owner the id names. */
+export interface AccountRef<Role extends AccountRole = NamedRole> {
+  readonly role: Role;
+  readonly ownerId: string;
+}
+
+export const ACCOUNT_ID_SEPARATOR = ':';
+
+/** The text every account id of a role starts with (`contributor:`), for prefix tests and SQL LIKE patterns. */
+export function accountPrefix(role: NamedRole): string {
+  return `${role}${ACCOUNT_ID_SEPARATOR}`;
+}
+
+/** The account id of an owner in a role: `<role>:<ownerId>`. */
+export function accountId(role: NamedRole, ownerId: string): string {
+  return `${role}${ACCOUNT_ID_SEPARATOR}${ownerId}`;
+}
+
+const NAMED_ROLES: ReadonlySet<string> = new Set(ACCOUNT_ROLES.filter((role) => ROLE_PURPOSES[role] !== 'unrecognised'));
+
+/** The inverse of accountId; null for text that accountId does not produce (no role, unknown role, empty owner). */
+export function parseAccount(account: string): AccountRef | null {
+  const colon = account.indexOf(ACCOUNT_ID_SEPARATOR);
+  if (colon <= 0 || colon === account.length - 1) return null;
+  const role = account.slice(0, colon);
+  if (!NAMED_ROLES.has(role)) return null;
+  return { role: role as NamedRole, ownerId: account.slice(colon + 1) };
+}
+
+/**
+ * The role and owner of any account id, as the ledger's accounts table records them. An id accountId
+ * does not produce is kept as role `other` with the whole id as owner, so an unexpected but balanced
+ * posting is still recorded and visible. The ledger's own roles accept an empty owner (`clearing:`),
+ * as they always have.
+ */
+export function classifyAccount(account: string): AccountRef<AccountRole> {
+  const ref = parseAccount(account);
+  if (ref !== null) return ref;
+  const colon = account.indexOf(ACCOUNT_ID_SEPARATOR);
+  const role = colon > 0 ? account.slice(0, colon) : '';
+  if (role === 'clearing' || role === 'settlement') return { role, ownerId: account.slice(colon + 1) };
+  return { role: 'other', ownerId: account };
+}
+
+/**
+ * The account reference in the shape this module had before roles were defined once, kept only so
+ * code not yet moved to parseAccount compiles.
+ *
+ * @deprecated use parseAccount: `{ role, ownerId }` instead of `{ kind, contributorId | ownerId | ... }`.
+ */
+export type LegacyAccountRef =
   | { readonly kind: 'consumer'; readonly consumerId: string }
   | { readonly kind: 'contributor'; readonly contributorId: string }
   | { readonly kind: 'model-owner'; readonly ownerId: string }
   | { readonly kind: 'datanet-owner'; readonly ownerId: string }
   | { readonly kind: 'protocol'; readonly protocolId: string };
 
-export type AccountKind = AccountRef['kind'];
-
-export function accountId(ref: AccountRef): string {
-  switch (ref.kind) {
+/** @deprecated use parseAccount; this reads only the participant roles, in the old shape. */
+export function parseAccountId(account: string): LegacyAccountRef | null {
+  const ref = parseAccount(account);
+  if (ref === null) return null;
+  switch (ref.role) {
     case 'consumer':
-      return `consumer:${ref.consumerId}`;
+      return { kind: ref.role, consumerId: ref.ownerId };
     case 'contributor':
-      return `contributor:${ref.contributorId}`;
+      return { kind: ref.role, contributorId: ref.ownerId };
     case 'model-owner':
-      return `model-owner:${ref.ownerId}`;
     case 'datanet-owner':
-      return `datanet-owner:${ref.ownerId}`;
+      return { kind: ref.role, ownerId: ref.ownerId };
     case 'protocol':
-      return `protocol:${ref.protocolId}`;
-    default:
-      return assertNever(ref);
-  }
-}
-
-/** The inverse of accountId; null for text that no AccountRef produces. */
-export function parseAccountId(account: string): AccountRef | null {
-  const colon = account.indexOf(':');
-  if (colon <= 0 || colon === account.length - 1) return null;
-  const kind = account.slice(0, colon);
-  const id = account.slice(colon + 1);
-  switch (kind) {
-    case 'consumer':
-      return { kind, consumerId: id };
-    case 'contributor':
-      return { kind, contributorId: id };
-    case 'model-owner':
-      return { kind, ownerId: id };
-    case 'datanet-owner':
-      return { kind, ownerId: id };
-    case 'protocol':
-      return { kind, protocolId: id };
-    default:
+      return { kind: ref.role, protocolId: ref.ownerId };
+    case 'clearing':
+    case 'settlement':
       return null;
+    default:
+      return assertNever(ref.role);
   }
 }
 

@@ -147,19 +147,19 @@ function countedWeights(input: AttributionInput, split: RevenueSplit, counted: r
   for (const datanet of input.datanets) {
     const curatorBps = BigInt(datanet.curatorShareBps);
     shares.set(datanet.datanetId, {
-      ownerAccount: accountId({ kind: 'datanet-owner', ownerId: datanet.owner }),
+      ownerAccount: accountId('datanet-owner', datanet.owner),
       ownerFactor: dataBps * curatorBps,
       contributorFactor: dataBps * (bpsTotal - curatorBps),
     });
   }
   const weights = new Map<string, bigint>();
-  addWeight(weights, accountId({ kind: 'protocol', protocolId }), BigInt(split.protocolBps) * bpsTotal * scoreTotal);
-  addWeight(weights, accountId({ kind: 'model-owner', ownerId: model.owner }), BigInt(split.modelBps) * bpsTotal * scoreTotal);
+  addWeight(weights, accountId('protocol', protocolId), BigInt(split.protocolBps) * bpsTotal * scoreTotal);
+  addWeight(weights, accountId('model-owner', model.owner), BigInt(split.modelBps) * bpsTotal * scoreTotal);
   for (const attribution of counted) {
     const share = shares.get(attribution.datanetId);
     assert(share !== undefined, () => `counted contribution ${attribution.contributionId} has no datanet state`);
     addWeight(weights, share.ownerAccount, attribution.scorePpm * share.ownerFactor);
-    addWeight(weights, accountId({ kind: 'contributor', contributorId: attribution.contributor }), attribution.scorePpm * share.contributorFactor);
+    addWeight(weights, accountId('contributor', attribution.contributor), attribution.scorePpm * share.contributorFactor);
   }
   assertWeightTotal(weights, bpsTotal * bpsTotal * scoreTotal);
   return weights;
@@ -172,8 +172,8 @@ function countedWeights(input: AttributionInput, split: RevenueSplit, counted: r
  */
 function fallbackWeights(input: AttributionInput, split: RevenueSplit): { weights: Map<string, bigint>; fallback: FallbackRule } {
   const { model, protocolId } = input;
-  const protocolAccount = accountId({ kind: 'protocol', protocolId });
-  const modelOwnerAccount = accountId({ kind: 'model-owner', ownerId: model.owner });
+  const protocolAccount = accountId('protocol', protocolId);
+  const modelOwnerAccount = accountId('model-owner', model.owner);
   const { protocolBps, modelBps, dataBps } = split;
   const weights = new Map<string, bigint>();
   if (model.datanetIds.length === 0) {
@@ -189,7 +189,7 @@ function fallbackWeights(input: AttributionInput, split: RevenueSplit): { weight
   for (const datanetId of model.datanetIds) {
     const datanet = datanetsById.get(datanetId);
     assert(datanet !== undefined, () => `model datanet ${datanetId} has no state after validation`);
-    addWeight(weights, accountId({ kind: 'datanet-owner', ownerId: datanet.owner }), BigInt(dataBps));
+    addWeight(weights, accountId('datanet-owner', datanet.owner), BigInt(dataBps));
   }
   assertWeightTotal(weights, bpsTotal * partCount);
   return { weights, fallback: 'DATA_SHARE_TO_DATANET_OWNERS' };
@@ -208,7 +208,7 @@ function assertWeightTotal(weights: ReadonlyMap<string, bigint>, expected: bigin
 /** The consumer's debit first; then one credit per account, in account id order, zero credits left out. */
 function buildPostings(input: AttributionInput, amounts: ReadonlyMap<string, bigint>): Posting[] {
   const { asset, consumerId, feeMinor } = input.inference;
-  const debit: Posting = { account: accountId({ kind: 'consumer', consumerId }), asset, amountMinor: -feeMinor };
+  const debit: Posting = { account: accountId('consumer', consumerId), asset, amountMinor: -feeMinor };
   const postings: Posting[] = [debit];
   amounts.forEach((amountMinor, account) => {
     // A share that rounds to zero would be a ledger entry that moves nothing; lineage stays in inputsSeen.
@@ -271,7 +271,7 @@ function assertDecisionBalanced(decision: AttributionDecision): void {
   const { postings } = decision;
   const debit = postings[0];
   assert(debit !== undefined, 'a decision has at least the consumer debit');
-  assert(debit.account === accountId({ kind: 'consumer', consumerId }), 'the first posting is the consumer debit');
+  assert(debit.account === accountId('consumer', consumerId), 'the first posting is the consumer debit');
   assert(debit.amountMinor === -feeMinor, () => `the consumer debit ${debit.amountMinor} is not -${feeMinor}`);
   assert(debit.asset === asset, 'every posting is in the inference asset');
   let sumMinor = debit.amountMinor;

@@ -1,7 +1,8 @@
-import { accountId, compareIds, parseAccountId } from './accounts';
+import { accountId, compareIds, parseAccount } from './accounts';
 import { assertNever } from './errors';
+import { rejectionLine } from './rejection-reasons';
 import { termsOf } from './terms';
-import type { Attribution, AttributionDecision, FallbackRule, Posting, RejectionReason } from './types';
+import type { Attribution, AttributionDecision, FallbackRule, Posting } from './types';
 
 /**
  * Human-readable lines for one decision: the fee, the split, who got what and why, and every
@@ -22,9 +23,7 @@ export function explain(decision: AttributionDecision): string[] {
     ...fallbackLines(decision.fallback),
     ...credits.map((credit) => creditLine(decision, counted, credit)),
     ...unpaidContributorLines(decision, counted),
-    ...decision.rejected.map(
-      ({ contributionId, reason }) => `Contribution ${contributionId} did not count (${reason}): ${reasonText(reason)}.`,
-    ),
+    ...decision.rejected.map(({ contributionId, reason }) => rejectionLine(contributionId, reason)),
   ];
 }
 
@@ -64,9 +63,9 @@ function fallbackLines(fallback: FallbackRule): string[] {
 
 function creditLine(decision: AttributionDecision, counted: CountedByContributor, credit: Posting): string {
   const amount = `${credit.amountMinor} ${credit.asset}`;
-  const ref = parseAccountId(credit.account);
+  const ref = parseAccount(credit.account);
   if (ref === null) return `${credit.account} receives ${amount}.`;
-  switch (ref.kind) {
+  switch (ref.role) {
     case 'protocol':
       return `Protocol ${credit.account} receives ${amount} (protocol share${dataShareToProtocol(decision)}).`;
     case 'model-owner':
@@ -74,11 +73,14 @@ function creditLine(decision: AttributionDecision, counted: CountedByContributor
     case 'datanet-owner':
       return `Datanet owner ${credit.account} receives ${amount} (${curatorText(decision, ref.ownerId)}).`;
     case 'contributor':
-      return `Contributor ${credit.account} receives ${amount} for ${countedText(counted, ref.contributorId)}.`;
+      return `Contributor ${credit.account} receives ${amount} for ${countedText(counted, ref.ownerId)}.`;
     case 'consumer':
       return `Consumer ${credit.account} receives ${amount}.`;
+    case 'clearing':
+    case 'settlement':
+      return `${credit.account} receives ${amount}.`;
     default:
-      return assertNever(ref);
+      return assertNever(ref.role);
   }
 }
 
@@ -124,30 +126,11 @@ function unpaidContributorLines(decision: AttributionDecision, counted: CountedB
   const credited = new Set(decision.postings.map((posting) => posting.account));
   return [...counted.keys()]
     .sort(compareIds)
-    .filter((contributorId) => !credited.has(accountId({ kind: 'contributor', contributorId })))
+    .filter((contributorId) => !credited.has(accountId('contributor', contributorId)))
     .map(
       (contributorId) =>
-        `Contributor ${accountId({ kind: 'contributor', contributorId })} receives nothing: its exact share for ${countedText(counted, contributorId)} is below one minor unit.`,
+        `Contributor ${accountId('contributor', contributorId)} receives nothing: its exact share for ${countedText(counted, contributorId)} is below one minor unit.`,
     );
-}
-
-function reasonText(reason: RejectionReason): string {
-  switch (reason) {
-    case 'DUPLICATE':
-      return 'it is listed more than once, so no single score can be trusted';
-    case 'UNKNOWN_CONTRIBUTION':
-      return 'no such contribution was submitted';
-    case 'OUTSIDE_MODEL_DATANETS':
-      return 'it belongs to a datanet the model was not trained on';
-    case 'REVOKED':
-      return 'its contributor revoked it';
-    case 'NOT_ACCEPTED':
-      return 'validators have not accepted it';
-    case 'ZERO_SCORE':
-      return 'its score is zero';
-    default:
-      return assertNever(reason);
-  }
 }
 
 /** Basis points as a percentage with two decimals, in integer arithmetic (1234 bps → "12.34%"). */

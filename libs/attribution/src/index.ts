@@ -2,8 +2,20 @@
  * @tributary/attribution: the pure attribution policy (v1 and v2). No framework, broker or database here;
  * the attribution service maps events into these types and publishes the decision.
  */
-export { accountId, compareIds, parseAccountId } from './accounts';
-export type { AccountKind, AccountRef } from './accounts';
+export {
+  ACCOUNT_ID_SEPARATOR,
+  ACCOUNT_ROLES,
+  EARNER_ROLES,
+  accountId,
+  accountPrefix,
+  classifyAccount,
+  compareIds,
+  isEarnerRole,
+  parseAccount,
+  parseAccountId,
+} from './accounts';
+export type { AccountRef, AccountRole, EarnerRole, LedgerRole, LegacyAccountRef, NamedRole } from './accounts';
+export { REJECTION_REASON_TEXT, rejectionLine, rejectionReasonText } from './rejection-reasons';
 export { apportionLargestRemainder } from './apportion';
 export { decideAttribution } from './decide';
 export { AttributionAssertionError, AttributionInputError, assert, assertNever } from './errors';

@@ -18,7 +18,7 @@ export interface ModelTableState extends ModelState {
 /** The table events in domain form; the service maps the wire events onto these. */
 export type TableEvent =
   | {
-      readonly kind: 'DatanetCreated';
+      readonly type: 'DatanetCreated';
       readonly datanetId: string;
       readonly owner: string;
       readonly curatorShareBps: number;
@@ -27,7 +27,7 @@ export type TableEvent =
       readonly allowedModelOwners?: readonly string[] | null;
     }
   | {
-      readonly kind: 'DatanetUpdated';
+      readonly type: 'DatanetUpdated';
       readonly datanetId: string;
       readonly curatorShareBps: number | null;
       /** null or absent: unchanged. */
@@ -37,17 +37,17 @@ export type TableEvent =
       /** true: any model owner may use the datanet from now on (the list is dropped). */
       readonly allowAnyModelOwner?: boolean;
     }
-  | { readonly kind: 'ContributionSubmitted'; readonly contributionId: string; readonly datanetId: string; readonly contributor: string }
-  | { readonly kind: 'ContributionValidated'; readonly contributionId: string; readonly decision: 'ACCEPTED' | 'REJECTED' }
-  | { readonly kind: 'ContributionRevoked'; readonly contributionId: string }
+  | { readonly type: 'ContributionSubmitted'; readonly contributionId: string; readonly datanetId: string; readonly contributor: string }
+  | { readonly type: 'ContributionValidated'; readonly contributionId: string; readonly decision: 'ACCEPTED' | 'REJECTED' }
+  | { readonly type: 'ContributionRevoked'; readonly contributionId: string }
   | {
-      readonly kind: 'ModelRegistered';
+      readonly type: 'ModelRegistered';
       readonly modelId: string;
       readonly owner: string;
       readonly datanetIds: readonly string[];
       readonly split: RevenueSplit;
     }
-  | { readonly kind: 'ModelRetired'; readonly modelId: string };
+  | { readonly type: 'ModelRetired'; readonly modelId: string };
 
 export type EntityKind = 'datanet' | 'contribution' | 'model';
 
@@ -112,7 +112,7 @@ export function entityKey(entity: EntityKind, id: string): string {
 }
 
 export function entityOf(event: TableEvent): { readonly entity: EntityKind; readonly id: string } {
-  switch (event.kind) {
+  switch (event.type) {
     case 'DatanetCreated':
     case 'DatanetUpdated':
       return { entity: 'datanet', id: event.datanetId };
@@ -134,8 +134,8 @@ type Evolved<S> = { readonly ok: true; readonly state: S } | { readonly ok: fals
  * One datanet event applied to the datanet's state. A re-published DatanetCreated (same content) is
  * harmless; a different one for an existing id contradicts the log and is rejected.
  */
-export function evolveDatanet(state: DatanetState | null, event: Extract<TableEvent, { kind: 'DatanetCreated' | 'DatanetUpdated' }>): Evolved<DatanetState> {
-  if (event.kind === 'DatanetCreated') {
+export function evolveDatanet(state: DatanetState | null, event: Extract<TableEvent, { type: 'DatanetCreated' | 'DatanetUpdated' }>): Evolved<DatanetState> {
+  if (event.type === 'DatanetCreated') {
     const created: DatanetState = {
       datanetId: event.datanetId,
       owner: event.owner,
@@ -164,9 +164,9 @@ export function evolveDatanet(state: DatanetState | null, event: Extract<TableEv
 /** Validation sets the status (the latest wins); revocation is final whatever comes after it. */
 export function evolveContribution(
   state: ContributionState | null,
-  event: Extract<TableEvent, { kind: 'ContributionSubmitted' | 'ContributionValidated' | 'ContributionRevoked' }>,
+  event: Extract<TableEvent, { type: 'ContributionSubmitted' | 'ContributionValidated' | 'ContributionRevoked' }>,
 ): Evolved<ContributionState> {
-  if (event.kind === 'ContributionSubmitted') {
+  if (event.type === 'ContributionSubmitted') {
     const submitted: ContributionState = {
       contributionId: event.contributionId,
       datanetId: event.datanetId,
@@ -180,7 +180,7 @@ export function evolveContribution(
     return conflict(`contribution ${event.contributionId} was already submitted by another contributor or to another datanet`);
   }
   if (state === null) return unknown(`contribution ${event.contributionId} has no ContributionSubmitted before this event`);
-  if (event.kind === 'ContributionValidated') return { ok: true, state: { ...state, status: event.decision } };
+  if (event.type === 'ContributionValidated') return { ok: true, state: { ...state, status: event.decision } };
   return { ok: true, state: { ...state, revoked: true } };
 }
 
@@ -191,11 +191,11 @@ export function evolveContribution(
  */
 export function evolveModel(
   state: ModelTableState | null,
-  event: Extract<TableEvent, { kind: 'ModelRegistered' | 'ModelRetired' }>,
+  event: Extract<TableEvent, { type: 'ModelRegistered' | 'ModelRetired' }>,
   datanetOf: (datanetId: string) => DatanetState | null = () => null,
   options: FoldOptions = {},
 ): Evolved<ModelTableState> {
-  if (event.kind === 'ModelRegistered') {
+  if (event.type === 'ModelRegistered') {
     const registered: ModelTableState = {
       modelId: event.modelId,
       owner: event.owner,
@@ -270,7 +270,7 @@ function evolveEntity(
   datanetOf: (datanetId: string) => DatanetState | null,
   options: FoldOptions,
 ): Evolved<EntityVersion['state']> {
-  switch (event.kind) {
+  switch (event.type) {
     case 'DatanetCreated':
     case 'DatanetUpdated':
       return evolveDatanet(state as DatanetState | null, event);

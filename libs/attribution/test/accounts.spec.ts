@@ -1,35 +1,75 @@
-// Proves that account ids are built in one way and can be read back, by a fast-check round trip over every kind and awkward ids (with ':' in them), plus examples of the format.
+// Proves that account ids are built and read back in one way, by a fast-check round trip over every role and awkward owner ids (with ':' in them), examples of the format and of ids no role builds, and the role sets derived from the one list.
 import fc from 'fast-check';
-import { accountId, parseAccountId, type AccountRef } from '@tributary/attribution';
+import {
+  ACCOUNT_ROLES,
+  EARNER_ROLES,
+  accountId,
+  accountPrefix,
+  classifyAccount,
+  parseAccount,
+  parseAccountId,
+  type AccountRef,
+  type NamedRole,
+} from '@tributary/attribution';
 
-const idArbitrary = fc.string({ minLength: 1, maxLength: 20 });
-const refArbitrary: fc.Arbitrary<AccountRef> = fc.oneof(
-  idArbitrary.map((consumerId) => ({ kind: 'consumer' as const, consumerId })),
-  idArbitrary.map((contributorId) => ({ kind: 'contributor' as const, contributorId })),
-  idArbitrary.map((ownerId) => ({ kind: 'model-owner' as const, ownerId })),
-  idArbitrary.map((ownerId) => ({ kind: 'datanet-owner' as const, ownerId })),
-  idArbitrary.map((protocolId) => ({ kind: 'protocol' as const, protocolId })),
-);
+const NAMED: readonly NamedRole[] = ACCOUNT_ROLES.filter((role): role is NamedRole => role !== 'other');
+const refArbitrary: fc.Arbitrary<AccountRef> = fc.record({ role: fc.constantFrom(...NAMED), ownerId: fc.string({ minLength: 1, maxLength: 20 }) });
 
 describe('any account reference', () => {
-  it('then parsing its account id gives the reference back', () => {
-    fc.assert(fc.property(refArbitrary, (ref) => expect(parseAccountId(accountId(ref))).toEqual(ref)), { numRuns: 300 });
+  it('then parsing its account id gives the reference back, and classifying it agrees', () => {
+    fc.assert(
+      fc.property(refArbitrary, (ref) => {
+        const id = accountId(ref.role, ref.ownerId);
+        expect(parseAccount(id)).toEqual(ref);
+        expect(classifyAccount(id)).toEqual(ref);
+        expect(id.startsWith(accountPrefix(ref.role))).toBe(true);
+      }),
+      { numRuns: 300 },
+    );
   });
 });
 
 describe('account id format', () => {
-  it.each<[AccountRef, string]>([
-    [{ kind: 'consumer', consumerId: 'bob' }, 'consumer:bob'],
-    [{ kind: 'contributor', contributorId: 'dave' }, 'contributor:dave'],
-    [{ kind: 'model-owner', ownerId: 'alice' }, 'model-owner:alice'],
-    [{ kind: 'datanet-owner', ownerId: 'carol' }, 'datanet-owner:carol'],
-    [{ kind: 'protocol', protocolId: 'tributary' }, 'protocol:tributary'],
-    [{ kind: 'contributor', contributorId: 'did:key:z6Mk' }, 'contributor:did:key:z6Mk'],
-  ])('given %p, then the account id is %s', (ref, expected) => {
-    expect(accountId(ref)).toBe(expected);
+  it.each<[NamedRole, string, string]>([
+    ['consumer', 'bob', 'consumer:bob'],
+    ['contributor', 'dave', 'contributor:dave'],
+    ['model-owner', 'alice', 'model-owner:alice'],
+    ['datanet-owner', 'carol', 'datanet-owner:carol'],
+    ['protocol', 'tributary', 'protocol:tributary'],
+    ['clearing', 'payouts-in-flight', 'clearing:payouts-in-flight'],
+    ['settlement', 'ledger', 'settlement:ledger'],
+    ['contributor', 'did:key:z6Mk', 'contributor:did:key:z6Mk'],
+  ])('given role %s and owner %s, then the account id is %s', (role, ownerId, expected) => {
+    expect(accountId(role, ownerId)).toBe(expected);
   });
 
-  it.each(['', 'bob', ':bob', 'consumer:', 'treasury:x'])('given %p, then it is not an account id', (text) => {
-    expect(parseAccountId(text)).toBeNull();
+  it.each(['', 'bob', ':bob', 'consumer:', 'treasury:x', 'other:x'])('given %p, then it is not an account id', (text) => {
+    expect(parseAccount(text)).toBeNull();
+  });
+});
+
+describe('classifying ids no role builds', () => {
+  it.each([
+    ['protocol', { role: 'other', ownerId: 'protocol' }],
+    ['treasury:x', { role: 'other', ownerId: 'treasury:x' }],
+    ['consumer:', { role: 'other', ownerId: 'consumer:' }],
+    ['clearing:', { role: 'clearing', ownerId: '' }],
+    ['settlement:', { role: 'settlement', ownerId: '' }],
+  ])('given %p, then it is kept as %p', (text, expected) => {
+    expect(classifyAccount(text)).toEqual(expected);
+  });
+});
+
+describe('role sets', () => {
+  it('earners are the roles decisions credit and payouts pay, in the order of the one list', () => {
+    expect(EARNER_ROLES).toEqual(['contributor', 'model-owner', 'datanet-owner', 'protocol']);
+  });
+});
+
+describe('the legacy parser', () => {
+  it('reads the participant roles in the old shape and nothing else', () => {
+    expect(parseAccountId('contributor:dave')).toEqual({ kind: 'contributor', contributorId: 'dave' });
+    expect(parseAccountId('protocol:tributary')).toEqual({ kind: 'protocol', protocolId: 'tributary' });
+    expect(parseAccountId('clearing:payouts-in-flight')).toBeNull();
   });
 });

@@ -28,7 +28,7 @@ describe('a decision that credits two contributors and rejects a revoked one', (
       'Datanet owner datanet-owner:carol receives 20 USDC (curator share of datanets dn-1 at 10.00%).',
       'Model owner model-owner:alice receives 700 USDC (model share).',
       'Protocol protocol:tributary receives 100 USDC (protocol share).',
-      'Contribution c-3 did not count (REVOKED): its contributor revoked it.',
+      'Contribution c-3 did not count (REVOKED): its contributor had revoked it.',
     ]);
   });
 });

@@ -21,25 +21,25 @@ const eventArbitrary = (partition: number): fc.Arbitrary<TableEvent> => {
   const datanetIds = ['d1', 'd2'].map((id) => `${id}-p${partition}`);
   return fc.oneof(
   fc.record({
-    kind: fc.constant('ContributionSubmitted' as const),
+    type: fc.constant('ContributionSubmitted' as const),
     contributionId: fc.constantFrom(...contributionIds),
     datanetId: fc.constantFrom('d1', 'd2'),
     contributor: fc.constantFrom('alice', 'bob'),
   }),
   fc.record({
-    kind: fc.constant('ContributionValidated' as const),
+    type: fc.constant('ContributionValidated' as const),
     contributionId: fc.constantFrom(...contributionIds),
     decision: fc.constantFrom('ACCEPTED' as const, 'REJECTED' as const),
   }),
-  fc.record({ kind: fc.constant('ContributionRevoked' as const), contributionId: fc.constantFrom(...contributionIds) }),
+  fc.record({ type: fc.constant('ContributionRevoked' as const), contributionId: fc.constantFrom(...contributionIds) }),
   fc.record({
-    kind: fc.constant('DatanetCreated' as const),
+    type: fc.constant('DatanetCreated' as const),
     datanetId: fc.constantFrom(...datanetIds),
     owner: fc.constantFrom('olga', 'oscar'),
     curatorShareBps: fc.integer({ min: 0, max: 10_000 }),
   }),
   fc.record({
-    kind: fc.constant('DatanetUpdated' as const),
+    type: fc.constant('DatanetUpdated' as const),
     datanetId: fc.constantFrom(...datanetIds),
     curatorShareBps: fc.option(fc.integer({ min: 0, max: 10_000 }), { nil: null }),
   }),

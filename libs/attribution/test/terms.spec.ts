@@ -133,7 +133,7 @@ describe('the table fold checks a new model against the terms it knows', () => {
   let offset = 0n;
   const record = (event: TableEvent): TableRecord => ({ partition: 0, offset: offset++, timestampMs: 1, event });
   const registered = (modelId: string, owner: string, dataBps: number, datanetIds = ['dn-1']): TableEvent => ({
-    kind: 'ModelRegistered',
+    type: 'ModelRegistered',
     modelId,
     owner,
     datanetIds,
@@ -145,7 +145,7 @@ describe('the table fold checks a new model against the terms it knows', () => {
       progress,
       new Map(),
       [
-        record({ kind: 'DatanetCreated', datanetId: 'dn-1', owner: 'carol', curatorShareBps: 1000, minDataBps: 5000, allowedModelOwners: ['carol'] }),
+        record({ type: 'DatanetCreated', datanetId: 'dn-1', owner: 'carol', curatorShareBps: 1000, minDataBps: 5000, allowedModelOwners: ['carol'] }),
         record(registered('m-mallory', 'mallory', 0)),
         record(registered('m-carol', 'carol', 6000)),
       ],
@@ -174,9 +174,9 @@ describe('the table fold checks a new model against the terms it knows', () => {
 
   it('given a DatanetUpdated tightening the terms, then the datanet\'s next version carries them; reopening to any owner drops the list', () => {
     const result = foldTableRecords(progress, new Map(), [
-      record({ kind: 'DatanetCreated', datanetId: 'dn-2', owner: 'carol', curatorShareBps: 1000 }),
-      record({ kind: 'DatanetUpdated', datanetId: 'dn-2', curatorShareBps: null, minDataBps: 5000, allowedModelOwners: ['carol'] }),
-      record({ kind: 'DatanetUpdated', datanetId: 'dn-2', curatorShareBps: null, allowAnyModelOwner: true }),
+      record({ type: 'DatanetCreated', datanetId: 'dn-2', owner: 'carol', curatorShareBps: 1000 }),
+      record({ type: 'DatanetUpdated', datanetId: 'dn-2', curatorShareBps: null, minDataBps: 5000, allowedModelOwners: ['carol'] }),
+      record({ type: 'DatanetUpdated', datanetId: 'dn-2', curatorShareBps: null, allowAnyModelOwner: true }),
     ]);
     expect(result.versions.map((version) => version.state)).toEqual([
       { datanetId: 'dn-2', owner: 'carol', curatorShareBps: 1000, minDataBps: 0, allowedModelOwners: null },

@@ -5,7 +5,9 @@ export {
   consumerAccount,
   transactionOfDecision,
 } from './ledger-transaction';
-export { PAYOUTS_IN_FLIGHT_ACCOUNT, settlementAccount, classifyAccount, balanceKey, type AccountRole, type AccountClass } from './accounts';
+export { PAYOUTS_IN_FLIGHT_ACCOUNT, settlementAccount, balanceKey } from './accounts';
+/** Re-exported from the one definition of accounts, for the projector that imports it from here. */
+export { classifyAccount, type AccountRole } from '@tributary/attribution';
 export {
   type PayoutEvent,
   type PayoutState,

@@ -1,3 +1,4 @@
+import { accountId } from '@tributary/attribution';
 import { assertBalanced, type Posting } from './posting';
 
 /** What the ledger needs of one attribution decision; the wire type maps onto it at the edge. */
@@ -19,7 +20,7 @@ export interface LedgerTransaction {
 
 /** The account a consumer pays from; the attribution policy credits, the ledger debits here. */
 export function consumerAccount(consumerId: string): string {
-  return `consumer:${consumerId}`;
+  return accountId('consumer', consumerId);
 }
 
 /**

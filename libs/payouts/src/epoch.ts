@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { compareIds, parseAccountId, type AccountKind } from '@tributary/attribution';
+import { compareIds, isEarnerRole, parseAccount, type EarnerRole } from '@tributary/attribution';
 
 /** An account's payable balance as the ledger had applied it up to a recorded position of the log. */
 export interface PayableBalance {
@@ -10,12 +10,9 @@ export interface PayableBalance {
 
 /** Minimum payable balance, per account role, for a payout to be worth its cost; per asset when given. */
 export interface PayoutThresholds {
-  readonly defaultMinor: Readonly<Record<PayableRole, bigint>>;
-  readonly perAssetMinor?: Readonly<Record<string, Partial<Record<PayableRole, bigint>>>>;
+  readonly defaultMinor: Readonly<Record<EarnerRole, bigint>>;
+  readonly perAssetMinor?: Readonly<Record<string, Partial<Record<EarnerRole, bigint>>>>;
 }
-
-/** Consumers pay; every other role is paid. */
-export type PayableRole = Exclude<AccountKind, 'consumer'>;
 
 /** Documented defaults: contributors earn in small amounts, so they wait until a payout is worth it. */
 export const DEFAULT_THRESHOLDS: PayoutThresholds = {
@@ -54,8 +51,8 @@ export function payoutIdOf(idKey: Uint8Array, epoch: number, accountId: string, 
 /**
  * Closes an epoch: one payout per (account, asset) whose payable balance is at least its role's
  * threshold, for exactly that balance (never more; at most PAYOUT_AMOUNT_MAX, the rest waits for the
- * next epoch). Consumer accounts and unknown account kinds are
- * never paid. Pure: time, position and the id key are the caller's; the output is sorted by account, then asset.
+ * next epoch). Only earner roles are paid: consumer, ledger and unknown
+ * accounts never are. Pure: time, position and the id key are the caller's; the output is sorted by account, then asset.
  */
 export function computeEpochPayouts(epoch: number, balances: readonly PayableBalance[], idKey: Uint8Array, thresholds: PayoutThresholds = DEFAULT_THRESHOLDS): EpochPayout[] {
   if (!Number.isInteger(epoch) || epoch < 0 || epoch > EPOCH_MAX) throw new RangeError(`epoch: must be an integer from 0 to ${EPOCH_MAX}`);
@@ -76,13 +73,12 @@ export function computeEpochPayouts(epoch: number, balances: readonly PayableBal
   return payouts.sort((left, right) => compareIds(left.accountId, right.accountId) || compareIds(left.asset, right.asset));
 }
 
-function payableRole(accountId: string): PayableRole | null {
-  const ref = parseAccountId(accountId);
-  if (ref === null || ref.kind === 'consumer') return null;
-  return ref.kind;
+function payableRole(accountId: string): EarnerRole | null {
+  const ref = parseAccount(accountId);
+  return ref !== null && isEarnerRole(ref.role) ? ref.role : null;
 }
 
-function thresholdOf(thresholds: PayoutThresholds, role: PayableRole, asset: string): bigint {
+function thresholdOf(thresholds: PayoutThresholds, role: EarnerRole, asset: string): bigint {
   const threshold = thresholds.perAssetMinor?.[asset]?.[role] ?? thresholds.defaultMinor[role];
   // A threshold of zero would request payouts of nothing; the schema forbids them.
   return threshold < 1n ? 1n : threshold;

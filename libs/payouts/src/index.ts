@@ -8,7 +8,6 @@ export {
   BALANCES_PER_EPOCH_MAX,
   type PayableBalance,
   type PayoutThresholds,
-  type PayableRole,
   type EpochPayout,
 } from './epoch';
 export { capToBacked, payableBalances, type UnappliedRequest } from './payable';

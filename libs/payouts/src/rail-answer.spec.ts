@@ -4,11 +4,11 @@ import { paymentAnswer, statusAnswer } from './rail-answer';
 
 describe('a payment answer', () => {
   it.each([
-    [200, '{"reference":"tx-1"}', { kind: 'paid', reference: 'tx-1' }],
-    [201, 'ok', { kind: 'paid', reference: 'fallback' }],
-    [200, '{"reference":"has space"}', { kind: 'paid', reference: 'fallback' }],
-    [422, '{"status":"refused","reason":"account closed"}', { kind: 'refused', reason: 'account closed' }],
-    [200, '{"status":"refused"}', { kind: 'refused', reason: 'refused by the rail (no reason given)' }],
+    [200, '{"reference":"tx-1"}', { type: 'paid', reference: 'tx-1' }],
+    [201, 'ok', { type: 'paid', reference: 'fallback' }],
+    [200, '{"reference":"has space"}', { type: 'paid', reference: 'fallback' }],
+    [422, '{"status":"refused","reason":"account closed"}', { type: 'refused', reason: 'account closed' }],
+    [200, '{"status":"refused"}', { type: 'refused', reason: 'refused by the rail (no reason given)' }],
   ])('HTTP %i %s is definite', (status, body, expected) => {
     expect(paymentAnswer(status, body, 'fallback')).toEqual(expected);
   });
@@ -21,19 +21,19 @@ describe('a payment answer', () => {
     [302, ''],
     [429, '{"status":"refused"}'.replace('refused', 'slow down')],
   ])('HTTP %i %s is unknown: the receiver may have paid', (status, body) => {
-    expect(paymentAnswer(status, body, 'fallback').kind).toBe('unknown');
+    expect(paymentAnswer(status, body, 'fallback').type).toBe('unknown');
   });
 });
 
 describe('a status answer', () => {
   it('is paid only with an explicit status and a printable reference', () => {
-    expect(statusAnswer(200, '{"status":"paid","reference":"tx-7"}')).toEqual({ kind: 'paid', reference: 'tx-7' });
-    expect(statusAnswer(200, '{"status":"paid"}').kind).toBe('unknown');
-    expect(statusAnswer(200, '{}').kind).toBe('unknown');
-    expect(statusAnswer(404, '').kind).toBe('unknown');
+    expect(statusAnswer(200, '{"status":"paid","reference":"tx-7"}')).toEqual({ type: 'paid', reference: 'tx-7' });
+    expect(statusAnswer(200, '{"status":"paid"}').type).toBe('unknown');
+    expect(statusAnswer(200, '{}').type).toBe('unknown');
+    expect(statusAnswer(404, '').type).toBe('unknown');
   });
 
   it('is refused on an explicit refusal, with the reason cleaned of control characters', () => {
-    expect(statusAnswer(404, '{"status":"refused","reason":"never\\nreceived"}')).toEqual({ kind: 'refused', reason: 'never received' });
+    expect(statusAnswer(404, '{"status":"refused","reason":"never\\nreceived"}')).toEqual({ type: 'refused', reason: 'never received' });
   });
 });

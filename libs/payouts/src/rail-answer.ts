@@ -14,9 +14,9 @@
  * A receiver answers "refused" only when it did not pay that idempotency key and never will.
  */
 export type RailAnswer =
-  | { readonly kind: 'paid'; readonly reference: string }
-  | { readonly kind: 'refused'; readonly reason: string }
-  | { readonly kind: 'unknown'; readonly reason: string };
+  | { readonly type: 'paid'; readonly reference: string }
+  | { readonly type: 'refused'; readonly reason: string }
+  | { readonly type: 'unknown'; readonly reason: string };
 
 export const RAIL_REFERENCE = /^[\x21-\x7e]{1,256}$/;
 const REASON_LENGTH_MAX = 1_024;
@@ -31,8 +31,8 @@ interface AnswerBody {
 export function paymentAnswer(httpStatus: number, bodyText: string, fallbackReference: string): RailAnswer {
   const body = jsonBody(bodyText);
   if (body && isRefusal(httpStatus, body)) return refused(body);
-  if (isSuccess(httpStatus)) return { kind: 'paid', reference: referenceIn(body) ?? fallbackReference };
-  return { kind: 'unknown', reason: `HTTP ${httpStatus}: ${printable(bodyText).slice(0, 200)}` };
+  if (isSuccess(httpStatus)) return { type: 'paid', reference: referenceIn(body) ?? fallbackReference };
+  return { type: 'unknown', reason: `HTTP ${httpStatus}: ${printable(bodyText).slice(0, 200)}` };
 }
 
 /** The answer to a status query by idempotency key: only an explicit "paid" or "refused" is definite. */
@@ -40,8 +40,8 @@ export function statusAnswer(httpStatus: number, bodyText: string): RailAnswer {
   const body = jsonBody(bodyText);
   if (body && isRefusal(httpStatus, body)) return refused(body);
   const reference = referenceIn(body);
-  if (isSuccess(httpStatus) && body?.status === 'paid' && reference) return { kind: 'paid', reference };
-  return { kind: 'unknown', reason: `status query answered HTTP ${httpStatus}: ${printable(bodyText).slice(0, 200)}` };
+  if (isSuccess(httpStatus) && body?.status === 'paid' && reference) return { type: 'paid', reference };
+  return { type: 'unknown', reason: `status query answered HTTP ${httpStatus}: ${printable(bodyText).slice(0, 200)}` };
 }
 
 const isSuccess = (httpStatus: number) => httpStatus >= 200 && httpStatus <= 299;
@@ -52,7 +52,7 @@ function isRefusal(httpStatus: number, body: AnswerBody | null): boolean {
 
 function refused(body: AnswerBody): RailAnswer {
   const reason = typeof body.reason === 'string' && body.reason.length > 0 ? printable(body.reason).slice(0, REASON_LENGTH_MAX) : 'refused by the rail (no reason given)';
-  return { kind: 'refused', reason };
+  return { type: 'refused', reason };
 }
 
 function referenceIn(body: AnswerBody | null): string | null {

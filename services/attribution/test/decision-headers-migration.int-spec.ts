@@ -5,7 +5,7 @@ import { DataSource } from 'typeorm';
 import { ensureSchema, postgresOptions, CreateConsumerOffsets1764000000000 } from '@tributary/persistence';
 import { createTestDatabase, type TestDatabase } from '@tributary/testing';
 import { ATTRIBUTION_SCHEMA, dataSourceOptions } from '../src/database/data-source-options';
-import { CreateAttributionState1764000000200 } from '../src/database/migrations/1764000000200-CreateAttributionState';
+import { CreateAttributionState1764000000200 } from '../src/database/migrations/1764000000200-create-attribution-state';
 import { copyDecisionRows } from '../src/decision/decision-copy';
 import { DecisionStore } from '../src/decision/decision-store';
 

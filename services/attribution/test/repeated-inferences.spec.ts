@@ -13,11 +13,11 @@ const TOPIC = 'tributary.inferences';
 describe('an inferenceId seen again', () => {
   it('is new the first time, and its position and hash are remembered for the rest of the batch', () => {
     const repeats = new RepeatedInferences(TOPIC, new Map());
-    expect(repeats.check('i-1', hash('a'))).toEqual({ kind: 'new' });
+    expect(repeats.check('i-1', hash('a'))).toEqual({ type: 'new' });
     repeats.decided('i-1', 3, 10n, hash('a'));
-    expect(repeats.check('i-1', hash('a'))).toEqual({ kind: 'duplicate' });
+    expect(repeats.check('i-1', hash('a'))).toEqual({ type: 'duplicate' });
     expect(repeats.check('i-1', hash('b'))).toEqual({
-      kind: 'conflict',
+      type: 'conflict',
       reason: inferenceIdConflictReason('i-1', `${TOPIC}[3]@10`, hash('a'), hash('b')),
     });
   });
@@ -30,10 +30,10 @@ describe('an inferenceId seen again', () => {
         ['legacy', { partition: 1, offset: 8n, contentHash: null }],
       ]),
     );
-    expect(repeats.check('hashed', hash('a'))).toEqual({ kind: 'duplicate' });
-    expect(repeats.check('hashed', hash('b')).kind).toBe('conflict');
-    expect(repeats.check('legacy', hash('b'))).toEqual({ kind: 'duplicate' });
-    expect(repeats.check('other', hash('b'))).toEqual({ kind: 'new' });
+    expect(repeats.check('hashed', hash('a'))).toEqual({ type: 'duplicate' });
+    expect(repeats.check('hashed', hash('b')).type).toBe('conflict');
+    expect(repeats.check('legacy', hash('b'))).toEqual({ type: 'duplicate' });
+    expect(repeats.check('other', hash('b'))).toEqual({ type: 'new' });
   });
 
   it('names the id, the position and both hashes, in a reason whose metric label is inferenceId', () => {
@@ -53,8 +53,8 @@ describe('an inferenceId seen again', () => {
         records.forEach(([id, content], offset) => {
           const outcome = repeats.check(id, hash(content));
           const expected = !first.has(id) ? 'new' : first.get(id) === content ? 'duplicate' : 'conflict';
-          expect(outcome.kind).toBe(expected);
-          if (outcome.kind === 'new') {
+          expect(outcome.type).toBe(expected);
+          if (outcome.type === 'new') {
             first.set(id, content);
             repeats.decided(id, 0, BigInt(offset), hash(content));
           }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { boundedInt, databaseEnv, httpHost, kafkaEnv, kafkaName, parseEnv } from '@tributary/config';
 import { CONSUMER_GROUPS } from '@tributary/contracts';
+import { EARNER_ROLES, type EarnerRole } from '@tributary/attribution';
 import { DEFAULT_THRESHOLDS, type PayoutThresholds, type RetryPolicy } from '@tributary/payouts';
 
 const BIGINT_MAX = 2n ** 63n - 1n;
@@ -15,6 +16,19 @@ const thresholdMinor = (fallback: bigint) =>
     .transform((value) => BigInt(value))
     .refine((value) => value >= 1n && value <= BIGINT_MAX, { message: `must be from 1 to ${BIGINT_MAX}` })
     .default(fallback);
+
+type SnakeCase<Text extends string> = Text extends `${infer Head}-${infer Tail}` ? `${Head}_${SnakeCase<Tail>}` : Text;
+type ThresholdVariable<Role extends EarnerRole> = `PAYOUTS_THRESHOLD_${Uppercase<SnakeCase<Role>>}_MINOR`;
+
+/** The variable holding a role's payout threshold: `model-owner` reads PAYOUTS_THRESHOLD_MODEL_OWNER_MINOR. */
+export function thresholdVariable<Role extends EarnerRole>(role: Role): ThresholdVariable<Role> {
+  return `PAYOUTS_THRESHOLD_${role.toUpperCase().replaceAll('-', '_')}_MINOR` as ThresholdVariable<Role>;
+}
+
+/** One threshold variable per earner role, so a new role is configurable without another line here. */
+const thresholdVariables = Object.fromEntries(
+  EARNER_ROLES.map((role) => [thresholdVariable(role), thresholdMinor(DEFAULT_THRESHOLDS.defaultMinor[role])]),
+) as { [Role in EarnerRole as ThresholdVariable<Role>]: ReturnType<typeof thresholdMinor> };
 
 const flag = (fallback: boolean) =>
   z
@@ -32,10 +46,7 @@ const payoutsSchema = z
     PAYOUTS_LEDGER_GROUP_ID: kafkaName.default(CONSUMER_GROUPS.ledgerProjector),
     PAYOUTS_EPOCH_INTERVAL_MS: boundedInt(60_000, 31 * DAY_MS, DAY_MS),
     PAYOUTS_EPOCH_AUTO_CLOSE: flag(true),
-    PAYOUTS_THRESHOLD_CONTRIBUTOR_MINOR: thresholdMinor(DEFAULT_THRESHOLDS.defaultMinor.contributor),
-    PAYOUTS_THRESHOLD_MODEL_OWNER_MINOR: thresholdMinor(DEFAULT_THRESHOLDS.defaultMinor['model-owner']),
-    PAYOUTS_THRESHOLD_DATANET_OWNER_MINOR: thresholdMinor(DEFAULT_THRESHOLDS.defaultMinor['datanet-owner']),
-    PAYOUTS_THRESHOLD_PROTOCOL_MINOR: thresholdMinor(DEFAULT_THRESHOLDS.defaultMinor.protocol),
+    ...thresholdVariables,
     PAYOUTS_RAIL: z.enum(['ledger', 'webhook'], { message: 'must be ledger or webhook' }).default('ledger'),
     PAYOUTS_WEBHOOK_URL: z.url({ protocol: /^https?$/, message: 'must be an http:// or https:// URL' }).optional(),
     /** Where the webhook receiver answers a payout's status by idempotency key (README, "Webhook rail"); optional. */
@@ -66,14 +77,8 @@ export type PayoutsConfig = ReturnType<typeof payoutsConfig>;
 export const PAYOUTS_CONFIG = Symbol('PAYOUTS_CONFIG');
 
 export function thresholdsOf(config: PayoutsConfig): PayoutThresholds {
-  return {
-    defaultMinor: {
-      contributor: config.PAYOUTS_THRESHOLD_CONTRIBUTOR_MINOR,
-      'model-owner': config.PAYOUTS_THRESHOLD_MODEL_OWNER_MINOR,
-      'datanet-owner': config.PAYOUTS_THRESHOLD_DATANET_OWNER_MINOR,
-      protocol: config.PAYOUTS_THRESHOLD_PROTOCOL_MINOR,
-    },
-  };
+  const defaultMinor = Object.fromEntries(EARNER_ROLES.map((role) => [role, config[thresholdVariable(role)]]));
+  return { defaultMinor: defaultMinor as Record<EarnerRole, bigint> };
 }
 
 export function retryPolicyOf(config: PayoutsConfig): RetryPolicy {

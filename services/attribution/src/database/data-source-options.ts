@@ -1,8 +1,8 @@
 import type { DataSourceOptions } from 'typeorm';
 import { postgresOptions, CreateConsumerOffsets1764000000000 } from '@tributary/persistence';
-import { CreateAttributionState1764000000200 } from './migrations/1764000000200-CreateAttributionState';
-import { DecisionHeadersAsText1764000000300 } from './migrations/1764000000300-DecisionHeadersAsText';
-import { DecisionContentHash1764000000400 } from './migrations/1764000000400-DecisionContentHash';
+import { CreateAttributionState1764000000200 } from './migrations/1764000000200-create-attribution-state';
+import { DecisionHeadersAsText1764000000300 } from './migrations/1764000000300-decision-headers-as-text';
+import { DecisionContentHash1764000000400 } from './migrations/1764000000400-decision-content-hash';
 
 /** The attribution service owns the `attribution` schema of the shared database. */
 export const ATTRIBUTION_SCHEMA = 'attribution';

@@ -131,11 +131,11 @@ export class Decider implements TransactionalHandler {
       // An id decided before or earlier in this batch gets no second decision: the same content again is
       // a re-delivery (skipped, counted), other content is another inference under a used id (the DLQ).
       const repeat = repeats.check(inference.facts.inferenceId, inference.contentHash);
-      if (repeat.kind === 'duplicate') {
+      if (repeat.type === 'duplicate') {
         duplicates += 1;
         continue;
       }
-      if (repeat.kind === 'conflict') {
+      if (repeat.type === 'conflict') {
         reject(inference.record, new InferenceRejected(repeat.reason));
         continue;
       }

@@ -8,11 +8,11 @@ export interface DecidedInference {
 
 /** What to do with an inference record, by its inferenceId and content. */
 export type RepeatOutcome =
-  | { readonly kind: 'new' }
+  | { readonly type: 'new' }
   /** The same content under a decided id: a producer retry or re-publish, skipped and counted. */
-  | { readonly kind: 'duplicate' }
+  | { readonly type: 'duplicate' }
   /** Other content under a decided id: another inference cannot take a used id; the record goes to the DLQ. */
-  | { readonly kind: 'conflict'; readonly reason: string };
+  | { readonly type: 'conflict'; readonly reason: string };
 
 /**
  * The decider's rule for an inferenceId seen again, over one batch of one inference partition. Every
@@ -34,9 +34,9 @@ export class RepeatedInferences {
 
   check(inferenceId: string, contentHash: Buffer): RepeatOutcome {
     const first = this.decidedById.get(inferenceId);
-    if (first === undefined) return { kind: 'new' };
-    if (first.contentHash === null || first.contentHash.equals(contentHash)) return { kind: 'duplicate' };
-    return { kind: 'conflict', reason: inferenceIdConflictReason(inferenceId, `${this.topic}[${first.partition}]@${first.offset}`, first.contentHash, contentHash) };
+    if (first === undefined) return { type: 'new' };
+    if (first.contentHash === null || first.contentHash.equals(contentHash)) return { type: 'duplicate' };
+    return { type: 'conflict', reason: inferenceIdConflictReason(inferenceId, `${this.topic}[${first.partition}]@${first.offset}`, first.contentHash, contentHash) };
   }
 
   /** Records a decision made in this batch: later records of the batch with its id are repeats of it. */

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import {
   ORDERING_RULE_TEXT,
+  accountId,
   compareIds,
   decideAttribution,
-  parseAccountId,
+  parseAccount,
   sortInPlace,
   termsOf,
   type AttributionDecision,
@@ -36,7 +37,7 @@ export function decisionEventId(inferenceId: string): string {
 export function toAttributedEvent(decision: AttributionDecision, inferenceEventId: string, occurredAtMs: bigint, producer: string): InferenceAttributed {
   const { inference, model, datanets, contributions, protocolId } = decision.inputsSeen;
   const credits = decision.postings.slice(1).map((posting) => ({ accountId: posting.account, asset: posting.asset, amountMinor: posting.amountMinor }));
-  for (const account of [`protocol:${protocolId}`, `model-owner:${model.owner}`]) {
+  for (const account of [accountId('protocol', protocolId), accountId('model-owner', model.owner)]) {
     if (!credits.some((credit) => credit.accountId === account)) credits.push({ accountId: account, asset: inference.asset, amountMinor: 0n });
   }
   sortInPlace(credits, (left, right) => compareIds(left.accountId, right.accountId));
@@ -132,11 +133,10 @@ export function sameCredits(event: InferenceAttributed, decision: AttributionDec
   return wire.join(',') === policy.join(',');
 }
 
-function accountOwner(event: InferenceAttributed, kind: 'protocol' | 'model-owner'): string {
+function accountOwner(event: InferenceAttributed, role: 'protocol' | 'model-owner'): string {
   for (const posting of event.postings) {
-    const ref = parseAccountId(posting.accountId);
-    if (ref?.kind === 'protocol' && kind === 'protocol') return ref.protocolId;
-    if (ref?.kind === 'model-owner' && kind === 'model-owner') return ref.ownerId;
+    const ref = parseAccount(posting.accountId);
+    if (ref?.role === role) return ref.ownerId;
   }
-  throw new RangeError(`postings: the decision of ${event.inferenceId} names no ${kind} account`);
+  throw new RangeError(`postings: the decision of ${event.inferenceId} names no ${role} account`);
 }

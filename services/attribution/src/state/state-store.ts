@@ -150,7 +150,7 @@ async function latestStates(manager: Queryable, records: readonly TableRecord[])
   for (const record of records) {
     const { entity, id } = entityOf(record.event);
     byKey.set(entityKey(entity, id), { entity, id });
-    if (record.event.kind === 'ModelRegistered') {
+    if (record.event.type === 'ModelRegistered') {
       for (const datanetId of record.event.datanetIds) byKey.set(entityKey('datanet', datanetId), { entity: 'datanet', id: datanetId });
     }
   }

@@ -31,29 +31,29 @@ function tableEventOf(decoded: ReturnType<typeof fromRecord>): TableEvent | null
     case 'DatanetCreated': {
       // A v1 record reads with the v2 defaults: no minimum data share, any model owner.
       const { datanetId, ownerId, curatorShareBps, minDataBps, allowedModelOwners } = decoded.data;
-      return { kind: 'DatanetCreated', datanetId, owner: ownerId, curatorShareBps, minDataBps, allowedModelOwners };
+      return { type: 'DatanetCreated', datanetId, owner: ownerId, curatorShareBps, minDataBps, allowedModelOwners };
     }
     case 'DatanetUpdated': {
       const { datanetId, curatorShareBps, minDataBps, allowedModelOwners, allowAnyModelOwner } = decoded.data;
       if (allowAnyModelOwner && allowedModelOwners !== null) {
         throw new TableRecordRejected('allowAnyModelOwner: must not be true together with a list of allowedModelOwners');
       }
-      return { kind: 'DatanetUpdated', datanetId, curatorShareBps, minDataBps, allowedModelOwners, allowAnyModelOwner };
+      return { type: 'DatanetUpdated', datanetId, curatorShareBps, minDataBps, allowedModelOwners, allowAnyModelOwner };
     }
     case 'ContributionSubmitted': {
       const { contributionId, datanetId, contributorId } = decoded.data;
-      return { kind: 'ContributionSubmitted', contributionId, datanetId, contributor: contributorId };
+      return { type: 'ContributionSubmitted', contributionId, datanetId, contributor: contributorId };
     }
     case 'ContributionValidated':
-      return { kind: 'ContributionValidated', contributionId: decoded.data.contributionId, decision: decoded.data.decision };
+      return { type: 'ContributionValidated', contributionId: decoded.data.contributionId, decision: decoded.data.decision };
     case 'ContributionRevoked':
-      return { kind: 'ContributionRevoked', contributionId: decoded.data.contributionId };
+      return { type: 'ContributionRevoked', contributionId: decoded.data.contributionId };
     case 'ModelRegistered': {
       const { modelId, ownerId, datanetIds, split } = decoded.data;
-      return { kind: 'ModelRegistered', modelId, owner: ownerId, datanetIds, split };
+      return { type: 'ModelRegistered', modelId, owner: ownerId, datanetIds, split };
     }
     case 'ModelRetired':
-      return { kind: 'ModelRetired', modelId: decoded.data.modelId };
+      return { type: 'ModelRetired', modelId: decoded.data.modelId };
     case 'InferenceCompleted':
     case 'InferenceAttributed':
     case 'PayoutRequested':

@@ -1,8 +1,8 @@
 import type { DataSourceOptions } from 'typeorm';
 import { postgresOptions } from '@tributary/persistence';
 import { ApiKeyRow, ContributionDatanetRow, IngestedEventRow } from './entities';
-import { CreateGatewayTables1764000000400 } from './migrations/1764000000400-CreateGatewayTables';
-import { CreateContributionDatanets1764000000401 } from './migrations/1764000000401-CreateContributionDatanets';
+import { CreateGatewayTables1764000000400 } from './migrations/1764000000400-create-gateway-tables';
+import { CreateContributionDatanets1764000000401 } from './migrations/1764000000401-create-contribution-datanets';
 
 /** The gateway's tables (API keys, idempotency records, contributions' datanets) live in the `gateway` schema. */
 export const GATEWAY_SCHEMA = 'gateway';

@@ -1,8 +1,8 @@
-import { Body, Controller, Headers, HttpCode, Inject, Param, Post, Res } from '@nestjs/common';
+import { Body, Controller, Headers, HttpCode, Inject, Param, Post, Res, UseGuards } from '@nestjs/common';
 import { ApiExcludeEndpoint } from '@nestjs/swagger';
 import type { Response } from 'express';
 import type { ApiKeyScope } from '../auth/api-key';
-import { ApiKeyAuthenticator } from '../auth/api-key.store';
+import { ApiKeyGuard, KeyScope } from '../auth/api-key.guard';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../gateway.config';
 import { IngestService, type IncomingEvent, type IngestResult } from './ingest.service';
 import { GatewayRejection } from './rejection';
@@ -10,13 +10,14 @@ import { GatewayRejection } from './rejection';
 /**
  * The ingest endpoints: POST /events/<EventType> for one event, POST /events/batch for several in one
  * Kafka transaction. Their OpenAPI operations are generated per event type from the Avro schemas
- * (openapi-document.ts), so the routes here are excluded from the scan.
+ * (openapi-document.ts), so the routes here are excluded from the scan. ApiKeyGuard authenticates
+ * every request before a route runs.
  */
 @Controller('events')
+@UseGuards(ApiKeyGuard)
 export class IngestController {
   constructor(
     private readonly ingest: IngestService,
-    private readonly authenticator: ApiKeyAuthenticator,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
   ) {}
 
@@ -25,12 +26,10 @@ export class IngestController {
   @HttpCode(202)
   @ApiExcludeEndpoint()
   async batch(
-    @Headers('authorization') authorization: string | undefined,
-    @Headers('x-api-key') apiKey: string | undefined,
+    @KeyScope() scope: ApiKeyScope,
     @Body() body: unknown,
     @Res({ passthrough: true }) response: Response,
   ): Promise<{ results: IngestResult[] }> {
-    const scope = await this.scopeOf(authorization, apiKey);
     const results = await this.ingest.ingest(scope, this.batchItems(body), 'batch');
     markReplay(response, results);
     return { results };
@@ -41,29 +40,14 @@ export class IngestController {
   @ApiExcludeEndpoint()
   async single(
     @Param('eventType') eventType: string,
-    @Headers('authorization') authorization: string | undefined,
-    @Headers('x-api-key') apiKey: string | undefined,
+    @KeyScope() scope: ApiKeyScope,
     @Headers('traceparent') traceparent: string | undefined,
     @Body() body: unknown,
     @Res({ passthrough: true }) response: Response,
   ): Promise<IngestResult> {
-    const scope = await this.scopeOf(authorization, apiKey);
     const [result] = await this.ingest.ingest(scope, [{ type: eventType, data: body, ...(traceparent === undefined ? {} : { traceparent }) }], 'single');
     markReplay(response, [result!]);
     return result!;
-  }
-
-  private async scopeOf(authorization: string | undefined, apiKey: string | undefined): Promise<ApiKeyScope> {
-    const key = apiKey?.trim() || (/^Bearer\s+(\S+)$/i.exec(authorization ?? '') ?? [])[1];
-    if (!key) throw new GatewayRejection(401, 'unauthenticated', 'an API key is required: send "Authorization: Bearer <key>" (or X-Api-Key)');
-    let scope: ApiKeyScope | undefined;
-    try {
-      scope = await this.authenticator.authenticate(key);
-    } catch (error) {
-      throw new GatewayRejection(503, 'unavailable', `the gateway database is unavailable (${(error as Error).message})`, [], this.config.GATEWAY_RETRY_AFTER_S);
-    }
-    if (!scope) throw new GatewayRejection(401, 'unauthenticated', 'unknown or revoked API key');
-    return scope;
   }
 
   /** The batch envelope: {"events": [{"type": "...", "data": {...}, "traceparent"?: "..."}, ...]}, 1 to GATEWAY_BATCH_EVENTS_MAX items. */

@@ -1,7 +1,7 @@
 import { Client } from 'pg';
 import { ensureSchema, initializeDataSource, postgresOptions, retryOnCatalogRace } from '@tributary/persistence';
 import { ROLE_NAME } from '../ledger-api.config';
-import { createLedgerReaderMigration, LEDGER_API_SCHEMA, READ_MODEL_SCHEMA } from './migrations/1764000000800-CreateLedgerReader';
+import { createLedgerReaderMigration, LEDGER_API_SCHEMA, READ_MODEL_SCHEMA } from './migrations/1764000000800-create-ledger-reader';
 
 export interface OwnerStepOptions {
   /** A connection that may create roles and grant on the ledger schema (its owner, or a superuser). */

@@ -1,7 +1,7 @@
 import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { Pool, type PoolClient } from 'pg';
 import { LEDGER_API_CONFIG, type LedgerApiConfig } from '../ledger-api.config';
-import { READ_MODEL_SCHEMA } from './migrations/1764000000800-CreateLedgerReader';
+import { READ_MODEL_SCHEMA } from './migrations/1764000000800-create-ledger-reader';
 
 /**
  * The API's only database connection: the reader role, search_path on the live read model, every

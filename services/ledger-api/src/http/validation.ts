@@ -42,7 +42,7 @@ function issuesOf(issue: z.core.$ZodIssue, input: unknown): Issue[] {
 const PRINTABLE = /^[^\u0000-\u001f\u007f]+$/;
 
 export const idParam = z.string().min(1).max(ID_LENGTH_MAX).regex(PRINTABLE, 'rule:printable');
-/** Account ids are `<kind>:<id>`; the kind is at most a few characters longer than an id. */
+/** Account ids are `<role>:<id>` (libs/attribution accounts.ts); the role is at most a few characters longer than an id. */
 export const accountParam = z.string().min(3).max(ID_LENGTH_MAX + 32).regex(/^[a-z-]{1,32}:[^\u0000-\u001f\u007f]+$/, 'rule:account-id');
 export const assetParam = z.string().regex(new RegExp(`^[A-Za-z0-9._-]{1,${ASSET_LENGTH_MAX}}$`), 'rule:asset-code');
 export const cursorParam = z.string().max(512).regex(/^[A-Za-z0-9_-]+$/, 'rule:cursor');

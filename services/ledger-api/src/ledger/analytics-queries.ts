@@ -1,9 +1,26 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { accountId, accountPrefix, type EarnerRole } from '@tributary/attribution';
 import { TOPICS } from '@tributary/contracts';
 import { ReaderPool } from '../database/reader-pool';
 import { OffsetWindows, windowCondition, windowParams, type OffsetWindow } from './offset-window';
 
 export type RevenueDimension = 'datanet' | 'model' | 'contributor';
+
+/** Role prefixes are [a-z-] only, so they are safe to write into SQL text and hold no LIKE wildcard. */
+const CONTRIBUTOR_PREFIX = accountPrefix('contributor');
+const OTHER_CONTRIBUTORS = accountId('contributor', '(other)');
+
+/**
+ * How each earner role appears in the flow of value: a node of its own in column 1, or (contributors,
+ * null) through the datanets that earned their credits, in column 2. Typed over every earner role, so
+ * a new one must be placed; the key order is the order of the nodes.
+ */
+const FLOW_ROLE_LABELS: Readonly<Record<EarnerRole, string | null>> = {
+  protocol: 'Protocol',
+  'model-owner': 'Model owners',
+  'datanet-owner': 'Datanet owners (curation)',
+  contributor: null,
+};
 
 export interface TimeRange {
   readonly fromMs?: number;
@@ -61,9 +78,9 @@ export class AnalyticsQueries {
       datanet: `SELECT c.datanet_id AS id, c.asset, sum(c.amount_minor) AS revenue, count(DISTINCT c.inference_id) AS inferences
                   FROM contribution_credits c JOIN inferences i USING (inference_id)
                  WHERE i.source_topic = $6 AND ($1::text IS NULL OR c.asset = $1) AND ${inRange} GROUP BY c.datanet_id, c.asset`,
-      contributor: `SELECT substr(i.account, length('contributor:') + 1) AS id, i.asset, sum(i.amount_minor) AS revenue, count(DISTINCT i.transaction_id) AS inferences
+      contributor: `SELECT substr(i.account, length('${CONTRIBUTOR_PREFIX}') + 1) AS id, i.asset, sum(i.amount_minor) AS revenue, count(DISTINCT i.transaction_id) AS inferences
                       FROM ledger_entries i
-                     WHERE i.source_topic = $6 AND i.account LIKE 'contributor:%' AND ($1::text IS NULL OR i.asset = $1) AND ${inRange} GROUP BY i.account, i.asset`,
+                     WHERE i.source_topic = $6 AND i.account LIKE '${CONTRIBUTOR_PREFIX}%' AND ($1::text IS NULL OR i.asset = $1) AND ${inRange} GROUP BY i.account, i.asset`,
     }[dimension];
     return this.db.rows<RevenueRow>(
       `SELECT id, asset, revenue::text AS revenue_minor, inferences::text AS inference_count FROM (${sql}) r ORDER BY revenue DESC, id, asset LIMIT $2`,
@@ -72,19 +89,19 @@ export class AnalyticsQueries {
   }
 
   /** Accounts of a role by what they earned (credits from decisions) in the range, with their balance now. */
-  async topEarners(role: string, filter: TimeRange & { asset?: string; limit: number }) {
+  async topEarners(role: EarnerRole, filter: TimeRange & { asset?: string; limit: number }) {
     const window = await this.windows.of(filter);
     const rows = await this.db.rows<{ account: string; asset: string; earned_minor: string; balance_minor: string | null }>(
       `SELECT e.account, e.asset, sum(e.amount_minor)::text AS earned_minor, max(a.balance_minor)::text AS balance_minor
          FROM ledger_entries e LEFT JOIN accounts a USING (account, asset)
         WHERE e.source_topic = $6 AND e.account LIKE $1 AND e.amount_minor > 0 AND ($2::text IS NULL OR e.asset = $2) AND ${windowCondition('e', 3)}
         GROUP BY e.account, e.asset ORDER BY sum(e.amount_minor) DESC, e.account, e.asset LIMIT $7`,
-      [`${role}:%`, filter.asset ?? null, ...windowParams(window), TOPICS.attributions.name, filter.limit],
+      [`${accountPrefix(role)}%`, filter.asset ?? null, ...windowParams(window), TOPICS.attributions.name, filter.limit],
     );
     return {
       role,
       ...rangeOf(filter),
-      items: rows.map((row) => ({ account: row.account, ownerId: row.account.slice(role.length + 1), asset: row.asset, earnedMinor: row.earned_minor, balanceMinor: row.balance_minor ?? '0' })),
+      items: rows.map((row) => ({ account: row.account, ownerId: row.account.slice(accountPrefix(role).length), asset: row.asset, earnedMinor: row.earned_minor, balanceMinor: row.balance_minor ?? '0' })),
     };
   }
 
@@ -151,7 +168,8 @@ export function flowGraph(
     nodes.push(node);
     links.push({ source: from, target: node.id, valueMinor: node.valueMinor });
   };
-  for (const [role, label] of [['protocol', 'Protocol'], ['model-owner', 'Model owners'], ['datanet-owner', 'Datanet owners (curation)']] as const) {
+  for (const [role, label] of Object.entries(FLOW_ROLE_LABELS)) {
+    if (label === null) continue;
     const value = roleTotal(role);
     if (value > 0n) add({ id: role, label, column: 1, valueMinor: value.toString(), href: `/v1/top-earners?role=${role}` }, 'fees');
   }
@@ -160,7 +178,7 @@ export function flowGraph(
   const topDatanets = new Set(largest(byDatanet, top));
   const topContributors = new Set(largest(byContributor, top));
   const datanetNode = (datanetId: string) => (topDatanets.has(datanetId) ? `datanet:${datanetId}` : 'datanet:(other)');
-  const contributorNode = (account: string) => (topContributors.has(account) ? account : 'contributor:(other)');
+  const contributorNode = (account: string) => (topContributors.has(account) ? account : OTHER_CONTRIBUTORS);
   const datanetSums = sumBy(credits, (credit) => datanetNode(credit.datanetId));
   for (const [id, value] of datanetSums) {
     const datanetId = id.slice('datanet:'.length);
@@ -171,7 +189,7 @@ export function flowGraph(
   if (unattributed > 0n) add({ id: 'datanet:(unattributed)', label: 'Contributors (no lineage)', column: 1, valueMinor: unattributed.toString(), href: null }, 'fees');
   const contributorSums = sumBy(credits, (credit) => contributorNode(credit.account));
   for (const [id, value] of contributorSums) {
-    nodes.push({ id, label: id === 'contributor:(other)' ? 'Other contributors' : id.slice('contributor:'.length), column: 2, valueMinor: value.toString(), href: id === 'contributor:(other)' ? null : `/v1/accounts/${encodeURIComponent(id)}` });
+    nodes.push({ id, label: id === OTHER_CONTRIBUTORS ? 'Other contributors' : id.slice(CONTRIBUTOR_PREFIX.length), column: 2, valueMinor: value.toString(), href: id === OTHER_CONTRIBUTORS ? null : `/v1/accounts/${encodeURIComponent(id)}` });
   }
   for (const [key, value] of sumBy(credits, (credit) => `${datanetNode(credit.datanetId)}\u0000${contributorNode(credit.account)}`)) {
     const [source, target] = key.split('\u0000') as [string, string];

@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { accountPrefix } from '@tributary/attribution';
 import { PAYOUTS_IN_FLIGHT_ACCOUNT, type BackingReport, type PayoutCash } from '@tributary/ledger';
 import { ReaderPool } from '../database/reader-pool';
 import { ApiError } from '../http/api-error';
@@ -47,10 +48,10 @@ export class FundingQueries {
              FROM payouts GROUP BY asset`,
         )).rows as Array<{ asset: string; settled: string; in_flight: string }>;
         const accountCash = (await client.query(
-          `SELECT asset, coalesce(sum(balance_minor) FILTER (WHERE account LIKE 'settlement:%'), 0)::text AS settlement,
+          `SELECT asset, coalesce(sum(balance_minor) FILTER (WHERE account LIKE $2), 0)::text AS settlement,
                   coalesce(sum(balance_minor) FILTER (WHERE account = $1), 0)::text AS in_flight
-             FROM accounts WHERE account LIKE 'settlement:%' OR account = $1 GROUP BY asset`,
-          [PAYOUTS_IN_FLIGHT_ACCOUNT],
+             FROM accounts WHERE account LIKE $2 OR account = $1 GROUP BY asset`,
+          [PAYOUTS_IN_FLIGHT_ACCOUNT, `${accountPrefix('settlement')}%`],
         )).rows as Array<{ asset: string; settlement: string; in_flight: string }>;
         return {
           funding: funding.map((row) => ({ producer: row.producer, asset: row.asset, feesMinor: BigInt(row.fees_minor), depositsMinor: BigInt(row.deposits_minor), chargebacksMinor: BigInt(row.chargebacks_minor) })),

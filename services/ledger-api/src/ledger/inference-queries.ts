@@ -1,19 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { accountId, classifyAccount, rejectionLine, rejectionReasonText } from '@tributary/attribution';
 import { ContractError, fromRecord, type InferenceAttributed } from '@tributary/contracts';
 import { toInboundRecord } from '@tributary/messaging';
 import { ReaderPool } from '../database/reader-pool';
 import { ApiError } from '../http/api-error';
 import { KafkaReader } from '../kafka/kafka-reader';
-
-/** Why a contribution did not count, in words a contributor understands (the policy's reasons, libs/attribution). */
-const REJECTION_TEXT: Record<string, string> = {
-  DUPLICATE: 'listed more than once by the inference, so no single score can be trusted',
-  UNKNOWN_CONTRIBUTION: 'no such contribution had been submitted when the inference was decided',
-  OUTSIDE_MODEL_DATANETS: 'it belongs to a datanet the model was not trained on',
-  REVOKED: 'its contributor had revoked it',
-  NOT_ACCEPTED: 'validators had not accepted it',
-  ZERO_SCORE: 'the inference gave it a score of zero',
-};
 
 /**
  * One inference's decision, explained: the fee and who paid it, every share as the ledger booked it,
@@ -50,7 +41,7 @@ export class InferenceQueries {
       amountMinor: shares.find((share) => share.account === account)?.amount_minor ?? '0',
       contributions: credits.filter((credit) => credit.account === account).map((credit) => ({ contributionId: credit.contribution_id, datanetId: credit.datanet_id, scorePpm: Number(credit.score_ppm), amountMinor: credit.amount_minor })),
     }));
-    const rejections = (decision.data?.rejected ?? []).map(({ contributionId, reason }) => ({ contributionId, reason, explanation: REJECTION_TEXT[reason] ?? reason }));
+    const rejections = (decision.data?.rejected ?? []).map(({ contributionId, reason }) => ({ contributionId, reason, explanation: rejectionReasonText(reason) }));
     return {
       inferenceId,
       modelId: row.model_id,
@@ -62,7 +53,7 @@ export class InferenceQueries {
       inferenceEventId: row.inference_event_id,
       source,
       split: decision.data ? { ...decision.data.split } : null,
-      shares: shares.map((share) => ({ account: share.account, role: share.account.slice(0, share.account.indexOf(':')), asset: share.asset, amountMinor: share.amount_minor })),
+      shares: shares.map((share) => ({ account: share.account, role: classifyAccount(share.account).role, asset: share.asset, amountMinor: share.amount_minor })),
       contributors,
       rejections,
       decisionAvailable: decision.data !== null,
@@ -100,10 +91,10 @@ function linesOf(
   row: { model_id: string; consumer_id: string; asset: string; fee_minor: string; policy_version: number },
   shares: ReadonlyArray<{ account: string; amount_minor: string }>,
   contributors: ReadonlyArray<{ account: string; contributions: ReadonlyArray<{ contributionId: string; scorePpm: number; amountMinor: string }> }>,
-  rejections: ReadonlyArray<{ contributionId: string; reason: string; explanation: string }>,
+  rejections: ReadonlyArray<{ contributionId: string; reason: string }>,
   decision: InferenceAttributed | null,
 ): string[] {
-  const lines = [`consumer:${row.consumer_id} paid ${row.fee_minor} ${row.asset} for an inference of model ${row.model_id}, split by policy v${row.policy_version}.`];
+  const lines = [`${accountId('consumer', row.consumer_id)} paid ${row.fee_minor} ${row.asset} for an inference of model ${row.model_id}, split by policy v${row.policy_version}.`];
   if (decision) lines.push(`Split: protocol ${percent(decision.split.protocolBps)}, model owner ${percent(decision.split.modelBps)}, data ${percent(decision.split.dataBps)}.`);
   for (const share of shares) {
     if (BigInt(share.amount_minor) <= 0n) continue;
@@ -111,6 +102,6 @@ function linesOf(
     const why = behind ? ` for ${behind.contributions.map((c) => `${c.contributionId} (score ${c.scorePpm} ppm: ${c.amountMinor})`).join(', ')}` : '';
     lines.push(`${share.account} received ${share.amount_minor} ${row.asset}${why}.`);
   }
-  for (const rejection of rejections) lines.push(`Contribution ${rejection.contributionId} did not count (${rejection.reason}): ${rejection.explanation}.`);
+  for (const rejection of rejections) lines.push(rejectionLine(rejection.contributionId, rejection.reason));
   return lines;
 }

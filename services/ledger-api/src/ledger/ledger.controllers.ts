@@ -2,6 +2,7 @@ import { Controller, Get, Inject, Param, Query, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiParam, ApiProduces, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { z } from 'zod';
+import { ACCOUNT_ROLES, EARNER_ROLES } from '@tributary/attribution';
 import { accountParam, assetParam, checkRange, cursorParam, idParam, limitParam, parseParams, timeParam } from '../http/validation';
 import { AnalyticsQueries } from './analytics-queries';
 import { InferenceQueries } from './inference-queries';
@@ -25,11 +26,9 @@ const BadRequest = () => ApiResponse({ status: 400, description: 'a parameter br
 const NotFound = () => ApiResponse({ status: 404, description: 'no such id in the ledger', schema: ERROR_SCHEMA });
 const Unavailable = () => ApiResponse({ status: 503, description: 'the database or Kafka did not answer in time', schema: ERROR_SCHEMA });
 
-const ROLES = ['consumer', 'contributor', 'model-owner', 'datanet-owner', 'protocol', 'clearing', 'settlement', 'other'] as const;
-const EARNER_ROLES = ['contributor', 'model-owner', 'datanet-owner', 'protocol'] as const;
 const range = { from: timeParam.optional(), to: timeParam.optional() };
 
-const accountsQuery = z.strictObject({ role: z.enum(ROLES).optional(), ownerId: idParam.optional(), asset: assetParam.optional(), limit: limitParam(50, 500), cursor: cursorParam.optional() });
+const accountsQuery = z.strictObject({ role: z.enum(ACCOUNT_ROLES).optional(), ownerId: idParam.optional(), asset: assetParam.optional(), limit: limitParam(50, 500), cursor: cursorParam.optional() });
 const statementQuery = z.strictObject({ asset: assetParam.optional(), limit: limitParam(100, 1_000), cursor: cursorParam.optional(), format: z.enum(['json', 'csv']).default('json') });
 const csvQuery = statementQuery.extend({ limit: limitParam(10_000, 10_000) });
 const pageQuery = z.strictObject({ limit: limitParam(50, 500), cursor: cursorParam.optional() });
@@ -56,7 +55,7 @@ export class AccountsController {
 
   @Get()
   @ApiOperation({ summary: 'Accounts and balances, by account id; amounts are decimal strings of minor units' })
-  @ApiQuery({ name: 'role', required: false, enum: ROLES })
+  @ApiQuery({ name: 'role', required: false, enum: ACCOUNT_ROLES })
   @ApiQuery({ name: 'ownerId', required: false })
   @ApiQuery({ name: 'asset', required: false })
   @ApiQuery({ name: 'limit', required: false, description: '1-500, default 50' })

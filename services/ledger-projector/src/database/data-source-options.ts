@@ -1,10 +1,10 @@
 import type { DataSourceOptions } from 'typeorm';
 import { postgresOptions, CreateConsumerOffsets1764000000000 } from '@tributary/persistence';
 import { LEDGER_ENTITIES } from './entities';
-import { CreateLedgerReadModel1764000000100 } from './migrations/1764000000100-CreateLedgerReadModel';
-import { IdentifiersCollateC1764000000200 } from './migrations/1764000000200-IdentifiersCollateC';
-import { SumsAndEventIdsHoldAnyInput1764000000300 } from './migrations/1764000000300-SumsAndEventIdsHoldAnyInput';
-import { ProducerFunding1764000000400 } from './migrations/1764000000400-ProducerFunding';
+import { CreateLedgerReadModel1764000000100 } from './migrations/1764000000100-create-ledger-read-model';
+import { IdentifiersCollateC1764000000200 } from './migrations/1764000000200-identifiers-collate-c';
+import { SumsAndEventIdsHoldAnyInput1764000000300 } from './migrations/1764000000300-sums-and-event-ids-hold-any-input';
+import { ProducerFunding1764000000400 } from './migrations/1764000000400-producer-funding';
 
 /**
  * The live read model lives in the `ledger` schema; the query API reads it from there. A rebuild

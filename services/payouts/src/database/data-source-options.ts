@@ -1,7 +1,7 @@
 import type { DataSourceOptions } from 'typeorm';
 import { postgresOptions } from '@tributary/persistence';
-import { CreatePayoutSagas1764000000300 } from './migrations/1764000000300-CreatePayoutSagas';
-import { PayoutReconciliation1764000000600 } from './migrations/1764000000600-PayoutReconciliation';
+import { CreatePayoutSagas1764000000300 } from './migrations/1764000000300-create-payout-sagas';
+import { PayoutReconciliation1764000000600 } from './migrations/1764000000600-payout-reconciliation';
 
 /** The payouts service owns the `payouts` schema; it reads the ledger's schema, never writes it. */
 export const PAYOUTS_SCHEMA = 'payouts';

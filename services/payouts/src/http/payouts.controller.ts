@@ -1,11 +1,11 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
-import { BadRequestException, Body, ConflictException, Controller, ForbiddenException, Get, Headers, HttpCode, Inject, NotFoundException, Param, Post, Query, ServiceUnavailableException, UnauthorizedException } from '@nestjs/common';
+import { BadRequestException, Body, ConflictException, Controller, Get, HttpCode, Inject, NotFoundException, Param, Post, Query, UseGuards } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { EPOCH_MAX, parseResolution } from '@tributary/payouts';
 import { parseChargeback, parseDeposit } from '../funding/funding-input';
 import { publishFunding } from '../funding/funding';
 import { PAYOUTS_CONFIG, retryPolicyOf, thresholdsOf, type PayoutsConfig } from '../payouts.config';
 import { PayoutsMetrics } from '../payouts-metrics';
+import { OperatorTokenGuard } from './operator-token.guard';
 import { closeEpoch, EpochOutOfOrderError, findEpoch } from '../saga/epoch-closer';
 import { parsePayoutId, PayoutNotFoundError, ResolutionConflictError, resolveByOperator } from '../saga/reconciliation';
 import { PAYOUT_PUBLISHER } from '../payout-publisher.token';
@@ -17,8 +17,8 @@ import { parseAccountIdInput, parseLimit, statementOf } from '../saga/statement'
 /**
  * Participants read their statement; operators close an epoch, record the rail's answer for a payout
  * waiting for reconciliation, and record the treasury's funding (money a producer paid in, and its
- * chargebacks). Those are the writes, so they need the operator token (PAYOUTS_OPERATOR_TOKEN); without
- * one configured they are switched off.
+ * chargebacks). Those are the writes, so OperatorTokenGuard lets them through only with the operator
+ * token (PAYOUTS_OPERATOR_TOKEN); without one configured they are switched off.
  */
 @Controller()
 export class PayoutsController {
@@ -48,8 +48,8 @@ export class PayoutsController {
 
   @Post('epochs/close')
   @HttpCode(200)
-  async close(@Headers('authorization') authorization: string | undefined, @Body() body: unknown) {
-    this.authorize(authorization);
+  @UseGuards(OperatorTokenGuard)
+  async close(@Body() body: unknown) {
     const epochInput = (body as { epoch?: unknown } | undefined)?.epoch;
     const epoch = epochInput === undefined || epochInput === null ? undefined : this.validate(() => epochNumber(epochInput));
     try {
@@ -66,8 +66,8 @@ export class PayoutsController {
   /** The rail's definite answer for a payout in NEEDS_RECONCILIATION, with who checked, when and the evidence; once. */
   @Post('payouts/:payoutId/resolution')
   @HttpCode(200)
-  async resolve(@Headers('authorization') authorization: string | undefined, @Param('payoutId') payoutIdInput: string, @Body() body: unknown) {
-    this.authorize(authorization);
+  @UseGuards(OperatorTokenGuard)
+  async resolve(@Param('payoutId') payoutIdInput: string, @Body() body: unknown) {
     const payoutId = this.validate(() => parsePayoutId(payoutIdInput));
     const resolution = this.validate(() => parseResolution(body, Date.now()));
     try {
@@ -89,8 +89,8 @@ export class PayoutsController {
    */
   @Post('funding/deposits')
   @HttpCode(201)
-  async deposit(@Headers('authorization') authorization: string | undefined, @Body() body: unknown) {
-    this.authorize(authorization);
+  @UseGuards(OperatorTokenGuard)
+  async deposit(@Body() body: unknown) {
     const data = this.validate(() => parseDeposit(body));
     return publishFunding(this.publisher, 'FundsDeposited', data);
   }
@@ -98,20 +98,10 @@ export class PayoutsController {
   /** A producer's money was taken back (a chargeback): publishes FundsReversed, with reason and reversesEventId?. */
   @Post('funding/chargebacks')
   @HttpCode(201)
-  async chargeback(@Headers('authorization') authorization: string | undefined, @Body() body: unknown) {
-    this.authorize(authorization);
+  @UseGuards(OperatorTokenGuard)
+  async chargeback(@Body() body: unknown) {
     const data = this.validate(() => parseChargeback(body));
     return publishFunding(this.publisher, 'FundsReversed', data);
-  }
-
-  private authorize(authorization: string | undefined): void {
-    const token = this.config.PAYOUTS_OPERATOR_TOKEN;
-    if (!token) throw new ServiceUnavailableException('operator commands over HTTP are off: set PAYOUTS_OPERATOR_TOKEN');
-    const given = /^Bearer (.{1,1024})$/.exec(authorization ?? '')?.[1];
-    if (!given) throw new UnauthorizedException('authorization: must be "Bearer <operator token>"');
-    // Hash both sides so the comparison is constant-time whatever the lengths.
-    const digest = (value: string) => createHash('sha256').update(value).digest();
-    if (!timingSafeEqual(digest(given), digest(token))) throw new ForbiddenException('authorization: not the operator token');
   }
 
   private validate<T>(run: () => T): T {

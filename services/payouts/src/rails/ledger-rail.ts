@@ -10,6 +10,6 @@ export class LedgerRail implements PayoutRail {
   readonly name = 'ledger';
 
   async settle(instruction: PayoutInstruction): Promise<RailAnswer> {
-    return { kind: 'paid', reference: `ledger:${instruction.payoutId}` };
+    return { type: 'paid', reference: `ledger:${instruction.payoutId}` };
   }
 }

@@ -58,7 +58,7 @@ export class WebhookRail implements PayoutRail {
       return answer(response.status, (await response.text()).slice(0, RESPONSE_BYTES_MAX));
     } catch (error) {
       // The request may have reached the receiver before the failure: never a refusal.
-      return { kind: 'unknown', reason: `webhook call failed: ${(error as Error).name}: ${(error as Error).message}` };
+      return { type: 'unknown', reason: `webhook call failed: ${(error as Error).name}: ${(error as Error).message}` };
     }
   }
 }

@@ -1,5 +1,6 @@
 import type { DataSource, QueryRunner } from 'typeorm';
 import { randomBytes } from 'node:crypto';
+import { EARNER_ROLES } from '@tributary/attribution';
 import { backingFactsFromTotals, balanceKey, computeBacking, paidOrInFlightMap } from '@tributary/ledger';
 import { appliedAsPlanned, BALANCES_PER_EPOCH_MAX, capToBacked, computeEpochPayouts, EPOCH_MAX, payableBalances, PAYOUT_ID_KEY_BYTES, type PayoutThresholds } from '@tributary/payouts';
 
@@ -37,7 +38,6 @@ export interface EpochCloserOptions {
 
 /** Closes of every instance queue on this one lock; a session lock, released if the process dies. */
 const CLOSE_LOCK_KEY = 'tributary.payouts.close-epoch';
-const PAYABLE_ROLES = ['contributor', 'model-owner', 'datanet-owner', 'protocol'];
 
 /**
  * Closes an epoch: under a lock every instance takes, in one REPEATABLE READ snapshot of the ledger
@@ -86,7 +86,7 @@ async function closeInSnapshot(runner: QueryRunner, options: EpochCloserOptions,
   );
   const balances: Array<{ account: string; asset: string; balance_minor: string }> = await runner.query(
     `SELECT account, asset, balance_minor::text FROM ${ledger}.accounts WHERE role = ANY($1) AND balance_minor > 0 ORDER BY account, asset LIMIT ${BALANCES_PER_EPOCH_MAX + 1}`,
-    [PAYABLE_ROLES],
+    [EARNER_ROLES],
   );
   if (balances.length > BALANCES_PER_EPOCH_MAX) throw new RangeError(`balances: more than ${BALANCES_PER_EPOCH_MAX} payable accounts in one epoch`);
   // This service's requests the ledger has not applied as planned: no ledger row under the id, or a row

@@ -242,17 +242,17 @@ export class SagaWorker {
       attempt = next.attempts;
     }
     const answer = await rail.settle({ payoutId: row.payoutId, accountId: row.accountId, asset: row.asset, amountMinor: row.amountMinor, epoch: row.epoch, attempt });
-    this.metrics.attempts.inc({ rail: rail.name, outcome: answer.kind });
+    this.metrics.attempts.inc({ rail: rail.name, outcome: answer.type });
     const nowMs = row.nowMs + (Date.now() - claimedLocalMs);
     const next =
-      answer.kind === 'paid'
+      answer.type === 'paid'
         ? this.evolve(started, { type: 'AttemptSucceeded', reference: answer.reference })
-        : this.evolve(started, { type: 'AttemptFailed', reason: answer.reason, definite: answer.kind === 'refused', nowMs });
-    const recorded = answer.kind === 'paid' ? 'SUCCEEDED' : answer.kind === 'refused' ? 'REFUSED' : 'FAILED';
-    const saved = await this.store.endAttempt(started, attempt, next, recorded, answer.kind === 'paid' ? answer.reference : answer.reason);
+        : this.evolve(started, { type: 'AttemptFailed', reason: answer.reason, definite: answer.type === 'refused', nowMs });
+    const recorded = answer.type === 'paid' ? 'SUCCEEDED' : answer.type === 'refused' ? 'REFUSED' : 'FAILED';
+    const saved = await this.store.endAttempt(started, attempt, next, recorded, answer.type === 'paid' ? answer.reference : answer.reason);
     if (!saved) this.logger.warn(`payout ${row.payoutId}: lease lost during attempt ${attempt}; another instance resumes it`);
     else if (next.status === 'NEEDS_RECONCILIATION') this.logger.error(`payout ${row.payoutId} NEEDS_RECONCILIATION: ${next.failureReason}; its amount stays reserved until the rail's status or an operator answers`);
-    else if (answer.kind !== 'paid') this.logger.warn(`payout ${row.payoutId}: attempt ${attempt} ${answer.kind === 'refused' ? 'refused' : 'had no definite answer'} (${answer.reason}); now ${next.status}`);
+    else if (answer.type !== 'paid') this.logger.warn(`payout ${row.payoutId}: attempt ${attempt} ${answer.type === 'refused' ? 'refused' : 'had no definite answer'} (${answer.reason}); now ${next.status}`);
   }
 
   /**
@@ -265,14 +265,14 @@ export class SagaWorker {
     let moved = 0;
     for (const row of rows) {
       const rail = this.rails.get(row.rail);
-      const answer = rail?.status ? await rail.status(row.payoutId) : { kind: 'unknown' as const, reason: `rail "${row.rail}" offers no status query: an operator must record the rail's answer` };
-      if (answer.kind === 'unknown') {
+      const answer = rail?.status ? await rail.status(row.payoutId) : { type: 'unknown' as const, reason: `rail "${row.rail}" offers no status query: an operator must record the rail's answer` };
+      if (answer.type === 'unknown') {
         await this.store.save(row, this.evolve(row, { type: 'StatusUnknown', reason: answer.reason, nextQueryAtMs: row.nowMs + this.options.reconcileIntervalMs }));
         continue;
       }
-      const outcome: 'settled' | 'refused' = answer.kind === 'paid' ? 'settled' : 'refused';
-      const detail = answer.kind === 'paid' ? answer.reference : answer.reason;
-      const next = this.evolve(row, { type: 'Reconciled', outcome: answer.kind, detail });
+      const outcome: 'settled' | 'refused' = answer.type === 'paid' ? 'settled' : 'refused';
+      const detail = answer.type === 'paid' ? answer.reference : answer.reason;
+      const next = this.evolve(row, { type: 'Reconciled', outcome: answer.type, detail });
       const resolution = { source: 'rail-status' as const, outcome, detail, by: `rail:${row.rail}`, at: new Date(row.nowMs).toISOString(), evidence: `status query by idempotency key ${row.payoutId}` };
       if (await this.store.resolve(row.payoutId, row.leaseToken, next, resolution)) {
         moved += 1;
