@@ -151,8 +151,8 @@ export async function brokerSecurity(name: string, log: Log): Promise<BrokerSecu
  * gets its credential, and a broker that came up without its credentials gets them back. (A test broker
  * with a long history was once seen to restart holding none, though its metadata log held them all.)
  */
-export async function assertLocalCredentials(name: string, nodes: readonly BrokerLayout[], readyTimeoutMs: number): Promise<void> {
-  await alterScramCredentials(
+export async function assertLocalCredentials(name: string, nodes: readonly BrokerLayout[], readyTimeoutMs: number, upsert = true): Promise<void> {
+  if (upsert) await alterScramCredentials(
     { bootstrap: nodes.map((node) => `127.0.0.1:${node.internalPort}`).join(','), clientProperties: tlsFiles(credentialFiles(name).tlsDir).brokerClientProperties },
     LOCAL_PRINCIPALS.map((principal) => ({ kind: 'upsert', principal, password: ensurePasswordFile(name, principal) })),
   );
