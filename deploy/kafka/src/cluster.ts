@@ -69,6 +69,10 @@ export async function startCluster(opts: StartKafkaOptions & { brokers: number }
   const dir = dataDirOf(opts.name);
   assertSameCluster(opts.name, dir, opts.brokers);
   const layouts = clusterLayout(opts.port, opts.brokers, dir);
+  const ephemeral = ephemeralPortsOf(layouts.flatMap((layout) => [layout.port, layout.controllerPort, layout.internalPort]));
+  if (ephemeral.length > 0) {
+    log(`WARNING: ports ${ephemeral.join(', ')} are in this machine's ephemeral port range: while a node is down, a client retrying it can be given its port for a connection of its own, and the node then fails to restart with "Address already in use"; pick a --port below the range`);
+  }
   const pids = layouts.map((layout) => runningPid(opts.name, layout, mode));
   const missing = layouts.filter((_, index) => pids[index] === undefined);
   const children = new Map<number, ChildProcess>();
@@ -173,6 +177,17 @@ function clusterHandle(name: string, layouts: readonly NodeLayout[], mode: Kafka
     nodes: layouts.map((layout, index) => nodeOf(layout.nodeId, layout, pids[index])),
     stop: () => stopKafka(name),
   };
+}
+
+/** The ports the kernel may hand out as the local end of an outgoing connection (Linux; none known elsewhere). */
+export function ephemeralPortsOf(ports: readonly number[], rangeFile = '/proc/sys/net/ipv4/ip_local_port_range'): number[] {
+  let low: number, high: number;
+  try {
+    [low, high] = fs.readFileSync(rangeFile, 'utf8').trim().split(/\s+/).map(Number) as [number, number];
+  } catch {
+    return [];
+  }
+  return ports.filter((port) => port >= low && port <= high);
 }
 
 export interface QuorumStatus {

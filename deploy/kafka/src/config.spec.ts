@@ -1,4 +1,8 @@
 // Proves the rendered server.properties and log4j files describe a one-node KRaft broker on 127.0.0.1, by parsing the rendered text.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { ephemeralPortsOf } from './cluster';
 import { brokerLayout, clusterLayout, clusterQuorum, renderBrokerLog4j, renderServerProperties, renderToolsLog4j } from './config';
 
 function parseProperties(text: string): Map<string, string> {
@@ -113,5 +117,20 @@ describe('renderServerProperties for a node of a three-node cluster', () => {
     for (const key of ['listener.security.protocol.map', 'listener.name.controller.ssl.client.auth', 'listener.name.internal.ssl.client.auth', 'super.users', 'allow.everyone.if.no.acl.found', 'authorizer.class.name']) {
       expect([key, properties.get(key)]).toEqual([key, single.get(key)]);
     }
+  });
+});
+
+describe('ephemeralPortsOf', () => {
+  const rangeFile = path.join(os.tmpdir(), `port-range-${process.pid}`);
+  beforeAll(() => fs.writeFileSync(rangeFile, '32768\t60999\n'));
+  afterAll(() => fs.rmSync(rangeFile, { force: true }));
+
+  it('names the cluster ports the kernel may give to outgoing connections', () => {
+    expect(ephemeralPortsOf([19300, 20300, 21300], rangeFile)).toEqual([]);
+    expect(ephemeralPortsOf([39520, 40520, 41520, 31000], rangeFile)).toEqual([39520, 40520, 41520]);
+  });
+
+  it('names none where the range is unknown', () => {
+    expect(ephemeralPortsOf([39520], '/nonexistent/range')).toEqual([]);
   });
 });

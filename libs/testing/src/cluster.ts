@@ -7,7 +7,8 @@ import { applyServiceAcls, startKafka, stopKafka, type RunningKafka } from '@tri
  * A three-node secured cluster of a test file's own, beside the suite's single test broker: started
  * fresh (a previous run's data is deleted), on TEST_KAFKA_CLUSTER_PORT so it never meets the developer's
  * broker on 9092 or the suite's on 19092. Jest runs integration files one at a time, so files that start
- * a cluster take turns on the same ports; each stops its cluster when it ends.
+ * a cluster take turns on the same ports; each stops its cluster when it ends. The default keeps every
+ * port below the kernel's ephemeral range, so a node killed by a test can always bind its port again.
  */
 export const TEST_KAFKA_CLUSTER_PORT_DEFAULT = 19300;
 export const TEST_CLUSTER_NODES = 3;
