@@ -9,9 +9,11 @@ import {
   BROKER_JVM_ARGS,
   BrokerLayout,
   BrokerSecurity,
+  QuorumPlace,
   brokerLayout,
   brokerLogFile,
   logDirsOf,
+  nodeDataDir,
   renderBrokerLog4j,
   renderServerProperties,
 } from './config';
@@ -24,6 +26,7 @@ import { isProcessAlive, processCommandLine, runCommand, sleep, tailFile } from 
 import { BROKER_CERTIFICATE_CN, ensureTlsMaterial, tlsFiles, writeBrokerClientProperties } from './tls';
 import { javaClassPath } from './tools';
 import { assertValidName, assertValidPort } from './validation';
+import { clusterNodes, isClusterDir, startCluster } from './cluster';
 
 export interface RunningKafka {
   brokers: string;
@@ -36,7 +39,22 @@ export interface RunningKafka {
   clientEnv(principal: string): Record<string, string>;
   /** True when this call started the broker; false when it found one already running (someone else's to stop). */
   readonly startedHere: boolean;
+  /** Each node as it was when this handle was made: one for a single broker, `--brokers` of them for a cluster. */
+  readonly nodes: readonly KafkaNode[];
   stop(): Promise<void>;
+}
+
+/** One KRaft node (combined broker and controller) of a single broker or a local cluster. */
+export interface KafkaNode {
+  readonly nodeId: number;
+  /** Undefined when the node is not running. */
+  readonly pid: number | undefined;
+  /** Its client listener, host:port. */
+  readonly brokers: string;
+  /** Its controller listener, host:port (mutual TLS on a secured node). */
+  readonly controller: string;
+  readonly dataDir: string;
+  readonly logFile: string;
 }
 
 export interface StartKafkaOptions {
@@ -47,6 +65,8 @@ export interface StartKafkaOptions {
   readyTimeoutMs?: number;
   /** Defaults to KAFKA_SECURITY, else sasl_ssl: plaintext only when asked for by name. */
   security?: KafkaSecurityMode;
+  /** Nodes: 1 (the default) for a single broker, 3 or 5 for a local cluster (see cluster.ts). */
+  brokers?: number;
 }
 
 /** The broker's security mode from KAFKA_SECURITY: sasl_ssl unless plaintext is named. */
@@ -63,7 +83,7 @@ const KILL_TIMEOUT_MS = 5_000;
 const LOG_TAIL_LINES = 30;
 const BROKER_MAIN_CLASS = 'kafka.Kafka';
 
-const files = (dir: string) => ({
+export const brokerFiles = (dir: string) => ({
   serverProperties: path.join(dir, 'server.properties'),
   log4j: path.join(dir, 'log4j2.properties'),
   pid: path.join(dir, 'kafka.pid'),
@@ -73,12 +93,17 @@ const files = (dir: string) => ({
 
 /** Starts a single-node KRaft broker, or returns the one a detached start left running under `name`. */
 export async function startKafka(opts: StartKafkaOptions): Promise<RunningKafka> {
+  if ((opts.brokers ?? 1) !== 1) return startCluster({ ...opts, brokers: opts.brokers! });
   assertValidPort(opts.port);
   assertValidName(opts.name);
   const log = opts.log ?? (() => undefined);
   const readyTimeoutMs = opts.readyTimeoutMs ?? READY_TIMEOUT_MS_DEFAULT;
   const mode = opts.security ?? brokerSecurityMode();
   const layout = brokerLayout(opts.port, dataDirOf(opts.name));
+  if (isClusterDir(layout.dataDir)) {
+    const count = clusterNodes(opts.name).length;
+    throw new ProvisionError(`Kafka '${opts.name}' is a cluster of ${count} nodes`, `start it with --brokers ${count}, or pick another --name`);
+  }
   const existing = await adoptRunning(opts.name, layout, mode, readyTimeoutMs);
   if (existing) {
     log(`Kafka '${opts.name}' already running on ${existing.brokers} (pid ${existing.pid})`);
@@ -89,7 +114,7 @@ export async function startKafka(opts: StartKafkaOptions): Promise<RunningKafka>
   await assertPortFree(layout.port, 'Kafka client listener');
   await assertPortFree(layout.controllerPort, 'KRaft controller listener');
   if (mode === 'sasl_ssl') await assertPortFree(layout.internalPort, 'inter-broker listener');
-  const security = mode === 'sasl_ssl' ? await brokerSecurity(opts.name, layout, log) : undefined;
+  const security = mode === 'sasl_ssl' ? await brokerSecurity(opts.name, log) : undefined;
   writeConfigFiles(layout, security);
   await formatStorageOnce(java, libs, layout, mode, log);
   const child = spawnBroker(java, libs, layout, opts.detached ?? false);
@@ -97,7 +122,7 @@ export async function startKafka(opts: StartKafkaOptions): Promise<RunningKafka>
   log(`starting Kafka '${opts.name}' on ${handle.brokers} (${mode}, pid ${handle.pid}, log ${handle.logFile})`);
   try {
     await waitUntilReady(handle, layout, readyTimeoutMs);
-    if (mode === 'sasl_ssl') await assertLocalCredentials(handle, layout, readyTimeoutMs);
+    if (mode === 'sasl_ssl') await assertLocalCredentials(opts.name, [layout], readyTimeoutMs);
   } catch (error) {
     await handle.stop();
     throw error;
@@ -106,7 +131,7 @@ export async function startKafka(opts: StartKafkaOptions): Promise<RunningKafka>
 }
 
 /** Makes (once) the CA, the broker's keystore and the passwords of the operator and the services. */
-async function brokerSecurity(name: string, layout: BrokerLayout, log: Log): Promise<BrokerSecurity> {
+export async function brokerSecurity(name: string, log: Log): Promise<BrokerSecurity> {
   const files = credentialFiles(name);
   const tls = await ensureTlsMaterial(files.tlsDir, log);
   writeBrokerClientProperties(tls);
@@ -126,25 +151,33 @@ async function brokerSecurity(name: string, layout: BrokerLayout, log: Log): Pro
  * gets its credential, and a broker that came up without its credentials gets them back. (A test broker
  * with a long history was once seen to restart holding none, though its metadata log held them all.)
  */
-async function assertLocalCredentials(handle: RunningKafka, layout: BrokerLayout, readyTimeoutMs: number): Promise<void> {
-  const name = path.basename(handle.dataDir);
-  await alterScramCredentials(
-    { bootstrap: `127.0.0.1:${layout.internalPort}`, clientProperties: tlsFiles(credentialFiles(name).tlsDir).brokerClientProperties },
+export async function assertLocalCredentials(name: string, nodes: readonly BrokerLayout[], readyTimeoutMs: number, upsert = true): Promise<void> {
+  if (upsert) await alterScramCredentials(
+    { bootstrap: nodes.map((node) => `127.0.0.1:${node.internalPort}`).join(','), clientProperties: tlsFiles(credentialFiles(name).tlsDir).brokerClientProperties },
     LOCAL_PRINCIPALS.map((principal) => ({ kind: 'upsert', principal, password: ensurePasswordFile(name, principal) })),
   );
-  // Brokers apply credentials from the metadata log asynchronously.
+  // Brokers apply credentials from the metadata log asynchronously, each node on its own.
   const deadlineMs = Date.now() + readyTimeoutMs;
-  const operator = operatorSecurity(handle);
-  while (!(await answersMetadata(handle.brokers, kafkaSecurityOptions(operator)))) {
-    if (Date.now() > deadlineMs) throw startupFailure(handle, `the operator could not authenticate to Kafka on ${handle.brokers} within ${readyTimeoutMs} ms`);
-    await sleep(READY_POLL_INTERVAL_MS);
+  const operator = kafkaSecurityOptions(operatorSecurity({ security: 'sasl_ssl', dataDir: dataDirOf(name) }));
+  for (const node of nodes) {
+    const brokers = `127.0.0.1:${node.port}`;
+    while (!(await answersMetadata(brokers, operator))) {
+      if (Date.now() > deadlineMs) throw startupFailure(node.dataDir, `the operator could not authenticate to Kafka on ${brokers} within ${readyTimeoutMs} ms`);
+      await sleep(READY_POLL_INTERVAL_MS);
+    }
   }
 }
 
 /** Stops the broker named `name` through its pid file; a no-op when it is not running. */
 export async function stopKafka(name: string): Promise<void> {
   assertValidName(name);
-  const pidFile = files(dataDirOf(name)).pid;
+  const nodeDirs = isClusterDir(dataDirOf(name)) ? clusterNodes(name).map((node) => node.dataDir) : [dataDirOf(name)];
+  // In parallel: each node's controlled shutdown is bounded by STOP_TIMEOUT_MS, then SIGKILL.
+  await Promise.all(nodeDirs.map((dir) => stopNode(dir)));
+}
+
+async function stopNode(dir: string): Promise<void> {
+  const pidFile = brokerFiles(dir).pid;
   const pid = readLivePid(pidFile);
   if (pid !== undefined) await stopProcess(pid);
   fs.rmSync(pidFile, { force: true });
@@ -152,9 +185,13 @@ export async function stopKafka(name: string): Promise<void> {
 
 export interface KafkaStatus {
   name: string;
+  /** The pid of the first running node. */
   pid: number | undefined;
+  /** The client listeners of the running nodes, comma separated (KAFKA_BROKERS). */
   brokers: string | undefined;
   dataDir: string;
+  /** Every node of a cluster, running or not; undefined for a single broker. */
+  nodes?: KafkaNode[];
 }
 
 /** Every broker data dir under the cache, with the pid and address of those running. */
@@ -163,14 +200,19 @@ export function kafkaStatus(): KafkaStatus[] {
   if (!fs.existsSync(root)) return [];
   return fs.readdirSync(root).sort().map((name) => {
     const dir = dataDirOf(name);
-    const pid = readLivePid(files(dir).pid);
+    if (isClusterDir(dir)) {
+      const nodes = clusterNodes(name);
+      const running = nodes.filter((node) => node.pid !== undefined);
+      return { name, pid: running[0]?.pid, brokers: running.length > 0 ? running.map((node) => node.brokers).join(',') : undefined, dataDir: dir, nodes };
+    }
+    const pid = readLivePid(brokerFiles(dir).pid);
     const port = readConfiguredPort(dir);
     return { name, pid, brokers: pid && port ? `127.0.0.1:${port}` : undefined, dataDir: dir };
   });
 }
 
 async function adoptRunning(name: string, layout: BrokerLayout, mode: KafkaSecurityMode, readyTimeoutMs: number): Promise<RunningKafka | undefined> {
-  const pid = readLivePid(files(layout.dataDir).pid);
+  const pid = readLivePid(brokerFiles(layout.dataDir).pid);
   if (pid === undefined) return undefined;
   const runningPort = readConfiguredPort(layout.dataDir);
   if (runningPort !== layout.port) {
@@ -192,7 +234,7 @@ async function adoptRunning(name: string, layout: BrokerLayout, mode: KafkaSecur
 }
 
 /** The pid from the pid file when that process is alive and is a Kafka broker; removes a stale file. */
-function readLivePid(pidFile: string): number | undefined {
+export function readLivePid(pidFile: string): number | undefined {
   let pid: number;
   try {
     pid = Number(fs.readFileSync(pidFile, 'utf8').trim());
@@ -206,9 +248,9 @@ function readLivePid(pidFile: string): number | undefined {
   return undefined;
 }
 
-function readConfiguredPort(dir: string): number | undefined {
+export function readConfiguredPort(dir: string): number | undefined {
   try {
-    const text = fs.readFileSync(files(dir).serverProperties, 'utf8');
+    const text = fs.readFileSync(brokerFiles(dir).serverProperties, 'utf8');
     const match = /^advertised\.listeners=(?:PLAINTEXT|CLIENT):\/\/[^:,]+:(\d+)/m.exec(text);
     return match ? Number(match[1]) : undefined;
   } catch {
@@ -218,18 +260,20 @@ function readConfiguredPort(dir: string): number | undefined {
 
 /** How the running broker's server.properties was written: its client listener says. */
 export function readRunningMode(dir: string): KafkaSecurityMode {
+  // A cluster's nodes share one mode; its first node says which.
+  const nodeDir = isClusterDir(dir) ? nodeDataDir(dir, 1) : dir;
   try {
-    return /^advertised\.listeners=CLIENT:/m.test(fs.readFileSync(files(dir).serverProperties, 'utf8')) ? 'sasl_ssl' : 'plaintext';
+    return /^advertised\.listeners=CLIENT:/m.test(fs.readFileSync(brokerFiles(nodeDir).serverProperties, 'utf8')) ? 'sasl_ssl' : 'plaintext';
   } catch {
     return 'plaintext';
   }
 }
 
-function writeConfigFiles(layout: BrokerLayout, security: BrokerSecurity | undefined): void {
-  const paths = files(layout.dataDir);
+export function writeConfigFiles(layout: BrokerLayout, security: BrokerSecurity | undefined, quorum?: QuorumPlace): void {
+  const paths = brokerFiles(layout.dataDir);
   fs.mkdirSync(layout.dataDir, { recursive: true, mode: 0o700 });
   // It holds the keystore's password.
-  fs.writeFileSync(paths.serverProperties, renderServerProperties(layout, security), { mode: 0o600 });
+  fs.writeFileSync(paths.serverProperties, renderServerProperties(layout, security, quorum), { mode: 0o600 });
   fs.writeFileSync(paths.log4j, renderBrokerLog4j(layout.dataDir));
 }
 
@@ -247,11 +291,11 @@ export function newClusterId(random: (size: number) => Buffer = randomBytes): st
 
 // KRaft refuses to start on an unformatted log dir; formatting twice would fail, and would throw
 // away the cluster id that the existing data belongs to.
-async function formatStorageOnce(java: string, libs: string, layout: BrokerLayout, mode: KafkaSecurityMode, log: Log): Promise<void> {
+// Every node of a cluster is formatted with the same cluster id.
+export async function formatStorageOnce(java: string, libs: string, layout: BrokerLayout, mode: KafkaSecurityMode, log: Log, clusterId = newClusterId()): Promise<void> {
   if (fs.existsSync(path.join(logDirsOf(layout.dataDir), 'meta.properties'))) return;
-  const clusterId = newClusterId();
   log(`formatting KRaft storage in ${logDirsOf(layout.dataDir)} (cluster id ${clusterId}, ${mode})`);
-  const paths = files(layout.dataDir);
+  const paths = brokerFiles(layout.dataDir);
   const args = [...jvmLogArgs(layout.dataDir), '-cp', javaClassPath(libs), 'kafka.tools.StorageTool',
     'format', '--cluster-id', clusterId, '--config', paths.serverProperties];
   const result = await runCommand(java, args);
@@ -265,11 +309,11 @@ async function formatStorageOnce(java: string, libs: string, layout: BrokerLayou
 }
 
 function jvmLogArgs(dir: string): string[] {
-  return [`-Dlog4j2.configurationFile=${files(dir).log4j}`, `-Dkafka.logs.dir=${path.join(dir, 'logs')}`];
+  return [`-Dlog4j2.configurationFile=${brokerFiles(dir).log4j}`, `-Dkafka.logs.dir=${path.join(dir, 'logs')}`];
 }
 
-function spawnBroker(java: string, libs: string, layout: BrokerLayout, detached: boolean): ChildProcess {
-  const paths = files(layout.dataDir);
+export function spawnBroker(java: string, libs: string, layout: BrokerLayout, detached: boolean): ChildProcess {
+  const paths = brokerFiles(layout.dataDir);
   // JVM crashes and anything printed before log4j starts land here, not on our stdout.
   const outputFd = fs.openSync(paths.stdout, 'a');
   const args = [...BROKER_JVM_ARGS, ...jvmLogArgs(layout.dataDir), '-cp', javaClassPath(libs), BROKER_MAIN_CLASS, paths.serverProperties];
@@ -290,7 +334,7 @@ function stopWithThisProcess(child: ChildProcess): void {
 }
 
 function brokerHandle(name: string, layout: BrokerLayout, mode: KafkaSecurityMode, pid: number, child: ChildProcess | undefined): RunningKafka {
-  const paths = files(layout.dataDir);
+  const paths = brokerFiles(layout.dataDir);
   const brokers = `127.0.0.1:${layout.port}`;
   return {
     brokers,
@@ -300,6 +344,7 @@ function brokerHandle(name: string, layout: BrokerLayout, mode: KafkaSecurityMod
     security: mode,
     clientEnv: (principal) => brokerClientEnv(name, brokers, mode, principal),
     startedHere: child !== undefined,
+    nodes: [nodeOf(1, layout, pid)],
     stop: async () => {
       await stopProcess(pid);
       if (child) child.removeAllListeners('exit');
@@ -308,8 +353,19 @@ function brokerHandle(name: string, layout: BrokerLayout, mode: KafkaSecurityMod
   };
 }
 
+export function nodeOf(nodeId: number, layout: BrokerLayout, pid: number | undefined): KafkaNode {
+  return {
+    nodeId,
+    pid,
+    brokers: `127.0.0.1:${layout.port}`,
+    controller: `127.0.0.1:${layout.controllerPort}`,
+    dataDir: layout.dataDir,
+    logFile: brokerFiles(layout.dataDir).brokerLog,
+  };
+}
+
 /** SIGTERM for a controlled shutdown; SIGKILL when it takes longer than STOP_TIMEOUT_MS. */
-async function stopProcess(pid: number): Promise<void> {
+export async function stopProcess(pid: number): Promise<void> {
   if (!signal(pid, 'SIGTERM')) return;
   if (await waitForExit(pid, STOP_TIMEOUT_MS)) return;
   signal(pid, 'SIGKILL');
@@ -342,21 +398,36 @@ async function waitForExit(pid: number, timeoutMs: number): Promise<boolean> {
  * credential the broker might not hold yet.
  */
 async function waitUntilReady(handle: RunningKafka, layout: BrokerLayout, readyTimeoutMs: number): Promise<void> {
+  await waitUntilNodeReady(path.basename(handle.dataDir), handle.security, layout, handle.pid, 1, readyTimeoutMs);
+}
+
+/** Until the node answers, as one of a cluster of `clusterSize` brokers, on its own listener. */
+export async function waitUntilNodeReady(
+  name: string,
+  mode: KafkaSecurityMode,
+  layout: BrokerLayout,
+  pid: number,
+  clusterSize: number,
+  readyTimeoutMs: number,
+): Promise<void> {
   const deadlineMs = Date.now() + readyTimeoutMs;
-  const probe = handle.security === 'plaintext' ? { brokers: handle.brokers, options: {} } : brokerIdentityProbe(handle, layout);
+  const probe = mode === 'plaintext' ? { brokers: `127.0.0.1:${layout.port}`, options: {} } : brokerIdentityProbe(name, layout);
   while (Date.now() < deadlineMs) {
-    if (!isProcessAlive(handle.pid)) throw startupFailure(handle, 'Kafka exited during start-up');
-    if (await answersMetadata(probe.brokers, probe.options)) return;
+    if (!isProcessAlive(pid)) throw startupFailure(layout.dataDir, 'Kafka exited during start-up');
+    if (await answersMetadata(probe.brokers, probe.options, clusterSize)) return;
     await sleep(READY_POLL_INTERVAL_MS);
   }
-  throw startupFailure(handle, `Kafka on ${handle.brokers} did not answer within ${readyTimeoutMs} ms`);
+  throw startupFailure(layout.dataDir, `Kafka on 127.0.0.1:${layout.port} did not answer as one of ${clusterSize} brokers within ${readyTimeoutMs} ms`);
 }
 
 /** The environment a process needs to reach broker `name` as `principal`. */
-export function brokerClientEnv(name: string, brokers: string, mode: KafkaSecurityMode, principal: string): Record<string, string> {
-  if (mode === 'plaintext') return { KAFKA_BROKERS: brokers, KAFKA_SECURITY: 'plaintext' };
+export function brokerClientEnv(name: string, brokers: string, mode: KafkaSecurityMode, principal: string, replicationFactor = 1): Record<string, string> {
+  // A cluster's processes create the topics they need with its replication factor (topicsEnv).
+  const replication: Record<string, string> = replicationFactor === 1 ? {} : { KAFKA_REPLICATION_FACTOR: String(replicationFactor) };
+  if (mode === 'plaintext') return { KAFKA_BROKERS: brokers, KAFKA_SECURITY: 'plaintext', ...replication };
   const local = credentialFiles(name);
   return {
+    ...replication,
     KAFKA_BROKERS: brokers,
     KAFKA_SECURITY: 'sasl_ssl',
     KAFKA_USERNAME: principal,
@@ -378,8 +449,8 @@ export function operatorSecurity(handle: Pick<RunningKafka, 'security' | 'dataDi
 }
 
 /** The inter-broker listener, reached with the broker's own keystore (mutual TLS). */
-function brokerIdentityProbe(handle: RunningKafka, layout: BrokerLayout) {
-  const tls = tlsFiles(credentialFiles(path.basename(handle.dataDir)).tlsDir);
+function brokerIdentityProbe(name: string, layout: BrokerLayout) {
+  const tls = tlsFiles(credentialFiles(name).tlsDir);
   const ssl = {
     ca: [fs.readFileSync(tls.caCertificate, 'utf8')],
     pfx: fs.readFileSync(tls.brokerKeystore),
@@ -388,7 +459,8 @@ function brokerIdentityProbe(handle: RunningKafka, layout: BrokerLayout) {
   return { brokers: `127.0.0.1:${layout.internalPort}`, options: { ssl } };
 }
 
-async function answersMetadata(brokers: string, options: Pick<KafkaConfig, 'ssl' | 'sasl'>): Promise<boolean> {
+/** True when the broker describes a cluster of at least `brokersMin` live brokers with a controller. */
+export async function answersMetadata(brokers: string, options: Pick<KafkaConfig, 'ssl' | 'sasl'>, brokersMin = 1): Promise<boolean> {
   const kafka = new Kafka({
     clientId: 'tributary-kafka-provisioner',
     brokers: [brokers],
@@ -402,7 +474,7 @@ async function answersMetadata(brokers: string, options: Pick<KafkaConfig, 'ssl'
   try {
     await admin.connect();
     const cluster = await admin.describeCluster();
-    return cluster.brokers.length > 0 && cluster.controller !== null && cluster.controller >= 0;
+    return cluster.brokers.length >= brokersMin && cluster.controller !== null && cluster.controller >= 0;
   } catch {
     return false;
   } finally {
@@ -410,8 +482,8 @@ async function answersMetadata(brokers: string, options: Pick<KafkaConfig, 'ssl'
   }
 }
 
-function startupFailure(handle: RunningKafka, summary: string): ProvisionError {
-  const paths = files(handle.dataDir);
+export function startupFailure(nodeDataDir: string, summary: string): ProvisionError {
+  const paths = brokerFiles(nodeDataDir);
   const tail = [tailFile(paths.stdout, 10), tailFile(paths.brokerLog, LOG_TAIL_LINES)].filter(Boolean).join('\n');
-  return new ProvisionError(summary, `read ${handle.logFile} and ${paths.stdout}`, tail ? `last log lines:\n${tail}` : '');
+  return new ProvisionError(summary, `read ${paths.brokerLog} and ${paths.stdout}`, tail ? `last log lines:\n${tail}` : '');
 }

@@ -1,6 +1,6 @@
-// Proves the CLI rejects bad --port and --name values with a message that names the flag and the rule, by parsing argv without running any command.
+// Proves the CLI rejects bad --port, --brokers and --name values with a message that names the flag and the rule, by parsing argv without running any command.
 import { CommanderError } from 'commander';
-import { buildProgram, parseNameOption, parsePortOption } from './cli';
+import { buildProgram, parseBrokersOption, parseNameOption, parsePortOption } from './cli';
 
 describe('option parsers', () => {
   it('accepts a port in range and a lower-case name', () => {
@@ -10,6 +10,14 @@ describe('option parsers', () => {
 
   it.each(['abc', '80', '65000', '9092.5', '-1', ''])('rejects --port %p naming the flag, the rule and the value', (value) => {
     expect(() => parsePortOption(value)).toThrow(`--port must be an integer from 1024 to 63535 (the controller takes port + 1000, the inter-broker listener port + 2000), got '${value}'`);
+  });
+
+  it.each(['1', '3', '5'])('accepts --brokers %p, an odd quorum', (value) => {
+    expect(parseBrokersOption(value)).toBe(Number(value));
+  });
+
+  it.each(['2', '4', '0', '7', 'three', '3.0', ''])('rejects --brokers %p naming the flag and the rule', (value) => {
+    expect(() => parseBrokersOption(value)).toThrow(`--brokers must be one of 1, 3, 5 (a KRaft quorum wants an odd number of voters), got '${value}'`);
   });
 
   it.each(['Dev', 'bad_name', '-dev', '', 'x'.repeat(41), '../etc'])('rejects --name %p', (value) => {

@@ -1,6 +1,7 @@
 // Operator entry point: `npx ts-node --transpile-only -r tsconfig-paths/register deploy/kafka/src/cli.ts <command>`.
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { kafkaStatus, startKafka, stopKafka } from './broker';
 import { formatAclRow } from './acls';
 import { credentialFiles } from './credentials';
@@ -9,6 +10,7 @@ import { addAnalytics, addProducer, applyServiceAcls, listPrincipals, revokePrin
 import { ProvisionError, formatProvisionError } from './errors';
 import { ensureKafkaInstalled } from './install';
 import { addOffsetCommands } from './offsets-cli';
+import { CLUSTER_SIZES } from './config';
 import { runKafkaCli } from './tools';
 import { nameProblem, portProblem } from './validation';
 import { KAFKA_VERSION } from './version';
@@ -23,6 +25,14 @@ export function parsePortOption(value: string): number {
   const problem = portProblem(port);
   if (problem) throw new InvalidArgumentError(problem.replace(`'${port}'`, `'${value}'`));
   return port;
+}
+
+export function parseBrokersOption(value: string): number {
+  const brokers = /^\d+$/.test(value) ? Number(value) : Number.NaN;
+  if (!(CLUSTER_SIZES as readonly number[]).includes(brokers)) {
+    throw new InvalidArgumentError(`--brokers must be one of ${CLUSTER_SIZES.join(', ')} (a KRaft quorum wants an odd number of voters), got '${value}'`);
+  }
+  return brokers;
 }
 
 export function parseNameOption(value: string): string {
@@ -43,14 +53,15 @@ export function buildProgram(): Command {
   program.command('install').description('resolve the Kafka jars into the cache').action(install);
   program
     .command('start')
-    .description('start a single-node broker+controller on 127.0.0.1')
+    .description('start a single-node broker+controller, or a cluster of them, on 127.0.0.1')
     .option('--port <port>', 'client port; the controller uses port + 1000, the inter-broker listener port + 2000', parsePortOption, PORT_DEFAULT)
     .option('--name <name>', 'broker name, selects the data dir', parseNameOption, NAME_DEFAULT)
+    .option('--brokers <count>', 'nodes (broker+controller each); node k takes the ports of --port + k - 1', parseBrokersOption, 1)
     .option('--foreground', 'stay attached and stop the broker on Ctrl-C', false)
     .action(start);
   program
     .command('stop')
-    .description('stop a broker started with `start`')
+    .description('stop a broker or cluster started with `start`')
     .option('--name <name>', 'broker name', parseNameOption, NAME_DEFAULT)
     .action((opts: { name: string }) => stopKafka(opts.name));
   program.command('status').description('list brokers and whether they run').action(status);
@@ -159,9 +170,12 @@ async function install(): Promise<void> {
   log(`Kafka ${KAFKA_VERSION} jars in ${libs}`);
 }
 
-async function start(opts: { port: number; name: string; foreground: boolean }): Promise<void> {
-  const kafka = await startKafka({ port: opts.port, name: opts.name, detached: !opts.foreground, log });
-  log(`Kafka '${opts.name}' ready on ${kafka.brokers} (pid ${kafka.pid}, log ${kafka.logFile})`);
+async function start(opts: { port: number; name: string; foreground: boolean; brokers: number }): Promise<void> {
+  const kafka = await startKafka({ port: opts.port, name: opts.name, detached: !opts.foreground, log, brokers: opts.brokers });
+  if (opts.brokers === 1) log(`Kafka '${opts.name}' ready on ${kafka.brokers} (pid ${kafka.pid}, log ${kafka.logFile})`);
+  else log(`Kafka '${opts.name}' ready: ${opts.brokers} nodes on ${kafka.brokers}, pids ${kafka.nodes.map((node) => node.pid).join(', ')}, logs ${path.dirname(path.dirname(kafka.logFile))}/node-*/broker.log`);
+  // Paths only: the password stays in its file.
+  log(`operator's client env: ${Object.entries(kafka.clientEnv('operator')).map(([key, value]) => `${key}=${value}`).join(' ')}`);
   if (kafka.security === 'plaintext') {
     log('WARNING: KAFKA_SECURITY=plaintext: no authentication, no ACLs; anyone who reaches the port may write any topic');
   } else {
@@ -182,6 +196,16 @@ function status(): void {
   const brokers = kafkaStatus();
   if (brokers.length === 0) log('no brokers (none started yet)');
   for (const broker of brokers) {
+    if (broker.nodes) {
+      const running = broker.nodes.filter((node) => node.pid !== undefined).length;
+      const state = running === 0 ? 'stopped' : `running ${running} of ${broker.nodes.length} nodes on ${broker.brokers}`;
+      process.stdout.write(`${broker.name}\t${state}\t${broker.dataDir}\n`);
+      for (const node of broker.nodes) {
+        const nodeState = node.pid ? `running on ${node.brokers} (pid ${node.pid}, controller ${node.controller})` : `stopped (${node.brokers})`;
+        process.stdout.write(`  node ${node.nodeId}\t${nodeState}\n`);
+      }
+      continue;
+    }
     const state = broker.pid ? `running on ${broker.brokers} (pid ${broker.pid})` : 'stopped';
     process.stdout.write(`${broker.name}\t${state}\t${broker.dataDir}\n`);
   }

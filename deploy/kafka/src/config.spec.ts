@@ -1,5 +1,9 @@
 // Proves the rendered server.properties and log4j files describe a one-node KRaft broker on 127.0.0.1, by parsing the rendered text.
-import { brokerLayout, renderBrokerLog4j, renderServerProperties, renderToolsLog4j } from './config';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { ephemeralPortsOf } from './cluster';
+import { brokerLayout, clusterLayout, clusterQuorum, renderBrokerLog4j, renderServerProperties, renderToolsLog4j } from './config';
 
 function parseProperties(text: string): Map<string, string> {
   const entries = text.trim().split('\n').map((line) => {
@@ -75,5 +79,58 @@ describe('renderServerProperties for the secured broker', () => {
     expect(properties.get('authorizer.class.name')).toBe('org.apache.kafka.metadata.authorizer.StandardAuthorizer');
     expect(properties.get('allow.everyone.if.no.acl.found')).toBe('false');
     expect(properties.get('super.users')).toBe('User:operator;User:tributary-broker');
+  });
+});
+
+describe('renderServerProperties for a node of a three-node cluster', () => {
+  const nodes = clusterLayout(29092, 3, '/data/cluster');
+  const security = { caCertificate: '/d/tls/ca.crt', brokerKeystore: '/d/tls/broker.p12', keystorePassword: 'k', superUsers: ['operator', 'tributary-broker'] };
+  const properties = parseProperties(renderServerProperties(nodes[1]!, security, clusterQuorum(nodes, 2)));
+
+  it('lays node k out where a single broker on port + k - 1 would be, with its own data dir', () => {
+    expect(nodes.map((node) => [node.nodeId, node.port, node.controllerPort, node.internalPort, node.dataDir])).toEqual([
+      [1, 29092, 30092, 31092, '/data/cluster/node-1'],
+      [2, 29093, 30093, 31093, '/data/cluster/node-2'],
+      [3, 29094, 30094, 31094, '/data/cluster/node-3'],
+    ]);
+  });
+
+  it('makes every node a combined broker and controller and a voter of one quorum of three', () => {
+    expect(properties.get('process.roles')).toBe('broker,controller');
+    expect(properties.get('node.id')).toBe('2');
+    expect(properties.get('controller.quorum.voters')).toBe('1@127.0.0.1:30092,2@127.0.0.1:30093,3@127.0.0.1:30094');
+    expect(properties.get('listeners')).toBe('CLIENT://127.0.0.1:29093,INTERNAL://127.0.0.1:31093,CONTROLLER://127.0.0.1:30093');
+    expect(properties.get('log.dirs')).toBe('/data/cluster/node-2/kraft-logs');
+  });
+
+  it('replicates everything three times and requires two in sync', () => {
+    for (const key of ['offsets.topic.replication.factor', 'transaction.state.log.replication.factor', 'default.replication.factor', 'share.coordinator.state.topic.replication.factor']) {
+      expect([key, properties.get(key)]).toEqual([key, '3']);
+    }
+    for (const key of ['min.insync.replicas', 'transaction.state.log.min.isr', 'share.coordinator.state.topic.min.isr']) {
+      expect([key, properties.get(key)]).toEqual([key, '2']);
+    }
+  });
+
+  it('is secured like the single broker', () => {
+    const single = parseProperties(renderServerProperties(brokerLayout(29093, '/data/cluster/node-2'), security));
+    for (const key of ['listener.security.protocol.map', 'listener.name.controller.ssl.client.auth', 'listener.name.internal.ssl.client.auth', 'super.users', 'allow.everyone.if.no.acl.found', 'authorizer.class.name']) {
+      expect([key, properties.get(key)]).toEqual([key, single.get(key)]);
+    }
+  });
+});
+
+describe('ephemeralPortsOf', () => {
+  const rangeFile = path.join(os.tmpdir(), `port-range-${process.pid}`);
+  beforeAll(() => fs.writeFileSync(rangeFile, '32768\t60999\n'));
+  afterAll(() => fs.rmSync(rangeFile, { force: true }));
+
+  it('names the cluster ports the kernel may give to outgoing connections', () => {
+    expect(ephemeralPortsOf([19300, 20300, 21300], rangeFile)).toEqual([]);
+    expect(ephemeralPortsOf([39520, 40520, 41520, 31000], rangeFile)).toEqual([39520, 40520, 41520]);
+  });
+
+  it('names none where the range is unknown', () => {
+    expect(ephemeralPortsOf([39520], '/nonexistent/range')).toEqual([]);
   });
 });

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 
-// Pure renderers for the files a single-node broker needs. Kept free of I/O so unit tests can read
+// Pure renderers for the files a broker (a single node, or one node of a local cluster) needs. Kept free of I/O so unit tests can read
 // exactly what the broker will read.
 
 export interface BrokerLayout {
@@ -31,6 +31,27 @@ export function brokerLayout(port: number, dataDir: string): BrokerLayout {
   return { port, controllerPort: port + CONTROLLER_PORT_OFFSET, internalPort: port + INTERNAL_PORT_OFFSET, dataDir };
 }
 
+/** The node counts `start --brokers` takes: a KRaft quorum wants an odd number of voters. */
+export const CLUSTER_SIZES = [1, 3, 5] as const;
+
+/**
+ * The nodes of a local cluster: node k (1..count) listens where a single broker started with
+ * `--port port + k - 1` would (client port + k - 1, controller + 1000, inter-broker + 2000), and keeps
+ * its own data under `<dataDir>/node-<k>`. The TLS material and credentials stay in `<dataDir>`,
+ * shared by every node, since they belong to the cluster, not to one node.
+ */
+export function clusterLayout(port: number, count: number, dataDir: string): Array<BrokerLayout & { nodeId: number }> {
+  return Array.from({ length: count }, (_, index) => ({ nodeId: index + 1, ...brokerLayout(port + index, nodeDataDir(dataDir, index + 1)) }));
+}
+
+export function nodeDataDir(clusterDataDir: string, nodeId: number): string {
+  return path.join(clusterDataDir, `node-${nodeId}`);
+}
+
+export function clusterQuorum(nodes: readonly (BrokerLayout & { nodeId: number })[], nodeId: number): QuorumPlace {
+  return { nodeId, voters: nodes.map((node) => ({ nodeId: node.nodeId, controllerPort: node.controllerPort })) };
+}
+
 export function logDirsOf(dataDir: string): string {
   return path.join(dataDir, 'kraft-logs');
 }
@@ -41,26 +62,47 @@ export function brokerLogFile(dataDir: string): string {
 
 type Properties = Array<[string, string | number | boolean]>;
 
-export function renderServerProperties(layout: BrokerLayout, security?: BrokerSecurity): string {
+/**
+ * Where one node sits in its KRaft quorum. A single broker is node 1 of a one-voter quorum; a local
+ * cluster's nodes are all voters (combined broker+controller), so the voters list every node.
+ */
+export interface QuorumPlace {
+  readonly nodeId: number;
+  readonly voters: readonly { readonly nodeId: number; readonly controllerPort: number }[];
+}
+
+export function singleNodeQuorum(layout: BrokerLayout): QuorumPlace {
+  return { nodeId: 1, voters: [{ nodeId: 1, controllerPort: layout.controllerPort }] };
+}
+
+/** The replication every topic gets by default: 3 where three nodes can hold it, else what there is. */
+export function replicationOf(nodeCount: number): { replicationFactor: number; minInsyncReplicas: number } {
+  const replicationFactor = Math.min(3, nodeCount);
+  // With acks=all, 2 of 3 in sync survives one lost node without accepting an unreplicated write.
+  return { replicationFactor, minInsyncReplicas: Math.min(2, replicationFactor) };
+}
+
+export function renderServerProperties(layout: BrokerLayout, security?: BrokerSecurity, quorum: QuorumPlace = singleNodeQuorum(layout)): string {
+  const { replicationFactor, minInsyncReplicas } = replicationOf(quorum.voters.length);
   const properties: Properties = [
-    // One JVM is both the KRaft controller and the broker; a static one-voter quorum needs no
-    // `--standalone` dance and means the same on Kafka 3.9 and 4.x.
+    // Every node is both a KRaft controller and a broker; a static quorum of voters needs no
+    // `--standalone` or `add-controller` dance and means the same on Kafka 3.9 and 4.x.
     ['process.roles', 'broker,controller'],
-    ['node.id', 1],
-    ['controller.quorum.voters', `1@127.0.0.1:${layout.controllerPort}`],
+    ['node.id', quorum.nodeId],
+    ['controller.quorum.voters', quorum.voters.map((voter) => `${voter.nodeId}@127.0.0.1:${voter.controllerPort}`).join(',')],
     ...(security ? securedListeners(layout, security) : plaintextListeners(layout)),
     ['log.dirs', logDirsOf(layout.dataDir)],
     // Internal topics default to replication factor 3, which one node can never satisfy.
-    ['offsets.topic.replication.factor', 1],
-    ['transaction.state.log.replication.factor', 1],
-    ['transaction.state.log.min.isr', 1],
-    ['share.coordinator.state.topic.replication.factor', 1],
-    ['share.coordinator.state.topic.min.isr', 1],
-    ['min.insync.replicas', 1],
-    ['default.replication.factor', 1],
+    ['offsets.topic.replication.factor', replicationFactor],
+    ['transaction.state.log.replication.factor', replicationFactor],
+    ['transaction.state.log.min.isr', minInsyncReplicas],
+    ['share.coordinator.state.topic.replication.factor', replicationFactor],
+    ['share.coordinator.state.topic.min.isr', minInsyncReplicas],
+    ['min.insync.replicas', minInsyncReplicas],
+    ['default.replication.factor', replicationFactor],
     ['num.partitions', 1],
     // Creating 50 partitions per internal topic costs seconds on a small machine and buys nothing
-    // on one node.
+    // on a local broker or cluster.
     ['offsets.topic.num.partitions', 1],
     ['transaction.state.log.num.partitions', 1],
     // Topics come from the catalog, never from a typo in a producer.

@@ -1,9 +1,11 @@
-// @tributary/kafka-provisioner: a real single-node Apache Kafka from Maven Central, no Docker.
+// @tributary/kafka-provisioner: a real Apache Kafka (one node or a local cluster) from Maven Central, no Docker.
 export { KAFKA_VERSION } from './version';
 export { ProvisionError, formatProvisionError } from './errors';
 export { ensureKafkaInstalled } from './install';
 export { startKafka, stopKafka, kafkaStatus } from './broker';
-export type { RunningKafka, StartKafkaOptions, KafkaStatus } from './broker';
+export type { RunningKafka, StartKafkaOptions, KafkaStatus, KafkaNode } from './broker';
+export { describeQuorum, clusterNodes } from './cluster';
+export type { QuorumStatus } from './cluster';
 export { runKafkaCli, KAFKA_TOOL_CLASSES } from './tools';
 export { brokerClientEnv, brokerSecurityMode } from './broker';
 export { applyServiceAcls, addProducer, addAnalytics, rotatePassword, revokePrincipal, listPrincipals, withOperatorAdmin } from './principals';

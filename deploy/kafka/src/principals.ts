@@ -31,7 +31,7 @@ export interface IssuedCredential {
   readonly acls: AppliedAcls;
 }
 
-/** A running local broker's client address. */
+/** A running local broker's client address; a cluster's running nodes, comma separated. */
 export function runningBroker(name: string): string {
   const broker = kafkaStatus().find((status) => status.name === name);
   if (!broker?.brokers) throw new ProvisionError(`Kafka '${name}' is not running`, `start it: \`npm run kafka -- start --name ${name}\``);
@@ -45,7 +45,7 @@ export async function withOperatorAdmin<T>(name: string, use: (admin: Admin) => 
   if (security.mode === 'plaintext') {
     throw new ProvisionError(`Kafka '${name}' runs without security: it has no principals or ACLs`, 'restart it without KAFKA_SECURITY=plaintext');
   }
-  const admin = new Kafka({ clientId: 'tributary-operator', brokers: [brokers], logLevel: logLevel.NOTHING, ...kafkaSecurityOptions(security) }).admin();
+  const admin = new Kafka({ clientId: 'tributary-operator', brokers: brokers.split(','), logLevel: logLevel.NOTHING, ...kafkaSecurityOptions(security) }).admin();
   await admin.connect();
   try {
     return await use(admin);

@@ -1,0 +1,280 @@
+// Proves that on a three-node cluster (replication factor 3, min.insync.replicas 2) losing one node
+// loses nothing acknowledged: inferences flow through the real gateway (HTTP 202) and a direct
+// TributaryProducer while one broker is killed with SIGKILL and restarted, then while the active
+// controller is; afterwards every acknowledged event is in Kafka exactly once, no event is there twice,
+// the attribution service (a child process) decided every inference exactly once, and neither service
+// exited. A service that does exit is restarted, as an orchestrator would, so the decisions are still
+// checked, and the test fails on the exit. It prints the longest stall it saw (the longest gap between
+// two acknowledgements) and what it counted.
+import { randomUUID } from 'node:crypto';
+import { Kafka, logLevel, type KafkaMessage } from 'kafkajs';
+import { kafkaClientOptions, kafkaEnv } from '@tributary/config';
+import { CE_HEADERS, catalogFor, deadLetterTopicSpec, topicCatalog } from '@tributary/contracts';
+import { clusterNodes, describeQuorum } from '@tributary/kafka-provisioner';
+import { ensureTopics } from '@tributary/messaging';
+import { TributaryProducer } from '@tributary/producer';
+import { startServiceProcess, startTestCluster, testDatabaseUrl, eventually, type ServiceProcess, type TestCluster } from '@tributary/testing';
+import { dropDatabase, ensurePostgres, withDatabase } from './src';
+import { keyRepository, post, scope, startGateway, type RunningGateway } from '../../services/gateway/test/gateway-harness';
+
+const CLUSTER_NAME = 'cluster-faults';
+const MODEL = 'model-faults';
+const DATANET = 'dn-faults';
+const CONTRIBUTION = 'c-faults';
+/** Pauses between sends of each source: steady traffic a small machine carries beside three brokers. */
+const GATEWAY_PAUSE_MS = 40;
+const PRODUCER_PAUSE_MS = 80;
+/** How long traffic runs around each kill before the node is restarted, and after it is back. */
+const DOWN_MS = 8_000;
+const SETTLE_MS = 3_000;
+const ISR_WAIT_MS_MAX = 120_000;
+const FEE_MINOR = 1_000n;
+
+type Source = 'gateway' | 'producer';
+interface Ack {
+  readonly source: Source;
+  readonly eventId: string;
+  readonly atMs: number;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const headerOf = (message: KafkaMessage, name: string) => message.headers?.[name]?.toString();
+
+/** The longest gap between consecutive acknowledgements in `acks` (sorted by time), in ms. */
+function longestStallMs(acks: readonly Ack[]): number {
+  const times = acks.map((ack) => ack.atMs).sort((a, b) => a - b);
+  let longest = 0;
+  for (let index = 1; index < times.length; index += 1) longest = Math.max(longest, times[index]! - times[index - 1]!);
+  return longest;
+}
+
+describe('a three-node cluster losing a node', () => {
+  const catalog = catalogFor('');
+  const { topics, groups } = catalog;
+  const databaseName = `tributary_test_clu_faults_${randomUUID().slice(0, 8)}`;
+  const sent = new Map<string, Source>();
+  const acks: Ack[] = [];
+  const failures: Record<Source, number> = { gateway: 0, producer: 0 };
+  const processes: ServiceProcess[] = [];
+  let databaseUrl: string;
+  let cluster: TestCluster;
+  let gateway: RunningGateway;
+  let attribution: ServiceProcess;
+  let producer: TributaryProducer;
+  let apiKey: string;
+  let traffic: { stop(): Promise<void> } | undefined;
+  let stopping = false;
+  /** Every exit of a service while the test ran; the test expects none. */
+  const exits: string[] = [];
+  const startedMs = Date.now();
+
+  const kafkaOf = () => new Kafka({ ...kafkaClientOptions(kafkaEnv(cluster.env), 'faults-spec'), logLevel: logLevel.NOTHING });
+  const serviceEnv = () => ({ ...cluster.env, DATABASE_URL: databaseUrl });
+  const consumerEnv = { CONSUMER_SESSION_TIMEOUT_MS: '6000', CONSUMER_REBALANCE_TIMEOUT_MS: '6000', CONSUMER_HEARTBEAT_INTERVAL_MS: '1000' };
+
+  const inference = (eventId: string) => ({
+    eventId,
+    inferenceId: `inference-${eventId}`,
+    occurredAt: Date.now(),
+    modelId: MODEL,
+    agentId: null,
+    consumerId: 'consumer-1',
+    asset: 'USDC',
+    feeMinor: FEE_MINOR.toString(),
+    attributions: [{ contributionId: CONTRIBUTION, scorePpm: 500_000 }],
+    method: 'influence/v1',
+    latencyMs: null,
+  });
+
+  /** Two loops, one per source, each sending one inference at a time and noting when Kafka acknowledged it. */
+  const startTraffic = () => {
+    let running = true;
+    const gatewayLoop = async () => {
+      while (running) {
+        const eventId = `evt-gw-${randomUUID()}`;
+        sent.set(eventId, 'gateway');
+        const reply = await post(`${gateway.baseUrl}/events/InferenceCompleted`, inference(eventId), apiKey).catch(() => undefined);
+        if (reply?.status === 202) acks.push({ source: 'gateway', eventId, atMs: Date.now() });
+        else failures.gateway += 1;
+        await sleep(GATEWAY_PAUSE_MS);
+      }
+    };
+    const producerLoop = async () => {
+      while (running) {
+        const eventId = `evt-direct-${randomUUID()}`;
+        sent.set(eventId, 'producer');
+        const data = { ...inference(eventId), feeMinor: FEE_MINOR, attributions: [{ contributionId: CONTRIBUTION, scorePpm: 500_000n }] };
+        try {
+          await producer.publish('InferenceCompleted', data as never);
+          acks.push({ source: 'producer', eventId, atMs: Date.now() });
+        } catch {
+          failures.producer += 1;
+        }
+        await sleep(PRODUCER_PAUSE_MS);
+      }
+    };
+    const loops = Promise.all([gatewayLoop(), producerLoop()]);
+    return {
+      stop: async () => {
+        running = false;
+        await loops;
+      },
+    };
+  };
+
+  /** Until every partition of the topics the test writes has all three replicas in sync again. */
+  const waitForFullIsr = async () => {
+    const admin = kafkaOf().admin();
+    await admin.connect();
+    try {
+      await eventually(async () => {
+        const metadata = await admin.fetchTopicMetadata({ topics: [topics.inferences.name, topics.attributions.name] });
+        const short = metadata.topics.flatMap((topic) => topic.partitions.filter((partition) => partition.isr.length < 3).map((partition) => `${topic.name}/${partition.partitionId}`));
+        expect(short).toEqual([]);
+      }, ISR_WAIT_MS_MAX, 1_000);
+    } finally {
+      await admin.disconnect();
+    }
+  };
+
+  /** Notes a service's exit; `restart` does what an orchestrator would, so the decisions can still be checked. */
+  const watchExit = (name: string, service: ServiceProcess, restart: () => void) => {
+    service.child.once('exit', (code, signal) => {
+      if (stopping) return;
+      exits.push(`${name} exited (code ${code}, signal ${signal}) at +${Date.now() - startedMs} ms`);
+      process.stdout.write(`faults: ${exits[exits.length - 1]}; restarting it\n`);
+      restart();
+    });
+  };
+  const startAttribution = () => {
+    attribution = startServiceProcess('services/attribution/src/main.ts', { ...serviceEnv(), ...consumerEnv, ATTRIBUTION_HTTP_PORT: '0', ATTRIBUTION_ORDERING_GRACE_MS: '500' }, 'attribution-faults');
+    processes.push(attribution);
+    watchExit('attribution', attribution, startAttribution);
+  };
+
+  /** A node that is not the active controller and leads partitions of the inferences topic. */
+  const brokerToKill = async (controllerId: number): Promise<number> => {
+    const admin = kafkaOf().admin();
+    await admin.connect();
+    try {
+      const [metadata] = (await admin.fetchTopicMetadata({ topics: [topics.inferences.name] })).topics;
+      const leads = new Map<number, number>();
+      for (const partition of metadata!.partitions) if (partition.leader !== controllerId) leads.set(partition.leader, (leads.get(partition.leader) ?? 0) + 1);
+      return [...leads.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? (controllerId % 3) + 1;
+    } finally {
+      await admin.disconnect();
+    }
+  };
+
+  /** SIGKILL one node, keep traffic flowing while it is down, start it again, wait until it is back in sync. */
+  const killAndRestart = async (nodeId: number, what: string) => {
+    const node = clusterNodes(CLUSTER_NAME).find((candidate) => candidate.nodeId === nodeId)!;
+    expect(node.pid).toBeDefined();
+    process.stdout.write(`faults: SIGKILL ${what} (node ${nodeId}, pid ${node.pid}) at +${Date.now() - startedMs} ms\n`);
+    process.kill(node.pid!, 'SIGKILL');
+    await sleep(DOWN_MS);
+    await cluster.restartMissingNodes();
+    process.stdout.write(`faults: node ${nodeId} restarted at +${Date.now() - startedMs} ms\n`);
+    await waitForFullIsr();
+    await sleep(SETTLE_MS);
+  };
+
+  beforeAll(async () => {
+    databaseUrl = withDatabase(new URL(testDatabaseUrl()), databaseName);
+    await ensurePostgres(databaseUrl);
+    cluster = await startTestCluster(CLUSTER_NAME, (line) => process.stdout.write(`faults: ${line}\n`));
+    const admin = kafkaOf().admin();
+    await admin.connect();
+    await ensureTopics(admin, [...topicCatalog(catalog), deadLetterTopicSpec(groups.attribution), deadLetterTopicSpec(groups.attributionTables)], 3);
+    await admin.disconnect();
+    const keys = await keyRepository(databaseUrl);
+    apiKey = (await keys.repository.create(scope('clu-faults'))).key;
+    await keys.close();
+    gateway = await startGateway({ ...serviceEnv(), GATEWAY_KEY_CACHE_TTL_MS: '0', GATEWAY_INSTANCE_ID: 'clu-faults-gw' }, 'gateway-faults');
+    processes.push(gateway.process);
+    const accepted = async (type: string, data: Record<string, unknown>) =>
+      expect((await post(`${gateway.baseUrl}/events/${type}`, { eventId: `evt-${randomUUID()}`, occurredAt: Date.now(), ...data }, apiKey)).status).toBe(202);
+    await accepted('DatanetCreated', { datanetId: DATANET, ownerId: 'curator', name: DATANET, license: 'CC0-1.0', curatorShareBps: 1_000 });
+    await accepted('ContributionSubmitted', { contributionId: CONTRIBUTION, datanetId: DATANET, contributorId: 'contributor', contentHash: 'sha256:00', sizeBytes: '10', license: 'CC0-1.0' });
+    await accepted('ContributionValidated', { contributionId: CONTRIBUTION, validatorId: 'val', decision: 'ACCEPTED', qualityScoreBps: 9_000, reason: null });
+    await accepted('ModelRegistered', { modelId: MODEL, ownerId: 'owner', baseModel: 'base', datanetIds: [DATANET], split: { protocolBps: 1_000, modelBps: 3_000, dataBps: 6_000 } });
+    watchExit('gateway', gateway.process, () => undefined);
+    startAttribution();
+    await eventually(() => expect(attribution.output()).toMatch(/attribution ready/), 180_000, 500);
+    producer = await TributaryProducer.connect({ ...kafkaClientOptions(kafkaEnv(cluster.env), 'clu-faults-direct'), source: 'urn:tributary:producer:clu-faults-direct' });
+  }, 600_000);
+
+  afterAll(async () => {
+    stopping = true;
+    await traffic?.stop();
+    await producer?.disconnect().catch(() => undefined);
+    for (const instance of processes) await instance.stop();
+    await cluster?.stop();
+    if (databaseUrl) await dropDatabase(databaseUrl);
+  }, 120_000);
+
+  it('loses and duplicates nothing acknowledged while a broker, then the active controller, is killed and restarted', async () => {
+    traffic = startTraffic();
+    await sleep(SETTLE_MS);
+    const before = await describeQuorum(CLUSTER_NAME);
+    await killAndRestart(await brokerToKill(before.leaderId), 'a broker');
+    const quorum = await describeQuorum(CLUSTER_NAME);
+    await killAndRestart(quorum.leaderId, 'the active controller');
+    await traffic.stop();
+    const after = await describeQuorum(CLUSTER_NAME);
+    expect(after.voters).toEqual([1, 2, 3]);
+
+    // Read back both topics (read_committed) until every acknowledged event and one decision per inference are there.
+    const inferences = new Map<string, number>();
+    const inferenceIds = new Set<string>();
+    const decisions = new Map<string, number>();
+    const consumer = kafkaOf().consumer({ groupId: `clu-faults-reader-${randomUUID()}`, readUncommitted: false });
+    await consumer.connect();
+    await consumer.subscribe({ topics: [topics.inferences.name, topics.attributions.name], fromBeginning: true });
+    void consumer.run({
+      eachMessage: async ({ topic, message }) => {
+        if (topic === topics.inferences.name) {
+          const eventId = headerOf(message, CE_HEADERS.id)!;
+          inferences.set(eventId, (inferences.get(eventId) ?? 0) + 1);
+          inferenceIds.add(message.key!.toString());
+        } else {
+          const inferenceId = message.key!.toString();
+          decisions.set(inferenceId, (decisions.get(inferenceId) ?? 0) + 1);
+        }
+      },
+    });
+    const bySource = (source: Source) => acks.filter((ack) => ack.source === source);
+    const summary = () => ({
+      sent: sent.size,
+      acknowledged: { gateway: bySource('gateway').length, producer: bySource('producer').length },
+      notAcknowledged: failures,
+      inKafka: inferences.size,
+      decided: decisions.size,
+      longestStallMs: { either: longestStallMs(acks), gateway: longestStallMs(bySource('gateway')), producer: longestStallMs(bySource('producer')) },
+      quorumLeader: { before: before.leaderId, afterBrokerKill: quorum.leaderId, end: after.leaderId },
+      exits,
+      durationMs: Date.now() - startedMs,
+    });
+    try {
+      await eventually(() => expect(acks.filter((ack) => !inferences.has(ack.eventId))).toEqual([]), 180_000, 1_000);
+      await eventually(() => expect([...inferenceIds].filter((id) => !decisions.has(id))).toEqual([]), 180_000, 1_000);
+      // Stragglers (a duplicate written late) would arrive now.
+      await sleep(SETTLE_MS);
+    } finally {
+      await consumer.disconnect();
+      process.stdout.write(`faults: ${JSON.stringify(summary())}\n`);
+    }
+
+    expect(bySource('gateway').length).toBeGreaterThan(0);
+    expect(bySource('producer').length).toBeGreaterThan(0);
+    // Exactly once: every event in Kafka once (acknowledged or not), nothing there that was never sent.
+    expect([...inferences.entries()].filter(([, count]) => count !== 1)).toEqual([]);
+    expect([...inferences.keys()].filter((eventId) => !sent.has(eventId))).toEqual([]);
+    // Every inference decided exactly once, and no decision for an inference that is not in Kafka.
+    expect([...decisions.entries()].filter(([, count]) => count !== 1)).toEqual([]);
+    expect([...decisions.keys()].filter((inferenceId) => !inferenceIds.has(inferenceId))).toEqual([]);
+    // No service exited along the way (an exited attribution service was restarted above only so its
+    // decisions could still be checked).
+    expect(exits).toEqual([]);
+  }, 900_000);
+});
