@@ -9,6 +9,7 @@ export { decideAttribution } from './decide';
 export { AttributionAssertionError, AttributionInputError, assert, assertNever } from './errors';
 export type { InputRule } from './errors';
 export { explain } from './explain';
+export { contributionWeight, isPolicyVersion } from './policy';
 export { sortInPlace } from './sort';
 export {
   DATANET_TERMS_RULE,
