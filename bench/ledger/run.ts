@@ -29,11 +29,11 @@ import { Column, DataSource, Entity, PrimaryGeneratedColumn, Repository } from '
 import { catalogFor, fromRecord, toRecord, topicCatalog } from '@tributary/contracts';
 import { contributionCredits, entryHash, GENESIS_HASH, transactionOfDecision } from '@tributary/ledger';
 import { ensureTopics } from '@tributary/messaging';
-import { ensureSchema, postgresOptions } from '@tributary/persistence';
+import { copyEncoded, CopyEncoder, ensureSchema, postgresOptions } from '@tributary/persistence';
 import { ensurePostgres } from '@tributary/local-stack';
 import { dataSourceOptions } from '../../services/ledger-projector/src/database/data-source-options';
 import { createDeferredIndexes, dropDeferredIndexes, rebuildRunner } from '../../services/ledger-projector/src/operations/rebuild';
-import { copyEncoded, CopyEncoder, COPY_COLUMNS } from '../../services/ledger-projector/src/projection/copy-rows';
+import { COPY_COLUMNS } from '../../services/ledger-projector/src/projection/copy-columns';
 import { readDigest } from '../../services/ledger-projector/src/operations/ledger-queries';
 import { decision } from '../../services/ledger-projector/test/fixtures';
 import { benchBrokers, benchProvenance, KAFKA_CONNECTION_VARIABLES, securityCost, type BenchBroker } from '../with-broker';

@@ -3,3 +3,4 @@ export { postgresOptions, ensureSchema, type ServiceDatabase } from './postgres-
 export { DatabaseHealthController } from './database-health.controller';
 export { withDataSource } from './with-data-source';
 export { retryOnCatalogRace, initializeDataSource, isCatalogRace, DEADLOCK_DETECTED, type CatalogRaceRetry } from './retry-on-catalog-race';
+export { CopyEncoder, copyEncoded, copyRows, encodeBinary, type CopyColumn, type CopyType, type CopyValue } from './copy-rows';

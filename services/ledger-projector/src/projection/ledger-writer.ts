@@ -18,7 +18,8 @@ import {
   type RevenueDelta,
 } from '@tributary/ledger';
 import type { InboundBatch, InboundRecord } from '@tributary/messaging';
-import { copyEncoded, CopyEncoder, COPY_COLUMNS } from './copy-rows';
+import { copyEncoded, CopyEncoder } from '@tributary/persistence';
+import { COPY_COLUMNS } from './copy-columns';
 import { readLedgerRecord, RecordRejected, type LedgerRecord } from './ledger-record';
 
 /** What a batch tells the metrics: applied events, and every refusal with its rule. */
