@@ -100,41 +100,6 @@ export function classifyAccount(account: string): AccountRef<AccountRole> {
 }
 
 /**
- * The account reference in the shape this module had before roles were defined once, kept only so
- * code not yet moved to parseAccount compiles.
- *
- * @deprecated use parseAccount: `{ role, ownerId }` instead of `{ kind, contributorId | ownerId | ... }`.
- */
-export type LegacyAccountRef =
-  | { readonly kind: 'consumer'; readonly consumerId: string }
-  | { readonly kind: 'contributor'; readonly contributorId: string }
-  | { readonly kind: 'model-owner'; readonly ownerId: string }
-  | { readonly kind: 'datanet-owner'; readonly ownerId: string }
-  | { readonly kind: 'protocol'; readonly protocolId: string };
-
-/** @deprecated use parseAccount; this reads only the participant roles, in the old shape. */
-export function parseAccountId(account: string): LegacyAccountRef | null {
-  const ref = parseAccount(account);
-  if (ref === null) return null;
-  switch (ref.role) {
-    case 'consumer':
-      return { kind: ref.role, consumerId: ref.ownerId };
-    case 'contributor':
-      return { kind: ref.role, contributorId: ref.ownerId };
-    case 'model-owner':
-    case 'datanet-owner':
-      return { kind: ref.role, ownerId: ref.ownerId };
-    case 'protocol':
-      return { kind: ref.role, protocolId: ref.ownerId };
-    case 'clearing':
-    case 'settlement':
-      return null;
-    default:
-      return assertNever(ref.role);
-  }
-}
-
-/**
  * Orders account ids by UTF-16 code units. localeCompare would depend on the machine's locale, and
  * a replay on another machine must break rounding ties the same way.
  */

@@ -1,5 +1,6 @@
 import { accountId, compareIds } from './accounts';
 import { apportionLargestRemainder } from './apportion';
+import { contributionWeight } from './policy';
 import { sortInPlace } from './sort';
 import { AttributionInputError, assert } from './errors';
 import { BPS_TOTAL } from './limits';
@@ -143,13 +144,14 @@ function countedWeights(input: AttributionInput, split: RevenueSplit, counted: r
   const scoreTotal = counted.reduce((total, attribution) => total + attribution.scorePpm, 0n);
   const dataBps = BigInt(split.dataBps);
   // Per datanet once: its owner's account and the two factors a score is multiplied by.
+  const version = input.policy?.version ?? 1;
   const shares = new Map<string, { readonly ownerAccount: string; readonly ownerFactor: bigint; readonly contributorFactor: bigint }>();
   for (const datanet of input.datanets) {
-    const curatorBps = BigInt(datanet.curatorShareBps);
     shares.set(datanet.datanetId, {
       ownerAccount: accountId('datanet-owner', datanet.owner),
-      ownerFactor: dataBps * curatorBps,
-      contributorFactor: dataBps * (bpsTotal - curatorBps),
+      ownerFactor: dataBps * BigInt(datanet.curatorShareBps),
+      // The policy's contribution weight per unit of score (policy.ts), so lineage splits credits the same way.
+      contributorFactor: dataBps * contributionWeight(version, 1n, datanet.curatorShareBps),
     });
   }
   const weights = new Map<string, bigint>();

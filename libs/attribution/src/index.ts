@@ -12,15 +12,15 @@ export {
   compareIds,
   isEarnerRole,
   parseAccount,
-  parseAccountId,
 } from './accounts';
-export type { AccountRef, AccountRole, EarnerRole, LedgerRole, LegacyAccountRef, NamedRole } from './accounts';
+export type { AccountRef, AccountRole, EarnerRole, LedgerRole, NamedRole } from './accounts';
 export { REJECTION_REASON_TEXT, rejectionLine, rejectionReasonText } from './rejection-reasons';
 export { apportionLargestRemainder } from './apportion';
 export { decideAttribution } from './decide';
 export { AttributionAssertionError, AttributionInputError, assert, assertNever } from './errors';
 export type { InputRule } from './errors';
 export { explain } from './explain';
+export { contributionWeight, isPolicyVersion } from './policy';
 export { sortInPlace } from './sort';
 export {
   DATANET_TERMS_RULE,

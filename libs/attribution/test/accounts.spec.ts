@@ -7,7 +7,6 @@ import {
   accountPrefix,
   classifyAccount,
   parseAccount,
-  parseAccountId,
   type AccountRef,
   type NamedRole,
 } from '@tributary/attribution';
@@ -66,10 +65,3 @@ describe('role sets', () => {
   });
 });
 
-describe('the legacy parser', () => {
-  it('reads the participant roles in the old shape and nothing else', () => {
-    expect(parseAccountId('contributor:dave')).toEqual({ kind: 'contributor', contributorId: 'dave' });
-    expect(parseAccountId('protocol:tributary')).toEqual({ kind: 'protocol', protocolId: 'tributary' });
-    expect(parseAccountId('clearing:payouts-in-flight')).toBeNull();
-  });
-});

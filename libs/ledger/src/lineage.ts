@@ -1,7 +1,9 @@
-import { apportionLargestRemainder, parseAccountId } from '@tributary/attribution';
+import { accountPrefix, apportionLargestRemainder, contributionWeight, isPolicyVersion, parseAccount, type PolicyVersion } from '@tributary/attribution';
 
 /** What lineage needs of one decision; the wire type maps onto it at the edge. */
 export interface DecisionLineageFacts {
+  /** The policy that made the decision: its weights split each credit back over contributions. */
+  readonly policyVersion: number;
   readonly postings: ReadonlyArray<{ readonly accountId: string; readonly amountMinor: bigint }>;
   readonly rejected: ReadonlyArray<{ readonly contributionId: string }>;
   readonly contributionsSeen: ReadonlyArray<{ readonly contributionId: string; readonly status: string; readonly datanetId: string | null; readonly contributorId: string | null; readonly scorePpm: bigint }>;
@@ -17,18 +19,32 @@ export interface ContributionCredit {
   readonly amountMinor: bigint;
 }
 
-const BPS_TOTAL = 10_000n;
-const BPS_TOTAL_NUMBER = 10_000;
-const CONTRIBUTOR_PREFIX = 'contributor:';
+const CONTRIBUTOR_PREFIX = accountPrefix('contributor');
+
+/** A decision made by a policy this library does not know: its lineage cannot be derived. */
+export class UnknownPolicyVersionError extends Error {
+  override readonly name = 'UnknownPolicyVersionError';
+  constructor(readonly policyVersion: number) {
+    super(`policyVersion: ${policyVersion} is not a policy version this ledger knows; its credits cannot be traced to contributions`);
+  }
+}
+
+/** The decision's policy version, checked: lineage uses that version's weights, never the current policy's. */
+export function knownPolicyVersion(policyVersion: number): PolicyVersion {
+  if (!isPolicyVersion(policyVersion)) throw new UnknownPolicyVersionError(policyVersion);
+  return policyVersion;
+}
 
 /**
- * Maps each contributor credit of a decision to the contributions that earned it. Policy v1 weighs a
- * contribution by score × (10000 − its datanet's curator share), so a contributor's credit is split
+ * Maps each contributor credit of a decision to the contributions that earned it. The decision's
+ * policy (by its version) says what each contribution weighs, so a contributor's credit is split
  * back over their counted contributions by the same weights, by largest remainder: the parts sum to
  * the credit exactly. A credit with no counted contribution behind it (should not happen) is left
- * without lineage rather than invented.
+ * without lineage rather than invented. Throws UnknownPolicyVersionError for a version the policy
+ * library does not know (the fold refuses such a decision before it gets here).
  */
 export function contributionCredits(decision: DecisionLineageFacts): ContributionCredit[] {
+  const version = knownPolicyVersion(decision.policyVersion);
   const rejected = decision.rejected.length === 0 ? null : new Set(decision.rejected.map((rejection) => rejection.contributionId));
   const curatorBps = new Map<string, number>();
   for (const datanet of decision.datanetsSeen) curatorBps.set(datanet.datanetId, datanet.curatorShareBps);
@@ -42,15 +58,15 @@ export function contributionCredits(decision: DecisionLineageFacts): Contributio
   const credits: ContributionCredit[] = [];
   for (const posting of decision.postings) {
     if (!posting.accountId.startsWith(CONTRIBUTOR_PREFIX)) continue;
-    const ref = parseAccountId(posting.accountId);
-    if (ref?.kind !== 'contributor') continue;
-    const behind = byContributor.get(ref.contributorId);
+    const ref = parseAccount(posting.accountId);
+    if (ref?.role !== 'contributor') continue;
+    const behind = byContributor.get(ref.ownerId);
     if (!behind) continue;
     if (behind.length === 1) {
       // One contribution behind the credit (the usual case) takes all of it, as the split would give,
       // provided its weight is not zero.
       const seen = behind[0]!;
-      if (seen.scorePpm > 0n && (curatorBps.get(seen.datanetId!) ?? 0) < BPS_TOTAL_NUMBER) {
+      if (contributionWeight(version, seen.scorePpm, curatorBps.get(seen.datanetId!) ?? 0) > 0n) {
         credits.push({ account: posting.accountId, contributionId: seen.contributionId, datanetId: seen.datanetId!, scorePpm: seen.scorePpm, amountMinor: posting.amountMinor });
       }
       continue;
@@ -58,7 +74,7 @@ export function contributionCredits(decision: DecisionLineageFacts): Contributio
     const weights = new Map<string, bigint>();
     let weightTotal = 0n;
     for (const seen of behind) {
-      const weight = seen.scorePpm * (BPS_TOTAL - BigInt(curatorBps.get(seen.datanetId!) ?? 0));
+      const weight = contributionWeight(version, seen.scorePpm, curatorBps.get(seen.datanetId!) ?? 0);
       weights.set(seen.contributionId, (weights.get(seen.contributionId) ?? 0n) + weight);
       weightTotal += weight;
     }

@@ -4,3 +4,4 @@ export { DatabaseHealthController } from './database-health.controller';
 export { withDataSource } from './with-data-source';
 export { retryOnCatalogRace, initializeDataSource, isCatalogRace, DEADLOCK_DETECTED, type CatalogRaceRetry } from './retry-on-catalog-race';
 export { PostgresOffsetStore, CreateConsumerOffsets1764000000000 } from './consumer-offset-store';
+export { CopyEncoder, copyEncoded, copyRows, encodeBinary, type CopyColumn, type CopyType, type CopyValue } from './copy-rows';

@@ -4,8 +4,8 @@
 import { getEventContract, toRecord, type FundsDeposited, type FundsReversed, type InferenceAttributed } from '@tributary/contracts';
 import type { InboundRecord } from '@tributary/messaging';
 import { decision } from '../../test/fixtures';
-import { producerOf, readLedgerRecord, RecordRejected, UNKNOWN_PRODUCER } from './ledger-record';
-import { sumProducerTotals } from './ledger-writer';
+import { foldLedgerBatch, initialLedgerState, producerOf, UNKNOWN_PRODUCER } from '@tributary/ledger';
+import { readLedgerRecord, RecordRejected, type LedgerRecord } from './ledger-record';
 
 const PREFIX = 'unit.';
 const deposit = (eventId: string, producer: string, amountMinor: bigint, asset = 'USDC'): FundsDeposited => ({
@@ -33,10 +33,10 @@ const rejection = (read: () => unknown): RecordRejected => {
 describe('readLedgerRecord, funding events', () => {
   it('reads a deposit and a reversal as movements of their producer, asset and amount', () => {
     const read = readLedgerRecord(record('FundsDeposited', deposit('d1', 'urn:p:a', 500n)));
-    expect(read).toMatchObject({ kind: 'funding', eventId: 'd1', funding: { type: 'deposit', producer: 'urn:p:a', asset: 'USDC', amountMinor: 500n } });
+    expect(read).toMatchObject({ eventId: 'd1', event: { type: 'funding', funding: { type: 'deposit', producer: 'urn:p:a', asset: 'USDC', amountMinor: 500n } } });
     expect(read.contentHash).toHaveLength(32);
     expect(readLedgerRecord(record('FundsReversed', reversal('r1', 'urn:p:a', 9_223_372_036_854_775_807n)))).toMatchObject({
-      kind: 'funding', eventId: 'r1', funding: { type: 'chargeback', producer: 'urn:p:a', amountMinor: 9_223_372_036_854_775_807n },
+      eventId: 'r1', event: { type: 'funding', funding: { type: 'chargeback', producer: 'urn:p:a', amountMinor: 9_223_372_036_854_775_807n } },
     });
   });
 
@@ -69,7 +69,11 @@ describe('producerOf', () => {
   });
 });
 
-describe('sumProducerTotals', () => {
+describe('the producer totals the ledger fold sums', () => {
+  const sumProducerTotals = (applied: ReadonlyArray<{ readonly item: LedgerRecord }>) => {
+    const effects = foldLedgerBatch(applied.map(({ item }) => item), initialLedgerState(`${PREFIX}any`, 0));
+    return { funding: effects.producerFundingDeltas, credits: effects.producerCreditDeltas };
+  };
   const attributed = (sequence: number, producer: string | null): InferenceAttributed => ({ ...decision(sequence), producer });
 
   it('sums fees and credits by producer, deposits and chargebacks by producer, credits by account: one row per key, in key order', () => {

@@ -1,5 +1,6 @@
-import { ContractError, fromRecord, topicOf, type InferenceAttributed } from '@tributary/contracts';
-import { transactionOfDecision, UnbalancedTransactionError, type LedgerTransaction, type PayoutEvent } from '@tributary/ledger';
+import { ContractError, fromRecord, topicOf } from '@tributary/contracts';
+import { accountPrefix } from '@tributary/attribution';
+import { transactionOfDecision, UnbalancedTransactionError, type LedgerEvent, type LedgerFoldRecord } from '@tributary/ledger';
 import { contentHashOf, type InboundRecord } from '@tributary/messaging';
 
 /** A record that cannot enter the ledger; the reason names the field and the rule, and goes to the DLQ. */
@@ -10,44 +11,25 @@ export class RecordRejected extends Error {
   }
 }
 
-/** One decoded record the ledger knows how to apply. */
-export type LedgerRecord = (
-  | { readonly kind: 'attribution'; readonly record: InboundRecord; readonly eventId: string; readonly decision: InferenceAttributed; readonly transaction: LedgerTransaction }
-  | { readonly kind: 'payout'; readonly record: InboundRecord; readonly eventId: string; readonly event: PayoutEvent; readonly epoch: number }
-  | { readonly kind: 'funding'; readonly record: InboundRecord; readonly eventId: string; readonly funding: FundingMovement }
-) & {
-  /** SHA-256 of the record's value: a re-delivery of an event has the same, another event under a reused id does not. */
-  readonly contentHash: Buffer;
-};
-
-/**
- * A funding event as the ledger keeps it: money a producer paid in (deposit) or had taken back
- * (chargeback), in one asset. Only its totals per (producer, asset) are kept (producer_funding).
- */
-export interface FundingMovement {
-  readonly type: 'deposit' | 'chargeback';
-  readonly producer: string;
-  readonly asset: string;
-  readonly amountMinor: bigint;
-}
-
-/** Decisions written before InferenceAttributed v3 name no producer; they count under this one, which no funding event can name. */
-export const UNKNOWN_PRODUCER = '';
-
-/** The producer a decision's credits are backed by: its inference's source, or UNKNOWN_PRODUCER. */
-export const producerOf = (decision: InferenceAttributed): string => decision.producer ?? UNKNOWN_PRODUCER;
+/** One decoded record the ledger knows how to apply: the fold's record, with the wire record it came from. */
+export type LedgerRecord = LedgerFoldRecord & { readonly record: InboundRecord };
 
 const AMOUNT_MAX = 2n ** 63n - 1n;
 /** The funding topic's name without the deployment's prefix. */
 const FUNDING_TOPIC = topicOf('FundsDeposited');
 const ACCOUNT_ID_LENGTH_MAX = 256;
-const CONSUMER_PREFIX_LENGTH = 'consumer:'.length;
+const CONSUMER_PREFIX_LENGTH = accountPrefix('consumer').length;
 
 /**
  * Reads one record off the wire into what the ledger applies. The balance rule is checked here, on
  * the reading side of the boundary, even though the attribution service checked it before writing.
  */
 export function readLedgerRecord(record: InboundRecord): LedgerRecord {
+  const { eventId, event } = readLedgerEvent(record);
+  return { record, eventId, sourceOffset: BigInt(record.offset), contentHash: contentHashOf(record.value!), event };
+}
+
+function readLedgerEvent(record: InboundRecord): { readonly eventId: string; readonly event: LedgerEvent } {
   try {
     const decoded = fromRecord(record.value, record.headers);
     // The funding topic carries funding events only, and funding events come from it only: a deposit
@@ -63,19 +45,19 @@ export function readLedgerRecord(record: InboundRecord): LedgerRecord {
         }
         if (CONSUMER_PREFIX_LENGTH + data.consumerId.length > ACCOUNT_ID_LENGTH_MAX) throw new RecordRejected('consumerId: too long for an account id', 'malformed');
         const facts = { eventId: data.eventId, inferenceId: data.inferenceId, consumerId: data.consumerId, asset: data.asset, feeMinor: data.feeMinor, credits: data.postings };
-        return { kind: 'attribution', record, eventId: data.eventId, decision: data, transaction: transactionOfDecision(facts), contentHash: contentHashOf(record.value!) };
+        return { eventId: data.eventId, event: { type: 'attribution', decision: data, transaction: transactionOfDecision(facts) } };
       }
       case 'PayoutRequested': {
         const { data } = decoded;
-        return { kind: 'payout', record, eventId: data.eventId, epoch: data.epoch, contentHash: contentHashOf(record.value!), event: { type: 'PayoutRequested', eventId: data.eventId, payoutId: data.payoutId, account: data.accountId, asset: data.asset, amountMinor: data.amountMinor, epoch: data.epoch } };
+        return { eventId: data.eventId, event: { type: 'payout', payout: { type: 'PayoutRequested', eventId: data.eventId, payoutId: data.payoutId, account: data.accountId, asset: data.asset, amountMinor: data.amountMinor, epoch: data.epoch } } };
       }
       case 'PayoutSettled': {
         const { data } = decoded;
-        return { kind: 'payout', record, eventId: data.eventId, epoch: 0, contentHash: contentHashOf(record.value!), event: { type: 'PayoutSettled', eventId: data.eventId, payoutId: data.payoutId, account: data.accountId, rail: data.rail, reference: data.reference } };
+        return { eventId: data.eventId, event: { type: 'payout', payout: { type: 'PayoutSettled', eventId: data.eventId, payoutId: data.payoutId, account: data.accountId, rail: data.rail, reference: data.reference } } };
       }
       case 'PayoutFailed': {
         const { data } = decoded;
-        return { kind: 'payout', record, eventId: data.eventId, epoch: 0, contentHash: contentHashOf(record.value!), event: { type: 'PayoutFailed', eventId: data.eventId, payoutId: data.payoutId, account: data.accountId, reason: data.reason } };
+        return { eventId: data.eventId, event: { type: 'payout', payout: { type: 'PayoutFailed', eventId: data.eventId, payoutId: data.payoutId, account: data.accountId, reason: data.reason } } };
       }
       case 'FundsDeposited':
       case 'FundsReversed': {
@@ -86,7 +68,7 @@ export function readLedgerRecord(record: InboundRecord): LedgerRecord {
         if (data.amountMinor <= 0n) throw new RecordRejected(`amountMinor: ${data.amountMinor} is not positive; a deposit or reversal moves at least 1 minor unit`, 'non-positive-amount');
         if (data.amountMinor > AMOUNT_MAX) throw new RecordRejected(`amountMinor: ${data.amountMinor} is past 2^63 - 1`, 'amount-out-of-range');
         const type = decoded.type === 'FundsDeposited' ? 'deposit' : 'chargeback';
-        return { kind: 'funding', record, eventId: data.eventId, contentHash: contentHashOf(record.value!), funding: { type, producer: data.producer, asset: data.asset, amountMinor: data.amountMinor } };
+        return { eventId: data.eventId, event: { type: 'funding', funding: { type, producer: data.producer, asset: data.asset, amountMinor: data.amountMinor } } };
       }
       case 'DatanetCreated':
       case 'DatanetUpdated':
