@@ -135,7 +135,7 @@ export function benchBrokers(env: NodeJS.ProcessEnv = process.env): { secured: B
   const kafka = kafkaEnv(env);
   const name = env.BENCH_KAFKA_NAME;
   const given = Object.fromEntries(
-    KAFKA_CONNECTION_VARIABLES.flatMap((variable) => (env[variable] ? [[variable, env[variable]!]] : [])),
+    KAFKA_CONNECTION_VARIABLES.flatMap((variable) => (env[variable] ? [[variable, env[variable]]] : [])),
   );
   const brokers = kafka.KAFKA_BROKERS.join(',');
   const describe = (broker: Pick<BenchBroker, 'kafka' | 'serviceEnv'>, principal: string) =>

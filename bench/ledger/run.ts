@@ -310,7 +310,7 @@ class PlainController {
   async handle(@Ctx() context: KafkaContext): Promise<void> {
     const message = context.getMessage();
     const headers = Object.fromEntries(Object.entries(message.headers ?? {}).map(([name, value]) => [name, value?.toString()]));
-    const decoded = fromRecord(message.value as Buffer, headers);
+    const decoded = fromRecord(message.value, headers);
     if (decoded.type !== 'InferenceAttributed') return;
     const transaction = transactionOfDecision({ ...decoded.data, credits: decoded.data.postings });
     await this.entries.save(transaction.postings.map((posting) => this.entries.create({ transactionId: transaction.transactionId, account: posting.account, asset: posting.asset, amountMinor: posting.amountMinor.toString(), sourceEventId: transaction.sourceEventId })));

@@ -11,7 +11,7 @@ interface Resource {
   apiVersion: string;
   kind: string;
   metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> };
-  spec: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- each kind's spec is read by its own test
+  spec: Record<string, any>;  
 }
 
 const resources = parseAllDocuments(renderClusterManifests())

@@ -5,9 +5,9 @@ import { parseAllDocuments } from 'yaml';
 import { crossReferenceProblems, kubernetesManifestCheck, type Manifest } from './kubernetes-schema';
 import { renderSecretsExample, renderServiceManifests } from './services';
 
-/* eslint-disable @typescript-eslint/no-explicit-any -- the tests take parsed YAML apart field by field */
-const manifests = parseAllDocuments(renderServiceManifests()).map((document) => document.toJSON()).filter(Boolean) as any[];
-const [secret] = parseAllDocuments(renderSecretsExample()).map((document) => document.toJSON()).filter(Boolean) as any[];
+ 
+const manifests: any[] = parseAllDocuments(renderServiceManifests()).map((document) => document.toJSON()).filter(Boolean);
+const [secret]: any[] = parseAllDocuments(renderSecretsExample()).map((document) => document.toJSON()).filter(Boolean);
 const find = (kind: string, name = 'attribution') => structuredClone(manifests.find((manifest) => manifest.kind === kind && manifest.metadata.name === name));
 const check = kubernetesManifestCheck();
 const problems = (manifest: unknown) => check(manifest).join('\n');

@@ -20,7 +20,7 @@ import { renderUserManifests } from './kafka-users';
 import { crossReferenceProblems, kubernetesManifestCheck, type Manifest } from './kubernetes-schema';
 import { IMAGE, LAG_METRIC, renderSecretsExample, renderServiceManifests } from './services';
 
-/* eslint-disable @typescript-eslint/no-explicit-any -- manifests are parsed YAML; each test reads the fields it asserts */
+ 
 type Parsed = Manifest & { metadata: { name: string; labels: Record<string, string> }; spec: any; data: any; stringData: any };
 
 function documents(text: string): Parsed[] {
@@ -175,7 +175,7 @@ describe('the services on Kubernetes', () => {
 /** The text of every non-test TypeScript file under a folder of the repository. */
 function sourceTexts(folder: string): string[] {
   const root = path.join(__dirname, '..', '..', folder);
-  return (fs.readdirSync(root, { recursive: true, encoding: 'utf8' }) as string[])
+  return (fs.readdirSync(root, { recursive: true, encoding: 'utf8' }))
     .filter((file) => file.endsWith('.ts') && !/\.(spec|int-spec|e2e-spec)\.ts$/.test(file))
     .map((file) => fs.readFileSync(path.join(root, file), 'utf8'));
 }

@@ -113,9 +113,9 @@ describe('the pipeline under a poison fuzz', () => {
     const { topics, groups } = catalog;
     const records: Array<{ topic: string; group: string } & Message> = [];
     const add = (group: string, ...list: Array<{ topic: string } & Message>) => list.forEach((record) => records.push({ ...record, group }));
-    const datanet = events.find((event) => event.type === 'DatanetCreated')!.data as EventData<'DatanetCreated'>;
-    const model = events.find((event) => event.type === 'ModelRegistered')!.data as EventData<'ModelRegistered'>;
-    const inference = events.find((event) => event.type === 'InferenceCompleted')!.data as InferenceCompleted;
+    const datanet = events.find((event) => event.type === 'DatanetCreated')!.data;
+    const model = events.find((event) => event.type === 'ModelRegistered')!.data;
+    const inference = events.find((event) => event.type === 'InferenceCompleted')!.data;
     const headersOf = (record: Message) => record.headers;
 
     // The attribution service's table fold: datanets, contributions, models.

@@ -1,7 +1,7 @@
 // `npm start`: brings the whole stack up on this machine (a KRaft broker from Kafka's own jars, the
 // local PostgreSQL, every service) and keeps it running with readable, prefixed logs. Ctrl-C stops
 // everything it started.
-import { ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import path from 'node:path';
@@ -81,7 +81,7 @@ function startService(service: LocalService, index: number, env: Record<string, 
     },
   );
   const prefix = `\x1b[${COLORS[index % COLORS.length]}m${service.name.padEnd(18)}\x1b[0m|`;
-  for (const stream of [child.stdout!, child.stderr!]) {
+  for (const stream of [child.stdout, child.stderr]) {
     readline.createInterface({ input: stream }).on('line', (line) => process.stdout.write(`${prefix} ${line}\n`));
   }
   child.on('exit', (code, signal) => say(`${service.name} exited (${signal ?? `code ${code}`})`));

@@ -1,4 +1,4 @@
-import { ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -7,9 +7,9 @@ import { kafkaSecurityOptions, type KafkaSecurity, type KafkaSecurityMode } from
 import { OPERATOR_PRINCIPAL } from '@tributary/contracts';
 import {
   BROKER_JVM_ARGS,
-  BrokerLayout,
-  BrokerSecurity,
-  QuorumPlace,
+  type BrokerLayout,
+  type BrokerSecurity,
+  type QuorumPlace,
   brokerLayout,
   brokerLogFile,
   logDirsOf,
@@ -19,7 +19,7 @@ import {
 } from './config';
 import { LOCAL_PRINCIPALS, alterScramCredentials, credentialFiles, ensurePasswordFile, readPassword } from './credentials';
 import { ProvisionError } from './errors';
-import { Log, assertJava, ensureKafkaInstalled } from './install';
+import { type Log, assertJava, ensureKafkaInstalled } from './install';
 import { dataDir as dataDirOf, kafkaHomeDir } from './paths';
 import { assertPortFree } from './port';
 import { isProcessAlive, processCommandLine, runCommand, sleep, tailFile } from './process';

@@ -23,10 +23,10 @@ import {
   type RunningKafka,
   type StartKafkaOptions,
 } from './broker';
-import { BrokerLayout, CLUSTER_SIZES, PORT_MAX, clusterLayout, clusterQuorum, logDirsOf, nodeDataDir, replicationOf } from './config';
+import { type BrokerLayout, CLUSTER_SIZES, PORT_MAX, clusterLayout, clusterQuorum, logDirsOf, nodeDataDir, replicationOf } from './config';
 import { credentialFiles } from './credentials';
 import { ProvisionError } from './errors';
-import { Log, assertJava, ensureKafkaInstalled } from './install';
+import { assertJava, ensureKafkaInstalled } from './install';
 import { dataDir as dataDirOf } from './paths';
 import { assertPortFree } from './port';
 import { tlsFiles } from './tls';
@@ -101,7 +101,7 @@ export async function startCluster(opts: StartKafkaOptions & { brokers: number }
     if (mode === 'sasl_ssl' && children.size > 0) await assertLocalCredentials(opts.name, layouts, readyTimeoutMs, missing.length === layouts.length);
   } catch (error) {
     // Only what this call started is stopped; nodes it found running belong to someone else.
-    await Promise.all([...children.values()].map((child) => child.kill('SIGKILL')));
+    for (const child of children.values()) child.kill('SIGKILL');
     throw error;
   }
   if (missing.length === 0) log(`Kafka '${opts.name}' already running on ${handle.brokers}`);

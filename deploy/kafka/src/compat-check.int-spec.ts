@@ -1,7 +1,7 @@
 // Proves the README's claim about the pinned Kafka version inside the suite itself: every kafkajs feature
 // Tributary relies on (admin, idempotent and transactional producers with sendOffsets, consumer groups,
 // and Kafka's own kafka-consumer-groups reading kafkajs's offsets) works against the broker under test.
-import { Admin } from 'kafkajs';
+import { type Admin } from 'kafkajs';
 import { testBrokers, testKafka } from '@tributary/testing';
 import { checks, compatContext } from './compat-check';
 

@@ -3,7 +3,7 @@
 //   npx ts-node --transpile-only -r tsconfig-paths/register deploy/kafka/src/compat-check.ts [--brokers host:port]
 // Without --brokers it starts its own broker ('compat' on port 19192) and stops it afterwards; with
 // --brokers it connects as KAFKA_USERNAME etc. say (libs/config), and Kafka's tools use KAFKA_COMMAND_CONFIG.
-import { Admin, Kafka, Partitioners, logLevel } from 'kafkajs';
+import { type Admin, Kafka, Partitioners, logLevel } from 'kafkajs';
 import { kafkaClientOptions, kafkaEnv } from '@tributary/config';
 import { randomUUID } from 'node:crypto';
 import { startKafka } from './broker';

@@ -1,4 +1,4 @@
-import { Command, InvalidArgumentError } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { groupHome, resetOffsets, showOffsets, type ResetTarget, type Selection } from './offsets';
 
 /**

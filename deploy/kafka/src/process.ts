@@ -1,4 +1,4 @@
-import { StdioOptions, spawn } from 'node:child_process';
+import { type StdioOptions, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 
 export interface CommandResult {

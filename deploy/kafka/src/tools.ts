@@ -4,7 +4,7 @@ import { ProvisionError } from './errors';
 import { TOOLS_JVM_ARGS, renderToolsLog4j } from './config';
 import { ensureKafkaInstalled } from './install';
 import { kafkaHomeDir } from './paths';
-import { CommandResult, runCommand } from './process';
+import { type CommandResult, runCommand } from './process';
 import { javaExecutable } from './install';
 
 // Script name in Kafka's bin/ -> main class, as in bin/*.sh of the pinned version. Each class was

@@ -1,5 +1,3 @@
-import { assertNever } from './errors';
-
 /**
  * The one definition of ledger accounts: the roles an account can have, how an account id is built
  * from a role and an owner, and how it is read back. Every other place (the policy, the ledger, the

@@ -6,7 +6,7 @@
  * writes payout events and funding events (the treasury's deposits and chargebacks, which the payouts
  * service publishes for the operator), and analytics readers write nothing.
  */
-import { catalogFor, deadLetterTopicName } from './topics';
+import { type catalogFor, deadLetterTopicName } from './topics';
 import { PRODUCER_EVENT_TYPES, internalEventTypeRule, isInternalEventType } from './publishers';
 import { EVENT_TYPES, topicOf, type EventType } from './schemas';
 

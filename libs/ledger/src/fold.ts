@@ -336,7 +336,7 @@ function acceptRecords<R extends LedgerFoldRecord>(fresh: readonly R[], state: L
     }
   }
   if (payoutItems.length === 0) return accepted;
-  const payoutEvents = payoutItems.map((item) => (item.event as Extract<LedgerEvent, { type: 'payout' }>).payout);
+  const payoutEvents = payoutItems.map((item) => (item.event).payout);
   foldPayouts(payoutEvents, state.balances, state.payouts).forEach((result, index) => {
     const item = payoutItems[index]!;
     if (result instanceof PayoutRejectedError) deadLetters.push({ record: item, rule: result.rule, reason: result.message });

@@ -1,7 +1,7 @@
 // Proves the transport's pure parts without a broker: batches are bounded, rejections reach the sink once
 // with their source in DLQ headers, and out-of-range consumer options stop start-up with a clear error.
 import { deadLetterMessage, DLQ_HEADERS } from './dead-letter';
-import { InboundBatch, InboundRecord, Rejection } from './inbound-batch';
+import { InboundBatch, type InboundRecord, type Rejection } from './inbound-batch';
 import { KafkaBatchTransport } from './nest/kafka-batch.transport';
 import { chunk } from './support';
 import { unitSpecKafkaEnv } from '@tributary/testing';

@@ -1,6 +1,6 @@
 import { kafkaSecurityOptions, type KafkaSecurity } from '@tributary/config';
 import { Logger } from '@nestjs/common';
-import { Admin, Consumer, EachBatchPayload, Kafka, Message, Partitioners, Producer, Transaction } from 'kafkajs';
+import { type Admin, type Consumer, type EachBatchPayload, type Kafka, type Message, Partitioners, type Producer, type Transaction } from 'kafkajs';
 import { createConsumer, createKafkaClient, KAFKA_RETRY_DEFAULT } from '@tributary/kafka-client';
 import { deadLetterTopicName } from '@tributary/contracts';
 import { deadLetterMessage } from './dead-letter';

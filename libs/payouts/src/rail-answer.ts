@@ -62,7 +62,7 @@ function referenceIn(body: AnswerBody | null): string | null {
 function jsonBody(text: string): AnswerBody | null {
   try {
     const parsed: unknown = JSON.parse(text);
-    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as AnswerBody) : null;
+    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed) : null;
   } catch {
     return null;
   }

@@ -243,7 +243,7 @@ export async function copyEncoded(manager: EntityManager, table: string, encoder
     const client = (await manager.queryRunner.connect()) as { query(stream: unknown): NodeJS.WritableStream };
     const stream = client.query(copyFrom(`COPY ${table} (${encoder.columns.map((column) => column.name).join(', ')}) FROM STDIN (FORMAT binary)`));
     // The stream finishes once the server has acknowledged the COPY, so every byte has been sent by then.
-    await pipeline(Readable.from([encoder.finish()]), stream as unknown as NodeJS.WritableStream);
+    await pipeline(Readable.from([encoder.finish()]), stream);
   } finally {
     encoder.release();
   }

@@ -56,7 +56,7 @@ export class TributaryProducer {
 
   /** Validates, encodes and publishes one event; resolves once Kafka acknowledged it. */
   async publish<T extends EventType>(type: T, data: EventData<T> | EventInput<T>, extra: Omit<EventToPublish<T>, 'type' | 'data'> = {}): Promise<PublishResult> {
-    const [result] = await this.publishBatch([{ type, data, ...extra } as EventToPublish]);
+    const [result] = await this.publishBatch([{ type, data, ...extra }]);
     return result!;
   }
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Admin, Kafka, KafkaMessage, logLevel } from 'kafkajs';
+import { type Admin, Kafka, type KafkaMessage, logLevel } from 'kafkajs';
 import { kafkaClientOptions, kafkaEnv } from '@tributary/config';
 
 /** The broker list global setup chose; a test file that runs without it fails here, loudly. */

@@ -2,7 +2,7 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
-import { KafkaMessage, Producer } from 'kafkajs';
+import { type KafkaMessage, type Producer } from 'kafkajs';
 import { decideAttribution, type AttributionInput } from '@tributary/attribution';
 import {
   catalogFor,

@@ -11,7 +11,7 @@ function version(id: string, visibleFromMs: number, offset: number): EntityVersi
     offset: BigInt(offset),
     visibleFromMs,
     state: { contributionId: id, datanetId: 'd', contributor: 'c', status: 'ACCEPTED', revoked: false },
-  } as EntityVersion;
+  };
 }
 
 const log = [version('a', 10, 0), version('b', 10, 1), version('a', 20, 2), version('b', 30, 3), version('a', 40, 4)];

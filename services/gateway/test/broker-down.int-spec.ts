@@ -94,7 +94,7 @@ describe('the gateway while Kafka is down', () => {
     }, 30_000);
     expect(retried.body).toMatchObject({ topic: inferences, replayed: false });
     // Every event above has the same key, so one partition holds them in order: the refused ones would sit between.
-    const messages = await readPartitionUntil(kafka!.clientEnv('operator'), inferences, retried.body.partition, (message) => headersOf(message).ce_id === refusedSingle.eventId);
+    const messages = await readPartitionUntil(kafka.clientEnv('operator'), inferences, retried.body.partition, (message) => headersOf(message).ce_id === refusedSingle.eventId);
     expect(messages.map((message) => headersOf(message).ce_id)).toEqual([acknowledged.eventId, refusedSingle.eventId]);
   });
 });

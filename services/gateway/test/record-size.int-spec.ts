@@ -84,10 +84,10 @@ describe('the gateway and record sizes', () => {
     const replies = await Promise.all([post(url, oversize, key), ...valid.map((event) => post(url, event, key))]);
 
     const [refused, ...accepted] = replies;
-    expect(refused!.status).toBe(413);
-    expect(refused!.body).toMatchObject({ statusCode: 413, error: 'too_large' });
-    expect(refused!.body.message).toContain(String(REQUEST_BYTES_MAX));
-    expect(refused!.body.issues?.[0]).toMatchObject({ rule: 'recordTooLarge' });
+    expect(refused.status).toBe(413);
+    expect(refused.body).toMatchObject({ statusCode: 413, error: 'too_large' });
+    expect(refused.body.message).toContain(String(REQUEST_BYTES_MAX));
+    expect(refused.body.issues?.[0]).toMatchObject({ rule: 'recordTooLarge' });
     expect(accepted.map((reply) => reply.status)).toEqual(valid.map(() => 202));
 
     // Each valid event is in Kafka where its answer says; the refused one is not.

@@ -174,7 +174,7 @@ describe('the ledger API over a pipeline-built ledger', () => {
       ['/v1/freshness?topic=t&partition=-1&offset=1', 'partition', 'min:0'],
       ['/v1/freshness?topic=t&partition=0&offset=abc', 'offset', 'non-negative-int64'],
       [`/v1/freshness?topic=${pipeline.catalog.topics.inferences.name}&partition=0&offset=1`, 'inferenceId', `required-with-topic:${pipeline.catalog.topics.inferences.name}`],
-      [`/v1/freshness?topic=${pipeline.catalog.topics.models.name}&partition=0&offset=1`, 'topic', expect.stringContaining('one-of:') as unknown as string],
+      [`/v1/freshness?topic=${pipeline.catalog.topics.models.name}&partition=0&offset=1`, 'topic', expect.stringContaining('one-of:')],
     ];
     for (const [path, field, rule] of cases) {
       const { status, body } = await pipeline.get(path);

@@ -6,7 +6,7 @@
 // a rebuild beside the live projector gives the live digest and is swapped in while the live one keeps
 // applying new records.
 import { Client } from 'pg';
-import { Producer } from 'kafkajs';
+import { type Producer } from 'kafkajs';
 import { catalogFor, deadLetterTopicName, deadLetterTopicSpec, toRecord, topicCatalog } from '@tributary/contracts';
 import { DLQ_HEADERS, ensureTopics } from '@tributary/messaging';
 import { createTestDatabase, eventually, readTopic, startServiceProcess, testKafka, uniqueName, withAdmin, type ServiceProcess, type TestDatabase } from '@tributary/testing';
@@ -57,8 +57,8 @@ describe('the ledger projector', () => {
     await producer.connect();
     for (const name of Object.keys(groups) as Array<keyof typeof groups>) {
       databases[name] = await createTestDatabase(`projector_${name}`);
-      sql[name] = new Client({ connectionString: databases[name]!.url, options: '-c search_path=ledger' });
-      await sql[name]!.connect();
+      sql[name] = new Client({ connectionString: databases[name].url, options: '-c search_path=ledger' });
+      await sql[name].connect();
     }
   });
 

@@ -85,7 +85,7 @@ describe('a rebuild never hangs silently', () => {
     fetchBytesPerPartitionMax: 32 * 1024,
     stallTimeoutMs: 20_000,
     ...extra,
-  } as RebuildOptions);
+  });
   /** The ledger CLI as an operator runs it, with pipes for stdout and stderr: not a terminal. */
   const cli = (args: string[], env: Record<string, string> = {}, timeoutMs = 120_000) =>
     new Promise<{ code: number | null; stdout: string; stderr: string; ms: number }>((resolve) => {

@@ -169,6 +169,6 @@ program.parseAsync(process.argv).catch((error: unknown) => {
     return;
   }
   const known = error instanceof ConfigError || error instanceof FundingInputError || error instanceof EpochOutOfOrderError || error instanceof RangeError || error instanceof PayoutNotFoundError || error instanceof ResolutionConflictError;
-  process.stderr.write(`payouts: ${known ? (error as Error).message : ((error as Error).stack ?? String(error))}\n`);
+  process.stderr.write(`payouts: ${known ? (error).message : ((error as Error).stack ?? String(error))}\n`);
   process.exitCode = known ? 2 : 1;
 });

@@ -4,8 +4,8 @@
 import fc from 'fast-check';
 import { INT64_MAX } from './avro-type';
 import { decodeEvent, encodeEvent, validateEvent } from './codec';
-import { ContractError, ContractIssue, ContractRule } from './contract-error';
-import { EVENT_TYPES, InferenceCompleted, InferenceCompletedV1 } from './generated/event-types';
+import { ContractError, type ContractIssue, type ContractRule } from './contract-error';
+import { EVENT_TYPES, type InferenceCompleted, type InferenceCompletedV1 } from './generated/event-types';
 import { getEventContract, getEventVersion } from './registry';
 import { SAMPLE_EVENTS } from './sample-events.fixture';
 

@@ -3,9 +3,9 @@
 // to the latest reader and checks the result against the same limits, because a value is checked on
 // both sides of a boundary: a producer that skipped our encoder must not slip a bad value through.
 import type { Resolver, Type } from 'avsc';
-import { ContractError, ContractIssue } from './contract-error';
+import { ContractError, type ContractIssue } from './contract-error';
 import type { EventType } from './generated/event-types';
-import { EventData, EventDataAt, EventInput, EventVersion, EventVersionContract, getEventContract, getEventVersion } from './registry';
+import { type EventData, type EventDataAt, type EventInput, type EventVersion, type EventVersionContract, getEventContract, getEventVersion } from './registry';
 import { limitsHold, validateLimits, validateValue } from './validation';
 
 /** Every problem with `value` as version `version` of `eventType` (latest when omitted); empty when valid. */

@@ -3,8 +3,8 @@
 // fingerprints for the runtime registry. Rendering is a pure function of the catalog, so a test can
 // regenerate in memory and fail when the committed files are stale.
 import { fingerprintSha256, parseAvroType } from './avro-type';
-import { EventSchemaSource, SchemaCatalog } from './schema-files';
-import { describeNode, FieldNode, NamedNode, parseRecordTree, PrimitiveName, RecordNode, SchemaNode, shortNameOf } from './schema-tree';
+import { type EventSchemaSource, type SchemaCatalog } from './schema-files';
+import { describeNode, type FieldNode, type NamedNode, parseRecordTree, type PrimitiveName, type RecordNode, type SchemaNode, shortNameOf } from './schema-tree';
 
 export const GENERATE_COMMAND = 'npm run contracts:generate';
 export const EVENT_TYPES_FILE = 'event-types.ts';

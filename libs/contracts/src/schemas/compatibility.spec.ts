@@ -7,7 +7,7 @@ import * as path from 'path';
 import { parseAvroType } from './avro-type';
 import { assertCatalogCompatible, checkCatalogCompatibility, checkCompatibility, formatIssue, SchemaCompatibilityError } from './compatibility';
 import { DEFAULT_SCHEMAS_DIR, loadSchemaCatalog } from './schema-files';
-import { JsonObject } from './schema-tree';
+import { type JsonObject } from './schema-tree';
 import { SAMPLE_EVENTS } from './sample-events.fixture';
 
 const catalog = loadSchemaCatalog();

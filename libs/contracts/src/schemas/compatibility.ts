@@ -4,9 +4,9 @@
 // first walk both record trees ourselves to say which field broke which rule, then build the
 // resolvers in both directions to catch anything the walk does not model.
 import { parseAvroType } from './avro-type';
-import { fieldLimits, Limits } from './validation';
-import { describeNode, FieldNode, JsonObject, parseRecordTree, RecordNode, SchemaNode } from './schema-tree';
-import { KEY_ATTRIBUTE, SchemaCatalog, TOPIC_ATTRIBUTE } from './schema-files';
+import { fieldLimits, type Limits } from './validation';
+import { describeNode, type FieldNode, type JsonObject, parseRecordTree, type RecordNode, type SchemaNode } from './schema-tree';
+import { KEY_ATTRIBUTE, type SchemaCatalog, TOPIC_ATTRIBUTE } from './schema-files';
 
 export type CompatibilityDirection = 'backward' | 'forward';
 

@@ -4,7 +4,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { GENERATE_COMMAND, renderGeneratedFiles } from './codegen';
-import { EVENT_TYPES, TributaryEvent } from './generated/event-types';
+import { EVENT_TYPES, type TributaryEvent } from './generated/event-types';
 import { eventKey, findByFingerprint, getEventContract, isEventType, listEventContracts, topicOf } from './registry';
 import { loadSchemaCatalog } from './schema-files';
 import { SAMPLE_EVENTS } from './sample-events.fixture';

@@ -5,9 +5,9 @@
 import type { Type } from 'avsc';
 import { fingerprintSha256, parseAvroType } from './avro-type';
 import { ContractError } from './contract-error';
-import { GENERATED_EVENT_SCHEMAS, GeneratedEventSchema } from './generated/event-schemas';
-import { EVENT_TYPES, EventType, EventVersionMap, LatestEventDefaultedFields, LatestEventMap } from './generated/event-types';
-import { JsonObject, parseRecordTree, RecordNode } from './schema-tree';
+import { GENERATED_EVENT_SCHEMAS, type GeneratedEventSchema } from './generated/event-schemas';
+import { EVENT_TYPES, type EventType, type EventVersionMap, type LatestEventDefaultedFields, type LatestEventMap } from './generated/event-types';
+import { type JsonObject, parseRecordTree, type RecordNode } from './schema-tree';
 
 /** The value shape of the latest version of an event type. */
 export type EventData<T extends EventType> = LatestEventMap[T];

@@ -3,7 +3,7 @@
 // attributes) by walking each assembled schema tree.
 import { parseAvroType } from './avro-type';
 import { loadSchemaCatalog } from './schema-files';
-import { FieldNode, nonNullBranch, parseRecordTree, RecordNode, SchemaNode } from './schema-tree';
+import { type FieldNode, nonNullBranch, parseRecordTree, type RecordNode, type SchemaNode } from './schema-tree';
 import { fieldLimits, typeLimits } from './validation';
 
 const catalog = loadSchemaCatalog();

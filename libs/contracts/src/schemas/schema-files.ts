@@ -6,7 +6,7 @@
 // Avro schema any consumer can read without our files.
 import * as fs from 'fs';
 import * as path from 'path';
-import { ATTRIBUTE_PREFIX, fullNameOf, isJsonObject, JsonObject, JsonValue } from './schema-tree';
+import { ATTRIBUTE_PREFIX, fullNameOf, isJsonObject, type JsonObject, type JsonValue } from './schema-tree';
 
 /** Domains in the order of the design's topic table; each is the namespace `tributary.<domain>`. */
 export const DOMAINS = ['datanets', 'contributions', 'models', 'inferences', 'attributions', 'payouts', 'funding'] as const;

@@ -5,8 +5,8 @@
 // single source of truth for both the shape and the bounds of every field.
 import type { Type } from 'avsc';
 import { isInt64, isLongValue } from './avro-type';
-import { CONTRACT_ISSUES_MAX, ContractIssue, ContractRule } from './contract-error';
-import { ATTRIBUTE_PREFIX, Attributes, FieldNode, isJsonObject, nonNullBranch, RecordNode, SchemaNode } from './schema-tree';
+import { CONTRACT_ISSUES_MAX, type ContractIssue, type ContractRule } from './contract-error';
+import { ATTRIBUTE_PREFIX, type Attributes, type FieldNode, isJsonObject, nonNullBranch, type RecordNode, type SchemaNode } from './schema-tree';
 
 export const LIMIT_ATTRIBUTES = {
   min: `${ATTRIBUTE_PREFIX}min`,

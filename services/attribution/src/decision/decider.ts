@@ -18,7 +18,7 @@ import {
 } from '@tributary/attribution';
 import { recordFit, toRecord } from '@tributary/contracts';
 import type { InboundRecord, OutputRecord, ProcessContext, ProcessedBatch, Rejection, TransactionalHandler } from '@tributary/messaging';
-import { DecisionStore, type DecisionRow } from './decision-store';
+import { type DecisionStore, type DecisionRow } from './decision-store';
 import { InferenceRejected, readInference, type InferenceLimits, type ReadInference } from './inference-record';
 import { RepeatedInferences, type DecidedInference } from './repeated-inferences';
 import { VersionCache } from './version-cache';

@@ -102,7 +102,7 @@ async function viaKafka(): Promise<{ send: Send; close(): Promise<void> }> {
   return {
     send: async (events) => {
       try {
-        if (events.length === 1) await producer.publish(events[0]!.type, events[0]!.data as never);
+        if (events.length === 1) await producer.publish(events[0]!.type, events[0]!.data);
         else await producer.publishBatch(events);
         return KAFKA_PRODUCER_SOURCE;
       } catch (error) {

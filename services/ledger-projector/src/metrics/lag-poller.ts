@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { Admin, Kafka, logLevel } from 'kafkajs';
+import { Admin, logLevel } from 'kafkajs';
 import { createKafkaClient } from '@tributary/kafka-client';
 import { DataSource } from 'typeorm';
 import { kafkaClientOptions, kafkaEnv } from '@tributary/config';

@@ -1,5 +1,5 @@
 import { kafkaEnv, kafkaSecurityOptions } from '@tributary/config';
-import { Batch, Consumer, Kafka, KafkaMessage, logLevel } from 'kafkajs';
+import { type Batch, type Consumer, type Kafka, type KafkaMessage, logLevel } from 'kafkajs';
 import { createConsumer, createKafkaClient, KAFKA_RETRY_DEFAULT } from '@tributary/kafka-client';
 import { DataSource } from 'typeorm';
 import { deadLetterTopicName } from '@tributary/contracts';

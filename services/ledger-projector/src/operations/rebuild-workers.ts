@@ -4,7 +4,7 @@ import { kafkaEnv, kafkaSecurityOptions } from '@tributary/config';
 import 'reflect-metadata';
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
+import { type Kafka, logLevel } from 'kafkajs';
 import type { DataSource } from 'typeorm';
 import { parsePositionKey } from './ledger-queries';
 import { createDeferredIndexes, openRebuildSchema, RebuildEngine, rebuildTopics, recordsBetween, topicEndOffsets, type RebuildOptions, type RebuildRunner, type RebuildWorkerShare } from './rebuild-engine';

@@ -21,7 +21,7 @@ const wire = (data: object): Record<string, unknown> =>
 export async function publishFunding(publisher: PayoutPublisher, type: 'FundsDeposited', data: FundsDeposited): Promise<FundingPublished>;
 export async function publishFunding(publisher: PayoutPublisher, type: 'FundsReversed', data: FundsReversed): Promise<FundingPublished>;
 export async function publishFunding(publisher: PayoutPublisher, type: 'FundsDeposited' | 'FundsReversed', data: FundsDeposited | FundsReversed): Promise<FundingPublished> {
-  const [result] = await publisher.publish([{ type, data } as never]);
+  const [result] = await publisher.publish([{ type, data }]);
   if (!result) throw new Error(`${type}: the producer returned no result`);
   return { type, event: wire(data), topic: result.topic, partition: result.partition, offset: result.offset };
 }

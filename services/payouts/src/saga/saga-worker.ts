@@ -7,7 +7,7 @@ import type { PayoutsMetrics } from '../payouts-metrics';
 import type { PayoutRail } from '../rails/rail';
 import { closeEpoch, lastClosedAtMs, missingLedgerTables, type EpochCloserOptions } from './epoch-closer';
 import type { PayoutPublisher } from './payout-publisher';
-import { SagaStore, type SagaRow } from './saga-store';
+import { type SagaStore, type SagaRow } from './saga-store';
 
 export interface SagaWorkerOptions {
   readonly ledgerSchema: string;
