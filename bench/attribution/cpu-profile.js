@@ -20,4 +20,7 @@ const write = () => {
   });
 };
 process.on('exit', write);
-process.once('SIGTERM', () => { write(); setTimeout(() => process.exit(0), 2_000).unref(); });
+process.once('SIGTERM', () => {
+  write();
+  setTimeout(() => process.exit(0), 2_000).unref();
+});

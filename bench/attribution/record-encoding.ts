@@ -14,7 +14,12 @@ import { randomBytes } from 'node:crypto';
 import { installKafkaWireFastPaths } from '@tributary/kafka-wire';
 import { crc32c } from '../../libs/kafka-wire/src/crc32c';
 import { encodeRecordBatch } from '../../libs/kafka-wire/src/kafkajs-record-batch-encoder';
-import { encodeRecord, kafkajsRecord, type KafkajsEncoder, type RecordFields } from '../../libs/kafka-wire/src/kafkajs-record-encoder';
+import {
+  encodeRecord,
+  kafkajsRecord,
+  type KafkajsEncoder,
+  type RecordFields,
+} from '../../libs/kafka-wire/src/kafkajs-record-encoder';
 
 const RECORDS_PER_SEND = 470;
 const VALUE_BYTES = 1_024;
@@ -22,14 +27,26 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
 /** Each round encodes this many sends, so a round lasts long enough (~0.1-1 s) to time on a busy machine. */
 const SENDS_PER_ROUND = Number(process.env.BENCH_SENDS ?? 40);
 
-type RecordBatchFn = (options: { records: KafkajsEncoder[]; firstTimestamp: number; maxTimestamp: number; lastOffsetDelta: number; transactional: boolean; producerEpoch: number; firstSequence: number }) => Promise<KafkajsEncoder>;
+type RecordBatchFn = (options: {
+  records: KafkajsEncoder[];
+  firstTimestamp: number;
+  maxTimestamp: number;
+  lastOffsetDelta: number;
+  transactional: boolean;
+  producerEpoch: number;
+  firstSequence: number;
+}) => Promise<KafkajsEncoder>;
 type ProduceRequestFn = (options: object) => { encode: () => Promise<KafkajsEncoder> };
 
 /* eslint-disable @typescript-eslint/no-require-imports -- kafkajs exports none of its protocol modules, and has no type declarations for them */
 const { RecordBatch } = require('kafkajs/src/protocol/recordBatch/v0') as { RecordBatch: RecordBatchFn };
 const crc32C = require('kafkajs/src/protocol/recordBatch/crc32C') as (buffer: Buffer) => number;
 const Long = require('kafkajs/src/utils/long') as { fromValue: (value: number) => unknown };
-const frameRequest = require('kafkajs/src/protocol/request') as (options: { correlationId: number; clientId: string; request: object }) => Promise<KafkajsEncoder>;
+const frameRequest = require('kafkajs/src/protocol/request') as (options: {
+  correlationId: number;
+  clientId: string;
+  request: object;
+}) => Promise<KafkajsEncoder>;
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 const PRODUCE_REQUEST_MODULE = require.resolve('kafkajs/src/protocol/requests/produce/v3/request');
@@ -62,12 +79,24 @@ function messages(): Array<RecordFields & { timestamp: string }> {
 function recordFieldsOf(send: ReturnType<typeof messages>): RecordFields[] {
   const firstTimestamp = Number(send[0]!.timestamp);
   // As kafkajs's produce request builds them: the message spread, its index, its timestamp delta.
-  return send.map((message, index) => ({ ...message, offsetDelta: index, timestampDelta: Number(message.timestamp) - firstTimestamp }));
+  return send.map((message, index) => ({
+    ...message,
+    offsetDelta: index,
+    timestampDelta: Number(message.timestamp) - firstTimestamp,
+  }));
 }
 
 function batchOf(batch: RecordBatchFn, records: KafkajsEncoder[]): Promise<KafkajsEncoder> {
   const now = Date.now();
-  return batch({ records, firstTimestamp: now, maxTimestamp: now, lastOffsetDelta: records.length - 1, transactional: true, producerEpoch: 0, firstSequence: 0 });
+  return batch({
+    records,
+    firstTimestamp: now,
+    maxTimestamp: now,
+    lastOffsetDelta: records.length - 1,
+    transactional: true,
+    producerEpoch: 0,
+    firstSequence: 0,
+  });
 }
 
 /** CPU microseconds per record of `run` (which encodes one send), the median over the rounds. */
@@ -96,38 +125,81 @@ interface Encoders {
 async function stages(encoders: Encoders, send: ReturnType<typeof messages>): Promise<void> {
   const fields = recordFieldsOf(send);
   const body = (await batchOf(encoders.batch, fields.map(encoders.record))).buffer.subarray(21);
-  const topicData = [{ topic: 'tributary.attributions', partitions: [{ partition: 0, firstSequence: 0, messages: send }] }];
+  const topicData = [
+    { topic: 'tributary.attributions', partitions: [{ partition: 0, firstSequence: 0, messages: send }] },
+  ];
   const figures: Record<string, number> = {
-    'Record': await cpuMicrosecondsPerRecord(() => fields.map(encoders.record)),
+    Record: await cpuMicrosecondsPerRecord(() => fields.map(encoders.record)),
     'Record + RecordBatch': await cpuMicrosecondsPerRecord(() => batchOf(encoders.batch, fields.map(encoders.record))),
     'of which CRC-32C': await cpuMicrosecondsPerRecord(() => encoders.crc(body)),
   };
   if (encoders.request) {
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- kafkajs exports none of its protocol modules
     const request = require(PRODUCE_REQUEST_MODULE) as ProduceRequestFn;
-    const build = () => request({ acks: -1, timeout: 30_000, transactionalId: 'bench', producerId: Long.fromValue(1), producerEpoch: 0, topicData });
+    const build = () =>
+      request({
+        acks: -1,
+        timeout: 30_000,
+        transactionalId: 'bench',
+        producerId: Long.fromValue(1),
+        producerEpoch: 0,
+        topicData,
+      });
     figures['whole produce request'] = await cpuMicrosecondsPerRecord(() => build().encode());
     // What the connection sends: kafkajs's request header and size prefix, each level a copy of the request.
-    figures['framed for the socket'] = await cpuMicrosecondsPerRecord(() => frameRequest({ correlationId: 1, clientId: 'bench', request: build() }));
+    figures['framed for the socket'] = await cpuMicrosecondsPerRecord(() =>
+      frameRequest({ correlationId: 1, clientId: 'bench', request: build() }),
+    );
   }
   console.log(`\n${encoders.label}`);
-  for (const [stage, microseconds] of Object.entries(figures)) console.log(`  ${stage.padEnd(24)} ${microseconds.toFixed(2).padStart(7)} us`);
+  for (const [stage, microseconds] of Object.entries(figures))
+    console.log(`  ${stage.padEnd(24)} ${microseconds.toFixed(2).padStart(7)} us`);
 }
 
 async function main(): Promise<void> {
   const send = messages();
   const fields = recordFieldsOf(send);
   for (const record of fields) {
-    if (!encodeRecord(record).buffer.equals(kafkajsRecord(record).buffer)) throw new Error('the replacement encodes a bench record differently from kafkajs');
+    if (!encodeRecord(record).buffer.equals(kafkajsRecord(record).buffer))
+      throw new Error('the replacement encodes a bench record differently from kafkajs');
   }
   const recordBytes = encodeRecord(fields[0]!).buffer.length;
-  console.log(`${RECORDS_PER_SEND} records per send, ${recordBytes} bytes each encoded (value ${VALUE_BYTES}, 11 string headers); CPU us per record, median of ${ROUNDS} rounds of ${SENDS_PER_ROUND} sends`);
-  await stages({ label: 'kafkajs 2.2.4: Record v0, RecordBatch v0, CRC-32C a byte a step', record: kafkajsRecord, batch: RecordBatch, crc: crc32C, request: true }, send);
-  await stages({ label: 'libs/kafka-wire encodeRecord, kafkajs RecordBatch', record: encodeRecord, batch: RecordBatch, crc: crc32C, request: false }, send);
+  console.log(
+    `${RECORDS_PER_SEND} records per send, ${recordBytes} bytes each encoded (value ${VALUE_BYTES}, 11 string headers); CPU us per record, median of ${ROUNDS} rounds of ${SENDS_PER_ROUND} sends`,
+  );
+  await stages(
+    {
+      label: 'kafkajs 2.2.4: Record v0, RecordBatch v0, CRC-32C a byte a step',
+      record: kafkajsRecord,
+      batch: RecordBatch,
+      crc: crc32C,
+      request: true,
+    },
+    send,
+  );
+  await stages(
+    {
+      label: 'libs/kafka-wire encodeRecord, kafkajs RecordBatch',
+      record: encodeRecord,
+      batch: RecordBatch,
+      crc: crc32C,
+      request: false,
+    },
+    send,
+  );
   // The produce request binds its encoders when loaded: drop it so the next load binds the replacements.
   delete require.cache[PRODUCE_REQUEST_MODULE];
   installKafkaWireFastPaths();
-  await stages({ label: 'libs/kafka-wire: encodeRecord, encodeRecordBatch, CRC-32C eight bytes a step, produce request', record: encodeRecord, batch: encodeRecordBatch, crc: (bytes) => crc32c(bytes), request: true }, send);
+  await stages(
+    {
+      label: 'libs/kafka-wire: encodeRecord, encodeRecordBatch, CRC-32C eight bytes a step, produce request',
+      record: encodeRecord,
+      batch: encodeRecordBatch,
+      crc: (bytes) => crc32c(bytes),
+      request: true,
+    },
+    send,
+  );
 }
 
 main().catch((error: unknown) => {

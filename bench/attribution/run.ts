@@ -21,7 +21,15 @@ import { AssignerProtocol, Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
 import { decideAttribution, type AttributionInput } from '@tributary/attribution';
 import { kafkaClientOptions } from '@tributary/config';
-import { catalogFor, deadLetterTopicSpec, toRecord, topicCatalog, type EventData, type EventType, type InferenceCompleted } from '@tributary/contracts';
+import {
+  catalogFor,
+  deadLetterTopicSpec,
+  toRecord,
+  topicCatalog,
+  type EventData,
+  type EventType,
+  type InferenceCompleted,
+} from '@tributary/contracts';
 import { ensureTopics } from '@tributary/messaging';
 import { dropDatabase, ensurePostgres, withDatabase } from '@tributary/local-stack';
 import { startServiceProcess } from '@tributary/testing';
@@ -36,7 +44,8 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 3);
  */
 const INSTANCE_COUNTS = (process.env.BENCH_INSTANCES ?? '1,2').split(',').map((count) => {
   const instances = Number(count);
-  if (!Number.isInteger(instances) || instances < 1 || instances > 6) throw new RangeError(`BENCH_INSTANCES: each entry must be an integer from 1 to 6 (got "${count}")`);
+  if (!Number.isInteger(instances) || instances < 1 || instances > 6)
+    throw new RangeError(`BENCH_INSTANCES: each entry must be an integer from 1 to 6 (got "${count}")`);
   return instances;
 });
 /** Inferences decided before the measured ones (not measured): a long-running service is warm. */
@@ -57,7 +66,9 @@ function processCpuSeconds(pid: number | undefined): number | null {
   if (pid === undefined) return null;
   try {
     // Fields after the parenthesised command name: utime and stime are the 14th and 15th of the line.
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
+      .replace(/^.*\) /, '')
+      .split(' ');
     return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_S;
   } catch {
     return null;
@@ -67,7 +78,12 @@ function processCpuSeconds(pid: number | undefined): number | null {
 /** Busy CPU seconds of the whole machine so far (every process: service, broker, PostgreSQL, bench, others). */
 function machineBusySeconds(): number | null {
   try {
-    const [user, nice, system, , , irq, softirq, steal] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    const [user, nice, system, , , irq, softirq, steal] = readFileSync('/proc/stat', 'utf8')
+      .split('\n')[0]!
+      .trim()
+      .split(/\s+/)
+      .slice(1)
+      .map(Number);
     return (user! + nice! + system! + irq! + softirq! + steal!) / CLOCK_TICKS_PER_S;
   } catch {
     return null;
@@ -88,7 +104,12 @@ function cpuByCommand(servicePids: ReadonlySet<number>, databaseName: string): M
     try {
       const line = readFileSync(`/proc/${entry}/stat`, 'utf8');
       const fields = line.slice(line.lastIndexOf(')') + 2).split(' ');
-      const label = processLabel(Number(entry), line.slice(line.indexOf('(') + 1, line.lastIndexOf(')')), servicePids, databaseName);
+      const label = processLabel(
+        Number(entry),
+        line.slice(line.indexOf('(') + 1, line.lastIndexOf(')')),
+        servicePids,
+        databaseName,
+      );
       byCommand.set(label, (byCommand.get(label) ?? 0) + (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_S);
     } catch {
       // The process exited between the listing and the read.
@@ -111,8 +132,14 @@ function processLabel(pid: number, command: string, servicePids: ReadonlySet<num
 }
 
 /** CPU ms per 1,000 decisions of each command that used at least 1 ms per 1,000, busiest first. */
-function cpuByCommandPerThousand(from: Map<string, number>, to: Map<string, number>, decisions: number): Record<string, number> {
-  const perThousand = [...to].map(([command, seconds]) => [command, Math.round(((seconds - (from.get(command) ?? 0)) * 1e6) / decisions)] as const);
+function cpuByCommandPerThousand(
+  from: Map<string, number>,
+  to: Map<string, number>,
+  decisions: number,
+): Record<string, number> {
+  const perThousand = [...to].map(
+    ([command, seconds]) => [command, Math.round(((seconds - (from.get(command) ?? 0)) * 1e6) / decisions)] as const,
+  );
   return Object.fromEntries(perThousand.filter(([, ms]) => ms >= 1).sort((left, right) => right[1] - left[1]));
 }
 
@@ -150,7 +177,10 @@ function inferenceData(index: number, occurredAt: bigint): InferenceCompleted {
 function policyInput(data: InferenceCompleted): AttributionInput {
   const contributionIds = data.attributions.map((a) => a.contributionId);
   return {
-    inference: { ...data, attributions: data.attributions.map((a) => ({ contributionId: a.contributionId, scorePpm: Number(a.scorePpm) })) },
+    inference: {
+      ...data,
+      attributions: data.attributions.map((a) => ({ contributionId: a.contributionId, scorePpm: Number(a.scorePpm) })),
+    },
     model: { modelId: 'model-1', owner: 'mona', datanetIds: ['datanet-1'], split },
     datanets: [{ datanetId: 'datanet-1', owner: 'olga', curatorShareBps: 2_000 }],
     contributions: [...new Set(contributionIds)].map((contributionId) => ({
@@ -171,7 +201,8 @@ function inProcessRate(encode: boolean): number {
   const startedAt = process.hrtime.bigint();
   for (const input of inputs) {
     const decision = decideAttribution(input);
-    if (encode) toRecord('InferenceAttributed', toAttributedEvent(decision, 'evt', 0n, 'urn:bench'), { source: 'urn:bench' });
+    if (encode)
+      toRecord('InferenceAttributed', toAttributedEvent(decision, 'evt', 0n, 'urn:bench'), { source: 'urn:bench' });
   }
   const elapsedMs = Number(process.hrtime.bigint() - startedAt) / 1e6;
   return Math.round((count / elapsedMs) * 1_000);
@@ -194,29 +225,69 @@ async function serviceRate(instances: number, broker: BenchBroker): Promise<Serv
   // The tables are timestamped first; then each inference 1 ms after the one before (within the last minute),
   // as a live stream would be: every batch reads the table state as of a later time than the batch before.
   const tablesAtMs = Date.now() - 120_000;
-  const send = async (topic: string, type: EventType, items: unknown[], sender: Pick<typeof producer, 'send'> = producer, timestampOf = (_index: number) => tablesAtMs) => {
+  const send = async (
+    topic: string,
+    type: EventType,
+    items: unknown[],
+    sender: Pick<typeof producer, 'send'> = producer,
+    timestampOf = (_index: number) => tablesAtMs,
+  ) => {
     for (let start = 0; start < items.length; start += 2_000) {
       await sender.send({
         topic,
         acks: -1,
         messages: items.slice(start, start + 2_000).map((data, slot) => {
           const record = toRecord(type, data as EventData<typeof type>, { source: 'urn:bench', topicPrefix: prefix });
-          return { key: record.key, value: record.value, headers: record.headers, timestamp: String(timestampOf(start + slot)) };
+          return {
+            key: record.key,
+            value: record.value,
+            headers: record.headers,
+            timestamp: String(timestampOf(start + slot)),
+          };
         }),
       });
     }
   };
   const occurredAt = BigInt(Date.now());
   await send(catalog.topics.datanets.name, 'DatanetCreated', [
-    { eventId: 'd', datanetId: 'datanet-1', occurredAt, ownerId: 'olga', name: 'n', license: 'MIT', curatorShareBps: 2_000 },
+    {
+      eventId: 'd',
+      datanetId: 'datanet-1',
+      occurredAt,
+      ownerId: 'olga',
+      name: 'n',
+      license: 'MIT',
+      curatorShareBps: 2_000,
+    },
   ]);
   const contributionIds = Array.from({ length: CONTRIBUTIONS }, (_, index) => `contribution-${index}`);
-  await send(catalog.topics.contributions.name, 'ContributionSubmitted', contributionIds.map((contributionId) => ({
-    eventId: `s-${contributionId}`, contributionId, occurredAt, datanetId: 'datanet-1', contributorId: `contributor-${contributionId}`, contentHash: 'sha256:00', sizeBytes: 1n, license: 'MIT',
-  })));
-  await send(catalog.topics.contributions.name, 'ContributionValidated', contributionIds.map((contributionId) => ({
-    eventId: `v-${contributionId}`, contributionId, occurredAt, validatorId: 'val', decision: 'ACCEPTED', qualityScoreBps: 1, reason: null,
-  })));
+  await send(
+    catalog.topics.contributions.name,
+    'ContributionSubmitted',
+    contributionIds.map((contributionId) => ({
+      eventId: `s-${contributionId}`,
+      contributionId,
+      occurredAt,
+      datanetId: 'datanet-1',
+      contributorId: `contributor-${contributionId}`,
+      contentHash: 'sha256:00',
+      sizeBytes: 1n,
+      license: 'MIT',
+    })),
+  );
+  await send(
+    catalog.topics.contributions.name,
+    'ContributionValidated',
+    contributionIds.map((contributionId) => ({
+      eventId: `v-${contributionId}`,
+      contributionId,
+      occurredAt,
+      validatorId: 'val',
+      decision: 'ACCEPTED',
+      qualityScoreBps: 1,
+      reason: null,
+    })),
+  );
   await send(catalog.topics.models.name, 'ModelRegistered', [
     { eventId: 'm', modelId: 'model-1', occurredAt, ownerId: 'mona', baseModel: 'b', datanetIds: ['datanet-1'], split },
   ]);
@@ -225,7 +296,13 @@ async function serviceRate(instances: number, broker: BenchBroker): Promise<Serv
   // (read_committed deciders see none before, so no instance starts alone and none joins mid-run): first
   // WARMUP_COUNT of them, decided before anything is measured (a cold process runs its first batches
   // unoptimised and spends CPU on compiling them), then the INFERENCE_COUNT measured ones, later in time.
-  const transactional = (name: string) => kafka.producer({ transactionalId: `bench-${prefix}${name}`, idempotent: true, maxInFlightRequests: 1, transactionTimeout: 300_000 });
+  const transactional = (name: string) =>
+    kafka.producer({
+      transactionalId: `bench-${prefix}${name}`,
+      idempotent: true,
+      maxInFlightRequests: 1,
+      transactionTimeout: 300_000,
+    });
   const warmupProducer = transactional('warmup');
   const inferences = transactional('measured');
   await Promise.all([warmupProducer.connect(), inferences.connect()]);
@@ -233,26 +310,46 @@ async function serviceRate(instances: number, broker: BenchBroker): Promise<Serv
   const transaction = await inferences.transaction();
   const inferencesFromMs = tablesAtMs + 1_000;
   const spacingMs = 90_000 / (WARMUP_COUNT + INFERENCE_COUNT);
-  await send(catalog.topics.inferences.name, 'InferenceCompleted', Array.from({ length: WARMUP_COUNT }, (_, index) => inferenceData(INFERENCE_COUNT + index, occurredAt)), warmup,
-    (index) => inferencesFromMs + Math.floor(index * spacingMs));
-  await send(catalog.topics.inferences.name, 'InferenceCompleted', Array.from({ length: INFERENCE_COUNT }, (_, index) => inferenceData(index, occurredAt)), transaction,
-    (index) => inferencesFromMs + Math.floor((WARMUP_COUNT + index) * spacingMs));
+  await send(
+    catalog.topics.inferences.name,
+    'InferenceCompleted',
+    Array.from({ length: WARMUP_COUNT }, (_, index) => inferenceData(INFERENCE_COUNT + index, occurredAt)),
+    warmup,
+    (index) => inferencesFromMs + Math.floor(index * spacingMs),
+  );
+  await send(
+    catalog.topics.inferences.name,
+    'InferenceCompleted',
+    Array.from({ length: INFERENCE_COUNT }, (_, index) => inferenceData(index, occurredAt)),
+    transaction,
+    (index) => inferencesFromMs + Math.floor((WARMUP_COUNT + index) * spacingMs),
+  );
 
-  const services = Array.from({ length: instances }, (_, instance) => startServiceProcess('services/attribution/src/main.ts', {
-    ...broker.serviceEnv('attribution'),
-    DATABASE_URL: databaseUrl,
-    TRIBUTARY_TOPIC_PREFIX: prefix,
-    ATTRIBUTION_HTTP_PORT: '0',
-    LOG_LEVEL: 'warn',
-    // BENCH_CPU_PROF_DIR=<dir> writes a V8 CPU profile of each service process (on its SIGTERM exit) there.
-    // BENCH_SERVICE_NODE_OPTIONS adds Node/V8 options to the service processes (e.g. GC sizing for an A/B).
-    NODE_OPTIONS: [
-      process.env.BENCH_SERVICE_NODE_OPTIONS ?? '',
-      process.env.BENCH_CPU_PROF_DIR ? `-r ${path.resolve(__dirname, 'cpu-profile.js')}` : '',
-    ].join(' ').trim(),
-    ...(process.env.BENCH_CPU_PROF_DIR ? { BENCH_CPU_PROF_DIR: path.resolve(process.env.BENCH_CPU_PROF_DIR) } : {}),
-  }, `bench-attribution-${instance}`));
-  const servicePids = new Set(services.map((service) => service.child.pid).filter((pid): pid is number => pid !== undefined));
+  const services = Array.from({ length: instances }, (_, instance) =>
+    startServiceProcess(
+      'services/attribution/src/main.ts',
+      {
+        ...broker.serviceEnv('attribution'),
+        DATABASE_URL: databaseUrl,
+        TRIBUTARY_TOPIC_PREFIX: prefix,
+        ATTRIBUTION_HTTP_PORT: '0',
+        LOG_LEVEL: 'warn',
+        // BENCH_CPU_PROF_DIR=<dir> writes a V8 CPU profile of each service process (on its SIGTERM exit) there.
+        // BENCH_SERVICE_NODE_OPTIONS adds Node/V8 options to the service processes (e.g. GC sizing for an A/B).
+        NODE_OPTIONS: [
+          process.env.BENCH_SERVICE_NODE_OPTIONS ?? '',
+          process.env.BENCH_CPU_PROF_DIR ? `-r ${path.resolve(__dirname, 'cpu-profile.js')}` : '',
+        ]
+          .join(' ')
+          .trim(),
+        ...(process.env.BENCH_CPU_PROF_DIR ? { BENCH_CPU_PROF_DIR: path.resolve(process.env.BENCH_CPU_PROF_DIR) } : {}),
+      },
+      `bench-attribution-${instance}`,
+    ),
+  );
+  const servicePids = new Set(
+    services.map((service) => service.child.pid).filter((pid): pid is number => pid !== undefined),
+  );
   const servicesCpuSeconds = () => {
     const seconds = services.map((service) => processCpuSeconds(service.child.pid));
     return seconds.some((value) => value === null) ? null : seconds.reduce<number>((sum, value) => sum + value!, 0);
@@ -260,9 +357,19 @@ async function serviceRate(instances: number, broker: BenchBroker): Promise<Serv
   const sql = new Client({ connectionString: databaseUrl, options: '-c search_path=attribution' });
   const groupId = catalog.groups.attribution;
   try {
-    await groupStable(admin, groupId, instances, catalog.topics.inferences.name, () => services.map((service) => service.output()).join('\n').slice(-3_000));
+    await groupStable(admin, groupId, instances, catalog.topics.inferences.name, () =>
+      services
+        .map((service) => service.output())
+        .join('\n')
+        .slice(-3_000),
+    );
     await warmup.commit();
-    await waitForCommitted(admin, groupId, catalog.topics.inferences.name, WARMUP_COUNT, () => services.map((service) => service.output()).join('\n').slice(-3_000));
+    await waitForCommitted(admin, groupId, catalog.topics.inferences.name, WARMUP_COUNT, () =>
+      services
+        .map((service) => service.output())
+        .join('\n')
+        .slice(-3_000),
+    );
     // Measured from the moment the measured inferences become visible: every instance is up, warm and holds
     // its partitions, so the interval is exactly the work of deciding them, first fetch and first batch included.
     const cpuAtFirst = servicesCpuSeconds();
@@ -272,7 +379,10 @@ async function serviceRate(instances: number, broker: BenchBroker): Promise<Serv
     await transaction.commit();
     const deadline = Date.now() + TIMEOUT_MS;
     for (;;) {
-      if (Date.now() > deadline) throw new Error(`not done within ${TIMEOUT_MS} ms:\n${services.map((service) => service.output().slice(-3_000)).join('\n')}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `not done within ${TIMEOUT_MS} ms:\n${services.map((service) => service.output().slice(-3_000)).join('\n')}`,
+        );
       await new Promise((resolve) => setTimeout(resolve, 50));
       const committed = await committedTotal(admin, groupId, catalog.topics.inferences.name);
       if (committed >= WARMUP_COUNT + INFERENCE_COUNT) {
@@ -285,7 +395,8 @@ async function serviceRate(instances: number, broker: BenchBroker): Promise<Serv
           from === null || to === null || measured <= 0 ? null : Math.round(((to - from) * 1e6) / measured);
         await sql.connect();
         const decided = Number((await sql.query('SELECT count(*) FROM decisions')).rows[0].count);
-        if (decided !== WARMUP_COUNT + INFERENCE_COUNT) throw new Error(`${decided} decisions stored, expected ${WARMUP_COUNT + INFERENCE_COUNT}`);
+        if (decided !== WARMUP_COUNT + INFERENCE_COUNT)
+          throw new Error(`${decided} decisions stored, expected ${WARMUP_COUNT + INFERENCE_COUNT}`);
         return {
           decisionsPerSecond: Math.round((INFERENCE_COUNT / elapsedMs) * 1_000),
           serviceCpuMsPerThousand: perThousand(cpuAtFirst, cpuAtLast),
@@ -306,7 +417,13 @@ async function serviceRate(instances: number, broker: BenchBroker): Promise<Serv
 }
 
 /** Waits until the decider group is stable with `members` members that hold every inference partition between them. */
-async function groupStable(admin: ReturnType<Kafka['admin']>, groupId: string, members: number, topic: string, output: () => string): Promise<void> {
+async function groupStable(
+  admin: ReturnType<Kafka['admin']>,
+  groupId: string,
+  members: number,
+  topic: string,
+  output: () => string,
+): Promise<void> {
   const deadline = Date.now() + 120_000;
   for (;;) {
     const { groups } = await admin.describeGroups([groupId]);
@@ -318,12 +435,21 @@ async function groupStable(admin: ReturnType<Kafka['admin']>, groupId: string, m
       });
       if (assigned.length > 0 && new Set(assigned).size === assigned.length) return;
     }
-    if (Date.now() > deadline) throw new Error(`group ${groupId} not stable with ${members} members within 120 s (${group?.state}, ${group?.members.length}):\n${output()}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `group ${groupId} not stable with ${members} members within 120 s (${group?.state}, ${group?.members.length}):\n${output()}`,
+      );
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }
 
-async function waitForCommitted(admin: ReturnType<Kafka['admin']>, groupId: string, topic: string, count: number, output: () => string): Promise<void> {
+async function waitForCommitted(
+  admin: ReturnType<Kafka['admin']>,
+  groupId: string,
+  topic: string,
+  count: number,
+  output: () => string,
+): Promise<void> {
   const deadline = Date.now() + TIMEOUT_MS;
   while ((await committedTotal(admin, groupId, topic)) < count) {
     if (Date.now() > deadline) throw new Error(`${count} inferences not decided within ${TIMEOUT_MS} ms:\n${output()}`);

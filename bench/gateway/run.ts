@@ -38,7 +38,8 @@ const KAFKA_NAME = 'bench-gateway';
 const TOPIC_PREFIX = 'bench.';
 
 const say = (line: string) => process.stdout.write(`bench:gateway ${line}\n`);
-const toJson = (value: unknown) => JSON.stringify(value, (_key, item: unknown) => (typeof item === 'bigint' ? item.toString() : item));
+const toJson = (value: unknown) =>
+  JSON.stringify(value, (_key, item: unknown) => (typeof item === 'bigint' ? item.toString() : item));
 
 interface Phase {
   readonly acceptedPerS: number;
@@ -58,11 +59,24 @@ const agent = new http.Agent({ keepAlive: true, maxSockets: IN_FLIGHT_MAX });
 
 function postJson(url: string, body: string, key: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    const request = http.request(url, { method: 'POST', agent, timeout: 30_000, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization: `Bearer ${key}` } }, (response) => {
-      response.resume();
-      response.once('end', () => resolve(response.statusCode ?? 0));
-      response.once('error', reject);
-    });
+    const request = http.request(
+      url,
+      {
+        method: 'POST',
+        agent,
+        timeout: 30_000,
+        headers: {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+          authorization: `Bearer ${key}`,
+        },
+      },
+      (response) => {
+        response.resume();
+        response.once('end', () => resolve(response.statusCode ?? 0));
+        response.once('error', reject);
+      },
+    );
     request.once('timeout', () => request.destroy(new Error('timed out')));
     request.once('error', reject);
     request.end(body);
@@ -81,7 +95,9 @@ function cpuSecondsOf(pid: number | undefined): number {
 
 /** Singles at a fixed rate; each latency runs from the moment the request was due. */
 async function singlePhase(baseUrl: string, key: string, runId: string, requests = SINGLE_REQUESTS): Promise<Phase> {
-  const bodies = takeEvents({ ...ECONOMY_DEFAULTS, seed: 11, runId, startTimeMs: 1_760_000_000_000n }, requests).map((event) => ({ url: `${baseUrl}/events/${event.type}`, body: toJson(event.data) }));
+  const bodies = takeEvents({ ...ECONOMY_DEFAULTS, seed: 11, runId, startTimeMs: 1_760_000_000_000n }, requests).map(
+    (event) => ({ url: `${baseUrl}/events/${event.type}`, body: toJson(event.data) }),
+  );
   const latencies: number[] = [];
   let failed = 0;
   const inFlight = new Set<Promise<void>>();
@@ -100,13 +116,23 @@ async function singlePhase(baseUrl: string, key: string, runId: string, requests
   await Promise.all(inFlight);
   const elapsedS = (performance.now() - startedMs) / 1_000;
   latencies.sort((a, b) => a - b);
-  return { acceptedPerS: latencies.length / elapsedS, p50Ms: percentile(latencies, 0.5), p99Ms: percentile(latencies, 0.99), failed };
+  return {
+    acceptedPerS: latencies.length / elapsedS,
+    p50Ms: percentile(latencies, 0.5),
+    p99Ms: percentile(latencies, 0.99),
+    failed,
+  };
 }
 
 /** Batches of BATCH_EVENTS, BATCH_CONCURRENCY at a time, as fast as the gateway acknowledges them. */
 async function batchPhase(baseUrl: string, key: string, runId: string): Promise<Phase> {
-  const events = takeEvents({ ...ECONOMY_DEFAULTS, seed: 12, runId, startTimeMs: 1_760_000_000_000n }, BATCH_EVENTS * BATCHES);
-  const bodies = Array.from({ length: BATCHES }, (_, index) => toJson({ events: events.slice(index * BATCH_EVENTS, (index + 1) * BATCH_EVENTS) }));
+  const events = takeEvents(
+    { ...ECONOMY_DEFAULTS, seed: 12, runId, startTimeMs: 1_760_000_000_000n },
+    BATCH_EVENTS * BATCHES,
+  );
+  const bodies = Array.from({ length: BATCHES }, (_, index) =>
+    toJson({ events: events.slice(index * BATCH_EVENTS, (index + 1) * BATCH_EVENTS) }),
+  );
   const latencies: number[] = [];
   let failed = 0;
   let next = 0;
@@ -123,13 +149,23 @@ async function batchPhase(baseUrl: string, key: string, runId: string): Promise<
   await Promise.all(Array.from({ length: BATCH_CONCURRENCY }, worker));
   const elapsedS = (performance.now() - startedMs) / 1_000;
   latencies.sort((a, b) => a - b);
-  return { acceptedPerS: (latencies.length * BATCH_EVENTS) / elapsedS, p50Ms: percentile(latencies, 0.5), p99Ms: percentile(latencies, 0.99), failed };
+  return {
+    acceptedPerS: (latencies.length * BATCH_EVENTS) / elapsedS,
+    p50Ms: percentile(latencies, 0.5),
+    p99Ms: percentile(latencies, 0.99),
+    failed,
+  };
 }
 
 function figure(values: readonly number[], unit: string, decimals = 1) {
   const sorted = [...values].sort((a, b) => a - b);
   const round = (value: number) => Math.round(value * 10 ** decimals) / 10 ** decimals;
-  return { median: round(sorted[Math.floor(sorted.length / 2)]!), min: round(sorted[0]!), max: round(sorted[sorted.length - 1]!), unit };
+  return {
+    median: round(sorted[Math.floor(sorted.length / 2)]!),
+    min: round(sorted[0]!),
+    max: round(sorted[sorted.length - 1]!),
+    unit,
+  };
 }
 
 async function main(): Promise<void> {
@@ -137,31 +173,60 @@ async function main(): Promise<void> {
   const port = process.env.BENCH_KAFKA_PORT ? Number(process.env.BENCH_KAFKA_PORT) : await freeBrokerPort();
   const kafka = await startKafka({ port, name: KAFKA_NAME, log: say });
   await prepareTopics(kafka);
-  const databaseUrl = withDatabase(new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/tributary'), `bench_gateway_${Date.now().toString(36)}`);
+  const databaseUrl = withDatabase(
+    new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/tributary'),
+    `bench_gateway_${Date.now().toString(36)}`,
+  );
   await ensurePostgres(databaseUrl);
   await ensureSchema(databaseUrl, GATEWAY_SCHEMA);
   const dataSource = await new DataSource({ ...dataSourceOptions(databaseUrl, 2), logging: ['error'] }).initialize();
-  const key = (await new ApiKeyRepository(dataSource).create({ producerId: 'bench', eventTypes: ['*'], datanetIds: ['*'], modelIds: ['*'] })).key;
+  const key = (
+    await new ApiKeyRepository(dataSource).create({
+      producerId: 'bench',
+      eventTypes: ['*'],
+      datanetIds: ['*'],
+      modelIds: ['*'],
+    })
+  ).key;
   await dataSource.destroy();
-  const gateway = startServiceProcess('services/gateway/src/main.ts', {
-    ...kafka.clientEnv('gateway'),
-    DATABASE_URL: databaseUrl, TRIBUTARY_TOPIC_PREFIX: TOPIC_PREFIX, GATEWAY_HTTP_PORT: '0', HTTP_HOST: '127.0.0.1', LOG_LEVEL: 'log',
-    // BENCH_CPU_PROF_DIR=<dir> writes a V8 CPU profile of the gateway process (on its SIGTERM exit) there.
-    // BENCH_SERVICE_NODE_OPTIONS passes Node/V8 options to the gateway process, for A/B runs.
-    ...(process.env.BENCH_CPU_PROF_DIR || process.env.BENCH_SERVICE_NODE_OPTIONS
-      ? {
-          NODE_OPTIONS: [process.env.BENCH_SERVICE_NODE_OPTIONS ?? '', process.env.BENCH_CPU_PROF_DIR ? `-r ${path.resolve(__dirname, '../attribution/cpu-profile.js')}` : ''].join(' ').trim(),
-          ...(process.env.BENCH_CPU_PROF_DIR ? { BENCH_CPU_PROF_DIR: path.resolve(process.env.BENCH_CPU_PROF_DIR) } : {}),
-        }
-      : {}),
-  }, 'gateway-bench');
+  const gateway = startServiceProcess(
+    'services/gateway/src/main.ts',
+    {
+      ...kafka.clientEnv('gateway'),
+      DATABASE_URL: databaseUrl,
+      TRIBUTARY_TOPIC_PREFIX: TOPIC_PREFIX,
+      GATEWAY_HTTP_PORT: '0',
+      HTTP_HOST: '127.0.0.1',
+      LOG_LEVEL: 'log',
+      // BENCH_CPU_PROF_DIR=<dir> writes a V8 CPU profile of the gateway process (on its SIGTERM exit) there.
+      // BENCH_SERVICE_NODE_OPTIONS passes Node/V8 options to the gateway process, for A/B runs.
+      ...(process.env.BENCH_CPU_PROF_DIR || process.env.BENCH_SERVICE_NODE_OPTIONS
+        ? {
+            NODE_OPTIONS: [
+              process.env.BENCH_SERVICE_NODE_OPTIONS ?? '',
+              process.env.BENCH_CPU_PROF_DIR ? `-r ${path.resolve(__dirname, '../attribution/cpu-profile.js')}` : '',
+            ]
+              .join(' ')
+              .trim(),
+            ...(process.env.BENCH_CPU_PROF_DIR
+              ? { BENCH_CPU_PROF_DIR: path.resolve(process.env.BENCH_CPU_PROF_DIR) }
+              : {}),
+          }
+        : {}),
+    },
+    'gateway-bench',
+  );
   /** Runs a phase and adds the gateway process's CPU time per accepted event. */
   const measured = async (phase: () => Promise<Phase>): Promise<Phase & { gatewayCpuMsPerEvent: number }> => {
     const cpuBefore = cpuSecondsOf(gateway.child.pid);
     const startedMs = performance.now();
     const result = await phase();
     const events = result.acceptedPerS * ((performance.now() - startedMs) / 1_000);
-    return { ...result, gatewayCpuMsPerEvent: Math.round(((cpuSecondsOf(gateway.child.pid) - cpuBefore) * 1_000 * 1_000) / Math.max(1, events)) / 1_000 };
+    return {
+      ...result,
+      gatewayCpuMsPerEvent:
+        Math.round(((cpuSecondsOf(gateway.child.pid) - cpuBefore) * 1_000 * 1_000) / Math.max(1, events)) / 1_000,
+    };
   };
   try {
     const baseUrl = await waitForGateway(gateway.output);
@@ -188,7 +253,13 @@ async function main(): Promise<void> {
     const results = {
       name: 'gateway',
       ...benchProvenance(),
-      machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(totalmem() / 2 ** 30), loadAverage1mAtEnd: Math.round(loadavg()[0]! * 100) / 100, node: process.version },
+      machine: {
+        cpus: cpus().length,
+        cpuModel: cpus()[0]?.model ?? 'unknown',
+        memoryGiB: Math.round(totalmem() / 2 ** 30),
+        loadAverage1mAtEnd: Math.round(loadavg()[0]! * 100) / 100,
+        node: process.version,
+      },
       runs: RUNS,
       setup: {
         single: `${SINGLE_REQUESTS} POST /events/<type> at ${SINGLE_RATE_PER_S}/s open loop (latency from the due time), events from the simulator`,
@@ -196,16 +267,48 @@ async function main(): Promise<void> {
         stack: `one KRaft broker (${kafka.security}), local PostgreSQL, one gateway process, load generator in the same machine (2 cores shared with everything)`,
       },
       figures: {
-        single_accepted: figure(singles.map((phase) => phase.acceptedPerS), 'events/s'),
-        single_latency_p50: figure(singles.map((phase) => phase.p50Ms), 'ms'),
-        single_latency_p99: figure(singles.map((phase) => phase.p99Ms), 'ms'),
-        single_failed: figure(singles.map((phase) => phase.failed), 'requests'),
-        single_gateway_cpu_per_event: figure(singles.map((phase) => phase.gatewayCpuMsPerEvent), 'ms', 3),
-        batch_accepted: figure(batches.map((phase) => phase.acceptedPerS), 'events/s'),
-        batch_latency_p50: figure(batches.map((phase) => phase.p50Ms), 'ms'),
-        batch_latency_p99: figure(batches.map((phase) => phase.p99Ms), 'ms'),
-        batch_failed: figure(batches.map((phase) => phase.failed), 'requests'),
-        batch_gateway_cpu_per_event: figure(batches.map((phase) => phase.gatewayCpuMsPerEvent), 'ms', 3),
+        single_accepted: figure(
+          singles.map((phase) => phase.acceptedPerS),
+          'events/s',
+        ),
+        single_latency_p50: figure(
+          singles.map((phase) => phase.p50Ms),
+          'ms',
+        ),
+        single_latency_p99: figure(
+          singles.map((phase) => phase.p99Ms),
+          'ms',
+        ),
+        single_failed: figure(
+          singles.map((phase) => phase.failed),
+          'requests',
+        ),
+        single_gateway_cpu_per_event: figure(
+          singles.map((phase) => phase.gatewayCpuMsPerEvent),
+          'ms',
+          3,
+        ),
+        batch_accepted: figure(
+          batches.map((phase) => phase.acceptedPerS),
+          'events/s',
+        ),
+        batch_latency_p50: figure(
+          batches.map((phase) => phase.p50Ms),
+          'ms',
+        ),
+        batch_latency_p99: figure(
+          batches.map((phase) => phase.p99Ms),
+          'ms',
+        ),
+        batch_failed: figure(
+          batches.map((phase) => phase.failed),
+          'requests',
+        ),
+        batch_gateway_cpu_per_event: figure(
+          batches.map((phase) => phase.gatewayCpuMsPerEvent),
+          'ms',
+          3,
+        ),
       },
     };
     mkdirSync(path.dirname(RESULTS), { recursive: true });

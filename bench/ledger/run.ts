@@ -33,11 +33,21 @@ import { ensureTopics } from '@tributary/messaging';
 import { copyEncoded, CopyEncoder, ensureSchema, postgresOptions } from '@tributary/persistence';
 import { ensurePostgres } from '@tributary/local-stack';
 import { dataSourceOptions } from '../../services/ledger-projector/src/database/data-source-options';
-import { createDeferredIndexes, dropDeferredIndexes, rebuildRunner } from '../../services/ledger-projector/src/operations/rebuild';
+import {
+  createDeferredIndexes,
+  dropDeferredIndexes,
+  rebuildRunner,
+} from '../../services/ledger-projector/src/operations/rebuild';
 import { COPY_COLUMNS } from '../../services/ledger-projector/src/projection/copy-columns';
 import { readDigest } from '../../services/ledger-projector/src/operations/ledger-queries';
 import { decision } from '../../services/ledger-projector/test/fixtures';
-import { benchBrokers, benchProvenance, KAFKA_CONNECTION_VARIABLES, securityCost, type BenchBroker } from '../with-broker';
+import {
+  benchBrokers,
+  benchProvenance,
+  KAFKA_CONNECTION_VARIABLES,
+  securityCost,
+  type BenchBroker,
+} from '../with-broker';
 
 const EVENTS = Number(process.env.BENCH_LEDGER_EVENTS ?? 1_000_000);
 const PLAIN_EVENTS = Number(process.env.BENCH_LEDGER_PLAIN_EVENTS ?? 5_000);
@@ -56,7 +66,9 @@ const kafkaOf = (broker: BenchBroker) =>
 const log = (line: string) => process.stdout.write(`bench:ledger ${line}\n`);
 const rate = (events: number, ms: number) => Math.round((events / ms) * 1000);
 /** Which parts to run (comma list of read, projection, copy, plain; default all): quick A/B runs of one part. */
-const PARTS = new Set((process.env.BENCH_LEDGER_PARTS ?? 'read,projection,copy,plain').split(',').map((part) => part.trim()));
+const PARTS = new Set(
+  (process.env.BENCH_LEDGER_PARTS ?? 'read,projection,copy,plain').split(',').map((part) => part.trim()),
+);
 /** Where the results go; A/B runs on a busy machine point it elsewhere so the quiet-machine figures stay. */
 const RESULTS_PATH = process.env.BENCH_LEDGER_RESULTS ?? path.resolve(__dirname, '../results/ledger.json');
 /** BENCH_WRITE=0 prints the figures without writing a results file (as bench:attribution). */
@@ -71,7 +83,10 @@ async function profiled<T>(work: () => Promise<T>): Promise<T> {
   if (!dir) return work();
   const session = new inspector.Session();
   session.connect();
-  const post = (method: string) => new Promise<unknown>((resolve, reject) => session.post(method, (error, result) => (error ? reject(error) : resolve(result))));
+  const post = (method: string) =>
+    new Promise<unknown>((resolve, reject) =>
+      session.post(method, (error, result) => (error ? reject(error) : resolve(result))),
+    );
   await post('Profiler.enable');
   await post('Profiler.start');
   try {
@@ -100,7 +115,8 @@ class PostgresCpuMeter {
   }
 
   private async backendSeconds(): Promise<Map<number, number>> {
-    const rows = (await this.sql.query('SELECT pid FROM pg_stat_activity WHERE datname = current_database()')) as Array<{ pid: number }> | { rows: Array<{ pid: number }> };
+    const rows = (await this.sql.query('SELECT pid FROM pg_stat_activity WHERE datname = current_database()')) as
+      Array<{ pid: number }> | { rows: Array<{ pid: number }> };
     const pids = (Array.isArray(rows) ? rows : rows.rows).map((row) => Number(row.pid));
     const ticks = 100;
     const seconds = new Map<number, number>();
@@ -118,7 +134,8 @@ class PostgresCpuMeter {
   /** Call before the pool closes: a backend's CPU is read from its live process. */
   async stop(events: number): Promise<number> {
     let postgresSeconds = 0;
-    for (const [pid, seconds] of await this.backendSeconds()) postgresSeconds += seconds - (this.backends.get(pid) ?? 0);
+    for (const [pid, seconds] of await this.backendSeconds())
+      postgresSeconds += seconds - (this.backends.get(pid) ?? 0);
     return Math.round((postgresSeconds * 1e6) / events);
   }
 }
@@ -130,10 +147,13 @@ async function produce(broker: BenchBroker): Promise<void> {
   await ensureTopics(admin, topicCatalog(catalog), 1);
   await broker.grantServices(prefix);
   // Only a reused prefix can hold events (listing offsets of topics created a moment ago can meet a partition without its leader yet).
-  const held = process.env.BENCH_LEDGER_PREFIX ? (await admin.fetchTopicOffsets(topic)).reduce((sum, partition) => sum + Number(partition.high), 0) : 0;
+  const held = process.env.BENCH_LEDGER_PREFIX
+    ? (await admin.fetchTopicOffsets(topic)).reduce((sum, partition) => sum + Number(partition.high), 0)
+    : 0;
   await admin.disconnect();
   if (held > 0) {
-    if (held !== EVENTS) throw new RangeError(`BENCH_LEDGER_PREFIX: ${topic} holds ${held} records, not BENCH_LEDGER_EVENTS=${EVENTS}`);
+    if (held !== EVENTS)
+      throw new RangeError(`BENCH_LEDGER_PREFIX: ${topic} holds ${held} records, not BENCH_LEDGER_EVENTS=${EVENTS}`);
     log(`reusing the ${held} events of ${topic} (${broker.role})`);
     return;
   }
@@ -141,8 +161,14 @@ async function produce(broker: BenchBroker): Promise<void> {
   await producer.connect();
   const startedMs = Date.now();
   for (let first = 0; first < EVENTS; first += 5_000) {
-    const records = Array.from({ length: Math.min(5_000, EVENTS - first) }, (_, index) => toRecord('InferenceAttributed', decision(first + index), { source: 'urn:tributary:bench', topicPrefix: prefix }));
-    await producer.send({ topic, acks: -1, messages: records.map((r) => ({ key: r.key, value: r.value, headers: r.headers })) });
+    const records = Array.from({ length: Math.min(5_000, EVENTS - first) }, (_, index) =>
+      toRecord('InferenceAttributed', decision(first + index), { source: 'urn:tributary:bench', topicPrefix: prefix }),
+    );
+    await producer.send({
+      topic,
+      acks: -1,
+      messages: records.map((r) => ({ key: r.key, value: r.value, headers: r.headers })),
+    });
   }
   await producer.disconnect();
   log(`produced ${EVENTS} events in ${((Date.now() - startedMs) / 1000).toFixed(1)} s (${broker.role})`);
@@ -157,10 +183,16 @@ async function readCeiling(broker: BenchBroker, run: number): Promise<number> {
   await consumer.subscribe({ topics: [topic], fromBeginning: true });
   let seen = 0;
   const startedMs = Date.now();
-  await new Promise<void>((resolve) => void consumer.run({ autoCommit: false, eachBatch: async ({ batch }) => {
-    seen += batch.messages.length;
-    if (seen >= EVENTS) resolve();
-  } }));
+  await new Promise<void>(
+    (resolve) =>
+      void consumer.run({
+        autoCommit: false,
+        eachBatch: async ({ batch }) => {
+          seen += batch.messages.length;
+          if (seen >= EVENTS) resolve();
+        },
+      }),
+  );
   const elapsedMs = Date.now() - startedMs;
   await consumer.disconnect();
   return rate(EVENTS, elapsedMs);
@@ -209,7 +241,20 @@ async function projectionAs(broker: BenchBroker): Promise<Projected> {
   const brokers = broker.kafka.KAFKA_BROKERS;
   const schema = `bench_rebuild_${Date.now()}`;
   const workers = Number(process.env.BENCH_LEDGER_WORKERS ?? 2);
-  const engine = rebuildRunner({ databaseUrl, brokers, clientId: 'bench', groupId: catalog.groups.ledgerProjector, topics: [topic, catalog.topics.payouts.name, catalog.topics.funding.name], schema, batchSizeMax: Number(process.env.BENCH_LEDGER_BATCH ?? 5_000), partitionsConcurrently: Number(process.env.BENCH_LEDGER_CONCURRENCY ?? 3), workers, ...(process.env.BENCH_LEDGER_FETCH_BYTES ? { fetchBytesPerPartitionMax: Number(process.env.BENCH_LEDGER_FETCH_BYTES) } : {}) });
+  const engine = rebuildRunner({
+    databaseUrl,
+    brokers,
+    clientId: 'bench',
+    groupId: catalog.groups.ledgerProjector,
+    topics: [topic, catalog.topics.payouts.name, catalog.topics.funding.name],
+    schema,
+    batchSizeMax: Number(process.env.BENCH_LEDGER_BATCH ?? 5_000),
+    partitionsConcurrently: Number(process.env.BENCH_LEDGER_CONCURRENCY ?? 3),
+    workers,
+    ...(process.env.BENCH_LEDGER_FETCH_BYTES
+      ? { fetchBytesPerPartitionMax: Number(process.env.BENCH_LEDGER_FETCH_BYTES) }
+      : {}),
+  });
   const nodeSecondsBefore = processTreeCpuSeconds();
   await engine.open();
   const targets = await engine.endOffsets();
@@ -254,18 +299,67 @@ async function writeCeiling(): Promise<{ rate: number; postgresUsPerEvent: numbe
   const chunkEvents = 10_000;
   for (let first = 0; first < EVENTS; first += chunkEvents) {
     // Rows encoded for COPY outside the timing: the ceiling is PostgreSQL taking them.
-    const rows = { entries: new CopyEncoder(COPY_COLUMNS.ledgerEntries), applied: new CopyEncoder(COPY_COLUMNS.appliedEvents), inferences: new CopyEncoder(COPY_COLUMNS.inferences), credits: new CopyEncoder(COPY_COLUMNS.contributionCredits) };
+    const rows = {
+      entries: new CopyEncoder(COPY_COLUMNS.ledgerEntries),
+      applied: new CopyEncoder(COPY_COLUMNS.appliedEvents),
+      inferences: new CopyEncoder(COPY_COLUMNS.inferences),
+      credits: new CopyEncoder(COPY_COLUMNS.contributionCredits),
+    };
     for (let sequence = first; sequence < Math.min(EVENTS, first + chunkEvents); sequence += 1) {
       const data = decision(sequence);
       const transaction = transactionOfDecision({ ...data, credits: data.postings });
       rows.applied.row().text(data.eventId).text(topic).int4(0).int8(sequence).bytea(CEILING_CONTENT_HASH);
-      rows.inferences.row().text(data.inferenceId).text(data.eventId).text(data.inferenceEventId).text(data.modelId).text(data.consumerId).text(data.asset).int8(data.feeMinor).int4(1).text(topic).int4(0).int8(sequence);
+      rows.inferences
+        .row()
+        .text(data.inferenceId)
+        .text(data.eventId)
+        .text(data.inferenceEventId)
+        .text(data.modelId)
+        .text(data.consumerId)
+        .text(data.asset)
+        .int8(data.feeMinor)
+        .int4(1)
+        .text(topic)
+        .int4(0)
+        .int8(sequence);
       transaction.postings.forEach((posting, index) => {
         const chainSeq = BigInt(sequence * 9 + index + 1);
-        hash = entryHash(hash, { sourceTopic: topic, sourcePartition: 0, chainSeq, transactionId: data.inferenceId, postingIndex: index, account: posting.account, asset: posting.asset, amountMinor: posting.amountMinor, sourceEventId: data.eventId, sourceOffset: BigInt(sequence) });
-        rows.entries.row().text(topic).int4(0).int8(chainSeq).text(data.inferenceId).int2(index).text(posting.account).text(posting.asset).int8(posting.amountMinor).text(data.eventId).int8(sequence).bytea(hash);
+        hash = entryHash(hash, {
+          sourceTopic: topic,
+          sourcePartition: 0,
+          chainSeq,
+          transactionId: data.inferenceId,
+          postingIndex: index,
+          account: posting.account,
+          asset: posting.asset,
+          amountMinor: posting.amountMinor,
+          sourceEventId: data.eventId,
+          sourceOffset: BigInt(sequence),
+        });
+        rows.entries
+          .row()
+          .text(topic)
+          .int4(0)
+          .int8(chainSeq)
+          .text(data.inferenceId)
+          .int2(index)
+          .text(posting.account)
+          .text(posting.asset)
+          .int8(posting.amountMinor)
+          .text(data.eventId)
+          .int8(sequence)
+          .bytea(hash);
       });
-      for (const credit of contributionCredits(data)) rows.credits.row().text(data.inferenceId).text(credit.account).text(credit.contributionId).text(credit.datanetId).int8(credit.scorePpm).text(data.asset).int8(credit.amountMinor);
+      for (const credit of contributionCredits(data))
+        rows.credits
+          .row()
+          .text(data.inferenceId)
+          .text(credit.account)
+          .text(credit.contributionId)
+          .text(credit.datanetId)
+          .int8(credit.scorePpm)
+          .text(data.asset)
+          .int8(credit.amountMinor);
     }
     const meter = await PostgresCpuMeter.start(dataSource);
     const startedMs = Date.now();
@@ -309,11 +403,23 @@ class PlainController {
   @EventPattern(catalog.topics.attributions.name)
   async handle(@Ctx() context: KafkaContext): Promise<void> {
     const message = context.getMessage();
-    const headers = Object.fromEntries(Object.entries(message.headers ?? {}).map(([name, value]) => [name, value?.toString()]));
+    const headers = Object.fromEntries(
+      Object.entries(message.headers ?? {}).map(([name, value]) => [name, value?.toString()]),
+    );
     const decoded = fromRecord(message.value, headers);
     if (decoded.type !== 'InferenceAttributed') return;
     const transaction = transactionOfDecision({ ...decoded.data, credits: decoded.data.postings });
-    await this.entries.save(transaction.postings.map((posting) => this.entries.create({ transactionId: transaction.transactionId, account: posting.account, asset: posting.asset, amountMinor: posting.amountMinor.toString(), sourceEventId: transaction.sourceEventId })));
+    await this.entries.save(
+      transaction.postings.map((posting) =>
+        this.entries.create({
+          transactionId: transaction.transactionId,
+          account: posting.account,
+          asset: posting.asset,
+          amountMinor: posting.amountMinor.toString(),
+          sourceEventId: transaction.sourceEventId,
+        }),
+      ),
+    );
     plainProgress.handled += 1;
     if (plainProgress.handled === PLAIN_EVENTS) plainProgress.done();
   }
@@ -326,8 +432,19 @@ async function plainNest(broker: BenchBroker, run: number): Promise<number> {
   await ensureSchema(databaseUrl, schema);
   const sql = new Client({ connectionString: databaseUrl });
   await sql.connect();
-  await sql.query(`CREATE TABLE ${schema}.plain_entries (id bigserial PRIMARY KEY, "transactionId" text NOT NULL, account text NOT NULL, asset text NOT NULL, "amountMinor" bigint NOT NULL, "sourceEventId" text NOT NULL)`);
-  @Module({ imports: [TypeOrmModule.forRoot({ ...postgresOptions({ url: databaseUrl, schema, entities: [PlainEntry], migrations: [], poolSizeMax: 10 }), migrationsRun: false }), TypeOrmModule.forFeature([PlainEntry])], controllers: [PlainController] })
+  await sql.query(
+    `CREATE TABLE ${schema}.plain_entries (id bigserial PRIMARY KEY, "transactionId" text NOT NULL, account text NOT NULL, asset text NOT NULL, "amountMinor" bigint NOT NULL, "sourceEventId" text NOT NULL)`,
+  );
+  @Module({
+    imports: [
+      TypeOrmModule.forRoot({
+        ...postgresOptions({ url: databaseUrl, schema, entities: [PlainEntry], migrations: [], poolSizeMax: 10 }),
+        migrationsRun: false,
+      }),
+      TypeOrmModule.forFeature([PlainEntry]),
+    ],
+    controllers: [PlainController],
+  })
   class PlainModule {}
   const app = await NestFactory.createMicroservice<MicroserviceOptions>(PlainModule, {
     transport: Transport.KAFKA,
@@ -374,9 +491,18 @@ async function main(): Promise<void> {
   log(`${EVENTS} events, 8 credits each, prefix ${prefix}, parts ${[...PARTS].join(',')}, ${RUNS} run(s), ${roles}`);
   await ensurePostgres(databaseUrl);
   for (const broker of MEASURED_BROKERS) await produce(broker);
-  const series = new Map(MEASURED_BROKERS.map((broker): [BenchBroker['role'], Series] => [broker.role, {
-    read: [], projection: [], projectionNodeUs: [], projectionPostgresUs: [], plain: [],
-  }]));
+  const series = new Map(
+    MEASURED_BROKERS.map((broker): [BenchBroker['role'], Series] => [
+      broker.role,
+      {
+        read: [],
+        projection: [],
+        projectionNodeUs: [],
+        projectionPostgresUs: [],
+        plain: [],
+      },
+    ]),
+  );
   const write: Array<{ rate: number; postgresUsPerEvent: number }> = [];
   for (let run = 0; run < RUNS; run += 1) {
     // Each part secured and plaintext back to back, which one first alternating from run to run: a shared
@@ -430,7 +556,13 @@ async function main(): Promise<void> {
   const lowerCeiling = readMedian !== null && writeMedian !== null ? Math.min(readMedian, writeMedian) : null;
   const result = {
     name: 'ledger',
-    machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version, note: 'shared 2-core machine; broker, PostgreSQL and the benchmark on the same host' },
+    machine: {
+      cpus: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model,
+      memoryGb: Math.round(os.totalmem() / 2 ** 30),
+      node: process.version,
+      note: 'shared 2-core machine; broker, PostgreSQL and the benchmark on the same host',
+    },
     ...benchProvenance(),
     runs: RUNS,
     events: EVENTS,

@@ -66,7 +66,10 @@ function composeSchemaValidator(): ValidateFunction {
 
 /** A value as Compose would see it with no variables set: `${NAME:-default}` becomes default. */
 function withDefaults(value: string): string {
-  return value.replace(/\$\{[A-Za-z_][A-Za-z0-9_]*(?::?-([^}]*))?\}/g, (_match, fallback: string | undefined) => fallback ?? '');
+  return value.replace(
+    /\$\{[A-Za-z_][A-Za-z0-9_]*(?::?-([^}]*))?\}/g,
+    (_match, fallback: string | undefined) => fallback ?? '',
+  );
 }
 
 function env(service: Service): Record<string, string> {
@@ -89,7 +92,10 @@ function tributaryServices(compose: ComposeFile): [string, Service][] {
 
 /** A Java properties file as the broker reads it: comments and blank lines dropped, the first `=` separates. */
 function parseProperties(text: string): Map<string, string> {
-  const lines = text.split('\n').map((line) => line.trim()).filter((line) => line !== '' && !line.startsWith('#'));
+  const lines = text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('#'));
   return new Map(lines.map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]));
 }
 
@@ -220,7 +226,7 @@ describe('docker-compose.yml project rules', () => {
       expect(service.restart).toBe('unless-stopped');
     });
 
-    it('reaches Kafka on the containers\' listener and PostgreSQL by its service name', () => {
+    it("reaches Kafka on the containers' listener and PostgreSQL by its service name", () => {
       const advertised = brokerProperties().get('advertised.listeners')?.split(',');
       expect(advertised).toContain(`CLIENT://${serviceEnv.KAFKA_BROKERS}`);
       expect(serviceEnv.KAFKA_REPLICATION_FACTOR).toBe('1');
@@ -246,7 +252,9 @@ describe('docker-compose.yml project rules', () => {
       expect(serviceEnv[portVariable]).toMatch(/^\d+$/);
       expect(serviceEnv.HEALTH_PORT).toBe(serviceEnv[portVariable]);
       expect(JSON.stringify(service.healthcheck?.test)).toContain('/health/ready');
-      expect(service.ports?.map(String)).toContainEqual(expect.stringMatching(new RegExp(`:${serviceEnv.HEALTH_PORT}$`)));
+      expect(service.ports?.map(String)).toContainEqual(
+        expect.stringMatching(new RegExp(`:${serviceEnv.HEALTH_PORT}$`)),
+      );
     });
   });
 });
@@ -266,7 +274,7 @@ describe('docker-compose.yml Kafka security', () => {
     expect(usernames).not.toContain(OPERATOR_PRINCIPAL);
   });
 
-  it('makes passwords and SCRAM credentials for exactly the access catalog\'s principals', () => {
+  it("makes passwords and SCRAM credentials for exactly the access catalog's principals", () => {
     const principals = compose['x-kafka-principals'] as Record<string, string>;
     expect(principals.KAFKA_OPERATOR_PRINCIPAL).toBe(OPERATOR_PRINCIPAL);
     expect(principals.KAFKA_SERVICE_PRINCIPALS?.split(/\s+/).sort()).toEqual([...SERVICE_PRINCIPALS].sort());
@@ -275,7 +283,7 @@ describe('docker-compose.yml Kafka security', () => {
     }
   });
 
-  it('listens only with TLS: SASL/SCRAM-SHA-512 for clients, client certificates for the brokers\' listeners', () => {
+  it("listens only with TLS: SASL/SCRAM-SHA-512 for clients, client certificates for the brokers' listeners", () => {
     const pairs = (properties.get('listener.security.protocol.map') ?? '').split(',').map((pair) => pair.split(':'));
     const protocols = new Map(pairs as Array<[string, string]>);
     const listeners = listenerAddresses(properties.get('listeners')).map(([listener]) => listener);
@@ -295,7 +303,7 @@ describe('docker-compose.yml Kafka security', () => {
     expect(protocols.get('HOST')).toBe('SASL_SSL');
   });
 
-  it('authorizes like deploy/kafka\'s secured broker: ACLs only, the operator and the broker as super users', () => {
+  it("authorizes like deploy/kafka's secured broker: ACLs only, the operator and the broker as super users", () => {
     const security = {
       caCertificate: '/ca.crt',
       brokerKeystore: '/broker.p12',
@@ -332,7 +340,7 @@ describe('docker-compose.yml Kafka security', () => {
     expect(properties.get('ssl.truststore.location')).toMatch(/^\/etc\/kafka\/secrets\//);
   });
 
-  it('signs the broker\'s certificate for every name a client or the broker itself dials', () => {
+  it("signs the broker's certificate for every name a client or the broker itself dials", () => {
     const init = readFileSync(join(KAFKA_DIR, 'init.sh'), 'utf8');
     const names = /-ext SAN=(\S+)/.exec(init)?.[1]?.split(',') ?? [];
     const dialled = [
@@ -346,7 +354,7 @@ describe('docker-compose.yml Kafka security', () => {
     expect(init).toContain(`BROKER_CN=${BROKER_CERTIFICATE_CN}`);
   });
 
-  it('runs the broker\'s scripts from deploy/compose/kafka, and health-checks as the operator', () => {
+  it("runs the broker's scripts from deploy/compose/kafka, and health-checks as the operator", () => {
     for (const name of ['kafka', ...ONE_SHOT]) {
       const service = compose.services[name] as Service;
       const scripts = { source: './deploy/compose/kafka', target: '/opt/tributary', readOnly: true };
@@ -359,7 +367,7 @@ describe('docker-compose.yml Kafka security', () => {
     expect(healthcheck).toContain('--command-config /etc/kafka/secrets/operator.properties');
   });
 
-  it('creates the catalogs\' topics and ACLs as setup.sh says (run npm run deploy:render when this fails)', () => {
+  it("creates the catalogs' topics and ACLs as setup.sh says (run npm run deploy:render when this fails)", () => {
     expect(readFileSync(SETUP_SCRIPT_PATH, 'utf8')).toBe(renderSetupScript());
   });
 });
@@ -375,7 +383,9 @@ describe('Dockerfile and .dockerignore', () => {
   });
 
   it('keeps local dependencies, caches, build output and git history out of the build context', () => {
-    const ignored = readFileSync(join(ROOT, '.dockerignore'), 'utf8').split('\n').map((line) => line.trim());
+    const ignored = readFileSync(join(ROOT, '.dockerignore'), 'utf8')
+      .split('\n')
+      .map((line) => line.trim());
     expect(ignored).toEqual(expect.arrayContaining(['node_modules', '.cache', 'artifacts', 'dist', '.git']));
   });
 });

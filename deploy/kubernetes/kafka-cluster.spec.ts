@@ -11,7 +11,7 @@ interface Resource {
   apiVersion: string;
   kind: string;
   metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> };
-  spec: Record<string, any>;  
+  spec: Record<string, any>;
 }
 
 const resources = parseAllDocuments(renderClusterManifests())
@@ -25,7 +25,10 @@ describe('the Strimzi Kafka cluster', () => {
   describe('in KRaft mode with node pools', () => {
     it('is annotated for KRaft and node pools, and every pool belongs to it', () => {
       expect(kafka.metadata.name).toBe(STRIMZI_CLUSTER);
-      expect(kafka.metadata.annotations).toMatchObject({ 'strimzi.io/kraft': 'enabled', 'strimzi.io/node-pools': 'enabled' });
+      expect(kafka.metadata.annotations).toMatchObject({
+        'strimzi.io/kraft': 'enabled',
+        'strimzi.io/node-pools': 'enabled',
+      });
       for (const pool of pools) expect(pool.metadata.labels?.['strimzi.io/cluster']).toBe(STRIMZI_CLUSTER);
     });
 
@@ -34,15 +37,21 @@ describe('the Strimzi Kafka cluster', () => {
       expect(replicas('controller')).toBe(3);
       expect(replicas('broker')).toBe(3);
       for (const pool of pools) {
-        expect(pool.spec.storage.volumes).toContainEqual(expect.objectContaining({ type: 'persistent-claim', deleteClaim: false, kraftMetadata: 'shared' }));
+        expect(pool.spec.storage.volumes).toContainEqual(
+          expect.objectContaining({ type: 'persistent-claim', deleteClaim: false, kraftMetadata: 'shared' }),
+        );
       }
     });
 
     it('spreads each pool over the Kubernetes nodes, so one machine holds one broker and one controller at most', () => {
       for (const pool of pools) {
-        expect(pool.spec.template.pod.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution).toContainEqual({
+        expect(
+          pool.spec.template.pod.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution,
+        ).toContainEqual({
           topologyKey: 'kubernetes.io/hostname',
-          labelSelector: { matchLabels: { 'strimzi.io/cluster': STRIMZI_CLUSTER, 'strimzi.io/pool-name': pool.metadata.name } },
+          labelSelector: {
+            matchLabels: { 'strimzi.io/cluster': STRIMZI_CLUSTER, 'strimzi.io/pool-name': pool.metadata.name },
+          },
         });
       }
     });
@@ -72,7 +81,9 @@ describe('the Strimzi Kafka cluster', () => {
 
     it('has a broker for every replica the KafkaTopics ask for', () => {
       const brokers = poolWith('broker').reduce((sum, pool) => sum + (pool.spec.replicas as number), 0);
-      const topics = parseAllDocuments(renderTopicManifests()).map((document) => document.toJSON()).filter(Boolean);
+      const topics = parseAllDocuments(renderTopicManifests())
+        .map((document) => document.toJSON())
+        .filter(Boolean);
       for (const topic of topics) expect(topic.spec.replicas).toBeLessThanOrEqual(brokers);
     });
   });
@@ -96,10 +107,13 @@ describe('the Strimzi Kafka cluster', () => {
       KafkaUser: strimziManifestCheck('044-Crd-kafkauser.yaml'),
     };
 
-    it.each(resources.map((resource) => [`${resource.kind} ${resource.metadata.name}`, resource]))('%s is valid', (_name, resource) => {
-      expect(checks[resource.kind]?.(resource)).toEqual([]);
-      expect(resource.metadata.name).toMatch(KUBERNETES_NAME);
-    });
+    it.each(resources.map((resource) => [`${resource.kind} ${resource.metadata.name}`, resource]))(
+      '%s is valid',
+      (_name, resource) => {
+        expect(checks[resource.kind]?.(resource)).toEqual([]);
+        expect(resource.metadata.name).toMatch(KUBERNETES_NAME);
+      },
+    );
 
     it('rejects an unknown authentication, a pool role and a misspelt field (the schemas are really applied)', () => {
       const [listener] = kafka.spec.kafka.listeners;
@@ -107,7 +121,9 @@ describe('the Strimzi Kafka cluster', () => {
       const weak = { ...kafka, spec: { ...kafka.spec, kafka: { ...kafka.spec.kafka, listeners: [weakListener] } } };
       expect(checks.Kafka!(weak).join('\n')).toContain('authentication/type');
       const [pool] = pools;
-      expect(checks.KafkaNodePool!({ ...pool, spec: { ...pool!.spec, roles: ['leader'] } }).join('\n')).toContain('roles');
+      expect(checks.KafkaNodePool!({ ...pool, spec: { ...pool!.spec, roles: ['leader'] } }).join('\n')).toContain(
+        'roles',
+      );
       expect(checks.KafkaNodePool!({ ...pool, spec: { ...pool!.spec, replica: 3 } }).join('\n')).toContain('replica');
     });
   });

@@ -26,7 +26,10 @@ export const MIN_INSYNC_REPLICAS = 2;
 const BROKERS = 3;
 const CONTROLLERS = 3;
 
-export const STRIMZI_LABELS = { 'strimzi.io/cluster': STRIMZI_CLUSTER, 'app.kubernetes.io/part-of': 'tributary' } as const;
+export const STRIMZI_LABELS = {
+  'strimzi.io/cluster': STRIMZI_CLUSTER,
+  'app.kubernetes.io/part-of': 'tributary',
+} as const;
 
 /**
  * The broker settings that are not Strimzi's to choose. Topics come from the KafkaTopic manifests only, so
@@ -136,7 +139,10 @@ export function clusterResources() {
       requests: { cpu: '250m', memory: '1Gi' },
       limits: { memory: '1Gi' },
     }),
-    nodePool('brokers', 'broker', BROKERS, '100Gi', { requests: { cpu: '1', memory: '4Gi' }, limits: { memory: '4Gi' } }),
+    nodePool('brokers', 'broker', BROKERS, '100Gi', {
+      requests: { cpu: '1', memory: '4Gi' },
+      limits: { memory: '4Gi' },
+    }),
     operatorUser(),
   ];
 }

@@ -7,7 +7,9 @@ import { MANIFEST_PATH, renderTopicManifests } from './kafka-topics';
 import { KUBERNETES_NAME, strimziManifestCheck } from './strimzi-crd';
 
 describe('the Strimzi KafkaTopic manifests', () => {
-  const topics = parseAllDocuments(renderTopicManifests()).map((document) => document.toJSON()).filter(Boolean);
+  const topics = parseAllDocuments(renderTopicManifests())
+    .map((document) => document.toJSON())
+    .filter(Boolean);
 
   it('match the topic catalog (run npm run deploy:render when this fails)', () => {
     expect(fs.readFileSync(MANIFEST_PATH, 'utf8')).toBe(renderTopicManifests());

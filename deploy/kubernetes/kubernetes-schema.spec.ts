@@ -5,18 +5,26 @@ import { parseAllDocuments } from 'yaml';
 import { crossReferenceProblems, kubernetesManifestCheck, type Manifest } from './kubernetes-schema';
 import { renderSecretsExample, renderServiceManifests } from './services';
 
- 
-const manifests: any[] = parseAllDocuments(renderServiceManifests()).map((document) => document.toJSON()).filter(Boolean);
-const [secret]: any[] = parseAllDocuments(renderSecretsExample()).map((document) => document.toJSON()).filter(Boolean);
-const find = (kind: string, name = 'attribution') => structuredClone(manifests.find((manifest) => manifest.kind === kind && manifest.metadata.name === name));
+const manifests: any[] = parseAllDocuments(renderServiceManifests())
+  .map((document) => document.toJSON())
+  .filter(Boolean);
+const [secret]: any[] = parseAllDocuments(renderSecretsExample())
+  .map((document) => document.toJSON())
+  .filter(Boolean);
+const find = (kind: string, name = 'attribution') =>
+  structuredClone(manifests.find((manifest) => manifest.kind === kind && manifest.metadata.name === name));
 const check = kubernetesManifestCheck();
 const problems = (manifest: unknown) => check(manifest).join('\n');
 
 describe('the offline Kubernetes check', () => {
   describe('when the apiVersion and kind are not a pair it knows', () => {
     it('refuses a retired API version and an unknown kind', () => {
-      expect(problems({ ...find('HorizontalPodAutoscaler'), apiVersion: 'autoscaling/v2beta1' })).toContain('not a known apiVersion and kind');
-      expect(problems({ ...find('PodDisruptionBudget'), apiVersion: 'policy/v1beta1' })).toContain('not a known apiVersion and kind');
+      expect(problems({ ...find('HorizontalPodAutoscaler'), apiVersion: 'autoscaling/v2beta1' })).toContain(
+        'not a known apiVersion and kind',
+      );
+      expect(problems({ ...find('PodDisruptionBudget'), apiVersion: 'policy/v1beta1' })).toContain(
+        'not a known apiVersion and kind',
+      );
       expect(problems({ ...find('Service'), kind: 'Ingress' })).toContain('not a known apiVersion and kind');
     });
   });
@@ -53,7 +61,9 @@ describe('the offline Kubernetes check', () => {
     });
 
     it('refuses a PodDisruptionBudget with both bounds, an autoscaler target of no known type, a Service without ports', () => {
-      expect(problems({ ...find('PodDisruptionBudget'), spec: { ...find('PodDisruptionBudget').spec, minAvailable: 1 } })).toContain('oneOf');
+      expect(
+        problems({ ...find('PodDisruptionBudget'), spec: { ...find('PodDisruptionBudget').spec, minAvailable: 1 } }),
+      ).toContain('oneOf');
       const autoscaler = find('HorizontalPodAutoscaler');
       autoscaler.spec.metrics[0].external.target.type = 'Average';
       expect(problems(autoscaler)).toContain('target/type');
@@ -86,7 +96,13 @@ describe('the offline Kubernetes check', () => {
       container.securityContext = {};
       deployment.spec.template.spec.securityContext = {};
       const text = problems(deployment);
-      const expectations = ['resources.limits.cpu', 'resources.limits.memory', 'no readinessProbe', 'may run as root', 'writable root filesystem'];
+      const expectations = [
+        'resources.limits.cpu',
+        'resources.limits.memory',
+        'no readinessProbe',
+        'may run as root',
+        'writable root filesystem',
+      ];
       for (const expected of [...expectations, 'privilege escalation', 'drop ALL', 'seccomp']) {
         expect(text).toContain(expected);
       }
@@ -94,14 +110,23 @@ describe('the offline Kubernetes check', () => {
 
     it('refuses a mount of a volume the pod does not have', () => {
       const deployment = find('Deployment');
-      deployment.spec.template.spec.volumes = deployment.spec.template.spec.volumes.filter((volume: any) => volume.name !== 'tmp');
+      deployment.spec.template.spec.volumes = deployment.spec.template.spec.volumes.filter(
+        (volume: any) => volume.name !== 'tmp',
+      );
       expect(problems(deployment)).toContain('mounts tmp, which is not a volume of the pod');
     });
   });
 
   describe('across the objects of a rendering', () => {
     const external = new Set(['Secret/attribution', 'Secret/tributary-cluster-ca-cert', 'Secret/tributary-database']);
-    const set = (...changed: Manifest[]) => [find('ConfigMap', 'attribution-env'), find('Deployment'), find('Service'), find('PodDisruptionBudget'), find('HorizontalPodAutoscaler'), ...changed];
+    const set = (...changed: Manifest[]) => [
+      find('ConfigMap', 'attribution-env'),
+      find('Deployment'),
+      find('Service'),
+      find('PodDisruptionBudget'),
+      find('HorizontalPodAutoscaler'),
+      ...changed,
+    ];
 
     it('accepts the attribution service as rendered', () => {
       expect(crossReferenceProblems(set(), external)).toEqual([]);
@@ -112,7 +137,10 @@ describe('the offline Kubernetes check', () => {
       service.spec.ports[0].targetPort = 'web';
       const budget = find('PodDisruptionBudget');
       budget.spec.selector.matchLabels['app.kubernetes.io/name'] = 'nobody';
-      const text = crossReferenceProblems([service, budget, find('Deployment'), find('ConfigMap', 'attribution-env')], new Set(['Secret/attribution'])).join('\n');
+      const text = crossReferenceProblems(
+        [service, budget, find('Deployment'), find('ConfigMap', 'attribution-env')],
+        new Set(['Secret/attribution']),
+      ).join('\n');
       expect(text).toContain('targetPort web is not a container port');
       expect(text).toContain('PodDisruptionBudget attribution selects the pods of 0 Deployments');
       expect(text).toContain('Secret/tributary-database, which nothing makes');
@@ -123,7 +151,10 @@ describe('the offline Kubernetes check', () => {
       deployment.spec.replicas = 2;
       const autoscaler = find('HorizontalPodAutoscaler');
       autoscaler.spec.minReplicas = 7;
-      const text = crossReferenceProblems([deployment, autoscaler, find('ConfigMap', 'attribution-env')], external).join('\n');
+      const text = crossReferenceProblems(
+        [deployment, autoscaler, find('ConfigMap', 'attribution-env')],
+        external,
+      ).join('\n');
       expect(text).toContain('its Deployment sets replicas');
       expect(text).toContain('minReplicas 7 is above maxReplicas 6');
     });

@@ -16,11 +16,19 @@ function closed(properties: Record<string, JsonSchema>, required: string[] = [])
 }
 const string = { type: 'string' };
 const boolean = { type: 'boolean' };
-const integer = (minimum = 0, maximum?: number): JsonSchema => ({ type: 'integer', minimum, ...(maximum === undefined ? {} : { maximum }) });
+const integer = (minimum = 0, maximum?: number): JsonSchema => ({
+  type: 'integer',
+  minimum,
+  ...(maximum === undefined ? {} : { maximum }),
+});
 const arrayOf = (items: JsonSchema, minItems = 0): JsonSchema => ({ type: 'array', items, minItems });
 
 /** RFC 1123 subdomain (metadata.name of most kinds), RFC 1123 label (container and volume names), IANA service name (port names). */
-const DNS_SUBDOMAIN = { type: 'string', maxLength: 253, pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$' };
+const DNS_SUBDOMAIN = {
+  type: 'string',
+  maxLength: 253,
+  pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$',
+};
 const DNS_LABEL = { type: 'string', maxLength: 63, pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$' };
 /** A Service's name is a DNS label (RFC 1035: it starts with a letter), not a subdomain. */
 const DNS_1035_LABEL = { type: 'string', maxLength: 63, pattern: '^[a-z]([-a-z0-9]*[a-z0-9])?$' };
@@ -32,11 +40,16 @@ const PORT_REFERENCE = { anyOf: [PORT_NUMBER, PORT_NAME] };
 const QUANTITY = {
   anyOf: [
     { type: 'integer', minimum: 0 },
-    { type: 'string', pattern: '^(\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))))?$' },
+    {
+      type: 'string',
+      pattern:
+        '^(\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))))?$',
+    },
   ],
 };
 /** A label key: an optional DNS subdomain prefix and a name of at most 63 characters. */
-const LABEL_KEY = '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$';
+const LABEL_KEY =
+  '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$';
 const LABEL_VALUE = { type: 'string', maxLength: 63, pattern: '^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$' };
 const LABELS = { type: 'object', propertyNames: { pattern: LABEL_KEY }, additionalProperties: LABEL_VALUE };
 const ANNOTATIONS = { type: 'object', propertyNames: { pattern: LABEL_KEY }, additionalProperties: string };
@@ -50,7 +63,10 @@ const metadata = (name: JsonSchema = DNS_SUBDOMAIN) =>
 const labelSelector = closed({
   matchLabels: LABELS,
   matchExpressions: arrayOf(
-    closed({ key: string, operator: { enum: ['In', 'NotIn', 'Exists', 'DoesNotExist'] }, values: arrayOf(string) }, ['key', 'operator']),
+    closed({ key: string, operator: { enum: ['In', 'NotIn', 'Exists', 'DoesNotExist'] }, values: arrayOf(string) }, [
+      'key',
+      'operator',
+    ]),
   ),
 });
 
@@ -58,7 +74,9 @@ const resourceList = closed({ cpu: QUANTITY, memory: QUANTITY, 'ephemeral-storag
 
 const probe = closed(
   {
-    httpGet: closed({ path: string, port: PORT_REFERENCE, scheme: { enum: ['HTTP', 'HTTPS'] }, host: string }, ['port']),
+    httpGet: closed({ path: string, port: PORT_REFERENCE, scheme: { enum: ['HTTP', 'HTTPS'] }, host: string }, [
+      'port',
+    ]),
     initialDelaySeconds: integer(0),
     periodSeconds: integer(1),
     timeoutSeconds: integer(1),
@@ -68,7 +86,10 @@ const probe = closed(
   ['httpGet'],
 );
 
-const seccompProfile = closed({ type: { enum: ['RuntimeDefault', 'Localhost', 'Unconfined'] }, localhostProfile: string }, ['type']);
+const seccompProfile = closed(
+  { type: { enum: ['RuntimeDefault', 'Localhost', 'Unconfined'] }, localhostProfile: string },
+  ['type'],
+);
 
 const containerSecurityContext = closed({
   runAsNonRoot: boolean,
@@ -91,7 +112,11 @@ const container = closed(
     command: arrayOf(string),
     args: arrayOf(string),
     workingDir: string,
-    ports: arrayOf(closed({ name: PORT_NAME, containerPort: PORT_NUMBER, protocol: { enum: ['TCP', 'UDP', 'SCTP'] } }, ['containerPort'])),
+    ports: arrayOf(
+      closed({ name: PORT_NAME, containerPort: PORT_NUMBER, protocol: { enum: ['TCP', 'UDP', 'SCTP'] } }, [
+        'containerPort',
+      ]),
+    ),
     envFrom: arrayOf(
       closed({
         prefix: string,
@@ -101,7 +126,11 @@ const container = closed(
     ),
     env: arrayOf(
       closed(
-        { name: ENV_NAME, value: string, valueFrom: closed({ secretKeyRef: keyReference, configMapKeyRef: keyReference }) },
+        {
+          name: ENV_NAME,
+          value: string,
+          valueFrom: closed({ secretKeyRef: keyReference, configMapKeyRef: keyReference }),
+        },
         ['name'],
       ),
     ),
@@ -111,7 +140,10 @@ const container = closed(
     startupProbe: probe,
     securityContext: containerSecurityContext,
     volumeMounts: arrayOf(
-      closed({ name: DNS_LABEL, mountPath: { type: 'string', pattern: '^/' }, readOnly: boolean, subPath: string }, ['name', 'mountPath']),
+      closed({ name: DNS_LABEL, mountPath: { type: 'string', pattern: '^/' }, readOnly: boolean, subPath: string }, [
+        'name',
+        'mountPath',
+      ]),
     ),
   },
   ['name', 'image'],
@@ -124,7 +156,9 @@ const volume = {
       name: DNS_LABEL,
       secret: closed({
         secretName: DNS_SUBDOMAIN,
-        items: arrayOf(closed({ key: CONFIG_KEY, path: { type: 'string', pattern: '^[^/]' }, mode: FILE_MODE }, ['key', 'path'])),
+        items: arrayOf(
+          closed({ key: CONFIG_KEY, path: { type: 'string', pattern: '^[^/]' }, mode: FILE_MODE }, ['key', 'path']),
+        ),
         defaultMode: FILE_MODE,
         optional: boolean,
       }),
@@ -142,7 +176,13 @@ const podSpec = closed(
     automountServiceAccountToken: boolean,
     enableServiceLinks: boolean,
     serviceAccountName: DNS_SUBDOMAIN,
-    securityContext: closed({ runAsNonRoot: boolean, runAsUser: integer(0), runAsGroup: integer(0), fsGroup: integer(0), seccompProfile }),
+    securityContext: closed({
+      runAsNonRoot: boolean,
+      runAsUser: integer(0),
+      runAsGroup: integer(0),
+      fsGroup: integer(0),
+      seccompProfile,
+    }),
     terminationGracePeriodSeconds: integer(0),
     topologySpreadConstraints: arrayOf(
       closed(
@@ -193,7 +233,15 @@ const service = closed(
       type: { enum: ['ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName'] },
       selector: LABELS,
       ports: arrayOf(
-        closed({ name: PORT_NAME, port: PORT_NUMBER, targetPort: PORT_REFERENCE, protocol: { enum: ['TCP', 'UDP', 'SCTP'] } }, ['port']),
+        closed(
+          {
+            name: PORT_NAME,
+            port: PORT_NUMBER,
+            targetPort: PORT_REFERENCE,
+            protocol: { enum: ['TCP', 'UDP', 'SCTP'] },
+          },
+          ['port'],
+        ),
         1,
       ),
     }),
@@ -208,7 +256,9 @@ const disruptionBudget = {
       kind: { const: 'PodDisruptionBudget' },
       metadata: metadata(),
       spec: {
-        ...closed({ selector: labelSelector, minAvailable: INT_OR_STRING, maxUnavailable: INT_OR_STRING }, ['selector']),
+        ...closed({ selector: labelSelector, minAvailable: INT_OR_STRING, maxUnavailable: INT_OR_STRING }, [
+          'selector',
+        ]),
         // One of the two, never both (the API server refuses both).
         oneOf: [{ required: ['minAvailable'] }, { required: ['maxUnavailable'] }],
       },
@@ -221,12 +271,21 @@ const scalingRules = closed({
   stabilizationWindowSeconds: integer(0, 3_600),
   selectPolicy: { enum: ['Max', 'Min', 'Disabled'] },
   policies: arrayOf(
-    closed({ type: { enum: ['Pods', 'Percent'] }, value: integer(1), periodSeconds: integer(1, 1_800) }, ['type', 'value', 'periodSeconds']),
+    closed({ type: { enum: ['Pods', 'Percent'] }, value: integer(1), periodSeconds: integer(1, 1_800) }, [
+      'type',
+      'value',
+      'periodSeconds',
+    ]),
   ),
 });
 
 const metricTarget = closed(
-  { type: { enum: ['Utilization', 'Value', 'AverageValue'] }, value: QUANTITY, averageValue: QUANTITY, averageUtilization: integer(1) },
+  {
+    type: { enum: ['Utilization', 'Value', 'AverageValue'] },
+    value: QUANTITY,
+    averageValue: QUANTITY,
+    averageUtilization: integer(1),
+  },
   ['type'],
 );
 
@@ -237,7 +296,10 @@ const autoscaler = closed(
     metadata: metadata(),
     spec: closed(
       {
-        scaleTargetRef: closed({ apiVersion: string, kind: { type: 'string', minLength: 1 }, name: DNS_SUBDOMAIN }, ['kind', 'name']),
+        scaleTargetRef: closed({ apiVersion: string, kind: { type: 'string', minLength: 1 }, name: DNS_SUBDOMAIN }, [
+          'kind',
+          'name',
+        ]),
         minReplicas: integer(1),
         maxReplicas: integer(1),
         metrics: arrayOf(
@@ -245,7 +307,10 @@ const autoscaler = closed(
             {
               type: { enum: ['Resource', 'Pods', 'Object', 'External', 'ContainerResource'] },
               external: closed(
-                { metric: closed({ name: { type: 'string', minLength: 1 }, selector: labelSelector }, ['name']), target: metricTarget },
+                {
+                  metric: closed({ name: { type: 'string', minLength: 1 }, selector: labelSelector }, ['name']),
+                  target: metricTarget,
+                },
                 ['metric', 'target'],
               ),
             },
@@ -278,7 +343,11 @@ const secret = closed(
     metadata: metadata(),
     immutable: boolean,
     type: string,
-    data: { type: 'object', propertyNames: CONFIG_KEY, additionalProperties: { type: 'string', contentEncoding: 'base64' } },
+    data: {
+      type: 'object',
+      propertyNames: CONFIG_KEY,
+      additionalProperties: { type: 'string', contentEncoding: 'base64' },
+    },
     stringData: { type: 'object', propertyNames: CONFIG_KEY, additionalProperties: string },
   },
   ['apiVersion', 'kind', 'metadata'],
@@ -295,7 +364,9 @@ const SCHEMAS: Record<string, JsonSchema> = {
 };
 
 function describeError(error: ErrorObject): string {
-  const detail = ['additionalProperties', 'enum', 'const'].includes(error.keyword) ? ` (${JSON.stringify(error.params)})` : '';
+  const detail = ['additionalProperties', 'enum', 'const'].includes(error.keyword)
+    ? ` (${JSON.stringify(error.params)})`
+    : '';
   return `${error.instancePath || '/'} ${error.message ?? 'is invalid'}${detail}`;
 }
 
@@ -303,7 +374,10 @@ interface Container {
   name: string;
   ports?: Array<{ name?: string; containerPort: number }>;
   resources?: { requests?: Record<string, unknown>; limits?: Record<string, unknown> };
-  securityContext?: Record<string, unknown> & { capabilities?: { drop?: string[] }; seccompProfile?: { type?: string } };
+  securityContext?: Record<string, unknown> & {
+    capabilities?: { drop?: string[] };
+    seccompProfile?: { type?: string };
+  };
   volumeMounts?: Array<{ name: string }>;
   envFrom?: Array<{ configMapRef?: { name: string } }>;
   env?: Array<{ valueFrom?: { secretKeyRef?: { name: string } } }>;
@@ -324,7 +398,9 @@ const PROBES = ['livenessProbe', 'readinessProbe', 'startupProbe'] as const;
 
 /** Whether a port reference (a number or a name) names one of the container's ports. */
 function namesPort(container: Container, port: unknown): boolean {
-  return (container.ports ?? []).some((candidate) => candidate.containerPort === port || (candidate.name !== undefined && candidate.name === port));
+  return (container.ports ?? []).some(
+    (candidate) => candidate.containerPort === port || (candidate.name !== undefined && candidate.name === port),
+  );
 }
 
 /** The restricted Pod Security Standard, and what this project asks of every container on top. */
@@ -336,16 +412,19 @@ function containerProblems(container: Container, pod: PodTemplate['spec']): stri
   }
   for (const name of PROBES) {
     const port = (container[name] as { httpGet?: { port?: unknown } } | undefined)?.httpGet?.port;
-    if (container[name] !== undefined && !namesPort(container, port)) problems.push(`${at}: ${name} port ${String(port)} is not a container port`);
+    if (container[name] !== undefined && !namesPort(container, port))
+      problems.push(`${at}: ${name} port ${String(port)} is not a container port`);
   }
   for (const side of ['requests', 'limits'] as const) {
     for (const resource of ['cpu', 'memory']) {
-      if (container.resources?.[side]?.[resource] === undefined) problems.push(`${at} has no resources.${side}.${resource}`);
+      if (container.resources?.[side]?.[resource] === undefined)
+        problems.push(`${at} has no resources.${side}.${resource}`);
     }
   }
   const context = container.securityContext ?? {};
   const podContext = pod.securityContext ?? {};
-  if (context.runAsNonRoot !== true && podContext.runAsNonRoot !== true) problems.push(`${at} may run as root (runAsNonRoot)`);
+  if (context.runAsNonRoot !== true && podContext.runAsNonRoot !== true)
+    problems.push(`${at} may run as root (runAsNonRoot)`);
   if (context.readOnlyRootFilesystem !== true) problems.push(`${at} has a writable root filesystem`);
   if (context.allowPrivilegeEscalation !== false) problems.push(`${at} allows privilege escalation`);
   if (!(context.capabilities?.drop ?? []).includes('ALL')) problems.push(`${at} keeps capabilities (drop ALL)`);
@@ -359,14 +438,21 @@ function containerProblems(container: Container, pod: PodTemplate['spec']): stri
 }
 
 /** Whether every label a selector asks for is on the pod. */
-export function selects(matchLabels: Record<string, string> | undefined, podLabels: Record<string, string> | undefined): boolean {
+export function selects(
+  matchLabels: Record<string, string> | undefined,
+  podLabels: Record<string, string> | undefined,
+): boolean {
   const wanted = Object.entries(matchLabels ?? {});
   return wanted.length > 0 && wanted.every(([key, value]) => podLabels?.[key] === value);
 }
 
-function deploymentProblems(manifest: { spec: { selector: { matchLabels?: Record<string, string> }; template: PodTemplate } }): string[] {
+function deploymentProblems(manifest: {
+  spec: { selector: { matchLabels?: Record<string, string> }; template: PodTemplate };
+}): string[] {
   const { selector, template } = manifest.spec;
-  const problems = selects(selector.matchLabels, template.metadata?.labels) ? [] : ['spec.selector does not match the pod template labels'];
+  const problems = selects(selector.matchLabels, template.metadata?.labels)
+    ? []
+    : ['spec.selector does not match the pod template labels'];
   return [...problems, ...template.spec.containers.flatMap((candidate) => containerProblems(candidate, template.spec))];
 }
 
@@ -376,11 +462,16 @@ function deploymentProblems(manifest: { spec: { selector: { matchLabels?: Record
  */
 export function kubernetesManifestCheck(): ManifestCheck {
   const ajv = new Ajv({ allErrors: true, strict: false });
-  const validators = new Map<string, ValidateFunction>(Object.entries(SCHEMAS).map(([key, schema]) => [key, ajv.compile(schema)]));
+  const validators = new Map<string, ValidateFunction>(
+    Object.entries(SCHEMAS).map(([key, schema]) => [key, ajv.compile(schema)]),
+  );
   return (manifest) => {
     const { apiVersion, kind } = (manifest ?? {}) as { apiVersion?: unknown; kind?: unknown };
     const validate = validators.get(`${String(apiVersion)}/${String(kind)}`);
-    if (!validate) return [`${String(apiVersion)} ${String(kind)} is not a known apiVersion and kind (known: ${[...validators.keys()].join(', ')})`];
+    if (!validate)
+      return [
+        `${String(apiVersion)} ${String(kind)} is not a known apiVersion and kind (known: ${[...validators.keys()].join(', ')})`,
+      ];
     if (!validate(manifest)) return (validate.errors ?? []).map(describeError);
     return kind === 'Deployment' ? deploymentProblems(manifest as Parameters<typeof deploymentProblems>[0]) : [];
   };
@@ -396,20 +487,33 @@ interface DeploymentView extends Manifest {
   readonly spec: { readonly replicas?: number; readonly template: PodTemplate };
 }
 interface ServiceView extends Manifest {
-  readonly spec: { readonly selector?: Record<string, string>; readonly ports: Array<{ port: number; targetPort?: number | string }> };
+  readonly spec: {
+    readonly selector?: Record<string, string>;
+    readonly ports: Array<{ port: number; targetPort?: number | string }>;
+  };
 }
 interface BudgetView extends Manifest {
   readonly spec: { readonly selector: { readonly matchLabels?: Record<string, string> } };
 }
 interface AutoscalerView extends Manifest {
-  readonly spec: { readonly scaleTargetRef: { kind: string; name: string }; readonly minReplicas?: number; readonly maxReplicas: number };
+  readonly spec: {
+    readonly scaleTargetRef: { kind: string; name: string };
+    readonly minReplicas?: number;
+    readonly maxReplicas: number;
+  };
 }
 
 /** The ConfigMaps and Secrets a pod reads, as `Kind/name`. */
 function podReferences(pod: PodTemplate): string[] {
   return [
-    ...pod.spec.containers.flatMap((candidate) => (candidate.envFrom ?? []).flatMap((from) => (from.configMapRef ? [`ConfigMap/${from.configMapRef.name}`] : []))),
-    ...pod.spec.containers.flatMap((candidate) => (candidate.env ?? []).flatMap((variable) => (variable.valueFrom?.secretKeyRef ? [`Secret/${variable.valueFrom.secretKeyRef.name}`] : []))),
+    ...pod.spec.containers.flatMap((candidate) =>
+      (candidate.envFrom ?? []).flatMap((from) => (from.configMapRef ? [`ConfigMap/${from.configMapRef.name}`] : [])),
+    ),
+    ...pod.spec.containers.flatMap((candidate) =>
+      (candidate.env ?? []).flatMap((variable) =>
+        variable.valueFrom?.secretKeyRef ? [`Secret/${variable.valueFrom.secretKeyRef.name}`] : [],
+      ),
+    ),
     ...(pod.spec.volumes ?? []).flatMap((volume) => (volume.secret ? [`Secret/${volume.secret.secretName}`] : [])),
   ];
 }
@@ -432,8 +536,10 @@ function autoscalerProblems(autoscaler: AutoscalerView, deployments: readonly De
   const { scaleTargetRef, minReplicas = 1, maxReplicas } = autoscaler.spec;
   const target = deployments.find((deployment) => deployment.metadata.name === scaleTargetRef.name);
   const problems: string[] = [];
-  if (scaleTargetRef.kind !== 'Deployment' || !target) problems.push(`${at} scales ${scaleTargetRef.kind} ${scaleTargetRef.name}, which is not in the set`);
-  if (target?.spec.replicas !== undefined) problems.push(`${at}: its Deployment sets replicas, which every apply would reset`);
+  if (scaleTargetRef.kind !== 'Deployment' || !target)
+    problems.push(`${at} scales ${scaleTargetRef.kind} ${scaleTargetRef.name}, which is not in the set`);
+  if (target?.spec.replicas !== undefined)
+    problems.push(`${at}: its Deployment sets replicas, which every apply would reset`);
   if (minReplicas > maxReplicas) problems.push(`${at}: minReplicas ${minReplicas} is above maxReplicas ${maxReplicas}`);
   return problems;
 }
@@ -450,14 +556,21 @@ export function crossReferenceProblems(manifests: readonly Manifest[], external:
   const problems: string[] = [];
   for (const manifest of manifests) {
     if (manifest.kind === 'Service') problems.push(...serviceProblems(manifest as ServiceView, pods));
-    if (manifest.kind === 'HorizontalPodAutoscaler') problems.push(...autoscalerProblems(manifest as AutoscalerView, deployments));
+    if (manifest.kind === 'HorizontalPodAutoscaler')
+      problems.push(...autoscalerProblems(manifest as AutoscalerView, deployments));
     if (manifest.kind === 'PodDisruptionBudget') {
-      const selected = pods.filter((pod) => selects((manifest as BudgetView).spec.selector.matchLabels, pod.metadata?.labels));
-      if (selected.length !== 1) problems.push(`PodDisruptionBudget ${manifest.metadata.name} selects the pods of ${selected.length} Deployments, not one`);
+      const selected = pods.filter((pod) =>
+        selects((manifest as BudgetView).spec.selector.matchLabels, pod.metadata?.labels),
+      );
+      if (selected.length !== 1)
+        problems.push(
+          `PodDisruptionBudget ${manifest.metadata.name} selects the pods of ${selected.length} Deployments, not one`,
+        );
     }
   }
   for (const reference of pods.flatMap(podReferences)) {
-    if (!present.has(reference) && !external.has(reference)) problems.push(`a pod reads ${reference}, which nothing makes`);
+    if (!present.has(reference) && !external.has(reference))
+      problems.push(`a pod reads ${reference}, which nothing makes`);
   }
   return problems;
 }

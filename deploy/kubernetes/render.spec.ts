@@ -15,10 +15,16 @@ describe('the rendered Kubernetes manifests', () => {
   );
 
   it('are all applied by the kustomization, but the example Secrets', () => {
-    const yamlFiles = fs.readdirSync(__dirname).filter((file) => file.endsWith('.yaml') && file !== 'kustomization.yaml');
+    const yamlFiles = fs
+      .readdirSync(__dirname)
+      .filter((file) => file.endsWith('.yaml') && file !== 'kustomization.yaml');
     const { resources } = parse(fs.readFileSync(KUSTOMIZATION_PATH, 'utf8')) as { resources: string[] };
     expect(resources).toEqual([...APPLIED_FILES]);
     expect([...resources, 'secrets.example.yaml'].sort()).toEqual(yamlFiles.sort());
-    expect(renderings().map(([file]) => path.basename(file)).sort()).toEqual([...yamlFiles, 'kustomization.yaml'].sort());
+    expect(
+      renderings()
+        .map(([file]) => path.basename(file))
+        .sort(),
+    ).toEqual([...yamlFiles, 'kustomization.yaml'].sort());
   });
 });

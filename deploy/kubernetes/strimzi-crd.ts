@@ -63,7 +63,9 @@ function describeError(error: ErrorObject): string {
 export function strimziManifestCheck(crdFile: string): ManifestCheck {
   const file = path.join(STRIMZI_CRD_DIR, crdFile);
   if (!fs.existsSync(file)) {
-    throw new Error(`the Strimzi CRD ${file} is missing: the shared folder must sit beside the repository clone (or set TRIBUTARY_SHARED_DIR)`);
+    throw new Error(
+      `the Strimzi CRD ${file} is missing: the shared folder must sit beside the repository clone (or set TRIBUTARY_SHARED_DIR)`,
+    );
   }
   const crd = parse(fs.readFileSync(file, 'utf8')) as Crd;
   const { group, names, versions } = crd.spec;

@@ -13,9 +13,22 @@ import { CE_HEADERS, catalogFor, deadLetterTopicSpec, topicCatalog } from '@trib
 import { clusterNodes, describeQuorum } from '@tributary/kafka-provisioner';
 import { ensureTopics } from '@tributary/messaging';
 import { TributaryProducer } from '@tributary/producer';
-import { startServiceProcess, startTestCluster, testDatabaseUrl, eventually, type ServiceProcess, type TestCluster } from '@tributary/testing';
+import {
+  startServiceProcess,
+  startTestCluster,
+  testDatabaseUrl,
+  eventually,
+  type ServiceProcess,
+  type TestCluster,
+} from '@tributary/testing';
 import { dropDatabase, ensurePostgres, withDatabase } from './src';
-import { keyRepository, post, scope, startGateway, type RunningGateway } from '../../services/gateway/test/gateway-harness';
+import {
+  keyRepository,
+  post,
+  scope,
+  startGateway,
+  type RunningGateway,
+} from '../../services/gateway/test/gateway-harness';
 
 const CLUSTER_NAME = 'cluster-faults';
 const MODEL = 'model-faults';
@@ -72,9 +85,14 @@ describeOnCluster('a three-node cluster losing a node', () => {
   const exits: string[] = [];
   const startedMs = Date.now();
 
-  const kafkaOf = () => new Kafka({ ...kafkaClientOptions(kafkaEnv(cluster.env), 'faults-spec'), logLevel: logLevel.NOTHING });
+  const kafkaOf = () =>
+    new Kafka({ ...kafkaClientOptions(kafkaEnv(cluster.env), 'faults-spec'), logLevel: logLevel.NOTHING });
   const serviceEnv = () => ({ ...cluster.env, DATABASE_URL: databaseUrl });
-  const consumerEnv = { CONSUMER_SESSION_TIMEOUT_MS: '6000', CONSUMER_REBALANCE_TIMEOUT_MS: '6000', CONSUMER_HEARTBEAT_INTERVAL_MS: '1000' };
+  const consumerEnv = {
+    CONSUMER_SESSION_TIMEOUT_MS: '6000',
+    CONSUMER_REBALANCE_TIMEOUT_MS: '6000',
+    CONSUMER_HEARTBEAT_INTERVAL_MS: '1000',
+  };
 
   const inference = (eventId: string) => ({
     eventId,
@@ -97,7 +115,9 @@ describeOnCluster('a three-node cluster losing a node', () => {
       while (running) {
         const eventId = `evt-gw-${randomUUID()}`;
         sent.set(eventId, 'gateway');
-        const reply = await post(`${gateway.baseUrl}/events/InferenceCompleted`, inference(eventId), apiKey).catch(() => undefined);
+        const reply = await post(`${gateway.baseUrl}/events/InferenceCompleted`, inference(eventId), apiKey).catch(
+          () => undefined,
+        );
         if (reply?.status === 202) acks.push({ source: 'gateway', eventId, atMs: Date.now() });
         else failures.gateway += 1;
         await sleep(GATEWAY_PAUSE_MS);
@@ -107,7 +127,11 @@ describeOnCluster('a three-node cluster losing a node', () => {
       while (running) {
         const eventId = `evt-direct-${randomUUID()}`;
         sent.set(eventId, 'producer');
-        const data = { ...inference(eventId), feeMinor: FEE_MINOR, attributions: [{ contributionId: CONTRIBUTION, scorePpm: 500_000n }] };
+        const data = {
+          ...inference(eventId),
+          feeMinor: FEE_MINOR,
+          attributions: [{ contributionId: CONTRIBUTION, scorePpm: 500_000n }],
+        };
         try {
           await producer.publish('InferenceCompleted', data as never);
           acks.push({ source: 'producer', eventId, atMs: Date.now() });
@@ -131,11 +155,21 @@ describeOnCluster('a three-node cluster losing a node', () => {
     const admin = kafkaOf().admin();
     await admin.connect();
     try {
-      await eventually(async () => {
-        const metadata = await admin.fetchTopicMetadata({ topics: [topics.inferences.name, topics.attributions.name] });
-        const short = metadata.topics.flatMap((topic) => topic.partitions.filter((partition) => partition.isr.length < 3).map((partition) => `${topic.name}/${partition.partitionId}`));
-        expect(short).toEqual([]);
-      }, ISR_WAIT_MS_MAX, 1_000);
+      await eventually(
+        async () => {
+          const metadata = await admin.fetchTopicMetadata({
+            topics: [topics.inferences.name, topics.attributions.name],
+          });
+          const short = metadata.topics.flatMap((topic) =>
+            topic.partitions
+              .filter((partition) => partition.isr.length < 3)
+              .map((partition) => `${topic.name}/${partition.partitionId}`),
+          );
+          expect(short).toEqual([]);
+        },
+        ISR_WAIT_MS_MAX,
+        1_000,
+      );
     } finally {
       await admin.disconnect();
     }
@@ -151,7 +185,11 @@ describeOnCluster('a three-node cluster losing a node', () => {
     });
   };
   const startAttribution = () => {
-    attribution = startServiceProcess('services/attribution/src/main.ts', { ...serviceEnv(), ...consumerEnv, ATTRIBUTION_HTTP_PORT: '0', ATTRIBUTION_ORDERING_GRACE_MS: '500' }, 'attribution-faults');
+    attribution = startServiceProcess(
+      'services/attribution/src/main.ts',
+      { ...serviceEnv(), ...consumerEnv, ATTRIBUTION_HTTP_PORT: '0', ATTRIBUTION_ORDERING_GRACE_MS: '500' },
+      'attribution-faults',
+    );
     processes.push(attribution);
     watchExit('attribution', attribution, startAttribution);
   };
@@ -163,7 +201,8 @@ describeOnCluster('a three-node cluster losing a node', () => {
     try {
       const [metadata] = (await admin.fetchTopicMetadata({ topics: [topics.inferences.name] })).topics;
       const leads = new Map<number, number>();
-      for (const partition of metadata!.partitions) if (partition.leader !== controllerId) leads.set(partition.leader, (leads.get(partition.leader) ?? 0) + 1);
+      for (const partition of metadata!.partitions)
+        if (partition.leader !== controllerId) leads.set(partition.leader, (leads.get(partition.leader) ?? 0) + 1);
       return [...leads.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? (controllerId % 3) + 1;
     } finally {
       await admin.disconnect();
@@ -174,7 +213,9 @@ describeOnCluster('a three-node cluster losing a node', () => {
   const killAndRestart = async (nodeId: number, what: string) => {
     const node = clusterNodes(CLUSTER_NAME).find((candidate) => candidate.nodeId === nodeId)!;
     expect(node.pid).toBeDefined();
-    process.stdout.write(`faults: SIGKILL ${what} (node ${nodeId}, pid ${node.pid}) at +${Date.now() - startedMs} ms\n`);
+    process.stdout.write(
+      `faults: SIGKILL ${what} (node ${nodeId}, pid ${node.pid}) at +${Date.now() - startedMs} ms\n`,
+    );
     process.kill(node.pid!, 'SIGKILL');
     await sleep(DOWN_MS);
     await cluster.restartMissingNodes();
@@ -189,23 +230,70 @@ describeOnCluster('a three-node cluster losing a node', () => {
     cluster = await startTestCluster(CLUSTER_NAME, (line) => process.stdout.write(`faults: ${line}\n`));
     const admin = kafkaOf().admin();
     await admin.connect();
-    await ensureTopics(admin, [...topicCatalog(catalog), deadLetterTopicSpec(groups.attribution), deadLetterTopicSpec(groups.attributionTables)], 3);
+    await ensureTopics(
+      admin,
+      [
+        ...topicCatalog(catalog),
+        deadLetterTopicSpec(groups.attribution),
+        deadLetterTopicSpec(groups.attributionTables),
+      ],
+      3,
+    );
     await admin.disconnect();
     const keys = await keyRepository(databaseUrl);
     apiKey = (await keys.repository.create(scope('clu-faults'))).key;
     await keys.close();
-    gateway = await startGateway({ ...serviceEnv(), GATEWAY_KEY_CACHE_TTL_MS: '0', GATEWAY_INSTANCE_ID: 'clu-faults-gw' }, 'gateway-faults');
+    gateway = await startGateway(
+      { ...serviceEnv(), GATEWAY_KEY_CACHE_TTL_MS: '0', GATEWAY_INSTANCE_ID: 'clu-faults-gw' },
+      'gateway-faults',
+    );
     processes.push(gateway.process);
     const accepted = async (type: string, data: Record<string, unknown>) =>
-      expect((await post(`${gateway.baseUrl}/events/${type}`, { eventId: `evt-${randomUUID()}`, occurredAt: Date.now(), ...data }, apiKey)).status).toBe(202);
-    await accepted('DatanetCreated', { datanetId: DATANET, ownerId: 'curator', name: DATANET, license: 'CC0-1.0', curatorShareBps: 1_000 });
-    await accepted('ContributionSubmitted', { contributionId: CONTRIBUTION, datanetId: DATANET, contributorId: 'contributor', contentHash: 'sha256:00', sizeBytes: '10', license: 'CC0-1.0' });
-    await accepted('ContributionValidated', { contributionId: CONTRIBUTION, validatorId: 'val', decision: 'ACCEPTED', qualityScoreBps: 9_000, reason: null });
-    await accepted('ModelRegistered', { modelId: MODEL, ownerId: 'owner', baseModel: 'base', datanetIds: [DATANET], split: { protocolBps: 1_000, modelBps: 3_000, dataBps: 6_000 } });
+      expect(
+        (
+          await post(
+            `${gateway.baseUrl}/events/${type}`,
+            { eventId: `evt-${randomUUID()}`, occurredAt: Date.now(), ...data },
+            apiKey,
+          )
+        ).status,
+      ).toBe(202);
+    await accepted('DatanetCreated', {
+      datanetId: DATANET,
+      ownerId: 'curator',
+      name: DATANET,
+      license: 'CC0-1.0',
+      curatorShareBps: 1_000,
+    });
+    await accepted('ContributionSubmitted', {
+      contributionId: CONTRIBUTION,
+      datanetId: DATANET,
+      contributorId: 'contributor',
+      contentHash: 'sha256:00',
+      sizeBytes: '10',
+      license: 'CC0-1.0',
+    });
+    await accepted('ContributionValidated', {
+      contributionId: CONTRIBUTION,
+      validatorId: 'val',
+      decision: 'ACCEPTED',
+      qualityScoreBps: 9_000,
+      reason: null,
+    });
+    await accepted('ModelRegistered', {
+      modelId: MODEL,
+      ownerId: 'owner',
+      baseModel: 'base',
+      datanetIds: [DATANET],
+      split: { protocolBps: 1_000, modelBps: 3_000, dataBps: 6_000 },
+    });
     watchExit('gateway', gateway.process, () => undefined);
     startAttribution();
     await eventually(() => expect(attribution.output()).toMatch(/attribution ready/), 180_000, 500);
-    producer = await TributaryProducer.connect({ ...kafkaClientOptions(kafkaEnv(cluster.env), 'clu-faults-direct'), source: 'urn:tributary:producer:clu-faults-direct' });
+    producer = await TributaryProducer.connect({
+      ...kafkaClientOptions(kafkaEnv(cluster.env), 'clu-faults-direct'),
+      source: 'urn:tributary:producer:clu-faults-direct',
+    });
   }, 600_000);
 
   afterAll(async () => {
@@ -254,7 +342,11 @@ describeOnCluster('a three-node cluster losing a node', () => {
       notAcknowledged: failures,
       inKafka: inferences.size,
       decided: decisions.size,
-      longestStallMs: { either: longestStallMs(acks), gateway: longestStallMs(bySource('gateway')), producer: longestStallMs(bySource('producer')) },
+      longestStallMs: {
+        either: longestStallMs(acks),
+        gateway: longestStallMs(bySource('gateway')),
+        producer: longestStallMs(bySource('producer')),
+      },
       quorumLeader: { before: before.leaderId, afterBrokerKill: quorum.leaderId, end: after.leaderId },
       exits,
       durationMs: Date.now() - startedMs,

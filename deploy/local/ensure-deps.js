@@ -14,7 +14,9 @@ const marker = path.join(root, 'node_modules', '.tributary-lock-sha256');
 
 const [major, minor] = process.versions.node.split('.').map(Number);
 if (major < 20 || (major === 20 && minor < 12)) {
-  console.error(`tributary: Node ${process.versions.node} is too old: install Node 20.12 or newer (one-shot crypto.hash)`);
+  console.error(
+    `tributary: Node ${process.versions.node} is too old: install Node 20.12 or newer (one-shot crypto.hash)`,
+  );
   process.exit(1);
 }
 

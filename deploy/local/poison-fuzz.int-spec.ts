@@ -27,7 +27,17 @@ import {
 import { ledgerDigest } from '@tributary/ledger';
 import { DLQ_HEADERS, ensureTopics } from '@tributary/messaging';
 import { ECONOMY_DEFAULTS, takeEvents, type SimulatedEvent } from '@tributary/simulator';
-import { createTestDatabase, eventually, readTopic, startServiceProcess, testKafka, uniqueName, withAdmin, type ServiceProcess, type TestDatabase } from '@tributary/testing';
+import {
+  createTestDatabase,
+  eventually,
+  readTopic,
+  startServiceProcess,
+  testKafka,
+  uniqueName,
+  withAdmin,
+  type ServiceProcess,
+  type TestDatabase,
+} from '@tributary/testing';
 
 const LONG_MAX = 2n ** 63n - 1n;
 const SIMULATED_EVENTS = 1_200;
@@ -52,12 +62,22 @@ function recordOf<T extends EventType>(prefix: string, type: T, data: EventData<
 }
 
 /** Encodes past the schema's own limits (max lengths, counts): what a producer not using our client could send. */
-function unchecked<T extends EventType>(prefix: string, type: T, valid: EventData<T>, data: unknown): { topic: string } & Message {
+function unchecked<T extends EventType>(
+  prefix: string,
+  type: T,
+  valid: EventData<T>,
+  data: unknown,
+): { topic: string } & Message {
   const record = recordOf(prefix, type, valid);
   return { ...record, value: getEventContract(type).latest.avroType.toBuffer(data) };
 }
 
-const garbage = (topic: string, headers: Message['headers']): { topic: string } & Message => ({ topic, key: `garbage-${randomUUID()}`, value: Buffer.from([0xde, 0xad, 0xbe, 0xef, 0xff, 0x00, 0x7f]), headers });
+const garbage = (topic: string, headers: Message['headers']): { topic: string } & Message => ({
+  topic,
+  key: `garbage-${randomUUID()}`,
+  value: Buffer.from([0xde, 0xad, 0xbe, 0xef, 0xff, 0x00, 0x7f]),
+  headers,
+});
 
 describe('the pipeline under a poison fuzz', () => {
   const runId = uniqueName('fz').replace(/\./g, '-');
@@ -66,7 +86,10 @@ describe('the pipeline under a poison fuzz', () => {
     return { name, prefix, catalog: catalogFor(prefix), processes: [] };
   });
   const [hostile, clean] = pipelines as [Pipeline, Pipeline];
-  const events: SimulatedEvent[] = takeEvents({ ...ECONOMY_DEFAULTS, seed: 18, runId, startTimeMs: BigInt(Date.now() - 20_000) }, SIMULATED_EVENTS);
+  const events: SimulatedEvent[] = takeEvents(
+    { ...ECONOMY_DEFAULTS, seed: 18, runId, startTimeMs: BigInt(Date.now() - 20_000) },
+    SIMULATED_EVENTS,
+  );
   let producer: Producer;
   let kafka: Kafka;
   /** Hostile records injected, by the consumer group whose DLQ must receive them. */
@@ -84,7 +107,8 @@ describe('the pipeline under a poison fuzz', () => {
     for (const { topic, ...message } of records) byTopic.set(topic, [...(byTopic.get(topic) ?? []), message]);
     // Table topics first, as the simulator orders them; one send per topic keeps each topic's order.
     for (const [topic, messages] of byTopic) {
-      for (let first = 0; first < messages.length; first += 500) await producer.send({ topic, acks: -1, messages: messages.slice(first, first + 500) });
+      for (let first = 0; first < messages.length; first += 500)
+        await producer.send({ topic, acks: -1, messages: messages.slice(first, first + 500) });
     }
   };
 
@@ -98,10 +122,22 @@ describe('the pipeline under a poison fuzz', () => {
       TRIBUTARY_TOPIC_PREFIX: pipeline.prefix,
       CONSUMER_HANDLER_RETRY_BACKOFF_MS: '50',
     };
-    const attribution = startServiceProcess('services/attribution/src/main.ts', {
-      ...common, ATTRIBUTION_HTTP_PORT: '0', ATTRIBUTION_FEE_MINOR_MAX: '1000000000', ATTRIBUTION_ORDERING_GRACE_MS: '200', ATTRIBUTION_RETRY_BACKOFF_MS: '50',
-    }, `attribution-${pipeline.name}`);
-    const projector = startServiceProcess('services/ledger-projector/src/main.ts', { ...common, LEDGER_PROJECTOR_HTTP_PORT: '0' }, `ledger-projector-${pipeline.name}`);
+    const attribution = startServiceProcess(
+      'services/attribution/src/main.ts',
+      {
+        ...common,
+        ATTRIBUTION_HTTP_PORT: '0',
+        ATTRIBUTION_FEE_MINOR_MAX: '1000000000',
+        ATTRIBUTION_ORDERING_GRACE_MS: '200',
+        ATTRIBUTION_RETRY_BACKOFF_MS: '50',
+      },
+      `attribution-${pipeline.name}`,
+    );
+    const projector = startServiceProcess(
+      'services/ledger-projector/src/main.ts',
+      { ...common, LEDGER_PROJECTOR_HTTP_PORT: '0' },
+      `ledger-projector-${pipeline.name}`,
+    );
     pipeline.processes.push(attribution, projector);
     await eventually(() => expect(attribution.output()).toContain('attribution ready'), 120_000);
     await eventually(() => expect(projector.output()).toContain('ledger-projector ready'), 120_000);
@@ -112,83 +148,243 @@ describe('the pipeline under a poison fuzz', () => {
     const { prefix, catalog } = hostile;
     const { topics, groups } = catalog;
     const records: Array<{ topic: string; group: string } & Message> = [];
-    const add = (group: string, ...list: Array<{ topic: string } & Message>) => list.forEach((record) => records.push({ ...record, group }));
+    const add = (group: string, ...list: Array<{ topic: string } & Message>) =>
+      list.forEach((record) => records.push({ ...record, group }));
     const datanet = events.find((event) => event.type === 'DatanetCreated')!.data;
     const model = events.find((event) => event.type === 'ModelRegistered')!.data;
     const inference = events.find((event) => event.type === 'InferenceCompleted')!.data;
     const headersOf = (record: Message) => record.headers;
 
     // The attribution service's table fold: datanets, contributions, models.
-    const validDatanet = recordOf(prefix, 'DatanetCreated', { ...datanet, eventId: `evt-${randomUUID()}`, datanetId: `fz-datanet-${randomUUID()}` });
-    add(groups.attributionTables,
+    const validDatanet = recordOf(prefix, 'DatanetCreated', {
+      ...datanet,
+      eventId: `evt-${randomUUID()}`,
+      datanetId: `fz-datanet-${randomUUID()}`,
+    });
+    add(
+      groups.attributionTables,
       garbage(topics.datanets.name, headersOf(validDatanet)),
       { topic: topics.contributions.name, key: 'no-headers', value: Buffer.from('{not avro') },
       // An inference on a table topic: an event of the wrong type.
-      { ...recordOf(prefix, 'InferenceCompleted', { ...inference, eventId: `evt-${randomUUID()}`, inferenceId: `fz-${randomUUID()}` }), topic: topics.models.name },
+      {
+        ...recordOf(prefix, 'InferenceCompleted', {
+          ...inference,
+          eventId: `evt-${randomUUID()}`,
+          inferenceId: `fz-${randomUUID()}`,
+        }),
+        topic: topics.models.name,
+      },
       // A name over its maximum length, sent past the schema's limits.
-      unchecked(prefix, 'DatanetCreated', datanet, { ...datanet, eventId: `evt-${randomUUID()}`, datanetId: `fz-datanet-${randomUUID()}`, name: wide(100_000) }),
+      unchecked(prefix, 'DatanetCreated', datanet, {
+        ...datanet,
+        eventId: `evt-${randomUUID()}`,
+        datanetId: `fz-datanet-${randomUUID()}`,
+        name: wide(100_000),
+      }),
       // The datanet id reused with other content: the log contradicts itself.
       recordOf(prefix, 'DatanetCreated', { ...datanet, eventId: `evt-${randomUUID()}`, ownerId: 'mallory' }),
       // A validation of a contribution nobody submitted, with ids at their maximum length in three-byte characters.
-      recordOf(prefix, 'ContributionValidated', { eventId: `evt-${randomUUID()}`, contributionId: wide(256), occurredAt: datanet.occurredAt, validatorId: wide(256), decision: 'ACCEPTED', qualityScoreBps: 9_000, reason: wide(4_096) }),
+      recordOf(prefix, 'ContributionValidated', {
+        eventId: `evt-${randomUUID()}`,
+        contributionId: wide(256),
+        occurredAt: datanet.occurredAt,
+        validatorId: wide(256),
+        decision: 'ACCEPTED',
+        qualityScoreBps: 9_000,
+        reason: wide(4_096),
+      }),
       // A NUL in an id: the schema takes it, PostgreSQL cannot store it.
-      recordOf(prefix, 'DatanetCreated', { ...datanet, eventId: `evt-${randomUUID()}`, datanetId: `fz-nul-\u0000-${randomUUID()}` }),
+      recordOf(prefix, 'DatanetCreated', {
+        ...datanet,
+        eventId: `evt-${randomUUID()}`,
+        datanetId: `fz-nul-\u0000-${randomUUID()}`,
+      }),
     );
 
     // The attribution service's decisions: inferences.
-    const fresh = (fields: Partial<InferenceCompleted>): InferenceCompleted => ({ ...inference, eventId: `evt-${randomUUID()}`, inferenceId: `fz-inf-${randomUUID()}`, ...fields });
+    const fresh = (fields: Partial<InferenceCompleted>): InferenceCompleted => ({
+      ...inference,
+      eventId: `evt-${randomUUID()}`,
+      inferenceId: `fz-inf-${randomUUID()}`,
+      ...fields,
+    });
     const reused = fresh({});
-    add(groups.attribution,
+    add(
+      groups.attribution,
       garbage(topics.inferences.name, headersOf(recordOf(prefix, 'InferenceCompleted', reused))),
-      { ...recordOf(prefix, 'ModelRegistered', { ...model, eventId: `evt-${randomUUID()}`, modelId: `fz-model-${randomUUID()}` }), topic: topics.inferences.name },
+      {
+        ...recordOf(prefix, 'ModelRegistered', {
+          ...model,
+          eventId: `evt-${randomUUID()}`,
+          modelId: `fz-model-${randomUUID()}`,
+        }),
+        topic: topics.inferences.name,
+      },
       // A fee at 2^63 - 1, far above the service's bound.
       recordOf(prefix, 'InferenceCompleted', fresh({ feeMinor: LONG_MAX })),
       // More attributions than the schema allows, and an id past its maximum length.
-      unchecked(prefix, 'InferenceCompleted', reused, { ...fresh({}), attributions: Array.from({ length: 5_000 }, (_, index) => ({ contributionId: `c-${index}`, scorePpm: 1n })) }),
+      unchecked(prefix, 'InferenceCompleted', reused, {
+        ...fresh({}),
+        attributions: Array.from({ length: 5_000 }, (_, index) => ({ contributionId: `c-${index}`, scorePpm: 1n })),
+      }),
       unchecked(prefix, 'InferenceCompleted', reused, { ...fresh({}), consumerId: wide(10_000) }),
       // Ids at their maximum length in three-byte characters, for a model nobody registered.
-      recordOf(prefix, 'InferenceCompleted', fresh({ modelId: wide(256), consumerId: wide(256), attributions: [{ contributionId: wide(256), scorePpm: 1_000n }] })),
+      recordOf(
+        prefix,
+        'InferenceCompleted',
+        fresh({
+          modelId: wide(256),
+          consumerId: wide(256),
+          attributions: [{ contributionId: wide(256), scorePpm: 1_000n }],
+        }),
+      ),
       // A decision too large for Kafka: 1,000 attributions to long three-byte ids on a real model.
-      recordOf(prefix, 'InferenceCompleted', fresh({ modelId: model.modelId, attributions: Array.from({ length: 1_000 }, (_, index) => ({ contributionId: `${wide(250)}${index}`.slice(0, 256), scorePpm: 1n })) })),
+      recordOf(
+        prefix,
+        'InferenceCompleted',
+        fresh({
+          modelId: model.modelId,
+          attributions: Array.from({ length: 1_000 }, (_, index) => ({
+            contributionId: `${wide(250)}${index}`.slice(0, 256),
+            scorePpm: 1n,
+          })),
+        }),
+      ),
       // A NUL in a contribution id.
-      recordOf(prefix, 'InferenceCompleted', fresh({ modelId: model.modelId, attributions: [{ contributionId: `nul-\u0000-${randomUUID()}`, scorePpm: 1_000n }] })),
+      recordOf(
+        prefix,
+        'InferenceCompleted',
+        fresh({
+          modelId: model.modelId,
+          attributions: [{ contributionId: `nul-\u0000-${randomUUID()}`, scorePpm: 1_000n }],
+        }),
+      ),
     );
     // The same inference id again with another fee, after the first was decided.
     const reusedFirst = recordOf(prefix, 'InferenceCompleted', { ...reused, modelId: model.modelId });
-    const reusedAgain = recordOf(prefix, 'InferenceCompleted', { ...reused, modelId: model.modelId, eventId: `evt-${randomUUID()}`, feeMinor: reused.feeMinor + 1n });
+    const reusedAgain = recordOf(prefix, 'InferenceCompleted', {
+      ...reused,
+      modelId: model.modelId,
+      eventId: `evt-${randomUUID()}`,
+      feeMinor: reused.feeMinor + 1n,
+    });
 
     // The ledger projector: decisions and payouts, written as the operator could.
     const decisionOf = (fields: Partial<InferenceAttributed>): InferenceAttributed => {
       const inferenceId = `fz-dec-${randomUUID()}`;
       return {
-        eventId: `attributed:${inferenceId}`, inferenceId, occurredAt: inference.occurredAt, inferenceEventId: `completed:${inferenceId}`, producer: SOURCE, policyVersion: 1,
-        modelId: model.modelId, consumerId: 'fuzz-consumer', asset: 'USDC', feeMinor: 100n, split: { protocolBps: 1000, modelBps: 3000, dataBps: 6000 },
-        postings: [{ accountId: 'protocol:tributary', asset: 'USDC', amountMinor: 100n }], rejected: [], contributionsSeen: [], datanetsSeen: [],
-        orderingRule: 'largest-remainder; ties by accountId ascending', ...fields,
+        eventId: `attributed:${inferenceId}`,
+        inferenceId,
+        occurredAt: inference.occurredAt,
+        inferenceEventId: `completed:${inferenceId}`,
+        producer: SOURCE,
+        policyVersion: 1,
+        modelId: model.modelId,
+        consumerId: 'fuzz-consumer',
+        asset: 'USDC',
+        feeMinor: 100n,
+        split: { protocolBps: 1000, modelBps: 3000, dataBps: 6000 },
+        postings: [{ accountId: 'protocol:tributary', asset: 'USDC', amountMinor: 100n }],
+        rejected: [],
+        contributionsSeen: [],
+        datanetsSeen: [],
+        orderingRule: 'largest-remainder; ties by accountId ascending',
+        ...fields,
       };
     };
-    const overflow = decisionOf({ feeMinor: LONG_MAX, postings: [{ accountId: 'contributor:whale', asset: 'USDC', amountMinor: LONG_MAX }, { accountId: 'contributor:whale2', asset: 'USDC', amountMinor: LONG_MAX }] });
+    const overflow = decisionOf({
+      feeMinor: LONG_MAX,
+      postings: [
+        { accountId: 'contributor:whale', asset: 'USDC', amountMinor: LONG_MAX },
+        { accountId: 'contributor:whale2', asset: 'USDC', amountMinor: LONG_MAX },
+      ],
+    });
     const firstDecision = decisionOf({});
-    add(groups.ledgerProjector,
+    add(
+      groups.ledgerProjector,
       garbage(topics.attributions.name, headersOf(recordOf(prefix, 'InferenceAttributed', firstDecision))),
       recordOf(prefix, 'InferenceAttributed', overflow),
-      unchecked(prefix, 'InferenceAttributed', firstDecision, decisionOf({ postings: [{ accountId: 'contributor:mallory', asset: 'USDC', amountMinor: 200n }, { accountId: 'protocol:tributary', asset: 'USDC', amountMinor: -100n }] })),
-      recordOf(prefix, 'InferenceAttributed', decisionOf({ postings: [{ accountId: `contributor:nul-\u0000`, asset: 'USDC', amountMinor: 100n }] })),
-      unchecked(prefix, 'InferenceAttributed', firstDecision, decisionOf({ postings: [{ accountId: `contributor:${wide(5_000)}`, asset: 'USDC', amountMinor: 100n }] })),
-      { ...recordOf(prefix, 'DatanetCreated', { ...datanet, eventId: `evt-${randomUUID()}` }), topic: topics.attributions.name },
-      garbage(topics.payouts.name, headersOf(recordOf(prefix, 'PayoutRequested', { eventId: `evt-${randomUUID()}`, payoutId: 'p', accountId: 'contributor:nobody', occurredAt: 1n, asset: 'USDC', amountMinor: 1n, epoch: 1 }))),
-      recordOf(prefix, 'PayoutRequested', { eventId: `evt-${randomUUID()}`, payoutId: `fz-payout-${randomUUID()}`, accountId: 'contributor:nobody', occurredAt: 1n, asset: 'USDC', amountMinor: LONG_MAX, epoch: 1 }),
-      recordOf(prefix, 'PayoutSettled', { eventId: `evt-${randomUUID()}`, payoutId: `fz-never-requested-${randomUUID()}`, accountId: 'contributor:nobody', occurredAt: 1n, rail: 'ach', reference: wide(256) }),
+      unchecked(
+        prefix,
+        'InferenceAttributed',
+        firstDecision,
+        decisionOf({
+          postings: [
+            { accountId: 'contributor:mallory', asset: 'USDC', amountMinor: 200n },
+            { accountId: 'protocol:tributary', asset: 'USDC', amountMinor: -100n },
+          ],
+        }),
+      ),
+      recordOf(
+        prefix,
+        'InferenceAttributed',
+        decisionOf({ postings: [{ accountId: `contributor:nul-\u0000`, asset: 'USDC', amountMinor: 100n }] }),
+      ),
+      unchecked(
+        prefix,
+        'InferenceAttributed',
+        firstDecision,
+        decisionOf({ postings: [{ accountId: `contributor:${wide(5_000)}`, asset: 'USDC', amountMinor: 100n }] }),
+      ),
+      {
+        ...recordOf(prefix, 'DatanetCreated', { ...datanet, eventId: `evt-${randomUUID()}` }),
+        topic: topics.attributions.name,
+      },
+      garbage(
+        topics.payouts.name,
+        headersOf(
+          recordOf(prefix, 'PayoutRequested', {
+            eventId: `evt-${randomUUID()}`,
+            payoutId: 'p',
+            accountId: 'contributor:nobody',
+            occurredAt: 1n,
+            asset: 'USDC',
+            amountMinor: 1n,
+            epoch: 1,
+          }),
+        ),
+      ),
+      recordOf(prefix, 'PayoutRequested', {
+        eventId: `evt-${randomUUID()}`,
+        payoutId: `fz-payout-${randomUUID()}`,
+        accountId: 'contributor:nobody',
+        occurredAt: 1n,
+        asset: 'USDC',
+        amountMinor: LONG_MAX,
+        epoch: 1,
+      }),
+      recordOf(prefix, 'PayoutSettled', {
+        eventId: `evt-${randomUUID()}`,
+        payoutId: `fz-never-requested-${randomUUID()}`,
+        accountId: 'contributor:nobody',
+        occurredAt: 1n,
+        rail: 'ach',
+        reference: wide(256),
+      }),
       { ...recordOf(prefix, 'InferenceCompleted', fresh({})), topic: topics.payouts.name },
     );
     // A decision id reused with other content, after the first was applied.
-    const conflicting = recordOf(prefix, 'InferenceAttributed', { ...decisionOf({ feeMinor: 200n, postings: [{ accountId: 'protocol:tributary', asset: 'USDC', amountMinor: 200n }] }), eventId: firstDecision.eventId });
+    const conflicting = recordOf(prefix, 'InferenceAttributed', {
+      ...decisionOf({
+        feeMinor: 200n,
+        postings: [{ accountId: 'protocol:tributary', asset: 'USDC', amountMinor: 200n }],
+      }),
+      eventId: firstDecision.eventId,
+    });
     for (const { group } of records) injected.set(group, (injected.get(group) ?? 0) + 1);
     injected.set(groups.attribution, injected.get(groups.attribution)! + 1);
     injected.set(groups.ledgerProjector, injected.get(groups.ledgerProjector)! + 1);
     // Pairs whose first half is valid: its effect is part of what the two runs compare, so the clean run gets it too.
-    pairsForClean.push(['InferenceCompleted', { ...reused, modelId: model.modelId }], ['InferenceAttributed', firstDecision]);
-    return [...records.map(({ group: _group, ...record }) => record), reusedFirst, recordOf(prefix, 'InferenceAttributed', firstDecision), ...delayed(reusedAgain, conflicting)];
+    pairsForClean.push(
+      ['InferenceCompleted', { ...reused, modelId: model.modelId }],
+      ['InferenceAttributed', firstDecision],
+    );
+    return [
+      ...records.map(({ group: _group, ...record }) => record),
+      reusedFirst,
+      recordOf(prefix, 'InferenceAttributed', firstDecision),
+      ...delayed(reusedAgain, conflicting),
+    ];
   };
   const pairsForClean: Array<[EventType, unknown]> = [];
   /** Records that must come after the first half of their pair is applied: sent last, in order. */
@@ -217,7 +413,7 @@ describe('the pipeline under a poison fuzz', () => {
     }
   });
 
-  it('dead-letters every hostile record, loses no valid one, and ends with the clean run\'s balances and lag 0', async () => {
+  it("dead-letters every hostile record, loses no valid one, and ends with the clean run's balances and lag 0", async () => {
     const half = Math.floor(events.length / 2);
     const poison = hostileRecords();
     // Hostile records in the middle of the traffic: valid records before and after them on every topic.
@@ -230,7 +426,15 @@ describe('the pipeline under a poison fuzz', () => {
     // The second halves of the reused-id pairs, once their first halves are in.
     await eventually(async () => {
       for (const pipeline of pipelines) {
-        const rows = await pipeline.sql!.query('SELECT count(*)::int AS count FROM inferences WHERE inference_id = ANY($1)', [[(pairsForClean[0]![1] as InferenceCompleted).inferenceId, (pairsForClean[1]![1] as InferenceAttributed).inferenceId]]);
+        const rows = await pipeline.sql!.query(
+          'SELECT count(*)::int AS count FROM inferences WHERE inference_id = ANY($1)',
+          [
+            [
+              (pairsForClean[0]![1] as InferenceCompleted).inferenceId,
+              (pairsForClean[1]![1] as InferenceAttributed).inferenceId,
+            ],
+          ],
+        );
         expect(rows.rows[0].count).toBe(2);
       }
     }, 180_000);
@@ -239,7 +443,9 @@ describe('the pipeline under a poison fuzz', () => {
     const inferenceCount = events.filter((event) => event.type === 'InferenceCompleted').length + 1;
     await eventually(async () => {
       for (const pipeline of pipelines) {
-        const rows = await pipeline.sql!.query(`SELECT count(*)::int AS count FROM inferences WHERE inference_id NOT LIKE 'fz-dec-%'`);
+        const rows = await pipeline.sql!.query(
+          `SELECT count(*)::int AS count FROM inferences WHERE inference_id NOT LIKE 'fz-dec-%'`,
+        );
         expect(rows.rows[0].count).toBe(inferenceCount);
       }
     }, 300_000);
@@ -254,7 +460,12 @@ describe('the pipeline under a poison fuzz', () => {
         for (const message of dead) expect(message.headers?.[DLQ_HEADERS.reason]?.toString().length).toBeGreaterThan(0);
         // Each for its own reason, not by accident.
         const reasons = dead.map((message) => message.headers?.[DLQ_HEADERS.reason]?.toString() ?? '');
-        for (const rule of EXPECTED_REASONS[group.slice(hostile.prefix.length)] ?? []) expect({ group, rule, found: reasons.some((reason) => rule.test(reason)) }).toEqual({ group, rule, found: true });
+        for (const rule of EXPECTED_REASONS[group.slice(hostile.prefix.length)] ?? [])
+          expect({ group, rule, found: reasons.some((reason) => rule.test(reason)) }).toEqual({
+            group,
+            rule,
+            found: true,
+          });
       }, 120_000);
     }
 
@@ -269,13 +480,26 @@ describe('the pipeline under a poison fuzz', () => {
     // The valid records' effects: the same balances (the balance part of the digest) and the same lineage.
     const balanceDigest = async (pipeline: Pipeline) => {
       const rows = await pipeline.sql!.query('SELECT account, asset, balance_minor::text AS balance FROM accounts');
-      return ledgerDigest(rows.rows.map((row) => ({ account: row.account, asset: row.asset, balanceMinor: BigInt(row.balance) })), []);
+      return ledgerDigest(
+        rows.rows.map((row) => ({ account: row.account, asset: row.asset, balanceMinor: BigInt(row.balance) })),
+        [],
+      );
     };
     expect(await balanceDigest(hostile)).toBe(await balanceDigest(clean));
     const lineage = async (pipeline: Pipeline) =>
-      (await pipeline.sql!.query(`SELECT transaction_id, posting_index, account, asset, amount_minor::text FROM ledger_entries ORDER BY 1, 2`)).rows;
+      (
+        await pipeline.sql!.query(
+          `SELECT transaction_id, posting_index, account, asset, amount_minor::text FROM ledger_entries ORDER BY 1, 2`,
+        )
+      ).rows;
     expect(await lineage(hostile)).toEqual(await lineage(clean));
-    expect((await hostile.sql!.query(`SELECT count(*)::int AS count FROM accounts WHERE account LIKE 'contributor:whale%' OR account LIKE 'contributor:mallory%'`)).rows[0].count).toBe(0);
+    expect(
+      (
+        await hostile.sql!.query(
+          `SELECT count(*)::int AS count FROM accounts WHERE account LIKE 'contributor:whale%' OR account LIKE 'contributor:mallory%'`,
+        )
+      ).rows[0].count,
+    ).toBe(0);
 
     // Every group's lag is 0: Kafka's committed offsets are at the end of every partition it reads.
     await eventually(async () => {
@@ -290,7 +514,11 @@ describe('the pipeline under a poison fuzz', () => {
           for (const topic of groupTopics) {
             const ends = await admin.fetchTopicOffsets(topic);
             const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
-            const lag = ends.map(({ partition, high }) => Number(high) - Math.max(0, Number(committed!.partitions.find((entry) => entry.partition === partition)?.offset ?? 0)));
+            const lag = ends.map(
+              ({ partition, high }) =>
+                Number(high) -
+                Math.max(0, Number(committed!.partitions.find((entry) => entry.partition === partition)?.offset ?? 0)),
+            );
             expect({ groupId, topic, lag }).toEqual({ groupId, topic, lag: ends.map(() => 0) });
           }
         }
@@ -302,18 +530,36 @@ describe('the pipeline under a poison fuzz', () => {
 /** What each group's DLQ must say, one pattern per kind of hostile record (by group name without the prefix). */
 const EXPECTED_REASONS: Record<string, RegExp[]> = {
   'tributary.attribution.tables': [
-    /not a valid v\d+ record/, /^\(no ce_type\): content-type/, /does not belong on .*\.models$/, /name: must be at most 256 characters long/,
-    /^CONFLICTS_WITH_EXISTING: datanet/, /^UNKNOWN_ENTITY: contribution \u20ac/, /^SQLSTATE 22021: .*\(the handler failed on this record alone\)$/,
+    /not a valid v\d+ record/,
+    /^\(no ce_type\): content-type/,
+    /does not belong on .*\.models$/,
+    /name: must be at most 256 characters long/,
+    /^CONFLICTS_WITH_EXISTING: datanet/,
+    /^UNKNOWN_ENTITY: contribution \u20ac/,
+    /^SQLSTATE 22021: .*\(the handler failed on this record alone\)$/,
   ],
   'tributary.attribution': [
-    /not a valid v\d record/, /does not belong on .*\.inferences$/, /^feeMinor: at most/, /attributions: must have at most 1000 items/,
-    /consumerId: must be at most 256 characters long/, /^modelId: UNKNOWN_MODEL \u20ac/, /^decision-too-large: /, /^SQLSTATE 22021: /,
+    /not a valid v\d record/,
+    /does not belong on .*\.inferences$/,
+    /^feeMinor: at most/,
+    /attributions: must have at most 1000 items/,
+    /consumerId: must be at most 256 characters long/,
+    /^modelId: UNKNOWN_MODEL \u20ac/,
+    /^decision-too-large: /,
+    /^SQLSTATE 22021: /,
     /^inferenceId: fz-inf-.* was already decided .*sha256:[0-9a-f]{64}.*sha256:[0-9a-f]{64}/,
   ],
   'tributary.ledger-projector': [
-    /InferenceAttributed v\d+: not a valid v\d+ record/, /PayoutRequested v1: not a valid v1 record/, /sum to 9223372036854775807, not 0/,
-    /must be >= 0 \(got -100\)/, /accountId: must be at most 256 characters long/, /^SQLSTATE 22021: /, /does not belong on .*\.attributions$/,
-    /does not belong on .*\.payouts$/, /exceeds the payable balance 0 of contributor:nobody/, /was never requested/,
+    /InferenceAttributed v\d+: not a valid v\d+ record/,
+    /PayoutRequested v1: not a valid v1 record/,
+    /sum to 9223372036854775807, not 0/,
+    /must be >= 0 \(got -100\)/,
+    /accountId: must be at most 256 characters long/,
+    /^SQLSTATE 22021: /,
+    /does not belong on .*\.attributions$/,
+    /does not belong on .*\.payouts$/,
+    /exceeds the payable balance 0 of contributor:nobody/,
+    /was never requested/,
     /^eventId: attributed:fz-dec-.* was already applied from .*sha256:[0-9a-f]{64}.*sha256:[0-9a-f]{64}/,
   ],
 };

@@ -15,11 +15,15 @@ function runStart(env: Record<string, string | undefined>): Promise<{ code: numb
   return new Promise((resolve) => {
     const merged: NodeJS.ProcessEnv = { ...process.env, KAFKA_BROKERS: undefined, JAVA_HOME: undefined, ...env };
     for (const key of Object.keys(merged)) if (merged[key] === undefined) delete merged[key];
-    const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', START], {
-      cwd: ROOT,
-      env: merged,
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', START],
+      {
+        cwd: ROOT,
+        env: merged,
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
     let stderr = '';
     child.stderr.on('data', (chunk) => (stderr += chunk));
     const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
@@ -34,7 +38,10 @@ function runStart(env: Record<string, string | undefined>): Promise<{ code: numb
 function pathWith(programs: string[]): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tributary-path-'));
   for (const program of programs) {
-    const found = (process.env.PATH ?? '').split(':').map((entry) => path.join(entry, program)).find((candidate) => fs.existsSync(candidate));
+    const found = (process.env.PATH ?? '')
+      .split(':')
+      .map((entry) => path.join(entry, program))
+      .find((candidate) => fs.existsSync(candidate));
     if (found) fs.symlinkSync(fs.realpathSync(found), path.join(dir, program));
   }
   return dir;
@@ -53,13 +60,17 @@ describe('npm start on a machine that is not set up', () => {
   it('says Java is missing and how to install it', async () => {
     const result = await runStart({ PATH: pathWith([]), TRIBUTARY_CACHE_DIR: freshCache(false) });
     expect(result.code).toBe(1);
-    expect(oneLine(result.stderr)).toEqual([expect.stringMatching(/^tributary: Java 17\+ not found on PATH: install a JDK 17/)]);
+    expect(oneLine(result.stderr)).toEqual([
+      expect.stringMatching(/^tributary: Java 17\+ not found on PATH: install a JDK 17/),
+    ]);
   });
 
   it('says Maven is missing and how to install it', async () => {
     const result = await runStart({ PATH: pathWith(['java']), TRIBUTARY_CACHE_DIR: freshCache(false) });
     expect(result.code).toBe(1);
-    expect(oneLine(result.stderr)).toEqual([expect.stringMatching(/^tributary: Maven \(mvn\) not found on PATH.*: install Maven/)]);
+    expect(oneLine(result.stderr)).toEqual([
+      expect.stringMatching(/^tributary: Maven \(mvn\) not found on PATH.*: install Maven/),
+    ]);
   });
 
   it('names the Kafka port that is taken', async () => {
@@ -83,11 +94,20 @@ describe('npm start on a machine that is not set up', () => {
     await new Promise((resolve) => server.close(resolve));
     const result = await runStart({ KAFKA_BROKERS: `127.0.0.1:${port}` });
     expect(result.code).toBe(1);
-    expect(oneLine(result.stderr)).toEqual([expect.stringMatching(new RegExp(`^tributary: Kafka at 127\\.0\\.0\\.1:${port} did not get ready \\(.+\\): check that KAFKA_BROKERS names running brokers$`))]);
+    expect(oneLine(result.stderr)).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^tributary: Kafka at 127\\.0\\.0\\.1:${port} did not get ready \\(.+\\): check that KAFKA_BROKERS names running brokers$`,
+        ),
+      ),
+    ]);
   }, 90_000);
 
   it('says the database is unreachable and how to fix it', async () => {
-    const result = await runStart({ KAFKA_BROKERS: testBrokers().join(','), DATABASE_URL: 'postgres://postgres@127.0.0.2:1/tributary' });
+    const result = await runStart({
+      KAFKA_BROKERS: testBrokers().join(','),
+      DATABASE_URL: 'postgres://postgres@127.0.0.2:1/tributary',
+    });
     expect(result.code).toBe(1);
     expect(oneLine(result.stderr)).toEqual([
       'tributary: PostgreSQL is unreachable at 127.0.0.2:1: start it (Debian: pg_ctlcluster <version> main start) or point DATABASE_URL at a running server',

@@ -6,7 +6,15 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
-import { applyServiceAcls, credentialFiles, formatProvisionError, KAFKA_VERSION, ProvisionError, startKafka, type RunningKafka } from '@tributary/kafka-provisioner';
+import {
+  applyServiceAcls,
+  credentialFiles,
+  formatProvisionError,
+  KAFKA_VERSION,
+  ProvisionError,
+  startKafka,
+  type RunningKafka,
+} from '@tributary/kafka-provisioner';
 import { localOperatorTokenFile } from '@tributary/config';
 import { topicPrefix } from '@tributary/contracts';
 import { prepareBroker } from './src/broker-ready';
@@ -29,21 +37,36 @@ async function main(): Promise<void> {
   );
   // Kafka and the services run in process groups of their own, so a Ctrl-C reaches only this process,
   // which then stops them in order: services first, then the broker they write to.
-  const kafka = process.env.KAFKA_BROKERS ? null : await startKafka({ port, name: DEV_KAFKA_NAME, detached: true, log: say });
-  if (kafka?.security === 'plaintext') say('\x1b[33mWARNING\x1b[0m KAFKA_SECURITY=plaintext: Kafka runs without authentication or ACLs; anyone who reaches port ' + port + ' may write any topic');
+  const kafka = process.env.KAFKA_BROKERS
+    ? null
+    : await startKafka({ port, name: DEV_KAFKA_NAME, detached: true, log: say });
+  if (kafka?.security === 'plaintext')
+    say(
+      '\x1b[33mWARNING\x1b[0m KAFKA_SECURITY=plaintext: Kafka runs without authentication or ACLs; anyone who reaches port ' +
+        port +
+        ' may write any topic',
+    );
   await ensurePostgres(databaseUrl, say);
   const brokers = process.env.KAFKA_BROKERS ?? kafka!.brokers;
   // An external cluster (KAFKA_BROKERS) is reached with the KAFKA_* credentials of this environment.
-  const envAs = (principal: string): Record<string, string> => (kafka ? kafka.clientEnv(principal) : { KAFKA_BROKERS: brokers });
+  const envAs = (principal: string): Record<string, string> =>
+    kafka ? kafka.clientEnv(principal) : { KAFKA_BROKERS: brokers };
   await prepareBroker({ ...process.env, ...envAs('operator') }, say)
     .then(() => (kafka?.security === 'sasl_ssl' ? applyServiceAcls(DEV_KAFKA_NAME, topicPrefix()) : undefined))
     .catch(async (error: Error) => {
       await kafka?.stop();
-      throw new ProvisionError(`Kafka at ${brokers} did not get ready (${error.message})`, kafka ? `see the broker log ${kafka.logFile}` : 'check that KAFKA_BROKERS names running brokers');
+      throw new ProvisionError(
+        `Kafka at ${brokers} did not get ready (${error.message})`,
+        kafka ? `see the broker log ${kafka.logFile}` : 'check that KAFKA_BROKERS names running brokers',
+      );
     });
   const operatorToken = ensureOperatorToken();
   const children = LOCAL_SERVICES.map((service, index) =>
-    startService(service, index, { ...envAs(service.name), DATABASE_URL: databaseUrl, ...(service.name === 'payouts' ? { PAYOUTS_OPERATOR_TOKEN: operatorToken } : {}) }),
+    startService(service, index, {
+      ...envAs(service.name),
+      DATABASE_URL: databaseUrl,
+      ...(service.name === 'payouts' ? { PAYOUTS_OPERATOR_TOKEN: operatorToken } : {}),
+    }),
   );
   printWhereToReach(brokers, databaseUrl, kafka);
   const demo = runDemo(databaseUrl, brokers, kafka, operatorToken);
@@ -75,7 +98,12 @@ function startService(service: LocalService, index: number, env: Record<string, 
     ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', path.join(ROOT, service.main)],
     {
       cwd: ROOT,
-      env: { ...process.env, ...env, [service.httpPortVariable]: String(service.httpPort), TS_NODE_TRANSPILE_ONLY: 'true' },
+      env: {
+        ...process.env,
+        ...env,
+        [service.httpPortVariable]: String(service.httpPort),
+        TS_NODE_TRANSPILE_ONLY: 'true',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     },
@@ -90,9 +118,12 @@ function startService(service: LocalService, index: number, env: Record<string, 
 
 function printWhereToReach(brokers: string, databaseUrl: string, kafka: RunningKafka | null): void {
   say('stack is up:');
-  say(`  Kafka        ${brokers}    (npm run kafka -- cli kafka-topics --bootstrap-server ${brokers}${commandConfig(kafka)} --list)`);
+  say(
+    `  Kafka        ${brokers}    (npm run kafka -- cli kafka-topics --bootstrap-server ${brokers}${commandConfig(kafka)} --list)`,
+  );
   say(`  PostgreSQL   ${databaseUrl}`);
-  for (const service of LOCAL_SERVICES) say(`  ${service.name.padEnd(12)} http://127.0.0.1:${service.httpPort}/health/ready`);
+  for (const service of LOCAL_SERVICES)
+    say(`  ${service.name.padEnd(12)} http://127.0.0.1:${service.httpPort}/health/ready`);
   say(`  operator token of the payouts service: in ${path.relative(ROOT, localOperatorTokenFile())} (not printed)`);
   say('press Ctrl-C to stop everything');
 }
@@ -107,44 +138,109 @@ const DEMO_READY_TIMEOUT_MS = 90_000;
  * next epoch close pays its earners; with 0 the ledger shows their credits waiting on that producer, and
  * with 50 half of them. Any failure is one line, never fatal. TRIBUTARY_DEMO=0 skips it.
  */
-function runDemo(databaseUrl: string, brokers: string, kafka: RunningKafka | null, operatorToken: string): { stop(): void } {
+function runDemo(
+  databaseUrl: string,
+  brokers: string,
+  kafka: RunningKafka | null,
+  operatorToken: string,
+): { stop(): void } {
   const gateway = LOCAL_SERVICES.find((service) => service.name === 'gateway');
   const payouts = LOCAL_SERVICES.find((service) => service.name === 'payouts');
   let current: ChildProcess | undefined;
   let stopped = false;
   const run = (args: string[]) =>
     new Promise<string>((resolve, reject) => {
-      current = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', ...args], {
-        cwd: ROOT,
-        env: { ...process.env, DATABASE_URL: databaseUrl, KAFKA_BROKERS: brokers, PAYOUTS_OPERATOR_TOKEN: operatorToken, TS_NODE_TRANSPILE_ONLY: 'true' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
+      current = spawn(
+        process.execPath,
+        ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', ...args],
+        {
+          cwd: ROOT,
+          env: {
+            ...process.env,
+            DATABASE_URL: databaseUrl,
+            KAFKA_BROKERS: brokers,
+            PAYOUTS_OPERATOR_TOKEN: operatorToken,
+            TS_NODE_TRANSPILE_ONLY: 'true',
+          },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
       let stdout = '';
       current.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
       readline.createInterface({ input: current.stderr! }).on('line', (line) => say(`  demo | ${line}`));
-      current.on('exit', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`${path.basename(args[0]!)} exited with ${code}`))));
+      current.on('exit', (code) =>
+        code === 0 ? resolve(stdout) : reject(new Error(`${path.basename(args[0]!)} exited with ${code}`)),
+      );
     });
   const demo = async () => {
     if (process.env.TRIBUTARY_DEMO === '0' || !gateway || !payouts) return;
     const fund = process.env.TRIBUTARY_DEMO_FUNDING ?? '100';
-    if (!/^(100|[1-9]?\d)$/.test(fund)) throw new Error(`TRIBUTARY_DEMO_FUNDING: must be a percent from 0 to 100, got "${fund}"`);
+    if (!/^(100|[1-9]?\d)$/.test(fund))
+      throw new Error(`TRIBUTARY_DEMO_FUNDING: must be a percent from 0 to 100, got "${fund}"`);
     const url = `http://127.0.0.1:${gateway.httpPort}`;
     const payoutsUrl = `http://127.0.0.1:${payouts.httpPort}`;
     const deadline = Date.now() + DEMO_READY_TIMEOUT_MS;
-    for (const [name, base] of [['gateway', url], ['payouts', payoutsUrl]] as const) {
-      while (!(await fetch(`${base}/health/ready`).then((response) => response.ok, () => false))) {
+    for (const [name, base] of [
+      ['gateway', url],
+      ['payouts', payoutsUrl],
+    ] as const) {
+      while (
+        !(await fetch(`${base}/health/ready`).then(
+          (response) => response.ok,
+          () => false,
+        ))
+      ) {
         if (stopped) return;
-        if (Date.now() > deadline) throw new Error(`${name} not ready at ${base} after ${DEMO_READY_TIMEOUT_MS / 1_000} s`);
+        if (Date.now() > deadline)
+          throw new Error(`${name} not ready at ${base} after ${DEMO_READY_TIMEOUT_MS / 1_000} s`);
         await new Promise((resolve) => setTimeout(resolve, 1_000));
       }
     }
-    const created = await run(['services/gateway/src/cli/gateway-cli.ts', 'keys', 'create', '--producer', 'simulator-demo', '--event-types', '*', '--datanets', '*', '--models', '*', '--json']);
+    const created = await run([
+      'services/gateway/src/cli/gateway-cli.ts',
+      'keys',
+      'create',
+      '--producer',
+      'simulator-demo',
+      '--event-types',
+      '*',
+      '--datanets',
+      '*',
+      '--models',
+      '*',
+      '--json',
+    ]);
     const { key } = JSON.parse(created.trim().split('\n').pop()!) as { key: string };
     if (stopped) return;
-    say(`demo: ${DEMO_EVENTS} simulated events (datanets, contributions, models, paid inferences) through the gateway at ${url}, then the demo producer pays in ${fund}% of their fees (TRIBUTARY_DEMO_FUNDING)`);
-    await run(['services/gateway/src/cli/simulate-cli.ts', '--via', 'gateway', '--gateway-url', url, '--api-key', key, '--count', String(DEMO_EVENTS), '--rate', '100', '--duration-max-s', '60', '--no-progress', '--fund', fund, '--payouts-url', payoutsUrl]);
-    say(`demo: npm run payouts -- close-epoch pays what is backed; npm run ledger-api -- reconcile-funding checks the treasury; the dashboard shows who waits on funding`);
-    say(`demo done: see them with npm run kafka -- cli kafka-console-consumer --bootstrap-server ${brokers}${commandConfig(kafka, '--consumer.config')} --topic tributary.inferences --from-beginning --max-messages 5 --property print.headers=true`);
+    say(
+      `demo: ${DEMO_EVENTS} simulated events (datanets, contributions, models, paid inferences) through the gateway at ${url}, then the demo producer pays in ${fund}% of their fees (TRIBUTARY_DEMO_FUNDING)`,
+    );
+    await run([
+      'services/gateway/src/cli/simulate-cli.ts',
+      '--via',
+      'gateway',
+      '--gateway-url',
+      url,
+      '--api-key',
+      key,
+      '--count',
+      String(DEMO_EVENTS),
+      '--rate',
+      '100',
+      '--duration-max-s',
+      '60',
+      '--no-progress',
+      '--fund',
+      fund,
+      '--payouts-url',
+      payoutsUrl,
+    ]);
+    say(
+      `demo: npm run payouts -- close-epoch pays what is backed; npm run ledger-api -- reconcile-funding checks the treasury; the dashboard shows who waits on funding`,
+    );
+    say(
+      `demo done: see them with npm run kafka -- cli kafka-console-consumer --bootstrap-server ${brokers}${commandConfig(kafka, '--consumer.config')} --topic tributary.inferences --from-beginning --max-messages 5 --property print.headers=true`,
+    );
   };
   demo().catch((error: Error) => !stopped && say(`demo skipped (the stack is fine): ${error.message}`));
   return {
@@ -157,7 +253,9 @@ function runDemo(databaseUrl: string, brokers: string, kafka: RunningKafka | nul
 
 /** Kafka's tools on the secured listener authenticate with the operator's Java client config. */
 function commandConfig(kafka: RunningKafka | null, flag = '--command-config'): string {
-  return kafka?.security === 'sasl_ssl' ? ` ${flag} ${path.relative(ROOT, credentialFiles(DEV_KAFKA_NAME).clientProperties('operator'))}` : '';
+  return kafka?.security === 'sasl_ssl'
+    ? ` ${flag} ${path.relative(ROOT, credentialFiles(DEV_KAFKA_NAME).clientProperties('operator'))}`
+    : '';
 }
 
 function waitForSignal(): Promise<void> {
@@ -177,6 +275,8 @@ async function stopChild(child: ChildProcess): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(error instanceof ProvisionError ? `${formatProvisionError(error)}\n` : `tributary: ${(error as Error).stack}\n`);
+  process.stderr.write(
+    error instanceof ProvisionError ? `${formatProvisionError(error)}\n` : `tributary: ${(error as Error).stack}\n`,
+  );
   process.exit(1);
 });

@@ -28,10 +28,25 @@ function run(command: string, args: string[]): number {
 function jest(project: 'unit' | 'integration', extra: string[]): JestSummary {
   const outputFile = path.join(RESULTS_DIR, `${project}.json`);
   fs.rmSync(outputFile, { force: true });
-  const args = ['--selectProjects', project, '--json', `--outputFile=${outputFile}`, '--ci', ...extra, ...process.argv.slice(2)];
+  const args = [
+    '--selectProjects',
+    project,
+    '--json',
+    `--outputFile=${outputFile}`,
+    '--ci',
+    ...extra,
+    ...process.argv.slice(2),
+  ];
   run(path.join(ROOT, 'node_modules', '.bin', 'jest'), args);
   if (!fs.existsSync(outputFile)) {
-    return { numPassedTests: 0, numFailedTests: 1, numTotalTestSuites: 0, numFailedTestSuites: 1, numRuntimeErrorTestSuites: 1, success: false };
+    return {
+      numPassedTests: 0,
+      numFailedTests: 1,
+      numTotalTestSuites: 0,
+      numFailedTestSuites: 1,
+      numRuntimeErrorTestSuites: 1,
+      success: false,
+    };
   }
   return JSON.parse(fs.readFileSync(outputFile, 'utf8')) as JestSummary;
 }
@@ -39,7 +54,8 @@ function jest(project: 'unit' | 'integration', extra: string[]): JestSummary {
 async function main(): Promise<number> {
   fs.mkdirSync(RESULTS_DIR, { recursive: true });
   say('type check (tsc --noEmit)');
-  const typecheckFailed = run(path.join(ROOT, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.json', '--noEmit']) !== 0;
+  const typecheckFailed =
+    run(path.join(ROOT, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.json', '--noEmit']) !== 0;
   // The commands are the npm scripts, so `npm run lint` and `npm run format:check` reproduce a failure here.
   say('lint (npm run lint: ESLint, no warning allowed)');
   const lintFailed = run('npm', ['run', '--silent', 'lint']) !== 0;
@@ -56,7 +72,8 @@ async function main(): Promise<number> {
   const brokenSuites = unit.numRuntimeErrorTestSuites + integration.numRuntimeErrorTestSuites;
   if (typecheckFailed) say('the type check failed (counted as one failure)');
   if (lintFailed) say('the linter failed: npm run lint (counted as one failure)');
-  if (formatFailed) say('the format check failed: npm run format:check, fix with npm run format (counted as one failure)');
+  if (formatFailed)
+    say('the format check failed: npm run format:check, fix with npm run format (counted as one failure)');
   if (brokenSuites > 0) say(`${brokenSuites} test file(s) failed to run`);
   const ok = staticFailures === 0 && unit.success && integration.success;
   process.stdout.write(`tributary: ${passed} passed, ${failed + (ok || failed > 0 ? 0 : 1)} failed\n`);
@@ -66,7 +83,9 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (error: unknown) => {
-    process.stderr.write(error instanceof ProvisionError ? `${formatProvisionError(error)}\n` : `tributary: ${(error as Error).stack}\n`);
+    process.stderr.write(
+      error instanceof ProvisionError ? `${formatProvisionError(error)}\n` : `tributary: ${(error as Error).stack}\n`,
+    );
     process.exit(1);
   },
 );

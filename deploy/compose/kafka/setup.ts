@@ -167,4 +167,3 @@ if (require.main === module) {
   fs.writeFileSync(SETUP_SCRIPT_PATH, renderSetupScript());
   process.stdout.write(`wrote ${path.relative(process.cwd(), SETUP_SCRIPT_PATH)}\n`);
 }
-

@@ -43,11 +43,18 @@ export interface AclRow {
   readonly operation: string;
 }
 
-export const aclKey = (row: AclRow): string => `${row.principal}|${row.resourceType}|${row.pattern}|${row.name}|${row.operation}`;
+export const aclKey = (row: AclRow): string =>
+  `${row.principal}|${row.resourceType}|${row.pattern}|${row.name}|${row.operation}`;
 
 export function catalogRows(principal: PrincipalSpec): AclRow[] {
   return principal.grants.flatMap((grant: AclGrant) =>
-    grant.operations.map((operation) => ({ principal: principal.name, resourceType: grant.resourceType, pattern: grant.pattern, name: grant.name, operation })),
+    grant.operations.map((operation) => ({
+      principal: principal.name,
+      resourceType: grant.resourceType,
+      pattern: grant.pattern,
+      name: grant.name,
+      operation,
+    })),
   );
 }
 
@@ -94,7 +101,11 @@ export interface AppliedAcls {
 }
 
 /** Makes the broker hold at least the catalog's ACLs for these principals; with `prune`, exactly them. */
-export async function applyAcls(admin: Admin, principals: readonly PrincipalSpec[], options: { prune?: boolean } = {}): Promise<AppliedAcls> {
+export async function applyAcls(
+  admin: Admin,
+  principals: readonly PrincipalSpec[],
+  options: { prune?: boolean } = {},
+): Promise<AppliedAcls> {
   const wanted = principals.flatMap(catalogRows);
   const held = (await Promise.all(principals.map((principal) => describePrincipalAcls(admin, principal.name)))).flat();
   const heldKeys = new Set(held.map(aclKey));
@@ -108,7 +119,9 @@ export async function applyAcls(admin: Admin, principals: readonly PrincipalSpec
 
 /** Deletes exactly these ACLs (each filter matches one). */
 export async function deleteAcls(admin: Admin, rows: readonly AclRow[]): Promise<void> {
-  const known = rows.filter((row) => row.operation in OPERATIONS && row.resourceType in RESOURCE_TYPES && row.pattern in PATTERN_TYPES);
+  const known = rows.filter(
+    (row) => row.operation in OPERATIONS && row.resourceType in RESOURCE_TYPES && row.pattern in PATTERN_TYPES,
+  );
   if (known.length === 0) return;
   await admin.deleteAcls({ filters: known.map(toEntry) });
 }

@@ -17,7 +17,13 @@ import {
   renderBrokerLog4j,
   renderServerProperties,
 } from './config';
-import { LOCAL_PRINCIPALS, alterScramCredentials, credentialFiles, ensurePasswordFile, readPassword } from './credentials';
+import {
+  LOCAL_PRINCIPALS,
+  alterScramCredentials,
+  credentialFiles,
+  ensurePasswordFile,
+  readPassword,
+} from './credentials';
 import { ProvisionError } from './errors';
 import { type Log, assertJava, ensureKafkaInstalled } from './install';
 import { dataDir as dataDirOf, kafkaHomeDir } from './paths';
@@ -73,7 +79,10 @@ export interface StartKafkaOptions {
 export function brokerSecurityMode(env: NodeJS.ProcessEnv = process.env): KafkaSecurityMode {
   const value = env.KAFKA_SECURITY ?? 'sasl_ssl';
   if (value === 'sasl_ssl' || value === 'plaintext') return value;
-  throw new ProvisionError(`KAFKA_SECURITY must be sasl_ssl or plaintext, got '${value}'`, 'unset it for the secured broker');
+  throw new ProvisionError(
+    `KAFKA_SECURITY must be sasl_ssl or plaintext, got '${value}'`,
+    'unset it for the secured broker',
+  );
 }
 
 export const READY_TIMEOUT_MS_DEFAULT = 90_000;
@@ -102,7 +111,10 @@ export async function startKafka(opts: StartKafkaOptions): Promise<RunningKafka>
   const layout = brokerLayout(opts.port, dataDirOf(opts.name));
   if (isClusterDir(layout.dataDir)) {
     const count = clusterNodes(opts.name).length;
-    throw new ProvisionError(`Kafka '${opts.name}' is a cluster of ${count} nodes`, `start it with --brokers ${count}, or pick another --name`);
+    throw new ProvisionError(
+      `Kafka '${opts.name}' is a cluster of ${count} nodes`,
+      `start it with --brokers ${count}, or pick another --name`,
+    );
   }
   const existing = await adoptRunning(opts.name, layout, mode, readyTimeoutMs);
   if (existing) {
@@ -151,18 +163,35 @@ export async function brokerSecurity(name: string, log: Log): Promise<BrokerSecu
  * gets its credential, and a broker that came up without its credentials gets them back. (A test broker
  * with a long history was once seen to restart holding none, though its metadata log held them all.)
  */
-export async function assertLocalCredentials(name: string, nodes: readonly BrokerLayout[], readyTimeoutMs: number, upsert = true): Promise<void> {
-  if (upsert) await alterScramCredentials(
-    { bootstrap: nodes.map((node) => `127.0.0.1:${node.internalPort}`).join(','), clientProperties: tlsFiles(credentialFiles(name).tlsDir).brokerClientProperties },
-    LOCAL_PRINCIPALS.map((principal) => ({ kind: 'upsert', principal, password: ensurePasswordFile(name, principal) })),
-  );
+export async function assertLocalCredentials(
+  name: string,
+  nodes: readonly BrokerLayout[],
+  readyTimeoutMs: number,
+  upsert = true,
+): Promise<void> {
+  if (upsert)
+    await alterScramCredentials(
+      {
+        bootstrap: nodes.map((node) => `127.0.0.1:${node.internalPort}`).join(','),
+        clientProperties: tlsFiles(credentialFiles(name).tlsDir).brokerClientProperties,
+      },
+      LOCAL_PRINCIPALS.map((principal) => ({
+        kind: 'upsert',
+        principal,
+        password: ensurePasswordFile(name, principal),
+      })),
+    );
   // Brokers apply credentials from the metadata log asynchronously, each node on its own.
   const deadlineMs = Date.now() + readyTimeoutMs;
   const operator = kafkaSecurityOptions(operatorSecurity({ security: 'sasl_ssl', dataDir: dataDirOf(name) }));
   for (const node of nodes) {
     const brokers = `127.0.0.1:${node.port}`;
     while (!(await answersMetadata(brokers, operator))) {
-      if (Date.now() > deadlineMs) throw startupFailure(node.dataDir, `the operator could not authenticate to Kafka on ${brokers} within ${readyTimeoutMs} ms`);
+      if (Date.now() > deadlineMs)
+        throw startupFailure(
+          node.dataDir,
+          `the operator could not authenticate to Kafka on ${brokers} within ${readyTimeoutMs} ms`,
+        );
       await sleep(READY_POLL_INTERVAL_MS);
     }
   }
@@ -198,20 +227,34 @@ export interface KafkaStatus {
 export function kafkaStatus(): KafkaStatus[] {
   const root = path.dirname(dataDirOf('x'));
   if (!fs.existsSync(root)) return [];
-  return fs.readdirSync(root).sort().map((name) => {
-    const dir = dataDirOf(name);
-    if (isClusterDir(dir)) {
-      const nodes = clusterNodes(name);
-      const running = nodes.filter((node) => node.pid !== undefined);
-      return { name, pid: running[0]?.pid, brokers: running.length > 0 ? running.map((node) => node.brokers).join(',') : undefined, dataDir: dir, nodes };
-    }
-    const pid = readLivePid(brokerFiles(dir).pid);
-    const port = readConfiguredPort(dir);
-    return { name, pid, brokers: pid && port ? `127.0.0.1:${port}` : undefined, dataDir: dir };
-  });
+  return fs
+    .readdirSync(root)
+    .sort()
+    .map((name) => {
+      const dir = dataDirOf(name);
+      if (isClusterDir(dir)) {
+        const nodes = clusterNodes(name);
+        const running = nodes.filter((node) => node.pid !== undefined);
+        return {
+          name,
+          pid: running[0]?.pid,
+          brokers: running.length > 0 ? running.map((node) => node.brokers).join(',') : undefined,
+          dataDir: dir,
+          nodes,
+        };
+      }
+      const pid = readLivePid(brokerFiles(dir).pid);
+      const port = readConfiguredPort(dir);
+      return { name, pid, brokers: pid && port ? `127.0.0.1:${port}` : undefined, dataDir: dir };
+    });
 }
 
-async function adoptRunning(name: string, layout: BrokerLayout, mode: KafkaSecurityMode, readyTimeoutMs: number): Promise<RunningKafka | undefined> {
+async function adoptRunning(
+  name: string,
+  layout: BrokerLayout,
+  mode: KafkaSecurityMode,
+  readyTimeoutMs: number,
+): Promise<RunningKafka | undefined> {
   const pid = readLivePid(brokerFiles(layout.dataDir).pid);
   if (pid === undefined) return undefined;
   const runningPort = readConfiguredPort(layout.dataDir);
@@ -241,7 +284,8 @@ export function readLivePid(pidFile: string): number | undefined {
   } catch {
     return undefined;
   }
-  const commandLine = Number.isInteger(pid) && pid > 0 && isProcessAlive(pid) ? processCommandLine(pid) ?? BROKER_MAIN_CLASS : '';
+  const commandLine =
+    Number.isInteger(pid) && pid > 0 && isProcessAlive(pid) ? (processCommandLine(pid) ?? BROKER_MAIN_CLASS) : '';
   // A recycled pid belongs to some other program: never signal it.
   if (commandLine.includes(BROKER_MAIN_CLASS)) return pid;
   fs.rmSync(pidFile, { force: true });
@@ -263,13 +307,19 @@ export function readRunningMode(dir: string): KafkaSecurityMode {
   // A cluster's nodes share one mode; its first node says which.
   const nodeDir = isClusterDir(dir) ? nodeDataDir(dir, 1) : dir;
   try {
-    return /^advertised\.listeners=CLIENT:/m.test(fs.readFileSync(brokerFiles(nodeDir).serverProperties, 'utf8')) ? 'sasl_ssl' : 'plaintext';
+    return /^advertised\.listeners=CLIENT:/m.test(fs.readFileSync(brokerFiles(nodeDir).serverProperties, 'utf8'))
+      ? 'sasl_ssl'
+      : 'plaintext';
   } catch {
     return 'plaintext';
   }
 }
 
-export function writeConfigFiles(layout: BrokerLayout, security: BrokerSecurity | undefined, quorum?: QuorumPlace): void {
+export function writeConfigFiles(
+  layout: BrokerLayout,
+  security: BrokerSecurity | undefined,
+  quorum?: QuorumPlace,
+): void {
   const paths = brokerFiles(layout.dataDir);
   fs.mkdirSync(layout.dataDir, { recursive: true, mode: 0o700 });
   // It holds the keystore's password.
@@ -292,12 +342,28 @@ export function newClusterId(random: (size: number) => Buffer = randomBytes): st
 // KRaft refuses to start on an unformatted log dir; formatting twice would fail, and would throw
 // away the cluster id that the existing data belongs to.
 // Every node of a cluster is formatted with the same cluster id.
-export async function formatStorageOnce(java: string, libs: string, layout: BrokerLayout, mode: KafkaSecurityMode, log: Log, clusterId = newClusterId()): Promise<void> {
+export async function formatStorageOnce(
+  java: string,
+  libs: string,
+  layout: BrokerLayout,
+  mode: KafkaSecurityMode,
+  log: Log,
+  clusterId = newClusterId(),
+): Promise<void> {
   if (fs.existsSync(path.join(logDirsOf(layout.dataDir), 'meta.properties'))) return;
   log(`formatting KRaft storage in ${logDirsOf(layout.dataDir)} (cluster id ${clusterId}, ${mode})`);
   const paths = brokerFiles(layout.dataDir);
-  const args = [...jvmLogArgs(layout.dataDir), '-cp', javaClassPath(libs), 'kafka.tools.StorageTool',
-    'format', '--cluster-id', clusterId, '--config', paths.serverProperties];
+  const args = [
+    ...jvmLogArgs(layout.dataDir),
+    '-cp',
+    javaClassPath(libs),
+    'kafka.tools.StorageTool',
+    'format',
+    '--cluster-id',
+    clusterId,
+    '--config',
+    paths.serverProperties,
+  ];
   const result = await runCommand(java, args);
   if (result.code !== 0) {
     throw new ProvisionError(
@@ -316,10 +382,18 @@ export function spawnBroker(java: string, libs: string, layout: BrokerLayout, de
   const paths = brokerFiles(layout.dataDir);
   // JVM crashes and anything printed before log4j starts land here, not on our stdout.
   const outputFd = fs.openSync(paths.stdout, 'a');
-  const args = [...BROKER_JVM_ARGS, ...jvmLogArgs(layout.dataDir), '-cp', javaClassPath(libs), BROKER_MAIN_CLASS, paths.serverProperties];
+  const args = [
+    ...BROKER_JVM_ARGS,
+    ...jvmLogArgs(layout.dataDir),
+    '-cp',
+    javaClassPath(libs),
+    BROKER_MAIN_CLASS,
+    paths.serverProperties,
+  ];
   const child = spawn(java, args, { detached, stdio: ['ignore', outputFd, outputFd], cwd: kafkaHomeDir() });
   fs.closeSync(outputFd);
-  if (child.pid === undefined) throw new ProvisionError(`could not start ${java}`, 'check that Java runs: `java -version`');
+  if (child.pid === undefined)
+    throw new ProvisionError(`could not start ${java}`, 'check that Java runs: `java -version`');
   fs.writeFileSync(paths.pid, `${child.pid}\n`);
   if (detached) child.unref();
   else stopWithThisProcess(child);
@@ -333,7 +407,13 @@ function stopWithThisProcess(child: ChildProcess): void {
   child.once('exit', () => process.removeListener('exit', kill));
 }
 
-function brokerHandle(name: string, layout: BrokerLayout, mode: KafkaSecurityMode, pid: number, child: ChildProcess | undefined): RunningKafka {
+function brokerHandle(
+  name: string,
+  layout: BrokerLayout,
+  mode: KafkaSecurityMode,
+  pid: number,
+  child: ChildProcess | undefined,
+): RunningKafka {
   const paths = brokerFiles(layout.dataDir);
   const brokers = `127.0.0.1:${layout.port}`;
   return {
@@ -370,7 +450,10 @@ export async function stopProcess(pid: number): Promise<void> {
   if (await waitForExit(pid, STOP_TIMEOUT_MS)) return;
   signal(pid, 'SIGKILL');
   if (!(await waitForExit(pid, KILL_TIMEOUT_MS))) {
-    throw new ProvisionError(`Kafka (pid ${pid}) did not exit after SIGKILL`, `check the process with \`ps -p ${pid}\``);
+    throw new ProvisionError(
+      `Kafka (pid ${pid}) did not exit after SIGKILL`,
+      `check the process with \`ps -p ${pid}\``,
+    );
   }
 }
 
@@ -411,19 +494,30 @@ export async function waitUntilNodeReady(
   readyTimeoutMs: number,
 ): Promise<void> {
   const deadlineMs = Date.now() + readyTimeoutMs;
-  const probe = mode === 'plaintext' ? { brokers: `127.0.0.1:${layout.port}`, options: {} } : brokerIdentityProbe(name, layout);
+  const probe =
+    mode === 'plaintext' ? { brokers: `127.0.0.1:${layout.port}`, options: {} } : brokerIdentityProbe(name, layout);
   while (Date.now() < deadlineMs) {
     if (!isProcessAlive(pid)) throw startupFailure(layout.dataDir, 'Kafka exited during start-up');
     if (await answersMetadata(probe.brokers, probe.options, clusterSize)) return;
     await sleep(READY_POLL_INTERVAL_MS);
   }
-  throw startupFailure(layout.dataDir, `Kafka on 127.0.0.1:${layout.port} did not answer as one of ${clusterSize} brokers within ${readyTimeoutMs} ms`);
+  throw startupFailure(
+    layout.dataDir,
+    `Kafka on 127.0.0.1:${layout.port} did not answer as one of ${clusterSize} brokers within ${readyTimeoutMs} ms`,
+  );
 }
 
 /** The environment a process needs to reach broker `name` as `principal`. */
-export function brokerClientEnv(name: string, brokers: string, mode: KafkaSecurityMode, principal: string, replicationFactor = 1): Record<string, string> {
+export function brokerClientEnv(
+  name: string,
+  brokers: string,
+  mode: KafkaSecurityMode,
+  principal: string,
+  replicationFactor = 1,
+): Record<string, string> {
   // A cluster's processes create the topics they need with its replication factor (topicsEnv).
-  const replication: Record<string, string> = replicationFactor === 1 ? {} : { KAFKA_REPLICATION_FACTOR: String(replicationFactor) };
+  const replication: Record<string, string> =
+    replicationFactor === 1 ? {} : { KAFKA_REPLICATION_FACTOR: String(replicationFactor) };
   if (mode === 'plaintext') return { KAFKA_BROKERS: brokers, KAFKA_SECURITY: 'plaintext', ...replication };
   const local = credentialFiles(name);
   return {
@@ -460,7 +554,11 @@ function brokerIdentityProbe(name: string, layout: BrokerLayout) {
 }
 
 /** True when the broker describes a cluster of at least `brokersMin` live brokers with a controller. */
-export async function answersMetadata(brokers: string, options: Pick<KafkaConfig, 'ssl' | 'sasl'>, brokersMin = 1): Promise<boolean> {
+export async function answersMetadata(
+  brokers: string,
+  options: Pick<KafkaConfig, 'ssl' | 'sasl'>,
+  brokersMin = 1,
+): Promise<boolean> {
   const kafka = new Kafka({
     clientId: 'tributary-kafka-provisioner',
     brokers: [brokers],
@@ -485,5 +583,9 @@ export async function answersMetadata(brokers: string, options: Pick<KafkaConfig
 export function startupFailure(nodeDataDir: string, summary: string): ProvisionError {
   const paths = brokerFiles(nodeDataDir);
   const tail = [tailFile(paths.stdout, 10), tailFile(paths.brokerLog, LOG_TAIL_LINES)].filter(Boolean).join('\n');
-  return new ProvisionError(summary, `read ${paths.brokerLog} and ${paths.stdout}`, tail ? `last log lines:\n${tail}` : '');
+  return new ProvisionError(
+    summary,
+    `read ${paths.brokerLog} and ${paths.stdout}`,
+    tail ? `last log lines:\n${tail}` : '',
+  );
 }

@@ -8,16 +8,23 @@ describe('option parsers', () => {
     expect(parseNameOption('it-run-7')).toBe('it-run-7');
   });
 
-  it.each(['abc', '80', '65000', '9092.5', '-1', ''])('rejects --port %p naming the flag, the rule and the value', (value) => {
-    expect(() => parsePortOption(value)).toThrow(`--port must be an integer from 1024 to 63535 (the controller takes port + 1000, the inter-broker listener port + 2000), got '${value}'`);
-  });
+  it.each(['abc', '80', '65000', '9092.5', '-1', ''])(
+    'rejects --port %p naming the flag, the rule and the value',
+    (value) => {
+      expect(() => parsePortOption(value)).toThrow(
+        `--port must be an integer from 1024 to 63535 (the controller takes port + 1000, the inter-broker listener port + 2000), got '${value}'`,
+      );
+    },
+  );
 
   it.each(['1', '3', '5'])('accepts --brokers %p, an odd quorum', (value) => {
     expect(parseBrokersOption(value)).toBe(Number(value));
   });
 
   it.each(['2', '4', '0', '7', 'three', '3.0', ''])('rejects --brokers %p naming the flag and the rule', (value) => {
-    expect(() => parseBrokersOption(value)).toThrow(`--brokers must be one of 1, 3, 5 (a KRaft quorum wants an odd number of voters), got '${value}'`);
+    expect(() => parseBrokersOption(value)).toThrow(
+      `--brokers must be one of 1, 3, 5 (a KRaft quorum wants an odd number of voters), got '${value}'`,
+    );
   });
 
   it.each(['Dev', 'bad_name', '-dev', '', 'x'.repeat(41), '../etc'])('rejects --name %p', (value) => {
@@ -41,7 +48,9 @@ describe('buildProgram', () => {
   it('fails `start --port abc` before doing anything, with one tributary line', async () => {
     const parsing = buildProgram().parseAsync(['node', 'cli', 'start', '--port', 'abc']);
     await expect(parsing).rejects.toBeInstanceOf(CommanderError);
-    expect(stderrWrites.join('')).toMatch(/^tributary: option '--port <port>' argument 'abc' is invalid\. --port must be/);
+    expect(stderrWrites.join('')).toMatch(
+      /^tributary: option '--port <port>' argument 'abc' is invalid\. --port must be/,
+    );
     expect(stderrWrites.join('').trim().split('\n')).toHaveLength(1);
   });
 

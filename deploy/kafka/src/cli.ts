@@ -6,7 +6,14 @@ import { kafkaStatus, startKafka, stopKafka } from './broker';
 import { formatAclRow } from './acls';
 import { credentialFiles } from './credentials';
 import { addDlqCommands } from './dlq-cli';
-import { addAnalytics, addProducer, applyServiceAcls, listPrincipals, revokePrincipal, rotatePassword } from './principals';
+import {
+  addAnalytics,
+  addProducer,
+  applyServiceAcls,
+  listPrincipals,
+  revokePrincipal,
+  rotatePassword,
+} from './principals';
 import { ProvisionError, formatProvisionError } from './errors';
 import { ensureKafkaInstalled } from './install';
 import { addOffsetCommands } from './offsets-cli';
@@ -30,7 +37,9 @@ export function parsePortOption(value: string): number {
 export function parseBrokersOption(value: string): number {
   const brokers = /^\d+$/.test(value) ? Number(value) : Number.NaN;
   if (!(CLUSTER_SIZES as readonly number[]).includes(brokers)) {
-    throw new InvalidArgumentError(`--brokers must be one of ${CLUSTER_SIZES.join(', ')} (a KRaft quorum wants an odd number of voters), got '${value}'`);
+    throw new InvalidArgumentError(
+      `--brokers must be one of ${CLUSTER_SIZES.join(', ')} (a KRaft quorum wants an odd number of voters), got '${value}'`,
+    );
   }
   return brokers;
 }
@@ -54,9 +63,19 @@ export function buildProgram(): Command {
   program
     .command('start')
     .description('start a single-node broker+controller, or a cluster of them, on 127.0.0.1')
-    .option('--port <port>', 'client port; the controller uses port + 1000, the inter-broker listener port + 2000', parsePortOption, PORT_DEFAULT)
+    .option(
+      '--port <port>',
+      'client port; the controller uses port + 1000, the inter-broker listener port + 2000',
+      parsePortOption,
+      PORT_DEFAULT,
+    )
     .option('--name <name>', 'broker name, selects the data dir', parseNameOption, NAME_DEFAULT)
-    .option('--brokers <count>', 'nodes (broker+controller each); node k takes the ports of --port + k - 1', parseBrokersOption, 1)
+    .option(
+      '--brokers <count>',
+      'nodes (broker+controller each); node k takes the ports of --port + k - 1',
+      parseBrokersOption,
+      1,
+    )
     .option('--foreground', 'stay attached and stop the broker on Ctrl-C', false)
     .action(start);
   program
@@ -81,16 +100,28 @@ export function buildProgram(): Command {
 /** The operator's commands on principals and ACLs of a running secured broker. */
 function addPrincipalCommands(program: Command): void {
   const name = ['--name <name>', 'broker name', parseNameOption, NAME_DEFAULT] as const;
-  const prefix = ['--topic-prefix <prefix>', 'topic prefix of the environment (TRIBUTARY_TOPIC_PREFIX)', parseTopicPrefix, ''] as const;
-  const passwordFile = ['--password-file <file>', 'write the new password to this file (mode 600) instead of printing it'] as const;
-  const principals = program.command('principals').description('Kafka principals: who may connect, and what each may do');
+  const prefix = [
+    '--topic-prefix <prefix>',
+    'topic prefix of the environment (TRIBUTARY_TOPIC_PREFIX)',
+    parseTopicPrefix,
+    '',
+  ] as const;
+  const passwordFile = [
+    '--password-file <file>',
+    'write the new password to this file (mode 600) instead of printing it',
+  ] as const;
+  const principals = program
+    .command('principals')
+    .description('Kafka principals: who may connect, and what each may do');
   principals
     .command('list')
     .description('every principal with a credential, and its ACLs')
     .option(...name)
     .action(async (opts: { name: string }) => {
       for (const { principal, acls } of await listPrincipals(opts.name)) {
-        process.stdout.write(`User:${principal}${acls.length === 0 ? (principal === 'operator' ? '  (super user)' : '  (no ACLs)') : ''}\n`);
+        process.stdout.write(
+          `User:${principal}${acls.length === 0 ? (principal === 'operator' ? '  (super user)' : '  (no ACLs)') : ''}\n`,
+        );
         for (const row of acls) process.stdout.write(`  ${formatAclRow(row)}\n`);
       }
     });
@@ -101,10 +132,15 @@ function addPrincipalCommands(program: Command): void {
     .option(...name)
     .option(...prefix)
     .option(...passwordFile)
-    .action(async (principal: string, opts: { events: string[]; name: string; topicPrefix: string; passwordFile?: string }) => {
-      const issued = await addProducer(opts.name, principal, opts.events, opts.topicPrefix);
-      handOver(issued.principal, issued.password.reveal(), opts.passwordFile);
-    });
+    .action(
+      async (
+        principal: string,
+        opts: { events: string[]; name: string; topicPrefix: string; passwordFile?: string },
+      ) => {
+        const issued = await addProducer(opts.name, principal, opts.events, opts.topicPrefix);
+        handOver(issued.principal, issued.password.reveal(), opts.passwordFile);
+      },
+    );
   principals
     .command('add-analytics <principal>')
     .description(`an analytics reader: reads every event topic, consumer groups under analytics.<principal>.`)
@@ -139,7 +175,9 @@ function addPrincipalCommands(program: Command): void {
     .option('--prune', 'also delete ACLs the services hold beyond the catalog', false)
     .action(async (opts: { name: string; topicPrefix: string; prune: boolean }) => {
       const { created, extra } = await applyServiceAcls(opts.name, opts.topicPrefix, { prune: opts.prune });
-      log(`ACLs: ${created.length} created, ${extra.length} beyond the catalog${opts.prune ? ' deleted' : ' (kept; --prune deletes them)'}`);
+      log(
+        `ACLs: ${created.length} created, ${extra.length} beyond the catalog${opts.prune ? ' deleted' : ' (kept; --prune deletes them)'}`,
+      );
     });
 }
 
@@ -155,13 +193,17 @@ function handOver(principal: string, password: string, file: string | undefined)
 }
 
 function parseList(value: string): string[] {
-  const items = value.split(',').map((item) => item.trim()).filter(Boolean);
+  const items = value
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
   if (items.length === 0) throw new InvalidArgumentError('must list at least one item, comma separated');
   return items;
 }
 
 function parseTopicPrefix(value: string): string {
-  if (!/^[A-Za-z0-9._-]{0,100}$/.test(value)) throw new InvalidArgumentError('must be at most 100 letters, digits, ".", "_" or "-"');
+  if (!/^[A-Za-z0-9._-]{0,100}$/.test(value))
+    throw new InvalidArgumentError('must be at most 100 letters, digits, ".", "_" or "-"');
   return value;
 }
 
@@ -171,17 +213,35 @@ async function install(): Promise<void> {
 }
 
 async function start(opts: { port: number; name: string; foreground: boolean; brokers: number }): Promise<void> {
-  const kafka = await startKafka({ port: opts.port, name: opts.name, detached: !opts.foreground, log, brokers: opts.brokers });
-  if (opts.brokers === 1) log(`Kafka '${opts.name}' ready on ${kafka.brokers} (pid ${kafka.pid}, log ${kafka.logFile})`);
-  else log(`Kafka '${opts.name}' ready: ${opts.brokers} nodes on ${kafka.brokers}, pids ${kafka.nodes.map((node) => node.pid).join(', ')}, logs ${path.dirname(path.dirname(kafka.logFile))}/node-*/broker.log`);
+  const kafka = await startKafka({
+    port: opts.port,
+    name: opts.name,
+    detached: !opts.foreground,
+    log,
+    brokers: opts.brokers,
+  });
+  if (opts.brokers === 1)
+    log(`Kafka '${opts.name}' ready on ${kafka.brokers} (pid ${kafka.pid}, log ${kafka.logFile})`);
+  else
+    log(
+      `Kafka '${opts.name}' ready: ${opts.brokers} nodes on ${kafka.brokers}, pids ${kafka.nodes.map((node) => node.pid).join(', ')}, logs ${path.dirname(path.dirname(kafka.logFile))}/node-*/broker.log`,
+    );
   // Paths only: the password stays in its file.
-  log(`operator's client env: ${Object.entries(kafka.clientEnv('operator')).map(([key, value]) => `${key}=${value}`).join(' ')}`);
+  log(
+    `operator's client env: ${Object.entries(kafka.clientEnv('operator'))
+      .map(([key, value]) => `${key}=${value}`)
+      .join(' ')}`,
+  );
   if (kafka.security === 'plaintext') {
-    log('WARNING: KAFKA_SECURITY=plaintext: no authentication, no ACLs; anyone who reaches the port may write any topic');
+    log(
+      'WARNING: KAFKA_SECURITY=plaintext: no authentication, no ACLs; anyone who reaches the port may write any topic',
+    );
   } else {
     const { created } = await applyServiceAcls(opts.name, process.env.TRIBUTARY_TOPIC_PREFIX ?? '');
     if (created.length > 0) log(`created ${created.length} ACLs from the access catalog`);
-    log(`operator client config for Kafka's tools: --command-config ${credentialFiles(opts.name).clientProperties('operator')}`);
+    log(
+      `operator client config for Kafka's tools: --command-config ${credentialFiles(opts.name).clientProperties('operator')}`,
+    );
   }
   if (!opts.foreground) return;
   await new Promise<void>((resolve) => {
@@ -198,10 +258,13 @@ function status(): void {
   for (const broker of brokers) {
     if (broker.nodes) {
       const running = broker.nodes.filter((node) => node.pid !== undefined).length;
-      const state = running === 0 ? 'stopped' : `running ${running} of ${broker.nodes.length} nodes on ${broker.brokers}`;
+      const state =
+        running === 0 ? 'stopped' : `running ${running} of ${broker.nodes.length} nodes on ${broker.brokers}`;
       process.stdout.write(`${broker.name}\t${state}\t${broker.dataDir}\n`);
       for (const node of broker.nodes) {
-        const nodeState = node.pid ? `running on ${node.brokers} (pid ${node.pid}, controller ${node.controller})` : `stopped (${node.brokers})`;
+        const nodeState = node.pid
+          ? `running on ${node.brokers} (pid ${node.pid}, controller ${node.controller})`
+          : `stopped (${node.brokers})`;
         process.stdout.write(`  node ${node.nodeId}\t${nodeState}\n`);
       }
       continue;

@@ -19,10 +19,14 @@ const CLI = path.join(REPO_ROOT, 'deploy', 'kafka', 'src', 'cli.ts');
 
 /** `npm run kafka -- cli <tool> ...`, as an operator types it. */
 async function kafkaCli(...args: string[]): Promise<string> {
-  const { stdout } = await promisify(execFile)(process.execPath, ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', CLI, 'cli', ...args], {
-    cwd: REPO_ROOT,
-    maxBuffer: 16 * 1024 * 1024,
-  });
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', CLI, 'cli', ...args],
+    {
+      cwd: REPO_ROOT,
+      maxBuffer: 16 * 1024 * 1024,
+    },
+  );
   return stdout;
 }
 
@@ -36,13 +40,17 @@ interface DescribedTopic {
 function parseDescribe(text: string): Map<string, DescribedTopic> {
   const topics = new Map<string, DescribedTopic>();
   for (const line of text.split('\n')) {
-    const header = /^Topic: (\S+)\s+TopicId: \S+\s+PartitionCount: \d+\s+ReplicationFactor: (\d+)\s+Configs: (.*)$/.exec(line.trim());
+    const header =
+      /^Topic: (\S+)\s+TopicId: \S+\s+PartitionCount: \d+\s+ReplicationFactor: (\d+)\s+Configs: (.*)$/.exec(
+        line.trim(),
+      );
     if (header) {
       topics.set(header[1]!, { replicationFactor: Number(header[2]), configs: header[3]!, partitions: [] });
       continue;
     }
     const partition = /Topic: (\S+)\s+Partition: \d+\s+Leader: \S+\s+Replicas: (\S+)\s+Isr: (\S+)/.exec(line);
-    if (partition) topics.get(partition[1]!)?.partitions.push({ replicas: partition[2]!.split(','), isr: partition[3]!.split(',') });
+    if (partition)
+      topics.get(partition[1]!)?.partitions.push({ replicas: partition[2]!.split(','), isr: partition[3]!.split(',') });
   }
   return topics;
 }
@@ -65,21 +73,38 @@ describeOnCluster('a local three-node cluster', () => {
   });
 
   it('hands clients every broker and the replication factor 3', () => {
-    expect(cluster.env.KAFKA_BROKERS!.split(',')).toEqual([0, 1, 2].map((index) => `127.0.0.1:${cluster.port + index}`));
+    expect(cluster.env.KAFKA_BROKERS!.split(',')).toEqual(
+      [0, 1, 2].map((index) => `127.0.0.1:${cluster.port + index}`),
+    );
     expect(cluster.env.KAFKA_REPLICATION_FACTOR).toBe('3');
   });
 
   it('keeps every event topic on 3 replicas, all in sync, with min.insync.replicas=2, as kafka-topics shows', async () => {
-    const text = await kafkaCli('kafka-topics', '--bootstrap-server', cluster.env.KAFKA_BROKERS!, '--command-config', cluster.env.KAFKA_COMMAND_CONFIG!, '--describe');
+    const text = await kafkaCli(
+      'kafka-topics',
+      '--bootstrap-server',
+      cluster.env.KAFKA_BROKERS!,
+      '--command-config',
+      cluster.env.KAFKA_COMMAND_CONFIG!,
+      '--describe',
+    );
     const described = parseDescribe(text);
     const expected = topicCatalog().map((spec) => spec.name);
     expect(expected.length).toBeGreaterThan(0);
     for (const name of [...expected, '__consumer_offsets', '__transaction_state']) {
       const topic = described.get(name);
       expect({ name, replicationFactor: topic?.replicationFactor }).toEqual({ name, replicationFactor: 3 });
-      if (!name.startsWith('__')) expect({ name, configs: topic!.configs }).toEqual({ name, configs: expect.stringMatching(/(^|,)min\.insync\.replicas=2(,|$)/) });
+      if (!name.startsWith('__'))
+        expect({ name, configs: topic!.configs }).toEqual({
+          name,
+          configs: expect.stringMatching(/(^|,)min\.insync\.replicas=2(,|$)/),
+        });
       for (const partition of topic!.partitions) {
-        expect({ name, replicas: partition.replicas.length, isr: partition.isr.length }).toEqual({ name, replicas: 3, isr: 3 });
+        expect({ name, replicas: partition.replicas.length, isr: partition.isr.length }).toEqual({
+          name,
+          replicas: 3,
+          isr: 3,
+        });
       }
     }
     // Kafka's own internal topics follow the cluster: two of three in sync for transactions.
@@ -91,7 +116,15 @@ describeOnCluster('a local three-node cluster', () => {
     expect(quorum.voters).toEqual([1, 2, 3]);
     expect([1, 2, 3]).toContain(quorum.leaderId);
     // The same through a broker, as the operator, the way an operator without the brokers' certificate asks.
-    const text = await kafkaCli('kafka-metadata-quorum', '--bootstrap-server', cluster.env.KAFKA_BROKERS!, '--command-config', cluster.env.KAFKA_COMMAND_CONFIG!, 'describe', '--status');
+    const text = await kafkaCli(
+      'kafka-metadata-quorum',
+      '--bootstrap-server',
+      cluster.env.KAFKA_BROKERS!,
+      '--command-config',
+      cluster.env.KAFKA_COMMAND_CONFIG!,
+      'describe',
+      '--status',
+    );
     expect(text).toMatch(/^LeaderId:\s+[123]$/m);
     expect(text).toMatch(/CurrentVoters:.*"id": 1.*"id": 2.*"id": 3/);
   }, 120_000);

@@ -23,7 +23,16 @@ import {
   type RunningKafka,
   type StartKafkaOptions,
 } from './broker';
-import { type BrokerLayout, CLUSTER_SIZES, PORT_MAX, clusterLayout, clusterQuorum, logDirsOf, nodeDataDir, replicationOf } from './config';
+import {
+  type BrokerLayout,
+  CLUSTER_SIZES,
+  PORT_MAX,
+  clusterLayout,
+  clusterQuorum,
+  logDirsOf,
+  nodeDataDir,
+  replicationOf,
+} from './config';
 import { credentialFiles } from './credentials';
 import { ProvisionError } from './errors';
 import { assertJava, ensureKafkaInstalled } from './install';
@@ -55,7 +64,13 @@ export function clusterNodes(name: string): KafkaNode[] {
     const port = readConfiguredPort(nodeDir);
     if (port === undefined) break;
     const controllerPort = port + 1000;
-    nodes.push(nodeOf(nodeId, { port, controllerPort, internalPort: port + 2000, dataDir: nodeDir }, readLivePid(brokerFiles(nodeDir).pid)));
+    nodes.push(
+      nodeOf(
+        nodeId,
+        { port, controllerPort, internalPort: port + 2000, dataDir: nodeDir },
+        readLivePid(brokerFiles(nodeDir).pid),
+      ),
+    );
   }
   return nodes;
 }
@@ -69,9 +84,13 @@ export async function startCluster(opts: StartKafkaOptions & { brokers: number }
   const dir = dataDirOf(opts.name);
   assertSameCluster(opts.name, dir, opts.brokers);
   const layouts = clusterLayout(opts.port, opts.brokers, dir);
-  const ephemeral = ephemeralPortsOf(layouts.flatMap((layout) => [layout.port, layout.controllerPort, layout.internalPort]));
+  const ephemeral = ephemeralPortsOf(
+    layouts.flatMap((layout) => [layout.port, layout.controllerPort, layout.internalPort]),
+  );
   if (ephemeral.length > 0) {
-    log(`WARNING: ports ${ephemeral.join(', ')} are in this machine's ephemeral port range: while a node is down, a client retrying it can be given its port for a connection of its own, and the node then fails to restart with "Address already in use"; pick a --port below the range`);
+    log(
+      `WARNING: ports ${ephemeral.join(', ')} are in this machine's ephemeral port range: while a node is down, a client retrying it can be given its port for a connection of its own, and the node then fails to restart with "Address already in use"; pick a --port below the range`,
+    );
   }
   const pids = layouts.map((layout) => runningPid(opts.name, layout, mode));
   const missing = layouts.filter((_, index) => pids[index] === undefined);
@@ -90,15 +109,22 @@ export async function startCluster(opts: StartKafkaOptions & { brokers: number }
       const child = spawnBroker(java, libs, layout, opts.detached ?? false);
       children.set(layout.nodeId, child);
       pids[layout.nodeId - 1] = child.pid!;
-      log(`starting Kafka '${opts.name}' node ${layout.nodeId} on 127.0.0.1:${layout.port} (${mode}, pid ${child.pid}, log ${brokerFiles(layout.dataDir).brokerLog})`);
+      log(
+        `starting Kafka '${opts.name}' node ${layout.nodeId} on 127.0.0.1:${layout.port} (${mode}, pid ${child.pid}, log ${brokerFiles(layout.dataDir).brokerLog})`,
+      );
     }
   }
   const handle = clusterHandle(opts.name, layouts, mode, pids as number[], children.size > 0);
   try {
-    await Promise.all(layouts.map((layout, index) => waitUntilNodeReady(opts.name, mode, layout, pids[index]!, opts.brokers, readyTimeoutMs)));
+    await Promise.all(
+      layouts.map((layout, index) =>
+        waitUntilNodeReady(opts.name, mode, layout, pids[index]!, opts.brokers, readyTimeoutMs),
+      ),
+    );
     // A node restarted beside running ones replays the credentials from the quorum's metadata log: only
     // a cluster started whole needs them written, which takes a JVM of its own.
-    if (mode === 'sasl_ssl' && children.size > 0) await assertLocalCredentials(opts.name, layouts, readyTimeoutMs, missing.length === layouts.length);
+    if (mode === 'sasl_ssl' && children.size > 0)
+      await assertLocalCredentials(opts.name, layouts, readyTimeoutMs, missing.length === layouts.length);
   } catch (error) {
     // Only what this call started is stopped; nodes it found running belong to someone else.
     for (const child of children.values()) child.kill('SIGKILL');
@@ -110,21 +136,34 @@ export async function startCluster(opts: StartKafkaOptions & { brokers: number }
 
 function assertClusterShape(port: number, brokers: number): void {
   if (!(CLUSTER_SIZES as readonly number[]).includes(brokers)) {
-    throw new ProvisionError(`--brokers must be one of ${CLUSTER_SIZES.join(', ')} (a KRaft quorum wants an odd number of voters), got '${brokers}'`, 'pass --brokers 3');
+    throw new ProvisionError(
+      `--brokers must be one of ${CLUSTER_SIZES.join(', ')} (a KRaft quorum wants an odd number of voters), got '${brokers}'`,
+      'pass --brokers 3',
+    );
   }
   assertValidPort(port);
   assertValidPort(port + brokers - 1);
-  if (port + brokers - 1 > PORT_MAX) throw new ProvisionError(`--port ${port} leaves no room for ${brokers} nodes`, `pass a --port below ${PORT_MAX - brokers + 1}`);
+  if (port + brokers - 1 > PORT_MAX)
+    throw new ProvisionError(
+      `--port ${port} leaves no room for ${brokers} nodes`,
+      `pass a --port below ${PORT_MAX - brokers + 1}`,
+    );
 }
 
 /** A data dir belongs to one shape: a single broker's stays single, a cluster keeps its node count. */
 function assertSameCluster(name: string, dir: string, brokers: number): void {
   if (fs.existsSync(brokerFiles(dir).serverProperties)) {
-    throw new ProvisionError(`Kafka '${name}' is a single broker, not a cluster`, `start it without --brokers, or pick another --name`);
+    throw new ProvisionError(
+      `Kafka '${name}' is a single broker, not a cluster`,
+      `start it without --brokers, or pick another --name`,
+    );
   }
   const existing = clusterNodes(name).length;
   if (existing > 0 && existing !== brokers) {
-    throw new ProvisionError(`Kafka '${name}' is a cluster of ${existing} nodes, not ${brokers}`, `start it with --brokers ${existing}, or delete ${dir} first`);
+    throw new ProvisionError(
+      `Kafka '${name}' is a cluster of ${existing} nodes, not ${brokers}`,
+      `start it with --brokers ${existing}, or delete ${dir} first`,
+    );
   }
 }
 
@@ -139,7 +178,10 @@ function runningPid(name: string, layout: NodeLayout, mode: KafkaSecurityMode): 
     );
   }
   if (readRunningMode(layout.dataDir) !== mode) {
-    throw new ProvisionError(`Kafka '${name}' is already running without ${mode}`, `stop it first (\`npm run kafka -- stop --name ${name}\`) and start it again`);
+    throw new ProvisionError(
+      `Kafka '${name}' is already running without ${mode}`,
+      `stop it first (\`npm run kafka -- stop --name ${name}\`) and start it again`,
+    );
   }
   return pid;
 }
@@ -154,7 +196,9 @@ async function assertNodePortsFree(layout: NodeLayout, mode: KafkaSecurityMode):
 function readClusterId(layouts: readonly NodeLayout[]): string {
   for (const layout of layouts) {
     try {
-      const match = /^cluster\.id=(.+)$/m.exec(fs.readFileSync(path.join(logDirsOf(layout.dataDir), 'meta.properties'), 'utf8'));
+      const match = /^cluster\.id=(.+)$/m.exec(
+        fs.readFileSync(path.join(logDirsOf(layout.dataDir), 'meta.properties'), 'utf8'),
+      );
       if (match) return match[1]!.trim();
     } catch {
       // not formatted yet
@@ -163,7 +207,13 @@ function readClusterId(layouts: readonly NodeLayout[]): string {
   return newClusterId();
 }
 
-function clusterHandle(name: string, layouts: readonly NodeLayout[], mode: KafkaSecurityMode, pids: readonly number[], startedHere: boolean): RunningKafka {
+function clusterHandle(
+  name: string,
+  layouts: readonly NodeLayout[],
+  mode: KafkaSecurityMode,
+  pids: readonly number[],
+  startedHere: boolean,
+): RunningKafka {
   const brokers = layouts.map((layout) => `127.0.0.1:${layout.port}`).join(',');
   const { replicationFactor } = replicationOf(layouts.length);
   return {
@@ -180,7 +230,10 @@ function clusterHandle(name: string, layouts: readonly NodeLayout[], mode: Kafka
 }
 
 /** The ports the kernel may hand out as the local end of an outgoing connection (Linux; none known elsewhere). */
-export function ephemeralPortsOf(ports: readonly number[], rangeFile = '/proc/sys/net/ipv4/ip_local_port_range'): number[] {
+export function ephemeralPortsOf(
+  ports: readonly number[],
+  rangeFile = '/proc/sys/net/ipv4/ip_local_port_range',
+): number[] {
   let low: number, high: number;
   try {
     [low, high] = fs.readFileSync(rangeFile, 'utf8').trim().split(/\s+/).map(Number) as [number, number];
@@ -204,14 +257,28 @@ export interface QuorumStatus {
  */
 export async function describeQuorum(name: string): Promise<QuorumStatus> {
   const running = clusterNodes(name).filter((node) => node.pid !== undefined);
-  if (running.length === 0) throw new ProvisionError(`Kafka '${name}' has no running node`, `start it: \`npm run kafka -- start --name ${name} --brokers 3\``);
+  if (running.length === 0)
+    throw new ProvisionError(
+      `Kafka '${name}' has no running node`,
+      `start it: \`npm run kafka -- start --name ${name} --brokers 3\``,
+    );
   const secured = readRunningMode(running[0]!.dataDir) === 'sasl_ssl';
   const config = secured ? ['--command-config', tlsFiles(credentialFiles(name).tlsDir).brokerClientProperties] : [];
-  const result = await runKafkaCli('kafka-metadata-quorum', ['--bootstrap-controller', running.map((node) => node.controller).join(','), ...config, 'describe', '--status']);
+  const result = await runKafkaCli('kafka-metadata-quorum', [
+    '--bootstrap-controller',
+    running.map((node) => node.controller).join(','),
+    ...config,
+    'describe',
+    '--status',
+  ]);
   const leader = /^LeaderId:\s+(\d+)/m.exec(result.stdout);
   const voters = /^CurrentVoters:\s+\[(.*)\]/m.exec(result.stdout);
   if (result.code !== 0 || !leader) {
-    throw new ProvisionError(`kafka-metadata-quorum could not describe the quorum of '${name}' (exit ${result.code})`, 'is the cluster running? `npm run kafka -- status`', result.stderr.trim().split('\n').slice(-5).join('\n'));
+    throw new ProvisionError(
+      `kafka-metadata-quorum could not describe the quorum of '${name}' (exit ${result.code})`,
+      'is the cluster running? `npm run kafka -- status`',
+      result.stderr.trim().split('\n').slice(-5).join('\n'),
+    );
   }
   const voterIds = [...(voters?.[1] ?? '').matchAll(/"id":\s*(\d+)/g)].map((match) => Number(match[1]));
   return { leaderId: Number(leader[1]), voters: voterIds, text: result.stdout };

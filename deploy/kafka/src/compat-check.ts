@@ -51,10 +51,17 @@ function assertThat(condition: boolean, message: string): asserts condition {
 async function createTopic({ admin, topic }: Context): Promise<void> {
   const created = await admin.createTopics({
     waitForLeaders: true,
-    topics: [{ topic, numPartitions: 1, replicationFactor: 1, configEntries: [
-      { name: 'retention.ms', value: '-1' },
-      { name: 'min.insync.replicas', value: '1' },
-    ] }],
+    topics: [
+      {
+        topic,
+        numPartitions: 1,
+        replicationFactor: 1,
+        configEntries: [
+          { name: 'retention.ms', value: '-1' },
+          { name: 'min.insync.replicas', value: '1' },
+        ],
+      },
+    ],
   });
   assertThat(created, `createTopics returned false for ${topic}`);
 }
@@ -69,10 +76,17 @@ async function describeTopicConfigs({ admin, topic }: Context): Promise<void> {
 }
 
 async function produceIdempotent({ kafka, topic }: Context): Promise<void> {
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
+  const producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
   await producer.connect();
   try {
-    const messages = Array.from({ length: MESSAGE_COUNT }, (_, index) => ({ key: `k${index}`, value: `idempotent-${index}` }));
+    const messages = Array.from({ length: MESSAGE_COUNT }, (_, index) => ({
+      key: `k${index}`,
+      value: `idempotent-${index}`,
+    }));
     await producer.send({ topic, acks: -1, messages });
   } finally {
     await producer.disconnect();
@@ -81,7 +95,10 @@ async function produceIdempotent({ kafka, topic }: Context): Promise<void> {
 
 async function fetchTopicOffsets({ admin, topic }: Context): Promise<void> {
   const offsets = await admin.fetchTopicOffsets(topic);
-  assertThat(offsets[0]?.high === String(MESSAGE_COUNT), `high watermark ${offsets[0]?.high}, expected ${MESSAGE_COUNT}`);
+  assertThat(
+    offsets[0]?.high === String(MESSAGE_COUNT),
+    `high watermark ${offsets[0]?.high}, expected ${MESSAGE_COUNT}`,
+  );
 }
 
 /** Joins `groupId`, reads until `count` messages arrived, commits, leaves. Returns the values read. */
@@ -92,19 +109,24 @@ async function consume(kafka: Kafka, groupId: string, topic: string, count: numb
   try {
     await consumer.subscribe({ topics: [topic], fromBeginning: true });
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`read ${values.length}/${count} messages in ${CONSUME_TIMEOUT_MS} ms`)), CONSUME_TIMEOUT_MS);
+      const timer = setTimeout(
+        () => reject(new Error(`read ${values.length}/${count} messages in ${CONSUME_TIMEOUT_MS} ms`)),
+        CONSUME_TIMEOUT_MS,
+      );
       consumer.on(consumer.events.CRASH, (event) => reject(event.payload.error));
-      void consumer.run({
-        autoCommit: false,
-        eachMessage: async ({ message, partition }) => {
-          values.push(message.value?.toString() ?? '');
-          await consumer.commitOffsets([{ topic, partition, offset: String(Number(message.offset) + 1) }]);
-          if (values.length >= count) {
-            clearTimeout(timer);
-            resolve();
-          }
-        },
-      }).catch(reject);
+      void consumer
+        .run({
+          autoCommit: false,
+          eachMessage: async ({ message, partition }) => {
+            values.push(message.value?.toString() ?? '');
+            await consumer.commitOffsets([{ topic, partition, offset: String(Number(message.offset) + 1) }]);
+            if (values.length >= count) {
+              clearTimeout(timer);
+              resolve();
+            }
+          },
+        })
+        .catch(reject);
     });
   } finally {
     await consumer.disconnect();
@@ -128,7 +150,11 @@ async function fetchCommittedOffsets({ admin, groupId, topic }: Context): Promis
 }
 
 async function resumeFromCommitted({ kafka, groupId, topic }: Context): Promise<void> {
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
+  const producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
   await producer.connect();
   await producer.send({ topic, acks: -1, messages: [{ value: 'after-commit' }] });
   await producer.disconnect();
@@ -137,14 +163,21 @@ async function resumeFromCommitted({ kafka, groupId, topic }: Context): Promise<
 }
 
 async function produceTransactional({ kafka, topic, txnGroupId }: Context): Promise<void> {
-  const producer = kafka.producer({ transactionalId: `compat-${randomUUID()}`, idempotent: true, maxInFlightRequests: 1,
-    createPartitioner: Partitioners.DefaultPartitioner });
+  const producer = kafka.producer({
+    transactionalId: `compat-${randomUUID()}`,
+    idempotent: true,
+    maxInFlightRequests: 1,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
   await producer.connect();
   try {
     const transaction = await producer.transaction();
     try {
       await transaction.send({ topic, messages: [{ key: 'txn', value: 'committed-in-txn' }] });
-      await transaction.sendOffsets({ consumerGroupId: txnGroupId, topics: [{ topic, partitions: [{ partition: 0, offset: '3' }] }] });
+      await transaction.sendOffsets({
+        consumerGroupId: txnGroupId,
+        topics: [{ topic, partitions: [{ partition: 0, offset: '3' }] }],
+      });
       await transaction.commit();
     } catch (error) {
       await transaction.abort().catch(() => undefined);
@@ -156,8 +189,12 @@ async function produceTransactional({ kafka, topic, txnGroupId }: Context): Prom
 }
 
 async function abortTransaction({ kafka, admin, topic }: Context): Promise<void> {
-  const producer = kafka.producer({ transactionalId: `compat-${randomUUID()}`, idempotent: true, maxInFlightRequests: 1,
-    createPartitioner: Partitioners.DefaultPartitioner });
+  const producer = kafka.producer({
+    transactionalId: `compat-${randomUUID()}`,
+    idempotent: true,
+    maxInFlightRequests: 1,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
   await producer.connect();
   const transaction = await producer.transaction();
   await transaction.send({ topic, messages: [{ value: 'aborted-in-txn' }] });
@@ -177,11 +214,21 @@ async function fetchTransactionalOffsets({ admin, txnGroupId, topic }: Context):
 }
 
 async function describeGroupWithCli({ brokers, commandConfig, groupId, topic }: Context): Promise<void> {
-  const result = await runKafkaCli('kafka-consumer-groups', ['--bootstrap-server', brokers, ...commandConfigArgs(commandConfig), '--describe', '--group', groupId]);
+  const result = await runKafkaCli('kafka-consumer-groups', [
+    '--bootstrap-server',
+    brokers,
+    ...commandConfigArgs(commandConfig),
+    '--describe',
+    '--group',
+    groupId,
+  ]);
   assertThat(result.code === 0, `kafka-consumer-groups exited ${result.code}: ${result.stderr.trim()}`);
   const row = result.stdout.split('\n').find((line) => line.includes(topic));
   const currentOffset = row?.trim().split(/\s+/)[3];
-  assertThat(currentOffset === String(MESSAGE_COUNT + 1), `CURRENT-OFFSET '${currentOffset}', expected ${MESSAGE_COUNT + 1}:\n${result.stdout}`);
+  assertThat(
+    currentOffset === String(MESSAGE_COUNT + 1),
+    `CURRENT-OFFSET '${currentOffset}', expected ${MESSAGE_COUNT + 1}:\n${result.stdout}`,
+  );
 }
 
 async function deleteTopic({ admin, topic }: Context): Promise<void> {
@@ -197,7 +244,15 @@ export function commandConfigArgs(commandConfig: string | undefined): string[] {
 
 export function compatContext(brokers: string, commandConfig: string | undefined, admin: Admin, kafka: Kafka): Context {
   const suffix = randomUUID().slice(0, 8);
-  return { kafka, admin, brokers, commandConfig, topic: `compat.check.${suffix}`, groupId: `compat-group-${suffix}`, txnGroupId: `compat-txn-group-${suffix}` };
+  return {
+    kafka,
+    admin,
+    brokers,
+    commandConfig,
+    topic: `compat.check.${suffix}`,
+    groupId: `compat-group-${suffix}`,
+    txnGroupId: `compat-txn-group-${suffix}`,
+  };
 }
 
 async function runChecks(env: NodeJS.ProcessEnv, commandConfig: string | undefined): Promise<number> {
@@ -223,12 +278,20 @@ async function runChecks(env: NodeJS.ProcessEnv, commandConfig: string | undefin
 async function main(argv: string[]): Promise<void> {
   const brokersIndex = argv.indexOf('--brokers');
   const givenBrokers = brokersIndex >= 0 ? argv[brokersIndex + 1] : undefined;
-  const broker = givenBrokers ? undefined : await startKafka({ port: COMPAT_PORT, name: 'compat', log: (line) => process.stderr.write(`${line}\n`) });
+  const broker = givenBrokers
+    ? undefined
+    : await startKafka({ port: COMPAT_PORT, name: 'compat', log: (line) => process.stderr.write(`${line}\n`) });
   const brokers = givenBrokers ?? broker!.brokers;
   process.stdout.write(`kafkajs compatibility check against Apache Kafka ${KAFKA_VERSION} on ${brokers}\n`);
   try {
-    const env = broker ? { ...process.env, ...broker.clientEnv('operator') } : { ...process.env, KAFKA_BROKERS: brokers };
-    const commandConfig = broker ? (broker.security === 'sasl_ssl' ? credentialFiles('compat').clientProperties('operator') : undefined) : process.env.KAFKA_COMMAND_CONFIG;
+    const env = broker
+      ? { ...process.env, ...broker.clientEnv('operator') }
+      : { ...process.env, KAFKA_BROKERS: brokers };
+    const commandConfig = broker
+      ? broker.security === 'sasl_ssl'
+        ? credentialFiles('compat').clientProperties('operator')
+        : undefined
+      : process.env.KAFKA_COMMAND_CONFIG;
     const failedCount = await runChecks(env, commandConfig);
     process.stdout.write(failedCount === 0 ? 'all checks passed\n' : `${failedCount} check(s) failed\n`);
     process.exitCode = failedCount === 0 ? 0 : 1;
@@ -239,7 +302,9 @@ async function main(argv: string[]): Promise<void> {
 
 if (require.main === module) {
   main(process.argv.slice(2)).catch((error: unknown) => {
-    process.stderr.write(`${error instanceof ProvisionError ? formatProvisionError(error) : String((error as Error).stack ?? error)}\n`);
+    process.stderr.write(
+      `${error instanceof ProvisionError ? formatProvisionError(error) : String((error as Error).stack ?? error)}\n`,
+    );
     process.exitCode = 1;
   });
 }

@@ -41,7 +41,10 @@ export const CLUSTER_SIZES = [1, 3, 5] as const;
  * shared by every node, since they belong to the cluster, not to one node.
  */
 export function clusterLayout(port: number, count: number, dataDir: string): Array<BrokerLayout & { nodeId: number }> {
-  return Array.from({ length: count }, (_, index) => ({ nodeId: index + 1, ...brokerLayout(port + index, nodeDataDir(dataDir, index + 1)) }));
+  return Array.from({ length: count }, (_, index) => ({
+    nodeId: index + 1,
+    ...brokerLayout(port + index, nodeDataDir(dataDir, index + 1)),
+  }));
 }
 
 export function nodeDataDir(clusterDataDir: string, nodeId: number): string {
@@ -82,14 +85,21 @@ export function replicationOf(nodeCount: number): { replicationFactor: number; m
   return { replicationFactor, minInsyncReplicas: Math.min(2, replicationFactor) };
 }
 
-export function renderServerProperties(layout: BrokerLayout, security?: BrokerSecurity, quorum: QuorumPlace = singleNodeQuorum(layout)): string {
+export function renderServerProperties(
+  layout: BrokerLayout,
+  security?: BrokerSecurity,
+  quorum: QuorumPlace = singleNodeQuorum(layout),
+): string {
   const { replicationFactor, minInsyncReplicas } = replicationOf(quorum.voters.length);
   const properties: Properties = [
     // Every node is both a KRaft controller and a broker; a static quorum of voters needs no
     // `--standalone` or `add-controller` dance and means the same on Kafka 3.9 and 4.x.
     ['process.roles', 'broker,controller'],
     ['node.id', quorum.nodeId],
-    ['controller.quorum.voters', quorum.voters.map((voter) => `${voter.nodeId}@127.0.0.1:${voter.controllerPort}`).join(',')],
+    [
+      'controller.quorum.voters',
+      quorum.voters.map((voter) => `${voter.nodeId}@127.0.0.1:${voter.controllerPort}`).join(','),
+    ],
     ...(security ? securedListeners(layout, security) : plaintextListeners(layout)),
     ['log.dirs', logDirsOf(layout.dataDir)],
     // Internal topics default to replication factor 3, which one node can never satisfy.
@@ -131,7 +141,10 @@ function plaintextListeners({ port, controllerPort }: BrokerLayout): Properties 
 function securedListeners({ port, controllerPort, internalPort }: BrokerLayout, security: BrokerSecurity): Properties {
   const scramLogin = 'org.apache.kafka.common.security.scram.ScramLoginModule required;';
   return [
-    ['listeners', `CLIENT://127.0.0.1:${port},INTERNAL://127.0.0.1:${internalPort},CONTROLLER://127.0.0.1:${controllerPort}`],
+    [
+      'listeners',
+      `CLIENT://127.0.0.1:${port},INTERNAL://127.0.0.1:${internalPort},CONTROLLER://127.0.0.1:${controllerPort}`,
+    ],
     ['advertised.listeners', `CLIENT://127.0.0.1:${port},INTERNAL://127.0.0.1:${internalPort}`],
     ['controller.listener.names', 'CONTROLLER'],
     ['inter.broker.listener.name', 'INTERNAL'],

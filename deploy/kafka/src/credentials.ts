@@ -40,7 +40,10 @@ export function readPassword(brokerName: string, principal: string): Secret {
   try {
     return new Secret(fs.readFileSync(file, 'utf8').trim());
   } catch {
-    throw new ProvisionError(`principal '${principal}' has no password on broker '${brokerName}' (${file})`, 'list principals with `npm run kafka -- principals list`');
+    throw new ProvisionError(
+      `principal '${principal}' has no password on broker '${brokerName}' (${file})`,
+      'list principals with `npm run kafka -- principals list`',
+    );
   }
 }
 
@@ -49,7 +52,11 @@ export function writePassword(brokerName: string, principal: string, password: s
   const files = credentialFiles(brokerName);
   fs.mkdirSync(files.credentialsDir, { recursive: true, mode: 0o700 });
   fs.writeFileSync(files.passwordFile(principal), `${password}\n`, { mode: 0o600 });
-  fs.writeFileSync(files.clientProperties(principal), renderClientProperties(principal, password, files.caCertificate), { mode: 0o600 });
+  fs.writeFileSync(
+    files.clientProperties(principal),
+    renderClientProperties(principal, password, files.caCertificate),
+    { mode: 0o600 },
+  );
 }
 
 export function removePassword(brokerName: string, principal: string): void {
@@ -58,7 +65,9 @@ export function removePassword(brokerName: string, principal: string): void {
   fs.rmSync(files.clientProperties(principal), { force: true });
 }
 
-export type ScramCommand = { readonly kind: 'upsert'; readonly principal: string; readonly password: Secret } | { readonly kind: 'delete'; readonly principal: string };
+export type ScramCommand =
+  | { readonly kind: 'upsert'; readonly principal: string; readonly password: Secret }
+  | { readonly kind: 'delete'; readonly principal: string };
 
 /** How the Admin API is reached: a bootstrap address and the Java client config to connect with. */
 export interface AdminConnection {
@@ -70,7 +79,10 @@ export interface AdminConnection {
 export function operatorConnection(brokerName: string, brokers: string): AdminConnection {
   const clientProperties = credentialFiles(brokerName).clientProperties(OPERATOR_PRINCIPAL);
   if (!fs.existsSync(clientProperties)) {
-    throw new ProvisionError(`broker '${brokerName}' has no operator credentials (${clientProperties})`, `start it secured first: \`npm run kafka -- start --name ${brokerName}\``);
+    throw new ProvisionError(
+      `broker '${brokerName}' has no operator credentials (${clientProperties})`,
+      `start it secured first: \`npm run kafka -- start --name ${brokerName}\``,
+    );
   }
   return { bootstrap: brokers, clientProperties };
 }
@@ -79,17 +91,45 @@ export function operatorConnection(brokerName: string, brokers: string): AdminCo
  * Alters credentials on a running broker through Kafka's Admin API (deploy/kafka/java/ScramCredentials.java),
  * passwords on standard input. Returns the principals the broker then holds.
  */
-export async function alterScramCredentials(connection: AdminConnection, commands: readonly ScramCommand[]): Promise<string[]> {
+export async function alterScramCredentials(
+  connection: AdminConnection,
+  commands: readonly ScramCommand[],
+): Promise<string[]> {
   const libs = await ensureKafkaInstalled();
   const lines = commands.map((command) =>
-    command.kind === 'upsert' ? `upsert\t${command.principal}\t${command.password.reveal()}` : `delete\t${command.principal}`,
+    command.kind === 'upsert'
+      ? `upsert\t${command.principal}\t${command.password.reveal()}`
+      : `delete\t${command.principal}`,
   );
-  const result = await runCommand(javaExecutable(), ['-Xmx256m', '-XX:TieredStopAtLevel=1', '-cp', javaClassPath(libs), SCRAM_TOOL, connection.clientProperties, connection.bootstrap], {
-    input: [...lines, 'list', ''].join('\n'),
-  });
+  const result = await runCommand(
+    javaExecutable(),
+    [
+      '-Xmx256m',
+      '-XX:TieredStopAtLevel=1',
+      '-cp',
+      javaClassPath(libs),
+      SCRAM_TOOL,
+      connection.clientProperties,
+      connection.bootstrap,
+    ],
+    {
+      input: [...lines, 'list', ''].join('\n'),
+    },
+  );
   if (result.code !== 0) {
-    const detail = result.stderr.split('\n').filter((line) => /Exception|Error/.test(line)).slice(0, 5).join('\n');
-    throw new ProvisionError(`altering SCRAM credentials through ${connection.bootstrap} failed (exit ${result.code})`, 'is the broker running? `npm run kafka -- status`', detail);
+    const detail = result.stderr
+      .split('\n')
+      .filter((line) => /Exception|Error/.test(line))
+      .slice(0, 5)
+      .join('\n');
+    throw new ProvisionError(
+      `altering SCRAM credentials through ${connection.bootstrap} failed (exit ${result.code})`,
+      'is the broker running? `npm run kafka -- status`',
+      detail,
+    );
   }
-  return result.stdout.split('\n').map((line) => line.trim()).filter(Boolean);
+  return result.stdout
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean);
 }

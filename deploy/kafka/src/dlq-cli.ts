@@ -21,7 +21,8 @@ import {
 const out = (line: string) => process.stdout.write(`${line}\n`);
 
 function parsePrefix(value: string): string {
-  if (!/^[A-Za-z0-9._-]{0,100}$/.test(value)) throw new InvalidArgumentError('--topic-prefix must be at most 100 letters, digits, ".", "_" or "-"');
+  if (!/^[A-Za-z0-9._-]{0,100}$/.test(value))
+    throw new InvalidArgumentError('--topic-prefix must be at most 100 letters, digits, ".", "_" or "-"');
   return value;
 }
 
@@ -36,16 +37,27 @@ export type DlqContextFactory = (topicPrefix: string) => DlqContext;
 
 /** `dlq list|show|redrive|depth`: the operator's view of every consumer group's dead letters. */
 export function addDlqCommands(program: Command, contextFor: DlqContextFactory = operatorDlqContext): void {
-  const prefixOption = ['--topic-prefix <prefix>', 'topic prefix of the environment (default: TRIBUTARY_TOPIC_PREFIX)', parsePrefix] as const;
-  const groupOption = ['--group <name>', 'consumer group, e.g. ledger-projector or tributary.ledger-projector'] as const;
+  const prefixOption = [
+    '--topic-prefix <prefix>',
+    'topic prefix of the environment (default: TRIBUTARY_TOPIC_PREFIX)',
+    parsePrefix,
+  ] as const;
+  const groupOption = [
+    '--group <name>',
+    'consumer group, e.g. ledger-projector or tributary.ledger-projector',
+  ] as const;
   const setUp = (opts: { group?: string; topicPrefix?: string }) => {
     const context = contextFor(opts.topicPrefix ?? topicPrefix());
     return { context, group: opts.group === undefined ? '' : resolveGroup(opts.group, context.catalog) };
   };
-  const dlq = program.command('dlq').description("dead letters: list, show, re-drive after a fix, and each group's DLQ depth");
+  const dlq = program
+    .command('dlq')
+    .description("dead letters: list, show, re-drive after a fix, and each group's DLQ depth");
   dlq
     .command('list')
-    .description("a group's dead letters in offset order: state (waiting or re-driven), failed at, source, event, reason")
+    .description(
+      "a group's dead letters in offset order: state (waiting or re-driven), failed at, source, event, reason",
+    )
     .requiredOption(...groupOption)
     .option('--limit <n>', `at most this many (1-10000)`, parseLimit, 50)
     .option('--reason-contains <text>', 'only dead letters whose reason contains this text', parseReasonContains)
@@ -53,15 +65,21 @@ export function addDlqCommands(program: Command, contextFor: DlqContextFactory =
     .option('--json', 'print JSON', false)
     .action(async (opts: Common & { limit: number; reasonContains?: string }) => {
       const { context, group } = setUp(opts);
-      const listing = await listDeadLetters(context, group, { limit: opts.limit, ...(opts.reasonContains === undefined ? {} : { reasonContains: opts.reasonContains }) });
+      const listing = await listDeadLetters(context, group, {
+        limit: opts.limit,
+        ...(opts.reasonContains === undefined ? {} : { reasonContains: opts.reasonContains }),
+      });
       if (opts.json) {
         out(JSON.stringify(listing, null, 2));
         return;
       }
-      out(`${listing.topic}: ${listing.deadLetters} dead letters, ${listing.redriven} re-driven, depth ${listing.depth}`);
+      out(
+        `${listing.topic}: ${listing.deadLetters} dead letters, ${listing.redriven} re-driven, depth ${listing.depth}`,
+      );
       out(['offset', 'state', 'failed at', 'source', 'event', 'reason'].join('\t'));
       for (const summary of listing.shown) out(formatListLine(summary));
-      if (listing.shown.length < listing.matching) out(`(${listing.shown.length} of ${listing.matching} shown; raise --limit for more)`);
+      if (listing.shown.length < listing.matching)
+        out(`(${listing.shown.length} of ${listing.matching} shown; raise --limit for more)`);
     });
   dlq
     .command('show')
@@ -79,7 +97,11 @@ export function addDlqCommands(program: Command, contextFor: DlqContextFactory =
     .command('redrive')
     .description('send dead letters back to their source topic once their cause is fixed; each at most once')
     .requiredOption(...groupOption)
-    .requiredOption('--offset <offset>', 'a DLQ offset or an inclusive range a-b; repeat for more (at most 1000 in all)', parseOffsets)
+    .requiredOption(
+      '--offset <offset>',
+      'a DLQ offset or an inclusive range a-b; repeat for more (at most 1000 in all)',
+      parseOffsets,
+    )
     .option(...prefixOption)
     .option('--json', 'print JSON', false)
     .action(async (opts: Common & { offset: string[] }) => {

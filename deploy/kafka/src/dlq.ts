@@ -39,13 +39,16 @@ const READ_TIMEOUT_MS = 60_000;
 
 export function parseLimit(value: string): number {
   const limit = /^\d{1,6}$/.test(value) ? Number(value) : Number.NaN;
-  if (!(limit >= 1 && limit <= LIMIT_MAX)) throw new InvalidArgumentError(`--limit must be an integer from 1 to ${LIMIT_MAX}, got '${value}'`);
+  if (!(limit >= 1 && limit <= LIMIT_MAX))
+    throw new InvalidArgumentError(`--limit must be an integer from 1 to ${LIMIT_MAX}, got '${value}'`);
   return limit;
 }
 
 export function parseReasonContains(value: string): string {
   if (value.length < 1 || value.length > REASON_CONTAINS_MAX || /[\u0000-\u001f\u007f]/.test(value)) {
-    throw new InvalidArgumentError(`--reason-contains must be 1 to ${REASON_CONTAINS_MAX} characters without control characters, got '${value}'`);
+    throw new InvalidArgumentError(
+      `--reason-contains must be 1 to ${REASON_CONTAINS_MAX} characters without control characters, got '${value}'`,
+    );
   }
   return value;
 }
@@ -60,14 +63,20 @@ export function parseOffset(value: string): string {
 /** A repeatable --offset: one offset (`12`) or an inclusive range (`12-20`); the offsets collected in order, once each. */
 export function parseOffsets(value: string, previous: readonly string[] = []): string[] {
   const range = /^([^-]*)-([^-]*)$/.exec(value);
-  const [first, last] = range ? [parseOffset(range[1]!), parseOffset(range[2]!)] : [parseOffset(value), parseOffset(value)];
+  const [first, last] = range
+    ? [parseOffset(range[1]!), parseOffset(range[2]!)]
+    : [parseOffset(value), parseOffset(value)];
   const [low, high] = [BigInt(first), BigInt(last)];
-  if (low > high) throw new InvalidArgumentError(`--offset range must run from a lower to a higher offset (a-b, a <= b), got '${value}'`);
+  if (low > high)
+    throw new InvalidArgumentError(
+      `--offset range must run from a lower to a higher offset (a-b, a <= b), got '${value}'`,
+    );
   const collected = [...previous];
   const seen = new Set(collected);
   const overlap = collected.filter((offset) => BigInt(offset) >= low && BigInt(offset) <= high).length;
   const total = BigInt(collected.length) + (high - low + 1n) - BigInt(overlap);
-  if (total > BigInt(REDRIVE_OFFSETS_MAX)) throw new InvalidArgumentError(`--offset must select at most ${REDRIVE_OFFSETS_MAX} offsets in all, got ${total}`);
+  if (total > BigInt(REDRIVE_OFFSETS_MAX))
+    throw new InvalidArgumentError(`--offset must select at most ${REDRIVE_OFFSETS_MAX} offsets in all, got ${total}`);
   for (let offset = low; offset <= high; offset += 1n) {
     const text = offset.toString();
     if (!seen.has(text)) {
@@ -104,9 +113,17 @@ export interface DlqContext {
 export function operatorDlqContext(topicPrefix: string, env: NodeJS.ProcessEnv = process.env): DlqContext {
   try {
     const config = kafkaEnv(env, 'operator');
-    return { kafka: new Kafka({ ...kafkaClientOptions(config, `${config.KAFKA_CLIENT_ID}-dlq`), logLevel: logLevel.NOTHING, retry: { retries: 3 } }), catalog: catalogFor(topicPrefix) };
+    return {
+      kafka: new Kafka({
+        ...kafkaClientOptions(config, `${config.KAFKA_CLIENT_ID}-dlq`),
+        logLevel: logLevel.NOTHING,
+        retry: { retries: 3 },
+      }),
+      catalog: catalogFor(topicPrefix),
+    };
   } catch (error) {
-    if (error instanceof ConfigError) throw new ProvisionError(error.message, 'set the KAFKA_* variables for the operator (README, Configuration)');
+    if (error instanceof ConfigError)
+      throw new ProvisionError(error.message, 'set the KAFKA_* variables for the operator (README, Configuration)');
     throw error;
   }
 }
@@ -116,7 +133,10 @@ async function withAdmin<T>(context: DlqContext, use: (admin: Admin) => Promise<
   try {
     await admin.connect();
   } catch (error) {
-    throw new ProvisionError(`Kafka refused or did not answer: ${(error as Error).message}`, 'check KAFKA_BROKERS and the operator credentials');
+    throw new ProvisionError(
+      `Kafka refused or did not answer: ${(error as Error).message}`,
+      'check KAFKA_BROKERS and the operator credentials',
+    );
   }
   try {
     return await use(admin);
@@ -128,20 +148,32 @@ async function withAdmin<T>(context: DlqContext, use: (admin: Admin) => Promise<
 async function readDlq(context: DlqContext, admin: Admin, group: string): Promise<DlqRead> {
   const topic = deadLetterTopicName(group);
   const metadata = await admin.fetchTopicMetadata({ topics: [topic] }).catch((error: Error) => {
-    throw new ProvisionError(`cannot read ${topic}: ${error.message}`, 'create the topic catalog first (`npm start` does)');
+    throw new ProvisionError(
+      `cannot read ${topic}: ${error.message}`,
+      'create the topic catalog first (`npm start` does)',
+    );
   });
   const partitions = metadata.topics[0]?.partitions.length ?? 0;
-  if (partitions !== 1) throw new ProvisionError(`${topic} has ${partitions} partitions; a DLQ has one`, 'recreate it from the topic catalog');
+  if (partitions !== 1)
+    throw new ProvisionError(
+      `${topic} has ${partitions} partitions; a DLQ has one`,
+      'recreate it from the topic catalog',
+    );
   const readerGroup = `${context.catalog.prefix}tributary.operator.dlq-reader.${randomUUID()}`;
   try {
     return await readDeadLetterTopic(context.kafka, admin, topic, readerGroup, context.timeoutMs ?? READ_TIMEOUT_MS);
   } catch (error) {
-    throw new ProvisionError(`cannot read ${topic}: ${(error as Error).message}`, 'check that the broker is up, then try again');
+    throw new ProvisionError(
+      `cannot read ${topic}: ${(error as Error).message}`,
+      'check that the broker is up, then try again',
+    );
   }
 }
 
 function summaries(read: DlqRead): DeadLetterSummary[] {
-  return read.records.filter((record) => classifyDlqRecord(record).kind === 'dead-letter').map((record) => summarizeDeadLetter(record, read.tally.redriveOf(record.offset) ?? null));
+  return read.records
+    .filter((record) => classifyDlqRecord(record).kind === 'dead-letter')
+    .map((record) => summarizeDeadLetter(record, read.tally.redriveOf(record.offset) ?? null));
 }
 
 // ---------------------------------------------------------------- commands
@@ -156,12 +188,25 @@ export interface DlqListing {
 }
 
 /** The group's dead letters in offset order, those re-driven marked so; at most `limit` of those matching. */
-export async function listDeadLetters(context: DlqContext, group: string, options: { limit: number; reasonContains?: string }): Promise<DlqListing> {
+export async function listDeadLetters(
+  context: DlqContext,
+  group: string,
+  options: { limit: number; reasonContains?: string },
+): Promise<DlqListing> {
   return withAdmin(context, async (admin) => {
     const read = await readDlq(context, admin, group);
-    const matching = summaries(read).filter((summary) => options.reasonContains === undefined || (summary.reason ?? '').includes(options.reasonContains));
+    const matching = summaries(read).filter(
+      (summary) => options.reasonContains === undefined || (summary.reason ?? '').includes(options.reasonContains),
+    );
     const { tally } = read;
-    return { topic: read.topic, deadLetters: tally.deadLetters, redriven: tally.redriven, depth: tally.depth, matching: matching.length, shown: matching.slice(0, options.limit) };
+    return {
+      topic: read.topic,
+      deadLetters: tally.deadLetters,
+      redriven: tally.redriven,
+      depth: tally.depth,
+      matching: matching.length,
+      shown: matching.slice(0, options.limit),
+    };
   });
 }
 
@@ -170,10 +215,22 @@ export async function showDeadLetter(context: DlqContext, group: string, offset:
   return withAdmin(context, async (admin) => {
     const read = await readDlq(context, admin, group);
     const record = read.records.find((candidate) => candidate.offset === offset);
-    if (!record) throw new ProvisionError(`${read.topic} has no record at offset ${offset}`, 'list the dead letters with `npm run kafka -- dlq list`');
+    if (!record)
+      throw new ProvisionError(
+        `${read.topic} has no record at offset ${offset}`,
+        'list the dead letters with `npm run kafka -- dlq list`',
+      );
     const kind = classifyDlqRecord(record);
-    if (kind.kind === 'redrive-marker') throw new ProvisionError(`${positionText(record)} is a re-drive marker (of offset ${kind.deadLetterOffset}), not a dead letter`, 'show the dead letter it names');
-    if (kind.kind === 'other') throw new ProvisionError(`${positionText(record)} is not a dead letter (no dlq_* headers)`, 'list the dead letters with `npm run kafka -- dlq list`');
+    if (kind.kind === 'redrive-marker')
+      throw new ProvisionError(
+        `${positionText(record)} is a re-drive marker (of offset ${kind.deadLetterOffset}), not a dead letter`,
+        'show the dead letter it names',
+      );
+    if (kind.kind === 'other')
+      throw new ProvisionError(
+        `${positionText(record)} is not a dead letter (no dlq_* headers)`,
+        'list the dead letters with `npm run kafka -- dlq list`',
+      );
     return summarizeDeadLetter(record, read.tally.redriveOf(offset) ?? null);
   });
 }
@@ -189,9 +246,17 @@ export type RedriveOutcome =
  * fails), and the markers are read after that, so no two re-drives both see a dead letter unmarked.
  * Each re-driven record and its marker commit together or not at all.
  */
-export async function redriveDeadLetters(context: DlqContext, group: string, offsets: readonly string[]): Promise<RedriveOutcome[]> {
+export async function redriveDeadLetters(
+  context: DlqContext,
+  group: string,
+  offsets: readonly string[],
+): Promise<RedriveOutcome[]> {
   const dlqTopic = deadLetterTopicName(group);
-  const sourceTopics = new Set(Object.values(context.catalog.topics).filter((spec) => spec.role !== 'catalog').map((spec) => spec.name));
+  const sourceTopics = new Set(
+    Object.values(context.catalog.topics)
+      .filter((spec) => spec.role !== 'catalog')
+      .map((spec) => spec.name),
+  );
   const producer = context.kafka.producer({
     transactionalId: `${context.catalog.prefix}tributary.operator.dlq-redrive.${group}`,
     idempotent: true,
@@ -206,7 +271,10 @@ export async function redriveDeadLetters(context: DlqContext, group: string, off
     transaction = await producer.transaction();
   } catch (error) {
     await producer.disconnect().catch(() => undefined);
-    throw new ProvisionError(`cannot start the re-drive of ${dlqTopic}: ${(error as Error).message}`, 'check the operator credentials, then try again');
+    throw new ProvisionError(
+      `cannot start the re-drive of ${dlqTopic}: ${(error as Error).message}`,
+      'check the operator credentials, then try again',
+    );
   }
   try {
     return await withAdmin(context, async (admin) => {
@@ -241,7 +309,9 @@ export async function redriveDeadLetters(context: DlqContext, group: string, off
           continue;
         }
         if (!sourceTopics.has(message.topic)) {
-          refuse(`its source topic ${message.topic} is not an event topic of the catalog (prefix '${context.catalog.prefix}')`);
+          refuse(
+            `its source topic ${message.topic} is not an event topic of the catalog (prefix '${context.catalog.prefix}')`,
+          );
           continue;
         }
         if (!partitionsOf.has(message.topic)) {
@@ -265,18 +335,33 @@ export async function redriveDeadLetters(context: DlqContext, group: string, off
       try {
         const markers = [];
         for (const { record, message } of chosen) {
-          const [metadata] = await transaction.send({ topic: message.topic, acks: -1, messages: [{ partition: message.partition, key: message.key, value: message.value, headers: message.headers }] });
+          const [metadata] = await transaction.send({
+            topic: message.topic,
+            acks: -1,
+            messages: [
+              { partition: message.partition, key: message.key, value: message.value, headers: message.headers },
+            ],
+          });
           const to = { topic: message.topic, partition: message.partition, offset: metadata?.baseOffset ?? '-1' };
           landed.set(record.offset, positionText(to));
           markers.push(redriveMarkerMessage(record, to, at));
         }
-        await transaction.send({ topic: dlqTopic, acks: -1, messages: markers.map((marker) => ({ ...marker, partition: DLQ_PARTITION })) });
+        await transaction.send({
+          topic: dlqTopic,
+          acks: -1,
+          messages: markers.map((marker) => ({ ...marker, partition: DLQ_PARTITION })),
+        });
         await transaction.commit();
       } catch (error) {
         await transaction.abort().catch(() => undefined);
-        throw new ProvisionError(`the re-drive of ${dlqTopic} was not committed, nothing was re-driven: ${(error as Error).message}`, 'another re-drive of this DLQ may be running; try again');
+        throw new ProvisionError(
+          `the re-drive of ${dlqTopic} was not committed, nothing was re-driven: ${(error as Error).message}`,
+          'another re-drive of this DLQ may be running; try again',
+        );
       }
-      return outcomes.map((outcome) => (outcome.outcome === 'redriven' ? { ...outcome, to: landed.get(outcome.offset)! } : outcome));
+      return outcomes.map((outcome) =>
+        outcome.outcome === 'redriven' ? { ...outcome, to: landed.get(outcome.offset)! } : outcome,
+      );
     });
   } catch (error) {
     // A failure before the transaction's own handling (reading the DLQ, metadata): nothing was sent.
@@ -336,8 +421,13 @@ export function formatDeadLetter(summary: DeadLetterSummary): string {
     ['failed at', summary.failedAt ?? '(unknown)'],
     ['key', summary.key ?? '(none)'],
     ['event', `${summary.eventType ?? '(no ce_type)'} ${summary.eventId ?? '(no ce_id)'}`],
-    ['re-driven', redriven ? `to ${redriven.redrivenTo} at ${redriven.redrivenAt} (marker at offset ${redriven.markerOffset})` : 'no'],
-    ['value', summary.event === null ? summary.decodeProblem ?? '(none)' : `${summary.valueBytes} bytes, decoded:`],
+    [
+      're-driven',
+      redriven
+        ? `to ${redriven.redrivenTo} at ${redriven.redrivenAt} (marker at offset ${redriven.markerOffset})`
+        : 'no',
+    ],
+    ['value', summary.event === null ? (summary.decodeProblem ?? '(none)') : `${summary.valueBytes} bytes, decoded:`],
   ].map(([label, text]) => `${label!.padEnd(12)} ${text}`);
   if (summary.event !== null) lines.push(JSON.stringify(summary.event, null, 2));
   return lines.join('\n');

@@ -8,6 +8,14 @@ export { describeQuorum, clusterNodes } from './cluster';
 export type { QuorumStatus } from './cluster';
 export { runKafkaCli, KAFKA_TOOL_CLASSES } from './tools';
 export { brokerClientEnv, brokerSecurityMode } from './broker';
-export { applyServiceAcls, addProducer, addAnalytics, rotatePassword, revokePrincipal, listPrincipals, withOperatorAdmin } from './principals';
+export {
+  applyServiceAcls,
+  addProducer,
+  addAnalytics,
+  rotatePassword,
+  revokePrincipal,
+  listPrincipals,
+  withOperatorAdmin,
+} from './principals';
 export type { IssuedCredential } from './principals';
 export { credentialFiles } from './credentials';

@@ -32,7 +32,9 @@ describe('ensureKafkaInstalled', () => {
     const error: unknown = await ensureKafkaInstalled().catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(ProvisionError);
     const line = formatProvisionError(error as ProvisionError);
-    expect(line).toBe('tributary: Java 17+ not found at /nonexistent/jdk/bin/java (from JAVA_HOME): ' +
-      'install a JDK 17 (apt-get install openjdk-17-jre-headless) or set JAVA_HOME to one');
+    expect(line).toBe(
+      'tributary: Java 17+ not found at /nonexistent/jdk/bin/java (from JAVA_HOME): ' +
+        'install a JDK 17 (apt-get install openjdk-17-jre-headless) or set JAVA_HOME to one',
+    );
   });
 });

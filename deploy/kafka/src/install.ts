@@ -42,7 +42,10 @@ export async function assertJava(): Promise<string> {
   }
   const major = parseJavaMajor(output);
   if (major === undefined || major < JAVA_MAJOR_MIN) {
-    throw new ProvisionError(`Kafka ${KAFKA_VERSION} needs Java ${JAVA_MAJOR_MIN}+, found '${java}' reporting ${major ?? 'no version'}`, JAVA_HINT);
+    throw new ProvisionError(
+      `Kafka ${KAFKA_VERSION} needs Java ${JAVA_MAJOR_MIN}+, found '${java}' reporting ${major ?? 'no version'}`,
+      JAVA_HINT,
+    );
   }
   return java;
 }
@@ -81,8 +84,15 @@ export async function ensureKafkaInstalled(opts: { log?: Log } = {}): Promise<st
 }
 
 async function copyDependencies(outputDir: string): Promise<void> {
-  const args = ['-q', '-B', '-f', POM_FILE, `-Dkafka.version=${KAFKA_VERSION}`,
-    'dependency:copy-dependencies', `-DoutputDirectory=${outputDir}`];
+  const args = [
+    '-q',
+    '-B',
+    '-f',
+    POM_FILE,
+    `-Dkafka.version=${KAFKA_VERSION}`,
+    'dependency:copy-dependencies',
+    `-DoutputDirectory=${outputDir}`,
+  ];
   const result = await runCommand('mvn', args);
   if (result.code === 0) return;
   fs.rmSync(outputDir, { recursive: true, force: true });
@@ -94,8 +104,12 @@ async function copyDependencies(outputDir: string): Promise<void> {
 }
 
 export function firstMavenError(output: string): string {
-  const line = output.split('\n').find((candidate) => candidate.includes('[ERROR]')) ?? output.trim().split('\n')[0] ?? '';
-  const text = line.replace(/\u001b\[[0-9;]*m/g, '').replace('[ERROR]', '').trim();
+  const line =
+    output.split('\n').find((candidate) => candidate.includes('[ERROR]')) ?? output.trim().split('\n')[0] ?? '';
+  const text = line
+    .replace(/\u001b\[[0-9;]*m/g, '')
+    .replace('[ERROR]', '')
+    .trim();
   return text.length > 200 ? `${text.slice(0, 200)}...` : text || 'no output';
 }
 

@@ -11,28 +11,39 @@ const PARTITION_MAX = 99_999;
 
 export function parseOffsetOption(value: string): bigint {
   const offset = /^\d{1,19}$/.test(value) ? BigInt(value) : -1n;
-  if (offset < 0n || offset > OFFSET_MAX) throw new InvalidArgumentError(`--to-offset must be a whole number from 0 to ${OFFSET_MAX}, got '${value}'`);
+  if (offset < 0n || offset > OFFSET_MAX)
+    throw new InvalidArgumentError(`--to-offset must be a whole number from 0 to ${OFFSET_MAX}, got '${value}'`);
   return offset;
 }
 
 export function parseShiftOption(value: string): bigint {
-  if (!/^[+-]?\d{1,19}$/.test(value)) throw new InvalidArgumentError(`--shift-by must be a whole number of records, negative to go back (e.g. -100), got '${value}'`);
+  if (!/^[+-]?\d{1,19}$/.test(value))
+    throw new InvalidArgumentError(
+      `--shift-by must be a whole number of records, negative to go back (e.g. -100), got '${value}'`,
+    );
   return BigInt(value);
 }
 
 export function parsePartitionOption(value: string): number {
   const partition = /^\d{1,5}$/.test(value) ? Number(value) : -1;
-  if (partition < 0 || partition > PARTITION_MAX) throw new InvalidArgumentError(`--partition must be a partition number from 0 to ${PARTITION_MAX}, got '${value}'`);
+  if (partition < 0 || partition > PARTITION_MAX)
+    throw new InvalidArgumentError(`--partition must be a partition number from 0 to ${PARTITION_MAX}, got '${value}'`);
   return partition;
 }
 
 function parseGroupOption(value: string): string {
-  if (!/^[A-Za-z0-9._-]{1,249}$/.test(value)) throw new InvalidArgumentError(`--group must be 1-249 characters of letters, digits, ".", "_" or "-", got '${value}'`);
+  if (!/^[A-Za-z0-9._-]{1,249}$/.test(value))
+    throw new InvalidArgumentError(
+      `--group must be 1-249 characters of letters, digits, ".", "_" or "-", got '${value}'`,
+    );
   return value;
 }
 
 function parseTopicOption(value: string): string {
-  if (!/^[A-Za-z0-9._-]{1,249}$/.test(value)) throw new InvalidArgumentError(`--topic must be 1-249 characters of letters, digits, ".", "_" or "-", got '${value}'`);
+  if (!/^[A-Za-z0-9._-]{1,249}$/.test(value))
+    throw new InvalidArgumentError(
+      `--topic must be 1-249 characters of letters, digits, ".", "_" or "-", got '${value}'`,
+    );
   return value;
 }
 
@@ -44,11 +55,15 @@ export interface ResetFlags {
 
 /** Exactly one target, as kafka-consumer-groups wants it. */
 export function resetTargetOf(flags: ResetFlags): ResetTarget {
-  const given = [flags.toEarliest ? '--to-earliest' : null, flags.toOffset !== undefined ? '--to-offset' : null, flags.shiftBy !== undefined ? '--shift-by' : null].filter(
-    (flag): flag is string => flag !== null,
-  );
+  const given = [
+    flags.toEarliest ? '--to-earliest' : null,
+    flags.toOffset !== undefined ? '--to-offset' : null,
+    flags.shiftBy !== undefined ? '--shift-by' : null,
+  ].filter((flag): flag is string => flag !== null);
   if (given.length !== 1) {
-    throw new InvalidArgumentError(`exactly one of --to-earliest, --to-offset <n> and --shift-by <n> must be given, got ${given.length === 0 ? 'none' : given.join(' and ')}`);
+    throw new InvalidArgumentError(
+      `exactly one of --to-earliest, --to-offset <n> and --shift-by <n> must be given, got ${given.length === 0 ? 'none' : given.join(' and ')}`,
+    );
   }
   if (flags.toEarliest) return { kind: 'earliest' };
   if (flags.toOffset !== undefined) return { kind: 'offset', offset: flags.toOffset };
@@ -58,21 +73,27 @@ export function resetTargetOf(flags: ResetFlags): ResetTarget {
 export function addOffsetCommands(program: Command): void {
   const offsets = program
     .command('offsets')
-    .description("a consumer group's offsets: the database's (authoritative) and Kafka's copy, shown and moved together");
+    .description(
+      "a consumer group's offsets: the database's (authoritative) and Kafka's copy, shown and moved together",
+    );
   const selection = (command: Command) =>
     command
       .requiredOption('--group <group>', 'the consumer group, e.g. tributary.ledger-projector', parseGroupOption)
       .option('--topic <topic>', 'only this topic of the group', parseTopicOption)
       .option('--partition <n>', 'only this partition of --topic', parsePartitionOption);
-  selection(offsets.command('show').description('per partition: the database\'s offset, Kafka\'s committed offset, the log start and end, the lag')).action(
-    async (flags: Selection & { group: string }) => {
-      process.stdout.write(`${await showOffsets(groupHome(flags.group), flags)}\n`);
-    },
-  );
+  selection(
+    offsets
+      .command('show')
+      .description("per partition: the database's offset, Kafka's committed offset, the log start and end, the lag"),
+  ).action(async (flags: Selection & { group: string }) => {
+    process.stdout.write(`${await showOffsets(groupHome(flags.group), flags)}\n`);
+  });
   selection(
     offsets
       .command('reset')
-      .description('move the offsets of a stopped group in the database and in Kafka to the same values, clamped to the log; a dry run without --execute'),
+      .description(
+        'move the offsets of a stopped group in the database and in Kafka to the same values, clamped to the log; a dry run without --execute',
+      ),
   )
     .option('--to-earliest', 'to the start of each log')
     .option('--to-offset <n>', 'to this offset', parseOffsetOption)

@@ -21,7 +21,9 @@ describe('assertPortFree', () => {
     try {
       const check = assertPortFree(port, 'Kafka client listener');
       await expect(check).rejects.toBeInstanceOf(ProvisionError);
-      await expect(assertPortFree(port, 'Kafka client listener')).rejects.toThrow(`port ${port} on 127.0.0.1 (Kafka client listener) is already in use`);
+      await expect(assertPortFree(port, 'Kafka client listener')).rejects.toThrow(
+        `port ${port} on 127.0.0.1 (Kafka client listener) is already in use`,
+      );
     } finally {
       server.close();
     }

@@ -21,7 +21,10 @@ function portError(port: number, purpose: string, error: NodeJS.ErrnoException):
     );
   }
   if (error.code === 'EACCES') {
-    return new ProvisionError(`not allowed to listen on port ${port} (${purpose})`, 'use a port of 1024 or above with --port');
+    return new ProvisionError(
+      `not allowed to listen on port ${port} (${purpose})`,
+      'use a port of 1024 or above with --port',
+    );
   }
   return error;
 }

@@ -13,7 +13,14 @@ import {
 } from '@tributary/contracts';
 import { applyAcls, describePrincipalAcls, revokeAllAcls, type AclRow, type AppliedAcls } from './acls';
 import { kafkaStatus, operatorSecurity, readRunningMode } from './broker';
-import { alterScramCredentials, credentialFiles, newPassword, operatorConnection, removePassword, writePassword } from './credentials';
+import {
+  alterScramCredentials,
+  credentialFiles,
+  newPassword,
+  operatorConnection,
+  removePassword,
+  writePassword,
+} from './credentials';
 import { ProvisionError } from './errors';
 
 /**
@@ -34,7 +41,8 @@ export interface IssuedCredential {
 /** A running local broker's client address; a cluster's running nodes, comma separated. */
 export function runningBroker(name: string): string {
   const broker = kafkaStatus().find((status) => status.name === name);
-  if (!broker?.brokers) throw new ProvisionError(`Kafka '${name}' is not running`, `start it: \`npm run kafka -- start --name ${name}\``);
+  if (!broker?.brokers)
+    throw new ProvisionError(`Kafka '${name}' is not running`, `start it: \`npm run kafka -- start --name ${name}\``);
   return broker.brokers;
 }
 
@@ -43,9 +51,17 @@ export async function withOperatorAdmin<T>(name: string, use: (admin: Admin) => 
   const { dataDir } = credentialFiles(name);
   const security = operatorSecurity({ security: readRunningMode(dataDir), dataDir });
   if (security.mode === 'plaintext') {
-    throw new ProvisionError(`Kafka '${name}' runs without security: it has no principals or ACLs`, 'restart it without KAFKA_SECURITY=plaintext');
+    throw new ProvisionError(
+      `Kafka '${name}' runs without security: it has no principals or ACLs`,
+      'restart it without KAFKA_SECURITY=plaintext',
+    );
   }
-  const admin = new Kafka({ clientId: 'tributary-operator', brokers: brokers.split(','), logLevel: logLevel.NOTHING, ...kafkaSecurityOptions(security) }).admin();
+  const admin = new Kafka({
+    clientId: 'tributary-operator',
+    brokers: brokers.split(','),
+    logLevel: logLevel.NOTHING,
+    ...kafkaSecurityOptions(security),
+  }).admin();
   await admin.connect();
   try {
     return await use(admin);
@@ -55,14 +71,23 @@ export async function withOperatorAdmin<T>(name: string, use: (admin: Admin) => 
 }
 
 /** Renders the services' grants for a topic prefix to the broker; idempotent. */
-export async function applyServiceAcls(name: string, topicPrefix = '', options: { prune?: boolean } = {}): Promise<AppliedAcls> {
+export async function applyServiceAcls(
+  name: string,
+  topicPrefix = '',
+  options: { prune?: boolean } = {},
+): Promise<AppliedAcls> {
   return withOperatorAdmin(name, (admin) => applyAcls(admin, servicePrincipals(catalogFor(topicPrefix)), options));
 }
 
 function assertNewPrincipal(principal: string): void {
   const parsed = principalName.safeParse(principal);
-  if (!parsed.success) throw new ProvisionError(`principal '${principal}': ${parsed.error.issues[0]?.message}`, 'choose another name');
-  if (RESERVED.has(principal)) throw new ProvisionError(`principal '${principal}' is reserved for ${principal === OPERATOR_PRINCIPAL ? 'the operator' : 'a service'}`, 'choose another name');
+  if (!parsed.success)
+    throw new ProvisionError(`principal '${principal}': ${parsed.error.issues[0]?.message}`, 'choose another name');
+  if (RESERVED.has(principal))
+    throw new ProvisionError(
+      `principal '${principal}' is reserved for ${principal === OPERATOR_PRINCIPAL ? 'the operator' : 'a service'}`,
+      'choose another name',
+    );
 }
 
 function specOrRefusal(make: () => PrincipalSpec): PrincipalSpec {
@@ -77,14 +102,24 @@ function specOrRefusal(make: () => PrincipalSpec): PrincipalSpec {
 async function issue(name: string, spec: PrincipalSpec): Promise<IssuedCredential> {
   assertNewPrincipal(spec.name);
   const password = new Secret(newPassword());
-  await alterScramCredentials(operatorConnection(name, runningBroker(name)), [{ kind: 'upsert', principal: spec.name, password }]);
+  await alterScramCredentials(operatorConnection(name, runningBroker(name)), [
+    { kind: 'upsert', principal: spec.name, password },
+  ]);
   const acls = await withOperatorAdmin(name, (admin) => applyAcls(admin, [spec]));
   return { principal: spec.name, password, acls };
 }
 
 /** A direct Kafka producer that may publish only the given event types (whole topics; see the catalog). */
-export function addProducer(name: string, principal: string, eventTypes: readonly string[], topicPrefix = ''): Promise<IssuedCredential> {
-  return issue(name, specOrRefusal(() => producerPrincipal(principal, eventTypes, catalogFor(topicPrefix))));
+export function addProducer(
+  name: string,
+  principal: string,
+  eventTypes: readonly string[],
+  topicPrefix = '',
+): Promise<IssuedCredential> {
+  return issue(
+    name,
+    specOrRefusal(() => producerPrincipal(principal, eventTypes, catalogFor(topicPrefix))),
+  );
 }
 
 /** An analytics reader: reads every event topic and the schema catalog, groups under analytics.<name>. */
@@ -99,7 +134,11 @@ export function addAnalytics(name: string, principal: string, topicPrefix = ''):
  */
 export async function rotatePassword(name: string, principal: string): Promise<Secret> {
   const holders = await alterScramCredentials(operatorConnection(name, runningBroker(name)), []);
-  if (!holders.includes(principal)) throw new ProvisionError(`principal '${principal}' does not exist on Kafka '${name}'`, 'list them with `npm run kafka -- principals list`');
+  if (!holders.includes(principal))
+    throw new ProvisionError(
+      `principal '${principal}' does not exist on Kafka '${name}'`,
+      'list them with `npm run kafka -- principals list`',
+    );
   const password = new Secret(newPassword());
   await alterScramCredentials(operatorConnection(name, runningBroker(name)), [{ kind: 'upsert', principal, password }]);
   if (fs.existsSync(credentialFiles(name).passwordFile(principal))) writePassword(name, principal, password.reveal());
@@ -108,9 +147,11 @@ export async function rotatePassword(name: string, principal: string): Promise<S
 
 /** Offboarding: the credential and every ACL of the principal go. The operator cannot be revoked. */
 export async function revokePrincipal(name: string, principal: string): Promise<{ aclsDeleted: number }> {
-  if (principal === OPERATOR_PRINCIPAL) throw new ProvisionError('the operator principal cannot be revoked', 'rotate its password instead');
+  if (principal === OPERATOR_PRINCIPAL)
+    throw new ProvisionError('the operator principal cannot be revoked', 'rotate its password instead');
   const holders = await alterScramCredentials(operatorConnection(name, runningBroker(name)), []);
-  if (holders.includes(principal)) await alterScramCredentials(operatorConnection(name, runningBroker(name)), [{ kind: 'delete', principal }]);
+  if (holders.includes(principal))
+    await alterScramCredentials(operatorConnection(name, runningBroker(name)), [{ kind: 'delete', principal }]);
   const aclsDeleted = await withOperatorAdmin(name, (admin) => revokeAllAcls(admin, principal));
   removePassword(name, principal);
   return { aclsDeleted };

@@ -29,7 +29,9 @@ export function runCommand(
     child.stdout?.on('data', (chunk: Buffer) => (stdout = appendBounded(stdout, chunk)));
     child.stderr?.on('data', (chunk: Buffer) => (stderr = appendBounded(stderr, chunk)));
     child.on('error', reject);
-    child.on('close', (code: number | null, signal: NodeJS.Signals | null) => resolve({ code: code ?? signalExitCode(signal), stdout, stderr }));
+    child.on('close', (code: number | null, signal: NodeJS.Signals | null) =>
+      resolve({ code: code ?? signalExitCode(signal), stdout, stderr }),
+    );
   });
 }
 

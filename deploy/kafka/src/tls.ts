@@ -62,7 +62,12 @@ function keytoolExecutable(): string {
 /** Makes the CA and the broker's keystore when they are not there yet; returns where they are. */
 export async function ensureTlsMaterial(tlsDir: string, log: Log): Promise<TlsFiles> {
   const files = tlsFiles(tlsDir);
-  if (fs.existsSync(files.brokerKeystore) && fs.existsSync(files.caCertificate) && fs.existsSync(files.keystorePasswordFile)) return files;
+  if (
+    fs.existsSync(files.brokerKeystore) &&
+    fs.existsSync(files.caCertificate) &&
+    fs.existsSync(files.keystorePasswordFile)
+  )
+    return files;
   log(`making a CA and a broker certificate in ${tlsDir} (keytool)`);
   fs.rmSync(tlsDir, { recursive: true, force: true });
   fs.mkdirSync(tlsDir, { recursive: true, mode: 0o700 });
@@ -76,12 +81,55 @@ export async function ensureTlsMaterial(tlsDir: string, log: Log): Promise<TlsFi
   const broker = ['-keystore', files.brokerKeystore, '-storetype', 'PKCS12', '-storepass:env', PASSWORD_ENV];
   const san = 'SAN=ip:127.0.0.1,dns:localhost';
   const steps: string[][] = [
-    ['-genkeypair', '-alias', 'ca', '-keyalg', 'EC', '-groupname', 'secp256r1', '-dname', `CN=${CA_CN}`, '-ext', 'bc:c', '-validity', `${VALIDITY_DAYS}`, ...ca],
+    [
+      '-genkeypair',
+      '-alias',
+      'ca',
+      '-keyalg',
+      'EC',
+      '-groupname',
+      'secp256r1',
+      '-dname',
+      `CN=${CA_CN}`,
+      '-ext',
+      'bc:c',
+      '-validity',
+      `${VALIDITY_DAYS}`,
+      ...ca,
+    ],
     ['-exportcert', '-rfc', '-alias', 'ca', '-file', files.caCertificate, ...ca],
-    ['-genkeypair', '-alias', 'broker', '-keyalg', 'EC', '-groupname', 'secp256r1', '-dname', `CN=${BROKER_CERTIFICATE_CN}`, '-validity', `${VALIDITY_DAYS}`, ...broker],
+    [
+      '-genkeypair',
+      '-alias',
+      'broker',
+      '-keyalg',
+      'EC',
+      '-groupname',
+      'secp256r1',
+      '-dname',
+      `CN=${BROKER_CERTIFICATE_CN}`,
+      '-validity',
+      `${VALIDITY_DAYS}`,
+      ...broker,
+    ],
     ['-certreq', '-alias', 'broker', '-file', csr, ...broker],
-    ['-gencert', '-alias', 'ca', '-infile', csr, '-outfile', signed, '-rfc', '-validity', `${VALIDITY_DAYS}`, '-ext', san,
-      '-ext', 'EKU=serverAuth,clientAuth', ...ca],
+    [
+      '-gencert',
+      '-alias',
+      'ca',
+      '-infile',
+      csr,
+      '-outfile',
+      signed,
+      '-rfc',
+      '-validity',
+      `${VALIDITY_DAYS}`,
+      '-ext',
+      san,
+      '-ext',
+      'EKU=serverAuth,clientAuth',
+      ...ca,
+    ],
     ['-importcert', '-noprompt', '-alias', 'ca', '-file', files.caCertificate, ...broker],
     ['-importcert', '-alias', 'broker', '-file', signed, ...broker],
   ];
@@ -98,9 +146,16 @@ async function keytool(args: string[], env: NodeJS.ProcessEnv): Promise<void> {
   try {
     result = await runCommand(keytoolExecutable(), args, { env });
   } catch {
-    throw new ProvisionError('keytool not found (the JDK makes the broker\'s certificates with it)', 'install a JDK 17+ (apt-get install openjdk-17-jdk-headless) or set JAVA_HOME to one');
+    throw new ProvisionError(
+      "keytool not found (the JDK makes the broker's certificates with it)",
+      'install a JDK 17+ (apt-get install openjdk-17-jdk-headless) or set JAVA_HOME to one',
+    );
   }
   if (result.code !== 0) {
-    throw new ProvisionError(`keytool ${args[0]} failed (exit ${result.code})`, 'check the JDK: `keytool -help`', (result.stderr + result.stdout).trim());
+    throw new ProvisionError(
+      `keytool ${args[0]} failed (exit ${result.code})`,
+      'check the JDK: `keytool -help`',
+      (result.stderr + result.stdout).trim(),
+    );
   }
 }

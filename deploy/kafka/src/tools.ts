@@ -27,10 +27,7 @@ export const KAFKA_TOOL_CLASSES: Readonly<Record<string, string>> = {
 export function toolMainClass(tool: string): string {
   const mainClass = KAFKA_TOOL_CLASSES[tool.replace(/\.sh$/, '')];
   if (mainClass) return mainClass;
-  throw new ProvisionError(
-    `unknown Kafka tool '${tool}'`,
-    `use one of ${Object.keys(KAFKA_TOOL_CLASSES).join(', ')}`,
-  );
+  throw new ProvisionError(`unknown Kafka tool '${tool}'`, `use one of ${Object.keys(KAFKA_TOOL_CLASSES).join(', ')}`);
 }
 
 export function javaClassPath(libs: string): string {

@@ -48,7 +48,11 @@ describe('the secured broker as a trust boundary', () => {
   const endOffsets = async (): Promise<EndOffsets> =>
     withAdmin(async (admin: Admin) => {
       const entries = await Promise.all(
-        topicCatalog(catalog).map(async (spec) => (await admin.fetchTopicOffsets(spec.name)).map(({ partition, high }) => [`${spec.name}[${partition}]`, high] as const)),
+        topicCatalog(catalog).map(async (spec) =>
+          (await admin.fetchTopicOffsets(spec.name)).map(
+            ({ partition, high }) => [`${spec.name}[${partition}]`, high] as const,
+          ),
+        ),
       );
       return new Map(entries.flat());
     });
@@ -63,7 +67,11 @@ describe('the secured broker as a trust boundary', () => {
   };
   const tryJoinGroup = async (kafka: Kafka, groupId: string): Promise<string> => {
     // A refused consumer must not restart itself after the test is over.
-    const consumer = kafka.consumer({ groupId, sessionTimeout: 6_000, retry: { retries: 0, restartOnFailure: async () => false } });
+    const consumer = kafka.consumer({
+      groupId,
+      sessionTimeout: 6_000,
+      retry: { retries: 0, restartOnFailure: async () => false },
+    });
     try {
       await consumer.connect();
       await consumer.subscribe({ topics: [catalog.topics.attributions.name], fromBeginning: true });
@@ -90,12 +98,15 @@ describe('the secured broker as a trust boundary', () => {
     await operator.send({ topic: catalog.topics.schemas.name, acks: -1, messages: entries });
     await operator.disconnect();
     await applyServiceAcls(testKafkaName(), prefix);
-    producerPassword = (await addProducer(testKafkaName(), producerName, ['InferenceCompleted'], prefix)).password.reveal();
+    producerPassword = (
+      await addProducer(testKafkaName(), producerName, ['InferenceCompleted'], prefix)
+    ).password.reveal();
     analyticsPassword = (await addAnalytics(testKafkaName(), analyticsName, prefix)).password.reveal();
   });
 
   afterAll(async () => {
-    for (const name of [producerName, analyticsName]) await revokePrincipal(testKafkaName(), name).catch(() => undefined);
+    for (const name of [producerName, analyticsName])
+      await revokePrincipal(testKafkaName(), name).catch(() => undefined);
   });
 
   describe('a service started with a wrong or missing credential', () => {
@@ -112,12 +123,30 @@ describe('the secured broker as a trust boundary', () => {
       try {
         const started = Date.now();
         const base = { ...principalEnv(service), TRIBUTARY_TOPIC_PREFIX: prefix, DATABASE_URL: database.url };
-        const wrong = startServiceProcess(mains[service]!, { ...base, KAFKA_PASSWORD: 'not-the-password' }, `${service}-wrong-password`);
+        const wrong = startServiceProcess(
+          mains[service]!,
+          { ...base, KAFKA_PASSWORD: 'not-the-password' },
+          `${service}-wrong-password`,
+        );
         expect(await exitCode(wrong)).toBe(1);
-        const missing = startServiceProcess(mains[service]!, { ...base, KAFKA_PASSWORD_FILE: '/nonexistent/password' }, `${service}-no-password`);
+        const missing = startServiceProcess(
+          mains[service]!,
+          { ...base, KAFKA_PASSWORD_FILE: '/nonexistent/password' },
+          `${service}-no-password`,
+        );
         expect(await exitCode(missing)).toBe(1);
-        expect(wrong.output()).toMatch(new RegExp(`^${service}: invalid kafka configuration: KAFKA_USERNAME / KAFKA_PASSWORD: the broker refused the credentials`, 'm'));
-        expect(missing.output()).toMatch(new RegExp(`^${service}: invalid kafka configuration: KAFKA_PASSWORD_FILE: cannot read /nonexistent/password`, 'm'));
+        expect(wrong.output()).toMatch(
+          new RegExp(
+            `^${service}: invalid kafka configuration: KAFKA_USERNAME / KAFKA_PASSWORD: the broker refused the credentials`,
+            'm',
+          ),
+        );
+        expect(missing.output()).toMatch(
+          new RegExp(
+            `^${service}: invalid kafka configuration: KAFKA_PASSWORD_FILE: cannot read /nonexistent/password`,
+            'm',
+          ),
+        );
         expect(wrong.output()).not.toContain('not-the-password');
         expect(Date.now() - started).toBeLessThan(90_000);
       } finally {
@@ -129,12 +158,31 @@ describe('the secured broker as a trust boundary', () => {
   describe('a client without valid credentials', () => {
     it('is refused without credentials, with a wrong password and in plaintext, and writes nothing', async () => {
       const before = await endOffsets();
-      const plaintext = new Kafka({ clientId: 'plaintext', brokers: testBrokers(), logLevel: logLevel.NOTHING, retry: { retries: 0 }, connectionTimeout: 3_000, requestTimeout: 5_000 });
+      const plaintext = new Kafka({
+        clientId: 'plaintext',
+        brokers: testBrokers(),
+        logLevel: logLevel.NOTHING,
+        retry: { retries: 0 },
+        connectionTimeout: 3_000,
+        requestTimeout: 5_000,
+      });
       expect(await tryPublish(plaintext, 'InferenceCompleted')).not.toBe('accepted');
-      const tlsOnly = new Kafka({ clientId: 'tls-only', brokers: testBrokers(), ssl: { rejectUnauthorized: false }, logLevel: logLevel.NOTHING, retry: { retries: 0 }, connectionTimeout: 3_000, requestTimeout: 5_000 });
+      const tlsOnly = new Kafka({
+        clientId: 'tls-only',
+        brokers: testBrokers(),
+        ssl: { rejectUnauthorized: false },
+        logLevel: logLevel.NOTHING,
+        retry: { retries: 0 },
+        connectionTimeout: 3_000,
+        requestTimeout: 5_000,
+      });
       expect(await tryPublish(tlsOnly, 'InferenceCompleted')).not.toBe('accepted');
-      expect(await tryPublish(kafkaAs(producerName, 'wrong-password'), 'InferenceCompleted')).toBe('KafkaJSSASLAuthenticationError');
-      expect(await tryPublish(kafkaAs('nobody', 'any-password'), 'InferenceCompleted')).toBe('KafkaJSSASLAuthenticationError');
+      expect(await tryPublish(kafkaAs(producerName, 'wrong-password'), 'InferenceCompleted')).toBe(
+        'KafkaJSSASLAuthenticationError',
+      );
+      expect(await tryPublish(kafkaAs('nobody', 'any-password'), 'InferenceCompleted')).toBe(
+        'KafkaJSSASLAuthenticationError',
+      );
       expect(await endOffsets()).toEqual(before);
     });
   });
@@ -144,7 +192,7 @@ describe('the secured broker as a trust boundary', () => {
       expect(await tryPublish(kafkaAs(producerName, producerPassword), 'InferenceCompleted')).toBe('accepted');
     });
 
-    it('is denied decisions, payout events, funding events, other input topics and the services\' consumer groups; nothing lands', async () => {
+    it("is denied decisions, payout events, funding events, other input topics and the services' consumer groups; nothing lands", async () => {
       const before = await endOffsets();
       const producer = kafkaAs(producerName, producerPassword);
       expect(await tryPublish(producer, 'InferenceAttributed')).toBe('TOPIC_AUTHORIZATION_FAILED');
@@ -158,13 +206,15 @@ describe('the secured broker as a trust boundary', () => {
 
     it('after a password rotation: the old password is refused, the new one works', async () => {
       const rotated = (await rotatePassword(testKafkaName(), producerName)).reveal();
-      expect(await tryPublish(kafkaAs(producerName, producerPassword), 'InferenceCompleted')).toBe('KafkaJSSASLAuthenticationError');
+      expect(await tryPublish(kafkaAs(producerName, producerPassword), 'InferenceCompleted')).toBe(
+        'KafkaJSSASLAuthenticationError',
+      );
       expect(await tryPublish(kafkaAs(producerName, rotated), 'InferenceCompleted')).toBe('accepted');
       producerPassword = rotated;
     });
   });
 
-  describe('the services\' own principals', () => {
+  describe("the services' own principals", () => {
     it('only attribution writes decisions, only payouts writes payout and funding events; nothing else lands', async () => {
       const before = await endOffsets();
       const outcomes: Record<string, [string, string, string]> = {};
@@ -184,16 +234,25 @@ describe('the secured broker as a trust boundary', () => {
         'ledger-api': [denied, denied, denied],
       });
       const after = await endOffsets();
-      const grown = [...after].filter(([partition, offset]) => before.get(partition) !== offset).map(([partition]) => partition.replace(/\[\d+\]$/, ''));
-      expect([...new Set(grown)].sort()).toEqual([catalog.topics.attributions.name, catalog.topics.funding.name, catalog.topics.payouts.name].sort());
+      const grown = [...after]
+        .filter(([partition, offset]) => before.get(partition) !== offset)
+        .map(([partition]) => partition.replace(/\[\d+\]$/, ''));
+      expect([...new Set(grown)].sort()).toEqual(
+        [catalog.topics.attributions.name, catalog.topics.funding.name, catalog.topics.payouts.name].sort(),
+      );
     });
   });
 
-  describe('Kafka\'s own tools', () => {
-    it('list the catalog\'s ACLs with kafka-acls --list, as the operator', async () => {
+  describe("Kafka's own tools", () => {
+    it("list the catalog's ACLs with kafka-acls --list, as the operator", async () => {
       const listed = await runKafkaCli('kafka-acls', [
-        '--bootstrap-server', testBrokers().join(','), '--command-config', process.env.KAFKA_COMMAND_CONFIG!,
-        '--list', '--topic', catalog.topics.attributions.name,
+        '--bootstrap-server',
+        testBrokers().join(','),
+        '--command-config',
+        process.env.KAFKA_COMMAND_CONFIG!,
+        '--list',
+        '--topic',
+        catalog.topics.attributions.name,
       ]);
       expect(listed.code).toBe(0);
       expect(listed.stdout).toMatch(/principal=User:attribution, host=\*, operation=WRITE, permissionType=ALLOW/);
@@ -225,14 +284,26 @@ describe('the secured broker as a trust boundary', () => {
     it('writes nowhere and joins no group outside analytics.<name>.', async () => {
       const before = await endOffsets();
       const reader = kafkaAs(analyticsName, analyticsPassword);
-      for (const type of ['InferenceCompleted', 'DatanetCreated', 'InferenceAttributed', 'PayoutSettled', 'FundsDeposited'] as const) {
+      for (const type of [
+        'InferenceCompleted',
+        'DatanetCreated',
+        'InferenceAttributed',
+        'PayoutSettled',
+        'FundsDeposited',
+      ] as const) {
         expect([type, await tryPublish(reader, type)]).toEqual([type, 'TOPIC_AUTHORIZATION_FAILED']);
       }
-      expect(await tryPublish(reader, 'InferenceCompleted', catalog.topics.schemas.name)).toBe('TOPIC_AUTHORIZATION_FAILED');
+      expect(await tryPublish(reader, 'InferenceCompleted', catalog.topics.schemas.name)).toBe(
+        'TOPIC_AUTHORIZATION_FAILED',
+      );
       // kafkajs reports the broker's GROUP_AUTHORIZATION_FAILED on FindCoordinator as "coordinator not
       // found"; the same reader joining a group under its own prefix shows the coordinator is there.
-      expect(await tryJoinGroup(reader, `${prefix}analytics.someone-else.g`)).toMatch(/AUTHORIZATION_FAILED|KafkaJSGroupCoordinatorNotFound/);
-      expect(await tryJoinGroup(reader, catalog.groups.ledgerProjector)).toMatch(/AUTHORIZATION_FAILED|KafkaJSGroupCoordinatorNotFound/);
+      expect(await tryJoinGroup(reader, `${prefix}analytics.someone-else.g`)).toMatch(
+        /AUTHORIZATION_FAILED|KafkaJSGroupCoordinatorNotFound/,
+      );
+      expect(await tryJoinGroup(reader, catalog.groups.ledgerProjector)).toMatch(
+        /AUTHORIZATION_FAILED|KafkaJSGroupCoordinatorNotFound/,
+      );
       expect(await tryJoinGroup(reader, `${prefix}analytics.${analyticsName}.g`)).toBe('joined');
       expect(await endOffsets()).toEqual(before);
     });
@@ -250,7 +321,9 @@ async function readAll(kafka: Kafka, topic: string, groupId: string): Promise<Ka
   const admin = kafka.admin();
   await admin.connect();
   const ends = await admin.fetchTopicOffsets(topic).finally(() => admin.disconnect());
-  const remaining = new Map(ends.filter(({ high }) => high !== '0').map(({ partition, high }) => [partition, BigInt(high)]));
+  const remaining = new Map(
+    ends.filter(({ high }) => high !== '0').map(({ partition, high }) => [partition, BigInt(high)]),
+  );
   const consumer = kafka.consumer({ groupId, sessionTimeout: 6_000 });
   const messages: KafkaMessage[] = [];
   await consumer.connect();

@@ -15,7 +15,11 @@ const PROBE_ID = 'tributary.start.probe';
  */
 export async function prepareBroker(operatorEnv: NodeJS.ProcessEnv, say: (line: string) => void): Promise<void> {
   // Bounded: about 20 s of retries before a broker that never answers is reported.
-  const kafka = new Kafka({ ...kafkaClientOptions(kafkaEnv(operatorEnv), PROBE_ID), logLevel: logLevel.NOTHING, retry: { retries: 8, maxRetryTime: 4_000 } });
+  const kafka = new Kafka({
+    ...kafkaClientOptions(kafkaEnv(operatorEnv), PROBE_ID),
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 8, maxRetryTime: 4_000 },
+  });
   const admin = kafka.admin();
   const producer = kafka.producer({ transactionalId: PROBE_ID, idempotent: true, maxInFlightRequests: 1 });
   try {

@@ -49,8 +49,10 @@ async function answers(connectionString: string): Promise<boolean> {
 
 function isConnectionFailure(error: unknown): boolean {
   const code = (error as { code?: string }).code;
-  return ['ECONNREFUSED', 'ENOENT', 'ETIMEDOUT', 'EHOSTUNREACH', '57P03'].includes(code ?? '') ||
-    /timeout|terminated/i.test((error as Error).message);
+  return (
+    ['ECONNREFUSED', 'ENOENT', 'ETIMEDOUT', 'EHOSTUNREACH', '57P03'].includes(code ?? '') ||
+    /timeout|terminated/i.test((error as Error).message)
+  );
 }
 
 function isLocalHost(hostname: string): boolean {
@@ -80,8 +82,10 @@ async function startLocalCluster(log: (line: string) => void): Promise<void> {
     if (!version || !cluster) continue;
     log(`starting PostgreSQL cluster ${version}/${cluster}`);
     await run('pg_ctlcluster', ['--skip-systemctl-redirect', version, cluster, 'start']).catch((error: Error) => {
-      throw new ProvisionError(`PostgreSQL ${version}/${cluster} would not start: ${error.message.split('\n')[0]}`,
-        `read /var/log/postgresql/postgresql-${version}-${cluster}.log`);
+      throw new ProvisionError(
+        `PostgreSQL ${version}/${cluster} would not start: ${error.message.split('\n')[0]}`,
+        `read /var/log/postgresql/postgresql-${version}-${cluster}.log`,
+      );
     });
   }
 }

@@ -14,13 +14,23 @@ export interface LocalService {
 
 export const LOCAL_SERVICES: readonly LocalService[] = [
   { name: 'gateway', main: 'services/gateway/src/main.ts', httpPortVariable: 'GATEWAY_HTTP_PORT', httpPort: 3100 },
-  { name: 'attribution', main: 'services/attribution/src/main.ts', httpPortVariable: 'ATTRIBUTION_HTTP_PORT', httpPort: 3101 },
+  {
+    name: 'attribution',
+    main: 'services/attribution/src/main.ts',
+    httpPortVariable: 'ATTRIBUTION_HTTP_PORT',
+    httpPort: 3101,
+  },
   {
     name: 'ledger-projector',
     main: 'services/ledger-projector/src/main.ts',
     httpPortVariable: 'LEDGER_PROJECTOR_HTTP_PORT',
     httpPort: 3102,
   },
-  { name: 'ledger-api', main: 'services/ledger-api/src/main.ts', httpPortVariable: 'LEDGER_API_HTTP_PORT', httpPort: 3105 },
+  {
+    name: 'ledger-api',
+    main: 'services/ledger-api/src/main.ts',
+    httpPortVariable: 'LEDGER_API_HTTP_PORT',
+    httpPort: 3105,
+  },
   { name: 'payouts', main: 'services/payouts/src/main.ts', httpPortVariable: 'PAYOUTS_HTTP_PORT', httpPort: 3104 },
 ];

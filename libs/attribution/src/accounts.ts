@@ -47,7 +47,9 @@ export type NamedRole = RolesFor<'payer' | 'earner' | 'ledger'>;
 export type LedgerRole = RolesFor<'ledger'>;
 
 /** Earner roles in ACCOUNT_ROLES order. */
-export const EARNER_ROLES: readonly EarnerRole[] = ACCOUNT_ROLES.filter((role): role is EarnerRole => ROLE_PURPOSES[role] === 'earner');
+export const EARNER_ROLES: readonly EarnerRole[] = ACCOUNT_ROLES.filter(
+  (role): role is EarnerRole => ROLE_PURPOSES[role] === 'earner',
+);
 
 export function isEarnerRole(role: AccountRole): role is EarnerRole {
   return ROLE_PURPOSES[role] === 'earner';
@@ -71,7 +73,9 @@ export function accountId(role: NamedRole, ownerId: string): string {
   return `${role}${ACCOUNT_ID_SEPARATOR}${ownerId}`;
 }
 
-const NAMED_ROLES: ReadonlySet<string> = new Set(ACCOUNT_ROLES.filter((role) => ROLE_PURPOSES[role] !== 'unrecognised'));
+const NAMED_ROLES: ReadonlySet<string> = new Set(
+  ACCOUNT_ROLES.filter((role) => ROLE_PURPOSES[role] !== 'unrecognised'),
+);
 
 /** The inverse of accountId; null for text that accountId does not produce (no role, unknown role, empty owner). */
 export function parseAccount(account: string): AccountRef | null {

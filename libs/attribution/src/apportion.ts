@@ -54,7 +54,8 @@ export function apportionLargestRemainder(
   }
   sortInPlace(shares, (left, right) => compareIds(left.account, right.account));
   const amounts = new Map<string, bigint>();
-  for (const share of shares) amounts.set(share.account, extras.has(share.account) ? share.floorMinor + 1n : share.floorMinor);
+  for (const share of shares)
+    amounts.set(share.account, extras.has(share.account) ? share.floorMinor + 1n : share.floorMinor);
   return amounts;
 }
 

@@ -57,7 +57,9 @@ export function decideAttribution(input: AttributionInput): AttributionDecision 
   requireTermsKept(input, split, modelDatanetIds);
   const { counted, rejected, listed } = classifyAttributions(input, modelDatanetIds);
   const { weights, fallback } =
-    counted.length > 0 ? { weights: countedWeights(input, split, counted), fallback: 'NONE' as const } : fallbackWeights(input, split);
+    counted.length > 0
+      ? { weights: countedWeights(input, split, counted), fallback: 'NONE' as const }
+      : fallbackWeights(input, split);
   const amounts = apportionLargestRemainder(input.inference.feeMinor, weights);
   const decision: AttributionDecision = {
     inferenceId: input.inference.inferenceId,
@@ -81,7 +83,10 @@ function requireTermsKept(input: AttributionInput, split: RevenueSplit, modelDat
 }
 
 /** The counted attributions, the rejected ones (sorted by contribution id), and every contribution id listed. */
-function classifyAttributions(input: AttributionInput, modelDatanetIds: ReadonlySet<string>): {
+function classifyAttributions(
+  input: AttributionInput,
+  modelDatanetIds: ReadonlySet<string>,
+): {
   counted: CountedAttribution[];
   rejected: Rejection[];
   listed: ReadonlySet<string>;
@@ -139,13 +144,20 @@ function rejectionReason(
  *   protocol: protocolBps × 10_000 × S          model owner: modelBps × 10_000 × S
  *   owner of d: dataBps × S_d × curatorBps_d     contributor of c in d: dataBps × s_c × (10_000 − curatorBps_d)
  */
-function countedWeights(input: AttributionInput, split: RevenueSplit, counted: readonly CountedAttribution[]): Map<string, bigint> {
+function countedWeights(
+  input: AttributionInput,
+  split: RevenueSplit,
+  counted: readonly CountedAttribution[],
+): Map<string, bigint> {
   const { model, protocolId } = input;
   const scoreTotal = counted.reduce((total, attribution) => total + attribution.scorePpm, 0n);
   const dataBps = BigInt(split.dataBps);
   // Per datanet once: its owner's account and the two factors a score is multiplied by.
   const version = input.policy?.version ?? 1;
-  const shares = new Map<string, { readonly ownerAccount: string; readonly ownerFactor: bigint; readonly contributorFactor: bigint }>();
+  const shares = new Map<
+    string,
+    { readonly ownerAccount: string; readonly ownerFactor: bigint; readonly contributorFactor: bigint }
+  >();
   for (const datanet of input.datanets) {
     shares.set(datanet.datanetId, {
       ownerAccount: accountId('datanet-owner', datanet.owner),
@@ -161,7 +173,11 @@ function countedWeights(input: AttributionInput, split: RevenueSplit, counted: r
     const share = shares.get(attribution.datanetId);
     assert(share !== undefined, () => `counted contribution ${attribution.contributionId} has no datanet state`);
     addWeight(weights, share.ownerAccount, attribution.scorePpm * share.ownerFactor);
-    addWeight(weights, accountId('contributor', attribution.contributor), attribution.scorePpm * share.contributorFactor);
+    addWeight(
+      weights,
+      accountId('contributor', attribution.contributor),
+      attribution.scorePpm * share.contributorFactor,
+    );
   }
   assertWeightTotal(weights, bpsTotal * bpsTotal * scoreTotal);
   return weights;
@@ -172,7 +188,10 @@ function countedWeights(input: AttributionInput, split: RevenueSplit, counted: r
  * part per datanet (an owner of two of them gets two parts), or to the protocol when the model
  * names no datanet. Weights are over the denominator 10_000 × (number of parts).
  */
-function fallbackWeights(input: AttributionInput, split: RevenueSplit): { weights: Map<string, bigint>; fallback: FallbackRule } {
+function fallbackWeights(
+  input: AttributionInput,
+  split: RevenueSplit,
+): { weights: Map<string, bigint>; fallback: FallbackRule } {
   const { model, protocolId } = input;
   const protocolAccount = accountId('protocol', protocolId);
   const modelOwnerAccount = accountId('model-owner', model.owner);
@@ -224,7 +243,11 @@ function buildPostings(input: AttributionInput, amounts: ReadonlyMap<string, big
  * travels along), and only the states the policy could read. Sorting makes equal inputs produce
  * equal decisions whatever the order they arrived in.
  */
-function canonicalInputs(input: AttributionInput, attributedIds: ReadonlySet<string>, modelDatanetIds: ReadonlySet<string>): AttributionInput {
+function canonicalInputs(
+  input: AttributionInput,
+  attributedIds: ReadonlySet<string>,
+  modelDatanetIds: ReadonlySet<string>,
+): AttributionInput {
   const { inference, model } = input;
   const attributions = sortInPlace(
     inference.attributions.map(({ contributionId, scorePpm }) => ({ contributionId, scorePpm })),
@@ -247,7 +270,9 @@ function canonicalInputs(input: AttributionInput, attributedIds: ReadonlySet<str
       (left, right) => compareIds(left.contributionId, right.contributionId),
     ),
     protocolId: input.protocolId,
-    ...(input.policy === undefined ? {} : { policy: { version: input.policy.version, protocolBps: input.policy.protocolBps } }),
+    ...(input.policy === undefined
+      ? {}
+      : { policy: { version: input.policy.version, protocolBps: input.policy.protocolBps } }),
   };
 }
 
@@ -260,10 +285,22 @@ function pickInference(input: AttributionInput): Omit<AttributionInput['inferenc
 function copyDatanet(datanet: DatanetState): DatanetState {
   const { minDataBps, allowedModelOwners } = termsOf(datanet);
   const { datanetId, owner, curatorShareBps } = datanet;
-  return { datanetId, owner, curatorShareBps, minDataBps, allowedModelOwners: allowedModelOwners === null ? null : [...allowedModelOwners] };
+  return {
+    datanetId,
+    owner,
+    curatorShareBps,
+    minDataBps,
+    allowedModelOwners: allowedModelOwners === null ? null : [...allowedModelOwners],
+  };
 }
 
-function copyContribution({ contributionId, datanetId, contributor, status, revoked }: ContributionState): ContributionState {
+function copyContribution({
+  contributionId,
+  datanetId,
+  contributor,
+  status,
+  revoked,
+}: ContributionState): ContributionState {
   return { contributionId, datanetId, contributor, status, revoked };
 }
 
@@ -281,7 +318,10 @@ function assertDecisionBalanced(decision: AttributionDecision): void {
     const credit = postings[index]!;
     assert(credit.amountMinor > 0n, () => `credit to ${credit.account} is not positive: ${credit.amountMinor}`);
     assert(credit.account !== debit.account, 'the consumer is never credited');
-    assert(index === 1 || compareIds(postings[index - 1]!.account, credit.account) < 0, 'credits sorted, one per account');
+    assert(
+      index === 1 || compareIds(postings[index - 1]!.account, credit.account) < 0,
+      'credits sorted, one per account',
+    );
     assert(credit.asset === asset, 'every posting is in the inference asset');
     sumMinor += credit.amountMinor;
   }

@@ -43,7 +43,12 @@ function termsLines(decision: AttributionDecision): string[] {
   const { model } = decision.inputsSeen;
   return decision.inputsSeen.datanets.map((datanet) => {
     const { minDataBps, allowedModelOwners } = termsOf(datanet);
-    const owners = allowedModelOwners === null ? 'any model owner' : allowedModelOwners.length === 0 ? 'no model owner' : `model owners ${allowedModelOwners.join(', ')}`;
+    const owners =
+      allowedModelOwners === null
+        ? 'any model owner'
+        : allowedModelOwners.length === 0
+          ? 'no model owner'
+          : `model owners ${allowedModelOwners.join(', ')}`;
     return `Terms of datanet ${datanet.datanetId} used: minimum data share ${percent(minDataBps)} (the model gives ${percent(decision.split.dataBps)}), open to ${owners} (the model's owner is ${model.owner}).`;
   });
 }
@@ -53,7 +58,9 @@ function fallbackLines(fallback: FallbackRule): string[] {
     case 'NONE':
       return [];
     case 'DATA_SHARE_TO_DATANET_OWNERS':
-      return ['No contribution counted, so the data share went to the owners of the model\'s datanets, one equal part per datanet.'];
+      return [
+        "No contribution counted, so the data share went to the owners of the model's datanets, one equal part per datanet.",
+      ];
     case 'DATA_SHARE_TO_PROTOCOL':
       return ['No contribution counted and the model names no datanet, so the data share went to the protocol.'];
     default:

@@ -65,14 +65,7 @@ export type {
   RevenueSplit,
   SplitPolicy,
 } from './types';
-export {
-  entityKey,
-  entityOf,
-  evolveContribution,
-  evolveDatanet,
-  evolveModel,
-  foldTableRecords,
-} from './state';
+export { entityKey, entityOf, evolveContribution, evolveDatanet, evolveModel, foldTableRecords } from './state';
 export type {
   EntityKind,
   EntityVersion,

@@ -32,7 +32,10 @@ export interface EndOffsetsObservation {
 
 export type CatchUp =
   | { readonly caughtUp: true }
-  | { readonly caughtUp: false; readonly waitingFor: ReadonlyArray<{ readonly topic: string; readonly partition: number }> };
+  | {
+      readonly caughtUp: false;
+      readonly waitingFor: ReadonlyArray<{ readonly topic: string; readonly partition: number }>;
+    };
 
 export function partitionKey(topic: string, partition: number): string {
   return `${topic}[${partition}]`;

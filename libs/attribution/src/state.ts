@@ -37,8 +37,17 @@ export type TableEvent =
       /** true: any model owner may use the datanet from now on (the list is dropped). */
       readonly allowAnyModelOwner?: boolean;
     }
-  | { readonly type: 'ContributionSubmitted'; readonly contributionId: string; readonly datanetId: string; readonly contributor: string }
-  | { readonly type: 'ContributionValidated'; readonly contributionId: string; readonly decision: 'ACCEPTED' | 'REJECTED' }
+  | {
+      readonly type: 'ContributionSubmitted';
+      readonly contributionId: string;
+      readonly datanetId: string;
+      readonly contributor: string;
+    }
+  | {
+      readonly type: 'ContributionValidated';
+      readonly contributionId: string;
+      readonly decision: 'ACCEPTED' | 'REJECTED';
+    }
   | { readonly type: 'ContributionRevoked'; readonly contributionId: string }
   | {
       readonly type: 'ModelRegistered';
@@ -87,7 +96,8 @@ export type EntityVersion =
   | (VersionPosition & { readonly entity: 'model'; readonly state: ModelTableState });
 
 /** Why a table event cannot be applied; the service sends the record to its DLQ with this reason. */
-export type TableRejectionReason = 'UNKNOWN_ENTITY' | 'CONFLICTS_WITH_EXISTING' | typeof DATANET_TERMS_RULE | typeof PROTOCOL_POLICY_RULE;
+export type TableRejectionReason =
+  'UNKNOWN_ENTITY' | 'CONFLICTS_WITH_EXISTING' | typeof DATANET_TERMS_RULE | typeof PROTOCOL_POLICY_RULE;
 
 /**
  * What the fold checks a new model against besides its own history: the operator's split policy (a
@@ -128,20 +138,28 @@ export function entityOf(event: TableEvent): { readonly entity: EntityKind; read
   }
 }
 
-type Evolved<S> = { readonly ok: true; readonly state: S } | { readonly ok: false; readonly reason: TableRejectionReason; readonly detail: string };
+type Evolved<S> =
+  | { readonly ok: true; readonly state: S }
+  | { readonly ok: false; readonly reason: TableRejectionReason; readonly detail: string };
 
 /**
  * One datanet event applied to the datanet's state. A re-published DatanetCreated (same content) is
  * harmless; a different one for an existing id contradicts the log and is rejected.
  */
-export function evolveDatanet(state: DatanetState | null, event: Extract<TableEvent, { type: 'DatanetCreated' | 'DatanetUpdated' }>): Evolved<DatanetState> {
+export function evolveDatanet(
+  state: DatanetState | null,
+  event: Extract<TableEvent, { type: 'DatanetCreated' | 'DatanetUpdated' }>,
+): Evolved<DatanetState> {
   if (event.type === 'DatanetCreated') {
     const created: DatanetState = {
       datanetId: event.datanetId,
       owner: event.owner,
       curatorShareBps: event.curatorShareBps,
       minDataBps: event.minDataBps ?? 0,
-      allowedModelOwners: event.allowedModelOwners === undefined || event.allowedModelOwners === null ? null : [...event.allowedModelOwners],
+      allowedModelOwners:
+        event.allowedModelOwners === undefined || event.allowedModelOwners === null
+          ? null
+          : [...event.allowedModelOwners],
     };
     if (state === null || sameDatanet(state, created)) return { ok: true, state: created };
     return conflict(`datanet ${event.datanetId} already exists with other attributes`);
@@ -149,7 +167,11 @@ export function evolveDatanet(state: DatanetState | null, event: Extract<TableEv
   if (state === null) return unknown(`datanet ${event.datanetId} was updated before it was created`);
   // Terms change only the state from here on: decisions already made keep the terms they recorded.
   const allowedModelOwners =
-    event.allowAnyModelOwner === true ? null : event.allowedModelOwners != null ? [...event.allowedModelOwners] : (state.allowedModelOwners ?? null);
+    event.allowAnyModelOwner === true
+      ? null
+      : event.allowedModelOwners != null
+        ? [...event.allowedModelOwners]
+        : (state.allowedModelOwners ?? null);
   return {
     ok: true,
     state: {
@@ -176,10 +198,14 @@ export function evolveContribution(
     };
     if (state === null) return { ok: true, state: submitted };
     // A re-published submission changes nothing, and must not reset a validation that followed it.
-    if (state.datanetId === submitted.datanetId && state.contributor === submitted.contributor) return { ok: true, state };
-    return conflict(`contribution ${event.contributionId} was already submitted by another contributor or to another datanet`);
+    if (state.datanetId === submitted.datanetId && state.contributor === submitted.contributor)
+      return { ok: true, state };
+    return conflict(
+      `contribution ${event.contributionId} was already submitted by another contributor or to another datanet`,
+    );
   }
-  if (state === null) return unknown(`contribution ${event.contributionId} has no ContributionSubmitted before this event`);
+  if (state === null)
+    return unknown(`contribution ${event.contributionId} has no ContributionSubmitted before this event`);
   if (event.type === 'ContributionValidated') return { ok: true, state: { ...state, status: event.decision } };
   return { ok: true, state: { ...state, revoked: true } };
 }
@@ -211,7 +237,11 @@ export function evolveModel(
   return { ok: true, state: { ...state, retired: true } };
 }
 
-function refusedByTerms(model: ModelTableState, datanetOf: (datanetId: string) => DatanetState | null, options: FoldOptions): Evolved<never> | null {
+function refusedByTerms(
+  model: ModelTableState,
+  datanetOf: (datanetId: string) => DatanetState | null,
+  options: FoldOptions,
+): Evolved<never> | null {
   const view = { modelId: model.modelId, owner: model.owner, dataBps: model.split.dataBps };
   const policyBreach = options.policy === undefined ? null : protocolPolicyBreach(view, options.policy);
   if (policyBreach !== null) return { ok: false, reason: PROTOCOL_POLICY_RULE, detail: policyBreach };
@@ -237,14 +267,23 @@ export interface FoldResult {
  * The result is the same however the partition's records are cut into batches (a property test holds
  * it to that).
  */
-export function foldTableRecords(progress: PartitionProgress, latest: LatestStates, records: readonly TableRecord[], options: FoldOptions = {}): FoldResult {
+export function foldTableRecords(
+  progress: PartitionProgress,
+  latest: LatestStates,
+  records: readonly TableRecord[],
+  options: FoldOptions = {},
+): FoldResult {
   const states = new Map(latest);
-  const datanetOf = (datanetId: string) => (states.get(entityKey('datanet', datanetId)) as DatanetState | undefined) ?? null;
+  const datanetOf = (datanetId: string) =>
+    (states.get(entityKey('datanet', datanetId)) as DatanetState | undefined) ?? null;
   const versions: EntityVersion[] = [];
   const rejected: TableRejection[] = [];
   let { nextOffset, watermarkMs } = progress;
   for (const record of records) {
-    assert(record.partition === progress.partition, `record of partition ${record.partition} folded into ${progress.partition}`);
+    assert(
+      record.partition === progress.partition,
+      `record of partition ${record.partition} folded into ${progress.partition}`,
+    );
     if (record.offset < nextOffset) continue;
     watermarkMs = Math.max(watermarkMs, record.timestampMs);
     nextOffset = record.offset + 1n;

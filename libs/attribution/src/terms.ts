@@ -18,7 +18,12 @@ export const PROTOCOL_POLICY_RULE = 'PROTOCOL_POLICY' as const;
 /** One term of one datanet that a model breaks, with the values compared. */
 export type TermsBreach =
   | { readonly datanetId: string; readonly term: 'minDataBps'; readonly required: number; readonly actual: number }
-  | { readonly datanetId: string; readonly term: 'allowedModelOwners'; readonly allowed: readonly string[]; readonly actual: string };
+  | {
+      readonly datanetId: string;
+      readonly term: 'allowedModelOwners';
+      readonly allowed: readonly string[];
+      readonly actual: string;
+    };
 
 /** What of a model the terms read: its owner and the data share it gives. */
 export interface ModelTermsView {
@@ -28,7 +33,10 @@ export interface ModelTermsView {
 }
 
 /** A datanet's terms with the defaults filled in: no minimum, any model owner. */
-export function termsOf(datanet: DatanetTerms): { readonly minDataBps: number; readonly allowedModelOwners: readonly string[] | null } {
+export function termsOf(datanet: DatanetTerms): {
+  readonly minDataBps: number;
+  readonly allowedModelOwners: readonly string[] | null;
+} {
   return { minDataBps: datanet.minDataBps ?? 0, allowedModelOwners: datanet.allowedModelOwners ?? null };
 }
 
@@ -40,13 +48,22 @@ export function termsBreaches(model: ModelTermsView, datanets: readonly DatanetS
   const breaches: TermsBreach[] = [];
   for (const datanet of datanets) {
     const { minDataBps, allowedModelOwners } = termsOf(datanet);
-    if (model.dataBps < minDataBps) breaches.push({ datanetId: datanet.datanetId, term: 'minDataBps', required: minDataBps, actual: model.dataBps });
+    if (model.dataBps < minDataBps)
+      breaches.push({ datanetId: datanet.datanetId, term: 'minDataBps', required: minDataBps, actual: model.dataBps });
     if (allowedModelOwners !== null && !allowedModelOwners.includes(model.owner)) {
-      breaches.push({ datanetId: datanet.datanetId, term: 'allowedModelOwners', allowed: allowedModelOwners, actual: model.owner });
+      breaches.push({
+        datanetId: datanet.datanetId,
+        term: 'allowedModelOwners',
+        allowed: allowedModelOwners,
+        actual: model.owner,
+      });
     }
   }
   if (breaches.length < 2) return breaches;
-  return sortInPlace(breaches, (left, right) => compareIds(left.datanetId, right.datanetId) || compareIds(left.term, right.term));
+  return sortInPlace(
+    breaches,
+    (left, right) => compareIds(left.datanetId, right.datanetId) || compareIds(left.term, right.term),
+  );
 }
 
 /** One breach in words, naming the datanet, the term and both values. */
@@ -76,7 +93,10 @@ export function protocolPolicyBreach(model: ModelTermsView, policy: SplitPolicy)
  * operator's protocol share, the model's data share, and the rest to the model owner. Throws
  * AttributionInputError (rule PROTOCOL_POLICY) when the model's data share does not fit.
  */
-export function appliedSplit(model: { readonly modelId: string; readonly owner: string; readonly split: RevenueSplit }, policy: SplitPolicy | undefined): RevenueSplit {
+export function appliedSplit(
+  model: { readonly modelId: string; readonly owner: string; readonly split: RevenueSplit },
+  policy: SplitPolicy | undefined,
+): RevenueSplit {
   const { protocolBps, modelBps, dataBps } = model.split;
   if (policy === undefined) return { protocolBps, modelBps, dataBps };
   const breach = protocolPolicyBreach({ modelId: model.modelId, owner: model.owner, dataBps }, policy);

@@ -101,12 +101,7 @@ export interface AttributionInput {
 
 /** Why an attribution did not count. Checked in this order; the first that applies is reported. */
 export type RejectionReason =
-  | 'DUPLICATE'
-  | 'UNKNOWN_CONTRIBUTION'
-  | 'OUTSIDE_MODEL_DATANETS'
-  | 'REVOKED'
-  | 'NOT_ACCEPTED'
-  | 'ZERO_SCORE';
+  'DUPLICATE' | 'UNKNOWN_CONTRIBUTION' | 'OUTSIDE_MODEL_DATANETS' | 'REVOKED' | 'NOT_ACCEPTED' | 'ZERO_SCORE';
 
 export interface Rejection {
   readonly contributionId: string;

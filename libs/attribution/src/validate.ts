@@ -85,7 +85,8 @@ function validateDatanets(datanets: readonly DatanetState[], model: ModelState):
     requireText(datanet.datanetId, at('datanets', index, 'datanetId'), ID_LENGTH_MAX);
     requireText(datanet.owner, at('datanets', index, 'owner'), ID_LENGTH_MAX);
     requireInteger(datanet.curatorShareBps, at('datanets', index, 'curatorShareBps'), 0, BPS_TOTAL);
-    if (datanet.minDataBps !== undefined) requireInteger(datanet.minDataBps, at('datanets', index, 'minDataBps'), 0, BPS_TOTAL);
+    if (datanet.minDataBps !== undefined)
+      requireInteger(datanet.minDataBps, at('datanets', index, 'minDataBps'), 0, BPS_TOTAL);
     const owners = datanet.allowedModelOwners;
     if (owners !== undefined && owners !== null) {
       requireList(owners, fieldName(at('datanets', index, 'allowedModelOwners')), ALLOWED_MODEL_OWNERS_MAX);
@@ -113,7 +114,8 @@ function validateContributions(contributions: readonly ContributionState[]): voi
     if (!CONTRIBUTION_STATUSES.includes(contribution.status)) {
       fail(at('contributions', index, 'status'), 'ONE_OF', `expected one of ${CONTRIBUTION_STATUSES.join(', ')}`);
     }
-    if (typeof contribution.revoked !== 'boolean') fail(at('contributions', index, 'revoked'), 'BOOLEAN', 'expected a boolean');
+    if (typeof contribution.revoked !== 'boolean')
+      fail(at('contributions', index, 'revoked'), 'BOOLEAN', 'expected a boolean');
   });
   requireUnique(
     contributions.map((contribution) => contribution.contributionId),

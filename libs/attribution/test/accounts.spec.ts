@@ -12,7 +12,10 @@ import {
 } from '@tributary/attribution';
 
 const NAMED: readonly NamedRole[] = ACCOUNT_ROLES.filter((role): role is NamedRole => role !== 'other');
-const refArbitrary: fc.Arbitrary<AccountRef> = fc.record({ role: fc.constantFrom(...NAMED), ownerId: fc.string({ minLength: 1, maxLength: 20 }) });
+const refArbitrary: fc.Arbitrary<AccountRef> = fc.record({
+  role: fc.constantFrom(...NAMED),
+  ownerId: fc.string({ minLength: 1, maxLength: 20 }),
+});
 
 describe('any account reference', () => {
   it('then parsing its account id gives the reference back, and classifying it agrees', () => {
@@ -42,9 +45,12 @@ describe('account id format', () => {
     expect(accountId(role, ownerId)).toBe(expected);
   });
 
-  it.each(['', 'bob', ':bob', 'consumer:', 'treasury:x', 'other:x'])('given %p, then it is not an account id', (text) => {
-    expect(parseAccount(text)).toBeNull();
-  });
+  it.each(['', 'bob', ':bob', 'consumer:', 'treasury:x', 'other:x'])(
+    'given %p, then it is not an account id',
+    (text) => {
+      expect(parseAccount(text)).toBeNull();
+    },
+  );
 });
 
 describe('classifying ids no role builds', () => {
@@ -64,4 +70,3 @@ describe('role sets', () => {
     expect(EARNER_ROLES).toEqual(['contributor', 'model-owner', 'datanet-owner', 'protocol']);
   });
 });
-

@@ -47,7 +47,9 @@ describe('any total and any non-zero weights', () => {
         for (const winner of rows.filter((row) => row.extra)) {
           expect(winner.remainder > 0n).toBe(true);
           for (const loser of rows.filter((row) => !row.extra)) {
-            const beats = winner.remainder > loser.remainder || (winner.remainder === loser.remainder && winner.account < loser.account);
+            const beats =
+              winner.remainder > loser.remainder ||
+              (winner.remainder === loser.remainder && winner.account < loser.account);
             expect(beats).toBe(true);
           }
         }
@@ -71,13 +73,33 @@ describe('any total and any non-zero weights', () => {
 
 describe('equal weights', () => {
   it('given 10 units over three equal weights, then the smallest account id gets the leftover unit', () => {
-    const amounts = apportionLargestRemainder(10n, new Map([['c', 1n], ['a', 1n], ['b', 1n]]));
-    expect([...amounts]).toEqual([['a', 4n], ['b', 3n], ['c', 3n]]);
+    const amounts = apportionLargestRemainder(
+      10n,
+      new Map([
+        ['c', 1n],
+        ['a', 1n],
+        ['b', 1n],
+      ]),
+    );
+    expect([...amounts]).toEqual([
+      ['a', 4n],
+      ['b', 3n],
+      ['c', 3n],
+    ]);
   });
 
   it('given account ids differing in case, then ties follow UTF-16 order ("Z" before "a"), not the locale', () => {
-    const amounts = apportionLargestRemainder(1n, new Map([['a', 1n], ['Z', 1n]]));
-    expect([...amounts]).toEqual([['Z', 1n], ['a', 0n]]);
+    const amounts = apportionLargestRemainder(
+      1n,
+      new Map([
+        ['a', 1n],
+        ['Z', 1n],
+      ]),
+    );
+    expect([...amounts]).toEqual([
+      ['Z', 1n],
+      ['a', 0n],
+    ]);
   });
 });
 

@@ -32,7 +32,10 @@ const reorderedArbitrary = inputArbitrary.chain((input) =>
 
 describe('any valid input', () => {
   it('then the postings sum to zero', () => {
-    fc.assert(fc.property(inputArbitrary, (input) => sumMinor(input) === 0n), { numRuns });
+    fc.assert(
+      fc.property(inputArbitrary, (input) => sumMinor(input) === 0n),
+      { numRuns },
+    );
   });
 
   it('then the first posting debits the consumer the fee and every other amount is a positive integer', () => {
@@ -78,7 +81,7 @@ describe('any valid input', () => {
     );
   });
 
-  it('then deciding the decision\'s inputsSeen reproduces the decision exactly', () => {
+  it("then deciding the decision's inputsSeen reproduces the decision exactly", () => {
     fc.assert(
       fc.property(inputArbitrary, (input) => {
         const decision = decideAttribution(input);
@@ -125,7 +128,10 @@ describe('edge fees', () => {
 
 describe('ten thousand contributors (the attribution limit)', () => {
   // Each run decides 10,000 attributions and checks them against the fraction reference, so runs are few.
-  const feeArbitrary = fc.oneof(fc.constantFrom(1n, 9_999n, 2n ** 53n, FEE_MINOR_MAX), fc.bigInt({ min: 0n, max: FEE_MINOR_MAX }));
+  const feeArbitrary = fc.oneof(
+    fc.constantFrom(1n, 9_999n, 2n ** 53n, FEE_MINOR_MAX),
+    fc.bigInt({ min: 0n, max: FEE_MINOR_MAX }),
+  );
 
   it('then the decision balances, matches the reference and ignores list order', () => {
     fc.assert(
@@ -134,7 +140,10 @@ describe('ten thousand contributors (the attribution limit)', () => {
         const decision = decideAttribution(input);
         expect(decision.postings.reduce((sum, posting) => sum + posting.amountMinor, 0n)).toBe(0n);
         expect(decision.postings).toEqual(referencePostings(input));
-        const reversed = { ...input, inference: { ...input.inference, attributions: [...input.inference.attributions].reverse() } };
+        const reversed = {
+          ...input,
+          inference: { ...input.inference, attributions: [...input.inference.attributions].reverse() },
+        };
         expect(decideAttribution(reversed)).toEqual(decision);
       }),
       { numRuns: 3 },

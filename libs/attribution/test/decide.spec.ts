@@ -2,12 +2,19 @@
 import { FEE_MINOR_MAX, decideAttribution, type AttributionInput } from '@tributary/attribution';
 import { accepted, anInput, creditsOf } from './fixtures';
 
-function inferenceWith(feeMinor: bigint, attributions: AttributionInput['inference']['attributions']): AttributionInput['inference'] {
+function inferenceWith(
+  feeMinor: bigint,
+  attributions: AttributionInput['inference']['attributions'],
+): AttributionInput['inference'] {
   return { ...anInput().inference, feeMinor, attributions };
 }
 
 describe('a model with split 10/70/20 on one datanet curated at 10%', () => {
-  const contributions = [accepted('c-1', 'dn-1', 'dave'), accepted('c-2', 'dn-1', 'erin'), accepted('c-3', 'dn-1', 'dave')];
+  const contributions = [
+    accepted('c-1', 'dn-1', 'dave'),
+    accepted('c-2', 'dn-1', 'erin'),
+    accepted('c-3', 'dn-1', 'dave'),
+  ];
 
   it('given two accepted contributions scored 3:1, when an inference pays 1000, then each party gets its exact share', () => {
     const decision = decideAttribution(
@@ -65,7 +72,9 @@ describe('a model with split 10/70/20 on one datanet curated at 10%', () => {
   });
 
   it('given no attribution counts, when an inference pays 1000, then the data share goes to the datanet owner', () => {
-    const decision = decideAttribution(anInput({ inference: inferenceWith(1000n, [{ contributionId: 'c-9', scorePpm: 1 }]) }));
+    const decision = decideAttribution(
+      anInput({ inference: inferenceWith(1000n, [{ contributionId: 'c-9', scorePpm: 1 }]) }),
+    );
     expect(creditsOf(decision.postings)).toEqual({
       'datanet-owner:carol': 200n,
       'model-owner:alice': 700n,
@@ -84,7 +93,9 @@ describe('a model with split 10/70/20 on one datanet curated at 10%', () => {
   });
 
   it('given a fee of 2^63 - 1 minor units, when decided, then every share is exact to the unit and they sum to the fee', () => {
-    const decision = decideAttribution(anInput({ inference: inferenceWith(FEE_MINOR_MAX, anInput().inference.attributions) }));
+    const decision = decideAttribution(
+      anInput({ inference: inferenceWith(FEE_MINOR_MAX, anInput().inference.attributions) }),
+    );
     // Exact quotas: protocol …580.7, model owner …064.9, curator …516.14, contributor …645.26; two units left.
     expect(creditsOf(decision.postings)).toEqual({
       'contributor:dave': 1_660_206_966_633_859_645n,
@@ -102,14 +113,19 @@ describe('a model with split 10/70/20 on one datanet curated at 10%', () => {
 
 describe('a model trained on two datanets with different curator shares', () => {
   const twoDatanets = {
-    model: { modelId: 'm-1', owner: 'alice', datanetIds: ['dn-1', 'dn-2'], split: { protocolBps: 0, modelBps: 0, dataBps: 10_000 } },
+    model: {
+      modelId: 'm-1',
+      owner: 'alice',
+      datanetIds: ['dn-1', 'dn-2'],
+      split: { protocolBps: 0, modelBps: 0, dataBps: 10_000 },
+    },
     datanets: [
       { datanetId: 'dn-1', owner: 'carol', curatorShareBps: 1000 },
       { datanetId: 'dn-2', owner: 'frank', curatorShareBps: 5000 },
     ],
   };
 
-  it('given contributions from both scored 6:4, when an inference pays 10000, then each curator takes its share of its own datanet\'s portion', () => {
+  it("given contributions from both scored 6:4, when an inference pays 10000, then each curator takes its share of its own datanet's portion", () => {
     const decision = decideAttribution(
       anInput({
         ...twoDatanets,
@@ -128,7 +144,7 @@ describe('a model trained on two datanets with different curator shares', () => 
     });
   });
 
-  it('given contributions from only one of them, when decided, then the other datanet\'s owner gets nothing', () => {
+  it("given contributions from only one of them, when decided, then the other datanet's owner gets nothing", () => {
     const decision = decideAttribution(
       anInput({
         ...twoDatanets,
@@ -139,7 +155,7 @@ describe('a model trained on two datanets with different curator shares', () => 
     expect(creditsOf(decision.postings)).toEqual({ 'contributor:dave': 9000n, 'datanet-owner:carol': 1000n });
   });
 
-  it('given no attribution counts, when an inference pays 1000, then each datanet\'s owner gets an equal part', () => {
+  it("given no attribution counts, when an inference pays 1000, then each datanet's owner gets an equal part", () => {
     const decision = decideAttribution(anInput({ ...twoDatanets, inference: inferenceWith(1000n, []) }));
     expect(creditsOf(decision.postings)).toEqual({ 'datanet-owner:carol': 500n, 'datanet-owner:frank': 500n });
     expect(decision.fallback).toBe('DATA_SHARE_TO_DATANET_OWNERS');
@@ -147,7 +163,9 @@ describe('a model trained on two datanets with different curator shares', () => 
 
   it('given one owner of both datanets and no attribution, when decided, then that owner gets both parts in one posting', () => {
     const sameOwner = twoDatanets.datanets.map((datanet) => ({ ...datanet, owner: 'carol' }));
-    const decision = decideAttribution(anInput({ ...twoDatanets, datanets: sameOwner, inference: inferenceWith(1000n, []) }));
+    const decision = decideAttribution(
+      anInput({ ...twoDatanets, datanets: sameOwner, inference: inferenceWith(1000n, []) }),
+    );
     expect(creditsOf(decision.postings)).toEqual({ 'datanet-owner:carol': 1000n });
   });
 });
@@ -251,8 +269,8 @@ describe('attributions that do not count', () => {
   });
 });
 
-describe('a decision\'s inputsSeen', () => {
-  it('given extra states the policy cannot use, when decided, then inputsSeen keeps only the model\'s datanets and the attributed contributions, sorted', () => {
+describe("a decision's inputsSeen", () => {
+  it("given extra states the policy cannot use, when decided, then inputsSeen keeps only the model's datanets and the attributed contributions, sorted", () => {
     const decision = decideAttribution(
       anInput({
         datanets: [{ datanetId: 'dn-unused', owner: 'x', curatorShareBps: 0 }, ...anInput().datanets],

@@ -14,7 +14,11 @@ describe('a decision that credits two contributors and rejects a revoked one', (
           { contributionId: 'c-3', scorePpm: 100_000 },
         ],
       },
-      contributions: [accepted('c-1', 'dn-1', 'dave'), accepted('c-2', 'dn-1', 'erin'), { ...accepted('c-3', 'dn-1', 'finn'), revoked: true }],
+      contributions: [
+        accepted('c-1', 'dn-1', 'dave'),
+        accepted('c-2', 'dn-1', 'erin'),
+        { ...accepted('c-3', 'dn-1', 'finn'), revoked: true },
+      ],
     }),
   );
 
@@ -36,14 +40,20 @@ describe('a decision that credits two contributors and rejects a revoked one', (
 describe('a decision that used a fallback', () => {
   it('given no datanet on the model, when explained, then it says the data share went to the protocol', () => {
     const lines = explain(decideAttribution(anInput({ model: { ...anInput().model, datanetIds: [] } })));
-    expect(lines).toContain('No contribution counted and the model names no datanet, so the data share went to the protocol.');
+    expect(lines).toContain(
+      'No contribution counted and the model names no datanet, so the data share went to the protocol.',
+    );
     expect(lines).toContain('Protocol protocol:tributary receives 300 USDC (protocol share and data share).');
-    expect(lines).toContain('Contribution c-1 did not count (OUTSIDE_MODEL_DATANETS): it belongs to a datanet the model was not trained on.');
+    expect(lines).toContain(
+      'Contribution c-1 did not count (OUTSIDE_MODEL_DATANETS): it belongs to a datanet the model was not trained on.',
+    );
   });
 
-  it('given no counted attribution, when explained, then the datanet owner\'s line names the fallback', () => {
+  it("given no counted attribution, when explained, then the datanet owner's line names the fallback", () => {
     const lines = explain(decideAttribution(anInput({ inference: { ...anInput().inference, attributions: [] } })));
-    expect(lines).toContain('Datanet owner datanet-owner:carol receives 200 USDC (fallback part of the data share for datanets dn-1).');
+    expect(lines).toContain(
+      'Datanet owner datanet-owner:carol receives 200 USDC (fallback part of the data share for datanets dn-1).',
+    );
   });
 });
 
@@ -67,7 +77,8 @@ describe('any decision', () => {
         expect(decision).toEqual(copy);
         const text = lines.join('\n');
         for (const posting of decision.postings) expect(text).toContain(posting.account);
-        for (const rejection of decision.rejected) expect(text).toContain(`Contribution ${rejection.contributionId} did not count (${rejection.reason})`);
+        for (const rejection of decision.rejected)
+          expect(text).toContain(`Contribution ${rejection.contributionId} did not count (${rejection.reason})`);
       }),
       { numRuns: 200 },
     );

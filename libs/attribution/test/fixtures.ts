@@ -24,7 +24,12 @@ export function anInput(overrides: Partial<AttributionInput> = {}): AttributionI
       attributions: [{ contributionId: 'c-1', scorePpm: 1_000_000 }],
       method: 'influence-function',
     },
-    model: { modelId: 'm-1', owner: 'alice', datanetIds: ['dn-1'], split: { protocolBps: 1000, modelBps: 7000, dataBps: 2000 } },
+    model: {
+      modelId: 'm-1',
+      owner: 'alice',
+      datanetIds: ['dn-1'],
+      split: { protocolBps: 1000, modelBps: 7000, dataBps: 2000 },
+    },
     datanets: [{ datanetId: 'dn-1', owner: 'carol', curatorShareBps: 1000 }],
     contributions: [accepted('c-1', 'dn-1', 'dave')],
     protocolId,
@@ -70,7 +75,10 @@ const statusArbitrary = fc.oneof(
   { weight: 6, arbitrary: fc.constant<ContributionStatus>('ACCEPTED') },
   { weight: 1, arbitrary: fc.constantFrom<ContributionStatus>('SUBMITTED', 'REJECTED') },
 );
-const revokedArbitrary = fc.oneof({ weight: 8, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) });
+const revokedArbitrary = fc.oneof(
+  { weight: 8, arbitrary: fc.constant(false) },
+  { weight: 1, arbitrary: fc.constant(true) },
+);
 
 const datanetsArbitrary = fc.uniqueArray(
   fc.record({ datanetId: fc.constantFrom(...datanetIdPool), owner: ownerArbitrary, curatorShareBps: bpsArbitrary }),
@@ -111,7 +119,9 @@ function attributionsArbitrary(contributions: readonly ContributionState[]): fc.
   // Now and then one contribution is listed a second time, with its own score.
   return fc.tuple(distinct, fc.nat(), scorePpmArbitrary, fc.nat({ max: 4 })).map(([list, pick, scorePpm, chance]) => {
     const repeated = list[pick % Math.max(list.length, 1)];
-    return chance === 0 && repeated !== undefined ? [...list, { contributionId: repeated.contributionId, scorePpm }] : list;
+    return chance === 0 && repeated !== undefined
+      ? [...list, { contributionId: repeated.contributionId, scorePpm }]
+      : list;
   });
 }
 
@@ -121,13 +131,18 @@ export const inputArbitrary: fc.Arbitrary<AttributionInput> = fc
     feeMinor: feeMinorArbitrary,
     split: splitArbitrary,
     datanets: datanetsArbitrary,
-    modelDatanetPick: fc.array(fc.nat({ max: 3 }).map((draw) => draw > 0), {
-      minLength: datanetIdPool.length,
-      maxLength: datanetIdPool.length,
-    }),
+    modelDatanetPick: fc.array(
+      fc.nat({ max: 3 }).map((draw) => draw > 0),
+      {
+        minLength: datanetIdPool.length,
+        maxLength: datanetIdPool.length,
+      },
+    ),
   })
   .chain(({ feeMinor, split, datanets, modelDatanetPick }) => {
-    const datanetIds = datanets.filter((_, index) => modelDatanetPick[index] === true).map((datanet) => datanet.datanetId);
+    const datanetIds = datanets
+      .filter((_, index) => modelDatanetPick[index] === true)
+      .map((datanet) => datanet.datanetId);
     return contributionsArbitrary(datanetIds).chain((contributions) =>
       attributionsArbitrary(contributions).map((attributions) =>
         anInput({
@@ -160,7 +175,12 @@ export function manyContributorsInput(count: number, seed: number, feeMinor: big
   }
   return anInput({
     inference: { ...anInput().inference, feeMinor, attributions },
-    model: { modelId: 'm-1', owner: 'alice', datanetIds: ['dn-1', 'dn-2'], split: { protocolBps: 500, modelBps: 4500, dataBps: 5000 } },
+    model: {
+      modelId: 'm-1',
+      owner: 'alice',
+      datanetIds: ['dn-1', 'dn-2'],
+      split: { protocolBps: 500, modelBps: 4500, dataBps: 5000 },
+    },
     datanets: [
       { datanetId: 'dn-1', owner: 'carol', curatorShareBps: next() % 10_001 },
       { datanetId: 'dn-2', owner: 'erin', curatorShareBps: next() % 10_001 },
@@ -189,7 +209,10 @@ function ratio(numerator: bigint, denominator: bigint): Ratio {
 }
 
 function plus(left: Ratio, right: Ratio): Ratio {
-  return ratio(left.numerator * right.denominator + right.numerator * left.denominator, left.denominator * right.denominator);
+  return ratio(
+    left.numerator * right.denominator + right.numerator * left.denominator,
+    left.denominator * right.denominator,
+  );
 }
 
 function times(left: Ratio, right: Ratio): Ratio {
@@ -224,12 +247,18 @@ export function referenceShares(input: AttributionInput): Map<string, Ratio> {
       credit(`datanet-owner:${datanet.owner}`, times(portion, bps(datanet.curatorShareBps)));
       const contributorsPortion = times(portion, bps(10_000 - datanet.curatorShareBps));
       for (const item of members) {
-        credit(`contributor:${item.contributor}`, times(contributorsPortion, ratio(BigInt(item.scorePpm), datanetScore)));
+        credit(
+          `contributor:${item.contributor}`,
+          times(contributorsPortion, ratio(BigInt(item.scorePpm), datanetScore)),
+        );
       }
     }
   } else if (model.datanetIds.length > 0) {
     for (const datanetId of model.datanetIds) {
-      credit(`datanet-owner:${datanetOf(datanetId).owner}`, times(dataShare, ratio(1n, BigInt(model.datanetIds.length))));
+      credit(
+        `datanet-owner:${datanetOf(datanetId).owner}`,
+        times(dataShare, ratio(1n, BigInt(model.datanetIds.length))),
+      );
     }
   } else {
     credit(`protocol:${input.protocolId}`, dataShare);
@@ -252,7 +281,9 @@ function referenceCounted(input: AttributionInput): { scorePpm: number; datanetI
       state.status === 'ACCEPTED' &&
       !state.revoked &&
       attribution.scorePpm > 0;
-    return counts && state ? [{ scorePpm: attribution.scorePpm, datanetId: state.datanetId, contributor: state.contributor }] : [];
+    return counts && state
+      ? [{ scorePpm: attribution.scorePpm, datanetId: state.datanetId, contributor: state.contributor }]
+      : [];
   });
 }
 
@@ -261,10 +292,15 @@ export function referencePostings(input: AttributionInput): Posting[] {
   const { asset, feeMinor, consumerId } = input.inference;
   const rows = [...referenceShares(input)].map(([account, share]) => {
     const floorMinor = share.numerator / share.denominator;
-    return { account, floorMinor, fraction: ratio(share.numerator - floorMinor * share.denominator, share.denominator) };
+    return {
+      account,
+      floorMinor,
+      fraction: ratio(share.numerator - floorMinor * share.denominator, share.denominator),
+    };
   });
   rows.sort((left, right) => {
-    const difference = right.fraction.numerator * left.fraction.denominator - left.fraction.numerator * right.fraction.denominator;
+    const difference =
+      right.fraction.numerator * left.fraction.denominator - left.fraction.numerator * right.fraction.denominator;
     if (difference !== 0n) return difference > 0n ? 1 : -1;
     return left.account < right.account ? -1 : 1;
   });
@@ -274,6 +310,8 @@ export function referencePostings(input: AttributionInput): Posting[] {
     leftoverMinor -= extraMinor;
     return { account: row.account, asset, amountMinor: row.floorMinor + extraMinor };
   });
-  const sorted = credits.filter((posting) => posting.amountMinor > 0n).sort((left, right) => (left.account < right.account ? -1 : 1));
+  const sorted = credits
+    .filter((posting) => posting.amountMinor > 0n)
+    .sort((left, right) => (left.account < right.account ? -1 : 1));
   return [{ account: `consumer:${consumerId}`, asset, amountMinor: -feeMinor }, ...sorted];
 }

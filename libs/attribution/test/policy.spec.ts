@@ -13,9 +13,16 @@ describe('the policy versions the library knows', () => {
 describe('a contribution weight under a known version (property)', () => {
   it('is score × (10000 − curator share bps)', () => {
     fc.assert(
-      fc.property(fc.constantFrom(1 as const, 2 as const), fc.bigInt({ min: 0n, max: 1_000_000n }), fc.integer({ min: 0, max: 10_000 }), (version, scorePpm, curatorShareBps) => {
-        expect(contributionWeight(version, scorePpm, curatorShareBps)).toBe(scorePpm * (10_000n - BigInt(curatorShareBps)));
-      }),
+      fc.property(
+        fc.constantFrom(1 as const, 2 as const),
+        fc.bigInt({ min: 0n, max: 1_000_000n }),
+        fc.integer({ min: 0, max: 10_000 }),
+        (version, scorePpm, curatorShareBps) => {
+          expect(contributionWeight(version, scorePpm, curatorShareBps)).toBe(
+            scorePpm * (10_000n - BigInt(curatorShareBps)),
+          );
+        },
+      ),
     );
   });
 });

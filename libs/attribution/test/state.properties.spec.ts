@@ -20,44 +20,54 @@ const eventArbitrary = (partition: number): fc.Arbitrary<TableEvent> => {
   const contributionIds = ['c1', 'c2', 'c3'].map((id) => `${id}-p${partition}`);
   const datanetIds = ['d1', 'd2'].map((id) => `${id}-p${partition}`);
   return fc.oneof(
-  fc.record({
-    type: fc.constant('ContributionSubmitted' as const),
-    contributionId: fc.constantFrom(...contributionIds),
-    datanetId: fc.constantFrom('d1', 'd2'),
-    contributor: fc.constantFrom('alice', 'bob'),
-  }),
-  fc.record({
-    type: fc.constant('ContributionValidated' as const),
-    contributionId: fc.constantFrom(...contributionIds),
-    decision: fc.constantFrom('ACCEPTED' as const, 'REJECTED' as const),
-  }),
-  fc.record({ type: fc.constant('ContributionRevoked' as const), contributionId: fc.constantFrom(...contributionIds) }),
-  fc.record({
-    type: fc.constant('DatanetCreated' as const),
-    datanetId: fc.constantFrom(...datanetIds),
-    owner: fc.constantFrom('olga', 'oscar'),
-    curatorShareBps: fc.integer({ min: 0, max: 10_000 }),
-  }),
-  fc.record({
-    type: fc.constant('DatanetUpdated' as const),
-    datanetId: fc.constantFrom(...datanetIds),
-    curatorShareBps: fc.option(fc.integer({ min: 0, max: 10_000 }), { nil: null }),
-  }),
+    fc.record({
+      type: fc.constant('ContributionSubmitted' as const),
+      contributionId: fc.constantFrom(...contributionIds),
+      datanetId: fc.constantFrom('d1', 'd2'),
+      contributor: fc.constantFrom('alice', 'bob'),
+    }),
+    fc.record({
+      type: fc.constant('ContributionValidated' as const),
+      contributionId: fc.constantFrom(...contributionIds),
+      decision: fc.constantFrom('ACCEPTED' as const, 'REJECTED' as const),
+    }),
+    fc.record({
+      type: fc.constant('ContributionRevoked' as const),
+      contributionId: fc.constantFrom(...contributionIds),
+    }),
+    fc.record({
+      type: fc.constant('DatanetCreated' as const),
+      datanetId: fc.constantFrom(...datanetIds),
+      owner: fc.constantFrom('olga', 'oscar'),
+      curatorShareBps: fc.integer({ min: 0, max: 10_000 }),
+    }),
+    fc.record({
+      type: fc.constant('DatanetUpdated' as const),
+      datanetId: fc.constantFrom(...datanetIds),
+      curatorShareBps: fc.option(fc.integer({ min: 0, max: 10_000 }), { nil: null }),
+    }),
   );
 };
 
 /** One partition's records: consecutive offsets, timestamps that mostly rise but may step back (CreateTime skew). */
 function partitionArbitrary(partition: number): fc.Arbitrary<TableRecord[]> {
-  return fc.array(fc.tuple(eventArbitrary(partition), fc.integer({ min: -20, max: 100 })), { maxLength: 30 }).map((steps) => {
-    let timestampMs = 1_000;
-    return steps.map(([event, stepMs], index) => {
-      timestampMs = Math.max(0, timestampMs + stepMs);
-      return { partition, offset: BigInt(index), timestampMs, event };
+  return fc
+    .array(fc.tuple(eventArbitrary(partition), fc.integer({ min: -20, max: 100 })), { maxLength: 30 })
+    .map((steps) => {
+      let timestampMs = 1_000;
+      return steps.map(([event, stepMs], index) => {
+        timestampMs = Math.max(0, timestampMs + stepMs);
+        return { partition, offset: BigInt(index), timestampMs, event };
+      });
     });
-  });
 }
 
-const emptyProgress = (partition: number): PartitionProgress => ({ topic: TOPIC, partition, nextOffset: 0n, watermarkMs: -1 });
+const emptyProgress = (partition: number): PartitionProgress => ({
+  topic: TOPIC,
+  partition,
+  nextOffset: 0n,
+  watermarkMs: -1,
+});
 
 /** Folds a partition batch by batch, carrying the latest states forward as the service does from its tables. */
 function foldInBatches(records: readonly TableRecord[], cuts: readonly number[], partition = 0) {
@@ -78,7 +88,10 @@ function foldInBatches(records: readonly TableRecord[], cuts: readonly number[],
 }
 
 /** The reference: fold from scratch only the records of each partition's as-of-T prefix, keep the final states. */
-function referenceStatesAsOf(partitions: readonly TableRecord[][], asOfMs: number): Map<string, EntityVersion['state']> {
+function referenceStatesAsOf(
+  partitions: readonly TableRecord[][],
+  asOfMs: number,
+): Map<string, EntityVersion['state']> {
   const states = new Map<string, EntityVersion['state']>();
   partitions.forEach((records, partition) => {
     const prefixEnd = records.findIndex((record) => record.timestampMs > asOfMs);
@@ -131,11 +144,13 @@ describe('a table partition folded in batches', () => {
       fc.property(partitionArbitrary(0), fc.nat(), (records, pick) => {
         fc.pre(records.length > 0);
         const index = pick % records.length;
-        const doubled = [...records.slice(0, index + 1), records[index]!, ...records.slice(index + 1)].map((record, offset) => ({
-          ...record,
-          offset: BigInt(offset),
-          timestampMs: records[Math.min(offset, records.length - 1)]!.timestampMs,
-        }));
+        const doubled = [...records.slice(0, index + 1), records[index]!, ...records.slice(index + 1)].map(
+          (record, offset) => ({
+            ...record,
+            offset: BigInt(offset),
+            timestampMs: records[Math.min(offset, records.length - 1)]!.timestampMs,
+          }),
+        );
         expect(foldInBatches(doubled, []).latest).toEqual(foldInBatches(records, []).latest);
       }),
       { numRuns },
@@ -174,10 +189,14 @@ describe('a table partition folded in batches', () => {
 describe('the state visible as of a time T', () => {
   it('then it equals a from-scratch fold of every partition up to its first record later than T', () => {
     fc.assert(
-      fc.property(fc.tuple(partitionArbitrary(0), partitionArbitrary(1)), fc.integer({ min: 900, max: 4_000 }), (partitions, asOfMs) => {
-        const versions = partitions.flatMap((records, partition) => foldInBatches(records, [], partition).versions);
-        expect(visibleStates(versions, asOfMs)).toEqual(referenceStatesAsOf(partitions, asOfMs));
-      }),
+      fc.property(
+        fc.tuple(partitionArbitrary(0), partitionArbitrary(1)),
+        fc.integer({ min: 900, max: 4_000 }),
+        (partitions, asOfMs) => {
+          const versions = partitions.flatMap((records, partition) => foldInBatches(records, [], partition).versions);
+          expect(visibleStates(versions, asOfMs)).toEqual(referenceStatesAsOf(partitions, asOfMs));
+        },
+      ),
       { numRuns },
     );
   });
@@ -196,14 +215,27 @@ describe('the state visible as of a time T', () => {
           const logs = partitions.map((records) => {
             const observedEnd = records.findIndex((record) => record.timestampMs > observedAtMs);
             const endOffset = observedEnd === -1 ? records.length : observedEnd;
-            const later = records.slice(endOffset).map((record) => ({ ...record, timestampMs: Math.max(record.timestampMs, observedAtMs) }));
+            const later = records
+              .slice(endOffset)
+              .map((record) => ({ ...record, timestampMs: Math.max(record.timestampMs, observedAtMs) }));
             return { records: [...records.slice(0, endOffset), ...later], endOffset };
           });
-          const consumed = logs.map((log, partition) => foldInBatches(log.records.slice(0, Math.min(consumedCounts[partition]!, log.records.length)), [], partition));
+          const consumed = logs.map((log, partition) =>
+            foldInBatches(
+              log.records.slice(0, Math.min(consumedCounts[partition]!, log.records.length)),
+              [],
+              partition,
+            ),
+          );
           const catchUp = tablesCaughtUp(
             consumed.map((fold) => fold.progress).map((progress, partition) => ({ ...progress, partition })),
             asOfMs,
-            { observedAtMs, endOffsets: new Map(logs.map((log, partition) => [partitionKey(TOPIC, partition), BigInt(log.endOffset)])) },
+            {
+              observedAtMs,
+              endOffsets: new Map(
+                logs.map((log, partition) => [partitionKey(TOPIC, partition), BigInt(log.endOffset)]),
+              ),
+            },
             graceMs,
           );
           fc.pre(catchUp.caughtUp);
@@ -218,7 +250,12 @@ describe('the state visible as of a time T', () => {
 });
 
 describe('tablesCaughtUp', () => {
-  const progress = (nextOffset: bigint, watermarkMs: number): PartitionProgress => ({ topic: TOPIC, partition: 0, nextOffset, watermarkMs });
+  const progress = (nextOffset: bigint, watermarkMs: number): PartitionProgress => ({
+    topic: TOPIC,
+    partition: 0,
+    nextOffset,
+    watermarkMs,
+  });
   const observation = (observedAtMs: number, endOffset: bigint) => ({
     observedAtMs,
     endOffsets: new Map([[partitionKey(TOPIC, 0), endOffset]]),

@@ -29,7 +29,8 @@ const withModel = (change: Partial<AttributionInput['model']>): AttributionInput
   anInput({ model: { ...valid.model, ...change } });
 const withSplit = (protocolBps: number, modelBps: number, dataBps: number): AttributionInput =>
   withModel({ split: { protocolBps, modelBps, dataBps } });
-const withScore = (scorePpm: number): AttributionInput => withInference({ attributions: [{ contributionId: 'c-1', scorePpm }] });
+const withScore = (scorePpm: number): AttributionInput =>
+  withInference({ attributions: [{ contributionId: 'c-1', scorePpm }] });
 const manyAttributions = (count: number) =>
   Array.from({ length: count }, (_, index) => ({ contributionId: `c-${index}`, scorePpm: 1 }));
 // Casts stand for what a JavaScript caller or a faulty mapper could pass despite the static types.
@@ -41,31 +42,86 @@ describe('an otherwise valid input with one bad field', () => {
     ['a fee above 2^63 - 1', withInference({ feeMinor: FEE_MINOR_MAX + 1n }), 'inference.feeMinor', 'MAX'],
     ['a fee as a number', withInference({ feeMinor: loose<bigint>(1000) }), 'inference.feeMinor', 'BIGINT'],
     ['an empty inference id', withInference({ inferenceId: '' }), 'inference.inferenceId', 'NON_EMPTY'],
-    ['a 257-character consumer id', withInference({ consumerId: 'x'.repeat(257) }), 'inference.consumerId', 'LENGTH_MAX'],
+    [
+      'a 257-character consumer id',
+      withInference({ consumerId: 'x'.repeat(257) }),
+      'inference.consumerId',
+      'LENGTH_MAX',
+    ],
     ['a 33-character asset', withInference({ asset: 'A'.repeat(33) }), 'inference.asset', 'LENGTH_MAX'],
     ['a method that is not text', withInference({ method: loose<string>(7) }), 'inference.method', 'STRING'],
-    ['attributions that are not a list', withInference({ attributions: loose<[]>('c-1') }), 'inference.attributions', 'ARRAY'],
-    ['10,001 attributions', withInference({ attributions: manyAttributions(ATTRIBUTIONS_MAX + 1) }), 'inference.attributions', 'COUNT_MAX'],
+    [
+      'attributions that are not a list',
+      withInference({ attributions: loose<[]>('c-1') }),
+      'inference.attributions',
+      'ARRAY',
+    ],
+    [
+      '10,001 attributions',
+      withInference({ attributions: manyAttributions(ATTRIBUTIONS_MAX + 1) }),
+      'inference.attributions',
+      'COUNT_MAX',
+    ],
     ['a negative score', withScore(-1), 'inference.attributions[0].scorePpm', 'MIN'],
     ['a fractional score', withScore(0.5), 'inference.attributions[0].scorePpm', 'INTEGER'],
     ['a NaN score', withScore(Number.NaN), 'inference.attributions[0].scorePpm', 'INTEGER'],
     ['a score above one million ppm', withScore(1_000_001), 'inference.attributions[0].scorePpm', 'MAX'],
-    ['a model other than the inference\'s', withModel({ modelId: 'm-2' }), 'model.modelId', 'MATCHES_INFERENCE'],
+    ["a model other than the inference's", withModel({ modelId: 'm-2' }), 'model.modelId', 'MATCHES_INFERENCE'],
     ['a split summing to 9999', withSplit(1000, 7000, 1999), 'model.split', 'SUM_10000'],
     ['a split summing to 10001', withSplit(1000, 7000, 2001), 'model.split', 'SUM_10000'],
     ['a negative split part', withSplit(-1, 8001, 2000), 'model.split.protocolBps', 'MIN'],
     ['a fractional split part', withSplit(1000, 6999.5, 2000.5), 'model.split.modelBps', 'INTEGER'],
     ['a split part over 10000', withSplit(0, 0, 10_001), 'model.split.dataBps', 'MAX'],
     ['a model datanet listed twice', withModel({ datanetIds: ['dn-1', 'dn-1'] }), 'model.datanetIds', 'UNIQUE'],
-    ['a model on 101 datanets', withModel({ datanetIds: manyAttributions(101).map((item) => item.contributionId) }), 'model.datanetIds', 'COUNT_MAX'],
+    [
+      'a model on 101 datanets',
+      withModel({ datanetIds: manyAttributions(101).map((item) => item.contributionId) }),
+      'model.datanetIds',
+      'COUNT_MAX',
+    ],
     ['a model datanet with no state', withModel({ datanetIds: ['dn-1', 'dn-ghost'] }), 'model.datanetIds[1]', 'KNOWN'],
-    ['a curator share over 10000', anInput({ datanets: [{ datanetId: 'dn-1', owner: 'carol', curatorShareBps: 10_001 }] }), 'datanets[0].curatorShareBps', 'MAX'],
-    ['a negative curator share', anInput({ datanets: [{ datanetId: 'dn-1', owner: 'carol', curatorShareBps: -1 }] }), 'datanets[0].curatorShareBps', 'MIN'],
-    ['an empty datanet owner', anInput({ datanets: [{ datanetId: 'dn-1', owner: '', curatorShareBps: 0 }] }), 'datanets[0].owner', 'NON_EMPTY'],
-    ['a datanet state given twice', anInput({ datanets: [...valid.datanets, ...valid.datanets] }), 'datanets', 'UNIQUE'],
-    ['a contribution state given twice', anInput({ contributions: [...valid.contributions, ...valid.contributions] }), 'contributions', 'UNIQUE'],
-    ['an unknown contribution status', anInput({ contributions: [{ ...accepted('c-1', 'dn-1', 'dave'), status: loose('PENDING') }] }), 'contributions[0].status', 'ONE_OF'],
-    ['a revoked flag that is not boolean', anInput({ contributions: [{ ...accepted('c-1', 'dn-1', 'dave'), revoked: loose('no') }] }), 'contributions[0].revoked', 'BOOLEAN'],
+    [
+      'a curator share over 10000',
+      anInput({ datanets: [{ datanetId: 'dn-1', owner: 'carol', curatorShareBps: 10_001 }] }),
+      'datanets[0].curatorShareBps',
+      'MAX',
+    ],
+    [
+      'a negative curator share',
+      anInput({ datanets: [{ datanetId: 'dn-1', owner: 'carol', curatorShareBps: -1 }] }),
+      'datanets[0].curatorShareBps',
+      'MIN',
+    ],
+    [
+      'an empty datanet owner',
+      anInput({ datanets: [{ datanetId: 'dn-1', owner: '', curatorShareBps: 0 }] }),
+      'datanets[0].owner',
+      'NON_EMPTY',
+    ],
+    [
+      'a datanet state given twice',
+      anInput({ datanets: [...valid.datanets, ...valid.datanets] }),
+      'datanets',
+      'UNIQUE',
+    ],
+    [
+      'a contribution state given twice',
+      anInput({ contributions: [...valid.contributions, ...valid.contributions] }),
+      'contributions',
+      'UNIQUE',
+    ],
+    [
+      'an unknown contribution status',
+      anInput({ contributions: [{ ...accepted('c-1', 'dn-1', 'dave'), status: loose('PENDING') }] }),
+      'contributions[0].status',
+      'ONE_OF',
+    ],
+    [
+      'a revoked flag that is not boolean',
+      anInput({ contributions: [{ ...accepted('c-1', 'dn-1', 'dave'), revoked: loose('no') }] }),
+      'contributions[0].revoked',
+      'BOOLEAN',
+    ],
     ['an empty protocol id', anInput({ protocolId: '' }), 'protocolId', 'NON_EMPTY'],
   ])('given %s, when decided, then it is refused naming %s and rule %s', (_, input, field, rule) => {
     const error = inputErrorOf(input);

@@ -1,6 +1,13 @@
 export { ConfigError } from './config-error';
 export { parseEnv, brokerList, boundedInt, postgresUrl, kafkaName, httpHost } from './env';
-export { databaseEnv, localOperatorTokenFile, logLevels, exitOnStartupFailure, kafkaCredentialProblem, type DatabaseEnv } from './shared-env';
+export {
+  databaseEnv,
+  localOperatorTokenFile,
+  logLevels,
+  exitOnStartupFailure,
+  kafkaCredentialProblem,
+  type DatabaseEnv,
+} from './shared-env';
 export {
   kafkaEnv,
   kafkaClientOptions,

@@ -76,7 +76,9 @@ export const principalName = z
 const kafkaSchema = z.object({
   KAFKA_BROKERS: brokerList.prefault(LOCAL_KAFKA_BROKERS),
   KAFKA_CLIENT_ID: kafkaName.default('tributary'),
-  KAFKA_SECURITY: z.enum(KAFKA_SECURITY_MODES, { message: `must be one of ${KAFKA_SECURITY_MODES.join(', ')}` }).default('sasl_ssl'),
+  KAFKA_SECURITY: z
+    .enum(KAFKA_SECURITY_MODES, { message: `must be one of ${KAFKA_SECURITY_MODES.join(', ')}` })
+    .default('sasl_ssl'),
   KAFKA_USERNAME: principalName.optional(),
   KAFKA_PASSWORD: z.string().min(1, 'must not be empty').max(1024, 'must be at most 1024 characters').optional(),
   KAFKA_PASSWORD_FILE: z.string().trim().min(1, 'must be a file path').optional(),
@@ -96,16 +98,32 @@ export interface KafkaEnv {
  */
 export function kafkaEnv(env: NodeJS.ProcessEnv = process.env, principal = 'operator'): KafkaEnv {
   const parsed = parseEnv('kafka', kafkaSchema, withoutEmpty(env, CREDENTIAL_VARIABLES));
-  const base = { KAFKA_BROKERS: parsed.KAFKA_BROKERS, KAFKA_CLIENT_ID: parsed.KAFKA_CLIENT_ID, KAFKA_SECURITY: parsed.KAFKA_SECURITY };
+  const base = {
+    KAFKA_BROKERS: parsed.KAFKA_BROKERS,
+    KAFKA_CLIENT_ID: parsed.KAFKA_CLIENT_ID,
+    KAFKA_SECURITY: parsed.KAFKA_SECURITY,
+  };
   if (parsed.KAFKA_SECURITY === 'plaintext') return { ...base, kafkaSecurity: { mode: 'plaintext' } };
   const local = localBrokerFiles(LOCAL_KAFKA_NAME, env);
   const username = parsed.KAFKA_USERNAME ?? principal;
   const password =
-    parsed.KAFKA_PASSWORD ?? readConfigFile('KAFKA_PASSWORD_FILE', parsed.KAFKA_PASSWORD_FILE ?? local.passwordFile(username), 'the password of principal ' + username).trim();
-  if (password.length === 0) throw new ConfigError('kafka', [{ field: 'KAFKA_PASSWORD_FILE', rule: 'the file is empty' }]);
-  const caPem = readConfigFile('KAFKA_CA_FILE', parsed.KAFKA_CA_FILE ?? local.caCertificate, "the PEM certificate of the CA that signed the brokers' certificates");
+    parsed.KAFKA_PASSWORD ??
+    readConfigFile(
+      'KAFKA_PASSWORD_FILE',
+      parsed.KAFKA_PASSWORD_FILE ?? local.passwordFile(username),
+      'the password of principal ' + username,
+    ).trim();
+  if (password.length === 0)
+    throw new ConfigError('kafka', [{ field: 'KAFKA_PASSWORD_FILE', rule: 'the file is empty' }]);
+  const caPem = readConfigFile(
+    'KAFKA_CA_FILE',
+    parsed.KAFKA_CA_FILE ?? local.caCertificate,
+    "the PEM certificate of the CA that signed the brokers' certificates",
+  );
   if (!caPem.includes('-----BEGIN CERTIFICATE-----')) {
-    throw new ConfigError('kafka', [{ field: 'KAFKA_CA_FILE', rule: 'must hold a PEM certificate (-----BEGIN CERTIFICATE-----)' }]);
+    throw new ConfigError('kafka', [
+      { field: 'KAFKA_CA_FILE', rule: 'must hold a PEM certificate (-----BEGIN CERTIFICATE-----)' },
+    ]);
   }
   return { ...base, kafkaSecurity: { mode: 'sasl_ssl', username, password: new Secret(password), caPem } };
 }
@@ -124,7 +142,9 @@ function readConfigFile(variable: string, file: string, what: string): string {
     return fs.readFileSync(file, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
-    throw new ConfigError('kafka', [{ field: variable, rule: `cannot read ${file} (${code}); it must name a file holding ${what}` }]);
+    throw new ConfigError('kafka', [
+      { field: variable, rule: `cannot read ${file} (${code}); it must name a file holding ${what}` },
+    ]);
   }
 }
 
@@ -132,7 +152,10 @@ function readConfigFile(variable: string, file: string, what: string): string {
  * The options every kafkajs client of Tributary starts from: brokers, client id and authentication.
  * The result is structurally kafkajs's KafkaConfig, so this library needs no kafkajs import.
  */
-export function kafkaClientOptions(config: Pick<KafkaEnv, 'KAFKA_BROKERS' | 'KAFKA_CLIENT_ID' | 'kafkaSecurity'>, clientId = config.KAFKA_CLIENT_ID) {
+export function kafkaClientOptions(
+  config: Pick<KafkaEnv, 'KAFKA_BROKERS' | 'KAFKA_CLIENT_ID' | 'kafkaSecurity'>,
+  clientId = config.KAFKA_CLIENT_ID,
+) {
   return { clientId, brokers: [...config.KAFKA_BROKERS], ...kafkaSecurityOptions(config.kafkaSecurity) };
 }
 

@@ -36,7 +36,10 @@ export function logLevels(env?: NodeJS.ProcessEnv): Array<(typeof LOG_LEVELS)[nu
  */
 export function exitOnStartupFailure(service: string) {
   return (error: unknown): never => {
-    const line = error instanceof ConfigError ? error.message : kafkaCredentialProblem(error) ?? (error as Error).stack ?? String(error);
+    const line =
+      error instanceof ConfigError
+        ? error.message
+        : (kafkaCredentialProblem(error) ?? (error as Error).stack ?? String(error));
     process.stderr.write(`${service}: ${line}\n`);
     process.exit(1);
   };
@@ -46,7 +49,8 @@ const CAUSE_DEPTH_MAX = 8;
 
 /** The one line for an error that Kafka's refusal of this process's credentials caused, if one did. */
 export function kafkaCredentialProblem(error: unknown): string | undefined {
-  let current = error as { name?: string; message?: string; code?: string; originalError?: unknown; cause?: unknown } | undefined;
+  let current = error as
+    { name?: string; message?: string; code?: string; originalError?: unknown; cause?: unknown } | undefined;
   for (let depth = 0; current && depth < CAUSE_DEPTH_MAX; depth += 1) {
     if (current.name === 'KafkaJSSASLAuthenticationError') {
       return `invalid kafka configuration: KAFKA_USERNAME / KAFKA_PASSWORD: the broker refused the credentials (${current.message})`;

@@ -20,7 +20,9 @@ function main(): void {
     if (!unchanged) fs.writeFileSync(target, content);
     process.stdout.write(`${unchanged ? 'unchanged' : 'wrote'} ${path.relative(process.cwd(), target)}\n`);
   }
-  process.stdout.write(`${catalog.events.length} event types, ${catalog.events.reduce((sum, event) => sum + event.versions.length, 0)} schema versions\n`);
+  process.stdout.write(
+    `${catalog.events.length} event types, ${catalog.events.reduce((sum, event) => sum + event.versions.length, 0)} schema versions\n`,
+  );
 }
 
 main();

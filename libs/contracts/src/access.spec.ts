@@ -16,11 +16,21 @@ import {
 
 const catalog = catalogFor('env.');
 const writers = (principals: PrincipalSpec[], topic: string) =>
-  principals.filter((principal) => principal.grants.some((grant) => grant.resourceType === 'topic' && grant.name === topic && grant.operations.includes('write'))).map((p) => p.name);
+  principals
+    .filter((principal) =>
+      principal.grants.some(
+        (grant) => grant.resourceType === 'topic' && grant.name === topic && grant.operations.includes('write'),
+      ),
+    )
+    .map((p) => p.name);
 
 describe('the access catalog', () => {
   const services = servicePrincipals(catalog);
-  const everyone = [...services, analyticsPrincipal('bi', catalog), producerPrincipal('acme', ['InferenceCompleted'], catalog)];
+  const everyone = [
+    ...services,
+    analyticsPrincipal('bi', catalog),
+    producerPrincipal('acme', ['InferenceCompleted'], catalog),
+  ];
 
   it('lets only attribution write decisions and only payouts write payout events', () => {
     expect(writers(everyone, catalog.topics.attributions.name)).toEqual(['attribution']);
@@ -31,7 +41,14 @@ describe('the access catalog', () => {
     expect(writers(everyone, catalog.topics.funding.name)).toEqual(['payouts']);
     const readers = everyone
       .filter((principal) => principal.role === 'service')
-      .filter((principal) => principal.grants.some((grant) => grant.resourceType === 'topic' && grant.name === catalog.topics.funding.name && grant.operations.includes('read')))
+      .filter((principal) =>
+        principal.grants.some(
+          (grant) =>
+            grant.resourceType === 'topic' &&
+            grant.name === catalog.topics.funding.name &&
+            grant.operations.includes('read'),
+        ),
+      )
       .map((principal) => principal.name);
     expect(readers).toEqual(['ledger-projector']);
     expect(eventTopics(catalog)).toContain('env.tributary.funding');
@@ -40,7 +57,10 @@ describe('the access catalog', () => {
   it('gives every service a principal, and the readers no write anywhere', () => {
     expect(services.map((principal) => principal.name)).toEqual([...SERVICE_PRINCIPALS]);
     for (const reader of [services.find((p) => p.name === 'ledger-api')!, analyticsPrincipal('bi', catalog)]) {
-      expect([reader.name, reader.grants.filter((grant) => grant.operations.includes('write'))]).toEqual([reader.name, []]);
+      expect([reader.name, reader.grants.filter((grant) => grant.operations.includes('write'))]).toEqual([
+        reader.name,
+        [],
+      ]);
     }
   });
 
@@ -49,24 +69,43 @@ describe('the access catalog', () => {
     for (const principal of everyone) {
       for (const grant of principal.grants) {
         expect(grant.name.startsWith('env.')).toBe(true);
-        if (grant.resourceType === 'topic') expect([principal.name, names.has(grant.name)]).toEqual([principal.name, true]);
+        if (grant.resourceType === 'topic')
+          expect([principal.name, names.has(grant.name)]).toEqual([principal.name, true]);
       }
     }
   });
 
   it('lets an analytics reader read every event topic and join groups under analytics.<name>. only', () => {
     const bi = analyticsPrincipal('bi', catalog);
-    const read = bi.grants.filter((grant) => grant.resourceType === 'topic' && grant.operations.includes('read')).map((grant) => grant.name);
+    const read = bi.grants
+      .filter((grant) => grant.resourceType === 'topic' && grant.operations.includes('read'))
+      .map((grant) => grant.name);
     expect(read).toEqual(expect.arrayContaining(eventTopics(catalog)));
-    expect(bi.grants.filter((grant) => grant.resourceType === 'group')).toEqual([{ resourceType: 'group', pattern: 'prefixed', name: 'env.analytics.bi.', operations: ['read'] }]);
+    expect(bi.grants.filter((grant) => grant.resourceType === 'group')).toEqual([
+      { resourceType: 'group', pattern: 'prefixed', name: 'env.analytics.bi.', operations: ['read'] },
+    ]);
   });
 
   describe('a direct producer', () => {
     it('gets the whole topics of the event types it is granted, and its own transactional ids', () => {
-      const producer = producerPrincipal('acme', ['ContributionSubmitted', 'ContributionValidated', 'ContributionRevoked'], catalog);
+      const producer = producerPrincipal(
+        'acme',
+        ['ContributionSubmitted', 'ContributionValidated', 'ContributionRevoked'],
+        catalog,
+      );
       expect(producer.grants).toEqual([
-        { resourceType: 'topic', pattern: 'literal', name: 'env.tributary.contributions', operations: ['write', 'describe'] },
-        { resourceType: 'transactional-id', pattern: 'prefixed', name: 'env.producer.acme.', operations: ['write', 'describe'] },
+        {
+          resourceType: 'topic',
+          pattern: 'literal',
+          name: 'env.tributary.contributions',
+          operations: ['write', 'describe'],
+        },
+        {
+          resourceType: 'transactional-id',
+          pattern: 'prefixed',
+          name: 'env.producer.acme.',
+          operations: ['write', 'describe'],
+        },
       ]);
     });
 

@@ -43,8 +43,14 @@ const READ: readonly AclOperation[] = ['read', 'describe'];
 const WRITE: readonly AclOperation[] = ['write', 'describe'];
 const DESCRIBE: readonly AclOperation[] = ['describe'];
 
-const topic = (name: string, operations: readonly AclOperation[]): AclGrant => ({ resourceType: 'topic', pattern: 'literal', name, operations });
-const topics = (names: readonly string[], operations: readonly AclOperation[]) => names.map((name) => topic(name, operations));
+const topic = (name: string, operations: readonly AclOperation[]): AclGrant => ({
+  resourceType: 'topic',
+  pattern: 'literal',
+  name,
+  operations,
+});
+const topics = (names: readonly string[], operations: readonly AclOperation[]) =>
+  names.map((name) => topic(name, operations));
 const prefixed = (resourceType: AclResourceType, name: string, operations: readonly AclOperation[]): AclGrant => ({
   resourceType,
   pattern: 'prefixed',
@@ -60,7 +66,12 @@ export function inputTopics(catalog: Catalog): string[] {
 
 /** Every topic that carries events, decisions included: what analytics reads. */
 export function eventTopics(catalog: Catalog): string[] {
-  return [...inputTopics(catalog), catalog.topics.attributions.name, catalog.topics.payouts.name, catalog.topics.funding.name];
+  return [
+    ...inputTopics(catalog),
+    catalog.topics.attributions.name,
+    catalog.topics.payouts.name,
+    catalog.topics.funding.name,
+  ];
 }
 
 /** The consumer group ledger-api's explain reads one record with; it never commits an offset. */
@@ -85,7 +96,10 @@ export function serviceGrants(service: ServicePrincipal, catalog: Catalog): AclG
     case 'attribution':
       return [
         ...topics(inputTopics(catalog), READ),
-        ...topics([t.attributions.name, deadLetterTopicName(groups.attribution), deadLetterTopicName(groups.attributionTables)], WRITE),
+        ...topics(
+          [t.attributions.name, deadLetterTopicName(groups.attribution), deadLetterTopicName(groups.attributionTables)],
+          WRITE,
+        ),
         // The decider's group, its table consumer's group (`<group>.tables`) and its transactional ids.
         prefixed('group', groups.attribution, ['read', 'describe']),
         prefixed('transactional-id', groups.attribution, WRITE),
@@ -120,7 +134,12 @@ export function serviceGrants(service: ServicePrincipal, catalog: Catalog): AclG
 }
 
 export function servicePrincipals(catalog: Catalog): PrincipalSpec[] {
-  return SERVICE_PRINCIPALS.map((name) => ({ name, role: 'service', doc: `The ${name} service.`, grants: serviceGrants(name, catalog) }));
+  return SERVICE_PRINCIPALS.map((name) => ({
+    name,
+    role: 'service',
+    doc: `The ${name} service.`,
+    grants: serviceGrants(name, catalog),
+  }));
 }
 
 /** A grant the operator asked for that the catalog refuses, with the rule it breaks. */
@@ -140,9 +159,13 @@ export class AccessRuleError extends Error {
 export function producerPrincipal(name: string, eventTypes: readonly string[], catalog: Catalog): PrincipalSpec {
   if (eventTypes.length === 0) throw new AccessRuleError('a producer needs at least one event type');
   const unknown = eventTypes.filter((type) => !(EVENT_TYPES as readonly string[]).includes(type));
-  if (unknown.length > 0) throw new AccessRuleError(`${unknown.join(', ')}: not an event type; grantable are ${PRODUCER_EVENT_TYPES.join(', ')}`);
+  if (unknown.length > 0)
+    throw new AccessRuleError(
+      `${unknown.join(', ')}: not an event type; grantable are ${PRODUCER_EVENT_TYPES.join(', ')}`,
+    );
   const internal = (eventTypes as readonly EventType[]).filter(isInternalEventType);
-  if (internal.length > 0) throw new AccessRuleError(`${internal.map(internalEventTypeRule).join('; ')}: not grantable to a producer`);
+  if (internal.length > 0)
+    throw new AccessRuleError(`${internal.map(internalEventTypeRule).join('; ')}: not grantable to a producer`);
   const granted = new Set(eventTypes);
   const baseTopics = [...new Set(eventTypes.map((type) => topicOf(type as EventType)))].sort();
   for (const base of baseTopics) {
@@ -158,7 +181,13 @@ export function producerPrincipal(name: string, eventTypes: readonly string[], c
     name,
     role: 'producer',
     doc: `A direct producer of ${[...granted].sort().join(', ')}.`,
-    grants: [...topics(baseTopics.map((base) => `${prefix}${base}`), WRITE), prefixed('transactional-id', `${prefix}producer.${name}.`, WRITE)],
+    grants: [
+      ...topics(
+        baseTopics.map((base) => `${prefix}${base}`),
+        WRITE,
+      ),
+      prefixed('transactional-id', `${prefix}producer.${name}.`, WRITE),
+    ],
   };
 }
 
@@ -168,7 +197,10 @@ export function analyticsPrincipal(name: string, catalog: Catalog): PrincipalSpe
     name,
     role: 'analytics',
     doc: 'An analytics reader: reads every event topic and the schema catalog, writes nothing.',
-    grants: [...topics([...eventTopics(catalog), catalog.topics.schemas.name], READ), prefixed('group', analyticsGroupPrefix(name, catalog), ['read'])],
+    grants: [
+      ...topics([...eventTopics(catalog), catalog.topics.schemas.name], READ),
+      prefixed('group', analyticsGroupPrefix(name, catalog), ['read']),
+    ],
   };
 }
 

@@ -5,7 +5,14 @@
  */
 import { ContractError } from './schemas/contract-error';
 import type { EventType, TributaryEvent } from './schemas/generated/event-types';
-import { eventKey, findByFingerprint, getEventContract, topicOf, type EventData, type EventInput } from './schemas/registry';
+import {
+  eventKey,
+  findByFingerprint,
+  getEventContract,
+  topicOf,
+  type EventData,
+  type EventInput,
+} from './schemas/registry';
 import { decodeEvent, encodeEvent } from './schemas/codec';
 
 export const CE_HEADERS = {
@@ -96,7 +103,11 @@ function constantsOf(eventType: EventType): TypeConstants {
  * Encodes an event into the record to send. Everything is checked before a byte leaves: the data
  * against its schema (ContractError naming every field), the source and the traceparent.
  */
-export function toRecord<T extends EventType>(eventType: T, data: EventData<T> | EventInput<T>, options: PublishOptions): OutboundRecord {
+export function toRecord<T extends EventType>(
+  eventType: T,
+  data: EventData<T> | EventInput<T>,
+  options: PublishOptions,
+): OutboundRecord {
   const constants = constantsOf(eventType);
   const value = encodeEvent(eventType, data);
   assertEnvelopeOptions(eventType, constants.version, options);
@@ -120,10 +131,18 @@ export function toRecord<T extends EventType>(eventType: T, data: EventData<T> |
 function assertEnvelopeOptions(eventType: string, version: number, options: PublishOptions): void {
   const issues = [];
   if (!options.source || options.source.length > SOURCE_LENGTH_MAX || /\s/.test(options.source)) {
-    issues.push({ path: 'ce_source', rule: 'malformed' as const, message: `must be a URI reference of 1 to ${SOURCE_LENGTH_MAX} characters without spaces` });
+    issues.push({
+      path: 'ce_source',
+      rule: 'malformed' as const,
+      message: `must be a URI reference of 1 to ${SOURCE_LENGTH_MAX} characters without spaces`,
+    });
   }
   if (options.traceparent !== undefined && !TRACEPARENT.test(options.traceparent)) {
-    issues.push({ path: 'traceparent', rule: 'malformed' as const, message: 'must be a W3C traceparent: 00-<32 hex>-<16 hex>-<2 hex>' });
+    issues.push({
+      path: 'traceparent',
+      rule: 'malformed' as const,
+      message: 'must be a W3C traceparent: 00-<32 hex>-<16 hex>-<2 hex>',
+    });
   }
   if (options.time !== undefined && Number.isNaN(options.time.getTime())) {
     issues.push({ path: 'ce_time', rule: 'malformed' as const, message: 'must be a valid time' });
@@ -157,18 +176,28 @@ export type DecodedRecord = TributaryEvent & { readonly writerVersion: number; r
  */
 export function fromRecord(value: Buffer | null, headers: Readonly<Record<string, string | undefined>>): DecodedRecord {
   const fail = (path: string, message: string): never => {
-    throw new ContractError(headers[CE_HEADERS.type] ?? '(no ce_type)', undefined, [{ path, rule: 'malformed', message }]);
+    throw new ContractError(headers[CE_HEADERS.type] ?? '(no ce_type)', undefined, [
+      { path, rule: 'malformed', message },
+    ]);
   };
-  if (headers[CE_HEADERS.contentType] !== CONTENT_TYPE_AVRO) fail(CE_HEADERS.contentType, `must be ${CONTENT_TYPE_AVRO}`);
+  if (headers[CE_HEADERS.contentType] !== CONTENT_TYPE_AVRO)
+    fail(CE_HEADERS.contentType, `must be ${CONTENT_TYPE_AVRO}`);
   const dataschema = headers[CE_HEADERS.dataschema] ?? '';
   if (!dataschema.startsWith(SCHEMA_URN_PREFIX)) fail(CE_HEADERS.dataschema, `must be ${SCHEMA_URN_PREFIX}<hex>`);
   const writer = findByFingerprint(dataschema.slice(SCHEMA_URN_PREFIX.length));
-  if (!writer) return fail(CE_HEADERS.dataschema, 'names a schema this reader does not know: fetch it from the schema catalog');
+  if (!writer)
+    return fail(CE_HEADERS.dataschema, 'names a schema this reader does not know: fetch it from the schema catalog');
   const ceType = constantsOf(writer.eventType).ceType;
-  if (headers[CE_HEADERS.type] !== ceType) fail(CE_HEADERS.type, `does not match the schema in ce_dataschema (${ceType})`);
+  if (headers[CE_HEADERS.type] !== ceType)
+    fail(CE_HEADERS.type, `does not match the schema in ce_dataschema (${ceType})`);
   if (!value) return fail('value', 'is empty');
   const data = decodeEvent(writer.eventType, writer.version, value);
-  return { type: writer.eventType, data, writerVersion: writer.version, envelope: readEnvelope(headers, writer.version) } as DecodedRecord;
+  return {
+    type: writer.eventType,
+    data,
+    writerVersion: writer.version,
+    envelope: readEnvelope(headers, writer.version),
+  } as DecodedRecord;
 }
 
 function readEnvelope(headers: Readonly<Record<string, string | undefined>>, version: number): Envelope {

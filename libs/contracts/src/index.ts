@@ -13,7 +13,14 @@ export {
   type TopicSpec,
   type TopicRole,
 } from './topics';
-export { recordBytes, recordBatchBytes, recordFit, RECORD_BATCH_OVERHEAD_BYTES, type RecordFit, type RecordParts } from './record-size';
+export {
+  recordBytes,
+  recordBatchBytes,
+  recordFit,
+  RECORD_BATCH_OVERHEAD_BYTES,
+  type RecordFit,
+  type RecordParts,
+} from './record-size';
 export * from './schemas';
 export { offsetHomes, offsetHomeOf, OFFSET_SCHEMAS, type OffsetHome } from './offset-homes';
 export {

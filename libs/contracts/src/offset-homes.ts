@@ -12,7 +12,13 @@ import { catalogFor, topicPrefix } from './topics';
  *   produces the group's output), so Kafka's own `kafka-consumer-groups --reset-offsets` works as is.
  */
 export type OffsetHome =
-  | { readonly groupId: string; readonly service: string; readonly store: 'database'; readonly schema: string; readonly topics: readonly string[] }
+  | {
+      readonly groupId: string;
+      readonly service: string;
+      readonly store: 'database';
+      readonly schema: string;
+      readonly topics: readonly string[];
+    }
   | { readonly groupId: string; readonly service: string; readonly store: 'kafka'; readonly topics: readonly string[] };
 
 /** The PostgreSQL schemas that hold a `consumer_offsets` table, by the service that owns each. */
@@ -28,8 +34,20 @@ export function offsetHomes(env: NodeJS.ProcessEnv = process.env): OffsetHome[] 
   const ledgerProjector = env.LEDGER_PROJECTOR_GROUP_ID || groups.ledgerProjector;
   const attribution = env.ATTRIBUTION_GROUP_ID || groups.attribution;
   return [
-    { groupId: ledgerProjector, service: 'ledger-projector', store: 'database', schema: OFFSET_SCHEMAS['ledger-projector'], topics: [topics.attributions.name, topics.payouts.name, topics.funding.name] },
-    { groupId: `${attribution}.tables`, service: 'attribution', store: 'database', schema: OFFSET_SCHEMAS.attribution, topics: [topics.datanets.name, topics.contributions.name, topics.models.name] },
+    {
+      groupId: ledgerProjector,
+      service: 'ledger-projector',
+      store: 'database',
+      schema: OFFSET_SCHEMAS['ledger-projector'],
+      topics: [topics.attributions.name, topics.payouts.name, topics.funding.name],
+    },
+    {
+      groupId: `${attribution}.tables`,
+      service: 'attribution',
+      store: 'database',
+      schema: OFFSET_SCHEMAS.attribution,
+      topics: [topics.datanets.name, topics.contributions.name, topics.models.name],
+    },
     { groupId: attribution, service: 'attribution', store: 'kafka', topics: [topics.inferences.name] },
   ];
 }

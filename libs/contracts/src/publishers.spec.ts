@@ -36,7 +36,14 @@ describe('the publishers table', () => {
       'ModelRegistered',
       'ModelRetired',
     ]);
-    expect([...INTERNAL_EVENT_TYPES].sort()).toEqual(['FundsDeposited', 'FundsReversed', 'InferenceAttributed', 'PayoutFailed', 'PayoutRequested', 'PayoutSettled']);
+    expect([...INTERNAL_EVENT_TYPES].sort()).toEqual([
+      'FundsDeposited',
+      'FundsReversed',
+      'InferenceAttributed',
+      'PayoutFailed',
+      'PayoutRequested',
+      'PayoutSettled',
+    ]);
     expect([...PRODUCER_EVENT_TYPES, ...INTERNAL_EVENT_TYPES].sort()).toEqual([...EVENT_TYPES].sort());
   });
 });

@@ -74,7 +74,13 @@ export function recordBytes(record: RecordParts): number {
     }
   }
   const body =
-    ATTRIBUTES_BYTES + TIMESTAMP_DELTA_BYTES_MAX + OFFSET_DELTA_BYTES_MAX + fieldBytes(record.key) + fieldBytes(record.value) + lengthVarintBytes(headerCount) + headers;
+    ATTRIBUTES_BYTES +
+    TIMESTAMP_DELTA_BYTES_MAX +
+    OFFSET_DELTA_BYTES_MAX +
+    fieldBytes(record.key) +
+    fieldBytes(record.value) +
+    lengthVarintBytes(headerCount) +
+    headers;
   return lengthVarintBytes(body) + body;
 }
 

@@ -8,7 +8,14 @@ import { listEventContracts, type EventContract } from './schemas';
 import { fieldLimits, typeLimits, type Limits } from './schemas/validation';
 import type { SchemaNode } from './schemas/schema-tree';
 import { CE_HEADERS } from './envelope';
-import { catalogFor, DEAD_LETTER_RECORD_BYTES_MAX, maxMessageBytes, RECORD_BYTES_MAX, topicCatalog, topicMaxMessageBytes } from './topics';
+import {
+  catalogFor,
+  DEAD_LETTER_RECORD_BYTES_MAX,
+  maxMessageBytes,
+  RECORD_BYTES_MAX,
+  topicCatalog,
+  topicMaxMessageBytes,
+} from './topics';
 import { RECORD_BATCH_OVERHEAD_BYTES, recordBytes } from './record-size';
 
 /** The most UTF-8 bytes one UTF-16 code unit (what maxLength counts) takes: three (U+0800 to U+FFFF, lone surrogates as U+FFFD). */
@@ -31,7 +38,14 @@ function varintBytes(n: number): number {
 function avroBytesMax(node: SchemaNode, limits: Limits): number {
   switch (node.kind) {
     case 'primitive': {
-      const fixedSizes: Partial<Record<string, number>> = { null: 0, boolean: 1, int: 5, long: 10, float: 4, double: 8 };
+      const fixedSizes: Partial<Record<string, number>> = {
+        null: 0,
+        boolean: 1,
+        int: 5,
+        long: 10,
+        float: 4,
+        double: 8,
+      };
       if (fixedSizes[node.name] !== undefined) return fixedSizes[node.name]!;
       if (limits.maxLength === undefined) return Infinity;
       const bytes = node.name === 'string' ? limits.maxLength * UTF8_BYTES_PER_CODE_UNIT_MAX : limits.maxLength;
@@ -50,7 +64,9 @@ function avroBytesMax(node: SchemaNode, limits: Limits): number {
     case 'map':
       return Infinity;
     case 'union':
-      return varintBytes(node.branches.length) + Math.max(...node.branches.map((branch) => avroBytesMax(branch, limits)));
+      return (
+        varintBytes(node.branches.length) + Math.max(...node.branches.map((branch) => avroBytesMax(branch, limits)))
+      );
   }
 }
 
@@ -78,30 +94,51 @@ function worstCaseBatchBytes(contract: EventContract, extraHeaders: Record<strin
     [CE_HEADERS.traceparent]: `00-${'0'.repeat(32)}-${'0'.repeat(16)}-01`,
     ...extraHeaders,
   };
-  return RECORD_BATCH_OVERHEAD_BYTES + recordBytes({ key: wide(keyLengthMax(contract)), value: Buffer.alloc(valueBytes), headers });
+  return (
+    RECORD_BATCH_OVERHEAD_BYTES +
+    recordBytes({ key: wide(keyLengthMax(contract)), value: Buffer.alloc(valueBytes), headers })
+  );
 }
 
 describe('the topic catalog', () => {
   const catalog = topicCatalog(catalogFor('staging.'));
 
   it('states max.message.bytes on every topic, a DLQ taking any topic record plus its dead-letter headers', () => {
-    for (const spec of catalog) expect({ topic: spec.name, bytes: maxMessageBytes(spec) }).toEqual({ topic: spec.name, bytes: expect.any(Number) });
+    for (const spec of catalog)
+      expect({ topic: spec.name, bytes: maxMessageBytes(spec) }).toEqual({
+        topic: spec.name,
+        bytes: expect.any(Number),
+      });
     const largest = Math.max(...catalog.filter((spec) => spec.role !== 'dead-letter').map(maxMessageBytes));
     expect(largest).toBe(RECORD_BYTES_MAX);
-    for (const spec of catalog.filter((candidate) => candidate.role === 'dead-letter')) expect(maxMessageBytes(spec)).toBe(DEAD_LETTER_RECORD_BYTES_MAX);
+    for (const spec of catalog.filter((candidate) => candidate.role === 'dead-letter'))
+      expect(maxMessageBytes(spec)).toBe(DEAD_LETTER_RECORD_BYTES_MAX);
     // The dead-letter headers at their longest (a reason of 1,024 code units, three bytes each) fit the headroom many times over.
-    const deadLetterHeaders = recordBytes({ key: null, value: null, headers: { dlq_reason: WIDE.repeat(DLQ_REASON_LENGTH_MAX), dlq_error_class: 'x'.repeat(64), dlq_source_topic: 'x'.repeat(249), dlq_source_partition: '2147483647', dlq_source_offset: '9223372036854775807', dlq_consumer_group: 'x'.repeat(249), dlq_failed_at: '+275760-09-13T00:00:00.000Z' } });
+    const deadLetterHeaders = recordBytes({
+      key: null,
+      value: null,
+      headers: {
+        dlq_reason: WIDE.repeat(DLQ_REASON_LENGTH_MAX),
+        dlq_error_class: 'x'.repeat(64),
+        dlq_source_topic: 'x'.repeat(249),
+        dlq_source_partition: '2147483647',
+        dlq_source_offset: '9223372036854775807',
+        dlq_consumer_group: 'x'.repeat(249),
+        dlq_failed_at: '+275760-09-13T00:00:00.000Z',
+      },
+    });
     expect(deadLetterHeaders * 10).toBeLessThan(DEAD_LETTER_RECORD_BYTES_MAX - RECORD_BYTES_MAX);
   });
 
-  it.each(listEventContracts().filter((contract) => contract.eventType !== 'InferenceAttributed').map((contract) => [contract.eventType, contract] as const))(
-    'carries the largest %s the schema accepts',
-    (_type, contract) => {
-      const worst = worstCaseBatchBytes(contract);
-      expect(Number.isFinite(worst)).toBe(true);
-      expect(worst).toBeLessThanOrEqual(topicMaxMessageBytes(contract.topic));
-    },
-  );
+  it.each(
+    listEventContracts()
+      .filter((contract) => contract.eventType !== 'InferenceAttributed')
+      .map((contract) => [contract.eventType, contract] as const),
+  )('carries the largest %s the schema accepts', (_type, contract) => {
+    const worst = worstCaseBatchBytes(contract);
+    expect(Number.isFinite(worst)).toBe(true);
+    expect(worst).toBeLessThanOrEqual(topicMaxMessageBytes(contract.topic));
+  });
 
   it('leaves the largest InferenceCompleted at about three quarters of its topic, so every accepted inference is carried', () => {
     const inferences = listEventContracts().find((contract) => contract.eventType === 'InferenceCompleted')!;

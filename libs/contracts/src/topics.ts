@@ -68,19 +68,39 @@ export function catalogFor(prefix: string) {
   });
   const topics = {
     datanets: spec('tributary.datanets', 'event', 'datanetId', 'Datanets created and updated.'),
-    contributions: spec('tributary.contributions', 'event', 'contributionId', 'Contributions submitted, validated and revoked.'),
+    contributions: spec(
+      'tributary.contributions',
+      'event',
+      'contributionId',
+      'Contributions submitted, validated and revoked.',
+    ),
     models: spec('tributary.models', 'event', 'modelId', 'Models registered and retired, with their fee split.'),
     inferences: spec('tributary.inferences', 'event', 'inferenceId', 'Paid inferences with their attribution scores.'),
-    attributions: spec('tributary.attributions', 'decision', 'inferenceId', 'One InferenceAttributed decision per paid inference.'),
+    attributions: spec(
+      'tributary.attributions',
+      'decision',
+      'inferenceId',
+      'One InferenceAttributed decision per paid inference.',
+    ),
     payouts: spec('tributary.payouts', 'event', 'accountId', 'Payouts requested, settled and failed.'),
-    funding: spec('tributary.funding', 'event', 'producer', "Money inference producers paid in to the treasury, and its reversals (chargebacks); written by the treasury (payouts service) only."),
+    funding: spec(
+      'tributary.funding',
+      'event',
+      'producer',
+      'Money inference producers paid in to the treasury, and its reversals (chargebacks); written by the treasury (payouts service) only.',
+    ),
     schemas: {
       name: `${prefix}tributary.schemas`,
       role: 'catalog',
       keyField: 'fingerprint',
       partitions: 1,
       doc: 'Every Avro writer schema, keyed by its SHA-256 fingerprint; compacted, so it holds each schema once.',
-      config: { 'cleanup.policy': 'compact', 'retention.ms': '-1', 'min.compaction.lag.ms': '0', [MAX_MESSAGE_BYTES]: String(RECORD_BYTES_MAX) },
+      config: {
+        'cleanup.policy': 'compact',
+        'retention.ms': '-1',
+        'min.compaction.lag.ms': '0',
+        [MAX_MESSAGE_BYTES]: String(RECORD_BYTES_MAX),
+      },
     },
   } as const satisfies Record<string, TopicSpec>;
   /** Consumer groups, named exactly as Kafka's tools will show them; each has a DLQ topic of its own. */
@@ -122,12 +142,15 @@ export function topicCatalog(catalog: ReturnType<typeof catalogFor> = PROCESS_CA
 /** A topic's max.message.bytes as the catalog states it. */
 export function maxMessageBytes(spec: TopicSpec): number {
   const value = Number(spec.config[MAX_MESSAGE_BYTES]);
-  if (!Number.isSafeInteger(value) || value <= 0) throw new RangeError(`${spec.name}: the catalog states no ${MAX_MESSAGE_BYTES}`);
+  if (!Number.isSafeInteger(value) || value <= 0)
+    throw new RangeError(`${spec.name}: the catalog states no ${MAX_MESSAGE_BYTES}`);
   return value;
 }
 
 const UNPREFIXED = catalogFor('');
-const MAX_MESSAGE_BYTES_BY_TOPIC: ReadonlyMap<string, number> = new Map(Object.values(UNPREFIXED.topics).map((spec) => [spec.name, maxMessageBytes(spec)]));
+const MAX_MESSAGE_BYTES_BY_TOPIC: ReadonlyMap<string, number> = new Map(
+  Object.values(UNPREFIXED.topics).map((spec) => [spec.name, maxMessageBytes(spec)]),
+);
 
 /** The max.message.bytes of a catalog topic by its unprefixed name (an event type's topic, as the contracts name it). */
 export function topicMaxMessageBytes(unprefixedName: string): number {

@@ -13,7 +13,8 @@ function isAscii(text: string): boolean {
 /** Whether bytes[start, end) are the UTF-8 encoding of `ascii`, a string isAscii holds for. */
 function asciiEquals(bytes: Uint8Array, start: number, end: number, ascii: string): boolean {
   if (end - start !== ascii.length || end > bytes.length) return false;
-  for (let index = 0; index < ascii.length; index += 1) if (bytes[start + index] !== ascii.charCodeAt(index)) return false;
+  for (let index = 0; index < ascii.length; index += 1)
+    if (bytes[start + index] !== ascii.charCodeAt(index)) return false;
   return true;
 }
 
@@ -25,14 +26,18 @@ function asciiEquals(bytes: Uint8Array, start: number, end: number, ascii: strin
 export class RecentTexts<K> {
   private readonly texts = new Map<K, string>();
 
-  constructor(private readonly keysMax: number, private readonly lengthMax: number) {}
+  constructor(
+    private readonly keysMax: number,
+    private readonly lengthMax: number,
+  ) {}
 
   /** bytes[start, end) as UTF-8 text, as Buffer#toString gives it: the held string itself when the bytes are its encoding. */
   decode(key: K, bytes: Buffer, start: number, end: number): string {
     const last = this.texts.get(key);
     if (last !== undefined && asciiEquals(bytes, start, end, last)) return last;
     const text = bytes.toString('utf8', start, end);
-    if (text.length <= this.lengthMax && isAscii(text) && (last !== undefined || this.texts.size < this.keysMax)) this.texts.set(key, text);
+    if (text.length <= this.lengthMax && isAscii(text) && (last !== undefined || this.texts.size < this.keysMax))
+      this.texts.set(key, text);
     return text;
   }
 }

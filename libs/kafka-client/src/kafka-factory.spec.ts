@@ -7,7 +7,8 @@ import { createConsumer, CONSUMER_TUNING_DEFAULT, KAFKA_RETRY_DEFAULT } from './
 
 /** A stand-in client that returns the configuration a consumer would be made with. */
 const recording = { consumer: (config: ConsumerConfig) => config } as unknown as Kafka;
-const configOf = (options: Parameters<typeof createConsumer>[1]) => createConsumer(recording, options) as unknown as ConsumerConfig;
+const configOf = (options: Parameters<typeof createConsumer>[1]) =>
+  createConsumer(recording, options) as unknown as ConsumerConfig;
 
 describe('a consumer made by the factory', () => {
   it('with no tuning given, has every documented default and reads committed records only', async () => {
@@ -28,8 +29,17 @@ describe('a consumer made by the factory', () => {
   });
 
   it('takes a caller override and ignores an undefined one', () => {
-    const config = configOf({ groupId: 'g', maxWaitTimeMs: 200, sessionTimeoutMs: undefined, retry: { ...KAFKA_RETRY_DEFAULT, retries: 2 } });
-    expect(config).toMatchObject({ maxWaitTimeInMs: 200, sessionTimeout: CONSUMER_TUNING_DEFAULT.sessionTimeoutMs, retry: { retries: 2 } });
+    const config = configOf({
+      groupId: 'g',
+      maxWaitTimeMs: 200,
+      sessionTimeoutMs: undefined,
+      retry: { ...KAFKA_RETRY_DEFAULT, retries: 2 },
+    });
+    expect(config).toMatchObject({
+      maxWaitTimeInMs: 200,
+      sessionTimeout: CONSUMER_TUNING_DEFAULT.sessionTimeoutMs,
+      retry: { retries: 2 },
+    });
   });
 });
 
@@ -39,11 +49,27 @@ describe('a client made by the factory', () => {
     const passed: KafkaConfig[] = [];
     let logCreator: unknown;
     jest.isolateModules(() => {
-      jest.doMock('kafkajs', () => ({ ...jest.requireActual('kafkajs'), Kafka: class { constructor(config: KafkaConfig) { passed.push(config); } } }));
-      (require('./kafka-factory') as typeof import('./kafka-factory')).createKafkaClient({ clientId: 'c', brokers: ['b:1'] });
+      jest.doMock('kafkajs', () => ({
+        ...jest.requireActual('kafkajs'),
+        Kafka: class {
+          constructor(config: KafkaConfig) {
+            passed.push(config);
+          }
+        },
+      }));
+      (require('./kafka-factory') as typeof import('./kafka-factory')).createKafkaClient({
+        clientId: 'c',
+        brokers: ['b:1'],
+      });
       logCreator = (require('./kafka-log') as typeof import('./kafka-log')).kafkaLogCreator;
     });
-    expect(passed[0]).toMatchObject({ clientId: 'c', brokers: ['b:1'], retry: KAFKA_RETRY_DEFAULT, requestTimeout: 30_000, connectionTimeout: 1_000 });
+    expect(passed[0]).toMatchObject({
+      clientId: 'c',
+      brokers: ['b:1'],
+      retry: KAFKA_RETRY_DEFAULT,
+      requestTimeout: 30_000,
+      connectionTimeout: 1_000,
+    });
     expect(passed[0]!.logCreator).toBe(logCreator);
   });
 });

@@ -12,11 +12,17 @@ export const BOUNDED_RETRIES_WARNING = 'Limiting retries for the idempotent prod
  * every consumer; a DLQ record may at worst be written twice, never lost. The guarantees this system
  * gives rest on transactions and event ids, not on unbounded retries.
  */
-export const kafkaLogCreator: logCreator = () => ({ namespace, level, label, log }) => {
-  if (log.message === BOUNDED_RETRIES_WARNING) return;
-  const line = JSON.stringify({ level: label, ...log, message: namespace ? `[${namespace}] ${log.message}` : log.message });
-  if (level === logLevel.ERROR) console.error(line);
-  else if (level === logLevel.WARN) console.warn(line);
-  else if (level === logLevel.INFO) console.info(line);
-  else console.log(line);
-};
+export const kafkaLogCreator: logCreator =
+  () =>
+  ({ namespace, level, label, log }) => {
+    if (log.message === BOUNDED_RETRIES_WARNING) return;
+    const line = JSON.stringify({
+      level: label,
+      ...log,
+      message: namespace ? `[${namespace}] ${log.message}` : log.message,
+    });
+    if (level === logLevel.ERROR) console.error(line);
+    else if (level === logLevel.WARN) console.warn(line);
+    else if (level === logLevel.INFO) console.info(line);
+    else console.log(line);
+  };

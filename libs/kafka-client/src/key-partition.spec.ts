@@ -6,7 +6,13 @@ import { keyPartition, murmur2 } from './key-partition';
 
 const kafkajsPartitioner = Partitioners.DefaultPartitioner();
 const metadata = (count: number): PartitionMetadata[] =>
-  Array.from({ length: count }, (_, partitionId) => ({ partitionErrorCode: 0, partitionId, leader: 1, replicas: [1], isr: [1] }));
+  Array.from({ length: count }, (_, partitionId) => ({
+    partitionErrorCode: 0,
+    partitionId,
+    leader: 1,
+    replicas: [1],
+    isr: [1],
+  }));
 
 describe('keyPartition', () => {
   it('gives the partition kafkajs gives, for any key and partition count', () => {
@@ -18,7 +24,9 @@ describe('keyPartition', () => {
     );
     fc.assert(
       fc.property(key, fc.integer({ min: 1, max: 1_000 }), (key, count) => {
-        expect(keyPartition(key, count)).toBe(kafkajsPartitioner({ topic: 't', partitionMetadata: metadata(count), message: { key, value: null } }));
+        expect(keyPartition(key, count)).toBe(
+          kafkajsPartitioner({ topic: 't', partitionMetadata: metadata(count), message: { key, value: null } }),
+        );
       }),
       { numRuns: 5_000 },
     );

@@ -39,7 +39,8 @@ export function murmur2(data: Uint8Array): number {
 
 /** The partition, of `partitionCount`, that Kafka's default partitioner gives a record with this key. */
 export function keyPartition(key: string | Uint8Array, partitionCount: number): number {
-  if (!Number.isSafeInteger(partitionCount) || partitionCount < 1) throw new RangeError(`keyPartition: partitionCount must be a positive integer, got ${partitionCount}`);
+  if (!Number.isSafeInteger(partitionCount) || partitionCount < 1)
+    throw new RangeError(`keyPartition: partitionCount must be a positive integer, got ${partitionCount}`);
   const bytes = typeof key === 'string' ? Buffer.from(key, 'utf8') : key;
   return (murmur2(bytes) & 0x7fffffff) % partitionCount;
 }

@@ -30,7 +30,8 @@ export function crc32c(bytes: Uint8Array, start = 0, end = bytes.length): number
   let index = start;
   const stepsEnd = start + ((end - start) & ~7);
   while (index < stepsEnd) {
-    const low = crc ^ (bytes[index]! | (bytes[index + 1]! << 8) | (bytes[index + 2]! << 16) | (bytes[index + 3]! << 24));
+    const low =
+      crc ^ (bytes[index]! | (bytes[index + 1]! << 8) | (bytes[index + 2]! << 16) | (bytes[index + 3]! << 24));
     crc =
       tables[7 * 256 + (low & 0xff)]! ^
       tables[6 * 256 + ((low >>> 8) & 0xff)]! ^

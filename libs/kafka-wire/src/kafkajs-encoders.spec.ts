@@ -10,11 +10,15 @@ import { encodeRecord, kafkajsRecord, type KafkajsEncoder, type RecordFields } f
 /* eslint-disable @typescript-eslint/no-require-imports -- kafkajs exports none of its protocol modules */
 const PRODUCE_REQUEST_MODULE = 'kafkajs/src/protocol/requests/produce/v3/request';
 const kafkajsCrc32C = require('kafkajs/src/protocol/recordBatch/crc32C') as (buffer: Buffer) => number;
-const { Types: CompressionTypes } = require('kafkajs/src/protocol/message/compression') as { Types: { None: number; GZIP: number } };
+const { Types: CompressionTypes } = require('kafkajs/src/protocol/message/compression') as {
+  Types: { None: number; GZIP: number };
+};
 const Long = require('kafkajs/src/utils/long') as { fromValue: (value: number | string) => unknown };
 
 /** Strings of UTF-16 code units, lone surrogates included (they encode as U+FFFD, three bytes). */
-const codeUnitString = fc.array(fc.integer({ min: 0, max: 0xffff }), { maxLength: 40 }).map((units) => String.fromCharCode(...units));
+const codeUnitString = fc
+  .array(fc.integer({ min: 0, max: 0xffff }), { maxLength: 40 })
+  .map((units) => String.fromCharCode(...units));
 const text = fc.oneof(
   fc.string({ maxLength: 60 }),
   fc.string({ unit: 'binary', maxLength: 60 }),
@@ -24,13 +28,24 @@ const text = fc.oneof(
   fc.string({ minLength: 49, maxLength: 300 }),
 );
 const bytes = fc.uint8Array({ maxLength: 300 }).map((array) => Buffer.from(array));
-const keyOrValue = fc.oneof(fc.constant(null), fc.constant(undefined), text, bytes, fc.uint8Array({ minLength: 1_000, maxLength: 20_000 }).map((array) => Buffer.from(array)));
+const keyOrValue = fc.oneof(
+  fc.constant(null),
+  fc.constant(undefined),
+  text,
+  bytes,
+  fc.uint8Array({ minLength: 1_000, maxLength: 20_000 }).map((array) => Buffer.from(array)),
+);
 const headerValue = fc.oneof(text, bytes, fc.array(fc.oneof(text, bytes), { maxLength: 4 }));
 /** Names like '7' put integer-like keys first in Object.keys, which both encoders must follow. */
 const headerName = fc.oneof(text, fc.nat({ max: 20 }).map(String));
 const headers = fc.oneof(fc.constant(undefined), fc.dictionary(headerName, headerValue, { maxKeys: 14 }));
 const int32 = fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 });
-const offsetDelta = fc.oneof(fc.constant(undefined), fc.nat({ max: 1_000 }), int32, fc.integer({ min: -(2 ** 53) + 1, max: 2 ** 53 - 1 }));
+const offsetDelta = fc.oneof(
+  fc.constant(undefined),
+  fc.nat({ max: 1_000 }),
+  int32,
+  fc.integer({ min: -(2 ** 53) + 1, max: 2 ** 53 - 1 }),
+);
 const fastTimestampDelta = fc.oneof(
   fc.constant(undefined),
   fc.integer({ min: -100_000, max: 100_000 }),
@@ -38,7 +53,10 @@ const fastTimestampDelta = fc.oneof(
   fc.constantFrom(2 ** 52 - 1, -(2 ** 52) + 1, 0, -0),
 );
 // At and beyond the fast path's bound of 2^52: kafkajs's own function encodes these.
-const timestampDelta = fc.oneof(fastTimestampDelta, fc.constantFrom(2 ** 52, -(2 ** 52), 2 ** 53 - 1, -(2 ** 53) + 1, 2 ** 60, -(2 ** 62)));
+const timestampDelta = fc.oneof(
+  fastTimestampDelta,
+  fc.constantFrom(2 ** 52, -(2 ** 52), 2 ** 53 - 1, -(2 ** 53) + 1, 2 ** 60, -(2 ** 62)),
+);
 const recordFields: fc.Arbitrary<RecordFields> = fc.record(
   { offsetDelta, timestampDelta, key: keyOrValue, value: keyOrValue, headers },
   { requiredKeys: [] },
@@ -129,7 +147,10 @@ const int16 = fc.integer({ min: -(2 ** 15), max: 2 ** 15 - 1 });
 const epochMs = fc.integer({ min: 0, max: 2 ** 45 });
 /** kafkajs passes message timestamps as given (decimal strings in Tributary) and Date.now() otherwise. */
 const timestamp = fc.oneof(fc.constant(undefined), epochMs, epochMs.map(String));
-const int64 = fc.oneof(fc.integer({ min: -1, max: 2 ** 40 }), fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }).map((value) => Long.fromValue(String(value))));
+const int64 = fc.oneof(
+  fc.integer({ min: -1, max: 2 ** 40 }),
+  fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }).map((value) => Long.fromValue(String(value))),
+);
 const batchOptions = fc.record(
   {
     firstOffset: int64,
@@ -173,10 +194,18 @@ describe('a record batch encoded by the replacement', () => {
     ['gzipped records', { compression: CompressionTypes.GZIP }],
     ['no records', { records: [] }],
     ['records that are not Encoders', { records: [Buffer.from('x')] }],
-  ])('is kafkajs\'s own for %s', async (_name, override) => {
-    const fields = { firstTimestamp: 1, maxTimestamp: 2, records: fc.sample(recordFields, { numRuns: 20, seed: 5 }).map(encodeRecord), ...override } as RecordBatchFields;
+  ])("is kafkajs's own for %s", async (_name, override) => {
+    const fields = {
+      firstTimestamp: 1,
+      maxTimestamp: 2,
+      records: fc.sample(recordFields, { numRuns: 20, seed: 5 }).map(encodeRecord),
+      ...override,
+    } as RecordBatchFields;
     const outcome = async (encode: (fields: RecordBatchFields) => Promise<KafkajsEncoder>) =>
-      encode(fields).then((encoder) => bytesOf(encoder).toString('hex'), (error: Error) => `${error.name}: ${error.message}`);
+      encode(fields).then(
+        (encoder) => bytesOf(encoder).toString('hex'),
+        (error: Error) => `${error.name}: ${error.message}`,
+      );
     expect(await outcome(encodeRecordBatch)).toBe(await outcome(kafkajsRecordBatch));
   });
 });
@@ -199,15 +228,28 @@ describe('the CRC-32C of a batch', () => {
   });
 });
 
-type ProduceRequestFn = (options: object) => { apiVersion: number; expectResponse: () => boolean; encode: () => Promise<KafkajsEncoder> };
+type ProduceRequestFn = (options: object) => {
+  apiVersion: number;
+  expectResponse: () => boolean;
+  encode: () => Promise<KafkajsEncoder>;
+};
 
 describe('a produce request encoded by the replacement', () => {
   // Loaded before anything installs: kafkajs's own request, with its own record encoders bound.
   const kafkajsProduceRequest = require(PRODUCE_REQUEST_MODULE) as ProduceRequestFn;
-  const replacement = createProduceRequest(kafkajsProduceRequest as unknown as ProduceRequestBuilder) as unknown as ProduceRequestFn;
+  const replacement = createProduceRequest(
+    kafkajsProduceRequest as unknown as ProduceRequestBuilder,
+  ) as unknown as ProduceRequestFn;
   const message = fc.record({ key: keyOrValue, value: keyOrValue, headers, timestamp }, { requiredKeys: [] });
-  const partition = fc.record({ partition: fc.nat({ max: 200 }), firstSequence: fc.option(int32, { nil: undefined }), messages: fc.array(message, { minLength: 1, maxLength: 8 }) });
-  const topic = fc.record({ topic: fc.oneof(text, fc.constantFrom('tributary.attributions', '')), partitions: fc.array(partition, { maxLength: 3 }) });
+  const partition = fc.record({
+    partition: fc.nat({ max: 200 }),
+    firstSequence: fc.option(int32, { nil: undefined }),
+    messages: fc.array(message, { minLength: 1, maxLength: 8 }),
+  });
+  const topic = fc.record({
+    topic: fc.oneof(text, fc.constantFrom('tributary.attributions', '')),
+    partitions: fc.array(partition, { maxLength: 3 }),
+  });
   const request = fc.record(
     {
       acks: fc.constantFrom(-1, 0, 1),
@@ -245,16 +287,62 @@ describe('a produce request encoded by the replacement', () => {
   it.each([
     ['gzipped', { compression: CompressionTypes.GZIP }],
     ['with a partition of no messages', { topicData: [{ topic: 't', partitions: [{ partition: 0, messages: [] }] }] }],
-    ['with a null header value', { topicData: [{ topic: 't', partitions: [{ partition: 0, messages: [{ key: 'k', value: 'v', headers: { a: null } }] }] }] }],
+    [
+      'with a null header value',
+      {
+        topicData: [
+          { topic: 't', partitions: [{ partition: 0, messages: [{ key: 'k', value: 'v', headers: { a: null } }] }] },
+        ],
+      },
+    ],
     // kafkajs spreads each message, which copies own enumerable properties only.
-    ['with a message that inherits its key', { topicData: [{ topic: 't', partitions: [{ partition: 0, messages: [Object.assign(Object.create({ key: 'inherited' }), { value: 'v' })] }] }] }],
-    ['with a message whose key is not enumerable', { topicData: [{ topic: 't', partitions: [{ partition: 0, messages: [Object.defineProperty({ value: 'v' }, 'key', { value: 'hidden', enumerable: false })] }] }] }],
+    [
+      'with a message that inherits its key',
+      {
+        topicData: [
+          {
+            topic: 't',
+            partitions: [
+              { partition: 0, messages: [Object.assign(Object.create({ key: 'inherited' }), { value: 'v' })] },
+            ],
+          },
+        ],
+      },
+    ],
+    [
+      'with a message whose key is not enumerable',
+      {
+        topicData: [
+          {
+            topic: 't',
+            partitions: [
+              {
+                partition: 0,
+                messages: [Object.defineProperty({ value: 'v' }, 'key', { value: 'hidden', enumerable: false })],
+              },
+            ],
+          },
+        ],
+      },
+    ],
   ])('is what kafkajs writes when %s', async (_name, override) => {
-    const fields = { acks: -1, timeout: 1_000, transactionalId: 'tx', topicData: [{ topic: 't', partitions: [{ partition: 1, messages: [{ key: 'k', value: 'v' }] }] }], ...override };
-    const outcome = (encode: () => Promise<KafkajsEncoder>) => encode().then((encoder) => bytesOf(encoder).toString('hex'), (error: Error) => `${error.name}: ${error.message}`);
+    const fields = {
+      acks: -1,
+      timeout: 1_000,
+      transactionalId: 'tx',
+      topicData: [{ topic: 't', partitions: [{ partition: 1, messages: [{ key: 'k', value: 'v' }] }] }],
+      ...override,
+    };
+    const outcome = (encode: () => Promise<KafkajsEncoder>) =>
+      encode().then(
+        (encoder) => bytesOf(encoder).toString('hex'),
+        (error: Error) => `${error.name}: ${error.message}`,
+      );
     const now = jest.spyOn(Date, 'now').mockReturnValue(1_700_000_000_123);
     try {
-      expect(await outcome(() => replacement(fields).encode())).toBe(await outcome(() => kafkajsProduceRequest(fields).encode()));
+      expect(await outcome(() => replacement(fields).encode())).toBe(
+        await outcome(() => kafkajsProduceRequest(fields).encode()),
+      );
     } finally {
       now.mockRestore();
     }
@@ -269,17 +357,27 @@ describe('installing into kafkajs', () => {
   const produceRequestBytes = async (version = 3): Promise<{ apiVersion: number; bytes: Buffer }> => {
     const request = require(`kafkajs/src/protocol/requests/produce/v${version}/request`) as ProduceRequestFn;
     const topicData = [{ topic: 't', partitions: [{ partition: 3, firstSequence: 7, messages }] }];
-    const built = request({ acks: -1, timeout: 1_000, transactionalId: 'tx', producerId: Long.fromValue(42), producerEpoch: 1, topicData });
+    const built = request({
+      acks: -1,
+      timeout: 1_000,
+      transactionalId: 'tx',
+      producerId: Long.fromValue(42),
+      producerEpoch: 1,
+      topicData,
+    });
     return { apiVersion: built.apiVersion, bytes: bytesOf(await built.encode()) };
   };
-  const isInstalled = (): boolean => (require(PRODUCE_REQUEST_MODULE) as { [key: symbol]: unknown })[Symbol.for('tributary.kafkajsEncoders')] === true;
+  const isInstalled = (): boolean =>
+    (require(PRODUCE_REQUEST_MODULE) as { [key: symbol]: unknown })[Symbol.for('tributary.kafkajsEncoders')] === true;
 
   beforeEach(() => jest.resetModules());
 
-  it.each([3, 7])('refuses once produce request v%i was loaded with kafkajs\'s encoders bound', async (version) => {
+  it.each([3, 7])("refuses once produce request v%i was loaded with kafkajs's encoders bound", async (version) => {
     await produceRequestBytes(version);
     const fresh = require('./kafkajs-encoders') as typeof import('./kafkajs-encoders');
-    expect(() => fresh.installKafkajsEncoders()).toThrow(new RegExp(`produce/v${version}/request was loaded before the replacement was installed`));
+    expect(() => fresh.installKafkajsEncoders()).toThrow(
+      new RegExp(`produce/v${version}/request was loaded before the replacement was installed`),
+    );
   });
 
   it('refuses a kafkajs version other than the pinned one', () => {
@@ -296,6 +394,8 @@ describe('installing into kafkajs', () => {
     fresh.installKafkajsEncoders();
     fresh.installKafkajsEncoders();
     expect(isInstalled()).toBe(true);
-    expect(await Promise.all([3, 4, 5, 6, 7].map((version) => produceRequestBytes(version)))).toEqual(withKafkajsEncoders);
+    expect(await Promise.all([3, 4, 5, 6, 7].map((version) => produceRequestBytes(version)))).toEqual(
+      withKafkajsEncoders,
+    );
   });
 });

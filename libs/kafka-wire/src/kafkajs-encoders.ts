@@ -6,14 +6,20 @@
  * writes kafkajs 2.2.4's exact bytes; see kafkajs-record-encoder.ts, kafkajs-record-batch-encoder.ts,
  * kafkajs-produce-request-encoder.ts and kafkajs-encoders.spec.ts.
  */
-import { createProduceRequest, PRODUCE_REQUEST_MODULE, type ProduceRequestBuilder } from './kafkajs-produce-request-encoder';
+import {
+  createProduceRequest,
+  PRODUCE_REQUEST_MODULE,
+  type ProduceRequestBuilder,
+} from './kafkajs-produce-request-encoder';
 import { encodeRecord, kafkajsRecord, type RecordFields } from './kafkajs-record-encoder';
 
 /** The kafkajs release whose wire encoding the replacements reproduce; any other version refuses to install. */
 export const KAFKAJS_VERSION_PINNED = '2.2.4';
 
 /** Each binds the version below it when loaded (v4 and v5 bind v3), so none may be loaded before the swap. */
-const PRODUCE_REQUEST_VERSIONS = [3, 4, 5, 6, 7].map((version) => `kafkajs/src/protocol/requests/produce/v${version}/request`);
+const PRODUCE_REQUEST_VERSIONS = [3, 4, 5, 6, 7].map(
+  (version) => `kafkajs/src/protocol/requests/produce/v${version}/request`,
+);
 const INSTALLED = Symbol.for('tributary.kafkajsEncoders');
 
 /** A record that takes every branch of the record encoder's fast path, compared byte for byte before installing. */
@@ -23,7 +29,12 @@ function sampleRecord(): RecordFields {
     timestampDelta: -1_234_567_890_123,
     key: 'inférence-1',
     value: Buffer.from([0, 1, 2, 254, 255]),
-    headers: { ce_id: 'évènement ☃ 𝄞', 'content-type': Buffer.from('application/avro'), multi: ['a', Buffer.alloc(0), ''], long: 'x'.repeat(200) },
+    headers: {
+      ce_id: 'évènement ☃ 𝄞',
+      'content-type': Buffer.from('application/avro'),
+      multi: ['a', Buffer.alloc(0), ''],
+      long: 'x'.repeat(200),
+    },
   };
 }
 
@@ -62,13 +73,16 @@ export function installKafkajsEncoders(): void {
   const expected = kafkajsRecord(sampleRecord()).buffer;
   const actual = encodeRecord(sampleRecord()).buffer;
   if (!actual.equals(expected)) {
-    throw new Error(`kafkajs encoders: the record encoder's bytes differ from kafkajs's on the sample record (${actual.toString('hex')} != ${expected.toString('hex')})`);
+    throw new Error(
+      `kafkajs encoders: the record encoder's bytes differ from kafkajs's on the sample record (${actual.toString('hex')} != ${expected.toString('hex')})`,
+    );
   }
   // Loaded now, it binds kafkajs's own record encoders: the replacement's fallback.
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- kafkajs exports none of its protocol modules
   const replacement = createProduceRequest(require(producePath) as ProduceRequestBuilder);
   Object.defineProperty(replacement, INSTALLED, { value: true });
   const produceModule = require.cache[producePath];
-  if (produceModule === undefined) throw new Error(`kafkajs encoders: ${PRODUCE_REQUEST_MODULE} is not in the require cache after loading it`);
+  if (produceModule === undefined)
+    throw new Error(`kafkajs encoders: ${PRODUCE_REQUEST_MODULE} is not in the require cache after loading it`);
   produceModule.exports = replacement;
 }

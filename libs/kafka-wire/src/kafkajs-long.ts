@@ -11,4 +11,7 @@ export interface KafkajsLong {
 }
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- kafkajs exports none of its protocol modules
-export const Long = require('kafkajs/src/utils/long') as { fromInt(value: number): KafkajsLong; fromValue(value: unknown): KafkajsLong };
+export const Long = require('kafkajs/src/utils/long') as {
+  fromInt(value: number): KafkajsLong;
+  fromValue(value: unknown): KafkajsLong;
+};

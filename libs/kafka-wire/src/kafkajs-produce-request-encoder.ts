@@ -78,12 +78,18 @@ const RECORD_FIELD_NAMES = ['key', 'value', 'headers'] as const;
 function recordFieldsOf(message: Message, offsetDelta: number, timestampDelta: number): RecordFields {
   if (Object.getPrototypeOf(message) !== Object.prototype) return { ...message, offsetDelta, timestampDelta };
   for (const name of RECORD_FIELD_NAMES) {
-    if (hasOwnProperty.call(message, name) && !propertyIsEnumerable.call(message, name)) return { ...message, offsetDelta, timestampDelta };
+    if (hasOwnProperty.call(message, name) && !propertyIsEnumerable.call(message, name))
+      return { ...message, offsetDelta, timestampDelta };
   }
   return { key: message.key, value: message.value, headers: message.headers, offsetDelta, timestampDelta };
 }
 
-function batchOf(data: PartitionData, transactionalId: string | null, producerId: unknown, producerEpoch: number): PartitionBatch {
+function batchOf(
+  data: PartitionData,
+  transactionalId: string | null,
+  producerId: unknown,
+  producerEpoch: number,
+): PartitionBatch {
   const { partition, messages, firstSequence } = data;
   const dateNow = Date.now();
   // kafkajs's order, sort included: timestamps are compared as strings, as kafkajs compares them.
@@ -94,7 +100,11 @@ function batchOf(data: PartitionData, transactionalId: string | null, producerId
   const timestamps = messageTimestamps.length === 0 ? [dateNow] : messageTimestamps;
   const firstTimestamp = timestamps[0]!;
   const maxTimestamp = timestamps[timestamps.length - 1];
-  const records = messages.map((message, index) => encodeRecord(recordFieldsOf(message, index, ((message.timestamp || dateNow) as number) - (firstTimestamp as number))));
+  const records = messages.map((message, index) =>
+    encodeRecord(
+      recordFieldsOf(message, index, ((message.timestamp || dateNow) as number) - (firstTimestamp as number)),
+    ),
+  );
   const fields: RecordBatchFields = {
     compression: COMPRESSION_NONE,
     records,
@@ -117,16 +127,32 @@ function writeString(buffer: Buffer, offset: number, value: string, length: numb
 /** kafkajs's own encoders handle what this one does not: a compressed send, or values it would refuse. */
 function fitsFastPath(fields: ProduceRequestFields): boolean {
   const { compression = COMPRESSION_NONE, transactionalId = null, topicData } = fields;
-  if (compression !== COMPRESSION_NONE || (transactionalId !== null && typeof transactionalId !== 'string') || !Array.isArray(topicData)) return false;
+  if (
+    compression !== COMPRESSION_NONE ||
+    (transactionalId !== null && typeof transactionalId !== 'string') ||
+    !Array.isArray(topicData)
+  )
+    return false;
   return topicData.every(
-    (data) => typeof data?.topic === 'string' && Array.isArray(data.partitions) && data.partitions.every((partition) => Array.isArray(partition?.messages) && partition.messages.length > 0),
+    (data) =>
+      typeof data?.topic === 'string' &&
+      Array.isArray(data.partitions) &&
+      data.partitions.every((partition) => Array.isArray(partition?.messages) && partition.messages.length > 0),
   );
 }
 
-async function encodeProduceRequest(fields: ProduceRequestFields, kafkajsProduceRequest: ProduceRequestBuilder): Promise<KafkajsEncoder> {
+async function encodeProduceRequest(
+  fields: ProduceRequestFields,
+  kafkajsProduceRequest: ProduceRequestBuilder,
+): Promise<KafkajsEncoder> {
   const { acks, timeout, transactionalId = null, producerId = Long.fromInt(-1), producerEpoch = 0, topicData } = fields;
   const topics: Array<{ topic: string; length: number; batches: PartitionBatch[] }> = [];
-  let size = INT16_SIZE + (transactionalId === null ? 0 : Buffer.byteLength(transactionalId, 'utf8')) + INT16_SIZE + INT32_SIZE + INT32_SIZE;
+  let size =
+    INT16_SIZE +
+    (transactionalId === null ? 0 : Buffer.byteLength(transactionalId, 'utf8')) +
+    INT16_SIZE +
+    INT32_SIZE +
+    INT32_SIZE;
   for (const data of topicData) {
     const length = Buffer.byteLength(data.topic, 'utf8');
     const batches = data.partitions.map((partition) => batchOf(partition, transactionalId, producerId, producerEpoch));
@@ -137,7 +163,10 @@ async function encodeProduceRequest(fields: ProduceRequestFields, kafkajsProduce
     for (const batch of batches) size += INT32_SIZE + INT32_SIZE + batch.size;
   }
   const buffer = Buffer.allocUnsafe(size);
-  let offset = transactionalId === null ? buffer.writeInt16BE(-1, 0) : writeString(buffer, 0, transactionalId, Buffer.byteLength(transactionalId, 'utf8'));
+  let offset =
+    transactionalId === null
+      ? buffer.writeInt16BE(-1, 0)
+      : writeString(buffer, 0, transactionalId, Buffer.byteLength(transactionalId, 'utf8'));
   offset = buffer.writeInt16BE(acks, offset);
   offset = buffer.writeInt32BE(timeout, offset);
   offset = buffer.writeInt32BE(topics.length, offset);
@@ -151,7 +180,8 @@ async function encodeProduceRequest(fields: ProduceRequestFields, kafkajsProduce
       offset += batch.size;
     }
   }
-  if (offset !== size) throw new Error(`kafkajs produce request encoder: wrote ${offset} bytes into a request measured at ${size}`);
+  if (offset !== size)
+    throw new Error(`kafkajs produce request encoder: wrote ${offset} bytes into a request measured at ${size}`);
   return exactEncoder(buffer);
 }
 

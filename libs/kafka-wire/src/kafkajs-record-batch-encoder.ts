@@ -35,7 +35,10 @@ export type RecordBatchEncoder = (fields: RecordBatchFields) => Promise<KafkajsE
 
 /* eslint-disable @typescript-eslint/no-require-imports -- kafkajs exports none of its protocol modules */
 /** kafkajs's own module: `RecordBatch` is the fallback and the reference in tests; `MAGIC_BYTE` is 2. */
-export const kafkajsRecordBatchModule = require(RECORD_BATCH_MODULE) as { RecordBatch: RecordBatchEncoder; MAGIC_BYTE: number };
+export const kafkajsRecordBatchModule = require(RECORD_BATCH_MODULE) as {
+  RecordBatch: RecordBatchEncoder;
+  MAGIC_BYTE: number;
+};
 /* eslint-enable @typescript-eslint/no-require-imports */
 export const kafkajsRecordBatch = kafkajsRecordBatchModule.RecordBatch;
 
@@ -59,7 +62,8 @@ function recordsSize(records: readonly unknown[]): number {
   let size = 0;
   for (let index = 0; index < records.length; index++) {
     const record = records[index];
-    if (!(record instanceof Encoder) || !Buffer.isBuffer(record.buf) || !(record.offset <= record.buf.length)) return -1;
+    if (!(record instanceof Encoder) || !Buffer.isBuffer(record.buf) || !(record.offset <= record.buf.length))
+      return -1;
     size += record.offset;
   }
   return size;
@@ -108,7 +112,8 @@ export function writeRecordBatch(fields: RecordBatchFields, buffer: Buffer, star
     const record = records[index]!;
     offset += record.buf.copy(buffer, offset, 0, record.offset);
   }
-  if (offset !== end) throw new Error(`kafkajs record batch encoder: wrote ${offset - start} bytes into a batch measured at ${size}`);
+  if (offset !== end)
+    throw new Error(`kafkajs record batch encoder: wrote ${offset - start} bytes into a batch measured at ${size}`);
   buffer.writeUInt32BE(crc32c(buffer, crcOffset + 4, end), crcOffset);
 }
 

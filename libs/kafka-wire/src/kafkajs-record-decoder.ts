@@ -147,8 +147,10 @@ function readHeaders(): DecodedHeaders {
     const key = readHeaderName(index) as string;
     const value = readVarIntBytes();
     const existing = headers[key];
-    const next = existing === undefined ? value : Array.isArray(existing) ? existing.concat([value]) : [existing, value];
-    if (key === '__proto__') Object.defineProperty(headers, key, { value: next, writable: true, enumerable: true, configurable: true });
+    const next =
+      existing === undefined ? value : Array.isArray(existing) ? existing.concat([value]) : [existing, value];
+    if (key === '__proto__')
+      Object.defineProperty(headers, key, { value: next, writable: true, enumerable: true, configurable: true });
     else headers[key] = next;
   }
   return headers;
@@ -174,27 +176,48 @@ export const decodeRecord: RecordDecoder = (decoder, batchContext = {}) => {
   }
   let timestamp: string | undefined;
   if (timestampType === LOG_APPEND_TIME && maxTimestamp) timestamp = maxTimestamp;
-  else if (typeof timestampDelta === 'number' && Number.isSafeInteger(firstTimestampNumber + timestampDelta)) timestamp = String(firstTimestampNumber + timestampDelta);
+  else if (typeof timestampDelta === 'number' && Number.isSafeInteger(firstTimestampNumber + timestampDelta))
+    timestamp = String(firstTimestampNumber + timestampDelta);
   else timestamp = Long.fromValue(firstTimestamp).add(timestampDelta).toString();
   const offsetDelta = readVarInt();
-  const offset = Number.isSafeInteger(firstOffsetNumber + offsetDelta) ? String(firstOffsetNumber + offsetDelta) : Long.fromValue(firstOffset).add(offsetDelta).toString();
+  const offset = Number.isSafeInteger(firstOffsetNumber + offsetDelta)
+    ? String(firstOffsetNumber + offsetDelta)
+    : Long.fromValue(firstOffset).add(offsetDelta).toString();
   const key = readVarIntBytes();
   const value = readVarIntBytes();
   const headers = readHeaders();
   decoder.offset = at;
   bytes = EMPTY;
-  return { magicByte, attributes, timestamp, offset, key, value, headers, isControlRecord: isControlBatch, batchContext };
+  return {
+    magicByte,
+    attributes,
+    timestamp,
+    offset,
+    key,
+    value,
+    headers,
+    isControlRecord: isControlBatch,
+    batchContext,
+  };
 };
 
 const INSTALLED = Symbol.for('tributary.kafkajsRecordDecoder');
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- kafkajs exports none of its protocol modules
-const KafkajsDecoderClass = require('kafkajs/src/protocol/decoder') as new (buffer: Buffer) => KafkajsDecoder & { readVarInt(): number };
+const KafkajsDecoderClass = require('kafkajs/src/protocol/decoder') as new (
+  buffer: Buffer,
+) => KafkajsDecoder & { readVarInt(): number };
 
 /** A decoder at the start of a record of every shape the fast path reads (repeated and empty headers, a negative delta). */
 function sampleRecord(): KafkajsDecoder {
   const decoder = new KafkajsDecoderClass(
-    kafkajsRecord({ offsetDelta: 3, timestampDelta: -1_234, key: 'clé', value: Buffer.from([0, 255]), headers: { ce_id: 'é', multi: ['a', Buffer.alloc(0)], '7': 'seven' } }).buffer,
+    kafkajsRecord({
+      offsetDelta: 3,
+      timestampDelta: -1_234,
+      key: 'clé',
+      value: Buffer.from([0, 255]),
+      headers: { ce_id: 'é', multi: ['a', Buffer.alloc(0)], '7': 'seven' },
+    }).buffer,
   );
   // Past the record's own length, where the batch decoder hands it over.
   decoder.readVarInt();
@@ -221,15 +244,24 @@ export function installKafkajsRecordDecoder(): void {
   }
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- kafkajs exports none of its protocol modules
   const kafkajsDecoder = require(decoderPath) as RecordDecoder;
-  const context = { firstOffset: '41', firstTimestamp: '1700000000000', magicByte: 2, timestampType: 0, maxTimestamp: '1700000000000' };
+  const context = {
+    firstOffset: '41',
+    firstTimestamp: '1700000000000',
+    magicByte: 2,
+    timestampType: 0,
+    maxTimestamp: '1700000000000',
+  };
   const expected = kafkajsDecoder(sampleRecord(), context);
   const actual = decodeRecord(sampleRecord(), context);
   if (!isDeepStrictEqual(actual, expected)) {
-    throw new Error(`kafkajs record decoder: the replacement's record differs from kafkajs's on the sample record (${inspect(actual)} != ${inspect(expected)})`);
+    throw new Error(
+      `kafkajs record decoder: the replacement's record differs from kafkajs's on the sample record (${inspect(actual)} != ${inspect(expected)})`,
+    );
   }
   const replacement: RecordDecoder = (decoder, batchContext) => decodeRecord(decoder, batchContext);
   Object.defineProperty(replacement, INSTALLED, { value: true });
   const decoderModule = require.cache[decoderPath];
-  if (decoderModule === undefined) throw new Error(`kafkajs record decoder: ${RECORD_DECODER_MODULE} is not in the require cache after loading it`);
+  if (decoderModule === undefined)
+    throw new Error(`kafkajs record decoder: ${RECORD_DECODER_MODULE} is not in the require cache after loading it`);
   decoderModule.exports = replacement;
 }

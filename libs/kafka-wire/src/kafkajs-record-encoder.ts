@@ -131,7 +131,12 @@ function sizeOfNullableBytes(value: string | Buffer | null | undefined, length: 
   return value == null ? 1 : sizeOfVarInt(length) + length;
 }
 
-function writeNullableBytes(buffer: Buffer, offset: number, value: string | Buffer | null | undefined, length: number): number {
+function writeNullableBytes(
+  buffer: Buffer,
+  offset: number,
+  value: string | Buffer | null | undefined,
+  length: number,
+): number {
   if (value == null) return writeVarInt(buffer, offset, -1);
   return writeBytes(buffer, writeVarInt(buffer, offset, length), value, length);
 }
@@ -174,7 +179,12 @@ function measureHeaders(headers: Readonly<Record<string, HeaderValue | undefined
   return size + sizeOfVarInt(count);
 }
 
-function writeHeaders(buffer: Buffer, offset: number, headers: Readonly<Record<string, HeaderValue | undefined>>, names: readonly string[]): number {
+function writeHeaders(
+  buffer: Buffer,
+  offset: number,
+  headers: Readonly<Record<string, HeaderValue | undefined>>,
+  names: readonly string[],
+): number {
   offset = writeVarInt(buffer, offset, headerCount);
   let header = 0;
   for (let nameIndex = 0; nameIndex < names.length; nameIndex++) {
@@ -182,13 +192,23 @@ function writeHeaders(buffer: Buffer, offset: number, headers: Readonly<Record<s
     const headerValue = headers[name]!;
     if (typeof headerValue === 'string' || Buffer.isBuffer(headerValue)) {
       offset = writeBytes(buffer, writeVarInt(buffer, offset, nameLengths[header]!), name, nameLengths[header]!);
-      offset = writeBytes(buffer, writeVarInt(buffer, offset, valueLengths[header]!), headerValue, valueLengths[header]!);
+      offset = writeBytes(
+        buffer,
+        writeVarInt(buffer, offset, valueLengths[header]!),
+        headerValue,
+        valueLengths[header]!,
+      );
       header += 1;
     } else {
       const elements = headerValue as ReadonlyArray<string | Buffer>;
       for (let index = 0; index < elements.length; index++) {
         offset = writeBytes(buffer, writeVarInt(buffer, offset, nameLengths[header]!), name, nameLengths[header]!);
-        offset = writeBytes(buffer, writeVarInt(buffer, offset, valueLengths[header]!), elements[index]!, valueLengths[header]!);
+        offset = writeBytes(
+          buffer,
+          writeVarInt(buffer, offset, valueLengths[header]!),
+          elements[index]!,
+          valueLengths[header]!,
+        );
         header += 1;
       }
     }
@@ -243,6 +263,7 @@ export function encodeRecord(fields: RecordFields): KafkajsEncoder {
   offset = writeNullableBytes(buffer, offset, key, keyLength);
   offset = writeNullableBytes(buffer, offset, value, valueLength);
   offset = writeHeaders(buffer, offset, headers, names);
-  if (offset !== size) throw new Error(`kafkajs record encoder: wrote ${offset} bytes into a record measured at ${size}`);
+  if (offset !== size)
+    throw new Error(`kafkajs record encoder: wrote ${offset} bytes into a record measured at ${size}`);
   return exactEncoder(buffer);
 }

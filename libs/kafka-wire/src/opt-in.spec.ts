@@ -7,14 +7,22 @@ const RECORD_DECODER = 'kafkajs/src/protocol/recordBatch/record/v0/decoder';
 
 const installedMarkers = () => ({
   encoders: (require(PRODUCE_REQUEST) as { [key: symbol]: unknown })[Symbol.for('tributary.kafkajsEncoders')] === true,
-  decoder: (require(RECORD_DECODER) as { [key: symbol]: unknown })[Symbol.for('tributary.kafkajsRecordDecoder')] === true,
+  decoder:
+    (require(RECORD_DECODER) as { [key: symbol]: unknown })[Symbol.for('tributary.kafkajsRecordDecoder')] === true,
 });
 
 describe('the kafkajs wire fast paths', () => {
   beforeEach(() => jest.resetModules());
 
   it('are not installed by importing any library', () => {
-    for (const library of ['@tributary/producer', '@tributary/messaging', '@tributary/persistence', '@tributary/kafka-client', '@tributary/kafka-wire']) require(library);
+    for (const library of [
+      '@tributary/producer',
+      '@tributary/messaging',
+      '@tributary/persistence',
+      '@tributary/kafka-client',
+      '@tributary/kafka-wire',
+    ])
+      require(library);
     expect(installedMarkers()).toEqual({ encoders: false, decoder: false });
   });
 

@@ -186,12 +186,21 @@ interface Cell {
 }
 
 /** The backing of every account, producer and asset, from the set of facts and what has left. */
-export function computeBacking(facts: readonly BackingFact[], paidOrInFlight: PaidOrInFlight = new Map()): BackingReport {
+export function computeBacking(
+  facts: readonly BackingFact[],
+  paidOrInFlight: PaidOrInFlight = new Map(),
+): BackingReport {
   const byAsset = new Map<string, Map<string, ProducerTotals>>();
   facts.forEach((fact, index) => {
     validateFact(fact, index);
     const producers = getOrSet(byAsset, fact.asset, () => new Map<string, ProducerTotals>());
-    const totals = getOrSet(producers, fact.producer, () => ({ fees: 0n, credited: 0n, deposits: 0n, chargebacks: 0n, credits: new Map<string, bigint>() }));
+    const totals = getOrSet(producers, fact.producer, () => ({
+      fees: 0n,
+      credited: 0n,
+      deposits: 0n,
+      chargebacks: 0n,
+      credits: new Map<string, bigint>(),
+    }));
     if (isFundingFact(fact)) {
       if (fact.kind === 'deposit') totals.deposits += fact.amountMinor;
       else totals.chargebacks += fact.amountMinor;
@@ -209,7 +218,10 @@ export function computeBacking(facts: readonly BackingFact[], paidOrInFlight: Pa
     const separator = key.indexOf('\u0000');
     const accountId = separator >= 0 ? key.slice(0, separator) : '';
     const asset = separator >= 0 ? key.slice(separator + 1) : '';
-    if (accountId === '' || asset === '') throw new RangeError(`paidOrInFlight: key ${JSON.stringify(key)} must be balanceKey(accountId, asset) with both non-empty`);
+    if (accountId === '' || asset === '')
+      throw new RangeError(
+        `paidOrInFlight: key ${JSON.stringify(key)} must be balanceKey(accountId, asset) with both non-empty`,
+      );
     checkAmount(`paidOrInFlight[${accountId}, ${asset}]`, amountMinor);
     if (amountMinor > 0n) getOrSet(paidByAsset, asset, () => new Map<string, bigint>()).set(accountId, amountMinor);
     if (!byAsset.has(asset)) byAsset.set(asset, new Map());
@@ -248,7 +260,9 @@ function backAsset(asset: string, producers: Map<string, ProducerTotals>, paid: 
     const row = cells.get(accountId);
     const earned = row ? sum([...row.values()].map((cell) => cell.earned)) : 0n;
     if (amountMinor > earned) {
-      throw new RangeError(`paidOrInFlight[${accountId}, ${asset}]: ${amountMinor} must not exceed what the account earned in ${asset} (${earned})`);
+      throw new RangeError(
+        `paidOrInFlight[${accountId}, ${asset}]: ${amountMinor} must not exceed what the account earned in ${asset} (${earned})`,
+      );
     }
   }
   const accountIds = sortedKeys(cells);
@@ -265,7 +279,10 @@ function backAsset(asset: string, producers: Map<string, ProducerTotals>, paid: 
     overpaid.set(accountId, excess);
     const ordered = sortedKeys(row);
     for (const cell of row.values()) cell.paid = cell.backed;
-    for (const capacity of [(cell: Cell) => cell.grossBacked - cell.backed, (cell: Cell) => cell.earned - cell.grossBacked]) {
+    for (const capacity of [
+      (cell: Cell) => cell.grossBacked - cell.backed,
+      (cell: Cell) => cell.earned - cell.grossBacked,
+    ]) {
       for (const p of ordered) {
         const cell = row.get(p)!;
         const charged = min(excess, capacity(cell));
@@ -297,7 +314,14 @@ function backAsset(asset: string, producers: Map<string, ProducerTotals>, paid: 
       const cell = row.get(p)!;
       const open = max(0n, cell.backed - cell.paid);
       const inDebt = debt.get(p)! > 0n;
-      const source = { producer: p, earnedMinor: cell.earned, backedMinor: cell.backed, paidOrInFlightMinor: cell.paid, payableMinor: inDebt ? 0n : open, heldMinor: inDebt ? open : 0n };
+      const source = {
+        producer: p,
+        earnedMinor: cell.earned,
+        backedMinor: cell.backed,
+        paidOrInFlightMinor: cell.paid,
+        payableMinor: inDebt ? 0n : open,
+        heldMinor: inDebt ? open : 0n,
+      };
       const sums = producerSums.get(p)!;
       sums.backed += source.backedMinor;
       sums.paid += source.paidOrInFlightMinor;
@@ -317,7 +341,9 @@ function backAsset(asset: string, producers: Map<string, ProducerTotals>, paid: 
       pendingFundingMinor: earnedMinor - backedMinor,
       heldMinor: sum(sources.map((s) => s.heldMinor)),
       overpaidMinor: overpaid.get(accountId) ?? 0n,
-      waitingOn: sources.filter((s) => s.backedMinor < s.earnedMinor).map((s) => ({ producer: s.producer, amountMinor: s.earnedMinor - s.backedMinor })),
+      waitingOn: sources
+        .filter((s) => s.backedMinor < s.earnedMinor)
+        .map((s) => ({ producer: s.producer, amountMinor: s.earnedMinor - s.backedMinor })),
       sources,
     };
   });
@@ -374,7 +400,8 @@ function validateFact(fact: BackingFact, index: number): void {
   checkId(`${at}.producer`, fact.producer);
   checkId(`${at}.asset`, fact.asset);
   if (isFundingFact(fact)) {
-    if (fact.kind !== 'deposit' && fact.kind !== 'chargeback') throw new RangeError(`${at}.kind: must be 'deposit' or 'chargeback', got ${JSON.stringify(fact.kind)}`);
+    if (fact.kind !== 'deposit' && fact.kind !== 'chargeback')
+      throw new RangeError(`${at}.kind: must be 'deposit' or 'chargeback', got ${JSON.stringify(fact.kind)}`);
     checkAmount(`${at}.amountMinor`, fact.amountMinor);
     return;
   }
@@ -386,12 +413,15 @@ function validateFact(fact: BackingFact, index: number): void {
     checkAmount(`${at}.credits[${i}].amountMinor`, credit.amountMinor);
     credited += credit.amountMinor;
   });
-  if (credited > fact.feeMinor) throw new RangeError(`${at}.credits: must sum to at most feeMinor ${fact.feeMinor}, got ${credited}`);
+  if (credited > fact.feeMinor)
+    throw new RangeError(`${at}.credits: must sum to at most feeMinor ${fact.feeMinor}, got ${credited}`);
 }
 
 function checkAmount(field: string, value: bigint): void {
-  if (typeof value !== 'bigint') throw new RangeError(`${field}: must be a bigint amount in minor units, got ${typeof value}`);
-  if (value < 0n || value > BACKING_AMOUNT_MAX) throw new RangeError(`${field}: must be within 0..2^63-1, got ${value}`);
+  if (typeof value !== 'bigint')
+    throw new RangeError(`${field}: must be a bigint amount in minor units, got ${typeof value}`);
+  if (value < 0n || value > BACKING_AMOUNT_MAX)
+    throw new RangeError(`${field}: must be within 0..2^63-1, got ${value}`);
 }
 
 function checkId(field: string, value: string): void {
@@ -425,7 +455,9 @@ function max(a: bigint, b: bigint): bigint {
 }
 
 /** Convenience for callers holding paid amounts as rows. */
-export function paidOrInFlightMap(rows: readonly { readonly accountId: string; readonly asset: string; readonly amountMinor: bigint }[]): Map<string, bigint> {
+export function paidOrInFlightMap(
+  rows: readonly { readonly accountId: string; readonly asset: string; readonly amountMinor: bigint }[],
+): Map<string, bigint> {
   const map = new Map<string, bigint>();
   for (const row of rows) {
     const key = balanceKey(row.accountId, row.asset);

@@ -23,7 +23,8 @@ export const GENESIS_HASH: Buffer = Buffer.alloc(32);
  * Asked for a latin1 string (one char per byte) rather than a Buffer: that output is half the cost,
  * and the string is what the next entry's input and the COPY row are written from.
  */
-const oneShotHash = (crypto as unknown as { hash?: (algorithm: string, data: Buffer, encoding: 'latin1') => string }).hash;
+const oneShotHash = (crypto as unknown as { hash?: (algorithm: string, data: Buffer, encoding: 'latin1') => string })
+  .hash;
 /** Characters JSON.stringify writes escaped: the quote, the backslash, controls, and (unpaired) surrogates. */
 const JSON_ESCAPED = /["\\\u0000-\u001f\ud800-\udfff]/;
 let scratch = Buffer.allocUnsafe(4096);
@@ -35,7 +36,8 @@ function jsonBody(value: string): string {
 
 /** SHA-256 of previous ‖ UTF-8 of content, previous and result as latin1 strings (one char per byte). */
 function sha256After(previous: string, content: string): string {
-  if (!oneShotHash) return crypto.createHash('sha256').update(Buffer.from(previous, 'latin1')).update(content).digest('binary');
+  if (!oneShotHash)
+    return crypto.createHash('sha256').update(Buffer.from(previous, 'latin1')).update(content).digest('binary');
   const bytes = previous.length + content.length * 3;
   if (scratch.length < bytes) scratch = Buffer.allocUnsafe(bytes * 2);
   const start = scratch.write(previous, 0, 'latin1');
@@ -101,8 +103,14 @@ export class EntryChain {
   /** The last hash (the head), one char per byte. */
   headLatin1: string;
 
-  constructor(readonly sourceTopic: string, readonly sourcePartition: number, public chainSeq: number, head: Buffer) {
-    if (!Number.isSafeInteger(chainSeq) || chainSeq < 0) throw new RangeError(`chainSeq: ${chainSeq} is not a position of a chain`);
+  constructor(
+    readonly sourceTopic: string,
+    readonly sourcePartition: number,
+    public chainSeq: number,
+    head: Buffer,
+  ) {
+    if (!Number.isSafeInteger(chainSeq) || chainSeq < 0)
+      throw new RangeError(`chainSeq: ${chainSeq} is not a position of a chain`);
     if (head.length !== 32) throw new RangeError(`head: ${head.length} bytes, a SHA-256 hash has 32`);
     this.prefix = `["${jsonBody(sourceTopic)}","${sourcePartition}","`;
     this.prefixPlain = PLAIN_ASCII.test(sourceTopic);
@@ -128,7 +136,15 @@ export class EntryChain {
     this.chainSeq += 1;
     if (oneShotHash && this.transactionPlain && PLAIN_ASCII.test(account) && PLAIN_ASCII.test(asset)) {
       const amount = amountMinor >= -SAFE_MAX && amountMinor <= SAFE_MAX ? Number(amountMinor) : null;
-      const room = this.contentStart + 64 + this.middle.length + account.length + asset.length + this.tail.length + 3 * 3 + (amount === null ? 21 : 0);
+      const room =
+        this.contentStart +
+        64 +
+        this.middle.length +
+        account.length +
+        asset.length +
+        this.tail.length +
+        3 * 3 +
+        (amount === null ? 21 : 0);
       if (this.input.length < room) {
         const grown = Buffer.alloc(room * 2);
         this.input.copy(grown, 0, 0, this.contentStart);
@@ -144,11 +160,15 @@ export class EntryChain {
       position = writeAscii(input, position, QUOTE_COMMA_QUOTE);
       position = writeAscii(input, position, asset);
       position = writeAscii(input, position, QUOTE_COMMA_QUOTE);
-      position = amount === null ? writeAscii(input, position, amountMinor.toString()) : writeInteger(input, position, amount);
+      position =
+        amount === null ? writeAscii(input, position, amountMinor.toString()) : writeInteger(input, position, amount);
       position = writeAscii(input, position, this.tail);
       this.headLatin1 = oneShotHash('sha256', input.subarray(0, position), 'latin1');
     } else {
-      this.headLatin1 = sha256After(this.headLatin1, `${this.prefix}${this.chainSeq}${this.middle}${postingIndex}","${jsonBody(account)}","${jsonBody(asset)}","${amountMinor}${this.tail}`);
+      this.headLatin1 = sha256After(
+        this.headLatin1,
+        `${this.prefix}${this.chainSeq}${this.middle}${postingIndex}","${jsonBody(account)}","${jsonBody(asset)}","${amountMinor}${this.tail}`,
+      );
     }
     return this.headLatin1;
   }
@@ -166,18 +186,30 @@ export interface ChainMismatch {
  * fit: a sequence gap or repeat (a deleted, inserted or reordered row), or a hash that the content
  * and the previous hash do not give (a modified row). Null when the whole chain holds.
  */
-export function verifyChain(entries: Iterable<ChainedEntry & { readonly hash: Buffer }>, from: { chainSeq: bigint; hash: Buffer } = { chainSeq: 0n, hash: GENESIS_HASH }, rowNumberStart = 0): ChainMismatch | null {
+export function verifyChain(
+  entries: Iterable<ChainedEntry & { readonly hash: Buffer }>,
+  from: { chainSeq: bigint; hash: Buffer } = { chainSeq: 0n, hash: GENESIS_HASH },
+  rowNumberStart = 0,
+): ChainMismatch | null {
   let previousHash = from.hash;
   let expectedSeq = from.chainSeq + 1n;
   let rowNumber = rowNumberStart;
   for (const entry of entries) {
     rowNumber += 1;
     if (entry.chainSeq !== expectedSeq) {
-      return { chainSeq: entry.chainSeq, rowNumber, reason: `chain_seq ${entry.chainSeq} where ${expectedSeq} was expected (a row was deleted, inserted or reordered)` };
+      return {
+        chainSeq: entry.chainSeq,
+        rowNumber,
+        reason: `chain_seq ${entry.chainSeq} where ${expectedSeq} was expected (a row was deleted, inserted or reordered)`,
+      };
     }
     const hash = entryHash(previousHash, entry);
     if (!hash.equals(entry.hash)) {
-      return { chainSeq: entry.chainSeq, rowNumber, reason: 'hash does not match the content and the previous hash (the row or its hash was modified)' };
+      return {
+        chainSeq: entry.chainSeq,
+        rowNumber,
+        reason: 'hash does not match the content and the previous hash (the row or its hash was modified)',
+      };
     }
     previousHash = hash;
     expectedSeq += 1n;

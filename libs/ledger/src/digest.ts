@@ -53,15 +53,30 @@ export function ledgerDigest(
     if (balanceMinor !== 0n) lines.push(JSON.stringify(['balance', account, asset, balanceMinor.toString()]));
   }
   for (const { sourceTopic, sourcePartition, chainSeq, hash } of heads) {
-    if (chainSeq > 0n) lines.push(JSON.stringify(['head', sourceTopic, String(sourcePartition), chainSeq.toString(), hash.toString('hex')]));
+    if (chainSeq > 0n)
+      lines.push(
+        JSON.stringify(['head', sourceTopic, String(sourcePartition), chainSeq.toString(), hash.toString('hex')]),
+      );
   }
-  for (const { producer, asset, feesMinor, creditedMinor, depositsMinor, chargebacksMinor } of producers?.funding ?? []) {
+  for (const { producer, asset, feesMinor, creditedMinor, depositsMinor, chargebacksMinor } of producers?.funding ??
+    []) {
     if (feesMinor !== 0n || creditedMinor !== 0n || depositsMinor !== 0n || chargebacksMinor !== 0n) {
-      lines.push(JSON.stringify(['producer-funding', producer, asset, feesMinor.toString(), creditedMinor.toString(), depositsMinor.toString(), chargebacksMinor.toString()]));
+      lines.push(
+        JSON.stringify([
+          'producer-funding',
+          producer,
+          asset,
+          feesMinor.toString(),
+          creditedMinor.toString(),
+          depositsMinor.toString(),
+          chargebacksMinor.toString(),
+        ]),
+      );
     }
   }
   for (const { account, producer, asset, creditedMinor } of producers?.credits ?? []) {
-    if (creditedMinor !== 0n) lines.push(JSON.stringify(['producer-credit', account, producer, asset, creditedMinor.toString()]));
+    if (creditedMinor !== 0n)
+      lines.push(JSON.stringify(['producer-credit', account, producer, asset, creditedMinor.toString()]));
   }
   lines.sort();
   const sha = createHash('sha256');

@@ -3,7 +3,14 @@
 // database); services/ledger-projector/test/fold.int-spec.ts runs the same cases through the
 // projector's PostgreSQL writer and reads the effects back as differences of the tables, so the SQL
 // cannot drift from the fold.
-import type { FundsDeposited, FundsReversed, InferenceAttributed, PayoutFailed, PayoutRequested, PayoutSettled } from '@tributary/contracts';
+import type {
+  FundsDeposited,
+  FundsReversed,
+  InferenceAttributed,
+  PayoutFailed,
+  PayoutRequested,
+  PayoutSettled,
+} from '@tributary/contracts';
 import type { LedgerRefusalRule } from './fold';
 
 /** An event as published, with its wire type: what the integration tier encodes and the unit tier maps. */
@@ -58,7 +65,16 @@ export interface FoldCase {
 
 /** Effects of a batch that changed nothing (refusals aside). */
 export const NO_EFFECTS: ObservedEffects = {
-  balances: {}, revenue: {}, inferences: [], contributionCredits: {}, producerFunding: {}, producerCredits: {}, payouts: {}, deadLetters: [], appliedEvents: 0, entries: 0,
+  balances: {},
+  revenue: {},
+  inferences: [],
+  contributionCredits: {},
+  producerFunding: {},
+  producerCredits: {},
+  payouts: {},
+  deadLetters: [],
+  appliedEvents: 0,
+  entries: 0,
 };
 
 const OCCURRED_AT = 1_760_000_000_000n;
@@ -106,34 +122,84 @@ export function caseDecision(inferenceId: string, overrides: Partial<InferenceAt
 }
 
 export const caseRequested = (payoutId: string, accountId: string, amountMinor: bigint): CaseEvent => ({
-  type: 'PayoutRequested', data: { eventId: `requested:${payoutId}`, payoutId, accountId, occurredAt: OCCURRED_AT, asset: 'USDC', amountMinor, epoch: 1 },
+  type: 'PayoutRequested',
+  data: {
+    eventId: `requested:${payoutId}`,
+    payoutId,
+    accountId,
+    occurredAt: OCCURRED_AT,
+    asset: 'USDC',
+    amountMinor,
+    epoch: 1,
+  },
 });
 export const caseSettled = (payoutId: string, accountId: string): CaseEvent => ({
-  type: 'PayoutSettled', data: { eventId: `settled:${payoutId}`, payoutId, accountId, occurredAt: OCCURRED_AT, rail: 'ach', reference: `ref-${payoutId}` },
+  type: 'PayoutSettled',
+  data: {
+    eventId: `settled:${payoutId}`,
+    payoutId,
+    accountId,
+    occurredAt: OCCURRED_AT,
+    rail: 'ach',
+    reference: `ref-${payoutId}`,
+  },
 });
 export const caseFailed = (payoutId: string, accountId: string): CaseEvent => ({
-  type: 'PayoutFailed', data: { eventId: `failed:${payoutId}`, payoutId, accountId, occurredAt: OCCURRED_AT, reason: 'account closed' },
+  type: 'PayoutFailed',
+  data: { eventId: `failed:${payoutId}`, payoutId, accountId, occurredAt: OCCURRED_AT, reason: 'account closed' },
 });
 export const caseDeposit = (eventId: string, amountMinor: bigint): CaseEvent => ({
-  type: 'FundsDeposited', data: { eventId, producer: PRODUCER, occurredAt: OCCURRED_AT, asset: 'USDC', amountMinor, railReference: `wire-${eventId}` },
+  type: 'FundsDeposited',
+  data: {
+    eventId,
+    producer: PRODUCER,
+    occurredAt: OCCURRED_AT,
+    asset: 'USDC',
+    amountMinor,
+    railReference: `wire-${eventId}`,
+  },
 });
 export const caseReversal = (eventId: string, amountMinor: bigint): CaseEvent => ({
-  type: 'FundsReversed', data: { eventId, producer: PRODUCER, occurredAt: OCCURRED_AT, asset: 'USDC', amountMinor, railReference: `cb-${eventId}`, reason: 'chargeback', reversesEventId: null },
+  type: 'FundsReversed',
+  data: {
+    eventId,
+    producer: PRODUCER,
+    occurredAt: OCCURRED_AT,
+    asset: 'USDC',
+    amountMinor,
+    railReference: `cb-${eventId}`,
+    reason: 'chargeback',
+    reversesEventId: null,
+  },
 });
 
 /** What caseDecision does to a ledger that had not seen its inference. */
 const decisionEffects = (inferenceId: string): ObservedEffects => ({
   ...NO_EFFECTS,
   balances: {
-    'consumer:alice|USDC': -100n, 'contributor:ana|USDC': 35n, 'contributor:bob|USDC': 20n, 'datanet-owner:dora|USDC': 5n, 'model-owner:olga|USDC': 30n, 'protocol:tributary|USDC': 10n,
+    'consumer:alice|USDC': -100n,
+    'contributor:ana|USDC': 35n,
+    'contributor:bob|USDC': 20n,
+    'datanet-owner:dora|USDC': 5n,
+    'model-owner:olga|USDC': 30n,
+    'protocol:tributary|USDC': 10n,
   },
-  revenue: { 'contributor|ana|USDC': [35n, 1], 'contributor|bob|USDC': [20n, 1], 'datanet|d1|USDC': [50n, 1], 'datanet|d2|USDC': [5n, 1], 'model|m1|USDC': [100n, 1] },
+  revenue: {
+    'contributor|ana|USDC': [35n, 1],
+    'contributor|bob|USDC': [20n, 1],
+    'datanet|d1|USDC': [50n, 1],
+    'datanet|d2|USDC': [5n, 1],
+    'model|m1|USDC': [100n, 1],
+  },
   inferences: [inferenceId],
   contributionCredits: { [`${inferenceId}|k1`]: 30n, [`${inferenceId}|k2`]: 5n, [`${inferenceId}|k3`]: 20n },
   producerFunding: { [`${PRODUCER}|USDC`]: [100n, 100n, 0n, 0n] },
   producerCredits: {
-    [`contributor:ana|${PRODUCER}|USDC`]: 35n, [`contributor:bob|${PRODUCER}|USDC`]: 20n, [`datanet-owner:dora|${PRODUCER}|USDC`]: 5n,
-    [`model-owner:olga|${PRODUCER}|USDC`]: 30n, [`protocol:tributary|${PRODUCER}|USDC`]: 10n,
+    [`contributor:ana|${PRODUCER}|USDC`]: 35n,
+    [`contributor:bob|${PRODUCER}|USDC`]: 20n,
+    [`datanet-owner:dora|${PRODUCER}|USDC`]: 5n,
+    [`model-owner:olga|${PRODUCER}|USDC`]: 30n,
+    [`protocol:tributary|${PRODUCER}|USDC`]: 10n,
   },
   appliedEvents: 1,
   entries: 6,
@@ -210,8 +276,18 @@ export const FOLD_CASES: readonly FoldCase[] = [
     state: 'a ledger that has applied a decision',
     when: 'two payout requests of one account, the second past what is left: the first is reserved, the second refused as an overdraft',
     given: [decided],
-    batch: { partition: 0, events: [caseRequested('p1', 'contributor:ana', 30n), caseRequested('p2', 'contributor:ana', 10n)] },
-    then: { ...NO_EFFECTS, balances: { 'contributor:ana|USDC': -30n, 'clearing:payouts-in-flight|USDC': 30n }, payouts: { p1: 'REQUESTED' }, deadLetters: ['overdraft'], appliedEvents: 1, entries: 2 },
+    batch: {
+      partition: 0,
+      events: [caseRequested('p1', 'contributor:ana', 30n), caseRequested('p2', 'contributor:ana', 10n)],
+    },
+    then: {
+      ...NO_EFFECTS,
+      balances: { 'contributor:ana|USDC': -30n, 'clearing:payouts-in-flight|USDC': 30n },
+      payouts: { p1: 'REQUESTED' },
+      deadLetters: ['overdraft'],
+      appliedEvents: 1,
+      entries: 2,
+    },
   },
   {
     state: 'a ledger that has applied a decision',
@@ -222,23 +298,47 @@ export const FOLD_CASES: readonly FoldCase[] = [
   },
   {
     state: 'a ledger with a payout in flight',
-    when: 'the rail settles it: the money leaves to the rail\'s settlement account',
+    when: "the rail settles it: the money leaves to the rail's settlement account",
     given: [decided, requested],
     batch: { partition: 0, events: [caseSettled('p1', 'contributor:ana')] },
-    then: { ...NO_EFFECTS, balances: { 'clearing:payouts-in-flight|USDC': -30n, 'settlement:ach|USDC': 30n }, payouts: { p1: 'SETTLED' }, appliedEvents: 1, entries: 2 },
+    then: {
+      ...NO_EFFECTS,
+      balances: { 'clearing:payouts-in-flight|USDC': -30n, 'settlement:ach|USDC': 30n },
+      payouts: { p1: 'SETTLED' },
+      appliedEvents: 1,
+      entries: 2,
+    },
   },
   {
     state: 'a ledger with a payout in flight',
     when: 'the rail fails it: the money returns to the account',
     given: [decided, requested],
     batch: { partition: 0, events: [caseFailed('p1', 'contributor:ana')] },
-    then: { ...NO_EFFECTS, balances: { 'clearing:payouts-in-flight|USDC': -30n, 'contributor:ana|USDC': 30n }, payouts: { p1: 'FAILED' }, appliedEvents: 1, entries: 2 },
+    then: {
+      ...NO_EFFECTS,
+      balances: { 'clearing:payouts-in-flight|USDC': -30n, 'contributor:ana|USDC': 30n },
+      payouts: { p1: 'FAILED' },
+      appliedEvents: 1,
+      entries: 2,
+    },
   },
   {
     state: 'a ledger with a payout in flight',
     when: 'a settlement names another account, then a second request reuses the payout id: both refused',
     given: [decided, requested],
-    batch: { partition: 0, events: [caseSettled('p1', 'contributor:bob'), { type: 'PayoutRequested', data: { ...caseRequested('p1', 'contributor:ana', 1n).data as PayoutRequested, eventId: 'requested:p1:again' } }] },
+    batch: {
+      partition: 0,
+      events: [
+        caseSettled('p1', 'contributor:bob'),
+        {
+          type: 'PayoutRequested',
+          data: {
+            ...(caseRequested('p1', 'contributor:ana', 1n).data as PayoutRequested),
+            eventId: 'requested:p1:again',
+          },
+        },
+      ],
+    },
     then: { ...NO_EFFECTS, deadLetters: ['account-mismatch', 'payout-id-reused'] },
   },
 ];

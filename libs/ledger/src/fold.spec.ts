@@ -6,7 +6,15 @@
 import { createHash } from 'node:crypto';
 import { balanceKey } from './accounts';
 import { verifyChain, type ChainedEntry } from './chain';
-import { FOLD_CASES, NO_EFFECTS, caseDecision, caseRequested, type CaseBatch, type CaseEvent, type ObservedEffects } from './fold.cases';
+import {
+  FOLD_CASES,
+  NO_EFFECTS,
+  caseDecision,
+  caseRequested,
+  type CaseBatch,
+  type CaseEvent,
+  type ObservedEffects,
+} from './fold.cases';
 import {
   foldLedgerBatch,
   initialLedgerState,
@@ -36,30 +44,61 @@ function topicOf(event: CaseEvent): string {
   }
 }
 
-const contentHashOf = (event: CaseEvent) => createHash('sha256').update(JSON.stringify(event, (_key, value: unknown) => (typeof value === 'bigint' ? `${value}n` : value))).digest();
+const contentHashOf = (event: CaseEvent) =>
+  createHash('sha256')
+    .update(JSON.stringify(event, (_key, value: unknown) => (typeof value === 'bigint' ? `${value}n` : value)))
+    .digest();
 
 /** The record the projector would decode from the event (ledger-record.ts does this from the wire). */
 function foldRecordOf(event: CaseEvent, sourceOffset: bigint): LedgerFoldRecord {
   const base = { eventId: event.data.eventId, sourceOffset, contentHash: contentHashOf(event) };
   switch (event.type) {
     case 'InferenceAttributed':
-      return { ...base, event: { type: 'attribution', decision: event.data, transaction: transactionOfDecision({ ...event.data, credits: event.data.postings }) } };
+      return {
+        ...base,
+        event: {
+          type: 'attribution',
+          decision: event.data,
+          transaction: transactionOfDecision({ ...event.data, credits: event.data.postings }),
+        },
+      };
     case 'PayoutRequested': {
       const { eventId, payoutId, accountId, asset, amountMinor, epoch } = event.data;
-      return { ...base, event: { type: 'payout', payout: { type: 'PayoutRequested', eventId, payoutId, account: accountId, asset, amountMinor, epoch } } };
+      return {
+        ...base,
+        event: {
+          type: 'payout',
+          payout: { type: 'PayoutRequested', eventId, payoutId, account: accountId, asset, amountMinor, epoch },
+        },
+      };
     }
     case 'PayoutSettled': {
       const { eventId, payoutId, accountId, rail, reference } = event.data;
-      return { ...base, event: { type: 'payout', payout: { type: 'PayoutSettled', eventId, payoutId, account: accountId, rail, reference } } };
+      return {
+        ...base,
+        event: {
+          type: 'payout',
+          payout: { type: 'PayoutSettled', eventId, payoutId, account: accountId, rail, reference },
+        },
+      };
     }
     case 'PayoutFailed': {
       const { eventId, payoutId, accountId, reason } = event.data;
-      return { ...base, event: { type: 'payout', payout: { type: 'PayoutFailed', eventId, payoutId, account: accountId, reason } } };
+      return {
+        ...base,
+        event: { type: 'payout', payout: { type: 'PayoutFailed', eventId, payoutId, account: accountId, reason } },
+      };
     }
     case 'FundsDeposited':
     case 'FundsReversed': {
       const { producer, asset, amountMinor } = event.data;
-      return { ...base, event: { type: 'funding', funding: { type: event.type === 'FundsDeposited' ? 'deposit' : 'chargeback', producer, asset, amountMinor } } };
+      return {
+        ...base,
+        event: {
+          type: 'funding',
+          funding: { type: event.type === 'FundsDeposited' ? 'deposit' : 'chargeback', producer, asset, amountMinor },
+        },
+      };
     }
     default:
       return assertNever(event);
@@ -105,7 +144,8 @@ class InMemoryLedger {
   private evolve(topic: string, partition: number, effects: LedgerBatchEffects<LedgerFoldRecord>): void {
     const applied = this.applied.get(topic) ?? new Map<string, AppliedEventState>();
     this.applied.set(topic, applied);
-    for (const { eventId, sourceOffset, contentHash } of effects.appliedEvents) applied.set(eventId, { sourcePartition: partition, sourceOffset, contentHash });
+    for (const { eventId, sourceOffset, contentHash } of effects.appliedEvents)
+      applied.set(eventId, { sourcePartition: partition, sourceOffset, contentHash });
     for (const { decision } of effects.inferences) this.inferences.set(decision.inferenceId, decision.eventId);
     for (const change of effects.payoutChanges) {
       if (change.type === 'requested') this.payouts.set(change.payout.payoutId, change.payout);
@@ -121,30 +161,70 @@ class InMemoryLedger {
     for (const transaction of effects.journal) {
       transaction.postings.forEach((posting, postingIndex) => {
         written.push({
-          sourceTopic: topic, sourcePartition: partition, chainSeq: BigInt(transaction.firstChainSeq + postingIndex), transactionId: transaction.transactionId, postingIndex,
-          account: posting.account, asset: posting.asset, amountMinor: posting.amountMinor, sourceEventId: transaction.sourceEventId, sourceOffset: transaction.sourceOffset,
+          sourceTopic: topic,
+          sourcePartition: partition,
+          chainSeq: BigInt(transaction.firstChainSeq + postingIndex),
+          transactionId: transaction.transactionId,
+          postingIndex,
+          account: posting.account,
+          asset: posting.asset,
+          amountMinor: posting.amountMinor,
+          sourceEventId: transaction.sourceEventId,
+          sourceOffset: transaction.sourceOffset,
           hash: Buffer.from(transaction.hashesLatin1[postingIndex]!, 'latin1'),
         });
       });
     }
-    if (effects.chain) this.chains.set(chainKey, { chainSeq: effects.chain.chainSeq, headHash: Buffer.from(effects.chain.headHashLatin1, 'latin1'), eventCount: effects.chain.eventCount });
+    if (effects.chain)
+      this.chains.set(chainKey, {
+        chainSeq: effects.chain.chainSeq,
+        headHash: Buffer.from(effects.chain.headHashLatin1, 'latin1'),
+        eventCount: effects.chain.eventCount,
+      });
   }
 }
 
 /** The fold's effects as the cases state them (the integration tier reads the same from the tables). */
 function observe(effects: LedgerBatchEffects<LedgerFoldRecord>): ObservedEffects {
-  const nonZero = <T>(entries: Array<[string, T]>, isZero: (value: T) => boolean) => Object.fromEntries(entries.filter(([, value]) => !isZero(value)));
+  const nonZero = <T>(entries: Array<[string, T]>, isZero: (value: T) => boolean) =>
+    Object.fromEntries(entries.filter(([, value]) => !isZero(value)));
   return {
-    balances: nonZero(effects.balanceDeltas.map((delta) => [`${delta.account}|${delta.asset}`, delta.amountMinor]), (amount) => amount === 0n),
-    revenue: nonZero(effects.revenueDeltas.map((delta) => [`${delta.dimension}|${delta.dimensionId}|${delta.asset}`, [delta.revenueMinor, delta.inferenceCount] as const]), ([amount, count]) => amount === 0n && count === 0),
+    balances: nonZero(
+      effects.balanceDeltas.map((delta) => [`${delta.account}|${delta.asset}`, delta.amountMinor]),
+      (amount) => amount === 0n,
+    ),
+    revenue: nonZero(
+      effects.revenueDeltas.map((delta) => [
+        `${delta.dimension}|${delta.dimensionId}|${delta.asset}`,
+        [delta.revenueMinor, delta.inferenceCount] as const,
+      ]),
+      ([amount, count]) => amount === 0n && count === 0,
+    ),
     inferences: effects.inferences.map(({ decision }) => decision.inferenceId),
-    contributionCredits: Object.fromEntries(effects.inferences.flatMap(({ decision, credits }) => credits.map((credit) => [`${decision.inferenceId}|${credit.contributionId}`, credit.amountMinor]))),
+    contributionCredits: Object.fromEntries(
+      effects.inferences.flatMap(({ decision, credits }) =>
+        credits.map((credit) => [`${decision.inferenceId}|${credit.contributionId}`, credit.amountMinor]),
+      ),
+    ),
     producerFunding: nonZero(
-      effects.producerFundingDeltas.map((delta) => [`${delta.producer}|${delta.asset}`, [delta.feesMinor, delta.creditedMinor, delta.depositsMinor, delta.chargebacksMinor] as const]),
+      effects.producerFundingDeltas.map((delta) => [
+        `${delta.producer}|${delta.asset}`,
+        [delta.feesMinor, delta.creditedMinor, delta.depositsMinor, delta.chargebacksMinor] as const,
+      ]),
       (sums) => sums.every((sum) => sum === 0n),
     ),
-    producerCredits: nonZero(effects.producerCreditDeltas.map((delta) => [`${delta.account}|${delta.producer}|${delta.asset}`, delta.creditedMinor]), (amount) => amount === 0n),
-    payouts: Object.fromEntries(effects.payoutChanges.map((change) => (change.type === 'requested' ? [change.payout.payoutId, change.payout.status] : [change.payoutId, change.status]))),
+    producerCredits: nonZero(
+      effects.producerCreditDeltas.map((delta) => [
+        `${delta.account}|${delta.producer}|${delta.asset}`,
+        delta.creditedMinor,
+      ]),
+      (amount) => amount === 0n,
+    ),
+    payouts: Object.fromEntries(
+      effects.payoutChanges.map((change) =>
+        change.type === 'requested' ? [change.payout.payoutId, change.payout.status] : [change.payoutId, change.status],
+      ),
+    ),
     deadLetters: effects.deadLetters.map((deadLetter) => deadLetter.rule),
     appliedEvents: effects.appliedEvents.length,
     entries: effects.journal.reduce((count, transaction) => count + transaction.postings.length, 0),
@@ -188,9 +268,15 @@ describe('given a ledger that has applied a decision, a refusal of the fold', ()
     ledger.apply({ partition: 0, events: [caseDecision('inf-1')] });
     const conflict = ledger.apply({ partition: 0, events: [caseDecision('inf-1', { modelId: 'm2' })] }).deadLetters[0]!;
     expect(conflict.rule).toBe('event-id-conflict');
-    expect(conflict.reason).toMatch(/^eventId: attributed:inf-1 was already applied from attributions\[0\]@0 with content sha256:[0-9a-f]{64}; this record's content is sha256:[0-9a-f]{64}/);
-    const overdraft = ledger.apply({ partition: 0, events: [caseRequested('p1', 'contributor:bob', 21n)] }).deadLetters[0]!;
-    expect(overdraft).toMatchObject({ rule: 'overdraft', reason: 'amountMinor: 21 exceeds the payable balance 20 of contributor:bob in USDC' });
+    expect(conflict.reason).toMatch(
+      /^eventId: attributed:inf-1 was already applied from attributions\[0\]@0 with content sha256:[0-9a-f]{64}; this record's content is sha256:[0-9a-f]{64}/,
+    );
+    const overdraft = ledger.apply({ partition: 0, events: [caseRequested('p1', 'contributor:bob', 21n)] })
+      .deadLetters[0]!;
+    expect(overdraft).toMatchObject({
+      rule: 'overdraft',
+      reason: 'amountMinor: 21 exceeds the payable balance 20 of contributor:bob in USDC',
+    });
   });
 });
 

@@ -21,7 +21,11 @@ export interface AttributionFacts extends DecisionLineageFacts {
   readonly feeMinor: bigint;
   /** The inference's source; absent on decisions written before InferenceAttributed v3. */
   readonly producer?: string | null;
-  readonly postings: ReadonlyArray<{ readonly accountId: string; readonly asset: string; readonly amountMinor: bigint }>;
+  readonly postings: ReadonlyArray<{
+    readonly accountId: string;
+    readonly asset: string;
+    readonly amountMinor: bigint;
+  }>;
 }
 
 /**
@@ -39,7 +43,8 @@ export interface FundingMovement {
 export const UNKNOWN_PRODUCER = '';
 
 /** The producer a decision's credits are backed by: its inference's source, or UNKNOWN_PRODUCER. */
-export const producerOf = (decision: Pick<AttributionFacts, 'producer'>): string => decision.producer ?? UNKNOWN_PRODUCER;
+export const producerOf = (decision: Pick<AttributionFacts, 'producer'>): string =>
+  decision.producer ?? UNKNOWN_PRODUCER;
 
 /** One event the ledger applies; an attribution carries its transaction (the balance rule is checked as it is read). */
 export type LedgerEvent =
@@ -87,7 +92,15 @@ export interface LedgerFoldState {
 
 /** The state of a partition nothing was applied to yet: an empty chain from the genesis hash. */
 export function initialLedgerState(sourceTopic: string, sourcePartition: number): LedgerFoldState {
-  return { sourceTopic, sourcePartition, appliedEvents: new Map(), attributedInferences: new Map(), payouts: new Map(), balances: new Map(), chain: { chainSeq: 0, headHash: GENESIS_HASH, eventCount: 0n } };
+  return {
+    sourceTopic,
+    sourcePartition,
+    appliedEvents: new Map(),
+    attributedInferences: new Map(),
+    payouts: new Map(),
+    balances: new Map(),
+    chain: { chainSeq: 0, headHash: GENESIS_HASH, eventCount: 0n },
+  };
 }
 
 /** The ids whose state a batch needs: what the caller reads (and locks) before folding. */
@@ -124,7 +137,8 @@ export function ledgerStateKeys(records: readonly LedgerFoldRecord[]): LedgerSta
 }
 
 /** Why the fold refuses a record: payout rules, a reused id or inference, a policy the ledger does not know. */
-export type LedgerRefusalRule = PayoutRejectedError['rule'] | 'event-id-conflict' | 'inference-already-attributed' | 'unknown-policy-version';
+export type LedgerRefusalRule =
+  PayoutRejectedError['rule'] | 'event-id-conflict' | 'inference-already-attributed' | 'unknown-policy-version';
 
 export interface LedgerDeadLetter<R> {
   readonly record: R;
@@ -213,7 +227,12 @@ export interface ProducerCreditDelta {
 }
 
 export type PayoutChange =
-  | { readonly type: 'requested'; readonly payout: PayoutState; readonly epoch: number; readonly requestedEventId: string }
+  | {
+      readonly type: 'requested';
+      readonly payout: PayoutState;
+      readonly epoch: number;
+      readonly requestedEventId: string;
+    }
   | {
       readonly type: 'ended';
       readonly payoutId: string;
@@ -254,7 +273,10 @@ interface Accepted<R> {
  * the entries from the checkpoint, and sums the balance, revenue and producer deltas. Deterministic;
  * folding the same batch over the state it produced yields no effect but duplicatesSkipped.
  */
-export function foldLedgerBatch<R extends LedgerFoldRecord>(records: readonly R[], state: LedgerFoldState): LedgerBatchEffects<R> {
+export function foldLedgerBatch<R extends LedgerFoldRecord>(
+  records: readonly R[],
+  state: LedgerFoldState,
+): LedgerBatchEffects<R> {
   const deadLetters: LedgerDeadLetter<R>[] = [];
   const { fresh, duplicatesSkipped } = freshRecords(records, state, deadLetters);
   const accepted = acceptRecords(fresh, state, deadLetters);
@@ -262,9 +284,20 @@ export function foldLedgerBatch<R extends LedgerFoldRecord>(records: readonly R[
   const { inferences, revenueDeltas } = lineageOf(accepted);
   const { producerFundingDeltas, producerCreditDeltas } = producerTotals(accepted);
   return {
-    appliedEvents: accepted.map(({ item }) => ({ eventId: item.eventId, sourceOffset: item.sourceOffset, contentHash: item.contentHash })),
+    appliedEvents: accepted.map(({ item }) => ({
+      eventId: item.eventId,
+      sourceOffset: item.sourceOffset,
+      contentHash: item.contentHash,
+    })),
     journal: journal.transactions,
-    chain: accepted.length === 0 ? null : { chainSeq: journal.chain.chainSeq, headHashLatin1: journal.chain.headLatin1, eventCount: state.chain.eventCount + BigInt(accepted.length) },
+    chain:
+      accepted.length === 0
+        ? null
+        : {
+            chainSeq: journal.chain.chainSeq,
+            headHashLatin1: journal.chain.headLatin1,
+            eventCount: state.chain.eventCount + BigInt(accepted.length),
+          },
     inferences,
     revenueDeltas,
     payoutChanges: accepted.flatMap(({ payoutChange }) => (payoutChange ? [payoutChange] : [])),
@@ -281,14 +314,22 @@ export function foldLedgerBatch<R extends LedgerFoldRecord>(records: readonly R[
  * topic). The same content is a re-delivery: skipped and counted. Other content is a conflict: one id
  * cannot name two events, so the later record is refused with both hashes, and the first one stands.
  */
-function freshRecords<R extends LedgerFoldRecord>(records: readonly R[], state: LedgerFoldState, deadLetters: LedgerDeadLetter<R>[]): { fresh: R[]; duplicatesSkipped: number } {
+function freshRecords<R extends LedgerFoldRecord>(
+  records: readonly R[],
+  state: LedgerFoldState,
+  deadLetters: LedgerDeadLetter<R>[],
+): { fresh: R[]; duplicatesSkipped: number } {
   const firstSeen = new Map<string, AppliedEventState>(state.appliedEvents);
   const fresh: R[] = [];
   let duplicatesSkipped = 0;
   for (const item of records) {
     const first = firstSeen.get(item.eventId);
     if (first === undefined) {
-      firstSeen.set(item.eventId, { sourcePartition: state.sourcePartition, sourceOffset: item.sourceOffset, contentHash: item.contentHash });
+      firstSeen.set(item.eventId, {
+        sourcePartition: state.sourcePartition,
+        sourceOffset: item.sourceOffset,
+        contentHash: item.contentHash,
+      });
       fresh.push(item);
     } else if (first.contentHash === null || first.contentHash.equals(item.contentHash)) {
       // Rows applied before hashes were kept have none: their repeats count as re-deliveries.
@@ -305,7 +346,11 @@ function freshRecords<R extends LedgerFoldRecord>(records: readonly R[], state: 
 }
 
 /** Accepts or refuses each fresh record; a batch is one partition of one topic, so it holds one kind of event, in offset order. */
-function acceptRecords<R extends LedgerFoldRecord>(fresh: readonly R[], state: LedgerFoldState, deadLetters: LedgerDeadLetter<R>[]): Accepted<R>[] {
+function acceptRecords<R extends LedgerFoldRecord>(
+  fresh: readonly R[],
+  state: LedgerFoldState,
+  deadLetters: LedgerDeadLetter<R>[],
+): Accepted<R>[] {
   const accepted: Accepted<R>[] = [];
   const decidedBy = new Map(state.attributedInferences);
   const payoutItems: Array<R & { readonly event: { readonly type: 'payout' } }> = [];
@@ -316,9 +361,17 @@ function acceptRecords<R extends LedgerFoldRecord>(fresh: readonly R[], state: L
         const { decision } = event;
         const earlier = decidedBy.get(decision.inferenceId);
         if (!isPolicyVersion(decision.policyVersion)) {
-          deadLetters.push({ record: item, rule: 'unknown-policy-version', reason: `policyVersion: ${decision.policyVersion} is not a policy version this ledger knows; its credits cannot be traced to contributions` });
+          deadLetters.push({
+            record: item,
+            rule: 'unknown-policy-version',
+            reason: `policyVersion: ${decision.policyVersion} is not a policy version this ledger knows; its credits cannot be traced to contributions`,
+          });
         } else if (earlier !== undefined) {
-          deadLetters.push({ record: item, rule: 'inference-already-attributed', reason: `inferenceId: ${decision.inferenceId} was already attributed by event ${earlier}` });
+          deadLetters.push({
+            record: item,
+            rule: 'inference-already-attributed',
+            reason: `inferenceId: ${decision.inferenceId} was already attributed by event ${earlier}`,
+          });
         } else {
           decidedBy.set(decision.inferenceId, item.eventId);
           accepted.push({ item, transaction: event.transaction });
@@ -329,21 +382,32 @@ function acceptRecords<R extends LedgerFoldRecord>(fresh: readonly R[], state: L
         payoutItems.push(item as R & { readonly event: { readonly type: 'payout' } });
         break;
       case 'funding':
-        accepted.push({ item, transaction: { transactionId: `funding:${item.eventId}`, sourceEventId: item.eventId, postings: [] } });
+        accepted.push({
+          item,
+          transaction: { transactionId: `funding:${item.eventId}`, sourceEventId: item.eventId, postings: [] },
+        });
         break;
       default:
         assertNeverEvent(event);
     }
   }
   if (payoutItems.length === 0) return accepted;
-  const payoutEvents = payoutItems.map((item) => (item.event).payout);
+  const payoutEvents = payoutItems.map((item) => item.event.payout);
   foldPayouts(payoutEvents, state.balances, state.payouts).forEach((result, index) => {
     const item = payoutItems[index]!;
-    if (result instanceof PayoutRejectedError) deadLetters.push({ record: item, rule: result.rule, reason: result.message });
-    else accepted.push({ item, transaction: result.transaction, payoutChange: payoutChangeOf(payoutEvents[index]!, result.payout) });
+    if (result instanceof PayoutRejectedError)
+      deadLetters.push({ record: item, rule: result.rule, reason: result.message });
+    else
+      accepted.push({
+        item,
+        transaction: result.transaction,
+        payoutChange: payoutChangeOf(payoutEvents[index]!, result.payout),
+      });
   });
   // Only a batch mixing kinds (never one partition of one topic) needs putting back in offset order.
-  return payoutItems.length === fresh.length ? accepted : accepted.sort((left, right) => compareBigints(left.item.sourceOffset, right.item.sourceOffset));
+  return payoutItems.length === fresh.length
+    ? accepted
+    : accepted.sort((left, right) => compareBigints(left.item.sourceOffset, right.item.sourceOffset));
 }
 
 function payoutChangeOf(event: PayoutEvent, payout: PayoutState): PayoutChange {
@@ -351,16 +415,35 @@ function payoutChangeOf(event: PayoutEvent, payout: PayoutState): PayoutChange {
     case 'PayoutRequested':
       return { type: 'requested', payout, epoch: event.epoch, requestedEventId: event.eventId };
     case 'PayoutSettled':
-      return { type: 'ended', payoutId: payout.payoutId, status: 'SETTLED', endedEventId: event.eventId, rail: event.rail, reference: event.reference, failureReason: null };
+      return {
+        type: 'ended',
+        payoutId: payout.payoutId,
+        status: 'SETTLED',
+        endedEventId: event.eventId,
+        rail: event.rail,
+        reference: event.reference,
+        failureReason: null,
+      };
     case 'PayoutFailed':
-      return { type: 'ended', payoutId: payout.payoutId, status: 'FAILED', endedEventId: event.eventId, rail: null, reference: null, failureReason: event.reason };
+      return {
+        type: 'ended',
+        payoutId: payout.payoutId,
+        status: 'FAILED',
+        endedEventId: event.eventId,
+        rail: null,
+        reference: null,
+        failureReason: event.reason,
+      };
     default:
       return assertNeverEvent(event);
   }
 }
 
 /** Entries in offset order, chained from the partition's checkpoint. */
-function chainEntries<R extends LedgerFoldRecord>(accepted: readonly Accepted<R>[], state: LedgerFoldState): { transactions: JournalTransaction[]; chain: EntryChain } {
+function chainEntries<R extends LedgerFoldRecord>(
+  accepted: readonly Accepted<R>[],
+  state: LedgerFoldState,
+): { transactions: JournalTransaction[]; chain: EntryChain } {
   const chain = new EntryChain(state.sourceTopic, state.sourcePartition, state.chain.chainSeq, state.chain.headHash);
   const transactions: JournalTransaction[] = [];
   for (const { item, transaction } of accepted) {
@@ -373,7 +456,14 @@ function chainEntries<R extends LedgerFoldRecord>(accepted: readonly Accepted<R>
       const { account, asset, amountMinor } = postings[postingIndex]!;
       hashesLatin1[postingIndex] = chain.append(postingIndex, account, asset, amountMinor);
     }
-    transactions.push({ transactionId, sourceEventId, sourceOffset: item.sourceOffset, firstChainSeq, postings, hashesLatin1 });
+    transactions.push({
+      transactionId,
+      sourceEventId,
+      sourceOffset: item.sourceOffset,
+      firstChainSeq,
+      postings,
+      hashesLatin1,
+    });
   }
   return { transactions, chain };
 }
@@ -381,16 +471,29 @@ function chainEntries<R extends LedgerFoldRecord>(accepted: readonly Accepted<R>
 const CONTRIBUTOR_PREFIX = accountPrefix('contributor');
 
 /** Which inferences and contributions made each balance, and revenue per model, contributor and datanet. */
-function lineageOf<R extends LedgerFoldRecord>(accepted: readonly Accepted<R>[]): { inferences: InferenceLineage[]; revenueDeltas: RevenueDelta[] } {
+function lineageOf<R extends LedgerFoldRecord>(
+  accepted: readonly Accepted<R>[],
+): { inferences: InferenceLineage[]; revenueDeltas: RevenueDelta[] } {
   const inferences: InferenceLineage[] = [];
   // Contributor sums are keyed by account id (`contributor:<id>`): the id is cut out once per row, not per posting.
-  const revenue = { model: new SumsByKeys<RevenueSum>(), contributor: new SumsByKeys<RevenueSum>(), datanet: new SumsByKeys<RevenueSum>() };
+  const revenue = {
+    model: new SumsByKeys<RevenueSum>(),
+    contributor: new SumsByKeys<RevenueSum>(),
+    datanet: new SumsByKeys<RevenueSum>(),
+  };
   let inference = 0;
   const add = (dimension: RevenueDimension, key: string, asset: string, amountMinor: bigint) => {
     const sums = revenue[dimension];
     const row =
       sums.get(key, asset) ??
-      sums.set(key, asset, { dimension, dimensionId: dimension === 'contributor' ? key.slice(CONTRIBUTOR_PREFIX.length) : key, asset, revenueMinor: 0n, inferenceCount: 0, countedFor: -1 });
+      sums.set(key, asset, {
+        dimension,
+        dimensionId: dimension === 'contributor' ? key.slice(CONTRIBUTOR_PREFIX.length) : key,
+        asset,
+        revenueMinor: 0n,
+        inferenceCount: 0,
+        countedFor: -1,
+      });
     row.revenueMinor += amountMinor;
     if (row.countedFor !== inference) row.inferenceCount += 1;
     row.countedFor = inference;
@@ -405,13 +508,25 @@ function lineageOf<R extends LedgerFoldRecord>(accepted: readonly Accepted<R>[])
     for (const posting of decision.postings) {
       // classifyAccount's contributor rule (`contributor:<id>`, id not empty), without building its result per posting.
       const { accountId } = posting;
-      if (accountId.length > CONTRIBUTOR_PREFIX.length && accountId.startsWith(CONTRIBUTOR_PREFIX)) add('contributor', accountId, posting.asset, posting.amountMinor);
+      if (accountId.length > CONTRIBUTOR_PREFIX.length && accountId.startsWith(CONTRIBUTOR_PREFIX))
+        add('contributor', accountId, posting.asset, posting.amountMinor);
     }
     for (const credit of credits) add('datanet', credit.datanetId, decision.asset, credit.amountMinor);
   }
   const revenueDeltas = [...revenue.model.values(), ...revenue.contributor.values(), ...revenue.datanet.values()]
-    .sort((left, right) => compareKeys(left.dimension, right.dimension) || compareKeys(left.dimensionId, right.dimensionId) || compareKeys(left.asset, right.asset))
-    .map(({ dimension, dimensionId, asset, revenueMinor, inferenceCount }): RevenueDelta => ({ dimension, dimensionId, asset, revenueMinor, inferenceCount }));
+    .sort(
+      (left, right) =>
+        compareKeys(left.dimension, right.dimension) ||
+        compareKeys(left.dimensionId, right.dimensionId) ||
+        compareKeys(left.asset, right.asset),
+    )
+    .map(({ dimension, dimensionId, asset, revenueMinor, inferenceCount }): RevenueDelta => ({
+      dimension,
+      dimensionId,
+      asset,
+      revenueMinor,
+      inferenceCount,
+    }));
   return { inferences, revenueDeltas };
 }
 
@@ -422,12 +537,22 @@ function lineageOf<R extends LedgerFoldRecord>(accepted: readonly Accepted<R>[])
  * on a row rather than deadlock), and the result does not depend on the order in which partitions and
  * topics are applied, live or in a rebuild.
  */
-function producerTotals<R extends LedgerFoldRecord>(accepted: readonly Accepted<R>[]): { producerFundingDeltas: ProducerFundingDelta[]; producerCreditDeltas: ProducerCreditDelta[] } {
+function producerTotals<R extends LedgerFoldRecord>(
+  accepted: readonly Accepted<R>[],
+): { producerFundingDeltas: ProducerFundingDelta[]; producerCreditDeltas: ProducerCreditDelta[] } {
   const funding = new SumsByKeys<ProducerFundingDelta>();
   /** Keyed producer → (account, asset): a batch rarely has more than a few producers. */
   const credits = new Map<string, SumsByKeys<ProducerCreditDelta>>();
   const fundingOf = (producer: string, asset: string) =>
-    funding.get(producer, asset) ?? funding.set(producer, asset, { producer, asset, feesMinor: 0n, creditedMinor: 0n, depositsMinor: 0n, chargebacksMinor: 0n });
+    funding.get(producer, asset) ??
+    funding.set(producer, asset, {
+      producer,
+      asset,
+      feesMinor: 0n,
+      creditedMinor: 0n,
+      depositsMinor: 0n,
+      chargebacksMinor: 0n,
+    });
   for (const { item } of accepted) {
     const { event } = item;
     switch (event.type) {
@@ -462,8 +587,15 @@ function producerTotals<R extends LedgerFoldRecord>(accepted: readonly Accepted<
   const producerCreditDeltas: ProducerCreditDelta[] = [];
   for (const byAccount of credits.values()) producerCreditDeltas.push(...byAccount.values());
   return {
-    producerFundingDeltas: [...funding.values()].sort((left, right) => compareKeys(left.producer, right.producer) || compareKeys(left.asset, right.asset)),
-    producerCreditDeltas: producerCreditDeltas.sort((left, right) => compareKeys(left.account, right.account) || compareKeys(left.producer, right.producer) || compareKeys(left.asset, right.asset)),
+    producerFundingDeltas: [...funding.values()].sort(
+      (left, right) => compareKeys(left.producer, right.producer) || compareKeys(left.asset, right.asset),
+    ),
+    producerCreditDeltas: producerCreditDeltas.sort(
+      (left, right) =>
+        compareKeys(left.account, right.account) ||
+        compareKeys(left.producer, right.producer) ||
+        compareKeys(left.asset, right.asset),
+    ),
   };
 }
 
@@ -481,7 +613,9 @@ function balanceDeltas<R extends LedgerFoldRecord>(accepted: readonly Accepted<R
       }
     }
   }
-  const rows = [...deltas.values()].sort((left, right) => compareKeys(left.account, right.account) || compareKeys(left.asset, right.asset));
+  const rows = [...deltas.values()].sort(
+    (left, right) => compareKeys(left.account, right.account) || compareKeys(left.asset, right.asset),
+  );
   return rows.map((row) => {
     const { role, ownerId } = classifyAccount(row.account);
     return { ...row, role, ownerId };
@@ -515,5 +649,7 @@ const compareKeys = (left: string, right: string): number => (left < right ? -1 
 const compareBigints = (left: bigint, right: bigint): number => (left < right ? -1 : left > right ? 1 : 0);
 
 function assertNeverEvent(value: never): never {
-  throw new Error(`unhandled ledger event ${JSON.stringify(value, (_key, field: unknown) => (typeof field === 'bigint' ? field.toString() : field))}`);
+  throw new Error(
+    `unhandled ledger event ${JSON.stringify(value, (_key, field: unknown) => (typeof field === 'bigint' ? field.toString() : field))}`,
+  );
 }

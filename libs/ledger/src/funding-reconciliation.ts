@@ -45,14 +45,26 @@ export interface FundingReconciliation {
  * Debt (a chargeback after a payout, or new unfunded fees diluting a producer's backing of what it was
  * already paid) is reported, not a failure: it is the producer's to repay from its next deposits.
  */
-export function reconcileFunding(assets: readonly AssetBacking[], producers: readonly ProducerBacking[], cash: readonly PayoutCash[]): FundingReconciliation {
+export function reconcileFunding(
+  assets: readonly AssetBacking[],
+  producers: readonly ProducerBacking[],
+  cash: readonly PayoutCash[],
+): FundingReconciliation {
   const problems: string[] = [];
   const cashOf = new Map(cash.map((line) => [line.asset, line]));
   const names = [...new Set([...assets.map((line) => line.asset), ...cash.map((line) => line.asset)])].sort();
   const lines = names.map((asset): FundingReconciliationLine => {
     const backing = assets.find((line) => line.asset === asset);
-    const money = cashOf.get(asset) ?? { asset, settledMinor: 0n, inFlightMinor: 0n, settlementAccountsMinor: 0n, inFlightAccountMinor: 0n };
-    const prepaidMinor = producers.filter((producer) => producer.asset === asset).reduce((sum, producer) => sum + producer.prepaidMinor, 0n);
+    const money = cashOf.get(asset) ?? {
+      asset,
+      settledMinor: 0n,
+      inFlightMinor: 0n,
+      settlementAccountsMinor: 0n,
+      inFlightAccountMinor: 0n,
+    };
+    const prepaidMinor = producers
+      .filter((producer) => producer.asset === asset)
+      .reduce((sum, producer) => sum + producer.prepaidMinor, 0n);
     const line = {
       asset,
       netDepositsMinor: backing?.netDepositsMinor ?? 0n,
@@ -64,11 +76,24 @@ export function reconcileFunding(assets: readonly AssetBacking[], producers: rea
       debtMinor: backing?.debtTotalMinor ?? 0n,
     };
     const left = line.netDepositsMinor + line.debtMinor;
-    const right = line.settledMinor + line.inFlightMinor + line.backedUnpaidMinor + line.treasuryRemainderMinor + line.prepaidMinor;
-    if (left !== right) problems.push(`${asset}: net deposits ${line.netDepositsMinor} + debt ${line.debtMinor} = ${left}, but settled + in flight + backed unpaid + treasury remainder + prepaid = ${right}`);
-    if (money.settlementAccountsMinor !== money.settledMinor) problems.push(`${asset}: settled payouts sum to ${money.settledMinor} but the settlement accounts hold ${money.settlementAccountsMinor}`);
-    if (money.inFlightAccountMinor !== money.inFlightMinor) problems.push(`${asset}: reserved payouts sum to ${money.inFlightMinor} but clearing:payouts-in-flight holds ${money.inFlightAccountMinor}`);
-    if (backing && !backing.backedWithinDeposits) problems.push(`${asset}: more is backed (${backing.backedTotalMinor}) than was deposited (${backing.fundedMinor})`);
+    const right =
+      line.settledMinor + line.inFlightMinor + line.backedUnpaidMinor + line.treasuryRemainderMinor + line.prepaidMinor;
+    if (left !== right)
+      problems.push(
+        `${asset}: net deposits ${line.netDepositsMinor} + debt ${line.debtMinor} = ${left}, but settled + in flight + backed unpaid + treasury remainder + prepaid = ${right}`,
+      );
+    if (money.settlementAccountsMinor !== money.settledMinor)
+      problems.push(
+        `${asset}: settled payouts sum to ${money.settledMinor} but the settlement accounts hold ${money.settlementAccountsMinor}`,
+      );
+    if (money.inFlightAccountMinor !== money.inFlightMinor)
+      problems.push(
+        `${asset}: reserved payouts sum to ${money.inFlightMinor} but clearing:payouts-in-flight holds ${money.inFlightAccountMinor}`,
+      );
+    if (backing && !backing.backedWithinDeposits)
+      problems.push(
+        `${asset}: more is backed (${backing.backedTotalMinor}) than was deposited (${backing.fundedMinor})`,
+      );
     return { ...line, holds: left === right };
   });
   return { lines, problems };

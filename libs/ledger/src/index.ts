@@ -17,12 +17,40 @@ export {
   decidePayout,
   foldPayouts,
 } from './payouts';
-export { type DecisionLineageFacts, type ContributionCredit, contributionCredits, knownPolicyVersion, UnknownPolicyVersionError } from './lineage';
+export {
+  type DecisionLineageFacts,
+  type ContributionCredit,
+  contributionCredits,
+  knownPolicyVersion,
+  UnknownPolicyVersionError,
+} from './lineage';
 export { type ChainedEntry, type ChainMismatch, GENESIS_HASH, EntryChain, entryHash, verifyChain } from './chain';
 export { type AccountBalance, type ChainHead, ledgerDigest } from './digest';
-export { BACKING_AMOUNT_MAX, type BackingCredit, type BackingDecision, type FundingFact, type BackingFact, type AccountSource, type PendingProducer, type AccountBacking, type ProducerBacking, type AssetBacking, type BackingReport, type PaidOrInFlight, backedShare, isFundingFact, computeBacking, paidOrInFlightMap } from './backing';
+export {
+  BACKING_AMOUNT_MAX,
+  type BackingCredit,
+  type BackingDecision,
+  type FundingFact,
+  type BackingFact,
+  type AccountSource,
+  type PendingProducer,
+  type AccountBacking,
+  type ProducerBacking,
+  type AssetBacking,
+  type BackingReport,
+  type PaidOrInFlight,
+  backedShare,
+  isFundingFact,
+  computeBacking,
+  paidOrInFlightMap,
+} from './backing';
 export { backingFactsFromTotals, type ProducerFundingTotals, type ProducerCreditTotal } from './backing-totals';
-export { reconcileFunding, type PayoutCash, type FundingReconciliation, type FundingReconciliationLine } from './funding-reconciliation';
+export {
+  reconcileFunding,
+  type PayoutCash,
+  type FundingReconciliation,
+  type FundingReconciliationLine,
+} from './funding-reconciliation';
 export {
   type AttributionFacts,
   type FundingMovement,

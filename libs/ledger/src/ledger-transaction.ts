@@ -30,7 +30,11 @@ export function consumerAccount(consumerId: string): string {
 export function transactionOfDecision(decision: AttributionDecisionFacts): LedgerTransaction {
   const postings: Posting[] = [
     { account: consumerAccount(decision.consumerId), asset: decision.asset, amountMinor: -decision.feeMinor },
-    ...decision.credits.map((credit) => ({ account: credit.accountId, asset: credit.asset, amountMinor: credit.amountMinor })),
+    ...decision.credits.map((credit) => ({
+      account: credit.accountId,
+      asset: credit.asset,
+      amountMinor: credit.amountMinor,
+    })),
   ];
   assertBalanced(postings);
   return { transactionId: decision.inferenceId, sourceEventId: decision.eventId, postings };

@@ -1,4 +1,11 @@
-import { accountPrefix, apportionLargestRemainder, contributionWeight, isPolicyVersion, parseAccount, type PolicyVersion } from '@tributary/attribution';
+import {
+  accountPrefix,
+  apportionLargestRemainder,
+  contributionWeight,
+  isPolicyVersion,
+  parseAccount,
+  type PolicyVersion,
+} from '@tributary/attribution';
 
 /** What lineage needs of one decision; the wire type maps onto it at the edge. */
 export interface DecisionLineageFacts {
@@ -6,7 +13,13 @@ export interface DecisionLineageFacts {
   readonly policyVersion: number;
   readonly postings: ReadonlyArray<{ readonly accountId: string; readonly amountMinor: bigint }>;
   readonly rejected: ReadonlyArray<{ readonly contributionId: string }>;
-  readonly contributionsSeen: ReadonlyArray<{ readonly contributionId: string; readonly status: string; readonly datanetId: string | null; readonly contributorId: string | null; readonly scorePpm: bigint }>;
+  readonly contributionsSeen: ReadonlyArray<{
+    readonly contributionId: string;
+    readonly status: string;
+    readonly datanetId: string | null;
+    readonly contributorId: string | null;
+    readonly scorePpm: bigint;
+  }>;
   readonly datanetsSeen: ReadonlyArray<{ readonly datanetId: string; readonly curatorShareBps: number }>;
 }
 
@@ -25,7 +38,9 @@ const CONTRIBUTOR_PREFIX = accountPrefix('contributor');
 export class UnknownPolicyVersionError extends Error {
   override readonly name = 'UnknownPolicyVersionError';
   constructor(readonly policyVersion: number) {
-    super(`policyVersion: ${policyVersion} is not a policy version this ledger knows; its credits cannot be traced to contributions`);
+    super(
+      `policyVersion: ${policyVersion} is not a policy version this ledger knows; its credits cannot be traced to contributions`,
+    );
   }
 }
 
@@ -45,12 +60,19 @@ export function knownPolicyVersion(policyVersion: number): PolicyVersion {
  */
 export function contributionCredits(decision: DecisionLineageFacts): ContributionCredit[] {
   const version = knownPolicyVersion(decision.policyVersion);
-  const rejected = decision.rejected.length === 0 ? null : new Set(decision.rejected.map((rejection) => rejection.contributionId));
+  const rejected =
+    decision.rejected.length === 0 ? null : new Set(decision.rejected.map((rejection) => rejection.contributionId));
   const curatorBps = new Map<string, number>();
   for (const datanet of decision.datanetsSeen) curatorBps.set(datanet.datanetId, datanet.curatorShareBps);
   const byContributor = new Map<string, Array<DecisionLineageFacts['contributionsSeen'][number]>>();
   for (const seen of decision.contributionsSeen) {
-    if (seen.status !== 'ACCEPTED' || rejected?.has(seen.contributionId) || seen.contributorId === null || seen.datanetId === null) continue;
+    if (
+      seen.status !== 'ACCEPTED' ||
+      rejected?.has(seen.contributionId) ||
+      seen.contributorId === null ||
+      seen.datanetId === null
+    )
+      continue;
     const list = byContributor.get(seen.contributorId);
     if (list) list.push(seen);
     else byContributor.set(seen.contributorId, [seen]);
@@ -67,7 +89,13 @@ export function contributionCredits(decision: DecisionLineageFacts): Contributio
       // provided its weight is not zero.
       const seen = behind[0]!;
       if (contributionWeight(version, seen.scorePpm, curatorBps.get(seen.datanetId!) ?? 0) > 0n) {
-        credits.push({ account: posting.accountId, contributionId: seen.contributionId, datanetId: seen.datanetId!, scorePpm: seen.scorePpm, amountMinor: posting.amountMinor });
+        credits.push({
+          account: posting.accountId,
+          contributionId: seen.contributionId,
+          datanetId: seen.datanetId!,
+          scorePpm: seen.scorePpm,
+          amountMinor: posting.amountMinor,
+        });
       }
       continue;
     }
@@ -84,7 +112,13 @@ export function contributionCredits(decision: DecisionLineageFacts): Contributio
       const amountMinor = parts.get(seen.contributionId);
       if (amountMinor === undefined) continue;
       parts.delete(seen.contributionId);
-      credits.push({ account: posting.accountId, contributionId: seen.contributionId, datanetId: seen.datanetId!, scorePpm: seen.scorePpm, amountMinor });
+      credits.push({
+        account: posting.accountId,
+        contributionId: seen.contributionId,
+        datanetId: seen.datanetId!,
+        scorePpm: seen.scorePpm,
+        amountMinor,
+      });
     }
   }
   return credits;

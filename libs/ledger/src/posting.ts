@@ -7,7 +7,10 @@ export interface Posting {
 
 /** Why a transaction cannot enter the ledger. Expected for bad input; the record goes to the DLQ. */
 export class UnbalancedTransactionError extends Error {
-  constructor(readonly asset: string, readonly sumMinor: bigint) {
+  constructor(
+    readonly asset: string,
+    readonly sumMinor: bigint,
+  ) {
     super(`postings in ${asset} sum to ${sumMinor}, not 0: every ledger transaction must balance per asset`);
     this.name = 'UnbalancedTransactionError';
   }

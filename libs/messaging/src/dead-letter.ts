@@ -1,5 +1,11 @@
 import type { Producer } from 'kafkajs';
-import { DEAD_LETTER_RECORD_BYTES_MAX, deadLetterTopicName, RECORD_BATCH_OVERHEAD_BYTES, recordBytes, type RecordParts } from '@tributary/contracts';
+import {
+  DEAD_LETTER_RECORD_BYTES_MAX,
+  deadLetterTopicName,
+  RECORD_BATCH_OVERHEAD_BYTES,
+  recordBytes,
+  type RecordParts,
+} from '@tributary/contracts';
 import type { Rejection } from './inbound-batch';
 
 /**

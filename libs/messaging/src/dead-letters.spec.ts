@@ -20,18 +20,52 @@ const DLQ = 't.tributary.ledger-projector.dlq';
 const FAILED_AT = new Date('2026-12-01T10:00:00.000Z');
 
 const payout: PayoutRequested = {
-  eventId: 'requested:p1', payoutId: 'p1', accountId: 'contributor:c1', occurredAt: 1_760_000_000_000n, asset: 'USDC', amountMinor: 9_007_199_254_740_993n, epoch: 3,
+  eventId: 'requested:p1',
+  payoutId: 'p1',
+  accountId: 'contributor:c1',
+  occurredAt: 1_760_000_000_000n,
+  asset: 'USDC',
+  amountMinor: 9_007_199_254_740_993n,
+  epoch: 3,
 };
 
 function sourceRecord(): InboundRecord {
-  const record = toRecord('PayoutRequested', payout, { source: 'urn:tributary:payouts', topicPrefix: 't.', time: new Date('2026-12-01T09:00:00.000Z') });
-  return { topic: record.topic, partition: 4, offset: '17', key: Buffer.from(record.key), value: record.value, headers: record.headers, timestampMs: 1 };
+  const record = toRecord('PayoutRequested', payout, {
+    source: 'urn:tributary:payouts',
+    topicPrefix: 't.',
+    time: new Date('2026-12-01T09:00:00.000Z'),
+  });
+  return {
+    topic: record.topic,
+    partition: 4,
+    offset: '17',
+    key: Buffer.from(record.key),
+    value: record.value,
+    headers: record.headers,
+    timestampMs: 1,
+  };
 }
 
 /** The dead letter as it sits in the DLQ: what deadLetterMessage wrote, read back at a DLQ offset. */
-function dlqRecord(source: InboundRecord, offset: string, reason = 'contributor:c1: payout of 9007199254740993 USDC exceeds the balance 0'): InboundRecord {
-  const message = deadLetterMessage('t.tributary.ledger-projector', { record: source, reason, errorClass: 'PayoutRejectedError' }, FAILED_AT);
-  return { topic: DLQ, partition: 0, offset, key: message.key, value: message.value, headers: message.headers, timestampMs: FAILED_AT.getTime() };
+function dlqRecord(
+  source: InboundRecord,
+  offset: string,
+  reason = 'contributor:c1: payout of 9007199254740993 USDC exceeds the balance 0',
+): InboundRecord {
+  const message = deadLetterMessage(
+    't.tributary.ledger-projector',
+    { record: source, reason, errorClass: 'PayoutRejectedError' },
+    FAILED_AT,
+  );
+  return {
+    topic: DLQ,
+    partition: 0,
+    offset,
+    key: message.key,
+    value: message.value,
+    headers: message.headers,
+    timestampMs: FAILED_AT.getTime(),
+  };
 }
 
 describe('summarizeDeadLetter', () => {
@@ -48,7 +82,15 @@ describe('summarizeDeadLetter', () => {
       eventType: 'tributary.payouts.PayoutRequested',
       eventId: 'requested:p1',
       valueBytes: sourceRecord().value!.length,
-      event: { eventId: 'requested:p1', payoutId: 'p1', accountId: 'contributor:c1', occurredAt: '1760000000000', asset: 'USDC', amountMinor: '9007199254740993', epoch: 3 },
+      event: {
+        eventId: 'requested:p1',
+        payoutId: 'p1',
+        accountId: 'contributor:c1',
+        occurredAt: '1760000000000',
+        asset: 'USDC',
+        amountMinor: '9007199254740993',
+        epoch: 3,
+      },
       decodeProblem: null,
       redriven: null,
     });
@@ -61,7 +103,9 @@ describe('summarizeDeadLetter', () => {
     expect(summary.eventType).toBeNull();
     expect(summary.eventId).toBeNull();
     expect(summary.valueBytes).toBe(9);
-    expect(summary.decodeProblem).toBe('does not decode ((no ce_type): content-type: must be application/avro); 9 bytes: 7b6e6f74206176726f');
+    expect(summary.decodeProblem).toBe(
+      'does not decode ((no ce_type): content-type: must be application/avro); 9 bytes: 7b6e6f74206176726f',
+    );
   });
 
   it('notes an empty value and a missing key', () => {
@@ -102,7 +146,9 @@ describe('redriveMessage', () => {
   it('refuses a dead letter whose source partition header is not a partition number', () => {
     const record = dlqRecord(sourceRecord(), '5');
     const broken = { ...record, headers: { ...record.headers, dlq_source_partition: 'x' } };
-    expect(() => redriveMessage(broken)).toThrow(`${DLQ}/0/5: dlq_source_partition must be a partition number, got 'x'`);
+    expect(() => redriveMessage(broken)).toThrow(
+      `${DLQ}/0/5: dlq_source_partition must be a partition number, got 'x'`,
+    );
   });
 });
 
@@ -117,8 +163,22 @@ describe('re-drive markers and the tally', () => {
       [REDRIVE_HEADERS.redrivenTo]: 't.tributary.payouts/4/40',
       [REDRIVE_HEADERS.redrivenAt]: '2026-12-02T00:00:00.000Z',
     });
-    const read = { topic: DLQ, partition: 0, offset: '9', key: Buffer.from(marker.key), value: Buffer.from(marker.value), headers: marker.headers, timestampMs: 0 };
-    expect(classifyDlqRecord(read)).toEqual({ kind: 'redrive-marker', deadLetterOffset: '5', redrivenTo: 't.tributary.payouts/4/40', redrivenAt: '2026-12-02T00:00:00.000Z', markerOffset: '9' });
+    const read = {
+      topic: DLQ,
+      partition: 0,
+      offset: '9',
+      key: Buffer.from(marker.key),
+      value: Buffer.from(marker.value),
+      headers: marker.headers,
+      timestampMs: 0,
+    };
+    expect(classifyDlqRecord(read)).toEqual({
+      kind: 'redrive-marker',
+      deadLetterOffset: '5',
+      redrivenTo: 't.tributary.payouts/4/40',
+      redrivenAt: '2026-12-02T00:00:00.000Z',
+      markerOffset: '9',
+    });
     expect(JSON.parse(marker.value)).toEqual({ redriven: `${DLQ}/0/5`, to: target, at: '2026-12-02T00:00:00.000Z' });
   });
 
@@ -132,7 +192,15 @@ describe('re-drive markers and the tally', () => {
     for (const offset of ['0', '1', '2']) tally.add(dlqRecord(sourceRecord(), offset));
     const marker = (offset: string, of: string) => {
       const message = redriveMarkerMessage(dlqRecord(sourceRecord(), of), target, FAILED_AT);
-      return { topic: DLQ, partition: 0, offset, key: Buffer.from(message.key), value: Buffer.from(message.value), headers: message.headers, timestampMs: 0 };
+      return {
+        topic: DLQ,
+        partition: 0,
+        offset,
+        key: Buffer.from(message.key),
+        value: Buffer.from(message.value),
+        headers: message.headers,
+        timestampMs: 0,
+      };
     };
     tally.add(marker('3', '1'));
     tally.add(marker('4', '1')); // a repeated marker changes nothing
@@ -140,7 +208,12 @@ describe('re-drive markers and the tally', () => {
     expect(tally.depth).toBe(2);
     expect(tally.deadLetters).toBe(3);
     expect(tally.redriven).toBe(1);
-    expect(tally.redriveOf('1')).toEqual({ deadLetterOffset: '1', redrivenTo: 't.tributary.payouts/4/40', redrivenAt: FAILED_AT.toISOString(), markerOffset: '3' });
+    expect(tally.redriveOf('1')).toEqual({
+      deadLetterOffset: '1',
+      redrivenTo: 't.tributary.payouts/4/40',
+      redrivenAt: FAILED_AT.toISOString(),
+      markerOffset: '3',
+    });
     expect(tally.redriveOf('0')).toBeUndefined();
     expect(tally.nextOffset).toBe('6');
   });
@@ -148,6 +221,10 @@ describe('re-drive markers and the tally', () => {
 
 describe('toJsonSafe', () => {
   it('turns bigints into decimal strings and bytes into hex, keeping everything else', () => {
-    expect(toJsonSafe({ a: 1n, b: [Buffer.from([1, 255])], c: { d: null, e: 'x', f: true, g: 2 } })).toEqual({ a: '1', b: ['01ff'], c: { d: null, e: 'x', f: true, g: 2 } });
+    expect(toJsonSafe({ a: 1n, b: [Buffer.from([1, 255])], c: { d: null, e: 'x', f: true, g: 2 } })).toEqual({
+      a: '1',
+      b: ['01ff'],
+      c: { d: null, e: 'x', f: true, g: 2 },
+    });
   });
 });

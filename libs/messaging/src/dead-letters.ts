@@ -153,10 +153,14 @@ export interface RedriveMessage {
 export function redriveMessage(record: InboundRecord): RedriveMessage {
   const where = positionText(record);
   const topic = record.headers[DLQ_HEADERS.sourceTopic];
-  if (topic === undefined || topic.length === 0) throw new RedriveRefused(`${where} is not a dead letter: it has no ${DLQ_HEADERS.sourceTopic} header`);
+  if (topic === undefined || topic.length === 0)
+    throw new RedriveRefused(`${where} is not a dead letter: it has no ${DLQ_HEADERS.sourceTopic} header`);
   const partitionText = record.headers[DLQ_HEADERS.sourcePartition] ?? '';
   const partition = /^\d{1,10}$/.test(partitionText) ? Number(partitionText) : Number.NaN;
-  if (!(partition <= PARTITION_MAX)) throw new RedriveRefused(`${where}: ${DLQ_HEADERS.sourcePartition} must be a partition number, got '${partitionText}'`);
+  if (!(partition <= PARTITION_MAX))
+    throw new RedriveRefused(
+      `${where}: ${DLQ_HEADERS.sourcePartition} must be a partition number, got '${partitionText}'`,
+    );
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(record.headers)) {
     if (!name.startsWith(DLQ_HEADER_PREFIX) && name !== REDRIVE_HEADERS.redrivenFrom) headers[name] = value;

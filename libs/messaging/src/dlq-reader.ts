@@ -39,20 +39,31 @@ export async function readPartition(kafka: Kafka, admin: Admin, options: Partiti
   const endOffset = BigInt(high.high);
   const from = BigInt(options.from) > BigInt(high.low) ? BigInt(options.from) : BigInt(high.low);
   const recordsMax = options.recordsMax ?? Number.POSITIVE_INFINITY;
-  if (from >= endOffset) return { records: [], end: (from > endOffset ? from : endOffset).toString(), endOffset: endOffset.toString() };
+  if (from >= endOffset)
+    return { records: [], end: (from > endOffset ? from : endOffset).toString(), endOffset: endOffset.toString() };
 
   const records: InboundRecord[] = [];
   let reached = from;
   // A throwaway member reading to a known end: a short wait and session (it leaves the group at once when
   // done, or is dropped quickly when it dies), and few retries, since the read is bounded in time anyway.
-  const consumer = createConsumer(kafka, { groupId: options.groupId, maxWaitTimeMs: 200, sessionTimeoutMs: 10_000, retry: { ...KAFKA_RETRY_DEFAULT, retries: 2 } });
+  const consumer = createConsumer(kafka, {
+    groupId: options.groupId,
+    maxWaitTimeMs: 200,
+    sessionTimeoutMs: 10_000,
+    retry: { ...KAFKA_RETRY_DEFAULT, retries: 2 },
+  });
   let timer: NodeJS.Timeout | undefined;
   try {
     await consumer.connect();
     await consumer.subscribe({ topics: [topic], fromBeginning: false });
     const done = new Promise<void>((resolve, reject) => {
       timer = setTimeout(
-        () => reject(new Error(`reading ${topic}[${partition}] from ${from} to ${endOffset}: reached ${reached} within ${options.timeoutMs} ms`)),
+        () =>
+          reject(
+            new Error(
+              `reading ${topic}[${partition}] from ${from} to ${endOffset}: reached ${reached} within ${options.timeoutMs} ms`,
+            ),
+          ),
         options.timeoutMs,
       );
       const settle = () => {
@@ -97,7 +108,13 @@ export interface DlqRead {
 }
 
 /** The whole DLQ partition of a topic, read and tallied: its dead letters, markers and depth. */
-export async function readDeadLetterTopic(kafka: Kafka, admin: Admin, topic: string, groupId: string, timeoutMs: number): Promise<DlqRead> {
+export async function readDeadLetterTopic(
+  kafka: Kafka,
+  admin: Admin,
+  topic: string,
+  groupId: string,
+  timeoutMs: number,
+): Promise<DlqRead> {
   const read = await readPartition(kafka, admin, { topic, partition: DLQ_PARTITION, from: '0', groupId, timeoutMs });
   const tally = new DeadLetterTally();
   for (const record of read.records) tally.add(record);

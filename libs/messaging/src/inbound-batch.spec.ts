@@ -11,7 +11,9 @@ describe('toInboundRecord', () => {
   it("reads every header's last value as its UTF-8 text, record after record", () => {
     const name = fc.constantFrom('ce_type', 'ce_id', 'content-type', 'x');
     const bytes = fc.oneof(
-      fc.constantFrom('application/avro', 'tributary.x', 'é', '', 'tributary.y').map((text) => Buffer.from(text, 'utf8')),
+      fc
+        .constantFrom('application/avro', 'tributary.x', 'é', '', 'tributary.y')
+        .map((text) => Buffer.from(text, 'utf8')),
       fc.uint8Array({ maxLength: 12 }).map((array) => Buffer.from(array)),
       fc.string({ maxLength: 300 }).map((text) => Buffer.from(text, 'utf8')),
     );
@@ -19,7 +21,12 @@ describe('toInboundRecord', () => {
     fc.assert(
       fc.property(fc.array(fc.dictionary(name, value), { maxLength: 8 }), (records) => {
         for (const headers of records) {
-          const expected = Object.fromEntries(Object.entries(headers).map(([key, entry]) => [key, (Array.isArray(entry) ? entry[entry.length - 1]! : entry).toString('utf8')]));
+          const expected = Object.fromEntries(
+            Object.entries(headers).map(([key, entry]) => [
+              key,
+              (Array.isArray(entry) ? entry[entry.length - 1]! : entry).toString('utf8'),
+            ]),
+          );
           expect(toInboundRecord('t', 0, message(headers)).headers).toEqual(expected);
         }
       }),

@@ -90,7 +90,8 @@ function headersToStrings(headers: IHeaders | undefined): Record<string, string>
     const value = headers[name];
     // A header may repeat; the last value wins here, as in Kafka's own Headers.lastHeader().
     const last = Array.isArray(value) ? value[value.length - 1] : value;
-    if (last !== undefined) result[name] = Buffer.isBuffer(last) ? lastHeaderValues.decode(name, last, 0, last.length) : String(last);
+    if (last !== undefined)
+      result[name] = Buffer.isBuffer(last) ? lastHeaderValues.decode(name, last, 0, last.length) : String(last);
   }
   return result;
 }

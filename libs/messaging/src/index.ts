@@ -24,7 +24,14 @@ export {
   type RedriveMark,
   type RedriveMessage,
 } from './dead-letters';
-export { DLQ_PARTITION, readDeadLetterTopic, readPartition, type DlqRead, type PartitionRead, type PartitionReadOptions } from './dlq-reader';
+export {
+  DLQ_PARTITION,
+  readDeadLetterTopic,
+  readPartition,
+  type DlqRead,
+  type PartitionRead,
+  type PartitionReadOptions,
+} from './dlq-reader';
 export { ensureTopics, ensureTopicCatalog, topicConfig, topicsEnv } from './topics-admin';
 export {
   HandlerErrorsAsThrown,

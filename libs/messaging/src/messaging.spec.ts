@@ -25,7 +25,13 @@ describe('an inbound batch', () => {
 
   it('publishes its rejections once, however often it is flushed', async () => {
     const published: Rejection[][] = [];
-    const batch = new InboundBatch('g', 't', 3, [record(7)], async (_group, rejections) => void published.push([...rejections]));
+    const batch = new InboundBatch(
+      'g',
+      't',
+      3,
+      [record(7)],
+      async (_group, rejections) => void published.push([...rejections]),
+    );
     batch.reject(batch.records[0]!, 'value: does not decode', new TypeError('bad'));
     await batch.flushRejections();
     await batch.flushRejections();
@@ -41,7 +47,11 @@ describe('an inbound batch', () => {
 
 describe('a dead-lettered record', () => {
   it('keeps its key, value and headers and adds the reason and its source', () => {
-    const message = deadLetterMessage('tributary.ledger-projector', { record: record(9), reason: 'r'.repeat(5_000), errorClass: 'X' }, new Date(0));
+    const message = deadLetterMessage(
+      'tributary.ledger-projector',
+      { record: record(9), reason: 'r'.repeat(5_000), errorClass: 'X' },
+      new Date(0),
+    );
     expect(message.key?.toString()).toBe('k');
     expect(message.headers).toMatchObject({
       ce_type: 'InferenceAttributed',
@@ -62,11 +72,15 @@ describe('the consumer options', () => {
   });
 
   it('use the group id exactly as configured', () => {
-    expect(transportOptionsFrom('tributary.ledger-projector', unitSpecKafkaEnv()).groupId).toBe('tributary.ledger-projector');
+    expect(transportOptionsFrom('tributary.ledger-projector', unitSpecKafkaEnv()).groupId).toBe(
+      'tributary.ledger-projector',
+    );
   });
 
   it('refuse an out-of-range limit from the environment, naming it', () => {
-    expect(() => transportOptionsFrom('g', { ...unitSpecKafkaEnv(), CONSUMER_BATCH_SIZE_MAX: '0' })).toThrow('CONSUMER_BATCH_SIZE_MAX: must be at least 1');
+    expect(() => transportOptionsFrom('g', { ...unitSpecKafkaEnv(), CONSUMER_BATCH_SIZE_MAX: '0' })).toThrow(
+      'CONSUMER_BATCH_SIZE_MAX: must be at least 1',
+    );
   });
 
   it('refuse an out-of-range limit given in code', () => {

@@ -47,7 +47,10 @@ export function offsetDivergenceWarning(
   judgement: Extract<CommittedOffsetJudgement, { verdict: 'refuse' }>,
 ): string {
   const { database, kafka } = judgement;
-  const kept = database === null ? 'consuming from the log start, the authoritative position' : `consuming from the database's ${database}, the authoritative copy, and setting Kafka's back to it`;
+  const kept =
+    database === null
+      ? 'consuming from the log start, the authoritative position'
+      : `consuming from the database's ${database}, the authoritative copy, and setting Kafka's back to it`;
   return (
     `group ${groupId} ${topic}[${partition}]: Kafka's committed offset ${kafka} differs from the database's ${database ?? 'none (the log start)'} ` +
     `(a reset with kafka-consumer-groups, or a crash between the two commits); refused: ${kept}. ` +

@@ -12,9 +12,12 @@ describe('isRecordFault', () => {
     expect(isRecordFault(pgError(code))).toBe(true);
   });
 
-  it.each(['08006', '40001', '40P01', '53300', '57P01', 'XX000', '42P01'])('takes SQLSTATE %s for the infrastructure (or a bug): retried', (code) => {
-    expect(isRecordFault(pgError(code))).toBe(false);
-  });
+  it.each(['08006', '40001', '40P01', '53300', '57P01', 'XX000', '42P01'])(
+    'takes SQLSTATE %s for the infrastructure (or a bug): retried',
+    (code) => {
+      expect(isRecordFault(pgError(code))).toBe(false);
+    },
+  );
 
   it('looks inside a wrapped driver error', () => {
     expect(isRecordFault(Object.assign(new Error('query failed'), { driverError: pgError('22003') }))).toBe(true);
@@ -61,28 +64,48 @@ describe('applyIsolatingFaults', () => {
 
   it('dead-letters exactly the poison records and applies every other once, in order (property)', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 1, max: 200 }), fc.array(fc.nat({ max: 199 }), { maxLength: 12 }), async (size, poisonAt) => {
-        const records = Array.from({ length: size }, (_, index) => index);
-        const poison = new Set(poisonAt.filter((index) => index < size));
-        const run = harness(poison);
-        await applyIsolatingFaults(records, run.apply, run.deadLetter);
-        expect(run.deadLettered).toEqual([...poison].sort((a, b) => a - b));
-        expect(run.applied).toEqual(records.filter((record) => !poison.has(record)));
-        // Everything in offset order, dead letters included: a position only moves forward.
-        expect(run.log).toEqual(records);
-      }),
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 200 }),
+        fc.array(fc.nat({ max: 199 }), { maxLength: 12 }),
+        async (size, poisonAt) => {
+          const records = Array.from({ length: size }, (_, index) => index);
+          const poison = new Set(poisonAt.filter((index) => index < size));
+          const run = harness(poison);
+          await applyIsolatingFaults(records, run.apply, run.deadLetter);
+          expect(run.deadLettered).toEqual([...poison].sort((a, b) => a - b));
+          expect(run.applied).toEqual(records.filter((record) => !poison.has(record)));
+          // Everything in offset order, dead letters included: a position only moves forward.
+          expect(run.log).toEqual(records);
+        },
+      ),
     );
   });
 
   it('finds one poison record among 1,000 in about 2·log2(n) attempts', async () => {
     const run = harness(new Set([613]));
-    await applyIsolatingFaults(Array.from({ length: 1_000 }, (_, index) => index), run.apply, run.deadLetter);
+    await applyIsolatingFaults(
+      Array.from({ length: 1_000 }, (_, index) => index),
+      run.apply,
+      run.deadLetter,
+    );
     expect(run.deadLettered).toEqual([613]);
     expect(run.attempts()).toBeLessThanOrEqual(2 * Math.ceil(Math.log2(1_000)) + 1);
   });
 
   it('stops when the partition moved away, and lets an infrastructure failure through', async () => {
-    await expect(applyIsolatingFaults([1, 2], async () => ({ kind: 'stopped' }), async () => undefined)).resolves.toBe(false);
-    await expect(applyIsolatingFaults([1, 2], async () => Promise.reject(new Error('database down')), async () => undefined)).rejects.toThrow('database down');
+    await expect(
+      applyIsolatingFaults(
+        [1, 2],
+        async () => ({ kind: 'stopped' }),
+        async () => undefined,
+      ),
+    ).resolves.toBe(false);
+    await expect(
+      applyIsolatingFaults(
+        [1, 2],
+        async () => Promise.reject(new Error('database down')),
+        async () => undefined,
+      ),
+    ).rejects.toThrow('database down');
   });
 });

@@ -27,14 +27,16 @@ export class RecordFault extends Error {
 export function isRecordFault(error: unknown): boolean {
   if (error instanceof RecordFault) return true;
   const { code, type, driverError } = (error ?? {}) as { code?: unknown; type?: unknown; driverError?: unknown };
-  if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return RECORD_FAULT_SQLSTATE_CLASSES.has(code.slice(0, 2));
+  if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code))
+    return RECORD_FAULT_SQLSTATE_CLASSES.has(code.slice(0, 2));
   // TypeORM wraps the driver's error; the SQLSTATE is on both, but look inside in case only there.
   if (driverError !== undefined && driverError !== error) return isRecordFault(driverError);
   return typeof type === 'string' && RECORD_FAULT_KAFKA_TYPES.has(type);
 }
 
 /** What one attempt at a slice of records came to. */
-export type SliceOutcome = { readonly kind: 'done' } | { readonly kind: 'fault'; readonly error: unknown } | { readonly kind: 'stopped' };
+export type SliceOutcome =
+  { readonly kind: 'done' } | { readonly kind: 'fault'; readonly error: unknown } | { readonly kind: 'stopped' };
 
 /**
  * Applies `records` in order, in slices: a slice whose failure the records caused is split in two and

@@ -4,11 +4,11 @@
 import { describe as describeError, retryBackoffMs, sleepHeartbeating } from './support';
 
 describe('describing a failure for a log line', () => {
-  it('gives an Error\'s message', () => {
+  it("gives an Error's message", () => {
     expect(describeError(new Error('connection reset'))).toBe('connection reset');
   });
 
-  it('puts PostgreSQL\'s SQLSTATE before the message', () => {
+  it("puts PostgreSQL's SQLSTATE before the message", () => {
     const pgError = Object.assign(new Error('bigint out of range'), { code: '22003', severity: 'ERROR' });
     expect(describeError(pgError)).toBe('SQLSTATE 22003: bigint out of range');
   });

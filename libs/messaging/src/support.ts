@@ -7,7 +7,11 @@ export function exitForRestart(): void {
 }
 
 /** Throws a RangeError naming the option unless each named option is an integer within its bounds. */
-export function assertBounded<Options extends object>(owner: string, options: Options, bounds: Partial<Record<keyof Options, readonly [number, number]>>): void {
+export function assertBounded<Options extends object>(
+  owner: string,
+  options: Options,
+  bounds: Partial<Record<keyof Options, readonly [number, number]>>,
+): void {
   for (const [name, range] of Object.entries(bounds) as Array<[string, readonly [number, number]]>) {
     const value = (options as Record<string, unknown>)[name] as number;
     const [min, max] = range;
@@ -37,7 +41,9 @@ export function describe(error: unknown): string {
   if (typeof error === 'string') return error;
   let text: string;
   try {
-    text = JSON.stringify(error, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value)) ?? String(error);
+    text =
+      JSON.stringify(error, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value)) ??
+      String(error);
   } catch {
     text = `a thrown ${(error as object).constructor?.name ?? 'value'} that cannot be shown as JSON`;
   }
@@ -57,7 +63,11 @@ export function retryBackoffMs(baseMs: number, attempt: number, sessionTimeoutMs
 }
 
 /** Sleeps `ms`, heartbeating the group at least every `heartbeatIntervalMs` meanwhile. */
-export async function sleepHeartbeating(ms: number, heartbeatIntervalMs: number, heartbeat: () => Promise<void>): Promise<void> {
+export async function sleepHeartbeating(
+  ms: number,
+  heartbeatIntervalMs: number,
+  heartbeat: () => Promise<void>,
+): Promise<void> {
   const sliceMs = Math.max(1, heartbeatIntervalMs);
   for (let remainingMs = ms; remainingMs > 0; remainingMs -= sliceMs) {
     await sleep(Math.min(sliceMs, remainingMs));

@@ -2,7 +2,14 @@ import type { Admin, ITopicConfig } from 'kafkajs';
 import { createKafkaClient } from '@tributary/kafka-client';
 import { z } from 'zod';
 import { boundedInt, kafkaClientOptions, kafkaEnv, parseEnv } from '@tributary/config';
-import { catalogFor, serviceGrants, topicCatalog, topicPrefix, type ServicePrincipal, type TopicSpec } from '@tributary/contracts';
+import {
+  catalogFor,
+  serviceGrants,
+  topicCatalog,
+  topicPrefix,
+  type ServicePrincipal,
+  type TopicSpec,
+} from '@tributary/contracts';
 
 const topicsSchema = z.object({
   /** 1 on the single local broker; 3 on a production cluster. */
@@ -28,15 +35,24 @@ export function topicConfig(spec: TopicSpec, replicationFactor: number): ITopicC
  * live topic's partitions or configs is an operator's decision, made with kafka-configs). Returns the
  * names it created.
  */
-export async function ensureTopics(admin: Admin, specs: readonly TopicSpec[], replicationFactor: number): Promise<string[]> {
+export async function ensureTopics(
+  admin: Admin,
+  specs: readonly TopicSpec[],
+  replicationFactor: number,
+): Promise<string[]> {
   const existing = new Set(await admin.listTopics());
   // One spec per name: a caller's list may name a catalog topic twice (a group's DLQ added by hand).
-  const missing = [...new Map(specs.map((spec) => [spec.name, spec])).values()].filter((spec) => !existing.has(spec.name));
+  const missing = [...new Map(specs.map((spec) => [spec.name, spec])).values()].filter(
+    (spec) => !existing.has(spec.name),
+  );
   if (missing.length === 0) return [];
   try {
     // kafkajs's own waitForLeaders retries only LEADER_NOT_AVAILABLE, while a KRaft broker answers
     // UNKNOWN_TOPIC_OR_PARTITION for a moment after creation; waitForMetadata below tolerates both.
-    await admin.createTopics({ waitForLeaders: false, topics: missing.map((spec) => topicConfig(spec, replicationFactor)) });
+    await admin.createTopics({
+      waitForLeaders: false,
+      topics: missing.map((spec) => topicConfig(spec, replicationFactor)),
+    });
   } catch (error) {
     // Two services starting together may race to create the same topic; that one is then there.
     if (errorTypes(error).includes('TOPIC_ALREADY_EXISTS')) return [];
@@ -66,11 +82,17 @@ async function waitForMetadata(admin: Admin, topics: readonly string[]): Promise
   for (;;) {
     try {
       const metadata = await admin.fetchTopicMetadata({ topics: [...topics] });
-      if (metadata.topics.every((topic) => topic.partitions.length > 0 && topic.partitions.every((partition) => partition.leader >= 0))) return;
+      if (
+        metadata.topics.every(
+          (topic) => topic.partitions.length > 0 && topic.partitions.every((partition) => partition.leader >= 0),
+        )
+      )
+        return;
     } catch (error) {
       if (Date.now() >= deadline) throw error;
     }
-    if (Date.now() >= deadline) throw new Error(`topics ${topics.join(', ')} have no leaders after ${METADATA_WAIT_MS_MAX} ms`);
+    if (Date.now() >= deadline)
+      throw new Error(`topics ${topics.join(', ')} have no leaders after ${METADATA_WAIT_MS_MAX} ms`);
     await new Promise((resolve) => setTimeout(resolve, METADATA_POLL_MS));
   }
 }
@@ -86,9 +108,16 @@ function errorTypes(error: unknown): string[] {
  * before anything flows. A service sees only the topics its ACLs name, so it checks those and no
  * others; where its principal may not create a missing one, start-up stops with the reason.
  */
-export async function ensureTopicCatalog(service: ServicePrincipal, env: NodeJS.ProcessEnv = process.env): Promise<string[]> {
+export async function ensureTopicCatalog(
+  service: ServicePrincipal,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<string[]> {
   const kafka = kafkaEnv(env, service);
-  const used = new Set(serviceGrants(service, catalogFor(topicPrefix(env))).flatMap((grant) => (grant.resourceType === 'topic' ? [grant.name] : [])));
+  const used = new Set(
+    serviceGrants(service, catalogFor(topicPrefix(env))).flatMap((grant) =>
+      grant.resourceType === 'topic' ? [grant.name] : [],
+    ),
+  );
   const admin = createKafkaClient(kafkaClientOptions(kafka)).admin();
   await admin.connect();
   try {

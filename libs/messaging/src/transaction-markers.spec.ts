@@ -5,7 +5,8 @@ import { EventEmitter } from 'node:events';
 import type { Consumer } from 'kafkajs';
 import { onMarkerOnlyFetch, skipPastMarkers } from './transaction-markers';
 
-const batch = (offsets: string[], lastOffset: string) => ({ messages: offsets.map((offset) => ({ offset })), lastOffset: () => lastOffset }) as never;
+const batch = (offsets: string[], lastOffset: string) =>
+  ({ messages: offsets.map((offset) => ({ offset })), lastOffset: () => lastOffset }) as never;
 
 describe('a fetch', () => {
   it('ending in a commit marker moves the position past the marker', () => {
@@ -19,7 +20,10 @@ describe('a fetch', () => {
   it('with no record at all is left to the end-of-batch event', () => {
     expect(skipPastMarkers(batch([], '12'))).toBeNull();
     const events = new EventEmitter();
-    const consumer = { events: { END_BATCH_PROCESS: 'end' }, on: (event: string, listener: (event: unknown) => void) => events.on(event, listener) } as unknown as Consumer;
+    const consumer = {
+      events: { END_BATCH_PROCESS: 'end' },
+      on: (event: string, listener: (event: unknown) => void) => events.on(event, listener),
+    } as unknown as Consumer;
     const passed: Array<[string, number, bigint]> = [];
     onMarkerOnlyFetch(consumer, (topic, partition, nextOffset) => passed.push([topic, partition, nextOffset]));
     events.emit('end', { payload: { topic: 't', partition: 2, batchSize: 0, lastOffset: '41' } });

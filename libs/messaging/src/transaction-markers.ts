@@ -15,9 +15,13 @@ import { nextOffsetAfter } from './offsets';
  * offset past it. From kafkajs's events, which do not wait: `pass` must not throw, and keeps track of
  * any write it starts.
  */
-export function onMarkerOnlyFetch(consumer: Consumer, pass: (topic: string, partition: number, nextOffset: bigint) => void): void {
+export function onMarkerOnlyFetch(
+  consumer: Consumer,
+  pass: (topic: string, partition: number, nextOffset: bigint) => void,
+): void {
   consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
-    if (payload.batchSize === 0 && payload.lastOffset !== null) pass(payload.topic, payload.partition, nextOffsetAfter(payload.lastOffset));
+    if (payload.batchSize === 0 && payload.lastOffset !== null)
+      pass(payload.topic, payload.partition, nextOffsetAfter(payload.lastOffset));
   });
 }
 

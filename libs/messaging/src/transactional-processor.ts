@@ -1,6 +1,15 @@
 import { kafkaSecurityOptions, type KafkaSecurity } from '@tributary/config';
 import { Logger } from '@nestjs/common';
-import { type Admin, type Consumer, type EachBatchPayload, type Kafka, type Message, Partitioners, type Producer, type Transaction } from 'kafkajs';
+import {
+  type Admin,
+  type Consumer,
+  type EachBatchPayload,
+  type Kafka,
+  type Message,
+  Partitioners,
+  type Producer,
+  type Transaction,
+} from 'kafkajs';
 import { createConsumer, createKafkaClient, KAFKA_RETRY_DEFAULT } from '@tributary/kafka-client';
 import { deadLetterTopicName } from '@tributary/contracts';
 import { deadLetterMessage } from './dead-letter';
@@ -97,7 +106,11 @@ export class TransactionalProcessor {
     private readonly handler: TransactionalHandler,
   ) {
     assertOptions(options);
-    this.kafka = createKafkaClient({ clientId: options.clientId, brokers: options.brokers, ...kafkaSecurityOptions(options.security) });
+    this.kafka = createKafkaClient({
+      clientId: options.clientId,
+      brokers: options.brokers,
+      ...kafkaSecurityOptions(options.security),
+    });
   }
 
   async start(): Promise<void> {
@@ -132,7 +145,9 @@ export class TransactionalProcessor {
   async stop(): Promise<void> {
     await this.consumer?.disconnect();
     this.consumer = null;
-    await Promise.all([...this.sessions.values()].map((session) => session.producer.disconnect().catch(() => undefined)));
+    await Promise.all(
+      [...this.sessions.values()].map((session) => session.producer.disconnect().catch(() => undefined)),
+    );
     this.sessions.clear();
     await this.admin?.disconnect();
     this.admin = null;
@@ -146,10 +161,16 @@ export class TransactionalProcessor {
       const owner = { heartbeat, stillOwned: () => isRunning() && !isStale() };
       const done = await applyIsolatingFaults(
         records,
-        (slice) => this.runWithRetries(batch.partition, slice, owner, () => this.transform(batch.partition, slice, owner)),
+        (slice) =>
+          this.runWithRetries(batch.partition, slice, owner, () => this.transform(batch.partition, slice, owner)),
         async (record, error) => {
-          const outcome = await this.runWithRetries(batch.partition, [record], owner, () => this.deadLetterAlone(batch.partition, record, error));
-          if (outcome.kind !== 'done') throw new Error(`${this.options.inputTopic}[${batch.partition}]@${record.offset}: could not dead-letter the record (${outcome.kind})`);
+          const outcome = await this.runWithRetries(batch.partition, [record], owner, () =>
+            this.deadLetterAlone(batch.partition, record, error),
+          );
+          if (outcome.kind !== 'done')
+            throw new Error(
+              `${this.options.inputTopic}[${batch.partition}]@${record.offset}: could not dead-letter the record (${outcome.kind})`,
+            );
         },
       );
       if (!done) return;
@@ -178,14 +199,21 @@ export class TransactionalProcessor {
         // Whatever failed, this producer may be fenced or mid-transaction: start the next attempt from a fresh claim.
         await this.dropSession(partition);
         if (isRecordFault(error) && (records.length > 1 || attempt >= 2)) {
-          if (records.length > 1) this.logger.warn(`${this.options.inputTopic}[${partition}] failed on records ${records[0]!.offset}..${records[records.length - 1]!.offset} (a fault of a record: looking for it): ${describe(error)}`);
+          if (records.length > 1)
+            this.logger.warn(
+              `${this.options.inputTopic}[${partition}] failed on records ${records[0]!.offset}..${records[records.length - 1]!.offset} (a fault of a record: looking for it): ${describe(error)}`,
+            );
           return { kind: 'fault', error };
         }
         if (attempt >= this.options.attemptsMax) {
-          throw new Error(`${this.options.inputTopic}[${partition}] failed ${attempt} times at offset ${records[0]!.offset}: ${describe(error)}`);
+          throw new Error(
+            `${this.options.inputTopic}[${partition}] failed ${attempt} times at offset ${records[0]!.offset}: ${describe(error)}`,
+          );
         }
         const backoffMs = retryBackoffMs(this.options.retryBackoffMs, attempt, this.options.sessionTimeoutMs);
-        this.logger.warn(`${this.options.inputTopic}[${partition}] attempt ${attempt} failed, retrying in ${backoffMs} ms: ${describe(error)}`);
+        this.logger.warn(
+          `${this.options.inputTopic}[${partition}] attempt ${attempt} failed, retrying in ${backoffMs} ms: ${describe(error)}`,
+        );
         await sleepHeartbeating(backoffMs, this.options.heartbeatIntervalMs, () => owner.heartbeat());
       }
     }
@@ -200,20 +228,34 @@ export class TransactionalProcessor {
     const errorClass = error instanceof Error ? error.constructor.name : 'Rejected';
     const { transaction } = await this.begin(partition);
     try {
-      await transaction.sendBatch({ acks: -1, topicMessages: this.topicMessages({ outputs: [], rejections: [{ record, reason, errorClass }] }) });
+      await transaction.sendBatch({
+        acks: -1,
+        topicMessages: this.topicMessages({ outputs: [], rejections: [{ record, reason, errorClass }] }),
+      });
       await transaction.sendOffsets({
         consumerGroupId: this.options.groupId,
-        topics: [{ topic: this.options.inputTopic, partitions: [{ partition, offset: (BigInt(record.offset) + 1n).toString() }] }],
+        topics: [
+          {
+            topic: this.options.inputTopic,
+            partitions: [{ partition, offset: (BigInt(record.offset) + 1n).toString() }],
+          },
+        ],
       });
       await transaction.commit();
     } catch (failure) {
       await transaction.abort().catch(() => undefined);
       throw failure;
     }
-    this.logger.warn(`${this.options.inputTopic}[${partition}]@${record.offset} sent to ${deadLetterTopicName(this.options.groupId)}: ${reason}`);
+    this.logger.warn(
+      `${this.options.inputTopic}[${partition}]@${record.offset} sent to ${deadLetterTopicName(this.options.groupId)}: ${reason}`,
+    );
   }
 
-  private async transform(partition: number, records: readonly InboundRecord[], owner: { heartbeat(): Promise<void>; stillOwned(): boolean }) {
+  private async transform(
+    partition: number,
+    records: readonly InboundRecord[],
+    owner: { heartbeat(): Promise<void>; stillOwned(): boolean },
+  ) {
     const { session, transaction } = await this.begin(partition);
     try {
       const result = await this.handler.process(records, { partition, claimToken: session.claimToken, ...owner });
@@ -237,12 +279,19 @@ export class TransactionalProcessor {
     const byTopic = new Map<string, Message[]>();
     for (const output of result.outputs) {
       const messages = byTopic.get(output.topic) ?? [];
-      messages.push({ key: output.key, value: output.value, headers: output.headers, ...(output.partition === undefined ? {} : { partition: output.partition }) });
+      messages.push({
+        key: output.key,
+        value: output.value,
+        headers: output.headers,
+        ...(output.partition === undefined ? {} : { partition: output.partition }),
+      });
       byTopic.set(output.topic, messages);
     }
     if (result.rejections.length > 0) {
       const failedAt = new Date();
-      const deadLetters = result.rejections.map((rejection) => deadLetterMessage(this.options.groupId, rejection, failedAt));
+      const deadLetters = result.rejections.map((rejection) =>
+        deadLetterMessage(this.options.groupId, rejection, failedAt),
+      );
       byTopic.set(deadLetterTopicName(this.options.groupId), deadLetters);
     }
     return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
@@ -270,7 +319,11 @@ export class TransactionalProcessor {
       createPartitioner: Partitioners.DefaultPartitioner,
     });
     await producer.connect();
-    const session: PartitionSession = { producer, claimToken: `${process.pid}-${Date.now()}-${(this.claimCounter += 1)}`, generation: this.generation };
+    const session: PartitionSession = {
+      producer,
+      claimToken: `${process.pid}-${Date.now()}-${(this.claimCounter += 1)}`,
+      generation: this.generation,
+    };
     this.sessions.set(partition, session);
     // The first transaction() call runs InitProducerId: the fence. Nothing is sent before it returns.
     const transaction = await producer.transaction();
@@ -281,13 +334,18 @@ export class TransactionalProcessor {
       await transaction.abort().catch(() => undefined);
       throw error;
     }
-    this.logger.log(`claimed ${this.options.inputTopic}[${partition}] as ${this.options.transactionalIdPrefix}-${partition}`);
+    this.logger.log(
+      `claimed ${this.options.inputTopic}[${partition}] as ${this.options.transactionalIdPrefix}-${partition}`,
+    );
     return { session, transaction };
   }
 
   private async committedOffset(partition: number): Promise<bigint | null> {
     if (!this.admin) throw new Error('the processor is not started');
-    const [topicOffsets] = await this.admin.fetchOffsets({ groupId: this.options.groupId, topics: [this.options.inputTopic] });
+    const [topicOffsets] = await this.admin.fetchOffsets({
+      groupId: this.options.groupId,
+      topics: [this.options.inputTopic],
+    });
     const offset = topicOffsets?.partitions.find((entry) => entry.partition === partition)?.offset ?? '-1';
     return BigInt(offset) < 0n ? null : BigInt(offset);
   }
@@ -342,8 +400,12 @@ function bytesBounded(topicMessages: Array<{ topic: string; messages: Message[] 
 }
 
 function messageBytes(message: Message): number {
-  let size = 64 + Buffer.byteLength(message.key ?? '') + (Buffer.isBuffer(message.value) ? message.value.length : Buffer.byteLength(message.value ?? ''));
-  for (const [name, value] of Object.entries(message.headers ?? {})) size += name.length + (Buffer.isBuffer(value) ? value.length : Buffer.byteLength(String(value)));
+  let size =
+    64 +
+    Buffer.byteLength(message.key ?? '') +
+    (Buffer.isBuffer(message.value) ? message.value.length : Buffer.byteLength(message.value ?? ''));
+  for (const [name, value] of Object.entries(message.headers ?? {}))
+    size += name.length + (Buffer.isBuffer(value) ? value.length : Buffer.byteLength(String(value)));
   return size;
 }
 

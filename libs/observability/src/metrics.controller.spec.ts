@@ -6,7 +6,12 @@ import { MetricsController, metricsRegistryFrom } from './metrics.controller';
 @Injectable()
 class ExampleMetrics {
   readonly registry = new Registry();
-  readonly handled = new Counter({ name: 'example_handled_total', help: 'Handled things', labelNames: ['kind'], registers: [this.registry] });
+  readonly handled = new Counter({
+    name: 'example_handled_total',
+    help: 'Handled things',
+    labelNames: ['kind'],
+    registers: [this.registry],
+  });
 }
 
 @Module({ controllers: [MetricsController], providers: [ExampleMetrics, metricsRegistryFrom(ExampleMetrics)] })

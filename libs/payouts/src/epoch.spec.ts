@@ -4,7 +4,14 @@
 import fc from 'fast-check';
 import { randomBytes } from 'node:crypto';
 import { capToBacked } from './payable';
-import { computeEpochPayouts, DEFAULT_THRESHOLDS, PAYOUT_AMOUNT_MAX, payoutIdOf, type PayableBalance, type PayoutThresholds } from './epoch';
+import {
+  computeEpochPayouts,
+  DEFAULT_THRESHOLDS,
+  PAYOUT_AMOUNT_MAX,
+  payoutIdOf,
+  type PayableBalance,
+  type PayoutThresholds,
+} from './epoch';
 
 const KEY = randomBytes(32);
 
@@ -14,7 +21,15 @@ const thresholds: PayoutThresholds = {
 };
 
 const balanceArbitrary = fc.record({
-  accountId: fc.constantFrom('contributor:a', 'contributor:b', 'model-owner:m', 'datanet-owner:d', 'protocol:p', 'consumer:c', 'nonsense'),
+  accountId: fc.constantFrom(
+    'contributor:a',
+    'contributor:b',
+    'model-owner:m',
+    'datanet-owner:d',
+    'protocol:p',
+    'consumer:c',
+    'nonsense',
+  ),
   asset: fc.constantFrom('USDC', 'EURC'),
   // Balances are sums: they may pass what one payout event can carry.
   payableMinor: fc.bigInt({ min: -(2n ** 64n), max: 2n ** 65n }),
@@ -31,15 +46,32 @@ describe('closing an epoch', () => {
         { accountId: 'consumer:c', asset: 'USDC', payableMinor: 1_000n },
       ];
       expect(computeEpochPayouts(7, balances, KEY, thresholds)).toEqual([
-        { payoutId: payoutIdOf(KEY, 7, 'contributor:a', 'USDC'), accountId: 'contributor:a', asset: 'USDC', amountMinor: 100n, epoch: 7 },
-        { payoutId: payoutIdOf(KEY, 7, 'model-owner:m', 'USDC'), accountId: 'model-owner:m', asset: 'USDC', amountMinor: 50n, epoch: 7 },
+        {
+          payoutId: payoutIdOf(KEY, 7, 'contributor:a', 'USDC'),
+          accountId: 'contributor:a',
+          asset: 'USDC',
+          amountMinor: 100n,
+          epoch: 7,
+        },
+        {
+          payoutId: payoutIdOf(KEY, 7, 'model-owner:m', 'USDC'),
+          accountId: 'model-owner:m',
+          asset: 'USDC',
+          amountMinor: 50n,
+          epoch: 7,
+        },
       ]);
     });
   });
 
   describe('given a balance larger than one payout event can carry', () => {
     it('pays the most an event carries now and leaves the rest for the next epoch', () => {
-      const [payout] = computeEpochPayouts(3, [{ accountId: 'contributor:a', asset: 'USDC', payableMinor: 2n ** 64n }], KEY, thresholds);
+      const [payout] = computeEpochPayouts(
+        3,
+        [{ accountId: 'contributor:a', asset: 'USDC', payableMinor: 2n ** 64n }],
+        KEY,
+        thresholds,
+      );
       expect(payout?.amountMinor).toBe(2n ** 63n - 1n);
     });
   });
@@ -54,7 +86,13 @@ describe('closing an epoch', () => {
     fc.assert(
       fc.property(fc.array(balanceArbitrary, { maxLength: 40 }), fc.nat({ max: 1_000 }), (balances, epoch) => {
         for (const payout of computeEpochPayouts(epoch, balances, KEY, thresholds)) {
-          const source = balances.find((balance) => balance.accountId === payout.accountId && balance.asset === payout.asset && payout.amountMinor === (balance.payableMinor > PAYOUT_AMOUNT_MAX ? PAYOUT_AMOUNT_MAX : balance.payableMinor));
+          const source = balances.find(
+            (balance) =>
+              balance.accountId === payout.accountId &&
+              balance.asset === payout.asset &&
+              payout.amountMinor ===
+                (balance.payableMinor > PAYOUT_AMOUNT_MAX ? PAYOUT_AMOUNT_MAX : balance.payableMinor),
+          );
           expect(source).toBeDefined();
           expect(payout.amountMinor).toBeLessThanOrEqual(PAYOUT_AMOUNT_MAX);
           expect(payout.amountMinor).toBeGreaterThanOrEqual(1n);
@@ -69,11 +107,18 @@ describe('closing an epoch', () => {
 
   it('gives the same payouts and ids for the same input, whatever the order of the balances (property)', () => {
     fc.assert(
-      fc.property(fc.uniqueArray(balanceArbitrary, { selector: (balance) => `${balance.accountId}/${balance.asset}`, maxLength: 14 }), fc.nat({ max: 1_000 }), (balances, epoch) => {
-        const once = computeEpochPayouts(epoch, balances, KEY, DEFAULT_THRESHOLDS);
-        expect(computeEpochPayouts(epoch, [...balances].reverse(), KEY, DEFAULT_THRESHOLDS)).toEqual(once);
-        expect(new Set(once.map((payout) => payout.payoutId)).size).toBe(once.length);
-      }),
+      fc.property(
+        fc.uniqueArray(balanceArbitrary, {
+          selector: (balance) => `${balance.accountId}/${balance.asset}`,
+          maxLength: 14,
+        }),
+        fc.nat({ max: 1_000 }),
+        (balances, epoch) => {
+          const once = computeEpochPayouts(epoch, balances, KEY, DEFAULT_THRESHOLDS);
+          expect(computeEpochPayouts(epoch, [...balances].reverse(), KEY, DEFAULT_THRESHOLDS)).toEqual(once);
+          expect(new Set(once.map((payout) => payout.payoutId)).size).toBe(once.length);
+        },
+      ),
     );
   });
 
@@ -85,7 +130,9 @@ describe('closing an epoch', () => {
 
   it('makes ids nobody can compute from the public inputs alone: another key, another id', () => {
     // What an outsider knows (epoch, account, asset) is not enough: the key is drawn at each close.
-    expect(payoutIdOf(randomBytes(32), 1, 'contributor:a', 'USDC')).not.toBe(payoutIdOf(KEY, 1, 'contributor:a', 'USDC'));
+    expect(payoutIdOf(randomBytes(32), 1, 'contributor:a', 'USDC')).not.toBe(
+      payoutIdOf(KEY, 1, 'contributor:a', 'USDC'),
+    );
     expect(() => payoutIdOf(Buffer.alloc(16), 1, 'contributor:a', 'USDC')).toThrow('idKey: must be at least 32 bytes');
   });
 });
@@ -99,7 +146,10 @@ describe('payable capped to what deposits back', () => {
   ];
 
   it('pays the backed part of a balance, nothing of an unbacked one, never more than the balance', () => {
-    const backed = new Map([[key('contributor:a', 'USDC'), 400n], [key('contributor:c', 'USDC'), 900n]]);
+    const backed = new Map([
+      [key('contributor:a', 'USDC'), 400n],
+      [key('contributor:c', 'USDC'), 900n],
+    ]);
     expect(capToBacked(payable, backed, key).map((balance) => balance.payableMinor)).toEqual([400n, 0n, 300n]);
   });
 });

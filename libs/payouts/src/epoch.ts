@@ -54,9 +54,16 @@ export function payoutIdOf(idKey: Uint8Array, epoch: number, accountId: string, 
  * next epoch). Only earner roles are paid: consumer, ledger and unknown
  * accounts never are. Pure: time, position and the id key are the caller's; the output is sorted by account, then asset.
  */
-export function computeEpochPayouts(epoch: number, balances: readonly PayableBalance[], idKey: Uint8Array, thresholds: PayoutThresholds = DEFAULT_THRESHOLDS): EpochPayout[] {
-  if (!Number.isInteger(epoch) || epoch < 0 || epoch > EPOCH_MAX) throw new RangeError(`epoch: must be an integer from 0 to ${EPOCH_MAX}`);
-  if (balances.length > BALANCES_PER_EPOCH_MAX) throw new RangeError(`balances: at most ${BALANCES_PER_EPOCH_MAX} per epoch`);
+export function computeEpochPayouts(
+  epoch: number,
+  balances: readonly PayableBalance[],
+  idKey: Uint8Array,
+  thresholds: PayoutThresholds = DEFAULT_THRESHOLDS,
+): EpochPayout[] {
+  if (!Number.isInteger(epoch) || epoch < 0 || epoch > EPOCH_MAX)
+    throw new RangeError(`epoch: must be an integer from 0 to ${EPOCH_MAX}`);
+  if (balances.length > BALANCES_PER_EPOCH_MAX)
+    throw new RangeError(`balances: at most ${BALANCES_PER_EPOCH_MAX} per epoch`);
   const payouts: EpochPayout[] = [];
   for (const balance of balances) {
     const role = payableRole(balance.accountId);
@@ -70,7 +77,9 @@ export function computeEpochPayouts(epoch: number, balances: readonly PayableBal
       epoch,
     });
   }
-  return payouts.sort((left, right) => compareIds(left.accountId, right.accountId) || compareIds(left.asset, right.asset));
+  return payouts.sort(
+    (left, right) => compareIds(left.accountId, right.accountId) || compareIds(left.asset, right.asset),
+  );
 }
 
 function payableRole(accountId: string): EarnerRole | null {

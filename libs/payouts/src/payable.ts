@@ -13,10 +13,14 @@ export interface UnappliedRequest {
  * request the same money again (the ledger would refuse the second request as an overdraft, but a
  * payouts service should not lean on that). Pure; the result never exceeds the ledger balance.
  */
-export function payableBalances(ledgerBalances: readonly PayableBalance[], unapplied: readonly UnappliedRequest[]): PayableBalance[] {
+export function payableBalances(
+  ledgerBalances: readonly PayableBalance[],
+  unapplied: readonly UnappliedRequest[],
+): PayableBalance[] {
   const reservedMinor = new Map<string, bigint>();
   for (const request of unapplied) {
-    if (request.amountMinor < 0n) throw new RangeError(`amountMinor: an unapplied request of ${request.accountId} is negative`);
+    if (request.amountMinor < 0n)
+      throw new RangeError(`amountMinor: an unapplied request of ${request.accountId} is negative`);
     const key = `${request.accountId}\u0000${request.asset}`;
     reservedMinor.set(key, (reservedMinor.get(key) ?? 0n) + request.amountMinor);
   }
@@ -31,7 +35,11 @@ export function payableBalances(ledgerBalances: readonly PayableBalance[], unapp
  * part of it deposits back (libs/ledger backing.ts, keyed by balanceKey). An account the backing does
  * not name is backed by nothing. Pure; never raises an amount.
  */
-export function capToBacked(payable: readonly PayableBalance[], backedPayable: ReadonlyMap<string, bigint>, keyOf: (accountId: string, asset: string) => string): PayableBalance[] {
+export function capToBacked(
+  payable: readonly PayableBalance[],
+  backedPayable: ReadonlyMap<string, bigint>,
+  keyOf: (accountId: string, asset: string) => string,
+): PayableBalance[] {
   return payable.map((balance) => {
     const backed = backedPayable.get(keyOf(balance.accountId, balance.asset)) ?? 0n;
     return backed < balance.payableMinor ? { ...balance, payableMinor: backed } : balance;

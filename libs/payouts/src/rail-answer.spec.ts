@@ -34,6 +34,9 @@ describe('a status answer', () => {
   });
 
   it('is refused on an explicit refusal, with the reason cleaned of control characters', () => {
-    expect(statusAnswer(404, '{"status":"refused","reason":"never\\nreceived"}')).toEqual({ type: 'refused', reason: 'never received' });
+    expect(statusAnswer(404, '{"status":"refused","reason":"never\\nreceived"}')).toEqual({
+      type: 'refused',
+      reason: 'never received',
+    });
   });
 });

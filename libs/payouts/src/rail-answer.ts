@@ -51,7 +51,10 @@ function isRefusal(httpStatus: number, body: AnswerBody | null): boolean {
 }
 
 function refused(body: AnswerBody): RailAnswer {
-  const reason = typeof body.reason === 'string' && body.reason.length > 0 ? printable(body.reason).slice(0, REASON_LENGTH_MAX) : 'refused by the rail (no reason given)';
+  const reason =
+    typeof body.reason === 'string' && body.reason.length > 0
+      ? printable(body.reason).slice(0, REASON_LENGTH_MAX)
+      : 'refused by the rail (no reason given)';
   return { type: 'refused', reason };
 }
 
@@ -62,7 +65,7 @@ function referenceIn(body: AnswerBody | null): string | null {
 function jsonBody(text: string): AnswerBody | null {
   try {
     const parsed: unknown = JSON.parse(text);
-    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed) : null;
+    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? parsed : null;
   } catch {
     return null;
   }

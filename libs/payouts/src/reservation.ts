@@ -18,7 +18,8 @@ export interface ReservationMismatch {
 
 const FIELDS: ReadonlyArray<keyof PayoutTerms> = ['accountId', 'asset', 'amountMinor', 'epoch'];
 
-const shown = (value: PayoutTerms[keyof PayoutTerms]): string => (typeof value === 'string' ? JSON.stringify(value) : String(value));
+const shown = (value: PayoutTerms[keyof PayoutTerms]): string =>
+  typeof value === 'string' ? JSON.stringify(value) : String(value);
 
 /**
  * Null when the ledger reserved exactly what was planned; otherwise the first field that differs, with
@@ -28,7 +29,10 @@ const shown = (value: PayoutTerms[keyof PayoutTerms]): string => (typeof value =
 export function reservationMismatch(plan: PayoutTerms, ledger: PayoutTerms): ReservationMismatch | null {
   for (const field of FIELDS) {
     if (plan[field] !== ledger[field]) {
-      return { field, reason: `${field}: the ledger reserved ${shown(ledger[field])}, the plan is ${shown(plan[field])}` };
+      return {
+        field,
+        reason: `${field}: the ledger reserved ${shown(ledger[field])}, the plan is ${shown(plan[field])}`,
+      };
     }
   }
   return null;

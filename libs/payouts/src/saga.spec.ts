@@ -4,12 +4,22 @@
 // reconciliation), terminal states never move, and a settled payout can never also fail;
 // and that payable balances less unapplied requests never exceed the ledger's balance.
 import fc from 'fast-check';
-import { evolveSaga, isTerminal, PLANNED_SAGA, retryDelayMs, SagaTransitionError, type RetryPolicy, type SagaObservation, type SagaState } from './saga';
+import {
+  evolveSaga,
+  isTerminal,
+  PLANNED_SAGA,
+  retryDelayMs,
+  SagaTransitionError,
+  type RetryPolicy,
+  type SagaObservation,
+  type SagaState,
+} from './saga';
 import { payableBalances } from './payable';
 
 const policy: RetryPolicy = { attemptsMax: 3, backoffBaseMs: 100, backoffMaxMs: 250, totalMsMax: 10_000 };
 
-const run = (observations: SagaObservation[], from: SagaState = PLANNED_SAGA) => observations.reduce((state, observation) => evolveSaga(state, observation, policy), from);
+const run = (observations: SagaObservation[], from: SagaState = PLANNED_SAGA) =>
+  observations.reduce((state, observation) => evolveSaga(state, observation, policy), from);
 const terms = { accountId: 'contributor:a', asset: 'USDC', amountMinor: 100n, epoch: 1 };
 const reserved: SagaObservation = { type: 'LedgerReserved', plan: terms, ledger: { ...terms } };
 const settling = () => run([{ type: 'RequestPublished' }, reserved]);
@@ -18,7 +28,9 @@ describe('a payout saga', () => {
   describe('given a planned payout', () => {
     it('cannot be attempted before the ledger reserved it', () => {
       expect(() => run([{ type: 'AttemptStarted', nowMs: 0 }])).toThrow(SagaTransitionError);
-      expect(() => run([{ type: 'RequestPublished' }, { type: 'AttemptStarted', nowMs: 0 }])).toThrow('saga: AttemptStarted is not allowed in state REQUESTED');
+      expect(() => run([{ type: 'RequestPublished' }, { type: 'AttemptStarted', nowMs: 0 }])).toThrow(
+        'saga: AttemptStarted is not allowed in state REQUESTED',
+      );
     });
 
     it('ends REFUSED, with nothing to pay, when the ledger refused the request', () => {
@@ -30,21 +42,51 @@ describe('a payout saga', () => {
 
   describe('given a reserved payout', () => {
     it('settles on the first success and ends once its PayoutSettled is published', () => {
-      const state = run([{ type: 'AttemptStarted', nowMs: 5 }, { type: 'AttemptSucceeded', reference: 'tx-1' }, { type: 'EndPublished' }], settling());
+      const state = run(
+        [
+          { type: 'AttemptStarted', nowMs: 5 },
+          { type: 'AttemptSucceeded', reference: 'tx-1' },
+          { type: 'EndPublished' },
+        ],
+        settling(),
+      );
       expect(state).toMatchObject({ status: 'SETTLED', attempts: 1, reference: 'tx-1', firstAttemptAtMs: 5 });
     });
 
     it('retries after a backoff, then recovers', () => {
-      const failed = run([{ type: 'AttemptStarted', nowMs: 0 }, { type: 'AttemptFailed', reason: 'HTTP 503', definite: false, nowMs: 10 }], settling());
-      expect(failed).toMatchObject({ status: 'SETTLING', attempts: 1, nextAttemptAtMs: 110, failureReason: 'HTTP 503' });
-      const recovered = run([{ type: 'AttemptStarted', nowMs: 110 }, { type: 'AttemptSucceeded', reference: 'r' }], failed);
+      const failed = run(
+        [
+          { type: 'AttemptStarted', nowMs: 0 },
+          { type: 'AttemptFailed', reason: 'HTTP 503', definite: false, nowMs: 10 },
+        ],
+        settling(),
+      );
+      expect(failed).toMatchObject({
+        status: 'SETTLING',
+        attempts: 1,
+        nextAttemptAtMs: 110,
+        failureReason: 'HTTP 503',
+      });
+      const recovered = run(
+        [
+          { type: 'AttemptStarted', nowMs: 110 },
+          { type: 'AttemptSucceeded', reference: 'r' },
+        ],
+        failed,
+      );
       expect(recovered.status).toBe('CONFIRMED');
     });
 
     it('after attemptsMax attempts with no definite answer, waits NEEDS_RECONCILIATION: never FAILED, nothing returns to payable', () => {
       let state = settling();
       for (let attempt = 0; attempt < policy.attemptsMax; attempt += 1) {
-        state = run([{ type: 'AttemptStarted', nowMs: attempt * 300 }, { type: 'AttemptFailed', reason: 'HTTP 500', definite: false, nowMs: attempt * 300 + 1 }], state);
+        state = run(
+          [
+            { type: 'AttemptStarted', nowMs: attempt * 300 },
+            { type: 'AttemptFailed', reason: 'HTTP 500', definite: false, nowMs: attempt * 300 + 1 },
+          ],
+          state,
+        );
       }
       expect(state).toMatchObject({ status: 'NEEDS_RECONCILIATION', attempts: 3 });
       expect(state.failureReason).toContain('no definite answer after 3 attempts: HTTP 500');
@@ -55,13 +97,25 @@ describe('a payout saga', () => {
     });
 
     it('waits NEEDS_RECONCILIATION when the next retry would pass the total time bound', () => {
-      const state = run([{ type: 'AttemptStarted', nowMs: 0 }, { type: 'AttemptFailed', reason: 'timeout', definite: false, nowMs: 9_950 }], settling());
+      const state = run(
+        [
+          { type: 'AttemptStarted', nowMs: 0 },
+          { type: 'AttemptFailed', reason: 'timeout', definite: false, nowMs: 9_950 },
+        ],
+        settling(),
+      );
       expect(state.status).toBe('NEEDS_RECONCILIATION');
       expect(state.failureReason).toContain('limit 10000 ms');
     });
 
     it('ends FAILED at once when the rail definitely refused: that alone returns the amount to payable', () => {
-      const state = run([{ type: 'AttemptStarted', nowMs: 0 }, { type: 'AttemptFailed', reason: 'account closed', definite: true, nowMs: 1 }], settling());
+      const state = run(
+        [
+          { type: 'AttemptStarted', nowMs: 0 },
+          { type: 'AttemptFailed', reason: 'account closed', definite: true, nowMs: 1 },
+        ],
+        settling(),
+      );
       expect(state).toMatchObject({ status: 'ABANDONED', attempts: 1 });
       expect(state.failureReason).toContain('the rail refused the payout: account closed');
       expect(run([{ type: 'EndPublished' }], state).status).toBe('FAILED');
@@ -72,7 +126,13 @@ describe('a payout saga', () => {
     const waiting = () => {
       let state = settling();
       for (let attempt = 0; attempt < policy.attemptsMax; attempt += 1) {
-        state = run([{ type: 'AttemptStarted', nowMs: attempt }, { type: 'AttemptFailed', reason: 'timeout', definite: false, nowMs: attempt }], state);
+        state = run(
+          [
+            { type: 'AttemptStarted', nowMs: attempt },
+            { type: 'AttemptFailed', reason: 'timeout', definite: false, nowMs: attempt },
+          ],
+          state,
+        );
       }
       return state;
     };
@@ -96,11 +156,15 @@ describe('a payout saga', () => {
 
     it('moves exactly once: a second answer is refused', () => {
       const settled = run([{ type: 'Reconciled', outcome: 'paid', detail: 'tx-9' }], waiting());
-      expect(() => run([{ type: 'Reconciled', outcome: 'refused', detail: 'late' }], settled)).toThrow(SagaTransitionError);
+      expect(() => run([{ type: 'Reconciled', outcome: 'refused', detail: 'late' }], settled)).toThrow(
+        SagaTransitionError,
+      );
     });
 
     it('cannot be reconciled before it needs it', () => {
-      expect(() => run([{ type: 'Reconciled', outcome: 'paid', detail: 'x' }], settling())).toThrow(SagaTransitionError);
+      expect(() => run([{ type: 'Reconciled', outcome: 'paid', detail: 'x' }], settling())).toThrow(
+        SagaTransitionError,
+      );
     });
   });
 
@@ -114,7 +178,10 @@ describe('a payout saga', () => {
       { type: 'AttemptSucceeded', reference: 'x' },
       { type: 'EndPublished' },
     ])('refuses %p once settled', (observation) => {
-      const settled = run([{ type: 'AttemptStarted', nowMs: 0 }, { type: 'AttemptSucceeded', reference: 'r' }, { type: 'EndPublished' }], settling());
+      const settled = run(
+        [{ type: 'AttemptStarted', nowMs: 0 }, { type: 'AttemptSucceeded', reference: 'r' }, { type: 'EndPublished' }],
+        settling(),
+      );
       expect(() => evolveSaga(settled, observation, policy)).toThrow(SagaTransitionError);
     });
   });
@@ -126,8 +193,14 @@ describe('a payout saga', () => {
       fc.constant<SagaObservation>({ type: 'LedgerRefused', reason: 'dlq' }),
       fc.nat({ max: 100_000 }).map<SagaObservation>((nowMs) => ({ type: 'AttemptStarted', nowMs })),
       fc.constant<SagaObservation>({ type: 'AttemptSucceeded', reference: 'ref' }),
-      fc.nat({ max: 100_000 }).map<SagaObservation>((nowMs) => ({ type: 'AttemptFailed', reason: 'no', definite: nowMs % 7 === 0, nowMs })),
-      fc.constantFrom<SagaObservation>({ type: 'Reconciled', outcome: 'paid', detail: 'tx' }, { type: 'Reconciled', outcome: 'refused', detail: 'no' }, { type: 'StatusUnknown', reason: '?', nextQueryAtMs: 1 }),
+      fc
+        .nat({ max: 100_000 })
+        .map<SagaObservation>((nowMs) => ({ type: 'AttemptFailed', reason: 'no', definite: nowMs % 7 === 0, nowMs })),
+      fc.constantFrom<SagaObservation>(
+        { type: 'Reconciled', outcome: 'paid', detail: 'tx' },
+        { type: 'Reconciled', outcome: 'refused', detail: 'no' },
+        { type: 'StatusUnknown', reason: '?', nextQueryAtMs: 1 },
+      ),
       fc.constant<SagaObservation>({ type: 'EndPublished' }),
     );
     fc.assert(
@@ -146,20 +219,27 @@ describe('a payout saga', () => {
         expect(seen.has('SETTLED') && seen.has('FAILED')).toBe(false);
         // An amount returns to payable only through FAILED, and only after a definite refusal.
         if (seen.has('NEEDS_RECONCILIATION') && seen.has('FAILED')) expect(state.failureReason).toMatch(/refused/);
-        expect((seen.has('CONFIRMED') || seen.has('SETTLED')) && (seen.has('ABANDONED') || seen.has('REFUSED'))).toBe(false);
+        expect((seen.has('CONFIRMED') || seen.has('SETTLED')) && (seen.has('ABANDONED') || seen.has('REFUSED'))).toBe(
+          false,
+        );
       }),
     );
   });
 
   it('backs off exponentially, never beyond backoffMaxMs, never shorter than before (property)', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 10_000 }), fc.integer({ min: 1, max: 1_000_000 }), fc.integer({ min: 1, max: 200 }), (baseMs, capMs, failed) => {
-        const retry: RetryPolicy = { attemptsMax: 200, backoffBaseMs: baseMs, backoffMaxMs: capMs, totalMsMax: 1 };
-        const delayMs = retryDelayMs(failed, retry);
-        expect(delayMs).toBeLessThanOrEqual(capMs);
-        expect(delayMs).toBeGreaterThanOrEqual(Math.min(baseMs, capMs));
-        expect(retryDelayMs(failed + 1, retry)).toBeGreaterThanOrEqual(delayMs);
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 10_000 }),
+        fc.integer({ min: 1, max: 1_000_000 }),
+        fc.integer({ min: 1, max: 200 }),
+        (baseMs, capMs, failed) => {
+          const retry: RetryPolicy = { attemptsMax: 200, backoffBaseMs: baseMs, backoffMaxMs: capMs, totalMsMax: 1 };
+          const delayMs = retryDelayMs(failed, retry);
+          expect(delayMs).toBeLessThanOrEqual(capMs);
+          expect(delayMs).toBeGreaterThanOrEqual(Math.min(baseMs, capMs));
+          expect(retryDelayMs(failed + 1, retry)).toBeGreaterThanOrEqual(delayMs);
+        },
+      ),
     );
   });
 });
@@ -169,12 +249,28 @@ describe('payable balances at an epoch close', () => {
     const account = fc.constantFrom('contributor:a', 'contributor:b', 'model-owner:m');
     fc.assert(
       fc.property(
-        fc.uniqueArray(fc.record({ accountId: account, asset: fc.constant('USDC'), payableMinor: fc.bigInt({ min: -1_000n, max: 1_000_000n }) }), { selector: (b) => b.accountId }),
-        fc.array(fc.record({ accountId: account, asset: fc.constant('USDC'), amountMinor: fc.bigInt({ min: 0n, max: 1_000_000n }) }), { maxLength: 10 }),
+        fc.uniqueArray(
+          fc.record({
+            accountId: account,
+            asset: fc.constant('USDC'),
+            payableMinor: fc.bigInt({ min: -1_000n, max: 1_000_000n }),
+          }),
+          { selector: (b) => b.accountId },
+        ),
+        fc.array(
+          fc.record({
+            accountId: account,
+            asset: fc.constant('USDC'),
+            amountMinor: fc.bigInt({ min: 0n, max: 1_000_000n }),
+          }),
+          { maxLength: 10 },
+        ),
         (balances, unapplied) => {
           const payable = payableBalances(balances, unapplied);
           payable.forEach((balance, index) => {
-            const pending = unapplied.filter((request) => request.accountId === balance.accountId).reduce((sum, request) => sum + request.amountMinor, 0n);
+            const pending = unapplied
+              .filter((request) => request.accountId === balance.accountId)
+              .reduce((sum, request) => sum + request.amountMinor, 0n);
             expect(balance.payableMinor).toBe(balances[index]!.payableMinor - pending);
             expect(balance.payableMinor).toBeLessThanOrEqual(balances[index]!.payableMinor);
           });
@@ -184,6 +280,8 @@ describe('payable balances at an epoch close', () => {
   });
 
   it('refuses a negative unapplied request, naming the field', () => {
-    expect(() => payableBalances([], [{ accountId: 'contributor:a', asset: 'USDC', amountMinor: -1n }])).toThrow('amountMinor:');
+    expect(() => payableBalances([], [{ accountId: 'contributor:a', asset: 'USDC', amountMinor: -1n }])).toThrow(
+      'amountMinor:',
+    );
   });
 });

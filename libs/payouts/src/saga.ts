@@ -25,7 +25,16 @@
 
 import { reservationMismatch, type PayoutTerms } from './reservation';
 
-export type SagaStatus = 'PLANNED' | 'REQUESTED' | 'SETTLING' | 'NEEDS_RECONCILIATION' | 'CONFIRMED' | 'ABANDONED' | 'SETTLED' | 'FAILED' | 'REFUSED';
+export type SagaStatus =
+  | 'PLANNED'
+  | 'REQUESTED'
+  | 'SETTLING'
+  | 'NEEDS_RECONCILIATION'
+  | 'CONFIRMED'
+  | 'ABANDONED'
+  | 'SETTLED'
+  | 'FAILED'
+  | 'REFUSED';
 
 /** States nothing moves out of: the payout is over, and its end is on the log (or, REFUSED, never needed one). */
 export const TERMINAL_STATUSES: readonly SagaStatus[] = ['SETTLED', 'FAILED', 'REFUSED'];
@@ -72,13 +81,23 @@ export interface RetryPolicy {
 }
 
 export class SagaTransitionError extends Error {
-  constructor(readonly from: SagaStatus, readonly observation: SagaObservation['type']) {
+  constructor(
+    readonly from: SagaStatus,
+    readonly observation: SagaObservation['type'],
+  ) {
     super(`saga: ${observation} is not allowed in state ${from}`);
     this.name = 'SagaTransitionError';
   }
 }
 
-export const PLANNED_SAGA: SagaState = { status: 'PLANNED', attempts: 0, firstAttemptAtMs: null, nextAttemptAtMs: null, reference: null, failureReason: null };
+export const PLANNED_SAGA: SagaState = {
+  status: 'PLANNED',
+  attempts: 0,
+  firstAttemptAtMs: null,
+  nextAttemptAtMs: null,
+  reference: null,
+  failureReason: null,
+};
 
 const FAILURE_REASON_LENGTH_MAX = 4_096;
 
@@ -96,27 +115,50 @@ export function evolveSaga(state: SagaState, observation: SagaObservation, polic
     case 'LedgerReserved': {
       if (state.status !== 'REQUESTED' && state.status !== 'PLANNED') return refuse();
       const mismatch = reservationMismatch(observation.plan, observation.ledger);
-      if (mismatch) return { ...state, status: 'REFUSED', nextAttemptAtMs: null, failureReason: clip(`the ledger's reservation differs from the plan, nothing is paid: ${mismatch.reason}`) };
+      if (mismatch)
+        return {
+          ...state,
+          status: 'REFUSED',
+          nextAttemptAtMs: null,
+          failureReason: clip(`the ledger's reservation differs from the plan, nothing is paid: ${mismatch.reason}`),
+        };
       return { ...state, status: 'SETTLING', nextAttemptAtMs: null };
     }
     case 'LedgerRefused':
-      return state.status === 'REQUESTED' ? { ...state, status: 'REFUSED', failureReason: clip(observation.reason) } : refuse();
+      return state.status === 'REQUESTED'
+        ? { ...state, status: 'REFUSED', failureReason: clip(observation.reason) }
+        : refuse();
     case 'AttemptStarted':
       if (state.status !== 'SETTLING' || state.attempts >= policy.attemptsMax) return refuse();
       return { ...state, attempts: state.attempts + 1, firstAttemptAtMs: state.firstAttemptAtMs ?? observation.nowMs };
     case 'AttemptSucceeded':
-      return state.status === 'SETTLING' ? { ...state, status: 'CONFIRMED', reference: observation.reference, nextAttemptAtMs: null } : refuse();
+      return state.status === 'SETTLING'
+        ? { ...state, status: 'CONFIRMED', reference: observation.reference, nextAttemptAtMs: null }
+        : refuse();
     case 'AttemptFailed':
       if (state.status !== 'SETTLING') return refuse();
-      if (observation.definite) return { ...state, status: 'ABANDONED', nextAttemptAtMs: null, failureReason: clip(`the rail refused the payout: ${observation.reason}`) };
+      if (observation.definite)
+        return {
+          ...state,
+          status: 'ABANDONED',
+          nextAttemptAtMs: null,
+          failureReason: clip(`the rail refused the payout: ${observation.reason}`),
+        };
       return afterFailure(state, observation.reason, observation.nowMs, policy);
     case 'Reconciled':
       if (state.status !== 'NEEDS_RECONCILIATION') return refuse();
       return observation.outcome === 'paid'
         ? { ...state, status: 'CONFIRMED', reference: clip(observation.detail), nextAttemptAtMs: null }
-        : { ...state, status: 'ABANDONED', nextAttemptAtMs: null, failureReason: clip(`the rail refused the payout: ${observation.detail}`) };
+        : {
+            ...state,
+            status: 'ABANDONED',
+            nextAttemptAtMs: null,
+            failureReason: clip(`the rail refused the payout: ${observation.detail}`),
+          };
     case 'StatusUnknown':
-      return state.status === 'NEEDS_RECONCILIATION' ? { ...state, nextAttemptAtMs: observation.nextQueryAtMs } : refuse();
+      return state.status === 'NEEDS_RECONCILIATION'
+        ? { ...state, nextAttemptAtMs: observation.nextQueryAtMs }
+        : refuse();
     case 'EndPublished':
       if (state.status === 'CONFIRMED') return { ...state, status: 'SETTLED' };
       if (state.status === 'ABANDONED') return { ...state, status: 'FAILED' };
@@ -133,9 +175,15 @@ export function evolveSaga(state: SagaState, observation: SagaObservation, polic
 function afterFailure(state: SagaState, reason: string, nowMs: number, policy: RetryPolicy): SagaState {
   const firstMs = state.firstAttemptAtMs ?? nowMs;
   const retryAtMs = nowMs + retryDelayMs(state.attempts, policy);
-  const waiting = (why: string): SagaState => ({ ...state, status: 'NEEDS_RECONCILIATION', nextAttemptAtMs: retryAtMs, failureReason: clip(`no definite answer ${why}: ${reason}`) });
+  const waiting = (why: string): SagaState => ({
+    ...state,
+    status: 'NEEDS_RECONCILIATION',
+    nextAttemptAtMs: retryAtMs,
+    failureReason: clip(`no definite answer ${why}: ${reason}`),
+  });
   if (state.attempts >= policy.attemptsMax) return waiting(`after ${state.attempts} attempts`);
-  if (retryAtMs - firstMs > policy.totalMsMax) return waiting(`after ${nowMs - firstMs} ms (limit ${policy.totalMsMax} ms)`);
+  if (retryAtMs - firstMs > policy.totalMsMax)
+    return waiting(`after ${nowMs - firstMs} ms (limit ${policy.totalMsMax} ms)`);
   return { ...state, nextAttemptAtMs: retryAtMs, failureReason: clip(reason) };
 }
 

@@ -87,17 +87,27 @@ export class WebhookVerifierConfigError extends Error {
  * forward to dodge that is `bad-signature`. Act on the request only when `ok` is true, then deduplicate
  * on the Idempotency-Key.
  */
-export function verifyWebhookSignature(request: WebhookRequestParts, secret: string, options: WebhookVerifyOptions = {}): WebhookVerification {
+export function verifyWebhookSignature(
+  request: WebhookRequestParts,
+  secret: string,
+  options: WebhookVerifyOptions = {},
+): WebhookVerification {
   const toleranceMs = toleranceOf(options) * 1_000;
-  if (typeof secret !== 'string' || secret.length === 0) throw new WebhookVerifierConfigError('secret', 'secret: must be a non-empty string');
+  if (typeof secret !== 'string' || secret.length === 0)
+    throw new WebhookVerifierConfigError('secret', 'secret: must be a non-empty string');
   const now = options.now ?? Date.now;
 
   const timestamp = single(request.timestamp);
   if (timestamp === undefined) return reject('missing-timestamp', `${WEBHOOK_HEADERS.timestamp} header is missing`);
-  if (timestamp === null || !TIMESTAMP.test(timestamp)) return reject('malformed-timestamp', `${WEBHOOK_HEADERS.timestamp} header must be one value of milliseconds since the epoch (decimal digits)`);
+  if (timestamp === null || !TIMESTAMP.test(timestamp))
+    return reject(
+      'malformed-timestamp',
+      `${WEBHOOK_HEADERS.timestamp} header must be one value of milliseconds since the epoch (decimal digits)`,
+    );
   const signature = single(request.signature);
   if (signature === undefined) return reject('missing-signature', `${WEBHOOK_HEADERS.signature} header is missing`);
-  if (signature === null || !SIGNATURE.test(signature)) return reject('malformed-signature', `${WEBHOOK_HEADERS.signature} header must be one value "sha256=<hex>"`);
+  if (signature === null || !SIGNATURE.test(signature))
+    return reject('malformed-signature', `${WEBHOOK_HEADERS.signature} header must be one value "sha256=<hex>"`);
 
   const expected = digest(secret, timestamp, request.body);
   const given = Buffer.from(signature.slice(SIGNATURE_PREFIX.length), 'hex');
@@ -105,24 +115,43 @@ export function verifyWebhookSignature(request: WebhookRequestParts, secret: str
   // expected digest itself (same work), and the length mismatch decides. Its length is no secret.
   const sameLength = given.length === DIGEST_BYTES;
   const equal = timingSafeEqual(expected, sameLength ? given : expected) && sameLength;
-  if (!equal) return reject('bad-signature', `${WEBHOOK_HEADERS.signature} does not match the timestamp and body under this secret`);
+  if (!equal)
+    return reject(
+      'bad-signature',
+      `${WEBHOOK_HEADERS.signature} does not match the timestamp and body under this secret`,
+    );
 
   const timestampMs = Number(timestamp);
   const ageMs = now() - timestampMs;
-  if (ageMs > toleranceMs) return reject('timestamp-too-old', `timestamp is ${ageMs} ms old, more than the tolerance of ${toleranceMs} ms: a late delivery or a replay`, ageMs);
-  if (-ageMs > toleranceMs) return reject('timestamp-too-new', `timestamp is ${-ageMs} ms in the future, more than the tolerance of ${toleranceMs} ms: check both clocks`, ageMs);
+  if (ageMs > toleranceMs)
+    return reject(
+      'timestamp-too-old',
+      `timestamp is ${ageMs} ms old, more than the tolerance of ${toleranceMs} ms: a late delivery or a replay`,
+      ageMs,
+    );
+  if (-ageMs > toleranceMs)
+    return reject(
+      'timestamp-too-new',
+      `timestamp is ${-ageMs} ms in the future, more than the tolerance of ${toleranceMs} ms: check both clocks`,
+      ageMs,
+    );
   return { ok: true, timestampMs, ageMs };
 }
 
 function toleranceOf(options: WebhookVerifyOptions): number {
   const tolerance = options.toleranceSeconds ?? WEBHOOK_TOLERANCE_SECONDS_DEFAULT;
-  if (!Number.isInteger(tolerance) || tolerance < WEBHOOK_TOLERANCE_SECONDS_MIN || tolerance > WEBHOOK_TOLERANCE_SECONDS_MAX) {
+  if (
+    !Number.isInteger(tolerance) ||
+    tolerance < WEBHOOK_TOLERANCE_SECONDS_MIN ||
+    tolerance > WEBHOOK_TOLERANCE_SECONDS_MAX
+  ) {
     throw new WebhookVerifierConfigError(
       'toleranceSeconds',
       `toleranceSeconds: must be an integer from ${WEBHOOK_TOLERANCE_SECONDS_MIN} to ${WEBHOOK_TOLERANCE_SECONDS_MAX}, got ${String(tolerance)}`,
     );
   }
-  if (options.now !== undefined && typeof options.now !== 'function') throw new WebhookVerifierConfigError('now', 'now: must be a function returning milliseconds since the epoch');
+  if (options.now !== undefined && typeof options.now !== 'function')
+    throw new WebhookVerifierConfigError('now', 'now: must be a function returning milliseconds since the epoch');
   return tolerance;
 }
 

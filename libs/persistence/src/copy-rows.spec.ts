@@ -48,19 +48,35 @@ describe('encodeBinary', () => {
   });
 
   it('writes any int8 bigint as PostgreSQL reads it, in and beyond the range a double holds exactly', () => {
-    const edges = [0n, -1n, 2n ** 53n - 1n, 2n ** 53n, -(2n ** 53n) + 1n, -(2n ** 53n), 2n ** 63n - 1n, -(2n ** 63n), 2n ** 32n, -(2n ** 32n) - 1n];
+    const edges = [
+      0n,
+      -1n,
+      2n ** 53n - 1n,
+      2n ** 53n,
+      -(2n ** 53n) + 1n,
+      -(2n ** 53n),
+      2n ** 63n - 1n,
+      -(2n ** 63n),
+      2n ** 32n,
+      -(2n ** 32n) - 1n,
+    ];
     fc.assert(
-      fc.property(fc.oneof(fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }), fc.constantFrom(...edges)), (value) => {
-        const encoded = encodeBinary([{ name: 'amount', type: 'int8' }], [[value]]);
-        expect(encoded.readInt32BE(21)).toBe(8);
-        expect(encoded.readBigInt64BE(25)).toBe(value);
-      }),
+      fc.property(
+        fc.oneof(fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }), fc.constantFrom(...edges)),
+        (value) => {
+          const encoded = encodeBinary([{ name: 'amount', type: 'int8' }], [[value]]);
+          expect(encoded.readInt32BE(21)).toBe(8);
+          expect(encoded.readBigInt64BE(25)).toBe(value);
+        },
+      ),
     );
   });
 
   it('grows past its first buffer and refuses a row of the wrong width or a value of the wrong kind', () => {
     const big = 'x'.repeat(400_000);
-    expect(encodeBinary([{ name: 'id', type: 'text' }], [[big], [big], [big]]).length).toBe(19 + 3 * (2 + 4 + 400_000) + 2);
+    expect(encodeBinary([{ name: 'id', type: 'text' }], [[big], [big], [big]]).length).toBe(
+      19 + 3 * (2 + 4 + 400_000) + 2,
+    );
     expect(() => encodeBinary(columns, [['a', 1]])).toThrow('a row has 2 values for 5 columns');
     expect(() => encodeBinary([{ name: 'hash', type: 'bytea' }], [['not bytes']])).toThrow('hash must be a Buffer');
   });
@@ -84,15 +100,37 @@ describe('CopyEncoder', () => {
       ['tributary.attributions', 0n, longText, hash],
     ] as const;
     const encoder = new CopyEncoder(entryColumns);
-    encoder.row().utf8(topic).int8(2 ** 53 - 1).text('contributor:ana').byteaLatin1(hash.toString('latin1'));
-    encoder.row().text('tributary.attributions').int8(-(2 ** 40) - 3).text('contributor:é€').bytea(hash);
+    encoder
+      .row()
+      .utf8(topic)
+      .int8(2 ** 53 - 1)
+      .text('contributor:ana')
+      .byteaLatin1(hash.toString('latin1'));
+    encoder
+      .row()
+      .text('tributary.attributions')
+      .int8(-(2 ** 40) - 3)
+      .text('contributor:é€')
+      .bytea(hash);
     encoder.row().utf8(topic).int8(0n).text(longText).bytea(hash);
     const encoded = Buffer.from(encoder.finish());
     encoder.release();
-    expect(encoded.equals(encodeBinary(entryColumns, rows.map((row) => [...row])))).toBe(true);
+    expect(
+      encoded.equals(
+        encodeBinary(
+          entryColumns,
+          rows.map((row) => [...row]),
+        ),
+      ),
+    ).toBe(true);
     // The buffer handed back serves the next encoder, which starts clean.
     const next = new CopyEncoder(entryColumns);
-    next.row().utf8(topic).int8(2 ** 53 - 1).text('contributor:ana').bytea(hash);
+    next
+      .row()
+      .utf8(topic)
+      .int8(2 ** 53 - 1)
+      .text('contributor:ana')
+      .bytea(hash);
     expect(Buffer.from(next.finish()).equals(encodeBinary(entryColumns, [[...rows[0]]]))).toBe(true);
     next.release();
   });
@@ -107,7 +145,12 @@ describe('CopyEncoder', () => {
     const long = new CopyEncoder([{ name: 'id', type: 'text' }]);
     expect(() => long.row().text('a').text('b')).toThrow('a row has more than 1 values');
     const unsafe = new CopyEncoder(entryColumns);
-    expect(() => unsafe.row().utf8(topic).int8(2 ** 53)).toThrow('seq = 9007199254740992 is not a safe integer');
+    expect(() =>
+      unsafe
+        .row()
+        .utf8(topic)
+        .int8(2 ** 53),
+    ).toThrow('seq = 9007199254740992 is not a safe integer');
     [encoder, short, long, unsafe].forEach((each) => each.release());
   });
 });

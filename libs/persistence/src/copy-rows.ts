@@ -63,14 +63,16 @@ export class CopyEncoder {
   /** Checks that the next value belongs to a column of this type, and moves on to the next column. */
   private next(type: CopyType): void {
     const column = this.columns[this.column];
-    if (column === undefined) throw new RangeError(`copyRows: a row has more than ${this.columns.length} values (call row() first)`);
+    if (column === undefined)
+      throw new RangeError(`copyRows: a row has more than ${this.columns.length} values (call row() first)`);
     if (column.type !== type) throw new TypeError(`copyRows: ${column.name} is ${column.type}, not ${type}`);
     this.column += 1;
   }
 
   /** Starts a row; the previous one must be complete. */
   row(): this {
-    if (this.column !== this.columns.length) throw new RangeError(`copyRows: a row has ${this.column} values for ${this.columns.length} columns`);
+    if (this.column !== this.columns.length)
+      throw new RangeError(`copyRows: a row has ${this.column} values for ${this.columns.length} columns`);
     this.ensure(2);
     this.position = this.buffer.writeInt16BE(this.columns.length, this.position);
     this.column = 0;
@@ -80,7 +82,8 @@ export class CopyEncoder {
 
   null(): this {
     const column = this.columns[this.column];
-    if (column === undefined) throw new RangeError(`copyRows: a row has more than ${this.columns.length} values (call row() first)`);
+    if (column === undefined)
+      throw new RangeError(`copyRows: a row has more than ${this.columns.length} values (call row() first)`);
     this.column += 1;
     this.ensure(4);
     this.position = this.buffer.writeInt32BE(-1, this.position);
@@ -147,7 +150,8 @@ export class CopyEncoder {
       if (value >= MIN_SAFE_BIGINT && value <= MAX_SAFE_BIGINT) return this.safeInt8(Number(value));
       this.position = this.buffer.writeBigInt64BE(value, this.position);
     } else {
-      if (!Number.isSafeInteger(value)) throw new RangeError(`copyRows: ${this.columns[this.column - 1]!.name} = ${value} is not a safe integer`);
+      if (!Number.isSafeInteger(value))
+        throw new RangeError(`copyRows: ${this.columns[this.column - 1]!.name} = ${value} is not a safe integer`);
       return this.safeInt8(value);
     }
     return this;
@@ -180,7 +184,8 @@ export class CopyEncoder {
   /** Any value, by the column's type (for callers holding generic rows). */
   value(value: CopyValue): this {
     const column = this.columns[this.column];
-    if (column === undefined) throw new RangeError(`copyRows: a row has more than ${this.columns.length} values (call row() first)`);
+    if (column === undefined)
+      throw new RangeError(`copyRows: a row has more than ${this.columns.length} values (call row() first)`);
     if (value === null) return this.null();
     switch (column.type) {
       case 'text':
@@ -200,7 +205,8 @@ export class CopyEncoder {
 
   /** The encoded statement body, trailer included. Valid until release(). */
   finish(): Buffer {
-    if (this.column !== this.columns.length) throw new RangeError(`copyRows: a row has ${this.column} values for ${this.columns.length} columns`);
+    if (this.column !== this.columns.length)
+      throw new RangeError(`copyRows: a row has ${this.column} values for ${this.columns.length} columns`);
     this.ensure(2);
     this.position = this.buffer.writeInt16BE(-1, this.position);
     return this.buffer.subarray(0, this.position);
@@ -210,7 +216,8 @@ export class CopyEncoder {
   release(): void {
     if (this.released) return;
     this.released = true;
-    if (spareBuffers.length < SPARE_BUFFERS_MAX && this.buffer.length <= SPARE_BUFFER_BYTES_MAX) spareBuffers.push(this.buffer);
+    if (spareBuffers.length < SPARE_BUFFERS_MAX && this.buffer.length <= SPARE_BUFFER_BYTES_MAX)
+      spareBuffers.push(this.buffer);
   }
 }
 
@@ -219,7 +226,8 @@ export function encodeBinary(columns: readonly CopyColumn[], rows: readonly Copy
   const encoder = new CopyEncoder(columns);
   try {
     for (const row of rows) {
-      if (row.length !== columns.length) throw new RangeError(`copyRows: a row has ${row.length} values for ${columns.length} columns`);
+      if (row.length !== columns.length)
+        throw new RangeError(`copyRows: a row has ${row.length} values for ${columns.length} columns`);
       encoder.row();
       for (const value of row) encoder.value(value);
     }
@@ -241,7 +249,9 @@ export async function copyEncoded(manager: EntityManager, table: string, encoder
     if (encoder.rowCount === 0) return;
     if (!manager.queryRunner) throw new Error('copyRows needs the EntityManager of a transaction');
     const client = (await manager.queryRunner.connect()) as { query(stream: unknown): NodeJS.WritableStream };
-    const stream = client.query(copyFrom(`COPY ${table} (${encoder.columns.map((column) => column.name).join(', ')}) FROM STDIN (FORMAT binary)`));
+    const stream = client.query(
+      copyFrom(`COPY ${table} (${encoder.columns.map((column) => column.name).join(', ')}) FROM STDIN (FORMAT binary)`),
+    );
     // The stream finishes once the server has acknowledged the COPY, so every byte has been sent by then.
     await pipeline(Readable.from([encoder.finish()]), stream);
   } finally {
@@ -250,12 +260,18 @@ export async function copyEncoded(manager: EntityManager, table: string, encoder
 }
 
 /** Writes whole rows with COPY (see copyEncoded). */
-export async function copyRows(manager: EntityManager, table: string, columns: readonly CopyColumn[], rows: readonly CopyValue[][]): Promise<void> {
+export async function copyRows(
+  manager: EntityManager,
+  table: string,
+  columns: readonly CopyColumn[],
+  rows: readonly CopyValue[][],
+): Promise<void> {
   if (rows.length === 0) return;
   const encoder = new CopyEncoder(columns);
   try {
     for (const row of rows) {
-      if (row.length !== columns.length) throw new RangeError(`copyRows: a row has ${row.length} values for ${columns.length} columns`);
+      if (row.length !== columns.length)
+        throw new RangeError(`copyRows: a row has ${row.length} values for ${columns.length} columns`);
       encoder.row();
       for (const value of row) encoder.value(value);
     }

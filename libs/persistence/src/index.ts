@@ -2,6 +2,20 @@ export { bigintTransformer } from './bigint.transformer';
 export { postgresOptions, ensureSchema, type ServiceDatabase } from './postgres-options';
 export { DatabaseHealthController } from './database-health.controller';
 export { withDataSource } from './with-data-source';
-export { retryOnCatalogRace, initializeDataSource, isCatalogRace, DEADLOCK_DETECTED, type CatalogRaceRetry } from './retry-on-catalog-race';
+export {
+  retryOnCatalogRace,
+  initializeDataSource,
+  isCatalogRace,
+  DEADLOCK_DETECTED,
+  type CatalogRaceRetry,
+} from './retry-on-catalog-race';
 export { PostgresOffsetStore, CreateConsumerOffsets1764000000000 } from './consumer-offset-store';
-export { CopyEncoder, copyEncoded, copyRows, encodeBinary, type CopyColumn, type CopyType, type CopyValue } from './copy-rows';
+export {
+  CopyEncoder,
+  copyEncoded,
+  copyRows,
+  encodeBinary,
+  type CopyColumn,
+  type CopyType,
+  type CopyValue,
+} from './copy-rows';

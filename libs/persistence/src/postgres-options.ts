@@ -56,5 +56,6 @@ export async function ensureSchema(url: string, schema: string): Promise<void> {
 }
 
 function assertSchemaName(schema: string): void {
-  if (!SCHEMA_NAME.test(schema)) throw new RangeError(`schema "${schema}" must be lowercase letters, digits and _ (at most 63)`);
+  if (!SCHEMA_NAME.test(schema))
+    throw new RangeError(`schema "${schema}" must be lowercase letters, digits and _ (at most 63)`);
 }

@@ -20,27 +20,35 @@ describe('retryOnCatalogRace', () => {
 
   it('throws the last race once the attempts are spent', async () => {
     let runs = 0;
-    await expect(retryOnCatalogRace(async () => {
-      runs += 1;
-      throw deadlock();
-    }, retry)).rejects.toThrow('deadlock detected');
+    await expect(
+      retryOnCatalogRace(async () => {
+        runs += 1;
+        throw deadlock();
+      }, retry),
+    ).rejects.toThrow('deadlock detected');
     expect(runs).toBe(3);
   });
 
   it('throws any other error at once', async () => {
     let runs = 0;
-    await expect(retryOnCatalogRace(async () => {
-      runs += 1;
-      throw Object.assign(new Error('permission denied'), { code: '42501' });
-    }, retry)).rejects.toThrow('permission denied');
+    await expect(
+      retryOnCatalogRace(async () => {
+        runs += 1;
+        throw Object.assign(new Error('permission denied'), { code: '42501' });
+      }, retry),
+    ).rejects.toThrow('permission denied');
     expect(runs).toBe(1);
   });
 
   it("recognises TypeORM's wrapping of a race, and refuses a nonsensical attempt count", async () => {
     expect(isCatalogRace({ driverError: { code: DEADLOCK_DETECTED } })).toBe(true);
-    expect(isCatalogRace({ message: 'query failed', driverError: { code: 'XX000', message: 'tuple concurrently updated' } })).toBe(true);
+    expect(
+      isCatalogRace({ message: 'query failed', driverError: { code: 'XX000', message: 'tuple concurrently updated' } }),
+    ).toBe(true);
     expect(isCatalogRace(Object.assign(new Error('internal'), { code: 'XX000' }))).toBe(false);
     expect(isCatalogRace(null)).toBe(false);
-    await expect(retryOnCatalogRace(async () => 1, { attemptsMax: 0, backoffMs: 1 })).rejects.toThrow('attemptsMax must be a positive integer, got 0');
+    await expect(retryOnCatalogRace(async () => 1, { attemptsMax: 0, backoffMs: 1 })).rejects.toThrow(
+      'attemptsMax must be a positive integer, got 0',
+    );
   });
 });

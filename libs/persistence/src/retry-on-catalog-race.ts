@@ -21,9 +21,14 @@ const DEFAULT_RETRY: CatalogRaceRetry = { attemptsMax: 6, backoffMs: 100 };
  */
 export function isCatalogRace(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false;
-  const { code, message, driverError } = error as { code?: unknown; message?: unknown; driverError?: { code?: unknown; message?: unknown } };
+  const { code, message, driverError } = error as {
+    code?: unknown;
+    message?: unknown;
+    driverError?: { code?: unknown; message?: unknown };
+  };
   const raced = (errorCode: unknown, errorMessage: unknown) =>
-    errorCode === DEADLOCK_DETECTED || (typeof errorMessage === 'string' && errorMessage.includes(CONCURRENT_CATALOG_UPDATE));
+    errorCode === DEADLOCK_DETECTED ||
+    (typeof errorMessage === 'string' && errorMessage.includes(CONCURRENT_CATALOG_UPDATE));
   return raced(code, message) || (driverError !== undefined && raced(driverError.code, driverError.message));
 }
 
@@ -33,8 +38,12 @@ export function isCatalogRace(error: unknown): boolean {
  * PostgreSQL refused it for that race alone. The step must be safe to run again (its transaction rolled
  * back); any other error, or the last attempt's, is thrown as it is.
  */
-export async function retryOnCatalogRace<T>(step: () => Promise<T>, retry: CatalogRaceRetry = DEFAULT_RETRY): Promise<T> {
-  if (!Number.isInteger(retry.attemptsMax) || retry.attemptsMax < 1) throw new RangeError(`retryOnCatalogRace: attemptsMax must be a positive integer, got ${retry.attemptsMax}`);
+export async function retryOnCatalogRace<T>(
+  step: () => Promise<T>,
+  retry: CatalogRaceRetry = DEFAULT_RETRY,
+): Promise<T> {
+  if (!Number.isInteger(retry.attemptsMax) || retry.attemptsMax < 1)
+    throw new RangeError(`retryOnCatalogRace: attemptsMax must be a positive integer, got ${retry.attemptsMax}`);
   for (let attempt = 1; ; attempt += 1) {
     try {
       return await step();
@@ -52,6 +61,9 @@ export async function retryOnCatalogRace<T>(step: () => Promise<T>, retry: Catal
  * initialisation failed, and each migration runs in its own transaction, so a second run resumes at the
  * migration that lost the race.
  */
-export function initializeDataSource(options: DataSourceOptions, retry: CatalogRaceRetry = DEFAULT_RETRY): Promise<DataSource> {
+export function initializeDataSource(
+  options: DataSourceOptions,
+  retry: CatalogRaceRetry = DEFAULT_RETRY,
+): Promise<DataSource> {
   return retryOnCatalogRace(() => new DataSource(options).initialize(), retry);
 }

@@ -3,7 +3,13 @@
 // schemas accept through at the default sizes.
 import { toRecord, type InferenceCompleted } from '@tributary/contracts';
 import { SAMPLE_EVENTS } from '../../contracts/src/schemas/sample-events.fixture';
-import { assertRecordFits, outboundRecordBytes, RecordTooLargeError, REQUEST_BYTES_MAX_DEFAULT, topicBytesMaxOf } from './record-sender';
+import {
+  assertRecordFits,
+  outboundRecordBytes,
+  RecordTooLargeError,
+  REQUEST_BYTES_MAX_DEFAULT,
+  topicBytesMaxOf,
+} from './record-sender';
 
 const wide = (head: string, length = 256) => head + '界'.repeat(length - head.length);
 
@@ -12,7 +18,10 @@ function inference(attributions: number): ReturnType<typeof toRecord> {
     ...SAMPLE_EVENTS.InferenceCompleted,
     eventId: wide('e'),
     inferenceId: wide('i'),
-    attributions: Array.from({ length: attributions }, (_, index) => ({ contributionId: wide(`c${index}-`), scorePpm: 1_000_000n })),
+    attributions: Array.from({ length: attributions }, (_, index) => ({
+      contributionId: wide(`c${index}-`),
+      scorePpm: 1_000_000n,
+    })),
   };
   return toRecord('InferenceCompleted', data, { source: 'urn:tributary:producer:spec' });
 }
@@ -46,6 +55,8 @@ describe('the producer client size check', () => {
     expect(() => assertRecordFits(record, 16 * 1_048_576)).not.toThrow();
     // A record the catalog's topic limit refuses: the same event with a value padded past 1 MiB.
     const padded = { ...record, value: Buffer.alloc(1_048_576) };
-    expect(() => assertRecordFits(padded, 16 * 1_048_576)).toThrow(/more than the 1048576 bytes tributary\.inferences takes \(max\.message\.bytes\)/);
+    expect(() => assertRecordFits(padded, 16 * 1_048_576)).toThrow(
+      /more than the 1048576 bytes tributary\.inferences takes \(max\.message\.bytes\)/,
+    );
   });
 });

@@ -1,5 +1,21 @@
-import { logLevel, Partitioners, type Kafka, type KafkaConfig, type Producer, type RecordMetadata, type Transaction } from 'kafkajs';
-import { ceTypeOf, listEventContracts, RECORD_BATCH_OVERHEAD_BYTES, recordBytes, RECORD_BYTES_MAX, topicMaxMessageBytes, type OutboundRecord } from '@tributary/contracts';
+import {
+  logLevel,
+  Partitioners,
+  type Kafka,
+  type KafkaConfig,
+  type Producer,
+  type RecordMetadata,
+  type Transaction,
+} from 'kafkajs';
+import {
+  ceTypeOf,
+  listEventContracts,
+  RECORD_BATCH_OVERHEAD_BYTES,
+  recordBytes,
+  RECORD_BYTES_MAX,
+  topicMaxMessageBytes,
+  type OutboundRecord,
+} from '@tributary/contracts';
 // Pure and good for any kafkajs 2.x, like this client: nothing of Nest or TypeORM, no patch of kafkajs.
 import { createKafkaClient, keyPartition } from '@tributary/kafka-client';
 import { planSends } from './send-plan';
@@ -53,7 +69,9 @@ export class RecordTooLargeError extends RangeError {
   ) {
     super(
       `event ${eventId} is ${bytes} bytes as a Kafka record (key, value, headers and framing), more than the ${limitBytes} bytes ` +
-        (limitName === 'max.message.bytes' ? `${topic} takes (max.message.bytes)` : 'of one produce request (requestBytesMax)'),
+        (limitName === 'max.message.bytes'
+          ? `${topic} takes (max.message.bytes)`
+          : 'of one produce request (requestBytesMax)'),
     );
   }
 }
@@ -92,8 +110,10 @@ export function outboundRecordBytes(record: OutboundRecord): number {
 export function assertRecordFits(record: OutboundRecord, requestBytesMax: number): void {
   const batchBytes = RECORD_BATCH_OVERHEAD_BYTES + outboundRecordBytes(record);
   const topicLimit = topicBytesMaxOf(record);
-  if (batchBytes > topicLimit) throw new RecordTooLargeError(record.envelope.id, record.topic, batchBytes, topicLimit, 'max.message.bytes');
-  if (batchBytes > requestBytesMax) throw new RecordTooLargeError(record.envelope.id, record.topic, batchBytes, requestBytesMax, 'requestBytesMax');
+  if (batchBytes > topicLimit)
+    throw new RecordTooLargeError(record.envelope.id, record.topic, batchBytes, topicLimit, 'max.message.bytes');
+  if (batchBytes > requestBytesMax)
+    throw new RecordTooLargeError(record.envelope.id, record.topic, batchBytes, requestBytesMax, 'requestBytesMax');
 }
 
 const RETRY_DEFAULT = { retries: 5, initialRetryTime: 300, maxRetryTime: 5_000 };
@@ -133,7 +153,9 @@ export class RecordSender {
       allowAutoTopicCreation: false,
       createPartitioner: Partitioners.DefaultPartitioner,
       retry,
-      ...(options.transactionalId ? { transactionalId: options.transactionalId, transactionTimeout: TRANSACTION_TIMEOUT_MS } : {}),
+      ...(options.transactionalId
+        ? { transactionalId: options.transactionalId, transactionTimeout: TRANSACTION_TIMEOUT_MS }
+        : {}),
     });
     try {
       await producer.connect();
@@ -161,7 +183,9 @@ export class RecordSender {
       records.map((record, index) => ({ topic: record.topic, partition: partitions[index]!, bytes: sizes[index]! })),
       { topicBytesMax: (topic) => topicLimits.get(topic)!, requestBytesMax },
     );
-    const sendAll = async (sendBatch: (topicMessages: ReturnType<typeof groupByTopic>) => Promise<RecordMetadata[]>) => {
+    const sendAll = async (
+      sendBatch: (topicMessages: ReturnType<typeof groupByTopic>) => Promise<RecordMetadata[]>,
+    ) => {
       const results: PublishResult[] = [];
       for (const [start, end] of sends) {
         const [slice, slicePartitions] = [records.slice(start, end), partitions.slice(start, end)];
@@ -170,9 +194,15 @@ export class RecordSender {
       return results;
     };
     if (this.options.transactionalId) {
-      return this.inTransaction((transaction) => sendAll((topicMessages) => transaction.sendBatch({ topicMessages, acks: -1, timeout: this.options.ackTimeoutMs })));
+      return this.inTransaction((transaction) =>
+        sendAll((topicMessages) =>
+          transaction.sendBatch({ topicMessages, acks: -1, timeout: this.options.ackTimeoutMs }),
+        ),
+      );
     }
-    return sendAll((topicMessages) => this.producer.sendBatch({ topicMessages, acks: -1, timeout: this.options.ackTimeoutMs }));
+    return sendAll((topicMessages) =>
+      this.producer.sendBatch({ topicMessages, acks: -1, timeout: this.options.ackTimeoutMs }),
+    );
   }
 
   async disconnect(): Promise<void> {
@@ -221,7 +251,10 @@ export class RecordSender {
 }
 
 function groupByTopic(records: readonly OutboundRecord[], partitions: readonly number[]) {
-  const byTopic = new Map<string, Array<{ key: string; value: Buffer; headers: Record<string, string>; partition: number }>>();
+  const byTopic = new Map<
+    string,
+    Array<{ key: string; value: Buffer; headers: Record<string, string>; partition: number }>
+  >();
   records.forEach((record, index) => {
     const messages = byTopic.get(record.topic) ?? [];
     messages.push({ key: record.key, value: record.value, headers: record.headers, partition: partitions[index]! });
@@ -231,13 +264,24 @@ function groupByTopic(records: readonly OutboundRecord[], partitions: readonly n
 }
 
 /** Kafka answers with each partition's base offset; records take consecutive offsets from it, in send order. */
-function assignOffsets(records: readonly OutboundRecord[], partitions: readonly number[], metadata: RecordMetadata[]): PublishResult[] {
-  const next = new Map(metadata.map((landed) => [`${landed.topicName}:${landed.partition}`, BigInt(landed.baseOffset ?? '-1')]));
+function assignOffsets(
+  records: readonly OutboundRecord[],
+  partitions: readonly number[],
+  metadata: RecordMetadata[],
+): PublishResult[] {
+  const next = new Map(
+    metadata.map((landed) => [`${landed.topicName}:${landed.partition}`, BigInt(landed.baseOffset ?? '-1')]),
+  );
   return records.map((record, index) => {
     const slot = `${record.topic}:${partitions[index]}`;
     const offset = next.get(slot);
     if (offset === undefined || offset < 0n) throw new Error(`Kafka acknowledged no write for ${slot}`);
     next.set(slot, offset + 1n);
-    return { eventId: record.envelope.id, topic: record.topic, partition: partitions[index]!, offset: offset.toString() };
+    return {
+      eventId: record.envelope.id,
+      topic: record.topic,
+      partition: partitions[index]!,
+      offset: offset.toString(),
+    };
   });
 }

@@ -27,15 +27,21 @@ describe('the send plan', () => {
       bytes: fc.oneof(fc.integer({ min: 20, max: 2_000 }), fc.integer({ min: 50_000, max: 199_000 })),
     });
     fc.assert(
-      fc.property(fc.array(record, { maxLength: 300 }), fc.integer({ min: 200_000, max: 4 * MiB }), (records, requestBytesMax) => {
-        const sends = planSends(records, { topicBytesMax, requestBytesMax });
-        expect(sends.flatMap(([start, end]) => Array.from({ length: end - start }, (_, index) => start + index))).toEqual(records.map((_, index) => index));
-        for (const [start, end] of sends) {
-          const { batches, request } = sendBytes(records.slice(start, end));
-          expect(request).toBeLessThanOrEqual(requestBytesMax);
-          for (const [slot, bytes] of batches) expect(bytes).toBeLessThanOrEqual(topicBytesMax(slot.split(':')[0]!));
-        }
-      }),
+      fc.property(
+        fc.array(record, { maxLength: 300 }),
+        fc.integer({ min: 200_000, max: 4 * MiB }),
+        (records, requestBytesMax) => {
+          const sends = planSends(records, { topicBytesMax, requestBytesMax });
+          expect(
+            sends.flatMap(([start, end]) => Array.from({ length: end - start }, (_, index) => start + index)),
+          ).toEqual(records.map((_, index) => index));
+          for (const [start, end] of sends) {
+            const { batches, request } = sendBytes(records.slice(start, end));
+            expect(request).toBeLessThanOrEqual(requestBytesMax);
+            for (const [slot, bytes] of batches) expect(bytes).toBeLessThanOrEqual(topicBytesMax(slot.split(':')[0]!));
+          }
+        },
+      ),
     );
   });
 
@@ -43,8 +49,17 @@ describe('the send plan', () => {
     const small = Array.from({ length: 1_000 }, (_, index) => ({ topic: 'large', partition: index % 6, bytes: 400 }));
     expect(planSends(small, { topicBytesMax, requestBytesMax: MiB })).toEqual([[0, 1_000]]);
     const big = Array.from({ length: 8 }, () => ({ topic: 'large', partition: 3, bytes: 300_000 }));
-    expect(planSends(big, { topicBytesMax, requestBytesMax: 16 * MiB })).toEqual([[0, 3], [3, 6], [6, 8]]);
-    expect(planSends(big, { topicBytesMax, requestBytesMax: 700_000 })).toEqual([[0, 2], [2, 4], [4, 6], [6, 8]]);
+    expect(planSends(big, { topicBytesMax, requestBytesMax: 16 * MiB })).toEqual([
+      [0, 3],
+      [3, 6],
+      [6, 8],
+    ]);
+    expect(planSends(big, { topicBytesMax, requestBytesMax: 700_000 })).toEqual([
+      [0, 2],
+      [2, 4],
+      [4, 6],
+      [6, 8],
+    ]);
   });
 
   it('gives a record too large even alone a send of its own (its caller refuses it first)', () => {
@@ -53,7 +68,11 @@ describe('the send plan', () => {
       { topic: 'large', partition: 0, bytes: 2 * MiB },
       { topic: 'large', partition: 0, bytes: 10 },
     ];
-    expect(planSends(records, { topicBytesMax, requestBytesMax: MiB })).toEqual([[0, 1], [1, 2], [2, 3]]);
+    expect(planSends(records, { topicBytesMax, requestBytesMax: MiB })).toEqual([
+      [0, 1],
+      [1, 2],
+      [2, 3],
+    ]);
     expect(planSends([], { topicBytesMax, requestBytesMax: MiB })).toEqual([]);
   });
 });

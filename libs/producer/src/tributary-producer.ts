@@ -55,7 +55,11 @@ export class TributaryProducer {
   }
 
   /** Validates, encodes and publishes one event; resolves once Kafka acknowledged it. */
-  async publish<T extends EventType>(type: T, data: EventData<T> | EventInput<T>, extra: Omit<EventToPublish<T>, 'type' | 'data'> = {}): Promise<PublishResult> {
+  async publish<T extends EventType>(
+    type: T,
+    data: EventData<T> | EventInput<T>,
+    extra: Omit<EventToPublish<T>, 'type' | 'data'> = {},
+  ): Promise<PublishResult> {
     const [result] = await this.publishBatch([{ type, data, ...extra }]);
     return result!;
   }
@@ -69,7 +73,8 @@ export class TributaryProducer {
    * batch larger than one produce request goes in several, in order (and in one transaction).
    */
   async publishBatch(events: readonly EventToPublish[]): Promise<PublishResult[]> {
-    if (events.length > BATCH_EVENTS_MAX) throw new RangeError(`a batch holds at most ${BATCH_EVENTS_MAX} events, got ${events.length}`);
+    if (events.length > BATCH_EVENTS_MAX)
+      throw new RangeError(`a batch holds at most ${BATCH_EVENTS_MAX} events, got ${events.length}`);
     const records = events.map((event) => toRecord(event.type, event.data, this.publishOptions(event)));
     return this.sender.send(records);
   }

@@ -23,10 +23,21 @@ const LIBS = ['producer', 'contracts', 'kafka-client'];
 /** kafkajs 2.2.3 in the fresh project's own node_modules, installed once and kept across runs. */
 function installOutsideKafkajs(): void {
   const manifest = path.join(PROJECT, 'node_modules', 'kafkajs', 'package.json');
-  if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { version: string }).version === KAFKAJS_OUTSIDE) return;
+  if (
+    existsSync(manifest) &&
+    (JSON.parse(readFileSync(manifest, 'utf8')) as { version: string }).version === KAFKAJS_OUTSIDE
+  )
+    return;
   mkdirSync(PROJECT, { recursive: true });
-  writeFileSync(path.join(PROJECT, 'package.json'), JSON.stringify({ name: 'fresh-producer-project', private: true }, null, 2));
-  execFileSync('npm', ['install', `kafkajs@${KAFKAJS_OUTSIDE}`, '--prefix', PROJECT, '--no-audit', '--no-fund', '--no-package-lock'], { stdio: 'pipe', timeout: 170_000 });
+  writeFileSync(
+    path.join(PROJECT, 'package.json'),
+    JSON.stringify({ name: 'fresh-producer-project', private: true }, null, 2),
+  );
+  execFileSync(
+    'npm',
+    ['install', `kafkajs@${KAFKAJS_OUTSIDE}`, '--prefix', PROJECT, '--no-audit', '--no-fund', '--no-package-lock'],
+    { stdio: 'pipe', timeout: 170_000 },
+  );
 }
 
 /**
@@ -40,7 +51,16 @@ function compileProducerClient(): void {
     tsconfig,
     JSON.stringify({
       extends: path.join(ROOT, 'tsconfig.json'),
-      compilerOptions: { outDir: BUILD, rootDir: ROOT, baseUrl: ROOT, sourceMap: false, declaration: false, types: ['node'], noEmit: false, incremental: false },
+      compilerOptions: {
+        outDir: BUILD,
+        rootDir: ROOT,
+        baseUrl: ROOT,
+        sourceMap: false,
+        declaration: false,
+        types: ['node'],
+        noEmit: false,
+        incremental: false,
+      },
       include: [],
       files: [path.join(ROOT, 'libs/producer/src/index.ts')],
     }),
@@ -50,7 +70,10 @@ function compileProducerClient(): void {
   for (const lib of LIBS) {
     const packageDir = path.join(PROJECT, 'node_modules', '@tributary', lib);
     mkdirSync(packageDir, { recursive: true });
-    writeFileSync(path.join(packageDir, 'index.js'), `module.exports = require(${JSON.stringify(path.join(BUILD, 'libs', lib, 'src', 'index.js'))});\n`);
+    writeFileSync(
+      path.join(packageDir, 'index.js'),
+      `module.exports = require(${JSON.stringify(path.join(BUILD, 'libs', lib, 'src', 'index.js'))});\n`,
+    );
   }
 }
 
@@ -101,7 +124,11 @@ describe('the producer client in a fresh project with kafkajs 2.2.3', () => {
   it('publishes an event through kafkajs 2.2.3, leaving kafkajs unpatched and Nest and TypeORM unloaded', async () => {
     const data = { ...SAMPLE_EVENTS.DatanetCreated, eventId: uniqueName('fresh-event') };
     // JSON carries no bigint: the child turns occurredAt back into one.
-    const input = { client: testClientOptions('fresh-project'), prefix, data: { ...data, occurredAt: data.occurredAt.toString() } };
+    const input = {
+      client: testClientOptions('fresh-project'),
+      prefix,
+      data: { ...data, occurredAt: data.occurredAt.toString() },
+    };
     const output = execFileSync(process.execPath, ['-e', CHILD], {
       cwd: PROJECT,
       env: { PATH: process.env.PATH, FRESH_PRODUCER_INPUT: JSON.stringify(input) },
@@ -124,7 +151,8 @@ describe('the producer client in a fresh project with kafkajs 2.2.3', () => {
 
     const topic = `${prefix}${getEventContract('DatanetCreated').topic}`;
     expect(report.result.topic).toBe(topic);
-    const isOurs = (message: KafkaMessage) => message.offset === report.result.offset && message.headers?.[CE_HEADERS.id]?.toString() === data.eventId;
+    const isOurs = (message: KafkaMessage) =>
+      message.offset === report.result.offset && message.headers?.[CE_HEADERS.id]?.toString() === data.eventId;
     const landed = (await readTopic(topic, isOurs, 15_000)).filter(isOurs);
     expect(landed).toHaveLength(1);
   });

@@ -41,34 +41,38 @@ describe('the typed producer client', () => {
     await producer?.disconnect();
   });
 
-  it.each(EVENT_TYPES.map((type) => [type]))('publishes %s and a plain consumer reads it back, decoded and with its headers', async (type: EventType) => {
-    const data = SAMPLE_EVENTS[type];
-    const traceparent = `00-${randomUUID().replace(/-/g, '')}-${'a'.repeat(16)}-01`;
-    const result = await producer.publish(type, data, { traceparent });
-    const topic = `${prefix}${getEventContract(type).topic}`;
-    expect(result.topic).toBe(topic);
+  it.each(EVENT_TYPES.map((type) => [type]))(
+    'publishes %s and a plain consumer reads it back, decoded and with its headers',
+    async (type: EventType) => {
+      const data = SAMPLE_EVENTS[type];
+      const traceparent = `00-${randomUUID().replace(/-/g, '')}-${'a'.repeat(16)}-01`;
+      const result = await producer.publish(type, data, { traceparent });
+      const topic = `${prefix}${getEventContract(type).topic}`;
+      expect(result.topic).toBe(topic);
 
-    const isOurs = (candidate: KafkaMessage) => candidate.offset === result.offset && headersOf(candidate)[CE_HEADERS.id] === result.eventId;
-    const message = (await readTopic(topic, isOurs, 10_000)).find(isOurs);
-    expect(message).toBeDefined();
-    const headers = headersOf(message!);
-    expect(headers).toMatchObject({
-      ce_specversion: '1.0',
-      ce_id: (data as { eventId: string }).eventId,
-      ce_type: ceTypeOf(type),
-      ce_source: 'urn:tributary:producer-spec',
-      ce_schemaname: ceTypeOf(type),
-      ce_schemaversion: String(getEventContract(type).latestVersion),
-      ce_dataschema: `urn:tributary:schema:sha256:${getEventContract(type).latest.fingerprintSha256}`,
-      'content-type': 'application/avro',
-      traceparent,
-    });
-    expect(new Date(headers.ce_time!).toISOString()).toBe(headers.ce_time);
-    expect(message!.key?.toString()).toBe(headers.ce_subject);
-    const decoded = fromRecord(message!.value, headers);
-    expect(decoded.type).toBe(type);
-    expect(decoded.data).toEqual(data);
-  });
+      const isOurs = (candidate: KafkaMessage) =>
+        candidate.offset === result.offset && headersOf(candidate)[CE_HEADERS.id] === result.eventId;
+      const message = (await readTopic(topic, isOurs, 10_000)).find(isOurs);
+      expect(message).toBeDefined();
+      const headers = headersOf(message!);
+      expect(headers).toMatchObject({
+        ce_specversion: '1.0',
+        ce_id: (data as { eventId: string }).eventId,
+        ce_type: ceTypeOf(type),
+        ce_source: 'urn:tributary:producer-spec',
+        ce_schemaname: ceTypeOf(type),
+        ce_schemaversion: String(getEventContract(type).latestVersion),
+        ce_dataschema: `urn:tributary:schema:sha256:${getEventContract(type).latest.fingerprintSha256}`,
+        'content-type': 'application/avro',
+        traceparent,
+      });
+      expect(new Date(headers.ce_time!).toISOString()).toBe(headers.ce_time);
+      expect(message!.key?.toString()).toBe(headers.ce_subject);
+      const decoded = fromRecord(message!.value, headers);
+      expect(decoded.type).toBe(type);
+      expect(decoded.data).toEqual(data);
+    },
+  );
 
   it('publishes a mixed batch atomically and reports each event where it landed', async () => {
     const inferenceIds = Array.from({ length: 20 }, () => randomUUID());
@@ -76,11 +80,18 @@ describe('the typed producer client', () => {
       type: 'InferenceCompleted' as const,
       data: { ...SAMPLE_EVENTS.InferenceCompleted, eventId: `evt-${inferenceId}`, inferenceId },
     }));
-    const results = await producer.publishBatch([...events, { type: 'ModelRetired', data: SAMPLE_EVENTS.ModelRetired }]);
+    const results = await producer.publishBatch([
+      ...events,
+      { type: 'ModelRetired', data: SAMPLE_EVENTS.ModelRetired },
+    ]);
     expect(results).toHaveLength(21);
     const topic = `${prefix}tributary.inferences`;
     const seen = new Set<string>();
-    const messages = await readTopic(topic, (message) => seen.add(message.key?.toString() ?? '').size > 0 && inferenceIds.every((id) => seen.has(id)), 10_000);
+    const messages = await readTopic(
+      topic,
+      (message) => seen.add(message.key?.toString() ?? '').size > 0 && inferenceIds.every((id) => seen.has(id)),
+      10_000,
+    );
     for (const [index, inferenceId] of inferenceIds.entries()) {
       const landed = messages.find((message) => message.key?.toString() === inferenceId);
       expect(landed?.offset).toBe(results[index]!.offset);
@@ -100,9 +111,19 @@ describe('the typed producer client', () => {
       await refused(() => producer.publish('PayoutRequested', missing as never), 'amountMinor');
       await refused(() => producer.publish('PayoutRequested', { ...payout, epoch: 'seven' } as never), 'epoch');
       await refused(() => producer.publish('PayoutRequested', { ...payout, amountMinor: -5n }), 'amountMinor');
-      await refused(() => producer.publish('PayoutRequested', { ...payout, payoutId: 'x'.repeat(10 * 1024 * 1024) }), 'payoutId');
+      await refused(
+        () => producer.publish('PayoutRequested', { ...payout, payoutId: 'x'.repeat(10 * 1024 * 1024) }),
+        'payoutId',
+      );
       await refused(() => producer.publish('NoSuchEvent' as never, payout as never), 'unknown event type');
-      await refused(() => producer.publishBatch([{ type: 'PayoutRequested', data: payout }, { type: 'PayoutRequested', data: { ...payout, asset: '' } }]), 'asset');
+      await refused(
+        () =>
+          producer.publishBatch([
+            { type: 'PayoutRequested', data: payout },
+            { type: 'PayoutRequested', data: { ...payout, asset: '' } },
+          ]),
+        'asset',
+      );
       const published = await readTopic(`${prefix}tributary.payouts`, 1_000, 3_000);
       expect(published.filter((message) => message.key?.toString() === payout.accountId)).toEqual([]);
     });

@@ -19,11 +19,20 @@ describe('a transaction Kafka refuses part of', () => {
         topics: [
           { topic: accepting, numPartitions: 1, replicationFactor: 1 },
           // Smaller than any of our records: the broker refuses them with MESSAGE_TOO_LARGE.
-          { topic: refusing, numPartitions: 1, replicationFactor: 1, configEntries: [{ name: 'max.message.bytes', value: '64' }] },
+          {
+            topic: refusing,
+            numPartitions: 1,
+            replicationFactor: 1,
+            configEntries: [{ name: 'max.message.bytes', value: '64' }],
+          },
         ],
       }),
     );
-    sender = await RecordSender.connect({ ...testClientOptions('tx-abort-spec'), ackTimeoutMs: 10_000, transactionalId: uniqueName('tx-abort-spec') });
+    sender = await RecordSender.connect({
+      ...testClientOptions('tx-abort-spec'),
+      ackTimeoutMs: 10_000,
+      transactionalId: uniqueName('tx-abort-spec'),
+    });
   });
 
   afterAll(async () => {
@@ -31,17 +40,29 @@ describe('a transaction Kafka refuses part of', () => {
   });
 
   const recordFor = (topic: string, eventId: string): OutboundRecord => {
-    const record = toRecord('InferenceCompleted', { ...SAMPLE_EVENTS.InferenceCompleted, eventId }, { source: 'urn:tributary:tx-abort-spec' });
+    const record = toRecord(
+      'InferenceCompleted',
+      { ...SAMPLE_EVENTS.InferenceCompleted, eventId },
+      { source: 'urn:tributary:tx-abort-spec' },
+    );
     return { ...record, topic };
   };
 
   it('throws, and none of its records becomes visible, though the broker had appended some', async () => {
-    const refused = [recordFor(accepting, 'aborted-1'), recordFor(accepting, 'aborted-2'), recordFor(refusing, 'aborted-3')];
+    const refused = [
+      recordFor(accepting, 'aborted-1'),
+      recordFor(accepting, 'aborted-2'),
+      recordFor(refusing, 'aborted-3'),
+    ];
     await expect(sender.send(refused)).rejects.toThrow();
     await sender.disconnect();
 
     // A fresh sender, as the gateway takes after any failed send: its transaction commits.
-    sender = await RecordSender.connect({ ...testClientOptions('tx-abort-spec'), ackTimeoutMs: 10_000, transactionalId: uniqueName('tx-abort-spec') });
+    sender = await RecordSender.connect({
+      ...testClientOptions('tx-abort-spec'),
+      ackTimeoutMs: 10_000,
+      transactionalId: uniqueName('tx-abort-spec'),
+    });
     const [committed] = await sender.send([recordFor(accepting, 'committed-1')]);
 
     const seen = await readTopic(accepting, (message) => message.headers?.ce_id?.toString() === 'committed-1', 15_000);

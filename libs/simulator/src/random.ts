@@ -23,7 +23,8 @@ export class SeededRandom {
 
   /** An integer in [min, max], both inclusive. */
   int(min: number, max: number): number {
-    if (!Number.isSafeInteger(min) || !Number.isSafeInteger(max) || max < min) throw new RangeError(`int: bad range [${min}, ${max}]`);
+    if (!Number.isSafeInteger(min) || !Number.isSafeInteger(max) || max < min)
+      throw new RangeError(`int: bad range [${min}, ${max}]`);
     return min + Math.floor(this.next() * (max - min + 1));
   }
 

@@ -5,7 +5,12 @@ import fc from 'fast-check';
 import { validateEvent } from '@tributary/contracts';
 import { ECONOMY_DEFAULTS, economyOptionProblems, setupEventCount, takeEvents, type EconomyOptions } from '../src';
 
-const options = (seed: number, runId = 'run'): EconomyOptions => ({ ...ECONOMY_DEFAULTS, seed, runId, startTimeMs: 1_760_000_000_000n });
+const options = (seed: number, runId = 'run'): EconomyOptions => ({
+  ...ECONOMY_DEFAULTS,
+  seed,
+  runId,
+  startTimeMs: 1_760_000_000_000n,
+});
 
 describe('the simulated economy', () => {
   describe('given the same options', () => {
@@ -50,11 +55,13 @@ describe('the simulated economy', () => {
   describe('given bad options', () => {
     it('names each offending option and its rule', () => {
       const problems = economyOptionProblems({ ...options(1, 'has space'), datanetCount: 0, asset: '' });
-      expect(problems).toEqual(expect.arrayContaining([
-        'runId: must be 1 to 64 letters, digits, "_" or "-"',
-        'datanetCount: must be from 1 to 1000',
-        'asset: must be from 1 to 32 characters',
-      ]));
+      expect(problems).toEqual(
+        expect.arrayContaining([
+          'runId: must be 1 to 64 letters, digits, "_" or "-"',
+          'datanetCount: must be from 1 to 1000',
+          'asset: must be from 1 to 32 characters',
+        ]),
+      );
       expect(() => takeEvents({ ...options(1), modelCount: 0 }, 1)).toThrow('modelCount');
       expect(() => takeEvents(options(1), -1)).toThrow('count');
     });

@@ -29,12 +29,23 @@ export function testClusterPort(): number {
   return Number(process.env.TEST_KAFKA_CLUSTER_PORT ?? TEST_KAFKA_CLUSTER_PORT_DEFAULT);
 }
 
-export async function startTestCluster(name: string, log: (line: string) => void = () => undefined): Promise<TestCluster> {
+export async function startTestCluster(
+  name: string,
+  log: (line: string) => void = () => undefined,
+): Promise<TestCluster> {
   const port = testClusterPort();
   await stopKafka(name);
   fs.rmSync(localBrokerFiles(name).dataDir, { recursive: true, force: true });
   // Three JVMs starting at once on a busy 2-core machine were seen to take two minutes.
-  const start = () => startKafka({ port, name, brokers: TEST_CLUSTER_NODES, security: 'sasl_ssl', log, readyTimeoutMs: READY_TIMEOUT_MS });
+  const start = () =>
+    startKafka({
+      port,
+      name,
+      brokers: TEST_CLUSTER_NODES,
+      security: 'sasl_ssl',
+      log,
+      readyTimeoutMs: READY_TIMEOUT_MS,
+    });
   const kafka = await start();
   await applyServiceAcls(name);
   const env = {

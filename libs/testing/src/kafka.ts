@@ -5,7 +5,8 @@ import { kafkaClientOptions, kafkaEnv } from '@tributary/config';
 /** The broker list global setup chose; a test file that runs without it fails here, loudly. */
 export function testBrokers(): string[] {
   const brokers = process.env.KAFKA_BROKERS;
-  if (!brokers) throw new Error('KAFKA_BROKERS is not set: run integration tests through jest --selectProjects integration');
+  if (!brokers)
+    throw new Error('KAFKA_BROKERS is not set: run integration tests through jest --selectProjects integration');
   return brokers.split(',');
 }
 
@@ -50,7 +51,8 @@ export async function readTopic(
 ): Promise<KafkaMessage[]> {
   const consumer = testKafka().consumer({ groupId: uniqueName('test-reader'), readUncommitted: false });
   const messages: KafkaMessage[] = [];
-  const done = (message: KafkaMessage) => (typeof countOrUntil === 'number' ? messages.length >= countOrUntil : countOrUntil(message));
+  const done = (message: KafkaMessage) =>
+    typeof countOrUntil === 'number' ? messages.length >= countOrUntil : countOrUntil(message);
   await consumer.connect();
   try {
     await consumer.subscribe({ topics: [topic], fromBeginning: true });

@@ -6,7 +6,8 @@ import { testBrokers } from './kafka';
 /** The test broker's name (global setup sets it when it started the local secured broker). */
 export function testKafkaName(): string {
   const name = process.env.TRIBUTARY_TEST_KAFKA_NAME;
-  if (!name) throw new Error('TRIBUTARY_TEST_KAFKA_NAME is not set: the security specs need the local secured test broker');
+  if (!name)
+    throw new Error('TRIBUTARY_TEST_KAFKA_NAME is not set: the security specs need the local secured test broker');
   return name;
 }
 
@@ -33,7 +34,12 @@ export function kafkaAs(username: string, password?: string, clientId = `test-as
     // A refusal must fail the call at once, not after kafkajs's retries.
     retry: { retries: 0 },
     connectionTimeout: 5_000,
-    ...kafkaSecurityOptions({ mode: 'sasl_ssl', username, password: new Secret(secret), caPem: fs.readFileSync(files.caCertificate, 'utf8') }),
+    ...kafkaSecurityOptions({
+      mode: 'sasl_ssl',
+      username,
+      password: new Secret(secret),
+      caPem: fs.readFileSync(files.caCertificate, 'utf8'),
+    }),
   });
 }
 
@@ -41,7 +47,8 @@ const CAUSE_DEPTH_MAX = 8;
 
 /** What Kafka answered a refused call with: the broker's error code, else kafkajs's error class. */
 export function kafkaRefusal(error: unknown): string {
-  let current = error as { type?: string; name?: string; originalError?: unknown; cause?: unknown; errors?: unknown[] } | undefined;
+  let current = error as
+    { type?: string; name?: string; originalError?: unknown; cause?: unknown; errors?: unknown[] } | undefined;
   for (let depth = 0; current && depth < CAUSE_DEPTH_MAX; depth += 1) {
     if (current.type && current.type !== 'UNKNOWN') return current.type;
     if (current.name === 'KafkaJSSASLAuthenticationError') return current.name;

@@ -26,7 +26,11 @@ export function startServiceProcess(mainPath: string, env: Record<string, string
   const child = spawn(
     process.execPath,
     ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', path.resolve(REPO_ROOT, mainPath)],
-    { cwd: REPO_ROOT, env: { ...process.env, ...env, TS_NODE_TRANSPILE_ONLY: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] },
+    {
+      cwd: REPO_ROOT,
+      env: { ...process.env, ...env, TS_NODE_TRANSPILE_ONLY: 'true' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
   );
   mkdirSync(TEST_LOG_DIR, { recursive: true });
   const logFile = createWriteStream(path.join(TEST_LOG_DIR, `${name}-${child.pid}.log`));

@@ -30,7 +30,13 @@ export async function startTestStack(log: (line: string) => void): Promise<TestS
   const { KAFKA_BROKERS: brokers, DATABASE_URL: databaseUrl } = process.env;
   if (brokers && databaseUrl) {
     await ensurePostgres(databaseUrl, log);
-    return { mode: 'given', brokers, databaseUrl, env: { KAFKA_BROKERS: brokers, DATABASE_URL: databaseUrl }, stop: async () => undefined };
+    return {
+      mode: 'given',
+      brokers,
+      databaseUrl,
+      env: { KAFKA_BROKERS: brokers, DATABASE_URL: databaseUrl },
+      stop: async () => undefined,
+    };
   }
   if (process.env.TRIBUTARY_TEST_DOCKER === '1' && (await dockerAnswers())) return startContainers(log);
   return startLocal(log);
@@ -39,8 +45,13 @@ export async function startTestStack(log: (line: string) => void): Promise<TestS
 async function startLocal(log: (line: string) => void): Promise<TestStack> {
   const port = Number(process.env.TEST_KAFKA_PORT ?? TEST_KAFKA_PORT_DEFAULT);
   const databaseUrl = process.env.DATABASE_URL ?? TEST_DATABASE_URL_DEFAULT;
-  const [kafka] = await Promise.all([startKafka({ port, name: TEST_KAFKA_NAME, log, security: 'sasl_ssl' }), ensurePostgres(databaseUrl, log)]);
-  log(`test stack: Kafka ${KAFKA_VERSION} at ${kafka.brokers} (local KRaft, ${kafka.security}), PostgreSQL at ${new URL(databaseUrl).host}`);
+  const [kafka] = await Promise.all([
+    startKafka({ port, name: TEST_KAFKA_NAME, log, security: 'sasl_ssl' }),
+    ensurePostgres(databaseUrl, log),
+  ]);
+  log(
+    `test stack: Kafka ${KAFKA_VERSION} at ${kafka.brokers} (local KRaft, ${kafka.security}), PostgreSQL at ${new URL(databaseUrl).host}`,
+  );
   const env = {
     ...kafka.clientEnv(OPERATOR_PRINCIPAL),
     // Kafka's own CLI tools take the operator's Java client config with --command-config.
@@ -49,7 +60,13 @@ async function startLocal(log: (line: string) => void): Promise<TestStack> {
     DATABASE_URL: databaseUrl,
   };
   // A broker found running is left running: another run (a developer's, a second jest) is using it.
-  return { mode: 'local', brokers: kafka.brokers, databaseUrl, env, stop: async () => (kafka.startedHere ? kafka.stop() : undefined) };
+  return {
+    mode: 'local',
+    brokers: kafka.brokers,
+    databaseUrl,
+    env,
+    stop: async () => (kafka.startedHere ? kafka.stop() : undefined),
+  };
 }
 
 async function dockerAnswers(): Promise<boolean> {

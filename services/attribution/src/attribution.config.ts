@@ -43,7 +43,11 @@ const attributionSchema = z.object({
    * record it (InferenceAttributed.split.protocolBps), so changing it changes only later decisions.
    */
   ATTRIBUTION_PROTOCOL_BPS: boundedInt(0, 10_000, 1_000),
-  ATTRIBUTION_PROTOCOL_ID: z.string().trim().regex(/^[A-Za-z0-9._:-]{1,64}$/, 'must be 1-64 letters, digits, ".", "_", ":" or "-"').default('tributary'),
+  ATTRIBUTION_PROTOCOL_ID: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9._:-]{1,64}$/, 'must be 1-64 letters, digits, ".", "_", ":" or "-"')
+    .default('tributary'),
   CONSUMER_SESSION_TIMEOUT_MS: boundedInt(6_000, 300_000, 30_000),
   CONSUMER_REBALANCE_TIMEOUT_MS: boundedInt(6_000, 300_000, 60_000),
   CONSUMER_HEARTBEAT_INTERVAL_MS: boundedInt(500, 60_000, 3_000),

@@ -28,9 +28,21 @@ export class AttributionModule {
       controllers: [TablesController, ExplainController, DatabaseHealthController, MetricsController],
       providers: [
         { provide: ATTRIBUTION_CONFIG, useValue: config },
-        { provide: PostgresOffsetStore, inject: [DataSource], useFactory: (dataSource: DataSource) => new PostgresOffsetStore(dataSource) },
-        { provide: StateStore, inject: [DataSource], useFactory: (dataSource: DataSource) => new StateStore(dataSource, { policy: splitPolicy(config) }) },
-        { provide: DecisionStore, inject: [DataSource], useFactory: (dataSource: DataSource) => new DecisionStore(dataSource) },
+        {
+          provide: PostgresOffsetStore,
+          inject: [DataSource],
+          useFactory: (dataSource: DataSource) => new PostgresOffsetStore(dataSource),
+        },
+        {
+          provide: StateStore,
+          inject: [DataSource],
+          useFactory: (dataSource: DataSource) => new StateStore(dataSource, { policy: splitPolicy(config) }),
+        },
+        {
+          provide: DecisionStore,
+          inject: [DataSource],
+          useFactory: (dataSource: DataSource) => new DecisionStore(dataSource),
+        },
         DecisionLoopLifecycle,
         AttributionMetrics,
         metricsRegistryFrom(AttributionMetrics),

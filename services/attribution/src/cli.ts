@@ -51,7 +51,9 @@ program
 
 program
   .command('rebuild-state')
-  .description('forget the table state and its offsets (stop every instance first); the next start folds the table topics from offset 0')
+  .description(
+    'forget the table state and its offsets (stop every instance first); the next start folds the table topics from offset 0',
+  )
   .action(async () => {
     const config = attributionConfig();
     const groupId = tablesGroupId(config);
@@ -67,7 +69,9 @@ program
       await admin.disconnect();
     }
     await withDatabase((dataSource) => new StateStore(dataSource).reset(groupId));
-    process.stdout.write(`attribution: table state and group ${groupId} reset; the next start folds the table topics from offset 0\n`);
+    process.stdout.write(
+      `attribution: table state and group ${groupId} reset; the next start folds the table topics from offset 0\n`,
+    );
   });
 
 program.parseAsync(process.argv).catch((error: unknown) => {

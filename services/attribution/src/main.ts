@@ -45,21 +45,37 @@ async function bootstrap(): Promise<void> {
   app.connectMicroservice(
     {
       strategy: new KafkaBatchTransport(
-        transportOptionsFrom(tablesGroupId(config), process.env, {
-          offsetStore: app.get(PostgresOffsetStore),
-          // Table topics written in transactions (the gateway's batches) end in commit markers.
-          onPositionSkipped: (topic, partition, nextOffset) => app.get(StateStore).skipTo(topic, partition, BigInt(nextOffset)),
-        }, 'attribution'),
+        transportOptionsFrom(
+          tablesGroupId(config),
+          process.env,
+          {
+            offsetStore: app.get(PostgresOffsetStore),
+            // Table topics written in transactions (the gateway's batches) end in commit markers.
+            onPositionSkipped: (topic, partition, nextOffset) =>
+              app.get(StateStore).skipTo(topic, partition, BigInt(nextOffset)),
+          },
+          'attribution',
+        ),
       ),
     },
     { inheritAppConfig: true },
   );
   await app.startAllMicroservices();
-  const processor = decisionProcessor(config, app.get(StateStore), app.get(DecisionStore), app.get(AttributionMetrics), admin, partitionCount);
+  const processor = decisionProcessor(
+    config,
+    app.get(StateStore),
+    app.get(DecisionStore),
+    app.get(AttributionMetrics),
+    admin,
+    partitionCount,
+  );
   await processor.start();
   app.get(DecisionLoopLifecycle).attach(() => processor.stop());
   await app.listen(config.ATTRIBUTION_HTTP_PORT, config.HTTP_HOST);
-  Logger.log(`attribution ready: explain at ${await app.getUrl()}/inferences/<id>/explain, metrics at ${await app.getUrl()}/metrics`, 'Bootstrap');
+  Logger.log(
+    `attribution ready: explain at ${await app.getUrl()}/inferences/<id>/explain, metrics at ${await app.getUrl()}/metrics`,
+    'Bootstrap',
+  );
 }
 
 /** Decisions go to the attributions partition numbered like their inference's, so the counts must match. */
@@ -67,12 +83,21 @@ async function assertPartitionsAligned(admin: ReturnType<Kafka['admin']>): Promi
   const metadata = await admin.fetchTopicMetadata({ topics: [TOPICS.inferences.name, TOPICS.attributions.name] });
   const counts = metadata.topics.map((topic) => topic.partitions.length);
   if (counts[0] !== counts[1]) {
-    throw new Error(`${TOPICS.inferences.name} has ${counts[0]} partitions and ${TOPICS.attributions.name} ${counts[1]}: they must match`);
+    throw new Error(
+      `${TOPICS.inferences.name} has ${counts[0]} partitions and ${TOPICS.attributions.name} ${counts[1]}: they must match`,
+    );
   }
   return counts[0]!;
 }
 
-function decisionProcessor(config: AttributionConfig, state: StateStore, decisions: DecisionStore, metrics: AttributionMetrics, admin: ReturnType<Kafka['admin']>, partitionCount: number) {
+function decisionProcessor(
+  config: AttributionConfig,
+  state: StateStore,
+  decisions: DecisionStore,
+  metrics: AttributionMetrics,
+  admin: ReturnType<Kafka['admin']>,
+  partitionCount: number,
+) {
   const decider = new Decider(
     {
       tableTopics: [TOPICS.datanets.name, TOPICS.contributions.name, TOPICS.models.name],

@@ -71,7 +71,10 @@ describe('the attribution service', () => {
       topic,
       acks: -1,
       messages: records.map(({ type, data, timestampMs }) => {
-        const record = toRecord(type, data as EventData<typeof type>, { source: 'urn:tributary:test', topicPrefix: prefix });
+        const record = toRecord(type, data as EventData<typeof type>, {
+          source: 'urn:tributary:test',
+          topicPrefix: prefix,
+        });
         return { key: record.key, value: record.value, headers: record.headers, timestamp: String(timestampMs ?? T0) };
       }),
     });
@@ -105,10 +108,18 @@ describe('the attribution service', () => {
         consumerId: data.consumerId,
         asset: data.asset,
         feeMinor: data.feeMinor,
-        attributions: data.attributions.map((a) => ({ contributionId: a.contributionId, scorePpm: Number(a.scorePpm) })),
+        attributions: data.attributions.map((a) => ({
+          contributionId: a.contributionId,
+          scorePpm: Number(a.scorePpm),
+        })),
         method: data.method,
       },
-      model: { modelId: 'model-1', owner: 'mona', datanetIds: ['datanet-1'], split: { protocolBps: 1_000, modelBps: 3_000, dataBps: 6_000 } },
+      model: {
+        modelId: 'model-1',
+        owner: 'mona',
+        datanetIds: ['datanet-1'],
+        split: { protocolBps: 1_000, modelBps: 3_000, dataBps: 6_000 },
+      },
       datanets: [{ datanetId: 'datanet-1', owner: 'olga', curatorShareBps: 2_000 }],
       contributions: Array.from({ length: CONTRIBUTION_COUNT }, (_, index) => ({
         contributionId: contributionId(index),
@@ -119,7 +130,9 @@ describe('the attribution service', () => {
       })),
       protocolId: 'tributary',
     };
-    return decideAttribution(input).postings.slice(1).map((p) => `${p.account}=${p.amountMinor}`);
+    return decideAttribution(input)
+      .postings.slice(1)
+      .map((p) => `${p.account}=${p.amountMinor}`);
   };
 
   /** Every decision on the attributions topic, read_committed, grouped by inference id. */
@@ -141,11 +154,23 @@ describe('the attribution service', () => {
 
   beforeAll(async () => {
     database = await createTestDatabase('attribution');
-    await withAdmin((admin) => ensureTopics(admin, [...topicCatalog(catalog), deadLetterTopicSpec(`${groups.attribution}.tables`)], 1));
+    await withAdmin((admin) =>
+      ensureTopics(admin, [...topicCatalog(catalog), deadLetterTopicSpec(`${groups.attribution}.tables`)], 1),
+    );
     producer = testKafka().producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
     await send(topics.datanets.name, [
-      { type: 'DatanetCreated', data: { ...base('d'), datanetId: 'datanet-1', ownerId: 'olga', name: 'Recipes', license: 'CC-BY-4.0', curatorShareBps: 2_000 } },
+      {
+        type: 'DatanetCreated',
+        data: {
+          ...base('d'),
+          datanetId: 'datanet-1',
+          ownerId: 'olga',
+          name: 'Recipes',
+          license: 'CC-BY-4.0',
+          curatorShareBps: 2_000,
+        },
+      },
     ]);
     const contributions = Array.from({ length: CONTRIBUTION_COUNT }, (_, index) => index);
     await send(
@@ -153,19 +178,48 @@ describe('the attribution service', () => {
       contributions.flatMap((index) => [
         {
           type: 'ContributionSubmitted' as const,
-          data: { ...base('c'), contributionId: contributionId(index), datanetId: 'datanet-1', contributorId: `contributor-${index % 50}`, contentHash: 'sha256:00', sizeBytes: 10n, license: 'CC-BY-4.0' },
+          data: {
+            ...base('c'),
+            contributionId: contributionId(index),
+            datanetId: 'datanet-1',
+            contributorId: `contributor-${index % 50}`,
+            contentHash: 'sha256:00',
+            sizeBytes: 10n,
+            license: 'CC-BY-4.0',
+          },
         },
         {
           type: 'ContributionValidated' as const,
-          data: { ...base('v'), contributionId: contributionId(index), validatorId: 'val', decision: index % 10 === 3 ? 'REJECTED' : 'ACCEPTED', qualityScoreBps: 9_000, reason: null },
+          data: {
+            ...base('v'),
+            contributionId: contributionId(index),
+            validatorId: 'val',
+            decision: index % 10 === 3 ? 'REJECTED' : 'ACCEPTED',
+            qualityScoreBps: 9_000,
+            reason: null,
+          },
         },
-        ...(index % 25 === 4 ? [{ type: 'ContributionRevoked' as const, data: { ...base('r'), contributionId: contributionId(index), reason: 'request' } }] : []),
+        ...(index % 25 === 4
+          ? [
+              {
+                type: 'ContributionRevoked' as const,
+                data: { ...base('r'), contributionId: contributionId(index), reason: 'request' },
+              },
+            ]
+          : []),
       ]),
     );
     await send(topics.models.name, [
       {
         type: 'ModelRegistered',
-        data: { ...base('m'), modelId: 'model-1', ownerId: 'mona', baseModel: 'base', datanetIds: ['datanet-1'], split: { protocolBps: 1_000, modelBps: 3_000, dataBps: 6_000 } },
+        data: {
+          ...base('m'),
+          modelId: 'model-1',
+          ownerId: 'mona',
+          baseModel: 'base',
+          datanetIds: ['datanet-1'],
+          split: { protocolBps: 1_000, modelBps: 3_000, dataBps: 6_000 },
+        },
       },
     ]);
     await start();
@@ -182,10 +236,14 @@ describe('the attribution service', () => {
     await send(topics.inferences.name, [{ type: 'InferenceCompleted', data }]);
     decisions = await readDecisions(1, 60_000);
     const [decision] = decisions.get('single-1')!;
-    expect(decision!.postings.filter((p) => p.amountMinor !== 0n).map((p) => `${p.accountId}=${p.amountMinor}`)).toEqual(expectedCredits(data));
+    expect(
+      decision!.postings.filter((p) => p.amountMinor !== 0n).map((p) => `${p.accountId}=${p.amountMinor}`),
+    ).toEqual(expectedCredits(data));
     expect(decision!.postings.reduce((sum, p) => sum + p.amountMinor, 0n)).toBe(data.feeMinor);
     expect(decision!.contributionsSeen).toHaveLength(ATTRIBUTIONS_PER_INFERENCE);
-    expect(decision!.datanetsSeen).toEqual([{ datanetId: 'datanet-1', ownerId: 'olga', curatorShareBps: 2_000, minDataBps: 0, allowedModelOwners: null }]);
+    expect(decision!.datanetsSeen).toEqual([
+      { datanetId: 'datanet-1', ownerId: 'olga', curatorShareBps: 2_000, minDataBps: 0, allowedModelOwners: null },
+    ]);
     expect(decision!.orderingRule).toContain('as-of-record-time/v1');
     expect(decision!.eventId).toBe('attributed:single-1');
 
@@ -199,7 +257,15 @@ describe('the attribution service', () => {
 
     const { stdout } = await promisify(execFile)(
       process.execPath,
-      ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', 'services/attribution/src/cli.ts', 'explain', 'single-1'],
+      [
+        '-r',
+        'ts-node/register/transpile-only',
+        '-r',
+        'tsconfig-paths/register',
+        'services/attribution/src/cli.ts',
+        'explain',
+        'single-1',
+      ],
       { env: { ...process.env, ...env(), TS_NODE_TRANSPILE_ONLY: 'true' } },
     );
     expect(stdout.split('\n').filter(Boolean)).toEqual(body.lines);
@@ -210,7 +276,15 @@ describe('the attribution service', () => {
     await send(topics.contributions.name, [
       {
         type: 'ContributionSubmitted',
-        data: { ...base('c'), contributionId: 'late-1', datanetId: 'datanet-1', contributorId: 'laura', contentHash: 'sha256:01', sizeBytes: 1n, license: 'MIT' },
+        data: {
+          ...base('c'),
+          contributionId: 'late-1',
+          datanetId: 'datanet-1',
+          contributorId: 'laura',
+          contentHash: 'sha256:01',
+          sizeBytes: 1n,
+          license: 'MIT',
+        },
         timestampMs: nowMs,
       },
     ]);
@@ -223,7 +297,14 @@ describe('the attribution service', () => {
     await send(topics.contributions.name, [
       {
         type: 'ContributionValidated',
-        data: { ...base('v'), contributionId: 'late-1', validatorId: 'val', decision: 'ACCEPTED', qualityScoreBps: 1, reason: null },
+        data: {
+          ...base('v'),
+          contributionId: 'late-1',
+          validatorId: 'val',
+          decision: 'ACCEPTED',
+          qualityScoreBps: 1,
+          reason: null,
+        },
         timestampMs: nowMs + 1_000,
       },
     ]);
@@ -238,23 +319,32 @@ describe('the attribution service', () => {
   });
 
   it('sends poison inferences to the DLQ with their reasons and still decides the next one', async () => {
-    await producer.send({ topic: topics.inferences.name, acks: -1, messages: [{ key: 'poison-0', value: '{not avro' }] });
+    await producer.send({
+      topic: topics.inferences.name,
+      acks: -1,
+      messages: [{ key: 'poison-0', value: '{not avro' }],
+    });
     await send(topics.inferences.name, [
       { type: 'InferenceCompleted', data: inference('poison-1', { modelId: 'model-unknown' }) },
       { type: 'InferenceCompleted', data: inference('poison-2', { feeMinor: 1_000_000_001n }) },
       {
         type: 'InferenceCompleted',
-        data: inference('poison-3', { attributions: Array.from({ length: 21 }, (_, i) => ({ contributionId: `x${i}`, scorePpm: 1n })) }),
+        data: inference('poison-3', {
+          attributions: Array.from({ length: 21 }, (_, i) => ({ contributionId: `x${i}`, scorePpm: 1n })),
+        }),
       },
       { type: 'InferenceCompleted', data: inference('after-poison') },
     ]);
     const dead = await readTopic(deadLetterTopicName(groups.attribution), 4, 60_000);
-    const reasons = new Map(dead.map((message) => [message.key!.toString(), message.headers![DLQ_HEADERS.reason]!.toString()]));
+    const reasons = new Map(
+      dead.map((message) => [message.key!.toString(), message.headers![DLQ_HEADERS.reason]!.toString()]),
+    );
     expect(reasons.get('poison-0')).toContain('content-type');
     expect(reasons.get('poison-1')).toContain('UNKNOWN_MODEL model-unknown');
     expect(reasons.get('poison-2')).toBe('feeMinor: at most 1000000000, got 1000000001');
     expect(reasons.get('poison-3')).toBe('attributions: at most 20 entries, got 21');
-    for (const message of dead) expect(message.headers![DLQ_HEADERS.sourceTopic]!.toString()).toBe(topics.inferences.name);
+    for (const message of dead)
+      expect(message.headers![DLQ_HEADERS.sourceTopic]!.toString()).toBe(topics.inferences.name);
     decisions = await readDecisions(4, 60_000);
     expect(decisions.has('after-poison')).toBe(true);
     expect([...decisions.keys()].filter((id) => id.startsWith('poison'))).toEqual([]);
@@ -272,7 +362,10 @@ describe('the attribution service', () => {
   it('decides an inference published three times once (one copy with other content)', async () => {
     const data = inference('dup-1', { attributions: attributionsOf(2) });
     await send(topics.inferences.name, [{ type: 'InferenceCompleted', data }]);
-    await send(topics.inferences.name, [{ type: 'InferenceCompleted', data }, { type: 'InferenceCompleted', data: { ...data, eventId: 'evt-other' } }]);
+    await send(topics.inferences.name, [
+      { type: 'InferenceCompleted', data },
+      { type: 'InferenceCompleted', data: { ...data, eventId: 'evt-other' } },
+    ]);
     await send(topics.inferences.name, [{ type: 'InferenceCompleted', data: inference('dup-marker') }]);
     decisions = await readDecisions(5, 60_000);
     expect(decisions.has('dup-marker')).toBe(true);
@@ -286,14 +379,21 @@ describe('the attribution service', () => {
     expect(decisions.size).toBe(totalBefore + inferences.length);
     for (const data of inferences) {
       const [decision] = decisions.get(data.inferenceId)!;
-      expect(decision!.postings.filter((p) => p.amountMinor !== 0n).map((p) => `${p.accountId}=${p.amountMinor}`)).toEqual(expectedCredits(data));
+      expect(
+        decision!.postings.filter((p) => p.amountMinor !== 0n).map((p) => `${p.accountId}=${p.amountMinor}`),
+      ).toEqual(expectedCredits(data));
     }
   };
   const bulkOf = (name: string, count: number) =>
-    Array.from({ length: count }, (_, index) => inference(`${name}-${index}`, { attributions: attributionsOf(index), feeMinor: BigInt(1_000 + index) }));
+    Array.from({ length: count }, (_, index) =>
+      inference(`${name}-${index}`, { attributions: attributionsOf(index), feeMinor: BigInt(1_000 + index) }),
+    );
   const publishBulk = async (inferences: readonly InferenceCompleted[], chunkSize: number, pauseMs = 0) => {
     for (let offset = 0; offset < inferences.length; offset += chunkSize) {
-      await send(topics.inferences.name, inferences.slice(offset, offset + chunkSize).map((data) => ({ type: 'InferenceCompleted' as const, data })));
+      await send(
+        topics.inferences.name,
+        inferences.slice(offset, offset + chunkSize).map((data) => ({ type: 'InferenceCompleted' as const, data })),
+      );
       if (pauseMs > 0) await new Promise((resolve) => setTimeout(resolve, pauseMs));
     }
   };

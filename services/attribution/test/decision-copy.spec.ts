@@ -19,7 +19,10 @@ function readBack(buffer: Buffer) {
     position += 2;
     if (count === -1) break;
     expect(count).toBe(8);
-    const [inferenceId, partition, offset, eventId, method, value, headers, contentHash] = Array.from({ length: count }, field);
+    const [inferenceId, partition, offset, eventId, method, value, headers, contentHash] = Array.from(
+      { length: count },
+      field,
+    );
     rows.push({
       inferenceId: inferenceId!.toString('utf8'),
       partition: partition!.readInt32BE(0),
@@ -38,11 +41,36 @@ function readBack(buffer: Buffer) {
 describe('given decision rows', () => {
   it('encodes each as one COPY tuple that reads back to the same values', () => {
     const rows: DecisionRow[] = [
-      { inferenceId: 'inference-1', inferenceOffset: 0n, eventId: 'attributed:inference-1', method: 'influence/v1', value: Buffer.from([1, 2, 3]), headers: { ce_id: 'a' }, contentHash: Buffer.alloc(32, 7) },
-      { inferenceId: 'inférence-ü-2', inferenceOffset: 2n ** 40n, eventId: 'attributed:inférence-ü-2', method: 'm', value: Buffer.alloc(0), headers: { ce_subject: 'inférence-ü-2', 'content-type': 'application/avro' }, contentHash: Buffer.alloc(32, 0xfe) },
+      {
+        inferenceId: 'inference-1',
+        inferenceOffset: 0n,
+        eventId: 'attributed:inference-1',
+        method: 'influence/v1',
+        value: Buffer.from([1, 2, 3]),
+        headers: { ce_id: 'a' },
+        contentHash: Buffer.alloc(32, 7),
+      },
+      {
+        inferenceId: 'inférence-ü-2',
+        inferenceOffset: 2n ** 40n,
+        eventId: 'attributed:inférence-ü-2',
+        method: 'm',
+        value: Buffer.alloc(0),
+        headers: { ce_subject: 'inférence-ü-2', 'content-type': 'application/avro' },
+        contentHash: Buffer.alloc(32, 0xfe),
+      },
     ];
     expect(readBack(encodeDecisionRows(5, rows))).toEqual(
-      rows.map((row) => ({ inferenceId: row.inferenceId, partition: 5, offset: row.inferenceOffset, eventId: row.eventId, method: row.method, value: row.value, headers: row.headers, contentHash: row.contentHash })),
+      rows.map((row) => ({
+        inferenceId: row.inferenceId,
+        partition: 5,
+        offset: row.inferenceOffset,
+        eventId: row.eventId,
+        method: row.method,
+        value: row.value,
+        headers: row.headers,
+        contentHash: row.contentHash,
+      })),
     );
   });
 

@@ -14,6 +14,8 @@ describe('given a stored decision row', () => {
     ['JSON null', 'null'],
     ['a header value that is not a string', '{"ce_id":1}'],
   ])('refuses %s, naming the row', (_case, text) => {
-    expect(() => storedHeaders('inference-7', text)).toThrow('decisions.headers of inference-7: expected the JSON text of an object of strings');
+    expect(() => storedHeaders('inference-7', text)).toThrow(
+      'decisions.headers of inference-7: expected the JSON text of an object of strings',
+    );
   });
 });

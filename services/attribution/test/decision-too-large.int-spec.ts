@@ -17,7 +17,15 @@ import {
   type InferenceCompleted,
 } from '@tributary/contracts';
 import { DLQ_HEADERS, ensureTopics, keyPartition } from '@tributary/messaging';
-import { createTestDatabase, readTopic, testKafka, uniqueName, withAdmin, type ServiceProcess, type TestDatabase } from '@tributary/testing';
+import {
+  createTestDatabase,
+  readTopic,
+  testKafka,
+  uniqueName,
+  withAdmin,
+  type ServiceProcess,
+  type TestDatabase,
+} from '@tributary/testing';
 import { publishSmallWorld, startAttribution } from './harness';
 
 const PARTITIONS = 6;
@@ -26,7 +34,8 @@ const ID_LENGTH = 256;
 /** U+8CA2, three bytes in UTF-8: the most bytes one UTF-16 code unit (what the schema's maxLength counts) can take. */
 const WIDE = '貢';
 
-const headersOf = (message: KafkaMessage) => Object.fromEntries(Object.entries(message.headers ?? {}).map(([name, value]) => [name, value?.toString()]));
+const headersOf = (message: KafkaMessage) =>
+  Object.fromEntries(Object.entries(message.headers ?? {}).map(([name, value]) => [name, value?.toString()]));
 
 /** A contribution id at the schema's maximum length, unique by its index, almost all of it three-byte characters. */
 const wideId = (index: number) => {
@@ -37,7 +46,8 @@ const wideId = (index: number) => {
 /** Ids whose records land on the given partition (Kafka's default partitioner, as every producer uses). */
 function idsOnPartition(partition: number, stem: string, count: number): string[] {
   const ids: string[] = [];
-  for (let n = 0; ids.length < count; n += 1) if (keyPartition(`${stem}-${n}`, PARTITIONS) === partition) ids.push(`${stem}-${n}`);
+  for (let n = 0; ids.length < count; n += 1)
+    if (keyPartition(`${stem}-${n}`, PARTITIONS) === partition) ids.push(`${stem}-${n}`);
   return ids;
 }
 
@@ -55,7 +65,10 @@ describe('an inference whose decision would not fit its topic', () => {
       topic,
       acks: -1,
       messages: records.map(({ type, data }) => {
-        const record = toRecord(type, data as EventData<typeof type>, { source: 'urn:tributary:test', topicPrefix: prefix });
+        const record = toRecord(type, data as EventData<typeof type>, {
+          source: 'urn:tributary:test',
+          topicPrefix: prefix,
+        });
         return { key: record.key, value: record.value, headers: record.headers, timestamp: String(T0) };
       }),
     });
@@ -75,7 +88,9 @@ describe('an inference whose decision would not fit its topic', () => {
 
   beforeAll(async () => {
     database = await createTestDatabase('attribution_big');
-    await withAdmin((admin) => ensureTopics(admin, [...topicCatalog(catalog), deadLetterTopicSpec(`${groups.attribution}.tables`)], 1));
+    await withAdmin((admin) =>
+      ensureTopics(admin, [...topicCatalog(catalog), deadLetterTopicSpec(`${groups.attribution}.tables`)], 1),
+    );
     producer = testKafka().producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
     await publishSmallWorld(send, topics, T0);
@@ -92,8 +107,16 @@ describe('an inference whose decision would not fit its topic', () => {
   });
 
   it('goes to the DLQ as decision-too-large naming size and limit, and the partition goes on', async () => {
-    const [hugeId, beforeId, afterId, laterId] = idsOnPartition(2, `inference-${randomUUID().slice(0, 8)}`, 4) as [string, string, string, string];
-    const wide = Array.from({ length: ATTRIBUTIONS }, (_, index) => ({ contributionId: wideId(index), scorePpm: 1_000n }));
+    const [hugeId, beforeId, afterId, laterId] = idsOnPartition(2, `inference-${randomUUID().slice(0, 8)}`, 4) as [
+      string,
+      string,
+      string,
+      string,
+    ];
+    const wide = Array.from({ length: ATTRIBUTIONS }, (_, index) => ({
+      contributionId: wideId(index),
+      scorePpm: 1_000n,
+    }));
     const huge = inference(hugeId, wide);
     // The inference itself is accepted by the schema and fits its own topic...
     const hugeRecord = toRecord('InferenceCompleted', huge, { source: 'urn:tributary:test', topicPrefix: prefix });
@@ -107,7 +130,11 @@ describe('an inference whose decision would not fit its topic', () => {
       { type: 'InferenceCompleted', data: small(afterId) },
     ]);
 
-    const dead = await readTopic(deadLetterTopicName(groups.attribution), (message) => message.key?.toString() === hugeId, 90_000);
+    const dead = await readTopic(
+      deadLetterTopicName(groups.attribution),
+      (message) => message.key?.toString() === hugeId,
+      90_000,
+    );
     const letter = dead.find((message) => message.key?.toString() === hugeId);
     expect(letter).toBeDefined();
     const reason = letter!.headers![DLQ_HEADERS.reason]!.toString();

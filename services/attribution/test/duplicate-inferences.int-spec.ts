@@ -6,14 +6,33 @@
 // decision stored before content hashes were kept (NULL) takes any repeat as a re-delivery.
 import { createHash, randomUUID } from 'node:crypto';
 import type { KafkaMessage, Producer } from 'kafkajs';
-import { catalogFor, deadLetterTopicName, deadLetterTopicSpec, fromRecord, toRecord, topicCatalog, type EventData, type EventType, type InferenceCompleted } from '@tributary/contracts';
+import {
+  catalogFor,
+  deadLetterTopicName,
+  deadLetterTopicSpec,
+  fromRecord,
+  toRecord,
+  topicCatalog,
+  type EventData,
+  type EventType,
+  type InferenceCompleted,
+} from '@tributary/contracts';
 import { DLQ_HEADERS, ensureTopics, keyPartition } from '@tributary/messaging';
-import { createTestDatabase, readTopic, testKafka, uniqueName, withAdmin, type ServiceProcess, type TestDatabase } from '@tributary/testing';
+import {
+  createTestDatabase,
+  readTopic,
+  testKafka,
+  uniqueName,
+  withAdmin,
+  type ServiceProcess,
+  type TestDatabase,
+} from '@tributary/testing';
 import { publishSmallWorld, startAttribution } from './harness';
 
 const PARTITIONS = 6;
 
-const headersOf = (message: KafkaMessage) => Object.fromEntries(Object.entries(message.headers ?? {}).map(([name, value]) => [name, value?.toString()]));
+const headersOf = (message: KafkaMessage) =>
+  Object.fromEntries(Object.entries(message.headers ?? {}).map(([name, value]) => [name, value?.toString()]));
 const sha256 = (value: Buffer) => createHash('sha256').update(value).digest('hex');
 
 describe('an inferenceId seen again', () => {
@@ -29,7 +48,8 @@ describe('an inferenceId seen again', () => {
   let serial = 0;
   const nextId = () => `${stem}-${(serial += 1)}`;
 
-  const recordOf = (data: InferenceCompleted) => toRecord('InferenceCompleted', data, { source: 'urn:tributary:test', topicPrefix: prefix });
+  const recordOf = (data: InferenceCompleted) =>
+    toRecord('InferenceCompleted', data, { source: 'urn:tributary:test', topicPrefix: prefix });
   /** Publishes records as built (so a re-publish is byte for byte the same); returns each one's offset. */
   const publish = async (records: ReadonlyArray<ReturnType<typeof recordOf>>): Promise<string[]> => {
     const offsets: string[] = [];
@@ -37,7 +57,12 @@ describe('an inferenceId seen again', () => {
     const sent = await producer.send({
       topic: topics.inferences.name,
       acks: -1,
-      messages: records.map((record) => ({ key: record.key, value: record.value, headers: record.headers, timestamp: String(T0) })),
+      messages: records.map((record) => ({
+        key: record.key,
+        value: record.value,
+        headers: record.headers,
+        timestamp: String(T0),
+      })),
     });
     // All records of a send here share one key, hence one partition: offsets follow the base offset.
     const base = BigInt(sent[0]!.baseOffset!);
@@ -49,7 +74,10 @@ describe('an inferenceId seen again', () => {
       topic,
       acks: -1,
       messages: records.map(({ type, data }) => {
-        const record = toRecord(type, data as EventData<typeof type>, { source: 'urn:tributary:test', topicPrefix: prefix });
+        const record = toRecord(type, data as EventData<typeof type>, {
+          source: 'urn:tributary:test',
+          topicPrefix: prefix,
+        });
         return { key: record.key, value: record.value, headers: record.headers, timestamp: String(T0) };
       }),
     });
@@ -103,7 +131,8 @@ describe('an inferenceId seen again', () => {
     const more = await readTopic(dlq, messages.length + 1, 3_000);
     const letters = union(messages, more).filter((message) => message.headers?.[DLQ_HEADERS.reason] !== undefined);
     const byKey = new Map<string, KafkaMessage[]>();
-    for (const letter of letters) byKey.set(letter.key!.toString(), [...(byKey.get(letter.key!.toString()) ?? []), letter]);
+    for (const letter of letters)
+      byKey.set(letter.key!.toString(), [...(byKey.get(letter.key!.toString()) ?? []), letter]);
     return byKey;
   };
   const metricsText = async () => {
@@ -111,7 +140,12 @@ describe('an inferenceId seen again', () => {
     return (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
   };
   const duplicatesCounted = (text: string) =>
-    Number(new RegExp(`^duplicates_skipped_total\\{topic="${topics.inferences.name.replace(/\./g, '\\.')}"\\} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+    Number(
+      new RegExp(
+        `^duplicates_skipped_total\\{topic="${topics.inferences.name.replace(/\./g, '\\.')}"\\} (\\d+)$`,
+        'm',
+      ).exec(text)?.[1] ?? 0,
+    );
   /** Publishes a fresh inference and waits for its decision: every record published before it on its partition was handled. */
   const marker = async (partitionOf: string) => {
     const id = idOnPartitionOf(partitionOf);
@@ -128,7 +162,9 @@ describe('an inferenceId seen again', () => {
 
   beforeAll(async () => {
     database = await createTestDatabase('attribution_dup');
-    await withAdmin((admin) => ensureTopics(admin, [...topicCatalog(catalog), deadLetterTopicSpec(`${groups.attribution}.tables`)], 1));
+    await withAdmin((admin) =>
+      ensureTopics(admin, [...topicCatalog(catalog), deadLetterTopicSpec(`${groups.attribution}.tables`)], 1),
+    );
     producer = testKafka().producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
     await publishSmallWorld(sendTables, topics, T0);

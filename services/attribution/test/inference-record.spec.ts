@@ -11,12 +11,22 @@ const LIMITS = { attributionsMax: 1_000, feeMinorMax: 10n ** 15n, clockSkewMsMax
 function inboundOf(source: string): InboundRecord {
   const record = toRecord('InferenceCompleted', SAMPLE_EVENTS.InferenceCompleted, { source });
   const key = record.key.toString();
-  return { topic: record.topic, partition: keyPartition(key, LIMITS.partitionCount), offset: '0', key: Buffer.from(key), value: record.value, headers: { ...record.headers }, timestampMs: 1_000 };
+  return {
+    topic: record.topic,
+    partition: keyPartition(key, LIMITS.partitionCount),
+    offset: '0',
+    key: Buffer.from(key),
+    value: record.value,
+    headers: { ...record.headers },
+    timestampMs: 1_000,
+  };
 }
 
 describe('an inference record', () => {
-  it('gives the decision its producer: the record\'s ce_source', () => {
-    expect(readInference(inboundOf('urn:tributary:producer:acme'), LIMITS, 1_000).producer).toBe('urn:tributary:producer:acme');
+  it("gives the decision its producer: the record's ce_source", () => {
+    expect(readInference(inboundOf('urn:tributary:producer:acme'), LIMITS, 1_000).producer).toBe(
+      'urn:tributary:producer:acme',
+    );
   });
 
   it('cannot be decided without a producer', () => {

@@ -47,19 +47,22 @@ describe('an inferenceId seen again', () => {
 
   it('decides each id once whatever the order of records: the first wins, copies are duplicates, the rest conflicts', () => {
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.constantFrom('x', 'y', 'z'), fc.constantFrom('a', 'b')), { maxLength: 30 }), (records) => {
-        const repeats = new RepeatedInferences(TOPIC, new Map());
-        const first = new Map<string, string>();
-        records.forEach(([id, content], offset) => {
-          const outcome = repeats.check(id, hash(content));
-          const expected = !first.has(id) ? 'new' : first.get(id) === content ? 'duplicate' : 'conflict';
-          expect(outcome.type).toBe(expected);
-          if (outcome.type === 'new') {
-            first.set(id, content);
-            repeats.decided(id, 0, BigInt(offset), hash(content));
-          }
-        });
-      }),
+      fc.property(
+        fc.array(fc.tuple(fc.constantFrom('x', 'y', 'z'), fc.constantFrom('a', 'b')), { maxLength: 30 }),
+        (records) => {
+          const repeats = new RepeatedInferences(TOPIC, new Map());
+          const first = new Map<string, string>();
+          records.forEach(([id, content], offset) => {
+            const outcome = repeats.check(id, hash(content));
+            const expected = !first.has(id) ? 'new' : first.get(id) === content ? 'duplicate' : 'conflict';
+            expect(outcome.type).toBe(expected);
+            if (outcome.type === 'new') {
+              first.set(id, content);
+              repeats.decided(id, 0, BigInt(offset), hash(content));
+            }
+          });
+        },
+      ),
     );
   });
 });

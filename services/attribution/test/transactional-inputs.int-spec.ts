@@ -5,7 +5,18 @@ import { randomUUID } from 'node:crypto';
 import { catalogFor, fromRecord, topicCatalog, type InferenceAttributed } from '@tributary/contracts';
 import { ensureTopics } from '@tributary/messaging';
 import { TributaryProducer } from '@tributary/producer';
-import { createTestDatabase, eventually, readTopic, startServiceProcess, testBrokers, uniqueName, withAdmin, type ServiceProcess, type TestDatabase, testClientOptions } from '@tributary/testing';
+import {
+  createTestDatabase,
+  eventually,
+  readTopic,
+  startServiceProcess,
+  testBrokers,
+  uniqueName,
+  withAdmin,
+  type ServiceProcess,
+  type TestDatabase,
+  testClientOptions,
+} from '@tributary/testing';
 
 describe('the attribution service given inputs published in transactions', () => {
   const prefix = `${uniqueName('tx')}.`;
@@ -23,17 +34,21 @@ describe('the attribution service given inputs published in transactions', () =>
       topicPrefix: prefix,
       transactionalId: uniqueName('tx-inputs-spec'),
     });
-    service = startServiceProcess('services/attribution/src/main.ts', {
-      KAFKA_BROKERS: testBrokers().join(','),
-      DATABASE_URL: database.url,
-      TRIBUTARY_TOPIC_PREFIX: prefix,
-      ATTRIBUTION_HTTP_PORT: '0',
-      ATTRIBUTION_ORDERING_GRACE_MS: '500',
-      // A stall on the commit markers would show as a decision that waits this long; the spec waits far less.
-      ATTRIBUTION_ORDERING_WAIT_MS_MAX: '120000',
-      CONSUMER_SESSION_TIMEOUT_MS: '6000',
-      CONSUMER_HEARTBEAT_INTERVAL_MS: '1000',
-    }, 'attribution-tx');
+    service = startServiceProcess(
+      'services/attribution/src/main.ts',
+      {
+        KAFKA_BROKERS: testBrokers().join(','),
+        DATABASE_URL: database.url,
+        TRIBUTARY_TOPIC_PREFIX: prefix,
+        ATTRIBUTION_HTTP_PORT: '0',
+        ATTRIBUTION_ORDERING_GRACE_MS: '500',
+        // A stall on the commit markers would show as a decision that waits this long; the spec waits far less.
+        ATTRIBUTION_ORDERING_WAIT_MS_MAX: '120000',
+        CONSUMER_SESSION_TIMEOUT_MS: '6000',
+        CONSUMER_HEARTBEAT_INTERVAL_MS: '1000',
+      },
+      'attribution-tx',
+    );
     await eventually(() => expect(service.output()).toContain('attribution ready'), 90_000);
   });
 
@@ -47,36 +62,90 @@ describe('the attribution service given inputs published in transactions', () =>
     const occurredAt = BigInt(Date.now());
     const id = randomUUID().slice(0, 8);
     await producer.publishBatch([
-      { type: 'DatanetCreated', data: { eventId: `d-${id}`, datanetId: `datanet-${id}`, occurredAt, ownerId: 'olga', name: 'notes', license: 'CC-BY-4.0', curatorShareBps: 1_000 } },
+      {
+        type: 'DatanetCreated',
+        data: {
+          eventId: `d-${id}`,
+          datanetId: `datanet-${id}`,
+          occurredAt,
+          ownerId: 'olga',
+          name: 'notes',
+          license: 'CC-BY-4.0',
+          curatorShareBps: 1_000,
+        },
+      },
       {
         type: 'ModelRegistered',
-        data: { eventId: `m-${id}`, modelId: `model-${id}`, occurredAt, ownerId: 'mona', baseModel: 'base', datanetIds: [`datanet-${id}`], split: { protocolBps: 1_000, modelBps: 3_000, dataBps: 6_000 } },
+        data: {
+          eventId: `m-${id}`,
+          modelId: `model-${id}`,
+          occurredAt,
+          ownerId: 'mona',
+          baseModel: 'base',
+          datanetIds: [`datanet-${id}`],
+          split: { protocolBps: 1_000, modelBps: 3_000, dataBps: 6_000 },
+        },
       },
       {
         type: 'ContributionSubmitted',
-        data: { eventId: `cs-${id}`, contributionId: `contribution-${id}`, occurredAt, datanetId: `datanet-${id}`, contributorId: 'cora', contentHash: `sha256:${'a'.repeat(64)}`, sizeBytes: 10n, license: 'CC-BY-4.0' },
+        data: {
+          eventId: `cs-${id}`,
+          contributionId: `contribution-${id}`,
+          occurredAt,
+          datanetId: `datanet-${id}`,
+          contributorId: 'cora',
+          contentHash: `sha256:${'a'.repeat(64)}`,
+          sizeBytes: 10n,
+          license: 'CC-BY-4.0',
+        },
       },
     ]);
     await producer.publishBatch([
-      { type: 'ContributionValidated', data: { eventId: `cv-${id}`, contributionId: `contribution-${id}`, occurredAt, validatorId: 'vic', decision: 'ACCEPTED', qualityScoreBps: 9_000, reason: null } },
+      {
+        type: 'ContributionValidated',
+        data: {
+          eventId: `cv-${id}`,
+          contributionId: `contribution-${id}`,
+          occurredAt,
+          validatorId: 'vic',
+          decision: 'ACCEPTED',
+          qualityScoreBps: 9_000,
+          reason: null,
+        },
+      },
     ]);
     const inferenceId = `inference-${id}`;
     await producer.publishBatch([
       {
         type: 'InferenceCompleted',
         data: {
-          eventId: `i-${id}`, inferenceId, occurredAt, modelId: `model-${id}`, agentId: null, consumerId: 'carl', asset: 'USDC',
-          feeMinor: 10_000n, attributions: [{ contributionId: `contribution-${id}`, scorePpm: 1_000_000n }], method: 'influence/v1', latencyMs: null,
+          eventId: `i-${id}`,
+          inferenceId,
+          occurredAt,
+          modelId: `model-${id}`,
+          agentId: null,
+          consumerId: 'carl',
+          asset: 'USDC',
+          feeMinor: 10_000n,
+          attributions: [{ contributionId: `contribution-${id}`, scorePpm: 1_000_000n }],
+          method: 'influence/v1',
+          latencyMs: null,
         },
       },
     ]);
 
     const startedMs = Date.now();
-    const decided = await readTopic(catalog.topics.attributions.name, (message) => message.key?.toString() === inferenceId, 30_000);
+    const decided = await readTopic(
+      catalog.topics.attributions.name,
+      (message) => message.key?.toString() === inferenceId,
+      30_000,
+    );
     const message = decided.find((candidate) => candidate.key?.toString() === inferenceId);
     expect(message).toBeDefined();
     expect(Date.now() - startedMs).toBeLessThan(30_000);
-    const headers = Object.fromEntries(Object.entries(message!.headers ?? {}).map(([name, value]) => [name, value?.toString()]));
+    const headers = Object.fromEntries(
+      Object.entries(message!.headers ?? {}).map(([name, value]) => [name, value?.toString()]),
+    );
     const decision = fromRecord(message!.value, headers).data as InferenceAttributed;
     expect(decision.postings.find((posting) => posting.accountId === 'contributor:cora')?.amountMinor).toBe(5_400n);
   });

@@ -18,11 +18,17 @@ const log = [version('a', 10, 0), version('b', 10, 1), version('a', 20, 2), vers
 
 function fakeQuery() {
   const calls: Array<{ keys: Array<{ entity: EntityKind; id: string; afterMs?: number }>; asOfMaxMs: number }> = [];
-  const query = async (keys: ReadonlyArray<{ entity: EntityKind; id: string; afterMs?: number }>, asOfMaxMs: number) => {
+  const query = async (
+    keys: ReadonlyArray<{ entity: EntityKind; id: string; afterMs?: number }>,
+    asOfMaxMs: number,
+  ) => {
     calls.push({ keys: [...keys], asOfMaxMs });
     const grouped = new Map<string, EntityVersion[]>();
     for (const key of keys) {
-      const found = log.filter((v) => v.id === key.id && v.visibleFromMs <= asOfMaxMs && v.visibleFromMs > (key.afterMs ?? Number.MIN_SAFE_INTEGER));
+      const found = log.filter(
+        (v) =>
+          v.id === key.id && v.visibleFromMs <= asOfMaxMs && v.visibleFromMs > (key.afterMs ?? Number.MIN_SAFE_INTEGER),
+      );
       if (found.length > 0) grouped.set(entityKey(key.entity, key.id), found);
     }
     return grouped;
@@ -30,8 +36,12 @@ function fakeQuery() {
   return { calls, query };
 }
 
-const keys = [{ entity: 'contribution' as const, id: 'a' }, { entity: 'contribution' as const, id: 'b' }];
-const offsets = (result: Map<string, readonly EntityVersion[]>, id: string) => (result.get(entityKey('contribution', id)) ?? []).map((v) => Number(v.offset)).sort();
+const keys = [
+  { entity: 'contribution' as const, id: 'a' },
+  { entity: 'contribution' as const, id: 'b' },
+];
+const offsets = (result: Map<string, readonly EntityVersion[]>, id: string) =>
+  (result.get(entityKey('contribution', id)) ?? []).map((v) => Number(v.offset)).sort();
 
 describe('VersionCache', () => {
   it('returns every version visible up to T, querying only the range it lacks', async () => {

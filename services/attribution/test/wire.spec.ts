@@ -25,12 +25,20 @@ describe('a decision mapped onto InferenceAttributed', () => {
       fc.property(inputArbitrary, fc.integer({ min: 0, max: 10_000 }), (input, protocolBps) => {
         // Terms the model keeps (its data share as the minimum, its owner admitted), and a protocol share that fits.
         const fitting = Math.min(protocolBps, 10_000 - input.model.split.dataBps);
-        const datanets = input.datanets.map((datanet) => ({ ...datanet, minDataBps: input.model.split.dataBps, allowedModelOwners: [input.model.owner, 'other'] }));
+        const datanets = input.datanets.map((datanet) => ({
+          ...datanet,
+          minDataBps: input.model.split.dataBps,
+          allowedModelOwners: [input.model.owner, 'other'],
+        }));
         const decision = decideAttribution({ ...input, datanets, policy: { version: 2, protocolBps: fitting } });
         const event = toAttributedEvent(decision, 'evt-1', 0n, 'urn:tributary:producer:acme');
         expect(event.policyVersion).toBe(2);
         expect(event.split.protocolBps).toBe(fitting);
-        for (const seen of event.datanetsSeen) expect(seen).toMatchObject({ minDataBps: input.model.split.dataBps, allowedModelOwners: [input.model.owner, 'other'] });
+        for (const seen of event.datanetsSeen)
+          expect(seen).toMatchObject({
+            minDataBps: input.model.split.dataBps,
+            allowedModelOwners: [input.model.owner, 'other'],
+          });
         const again = recompute(event, input.inference.method);
         expect(again.policyVersion).toBe(2);
         expect(again.split).toEqual(decision.split);

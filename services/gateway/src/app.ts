@@ -33,15 +33,28 @@ function latencyRecorder(metrics: GatewayMetrics) {
 }
 
 function bodyErrors(metrics: GatewayMetrics, bodyBytesMax: number) {
-  return (error: { type?: string; status?: number; message?: string }, _request: Request, response: Response, next: NextFunction) => {
+  return (
+    error: { type?: string; status?: number; message?: string },
+    _request: Request,
+    response: Response,
+    next: NextFunction,
+  ) => {
     if (error.type === 'entity.too.large') {
       metrics.reject('too_large');
-      response.status(413).json({ statusCode: 413, error: 'too_large', message: `the body is larger than ${bodyBytesMax} bytes (GATEWAY_BODY_BYTES_MAX); nothing was sent` });
+      response.status(413).json({
+        statusCode: 413,
+        error: 'too_large',
+        message: `the body is larger than ${bodyBytesMax} bytes (GATEWAY_BODY_BYTES_MAX); nothing was sent`,
+      });
       return;
     }
     if (error.type === 'entity.parse.failed' || error.status === 400 || error.status === 415) {
       metrics.reject('malformed_json');
-      response.status(400).json({ statusCode: 400, error: 'malformed_json', message: `the body is not a JSON object or array: ${error.message ?? ''}`.trim() });
+      response.status(400).json({
+        statusCode: 400,
+        error: 'malformed_json',
+        message: `the body is not a JSON object or array: ${error.message ?? ''}`.trim(),
+      });
       return;
     }
     next(error);

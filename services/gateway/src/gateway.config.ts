@@ -4,7 +4,10 @@ import { boundedInt, databaseEnv, httpHost, kafkaEnv, kafkaName, parseEnv } from
 import { topicPrefix } from '@tributary/contracts';
 import { BATCH_EVENTS_MAX, REQUEST_BYTES_MAX_DEFAULT } from '@tributary/producer';
 
-const defaultInstanceId = hostname().replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 64) || 'gateway';
+const defaultInstanceId =
+  hostname()
+    .replace(/[^A-Za-z0-9._-]/g, '-')
+    .slice(0, 64) || 'gateway';
 
 const gatewaySchema = z.object({
   GATEWAY_HTTP_PORT: boundedInt(0, 65_535, 3100),
@@ -41,7 +44,12 @@ const gatewaySchema = z.object({
 
 /** Everything the gateway reads from its environment, validated before anything starts. */
 export function gatewayConfig(env: NodeJS.ProcessEnv = process.env) {
-  return { ...parseEnv('gateway', gatewaySchema, env), ...kafkaEnv(env, 'gateway'), ...databaseEnv(env), TRIBUTARY_TOPIC_PREFIX: topicPrefix(env) };
+  return {
+    ...parseEnv('gateway', gatewaySchema, env),
+    ...kafkaEnv(env, 'gateway'),
+    ...databaseEnv(env),
+    TRIBUTARY_TOPIC_PREFIX: topicPrefix(env),
+  };
 }
 export type GatewayConfig = ReturnType<typeof gatewayConfig>;
 export const GATEWAY_CONFIG = Symbol('GATEWAY_CONFIG');

@@ -36,7 +36,11 @@ export class HealthController {
   @Get('ready')
   async ready() {
     const [kafka, database] = await Promise.all([this.checkKafka(), this.checkDatabase()]);
-    const body = { status: kafka.up && database.up ? 'ok' : 'unavailable', kafka: kafka.detail, database: database.detail };
+    const body = {
+      status: kafka.up && database.up ? 'ok' : 'unavailable',
+      kafka: kafka.detail,
+      database: database.detail,
+    };
     if (!kafka.up || !database.up) throw new ServiceUnavailableException(body);
     return body;
   }

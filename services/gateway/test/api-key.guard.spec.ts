@@ -13,14 +13,20 @@ function guardWith(authenticate: (key: string) => Promise<ApiKeyScope | undefine
   return new ApiKeyGuard({ authenticate } as ApiKeyAuthenticator, { GATEWAY_RETRY_AFTER_S: 7 } as GatewayConfig);
 }
 
-function contextOf(headers: Record<string, string>): { context: ExecutionContext; request: { headers: Record<string, string> } } {
+function contextOf(headers: Record<string, string>): {
+  context: ExecutionContext;
+  request: { headers: Record<string, string> };
+} {
   const request = { headers };
   const context = { switchToHttp: () => ({ getRequest: () => request }) } as unknown as ExecutionContext;
   return { context, request };
 }
 
 async function refusal(guard: ApiKeyGuard, headers: Record<string, string>): Promise<GatewayRejection> {
-  const error = await guard.canActivate(contextOf(headers).context).then(() => null, (thrown: unknown) => thrown);
+  const error = await guard.canActivate(contextOf(headers).context).then(
+    () => null,
+    (thrown: unknown) => thrown,
+  );
   expect(error).toBeInstanceOf(GatewayRejection);
   return error as GatewayRejection;
 }
@@ -31,20 +37,31 @@ describe('ApiKeyGuard', () => {
   describe('given no key', () => {
     it('then it refuses with 401 unauthenticated, naming both headers', async () => {
       const rejection = await refusal(known, {});
-      expect(rejection.body()).toEqual({ statusCode: 401, error: 'unauthenticated', message: 'an API key is required: send "Authorization: Bearer <key>" (or X-Api-Key)' });
+      expect(rejection.body()).toEqual({
+        statusCode: 401,
+        error: 'unauthenticated',
+        message: 'an API key is required: send "Authorization: Bearer <key>" (or X-Api-Key)',
+      });
     });
   });
 
   describe('given an unknown key', () => {
     it('then it refuses with 401 unauthenticated', async () => {
       const rejection = await refusal(known, { authorization: 'Bearer trb_nope' });
-      expect(rejection.body()).toEqual({ statusCode: 401, error: 'unauthenticated', message: 'unknown or revoked API key' });
+      expect(rejection.body()).toEqual({
+        statusCode: 401,
+        error: 'unauthenticated',
+        message: 'unknown or revoked API key',
+      });
     });
   });
 
   describe('given a key store that fails', () => {
     it('then it refuses with 503 unavailable and the configured Retry-After', async () => {
-      const rejection = await refusal(guardWith(() => Promise.reject(new Error('connection refused'))), { 'x-api-key': KEY });
+      const rejection = await refusal(
+        guardWith(() => Promise.reject(new Error('connection refused'))),
+        { 'x-api-key': KEY },
+      );
       expect(rejection.status).toBe(503);
       expect(rejection.reason).toBe('unavailable');
       expect(rejection.retryAfterS).toBe(7);
@@ -53,10 +70,17 @@ describe('ApiKeyGuard', () => {
   });
 
   describe('given a known key in either header', () => {
-    it.each<Record<string, string>>([{ authorization: `bearer ${KEY}` }, { 'x-api-key': ` ${KEY} ` }])('then it lets %p through with the key scope on the request', async (headers) => {
-      const { context, request } = contextOf(headers);
-      await expect(known.canActivate(context)).resolves.toBe(true);
-      expect(Object.getOwnPropertySymbols(request).map((symbol) => (request as unknown as Record<symbol, unknown>)[symbol])).toEqual([SCOPE]);
-    });
+    it.each<Record<string, string>>([{ authorization: `bearer ${KEY}` }, { 'x-api-key': ` ${KEY} ` }])(
+      'then it lets %p through with the key scope on the request',
+      async (headers) => {
+        const { context, request } = contextOf(headers);
+        await expect(known.canActivate(context)).resolves.toBe(true);
+        expect(
+          Object.getOwnPropertySymbols(request).map(
+            (symbol) => (request as unknown as Record<symbol, unknown>)[symbol],
+          ),
+        ).toEqual([SCOPE]);
+      },
+    );
   });
 });

@@ -7,7 +7,16 @@ import { rmSync } from 'node:fs';
 import { startKafka, type RunningKafka } from '@tributary/kafka-provisioner';
 import { catalogFor } from '@tributary/contracts';
 import { createTestDatabase, eventually, uniqueName, type TestDatabase } from '@tributary/testing';
-import { freeBrokerPort, headersOf, keyRepository, post, readPartitionUntil, scope, startGateway, type RunningGateway } from './gateway-harness';
+import {
+  freeBrokerPort,
+  headersOf,
+  keyRepository,
+  post,
+  readPartitionUntil,
+  scope,
+  startGateway,
+  type RunningGateway,
+} from './gateway-harness';
 
 const inference = (inferenceId: string) => ({
   eventId: `evt-${randomUUID()}`,
@@ -74,7 +83,11 @@ describe('the gateway while Kafka is down', () => {
     expect(single.status).toBe(503);
     expect(single.body.error).toBe('unavailable');
     expect(Number(single.headers.get('retry-after'))).toBeGreaterThanOrEqual(7);
-    const batch = await post(`${gateway!.baseUrl}/events/batch`, { events: refusedBatch.map((data) => ({ type: 'InferenceCompleted', data })) }, key);
+    const batch = await post(
+      `${gateway!.baseUrl}/events/batch`,
+      { events: refusedBatch.map((data) => ({ type: 'InferenceCompleted', data })) },
+      key,
+    );
     expect(batch.status).toBe(503);
     expect(batch.headers.get('retry-after')).not.toBeNull();
     const ready = await fetch(`${gateway!.baseUrl}/health/ready`);
@@ -86,7 +99,15 @@ describe('the gateway while Kafka is down', () => {
     // A new gateway process: nothing the old one held in memory can reach the broker once it is back.
     await gateway!.process.stop();
     kafka = await startKafka({ port, name });
-    gateway = await startGateway({ ...kafka.clientEnv('operator'), DATABASE_URL: database.url, TRIBUTARY_TOPIC_PREFIX: prefix, GATEWAY_INSTANCE_ID: uniqueName('down') }, 'gateway-broker-back');
+    gateway = await startGateway(
+      {
+        ...kafka.clientEnv('operator'),
+        DATABASE_URL: database.url,
+        TRIBUTARY_TOPIC_PREFIX: prefix,
+        GATEWAY_INSTANCE_ID: uniqueName('down'),
+      },
+      'gateway-broker-back',
+    );
     const retried = await eventually(async () => {
       const attempt = await post(`${gateway!.baseUrl}/events/InferenceCompleted`, refusedSingle, key);
       expect(attempt.status).toBe(202);
@@ -94,7 +115,12 @@ describe('the gateway while Kafka is down', () => {
     }, 30_000);
     expect(retried.body).toMatchObject({ topic: inferences, replayed: false });
     // Every event above has the same key, so one partition holds them in order: the refused ones would sit between.
-    const messages = await readPartitionUntil(kafka.clientEnv('operator'), inferences, retried.body.partition, (message) => headersOf(message).ce_id === refusedSingle.eventId);
+    const messages = await readPartitionUntil(
+      kafka.clientEnv('operator'),
+      inferences,
+      retried.body.partition,
+      (message) => headersOf(message).ce_id === refusedSingle.eventId,
+    );
     expect(messages.map((message) => headersOf(message).ce_id)).toEqual([acknowledged.eventId, refusedSingle.eventId]);
   });
 });

@@ -8,7 +8,15 @@
 import { randomUUID } from 'node:crypto';
 import { createTestDatabase, testBrokers, uniqueName, type TestDatabase } from '@tributary/testing';
 import type { ApiKeyRepository } from '../src/auth/api-key.store';
-import { headersOf, keyRepository, post, readPartitionUntil, scope, startGateway, type RunningGateway } from './gateway-harness';
+import {
+  headersOf,
+  keyRepository,
+  post,
+  readPartitionUntil,
+  scope,
+  startGateway,
+  type RunningGateway,
+} from './gateway-harness';
 
 const CONTRIBUTION_TYPES = ['ContributionSubmitted', 'ContributionValidated', 'ContributionRevoked'];
 
@@ -33,7 +41,12 @@ const validated = (contributionId: string) => ({
   reason: null,
 });
 
-const revoked = (contributionId: string) => ({ eventId: `evt-${randomUUID()}`, contributionId, occurredAt: 1_760_000_000_000, reason: 'takedown' });
+const revoked = (contributionId: string) => ({
+  eventId: `evt-${randomUUID()}`,
+  contributionId,
+  occurredAt: 1_760_000_000_000,
+  reason: 'takedown',
+});
 
 describe('contribution scope at the gateway', () => {
   const prefix = `${uniqueName('gwcs')}.`;
@@ -56,7 +69,12 @@ describe('contribution scope at the gateway', () => {
     const marker = validated(contributionId);
     const accepted = await post(events('ContributionValidated'), marker, operatorKey);
     expect(accepted.status).toBe(202);
-    const messages = await readPartitionUntil(process.env, accepted.body.topic, accepted.body.partition, (message) => headersOf(message).ce_id === marker.eventId);
+    const messages = await readPartitionUntil(
+      process.env,
+      accepted.body.topic,
+      accepted.body.partition,
+      (message) => headersOf(message).ce_id === marker.eventId,
+    );
     expect(messages.map((message) => headersOf(message).ce_id)).toContain(marker.eventId);
     return messages.map((message) => headersOf(message).ce_id!).filter((eventId) => eventIds.includes(eventId));
   }
@@ -64,7 +82,8 @@ describe('contribution scope at the gateway', () => {
   beforeAll(async () => {
     database = await createTestDatabase('gateway');
     keys = await keyRepository(database.url);
-    const contributionKey = (producerId: string, datanetIds: string[]) => keys.repository.create(scope(producerId, { eventTypes: CONTRIBUTION_TYPES, datanetIds, modelIds: [] }));
+    const contributionKey = (producerId: string, datanetIds: string[]) =>
+      keys.repository.create(scope(producerId, { eventTypes: CONTRIBUTION_TYPES, datanetIds, modelIds: [] }));
     keyA = (await contributionKey(`producer-a-${randomUUID().slice(0, 8)}`, [datanetA])).key;
     keyB = (await contributionKey(`producer-b-${randomUUID().slice(0, 8)}`, [datanetB])).key;
     operatorKey = (await keys.repository.create(scope(`operator-${randomUUID().slice(0, 8)}`))).key;
@@ -96,20 +115,37 @@ describe('contribution scope at the gateway', () => {
     expect(refusedValidation.status).toBe(403);
     expect(refusedValidation.body).toMatchObject({ statusCode: 403, error: 'forbidden' });
     expect(refusedValidation.body.message).toContain('nothing was sent');
-    expect(refusedValidation.body.issues).toEqual([expect.objectContaining({ path: 'contributionId', rule: 'contributionNotInScope' })]);
+    expect(refusedValidation.body.issues).toEqual([
+      expect.objectContaining({ path: 'contributionId', rule: 'contributionNotInScope' }),
+    ]);
     const refusedRevocation = await post(events('ContributionRevoked'), revocation, keyA);
     expect(refusedRevocation.status).toBe(403);
-    expect(refusedRevocation.body.issues).toEqual([expect.objectContaining({ path: 'contributionId', rule: 'contributionNotInScope' })]);
+    expect(refusedRevocation.body.issues).toEqual([
+      expect.objectContaining({ path: 'contributionId', rule: 'contributionNotInScope' }),
+    ]);
 
     // A batch carrying one such event beside an allowed one sends none of it.
     const own = `contribution-${randomUUID()}`;
     const ownSubmission = submitted(own, datanetA);
     const smuggled = revoked(contributionId);
-    const batch = await post(events('batch'), { events: [{ type: 'ContributionSubmitted', data: ownSubmission }, { type: 'ContributionRevoked', data: smuggled }] }, keyA);
+    const batch = await post(
+      events('batch'),
+      {
+        events: [
+          { type: 'ContributionSubmitted', data: ownSubmission },
+          { type: 'ContributionRevoked', data: smuggled },
+        ],
+      },
+      keyA,
+    );
     expect(batch.status).toBe(403);
-    expect(batch.body.issues).toEqual([expect.objectContaining({ path: 'events[1].data.contributionId', rule: 'contributionNotInScope' })]);
+    expect(batch.body.issues).toEqual([
+      expect.objectContaining({ path: 'events[1].data.contributionId', rule: 'contributionNotInScope' }),
+    ]);
 
-    await expect(landedBefore(contributionId, [validation.eventId, revocation.eventId, smuggled.eventId])).resolves.toEqual([]);
+    await expect(
+      landedBefore(contributionId, [validation.eventId, revocation.eventId, smuggled.eventId]),
+    ).resolves.toEqual([]);
     await expect(landedBefore(own, [ownSubmission.eventId])).resolves.toEqual([]);
   });
 
@@ -120,7 +156,16 @@ describe('contribution scope at the gateway', () => {
     expect((await post(events('ContributionRevoked'), revoked(contributionId), keyA)).status).toBe(202);
 
     const fresh = `contribution-${randomUUID()}`;
-    const together = await post(events('batch'), { events: [{ type: 'ContributionSubmitted', data: submitted(fresh, datanetA) }, { type: 'ContributionValidated', data: validated(fresh) }] }, keyA);
+    const together = await post(
+      events('batch'),
+      {
+        events: [
+          { type: 'ContributionSubmitted', data: submitted(fresh, datanetA) },
+          { type: 'ContributionValidated', data: validated(fresh) },
+        ],
+      },
+      keyA,
+    );
     expect(together.status).toBe(202);
     // And the other datanet's key may not touch it.
     expect((await post(events('ContributionValidated'), validated(fresh), keyB)).status).toBe(403);
@@ -131,12 +176,14 @@ describe('contribution scope at the gateway', () => {
     const validation = validated(unknown);
     const reply = await post(events('ContributionValidated'), validation, keyA);
     expect(reply.status).toBe(403);
-    expect(reply.body.issues).toEqual([expect.objectContaining({ path: 'contributionId', rule: 'contributionUnknown' })]);
+    expect(reply.body.issues).toEqual([
+      expect.objectContaining({ path: 'contributionId', rule: 'contributionUnknown' }),
+    ]);
     expect(reply.body.issues[0].message).toContain('no ContributionSubmitted');
     await expect(landedBefore(unknown, [validation.eventId])).resolves.toEqual([]); // the marker itself comes from the all-datanet key
   });
 
-  it('refuses a submission taking another datanet\'s contribution id (409), and accepts a retry in the same datanet', async () => {
+  it("refuses a submission taking another datanet's contribution id (409), and accepts a retry in the same datanet", async () => {
     const contributionId = `contribution-${randomUUID()}`;
     const original = submitted(contributionId, datanetB);
     expect((await post(events('ContributionSubmitted'), original, keyB)).status).toBe(202);
@@ -145,14 +192,21 @@ describe('contribution scope at the gateway', () => {
     const refused = await post(events('ContributionSubmitted'), squat, keyA);
     expect(refused.status).toBe(409);
     expect(refused.body).toMatchObject({ statusCode: 409, error: 'conflict' });
-    expect(refused.body.issues).toEqual([expect.objectContaining({ path: 'contributionId', rule: 'contributionIdTaken' })]);
+    expect(refused.body.issues).toEqual([
+      expect.objectContaining({ path: 'contributionId', rule: 'contributionIdTaken' }),
+    ]);
     // Even an all-datanet key cannot move a contribution to another datanet.
-    expect((await post(events('ContributionSubmitted'), submitted(contributionId, datanetA), operatorKey)).status).toBe(409);
+    expect((await post(events('ContributionSubmitted'), submitted(contributionId, datanetA), operatorKey)).status).toBe(
+      409,
+    );
     // The squat gained nothing: A still may not validate it.
     expect((await post(events('ContributionValidated'), validated(contributionId), keyA)).status).toBe(403);
 
     const retry = { ...submitted(contributionId, datanetB), eventId: `evt-${randomUUID()}` };
     expect((await post(events('ContributionSubmitted'), retry, keyB)).status).toBe(202);
-    await expect(landedBefore(contributionId, [original.eventId, squat.eventId, retry.eventId])).resolves.toEqual([original.eventId, retry.eventId]);
+    await expect(landedBefore(contributionId, [original.eventId, squat.eventId, retry.eventId])).resolves.toEqual([
+      original.eventId,
+      retry.eventId,
+    ]);
   });
 });

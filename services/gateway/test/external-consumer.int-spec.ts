@@ -8,14 +8,30 @@ import path from 'node:path';
 import { catalogFor, topicCatalog } from '@tributary/contracts';
 import { ensureTopics } from '@tributary/messaging';
 import { TributaryProducer } from '@tributary/producer';
-import { eventually, startServiceProcess, testBrokers, uniqueName, withAdmin, type ServiceProcess, testClientOptions, principalEnv, testKafkaName } from '@tributary/testing';
+import {
+  eventually,
+  startServiceProcess,
+  testBrokers,
+  uniqueName,
+  withAdmin,
+  type ServiceProcess,
+  testClientOptions,
+  principalEnv,
+  testKafkaName,
+} from '@tributary/testing';
 import { SAMPLE_EVENTS } from '../../../libs/contracts/src/schemas/sample-events.fixture';
 
 const EXAMPLE = path.resolve(__dirname, '../../../docs/examples/read-topic.js');
 
-function runExample(env: Record<string, string>, timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function runExample(
+  env: Record<string, string>,
+  timeoutMs: number,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [EXAMPLE], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [EXAMPLE], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk) => (stdout += chunk));
@@ -39,7 +55,11 @@ describe('a consumer outside this repository', () => {
   beforeAll(async () => {
     await withAdmin((admin) => ensureTopics(admin, topicCatalog(catalogFor(prefix)), 1));
     readerPassword = (await addAnalytics(testKafkaName(), reader, prefix)).password.reveal();
-    gateway = startServiceProcess('services/gateway/src/main.ts', { KAFKA_BROKERS: testBrokers().join(','), TRIBUTARY_TOPIC_PREFIX: prefix, GATEWAY_HTTP_PORT: '0' }, 'gateway');
+    gateway = startServiceProcess(
+      'services/gateway/src/main.ts',
+      { KAFKA_BROKERS: testBrokers().join(','), TRIBUTARY_TOPIC_PREFIX: prefix, GATEWAY_HTTP_PORT: '0' },
+      'gateway',
+    );
     catalogUrl = await eventually(() => {
       const match = /gateway ready at (http:\/\/[^ ]+) /.exec(gateway.output());
       expect(match).not.toBeNull();
@@ -53,7 +73,11 @@ describe('a consumer outside this repository', () => {
   });
 
   it('decodes what our producer published, using only the schema catalog', async () => {
-    const producer = await TributaryProducer.connect({ ...testClientOptions('outside-spec'), source: 'urn:test', topicPrefix: prefix });
+    const producer = await TributaryProducer.connect({
+      ...testClientOptions('outside-spec'),
+      source: 'urn:test',
+      topicPrefix: prefix,
+    });
     const huge = { ...SAMPLE_EVENTS.InferenceCompleted, inferenceId: 'inference-huge', feeMinor: 2n ** 60n + 7n };
     try {
       await producer.publish('InferenceCompleted', SAMPLE_EVENTS.InferenceCompleted);
@@ -63,13 +87,28 @@ describe('a consumer outside this repository', () => {
     }
     const { KAFKA_CA_FILE } = principalEnv('operator');
     const result = await runExample(
-      { BROKERS: testBrokers().join(','), KAFKA_USERNAME: reader, KAFKA_PASSWORD: readerPassword, KAFKA_CA_FILE: KAFKA_CA_FILE!, TOPIC_PREFIX: prefix, TOPIC: `${prefix}tributary.inferences`, CATALOG_URL: catalogUrl, MAX_MESSAGES: '2' },
+      {
+        BROKERS: testBrokers().join(','),
+        KAFKA_USERNAME: reader,
+        KAFKA_PASSWORD: readerPassword,
+        KAFKA_CA_FILE: KAFKA_CA_FILE!,
+        TOPIC_PREFIX: prefix,
+        TOPIC: `${prefix}tributary.inferences`,
+        CATALOG_URL: catalogUrl,
+        MAX_MESSAGES: '2',
+      },
       60_000,
     );
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
-    const lines = result.stdout.trim().split('\n').map((line) => JSON.parse(line));
-    expect(lines.map((line) => line.type)).toEqual(['tributary.inferences.InferenceCompleted', 'tributary.inferences.InferenceCompleted']);
+    const lines = result.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(lines.map((line) => line.type)).toEqual([
+      'tributary.inferences.InferenceCompleted',
+      'tributary.inferences.InferenceCompleted',
+    ]);
     const decodedHuge = lines.find((line) => line.key === 'inference-huge');
     expect(decodedHuge.event.feeMinor).toBe((2n ** 60n + 7n).toString());
     expect(decodedHuge.event.modelId).toBe(huge.modelId);

@@ -26,7 +26,9 @@ export async function startGateway(env: Record<string, string>, name = 'gateway'
 }
 
 /** The gateway's tables in a test database, for making and revoking keys as the CLI does. */
-export async function keyRepository(databaseUrl: string): Promise<{ repository: ApiKeyRepository; close(): Promise<void> }> {
+export async function keyRepository(
+  databaseUrl: string,
+): Promise<{ repository: ApiKeyRepository; close(): Promise<void> }> {
   await ensureSchema(databaseUrl, GATEWAY_SCHEMA);
   const dataSource = new DataSource({ ...dataSourceOptions(databaseUrl, 2), logging: ['error'] });
   await dataSource.initialize();
@@ -43,7 +45,12 @@ export interface Reply {
   readonly body: any;
 }
 
-export async function post(url: string, body: unknown, key?: string, headers: Record<string, string> = {}): Promise<Reply> {
+export async function post(
+  url: string,
+  body: unknown,
+  key?: string,
+  headers: Record<string, string> = {},
+): Promise<Reply> {
   const response = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}), ...headers },
@@ -69,7 +76,10 @@ export async function readPartitionUntil(
   isLast: (message: KafkaMessage) => boolean,
   timeoutMs = 20_000,
 ): Promise<KafkaMessage[]> {
-  const consumer = new Kafka({ ...kafkaClientOptions(kafkaEnv(kafkaVariables), 'gateway-spec'), logLevel: logLevel.NOTHING }).consumer({ groupId: uniqueName('gateway-spec') });
+  const consumer = new Kafka({
+    ...kafkaClientOptions(kafkaEnv(kafkaVariables), 'gateway-spec'),
+    logLevel: logLevel.NOTHING,
+  }).consumer({ groupId: uniqueName('gateway-spec') });
   const messages: KafkaMessage[] = [];
   await consumer.connect();
   try {

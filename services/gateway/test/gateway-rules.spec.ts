@@ -8,8 +8,18 @@ import { openApiSchemaOf } from '../src/ingest/openapi-schemas';
 import { fromWire } from '../src/ingest/wire-format';
 
 const inference = (overrides: Record<string, unknown> = {}) => ({
-  eventId: 'e', inferenceId: 'i', occurredAt: 1, modelId: 'm', agentId: null, consumerId: 'c', asset: 'USDC',
-  feeMinor: '10', attributions: [{ contributionId: 'c1', scorePpm: '5' }], method: 'x', latencyMs: null, ...overrides,
+  eventId: 'e',
+  inferenceId: 'i',
+  occurredAt: 1,
+  modelId: 'm',
+  agentId: null,
+  consumerId: 'c',
+  asset: 'USDC',
+  feeMinor: '10',
+  attributions: [{ contributionId: 'c1', scorePpm: '5' }],
+  method: 'x',
+  latencyMs: null,
+  ...overrides,
 });
 
 describe('the JSON wire format', () => {
@@ -22,23 +32,31 @@ describe('the JSON wire format', () => {
     );
     fc.assert(
       fc.property(fc.maxSafeInteger(), (size) => {
-        expect((fromWire('InferenceCompleted', inference({ feeMinor: size })) as { feeMinor: bigint }).feeMinor).toBe(BigInt(size));
+        expect((fromWire('InferenceCompleted', inference({ feeMinor: size })) as { feeMinor: bigint }).feeMinor).toBe(
+          BigInt(size),
+        );
       }),
     );
   });
 
   it('converts nested longs and fills omitted nullable fields, so a minimal body validates', () => {
     const { agentId: _a, latencyMs: _l, ...minimal } = inference();
-    const value = fromWire('InferenceCompleted', minimal) as { attributions: Array<{ scorePpm: bigint }>; agentId: null };
+    const value = fromWire('InferenceCompleted', minimal) as {
+      attributions: Array<{ scorePpm: bigint }>;
+      agentId: null;
+    };
     expect(value.attributions[0]!.scorePpm).toBe(5n);
     expect(value.agentId).toBeNull();
     expect(validateEvent('InferenceCompleted', value)).toEqual([]);
   });
 
-  it.each([['1.5'], [1.5], ['1e3'], ['0x10'], [' 10'], ['99999999999999999999'], [2 ** 60]])('leaves %p for validation to refuse', (fee) => {
-    const issues = validateEvent('InferenceCompleted', fromWire('InferenceCompleted', inference({ feeMinor: fee })));
-    expect(issues.map((issue) => issue.path)).toContain('feeMinor');
-  });
+  it.each([['1.5'], [1.5], ['1e3'], ['0x10'], [' 10'], ['99999999999999999999'], [2 ** 60]])(
+    'leaves %p for validation to refuse',
+    (fee) => {
+      const issues = validateEvent('InferenceCompleted', fromWire('InferenceCompleted', inference({ feeMinor: fee })));
+      expect(issues.map((issue) => issue.path)).toContain('feeMinor');
+    },
+  );
 });
 
 describe('API keys', () => {
@@ -51,23 +69,35 @@ describe('API keys', () => {
   });
 
   describe('given a scope of one datanet and one model', () => {
-    const scope = { producerId: 'p', eventTypes: ['InferenceCompleted', 'ContributionSubmitted', 'ContributionValidated'], datanetIds: ['d1'], modelIds: ['m1'] };
+    const scope = {
+      producerId: 'p',
+      eventTypes: ['InferenceCompleted', 'ContributionSubmitted', 'ContributionValidated'],
+      datanetIds: ['d1'],
+      modelIds: ['m1'],
+    };
 
     it('allows its own events and names the field of every other', () => {
       expect(scopeIssues(scope, 'InferenceCompleted', { modelId: 'm1' })).toEqual([]);
       expect(scopeIssues(scope, 'ContributionValidated', { contributionId: 'any' })).toEqual([]);
-      expect(scopeIssues(scope, 'InferenceCompleted', { modelId: 'm2' })).toEqual([expect.objectContaining({ path: 'modelId', rule: 'modelNotAllowed' })]);
-      expect(scopeIssues(scope, 'ContributionSubmitted', { datanetId: 'd2' })).toEqual([expect.objectContaining({ path: 'datanetId', rule: 'datanetNotAllowed' })]);
-      expect(scopeIssues(scope, 'ModelRegistered', { modelId: 'm1' })).toEqual([expect.objectContaining({ rule: 'eventTypeNotAllowed' })]);
+      expect(scopeIssues(scope, 'InferenceCompleted', { modelId: 'm2' })).toEqual([
+        expect.objectContaining({ path: 'modelId', rule: 'modelNotAllowed' }),
+      ]);
+      expect(scopeIssues(scope, 'ContributionSubmitted', { datanetId: 'd2' })).toEqual([
+        expect.objectContaining({ path: 'datanetId', rule: 'datanetNotAllowed' }),
+      ]);
+      expect(scopeIssues(scope, 'ModelRegistered', { modelId: 'm1' })).toEqual([
+        expect.objectContaining({ rule: 'eventTypeNotAllowed' }),
+      ]);
     });
   });
 
   it('refuses a scope that names an unknown or decision event type, a bad producer, or * beside names', () => {
-    expect(scopeProblems({ producerId: 'ok', eventTypes: ['InferenceAttributed'], datanetIds: [], modelIds: [] })[0]).toContain('event-types: "InferenceAttributed"');
-    expect(scopeProblems({ producerId: 'has space', eventTypes: ['*'], datanetIds: ['*', 'd'], modelIds: [] })).toEqual([
-      expect.stringContaining('producer:'),
-      'datanets: * stands alone',
-    ]);
+    expect(
+      scopeProblems({ producerId: 'ok', eventTypes: ['InferenceAttributed'], datanetIds: [], modelIds: [] })[0],
+    ).toContain('event-types: "InferenceAttributed"');
+    expect(scopeProblems({ producerId: 'has space', eventTypes: ['*'], datanetIds: ['*', 'd'], modelIds: [] })).toEqual(
+      [expect.stringContaining('producer:'), 'datanets: * stands alone'],
+    );
   });
 });
 
@@ -77,7 +107,10 @@ describe('the OpenAPI schemas', () => {
     expect(schema.properties['method']).toMatchObject({ type: 'string', minLength: 1, maxLength: 128 });
     expect(schema.properties['attributions']).toMatchObject({ type: 'array', maxItems: 1000 });
     expect(schema.properties['agentId']).toMatchObject({ type: 'string', nullable: true });
-    expect(schema.properties['feeMinor'].oneOf).toEqual([expect.objectContaining({ type: 'integer', minimum: 0 }), expect.objectContaining({ type: 'string' })]);
+    expect(schema.properties['feeMinor'].oneOf).toEqual([
+      expect.objectContaining({ type: 'integer', minimum: 0 }),
+      expect.objectContaining({ type: 'string' }),
+    ]);
     expect(schema.required).not.toContain('agentId');
   });
 });

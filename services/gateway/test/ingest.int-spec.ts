@@ -9,10 +9,25 @@ import type { KafkaMessage } from 'kafkajs';
 import { catalogFor, fromRecord, topicCatalog, type EventType } from '@tributary/contracts';
 import { ensureTopics } from '@tributary/messaging';
 import { TributaryProducer } from '@tributary/producer';
-import { createTestDatabase, testBrokers, testClientOptions, uniqueName, withAdmin, type TestDatabase } from '@tributary/testing';
+import {
+  createTestDatabase,
+  testBrokers,
+  testClientOptions,
+  uniqueName,
+  withAdmin,
+  type TestDatabase,
+} from '@tributary/testing';
 import { sourceOf } from '../src/auth/api-key';
 import type { ApiKeyRepository } from '../src/auth/api-key.store';
-import { headersOf, keyRepository, post, readPartitionUntil, scope, startGateway, type RunningGateway } from './gateway-harness';
+import {
+  headersOf,
+  keyRepository,
+  post,
+  readPartitionUntil,
+  scope,
+  startGateway,
+  type RunningGateway,
+} from './gateway-harness';
 
 const BODY_BYTES_MAX = 65_536;
 const BATCH_EVENTS_MAX = 50;
@@ -67,11 +82,20 @@ describe('the gateway ingest endpoints', () => {
   const events = (type: string) => `${gateway.baseUrl}/events/${type}`;
 
   /** Publishes a marker with the same record key after `refusedEventId`, and says whether Kafka holds the refused one before it. */
-  async function landedBefore(type: EventType, keyFields: Record<string, unknown>, refusedEventIds: readonly string[]): Promise<string[]> {
+  async function landedBefore(
+    type: EventType,
+    keyFields: Record<string, unknown>,
+    refusedEventIds: readonly string[],
+  ): Promise<string[]> {
     const marker = type === 'InferenceCompleted' ? inference(keyFields) : datanet(keyFields);
     const accepted = await post(events(type), marker, fullKey);
     expect(accepted.status).toBe(202);
-    const messages = await readPartitionUntil(process.env, accepted.body.topic, accepted.body.partition, (message) => headersOf(message).ce_id === marker.eventId);
+    const messages = await readPartitionUntil(
+      process.env,
+      accepted.body.topic,
+      accepted.body.partition,
+      (message) => headersOf(message).ce_id === marker.eventId,
+    );
     expect(messages.map((message) => headersOf(message).ce_id)).toContain(marker.eventId);
     return messages.map((message) => headersOf(message).ce_id!).filter((eventId) => refusedEventIds.includes(eventId));
   }
@@ -82,7 +106,15 @@ describe('the gateway ingest endpoints', () => {
     database = await createTestDatabase('gateway');
     keys = await keyRepository(database.url);
     fullKey = (await keys.repository.create(scope(producerId))).key;
-    scopedKey = (await keys.repository.create(scope(`${producerId}-scoped`, { eventTypes: ['InferenceCompleted', 'DatanetCreated'], datanetIds: ['datanet-own'], modelIds: ['model-own'] }))).key;
+    scopedKey = (
+      await keys.repository.create(
+        scope(`${producerId}-scoped`, {
+          eventTypes: ['InferenceCompleted', 'DatanetCreated'],
+          datanetIds: ['datanet-own'],
+          modelIds: ['model-own'],
+        }),
+      )
+    ).key;
     gateway = await startGateway(
       {
         KAFKA_BROKERS: testBrokers().join(','),
@@ -108,12 +140,30 @@ describe('the gateway ingest endpoints', () => {
       const sent = inference();
       const reply = await post(events('InferenceCompleted'), sent, fullKey);
       expect(reply.status).toBe(202);
-      expect(reply.body).toMatchObject({ eventId: sent.eventId, topic: topics.inferences.name, source: sourceOf(producerId), replayed: false });
-      const messages = await readPartitionUntil(process.env, reply.body.topic, reply.body.partition, (message) => message.offset === reply.body.offset);
+      expect(reply.body).toMatchObject({
+        eventId: sent.eventId,
+        topic: topics.inferences.name,
+        source: sourceOf(producerId),
+        replayed: false,
+      });
+      const messages = await readPartitionUntil(
+        process.env,
+        reply.body.topic,
+        reply.body.partition,
+        (message) => message.offset === reply.body.offset,
+      );
       const landed = messages.find((message) => message.offset === reply.body.offset)!;
-      expect(headersOf(landed)).toMatchObject({ ce_id: sent.eventId, ce_source: sourceOf(producerId), ce_subject: sent.inferenceId });
+      expect(headersOf(landed)).toMatchObject({
+        ce_id: sent.eventId,
+        ce_source: sourceOf(producerId),
+        ce_subject: sent.inferenceId,
+      });
       const decoded = fromRecord(landed.value, headersOf(landed));
-      expect(decoded.data).toMatchObject({ eventId: sent.eventId, feeMinor: 9_007_199_254_740_993n, occurredAt: 1_760_000_000_000n });
+      expect(decoded.data).toMatchObject({
+        eventId: sent.eventId,
+        feeMinor: 9_007_199_254_740_993n,
+        occurredAt: 1_760_000_000_000n,
+      });
     });
 
     it('fills an omitted nullable field with its null default', async () => {
@@ -125,20 +175,39 @@ describe('the gateway ingest endpoints', () => {
 
   describe('400', () => {
     it('lists every offending field with its rule, and sends nothing', async () => {
-      const sent = inference({ feeMinor: 1.5, asset: '', attributions: [{ contributionId: 'c', scorePpm: 2_000_000 }], method: 'x'.repeat(129), surprise: true });
+      const sent = inference({
+        feeMinor: 1.5,
+        asset: '',
+        attributions: [{ contributionId: 'c', scorePpm: 2_000_000 }],
+        method: 'x'.repeat(129),
+        surprise: true,
+      });
       delete (sent as Record<string, unknown>)['consumerId'];
       const reply = await post(events('InferenceCompleted'), sent, fullKey);
       expect(reply.status).toBe(400);
       expect(reply.body.error).toBe('invalid');
-      const rules = (reply.body.issues as Array<{ path: string; rule: string }>).map((issue) => `${issue.path}:${issue.rule}`);
-      expect(rules).toEqual(expect.arrayContaining([
-        'feeMinor:wrongType', 'asset:minLength', 'attributions[0].scorePpm:max', 'method:maxLength', 'surprise:unknownField', 'consumerId:missingField',
-      ]));
-      await expect(landedBefore('InferenceCompleted', { inferenceId: sent.inferenceId }, [sent.eventId])).resolves.toEqual([]);
+      const rules = (reply.body.issues as Array<{ path: string; rule: string }>).map(
+        (issue) => `${issue.path}:${issue.rule}`,
+      );
+      expect(rules).toEqual(
+        expect.arrayContaining([
+          'feeMinor:wrongType',
+          'asset:minLength',
+          'attributions[0].scorePpm:max',
+          'method:maxLength',
+          'surprise:unknownField',
+          'consumerId:missingField',
+        ]),
+      );
+      await expect(
+        landedBefore('InferenceCompleted', { inferenceId: sent.inferenceId }, [sent.eventId]),
+      ).resolves.toEqual([]);
     });
 
     it('refuses an unknown event type, a decision type and malformed JSON, naming what is wrong', async () => {
-      expect((await post(events('NoSuchEvent'), inference(), fullKey)).body.issues).toEqual([expect.objectContaining({ path: 'eventType', rule: 'unknownEventType' })]);
+      expect((await post(events('NoSuchEvent'), inference(), fullKey)).body.issues).toEqual([
+        expect.objectContaining({ path: 'eventType', rule: 'unknownEventType' }),
+      ]);
       const decision = await post(events('InferenceAttributed'), inference(), fullKey);
       expect(decision.status).toBe(400);
       expect(decision.body.issues).toEqual([expect.objectContaining({ path: 'eventType', rule: 'internalEventType' })]);
@@ -188,7 +257,9 @@ describe('the gateway ingest endpoints', () => {
   describe('401', () => {
     it('refuses a request without a key, with an unknown key and with a revoked key', async () => {
       expect((await post(events('InferenceCompleted'), inference())).status).toBe(401);
-      expect((await post(events('InferenceCompleted'), inference(), `trb_000000000000_${'A'.repeat(43)}`)).status).toBe(401);
+      expect((await post(events('InferenceCompleted'), inference(), `trb_000000000000_${'A'.repeat(43)}`)).status).toBe(
+        401,
+      );
       const revoked = await keys.repository.create(scope(`${producerId}-revoked`));
       expect((await post(events('InferenceCompleted'), inference(), revoked.key)).status).toBe(202);
       await expect(keys.repository.revoke(revoked.keyId)).resolves.toBe(true);
@@ -204,13 +275,25 @@ describe('the gateway ingest endpoints', () => {
       const reply = await post(events('InferenceCompleted'), otherModel, scopedKey);
       expect(reply.status).toBe(403);
       expect(reply.body.issues).toEqual([expect.objectContaining({ path: 'modelId', rule: 'modelNotAllowed' })]);
-      const otherDatanet = await post(events('DatanetCreated'), datanet({ datanetId: 'datanet-someone-else' }), scopedKey);
-      expect(otherDatanet.body.issues).toEqual([expect.objectContaining({ path: 'datanetId', rule: 'datanetNotAllowed' })]);
-      const otherType = await post(events('ModelRetired'), { eventId: 'e', modelId: 'model-own', occurredAt: 1, reason: null }, scopedKey);
+      const otherDatanet = await post(
+        events('DatanetCreated'),
+        datanet({ datanetId: 'datanet-someone-else' }),
+        scopedKey,
+      );
+      expect(otherDatanet.body.issues).toEqual([
+        expect.objectContaining({ path: 'datanetId', rule: 'datanetNotAllowed' }),
+      ]);
+      const otherType = await post(
+        events('ModelRetired'),
+        { eventId: 'e', modelId: 'model-own', occurredAt: 1, reason: null },
+        scopedKey,
+      );
       expect(otherType.status).toBe(403);
       expect(otherType.body.issues).toEqual([expect.objectContaining({ rule: 'eventTypeNotAllowed' })]);
       expect((await post(events('InferenceCompleted'), inference(), scopedKey)).status).toBe(202);
-      await expect(landedBefore('InferenceCompleted', { inferenceId: otherModel.inferenceId }, [otherModel.eventId])).resolves.toEqual([]);
+      await expect(
+        landedBefore('InferenceCompleted', { inferenceId: otherModel.inferenceId }, [otherModel.eventId]),
+      ).resolves.toEqual([]);
     });
   });
 
@@ -225,7 +308,9 @@ describe('the gateway ingest endpoints', () => {
       expect(retry.status).toBe(202);
       expect(retry.body).toEqual({ ...first.body, replayed: true });
       expect(retry.headers.get('idempotent-replayed')).toBe('true');
-      await expect(landedBefore('InferenceCompleted', { inferenceId: sent.inferenceId }, [sent.eventId])).resolves.toEqual([sent.eventId]);
+      await expect(
+        landedBefore('InferenceCompleted', { inferenceId: sent.inferenceId }, [sent.eventId]),
+      ).resolves.toEqual([sent.eventId]);
     });
 
     it('answers 409 for the same id with a different body, or from another producer, and sends nothing', async () => {
@@ -236,13 +321,19 @@ describe('the gateway ingest endpoints', () => {
       expect(changed.body.issues).toEqual([expect.objectContaining({ path: 'eventId', rule: 'eventIdReused' })]);
       const otherProducer = await post(events('InferenceCompleted'), sent, scopedKey);
       expect(otherProducer.status).toBe(409);
-      await expect(landedBefore('InferenceCompleted', { inferenceId: sent.inferenceId }, [sent.eventId])).resolves.toEqual([sent.eventId]);
+      await expect(
+        landedBefore('InferenceCompleted', { inferenceId: sent.inferenceId }, [sent.eventId]),
+      ).resolves.toEqual([sent.eventId]);
     });
   });
 
   describe('413', () => {
     it('refuses a body over GATEWAY_BODY_BYTES_MAX before parsing it', async () => {
-      const reply = await post(events('InferenceCompleted'), inference({ method: 'x'.repeat(BODY_BYTES_MAX) }), fullKey);
+      const reply = await post(
+        events('InferenceCompleted'),
+        inference({ method: 'x'.repeat(BODY_BYTES_MAX) }),
+        fullKey,
+      );
       expect(reply.status).toBe(413);
       expect(reply.body.error).toBe('too_large');
     });
@@ -254,13 +345,36 @@ describe('the gateway ingest endpoints', () => {
         { type: 'DatanetCreated', data: datanet() },
         { type: 'InferenceCompleted', data: inference() },
         { type: 'InferenceCompleted', data: inference() },
-        { type: 'ContributionValidated', data: { eventId: `evt-${randomUUID()}`, contributionId: 'contribution-1', occurredAt: 1, validatorId: 'v', decision: 'ACCEPTED', qualityScoreBps: 9_000, reason: null } },
+        {
+          type: 'ContributionValidated',
+          data: {
+            eventId: `evt-${randomUUID()}`,
+            contributionId: 'contribution-1',
+            occurredAt: 1,
+            validatorId: 'v',
+            decision: 'ACCEPTED',
+            qualityScoreBps: 9_000,
+            reason: null,
+          },
+        },
       ];
       const reply = await post(events('batch'), { events: batch }, fullKey);
       expect(reply.status).toBe(202);
-      expect(reply.body.results.map((result: { eventId: string }) => result.eventId)).toEqual(batch.map((item) => item.data.eventId));
-      for (const result of reply.body.results as Array<{ topic: string; partition: number; offset: string; eventId: string }>) {
-        const messages = await readPartitionUntil(process.env, result.topic, result.partition, (message) => message.offset === result.offset);
+      expect(reply.body.results.map((result: { eventId: string }) => result.eventId)).toEqual(
+        batch.map((item) => item.data.eventId),
+      );
+      for (const result of reply.body.results as Array<{
+        topic: string;
+        partition: number;
+        offset: string;
+        eventId: string;
+      }>) {
+        const messages = await readPartitionUntil(
+          process.env,
+          result.topic,
+          result.partition,
+          (message) => message.offset === result.offset,
+        );
         expect(headersOf(messages.find((message) => message.offset === result.offset)!).ce_id).toBe(result.eventId);
       }
     });
@@ -268,32 +382,79 @@ describe('the gateway ingest endpoints', () => {
     it('sends none of a batch when one event is invalid, and names it by its index', async () => {
       const valid = inference();
       const invalid = inference({ feeMinor: -5 });
-      const reply = await post(events('batch'), { events: [{ type: 'InferenceCompleted', data: valid }, { type: 'InferenceCompleted', data: invalid }] }, fullKey);
+      const reply = await post(
+        events('batch'),
+        {
+          events: [
+            { type: 'InferenceCompleted', data: valid },
+            { type: 'InferenceCompleted', data: invalid },
+          ],
+        },
+        fullKey,
+      );
       expect(reply.status).toBe(400);
       expect(reply.body.issues).toEqual([expect.objectContaining({ path: 'events[1].data.feeMinor', rule: 'min' })]);
-      await expect(landedBefore('InferenceCompleted', { inferenceId: valid.inferenceId }, [valid.eventId])).resolves.toEqual([]);
+      await expect(
+        landedBefore('InferenceCompleted', { inferenceId: valid.inferenceId }, [valid.eventId]),
+      ).resolves.toEqual([]);
     });
 
     it('sends none of a batch when one event is outside the key scope', async () => {
       const valid = inference();
-      const reply = await post(events('batch'), { events: [{ type: 'InferenceCompleted', data: valid }, { type: 'DatanetCreated', data: datanet({ datanetId: 'datanet-other' }) }] }, scopedKey);
+      const reply = await post(
+        events('batch'),
+        {
+          events: [
+            { type: 'InferenceCompleted', data: valid },
+            { type: 'DatanetCreated', data: datanet({ datanetId: 'datanet-other' }) },
+          ],
+        },
+        scopedKey,
+      );
       expect(reply.status).toBe(403);
       expect(reply.body.issues).toEqual([expect.objectContaining({ path: 'events[1].data.datanetId' })]);
-      await expect(landedBefore('InferenceCompleted', { inferenceId: valid.inferenceId }, [valid.eventId])).resolves.toEqual([]);
+      await expect(
+        landedBefore('InferenceCompleted', { inferenceId: valid.inferenceId }, [valid.eventId]),
+      ).resolves.toEqual([]);
     });
 
     it('replays a retried batch whole, and refuses a batch over the limit or repeating an id', async () => {
-      const batch = { events: [{ type: 'InferenceCompleted', data: inference() }, { type: 'DatanetCreated', data: datanet() }] };
+      const batch = {
+        events: [
+          { type: 'InferenceCompleted', data: inference() },
+          { type: 'DatanetCreated', data: datanet() },
+        ],
+      };
       const first = await post(events('batch'), batch, fullKey);
       const retry = await post(events('batch'), batch, fullKey);
       expect(retry.status).toBe(202);
       expect(retry.body.results).toEqual(first.body.results.map((result: object) => ({ ...result, replayed: true })));
-      const tooMany = await post(events('batch'), { events: Array.from({ length: BATCH_EVENTS_MAX + 1 }, () => ({ type: 'InferenceCompleted', data: inference() })) }, fullKey);
+      const tooMany = await post(
+        events('batch'),
+        {
+          events: Array.from({ length: BATCH_EVENTS_MAX + 1 }, () => ({
+            type: 'InferenceCompleted',
+            data: inference(),
+          })),
+        },
+        fullKey,
+      );
       expect(tooMany.status).toBe(400);
       expect(tooMany.body).toMatchObject({ error: 'batch_too_large', issues: [{ path: 'events', rule: 'maxItems' }] });
       const repeated = inference();
-      const twice = await post(events('batch'), { events: [{ type: 'InferenceCompleted', data: repeated }, { type: 'InferenceCompleted', data: repeated }] }, fullKey);
-      expect(twice.body.issues).toEqual([expect.objectContaining({ path: 'events[1].data.eventId', rule: 'duplicateEventId' })]);
+      const twice = await post(
+        events('batch'),
+        {
+          events: [
+            { type: 'InferenceCompleted', data: repeated },
+            { type: 'InferenceCompleted', data: repeated },
+          ],
+        },
+        fullKey,
+      );
+      expect(twice.body.issues).toEqual([
+        expect.objectContaining({ path: 'events[1].data.eventId', rule: 'duplicateEventId' }),
+      ]);
     });
   });
 
@@ -303,7 +464,9 @@ describe('the gateway ingest endpoints', () => {
       expect(ready.status).toBe(200);
       expect(await ready.json()).toMatchObject({ status: 'ok', database: 'up', kafka: { brokers: 1 } });
       const metrics = await (await fetch(`${gateway.baseUrl}/metrics`)).text();
-      expect(metrics).toMatch(/gateway_events_accepted_total\{event_type="InferenceCompleted",mode="single",replayed="false"\} \d+/);
+      expect(metrics).toMatch(
+        /gateway_events_accepted_total\{event_type="InferenceCompleted",mode="single",replayed="false"\} \d+/,
+      );
       for (const reason of ['invalid', 'unauthenticated', 'forbidden', 'conflict', 'too_large']) {
         expect(metrics).toContain(`gateway_requests_rejected_total{reason="${reason}"}`);
       }
@@ -311,12 +474,20 @@ describe('the gateway ingest endpoints', () => {
     });
 
     it('documents one operation per event type, with the schema limits, in the OpenAPI document', async () => {
-      const document = (await (await fetch(`${gateway.baseUrl}/docs/openapi.json`)).json()) as { paths: Record<string, unknown>; components: { schemas: Record<string, any> } };
-      expect(Object.keys(document.paths)).toEqual(expect.arrayContaining(['/events/InferenceCompleted', '/events/DatanetCreated', '/events/batch', '/schemas']));
+      const document = (await (await fetch(`${gateway.baseUrl}/docs/openapi.json`)).json()) as {
+        paths: Record<string, unknown>;
+        components: { schemas: Record<string, any> };
+      };
+      expect(Object.keys(document.paths)).toEqual(
+        expect.arrayContaining(['/events/InferenceCompleted', '/events/DatanetCreated', '/events/batch', '/schemas']),
+      );
       for (const refused of ['InferenceAttributed', 'PayoutRequested', 'PayoutSettled', 'PayoutFailed']) {
         expect(Object.keys(document.paths)).not.toContain(`/events/${refused}`);
       }
-      expect(document.components.schemas['InferenceCompleted'].properties.method).toMatchObject({ type: 'string', maxLength: 128 });
+      expect(document.components.schemas['InferenceCompleted'].properties.method).toMatchObject({
+        type: 'string',
+        maxLength: 128,
+      });
     });
   });
 });

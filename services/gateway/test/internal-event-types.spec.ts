@@ -39,7 +39,13 @@ function ingestWithStandIns() {
   const idempotency = { claim, release: jest.fn(), acknowledge: jest.fn() };
   const metrics = { accepted: { inc: jest.fn() }, reject: jest.fn() };
   const config = { TRIBUTARY_TOPIC_PREFIX: '', GATEWAY_RETRY_AFTER_S: 1 } as unknown as GatewayConfig;
-  const service = new IngestService(config, publisher as never, idempotency as never, metrics as never, { resolve: jest.fn(async () => new Map()) } as never);
+  const service = new IngestService(
+    config,
+    publisher as never,
+    idempotency as never,
+    metrics as never,
+    { resolve: jest.fn(async () => new Map()) } as never,
+  );
   return { service, publisher, idempotency };
 }
 

@@ -8,7 +8,15 @@ import { catalogFor, topicCatalog } from '@tributary/contracts';
 import { ensureTopics, keyPartition } from '@tributary/messaging';
 import { createTestDatabase, testBrokers, uniqueName, withAdmin, type TestDatabase } from '@tributary/testing';
 import type { ApiKeyRepository } from '../src/auth/api-key.store';
-import { headersOf, keyRepository, post, readPartitionUntil, scope, startGateway, type RunningGateway } from './gateway-harness';
+import {
+  headersOf,
+  keyRepository,
+  post,
+  readPartitionUntil,
+  scope,
+  startGateway,
+  type RunningGateway,
+} from './gateway-harness';
 
 /** The produce request size this gateway runs with: below a topic's 1 MiB, so an event the schema accepts can exceed it. */
 const REQUEST_BYTES_MAX = 524_288;
@@ -32,14 +40,18 @@ const inferenceOfSize = (inferenceId: string, bytes: number) => ({
   consumerId: 'consumer-1',
   asset: 'USDC',
   feeMinor: '1000',
-  attributions: Array.from({ length: Math.min(1_000, Math.ceil(bytes / 772)) }, (_, index) => ({ contributionId: wideId(index), scorePpm: 1_000 })),
+  attributions: Array.from({ length: Math.min(1_000, Math.ceil(bytes / 772)) }, (_, index) => ({
+    contributionId: wideId(index),
+    scorePpm: 1_000,
+  })),
   method: 'influence/v1',
   latencyMs: null,
 });
 
 function idsOnPartition(partition: number, stem: string, count: number): string[] {
   const ids: string[] = [];
-  for (let n = 0; ids.length < count; n += 1) if (keyPartition(`${stem}-${n}`, PARTITIONS) === partition) ids.push(`${stem}-${n}`);
+  for (let n = 0; ids.length < count; n += 1)
+    if (keyPartition(`${stem}-${n}`, PARTITIONS) === partition) ids.push(`${stem}-${n}`);
   return ids;
 }
 
@@ -91,8 +103,16 @@ describe('the gateway and record sizes', () => {
     expect(accepted.map((reply) => reply.status)).toEqual(valid.map(() => 202));
 
     // Each valid event is in Kafka where its answer says; the refused one is not.
-    const last = accepted.reduce((latest, reply) => (BigInt(reply.body.offset) > BigInt(latest.body.offset) ? reply : latest));
-    const messages = await readPartitionUntil(process.env, last.body.topic, last.body.partition, (message) => message.offset === last.body.offset, 60_000);
+    const last = accepted.reduce((latest, reply) =>
+      BigInt(reply.body.offset) > BigInt(latest.body.offset) ? reply : latest,
+    );
+    const messages = await readPartitionUntil(
+      process.env,
+      last.body.topic,
+      last.body.partition,
+      (message) => message.offset === last.body.offset,
+      60_000,
+    );
     const landed = new Map(messages.map((message) => [headersOf(message).ce_id, message.offset]));
     for (const [index, reply] of accepted.entries()) expect(landed.get(valid[index]!.eventId)).toBe(reply.body.offset);
     expect(landed.has(oversize.eventId)).toBe(false);
@@ -106,7 +126,13 @@ describe('the gateway and record sizes', () => {
     const results = reply.body.results as Array<{ eventId: string; partition: number; offset: string }>;
     expect(results.map((result) => result.eventId)).toEqual(events.map((event) => event.data.eventId));
     const last = results[results.length - 1]!;
-    const messages = await readPartitionUntil(process.env, `${prefix}tributary.inferences`, last.partition, (message) => message.offset === last.offset, 60_000);
+    const messages = await readPartitionUntil(
+      process.env,
+      `${prefix}tributary.inferences`,
+      last.partition,
+      (message) => message.offset === last.offset,
+      60_000,
+    );
     const landed = new Map(messages.map((message) => [headersOf(message).ce_id, message.offset]));
     for (const result of results) expect(landed.get(result.eventId)).toBe(result.offset);
   }, 120_000);

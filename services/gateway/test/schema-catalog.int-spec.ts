@@ -1,8 +1,25 @@
 // Proves the schema catalog for consumers outside this repo on the real broker: the gateway publishes
 // every writer schema to the compacted schema topic keyed by fingerprint, serves each over HTTP by
 // fingerprint and by name+version, and a record's ce_dataschema header leads to its writer schema.
-import { catalogFor, getEventContract, inputTopics, schemaCatalogEntries, serviceGrants, topicCatalog, toRecord } from '@tributary/contracts';
-import { createTestDatabase, eventually, readTopic, startServiceProcess, uniqueName, withAdmin, type ServiceProcess, type TestDatabase } from '@tributary/testing';
+import {
+  catalogFor,
+  getEventContract,
+  inputTopics,
+  schemaCatalogEntries,
+  serviceGrants,
+  topicCatalog,
+  toRecord,
+} from '@tributary/contracts';
+import {
+  createTestDatabase,
+  eventually,
+  readTopic,
+  startServiceProcess,
+  uniqueName,
+  withAdmin,
+  type ServiceProcess,
+  type TestDatabase,
+} from '@tributary/testing';
 import { ConfigResourceTypes } from 'kafkajs';
 import { SAMPLE_EVENTS } from '../../../libs/contracts/src/schemas/sample-events.fixture';
 
@@ -16,12 +33,16 @@ describe('the schema catalog', () => {
   beforeAll(async () => {
     // The gateway keeps its API keys and idempotency records in PostgreSQL: a database of its own.
     database = await createTestDatabase('gateway_catalog');
-    gateway = startServiceProcess('services/gateway/src/main.ts', {
-      KAFKA_BROKERS: process.env.KAFKA_BROKERS!,
-      DATABASE_URL: database.url,
-      TRIBUTARY_TOPIC_PREFIX: prefix,
-      GATEWAY_HTTP_PORT: '0',
-    }, 'gateway');
+    gateway = startServiceProcess(
+      'services/gateway/src/main.ts',
+      {
+        KAFKA_BROKERS: process.env.KAFKA_BROKERS!,
+        DATABASE_URL: database.url,
+        TRIBUTARY_TOPIC_PREFIX: prefix,
+        GATEWAY_HTTP_PORT: '0',
+      },
+      'gateway',
+    );
     const ready = await eventually(() => {
       const match = /gateway ready at (http:\/\/[^ ]+) /.exec(gateway.output());
       expect(match).not.toBeNull();
@@ -37,9 +58,14 @@ describe('the schema catalog', () => {
 
   it('creates the catalog topics it writes, and only those, with their configs, the schema topic compacted', async () => {
     const topics = await withAdmin((admin) => admin.listTopics());
-    const written = new Set(serviceGrants('gateway', catalog).filter((grant) => grant.resourceType === 'topic').map((grant) => grant.name));
+    const written = new Set(
+      serviceGrants('gateway', catalog)
+        .filter((grant) => grant.resourceType === 'topic')
+        .map((grant) => grant.name),
+    );
     expect([...written].sort()).toEqual([...inputTopics(catalog), catalog.topics.schemas.name].sort());
-    for (const spec of topicCatalog(catalog)) expect([spec.name, topics.includes(spec.name)]).toEqual([spec.name, written.has(spec.name)]);
+    for (const spec of topicCatalog(catalog))
+      expect([spec.name, topics.includes(spec.name)]).toEqual([spec.name, written.has(spec.name)]);
     const described = await withAdmin((admin) =>
       admin.describeConfigs({
         includeSynonyms: false,
@@ -49,7 +75,8 @@ describe('the schema catalog', () => {
         ],
       }),
     );
-    const config = (index: number, name: string) => described.resources[index]!.configEntries.find((entry) => entry.configName === name)?.configValue;
+    const config = (index: number, name: string) =>
+      described.resources[index]!.configEntries.find((entry) => entry.configName === name)?.configValue;
     expect(config(0, 'cleanup.policy')).toBe('compact');
     expect(config(1, 'cleanup.policy')).toBe('delete');
     expect(config(1, 'retention.ms')).toBe('-1');
@@ -59,7 +86,9 @@ describe('the schema catalog', () => {
   it('publishes every schema to the compacted topic, keyed by its fingerprint', async () => {
     const expected = schemaCatalogEntries();
     const messages = await readTopic(catalog.topics.schemas.name, expected.length, 20_000);
-    const published = new Map(messages.map((message) => [message.key!.toString(), JSON.parse(message.value!.toString())]));
+    const published = new Map(
+      messages.map((message) => [message.key!.toString(), JSON.parse(message.value!.toString())]),
+    );
     for (const entry of expected) expect(published.get(entry.fingerprint)).toEqual(entry);
   });
 
@@ -69,14 +98,19 @@ describe('the schema catalog', () => {
     const response = await fetch(`${baseUrl}/schemas/${fingerprint}`);
     expect(response.status).toBe(200);
     const entry = (await response.json()) as { schema: unknown };
-    expect(entry).toMatchObject({ name: 'tributary.inferences.InferenceCompleted', version: getEventContract('InferenceCompleted').latestVersion });
+    expect(entry).toMatchObject({
+      name: 'tributary.inferences.InferenceCompleted',
+      version: getEventContract('InferenceCompleted').latestVersion,
+    });
     expect(entry.schema).toEqual(getEventContract('InferenceCompleted').latest.schema);
   });
 
   it('serves a schema by name and version, and lists them all', async () => {
     const v1 = await fetch(`${baseUrl}/schemas/tributary.inferences.InferenceCompleted/versions/1`);
     expect(v1.status).toBe(200);
-    expect(((await v1.json()) as { fingerprint: string }).fingerprint).toBe(getEventContract('InferenceCompleted').versions.get(1)!.fingerprintSha256);
+    expect(((await v1.json()) as { fingerprint: string }).fingerprint).toBe(
+      getEventContract('InferenceCompleted').versions.get(1)!.fingerprintSha256,
+    );
     const list = (await (await fetch(`${baseUrl}/schemas`)).json()) as unknown[];
     expect(list).toHaveLength(schemaCatalogEntries().length);
   });

@@ -25,20 +25,19 @@ describe('the group commit with a weight bound', () => {
     const results = await Promise.allSettled([1, 8, 8, 8, 25, 13, 2].map((item) => committer.submit(item)));
     // The first goes alone at once; then 8+8 (a third 8 would pass 20), 8 alone (25 follows), 25 alone (over the bound, still sent), 13+2.
     expect(calls).toEqual([[1], [8, 8], [8], [25], [13, 2]]);
-    expect(results.map((result) => (result.status === 'fulfilled' ? result.value : (result.reason as Error).message))).toEqual([
-      'ok 1',
-      'ok 8',
-      'ok 8',
-      'ok 8',
-      'ok 25',
-      'refused',
-      'refused',
-    ]);
+    expect(
+      results.map((result) => (result.status === 'fulfilled' ? result.value : (result.reason as Error).message)),
+    ).toEqual(['ok 1', 'ok 8', 'ok 8', 'ok 8', 'ok 25', 'refused', 'refused']);
   });
 
   it('without a bound takes up to its item count', async () => {
     const calls: number[][] = [];
-    const committer = new GroupCommitter<number, number>(async (items) => (calls.push([...items]), [...items]), 3, 100, () => new Error('overloaded'));
+    const committer = new GroupCommitter<number, number>(
+      async (items) => (calls.push([...items]), [...items]),
+      3,
+      100,
+      () => new Error('overloaded'),
+    );
     await Promise.all([1, 2, 3, 4, 5].map((item) => committer.submit(item)));
     expect(calls).toEqual([[1], [2, 3, 4], [5]]);
   });
@@ -54,7 +53,10 @@ describe('an event too large to send', () => {
     consumerId: 'consumer-1',
     asset: 'USDC',
     feeMinor: '1000',
-    attributions: Array.from({ length: attributions }, (_, index) => ({ contributionId: wide(`c${index}-`), scorePpm: 1 })),
+    attributions: Array.from({ length: attributions }, (_, index) => ({
+      contributionId: wide(`c${index}-`),
+      scorePpm: 1,
+    })),
     method: 'influence/v1',
   });
 
@@ -62,23 +64,59 @@ describe('an event too large to send', () => {
     const publisher = { publishOne: jest.fn(), publishAtomically: jest.fn(), cooldownRemainingMs: 0 };
     const idempotency = { claim: jest.fn(), release: jest.fn(), acknowledge: jest.fn() };
     const metrics = { accepted: { inc: jest.fn() }, reject: jest.fn() };
-    const config = { TRIBUTARY_TOPIC_PREFIX: '', GATEWAY_RETRY_AFTER_S: 1, GATEWAY_REQUEST_BYTES_MAX: requestBytesMax } as unknown as GatewayConfig;
-    return { ingest: new IngestService(config, publisher as never, idempotency as never, metrics as never, { resolve: jest.fn(async () => new Map()) } as never), publisher, idempotency };
+    const config = {
+      TRIBUTARY_TOPIC_PREFIX: '',
+      GATEWAY_RETRY_AFTER_S: 1,
+      GATEWAY_REQUEST_BYTES_MAX: requestBytesMax,
+    } as unknown as GatewayConfig;
+    return {
+      ingest: new IngestService(
+        config,
+        publisher as never,
+        idempotency as never,
+        metrics as never,
+        { resolve: jest.fn(async () => new Map()) } as never,
+      ),
+      publisher,
+      idempotency,
+    };
   }
 
   it('is a 413 naming its size and the limit, in a batch too, before anything is claimed or sent', async () => {
     const { ingest, publisher, idempotency } = ingestWithStandIns(262_144);
     const scope = { producerId: 'p', eventTypes: ['*'], datanetIds: ['*'], modelIds: ['*'] };
-    const refusal = await ingest.ingest(scope, [{ type: 'InferenceCompleted', data: inference(400) }], 'single').catch((error: unknown) => error);
+    const refusal = await ingest
+      .ingest(scope, [{ type: 'InferenceCompleted', data: inference(400) }], 'single')
+      .catch((error: unknown) => error);
     expect(refusal).toBeInstanceOf(GatewayRejection);
     expect(refusal).toMatchObject({ status: 413, reason: 'too_large' });
-    expect((refusal as GatewayRejection).message).toBe('an event is too large to send: more than the 262144 bytes the gateway sends in one Kafka request (GATEWAY_REQUEST_BYTES_MAX); nothing was sent');
-    expect((refusal as GatewayRejection).issues).toEqual([{ path: '', rule: 'recordTooLarge', message: expect.stringMatching(/^the event is \d+ bytes as a Kafka record .*more than the 262144 bytes of GATEWAY_REQUEST_BYTES_MAX$/) }]);
+    expect((refusal as GatewayRejection).message).toBe(
+      'an event is too large to send: more than the 262144 bytes the gateway sends in one Kafka request (GATEWAY_REQUEST_BYTES_MAX); nothing was sent',
+    );
+    expect((refusal as GatewayRejection).issues).toEqual([
+      {
+        path: '',
+        rule: 'recordTooLarge',
+        message: expect.stringMatching(
+          /^the event is \d+ bytes as a Kafka record .*more than the 262144 bytes of GATEWAY_REQUEST_BYTES_MAX$/,
+        ),
+      },
+    ]);
 
     const batch = await ingest
-      .ingest(scope, [{ type: 'InferenceCompleted', data: inference(1) }, { type: 'InferenceCompleted', data: inference(400) }], 'batch')
+      .ingest(
+        scope,
+        [
+          { type: 'InferenceCompleted', data: inference(1) },
+          { type: 'InferenceCompleted', data: inference(400) },
+        ],
+        'batch',
+      )
       .catch((error: unknown) => error);
-    expect(batch).toMatchObject({ status: 413, issues: [expect.objectContaining({ path: 'events[1].data', rule: 'recordTooLarge' })] });
+    expect(batch).toMatchObject({
+      status: 413,
+      issues: [expect.objectContaining({ path: 'events[1].data', rule: 'recordTooLarge' })],
+    });
     expect(idempotency.claim).not.toHaveBeenCalled();
     expect(publisher.publishOne).not.toHaveBeenCalled();
     expect(publisher.publishAtomically).not.toHaveBeenCalled();

@@ -4,7 +4,14 @@
 'use strict';
 
 const view = document.getElementById('view');
-const COLORS = { fees: '#334155', protocol: '#7c3aed', 'model-owner': '#2563eb', 'datanet-owner': '#d97706', datanet: '#0f766e', contributor: '#059669' };
+const COLORS = {
+  fees: '#334155',
+  protocol: '#7c3aed',
+  'model-owner': '#2563eb',
+  'datanet-owner': '#d97706',
+  datanet: '#0f766e',
+  contributor: '#059669',
+};
 
 async function api(path) {
   const response = await fetch(path, { headers: { accept: 'application/json' } });
@@ -54,20 +61,71 @@ async function showOverview() {
   const earnerParams = new URLSearchParams(params);
   if (flow.asset) earnerParams.set('asset', flow.asset);
   const earners = await api(`/v1/top-earners?role=contributor&${earnerParams}`);
-  const flowSection = el('section', { id: 'flow' }, el('h2', {}, `Flow of value${flow.asset ? ` (${flow.asset})` : ''}`));
-  const columnTotal = (column) => flow.nodes.filter((node) => node.column === column).reduce((sum, node) => sum + BigInt(node.valueMinor), 0n);
+  const flowSection = el(
+    'section',
+    { id: 'flow' },
+    el('h2', {}, `Flow of value${flow.asset ? ` (${flow.asset})` : ''}`),
+  );
+  const columnTotal = (column) =>
+    flow.nodes.filter((node) => node.column === column).reduce((sum, node) => sum + BigInt(node.valueMinor), 0n);
   flowSection.append(
-    el('div', { class: 'totals' },
-      el('div', {}, el('span', {}, 'inference fees'), el('b', { 'data-testid': 'flow-total' }, amount(flow.totalFeeMinor))),
-      el('div', {}, el('span', {}, 'paid out to parties'), el('b', { 'data-testid': 'flow-column-1-total' }, amount(columnTotal(1)))),
-      el('div', {}, el('span', {}, 'to contributors'), el('b', { 'data-testid': 'flow-column-2-total' }, amount(columnTotal(2)))),
+    el(
+      'div',
+      { class: 'totals' },
+      el(
+        'div',
+        {},
+        el('span', {}, 'inference fees'),
+        el('b', { 'data-testid': 'flow-total' }, amount(flow.totalFeeMinor)),
+      ),
+      el(
+        'div',
+        {},
+        el('span', {}, 'paid out to parties'),
+        el('b', { 'data-testid': 'flow-column-1-total' }, amount(columnTotal(1))),
+      ),
+      el(
+        'div',
+        {},
+        el('span', {}, 'to contributors'),
+        el('b', { 'data-testid': 'flow-column-2-total' }, amount(columnTotal(2))),
+      ),
       el('div', {}, el('span', {}, 'inferences'), el('b', { 'data-testid': 'flow-inferences' }, flow.inferenceCount)),
     ),
     flow.nodes.length ? sankey(flow) : el('p', { class: 'muted' }, 'No attributed inference in this range yet.'),
   );
-  const rows = earners.items.map((row) => el('tr', {}, el('td', {}, accountLink(row.account)), el('td', {}, row.asset), el('td', { class: 'num' }, amount(row.earnedMinor)), el('td', { class: 'num' }, amount(row.balanceMinor))));
-  const earnersSection = el('section', { id: 'top-earners' }, el('h2', {}, 'Top contributors'),
-    el('table', {}, el('thead', {}, el('tr', {}, el('th', {}, 'account'), el('th', {}, 'asset'), el('th', { class: 'num' }, 'earned'), el('th', { class: 'num' }, 'balance now'))), el('tbody', {}, ...rows)));
+  const rows = earners.items.map((row) =>
+    el(
+      'tr',
+      {},
+      el('td', {}, accountLink(row.account)),
+      el('td', {}, row.asset),
+      el('td', { class: 'num' }, amount(row.earnedMinor)),
+      el('td', { class: 'num' }, amount(row.balanceMinor)),
+    ),
+  );
+  const earnersSection = el(
+    'section',
+    { id: 'top-earners' },
+    el('h2', {}, 'Top contributors'),
+    el(
+      'table',
+      {},
+      el(
+        'thead',
+        {},
+        el(
+          'tr',
+          {},
+          el('th', {}, 'account'),
+          el('th', {}, 'asset'),
+          el('th', { class: 'num' }, 'earned'),
+          el('th', { class: 'num' }, 'balance now'),
+        ),
+      ),
+      el('tbody', {}, ...rows),
+    ),
+  );
   view.replaceChildren(flowSection, earnersSection, await producersSection());
 }
 
@@ -78,21 +136,57 @@ async function producersSection() {
   try {
     funding = await api('/v1/funding');
   } catch (error) {
-    section.append(el('p', { class: 'muted', 'data-testid': 'producers-unavailable' }, `Funding not available: ${error.message}`));
+    section.append(
+      el('p', { class: 'muted', 'data-testid': 'producers-unavailable' }, `Funding not available: ${error.message}`),
+    );
     return section;
   }
-  const rows = funding.producers.map((row) => el('tr', { 'data-testid': 'producer-row', 'data-producer': row.producer },
-    el('td', {}, row.producer === '' ? '(unrecorded)' : row.producer), el('td', {}, row.asset),
-    el('td', { class: 'num' }, amount(row.feesReportedMinor)), el('td', { class: 'num' }, amount(row.netDepositsMinor)),
-    el('td', { class: `num${BigInt(row.shortfallMinor) > 0n ? ' short' : ''}`, 'data-testid': 'producer-shortfall' }, amount(row.shortfallMinor)),
-    el('td', { class: `num${BigInt(row.debtMinor) > 0n ? ' short' : ''}` }, amount(row.debtMinor))));
+  const rows = funding.producers.map((row) =>
+    el(
+      'tr',
+      { 'data-testid': 'producer-row', 'data-producer': row.producer },
+      el('td', {}, row.producer === '' ? '(unrecorded)' : row.producer),
+      el('td', {}, row.asset),
+      el('td', { class: 'num' }, amount(row.feesReportedMinor)),
+      el('td', { class: 'num' }, amount(row.netDepositsMinor)),
+      el(
+        'td',
+        { class: `num${BigInt(row.shortfallMinor) > 0n ? ' short' : ''}`, 'data-testid': 'producer-shortfall' },
+        amount(row.shortfallMinor),
+      ),
+      el('td', { class: `num${BigInt(row.debtMinor) > 0n ? ' short' : ''}` }, amount(row.debtMinor)),
+    ),
+  );
   const problems = funding.reconciliation.problems.map((problem) => el('li', { class: 'error' }, problem));
   section.append(
-    rows.length ? el('table', {}, el('thead', {}, el('tr', {}, el('th', {}, 'producer'), el('th', {}, 'asset'), el('th', { class: 'num' }, 'fees reported'),
-      el('th', { class: 'num' }, 'paid in (net)'), el('th', { class: 'num' }, 'shortfall'), el('th', { class: 'num' }, 'debt'))), el('tbody', {}, ...rows))
+    rows.length
+      ? el(
+          'table',
+          {},
+          el(
+            'thead',
+            {},
+            el(
+              'tr',
+              {},
+              el('th', {}, 'producer'),
+              el('th', {}, 'asset'),
+              el('th', { class: 'num' }, 'fees reported'),
+              el('th', { class: 'num' }, 'paid in (net)'),
+              el('th', { class: 'num' }, 'shortfall'),
+              el('th', { class: 'num' }, 'debt'),
+            ),
+          ),
+          el('tbody', {}, ...rows),
+        )
       : el('p', { class: 'muted' }, 'No producer has reported a fee yet.'),
-    el('p', { class: funding.reconciliation.holds ? 'muted' : 'error', 'data-testid': 'reconciliation' },
-      funding.reconciliation.holds ? 'Funding reconciles: every unit paid in is paid out, in flight, owed, or kept by the treasury.' : 'Funding does not reconcile:'),
+    el(
+      'p',
+      { class: funding.reconciliation.holds ? 'muted' : 'error', 'data-testid': 'reconciliation' },
+      funding.reconciliation.holds
+        ? 'Funding reconciles: every unit paid in is paid out, in flight, owed, or kept by the treasury.'
+        : 'Funding does not reconcile:',
+    ),
     ...(problems.length ? [el('ul', {}, ...problems)] : []),
   );
   return section;
@@ -100,7 +194,11 @@ async function producersSection() {
 
 /** A three-column Sankey: node heights and band widths proportional to value; hand-rolled SVG. */
 function sankey(flow) {
-  const width = 1100, height = 460, nodeWidth = 14, gap = 10, top = 10;
+  const width = 1100,
+    height = 460,
+    nodeWidth = 14,
+    gap = 10,
+    top = 10;
   const columns = [0, 1, 2].map((column) => flow.nodes.filter((node) => node.column === column));
   const total = Number(flow.totalFeeMinor) || 1;
   const maxNodes = Math.max(...columns.map((nodes) => nodes.length));
@@ -115,15 +213,34 @@ function sankey(flow) {
       y += h + gap;
     }
   });
-  const root = svg('svg', { viewBox: `0 0 ${width} ${height}`, width: '100%', role: 'img', 'aria-label': 'flow of value', 'data-testid': 'flow-diagram' });
+  const root = svg('svg', {
+    viewBox: `0 0 ${width} ${height}`,
+    width: '100%',
+    role: 'img',
+    'aria-label': 'flow of value',
+    'data-testid': 'flow-diagram',
+  });
   for (const link of flow.links) {
-    const source = place.get(link.source), target = place.get(link.target);
+    const source = place.get(link.source),
+      target = place.get(link.target);
     if (!source || !target) continue;
     const w = Math.max(1, Number(link.valueMinor) * scale);
-    const x0 = source.x + nodeWidth, x1 = target.x, y0 = source.outY + w / 2, y1 = target.inY + w / 2, mid = (x0 + x1) / 2;
+    const x0 = source.x + nodeWidth,
+      x1 = target.x,
+      y0 = source.outY + w / 2,
+      y1 = target.inY + w / 2,
+      mid = (x0 + x1) / 2;
     source.outY += w;
     target.inY += w;
-    const path = svg('path', { class: 'link', d: `M${x0},${y0} C${mid},${y0} ${mid},${y1} ${x1},${y1}`, stroke: colorOf(target.node.id), 'stroke-width': w, 'data-source': link.source, 'data-target': link.target, 'data-value': link.valueMinor });
+    const path = svg('path', {
+      class: 'link',
+      d: `M${x0},${y0} C${mid},${y0} ${mid},${y1} ${x1},${y1}`,
+      stroke: colorOf(target.node.id),
+      'stroke-width': w,
+      'data-source': link.source,
+      'data-target': link.target,
+      'data-value': link.valueMinor,
+    });
     path.append(svg('title'));
     path.firstChild.textContent = `${link.source} → ${link.target}: ${amount(link.valueMinor)}`;
     root.append(path);
@@ -155,22 +272,73 @@ function colorOf(id) {
 async function showAccount(account) {
   const path = `/v1/accounts/${encodeURIComponent(account)}`;
   const summary = await api(path);
-  const header = el('section', { id: 'account' }, el('h2', { 'data-testid': 'account-id' }, account),
-    el('div', { class: 'totals' }, ...summary.balances.map((balance) => el('div', {},
-      el('span', {}, `${balance.asset} balance (credited ${amount(balance.creditedMinor)}, debited ${amount(balance.debitedMinor)})`),
-      el('b', { 'data-testid': `balance-${balance.asset}` }, amount(balance.balanceMinor))))));
+  const header = el(
+    'section',
+    { id: 'account' },
+    el('h2', { 'data-testid': 'account-id' }, account),
+    el(
+      'div',
+      { class: 'totals' },
+      ...summary.balances.map((balance) =>
+        el(
+          'div',
+          {},
+          el(
+            'span',
+            {},
+            `${balance.asset} balance (credited ${amount(balance.creditedMinor)}, debited ${amount(balance.debitedMinor)})`,
+          ),
+          el('b', { 'data-testid': `balance-${balance.asset}` }, amount(balance.balanceMinor)),
+        ),
+      ),
+    ),
+  );
   const body = el('tbody');
-  const statement = el('section', { id: 'statement' }, el('h2', {}, 'Statement ', el('a', { href: `${path}/statement?format=csv`, download: '' }, '(CSV)')),
-    el('table', {}, el('thead', {}, el('tr', {}, el('th', {}, 'from'), el('th', {}, 'asset'), el('th', { class: 'num' }, 'amount'), el('th', {}, 'ledger position'))), body));
+  const statement = el(
+    'section',
+    { id: 'statement' },
+    el('h2', {}, 'Statement ', el('a', { href: `${path}/statement?format=csv`, download: '' }, '(CSV)')),
+    el(
+      'table',
+      {},
+      el(
+        'thead',
+        {},
+        el(
+          'tr',
+          {},
+          el('th', {}, 'from'),
+          el('th', {}, 'asset'),
+          el('th', { class: 'num' }, 'amount'),
+          el('th', {}, 'ledger position'),
+        ),
+      ),
+      body,
+    ),
+  );
   const more = el('button', { class: 'more', type: 'button' }, 'more');
   let cursor = null;
   const load = async () => {
     const page = await api(`${path}/statement?limit=50${cursor ? `&cursor=${cursor}` : ''}`);
     for (const entry of page.items) {
-      const trace = entry.trace.kind === 'inference'
-        ? el('a', { href: `#/inference/${encodeURIComponent(entry.trace.inferenceId)}` }, `inference ${entry.trace.inferenceId}`)
-        : el('span', {}, `payout ${entry.trace.payoutId} (${entry.trace.stage})`);
-      body.append(el('tr', { 'data-testid': 'statement-row' }, el('td', {}, trace), el('td', {}, entry.asset), el('td', { class: 'num' }, amount(entry.amountMinor)), el('td', { class: 'muted' }, `${entry.sourceTopic}[${entry.sourcePartition}] #${entry.chainSeq}`)));
+      const trace =
+        entry.trace.kind === 'inference'
+          ? el(
+              'a',
+              { href: `#/inference/${encodeURIComponent(entry.trace.inferenceId)}` },
+              `inference ${entry.trace.inferenceId}`,
+            )
+          : el('span', {}, `payout ${entry.trace.payoutId} (${entry.trace.stage})`);
+      body.append(
+        el(
+          'tr',
+          { 'data-testid': 'statement-row' },
+          el('td', {}, trace),
+          el('td', {}, entry.asset),
+          el('td', { class: 'num' }, amount(entry.amountMinor)),
+          el('td', { class: 'muted' }, `${entry.sourceTopic}[${entry.sourcePartition}] #${entry.chainSeq}`),
+        ),
+      );
     }
     cursor = page.nextCursor;
     more.hidden = cursor === null;
@@ -197,35 +365,126 @@ async function accountFunding(account) {
     section.append(el('p', { class: 'muted' }, 'Nothing earned from an inference producer.'));
     return section;
   }
-  const rows = funding.assets.map((row) => el('tr', { 'data-testid': 'funding-row' },
-    el('td', {}, row.asset), el('td', { class: 'num' }, amount(row.earnedMinor)), el('td', { class: 'num' }, amount(row.backedMinor)),
-    el('td', { class: 'num' }, amount(row.paidOrInFlightMinor)), el('td', { class: 'num' }, amount(row.payableMinor)),
-    el('td', { class: `num${BigInt(row.pendingFundingMinor) > 0n ? ' short' : ''}`, 'data-testid': `pending-${row.asset}` }, amount(row.pendingFundingMinor)),
-    el('td', { class: 'num' }, amount(row.heldMinor)),
-    el('td', { 'data-testid': `waiting-on-${row.asset}` }, row.waitingOn.length === 0 ? '—'
-      : row.waitingOn.map((wait) => `${wait.producer === '' ? '(unrecorded)' : wait.producer}: ${amount(wait.amountMinor)}`).join(', '))));
-  section.append(el('table', {}, el('thead', {}, el('tr', {}, el('th', {}, 'asset'), el('th', { class: 'num' }, 'earned'), el('th', { class: 'num' }, 'backed'),
-    el('th', { class: 'num' }, 'paid or in flight'), el('th', { class: 'num' }, 'payable'), el('th', { class: 'num' }, 'pending funding'),
-    el('th', { class: 'num' }, 'held'), el('th', {}, 'waiting on producers'))), el('tbody', {}, ...rows)));
+  const rows = funding.assets.map((row) =>
+    el(
+      'tr',
+      { 'data-testid': 'funding-row' },
+      el('td', {}, row.asset),
+      el('td', { class: 'num' }, amount(row.earnedMinor)),
+      el('td', { class: 'num' }, amount(row.backedMinor)),
+      el('td', { class: 'num' }, amount(row.paidOrInFlightMinor)),
+      el('td', { class: 'num' }, amount(row.payableMinor)),
+      el(
+        'td',
+        { class: `num${BigInt(row.pendingFundingMinor) > 0n ? ' short' : ''}`, 'data-testid': `pending-${row.asset}` },
+        amount(row.pendingFundingMinor),
+      ),
+      el('td', { class: 'num' }, amount(row.heldMinor)),
+      el(
+        'td',
+        { 'data-testid': `waiting-on-${row.asset}` },
+        row.waitingOn.length === 0
+          ? '—'
+          : row.waitingOn
+              .map((wait) => `${wait.producer === '' ? '(unrecorded)' : wait.producer}: ${amount(wait.amountMinor)}`)
+              .join(', '),
+      ),
+    ),
+  );
+  section.append(
+    el(
+      'table',
+      {},
+      el(
+        'thead',
+        {},
+        el(
+          'tr',
+          {},
+          el('th', {}, 'asset'),
+          el('th', { class: 'num' }, 'earned'),
+          el('th', { class: 'num' }, 'backed'),
+          el('th', { class: 'num' }, 'paid or in flight'),
+          el('th', { class: 'num' }, 'payable'),
+          el('th', { class: 'num' }, 'pending funding'),
+          el('th', { class: 'num' }, 'held'),
+          el('th', {}, 'waiting on producers'),
+        ),
+      ),
+      el('tbody', {}, ...rows),
+    ),
+  );
   return section;
 }
 
 /** The contributions behind a contributor's earnings, each with the inferences that paid it. */
 async function lineage(account) {
   const contributions = await api(`/v1/accounts/${encodeURIComponent(account)}/contributions?limit=100`);
-  const rows = contributions.items.map((row) => el('tr', { 'data-testid': 'lineage-row' },
-    el('td', {}, row.contributionId), el('td', {}, row.datanetId), el('td', {}, row.asset),
-    el('td', { class: 'num' }, amount(row.earnedMinor)), el('td', { class: 'num' }, row.inferenceCount)));
-  return el('section', { id: 'lineage' }, el('h2', {}, 'Lineage: contributions that earned'),
-    el('table', {}, el('thead', {}, el('tr', {}, el('th', {}, 'contribution'), el('th', {}, 'datanet'), el('th', {}, 'asset'), el('th', { class: 'num' }, 'earned'), el('th', { class: 'num' }, 'inferences'))), el('tbody', {}, ...rows)));
+  const rows = contributions.items.map((row) =>
+    el(
+      'tr',
+      { 'data-testid': 'lineage-row' },
+      el('td', {}, row.contributionId),
+      el('td', {}, row.datanetId),
+      el('td', {}, row.asset),
+      el('td', { class: 'num' }, amount(row.earnedMinor)),
+      el('td', { class: 'num' }, row.inferenceCount),
+    ),
+  );
+  return el(
+    'section',
+    { id: 'lineage' },
+    el('h2', {}, 'Lineage: contributions that earned'),
+    el(
+      'table',
+      {},
+      el(
+        'thead',
+        {},
+        el(
+          'tr',
+          {},
+          el('th', {}, 'contribution'),
+          el('th', {}, 'datanet'),
+          el('th', {}, 'asset'),
+          el('th', { class: 'num' }, 'earned'),
+          el('th', { class: 'num' }, 'inferences'),
+        ),
+      ),
+      el('tbody', {}, ...rows),
+    ),
+  );
 }
 
 async function showInference(inferenceId) {
   const decision = await api(`/v1/inferences/${encodeURIComponent(inferenceId)}`);
-  const shares = decision.shares.map((share) => el('tr', {}, el('td', {}, share.account.startsWith('consumer:') ? share.account : accountLink(share.account)), el('td', {}, share.role), el('td', { class: 'num' }, amount(share.amountMinor))));
-  view.replaceChildren(el('section', { id: 'inference' }, el('h2', {}, `Inference ${inferenceId}`),
-    el('ul', {}, ...decision.lines.map((line) => el('li', {}, line))),
-    el('table', {}, el('thead', {}, el('tr', {}, el('th', {}, 'account'), el('th', {}, 'role'), el('th', { class: 'num' }, 'amount'))), el('tbody', {}, ...shares))));
+  const shares = decision.shares.map((share) =>
+    el(
+      'tr',
+      {},
+      el('td', {}, share.account.startsWith('consumer:') ? share.account : accountLink(share.account)),
+      el('td', {}, share.role),
+      el('td', { class: 'num' }, amount(share.amountMinor)),
+    ),
+  );
+  view.replaceChildren(
+    el(
+      'section',
+      { id: 'inference' },
+      el('h2', {}, `Inference ${inferenceId}`),
+      el('ul', {}, ...decision.lines.map((line) => el('li', {}, line))),
+      el(
+        'table',
+        {},
+        el(
+          'thead',
+          {},
+          el('tr', {}, el('th', {}, 'account'), el('th', {}, 'role'), el('th', { class: 'num' }, 'amount')),
+        ),
+        el('tbody', {}, ...shares),
+      ),
+    ),
+  );
 }
 
 // ---------------------------------------------------------------- live lag and event rate
@@ -237,9 +496,13 @@ async function sampleLag() {
     const lag = await api('/v1/lag');
     const now = Date.parse(lag.observedAt);
     const applied = BigInt(lag.appliedEvents);
-    const rate = lastSample && now > lastSample.at ? Number(applied - lastSample.applied) / ((now - lastSample.at) / 1000) : 0;
+    const rate =
+      lastSample && now > lastSample.at ? Number(applied - lastSample.applied) / ((now - lastSample.at) / 1000) : 0;
     lastSample = { at: now, applied };
-    badge.textContent = lag.lagRecords === null ? `lag unknown (Kafka: ${lag.kafkaProblem}) · ${amount(lag.appliedEvents)} events` : `lag ${amount(lag.lagRecords)} records · ${rate.toFixed(1)} events/s · ${amount(lag.appliedEvents)} applied`;
+    badge.textContent =
+      lag.lagRecords === null
+        ? `lag unknown (Kafka: ${lag.kafkaProblem}) · ${amount(lag.appliedEvents)} events`
+        : `lag ${amount(lag.lagRecords)} records · ${rate.toFixed(1)} events/s · ${amount(lag.appliedEvents)} applied`;
     badge.className = lag.lagRecords === null ? 'down' : BigInt(lag.lagRecords) > 10n ? 'behind' : '';
     badge.dataset.lagRecords = lag.lagRecords ?? '';
   } catch (error) {
@@ -256,7 +519,10 @@ async function sampleDlq() {
     const dlq = await api('/v1/dlq');
     const waiting = dlq.groups.filter((row) => row.depth > 0).map((row) => `${row.group} ${row.depth}`);
     const problems = dlq.groups.filter((row) => row.problem !== null);
-    badge.textContent = dlq.depth === null ? `DLQ unknown (Kafka: ${problems[0]?.problem ?? 'not read yet'})` : `DLQ ${dlq.depth}${waiting.length > 0 ? ` (${waiting.join(', ')})` : ''}`;
+    badge.textContent =
+      dlq.depth === null
+        ? `DLQ unknown (Kafka: ${problems[0]?.problem ?? 'not read yet'})`
+        : `DLQ ${dlq.depth}${waiting.length > 0 ? ` (${waiting.join(', ')})` : ''}`;
     badge.className = dlq.depth === null || problems.length > 0 ? 'down' : dlq.depth > 0 ? 'behind' : '';
     badge.dataset.depth = dlq.depth === null ? '' : String(dlq.depth);
   } catch (error) {

@@ -21,14 +21,16 @@ export async function createLedgerApiApp(config: LedgerApiConfig): Promise<INest
   app.enableShutdownHooks();
   app.use(readOnlyMethods);
   app.use('/dashboard', express.static(DASHBOARD_DIR, { index: 'index.html', fallthrough: true, maxAge: 0 }));
-  app.use((request: Request, response: Response, next: NextFunction) => (request.path === '/' ? response.redirect(302, '/dashboard/') : next()));
+  app.use((request: Request, response: Response, next: NextFunction) =>
+    request.path === '/' ? response.redirect(302, '/dashboard/') : next(),
+  );
   const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()
       .setTitle('Tributary ledger API')
       .setDescription(
         'Read-only answers to "what am I owed, and why?": balances, statements traced to inferences and payouts, decisions explained, lineage, revenue, ' +
-          'backed credits and pending funding per account, producers\' shortfall, the treasury and its funding reconciliation, ' +
+          "backed credits and pending funding per account, producers' shortfall, the treasury and its funding reconciliation, " +
           'the ledger digest and projection lag. Amounts are decimal strings of minor units. Errors are {statusCode, error, message, issues:[{field, rule}]}.',
       )
       .setVersion('1')
@@ -41,5 +43,11 @@ export async function createLedgerApiApp(config: LedgerApiConfig): Promise<INest
 function readOnlyMethods(request: Request, response: Response, next: NextFunction): void {
   if (request.method === 'GET' || request.method === 'HEAD') return next();
   response.setHeader('Allow', 'GET, HEAD');
-  response.status(405).json(new ApiError(405, 'method_not_allowed', `${request.method}: this API is read-only`, [{ field: '(method)', rule: 'one-of:GET|HEAD' }]).body());
+  response
+    .status(405)
+    .json(
+      new ApiError(405, 'method_not_allowed', `${request.method}: this API is read-only`, [
+        { field: '(method)', rule: 'one-of:GET|HEAD' },
+      ]).body(),
+    );
 }

@@ -7,22 +7,40 @@ import { fundingOverview } from './ledger/funding-views';
 
 /** The owner-side steps, for deployments that start the API with LEDGER_API_MIGRATE=false. */
 export function ledgerApiCli(): Command {
-  const program = new Command('ledger-api').description('Owner steps of the ledger query API; they use DATABASE_URL (an owner or superuser connection).');
+  const program = new Command('ledger-api').description(
+    'Owner steps of the ledger query API; they use DATABASE_URL (an owner or superuser connection).',
+  );
   const options = () => {
     const config = ledgerApiConfig();
-    return { ownerDatabaseUrl: config.DATABASE_URL, readerRole: config.LEDGER_API_READER_ROLE, readerPassword: config.LEDGER_API_READER_PASSWORD };
+    return {
+      ownerDatabaseUrl: config.DATABASE_URL,
+      readerRole: config.LEDGER_API_READER_ROLE,
+      readerPassword: config.LEDGER_API_READER_PASSWORD,
+    };
   };
-  program.command('migrate').description('create the read-only role, its grants on the ledger schema and the event trigger that keeps them across a swap').action(async () => {
-    await runOwnerStep(options());
-    console.log('ledger-api: reader role and grants are in place');
-  });
-  program.command('grant').description('grant the reader SELECT on the live ledger again (after a swap, where no event trigger could be created)').action(async () => {
-    await regrant(options());
-    console.log('ledger-api: granted');
-  });
+  program
+    .command('migrate')
+    .description(
+      'create the read-only role, its grants on the ledger schema and the event trigger that keeps them across a swap',
+    )
+    .action(async () => {
+      await runOwnerStep(options());
+      console.log('ledger-api: reader role and grants are in place');
+    });
+  program
+    .command('grant')
+    .description(
+      'grant the reader SELECT on the live ledger again (after a swap, where no event trigger could be created)',
+    )
+    .action(async () => {
+      await regrant(options());
+      console.log('ledger-api: granted');
+    });
   program
     .command('reconcile-funding')
-    .description('per asset: net deposits + debt = settled + in flight + backed unpaid + treasury remainder + prepaid, and the payout cash equals the ledger accounts; exit code 2 when anything does not hold')
+    .description(
+      'per asset: net deposits + debt = settled + in flight + backed unpaid + treasury remainder + prepaid, and the payout cash equals the ledger accounts; exit code 2 when anything does not hold',
+    )
     .action(async () => {
       const config = ledgerApiConfig();
       // Read-only sessions on the owner connection: the command needs no reader role to exist.
@@ -36,7 +54,11 @@ export function ledgerApiCli(): Command {
           );
         }
         for (const problem of reconciliation.problems) console.log(`PROBLEM ${problem}`);
-        console.log(reconciliation.holds ? `ok: ${reconciliation.lines.length} asset(s) reconciled` : `FAILED: ${reconciliation.problems.length} problem(s)`);
+        console.log(
+          reconciliation.holds
+            ? `ok: ${reconciliation.lines.length} asset(s) reconciled`
+            : `FAILED: ${reconciliation.problems.length} problem(s)`,
+        );
         if (!reconciliation.holds) process.exitCode = 2;
       } finally {
         await pool.onApplicationShutdown();
@@ -46,8 +68,10 @@ export function ledgerApiCli(): Command {
 }
 
 if (require.main === module) {
-  ledgerApiCli().parseAsync(process.argv).catch((error: Error) => {
-    process.stderr.write(`ledger-api: ${error.message}\n`);
-    process.exit(1);
-  });
+  ledgerApiCli()
+    .parseAsync(process.argv)
+    .catch((error: Error) => {
+      process.stderr.write(`ledger-api: ${error.message}\n`);
+      process.exit(1);
+    });
 }

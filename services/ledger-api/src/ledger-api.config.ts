@@ -9,7 +9,11 @@ const ledgerApiSchema = z.object({
   LEDGER_API_HTTP_PORT: boundedInt(0, 65_535, 3105),
   HTTP_HOST: httpHost,
   /** The role the API reads through: it can SELECT the ledger read model and nothing else. */
-  LEDGER_API_READER_ROLE: z.string().trim().regex(ROLE_NAME, 'must be lowercase letters, digits and _ (at most 63), starting with a letter').default('tributary_ledger_reader'),
+  LEDGER_API_READER_ROLE: z
+    .string()
+    .trim()
+    .regex(ROLE_NAME, 'must be lowercase letters, digits and _ (at most 63), starting with a letter')
+    .default('tributary_ledger_reader'),
   /** Empty where the server trusts local connections; set it wherever PostgreSQL asks for a password. */
   LEDGER_API_READER_PASSWORD: z.string().max(128, 'must be at most 128 characters').default(''),
   /** The reader's connection; by default DATABASE_URL with the reader role and password swapped in. */
@@ -24,15 +28,32 @@ const ledgerApiSchema = z.object({
   /** How old the DLQ depth on the status and /metrics may be: at most one read of the DLQs per this. */
   LEDGER_API_DLQ_DEPTH_TTL_MS: boundedInt(1_000, 3_600_000, 15_000),
   /** The projector's consumer group: its stored offsets say how far the ledger is. */
-  LEDGER_PROJECTOR_GROUP_ID: z.string().trim().regex(/^[A-Za-z0-9._-]{1,249}$/, 'must be a Kafka group id').default(CONSUMER_GROUPS.ledgerProjector),
+  LEDGER_PROJECTOR_GROUP_ID: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9._-]{1,249}$/, 'must be a Kafka group id')
+    .default(CONSUMER_GROUPS.ledgerProjector),
   /** The attribution service's group: its committed offsets on the inferences topic say what it has decided. */
-  ATTRIBUTION_GROUP_ID: z.string().trim().regex(/^[A-Za-z0-9._-]{1,249}$/, 'must be a Kafka group id').default(CONSUMER_GROUPS.attribution),
+  ATTRIBUTION_GROUP_ID: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9._-]{1,249}$/, 'must be a Kafka group id')
+    .default(CONSUMER_GROUPS.attribution),
 });
 
 /** Everything the query API reads from its environment, validated before anything starts. */
 export function ledgerApiConfig(env: NodeJS.ProcessEnv = process.env) {
-  const parsed = { ...parseEnv('ledger-api', ledgerApiSchema, env), ...databaseEnv(env), ...kafkaEnv(env, 'ledger-api') };
-  return { ...parsed, readerDatabaseUrl: parsed.LEDGER_API_READER_DATABASE_URL ?? readerUrlOf(parsed.DATABASE_URL, parsed.LEDGER_API_READER_ROLE, parsed.LEDGER_API_READER_PASSWORD) };
+  const parsed = {
+    ...parseEnv('ledger-api', ledgerApiSchema, env),
+    ...databaseEnv(env),
+    ...kafkaEnv(env, 'ledger-api'),
+  };
+  return {
+    ...parsed,
+    readerDatabaseUrl:
+      parsed.LEDGER_API_READER_DATABASE_URL ??
+      readerUrlOf(parsed.DATABASE_URL, parsed.LEDGER_API_READER_ROLE, parsed.LEDGER_API_READER_PASSWORD),
+  };
 }
 export type LedgerApiConfig = ReturnType<typeof ledgerApiConfig>;
 export const LEDGER_API_CONFIG = Symbol('LEDGER_API_CONFIG');

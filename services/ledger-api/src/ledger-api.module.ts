@@ -11,7 +11,13 @@ import { LEDGER_API_CONFIG, type LedgerApiConfig } from './ledger-api.config';
 import { AnalyticsQueries } from './ledger/analytics-queries';
 import { InferenceQueries } from './ledger/inference-queries';
 import { FundingQueries } from './ledger/funding-queries';
-import { AccountsController, AnalyticsController, FundingController, LineageController, StatusController } from './ledger/ledger.controllers';
+import {
+  AccountsController,
+  AnalyticsController,
+  FundingController,
+  LineageController,
+  StatusController,
+} from './ledger/ledger.controllers';
 import { OffsetWindows } from './ledger/offset-window';
 import { StatementQueries } from './ledger/statement-queries';
 import { StatusQueries } from './ledger/status-queries';
@@ -22,7 +28,15 @@ export class LedgerApiModule {
   static forConfig(config: LedgerApiConfig): DynamicModule {
     return {
       module: LedgerApiModule,
-      controllers: [AccountsController, LineageController, AnalyticsController, FundingController, StatusController, HealthController, MetricsController],
+      controllers: [
+        AccountsController,
+        LineageController,
+        AnalyticsController,
+        FundingController,
+        StatusController,
+        HealthController,
+        MetricsController,
+      ],
       providers: [
         { provide: LEDGER_API_CONFIG, useValue: config },
         { provide: APP_FILTER, useClass: ErrorBodyFilter },

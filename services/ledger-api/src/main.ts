@@ -14,13 +14,20 @@ installKafkaWireFastPaths();
 async function bootstrap(): Promise<void> {
   const config = ledgerApiConfig();
   if (config.LEDGER_API_MIGRATE === 'true') {
-    await runOwnerStep({ ownerDatabaseUrl: config.DATABASE_URL, readerRole: config.LEDGER_API_READER_ROLE, readerPassword: config.LEDGER_API_READER_PASSWORD });
+    await runOwnerStep({
+      ownerDatabaseUrl: config.DATABASE_URL,
+      readerRole: config.LEDGER_API_READER_ROLE,
+      readerPassword: config.LEDGER_API_READER_PASSWORD,
+    });
   }
   const app = await createLedgerApiApp(config);
   await app.get(KafkaReader).assertCredentialsAccepted();
   await app.listen(config.LEDGER_API_HTTP_PORT, config.HTTP_HOST);
   const url = await app.getUrl();
-  Logger.log(`ledger-api ready at ${url} as role ${config.LEDGER_API_READER_ROLE} (dashboard at ${url}/dashboard/, OpenAPI at ${url}/docs)`, 'Bootstrap');
+  Logger.log(
+    `ledger-api ready at ${url} as role ${config.LEDGER_API_READER_ROLE} (dashboard at ${url}/dashboard/, OpenAPI at ${url}/docs)`,
+    'Bootstrap',
+  );
 }
 
 bootstrap().catch(exitOnStartupFailure('ledger-api'));

@@ -12,19 +12,29 @@ export async function launchChromium(): Promise<any> {
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded in a try, so the test skips where playwright-core is missing
     chromium = require('playwright-core').chromium;
   } catch {
-    process.stdout.write('SKIPPED dashboard browser test: playwright-core is not installed (add it as a devDependency)\n');
+    process.stdout.write(
+      'SKIPPED dashboard browser test: playwright-core is not installed (add it as a devDependency)\n',
+    );
     return null;
   }
   if (!existsSync(CHROMIUM)) {
     if (process.getuid?.() !== 0) {
-      process.stdout.write(`SKIPPED dashboard browser test: ${CHROMIUM} is missing and installing it needs root (apt-get install -y chromium)\n`);
+      process.stdout.write(
+        `SKIPPED dashboard browser test: ${CHROMIUM} is missing and installing it needs root (apt-get install -y chromium)\n`,
+      );
       return null;
     }
     try {
-      execFileSync('apt-get', ['install', '-y', 'chromium'], { stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+      execFileSync('apt-get', ['install', '-y', 'chromium'], {
+        stdio: 'ignore',
+        env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+      });
     } catch {
       execFileSync('apt-get', ['update'], { stdio: 'ignore' });
-      execFileSync('apt-get', ['install', '-y', 'chromium'], { stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+      execFileSync('apt-get', ['install', '-y', 'chromium'], {
+        stdio: 'ignore',
+        env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+      });
     }
   }
   const profile = mkdtempSync(path.join(tmpdir(), 'ledger-api-chromium-'));
@@ -33,7 +43,16 @@ export async function launchChromium(): Promise<any> {
     executablePath: CHROMIUM,
     headless: true,
     viewport: { width: 1280, height: 900 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   const close = context.close.bind(context);
   context.close = async () => {

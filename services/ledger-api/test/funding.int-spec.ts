@@ -13,7 +13,15 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { Client } from 'pg';
 import { ensureSchema, initializeDataSource } from '@tributary/persistence';
-import { createTestDatabase, eventually, startServiceProcess, testBrokers, uniqueName, type ServiceProcess, type TestDatabase } from '@tributary/testing';
+import {
+  createTestDatabase,
+  eventually,
+  startServiceProcess,
+  testBrokers,
+  uniqueName,
+  type ServiceProcess,
+  type TestDatabase,
+} from '@tributary/testing';
 import { dataSourceOptions } from '../../ledger-projector/src/database/data-source-options';
 import { launchChromium } from './chromium';
 
@@ -70,7 +78,12 @@ describe('the funding endpoints', () => {
     );
     api = startServiceProcess(
       'services/ledger-api/src/main.ts',
-      { KAFKA_BROKERS: testBrokers().join(','), DATABASE_URL: database.url, TRIBUTARY_TOPIC_PREFIX: `${uniqueName('t')}.`, LEDGER_API_HTTP_PORT: '0' },
+      {
+        KAFKA_BROKERS: testBrokers().join(','),
+        DATABASE_URL: database.url,
+        TRIBUTARY_TOPIC_PREFIX: `${uniqueName('t')}.`,
+        LEDGER_API_HTTP_PORT: '0',
+      },
       'ledger-api-funding',
     );
     await eventually(() => expect(api.output()).toMatch(/ledger-api ready at (http:\/\/\S+) as role/), 120_000);
@@ -90,18 +103,51 @@ describe('the funding endpoints', () => {
       account: 'contributor:bob',
       assets: [
         {
-          asset: 'USDC', earnedMinor: '700', backedMinor: '350', paidOrInFlightMinor: '100', payableMinor: '250', pendingFundingMinor: '350', heldMinor: '0', overpaidMinor: '0',
+          asset: 'USDC',
+          earnedMinor: '700',
+          backedMinor: '350',
+          paidOrInFlightMinor: '100',
+          payableMinor: '250',
+          pendingFundingMinor: '350',
+          heldMinor: '0',
+          overpaidMinor: '0',
           waitingOn: [{ producer: HALF, amountMinor: '350' }],
-          sources: [{ producer: HALF, earnedMinor: '700', backedMinor: '350', paidOrInFlightMinor: '100', payableMinor: '250', heldMinor: '0' }],
+          sources: [
+            {
+              producer: HALF,
+              earnedMinor: '700',
+              backedMinor: '350',
+              paidOrInFlightMinor: '100',
+              payableMinor: '250',
+              heldMinor: '0',
+            },
+          ],
         },
       ],
     });
     const alice = (await get(`/v1/accounts/${encodeURIComponent('contributor:alice')}/funding`)).body.assets[0];
-    expect(alice).toMatchObject({ earnedMinor: '900', backedMinor: '750', paidOrInFlightMinor: '400', payableMinor: '350', pendingFundingMinor: '150', waitingOn: [{ producer: HALF, amountMinor: '150' }] });
+    expect(alice).toMatchObject({
+      earnedMinor: '900',
+      backedMinor: '750',
+      paidOrInFlightMinor: '400',
+      payableMinor: '350',
+      pendingFundingMinor: '150',
+      waitingOn: [{ producer: HALF, amountMinor: '150' }],
+    });
     // Earned only from the producer that paid in everything: nothing pending, nobody to wait on (the failed payout counts for nothing).
-    expect((await get('/v1/accounts/model-owner:mona/funding')).body.assets[0]).toMatchObject({ earnedMinor: '400', backedMinor: '400', paidOrInFlightMinor: '0', payableMinor: '400', pendingFundingMinor: '0', waitingOn: [] });
+    expect((await get('/v1/accounts/model-owner:mona/funding')).body.assets[0]).toMatchObject({
+      earnedMinor: '400',
+      backedMinor: '400',
+      paidOrInFlightMinor: '0',
+      payableMinor: '400',
+      pendingFundingMinor: '0',
+      waitingOn: [],
+    });
     // A known account that earned from no producer has no funding lines, not a 404.
-    expect(await get('/v1/accounts/consumer:c/funding')).toEqual({ status: 200, body: { account: 'consumer:c', assets: [] } });
+    expect(await get('/v1/accounts/consumer:c/funding')).toEqual({
+      status: 200,
+      body: { account: 'consumer:c', assets: [] },
+    });
   });
 
   it('shows each producer its fees, deposits and shortfall', async () => {
@@ -112,14 +158,33 @@ describe('the funding endpoints', () => {
         producer: HALF,
         assets: [
           {
-            asset: 'USDC', feesReportedMinor: '1000', creditedMinor: '1000', depositsMinor: '500', chargebacksMinor: '0', netDepositsMinor: '500', shortfallMinor: '500',
-            prepaidMinor: '0', backedMinor: '500', paidOrInFlightMinor: '100', payableMinor: '400', heldMinor: '0', debtMinor: '0', treasuryRemainderMinor: '0',
+            asset: 'USDC',
+            feesReportedMinor: '1000',
+            creditedMinor: '1000',
+            depositsMinor: '500',
+            chargebacksMinor: '0',
+            netDepositsMinor: '500',
+            shortfallMinor: '500',
+            prepaidMinor: '0',
+            backedMinor: '500',
+            paidOrInFlightMinor: '100',
+            payableMinor: '400',
+            heldMinor: '0',
+            debtMinor: '0',
+            treasuryRemainderMinor: '0',
           },
         ],
       },
     });
     const full = await get(`/v1/producers/${encodeURIComponent(FULL)}/funding`);
-    expect(full.body.assets[0]).toMatchObject({ feesReportedMinor: '1000', depositsMinor: '1000', netDepositsMinor: '1000', shortfallMinor: '0', backedMinor: '1000', debtMinor: '0' });
+    expect(full.body.assets[0]).toMatchObject({
+      feesReportedMinor: '1000',
+      depositsMinor: '1000',
+      netDepositsMinor: '1000',
+      shortfallMinor: '0',
+      backedMinor: '1000',
+      debtMinor: '0',
+    });
   });
 
   it('gives the treasury per asset, every producer, and a reconciliation that holds', async () => {
@@ -127,43 +192,117 @@ describe('the funding endpoints', () => {
     expect(status).toBe(200);
     expect(body.assets).toEqual([
       {
-        asset: 'USDC', depositsMinor: '1500', chargebacksMinor: '0', netDepositsMinor: '1500', fundedMinor: '1500', feesReportedMinor: '2000', earnedMinor: '2000',
-        backedTotalMinor: '1500', paidOrInFlightTotalMinor: '500', payableTotalMinor: '1000', heldTotalMinor: '0', debtTotalMinor: '0', shortfallTotalMinor: '500',
-        treasuryRemainderMinor: '0', backedWithinDeposits: true,
+        asset: 'USDC',
+        depositsMinor: '1500',
+        chargebacksMinor: '0',
+        netDepositsMinor: '1500',
+        fundedMinor: '1500',
+        feesReportedMinor: '2000',
+        earnedMinor: '2000',
+        backedTotalMinor: '1500',
+        paidOrInFlightTotalMinor: '500',
+        payableTotalMinor: '1000',
+        heldTotalMinor: '0',
+        debtTotalMinor: '0',
+        shortfallTotalMinor: '500',
+        treasuryRemainderMinor: '0',
+        backedWithinDeposits: true,
       },
     ]);
-    expect(body.producers.map((row: { producer: string; shortfallMinor: string }) => [row.producer, row.shortfallMinor])).toEqual([[FULL, '0'], [HALF, '500']]);
+    expect(
+      body.producers.map((row: { producer: string; shortfallMinor: string }) => [row.producer, row.shortfallMinor]),
+    ).toEqual([
+      [FULL, '0'],
+      [HALF, '500'],
+    ]);
     expect(body.reconciliation).toEqual({
       holds: true,
-      lines: [{ asset: 'USDC', netDepositsMinor: '1500', settledMinor: '400', inFlightMinor: '100', backedUnpaidMinor: '1000', treasuryRemainderMinor: '0', prepaidMinor: '0', debtMinor: '0', holds: true }],
+      lines: [
+        {
+          asset: 'USDC',
+          netDepositsMinor: '1500',
+          settledMinor: '400',
+          inFlightMinor: '100',
+          backedUnpaidMinor: '1000',
+          treasuryRemainderMinor: '0',
+          prepaidMinor: '0',
+          debtMinor: '0',
+          holds: true,
+        },
+      ],
       problems: [],
     });
   });
 
   it('answers 400 naming the field for a malformed id or parameter, 404 for an unknown one', async () => {
-    expect(await get('/v1/accounts/not-an-account/funding')).toEqual({ status: 400, body: { statusCode: 400, error: 'bad_request', message: 'account: account-id', issues: [{ field: 'account', rule: 'account-id' }] } });
-    expect(await get(`/v1/producers/${encodeURIComponent('urn:x\u0001')}/funding`)).toEqual({ status: 400, body: { statusCode: 400, error: 'bad_request', message: 'producer: printable', issues: [{ field: 'producer', rule: 'printable' }] } });
-    expect((await get('/v1/funding?asset=USDC')).body).toEqual({ statusCode: 400, error: 'bad_request', message: 'asset: unknown-parameter', issues: [{ field: 'asset', rule: 'unknown-parameter' }] });
+    expect(await get('/v1/accounts/not-an-account/funding')).toEqual({
+      status: 400,
+      body: {
+        statusCode: 400,
+        error: 'bad_request',
+        message: 'account: account-id',
+        issues: [{ field: 'account', rule: 'account-id' }],
+      },
+    });
+    expect(await get(`/v1/producers/${encodeURIComponent('urn:x\u0001')}/funding`)).toEqual({
+      status: 400,
+      body: {
+        statusCode: 400,
+        error: 'bad_request',
+        message: 'producer: printable',
+        issues: [{ field: 'producer', rule: 'printable' }],
+      },
+    });
+    expect((await get('/v1/funding?asset=USDC')).body).toEqual({
+      statusCode: 400,
+      error: 'bad_request',
+      message: 'asset: unknown-parameter',
+      issues: [{ field: 'asset', rule: 'unknown-parameter' }],
+    });
     expect(await get('/v1/accounts/contributor:nobody/funding')).toEqual({
       status: 404,
-      body: { statusCode: 404, error: 'not_found', message: 'account: no account "contributor:nobody" in the ledger', issues: [{ field: 'account', rule: 'unknown-id' }] },
+      body: {
+        statusCode: 404,
+        error: 'not_found',
+        message: 'account: no account "contributor:nobody" in the ledger',
+        issues: [{ field: 'account', rule: 'unknown-id' }],
+      },
     });
     expect(await get(`/v1/producers/${encodeURIComponent('urn:tributary:producer:nobody')}/funding`)).toEqual({
       status: 404,
-      body: { statusCode: 404, error: 'not_found', message: 'producer: no producer "urn:tributary:producer:nobody" in the ledger', issues: [{ field: 'producer', rule: 'unknown-id' }] },
+      body: {
+        statusCode: 404,
+        error: 'not_found',
+        message: 'producer: no producer "urn:tributary:producer:nobody" in the ledger',
+        issues: [{ field: 'producer', rule: 'unknown-id' }],
+      },
     });
   });
 
-  it('shows the producers\' shortfall and an account\'s pending funding on the dashboard', async () => {
+  it("shows the producers' shortfall and an account's pending funding on the dashboard", async () => {
     const browser = await launchChromium();
     if (browser === null) return;
     try {
       const page = await browser.newPage();
       await page.goto(`${apiUrl}/dashboard/`);
       await page.waitForSelector('[data-testid="producer-row"]');
-      const shortfalls = await page.$$eval('[data-testid="producer-row"]', (rows: Array<{ getAttribute(name: string): string | null; querySelector(selector: string): { textContent: string | null } | null }>) =>
-        rows.map((row) => [row.getAttribute('data-producer'), row.querySelector('[data-testid="producer-shortfall"]')?.textContent ?? '']));
-      expect(shortfalls).toEqual([[FULL, '0'], [HALF, '500']]);
+      const shortfalls = await page.$$eval(
+        '[data-testid="producer-row"]',
+        (
+          rows: Array<{
+            getAttribute(name: string): string | null;
+            querySelector(selector: string): { textContent: string | null } | null;
+          }>,
+        ) =>
+          rows.map((row) => [
+            row.getAttribute('data-producer'),
+            row.querySelector('[data-testid="producer-shortfall"]')?.textContent ?? '',
+          ]),
+      );
+      expect(shortfalls).toEqual([
+        [FULL, '0'],
+        [HALF, '500'],
+      ]);
       expect(await page.textContent('[data-testid="reconciliation"]')).toContain('Funding reconciles');
       await page.goto(`${apiUrl}/dashboard/#/account/${encodeURIComponent('contributor:bob')}`);
       await page.waitForSelector('[data-testid="funding-row"]');
@@ -179,14 +318,20 @@ describe('the funding endpoints', () => {
   it('lists the funding endpoints in the OpenAPI document', async () => {
     const { status, body } = await get('/docs/openapi.json');
     expect(status).toBe(200);
-    expect(Object.keys(body.paths)).toEqual(expect.arrayContaining(['/v1/accounts/{account}/funding', '/v1/producers/{producer}/funding', '/v1/funding']));
+    expect(Object.keys(body.paths)).toEqual(
+      expect.arrayContaining(['/v1/accounts/{account}/funding', '/v1/producers/{producer}/funding', '/v1/funding']),
+    );
     expect(Object.keys(body.paths['/v1/funding'].get.responses).sort()).toEqual(['200', '400', '503']);
   });
 
   it('answers 503 saying what is missing while the ledger has no funding tables', async () => {
     await owner.query('ALTER TABLE ledger.producer_funding RENAME TO producer_funding_aside');
     try {
-      for (const path of ['/v1/funding', '/v1/accounts/contributor:bob/funding', `/v1/producers/${encodeURIComponent(HALF)}/funding`]) {
+      for (const path of [
+        '/v1/funding',
+        '/v1/accounts/contributor:bob/funding',
+        `/v1/producers/${encodeURIComponent(HALF)}/funding`,
+      ]) {
         const { status, body } = await get(path);
         expect(status).toBe(503);
         expect(body).toMatchObject({ statusCode: 503, error: 'unavailable', issues: [] });

@@ -32,10 +32,15 @@ describe('the ledger API over a pipeline-built ledger', () => {
     await new Promise((resolve) => setTimeout(resolve, 1_100));
     betweenPhasesIso = new Date().toISOString();
     await new Promise((resolve) => setTimeout(resolve, 100));
-    for (let index = PHASE_A; index < PHASE_A + PHASE_B; index += 1) published.push(await pipeline.publishInference(index));
+    for (let index = PHASE_A; index < PHASE_A + PHASE_B; index += 1)
+      published.push(await pipeline.publishInference(index));
     await pipeline.waitForInferences(PHASE_A + PHASE_B);
     payoutOffset = (await pipeline.publishPayout('payout-1', 'contributor:alice', 1_000n)).offset;
-    await eventually(async () => expect((await pipeline.get('/v1/payouts/payout-1')).body?.status).toBe('SETTLED'), 60_000, 500);
+    await eventually(
+      async () => expect((await pipeline.get('/v1/payouts/payout-1')).body?.status).toBe('SETTLED'),
+      60_000,
+      500,
+    );
   }, 300_000);
 
   afterAll(async () => {
@@ -45,7 +50,9 @@ describe('the ledger API over a pipeline-built ledger', () => {
   it('lists accounts and balances, and one account with its credits, debits and payouts', async () => {
     const { status, body } = await pipeline.get('/v1/accounts?role=contributor&limit=500');
     expect(status).toBe(200);
-    expect(body.items.map((row: { ownerId: string }) => row.ownerId)).toEqual(expect.arrayContaining(['alice', 'bob', 'carol', 'dave', 'erin']));
+    expect(body.items.map((row: { ownerId: string }) => row.ownerId)).toEqual(
+      expect.arrayContaining(['alice', 'bob', 'carol', 'dave', 'erin']),
+    );
     expect(body.items.map((row: { ownerId: string }) => row.ownerId)).not.toContain('frank');
     const alice = (await pipeline.get('/v1/accounts/contributor:alice')).body;
     const [usdc] = alice.balances;
@@ -64,9 +71,13 @@ describe('the ledger API over a pipeline-built ledger', () => {
     expect(body.split).toEqual(SPLITS['model-2'].split);
     const credits = body.shares.filter((share: { amountMinor: string }) => BigInt(share.amountMinor) > 0n);
     expect(sum(credits.map((share: { amountMinor: string }) => BigInt(share.amountMinor)))).toBe(BigInt(body.feeMinor));
-    expect(body.shares.find((share: { account: string }) => share.account === 'consumer:consumer-0').amountMinor).toBe(`-${body.feeMinor}`);
+    expect(body.shares.find((share: { account: string }) => share.account === 'consumer:consumer-0').amountMinor).toBe(
+      `-${body.feeMinor}`,
+    );
     // inf-3 on model-2 named k-4 (datanet-b: not one of model-2's datanets) and k-7 (not accepted).
-    expect(body.rejections.map((r: { contributionId: string; reason: string }) => `${r.contributionId}:${r.reason}`).sort()).toEqual(['k-4:OUTSIDE_MODEL_DATANETS', 'k-7:NOT_ACCEPTED']);
+    expect(
+      body.rejections.map((r: { contributionId: string; reason: string }) => `${r.contributionId}:${r.reason}`).sort(),
+    ).toEqual(['k-4:OUTSIDE_MODEL_DATANETS', 'k-7:NOT_ACCEPTED']);
     expect(body.contributors.map((c: { account: string }) => c.account)).toEqual(['contributor:erin']);
     expect(body.lines.join('\n')).toContain('Contribution k-7 did not count (NOT_ACCEPTED)');
   });
@@ -84,18 +95,25 @@ describe('the ledger API over a pipeline-built ledger', () => {
     expect(pages.length).toBeGreaterThan(1);
     expect(new Set(rows.map((row) => row.inferenceId)).size).toBe(rows.length);
     expect(sum(rows.map((row) => BigInt(row.amountMinor)))).toBe(BigInt(first.earnings[0].earnedMinor));
-    const lineage = (await pipeline.get('/v1/accounts/contributor:alice/contributions')).body.items.map((row: { contributionId: string }) => row.contributionId);
+    const lineage = (await pipeline.get('/v1/accounts/contributor:alice/contributions')).body.items.map(
+      (row: { contributionId: string }) => row.contributionId,
+    );
     // k-4 (datanet-b) was only ever named by model-2 inferences, which do not train on datanet-b.
     expect(lineage).toEqual(['k-1']);
   });
 
-  it('sums revenue per model and datanet all time and over a time range, from the decisions\' log time', async () => {
-    const feesOf = (rows: PublishedInference[], modelId: string) => sum(rows.filter((row) => row.modelId === modelId).map((row) => row.feeMinor)).toString();
+  it("sums revenue per model and datanet all time and over a time range, from the decisions' log time", async () => {
+    const feesOf = (rows: PublishedInference[], modelId: string) =>
+      sum(rows.filter((row) => row.modelId === modelId).map((row) => row.feeMinor)).toString();
     const allTime = (await pipeline.get('/v1/revenue?dimension=model')).body.items;
-    expect(Object.fromEntries(allTime.map((row: { id: string; revenueMinor: string }) => [row.id, row.revenueMinor]))).toEqual({ 'model-1': feesOf(published, 'model-1'), 'model-2': feesOf(published, 'model-2') });
+    expect(
+      Object.fromEntries(allTime.map((row: { id: string; revenueMinor: string }) => [row.id, row.revenueMinor])),
+    ).toEqual({ 'model-1': feesOf(published, 'model-1'), 'model-2': feesOf(published, 'model-2') });
     const phaseA = published.slice(0, PHASE_A);
     const before = (await pipeline.get(`/v1/revenue?dimension=model&to=${betweenPhasesIso}`)).body.items;
-    expect(Object.fromEntries(before.map((row: { id: string; revenueMinor: string }) => [row.id, row.revenueMinor]))).toEqual({ 'model-1': feesOf(phaseA, 'model-1'), 'model-2': feesOf(phaseA, 'model-2') });
+    expect(
+      Object.fromEntries(before.map((row: { id: string; revenueMinor: string }) => [row.id, row.revenueMinor])),
+    ).toEqual({ 'model-1': feesOf(phaseA, 'model-1'), 'model-2': feesOf(phaseA, 'model-2') });
     const after = (await pipeline.get(`/v1/revenue?dimension=model&from=${betweenPhasesIso}`)).body.items;
     expect(sum(after.map((row: { inferenceCount: number }) => BigInt(row.inferenceCount)))).toBe(BigInt(PHASE_B));
     // The computed range (both ends open) and the projector's running sums agree per datanet.
@@ -104,7 +122,13 @@ describe('the ledger API over a pipeline-built ledger', () => {
     expect(ranged).toEqual(datanets);
     const flow = (await pipeline.get('/v1/flow')).body;
     expect(flow.totalFeeMinor).toBe(sum(published.map((row) => row.feeMinor)).toString());
-    expect(sum(flow.nodes.filter((node: { column: number }) => node.column === 1).map((node: { valueMinor: string }) => BigInt(node.valueMinor)))).toBe(BigInt(flow.totalFeeMinor));
+    expect(
+      sum(
+        flow.nodes
+          .filter((node: { column: number }) => node.column === 1)
+          .map((node: { valueMinor: string }) => BigInt(node.valueMinor)),
+      ),
+    ).toBe(BigInt(flow.totalFeeMinor));
     const earners = (await pipeline.get('/v1/top-earners?role=contributor&limit=3')).body.items;
     expect(earners).toHaveLength(3);
     expect(BigInt(earners[0].earnedMinor) >= BigInt(earners[1].earnedMinor)).toBe(true);
@@ -112,20 +136,34 @@ describe('the ledger API over a pipeline-built ledger', () => {
 
   it('lists payouts and exports a statement as CSV, each entry traced to its inference or payout', async () => {
     const payouts = (await pipeline.get('/v1/payouts?account=contributor:alice')).body.items;
-    expect(payouts).toEqual([expect.objectContaining({ payoutId: 'payout-1', status: 'SETTLED', rail: 'ach', amountMinor: '1000' })]);
+    expect(payouts).toEqual([
+      expect.objectContaining({ payoutId: 'payout-1', status: 'SETTLED', rail: 'ach', amountMinor: '1000' }),
+    ]);
     const payout = (await pipeline.get('/v1/payouts/payout-1')).body;
-    expect(payout.entries.map((entry: { account: string; amountMinor: string }) => `${entry.account}=${entry.amountMinor}`)).toEqual(
-      expect.arrayContaining(['contributor:alice=-1000', 'clearing:payouts-in-flight=1000', 'clearing:payouts-in-flight=-1000', 'settlement:ach=1000']),
+    expect(
+      payout.entries.map((entry: { account: string; amountMinor: string }) => `${entry.account}=${entry.amountMinor}`),
+    ).toEqual(
+      expect.arrayContaining([
+        'contributor:alice=-1000',
+        'clearing:payouts-in-flight=1000',
+        'clearing:payouts-in-flight=-1000',
+        'settlement:ach=1000',
+      ]),
     );
     const csv = await pipeline.get('/v1/accounts/contributor:alice/statement?format=csv');
     expect(csv.headers.get('content-type')).toContain('text/csv');
     const lines = csv.text.trim().split('\r\n');
-    expect(lines[0]).toBe('account,asset,amount_minor,trace_kind,trace_id,transaction_id,posting_index,source_event_id,source_topic,source_partition,source_offset,chain_seq');
+    expect(lines[0]).toBe(
+      'account,asset,amount_minor,trace_kind,trace_id,transaction_id,posting_index,source_event_id,source_topic,source_partition,source_offset,chain_seq',
+    );
     expect(lines.some((line) => line.startsWith('contributor:alice,USDC,-1000,payout,payout-1,'))).toBe(true);
     const statement = (await pipeline.get('/v1/accounts/contributor:alice/statement?limit=1000')).body.items;
     expect(lines.length - 1).toBe(statement.length);
-    expect(sum(statement.map((entry: { amountMinor: string }) => BigInt(entry.amountMinor)))).toBe(BigInt((await pipeline.get('/v1/accounts/contributor:alice')).body.balances[0].balanceMinor));
-    for (const entry of statement.filter((e: { trace: { kind: string } }) => e.trace.kind === 'inference')) expect((await pipeline.get(entry.trace.href)).status).toBe(200);
+    expect(sum(statement.map((entry: { amountMinor: string }) => BigInt(entry.amountMinor)))).toBe(
+      BigInt((await pipeline.get('/v1/accounts/contributor:alice')).body.balances[0].balanceMinor),
+    );
+    for (const entry of statement.filter((e: { trace: { kind: string } }) => e.trace.kind === 'inference'))
+      expect((await pipeline.get(entry.trace.href)).status).toBe(200);
   });
 
   it('gives the digest with its offsets, the lag, and read-your-writes answers for inference and payout offsets', async () => {
@@ -143,28 +181,62 @@ describe('the ledger API over a pipeline-built ledger', () => {
     expect(BigInt(lag.appliedEvents)).toBe(BigInt(PHASE_A + PHASE_B + 2));
     expect(lag.partitions.length).toBe(12);
     const applied = published[0]!.result;
-    const yes = (await pipeline.get(`/v1/freshness?topic=${applied.topic}&partition=${applied.partition}&offset=${applied.offset}&inferenceId=inf-0`)).body;
+    const yes = (
+      await pipeline.get(
+        `/v1/freshness?topic=${applied.topic}&partition=${applied.partition}&offset=${applied.offset}&inferenceId=inf-0`,
+      )
+    ).body;
     expect(yes).toMatchObject({ reflected: true, stage: 'applied', basis: 'inference-id' });
     const payouts = pipeline.catalog.topics.payouts.name;
-    const payoutPartition = (await pipeline.get('/v1/payouts/payout-1')).body.entries.find((e: { sourceTopic: string }) => e.sourceTopic === payouts).sourcePartition;
-    expect((await pipeline.get(`/v1/freshness?topic=${payouts}&partition=${payoutPartition}&offset=${payoutOffset}`)).body.reflected).toBe(true);
-    expect((await pipeline.get(`/v1/freshness?topic=${payouts}&partition=${payoutPartition}&offset=999999`)).body).toMatchObject({ reflected: false, stage: 'projection' });
-    const missing = (await pipeline.get(`/v1/freshness?topic=${applied.topic}&partition=${applied.partition}&offset=999999&inferenceId=inf-never`)).body;
+    const payoutPartition = (await pipeline.get('/v1/payouts/payout-1')).body.entries.find(
+      (e: { sourceTopic: string }) => e.sourceTopic === payouts,
+    ).sourcePartition;
+    expect(
+      (await pipeline.get(`/v1/freshness?topic=${payouts}&partition=${payoutPartition}&offset=${payoutOffset}`)).body
+        .reflected,
+    ).toBe(true);
+    expect(
+      (await pipeline.get(`/v1/freshness?topic=${payouts}&partition=${payoutPartition}&offset=999999`)).body,
+    ).toMatchObject({ reflected: false, stage: 'projection' });
+    const missing = (
+      await pipeline.get(
+        `/v1/freshness?topic=${applied.topic}&partition=${applied.partition}&offset=999999&inferenceId=inf-never`,
+      )
+    ).body;
     expect(missing).toMatchObject({ reflected: false, stage: 'attribution' });
   });
 
   it('answers unknown ids with 404 and bad parameters with 400 naming the parameter and the rule', async () => {
-    for (const path of ['/v1/accounts/contributor:nobody', '/v1/accounts/contributor:nobody/statement', '/v1/inferences/inf-none', '/v1/contributions/k-none', '/v1/payouts/none']) {
+    for (const path of [
+      '/v1/accounts/contributor:nobody',
+      '/v1/accounts/contributor:nobody/statement',
+      '/v1/inferences/inf-none',
+      '/v1/contributions/k-none',
+      '/v1/payouts/none',
+    ]) {
       const { status, body } = await pipeline.get(path);
-      expect([path, status, body.error, body.issues]).toEqual([path, 404, 'not_found', [expect.objectContaining({ rule: 'unknown-id' })]]);
+      expect([path, status, body.error, body.issues]).toEqual([
+        path,
+        404,
+        'not_found',
+        [expect.objectContaining({ rule: 'unknown-id' })],
+      ]);
     }
     const cases: Array<[string, string, string]> = [
       ['/v1/accounts?limit=501', 'limit', 'max:500'],
       ['/v1/accounts?limit=0', 'limit', 'min:1'],
-      ['/v1/accounts?role=boss', 'role', 'one-of:consumer|contributor|model-owner|datanet-owner|protocol|clearing|settlement|other'],
+      [
+        '/v1/accounts?role=boss',
+        'role',
+        'one-of:consumer|contributor|model-owner|datanet-owner|protocol|clearing|settlement|other',
+      ],
       ['/v1/accounts?colour=red', 'colour', 'unknown-parameter'],
       ['/v1/accounts?cursor=!!', 'cursor', 'cursor'],
-      [`/v1/accounts/contributor:alice/statement?cursor=${Buffer.from('["accounts","a","b"]').toString('base64url')}`, 'cursor', 'cursor-of:statement'],
+      [
+        `/v1/accounts/contributor:alice/statement?cursor=${Buffer.from('["accounts","a","b"]').toString('base64url')}`,
+        'cursor',
+        'cursor-of:statement',
+      ],
       ['/v1/accounts/nocolon', 'account', 'account-id'],
       [`/v1/inferences/${'x'.repeat(257)}`, 'inferenceId', 'max-length:256'],
       ['/v1/revenue', 'dimension', 'required'],
@@ -173,31 +245,71 @@ describe('the ledger API over a pipeline-built ledger', () => {
       ['/v1/flow?asset=US%20D', 'asset', 'asset-code'],
       ['/v1/freshness?topic=t&partition=-1&offset=1', 'partition', 'min:0'],
       ['/v1/freshness?topic=t&partition=0&offset=abc', 'offset', 'non-negative-int64'],
-      [`/v1/freshness?topic=${pipeline.catalog.topics.inferences.name}&partition=0&offset=1`, 'inferenceId', `required-with-topic:${pipeline.catalog.topics.inferences.name}`],
-      [`/v1/freshness?topic=${pipeline.catalog.topics.models.name}&partition=0&offset=1`, 'topic', expect.stringContaining('one-of:')],
+      [
+        `/v1/freshness?topic=${pipeline.catalog.topics.inferences.name}&partition=0&offset=1`,
+        'inferenceId',
+        `required-with-topic:${pipeline.catalog.topics.inferences.name}`,
+      ],
+      [
+        `/v1/freshness?topic=${pipeline.catalog.topics.models.name}&partition=0&offset=1`,
+        'topic',
+        expect.stringContaining('one-of:'),
+      ],
     ];
     for (const [path, field, rule] of cases) {
       const { status, body } = await pipeline.get(path);
-      expect([path, status, body.statusCode, body.error, body.issues]).toEqual([path, 400, 400, 'bad_request', expect.arrayContaining([{ field, rule }])]);
+      expect([path, status, body.statusCode, body.error, body.issues]).toEqual([
+        path,
+        400,
+        400,
+        'bad_request',
+        expect.arrayContaining([{ field, rule }]),
+      ]);
     }
     const write = await fetch(`${pipeline.apiUrl}/v1/accounts`, { method: 'POST' });
     expect(write.status).toBe(405);
     const openapi = (await pipeline.get('/docs/openapi.json')).body;
-    expect(Object.keys(openapi.paths)).toEqual(expect.arrayContaining(['/v1/accounts', '/v1/accounts/{account}/statement', '/v1/inferences/{inferenceId}', '/v1/contributions/{contributionId}', '/v1/revenue', '/v1/flow', '/v1/payouts', '/v1/digest', '/v1/lag', '/v1/freshness']));
+    expect(Object.keys(openapi.paths)).toEqual(
+      expect.arrayContaining([
+        '/v1/accounts',
+        '/v1/accounts/{account}/statement',
+        '/v1/inferences/{inferenceId}',
+        '/v1/contributions/{contributionId}',
+        '/v1/revenue',
+        '/v1/flow',
+        '/v1/payouts',
+        '/v1/digest',
+        '/v1/lag',
+        '/v1/freshness',
+      ]),
+    );
   });
 
   it('pages a statement across page boundaries while decisions land: no entry twice, none that existed missed, in key order', async () => {
     const account = 'protocol:tributary';
-    const existing = (await pipeline.get(`/v1/accounts/${account}/statement?limit=1000`)).body.items.map((entry: { sourceEventId: string }) => entry.sourceEventId);
+    const existing = (await pipeline.get(`/v1/accounts/${account}/statement?limit=1000`)).body.items.map(
+      (entry: { sourceEventId: string }) => entry.sourceEventId,
+    );
     const publishing = (async () => {
-      for (let index = PHASE_A + PHASE_B; index < PHASE_A + PHASE_B + CONCURRENT; index += 1) published.push(await pipeline.publishInference(index));
+      for (let index = PHASE_A + PHASE_B; index < PHASE_A + PHASE_B + CONCURRENT; index += 1)
+        published.push(await pipeline.publishInference(index));
     })();
     const seen: Array<{ sourceEventId: string; key: string }> = [];
     let cursor: string | null = null;
     const countAtStart = Number((await pipeline.get(`/v1/accounts/${account}`)).body.balances[0].entryCount);
     do {
-      const page: { body: { items: Array<{ sourceEventId: string; sourceTopic: string; sourcePartition: number; chainSeq: string }>; nextCursor: string | null } } = await pipeline.get(`/v1/accounts/${account}/statement?limit=3${cursor ? `&cursor=${cursor}` : ''}`);
-      seen.push(...page.body.items.map((entry) => ({ sourceEventId: entry.sourceEventId, key: `${entry.sourceTopic}|${String(entry.sourcePartition).padStart(6, '0')}|${entry.chainSeq.padStart(20, '0')}` })));
+      const page: {
+        body: {
+          items: Array<{ sourceEventId: string; sourceTopic: string; sourcePartition: number; chainSeq: string }>;
+          nextCursor: string | null;
+        };
+      } = await pipeline.get(`/v1/accounts/${account}/statement?limit=3${cursor ? `&cursor=${cursor}` : ''}`);
+      seen.push(
+        ...page.body.items.map((entry) => ({
+          sourceEventId: entry.sourceEventId,
+          key: `${entry.sourceTopic}|${String(entry.sourcePartition).padStart(6, '0')}|${entry.chainSeq.padStart(20, '0')}`,
+        })),
+      );
       cursor = page.body.nextCursor;
       await new Promise((resolve) => setTimeout(resolve, 150));
     } while (cursor);
@@ -215,7 +327,11 @@ describe('the ledger API over a pipeline-built ledger', () => {
     const reader = new Client({ connectionString: readerUrlOf(pipeline.database.url, 'tributary_ledger_reader', '') });
     await reader.connect();
     try {
-      await expect(reader.query(`INSERT INTO ledger.payouts (payout_id, account, asset, amount_minor, epoch, status, requested_event_id) VALUES ('x', 'a', 'USDC', 1, 1, 'REQUESTED', 'e')`)).rejects.toMatchObject({ code: '25006' });
+      await expect(
+        reader.query(
+          `INSERT INTO ledger.payouts (payout_id, account, asset, amount_minor, epoch, status, requested_event_id) VALUES ('x', 'a', 'USDC', 1, 1, 'REQUESTED', 'e')`,
+        ),
+      ).rejects.toMatchObject({ code: '25006' });
       // Even in a transaction opened read-write, the grants refuse every write.
       for (const statement of [
         `UPDATE ledger.accounts SET balance_minor = balance_minor + 1`,
@@ -228,14 +344,22 @@ describe('the ledger API over a pipeline-built ledger', () => {
         await expect(reader.query(statement)).rejects.toMatchObject({ code: '42501' });
         await reader.query('ROLLBACK');
       }
-      expect((await reader.query('SELECT count(*)::int AS n FROM ledger.inferences')).rows[0].n).toBe(PHASE_A + PHASE_B + CONCURRENT);
+      expect((await reader.query('SELECT count(*)::int AS n FROM ledger.inferences')).rows[0].n).toBe(
+        PHASE_A + PHASE_B + CONCURRENT,
+      );
     } finally {
       await reader.end();
     }
     const before = (await pipeline.get('/v1/digest')).body.digest;
     await swap({
-      databaseUrl: pipeline.database.url, brokers: process.env.KAFKA_BROKERS!.split(','), clientId: 'ledger-api-test', groupId: pipeline.catalog.groups.ledgerProjector,
-      topics: [pipeline.catalog.topics.attributions.name, pipeline.catalog.topics.payouts.name], schema: 'ledger_rebuilt', batchSizeMax: 500, partitionsConcurrently: 2,
+      databaseUrl: pipeline.database.url,
+      brokers: process.env.KAFKA_BROKERS!.split(','),
+      clientId: 'ledger-api-test',
+      groupId: pipeline.catalog.groups.ledgerProjector,
+      topics: [pipeline.catalog.topics.attributions.name, pipeline.catalog.topics.payouts.name],
+      schema: 'ledger_rebuilt',
+      batchSizeMax: 500,
+      partitionsConcurrently: 2,
     });
     const owner = new Client({ connectionString: pipeline.database.url });
     await owner.connect();
@@ -252,15 +376,38 @@ describe('the ledger API over a pipeline-built ledger', () => {
     await pipeline.waitForInferences(published.length);
     const fees = sum(published.map((row) => row.feeMinor));
     const funding = (await pipeline.get('/v1/funding')).body;
-    expect(funding.producers).toEqual([expect.objectContaining({ producer: 'urn:tributary:test', asset: 'USDC', feesReportedMinor: fees.toString(), depositsMinor: '0', shortfallMinor: fees.toString(), debtMinor: '1000' })]);
-    expect(funding.reconciliation).toMatchObject({ holds: true, problems: [], lines: [expect.objectContaining({ asset: 'USDC', settledMinor: '1000', debtMinor: '1000', holds: true })] });
+    expect(funding.producers).toEqual([
+      expect.objectContaining({
+        producer: 'urn:tributary:test',
+        asset: 'USDC',
+        feesReportedMinor: fees.toString(),
+        depositsMinor: '0',
+        shortfallMinor: fees.toString(),
+        debtMinor: '1000',
+      }),
+    ]);
+    expect(funding.reconciliation).toMatchObject({
+      holds: true,
+      problems: [],
+      lines: [expect.objectContaining({ asset: 'USDC', settledMinor: '1000', debtMinor: '1000', holds: true })],
+    });
     const alice = (await pipeline.get('/v1/accounts/contributor:alice/funding')).body.assets[0];
-    expect(alice).toMatchObject({ backedMinor: '0', payableMinor: '0', paidOrInFlightMinor: '1000', overpaidMinor: '1000', pendingFundingMinor: alice.earnedMinor, waitingOn: [{ producer: 'urn:tributary:test', amountMinor: alice.earnedMinor }] });
-    expect((await pipeline.get(`/v1/producers/${encodeURIComponent('urn:tributary:test')}/funding`)).body.assets[0].shortfallMinor).toBe(fees.toString());
+    expect(alice).toMatchObject({
+      backedMinor: '0',
+      payableMinor: '0',
+      paidOrInFlightMinor: '1000',
+      overpaidMinor: '1000',
+      pendingFundingMinor: alice.earnedMinor,
+      waitingOn: [{ producer: 'urn:tributary:test', amountMinor: alice.earnedMinor }],
+    });
+    expect(
+      (await pipeline.get(`/v1/producers/${encodeURIComponent('urn:tributary:test')}/funding`)).body.assets[0]
+        .shortfallMinor,
+    ).toBe(fees.toString());
   });
 
   describe('the dashboard in headless Chromium', () => {
-    it('draws the flow with the API\'s totals, clicks through to a contributor, and saves a screenshot', async () => {
+    it("draws the flow with the API's totals, clicks through to a contributor, and saves a screenshot", async () => {
       const browser = await launchChromium();
       if (browser === null) return;
       try {
@@ -268,15 +415,24 @@ describe('the ledger API over a pipeline-built ledger', () => {
         await page.goto(`${pipeline.apiUrl}/dashboard/`);
         await page.waitForSelector('[data-testid="flow-diagram"]');
         const flow = (await pipeline.get('/v1/flow')).body;
-        const revenue = (await pipeline.get('/v1/revenue?dimension=model')).body.items as Array<{ revenueMinor: string }>;
-        const shown = (selector: string) => page.textContent(selector).then((text: string | null) => BigInt((text ?? '').replace(/,/g, '')));
+        const revenue = (await pipeline.get('/v1/revenue?dimension=model')).body.items as Array<{
+          revenueMinor: string;
+        }>;
+        const shown = (selector: string) =>
+          page.textContent(selector).then((text: string | null) => BigInt((text ?? '').replace(/,/g, '')));
         expect(await shown('[data-testid="flow-total"]')).toBe(BigInt(flow.totalFeeMinor));
         expect(await shown('[data-testid="flow-total"]')).toBe(sum(revenue.map((row) => BigInt(row.revenueMinor))));
         expect(await shown('[data-testid="flow-column-1-total"]')).toBe(BigInt(flow.totalFeeMinor));
-        const drawn = await page.$$eval('[data-testid="flow-diagram"] g[data-column="1"]', (nodes: Array<{ getAttribute(name: string): string | null }>) => nodes.map((node) => node.getAttribute('data-value') ?? '0'));
+        const drawn = await page.$$eval(
+          '[data-testid="flow-diagram"] g[data-column="1"]',
+          (nodes: Array<{ getAttribute(name: string): string | null }>) =>
+            nodes.map((node) => node.getAttribute('data-value') ?? '0'),
+        );
         expect(sum(drawn.map((value: string) => BigInt(value)))).toBe(BigInt(flow.totalFeeMinor));
         // The function runs in the page; the test's tsconfig has no DOM types, hence the string.
-        await page.waitForFunction(`/events\\/s/.test(document.querySelector('[data-testid="lag"]')?.textContent ?? '')`);
+        await page.waitForFunction(
+          `/events\\/s/.test(document.querySelector('[data-testid="lag"]')?.textContent ?? '')`,
+        );
         mkdirSync(ARTIFACTS, { recursive: true });
         await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-flow.png'), fullPage: true });
 
@@ -286,7 +442,9 @@ describe('the ledger API over a pipeline-built ledger', () => {
         expect(await page.textContent('[data-testid="account-id"]')).toBe(earner.account);
         expect(await shown('[data-testid="balance-USDC"]')).toBe(BigInt(earner.balanceMinor));
         const rows = await page.$$('[data-testid="statement-row"]');
-        expect(rows.length).toBe(Math.min(50, Number((await pipeline.get(`/v1/accounts/${earner.account}`)).body.balances[0].entryCount)));
+        expect(rows.length).toBe(
+          Math.min(50, Number((await pipeline.get(`/v1/accounts/${earner.account}`)).body.balances[0].entryCount)),
+        );
         await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-contributor.png'), fullPage: true });
         expect(existsSync(path.join(ARTIFACTS, 'dashboard-contributor.png'))).toBe(true);
       } finally {

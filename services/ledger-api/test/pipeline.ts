@@ -2,7 +2,17 @@ import { randomUUID } from 'node:crypto';
 import { catalogFor, topicCatalog, type EventData, type EventInput, type EventType } from '@tributary/contracts';
 import { ensureTopics } from '@tributary/messaging';
 import { TributaryProducer, type PublishResult } from '@tributary/producer';
-import { createTestDatabase, eventually, startServiceProcess, testBrokers, uniqueName, withAdmin, type ServiceProcess, type TestDatabase, testClientOptions } from '@tributary/testing';
+import {
+  createTestDatabase,
+  eventually,
+  startServiceProcess,
+  testBrokers,
+  uniqueName,
+  withAdmin,
+  type ServiceProcess,
+  type TestDatabase,
+  testClientOptions,
+} from '@tributary/testing';
 
 /**
  * A small AI economy pushed through the real pipeline: inputs published with TributaryProducer, the
@@ -10,8 +20,16 @@ import { createTestDatabase, eventually, startServiceProcess, testBrokers, uniqu
  * Nothing is inserted into the ledger by hand.
  */
 export const SPLITS = {
-  'model-1': { owner: 'mona', datanetIds: ['datanet-a', 'datanet-b'], split: { protocolBps: 1_000, modelBps: 3_000, dataBps: 6_000 } },
-  'model-2': { owner: 'max', datanetIds: ['datanet-a'], split: { protocolBps: 1_000, modelBps: 1_000, dataBps: 8_000 } },
+  'model-1': {
+    owner: 'mona',
+    datanetIds: ['datanet-a', 'datanet-b'],
+    split: { protocolBps: 1_000, modelBps: 3_000, dataBps: 6_000 },
+  },
+  'model-2': {
+    owner: 'max',
+    datanetIds: ['datanet-a'],
+    split: { protocolBps: 1_000, modelBps: 1_000, dataBps: 8_000 },
+  },
 } as const;
 
 /** contribution → [datanet, contributor, decision] */
@@ -44,18 +62,42 @@ export class Pipeline {
   async start(): Promise<void> {
     this.database = await createTestDatabase('ledger_api');
     await withAdmin((admin) => ensureTopics(admin, topicCatalog(this.catalog), 1));
-    this.producer = await TributaryProducer.connect({ ...testClientOptions('ledger-api-test'), source: 'urn:tributary:test', topicPrefix: this.prefix });
+    this.producer = await TributaryProducer.connect({
+      ...testClientOptions('ledger-api-test'),
+      source: 'urn:tributary:test',
+      topicPrefix: this.prefix,
+    });
     await this.publishState();
     const shared = {
-      KAFKA_BROKERS: testBrokers().join(','), DATABASE_URL: this.database.url, TRIBUTARY_TOPIC_PREFIX: this.prefix,
-      CONSUMER_SESSION_TIMEOUT_MS: '6000', CONSUMER_HEARTBEAT_INTERVAL_MS: '1000',
+      KAFKA_BROKERS: testBrokers().join(','),
+      DATABASE_URL: this.database.url,
+      TRIBUTARY_TOPIC_PREFIX: this.prefix,
+      CONSUMER_SESSION_TIMEOUT_MS: '6000',
+      CONSUMER_HEARTBEAT_INTERVAL_MS: '1000',
     };
-    const attribution = startServiceProcess('services/attribution/src/main.ts', { ...shared, ATTRIBUTION_HTTP_PORT: '0', ATTRIBUTION_ORDERING_GRACE_MS: '200', CONSUMER_REBALANCE_TIMEOUT_MS: '6000' }, 'ledger-api-attribution');
-    const projector = startServiceProcess('services/ledger-projector/src/main.ts', { ...shared, LEDGER_PROJECTOR_HTTP_PORT: '0', LEDGER_PROJECTOR_LAG_SAMPLE_MS: '1000' }, 'ledger-api-projector');
+    const attribution = startServiceProcess(
+      'services/attribution/src/main.ts',
+      {
+        ...shared,
+        ATTRIBUTION_HTTP_PORT: '0',
+        ATTRIBUTION_ORDERING_GRACE_MS: '200',
+        CONSUMER_REBALANCE_TIMEOUT_MS: '6000',
+      },
+      'ledger-api-attribution',
+    );
+    const projector = startServiceProcess(
+      'services/ledger-projector/src/main.ts',
+      { ...shared, LEDGER_PROJECTOR_HTTP_PORT: '0', LEDGER_PROJECTOR_LAG_SAMPLE_MS: '1000' },
+      'ledger-api-projector',
+    );
     this.processes.push(attribution, projector);
     await eventually(() => expect(projector.output()).toContain('ledger-projector ready'), 120_000);
     // The API's owner step runs after the projector created its tables, as in `npm start`'s order.
-    const api = startServiceProcess('services/ledger-api/src/main.ts', { ...shared, LEDGER_API_HTTP_PORT: '0' }, 'ledger-api');
+    const api = startServiceProcess(
+      'services/ledger-api/src/main.ts',
+      { ...shared, LEDGER_API_HTTP_PORT: '0' },
+      'ledger-api',
+    );
     this.processes.push(api);
     await eventually(() => expect(attribution.output()).toContain('attribution ready'), 120_000);
     await eventually(() => expect(api.output()).toMatch(/ledger-api ready at (http:\/\/\S+) as role/), 120_000);
@@ -77,14 +119,50 @@ export class Pipeline {
   }
 
   private async publishState(): Promise<void> {
-    await this.publish('DatanetCreated', { ...this.base(), datanetId: 'datanet-a', ownerId: 'olga', name: 'Recipes', license: 'CC-BY-4.0', curatorShareBps: 1_000 });
-    await this.publish('DatanetCreated', { ...this.base(), datanetId: 'datanet-b', ownerId: 'omar', name: 'Maps', license: 'CC-BY-4.0', curatorShareBps: 500 });
+    await this.publish('DatanetCreated', {
+      ...this.base(),
+      datanetId: 'datanet-a',
+      ownerId: 'olga',
+      name: 'Recipes',
+      license: 'CC-BY-4.0',
+      curatorShareBps: 1_000,
+    });
+    await this.publish('DatanetCreated', {
+      ...this.base(),
+      datanetId: 'datanet-b',
+      ownerId: 'omar',
+      name: 'Maps',
+      license: 'CC-BY-4.0',
+      curatorShareBps: 500,
+    });
     for (const [contributionId, [datanetId, contributorId, decision]] of Object.entries(CONTRIBUTIONS)) {
-      await this.publish('ContributionSubmitted', { ...this.base(), contributionId, datanetId, contributorId, contentHash: `sha256:${contributionId}`, sizeBytes: 100n, license: 'CC-BY-4.0' });
-      await this.publish('ContributionValidated', { ...this.base(), contributionId, validatorId: 'val', decision, qualityScoreBps: 9_000, reason: null });
+      await this.publish('ContributionSubmitted', {
+        ...this.base(),
+        contributionId,
+        datanetId,
+        contributorId,
+        contentHash: `sha256:${contributionId}`,
+        sizeBytes: 100n,
+        license: 'CC-BY-4.0',
+      });
+      await this.publish('ContributionValidated', {
+        ...this.base(),
+        contributionId,
+        validatorId: 'val',
+        decision,
+        qualityScoreBps: 9_000,
+        reason: null,
+      });
     }
     for (const [modelId, model] of Object.entries(SPLITS)) {
-      await this.publish('ModelRegistered', { ...this.base(), modelId, ownerId: model.owner, baseModel: 'base', datanetIds: [...model.datanetIds], split: { ...model.split } });
+      await this.publish('ModelRegistered', {
+        ...this.base(),
+        modelId,
+        ownerId: model.owner,
+        baseModel: 'base',
+        datanetIds: [...model.datanetIds],
+        split: { ...model.split },
+      });
     }
   }
 
@@ -96,15 +174,44 @@ export class Pipeline {
     const modelId = index % 2 === 0 ? 'model-1' : 'model-2';
     const feeMinor = 10_000n + BigInt(index * 37);
     const pool = ['k-1', 'k-2', 'k-3', 'k-4', 'k-5', 'k-6'];
-    const attributions = [pool[index % 6]!, pool[(index + 2) % 6]!, index % 3 === 0 ? 'k-7' : pool[(index + 4) % 6]!].map((contributionId, slot) => ({ contributionId, scorePpm: BigInt(100_000 * (slot + 1)) }));
+    const attributions = [
+      pool[index % 6]!,
+      pool[(index + 2) % 6]!,
+      index % 3 === 0 ? 'k-7' : pool[(index + 4) % 6]!,
+    ].map((contributionId, slot) => ({ contributionId, scorePpm: BigInt(100_000 * (slot + 1)) }));
     const inferenceId = `inf-${index}`;
-    const result = await this.publish('InferenceCompleted', { ...this.base(), occurredAt: BigInt(Date.now()), inferenceId, modelId, agentId: null, consumerId: `consumer-${index % 3}`, asset: 'USDC', feeMinor, attributions, method: 'influence/v1', latencyMs: null });
+    const result = await this.publish('InferenceCompleted', {
+      ...this.base(),
+      occurredAt: BigInt(Date.now()),
+      inferenceId,
+      modelId,
+      agentId: null,
+      consumerId: `consumer-${index % 3}`,
+      asset: 'USDC',
+      feeMinor,
+      attributions,
+      method: 'influence/v1',
+      latencyMs: null,
+    });
     return { inferenceId, modelId, feeMinor, result };
   }
 
   async publishPayout(payoutId: string, accountId: string, amountMinor: bigint): Promise<PublishResult> {
-    await this.publish('PayoutRequested', { ...this.base(), payoutId, accountId, asset: 'USDC', amountMinor, epoch: 1 });
-    return this.publish('PayoutSettled', { ...this.base(), payoutId, accountId, rail: 'ach', reference: `ref-${payoutId}` });
+    await this.publish('PayoutRequested', {
+      ...this.base(),
+      payoutId,
+      accountId,
+      asset: 'USDC',
+      amountMinor,
+      epoch: 1,
+    });
+    return this.publish('PayoutSettled', {
+      ...this.base(),
+      payoutId,
+      accountId,
+      rail: 'ach',
+      reference: `ref-${payoutId}`,
+    });
   }
 
   async get<T = any>(path: string): Promise<{ status: number; body: T; headers: Headers; text: string }> {
@@ -121,9 +228,13 @@ export class Pipeline {
 
   /** Waits until the ledger has applied this many inferences, through the API itself. */
   async waitForInferences(count: number, timeoutMs = 120_000): Promise<void> {
-    await eventually(async () => {
-      const { body } = await this.get('/v1/flow');
-      expect(body.inferenceCount).toBe(count);
-    }, timeoutMs, 500);
+    await eventually(
+      async () => {
+        const { body } = await this.get('/v1/flow');
+        expect(body.inferenceCount).toBe(count);
+      },
+      timeoutMs,
+      500,
+    );
   }
 }

@@ -19,7 +19,11 @@ async function bootstrap(): Promise<void> {
   await ensureTopicCatalog('ledger-projector');
   const offsetStore = app.get(PostgresOffsetStore);
   app.connectMicroservice(
-    { strategy: new KafkaBatchTransport(transportOptionsFrom(config.LEDGER_PROJECTOR_GROUP_ID, process.env, { offsetStore }, 'ledger-projector')) },
+    {
+      strategy: new KafkaBatchTransport(
+        transportOptionsFrom(config.LEDGER_PROJECTOR_GROUP_ID, process.env, { offsetStore }, 'ledger-projector'),
+      ),
+    },
     { inheritAppConfig: true },
   );
   await app.startAllMicroservices();

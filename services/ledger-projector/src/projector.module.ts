@@ -1,7 +1,12 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { DatabaseHealthController, ensureSchema, initializeDataSource, PostgresOffsetStore } from '@tributary/persistence';
+import {
+  DatabaseHealthController,
+  ensureSchema,
+  initializeDataSource,
+  PostgresOffsetStore,
+} from '@tributary/persistence';
 import { MetricsController, metricsRegistryFrom } from '@tributary/observability';
 import { dataSourceOptions, LEDGER_SCHEMA } from './database/data-source-options';
 import { LagPoller } from './metrics/lag-poller';
@@ -30,7 +35,11 @@ export class ProjectorModule {
         { provide: LedgerMetrics, useValue: new LedgerMetrics() },
         metricsRegistryFrom(LedgerMetrics),
         LagPoller,
-        { provide: PostgresOffsetStore, inject: [DataSource], useFactory: (dataSource: DataSource) => new PostgresOffsetStore(dataSource) },
+        {
+          provide: PostgresOffsetStore,
+          inject: [DataSource],
+          useFactory: (dataSource: DataSource) => new PostgresOffsetStore(dataSource),
+        },
       ],
     };
   }

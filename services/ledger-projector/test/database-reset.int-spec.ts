@@ -5,7 +5,15 @@
 import { Client } from 'pg';
 import { catalogFor, toRecord, topicCatalog } from '@tributary/contracts';
 import { ensureTopics } from '@tributary/messaging';
-import { createTestDatabase, eventually, startServiceProcess, testKafka, uniqueName, withAdmin, type TestDatabase } from '@tributary/testing';
+import {
+  createTestDatabase,
+  eventually,
+  startServiceProcess,
+  testKafka,
+  uniqueName,
+  withAdmin,
+  type TestDatabase,
+} from '@tributary/testing';
 import { readDigest } from '../src/operations/ledger-queries';
 import { decision } from './fixtures';
 
@@ -22,10 +30,18 @@ describe('the ledger projector on a database reset under a group that committed 
   });
 
   const startProjector = async () => {
-    const projector = startServiceProcess('services/ledger-projector/src/main.ts', {
-      KAFKA_BROKERS: process.env.KAFKA_BROKERS!, DATABASE_URL: database.url, TRIBUTARY_TOPIC_PREFIX: prefix,
-      LEDGER_PROJECTOR_HTTP_PORT: '0', CONSUMER_SESSION_TIMEOUT_MS: '6000', CONSUMER_HEARTBEAT_INTERVAL_MS: '1000',
-    }, 'ledger-projector-reset');
+    const projector = startServiceProcess(
+      'services/ledger-projector/src/main.ts',
+      {
+        KAFKA_BROKERS: process.env.KAFKA_BROKERS!,
+        DATABASE_URL: database.url,
+        TRIBUTARY_TOPIC_PREFIX: prefix,
+        LEDGER_PROJECTOR_HTTP_PORT: '0',
+        CONSUMER_SESSION_TIMEOUT_MS: '6000',
+        CONSUMER_HEARTBEAT_INTERVAL_MS: '1000',
+      },
+      'ledger-projector-reset',
+    );
     await eventually(() => expect(projector.output()).toMatch(/ledger-projector ready/), 60_000);
     return projector;
   };
@@ -35,8 +51,14 @@ describe('the ledger projector on a database reset under a group that committed 
     await withAdmin((admin) => ensureTopics(admin, topicCatalog(catalog), 1));
     const producer = testKafka().producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
-    const records = Array.from({ length: DECISIONS }, (_, index) => toRecord('InferenceAttributed', decision(index), { source: 'urn:tributary:test', topicPrefix: prefix }));
-    await producer.send({ topic: catalog.topics.attributions.name, acks: -1, messages: records.map((r) => ({ key: r.key, value: r.value, headers: r.headers })) });
+    const records = Array.from({ length: DECISIONS }, (_, index) =>
+      toRecord('InferenceAttributed', decision(index), { source: 'urn:tributary:test', topicPrefix: prefix }),
+    );
+    await producer.send({
+      topic: catalog.topics.attributions.name,
+      acks: -1,
+      messages: records.map((r) => ({ key: r.key, value: r.value, headers: r.headers })),
+    });
     await producer.disconnect();
     database = await createTestDatabase('projector_reset');
     sql = new Client({ connectionString: database.url });
@@ -46,7 +68,9 @@ describe('the ledger projector on a database reset under a group that committed 
     await eventually(async () => expect(await applied()).toBe(DECISIONS), 120_000);
     const digest = await readDigest(sql, 'ledger');
     await first.stop();
-    const committed = await withAdmin((admin) => admin.fetchOffsets({ groupId: catalog.groups.ledgerProjector, topics: [catalog.topics.attributions.name] }));
+    const committed = await withAdmin((admin) =>
+      admin.fetchOffsets({ groupId: catalog.groups.ledgerProjector, topics: [catalog.topics.attributions.name] }),
+    );
     expect(committed[0]!.partitions.reduce((sum, partition) => sum + Number(partition.offset), 0)).toBe(DECISIONS);
 
     // The database is reset; the broker keeps the group's offsets at the end of every partition.

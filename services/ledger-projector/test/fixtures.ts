@@ -1,4 +1,10 @@
-import { toRecord, type InferenceAttributed, type PayoutFailed, type PayoutRequested, type PayoutSettled } from '@tributary/contracts';
+import {
+  toRecord,
+  type InferenceAttributed,
+  type PayoutFailed,
+  type PayoutRequested,
+  type PayoutSettled,
+} from '@tributary/contracts';
 import type { DataSource } from 'typeorm';
 import { InboundBatch, type InboundRecord, type Rejection } from '@tributary/messaging';
 import { PostgresOffsetStore } from '@tributary/persistence';
@@ -44,8 +50,20 @@ export function decision(sequence: number, feeMinor = 10_000n + BigInt(sequence 
     ].sort((left, right) => (left.accountId < right.accountId ? -1 : 1)),
     rejected: [{ contributionId: `k-${sequence}-rejected`, reason: 'NOT_ACCEPTED' }],
     contributionsSeen: [
-      ...unique.map((contributor, index) => ({ contributionId: `k-${sequence}-${index}`, status: 'ACCEPTED' as const, datanetId: `d${index % 2}`, contributorId: contributor, scorePpm: 100_000n })),
-      { contributionId: `k-${sequence}-rejected`, status: 'PENDING' as const, datanetId: 'd0', contributorId: 'c0', scorePpm: 5_000n },
+      ...unique.map((contributor, index) => ({
+        contributionId: `k-${sequence}-${index}`,
+        status: 'ACCEPTED' as const,
+        datanetId: `d${index % 2}`,
+        contributorId: contributor,
+        scorePpm: 100_000n,
+      })),
+      {
+        contributionId: `k-${sequence}-rejected`,
+        status: 'PENDING' as const,
+        datanetId: 'd0',
+        contributorId: 'c0',
+        scorePpm: 5_000n,
+      },
     ],
     datanetsSeen: [
       { datanetId: 'd0', ownerId: 'dora', curatorShareBps: 0, minDataBps: 0, allowedModelOwners: null },
@@ -56,21 +74,50 @@ export function decision(sequence: number, feeMinor = 10_000n + BigInt(sequence 
 }
 
 export const payoutRequested = (payoutId: string, accountId: string, amountMinor: bigint): PayoutRequested => ({
-  eventId: `requested:${payoutId}`, payoutId, accountId, occurredAt: 1_760_000_000_000n, asset: 'USDC', amountMinor, epoch: 1,
+  eventId: `requested:${payoutId}`,
+  payoutId,
+  accountId,
+  occurredAt: 1_760_000_000_000n,
+  asset: 'USDC',
+  amountMinor,
+  epoch: 1,
 });
 export const payoutSettled = (payoutId: string, accountId: string): PayoutSettled => ({
-  eventId: `settled:${payoutId}`, payoutId, accountId, occurredAt: 1_760_000_000_000n, rail: 'ach', reference: `ref-${payoutId}`,
+  eventId: `settled:${payoutId}`,
+  payoutId,
+  accountId,
+  occurredAt: 1_760_000_000_000n,
+  rail: 'ach',
+  reference: `ref-${payoutId}`,
 });
 export const payoutFailed = (payoutId: string, accountId: string): PayoutFailed => ({
-  eventId: `failed:${payoutId}`, payoutId, accountId, occurredAt: 1_760_000_000_000n, reason: 'account closed',
+  eventId: `failed:${payoutId}`,
+  payoutId,
+  accountId,
+  occurredAt: 1_760_000_000_000n,
+  reason: 'account closed',
 });
 
 type Published = Parameters<typeof toRecord>;
 
 /** A record as the transport hands it to a handler, without a broker: for database-level tests. */
-export function inbound(eventType: Published[0], data: Published[1], partition: number, offset: number, topicPrefix = 'db.'): InboundRecord {
+export function inbound(
+  eventType: Published[0],
+  data: Published[1],
+  partition: number,
+  offset: number,
+  topicPrefix = 'db.',
+): InboundRecord {
   const record = toRecord(eventType, data as never, { source: 'urn:tributary:test', topicPrefix });
-  return { topic: record.topic, partition, offset: String(offset), key: Buffer.from(record.key), value: record.value, headers: record.headers, timestampMs: 1_760_000_000_000 };
+  return {
+    topic: record.topic,
+    partition,
+    offset: String(offset),
+    key: Buffer.from(record.key),
+    value: record.value,
+    headers: record.headers,
+    timestampMs: 1_760_000_000_000,
+  };
 }
 
 /**
@@ -82,7 +129,13 @@ export function projectionDriver(dataSource: () => DataSource, observer: Project
   const nextOffset = new Map<string, number>();
   const apply = async (records: InboundRecord[]) => {
     const { topic, partition } = records[0]!;
-    const batch = new InboundBatch('g', topic, partition, records, async (_group, rejected) => void rejections.push(...rejected));
+    const batch = new InboundBatch(
+      'g',
+      topic,
+      partition,
+      records,
+      async (_group, rejected) => void rejections.push(...rejected),
+    );
     await new PostgresOffsetStore(dataSource()).runExactlyOnce(batch, async (manager, fresh) => {
       await projectBatch(manager, batch, fresh, observer);
     });

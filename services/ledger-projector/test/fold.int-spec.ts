@@ -29,23 +29,48 @@ interface Tables {
 async function readTables(sql: Client, schema: string): Promise<Tables> {
   const rows = async (text: string) => (await sql.query(text.replaceAll('ledger.', `${schema}.`))).rows;
   return {
-    balances: new Map((await rows('SELECT account, asset, balance_minor::text AS amount FROM ledger.accounts')).map((row) => [`${row.account}|${row.asset}`, BigInt(row.amount)])),
+    balances: new Map(
+      (await rows('SELECT account, asset, balance_minor::text AS amount FROM ledger.accounts')).map((row) => [
+        `${row.account}|${row.asset}`,
+        BigInt(row.amount),
+      ]),
+    ),
     revenue: new Map(
-      (await rows('SELECT dimension, dimension_id, asset, revenue_minor::text AS amount, inference_count::text AS count FROM ledger.revenue')).map((row) => [
+      (
+        await rows(
+          'SELECT dimension, dimension_id, asset, revenue_minor::text AS amount, inference_count::text AS count FROM ledger.revenue',
+        )
+      ).map((row) => [
         `${row.dimension}|${row.dimension_id}|${row.asset}`,
         [BigInt(row.amount), Number(row.count)] as const,
       ]),
     ),
     inferences: new Set((await rows('SELECT inference_id FROM ledger.inferences')).map((row) => row.inference_id)),
-    contributionCredits: new Map((await rows('SELECT inference_id, contribution_id, amount_minor::text AS amount FROM ledger.contribution_credits')).map((row) => [`${row.inference_id}|${row.contribution_id}`, BigInt(row.amount)])),
+    contributionCredits: new Map(
+      (
+        await rows(
+          'SELECT inference_id, contribution_id, amount_minor::text AS amount FROM ledger.contribution_credits',
+        )
+      ).map((row) => [`${row.inference_id}|${row.contribution_id}`, BigInt(row.amount)]),
+    ),
     producerFunding: new Map(
-      (await rows('SELECT producer, asset, fees_minor::text AS fees, credited_minor::text AS credited, deposits_minor::text AS deposits, chargebacks_minor::text AS chargebacks FROM ledger.producer_funding')).map((row) => [
+      (
+        await rows(
+          'SELECT producer, asset, fees_minor::text AS fees, credited_minor::text AS credited, deposits_minor::text AS deposits, chargebacks_minor::text AS chargebacks FROM ledger.producer_funding',
+        )
+      ).map((row) => [
         `${row.producer}|${row.asset}`,
         [BigInt(row.fees), BigInt(row.credited), BigInt(row.deposits), BigInt(row.chargebacks)] as const,
       ]),
     ),
-    producerCredits: new Map((await rows('SELECT account, producer, asset, credited_minor::text AS amount FROM ledger.producer_credits')).map((row) => [`${row.account}|${row.producer}|${row.asset}`, BigInt(row.amount)])),
-    payouts: new Map((await rows('SELECT payout_id, status FROM ledger.payouts')).map((row) => [row.payout_id, row.status])),
+    producerCredits: new Map(
+      (await rows('SELECT account, producer, asset, credited_minor::text AS amount FROM ledger.producer_credits')).map(
+        (row) => [`${row.account}|${row.producer}|${row.asset}`, BigInt(row.amount)],
+      ),
+    ),
+    payouts: new Map(
+      (await rows('SELECT payout_id, status FROM ledger.payouts')).map((row) => [row.payout_id, row.status]),
+    ),
     appliedEvents: Number((await rows('SELECT count(*) AS count FROM ledger.applied_events'))[0].count),
     entries: Number((await rows('SELECT count(*) AS count FROM ledger.ledger_entries'))[0].count),
   };
@@ -53,18 +78,40 @@ async function readTables(sql: Client, schema: string): Promise<Tables> {
 
 /** A batch's effects as the differences of the tables before and after it, in the cases' terms (zero deltas left out). */
 function differences(before: Tables, after: Tables, deadLetters: string[]): ObservedEffects {
-  const deltas = <T>(from: Map<string, T>, to: Map<string, T>, minus: (next: T, previous: T | undefined) => T, isZero: (value: T) => boolean) =>
-    Object.fromEntries([...to].map(([key, value]): [string, T] => [key, minus(value, from.get(key))]).filter(([, delta]) => !isZero(delta)));
+  const deltas = <T>(
+    from: Map<string, T>,
+    to: Map<string, T>,
+    minus: (next: T, previous: T | undefined) => T,
+    isZero: (value: T) => boolean,
+  ) =>
+    Object.fromEntries(
+      [...to]
+        .map(([key, value]): [string, T] => [key, minus(value, from.get(key))])
+        .filter(([, delta]) => !isZero(delta)),
+    );
   const amount = (next: bigint, previous: bigint | undefined) => next - (previous ?? 0n);
   return {
     balances: deltas(before.balances, after.balances, amount, (delta) => delta === 0n),
-    revenue: deltas(before.revenue, after.revenue, (next, previous) => [next[0] - (previous?.[0] ?? 0n), next[1] - (previous?.[1] ?? 0)] as const, ([sum, count]) => sum === 0n && count === 0),
+    revenue: deltas(
+      before.revenue,
+      after.revenue,
+      (next, previous) => [next[0] - (previous?.[0] ?? 0n), next[1] - (previous?.[1] ?? 0)] as const,
+      ([sum, count]) => sum === 0n && count === 0,
+    ),
     inferences: [...after.inferences].filter((id) => !before.inferences.has(id)),
-    contributionCredits: Object.fromEntries([...after.contributionCredits].filter(([key]) => !before.contributionCredits.has(key))),
+    contributionCredits: Object.fromEntries(
+      [...after.contributionCredits].filter(([key]) => !before.contributionCredits.has(key)),
+    ),
     producerFunding: deltas(
       before.producerFunding,
       after.producerFunding,
-      (next, previous) => [next[0] - (previous?.[0] ?? 0n), next[1] - (previous?.[1] ?? 0n), next[2] - (previous?.[2] ?? 0n), next[3] - (previous?.[3] ?? 0n)] as const,
+      (next, previous) =>
+        [
+          next[0] - (previous?.[0] ?? 0n),
+          next[1] - (previous?.[1] ?? 0n),
+          next[2] - (previous?.[2] ?? 0n),
+          next[3] - (previous?.[3] ?? 0n),
+        ] as const,
       (sums) => sums.every((sum) => sum === 0n),
     ),
     producerCredits: deltas(before.producerCredits, after.producerCredits, amount, (delta) => delta === 0n),
@@ -101,7 +148,11 @@ describe('the ledger fold through the PostgreSQL writer', () => {
     const dataSource = await new DataSource(dataSourceOptions(database.url, 2, schema)).initialize();
     const refusals: string[] = [];
     const rejections: Rejection[] = [];
-    const driver = projectionDriver(() => dataSource, { rejected: (_topic, rule) => void refusals.push(rule), invariantViolated: () => undefined }, rejections);
+    const driver = projectionDriver(
+      () => dataSource,
+      { rejected: (_topic, rule) => void refusals.push(rule), invariantViolated: () => undefined },
+      rejections,
+    );
     const nextOffsets = new Map<string, number>();
     /** Appends the batch at its partition's next offsets and applies it; returns the rules it was refused by. */
     const apply = async (batch: CaseBatch): Promise<string[]> => {
@@ -130,7 +181,10 @@ describe('the ledger fold through the PostgreSQL writer', () => {
             const after = await readTables(sql, ledger.schema);
             expect(differences(before, after, refused)).toEqual(foldCase.then);
             const refusedAgain = await ledger.apply(foldCase.batch);
-            expect(differences(after, await readTables(sql, ledger.schema), refusedAgain)).toEqual({ ...NO_EFFECTS, deadLetters: foldCase.then.deadLetters });
+            expect(differences(after, await readTables(sql, ledger.schema), refusedAgain)).toEqual({
+              ...NO_EFFECTS,
+              deadLetters: foldCase.then.deadLetters,
+            });
             expect((await verifyLedger(sql, ledger.schema)).problems).toEqual([]);
           } finally {
             await ledger.dataSource.destroy();

@@ -58,16 +58,27 @@ describe('a decision forged straight into Kafka', () => {
   beforeAll(async () => {
     await withAdmin((admin) => ensureTopics(admin, topicCatalog(catalog), 1));
     await applyServiceAcls(testKafkaName(), prefix);
-    const producerPassword = (await addProducer(testKafkaName(), producerName, ['InferenceCompleted'], prefix)).password.reveal();
+    const producerPassword = (
+      await addProducer(testKafkaName(), producerName, ['InferenceCompleted'], prefix)
+    ).password.reveal();
     const analyticsPassword = (await addAnalytics(testKafkaName(), analyticsName, prefix)).password.reveal();
-    for (const service of SERVICE_PRINCIPALS.filter((name) => name !== 'attribution')) attackers.push([service, () => kafkaAs(service)]);
-    attackers.push([producerName, () => kafkaAs(producerName, producerPassword)], [analyticsName, () => kafkaAs(analyticsName, analyticsPassword)]);
+    for (const service of SERVICE_PRINCIPALS.filter((name) => name !== 'attribution'))
+      attackers.push([service, () => kafkaAs(service)]);
+    attackers.push(
+      [producerName, () => kafkaAs(producerName, producerPassword)],
+      [analyticsName, () => kafkaAs(analyticsName, analyticsPassword)],
+    );
     database = await createTestDatabase('forged_decision');
     sql = new Client({ connectionString: database.url, options: '-c search_path=ledger' });
     await sql.connect();
     projector = startServiceProcess(
       'services/ledger-projector/src/main.ts',
-      { ...principalEnv('ledger-projector'), DATABASE_URL: database.url, TRIBUTARY_TOPIC_PREFIX: prefix, LEDGER_PROJECTOR_HTTP_PORT: '0' },
+      {
+        ...principalEnv('ledger-projector'),
+        DATABASE_URL: database.url,
+        TRIBUTARY_TOPIC_PREFIX: prefix,
+        LEDGER_PROJECTOR_HTTP_PORT: '0',
+      },
       'ledger-projector-forged',
     );
     await eventually(() => expect(projector.output()).toMatch(/ledger-projector ready/), 60_000);
@@ -77,17 +88,20 @@ describe('a decision forged straight into Kafka', () => {
     await projector?.stop();
     await sql?.end();
     await database?.drop();
-    for (const name of [producerName, analyticsName]) await revokePrincipal(testKafkaName(), name).catch(() => undefined);
+    for (const name of [producerName, analyticsName])
+      await revokePrincipal(testKafkaName(), name).catch(() => undefined);
   });
 
-  it('is refused for every principal but attribution\'s, and never credits mallory', async () => {
+  it("is refused for every principal but attribution's, and never credits mallory", async () => {
     const outcomes = [];
     for (const [name, kafka] of attackers) outcomes.push([name, await publish(kafka(), forgedDecision())]);
     expect(outcomes).toEqual(attackers.map(([name]) => [name, 'TOPIC_AUTHORIZATION_FAILED']));
     const genuine = decision(7);
     expect(await publish(kafkaAs('attribution'), genuine)).toBe('accepted');
     await eventually(async () => {
-      const applied = await sql.query('SELECT count(*)::int AS count FROM ledger_entries WHERE source_event_id = $1', [genuine.eventId]);
+      const applied = await sql.query('SELECT count(*)::int AS count FROM ledger_entries WHERE source_event_id = $1', [
+        genuine.eventId,
+      ]);
       expect(applied.rows[0].count).toBeGreaterThan(0);
     }, 60_000);
     const mallory = await sql.query('SELECT count(*)::int AS count FROM ledger_entries WHERE account = $1', [MALLORY]);

@@ -18,7 +18,12 @@ const LONG_MAX = 2n ** 63n - 1n;
 
 /** A balanced decision that credits its whole fee to one contributor. */
 function whaleDecision(sequence: number, feeMinor: bigint): InferenceAttributed {
-  return { ...decision(sequence, feeMinor), postings: [{ accountId: 'contributor:whale', asset: 'USDC', amountMinor: feeMinor }], modelId: 'm-whale', consumerId: 'whale-consumer' };
+  return {
+    ...decision(sequence, feeMinor),
+    postings: [{ accountId: 'contributor:whale', asset: 'USDC', amountMinor: feeMinor }],
+    modelId: 'm-whale',
+    consumerId: 'whale-consumer',
+  };
 }
 
 describe('hostile records in the ledger', () => {
@@ -27,13 +32,20 @@ describe('hostile records in the ledger', () => {
   let sql: Client;
   const rejections: Rejection[] = [];
   const duplicates = new Map<string, number>();
-  const { append: appendTo } = projectionDriver(() => dataSource, {
-    rejected: () => undefined,
-    invariantViolated: () => undefined,
-    duplicatesSkipped: (topicName, count) => void duplicates.set(topicName, (duplicates.get(topicName) ?? 0) + count),
-  }, rejections);
-  const append = (eventType: Parameters<typeof inbound>[0], events: unknown[], partition = 0) => appendTo(eventType, events, partition);
-  const balanceOf = async (account: string) => (await sql.query('SELECT balance_minor::text AS balance FROM ledger.accounts WHERE account = $1', [account])).rows[0]?.balance;
+  const { append: appendTo } = projectionDriver(
+    () => dataSource,
+    {
+      rejected: () => undefined,
+      invariantViolated: () => undefined,
+      duplicatesSkipped: (topicName, count) => void duplicates.set(topicName, (duplicates.get(topicName) ?? 0) + count),
+    },
+    rejections,
+  );
+  const append = (eventType: Parameters<typeof inbound>[0], events: unknown[], partition = 0) =>
+    appendTo(eventType, events, partition);
+  const balanceOf = async (account: string) =>
+    (await sql.query('SELECT balance_minor::text AS balance FROM ledger.accounts WHERE account = $1', [account]))
+      .rows[0]?.balance;
 
   beforeAll(async () => {
     database = await createTestDatabase('hostile_records');
@@ -60,7 +72,9 @@ describe('hostile records in the ledger', () => {
     expect(rejections).toEqual([]);
     expect(await balanceOf('contributor:whale')).toBe(String(2n * LONG_MAX));
     expect(await balanceOf('consumer:whale-consumer')).toBe(String(-2n * LONG_MAX));
-    const revenue = await sql.query(`SELECT dimension, revenue_minor::text AS revenue FROM ledger.revenue WHERE dimension_id IN ('m-whale', 'whale') ORDER BY dimension`);
+    const revenue = await sql.query(
+      `SELECT dimension, revenue_minor::text AS revenue FROM ledger.revenue WHERE dimension_id IN ('m-whale', 'whale') ORDER BY dimension`,
+    );
     expect(revenue.rows).toEqual([
       { dimension: 'contributor', revenue: String(2n * LONG_MAX) },
       { dimension: 'model', revenue: String(2n * LONG_MAX) },
@@ -79,12 +93,20 @@ describe('hostile records in the ledger', () => {
     await append('InferenceAttributed', [original, forged], 2);
     expect(duplicates.get(inbound('InferenceAttributed', original, 0, 0).topic)).toBe(2);
     expect(rejections.map((rejection) => rejection.reason)).toEqual([
-      expect.stringMatching(new RegExp(`^eventId: ${original.eventId} was already applied from db\\.tributary\\.attributions\\[2\\]@0 with content sha256:[0-9a-f]{64}; this record's content is sha256:[0-9a-f]{64}`)),
+      expect.stringMatching(
+        new RegExp(
+          `^eventId: ${original.eventId} was already applied from db\\.tributary\\.attributions\\[2\\]@0 with content sha256:[0-9a-f]{64}; this record's content is sha256:[0-9a-f]{64}`,
+        ),
+      ),
     ]);
     const [, applied, offered] = /sha256:([0-9a-f]{64}).*sha256:([0-9a-f]{64})/.exec(rejections[0]!.reason)!;
     expect(applied).not.toBe(offered);
     expect(await readDigest(sql, 'ledger')).toBe(balancesBefore);
-    expect(await sql.query('SELECT count(*)::int AS count FROM ledger.inferences WHERE inference_id = $1', [forged.inferenceId]).then((r) => r.rows[0].count)).toBe(0);
+    expect(
+      await sql
+        .query('SELECT count(*)::int AS count FROM ledger.inferences WHERE inference_id = $1', [forged.inferenceId])
+        .then((r) => r.rows[0].count),
+    ).toBe(0);
   });
 
   it('sends a conflicting id to the DLQ within one batch too, and applies the first', async () => {
@@ -92,8 +114,14 @@ describe('hostile records in the ledger', () => {
     const second: InferenceAttributed = { ...decision(21), eventId: first.eventId };
     await append('InferenceAttributed', [first, second], 3);
     expect(rejections.map((rejection) => rejection.errorClass)).toEqual(['RecordRejected']);
-    expect(rejections[0]!.reason).toMatch(/^eventId: attributed:inf-20 was already applied from db\.tributary\.attributions\[3\]@0 /);
-    expect(await sql.query('SELECT inference_id FROM ledger.inferences WHERE event_id = $1', [first.eventId]).then((r) => r.rows)).toEqual([{ inference_id: 'inf-20' }]);
+    expect(rejections[0]!.reason).toMatch(
+      /^eventId: attributed:inf-20 was already applied from db\.tributary\.attributions\[3\]@0 /,
+    );
+    expect(
+      await sql
+        .query('SELECT inference_id FROM ledger.inferences WHERE event_id = $1', [first.eventId])
+        .then((r) => r.rows),
+    ).toEqual([{ inference_id: 'inf-20' }]);
   });
 
   it('scopes ids by topic: a payout event reusing a decision id is applied, not shadowed', async () => {
@@ -102,7 +130,15 @@ describe('hostile records in the ledger', () => {
     const payout = { ...payoutRequested('p-shadow', 'protocol:tributary', 10n), eventId: funded.eventId };
     await append('PayoutRequested', [payout], 0);
     expect(rejections).toEqual([]);
-    expect((await sql.query(`SELECT status FROM ledger.payouts WHERE payout_id = 'p-shadow'`)).rows).toEqual([{ status: 'REQUESTED' }]);
-    expect((await sql.query('SELECT count(*)::int AS count FROM ledger.applied_events WHERE event_id = $1', [funded.eventId])).rows[0].count).toBe(2);
+    expect((await sql.query(`SELECT status FROM ledger.payouts WHERE payout_id = 'p-shadow'`)).rows).toEqual([
+      { status: 'REQUESTED' },
+    ]);
+    expect(
+      (
+        await sql.query('SELECT count(*)::int AS count FROM ledger.applied_events WHERE event_id = $1', [
+          funded.eventId,
+        ])
+      ).rows[0].count,
+    ).toBe(2);
   });
 });

@@ -11,7 +11,17 @@ import { Client } from 'pg';
 import { catalogFor, toRecord, topicCatalog } from '@tributary/contracts';
 import { runKafkaCli } from '@tributary/kafka-provisioner';
 import { ensureTopics } from '@tributary/messaging';
-import { createTestDatabase, eventually, startServiceProcess, testBrokers, testKafka, uniqueName, withAdmin, type ServiceProcess, type TestDatabase } from '@tributary/testing';
+import {
+  createTestDatabase,
+  eventually,
+  startServiceProcess,
+  testBrokers,
+  testKafka,
+  uniqueName,
+  withAdmin,
+  type ServiceProcess,
+  type TestDatabase,
+} from '@tributary/testing';
 import { runCommand } from '../../../deploy/kafka/src/process';
 import { readDigest } from '../src/operations/ledger-queries';
 import { decision } from './fixtures';
@@ -19,7 +29,7 @@ import { decision } from './fixtures';
 const DECISIONS = 600;
 const REPO_ROOT = path.resolve(__dirname, '../../..');
 
-describe('moving the ledger projector\'s offsets', () => {
+describe("moving the ledger projector's offsets", () => {
   const prefix = `${uniqueName('t')}.`;
   const catalog = catalogFor(prefix);
   const group = catalog.groups.ledgerProjector;
@@ -31,12 +41,23 @@ describe('moving the ledger projector\'s offsets', () => {
   let digest: string;
 
   const startProjector = async (name: string) => {
-    const started = startServiceProcess('services/ledger-projector/src/main.ts', {
-      KAFKA_BROKERS: testBrokers().join(','), DATABASE_URL: database.url, TRIBUTARY_TOPIC_PREFIX: prefix,
-      LEDGER_PROJECTOR_HTTP_PORT: '0', CONSUMER_SESSION_TIMEOUT_MS: '6000', CONSUMER_HEARTBEAT_INTERVAL_MS: '1000',
-    }, name);
+    const started = startServiceProcess(
+      'services/ledger-projector/src/main.ts',
+      {
+        KAFKA_BROKERS: testBrokers().join(','),
+        DATABASE_URL: database.url,
+        TRIBUTARY_TOPIC_PREFIX: prefix,
+        LEDGER_PROJECTOR_HTTP_PORT: '0',
+        CONSUMER_SESSION_TIMEOUT_MS: '6000',
+        CONSUMER_HEARTBEAT_INTERVAL_MS: '1000',
+      },
+      name,
+    );
     projector = started;
-    await eventually(() => expect(started.output()).toMatch(/ledger-projector ready: health at (http:\/\/\S+)\/health\/ready/), 90_000);
+    await eventually(
+      () => expect(started.output()).toMatch(/ledger-projector ready: health at (http:\/\/\S+)\/health\/ready/),
+      90_000,
+    );
     return started;
   };
   const stopProjector = async () => {
@@ -45,14 +66,34 @@ describe('moving the ledger projector\'s offsets', () => {
   };
   /** The offsets command as an operator types it, with this test's environment. */
   const offsetsCommand = (...args: string[]) =>
-    runCommand(process.execPath, ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', path.join(REPO_ROOT, 'deploy/kafka/src/cli.ts'), 'offsets', ...args], {
-      env: { ...process.env, TS_NODE_TRANSPILE_ONLY: 'true', TRIBUTARY_TOPIC_PREFIX: prefix, DATABASE_URL: database.url },
-    });
+    runCommand(
+      process.execPath,
+      [
+        '-r',
+        'ts-node/register/transpile-only',
+        '-r',
+        'tsconfig-paths/register',
+        path.join(REPO_ROOT, 'deploy/kafka/src/cli.ts'),
+        'offsets',
+        ...args,
+      ],
+      {
+        env: {
+          ...process.env,
+          TS_NODE_TRANSPILE_ONLY: 'true',
+          TRIBUTARY_TOPIC_PREFIX: prefix,
+          DATABASE_URL: database.url,
+        },
+      },
+    );
   const databaseOffsets = async () =>
     new Map(
-      (await sql.query<{ partition: number; next_offset: string }>('SELECT partition, next_offset::text FROM ledger.consumer_offsets WHERE group_id = $1 AND topic = $2', [group, attributions])).rows.map(
-        (row) => [row.partition, BigInt(row.next_offset)] as const,
-      ),
+      (
+        await sql.query<{ partition: number; next_offset: string }>(
+          'SELECT partition, next_offset::text FROM ledger.consumer_offsets WHERE group_id = $1 AND topic = $2',
+          [group, attributions],
+        )
+      ).rows.map((row) => [row.partition, BigInt(row.next_offset)] as const),
     );
   const kafkaOffsets = async () => {
     const [committed] = await withAdmin((admin) => admin.fetchOffsets({ groupId: group, topics: [attributions] }));
@@ -63,7 +104,10 @@ describe('moving the ledger projector\'s offsets', () => {
   const recordsRead = async (running: ServiceProcess) => {
     const url = /ledger-projector ready: health at (http:\/\/\S+)\/health\/ready/.exec(running.output())![1];
     const metrics = await (await fetch(`${url}/metrics`)).text();
-    const sum = new RegExp(`^ledger_batch_size_records_sum\\{topic="${attributions.replace(/\./g, '\\.')}"\\} (\\d+)`, 'm').exec(metrics);
+    const sum = new RegExp(
+      `^ledger_batch_size_records_sum\\{topic="${attributions.replace(/\./g, '\\.')}"\\} (\\d+)`,
+      'm',
+    ).exec(metrics);
     return sum ? Number(sum[1]) : 0;
   };
 
@@ -71,10 +115,20 @@ describe('moving the ledger projector\'s offsets', () => {
     await withAdmin((admin) => ensureTopics(admin, topicCatalog(catalog), 1));
     const producer = testKafka().producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
-    const records = Array.from({ length: DECISIONS }, (_, index) => toRecord('InferenceAttributed', decision(index), { source: 'urn:tributary:test', topicPrefix: prefix }));
-    await producer.send({ topic: attributions, acks: -1, messages: records.map((r) => ({ key: r.key, value: r.value, headers: r.headers })) });
+    const records = Array.from({ length: DECISIONS }, (_, index) =>
+      toRecord('InferenceAttributed', decision(index), { source: 'urn:tributary:test', topicPrefix: prefix }),
+    );
+    await producer.send({
+      topic: attributions,
+      acks: -1,
+      messages: records.map((r) => ({ key: r.key, value: r.value, headers: r.headers })),
+    });
     await producer.disconnect();
-    endOffsets = new Map((await withAdmin((admin) => admin.fetchTopicOffsets(attributions))).map(({ partition, high }) => [partition, BigInt(high)] as const));
+    endOffsets = new Map(
+      (await withAdmin((admin) => admin.fetchTopicOffsets(attributions))).map(
+        ({ partition, high }) => [partition, BigInt(high)] as const,
+      ),
+    );
     database = await createTestDatabase('offset_reset');
     sql = new Client({ connectionString: database.url });
     await sql.connect();
@@ -97,12 +151,21 @@ describe('moving the ledger projector\'s offsets', () => {
     expect(shown.stdout).toContain(`group ${group} (ledger-projector): offsets in PostgreSQL schema ledger`);
     expect(shown.stdout).toMatch(/members: 1 active: \S+ \(client tributary on /);
     for (const [partition, end] of endOffsets) {
-      expect(shown.stdout).toMatch(new RegExp(`^${attributions.replace(/\./g, '\\.')}\\s+${partition}\\s+${end}\\s+${end}\\s+0\\s+${end}\\s+0$`, 'm'));
+      expect(shown.stdout).toMatch(
+        new RegExp(
+          `^${attributions.replace(/\./g, '\\.')}\\s+${partition}\\s+${end}\\s+${end}\\s+0\\s+${end}\\s+0$`,
+          'm',
+        ),
+      );
     }
 
     const refused = await offsetsCommand('reset', '--group', group, '--to-earliest', '--execute');
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toMatch(new RegExp(`^tributary: group ${group.replace(/\./g, '\\.')} has 1 active member: \\S+ \\(client tributary on [^)]+\\): stop them first`));
+    expect(refused.stderr).toMatch(
+      new RegExp(
+        `^tributary: group ${group.replace(/\./g, '\\.')} has 1 active member: \\S+ \\(client tributary on [^)]+\\): stop them first`,
+      ),
+    );
     expect(await databaseOffsets()).toEqual(endOffsets);
     expect(await kafkaOffsets()).toEqual(endOffsets);
   }, 120_000);
@@ -114,7 +177,15 @@ describe('moving the ledger projector\'s offsets', () => {
     expect(dryRun.stdout).toContain('(dry run: add --execute to apply)');
     expect(await databaseOffsets()).toEqual(endOffsets);
 
-    const reset = await offsetsCommand('reset', '--group', group, '--topic', attributions, '--to-earliest', '--execute');
+    const reset = await offsetsCommand(
+      'reset',
+      '--group',
+      group,
+      '--topic',
+      attributions,
+      '--to-earliest',
+      '--execute',
+    );
     expect(reset.stderr).toBe('');
     expect(reset.code).toBe(0);
     expect(reset.stdout).toContain(`group ${group}: offsets set in the database and Kafka (database first):`);
@@ -134,8 +205,17 @@ describe('moving the ledger projector\'s offsets', () => {
   it('refuses a reset done with kafka-consumer-groups, loudly, and moves nothing', async () => {
     await stopProjector();
     const tool = await runKafkaCli('kafka-consumer-groups', [
-      '--bootstrap-server', testBrokers().join(','), '--command-config', process.env.KAFKA_COMMAND_CONFIG!,
-      '--group', group, '--topic', attributions, '--reset-offsets', '--to-earliest', '--execute',
+      '--bootstrap-server',
+      testBrokers().join(','),
+      '--command-config',
+      process.env.KAFKA_COMMAND_CONFIG!,
+      '--group',
+      group,
+      '--topic',
+      attributions,
+      '--reset-offsets',
+      '--to-earliest',
+      '--execute',
     ]);
     expect(tool.code).toBe(0);
     expect(await kafkaOffsets()).toEqual(new Map([...endOffsets.keys()].map((partition) => [partition, 0n] as const)));
@@ -146,7 +226,9 @@ describe('moving the ledger projector\'s offsets', () => {
       await eventually(() => expect(restarted.output()).toContain(line), 60_000);
     }
     expect(restarted.output()).toMatch(/WARN/);
-    expect(restarted.output()).toContain(`npm run kafka -- offsets reset --group ${group} --topic ${attributions} --partition 0 --to-offset 0 --execute`);
+    expect(restarted.output()).toContain(
+      `npm run kafka -- offsets reset --group ${group} --topic ${attributions} --partition 0 --to-offset 0 --execute`,
+    );
     // Kafka's copy is set back to the database's; nothing is read again, the ledger is untouched.
     await eventually(async () => expect(await kafkaOffsets()).toEqual(endOffsets), 30_000);
     expect(await databaseOffsets()).toEqual(endOffsets);

@@ -6,9 +6,25 @@
 // decisions are applied once, and the projector keeps running.
 import { Client } from 'pg';
 import type { Producer } from 'kafkajs';
-import { catalogFor, deadLetterTopicName, toRecord, topicCatalog, type InferenceAttributed } from '@tributary/contracts';
+import {
+  catalogFor,
+  deadLetterTopicName,
+  toRecord,
+  topicCatalog,
+  type InferenceAttributed,
+} from '@tributary/contracts';
 import { DLQ_HEADERS, ensureTopics } from '@tributary/messaging';
-import { createTestDatabase, eventually, readTopic, startServiceProcess, testKafka, uniqueName, withAdmin, type ServiceProcess, type TestDatabase } from '@tributary/testing';
+import {
+  createTestDatabase,
+  eventually,
+  readTopic,
+  startServiceProcess,
+  testKafka,
+  uniqueName,
+  withAdmin,
+  type ServiceProcess,
+  type TestDatabase,
+} from '@tributary/testing';
 import { decision } from './fixtures';
 
 describe('a record PostgreSQL refuses, in the middle of a batch', () => {
@@ -28,7 +44,13 @@ describe('a record PostgreSQL refuses, in the middle of a batch', () => {
     await sql.connect();
     projector = startServiceProcess(
       'services/ledger-projector/src/main.ts',
-      { KAFKA_BROKERS: process.env.KAFKA_BROKERS!, DATABASE_URL: database.url, TRIBUTARY_TOPIC_PREFIX: prefix, LEDGER_PROJECTOR_HTTP_PORT: '0', CONSUMER_HANDLER_RETRY_BACKOFF_MS: '50' },
+      {
+        KAFKA_BROKERS: process.env.KAFKA_BROKERS!,
+        DATABASE_URL: database.url,
+        TRIBUTARY_TOPIC_PREFIX: prefix,
+        LEDGER_PROJECTOR_HTTP_PORT: '0',
+        CONSUMER_HANDLER_RETRY_BACKOFF_MS: '50',
+      },
       'ledger-projector-nul',
     );
     await eventually(() => expect(projector.output()).toMatch(/ledger-projector ready/), 60_000);
@@ -45,23 +67,46 @@ describe('a record PostgreSQL refuses, in the middle of a batch', () => {
     const before = decision(1);
     const after = decision(2);
     const base = decision(3);
-    const poison: InferenceAttributed = { ...base, postings: base.postings.map((posting) => (posting.accountId.startsWith('contributor:') ? { ...posting, accountId: `${posting.accountId}\u0000x` } : posting)) };
-    const records = [before, poison, after].map((data) => toRecord('InferenceAttributed', data, { source: 'urn:tributary:attribution', topicPrefix: prefix }));
+    const poison: InferenceAttributed = {
+      ...base,
+      postings: base.postings.map((posting) =>
+        posting.accountId.startsWith('contributor:')
+          ? { ...posting, accountId: `${posting.accountId}\u0000x` }
+          : posting,
+      ),
+    };
+    const records = [before, poison, after].map((data) =>
+      toRecord('InferenceAttributed', data, { source: 'urn:tributary:attribution', topicPrefix: prefix }),
+    );
     // One send to one partition: the three records arrive in one batch.
-    await producer.send({ topic: catalog.topics.attributions.name, acks: -1, messages: records.map((record) => ({ key: 'same-partition', value: record.value, headers: record.headers, partition: 0 })) });
+    await producer.send({
+      topic: catalog.topics.attributions.name,
+      acks: -1,
+      messages: records.map((record) => ({
+        key: 'same-partition',
+        value: record.value,
+        headers: record.headers,
+        partition: 0,
+      })),
+    });
 
     await eventually(async () => {
       const applied = await sql.query('SELECT event_id FROM applied_events ORDER BY event_id');
       expect(applied.rows.map((row) => row.event_id)).toEqual([before.eventId, after.eventId]);
     }, 90_000);
     const [dead] = await readTopic(deadLetterTopicName(catalog.groups.ledgerProjector), 1);
-    expect(dead!.headers?.[DLQ_HEADERS.reason]?.toString()).toMatch(/^SQLSTATE 22021: .*0x00.* \(the handler failed on this record alone\)$/);
+    expect(dead!.headers?.[DLQ_HEADERS.reason]?.toString()).toMatch(
+      /^SQLSTATE 22021: .*0x00.* \(the handler failed on this record alone\)$/,
+    );
     expect(dead!.headers?.[DLQ_HEADERS.sourceOffset]?.toString()).toBe('1');
     expect(dead!.value?.equals(records[1]!.value)).toBe(true);
     expect(projector.child.exitCode).toBeNull();
     expect(projector.output()).not.toMatch(/failed \d+ times|stopped:/);
     // The stored position is past all three: nothing is applied twice after a restart.
-    const offsets = await sql.query('SELECT next_offset::int AS next FROM consumer_offsets WHERE partition = 0 AND topic = $1', [catalog.topics.attributions.name]);
+    const offsets = await sql.query(
+      'SELECT next_offset::int AS next FROM consumer_offsets WHERE partition = 0 AND topic = $1',
+      [catalog.topics.attributions.name],
+    );
     expect(offsets.rows).toEqual([{ next: 3 }]);
   });
 });

@@ -37,13 +37,15 @@ function withDatabase<T>(use: (dataSource: DataSource) => Promise<T>): Promise<T
   return withDataSource(DATABASE_URL, PAYOUTS_SCHEMA, dataSourceOptions(DATABASE_URL, 2), use);
 }
 
-const argument = <T>(parse: (value: string) => T) => (value: string): T => {
-  try {
-    return parse(value);
-  } catch (error) {
-    throw new InvalidArgumentError((error as Error).message);
-  }
-};
+const argument =
+  <T>(parse: (value: string) => T) =>
+  (value: string): T => {
+    try {
+      return parse(value);
+    } catch (error) {
+      throw new InvalidArgumentError((error as Error).message);
+    }
+  };
 
 const print = (value: unknown) => process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 
@@ -56,7 +58,12 @@ program
   .action(async (options: { epoch?: number }) => {
     const config = payoutsConfig();
     const closed = await withDatabase((dataSource) =>
-      closeEpoch(dataSource, { ledgerSchema: config.PAYOUTS_LEDGER_SCHEMA, thresholds: thresholdsOf(config), rail: config.PAYOUTS_RAIL }, options.epoch, 'operator:cli'),
+      closeEpoch(
+        dataSource,
+        { ledgerSchema: config.PAYOUTS_LEDGER_SCHEMA, thresholds: thresholdsOf(config), rail: config.PAYOUTS_RAIL },
+        options.epoch,
+        'operator:cli',
+      ),
     );
     print(closed);
   });
@@ -94,15 +101,31 @@ program
   .requiredOption('--evidence <text>', 'what shows it: a ticket, a statement line (recorded with the payout)')
   .option('--at <time>', 'when the rail answered, ISO 8601 (default: now)')
   .description("record the rail's definite answer for a payout waiting for reconciliation; it moves once")
-  .action(async (payoutId: string, options: { settled?: string; refused?: string; by: string; evidence: string; at?: string }) => {
-    if ((options.settled === undefined) === (options.refused === undefined)) throw new RangeError('outcome: give exactly one of --settled <reference> or --refused <reason>');
-    const resolution = parseResolution(
-      { outcome: options.settled !== undefined ? 'settled' : 'refused', ...(options.settled !== undefined ? { reference: options.settled } : { reason: options.refused }), by: options.by, evidence: options.evidence, ...(options.at ? { at: options.at } : {}) },
-      Date.now(),
-    );
-    const config = payoutsConfig();
-    print(await withDatabase((dataSource) => resolveByOperator(new SagaStore(dataSource), payoutId, resolution, retryPolicyOf(config))));
-  });
+  .action(
+    async (
+      payoutId: string,
+      options: { settled?: string; refused?: string; by: string; evidence: string; at?: string },
+    ) => {
+      if ((options.settled === undefined) === (options.refused === undefined))
+        throw new RangeError('outcome: give exactly one of --settled <reference> or --refused <reason>');
+      const resolution = parseResolution(
+        {
+          outcome: options.settled !== undefined ? 'settled' : 'refused',
+          ...(options.settled !== undefined ? { reference: options.settled } : { reason: options.refused }),
+          by: options.by,
+          evidence: options.evidence,
+          ...(options.at ? { at: options.at } : {}),
+        },
+        Date.now(),
+      );
+      const config = payoutsConfig();
+      print(
+        await withDatabase((dataSource) =>
+          resolveByOperator(new SagaStore(dataSource), payoutId, resolution, retryPolicyOf(config)),
+        ),
+      );
+    },
+  );
 
 interface FundingOptions {
   producer?: string;
@@ -126,7 +149,9 @@ const fundingFields = (options: FundingOptions) => ({
 });
 
 /** Publishes one funding event as the payouts principal, and prints where it landed. */
-async function publishWithKafka(publish: (publisher: Awaited<ReturnType<typeof connectPublisher>>) => Promise<unknown>): Promise<void> {
+async function publishWithKafka(
+  publish: (publisher: Awaited<ReturnType<typeof connectPublisher>>) => Promise<unknown>,
+): Promise<void> {
   await ensureTopicCatalog('payouts');
   const publisher = await connectPublisher(kafkaEnv(process.env, 'payouts'), topicPrefix());
   try {
@@ -138,8 +163,11 @@ async function publishWithKafka(publish: (publisher: Awaited<ReturnType<typeof c
 
 const fundingOptions = (command: Command) =>
   command
-    .requiredOption('--producer <source>', "the producer's CloudEvents source as its inferences carry it, e.g. urn:tributary:producer:acme")
-    .requiredOption('--asset <A>', "asset code, e.g. USDC (1 to 32 characters)")
+    .requiredOption(
+      '--producer <source>',
+      "the producer's CloudEvents source as its inferences carry it, e.g. urn:tributary:producer:acme",
+    )
+    .requiredOption('--asset <A>', 'asset code, e.g. USDC (1 to 32 characters)')
     .requiredOption('--amount <minor>', 'amount in minor units, a whole number from 1 to 9223372036854775807')
     .requiredOption('--reference <rail ref>', "the rail's reference for the money (1 to 256 characters)")
     .option('--event-id <id>', 'the event id (default: a new UUID); pass the same one to repeat a command safely')
@@ -157,7 +185,11 @@ fundingOptions(program.command('chargeback'))
   .option('--reverses <eventId>', 'the eventId of the FundsDeposited it takes back, when known')
   .description("a producer's money was taken back (a chargeback): publish FundsReversed on tributary.funding")
   .action(async (options: FundingOptions) => {
-    const data = parseChargeback({ ...fundingFields(options), reason: options.reason, ...(options.reverses !== undefined ? { reversesEventId: options.reverses } : {}) });
+    const data = parseChargeback({
+      ...fundingFields(options),
+      reason: options.reason,
+      ...(options.reverses !== undefined ? { reversesEventId: options.reverses } : {}),
+    });
     await publishWithKafka((publisher) => publishFunding(publisher, 'FundsReversed', data));
   });
 
@@ -168,7 +200,13 @@ program.parseAsync(process.argv).catch((error: unknown) => {
     process.exitCode = 2;
     return;
   }
-  const known = error instanceof ConfigError || error instanceof FundingInputError || error instanceof EpochOutOfOrderError || error instanceof RangeError || error instanceof PayoutNotFoundError || error instanceof ResolutionConflictError;
-  process.stderr.write(`payouts: ${known ? (error).message : ((error as Error).stack ?? String(error))}\n`);
+  const known =
+    error instanceof ConfigError ||
+    error instanceof FundingInputError ||
+    error instanceof EpochOutOfOrderError ||
+    error instanceof RangeError ||
+    error instanceof PayoutNotFoundError ||
+    error instanceof ResolutionConflictError;
+  process.stderr.write(`payouts: ${known ? error.message : ((error as Error).stack ?? String(error))}\n`);
   process.exitCode = known ? 2 : 1;
 });

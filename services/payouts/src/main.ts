@@ -24,7 +24,10 @@ async function bootstrap(): Promise<void> {
   const config = payoutsConfig();
   await ensureTopicCatalog('payouts');
   const publisher = await connectPublisher(config, topicPrefix());
-  const app = await NestFactory.create<NestExpressApplication>(PayoutsModule.forConfig(config, publisher), { logger: logLevels(), bodyParser: false });
+  const app = await NestFactory.create<NestExpressApplication>(PayoutsModule.forConfig(config, publisher), {
+    logger: logLevels(),
+    bodyParser: false,
+  });
   // Request bodies are small ({ epoch }, a resolution, a funding event whose largest field is a chargeback
   // reason of at most 4,096 characters): a small limit refuses anything else before it is parsed.
   app.useBodyParser('json', { limit: '32kb' });

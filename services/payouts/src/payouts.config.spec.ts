@@ -10,22 +10,43 @@ describe('payouts configuration', () => {
   describe('when nothing is set', () => {
     it('settles on the ledger rail, closes daily, with the documented thresholds and no operator endpoint', () => {
       const config = payoutsConfig(unitSpecKafkaEnv());
-      expect(config).toMatchObject({ PAYOUTS_RAIL: 'ledger', PAYOUTS_EPOCH_INTERVAL_MS: 86_400_000, PAYOUTS_EPOCH_AUTO_CLOSE: true, PAYOUTS_HTTP_PORT: 3104 });
+      expect(config).toMatchObject({
+        PAYOUTS_RAIL: 'ledger',
+        PAYOUTS_EPOCH_INTERVAL_MS: 86_400_000,
+        PAYOUTS_EPOCH_AUTO_CLOSE: true,
+        PAYOUTS_HTTP_PORT: 3104,
+      });
       expect(config.PAYOUTS_OPERATOR_TOKEN).toBeUndefined();
-      expect(thresholdsOf(config).defaultMinor).toEqual({ contributor: 1_000n, 'model-owner': 1_000n, 'datanet-owner': 1_000n, protocol: 1n });
-      expect(retryPolicyOf(config)).toEqual({ attemptsMax: 8, backoffBaseMs: 1_000, backoffMaxMs: 300_000, totalMsMax: 21_600_000 });
+      expect(thresholdsOf(config).defaultMinor).toEqual({
+        contributor: 1_000n,
+        'model-owner': 1_000n,
+        'datanet-owner': 1_000n,
+        protocol: 1n,
+      });
+      expect(retryPolicyOf(config)).toEqual({
+        attemptsMax: 8,
+        backoffBaseMs: 1_000,
+        backoffMaxMs: 300_000,
+        totalMsMax: 21_600_000,
+      });
     });
   });
 
   describe('when a value breaks its rule', () => {
     it.each([
       [{ PAYOUTS_RAIL: 'webhook' }, 'PAYOUTS_WEBHOOK_URL: is required when PAYOUTS_RAIL=webhook'],
-      [{ PAYOUTS_RAIL: 'webhook', PAYOUTS_WEBHOOK_URL: 'http://127.0.0.1/x' }, 'PAYOUTS_WEBHOOK_SECRET: is required when PAYOUTS_RAIL=webhook'],
+      [
+        { PAYOUTS_RAIL: 'webhook', PAYOUTS_WEBHOOK_URL: 'http://127.0.0.1/x' },
+        'PAYOUTS_WEBHOOK_SECRET: is required when PAYOUTS_RAIL=webhook',
+      ],
       [{ PAYOUTS_RAIL: 'ach' }, 'PAYOUTS_RAIL: must be ledger or webhook'],
       [{ PAYOUTS_WEBHOOK_URL: 'ftp://x' }, 'PAYOUTS_WEBHOOK_URL: must be an http:// or https:// URL'],
       [{ PAYOUTS_EPOCH_INTERVAL_MS: '1000' }, 'PAYOUTS_EPOCH_INTERVAL_MS: must be at least 60000'],
       [{ PAYOUTS_RAIL_ATTEMPTS_MAX: '0' }, 'PAYOUTS_RAIL_ATTEMPTS_MAX: must be at least 1'],
-      [{ PAYOUTS_THRESHOLD_CONTRIBUTOR_MINOR: '12.5' }, 'PAYOUTS_THRESHOLD_CONTRIBUTOR_MINOR: must be a whole number of minor units'],
+      [
+        { PAYOUTS_THRESHOLD_CONTRIBUTOR_MINOR: '12.5' },
+        'PAYOUTS_THRESHOLD_CONTRIBUTOR_MINOR: must be a whole number of minor units',
+      ],
       [{ PAYOUTS_THRESHOLD_PROTOCOL_MINOR: '0' }, 'PAYOUTS_THRESHOLD_PROTOCOL_MINOR: must be from 1 to'],
       [{ PAYOUTS_OPERATOR_TOKEN: 'short' }, 'PAYOUTS_OPERATOR_TOKEN: must be at least 16 characters'],
       [{ PAYOUTS_EPOCH_AUTO_CLOSE: 'yes' }, 'PAYOUTS_EPOCH_AUTO_CLOSE: must be true or false'],

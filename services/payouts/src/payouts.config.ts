@@ -42,7 +42,10 @@ const payoutsSchema = z
     HTTP_HOST: httpHost,
     PAYOUTS_DB_POOL_MAX: boundedInt(2, 50, 5),
     /** The ledger read model this service reads balances from (the projector's schema) and its consumer group. */
-    PAYOUTS_LEDGER_SCHEMA: z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, 'must be lowercase letters, digits and _').default('ledger'),
+    PAYOUTS_LEDGER_SCHEMA: z
+      .string()
+      .regex(/^[a-z][a-z0-9_]{0,62}$/, 'must be lowercase letters, digits and _')
+      .default('ledger'),
     PAYOUTS_LEDGER_GROUP_ID: kafkaName.default(CONSUMER_GROUPS.ledgerProjector),
     PAYOUTS_EPOCH_INTERVAL_MS: boundedInt(60_000, 31 * DAY_MS, DAY_MS),
     PAYOUTS_EPOCH_AUTO_CLOSE: flag(true),
@@ -50,8 +53,14 @@ const payoutsSchema = z
     PAYOUTS_RAIL: z.enum(['ledger', 'webhook'], { message: 'must be ledger or webhook' }).default('ledger'),
     PAYOUTS_WEBHOOK_URL: z.url({ protocol: /^https?$/, message: 'must be an http:// or https:// URL' }).optional(),
     /** Where the webhook receiver answers a payout's status by idempotency key (README, "Webhook rail"); optional. */
-    PAYOUTS_WEBHOOK_STATUS_URL: z.url({ protocol: /^https?$/, message: 'must be an http:// or https:// URL' }).optional(),
-    PAYOUTS_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').max(1_024, 'must be at most 1024 characters').optional(),
+    PAYOUTS_WEBHOOK_STATUS_URL: z
+      .url({ protocol: /^https?$/, message: 'must be an http:// or https:// URL' })
+      .optional(),
+    PAYOUTS_WEBHOOK_SECRET: z
+      .string()
+      .min(16, 'must be at least 16 characters')
+      .max(1_024, 'must be at most 1024 characters')
+      .optional(),
     PAYOUTS_WEBHOOK_TIMEOUT_MS: boundedInt(100, 120_000, 10_000),
     PAYOUTS_RAIL_ATTEMPTS_MAX: boundedInt(1, 50, 8),
     PAYOUTS_RAIL_BACKOFF_BASE_MS: boundedInt(10, 3_600_000, 1_000),
@@ -59,14 +68,28 @@ const payoutsSchema = z
     PAYOUTS_RAIL_TOTAL_MS_MAX: boundedInt(1_000, 7 * DAY_MS, 6 * 3_600_000),
     /** How often a payout waiting for reconciliation asks its rail's status query again. */
     PAYOUTS_RECONCILE_INTERVAL_MS: boundedInt(1_000, DAY_MS, 300_000),
-    PAYOUTS_OPERATOR_TOKEN: z.string().min(16, 'must be at least 16 characters').max(1_024, 'must be at most 1024 characters').optional(),
+    PAYOUTS_OPERATOR_TOKEN: z
+      .string()
+      .min(16, 'must be at least 16 characters')
+      .max(1_024, 'must be at most 1024 characters')
+      .optional(),
     PAYOUTS_POLL_INTERVAL_MS: boundedInt(50, 60_000, 1_000),
     PAYOUTS_STEP_BATCH_MAX: boundedInt(1, 1_000, 100),
   })
   .superRefine((env, context) => {
     if (env.PAYOUTS_RAIL !== 'webhook') return;
-    if (!env.PAYOUTS_WEBHOOK_URL) context.addIssue({ code: 'custom', path: ['PAYOUTS_WEBHOOK_URL'], message: 'is required when PAYOUTS_RAIL=webhook' });
-    if (!env.PAYOUTS_WEBHOOK_SECRET) context.addIssue({ code: 'custom', path: ['PAYOUTS_WEBHOOK_SECRET'], message: 'is required when PAYOUTS_RAIL=webhook' });
+    if (!env.PAYOUTS_WEBHOOK_URL)
+      context.addIssue({
+        code: 'custom',
+        path: ['PAYOUTS_WEBHOOK_URL'],
+        message: 'is required when PAYOUTS_RAIL=webhook',
+      });
+    if (!env.PAYOUTS_WEBHOOK_SECRET)
+      context.addIssue({
+        code: 'custom',
+        path: ['PAYOUTS_WEBHOOK_SECRET'],
+        message: 'is required when PAYOUTS_RAIL=webhook',
+      });
   });
 
 /** Everything the payouts service reads from its environment, validated before anything starts. */

@@ -54,7 +54,12 @@ export class PayoutsModule {
                 railTimeoutMs: config.PAYOUTS_WEBHOOK_TIMEOUT_MS,
                 reconcileIntervalMs: config.PAYOUTS_RECONCILE_INTERVAL_MS,
                 autoClose: config.PAYOUTS_EPOCH_AUTO_CLOSE
-                  ? { ledgerSchema: config.PAYOUTS_LEDGER_SCHEMA, thresholds: thresholdsOf(config), rail: config.PAYOUTS_RAIL, intervalMs: config.PAYOUTS_EPOCH_INTERVAL_MS }
+                  ? {
+                      ledgerSchema: config.PAYOUTS_LEDGER_SCHEMA,
+                      thresholds: thresholdsOf(config),
+                      rail: config.PAYOUTS_RAIL,
+                      intervalMs: config.PAYOUTS_EPOCH_INTERVAL_MS,
+                    }
                   : null,
               },
               metrics,

@@ -10,7 +10,19 @@ import { promisify } from 'node:util';
 import type { KafkaMessage } from 'kafkajs';
 import { catalogFor, fromRecord, topicCatalog, type FundsDeposited, type FundsReversed } from '@tributary/contracts';
 import { ensureTopics } from '@tributary/messaging';
-import { createTestDatabase, eventually, principalEnv, readTopic, startServiceProcess, testBrokers, testKafkaName, uniqueName, withAdmin, type ServiceProcess, type TestDatabase } from '@tributary/testing';
+import {
+  createTestDatabase,
+  eventually,
+  principalEnv,
+  readTopic,
+  startServiceProcess,
+  testBrokers,
+  testKafkaName,
+  uniqueName,
+  withAdmin,
+  type ServiceProcess,
+  type TestDatabase,
+} from '@tributary/testing';
 import { applyServiceAcls } from '../../../deploy/kafka/src/principals';
 import { keyRepository, post, scope, startGateway, type RunningGateway } from '../../gateway/test/gateway-harness';
 
@@ -39,9 +51,20 @@ describe('funding events from the treasury', () => {
     PAYOUTS_OPERATOR_TOKEN: OPERATOR_TOKEN,
   });
   const cli = (...args: string[]) =>
-    promisify(execFile)(process.execPath, ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', 'services/payouts/src/cli.ts', ...args], {
-      env: { ...process.env, ...payoutsEnv() },
-    });
+    promisify(execFile)(
+      process.execPath,
+      [
+        '-r',
+        'ts-node/register/transpile-only',
+        '-r',
+        'tsconfig-paths/register',
+        'services/payouts/src/cli.ts',
+        ...args,
+      ],
+      {
+        env: { ...process.env, ...payoutsEnv() },
+      },
+    );
   const cliFailure = async (...args: string[]) => {
     const error = await cli(...args).then(
       () => undefined,
@@ -51,16 +74,24 @@ describe('funding events from the treasury', () => {
     return { code: error!.code, stderr: String(error!.stderr) };
   };
   const payoutsBase = () => /statement at (http:\/\/[^/\s]+)/.exec(payouts.output())![1]!;
-  const postFunding = (path: string, body: unknown, token = OPERATOR_TOKEN) => post(`${payoutsBase()}${path}`, body, token);
+  const postFunding = (path: string, body: unknown, token = OPERATOR_TOKEN) =>
+    post(`${payoutsBase()}${path}`, body, token);
 
   /** Every record on the funding topic, decoded, with its key and headers. */
   const fundingRecords = async (count: number) => {
     const messages = await readTopic(fundingTopic, count, 30_000);
     const more = await readTopic(fundingTopic, messages.length + 1, 2_000);
     return (more.length > messages.length ? more : messages).map((message: KafkaMessage) => {
-      const headers = Object.fromEntries(Object.entries(message.headers ?? {}).map(([name, value]) => [name, String(value)]));
+      const headers = Object.fromEntries(
+        Object.entries(message.headers ?? {}).map(([name, value]) => [name, String(value)]),
+      );
       const decoded = fromRecord(message.value, headers);
-      return { key: message.key?.toString('utf8'), headers, type: decoded.type, data: decoded.data as FundsDeposited | FundsReversed };
+      return {
+        key: message.key?.toString('utf8'),
+        headers,
+        type: decoded.type,
+        data: decoded.data as FundsDeposited | FundsReversed,
+      };
     });
   };
   const recordOf = async (eventId: string, expectedCount: number) => {
@@ -90,7 +121,16 @@ describe('funding events from the treasury', () => {
     producerKey = (await keys.repository.create(scope('acme'))).key;
     payouts = startServiceProcess('services/payouts/src/main.ts', payoutsEnv(), 'payouts-funding');
     processes.push(payouts);
-    gateway = await startGateway({ KAFKA_BROKERS: testBrokers().join(','), DATABASE_URL: database.url, TRIBUTARY_TOPIC_PREFIX: prefix, GATEWAY_KEY_CACHE_TTL_MS: '0', GATEWAY_INSTANCE_ID: uniqueName('fund-gw') }, 'gateway-funding');
+    gateway = await startGateway(
+      {
+        KAFKA_BROKERS: testBrokers().join(','),
+        DATABASE_URL: database.url,
+        TRIBUTARY_TOPIC_PREFIX: prefix,
+        GATEWAY_KEY_CACHE_TTL_MS: '0',
+        GATEWAY_INSTANCE_ID: uniqueName('fund-gw'),
+      },
+      'gateway-funding',
+    );
     processes.push(gateway.process);
     await eventually(() => expect(payouts.output()).toMatch(/payouts ready/), 120_000, 500);
   }, 300_000);
@@ -102,29 +142,103 @@ describe('funding events from the treasury', () => {
   });
 
   it('publishes a deposit and a chargeback from the CLI, keyed by the producer, with CloudEvents headers', async () => {
-    const deposited = JSON.parse((await cli('deposit', '--producer', ACME, '--asset', 'USDC', '--amount', '9223372036854775807', '--reference', 'sepa:TX-1')).stdout) as { event: { eventId: string }; topic: string };
+    const deposited = JSON.parse(
+      (
+        await cli(
+          'deposit',
+          '--producer',
+          ACME,
+          '--asset',
+          'USDC',
+          '--amount',
+          '9223372036854775807',
+          '--reference',
+          'sepa:TX-1',
+        )
+      ).stdout,
+    ) as { event: { eventId: string }; topic: string };
     expect(deposited.topic).toBe(fundingTopic);
     const deposit = await recordOf(deposited.event.eventId, 1);
     expectCloudEvent(deposit, 'FundsDeposited');
-    expect(deposit.data).toMatchObject({ producer: ACME, asset: 'USDC', amountMinor: 2n ** 63n - 1n, railReference: 'sepa:TX-1' });
+    expect(deposit.data).toMatchObject({
+      producer: ACME,
+      asset: 'USDC',
+      amountMinor: 2n ** 63n - 1n,
+      railReference: 'sepa:TX-1',
+    });
     expect(deposit.data.eventId).toMatch(/^[0-9a-f-]{36}$/);
 
-    const reversedOut = await cli('chargeback', '--producer', ACME, '--asset', 'USDC', '--amount', '2500', '--reference', 'cb:77', '--reason', 'card chargeback 4837', '--reverses', deposit.data.eventId, '--event-id', 'cli-chargeback-1');
-    expect(JSON.parse(reversedOut.stdout)).toMatchObject({ type: 'FundsReversed', event: { eventId: 'cli-chargeback-1', amountMinor: '2500' } });
+    const reversedOut = await cli(
+      'chargeback',
+      '--producer',
+      ACME,
+      '--asset',
+      'USDC',
+      '--amount',
+      '2500',
+      '--reference',
+      'cb:77',
+      '--reason',
+      'card chargeback 4837',
+      '--reverses',
+      deposit.data.eventId,
+      '--event-id',
+      'cli-chargeback-1',
+    );
+    expect(JSON.parse(reversedOut.stdout)).toMatchObject({
+      type: 'FundsReversed',
+      event: { eventId: 'cli-chargeback-1', amountMinor: '2500' },
+    });
     const reversal = await recordOf('cli-chargeback-1', 2);
     expectCloudEvent(reversal, 'FundsReversed');
-    expect(reversal.data).toMatchObject({ producer: ACME, amountMinor: 2_500n, railReference: 'cb:77', reason: 'card chargeback 4837', reversesEventId: deposit.data.eventId });
+    expect(reversal.data).toMatchObject({
+      producer: ACME,
+      amountMinor: 2_500n,
+      railReference: 'cb:77',
+      reason: 'card chargeback 4837',
+      reversesEventId: deposit.data.eventId,
+    });
   });
 
   it('refuses bad CLI input naming the field and the rule, exit code 2, and nothing lands', async () => {
     const before = (await fundingRecords(2)).length;
-    const badAmount = await cliFailure('deposit', '--producer', ACME, '--asset', 'USDC', '--amount', '12.50', '--reference', 'x');
+    const badAmount = await cliFailure(
+      'deposit',
+      '--producer',
+      ACME,
+      '--asset',
+      'USDC',
+      '--amount',
+      '12.50',
+      '--reference',
+      'x',
+    );
     expect(badAmount.code).toBe(2);
     expect(badAmount.stderr).toContain('amountMinor: must be a whole number of minor units written in decimal digits');
-    const bareId = await cliFailure('deposit', '--producer', 'acme', '--asset', 'USDC', '--amount', '1', '--reference', 'x');
+    const bareId = await cliFailure(
+      'deposit',
+      '--producer',
+      'acme',
+      '--asset',
+      'USDC',
+      '--amount',
+      '1',
+      '--reference',
+      'x',
+    );
     expect(bareId.code).toBe(2);
     expect(bareId.stderr).toContain("producer: must be the producer's CloudEvents source");
-    const noReason = await cliFailure('chargeback', '--producer', ACME, '--asset', 'USDC', '--amount', '1', '--reference', 'x');
+    const noReason = await cliFailure(
+      'chargeback',
+      '--producer',
+      ACME,
+      '--asset',
+      'USDC',
+      '--amount',
+      '1',
+      '--reference',
+      'x',
+    );
     expect(noReason.code).toBe(2);
     expect(noReason.stderr).toContain("required option '--reason <text>' not specified");
     expect(await fundingRecords(before)).toHaveLength(before);
@@ -147,11 +261,23 @@ describe('funding events from the treasury', () => {
     }
     expect(deposits[0]!.headers.ce_dataschema).toBe(deposits[1]!.headers.ce_dataschema);
 
-    const chargeback = await postFunding('/funding/chargebacks', { producer: BOLT, asset: 'USDC', amountMinor: '40000', railReference: 'cb:9', reason: 'fraudulent', reversesEventId: eventId });
+    const chargeback = await postFunding('/funding/chargebacks', {
+      producer: BOLT,
+      asset: 'USDC',
+      amountMinor: '40000',
+      railReference: 'cb:9',
+      reason: 'fraudulent',
+      reversesEventId: eventId,
+    });
     expect(chargeback.status).toBe(201);
     const reversal = await recordOf(chargeback.body.event.eventId, 5);
     expectCloudEvent(reversal, 'FundsReversed');
-    expect(reversal.data).toMatchObject({ producer: BOLT, amountMinor: 40_000n, reason: 'fraudulent', reversesEventId: eventId });
+    expect(reversal.data).toMatchObject({
+      producer: BOLT,
+      amountMinor: 40_000n,
+      reason: 'fraudulent',
+      reversesEventId: eventId,
+    });
   });
 
   it('refuses a funding request without the operator token, or with a bad field (400 naming it), and nothing lands', async () => {
@@ -161,7 +287,9 @@ describe('funding events from the treasury', () => {
     expect((await postFunding('/funding/deposits', body, 'not-the-operator-token-at-all')).status).toBe(403);
     const asNumber = await postFunding('/funding/deposits', { ...body, amountMinor: 1 });
     expect(asNumber.status).toBe(400);
-    expect(asNumber.body.message).toBe('amountMinor: must be a decimal string of minor units (e.g. "1500"), not a JSON number');
+    expect(asNumber.body.message).toBe(
+      'amountMinor: must be a decimal string of minor units (e.g. "1500"), not a JSON number',
+    );
     const noReason = await postFunding('/funding/chargebacks', body);
     expect(noReason.status).toBe(400);
     expect(noReason.body.message).toBe('reason: is required');
@@ -170,11 +298,35 @@ describe('funding events from the treasury', () => {
 
   it("refuses a FundsDeposited from a producer's own key at the gateway: 400, rule internalEventType, nothing lands", async () => {
     const before = (await fundingRecords(5)).length;
-    const forged = { eventId: `evt-${randomUUID()}`, occurredAt: Date.now(), producer: 'urn:tributary:producer:acme', asset: 'USDC', amountMinor: '1000000000', railReference: 'forged' };
+    const forged = {
+      eventId: `evt-${randomUUID()}`,
+      occurredAt: Date.now(),
+      producer: 'urn:tributary:producer:acme',
+      asset: 'USDC',
+      amountMinor: '1000000000',
+      railReference: 'forged',
+    };
     const single = await post(`${gateway.baseUrl}/events/FundsDeposited`, forged, producerKey);
     expect(single.status).toBe(400);
-    expect(single.body.issues).toEqual([expect.objectContaining({ path: 'eventType', rule: 'internalEventType', message: expect.stringContaining('FundsDeposited is published by the treasury service only') })]);
-    const batch = await post(`${gateway.baseUrl}/events/batch`, { events: [{ type: 'FundsReversed', data: { ...forged, eventId: `evt-${randomUUID()}`, reason: 'x', reversesEventId: null } }] }, producerKey);
+    expect(single.body.issues).toEqual([
+      expect.objectContaining({
+        path: 'eventType',
+        rule: 'internalEventType',
+        message: expect.stringContaining('FundsDeposited is published by the treasury service only'),
+      }),
+    ]);
+    const batch = await post(
+      `${gateway.baseUrl}/events/batch`,
+      {
+        events: [
+          {
+            type: 'FundsReversed',
+            data: { ...forged, eventId: `evt-${randomUUID()}`, reason: 'x', reversesEventId: null },
+          },
+        ],
+      },
+      producerKey,
+    );
     expect(batch.status).toBe(400);
     expect(JSON.stringify(batch.body)).toContain('FundsReversed is published by the treasury service only');
     expect(await fundingRecords(before)).toHaveLength(before);

@@ -48,7 +48,15 @@ export class WebhookReceiver {
     const chunks: Buffer[] = [];
     for await (const chunk of request) chunks.push(chunk as Buffer);
     const raw = Buffer.concat(chunks);
-    const verified = verifyWebhookSignature({ timestamp: request.headers[WEBHOOK_HEADERS.timestamp], signature: request.headers[WEBHOOK_HEADERS.signature], body: raw }, this.secret, { now: this.now });
+    const verified = verifyWebhookSignature(
+      {
+        timestamp: request.headers[WEBHOOK_HEADERS.timestamp],
+        signature: request.headers[WEBHOOK_HEADERS.signature],
+        body: raw,
+      },
+      this.secret,
+      { now: this.now },
+    );
     if (!verified.ok) {
       this.rejected.push(verified.reason);
       response.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ error: verified.reason }));
@@ -66,14 +74,21 @@ export class WebhookReceiver {
     const call = (this.calls.get(key) ?? 0) + 1;
     this.calls.set(key, call);
     const pay = () => {
-      if (!this.paid.has(key)) this.paid.set(key, { accountId: payout.accountId, amountMinor: BigInt(payout.amountMinor) });
-      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ reference: `hook-${key.slice(-12)}` }));
+      if (!this.paid.has(key))
+        this.paid.set(key, { accountId: payout.accountId, amountMinor: BigInt(payout.amountMinor) });
+      response
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ reference: `hook-${key.slice(-12)}` }));
     };
-    const refuse = (reason: string) => response.writeHead(422, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'refused', reason }));
+    const refuse = (reason: string) =>
+      response
+        .writeHead(422, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ status: 'refused', reason }));
     if (this.refusedKeys.has(key)) refuse('this key was reported refused');
     else if (this.mode === 'refuse') refuse('account closed at the rail');
     else if (this.mode === 'ambiguous') {
-      if (payout.accountId.startsWith('contributor:') || payout.accountId === 'protocol') this.paid.set(key, { accountId: payout.accountId, amountMinor: BigInt(payout.amountMinor) });
+      if (payout.accountId.startsWith('contributor:') || payout.accountId === 'protocol')
+        this.paid.set(key, { accountId: payout.accountId, amountMinor: BigInt(payout.amountMinor) });
       if (payout.accountId === 'protocol') this.held.push(response);
       else response.writeHead(500).end('internal error after the ledger call');
     } else if (this.mode === 'fail-twice' && call <= 2) response.writeHead(503).end('try later');
@@ -91,10 +106,14 @@ export class WebhookReceiver {
       return;
     }
     if (this.paid.has(key)) {
-      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'paid', reference: `hook-${key.slice(-12)}` }));
+      response
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ status: 'paid', reference: `hook-${key.slice(-12)}` }));
       return;
     }
     this.refusedKeys.add(key);
-    response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'refused', reason: 'never received' }));
+    response
+      .writeHead(200, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ status: 'refused', reason: 'never received' }));
   }
 }

@@ -25,10 +25,16 @@ describe('given the bigint long type', () => {
 
   it('decodes plain, logical (timestamp-millis) and nullable longs inside records as bigints', () => {
     fc.assert(
-      fc.property(fc.bigInt({ min: INT64_MIN, max: INT64_MAX }), fc.option(fc.bigInt({ min: INT64_MIN, max: INT64_MAX })), (amount, maybe) => {
-        const decoded = amountRecord.fromBuffer(amountRecord.toBuffer({ amountMinor: amount, occurredAt: amount, maybeMinor: maybe }));
-        expect(decoded).toEqual({ amountMinor: amount, occurredAt: amount, maybeMinor: maybe });
-      }),
+      fc.property(
+        fc.bigInt({ min: INT64_MIN, max: INT64_MAX }),
+        fc.option(fc.bigInt({ min: INT64_MIN, max: INT64_MAX })),
+        (amount, maybe) => {
+          const decoded = amountRecord.fromBuffer(
+            amountRecord.toBuffer({ amountMinor: amount, occurredAt: amount, maybeMinor: maybe }),
+          );
+          expect(decoded).toEqual({ amountMinor: amount, occurredAt: amount, maybeMinor: maybe });
+        },
+      ),
     );
   });
 
@@ -49,7 +55,19 @@ describe('given the bigint long type', () => {
   });
 
   it('is exact at every boundary of its number, float and bigint paths, on both sides of zero', () => {
-    const edges = [0n, 1n, 2n ** 30n, 2n ** 31n, 2n ** 48n, 2n ** 49n, 2n ** 52n, 2n ** 53n, 2n ** 56n, 2n ** 62n, INT64_MAX];
+    const edges = [
+      0n,
+      1n,
+      2n ** 30n,
+      2n ** 31n,
+      2n ** 48n,
+      2n ** 49n,
+      2n ** 52n,
+      2n ** 53n,
+      2n ** 56n,
+      2n ** 62n,
+      INT64_MAX,
+    ];
     for (const edge of edges.flatMap((value) => [value - 1n, value, value + 1n])) {
       for (const value of [edge, -edge].filter((candidate) => candidate >= INT64_MIN && candidate <= INT64_MAX)) {
         expect(bigintLongType.toBuffer(value).equals(zigZagVarint(value))).toBe(true);

@@ -145,7 +145,8 @@ type AbstractLongConstructor = new (noUnpack?: boolean) => types.LongType & Reco
  * Everything else (validity, JSON, comparison, schema resolution, skipping) stays avsc's.
  */
 function buildBigintLongType(): types.LongType {
-  const AbstractLongType = Object.getPrototypeOf(types.LongType.__with(longMethods)).constructor as AbstractLongConstructor;
+  const AbstractLongType = Object.getPrototypeOf(types.LongType.__with(longMethods))
+    .constructor as AbstractLongConstructor;
   class BigintLongType extends AbstractLongType {
     _read(tap: AvroTap): bigint {
       return readLong(tap);
@@ -198,7 +199,8 @@ export function parseAvroType(schema: JsonValue): Type {
     registry: { long: bigintLongType, int: checkedIntType },
     // The registry only catches the bare names; the object form (used to carry a logicalType such as
     // timestamp-millis) would otherwise build avsc's number-based long and its unchecked int.
-    typeHook: (node) => (isObjectForm(node, 'long') ? bigintLongType : isObjectForm(node, 'int') ? checkedIntType : undefined),
+    typeHook: (node) =>
+      isObjectForm(node, 'long') ? bigintLongType : isObjectForm(node, 'int') ? checkedIntType : undefined,
     omitRecordMethods: true,
     wrapUnions: 'never',
   });

@@ -38,15 +38,20 @@ describe('given a valid event of every type', () => {
     expect(decodeEvent(eventType, latestVersion, encoded)).toEqual(SAMPLE_EVENTS[eventType]);
   });
 
-  it('writes the same bytes as avsc itself, for records far larger than the encoder\'s first scratch buffer too', () => {
+  it("writes the same bytes as avsc itself, for records far larger than the encoder's first scratch buffer too", () => {
     const sample = SAMPLE_EVENTS.InferenceAttributed;
-    const seen = Array.from({ length: 1_000 }, (_, index) => ({ ...sample.contributionsSeen[0]!, contributionId: `contribution-${index}-${'x'.repeat(200)}` }));
+    const seen = Array.from({ length: 1_000 }, (_, index) => ({
+      ...sample.contributionsSeen[0]!,
+      contributionId: `contribution-${index}-${'x'.repeat(200)}`,
+    }));
     const large = { ...sample, contributionsSeen: seen };
     const type = getEventContract('InferenceAttributed').latest.avroType;
     for (const value of [sample, large, sample]) {
       const encoded = encodeEvent('InferenceAttributed', value);
       expect(encoded.equals(type.toBuffer(value))).toBe(true);
-      expect(decodeEvent('InferenceAttributed', getEventContract('InferenceAttributed').latestVersion, encoded)).toEqual(value);
+      expect(
+        decodeEvent('InferenceAttributed', getEventContract('InferenceAttributed').latestVersion, encoded),
+      ).toEqual(value);
     }
     expect(type.toBuffer(large).length).toBeGreaterThan(128 * 1024);
   });
@@ -81,7 +86,9 @@ describe('given invalid values', () => {
   it('names a missing field', () => {
     const { feeMinor, ...withoutFee } = inference;
     void feeMinor;
-    expect(rulesByPath(issuesOf(() => encodeLoose('InferenceCompleted', withoutFee)))).toEqual([['feeMinor', 'missingField']]);
+    expect(rulesByPath(issuesOf(() => encodeLoose('InferenceCompleted', withoutFee)))).toEqual([
+      ['feeMinor', 'missingField'],
+    ]);
   });
 
   it('names a field of the wrong type, and an undeclared field (a typo must not vanish)', () => {
@@ -93,16 +100,26 @@ describe('given invalid values', () => {
     expect(issues[0]?.message).toBe('expected null or string, got a number');
   });
 
-  it('names an int field given a bigint or a fraction as wrongType (avsc\'s own int check throws on a bigint)', () => {
+  it("names an int field given a bigint or a fraction as wrongType (avsc's own int check throws on a bigint)", () => {
     const datanet = SAMPLE_EVENTS.DatanetCreated;
-    expect(rulesByPath(issuesOf(() => encodeLoose('DatanetCreated', { ...datanet, curatorShareBps: 2_000n })))).toEqual([['curatorShareBps', 'wrongType']]);
-    expect(rulesByPath(validateEvent('DatanetCreated', { ...datanet, curatorShareBps: 2_000n }))).toEqual([['curatorShareBps', 'wrongType']]);
-    expect(rulesByPath(issuesOf(() => encodeLoose('DatanetCreated', { ...datanet, curatorShareBps: 0.5 })))).toEqual([['curatorShareBps', 'wrongType']]);
+    expect(rulesByPath(issuesOf(() => encodeLoose('DatanetCreated', { ...datanet, curatorShareBps: 2_000n })))).toEqual(
+      [['curatorShareBps', 'wrongType']],
+    );
+    expect(rulesByPath(validateEvent('DatanetCreated', { ...datanet, curatorShareBps: 2_000n }))).toEqual([
+      ['curatorShareBps', 'wrongType'],
+    ]);
+    expect(rulesByPath(issuesOf(() => encodeLoose('DatanetCreated', { ...datanet, curatorShareBps: 0.5 })))).toEqual([
+      ['curatorShareBps', 'wrongType'],
+    ]);
   });
 
   it('names a negative amount and an out-of-range score deep inside an array', () => {
     const issues = issuesOf(() =>
-      encodeLoose('InferenceCompleted', { ...inference, feeMinor: -1n, attributions: [{ contributionId: 'c', scorePpm: 1_000_001n }] }),
+      encodeLoose('InferenceCompleted', {
+        ...inference,
+        feeMinor: -1n,
+        attributions: [{ contributionId: 'c', scorePpm: 1_000_001n }],
+      }),
     );
     expect(rulesByPath(issues)).toEqual([
       ['feeMinor', 'min'],
@@ -126,7 +143,9 @@ describe('given invalid values', () => {
 
   it('refuses an empty id and an array longer than its documented maximum', () => {
     const tooMany = Array.from({ length: 1001 }, (_, index) => ({ contributionId: `c${index}`, scorePpm: 1n }));
-    const issues = issuesOf(() => encodeLoose('InferenceCompleted', { ...inference, inferenceId: '', attributions: tooMany }));
+    const issues = issuesOf(() =>
+      encodeLoose('InferenceCompleted', { ...inference, inferenceId: '', attributions: tooMany }),
+    );
     expect(rulesByPath(issues)).toEqual([
       ['inferenceId', 'minLength'],
       ['attributions', 'maxItems'],
@@ -136,21 +155,37 @@ describe('given invalid values', () => {
   it('refuses a revenue split that does not sum to 10000 bps', () => {
     const split = { protocolBps: 1000, modelBps: 4000, dataBps: 4000 };
     const issues = issuesOf(() => encodeLoose('ModelRegistered', { ...SAMPLE_EVENTS.ModelRegistered, split }));
-    expect(issues).toEqual([{ path: 'split', rule: 'sum', message: 'protocolBps + modelBps + dataBps must equal 10000 (got 9000)' }]);
+    expect(issues).toEqual([
+      { path: 'split', rule: 'sum', message: 'protocolBps + modelBps + dataBps must equal 10000 (got 9000)' },
+    ]);
   });
 
   it('refuses an amount given as a number beyond 2^53, which has already lost precision', () => {
-    const issues = issuesOf(() => encodeLoose('PayoutRequested', { ...SAMPLE_EVENTS.PayoutRequested, amountMinor: 2 ** 60 }));
-    expect(issues).toEqual([{ path: 'amountMinor', rule: 'wrongType', message: 'expected long (a bigint, or a safe-integer number), got a number beyond 2^53 (pass a bigint)' }]);
+    const issues = issuesOf(() =>
+      encodeLoose('PayoutRequested', { ...SAMPLE_EVENTS.PayoutRequested, amountMinor: 2 ** 60 }),
+    );
+    expect(issues).toEqual([
+      {
+        path: 'amountMinor',
+        rule: 'wrongType',
+        message: 'expected long (a bigint, or a safe-integer number), got a number beyond 2^53 (pass a bigint)',
+      },
+    ]);
   });
 
   it('refuses an unknown event type and an unknown version', () => {
-    expect(rulesByPath(issuesOf(() => encodeLoose('InferenceExploded', inference)))).toEqual([['', 'unknownEventType']]);
-    expect(rulesByPath(issuesOf(() => decodeEvent('InferenceCompleted', 9, Buffer.alloc(0))))).toEqual([['', 'unknownVersion']]);
+    expect(rulesByPath(issuesOf(() => encodeLoose('InferenceExploded', inference)))).toEqual([
+      ['', 'unknownEventType'],
+    ]);
+    expect(rulesByPath(issuesOf(() => decodeEvent('InferenceCompleted', 9, Buffer.alloc(0))))).toEqual([
+      ['', 'unknownVersion'],
+    ]);
   });
 
   it('reports every problem at once, so the producer can fix them in one go', () => {
-    expect(validateEvent('PayoutRequested', { ...SAMPLE_EVENTS.PayoutRequested, amountMinor: 0n, epoch: -1, asset: '' })).toHaveLength(3);
+    expect(
+      validateEvent('PayoutRequested', { ...SAMPLE_EVENTS.PayoutRequested, amountMinor: 0n, epoch: -1, asset: '' }),
+    ).toHaveLength(3);
   });
 });
 
@@ -165,7 +200,10 @@ describe('given bytes that are not a valid record', () => {
   });
 
   it('refuses a well-formed record whose values break a limit (a producer that skipped our encoder)', () => {
-    const unchecked = getEventVersion('PayoutRequested', 1).avroType.toBuffer({ ...SAMPLE_EVENTS.PayoutRequested, amountMinor: -5n });
+    const unchecked = getEventVersion('PayoutRequested', 1).avroType.toBuffer({
+      ...SAMPLE_EVENTS.PayoutRequested,
+      amountMinor: -5n,
+    });
     expect(rulesByPath(issuesOf(() => decodeEvent('PayoutRequested', 1, unchecked)))).toEqual([['amountMinor', 'min']]);
   });
 });
@@ -174,7 +212,11 @@ describe('given any amount (property)', () => {
   it('round-trips every non-negative int64 fee exactly as a bigint, including beyond 2^53', () => {
     fc.assert(
       fc.property(fc.bigInt({ min: 0n, max: INT64_MAX }), (feeMinor) => {
-        const decoded = decodeEvent('InferenceCompleted', 2, encodeEvent('InferenceCompleted', { ...inference, feeMinor }));
+        const decoded = decodeEvent(
+          'InferenceCompleted',
+          2,
+          encodeEvent('InferenceCompleted', { ...inference, feeMinor }),
+        );
         expect(decoded.feeMinor).toBe(feeMinor);
       }),
     );
@@ -183,7 +225,9 @@ describe('given any amount (property)', () => {
   it('refuses every negative fee, naming feeMinor', () => {
     fc.assert(
       fc.property(fc.bigInt({ min: -(2n ** 63n), max: -1n }), (feeMinor) => {
-        expect(rulesByPath(issuesOf(() => encodeEvent('InferenceCompleted', { ...inference, feeMinor })))).toEqual([['feeMinor', 'min']]);
+        expect(rulesByPath(issuesOf(() => encodeEvent('InferenceCompleted', { ...inference, feeMinor })))).toEqual([
+          ['feeMinor', 'min'],
+        ]);
       }),
     );
   });

@@ -5,7 +5,15 @@
 import type { Resolver, Type } from 'avsc';
 import { ContractError, type ContractIssue } from './contract-error';
 import type { EventType } from './generated/event-types';
-import { type EventData, type EventDataAt, type EventInput, type EventVersion, type EventVersionContract, getEventContract, getEventVersion } from './registry';
+import {
+  type EventData,
+  type EventDataAt,
+  type EventInput,
+  type EventVersion,
+  type EventVersionContract,
+  getEventContract,
+  getEventVersion,
+} from './registry';
 import { limitsHold, validateLimits, validateValue } from './validation';
 
 /** Every problem with `value` as version `version` of `eventType` (latest when omitted); empty when valid. */
@@ -17,7 +25,11 @@ export function validateEvent(eventType: string, value: unknown, version?: numbe
 /** Encodes the latest version of an event (fields with a default may be left out). Throws ContractError listing every invalid field. */
 export function encodeEvent<T extends EventType>(eventType: T, data: EventData<T> | EventInput<T>): Buffer;
 /** Encodes a given version of an event (for producers that have not upgraded yet). */
-export function encodeEvent<T extends EventType, V extends EventVersion<T>>(eventType: T, version: V, data: EventDataAt<T, V>): Buffer;
+export function encodeEvent<T extends EventType, V extends EventVersion<T>>(
+  eventType: T,
+  version: V,
+  data: EventDataAt<T, V>,
+): Buffer;
 export function encodeEvent(eventType: string, versionOrData: unknown, maybeData?: unknown): Buffer {
   const explicitVersion = typeof versionOrData === 'number';
   const contract = explicitVersion ? getEventVersion(eventType, versionOrData) : getEventContract(eventType).latest;
@@ -74,7 +86,12 @@ export function decodeEvent<T extends EventType>(eventType: T, writerVersion: nu
   return value as EventData<T>;
 }
 
-function decodeWith(eventType: string, writer: EventVersionContract, reader: EventVersionContract, buffer: Buffer): unknown {
+function decodeWith(
+  eventType: string,
+  writer: EventVersionContract,
+  reader: EventVersionContract,
+  buffer: Buffer,
+): unknown {
   try {
     return reader.avroType.fromBuffer(buffer, resolverFor(eventType, writer, reader));
   } catch (error) {
@@ -87,7 +104,11 @@ function decodeWith(eventType: string, writer: EventVersionContract, reader: Eve
 const resolvers = new Map<string, Resolver>();
 
 /** Resolvers are costly to build and pure, so one per (event type, writer version) is cached. */
-function resolverFor(eventType: string, writer: EventVersionContract, reader: EventVersionContract): Resolver | undefined {
+function resolverFor(
+  eventType: string,
+  writer: EventVersionContract,
+  reader: EventVersionContract,
+): Resolver | undefined {
   if (writer === reader) return undefined;
   const cacheKey = `${eventType}/${writer.version}`;
   let resolver = resolvers.get(cacheKey);

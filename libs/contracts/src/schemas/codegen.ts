@@ -4,7 +4,16 @@
 // regenerate in memory and fail when the committed files are stale.
 import { fingerprintSha256, parseAvroType } from './avro-type';
 import { type EventSchemaSource, type SchemaCatalog } from './schema-files';
-import { describeNode, type FieldNode, type NamedNode, parseRecordTree, type PrimitiveName, type RecordNode, type SchemaNode, shortNameOf } from './schema-tree';
+import {
+  describeNode,
+  type FieldNode,
+  type NamedNode,
+  parseRecordTree,
+  type PrimitiveName,
+  type RecordNode,
+  type SchemaNode,
+  shortNameOf,
+} from './schema-tree';
 
 export const GENERATE_COMMAND = 'npm run contracts:generate';
 export const EVENT_TYPES_FILE = 'event-types.ts';
@@ -56,7 +65,7 @@ function renderEventVersions(renderer: TypeRenderer, event: EventTrees): string 
 function renderEventIndex(events: readonly EventTrees[]): string {
   const names = events.map((event) => event.source.eventType);
   const lines = [
-    '/** Every event type, in the order of the design\'s topic table. */',
+    "/** Every event type, in the order of the design's topic table. */",
     `export const EVENT_TYPES = [${names.map((name) => `'${name}'`).join(', ')}] as const;`,
     'export type EventType = (typeof EVENT_TYPES)[number];',
     '',
@@ -76,7 +85,9 @@ function renderEventIndex(events: readonly EventTrees[]): string {
     '/** Event type -> the top-level fields of its latest version that declare a default: a producer may leave them out and the codec writes the default. */',
     'export interface LatestEventDefaultedFields {',
     ...events.map((event) => {
-      const defaulted = lastOf(event.trees).fields.filter((field) => field.hasDefault).map((field) => `'${field.name}'`);
+      const defaulted = lastOf(event.trees)
+        .fields.filter((field) => field.hasDefault)
+        .map((field) => `'${field.name}'`);
       return `  readonly ${event.source.eventType}: ${defaulted.length === 0 ? 'never' : defaulted.join(' | ')};`;
     }),
     '}',
@@ -118,11 +129,13 @@ function collectSharedTypes(roots: readonly RecordNode[]): ReadonlyMap<string, N
 
 function assertUniqueShortName(shared: ReadonlyMap<string, NamedNode>, node: NamedNode): void {
   const clash = [...shared.keys()].find((fullName) => shortNameOf(fullName) === shortNameOf(node.fullName));
-  if (clash !== undefined) throw new Error(`'${clash}' and '${node.fullName}' would both generate '${shortNameOf(clash)}'`);
+  if (clash !== undefined)
+    throw new Error(`'${clash}' and '${node.fullName}' would both generate '${shortNameOf(clash)}'`);
 }
 
 function describeShape(node: SchemaNode): string {
-  if (node.kind !== 'record') return node.kind === 'enum' ? `${node.fullName}{${node.symbols.join(',')}}` : describeNode(node);
+  if (node.kind !== 'record')
+    return node.kind === 'enum' ? `${node.fullName}{${node.symbols.join(',')}}` : describeNode(node);
   return `${node.fullName}{${node.fields.map((field) => `${field.name}:${describeShape(field.type)}`).join(',')}}`;
 }
 
@@ -130,9 +143,11 @@ class TypeRenderer {
   constructor(private readonly shared: ReadonlyMap<string, NamedNode>) {}
 
   declaration(node: NamedNode): string {
-    const doc = jsDoc(`${node.fullName}. ${node.kind === 'fixed' ? '' : node.doc ?? ''}`, '');
-    if (node.kind === 'enum') return `${doc}export type ${shortNameOf(node.fullName)} = ${enumLiterals(node.symbols)};\n`;
-    if (node.kind === 'record') return `${doc}export interface ${shortNameOf(node.fullName)} ${this.recordBody(node, '')}\n`;
+    const doc = jsDoc(`${node.fullName}. ${node.kind === 'fixed' ? '' : (node.doc ?? '')}`, '');
+    if (node.kind === 'enum')
+      return `${doc}export type ${shortNameOf(node.fullName)} = ${enumLiterals(node.symbols)};\n`;
+    if (node.kind === 'record')
+      return `${doc}export interface ${shortNameOf(node.fullName)} ${this.recordBody(node, '')}\n`;
     return `${doc}export type ${shortNameOf(node.fullName)} = Buffer;\n`;
   }
 

@@ -5,7 +5,13 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { parseAvroType } from './avro-type';
-import { assertCatalogCompatible, checkCatalogCompatibility, checkCompatibility, formatIssue, SchemaCompatibilityError } from './compatibility';
+import {
+  assertCatalogCompatible,
+  checkCatalogCompatibility,
+  checkCompatibility,
+  formatIssue,
+  SchemaCompatibilityError,
+} from './compatibility';
 import { DEFAULT_SCHEMAS_DIR, loadSchemaCatalog } from './schema-files';
 import { type JsonObject } from './schema-tree';
 import { SAMPLE_EVENTS } from './sample-events.fixture';
@@ -19,7 +25,11 @@ if (v1 === undefined || v2 === undefined) throw new Error('InferenceCompleted v1
 function messagesFor(edit: (fields: Record<string, unknown>[], schema: Record<string, unknown>) => void): string[] {
   const schema = JSON.parse(JSON.stringify(v1?.schema)) as Record<string, unknown>;
   edit(schema['fields'] as Record<string, unknown>[], schema);
-  return checkCompatibility('InferenceCompleted', { version: 1, schema: v1!.schema }, { version: 2, schema: schema as JsonObject }).map(formatIssue);
+  return checkCompatibility(
+    'InferenceCompleted',
+    { version: 1, schema: v1!.schema },
+    { version: 2, schema: schema as JsonObject },
+  ).map(formatIssue);
 }
 
 function field(fields: Record<string, unknown>[], name: string): Record<string, unknown> {
@@ -33,7 +43,9 @@ const FORWARD = '(breaks forward compatibility: v1 readers cannot read v2 record
 
 describe('given every schema in schemas/ (the guard)', () => {
   it('checks every consecutive pair of versions and finds them all fully compatible', () => {
-    const pairs = catalog.events.flatMap((event) => event.versions.slice(1).map((version) => `${event.eventType} v${version.version}`));
+    const pairs = catalog.events.flatMap((event) =>
+      event.versions.slice(1).map((version) => `${event.eventType} v${version.version}`),
+    );
     expect(pairs).toContain('InferenceCompleted v2');
     expect(checkCatalogCompatibility(catalog).map(formatIssue)).toEqual([]);
   });
@@ -70,7 +82,9 @@ describe('given a v2 with a breaking change', () => {
   });
 
   it('explains that an alias alone does not let old readers follow a rename', () => {
-    const messages = messagesFor((fields) => Object.assign(field(fields, 'feeMinor'), { name: 'feeTotalMinor', aliases: ['feeMinor'] }));
+    const messages = messagesFor((fields) =>
+      Object.assign(field(fields, 'feeMinor'), { name: 'feeTotalMinor', aliases: ['feeMinor'] }),
+    );
     expect(messages).toEqual([
       `InferenceCompleted v2: field 'feeMinor' renamed to 'feeTotalMinor': the alias only helps new readers, and 'feeMinor' has no default in v1 ${FORWARD}`,
     ]);
@@ -88,7 +102,9 @@ describe('given a v2 with a breaking change', () => {
       const items = (field(fields, 'attributions')['type'] as { items: { fields: Record<string, unknown>[] } }).items;
       field(items.fields, 'scorePpm')['type'] = 'int';
     });
-    expect(messages).toEqual([`InferenceCompleted v2: field 'attributions[].scorePpm' changed type long -> int ${BACKWARD}`]);
+    expect(messages).toEqual([
+      `InferenceCompleted v2: field 'attributions[].scorePpm' changed type long -> int ${BACKWARD}`,
+    ]);
   });
 
   it('catches a removed field that old readers still need', () => {
@@ -111,10 +127,16 @@ describe('given a v2 with a breaking change', () => {
 
   it('catches an enum symbol removed from a reader that declares no default', () => {
     const validated = catalog.events.find((event) => event.eventType === 'ContributionValidated')!.versions[0]!.schema;
-    const newer = JSON.parse(JSON.stringify(validated)) as { fields: Array<{ name: string; type: Record<string, unknown> }> };
+    const newer = JSON.parse(JSON.stringify(validated)) as {
+      fields: Array<{ name: string; type: Record<string, unknown> }>;
+    };
     const decision = newer.fields.find((candidate) => candidate.name === 'decision')!.type;
     Object.assign(decision, { symbols: ['ACCEPTED'], default: undefined });
-    const messages = checkCompatibility('ContributionValidated', { version: 1, schema: validated }, { version: 2, schema: JSON.parse(JSON.stringify(newer)) as JsonObject });
+    const messages = checkCompatibility(
+      'ContributionValidated',
+      { version: 1, schema: validated },
+      { version: 2, schema: JSON.parse(JSON.stringify(newer)) as JsonObject },
+    );
     expect(messages.map(formatIssue)).toEqual([
       "ContributionValidated v2: enum 'tributary.contributions.ValidationDecision' at 'decision' lacks symbol(s) REJECTED and declares no default (breaks backward compatibility: v2 readers cannot read v1 records)",
     ]);
@@ -122,15 +144,21 @@ describe('given a v2 with a breaking change', () => {
 });
 
 describe('given a change the field walk does not model', () => {
-  it('still fails, through the avsc resolver, with avsc\'s reason', () => {
+  it("still fails, through the avsc resolver, with avsc's reason", () => {
     const digest = (size: number): JsonObject => ({
       type: 'record',
       name: 'test.Digest',
       fields: [{ name: 'hash', type: { type: 'fixed', name: 'Hash', size } }],
     });
-    const messages = checkCompatibility('Digest', { version: 1, schema: digest(16) }, { version: 2, schema: digest(32) }).map(formatIssue);
+    const messages = checkCompatibility(
+      'Digest',
+      { version: 1, schema: digest(16) },
+      { version: 2, schema: digest(32) },
+    ).map(formatIssue);
     expect(messages).toHaveLength(2);
-    expect(messages[0]).toMatch(/^Digest v2: avsc refuses to resolve the two versions: .+ \(breaks backward compatibility/);
+    expect(messages[0]).toMatch(
+      /^Digest v2: avsc refuses to resolve the two versions: .+ \(breaks backward compatibility/,
+    );
   });
 });
 

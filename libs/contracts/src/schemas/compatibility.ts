@@ -5,7 +5,14 @@
 // resolvers in both directions to catch anything the walk does not model.
 import { parseAvroType } from './avro-type';
 import { fieldLimits, type Limits } from './validation';
-import { describeNode, type FieldNode, type JsonObject, parseRecordTree, type RecordNode, type SchemaNode } from './schema-tree';
+import {
+  describeNode,
+  type FieldNode,
+  type JsonObject,
+  parseRecordTree,
+  type RecordNode,
+  type SchemaNode,
+} from './schema-tree';
 import { KEY_ATTRIBUTE, type SchemaCatalog, TOPIC_ATTRIBUTE } from './schema-files';
 
 export type CompatibilityDirection = 'backward' | 'forward';
@@ -53,12 +60,21 @@ export function assertCatalogCompatible(catalog: SchemaCatalog): void {
 }
 
 /** Issues that make `newer` not fully (backward and forward) compatible with `older`. */
-export function checkCompatibility(eventType: string, older: VersionedSchema, newer: VersionedSchema): CompatibilityIssue[] {
+export function checkCompatibility(
+  eventType: string,
+  older: VersionedSchema,
+  newer: VersionedSchema,
+): CompatibilityIssue[] {
   const pair = { eventType, olderVersion: older.version, newerVersion: newer.version };
   const olderTree = parseRecordTree(older.schema);
   const newerTree = parseRecordTree(newer.schema);
   const issues = [
-    ...checkRouting(older.schema, newer.schema).map((message) => ({ ...pair, direction: 'both' as const, path: '', message })),
+    ...checkRouting(older.schema, newer.schema).map((message) => ({
+      ...pair,
+      direction: 'both' as const,
+      path: '',
+      message,
+    })),
     ...walkDirection(pair, 'backward', newerTree, olderTree),
     ...walkDirection(pair, 'forward', olderTree, newerTree),
     ...checkLimitsFrozen(pair, olderTree, newerTree),
@@ -72,7 +88,10 @@ type Pair = Pick<CompatibilityIssue, 'eventType' | 'olderVersion' | 'newerVersio
 function checkRouting(older: JsonObject, newer: JsonObject): string[] {
   return [TOPIC_ATTRIBUTE, KEY_ATTRIBUTE]
     .filter((attribute) => older[attribute] !== newer[attribute])
-    .map((attribute) => `'${attribute}' changed ${String(older[attribute])} -> ${String(newer[attribute])} (events of one type must keep their topic and key)`);
+    .map(
+      (attribute) =>
+        `'${attribute}' changed ${String(older[attribute])} -> ${String(newer[attribute])} (events of one type must keep their topic and key)`,
+    );
 }
 
 interface WalkContext {
@@ -83,7 +102,12 @@ interface WalkContext {
   readonly visited: Set<string>;
 }
 
-function walkDirection(pair: Pair, direction: CompatibilityDirection, reader: RecordNode, writer: RecordNode): CompatibilityIssue[] {
+function walkDirection(
+  pair: Pair,
+  direction: CompatibilityDirection,
+  reader: RecordNode,
+  writer: RecordNode,
+): CompatibilityIssue[] {
   const context: WalkContext = { pair, direction, issues: [], visited: new Set() };
   compareRecords(context, reader, writer, '');
   return context.issues;
@@ -97,7 +121,12 @@ function consequence(context: WalkContext): string {
 }
 
 function report(context: WalkContext, path: string, message: string): void {
-  context.issues.push({ ...context.pair, direction: context.direction, path, message: `${message} (${consequence(context)})` });
+  context.issues.push({
+    ...context.pair,
+    direction: context.direction,
+    path,
+    message: `${message} (${consequence(context)})`,
+  });
 }
 
 function compareRecords(context: WalkContext, reader: RecordNode, writer: RecordNode, path: string): void {
@@ -130,17 +159,27 @@ function findWriterField(readerField: FieldNode, writer: RecordNode): FieldNode 
   return writer.fields.find((field) => names.includes(field.name));
 }
 
-function reportMissingField(context: WalkContext, readerField: FieldNode, unmatched: readonly FieldNode[], path: string): void {
+function reportMissingField(
+  context: WalkContext,
+  readerField: FieldNode,
+  unmatched: readonly FieldNode[],
+  path: string,
+): void {
   const name = joinPath(path, readerField.name);
   const renamedFrom = unmatched.find((field) => describeNode(field.type) === describeNode(readerField.type));
   if (context.direction === 'backward') {
-    const message = renamedFrom === undefined
-      ? `field '${name}' added without a default`
-      : `field '${joinPath(path, renamedFrom.name)}' renamed to '${name}' without alias`;
+    const message =
+      renamedFrom === undefined
+        ? `field '${name}' added without a default`
+        : `field '${joinPath(path, renamedFrom.name)}' renamed to '${name}' without alias`;
     return report(context, name, message);
   }
   if (renamedFrom === undefined) {
-    return report(context, name, `field '${name}' removed but v${context.pair.olderVersion} declares no default for it`);
+    return report(
+      context,
+      name,
+      `field '${name}' removed but v${context.pair.olderVersion} declares no default for it`,
+    );
   }
   const renamedTo = joinPath(path, renamedFrom.name);
   const message = renamedFrom.aliases.includes(readerField.name)
@@ -168,11 +207,18 @@ function readerBranchFor(reader: SchemaNode, writer: SchemaNode): SchemaNode | u
 
 function compareSameKind(context: WalkContext, reader: SchemaNode, writer: SchemaNode, path: string): void {
   if (reader.kind === 'record' && writer.kind === 'record') return compareRecords(context, reader, writer, path);
-  if (reader.kind === 'array' && writer.kind === 'array') return compareTypes(context, reader.items, writer.items, `${path}[]`);
-  if (reader.kind === 'map' && writer.kind === 'map') return compareTypes(context, reader.values, writer.values, `${path}{}`);
+  if (reader.kind === 'array' && writer.kind === 'array')
+    return compareTypes(context, reader.items, writer.items, `${path}[]`);
+  if (reader.kind === 'map' && writer.kind === 'map')
+    return compareTypes(context, reader.values, writer.values, `${path}{}`);
   if (reader.kind === 'enum' && writer.kind === 'enum' && reader.defaultSymbol === undefined) {
     const unknown = writer.symbols.filter((symbol) => !reader.symbols.includes(symbol));
-    if (unknown.length > 0) report(context, path, `enum '${reader.fullName}' at '${path}' lacks symbol(s) ${unknown.join(', ')} and declares no default`);
+    if (unknown.length > 0)
+      report(
+        context,
+        path,
+        `enum '${reader.fullName}' at '${path}' lacks symbol(s) ${unknown.join(', ')} and declares no default`,
+      );
   }
 }
 
@@ -211,7 +257,12 @@ function checkLimitsFrozen(pair: Pair, older: RecordNode, newer: RecordNode): Co
       if (olderField === undefined) continue;
       const name = joinPath(path, newerField.name);
       for (const message of limitChanges(fieldLimits(olderField), fieldLimits(newerField))) {
-        issues.push({ ...pair, direction: 'both', path: name, message: `field '${name}' changed limit ${message} (limits are frozen once published)` });
+        issues.push({
+          ...pair,
+          direction: 'both',
+          path: name,
+          message: `field '${name}' changed limit ${message} (limits are frozen once published)`,
+        });
       }
       const [olderRecordType, newerRecordType] = [innerRecord(olderField.type), innerRecord(newerField.type)];
       if (olderRecordType !== undefined && newerRecordType !== undefined) walk(olderRecordType, newerRecordType, name);
@@ -240,7 +291,12 @@ function innerRecord(node: SchemaNode): RecordNode | undefined {
  * The final proof: avsc must be able to build a resolver each way. A refusal the walk did not
  * explain is still reported, with avsc's own words.
  */
-function resolverProof(pair: Pair, older: JsonObject, newer: JsonObject, found: readonly CompatibilityIssue[]): CompatibilityIssue[] {
+function resolverProof(
+  pair: Pair,
+  older: JsonObject,
+  newer: JsonObject,
+  found: readonly CompatibilityIssue[],
+): CompatibilityIssue[] {
   const olderType = parseAvroType(older);
   const newerType = parseAvroType(newer);
   const attempts: Array<[CompatibilityDirection, () => unknown]> = [

@@ -16,7 +16,9 @@ describe('given the committed generated files', () => {
   const expected = renderGeneratedFiles(loadSchemaCatalog());
 
   it.each([...expected.keys()])('%s is up to date with schemas/', (file) => {
-    const committed = fs.existsSync(path.join(GENERATED_DIR, file)) ? fs.readFileSync(path.join(GENERATED_DIR, file), 'utf8') : '';
+    const committed = fs.existsSync(path.join(GENERATED_DIR, file))
+      ? fs.readFileSync(path.join(GENERATED_DIR, file), 'utf8')
+      : '';
     if (committed !== expected.get(file)) {
       throw new Error(`libs/contracts/src/schemas/generated/${file} is stale: run ${GENERATE_COMMAND}`);
     }
@@ -34,7 +36,10 @@ describe('given the runtime registry', () => {
       expect(contract.latestVersion).toBe(Math.max(...contract.versions.keys()));
       for (const version of contract.versions.values()) {
         expect(version.fingerprintSha256).toMatch(/^[0-9a-f]{64}$/);
-        expect(findByFingerprint(version.fingerprintSha256)).toEqual({ eventType: contract.eventType, version: version.version });
+        expect(findByFingerprint(version.fingerprintSha256)).toEqual({
+          eventType: contract.eventType,
+          version: version.version,
+        });
       }
     }
   });
@@ -43,7 +48,10 @@ describe('given the runtime registry', () => {
     const topics = Object.values(catalogFor('').topics);
     for (const contract of listEventContracts()) {
       const topic = topics.find((candidate) => candidate.name === contract.topic);
-      expect({ eventType: contract.eventType, keyField: topic?.keyField }).toEqual({ eventType: contract.eventType, keyField: contract.keyField });
+      expect({ eventType: contract.eventType, keyField: topic?.keyField }).toEqual({
+        eventType: contract.eventType,
+        keyField: contract.keyField,
+      });
     }
   });
 

@@ -6,7 +6,13 @@ import type { Type } from 'avsc';
 import { fingerprintSha256, parseAvroType } from './avro-type';
 import { ContractError } from './contract-error';
 import { GENERATED_EVENT_SCHEMAS, type GeneratedEventSchema } from './generated/event-schemas';
-import { EVENT_TYPES, type EventType, type EventVersionMap, type LatestEventDefaultedFields, type LatestEventMap } from './generated/event-types';
+import {
+  EVENT_TYPES,
+  type EventType,
+  type EventVersionMap,
+  type LatestEventDefaultedFields,
+  type LatestEventMap,
+} from './generated/event-types';
 import { type JsonObject, parseRecordTree, type RecordNode } from './schema-tree';
 
 /** The value shape of the latest version of an event type. */
@@ -17,7 +23,8 @@ export type EventData<T extends EventType> = LatestEventMap[T];
  * compiling and sends the same fact). Readers always get EventData, every field present.
  */
 export type EventInput<T extends EventType> = T extends EventType
-  ? Omit<EventData<T>, LatestEventDefaultedFields[T]> & Partial<Pick<EventData<T>, Extract<LatestEventDefaultedFields[T], keyof EventData<T>>>>
+  ? Omit<EventData<T>, LatestEventDefaultedFields[T]> &
+      Partial<Pick<EventData<T>, Extract<LatestEventDefaultedFields[T], keyof EventData<T>>>>
   : never;
 /** The version numbers an event type has. */
 export type EventVersion<T extends EventType> = keyof EventVersionMap[T] & number;
@@ -51,12 +58,21 @@ function buildContract(generated: GeneratedEventSchema): EventContract {
     const avroType = parseAvroType(version.schema);
     const fingerprint = fingerprintSha256(avroType);
     if (fingerprint !== version.fingerprintSha256) {
-      throw new Error(`${generated.eventType} v${version.version}: generated fingerprint is stale; run npm run contracts:generate`);
+      throw new Error(
+        `${generated.eventType} v${version.version}: generated fingerprint is stale; run npm run contracts:generate`,
+      );
     }
-    versions.set(version.version, { version: version.version, avroType, fingerprintSha256: fingerprint, schema: version.schema, tree: parseRecordTree(version.schema) });
+    versions.set(version.version, {
+      version: version.version,
+      avroType,
+      fingerprintSha256: fingerprint,
+      schema: version.schema,
+      tree: parseRecordTree(version.schema),
+    });
   }
   const latest = versions.get(generated.latestVersion);
-  if (latest === undefined) throw new Error(`${generated.eventType}: latest version ${generated.latestVersion} missing`);
+  if (latest === undefined)
+    throw new Error(`${generated.eventType}: latest version ${generated.latestVersion} missing`);
   return { ...generated, eventType: generated.eventType as EventType, latest, versions };
 }
 
@@ -66,7 +82,9 @@ const CONTRACTS: ReadonlyMap<string, EventContract> = new Map(
 
 const CONTRACTS_BY_FINGERPRINT: ReadonlyMap<string, { eventType: EventType; version: number }> = new Map(
   [...CONTRACTS.values()].flatMap((contract) =>
-    [...contract.versions.values()].map((version) => [version.fingerprintSha256, { eventType: contract.eventType, version: version.version }] as const),
+    [...contract.versions.values()].map(
+      (version) => [version.fingerprintSha256, { eventType: contract.eventType, version: version.version }] as const,
+    ),
   ),
 );
 
@@ -93,7 +111,11 @@ export function getEventVersion(eventType: string, version: number): EventVersio
   const found = contract.versions.get(version);
   if (found === undefined) {
     throw new ContractError(eventType, version, [
-      { path: '', rule: 'unknownVersion', message: `unknown schema version; known versions: ${[...contract.versions.keys()].join(', ')}` },
+      {
+        path: '',
+        rule: 'unknownVersion',
+        message: `unknown schema version; known versions: ${[...contract.versions.keys()].join(', ')}`,
+      },
     ]);
   }
   return found;
@@ -104,7 +126,9 @@ export function listEventContracts(): readonly EventContract[] {
 }
 
 /** Which event type and version a schema fingerprint (as carried in a record header) belongs to. */
-export function findByFingerprint(fingerprintSha256Hex: string): { readonly eventType: EventType; readonly version: number } | undefined {
+export function findByFingerprint(
+  fingerprintSha256Hex: string,
+): { readonly eventType: EventType; readonly version: number } | undefined {
   return CONTRACTS_BY_FINGERPRINT.get(fingerprintSha256Hex.toLowerCase());
 }
 

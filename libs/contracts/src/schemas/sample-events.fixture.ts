@@ -103,10 +103,24 @@ export const SAMPLE_EVENTS: { readonly [T in EventType]: LatestEventMap[T] } = {
     ],
     rejected: [{ contributionId: 'contribution-2', reason: 'UNKNOWN_CONTRIBUTION' }],
     contributionsSeen: [
-      { contributionId: 'contribution-1', status: 'ACCEPTED', datanetId: 'datanet-medical', contributorId: 'contributor-bo', scorePpm: 600_000n },
+      {
+        contributionId: 'contribution-1',
+        status: 'ACCEPTED',
+        datanetId: 'datanet-medical',
+        contributorId: 'contributor-bo',
+        scorePpm: 600_000n,
+      },
       { contributionId: 'contribution-2', status: 'UNKNOWN', datanetId: null, contributorId: null, scorePpm: 400_000n },
     ],
-    datanetsSeen: [{ datanetId: 'datanet-medical', ownerId: 'owner-ana', curatorShareBps: 1000, minDataBps: 2000, allowedModelOwners: ['owner-dee', 'owner-eli'] }],
+    datanetsSeen: [
+      {
+        datanetId: 'datanet-medical',
+        ownerId: 'owner-ana',
+        curatorShareBps: 1000,
+        minDataBps: 2000,
+        allowedModelOwners: ['owner-dee', 'owner-eli'],
+      },
+    ],
     orderingRule: 'largest-remainder; ties by accountId ascending',
   },
   PayoutRequested: {

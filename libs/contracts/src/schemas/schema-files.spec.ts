@@ -8,7 +8,12 @@ import { fieldLimits, typeLimits } from './validation';
 
 const catalog = loadSchemaCatalog();
 const versions = catalog.events.flatMap((event) =>
-  event.versions.map((version) => ({ event, version, label: `${event.eventType} v${version.version}`, tree: parseRecordTree(version.schema) })),
+  event.versions.map((version) => ({
+    event,
+    version,
+    label: `${event.eventType} v${version.version}`,
+    tree: parseRecordTree(version.schema),
+  })),
 );
 
 interface VisitedField {
@@ -36,11 +41,15 @@ function allNodes(node: SchemaNode, seen = new Set<SchemaNode>()): SchemaNode[] 
   if (seen.has(node)) return [];
   seen.add(node);
   const children: SchemaNode[] =
-    node.kind === 'record' ? node.fields.map((field) => field.type)
-    : node.kind === 'array' ? [node.items]
-    : node.kind === 'map' ? [node.values]
-    : node.kind === 'union' ? [...node.branches]
-    : [];
+    node.kind === 'record'
+      ? node.fields.map((field) => field.type)
+      : node.kind === 'array'
+        ? [node.items]
+        : node.kind === 'map'
+          ? [node.values]
+          : node.kind === 'union'
+            ? [...node.branches]
+            : [];
   return [node, ...children.flatMap((child) => allNodes(child, seen))];
 }
 
@@ -71,8 +80,12 @@ describe('given the schemas in schemas/', () => {
 
     it('documents the record, every nested type and every field', () => {
       const undocumented = [
-        ...allNodes(tree).filter((node) => (node.kind === 'record' || node.kind === 'enum') && !node.doc?.trim()).map((node) => describeNamed(node)),
-        ...allFields(tree).filter(({ field }) => (field.doc ?? '').trim().length < 20).map(({ path }) => path),
+        ...allNodes(tree)
+          .filter((node) => (node.kind === 'record' || node.kind === 'enum') && !node.doc?.trim())
+          .map((node) => describeNamed(node)),
+        ...allFields(tree)
+          .filter(({ field }) => (field.doc ?? '').trim().length < 20)
+          .map(({ path }) => path),
       ];
       expect(undocumented).toEqual([]);
     });
@@ -81,7 +94,11 @@ describe('given the schemas in schemas/', () => {
       const byName = new Map(tree.fields.map((field) => [field.name, field.type]));
       expect(byName.get('eventId')).toMatchObject({ kind: 'primitive', name: 'string' });
       expect(byName.get(event.keyField)).toMatchObject({ kind: 'primitive', name: 'string' });
-      expect(byName.get('occurredAt')).toMatchObject({ kind: 'primitive', name: 'long', logicalType: 'timestamp-millis' });
+      expect(byName.get('occurredAt')).toMatchObject({
+        kind: 'primitive',
+        name: 'long',
+        logicalType: 'timestamp-millis',
+      });
       expect(event.topic).toBe(`tributary.${event.domain}`);
     });
 
@@ -91,7 +108,9 @@ describe('given the schemas in schemas/', () => {
     });
 
     it('uses no floating point anywhere', () => {
-      const floats = allNodes(tree).filter((node) => node.kind === 'primitive' && (node.name === 'float' || node.name === 'double'));
+      const floats = allNodes(tree).filter(
+        (node) => node.kind === 'primitive' && (node.name === 'float' || node.name === 'double'),
+      );
       expect(floats).toEqual([]);
     });
 
@@ -110,7 +129,9 @@ function unboundedParts(path: string, field: FieldNode): string[] {
   const present = nonNullBranch(field.type);
   const limits = fieldLimits(field);
   if (present.kind === 'primitive' && present.name === 'string') {
-    return limits.maxLength === undefined || limits.minLength !== 1 ? [`${path}: string without tributary.minLength 1 and tributary.maxLength`] : [];
+    return limits.maxLength === undefined || limits.minLength !== 1
+      ? [`${path}: string without tributary.minLength 1 and tributary.maxLength`]
+      : [];
   }
   if (present.kind !== 'array') return [];
   const problems = limits.maxItems === undefined ? [`${path}: array without tributary.maxItems`] : [];

@@ -9,7 +9,15 @@ import * as path from 'path';
 import { ATTRIBUTE_PREFIX, fullNameOf, isJsonObject, type JsonObject, type JsonValue } from './schema-tree';
 
 /** Domains in the order of the design's topic table; each is the namespace `tributary.<domain>`. */
-export const DOMAINS = ['datanets', 'contributions', 'models', 'inferences', 'attributions', 'payouts', 'funding'] as const;
+export const DOMAINS = [
+  'datanets',
+  'contributions',
+  'models',
+  'inferences',
+  'attributions',
+  'payouts',
+  'funding',
+] as const;
 export type Domain = (typeof DOMAINS)[number];
 
 export const COMMON_NAMESPACE = 'tributary.common';
@@ -64,7 +72,9 @@ function loadCommonRecords(commonDir: string): Map<string, JsonObject> {
     const schema = readSchemaFile(path.join(commonDir, file));
     const fullName = fullNameOf(String(schema['name']), String(schema['namespace'] ?? ''));
     if (fullName !== `${COMMON_NAMESPACE}.${path.basename(file, '.avsc')}`) {
-      throw new Error(`schemas/common/${file}: expected ${COMMON_NAMESPACE}.${path.basename(file, '.avsc')}, found ${fullName}`);
+      throw new Error(
+        `schemas/common/${file}: expected ${COMMON_NAMESPACE}.${path.basename(file, '.avsc')}, found ${fullName}`,
+      );
     }
     records.set(fullName, schema);
   }
@@ -120,7 +130,9 @@ function assertEventHeader(file: string, schema: JsonObject, domain: Domain, eve
   }
   const keyField = schema[KEY_ATTRIBUTE];
   const fields = Array.isArray(schema['fields']) ? schema['fields'] : [];
-  const keyIsStringField = fields.some((field) => isJsonObject(field) && field['name'] === keyField && field['type'] === 'string');
+  const keyIsStringField = fields.some(
+    (field) => isJsonObject(field) && field['name'] === keyField && field['type'] === 'string',
+  );
   if (typeof keyField !== 'string' || !keyIsStringField) {
     throw new Error(`schemas/${file}: '${KEY_ATTRIBUTE}' must name a string field of the record`);
   }
@@ -172,7 +184,9 @@ function inlineChild(
   inline: (node: JsonValue, namespace: string) => JsonValue,
 ): JsonValue {
   if (key === 'fields' && Array.isArray(value)) {
-    return value.map((field) => (isJsonObject(field) ? { ...field, type: inline(field['type'] ?? null, namespace) } : field));
+    return value.map((field) =>
+      isJsonObject(field) ? { ...field, type: inline(field['type'] ?? null, namespace) } : field,
+    );
   }
   const holdsType = key === 'items' || key === 'values' || (key === 'type' && typeof parent['type'] !== 'string');
   return holdsType ? inline(value, namespace) : value;
@@ -185,7 +199,10 @@ function readSchemaFile(file: string): JsonObject {
 }
 
 function sortedEntries(dir: string): string[] {
-  return fs.readdirSync(dir).filter((entry) => !entry.startsWith('.')).sort();
+  return fs
+    .readdirSync(dir)
+    .filter((entry) => !entry.startsWith('.'))
+    .sort();
 }
 
 function assertNoStrayDirectories(schemasDir: string): void {

@@ -103,7 +103,8 @@ class TreeParser {
 
   parse(schema: JsonValue, namespace: string): SchemaNode {
     if (typeof schema === 'string') return this.reference(schema, namespace);
-    if (Array.isArray(schema)) return { kind: 'union', branches: schema.map((branch) => this.parse(branch, namespace)) };
+    if (Array.isArray(schema))
+      return { kind: 'union', branches: schema.map((branch) => this.parse(branch, namespace)) };
     if (!isJsonObject(schema)) throw new Error(`invalid schema node: ${JSON.stringify(schema)}`);
     return this.complex(schema, namespace);
   }
@@ -129,9 +130,17 @@ class TreeParser {
       case 'fixed':
         return this.register(this.fixed(schema, namespace));
       case 'array':
-        return { kind: 'array', items: this.parse(required(schema, 'items'), namespace), attributes: customAttributes(schema) };
+        return {
+          kind: 'array',
+          items: this.parse(required(schema, 'items'), namespace),
+          attributes: customAttributes(schema),
+        };
       case 'map':
-        return { kind: 'map', values: this.parse(required(schema, 'values'), namespace), attributes: customAttributes(schema) };
+        return {
+          kind: 'map',
+          values: this.parse(required(schema, 'values'), namespace),
+          attributes: customAttributes(schema),
+        };
       default:
         return this.primitive(schema, type);
     }

@@ -13,7 +13,8 @@ type Path = ReadonlyArray<string | number>;
 
 /** Every path to a value inside a sample (fields, array items), the root excluded. */
 function pathsOf(value: unknown, prefix: Path = []): Path[] {
-  if (Array.isArray(value)) return value.flatMap((item, index) => [[...prefix, index], ...pathsOf(item, [...prefix, index])]);
+  if (Array.isArray(value))
+    return value.flatMap((item, index) => [[...prefix, index], ...pathsOf(item, [...prefix, index])]);
   if (typeof value === 'object' && value !== null && !Buffer.isBuffer(value)) {
     return Object.entries(value).flatMap(([key, item]) => [[...prefix, key], ...pathsOf(item, [...prefix, key])]);
   }
@@ -39,23 +40,51 @@ const COUNT_EDGES = [256, 257, 1_000, 1_001, 1_500, 1_501];
 const replacements = fc.oneof(
   fc.constantFrom(...LENGTH_EDGES).map((length) => 'x'.repeat(length)),
   fc.constantFrom(...NUMBER_EDGES).chain((edge) => fc.constantFrom<unknown>(edge, BigInt(edge))),
-  fc.constantFrom(...COUNT_EDGES).map((count) => Array.from({ length: count }, () => ({ accountId: 'a', asset: 'USDC', amountMinor: 1n }))),
-  fc.constantFrom<unknown>(undefined, null, '', 'x'.repeat(5_000), -1n, 0n, 1n, 10_001n, 2n ** 62n, 2n ** 64n, -1, 0, 10_001, 2 ** 53, 1.5, true, [], {}),
+  fc
+    .constantFrom(...COUNT_EDGES)
+    .map((count) => Array.from({ length: count }, () => ({ accountId: 'a', asset: 'USDC', amountMinor: 1n }))),
+  fc.constantFrom<unknown>(
+    undefined,
+    null,
+    '',
+    'x'.repeat(5_000),
+    -1n,
+    0n,
+    1n,
+    10_001n,
+    2n ** 62n,
+    2n ** 64n,
+    -1,
+    0,
+    10_001,
+    2 ** 53,
+    1.5,
+    true,
+    [],
+    {},
+  ),
   fc.string({ maxLength: 300 }),
   fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }),
   fc.integer(),
   fc.array(fc.constant({ accountId: 'a', asset: 'USDC', amountMinor: 1n }), { maxLength: 1_200 }),
 );
 
-const mutatedEvents = fc
-  .constantFrom(...EVENT_TYPES)
-  .chain((eventType: EventType) => {
-    const sample = SAMPLE_EVENTS[eventType];
-    const paths = pathsOf(sample);
-    return fc.tuple(fc.constant(eventType), fc.array(fc.tuple(fc.constantFrom(...paths), replacements, fc.boolean()), { maxLength: 3 })).map(
-      ([type, edits]) => ({ eventType: type, value: edits.reduce<unknown>((value, [path, replacement, extra]) => safeReplace(value, path, replacement, extra), sample) }),
-    );
-  });
+const mutatedEvents = fc.constantFrom(...EVENT_TYPES).chain((eventType: EventType) => {
+  const sample = SAMPLE_EVENTS[eventType];
+  const paths = pathsOf(sample);
+  return fc
+    .tuple(
+      fc.constant(eventType),
+      fc.array(fc.tuple(fc.constantFrom(...paths), replacements, fc.boolean()), { maxLength: 3 }),
+    )
+    .map(([type, edits]) => ({
+      eventType: type,
+      value: edits.reduce<unknown>(
+        (value, [path, replacement, extra]) => safeReplace(value, path, replacement, extra),
+        sample,
+      ),
+    }));
+});
 
 /** A later edit may target a path an earlier one replaced: that edit is skipped. */
 function safeReplace(value: unknown, path: Path, replacement: unknown, extra: boolean): unknown {

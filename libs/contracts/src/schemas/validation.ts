@@ -6,7 +6,15 @@
 import type { Type } from 'avsc';
 import { isInt64, isLongValue } from './avro-type';
 import { CONTRACT_ISSUES_MAX, type ContractIssue, type ContractRule } from './contract-error';
-import { ATTRIBUTE_PREFIX, type Attributes, type FieldNode, isJsonObject, nonNullBranch, type RecordNode, type SchemaNode } from './schema-tree';
+import {
+  ATTRIBUTE_PREFIX,
+  type Attributes,
+  type FieldNode,
+  isJsonObject,
+  nonNullBranch,
+  type RecordNode,
+  type SchemaNode,
+} from './schema-tree';
 
 export const LIMIT_ATTRIBUTES = {
   min: `${ATTRIBUTE_PREFIX}min`,
@@ -51,7 +59,12 @@ export function validateValue(type: Type, tree: RecordNode, value: unknown): rea
       errorHook: (path: string[], offending: unknown, offendingType: Type) => {
         const where = formatAvscPath(path);
         if (offending === undefined) issues.add(where, 'missingField', 'required field is missing');
-        else issues.add(where, 'wrongType', `expected ${describeAvscType(offendingType)}, got ${describeValue(offending)}`);
+        else
+          issues.add(
+            where,
+            'wrongType',
+            `expected ${describeAvscType(offendingType)}, got ${describeValue(offending)}`,
+          );
       },
     });
   }
@@ -150,7 +163,9 @@ function compilePrimitive(limits: Limits): Check {
   if (min === undefined && max === undefined && minLength === undefined && maxLength === undefined) return ALWAYS;
   return (value) => {
     if (typeof value === 'string') {
-      return (maxLength === undefined || value.length <= maxLength) && (minLength === undefined || value.length >= minLength);
+      return (
+        (maxLength === undefined || value.length <= maxLength) && (minLength === undefined || value.length >= minLength)
+      );
     }
     if (typeof value === 'bigint') return (min === undefined || value >= min) && (max === undefined || value <= max);
     if (typeof value === 'number' && Number.isSafeInteger(value)) {
@@ -235,9 +250,10 @@ export function typeLimits(node: SchemaNode): Limits {
   let limits = typeLimitsCache.get(node);
   if (limits === undefined) {
     const present = nonNullBranch(node);
-    limits = present.kind === 'union' || present.kind === 'record' || present.kind === 'enum' || present.kind === 'fixed'
-      ? {}
-      : limitsOf(present.attributes);
+    limits =
+      present.kind === 'union' || present.kind === 'record' || present.kind === 'enum' || present.kind === 'fixed'
+        ? {}
+        : limitsOf(present.attributes);
     typeLimitsCache.set(node, limits);
   }
   return limits;
@@ -267,7 +283,8 @@ function checkRecord(record: RecordNode, value: unknown, path: string, issues: I
   if (!isPlainRecord(value)) return;
   const declared = declaredFields(record);
   for (const key of Object.keys(value)) {
-    if (!declared.has(key)) issues.add(joinPath(path, key), 'unknownField', `field is not declared by ${record.fullName}`);
+    if (!declared.has(key))
+      issues.add(joinPath(path, key), 'unknownField', `field is not declared by ${record.fullName}`);
   }
   for (const field of record.fields) {
     checkNode(field.type, value[field.name], joinPath(path, field.name), fieldLimits(field), issues);
@@ -299,8 +316,10 @@ function checkPrimitive(value: unknown, path: string, limits: Limits, issues: Is
   if (typeof value === 'string') return checkLength(value, path, limits, issues);
   if (typeof value === 'bigint' || (typeof value === 'number' && Number.isSafeInteger(value))) {
     const exact = BigInt(value);
-    if (limits.min !== undefined && exact < limits.min) issues.add(path, 'min', `must be >= ${limits.min} (got ${exact})`);
-    if (limits.max !== undefined && exact > limits.max) issues.add(path, 'max', `must be <= ${limits.max} (got ${exact})`);
+    if (limits.min !== undefined && exact < limits.min)
+      issues.add(path, 'min', `must be >= ${limits.min} (got ${exact})`);
+    if (limits.max !== undefined && exact > limits.max)
+      issues.add(path, 'max', `must be <= ${limits.max} (got ${exact})`);
   }
 }
 
@@ -309,7 +328,13 @@ function checkLength(value: string, path: string, limits: Limits, issues: IssueL
     issues.add(path, 'maxLength', `must be at most ${limits.maxLength} characters long (got ${value.length})`);
   }
   if (limits.minLength !== undefined && value.length < limits.minLength) {
-    issues.add(path, 'minLength', limits.minLength === 1 ? 'must not be empty' : `must be at least ${limits.minLength} characters long (got ${value.length})`);
+    issues.add(
+      path,
+      'minLength',
+      limits.minLength === 1
+        ? 'must not be empty'
+        : `must be at least ${limits.minLength} characters long (got ${value.length})`,
+    );
   }
 }
 
@@ -355,7 +380,10 @@ function joinPath(path: string, name: string): string {
 
 /** avsc paths are lists of field names and array indices; render them as `postings[2].amountMinor`. */
 export function formatAvscPath(segments: readonly string[]): string {
-  return segments.reduce((path, segment) => (/^\d+$/.test(segment) ? `${path}[${segment}]` : joinPath(path, segment)), '');
+  return segments.reduce(
+    (path, segment) => (/^\d+$/.test(segment) ? `${path}[${segment}]` : joinPath(path, segment)),
+    '',
+  );
 }
 
 function describeAvscType(type: Type): string {

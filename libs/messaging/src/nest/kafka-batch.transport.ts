@@ -91,7 +91,11 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
   constructor(private readonly options: KafkaBatchTransportOptions) {
     super();
     assertOptions(options);
-    this.kafka = createKafkaClient({ clientId: options.clientId, brokers: options.brokers, ...kafkaSecurityOptions(options.security) });
+    this.kafka = createKafkaClient({
+      clientId: options.clientId,
+      brokers: options.brokers,
+      ...kafkaSecurityOptions(options.security),
+    });
   }
 
   async listen(callback: (error?: unknown) => void): Promise<void> {
@@ -134,14 +138,20 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
     this.consumer.on(this.consumer.events.GROUP_JOIN, (event) => {
       this.positioned = this.seekToStoredOffsets(event.payload.memberAssignment);
       // Said here; the batches that await it fail with it, and kafkajs retries them.
-      this.positioned.catch((error: unknown) => this.logger.warn(`could not read the stored offsets of group ${this.options.groupId}: ${describe(error)}`));
+      this.positioned.catch((error: unknown) =>
+        this.logger.warn(`could not read the stored offsets of group ${this.options.groupId}: ${describe(error)}`),
+      );
     });
     this.consumer.on(this.consumer.events.COMMIT_OFFSETS, (event) => {
       for (const { topic, partitions } of event.payload.topics) {
-        for (const { partition, offset } of partitions) this.committedHere.set(`${topic}\u0000${partition}`, String(offset));
+        for (const { partition, offset } of partitions)
+          this.committedHere.set(`${topic}\u0000${partition}`, String(offset));
       }
     });
-    onMarkerOnlyFetch(this.consumer, (topic, partition, nextOffset) => void this.skipPast(topic, partition, nextOffset.toString()));
+    onMarkerOnlyFetch(
+      this.consumer,
+      (topic, partition, nextOffset) => void this.skipPast(topic, partition, nextOffset.toString()),
+    );
     this.consumer.on(this.consumer.events.CRASH, (event) => {
       if (!event.payload.restart) this.crashed(event.payload.error);
     });
@@ -188,7 +198,10 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
       const records = messages.map((message) => toInboundRecord(batch.topic, batch.partition, message));
       const done = await applyIsolatingFaults(
         records,
-        (slice) => (!isRunning() || isStale() ? Promise.resolve({ kind: 'stopped' as const }) : this.handleWithRetries(handler, batch.topic, batch.partition, slice, heartbeat)),
+        (slice) =>
+          !isRunning() || isStale()
+            ? Promise.resolve({ kind: 'stopped' as const })
+            : this.handleWithRetries(handler, batch.topic, batch.partition, slice, heartbeat),
         (record, error) => this.deadLetterAlone(record, error),
       );
       if (!done) return;
@@ -228,16 +241,26 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
         await inbound.flushRejections();
         return { kind: 'done' };
       } catch (error) {
-        if (isNestMaskedError(error)) this.logger.warn(`the handler for ${topic} lost its error to Nest's exception handling: give its controller @UseFilters(HandlerErrorsAsThrown)`);
+        if (isNestMaskedError(error))
+          this.logger.warn(
+            `the handler for ${topic} lost its error to Nest's exception handling: give its controller @UseFilters(HandlerErrorsAsThrown)`,
+          );
         if (isRecordFault(error) && (records.length > 1 || attempt >= 2)) {
-          if (records.length > 1) this.logger.warn(`handler for ${topic}[${partition}] failed on records ${records[0]!.offset}..${records[records.length - 1]!.offset} (a fault of a record: looking for it): ${describe(error)}`);
+          if (records.length > 1)
+            this.logger.warn(
+              `handler for ${topic}[${partition}] failed on records ${records[0]!.offset}..${records[records.length - 1]!.offset} (a fault of a record: looking for it): ${describe(error)}`,
+            );
           return { kind: 'fault', error };
         }
         if (attempt >= this.options.handlerAttemptsMax) {
-          throw new HandlerGaveUpError(`handler for ${topic}[${partition}] failed ${attempt} times at offset ${records[0]!.offset}: ${describe(error)}`);
+          throw new HandlerGaveUpError(
+            `handler for ${topic}[${partition}] failed ${attempt} times at offset ${records[0]!.offset}: ${describe(error)}`,
+          );
         }
         const backoffMs = retryBackoffMs(this.options.handlerRetryBackoffMs, attempt, this.options.sessionTimeoutMs);
-        this.logger.warn(`handler for ${topic}[${partition}] failed (attempt ${attempt}), retrying in ${backoffMs} ms: ${describe(error)}`);
+        this.logger.warn(
+          `handler for ${topic}[${partition}] failed (attempt ${attempt}), retrying in ${backoffMs} ms: ${describe(error)}`,
+        );
         await sleepHeartbeating(backoffMs, this.options.heartbeatIntervalMs, heartbeat);
       }
     }
@@ -248,11 +271,19 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
    * and the stored position moves past it, so the partition goes on.
    */
   private async deadLetterAlone(record: InboundRecord, error: unknown): Promise<void> {
-    const inbound = new InboundBatch(this.options.groupId, record.topic, record.partition, [record], this.rejectionSink());
+    const inbound = new InboundBatch(
+      this.options.groupId,
+      record.topic,
+      record.partition,
+      [record],
+      this.rejectionSink(),
+    );
     const reason = `${describe(error)} (the handler failed on this record alone)`;
     inbound.reject(record, reason, error);
     await inbound.flushRejections();
-    this.logger.warn(`${record.topic}[${record.partition}]@${record.offset} sent to ${deadLetterTopicName(this.options.groupId)}: ${reason}`);
+    this.logger.warn(
+      `${record.topic}[${record.partition}]@${record.offset} sent to ${deadLetterTopicName(this.options.groupId)}: ${reason}`,
+    );
     await this.options.offsetStore?.advance(this.options.groupId, record.topic, record.partition, inbound.nextOffset);
     await this.options.onPositionSkipped?.(record.topic, record.partition, inbound.nextOffset);
   }
@@ -274,7 +305,9 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
       await this.commitToGroup(topic, partition, nextOffset);
     } catch (error) {
       // Not fatal: the next batch of the partition moves the position past the markers anyway.
-      this.logger.warn(`could not move ${topic}[${partition}] past its transaction markers to ${nextOffset}: ${describe(error)}`);
+      this.logger.warn(
+        `could not move ${topic}[${partition}] past its transaction markers to ${nextOffset}: ${describe(error)}`,
+      );
     }
   }
 
@@ -283,7 +316,9 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
     try {
       await this.consumer?.commitOffsets([{ topic, partition, offset }]);
     } catch (error) {
-      this.logger.warn(`could not commit ${topic}[${partition}]@${offset} to the group (a rebalance?): ${describe(error)}`);
+      this.logger.warn(
+        `could not commit ${topic}[${partition}]@${offset} to the group (a rebalance?): ${describe(error)}`,
+      );
     }
   }
 
@@ -307,7 +342,8 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
     if (this.options.fromBeginning) {
       for (const [topic, partitions] of Object.entries(assignment)) {
         for (const partition of partitions) {
-          if (!storedPartitions.has(`${topic}\u0000${partition}`)) this.consumer.seek({ topic, partition, offset: EARLIEST_OFFSET });
+          if (!storedPartitions.has(`${topic}\u0000${partition}`))
+            this.consumer.seek({ topic, partition, offset: EARLIEST_OFFSET });
         }
       }
     }
@@ -321,7 +357,10 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
    * back to the database's offset, never ignored in silence. Not being able to read Kafka's copy is said
    * and does not stop the consumer: the database's offsets are used either way.
    */
-  private async refuseForeignCommittedOffsets(assignment: Record<string, number[]>, stored: readonly StoredOffset[]): Promise<void> {
+  private async refuseForeignCommittedOffsets(
+    assignment: Record<string, number[]>,
+    stored: readonly StoredOffset[],
+  ): Promise<void> {
     const consumer = this.consumer;
     if (!consumer) return;
     const { groupId } = this.options;
@@ -332,7 +371,9 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
       await admin.connect();
       committed = await admin.fetchOffsets({ groupId, topics: Object.keys(assignment) });
     } catch (error) {
-      this.logger.warn(`could not read Kafka's committed offsets of group ${groupId} to compare them with the database's: ${describe(error)}`);
+      this.logger.warn(
+        `could not read Kafka's committed offsets of group ${groupId} to compare them with the database's: ${describe(error)}`,
+      );
       return;
     } finally {
       await admin.disconnect().catch(() => undefined);
@@ -346,7 +387,11 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
         // A group that does not start from the beginning takes Kafka's copy where the database has none.
         if (databaseOffset === null && !this.options.fromBeginning) continue;
         const kafkaOffset = offset === '' || BigInt(offset) < 0n ? null : offset;
-        const judgement = judgeCommittedOffset({ database: databaseOffset, kafka: kafkaOffset, lastCommittedHere: this.committedHere.get(key) ?? null });
+        const judgement = judgeCommittedOffset({
+          database: databaseOffset,
+          kafka: kafkaOffset,
+          lastCommittedHere: this.committedHere.get(key) ?? null,
+        });
         if (judgement.verdict !== 'refuse') continue;
         this.logger.warn(offsetDivergenceWarning(groupId, topic, partition, judgement));
         if (databaseOffset !== null) restore.push({ topic, partition, offset: databaseOffset });
@@ -356,7 +401,9 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
     try {
       await consumer.commitOffsets(restore);
     } catch (error) {
-      this.logger.warn(`could not set Kafka's committed offsets of group ${groupId} back to the database's: ${describe(error)}`);
+      this.logger.warn(
+        `could not set Kafka's committed offsets of group ${groupId} back to the database's: ${describe(error)}`,
+      );
     }
   }
 
@@ -373,7 +420,8 @@ function assertOptions(options: KafkaBatchTransportOptions): void {
     handlerAttemptsMax: [1, 100],
     handlerRetryBackoffMs: [1, 60_000],
   });
-  if (options.groupId.trim() !== options.groupId || options.groupId === '') throw new RangeError('groupId must be a non-empty name');
+  if (options.groupId.trim() !== options.groupId || options.groupId === '')
+    throw new RangeError('groupId must be a non-empty name');
 }
 
 /**
@@ -384,7 +432,12 @@ function assertOptions(options: KafkaBatchTransportOptions): void {
  */
 /** What Nest's default exception handling leaves of an error: `{ status: 'error', message: 'Internal server error' }`. */
 function isNestMaskedError(error: unknown): boolean {
-  return !(error instanceof Error) && typeof error === 'object' && error !== null && (error as { status?: unknown }).status === 'error';
+  return (
+    !(error instanceof Error) &&
+    typeof error === 'object' &&
+    error !== null &&
+    (error as { status?: unknown }).status === 'error'
+  );
 }
 
 @Catch()

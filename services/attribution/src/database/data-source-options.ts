@@ -13,7 +13,12 @@ export function dataSourceOptions(databaseUrl: string, poolSizeMax = 10): DataSo
     url: databaseUrl,
     schema: ATTRIBUTION_SCHEMA,
     entities: [],
-    migrations: [CreateConsumerOffsets1764000000000, CreateAttributionState1764000000200, DecisionHeadersAsText1764000000300, DecisionContentHash1764000000400],
+    migrations: [
+      CreateConsumerOffsets1764000000000,
+      CreateAttributionState1764000000200,
+      DecisionHeadersAsText1764000000300,
+      DecisionContentHash1764000000400,
+    ],
     poolSizeMax,
   });
 }

@@ -17,7 +17,14 @@ import {
   type SplitPolicy,
 } from '@tributary/attribution';
 import { recordFit, toRecord } from '@tributary/contracts';
-import type { InboundRecord, OutputRecord, ProcessContext, ProcessedBatch, Rejection, TransactionalHandler } from '@tributary/messaging';
+import type {
+  InboundRecord,
+  OutputRecord,
+  ProcessContext,
+  ProcessedBatch,
+  Rejection,
+  TransactionalHandler,
+} from '@tributary/messaging';
 import { type DecisionStore, type DecisionRow } from './decision-store';
 import { InferenceRejected, readInference, type InferenceLimits, type ReadInference } from './inference-record';
 import { RepeatedInferences, type DecidedInference } from './repeated-inferences';
@@ -47,7 +54,11 @@ export class OrderingWaitExceeded extends Error {
 }
 
 const POLL_INTERVAL_MS = 50;
-const NO_OBSERVER: DecisionObserver = { batchDecided: () => undefined, rejected: () => undefined, duplicatesSkipped: () => undefined };
+const NO_OBSERVER: DecisionObserver = {
+  batchDecided: () => undefined,
+  rejected: () => undefined,
+  duplicatesSkipped: () => undefined,
+};
 const NO_VERSIONS: readonly EntityVersion[] = [];
 
 /** A batch's entity versions, per entity kind by entity id. */
@@ -76,7 +87,8 @@ export class Decider implements TransactionalHandler {
 
   async claimed(partition: number, claimToken: string, committedOffset: bigint | null): Promise<void> {
     const discarded = await this.decisions.claim(partition, claimToken, committedOffset);
-    if (discarded > 0) this.logger.warn(`partition ${partition}: discarded ${discarded} stored decisions of an uncommitted transaction`);
+    if (discarded > 0)
+      this.logger.warn(`partition ${partition}: discarded ${discarded} stored decisions of an uncommitted transaction`);
   }
 
   async process(records: readonly InboundRecord[], context: ProcessContext): Promise<ProcessedBatch> {
@@ -108,7 +120,12 @@ export class Decider implements TransactionalHandler {
       (alreadyDecided) => this.decideAll(readable, versions, alreadyDecided, context.partition, reject),
     );
     this.decidedCount += outputs.length;
-    this.observer.batchDecided({ records: records.length, decisions: outputs.length, orderingWaitMs, durationMs: Date.now() - nowMs });
+    this.observer.batchDecided({
+      records: records.length,
+      decisions: outputs.length,
+      orderingWaitMs,
+      durationMs: Date.now() - nowMs,
+    });
     return { outputs, rejections };
   }
 
@@ -148,12 +165,19 @@ export class Decider implements TransactionalHandler {
         continue;
       }
       const event = toAttributedEvent(decision, inference.eventId, decidedAtMs, inference.producer);
-      const record = toRecord('InferenceAttributed', event, { source: this.options.source, topicPrefix: this.options.topicPrefix, time: decidedAt });
+      const record = toRecord('InferenceAttributed', event, {
+        source: this.options.source,
+        topicPrefix: this.options.topicPrefix,
+        time: decidedAt,
+      });
       // A decision the topic cannot take would fail the whole transaction on every attempt: measured
       // first (key, value, headers, Kafka's framing), it goes to the DLQ and the partition goes on.
       const fit = recordFit(record, this.options.decisionBytesMax);
       if (!fit.fits) {
-        reject(inference.record, new InferenceRejected(decisionTooLargeReason(fit.bytes, fit.limitBytes, record.topic)));
+        reject(
+          inference.record,
+          new InferenceRejected(decisionTooLargeReason(fit.bytes, fit.limitBytes, record.topic)),
+        );
         continue;
       }
       repeats.decided(inference.facts.inferenceId, partition, BigInt(inference.record.offset), inference.contentHash);
@@ -180,8 +204,10 @@ export class Decider implements TransactionalHandler {
     const visible = <S>(entity: EntityKind, id: string): S | null =>
       (visibleAsOf(versions[entity].get(id) ?? NO_VERSIONS, asOfMs)?.state as S | undefined) ?? null;
     const model = visible<ModelTableState>('model', facts.modelId);
-    if (model === null) throw new InferenceRejected(`modelId: UNKNOWN_MODEL ${facts.modelId} is not registered as of ${asOfMs}`);
-    if (model.retired) throw new InferenceRejected(`modelId: MODEL_RETIRED ${facts.modelId} was retired before ${asOfMs}`);
+    if (model === null)
+      throw new InferenceRejected(`modelId: UNKNOWN_MODEL ${facts.modelId} is not registered as of ${asOfMs}`);
+    if (model.retired)
+      throw new InferenceRejected(`modelId: MODEL_RETIRED ${facts.modelId} was retired before ${asOfMs}`);
     const datanets: DatanetState[] = [];
     for (const id of model.datanetIds) {
       const state = visible<DatanetState>('datanet', id);
@@ -200,7 +226,14 @@ export class Decider implements TransactionalHandler {
       // The datanets' terms as of the inference are in their states: a model breaking them is refused here
       // (DATANET_TERMS), so terms tightened after an inference's time never touch its decision.
       const { protocolId, policy } = this.options;
-      return decideAttribution({ inference: facts, model, datanets, contributions, protocolId, ...(policy === undefined ? {} : { policy }) });
+      return decideAttribution({
+        inference: facts,
+        model,
+        datanets,
+        contributions,
+        protocolId,
+        ...(policy === undefined ? {} : { policy }),
+      });
     } catch (error) {
       if (error instanceof AttributionInputError) throw new InferenceRejected(error.message);
       throw error;
@@ -215,16 +248,28 @@ export class Decider implements TransactionalHandler {
       modelIds.add(facts.modelId);
       for (const attribution of facts.attributions) contributionIds.add(attribution.contributionId);
     }
-    const models = await this.versionCache.versions([...modelIds].map((id) => ({ entity: 'model' as const, id })), asOfMaxMs);
+    const models = await this.versionCache.versions(
+      [...modelIds].map((id) => ({ entity: 'model' as const, id })),
+      asOfMaxMs,
+    );
     const datanetIds = new Set<string>();
-    for (const list of models.values()) for (const version of list) if (version.entity === 'model') version.state.datanetIds.forEach((id) => datanetIds.add(id));
+    for (const list of models.values())
+      for (const version of list)
+        if (version.entity === 'model') version.state.datanetIds.forEach((id) => datanetIds.add(id));
     const rest = await this.versionCache.versions(
-      [...[...datanetIds].map((id) => ({ entity: 'datanet' as const, id })), ...[...contributionIds].map((id) => ({ entity: 'contribution' as const, id }))],
+      [
+        ...[...datanetIds].map((id) => ({ entity: 'datanet' as const, id })),
+        ...[...contributionIds].map((id) => ({ entity: 'contribution' as const, id })),
+      ],
       asOfMaxMs,
     );
     const byId = (entity: EntityKind, ids: ReadonlySet<string>, found: ReadonlyMap<string, readonly EntityVersion[]>) =>
       new Map([...ids].map((id) => [id, found.get(entityKey(entity, id)) ?? NO_VERSIONS] as const));
-    return { model: byId('model', modelIds, models), datanet: byId('datanet', datanetIds, rest), contribution: byId('contribution', contributionIds, rest) };
+    return {
+      model: byId('model', modelIds, models),
+      datanet: byId('datanet', datanetIds, rest),
+      contribution: byId('contribution', contributionIds, rest),
+    };
   }
 
   /** Waits, bounded, until every table partition passed asOfMs (the as-of-record-time rule). */
@@ -238,7 +283,9 @@ export class Decider implements TransactionalHandler {
       if (catchUp.caughtUp) return;
       if (Date.now() > deadlineMs || !context.stillOwned()) {
         const waiting = catchUp.waitingFor.map(({ topic, partition }) => partitionKey(topic, partition)).join(', ');
-        throw new OrderingWaitExceeded(`tables did not pass ${asOfMs} within ${this.options.orderingWaitMsMax} ms: waiting for ${waiting}`);
+        throw new OrderingWaitExceeded(
+          `tables did not pass ${asOfMs} within ${this.options.orderingWaitMsMax} ms: waiting for ${waiting}`,
+        );
       }
       const observableAtMs = asOfMs + this.options.orderingGraceMs;
       if (Date.now() < observableAtMs) await sleep(Math.min(observableAtMs - Date.now(), 1_000));
@@ -256,10 +303,17 @@ export class Decider implements TransactionalHandler {
   private async tableProgress() {
     if (this.partitions === null) {
       const metadata = await this.admin.fetchTopicMetadata({ topics: [...this.options.tableTopics] });
-      this.partitions = metadata.topics.flatMap((topic) => topic.partitions.map((partition) => ({ topic: topic.name, partition: partition.partitionId })));
+      this.partitions = metadata.topics.flatMap((topic) =>
+        topic.partitions.map((partition) => ({ topic: topic.name, partition: partition.partitionId })),
+      );
     }
-    const stored = new Map((await this.state.progress()).map((progress) => [partitionKey(progress.topic, progress.partition), progress]));
-    return this.partitions.map(({ topic, partition }) => stored.get(partitionKey(topic, partition)) ?? { topic, partition, nextOffset: 0n, watermarkMs: -1 });
+    const stored = new Map(
+      (await this.state.progress()).map((progress) => [partitionKey(progress.topic, progress.partition), progress]),
+    );
+    return this.partitions.map(
+      ({ topic, partition }) =>
+        stored.get(partitionKey(topic, partition)) ?? { topic, partition, nextOffset: 0n, watermarkMs: -1 },
+    );
   }
 
   private async observeEndOffsets(): Promise<EndOffsetsObservation> {
@@ -267,7 +321,8 @@ export class Decider implements TransactionalHandler {
     const observedAtMs = Date.now();
     const endOffsets = new Map<string, bigint>();
     for (const topic of this.options.tableTopics) {
-      for (const { partition, high } of await this.admin.fetchTopicOffsets(topic)) endOffsets.set(partitionKey(topic, partition), BigInt(high));
+      for (const { partition, high } of await this.admin.fetchTopicOffsets(topic))
+        endOffsets.set(partitionKey(topic, partition), BigInt(high));
     }
     return { observedAtMs, endOffsets };
   }

@@ -21,7 +21,16 @@ const DECISION_COLUMNS: readonly CopyColumn[] = [
  */
 function encodeInto(encoder: CopyEncoder, partition: number, rows: readonly DecisionRow[]): CopyEncoder {
   for (const row of rows) {
-    encoder.row().text(row.inferenceId).int4(partition).int8(row.inferenceOffset).text(row.eventId).text(row.method).bytea(row.value).text(JSON.stringify(row.headers)).bytea(row.contentHash);
+    encoder
+      .row()
+      .text(row.inferenceId)
+      .int4(partition)
+      .int8(row.inferenceOffset)
+      .text(row.eventId)
+      .text(row.method)
+      .bytea(row.value)
+      .text(JSON.stringify(row.headers))
+      .bytea(row.contentHash);
   }
   return encoder;
 }
@@ -37,7 +46,11 @@ export function encodeDecisionRows(partition: number, rows: readonly DecisionRow
 }
 
 /** Writes the rows with COPY on the connection of the caller's transaction, so they commit or roll back with it. */
-export async function copyDecisionRows(manager: EntityManager, partition: number, rows: readonly DecisionRow[]): Promise<void> {
+export async function copyDecisionRows(
+  manager: EntityManager,
+  partition: number,
+  rows: readonly DecisionRow[],
+): Promise<void> {
   if (rows.length === 0) return;
   const encoder = new CopyEncoder(DECISION_COLUMNS);
   try {

@@ -65,14 +65,33 @@ export class DecisionStore {
     decide: (alreadyDecided: ReadonlyMap<string, DecidedInference>) => { rows: DecisionRow[]; result: T },
   ): Promise<T> {
     return this.dataSource.transaction(async (manager) => {
-      const claims: Array<{ claim_token: string }> = await manager.query('SELECT claim_token FROM partition_claims WHERE partition = $1 FOR UPDATE', [partition]);
-      if (claims[0]?.claim_token !== claimToken) throw new ClaimLost(`partition ${partition} was claimed by another instance`);
-      const existing: Array<{ inference_id: string; inference_partition: number; inference_offset: string; content_hash: Buffer | null }> = await manager.query(
+      const claims: Array<{ claim_token: string }> = await manager.query(
+        'SELECT claim_token FROM partition_claims WHERE partition = $1 FOR UPDATE',
+        [partition],
+      );
+      if (claims[0]?.claim_token !== claimToken)
+        throw new ClaimLost(`partition ${partition} was claimed by another instance`);
+      const existing: Array<{
+        inference_id: string;
+        inference_partition: number;
+        inference_offset: string;
+        content_hash: Buffer | null;
+      }> = await manager.query(
         'SELECT inference_id, inference_partition, inference_offset::text, content_hash FROM decisions WHERE inference_id = ANY($1)',
         [inferenceIds],
       );
       const decided = new Map(
-        existing.map((row) => [row.inference_id, { partition: row.inference_partition, offset: BigInt(row.inference_offset), contentHash: row.content_hash }] as const),
+        existing.map(
+          (row) =>
+            [
+              row.inference_id,
+              {
+                partition: row.inference_partition,
+                offset: BigInt(row.inference_offset),
+                contentHash: row.content_hash,
+              },
+            ] as const,
+        ),
       );
       const { rows, result } = decide(decided);
       await copyDecisionRows(manager, partition, rows);
@@ -81,11 +100,17 @@ export class DecisionStore {
   }
 
   async find(inferenceId: string): Promise<StoredDecision | null> {
-    const rows: Array<{ inference_id: string; method: string; value: Buffer; headers: string; inference_partition: number; inference_offset: string }> =
-      await this.dataSource.query(
-        'SELECT inference_id, method, value, headers, inference_partition, inference_offset FROM decisions WHERE inference_id = $1',
-        [inferenceId],
-      );
+    const rows: Array<{
+      inference_id: string;
+      method: string;
+      value: Buffer;
+      headers: string;
+      inference_partition: number;
+      inference_offset: string;
+    }> = await this.dataSource.query(
+      'SELECT inference_id, method, value, headers, inference_partition, inference_offset FROM decisions WHERE inference_id = $1',
+      [inferenceId],
+    );
     const row = rows[0];
     if (!row) return null;
     return {
@@ -107,7 +132,12 @@ export function storedHeaders(inferenceId: string, text: string): Record<string,
   } catch {
     headers = undefined;
   }
-  const valid = typeof headers === 'object' && headers !== null && !Array.isArray(headers) && Object.values(headers).every((value) => typeof value === 'string');
-  if (!valid) throw new TypeError(`decisions.headers of ${inferenceId}: expected the JSON text of an object of strings`);
+  const valid =
+    typeof headers === 'object' &&
+    headers !== null &&
+    !Array.isArray(headers) &&
+    Object.values(headers).every((value) => typeof value === 'string');
+  if (!valid)
+    throw new TypeError(`decisions.headers of ${inferenceId}: expected the JSON text of an object of strings`);
   return headers as Record<string, string>;
 }

@@ -39,24 +39,35 @@ export function readInference(record: InboundRecord, limits: InferenceLimits, no
     if (error instanceof ContractError) throw new InferenceRejected(error.message);
     throw error;
   }
-  if (decoded.type !== 'InferenceCompleted') throw new InferenceRejected(`ce_type: ${decoded.envelope.type} does not belong on ${record.topic}`);
+  if (decoded.type !== 'InferenceCompleted')
+    throw new InferenceRejected(`ce_type: ${decoded.envelope.type} does not belong on ${record.topic}`);
   const data: InferenceCompleted = decoded.data;
   // Whose deposits back this inference's credits: a decision must name its producer.
   const producer = decoded.envelope.source;
-  if (producer.length === 0) throw new InferenceRejected('ce_source: must name the producer of the inference (a URI reference of 1 to 256 characters)');
+  if (producer.length === 0)
+    throw new InferenceRejected(
+      'ce_source: must name the producer of the inference (a URI reference of 1 to 256 characters)',
+    );
   const key = record.key?.toString('utf8');
   if (key !== data.inferenceId) throw new InferenceRejected(`key: must equal inferenceId ${data.inferenceId}`);
   const expected = keyPartition(key, limits.partitionCount);
   if (expected !== record.partition) {
-    throw new InferenceRejected(`partition: key ${key} belongs on partition ${expected} (murmur2), not ${record.partition}`);
+    throw new InferenceRejected(
+      `partition: key ${key} belongs on partition ${expected} (murmur2), not ${record.partition}`,
+    );
   }
   if (data.feeMinor < 0n) throw new InferenceRejected(`feeMinor: must not be negative, got ${data.feeMinor}`);
-  if (data.feeMinor > limits.feeMinorMax) throw new InferenceRejected(`feeMinor: at most ${limits.feeMinorMax}, got ${data.feeMinor}`);
+  if (data.feeMinor > limits.feeMinorMax)
+    throw new InferenceRejected(`feeMinor: at most ${limits.feeMinorMax}, got ${data.feeMinor}`);
   if (data.attributions.length > limits.attributionsMax) {
-    throw new InferenceRejected(`attributions: at most ${limits.attributionsMax} entries, got ${data.attributions.length}`);
+    throw new InferenceRejected(
+      `attributions: at most ${limits.attributionsMax} entries, got ${data.attributions.length}`,
+    );
   }
   if (record.timestampMs > nowMs + limits.clockSkewMsMax) {
-    throw new InferenceRejected(`timestamp: ${record.timestampMs} is more than ${limits.clockSkewMsMax} ms in the future`);
+    throw new InferenceRejected(
+      `timestamp: ${record.timestampMs} is more than ${limits.clockSkewMsMax} ms in the future`,
+    );
   }
   const facts: InferenceFacts = {
     inferenceId: data.inferenceId,
@@ -64,8 +75,18 @@ export function readInference(record: InboundRecord, limits: InferenceLimits, no
     consumerId: data.consumerId,
     asset: data.asset,
     feeMinor: data.feeMinor,
-    attributions: data.attributions.map(({ contributionId, scorePpm }) => ({ contributionId, scorePpm: Number(scorePpm) })),
+    attributions: data.attributions.map(({ contributionId, scorePpm }) => ({
+      contributionId,
+      scorePpm: Number(scorePpm),
+    })),
     method: data.method,
   };
-  return { record, eventId: data.eventId, producer, facts, asOfMs: record.timestampMs, contentHash: contentHashOf(record.value!) };
+  return {
+    record,
+    eventId: data.eventId,
+    producer,
+    facts,
+    asOfMs: record.timestampMs,
+    contentHash: contentHashOf(record.value!),
+  };
 }

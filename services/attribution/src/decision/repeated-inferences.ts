@@ -36,7 +36,15 @@ export class RepeatedInferences {
     const first = this.decidedById.get(inferenceId);
     if (first === undefined) return { type: 'new' };
     if (first.contentHash === null || first.contentHash.equals(contentHash)) return { type: 'duplicate' };
-    return { type: 'conflict', reason: inferenceIdConflictReason(inferenceId, `${this.topic}[${first.partition}]@${first.offset}`, first.contentHash, contentHash) };
+    return {
+      type: 'conflict',
+      reason: inferenceIdConflictReason(
+        inferenceId,
+        `${this.topic}[${first.partition}]@${first.offset}`,
+        first.contentHash,
+        contentHash,
+      ),
+    };
   }
 
   /** Records a decision made in this batch: later records of the batch with its id are repeats of it. */
@@ -49,7 +57,12 @@ export class RepeatedInferences {
  * The DLQ reason of a second inference under a decided id: the field first (the rejection metric's
  * label), then where the id was decided and both hashes; the record key and dlq_source_* name this record.
  */
-export function inferenceIdConflictReason(inferenceId: string, decidedAt: string, decidedHash: Buffer, contentHash: Buffer): string {
+export function inferenceIdConflictReason(
+  inferenceId: string,
+  decidedAt: string,
+  decidedHash: Buffer,
+  contentHash: Buffer,
+): string {
   return (
     `inferenceId: ${inferenceId} was already decided from ${decidedAt} with content sha256:${decidedHash.toString('hex')}; ` +
     `this record's content is sha256:${contentHash.toString('hex')}, and one id cannot name two inferences`

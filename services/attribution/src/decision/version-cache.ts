@@ -9,7 +9,10 @@ interface Entry {
   readonly completeToMs: number;
 }
 
-export type VersionQuery = (keys: ReadonlyArray<{ entity: EntityKind; id: string; afterMs?: number }>, asOfMaxMs: number) => Promise<Map<string, EntityVersion[]>>;
+export type VersionQuery = (
+  keys: ReadonlyArray<{ entity: EntityKind; id: string; afterMs?: number }>,
+  asOfMaxMs: number,
+) => Promise<Map<string, EntityVersion[]>>;
 
 /**
  * The entity versions the decider read before, so a batch queries PostgreSQL only for what it lacks.
@@ -29,7 +32,10 @@ export class VersionCache {
   ) {}
 
   /** Every version visible at or before asOfMaxMs of each key (call only once the tables passed asOfMaxMs). */
-  async versions(keys: ReadonlyArray<{ entity: EntityKind; id: string }>, asOfMaxMs: number): Promise<Map<string, readonly EntityVersion[]>> {
+  async versions(
+    keys: ReadonlyArray<{ entity: EntityKind; id: string }>,
+    asOfMaxMs: number,
+  ): Promise<Map<string, readonly EntityVersion[]>> {
     const result = new Map<string, readonly EntityVersion[]>();
     const stale: Array<{ entity: EntityKind; id: string; afterMs?: number; key: string; held: Entry | undefined }> = [];
     for (const { entity, id } of keys) {
@@ -39,14 +45,18 @@ export class VersionCache {
       else stale.push({ entity, id, key, held, ...(held === undefined ? {} : { afterMs: held.completeToMs }) });
     }
     if (stale.length === 0) return result;
-    const fresh = await this.query(stale.map(({ entity, id, afterMs }) => (afterMs === undefined ? { entity, id } : { entity, id, afterMs })), asOfMaxMs);
+    const fresh = await this.query(
+      stale.map(({ entity, id, afterMs }) => (afterMs === undefined ? { entity, id } : { entity, id, afterMs })),
+      asOfMaxMs,
+    );
     if (this.entries.size + stale.length > this.entriesMax) this.entries.clear();
     for (const { key, held } of stale) {
       // Built from the entry this query extended, not the current one: concurrent batches replace entries.
       const versions = [...(held?.versions ?? []), ...(fresh.get(key) ?? [])];
       result.set(key, versions);
       const current = this.entries.get(key);
-      if (current === undefined || current.completeToMs < asOfMaxMs) this.entries.set(key, { versions, completeToMs: asOfMaxMs });
+      if (current === undefined || current.completeToMs < asOfMaxMs)
+        this.entries.set(key, { versions, completeToMs: asOfMaxMs });
     }
     return result;
   }

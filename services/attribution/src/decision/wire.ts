@@ -34,11 +34,19 @@ export function decisionEventId(inferenceId: string): string {
  * and datanet owners are named by contributionsSeen and datanetsSeen. `producer` is the inference's
  * ce_source: whose deposits back the decision's credits.
  */
-export function toAttributedEvent(decision: AttributionDecision, inferenceEventId: string, occurredAtMs: bigint, producer: string): InferenceAttributed {
+export function toAttributedEvent(
+  decision: AttributionDecision,
+  inferenceEventId: string,
+  occurredAtMs: bigint,
+  producer: string,
+): InferenceAttributed {
   const { inference, model, datanets, contributions, protocolId } = decision.inputsSeen;
-  const credits = decision.postings.slice(1).map((posting) => ({ accountId: posting.account, asset: posting.asset, amountMinor: posting.amountMinor }));
+  const credits = decision.postings
+    .slice(1)
+    .map((posting) => ({ accountId: posting.account, asset: posting.asset, amountMinor: posting.amountMinor }));
   for (const account of [accountId('protocol', protocolId), accountId('model-owner', model.owner)]) {
-    if (!credits.some((credit) => credit.accountId === account)) credits.push({ accountId: account, asset: inference.asset, amountMinor: 0n });
+    if (!credits.some((credit) => credit.accountId === account))
+      credits.push({ accountId: account, asset: inference.asset, amountMinor: 0n });
   }
   sortInPlace(credits, (left, right) => compareIds(left.accountId, right.accountId));
   const statesById = new Map(contributions.map((state) => [state.contributionId, state]));
@@ -56,20 +64,35 @@ export function toAttributedEvent(decision: AttributionDecision, inferenceEventI
     split: { ...decision.split },
     postings: credits,
     rejected: decision.rejected.map(({ contributionId, reason }) => ({ contributionId, reason })),
-    contributionsSeen: inference.attributions.map(({ contributionId, scorePpm }) => seen(contributionId, scorePpm, statesById.get(contributionId))),
+    contributionsSeen: inference.attributions.map(({ contributionId, scorePpm }) =>
+      seen(contributionId, scorePpm, statesById.get(contributionId)),
+    ),
     datanetsSeen: datanets.map((datanet) => {
       const { minDataBps, allowedModelOwners } = termsOf(datanet);
-      return { datanetId: datanet.datanetId, ownerId: datanet.owner, curatorShareBps: datanet.curatorShareBps, minDataBps, allowedModelOwners };
+      return {
+        datanetId: datanet.datanetId,
+        ownerId: datanet.owner,
+        curatorShareBps: datanet.curatorShareBps,
+        minDataBps,
+        allowedModelOwners,
+      };
     }),
     orderingRule: ORDERING_RULE_TEXT,
   };
 }
 
 function seen(contributionId: string, scorePpm: number, state: ContributionState | undefined): ContributionSeen {
-  if (state === undefined) return { contributionId, status: 'UNKNOWN', datanetId: null, contributorId: null, scorePpm: BigInt(scorePpm) };
+  if (state === undefined)
+    return { contributionId, status: 'UNKNOWN', datanetId: null, contributorId: null, scorePpm: BigInt(scorePpm) };
   // Revocation wins over the review status in the policy's order of reasons, so REVOKED alone recomputes the same.
   const status = state.revoked ? 'REVOKED' : state.status === 'SUBMITTED' ? 'PENDING' : state.status;
-  return { contributionId, status, datanetId: state.datanetId, contributorId: state.contributor, scorePpm: BigInt(scorePpm) };
+  return {
+    contributionId,
+    status,
+    datanetId: state.datanetId,
+    contributorId: state.contributor,
+    scorePpm: BigInt(scorePpm),
+  };
 }
 
 /**
@@ -89,7 +112,10 @@ export function inputFromEvent(event: InferenceAttributed, method = 'not-recorde
     consumerId: event.consumerId,
     asset: event.asset,
     feeMinor: event.feeMinor,
-    attributions: event.contributionsSeen.map(({ contributionId, scorePpm }) => ({ contributionId, scorePpm: Number(scorePpm) })),
+    attributions: event.contributionsSeen.map(({ contributionId, scorePpm }) => ({
+      contributionId,
+      scorePpm: Number(scorePpm),
+    })),
     method,
   };
   const contributions = new Map<string, ContributionState>();
@@ -106,7 +132,12 @@ export function inputFromEvent(event: InferenceAttributed, method = 'not-recorde
   }
   return {
     inference,
-    model: { modelId: event.modelId, owner, datanetIds: event.datanetsSeen.map((datanet) => datanet.datanetId), split: { ...event.split } },
+    model: {
+      modelId: event.modelId,
+      owner,
+      datanetIds: event.datanetsSeen.map((datanet) => datanet.datanetId),
+      split: { ...event.split },
+    },
     datanets: event.datanetsSeen.map(({ datanetId, ownerId, curatorShareBps, minDataBps, allowedModelOwners }) => ({
       datanetId,
       owner: ownerId,
@@ -122,13 +153,16 @@ export function inputFromEvent(event: InferenceAttributed, method = 'not-recorde
 
 /** Re-runs the recorded policy on the event's inputs; the caller compares the result with the event. */
 export function recompute(event: InferenceAttributed, method?: string): AttributionDecision {
-  if (event.policyVersion !== 1 && event.policyVersion !== 2) throw new RangeError(`policyVersion ${event.policyVersion} is not known to this service`);
+  if (event.policyVersion !== 1 && event.policyVersion !== 2)
+    throw new RangeError(`policyVersion ${event.policyVersion} is not known to this service`);
   return decideAttribution(inputFromEvent(event, method));
 }
 
 /** The credits of a decision as the wire lists them (zero credits of the protocol and model owner included). */
 export function sameCredits(event: InferenceAttributed, decision: AttributionDecision): boolean {
-  const wire = event.postings.filter((posting) => posting.amountMinor !== 0n).map((p) => `${p.accountId}=${p.amountMinor}`);
+  const wire = event.postings
+    .filter((posting) => posting.amountMinor !== 0n)
+    .map((p) => `${p.accountId}=${p.amountMinor}`);
   const policy = decision.postings.slice(1).map((p) => `${p.account}=${p.amountMinor}`);
   return wire.join(',') === policy.join(',');
 }

@@ -10,7 +10,8 @@ import { recompute, sameCredits } from '../decision/wire';
  */
 export function explainStored(stored: StoredDecision): string[] {
   const decoded = fromRecord(stored.value, stored.headers);
-  if (decoded.type !== 'InferenceAttributed') throw new Error(`stored decision of ${stored.inferenceId} is a ${decoded.type}`);
+  if (decoded.type !== 'InferenceAttributed')
+    throw new Error(`stored decision of ${stored.inferenceId} is a ${decoded.type}`);
   const event = decoded.data;
   const decision = recompute(event, stored.method);
   const check = sameCredits(event, decision)

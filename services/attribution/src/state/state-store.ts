@@ -23,7 +23,11 @@ interface VersionRow {
 }
 
 /** One record of a batch: decoded into a table event, or not decodable (it still moves the watermark). */
-export type BatchRecord = { readonly offset: bigint; readonly timestampMs: number; readonly event: TableRecord['event'] | null };
+export type BatchRecord = {
+  readonly offset: bigint;
+  readonly timestampMs: number;
+  readonly event: TableRecord['event'] | null;
+};
 
 /**
  * Writes the table fold into PostgreSQL inside the caller's transaction (the one that also moves the
@@ -37,9 +41,16 @@ export class StateStore {
   ) {}
 
   /** Folds one partition's fresh records; returns the fold's rejections for the DLQ. */
-  async apply(manager: EntityManager, topic: string, partition: number, records: readonly BatchRecord[]): Promise<TableRejection[]> {
+  async apply(
+    manager: EntityManager,
+    topic: string,
+    partition: number,
+    records: readonly BatchRecord[],
+  ): Promise<TableRejection[]> {
     let progress = await lockProgress(manager, topic, partition);
-    const decoded = records.filter((record) => record.event !== null).map((record) => ({ ...record, partition }) as TableRecord);
+    const decoded = records
+      .filter((record) => record.event !== null)
+      .map((record) => ({ ...record, partition }) as TableRecord);
     const latest = await latestStates(manager, decoded);
     const versions: EntityVersion[] = [];
     const rejected: TableRejection[] = [];
@@ -60,32 +71,41 @@ export class StateStore {
       // An undecodable record is still a record of the partition: it moves the watermark like any other.
       foldRun();
       if (record.offset >= progress.nextOffset) {
-        progress = { ...progress, nextOffset: record.offset + 1n, watermarkMs: Math.max(progress.watermarkMs, record.timestampMs) };
+        progress = {
+          ...progress,
+          nextOffset: record.offset + 1n,
+          watermarkMs: Math.max(progress.watermarkMs, record.timestampMs),
+        };
       }
     }
     foldRun();
     await insertVersions(manager, topic, versions);
-    await manager.query('UPDATE table_progress SET next_offset = $3, watermark_ms = $4 WHERE topic = $1 AND partition = $2', [
-      topic,
-      partition,
-      progress.nextOffset.toString(),
-      progress.watermarkMs,
-    ]);
+    await manager.query(
+      'UPDATE table_progress SET next_offset = $3, watermark_ms = $4 WHERE topic = $1 AND partition = $2',
+      [topic, partition, progress.nextOffset.toString(), progress.watermarkMs],
+    );
     return rejected;
   }
 
   async progress(): Promise<PartitionProgress[]> {
-    const rows: Array<{ topic: string; partition: number; next_offset: string; watermark_ms: string }> = await this.dataSource.query(
-      'SELECT topic, partition, next_offset, watermark_ms FROM table_progress',
-    );
-    return rows.map((row) => ({ topic: row.topic, partition: row.partition, nextOffset: BigInt(row.next_offset), watermarkMs: Number(row.watermark_ms) }));
+    const rows: Array<{ topic: string; partition: number; next_offset: string; watermark_ms: string }> =
+      await this.dataSource.query('SELECT topic, partition, next_offset, watermark_ms FROM table_progress');
+    return rows.map((row) => ({
+      topic: row.topic,
+      partition: row.partition,
+      nextOffset: BigInt(row.next_offset),
+      watermarkMs: Number(row.watermark_ms),
+    }));
   }
 
   /**
    * Every version of the named entities visible at or before asOfMaxMs, grouped by entityKey; with a
    * key's `afterMs`, only those visible after it (the caller already holds the earlier ones).
    */
-  async versions(keys: ReadonlyArray<{ entity: EntityKind; id: string; afterMs?: number }>, asOfMaxMs: number): Promise<Map<string, EntityVersion[]>> {
+  async versions(
+    keys: ReadonlyArray<{ entity: EntityKind; id: string; afterMs?: number }>,
+    asOfMaxMs: number,
+  ): Promise<Map<string, EntityVersion[]>> {
     const grouped = new Map<string, EntityVersion[]>();
     if (keys.length === 0) return grouped;
     const rows: VersionRow[] = await this.dataSource.query(
@@ -93,7 +113,12 @@ export class StateStore {
          FROM entity_versions v
          JOIN unnest($1::text[], $2::text[], $4::bigint[]) AS k(entity, id, after_ms) ON v.entity = k.entity AND v.id = k.id
         WHERE v.visible_from_ms <= $3 AND v.visible_from_ms > k.after_ms`,
-      [keys.map((key) => key.entity), keys.map((key) => key.id), asOfMaxMs, keys.map((key) => key.afterMs ?? Number.MIN_SAFE_INTEGER)],
+      [
+        keys.map((key) => key.entity),
+        keys.map((key) => key.id),
+        asOfMaxMs,
+        keys.map((key) => key.afterMs ?? Number.MIN_SAFE_INTEGER),
+      ],
     );
     for (const row of rows) {
       const key = entityKey(row.entity, row.id);
@@ -145,13 +170,17 @@ async function lockProgress(manager: Queryable, topic: string, partition: number
  * The latest state of every entity the records touch, and of every datanet a ModelRegistered among them
  * names: the fold checks a new model against the terms of its datanets as the table state knows them.
  */
-async function latestStates(manager: Queryable, records: readonly TableRecord[]): Promise<Map<string, EntityVersion['state']>> {
+async function latestStates(
+  manager: Queryable,
+  records: readonly TableRecord[],
+): Promise<Map<string, EntityVersion['state']>> {
   const byKey = new Map<string, { entity: EntityKind; id: string }>();
   for (const record of records) {
     const { entity, id } = entityOf(record.event);
     byKey.set(entityKey(entity, id), { entity, id });
     if (record.event.type === 'ModelRegistered') {
-      for (const datanetId of record.event.datanetIds) byKey.set(entityKey('datanet', datanetId), { entity: 'datanet', id: datanetId });
+      for (const datanetId of record.event.datanetIds)
+        byKey.set(entityKey('datanet', datanetId), { entity: 'datanet', id: datanetId });
     }
   }
   const keys = [...byKey.values()];

@@ -21,8 +21,10 @@ export function readTableEvent(record: InboundRecord): TableEvent {
   }
   const key = record.key?.toString('utf8');
   const event = tableEventOf(decoded);
-  if (event === null) throw new TableRecordRejected(`ce_type: ${decoded.envelope.type} does not belong on ${record.topic}`);
-  if (key !== decoded.envelope.subject) throw new TableRecordRejected(`key: must equal the event's entity id ${decoded.envelope.subject}`);
+  if (event === null)
+    throw new TableRecordRejected(`ce_type: ${decoded.envelope.type} does not belong on ${record.topic}`);
+  if (key !== decoded.envelope.subject)
+    throw new TableRecordRejected(`key: must equal the event's entity id ${decoded.envelope.subject}`);
   return event;
 }
 
@@ -36,7 +38,9 @@ function tableEventOf(decoded: ReturnType<typeof fromRecord>): TableEvent | null
     case 'DatanetUpdated': {
       const { datanetId, curatorShareBps, minDataBps, allowedModelOwners, allowAnyModelOwner } = decoded.data;
       if (allowAnyModelOwner && allowedModelOwners !== null) {
-        throw new TableRecordRejected('allowAnyModelOwner: must not be true together with a list of allowedModelOwners');
+        throw new TableRecordRejected(
+          'allowAnyModelOwner: must not be true together with a list of allowedModelOwners',
+        );
       }
       return { type: 'DatanetUpdated', datanetId, curatorShareBps, minDataBps, allowedModelOwners, allowAnyModelOwner };
     }
@@ -45,7 +49,11 @@ function tableEventOf(decoded: ReturnType<typeof fromRecord>): TableEvent | null
       return { type: 'ContributionSubmitted', contributionId, datanetId, contributor: contributorId };
     }
     case 'ContributionValidated':
-      return { type: 'ContributionValidated', contributionId: decoded.data.contributionId, decision: decoded.data.decision };
+      return {
+        type: 'ContributionValidated',
+        contributionId: decoded.data.contributionId,
+        decision: decoded.data.decision,
+      };
     case 'ContributionRevoked':
       return { type: 'ContributionRevoked', contributionId: decoded.data.contributionId };
     case 'ModelRegistered': {

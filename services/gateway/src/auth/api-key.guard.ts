@@ -31,12 +31,23 @@ export class ApiKeyGuard implements CanActivate {
 
   private async scopeOf(authorization: string | undefined, apiKey: string | undefined): Promise<ApiKeyScope> {
     const key = apiKey?.trim() || (/^Bearer\s+(\S+)$/i.exec(authorization ?? '') ?? [])[1];
-    if (!key) throw new GatewayRejection(401, 'unauthenticated', 'an API key is required: send "Authorization: Bearer <key>" (or X-Api-Key)');
+    if (!key)
+      throw new GatewayRejection(
+        401,
+        'unauthenticated',
+        'an API key is required: send "Authorization: Bearer <key>" (or X-Api-Key)',
+      );
     let scope: ApiKeyScope | undefined;
     try {
       scope = await this.authenticator.authenticate(key);
     } catch (error) {
-      throw new GatewayRejection(503, 'unavailable', `the gateway database is unavailable (${(error as Error).message})`, [], this.config.GATEWAY_RETRY_AFTER_S);
+      throw new GatewayRejection(
+        503,
+        'unavailable',
+        `the gateway database is unavailable (${(error as Error).message})`,
+        [],
+        this.config.GATEWAY_RETRY_AFTER_S,
+      );
     }
     if (!scope) throw new GatewayRejection(401, 'unauthenticated', 'unknown or revoked API key');
     return scope;

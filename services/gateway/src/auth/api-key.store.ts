@@ -1,7 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../gateway.config';
-import { generateApiKey, hashApiKey, looksLikeApiKey, scopeProblems, type ApiKeyScope, type NewApiKey } from './api-key';
+import {
+  generateApiKey,
+  hashApiKey,
+  looksLikeApiKey,
+  scopeProblems,
+  type ApiKeyScope,
+  type NewApiKey,
+} from './api-key';
 
 export interface ApiKeySummary extends ApiKeyScope {
   readonly keyId: string;
@@ -39,19 +46,27 @@ export class ApiKeyRepository {
 
   /** True when a live key was revoked; false when there is no such key or it was revoked before. */
   async revoke(keyId: string): Promise<boolean> {
-    const [, affected] = await this.dataSource.query<[unknown, number]>('UPDATE api_keys SET revoked_at = now() WHERE key_id = $1 AND revoked_at IS NULL', [keyId]);
+    const [, affected] = await this.dataSource.query<[unknown, number]>(
+      'UPDATE api_keys SET revoked_at = now() WHERE key_id = $1 AND revoked_at IS NULL',
+      [keyId],
+    );
     return affected === 1;
   }
 
   async list(): Promise<ApiKeySummary[]> {
-    const rows = await this.dataSource.query<ApiKeyRecord[]>(`SELECT * FROM api_keys ORDER BY created_at, key_id LIMIT ${LIST_ROWS_MAX}`);
+    const rows = await this.dataSource.query<ApiKeyRecord[]>(
+      `SELECT * FROM api_keys ORDER BY created_at, key_id LIMIT ${LIST_ROWS_MAX}`,
+    );
     return rows.map(summaryOf);
   }
 
   /** The scope of a live key, or undefined for an unknown or revoked one. */
   async findLive(key: string): Promise<ApiKeyScope | undefined> {
     if (!looksLikeApiKey(key)) return undefined;
-    const rows = await this.dataSource.query<ApiKeyRecord[]>('SELECT * FROM api_keys WHERE key_sha256 = $1 AND revoked_at IS NULL', [hashApiKey(key)]);
+    const rows = await this.dataSource.query<ApiKeyRecord[]>(
+      'SELECT * FROM api_keys WHERE key_sha256 = $1 AND revoked_at IS NULL',
+      [hashApiKey(key)],
+    );
     return rows[0] ? summaryOf(rows[0]) : undefined;
   }
 }
@@ -78,7 +93,10 @@ export class ApiKeyAuthenticator {
   private readonly repository: ApiKeyRepository;
   private readonly cache = new Map<string, { scope: ApiKeyScope; expiresAtMs: number }>();
 
-  constructor(dataSource: DataSource, @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig) {
+  constructor(
+    dataSource: DataSource,
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+  ) {
     this.repository = new ApiKeyRepository(dataSource);
   }
 

@@ -51,11 +51,14 @@ export function sourceOf(producerId: string): string {
 /** Every problem with a scope given on the command line, each naming the option and its rule. */
 export function scopeProblems(scope: ApiKeyScope): string[] {
   const problems: string[] = [];
-  if (!PRODUCER_ID.test(scope.producerId)) problems.push('producer: must be 1 to 128 letters, digits, ".", "_" or "-", starting with a letter or digit');
+  if (!PRODUCER_ID.test(scope.producerId))
+    problems.push('producer: must be 1 to 128 letters, digits, ".", "_" or "-", starting with a letter or digit');
   /** `problemOf` says what is wrong with one value, or undefined when it may be granted. */
   const list = (option: string, values: readonly string[], problemOf: (value: string) => string | undefined) => {
-    if (option === 'event-types' && values.length === 0) problems.push(`${option}: must name at least one event type, or * for any`);
-    else if (values.length > SCOPE_ENTRIES_MAX) problems.push(`${option}: must name at most ${SCOPE_ENTRIES_MAX} values`);
+    if (option === 'event-types' && values.length === 0)
+      problems.push(`${option}: must name at least one event type, or * for any`);
+    else if (values.length > SCOPE_ENTRIES_MAX)
+      problems.push(`${option}: must name at most ${SCOPE_ENTRIES_MAX} values`);
     else if (values.includes(ANY) && values.length > 1) problems.push(`${option}: * stands alone`);
     else {
       for (const value of values) {

@@ -56,7 +56,8 @@ const KAFKA_PRODUCER_SOURCE = 'urn:tributary:producer:simulator';
 
 const boundedInt = (name: string, min: number, max: number) => (value: string) => {
   const parsed = Number(value);
-  if (!Number.isSafeInteger(parsed) || parsed < min || parsed > max) throw new InvalidArgumentError(`--${name} must be an integer from ${min} to ${max}`);
+  if (!Number.isSafeInteger(parsed) || parsed < min || parsed > max)
+    throw new InvalidArgumentError(`--${name} must be an integer from ${min} to ${max}`);
   return parsed;
 };
 
@@ -64,29 +65,44 @@ const boundedInt = (name: string, min: number, max: number) => (value: string) =
 type Send = (events: readonly SimulatedEvent[]) => Promise<string>;
 
 class SendFailure extends Error {
-  constructor(readonly label: string, message: string, readonly fatal: boolean) {
+  constructor(
+    readonly label: string,
+    message: string,
+    readonly fatal: boolean,
+  ) {
     super(message);
   }
 }
 
-const toJson = (value: unknown) => JSON.stringify(value, (_key, item: unknown) => (typeof item === 'bigint' ? item.toString() : item));
+const toJson = (value: unknown) =>
+  JSON.stringify(value, (_key, item: unknown) => (typeof item === 'bigint' ? item.toString() : item));
 
 function viaGateway(options: SimulateOptions): Send {
-  if (!options.apiKey) throw new InvalidArgumentError('--via gateway needs an API key: --api-key or GATEWAY_API_KEY (npm run gateway -- keys create ...)');
+  if (!options.apiKey)
+    throw new InvalidArgumentError(
+      '--via gateway needs an API key: --api-key or GATEWAY_API_KEY (npm run gateway -- keys create ...)',
+    );
   const headers = { 'content-type': 'application/json', authorization: `Bearer ${options.apiKey}` };
   return async (events) => {
     const single = events.length === 1;
-    const response = await fetch(single ? `${options.gatewayUrl}/events/${events[0]!.type}` : `${options.gatewayUrl}/events/batch`, {
-      method: 'POST',
-      headers,
-      body: single ? toJson(events[0]!.data) : toJson({ events }),
-      signal: AbortSignal.timeout(30_000),
-    }).catch((error: Error) => {
+    const response = await fetch(
+      single ? `${options.gatewayUrl}/events/${events[0]!.type}` : `${options.gatewayUrl}/events/batch`,
+      {
+        method: 'POST',
+        headers,
+        body: single ? toJson(events[0]!.data) : toJson({ events }),
+        signal: AbortSignal.timeout(30_000),
+      },
+    ).catch((error: Error) => {
       throw new SendFailure('unreachable', `gateway unreachable at ${options.gatewayUrl}: ${error.message}`, true);
     });
     const body = await response.text();
     if (response.status === 202) return sourceIn(body);
-    throw new SendFailure(String(response.status), `gateway answered ${response.status}: ${body.slice(0, 300)}`, response.status === 401 || response.status === 403);
+    throw new SendFailure(
+      String(response.status),
+      `gateway answered ${response.status}: ${body.slice(0, 300)}`,
+      response.status === 401 || response.status === 403,
+    );
   };
 }
 
@@ -114,7 +130,10 @@ async function viaKafka(): Promise<{ send: Send; close(): Promise<void> }> {
 }
 
 /** Sends `count` events of the economy at `rate` events/s, never more than `concurrency` sends at once. */
-export async function simulate(options: SimulateOptions, log: (line: string) => void = () => undefined): Promise<SimulateSummary> {
+export async function simulate(
+  options: SimulateOptions,
+  log: (line: string) => void = () => undefined,
+): Promise<SimulateSummary> {
   if (options.fundPercent > 0 && !options.operatorToken) {
     throw new InvalidArgumentError(
       `--fund ${options.fundPercent} records the producer's deposit through the payouts service and needs its operator token: PAYOUTS_OPERATOR_TOKEN, PAYOUTS_OPERATOR_TOKEN_FILE or the local stack's ${localOperatorTokenFile()} (npm start writes it); --fund 0 sends without funding`,
@@ -122,8 +141,18 @@ export async function simulate(options: SimulateOptions, log: (line: string) => 
   }
   const kafka = options.via === 'kafka' ? await viaKafka() : undefined;
   const send = kafka?.send ?? viaGateway(options);
-  const events = simulateEconomy({ ...ECONOMY_DEFAULTS, seed: options.seed, runId: options.runId, startTimeMs: BigInt(Date.now()) });
-  const bar = options.progress ? new SingleBar({ format: 'simulate |{bar}| {value}/{total} events | {speed} ev/s | failed {failed}', hideCursor: true }, Presets.shades_classic) : undefined;
+  const events = simulateEconomy({
+    ...ECONOMY_DEFAULTS,
+    seed: options.seed,
+    runId: options.runId,
+    startTimeMs: BigInt(Date.now()),
+  });
+  const bar = options.progress
+    ? new SingleBar(
+        { format: 'simulate |{bar}| {value}/{total} events | {speed} ev/s | failed {failed}', hideCursor: true },
+        Presets.shades_classic,
+      )
+    : undefined;
   const failures: Record<string, number> = {};
   let sent = 0;
   let accepted = 0;
@@ -153,7 +182,8 @@ export async function simulate(options: SimulateOptions, log: (line: string) => 
           }
         })
         .catch((error: unknown) => {
-          const failure = error instanceof SendFailure ? error : new SendFailure('error', (error as Error).message, false);
+          const failure =
+            error instanceof SendFailure ? error : new SendFailure('error', (error as Error).message, false);
           failed += unit.length;
           failures[failure.label] = (failures[failure.label] ?? 0) + unit.length;
           if (failure.fatal) fatal = failure;
@@ -171,7 +201,8 @@ export async function simulate(options: SimulateOptions, log: (line: string) => 
     bar?.stop();
     await kafka?.close();
   }
-  if (Date.now() >= deadlineMs && sent < options.count) log(`stopped after --duration-max-s ${options.durationMaxS}: ${sent} of ${options.count} sent`);
+  if (Date.now() >= deadlineMs && sent < options.count)
+    log(`stopped after --duration-max-s ${options.durationMaxS}: ${sent} of ${options.count} sent`);
   const deposits = producer === undefined ? [] : await fund(options, producer, fees, log);
   return { sent, accepted, failed, failures, elapsedMs: Date.now() - startedMs, producer, deposits };
 }
@@ -181,7 +212,12 @@ export async function simulate(options: SimulateOptions, log: (line: string) => 
  * (rounded down), recorded as the producer's deposit through the payouts service. The event id is the
  * run's, so re-running the funding of one run records it once.
  */
-async function fund(options: SimulateOptions, producer: string, fees: ReadonlyMap<string, bigint>, log: (line: string) => void): Promise<SimulatedDeposit[]> {
+async function fund(
+  options: SimulateOptions,
+  producer: string,
+  fees: ReadonlyMap<string, bigint>,
+  log: (line: string) => void,
+): Promise<SimulatedDeposit[]> {
   const deposits: SimulatedDeposit[] = [];
   for (const [asset, feesMinor] of fees) {
     const depositedMinor = (feesMinor * BigInt(options.fundPercent)) / 100n;
@@ -190,12 +226,23 @@ async function fund(options: SimulateOptions, producer: string, fees: ReadonlyMa
       const response = await fetch(`${options.payoutsUrl}/funding/deposits`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${options.operatorToken}` },
-        body: JSON.stringify({ eventId, producer, asset, amountMinor: depositedMinor.toString(), railReference: `simulate:${options.runId}` }),
+        body: JSON.stringify({
+          eventId,
+          producer,
+          asset,
+          amountMinor: depositedMinor.toString(),
+          railReference: `simulate:${options.runId}`,
+        }),
         signal: AbortSignal.timeout(30_000),
       }).catch((error: Error) => {
-        throw new Error(`the payouts service is unreachable at ${options.payoutsUrl} to record the deposit: ${error.message}`);
+        throw new Error(
+          `the payouts service is unreachable at ${options.payoutsUrl} to record the deposit: ${error.message}`,
+        );
       });
-      if (response.status !== 201) throw new Error(`the payouts service refused the deposit (${response.status}): ${(await response.text()).slice(0, 300)}`);
+      if (response.status !== 201)
+        throw new Error(
+          `the payouts service refused the deposit (${response.status}): ${(await response.text()).slice(0, 300)}`,
+        );
     }
     deposits.push({ producer, asset, feesMinor, depositedMinor, eventId });
     log(
@@ -211,7 +258,8 @@ async function fund(options: SimulateOptions, producer: string, fees: ReadonlyMa
 function sourceIn(body: string): string {
   const parsed = JSON.parse(body) as { source?: unknown; results?: Array<{ source?: unknown }> };
   const source = parsed.source ?? parsed.results?.[0]?.source;
-  if (typeof source !== 'string') throw new SendFailure('unexpected', `the gateway's 202 names no source: ${body.slice(0, 300)}`, true);
+  if (typeof source !== 'string')
+    throw new SendFailure('unexpected', `the gateway's 202 names no source: ${body.slice(0, 300)}`, true);
   return source;
 }
 
@@ -231,23 +279,54 @@ function sleep(ms: number): Promise<void> {
 
 export function simulateCli(): Command {
   return new Command('simulate')
-    .description('play a simulated AI economy (datanets, contributions, validations, models, paid inferences) into Tributary')
+    .description(
+      'play a simulated AI economy (datanets, contributions, validations, models, paid inferences) into Tributary',
+    )
     .option('--rate <events/s>', 'events per second', boundedInt('rate', 1, 100_000), 50)
     .option('--count <events>', 'events to send in all', boundedInt('count', 1, 10_000_000), 1_000)
-    .addOption(new Option('--via <path>', 'through the HTTP gateway or straight to Kafka').choices(['gateway', 'kafka']).default('gateway'))
-    .option('--seed <n>', 'seed of the economy: the same seed and run id give the same events', boundedInt('seed', 0, 2 ** 31), 1)
+    .addOption(
+      new Option('--via <path>', 'through the HTTP gateway or straight to Kafka')
+        .choices(['gateway', 'kafka'])
+        .default('gateway'),
+    )
+    .option(
+      '--seed <n>',
+      'seed of the economy: the same seed and run id give the same events',
+      boundedInt('seed', 0, 2 ** 31),
+      1,
+    )
     .option('--run-id <id>', 'prefix of every id, so runs do not collide (default: from the clock)')
-    .option('--batch-size <events>', 'events per request (1: one per event type endpoint; more: the batch endpoint)', boundedInt('batch-size', 1, 1_000), 1)
+    .option(
+      '--batch-size <events>',
+      'events per request (1: one per event type endpoint; more: the batch endpoint)',
+      boundedInt('batch-size', 1, 1_000),
+      1,
+    )
     .option('--concurrency <n>', 'requests in flight at most', boundedInt('concurrency', 1, 256), 16)
     .option('--gateway-url <url>', 'the gateway', 'http://127.0.0.1:3100')
     .option('--api-key <key>', 'API key for the gateway (or GATEWAY_API_KEY)')
-    .option('--duration-max-s <s>', 'stop after this long whatever is left', boundedInt('duration-max-s', 1, 86_400), 600)
+    .option(
+      '--duration-max-s <s>',
+      'stop after this long whatever is left',
+      boundedInt('duration-max-s', 1, 86_400),
+      600,
+    )
     .option('--no-progress', 'no progress bar (for logs)')
-    .option('--fund <percent>', "share of the sent inferences' fees the producer deposits at the end (0: none, so its earners wait on funding)", boundedInt('fund', 0, 100), 100)
-    .option('--payouts-url <url>', 'the payouts service, where the deposit is recorded (operator token: PAYOUTS_OPERATOR_TOKEN or PAYOUTS_OPERATOR_TOKEN_FILE)', 'http://127.0.0.1:3104')
+    .option(
+      '--fund <percent>',
+      "share of the sent inferences' fees the producer deposits at the end (0: none, so its earners wait on funding)",
+      boundedInt('fund', 0, 100),
+      100,
+    )
+    .option(
+      '--payouts-url <url>',
+      'the payouts service, where the deposit is recorded (operator token: PAYOUTS_OPERATOR_TOKEN or PAYOUTS_OPERATOR_TOKEN_FILE)',
+      'http://127.0.0.1:3104',
+    )
     .action(async (raw: Record<string, unknown>) => {
       const runId = (raw['runId'] as string | undefined) ?? `sim${Date.now().toString(36)}`;
-      if (!/^[A-Za-z0-9_-]{1,64}$/.test(runId)) throw new InvalidArgumentError('--run-id must be 1 to 64 letters, digits, "_" or "-"');
+      if (!/^[A-Za-z0-9_-]{1,64}$/.test(runId))
+        throw new InvalidArgumentError('--run-id must be 1 to 64 letters, digits, "_" or "-"');
       const gatewayUrl = baseUrl('gateway-url', raw['gatewayUrl']);
       const payoutsUrl = baseUrl('payouts-url', raw['payoutsUrl']);
       const options: SimulateOptions = {
@@ -267,9 +346,13 @@ export function simulateCli(): Command {
         operatorToken: (raw['fund'] as number) > 0 ? operatorToken() : undefined,
       };
       const log = (line: string) => process.stderr.write(`simulate: ${line}\n`);
-      log(`run ${runId}, seed ${options.seed}: ${options.count} events at ${options.rate}/s via ${options.via}${options.via === 'gateway' ? ` (${gatewayUrl})` : ''}`);
+      log(
+        `run ${runId}, seed ${options.seed}: ${options.count} events at ${options.rate}/s via ${options.via}${options.via === 'gateway' ? ` (${gatewayUrl})` : ''}`,
+      );
       const summary = await simulate(options, log);
-      log(`${summary.accepted} accepted, ${summary.failed} failed ${JSON.stringify(summary.failures)} in ${(summary.elapsedMs / 1_000).toFixed(1)} s`);
+      log(
+        `${summary.accepted} accepted, ${summary.failed} failed ${JSON.stringify(summary.failures)} in ${(summary.elapsedMs / 1_000).toFixed(1)} s`,
+      );
       if (summary.failed > 0 || summary.accepted < options.count) process.exitCode = 1;
     });
 }

@@ -15,7 +15,12 @@ const overloaded = (queued: number) => new Error(`${queued} contribution rows ar
  */
 @Injectable()
 export class ContributionDatanetStore {
-  private readonly rounds = new GroupCommitter<ContributionClaim, string | null>((claims) => this.recordAndRead(claims), BATCH_EVENTS_MAX, QUEUED_ROWS_MAX, overloaded);
+  private readonly rounds = new GroupCommitter<ContributionClaim, string | null>(
+    (claims) => this.recordAndRead(claims),
+    BATCH_EVENTS_MAX,
+    QUEUED_ROWS_MAX,
+    overloaded,
+  );
 
   constructor(private readonly dataSource: DataSource) {}
 
@@ -54,9 +59,18 @@ export class ContributionDatanetStore {
       [claims.map((claim) => claim.contributionId), claims.map((claim) => claim.datanetId)],
     );
     const byId = new Map(rows.map((row) => [row.contribution_id, row.datanet_id]));
-    const raced = [...new Set(claims.filter((claim) => claim.datanetId !== null && !byId.has(claim.contributionId)).map((claim) => claim.contributionId))];
+    const raced = [
+      ...new Set(
+        claims
+          .filter((claim) => claim.datanetId !== null && !byId.has(claim.contributionId))
+          .map((claim) => claim.contributionId),
+      ),
+    ];
     if (raced.length > 0) {
-      const late = await this.dataSource.query<Array<{ contribution_id: string; datanet_id: string }>>(`SELECT contribution_id, datanet_id FROM contribution_datanets WHERE contribution_id = ANY($1::text[])`, [raced]);
+      const late = await this.dataSource.query<Array<{ contribution_id: string; datanet_id: string }>>(
+        `SELECT contribution_id, datanet_id FROM contribution_datanets WHERE contribution_id = ANY($1::text[])`,
+        [raced],
+      );
       for (const row of late) byId.set(row.contribution_id, row.datanet_id);
     }
     return claims.map((claim) => byId.get(claim.contributionId) ?? null);

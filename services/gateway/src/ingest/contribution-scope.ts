@@ -28,12 +28,16 @@ const JUDGED_BY_CONTRIBUTION: ReadonlySet<EventType> = new Set(['ContributionVal
  * need nothing. Every submission is recorded, whoever sends it, so later validations can be judged; a
  * key for all datanets (`*`) is never judged, so its validations and revocations cost no lookup.
  */
-export function contributionClaims(scope: ApiKeyScope, events: ReadonlyArray<{ readonly type: EventType; readonly data: Record<string, unknown> }>): Array<ContributionClaim | undefined> {
+export function contributionClaims(
+  scope: ApiKeyScope,
+  events: ReadonlyArray<{ readonly type: EventType; readonly data: Record<string, unknown> }>,
+): Array<ContributionClaim | undefined> {
   const judged = !scope.datanetIds.includes(ANY);
   return events.map(({ type, data }) => {
     const contributionId = data['contributionId'];
     if (typeof contributionId !== 'string') return undefined;
-    if (type === 'ContributionSubmitted' && typeof data['datanetId'] === 'string') return { contributionId, datanetId: data['datanetId'] };
+    if (type === 'ContributionSubmitted' && typeof data['datanetId'] === 'string')
+      return { contributionId, datanetId: data['datanetId'] };
     if (judged && JUDGED_BY_CONTRIBUTION.has(type)) return { contributionId, datanetId: null };
     return undefined;
   });
@@ -45,19 +49,40 @@ export function contributionClaims(scope: ApiKeyScope, events: ReadonlyArray<{ r
  * A submission whose id is held by another datanet is a 409: the id is taken, and taking it into a
  * datanet the key owns would hand that key the other datanet's contribution.
  */
-export function contributionIssues(scope: ApiKeyScope, claims: ReadonlyArray<ContributionClaim | undefined>, recorded: ReadonlyMap<string, string>): ContributionIssue[] {
+export function contributionIssues(
+  scope: ApiKeyScope,
+  claims: ReadonlyArray<ContributionClaim | undefined>,
+  recorded: ReadonlyMap<string, string>,
+): ContributionIssue[] {
   const issues: ContributionIssue[] = [];
   claims.forEach((claim, index) => {
     if (claim === undefined) return;
     const datanetId = recorded.get(claim.contributionId);
     if (claim.datanetId !== null) {
       if (datanetId !== undefined && datanetId !== claim.datanetId) {
-        issues.push({ index, status: 409, rule: 'contributionIdTaken', message: 'this contributionId was already submitted to another datanet; a contribution belongs to one datanet, so choose another contributionId' });
+        issues.push({
+          index,
+          status: 409,
+          rule: 'contributionIdTaken',
+          message:
+            'this contributionId was already submitted to another datanet; a contribution belongs to one datanet, so choose another contributionId',
+        });
       }
     } else if (datanetId === undefined) {
-      issues.push({ index, status: 403, rule: 'contributionUnknown', message: 'the gateway holds no ContributionSubmitted for this contributionId, so it cannot tell its datanet; submit it through the gateway first, or use a key for all datanets (*)' });
+      issues.push({
+        index,
+        status: 403,
+        rule: 'contributionUnknown',
+        message:
+          'the gateway holds no ContributionSubmitted for this contributionId, so it cannot tell its datanet; submit it through the gateway first, or use a key for all datanets (*)',
+      });
     } else if (!scope.datanetIds.includes(datanetId)) {
-      issues.push({ index, status: 403, rule: 'contributionNotInScope', message: "this key may not validate or revoke contributions of this contribution's datanet" });
+      issues.push({
+        index,
+        status: 403,
+        rule: 'contributionNotInScope',
+        message: "this key may not validate or revoke contributions of this contribution's datanet",
+      });
     }
   });
   return issues;

@@ -12,7 +12,12 @@ export interface WeightBound<Item> {
  * that would make one call too large go in the next: no call fails for all of them because of their sum.
  */
 export class GroupCommitter<Item, Result> {
-  private readonly queue: Array<{ item: Item; weight: number; resolve(result: Result): void; reject(error: Error): void }> = [];
+  private readonly queue: Array<{
+    item: Item;
+    weight: number;
+    resolve(result: Result): void;
+    reject(error: Error): void;
+  }> = [];
   private running = false;
 
   constructor(
@@ -59,7 +64,8 @@ export class GroupCommitter<Item, Result> {
     if (this.weightBound === undefined) return most;
     let weight = this.queue[0]!.weight;
     let count = 1;
-    while (count < most && weight + this.queue[count]!.weight <= this.weightBound.perCallMax) weight += this.queue[count++]!.weight;
+    while (count < most && weight + this.queue[count]!.weight <= this.weightBound.perCallMax)
+      weight += this.queue[count++]!.weight;
     return count;
   }
 }

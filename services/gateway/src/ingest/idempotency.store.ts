@@ -56,8 +56,18 @@ interface ExistingRow {
 export class IdempotencyStore {
   // Claims and acknowledgements of concurrent requests share statements (one INSERT, one UPDATE per
   // round), so the database costs a request a share of a round trip instead of two of its own.
-  private readonly claims = new GroupCommitter<ClaimRow, boolean>((rows) => this.insertClaims(rows), BATCH_EVENTS_MAX, QUEUED_ROWS_MAX, overloaded);
-  private readonly acks = new GroupCommitter<AckRow, void>((rows) => this.updateAcks(rows), BATCH_EVENTS_MAX, QUEUED_ROWS_MAX, overloaded);
+  private readonly claims = new GroupCommitter<ClaimRow, boolean>(
+    (rows) => this.insertClaims(rows),
+    BATCH_EVENTS_MAX,
+    QUEUED_ROWS_MAX,
+    overloaded,
+  );
+  private readonly acks = new GroupCommitter<AckRow, void>(
+    (rows) => this.updateAcks(rows),
+    BATCH_EVENTS_MAX,
+    QUEUED_ROWS_MAX,
+    overloaded,
+  );
 
   constructor(
     private readonly dataSource: DataSource,
@@ -85,7 +95,13 @@ export class IdempotencyStore {
          FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::uuid[]) AS e(event_id, producer_id, event_type, body_sha256, claim_token)
        ON CONFLICT (event_id) DO NOTHING
        RETURNING event_id, claim_token`,
-      [rows.map((row) => row.eventId), rows.map((row) => row.producerId), rows.map((row) => row.eventType), rows.map((row) => row.bodySha256), rows.map((row) => row.claimToken)],
+      [
+        rows.map((row) => row.eventId),
+        rows.map((row) => row.producerId),
+        rows.map((row) => row.eventType),
+        rows.map((row) => row.bodySha256),
+        rows.map((row) => row.claimToken),
+      ],
     );
     const winners = new Set(inserted.map((row) => `${row.event_id}\u0000${row.claim_token}`));
     return rows.map((row) => winners.has(`${row.eventId}\u0000${row.claimToken}`));
@@ -97,7 +113,13 @@ export class IdempotencyStore {
           SET state = 'acknowledged', topic = r.topic, partition = r.partition, kafka_offset = r.kafka_offset, acknowledged_at = now()
          FROM unnest($1::text[], $2::uuid[], $3::text[], $4::int[], $5::bigint[]) AS r(event_id, claim_token, topic, partition, kafka_offset)
         WHERE t.event_id = r.event_id AND t.claim_token = r.claim_token`,
-      [rows.map((r) => r.eventId), rows.map((r) => r.claimToken), rows.map((r) => r.topic), rows.map((r) => r.partition), rows.map((r) => r.offset)],
+      [
+        rows.map((r) => r.eventId),
+        rows.map((r) => r.claimToken),
+        rows.map((r) => r.topic),
+        rows.map((r) => r.partition),
+        rows.map((r) => r.offset),
+      ],
     );
     return rows.map(() => undefined);
   }
@@ -105,10 +127,18 @@ export class IdempotencyStore {
   /** Gives the claims back after a failed send, so a retry can send at once. */
   async release(claimToken: string, eventIds: readonly string[]): Promise<void> {
     if (eventIds.length === 0) return;
-    await this.dataSource.query(`DELETE FROM ingested_events WHERE claim_token = $1::uuid AND state = 'pending' AND event_id = ANY($2::text[])`, [claimToken, eventIds]);
+    await this.dataSource.query(
+      `DELETE FROM ingested_events WHERE claim_token = $1::uuid AND state = 'pending' AND event_id = ANY($2::text[])`,
+      [claimToken, eventIds],
+    );
   }
 
-  private async judgeExisting(producerId: string, others: readonly EventFingerprint[], claimToken: string, claimed: Set<string>): Promise<ClaimOutcome> {
+  private async judgeExisting(
+    producerId: string,
+    others: readonly EventFingerprint[],
+    claimToken: string,
+    claimed: Set<string>,
+  ): Promise<ClaimOutcome> {
     const rows = await this.dataSource.query<ExistingRow[]>(
       `SELECT event_id, producer_id, body_sha256, state, topic, partition, kafka_offset::text AS kafka_offset,
               claimed_at < now() - ($2::int * interval '1 millisecond') AS stale
@@ -122,9 +152,16 @@ export class IdempotencyStore {
     const stale: string[] = [];
     for (const event of others) {
       const row = byId.get(event.eventId);
-      if (row === undefined) inFlight.push(event.eventId); // released by a failing request a moment ago
+      if (row === undefined)
+        inFlight.push(event.eventId); // released by a failing request a moment ago
       else if (row.producer_id !== producerId || row.body_sha256 !== event.bodySha256) conflicting.push(event.eventId);
-      else if (row.state === 'acknowledged') replayed.set(event.eventId, { eventId: event.eventId, topic: row.topic!, partition: row.partition!, offset: row.kafka_offset! });
+      else if (row.state === 'acknowledged')
+        replayed.set(event.eventId, {
+          eventId: event.eventId,
+          topic: row.topic!,
+          partition: row.partition!,
+          offset: row.kafka_offset!,
+        });
       else if (row.stale) stale.push(event.eventId);
       else inFlight.push(event.eventId);
     }

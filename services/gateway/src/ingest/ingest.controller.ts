@@ -45,24 +45,39 @@ export class IngestController {
     @Body() body: unknown,
     @Res({ passthrough: true }) response: Response,
   ): Promise<IngestResult> {
-    const [result] = await this.ingest.ingest(scope, [{ type: eventType, data: body, ...(traceparent === undefined ? {} : { traceparent }) }], 'single');
+    const [result] = await this.ingest.ingest(
+      scope,
+      [{ type: eventType, data: body, ...(traceparent === undefined ? {} : { traceparent }) }],
+      'single',
+    );
     markReplay(response, [result!]);
     return result!;
   }
 
   /** The batch envelope: {"events": [{"type": "...", "data": {...}, "traceparent"?: "..."}, ...]}, 1 to GATEWAY_BATCH_EVENTS_MAX items. */
   private batchItems(body: unknown): IncomingEvent[] {
-    const events = typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>)['events'] : undefined;
+    const events =
+      typeof body === 'object' && body !== null && !Array.isArray(body)
+        ? (body as Record<string, unknown>)['events']
+        : undefined;
     if (!Array.isArray(events)) {
-      throw new GatewayRejection(400, 'invalid', 'a batch is a JSON object {"events": [...]}', [{ path: 'events', rule: 'wrongType', message: 'must be an array of {type, data} objects' }]);
+      throw new GatewayRejection(400, 'invalid', 'a batch is a JSON object {"events": [...]}', [
+        { path: 'events', rule: 'wrongType', message: 'must be an array of {type, data} objects' },
+      ]);
     }
     const max = this.config.GATEWAY_BATCH_EVENTS_MAX;
     if (events.length === 0 || events.length > max) {
       throw new GatewayRejection(400, 'batch_too_large', `a batch holds 1 to ${max} events, got ${events.length}`, [
-        { path: 'events', rule: events.length === 0 ? 'minItems' : 'maxItems', message: `must hold 1 to ${max} events (got ${events.length})` },
+        {
+          path: 'events',
+          rule: events.length === 0 ? 'minItems' : 'maxItems',
+          message: `must hold 1 to ${max} events (got ${events.length})`,
+        },
       ]);
     }
-    return events.map((item: unknown) => (typeof item === 'object' && item !== null ? (item as IncomingEvent) : { type: undefined, data: item }));
+    return events.map((item: unknown) =>
+      typeof item === 'object' && item !== null ? (item as IncomingEvent) : { type: undefined, data: item },
+    );
   }
 }
 

@@ -54,7 +54,11 @@ export class IngestService {
     private readonly contributions: ContributionDatanetStore,
   ) {}
 
-  async ingest(scope: ApiKeyScope, events: readonly IncomingEvent[], mode: 'single' | 'batch'): Promise<IngestResult[]> {
+  async ingest(
+    scope: ApiKeyScope,
+    events: readonly IncomingEvent[],
+    mode: 'single' | 'batch',
+  ): Promise<IngestResult[]> {
     const paths = pathsFor(mode);
     const prepared = this.prepare(scope, events, paths);
     this.assertInScope(scope, prepared, paths);
@@ -83,8 +87,15 @@ export class IngestService {
         issues.push({ path: paths.item(index, 'type'), ...eventTypeRefusal(event.type) });
         return;
       }
-      if (event.traceparent !== undefined && (typeof event.traceparent !== 'string' || !TRACEPARENT.test(event.traceparent))) {
-        issues.push({ path: paths.item(index, 'traceparent'), rule: 'malformed', message: 'must be a W3C traceparent: 00-<32 hex>-<16 hex>-<2 hex>' });
+      if (
+        event.traceparent !== undefined &&
+        (typeof event.traceparent !== 'string' || !TRACEPARENT.test(event.traceparent))
+      ) {
+        issues.push({
+          path: paths.item(index, 'traceparent'),
+          rule: 'malformed',
+          message: 'must be a W3C traceparent: 00-<32 hex>-<16 hex>-<2 hex>',
+        });
         return;
       }
       try {
@@ -98,7 +109,8 @@ export class IngestService {
         prepared.push({ type: event.type, data: data as Record<string, unknown>, record, bodySha256 });
       } catch (error) {
         if (!(error instanceof ContractError)) throw error;
-        for (const issue of error.issues) issues.push({ path: paths.data(index, issue.path), rule: issue.rule, message: issue.message });
+        for (const issue of error.issues)
+          issues.push({ path: paths.data(index, issue.path), rule: issue.rule, message: issue.message });
       }
     });
     if (issues.length > 0) {
@@ -126,7 +138,10 @@ export class IngestService {
       }
     });
     if (refusal === undefined) return;
-    const limit = refusal.limitName === 'max.message.bytes' ? `${refusal.limitBytes} bytes ${refusal.topic} takes (max.message.bytes)` : `${refusal.limitBytes} bytes the gateway sends in one Kafka request (GATEWAY_REQUEST_BYTES_MAX)`;
+    const limit =
+      refusal.limitName === 'max.message.bytes'
+        ? `${refusal.limitBytes} bytes ${refusal.topic} takes (max.message.bytes)`
+        : `${refusal.limitBytes} bytes the gateway sends in one Kafka request (GATEWAY_REQUEST_BYTES_MAX)`;
     throw new GatewayRejection(
       413,
       'too_large',
@@ -137,10 +152,18 @@ export class IngestService {
 
   private assertInScope(scope: ApiKeyScope, prepared: readonly PreparedEvent[], paths: Paths): void {
     const issues = prepared.flatMap((event, index) =>
-      scopeIssues(scope, event.type, event.data).map((issue) => ({ ...issue, path: issue.path === '' ? paths.item(index, 'type') : paths.data(index, issue.path) })),
+      scopeIssues(scope, event.type, event.data).map((issue) => ({
+        ...issue,
+        path: issue.path === '' ? paths.item(index, 'type') : paths.data(index, issue.path),
+      })),
     );
     if (issues.length > 0) {
-      throw new GatewayRejection(403, 'forbidden', `producer ${scope.producerId} may not publish ${issues.length === 1 ? 'this event' : 'these events'}; nothing was sent`, issues.slice(0, ISSUES_MAX));
+      throw new GatewayRejection(
+        403,
+        'forbidden',
+        `producer ${scope.producerId} may not publish ${issues.length === 1 ? 'this event' : 'these events'}; nothing was sent`,
+        issues.slice(0, ISSUES_MAX),
+      );
     }
   }
 
@@ -149,66 +172,148 @@ export class IngestService {
    * submitted contributions and reads those of the validated or revoked ones. A refusal on a
    * contribution wins over the claim's outcome, and gives back whatever was claimed.
    */
-  private async claimInContributionScope(scope: ApiKeyScope, prepared: readonly PreparedEvent[], claimToken: string, paths: Paths): Promise<ClaimOutcome> {
+  private async claimInContributionScope(
+    scope: ApiKeyScope,
+    prepared: readonly PreparedEvent[],
+    claimToken: string,
+    paths: Paths,
+  ): Promise<ClaimOutcome> {
     const claims = contributionClaims(scope, prepared);
     const wanted = claims.filter((claim): claim is ContributionClaim => claim !== undefined);
     if (wanted.length === 0) return this.claim(scope.producerId, prepared, claimToken, paths);
-    const [recorded, claimed] = await Promise.allSettled([this.database(() => this.contributions.resolve(wanted)), this.claim(scope.producerId, prepared, claimToken, paths)]);
+    const [recorded, claimed] = await Promise.allSettled([
+      this.database(() => this.contributions.resolve(wanted)),
+      this.claim(scope.producerId, prepared, claimToken, paths),
+    ]);
     const issues = recorded.status === 'fulfilled' ? contributionIssues(scope, claims, recorded.value) : [];
     if (recorded.status === 'rejected' || issues.length > 0) {
-      if (claimed.status === 'fulfilled') await this.idempotency.release(claimToken, [...claimed.value.claimed]).catch(() => undefined);
+      if (claimed.status === 'fulfilled')
+        await this.idempotency.release(claimToken, [...claimed.value.claimed]).catch(() => undefined);
       if (recorded.status === 'rejected') throw recorded.reason;
       const forbidden = issues.some((issue) => issue.status === 403);
-      const named = issues.map((issue) => ({ path: paths.data(issue.index, 'contributionId'), rule: issue.rule, message: issue.message }));
+      const named = issues.map((issue) => ({
+        path: paths.data(issue.index, 'contributionId'),
+        rule: issue.rule,
+        message: issue.message,
+      }));
       if (forbidden) {
-        throw new GatewayRejection(403, 'forbidden', `producer ${scope.producerId} may not validate or revoke ${issues.length === 1 ? 'this contribution' : 'these contributions'}: the key's datanets do not cover it; nothing was sent`, named.slice(0, ISSUES_MAX));
+        throw new GatewayRejection(
+          403,
+          'forbidden',
+          `producer ${scope.producerId} may not validate or revoke ${issues.length === 1 ? 'this contribution' : 'these contributions'}: the key's datanets do not cover it; nothing was sent`,
+          named.slice(0, ISSUES_MAX),
+        );
       }
-      throw new GatewayRejection(409, 'conflict', 'a contributionId was already submitted to another datanet; nothing was sent', named.slice(0, ISSUES_MAX));
+      throw new GatewayRejection(
+        409,
+        'conflict',
+        'a contributionId was already submitted to another datanet; nothing was sent',
+        named.slice(0, ISSUES_MAX),
+      );
     }
     if (claimed.status === 'rejected') throw claimed.reason;
     return claimed.value;
   }
 
-  private async claim(producerId: string, prepared: readonly PreparedEvent[], claimToken: string, paths: Paths): Promise<ClaimOutcome> {
+  private async claim(
+    producerId: string,
+    prepared: readonly PreparedEvent[],
+    claimToken: string,
+    paths: Paths,
+  ): Promise<ClaimOutcome> {
     const claim = await this.database(() =>
-      this.idempotency.claim(producerId, prepared.map((event) => ({ eventId: event.record.envelope.id, eventType: event.type, bodySha256: event.bodySha256 })), claimToken),
+      this.idempotency.claim(
+        producerId,
+        prepared.map((event) => ({
+          eventId: event.record.envelope.id,
+          eventType: event.type,
+          bodySha256: event.bodySha256,
+        })),
+        claimToken,
+      ),
     );
     if (claim.conflicting.length === 0 && claim.inFlight.length === 0) return claim;
     await this.database(() => this.idempotency.release(claimToken, [...claim.claimed])).catch(() => undefined);
     const issueOf = (index: number, eventId: string): RequestIssue[] =>
       claim.conflicting.includes(eventId)
-        ? [{ path: paths.data(index, 'eventId'), rule: 'eventIdReused', message: 'this eventId was already published with a different body (or by another producer)' }]
+        ? [
+            {
+              path: paths.data(index, 'eventId'),
+              rule: 'eventIdReused',
+              message: 'this eventId was already published with a different body (or by another producer)',
+            },
+          ]
         : claim.inFlight.includes(eventId)
-          ? [{ path: paths.data(index, 'eventId'), rule: 'eventIdInFlight', message: 'another request with this eventId is being sent; retry after Retry-After' }]
+          ? [
+              {
+                path: paths.data(index, 'eventId'),
+                rule: 'eventIdInFlight',
+                message: 'another request with this eventId is being sent; retry after Retry-After',
+              },
+            ]
           : [];
     const issues = prepared.flatMap((event, index) => issueOf(index, event.record.envelope.id));
     if (claim.conflicting.length > 0) {
-      throw new GatewayRejection(409, 'conflict', 'an eventId was already used for a different event; nothing was sent', issues.slice(0, ISSUES_MAX));
+      throw new GatewayRejection(
+        409,
+        'conflict',
+        'an eventId was already used for a different event; nothing was sent',
+        issues.slice(0, ISSUES_MAX),
+      );
     }
-    throw new GatewayRejection(409, 'in_flight', 'an eventId is being sent by another request; nothing was sent', issues.slice(0, ISSUES_MAX), 1);
+    throw new GatewayRejection(
+      409,
+      'in_flight',
+      'an eventId is being sent by another request; nothing was sent',
+      issues.slice(0, ISSUES_MAX),
+      1,
+    );
   }
 
-  private async send(toSend: readonly PreparedEvent[], mode: 'single' | 'batch', claimToken: string): Promise<PublishResult[]> {
+  private async send(
+    toSend: readonly PreparedEvent[],
+    mode: 'single' | 'batch',
+    claimToken: string,
+  ): Promise<PublishResult[]> {
     let results: PublishResult[];
     try {
-      results = mode === 'single' ? [await this.publisher.publishOne(toSend[0]!.record)] : await this.publisher.publishAtomically(toSend.map((event) => event.record));
+      results =
+        mode === 'single'
+          ? [await this.publisher.publishOne(toSend[0]!.record)]
+          : await this.publisher.publishAtomically(toSend.map((event) => event.record));
     } catch (error) {
-      await this.idempotency.release(claimToken, toSend.map((event) => event.record.envelope.id)).catch(() => undefined);
+      await this.idempotency
+        .release(
+          claimToken,
+          toSend.map((event) => event.record.envelope.id),
+        )
+        .catch(() => undefined);
       throw this.unavailable(error);
     }
     // Kafka holds the events now, so the answer is 202 even if the row cannot be written: a retry then
     // finds the claim pending, and once it is stale sends the event again; consumers dedup by eventId.
-    await this.idempotency.acknowledge(claimToken, results).catch((error: Error) => this.logger.warn(`acknowledged in Kafka but not recorded: ${error.message}`));
+    await this.idempotency
+      .acknowledge(claimToken, results)
+      .catch((error: Error) => this.logger.warn(`acknowledged in Kafka but not recorded: ${error.message}`));
     return results;
   }
 
   private unavailable(error: unknown): GatewayRejection {
-    const retryAfterS = Math.max(this.config.GATEWAY_RETRY_AFTER_S, Math.ceil(this.publisher.cooldownRemainingMs / 1_000));
+    const retryAfterS = Math.max(
+      this.config.GATEWAY_RETRY_AFTER_S,
+      Math.ceil(this.publisher.cooldownRemainingMs / 1_000),
+    );
     if (error instanceof KafkaOverloadedError) {
       return new GatewayRejection(503, 'overloaded', `${error.message}; nothing was sent`, [], retryAfterS);
     }
     if (error instanceof KafkaUnavailableError) {
-      return new GatewayRejection(503, 'unavailable', `Kafka is unavailable (${error.message}); nothing was written`, [], retryAfterS);
+      return new GatewayRejection(
+        503,
+        'unavailable',
+        `Kafka is unavailable (${error.message}); nothing was written`,
+        [],
+        retryAfterS,
+      );
     }
     throw error;
   }
@@ -218,7 +323,13 @@ export class IngestService {
     try {
       return await work();
     } catch (error) {
-      throw new GatewayRejection(503, 'unavailable', `the gateway database is unavailable (${(error as Error).message}); nothing was sent`, [], this.config.GATEWAY_RETRY_AFTER_S);
+      throw new GatewayRejection(
+        503,
+        'unavailable',
+        `the gateway database is unavailable (${(error as Error).message}); nothing was sent`,
+        [],
+        this.config.GATEWAY_RETRY_AFTER_S,
+      );
     }
   }
 }
@@ -235,8 +346,12 @@ interface Paths {
 }
 
 function pathsFor(mode: 'single' | 'batch'): Paths {
-  if (mode === 'single') return { item: (_, name) => (name === 'type' ? 'eventType' : name), data: (_, fieldPath) => fieldPath };
-  return { item: (index, name) => `events[${index}].${name}`, data: (index, fieldPath) => joinPath(`events[${index}].data`, fieldPath) };
+  if (mode === 'single')
+    return { item: (_, name) => (name === 'type' ? 'eventType' : name), data: (_, fieldPath) => fieldPath };
+  return {
+    item: (index, name) => `events[${index}].${name}`,
+    data: (index, fieldPath) => joinPath(`events[${index}].data`, fieldPath),
+  };
 }
 
 function joinPath(prefix: string, path: string): string {
@@ -257,7 +372,10 @@ function invalidSummary(issues: readonly RequestIssue[]): string {
 }
 
 function tooLargeText(error: RecordTooLargeError): string {
-  const limit = error.limitName === 'max.message.bytes' ? `the ${error.limitBytes} bytes of max.message.bytes of ${error.topic}` : `the ${error.limitBytes} bytes of GATEWAY_REQUEST_BYTES_MAX`;
+  const limit =
+    error.limitName === 'max.message.bytes'
+      ? `the ${error.limitBytes} bytes of max.message.bytes of ${error.topic}`
+      : `the ${error.limitBytes} bytes of GATEWAY_REQUEST_BYTES_MAX`;
   return `the event is ${error.bytes} bytes as a Kafka record (key, value, headers and framing), more than ${limit}`;
 }
 
@@ -266,8 +384,19 @@ function assertUniqueIds(prepared: readonly PreparedEvent[], paths: Paths): void
   const issues: RequestIssue[] = [];
   prepared.forEach((event, index) => {
     const eventId = event.record.envelope.id;
-    if (seen.has(eventId)) issues.push({ path: paths.data(index, 'eventId'), rule: 'duplicateEventId', message: 'another event of this batch has the same eventId' });
+    if (seen.has(eventId))
+      issues.push({
+        path: paths.data(index, 'eventId'),
+        rule: 'duplicateEventId',
+        message: 'another event of this batch has the same eventId',
+      });
     seen.add(eventId);
   });
-  if (issues.length > 0) throw new GatewayRejection(400, 'invalid', 'a batch must not repeat an eventId; nothing was sent', issues.slice(0, ISSUES_MAX));
+  if (issues.length > 0)
+    throw new GatewayRejection(
+      400,
+      'invalid',
+      'a batch must not repeat an eventId; nothing was sent',
+      issues.slice(0, ISSUES_MAX),
+    );
 }

@@ -38,7 +38,10 @@ export class KafkaPublisher implements OnModuleDestroy {
       // One send holds what one produce request may (each record weighed with a batch header of its own,
       // an upper bound), so events that together are too large for one request go in several sends, each
       // acknowledged on its own: never a send that fails for every caller because of their sum.
-      { weigh: (record) => RECORD_BATCH_OVERHEAD_BYTES + outboundRecordBytes(record), perCallMax: config.GATEWAY_REQUEST_BYTES_MAX },
+      {
+        weigh: (record) => RECORD_BATCH_OVERHEAD_BYTES + outboundRecordBytes(record),
+        perCallMax: config.GATEWAY_REQUEST_BYTES_MAX,
+      },
     );
   }
 
@@ -67,8 +70,17 @@ export class KafkaPublisher implements OnModuleDestroy {
   }
 
   async onModuleDestroy(): Promise<void> {
-    const senders = [this.single, ...this.transactional].filter((sender): sender is Promise<KafkaSender> => sender !== undefined);
-    await Promise.all(senders.map((sender) => sender.then((connected) => connected.disconnect(), () => undefined)));
+    const senders = [this.single, ...this.transactional].filter(
+      (sender): sender is Promise<KafkaSender> => sender !== undefined,
+    );
+    await Promise.all(
+      senders.map((sender) =>
+        sender.then(
+          (connected) => connected.disconnect(),
+          () => undefined,
+        ),
+      ),
+    );
   }
 
   private async sendSingles(records: readonly OutboundRecord[]): Promise<PublishResult[]> {
@@ -81,7 +93,11 @@ export class KafkaPublisher implements OnModuleDestroy {
     }
   }
 
-  private async sendOrFail(sender: KafkaSender, records: readonly OutboundRecord[], forget: () => void): Promise<PublishResult[]> {
+  private async sendOrFail(
+    sender: KafkaSender,
+    records: readonly OutboundRecord[],
+    forget: () => void,
+  ): Promise<PublishResult[]> {
     try {
       return await sender.send(records);
     } catch (error) {
@@ -121,7 +137,9 @@ export class KafkaPublisher implements OnModuleDestroy {
     const slot = this.idle.pop();
     if (slot !== undefined) return Promise.resolve(slot);
     if (this.waiters.length >= this.config.GATEWAY_BATCH_WAITERS_MAX) {
-      return Promise.reject(new KafkaOverloadedError(`${this.waiters.length} batches are already waiting for a transactional producer`));
+      return Promise.reject(
+        new KafkaOverloadedError(`${this.waiters.length} batches are already waiting for a transactional producer`),
+      );
     }
     return new Promise((resolve) => this.waiters.push(resolve));
   }
@@ -133,7 +151,8 @@ export class KafkaPublisher implements OnModuleDestroy {
   }
 
   private assertNotCoolingDown(): void {
-    if (this.cooldownRemainingMs > 0) throw new KafkaUnavailableError(`Kafka failed recently (${this.lastFailure}); not trying again for a moment`);
+    if (this.cooldownRemainingMs > 0)
+      throw new KafkaUnavailableError(`Kafka failed recently (${this.lastFailure}); not trying again for a moment`);
   }
 
   private noteFailure(error: Error): void {

@@ -34,7 +34,9 @@ export class KafkaSender {
 
   static async connect(options: KafkaSenderOptions): Promise<KafkaSender> {
     try {
-      return new KafkaSender(await RecordSender.connect({ ...options, retry: RETRY, connectionTimeoutMs: CONNECTION_TIMEOUT_MS }));
+      return new KafkaSender(
+        await RecordSender.connect({ ...options, retry: RETRY, connectionTimeoutMs: CONNECTION_TIMEOUT_MS }),
+      );
     } catch (error) {
       throw new KafkaUnavailableError(`Kafka producer could not connect: ${(error as Error).message}`);
     }

@@ -15,8 +15,15 @@ const RESULT = {
     topic: { type: 'string' },
     partition: { type: 'integer' },
     offset: { type: 'string', description: 'int64 offset, as a decimal string' },
-    source: { type: 'string', description: "the record's ce_source: the producer the key speaks for, as decisions and the treasury's deposits name it" },
-    replayed: { type: 'boolean', description: 'true when this eventId was acknowledged before with the same body: the original result' },
+    source: {
+      type: 'string',
+      description:
+        "the record's ce_source: the producer the key speaks for, as decisions and the treasury's deposits name it",
+    },
+    replayed: {
+      type: 'boolean',
+      description: 'true when this eventId was acknowledged before with the same body: the original result',
+    },
   },
 };
 
@@ -26,14 +33,19 @@ const PROBLEM = {
     statusCode: { type: 'integer' },
     error: { type: 'string', description: 'the rejection reason' },
     message: { type: 'string' },
-    issues: { type: 'array', items: { type: 'object', properties: { path: { type: 'string' }, rule: { type: 'string' }, message: { type: 'string' } } } },
+    issues: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: { path: { type: 'string' }, rule: { type: 'string' }, message: { type: 'string' } },
+      },
+    },
   },
 };
 
 // Said in the document because these types have schemas in GET /schemas but no operation here, and a
 // reader should learn why instead of guessing that they were forgotten.
-const INTERNAL_TYPES_NOTE =
-  `Refused with 400 (rule internalEventType): ${INTERNAL_EVENT_TYPES.map(internalEventTypeRule).join('; ')}.`;
+const INTERNAL_TYPES_NOTE = `Refused with 400 (rule internalEventType): ${INTERNAL_EVENT_TYPES.map(internalEventTypeRule).join('; ')}.`;
 
 export function buildOpenApiDocument(app: INestApplication, config: GatewayConfig): OpenAPIObject {
   const document = SwaggerModule.createDocument(
@@ -47,7 +59,10 @@ export function buildOpenApiDocument(app: INestApplication, config: GatewayConfi
           INTERNAL_TYPES_NOTE,
       )
       .setVersion('1')
-      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'an API key from `npm run gateway -- keys create`' }, 'apiKey')
+      .addBearerAuth(
+        { type: 'http', scheme: 'bearer', description: 'an API key from `npm run gateway -- keys create`' },
+        'apiKey',
+      )
       .build(),
   );
   const schemas: Record<string, unknown> = { IngestResult: RESULT, Problem: PROBLEM };
@@ -61,7 +76,10 @@ export function buildOpenApiDocument(app: INestApplication, config: GatewayConfi
         summary: `Publish one ${eventType} to ${getEventContract(eventType).topic}`,
         security: [{ apiKey: [] }],
         parameters: [{ name: 'traceparent', in: 'header', required: false, schema: { type: 'string' } }],
-        requestBody: { required: true, content: { 'application/json': { schema: { $ref: `#/components/schemas/${eventType}` } } } },
+        requestBody: {
+          required: true,
+          content: { 'application/json': { schema: { $ref: `#/components/schemas/${eventType}` } } },
+        },
         responses: responses({ $ref: '#/components/schemas/IngestResult' }),
       },
     };
@@ -88,7 +106,11 @@ export function buildOpenApiDocument(app: INestApplication, config: GatewayConfi
                     oneOf: GATEWAY_EVENT_TYPES.map((eventType) => ({
                       type: 'object',
                       required: ['type', 'data'],
-                      properties: { type: { type: 'string', enum: [eventType] }, data: { $ref: `#/components/schemas/${eventType}` }, traceparent: { type: 'string' } },
+                      properties: {
+                        type: { type: 'string', enum: [eventType] },
+                        data: { $ref: `#/components/schemas/${eventType}` },
+                        traceparent: { type: 'string' },
+                      },
                     })),
                   },
                 },
@@ -97,7 +119,10 @@ export function buildOpenApiDocument(app: INestApplication, config: GatewayConfi
           },
         },
       },
-      responses: responses({ type: 'object', properties: { results: { type: 'array', items: { $ref: '#/components/schemas/IngestResult' } } } }),
+      responses: responses({
+        type: 'object',
+        properties: { results: { type: 'array', items: { $ref: '#/components/schemas/IngestResult' } } },
+      }),
     },
   };
   return {
@@ -108,13 +133,23 @@ export function buildOpenApiDocument(app: INestApplication, config: GatewayConfi
 }
 
 function responses(accepted: unknown) {
-  const problem = (description: string) => ({ description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Problem' } } } });
+  const problem = (description: string) => ({
+    description,
+    content: { 'application/json': { schema: { $ref: '#/components/schemas/Problem' } } },
+  });
   return {
-    202: { description: 'Kafka acknowledged (acks=all); where it landed', content: { 'application/json': { schema: accepted } } },
+    202: {
+      description: 'Kafka acknowledged (acks=all); where it landed',
+      content: { 'application/json': { schema: accepted } },
+    },
     400: problem('invalid: every offending field with the rule it breaks; nothing was sent'),
     401: problem('no API key, or an unknown or revoked one'),
-    403: problem('the key may not publish this event type, datanet or model, or validate or revoke a contribution of a datanet it does not cover (rules contributionNotInScope, contributionUnknown); nothing was sent'),
-    409: problem('the eventId was used for a different event (or is being sent right now: retry after Retry-After), or the contributionId is held by another datanet (rule contributionIdTaken); nothing was sent'),
+    403: problem(
+      'the key may not publish this event type, datanet or model, or validate or revoke a contribution of a datanet it does not cover (rules contributionNotInScope, contributionUnknown); nothing was sent',
+    ),
+    409: problem(
+      'the eventId was used for a different event (or is being sent right now: retry after Retry-After), or the contributionId is held by another datanet (rule contributionIdTaken); nothing was sent',
+    ),
     413: problem('the body is larger than GATEWAY_BODY_BYTES_MAX'),
     503: problem('Kafka or the database is unavailable; nothing was written; retry after Retry-After'),
   };

@@ -18,10 +18,22 @@ export function openApiSchemaOf(eventType: EventType): OpenApiSchema {
 function recordSchema(record: RecordNode): OpenApiSchema {
   const properties: Record<string, OpenApiSchema> = {};
   for (const field of record.fields) {
-    properties[field.name] = { ...nodeSchema(field.type, field.attributes), ...(field.doc ? { description: field.doc } : {}) };
+    properties[field.name] = {
+      ...nodeSchema(field.type, field.attributes),
+      ...(field.doc ? { description: field.doc } : {}),
+    };
   }
-  const required = record.fields.filter((field) => !(field.hasDefault && field.type.kind === 'union')).map((field) => field.name);
-  return { type: 'object', title: record.fullName, ...(record.doc ? { description: record.doc } : {}), properties, required, additionalProperties: false };
+  const required = record.fields
+    .filter((field) => !(field.hasDefault && field.type.kind === 'union'))
+    .map((field) => field.name);
+  return {
+    type: 'object',
+    title: record.fullName,
+    ...(record.doc ? { description: record.doc } : {}),
+    properties,
+    required,
+    additionalProperties: false,
+  };
 }
 
 function nodeSchema(node: SchemaNode, fieldAttributes: Attributes): OpenApiSchema {
@@ -33,13 +45,20 @@ function nodeSchema(node: SchemaNode, fieldAttributes: Attributes): OpenApiSchem
     case 'enum':
       return { type: 'string', enum: [...node.symbols], ...(node.doc ? { description: node.doc } : {}) };
     case 'array':
-      return { type: 'array', items: nodeSchema(node.items, {}), ...limit('maxItems', { ...node.attributes, ...fieldAttributes }['tributary.maxItems']) };
+      return {
+        type: 'array',
+        items: nodeSchema(node.items, {}),
+        ...limit('maxItems', { ...node.attributes, ...fieldAttributes }['tributary.maxItems']),
+      };
     case 'map':
       return { type: 'object', additionalProperties: nodeSchema(node.values, {}) };
     case 'union': {
       const present = node.branches.filter((branch) => !(branch.kind === 'primitive' && branch.name === 'null'));
       const nullable = present.length < node.branches.length;
-      const inner = present.length === 1 ? nodeSchema(present[0]!, fieldAttributes) : { oneOf: present.map((branch) => nodeSchema(branch, {})) };
+      const inner =
+        present.length === 1
+          ? nodeSchema(present[0]!, fieldAttributes)
+          : { oneOf: present.map((branch) => nodeSchema(branch, {})) };
       return { ...inner, ...(nullable ? { nullable: true } : {}) };
     }
     case 'fixed':
@@ -51,12 +70,22 @@ function primitiveSchema(name: string, attributes: Attributes): OpenApiSchema {
   const bounds = { ...limit('minimum', attributes['tributary.min']), ...limit('maximum', attributes['tributary.max']) };
   switch (name) {
     case 'string':
-      return { type: 'string', ...limit('minLength', attributes['tributary.minLength']), ...limit('maxLength', attributes['tributary.maxLength']) };
+      return {
+        type: 'string',
+        ...limit('minLength', attributes['tributary.minLength']),
+        ...limit('maxLength', attributes['tributary.maxLength']),
+      };
     case 'int':
       return { type: 'integer', format: 'int32', ...bounds };
     case 'long':
       // Safe integers may travel as JSON numbers; any int64 as a decimal string.
-      return { oneOf: [{ type: 'integer', format: 'int64', ...bounds }, { type: 'string', pattern: LONG_PATTERN }], description: 'int64: a JSON integer up to 2^53-1, or a decimal string' };
+      return {
+        oneOf: [
+          { type: 'integer', format: 'int64', ...bounds },
+          { type: 'string', pattern: LONG_PATTERN },
+        ],
+        description: 'int64: a JSON integer up to 2^53-1, or a decimal string',
+      };
     case 'boolean':
       return { type: 'boolean' };
     case 'float':

@@ -36,7 +36,12 @@ export class GatewayRejection extends Error {
   }
 
   body() {
-    return { statusCode: this.status, error: this.reason, message: this.message, ...(this.issues.length > 0 ? { issues: this.issues } : {}) };
+    return {
+      statusCode: this.status,
+      error: this.reason,
+      message: this.message,
+      ...(this.issues.length > 0 ? { issues: this.issues } : {}),
+    };
   }
 }
 

@@ -72,7 +72,9 @@ function convertNode(node: SchemaNode, value: unknown): unknown {
     case 'array':
       return Array.isArray(value) ? value.map((item) => convertNode(node.items, item)) : value;
     case 'map':
-      return isPlainObject(value) ? Object.fromEntries(Object.entries(value).map(([key, item]) => [key, convertNode(node.values, item)])) : value;
+      return isPlainObject(value)
+        ? Object.fromEntries(Object.entries(value).map(([key, item]) => [key, convertNode(node.values, item)]))
+        : value;
     case 'union': {
       const present = node.branches.filter((branch) => !(branch.kind === 'primitive' && branch.name === 'null'));
       return present.length === 1 ? convertNode(present[0]!, value) : value;

@@ -26,16 +26,20 @@ export class SchemaCatalogController {
   @ApiOperation({ summary: 'One writer schema by its SHA-256 fingerprint (lowercase hex, 64 characters)' })
   @ApiOkResponse({ description: 'The catalog entry, with the Avro schema under "schema"' })
   byFingerprintOf(@Param('fingerprint') fingerprint: string): SchemaCatalogEntry {
-    if (!FINGERPRINT.test(fingerprint)) throw new BadRequestException({ field: 'fingerprint', rule: 'must be 64 lowercase hex characters' });
+    if (!FINGERPRINT.test(fingerprint))
+      throw new BadRequestException({ field: 'fingerprint', rule: 'must be 64 lowercase hex characters' });
     const entry = this.byFingerprint.get(fingerprint);
     if (!entry) throw new NotFoundException({ field: 'fingerprint', rule: 'no schema has this fingerprint' });
     return entry;
   }
 
   @Get(':name/versions/:version')
-  @ApiOperation({ summary: 'One schema by its Avro full name (e.g. tributary.inferences.InferenceCompleted) and version' })
+  @ApiOperation({
+    summary: 'One schema by its Avro full name (e.g. tributary.inferences.InferenceCompleted) and version',
+  })
   byNameAndVersion(@Param('name') name: string, @Param('version') version: string): SchemaCatalogEntry {
-    if (!NAME.test(name)) throw new BadRequestException({ field: 'name', rule: 'must be an Avro full name of 1 to 256 characters' });
+    if (!NAME.test(name))
+      throw new BadRequestException({ field: 'name', rule: 'must be an Avro full name of 1 to 256 characters' });
     if (!VERSION.test(version)) throw new BadRequestException({ field: 'version', rule: 'must be a positive integer' });
     const entry = this.entries.find((candidate) => candidate.name === name && candidate.version === Number(version));
     if (!entry) throw new NotFoundException({ field: 'name', rule: `no schema ${name} version ${version}` });

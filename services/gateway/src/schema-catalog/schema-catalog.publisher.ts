@@ -24,7 +24,11 @@ export async function publishSchemaCatalog(kafka: KafkaEnv): Promise<number> {
       messages: entries.map((entry) => ({
         key: entry.fingerprint,
         value: JSON.stringify(entry),
-        headers: { 'content-type': 'application/json', ce_schemaname: entry.name, ce_schemaversion: String(entry.version) },
+        headers: {
+          'content-type': 'application/json',
+          ce_schemaname: entry.name,
+          ce_schemaversion: String(entry.version),
+        },
       })),
     });
     return entries.length;

@@ -1,7 +1,11 @@
 import { Client } from 'pg';
 import { ensureSchema, initializeDataSource, postgresOptions, retryOnCatalogRace } from '@tributary/persistence';
 import { ROLE_NAME } from '../ledger-api.config';
-import { createLedgerReaderMigration, LEDGER_API_SCHEMA, READ_MODEL_SCHEMA } from './migrations/1764000000800-create-ledger-reader';
+import {
+  createLedgerReaderMigration,
+  LEDGER_API_SCHEMA,
+  READ_MODEL_SCHEMA,
+} from './migrations/1764000000800-create-ledger-reader';
 
 export interface OwnerStepOptions {
   /** A connection that may create roles and grant on the ledger schema (its owner, or a superuser). */
@@ -18,7 +22,8 @@ export interface OwnerStepOptions {
  * The connection is closed before the API opens its reader pool.
  */
 export async function runOwnerStep(options: OwnerStepOptions): Promise<void> {
-  if (!ROLE_NAME.test(options.readerRole)) throw new RangeError(`LEDGER_API_READER_ROLE: "${options.readerRole}" must be lowercase letters, digits and _`);
+  if (!ROLE_NAME.test(options.readerRole))
+    throw new RangeError(`LEDGER_API_READER_ROLE: "${options.readerRole}" must be lowercase letters, digits and _`);
   // Both schemas exist first: the grant needs `ledger` even when the projector has not started yet.
   await ensureSchema(options.ownerDatabaseUrl, READ_MODEL_SCHEMA);
   await ensureSchema(options.ownerDatabaseUrl, LEDGER_API_SCHEMA);
@@ -26,7 +31,13 @@ export async function runOwnerStep(options: OwnerStepOptions): Promise<void> {
   // may abort one side (a deadlock, or two grants updating one catalog row), and each step here rolls
   // back whole and is safe to run again.
   const dataSource = await initializeDataSource(
-    postgresOptions({ url: options.ownerDatabaseUrl, schema: LEDGER_API_SCHEMA, entities: [], migrations: [createLedgerReaderMigration(options.readerRole)], poolSizeMax: 1 }),
+    postgresOptions({
+      url: options.ownerDatabaseUrl,
+      schema: LEDGER_API_SCHEMA,
+      entities: [],
+      migrations: [createLedgerReaderMigration(options.readerRole)],
+      poolSizeMax: 1,
+    }),
   );
   await dataSource.destroy();
   await retryOnCatalogRace(() => regrant(options));

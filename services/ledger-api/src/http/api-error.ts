@@ -33,7 +33,9 @@ export class ApiError extends Error {
   }
 
   static notFound(field: string, id: string): ApiError {
-    return new ApiError(404, 'not_found', `${field}: no ${field} "${id}" in the ledger`, [{ field, rule: 'unknown-id' }]);
+    return new ApiError(404, 'not_found', `${field}: no ${field} "${id}" in the ledger`, [
+      { field, rule: 'unknown-id' },
+    ]);
   }
 
   static unavailable(message: string): ApiError {

@@ -9,7 +9,11 @@ export function encodeCursor(kind: string, key: ReadonlyArray<string | number>):
   return Buffer.from(JSON.stringify([kind, ...key]), 'utf8').toString('base64url');
 }
 
-export function decodeCursor(kind: string, cursor: string, shape: ReadonlyArray<'string' | 'integer' | 'bigint'>): Array<string> {
+export function decodeCursor(
+  kind: string,
+  cursor: string,
+  shape: ReadonlyArray<'string' | 'integer' | 'bigint'>,
+): Array<string> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
@@ -22,7 +26,11 @@ export function decodeCursor(kind: string, cursor: string, shape: ReadonlyArray<
     parsed[0] === kind &&
     shape.every((type, index) => {
       const value: unknown = parsed[index + 1];
-      return type === 'string' ? typeof value === 'string' && value.length <= 512 : typeof value === 'number' ? Number.isSafeInteger(value) && value >= 0 : typeof value === 'string' && /^\d{1,19}$/.test(value);
+      return type === 'string'
+        ? typeof value === 'string' && value.length <= 512
+        : typeof value === 'number'
+          ? Number.isSafeInteger(value) && value >= 0
+          : typeof value === 'string' && /^\d{1,19}$/.test(value);
     });
   if (!valid) throw ApiError.badRequest([{ field: 'cursor', rule: `cursor-of:${kind}` }]);
   return (parsed as unknown[]).slice(1).map(String);

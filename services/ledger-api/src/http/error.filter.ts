@@ -13,7 +13,8 @@ export class ErrorBodyFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const response = host.switchToHttp().getResponse<Response>();
     const body = this.bodyOf(exception);
-    if (body.statusCode >= 500) this.logger.error(`${body.statusCode}: ${(exception as Error)?.stack ?? String(exception)}`);
+    if (body.statusCode >= 500)
+      this.logger.error(`${body.statusCode}: ${(exception as Error)?.stack ?? String(exception)}`);
     if (body.statusCode === 503) response.setHeader('Retry-After', '5');
     response.status(body.statusCode).json(body);
   }
@@ -26,8 +27,17 @@ export class ErrorBodyFilter implements ExceptionFilter {
       return { statusCode: status, error, message: exception.message, issues: [] };
     }
     const code = (exception as { code?: string })?.code;
-    if (code === STATEMENT_TIMEOUT) return ApiError.unavailable('the query took longer than LEDGER_API_STATEMENT_TIMEOUT_MS; narrow it (a smaller limit or time range)').body();
-    if (code !== undefined && CONNECTION_ERRORS.has(code)) return ApiError.unavailable('the ledger database is unreachable').body();
-    return { statusCode: 500, error: 'internal', message: 'internal error; the server log has the details', issues: [] };
+    if (code === STATEMENT_TIMEOUT)
+      return ApiError.unavailable(
+        'the query took longer than LEDGER_API_STATEMENT_TIMEOUT_MS; narrow it (a smaller limit or time range)',
+      ).body();
+    if (code !== undefined && CONNECTION_ERRORS.has(code))
+      return ApiError.unavailable('the ledger database is unreachable').body();
+    return {
+      statusCode: 500,
+      error: 'internal',
+      message: 'internal error; the server log has the details',
+      issues: [],
+    };
   }
 }

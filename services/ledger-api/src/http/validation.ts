@@ -14,8 +14,13 @@ export function parseParams<Schema extends z.ZodType>(schema: Schema, input: unk
 
 function issuesOf(issue: z.core.$ZodIssue, input: unknown): Issue[] {
   const field = issue.path.map(String).join('.') || '(parameters)';
-  const given = issue.path.reduce<unknown>((value, key) => (value !== null && typeof value === 'object' ? (value as Record<PropertyKey, unknown>)[key] : undefined), input);
-  if (issue.code !== 'unrecognized_keys' && issue.path.length > 0 && given === undefined) return [{ field, rule: 'required' }];
+  const given = issue.path.reduce<unknown>(
+    (value, key) =>
+      value !== null && typeof value === 'object' ? (value as Record<PropertyKey, unknown>)[key] : undefined,
+    input,
+  );
+  if (issue.code !== 'unrecognized_keys' && issue.path.length > 0 && given === undefined)
+    return [{ field, rule: 'required' }];
   switch (issue.code) {
     case 'unrecognized_keys':
       return issue.keys.map((key) => ({ field: key, rule: 'unknown-parameter' }));
@@ -43,9 +48,16 @@ const PRINTABLE = /^[^\u0000-\u001f\u007f]+$/;
 
 export const idParam = z.string().min(1).max(ID_LENGTH_MAX).regex(PRINTABLE, 'rule:printable');
 /** Account ids are `<role>:<id>` (libs/attribution accounts.ts); the role is at most a few characters longer than an id. */
-export const accountParam = z.string().min(3).max(ID_LENGTH_MAX + 32).regex(/^[a-z-]{1,32}:[^\u0000-\u001f\u007f]+$/, 'rule:account-id');
+export const accountParam = z
+  .string()
+  .min(3)
+  .max(ID_LENGTH_MAX + 32)
+  .regex(/^[a-z-]{1,32}:[^\u0000-\u001f\u007f]+$/, 'rule:account-id');
 export const assetParam = z.string().regex(new RegExp(`^[A-Za-z0-9._-]{1,${ASSET_LENGTH_MAX}}$`), 'rule:asset-code');
-export const cursorParam = z.string().max(512).regex(/^[A-Za-z0-9_-]+$/, 'rule:cursor');
+export const cursorParam = z
+  .string()
+  .max(512)
+  .regex(/^[A-Za-z0-9_-]+$/, 'rule:cursor');
 
 export function limitParam(fallback: number, max: number) {
   return z.coerce.number().int().min(1).max(max).default(fallback);
@@ -60,7 +72,14 @@ export const timeParam = z
   .refine((ms) => Number.isFinite(ms), 'rule:iso-8601-time-with-zone');
 
 /** A time range [from, to): both optional; when both are given `to` must be after `from`. */
-export function checkRange(range: { from?: number | undefined; to?: number | undefined }): { fromMs?: number; toMs?: number } {
-  if (range.from !== undefined && range.to !== undefined && range.to <= range.from) throw ApiError.badRequest([{ field: 'to', rule: 'after:from' }]);
-  return { ...(range.from !== undefined ? { fromMs: range.from } : {}), ...(range.to !== undefined ? { toMs: range.to } : {}) };
+export function checkRange(range: { from?: number | undefined; to?: number | undefined }): {
+  fromMs?: number;
+  toMs?: number;
+} {
+  if (range.from !== undefined && range.to !== undefined && range.to <= range.from)
+    throw ApiError.badRequest([{ field: 'to', rule: 'after:from' }]);
+  return {
+    ...(range.from !== undefined ? { fromMs: range.from } : {}),
+    ...(range.to !== undefined ? { toMs: range.to } : {}),
+  };
 }

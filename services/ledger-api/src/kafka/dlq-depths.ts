@@ -59,7 +59,8 @@ export class DlqDepths implements OnApplicationShutdown {
 
   /** The counts, at most LEDGER_API_DLQ_DEPTH_TTL_MS old. */
   async current(): Promise<DlqDepthSnapshot> {
-    if (this.snapshot && Date.now() - this.snapshot.at < this.config.LEDGER_API_DLQ_DEPTH_TTL_MS) return this.snapshot.value;
+    if (this.snapshot && Date.now() - this.snapshot.at < this.config.LEDGER_API_DLQ_DEPTH_TTL_MS)
+      return this.snapshot.value;
     this.refreshing ??= this.refresh().finally(() => {
       this.refreshing = null;
     });
@@ -118,7 +119,16 @@ export class DlqDepths implements OnApplicationShutdown {
     for (const record of result.records) tally.add(record);
     tally.advanceTo(result.end);
     this.tallies.set(topic, tally);
-    return { group, topic, depth: tally.depth, deadLetters: tally.deadLetters, redriven: tally.redriven, endOffset: result.endOffset, countedTo: tally.nextOffset, problem: null };
+    return {
+      group,
+      topic,
+      depth: tally.depth,
+      deadLetters: tally.deadLetters,
+      redriven: tally.redriven,
+      endOffset: result.endOffset,
+      countedTo: tally.nextOffset,
+      problem: null,
+    };
   }
 
   private async connectedAdmin(): Promise<Admin> {
@@ -131,5 +141,14 @@ export class DlqDepths implements OnApplicationShutdown {
 }
 
 function emptyRow(group: string, topic: string): DlqGroupDepth {
-  return { group, topic, depth: null, deadLetters: null, redriven: null, endOffset: null, countedTo: null, problem: null };
+  return {
+    group,
+    topic,
+    depth: null,
+    deadLetters: null,
+    redriven: null,
+    endOffset: null,
+    countedTo: null,
+    problem: null,
+  };
 }

@@ -26,9 +26,21 @@ export class LedgerApiMetrics {
           }
         },
       });
-    perGroup('dlq_depth', 'Dead letters of the consumer group not re-driven yet (its DLQ topic, minus re-drive markers).', (row) => row.depth);
-    perGroup('dlq_dead_letters', "Dead letters in the consumer group's DLQ topic, re-driven or not.", (row) => row.deadLetters);
-    perGroup('dlq_redriven', 'Dead letters of the consumer group re-driven to their source topic.', (row) => row.redriven);
+    perGroup(
+      'dlq_depth',
+      'Dead letters of the consumer group not re-driven yet (its DLQ topic, minus re-drive markers).',
+      (row) => row.depth,
+    );
+    perGroup(
+      'dlq_dead_letters',
+      "Dead letters in the consumer group's DLQ topic, re-driven or not.",
+      (row) => row.deadLetters,
+    );
+    perGroup(
+      'dlq_redriven',
+      'Dead letters of the consumer group re-driven to their source topic.',
+      (row) => row.redriven,
+    );
     new Gauge({
       name: 'dlq_depth_read_ok',
       help: '1 when every DLQ was read at the last refresh; 0 when one was not (its depth is then the last one read).',

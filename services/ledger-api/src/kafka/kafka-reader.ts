@@ -42,15 +42,25 @@ export class KafkaReader implements OnApplicationShutdown {
   /** Per partition, the first offset whose record timestamp is at or after `timestampMs` (the high watermark when none is). */
   async offsetsAt(topic: string, timestampMs: number): Promise<PartitionOffsets> {
     const admin = await this.connectedAdmin();
-    const offsets = await this.bounded(admin.fetchTopicOffsetsByTimestamp(topic, timestampMs), `offsets of ${topic} at ${timestampMs}`);
+    const offsets = await this.bounded(
+      admin.fetchTopicOffsetsByTimestamp(topic, timestampMs),
+      `offsets of ${topic} at ${timestampMs}`,
+    );
     return new Map(offsets.map(({ partition, offset }) => [partition, BigInt(offset)]));
   }
 
   /** A group's committed offsets on a topic; partitions it never committed are absent. */
   async committedOffsets(groupId: string, topic: string): Promise<PartitionOffsets> {
     const admin = await this.connectedAdmin();
-    const [result] = await this.bounded(admin.fetchOffsets({ groupId, topics: [topic] }), `offsets of group ${groupId}`);
-    return new Map((result?.partitions ?? []).filter(({ offset }) => BigInt(offset) >= 0n).map(({ partition, offset }) => [partition, BigInt(offset)]));
+    const [result] = await this.bounded(
+      admin.fetchOffsets({ groupId, topics: [topic] }),
+      `offsets of group ${groupId}`,
+    );
+    return new Map(
+      (result?.partitions ?? [])
+        .filter(({ offset }) => BigInt(offset) >= 0n)
+        .map(({ partition, offset }) => [partition, BigInt(offset)]),
+    );
   }
 
   /**
@@ -60,11 +70,18 @@ export class KafkaReader implements OnApplicationShutdown {
    */
   async readRecord(topic: string, partition: number, offset: bigint): Promise<KafkaMessage | null> {
     if (this.recordReadsInFlight >= this.config.LEDGER_API_DECISION_READS_MAX) {
-      throw ApiError.unavailable(`too many decision reads in flight (LEDGER_API_DECISION_READS_MAX=${this.config.LEDGER_API_DECISION_READS_MAX}); retry shortly`);
+      throw ApiError.unavailable(
+        `too many decision reads in flight (LEDGER_API_DECISION_READS_MAX=${this.config.LEDGER_API_DECISION_READS_MAX}); retry shortly`,
+      );
     }
     this.recordReadsInFlight += 1;
     // A throwaway member reading one record: a short wait and session, few retries (as libs/messaging's readPartition).
-    const consumer = createConsumer(this.kafka, { groupId: `${ledgerApiReaderGroupPrefix(catalogFor(topicPrefix()))}${randomUUID()}`, maxWaitTimeMs: 200, sessionTimeoutMs: 10_000, retry: { ...KAFKA_RETRY_DEFAULT, retries: 2 } });
+    const consumer = createConsumer(this.kafka, {
+      groupId: `${ledgerApiReaderGroupPrefix(catalogFor(topicPrefix()))}${randomUUID()}`,
+      maxWaitTimeMs: 200,
+      sessionTimeoutMs: 10_000,
+      retry: { ...KAFKA_RETRY_DEFAULT, retries: 2 },
+    });
     try {
       await consumer.connect();
       await consumer.subscribe({ topics: [topic], fromBeginning: false });
@@ -99,7 +116,10 @@ export class KafkaReader implements OnApplicationShutdown {
       await admin.connect();
     } catch (error) {
       if (kafkaCredentialProblem(error)) throw error;
-      Logger.warn(`Kafka did not answer at start-up (${(error as Error).message}); explain and freshness answer 503 until it does`, 'KafkaReader');
+      Logger.warn(
+        `Kafka did not answer at start-up (${(error as Error).message}); explain and freshness answer 503 until it does`,
+        'KafkaReader',
+      );
     } finally {
       await admin.disconnect().catch(() => undefined);
     }
@@ -125,7 +145,15 @@ export class KafkaReader implements OnApplicationShutdown {
   private async bounded<T>(work: Promise<T>, what: string): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(ApiError.unavailable(`Kafka did not answer for ${what} within ${this.config.LEDGER_API_KAFKA_TIMEOUT_MS} ms`)), this.config.LEDGER_API_KAFKA_TIMEOUT_MS);
+      timer = setTimeout(
+        () =>
+          reject(
+            ApiError.unavailable(
+              `Kafka did not answer for ${what} within ${this.config.LEDGER_API_KAFKA_TIMEOUT_MS} ms`,
+            ),
+          ),
+        this.config.LEDGER_API_KAFKA_TIMEOUT_MS,
+      );
     });
     try {
       return await Promise.race([work, timeout]);

@@ -57,8 +57,19 @@ export class AnalyticsQueries {
 
   async revenue(dimension: RevenueDimension, filter: TimeRange & { asset?: string; limit: number }) {
     const window = await this.windows.of(filter);
-    const rows = window ? await this.revenueInWindow(dimension, window, filter) : await this.revenueAllTime(dimension, filter);
-    return { dimension, ...rangeOf(filter), items: rows.map((row) => ({ id: row.id, asset: row.asset, revenueMinor: row.revenue_minor, inferenceCount: Number(row.inference_count) })) };
+    const rows = window
+      ? await this.revenueInWindow(dimension, window, filter)
+      : await this.revenueAllTime(dimension, filter);
+    return {
+      dimension,
+      ...rangeOf(filter),
+      items: rows.map((row) => ({
+        id: row.id,
+        asset: row.asset,
+        revenueMinor: row.revenue_minor,
+        inferenceCount: Number(row.inference_count),
+      })),
+    };
   }
 
   private revenueAllTime(dimension: RevenueDimension, filter: { asset?: string; limit: number }) {
@@ -69,7 +80,11 @@ export class AnalyticsQueries {
     );
   }
 
-  private revenueInWindow(dimension: RevenueDimension, window: OffsetWindow, filter: { asset?: string; limit: number }) {
+  private revenueInWindow(
+    dimension: RevenueDimension,
+    window: OffsetWindow,
+    filter: { asset?: string; limit: number },
+  ) {
     const inRange = windowCondition('i', 3);
     const params = [filter.asset ?? null, filter.limit, ...windowParams(window), TOPICS.attributions.name];
     const sql = {
@@ -91,17 +106,34 @@ export class AnalyticsQueries {
   /** Accounts of a role by what they earned (credits from decisions) in the range, with their balance now. */
   async topEarners(role: EarnerRole, filter: TimeRange & { asset?: string; limit: number }) {
     const window = await this.windows.of(filter);
-    const rows = await this.db.rows<{ account: string; asset: string; earned_minor: string; balance_minor: string | null }>(
+    const rows = await this.db.rows<{
+      account: string;
+      asset: string;
+      earned_minor: string;
+      balance_minor: string | null;
+    }>(
       `SELECT e.account, e.asset, sum(e.amount_minor)::text AS earned_minor, max(a.balance_minor)::text AS balance_minor
          FROM ledger_entries e LEFT JOIN accounts a USING (account, asset)
         WHERE e.source_topic = $6 AND e.account LIKE $1 AND e.amount_minor > 0 AND ($2::text IS NULL OR e.asset = $2) AND ${windowCondition('e', 3)}
         GROUP BY e.account, e.asset ORDER BY sum(e.amount_minor) DESC, e.account, e.asset LIMIT $7`,
-      [`${accountPrefix(role)}%`, filter.asset ?? null, ...windowParams(window), TOPICS.attributions.name, filter.limit],
+      [
+        `${accountPrefix(role)}%`,
+        filter.asset ?? null,
+        ...windowParams(window),
+        TOPICS.attributions.name,
+        filter.limit,
+      ],
     );
     return {
       role,
       ...rangeOf(filter),
-      items: rows.map((row) => ({ account: row.account, ownerId: row.account.slice(accountPrefix(role).length), asset: row.asset, earnedMinor: row.earned_minor, balanceMinor: row.balance_minor ?? '0' })),
+      items: rows.map((row) => ({
+        account: row.account,
+        ownerId: row.account.slice(accountPrefix(role).length),
+        asset: row.asset,
+        earnedMinor: row.earned_minor,
+        balanceMinor: row.balance_minor ?? '0',
+      })),
     };
   }
 
@@ -114,7 +146,8 @@ export class AnalyticsQueries {
   async flow(filter: TimeRange & { asset?: string; top: number }) {
     const window = await this.windows.of(filter);
     const asset = filter.asset ?? (await this.busiestAsset(window));
-    if (asset === null) return { asset: null, ...rangeOf(filter), totalFeeMinor: '0', inferenceCount: 0, nodes: [], links: [] };
+    if (asset === null)
+      return { asset: null, ...rangeOf(filter), totalFeeMinor: '0', inferenceCount: 0, nodes: [], links: [] };
     const base = [asset, ...windowParams(window), TOPICS.attributions.name];
     const [fees] = await this.db.rows<{ total: string; count: string }>(
       `SELECT coalesce(sum(fee_minor), 0)::text AS total, count(*)::text AS count FROM inferences i WHERE i.asset = $1 AND i.source_topic = $5 AND ${windowCondition('i', 2)}`,
@@ -131,7 +164,12 @@ export class AnalyticsQueries {
       base,
     );
     const roleTotal = (role: string) => BigInt(roles.find((row) => row.role === role)?.total ?? '0');
-    const graph = flowGraph(BigInt(fees!.total), roleTotal, credits.map((row) => ({ datanetId: row.datanet_id, account: row.account, amountMinor: BigInt(row.total) })), filter.top);
+    const graph = flowGraph(
+      BigInt(fees!.total),
+      roleTotal,
+      credits.map((row) => ({ datanetId: row.datanet_id, account: row.account, amountMinor: BigInt(row.total) })),
+      filter.top,
+    );
     return { asset, ...rangeOf(filter), totalFeeMinor: fees!.total, inferenceCount: Number(fees!.count), ...graph };
   }
 
@@ -152,7 +190,10 @@ interface RevenueRow {
 }
 
 function rangeOf(range: TimeRange) {
-  return { from: range.fromMs !== undefined ? new Date(range.fromMs).toISOString() : null, to: range.toMs !== undefined ? new Date(range.toMs).toISOString() : null };
+  return {
+    from: range.fromMs !== undefined ? new Date(range.fromMs).toISOString() : null,
+    to: range.toMs !== undefined ? new Date(range.toMs).toISOString() : null,
+  };
 }
 
 /** Builds the diagram's nodes and links from the sums; pure, so the rounding of "other" is exact by construction. */
@@ -162,7 +203,9 @@ export function flowGraph(
   credits: ReadonlyArray<{ datanetId: string; account: string; amountMinor: bigint }>,
   top: number,
 ): { nodes: FlowNode[]; links: FlowLink[] } {
-  const nodes: FlowNode[] = [{ id: 'fees', label: 'Inference fees', column: 0, valueMinor: totalFeeMinor.toString(), href: null }];
+  const nodes: FlowNode[] = [
+    { id: 'fees', label: 'Inference fees', column: 0, valueMinor: totalFeeMinor.toString(), href: null },
+  ];
   const links: FlowLink[] = [];
   const add = (node: FlowNode, from: string) => {
     nodes.push(node);
@@ -171,7 +214,8 @@ export function flowGraph(
   for (const [role, label] of Object.entries(FLOW_ROLE_LABELS)) {
     if (label === null) continue;
     const value = roleTotal(role);
-    if (value > 0n) add({ id: role, label, column: 1, valueMinor: value.toString(), href: `/v1/top-earners?role=${role}` }, 'fees');
+    if (value > 0n)
+      add({ id: role, label, column: 1, valueMinor: value.toString(), href: `/v1/top-earners?role=${role}` }, 'fees');
   }
   const byDatanet = sumBy(credits, (credit) => credit.datanetId);
   const byContributor = sumBy(credits, (credit) => credit.account);
@@ -182,28 +226,62 @@ export function flowGraph(
   const datanetSums = sumBy(credits, (credit) => datanetNode(credit.datanetId));
   for (const [id, value] of datanetSums) {
     const datanetId = id.slice('datanet:'.length);
-    add({ id, label: datanetId === '(other)' ? 'Other datanets' : `Datanet ${datanetId}`, column: 1, valueMinor: value.toString(), href: datanetId === '(other)' ? null : `/v1/revenue?dimension=datanet` }, 'fees');
+    add(
+      {
+        id,
+        label: datanetId === '(other)' ? 'Other datanets' : `Datanet ${datanetId}`,
+        column: 1,
+        valueMinor: value.toString(),
+        href: datanetId === '(other)' ? null : `/v1/revenue?dimension=datanet`,
+      },
+      'fees',
+    );
   }
   // Contributors credited without lineage would be invisible above; the "unattributed" node keeps the totals exact.
   const unattributed = roleTotal('contributor') - [...byContributor.values()].reduce((sum, value) => sum + value, 0n);
-  if (unattributed > 0n) add({ id: 'datanet:(unattributed)', label: 'Contributors (no lineage)', column: 1, valueMinor: unattributed.toString(), href: null }, 'fees');
+  if (unattributed > 0n)
+    add(
+      {
+        id: 'datanet:(unattributed)',
+        label: 'Contributors (no lineage)',
+        column: 1,
+        valueMinor: unattributed.toString(),
+        href: null,
+      },
+      'fees',
+    );
   const contributorSums = sumBy(credits, (credit) => contributorNode(credit.account));
   for (const [id, value] of contributorSums) {
-    nodes.push({ id, label: id === OTHER_CONTRIBUTORS ? 'Other contributors' : id.slice(CONTRIBUTOR_PREFIX.length), column: 2, valueMinor: value.toString(), href: id === OTHER_CONTRIBUTORS ? null : `/v1/accounts/${encodeURIComponent(id)}` });
+    nodes.push({
+      id,
+      label: id === OTHER_CONTRIBUTORS ? 'Other contributors' : id.slice(CONTRIBUTOR_PREFIX.length),
+      column: 2,
+      valueMinor: value.toString(),
+      href: id === OTHER_CONTRIBUTORS ? null : `/v1/accounts/${encodeURIComponent(id)}`,
+    });
   }
-  for (const [key, value] of sumBy(credits, (credit) => `${datanetNode(credit.datanetId)}\u0000${contributorNode(credit.account)}`)) {
+  for (const [key, value] of sumBy(
+    credits,
+    (credit) => `${datanetNode(credit.datanetId)}\u0000${contributorNode(credit.account)}`,
+  )) {
     const [source, target] = key.split('\u0000') as [string, string];
     links.push({ source, target, valueMinor: value.toString() });
   }
   return { nodes, links };
 }
 
-function sumBy<T extends { amountMinor: bigint }>(items: readonly T[], keyOf: (item: T) => string): Map<string, bigint> {
+function sumBy<T extends { amountMinor: bigint }>(
+  items: readonly T[],
+  keyOf: (item: T) => string,
+): Map<string, bigint> {
   const sums = new Map<string, bigint>();
   for (const item of items) sums.set(keyOf(item), (sums.get(keyOf(item)) ?? 0n) + item.amountMinor);
   return new Map([...sums].sort(([left], [right]) => (left < right ? -1 : left > right ? 1 : 0)));
 }
 
 function largest(sums: ReadonlyMap<string, bigint>, count: number): string[] {
-  return [...sums].sort(([leftId, left], [rightId, right]) => (left === right ? (leftId < rightId ? -1 : 1) : left > right ? -1 : 1)).slice(0, count).map(([id]) => id);
+  return [...sums]
+    .sort(([leftId, left], [rightId, right]) => (left === right ? (leftId < rightId ? -1 : 1) : left > right ? -1 : 1))
+    .slice(0, count)
+    .map(([id]) => id);
 }

@@ -5,24 +5,39 @@ import fc from 'fast-check';
 import { flowGraph } from './analytics-queries';
 
 describe('flowGraph', () => {
-  const credit = fc.record({ datanetId: fc.constantFrom('a', 'b', 'c', 'd'), account: fc.constantFrom('contributor:x', 'contributor:y', 'contributor:z'), amountMinor: fc.bigInt({ min: 1n, max: 10n ** 12n }) });
+  const credit = fc.record({
+    datanetId: fc.constantFrom('a', 'b', 'c', 'd'),
+    account: fc.constantFrom('contributor:x', 'contributor:y', 'contributor:z'),
+    amountMinor: fc.bigInt({ min: 1n, max: 10n ** 12n }),
+  });
 
   it('keeps the totals exact per column and per node', () => {
     fc.assert(
-      fc.property(fc.array(credit, { maxLength: 30 }), fc.bigInt({ min: 0n, max: 10n ** 12n }), fc.bigInt({ min: 0n, max: 10n ** 12n }), fc.integer({ min: 1, max: 5 }), (credits, protocol, model, top) => {
-        const contributors = credits.reduce((sum, c) => sum + c.amountMinor, 0n);
-        const fees = protocol + model + contributors;
-        const roles: Record<string, bigint> = { protocol, 'model-owner': model, contributor: contributors };
-        const { nodes, links } = flowGraph(fees, (role) => roles[role] ?? 0n, credits, top);
-        const total = (column: number) => nodes.filter((node) => node.column === column).reduce((sum, node) => sum + BigInt(node.valueMinor), 0n);
-        expect(total(1)).toBe(fees);
-        expect(total(2)).toBe(contributors);
-        for (const node of nodes.filter((n) => n.id.startsWith('datanet:'))) {
-          const out = links.filter((link) => link.source === node.id).reduce((sum, link) => sum + BigInt(link.valueMinor), 0n);
-          expect(out).toBe(BigInt(node.valueMinor));
-        }
-        expect(nodes.filter((node) => node.column === 2 && node.id !== 'contributor:(other)').length).toBeLessThanOrEqual(top);
-      }),
+      fc.property(
+        fc.array(credit, { maxLength: 30 }),
+        fc.bigInt({ min: 0n, max: 10n ** 12n }),
+        fc.bigInt({ min: 0n, max: 10n ** 12n }),
+        fc.integer({ min: 1, max: 5 }),
+        (credits, protocol, model, top) => {
+          const contributors = credits.reduce((sum, c) => sum + c.amountMinor, 0n);
+          const fees = protocol + model + contributors;
+          const roles: Record<string, bigint> = { protocol, 'model-owner': model, contributor: contributors };
+          const { nodes, links } = flowGraph(fees, (role) => roles[role] ?? 0n, credits, top);
+          const total = (column: number) =>
+            nodes.filter((node) => node.column === column).reduce((sum, node) => sum + BigInt(node.valueMinor), 0n);
+          expect(total(1)).toBe(fees);
+          expect(total(2)).toBe(contributors);
+          for (const node of nodes.filter((n) => n.id.startsWith('datanet:'))) {
+            const out = links
+              .filter((link) => link.source === node.id)
+              .reduce((sum, link) => sum + BigInt(link.valueMinor), 0n);
+            expect(out).toBe(BigInt(node.valueMinor));
+          }
+          expect(
+            nodes.filter((node) => node.column === 2 && node.id !== 'contributor:(other)').length,
+          ).toBeLessThanOrEqual(top);
+        },
+      ),
     );
   });
 });

@@ -3,7 +3,14 @@ import { accountPrefix } from '@tributary/attribution';
 import { PAYOUTS_IN_FLIGHT_ACCOUNT, type BackingReport, type PayoutCash } from '@tributary/ledger';
 import { ReaderPool } from '../database/reader-pool';
 import { ApiError } from '../http/api-error';
-import { accountFunding, backingOf, fundingOverview, payoutCashOf, producerFunding, type FundingSnapshot } from './funding-views';
+import {
+  accountFunding,
+  backingOf,
+  fundingOverview,
+  payoutCashOf,
+  producerFunding,
+  type FundingSnapshot,
+} from './funding-views';
 
 /** PostgreSQL's undefined_table: the projector has not created the funding tables in this database yet. */
 const UNDEFINED_TABLE = '42P01';
@@ -33,39 +40,80 @@ export class FundingQueries {
     let snapshot: FundingSnapshot;
     try {
       snapshot = await this.db.snapshot(async (client) => {
-        const funding = (await client.query(
-          'SELECT producer, asset, fees_minor::text, deposits_minor::text, chargebacks_minor::text FROM producer_funding ORDER BY producer, asset',
-        )).rows as Array<{ producer: string; asset: string; fees_minor: string; deposits_minor: string; chargebacks_minor: string }>;
-        const credits = (await client.query(
-          'SELECT account, producer, asset, credited_minor::text FROM producer_credits ORDER BY account, producer, asset',
-        )).rows as Array<{ account: string; producer: string; asset: string; credited_minor: string }>;
-        const paid = (await client.query(
-          `SELECT account, asset, sum(amount_minor)::text AS amount_minor FROM payouts WHERE status IN ('REQUESTED', 'SETTLED') GROUP BY account, asset ORDER BY account, asset`,
-        )).rows as Array<{ account: string; asset: string; amount_minor: string }>;
-        const payoutCash = (await client.query(
-          `SELECT asset, coalesce(sum(amount_minor) FILTER (WHERE status = 'SETTLED'), 0)::text AS settled,
+        const funding = (
+          await client.query(
+            'SELECT producer, asset, fees_minor::text, deposits_minor::text, chargebacks_minor::text FROM producer_funding ORDER BY producer, asset',
+          )
+        ).rows as Array<{
+          producer: string;
+          asset: string;
+          fees_minor: string;
+          deposits_minor: string;
+          chargebacks_minor: string;
+        }>;
+        const credits = (
+          await client.query(
+            'SELECT account, producer, asset, credited_minor::text FROM producer_credits ORDER BY account, producer, asset',
+          )
+        ).rows as Array<{ account: string; producer: string; asset: string; credited_minor: string }>;
+        const paid = (
+          await client.query(
+            `SELECT account, asset, sum(amount_minor)::text AS amount_minor FROM payouts WHERE status IN ('REQUESTED', 'SETTLED') GROUP BY account, asset ORDER BY account, asset`,
+          )
+        ).rows as Array<{ account: string; asset: string; amount_minor: string }>;
+        const payoutCash = (
+          await client.query(
+            `SELECT asset, coalesce(sum(amount_minor) FILTER (WHERE status = 'SETTLED'), 0)::text AS settled,
                   coalesce(sum(amount_minor) FILTER (WHERE status = 'REQUESTED'), 0)::text AS in_flight
              FROM payouts GROUP BY asset`,
-        )).rows as Array<{ asset: string; settled: string; in_flight: string }>;
-        const accountCash = (await client.query(
-          `SELECT asset, coalesce(sum(balance_minor) FILTER (WHERE account LIKE $2), 0)::text AS settlement,
+          )
+        ).rows as Array<{ asset: string; settled: string; in_flight: string }>;
+        const accountCash = (
+          await client.query(
+            `SELECT asset, coalesce(sum(balance_minor) FILTER (WHERE account LIKE $2), 0)::text AS settlement,
                   coalesce(sum(balance_minor) FILTER (WHERE account = $1), 0)::text AS in_flight
              FROM accounts WHERE account LIKE $2 OR account = $1 GROUP BY asset`,
-          [PAYOUTS_IN_FLIGHT_ACCOUNT, `${accountPrefix('settlement')}%`],
-        )).rows as Array<{ asset: string; settlement: string; in_flight: string }>;
+            [PAYOUTS_IN_FLIGHT_ACCOUNT, `${accountPrefix('settlement')}%`],
+          )
+        ).rows as Array<{ asset: string; settlement: string; in_flight: string }>;
         return {
-          funding: funding.map((row) => ({ producer: row.producer, asset: row.asset, feesMinor: BigInt(row.fees_minor), depositsMinor: BigInt(row.deposits_minor), chargebacksMinor: BigInt(row.chargebacks_minor) })),
-          credits: credits.map((row) => ({ accountId: row.account, producer: row.producer, asset: row.asset, creditedMinor: BigInt(row.credited_minor) })),
-          paidOrInFlight: paid.map((row) => ({ accountId: row.account, asset: row.asset, amountMinor: BigInt(row.amount_minor) })),
+          funding: funding.map((row) => ({
+            producer: row.producer,
+            asset: row.asset,
+            feesMinor: BigInt(row.fees_minor),
+            depositsMinor: BigInt(row.deposits_minor),
+            chargebacksMinor: BigInt(row.chargebacks_minor),
+          })),
+          credits: credits.map((row) => ({
+            accountId: row.account,
+            producer: row.producer,
+            asset: row.asset,
+            creditedMinor: BigInt(row.credited_minor),
+          })),
+          paidOrInFlight: paid.map((row) => ({
+            accountId: row.account,
+            asset: row.asset,
+            amountMinor: BigInt(row.amount_minor),
+          })),
           cash: payoutCashOf(
-            payoutCash.map((row) => ({ asset: row.asset, settledMinor: BigInt(row.settled), inFlightMinor: BigInt(row.in_flight) })),
-            accountCash.map((row) => ({ asset: row.asset, settlementAccountsMinor: BigInt(row.settlement), inFlightAccountMinor: BigInt(row.in_flight) })),
+            payoutCash.map((row) => ({
+              asset: row.asset,
+              settledMinor: BigInt(row.settled),
+              inFlightMinor: BigInt(row.in_flight),
+            })),
+            accountCash.map((row) => ({
+              asset: row.asset,
+              settlementAccountsMinor: BigInt(row.settlement),
+              inFlightAccountMinor: BigInt(row.in_flight),
+            })),
           ),
         };
       });
     } catch (error) {
       if ((error as { code?: string })?.code === UNDEFINED_TABLE) {
-        throw ApiError.unavailable('the ledger has no producer funding tables yet (ledger.producer_funding, ledger.producer_credits): start the ledger projector of this version so its migration creates them');
+        throw ApiError.unavailable(
+          'the ledger has no producer funding tables yet (ledger.producer_funding, ledger.producer_credits): start the ledger projector of this version so its migration creates them',
+        );
       }
       throw error;
     }
@@ -74,7 +122,8 @@ export class FundingQueries {
     } catch (error) {
       // The rules refuse facts that break them (an account paid more than it earned, a total past 2^63-1):
       // the ledger's totals disagree with each other, which a retry after the projector catches up may fix.
-      if (error instanceof RangeError) throw ApiError.unavailable(`the ledger's funding totals do not fit the backing rules: ${error.message}`);
+      if (error instanceof RangeError)
+        throw ApiError.unavailable(`the ledger's funding totals do not fit the backing rules: ${error.message}`);
       throw error;
     }
   }

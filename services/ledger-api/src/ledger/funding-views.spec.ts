@@ -2,7 +2,15 @@
 // that paid in all its fees and one that paid in half; amounts leave as decimal strings, an account names
 // the producer it waits on, the producer shows its shortfall, and the reconciliation holds when the cash
 // agrees with the accounts and names the asset when it does not.
-import { backingOf, decimal, accountFunding, fundingOverview, payoutCashOf, producerFunding, type FundingSnapshot } from './funding-views';
+import {
+  backingOf,
+  decimal,
+  accountFunding,
+  fundingOverview,
+  payoutCashOf,
+  producerFunding,
+  type FundingSnapshot,
+} from './funding-views';
 
 const FULL = 'urn:tributary:producer:full';
 const HALF = 'urn:tributary:producer:half';
@@ -19,14 +27,21 @@ const snapshot: FundingSnapshot = {
     { accountId: 'contributor:bob', producer: HALF, asset: 'USDC', creditedMinor: 700n },
   ],
   paidOrInFlight: [{ accountId: 'contributor:alice', asset: 'USDC', amountMinor: 400n }],
-  cash: [{ asset: 'USDC', settledMinor: 400n, inFlightMinor: 0n, settlementAccountsMinor: 400n, inFlightAccountMinor: 0n }],
+  cash: [
+    { asset: 'USDC', settledMinor: 400n, inFlightMinor: 0n, settlementAccountsMinor: 400n, inFlightAccountMinor: 0n },
+  ],
 };
 
 describe('the funding views', () => {
   const report = backingOf(snapshot);
 
   it('turns every bigint into its decimal string, however deep', () => {
-    expect(decimal({ a: 1n, b: [{ c: -2n, d: 'x' }], e: true, f: null })).toEqual({ a: '1', b: [{ c: '-2', d: 'x' }], e: true, f: null });
+    expect(decimal({ a: 1n, b: [{ c: -2n, d: 'x' }], e: true, f: null })).toEqual({
+      a: '1',
+      b: [{ c: '-2', d: 'x' }],
+      e: true,
+      f: null,
+    });
   });
 
   it('gives an account its earned, backed, payable and pending funding, naming the producer it waits on', () => {
@@ -44,13 +59,30 @@ describe('the funding views', () => {
           overpaidMinor: '0',
           waitingOn: [{ producer: HALF, amountMinor: '150' }],
           sources: [
-            { producer: FULL, earnedMinor: '600', backedMinor: '600', paidOrInFlightMinor: '400', payableMinor: '200', heldMinor: '0' },
-            { producer: HALF, earnedMinor: '300', backedMinor: '150', paidOrInFlightMinor: '0', payableMinor: '150', heldMinor: '0' },
+            {
+              producer: FULL,
+              earnedMinor: '600',
+              backedMinor: '600',
+              paidOrInFlightMinor: '400',
+              payableMinor: '200',
+              heldMinor: '0',
+            },
+            {
+              producer: HALF,
+              earnedMinor: '300',
+              backedMinor: '150',
+              paidOrInFlightMinor: '0',
+              payableMinor: '150',
+              heldMinor: '0',
+            },
           ],
         },
       ],
     });
-    expect(accountFunding(report, 'model-owner:mona').assets[0]).toMatchObject({ pendingFundingMinor: '0', waitingOn: [] });
+    expect(accountFunding(report, 'model-owner:mona').assets[0]).toMatchObject({
+      pendingFundingMinor: '0',
+      waitingOn: [],
+    });
     expect(accountFunding(report, 'consumer:nobody')).toEqual({ account: 'consumer:nobody', assets: [] });
   });
 
@@ -59,8 +91,20 @@ describe('the funding views', () => {
       producer: HALF,
       assets: [
         {
-          asset: 'USDC', feesReportedMinor: '1000', creditedMinor: '1000', depositsMinor: '500', chargebacksMinor: '0', netDepositsMinor: '500',
-          shortfallMinor: '500', prepaidMinor: '0', backedMinor: '500', paidOrInFlightMinor: '0', payableMinor: '500', heldMinor: '0', debtMinor: '0', treasuryRemainderMinor: '0',
+          asset: 'USDC',
+          feesReportedMinor: '1000',
+          creditedMinor: '1000',
+          depositsMinor: '500',
+          chargebacksMinor: '0',
+          netDepositsMinor: '500',
+          shortfallMinor: '500',
+          prepaidMinor: '0',
+          backedMinor: '500',
+          paidOrInFlightMinor: '0',
+          payableMinor: '500',
+          heldMinor: '0',
+          debtMinor: '0',
+          treasuryRemainderMinor: '0',
         },
       ],
     });
@@ -71,12 +115,36 @@ describe('the funding views', () => {
   it('gives the treasury per asset and a reconciliation that holds', () => {
     const overview = fundingOverview(report, snapshot.cash);
     expect(overview.assets).toEqual([
-      expect.objectContaining({ asset: 'USDC', depositsMinor: '1500', fundedMinor: '1500', backedTotalMinor: '1500', payableTotalMinor: '1100', shortfallTotalMinor: '500', treasuryRemainderMinor: '0', backedWithinDeposits: true }),
+      expect.objectContaining({
+        asset: 'USDC',
+        depositsMinor: '1500',
+        fundedMinor: '1500',
+        backedTotalMinor: '1500',
+        payableTotalMinor: '1100',
+        shortfallTotalMinor: '500',
+        treasuryRemainderMinor: '0',
+        backedWithinDeposits: true,
+      }),
     ]);
-    expect(overview.producers.map((row) => [row.producer, row.shortfallMinor])).toEqual([[FULL, '0'], [HALF, '500']]);
+    expect(overview.producers.map((row) => [row.producer, row.shortfallMinor])).toEqual([
+      [FULL, '0'],
+      [HALF, '500'],
+    ]);
     expect(overview.reconciliation).toEqual({
       holds: true,
-      lines: [{ asset: 'USDC', netDepositsMinor: '1500', settledMinor: '400', inFlightMinor: '0', backedUnpaidMinor: '1100', treasuryRemainderMinor: '0', prepaidMinor: '0', debtMinor: '0', holds: true }],
+      lines: [
+        {
+          asset: 'USDC',
+          netDepositsMinor: '1500',
+          settledMinor: '400',
+          inFlightMinor: '0',
+          backedUnpaidMinor: '1100',
+          treasuryRemainderMinor: '0',
+          prepaidMinor: '0',
+          debtMinor: '0',
+          holds: true,
+        },
+      ],
       problems: [],
     });
   });
@@ -92,7 +160,10 @@ describe('the funding views', () => {
     expect(
       payoutCashOf(
         [{ asset: 'USDC', settledMinor: 5n, inFlightMinor: 2n }],
-        [{ asset: 'EUR', settlementAccountsMinor: 1n, inFlightAccountMinor: 0n }, { asset: 'USDC', settlementAccountsMinor: 5n, inFlightAccountMinor: 2n }],
+        [
+          { asset: 'EUR', settlementAccountsMinor: 1n, inFlightAccountMinor: 0n },
+          { asset: 'USDC', settlementAccountsMinor: 5n, inFlightAccountMinor: 2n },
+        ],
       ),
     ).toEqual([
       { asset: 'EUR', settledMinor: 0n, inFlightMinor: 0n, settlementAccountsMinor: 1n, inFlightAccountMinor: 0n },

@@ -1,4 +1,13 @@
-import { backingFactsFromTotals, computeBacking, paidOrInFlightMap, reconcileFunding, type BackingReport, type PayoutCash, type ProducerCreditTotal, type ProducerFundingTotals } from '@tributary/ledger';
+import {
+  backingFactsFromTotals,
+  computeBacking,
+  paidOrInFlightMap,
+  reconcileFunding,
+  type BackingReport,
+  type PayoutCash,
+  type ProducerCreditTotal,
+  type ProducerFundingTotals,
+} from '@tributary/ledger';
 
 /**
  * The funding views: pure mapping from the ledger's funding totals (producer_funding, producer_credits),
@@ -8,12 +17,19 @@ import { backingFactsFromTotals, computeBacking, paidOrInFlightMap, reconcileFun
  */
 
 /** A bigint becomes its decimal string, everywhere inside a value. */
-export type Decimal<T> = T extends bigint ? string : T extends readonly (infer U)[] ? Decimal<U>[] : T extends object ? { -readonly [K in keyof T]: Decimal<T[K]> } : T;
+export type Decimal<T> = T extends bigint
+  ? string
+  : T extends readonly (infer U)[]
+    ? Decimal<U>[]
+    : T extends object
+      ? { -readonly [K in keyof T]: Decimal<T[K]> }
+      : T;
 
 export function decimal<T>(value: T): Decimal<T> {
   if (typeof value === 'bigint') return value.toString() as Decimal<T>;
   if (Array.isArray(value)) return value.map((item) => decimal(item)) as Decimal<T>;
-  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, decimal(item)])) as Decimal<T>;
+  if (value !== null && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, decimal(item)])) as Decimal<T>;
   return value as Decimal<T>;
 }
 
@@ -22,13 +38,20 @@ export interface FundingSnapshot {
   readonly funding: readonly ProducerFundingTotals[];
   readonly credits: readonly ProducerCreditTotal[];
   /** Per (account, asset): the sum of its payouts REQUESTED or SETTLED. */
-  readonly paidOrInFlight: readonly { readonly accountId: string; readonly asset: string; readonly amountMinor: bigint }[];
+  readonly paidOrInFlight: readonly {
+    readonly accountId: string;
+    readonly asset: string;
+    readonly amountMinor: bigint;
+  }[];
   readonly cash: readonly PayoutCash[];
 }
 
 /** The backing report of one snapshot: the one place the rules of libs/ledger are applied for this API. */
 export function backingOf(snapshot: FundingSnapshot): BackingReport {
-  return computeBacking(backingFactsFromTotals(snapshot.funding, snapshot.credits), paidOrInFlightMap(snapshot.paidOrInFlight));
+  return computeBacking(
+    backingFactsFromTotals(snapshot.funding, snapshot.credits),
+    paidOrInFlightMap(snapshot.paidOrInFlight),
+  );
 }
 
 /**
@@ -38,7 +61,11 @@ export function backingOf(snapshot: FundingSnapshot): BackingReport {
  */
 export function payoutCashOf(
   payouts: readonly { readonly asset: string; readonly settledMinor: bigint; readonly inFlightMinor: bigint }[],
-  accounts: readonly { readonly asset: string; readonly settlementAccountsMinor: bigint; readonly inFlightAccountMinor: bigint }[],
+  accounts: readonly {
+    readonly asset: string;
+    readonly settlementAccountsMinor: bigint;
+    readonly inFlightAccountMinor: bigint;
+  }[],
 ): PayoutCash[] {
   const assets = [...new Set([...payouts.map((row) => row.asset), ...accounts.map((row) => row.asset)])].sort();
   return assets.map((asset) => {
@@ -112,6 +139,10 @@ export function fundingOverview(report: BackingReport, cash: readonly PayoutCash
   return {
     assets: report.assets.map((row) => decimal(row)),
     producers: report.producers.map((row) => ({ producer: row.producer, ...producerRow(row) })),
-    reconciliation: { holds: reconciliation.problems.length === 0, lines: reconciliation.lines.map((line) => decimal(line)), problems: [...reconciliation.problems] },
+    reconciliation: {
+      holds: reconciliation.problems.length === 0,
+      lines: reconciliation.lines.map((line) => decimal(line)),
+      problems: [...reconciliation.problems],
+    },
   };
 }

@@ -21,7 +21,18 @@ export class InferenceQueries {
   ) {}
 
   async explain(inferenceId: string) {
-    const [row] = await this.db.rows<{ event_id: string; inference_event_id: string; model_id: string; consumer_id: string; asset: string; fee_minor: string; policy_version: number; source_topic: string; source_partition: number; source_offset: string }>(
+    const [row] = await this.db.rows<{
+      event_id: string;
+      inference_event_id: string;
+      model_id: string;
+      consumer_id: string;
+      asset: string;
+      fee_minor: string;
+      policy_version: number;
+      source_topic: string;
+      source_partition: number;
+      source_offset: string;
+    }>(
       `SELECT event_id, inference_event_id, model_id, consumer_id, asset, fee_minor::text, policy_version, source_topic, source_partition, source_offset::text FROM inferences WHERE inference_id = $1`,
       [inferenceId],
     );
@@ -30,7 +41,13 @@ export class InferenceQueries {
       'SELECT account, asset, amount_minor::text, posting_index FROM ledger_entries WHERE source_event_id = $1 AND transaction_id = $2 ORDER BY posting_index',
       [row.event_id, inferenceId],
     );
-    const credits = await this.db.rows<{ account: string; contribution_id: string; datanet_id: string; score_ppm: string; amount_minor: string }>(
+    const credits = await this.db.rows<{
+      account: string;
+      contribution_id: string;
+      datanet_id: string;
+      score_ppm: string;
+      amount_minor: string;
+    }>(
       'SELECT account, contribution_id, datanet_id, score_ppm::text, amount_minor::text FROM contribution_credits WHERE inference_id = $1 ORDER BY account, contribution_id',
       [inferenceId],
     );
@@ -39,9 +56,20 @@ export class InferenceQueries {
     const contributors = [...new Set(credits.map((credit) => credit.account))].map((account) => ({
       account,
       amountMinor: shares.find((share) => share.account === account)?.amount_minor ?? '0',
-      contributions: credits.filter((credit) => credit.account === account).map((credit) => ({ contributionId: credit.contribution_id, datanetId: credit.datanet_id, scorePpm: Number(credit.score_ppm), amountMinor: credit.amount_minor })),
+      contributions: credits
+        .filter((credit) => credit.account === account)
+        .map((credit) => ({
+          contributionId: credit.contribution_id,
+          datanetId: credit.datanet_id,
+          scorePpm: Number(credit.score_ppm),
+          amountMinor: credit.amount_minor,
+        })),
     }));
-    const rejections = (decision.data?.rejected ?? []).map(({ contributionId, reason }) => ({ contributionId, reason, explanation: rejectionReasonText(reason) }));
+    const rejections = (decision.data?.rejected ?? []).map(({ contributionId, reason }) => ({
+      contributionId,
+      reason,
+      explanation: rejectionReasonText(reason),
+    }));
     return {
       inferenceId,
       modelId: row.model_id,
@@ -53,7 +81,12 @@ export class InferenceQueries {
       inferenceEventId: row.inference_event_id,
       source,
       split: decision.data ? { ...decision.data.split } : null,
-      shares: shares.map((share) => ({ account: share.account, role: classifyAccount(share.account).role, asset: share.asset, amountMinor: share.amount_minor })),
+      shares: shares.map((share) => ({
+        account: share.account,
+        role: classifyAccount(share.account).role,
+        asset: share.asset,
+        amountMinor: share.amount_minor,
+      })),
       contributors,
       rejections,
       decisionAvailable: decision.data !== null,
@@ -63,21 +96,30 @@ export class InferenceQueries {
   }
 
   /** The decision record the ledger applied; a missing or different record is reported, never guessed. */
-  private async decisionAt(source: { topic: string; partition: number; offset: string }, eventId: string): Promise<{ data: InferenceAttributed | null; problem?: string }> {
+  private async decisionAt(
+    source: { topic: string; partition: number; offset: string },
+    eventId: string,
+  ): Promise<{ data: InferenceAttributed | null; problem?: string }> {
     let message;
     try {
       message = await this.kafka.readRecord(source.topic, source.partition, BigInt(source.offset));
     } catch (error) {
       return { data: null, problem: `the decision record could not be read from Kafka: ${(error as Error).message}` };
     }
-    if (!message?.value) return { data: null, problem: `no committed record at ${source.topic}[${source.partition}]@${source.offset}` };
+    if (!message?.value)
+      return { data: null, problem: `no committed record at ${source.topic}[${source.partition}]@${source.offset}` };
     const { headers } = toInboundRecord(source.topic, source.partition, message);
     try {
       const decoded = fromRecord(message.value, headers);
-      if (decoded.type !== 'InferenceAttributed' || decoded.data.eventId !== eventId) return { data: null, problem: `the record at ${source.topic}[${source.partition}]@${source.offset} is not decision ${eventId}` };
+      if (decoded.type !== 'InferenceAttributed' || decoded.data.eventId !== eventId)
+        return {
+          data: null,
+          problem: `the record at ${source.topic}[${source.partition}]@${source.offset} is not decision ${eventId}`,
+        };
       return { data: decoded.data };
     } catch (error) {
-      if (error instanceof ContractError) return { data: null, problem: `the decision record does not decode: ${error.message}` };
+      if (error instanceof ContractError)
+        return { data: null, problem: `the decision record does not decode: ${error.message}` };
       throw error;
     }
   }
@@ -90,16 +132,26 @@ function percent(bps: number): string {
 function linesOf(
   row: { model_id: string; consumer_id: string; asset: string; fee_minor: string; policy_version: number },
   shares: ReadonlyArray<{ account: string; amount_minor: string }>,
-  contributors: ReadonlyArray<{ account: string; contributions: ReadonlyArray<{ contributionId: string; scorePpm: number; amountMinor: string }> }>,
+  contributors: ReadonlyArray<{
+    account: string;
+    contributions: ReadonlyArray<{ contributionId: string; scorePpm: number; amountMinor: string }>;
+  }>,
   rejections: ReadonlyArray<{ contributionId: string; reason: string }>,
   decision: InferenceAttributed | null,
 ): string[] {
-  const lines = [`${accountId('consumer', row.consumer_id)} paid ${row.fee_minor} ${row.asset} for an inference of model ${row.model_id}, split by policy v${row.policy_version}.`];
-  if (decision) lines.push(`Split: protocol ${percent(decision.split.protocolBps)}, model owner ${percent(decision.split.modelBps)}, data ${percent(decision.split.dataBps)}.`);
+  const lines = [
+    `${accountId('consumer', row.consumer_id)} paid ${row.fee_minor} ${row.asset} for an inference of model ${row.model_id}, split by policy v${row.policy_version}.`,
+  ];
+  if (decision)
+    lines.push(
+      `Split: protocol ${percent(decision.split.protocolBps)}, model owner ${percent(decision.split.modelBps)}, data ${percent(decision.split.dataBps)}.`,
+    );
   for (const share of shares) {
     if (BigInt(share.amount_minor) <= 0n) continue;
     const behind = contributors.find((contributor) => contributor.account === share.account);
-    const why = behind ? ` for ${behind.contributions.map((c) => `${c.contributionId} (score ${c.scorePpm} ppm: ${c.amountMinor})`).join(', ')}` : '';
+    const why = behind
+      ? ` for ${behind.contributions.map((c) => `${c.contributionId} (score ${c.scorePpm} ppm: ${c.amountMinor})`).join(', ')}`
+      : '';
     lines.push(`${share.account} received ${share.amount_minor} ${row.asset}${why}.`);
   }
   for (const rejection of rejections) lines.push(rejectionLine(rejection.contributionId, rejection.reason));

@@ -18,26 +18,72 @@ export class StatusQueries {
   /** The digest (libs/ledger) with the offsets it stands at, read in one snapshot so they belong together. */
   async digest() {
     return this.db.snapshot(async (client) => {
-      const balances = (await client.query('SELECT account, asset, balance_minor::text FROM accounts')).rows as Array<{ account: string; asset: string; balance_minor: string }>;
-      const heads = (await client.query('SELECT source_topic, source_partition, chain_seq::text, head_hash FROM checkpoints ORDER BY 1, 2')).rows as Array<{ source_topic: string; source_partition: number; chain_seq: string; head_hash: Buffer }>;
-      const offsets = (await client.query('SELECT topic, partition, next_offset::text FROM consumer_offsets WHERE group_id = $1 ORDER BY 1, 2', [this.config.LEDGER_PROJECTOR_GROUP_ID])).rows as Array<{ topic: string; partition: number; next_offset: string }>;
+      const balances = (await client.query('SELECT account, asset, balance_minor::text FROM accounts')).rows as Array<{
+        account: string;
+        asset: string;
+        balance_minor: string;
+      }>;
+      const heads = (
+        await client.query(
+          'SELECT source_topic, source_partition, chain_seq::text, head_hash FROM checkpoints ORDER BY 1, 2',
+        )
+      ).rows as Array<{ source_topic: string; source_partition: number; chain_seq: string; head_hash: Buffer }>;
+      const offsets = (
+        await client.query(
+          'SELECT topic, partition, next_offset::text FROM consumer_offsets WHERE group_id = $1 ORDER BY 1, 2',
+          [this.config.LEDGER_PROJECTOR_GROUP_ID],
+        )
+      ).rows as Array<{ topic: string; partition: number; next_offset: string }>;
       // The per-producer totals are part of the digest too, exactly as the projector's `digest` reads them.
-      const funding = (await client.query('SELECT producer, asset, fees_minor::text, credited_minor::text, deposits_minor::text, chargebacks_minor::text FROM producer_funding')).rows as Array<{ producer: string; asset: string; fees_minor: string; credited_minor: string; deposits_minor: string; chargebacks_minor: string }>;
-      const credits = (await client.query('SELECT account, producer, asset, credited_minor::text FROM producer_credits')).rows as Array<{ account: string; producer: string; asset: string; credited_minor: string }>;
+      const funding = (
+        await client.query(
+          'SELECT producer, asset, fees_minor::text, credited_minor::text, deposits_minor::text, chargebacks_minor::text FROM producer_funding',
+        )
+      ).rows as Array<{
+        producer: string;
+        asset: string;
+        fees_minor: string;
+        credited_minor: string;
+        deposits_minor: string;
+        chargebacks_minor: string;
+      }>;
+      const credits = (
+        await client.query('SELECT account, producer, asset, credited_minor::text FROM producer_credits')
+      ).rows as Array<{ account: string; producer: string; asset: string; credited_minor: string }>;
       const digest = ledgerDigest(
         balances.map((row) => ({ account: row.account, asset: row.asset, balanceMinor: BigInt(row.balance_minor) })),
-        heads.map((row) => ({ sourceTopic: row.source_topic, sourcePartition: row.source_partition, chainSeq: BigInt(row.chain_seq), hash: row.head_hash })),
+        heads.map((row) => ({
+          sourceTopic: row.source_topic,
+          sourcePartition: row.source_partition,
+          chainSeq: BigInt(row.chain_seq),
+          hash: row.head_hash,
+        })),
         {
           funding: funding.map((row) => ({
-            producer: row.producer, asset: row.asset, feesMinor: BigInt(row.fees_minor), creditedMinor: BigInt(row.credited_minor), depositsMinor: BigInt(row.deposits_minor), chargebacksMinor: BigInt(row.chargebacks_minor),
+            producer: row.producer,
+            asset: row.asset,
+            feesMinor: BigInt(row.fees_minor),
+            creditedMinor: BigInt(row.credited_minor),
+            depositsMinor: BigInt(row.deposits_minor),
+            chargebacksMinor: BigInt(row.chargebacks_minor),
           })),
-          credits: credits.map((row) => ({ account: row.account, producer: row.producer, asset: row.asset, creditedMinor: BigInt(row.credited_minor) })),
+          credits: credits.map((row) => ({
+            account: row.account,
+            producer: row.producer,
+            asset: row.asset,
+            creditedMinor: BigInt(row.credited_minor),
+          })),
         },
       );
       return {
         digest,
         accountCount: balances.length,
-        chainHeads: heads.map((row) => ({ topic: row.source_topic, partition: row.source_partition, chainSeq: row.chain_seq, headHash: row.head_hash.toString('hex') })),
+        chainHeads: heads.map((row) => ({
+          topic: row.source_topic,
+          partition: row.source_partition,
+          chainSeq: row.chain_seq,
+          headHash: row.head_hash.toString('hex'),
+        })),
         offsets: offsets.map((row) => ({ topic: row.topic, partition: row.partition, nextOffset: row.next_offset })),
       };
     });
@@ -53,9 +99,13 @@ export class StatusQueries {
       'SELECT topic, partition, next_offset::text FROM consumer_offsets WHERE group_id = $1',
       [this.config.LEDGER_PROJECTOR_GROUP_ID],
     );
-    const checkpoints = await this.db.rows<{ source_topic: string; source_partition: number; event_count: string; chain_seq: string; updated_at: Date }>(
-      'SELECT source_topic, source_partition, event_count::text, chain_seq::text, updated_at FROM checkpoints',
-    );
+    const checkpoints = await this.db.rows<{
+      source_topic: string;
+      source_partition: number;
+      event_count: string;
+      chain_seq: string;
+      updated_at: Date;
+    }>('SELECT source_topic, source_partition, event_count::text, chain_seq::text, updated_at FROM checkpoints');
     const high = new Map<string, PartitionOffsets>();
     let kafkaProblem: string | null = null;
     for (const topic of [TOPICS.attributions.name, TOPICS.payouts.name]) {
@@ -65,23 +115,47 @@ export class StatusQueries {
         kafkaProblem = (error as Error).message;
       }
     }
-    const partitions: Array<{ topic: string; partition: number; nextOffset: string; highWatermark: string | null; lagRecords: string | null; appliedEvents: string; lastAppliedAt: string | null }> = [];
+    const partitions: Array<{
+      topic: string;
+      partition: number;
+      nextOffset: string;
+      highWatermark: string | null;
+      lagRecords: string | null;
+      appliedEvents: string;
+      lastAppliedAt: string | null;
+    }> = [];
     for (const topic of [TOPICS.attributions.name, TOPICS.payouts.name]) {
-      const known = new Set([...(high.get(topic)?.keys() ?? []), ...stored.filter((row) => row.topic === topic).map((row) => row.partition)]);
+      const known = new Set([
+        ...(high.get(topic)?.keys() ?? []),
+        ...stored.filter((row) => row.topic === topic).map((row) => row.partition),
+      ]);
       for (const partition of [...known].sort((a, b) => a - b)) {
-        const next = BigInt(stored.find((row) => row.topic === topic && row.partition === partition)?.next_offset ?? '0');
+        const next = BigInt(
+          stored.find((row) => row.topic === topic && row.partition === partition)?.next_offset ?? '0',
+        );
         const watermark = high.get(topic)?.get(partition);
         const checkpoint = checkpoints.find((row) => row.source_topic === topic && row.source_partition === partition);
         partitions.push({
-          topic, partition, nextOffset: next.toString(), highWatermark: watermark?.toString() ?? null,
+          topic,
+          partition,
+          nextOffset: next.toString(),
+          highWatermark: watermark?.toString() ?? null,
           // Control records of committed transactions sit past the last data record, so lag may read 1 when caught up.
           lagRecords: watermark === undefined ? null : (watermark > next ? watermark - next : 0n).toString(),
-          appliedEvents: checkpoint?.event_count ?? '0', lastAppliedAt: checkpoint?.updated_at.toISOString() ?? null,
+          appliedEvents: checkpoint?.event_count ?? '0',
+          lastAppliedAt: checkpoint?.updated_at.toISOString() ?? null,
         });
       }
     }
-    const total = (key: 'lagRecords' | 'appliedEvents') => partitions.reduce((sum, row) => sum + BigInt(row[key] ?? 0), 0n).toString();
-    return { observedAt: new Date().toISOString(), lagRecords: kafkaProblem ? null : total('lagRecords'), appliedEvents: total('appliedEvents'), kafkaProblem, partitions };
+    const total = (key: 'lagRecords' | 'appliedEvents') =>
+      partitions.reduce((sum, row) => sum + BigInt(row[key] ?? 0), 0n).toString();
+    return {
+      observedAt: new Date().toISOString(),
+      lagRecords: kafkaProblem ? null : total('lagRecords'),
+      appliedEvents: total('appliedEvents'),
+      kafkaProblem,
+      partitions,
+    };
   }
 
   /**
@@ -103,23 +177,45 @@ export class StatusQueries {
       );
       const next = BigInt(row?.next_offset ?? '0');
       const reflected = query.offset < next;
-      return { ...position, reflected, stage: reflected ? 'applied' : 'projection', basis: 'ledger-offset', ledgerNextOffset: next.toString() };
+      return {
+        ...position,
+        reflected,
+        stage: reflected ? 'applied' : 'projection',
+        basis: 'ledger-offset',
+        ledgerNextOffset: next.toString(),
+      };
     }
     if (query.topic !== TOPICS.inferences.name) {
-      throw ApiError.badRequest([{ field: 'topic', rule: `one-of:${TOPICS.inferences.name}|${TOPICS.attributions.name}|${TOPICS.payouts.name}` }]);
+      throw ApiError.badRequest([
+        { field: 'topic', rule: `one-of:${TOPICS.inferences.name}|${TOPICS.attributions.name}|${TOPICS.payouts.name}` },
+      ]);
     }
-    if (query.inferenceId === undefined) throw ApiError.badRequest([{ field: 'inferenceId', rule: `required-with-topic:${TOPICS.inferences.name}` }]);
+    if (query.inferenceId === undefined)
+      throw ApiError.badRequest([{ field: 'inferenceId', rule: `required-with-topic:${TOPICS.inferences.name}` }]);
     const [applied] = await this.db.rows<{ source_topic: string; source_partition: number; source_offset: string }>(
       'SELECT source_topic, source_partition, source_offset::text FROM inferences WHERE inference_id = $1',
       [query.inferenceId],
     );
     if (applied) {
-      return { ...position, inferenceId: query.inferenceId, reflected: true, stage: 'applied', basis: 'inference-id', decision: { topic: applied.source_topic, partition: applied.source_partition, offset: applied.source_offset } };
+      return {
+        ...position,
+        inferenceId: query.inferenceId,
+        reflected: true,
+        stage: 'applied',
+        basis: 'inference-id',
+        decision: { topic: applied.source_topic, partition: applied.source_partition, offset: applied.source_offset },
+      };
     }
-    const committed = (await this.kafka.committedOffsets(this.config.ATTRIBUTION_GROUP_ID, query.topic)).get(query.partition);
+    const committed = (await this.kafka.committedOffsets(this.config.ATTRIBUTION_GROUP_ID, query.topic)).get(
+      query.partition,
+    );
     const attributed = committed !== undefined && committed > query.offset;
     return {
-      ...position, inferenceId: query.inferenceId, reflected: false, stage: attributed ? 'projection' : 'attribution', basis: 'inference-id',
+      ...position,
+      inferenceId: query.inferenceId,
+      reflected: false,
+      stage: attributed ? 'projection' : 'attribution',
+      basis: 'inference-id',
       attributionCommittedOffset: committed?.toString() ?? null,
     };
   }

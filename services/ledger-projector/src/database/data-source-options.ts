@@ -18,7 +18,13 @@ export function dataSourceOptions(databaseUrl: string, poolSizeMax = 10, schema 
     url: databaseUrl,
     schema,
     entities: [],
-    migrations: [CreateConsumerOffsets1764000000000, CreateLedgerReadModel1764000000100, IdentifiersCollateC1764000000200, SumsAndEventIdsHoldAnyInput1764000000300, ProducerFunding1764000000400],
+    migrations: [
+      CreateConsumerOffsets1764000000000,
+      CreateLedgerReadModel1764000000100,
+      IdentifiersCollateC1764000000200,
+      SumsAndEventIdsHoldAnyInput1764000000300,
+      ProducerFunding1764000000400,
+    ],
     poolSizeMax,
   });
 }

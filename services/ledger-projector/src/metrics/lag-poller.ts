@@ -29,7 +29,10 @@ export class LagPoller implements OnApplicationBootstrap, OnApplicationShutdown 
 
   onApplicationBootstrap(): void {
     const kafka = kafkaEnv(process.env, 'ledger-projector');
-    this.admin = createKafkaClient({ ...kafkaClientOptions(kafka, `${kafka.KAFKA_CLIENT_ID}-lag`), logLevel: logLevel.NOTHING }).admin();
+    this.admin = createKafkaClient({
+      ...kafkaClientOptions(kafka, `${kafka.KAFKA_CLIENT_ID}-lag`),
+      logLevel: logLevel.NOTHING,
+    }).admin();
     this.timer = setInterval(() => void this.sample(), this.config.LEDGER_PROJECTOR_LAG_SAMPLE_MS);
     this.timer.unref();
   }

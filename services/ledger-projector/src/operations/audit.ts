@@ -22,7 +22,13 @@ export interface AuditStatement {
   readonly account: string;
   readonly lines: AuditLine[];
   /** Per asset: the sum of every entry of the account, and the balance the accounts table holds. */
-  readonly totals: Array<{ asset: string; entriesSumMinor: string; balanceMinor: string; entryCount: number; matches: boolean }>;
+  readonly totals: Array<{
+    asset: string;
+    entriesSumMinor: string;
+    balanceMinor: string;
+    entryCount: number;
+    matches: boolean;
+  }>;
   readonly linesOmitted: number;
 }
 
@@ -33,9 +39,15 @@ const ACCOUNT_LENGTH_MAX = 256;
  * contributor credit, the contributions that earned it; totals from all entries, compared with the
  * stored balance. At most `linesMax` lines are listed; totals always cover every entry.
  */
-export async function auditAccount(sql: Sql, schema: string, account: string, linesMax: number): Promise<AuditStatement> {
+export async function auditAccount(
+  sql: Sql,
+  schema: string,
+  account: string,
+  linesMax: number,
+): Promise<AuditStatement> {
   assertSchemaName(schema);
-  if (account.length === 0 || account.length > ACCOUNT_LENGTH_MAX) throw new RangeError(`<account>: must be 1 to ${ACCOUNT_LENGTH_MAX} characters`);
+  if (account.length === 0 || account.length > ACCOUNT_LENGTH_MAX)
+    throw new RangeError(`<account>: must be 1 to ${ACCOUNT_LENGTH_MAX} characters`);
   const entries = await query<Record<string, string>>(
     sql,
     `SELECT e.transaction_id, e.amount_minor::text, e.asset, e.source_event_id, e.source_topic || '[' || e.source_partition || ']@' || e.source_offset AS source,
@@ -55,12 +67,25 @@ export async function auditAccount(sql: Sql, schema: string, account: string, li
   const byInference = new Map<string, AuditContribution[]>();
   for (const credit of credits) {
     const list = byInference.get(credit.inference_id!) ?? [];
-    list.push({ contributionId: credit.contribution_id!, datanetId: credit.datanet_id!, scorePpm: credit.score_ppm!, amountMinor: credit.amount_minor! });
+    list.push({
+      contributionId: credit.contribution_id!,
+      datanetId: credit.datanet_id!,
+      scorePpm: credit.score_ppm!,
+      amountMinor: credit.amount_minor!,
+    });
     byInference.set(credit.inference_id!, list);
   }
   const lines = entries.map((row) => ({
-    transactionId: row.transaction_id!, amountMinor: row.amount_minor!, asset: row.asset!, sourceEventId: row.source_event_id!, source: row.source!,
-    origin: row.model_id ? `inference ${row.transaction_id} of model ${row.model_id}, consumer ${row.consumer_id}, fee ${row.fee_minor}` : row.payout_id ? `payout ${row.payout_id} (${row.payout_status})` : 'unknown origin',
+    transactionId: row.transaction_id!,
+    amountMinor: row.amount_minor!,
+    asset: row.asset!,
+    sourceEventId: row.source_event_id!,
+    source: row.source!,
+    origin: row.model_id
+      ? `inference ${row.transaction_id} of model ${row.model_id}, consumer ${row.consumer_id}, fee ${row.fee_minor}`
+      : row.payout_id
+        ? `payout ${row.payout_id} (${row.payout_status})`
+        : 'unknown origin',
     contributions: byInference.get(row.transaction_id!) ?? [],
   }));
   const totals = await query<{ asset: string; entries_sum: string; entry_count: string; balance_minor: string | null }>(
@@ -75,7 +100,13 @@ export async function auditAccount(sql: Sql, schema: string, account: string, li
     account,
     lines,
     linesOmitted: Math.max(0, entryTotal - lines.length),
-    totals: totals.map((row) => ({ asset: row.asset, entriesSumMinor: row.entries_sum, balanceMinor: row.balance_minor ?? '0', entryCount: Number(row.entry_count), matches: row.entries_sum === (row.balance_minor ?? '0') })),
+    totals: totals.map((row) => ({
+      asset: row.asset,
+      entriesSumMinor: row.entries_sum,
+      balanceMinor: row.balance_minor ?? '0',
+      entryCount: Number(row.entry_count),
+      matches: row.entries_sum === (row.balance_minor ?? '0'),
+    })),
   };
 }
 
@@ -88,12 +119,19 @@ async function query<T>(sql: Sql, text: string, params: unknown[]): Promise<T[]>
 export function formatStatement(statement: AuditStatement): string {
   const out = [`Statement of ${statement.account}`];
   for (const line of statement.lines) {
-    out.push(`${line.amountMinor.padStart(14)} ${line.asset}  ${line.origin}  [event ${line.sourceEventId} at ${line.source}]`);
-    for (const c of line.contributions) out.push(`${''.padStart(16)}  via contribution ${c.contributionId} (datanet ${c.datanetId}, score ${c.scorePpm} ppm): ${c.amountMinor}`);
+    out.push(
+      `${line.amountMinor.padStart(14)} ${line.asset}  ${line.origin}  [event ${line.sourceEventId} at ${line.source}]`,
+    );
+    for (const c of line.contributions)
+      out.push(
+        `${''.padStart(16)}  via contribution ${c.contributionId} (datanet ${c.datanetId}, score ${c.scorePpm} ppm): ${c.amountMinor}`,
+      );
   }
   if (statement.linesOmitted > 0) out.push(`... ${statement.linesOmitted} more entries (raise --limit)`);
   for (const total of statement.totals) {
-    out.push(`Total ${total.asset}: entries sum to ${total.entriesSumMinor} over ${total.entryCount} entries; balance ${total.balanceMinor} (${total.matches ? 'matches' : 'DOES NOT MATCH'})`);
+    out.push(
+      `Total ${total.asset}: entries sum to ${total.entriesSumMinor} over ${total.entryCount} entries; balance ${total.balanceMinor} (${total.matches ? 'matches' : 'DOES NOT MATCH'})`,
+    );
   }
   return out.join('\n');
 }

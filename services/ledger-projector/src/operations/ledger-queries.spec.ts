@@ -19,7 +19,9 @@ describe('position keys', () => {
 describe('assertSchemaName', () => {
   it('accepts a lowercase identifier and refuses anything that could break out of SQL, naming the flag', () => {
     expect(assertSchemaName('ledger_rebuild_1')).toBe('ledger_rebuild_1');
-    expect(() => assertSchemaName('ledger; DROP TABLE x', '--into')).toThrow(/--into: "ledger; DROP TABLE x" must be lowercase letters/);
+    expect(() => assertSchemaName('ledger; DROP TABLE x', '--into')).toThrow(
+      /--into: "ledger; DROP TABLE x" must be lowercase letters/,
+    );
     expect(() => assertSchemaName('Ledger')).toThrow(/--schema/);
   });
 });

@@ -14,31 +14,62 @@ const SCHEMA_NAME = /^[a-z][a-z0-9_]{0,62}$/;
 
 /** Schema names are interpolated into SQL, so they are checked against a strict pattern first. */
 export function assertSchemaName(schema: string, flag = '--schema'): string {
-  if (!SCHEMA_NAME.test(schema)) throw new RangeError(`${flag}: "${schema}" must be lowercase letters, digits and _ (at most 63), starting with a letter`);
+  if (!SCHEMA_NAME.test(schema))
+    throw new RangeError(
+      `${flag}: "${schema}" must be lowercase letters, digits and _ (at most 63), starting with a letter`,
+    );
   return schema;
 }
 
 /** The ledger digest of one schema, from its balances, chain heads and per-producer totals (producer_funding, producer_credits). */
 export async function readDigest(sql: Sql, schema: string): Promise<string> {
   assertSchemaName(schema);
-  const balances = await rows<{ account: string; asset: string; balance_minor: string }>(sql, `SELECT account, asset, balance_minor FROM ${schema}.accounts`);
+  const balances = await rows<{ account: string; asset: string; balance_minor: string }>(
+    sql,
+    `SELECT account, asset, balance_minor FROM ${schema}.accounts`,
+  );
   const heads = await rows<{ source_topic: string; source_partition: number; chain_seq: string; head_hash: Buffer }>(
     sql,
     `SELECT source_topic, source_partition, chain_seq, head_hash FROM ${schema}.checkpoints`,
   );
-  const funding = await rows<{ producer: string; asset: string; fees_minor: string; credited_minor: string; deposits_minor: string; chargebacks_minor: string }>(
+  const funding = await rows<{
+    producer: string;
+    asset: string;
+    fees_minor: string;
+    credited_minor: string;
+    deposits_minor: string;
+    chargebacks_minor: string;
+  }>(
     sql,
     `SELECT producer, asset, fees_minor::text, credited_minor::text, deposits_minor::text, chargebacks_minor::text FROM ${schema}.producer_funding`,
   );
-  const credits = await rows<{ account: string; producer: string; asset: string; credited_minor: string }>(sql, `SELECT account, producer, asset, credited_minor::text FROM ${schema}.producer_credits`);
+  const credits = await rows<{ account: string; producer: string; asset: string; credited_minor: string }>(
+    sql,
+    `SELECT account, producer, asset, credited_minor::text FROM ${schema}.producer_credits`,
+  );
   return ledgerDigest(
     balances.map((row) => ({ account: row.account, asset: row.asset, balanceMinor: BigInt(row.balance_minor) })),
-    heads.map((row) => ({ sourceTopic: row.source_topic, sourcePartition: row.source_partition, chainSeq: BigInt(row.chain_seq), hash: row.head_hash })),
+    heads.map((row) => ({
+      sourceTopic: row.source_topic,
+      sourcePartition: row.source_partition,
+      chainSeq: BigInt(row.chain_seq),
+      hash: row.head_hash,
+    })),
     {
       funding: funding.map((row) => ({
-        producer: row.producer, asset: row.asset, feesMinor: BigInt(row.fees_minor), creditedMinor: BigInt(row.credited_minor), depositsMinor: BigInt(row.deposits_minor), chargebacksMinor: BigInt(row.chargebacks_minor),
+        producer: row.producer,
+        asset: row.asset,
+        feesMinor: BigInt(row.fees_minor),
+        creditedMinor: BigInt(row.credited_minor),
+        depositsMinor: BigInt(row.deposits_minor),
+        chargebacksMinor: BigInt(row.chargebacks_minor),
       })),
-      credits: credits.map((row) => ({ account: row.account, producer: row.producer, asset: row.asset, creditedMinor: BigInt(row.credited_minor) })),
+      credits: credits.map((row) => ({
+        account: row.account,
+        producer: row.producer,
+        asset: row.asset,
+        creditedMinor: BigInt(row.credited_minor),
+      })),
     },
   );
 }
@@ -57,7 +88,11 @@ export function parsePositionKey(key: string): { readonly topic: string; readonl
 /** The next offsets a group has stored in a schema, by position key. */
 export async function readStoredOffsets(sql: Sql, schema: string, groupId: string): Promise<Map<string, bigint>> {
   assertSchemaName(schema);
-  const stored = await rows<{ topic: string; partition: number; next_offset: string }>(sql, `SELECT topic, partition, next_offset FROM ${schema}.consumer_offsets WHERE group_id = $1`, [groupId]);
+  const stored = await rows<{ topic: string; partition: number; next_offset: string }>(
+    sql,
+    `SELECT topic, partition, next_offset FROM ${schema}.consumer_offsets WHERE group_id = $1`,
+    [groupId],
+  );
   return new Map(stored.map((row) => [positionKey(row.topic, row.partition), BigInt(row.next_offset)]));
 }
 
@@ -90,7 +125,11 @@ const VERIFY_PAGE_ROWS = 10_000;
  * transaction of its own on that connection (a test that tampers, verifies, then rolls back) says so with
  * `withinCallerTransaction`, and the reads run in its transaction.
  */
-export async function verifyLedger(sql: Sql, schema: string, options: { readonly withinCallerTransaction?: boolean } = {}): Promise<VerifyReport> {
+export async function verifyLedger(
+  sql: Sql,
+  schema: string,
+  options: { readonly withinCallerTransaction?: boolean } = {},
+): Promise<VerifyReport> {
   assertSchemaName(schema);
   if (options.withinCallerTransaction) return verifyInSnapshot(sql, schema);
   await sql.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
@@ -105,7 +144,12 @@ export async function verifyLedger(sql: Sql, schema: string, options: { readonly
 }
 
 async function verifyInSnapshot(sql: Sql, schema: string): Promise<VerifyReport> {
-  const chains = await rows<{ source_topic: string; source_partition: number; chain_seq: string | null; head_hash: Buffer | null }>(
+  const chains = await rows<{
+    source_topic: string;
+    source_partition: number;
+    chain_seq: string | null;
+    head_hash: Buffer | null;
+  }>(
     sql,
     `SELECT c.source_topic, c.source_partition, k.chain_seq, k.head_hash
        FROM (SELECT DISTINCT source_topic, source_partition FROM ${schema}.ledger_entries
@@ -120,12 +164,22 @@ async function verifyInSnapshot(sql: Sql, schema: string): Promise<VerifyReport>
     entriesChecked += result.checked;
     const where = { sourceTopic: chain.source_topic, sourcePartition: chain.source_partition };
     if (result.mismatch) {
-      problems.push({ ...where, chainSeq: result.mismatch.chainSeq.toString(), rowNumber: result.mismatch.rowNumber, reason: result.mismatch.reason });
+      problems.push({
+        ...where,
+        chainSeq: result.mismatch.chainSeq.toString(),
+        rowNumber: result.mismatch.rowNumber,
+        reason: result.mismatch.reason,
+      });
       continue;
     }
     const headSeq = BigInt(chain.chain_seq ?? 0);
     if (result.lastSeq !== headSeq || !result.lastHash.equals(chain.head_hash ?? result.lastHash)) {
-      problems.push({ ...where, chainSeq: (result.lastSeq < headSeq ? result.lastSeq + 1n : result.lastSeq).toString(), rowNumber: result.checked + (result.lastSeq < headSeq ? 1 : 0), reason: `the chain ends at ${result.lastSeq} but its checkpoint says ${headSeq} (rows deleted or appended at the end, or the checkpoint was modified)` });
+      problems.push({
+        ...where,
+        chainSeq: (result.lastSeq < headSeq ? result.lastSeq + 1n : result.lastSeq).toString(),
+        rowNumber: result.checked + (result.lastSeq < headSeq ? 1 : 0),
+        reason: `the chain ends at ${result.lastSeq} but its checkpoint says ${headSeq} (rows deleted or appended at the end, or the checkpoint was modified)`,
+      });
     }
   }
   problems.push(...(await unbalancedTransactions(sql, schema)), ...(await balanceDrift(sql, schema)));
@@ -143,14 +197,28 @@ async function verifyPartition(sql: Sql, schema: string, topic: string, partitio
       [topic, partition, from.chainSeq.toString()],
     );
     const entries = page.map((row) => ({
-      sourceTopic: String(row.source_topic), sourcePartition: Number(row.source_partition), chainSeq: BigInt(row.chain_seq as string), transactionId: String(row.transaction_id),
-      postingIndex: Number(row.posting_index), account: String(row.account), asset: String(row.asset), amountMinor: BigInt(row.amount_minor as string),
-      sourceEventId: String(row.source_event_id), sourceOffset: BigInt(row.source_offset as string), hash: row.hash as Buffer,
+      sourceTopic: String(row.source_topic),
+      sourcePartition: Number(row.source_partition),
+      chainSeq: BigInt(row.chain_seq as string),
+      transactionId: String(row.transaction_id),
+      postingIndex: Number(row.posting_index),
+      account: String(row.account),
+      asset: String(row.asset),
+      amountMinor: BigInt(row.amount_minor as string),
+      sourceEventId: String(row.source_event_id),
+      sourceOffset: BigInt(row.source_offset as string),
+      hash: row.hash as Buffer,
     }));
     const mismatch: ChainMismatch | null = verifyChain(entries, from, checked);
     if (mismatch) return { mismatch, checked: mismatch.rowNumber, lastSeq: from.chainSeq, lastHash: from.hash };
     checked += entries.length;
-    if (entries.length < VERIFY_PAGE_ROWS) return { mismatch: null, checked, lastSeq: entries.at(-1)?.chainSeq ?? from.chainSeq, lastHash: entries.at(-1)?.hash ?? from.hash };
+    if (entries.length < VERIFY_PAGE_ROWS)
+      return {
+        mismatch: null,
+        checked,
+        lastSeq: entries.at(-1)?.chainSeq ?? from.chainSeq,
+        lastHash: entries.at(-1)?.hash ?? from.hash,
+      };
     from = { chainSeq: entries.at(-1)!.chainSeq, hash: entries.at(-1)!.hash };
   }
 }
@@ -160,7 +228,13 @@ async function unbalancedTransactions(sql: Sql, schema: string): Promise<VerifyP
     sql,
     `SELECT transaction_id, asset, sum(amount_minor)::text AS total FROM ${schema}.ledger_entries GROUP BY transaction_id, asset HAVING sum(amount_minor) <> 0 ORDER BY 1, 2 LIMIT 20`,
   );
-  return found.map((row) => ({ sourceTopic: '', sourcePartition: -1, chainSeq: '', rowNumber: 0, reason: `transaction ${row.transaction_id} sums to ${row.total} in ${row.asset}, not 0` }));
+  return found.map((row) => ({
+    sourceTopic: '',
+    sourcePartition: -1,
+    chainSeq: '',
+    rowNumber: 0,
+    reason: `transaction ${row.transaction_id} sums to ${row.total} in ${row.asset}, not 0`,
+  }));
 }
 
 async function balanceDrift(sql: Sql, schema: string): Promise<VerifyProblem[]> {
@@ -171,5 +245,11 @@ async function balanceDrift(sql: Sql, schema: string): Promise<VerifyProblem[]> 
        FULL JOIN (SELECT account, asset, sum(amount_minor) AS total FROM ${schema}.ledger_entries GROUP BY account, asset) e USING (account, asset)
       WHERE a.balance_minor IS DISTINCT FROM e.total ORDER BY 1, 2 LIMIT 20`,
   );
-  return found.map((row) => ({ sourceTopic: '', sourcePartition: -1, chainSeq: '', rowNumber: 0, reason: `account ${row.account} in ${row.asset}: balance ${row.stored ?? 'missing'} but its entries sum to ${row.summed ?? 'nothing'}` }));
+  return found.map((row) => ({
+    sourceTopic: '',
+    sourcePartition: -1,
+    chainSeq: '',
+    rowNumber: 0,
+    reason: `account ${row.account} in ${row.asset}: balance ${row.stored ?? 'missing'} but its entries sum to ${row.summed ?? 'nothing'}`,
+  }));
 }

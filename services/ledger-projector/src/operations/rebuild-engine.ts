@@ -3,7 +3,21 @@ import { type Batch, type Consumer, type Kafka, type KafkaMessage, logLevel } fr
 import { createConsumer, createKafkaClient, KAFKA_RETRY_DEFAULT } from '@tributary/kafka-client';
 import { DataSource } from 'typeorm';
 import { deadLetterTopicName } from '@tributary/contracts';
-import { applyIsolatingFaults, chunk, describeError, DLQ_HEADERS, InboundBatch, isRecordFault, nextOffsetAfter, onMarkerOnlyFetch, readDeadLetterTopic, toInboundRecord, type InboundRecord, type RejectionSink, type SliceOutcome } from '@tributary/messaging';
+import {
+  applyIsolatingFaults,
+  chunk,
+  describeError,
+  DLQ_HEADERS,
+  InboundBatch,
+  isRecordFault,
+  nextOffsetAfter,
+  onMarkerOnlyFetch,
+  readDeadLetterTopic,
+  toInboundRecord,
+  type InboundRecord,
+  type RejectionSink,
+  type SliceOutcome,
+} from '@tributary/messaging';
 import { ensureSchema, PostgresOffsetStore } from '@tributary/persistence';
 import { dataSourceOptions, LEDGER_SCHEMA } from '../database/data-source-options';
 import { projectBatch, type ProjectionObserver } from '../projection/ledger-writer';
@@ -50,7 +64,8 @@ export interface RebuildOptions {
 }
 
 /** The topics a rebuild reads, in the order it applies them (the funding topic when named). */
-export const rebuildTopics = (options: Pick<RebuildOptions, 'topics'>): readonly string[] => options.topics.filter((topic): topic is string => topic !== undefined);
+export const rebuildTopics = (options: Pick<RebuildOptions, 'topics'>): readonly string[] =>
+  options.topics.filter((topic): topic is string => topic !== undefined);
 
 export const STALL_TIMEOUT_MS_DEFAULT = 120_000;
 export const PROGRESS_INTERVAL_MS_DEFAULT = 10_000;
@@ -87,10 +102,25 @@ export interface RebuildRunner {
  * Same names and columns as the migration's.
  */
 export const DEFERRED_INDEXES = [
-  { name: 'ledger_entries_pkey', table: 'ledger_entries', columns: '(source_topic, source_partition, chain_seq)', primaryKey: true },
-  { name: 'contribution_credits_pkey', table: 'contribution_credits', columns: '(inference_id, account, contribution_id)', primaryKey: true },
+  {
+    name: 'ledger_entries_pkey',
+    table: 'ledger_entries',
+    columns: '(source_topic, source_partition, chain_seq)',
+    primaryKey: true,
+  },
+  {
+    name: 'contribution_credits_pkey',
+    table: 'contribution_credits',
+    columns: '(inference_id, account, contribution_id)',
+    primaryKey: true,
+  },
   { name: 'ledger_entries_account_idx', table: 'ledger_entries', columns: '(account, asset)', primaryKey: false },
-  { name: 'contribution_credits_contribution_idx', table: 'contribution_credits', columns: '(contribution_id)', primaryKey: false },
+  {
+    name: 'contribution_credits_contribution_idx',
+    table: 'contribution_credits',
+    columns: '(contribution_id)',
+    primaryKey: false,
+  },
 ] as const;
 
 type Queryable = { query(text: string, parameters?: unknown[]): Promise<unknown> };
@@ -99,7 +129,11 @@ type Queryable = { query(text: string, parameters?: unknown[]): Promise<unknown>
 export async function dropDeferredIndexes(sql: Queryable, schema: string): Promise<void> {
   assertSchemaName(schema);
   for (const index of DEFERRED_INDEXES) {
-    await sql.query(index.primaryKey ? `ALTER TABLE ${schema}.${index.table} DROP CONSTRAINT IF EXISTS ${index.name}` : `DROP INDEX IF EXISTS ${schema}.${index.name}`);
+    await sql.query(
+      index.primaryKey
+        ? `ALTER TABLE ${schema}.${index.table} DROP CONSTRAINT IF EXISTS ${index.name}`
+        : `DROP INDEX IF EXISTS ${schema}.${index.name}`,
+    );
   }
 }
 
@@ -111,8 +145,12 @@ export async function createDeferredIndexes(sql: Queryable, schema: string): Pro
       await sql.query(`CREATE INDEX IF NOT EXISTS ${index.name} ON ${schema}.${index.table} ${index.columns}`);
       continue;
     }
-    const exists = (await sql.query('SELECT 1 FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace WHERE n.nspname = $1 AND c.conname = $2', [schema, index.name])) as unknown[] | { rows: unknown[] };
-    if ((Array.isArray(exists) ? exists : exists.rows).length === 0) await sql.query(`ALTER TABLE ${schema}.${index.table} ADD CONSTRAINT ${index.name} PRIMARY KEY ${index.columns}`);
+    const exists = (await sql.query(
+      'SELECT 1 FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace WHERE n.nspname = $1 AND c.conname = $2',
+      [schema, index.name],
+    )) as unknown[] | { rows: unknown[] };
+    if ((Array.isArray(exists) ? exists : exists.rows).length === 0)
+      await sql.query(`ALTER TABLE ${schema}.${index.table} ADD CONSTRAINT ${index.name} PRIMARY KEY ${index.columns}`);
   }
 }
 
@@ -122,9 +160,15 @@ export async function createDeferredIndexes(sql: Queryable, schema: string): Pro
  * schema that already holds records keeps whatever it has (a swap of a finished rebuild). `prepared`:
  * a worker process opening a schema its pool prepared. Returns the data source and the stored offsets.
  */
-export async function openRebuildSchema(options: RebuildOptions, mode: 'prepare' | 'prepared', poolSizeMax: number): Promise<{ dataSource: DataSource; stored: Map<string, bigint> }> {
+export async function openRebuildSchema(
+  options: RebuildOptions,
+  mode: 'prepare' | 'prepared',
+  poolSizeMax: number,
+): Promise<{ dataSource: DataSource; stored: Map<string, bigint> }> {
   await ensureSchema(options.databaseUrl, options.schema);
-  const dataSource = await new DataSource(dataSourceOptions(options.databaseUrl, poolSizeMax, options.schema)).initialize();
+  const dataSource = await new DataSource(
+    dataSourceOptions(options.databaseUrl, poolSizeMax, options.schema),
+  ).initialize();
   try {
     const stored = await readStoredOffsets(dataSource, options.schema, options.groupId);
     if (stored.size === 0 && mode === 'prepare') await dropDeferredIndexes(dataSource, options.schema);
@@ -141,7 +185,9 @@ export async function topicEndOffsets(kafka: Kafka, topics: readonly string[]): 
   await admin.connect();
   try {
     const ends = new Map<string, bigint>();
-    for (const topic of topics) for (const { partition, high } of await admin.fetchTopicOffsets(topic)) ends.set(positionKey(topic, partition), BigInt(high));
+    for (const topic of topics)
+      for (const { partition, high } of await admin.fetchTopicOffsets(topic))
+        ends.set(positionKey(topic, partition), BigInt(high));
     return ends;
   } finally {
     await admin.disconnect();
@@ -159,8 +205,10 @@ export function unreachableTargets(targets: ReadonlyMap<string, bigint>, ends: R
     if (target <= 0n) continue;
     const { topic, partition } = parsePositionKey(partitionKey);
     const end = ends.get(partitionKey);
-    if (end === undefined) problems.push(`${topic}[${partition}]: target offset ${target} is in a partition the broker does not have`);
-    else if (target > end) problems.push(`${topic}[${partition}]: target offset ${target} is past the end of the partition (offset ${end})`);
+    if (end === undefined)
+      problems.push(`${topic}[${partition}]: target offset ${target} is in a partition the broker does not have`);
+    else if (target > end)
+      problems.push(`${topic}[${partition}]: target offset ${target} is past the end of the partition (offset ${end})`);
   }
   return problems;
 }
@@ -214,14 +262,31 @@ export class RebuildEngine implements RebuildRunner {
   private refusedLive: ReadonlyMap<string, string> = new Map();
 
   /** `share`: this engine is one of several worker processes and applies only the partitions it owns. */
-  constructor(private readonly options: RebuildOptions, private readonly share: RebuildWorkerShare = { index: 0, count: 1 }) {
+  constructor(
+    private readonly options: RebuildOptions,
+    private readonly share: RebuildWorkerShare = { index: 0, count: 1 },
+  ) {
     assertSchemaName(options.schema);
-    if (options.schema === LEDGER_SCHEMA) throw new RangeError(`--schema: must not be the live schema "${LEDGER_SCHEMA}"`);
+    if (options.schema === LEDGER_SCHEMA)
+      throw new RangeError(`--schema: must not be the live schema "${LEDGER_SCHEMA}"`);
     this.topics = rebuildTopics(options);
-    if (!Number.isInteger(share.count) || share.count < 1 || !Number.isInteger(share.index) || share.index < 0 || share.index >= share.count) throw new RangeError(`rebuild worker ${share.index} of ${share.count}: not a valid share`);
+    if (
+      !Number.isInteger(share.count) ||
+      share.count < 1 ||
+      !Number.isInteger(share.index) ||
+      share.index < 0 ||
+      share.index >= share.count
+    )
+      throw new RangeError(`rebuild worker ${share.index} of ${share.count}: not a valid share`);
     this.stallTimeoutMs = options.stallTimeoutMs ?? STALL_TIMEOUT_MS_DEFAULT;
-    if (!Number.isInteger(this.stallTimeoutMs) || this.stallTimeoutMs < 1) throw new RangeError(`stall timeout ${options.stallTimeoutMs} ms: must be a positive integer`);
-    this.kafka = createKafkaClient({ clientId: `${options.clientId}-rebuild`, brokers: options.brokers, ...kafkaSecurityOptions(kafkaEnv().kafkaSecurity), logLevel: logLevel.NOTHING });
+    if (!Number.isInteger(this.stallTimeoutMs) || this.stallTimeoutMs < 1)
+      throw new RangeError(`stall timeout ${options.stallTimeoutMs} ms: must be a positive integer`);
+    this.kafka = createKafkaClient({
+      clientId: `${options.clientId}-rebuild`,
+      brokers: options.brokers,
+      ...kafkaSecurityOptions(kafkaEnv().kafkaSecurity),
+      logLevel: logLevel.NOTHING,
+    });
   }
 
   /**
@@ -230,18 +295,29 @@ export class RebuildEngine implements RebuildRunner {
    */
   async open(): Promise<void> {
     this.refusedLive = await refusedLive(this.kafka, this.options.groupId, `${this.rebuildGroupId}.dlq`);
-    const { dataSource, stored } = await openRebuildSchema(this.options, this.share.count === 1 ? 'prepare' : 'prepared', this.options.partitionsConcurrently + 2);
+    const { dataSource, stored } = await openRebuildSchema(
+      this.options,
+      this.share.count === 1 ? 'prepare' : 'prepared',
+      this.options.partitionsConcurrently + 2,
+    );
     this.dataSource = dataSource;
     this.offsetStore = new PostgresOffsetStore(dataSource);
     for (const partitionKey of (await topicEndOffsets(this.kafka, this.topics)).keys()) {
-      if (this.owns(parsePositionKey(partitionKey).partition)) this.positions.set(partitionKey, stored.get(partitionKey) ?? 0n);
+      if (this.owns(parsePositionKey(partitionKey).partition))
+        this.positions.set(partitionKey, stored.get(partitionKey) ?? 0n);
     }
     // One fetch serves every partition being applied at once: with kafkajs's default cap of 10 MiB per
     // fetch, one or two partitions filled it, the others waited for the next fetch, and the next fetch
     // waited for every batch of this one (partitions at once stayed one or two, Node sat idle between).
     const bytesPerPartition = this.options.fetchBytesPerPartitionMax ?? 8 * 1024 * 1024;
     // A shorter wait than live's: a rebuild has the whole log in front of it and no reason to hold a fetch.
-    this.consumer = createConsumer(this.kafka, { groupId: this.rebuildGroupId, maxBytesPerPartition: bytesPerPartition, maxBytes: bytesPerPartition * Math.max(2, this.options.partitionsConcurrently * 2), maxWaitTimeMs: 250, retry: { ...KAFKA_RETRY_DEFAULT, retries: 5 } });
+    this.consumer = createConsumer(this.kafka, {
+      groupId: this.rebuildGroupId,
+      maxBytesPerPartition: bytesPerPartition,
+      maxBytes: bytesPerPartition * Math.max(2, this.options.partitionsConcurrently * 2),
+      maxWaitTimeMs: 250,
+      retry: { ...KAFKA_RETRY_DEFAULT, retries: 5 },
+    });
     // A fetch of transaction markers (or aborted records) alone reaches no handler; the position still moves past them, as live.
     onMarkerOnlyFetch(this.consumer, (topic, partition, nextOffset) => this.passSkipped(topic, partition, nextOffset));
     // The consumer gave up (its retries spent): nothing will move any more, so the run fails now.
@@ -254,7 +330,16 @@ export class RebuildEngine implements RebuildRunner {
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.options.partitionsConcurrently,
-      eachBatch: (payload) => this.consumeBatch(payload.batch.topic, payload.batch.partition, payload.batch.messages, payload.heartbeat, payload.resolveOffset, fetchedOffsetOf(payload.batch), payload.batch.lastOffset()),
+      eachBatch: (payload) =>
+        this.consumeBatch(
+          payload.batch.topic,
+          payload.batch.partition,
+          payload.batch.messages,
+          payload.heartbeat,
+          payload.resolveOffset,
+          fetchedOffsetOf(payload.batch),
+          payload.batch.lastOffset(),
+        ),
     });
     // Paused until runTo names targets; a batch fetched before this finds no target and pauses itself.
     this.consumer.pause(this.topics.map((topic) => ({ topic })));
@@ -275,7 +360,11 @@ export class RebuildEngine implements RebuildRunner {
   }
 
   progress(): RebuildProgress {
-    return { applied: this.recordsApplied, rejected: this.recordsRejected, partitions: partitionProgress(this.positions, this.runTargets) };
+    return {
+      applied: this.recordsApplied,
+      rejected: this.recordsRejected,
+      partitions: partitionProgress(this.positions, this.runTargets),
+    };
   }
 
   /** Builds the indexes dropped at open (no-op when they exist): before reading a digest, and before a swap. */
@@ -307,9 +396,14 @@ export class RebuildEngine implements RebuildRunner {
     const owned = (partitionKey: string) => this.owns(parsePositionKey(partitionKey).partition);
     this.runTargets = new Map([...targets].filter(([partitionKey]) => owned(partitionKey)));
     for (const topic of this.topics) {
-      this.targets = new Map([...this.runTargets].filter(([partitionKey]) => parsePositionKey(partitionKey).topic === topic));
+      this.targets = new Map(
+        [...this.runTargets].filter(([partitionKey]) => parsePositionKey(partitionKey).topic === topic),
+      );
       this.movedMs = Date.now();
-      const watchdog = setInterval(() => this.checkStalled(), Math.max(10, Math.min(1_000, Math.floor(this.stallTimeoutMs / 4))));
+      const watchdog = setInterval(
+        () => this.checkStalled(),
+        Math.max(10, Math.min(1_000, Math.floor(this.stallTimeoutMs / 4))),
+      );
       try {
         await new Promise<void>((resolve, reject) => {
           this.waiter = { resolve, reject };
@@ -326,9 +420,16 @@ export class RebuildEngine implements RebuildRunner {
 
   private resumeBehind(topic: string): void {
     if (this.failure) return this.waiter?.reject(this.failure);
-    const behind = [...this.targets].filter(([partitionKey, target]) => (this.positions.get(partitionKey) ?? 0n) < target).map(([partitionKey]) => parsePositionKey(partitionKey).partition);
+    const behind = [...this.targets]
+      .filter(([partitionKey, target]) => (this.positions.get(partitionKey) ?? 0n) < target)
+      .map(([partitionKey]) => parsePositionKey(partitionKey).partition);
     if (behind.length === 0) return this.waiter?.resolve();
-    for (const partition of behind) this.consumer!.seek({ topic, partition, offset: (this.positions.get(positionKey(topic, partition)) ?? 0n).toString() });
+    for (const partition of behind)
+      this.consumer!.seek({
+        topic,
+        partition,
+        offset: (this.positions.get(positionKey(topic, partition)) ?? 0n).toString(),
+      });
     this.consumer!.resume([{ topic, partitions: behind }]);
   }
 
@@ -337,9 +438,15 @@ export class RebuildEngine implements RebuildRunner {
     if (this.waiter === null || this.failure !== null) return;
     const stalledMs = Date.now() - this.movedMs;
     if (stalledMs < this.stallTimeoutMs) return;
-    const behind = partitionProgress(this.positions, this.targets).filter((partition) => partition.position < partition.target);
+    const behind = partitionProgress(this.positions, this.targets).filter(
+      (partition) => partition.position < partition.target,
+    );
     if (behind.length === 0) return;
-    this.fail(new Error(`rebuild stalled: no partition moved for ${Math.round(stalledMs / 1000)} s; ${describeBehind(behind)} (a batch waiting on a lock or on a database that does not answer, or a partition the broker does not serve)`));
+    this.fail(
+      new Error(
+        `rebuild stalled: no partition moved for ${Math.round(stalledMs / 1000)} s; ${describeBehind(behind)} (a batch waiting on a lock or on a database that does not answer, or a partition the broker does not serve)`,
+      ),
+    );
   }
 
   /** Moves a partition's position forward (never backwards, never past its target) and notes that something moved. */
@@ -364,7 +471,13 @@ export class RebuildEngine implements RebuildRunner {
     // Stored as live stores it, so the rebuilt schema's offsets end where live's do (a swapped-in schema
     // would otherwise show one record of lag behind a final marker forever); runTo waits for the write.
     const write = this.storePassed(topic, partition, moved)
-      .catch((error: unknown) => this.fail(new Error(`could not store ${topic}[${partition}] past its transaction markers at offset ${moved}: ${describeError(error)}`)))
+      .catch((error: unknown) =>
+        this.fail(
+          new Error(
+            `could not store ${topic}[${partition}] past its transaction markers at offset ${moved}: ${describeError(error)}`,
+          ),
+        ),
+      )
       .finally(() => this.pendingWrites.delete(write));
     this.pendingWrites.add(write);
     this.moveTo(partitionKey, moved);
@@ -379,7 +492,8 @@ export class RebuildEngine implements RebuildRunner {
   /** A partition at its target stops fetching; the phase is over once every partition is at its own. */
   private reached(topic: string, partition: number): void {
     this.consumer!.pause([{ topic, partitions: [partition] }]);
-    if ([...this.targets].every(([partitionKey, target]) => (this.positions.get(partitionKey) ?? 0n) >= target)) this.waiter?.resolve();
+    if ([...this.targets].every(([partitionKey, target]) => (this.positions.get(partitionKey) ?? 0n) >= target))
+      this.waiter?.resolve();
   }
 
   private fail(error: Error): void {
@@ -396,12 +510,22 @@ export class RebuildEngine implements RebuildRunner {
    * offset + 1, capped at the target: a target just past a commit marker, with records after it (live
    * stopped there, the log went on), is reached although no record at the target is ever handed over.
    */
-  private async consumeBatch(topic: string, partition: number, messages: KafkaMessage[], heartbeat: () => Promise<void>, resolveOffset: (offset: string) => void, fetchedOffset: string | null, lastOffsetWithMarkers: string): Promise<void> {
+  private async consumeBatch(
+    topic: string,
+    partition: number,
+    messages: KafkaMessage[],
+    heartbeat: () => Promise<void>,
+    resolveOffset: (offset: string) => void,
+    fetchedOffset: string | null,
+    lastOffsetWithMarkers: string,
+  ): Promise<void> {
     const partitionKey = positionKey(topic, partition);
     try {
       const target = this.targets.get(partitionKey) ?? 0n;
       const startedAt = this.positions.get(partitionKey) ?? 0n;
-      const wanted = messages.filter((message) => BigInt(message.offset) >= startedAt && BigInt(message.offset) < target);
+      const wanted = messages.filter(
+        (message) => BigInt(message.offset) >= startedAt && BigInt(message.offset) < target,
+      );
       for (const slice of chunk(wanted, this.options.batchSizeMax)) {
         const records = slice.map((message) => toInboundRecord(topic, partition, message));
         await this.applyIsolatingFaults(topic, partition, records, heartbeat);
@@ -413,7 +537,12 @@ export class RebuildEngine implements RebuildRunner {
         await heartbeat();
       }
       const passedTo = nextOffsetAfter(lastOffsetWithMarkers);
-      if (fetchedOffset !== null && BigInt(fetchedOffset) <= startedAt && passedTo > (this.positions.get(partitionKey) ?? 0n) && target > 0n) {
+      if (
+        fetchedOffset !== null &&
+        BigInt(fetchedOffset) <= startedAt &&
+        passedTo > (this.positions.get(partitionKey) ?? 0n) &&
+        target > 0n
+      ) {
         const moved = passedTo < target ? passedTo : target;
         await this.storePassed(topic, partition, moved);
         resolveOffset((moved - 1n).toString());
@@ -432,17 +561,35 @@ export class RebuildEngine implements RebuildRunner {
    * one more try first (a unique violation can be a race with another worker that a fresh transaction
    * sees through). Anything else fails the run, naming the partition and offsets.
    */
-  private async applyIsolatingFaults(topic: string, partition: number, records: readonly InboundRecord[], heartbeat: () => Promise<void>): Promise<void> {
-    await applyIsolatingFaults(records, (slice) => this.applySlice(topic, partition, slice, heartbeat), (record, error) => this.refuseAlone(record, error));
+  private async applyIsolatingFaults(
+    topic: string,
+    partition: number,
+    records: readonly InboundRecord[],
+    heartbeat: () => Promise<void>,
+  ): Promise<void> {
+    await applyIsolatingFaults(
+      records,
+      (slice) => this.applySlice(topic, partition, slice, heartbeat),
+      (record, error) => this.refuseAlone(record, error),
+    );
   }
 
-  private async applySlice(topic: string, partition: number, slice: readonly InboundRecord[], heartbeat: () => Promise<void>): Promise<SliceOutcome> {
+  private async applySlice(
+    topic: string,
+    partition: number,
+    slice: readonly InboundRecord[],
+    heartbeat: () => Promise<void>,
+  ): Promise<SliceOutcome> {
     for (let attempt = 1; ; attempt += 1) {
       try {
         await this.applyRecords(topic, partition, slice);
         return { kind: 'done' };
       } catch (error) {
-        if (!isRecordFault(error)) throw new Error(`rebuild failed at ${topic}[${partition}] offsets ${slice[0]!.offset}..${slice[slice.length - 1]!.offset}: ${describeError(error)}`, { cause: error });
+        if (!isRecordFault(error))
+          throw new Error(
+            `rebuild failed at ${topic}[${partition}] offsets ${slice[0]!.offset}..${slice[slice.length - 1]!.offset}: ${describeError(error)}`,
+            { cause: error },
+          );
         await heartbeat();
         if (slice.length > 1 || attempt >= 2) return { kind: 'fault', error };
       }
@@ -456,18 +603,27 @@ export class RebuildEngine implements RebuildRunner {
       // (never one without the other), so the rebuild resumes from its stored offsets; and the schema
       // is compared with the live digest before any swap. The commit no longer waits for the WAL flush.
       await manager.query('SET LOCAL synchronous_commit = off');
-      const applicable = this.refusedLive.size === 0 ? fresh : fresh.filter((record) => {
-        const reason = this.refusedLive.get(sourcePosition(record.topic, record.partition, record.offset));
-        if (reason !== undefined) batch.reject(record, `refused live: ${reason}`);
-        return reason === undefined;
-      });
+      const applicable =
+        this.refusedLive.size === 0
+          ? fresh
+          : fresh.filter((record) => {
+              const reason = this.refusedLive.get(sourcePosition(record.topic, record.partition, record.offset));
+              if (reason !== undefined) batch.reject(record, `refused live: ${reason}`);
+              return reason === undefined;
+            });
       if (applicable.length > 0) await projectBatch(manager, batch, applicable, NO_OBSERVER);
     });
   }
 
   /** A record that fails alone: counted as refused, and the stored offset moves past it with no effect. */
   private async refuseAlone(record: InboundRecord, error: unknown): Promise<void> {
-    const batch = new InboundBatch(this.options.groupId, record.topic, record.partition, [record], this.countRejections);
+    const batch = new InboundBatch(
+      this.options.groupId,
+      record.topic,
+      record.partition,
+      [record],
+      this.countRejections,
+    );
     batch.reject(record, `${describeError(error)} (failed on this record alone)`, error);
     await this.offsetStore!.runExactlyOnce(batch, async () => undefined);
   }
@@ -480,7 +636,10 @@ export class RebuildEngine implements RebuildRunner {
   async close(): Promise<void> {
     if (this.consumer) await bounded(this.consumer.disconnect(), CLOSE_STEP_MS_MAX);
     const admin = this.kafka.admin();
-    await bounded(admin.connect().then(() => admin.deleteGroups([this.rebuildGroupId])), CLOSE_STEP_MS_MAX);
+    await bounded(
+      admin.connect().then(() => admin.deleteGroups([this.rebuildGroupId])),
+      CLOSE_STEP_MS_MAX,
+    );
     await bounded(admin.disconnect(), CLOSE_STEP_MS_MAX);
     if (this.dataSource?.isInitialized) await bounded(this.dataSource.destroy(), CLOSE_STEP_MS_MAX);
   }
@@ -498,7 +657,10 @@ const CLOSE_STEP_MS_MAX = 10_000;
 /** Waits for `promise` at most `ms`; its failure or lateness is no concern of a close. */
 async function bounded(promise: Promise<unknown>, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
-  await Promise.race([promise.catch(() => undefined), new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  await Promise.race([
+    promise.catch(() => undefined),
+    new Promise<void>((resolve) => (timer = setTimeout(resolve, ms))),
+  ]);
   clearTimeout(timer);
 }
 
@@ -539,11 +701,17 @@ async function refusedLive(kafka: Kafka, groupId: string, readerGroupId: string)
       const reason = headers[DLQ_HEADERS.reason];
       const topic = headers[DLQ_HEADERS.sourceTopic];
       if (reason === undefined || topic === undefined || headers[DLQ_HEADERS.consumerGroup] !== groupId) continue;
-      refused.set(sourcePosition(topic, Number(headers[DLQ_HEADERS.sourcePartition]), headers[DLQ_HEADERS.sourceOffset] ?? ''), reason);
+      refused.set(
+        sourcePosition(topic, Number(headers[DLQ_HEADERS.sourcePartition]), headers[DLQ_HEADERS.sourceOffset] ?? ''),
+        reason,
+      );
     }
     return refused;
   } catch (error) {
-    throw new Error(`cannot read what the live projector refused from ${deadLetterTopicName(groupId)}: ${describeError(error)}`, { cause: error });
+    throw new Error(
+      `cannot read what the live projector refused from ${deadLetterTopicName(groupId)}: ${describeError(error)}`,
+      { cause: error },
+    );
   } finally {
     await admin.disconnect();
   }

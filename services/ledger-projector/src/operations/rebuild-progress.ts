@@ -16,16 +16,25 @@ export interface RebuildProgress {
 }
 
 /** The partitions of `targets` with the positions of `positions` (a partition without one stands at 0). */
-export function partitionProgress(positions: ReadonlyMap<string, bigint>, targets: ReadonlyMap<string, bigint>): PartitionProgress[] {
-  return [...targets].map(([partitionKey, target]) => ({ ...parsePositionKey(partitionKey), position: positions.get(partitionKey) ?? 0n, target }));
+export function partitionProgress(
+  positions: ReadonlyMap<string, bigint>,
+  targets: ReadonlyMap<string, bigint>,
+): PartitionProgress[] {
+  return [...targets].map(([partitionKey, target]) => ({
+    ...parsePositionKey(partitionKey),
+    position: positions.get(partitionKey) ?? 0n,
+    target,
+  }));
 }
 
-const behind = (partition: PartitionProgress): bigint => (partition.target > partition.position ? partition.target - partition.position : 0n);
+const behind = (partition: PartitionProgress): bigint =>
+  partition.target > partition.position ? partition.target - partition.position : 0n;
 
 /** The partition furthest from its target (the first of equals), or undefined when there is none. */
 export function slowestPartition(partitions: readonly PartitionProgress[]): PartitionProgress | undefined {
   let slowest: PartitionProgress | undefined;
-  for (const partition of partitions) if (slowest === undefined || behind(partition) > behind(slowest)) slowest = partition;
+  for (const partition of partitions)
+    if (slowest === undefined || behind(partition) > behind(slowest)) slowest = partition;
   return slowest;
 }
 
@@ -58,8 +67,12 @@ export function progressLine(progress: RebuildProgress, totalOffsets: number, el
   const percent = totalOffsets === 0 ? 100 : Math.floor((passed / totalOffsets) * 100);
   const eta = remaining === 0 ? '0s' : passed === 0 ? '?' : compactDuration(remaining / (passed / seconds));
   const slowest = slowestPartition(progress.partitions);
-  const where = slowest === undefined ? 'no partition to apply' : `slowest ${slowest.topic}[${slowest.partition}] at ${count(slowest.position)} of ${count(slowest.target)}`;
-  const refused = progress.rejected > 0 ? `; ${count(progress.rejected)} refused (counted, not dead-lettered again)` : '';
+  const where =
+    slowest === undefined
+      ? 'no partition to apply'
+      : `slowest ${slowest.topic}[${slowest.partition}] at ${count(slowest.position)} of ${count(slowest.target)}`;
+  const refused =
+    progress.rejected > 0 ? `; ${count(progress.rejected)} refused (counted, not dead-lettered again)` : '';
   return `rebuild: ${count(progress.applied)} records applied, ${count(passed)} of ${count(totalOffsets)} offsets (${percent}%), ${count(Math.round(progress.applied / seconds))} records/s, ETA ${eta}; ${where}${refused}`;
 }
 
@@ -78,7 +91,8 @@ export class ProgressLines {
     private readonly intervalMs: number,
     private readonly now: () => number = Date.now,
   ) {
-    if (!Number.isInteger(intervalMs) || intervalMs < 1) throw new RangeError(`progress interval ${intervalMs} ms: must be a positive integer`);
+    if (!Number.isInteger(intervalMs) || intervalMs < 1)
+      throw new RangeError(`progress interval ${intervalMs} ms: must be a positive integer`);
     this.startedMs = now();
   }
 

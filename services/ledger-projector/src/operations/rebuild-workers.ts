@@ -7,7 +7,17 @@ import path from 'node:path';
 import { type Kafka, logLevel } from 'kafkajs';
 import type { DataSource } from 'typeorm';
 import { parsePositionKey } from './ledger-queries';
-import { createDeferredIndexes, openRebuildSchema, RebuildEngine, rebuildTopics, recordsBetween, topicEndOffsets, type RebuildOptions, type RebuildRunner, type RebuildWorkerShare } from './rebuild-engine';
+import {
+  createDeferredIndexes,
+  openRebuildSchema,
+  RebuildEngine,
+  rebuildTopics,
+  recordsBetween,
+  topicEndOffsets,
+  type RebuildOptions,
+  type RebuildRunner,
+  type RebuildWorkerShare,
+} from './rebuild-engine';
 import { partitionProgress, type RebuildProgress } from './rebuild-progress';
 
 /**
@@ -33,8 +43,10 @@ const CLOSE_WAIT_MS_MAX = 30_000;
 
 /** Offsets by partition key, as they cross the IPC channel (JSON has no bigint). */
 type Targets = Array<[partitionKey: string, offset: string]>;
-const toWire = (offsets: ReadonlyMap<string, bigint>): Targets => [...offsets].map(([partitionKey, offset]) => [partitionKey, offset.toString()]);
-const fromWire = (offsets: Targets): Map<string, bigint> => new Map(offsets.map(([partitionKey, offset]) => [partitionKey, BigInt(offset)]));
+const toWire = (offsets: ReadonlyMap<string, bigint>): Targets =>
+  [...offsets].map(([partitionKey, offset]) => [partitionKey, offset.toString()]);
+const fromWire = (offsets: Targets): Map<string, bigint> =>
+  new Map(offsets.map(([partitionKey, offset]) => [partitionKey, BigInt(offset)]));
 type WorkerOptions = Omit<RebuildOptions, 'onProgress' | 'progressLine'>;
 
 type ToWorker =
@@ -51,13 +63,21 @@ type FromWorker =
 
 /** One child process and the one request it may have outstanding. */
 class RebuildWorker {
-  private pending: { expect: FromWorker['type']; resolve: (reply: FromWorker) => void; reject: (error: Error) => void } | null = null;
+  private pending: {
+    expect: FromWorker['type'];
+    resolve: (reply: FromWorker) => void;
+    reject: (error: Error) => void;
+  } | null = null;
   private exited: Error | null = null;
   readonly done: Promise<void>;
   applied = 0;
   rejected = 0;
 
-  constructor(readonly index: number, private readonly child: ChildProcess, onProgress: (positions: Targets) => void) {
+  constructor(
+    readonly index: number,
+    private readonly child: ChildProcess,
+    onProgress: (positions: Targets) => void,
+  ) {
     child.on('message', (message: FromWorker) => {
       if (message.type === 'progress') {
         this.applied = message.applied;
@@ -68,7 +88,10 @@ class RebuildWorker {
       const pending = this.pending;
       this.pending = null;
       if (message.type === 'failed') pending?.reject(new Error(`rebuild worker ${index}: ${message.message}`));
-      else if (pending && message.type !== pending.expect) pending.reject(new Error(`rebuild worker ${index}: answered ${message.type} to a request for ${pending.expect}`));
+      else if (pending && message.type !== pending.expect)
+        pending.reject(
+          new Error(`rebuild worker ${index}: answered ${message.type} to a request for ${pending.expect}`),
+        );
       else pending?.resolve(message);
     });
     this.done = new Promise((resolve) =>
@@ -83,7 +106,8 @@ class RebuildWorker {
 
   request<T extends FromWorker['type']>(message: ToWorker, expect: T): Promise<Extract<FromWorker, { type: T }>> {
     if (this.exited) return Promise.reject(this.exited);
-    if (this.pending) return Promise.reject(new Error(`rebuild worker ${this.index}: a request is already outstanding`));
+    if (this.pending)
+      return Promise.reject(new Error(`rebuild worker ${this.index}: a request is already outstanding`));
     return new Promise((resolve, reject) => {
       this.pending = { expect, resolve: resolve as (reply: FromWorker) => void, reject };
       this.child.send(message);
@@ -110,8 +134,14 @@ export class RebuildWorkerPool implements RebuildRunner {
 
   constructor(private readonly options: RebuildOptions) {
     this.count = options.workers ?? 1;
-    if (!Number.isInteger(this.count) || this.count < 2 || this.count > WORKERS_MAX) throw new RangeError(`--workers: a pool needs 2 to ${WORKERS_MAX} workers, not ${options.workers}`);
-    this.kafka = createKafkaClient({ clientId: `${options.clientId}-rebuild`, brokers: options.brokers, ...kafkaSecurityOptions(kafkaEnv().kafkaSecurity), logLevel: logLevel.NOTHING });
+    if (!Number.isInteger(this.count) || this.count < 2 || this.count > WORKERS_MAX)
+      throw new RangeError(`--workers: a pool needs 2 to ${WORKERS_MAX} workers, not ${options.workers}`);
+    this.kafka = createKafkaClient({
+      clientId: `${options.clientId}-rebuild`,
+      brokers: options.brokers,
+      ...kafkaSecurityOptions(kafkaEnv().kafkaSecurity),
+      logLevel: logLevel.NOTHING,
+    });
   }
 
   /** Prepares the schema here (migrations, deferred indexes dropped when fresh), then starts the workers on it. */
@@ -120,9 +150,21 @@ export class RebuildWorkerPool implements RebuildRunner {
     this.dataSource = dataSource;
     for (const [partitionKey, offset] of stored) this.positions.set(partitionKey, offset);
     const { onProgress: _, progressLine: __, ...workerOptions } = this.options;
-    const perWorker = { ...workerOptions, workers: 1, partitionsConcurrently: Math.max(1, Math.ceil(this.options.partitionsConcurrently / this.count)) };
-    for (let index = 0; index < this.count; index += 1) this.workers.push(new RebuildWorker(index, spawnWorker(), (positions) => this.reportProgress(positions)));
-    await Promise.all(this.workers.map((worker) => worker.request({ type: 'open', options: perWorker, share: { index: worker.index, count: this.count } }, 'opened')));
+    const perWorker = {
+      ...workerOptions,
+      workers: 1,
+      partitionsConcurrently: Math.max(1, Math.ceil(this.options.partitionsConcurrently / this.count)),
+    };
+    for (let index = 0; index < this.count; index += 1)
+      this.workers.push(new RebuildWorker(index, spawnWorker(), (positions) => this.reportProgress(positions)));
+    await Promise.all(
+      this.workers.map((worker) =>
+        worker.request(
+          { type: 'open', options: perWorker, share: { index: worker.index, count: this.count } },
+          'opened',
+        ),
+      ),
+    );
   }
 
   get source(): DataSource {
@@ -147,7 +189,11 @@ export class RebuildWorkerPool implements RebuildRunner {
   }
 
   progress(): RebuildProgress {
-    return { applied: this.recordsApplied, rejected: this.recordsRejected, partitions: partitionProgress(this.positions, this.runTargets) };
+    return {
+      applied: this.recordsApplied,
+      rejected: this.recordsRejected,
+      partitions: partitionProgress(this.positions, this.runTargets),
+    };
   }
 
   /**
@@ -158,8 +204,12 @@ export class RebuildWorkerPool implements RebuildRunner {
   async runTo(targets: ReadonlyMap<string, bigint>): Promise<void> {
     this.runTargets = new Map(targets);
     for (const topic of rebuildTopics(this.options)) {
-      const wire = toWire(new Map([...targets].filter(([partitionKey]) => parsePositionKey(partitionKey).topic === topic)));
-      const replies = await Promise.all(this.workers.map((worker) => worker.request({ type: 'runTo', targets: wire }, 'reached')));
+      const wire = toWire(
+        new Map([...targets].filter(([partitionKey]) => parsePositionKey(partitionKey).topic === topic)),
+      );
+      const replies = await Promise.all(
+        this.workers.map((worker) => worker.request({ type: 'runTo', targets: wire }, 'reached')),
+      );
       replies.forEach((reply, index) => {
         this.workers[index]!.applied = reply.applied;
         this.workers[index]!.rejected = reply.rejected;
@@ -169,7 +219,8 @@ export class RebuildWorkerPool implements RebuildRunner {
   }
 
   private movePositions(positions: Targets): void {
-    for (const [partitionKey, offset] of fromWire(positions)) if (offset > (this.positions.get(partitionKey) ?? 0n)) this.positions.set(partitionKey, offset);
+    for (const [partitionKey, offset] of fromWire(positions))
+      if (offset > (this.positions.get(partitionKey) ?? 0n)) this.positions.set(partitionKey, offset);
   }
 
   async createDeferredIndexes(): Promise<void> {
@@ -206,7 +257,16 @@ function serveRebuildWorker(): void {
     switch (message.type) {
       case 'open':
         engine = new RebuildEngine(
-          { ...message.options, onProgress: (applied) => send({ type: 'progress', applied, rejected: engine?.recordsRejected ?? 0, positions: toWire(engine?.currentPositions ?? new Map()) }) },
+          {
+            ...message.options,
+            onProgress: (applied) =>
+              send({
+                type: 'progress',
+                applied,
+                rejected: engine?.recordsRejected ?? 0,
+                positions: toWire(engine?.currentPositions ?? new Map()),
+              }),
+          },
           message.share,
         );
         await engine.open();
@@ -214,7 +274,12 @@ function serveRebuildWorker(): void {
       case 'runTo': {
         if (!engine) throw new Error('runTo before open');
         await engine.runTo(fromWire(message.targets));
-        return { type: 'reached', positions: toWire(engine.currentPositions), applied: engine.recordsApplied, rejected: engine.recordsRejected };
+        return {
+          type: 'reached',
+          positions: toWire(engine.currentPositions),
+          applied: engine.recordsApplied,
+          rejected: engine.recordsRejected,
+        };
       }
       case 'close':
         await engine?.close();

@@ -1,11 +1,24 @@
 import { Client } from 'pg';
 import { LEDGER_SCHEMA } from '../database/data-source-options';
 import { readDigest, readStoredOffsets } from './ledger-queries';
-import { assertReachable, PROGRESS_INTERVAL_MS_DEFAULT, RebuildEngine, type RebuildOptions, type RebuildRunner } from './rebuild-engine';
+import {
+  assertReachable,
+  PROGRESS_INTERVAL_MS_DEFAULT,
+  RebuildEngine,
+  type RebuildOptions,
+  type RebuildRunner,
+} from './rebuild-engine';
 import { ProgressLines } from './rebuild-progress';
 import { RebuildWorkerPool } from './rebuild-workers';
 
-export { createDeferredIndexes, DEFERRED_INDEXES, dropDeferredIndexes, RebuildEngine, type RebuildOptions, type RebuildRunner } from './rebuild-engine';
+export {
+  createDeferredIndexes,
+  DEFERRED_INDEXES,
+  dropDeferredIndexes,
+  RebuildEngine,
+  type RebuildOptions,
+  type RebuildRunner,
+} from './rebuild-engine';
 
 /** One engine in this process, or (workers > 1) a pool of worker processes sharing the partitions out. */
 export function rebuildRunner(options: RebuildOptions): RebuildRunner {
@@ -26,7 +39,10 @@ export interface RebuildResult {
  * A consistent view of the live ledger without stopping it: offsets and effects commit together, so
  * one REPEATABLE READ snapshot gives offsets and a digest that belong to each other.
  */
-export async function liveSnapshot(databaseUrl: string, groupId: string): Promise<{ offsets: Map<string, bigint>; digest: string }> {
+export async function liveSnapshot(
+  databaseUrl: string,
+  groupId: string,
+): Promise<{ offsets: Map<string, bigint>; digest: string }> {
   const client = new Client({ connectionString: databaseUrl });
   await client.connect();
   try {
@@ -61,7 +77,14 @@ export async function rebuild(options: RebuildOptions): Promise<RebuildResult> {
     assertReachable(targets, ends);
     const total = engine.remaining(targets);
     options.onProgress?.(0, total);
-    const lines = options.progressLine ? new ProgressLines(() => engine.progress(), total, options.progressLine, options.progressIntervalMs ?? PROGRESS_INTERVAL_MS_DEFAULT).start() : null;
+    const lines = options.progressLine
+      ? new ProgressLines(
+          () => engine.progress(),
+          total,
+          options.progressLine,
+          options.progressIntervalMs ?? PROGRESS_INTERVAL_MS_DEFAULT,
+        ).start()
+      : null;
     try {
       await engine.runTo(targets);
     } finally {
@@ -70,7 +93,15 @@ export async function rebuild(options: RebuildOptions): Promise<RebuildResult> {
     options.progressLine?.('rebuild: every record applied; building the deferred indexes, then reading the digest');
     await engine.createDeferredIndexes();
     const rebuildDigest = await readDigest(engine.source, options.schema);
-    return { schema: options.schema, records: engine.recordsApplied, rejected: engine.recordsRejected, seconds: (Date.now() - startedMs) / 1000, rebuildDigest, liveDigest: live.digest, matches: rebuildDigest === live.digest };
+    return {
+      schema: options.schema,
+      records: engine.recordsApplied,
+      rejected: engine.recordsRejected,
+      seconds: (Date.now() - startedMs) / 1000,
+      rebuildDigest,
+      liveDigest: live.digest,
+      matches: rebuildDigest === live.digest,
+    };
   } finally {
     await engine.close();
   }
@@ -110,8 +141,14 @@ export async function swap(options: RebuildOptions, lockTimeoutMs = 30_000): Pro
     await client.query(`LOCK TABLE ${LEDGER_SCHEMA}.consumer_offsets IN ACCESS EXCLUSIVE MODE`);
     const liveOffsets = await readStoredOffsets(client, LEDGER_SCHEMA, options.groupId);
     await engine.runTo(liveOffsets);
-    const [liveDigest, rebuiltDigest] = [await readDigest(client, LEDGER_SCHEMA), await readDigest(engine.source, options.schema)];
-    if (liveDigest !== rebuiltDigest) throw new Error(`swap refused: the rebuilt digest ${rebuiltDigest} differs from the live digest ${liveDigest} at the same offsets`);
+    const [liveDigest, rebuiltDigest] = [
+      await readDigest(client, LEDGER_SCHEMA),
+      await readDigest(engine.source, options.schema),
+    ];
+    if (liveDigest !== rebuiltDigest)
+      throw new Error(
+        `swap refused: the rebuilt digest ${rebuiltDigest} differs from the live digest ${liveDigest} at the same offsets`,
+      );
     const retiredSchema = `ledger_retired_${new Date().toISOString().replace(/\D/g, '').slice(0, 14)}`;
     await client.query(`ALTER SCHEMA ${LEDGER_SCHEMA} RENAME TO ${retiredSchema}`);
     await client.query(`ALTER SCHEMA ${options.schema} RENAME TO ${LEDGER_SCHEMA}`);

@@ -41,7 +41,12 @@ export interface ProjectionObserver {
  * producer_funding), so concurrent partitions queue rather than deadlock.
  * Returns the number of events that changed the ledger.
  */
-export async function projectBatch(manager: EntityManager, batch: InboundBatch, records: readonly InboundRecord[], observer: ProjectionObserver): Promise<number> {
+export async function projectBatch(
+  manager: EntityManager,
+  batch: InboundBatch,
+  records: readonly InboundRecord[],
+  observer: ProjectionObserver,
+): Promise<number> {
   const decoded = decodeAll(records, (record, error) => {
     batch.reject(record, error.message, error);
     observer.rejected(record.topic, error.rule);
@@ -59,7 +64,10 @@ export async function projectBatch(manager: EntityManager, batch: InboundBatch, 
   return effects.appliedEvents.length;
 }
 
-function decodeAll(records: readonly InboundRecord[], reject: (record: InboundRecord, error: RecordRejected) => void): LedgerRecord[] {
+function decodeAll(
+  records: readonly InboundRecord[],
+  reject: (record: InboundRecord, error: RecordRejected) => void,
+): LedgerRecord[] {
   const decoded: LedgerRecord[] = [];
   for (const record of records) {
     try {
@@ -100,26 +108,56 @@ function assertNeverRule(rule: never): never {
  * in account order (every writer locks accounts in that order, so concurrent partitions queue
  * instead of deadlocking).
  */
-async function readFoldState(manager: EntityManager, batch: InboundBatch, decoded: readonly LedgerRecord[]): Promise<LedgerFoldState> {
+async function readFoldState(
+  manager: EntityManager,
+  batch: InboundBatch,
+  decoded: readonly LedgerRecord[],
+): Promise<LedgerFoldState> {
   const keys = ledgerStateKeys(decoded);
-  const appliedRows: Array<{ event_id: string; content_hash: Buffer | null; source_partition: number; source_offset: string }> = await manager.query(
+  const appliedRows: Array<{
+    event_id: string;
+    content_hash: Buffer | null;
+    source_partition: number;
+    source_offset: string;
+  }> = await manager.query(
     'SELECT event_id, content_hash, source_partition, source_offset::text FROM applied_events WHERE source_topic = $1 AND event_id = ANY($2)',
     [batch.topic, keys.eventIds],
   );
-  const appliedEvents = new Map<string, AppliedEventState>(appliedRows.map((row) => [row.event_id, { sourcePartition: row.source_partition, sourceOffset: BigInt(row.source_offset), contentHash: row.content_hash }]));
+  const appliedEvents = new Map<string, AppliedEventState>(
+    appliedRows.map((row) => [
+      row.event_id,
+      { sourcePartition: row.source_partition, sourceOffset: BigInt(row.source_offset), contentHash: row.content_hash },
+    ]),
+  );
   const attributedInferences = new Map<string, string>();
   if (keys.inferenceIds.length > 0) {
-    const rows: Array<{ inference_id: string; event_id: string }> = await manager.query('SELECT inference_id, event_id FROM inferences WHERE inference_id = ANY($1)', [keys.inferenceIds]);
+    const rows: Array<{ inference_id: string; event_id: string }> = await manager.query(
+      'SELECT inference_id, event_id FROM inferences WHERE inference_id = ANY($1)',
+      [keys.inferenceIds],
+    );
     for (const row of rows) attributedInferences.set(row.inference_id, row.event_id);
   }
   const payouts = new Map<string, PayoutState>();
   const balances = new Map<string, bigint>();
   if (keys.payoutIds.length > 0) {
-    const payoutRows: Array<{ payout_id: string; account: string; asset: string; amount_minor: string; status: PayoutState['status'] }> = await manager.query(
+    const payoutRows: Array<{
+      payout_id: string;
+      account: string;
+      asset: string;
+      amount_minor: string;
+      status: PayoutState['status'];
+    }> = await manager.query(
       'SELECT payout_id, account, asset, amount_minor, status FROM payouts WHERE payout_id = ANY($1)',
       [keys.payoutIds],
     );
-    for (const row of payoutRows) payouts.set(row.payout_id, { payoutId: row.payout_id, account: row.account, asset: row.asset, amountMinor: BigInt(row.amount_minor), status: row.status });
+    for (const row of payoutRows)
+      payouts.set(row.payout_id, {
+        payoutId: row.payout_id,
+        account: row.account,
+        asset: row.asset,
+        amountMinor: BigInt(row.amount_minor),
+        status: row.status,
+      });
     const balanceRows: Array<{ account: string; asset: string; balance_minor: string }> = await manager.query(
       'SELECT account, asset, balance_minor FROM accounts WHERE account = ANY($1) ORDER BY account, asset FOR UPDATE',
       [keys.payoutAccounts],
@@ -133,11 +171,23 @@ async function readFoldState(manager: EntityManager, batch: InboundBatch, decode
   const chain: ChainCheckpoint = heads[0]
     ? { chainSeq: Number(heads[0].chain_seq), headHash: heads[0].head_hash, eventCount: BigInt(heads[0].event_count) }
     : { chainSeq: 0, headHash: GENESIS_HASH, eventCount: 0n };
-  return { sourceTopic: batch.topic, sourcePartition: batch.partition, appliedEvents, attributedInferences, payouts, balances, chain };
+  return {
+    sourceTopic: batch.topic,
+    sourcePartition: batch.partition,
+    appliedEvents,
+    attributedInferences,
+    payouts,
+    balances,
+    chain,
+  };
 }
 
 /** Persists a batch's effects in the order the locks must be taken; adds the fold's deltas, decides nothing. */
-async function writeEffects(manager: EntityManager, batch: InboundBatch, effects: LedgerBatchEffects<LedgerRecord>): Promise<void> {
+async function writeEffects(
+  manager: EntityManager,
+  batch: InboundBatch,
+  effects: LedgerBatchEffects<LedgerRecord>,
+): Promise<void> {
   await writeEntries(manager, batch, effects);
   await writeLineage(manager, batch, effects);
   await writeRevenue(manager, effects.revenueDeltas);
@@ -149,7 +199,11 @@ async function writeEffects(manager: EntityManager, batch: InboundBatch, effects
 }
 
 /** The applied events and their entries, with the chain hashes the fold computed; the checkpoint moves to the new head. */
-async function writeEntries(manager: EntityManager, batch: InboundBatch, effects: LedgerBatchEffects<LedgerRecord>): Promise<void> {
+async function writeEntries(
+  manager: EntityManager,
+  batch: InboundBatch,
+  effects: LedgerBatchEffects<LedgerRecord>,
+): Promise<void> {
   const topic = Buffer.from(batch.topic, 'utf8');
   const appliedEvents = new CopyEncoder(COPY_COLUMNS.appliedEvents);
   for (const { eventId, sourceOffset, contentHash } of effects.appliedEvents) {
@@ -159,8 +213,19 @@ async function writeEntries(manager: EntityManager, batch: InboundBatch, effects
   for (const { transactionId, sourceEventId, sourceOffset, firstChainSeq, postings, hashesLatin1 } of effects.journal) {
     for (let postingIndex = 0; postingIndex < postings.length; postingIndex += 1) {
       const { account, asset, amountMinor } = postings[postingIndex]!;
-      entries.row().utf8(topic).int4(batch.partition).int8(firstChainSeq + postingIndex).text(transactionId).int2(postingIndex).text(account).text(asset).int8(amountMinor)
-        .text(sourceEventId).int8(sourceOffset).byteaLatin1(hashesLatin1[postingIndex]!);
+      entries
+        .row()
+        .utf8(topic)
+        .int4(batch.partition)
+        .int8(firstChainSeq + postingIndex)
+        .text(transactionId)
+        .int2(postingIndex)
+        .text(account)
+        .text(asset)
+        .int8(amountMinor)
+        .text(sourceEventId)
+        .int8(sourceOffset)
+        .byteaLatin1(hashesLatin1[postingIndex]!);
     }
   }
   await copyEncoded(manager, 'applied_events', appliedEvents);
@@ -169,19 +234,49 @@ async function writeEntries(manager: EntityManager, batch: InboundBatch, effects
   await manager.query(
     `INSERT INTO checkpoints (source_topic, source_partition, chain_seq, head_hash, next_offset, event_count) VALUES ($1, $2, $3, $4, $5, $6)
      ON CONFLICT (source_topic, source_partition) DO UPDATE SET chain_seq = $3, head_hash = $4, next_offset = $5, event_count = $6, updated_at = now()`,
-    [batch.topic, batch.partition, String(chain.chainSeq), Buffer.from(chain.headHashLatin1, 'latin1'), batch.nextOffset, chain.eventCount.toString()],
+    [
+      batch.topic,
+      batch.partition,
+      String(chain.chainSeq),
+      Buffer.from(chain.headHashLatin1, 'latin1'),
+      batch.nextOffset,
+      chain.eventCount.toString(),
+    ],
   );
 }
 
 /** Which inferences and contributions made each balance. */
-async function writeLineage(manager: EntityManager, batch: InboundBatch, effects: LedgerBatchEffects<LedgerRecord>): Promise<void> {
+async function writeLineage(
+  manager: EntityManager,
+  batch: InboundBatch,
+  effects: LedgerBatchEffects<LedgerRecord>,
+): Promise<void> {
   const inferences = new CopyEncoder(COPY_COLUMNS.inferences);
   const credits = new CopyEncoder(COPY_COLUMNS.contributionCredits);
   for (const { decision, sourceOffset, policyVersion, credits: contributions } of effects.inferences) {
-    inferences.row().text(decision.inferenceId).text(decision.eventId).text(decision.inferenceEventId).text(decision.modelId).text(decision.consumerId).text(decision.asset)
-      .int8(decision.feeMinor).int4(policyVersion).text(batch.topic).int4(batch.partition).int8(sourceOffset);
+    inferences
+      .row()
+      .text(decision.inferenceId)
+      .text(decision.eventId)
+      .text(decision.inferenceEventId)
+      .text(decision.modelId)
+      .text(decision.consumerId)
+      .text(decision.asset)
+      .int8(decision.feeMinor)
+      .int4(policyVersion)
+      .text(batch.topic)
+      .int4(batch.partition)
+      .int8(sourceOffset);
     for (const credit of contributions) {
-      credits.row().text(decision.inferenceId).text(credit.account).text(credit.contributionId).text(credit.datanetId).int8(credit.scorePpm).text(decision.asset).int8(credit.amountMinor);
+      credits
+        .row()
+        .text(decision.inferenceId)
+        .text(credit.account)
+        .text(credit.contributionId)
+        .text(credit.datanetId)
+        .int8(credit.scorePpm)
+        .text(decision.asset)
+        .int8(credit.amountMinor);
     }
   }
   await copyEncoded(manager, 'inferences', inferences);
@@ -195,7 +290,13 @@ async function writeRevenue(manager: EntityManager, rows: readonly RevenueDelta[
      SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::numeric[], $5::bigint[])
      ON CONFLICT (dimension, dimension_id, asset) DO UPDATE
        SET revenue_minor = revenue.revenue_minor + excluded.revenue_minor, inference_count = revenue.inference_count + excluded.inference_count`,
-    [rows.map((row) => row.dimension), rows.map((row) => row.dimensionId), rows.map((row) => row.asset), rows.map((row) => row.revenueMinor.toString()), rows.map((row) => String(row.inferenceCount))],
+    [
+      rows.map((row) => row.dimension),
+      rows.map((row) => row.dimensionId),
+      rows.map((row) => row.asset),
+      rows.map((row) => row.revenueMinor.toString()),
+      rows.map((row) => String(row.inferenceCount)),
+    ],
   );
 }
 
@@ -206,7 +307,14 @@ async function writePayouts(manager: EntityManager, effects: LedgerBatchEffects<
         const { payout } = change;
         await manager.query(
           `INSERT INTO payouts (payout_id, account, asset, amount_minor, epoch, status, requested_event_id) VALUES ($1, $2, $3, $4, $5, 'REQUESTED', $6)`,
-          [payout.payoutId, payout.account, payout.asset, payout.amountMinor.toString(), change.epoch, change.requestedEventId],
+          [
+            payout.payoutId,
+            payout.account,
+            payout.asset,
+            payout.amountMinor.toString(),
+            change.epoch,
+            change.requestedEventId,
+          ],
         );
         break;
       }
@@ -232,7 +340,12 @@ async function writeProducerCredits(manager: EntityManager, rows: readonly Produ
     `INSERT INTO producer_credits (account, producer, asset, credited_minor)
      SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::numeric[])
      ON CONFLICT (account, producer, asset) DO UPDATE SET credited_minor = producer_credits.credited_minor + excluded.credited_minor`,
-    [rows.map((row) => row.account), rows.map((row) => row.producer), rows.map((row) => row.asset), rows.map((row) => row.creditedMinor.toString())],
+    [
+      rows.map((row) => row.account),
+      rows.map((row) => row.producer),
+      rows.map((row) => row.asset),
+      rows.map((row) => row.creditedMinor.toString()),
+    ],
   );
 }
 
@@ -245,8 +358,12 @@ async function writeProducerFunding(manager: EntityManager, rows: readonly Produ
        SET fees_minor = producer_funding.fees_minor + excluded.fees_minor, credited_minor = producer_funding.credited_minor + excluded.credited_minor,
            deposits_minor = producer_funding.deposits_minor + excluded.deposits_minor, chargebacks_minor = producer_funding.chargebacks_minor + excluded.chargebacks_minor`,
     [
-      rows.map((row) => row.producer), rows.map((row) => row.asset), rows.map((row) => row.feesMinor.toString()),
-      rows.map((row) => row.creditedMinor.toString()), rows.map((row) => row.depositsMinor.toString()), rows.map((row) => row.chargebacksMinor.toString()),
+      rows.map((row) => row.producer),
+      rows.map((row) => row.asset),
+      rows.map((row) => row.feesMinor.toString()),
+      rows.map((row) => row.creditedMinor.toString()),
+      rows.map((row) => row.depositsMinor.toString()),
+      rows.map((row) => row.chargebacksMinor.toString()),
     ],
   );
 }
@@ -259,6 +376,13 @@ async function writeBalances(manager: EntityManager, rows: readonly BalanceDelta
      SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::numeric[], $6::bigint[])
      ON CONFLICT (account, asset) DO UPDATE
        SET balance_minor = accounts.balance_minor + excluded.balance_minor, entry_count = accounts.entry_count + excluded.entry_count`,
-    [rows.map((row) => row.account), rows.map((row) => row.asset), rows.map((row) => row.role), rows.map((row) => row.ownerId), rows.map((row) => row.amountMinor.toString()), rows.map((row) => String(row.entryCount))],
+    [
+      rows.map((row) => row.account),
+      rows.map((row) => row.asset),
+      rows.map((row) => row.role),
+      rows.map((row) => row.ownerId),
+      rows.map((row) => row.amountMinor.toString()),
+      rows.map((row) => String(row.entryCount)),
+    ],
   );
 }

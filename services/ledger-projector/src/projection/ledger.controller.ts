@@ -48,7 +48,10 @@ export class LedgerController {
     this.metrics.batchSize.observe(labels, batch.records.length);
     this.metrics.eventsApplied.inc(labels, eventCount);
     const last = batch.records[batch.records.length - 1]!;
-    this.metrics.lagMs.set({ topic: batch.topic, partition: String(batch.partition) }, Math.max(0, Date.now() - last.timestampMs));
+    this.metrics.lagMs.set(
+      { topic: batch.topic, partition: String(batch.partition) },
+      Math.max(0, Date.now() - last.timestampMs),
+    );
     this.logger.debug(`applied ${eventCount} events of ${batch.topic}[${batch.partition}] up to ${batch.nextOffset}`);
   }
 }

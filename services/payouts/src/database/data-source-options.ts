@@ -8,5 +8,11 @@ export const PAYOUTS_SCHEMA = 'payouts';
 
 /** Saga rows are written with explicit, fenced SQL; the migration is their one definition. */
 export function dataSourceOptions(databaseUrl: string, poolSizeMax = 5): DataSourceOptions {
-  return postgresOptions({ url: databaseUrl, schema: PAYOUTS_SCHEMA, entities: [], migrations: [CreatePayoutSagas1764000000300, PayoutReconciliation1764000000600], poolSizeMax });
+  return postgresOptions({
+    url: databaseUrl,
+    schema: PAYOUTS_SCHEMA,
+    entities: [],
+    migrations: [CreatePayoutSagas1764000000300, PayoutReconciliation1764000000600],
+    poolSizeMax,
+  });
 }

@@ -6,7 +6,12 @@ import { FUNDING_AMOUNT_MAX, FundingInputError, parseChargeback, parseDeposit } 
 
 const NOW = Date.parse('2026-12-05T12:00:00Z');
 const newId = () => 'generated-id';
-const deposit = { producer: 'urn:tributary:producer:acme', asset: 'USDC', amountMinor: '150000', railReference: 'sepa:TX-1' };
+const deposit = {
+  producer: 'urn:tributary:producer:acme',
+  asset: 'USDC',
+  amountMinor: '150000',
+  railReference: 'sepa:TX-1',
+};
 const chargeback = { ...deposit, railReference: 'cb:77', reason: 'card chargeback 4837' };
 
 const problemsOf = (run: () => unknown): readonly string[] => {
@@ -23,19 +28,32 @@ const problemsOf = (run: () => unknown): readonly string[] => {
 describe('a deposit', () => {
   it('becomes a FundsDeposited with a generated event id and the current time, valid against its schema', () => {
     const event = parseDeposit(deposit, NOW, newId);
-    expect(event).toEqual({ eventId: 'generated-id', producer: 'urn:tributary:producer:acme', occurredAt: BigInt(NOW), asset: 'USDC', amountMinor: 150_000n, railReference: 'sepa:TX-1' });
+    expect(event).toEqual({
+      eventId: 'generated-id',
+      producer: 'urn:tributary:producer:acme',
+      occurredAt: BigInt(NOW),
+      asset: 'USDC',
+      amountMinor: 150_000n,
+      railReference: 'sepa:TX-1',
+    });
     expect(() => encodeEvent('FundsDeposited', event)).not.toThrow();
     expect(getEventContract('FundsDeposited').keyField).toBe('producer');
   });
 
   it('keeps an event id and a time the caller gives, so a retry publishes the same fact', () => {
-    const event = parseDeposit({ ...deposit, eventId: 'treasury-2026-0001', occurredAt: '2026-12-05T10:00:00Z' }, NOW, newId);
+    const event = parseDeposit(
+      { ...deposit, eventId: 'treasury-2026-0001', occurredAt: '2026-12-05T10:00:00Z' },
+      NOW,
+      newId,
+    );
     expect(event.eventId).toBe('treasury-2026-0001');
     expect(event.occurredAt).toBe(BigInt(Date.parse('2026-12-05T10:00:00Z')));
   });
 
   it('takes the largest amount a signed 64-bit column holds, exactly', () => {
-    expect(parseDeposit({ ...deposit, amountMinor: String(FUNDING_AMOUNT_MAX) }, NOW, newId).amountMinor).toBe(2n ** 63n - 1n);
+    expect(parseDeposit({ ...deposit, amountMinor: String(FUNDING_AMOUNT_MAX) }, NOW, newId).amountMinor).toBe(
+      2n ** 63n - 1n,
+    );
   });
 
   it.each([
@@ -46,7 +64,10 @@ describe('a deposit', () => {
     [{ amountMinor: '1.50' }, 'amountMinor: must be a whole number of minor units written in decimal digits'],
     [{ amountMinor: '1e3' }, 'amountMinor: must be a whole number of minor units written in decimal digits'],
     [{ amountMinor: undefined }, 'amountMinor: is required'],
-    [{ producer: 'acme' }, "producer: must be the producer's CloudEvents source as its inferences carry it (e.g. urn:tributary:producer:<id>), not a bare id"],
+    [
+      { producer: 'acme' },
+      "producer: must be the producer's CloudEvents source as its inferences carry it (e.g. urn:tributary:producer:<id>), not a bare id",
+    ],
     [{ producer: 'urn:tributary:producer:a cme' }, 'producer: must not contain spaces or control characters'],
     [{ producer: `urn:${'x'.repeat(253)}` }, 'producer: must be 1 to 256 characters, got 257'],
     [{ producer: '' }, 'producer: must be 1 to 256 characters, got 0'],
@@ -59,7 +80,10 @@ describe('a deposit', () => {
     [{ eventId: '' }, 'eventId: must be 1 to 256 characters, got 0'],
     [{ occurredAt: '2026-12-05' }, 'occurredAt: must be an ISO 8601 time with a time zone (e.g. 2026-12-05T10:00:00Z)'],
     [{ occurredAt: '2027-01-01T00:00:00Z' }, 'occurredAt: must not be in the future'],
-    [{ reason: 'not a deposit field' }, 'reason: is not a field of this request (allowed: eventId, producer, asset, amountMinor, railReference, occurredAt)'],
+    [
+      { reason: 'not a deposit field' },
+      'reason: is not a field of this request (allowed: eventId, producer, asset, amountMinor, railReference, occurredAt)',
+    ],
   ])('refuses %j naming the field and the rule', (change, problem) => {
     expect(problemsOf(() => parseDeposit({ ...deposit, ...change }, NOW, newId))).toEqual([problem]);
   });
@@ -72,7 +96,9 @@ describe('a deposit', () => {
       'amountMinor: must be a decimal string of minor units (e.g. "1500"), not a JSON number',
       'railReference: is required',
     ]);
-    expect(() => parseDeposit({}, NOW, newId)).toThrow('producer: is required; asset: is required; amountMinor: is required; railReference: is required');
+    expect(() => parseDeposit({}, NOW, newId)).toThrow(
+      'producer: is required; asset: is required; amountMinor: is required; railReference: is required',
+    );
   });
 
   it.each([null, [], 'deposit', 7])('refuses a body that is not an object (%j)', (body) => {
@@ -83,9 +109,20 @@ describe('a deposit', () => {
 describe('a chargeback', () => {
   it('becomes a FundsReversed with reversesEventId null unless it names the deposit', () => {
     const event = parseChargeback(chargeback, NOW, newId);
-    expect(event).toEqual({ eventId: 'generated-id', producer: 'urn:tributary:producer:acme', occurredAt: BigInt(NOW), asset: 'USDC', amountMinor: 150_000n, railReference: 'cb:77', reason: 'card chargeback 4837', reversesEventId: null });
+    expect(event).toEqual({
+      eventId: 'generated-id',
+      producer: 'urn:tributary:producer:acme',
+      occurredAt: BigInt(NOW),
+      asset: 'USDC',
+      amountMinor: 150_000n,
+      railReference: 'cb:77',
+      reason: 'card chargeback 4837',
+      reversesEventId: null,
+    });
     expect(() => encodeEvent('FundsReversed', event)).not.toThrow();
-    expect(parseChargeback({ ...chargeback, reversesEventId: 'treasury-2026-0001' }, NOW, newId).reversesEventId).toBe('treasury-2026-0001');
+    expect(parseChargeback({ ...chargeback, reversesEventId: 'treasury-2026-0001' }, NOW, newId).reversesEventId).toBe(
+      'treasury-2026-0001',
+    );
   });
 
   it.each([

@@ -48,7 +48,13 @@ type Problems = string[];
 
 const hasControl = (value: string) => /[\u0000-\u001f\u007f]/.test(value);
 
-function text(problems: Problems, field: string, value: unknown, max: number, options: { noSpace?: boolean } = {}): string | undefined {
+function text(
+  problems: Problems,
+  field: string,
+  value: unknown,
+  max: number,
+  options: { noSpace?: boolean } = {},
+): string | undefined {
   if (value === undefined || value === null) {
     problems.push(`${field}: is required`);
     return undefined;
@@ -62,7 +68,11 @@ function text(problems: Problems, field: string, value: unknown, max: number, op
     return undefined;
   }
   if (options.noSpace ? /[\s\u0000-\u001f\u007f]/.test(value) : hasControl(value) || value.trim() !== value) {
-    problems.push(options.noSpace ? `${field}: must not contain spaces or control characters` : `${field}: must not contain control characters or start or end with a space`);
+    problems.push(
+      options.noSpace
+        ? `${field}: must not contain spaces or control characters`
+        : `${field}: must not contain control characters or start or end with a space`,
+    );
     return undefined;
   }
   return value;
@@ -73,7 +83,9 @@ function producerOf(problems: Problems, value: unknown): string | undefined {
   if (producer === undefined) return undefined;
   // A CloudEvents source is a URI reference; every source Tributary stamps is a URN with a scheme.
   if (!/^[A-Za-z][A-Za-z0-9+.-]*:\S+$/.test(producer)) {
-    problems.push(`producer: must be the producer's CloudEvents source as its inferences carry it (e.g. urn:tributary:producer:<id>), not a bare id`);
+    problems.push(
+      `producer: must be the producer's CloudEvents source as its inferences carry it (e.g. urn:tributary:producer:<id>), not a bare id`,
+    );
     return undefined;
   }
   return producer;
@@ -85,7 +97,9 @@ function amountOf(problems: Problems, value: unknown): bigint | undefined {
     return undefined;
   }
   if (typeof value !== 'string') {
-    problems.push(`amountMinor: must be a decimal string of minor units (e.g. "1500"), not a ${typeof value === 'number' ? 'JSON number' : typeof value}`);
+    problems.push(
+      `amountMinor: must be a decimal string of minor units (e.g. "1500"), not a ${typeof value === 'number' ? 'JSON number' : typeof value}`,
+    );
     return undefined;
   }
   if (!/^[0-9]{1,19}$/.test(value)) {
@@ -107,7 +121,10 @@ function eventIdOf(problems: Problems, field: string, value: unknown, newId: () 
 
 function occurredAtOf(problems: Problems, value: unknown, now: number): bigint | undefined {
   if (value === undefined || value === null) return BigInt(now);
-  const parsed = typeof value === 'string' && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/.test(value) ? Date.parse(value) : Number.NaN;
+  const parsed =
+    typeof value === 'string' && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/.test(value)
+      ? Date.parse(value)
+      : Number.NaN;
   if (!Number.isFinite(parsed) || parsed < 0) {
     problems.push('occurredAt: must be an ISO 8601 time with a time zone (e.g. 2026-12-05T10:00:00Z)');
     return undefined;
@@ -121,12 +138,14 @@ function occurredAtOf(problems: Problems, value: unknown, now: number): bigint |
 
 function unknownFields(problems: Problems, input: object, allowed: readonly string[]): void {
   for (const key of Object.keys(input)) {
-    if (!allowed.includes(key)) problems.push(`${key}: is not a field of this request (allowed: ${allowed.join(', ')})`);
+    if (!allowed.includes(key))
+      problems.push(`${key}: is not a field of this request (allowed: ${allowed.join(', ')})`);
   }
 }
 
 function asObject(input: unknown): Record<string, unknown> {
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new FundingInputError(['body: must be a JSON object']);
+  if (typeof input !== 'object' || input === null || Array.isArray(input))
+    throw new FundingInputError(['body: must be a JSON object']);
   return input as Record<string, unknown>;
 }
 
@@ -142,7 +161,11 @@ function common(problems: Problems, input: Record<string, unknown>, now: number,
 }
 
 /** A FundsDeposited from the treasury's input; a FundingInputError naming every bad field. */
-export function parseDeposit(input: unknown, now: number = Date.now(), newId: () => string = randomUUID): FundsDeposited {
+export function parseDeposit(
+  input: unknown,
+  now: number = Date.now(),
+  newId: () => string = randomUUID,
+): FundsDeposited {
   const body = asObject(input);
   const problems: Problems = [];
   unknownFields(problems, body, DEPOSIT_FIELDS);
@@ -152,14 +175,21 @@ export function parseDeposit(input: unknown, now: number = Date.now(), newId: ()
 }
 
 /** A FundsReversed (a chargeback) from the treasury's input; a FundingInputError naming every bad field. */
-export function parseChargeback(input: unknown, now: number = Date.now(), newId: () => string = randomUUID): FundsReversed {
+export function parseChargeback(
+  input: unknown,
+  now: number = Date.now(),
+  newId: () => string = randomUUID,
+): FundsReversed {
   const body = asObject(input);
   const problems: Problems = [];
   unknownFields(problems, body, CHARGEBACK_FIELDS);
   const fields = common(problems, body, now, newId);
   const reason = text(problems, 'reason', body['reason'], REASON_MAX);
   const reverses = body['reversesEventId'];
-  const reversesEventId = reverses === undefined || reverses === null ? null : text(problems, 'reversesEventId', reverses, ID_MAX, { noSpace: true });
+  const reversesEventId =
+    reverses === undefined || reverses === null
+      ? null
+      : text(problems, 'reversesEventId', reverses, ID_MAX, { noSpace: true });
   if (problems.length > 0) throw new FundingInputError(problems);
   return { ...fields, reason, reversesEventId } as FundsReversed;
 }

@@ -15,12 +15,33 @@ export interface FundingPublished {
 }
 
 const wire = (data: object): Record<string, unknown> =>
-  Object.fromEntries(Object.entries(data).map(([key, value]) => [key, typeof value === 'bigint' ? (key === 'occurredAt' ? new Date(Number(value)).toISOString() : String(value)) : value]));
+  Object.fromEntries(
+    Object.entries(data).map(([key, value]) => [
+      key,
+      typeof value === 'bigint'
+        ? key === 'occurredAt'
+          ? new Date(Number(value)).toISOString()
+          : String(value)
+        : value,
+    ]),
+  );
 
 /** Publishes one funding event to tributary.funding, keyed by its producer; resolves once Kafka acknowledged it. */
-export async function publishFunding(publisher: PayoutPublisher, type: 'FundsDeposited', data: FundsDeposited): Promise<FundingPublished>;
-export async function publishFunding(publisher: PayoutPublisher, type: 'FundsReversed', data: FundsReversed): Promise<FundingPublished>;
-export async function publishFunding(publisher: PayoutPublisher, type: 'FundsDeposited' | 'FundsReversed', data: FundsDeposited | FundsReversed): Promise<FundingPublished> {
+export async function publishFunding(
+  publisher: PayoutPublisher,
+  type: 'FundsDeposited',
+  data: FundsDeposited,
+): Promise<FundingPublished>;
+export async function publishFunding(
+  publisher: PayoutPublisher,
+  type: 'FundsReversed',
+  data: FundsReversed,
+): Promise<FundingPublished>;
+export async function publishFunding(
+  publisher: PayoutPublisher,
+  type: 'FundsDeposited' | 'FundsReversed',
+  data: FundsDeposited | FundsReversed,
+): Promise<FundingPublished> {
   const [result] = await publisher.publish([{ type, data }]);
   if (!result) throw new Error(`${type}: the producer returned no result`);
   return { type, event: wire(data), topic: result.topic, partition: result.partition, offset: result.offset };

@@ -1,5 +1,10 @@
 // Proves that OperatorTokenGuard lets an operator command through only with the configured bearer token (503 when none is configured, 401 without a bearer token, 403 with another), by running the guard on hand-made requests.
-import { ForbiddenException, ServiceUnavailableException, UnauthorizedException, type ExecutionContext } from '@nestjs/common';
+import {
+  ForbiddenException,
+  ServiceUnavailableException,
+  UnauthorizedException,
+  type ExecutionContext,
+} from '@nestjs/common';
 import type { PayoutsConfig } from '../payouts.config';
 import { OperatorTokenGuard } from './operator-token.guard';
 
@@ -14,13 +19,18 @@ function allowed(token: string | undefined, authorization: string | undefined): 
 describe('OperatorTokenGuard', () => {
   it('given no token configured, then operator commands are off (503)', () => {
     expect(() => allowed(undefined, `Bearer ${TOKEN}`)).toThrow(ServiceUnavailableException);
-    expect(() => allowed(undefined, `Bearer ${TOKEN}`)).toThrow('operator commands over HTTP are off: set PAYOUTS_OPERATOR_TOKEN');
+    expect(() => allowed(undefined, `Bearer ${TOKEN}`)).toThrow(
+      'operator commands over HTTP are off: set PAYOUTS_OPERATOR_TOKEN',
+    );
   });
 
-  it.each([undefined, '', TOKEN, `Basic ${TOKEN}`, 'Bearer '])('given authorization %p, then it is refused as unauthenticated (401)', (authorization) => {
-    expect(() => allowed(TOKEN, authorization)).toThrow(UnauthorizedException);
-    expect(() => allowed(TOKEN, authorization)).toThrow('authorization: must be "Bearer <operator token>"');
-  });
+  it.each([undefined, '', TOKEN, `Basic ${TOKEN}`, 'Bearer '])(
+    'given authorization %p, then it is refused as unauthenticated (401)',
+    (authorization) => {
+      expect(() => allowed(TOKEN, authorization)).toThrow(UnauthorizedException);
+      expect(() => allowed(TOKEN, authorization)).toThrow('authorization: must be "Bearer <operator token>"');
+    },
+  );
 
   it('given another bearer token, then it is forbidden (403)', () => {
     expect(() => allowed(TOKEN, 'Bearer not-the-operator-token')).toThrow(ForbiddenException);

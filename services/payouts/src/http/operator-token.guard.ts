@@ -1,5 +1,13 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { ForbiddenException, Inject, Injectable, ServiceUnavailableException, UnauthorizedException, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import {
+  ForbiddenException,
+  Inject,
+  Injectable,
+  ServiceUnavailableException,
+  UnauthorizedException,
+  type CanActivate,
+  type ExecutionContext,
+} from '@nestjs/common';
 import type { Request } from 'express';
 import { PAYOUTS_CONFIG, type PayoutsConfig } from '../payouts.config';
 
@@ -13,13 +21,15 @@ export class OperatorTokenGuard implements CanActivate {
 
   canActivate(context: ExecutionContext): boolean {
     const token = this.config.PAYOUTS_OPERATOR_TOKEN;
-    if (!token) throw new ServiceUnavailableException('operator commands over HTTP are off: set PAYOUTS_OPERATOR_TOKEN');
+    if (!token)
+      throw new ServiceUnavailableException('operator commands over HTTP are off: set PAYOUTS_OPERATOR_TOKEN');
     const authorization = context.switchToHttp().getRequest<Request>().headers['authorization'];
     const given = /^Bearer (.{1,1024})$/.exec(authorization ?? '')?.[1];
     if (!given) throw new UnauthorizedException('authorization: must be "Bearer <operator token>"');
     // Hash both sides so the comparison is constant-time whatever the lengths.
     const digest = (value: string) => createHash('sha256').update(value).digest();
-    if (!timingSafeEqual(digest(given), digest(token))) throw new ForbiddenException('authorization: not the operator token');
+    if (!timingSafeEqual(digest(given), digest(token)))
+      throw new ForbiddenException('authorization: not the operator token');
     return true;
   }
 }

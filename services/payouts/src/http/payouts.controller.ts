@@ -1,4 +1,17 @@
-import { BadRequestException, Body, ConflictException, Controller, Get, HttpCode, Inject, NotFoundException, Param, Post, Query, UseGuards } from '@nestjs/common';
+import {
+  BadRequestException,
+  Body,
+  ConflictException,
+  Controller,
+  Get,
+  HttpCode,
+  Inject,
+  NotFoundException,
+  Param,
+  Post,
+  Query,
+  UseGuards,
+} from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { EPOCH_MAX, parseResolution } from '@tributary/payouts';
 import { parseChargeback, parseDeposit } from '../funding/funding-input';
@@ -51,9 +64,19 @@ export class PayoutsController {
   @UseGuards(OperatorTokenGuard)
   async close(@Body() body: unknown) {
     const epochInput = (body as { epoch?: unknown } | undefined)?.epoch;
-    const epoch = epochInput === undefined || epochInput === null ? undefined : this.validate(() => epochNumber(epochInput));
+    const epoch =
+      epochInput === undefined || epochInput === null ? undefined : this.validate(() => epochNumber(epochInput));
     try {
-      const closed = await closeEpoch(this.dataSource, { ledgerSchema: this.config.PAYOUTS_LEDGER_SCHEMA, thresholds: thresholdsOf(this.config), rail: this.config.PAYOUTS_RAIL }, epoch, 'operator:http');
+      const closed = await closeEpoch(
+        this.dataSource,
+        {
+          ledgerSchema: this.config.PAYOUTS_LEDGER_SCHEMA,
+          thresholds: thresholdsOf(this.config),
+          rail: this.config.PAYOUTS_RAIL,
+        },
+        epoch,
+        'operator:http',
+      );
       if (closed.created) this.metrics.epochsClosed.inc({ trigger: 'operator' });
       this.worker.nudge();
       return closed;
@@ -71,7 +94,12 @@ export class PayoutsController {
     const payoutId = this.validate(() => parsePayoutId(payoutIdInput));
     const resolution = this.validate(() => parseResolution(body, Date.now()));
     try {
-      const resolved = await resolveByOperator(new SagaStore(this.dataSource), payoutId, resolution, retryPolicyOf(this.config));
+      const resolved = await resolveByOperator(
+        new SagaStore(this.dataSource),
+        payoutId,
+        resolution,
+        retryPolicyOf(this.config),
+      );
       this.metrics.reconciled.inc({ source: 'operator', outcome: resolution.outcome });
       this.worker.nudge();
       return resolved;
@@ -116,6 +144,7 @@ export class PayoutsController {
 
 export function epochNumber(value: unknown): number {
   const epoch = typeof value === 'string' && /^\d{1,10}$/.test(value) ? Number(value) : value;
-  if (typeof epoch !== 'number' || !Number.isInteger(epoch) || epoch < 1 || epoch > EPOCH_MAX) throw new RangeError(`epoch: must be an integer from 1 to ${EPOCH_MAX}`);
+  if (typeof epoch !== 'number' || !Number.isInteger(epoch) || epoch < 1 || epoch > EPOCH_MAX)
+    throw new RangeError(`epoch: must be an integer from 1 to ${EPOCH_MAX}`);
   return epoch;
 }

@@ -10,7 +10,15 @@ import { WebhookRail } from './webhook-rail';
 export function railsOf(config: PayoutsConfig): Map<string, PayoutRail> {
   const rails = new Map<string, PayoutRail>([['ledger', new LedgerRail()]]);
   if (config.PAYOUTS_WEBHOOK_URL && config.PAYOUTS_WEBHOOK_SECRET) {
-    rails.set('webhook', new WebhookRail({ url: config.PAYOUTS_WEBHOOK_URL, statusUrl: config.PAYOUTS_WEBHOOK_STATUS_URL, secret: config.PAYOUTS_WEBHOOK_SECRET, timeoutMs: config.PAYOUTS_WEBHOOK_TIMEOUT_MS }));
+    rails.set(
+      'webhook',
+      new WebhookRail({
+        url: config.PAYOUTS_WEBHOOK_URL,
+        statusUrl: config.PAYOUTS_WEBHOOK_STATUS_URL,
+        secret: config.PAYOUTS_WEBHOOK_SECRET,
+        timeoutMs: config.PAYOUTS_WEBHOOK_TIMEOUT_MS,
+      }),
+    );
   }
   return rails;
 }

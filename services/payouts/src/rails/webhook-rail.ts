@@ -24,7 +24,9 @@ export class WebhookRail implements PayoutRail {
 
   constructor(private readonly options: WebhookRailOptions) {
     const statusUrl = options.statusUrl;
-    if (statusUrl) this.status = (payoutId) => this.post(statusUrl, payoutId, JSON.stringify({ payoutId }), (status, text) => statusAnswer(status, text));
+    if (statusUrl)
+      this.status = (payoutId) =>
+        this.post(statusUrl, payoutId, JSON.stringify({ payoutId }), (status, text) => statusAnswer(status, text));
   }
 
   async settle(instruction: PayoutInstruction): Promise<RailAnswer> {
@@ -37,10 +39,17 @@ export class WebhookRail implements PayoutRail {
       epoch: instruction.epoch,
       attempt: instruction.attempt,
     });
-    return this.post(this.options.url, instruction.payoutId, body, (status, text) => paymentAnswer(status, text, `webhook:${instruction.payoutId}`));
+    return this.post(this.options.url, instruction.payoutId, body, (status, text) =>
+      paymentAnswer(status, text, `webhook:${instruction.payoutId}`),
+    );
   }
 
-  private async post(url: string, payoutId: string, body: string, answer: (status: number, text: string) => RailAnswer): Promise<RailAnswer> {
+  private async post(
+    url: string,
+    payoutId: string,
+    body: string,
+    answer: (status: number, text: string) => RailAnswer,
+  ): Promise<RailAnswer> {
     const timestampMs = Date.now();
     try {
       const response = await fetch(url, {

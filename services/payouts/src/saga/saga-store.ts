@@ -94,7 +94,12 @@ export class SagaStore {
   }
 
   /** Writes a saga's new state if the caller still holds the lease (and frees it); false when it lost it. */
-  async save(row: SagaRow, next: SagaState, extra: { requestPartition?: number; requestOffset?: string; keepLease?: boolean } = {}, manager?: EntityManager): Promise<boolean> {
+  async save(
+    row: SagaRow,
+    next: SagaState,
+    extra: { requestPartition?: number; requestOffset?: string; keepLease?: boolean } = {},
+    manager?: EntityManager,
+  ): Promise<boolean> {
     const rows: Array<{ payout_id: string }> = await (manager ?? this.dataSource).query(
       `WITH saved AS (
          UPDATE payouts SET status = $3, attempts = $4, first_attempt_at_ms = $5, next_attempt_at_ms = $6, reference = $7, failure_reason = $8,
@@ -104,8 +109,18 @@ export class SagaStore {
           RETURNING payout_id)
        SELECT payout_id FROM saved`,
       [
-        row.payoutId, row.leaseToken, next.status, next.attempts, next.firstAttemptAtMs, next.nextAttemptAtMs, next.reference, next.failureReason,
-        extra.requestPartition ?? null, extra.requestOffset ?? null, extra.keepLease ?? false, row.state.status,
+        row.payoutId,
+        row.leaseToken,
+        next.status,
+        next.attempts,
+        next.firstAttemptAtMs,
+        next.nextAttemptAtMs,
+        next.reference,
+        next.failureReason,
+        extra.requestPartition ?? null,
+        extra.requestOffset ?? null,
+        extra.keepLease ?? false,
+        row.state.status,
       ],
     );
     return rows.length === 1;
@@ -116,12 +131,30 @@ export class SagaStore {
    * offsets. With a reservation come its terms (account, asset, amount, epoch) next to the plan's, so
    * the saga can tell the ledger reserved exactly this payout and not merely something under its id.
    */
-  async requestedAgainstLedger(ledgerSchema: string, ledgerGroupId: string, payoutsTopic: string, limit: number): Promise<LedgerObservation[]> {
+  async requestedAgainstLedger(
+    ledgerSchema: string,
+    ledgerGroupId: string,
+    payoutsTopic: string,
+    limit: number,
+  ): Promise<LedgerObservation[]> {
     const rows: Array<{
-      payout_id: string; epoch: number; account: string; asset: string; amount_minor: string; status: SagaStatus; attempts: number;
-      first_attempt_at_ms: string | null; next_attempt_at_ms: string | null; reference: string | null; failure_reason: string | null;
-      ledger_account: string | null; ledger_asset: string | null; ledger_amount_minor: string | null; ledger_epoch: number | null;
-      request_offset: string | null; ledger_next_offset: string | null;
+      payout_id: string;
+      epoch: number;
+      account: string;
+      asset: string;
+      amount_minor: string;
+      status: SagaStatus;
+      attempts: number;
+      first_attempt_at_ms: string | null;
+      next_attempt_at_ms: string | null;
+      reference: string | null;
+      failure_reason: string | null;
+      ledger_account: string | null;
+      ledger_asset: string | null;
+      ledger_amount_minor: string | null;
+      ledger_epoch: number | null;
+      request_offset: string | null;
+      ledger_next_offset: string | null;
     }> = await this.dataSource.query(
       `SELECT p.payout_id, p.epoch, p.account, p.asset, p.amount_minor::text, p.status, p.attempts, p.first_attempt_at_ms::text, p.next_attempt_at_ms::text,
               p.reference, p.failure_reason,
@@ -147,9 +180,18 @@ export class SagaStore {
       reservation:
         row.ledger_amount_minor === null
           ? null
-          : { accountId: row.ledger_account!, asset: row.ledger_asset!, amountMinor: BigInt(row.ledger_amount_minor), epoch: row.ledger_epoch! },
+          : {
+              accountId: row.ledger_account!,
+              asset: row.ledger_asset!,
+              amountMinor: BigInt(row.ledger_amount_minor),
+              epoch: row.ledger_epoch!,
+            },
       // The projector moved past our request without reserving it: it refused it (to its DLQ).
-      readPast: row.ledger_amount_minor === null && row.request_offset !== null && row.ledger_next_offset !== null && BigInt(row.ledger_next_offset) > BigInt(row.request_offset),
+      readPast:
+        row.ledger_amount_minor === null &&
+        row.request_offset !== null &&
+        row.ledger_next_offset !== null &&
+        BigInt(row.ledger_next_offset) > BigInt(row.request_offset),
     }));
   }
 
@@ -177,20 +219,35 @@ export class SagaStore {
   async startAttempt(row: SagaRow, next: SagaState): Promise<boolean> {
     return this.dataSource.transaction(async (manager) => {
       if (!(await this.save(row, next, { keepLease: true }, manager))) return false;
-      await manager.query(`INSERT INTO payout_attempts (payout_id, attempt, outcome) VALUES ($1, $2, 'STARTED')`, [row.payoutId, next.attempts]);
+      await manager.query(`INSERT INTO payout_attempts (payout_id, attempt, outcome) VALUES ($1, $2, 'STARTED')`, [
+        row.payoutId,
+        next.attempts,
+      ]);
       return true;
     });
   }
 
   /** A resumed attempt keeps its number (the rail sees the same idempotency key); the call is counted. */
   async resumeAttempt(row: SagaRow, attempt: number): Promise<void> {
-    await this.dataSource.query('UPDATE payout_attempts SET calls = calls + 1 WHERE payout_id = $1 AND attempt = $2', [row.payoutId, attempt]);
+    await this.dataSource.query('UPDATE payout_attempts SET calls = calls + 1 WHERE payout_id = $1 AND attempt = $2', [
+      row.payoutId,
+      attempt,
+    ]);
   }
 
-  async endAttempt(row: SagaRow, attempt: number, next: SagaState, outcome: 'SUCCEEDED' | 'FAILED' | 'REFUSED', detail: string): Promise<boolean> {
+  async endAttempt(
+    row: SagaRow,
+    attempt: number,
+    next: SagaState,
+    outcome: 'SUCCEEDED' | 'FAILED' | 'REFUSED',
+    detail: string,
+  ): Promise<boolean> {
     return this.dataSource.transaction(async (manager) => {
       if (!(await this.save(row, next, {}, manager))) return false;
-      await manager.query('UPDATE payout_attempts SET outcome = $3, detail = $4, ended_at = now() WHERE payout_id = $1 AND attempt = $2', [row.payoutId, attempt, outcome, detail.slice(0, 4_096)]);
+      await manager.query(
+        'UPDATE payout_attempts SET outcome = $3, detail = $4, ended_at = now() WHERE payout_id = $1 AND attempt = $2',
+        [row.payoutId, attempt, outcome, detail.slice(0, 4_096)],
+      );
       return true;
     });
   }
@@ -200,7 +257,12 @@ export class SagaStore {
    * status: of two answers racing (the status query and an operator), exactly one moves it. The worker
    * passes its lease token; an operator passes null (the status fence alone decides).
    */
-  async resolve(payoutId: string, leaseToken: string | null, next: SagaState, resolution: StoredResolution): Promise<boolean> {
+  async resolve(
+    payoutId: string,
+    leaseToken: string | null,
+    next: SagaState,
+    resolution: StoredResolution,
+  ): Promise<boolean> {
     const rows: Array<{ payout_id: string }> = await this.dataSource.query(
       `WITH resolved AS (
          UPDATE payouts SET status = $3, reference = $4, failure_reason = $5, next_attempt_at_ms = NULL, resolution = $6::jsonb,
@@ -226,7 +288,9 @@ export class SagaStore {
 
   /** How many payouts wait for a definite answer, for the alert gauge. */
   async countWaiting(): Promise<number> {
-    const rows: Array<{ waiting: string }> = await this.dataSource.query(`SELECT count(*)::text AS waiting FROM payouts WHERE status = 'NEEDS_RECONCILIATION'`);
+    const rows: Array<{ waiting: string }> = await this.dataSource.query(
+      `SELECT count(*)::text AS waiting FROM payouts WHERE status = 'NEEDS_RECONCILIATION'`,
+    );
     return Number(rows[0]?.waiting ?? 0);
   }
 }

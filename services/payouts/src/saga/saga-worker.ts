@@ -116,7 +116,10 @@ export class SagaWorker {
     const missingTables = await missingLedgerTables(this.dataSource, this.options.ledgerSchema);
     const nowMs = Date.now();
     if (missingTables.length === 0) {
-      if (this.waitingForLedgerSinceMs !== null) this.logger.log(`the ledger read model is there after ${Math.round((nowMs - this.waitingForLedgerSinceMs) / 1000)} s: saga steps start`);
+      if (this.waitingForLedgerSinceMs !== null)
+        this.logger.log(
+          `the ledger read model is there after ${Math.round((nowMs - this.waitingForLedgerSinceMs) / 1000)} s: saga steps start`,
+        );
       this.waitingForLedgerSinceMs = null;
       return true;
     }
@@ -124,10 +127,14 @@ export class SagaWorker {
     if (this.waitingForLedgerSinceMs === null) {
       this.waitingForLedgerSinceMs = nowMs;
       this.waitingLoggedAtMs = nowMs;
-      this.logger.log(`waiting for the ledger read model: ${missing} not created yet (the ledger projector creates it on its first start)`);
+      this.logger.log(
+        `waiting for the ledger read model: ${missing} not created yet (the ledger projector creates it on its first start)`,
+      );
     } else if (nowMs - this.waitingLoggedAtMs >= LEDGER_WAIT_LOG_INTERVAL_MS) {
       this.waitingLoggedAtMs = nowMs;
-      this.logger.warn(`still waiting for the ledger read model after ${Math.round((nowMs - this.waitingForLedgerSinceMs) / 1000)} s: ${missing} missing; is the ledger projector running on this database with schema ${this.options.ledgerSchema}?`);
+      this.logger.warn(
+        `still waiting for the ledger read model after ${Math.round((nowMs - this.waitingForLedgerSinceMs) / 1000)} s: ${missing} missing; is the ledger projector running on this database with schema ${this.options.ledgerSchema}?`,
+      );
     }
     return false;
   }
@@ -135,7 +142,12 @@ export class SagaWorker {
   /** One pass over every step; returns how many sagas moved. */
   async tick(): Promise<number> {
     await this.closeDueEpoch();
-    const moved = (await this.publishPlanned()) + (await this.observeLedger()) + (await this.publishEnds()) + (await this.attemptDue()) + (await this.reconcileDue());
+    const moved =
+      (await this.publishPlanned()) +
+      (await this.observeLedger()) +
+      (await this.publishEnds()) +
+      (await this.attemptDue()) +
+      (await this.reconcileDue());
     this.metrics.needsReconciliation.set(await this.store.countWaiting());
     return moved;
   }
@@ -157,13 +169,24 @@ export class SagaWorker {
     if (rows.length === 0) return 0;
     const events: EventToPublish[] = rows.map((row) => ({
       type: 'PayoutRequested',
-      data: { eventId: `${row.payoutId}:requested`, payoutId: row.payoutId, accountId: row.accountId, occurredAt: BigInt(row.nowMs), asset: row.asset, amountMinor: row.amountMinor, epoch: row.epoch },
+      data: {
+        eventId: `${row.payoutId}:requested`,
+        payoutId: row.payoutId,
+        accountId: row.accountId,
+        occurredAt: BigInt(row.nowMs),
+        asset: row.asset,
+        amountMinor: row.amountMinor,
+        epoch: row.epoch,
+      },
     }));
     const results = await this.publisher.publish(events);
     this.metrics.published.inc({ type: 'PayoutRequested' }, results.length);
     for (const [index, row] of rows.entries()) {
       const landed = results[index]!;
-      await this.store.save(row, this.evolve(row, { type: 'RequestPublished' }), { requestPartition: landed.partition, requestOffset: landed.offset });
+      await this.store.save(row, this.evolve(row, { type: 'RequestPublished' }), {
+        requestPartition: landed.partition,
+        requestOffset: landed.offset,
+      });
     }
     return rows.length;
   }
@@ -174,20 +197,32 @@ export class SagaWorker {
    * reach a rail; any other ends it REFUSED, with the differing field counted for the alert.
    */
   private async observeLedger(): Promise<number> {
-    const seen = await this.store.requestedAgainstLedger(this.options.ledgerSchema, this.options.ledgerGroupId, this.options.payoutsTopic, this.options.stepBatchMax);
+    const seen = await this.store.requestedAgainstLedger(
+      this.options.ledgerSchema,
+      this.options.ledgerGroupId,
+      this.options.payoutsTopic,
+      this.options.stepBatchMax,
+    );
     let moved = 0;
     for (const payout of seen) {
       if (payout.reservation) {
-        const next = evolveSaga(payout.state, { type: 'LedgerReserved', plan: payout.plan, ledger: payout.reservation }, this.options.retry);
+        const next = evolveSaga(
+          payout.state,
+          { type: 'LedgerReserved', plan: payout.plan, ledger: payout.reservation },
+          this.options.retry,
+        );
         if (next.status === 'SETTLING') {
           if (await this.store.markObserved(payout.payoutId, 'SETTLING', null)) moved += 1;
         } else if (await this.store.markObserved(payout.payoutId, 'REFUSED', next.failureReason)) {
           moved += 1;
-          this.metrics.refusedPayouts.inc({ reason: reservationMismatch(payout.plan, payout.reservation)?.field ?? 'unknown' });
+          this.metrics.refusedPayouts.inc({
+            reason: reservationMismatch(payout.plan, payout.reservation)?.field ?? 'unknown',
+          });
           this.logger.error(`payout ${payout.payoutId} REFUSED: ${next.failureReason}`);
         }
       } else if (payout.readPast) {
-        const reason = 'the ledger refused the request (see the ledger projector DLQ): nothing was reserved, nothing is paid';
+        const reason =
+          'the ledger refused the request (see the ledger projector DLQ): nothing was reserved, nothing is paid';
         if (await this.store.markObserved(payout.payoutId, 'REFUSED', reason)) {
           moved += 1;
           this.metrics.refused.inc();
@@ -204,8 +239,27 @@ export class SagaWorker {
     if (rows.length === 0) return 0;
     const events: EventToPublish[] = rows.map((row) =>
       row.state.status === 'CONFIRMED'
-        ? { type: 'PayoutSettled', data: { eventId: `${row.payoutId}:settled`, payoutId: row.payoutId, accountId: row.accountId, occurredAt: BigInt(row.nowMs), rail: row.rail, reference: row.state.reference! } }
-        : { type: 'PayoutFailed', data: { eventId: `${row.payoutId}:failed`, payoutId: row.payoutId, accountId: row.accountId, occurredAt: BigInt(row.nowMs), reason: row.state.failureReason ?? 'rail failed' } },
+        ? {
+            type: 'PayoutSettled',
+            data: {
+              eventId: `${row.payoutId}:settled`,
+              payoutId: row.payoutId,
+              accountId: row.accountId,
+              occurredAt: BigInt(row.nowMs),
+              rail: row.rail,
+              reference: row.state.reference!,
+            },
+          }
+        : {
+            type: 'PayoutFailed',
+            data: {
+              eventId: `${row.payoutId}:failed`,
+              payoutId: row.payoutId,
+              accountId: row.accountId,
+              occurredAt: BigInt(row.nowMs),
+              reason: row.state.failureReason ?? 'rail failed',
+            },
+          },
     );
     await this.publisher.publish(events);
     for (const event of events) this.metrics.published.inc({ type: event.type });
@@ -227,32 +281,60 @@ export class SagaWorker {
     // Times in a saga are on the database's clock (the claim read it); elapsed time is added locally.
     const claimedLocalMs = Date.now();
     const rail = this.rails.get(row.rail);
-    if (!rail) throw new Error(`payout ${row.payoutId}: rail "${row.rail}" is not configured on this instance (PAYOUTS_RAIL)`);
+    if (!rail)
+      throw new Error(`payout ${row.payoutId}: rail "${row.rail}" is not configured on this instance (PAYOUTS_RAIL)`);
     const last = await this.store.lastAttempt(row.payoutId);
     let started = row;
     let attempt: number;
     if (last && last.outcome === 'STARTED' && last.attempt === row.state.attempts) {
       attempt = last.attempt;
       await this.store.resumeAttempt(row, attempt);
-      this.logger.warn(`payout ${row.payoutId}: resuming attempt ${attempt}, whose outcome a crash or a lost lease left unknown`);
+      this.logger.warn(
+        `payout ${row.payoutId}: resuming attempt ${attempt}, whose outcome a crash or a lost lease left unknown`,
+      );
     } else {
       const next = this.evolve(row, { type: 'AttemptStarted', nowMs: row.nowMs });
       if (!(await this.store.startAttempt(row, next))) return;
       started = { ...row, state: next };
       attempt = next.attempts;
     }
-    const answer = await rail.settle({ payoutId: row.payoutId, accountId: row.accountId, asset: row.asset, amountMinor: row.amountMinor, epoch: row.epoch, attempt });
+    const answer = await rail.settle({
+      payoutId: row.payoutId,
+      accountId: row.accountId,
+      asset: row.asset,
+      amountMinor: row.amountMinor,
+      epoch: row.epoch,
+      attempt,
+    });
     this.metrics.attempts.inc({ rail: rail.name, outcome: answer.type });
     const nowMs = row.nowMs + (Date.now() - claimedLocalMs);
     const next =
       answer.type === 'paid'
         ? this.evolve(started, { type: 'AttemptSucceeded', reference: answer.reference })
-        : this.evolve(started, { type: 'AttemptFailed', reason: answer.reason, definite: answer.type === 'refused', nowMs });
+        : this.evolve(started, {
+            type: 'AttemptFailed',
+            reason: answer.reason,
+            definite: answer.type === 'refused',
+            nowMs,
+          });
     const recorded = answer.type === 'paid' ? 'SUCCEEDED' : answer.type === 'refused' ? 'REFUSED' : 'FAILED';
-    const saved = await this.store.endAttempt(started, attempt, next, recorded, answer.type === 'paid' ? answer.reference : answer.reason);
-    if (!saved) this.logger.warn(`payout ${row.payoutId}: lease lost during attempt ${attempt}; another instance resumes it`);
-    else if (next.status === 'NEEDS_RECONCILIATION') this.logger.error(`payout ${row.payoutId} NEEDS_RECONCILIATION: ${next.failureReason}; its amount stays reserved until the rail's status or an operator answers`);
-    else if (answer.type !== 'paid') this.logger.warn(`payout ${row.payoutId}: attempt ${attempt} ${answer.type === 'refused' ? 'refused' : 'had no definite answer'} (${answer.reason}); now ${next.status}`);
+    const saved = await this.store.endAttempt(
+      started,
+      attempt,
+      next,
+      recorded,
+      answer.type === 'paid' ? answer.reference : answer.reason,
+    );
+    if (!saved)
+      this.logger.warn(`payout ${row.payoutId}: lease lost during attempt ${attempt}; another instance resumes it`);
+    else if (next.status === 'NEEDS_RECONCILIATION')
+      this.logger.error(
+        `payout ${row.payoutId} NEEDS_RECONCILIATION: ${next.failureReason}; its amount stays reserved until the rail's status or an operator answers`,
+      );
+    else if (answer.type !== 'paid')
+      this.logger.warn(
+        `payout ${row.payoutId}: attempt ${attempt} ${answer.type === 'refused' ? 'refused' : 'had no definite answer'} (${answer.reason}); now ${next.status}`,
+      );
   }
 
   /**
@@ -261,19 +343,43 @@ export class SagaWorker {
    * asks again after PAYOUTS_RECONCILE_INTERVAL_MS. Without a status query only an operator moves them.
    */
   private async reconcileDue(): Promise<number> {
-    const rows = await this.store.claim(['NEEDS_RECONCILIATION'], this.options.railTimeoutMs + LEASE_MARGIN_MS, this.options.stepBatchMax, true);
+    const rows = await this.store.claim(
+      ['NEEDS_RECONCILIATION'],
+      this.options.railTimeoutMs + LEASE_MARGIN_MS,
+      this.options.stepBatchMax,
+      true,
+    );
     let moved = 0;
     for (const row of rows) {
       const rail = this.rails.get(row.rail);
-      const answer = rail?.status ? await rail.status(row.payoutId) : { type: 'unknown' as const, reason: `rail "${row.rail}" offers no status query: an operator must record the rail's answer` };
+      const answer = rail?.status
+        ? await rail.status(row.payoutId)
+        : {
+            type: 'unknown' as const,
+            reason: `rail "${row.rail}" offers no status query: an operator must record the rail's answer`,
+          };
       if (answer.type === 'unknown') {
-        await this.store.save(row, this.evolve(row, { type: 'StatusUnknown', reason: answer.reason, nextQueryAtMs: row.nowMs + this.options.reconcileIntervalMs }));
+        await this.store.save(
+          row,
+          this.evolve(row, {
+            type: 'StatusUnknown',
+            reason: answer.reason,
+            nextQueryAtMs: row.nowMs + this.options.reconcileIntervalMs,
+          }),
+        );
         continue;
       }
       const outcome: 'settled' | 'refused' = answer.type === 'paid' ? 'settled' : 'refused';
       const detail = answer.type === 'paid' ? answer.reference : answer.reason;
       const next = this.evolve(row, { type: 'Reconciled', outcome: answer.type, detail });
-      const resolution = { source: 'rail-status' as const, outcome, detail, by: `rail:${row.rail}`, at: new Date(row.nowMs).toISOString(), evidence: `status query by idempotency key ${row.payoutId}` };
+      const resolution = {
+        source: 'rail-status' as const,
+        outcome,
+        detail,
+        by: `rail:${row.rail}`,
+        at: new Date(row.nowMs).toISOString(),
+        evidence: `status query by idempotency key ${row.payoutId}`,
+      };
       if (await this.store.resolve(row.payoutId, row.leaseToken, next, resolution)) {
         moved += 1;
         this.metrics.reconciled.inc({ source: 'rail-status', outcome });

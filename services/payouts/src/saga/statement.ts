@@ -19,7 +19,8 @@ const ACCOUNT_ID = /^[a-z-]+:.{1,240}$/;
 
 /** An account id as a participant passes it (`contributor:alice`); the error names the field and the rule. */
 export function parseAccountIdInput(value: string): string {
-  if (!ACCOUNT_ID.test(value) || value.length > 256) throw new RangeError('accountId: must be "<role>:<id>" of at most 256 characters, e.g. contributor:alice');
+  if (!ACCOUNT_ID.test(value) || value.length > 256)
+    throw new RangeError('accountId: must be "<role>:<id>" of at most 256 characters, e.g. contributor:alice');
   return value;
 }
 
@@ -27,7 +28,8 @@ export function parseAccountIdInput(value: string): string {
 export function parseLimit(value: string | undefined): number {
   if (value === undefined) return 100;
   const limit = /^\d{1,4}$/.test(value) ? Number(value) : NaN;
-  if (!Number.isInteger(limit) || limit < 1 || limit > STATEMENT_LINES_MAX) throw new RangeError(`limit: must be an integer from 1 to ${STATEMENT_LINES_MAX}`);
+  if (!Number.isInteger(limit) || limit < 1 || limit > STATEMENT_LINES_MAX)
+    throw new RangeError(`limit: must be an integer from 1 to ${STATEMENT_LINES_MAX}`);
   return limit;
 }
 

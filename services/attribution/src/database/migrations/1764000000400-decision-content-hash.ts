@@ -13,7 +13,9 @@ export class DecisionContentHash1764000000400 implements MigrationInterface {
     // Nullable with no default: adding it rewrites nothing. The check is NOT VALID, so it holds every row
     // written from now on without scanning the existing ones (all NULL) under the table's lock.
     await queryRunner.query('ALTER TABLE decisions ADD COLUMN content_hash bytea');
-    await queryRunner.query('ALTER TABLE decisions ADD CONSTRAINT decisions_content_hash_sha256 CHECK (octet_length(content_hash) = 32) NOT VALID');
+    await queryRunner.query(
+      'ALTER TABLE decisions ADD CONSTRAINT decisions_content_hash_sha256 CHECK (octet_length(content_hash) = 32) NOT VALID',
+    );
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {

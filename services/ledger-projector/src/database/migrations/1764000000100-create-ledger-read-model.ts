@@ -70,7 +70,9 @@ export class CreateLedgerReadModel1764000000100 implements MigrationInterface {
         amount_minor    bigint NOT NULL,
         PRIMARY KEY (inference_id, account, contribution_id)
       )`);
-    await queryRunner.query('CREATE INDEX contribution_credits_contribution_idx ON contribution_credits (contribution_id)');
+    await queryRunner.query(
+      'CREATE INDEX contribution_credits_contribution_idx ON contribution_credits (contribution_id)',
+    );
     // Revenue per datanet, model and contributor, kept as running sums.
     await queryRunner.query(`
       CREATE TABLE revenue (
@@ -110,7 +112,16 @@ export class CreateLedgerReadModel1764000000100 implements MigrationInterface {
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
-    for (const table of ['checkpoints', 'payouts', 'revenue', 'contribution_credits', 'inferences', 'accounts', 'applied_events', 'ledger_entries']) {
+    for (const table of [
+      'checkpoints',
+      'payouts',
+      'revenue',
+      'contribution_credits',
+      'inferences',
+      'accounts',
+      'applied_events',
+      'ledger_entries',
+    ]) {
       await queryRunner.query(`DROP TABLE ${table}`);
     }
   }

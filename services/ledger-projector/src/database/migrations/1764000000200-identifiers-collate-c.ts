@@ -17,13 +17,17 @@ export class IdentifiersCollateC1764000000200 implements MigrationInterface {
 
   async up(queryRunner: QueryRunner): Promise<void> {
     for (const [table, columns] of IDENTIFIER_COLUMNS) {
-      await queryRunner.query(`ALTER TABLE ${table} ${columns.map((column) => `ALTER COLUMN ${column} TYPE text COLLATE "C"`).join(', ')}`);
+      await queryRunner.query(
+        `ALTER TABLE ${table} ${columns.map((column) => `ALTER COLUMN ${column} TYPE text COLLATE "C"`).join(', ')}`,
+      );
     }
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
     for (const [table, columns] of IDENTIFIER_COLUMNS) {
-      await queryRunner.query(`ALTER TABLE ${table} ${columns.map((column) => `ALTER COLUMN ${column} TYPE text COLLATE "default"`).join(', ')}`);
+      await queryRunner.query(
+        `ALTER TABLE ${table} ${columns.map((column) => `ALTER COLUMN ${column} TYPE text COLLATE "default"`).join(', ')}`,
+      );
     }
   }
 }
@@ -32,7 +36,10 @@ const IDENTIFIER_COLUMNS: ReadonlyArray<readonly [table: string, columns: readon
   ['ledger_entries', ['source_topic', 'transaction_id', 'account', 'asset', 'source_event_id']],
   ['applied_events', ['event_id', 'source_topic']],
   ['accounts', ['account', 'asset', 'role', 'owner_id']],
-  ['inferences', ['inference_id', 'event_id', 'inference_event_id', 'model_id', 'consumer_id', 'asset', 'source_topic']],
+  [
+    'inferences',
+    ['inference_id', 'event_id', 'inference_event_id', 'model_id', 'consumer_id', 'asset', 'source_topic'],
+  ],
   ['contribution_credits', ['inference_id', 'account', 'contribution_id', 'datanet_id', 'asset']],
   ['revenue', ['dimension', 'dimension_id', 'asset']],
   ['checkpoints', ['source_topic']],

@@ -19,14 +19,26 @@ export class SumsAndEventIdsHoldAnyInput1764000000300 implements MigrationInterf
   readonly name = 'SumsAndEventIdsHoldAnyInput1764000000300';
 
   async up(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query(`ALTER TABLE accounts ALTER COLUMN balance_minor TYPE numeric, ADD CONSTRAINT accounts_balance_whole CHECK (scale(balance_minor) = 0)`);
-    await queryRunner.query(`ALTER TABLE revenue ALTER COLUMN revenue_minor TYPE numeric, ADD CONSTRAINT revenue_whole CHECK (scale(revenue_minor) = 0)`);
-    await queryRunner.query('ALTER TABLE applied_events DROP CONSTRAINT applied_events_pkey, ADD PRIMARY KEY (source_topic, event_id), ADD COLUMN content_hash bytea');
+    await queryRunner.query(
+      `ALTER TABLE accounts ALTER COLUMN balance_minor TYPE numeric, ADD CONSTRAINT accounts_balance_whole CHECK (scale(balance_minor) = 0)`,
+    );
+    await queryRunner.query(
+      `ALTER TABLE revenue ALTER COLUMN revenue_minor TYPE numeric, ADD CONSTRAINT revenue_whole CHECK (scale(revenue_minor) = 0)`,
+    );
+    await queryRunner.query(
+      'ALTER TABLE applied_events DROP CONSTRAINT applied_events_pkey, ADD PRIMARY KEY (source_topic, event_id), ADD COLUMN content_hash bytea',
+    );
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query('ALTER TABLE applied_events DROP COLUMN content_hash, DROP CONSTRAINT applied_events_pkey, ADD PRIMARY KEY (event_id)');
-    await queryRunner.query('ALTER TABLE revenue DROP CONSTRAINT revenue_whole, ALTER COLUMN revenue_minor TYPE bigint');
-    await queryRunner.query('ALTER TABLE accounts DROP CONSTRAINT accounts_balance_whole, ALTER COLUMN balance_minor TYPE bigint');
+    await queryRunner.query(
+      'ALTER TABLE applied_events DROP COLUMN content_hash, DROP CONSTRAINT applied_events_pkey, ADD PRIMARY KEY (event_id)',
+    );
+    await queryRunner.query(
+      'ALTER TABLE revenue DROP CONSTRAINT revenue_whole, ALTER COLUMN revenue_minor TYPE bigint',
+    );
+    await queryRunner.query(
+      'ALTER TABLE accounts DROP CONSTRAINT accounts_balance_whole, ALTER COLUMN balance_minor TYPE bigint',
+    );
   }
 }

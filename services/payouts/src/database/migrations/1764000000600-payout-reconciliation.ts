@@ -15,12 +15,16 @@ export class PayoutReconciliation1764000000600 implements MigrationInterface {
       CHECK (status IN ('PLANNED', 'REQUESTED', 'SETTLING', 'NEEDS_RECONCILIATION', 'CONFIRMED', 'ABANDONED', 'SETTLED', 'FAILED', 'REFUSED'))`);
     await queryRunner.query('ALTER TABLE payouts ADD COLUMN resolution jsonb');
     await queryRunner.query('ALTER TABLE payout_attempts DROP CONSTRAINT payout_attempts_outcome_check');
-    await queryRunner.query(`ALTER TABLE payout_attempts ADD CONSTRAINT payout_attempts_outcome_check CHECK (outcome IN ('STARTED', 'SUCCEEDED', 'FAILED', 'REFUSED'))`);
+    await queryRunner.query(
+      `ALTER TABLE payout_attempts ADD CONSTRAINT payout_attempts_outcome_check CHECK (outcome IN ('STARTED', 'SUCCEEDED', 'FAILED', 'REFUSED'))`,
+    );
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query('ALTER TABLE payout_attempts DROP CONSTRAINT payout_attempts_outcome_check');
-    await queryRunner.query(`ALTER TABLE payout_attempts ADD CONSTRAINT payout_attempts_outcome_check CHECK (outcome IN ('STARTED', 'SUCCEEDED', 'FAILED'))`);
+    await queryRunner.query(
+      `ALTER TABLE payout_attempts ADD CONSTRAINT payout_attempts_outcome_check CHECK (outcome IN ('STARTED', 'SUCCEEDED', 'FAILED'))`,
+    );
     await queryRunner.query('ALTER TABLE payouts DROP COLUMN resolution');
     await queryRunner.query('ALTER TABLE payouts DROP CONSTRAINT payouts_status_check');
     await queryRunner.query(`ALTER TABLE payouts ADD CONSTRAINT payouts_status_check
