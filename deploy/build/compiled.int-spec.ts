@@ -9,6 +9,7 @@ import { builtinModules } from 'node:module';
 import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import ts from 'typescript';
 import { catalogFor, topicCatalog } from '@tributary/contracts';
 import { ensureTopics } from '@tributary/messaging';
 import {
@@ -31,11 +32,21 @@ const HEALTHCHECK = path.join(DIST, 'libs', 'observability', 'src', 'healthcheck
 
 const run = promisify(execFile);
 
-/** Every .js file under a folder of dist/. */
-function emittedFiles(folder: string): string[] {
-  return readdirSync(path.join(DIST, folder), { recursive: true, encoding: 'utf8' })
-    .filter((file) => file.endsWith('.js'))
-    .map((file) => path.join(folder, file));
+/**
+ * The .js files the build emits, relative to dist/: one per source file tsconfig.build.json compiles. Read from the
+ * config rather than by listing dist/, so output left there by an older build or a deleted source is not judged.
+ */
+function emittedFiles(): string[] {
+  const config = ts.getParsedCommandLineOfConfigFile(path.join(ROOT, 'tsconfig.build.json'), undefined, {
+    ...ts.sys,
+    onUnRecoverableConfigFileDiagnostic: (diagnostic) => {
+      throw new Error(ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n'));
+    },
+  });
+  if (!config) throw new Error('tsconfig.build.json: not readable');
+  return config.fileNames
+    .filter((file) => !file.endsWith('.d.ts'))
+    .map((file) => path.relative(ROOT, file).replace(/\.ts$/, '.js'));
 }
 
 /** The package a bare module id names (`@scope/name/deep` -> `@scope/name`), or null for a relative or absolute path. */
@@ -90,9 +101,13 @@ describe('the compiled services (npm run build)', () => {
       dependencies: Record<string, string>;
     };
     const allowed = new Set([...Object.keys(dependencies), ...builtinModules]);
-    const files = [...emittedFiles('services'), ...emittedFiles('libs')];
-    // The whole tree is there: the services' mains and a library none of them reaches but the CLIs.
+    const files = emittedFiles();
+    // The whole tree is there, and was emitted: the services' mains and a library none of them reaches but the CLIs.
     expect(files).toEqual(expect.arrayContaining(['services/gateway/src/main.js', 'libs/simulator/src/index.js']));
+    expect(files.filter((file) => !existsSync(path.join(DIST, file)))).toEqual([]);
+    expect(files.filter((file) => !/^(libs|services)\//.test(file) || /\.(int-|e2e-)?spec\.js$/.test(file))).toEqual(
+      [],
+    );
     const outside = files.flatMap((file) =>
       requiredIds(readFileSync(path.join(DIST, file), 'utf8'))
         .map((id) => ({ id, name: packageOf(id) }))
@@ -105,7 +120,7 @@ describe('the compiled services (npm run build)', () => {
 
   it('requires by relative path only files the image copies: the compiled libs and services', () => {
     const shipped = [path.join(DIST, 'libs') + path.sep, path.join(DIST, 'services') + path.sep];
-    const unresolved = [...emittedFiles('services'), ...emittedFiles('libs')].flatMap((file) =>
+    const unresolved = emittedFiles().flatMap((file) =>
       requiredIds(readFileSync(path.join(DIST, file), 'utf8'))
         .filter((id) => packageOf(id) === null)
         .filter((id) => {
