@@ -10,6 +10,7 @@ import { OPERATOR_PRINCIPAL, SERVICE_PRINCIPALS } from '@tributary/contracts';
 import { brokerLayout, renderServerProperties } from '../kafka/src/config';
 import { BROKER_CERTIFICATE_CN } from '../kafka/src/tls';
 import { KAFKA_VERSION } from '../kafka/src/version';
+import { compiledMain } from '../local/src/services';
 import { SETUP_SCRIPT_PATH, renderSetupScript } from './kafka/setup';
 
 const ROOT = join(__dirname, '..', '..');
@@ -17,6 +18,8 @@ const KAFKA_DIR = join(__dirname, 'kafka');
 /** The containers that run once and exit: the broker's secrets before it starts, its topics and ACLs after. */
 const ONE_SHOT = ['kafka-init', 'kafka-setup'];
 const INFRASTRUCTURE = ['kafka', 'postgres', ...ONE_SHOT];
+/** The image's health check (Dockerfile HEALTHCHECK), which every service block of compose repeats. */
+const IMAGE_HEALTHCHECK = ['CMD', 'node', '/app/dist/libs/observability/src/healthcheck.js'];
 /** Where kafka-client-secrets is mounted in a service: the CA certificate and the services' passwords. */
 const CLIENT_SECRETS_DIR = '/etc/tributary/kafka';
 
@@ -206,11 +209,11 @@ describe('docker-compose.yml project rules', () => {
   describe.each(tributaryServices(compose))('%s', (name, service) => {
     const serviceEnv = env(service);
 
-    it('is a folder in services/ and runs its main.ts', () => {
+    it('is a folder in services/ and runs its compiled main.js with node', () => {
       const folder = join(ROOT, 'services', name);
       expect(existsSync(folder) && statSync(folder).isDirectory()).toBe(true);
-      expect(command(service)).toEqual([`services/${name}/src/main.ts`]);
       expect(existsSync(join(folder, 'src', 'main.ts'))).toBe(true);
+      expect(command(service)).toEqual(['node', compiledMain({ main: `services/${name}/src/main.ts` })]);
     });
 
     it('is built from the repository Dockerfile', () => {
@@ -251,7 +254,8 @@ describe('docker-compose.yml project rules', () => {
       const portVariable = `${name.toUpperCase().replace(/-/g, '_')}_HTTP_PORT`;
       expect(serviceEnv[portVariable]).toMatch(/^\d+$/);
       expect(serviceEnv.HEALTH_PORT).toBe(serviceEnv[portVariable]);
-      expect(JSON.stringify(service.healthcheck?.test)).toContain('/health/ready');
+      // The image's check, which asks /health/ready on HEALTH_PORT (libs/observability/src/healthcheck.ts).
+      expect(service.healthcheck?.test).toEqual(IMAGE_HEALTHCHECK);
       expect(service.ports?.map(String)).toContainEqual(
         expect.stringMatching(new RegExp(`:${serviceEnv.HEALTH_PORT}$`)),
       );
@@ -375,11 +379,37 @@ describe('docker-compose.yml Kafka security', () => {
 describe('Dockerfile and .dockerignore', () => {
   const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
 
-  it('builds every stage from a pinned node:20-bookworm-slim base', () => {
-    expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:20-bookworm-slim$/m);
+  it('builds every stage from a pinned node:24-bookworm-slim base', () => {
+    expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:24-bookworm-slim$/m);
     const bases = [...dockerfile.matchAll(/^FROM\s+(\S+)/gm)].map((match) => match[1]);
     expect(bases.length).toBeGreaterThanOrEqual(2);
     expect(bases.every((base) => base === '${NODE_IMAGE}')).toBe(true);
+  });
+
+  it('builds in one stage and runs the compiled services with production dependencies only, as the node user', () => {
+    const stages = dockerfile.split(/^FROM\s+/m).slice(1);
+    const stage = (name: string) => stages.find((text) => text.startsWith(`\${NODE_IMAGE} AS ${name}\n`)) ?? '';
+    expect(stage('build')).toMatch(/^RUN npm run build$/m);
+    expect(stage('prod-deps')).toMatch(/npm ci --omit=dev /);
+    const runtime = stages.at(-1) ?? '';
+    expect(runtime).toBe(stage('runtime'));
+    expect(runtime).toMatch(/^COPY --from=prod-deps \/app\/node_modules \.\/node_modules$/m);
+    expect(runtime).toMatch(/^COPY --from=build \/app\/dist\/services \.\/dist\/services$/m);
+    expect(runtime).not.toMatch(/^COPY --from=build \/app\/node_modules/m);
+    expect(runtime).not.toMatch(/ts-node|tsconfig/);
+    expect(runtime).toMatch(/^WORKDIR \/app$/m);
+    expect(runtime).toMatch(/^USER node$/m);
+  });
+
+  it('health-checks with the compiled check and starts node in exec form, so SIGTERM reaches Nest', () => {
+    const healthcheck = /^HEALTHCHECK\b(?:.*\\\n)*.*?CMD (\[.*\])$/m.exec(dockerfile)?.[1];
+    expect(JSON.parse(healthcheck ?? 'null')).toEqual(IMAGE_HEALTHCHECK.slice(1));
+    const command = /^CMD (\[.*\])$/m.exec(dockerfile)?.[1];
+    expect(JSON.parse(command ?? 'null')).toEqual([
+      'node',
+      compiledMain({ main: 'services/ledger-projector/src/main.ts' }),
+    ]);
+    expect(dockerfile).not.toMatch(/^(CMD|ENTRYPOINT) [^[]/m);
   });
 
   it('keeps local dependencies, caches, build output and git history out of the build context', () => {

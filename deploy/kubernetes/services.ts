@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import { catalogFor, offsetHomes, topicCatalog, type ServicePrincipal } from '@tributary/contracts';
-import { LOCAL_SERVICES, type LocalService } from '../local/src/services';
+import { compiledMain, LOCAL_SERVICES, type LocalService } from '../local/src/services';
 import { CLUSTER_CA_SECRET, KAFKA_BOOTSTRAP, REPLICATION_FACTOR } from './kafka-cluster';
 
 export const MANIFEST_PATH = path.join(__dirname, 'services.yaml');
@@ -185,7 +185,7 @@ function container(service: LocalService, deployment: ServiceDeployment) {
     image: IMAGE,
     imagePullPolicy: 'IfNotPresent',
     // The compiled service (npm run build puts it under dist/, mirroring the source tree).
-    command: ['node', `dist/${service.main.replace(/\.ts$/, '.js')}`],
+    command: ['node', compiledMain(service)],
     ports: [{ name: HTTP_PORT_NAME, containerPort: service.httpPort, protocol: 'TCP' }],
     envFrom: [{ configMapRef: { name: `${service.name}-env` } }],
     env: deployment.secretVariables.map(({ variable, secret, optional }) => ({

@@ -1,8 +1,8 @@
 import type { ServicePrincipal } from '@tributary/contracts';
 
 /**
- * The services `npm start` runs, in start order. A new service under services/ is added here, in
- * nest-cli.json and in docker-compose.yml.
+ * The services `npm start` runs, in start order, and the image runs compiled (compose, Kubernetes). A new
+ * service under services/ is added here, in nest-cli.json and in docker-compose.yml.
  */
 export interface LocalService {
   /** The service's name, which is also the Kafka principal it authenticates as. */
@@ -34,3 +34,11 @@ export const LOCAL_SERVICES: readonly LocalService[] = [
   },
   { name: 'payouts', main: 'services/payouts/src/main.ts', httpPortVariable: 'PAYOUTS_HTTP_PORT', httpPort: 3104 },
 ];
+
+/**
+ * A service's main as `npm run build` compiles it, relative to the repository root (the image's /app):
+ * dist/ mirrors the source tree, so services/<name>/src/main.ts becomes dist/services/<name>/src/main.js.
+ */
+export function compiledMain(service: Pick<LocalService, 'main'>): string {
+  return `dist/${service.main.replace(/\.ts$/, '.js')}`;
+}

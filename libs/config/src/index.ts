@@ -1,4 +1,5 @@
 export { ConfigError } from './config-error';
+export { projectRoot } from './project-root';
 export { parseEnv, brokerList, boundedInt, postgresUrl, kafkaName, httpHost } from './env';
 export {
   databaseEnv,

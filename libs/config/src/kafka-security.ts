@@ -4,6 +4,7 @@ import { inspect } from 'node:util';
 import { z } from 'zod';
 import { ConfigError } from './config-error';
 import { brokerList, kafkaName, parseEnv } from './env';
+import { projectRoot } from './project-root';
 
 /**
  * How every Kafka client of Tributary authenticates: SASL/SCRAM-SHA-512 over TLS unless plaintext is
@@ -18,12 +19,9 @@ export const LOCAL_KAFKA_NAME = 'dev';
 export const KAFKA_SECURITY_MODES = ['sasl_ssl', 'plaintext'] as const;
 export type KafkaSecurityMode = (typeof KAFKA_SECURITY_MODES)[number];
 
-// This file lives at <repo>/libs/config/src.
-const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
-
 /** The git-ignored cache of the local stack; TRIBUTARY_CACHE_DIR moves it. */
 export function cacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  return env.TRIBUTARY_CACHE_DIR ?? path.join(REPO_ROOT, '.cache');
+  return env.TRIBUTARY_CACHE_DIR ?? path.join(projectRoot(), '.cache');
 }
 
 /** Where the provisioner keeps a local broker's data, TLS material and principals' passwords. */

@@ -19,19 +19,18 @@ const OUTPUT_KEEP_CHARS_MAX = 200_000;
 export const TEST_LOG_DIR = path.join(REPO_ROOT, 'artifacts', 'test-logs');
 
 /**
- * Runs a service's main.ts as its own OS process, as `npm start` does, so a test can kill it with
- * SIGKILL mid-batch and restart it.
+ * Runs a service's main as its own OS process, so a test can kill it with SIGKILL mid-batch and restart it: a
+ * main.ts from source as `npm start` does (ts-node, tsconfig-paths), a compiled main.js (`npm run build`) with plain
+ * node as the image does.
  */
 export function startServiceProcess(mainPath: string, env: Record<string, string>, name = 'service'): ServiceProcess {
-  const child = spawn(
-    process.execPath,
-    ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', path.resolve(REPO_ROOT, mainPath)],
-    {
-      cwd: REPO_ROOT,
-      env: { ...process.env, ...env, TS_NODE_TRANSPILE_ONLY: 'true' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+  const main = path.resolve(REPO_ROOT, mainPath);
+  const fromSource = ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register'];
+  const child = spawn(process.execPath, [...(main.endsWith('.js') ? [] : fromSource), main], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...env, TS_NODE_TRANSPILE_ONLY: 'true' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   mkdirSync(TEST_LOG_DIR, { recursive: true });
   const logFile = createWriteStream(path.join(TEST_LOG_DIR, `${name}-${child.pid}.log`));
   let output = '';

@@ -2,7 +2,8 @@ import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { SwaggerModule } from '@nestjs/swagger';
 import { logLevels } from '@tributary/config';
-import express, { type NextFunction, type Request, type Response } from 'express';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { NextFunction, Request, Response } from 'express';
 import { GatewayModule } from './gateway.module';
 import type { GatewayConfig } from './gateway.config';
 import { buildOpenApiDocument } from './ingest/openapi-document';
@@ -10,14 +11,19 @@ import { GatewayMetrics } from './metrics/gateway-metrics';
 
 /**
  * The gateway application, ready to listen. The JSON body parser is ours, not Nest's default, so that
- * an oversized or unparseable body gets the gateway's own error shape (413 / 400) and is counted.
+ * an oversized or unparseable body gets the gateway's own error shape (413 / 400) and is counted. It is
+ * express's, through Nest's adapter: express is platform-express's dependency, not ours, so the compiled
+ * service never requires it by name (express is imported for its types only).
  */
 export async function createGatewayApp(config: GatewayConfig): Promise<INestApplication> {
-  const app = await NestFactory.create(GatewayModule.forConfig(config), { logger: logLevels(), bodyParser: false });
+  const app = await NestFactory.create<NestExpressApplication>(GatewayModule.forConfig(config), {
+    logger: logLevels(),
+    bodyParser: false,
+  });
   app.enableShutdownHooks();
   const metrics = app.get(GatewayMetrics);
   app.use(latencyRecorder(metrics));
-  app.use(express.json({ limit: config.GATEWAY_BODY_BYTES_MAX, strict: true }));
+  app.useBodyParser('json', { limit: config.GATEWAY_BODY_BYTES_MAX, strict: true });
   app.use(bodyErrors(metrics, config.GATEWAY_BODY_BYTES_MAX));
   SwaggerModule.setup('docs', app, buildOpenApiDocument(app, config), { jsonDocumentUrl: 'docs/openapi.json' });
   return app;

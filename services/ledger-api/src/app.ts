@@ -2,14 +2,18 @@ import path from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { logLevels } from '@tributary/config';
-import express, { type NextFunction, type Request, type Response } from 'express';
+import { logLevels, projectRoot } from '@tributary/config';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { NextFunction, Request, Response } from 'express';
 import { ApiError } from './http/api-error';
 import { LedgerApiModule } from './ledger-api.module';
 import type { LedgerApiConfig } from './ledger-api.config';
 
-/** The dashboard's static files: plain HTML, CSS and JS, served from this folder and nowhere else. */
-export const DASHBOARD_DIR = path.resolve(__dirname, '../dashboard');
+/**
+ * The dashboard's static files: plain HTML, CSS and JS, served from this folder and nowhere else. The folder is
+ * not compiled: a build (and the image) keeps it at its source path, where the compiled service finds it too.
+ */
+export const DASHBOARD_DIR = path.join(projectRoot(), 'services', 'ledger-api', 'dashboard');
 
 /**
  * The application, ready to listen: the API under /v1, its OpenAPI document at /docs (JSON at
@@ -17,10 +21,14 @@ export const DASHBOARD_DIR = path.resolve(__dirname, '../dashboard');
  * in the common error shape, which says "read-only" at the door as well as in the database.
  */
 export async function createLedgerApiApp(config: LedgerApiConfig): Promise<INestApplication> {
-  const app = await NestFactory.create(LedgerApiModule.forConfig(config), { logger: logLevels(), bodyParser: false });
+  const app = await NestFactory.create<NestExpressApplication>(LedgerApiModule.forConfig(config), {
+    logger: logLevels(),
+    bodyParser: false,
+  });
   app.enableShutdownHooks();
   app.use(readOnlyMethods);
-  app.use('/dashboard', express.static(DASHBOARD_DIR, { index: 'index.html', fallthrough: true, maxAge: 0 }));
+  // express.static through Nest's adapter: express is platform-express's dependency, not ours (types only here).
+  app.useStaticAssets(DASHBOARD_DIR, { prefix: '/dashboard', index: 'index.html', fallthrough: true, maxAge: 0 });
   app.use((request: Request, response: Response, next: NextFunction) =>
     request.path === '/' ? response.redirect(302, '/dashboard/') : next(),
   );

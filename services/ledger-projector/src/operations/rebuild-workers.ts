@@ -1,9 +1,8 @@
 import { createKafkaClient } from '@tributary/kafka-client';
 import { installKafkaWireFastPaths } from '@tributary/kafka-wire';
-import { kafkaEnv, kafkaSecurityOptions } from '@tributary/config';
+import { kafkaEnv, kafkaSecurityOptions, projectRoot } from '@tributary/config';
 import 'reflect-metadata';
 import { fork, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
 import { type Kafka, logLevel } from 'kafkajs';
 import type { DataSource } from 'typeorm';
 import { parsePositionKey } from './ledger-queries';
@@ -37,7 +36,6 @@ import { partitionProgress, type RebuildProgress } from './rebuild-progress';
  */
 
 const WORKERS_MAX = 16;
-const REPO_ROOT = path.resolve(__dirname, '../../../..');
 /** How long a worker may take to close (consumer leaves, throwaway group deleted) before it is killed. */
 const CLOSE_WAIT_MS_MAX = 30_000;
 
@@ -238,11 +236,14 @@ export class RebuildWorkerPool implements RebuildRunner {
   }
 }
 
-/** This file is also the workers' entry point; services run from TypeScript source through ts-node. */
+/**
+ * This file is also the workers' entry point: compiled (`node dist/...`), a worker runs its compiled self with plain
+ * node; from TypeScript source (`npm start`, the tests), through ts-node as its parent does.
+ */
 function spawnWorker(): ChildProcess {
   const fromSource = __filename.endsWith('.ts');
   return fork(__filename, [], {
-    cwd: REPO_ROOT,
+    cwd: projectRoot(),
     execArgv: fromSource ? ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register'] : [],
     env: { ...process.env, TS_NODE_TRANSPILE_ONLY: 'true' },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
