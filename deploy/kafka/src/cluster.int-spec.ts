@@ -55,11 +55,7 @@ function parseDescribe(text: string): Map<string, DescribedTopic> {
   return topics;
 }
 
-// Three more JVMs on top of the suite's broker: run only when asked (TRIBUTARY_CLUSTER_TESTS=1) until
-// the attribution service rides out a lost group coordinator (it can exit today; issue 22 tracks it).
-const describeOnCluster = process.env.TRIBUTARY_CLUSTER_TESTS === '1' ? describe : describe.skip;
-
-describeOnCluster('a local three-node cluster', () => {
+describe('a local three-node cluster', () => {
   let cluster: TestCluster;
 
   beforeAll(async () => {

@@ -11,7 +11,15 @@ import { judgeCommittedOffset, offsetDivergenceWarning } from '../offset-diverge
 import { nextOffsetAfter, type OffsetStore, type StoredOffset } from '../offsets';
 import { onMarkerOnlyFetch, skipPastMarkers } from '../transaction-markers';
 import { applyIsolatingFaults, isRecordFault, type SliceOutcome } from '../record-faults';
-import { assertBounded, chunk, describe, exitForRestart, retryBackoffMs, sleepHeartbeating } from '../support';
+import {
+  assertBounded,
+  chunk,
+  describe,
+  exitForRestart,
+  RestartBudget,
+  retryBackoffMs,
+  sleepHeartbeating,
+} from '../support';
 
 export interface KafkaBatchTransportOptions {
   readonly brokers: readonly string[];
@@ -50,9 +58,6 @@ export const KAFKA_BATCH_TRANSPORT = Symbol('KafkaBatchTransport');
 /** kafkajs's seek offset for the start of a partition's log. */
 const EARLIEST_OFFSET = '-2';
 
-/** Restarts of the kafkajs consumer after broker errors, in a row without a batch done in between. */
-const CONSUMER_RESTARTS_MAX = 10;
-
 /**
  * A handler failed every attempt. kafkajs reads `retriable: false` and crashes the consumer instead of
  * retrying, so the service exits and its supervisor restarts it; the offset has not moved.
@@ -82,7 +87,8 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
   private readonly kafka: Kafka;
   private consumer: Consumer | null = null;
   private producer: Producer | null = null;
-  private consecutiveRestarts = 0;
+  /** Restarts of the kafkajs consumer after broker errors, in a row without a batch done in between. */
+  private readonly restarts = new RestartBudget();
   /** This generation's partitions placed where the offset store says (see seekToStoredOffsets). */
   private positioned: Promise<void> = Promise.resolve();
   /** What this process last committed to Kafka per partition (`topic\u0000partition`): its own lag is no reset. */
@@ -176,12 +182,18 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
       maxBytesPerPartition: options.maxBytesPerPartition,
       maxBytes: options.maxBytes,
       retry: KAFKA_RETRY_DEFAULT,
-      // Broker errors past the retries restart the consumer, a bounded number of times in a row. A
-      // handler that gave up is not retried here at all (HandlerGaveUpError is not retriable): the
-      // service stops instead of looping.
-      restartOnFailure: async () => {
-        this.consecutiveRestarts += 1;
-        return this.consecutiveRestarts <= CONSUMER_RESTARTS_MAX;
+      // Broker errors past the retries (a dead broker, a coordinator that moved) make kafkajs start a
+      // fresh consumer group membership after its retry wait, a bounded number of times in a row
+      // (RestartBudget, shared with the transactional processor). A handler that gave up is not retried
+      // here at all (HandlerGaveUpError is not retriable): the service stops instead of looping.
+      restartOnFailure: async (error) => {
+        const next = this.restarts.next();
+        this.logger.warn(
+          next === null
+            ? `consumer group ${options.groupId} stopped after ${this.restarts.restartsMax} restarts in a row without a batch done: ${describe(error)}`
+            : `consumer group ${options.groupId} consumer stopped (${describe(error)}); kafkajs restarts it (restart ${next.restart} of at most ${this.restarts.restartsMax} in a row)`,
+        );
+        return next !== null;
       },
     });
   }
@@ -208,7 +220,7 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
       const lastOffset = messages[messages.length - 1]!.offset;
       resolveOffset(lastOffset);
       await this.commitToGroup(batch.topic, batch.partition, nextOffsetAfter(lastOffset).toString());
-      this.consecutiveRestarts = 0;
+      this.restarts.progressed();
       await heartbeat();
     }
     // A fetch that ends in a transaction's commit marker: every record is applied, so the position
