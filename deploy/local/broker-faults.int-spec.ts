@@ -34,7 +34,6 @@ import {
 } from '../../services/gateway/test/gateway-harness';
 import { rebuild } from '../../services/ledger-projector/src/operations/rebuild';
 
-const CLUSTER_NAME = 'cluster-faults';
 const MODEL = 'model-faults';
 const DATANET = 'dn-faults';
 const CONTRIBUTION = 'c-faults';
@@ -100,6 +99,8 @@ describe('a three-node cluster losing a node', () => {
   let apiKey: string;
   let traffic: { stop(): Promise<void> } | undefined;
   let stopping = false;
+  /** The nodes killed, with what each was to the services when it died. */
+  const killed: Array<{ nodeId: number; roles: readonly string[] }> = [];
   /** Every exit of a service while the test ran; the test expects none. */
   const exits: string[] = [];
   const startedMs = Date.now();
@@ -222,27 +223,54 @@ describe('a three-node cluster losing a node', () => {
     watchExit('ledger projector', projector, startProjector);
   };
 
-  /** A node that is not the active controller and leads partitions of the inferences topic. */
-  const brokerToKill = async (controllerId: number): Promise<number> => {
+  /**
+   * What each node is to the services right now: the active controller, the group coordinator (the
+   * leader of `__consumer_offsets`, which has one partition here, so it coordinates every group), the
+   * transaction coordinator (the leader of `__transaction_state`, likewise for every transactional id)
+   * and the leader of how many inference partitions.
+   */
+  const rolesOfNodes = async (controllerId: number): Promise<Map<number, string[]>> => {
     const admin = kafkaOf().admin();
     await admin.connect();
     try {
-      const [metadata] = (await admin.fetchTopicMetadata({ topics: [topics.inferences.name] })).topics;
-      const leads = new Map<number, number>();
-      for (const partition of metadata!.partitions)
-        if (partition.leader !== controllerId) leads.set(partition.leader, (leads.get(partition.leader) ?? 0) + 1);
-      return [...leads.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? (controllerId % 3) + 1;
+      const { topics: metadata } = await admin.fetchTopicMetadata({
+        topics: ['__consumer_offsets', '__transaction_state', topics.inferences.name],
+      });
+      const roles = new Map<number, string[]>([1, 2, 3].map((nodeId) => [nodeId, []]));
+      roles.get(controllerId)?.push('active controller');
+      const leaderOf = (topic: string) => metadata.find((entry) => entry.name === topic)!.partitions;
+      for (const { leader } of leaderOf('__consumer_offsets')) roles.get(leader)?.push('group coordinator');
+      for (const { leader } of leaderOf('__transaction_state')) roles.get(leader)?.push('transaction coordinator');
+      for (const [nodeId, list] of roles) {
+        const led = leaderOf(topics.inferences.name).filter((partition) => partition.leader === nodeId).length;
+        if (led > 0) list.push(`leader of ${led} inference partitions`);
+      }
+      return roles;
     } finally {
       await admin.disconnect();
     }
   };
 
+  /**
+   * The broker to kill first: not the active controller (killed second), and holding as many of the
+   * coordinators as a node besides it does, so between the two kills the group coordinator always
+   * dies, and the transaction coordinator too unless it sits alone on the third node.
+   */
+  const brokerToKill = (roles: Map<number, string[]>): number => {
+    const weight = (list: readonly string[]) =>
+      list.includes('active controller')
+        ? -1
+        : (list.includes('group coordinator') ? 4 : 0) + (list.includes('transaction coordinator') ? 2 : 0) + 1;
+    return [...roles.entries()].sort((a, b) => weight(b[1]) - weight(a[1]) || a[0] - b[0])[0]![0];
+  };
+
   /** SIGKILL one node, keep traffic flowing while it is down, start it again, wait until it is back in sync. */
-  const killAndRestart = async (nodeId: number, what: string) => {
-    const node = clusterNodes(CLUSTER_NAME).find((candidate) => candidate.nodeId === nodeId)!;
+  const killAndRestart = async (nodeId: number, roles: readonly string[]) => {
+    const node = clusterNodes(cluster.name).find((candidate) => candidate.nodeId === nodeId)!;
     expect(node.pid).toBeDefined();
+    killed.push({ nodeId, roles });
     process.stdout.write(
-      `faults: SIGKILL ${what} (node ${nodeId}, pid ${node.pid}) at +${Date.now() - startedMs} ms\n`,
+      `faults: SIGKILL node ${nodeId} (${roles.join(', ')}; pid ${node.pid}) at +${Date.now() - startedMs} ms\n`,
     );
     process.kill(node.pid!, 'SIGKILL');
     await sleep(DOWN_MS);
@@ -255,7 +283,7 @@ describe('a three-node cluster losing a node', () => {
   beforeAll(async () => {
     databaseUrl = withDatabase(new URL(testDatabaseUrl()), databaseName);
     await ensurePostgres(databaseUrl);
-    cluster = await startTestCluster(CLUSTER_NAME, (line) => process.stdout.write(`faults: ${line}\n`));
+    cluster = await startTestCluster((line) => process.stdout.write(`faults: ${line}\n`));
     const admin = kafkaOf().admin();
     await admin.connect();
     await ensureTopics(
@@ -332,19 +360,20 @@ describe('a three-node cluster losing a node', () => {
     await traffic?.stop();
     await producer?.disconnect().catch(() => undefined);
     for (const instance of processes) await instance.stop();
-    await cluster?.stop();
     if (databaseUrl) await dropDatabase(databaseUrl);
   }, 120_000);
 
   it('loses and duplicates nothing acknowledged while a broker, then the active controller, is killed and restarted', async () => {
     traffic = startTraffic();
     await sleep(SETTLE_MS);
-    const before = await describeQuorum(CLUSTER_NAME);
-    await killAndRestart(await brokerToKill(before.leaderId), 'a broker');
-    const quorum = await describeQuorum(CLUSTER_NAME);
-    await killAndRestart(quorum.leaderId, 'the active controller');
+    const before = await describeQuorum(cluster.name);
+    const rolesBefore = await rolesOfNodes(before.leaderId);
+    const first = brokerToKill(rolesBefore);
+    await killAndRestart(first, rolesBefore.get(first)!);
+    const quorum = await describeQuorum(cluster.name);
+    await killAndRestart(quorum.leaderId, (await rolesOfNodes(quorum.leaderId)).get(quorum.leaderId)!);
     await traffic.stop();
-    const after = await describeQuorum(CLUSTER_NAME);
+    const after = await describeQuorum(cluster.name);
     expect(after.voters).toEqual([1, 2, 3]);
 
     // Read back both topics (read_committed) until every acknowledged event and one decision per inference are there.
@@ -379,6 +408,7 @@ describe('a three-node cluster losing a node', () => {
         producer: longestStallMs(bySource('producer')),
       },
       quorumLeader: { before: before.leaderId, afterBrokerKill: quorum.leaderId, end: after.leaderId },
+      killed,
       exits,
       durationMs: Date.now() - startedMs,
     });
@@ -445,6 +475,9 @@ describe('a three-node cluster losing a node', () => {
       expect.objectContaining({ booked: decisions.size, rejected: 0, cleanDigest: ledger!.digest }),
     );
     expect(ledger!.digest).toMatch(/^[0-9a-f]{64}$/);
+    // The kills took down the active controller and the group coordinator of every consumer group.
+    const rolesKilled = killed.flatMap((kill) => kill.roles);
+    expect(rolesKilled).toEqual(expect.arrayContaining(['active controller', 'group coordinator']));
     // No service exited along the way (an exited attribution service was restarted above only so its
     // decisions could still be checked).
     expect(exits).toEqual([]);

@@ -59,14 +59,10 @@ describe('a local three-node cluster', () => {
   let cluster: TestCluster;
 
   beforeAll(async () => {
-    cluster = await startTestCluster('cluster-topics');
+    cluster = await startTestCluster();
     // What `npm start` does before the services start: create the catalog with the env's replication factor.
     await prepareBroker({ ...process.env, ...cluster.env }, () => undefined);
   }, 420_000);
-
-  afterAll(async () => {
-    await cluster?.stop();
-  });
 
   it('hands clients every broker and the replication factor 3', () => {
     expect(cluster.env.KAFKA_BROKERS!.split(',')).toEqual(

@@ -63,6 +63,9 @@ export interface TransactionalProcessorOptions {
   readonly transactionTimeoutMs: number;
   readonly attemptsMax: number;
   readonly retryBackoffMs: number;
+  /** Fresh consumers started in a row after crashes before the service gives up (default CONSUMER_RESTARTS_MAX). */
+  readonly restartsMax?: number;
+  /** Called once the restarts are spent; by default the service exits for its supervisor to restart it. */
   readonly onFatal?: (error: Error) => void;
 }
 
@@ -114,7 +117,7 @@ export class TransactionalProcessor {
   private readonly sessions = new Map<number, PartitionSession>();
   private generation = 0;
   private claimCounter = 0;
-  private readonly restarts = new RestartBudget();
+  private readonly restarts: RestartBudget;
   private restarting: Promise<void> = Promise.resolve();
   private stopping = false;
 
@@ -123,6 +126,7 @@ export class TransactionalProcessor {
     private readonly handler: TransactionalHandler,
   ) {
     assertOptions(options);
+    this.restarts = new RestartBudget(options.restartsMax);
     this.kafka = createKafkaClient({
       clientId: options.clientId,
       brokers: options.brokers,
@@ -489,5 +493,6 @@ function assertOptions(options: TransactionalProcessorOptions): void {
     attemptsMax: [1, 100],
     retryBackoffMs: [1, 60_000],
     transactionTimeoutMs: [1_000, 900_000],
+    ...(options.restartsMax === undefined ? {} : { restartsMax: [1, 100] as const }),
   });
 }

@@ -219,8 +219,13 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
       if (!done) return;
       const lastOffset = messages[messages.length - 1]!.offset;
       resolveOffset(lastOffset);
-      await this.commitToGroup(batch.topic, batch.partition, nextOffsetAfter(lastOffset).toString());
       this.restarts.progressed();
+      const moved = await this.commitToGroup(batch.topic, batch.partition, nextOffsetAfter(lastOffset).toString());
+      // kafkajs keeps committing to the broker it found at the join, even after the coordinator moved to
+      // another (a broker died): every later commit would fail after its retries, stalling each batch.
+      // Thrown out of the batch, the error makes kafkajs rejoin the group, which finds the coordinator
+      // anew; the batch is done and its offset is in the store, so nothing is applied twice.
+      if (moved) throw moved;
       await heartbeat();
     }
     // A fetch that ends in a transaction's commit marker: every record is applied, so the position
@@ -323,14 +328,22 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
     }
   }
 
-  /** Kafka's copy of the offsets is for lag tools; the handler's database holds the authoritative one. */
-  private async commitToGroup(topic: string, partition: number, offset: string): Promise<void> {
+  /**
+   * Kafka's copy of the offsets is for lag tools; the handler's database holds the authoritative one,
+   * so a failed commit is only said. Returns the error when it says the group's coordinator moved.
+   */
+  private async commitToGroup(topic: string, partition: number, offset: string): Promise<Error | null> {
     try {
       await this.consumer?.commitOffsets([{ topic, partition, offset }]);
+      return null;
     } catch (error) {
+      const moved = coordinatorMoved(error);
       this.logger.warn(
-        `could not commit ${topic}[${partition}]@${offset} to the group (a rebalance?): ${describe(error)}`,
+        moved
+          ? `could not commit ${topic}[${partition}]@${offset} to the group: its coordinator moved (${describe(error)}); rejoining to find it`
+          : `could not commit ${topic}[${partition}]@${offset} to the group (a rebalance?): ${describe(error)}`,
       );
+      return moved;
     }
   }
 
@@ -423,6 +436,19 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
     this.logger.error(`consumer group ${this.options.groupId} stopped: ${describe(error)}`);
     (this.options.onFatal ?? exitForRestart)(error);
   }
+}
+
+/**
+ * The error (itself or what it wraps) saying the broker asked is not the group's coordinator (any
+ * more), typed so that kafkajs's runner takes it for a rebalance and rejoins the group.
+ */
+function coordinatorMoved(error: unknown): Error | null {
+  for (let cause = error; cause instanceof Error;) {
+    const { type, originalError } = cause as Error & { type?: unknown; originalError?: unknown };
+    if (type === 'NOT_COORDINATOR_FOR_GROUP') return cause;
+    cause = originalError ?? cause.cause;
+  }
+  return null;
 }
 
 function assertOptions(options: KafkaBatchTransportOptions): void {
