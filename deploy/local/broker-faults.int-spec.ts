@@ -472,9 +472,9 @@ describe('a three-node cluster losing a node', () => {
     expect([...decisions.keys()].filter((inferenceId) => !inferenceIds.has(inferenceId))).toEqual([]);
     // Every decision booked once, and the live ledger is the one a clean projection of the log gives.
     expect(ledger).toEqual(
-      expect.objectContaining({ booked: decisions.size, rejected: 0, cleanDigest: ledger!.digest }),
+      expect.objectContaining({ booked: decisions.size, rejected: 0, cleanDigest: ledger.digest }),
     );
-    expect(ledger!.digest).toMatch(/^[0-9a-f]{64}$/);
+    expect(ledger.digest).toMatch(/^[0-9a-f]{64}$/);
     // The kills took down the active controller and the group coordinator of every consumer group.
     const rolesKilled = killed.flatMap((kill) => kill.roles);
     expect(rolesKilled).toEqual(expect.arrayContaining(['active controller', 'group coordinator']));
