@@ -1,7 +1,7 @@
 import { kafkaSecurityOptions, type KafkaSecurity } from '@tributary/config';
 import { Catch, Logger, type RpcExceptionFilter } from '@nestjs/common';
 import { BaseRpcContext, CustomTransportStrategy, MessageHandler, Server } from '@nestjs/microservices';
-import { Consumer, EachBatchPayload, Kafka, Partitioners, Producer } from 'kafkajs';
+import { Consumer, ConsumerRunConfig, EachBatchPayload, Kafka, Partitioners, Producer } from 'kafkajs';
 import { createConsumer, createKafkaClient, KAFKA_RETRY_DEFAULT } from '@tributary/kafka-client';
 import { lastValueFrom, throwError, type Observable } from 'rxjs';
 import { deadLetterSink } from '../dead-letter';
@@ -86,6 +86,8 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
   protected override readonly logger = new Logger(KafkaBatchTransport.name);
   private readonly kafka: Kafka;
   private consumer: Consumer | null = null;
+  /** A fresh group membership under way (rejoinAfterCoordinatorMoved). */
+  private rejoining = false;
   private producer: Producer | null = null;
   /** Restarts of the kafkajs consumer after broker errors, in a row without a batch done in between. */
   private readonly restarts = new RestartBudget();
@@ -163,13 +165,52 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
     });
     await this.consumer.connect();
     await this.consumer.subscribe({ topics, fromBeginning: this.options.fromBeginning });
-    await this.consumer.run({
+    await this.consumer.run(this.runConfig());
+    this.logger.log(`group ${this.options.groupId} consuming ${topics.join(', ')}`);
+  }
+
+  private runConfig(): ConsumerRunConfig {
+    return {
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently,
       eachBatch: (payload) => this.consumeBatch(payload),
+    };
+  }
+
+  /**
+   * kafkajs keeps the group's coordinator it found at the join and, when that broker dies, looks up
+   * the same node again instead of asking who coordinates now: every later commit fails after its
+   * retries ("Broker 2 not found", then "not the correct coordinator" once the node is back), and each
+   * batch waits them out. A fresh membership asks anew, so the consumer is stopped (after the batches
+   * in flight) and run again, outside the batch that saw it; its partitions start from the offset
+   * store, where every batch done is. Counted against the same restart budget as kafkajs's restarts.
+   */
+  private rejoinAfterCoordinatorMoved(error: Error): void {
+    if (this.rejoining) return;
+    const consumer = this.consumer;
+    if (!consumer) return;
+    const next = this.restarts.next();
+    if (next === null) {
+      this.crashed(error);
+      return;
+    }
+    this.logger.warn(
+      `consumer group ${this.options.groupId} lost its coordinator (${describe(error)}); joining it afresh (restart ${next.restart} of at most ${this.restarts.restartsMax} in a row)`,
+    );
+    this.rejoining = true;
+    setImmediate(() => {
+      void (async () => {
+        try {
+          await consumer.stop();
+          if (this.consumer === consumer) await consumer.run(this.runConfig());
+        } catch (failure) {
+          this.crashed(failure instanceof Error ? failure : new Error(describe(failure)));
+        } finally {
+          this.rejoining = false;
+        }
+      })();
     });
-    this.logger.log(`group ${this.options.groupId} consuming ${topics.join(', ')}`);
   }
 
   private createConsumer(): Consumer {
@@ -221,11 +262,11 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
       resolveOffset(lastOffset);
       this.restarts.progressed();
       const moved = await this.commitToGroup(batch.topic, batch.partition, nextOffsetAfter(lastOffset).toString());
-      // kafkajs keeps committing to the broker it found at the join, even after the coordinator moved to
-      // another (a broker died): every later commit would fail after its retries, stalling each batch.
-      // Thrown out of the batch, the error makes kafkajs rejoin the group, which finds the coordinator
-      // anew; the batch is done and its offset is in the store, so nothing is applied twice.
-      if (moved) throw moved;
+      if (moved) {
+        // The rest of the fetch is read again by the fresh membership, from the offset store.
+        this.rejoinAfterCoordinatorMoved(moved);
+        return;
+      }
       await heartbeat();
     }
     // A fetch that ends in a transaction's commit marker: every record is applied, so the position
@@ -439,13 +480,13 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
 }
 
 /**
- * The error (itself or what it wraps) saying the broker asked is not the group's coordinator (any
- * more), typed so that kafkajs's runner takes it for a rebalance and rejoins the group.
+ * The error (itself or what it wraps) saying the broker asked is not the group's coordinator any more,
+ * or that the coordinator kafkajs kept is gone from the cluster's metadata.
  */
 function coordinatorMoved(error: unknown): Error | null {
   for (let cause = error; cause instanceof Error;) {
     const { type, originalError } = cause as Error & { type?: unknown; originalError?: unknown };
-    if (type === 'NOT_COORDINATOR_FOR_GROUP') return cause;
+    if (type === 'NOT_COORDINATOR_FOR_GROUP' || cause.name === 'KafkaJSBrokerNotFound') return cause;
     cause = originalError ?? cause.cause;
   }
   return null;
