@@ -2,12 +2,15 @@
 // loses nothing acknowledged: inferences flow through the real gateway (HTTP 202) and a direct
 // TributaryProducer while one broker is killed with SIGKILL and restarted, then while the active
 // controller is; afterwards every acknowledged event is in Kafka exactly once, no event is there twice,
-// the attribution service (a child process) decided every inference exactly once, and neither service
-// exited. A service that does exit is restarted, as an orchestrator would, so the decisions are still
-// checked, and the test fails on the exit. It prints the longest stall it saw (the longest gap between
-// two acknowledgements) and what it counted.
+// the attribution service (a child process) decided every inference exactly once, the ledger projector
+// (another child process) booked every decision, its digest equals that of a clean projection of the
+// same log into a fresh schema (the operator's `rebuild`), and no service exited. A service that does
+// exit is restarted, as an orchestrator would, so the rest is still checked, and the test fails on the
+// exit. It prints the longest stall it saw (the longest gap between two acknowledgements) and what it
+// counted.
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel, type KafkaMessage } from 'kafkajs';
+import { Client } from 'pg';
 import { kafkaClientOptions, kafkaEnv } from '@tributary/config';
 import { CE_HEADERS, catalogFor, deadLetterTopicSpec, topicCatalog } from '@tributary/contracts';
 import { clusterNodes, describeQuorum } from '@tributary/kafka-provisioner';
@@ -29,8 +32,8 @@ import {
   startGateway,
   type RunningGateway,
 } from '../../services/gateway/test/gateway-harness';
+import { rebuild } from '../../services/ledger-projector/src/operations/rebuild';
 
-const CLUSTER_NAME = 'cluster-faults';
 const MODEL = 'model-faults';
 const DATANET = 'dn-faults';
 const CONTRIBUTION = 'c-faults';
@@ -61,11 +64,25 @@ function longestStallMs(acks: readonly Ack[]): number {
   return longest;
 }
 
-// Three more JVMs on top of the suite's broker: run only when asked (TRIBUTARY_CLUSTER_TESTS=1) until
-// the attribution service rides out a lost group coordinator (it can exit today; issue 22 tracks it).
-const describeOnCluster = process.env.TRIBUTARY_CLUSTER_TESTS === '1' ? describe : describe.skip;
+/**
+ * Runs `use` with the cluster's client environment in process.env: the rebuild reads its credentials
+ * from there (kafkaEnv), as the operator's CLI does, while this jest worker's own env names the suite's
+ * single broker.
+ */
+async function withEnv<T>(env: Record<string, string>, use: () => Promise<T>): Promise<T> {
+  const saved = Object.fromEntries(Object.keys(env).map((name) => [name, process.env[name]]));
+  Object.assign(process.env, env);
+  try {
+    return await use();
+  } finally {
+    for (const [name, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  }
+}
 
-describeOnCluster('a three-node cluster losing a node', () => {
+describe('a three-node cluster losing a node', () => {
   const catalog = catalogFor('');
   const { topics, groups } = catalog;
   const databaseName = `tributary_test_clu_faults_${randomUUID().slice(0, 8)}`;
@@ -77,10 +94,13 @@ describeOnCluster('a three-node cluster losing a node', () => {
   let cluster: TestCluster;
   let gateway: RunningGateway;
   let attribution: ServiceProcess;
+  let projector: ServiceProcess;
   let producer: TributaryProducer;
   let apiKey: string;
   let traffic: { stop(): Promise<void> } | undefined;
   let stopping = false;
+  /** The nodes killed, with what each was to the services when it died. */
+  const killed: Array<{ nodeId: number; roles: readonly string[] }> = [];
   /** Every exit of a service while the test ran; the test expects none. */
   const exits: string[] = [];
   const startedMs = Date.now();
@@ -193,28 +213,64 @@ describeOnCluster('a three-node cluster losing a node', () => {
     processes.push(attribution);
     watchExit('attribution', attribution, startAttribution);
   };
+  const startProjector = () => {
+    projector = startServiceProcess(
+      'services/ledger-projector/src/main.ts',
+      { ...serviceEnv(), ...consumerEnv, LEDGER_PROJECTOR_HTTP_PORT: '0' },
+      'ledger-projector-faults',
+    );
+    processes.push(projector);
+    watchExit('ledger projector', projector, startProjector);
+  };
 
-  /** A node that is not the active controller and leads partitions of the inferences topic. */
-  const brokerToKill = async (controllerId: number): Promise<number> => {
+  /**
+   * What each node is to the services right now: the active controller, the group coordinator (the
+   * leader of `__consumer_offsets`, which has one partition here, so it coordinates every group), the
+   * transaction coordinator (the leader of `__transaction_state`, likewise for every transactional id)
+   * and the leader of how many inference partitions.
+   */
+  const rolesOfNodes = async (controllerId: number): Promise<Map<number, string[]>> => {
     const admin = kafkaOf().admin();
     await admin.connect();
     try {
-      const [metadata] = (await admin.fetchTopicMetadata({ topics: [topics.inferences.name] })).topics;
-      const leads = new Map<number, number>();
-      for (const partition of metadata!.partitions)
-        if (partition.leader !== controllerId) leads.set(partition.leader, (leads.get(partition.leader) ?? 0) + 1);
-      return [...leads.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? (controllerId % 3) + 1;
+      const { topics: metadata } = await admin.fetchTopicMetadata({
+        topics: ['__consumer_offsets', '__transaction_state', topics.inferences.name],
+      });
+      const roles = new Map<number, string[]>([1, 2, 3].map((nodeId) => [nodeId, []]));
+      roles.get(controllerId)?.push('active controller');
+      const leaderOf = (topic: string) => metadata.find((entry) => entry.name === topic)!.partitions;
+      for (const { leader } of leaderOf('__consumer_offsets')) roles.get(leader)?.push('group coordinator');
+      for (const { leader } of leaderOf('__transaction_state')) roles.get(leader)?.push('transaction coordinator');
+      for (const [nodeId, list] of roles) {
+        const led = leaderOf(topics.inferences.name).filter((partition) => partition.leader === nodeId).length;
+        if (led > 0) list.push(`leader of ${led} inference partitions`);
+      }
+      return roles;
     } finally {
       await admin.disconnect();
     }
   };
 
+  /**
+   * The broker to kill first: not the active controller (killed second), and holding as many of the
+   * coordinators as a node besides it does, so between the two kills the group coordinator always
+   * dies, and the transaction coordinator too unless it sits alone on the third node.
+   */
+  const brokerToKill = (roles: Map<number, string[]>): number => {
+    const weight = (list: readonly string[]) =>
+      list.includes('active controller')
+        ? -1
+        : (list.includes('group coordinator') ? 4 : 0) + (list.includes('transaction coordinator') ? 2 : 0) + 1;
+    return [...roles.entries()].sort((a, b) => weight(b[1]) - weight(a[1]) || a[0] - b[0])[0]![0];
+  };
+
   /** SIGKILL one node, keep traffic flowing while it is down, start it again, wait until it is back in sync. */
-  const killAndRestart = async (nodeId: number, what: string) => {
-    const node = clusterNodes(CLUSTER_NAME).find((candidate) => candidate.nodeId === nodeId)!;
+  const killAndRestart = async (nodeId: number, roles: readonly string[]) => {
+    const node = clusterNodes(cluster.name).find((candidate) => candidate.nodeId === nodeId)!;
     expect(node.pid).toBeDefined();
+    killed.push({ nodeId, roles });
     process.stdout.write(
-      `faults: SIGKILL ${what} (node ${nodeId}, pid ${node.pid}) at +${Date.now() - startedMs} ms\n`,
+      `faults: SIGKILL node ${nodeId} (${roles.join(', ')}; pid ${node.pid}) at +${Date.now() - startedMs} ms\n`,
     );
     process.kill(node.pid!, 'SIGKILL');
     await sleep(DOWN_MS);
@@ -227,7 +283,7 @@ describeOnCluster('a three-node cluster losing a node', () => {
   beforeAll(async () => {
     databaseUrl = withDatabase(new URL(testDatabaseUrl()), databaseName);
     await ensurePostgres(databaseUrl);
-    cluster = await startTestCluster(CLUSTER_NAME, (line) => process.stdout.write(`faults: ${line}\n`));
+    cluster = await startTestCluster((line) => process.stdout.write(`faults: ${line}\n`));
     const admin = kafkaOf().admin();
     await admin.connect();
     await ensureTopics(
@@ -236,6 +292,7 @@ describeOnCluster('a three-node cluster losing a node', () => {
         ...topicCatalog(catalog),
         deadLetterTopicSpec(groups.attribution),
         deadLetterTopicSpec(groups.attributionTables),
+        deadLetterTopicSpec(groups.ledgerProjector),
       ],
       3,
     );
@@ -289,7 +346,9 @@ describeOnCluster('a three-node cluster losing a node', () => {
     });
     watchExit('gateway', gateway.process, () => undefined);
     startAttribution();
+    startProjector();
     await eventually(() => expect(attribution.output()).toMatch(/attribution ready/), 180_000, 500);
+    await eventually(() => expect(projector.output()).toMatch(/ledger-projector ready/), 180_000, 500);
     producer = await TributaryProducer.connect({
       ...kafkaClientOptions(kafkaEnv(cluster.env), 'clu-faults-direct'),
       source: 'urn:tributary:producer:clu-faults-direct',
@@ -301,19 +360,20 @@ describeOnCluster('a three-node cluster losing a node', () => {
     await traffic?.stop();
     await producer?.disconnect().catch(() => undefined);
     for (const instance of processes) await instance.stop();
-    await cluster?.stop();
     if (databaseUrl) await dropDatabase(databaseUrl);
   }, 120_000);
 
   it('loses and duplicates nothing acknowledged while a broker, then the active controller, is killed and restarted', async () => {
     traffic = startTraffic();
     await sleep(SETTLE_MS);
-    const before = await describeQuorum(CLUSTER_NAME);
-    await killAndRestart(await brokerToKill(before.leaderId), 'a broker');
-    const quorum = await describeQuorum(CLUSTER_NAME);
-    await killAndRestart(quorum.leaderId, 'the active controller');
+    const before = await describeQuorum(cluster.name);
+    const rolesBefore = await rolesOfNodes(before.leaderId);
+    const first = brokerToKill(rolesBefore);
+    await killAndRestart(first, rolesBefore.get(first)!);
+    const quorum = await describeQuorum(cluster.name);
+    await killAndRestart(quorum.leaderId, (await rolesOfNodes(quorum.leaderId)).get(quorum.leaderId)!);
     await traffic.stop();
-    const after = await describeQuorum(CLUSTER_NAME);
+    const after = await describeQuorum(cluster.name);
     expect(after.voters).toEqual([1, 2, 3]);
 
     // Read back both topics (read_committed) until every acknowledged event and one decision per inference are there.
@@ -348,17 +408,58 @@ describeOnCluster('a three-node cluster losing a node', () => {
         producer: longestStallMs(bySource('producer')),
       },
       quorumLeader: { before: before.leaderId, afterBrokerKill: quorum.leaderId, end: after.leaderId },
+      killed,
       exits,
       durationMs: Date.now() - startedMs,
     });
+    const sql = new Client({ connectionString: databaseUrl, options: '-c search_path=ledger' });
+    await sql.connect();
+    const booked = async () =>
+      new Set(
+        (await sql.query<{ inference_id: string }>('SELECT inference_id FROM inferences')).rows.map(
+          (row) => row.inference_id,
+        ),
+      );
+    let ledger: { booked: number; digest: string; cleanDigest: string; records: number; rejected: number } | undefined;
     try {
       await eventually(() => expect(acks.filter((ack) => !inferences.has(ack.eventId))).toEqual([]), 180_000, 1_000);
       await eventually(() => expect([...inferenceIds].filter((id) => !decisions.has(id))).toEqual([]), 180_000, 1_000);
+      // Every decision booked by the live projector, which ran through both kills.
+      await eventually(
+        async () => {
+          const inLedger = await booked();
+          expect([...decisions.keys()].filter((id) => !inLedger.has(id))).toEqual([]);
+        },
+        180_000,
+        1_000,
+      );
       // Stragglers (a duplicate written late) would arrive now.
       await sleep(SETTLE_MS);
+      // The clean run: the same log projected from offset 0 into a fresh schema, up to where the live
+      // projector stands, and the two digests compared (what `npm run ledger -- rebuild` does).
+      const clean = await withEnv({ ...cluster.env, DATABASE_URL: databaseUrl }, () =>
+        rebuild({
+          databaseUrl,
+          brokers: cluster.env.KAFKA_BROKERS!.split(','),
+          clientId: 'clu-faults-rebuild',
+          groupId: groups.ledgerProjector,
+          topics: [topics.attributions.name, topics.payouts.name, topics.funding.name],
+          schema: 'ledger_clean',
+          batchSizeMax: 500,
+          partitionsConcurrently: 3,
+        }),
+      );
+      ledger = {
+        booked: (await booked()).size,
+        digest: clean.liveDigest,
+        cleanDigest: clean.rebuildDigest,
+        records: clean.records,
+        rejected: clean.rejected,
+      };
     } finally {
       await consumer.disconnect();
-      process.stdout.write(`faults: ${JSON.stringify(summary())}\n`);
+      await sql.end();
+      process.stdout.write(`faults: ${JSON.stringify({ ...summary(), ledger })}\n`);
     }
 
     expect(bySource('gateway').length).toBeGreaterThan(0);
@@ -369,6 +470,14 @@ describeOnCluster('a three-node cluster losing a node', () => {
     // Every inference decided exactly once, and no decision for an inference that is not in Kafka.
     expect([...decisions.entries()].filter(([, count]) => count !== 1)).toEqual([]);
     expect([...decisions.keys()].filter((inferenceId) => !inferenceIds.has(inferenceId))).toEqual([]);
+    // Every decision booked once, and the live ledger is the one a clean projection of the log gives.
+    expect(ledger).toEqual(
+      expect.objectContaining({ booked: decisions.size, rejected: 0, cleanDigest: ledger.digest }),
+    );
+    expect(ledger.digest).toMatch(/^[0-9a-f]{64}$/);
+    // The kills took down the active controller and the group coordinator of every consumer group.
+    const rolesKilled = killed.flatMap((kill) => kill.roles);
+    expect(rolesKilled).toEqual(expect.arrayContaining(['active controller', 'group coordinator']));
     // No service exited along the way (an exited attribution service was restarted above only so its
     // decisions could still be checked).
     expect(exits).toEqual([]);

@@ -55,22 +55,14 @@ function parseDescribe(text: string): Map<string, DescribedTopic> {
   return topics;
 }
 
-// Three more JVMs on top of the suite's broker: run only when asked (TRIBUTARY_CLUSTER_TESTS=1) until
-// the attribution service rides out a lost group coordinator (it can exit today; issue 22 tracks it).
-const describeOnCluster = process.env.TRIBUTARY_CLUSTER_TESTS === '1' ? describe : describe.skip;
-
-describeOnCluster('a local three-node cluster', () => {
+describe('a local three-node cluster', () => {
   let cluster: TestCluster;
 
   beforeAll(async () => {
-    cluster = await startTestCluster('cluster-topics');
+    cluster = await startTestCluster();
     // What `npm start` does before the services start: create the catalog with the env's replication factor.
     await prepareBroker({ ...process.env, ...cluster.env }, () => undefined);
   }, 420_000);
-
-  afterAll(async () => {
-    await cluster?.stop();
-  });
 
   it('hands clients every broker and the replication factor 3', () => {
     expect(cluster.env.KAFKA_BROKERS!.split(',')).toEqual(

@@ -101,10 +101,13 @@ export async function startCluster(opts: StartKafkaOptions & { brokers: number }
     for (const layout of missing) await assertNodePortsFree(layout, mode);
     const security = mode === 'sasl_ssl' ? await brokerSecurity(opts.name, log) : undefined;
     const clusterId = readClusterId(layouts);
-    for (const layout of missing) {
-      writeConfigFiles(layout, security, clusterQuorum(layouts, layout.nodeId));
-      await formatStorageOnce(java, libs, layout, mode, log, clusterId);
-    }
+    // One JVM per node formats its storage; side by side they take the time of one.
+    await Promise.all(
+      missing.map((layout) => {
+        writeConfigFiles(layout, security, clusterQuorum(layouts, layout.nodeId));
+        return formatStorageOnce(java, libs, layout, mode, log, clusterId);
+      }),
+    );
     for (const layout of missing) {
       const child = spawnBroker(java, libs, layout, opts.detached ?? false);
       children.set(layout.nodeId, child);

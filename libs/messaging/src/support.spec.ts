@@ -1,7 +1,7 @@
 // Proves that a logged failure always says what failed, by describing the things that get thrown: an
 // Error, a PostgreSQL error with its SQLSTATE, a plain object (which once logged as "[object Object]"),
 // a string, and values JSON cannot print.
-import { describe as describeError, retryBackoffMs, sleepHeartbeating } from './support';
+import { describe as describeError, RestartBudget, retryBackoffMs, sleepHeartbeating } from './support';
 
 describe('describing a failure for a log line', () => {
   it("gives an Error's message", () => {
@@ -41,5 +41,32 @@ describe('waiting between retries', () => {
       beats += 1;
     });
     expect(beats).toBe(3);
+  });
+});
+
+describe('restarting a stopped consumer', () => {
+  it('waits longer before each restart in a row, and refuses the one past the bound', () => {
+    const budget = new RestartBudget(10, () => 0);
+    const waits = Array.from({ length: 10 }, () => budget.next()!.waitMs);
+    expect(waits).toEqual([500, 1_000, 2_000, 4_000, 8_000, 10_000, 10_000, 10_000, 10_000, 10_000]);
+    expect(budget.next()).toBeNull();
+  });
+
+  it('counts again from one after a batch was done', () => {
+    const budget = new RestartBudget(2, () => 0);
+    expect([budget.next()?.restart, budget.next()?.restart, budget.next()]).toEqual([1, 2, null]);
+    budget.progressed();
+    expect(budget.next()).toEqual({ restart: 1, waitMs: 500 });
+  });
+
+  it('counts again from one after five quiet minutes, so an idle consumer is not worn down by separate faults', () => {
+    let now = 0;
+    const budget = new RestartBudget(2, () => now);
+    budget.next();
+    budget.next();
+    now += 60_000;
+    expect(budget.next()).toBeNull();
+    now += 5 * 60_000;
+    expect(budget.next()).toEqual({ restart: 1, waitMs: 500 });
   });
 });

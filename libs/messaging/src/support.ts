@@ -74,3 +74,47 @@ export async function sleepHeartbeating(
     await heartbeat();
   }
 }
+
+/**
+ * Fresh consumers a consumer loop starts in a row after its consumer stopped on an error, with no
+ * batch done in between; one more and the service exits. With the waits below they span about a minute
+ * of broker trouble: longer than a KRaft cluster takes to fence a dead broker (9 s by default) and move
+ * its coordinators and leaderships, far shorter than an outage an operator must look at.
+ */
+export const CONSUMER_RESTARTS_MAX = 10;
+const RESTART_WAIT_MS_FIRST = 500;
+const RESTART_WAIT_MS_MAX = 10_000;
+/** A consumer that ran this long since its last restart starts counting again, even on an idle topic. */
+const RESTART_QUIET_MS = 5 * 60_000;
+
+/**
+ * Counts the restarts of a consumer in a row and says how long to wait before the next one: doubling
+ * from half a second to at most ten. A batch done (`progressed()`) or five quiet minutes start the count
+ * again, so a service rides out any number of separate faults but not one that never ends.
+ */
+export class RestartBudget {
+  private inARow = 0;
+  private lastRestartMs = Number.NEGATIVE_INFINITY;
+
+  constructor(
+    readonly restartsMax: number = CONSUMER_RESTARTS_MAX,
+    private readonly nowMs: () => number = Date.now,
+  ) {}
+
+  /** The next restart's number and wait, or null once `restartsMax` restarts in a row were spent. */
+  next(): { restart: number; waitMs: number } | null {
+    const now = this.nowMs();
+    if (now - this.lastRestartMs >= RESTART_QUIET_MS) this.inARow = 0;
+    if (this.inARow >= this.restartsMax) return null;
+    this.inARow += 1;
+    this.lastRestartMs = now;
+    return {
+      restart: this.inARow,
+      waitMs: Math.min(RESTART_WAIT_MS_FIRST * 2 ** (this.inARow - 1), RESTART_WAIT_MS_MAX),
+    };
+  }
+
+  progressed(): void {
+    this.inARow = 0;
+  }
+}

@@ -15,7 +15,16 @@ import { deadLetterTopicName } from '@tributary/contracts';
 import { deadLetterMessage } from './dead-letter';
 import { toInboundRecord, type InboundRecord, type Rejection } from './inbound-batch';
 import { applyIsolatingFaults, isRecordFault, type SliceOutcome } from './record-faults';
-import { assertBounded, chunk, describe, exitForRestart, retryBackoffMs, sleepHeartbeating } from './support';
+import {
+  assertBounded,
+  chunk,
+  describe,
+  exitForRestart,
+  RestartBudget,
+  retryBackoffMs,
+  sleep,
+  sleepHeartbeating,
+} from './support';
 
 /**
  * Consume-transform-produce in Kafka transactions with kafkajs: each batch of one input partition
@@ -28,6 +37,11 @@ import { assertBounded, chunk, describe, exitForRestart, retryBackoffMs, sleepHe
  * which bumps its epoch, aborts (or completes) the previous holder's open transaction and makes every
  * later write of the previous holder fail. Only then is the handler told it claimed the partition, with
  * the group's committed offset read after the fence, so it can reconcile any state of its own.
+ *
+ * A broker that dies (the group coordinator, the transaction coordinator, a partition leader, the active
+ * controller) stops the kafkajs consumer; the processor then starts a fresh consumer in the same process
+ * after a wait, re-claiming every partition through the same fence, a bounded number of times in a row
+ * (see `crashed`). Only past that bound does the service exit for its supervisor to restart it.
  */
 
 export interface TransactionalProcessorOptions {
@@ -49,6 +63,9 @@ export interface TransactionalProcessorOptions {
   readonly transactionTimeoutMs: number;
   readonly attemptsMax: number;
   readonly retryBackoffMs: number;
+  /** Fresh consumers started in a row after crashes before the service gives up (default CONSUMER_RESTARTS_MAX). */
+  readonly restartsMax?: number;
+  /** Called once the restarts are spent; by default the service exits for its supervisor to restart it. */
   readonly onFatal?: (error: Error) => void;
 }
 
@@ -100,12 +117,16 @@ export class TransactionalProcessor {
   private readonly sessions = new Map<number, PartitionSession>();
   private generation = 0;
   private claimCounter = 0;
+  private readonly restarts: RestartBudget;
+  private restarting: Promise<void> = Promise.resolve();
+  private stopping = false;
 
   constructor(
     private readonly options: TransactionalProcessorOptions,
     private readonly handler: TransactionalHandler,
   ) {
     assertOptions(options);
+    this.restarts = new RestartBudget(options.restartsMax);
     this.kafka = createKafkaClient({
       clientId: options.clientId,
       brokers: options.brokers,
@@ -114,8 +135,31 @@ export class TransactionalProcessor {
   }
 
   async start(): Promise<void> {
+    this.stopping = false;
     this.admin = this.kafka.admin();
     await this.admin.connect();
+    await this.runConsumer();
+    this.logger.log(`group ${this.options.groupId} transforming ${this.options.inputTopic} in transactions`);
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    // A restart under way sees `stopping` after its wait and starts nothing more.
+    await this.restarting;
+    await this.consumer?.disconnect();
+    this.consumer = null;
+    await this.dropAllSessions();
+    await this.admin?.disconnect();
+    this.admin = null;
+  }
+
+  /**
+   * A new kafkajs consumer joining the group. It neither retries nor restarts itself: any error stops
+   * it (kafkajs then disconnects it, waiting for the batches in flight), and `crashed` starts a fresh
+   * one here, so whatever a broker's death left behind (a lost coordinator, a half-done rebalance) is
+   * never reused.
+   */
+  private async runConsumer(): Promise<void> {
     const consumer = createConsumer(this.kafka, {
       groupId: this.options.groupId,
       sessionTimeoutMs: this.options.sessionTimeoutMs,
@@ -123,14 +167,14 @@ export class TransactionalProcessor {
       heartbeatIntervalMs: this.options.heartbeatIntervalMs,
       maxBytesPerPartition: this.options.maxBytesPerPartition,
       maxBytes: this.options.maxBytes,
-      // No retries and no restart: any consumer error crashes it, and the service exits (crashed) so its
-      // supervisor starts it again, fencing every transaction it left open through the transactional ids.
+      // No retries inside kafkajs: a batch's own retries are runWithRetries', and a failure past them
+      // must not be tried again by kafkajs on a consumer whose group membership may be stale.
       retry: { ...KAFKA_RETRY_DEFAULT, retries: 0 },
       restartOnFailure: async () => false,
     });
     this.consumer = consumer;
     consumer.on(consumer.events.GROUP_JOIN, (event) => void this.rebalanced(event.payload.memberAssignment));
-    consumer.on(consumer.events.CRASH, (event) => this.crashed(event.payload.error));
+    consumer.on(consumer.events.CRASH, (event) => this.crashed(consumer, event.payload.error));
     await consumer.connect();
     await consumer.subscribe({ topics: [this.options.inputTopic], fromBeginning: true });
     await consumer.run({
@@ -139,18 +183,6 @@ export class TransactionalProcessor {
       partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently,
       eachBatch: (payload) => this.consumeBatch(payload),
     });
-    this.logger.log(`group ${this.options.groupId} transforming ${this.options.inputTopic} in transactions`);
-  }
-
-  async stop(): Promise<void> {
-    await this.consumer?.disconnect();
-    this.consumer = null;
-    await Promise.all(
-      [...this.sessions.values()].map((session) => session.producer.disconnect().catch(() => undefined)),
-    );
-    this.sessions.clear();
-    await this.admin?.disconnect();
-    this.admin = null;
   }
 
   private async consumeBatch(payload: EachBatchPayload): Promise<void> {
@@ -175,6 +207,7 @@ export class TransactionalProcessor {
       );
       if (!done) return;
       resolveOffset(messages[messages.length - 1]!.offset);
+      this.restarts.progressed();
       await heartbeat();
     }
   }
@@ -365,9 +398,53 @@ export class TransactionalProcessor {
     }
   }
 
-  private crashed(error: Error): void {
-    this.logger.error(`group ${this.options.groupId} stopped: ${describe(error)}`);
-    (this.options.onFatal ?? exitForRestart)(error);
+  private async dropAllSessions(): Promise<void> {
+    await Promise.all([...this.sessions.keys()].map((partition) => this.dropSession(partition)));
+  }
+
+  /**
+   * The consumer stopped on an error (a broker died, a coordinator moved, a batch failed past its
+   * retries): start a fresh one after a wait, a bounded number of times in a row (RestartBudget), and
+   * exit only past that bound. Every partition's producer is dropped first, so the next batch of each
+   * partition claims it afresh: InitProducerId bumps the epoch, which aborts any transaction the old
+   * consumer's batches left open and fences their producers, exactly as when another member takes the
+   * partition. Each batch's outputs, dead letters and offset stay in one transaction throughout.
+   */
+  private crashed(consumer: Consumer, error: Error): void {
+    if (this.stopping || consumer !== this.consumer) return;
+    this.consumer = null;
+    this.restarting = this.restartAfter(error);
+  }
+
+  private async restartAfter(error: Error): Promise<void> {
+    let cause: unknown = error;
+    for (;;) {
+      const next = this.restarts.next();
+      if (next === null) {
+        this.logger.error(
+          `group ${this.options.groupId} stopped after ${this.restarts.restartsMax} restarts in a row without a batch done: ${describe(cause)}`,
+        );
+        (this.options.onFatal ?? exitForRestart)(cause instanceof Error ? cause : new Error(describe(cause)));
+        return;
+      }
+      this.logger.warn(
+        `group ${this.options.groupId} consumer stopped (${describe(cause)}); starting a fresh one in ${next.waitMs} ms (restart ${next.restart} of at most ${this.restarts.restartsMax} in a row)`,
+      );
+      await sleep(next.waitMs);
+      if (this.stopping) return;
+      await this.dropAllSessions();
+      this.generation += 1;
+      try {
+        await this.runConsumer();
+        return;
+      } catch (failure) {
+        // Connect or subscribe failed (kafkajs reports a failed join as a crash instead, which comes back here).
+        const consumer = this.consumer;
+        this.consumer = null;
+        await consumer?.disconnect().catch(() => undefined);
+        cause = failure;
+      }
+    }
   }
 }
 
@@ -416,5 +493,6 @@ function assertOptions(options: TransactionalProcessorOptions): void {
     attemptsMax: [1, 100],
     retryBackoffMs: [1, 60_000],
     transactionTimeoutMs: [1_000, 900_000],
+    ...(options.restartsMax === undefined ? {} : { restartsMax: [1, 100] as const }),
   });
 }

@@ -3,6 +3,12 @@ export { testDatabaseUrl, createTestDatabase, type TestDatabase } from './databa
 export { eventually } from './eventually';
 export { startServiceProcess, type ServiceProcess } from './service-process';
 export { startTestStack, type TestStack } from './stack';
-export { startTestCluster, testClusterPort, TEST_KAFKA_CLUSTER_PORT_DEFAULT, type TestCluster } from './cluster';
+export {
+  startTestCluster,
+  testClusterPort,
+  TEST_CLUSTER_NAME,
+  TEST_KAFKA_CLUSTER_PORT_DEFAULT,
+  type TestCluster,
+} from './cluster';
 export { unitSpecKafkaEnv } from './unit-env';
 export { testKafkaName, principalEnv, kafkaAs, kafkaRefusal, tryProduce } from './principals';

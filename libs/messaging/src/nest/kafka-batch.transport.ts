@@ -1,7 +1,7 @@
 import { kafkaSecurityOptions, type KafkaSecurity } from '@tributary/config';
 import { Catch, Logger, type RpcExceptionFilter } from '@nestjs/common';
 import { BaseRpcContext, CustomTransportStrategy, MessageHandler, Server } from '@nestjs/microservices';
-import { Consumer, EachBatchPayload, Kafka, Partitioners, Producer } from 'kafkajs';
+import { Consumer, ConsumerRunConfig, EachBatchPayload, Kafka, Partitioners, Producer } from 'kafkajs';
 import { createConsumer, createKafkaClient, KAFKA_RETRY_DEFAULT } from '@tributary/kafka-client';
 import { lastValueFrom, throwError, type Observable } from 'rxjs';
 import { deadLetterSink } from '../dead-letter';
@@ -11,7 +11,15 @@ import { judgeCommittedOffset, offsetDivergenceWarning } from '../offset-diverge
 import { nextOffsetAfter, type OffsetStore, type StoredOffset } from '../offsets';
 import { onMarkerOnlyFetch, skipPastMarkers } from '../transaction-markers';
 import { applyIsolatingFaults, isRecordFault, type SliceOutcome } from '../record-faults';
-import { assertBounded, chunk, describe, exitForRestart, retryBackoffMs, sleepHeartbeating } from '../support';
+import {
+  assertBounded,
+  chunk,
+  describe,
+  exitForRestart,
+  RestartBudget,
+  retryBackoffMs,
+  sleepHeartbeating,
+} from '../support';
 
 export interface KafkaBatchTransportOptions {
   readonly brokers: readonly string[];
@@ -50,9 +58,6 @@ export const KAFKA_BATCH_TRANSPORT = Symbol('KafkaBatchTransport');
 /** kafkajs's seek offset for the start of a partition's log. */
 const EARLIEST_OFFSET = '-2';
 
-/** Restarts of the kafkajs consumer after broker errors, in a row without a batch done in between. */
-const CONSUMER_RESTARTS_MAX = 10;
-
 /**
  * A handler failed every attempt. kafkajs reads `retriable: false` and crashes the consumer instead of
  * retrying, so the service exits and its supervisor restarts it; the offset has not moved.
@@ -81,8 +86,11 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
   protected override readonly logger = new Logger(KafkaBatchTransport.name);
   private readonly kafka: Kafka;
   private consumer: Consumer | null = null;
+  /** A fresh group membership under way (rejoinAfterCoordinatorMoved). */
+  private rejoining = false;
   private producer: Producer | null = null;
-  private consecutiveRestarts = 0;
+  /** Restarts of the kafkajs consumer after broker errors, in a row without a batch done in between. */
+  private readonly restarts = new RestartBudget();
   /** This generation's partitions placed where the offset store says (see seekToStoredOffsets). */
   private positioned: Promise<void> = Promise.resolve();
   /** What this process last committed to Kafka per partition (`topic\u0000partition`): its own lag is no reset. */
@@ -157,13 +165,52 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
     });
     await this.consumer.connect();
     await this.consumer.subscribe({ topics, fromBeginning: this.options.fromBeginning });
-    await this.consumer.run({
+    await this.consumer.run(this.runConfig());
+    this.logger.log(`group ${this.options.groupId} consuming ${topics.join(', ')}`);
+  }
+
+  private runConfig(): ConsumerRunConfig {
+    return {
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently,
       eachBatch: (payload) => this.consumeBatch(payload),
+    };
+  }
+
+  /**
+   * kafkajs keeps the group's coordinator it found at the join and, when that broker dies, looks up
+   * the same node again instead of asking who coordinates now: every later commit fails after its
+   * retries ("Broker 2 not found", then "not the correct coordinator" once the node is back), and each
+   * batch waits them out. A fresh membership asks anew, so the consumer is stopped (after the batches
+   * in flight) and run again, outside the batch that saw it; its partitions start from the offset
+   * store, where every batch done is. Counted against the same restart budget as kafkajs's restarts.
+   */
+  private rejoinAfterCoordinatorMoved(error: Error): void {
+    if (this.rejoining) return;
+    const consumer = this.consumer;
+    if (!consumer) return;
+    const next = this.restarts.next();
+    if (next === null) {
+      this.crashed(error);
+      return;
+    }
+    this.logger.warn(
+      `consumer group ${this.options.groupId} lost its coordinator (${describe(error)}); joining it afresh (restart ${next.restart} of at most ${this.restarts.restartsMax} in a row)`,
+    );
+    this.rejoining = true;
+    setImmediate(() => {
+      void (async () => {
+        try {
+          await consumer.stop();
+          if (this.consumer === consumer) await consumer.run(this.runConfig());
+        } catch (failure) {
+          this.crashed(failure instanceof Error ? failure : new Error(describe(failure)));
+        } finally {
+          this.rejoining = false;
+        }
+      })();
     });
-    this.logger.log(`group ${this.options.groupId} consuming ${topics.join(', ')}`);
   }
 
   private createConsumer(): Consumer {
@@ -176,12 +223,18 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
       maxBytesPerPartition: options.maxBytesPerPartition,
       maxBytes: options.maxBytes,
       retry: KAFKA_RETRY_DEFAULT,
-      // Broker errors past the retries restart the consumer, a bounded number of times in a row. A
-      // handler that gave up is not retried here at all (HandlerGaveUpError is not retriable): the
-      // service stops instead of looping.
-      restartOnFailure: async () => {
-        this.consecutiveRestarts += 1;
-        return this.consecutiveRestarts <= CONSUMER_RESTARTS_MAX;
+      // Broker errors past the retries (a dead broker, a coordinator that moved) make kafkajs start a
+      // fresh consumer group membership after its retry wait, a bounded number of times in a row
+      // (RestartBudget, shared with the transactional processor). A handler that gave up is not retried
+      // here at all (HandlerGaveUpError is not retriable): the service stops instead of looping.
+      restartOnFailure: async (error) => {
+        const next = this.restarts.next();
+        this.logger.warn(
+          next === null
+            ? `consumer group ${options.groupId} stopped after ${this.restarts.restartsMax} restarts in a row without a batch done: ${describe(error)}`
+            : `consumer group ${options.groupId} consumer stopped (${describe(error)}); kafkajs restarts it (restart ${next.restart} of at most ${this.restarts.restartsMax} in a row)`,
+        );
+        return next !== null;
       },
     });
   }
@@ -207,8 +260,13 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
       if (!done) return;
       const lastOffset = messages[messages.length - 1]!.offset;
       resolveOffset(lastOffset);
-      await this.commitToGroup(batch.topic, batch.partition, nextOffsetAfter(lastOffset).toString());
-      this.consecutiveRestarts = 0;
+      this.restarts.progressed();
+      const moved = await this.commitToGroup(batch.topic, batch.partition, nextOffsetAfter(lastOffset).toString());
+      if (moved) {
+        // The rest of the fetch is read again by the fresh membership, from the offset store.
+        this.rejoinAfterCoordinatorMoved(moved);
+        return;
+      }
       await heartbeat();
     }
     // A fetch that ends in a transaction's commit marker: every record is applied, so the position
@@ -311,14 +369,22 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
     }
   }
 
-  /** Kafka's copy of the offsets is for lag tools; the handler's database holds the authoritative one. */
-  private async commitToGroup(topic: string, partition: number, offset: string): Promise<void> {
+  /**
+   * Kafka's copy of the offsets is for lag tools; the handler's database holds the authoritative one,
+   * so a failed commit is only said. Returns the error when it says the group's coordinator moved.
+   */
+  private async commitToGroup(topic: string, partition: number, offset: string): Promise<Error | null> {
     try {
       await this.consumer?.commitOffsets([{ topic, partition, offset }]);
+      return null;
     } catch (error) {
+      const moved = coordinatorMoved(error);
       this.logger.warn(
-        `could not commit ${topic}[${partition}]@${offset} to the group (a rebalance?): ${describe(error)}`,
+        moved
+          ? `could not commit ${topic}[${partition}]@${offset} to the group: its coordinator moved (${describe(error)}); rejoining to find it`
+          : `could not commit ${topic}[${partition}]@${offset} to the group (a rebalance?): ${describe(error)}`,
       );
+      return moved;
     }
   }
 
@@ -411,6 +477,19 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
     this.logger.error(`consumer group ${this.options.groupId} stopped: ${describe(error)}`);
     (this.options.onFatal ?? exitForRestart)(error);
   }
+}
+
+/**
+ * The error (itself or what it wraps) saying the broker asked is not the group's coordinator any more,
+ * or that the coordinator kafkajs kept is gone from the cluster's metadata.
+ */
+function coordinatorMoved(error: unknown): Error | null {
+  for (let cause = error; cause instanceof Error;) {
+    const { type, originalError } = cause as Error & { type?: unknown; originalError?: unknown };
+    if (type === 'NOT_COORDINATOR_FOR_GROUP' || cause.name === 'KafkaJSBrokerNotFound') return cause;
+    cause = originalError ?? cause.cause;
+  }
+  return null;
 }
 
 function assertOptions(options: KafkaBatchTransportOptions): void {
