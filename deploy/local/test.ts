@@ -12,6 +12,7 @@ import { NODE24, node24Env, node24Version } from '../node/node24';
 const ROOT = path.resolve(__dirname, '../..');
 const RESULTS_DIR = path.join(ROOT, 'artifacts', 'test-results');
 const JEST = path.join(ROOT, 'node_modules', 'jest', 'bin', 'jest.js');
+const BIGINT_JSON = path.join(__dirname, 'jest-bigint-json.js');
 const say = (line: string) => process.stdout.write(`tributary: ${line}\n`);
 
 interface JestSummary {
@@ -43,7 +44,17 @@ function jest(project: 'unit' | 'integration', runtime: Runtime, extra: string[]
   const major = runtime.label.split('.')[0];
   const outputFile = path.join(RESULTS_DIR, `${project}-node${major}.json`);
   fs.rmSync(outputFile, { force: true });
-  const args = [JEST, '--selectProjects', project, '--json', `--outputFile=${outputFile}`, '--ci', ...extra];
+  const args = [
+    '-r',
+    BIGINT_JSON,
+    JEST,
+    '--selectProjects',
+    project,
+    '--json',
+    `--outputFile=${outputFile}`,
+    '--ci',
+    ...extra,
+  ];
   const startedAt = Date.now();
   run(runtime.node, [...args, ...process.argv.slice(2)], runtime.env);
   const seconds = Math.round((Date.now() - startedAt) / 1000);
