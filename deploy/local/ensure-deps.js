@@ -32,6 +32,15 @@ function ensureInstalled(dir, { quiet }) {
   const installed = fs.existsSync(marker) ? fs.readFileSync(marker, 'utf8').trim() : '';
   if (installed === wanted) return;
   const where = path.relative(root, dir) || '.';
+  // npm ci empties node_modules before it installs, and through a symbolic link it empties the folder
+  // the link points to, which another checkout may be using: install there, not through the link.
+  const modules = path.join(dir, 'node_modules');
+  if (fs.lstatSync(modules, { throwIfNoEntry: false })?.isSymbolicLink()) {
+    console.error(
+      `tributary: ${path.join(where, 'node_modules')} is a link to ${fs.realpathSync(modules)} and does not match ${path.join(where, 'package-lock.json')}: run npm ci in the checkout that owns it`,
+    );
+    process.exit(1);
+  }
   console.log(`tributary: installing npm dependencies in ${where} (npm ci)`);
   // Quiet installs keep their output and show it only when they fail.
   const result = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], {
