@@ -188,29 +188,36 @@ describe('payouts and the datanets behind them, attacked end to end', () => {
   /**
    * What must hold after every case: the books verify; every idempotency key the receiver paid was
    * reserved by the ledger for exactly that amount; and the receiver's total is the ledger's settled total.
+   * The projector applies the payouts service's events after the saga has moved, so the ledger is waited
+   * for (a loaded machine lags by seconds) rather than read once.
    */
-  const assertBooks = async () => {
-    expect((await verifyLedger(sql, 'ledger')).problems).toEqual([]);
-    const reserved = new Map(
-      (
-        await rows<{ payout_id: string; amount_minor: string; status: string }>(
-          'SELECT payout_id, amount_minor::text, status FROM ledger.payouts',
-        )
-      ).map((row) => [row.payout_id, row]),
+  const assertBooks = () =>
+    eventually(
+      async () => {
+        expect((await verifyLedger(sql, 'ledger')).problems).toEqual([]);
+        const reserved = new Map(
+          (
+            await rows<{ payout_id: string; amount_minor: string; status: string }>(
+              'SELECT payout_id, amount_minor::text, status FROM ledger.payouts',
+            )
+          ).map((row) => [row.payout_id, row]),
+        );
+        for (const [payoutId, payment] of hook.paid)
+          expect(BigInt(reserved.get(payoutId)?.amount_minor ?? '-1')).toBe(payment.amountMinor);
+        const settledMinor = [...reserved.values()]
+          .filter((row) => row.status === 'SETTLED')
+          .reduce((sum, row) => sum + BigInt(row.amount_minor), 0n);
+        expect([...hook.paid.values()].reduce((sum, payment) => sum + payment.amountMinor, 0n)).toBe(settledMinor);
+        const [settlement] = await rows<{ balance_minor: string }>(
+          `SELECT balance_minor::text FROM ledger.accounts WHERE account = 'settlement:webhook'`,
+        );
+        expect(BigInt(settlement?.balance_minor ?? '0')).toBe(settledMinor);
+        for (const [, balance] of await balances()) expect(balance).toBeGreaterThanOrEqual(0n);
+        expect(hook.badSignatures).toBe(0);
+      },
+      60_000,
+      300,
     );
-    for (const [payoutId, payment] of hook.paid)
-      expect(BigInt(reserved.get(payoutId)?.amount_minor ?? '-1')).toBe(payment.amountMinor);
-    const settledMinor = [...reserved.values()]
-      .filter((row) => row.status === 'SETTLED')
-      .reduce((sum, row) => sum + BigInt(row.amount_minor), 0n);
-    expect([...hook.paid.values()].reduce((sum, payment) => sum + payment.amountMinor, 0n)).toBe(settledMinor);
-    const [settlement] = await rows<{ balance_minor: string }>(
-      `SELECT balance_minor::text FROM ledger.accounts WHERE account = 'settlement:webhook'`,
-    );
-    expect(BigInt(settlement?.balance_minor ?? '0')).toBe(settledMinor);
-    for (const [, balance] of await balances()) expect(balance).toBeGreaterThanOrEqual(0n);
-    expect(hook.badSignatures).toBe(0);
-  };
 
   beforeAll(async () => {
     database = await createTestDatabase('adversary');

@@ -1,14 +1,18 @@
-// `npm test`: the whole suite on a real broker and a real database. Type check, linter (ESLint) and
-// formatter check (Prettier), then the unit tier, then the integration tier (jest's global setup
-// brings up Kafka and PostgreSQL through libs/testing).
-// Ends with one line "tributary: N passed, M failed" and a non-zero exit if anything failed.
+// `npm test`: the whole suite on a real broker and a real database, on two Nodes. Type check, linter
+// (ESLint) and formatter check (Prettier) once; the unit tier on the machine's Node and on the pinned
+// Node 24 LTS (deploy/node); then the integration tier on Node 24, the runtime the image ships (jest's
+// global setup brings up Kafka and PostgreSQL through libs/testing).
+// Ends with one line "tributary: N passed, M failed" over everything and a non-zero exit if anything failed.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ensureKafkaInstalled, formatProvisionError, ProvisionError } from '@tributary/kafka-provisioner';
+import { NODE24, node24Env, node24Version } from '../node/node24';
 
 const ROOT = path.resolve(__dirname, '../..');
 const RESULTS_DIR = path.join(ROOT, 'artifacts', 'test-results');
+const JEST = path.join(ROOT, 'node_modules', 'jest', 'bin', 'jest.js');
+const BIGINT_JSON = path.join(__dirname, 'jest-bigint-json.js');
 const say = (line: string) => process.stdout.write(`tributary: ${line}\n`);
 
 interface JestSummary {
@@ -20,39 +24,65 @@ interface JestSummary {
   success: boolean;
 }
 
-function run(command: string, args: string[]): number {
-  const result = spawnSync(command, args, { cwd: ROOT, stdio: 'inherit', env: process.env });
+/** A Node to run jest on: the binary, the environment its child processes inherit, and a label. */
+interface Runtime {
+  node: string;
+  env: NodeJS.ProcessEnv;
+  label: string;
+}
+
+function run(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): number {
+  const result = spawnSync(command, args, { cwd: ROOT, stdio: 'inherit', env });
   return result.status ?? 1;
 }
 
-function jest(project: 'unit' | 'integration', extra: string[]): JestSummary {
-  const outputFile = path.join(RESULTS_DIR, `${project}.json`);
+/**
+ * Runs one jest project on one Node. The test files spawn services and CLIs with process.execPath, and
+ * the runtime's bin folder is first in PATH, so every child process runs on the same Node as jest.
+ */
+function jest(project: 'unit' | 'integration', runtime: Runtime, extra: string[]): JestSummary {
+  const major = runtime.label.split('.')[0];
+  const outputFile = path.join(RESULTS_DIR, `${project}-node${major}.json`);
   fs.rmSync(outputFile, { force: true });
   const args = [
+    '-r',
+    BIGINT_JSON,
+    JEST,
     '--selectProjects',
     project,
     '--json',
     `--outputFile=${outputFile}`,
     '--ci',
     ...extra,
-    ...process.argv.slice(2),
   ];
-  run(path.join(ROOT, 'node_modules', '.bin', 'jest'), args);
-  if (!fs.existsSync(outputFile)) {
-    return {
-      numPassedTests: 0,
-      numFailedTests: 1,
-      numTotalTestSuites: 0,
-      numFailedTestSuites: 1,
-      numRuntimeErrorTestSuites: 1,
-      success: false,
-    };
-  }
-  return JSON.parse(fs.readFileSync(outputFile, 'utf8')) as JestSummary;
+  const startedAt = Date.now();
+  run(runtime.node, [...args, ...process.argv.slice(2)], runtime.env);
+  const seconds = Math.round((Date.now() - startedAt) / 1000);
+  const summary: JestSummary = fs.existsSync(outputFile)
+    ? (JSON.parse(fs.readFileSync(outputFile, 'utf8')) as JestSummary)
+    : {
+        numPassedTests: 0,
+        numFailedTests: 1,
+        numTotalTestSuites: 0,
+        numFailedTestSuites: 1,
+        numRuntimeErrorTestSuites: 1,
+        success: false,
+      };
+  say(
+    `${project} tier on Node ${runtime.label}: ${summary.numPassedTests} passed, ${summary.numFailedTests} failed ` +
+      `in ${seconds} s`,
+  );
+  return summary;
 }
 
 async function main(): Promise<number> {
   fs.mkdirSync(RESULTS_DIR, { recursive: true });
+  const machine: Runtime = {
+    node: process.execPath,
+    env: process.env,
+    label: `${process.versions.node} (this machine's)`,
+  };
+  const node24: Runtime = { node: NODE24, env: node24Env(), label: `${node24Version()} (pinned, deploy/node)` };
   say('type check (tsc --noEmit)');
   const typecheckFailed =
     run(path.join(ROOT, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.json', '--noEmit']) !== 0;
@@ -61,21 +91,27 @@ async function main(): Promise<number> {
   const lintFailed = run('npm', ['run', '--silent', 'lint']) !== 0;
   say('format check (npm run format:check: Prettier; `npm run format` rewrites)');
   const formatFailed = run('npm', ['run', '--silent', 'format:check']) !== 0;
-  say('unit tests');
-  const unit = jest('unit', []);
-  say('integration tests (real Kafka broker, real PostgreSQL)');
+  const runs: JestSummary[] = [];
+  // On a machine whose own Node is a 24 already, the pinned one would only repeat the same run.
+  const machineIs24 = process.versions.node.split('.')[0] === node24Version().split('.')[0];
+  for (const runtime of machineIs24 ? [machine] : [machine, node24]) {
+    say(`unit tests on Node ${runtime.label}`);
+    runs.push(jest('unit', runtime, []));
+  }
+  // The integration tier runs once, on Node 24: twice would not fit the suite's half hour (README, Tests).
+  say(`integration tests on Node ${node24.label} (real Kafka broker, real PostgreSQL)`);
   await ensureKafkaInstalled({ log: say });
-  const integration = jest('integration', ['--runInBand']);
-  const passed = unit.numPassedTests + integration.numPassedTests;
+  runs.push(jest('integration', node24, ['--runInBand']));
+  const passed = runs.reduce((sum, summary) => sum + summary.numPassedTests, 0);
   const staticFailures = [typecheckFailed, lintFailed, formatFailed].filter(Boolean).length;
-  const failed = unit.numFailedTests + integration.numFailedTests + staticFailures;
-  const brokenSuites = unit.numRuntimeErrorTestSuites + integration.numRuntimeErrorTestSuites;
+  const failed = runs.reduce((sum, summary) => sum + summary.numFailedTests, staticFailures);
+  const brokenSuites = runs.reduce((sum, summary) => sum + summary.numRuntimeErrorTestSuites, 0);
   if (typecheckFailed) say('the type check failed (counted as one failure)');
   if (lintFailed) say('the linter failed: npm run lint (counted as one failure)');
   if (formatFailed)
     say('the format check failed: npm run format:check, fix with npm run format (counted as one failure)');
   if (brokenSuites > 0) say(`${brokenSuites} test file(s) failed to run`);
-  const ok = staticFailures === 0 && unit.success && integration.success;
+  const ok = staticFailures === 0 && runs.every((summary) => summary.success);
   process.stdout.write(`tributary: ${passed} passed, ${failed + (ok || failed > 0 ? 0 : 1)} failed\n`);
   return ok ? 0 : 1;
 }

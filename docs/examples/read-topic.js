@@ -17,6 +17,15 @@ const topic = process.env.TOPIC || 'tributary.inferences';
 const catalogUrl = process.env.CATALOG_URL || 'http://127.0.0.1:3100';
 const maxMessages = Number(process.env.MAX_MESSAGES || Infinity);
 
+// kafkajs 2.2.4 arms a timer with a negative delay on every connection; Node 24 runs it after 1 ms as
+// before but prints a TimeoutNegativeWarning. Drop that one warning from that one place, keep the rest.
+const emitWarning = process.emitWarning.bind(process);
+process.emitWarning = (warning, ...rest) => {
+  const negativeTimer = rest[0] === 'TimeoutNegativeWarning' || rest[0]?.type === 'TimeoutNegativeWarning';
+  if (negativeTimer && /kafkajs[\\/]src[\\/]network[\\/]requestQueue/.test(new Error().stack)) return;
+  emitWarning(warning, ...rest);
+};
+
 function required(name) {
   const value = process.env[name];
   if (!value) throw new Error(`${name} is not set`);

@@ -1,3 +1,8 @@
+import { dropKafkajsNegativeTimerWarning } from './kafkajs-timer-warning';
+
+// Every Tributary process imports this package before it makes a kafkajs client (see the module).
+dropKafkajsNegativeTimerWarning();
+
 export { ConfigError } from './config-error';
 export { projectRoot } from './project-root';
 export { parseEnv, brokerList, boundedInt, postgresUrl, kafkaName, httpHost } from './env';
@@ -25,3 +30,4 @@ export {
   type KafkaSecurity,
   type KafkaSecurityMode,
 } from './kafka-security';
+export { dropKafkajsNegativeTimerWarning, isKafkajsNegativeTimerWarning } from './kafkajs-timer-warning';

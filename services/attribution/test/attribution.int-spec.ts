@@ -30,7 +30,9 @@ import {
 } from '@tributary/testing';
 
 const MAIN = 'services/attribution/src/main.ts';
-const INFERENCE_COUNT = 10_000;
+/** Published in KILL_SLICES slices, a kill landing while each but the last is decided. */
+const INFERENCE_COUNT = 4_000;
+const KILL_SLICES = 4;
 const ATTRIBUTIONS_PER_INFERENCE = 8;
 const CONTRIBUTION_COUNT = 200;
 
@@ -401,20 +403,26 @@ describe('the attribution service', () => {
   it(`decides ${INFERENCE_COUNT} inferences exactly once through repeated kill -9 at random points, as a clean run would`, async () => {
     const before = decisions.size;
     const bulk = bulkOf('bulk', INFERENCE_COUNT);
-    // The stream keeps flowing while the kills land: the service decides faster than a bulk publish
-    // takes, so kills after a publish-all would find nothing left to interrupt.
-    const publishing = publishBulk(bulk, 500, 750);
+    // The kills land while the stream is being decided by construction: each slice is published, the
+    // service is killed at a random point once it has started deciding that slice, and the next slice
+    // goes out only after that, so no kill finds the stream not yet started or already over.
+    const sliceSize = INFERENCE_COUNT / KILL_SLICES;
     const decidedAtCrash: number[] = [];
-    for (let crash = 0; crash < 3; crash += 1) {
-      await new Promise((resolve) => setTimeout(resolve, 500 + Math.floor(Math.random() * 2_000)));
+    for (let slice = 0; slice < KILL_SLICES; slice += 1) {
+      await publishBulk(bulk.slice(slice * sliceSize, (slice + 1) * sliceSize), 500);
+      if (slice === KILL_SLICES - 1) break;
+      await eventually(
+        async () => expect(await decidedCount(database.url)).toBeGreaterThan(before + slice * sliceSize),
+        120_000,
+        50,
+      );
+      await new Promise((resolve) => setTimeout(resolve, Math.floor(Math.random() * 300)));
       await instances.at(-1)!.crash();
       decidedAtCrash.push(await decidedCount(database.url));
       await start();
     }
-    await publishing;
     decisions = await readDecisions(before + INFERENCE_COUNT, 180_000);
-    // The kills landed while the stream was flowing, not before it started or after it ended.
-    expect(decidedAtCrash.some((count) => count > before && count < before + INFERENCE_COUNT)).toBe(true);
+    for (const count of decidedAtCrash) expect(count).toBeGreaterThan(before);
     expectDecidedOnceByPolicy(bulk, before);
   }, 600_000);
 
