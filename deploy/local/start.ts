@@ -15,8 +15,9 @@ import {
   startKafka,
   type RunningKafka,
 } from '@tributary/kafka-provisioner';
-import { localOperatorTokenFile } from '@tributary/config';
+import { localOperatorTokenFile, redactUrlsIn } from '@tributary/config';
 import { topicPrefix } from '@tributary/contracts';
+import { whereToReachLines } from './src/banner';
 import { prepareBroker } from './src/broker-ready';
 import { ensurePostgres } from './src/postgres';
 import { LOCAL_SERVICES, type LocalService } from './src/services';
@@ -117,15 +118,14 @@ function startService(service: LocalService, index: number, env: Record<string, 
 }
 
 function printWhereToReach(brokers: string, databaseUrl: string, kafka: RunningKafka | null): void {
-  say('stack is up:');
-  say(
-    `  Kafka        ${brokers}    (npm run kafka -- cli kafka-topics --bootstrap-server ${brokers}${commandConfig(kafka)} --list)`,
-  );
-  say(`  PostgreSQL   ${databaseUrl}`);
-  for (const service of LOCAL_SERVICES)
-    say(`  ${service.name.padEnd(12)} http://127.0.0.1:${service.httpPort}/health/ready`);
-  say(`  operator token of the payouts service: in ${path.relative(ROOT, localOperatorTokenFile())} (not printed)`);
-  say('press Ctrl-C to stop everything');
+  const lines = whereToReachLines({
+    brokers,
+    commandConfig: commandConfig(kafka),
+    databaseUrl,
+    services: LOCAL_SERVICES,
+    operatorTokenFile: path.relative(ROOT, localOperatorTokenFile()),
+  });
+  for (const line of lines) say(line);
 }
 
 const DEMO_EVENTS = 200;
@@ -276,7 +276,9 @@ async function stopChild(child: ChildProcess): Promise<void> {
 
 main().catch((error: unknown) => {
   process.stderr.write(
-    error instanceof ProvisionError ? `${formatProvisionError(error)}\n` : `tributary: ${(error as Error).stack}\n`,
+    error instanceof ProvisionError
+      ? `${formatProvisionError(error)}\n`
+      : `tributary: ${redactUrlsIn(String((error as Error).stack))}\n`,
   );
   process.exit(1);
 });
