@@ -148,7 +148,7 @@ function runDemo(
   const payouts = LOCAL_SERVICES.find((service) => service.name === 'payouts');
   let current: ChildProcess | undefined;
   let stopped = false;
-  const run = (args: string[]) =>
+  const run = (args: string[], env: Record<string, string> = {}) =>
     new Promise<string>((resolve, reject) => {
       current = spawn(
         process.execPath,
@@ -161,6 +161,7 @@ function runDemo(
             KAFKA_BROKERS: brokers,
             PAYOUTS_OPERATOR_TOKEN: operatorToken,
             TS_NODE_TRANSPILE_ONLY: 'true',
+            ...env,
           },
           stdio: ['ignore', 'pipe', 'pipe'],
         },
@@ -215,26 +216,28 @@ function runDemo(
     say(
       `demo: ${DEMO_EVENTS} simulated events (datanets, contributions, models, paid inferences) through the gateway at ${url}, then the demo producer pays in ${fund}% of their fees (TRIBUTARY_DEMO_FUNDING)`,
     );
-    await run([
-      'services/gateway/src/cli/simulate-cli.ts',
-      '--via',
-      'gateway',
-      '--gateway-url',
-      url,
-      '--api-key',
-      key,
-      '--count',
-      String(DEMO_EVENTS),
-      '--rate',
-      '100',
-      '--duration-max-s',
-      '60',
-      '--no-progress',
-      '--fund',
-      fund,
-      '--payouts-url',
-      payoutsUrl,
-    ]);
+    await run(
+      [
+        'services/gateway/src/cli/simulate-cli.ts',
+        '--via',
+        'gateway',
+        '--gateway-url',
+        url,
+        '--count',
+        String(DEMO_EVENTS),
+        '--rate',
+        '100',
+        '--duration-max-s',
+        '60',
+        '--no-progress',
+        '--fund',
+        fund,
+        '--payouts-url',
+        payoutsUrl,
+      ],
+      // In the environment, not on the command line, where any local user's `ps` would show it.
+      { GATEWAY_API_KEY: key },
+    );
     say(
       `demo: npm run payouts -- close-epoch pays what is backed; npm run ledger-api -- reconcile-funding checks the treasury; the dashboard shows who waits on funding`,
     );
