@@ -11,6 +11,7 @@ import { Client } from 'pg';
 import { catalogFor, topicCatalog } from '@tributary/contracts';
 import { localBrokerFiles } from '@tributary/config';
 import { ensureTopics } from '@tributary/messaging';
+import { scramSha256Verifier } from '@tributary/persistence';
 import {
   createTestDatabase,
   eventually,
@@ -56,6 +57,15 @@ describe('secrets in what the services print', () => {
     copy.password = password;
     return copy.toString();
   };
+  const withSql = async <T>(use: (sql: Client) => Promise<T>, url = database.url): Promise<T> => {
+    const sql = new Client({ connectionString: url });
+    await sql.connect();
+    try {
+      return await use(sql);
+    } finally {
+      await sql.end();
+    }
+  };
   const common = () => ({
     KAFKA_BROKERS: testBrokers().join(','),
     KAFKA_USERNAME: 'operator',
@@ -91,10 +101,10 @@ describe('secrets in what the services print', () => {
   afterAll(async () => {
     await Promise.all(processes.map((instance) => instance.stop()));
     await database?.drop();
-    const sql = new Client({ connectionString: database.url.replace(/\/[^/]*$/, '/postgres') });
-    await sql.connect();
-    await sql.query(`DROP ROLE IF EXISTS ${readerRole}`).catch(() => undefined);
-    await sql.end();
+    // The reader role is the cluster's, not the database's: dropped from the maintenance database once its grants went.
+    const maintenance = new URL(database.url);
+    maintenance.pathname = '/postgres';
+    await withSql((sql) => sql.query(`DROP ROLE IF EXISTS ${readerRole}`), maintenance.toString());
   });
 
   it('shows none of them, whether the requests and start-ups succeed or fail', async () => {
@@ -173,6 +183,12 @@ describe('secrets in what the services print', () => {
     const read = await fetch(`${apiUrl}/v1/accounts`, { headers: { authorization: `Bearer ${secrets.apiKey}` } });
     expect(read.status).toBeGreaterThanOrEqual(200);
     answers.push(await read.text());
+    // The owner step sent PostgreSQL a verifier, not the password, and it is the one the server would make.
+    const stored = await withSql((sql) =>
+      sql.query<{ verifier: string }>('SELECT rolpassword AS verifier FROM pg_authid WHERE rolname = $1', [readerRole]),
+    );
+    const salt = Buffer.from(/^SCRAM-SHA-256\$4096:([^$]+)\$/.exec(stored.rows[0]!.verifier)![1]!, 'base64');
+    expect(stored.rows[0]!.verifier).toBe(scramSha256Verifier(secrets.readerPassword, salt));
 
     await Promise.all([exited(refused), exited(badToken), exited(unparseable)]);
     expect(unparseable.output()).toContain('DATABASE_URL: must be a postgres:// or postgresql:// URL');

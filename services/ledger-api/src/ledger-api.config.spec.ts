@@ -18,6 +18,11 @@ describe('ledger-api configuration with a bad secret', () => {
       'rp-leak-1',
       'LEDGER_API_READER_PASSWORD: must be at most 128',
     ],
+    [
+      { LEDGER_API_READER_PASSWORD: 'rp-leak-2-\u00e9t\u00e9' },
+      'rp-leak-2',
+      'LEDGER_API_READER_PASSWORD: must be printable ASCII',
+    ],
   ])('names the variable and the rule, never the value (%o)', (env, secret, message) => {
     let error: unknown;
     try {
