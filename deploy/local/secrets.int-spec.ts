@@ -1,10 +1,10 @@
 // Proves issue 23's "secrets never shown": the gateway, payouts and ledger API run as their own processes
 // with distinctive secrets configured (a database password, the ledger reader's password, a Kafka
-// password, the payouts operator token and webhook secret), are called with good and bad API keys and
-// tokens, and are started with a database they cannot reach, a Kafka password the broker refuses and an
-// operator token that breaks its rule or a
-// database URL that does not parse; then everything every process printed is searched for each
-// secret's value, as are the bodies of their answers: none may appear.
+// password, the payouts operator token and webhook secret) and are called with good and bad API keys and
+// tokens; other instances are started with a database they cannot reach, a database URL that does not
+// parse, a Kafka password the broker refuses and an operator token that breaks its rule. Then everything
+// every process printed, and the bodies of their answers, are searched for each secret's value: none may
+// appear.
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import { Client } from 'pg';
