@@ -15,8 +15,9 @@ import {
   startKafka,
   type RunningKafka,
 } from '@tributary/kafka-provisioner';
-import { localOperatorTokenFile } from '@tributary/config';
+import { localOperatorTokenFile, redactUrlsIn } from '@tributary/config';
 import { topicPrefix } from '@tributary/contracts';
+import { whereToReachLines } from './src/banner';
 import { prepareBroker } from './src/broker-ready';
 import { ensurePostgres } from './src/postgres';
 import { LOCAL_SERVICES, type LocalService } from './src/services';
@@ -117,15 +118,14 @@ function startService(service: LocalService, index: number, env: Record<string, 
 }
 
 function printWhereToReach(brokers: string, databaseUrl: string, kafka: RunningKafka | null): void {
-  say('stack is up:');
-  say(
-    `  Kafka        ${brokers}    (npm run kafka -- cli kafka-topics --bootstrap-server ${brokers}${commandConfig(kafka)} --list)`,
-  );
-  say(`  PostgreSQL   ${databaseUrl}`);
-  for (const service of LOCAL_SERVICES)
-    say(`  ${service.name.padEnd(12)} http://127.0.0.1:${service.httpPort}/health/ready`);
-  say(`  operator token of the payouts service: in ${path.relative(ROOT, localOperatorTokenFile())} (not printed)`);
-  say('press Ctrl-C to stop everything');
+  const lines = whereToReachLines({
+    brokers,
+    commandConfig: commandConfig(kafka),
+    databaseUrl,
+    services: LOCAL_SERVICES,
+    operatorTokenFile: path.relative(ROOT, localOperatorTokenFile()),
+  });
+  for (const line of lines) say(line);
 }
 
 const DEMO_EVENTS = 200;
@@ -148,7 +148,7 @@ function runDemo(
   const payouts = LOCAL_SERVICES.find((service) => service.name === 'payouts');
   let current: ChildProcess | undefined;
   let stopped = false;
-  const run = (args: string[]) =>
+  const run = (args: string[], env: Record<string, string> = {}) =>
     new Promise<string>((resolve, reject) => {
       current = spawn(
         process.execPath,
@@ -161,6 +161,7 @@ function runDemo(
             KAFKA_BROKERS: brokers,
             PAYOUTS_OPERATOR_TOKEN: operatorToken,
             TS_NODE_TRANSPILE_ONLY: 'true',
+            ...env,
           },
           stdio: ['ignore', 'pipe', 'pipe'],
         },
@@ -215,26 +216,28 @@ function runDemo(
     say(
       `demo: ${DEMO_EVENTS} simulated events (datanets, contributions, models, paid inferences) through the gateway at ${url}, then the demo producer pays in ${fund}% of their fees (TRIBUTARY_DEMO_FUNDING)`,
     );
-    await run([
-      'services/gateway/src/cli/simulate-cli.ts',
-      '--via',
-      'gateway',
-      '--gateway-url',
-      url,
-      '--api-key',
-      key,
-      '--count',
-      String(DEMO_EVENTS),
-      '--rate',
-      '100',
-      '--duration-max-s',
-      '60',
-      '--no-progress',
-      '--fund',
-      fund,
-      '--payouts-url',
-      payoutsUrl,
-    ]);
+    await run(
+      [
+        'services/gateway/src/cli/simulate-cli.ts',
+        '--via',
+        'gateway',
+        '--gateway-url',
+        url,
+        '--count',
+        String(DEMO_EVENTS),
+        '--rate',
+        '100',
+        '--duration-max-s',
+        '60',
+        '--no-progress',
+        '--fund',
+        fund,
+        '--payouts-url',
+        payoutsUrl,
+      ],
+      // In the environment, not on the command line, where any local user's `ps` would show it.
+      { GATEWAY_API_KEY: key },
+    );
     say(
       `demo: npm run payouts -- close-epoch pays what is backed; npm run ledger-api -- reconcile-funding checks the treasury; the dashboard shows who waits on funding`,
     );
@@ -276,7 +279,9 @@ async function stopChild(child: ChildProcess): Promise<void> {
 
 main().catch((error: unknown) => {
   process.stderr.write(
-    error instanceof ProvisionError ? `${formatProvisionError(error)}\n` : `tributary: ${(error as Error).stack}\n`,
+    error instanceof ProvisionError
+      ? `${formatProvisionError(error)}\n`
+      : `tributary: ${redactUrlsIn(String((error as Error).stack))}\n`,
   );
   process.exit(1);
 });

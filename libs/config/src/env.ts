@@ -35,10 +35,16 @@ export function boundedInt(min: number, max: number, fallback: number) {
     .default(fallback);
 }
 
+/**
+ * A PostgreSQL connection URL. It must parse here, so no later `new URL()` throws an error that carries the
+ * whole value (Node keeps it as the error's `input`, and printing the error would show the password).
+ */
 export const postgresUrl = z
   .string()
   .trim()
-  .refine((value) => /^postgres(ql)?:\/\/.+/.test(value), { message: 'must be a postgres:// or postgresql:// URL' });
+  .refine((value) => /^postgres(ql)?:\/\/.+/.test(value) && URL.canParse(value), {
+    message: 'must be a postgres:// or postgresql:// URL',
+  });
 
 /** Kafka names (topics, group ids, client ids) as Kafka itself accepts them. */
 export const kafkaName = z

@@ -5,6 +5,7 @@ dropKafkajsNegativeTimerWarning();
 
 export { ConfigError } from './config-error';
 export { projectRoot } from './project-root';
+export { REDACTED, redactUrl, redactUrlsIn } from './redact';
 export { parseEnv, brokerList, boundedInt, postgresUrl, kafkaName, httpHost } from './env';
 export {
   databaseEnv,

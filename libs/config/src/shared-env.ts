@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { ConfigError } from './config-error';
 import { parseEnv, postgresUrl } from './env';
 import { cacheDir } from './kafka-security';
+import { redactUrlsIn } from './redact';
 
 /** The defaults point at the local stack `npm start` brings up, so a newcomer needs no variables at all. */
 export const LOCAL_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/tributary';
@@ -40,7 +41,8 @@ export function exitOnStartupFailure(service: string) {
       error instanceof ConfigError
         ? error.message
         : (kafkaCredentialProblem(error) ?? (error as Error).stack ?? String(error));
-    process.stderr.write(`${service}: ${line}\n`);
+    // The line may quote a driver's message or stack, which the service did not compose: no URL password in it.
+    process.stderr.write(`${service}: ${redactUrlsIn(line)}\n`);
     process.exit(1);
   };
 }

@@ -19,3 +19,4 @@ export {
   type CopyType,
   type CopyValue,
 } from './copy-rows';
+export { scramSha256Verifier } from './scram-verifier';

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { kafkaClientOptions, kafkaEnv } from '@tributary/config';
+import { kafkaClientOptions, kafkaEnv, redactUrlsIn } from '@tributary/config';
 import { Command, InvalidArgumentError } from 'commander';
 import { createKafkaClient } from '@tributary/kafka-client';
 import type { DataSource } from 'typeorm';
@@ -77,6 +77,6 @@ program
 program.parseAsync(process.argv).catch((error: unknown) => {
   const code = (error as { code?: string }).code;
   if (code === 'commander.helpDisplayed' || code === 'commander.version') return;
-  process.stderr.write(`attribution: ${(error as Error).message}\n`);
+  process.stderr.write(`attribution: ${redactUrlsIn((error as Error).message)}\n`);
   process.exitCode = 1;
 });

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { redactUrlsIn } from '@tributary/config';
 import { ledgerApiConfig } from './ledger-api.config';
 import { regrant, runOwnerStep } from './database/owner-step';
 import { ReaderPool } from './database/reader-pool';
@@ -71,7 +72,7 @@ if (require.main === module) {
   ledgerApiCli()
     .parseAsync(process.argv)
     .catch((error: Error) => {
-      process.stderr.write(`ledger-api: ${error.message}\n`);
+      process.stderr.write(`ledger-api: ${redactUrlsIn(error.message)}\n`);
       process.exit(1);
     });
 }

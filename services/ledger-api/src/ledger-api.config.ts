@@ -15,7 +15,12 @@ const ledgerApiSchema = z.object({
     .regex(ROLE_NAME, 'must be lowercase letters, digits and _ (at most 63), starting with a letter')
     .default('tributary_ledger_reader'),
   /** Empty where the server trusts local connections; set it wherever PostgreSQL asks for a password. */
-  LEDGER_API_READER_PASSWORD: z.string().max(128, 'must be at most 128 characters').default(''),
+  LEDGER_API_READER_PASSWORD: z
+    .string()
+    .max(128, 'must be at most 128 characters')
+    // Printable ASCII: the owner step sends PostgreSQL a SCRAM verifier, exact only where SASLprep changes nothing.
+    .regex(/^[\x20-\x7e]*$/, 'must be printable ASCII characters')
+    .default(''),
   /** The reader's connection; by default DATABASE_URL with the reader role and password swapped in. */
   LEDGER_API_READER_DATABASE_URL: postgresUrl.optional(),
   /** `true`: run the owner step (migration, role, grants) at start-up with DATABASE_URL; `false`: it was run by `npm run ledger-api -- migrate`. */

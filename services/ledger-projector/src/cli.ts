@@ -3,7 +3,7 @@ import { installKafkaWireFastPaths } from '@tributary/kafka-wire';
 import { Command, InvalidArgumentError } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
 import { Client } from 'pg';
-import { databaseEnv, kafkaEnv } from '@tributary/config';
+import { databaseEnv, kafkaEnv, redactUrlsIn } from '@tributary/config';
 import { CONSUMER_GROUPS, TOPICS } from '@tributary/contracts';
 import { LEDGER_SCHEMA } from './database/data-source-options';
 import { auditAccount, formatStatement } from './operations/audit';
@@ -218,7 +218,7 @@ if (require.main === module) {
     .parseAsync(process.argv)
     .catch((error: Error & { code?: string; exitCode?: number }) => {
       if (error.code?.startsWith('commander.')) process.exit(error.exitCode ?? 1);
-      console.error(`ledger: ${error.message}`);
+      console.error(`ledger: ${redactUrlsIn(error.message)}`);
       process.exit(1);
     });
 }

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { Command, InvalidArgumentError } from 'commander';
 import type { DataSource } from 'typeorm';
-import { ConfigError, kafkaEnv } from '@tributary/config';
+import { ConfigError, kafkaEnv, redactUrlsIn } from '@tributary/config';
 import { topicPrefix } from '@tributary/contracts';
 import { ensureTopicCatalog } from '@tributary/messaging';
 import { withDataSource } from '@tributary/persistence';
@@ -207,6 +207,6 @@ program.parseAsync(process.argv).catch((error: unknown) => {
     error instanceof RangeError ||
     error instanceof PayoutNotFoundError ||
     error instanceof ResolutionConflictError;
-  process.stderr.write(`payouts: ${known ? error.message : ((error as Error).stack ?? String(error))}\n`);
+  process.stderr.write(`payouts: ${redactUrlsIn(known ? error.message : ((error as Error).stack ?? String(error)))}\n`);
   process.exitCode = known ? 2 : 1;
 });

@@ -1,5 +1,6 @@
 // Proves the payouts service's configuration and request inputs are validated with errors that name
 // the variable or field and the rule, by parsing good and bad environments and inputs.
+import { inspect } from 'node:util';
 import { unitSpecKafkaEnv } from '@tributary/testing';
 import { ConfigError } from '@tributary/config';
 import { epochNumber } from './http/payouts.controller';
@@ -54,8 +55,31 @@ describe('payouts configuration', () => {
       expect(() => payoutsConfig({ ...unitSpecKafkaEnv(), ...env })).toThrow(ConfigError);
       expect(() => payoutsConfig({ ...unitSpecKafkaEnv(), ...env })).toThrow(message);
     });
+
+    it.each([
+      [{ PAYOUTS_OPERATOR_TOKEN: 'tok-leak-1' }, 'tok-leak-1', 'PAYOUTS_OPERATOR_TOKEN: must be at least 16'],
+      [{ PAYOUTS_WEBHOOK_SECRET: 'whs-leak-1' }, 'whs-leak-1', 'PAYOUTS_WEBHOOK_SECRET: must be at least 16'],
+      [{ DATABASE_URL: 'postgres://o:pw-leak-1@[db/x' }, 'pw-leak-1', 'DATABASE_URL: must be a postgres://'],
+      [{ DATABASE_URL: 'mysql://o:pw-leak-2@db/x' }, 'pw-leak-2', 'DATABASE_URL: must be a postgres://'],
+      [{ KAFKA_PASSWORD: `kp-leak-1${'x'.repeat(1_024)}` }, 'kp-leak-1', 'KAFKA_PASSWORD: must be at most 1024'],
+    ])('names a secret variable and its rule but never echoes its value (%o)', (env, secret, message) => {
+      const error = captured(() => payoutsConfig({ ...unitSpecKafkaEnv(), ...env }));
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as Error).message).toContain(message);
+      for (const shown of [(error as Error).message, (error as Error).stack, inspect(error), JSON.stringify(error)])
+        expect(shown).not.toContain(secret);
+    });
   });
 });
+
+function captured(run: () => unknown): unknown {
+  try {
+    run();
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected an error');
+}
 
 describe('request inputs', () => {
   it.each([0, -1, 1.5, '1e3', 2 ** 31, 'x', null])('refuses epoch %p', (value) => {

@@ -2,7 +2,7 @@
 // The key is printed once, at creation; only its SHA-256 is stored.
 import 'reflect-metadata';
 import { Command, CommanderError } from 'commander';
-import { databaseEnv } from '@tributary/config';
+import { databaseEnv, redactUrlsIn } from '@tributary/config';
 import { withDataSource } from '@tributary/persistence';
 import { ANY, sourceOf, type ApiKeyScope } from '../auth/api-key';
 import { ApiKeyRepository } from '../auth/api-key.store';
@@ -120,7 +120,7 @@ if (require.main === module) {
         (error.exitCode === 0 || error.code === 'commander.helpDisplayed' || error.code === 'commander.version')
       )
         process.exit(0);
-      process.stderr.write(`gateway: ${(error as Error).message}\n`);
+      process.stderr.write(`gateway: ${redactUrlsIn((error as Error).message)}\n`);
       process.exit(1);
     });
 }

@@ -1,5 +1,11 @@
 import { Client } from 'pg';
-import { ensureSchema, initializeDataSource, postgresOptions, retryOnCatalogRace } from '@tributary/persistence';
+import {
+  ensureSchema,
+  initializeDataSource,
+  postgresOptions,
+  retryOnCatalogRace,
+  scramSha256Verifier,
+} from '@tributary/persistence';
 import { ROLE_NAME } from '../ledger-api.config';
 import {
   createLedgerReaderMigration,
@@ -80,8 +86,10 @@ export async function regrant(options: OwnerStepOptions): Promise<void> {
   try {
     await client.query(`SELECT ${LEDGER_API_SCHEMA}.grant_ledger_reader()`);
     if (options.readerPassword !== '') {
-      // ALTER ROLE takes no bind parameters; the role name matched ROLE_NAME and the password is quoted.
-      await client.query(`ALTER ROLE "${options.readerRole}" PASSWORD ${quote(options.readerPassword)}`);
+      // ALTER ROLE takes no bind parameters; the role name matched ROLE_NAME and the verifier is quoted. The
+      // server gets the SCRAM verifier, never the password, which its log would show on a failed statement.
+      const verifier = scramSha256Verifier(options.readerPassword);
+      await client.query(`ALTER ROLE "${options.readerRole}" PASSWORD ${quote(verifier)}`);
     }
   } finally {
     await client.end();
