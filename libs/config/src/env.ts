@@ -58,3 +58,10 @@ export const httpHost = z
   .trim()
   .regex(/^[0-9a-fA-F.:]+$|^localhost$/, 'must be an IP address or localhost')
   .default('127.0.0.1');
+
+/**
+ * How many proxies in front of a service are trusted to set X-Forwarded-For (HTTP_TRUST_PROXY_HOPS).
+ * 0, the default: the header is ignored and the connection's address is the client's, so a client
+ * cannot choose the address its rate limit counts against.
+ */
+export const trustProxyHops = boundedInt(0, 10, 0);

@@ -6,7 +6,7 @@ dropKafkajsNegativeTimerWarning();
 export { ConfigError } from './config-error';
 export { projectRoot } from './project-root';
 export { REDACTED, redactUrl, redactUrlsIn } from './redact';
-export { parseEnv, brokerList, boundedInt, postgresUrl, kafkaName, httpHost } from './env';
+export { parseEnv, brokerList, boundedInt, postgresUrl, kafkaName, httpHost, trustProxyHops } from './env';
 export {
   databaseEnv,
   localOperatorTokenFile,

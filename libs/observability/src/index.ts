@@ -1,1 +1,11 @@
 export { MetricsController, METRICS_REGISTRY, metricsRegistryFrom, type ServiceMetrics } from './metrics.controller';
+export {
+  applyTrustProxy,
+  clientAddress,
+  isUnlimitedPath,
+  rateLimitTracker,
+  retryAfterSeconds,
+  setRateLimitCredential,
+  throttlerOptions,
+  type RateLimits,
+} from './rate-limit';

@@ -2,6 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { SwaggerModule } from '@nestjs/swagger';
 import { logLevels } from '@tributary/config';
+import { applyTrustProxy } from '@tributary/observability';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { NextFunction, Request, Response } from 'express';
 import { GatewayModule } from './gateway.module';
@@ -21,6 +22,7 @@ export async function createGatewayApp(config: GatewayConfig): Promise<INestAppl
     bodyParser: false,
   });
   app.enableShutdownHooks();
+  applyTrustProxy(app, config.HTTP_TRUST_PROXY_HOPS);
   const metrics = app.get(GatewayMetrics);
   app.use(latencyRecorder(metrics));
   app.useBodyParser('json', { limit: config.GATEWAY_BODY_BYTES_MAX, strict: true });

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
-import { boundedInt, databaseEnv, httpHost, kafkaEnv, kafkaName, parseEnv } from '@tributary/config';
+import { boundedInt, databaseEnv, httpHost, kafkaEnv, kafkaName, parseEnv, trustProxyHops } from '@tributary/config';
 import { topicPrefix } from '@tributary/contracts';
 import { BATCH_EVENTS_MAX, REQUEST_BYTES_MAX_DEFAULT } from '@tributary/producer';
 
@@ -12,6 +12,8 @@ const defaultInstanceId =
 const gatewaySchema = z.object({
   GATEWAY_HTTP_PORT: boundedInt(0, 65_535, 3100),
   HTTP_HOST: httpHost,
+  /** Proxies in front of the gateway trusted to set X-Forwarded-For; 0 ignores the header. */
+  HTTP_TRUST_PROXY_HOPS: trustProxyHops,
   /** Largest request body; a bigger one is a 413 before it is parsed. */
   GATEWAY_BODY_BYTES_MAX: boundedInt(1_024, 64 * 1_048_576, 5 * 1_048_576),
   /** Events per batch request; one batch is one Kafka transaction. */
@@ -37,6 +39,20 @@ const gatewaySchema = z.object({
   GATEWAY_CLAIM_STALE_MS: boundedInt(1_000, 86_400_000, 120_000),
   /** How long a key lookup is cached; a revocation takes effect within it. 0 turns the cache off. */
   GATEWAY_KEY_CACHE_TTL_MS: boundedInt(0, 600_000, 5_000),
+  /** The rate limits' window: each limit below counts requests per this many milliseconds. */
+  GATEWAY_RATE_LIMIT_WINDOW_MS: boundedInt(1_000, 3_600_000, 10_000),
+  /** Requests per window for one API key, across all routes; more are a 429 with Retry-After. */
+  GATEWAY_RATE_LIMIT_PER_KEY: boundedInt(1, 10_000_000, 20_000),
+  /** Requests per window from one client address on the routes that take no key (the schema catalog). */
+  GATEWAY_RATE_LIMIT_PER_ADDRESS: boundedInt(1, 10_000_000, 1_000),
+  /**
+   * Key look-ups that found no live key, per client address and window; past it, a key the gateway
+   * does not already hold in its cache is a 429 without a look-up until the window ends.
+   */
+  GATEWAY_AUTH_FAILURES_PER_ADDRESS: boundedInt(1, 100_000, 20),
+  GATEWAY_AUTH_FAILURE_WINDOW_MS: boundedInt(1_000, 3_600_000, 60_000),
+  /** How long a key found unknown or revoked is refused without a look-up. 0 turns this memory off. */
+  GATEWAY_UNKNOWN_KEY_CACHE_TTL_MS: boundedInt(0, 86_400_000, 600_000),
   GATEWAY_DB_POOL_MAX: boundedInt(1, 200, 20),
   /** Names this instance's transactional ids; two running gateways must not share one. */
   GATEWAY_INSTANCE_ID: kafkaName.default(defaultInstanceId),

@@ -1,9 +1,11 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
+import { ThrottlerModule } from '@nestjs/throttler';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { ensureSchema } from '@tributary/persistence';
-import { MetricsController, metricsRegistryFrom } from '@tributary/observability';
+import { MetricsController, metricsRegistryFrom, throttlerOptions } from '@tributary/observability';
 import { ApiKeyAuthenticator } from './auth/api-key.store';
+import { GatewayRateLimitGuard } from './auth/rate-limit.guard';
 import { dataSourceOptions, GATEWAY_SCHEMA } from './database/data-source-options';
 import { GATEWAY_CONFIG, type GatewayConfig } from './gateway.config';
 import { HealthController } from './health.controller';
@@ -22,6 +24,13 @@ export class GatewayModule {
     return {
       module: GatewayModule,
       imports: [
+        ThrottlerModule.forRoot(
+          throttlerOptions({
+            perCredential: config.GATEWAY_RATE_LIMIT_PER_KEY,
+            perAddress: config.GATEWAY_RATE_LIMIT_PER_ADDRESS,
+            windowMs: config.GATEWAY_RATE_LIMIT_WINDOW_MS,
+          }),
+        ),
         TypeOrmModule.forRootAsync({
           useFactory: async () => {
             await ensureSchema(config.DATABASE_URL, GATEWAY_SCHEMA);
@@ -36,6 +45,7 @@ export class GatewayModule {
         GatewayMetrics,
         metricsRegistryFrom(GatewayMetrics),
         ApiKeyAuthenticator,
+        GatewayRateLimitGuard,
         IdempotencyStore,
         ContributionDatanetStore,
         KafkaPublisher,

@@ -3,6 +3,7 @@ import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { logLevels, projectRoot } from '@tributary/config';
+import { applyTrustProxy } from '@tributary/observability';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { NextFunction, Request, Response } from 'express';
 import { ApiError } from './http/api-error';
@@ -26,6 +27,7 @@ export async function createLedgerApiApp(config: LedgerApiConfig): Promise<INest
     bodyParser: false,
   });
   app.enableShutdownHooks();
+  applyTrustProxy(app, config.HTTP_TRUST_PROXY_HOPS);
   app.use(readOnlyMethods);
   // express.static through Nest's adapter: express is platform-express's dependency, not ours (types only here).
   app.useStaticAssets(DASHBOARD_DIR, { prefix: '/dashboard', index: 'index.html', fallthrough: true, maxAge: 0 });

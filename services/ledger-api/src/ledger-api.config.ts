@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { boundedInt, databaseEnv, httpHost, kafkaEnv, parseEnv, postgresUrl } from '@tributary/config';
+import { boundedInt, databaseEnv, httpHost, kafkaEnv, parseEnv, postgresUrl, trustProxyHops } from '@tributary/config';
 import { CONSUMER_GROUPS } from '@tributary/contracts';
 
 /** PostgreSQL role names are interpolated into DDL, so they are held to a strict pattern. */
@@ -8,6 +8,11 @@ export const ROLE_NAME = /^[a-z][a-z0-9_]{0,62}$/;
 const ledgerApiSchema = z.object({
   LEDGER_API_HTTP_PORT: boundedInt(0, 65_535, 3105),
   HTTP_HOST: httpHost,
+  /** Proxies in front of the API trusted to set X-Forwarded-For; 0 ignores the header. */
+  HTTP_TRUST_PROXY_HOPS: trustProxyHops,
+  /** Requests per client address and window on every route but health and metrics; more are a 429. */
+  LEDGER_API_RATE_LIMIT_PER_ADDRESS: boundedInt(1, 10_000_000, 600),
+  LEDGER_API_RATE_LIMIT_WINDOW_MS: boundedInt(1_000, 3_600_000, 10_000),
   /** The role the API reads through: it can SELECT the ledger read model and nothing else. */
   LEDGER_API_READER_ROLE: z
     .string()

@@ -1,9 +1,11 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { APP_FILTER } from '@nestjs/core';
-import { MetricsController, metricsRegistryFrom } from '@tributary/observability';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { ThrottlerModule } from '@nestjs/throttler';
+import { MetricsController, metricsRegistryFrom, throttlerOptions } from '@tributary/observability';
 import { ReaderPool } from './database/reader-pool';
 import { HealthController } from './health.controller';
 import { ErrorBodyFilter } from './http/error.filter';
+import { LedgerApiRateLimitGuard } from './http/rate-limit.guard';
 import { DlqDepths } from './kafka/dlq-depths';
 import { LedgerApiMetrics } from './kafka/dlq-metrics';
 import { KafkaReader } from './kafka/kafka-reader';
@@ -28,6 +30,16 @@ export class LedgerApiModule {
   static forConfig(config: LedgerApiConfig): DynamicModule {
     return {
       module: LedgerApiModule,
+      imports: [
+        ThrottlerModule.forRoot(
+          throttlerOptions({
+            perAddress: config.LEDGER_API_RATE_LIMIT_PER_ADDRESS,
+            // No reader credentials yet: when they come, their own limit goes here.
+            perCredential: config.LEDGER_API_RATE_LIMIT_PER_ADDRESS,
+            windowMs: config.LEDGER_API_RATE_LIMIT_WINDOW_MS,
+          }),
+        ),
+      ],
       controllers: [
         AccountsController,
         LineageController,
@@ -40,6 +52,7 @@ export class LedgerApiModule {
       providers: [
         { provide: LEDGER_API_CONFIG, useValue: config },
         { provide: APP_FILTER, useClass: ErrorBodyFilter },
+        { provide: APP_GUARD, useClass: LedgerApiRateLimitGuard },
         ReaderPool,
         KafkaReader,
         OffsetWindows,

@@ -4,6 +4,7 @@ import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { exitOnStartupFailure, logLevels } from '@tributary/config';
+import { applyTrustProxy } from '@tributary/observability';
 import { topicPrefix } from '@tributary/contracts';
 import { ensureTopicCatalog } from '@tributary/messaging';
 import { payoutsConfig } from './payouts.config';
@@ -31,6 +32,7 @@ async function bootstrap(): Promise<void> {
   // Request bodies are small ({ epoch }, a resolution, a funding event whose largest field is a chargeback
   // reason of at most 4,096 characters): a small limit refuses anything else before it is parsed.
   app.useBodyParser('json', { limit: '32kb' });
+  applyTrustProxy(app, config.HTTP_TRUST_PROXY_HOPS);
   const worker = app.get(SagaWorker);
   worker.start();
   // One ordered shutdown: the worker finishes its step, then Nest closes (the pool last), then the producer.

@@ -48,6 +48,11 @@ export class PayoutsMetrics {
     labelNames: ['trigger'],
     registers: [this.registry],
   });
+  readonly rateLimited = new Counter({
+    name: 'payouts_requests_rate_limited_total',
+    help: 'HTTP requests refused with 429 by the rate limit (PAYOUTS_RATE_LIMIT_PER_ADDRESS per PAYOUTS_RATE_LIMIT_WINDOW_MS).',
+    registers: [this.registry],
+  });
   readonly workerFailures = new Gauge({
     name: 'payouts_worker_consecutive_failures',
     help: 'Saga worker ticks that failed in a row (the process exits at the limit).',

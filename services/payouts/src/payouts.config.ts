@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { boundedInt, databaseEnv, httpHost, kafkaEnv, kafkaName, parseEnv } from '@tributary/config';
+import { boundedInt, databaseEnv, httpHost, kafkaEnv, kafkaName, parseEnv, trustProxyHops } from '@tributary/config';
 import { CONSUMER_GROUPS } from '@tributary/contracts';
 import { EARNER_ROLES, type EarnerRole } from '@tributary/attribution';
 import { DEFAULT_THRESHOLDS, type PayoutThresholds, type RetryPolicy } from '@tributary/payouts';
@@ -40,6 +40,11 @@ const payoutsSchema = z
   .object({
     PAYOUTS_HTTP_PORT: boundedInt(0, 65_535, 3104),
     HTTP_HOST: httpHost,
+    /** Proxies in front of the service trusted to set X-Forwarded-For; 0 ignores the header. */
+    HTTP_TRUST_PROXY_HOPS: trustProxyHops,
+    /** HTTP requests per client address and window on every route but health and metrics; more are a 429. */
+    PAYOUTS_RATE_LIMIT_PER_ADDRESS: boundedInt(1, 10_000_000, 600),
+    PAYOUTS_RATE_LIMIT_WINDOW_MS: boundedInt(1_000, 3_600_000, 10_000),
     PAYOUTS_DB_POOL_MAX: boundedInt(2, 50, 5),
     /** The ledger read model this service reads balances from (the projector's schema) and its consumer group. */
     PAYOUTS_LEDGER_SCHEMA: z

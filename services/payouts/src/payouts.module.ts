@@ -1,11 +1,14 @@
 import { Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { ThrottlerModule } from '@nestjs/throttler';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { TOPICS } from '@tributary/contracts';
 import { DatabaseHealthController, ensureSchema } from '@tributary/persistence';
-import { MetricsController, metricsRegistryFrom } from '@tributary/observability';
+import { MetricsController, metricsRegistryFrom, throttlerOptions } from '@tributary/observability';
 import { dataSourceOptions, PAYOUTS_SCHEMA } from './database/data-source-options';
 import { PayoutsController } from './http/payouts.controller';
+import { PayoutsRateLimitGuard } from './http/rate-limit.guard';
 import { PAYOUTS_CONFIG, retryPolicyOf, thresholdsOf, type PayoutsConfig } from './payouts.config';
 import { PayoutsMetrics } from './payouts-metrics';
 import { PAYOUT_PUBLISHER } from './payout-publisher.token';
@@ -22,6 +25,14 @@ export class PayoutsModule {
     return {
       module: PayoutsModule,
       imports: [
+        ThrottlerModule.forRoot(
+          throttlerOptions({
+            perAddress: config.PAYOUTS_RATE_LIMIT_PER_ADDRESS,
+            // No reader credentials yet: when they come, their own limit goes here.
+            perCredential: config.PAYOUTS_RATE_LIMIT_PER_ADDRESS,
+            windowMs: config.PAYOUTS_RATE_LIMIT_WINDOW_MS,
+          }),
+        ),
         TypeOrmModule.forRootAsync({
           useFactory: async () => {
             await ensureSchema(config.DATABASE_URL, PAYOUTS_SCHEMA);
@@ -32,6 +43,7 @@ export class PayoutsModule {
       controllers: [PayoutsController, DatabaseHealthController, MetricsController],
       providers: [
         { provide: PAYOUTS_CONFIG, useValue: config },
+        { provide: APP_GUARD, useClass: PayoutsRateLimitGuard },
         { provide: PayoutsMetrics, useValue: new PayoutsMetrics() },
         metricsRegistryFrom(PayoutsMetrics),
         { provide: PAYOUT_PUBLISHER, useValue: publisher },

@@ -1,6 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../gateway.config';
+import { GatewayMetrics } from '../metrics/gateway-metrics';
+import { FailedLookupBudget, UnknownKeyMemory } from './failed-key-guards';
 import {
   generateApiKey,
   hashApiKey,
@@ -60,12 +62,16 @@ export class ApiKeyRepository {
     return rows.map(summaryOf);
   }
 
-  /** The scope of a live key, or undefined for an unknown or revoked one. */
-  async findLive(key: string): Promise<ApiKeyScope | undefined> {
+  /** A live key, or undefined for an unknown or revoked one. */
+  async findLive(key: string): Promise<ApiKeySummary | undefined> {
     if (!looksLikeApiKey(key)) return undefined;
+    return this.findLiveByHash(hashApiKey(key));
+  }
+
+  async findLiveByHash(keySha256: string): Promise<ApiKeySummary | undefined> {
     const rows = await this.dataSource.query<ApiKeyRecord[]>(
       'SELECT * FROM api_keys WHERE key_sha256 = $1 AND revoked_at IS NULL',
-      [hashApiKey(key)],
+      [keySha256],
     );
     return rows[0] ? summaryOf(rows[0]) : undefined;
   }
@@ -83,34 +89,68 @@ function summaryOf(row: ApiKeyRecord): ApiKeySummary {
   };
 }
 
+/** What authenticating a key came to: its record, unknown (or revoked), or refused before any look-up. */
+export type Authentication =
+  | { readonly outcome: 'live'; readonly key: ApiKeySummary }
+  | { readonly outcome: 'unknown' }
+  | { readonly outcome: 'limited'; readonly retryAfterS: number };
+
 /**
  * Key lookups for requests, cached briefly: a lookup per request would add a database round trip to
- * every event. A revoked key keeps working for at most GATEWAY_KEY_CACHE_TTL_MS; unknown keys are never
- * cached, so a key works the moment it is created.
+ * every event. A revoked key keeps working for at most GATEWAY_KEY_CACHE_TTL_MS.
+ *
+ * Bad keys are kept away from the database three ways, cheapest first: a key of the wrong shape is
+ * refused without a look-up; a key a look-up found unknown or revoked is remembered by its hash for
+ * GATEWAY_UNKNOWN_KEY_CACHE_TTL_MS (a key created later has another hash, so it works the moment it is
+ * created); and each client address may cause at most GATEWAY_AUTH_FAILURES_PER_ADDRESS failed look-ups
+ * per GATEWAY_AUTH_FAILURE_WINDOW_MS, after which a key not already cached is a 429 without a look-up.
+ * A cached live key is served whatever its address did, so a flood from a shared address does not lock
+ * out the producers already working there; a producer there whose key is not cached waits for the window.
  */
 @Injectable()
 export class ApiKeyAuthenticator {
   private readonly repository: ApiKeyRepository;
-  private readonly cache = new Map<string, { scope: ApiKeyScope; expiresAtMs: number }>();
+  private readonly cache = new Map<string, { key: ApiKeySummary; expiresAtMs: number }>();
+  private readonly unknownKeys: UnknownKeyMemory;
+  private readonly failedLookups: FailedLookupBudget;
 
   constructor(
     dataSource: DataSource,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+    private readonly metrics: GatewayMetrics,
   ) {
     this.repository = new ApiKeyRepository(dataSource);
+    this.unknownKeys = new UnknownKeyMemory(config.GATEWAY_UNKNOWN_KEY_CACHE_TTL_MS, CACHE_ENTRIES_MAX);
+    this.failedLookups = new FailedLookupBudget(
+      config.GATEWAY_AUTH_FAILURES_PER_ADDRESS,
+      config.GATEWAY_AUTH_FAILURE_WINDOW_MS,
+    );
   }
 
-  async authenticate(key: string): Promise<ApiKeyScope | undefined> {
+  /** Authenticates `key` for a request from `address`; throws only when the key store cannot be read. */
+  async authenticate(key: string, address: string): Promise<Authentication> {
     const now = Date.now();
     const cached = this.cache.get(key);
-    if (cached && cached.expiresAtMs > now) return cached.scope;
-    const scope = await this.repository.findLive(key);
-    if (scope === undefined || this.config.GATEWAY_KEY_CACHE_TTL_MS === 0) {
+    if (cached && cached.expiresAtMs > now) return { outcome: 'live', key: cached.key };
+    if (!looksLikeApiKey(key)) return { outcome: 'unknown' };
+    const keySha256 = hashApiKey(key);
+    if (this.unknownKeys.has(keySha256, now)) return { outcome: 'unknown' };
+    // Taken before the look-up, so concurrent requests cannot all pass before the first failure is counted;
+    // a look-up that throws (the database is down) keeps it, so a flood during an outage is bounded too.
+    const budget = this.failedLookups.take(address, now);
+    if (!budget.allowed) return { outcome: 'limited', retryAfterS: budget.retryAfterS };
+    const found = await this.repository.findLiveByHash(keySha256);
+    this.metrics.keyLookups.inc({ outcome: found ? 'live' : 'unknown' });
+    if (found === undefined) {
       this.cache.delete(key);
-      return scope;
+      this.unknownKeys.remember(keySha256, Date.now());
+      return { outcome: 'unknown' };
     }
-    if (this.cache.size >= CACHE_ENTRIES_MAX) this.cache.clear();
-    this.cache.set(key, { scope, expiresAtMs: now + this.config.GATEWAY_KEY_CACHE_TTL_MS });
-    return scope;
+    this.failedLookups.giveBack(address);
+    if (this.config.GATEWAY_KEY_CACHE_TTL_MS > 0) {
+      if (this.cache.size >= CACHE_ENTRIES_MAX) this.cache.clear();
+      this.cache.set(key, { key: found, expiresAtMs: now + this.config.GATEWAY_KEY_CACHE_TTL_MS });
+    }
+    return { outcome: 'live', key: found };
   }
 }

@@ -3,6 +3,7 @@ import { ApiExcludeEndpoint } from '@nestjs/swagger';
 import type { Response } from 'express';
 import type { ApiKeyScope } from '../auth/api-key';
 import { ApiKeyGuard, KeyScope } from '../auth/api-key.guard';
+import { GatewayRateLimitGuard } from '../auth/rate-limit.guard';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../gateway.config';
 import { IngestService, type IncomingEvent, type IngestResult } from './ingest.service';
 import { GatewayRejection } from './rejection';
@@ -11,10 +12,11 @@ import { GatewayRejection } from './rejection';
  * The ingest endpoints: POST /events/<EventType> for one event, POST /events/batch for several in one
  * Kafka transaction. Their OpenAPI operations are generated per event type from the Avro schemas
  * (openapi-document.ts), so the routes here are excluded from the scan. ApiKeyGuard authenticates
- * every request before a route runs.
+ * every request before a route runs, then GatewayRateLimitGuard counts it against its key; both run
+ * before the body is validated, so a refused request costs no validation.
  */
 @Controller('events')
-@UseGuards(ApiKeyGuard)
+@UseGuards(ApiKeyGuard, GatewayRateLimitGuard)
 export class IngestController {
   constructor(
     private readonly ingest: IngestService,

@@ -151,6 +151,9 @@ function responses(accepted: unknown) {
       'the eventId was used for a different event (or is being sent right now: retry after Retry-After), or the contributionId is held by another datanet (rule contributionIdTaken); nothing was sent',
     ),
     413: problem('the body is larger than GATEWAY_BODY_BYTES_MAX'),
+    429: problem(
+      'rate_limited: more requests than GATEWAY_RATE_LIMIT_PER_KEY for this key, or too many unknown keys from this address (GATEWAY_AUTH_FAILURES_PER_ADDRESS); nothing was sent; retry after Retry-After',
+    ),
     503: problem('Kafka or the database is unavailable; nothing was written; retry after Retry-After'),
   };
 }

@@ -9,7 +9,8 @@ export type RejectionReason =
   | 'conflict'
   | 'in_flight'
   | 'unavailable'
-  | 'overloaded';
+  | 'overloaded'
+  | 'rate_limited';
 
 /** One offending field: where it is, the rule it breaks, what was expected. */
 export interface RequestIssue {

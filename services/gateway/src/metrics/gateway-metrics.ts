@@ -16,8 +16,16 @@ export class GatewayMetrics {
 
   readonly rejected = new Counter({
     name: 'gateway_requests_rejected_total',
-    help: 'Requests refused, by reason (invalid, unauthenticated, forbidden, conflict, in_flight, too_large, batch_too_large, malformed_json, unavailable, overloaded)',
+    help: 'Requests refused, by reason (invalid, unauthenticated, forbidden, conflict, in_flight, too_large, batch_too_large, malformed_json, unavailable, overloaded, rate_limited)',
     labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
+  /** Alert on a rising `unknown` rate: someone is trying keys. Bounded per address by GATEWAY_AUTH_FAILURES_PER_ADDRESS. */
+  readonly keyLookups = new Counter({
+    name: 'gateway_key_lookups_total',
+    help: 'API key look-ups that reached the database (cache misses), by outcome (live, unknown)',
+    labelNames: ['outcome'] as const,
     registers: [this.registry],
   });
 

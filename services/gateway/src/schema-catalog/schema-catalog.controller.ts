@@ -1,6 +1,7 @@
-import { BadRequestException, Controller, Get, NotFoundException, Param } from '@nestjs/common';
+import { BadRequestException, Controller, Get, NotFoundException, Param, UseGuards } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { schemaCatalogEntries, type SchemaCatalogEntry } from '@tributary/contracts';
+import { GatewayRateLimitGuard } from '../auth/rate-limit.guard';
 
 const FINGERPRINT = /^[0-9a-f]{64}$/;
 const NAME = /^[A-Za-z0-9_.]{1,256}$/;
@@ -8,10 +9,12 @@ const VERSION = /^[1-9][0-9]{0,5}$/;
 
 /**
  * The read-only schema catalog: a consumer in any language fetches the writer schema of a record from
- * the fingerprint in its ce_dataschema header (urn:tributary:schema:sha256:<fingerprint>).
+ * the fingerprint in its ce_dataschema header (urn:tributary:schema:sha256:<fingerprint>). It takes no
+ * key, so its rate limit is per client address.
  */
 @ApiTags('schemas')
 @Controller('schemas')
+@UseGuards(GatewayRateLimitGuard)
 export class SchemaCatalogController {
   private readonly entries = schemaCatalogEntries();
   private readonly byFingerprint = new Map(this.entries.map((entry) => [entry.fingerprint, entry]));

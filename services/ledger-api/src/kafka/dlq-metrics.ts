@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Gauge, Registry } from 'prom-client';
+import { Counter, Gauge, Registry } from 'prom-client';
 import { DlqDepths, type DlqDepthSnapshot, type DlqGroupDepth } from './dlq-depths';
 
 /**
@@ -10,6 +10,12 @@ import { DlqDepths, type DlqDepthSnapshot, type DlqGroupDepth } from './dlq-dept
 @Injectable()
 export class LedgerApiMetrics {
   readonly registry = new Registry();
+
+  readonly rateLimited = new Counter({
+    name: 'ledger_api_requests_rate_limited_total',
+    help: 'Requests refused with 429 by the rate limit (LEDGER_API_RATE_LIMIT_PER_ADDRESS per LEDGER_API_RATE_LIMIT_WINDOW_MS).',
+    registers: [this.registry],
+  });
 
   constructor(@Inject(DlqDepths) depths: DlqDepths) {
     const read = (): Promise<DlqDepthSnapshot | null> => depths.current().catch(() => depths.latest());

@@ -1,0 +1,30 @@
+import { Inject, Injectable, type ExecutionContext } from '@nestjs/common';
+import { ThrottlerGuard, type ThrottlerLimitDetail } from '@nestjs/throttler';
+import { LedgerApiMetrics } from '../kafka/dlq-metrics';
+import { ApiError } from './api-error';
+
+/**
+ * The ledger API's rate limit (@nestjs/throttler, options from throttlerOptions in the module): every
+ * route but health and metrics, LEDGER_API_RATE_LIMIT_PER_ADDRESS requests per window and client
+ * address. A guard that authenticates readers and runs before this one will make the count per
+ * credential instead, by calling setRateLimitCredential. A refusal is a 429 in the API's error shape
+ * with Retry-After (set by the library before it throws), counted in ledger_api_requests_rate_limited_total.
+ */
+@Injectable()
+export class LedgerApiRateLimitGuard extends ThrottlerGuard {
+  // A property, not a constructor parameter: the library's guard keeps its own constructor and injections.
+  @Inject(LedgerApiMetrics) private readonly metrics!: LedgerApiMetrics;
+
+  protected override async throwThrottlingException(
+    _context: ExecutionContext,
+    detail: ThrottlerLimitDetail,
+  ): Promise<void> {
+    this.metrics.rateLimited.inc();
+    throw new ApiError(
+      429,
+      'too_many_requests',
+      `more than ${detail.limit} requests in ${detail.ttl} ms from this address (LEDGER_API_RATE_LIMIT_PER_ADDRESS); retry after the Retry-After seconds`,
+      [{ field: '(rate)', rule: `at-most:${detail.limit}-per-${detail.ttl}ms` }],
+    );
+  }
+}
