@@ -2,7 +2,7 @@
 // Runs before `npm start` and `npm test` (as their pre-scripts), in plain JavaScript because nothing
 // else is installed yet on a fresh clone: installs the npm dependencies exactly as package-lock.json
 // pins them, and again whenever the lock file changed since the last install. The same for deploy/node,
-// the pinned Node 24 LTS the suite also runs on (its own folder and lock file: see deploy/node/node24.ts).
+// the pinned Node 22 and 24 LTS the suite also runs on (its own folder and lock file: see deploy/node/pinned-node.ts).
 'use strict';
 const { createHash } = require('node:crypto');
 const { spawnSync } = require('node:child_process');

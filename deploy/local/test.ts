@@ -1,13 +1,19 @@
-// `npm test`: the whole suite on a real broker and a real database, on two Nodes. Type check, linter
-// (ESLint) and formatter check (Prettier) once; the unit tier on the machine's Node and on the pinned
-// Node 24 LTS (deploy/node); then the integration tier on Node 24, the runtime the image ships (jest's
-// global setup brings up Kafka and PostgreSQL through libs/testing).
+// `npm test`: the whole suite on a real broker and a real database, on every supported Node. Type check,
+// linter (ESLint) and formatter check (Prettier) once; the unit tier on the machine's Node and on the
+// pinned Node 22 and 24 LTS (deploy/node); then the integration tier on Node 24, the runtime the image
+// ships (jest's global setup brings up Kafka and PostgreSQL through libs/testing).
 // Ends with one line "tributary: N passed, M failed" over everything and a non-zero exit if anything failed.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ensureKafkaInstalled, formatProvisionError, ProvisionError } from '@tributary/kafka-provisioner';
-import { NODE24, node24Env, node24Version } from '../node/node24';
+import {
+  PINNED_NODE_LINES,
+  pinnedNode,
+  pinnedNodeEnv,
+  pinnedNodeVersion,
+  type PinnedNodeLine,
+} from '../node/pinned-node';
 
 const ROOT = path.resolve(__dirname, '../..');
 const RESULTS_DIR = path.join(ROOT, 'artifacts', 'test-results');
@@ -82,7 +88,11 @@ async function main(): Promise<number> {
     env: process.env,
     label: `${process.versions.node} (this machine's)`,
   };
-  const node24: Runtime = { node: NODE24, env: node24Env(), label: `${node24Version()} (pinned, deploy/node)` };
+  const pinned = (line: PinnedNodeLine): Runtime => {
+    const node = pinnedNode(line);
+    return { node: node.binary, env: pinnedNodeEnv(node), label: `${pinnedNodeVersion(node)} (pinned, deploy/node)` };
+  };
+  const node24 = pinned('24');
   say('type check (tsc --noEmit)');
   const typecheckFailed =
     run(path.join(ROOT, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.json', '--noEmit']) !== 0;
@@ -92,9 +102,10 @@ async function main(): Promise<number> {
   say('format check (npm run format:check: Prettier; `npm run format` rewrites)');
   const formatFailed = run('npm', ['run', '--silent', 'format:check']) !== 0;
   const runs: JestSummary[] = [];
-  // On a machine whose own Node is a 24 already, the pinned one would only repeat the same run.
-  const machineIs24 = process.versions.node.split('.')[0] === node24Version().split('.')[0];
-  for (const runtime of machineIs24 ? [machine] : [machine, node24]) {
+  // A pinned line the machine's own Node already belongs to would only repeat the same run.
+  const machineLine = process.versions.node.split('.')[0];
+  const otherLines = PINNED_NODE_LINES.filter((line) => line !== machineLine);
+  for (const runtime of [machine, ...otherLines.map(pinned)]) {
     say(`unit tests on Node ${runtime.label}`);
     runs.push(jest('unit', runtime, []));
   }
