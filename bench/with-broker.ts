@@ -11,6 +11,7 @@
 // A benchmark script reads this contract back with benchBrokers() below.
 import { execFileSync, spawn } from 'node:child_process';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { describeKafkaSecurity, kafkaEnv, localBrokerFiles, type KafkaEnv } from '@tributary/config';
 import {
@@ -185,6 +186,22 @@ export function securityCost(secured: readonly number[], plaintext: readonly num
 }
 
 /** Which code and when, for a results file: the commit, `-dirty` when the work tree held changes (measured too). */
+/**
+ * The machine a benchmark ran on, for its results file: the same fields in every benchmark. The load
+ * average is read when this is called (at the end of a run), since the machine is shared and noisy.
+ */
+export function benchMachine(note: string) {
+  const cpus = os.cpus();
+  return {
+    cpus: cpus.length,
+    cpuModel: cpus[0]?.model ?? 'unknown',
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    loadAverage1mAtEnd: Math.round(os.loadavg()[0]! * 100) / 100,
+    node: process.version,
+    note,
+  };
+}
+
 export function benchProvenance(): { commit: string; date: string } {
   const git = (...args: string[]) =>
     execFileSync('git', args, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();

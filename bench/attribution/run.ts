@@ -15,7 +15,6 @@
 import { randomUUID } from 'node:crypto';
 import { installKafkaWireFastPaths } from '@tributary/kafka-wire';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { AssignerProtocol, Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
@@ -34,7 +33,7 @@ import { ensureTopics } from '@tributary/messaging';
 import { dropDatabase, ensurePostgres, withDatabase } from '@tributary/local-stack';
 import { startServiceProcess } from '@tributary/testing';
 import { toAttributedEvent } from '../../services/attribution/src/decision/wire';
-import { benchBrokers, benchProvenance, securityCost, type BenchBroker } from '../with-broker';
+import { benchBrokers, benchMachine, benchProvenance, securityCost, type BenchBroker } from '../with-broker';
 
 const INFERENCE_COUNT = Number(process.env.BENCH_INFERENCES ?? 40_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -526,16 +525,9 @@ async function main(): Promise<void> {
       ...(plaintext ? { [`security_cost_pct${suffix}`]: securityCost(secured.rates, plaintext.rates) } : {}),
     };
   };
-  const cpus = os.cpus();
   const result = {
     name: 'attribution',
-    machine: {
-      cpus: cpus.length,
-      cpuModel: cpus[0]?.model ?? 'unknown',
-      memoryGb: Math.round(os.totalmem() / 2 ** 30),
-      node: process.version,
-      note: 'shared 2-core machine; broker, PostgreSQL, the service and the benchmark on the same host',
-    },
+    machine: benchMachine('shared 2-core machine; broker, PostgreSQL, the service and the benchmark on the same host'),
     ...benchProvenance(),
     runs: RUNS,
     instances: INSTANCE_COUNTS,

@@ -5,7 +5,6 @@
 // bounded in count and time. Kafka is secured as the product runs it (unless KAFKA_SECURITY=plaintext):
 // the gateway as its own principal, with the access catalog's ACLs. Results: bench/results/gateway.json.
 import { installKafkaWireFastPaths } from '@tributary/kafka-wire';
-import { cpus, loadavg, totalmem } from 'node:os';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
@@ -22,7 +21,7 @@ import { startServiceProcess } from '@tributary/testing';
 import { ApiKeyRepository } from '../../services/gateway/src/auth/api-key.store';
 import { dataSourceOptions, GATEWAY_SCHEMA } from '../../services/gateway/src/database/data-source-options';
 import { freeBrokerPort } from '../../services/gateway/test/gateway-harness';
-import { benchProvenance } from '../with-broker';
+import { benchMachine, benchProvenance } from '../with-broker';
 
 const RUNS = Number(process.env.BENCH_GATEWAY_RUNS ?? 3);
 const PHASES = new Set((process.env.BENCH_GATEWAY_PHASES ?? 'single,batch').split(','));
@@ -100,6 +99,12 @@ async function singlePhase(baseUrl: string, key: string, runId: string, requests
   );
   const latencies: number[] = [];
   let failed = 0;
+  // Why requests failed, counted by answer, so a failure in the figures can be explained from the log.
+  const failures = new Map<string, number>();
+  const fail = (why: string) => {
+    failed += 1;
+    failures.set(why, (failures.get(why) ?? 0) + 1);
+  };
   const inFlight = new Set<Promise<void>>();
   const startedMs = performance.now();
   for (let index = 0; index < bodies.length && performance.now() - startedMs < PHASE_TIME_MAX_MS; index += 1) {
@@ -108,13 +113,14 @@ async function singlePhase(baseUrl: string, key: string, runId: string, requests
     if (waitMs > 1) await new Promise((resolve) => setTimeout(resolve, waitMs));
     while (inFlight.size >= IN_FLIGHT_MAX) await Promise.race(inFlight);
     const request: Promise<void> = postJson(bodies[index]!.url, bodies[index]!.body, key)
-      .then((status) => (status === 202 ? void latencies.push(performance.now() - dueMs) : void (failed += 1)))
-      .catch(() => void (failed += 1))
+      .then((status) => (status === 202 ? void latencies.push(performance.now() - dueMs) : fail(`HTTP ${status}`)))
+      .catch((error: unknown) => fail((error as Error).message))
       .finally(() => inFlight.delete(request));
     inFlight.add(request);
   }
   await Promise.all(inFlight);
   const elapsedS = (performance.now() - startedMs) / 1_000;
+  if (failed > 0) say(`single phase: ${failed} failed: ${JSON.stringify(Object.fromEntries(failures))}`);
   latencies.sort((a, b) => a - b);
   return {
     acceptedPerS: latencies.length / elapsedS,
@@ -253,13 +259,9 @@ async function main(): Promise<void> {
     const results = {
       name: 'gateway',
       ...benchProvenance(),
-      machine: {
-        cpus: cpus().length,
-        cpuModel: cpus()[0]?.model ?? 'unknown',
-        memoryGiB: Math.round(totalmem() / 2 ** 30),
-        loadAverage1mAtEnd: Math.round(loadavg()[0]! * 100) / 100,
-        node: process.version,
-      },
+      machine: benchMachine(
+        'shared 2-core machine; broker, PostgreSQL, the gateway and the load generator on the same host',
+      ),
       runs: RUNS,
       setup: {
         single: `${SINGLE_REQUESTS} POST /events/<type> at ${SINGLE_RATE_PER_S}/s open loop (latency from the due time), events from the simulator`,

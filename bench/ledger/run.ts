@@ -17,7 +17,6 @@ import 'reflect-metadata';
 import { installKafkaWireFastPaths } from '@tributary/kafka-wire';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import inspector from 'node:inspector';
-import os from 'node:os';
 import path from 'node:path';
 import { Controller, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -43,6 +42,7 @@ import { readDigest } from '../../services/ledger-projector/src/operations/ledge
 import { decision } from '../../services/ledger-projector/test/fixtures';
 import {
   benchBrokers,
+  benchMachine,
   benchProvenance,
   KAFKA_CONNECTION_VARIABLES,
   securityCost,
@@ -556,13 +556,7 @@ async function main(): Promise<void> {
   const lowerCeiling = readMedian !== null && writeMedian !== null ? Math.min(readMedian, writeMedian) : null;
   const result = {
     name: 'ledger',
-    machine: {
-      cpus: os.cpus().length,
-      cpuModel: os.cpus()[0]?.model,
-      memoryGb: Math.round(os.totalmem() / 2 ** 30),
-      node: process.version,
-      note: 'shared 2-core machine; broker, PostgreSQL and the benchmark on the same host',
-    },
+    machine: benchMachine('shared 2-core machine; broker, PostgreSQL and the benchmark on the same host'),
     ...benchProvenance(),
     runs: RUNS,
     events: EVENTS,

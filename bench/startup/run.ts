@@ -7,7 +7,6 @@
 // run starts both, which first alternating, so the drift of a shared machine hits both alike.
 // Results: bench/results/startup.json. BENCH_STARTUP_RUNS (default 7), BENCH_KAFKA_PORT and BENCH_HTTP_PORT pick
 // the runs and the ports (free ones by default).
-import { cpus, loadavg, totalmem } from 'node:os';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -20,7 +19,7 @@ import { ensureTopics } from '@tributary/messaging';
 import { startServiceProcess } from '@tributary/testing';
 import { compiledMain, LOCAL_SERVICES } from '../../deploy/local/src/services';
 import { freeBrokerPort } from '../../services/gateway/test/gateway-harness';
-import { benchProvenance } from '../with-broker';
+import { benchMachine, benchProvenance } from '../with-broker';
 
 const RUNS = Number(process.env.BENCH_STARTUP_RUNS ?? 7);
 const RESULTS = path.resolve(__dirname, '../results/startup.json');
@@ -147,13 +146,7 @@ async function main(): Promise<void> {
     const results = {
       name: 'startup',
       ...benchProvenance(),
-      machine: {
-        cpus: cpus().length,
-        cpuModel: cpus()[0]?.model ?? 'unknown',
-        memoryGiB: Math.round(totalmem() / 2 ** 30),
-        loadAverage1mAtEnd: Math.round(loadavg()[0]! * 100) / 100,
-        node: process.version,
-      },
+      machine: benchMachine('shared 2-core machine; broker, PostgreSQL and the service on the same host'),
       runs: RUNS,
       setup: {
         service: SERVICE.name,
