@@ -7,12 +7,17 @@ export interface HttpReply {
 }
 
 /**
- * A GET from a chosen local address: all of 127.0.0.0/8 is loopback, so a spec can be several clients
+ * A request from a chosen local address: all of 127.0.0.0/8 is loopback, so a spec can be several clients
  * (for per-address rate limits) without a proxy. The body is parsed when it is JSON.
  */
-export function getFrom(localAddress: string, url: string, headers: Record<string, string> = {}): Promise<HttpReply> {
+export function requestFrom(
+  localAddress: string,
+  url: string,
+  options: { method?: string; headers?: Record<string, string | number>; body?: string } = {},
+): Promise<HttpReply> {
   return new Promise((resolve, reject) => {
-    const outgoing = httpRequest(url, { method: 'GET', localAddress, headers }, (response) => {
+    const { method = 'GET', headers = {}, body } = options;
+    const outgoing = httpRequest(url, { method, localAddress, headers }, (response) => {
       const chunks: Buffer[] = [];
       response.on('data', (chunk: Buffer) => chunks.push(chunk));
       response.on('end', () => {
@@ -25,6 +30,11 @@ export function getFrom(localAddress: string, url: string, headers: Record<strin
       });
     });
     outgoing.on('error', reject);
-    outgoing.end();
+    outgoing.end(body);
   });
+}
+
+/** A GET from a chosen local address (see requestFrom). */
+export function getFrom(localAddress: string, url: string, headers: Record<string, string> = {}): Promise<HttpReply> {
+  return requestFrom(localAddress, url, { headers });
 }

@@ -12,4 +12,4 @@ export {
 } from './cluster';
 export { unitSpecKafkaEnv } from './unit-env';
 export { testKafkaName, principalEnv, kafkaAs, kafkaRefusal, tryProduce } from './principals';
-export { getFrom, type HttpReply } from './http-from';
+export { getFrom, requestFrom, type HttpReply } from './http-from';

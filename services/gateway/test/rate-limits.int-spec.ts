@@ -4,8 +4,7 @@
 // valid producer on another address keeps getting 202s throughout. A key that sends more than its
 // per-key limit gets 429 while another key is still served; health and metrics are never limited.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { request as httpRequest } from 'node:http';
-import { createTestDatabase, testBrokers, uniqueName, type TestDatabase } from '@tributary/testing';
+import { createTestDatabase, requestFrom, testBrokers, uniqueName, type TestDatabase } from '@tributary/testing';
 import type { ApiKeyRepository } from '../src/auth/api-key.store';
 import { keyRepository, post, scope, startGateway, type Reply, type RunningGateway } from './gateway-harness';
 
@@ -36,34 +35,15 @@ const randomKey = () => `trb_${randomBytes(6).toString('hex')}_${randomBytes(32)
 
 /** POST from a chosen local address (all of 127.0.0.0/8 is loopback): the gateway sees another client. */
 function postFrom(localAddress: string, url: string, body: unknown, key: string): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const payload = JSON.stringify(body);
-    const outgoing = httpRequest(
-      url,
-      {
-        method: 'POST',
-        localAddress,
-        headers: {
-          'content-type': 'application/json',
-          'content-length': Buffer.byteLength(payload),
-          authorization: `Bearer ${key}`,
-        },
-      },
-      (response) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          resolve({
-            status: response.statusCode ?? 0,
-            headers: new Headers(response.headers as Record<string, string>),
-            body: text.startsWith('{') ? JSON.parse(text) : text,
-          });
-        });
-      },
-    );
-    outgoing.on('error', reject);
-    outgoing.end(payload);
+  const payload = JSON.stringify(body);
+  return requestFrom(localAddress, url, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(payload),
+      authorization: `Bearer ${key}`,
+    },
+    body: payload,
   });
 }
 
