@@ -195,6 +195,24 @@ describe('a three-node cluster losing a node', () => {
     }
   };
 
+  /**
+   * The members of each service's consumer groups: one process each, so one member each once a dead
+   * member's session has expired. Two would mean a consumer running twice in one process (a restart
+   * racing another), which no stop() ends.
+   */
+  const serviceGroups = [groups.attribution, groups.attributionTables, groups.ledgerProjector];
+  const oneMemberEach = Object.fromEntries(serviceGroups.map((group) => [group, 1]));
+  const membersOfServiceGroups = async (): Promise<Record<string, number>> => {
+    const admin = kafkaOf().admin();
+    await admin.connect();
+    try {
+      const { groups: described } = await admin.describeGroups(serviceGroups);
+      return Object.fromEntries(described.map((group) => [group.groupId, group.members.length]));
+    } finally {
+      await admin.disconnect();
+    }
+  };
+
   /** Notes a service's exit; `restart` does what an orchestrator would, so the decisions can still be checked. */
   const watchExit = (name: string, service: ServiceProcess, restart: () => void) => {
     service.child.once('exit', (code, signal) => {
@@ -421,6 +439,7 @@ describe('a three-node cluster losing a node', () => {
         ),
       );
     let ledger: { booked: number; digest: string; cleanDigest: string; records: number; rejected: number } | undefined;
+    let members: Record<string, number> | undefined;
     try {
       await eventually(() => expect(acks.filter((ack) => !inferences.has(ack.eventId))).toEqual([]), 180_000, 1_000);
       await eventually(() => expect([...inferenceIds].filter((id) => !decisions.has(id))).toEqual([]), 180_000, 1_000);
@@ -435,6 +454,14 @@ describe('a three-node cluster losing a node', () => {
       );
       // Stragglers (a duplicate written late) would arrive now.
       await sleep(SETTLE_MS);
+      await eventually(
+        async () => {
+          members = await membersOfServiceGroups();
+          expect(members).toEqual(oneMemberEach);
+        },
+        60_000,
+        1_000,
+      ).catch(() => undefined);
       // The clean run: the same log projected from offset 0 into a fresh schema, up to where the live
       // projector stands, and the two digests compared (what `npm run ledger -- rebuild` does).
       const clean = await withEnv({ ...cluster.env, DATABASE_URL: databaseUrl }, () =>
@@ -459,7 +486,7 @@ describe('a three-node cluster losing a node', () => {
     } finally {
       await consumer.disconnect();
       await sql.end();
-      process.stdout.write(`faults: ${JSON.stringify({ ...summary(), ledger })}\n`);
+      process.stdout.write(`faults: ${JSON.stringify({ ...summary(), members, ledger })}\n`);
     }
 
     expect(bySource('gateway').length).toBeGreaterThan(0);
@@ -478,6 +505,8 @@ describe('a three-node cluster losing a node', () => {
     // The kills took down the active controller and the group coordinator of every consumer group.
     const rolesKilled = killed.flatMap((kill) => kill.roles);
     expect(rolesKilled).toEqual(expect.arrayContaining(['active controller', 'group coordinator']));
+    // One member per service process in each of its groups.
+    expect(members).toEqual(oneMemberEach);
     // No service exited along the way (an exited attribution service was restarted above only so its
     // decisions could still be checked).
     expect(exits).toEqual([]);

@@ -10,8 +10,12 @@ export interface ServiceProcess {
   output(): string;
   /** kill -9: no shutdown hook runs, no offset is committed on the way out. */
   crash(): Promise<void>;
+  /** SIGTERM, and SIGKILL if the process has not exited after STOP_GRACE_MS (said in its output). */
   stop(): Promise<void>;
 }
+
+/** How long a stopped service may take to shut down before it is killed, so no test's teardown hangs on one. */
+const STOP_GRACE_MS = 20_000;
 
 const OUTPUT_KEEP_CHARS_MAX = 200_000;
 
@@ -42,9 +46,20 @@ export function startServiceProcess(mainPath: string, env: Record<string, string
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const signal = async (name: NodeJS.Signals) => {
-    if (child.exitCode === null && child.signalCode === null) child.kill(name);
+  const running = () => child.exitCode === null && child.signalCode === null;
+  const crash = async () => {
+    if (running()) child.kill('SIGKILL');
     await exited;
   };
-  return { child, output: () => output, crash: () => signal('SIGKILL'), stop: () => signal('SIGTERM') };
+  const stop = async () => {
+    if (running()) child.kill('SIGTERM');
+    const timer = setTimeout(() => {
+      if (!running()) return;
+      keep(Buffer.from(`\n[test] ${name} did not exit within ${STOP_GRACE_MS} ms of SIGTERM: SIGKILL\n`));
+      child.kill('SIGKILL');
+    }, STOP_GRACE_MS);
+    await exited;
+    clearTimeout(timer);
+  };
+  return { child, output: () => output, crash, stop };
 }

@@ -1,7 +1,7 @@
 import { kafkaSecurityOptions, type KafkaSecurity } from '@tributary/config';
 import { Catch, Logger, type RpcExceptionFilter } from '@nestjs/common';
 import { BaseRpcContext, CustomTransportStrategy, MessageHandler, Server } from '@nestjs/microservices';
-import { Consumer, ConsumerRunConfig, EachBatchPayload, Kafka, Partitioners, Producer } from 'kafkajs';
+import { Consumer, EachBatchPayload, Kafka, Partitioners, Producer } from 'kafkajs';
 import { createConsumer, createKafkaClient, KAFKA_RETRY_DEFAULT } from '@tributary/kafka-client';
 import { lastValueFrom, throwError, type Observable } from 'rxjs';
 import { deadLetterSink } from '../dead-letter';
@@ -85,9 +85,11 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
   override readonly transportId = KAFKA_BATCH_TRANSPORT;
   protected override readonly logger = new Logger(KafkaBatchTransport.name);
   private readonly kafka: Kafka;
+  /** The consumer of the moment; null before listen(), after close() and while one is being replaced. */
   private consumer: Consumer | null = null;
   /** A fresh group membership under way (rejoinAfterCoordinatorMoved). */
   private rejoining = false;
+  private closed = false;
   private producer: Producer | null = null;
   /** Restarts of the kafkajs consumer after broker errors, in a row without a batch done in between. */
   private readonly restarts = new RestartBudget();
@@ -116,12 +118,15 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
   }
 
   async close(): Promise<void> {
-    await this.consumer?.disconnect();
-    await this.producer?.disconnect();
+    const { consumer, producer } = this;
+    this.closed = true;
     this.consumer = null;
     this.producer = null;
+    await consumer?.disconnect();
+    await producer?.disconnect();
   }
 
+  /** Listens on the consumer of the moment; a consumer started afresh (rejoinAfterCoordinatorMoved) does not carry it over. */
   // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type -- the signature of Nest's Server.on, which this overrides
   on(event: string, callback: Function): void {
     if (!this.consumer) throw new Error('the consumer exists only once listen() ran');
@@ -142,49 +147,59 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
       createPartitioner: Partitioners.DefaultPartitioner,
     });
     await this.producer.connect();
-    this.consumer = this.createConsumer();
-    this.consumer.on(this.consumer.events.GROUP_JOIN, (event) => {
-      this.positioned = this.seekToStoredOffsets(event.payload.memberAssignment);
+    await this.startConsumer(topics);
+    this.logger.log(`group ${this.options.groupId} consuming ${topics.join(', ')}`);
+  }
+
+  /**
+   * A new kafkajs consumer, made the current one, joined and running. Everything it reports is heeded
+   * only while it is the current one: a consumer replaced by a fresh one (rejoinAfterCoordinatorMoved)
+   * may still be winding down, and must neither move positions nor restart itself nor stop the service.
+   */
+  private async startConsumer(topics: readonly string[]): Promise<void> {
+    const current = () => this.consumer === consumer;
+    const consumer = this.createConsumer(current);
+    this.consumer = consumer;
+    consumer.on(consumer.events.GROUP_JOIN, (event) => {
+      if (!current()) return;
+      this.positioned = this.seekToStoredOffsets(consumer, event.payload.memberAssignment);
       // Said here; the batches that await it fail with it, and kafkajs retries them.
       this.positioned.catch((error: unknown) =>
         this.logger.warn(`could not read the stored offsets of group ${this.options.groupId}: ${describe(error)}`),
       );
     });
-    this.consumer.on(this.consumer.events.COMMIT_OFFSETS, (event) => {
+    consumer.on(consumer.events.COMMIT_OFFSETS, (event) => {
       for (const { topic, partitions } of event.payload.topics) {
         for (const { partition, offset } of partitions)
           this.committedHere.set(`${topic}\u0000${partition}`, String(offset));
       }
     });
-    onMarkerOnlyFetch(
-      this.consumer,
-      (topic, partition, nextOffset) => void this.skipPast(topic, partition, nextOffset.toString()),
-    );
-    this.consumer.on(this.consumer.events.CRASH, (event) => {
-      if (!event.payload.restart) this.crashed(event.payload.error);
+    onMarkerOnlyFetch(consumer, (topic, partition, nextOffset) => {
+      if (current()) void this.skipPast(topic, partition, nextOffset.toString());
     });
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topics, fromBeginning: this.options.fromBeginning });
-    await this.consumer.run(this.runConfig());
-    this.logger.log(`group ${this.options.groupId} consuming ${topics.join(', ')}`);
-  }
-
-  private runConfig(): ConsumerRunConfig {
-    return {
+    consumer.on(consumer.events.CRASH, (event) => {
+      if (!event.payload.restart && current()) this.crashed(event.payload.error);
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topics: [...topics], fromBeginning: this.options.fromBeginning });
+    await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently,
-      eachBatch: (payload) => this.consumeBatch(payload),
-    };
+      eachBatch: (payload) => (current() ? this.consumeBatch(payload) : Promise.resolve()),
+    });
   }
 
   /**
    * kafkajs keeps the group's coordinator it found at the join and, when that broker dies, looks up
    * the same node again instead of asking who coordinates now: every later commit fails after its
    * retries ("Broker 2 not found", then "not the correct coordinator" once the node is back), and each
-   * batch waits them out. A fresh membership asks anew, so the consumer is stopped (after the batches
-   * in flight) and run again, outside the batch that saw it; its partitions start from the offset
-   * store, where every batch done is. Counted against the same restart budget as kafkajs's restarts.
+   * batch waits them out. A fresh membership asks anew: outside the batch that saw it, the consumer is
+   * disconnected (leaving the group, after the batches in flight, for at most a session timeout) and a
+   * new kafkajs consumer takes its place; its partitions start from the offset store, where every batch
+   * done is. A new consumer, not the same one run again: kafkajs may be restarting the old one after a
+   * crash of its own at that very moment, and two runners in one consumer are two group members that
+   * no stop() ever ends. Counted against the same restart budget as kafkajs's restarts.
    */
   private rejoinAfterCoordinatorMoved(error: Error): void {
     if (this.rejoining) return;
@@ -196,14 +211,17 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
       return;
     }
     this.logger.warn(
-      `consumer group ${this.options.groupId} lost its coordinator (${describe(error)}); joining it afresh (restart ${next.restart} of at most ${this.restarts.restartsMax} in a row)`,
+      `consumer group ${this.options.groupId} lost its coordinator (${describe(error)}); joining it afresh with a new consumer (restart ${next.restart} of at most ${this.restarts.restartsMax} in a row)`,
     );
     this.rejoining = true;
+    // From here on nothing the old consumer reports is heeded (startConsumer): no batch, no restart, no crash.
+    this.consumer = null;
     setImmediate(() => {
       void (async () => {
         try {
-          await consumer.stop();
-          if (this.consumer === consumer) await consumer.run(this.runConfig());
+          await this.windDown(consumer);
+          if (this.closed) return;
+          await this.startConsumer([...this.messageHandlers.keys()]);
         } catch (failure) {
           this.crashed(failure instanceof Error ? failure : new Error(describe(failure)));
         } finally {
@@ -213,7 +231,29 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
     });
   }
 
-  private createConsumer(): Consumer {
+  /** Disconnects a consumer being replaced, waiting at most a session timeout: past that its member expires anyway. */
+  private async windDown(consumer: Consumer): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const waitMs = this.options.sessionTimeoutMs;
+    const timedOut = new Promise<'timed out'>((resolve) => {
+      timer = setTimeout(() => resolve('timed out'), waitMs);
+    });
+    const outcome = await Promise.race([
+      consumer.disconnect().then(
+        () => 'left' as const,
+        (error: unknown) => `failed: ${describe(error)}`,
+      ),
+      timedOut,
+    ]);
+    clearTimeout(timer);
+    if (outcome !== 'left')
+      this.logger.warn(
+        `the consumer of group ${this.options.groupId} being replaced did not disconnect (${outcome === 'timed out' ? `not within ${waitMs} ms` : outcome}); its member expires with its session`,
+      );
+  }
+
+  /** `isCurrent` says whether this consumer is still the transport's: one being replaced is never restarted. */
+  private createConsumer(isCurrent: () => boolean): Consumer {
     const { options } = this;
     return createConsumer(this.kafka, {
       groupId: options.groupId,
@@ -228,6 +268,7 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
       // (RestartBudget, shared with the transactional processor). A handler that gave up is not retried
       // here at all (HandlerGaveUpError is not retriable): the service stops instead of looping.
       restartOnFailure: async (error) => {
+        if (!isCurrent()) return false;
         const next = this.restarts.next();
         this.logger.warn(
           next === null
@@ -396,24 +437,24 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
    * A store that cannot be read fails the batches of this generation, which kafkajs retries and, past
    * its bound, restarts the consumer (rejoining, so reading the store again).
    */
-  private async seekToStoredOffsets(assignment: Record<string, number[]>): Promise<void> {
-    if (!this.options.offsetStore || !this.consumer) return;
+  private async seekToStoredOffsets(consumer: Consumer, assignment: Record<string, number[]>): Promise<void> {
+    if (!this.options.offsetStore) return;
     const stored = await this.options.offsetStore.load(this.options.groupId, Object.keys(assignment));
     const storedPartitions = new Set<string>();
     for (const { topic, partition, offset } of stored) {
       if (!assignment[topic]?.includes(partition)) continue;
       storedPartitions.add(`${topic}\u0000${partition}`);
-      this.consumer.seek({ topic, partition, offset });
+      consumer.seek({ topic, partition, offset });
     }
     if (this.options.fromBeginning) {
       for (const [topic, partitions] of Object.entries(assignment)) {
         for (const partition of partitions) {
           if (!storedPartitions.has(`${topic}\u0000${partition}`))
-            this.consumer.seek({ topic, partition, offset: EARLIEST_OFFSET });
+            consumer.seek({ topic, partition, offset: EARLIEST_OFFSET });
         }
       }
     }
-    await this.refuseForeignCommittedOffsets(assignment, stored);
+    await this.refuseForeignCommittedOffsets(consumer, assignment, stored);
   }
 
   /**
@@ -424,11 +465,10 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
    * and does not stop the consumer: the database's offsets are used either way.
    */
   private async refuseForeignCommittedOffsets(
+    consumer: Consumer,
     assignment: Record<string, number[]>,
     stored: readonly StoredOffset[],
   ): Promise<void> {
-    const consumer = this.consumer;
-    if (!consumer) return;
     const { groupId } = this.options;
     const database = new Map(stored.map(({ topic, partition, offset }) => [`${topic}\u0000${partition}`, offset]));
     const admin = this.kafka.admin();
