@@ -10,7 +10,7 @@ import { hashSecretKey } from './secret-keys';
 import type { Scope } from './scopes';
 
 export interface Reader {
-  /** Counted against in the rate limit: `credential:<id>` or `oidc:<subject>`. */
+  /** Who the rate limit counts against: the credential's id, or `oidc:<subject>`. */
   readonly id: string;
   readonly scopes: readonly Scope[];
 }
@@ -77,7 +77,7 @@ export class ReaderAuthenticator {
     }
     this.lookups.live += 1;
     this.failedLookups.giveBack(address);
-    const reader = { id: `credential:${found.credentialId}`, scopes: found.scopes };
+    const reader = { id: found.credentialId, scopes: found.scopes };
     if (this.settings.cacheTtlMs > 0) {
       if (this.cache.size >= CACHE_ENTRIES_MAX) this.cache.clear();
       this.cache.set(secretSha256, { reader, expiresAtMs: now + this.settings.cacheTtlMs });

@@ -5,9 +5,9 @@ import { ApiError } from './api-error';
 
 /**
  * The ledger API's rate limit (@nestjs/throttler, options from throttlerOptions in the module): every
- * route but health and metrics, LEDGER_API_RATE_LIMIT_PER_ADDRESS requests per window and client
- * address. A guard that authenticates readers and runs before this one will make the count per
- * credential instead, by calling setRateLimitCredential. A refusal is a 429 in the API's error shape
+ * route but health and metrics, LEDGER_API_RATE_LIMIT_PER_CREDENTIAL requests per window and read
+ * credential once ReadAccessGuard (which runs first) admitted one, else LEDGER_API_RATE_LIMIT_PER_ADDRESS
+ * per client address. A refusal is a 429 in the API's error shape
  * with Retry-After (set by the library before it throws), counted in ledger_api_requests_rate_limited_total.
  */
 @Injectable()
@@ -20,10 +20,11 @@ export class LedgerApiRateLimitGuard extends ThrottlerGuard {
     detail: ThrottlerLimitDetail,
   ): Promise<void> {
     this.metrics.rateLimited.inc();
+    const perCredential = detail.tracker.startsWith('credential:');
     throw new ApiError(
       429,
       'too_many_requests',
-      `more than ${detail.limit} requests in ${detail.ttl} ms from this address (LEDGER_API_RATE_LIMIT_PER_ADDRESS); retry after the Retry-After seconds`,
+      `more than ${detail.limit} requests in ${detail.ttl} ms from this ${perCredential ? 'credential (LEDGER_API_RATE_LIMIT_PER_CREDENTIAL)' : 'address (LEDGER_API_RATE_LIMIT_PER_ADDRESS)'}; retry after the Retry-After seconds`,
       [{ field: '(rate)', rule: `at-most:${detail.limit}-per-${detail.ttl}ms` }],
     );
   }

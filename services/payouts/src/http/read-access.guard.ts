@@ -1,0 +1,51 @@
+import { HttpException, Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { DataSource } from 'typeorm';
+import { ReadAccess, ReaderAuthenticator } from '@tributary/access';
+import { clientAddress, setRateLimitCredential } from '@tributary/observability';
+import { PAYOUTS_CONFIG, type PayoutsConfig } from '../payouts.config';
+
+const ERROR_NAMES = { 401: 'Unauthorized', 403: 'Forbidden', 429: 'Too Many Requests', 503: 'Service Unavailable' };
+
+/**
+ * Decides every request by the route's rule in libs/access READ_ROUTES (the one table shared with the
+ * ledger API) before the rate limiter runs: health, metrics and the operator writes (which have their own
+ * token, OperatorTokenGuard) pass; a statement needs a read credential (401 without one or with an
+ * unknown, revoked or expired one, 403 outside its scope, 429 when the address has used up its failed
+ * look-ups, 503 when the credentials cannot be read), in Nest's {statusCode, message, error} like every
+ * other error here. An admitted request counts against its credential in the rate limit from here on.
+ */
+@Injectable()
+export class ReadAccessGuard implements CanActivate {
+  private readonly access: ReadAccess;
+
+  constructor(@Inject(PAYOUTS_CONFIG) config: PayoutsConfig, dataSource: DataSource) {
+    this.access = new ReadAccess(
+      'payouts',
+      new ReaderAuthenticator((text, params) => dataSource.query(text, params), config.access),
+    );
+  }
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    if (context.getType() !== 'http') return true;
+    const request = context.switchToHttp().getRequest<Request>();
+    const decision = await this.access.decide({
+      method: request.method,
+      routePath: (request.route as { path?: string } | undefined)?.path,
+      params: request.params as Record<string, string>,
+      query: request.query as Record<string, unknown>,
+      authorization: request.headers['authorization'],
+      address: clientAddress(request),
+    });
+    if (!decision.allowed) {
+      if (decision.retryAfterS !== undefined)
+        context.switchToHttp().getResponse<Response>().setHeader('Retry-After', String(decision.retryAfterS));
+      throw new HttpException(
+        { statusCode: decision.status, message: decision.message, error: ERROR_NAMES[decision.status] },
+        decision.status,
+      );
+    }
+    if (decision.reader !== undefined) setRateLimitCredential(request, decision.reader.id);
+    return true;
+  }
+}
