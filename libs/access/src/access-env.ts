@@ -4,7 +4,18 @@ import { claimScopesProblems, type ClaimScopes } from './claims';
 import type { OidcSettings } from './oidc';
 
 /** Asymmetric algorithms only: a shared-secret (HS*) or `none` token could be made by anyone holding the JWKS. */
-export const OIDC_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
+export const OIDC_ALGORITHMS = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+];
 
 /** https, or http on a loopback address only (a test issuer, an issuer proxied on the same host). */
 const issuerUrl = z
@@ -33,7 +44,12 @@ const accessSchema = z
     ACCESS_FAILURE_WINDOW_MS: boundedInt(1_000, 3_600_000, 60_000),
     ACCESS_OIDC_ISSUER: issuerUrl.optional(),
     ACCESS_OIDC_JWKS_URL: issuerUrl.optional(),
-    ACCESS_OIDC_AUDIENCE: z.string().trim().min(1, 'must not be empty').max(512, 'must be at most 512 characters').optional(),
+    ACCESS_OIDC_AUDIENCE: z
+      .string()
+      .trim()
+      .min(1, 'must not be empty')
+      .max(512, 'must be at most 512 characters')
+      .optional(),
     ACCESS_OIDC_SCOPE_CLAIM: z
       .string()
       .trim()

@@ -54,7 +54,8 @@ export async function ensureCredentialTable(sql: Sql): Promise<void> {
 
 /** Lets a role read the credentials (the ledger API's reader, the payouts service's role): SELECT, nothing else. */
 export async function grantCredentialReader(sql: Sql, role: string): Promise<void> {
-  if (!/^[a-z][a-z0-9_]{0,62}$/.test(role)) throw new RangeError(`role: "${role}" must be lowercase letters, digits and _`);
+  if (!/^[a-z][a-z0-9_]{0,62}$/.test(role))
+    throw new RangeError(`role: "${role}" must be lowercase letters, digits and _`);
   await sql(`GRANT USAGE ON SCHEMA ${ACCESS_SCHEMA} TO "${role}"`);
   await sql(`GRANT SELECT ON ${CREDENTIALS_TABLE} TO "${role}"`);
 }
@@ -64,10 +65,12 @@ export async function createCredential(sql: Sql, scopes: readonly Scope[], label
   if (label.length > LABEL_MAX || /[\u0000-\u001f\u007f]/.test(label))
     throw new RangeError(`label: must be at most ${LABEL_MAX} printable characters`);
   const created = READ_CREDENTIALS.generate();
-  await sql(
-    `INSERT INTO ${CREDENTIALS_TABLE} (credential_id, secret_sha256, scopes, label) VALUES ($1, $2, $3, $4)`,
-    [created.keyId, created.keySha256, scopes.map(formatScope), label],
-  );
+  await sql(`INSERT INTO ${CREDENTIALS_TABLE} (credential_id, secret_sha256, scopes, label) VALUES ($1, $2, $3, $4)`, [
+    created.keyId,
+    created.keySha256,
+    scopes.map(formatScope),
+    label,
+  ]);
   return created;
 }
 
@@ -105,5 +108,3 @@ export async function findLiveCredential(
   const row = rows[0];
   return row === undefined ? undefined : { credentialId: row.credential_id, scopes: parseScopes(row.scopes) };
 }
-
-

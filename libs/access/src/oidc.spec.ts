@@ -43,9 +43,7 @@ describe('OidcVerifier against a JWKS on 127.0.0.1', () => {
 
   afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
-  const token = (
-    options: { signer?: CryptoKey; exp?: number | string; audience?: string; issuer?: string } = {},
-  ) =>
+  const token = (options: { signer?: CryptoKey; exp?: number | string; audience?: string; issuer?: string } = {}) =>
     new SignJWT({ roles: ['earner', 'other-app-role'] })
       .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
       .setIssuer(options.issuer ?? issuer)
@@ -81,10 +79,9 @@ describe('OidcVerifier against a JWKS on 127.0.0.1', () => {
 
 describe('claims to scopes', () => {
   it('takes values as scopes without a mapping, dropping what is no scope', () => {
-    expect(scopesFromClaims({ tributary_scope: 'analyst participant:contributor:bob admin' }, 'tributary_scope', undefined)).toEqual([
-      { kind: 'analyst' },
-      { kind: 'participant', accountId: 'contributor:bob' },
-    ]);
+    expect(
+      scopesFromClaims({ tributary_scope: 'analyst participant:contributor:bob admin' }, 'tributary_scope', undefined),
+    ).toEqual([{ kind: 'analyst' }, { kind: 'participant', accountId: 'contributor:bob' }]);
     expect(scopesFromClaims({ tributary_scope: 42 }, 'tributary_scope', undefined)).toEqual([]);
   });
 

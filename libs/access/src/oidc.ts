@@ -65,7 +65,8 @@ export class OidcVerifier {
       };
     } catch (error) {
       const code = (error as { code?: unknown }).code;
-      if (typeof code === 'string' && REFUSALS.has(code)) return { valid: false, reason: reasonOf(error as Error, code) };
+      if (typeof code === 'string' && REFUSALS.has(code))
+        return { valid: false, reason: reasonOf(error as Error, code) };
       throw error;
     }
   }

@@ -159,7 +159,12 @@ export class ReadAccess {
         retryAfterS: authentication.retryAfterS,
       };
     if (authentication.outcome === 'unknown')
-      return { allowed: false, status: 401, rule: 'known-credential', message: `authorization: ${authentication.reason}` };
+      return {
+        allowed: false,
+        status: 401,
+        rule: 'known-credential',
+        message: `authorization: ${authentication.reason}`,
+      };
     const reader = authentication.reader;
     if (!mayRead(rule, reader.scopes, request))
       return {

@@ -48,7 +48,9 @@ describe('the read route table', () => {
       expect(allowed('ledger-api', `GET /v1/accounts/:account${path}`, alice, own)).toBe(true);
       expect(allowed('ledger-api', `GET /v1/accounts/:account${path}`, alice, other)).toBe(false);
     }
-    expect(allowed('payouts', 'GET /accounts/:accountId/payouts', alice, { accountId: 'contributor:alice' })).toBe(true);
+    expect(allowed('payouts', 'GET /accounts/:accountId/payouts', alice, { accountId: 'contributor:alice' })).toBe(
+      true,
+    );
     expect(allowed('payouts', 'GET /accounts/:accountId/payouts', alice, { accountId: 'contributor:bob' })).toBe(false);
     expect(allowed('ledger-api', 'GET /v1/payouts', alice, {}, { account: 'contributor:alice' })).toBe(true);
     expect(allowed('ledger-api', 'GET /v1/payouts', alice, {}, {})).toBe(false);
@@ -75,8 +77,7 @@ describe('the read route table', () => {
   });
 
   it('lets an operator read every route that takes a read credential', () => {
-    for (const route of READ_ROUTES)
-      expect(mayRead(route.rule, operator, { params: {}, query: {} })).toBe(true);
+    for (const route of READ_ROUTES) expect(mayRead(route.rule, operator, { params: {}, query: {} })).toBe(true);
   });
 
   it('describes each rule in words for the READMEs and the 403', () => {

@@ -74,7 +74,12 @@ export const READ_ROUTES: readonly ReadRoute[] = [
   { service: 'payouts', method: 'GET', path: '/health/live', rule: 'public' },
   { service: 'payouts', method: 'GET', path: '/health/ready', rule: 'public' },
   { service: 'payouts', method: 'GET', path: '/metrics', rule: 'public' },
-  { service: 'payouts', method: 'GET', path: '/accounts/:accountId/payouts', rule: { participant: { path: 'accountId' } } },
+  {
+    service: 'payouts',
+    method: 'GET',
+    path: '/accounts/:accountId/payouts',
+    rule: { participant: { path: 'accountId' } },
+  },
   { service: 'payouts', method: 'GET', path: '/epochs/:epoch', rule: 'operator' },
   { service: 'payouts', method: 'POST', path: '/epochs/close', rule: 'operator-token' },
   { service: 'payouts', method: 'POST', path: '/payouts/:payoutId/resolution', rule: 'operator-token' },

@@ -70,9 +70,17 @@ export function ledgerApiCli(): Command {
     .description('revoke a credential (refused everywhere within ACCESS_CACHE_TTL_MS)')
     .action(async (credentialId: string) => {
       if (!KEY_ID.test(credentialId))
-        throw new CommanderError(1, 'ledger-api.credentialId', 'credentialId: must be the 12 hex characters `credentials create` printed');
+        throw new CommanderError(
+          1,
+          'ledger-api.credentialId',
+          'credentialId: must be the 12 hex characters `credentials create` printed',
+        );
       if (!(await revokeReadCredential(databaseEnv().DATABASE_URL, credentialId)))
-        throw new CommanderError(1, 'ledger-api.revoke', `credentialId: no live credential ${credentialId} (unknown, or revoked already)`);
+        throw new CommanderError(
+          1,
+          'ledger-api.revoke',
+          `credentialId: no live credential ${credentialId} (unknown, or revoked already)`,
+        );
       process.stdout.write(`revoked ${credentialId}\n`);
     });
   credentials

@@ -65,7 +65,10 @@ describe('read access to the ledger API and the payouts statements', () => {
       'read-access-payouts',
     );
     pipeline.processes.push(payouts);
-    await eventually(() => expect(payouts.output()).toMatch(/payouts ready: statement at (http:\/\/\S+)\/accounts/), 120_000);
+    await eventually(
+      () => expect(payouts.output()).toMatch(/payouts ready: statement at (http:\/\/\S+)\/accounts/),
+      120_000,
+    );
     base['ledger-api'] = pipeline.apiUrl;
     base.payouts = /payouts ready: statement at (http:\/\/\S+)\/accounts/
       .exec(payouts.output())![1]!
@@ -135,7 +138,11 @@ describe('read access to the ledger API and the payouts statements', () => {
     }
     expect(await call('payouts', '/accounts/contributor:bob/payouts', alice)).toEqual({
       status: 403,
-      body: { statusCode: 403, error: 'Forbidden', message: expect.stringContaining("outside this credential's scope") },
+      body: {
+        statusCode: 403,
+        error: 'Forbidden',
+        message: expect.stringContaining("outside this credential's scope"),
+      },
     });
   });
 
@@ -172,7 +179,12 @@ describe('read access to the ledger API and the payouts statements', () => {
       }
       expect([where, status]).toEqual([where, 401]);
       if (route.service === 'ledger-api')
-        expect(body).toEqual({ statusCode: 401, error: 'unauthorized', message: expect.any(String), issues: [expect.any(Object)] });
+        expect(body).toEqual({
+          statusCode: 401,
+          error: 'unauthorized',
+          message: expect.any(String),
+          issues: [expect.any(Object)],
+        });
       else expect(body).toEqual({ statusCode: 401, error: 'Unauthorized', message: expect.any(String) });
       // An unknown credential of the right shape is a 401 too.
       const unknown = `trr_0123456789ab_${'A'.repeat(43)}`;
@@ -198,7 +210,11 @@ describe('read access to the ledger API and the payouts statements', () => {
       ['ledger-api', '/v1/accounts/contributor:alice'],
       ['payouts', '/accounts/contributor:alice/payouts'],
     ] as const)
-      await eventually(async () => expect((await call(service, path, alice)).status).toBe(401), CACHE_TTL_MS + 1_000, 100);
+      await eventually(
+        async () => expect((await call(service, path, alice)).status).toBe(401),
+        CACHE_TTL_MS + 1_000,
+        100,
+      );
     expect(Date.now() - revokedAt).toBeLessThanOrEqual(CACHE_TTL_MS + 1_000);
   });
 

@@ -14,7 +14,11 @@ import { withOwnerSql } from './owner-step';
  * the owner's connection; the table is made first when this runs before the API ever started. The
  * secret is returned once: only its SHA-256 is stored.
  */
-export function issueReadCredential(ownerDatabaseUrl: string, scopes: readonly string[], label = ''): Promise<NewSecretKey> {
+export function issueReadCredential(
+  ownerDatabaseUrl: string,
+  scopes: readonly string[],
+  label = '',
+): Promise<NewSecretKey> {
   const parsed = parseScopes(scopes);
   return withOwnerSql(ownerDatabaseUrl, async (sql) => {
     await ensureCredentialTable(sql);

@@ -1,5 +1,6 @@
 import { HttpException, HttpStatus, Inject, Injectable, type ExecutionContext } from '@nestjs/common';
 import { ThrottlerGuard, type ThrottlerLimitDetail } from '@nestjs/throttler';
+import { takeDeferredRefusal } from '@tributary/observability';
 import { PayoutsMetrics } from '../payouts-metrics';
 
 /**
@@ -14,6 +15,14 @@ import { PayoutsMetrics } from '../payouts-metrics';
 export class PayoutsRateLimitGuard extends ThrottlerGuard {
   // A property, not a constructor parameter: the library's guard keeps its own constructor and injections.
   @Inject(PayoutsMetrics) private readonly metrics!: PayoutsMetrics;
+
+  /** Counts the request, then throws the refusal ReadAccessGuard left (401, 403, 429, 503), if any. */
+  override async canActivate(context: ExecutionContext): Promise<boolean> {
+    const admitted = await super.canActivate(context);
+    const refusal = takeDeferredRefusal(context.switchToHttp().getRequest<object>());
+    if (refusal !== undefined) throw refusal;
+    return admitted;
+  }
 
   protected override async throwThrottlingException(
     _context: ExecutionContext,

@@ -2,7 +2,7 @@ import { HttpException, Inject, Injectable, type CanActivate, type ExecutionCont
 import type { Request, Response } from 'express';
 import { DataSource } from 'typeorm';
 import { ReadAccess, ReaderAuthenticator } from '@tributary/access';
-import { clientAddress, setRateLimitCredential } from '@tributary/observability';
+import { clientAddress, deferRefusal, setRateLimitCredential } from '@tributary/observability';
 import { PAYOUTS_CONFIG, type PayoutsConfig } from '../payouts.config';
 
 const ERROR_NAMES = { 401: 'Unauthorized', 403: 'Forbidden', 429: 'Too Many Requests', 503: 'Service Unavailable' };
@@ -13,7 +13,8 @@ const ERROR_NAMES = { 401: 'Unauthorized', 403: 'Forbidden', 429: 'Too Many Requ
  * token, OperatorTokenGuard) pass; a statement needs a read credential (401 without one or with an
  * unknown, revoked or expired one, 403 outside its scope, 429 when the address has used up its failed
  * look-ups, 503 when the credentials cannot be read), in Nest's {statusCode, message, error} like every
- * other error here. An admitted request counts against its credential in the rate limit from here on.
+ * other error here. A refusal is left for the limiter to throw once it has counted the attempt against the
+ * client's address; an admitted request counts against its credential from here on.
  */
 @Injectable()
 export class ReadAccessGuard implements CanActivate {
@@ -40,10 +41,15 @@ export class ReadAccessGuard implements CanActivate {
     if (!decision.allowed) {
       if (decision.retryAfterS !== undefined)
         context.switchToHttp().getResponse<Response>().setHeader('Retry-After', String(decision.retryAfterS));
-      throw new HttpException(
-        { statusCode: decision.status, message: decision.message, error: ERROR_NAMES[decision.status] },
-        decision.status,
+      // Thrown by the rate limiter once it has counted this attempt against the address.
+      deferRefusal(
+        request,
+        new HttpException(
+          { statusCode: decision.status, message: decision.message, error: ERROR_NAMES[decision.status] },
+          decision.status,
+        ),
       );
+      return true;
     }
     if (decision.reader !== undefined) setRateLimitCredential(request, decision.reader.id);
     return true;
