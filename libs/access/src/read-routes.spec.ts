@@ -1,6 +1,9 @@
 // Proves the pure access rules: scopes parse (and refuse with the rule), each kind of reader may call
 // exactly its routes of the one table (a participant its own accounts, an analyst the aggregates, an
-// operator everything), and every route of the table has exactly one rule per service.
+// operator everything), every route of the table has exactly one rule per service, and the tables in
+// the ledger API's and the payouts service's READMEs say exactly what this table says.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { describeRule, mayRead, READ_ROUTES, routeTable, type ReadService } from './read-routes';
 import { formatScope, parseScope, parseScopes, type Scope } from './scopes';
 
@@ -86,6 +89,36 @@ describe('the read route table', () => {
     );
     expect(describeRule(routeTable('payouts').get('GET /accounts/:accountId/payouts')!)).toBe(
       'operator, participant of the :accountId in the path',
+    );
+  });
+});
+
+describe("the READMEs' access tables", () => {
+  /** The rows `| route | who |` of the README's table under "who may call it", unescaped. */
+  function documented(service: ReadService): string[][] {
+    const readme = readFileSync(path.join(__dirname, '../../../services', service, 'README.md'), 'utf8');
+    const lines = readme.split('\n');
+    const start = lines.findIndex((line) => /^\| route +\| who may call it +\|$/.test(line));
+    expect(start).toBeGreaterThanOrEqual(0);
+    const rows: string[][] = [];
+    for (const line of lines.slice(start + 2)) {
+      if (!line.startsWith('|')) break;
+      rows.push(
+        line
+          .slice(1, -1)
+          .split(/(?<!\\)\|/)
+          .map((cell) => cell.trim().replace(/\\\|/g, '|')),
+      );
+    }
+    return rows;
+  }
+
+  it.each(['ledger-api', 'payouts'] as const)('%s: one row per route, with its rule in words', (service) => {
+    expect(documented(service)).toEqual(
+      READ_ROUTES.filter((route) => route.service === service).map((route) => [
+        `\`${route.method} ${route.path}\``,
+        describeRule(route.rule),
+      ]),
     );
   });
 });
