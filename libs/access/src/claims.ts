@@ -61,7 +61,7 @@ export function claimScopesProblems(mapping: unknown): string[] {
       problems.push(`"${value}": must be a list of scopes`);
       continue;
     }
-    for (const scope of scopes as string[]) {
+    for (const scope of scopes) {
       try {
         // {sub} stands for a subject: checked with a placeholder of the right shape.
         parseScope(scope.replaceAll('{sub}', 'subject'));

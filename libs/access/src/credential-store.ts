@@ -3,7 +3,7 @@
 // credentials ...`) and grants its reader role SELECT on it; the payouts service only reads it. Only a
 // credential's SHA-256 is stored (SecretKeyFormat); its scopes are the text the operator typed.
 // Written against a minimal query function, so a pg Pool, a pg Client and a TypeORM DataSource all fit.
-import { hashSecretKey, SecretKeyFormat, type NewSecretKey } from './secret-keys';
+import { SecretKeyFormat, type NewSecretKey } from './secret-keys';
 import { formatScope, parseScopes, type Scope } from './scopes';
 
 /** Runs one statement with bind parameters and returns its rows. */

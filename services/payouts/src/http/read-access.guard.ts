@@ -34,7 +34,7 @@ export class ReadAccessGuard implements CanActivate {
       method: request.method,
       routePath: (request.route as { path?: string } | undefined)?.path,
       params: request.params as Record<string, string>,
-      query: request.query as Record<string, unknown>,
+      query: request.query,
       authorization: request.headers['authorization'],
       address: clientAddress(request),
     });
