@@ -478,13 +478,13 @@ describe('the ledger API over a pipeline-built ledger', () => {
         expect((await page.$$('[data-testid="statement-row"]')).length).toBe(
           Math.min(50, Number(alice.balances[0].entryCount)),
         );
+        mkdirSync(ARTIFACTS, { recursive: true });
+        await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-participant.png'), fullPage: true });
         // Another participant's page is refused by the API, and the dashboard says so.
         await page.goto(`${pipeline.apiUrl}/dashboard/#/account/${encodeURIComponent('contributor:bob')}`);
         await page.waitForSelector('[data-testid="error"]');
         expect(await page.textContent('[data-testid="error"]')).toContain('403');
         expect(await page.$('[data-testid="balance-USDC"]')).toBeNull();
-        mkdirSync(ARTIFACTS, { recursive: true });
-        await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-participant.png'), fullPage: true });
       } finally {
         await browser.close();
       }
