@@ -36,12 +36,12 @@ export class ReaderAuthenticator {
   private readonly unknown: UnknownKeyMemory;
   private readonly failedLookups: FailedLookupBudget;
   private readonly oidc: OidcVerifier | undefined;
-  /** Database look-ups by what they found, for a service's metrics. */
-  readonly lookups = { live: 0, unknown: 0 };
 
   constructor(
     private readonly sql: Sql,
     private readonly settings: AccessSettings,
+    /** Told of every database look-up and what it found, for a service's metrics. */
+    private readonly onLookup: (found: 'live' | 'unknown') => void = () => undefined,
     private readonly now: () => number = Date.now,
   ) {
     this.unknown = new UnknownKeyMemory(settings.unknownCacheTtlMs, CACHE_ENTRIES_MAX);
@@ -69,13 +69,12 @@ export class ReaderAuthenticator {
     const budget = this.failedLookups.take(address, now);
     if (!budget.allowed) return { outcome: 'limited', retryAfterS: budget.retryAfterS };
     const found = await findLiveCredential(this.sql, secretSha256);
+    this.onLookup(found === undefined ? 'unknown' : 'live');
     if (found === undefined) {
-      this.lookups.unknown += 1;
       this.cache.delete(secretSha256);
       this.unknown.remember(secretSha256, this.now());
       return { outcome: 'unknown', reason: UNKNOWN };
     }
-    this.lookups.live += 1;
     this.failedLookups.giveBack(address);
     const reader = { id: found.credentialId, scopes: found.scopes };
     if (this.settings.cacheTtlMs > 0) {

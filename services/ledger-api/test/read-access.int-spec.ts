@@ -4,16 +4,21 @@
 // table (libs/access READ_ROUTES) answers 401 without a credential except health and metrics; a revoked
 // credential is refused within ACCESS_CACHE_TTL_MS; a JWT from a test issuer (its JWKS served here on
 // 127.0.0.1) with the mapped claim is admitted, and one signed by another key, an expired one or one for
-// another audience is not. The OpenAPI document lists no route the table lacks.
+// another audience is not. The OpenAPI document lists no route the table lacks. A flood of unknown
+// credentials from one address costs at most ACCESS_FAILURES_PER_ADDRESS database look-ups (counted on
+// /metrics) and turns into 429s, while a caller at another address is still served.
+import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
 import { READ_ROUTES, type ReadService } from '@tributary/access';
-import { eventually, startServiceProcess, testBrokers, type ServiceProcess } from '@tributary/testing';
+import { eventually, getFrom, startServiceProcess, testBrokers, type ServiceProcess } from '@tributary/testing';
 import { revokeReadCredential } from '../src/database/credentials';
 import { Pipeline } from './pipeline';
 
 const CACHE_TTL_MS = 2_000;
+const FAILURES_PER_ADDRESS = 10;
+const FLOOD = 300;
 const AUDIENCE = 'tributary-read';
 const OPERATOR_TOKEN = 'payouts-operator-token-for-tests';
 
@@ -39,6 +44,7 @@ describe('read access to the ledger API and the payouts statements', () => {
     issuer = `http://127.0.0.1:${(jwks.address() as AddressInfo).port}`;
     const accessEnv = {
       ACCESS_CACHE_TTL_MS: String(CACHE_TTL_MS),
+      ACCESS_FAILURES_PER_ADDRESS: String(FAILURES_PER_ADDRESS),
       ACCESS_OIDC_ISSUER: issuer,
       ACCESS_OIDC_JWKS_URL: `${issuer}/.well-known/jwks.json`,
       ACCESS_OIDC_AUDIENCE: AUDIENCE,
@@ -243,4 +249,39 @@ describe('read access to the ledger API and the payouts statements', () => {
       expect([what, (await call('payouts', '/accounts/contributor:alice/payouts', token)).status]).toEqual([what, 401]);
     }
   });
+
+  it.each([
+    ['ledger-api', '/v1/accounts/contributor:alice', 'ledger_api_credential_lookups_total'],
+    ['payouts', '/accounts/contributor:alice/payouts', 'payouts_credential_lookups_total'],
+  ] as const)(
+    '%s: keeps a flood of unknown credentials from one address away from the database',
+    async (service, path, metric) => {
+      const lookups = async () => {
+        const text = (await getFrom('127.0.0.1', `${base[service]}/metrics`)).body as string;
+        const count = (outcome: string) =>
+          Number(new RegExp(`^${metric}\\{outcome="${outcome}"\\} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+        return count('live') + count('unknown');
+      };
+      const before = await lookups();
+      const statuses: number[] = [];
+      for (let sent = 0; sent < FLOOD; sent += 50) {
+        const batch = Array.from({ length: 50 }, () =>
+          getFrom('127.0.0.5', `${base[service]}${path}`, {
+            authorization: `Bearer trr_${randomBytes(6).toString('hex')}_${randomBytes(32).toString('base64url')}`,
+          }),
+        );
+        statuses.push(...(await Promise.all(batch)).map((reply) => reply.status));
+      }
+      expect(statuses.filter((status) => status === 401)).toHaveLength(FAILURES_PER_ADDRESS);
+      expect(statuses.filter((status) => status === 429)).toHaveLength(FLOOD - FAILURES_PER_ADDRESS);
+      expect((await lookups()) - before).toBeLessThanOrEqual(FAILURES_PER_ADDRESS);
+      // A caller elsewhere is served meanwhile, and its valid look-up is the only one more.
+      const alice = await pipeline.credential('participant:contributor:alice');
+      expect((await getFrom('127.0.0.6', `${base[service]}${path}`, { authorization: `Bearer ${alice}` })).status).toBe(
+        200,
+      );
+      expect((await lookups()) - before).toBeLessThanOrEqual(FAILURES_PER_ADDRESS + 1);
+    },
+    60_000,
+  );
 });

@@ -3,6 +3,7 @@ import type { Request, Response } from 'express';
 import { ReadAccess, ReaderAuthenticator, type Reader } from '@tributary/access';
 import { clientAddress, deferRefusal, setRateLimitCredential } from '@tributary/observability';
 import { ReaderPool } from '../database/reader-pool';
+import { LedgerApiMetrics } from '../kafka/dlq-metrics';
 import { LEDGER_API_CONFIG, type LedgerApiConfig } from '../ledger-api.config';
 import { ApiError } from './api-error';
 
@@ -22,10 +23,18 @@ type ReaderRequest = Request & { [READER]?: Reader };
 export class ReadAccessGuard implements CanActivate {
   private readonly access: ReadAccess;
 
-  constructor(@Inject(LEDGER_API_CONFIG) config: LedgerApiConfig, @Inject(ReaderPool) db: ReaderPool) {
+  constructor(
+    @Inject(LEDGER_API_CONFIG) config: LedgerApiConfig,
+    @Inject(ReaderPool) db: ReaderPool,
+    @Inject(LedgerApiMetrics) metrics: LedgerApiMetrics,
+  ) {
     this.access = new ReadAccess(
       'ledger-api',
-      new ReaderAuthenticator((text, params) => db.rows(text, params), config.access),
+      new ReaderAuthenticator(
+        (text, params) => db.rows(text, params),
+        config.access,
+        (outcome) => metrics.credentialLookups.inc({ outcome }),
+      ),
     );
   }
 

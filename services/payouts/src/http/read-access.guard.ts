@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { ReadAccess, ReaderAuthenticator } from '@tributary/access';
 import { clientAddress, deferRefusal, setRateLimitCredential } from '@tributary/observability';
 import { PAYOUTS_CONFIG, type PayoutsConfig } from '../payouts.config';
+import { PayoutsMetrics } from '../payouts-metrics';
 
 const ERROR_NAMES = { 401: 'Unauthorized', 403: 'Forbidden', 429: 'Too Many Requests', 503: 'Service Unavailable' };
 
@@ -20,10 +21,18 @@ const ERROR_NAMES = { 401: 'Unauthorized', 403: 'Forbidden', 429: 'Too Many Requ
 export class ReadAccessGuard implements CanActivate {
   private readonly access: ReadAccess;
 
-  constructor(@Inject(PAYOUTS_CONFIG) config: PayoutsConfig, dataSource: DataSource) {
+  constructor(
+    @Inject(PAYOUTS_CONFIG) config: PayoutsConfig,
+    dataSource: DataSource,
+    @Inject(PayoutsMetrics) metrics: PayoutsMetrics,
+  ) {
     this.access = new ReadAccess(
       'payouts',
-      new ReaderAuthenticator((text, params) => dataSource.query(text, params), config.access),
+      new ReaderAuthenticator(
+        (text, params) => dataSource.query(text, params),
+        config.access,
+        (outcome) => metrics.credentialLookups.inc({ outcome }),
+      ),
     );
   }
 
