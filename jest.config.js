@@ -10,7 +10,10 @@ const shared = {
   transform: {
     // Type checking runs once over the whole tree (`npm run typecheck`); per-file transpilation keeps jest fast.
     '^.+\\.ts$': ['ts-jest', { diagnostics: false }],
+    // jose is ESM only; jest's CommonJS runtime gets it transpiled (Node 22.12+ loads it natively everywhere else).
+    '/node_modules/jose/.+\\.js$': ['ts-jest', { diagnostics: false, tsconfig: { allowJs: true } }],
   },
+  transformIgnorePatterns: ['/node_modules/(?!jose/)'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/', '/.cache/'],
 };
 

@@ -1,7 +1,7 @@
 // Proves issue 23's "secrets never shown": the gateway, payouts and ledger API run as their own processes
 // with distinctive secrets configured (a database password, the ledger reader's password, a Kafka
-// password, the payouts operator token and webhook secret) and are called with good and bad API keys and
-// tokens; other instances are started with a database they cannot reach, a database URL that does not
+// password, the payouts operator token and webhook secret) and are called with good and bad API keys,
+// read credentials and tokens; other instances are started with a database they cannot reach, a database URL that does not
 // parse, a Kafka password the broker refuses and an operator token that breaks its rule. Then everything
 // every process printed, and the bodies of their answers, are searched for each secret's value: none may
 // appear.
@@ -24,6 +24,7 @@ import {
   type TestDatabase,
 } from '@tributary/testing';
 import { keyRepository, post, scope } from '../../services/gateway/test/gateway-harness';
+import { issueReadCredential } from '../../services/ledger-api/src/database/credentials';
 
 /** A value no log line would hold by chance, so finding it means a leak. */
 const distinctive = (what: string) => `${what}-${randomBytes(12).toString('hex')}`;
@@ -39,8 +40,10 @@ const secrets = {
   webhookSecret: distinctive('webhook-secret'),
   wrongKafkaPassword: distinctive('kafka-password-wrong'),
   unknownApiKey: distinctive('tk_unknown'),
+  unknownReadCredential: `trr_0123456789ab_${randomBytes(32).toString('base64url')}`,
   kafkaPassword: '',
   apiKey: '',
+  readCredential: '',
 };
 
 const READY_TIMEOUT_MS = 90_000;
@@ -96,6 +99,7 @@ describe('secrets in what the services print', () => {
     const keys = await keyRepository(database.url);
     secrets.apiKey = (await keys.repository.create(scope('secrets-producer'))).key;
     await keys.close();
+    secrets.readCredential = (await issueReadCredential(database.url, ['participant:contributor:alice'])).key;
   });
 
   afterAll(async () => {
@@ -180,9 +184,15 @@ describe('secrets in what the services print', () => {
     expect(await deposit(secrets.wrongOperatorToken)).toBe(403);
 
     const apiUrl = await urlIn(ledgerApi, /ledger-api ready at (http:\/\/\S+) as role/);
-    const read = await fetch(`${apiUrl}/v1/accounts`, { headers: { authorization: `Bearer ${secrets.apiKey}` } });
-    expect(read.status).toBeGreaterThanOrEqual(200);
-    answers.push(await read.text());
+    const read = (credential: string, path: string) =>
+      fetch(`${apiUrl}${path}`, { headers: { authorization: `Bearer ${credential}` } }).then(async (response) => {
+        answers.push(await response.text());
+        return response.status;
+      });
+    expect(await read(secrets.apiKey, '/v1/accounts')).toBe(401);
+    expect(await read(secrets.unknownReadCredential, '/v1/accounts')).toBe(401);
+    expect(await read(secrets.readCredential, '/v1/accounts')).toBe(403);
+    expect(await read(secrets.readCredential, '/v1/accounts/contributor:alice')).not.toBe(401);
     // The owner step sent PostgreSQL a verifier, not the password, and it is the one the server would make.
     const stored = await withSql((sql) =>
       sql.query<{ verifier: string }>('SELECT rolpassword AS verifier FROM pg_authid WHERE rolname = $1', [readerRole]),

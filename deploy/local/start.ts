@@ -15,10 +15,11 @@ import {
   startKafka,
   type RunningKafka,
 } from '@tributary/kafka-provisioner';
-import { localOperatorTokenFile, redactUrlsIn } from '@tributary/config';
+import { localOperatorTokenFile, localReadCredentialFile, redactUrlsIn } from '@tributary/config';
 import { topicPrefix } from '@tributary/contracts';
 import { whereToReachLines } from './src/banner';
 import { prepareBroker } from './src/broker-ready';
+import { ensureOperatorReadCredential } from './src/read-credential';
 import { ensurePostgres } from './src/postgres';
 import { LOCAL_SERVICES, type LocalService } from './src/services';
 import { DEV_DATABASE_URL, DEV_KAFKA_NAME, DEV_KAFKA_PORT } from './src/stack-ports';
@@ -62,6 +63,8 @@ async function main(): Promise<void> {
       );
     });
   const operatorToken = ensureOperatorToken();
+  // Issued before the services start, so the dashboard can be signed in to as soon as the ledger API is up.
+  await ensureOperatorReadCredential(databaseUrl, localReadCredentialFile());
   const children = LOCAL_SERVICES.map((service, index) =>
     startService(service, index, {
       ...envAs(service.name),
@@ -124,6 +127,7 @@ function printWhereToReach(brokers: string, databaseUrl: string, kafka: RunningK
     databaseUrl,
     services: LOCAL_SERVICES,
     operatorTokenFile: path.relative(ROOT, localOperatorTokenFile()),
+    readCredentialFile: path.relative(ROOT, localReadCredentialFile()),
   });
   for (const line of lines) say(line);
 }

@@ -9,6 +9,8 @@ export interface WhereToReach {
   readonly services: readonly Pick<LocalService, 'name' | 'httpPort'>[];
   /** Where the payouts operator token is kept, relative to the repository. */
   readonly operatorTokenFile: string;
+  /** Where the operator's read credential (dashboard, ledger API, payouts statements) is kept, likewise. */
+  readonly readCredentialFile: string;
 }
 
 /**
@@ -24,6 +26,7 @@ export function whereToReachLines(stack: WhereToReach): string[] {
       (service) => `  ${service.name.padEnd(12)} http://127.0.0.1:${service.httpPort}/health/ready`,
     ),
     `  operator token of the payouts service: in ${stack.operatorTokenFile} (not printed)`,
+    `  dashboard sign-in: an operator's read credential is in ${stack.readCredentialFile} (not printed); issue others with npm run ledger-api -- credentials create --scope <operator|analyst|participant:<accountId>>`,
     'press Ctrl-C to stop everything',
   ];
 }

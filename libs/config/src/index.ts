@@ -10,6 +10,7 @@ export { parseEnv, brokerList, boundedInt, postgresUrl, kafkaName, httpHost, tru
 export {
   databaseEnv,
   localOperatorTokenFile,
+  localReadCredentialFile,
   logLevels,
   exitOnStartupFailure,
   kafkaCredentialProblem,

@@ -16,6 +16,15 @@ export function localOperatorTokenFile(env: NodeJS.ProcessEnv = process.env): st
   return path.join(cacheDir(env), 'local', 'payouts-operator-token');
 }
 
+/**
+ * Where `npm start` keeps an operator's read credential for the local stack (issued once, mode 0600,
+ * issued again when the database no longer knows it): for signing in to the dashboard and reading the
+ * ledger API and the payouts statements; never printed.
+ */
+export function localReadCredentialFile(env: NodeJS.ProcessEnv = process.env): string {
+  return path.join(cacheDir(env), 'local', 'read-operator-credential');
+}
+
 const databaseSchema = z.object({ DATABASE_URL: postgresUrl.default(LOCAL_DATABASE_URL) });
 export type DatabaseEnv = z.infer<typeof databaseSchema>;
 export const databaseEnv = (env?: NodeJS.ProcessEnv): DatabaseEnv => parseEnv('database', databaseSchema, env);

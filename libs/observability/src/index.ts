@@ -6,6 +6,8 @@ export {
   rateLimitTracker,
   retryAfterSeconds,
   setRateLimitCredential,
+  deferRefusal,
+  takeDeferredRefusal,
   throttlerOptions,
   type RateLimits,
 } from './rate-limit';

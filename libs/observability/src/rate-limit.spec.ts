@@ -1,6 +1,8 @@
 // Proves who a request's rate limit counts against (its credential once one is set, else its address as
 // express reports it) and which paths are never limited.
 import {
+  deferRefusal,
+  takeDeferredRefusal,
   clientAddress,
   isUnlimitedPath,
   rateLimitTracker,
@@ -9,6 +11,16 @@ import {
 } from './rate-limit';
 
 describe('rate limit trackers', () => {
+  it("hands an authentication guard's refusal to the limiter once, to throw after the count", () => {
+    const request = { ip: '10.0.0.1' };
+    expect(takeDeferredRefusal(request)).toBeUndefined();
+    const refusal = new Error('401');
+    deferRefusal(request, refusal);
+    expect(rateLimitTracker(request)).toBe('address:10.0.0.1');
+    expect(takeDeferredRefusal(request)).toBe(refusal);
+    expect(takeDeferredRefusal(request)).toBeUndefined();
+  });
+
   it('counts a request against its address until a credential is set, then against the credential', () => {
     const request = { ip: '10.0.0.7', headers: { 'x-forwarded-for': '1.2.3.4' } };
     expect(rateLimitTracker(request)).toBe('address:10.0.0.7');

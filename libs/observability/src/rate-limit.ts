@@ -7,12 +7,15 @@ import type { ThrottlerModuleOptions } from '@nestjs/throttler';
 
 /** Where an authentication guard leaves the credential's id for the limiter; a symbol, so no header can set it. */
 const RATE_LIMIT_CREDENTIAL = Symbol.for('tributary.rateLimit.credential');
+/** Where an authentication guard leaves its refusal until the limiter has counted the request. */
+const DEFERRED_REFUSAL = Symbol.for('tributary.rateLimit.deferredRefusal');
 
 interface TrackedRequest {
   readonly ip?: string;
   readonly path?: string;
   readonly socket?: { readonly remoteAddress?: string };
   [RATE_LIMIT_CREDENTIAL]?: string;
+  [DEFERRED_REFUSAL]?: Error;
 }
 
 /** The configured limits: requests per window, per credential and per client address. */
@@ -28,6 +31,22 @@ export interface RateLimits {
  */
 export function setRateLimitCredential(request: object, credentialId: string): void {
   (request as TrackedRequest)[RATE_LIMIT_CREDENTIAL] = credentialId;
+}
+
+/**
+ * Called by an authentication guard that runs before the limiter, instead of throwing: the limiter
+ * counts the request first (against its address when no credential was admitted), so refused attempts
+ * use up the address's limit too, and then throws the refusal (takeDeferredRefusal in its canActivate).
+ */
+export function deferRefusal(request: object, refusal: Error): void {
+  (request as TrackedRequest)[DEFERRED_REFUSAL] = refusal;
+}
+
+/** The refusal an authentication guard deferred to after the count, once; undefined when there is none. */
+export function takeDeferredRefusal(request: object): Error | undefined {
+  const refusal = (request as TrackedRequest)[DEFERRED_REFUSAL];
+  delete (request as TrackedRequest)[DEFERRED_REFUSAL];
+  return refusal;
 }
 
 /**

@@ -1,7 +1,14 @@
 // The dashboard: plain JavaScript over the public API only (/v1/...), no framework, no network beyond
 // this server. Amounts stay exact: they arrive as decimal strings and are summed as BigInt; only the
-// drawing scale uses floating point.
+// drawing scale uses floating point. It asks for a read credential first, keeps it in sessionStorage
+// (gone when the tab closes) and sends it as "Authorization: Bearer"; it shows what the credential's
+// scope allows (GET /v1/me): an operator everything, an analyst the flow of value and revenue, a
+// participant its own accounts.
 'use strict';
+
+const CREDENTIAL_KEY = 'tributary.credential';
+/** What the signed-in credential may read: {scopes, operator, analyst, accounts}; null until signed in. */
+let me = null;
 
 const view = document.getElementById('view');
 const COLORS = {
@@ -13,11 +20,35 @@ const COLORS = {
   contributor: '#059669',
 };
 
+function authorization() {
+  const credential = sessionStorage.getItem(CREDENTIAL_KEY);
+  return credential ? { authorization: `Bearer ${credential}` } : {};
+}
+
+class ApiError extends Error {
+  constructor(status, message) {
+    super(message);
+    this.status = status;
+  }
+}
+
 async function api(path) {
-  const response = await fetch(path, { headers: { accept: 'application/json' } });
+  const response = await fetch(path, { headers: { accept: 'application/json', ...authorization() } });
   const body = await response.json();
-  if (!response.ok) throw new Error(`${body.statusCode} ${body.error}: ${body.message}`);
+  if (!response.ok) throw new ApiError(response.status, `${body.statusCode} ${body.error}: ${body.message}`);
   return body;
+}
+
+/** A CSV export: fetched with the credential (a plain link could not send it), then saved from a blob. */
+async function download(path, filename) {
+  const response = await fetch(path, { headers: authorization() });
+  if (!response.ok) throw new ApiError(response.status, `${response.status}: the export was refused`);
+  const url = URL.createObjectURL(await response.blob());
+  const link = el('a', { href: url, download: filename });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  URL.revokeObjectURL(url);
 }
 
 function el(tag, attributes = {}, ...children) {
@@ -49,51 +80,134 @@ function rangeQuery() {
   return params;
 }
 
+function mayOpenAccount(account) {
+  return me !== null && (me.operator || me.accounts.includes(account));
+}
+
 function accountLink(account) {
+  if (!mayOpenAccount(account)) return el('span', {}, account);
   return el('a', { href: `#/account/${encodeURIComponent(account)}`, 'data-account': account }, account);
 }
 
-// ---------------------------------------------------------------- overview: flow, top earners
+// ---------------------------------------------------------------- sign in
+
+function showLogin(problem) {
+  const input = el('input', {
+    type: 'password',
+    name: 'credential',
+    autocomplete: 'off',
+    size: '60',
+    placeholder: 'trr_… or an OIDC token',
+    'data-testid': 'login-credential',
+  });
+  const form = el(
+    'form',
+    { id: 'login', 'data-testid': 'login' },
+    el('h2', {}, 'Sign in'),
+    el(
+      'p',
+      { class: 'muted' },
+      'Paste a read credential (npm run ledger-api -- credentials create) or a token from your organisation. ',
+      'It is kept in this tab only.',
+    ),
+    el('label', {}, 'Credential ', input),
+    el('button', { type: 'submit', 'data-testid': 'login-submit' }, 'Sign in'),
+    ...(problem ? [el('p', { class: 'error', 'data-testid': 'login-error' }, problem)] : []),
+  );
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const credential = input.value.trim();
+    if (!credential) return;
+    sessionStorage.setItem(CREDENTIAL_KEY, credential);
+    location.hash = '#/';
+    start();
+  });
+  document.getElementById('whoami').replaceChildren();
+  view.replaceChildren(el('section', {}, form));
+  document.body.dataset.ready = 'login';
+}
+
+function signOut() {
+  sessionStorage.removeItem(CREDENTIAL_KEY);
+  me = null;
+  showLogin();
+}
+
+function showWhoami() {
+  const what = me.operator ? 'operator' : me.analyst ? 'analyst' : `participant: ${me.accounts.join(', ')}`;
+  const button = el('button', { type: 'button', 'data-testid': 'sign-out' }, 'Sign out');
+  button.addEventListener('click', signOut);
+  document.getElementById('whoami').replaceChildren(el('span', { 'data-testid': 'whoami' }, what), button);
+}
+
+// ---------------------------------------------------------------- overview by scope
 
 async function showOverview() {
-  const params = rangeQuery();
-  const flow = await api(`/v1/flow?${params}`);
-  const earnerParams = new URLSearchParams(params);
-  if (flow.asset) earnerParams.set('asset', flow.asset);
-  const earners = await api(`/v1/top-earners?role=contributor&${earnerParams}`);
-  const flowSection = el(
-    'section',
-    { id: 'flow' },
-    el('h2', {}, `Flow of value${flow.asset ? ` (${flow.asset})` : ''}`),
-  );
-  const columnTotal = (column) =>
-    flow.nodes.filter((node) => node.column === column).reduce((sum, node) => sum + BigInt(node.valueMinor), 0n);
-  flowSection.append(
+  if (me.operator) return showOperatorOverview();
+  if (me.analyst) return showAnalystOverview();
+  return showParticipantOverview();
+}
+
+/** A participant's start: its own accounts, each a link to its page. */
+async function showParticipantOverview() {
+  const rows = me.accounts.map((account) => el('li', { 'data-testid': 'my-account' }, accountLink(account)));
+  view.replaceChildren(
     el(
-      'div',
-      { class: 'totals' },
-      el(
-        'div',
-        {},
-        el('span', {}, 'inference fees'),
-        el('b', { 'data-testid': 'flow-total' }, amount(flow.totalFeeMinor)),
-      ),
-      el(
-        'div',
-        {},
-        el('span', {}, 'paid out to parties'),
-        el('b', { 'data-testid': 'flow-column-1-total' }, amount(columnTotal(1))),
-      ),
-      el(
-        'div',
-        {},
-        el('span', {}, 'to contributors'),
-        el('b', { 'data-testid': 'flow-column-2-total' }, amount(columnTotal(2))),
-      ),
-      el('div', {}, el('span', {}, 'inferences'), el('b', { 'data-testid': 'flow-inferences' }, flow.inferenceCount)),
+      'section',
+      { id: 'my-accounts' },
+      el('h2', {}, 'Your accounts'),
+      el('ul', { 'data-testid': 'my-accounts' }, ...rows),
     ),
-    flow.nodes.length ? sankey(flow) : el('p', { class: 'muted' }, 'No attributed inference in this range yet.'),
   );
+}
+
+/** An analyst's start: the flow of value and revenue per model and datanet; no account of anyone. */
+async function showAnalystOverview() {
+  const params = rangeQuery();
+  const flowSection = await flowOfValue(params);
+  const revenue = async (dimension) => {
+    const rows = (await api(`/v1/revenue?dimension=${dimension}&${params}`)).items.map((row) =>
+      el(
+        'tr',
+        { 'data-testid': `revenue-${dimension}-row` },
+        el('td', {}, row.id),
+        el('td', {}, row.asset),
+        el('td', { class: 'num' }, amount(row.revenueMinor)),
+        el('td', { class: 'num' }, row.inferenceCount),
+      ),
+    );
+    return el(
+      'section',
+      { id: `revenue-${dimension}` },
+      el('h2', {}, `Revenue per ${dimension}`),
+      el(
+        'table',
+        {},
+        el(
+          'thead',
+          {},
+          el(
+            'tr',
+            {},
+            el('th', {}, dimension),
+            el('th', {}, 'asset'),
+            el('th', { class: 'num' }, 'revenue'),
+            el('th', { class: 'num' }, 'inferences'),
+          ),
+        ),
+        el('tbody', {}, ...rows),
+      ),
+    );
+  };
+  view.replaceChildren(flowSection, await revenue('model'), await revenue('datanet'));
+}
+
+async function showOperatorOverview() {
+  const params = rangeQuery();
+  const flowSection = await flowOfValue(params);
+  const earnerParams = new URLSearchParams(params);
+  if (flowSection.dataset.asset) earnerParams.set('asset', flowSection.dataset.asset);
+  const earners = await api(`/v1/top-earners?role=contributor&${earnerParams}`);
   const rows = earners.items.map((row) =>
     el(
       'tr',
@@ -127,6 +241,46 @@ async function showOverview() {
     ),
   );
   view.replaceChildren(flowSection, earnersSection, await producersSection());
+}
+
+/** The flow of value as totals and a Sankey diagram; the section carries the asset it shows. */
+async function flowOfValue(params) {
+  const flow = await api(`/v1/flow?${params}`);
+  const flowSection = el(
+    'section',
+    { id: 'flow' },
+    el('h2', {}, `Flow of value${flow.asset ? ` (${flow.asset})` : ''}`),
+  );
+  const columnTotal = (column) =>
+    flow.nodes.filter((node) => node.column === column).reduce((sum, node) => sum + BigInt(node.valueMinor), 0n);
+  flowSection.append(
+    el(
+      'div',
+      { class: 'totals' },
+      el(
+        'div',
+        {},
+        el('span', {}, 'inference fees'),
+        el('b', { 'data-testid': 'flow-total' }, amount(flow.totalFeeMinor)),
+      ),
+      el(
+        'div',
+        {},
+        el('span', {}, 'paid out to parties'),
+        el('b', { 'data-testid': 'flow-column-1-total' }, amount(columnTotal(1))),
+      ),
+      el(
+        'div',
+        {},
+        el('span', {}, 'to contributors'),
+        el('b', { 'data-testid': 'flow-column-2-total' }, amount(columnTotal(2))),
+      ),
+      el('div', {}, el('span', {}, 'inferences'), el('b', { 'data-testid': 'flow-inferences' }, flow.inferenceCount)),
+    ),
+    flow.nodes.length ? sankey(flow) : el('p', { class: 'muted' }, 'No attributed inference in this range yet.'),
+  );
+  if (flow.asset) flowSection.dataset.asset = flow.asset;
+  return flowSection;
 }
 
 /** Every producer's standing per asset: what it reported in fees, paid in, and the shortfall between them. */
@@ -250,7 +404,7 @@ function sankey(flow) {
     const rect = svg('rect', { x, y, width: nodeWidth, height: h, fill: colorOf(node.id) });
     const label = svg('text', { x: x + nodeWidth + 6, y: y + h / 2 + 4 });
     label.textContent = `${node.label} · ${amount(node.valueMinor)}`;
-    if (node.id.startsWith('contributor:') && !node.id.endsWith('(other)')) {
+    if (node.id.startsWith('contributor:') && !node.id.endsWith('(other)') && mayOpenAccount(node.id)) {
       const link = svg('a', { href: `#/account/${encodeURIComponent(node.id)}`, 'data-account': node.id });
       link.append(rect, label);
       group.append(link);
@@ -294,10 +448,17 @@ async function showAccount(account) {
     ),
   );
   const body = el('tbody');
+  const csvLink = el('a', { href: `${path}/statement?format=csv`, 'data-testid': 'statement-csv' }, '(CSV)');
+  csvLink.addEventListener('click', (event) => {
+    event.preventDefault();
+    download(`${path}/statement?format=csv`, `statement-${account.replace(/[^A-Za-z0-9._-]/g, '_')}.csv`).catch(
+      showError,
+    );
+  });
   const statement = el(
     'section',
     { id: 'statement' },
-    el('h2', {}, 'Statement ', el('a', { href: `${path}/statement?format=csv`, download: '' }, '(CSV)')),
+    el('h2', {}, 'Statement ', csvLink),
     el(
       'table',
       {},
@@ -322,13 +483,15 @@ async function showAccount(account) {
     const page = await api(`${path}/statement?limit=50${cursor ? `&cursor=${cursor}` : ''}`);
     for (const entry of page.items) {
       const trace =
-        entry.trace.kind === 'inference'
+        entry.trace.kind === 'inference' && me.operator
           ? el(
               'a',
               { href: `#/inference/${encodeURIComponent(entry.trace.inferenceId)}` },
               `inference ${entry.trace.inferenceId}`,
             )
-          : el('span', {}, `payout ${entry.trace.payoutId} (${entry.trace.stage})`);
+          : entry.trace.kind === 'inference'
+            ? el('span', {}, `inference ${entry.trace.inferenceId}`)
+            : el('span', {}, `payout ${entry.trace.payoutId} (${entry.trace.stage})`);
       body.append(
         el(
           'tr',
@@ -538,6 +701,7 @@ function showError(error) {
 }
 
 async function route() {
+  if (me === null) return;
   const [, page, id] = /^#\/(\w+)?\/?(.*)$/.exec(location.hash || '#/') || [];
   try {
     if (page === 'account' && id) await showAccount(decodeURIComponent(id));
@@ -545,8 +709,38 @@ async function route() {
     else await showOverview();
     document.body.dataset.ready = location.hash || '#/';
   } catch (error) {
+    if (error.status === 401) return showLogin('The credential was refused (unknown, revoked or expired).');
     showError(error);
   }
+}
+
+/** Signs in with the stored credential (or asks for one), then shows what its scope allows. */
+async function start() {
+  if (!sessionStorage.getItem(CREDENTIAL_KEY)) return showLogin();
+  try {
+    me = await api('/v1/me');
+  } catch (error) {
+    sessionStorage.removeItem(CREDENTIAL_KEY);
+    return showLogin(
+      error.status === 401 ? 'The credential was refused (unknown, revoked or expired).' : error.message,
+    );
+  }
+  showWhoami();
+  // Lag and dead letters are the operator's status: shown to operators only.
+  for (const id of ['lag', 'dlq']) document.getElementById(id).hidden = !me.operator;
+  document.getElementById('range').hidden = !(me.operator || me.analyst);
+  if (me.operator) startSampling();
+  await route();
+}
+
+let sampling = false;
+function startSampling() {
+  if (sampling) return;
+  sampling = true;
+  sampleLag();
+  setInterval(() => me?.operator && sampleLag(), 2000);
+  sampleDlq();
+  setInterval(() => me?.operator && sampleDlq(), 10000);
 }
 
 document.getElementById('range').addEventListener('submit', (event) => {
@@ -555,8 +749,4 @@ document.getElementById('range').addEventListener('submit', (event) => {
   route();
 });
 window.addEventListener('hashchange', route);
-route();
-sampleLag();
-setInterval(sampleLag, 2000);
-sampleDlq();
-setInterval(sampleDlq, 10000);
+start();

@@ -41,8 +41,12 @@ export async function createLedgerApiApp(config: LedgerApiConfig): Promise<INest
       .setDescription(
         'Read-only answers to "what am I owed, and why?": balances, statements traced to inferences and payouts, decisions explained, lineage, revenue, ' +
           "backed credits and pending funding per account, producers' shortfall, the treasury and its funding reconciliation, " +
-          'the ledger digest and projection lag. Amounts are decimal strings of minor units. Errors are {statusCode, error, message, issues:[{field, rule}]}.',
+          'the ledger digest and projection lag. Amounts are decimal strings of minor units. Errors are {statusCode, error, message, issues:[{field, rule}]}. ' +
+          'Every operation needs "Authorization: Bearer <credential>" (a read credential or an OIDC token): 401 without a valid one, 403 outside its scope ' +
+          '(operator: everything; analyst: revenue per datanet and model, the flow; participant:<accountId>: that account). GET /v1/me says what a credential may read.',
       )
+      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'a read credential (trr_...) or an OIDC token' })
+      .addSecurityRequirements('bearer')
       .setVersion('1')
       .build(),
   );

@@ -1,5 +1,7 @@
-import { Command } from 'commander';
-import { redactUrlsIn } from '@tributary/config';
+import { Command, CommanderError } from 'commander';
+import { KEY_ID } from '@tributary/access';
+import { databaseEnv, redactUrlsIn } from '@tributary/config';
+import { issueReadCredential, listReadCredentials, revokeReadCredential } from './database/credentials';
 import { ledgerApiConfig } from './ledger-api.config';
 import { regrant, runOwnerStep } from './database/owner-step';
 import { ReaderPool } from './database/reader-pool';
@@ -36,6 +38,67 @@ export function ledgerApiCli(): Command {
     .action(async () => {
       await regrant(options());
       console.log('ledger-api: granted');
+    });
+  const credentials = program
+    .command('credentials')
+    .description('read credentials for the ledger API and the payouts statements: who may read what');
+  credentials
+    .command('create')
+    .description('issue a credential; prints it once (only its SHA-256 is stored)')
+    .requiredOption(
+      '--scope <scope>',
+      'operator, analyst or participant:<accountId> (e.g. participant:contributor:alice); repeat for several',
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
+    .option('--label <text>', 'who or what it is for, shown by list', '')
+    .option('--json', 'print {credentialId, credential, scopes} as JSON')
+    .action(async (options: { scope: string[]; label: string; json?: boolean }) => {
+      const created = await issueReadCredential(databaseEnv().DATABASE_URL, options.scope, options.label);
+      if (options.json) {
+        process.stdout.write(
+          `${JSON.stringify({ credentialId: created.keyId, credential: created.key, scopes: options.scope })}\n`,
+        );
+        return;
+      }
+      process.stdout.write(`credential id: ${created.keyId}\nscopes:        ${options.scope.join(' ')}\n`);
+      process.stdout.write(
+        `credential:    ${created.key}\n(shown once: store it now; send it as "Authorization: Bearer <credential>")\n`,
+      );
+    });
+  credentials
+    .command('revoke <credentialId>')
+    .description('revoke a credential (refused everywhere within ACCESS_CACHE_TTL_MS)')
+    .action(async (credentialId: string) => {
+      if (!KEY_ID.test(credentialId))
+        throw new CommanderError(
+          1,
+          'ledger-api.credentialId',
+          'credentialId: must be the 12 hex characters `credentials create` printed',
+        );
+      if (!(await revokeReadCredential(databaseEnv().DATABASE_URL, credentialId)))
+        throw new CommanderError(
+          1,
+          'ledger-api.revoke',
+          `credentialId: no live credential ${credentialId} (unknown, or revoked already)`,
+        );
+      process.stdout.write(`revoked ${credentialId}\n`);
+    });
+  credentials
+    .command('list')
+    .description('list credentials (never the secrets)')
+    .option('--json', 'print JSON')
+    .action(async (options: { json?: boolean }) => {
+      const summaries = await listReadCredentials(databaseEnv().DATABASE_URL);
+      if (options.json) {
+        process.stdout.write(`${JSON.stringify(summaries)}\n`);
+        return;
+      }
+      for (const credential of summaries) {
+        const status = credential.revokedAt ? `revoked ${credential.revokedAt.toISOString()}` : 'live';
+        process.stdout.write(
+          `${credential.credentialId}  ${status}  ${credential.scopes.join(' ')}${credential.label ? `  (${credential.label})` : ''}\n`,
+        );
+      }
     });
   program
     .command('reconcile-funding')

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { boundedInt, databaseEnv, httpHost, kafkaEnv, parseEnv, postgresUrl, trustProxyHops } from '@tributary/config';
 import { CONSUMER_GROUPS } from '@tributary/contracts';
+import { accessEnv } from '@tributary/access';
 
 /** PostgreSQL role names are interpolated into DDL, so they are held to a strict pattern. */
 export const ROLE_NAME = /^[a-z][a-z0-9_]{0,62}$/;
@@ -12,6 +13,8 @@ const ledgerApiSchema = z.object({
   HTTP_TRUST_PROXY_HOPS: trustProxyHops,
   /** Requests per client address and window on every route but health and metrics; more are a 429. */
   LEDGER_API_RATE_LIMIT_PER_ADDRESS: boundedInt(1, 10_000_000, 600),
+  /** Requests per read credential (or OIDC subject) and window, once the request is authenticated. */
+  LEDGER_API_RATE_LIMIT_PER_CREDENTIAL: boundedInt(1, 10_000_000, 600),
   LEDGER_API_RATE_LIMIT_WINDOW_MS: boundedInt(1_000, 3_600_000, 10_000),
   /** The role the API reads through: it can SELECT the ledger read model and nothing else. */
   LEDGER_API_READER_ROLE: z
@@ -57,6 +60,8 @@ export function ledgerApiConfig(env: NodeJS.ProcessEnv = process.env) {
     ...parseEnv('ledger-api', ledgerApiSchema, env),
     ...databaseEnv(env),
     ...kafkaEnv(env, 'ledger-api'),
+    /** Read credentials and OIDC (ACCESS_*), shared with the payouts service. */
+    access: accessEnv(env, 'ledger-api'),
   };
   return {
     ...parsed,

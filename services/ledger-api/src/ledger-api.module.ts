@@ -6,6 +6,7 @@ import { ReaderPool } from './database/reader-pool';
 import { HealthController } from './health.controller';
 import { ErrorBodyFilter } from './http/error.filter';
 import { LedgerApiRateLimitGuard } from './http/rate-limit.guard';
+import { ReadAccessGuard } from './http/read-access.guard';
 import { DlqDepths } from './kafka/dlq-depths';
 import { LedgerApiMetrics } from './kafka/dlq-metrics';
 import { KafkaReader } from './kafka/kafka-reader';
@@ -18,6 +19,7 @@ import {
   AnalyticsController,
   FundingController,
   LineageController,
+  MeController,
   StatusController,
 } from './ledger/ledger.controllers';
 import { OffsetWindows } from './ledger/offset-window';
@@ -34,13 +36,13 @@ export class LedgerApiModule {
         ThrottlerModule.forRoot(
           throttlerOptions({
             perAddress: config.LEDGER_API_RATE_LIMIT_PER_ADDRESS,
-            // No reader credentials yet: when they come, their own limit goes here.
-            perCredential: config.LEDGER_API_RATE_LIMIT_PER_ADDRESS,
+            perCredential: config.LEDGER_API_RATE_LIMIT_PER_CREDENTIAL,
             windowMs: config.LEDGER_API_RATE_LIMIT_WINDOW_MS,
           }),
         ),
       ],
       controllers: [
+        MeController,
         AccountsController,
         LineageController,
         AnalyticsController,
@@ -52,6 +54,8 @@ export class LedgerApiModule {
       providers: [
         { provide: LEDGER_API_CONFIG, useValue: config },
         { provide: APP_FILTER, useClass: ErrorBodyFilter },
+        // Global guards run in this order: who the reader is first, so the limiter counts per credential.
+        { provide: APP_GUARD, useClass: ReadAccessGuard },
         { provide: APP_GUARD, useClass: LedgerApiRateLimitGuard },
         ReaderPool,
         KafkaReader,

@@ -61,3 +61,13 @@ export async function launchChromium(): Promise<any> {
   };
   return context;
 }
+
+/** Opens the dashboard and signs in with a read credential through its login form, as a person would. */
+export async function signIn(page: any, apiUrl: string, credential: string, hash = ''): Promise<void> {
+  await page.goto(`${apiUrl}/dashboard/`);
+  await page.waitForSelector('[data-testid="login-credential"]');
+  await page.fill('[data-testid="login-credential"]', credential);
+  await page.click('[data-testid="login-submit"]');
+  await page.waitForSelector('[data-testid="whoami"]');
+  if (hash) await page.goto(`${apiUrl}/dashboard/${hash}`);
+}

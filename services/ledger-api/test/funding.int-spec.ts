@@ -23,7 +23,8 @@ import {
   type TestDatabase,
 } from '@tributary/testing';
 import { dataSourceOptions } from '../../ledger-projector/src/database/data-source-options';
-import { launchChromium } from './chromium';
+import { issueReadCredential } from '../src/database/credentials';
+import { launchChromium, signIn } from './chromium';
 
 const FULL = 'urn:tributary:producer:full';
 const HALF = 'urn:tributary:producer:half';
@@ -41,9 +42,11 @@ describe('the funding endpoints', () => {
   let owner: Client;
   let api: ServiceProcess;
   let apiUrl = '';
+  /** An operator's read credential. */
+  let operator = '';
 
   const get = async (path: string) => {
-    const response = await fetch(`${apiUrl}${path}`);
+    const response = await fetch(`${apiUrl}${path}`, { headers: { authorization: `Bearer ${operator}` } });
     return { status: response.status, body: (await response.json()) as any };
   };
 
@@ -88,6 +91,7 @@ describe('the funding endpoints', () => {
     );
     await eventually(() => expect(api.output()).toMatch(/ledger-api ready at (http:\/\/\S+) as role/), 120_000);
     apiUrl = /ledger-api ready at (http:\/\/\S+) as role/.exec(api.output())![1]!.replace('[::1]', '127.0.0.1');
+    operator = (await issueReadCredential(database.url, ['operator'], 'funding tests')).key;
   }, 180_000);
 
   afterAll(async () => {
@@ -284,7 +288,7 @@ describe('the funding endpoints', () => {
     if (browser === null) return;
     try {
       const page = await browser.newPage();
-      await page.goto(`${apiUrl}/dashboard/`);
+      await signIn(page, apiUrl, operator);
       await page.waitForSelector('[data-testid="producer-row"]');
       const shortfalls = await page.$$eval(
         '[data-testid="producer-row"]',

@@ -10,7 +10,7 @@ import { eventually } from '@tributary/testing';
 import { readDigest } from '../../ledger-projector/src/operations/ledger-queries';
 import { swap } from '../../ledger-projector/src/operations/rebuild';
 import { readerUrlOf } from '../src/ledger-api.config';
-import { launchChromium } from './chromium';
+import { launchChromium, signIn } from './chromium';
 import { Pipeline, SPLITS, type PublishedInference } from './pipeline';
 
 const PHASE_A = 10;
@@ -412,7 +412,7 @@ describe('the ledger API over a pipeline-built ledger', () => {
       if (browser === null) return;
       try {
         const page = await browser.newPage();
-        await page.goto(`${pipeline.apiUrl}/dashboard/`);
+        await signIn(page, pipeline.apiUrl, pipeline.operatorCredential);
         await page.waitForSelector('[data-testid="flow-diagram"]');
         const flow = (await pipeline.get('/v1/flow')).body;
         const revenue = (await pipeline.get('/v1/revenue?dimension=model')).body.items as Array<{
@@ -447,6 +447,68 @@ describe('the ledger API over a pipeline-built ledger', () => {
         );
         await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-contributor.png'), fullPage: true });
         expect(existsSync(path.join(ARTIFACTS, 'dashboard-contributor.png'))).toBe(true);
+      } finally {
+        await browser.close();
+      }
+    }, 120_000);
+
+    it("signed in as a participant, shows that participant's own pages and nothing of anyone else's", async () => {
+      const browser = await launchChromium();
+      if (browser === null) return;
+      try {
+        const page = await browser.newPage();
+        await signIn(page, pipeline.apiUrl, await pipeline.credential('participant:contributor:alice'));
+        await page.waitForSelector('[data-testid="my-account"]');
+        expect(
+          await page.$$eval('[data-testid="my-account"]', (rows: Array<{ textContent: string | null }>) =>
+            rows.map((row) => row.textContent),
+          ),
+        ).toEqual(['contributor:alice']);
+        // No flow, no top earners, no operator status.
+        expect(await page.$('[data-testid="flow-diagram"]')).toBeNull();
+        expect(await page.$('#top-earners')).toBeNull();
+        expect(await page.isVisible('[data-testid="lag"]')).toBe(false);
+        await page.click('[data-testid="my-account"] a[data-account="contributor:alice"]');
+        await page.waitForSelector('[data-testid="lineage-row"]');
+        expect(await page.textContent('[data-testid="account-id"]')).toBe('contributor:alice');
+        const alice = (await pipeline.get('/v1/accounts/contributor:alice')).body;
+        expect(BigInt((await page.textContent('[data-testid="balance-USDC"]'))!.replace(/,/g, ''))).toBe(
+          BigInt(alice.balances[0].balanceMinor),
+        );
+        expect((await page.$$('[data-testid="statement-row"]')).length).toBe(
+          Math.min(50, Number(alice.balances[0].entryCount)),
+        );
+        mkdirSync(ARTIFACTS, { recursive: true });
+        await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-participant.png'), fullPage: true });
+        // Another participant's page is refused by the API, and the dashboard says so.
+        await page.goto(`${pipeline.apiUrl}/dashboard/#/account/${encodeURIComponent('contributor:bob')}`);
+        await page.waitForSelector('[data-testid="error"]');
+        expect(await page.textContent('[data-testid="error"]')).toContain('403');
+        expect(await page.$('[data-testid="balance-USDC"]')).toBeNull();
+      } finally {
+        await browser.close();
+      }
+    }, 120_000);
+
+    it('signed in as an analyst, shows the flow of value and revenue, and no account', async () => {
+      const browser = await launchChromium();
+      if (browser === null) return;
+      try {
+        const page = await browser.newPage();
+        await signIn(page, pipeline.apiUrl, await pipeline.credential('analyst'));
+        await page.waitForSelector('[data-testid="flow-diagram"]');
+        const flow = (await pipeline.get('/v1/flow')).body;
+        expect(BigInt((await page.textContent('[data-testid="flow-total"]'))!.replace(/,/g, ''))).toBe(
+          BigInt(flow.totalFeeMinor),
+        );
+        expect((await page.$$('[data-testid="revenue-model-row"]')).length).toBe(2);
+        expect((await page.$$('[data-testid="revenue-datanet-row"]')).length).toBeGreaterThan(0);
+        // Contributors in the flow are not links for an analyst, and there is no top-earners table.
+        expect(await page.$('[data-testid="flow-diagram"] a[data-account]')).toBeNull();
+        expect(await page.$('#top-earners')).toBeNull();
+        expect(await page.textContent('[data-testid="whoami"]')).toBe('analyst');
+        mkdirSync(ARTIFACTS, { recursive: true });
+        await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-analyst.png'), fullPage: true });
       } finally {
         await browser.close();
       }

@@ -13,6 +13,7 @@ import {
   type TestDatabase,
   testClientOptions,
 } from '@tributary/testing';
+import { issueReadCredential } from '../src/database/credentials';
 
 /**
  * A small AI economy pushed through the real pipeline: inputs published with TributaryProducer, the
@@ -57,7 +58,12 @@ export class Pipeline {
   database!: TestDatabase;
   producer!: TributaryProducer;
   apiUrl = '';
+  /** An operator's read credential, sent by get() unless another is given. */
+  operatorCredential = '';
   private readonly occurredAt = BigInt(Date.now() - 5_000);
+
+  /** `apiEnv`: more settings for the ledger API (read access, OIDC). */
+  constructor(private readonly apiEnv: Record<string, string> = {}) {}
 
   async start(): Promise<void> {
     this.database = await createTestDatabase('ledger_api');
@@ -95,13 +101,19 @@ export class Pipeline {
     // The API's owner step runs after the projector created its tables, as in `npm start`'s order.
     const api = startServiceProcess(
       'services/ledger-api/src/main.ts',
-      { ...shared, LEDGER_API_HTTP_PORT: '0' },
+      { ...shared, LEDGER_API_HTTP_PORT: '0', ...this.apiEnv },
       'ledger-api',
     );
     this.processes.push(api);
     await eventually(() => expect(attribution.output()).toContain('attribution ready'), 120_000);
     await eventually(() => expect(api.output()).toMatch(/ledger-api ready at (http:\/\/\S+) as role/), 120_000);
     this.apiUrl = /ledger-api ready at (http:\/\/\S+) as role/.exec(api.output())![1]!.replace('[::1]', '127.0.0.1');
+    this.operatorCredential = (await issueReadCredential(this.database.url, ['operator'], 'ledger-api tests')).key;
+  }
+
+  /** A read credential with these scopes, issued the way `npm run ledger-api -- credentials create` does. */
+  async credential(...scopes: string[]): Promise<string> {
+    return (await issueReadCredential(this.database.url, scopes, 'ledger-api tests')).key;
   }
 
   async stop(): Promise<void> {
@@ -214,8 +226,14 @@ export class Pipeline {
     });
   }
 
-  async get<T = any>(path: string): Promise<{ status: number; body: T; headers: Headers; text: string }> {
-    const response = await fetch(`${this.apiUrl}${path}`);
+  /** GETs a path of the API, as the operator unless another credential (or null: none) is given. */
+  async get<T = any>(
+    path: string,
+    credential: string | null = this.operatorCredential,
+  ): Promise<{ status: number; body: T; headers: Headers; text: string }> {
+    const response = await fetch(`${this.apiUrl}${path}`, {
+      headers: credential === null ? {} : { authorization: `Bearer ${credential}` },
+    });
     const text = await response.text();
     let body: any = null;
     try {

@@ -50,7 +50,13 @@ export class PayoutsMetrics {
   });
   readonly rateLimited = new Counter({
     name: 'payouts_requests_rate_limited_total',
-    help: 'HTTP requests refused with 429 by the rate limit (PAYOUTS_RATE_LIMIT_PER_ADDRESS per PAYOUTS_RATE_LIMIT_WINDOW_MS).',
+    help: 'HTTP requests refused with 429 by the rate limit (PAYOUTS_RATE_LIMIT_PER_CREDENTIAL or _PER_ADDRESS per PAYOUTS_RATE_LIMIT_WINDOW_MS).',
+    registers: [this.registry],
+  });
+  readonly credentialLookups = new Counter({
+    name: 'payouts_credential_lookups_total',
+    help: 'Read credentials looked up in the database, by what was found (live, unknown); cached and malformed ones are not looked up.',
+    labelNames: ['outcome'],
     registers: [this.registry],
   });
   readonly workerFailures = new Gauge({

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { boundedInt, databaseEnv, httpHost, kafkaEnv, kafkaName, parseEnv, trustProxyHops } from '@tributary/config';
 import { CONSUMER_GROUPS } from '@tributary/contracts';
+import { accessEnv } from '@tributary/access';
 import { EARNER_ROLES, type EarnerRole } from '@tributary/attribution';
 import { DEFAULT_THRESHOLDS, type PayoutThresholds, type RetryPolicy } from '@tributary/payouts';
 
@@ -44,6 +45,8 @@ const payoutsSchema = z
     HTTP_TRUST_PROXY_HOPS: trustProxyHops,
     /** HTTP requests per client address and window on every route but health and metrics; more are a 429. */
     PAYOUTS_RATE_LIMIT_PER_ADDRESS: boundedInt(1, 10_000_000, 600),
+    /** HTTP requests per read credential (or OIDC subject) and window, once the request is authenticated. */
+    PAYOUTS_RATE_LIMIT_PER_CREDENTIAL: boundedInt(1, 10_000_000, 600),
     PAYOUTS_RATE_LIMIT_WINDOW_MS: boundedInt(1_000, 3_600_000, 10_000),
     PAYOUTS_DB_POOL_MAX: boundedInt(2, 50, 5),
     /** The ledger read model this service reads balances from (the projector's schema) and its consumer group. */
@@ -99,7 +102,13 @@ const payoutsSchema = z
 
 /** Everything the payouts service reads from its environment, validated before anything starts. */
 export function payoutsConfig(env: NodeJS.ProcessEnv = process.env) {
-  return { ...parseEnv('payouts', payoutsSchema, env), ...databaseEnv(env), ...kafkaEnv(env, 'payouts') };
+  return {
+    ...parseEnv('payouts', payoutsSchema, env),
+    ...databaseEnv(env),
+    ...kafkaEnv(env, 'payouts'),
+    /** Read credentials and OIDC (ACCESS_*), shared with the ledger API, which issues the credentials. */
+    access: accessEnv(env, 'payouts'),
+  };
 }
 export type PayoutsConfig = ReturnType<typeof payoutsConfig>;
 export const PAYOUTS_CONFIG = Symbol('PAYOUTS_CONFIG');

@@ -9,6 +9,7 @@ import { MetricsController, metricsRegistryFrom, throttlerOptions } from '@tribu
 import { dataSourceOptions, PAYOUTS_SCHEMA } from './database/data-source-options';
 import { PayoutsController } from './http/payouts.controller';
 import { PayoutsRateLimitGuard } from './http/rate-limit.guard';
+import { ReadAccessGuard } from './http/read-access.guard';
 import { PAYOUTS_CONFIG, retryPolicyOf, thresholdsOf, type PayoutsConfig } from './payouts.config';
 import { PayoutsMetrics } from './payouts-metrics';
 import { PAYOUT_PUBLISHER } from './payout-publisher.token';
@@ -28,8 +29,7 @@ export class PayoutsModule {
         ThrottlerModule.forRoot(
           throttlerOptions({
             perAddress: config.PAYOUTS_RATE_LIMIT_PER_ADDRESS,
-            // No reader credentials yet: when they come, their own limit goes here.
-            perCredential: config.PAYOUTS_RATE_LIMIT_PER_ADDRESS,
+            perCredential: config.PAYOUTS_RATE_LIMIT_PER_CREDENTIAL,
             windowMs: config.PAYOUTS_RATE_LIMIT_WINDOW_MS,
           }),
         ),
@@ -43,6 +43,8 @@ export class PayoutsModule {
       controllers: [PayoutsController, DatabaseHealthController, MetricsController],
       providers: [
         { provide: PAYOUTS_CONFIG, useValue: config },
+        // Global guards run in this order: who the reader is first, so the limiter counts per credential.
+        { provide: APP_GUARD, useClass: ReadAccessGuard },
         { provide: APP_GUARD, useClass: PayoutsRateLimitGuard },
         { provide: PayoutsMetrics, useValue: new PayoutsMetrics() },
         metricsRegistryFrom(PayoutsMetrics),

@@ -31,6 +31,7 @@ import {
   testClientOptions,
 } from '@tributary/testing';
 import { WEBHOOK_HEADERS } from '@tributary/payouts';
+import { issueReadCredential } from '../../ledger-api/src/database/credentials';
 import { verifyLedger } from '../../ledger-projector/src/operations/ledger-queries';
 import { WebhookReceiver } from './webhook-receiver';
 
@@ -61,6 +62,8 @@ describe('the payouts service', () => {
   const hook = new WebhookReceiver(SECRET);
   let webhookUrl: string;
   let database: TestDatabase;
+  /** An operator's read credential, for the statements. */
+  let reader: Record<string, string>;
   let sql: Client;
   let producer: TributaryProducer;
   const processes: ServiceProcess[] = [];
@@ -267,6 +270,9 @@ describe('the payouts service', () => {
 
   beforeAll(async () => {
     database = await createTestDatabase('payouts');
+    reader = {
+      authorization: `Bearer ${(await issueReadCredential(database.url, ['operator'], 'payouts tests')).key}`,
+    };
     sql = new Client({ connectionString: database.url });
     await sql.connect();
     webhookUrl = await hook.start();
@@ -442,7 +448,9 @@ describe('the payouts service', () => {
     await assertBooks();
 
     // The participant statement, over HTTP and the CLI; a close of a closed epoch plans nothing.
-    const statement = (await (await fetch(`${httpBase(payouts)}/accounts/contributor:alice/payouts`)).json()) as {
+    const statement = (await (
+      await fetch(`${httpBase(payouts)}/accounts/contributor:alice/payouts`, { headers: reader })
+    ).json()) as {
       payouts: Array<{ epoch: number; status: string; amountMinor: string }>;
     };
     expect(statement.payouts).toEqual([
@@ -450,7 +458,7 @@ describe('the payouts service', () => {
     ]);
     const fromCli = JSON.parse((await cli('statement', 'contributor:alice')).stdout) as typeof statement;
     expect(fromCli.payouts).toEqual(statement.payouts);
-    expect((await fetch(`${httpBase(payouts)}/accounts/nobody/payouts`)).status).toBe(400);
+    expect((await fetch(`${httpBase(payouts)}/accounts/nobody/payouts`, { headers: reader })).status).toBe(400);
     expect(JSON.parse((await cli('close-epoch', '--epoch', '1')).stdout)).toMatchObject({
       epoch: 1,
       created: false,
@@ -552,7 +560,9 @@ describe('the payouts service', () => {
     expect(await participantBalances()).toEqual(
       new Map([...before].map(([account, balance]) => [account, balance - (reserved.get(account) ?? 0n)])),
     );
-    const statement = (await (await fetch(`${httpBase(payouts)}/accounts/contributor:alice/payouts`)).json()) as {
+    const statement = (await (
+      await fetch(`${httpBase(payouts)}/accounts/contributor:alice/payouts`, { headers: reader })
+    ).json()) as {
       payouts: Array<{ epoch: number; status: string; failureReason: string }>;
     };
     expect(statement.payouts[0]).toMatchObject({ epoch: 3, status: 'NEEDS_RECONCILIATION' });
@@ -768,7 +778,9 @@ describe('the payouts service', () => {
     const sagas = await waitForEpochEnd(8, 'FAILED');
     expect(sagas.every((saga) => saga.attempts === 1)).toBe(true);
     expect(await participantBalances()).toEqual(before);
-    const statement = (await (await fetch(`${httpBase(payouts)}/accounts/${sagas[0]!.account}/payouts`)).json()) as {
+    const statement = (await (
+      await fetch(`${httpBase(payouts)}/accounts/${sagas[0]!.account}/payouts`, { headers: reader })
+    ).json()) as {
       payouts: Array<{ epoch: number; status: string; failureReason: string }>;
     };
     expect(statement.payouts[0]).toMatchObject({ epoch: 8, status: 'FAILED' });

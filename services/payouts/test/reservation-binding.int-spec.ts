@@ -24,6 +24,7 @@ import {
   type ServiceProcess,
   type TestDatabase,
 } from '@tributary/testing';
+import { issueReadCredential } from '../../ledger-api/src/database/credentials';
 
 const SECRET = 'webhook-secret-of-the-binding-test-0123';
 const CONTRIBUTORS: Record<string, string> = { k1: 'alice', k2: 'bob' };
@@ -300,7 +301,12 @@ describe('the payouts saga against a ledger reservation that differs from the pl
     const base = /statement at (http:\/\/[^/\s]+)/.exec(payouts.output())![1]!;
     const metrics = await (await fetch(`${base}/metrics`)).text();
     expect(metrics).toMatch(/^payouts_refused_total\{reason="amountMinor"\} 1$/m);
-    const statement = (await (await fetch(`${base}/accounts/contributor:alice/payouts`)).json()) as {
+    const reader = {
+      authorization: `Bearer ${(await issueReadCredential(database.url, ['operator'], 'payouts tests')).key}`,
+    };
+    const statement = (await (
+      await fetch(`${base}/accounts/contributor:alice/payouts`, { headers: reader })
+    ).json()) as {
       payouts: Array<{ status: string; failureReason: string }>;
     };
     expect(statement.payouts).toEqual([

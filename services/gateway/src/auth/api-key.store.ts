@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../gateway.config';
 import { GatewayMetrics } from '../metrics/gateway-metrics';
-import { FailedLookupBudget, UnknownKeyMemory } from './failed-key-guards';
+import { FailedLookupBudget, UnknownKeyMemory } from '@tributary/access';
 import {
   generateApiKey,
   hashApiKey,

@@ -1,12 +1,11 @@
 // API keys and their scopes. A key is shown once when it is created; the gateway keeps only its
-// SHA-256. A plain hash (no salt, no slow KDF) is enough because the key is 256 random bits: nobody
-// can guess one, so there is nothing for a slow hash to protect against, and lookups stay one index probe.
-import { createHash, randomBytes } from 'node:crypto';
+// SHA-256 (the shape and the hash are libs/access's SecretKeyFormat, shared with the read credentials).
+import { hashSecretKey, SecretKeyFormat, type NewSecretKey } from '@tributary/access';
 import type { EventType } from '@tributary/contracts';
 import { eventTypeRefusal, GATEWAY_EVENT_TYPES, isGatewayEventType } from '../ingest/wire-format';
 
 export const KEY_PREFIX = 'trb';
-const KEY_PATTERN = /^trb_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$/;
+const API_KEYS = new SecretKeyFormat(KEY_PREFIX);
 /** A producer id becomes part of ce_source (urn:tributary:producer:<id>), so it is a URN-safe name. */
 export const PRODUCER_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const SCOPED_ID = /^[^\s,]{1,256}$/;
@@ -21,26 +20,19 @@ export interface ApiKeyScope {
   readonly modelIds: readonly string[];
 }
 
-export interface NewApiKey {
-  readonly keyId: string;
-  /** The secret to hand to the producer; never stored. */
-  readonly key: string;
-  readonly keySha256: string;
-}
+export type NewApiKey = NewSecretKey;
 
 export function generateApiKey(): NewApiKey {
-  const keyId = randomBytes(6).toString('hex');
-  const key = `${KEY_PREFIX}_${keyId}_${randomBytes(32).toString('base64url')}`;
-  return { keyId, key, keySha256: hashApiKey(key) };
+  return API_KEYS.generate();
 }
 
 export function hashApiKey(key: string): string {
-  return createHash('sha256').update(key, 'utf8').digest('hex');
+  return hashSecretKey(key);
 }
 
 /** True when the string has the shape of a key, so garbage never reaches the database. */
 export function looksLikeApiKey(candidate: string): boolean {
-  return KEY_PATTERN.test(candidate);
+  return API_KEYS.looksLike(candidate);
 }
 
 /** The ce_source of everything a producer publishes through the gateway. */

@@ -1,4 +1,5 @@
 import { Client } from 'pg';
+import { ensureCredentialTable, grantCredentialReader, type Sql } from '@tributary/access';
 import {
   ensureSchema,
   initializeDataSource,
@@ -33,6 +34,8 @@ export async function runOwnerStep(options: OwnerStepOptions): Promise<void> {
   // Both schemas exist first: the grant needs `ledger` even when the projector has not started yet.
   await ensureSchema(options.ownerDatabaseUrl, READ_MODEL_SCHEMA);
   await ensureSchema(options.ownerDatabaseUrl, LEDGER_API_SCHEMA);
+  // The read credentials' table (schema `access`): this service issues them and reads them.
+  await withOwnerSql(options.ownerDatabaseUrl, ensureCredentialTable);
   // On a fresh database the projector creates the ledger's tables while this grants on them: PostgreSQL
   // may abort one side (a deadlock, or two grants updating one catalog row), and each step here rolls
   // back whole and is safe to run again.
@@ -79,12 +82,27 @@ async function waitForOtherDdl(url: string): Promise<void> {
   }
 }
 
-/** Grants the reader SELECT on the live read model again: after a swap where no event trigger could be made. */
+/** One owner connection for a few statements, closed afterwards. */
+export async function withOwnerSql<T>(url: string, use: (sql: Sql) => Promise<T>): Promise<T> {
+  const client = new Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
+  await client.connect();
+  try {
+    return await use(async <Row>(text: string, params?: unknown[]) => (await client.query(text, params)).rows as Row[]);
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * Grants the reader SELECT on the live read model again (after a swap where no event trigger could be
+ * made), and on the read credentials.
+ */
 export async function regrant(options: OwnerStepOptions): Promise<void> {
   const client = new Client({ connectionString: options.ownerDatabaseUrl, connectionTimeoutMillis: 10_000 });
   await client.connect();
   try {
     await client.query(`SELECT ${LEDGER_API_SCHEMA}.grant_ledger_reader()`);
+    await grantCredentialReader(async (text) => (await client.query(text)).rows, options.readerRole);
     if (options.readerPassword !== '') {
       // ALTER ROLE takes no bind parameters; the role name matched ROLE_NAME and the verifier is quoted. The
       // server gets the SCRAM verifier, never the password, which its log would show on a failed statement.

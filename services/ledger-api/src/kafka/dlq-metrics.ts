@@ -13,7 +13,14 @@ export class LedgerApiMetrics {
 
   readonly rateLimited = new Counter({
     name: 'ledger_api_requests_rate_limited_total',
-    help: 'Requests refused with 429 by the rate limit (LEDGER_API_RATE_LIMIT_PER_ADDRESS per LEDGER_API_RATE_LIMIT_WINDOW_MS).',
+    help: 'Requests refused with 429 by the rate limit (LEDGER_API_RATE_LIMIT_PER_CREDENTIAL or _PER_ADDRESS per LEDGER_API_RATE_LIMIT_WINDOW_MS).',
+    registers: [this.registry],
+  });
+
+  readonly credentialLookups = new Counter({
+    name: 'ledger_api_credential_lookups_total',
+    help: 'Read credentials looked up in the database, by what was found (live, unknown); cached and malformed ones are not looked up.',
+    labelNames: ['outcome'],
     registers: [this.registry],
   });
 

@@ -1,6 +1,7 @@
-import { Controller, Get, Inject, Param, Query, Res } from '@nestjs/common';
+import { Controller, Get, Inject, Param, Query, Req, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiParam, ApiProduces, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
+import { describeScopes, formatScope } from '@tributary/access';
 import { z } from 'zod';
 import { ACCOUNT_ROLES, EARNER_ROLES } from '@tributary/attribution';
 import {
@@ -19,6 +20,7 @@ import { StatementQueries, type StatementEntry } from './statement-queries';
 import { StatusQueries } from './status-queries';
 import { DlqDepths } from '../kafka/dlq-depths';
 import { FundingQueries } from './funding-queries';
+import { readerOf } from '../http/read-access.guard';
 
 /** Error responses every operation can give; the body is always {statusCode, error, message, issues}. */
 const ERROR_SCHEMA = {
@@ -99,6 +101,21 @@ const fromDoc = {
   description: 'ISO 8601 time with zone; decisions recorded at or after it (Kafka time of the decision record)',
 };
 const toDoc = { name: 'to', required: false, description: 'ISO 8601 time with zone; decisions recorded before it' };
+
+@ApiTags('access')
+@Controller('v1/me')
+export class MeController {
+  @Get()
+  @ApiOperation({
+    summary:
+      "The scopes of the caller's credential: operator, analyst, and the accounts it may read as a participant (what the dashboard shows)",
+  })
+  me(@Req() request: Request, @Query() query: unknown) {
+    parseParams(noQuery, query);
+    const scopes = readerOf(request)?.scopes ?? [];
+    return { scopes: scopes.map(formatScope), ...describeScopes(scopes) };
+  }
+}
 
 @ApiTags('accounts')
 @Controller('v1/accounts')

@@ -28,10 +28,11 @@ import { SagaWorker } from '../saga/saga-worker';
 import { parseAccountIdInput, parseLimit, statementOf } from '../saga/statement';
 
 /**
- * Participants read their statement; operators close an epoch, record the rail's answer for a payout
- * waiting for reconciliation, and record the treasury's funding (money a producer paid in, and its
- * chargebacks). Those are the writes, so OperatorTokenGuard lets them through only with the operator
- * token (PAYOUTS_OPERATOR_TOKEN); without one configured they are switched off.
+ * Participants read their statement and operators an epoch, with a read credential (ReadAccessGuard,
+ * by the rules in libs/access READ_ROUTES); operators close an epoch, record the rail's answer for a
+ * payout waiting for reconciliation, and record the treasury's funding (money a producer paid in, and
+ * its chargebacks). Those are the writes, so OperatorTokenGuard lets them through only with the
+ * operator token (PAYOUTS_OPERATOR_TOKEN); without one configured they are switched off.
  */
 @Controller()
 export class PayoutsController {

@@ -1,7 +1,7 @@
-// Proves the pure parts of the gateway's defence against bad keys: the per-address budget of failed
-// look-ups (taken before a look-up, given back when it found a live key, a window per address from its
+// Proves the pure parts of the defence against bad keys (the gateway's API keys, the read credentials):
+// the per-address budget of failed look-ups (taken before a look-up, given back when it found a live key, a window per address from its
 // first look-up, bounded memory) and the bounded, expiring memory of unknown key hashes.
-import { FailedLookupBudget, UnknownKeyMemory } from '../src/auth/failed-key-guards';
+import { FailedLookupBudget, UnknownKeyMemory } from './failed-lookups';
 
 describe('FailedLookupBudget', () => {
   it('allows the budget per address and window, then refuses with the seconds left in the window', () => {

@@ -1,10 +1,11 @@
-// What keeps a flood of bad API keys away from the database: a per-address budget of look-ups that
-// found no live key, and a bounded memory of key hashes that found none. Both are in-process and pure
-// (the clock is passed in), so they are unit-tested without a gateway.
+// What keeps a flood of bad keys (the gateway's API keys, the read APIs' credentials) away from the
+// database: a per-address budget of look-ups that found no live key, and a bounded memory of key hashes
+// that found none. Both are in-process and pure (the clock is passed in), so they are unit-tested
+// without a service.
 
 /**
  * Each address may cause `budget` look-ups of keys that turn out unknown per window; past that, a key
- * the gateway does not already know is refused with 429 without a look-up. A look-up takes from the
+ * the service does not already know is refused with 429 without a look-up. A look-up takes from the
  * budget before it runs (so concurrent requests cannot overshoot it) and gives back if it found a live
  * key (so only failures use it up). The window starts at an address's first look-up, not on a clock
  * boundary, so a burst cannot straddle two windows and spend two budgets.

@@ -1,0 +1,81 @@
+import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { ReadAccess, ReaderAuthenticator, type Reader } from '@tributary/access';
+import { clientAddress, deferRefusal, setRateLimitCredential } from '@tributary/observability';
+import { ReaderPool } from '../database/reader-pool';
+import { LedgerApiMetrics } from '../kafka/dlq-metrics';
+import { LEDGER_API_CONFIG, type LedgerApiConfig } from '../ledger-api.config';
+import { ApiError } from './api-error';
+
+/** Where the guard leaves the reader on the request; a symbol, so no header can set it. */
+const READER = Symbol('tributary.ledgerApi.reader');
+type ReaderRequest = Request & { [READER]?: Reader };
+
+/**
+ * Decides every request by the route's rule in libs/access READ_ROUTES (the one table) before the rate
+ * limiter runs: public routes pass; otherwise 401 without a credential or with an unknown, revoked or
+ * expired one, 403 outside its scope, 429 with Retry-After when the address has used up its failed
+ * look-ups, 503 when the credentials cannot be read; all in the API's error shape. A refusal is left for
+ * the limiter to throw once it has counted the attempt against the client's address, so failed attempts
+ * use up the per-address limit; an admitted request counts against its credential from here on.
+ */
+@Injectable()
+export class ReadAccessGuard implements CanActivate {
+  private readonly access: ReadAccess;
+
+  constructor(
+    @Inject(LEDGER_API_CONFIG) config: LedgerApiConfig,
+    @Inject(ReaderPool) db: ReaderPool,
+    @Inject(LedgerApiMetrics) metrics: LedgerApiMetrics,
+  ) {
+    this.access = new ReadAccess(
+      'ledger-api',
+      new ReaderAuthenticator(
+        (text, params) => db.rows(text, params),
+        config.access,
+        (outcome) => metrics.credentialLookups.inc({ outcome }),
+      ),
+    );
+  }
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    if (context.getType() !== 'http') return true;
+    const request = context.switchToHttp().getRequest<ReaderRequest>();
+    const decision = await this.access.decide({
+      method: request.method,
+      routePath: (request.route as { path?: string } | undefined)?.path,
+      params: request.params as Record<string, string>,
+      query: request.query,
+      authorization: request.headers['authorization'],
+      address: clientAddress(request),
+    });
+    if (!decision.allowed) {
+      if (decision.retryAfterS !== undefined)
+        context.switchToHttp().getResponse<Response>().setHeader('Retry-After', String(decision.retryAfterS));
+      const error =
+        decision.status === 401
+          ? 'unauthorized'
+          : decision.status === 403
+            ? 'forbidden'
+            : decision.status === 429
+              ? 'too_many_requests'
+              : 'unavailable';
+      // Thrown by the rate limiter once it has counted this attempt against the address.
+      deferRefusal(
+        request,
+        new ApiError(decision.status, error, decision.message, [{ field: 'authorization', rule: decision.rule }]),
+      );
+      return true;
+    }
+    if (decision.reader !== undefined) {
+      request[READER] = decision.reader;
+      setRateLimitCredential(request, decision.reader.id);
+    }
+    return true;
+  }
+}
+
+/** The reader the guard admitted; undefined on a public route. */
+export function readerOf(request: Request): Reader | undefined {
+  return (request as ReaderRequest)[READER];
+}
