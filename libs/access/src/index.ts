@@ -40,3 +40,4 @@ export {
   type ReadRequest,
   type ReadDecision,
 } from './read-access';
+export { admitHttpRead, type ReadRefusal } from './http-read-gate';

@@ -1,7 +1,6 @@
 import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
-import type { Request, Response } from 'express';
-import { ReadAccess, ReaderAuthenticator, type Reader } from '@tributary/access';
-import { clientAddress, deferRefusal, setRateLimitCredential } from '@tributary/observability';
+import type { Request } from 'express';
+import { admitHttpRead, ReadAccess, ReaderAuthenticator, type Reader } from '@tributary/access';
 import { ReaderPool } from '../database/reader-pool';
 import { LedgerApiMetrics } from '../kafka/dlq-metrics';
 import { LEDGER_API_CONFIG, type LedgerApiConfig } from '../ledger-api.config';
@@ -10,6 +9,7 @@ import { ApiError } from './api-error';
 /** Where the guard leaves the reader on the request; a symbol, so no header can set it. */
 const READER = Symbol('tributary.ledgerApi.reader');
 type ReaderRequest = Request & { [READER]?: Reader };
+const ERROR_CODES = { 401: 'unauthorized', 403: 'forbidden', 429: 'too_many_requests', 503: 'unavailable' } as const;
 
 /**
  * Decides every request by the route's rule in libs/access READ_ROUTES (the one table) before the rate
@@ -40,37 +40,13 @@ export class ReadAccessGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     if (context.getType() !== 'http') return true;
-    const request = context.switchToHttp().getRequest<ReaderRequest>();
-    const decision = await this.access.decide({
-      method: request.method,
-      routePath: (request.route as { path?: string } | undefined)?.path,
-      params: request.params as Record<string, string>,
-      query: request.query,
-      authorization: request.headers['authorization'],
-      address: clientAddress(request),
-    });
-    if (!decision.allowed) {
-      if (decision.retryAfterS !== undefined)
-        context.switchToHttp().getResponse<Response>().setHeader('Retry-After', String(decision.retryAfterS));
-      const error =
-        decision.status === 401
-          ? 'unauthorized'
-          : decision.status === 403
-            ? 'forbidden'
-            : decision.status === 429
-              ? 'too_many_requests'
-              : 'unavailable';
-      // Thrown by the rate limiter once it has counted this attempt against the address.
-      deferRefusal(
-        request,
-        new ApiError(decision.status, error, decision.message, [{ field: 'authorization', rule: decision.rule }]),
-      );
-      return true;
-    }
-    if (decision.reader !== undefined) {
-      request[READER] = decision.reader;
-      setRateLimitCredential(request, decision.reader.id);
-    }
+    const reader = await admitHttpRead(
+      this.access,
+      context,
+      ({ status, rule, message }) =>
+        new ApiError(status, ERROR_CODES[status], message, [{ field: 'authorization', rule }]),
+    );
+    if (reader !== undefined) context.switchToHttp().getRequest<ReaderRequest>()[READER] = reader;
     return true;
   }
 }

@@ -1,8 +1,6 @@
 import { HttpException, Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
-import type { Request, Response } from 'express';
 import { DataSource } from 'typeorm';
-import { ReadAccess, ReaderAuthenticator } from '@tributary/access';
-import { clientAddress, deferRefusal, setRateLimitCredential } from '@tributary/observability';
+import { admitHttpRead, ReadAccess, ReaderAuthenticator } from '@tributary/access';
 import { PAYOUTS_CONFIG, type PayoutsConfig } from '../payouts.config';
 import { PayoutsMetrics } from '../payouts-metrics';
 
@@ -38,29 +36,11 @@ export class ReadAccessGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     if (context.getType() !== 'http') return true;
-    const request = context.switchToHttp().getRequest<Request>();
-    const decision = await this.access.decide({
-      method: request.method,
-      routePath: (request.route as { path?: string } | undefined)?.path,
-      params: request.params as Record<string, string>,
-      query: request.query,
-      authorization: request.headers['authorization'],
-      address: clientAddress(request),
-    });
-    if (!decision.allowed) {
-      if (decision.retryAfterS !== undefined)
-        context.switchToHttp().getResponse<Response>().setHeader('Retry-After', String(decision.retryAfterS));
-      // Thrown by the rate limiter once it has counted this attempt against the address.
-      deferRefusal(
-        request,
-        new HttpException(
-          { statusCode: decision.status, message: decision.message, error: ERROR_NAMES[decision.status] },
-          decision.status,
-        ),
-      );
-      return true;
-    }
-    if (decision.reader !== undefined) setRateLimitCredential(request, decision.reader.id);
+    await admitHttpRead(
+      this.access,
+      context,
+      ({ status, message }) => new HttpException({ statusCode: status, message, error: ERROR_NAMES[status] }, status),
+    );
     return true;
   }
 }
