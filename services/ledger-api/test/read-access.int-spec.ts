@@ -166,6 +166,13 @@ describe('read access to the ledger API and the payouts statements', () => {
     ])
       expect([path, (await call('ledger-api', path, analyst)).status]).toEqual([path, 403]);
     expect((await call('payouts', '/accounts/contributor:alice/payouts', analyst)).status).toBe(403);
+    // The flow is an aggregate for an analyst: no contributor is drawn on its own (an operator's names them).
+    const contributorsIn = async (credential: string) =>
+      ((await call('ledger-api', '/v1/flow', credential)).body.nodes as Array<{ id: string; column: number }>)
+        .filter((node) => node.column === 2)
+        .map((node) => node.id);
+    expect(await contributorsIn(await pipeline.credential('operator'))).toContain('contributor:alice');
+    expect(await contributorsIn(analyst)).toEqual(['contributor:(other)']);
   });
 
   it('answers 401 without a credential on every route of the access table but health and metrics', async () => {

@@ -141,9 +141,10 @@ export class AnalyticsQueries {
    * Where the fees of one asset went in the range: fees → protocol, model owners, datanet owners
    * (curation) and each datanet (its contributors' credits) → contributors. The `top` largest datanets
    * and contributors are nodes of their own, the rest are summed into "other" nodes, so the diagram
-   * stays readable and its totals stay exact.
+   * stays readable and its totals stay exact. `contributorsTop` is how many contributors are named (0 for
+   * a reader who may see aggregates only: every contributor is then summed into one node).
    */
-  async flow(filter: TimeRange & { asset?: string; top: number }) {
+  async flow(filter: TimeRange & { asset?: string; top: number; contributorsTop: number }) {
     const window = await this.windows.of(filter);
     const asset = filter.asset ?? (await this.busiestAsset(window));
     if (asset === null)
@@ -169,6 +170,7 @@ export class AnalyticsQueries {
       roleTotal,
       credits.map((row) => ({ datanetId: row.datanet_id, account: row.account, amountMinor: BigInt(row.total) })),
       filter.top,
+      filter.contributorsTop,
     );
     return { asset, ...rangeOf(filter), totalFeeMinor: fees!.total, inferenceCount: Number(fees!.count), ...graph };
   }
@@ -202,6 +204,7 @@ export function flowGraph(
   roleTotal: (role: string) => bigint,
   credits: ReadonlyArray<{ datanetId: string; account: string; amountMinor: bigint }>,
   top: number,
+  contributorsTop: number = top,
 ): { nodes: FlowNode[]; links: FlowLink[] } {
   const nodes: FlowNode[] = [
     { id: 'fees', label: 'Inference fees', column: 0, valueMinor: totalFeeMinor.toString(), href: null },
@@ -220,7 +223,7 @@ export function flowGraph(
   const byDatanet = sumBy(credits, (credit) => credit.datanetId);
   const byContributor = sumBy(credits, (credit) => credit.account);
   const topDatanets = new Set(largest(byDatanet, top));
-  const topContributors = new Set(largest(byContributor, top));
+  const topContributors = new Set(largest(byContributor, contributorsTop));
   const datanetNode = (datanetId: string) => (topDatanets.has(datanetId) ? `datanet:${datanetId}` : 'datanet:(other)');
   const contributorNode = (account: string) => (topContributors.has(account) ? account : OTHER_CONTRIBUTORS);
   const datanetSums = sumBy(credits, (credit) => datanetNode(credit.datanetId));
@@ -254,7 +257,12 @@ export function flowGraph(
   for (const [id, value] of contributorSums) {
     nodes.push({
       id,
-      label: id === OTHER_CONTRIBUTORS ? 'Other contributors' : id.slice(CONTRIBUTOR_PREFIX.length),
+      label:
+        id !== OTHER_CONTRIBUTORS
+          ? id.slice(CONTRIBUTOR_PREFIX.length)
+          : contributorsTop === 0
+            ? 'Contributors'
+            : 'Other contributors',
       column: 2,
       valueMinor: value.toString(),
       href: id === OTHER_CONTRIBUTORS ? null : `/v1/accounts/${encodeURIComponent(id)}`,

@@ -342,14 +342,22 @@ export class AnalyticsController {
   @ApiQuery({
     name: 'top',
     required: false,
-    description: '1-50, default 8: datanets and contributors drawn on their own; the rest are summed into "other"',
+    description:
+      '1-50, default 8: datanets and contributors drawn on their own; the rest are summed into "other". Contributors are named for operators only; for analysts all are summed into one node',
   })
   @ApiQuery(fromDoc)
   @ApiQuery(toDoc)
   @BadRequest()
-  flow(@Query() query: unknown) {
+  flow(@Req() request: Request, @Query() query: unknown) {
     const { asset, top, from, to } = parseParams(flowQuery, query);
-    return this.analytics.flow({ ...checkRange({ from, to }), ...(asset ? { asset } : {}), top });
+    // What a contributor earned is individual: only an operator sees contributors named; an analyst, their sum.
+    const operator = readerOf(request)?.scopes.some((scope) => scope.kind === 'operator') ?? false;
+    return this.analytics.flow({
+      ...checkRange({ from, to }),
+      ...(asset ? { asset } : {}),
+      top,
+      contributorsTop: operator ? top : 0,
+    });
   }
 }
 
