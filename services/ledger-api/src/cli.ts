@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { redactUrlsIn } from '@tributary/config';
+import { databaseEnv, redactUrlsIn } from '@tributary/config';
 import { ledgerApiConfig } from './ledger-api.config';
 import { regrant, runOwnerStep } from './database/owner-step';
 import { ReaderPool } from './database/reader-pool';
@@ -14,9 +14,9 @@ export function ledgerApiCli(): Command {
   const options = () => {
     const config = ledgerApiConfig();
     return {
-      ownerDatabaseUrl: config.DATABASE_URL,
-      readerRole: config.LEDGER_API_READER_ROLE,
-      readerPassword: config.LEDGER_API_READER_PASSWORD,
+      ownerDatabaseUrl: config.database.takeOwnerUrl(),
+      readerRole: config.database.role,
+      readerPassword: config.database.password,
     };
   };
   program
@@ -45,7 +45,11 @@ export function ledgerApiCli(): Command {
     .action(async () => {
       const config = ledgerApiConfig();
       // Read-only sessions on the owner connection: the command needs no reader role to exist.
-      const pool = new ReaderPool({ ...config, readerDatabaseUrl: config.DATABASE_URL, LEDGER_API_DB_POOL_MAX: 1 });
+      const pool = new ReaderPool({
+        ...config,
+        readerDatabaseUrl: databaseEnv().DATABASE_URL,
+        LEDGER_API_DB_POOL_MAX: 1,
+      });
       try {
         const { report, cash } = await new FundingQueries(pool).state();
         const { reconciliation } = fundingOverview(report, cash);

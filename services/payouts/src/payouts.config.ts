@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { boundedInt, databaseEnv, httpHost, kafkaEnv, kafkaName, parseEnv, trustProxyHops } from '@tributary/config';
+import { boundedInt, httpHost, kafkaEnv, kafkaName, parseEnv, trustProxyHops } from '@tributary/config';
+import { serviceDatabaseConfig } from '@tributary/persistence';
 import { CONSUMER_GROUPS } from '@tributary/contracts';
 import { EARNER_ROLES, type EarnerRole } from '@tributary/attribution';
 import { DEFAULT_THRESHOLDS, type PayoutThresholds, type RetryPolicy } from '@tributary/payouts';
@@ -99,7 +100,12 @@ const payoutsSchema = z
 
 /** Everything the payouts service reads from its environment, validated before anything starts. */
 export function payoutsConfig(env: NodeJS.ProcessEnv = process.env) {
-  return { ...parseEnv('payouts', payoutsSchema, env), ...databaseEnv(env), ...kafkaEnv(env, 'payouts') };
+  return {
+    ...parseEnv('payouts', payoutsSchema, env),
+    /** Its role's connection (PAYOUTS_DB_*), and the owner's (DATABASE_URL) for the owner step only. */
+    database: serviceDatabaseConfig('payouts', env),
+    ...kafkaEnv(env, 'payouts'),
+  };
 }
 export type PayoutsConfig = ReturnType<typeof payoutsConfig>;
 export const PAYOUTS_CONFIG = Symbol('PAYOUTS_CONFIG');
