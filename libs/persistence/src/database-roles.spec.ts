@@ -32,6 +32,13 @@ describe('serviceDatabaseConfig', () => {
     ]);
   });
 
+  it("takes the role and its password from the role's URL when they are not set beside it", () => {
+    const database = serviceDatabaseConfig('attribution', {
+      ATTRIBUTION_DB_URL: 'postgres://attr_role:s%40cret@db/tributary',
+    });
+    expect([database.role, database.password]).toEqual(['attr_role', 's@cret']);
+  });
+
   it("keeps the ledger API's reader variables", () => {
     const database = serviceDatabaseConfig('ledger-api', {
       LEDGER_API_READER_ROLE: 'reader_x',
@@ -60,6 +67,11 @@ describe('serviceDatabaseConfig', () => {
     [{ GATEWAY_DB_PASSWORD: 'pässword-leak' }, 'GATEWAY_DB_PASSWORD: must be printable ASCII'],
     [{ GATEWAY_DB_URL: 'postgres://r:url-leak@[db/x' }, 'GATEWAY_DB_URL: must be a postgres://'],
     [{ GATEWAY_MIGRATE: 'yes' }, 'GATEWAY_MIGRATE: must be true or false'],
+    [
+      { GATEWAY_DB_ROLE: 'gw', GATEWAY_DB_URL: 'postgres://other:url-leak@db/x' },
+      'GATEWAY_DB_URL: its user must be GATEWAY_DB_ROLE',
+    ],
+    [{ GATEWAY_DB_URL: 'postgres://Bad-Role:url-leak@db/x' }, 'GATEWAY_DB_URL: its user must be a role name'],
     [{ DATABASE_URL: 'mysql://o:owner-leak@db/x' }, 'DATABASE_URL: must be a postgres://'],
   ])('refuses %j naming the variable and the rule, never the value', (env, message) => {
     let error: unknown;

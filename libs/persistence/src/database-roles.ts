@@ -21,9 +21,12 @@ export interface SchemaAccess {
 }
 
 export interface RoleVariables {
-  /** The role's name. */
+  /** The role's name; by default the user of `url` when that is set, else the catalog's name. */
   readonly role: string;
-  /** The role's password, set by the owner step as a SCRAM verifier; empty where the server asks none. */
+  /**
+   * The role's password, set by the owner step as a SCRAM verifier; by default the password of `url` when
+   * that is set, else empty (where the server asks for none).
+   */
   readonly password: string;
   /** The role's connection; by default DATABASE_URL with the role's name and password in it. */
   readonly url: string;
@@ -122,26 +125,44 @@ export function serviceDatabaseConfig(
 ): ServiceDatabaseConfig {
   const access: SchemaAccess = DATABASE_ACCESS[service];
   const names = access.variables;
-  const schema = z.object({
-    DATABASE_URL: postgresUrl.default(LOCAL_DATABASE_URL),
-    [names.role]: z
-      .string()
-      .trim()
-      .regex(ROLE_NAME, 'must be lowercase letters, digits and _ (at most 63), starting with a letter')
-      .default(access.role),
-    [names.password]: z
-      .string()
-      .max(128, 'must be at most 128 characters')
-      // Printable ASCII: the owner step sends a SCRAM verifier, exact only where SASLprep changes nothing.
-      .regex(/^[\x20-\x7e]*$/, 'must be printable ASCII characters')
-      .default(''),
-    [names.url]: postgresUrl.optional(),
-    [names.migrate]: z.enum(['true', 'false'], { message: 'must be true or false' }).default('true'),
-  });
+  const roleName = z
+    .string()
+    .trim()
+    .regex(ROLE_NAME, 'must be lowercase letters, digits and _ (at most 63), starting with a letter');
+  const rolePassword = z
+    .string()
+    .max(128, 'must be at most 128 characters')
+    // Printable ASCII: the owner step sends a SCRAM verifier, exact only where SASLprep changes nothing.
+    .regex(/^[\x20-\x7e]*$/, 'must be printable ASCII characters');
+  const schema = z
+    .object({
+      DATABASE_URL: postgresUrl.default(LOCAL_DATABASE_URL),
+      [names.role]: roleName.optional(),
+      [names.password]: rolePassword.optional(),
+      [names.url]: postgresUrl.optional(),
+      [names.migrate]: z.enum(['true', 'false'], { message: 'must be true or false' }).default('true'),
+    })
+    .superRefine((values, context) => {
+      // A role URL given whole names the role and its password; a variable set beside it must agree.
+      const text = values[names.url];
+      // Not a URL: its own rule reported it already (and a TypeError here would carry the password).
+      if (text === undefined || !URL.canParse(text)) return;
+      const given = new URL(text);
+      const user = decodeURIComponent(given.username);
+      const problem = (path: string, message: string) => context.addIssue({ code: 'custom', path: [path], message });
+      if (values[names.role] === undefined && !roleName.safeParse(user).success)
+        problem(names.url, `its user must be a role name (lowercase letters, digits and _), or set ${names.role}`);
+      if (values[names.role] !== undefined && user !== '' && user !== values[names.role])
+        problem(names.url, `its user must be ${names.role}`);
+      if (values[names.password] === undefined && !rolePassword.safeParse(decodeURIComponent(given.password)).success)
+        problem(names.url, 'its password must be at most 128 printable ASCII characters');
+    });
   const parsed = parseEnv('database', schema, env) as Record<string, string | undefined>;
-  const role = parsed[names.role]!;
-  const password = parsed[names.password]!;
-  const url = parsed[names.url] ?? roleUrlOf(parsed.DATABASE_URL!, role, password);
+  const text = parsed[names.url];
+  const given = text === undefined ? undefined : new URL(text);
+  const role = parsed[names.role] ?? (given?.username ? decodeURIComponent(given.username) : access.role);
+  const password = parsed[names.password] ?? (given ? decodeURIComponent(given.password) : '');
+  const url = text ?? roleUrlOf(parsed.DATABASE_URL!, role, password);
   let ownerUrl: string | undefined = parsed.DATABASE_URL;
   const forget = () => {
     ownerUrl = undefined;
