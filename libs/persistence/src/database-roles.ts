@@ -34,18 +34,11 @@ export interface RoleVariables {
   readonly migrate: string;
 }
 
-const variablesOf = (prefix: string): RoleVariables => ({
-  role: `${prefix}_DB_ROLE`,
-  password: `${prefix}_DB_PASSWORD`,
-  url: `${prefix}_DB_URL`,
-  migrate: `${prefix}_MIGRATE`,
-});
-
 /**
  * The one place that says which role may use which schema. Each service's role gets USAGE on its own
  * schema and SELECT, INSERT, UPDATE, DELETE on its tables (or nothing, where it has no rows to write),
  * SELECT on the schemas it reads, and no CREATE anywhere: only the owner role, in the owner step, changes
- * a schema. A new service or schema is one more line here (and `reads` where another service reads it).
+ * a schema. A new service or schema is one more entry here (and a `reads` item where another service reads it).
  */
 export const DATABASE_ACCESS = {
   gateway: {
@@ -53,28 +46,48 @@ export const DATABASE_ACCESS = {
     role: 'tributary_gateway',
     writesOwn: true,
     reads: [],
-    variables: variablesOf('GATEWAY'),
+    variables: {
+      role: 'GATEWAY_DB_ROLE',
+      password: 'GATEWAY_DB_PASSWORD',
+      url: 'GATEWAY_DB_URL',
+      migrate: 'GATEWAY_MIGRATE',
+    },
   },
   attribution: {
     schema: 'attribution',
     role: 'tributary_attribution',
     writesOwn: true,
     reads: [],
-    variables: variablesOf('ATTRIBUTION'),
+    variables: {
+      role: 'ATTRIBUTION_DB_ROLE',
+      password: 'ATTRIBUTION_DB_PASSWORD',
+      url: 'ATTRIBUTION_DB_URL',
+      migrate: 'ATTRIBUTION_MIGRATE',
+    },
   },
   'ledger-projector': {
     schema: 'ledger',
     role: 'tributary_ledger_projector',
     writesOwn: true,
     reads: [],
-    variables: variablesOf('LEDGER_PROJECTOR'),
+    variables: {
+      role: 'LEDGER_PROJECTOR_DB_ROLE',
+      password: 'LEDGER_PROJECTOR_DB_PASSWORD',
+      url: 'LEDGER_PROJECTOR_DB_URL',
+      migrate: 'LEDGER_PROJECTOR_MIGRATE',
+    },
   },
   payouts: {
     schema: 'payouts',
     role: 'tributary_payouts',
     writesOwn: true,
     reads: ['ledger'],
-    variables: variablesOf('PAYOUTS'),
+    variables: {
+      role: 'PAYOUTS_DB_ROLE',
+      password: 'PAYOUTS_DB_PASSWORD',
+      url: 'PAYOUTS_DB_URL',
+      migrate: 'PAYOUTS_MIGRATE',
+    },
   },
   // The query API's schema holds only its migrations and grant functions; its reader role reads the ledger.
   'ledger-api': {
