@@ -18,6 +18,8 @@ import {
   type ServiceProcess,
   type TestDatabase,
 } from '@tributary/testing';
+import { runOwnerSteps } from './src/owner-steps';
+import { LOCAL_SERVICES } from './src/services';
 
 const INSUFFICIENT_PRIVILEGE = '42501';
 const READY_TIMEOUT_MS = 150_000;
@@ -183,6 +185,43 @@ describe('a database role per service', () => {
   it('never prints a role password', () => {
     const printed = processes.map((instance) => instance.output()).join('\n');
     for (const service of SERVICES) expect(printed).not.toContain(service.password);
+  });
+
+  it("npm start's owner steps hand each service its role's connection alone", async () => {
+    const fresh = await createTestDatabase('roles_start');
+    const started: ServiceProcess[] = [];
+    try {
+      const handed = await runOwnerSteps(fresh.url, LOCAL_SERVICES);
+      expect([...handed.keys()].sort()).toEqual(Object.keys(DATABASE_ACCESS).sort());
+      for (const service of [SERVICES[0]!, SERVICES[4]!]) {
+        const instance = startServiceProcess(
+          service.main,
+          {
+            KAFKA_BROKERS: testBrokers().join(','),
+            // An owner's URL nobody answers at: a service that still used it would not start.
+            DATABASE_URL: 'postgres://owner@127.0.0.1:1/nowhere',
+            TRIBUTARY_TOPIC_PREFIX: prefix,
+            ...service.env,
+            // Beside the gateway above: transactional ids of its own.
+            GATEWAY_INSTANCE_ID: uniqueName('roles-start-gw'),
+            ...handed.get(service.service),
+          },
+          `roles-start-${service.service}`,
+        );
+        started.push(instance);
+        await ready(service, instance);
+      }
+      const users = await withSql(fresh.url, async (sql) => {
+        const { rows } = await sql.query<{ usename: string }>(
+          'SELECT DISTINCT usename FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
+        );
+        return rows.map((row) => row.usename);
+      });
+      for (const user of users) expect(SERVICES.map((service) => service.role)).toContain(user);
+    } finally {
+      await Promise.all(started.map((instance) => instance.stop()));
+      await fresh.drop();
+    }
   });
 
   const cases = SERVICES.flatMap((service) =>
