@@ -72,6 +72,10 @@ describe('serviceDatabaseConfig', () => {
       'GATEWAY_DB_URL: its user must be GATEWAY_DB_ROLE',
     ],
     [{ GATEWAY_DB_URL: 'postgres://Bad-Role:url-leak@db/x' }, 'GATEWAY_DB_URL: its user must be a role name'],
+    [
+      { GATEWAY_DB_URL: 'postgres://gw:url-leak%zz@db/x' },
+      'GATEWAY_DB_URL: its user and password must be percent-encoded',
+    ],
     [{ DATABASE_URL: 'mysql://o:owner-leak@db/x' }, 'DATABASE_URL: must be a postgres://'],
   ])('refuses %j naming the variable and the rule, never the value', (env, message) => {
     let error: unknown;

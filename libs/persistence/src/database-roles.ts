@@ -161,20 +161,22 @@ export function serviceDatabaseConfig(
       // Not a URL: its own rule reported it already (and a TypeError here would carry the password).
       if (text === undefined || !URL.canParse(text)) return;
       const given = new URL(text);
-      const user = decodeURIComponent(given.username);
       const problem = (path: string, message: string) => context.addIssue({ code: 'custom', path: [path], message });
+      const [user, password] = [decoded(given.username), decoded(given.password)];
+      if (user === undefined || password === undefined)
+        return problem(names.url, 'its user and password must be percent-encoded where they need it');
       if (values[names.role] === undefined && !roleName.safeParse(user).success)
         problem(names.url, `its user must be a role name (lowercase letters, digits and _), or set ${names.role}`);
       if (values[names.role] !== undefined && user !== '' && user !== values[names.role])
         problem(names.url, `its user must be ${names.role}`);
-      if (values[names.password] === undefined && !rolePassword.safeParse(decodeURIComponent(given.password)).success)
+      if (values[names.password] === undefined && !rolePassword.safeParse(password).success)
         problem(names.url, 'its password must be at most 128 printable ASCII characters');
     });
   const parsed = parseEnv('database', schema, env) as Record<string, string | undefined>;
   const text = parsed[names.url];
   const given = text === undefined ? undefined : new URL(text);
-  const role = parsed[names.role] ?? (given?.username ? decodeURIComponent(given.username) : access.role);
-  const password = parsed[names.password] ?? (given ? decodeURIComponent(given.password) : '');
+  const role = parsed[names.role] ?? (given?.username ? decoded(given.username)! : access.role);
+  const password = parsed[names.password] ?? (given ? decoded(given.password)! : '');
   const url = text ?? roleUrlOf(parsed.DATABASE_URL!, role, password);
   let ownerUrl: string | undefined = parsed.DATABASE_URL;
   const forget = () => {
@@ -197,6 +199,15 @@ export function serviceDatabaseConfig(
     },
     forgetOwnerUrl: forget,
   };
+}
+
+/** A URL's percent-encoded user or password as text; undefined where the encoding is broken. */
+function decoded(text: string): string | undefined {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return undefined;
+  }
 }
 
 /** The owner's URL with a role's credentials: the same server and database, another role. */
