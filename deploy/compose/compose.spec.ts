@@ -10,6 +10,7 @@ import { OPERATOR_PRINCIPAL, SERVICE_PRINCIPALS } from '@tributary/contracts';
 import { brokerLayout, renderServerProperties } from '../kafka/src/config';
 import { BROKER_CERTIFICATE_CN } from '../kafka/src/tls';
 import { KAFKA_VERSION } from '../kafka/src/version';
+import { DATABASE_ACCESS, type DatabaseService } from '@tributary/persistence';
 import { compiledMain } from '../local/src/services';
 import { SETUP_SCRIPT_PATH, renderSetupScript } from './kafka/setup';
 
@@ -234,6 +235,11 @@ describe('docker-compose.yml project rules', () => {
       expect(advertised).toContain(`CLIENT://${serviceEnv.KAFKA_BROKERS}`);
       expect(serviceEnv.KAFKA_REPLICATION_FACTOR).toBe('1');
       expect(serviceEnv.DATABASE_URL).toMatch(/^postgres:\/\/[^@]+@postgres:5432\/tributary$/);
+    });
+
+    it("sets its database role's password, which the compose PostgreSQL asks for", () => {
+      const { variables } = DATABASE_ACCESS[name as DatabaseService];
+      expect(serviceEnv[variables.password]).toMatch(/^tributary-[a-z-]+$/);
     });
 
     it('authenticates to Kafka as its own principal, with files from the read-only client secrets', () => {

@@ -118,7 +118,12 @@ describe('the offline Kubernetes check', () => {
   });
 
   describe('across the objects of a rendering', () => {
-    const external = new Set(['Secret/attribution', 'Secret/tributary-cluster-ca-cert', 'Secret/tributary-database']);
+    const external = new Set([
+      'Secret/attribution',
+      'Secret/tributary-cluster-ca-cert',
+      'Secret/tributary-database',
+      'Secret/tributary-attribution-database',
+    ]);
     const set = (...changed: Manifest[]) => [
       find('ConfigMap', 'attribution-env'),
       find('Deployment'),

@@ -195,6 +195,13 @@ const podSpec = closed(
         ['maxSkew', 'topologyKey', 'whenUnsatisfiable'],
       ),
     ),
+    // Run to completion, in order, before the containers start (no probes: Kubernetes refuses them there).
+    initContainers: arrayOf({
+      ...container,
+      not: {
+        anyOf: [{ required: ['livenessProbe'] }, { required: ['readinessProbe'] }, { required: ['startupProbe'] }],
+      },
+    }),
     containers: arrayOf(container, 1),
     volumes: arrayOf(volume),
   },
@@ -389,6 +396,7 @@ interface PodTemplate {
   metadata?: { labels?: Record<string, string> };
   spec: {
     securityContext?: Record<string, unknown> & { seccompProfile?: { type?: string } };
+    initContainers?: Container[];
     containers: Container[];
     volumes?: Array<{ name: string; secret?: { secretName: string } }>;
   };
@@ -404,10 +412,10 @@ function namesPort(container: Container, port: unknown): boolean {
 }
 
 /** The restricted Pod Security Standard, and what this project asks of every container on top. */
-function containerProblems(container: Container, pod: PodTemplate['spec']): string[] {
-  const at = `container ${container.name}`;
+function containerProblems(container: Container, pod: PodTemplate['spec'], init = false): string[] {
+  const at = `${init ? 'init container' : 'container'} ${container.name}`;
   const problems: string[] = [];
-  for (const name of ['livenessProbe', 'readinessProbe'] as const) {
+  for (const name of init ? [] : (['livenessProbe', 'readinessProbe'] as const)) {
     if (container[name] === undefined) problems.push(`${at} has no ${name}`);
   }
   for (const name of PROBES) {
@@ -453,7 +461,11 @@ function deploymentProblems(manifest: {
   const problems = selects(selector.matchLabels, template.metadata?.labels)
     ? []
     : ['spec.selector does not match the pod template labels'];
-  return [...problems, ...template.spec.containers.flatMap((candidate) => containerProblems(candidate, template.spec))];
+  return [
+    ...problems,
+    ...(template.spec.initContainers ?? []).flatMap((candidate) => containerProblems(candidate, template.spec, true)),
+    ...template.spec.containers.flatMap((candidate) => containerProblems(candidate, template.spec)),
+  ];
 }
 
 /**
@@ -505,11 +517,12 @@ interface AutoscalerView extends Manifest {
 
 /** The ConfigMaps and Secrets a pod reads, as `Kind/name`. */
 function podReferences(pod: PodTemplate): string[] {
+  const containers = [...(pod.spec.initContainers ?? []), ...pod.spec.containers];
   return [
-    ...pod.spec.containers.flatMap((candidate) =>
+    ...containers.flatMap((candidate) =>
       (candidate.envFrom ?? []).flatMap((from) => (from.configMapRef ? [`ConfigMap/${from.configMapRef.name}`] : [])),
     ),
-    ...pod.spec.containers.flatMap((candidate) =>
+    ...containers.flatMap((candidate) =>
       (candidate.env ?? []).flatMap((variable) =>
         variable.valueFrom?.secretKeyRef ? [`Secret/${variable.valueFrom.secretKeyRef.name}`] : [],
       ),
@@ -568,7 +581,7 @@ export function crossReferenceProblems(manifests: readonly Manifest[], external:
         );
     }
   }
-  for (const reference of pods.flatMap(podReferences)) {
+  for (const reference of new Set(pods.flatMap(podReferences))) {
     if (!present.has(reference) && !external.has(reference))
       problems.push(`a pod reads ${reference}, which nothing makes`);
   }

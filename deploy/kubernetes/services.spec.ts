@@ -9,12 +9,13 @@ import { parseAllDocuments } from 'yaml';
 import { kafkaEnv } from '@tributary/config';
 import { catalogFor, offsetHomes, topicCatalog } from '@tributary/contracts';
 import { topicsEnv } from '@tributary/messaging';
+import { DATABASE_ACCESS } from '@tributary/persistence';
 import { attributionConfig } from '../../services/attribution/src/attribution.config';
 import { gatewayConfig } from '../../services/gateway/src/gateway.config';
 import { ledgerApiConfig } from '../../services/ledger-api/src/ledger-api.config';
 import { projectorConfig } from '../../services/ledger-projector/src/projector.config';
 import { payoutsConfig } from '../../services/payouts/src/payouts.config';
-import { LOCAL_SERVICES } from '../local/src/services';
+import { compiledMain, LOCAL_SERVICES } from '../local/src/services';
 import { CLUSTER_CA_SECRET, KAFKA_BOOTSTRAP } from './kafka-cluster';
 import { renderUserManifests } from './kafka-users';
 import { crossReferenceProblems, kubernetesManifestCheck, type Manifest } from './kubernetes-schema';
@@ -153,9 +154,13 @@ describe('the services on Kubernetes', () => {
     it.each(LOCAL_SERVICES.map((service) => [service.name]))(
       '%s: every ConfigMap variable is one the code reads',
       (name) => {
-        const sources = [`services/${name}/src`, 'libs/config/src', 'libs/messaging/src', 'libs/contracts/src'].flatMap(
-          sourceTexts,
-        );
+        const sources = [
+          `services/${name}/src`,
+          'libs/config/src',
+          'libs/messaging/src',
+          'libs/contracts/src',
+          'libs/persistence/src',
+        ].flatMap(sourceTexts);
         for (const variable of Object.keys(of('ConfigMap', `${name}-env`)!.data)) {
           expect([variable, sources.some((text) => text.includes(variable))]).toEqual([variable, true]);
         }
@@ -169,14 +174,24 @@ describe('the services on Kubernetes', () => {
           expect(value).not.toMatch(/:\/\/[^/]*@/);
         }
       }
-      expect(podEnv('ledger-api')).toHaveProperty('LEDGER_API_READER_PASSWORD');
-      for (const service of LOCAL_SERVICES) {
-        expect(containerOf(service.name).env).toContainEqual({
-          name: 'DATABASE_URL',
-          valueFrom: { secretKeyRef: { name: 'tributary-database', key: 'DATABASE_URL', optional: false } },
-        });
-      }
+      expect(podEnv('ledger-api')).toHaveProperty('LEDGER_API_READER_DATABASE_URL');
     });
+
+    it.each(LOCAL_SERVICES.map((service) => [service.name, service]))(
+      "%s: only its `migrate` init container gets the owner's database URL; the service gets its role's",
+      (name, service) => {
+        const { variables } = DATABASE_ACCESS[name];
+        const secretNames = (env: Array<{ name: string }>) => env.map((variable) => variable.name);
+        const [migrate, ...more] = of('Deployment', name)!.spec.template.spec.initContainers;
+        expect(more).toEqual([]);
+        expect(migrate.command).toEqual(['node', compiledMain({ main: service.cli }), 'migrate']);
+        expect(secretNames(migrate.env)).toEqual(expect.arrayContaining(['DATABASE_URL', variables.url]));
+        expect(secretNames(containerOf(name).env)).toContain(variables.url);
+        expect(secretNames(containerOf(name).env)).not.toContain('DATABASE_URL');
+        expect(podEnv(name)[variables.migrate]).toBe('false');
+        expect(new URL(podEnv(name)[variables.url]!).username).toBe(DATABASE_ACCESS[name].role);
+      },
+    );
   });
 
   describe('autoscaling on consumer lag', () => {

@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import { catalogFor, offsetHomes, topicCatalog, type ServicePrincipal } from '@tributary/contracts';
+import { DATABASE_ACCESS } from '@tributary/persistence';
 import { compiledMain, LOCAL_SERVICES, type LocalService } from '../local/src/services';
 import { CLUSTER_CA_SECRET, KAFKA_BOOTSTRAP, REPLICATION_FACTOR } from './kafka-cluster';
 
@@ -42,12 +43,27 @@ interface SecretVariable {
   readonly example: string;
 }
 
+/** The owner's connection: only each pod's `migrate` init container gets it, never the service. */
 const DATABASE_URL: SecretVariable = {
   variable: 'DATABASE_URL',
   secret: 'tributary-database',
   optional: false,
   example: 'postgres://tributary:CHANGE-ME@postgres.example.internal:5432/tributary',
 };
+
+/**
+ * The service's own database role's connection (libs/persistence/src/database-roles.ts), its password in it:
+ * the service runs with it alone, and the init container sets that password on the role.
+ */
+function roleDatabaseUrl(service: ServicePrincipal): SecretVariable {
+  const { variables, role } = DATABASE_ACCESS[service];
+  return {
+    variable: variables.url,
+    secret: service === 'ledger-api' ? 'tributary-ledger-api-reader' : `tributary-${service}-database`,
+    optional: false,
+    example: `postgres://${role}:CHANGE-ME-${service}@postgres.example.internal:5432/tributary`,
+  };
+}
 
 interface Resources {
   readonly requests: { readonly cpu: string; readonly memory: string };
@@ -82,30 +98,23 @@ function deploymentOf(service: ServicePrincipal): ServiceDeployment {
   const { groups } = catalogFor('');
   switch (service) {
     case 'gateway':
-      return { replicas: 2, resources: BUSY, secretVariables: [DATABASE_URL] };
+      return { replicas: 2, resources: BUSY, secretVariables: [roleDatabaseUrl(service)] };
     case 'attribution':
       return {
         replicas: 2,
         resources: BUSY,
-        secretVariables: [DATABASE_URL],
+        secretVariables: [roleDatabaseUrl(service)],
         lagScaling: { groupId: groups.attribution, lagPerReplicaTarget: 20_000 },
       };
     case 'ledger-projector':
       return {
         replicas: 2,
         resources: BUSY,
-        secretVariables: [DATABASE_URL],
+        secretVariables: [roleDatabaseUrl(service)],
         lagScaling: { groupId: groups.ledgerProjector, lagPerReplicaTarget: 10_000 },
       };
-    case 'ledger-api': {
-      const readerPassword = {
-        variable: 'LEDGER_API_READER_PASSWORD',
-        secret: 'tributary-ledger-api-reader',
-        optional: false,
-        example: 'CHANGE-ME-reader-password',
-      };
-      return { replicas: 2, resources: SMALL, secretVariables: [DATABASE_URL, readerPassword] };
-    }
+    case 'ledger-api':
+      return { replicas: 2, resources: SMALL, secretVariables: [roleDatabaseUrl(service)] };
     case 'payouts': {
       // Without a token the operator's endpoints (deposits, epoch closes by hand) stay off.
       const operatorToken = {
@@ -114,7 +123,7 @@ function deploymentOf(service: ServicePrincipal): ServiceDeployment {
         optional: true,
         example: 'CHANGE-ME-at-least-16-characters',
       };
-      return { replicas: 2, resources: SMALL, secretVariables: [DATABASE_URL, operatorToken] };
+      return { replicas: 2, resources: SMALL, secretVariables: [roleDatabaseUrl(service), operatorToken] };
     }
     default: {
       const unhandled: never = service;
@@ -158,6 +167,8 @@ function configData(service: LocalService): Record<string, string> {
     KAFKA_CA_FILE: `${KAFKA_CA_DIR}/ca.crt`,
     // The topics exist already (kafka-topics.yaml); this is what a DLQ the service creates for itself gets.
     KAFKA_REPLICATION_FACTOR: String(REPLICATION_FACTOR),
+    // The database owner step ran in the pod's `migrate` init container: the service only connects as its role.
+    [DATABASE_ACCESS[service.name].variables.migrate]: 'false',
   };
 }
 
@@ -179,6 +190,46 @@ function probe(pathName: string, periodSeconds: number, failureThreshold: number
   };
 }
 
+/** A new object each time, so the YAML has no anchors. */
+const containerSecurity = () => ({
+  runAsNonRoot: true,
+  runAsUser: NODE_USER_ID,
+  runAsGroup: NODE_USER_ID,
+  allowPrivilegeEscalation: false,
+  readOnlyRootFilesystem: true,
+  capabilities: { drop: ['ALL'] },
+  seccompProfile: { type: 'RuntimeDefault' },
+});
+
+function secretEnv(variables: readonly SecretVariable[]) {
+  return variables.map(({ variable, secret, optional }) => ({
+    name: variable,
+    valueFrom: { secretKeyRef: { name: secret, key: variable, optional } },
+  }));
+}
+
+/** What runs the database owner step, before the service starts: the only holder of the owner's connection. */
+function ownerStepVariables(service: ServicePrincipal): SecretVariable[] {
+  return [DATABASE_URL, roleDatabaseUrl(service)];
+}
+
+/**
+ * The service's `migrate` command (its migrations, its role with the password of its URL, the role's grants),
+ * run with the owner's connection before every start; safe to run again and beside other pods' runs.
+ */
+function migrateContainer(service: LocalService) {
+  return {
+    name: 'migrate',
+    image: IMAGE,
+    imagePullPolicy: 'IfNotPresent',
+    command: ['node', compiledMain({ main: service.cli }), 'migrate'],
+    env: [{ name: 'LOG_LEVEL', value: 'log' }, ...secretEnv(ownerStepVariables(service.name))],
+    resources: SMALL,
+    securityContext: containerSecurity(),
+    volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
+  };
+}
+
 function container(service: LocalService, deployment: ServiceDeployment) {
   return {
     name: service.name,
@@ -188,24 +239,13 @@ function container(service: LocalService, deployment: ServiceDeployment) {
     command: ['node', compiledMain(service)],
     ports: [{ name: HTTP_PORT_NAME, containerPort: service.httpPort, protocol: 'TCP' }],
     envFrom: [{ configMapRef: { name: `${service.name}-env` } }],
-    env: deployment.secretVariables.map(({ variable, secret, optional }) => ({
-      name: variable,
-      valueFrom: { secretKeyRef: { name: secret, key: variable, optional } },
-    })),
+    env: secretEnv(deployment.secretVariables),
     resources: deployment.resources,
-    // Start-up connects to PostgreSQL and Kafka and migrates: up to two minutes before liveness counts.
+    // Start-up connects to PostgreSQL and Kafka: up to two minutes before liveness counts.
     startupProbe: probe('/health/live', 5, 24),
     livenessProbe: probe('/health/live', 10, 3),
     readinessProbe: probe('/health/ready', 5, 3),
-    securityContext: {
-      runAsNonRoot: true,
-      runAsUser: NODE_USER_ID,
-      runAsGroup: NODE_USER_ID,
-      allowPrivilegeEscalation: false,
-      readOnlyRootFilesystem: true,
-      capabilities: { drop: ['ALL'] },
-      seccompProfile: { type: 'RuntimeDefault' },
-    },
+    securityContext: containerSecurity(),
     volumeMounts: [
       { name: 'kafka-user', mountPath: KAFKA_USER_DIR, readOnly: true },
       { name: 'kafka-ca', mountPath: KAFKA_CA_DIR, readOnly: true },
@@ -240,6 +280,7 @@ function podSpec(service: LocalService, deployment: ServiceDeployment) {
         labelSelector: { matchLabels: selectorLabels(service.name) },
       },
     ],
+    initContainers: [migrateContainer(service)],
     containers: [container(service, deployment)],
     volumes: [
       {
@@ -366,7 +407,10 @@ export function serviceResources(): object[] {
 export function exampleSecrets(): object[] {
   const byName = new Map<string, Record<string, string>>();
   for (const service of LOCAL_SERVICES) {
-    for (const { secret, variable, example } of deploymentOf(service.name).secretVariables) {
+    for (const { secret, variable, example } of [
+      ...ownerStepVariables(service.name),
+      ...deploymentOf(service.name).secretVariables,
+    ]) {
       byName.set(secret, { ...byName.get(secret), [variable]: example });
     }
   }

@@ -20,6 +20,7 @@ import { topicPrefix } from '@tributary/contracts';
 import { whereToReachLines } from './src/banner';
 import { prepareBroker } from './src/broker-ready';
 import { ensureOperatorReadCredential } from './src/read-credential';
+import { runOwnerSteps } from './src/owner-steps';
 import { ensurePostgres } from './src/postgres';
 import { LOCAL_SERVICES, type LocalService } from './src/services';
 import { DEV_DATABASE_URL, DEV_KAFKA_NAME, DEV_KAFKA_PORT } from './src/stack-ports';
@@ -63,12 +64,14 @@ async function main(): Promise<void> {
       );
     });
   const operatorToken = ensureOperatorToken();
+  // The owner steps run here, with the owner's connection; each service is handed its own role's alone.
+  const roleEnv = await runOwnerSteps(databaseUrl, LOCAL_SERVICES);
   // Issued before the services start, so the dashboard can be signed in to as soon as the ledger API is up.
   await ensureOperatorReadCredential(databaseUrl, localReadCredentialFile());
   const children = LOCAL_SERVICES.map((service, index) =>
     startService(service, index, {
       ...envAs(service.name),
-      DATABASE_URL: databaseUrl,
+      ...roleEnv.get(service.name),
       ...(service.name === 'payouts' ? { PAYOUTS_OPERATOR_TOKEN: operatorToken } : {}),
     }),
   );
@@ -103,7 +106,7 @@ function startService(service: LocalService, index: number, env: Record<string, 
     {
       cwd: ROOT,
       env: {
-        ...process.env,
+        ...withoutOwnerUrl(process.env),
         ...env,
         [service.httpPortVariable]: String(service.httpPort),
         TS_NODE_TRANSPILE_ONLY: 'true',
@@ -118,6 +121,12 @@ function startService(service: LocalService, index: number, env: Record<string, 
   }
   child.on('exit', (code, signal) => say(`${service.name} exited (${signal ?? `code ${code}`})`));
   return child;
+}
+
+/** The environment without DATABASE_URL: a service gets its role's connection, never the owner's. */
+function withoutOwnerUrl(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { DATABASE_URL: _owner, ...rest } = env;
+  return rest;
 }
 
 function printWhereToReach(brokers: string, databaseUrl: string, kafka: RunningKafka | null): void {

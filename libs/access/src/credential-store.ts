@@ -1,7 +1,8 @@
 // The read credentials in PostgreSQL: one table, access.read_credentials, in a schema of its own. The
 // ledger API's owner step creates it (the ledger API issues the credentials: `npm run ledger-api --
-// credentials ...`) and grants its reader role SELECT on it; the payouts service only reads it. Only a
-// credential's SHA-256 is stored (SecretKeyFormat); its scopes are the text the operator typed.
+// credentials ...`); the ledger API's reader role and the payouts service's role may only SELECT it
+// (libs/persistence DATABASE_ACCESS). Only a credential's SHA-256 is stored (SecretKeyFormat); its scopes
+// are the text the operator typed.
 // Written against a minimal query function, so a pg Pool, a pg Client and a TypeORM DataSource all fit.
 import { SecretKeyFormat, type NewSecretKey } from './secret-keys';
 import { formatScope, parseScopes, type Scope } from './scopes';
@@ -50,14 +51,6 @@ export async function ensureCredentialTable(sql: Sql): Promise<void> {
         revoked_at timestamptz
       );
     END $$`);
-}
-
-/** Lets a role read the credentials (the ledger API's reader, the payouts service's role): SELECT, nothing else. */
-export async function grantCredentialReader(sql: Sql, role: string): Promise<void> {
-  if (!/^[a-z][a-z0-9_]{0,62}$/.test(role))
-    throw new RangeError(`role: "${role}" must be lowercase letters, digits and _`);
-  await sql(`GRANT USAGE ON SCHEMA ${ACCESS_SCHEMA} TO "${role}"`);
-  await sql(`GRANT SELECT ON ${CREDENTIALS_TABLE} TO "${role}"`);
 }
 
 export async function createCredential(sql: Sql, scopes: readonly Scope[], label: string): Promise<NewSecretKey> {

@@ -24,7 +24,6 @@ export {
   READ_CREDENTIALS,
   LABEL_MAX,
   ensureCredentialTable,
-  grantCredentialReader,
   createCredential,
   revokeCredential,
   listCredentials,

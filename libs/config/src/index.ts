@@ -9,6 +9,7 @@ export { REDACTED, redactUrl, redactUrlsIn } from './redact';
 export { parseEnv, brokerList, boundedInt, postgresUrl, kafkaName, httpHost, trustProxyHops } from './env';
 export {
   databaseEnv,
+  LOCAL_DATABASE_URL,
   localOperatorTokenFile,
   localReadCredentialFile,
   logLevels,

@@ -20,3 +20,17 @@ export {
   type CopyValue,
 } from './copy-rows';
 export { scramSha256Verifier } from './scram-verifier';
+export {
+  DATABASE_ACCESS,
+  ROLE_NAME,
+  copySchemaGrants,
+  roleUrlOf,
+  ownerStepAtStartUp,
+  runOwnerStep,
+  serviceDatabaseConfig,
+  waitForOtherDdl,
+  type DatabaseService,
+  type RoleVariables,
+  type SchemaAccess,
+  type ServiceDatabaseConfig,
+} from './database-roles';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { boundedInt, databaseEnv, httpHost, kafkaEnv, kafkaName, parseEnv } from '@tributary/config';
+import { boundedInt, httpHost, kafkaEnv, kafkaName, parseEnv } from '@tributary/config';
+import { serviceDatabaseConfig } from '@tributary/persistence';
 import { CONSUMER_GROUPS } from '@tributary/contracts';
 import { POLICY_VERSION, type SplitPolicy } from '@tributary/attribution';
 
@@ -57,7 +58,12 @@ const attributionSchema = z.object({
 
 /** Everything the attribution service reads from its environment, validated before anything starts. */
 export function attributionConfig(env: NodeJS.ProcessEnv = process.env) {
-  return { ...parseEnv('attribution', attributionSchema, env), ...databaseEnv(env), ...kafkaEnv(env, 'attribution') };
+  return {
+    ...parseEnv('attribution', attributionSchema, env),
+    /** Its role's connection (ATTRIBUTION_DB_*), and the owner's (DATABASE_URL) for the owner step only. */
+    database: serviceDatabaseConfig('attribution', env),
+    ...kafkaEnv(env, 'attribution'),
+  };
 }
 export type AttributionConfig = ReturnType<typeof attributionConfig>;
 export const ATTRIBUTION_CONFIG = Symbol('ATTRIBUTION_CONFIG');

@@ -1,10 +1,10 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { DatabaseHealthController, ensureSchema, PostgresOffsetStore } from '@tributary/persistence';
+import { DatabaseHealthController, PostgresOffsetStore } from '@tributary/persistence';
 import { MetricsController, metricsRegistryFrom } from '@tributary/observability';
 import { ATTRIBUTION_CONFIG, splitPolicy, type AttributionConfig } from './attribution.config';
-import { ATTRIBUTION_SCHEMA, dataSourceOptions } from './database/data-source-options';
+import { dataSourceOptions } from './database/data-source-options';
 import { DecisionStore } from './decision/decision-store';
 import { ExplainController } from './explain/explain.controller';
 import { StateStore } from './state/state-store';
@@ -19,10 +19,8 @@ export class AttributionModule {
       module: AttributionModule,
       imports: [
         TypeOrmModule.forRootAsync({
-          useFactory: async () => {
-            await ensureSchema(config.DATABASE_URL, ATTRIBUTION_SCHEMA);
-            return dataSourceOptions(config.DATABASE_URL, config.ATTRIBUTION_DB_POOL_MAX);
-          },
+          // The service's role: its schema's rows, nothing else (the owner step ran before, in main).
+          useFactory: () => dataSourceOptions(config.database.url, config.ATTRIBUTION_DB_POOL_MAX),
         }),
       ],
       controllers: [TablesController, ExplainController, DatabaseHealthController, MetricsController],

@@ -1,25 +1,26 @@
 import 'reflect-metadata';
-import { kafkaClientOptions, kafkaEnv, redactUrlsIn } from '@tributary/config';
+import { databaseEnv, kafkaClientOptions, kafkaEnv, redactUrlsIn } from '@tributary/config';
 import { Command, InvalidArgumentError } from 'commander';
 import { createKafkaClient } from '@tributary/kafka-client';
 import type { DataSource } from 'typeorm';
 import { TOPICS } from '@tributary/contracts';
-import { withDataSource } from '@tributary/persistence';
+import { runOwnerStep, serviceDatabaseConfig, withDataSource } from '@tributary/persistence';
 import { attributionConfig, tablesGroupId } from './attribution.config';
-import { ATTRIBUTION_SCHEMA, dataSourceOptions } from './database/data-source-options';
+import { ATTRIBUTION_SCHEMA, dataSourceOptions, ownerMigrations } from './database/data-source-options';
 import { DecisionStore } from './decision/decision-store';
 import { explainStored } from './explain/explain';
 import { StateStore } from './state/state-store';
 
 /**
  * Operator commands of the attribution service:
+ *   migrate                 the owner step: migrations, the service's role and its grants (DATABASE_URL: the owner)
  *   explain <inferenceId>   prints the decision of one inference line by line
  *   rebuild-state           forgets the folded table state so the next start folds the table topics from offset 0
  */
 const INFERENCE_ID_LENGTH_MAX = 256;
 
 function withDatabase<T>(use: (dataSource: DataSource) => Promise<T>): Promise<T> {
-  const { DATABASE_URL } = attributionConfig();
+  const { DATABASE_URL } = databaseEnv();
   return withDataSource(DATABASE_URL, ATTRIBUTION_SCHEMA, dataSourceOptions(DATABASE_URL, 2), use);
 }
 
@@ -31,6 +32,17 @@ function inferenceIdArgument(value: string): string {
 }
 
 const program = new Command('attribution').description('Tributary attribution service commands').exitOverride();
+
+program
+  .command('migrate')
+  .description(
+    "the owner step, for a service started with ATTRIBUTION_MIGRATE=false: its schema's migrations, its role and the role's grants, with DATABASE_URL (the owner's connection)",
+  )
+  .action(async () => {
+    const database = serviceDatabaseConfig('attribution');
+    await runOwnerStep(database.takeOwnerUrl(), database, ownerMigrations);
+    process.stdout.write(`attribution: schema ${database.schema} migrated; role ${database.role} may use it\n`);
+  });
 
 program
   .command('explain')

@@ -14,9 +14,10 @@ import {
   topicsEnv,
   transportOptionsFrom,
 } from '@tributary/messaging';
-import { PostgresOffsetStore } from '@tributary/persistence';
+import { ownerStepAtStartUp, PostgresOffsetStore } from '@tributary/persistence';
 import { attributionConfig, splitPolicy, tablesGroupId, type AttributionConfig } from './attribution.config';
 import { AttributionModule } from './attribution.module';
+import { ownerMigrations } from './database/data-source-options';
 import { Decider } from './decision/decider';
 import { DecisionStore } from './decision/decision-store';
 import { DecisionLoopLifecycle } from './decision/decision-loop.lifecycle';
@@ -32,6 +33,7 @@ installKafkaWireFastPaths();
  */
 async function bootstrap(): Promise<void> {
   const config = attributionConfig();
+  await ownerStepAtStartUp(config.database, ownerMigrations);
   const app = await NestFactory.create(AttributionModule.forConfig(config), { logger: logLevels() });
   app.enableShutdownHooks();
   await ensureTopicCatalog('attribution');

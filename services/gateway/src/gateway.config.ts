@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
-import { boundedInt, databaseEnv, httpHost, kafkaEnv, kafkaName, parseEnv, trustProxyHops } from '@tributary/config';
+import { boundedInt, httpHost, kafkaEnv, kafkaName, parseEnv, trustProxyHops } from '@tributary/config';
+import { serviceDatabaseConfig } from '@tributary/persistence';
 import { topicPrefix } from '@tributary/contracts';
 import { BATCH_EVENTS_MAX, REQUEST_BYTES_MAX_DEFAULT } from '@tributary/producer';
 
@@ -63,7 +64,8 @@ export function gatewayConfig(env: NodeJS.ProcessEnv = process.env) {
   return {
     ...parseEnv('gateway', gatewaySchema, env),
     ...kafkaEnv(env, 'gateway'),
-    ...databaseEnv(env),
+    /** Its role's connection (GATEWAY_DB_*), and the owner's (DATABASE_URL) for the owner step only. */
+    database: serviceDatabaseConfig('gateway', env),
     TRIBUTARY_TOPIC_PREFIX: topicPrefix(env),
   };
 }

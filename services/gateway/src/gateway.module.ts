@@ -2,11 +2,10 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { ensureSchema } from '@tributary/persistence';
 import { MetricsController, metricsRegistryFrom, throttlerOptions } from '@tributary/observability';
 import { ApiKeyAuthenticator } from './auth/api-key.store';
 import { GatewayRateLimitGuard } from './auth/rate-limit.guard';
-import { dataSourceOptions, GATEWAY_SCHEMA } from './database/data-source-options';
+import { dataSourceOptions } from './database/data-source-options';
 import { GATEWAY_CONFIG, type GatewayConfig } from './gateway.config';
 import { HealthController } from './health.controller';
 import { GatewayExceptionFilter } from './ingest/gateway-exception.filter';
@@ -32,10 +31,8 @@ export class GatewayModule {
           }),
         ),
         TypeOrmModule.forRootAsync({
-          useFactory: async () => {
-            await ensureSchema(config.DATABASE_URL, GATEWAY_SCHEMA);
-            return dataSourceOptions(config.DATABASE_URL, config.GATEWAY_DB_POOL_MAX);
-          },
+          // The gateway's role: its schema's rows, nothing else (the owner step ran before, in main).
+          useFactory: () => dataSourceOptions(config.database.url, config.GATEWAY_DB_POOL_MAX),
         }),
       ],
       controllers: [IngestController, SchemaCatalogController, HealthController, MetricsController],

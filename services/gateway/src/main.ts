@@ -2,8 +2,10 @@ import 'reflect-metadata';
 import { installKafkaWireFastPaths } from '@tributary/kafka-wire';
 import { Logger } from '@nestjs/common';
 import { exitOnStartupFailure } from '@tributary/config';
+import { ownerStepAtStartUp } from '@tributary/persistence';
 import { ensureTopicCatalog } from '@tributary/messaging';
 import { createGatewayApp } from './app';
+import { ownerMigrations } from './database/data-source-options';
 import { gatewayConfig } from './gateway.config';
 import { publishSchemaCatalog } from './schema-catalog/schema-catalog.publisher';
 
@@ -13,6 +15,7 @@ installKafkaWireFastPaths();
 /** The producer gateway: HTTP in, durable Kafka records out; also serves the schema catalog. */
 async function bootstrap(): Promise<void> {
   const config = gatewayConfig();
+  await ownerStepAtStartUp(config.database, ownerMigrations);
   const app = await createGatewayApp(config);
   await ensureTopicCatalog('gateway');
   const published = await publishSchemaCatalog(config);

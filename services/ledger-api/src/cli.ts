@@ -16,9 +16,9 @@ export function ledgerApiCli(): Command {
   const options = () => {
     const config = ledgerApiConfig();
     return {
-      ownerDatabaseUrl: config.DATABASE_URL,
-      readerRole: config.LEDGER_API_READER_ROLE,
-      readerPassword: config.LEDGER_API_READER_PASSWORD,
+      ownerDatabaseUrl: config.database.takeOwnerUrl(),
+      readerRole: config.database.role,
+      readerPassword: config.database.password,
     };
   };
   program
@@ -108,7 +108,11 @@ export function ledgerApiCli(): Command {
     .action(async () => {
       const config = ledgerApiConfig();
       // Read-only sessions on the owner connection: the command needs no reader role to exist.
-      const pool = new ReaderPool({ ...config, readerDatabaseUrl: config.DATABASE_URL, LEDGER_API_DB_POOL_MAX: 1 });
+      const pool = new ReaderPool({
+        ...config,
+        readerDatabaseUrl: databaseEnv().DATABASE_URL,
+        LEDGER_API_DB_POOL_MAX: 1,
+      });
       try {
         const { report, cash } = await new FundingQueries(pool).state();
         const { reconciliation } = fundingOverview(report, cash);

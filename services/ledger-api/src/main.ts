@@ -13,12 +13,15 @@ installKafkaWireFastPaths();
 /** The ledger query API and dashboard: reads the ledger through a role that can only SELECT it. */
 async function bootstrap(): Promise<void> {
   const config = ledgerApiConfig();
-  if (config.LEDGER_API_MIGRATE === 'true') {
+  // The owner's connection is taken once for the owner step (or only forgotten), never kept.
+  if (config.database.migrate) {
     await runOwnerStep({
-      ownerDatabaseUrl: config.DATABASE_URL,
-      readerRole: config.LEDGER_API_READER_ROLE,
-      readerPassword: config.LEDGER_API_READER_PASSWORD,
+      ownerDatabaseUrl: config.database.takeOwnerUrl(),
+      readerRole: config.database.role,
+      readerPassword: config.database.password,
     });
+  } else {
+    config.database.forgetOwnerUrl();
   }
   const app = await createLedgerApiApp(config);
   await app.get(KafkaReader).assertCredentialsAccepted();

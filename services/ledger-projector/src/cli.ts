@@ -5,7 +5,8 @@ import { SingleBar, Presets } from 'cli-progress';
 import { Client } from 'pg';
 import { databaseEnv, kafkaEnv, redactUrlsIn } from '@tributary/config';
 import { CONSUMER_GROUPS, TOPICS } from '@tributary/contracts';
-import { LEDGER_SCHEMA } from './database/data-source-options';
+import { runOwnerStep, serviceDatabaseConfig } from '@tributary/persistence';
+import { LEDGER_SCHEMA, ownerMigrations } from './database/data-source-options';
 import { auditAccount, formatStatement } from './operations/audit';
 import { assertSchemaName, readDigest, verifyLedger } from './operations/ledger-queries';
 import { rebuild, swap, type RebuildOptions } from './operations/rebuild';
@@ -63,6 +64,16 @@ export function ledgerCli(): Command {
   const program = new Command('ledger')
     .description('Operator CLI of the ledger projector: verify, digest, rebuild, swap, audit.')
     .exitOverride();
+  program
+    .command('migrate')
+    .description(
+      "the owner step, for a projector started with LEDGER_PROJECTOR_MIGRATE=false: the ledger's migrations, the projector's role and its grants, with DATABASE_URL (the owner's connection)",
+    )
+    .action(async () => {
+      const database = serviceDatabaseConfig('ledger-projector');
+      await runOwnerStep(database.takeOwnerUrl(), database, ownerMigrations);
+      console.log(`ledger: schema ${database.schema} migrated; role ${database.role} may use it`);
+    });
   program
     .command('digest')
     .description('print the ledger digest (balances and chain heads)')

@@ -4,7 +4,8 @@ import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { exitOnStartupFailure, logLevels } from '@tributary/config';
 import { ensureTopicCatalog, KafkaBatchTransport, transportOptionsFrom } from '@tributary/messaging';
-import { PostgresOffsetStore } from '@tributary/persistence';
+import { ownerStepAtStartUp, PostgresOffsetStore } from '@tributary/persistence';
+import { ownerMigrations } from './database/data-source-options';
 import { ProjectorModule } from './projector.module';
 import { projectorConfig } from './projector.config';
 
@@ -14,6 +15,7 @@ installKafkaWireFastPaths();
 /** The ledger projector: attribution decisions in from Kafka, ledger entries out to PostgreSQL. */
 async function bootstrap(): Promise<void> {
   const config = projectorConfig();
+  await ownerStepAtStartUp(config.database, ownerMigrations);
   const app = await NestFactory.create(ProjectorModule.forConfig(config), { logger: logLevels() });
   app.enableShutdownHooks();
   await ensureTopicCatalog('ledger-projector');

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { boundedInt, databaseEnv, httpHost, kafkaName, parseEnv } from '@tributary/config';
+import { boundedInt, httpHost, kafkaName, parseEnv } from '@tributary/config';
+import { serviceDatabaseConfig } from '@tributary/persistence';
 import { CONSUMER_GROUPS } from '@tributary/contracts';
 
 const projectorSchema = z.object({
@@ -12,7 +13,11 @@ const projectorSchema = z.object({
 
 /** Everything the projector reads from its environment, validated before anything starts. */
 export function projectorConfig(env: NodeJS.ProcessEnv = process.env) {
-  return { ...parseEnv('ledger-projector', projectorSchema, env), ...databaseEnv(env) };
+  return {
+    ...parseEnv('ledger-projector', projectorSchema, env),
+    /** Its role's connection (LEDGER_PROJECTOR_DB_*), and the owner's (DATABASE_URL) for the owner step only. */
+    database: serviceDatabaseConfig('ledger-projector', env),
+  };
 }
 export type ProjectorConfig = ReturnType<typeof projectorConfig>;
 export const PROJECTOR_CONFIG = Symbol('PROJECTOR_CONFIG');

@@ -1,14 +1,9 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import {
-  DatabaseHealthController,
-  ensureSchema,
-  initializeDataSource,
-  PostgresOffsetStore,
-} from '@tributary/persistence';
+import { DatabaseHealthController, initializeDataSource, PostgresOffsetStore } from '@tributary/persistence';
 import { MetricsController, metricsRegistryFrom } from '@tributary/observability';
-import { dataSourceOptions, LEDGER_SCHEMA } from './database/data-source-options';
+import { dataSourceOptions } from './database/data-source-options';
 import { LagPoller } from './metrics/lag-poller';
 import { LedgerMetrics } from './metrics/ledger-metrics';
 import { LedgerController } from './projection/ledger.controller';
@@ -21,11 +16,9 @@ export class ProjectorModule {
       module: ProjectorModule,
       imports: [
         TypeOrmModule.forRootAsync({
-          useFactory: async () => {
-            await ensureSchema(config.DATABASE_URL, LEDGER_SCHEMA);
-            return dataSourceOptions(config.DATABASE_URL, config.LEDGER_PROJECTOR_DB_POOL_MAX);
-          },
-          // Its migrations may race ledger-api's grants on a fresh database: run again, quietly, on that race alone.
+          // The projector's role: the ledger's rows, nothing else (the owner step ran before, in main).
+          useFactory: () => dataSourceOptions(config.database.url, config.LEDGER_PROJECTOR_DB_POOL_MAX),
+          // Its migration check may race other services' grants on a fresh database: run again on that race alone.
           dataSourceFactory: (options) => initializeDataSource(options!),
         }),
       ],

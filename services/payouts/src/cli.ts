@@ -1,11 +1,11 @@
 import 'reflect-metadata';
 import { Command, InvalidArgumentError } from 'commander';
 import type { DataSource } from 'typeorm';
-import { ConfigError, kafkaEnv, redactUrlsIn } from '@tributary/config';
+import { ConfigError, databaseEnv, kafkaEnv, redactUrlsIn } from '@tributary/config';
 import { topicPrefix } from '@tributary/contracts';
 import { ensureTopicCatalog } from '@tributary/messaging';
-import { withDataSource } from '@tributary/persistence';
-import { dataSourceOptions, PAYOUTS_SCHEMA } from './database/data-source-options';
+import { runOwnerStep, serviceDatabaseConfig, withDataSource } from '@tributary/persistence';
+import { dataSourceOptions, ownerMigrations, PAYOUTS_SCHEMA } from './database/data-source-options';
 import { epochNumber } from './http/payouts.controller';
 import { payoutsConfig, retryPolicyOf, thresholdsOf } from './payouts.config';
 import { parseResolution } from '@tributary/payouts';
@@ -19,6 +19,7 @@ import { parseAccountIdInput, parseLimit, statementOf } from './saga/statement';
 
 /**
  * Operator and participant commands of the payouts service:
+ *   migrate                            the owner step: migrations, the service's role and its grants (DATABASE_URL: the owner)
  *   close-epoch [--epoch N]            closes the next epoch (or N, which must be the next or already closed)
  *   epoch <N>                          what an epoch closed: its payouts and the ledger position it read
  *   statement <accountId> [--limit N]  an account's payouts with status and epoch
@@ -33,7 +34,7 @@ import { parseAccountIdInput, parseLimit, statementOf } from './saga/statement';
  * funding commands need Kafka only (as the payouts principal), no database.
  */
 function withDatabase<T>(use: (dataSource: DataSource) => Promise<T>): Promise<T> {
-  const { DATABASE_URL } = payoutsConfig();
+  const { DATABASE_URL } = databaseEnv();
   return withDataSource(DATABASE_URL, PAYOUTS_SCHEMA, dataSourceOptions(DATABASE_URL, 2), use);
 }
 
@@ -50,6 +51,17 @@ const argument =
 const print = (value: unknown) => process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 
 const program = new Command('payouts').description('Tributary payouts service commands').exitOverride();
+
+program
+  .command('migrate')
+  .description(
+    "the owner step, for a service started with PAYOUTS_MIGRATE=false: its schema's migrations, its role and the role's grants (its own schema, reads of the ledger), with DATABASE_URL (the owner's connection)",
+  )
+  .action(async () => {
+    const database = serviceDatabaseConfig('payouts');
+    await runOwnerStep(database.takeOwnerUrl(), database, ownerMigrations);
+    process.stdout.write(`payouts: schema ${database.schema} migrated; role ${database.role} may use it\n`);
+  });
 
 program
   .command('close-epoch')

@@ -7,6 +7,8 @@ import { exitOnStartupFailure, logLevels } from '@tributary/config';
 import { applyTrustProxy } from '@tributary/observability';
 import { topicPrefix } from '@tributary/contracts';
 import { ensureTopicCatalog } from '@tributary/messaging';
+import { ownerStepAtStartUp } from '@tributary/persistence';
+import { ownerMigrations } from './database/data-source-options';
 import { payoutsConfig } from './payouts.config';
 import { PayoutsModule } from './payouts.module';
 import { connectPublisher } from './saga/payout-publisher';
@@ -23,6 +25,7 @@ installKafkaWireFastPaths();
  */
 async function bootstrap(): Promise<void> {
   const config = payoutsConfig();
+  await ownerStepAtStartUp(config.database, ownerMigrations);
   await ensureTopicCatalog('payouts');
   const publisher = await connectPublisher(config, topicPrefix());
   const app = await NestFactory.create<NestExpressApplication>(PayoutsModule.forConfig(config, publisher), {

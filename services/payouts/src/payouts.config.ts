@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { boundedInt, databaseEnv, httpHost, kafkaEnv, kafkaName, parseEnv, trustProxyHops } from '@tributary/config';
+import { boundedInt, httpHost, kafkaEnv, kafkaName, parseEnv, trustProxyHops } from '@tributary/config';
+import { serviceDatabaseConfig } from '@tributary/persistence';
 import { CONSUMER_GROUPS } from '@tributary/contracts';
 import { accessEnv } from '@tributary/access';
 import { EARNER_ROLES, type EarnerRole } from '@tributary/attribution';
@@ -104,7 +105,8 @@ const payoutsSchema = z
 export function payoutsConfig(env: NodeJS.ProcessEnv = process.env) {
   return {
     ...parseEnv('payouts', payoutsSchema, env),
-    ...databaseEnv(env),
+    /** Its role's connection (PAYOUTS_DB_*), and the owner's (DATABASE_URL) for the owner step only. */
+    database: serviceDatabaseConfig('payouts', env),
     ...kafkaEnv(env, 'payouts'),
     /** Read credentials and OIDC (ACCESS_*), shared with the ledger API, which issues the credentials. */
     access: accessEnv(env, 'payouts'),

@@ -4,9 +4,9 @@ import { ThrottlerModule } from '@nestjs/throttler';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { TOPICS } from '@tributary/contracts';
-import { DatabaseHealthController, ensureSchema } from '@tributary/persistence';
+import { DatabaseHealthController } from '@tributary/persistence';
 import { MetricsController, metricsRegistryFrom, throttlerOptions } from '@tributary/observability';
-import { dataSourceOptions, PAYOUTS_SCHEMA } from './database/data-source-options';
+import { dataSourceOptions } from './database/data-source-options';
 import { PayoutsController } from './http/payouts.controller';
 import { PayoutsRateLimitGuard } from './http/rate-limit.guard';
 import { ReadAccessGuard } from './http/read-access.guard';
@@ -34,10 +34,8 @@ export class PayoutsModule {
           }),
         ),
         TypeOrmModule.forRootAsync({
-          useFactory: async () => {
-            await ensureSchema(config.DATABASE_URL, PAYOUTS_SCHEMA);
-            return dataSourceOptions(config.DATABASE_URL, config.PAYOUTS_DB_POOL_MAX);
-          },
+          // The service's role: its schema's rows and reads of the ledger (the owner step ran before, in main).
+          useFactory: () => dataSourceOptions(config.database.url, config.PAYOUTS_DB_POOL_MAX),
         }),
       ],
       controllers: [PayoutsController, DatabaseHealthController, MetricsController],

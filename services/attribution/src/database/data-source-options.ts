@@ -22,3 +22,6 @@ export function dataSourceOptions(databaseUrl: string, poolSizeMax = 10): DataSo
     poolSizeMax,
   });
 }
+
+/** The service's schema and migrations on the owner's connection, for its owner step. */
+export const ownerMigrations = (ownerUrl: string): DataSourceOptions => dataSourceOptions(ownerUrl, 1);

@@ -3,10 +3,10 @@
 import 'reflect-metadata';
 import { Command, CommanderError } from 'commander';
 import { databaseEnv, redactUrlsIn } from '@tributary/config';
-import { withDataSource } from '@tributary/persistence';
+import { runOwnerStep, serviceDatabaseConfig, withDataSource } from '@tributary/persistence';
 import { ANY, sourceOf, type ApiKeyScope } from '../auth/api-key';
 import { ApiKeyRepository } from '../auth/api-key.store';
-import { dataSourceOptions, GATEWAY_SCHEMA } from '../database/data-source-options';
+import { dataSourceOptions, GATEWAY_SCHEMA, ownerMigrations } from '../database/data-source-options';
 import { GATEWAY_EVENT_TYPES } from '../ingest/wire-format';
 
 const LIST_ARGUMENT_CHARS_MAX = 100_000;
@@ -32,6 +32,16 @@ function withRepository<T>(use: (repository: ApiKeyRepository) => Promise<T>): P
 
 export function gatewayCli(): Command {
   const program = new Command('gateway').description('Tributary gateway administration').exitOverride();
+  program
+    .command('migrate')
+    .description(
+      "the owner step, for a gateway started with GATEWAY_MIGRATE=false: its schema's migrations, its role and the role's grants, with DATABASE_URL (the owner's connection)",
+    )
+    .action(async () => {
+      const database = serviceDatabaseConfig('gateway');
+      await runOwnerStep(database.takeOwnerUrl(), database, ownerMigrations);
+      process.stdout.write(`gateway: schema ${database.schema} migrated; role ${database.role} may use it\n`);
+    });
   const keys = program.command('keys').description('API keys: who may publish what');
   keys
     .command('create')

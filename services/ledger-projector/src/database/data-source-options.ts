@@ -28,3 +28,6 @@ export function dataSourceOptions(databaseUrl: string, poolSizeMax = 10, schema 
     poolSizeMax,
   });
 }
+
+/** The live ledger's schema and migrations on the owner's connection, for the projector's owner step. */
+export const ownerMigrations = (ownerUrl: string): DataSourceOptions => dataSourceOptions(ownerUrl, 1);

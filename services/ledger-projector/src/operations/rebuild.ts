@@ -1,4 +1,5 @@
 import { Client } from 'pg';
+import { copySchemaGrants } from '@tributary/persistence';
 import { LEDGER_SCHEMA } from '../database/data-source-options';
 import { readDigest, readStoredOffsets } from './ledger-queries';
 import {
@@ -150,6 +151,8 @@ export async function swap(options: RebuildOptions, lockTimeoutMs = 30_000): Pro
         `swap refused: the rebuilt digest ${rebuiltDigest} differs from the live digest ${liveDigest} at the same offsets`,
       );
     const retiredSchema = `ledger_retired_${new Date().toISOString().replace(/\D/g, '').slice(0, 14)}`;
+    // Grants belong to the schema and its tables, not to the name: the services' roles keep what they had.
+    await copySchemaGrants(client, LEDGER_SCHEMA, options.schema);
     await client.query(`ALTER SCHEMA ${LEDGER_SCHEMA} RENAME TO ${retiredSchema}`);
     await client.query(`ALTER SCHEMA ${options.schema} RENAME TO ${LEDGER_SCHEMA}`);
     await client.query('COMMIT');

@@ -16,3 +16,6 @@ export function dataSourceOptions(databaseUrl: string, poolSizeMax = 5): DataSou
     poolSizeMax,
   });
 }
+
+/** The service's schema and migrations on the owner's connection, for its owner step. */
+export const ownerMigrations = (ownerUrl: string): DataSourceOptions => dataSourceOptions(ownerUrl, 1);
