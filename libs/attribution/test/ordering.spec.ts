@@ -171,7 +171,12 @@ describe('as-of-append-time/v2', () => {
               index,
             ),
           );
-          expect(visible(consumed.flatMap((result) => result.versions), asOfMs)).toEqual(
+          expect(
+            visible(
+              consumed.flatMap((result) => result.versions),
+              asOfMs,
+            ),
+          ).toEqual(
             visible(
               full.flatMap((result) => result.versions),
               asOfMs,
