@@ -56,7 +56,7 @@ export const JOIN_RULES: Readonly<Record<JoinRuleName, JoinRule>> = {
     name: 'as-of-append-time/v2',
     text: `${ROUNDING_TEXT}as-of-append-time/v2 (table state as of the millisecond before the broker appended the inference, LogAppendTime)`,
     explanation:
-      'Join as-of-append-time/v2: the tables as of the millisecond before the broker appended the inference (LogAppendTime): table records appended after it are never seen, whatever their producers\' clocks say.',
+      "Join as-of-append-time/v2: the tables as of the millisecond before the broker appended the inference (LogAppendTime): table records appended after it are never seen, whatever their producers' clocks say.",
     asOfMs: (timestampMs) => timestampMs - 1,
     closedByRecordAtMs: (asOfMs, graceMs) => asOfMs + 1 + graceMs,
     closedByObservationAtMs: (asOfMs, graceMs) => asOfMs + 1 + graceMs,
