@@ -77,13 +77,13 @@ scram payouts
 scram ledger-api
 
 topic tributary.datanets 6 cleanup.policy=delete retention.ms=-1 retention.bytes=-1 max.message.bytes=1048576 \
-  min.insync.replicas=1
+  message.timestamp.type=LogAppendTime min.insync.replicas=1
 topic tributary.contributions 6 cleanup.policy=delete retention.ms=-1 retention.bytes=-1 max.message.bytes=1048576 \
-  min.insync.replicas=1
+  message.timestamp.type=LogAppendTime min.insync.replicas=1
 topic tributary.models 6 cleanup.policy=delete retention.ms=-1 retention.bytes=-1 max.message.bytes=1048576 \
-  min.insync.replicas=1
+  message.timestamp.type=LogAppendTime min.insync.replicas=1
 topic tributary.inferences 6 cleanup.policy=delete retention.ms=-1 retention.bytes=-1 max.message.bytes=1048576 \
-  min.insync.replicas=1
+  message.timestamp.type=LogAppendTime min.insync.replicas=1
 topic tributary.attributions 6 cleanup.policy=delete retention.ms=-1 retention.bytes=-1 max.message.bytes=1048576 \
   min.insync.replicas=1
 topic tributary.payouts 6 cleanup.policy=delete retention.ms=-1 retention.bytes=-1 max.message.bytes=1048576 \

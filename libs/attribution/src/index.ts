@@ -79,5 +79,13 @@ export type {
   TableRejection,
   TableRejectionReason,
 } from './state';
-export { JOIN_RULE, ORDERING_RULE_TEXT, partitionKey, tablesCaughtUp, visibleAsOf } from './ordering';
-export type { CatchUp, EndOffsetsObservation } from './ordering';
+export {
+  JOIN_RULE,
+  JOIN_RULES,
+  ORDERING_RULE_TEXT,
+  partitionKey,
+  recordedJoinRule,
+  tablesCaughtUp,
+  visibleAsOf,
+} from './ordering';
+export type { CatchUp, EndOffsetsObservation, JoinRule, JoinRuleName } from './ordering';

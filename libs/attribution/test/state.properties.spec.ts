@@ -2,6 +2,7 @@
 import fc from 'fast-check';
 import {
   entityKey,
+  JOIN_RULES,
   foldTableRecords,
   partitionKey,
   tablesCaughtUp,
@@ -13,6 +14,8 @@ import {
 } from '@tributary/attribution';
 
 const TOPIC = 'tributary.contributions';
+/** These properties are the v1 rule's (producer timestamps); ordering.spec.ts holds v2's. */
+const V1 = JOIN_RULES['as-of-record-time/v1'];
 const numRuns = 200;
 
 /** Events of one partition: records are keyed by entity id, so each partition has entities of its own. */
@@ -237,6 +240,7 @@ describe('the state visible as of a time T', () => {
               ),
             },
             graceMs,
+            V1,
           );
           fc.pre(catchUp.caughtUp);
           const seenVersions = consumed.flatMap((fold) => fold.versions);
@@ -262,25 +266,25 @@ describe('tablesCaughtUp', () => {
   });
 
   it('given a partition whose fold passed a record later than T, then it is caught up without any observation', () => {
-    expect(tablesCaughtUp([progress(5n, 2_000)], 1_999, null, 1_000)).toEqual({ caughtUp: true });
+    expect(tablesCaughtUp([progress(5n, 2_000)], 1_999, null, 1_000, V1)).toEqual({ caughtUp: true });
   });
 
   it('given a partition at its end offset observed only just after T, then it still waits for the grace period', () => {
-    expect(tablesCaughtUp([progress(5n, 1_000)], 1_500, observation(2_000, 5n), 1_000)).toEqual({
+    expect(tablesCaughtUp([progress(5n, 1_000)], 1_500, observation(2_000, 5n), 1_000, V1)).toEqual({
       caughtUp: false,
       waitingFor: [{ topic: TOPIC, partition: 0 }],
     });
   });
 
   it('given a partition at its end offset observed graceMs after T, then it is caught up', () => {
-    expect(tablesCaughtUp([progress(5n, 1_000)], 1_500, observation(2_500, 5n), 1_000)).toEqual({ caughtUp: true });
+    expect(tablesCaughtUp([progress(5n, 1_000)], 1_500, observation(2_500, 5n), 1_000, V1)).toEqual({ caughtUp: true });
   });
 
   it('given a partition behind its end offset, then it waits', () => {
-    expect(tablesCaughtUp([progress(4n, 1_000)], 1_500, observation(9_000, 5n), 1_000).caughtUp).toBe(false);
+    expect(tablesCaughtUp([progress(4n, 1_000)], 1_500, observation(9_000, 5n), 1_000, V1).caughtUp).toBe(false);
   });
 
   it('given a partition never written (end offset 0), then it is caught up once observed', () => {
-    expect(tablesCaughtUp([progress(0n, -1)], 1_500, observation(9_000, 0n), 1_000)).toEqual({ caughtUp: true });
+    expect(tablesCaughtUp([progress(0n, -1)], 1_500, observation(9_000, 0n), 1_000, V1)).toEqual({ caughtUp: true });
   });
 });

@@ -56,26 +56,47 @@ export const DEAD_LETTER_RECORD_BYTES_MAX = RECORD_BYTES_MAX + DEAD_LETTER_HEADR
 
 const MAX_MESSAGE_BYTES = 'max.message.bytes';
 
+/**
+ * The topics the attribution service joins (the tables and the inferences) are stamped by the broker
+ * when it appends a record, whatever timestamp the producer set: the join rule compares these times
+ * (as-of-append-time/v2, libs/attribution ordering.ts), so no producer's clock can place a table record
+ * before or after an inference. Topics created before carry CreateTime until the operator alters them.
+ */
+const BROKER_TIME = { 'message.timestamp.type': 'LogAppendTime' } as const;
+
 /** The whole catalog for one prefix; a process uses its own prefix (TOPICS), a test may build another. */
 export function catalogFor(prefix: string) {
-  const spec = (base: string, role: TopicRole, keyField: string, doc: string): TopicSpec => ({
+  const spec = (base: string, role: TopicRole, keyField: string, doc: string, config = {}): TopicSpec => ({
     name: `${prefix}${base}`,
     role,
     keyField,
     partitions: EVENT_PARTITIONS,
     doc,
-    config: { ...KEEP_FOREVER, [MAX_MESSAGE_BYTES]: String(RECORD_BYTES_MAX) },
+    config: { ...KEEP_FOREVER, [MAX_MESSAGE_BYTES]: String(RECORD_BYTES_MAX), ...config },
   });
   const topics = {
-    datanets: spec('tributary.datanets', 'event', 'datanetId', 'Datanets created and updated.'),
+    datanets: spec('tributary.datanets', 'event', 'datanetId', 'Datanets created and updated.', BROKER_TIME),
     contributions: spec(
       'tributary.contributions',
       'event',
       'contributionId',
       'Contributions submitted, validated and revoked.',
+      BROKER_TIME,
     ),
-    models: spec('tributary.models', 'event', 'modelId', 'Models registered and retired, with their fee split.'),
-    inferences: spec('tributary.inferences', 'event', 'inferenceId', 'Paid inferences with their attribution scores.'),
+    models: spec(
+      'tributary.models',
+      'event',
+      'modelId',
+      'Models registered and retired, with their fee split.',
+      BROKER_TIME,
+    ),
+    inferences: spec(
+      'tributary.inferences',
+      'event',
+      'inferenceId',
+      'Paid inferences with their attribution scores.',
+      BROKER_TIME,
+    ),
     attributions: spec(
       'tributary.attributions',
       'decision',

@@ -30,8 +30,12 @@ const attributionSchema = z.object({
   ATTRIBUTION_RETRY_BACKOFF_MS: boundedInt(1, 60_000, 200),
   /** How long a batch waits for the table consumers to pass its inferences' time before the attempt fails. */
   ATTRIBUTION_ORDERING_WAIT_MS_MAX: boundedInt(100, 600_000, 30_000),
-  /** Table records appended later than this after their timestamp may be missed by the as-of rule. */
-  ATTRIBUTION_ORDERING_GRACE_MS: boundedInt(0, 60_000, 1_000),
+  /**
+   * The largest clock skew between the brokers and this service's host, in ms: the join rule on broker
+   * time (as-of-append-time/v2) waits this long past an inference's append time before an idle table
+   * partition counts as passed it. 0 suits one broker on the decider's machine.
+   */
+  ATTRIBUTION_ORDERING_GRACE_MS: boundedInt(0, 60_000, 20),
   /** An inference timestamped further than this in the future goes to the DLQ instead of stalling the partition. */
   ATTRIBUTION_CLOCK_SKEW_MS_MAX: boundedInt(0, 3_600_000, 60_000),
   /** Poison limits: an inference above them goes to the DLQ. The schema allows at most 1000 attributions. */

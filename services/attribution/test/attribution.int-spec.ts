@@ -1,4 +1,4 @@
-// Proves the attribution service end to end on a real KRaft broker and PostgreSQL, run as its own OS process: it decides inferences by the policy from the table state it folds, applies the as-of ordering rule when a validation arrives after the inference, dead-letters poison while the partition goes on, decides a duplicate publish once, explains a decision over HTTP and the CLI, and through repeated kill -9 and a second instance joining and leaving leaves exactly one decision per inference on the read_committed attributions topic, equal to the policy's.
+// Proves the attribution service end to end on a real KRaft broker and PostgreSQL, run as its own OS process: it decides inferences by the policy from the table state it folds, applies the as-of ordering rule on broker time when a validation is appended after the inference, dead-letters poison while the partition goes on, decides a duplicate publish once, explains a decision over HTTP and the CLI, and through repeated kill -9 and a second instance joining and leaving leaves exactly one decision per inference on the read_committed attributions topic, equal to the policy's.
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
@@ -53,7 +53,6 @@ describe('the attribution service', () => {
     ATTRIBUTION_HTTP_PORT: '0',
     ATTRIBUTION_FEE_MINOR_MAX: '1000000000',
     ATTRIBUTION_ATTRIBUTIONS_MAX: '20',
-    ATTRIBUTION_ORDERING_GRACE_MS: '1000',
     CONSUMER_BATCH_SIZE_MAX: '200',
     // The broker's minimum: a killed member leaves the group within seconds, so restarts rejoin quickly.
     CONSUMER_SESSION_TIMEOUT_MS: '6000',
@@ -246,7 +245,7 @@ describe('the attribution service', () => {
     expect(decision!.datanetsSeen).toEqual([
       { datanetId: 'datanet-1', ownerId: 'olga', curatorShareBps: 2_000, minDataBps: 0, allowedModelOwners: null },
     ]);
-    expect(decision!.orderingRule).toContain('as-of-record-time/v1');
+    expect(decision!.orderingRule).toContain('as-of-append-time/v2');
     expect(decision!.eventId).toBe('attributed:single-1');
 
     const response = await fetch(`http://127.0.0.1:${httpPort(instances[0]!)}/inferences/single-1/explain`);
@@ -273,7 +272,7 @@ describe('the attribution service', () => {
     expect(stdout.split('\n').filter(Boolean)).toEqual(body.lines);
   });
 
-  it('decides by the state as of the inference record time, waiting for a validation that arrives after the inference', async () => {
+  it("decides by the state as of the inference's append time: a validation appended after it is not seen, whatever the timestamps", async () => {
     const nowMs = Date.now();
     await send(topics.contributions.name, [
       {
@@ -291,7 +290,7 @@ describe('the attribution service', () => {
       },
     ]);
     const attributions = [{ contributionId: 'late-1', scorePpm: 500_000n }];
-    // Published before the validation, timestamped after it: the rule waits for the table and counts the validation.
+    // Appended before the validation, one of them timestamped after it: the broker's append time decides.
     await send(topics.inferences.name, [
       { type: 'InferenceCompleted', data: inference('order-after', { attributions }), timestampMs: nowMs + 2_000 },
       { type: 'InferenceCompleted', data: inference('order-before', { attributions }), timestampMs: nowMs + 500 },
@@ -310,14 +309,21 @@ describe('the attribution service', () => {
         timestampMs: nowMs + 1_000,
       },
     ]);
-    decisions = await readDecisions(3, 60_000);
-    const after = decisions.get('order-after')![0]!;
-    const before = decisions.get('order-before')![0]!;
-    expect(after.rejected).toEqual([]);
-    expect(after.contributionsSeen[0]!.status).toBe('ACCEPTED');
-    expect(after.postings.some((p) => p.accountId === 'contributor:laura' && p.amountMinor > 0n)).toBe(true);
-    expect(before.rejected).toEqual([{ contributionId: 'late-1', reason: 'NOT_ACCEPTED' }]);
-    expect(before.contributionsSeen[0]!.status).toBe('PENDING');
+    // Appended after the validation, timestamped before it: it sees the validation.
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await send(topics.inferences.name, [
+      { type: 'InferenceCompleted', data: inference('order-later', { attributions }), timestampMs: nowMs },
+    ]);
+    decisions = await readDecisions(4, 60_000);
+    for (const inferenceId of ['order-after', 'order-before']) {
+      const decided = decisions.get(inferenceId)![0]!;
+      expect(decided.rejected).toEqual([{ contributionId: 'late-1', reason: 'NOT_ACCEPTED' }]);
+      expect(decided.contributionsSeen[0]!.status).toBe('PENDING');
+    }
+    const later = decisions.get('order-later')![0]!;
+    expect(later.rejected).toEqual([]);
+    expect(later.contributionsSeen[0]!.status).toBe('ACCEPTED');
+    expect(later.postings.some((p) => p.accountId === 'contributor:laura' && p.amountMinor > 0n)).toBe(true);
   });
 
   it('sends poison inferences to the DLQ with their reasons and still decides the next one', async () => {
@@ -347,7 +353,7 @@ describe('the attribution service', () => {
     expect(reasons.get('poison-3')).toBe('attributions: at most 20 entries, got 21');
     for (const message of dead)
       expect(message.headers![DLQ_HEADERS.sourceTopic]!.toString()).toBe(topics.inferences.name);
-    decisions = await readDecisions(4, 60_000);
+    decisions = await readDecisions(5, 60_000);
     expect(decisions.has('after-poison')).toBe(true);
     expect([...decisions.keys()].filter((id) => id.startsWith('poison'))).toEqual([]);
 
@@ -369,7 +375,7 @@ describe('the attribution service', () => {
       { type: 'InferenceCompleted', data: { ...data, eventId: 'evt-other' } },
     ]);
     await send(topics.inferences.name, [{ type: 'InferenceCompleted', data: inference('dup-marker') }]);
-    decisions = await readDecisions(5, 60_000);
+    decisions = await readDecisions(6, 60_000);
     expect(decisions.has('dup-marker')).toBe(true);
     expect(decisions.get('dup-1')).toHaveLength(1);
   });

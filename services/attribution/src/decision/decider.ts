@@ -2,6 +2,8 @@ import { Logger } from '@nestjs/common';
 import type { Admin } from 'kafkajs';
 import {
   AttributionInputError,
+  JOIN_RULE,
+  JOIN_RULES,
   decideAttribution,
   entityKey,
   partitionKey,
@@ -54,6 +56,8 @@ export class OrderingWaitExceeded extends Error {
 }
 
 const POLL_INTERVAL_MS = 50;
+/** The rule new decisions are made under (and record, wire.ts). */
+const JOIN = JOIN_RULES[JOIN_RULE];
 const NO_OBSERVER: DecisionObserver = {
   batchDecided: () => undefined,
   rejected: () => undefined,
@@ -272,14 +276,15 @@ export class Decider implements TransactionalHandler {
     };
   }
 
-  /** Waits, bounded, until every table partition passed asOfMs (the as-of-record-time rule). */
+  /** Waits, bounded, until every table partition closed the as-of prefix (the join rule, ordering.ts). */
   private async waitForTables(asOfMs: number, context: ProcessContext): Promise<void> {
     const deadlineMs = Date.now() + this.options.orderingWaitMsMax;
     // An earlier observation stays valid: records appended after it carry later timestamps (ordering.ts).
     let observation = this.lastObservation;
+    const { orderingGraceMs } = this.options;
     for (;;) {
       const progress = await this.tableProgress();
-      const catchUp = tablesCaughtUp(progress, asOfMs, observation, this.options.orderingGraceMs);
+      const catchUp = tablesCaughtUp(progress, asOfMs, observation, orderingGraceMs, JOIN);
       if (catchUp.caughtUp) return;
       if (Date.now() > deadlineMs || !context.stillOwned()) {
         const waiting = catchUp.waitingFor.map(({ topic, partition }) => partitionKey(topic, partition)).join(', ');
@@ -287,7 +292,7 @@ export class Decider implements TransactionalHandler {
           `tables did not pass ${asOfMs} within ${this.options.orderingWaitMsMax} ms: waiting for ${waiting}`,
         );
       }
-      const observableAtMs = asOfMs + this.options.orderingGraceMs;
+      const observableAtMs = JOIN.closedByObservationAtMs(asOfMs, orderingGraceMs);
       if (Date.now() < observableAtMs) await sleep(Math.min(observableAtMs - Date.now(), 1_000));
       else if (observation !== null) await sleep(POLL_INTERVAL_MS);
       observation = await this.observeEndOffsets();

@@ -1,5 +1,5 @@
 import { ContractError, fromRecord, type InferenceCompleted } from '@tributary/contracts';
-import type { InferenceFacts } from '@tributary/attribution';
+import { JOIN_RULE, JOIN_RULES, type InferenceFacts } from '@tributary/attribution';
 import { contentHashOf, keyPartition, type InboundRecord } from '@tributary/messaging';
 
 /** An inference that cannot be decided; the reason goes to the DLQ in dlq_reason. */
@@ -20,7 +20,7 @@ export interface ReadInference {
   /** The record's ce_source: the producer the gateway authenticated, or the one a direct producer declared. */
   readonly producer: string;
   readonly facts: InferenceFacts;
-  /** The record timestamp: the as-of time of the join. */
+  /** The as-of time of the join: the join rule's, from the record timestamp (the broker's append time under v2). */
   readonly asOfMs: number;
   /** SHA-256 of the record's value: a re-delivery of the inference has the same, another inference under its id does not. */
   readonly contentHash: Buffer;
@@ -86,7 +86,7 @@ export function readInference(record: InboundRecord, limits: InferenceLimits, no
     eventId: data.eventId,
     producer,
     facts,
-    asOfMs: record.timestampMs,
+    asOfMs: JOIN_RULES[JOIN_RULE].asOfMs(record.timestampMs),
     contentHash: contentHashOf(record.value!),
   };
 }
