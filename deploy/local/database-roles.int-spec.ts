@@ -2,7 +2,7 @@
 // as `npm start` runs them, each given the superuser's URL for its start-up owner step only. Then each
 // service's role is tried on every other service's schema: SELECT, INSERT and CREATE TABLE are refused with
 // SQLSTATE 42501 (insufficient_privilege), except the reads a service needs (payouts and the ledger API read
-// the ledger). No session of the database is left to the owner once the services are up.
+// the ledger and the read credentials of schema `access`, which only the owner writes). No session of the database is left to the owner once the services are up.
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { catalogFor, topicCatalog } from '@tributary/contracts';
@@ -84,7 +84,7 @@ const SERVICES: readonly ServiceUnderTest[] = [
     passwordVariable: 'PAYOUTS_DB_PASSWORD',
     password: password('payouts'),
     writes: 'payouts',
-    reads: ['ledger'],
+    reads: ['ledger', 'access'],
     env: { PAYOUTS_HTTP_PORT: '0', PAYOUTS_EPOCH_AUTO_CLOSE: 'false' },
   },
   {
@@ -95,11 +95,20 @@ const SERVICES: readonly ServiceUnderTest[] = [
     passwordVariable: 'LEDGER_API_READER_PASSWORD',
     password: password('reader'),
     writes: null,
-    reads: ['ledger'],
+    reads: ['ledger', 'access'],
     env: { LEDGER_API_HTTP_PORT: '0' },
   },
 ];
-const SCHEMAS = ['gateway', 'attribution', 'ledger', 'payouts', 'ledger_api'] as const;
+/** A table of each schema to try: the migrations' table of the services' schemas, the read credentials'. */
+const TABLES = {
+  gateway: 'gateway.typeorm_migrations',
+  attribution: 'attribution.typeorm_migrations',
+  ledger: 'ledger.typeorm_migrations',
+  payouts: 'payouts.typeorm_migrations',
+  ledger_api: 'ledger_api.typeorm_migrations',
+  access: 'access.read_credentials',
+} as const;
+const SCHEMAS = Object.keys(TABLES) as Array<keyof typeof TABLES>;
 
 /** What a role may do on a schema, as this test expects it. */
 function allowed(service: ServiceUnderTest, schema: string): { select: boolean; write: boolean } {
@@ -239,7 +248,7 @@ describe('a database role per service', () => {
       expect(asRole(statement)).rejects.toMatchObject({ code: INSUFFICIENT_PRIVILEGE });
 
     it(select ? 'may SELECT' : 'is refused SELECT (42501)', async () => {
-      const statement = `SELECT count(*) FROM ${schema}.typeorm_migrations`;
+      const statement = `SELECT count(*) FROM ${TABLES[schema]}`;
       if (select) await expect(asRole(statement)).resolves.toMatchObject({ rowCount: 1 });
       else await expectRefused(statement);
     });
@@ -253,7 +262,8 @@ describe('a database role per service', () => {
           await sql.query('ROLLBACK');
         });
       } else {
-        await expectRefused(`INSERT INTO ${schema}.typeorm_migrations (timestamp, name) VALUES (0, 'intruder')`);
+        // The privilege is checked before any row is built, so the table's own constraints never answer first.
+        await expectRefused(`INSERT INTO ${TABLES[schema]} DEFAULT VALUES`);
       }
     });
 

@@ -1,5 +1,5 @@
 import { ConfigError } from '@tributary/config';
-import { DATABASE_ACCESS, serviceDatabaseConfig } from './database-roles';
+import { DATABASE_ACCESS, OWNER_WRITTEN_SCHEMAS, serviceDatabaseConfig } from './database-roles';
 
 describe('serviceDatabaseConfig', () => {
   const owner = 'postgres://owner:owner-secret@db.example:5432/tributary';
@@ -95,6 +95,6 @@ describe('serviceDatabaseConfig', () => {
     const roles = Object.values(DATABASE_ACCESS).map((access) => access.role);
     expect(new Set(roles).size).toBe(roles.length);
     for (const access of Object.values(DATABASE_ACCESS))
-      for (const read of access.reads) expect(schemas).toContain(read);
+      for (const read of access.reads) expect([...schemas, ...OWNER_WRITTEN_SCHEMAS]).toContain(read);
   });
 });

@@ -108,6 +108,13 @@ export const DATABASE_ACCESS = {
 
 export type DatabaseService = keyof typeof DATABASE_ACCESS;
 
+/**
+ * Schemas no service's role writes: only the owner does, in an owner step or an operator's command. A role
+ * may read one through `reads`. `access` holds the read credentials (libs/access), which the ledger API's
+ * owner step creates and `npm run ledger-api -- credentials` issues and revokes.
+ */
+export const OWNER_WRITTEN_SCHEMAS = ['access'] as const;
+
 /** PostgreSQL role names are interpolated into DDL, so they are held to a strict pattern. */
 export const ROLE_NAME = /^[a-z][a-z0-9_]{0,62}$/;
 

@@ -22,6 +22,7 @@ export {
 export { scramSha256Verifier } from './scram-verifier';
 export {
   DATABASE_ACCESS,
+  OWNER_WRITTEN_SCHEMAS,
   ROLE_NAME,
   copySchemaGrants,
   roleUrlOf,
