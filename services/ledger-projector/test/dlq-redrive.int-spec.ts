@@ -27,6 +27,7 @@ import { main } from '../../../deploy/kafka/src/cli';
 import { redriveDeadLetters, type DlqContext } from '../../../deploy/kafka/src/dlq';
 import { rebuild } from '../src/operations/rebuild';
 import { decision, payoutRequested } from './fixtures';
+import { issueReadCredential } from '../../ledger-api/src/database/credentials';
 
 /** decision(0) credits contributor:c0 with 1,100 USDC minor units (fee 10,000; 55% to five contributors). */
 const FUNDING = decision(0);
@@ -42,6 +43,8 @@ describe('DLQ operations on the ledger projector', () => {
   let sql: Client;
   let producer: Producer;
   let apiUrl = '';
+  /** The ledger API's DLQ status is an operator's read: a read credential with that scope. */
+  let operatorCredential = '';
 
   const publish = async (eventType: Parameters<typeof toRecord>[0], data: unknown) => {
     const record = toRecord(eventType, data as never, { source: 'urn:tributary:test', topicPrefix: prefix });
@@ -109,6 +112,7 @@ describe('DLQ operations on the ledger projector', () => {
     processes.push(api);
     await eventually(() => expect(api.output()).toMatch(/ledger-api ready at (http:\/\/\S+) as role/), 120_000);
     apiUrl = /ledger-api ready at (http:\/\/\S+) as role/.exec(api.output())![1]!.replace('[::1]', '127.0.0.1');
+    operatorCredential = (await issueReadCredential(database.url, ['operator'], 'dlq-redrive test')).key;
   });
 
   afterAll(async () => {
@@ -298,7 +302,9 @@ describe('DLQ operations on the ledger projector', () => {
     expect(depth).toHaveLength(Object.keys(catalog.groups).length);
 
     await eventually(async () => {
-      const status = (await (await fetch(`${apiUrl}/v1/dlq`)).json()) as { depth: number | null; groups: unknown[] };
+      const status = (await (
+        await fetch(`${apiUrl}/v1/dlq`, { headers: { authorization: `Bearer ${operatorCredential}` } })
+      ).json()) as { depth: number | null; groups: unknown[] };
       expect(status.depth).toBe(1);
       expect(status.groups).toEqual(
         expect.arrayContaining([
