@@ -1,12 +1,15 @@
 // Builders, generators and an independent reference implementation shared by the attribution specs.
 import fc from 'fast-check';
 import {
+  entityKey,
+  visibleAsOf,
   FEE_MINOR_MAX,
   type Attribution,
   type AttributionInput,
   type ContributionState,
   type ContributionStatus,
   type DatanetState,
+  type EntityVersion,
   type Posting,
 } from '@tributary/attribution';
 
@@ -314,4 +317,19 @@ export function referencePostings(input: AttributionInput): Posting[] {
     .filter((posting) => posting.amountMinor > 0n)
     .sort((left, right) => (left.account < right.account ? -1 : 1));
   return [{ account: `consumer:${consumerId}`, asset, amountMinor: -feeMinor }, ...sorted];
+}
+
+/** The state of each entity visible as of asOfMs among these versions (visibleAsOf per entity), by entity key. */
+export function visibleStates(versions: readonly EntityVersion[], asOfMs: number): Map<string, EntityVersion['state']> {
+  const byKey = new Map<string, EntityVersion[]>();
+  for (const version of versions) {
+    const key = entityKey(version.entity, version.id);
+    byKey.set(key, [...(byKey.get(key) ?? []), version]);
+  }
+  const states = new Map<string, EntityVersion['state']>();
+  for (const [key, candidates] of byKey) {
+    const visible = visibleAsOf(candidates, asOfMs);
+    if (visible !== null) states.set(key, visible.state);
+  }
+  return states;
 }

@@ -8,7 +8,6 @@ import {
   JOIN_RULE,
   JOIN_RULES,
   ORDERING_RULE_TEXT,
-  entityKey,
   foldTableRecords,
   partitionKey,
   recordedJoinRule,
@@ -19,6 +18,7 @@ import {
   type TableEvent,
   type TableRecord,
 } from '@tributary/attribution';
+import { visibleStates } from './fixtures';
 
 const TOPIC = 'tributary.contributions';
 const V1 = JOIN_RULES['as-of-record-time/v1'];
@@ -172,12 +172,12 @@ describe('as-of-append-time/v2', () => {
             ),
           );
           expect(
-            visible(
+            visibleStates(
               consumed.flatMap((result) => result.versions),
               asOfMs,
             ),
           ).toEqual(
-            visible(
+            visibleStates(
               full.flatMap((result) => result.versions),
               asOfMs,
             ),
@@ -210,18 +210,4 @@ function withPartitionIds(event: TableEvent, partition: number): TableEvent {
 
 function fold(records: readonly TableRecord[], partition: number) {
   return foldTableRecords({ topic: TOPIC, partition, nextOffset: 0n, watermarkMs: -1 }, new Map(), records);
-}
-
-function visible(versions: readonly EntityVersion[], asOfMs: number): Map<string, EntityVersion['state']> {
-  const byKey = new Map<string, EntityVersion[]>();
-  for (const candidate of versions) {
-    const key = entityKey(candidate.entity, candidate.id);
-    byKey.set(key, [...(byKey.get(key) ?? []), candidate]);
-  }
-  const states = new Map<string, EntityVersion['state']>();
-  for (const [key, candidates] of byKey) {
-    const seen = visibleAsOf(candidates, asOfMs);
-    if (seen !== null) states.set(key, seen.state);
-  }
-  return states;
 }

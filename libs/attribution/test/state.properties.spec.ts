@@ -6,12 +6,12 @@ import {
   foldTableRecords,
   partitionKey,
   tablesCaughtUp,
-  visibleAsOf,
   type EntityVersion,
   type PartitionProgress,
   type TableEvent,
   type TableRecord,
 } from '@tributary/attribution';
+import { visibleStates } from './fixtures';
 
 const TOPIC = 'tributary.contributions';
 /** These properties are the v1 rule's (producer timestamps); ordering.spec.ts holds v2's. */
@@ -102,20 +102,6 @@ function referenceStatesAsOf(
     const { latest } = foldInBatches(prefix, [], partition);
     for (const [key, state] of latest) states.set(key, state);
   });
-  return states;
-}
-
-function visibleStates(versions: readonly EntityVersion[], asOfMs: number): Map<string, EntityVersion['state']> {
-  const byKey = new Map<string, EntityVersion[]>();
-  for (const version of versions) {
-    const key = entityKey(version.entity, version.id);
-    byKey.set(key, [...(byKey.get(key) ?? []), version]);
-  }
-  const states = new Map<string, EntityVersion['state']>();
-  for (const [key, candidates] of byKey) {
-    const visible = visibleAsOf(candidates, asOfMs);
-    if (visible !== null) states.set(key, visible.state);
-  }
   return states;
 }
 
