@@ -85,11 +85,8 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
   override readonly transportId = KAFKA_BATCH_TRANSPORT;
   protected override readonly logger = new Logger(KafkaBatchTransport.name);
   private readonly kafka: Kafka;
-  /** The consumer of the moment; null before listen(), after close() and while one is being replaced. */
+  /** The consumer; null before listen() and after close(). */
   private consumer: Consumer | null = null;
-  /** A fresh group membership under way (rejoinAfterCoordinatorMoved). */
-  private rejoining = false;
-  private closed = false;
   private producer: Producer | null = null;
   /** Restarts of the kafkajs consumer after broker errors, in a row without a batch done in between. */
   private readonly restarts = new RestartBudget();
@@ -97,6 +94,12 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
   private positioned: Promise<void> = Promise.resolve();
   /** What this process last committed to Kafka per partition (`topic\u0000partition`): its own lag is no reset. */
   private readonly committedHere = new Map<string, string>();
+  /**
+   * Set by a commit that found the group's coordinator moved, until the next join: the batches still in
+   * flight then skip their commits (each would spend kafkajs's retries on the same dead node) and end
+   * the same way, so kafkajs's crash handler restarts the consumer as soon as they are done.
+   */
+  private coordinatorLost: Error | null = null;
 
   constructor(private readonly options: KafkaBatchTransportOptions) {
     super();
@@ -119,14 +122,12 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
 
   async close(): Promise<void> {
     const { consumer, producer } = this;
-    this.closed = true;
     this.consumer = null;
     this.producer = null;
     await consumer?.disconnect();
     await producer?.disconnect();
   }
 
-  /** Listens on the consumer of the moment; a consumer started afresh (rejoinAfterCoordinatorMoved) does not carry it over. */
   // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type -- the signature of Nest's Server.on, which this overrides
   on(event: string, callback: Function): void {
     if (!this.consumer) throw new Error('the consumer exists only once listen() ran');
@@ -152,9 +153,8 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
   }
 
   /**
-   * A new kafkajs consumer, made the current one, joined and running. Everything it reports is heeded
-   * only while it is the current one: a consumer replaced by a fresh one (rejoinAfterCoordinatorMoved)
-   * may still be winding down, and must neither move positions nor restart itself nor stop the service.
+   * The kafkajs consumer, joined and running. What it reports is heeded only while it is the transport's
+   * (not after close()): a consumer being closed neither moves positions nor restarts nor stops the service.
    */
   private async startConsumer(topics: readonly string[]): Promise<void> {
     const current = () => this.consumer === consumer;
@@ -162,6 +162,7 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
     this.consumer = consumer;
     consumer.on(consumer.events.GROUP_JOIN, (event) => {
       if (!current()) return;
+      this.coordinatorLost = null;
       this.positioned = this.seekToStoredOffsets(consumer, event.payload.memberAssignment);
       // Said here; the batches that await it fail with it, and kafkajs retries them.
       this.positioned.catch((error: unknown) =>
@@ -190,69 +191,7 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
     });
   }
 
-  /**
-   * kafkajs keeps the group's coordinator it found at the join and, when that broker dies, looks up
-   * the same node again instead of asking who coordinates now: every later commit fails after its
-   * retries ("Broker 2 not found", then "not the correct coordinator" once the node is back), and each
-   * batch waits them out. A fresh membership asks anew: outside the batch that saw it, the consumer is
-   * disconnected (leaving the group, after the batches in flight, for at most a session timeout) and a
-   * new kafkajs consumer takes its place; its partitions start from the offset store, where every batch
-   * done is. A new consumer, not the same one run again: kafkajs may be restarting the old one after a
-   * crash of its own at that very moment, and two runners in one consumer are two group members that
-   * no stop() ever ends. Counted against the same restart budget as kafkajs's restarts.
-   */
-  private rejoinAfterCoordinatorMoved(error: Error): void {
-    if (this.rejoining) return;
-    const consumer = this.consumer;
-    if (!consumer) return;
-    const next = this.restarts.next();
-    if (next === null) {
-      this.crashed(error);
-      return;
-    }
-    this.logger.warn(
-      `consumer group ${this.options.groupId} lost its coordinator (${describe(error)}); joining it afresh with a new consumer (restart ${next.restart} of at most ${this.restarts.restartsMax} in a row)`,
-    );
-    this.rejoining = true;
-    // From here on nothing the old consumer reports is heeded (startConsumer): no batch, no restart, no crash.
-    this.consumer = null;
-    setImmediate(() => {
-      void (async () => {
-        try {
-          await this.windDown(consumer);
-          if (this.closed) return;
-          await this.startConsumer([...this.messageHandlers.keys()]);
-        } catch (failure) {
-          this.crashed(failure instanceof Error ? failure : new Error(describe(failure)));
-        } finally {
-          this.rejoining = false;
-        }
-      })();
-    });
-  }
-
-  /** Disconnects a consumer being replaced, waiting at most a session timeout: past that its member expires anyway. */
-  private async windDown(consumer: Consumer): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const waitMs = this.options.sessionTimeoutMs;
-    const timedOut = new Promise<'timed out'>((resolve) => {
-      timer = setTimeout(() => resolve('timed out'), waitMs);
-    });
-    const outcome = await Promise.race([
-      consumer.disconnect().then(
-        () => 'left' as const,
-        (error: unknown) => `failed: ${describe(error)}`,
-      ),
-      timedOut,
-    ]);
-    clearTimeout(timer);
-    if (outcome !== 'left')
-      this.logger.warn(
-        `the consumer of group ${this.options.groupId} being replaced did not disconnect (${outcome === 'timed out' ? `not within ${waitMs} ms` : outcome}); its member expires with its session`,
-      );
-  }
-
-  /** `isCurrent` says whether this consumer is still the transport's: one being replaced is never restarted. */
+  /** `isCurrent` says whether this consumer is still the transport's: a closed one is never restarted. */
   private createConsumer(isCurrent: () => boolean): Consumer {
     const { options } = this;
     return createConsumer(this.kafka, {
@@ -302,12 +241,11 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
       const lastOffset = messages[messages.length - 1]!.offset;
       resolveOffset(lastOffset);
       this.restarts.progressed();
-      const moved = await this.commitToGroup(batch.topic, batch.partition, nextOffsetAfter(lastOffset).toString());
-      if (moved) {
-        // The rest of the fetch is read again by the fresh membership, from the offset store.
-        this.rejoinAfterCoordinatorMoved(moved);
-        return;
-      }
+      const moved =
+        this.coordinatorLost ??
+        (await this.commitToGroup(batch.topic, batch.partition, nextOffsetAfter(lastOffset).toString()));
+      // The rest of the fetch is read again by the fresh membership, from the offset store.
+      if (moved) throw new CoordinatorMovedError(moved);
       await heartbeat();
     }
     // A fetch that ends in a transaction's commit marker: every record is applied, so the position
@@ -415,11 +353,13 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
    * so a failed commit is only said. Returns the error when it says the group's coordinator moved.
    */
   private async commitToGroup(topic: string, partition: number, offset: string): Promise<Error | null> {
+    if (this.coordinatorLost) return this.coordinatorLost;
     try {
       await this.consumer?.commitOffsets([{ topic, partition, offset }]);
       return null;
     } catch (error) {
       const moved = coordinatorMoved(error);
+      this.coordinatorLost ??= moved;
       this.logger.warn(
         moved
           ? `could not commit ${topic}[${partition}]@${offset} to the group: its coordinator moved (${describe(error)}); rejoining to find it`
@@ -516,6 +456,27 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
   private crashed(error: Error): void {
     this.logger.error(`consumer group ${this.options.groupId} stopped: ${describe(error)}`);
     (this.options.onFatal ?? exitForRestart)(error);
+  }
+}
+
+/**
+ * kafkajs keeps the group's coordinator it found at the join and, when that broker dies, looks up the same
+ * node again instead of asking who coordinates now: every later commit fails after its retries ("Broker 2
+ * not found", then "not the correct coordinator" once the node is back), and each batch waits them out.
+ * A fresh membership asks anew. Thrown from the batch that saw it (after its records were applied and
+ * their offsets stored), this error takes kafkajs's own crash path: its retrier gives up at once (not
+ * retriable), and its crash handler, finding a retriable cause, disconnects and restarts the consumer with
+ * a new group membership, under the restart budget (restartOnFailure). One consumer, restarted only by
+ * kafkajs: a restart of ours beside one of its own would run two members in one process.
+ */
+export class CoordinatorMovedError extends Error {
+  override readonly name = 'CoordinatorMovedError';
+  readonly retriable = false;
+
+  constructor(moved: Error) {
+    super(`the group's coordinator moved (${describe(moved)}): joining afresh`, {
+      cause: Object.assign(new Error(describe(moved)), { retriable: true }),
+    });
   }
 }
 
