@@ -9,6 +9,7 @@ import { eventually, startServiceProcess, uniqueName, type ServiceProcess } from
 import type { ApiKeyScope } from '../src/auth/api-key';
 import { ApiKeyRepository } from '../src/auth/api-key.store';
 import { dataSourceOptions, GATEWAY_SCHEMA } from '../src/database/data-source-options';
+import { brokerLayout } from '../../../deploy/kafka/src/config';
 
 export interface RunningGateway {
   readonly process: ServiceProcess;
@@ -110,9 +111,12 @@ export async function readPartitionUntil(
 export async function freeBrokerPort(): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt += 1) {
     const port = 40_000 + Math.floor(Math.random() * 8_000);
-    if ((await isFree(port)) && (await isFree(port + 1_000))) return port;
+    // Every listener the broker opens: clients, the controller and the inter-broker one (brokerLayout).
+    const layout = brokerLayout(port, '');
+    if ((await isFree(port)) && (await isFree(layout.controllerPort)) && (await isFree(layout.internalPort)))
+      return port;
   }
-  throw new Error('no free port pair found for a dedicated broker');
+  throw new Error('no free ports found for a dedicated broker');
 }
 
 function isFree(port: number): Promise<boolean> {
