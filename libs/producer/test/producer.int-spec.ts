@@ -16,11 +16,8 @@ import {
 } from '@tributary/contracts';
 import { SAMPLE_EVENTS } from '../../contracts/src/schemas/sample-events.fixture';
 import { ensureTopics } from '@tributary/messaging';
-import { readTopic, uniqueName, withAdmin, testClientOptions } from '@tributary/testing';
+import { readTopic, uniqueName, withAdmin, testClientOptions, headersOf } from '@tributary/testing';
 import { TributaryProducer } from '../src';
-
-const headersOf = (message: KafkaMessage) =>
-  Object.fromEntries(Object.entries(message.headers ?? {}).map(([name, value]) => [name, value?.toString()]));
 
 describe('the typed producer client', () => {
   const prefix = `${uniqueName('p')}.`;

@@ -1,4 +1,4 @@
-export { testBrokers, testClientOptions, testKafka, uniqueName, withAdmin, readTopic } from './kafka';
+export { testBrokers, testClientOptions, testKafka, uniqueName, withAdmin, readTopic, headersOf } from './kafka';
 export { testDatabaseUrl, createTestDatabase, type TestDatabase } from './database';
 export { eventually } from './eventually';
 export { startServiceProcess, type ServiceProcess } from './service-process';

@@ -73,3 +73,7 @@ export async function readTopic(
   }
   return messages;
 }
+
+/** A record's headers as text, by name: what a test compares (CloudEvents ids, DLQ reasons). */
+export const headersOf = (message: KafkaMessage): Record<string, string | undefined> =>
+  Object.fromEntries(Object.entries(message.headers ?? {}).map(([name, value]) => [name, value?.toString()]));

@@ -4,7 +4,7 @@
 // off, in both directions: the records appended before an inference are all seen by its decision, those
 // appended after it none, and the decision records and explains the rule as-of-append-time/v2.
 import { randomUUID } from 'node:crypto';
-import type { KafkaMessage, Producer } from 'kafkajs';
+import type { Producer } from 'kafkajs';
 import { JOIN_RULES } from '@tributary/attribution';
 import {
   catalogFor,
@@ -24,12 +24,11 @@ import {
   withAdmin,
   type ServiceProcess,
   type TestDatabase,
+  headersOf,
 } from '@tributary/testing';
 import { startAttribution } from './harness';
 
 const HOUR_MS = 3_600_000;
-const headersOf = (message: KafkaMessage) =>
-  Object.fromEntries(Object.entries(message.headers ?? {}).map(([name, value]) => [name, value?.toString()]));
 /** Two appends a few milliseconds apart: within one millisecond the rule counts a table record as after. */
 const apart = () => new Promise((resolve) => setTimeout(resolve, 5));
 

@@ -25,11 +25,10 @@ import {
   withAdmin,
   type ServiceProcess,
   type TestDatabase,
+  headersOf,
 } from '@tributary/testing';
 import { startAttribution } from './harness';
 
-const headersOf = (message: KafkaMessage) =>
-  Object.fromEntries(Object.entries(message.headers ?? {}).map(([name, value]) => [name, value?.toString()]));
 const reasonOf = (message: KafkaMessage) => message.headers?.[DLQ_HEADERS.reason]?.toString() ?? '';
 
 describe("datanet terms and the operator's protocol share", () => {

@@ -4,7 +4,7 @@
 // attribution group's DLQ as `decision-too-large`, naming the size and the limit; the valid inferences
 // before and after it on the same partition are decided, and the service keeps running.
 import { randomUUID } from 'node:crypto';
-import type { KafkaMessage, Producer } from 'kafkajs';
+import type { Producer } from 'kafkajs';
 import {
   catalogFor,
   deadLetterTopicName,
@@ -25,6 +25,7 @@ import {
   withAdmin,
   type ServiceProcess,
   type TestDatabase,
+  headersOf,
 } from '@tributary/testing';
 import { publishSmallWorld, startAttribution } from './harness';
 
@@ -33,9 +34,6 @@ const ATTRIBUTIONS = 1_000;
 const ID_LENGTH = 256;
 /** U+8CA2, three bytes in UTF-8: the most bytes one UTF-16 code unit (what the schema's maxLength counts) can take. */
 const WIDE = '貢';
-
-const headersOf = (message: KafkaMessage) =>
-  Object.fromEntries(Object.entries(message.headers ?? {}).map(([name, value]) => [name, value?.toString()]));
 
 /** A contribution id at the schema's maximum length, unique by its index, almost all of it three-byte characters. */
 const wideId = (index: number) => {

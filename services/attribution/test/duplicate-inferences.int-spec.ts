@@ -26,13 +26,12 @@ import {
   withAdmin,
   type ServiceProcess,
   type TestDatabase,
+  headersOf,
 } from '@tributary/testing';
 import { publishSmallWorld, startAttribution } from './harness';
 
 const PARTITIONS = 6;
 
-const headersOf = (message: KafkaMessage) =>
-  Object.fromEntries(Object.entries(message.headers ?? {}).map(([name, value]) => [name, value?.toString()]));
 const sha256 = (value: Buffer) => createHash('sha256').update(value).digest('hex');
 
 describe('an inferenceId seen again', () => {

@@ -11,6 +11,9 @@ import { ApiKeyRepository } from '../src/auth/api-key.store';
 import { dataSourceOptions, GATEWAY_SCHEMA } from '../src/database/data-source-options';
 import { brokerLayout } from '../../../deploy/kafka/src/config';
 
+/** Re-exported for the gateway's specs, which import it from here. */
+export { headersOf } from '@tributary/testing';
+
 export interface RunningGateway {
   readonly process: ServiceProcess;
   readonly baseUrl: string;
@@ -60,9 +63,6 @@ export async function post(
   const text = await response.text();
   return { status: response.status, headers: response.headers, body: text.startsWith('{') ? JSON.parse(text) : text };
 }
-
-export const headersOf = (message: KafkaMessage) =>
-  Object.fromEntries(Object.entries(message.headers ?? {}).map(([name, value]) => [name, value?.toString()]));
 
 /**
  * Every record of one partition from the beginning up to and including the one `isLast` picks (or all
