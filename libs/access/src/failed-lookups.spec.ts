@@ -1,7 +1,7 @@
 // Proves the pure parts of the defence against bad keys (the gateway's API keys, the read credentials):
 // the per-address budget of failed look-ups (taken before a look-up, given back when it found a live key, a window per address from its
 // first look-up, bounded memory) and the bounded, expiring memory of unknown key hashes.
-import { FailedLookupBudget, UnknownKeyMemory } from './failed-lookups';
+import { FailedLookupBudget, SharedLookups, UnknownKeyMemory } from './failed-lookups';
 
 describe('FailedLookupBudget', () => {
   it('allows the budget per address and window, then refuses with the seconds left in the window', () => {
@@ -57,5 +57,29 @@ describe('UnknownKeyMemory', () => {
     const memory = new UnknownKeyMemory(0);
     memory.remember('a', 0);
     expect(memory.has('a', 0)).toBe(false);
+  });
+});
+
+describe('SharedLookups', () => {
+  it('lets concurrent askers join the look-up in flight, and starts afresh once it settled', async () => {
+    const lookups = new SharedLookups<string>();
+    let started = 0;
+    const lookup = async () => {
+      started += 1;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      return `answer ${started}`;
+    };
+    const first = lookups.start('hash-a', lookup);
+    expect(lookups.joining('hash-a')).toBe(first);
+    expect(lookups.joining('hash-b')).toBeUndefined();
+    await expect(first).resolves.toBe('answer 1');
+    expect(lookups.joining('hash-a')).toBeUndefined();
+    await expect(lookups.start('hash-a', lookup)).resolves.toBe('answer 2');
+  });
+
+  it('forgets a look-up that failed, so the next asker tries again', async () => {
+    const lookups = new SharedLookups<string>();
+    await expect(lookups.start('hash', () => Promise.reject(new Error('down')))).rejects.toThrow('down');
+    expect(lookups.joining('hash')).toBeUndefined();
   });
 });

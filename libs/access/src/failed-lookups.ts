@@ -86,3 +86,26 @@ export class UnknownKeyMemory {
     this.expiries.set(keyHash, nowMs + this.ttlMs);
   }
 }
+
+/**
+ * Look-ups in flight by key hash, so concurrent requests with the same key share one database round
+ * trip: a producer's first burst, or every request in flight when its cache entry expires, is one look-up,
+ * not one each. Only the request that starts a look-up takes from its address's budget; those that join
+ * it spend nothing, so a burst with a valid key is never refused for having arrived at once, and a burst
+ * with one unknown key costs the database one query.
+ */
+export class SharedLookups<T> {
+  private readonly inFlight = new Map<string, Promise<T>>();
+
+  /** The look-up of `keyHash` already running, if any. */
+  joining(keyHash: string): Promise<T> | undefined {
+    return this.inFlight.get(keyHash);
+  }
+
+  /** Starts `lookup` for `keyHash`; whoever asks for it until it settles joins this one. */
+  start(keyHash: string, lookup: () => Promise<T>): Promise<T> {
+    const running = lookup().finally(() => this.inFlight.delete(keyHash));
+    this.inFlight.set(keyHash, running);
+    return running;
+  }
+}

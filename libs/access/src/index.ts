@@ -1,6 +1,6 @@
 // Who may read what (pure rules: scopes, the route table, claims to scopes) and how a bearer becomes a
 // reader (read credentials in PostgreSQL, OIDC tokens against a JWKS). Services add a thin guard.
-export { FailedLookupBudget, UnknownKeyMemory } from './failed-lookups';
+export { FailedLookupBudget, SharedLookups, UnknownKeyMemory } from './failed-lookups';
 export { SecretKeyFormat, hashSecretKey, KEY_ID, type NewSecretKey } from './secret-keys';
 export { parseScope, parseScopes, formatScope, describeScopes, SCOPES_MAX, type Scope } from './scopes';
 export {

@@ -86,3 +86,38 @@ describe('ReadAccess before any look-up', () => {
     ).resolves.toMatchObject({ allowed: false, status: 503, rule: 'credential-store-available' });
   });
 });
+
+describe('ReaderAuthenticator under a burst', () => {
+  // The attack on availability: a client's first burst (or every request in flight when its cache entry
+  // expires) arrives before any look-up has answered. Each used to take from the address's failure
+  // budget, so a valid credential got 429s for arriving at once; now they share one look-up.
+  it('serves concurrent requests with one valid credential from one look-up, beyond the failure budget', async () => {
+    let queries = 0;
+    const slowStore = async <Row>(): Promise<Row[]> => {
+      queries += 1;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      return [{ credential_id: '0123456789ab', scopes: ['operator'] }] as Row[];
+    };
+    const authenticator = new ReaderAuthenticator(slowStore, SETTINGS);
+    const token = `trr_0123456789ab_${'B'.repeat(43)}`;
+    const outcomes = await Promise.all(
+      Array.from({ length: SETTINGS.failuresPerAddress * 3 }, () => authenticator.authenticate(token, '10.0.0.7')),
+    );
+    expect(outcomes.map((outcome) => outcome.outcome)).toEqual(outcomes.map(() => 'live'));
+    expect(queries).toBe(1);
+  });
+
+  it('answers a burst with one unknown credential from one look-up, spending one of the budget', async () => {
+    let queries = 0;
+    const emptyStore = async <Row>(): Promise<Row[]> => {
+      queries += 1;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      return [];
+    };
+    const authenticator = new ReaderAuthenticator(emptyStore, { ...SETTINGS, unknownCacheTtlMs: 1 });
+    const token = `trr_0123456789ab_${'C'.repeat(43)}`;
+    const outcomes = await Promise.all(Array.from({ length: 50 }, () => authenticator.authenticate(token, '10.0.0.8')));
+    expect(new Set(outcomes.map((outcome) => outcome.outcome))).toEqual(new Set(['unknown']));
+    expect(queries).toBe(1);
+  });
+});

@@ -3,7 +3,7 @@
 // free: each service's guard hands in what Express matched and turns a refusal into its own error shape.
 import type { AccessSettings } from './access-env';
 import { findLiveCredential, READ_CREDENTIALS, type Sql } from './credential-store';
-import { FailedLookupBudget, UnknownKeyMemory } from './failed-lookups';
+import { FailedLookupBudget, SharedLookups, UnknownKeyMemory } from './failed-lookups';
 import { looksLikeJwt, OidcVerifier } from './oidc';
 import { describeRule, mayRead, needsCredential, routeTable, type ReadService } from './read-routes';
 import { hashSecretKey } from './secret-keys';
@@ -35,6 +35,7 @@ export class ReaderAuthenticator {
   private readonly cache = new Map<string, { reader: Reader; expiresAtMs: number }>();
   private readonly unknown: UnknownKeyMemory;
   private readonly failedLookups: FailedLookupBudget;
+  private readonly lookups = new SharedLookups<Reader | undefined>();
   private readonly oidc: OidcVerifier | undefined;
 
   constructor(
@@ -65,15 +66,23 @@ export class ReaderAuthenticator {
     const cached = this.cache.get(secretSha256);
     if (cached !== undefined && cached.expiresAtMs > now) return { outcome: 'live', reader: cached.reader };
     if (this.unknown.has(secretSha256, now)) return { outcome: 'unknown', reason: UNKNOWN };
+    // Concurrent requests with one credential share its look-up (SharedLookups): only the first takes budget.
+    const joined = this.lookups.joining(secretSha256);
+    if (joined !== undefined) return readerOutcome(await joined);
     // Taken before the look-up so concurrent requests cannot overshoot it; a throwing look-up keeps it.
     const budget = this.failedLookups.take(address, now);
     if (!budget.allowed) return { outcome: 'limited', retryAfterS: budget.retryAfterS };
+    return readerOutcome(await this.lookups.start(secretSha256, () => this.lookUp(secretSha256, address, now)));
+  }
+
+  /** One database look-up and what it teaches: the unknown-credential memory or the cache, the budget back. */
+  private async lookUp(secretSha256: string, address: string, now: number): Promise<Reader | undefined> {
     const found = await findLiveCredential(this.sql, secretSha256);
     this.onLookup(found === undefined ? 'unknown' : 'live');
     if (found === undefined) {
       this.cache.delete(secretSha256);
       this.unknown.remember(secretSha256, this.now());
-      return { outcome: 'unknown', reason: UNKNOWN };
+      return undefined;
     }
     this.failedLookups.giveBack(address);
     const reader = { id: found.credentialId, scopes: found.scopes };
@@ -81,8 +90,12 @@ export class ReaderAuthenticator {
       if (this.cache.size >= CACHE_ENTRIES_MAX) this.cache.clear();
       this.cache.set(secretSha256, { reader, expiresAtMs: now + this.settings.cacheTtlMs });
     }
-    return { outcome: 'live', reader };
+    return reader;
   }
+}
+
+function readerOutcome(reader: Reader | undefined): Authentication {
+  return reader === undefined ? { outcome: 'unknown', reason: UNKNOWN } : { outcome: 'live', reader };
 }
 
 /** What a guard knows about a request once the router matched it. */

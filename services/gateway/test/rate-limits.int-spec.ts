@@ -61,6 +61,7 @@ describe('the gateway rate limits', () => {
   let validKey: string;
   let greedyKey: string;
   let otherKey: string;
+  let burstKey: string;
 
   beforeAll(async () => {
     database = await createTestDatabase('gateway');
@@ -68,6 +69,7 @@ describe('the gateway rate limits', () => {
     validKey = (await keys.repository.create(scope('producer-valid'))).key;
     greedyKey = (await keys.repository.create(scope('producer-greedy'))).key;
     otherKey = (await keys.repository.create(scope('producer-other'))).key;
+    burstKey = (await keys.repository.create(scope('producer-burst'))).key;
     gateway = await startGateway(
       {
         KAFKA_BROKERS: testBrokers().join(','),
@@ -150,6 +152,18 @@ describe('the gateway rate limits', () => {
     expect((await fetch(`${gateway.baseUrl}/health/live`)).status).toBe(200);
     expect((await fetch(`${gateway.baseUrl}/metrics`)).status).toBe(200);
   }, 120_000);
+
+  it('serves a burst with a valid key not yet cached with one look-up, however many arrive at once', async () => {
+    // The first requests of a producer (or every request in flight when its cache entry expires) find no
+    // cached key at the same moment: they share one look-up, so none spends the address's failure budget.
+    const url = `${gateway.baseUrl}/events/InferenceCompleted`;
+    const lookupsBefore = await metric(gateway.baseUrl, 'gateway_key_lookups_total{outcome="live"}');
+    const burst = await Promise.all(
+      Array.from({ length: AUTH_FAILURES_PER_ADDRESS * 3 }, () => postFrom('127.0.0.3', url, inference(), burstKey)),
+    );
+    expect(burst.map((reply) => reply.status)).toEqual(burst.map(() => 202));
+    expect((await metric(gateway.baseUrl, 'gateway_key_lookups_total{outcome="live"}')) - lookupsBefore).toBe(1);
+  }, 60_000);
 
   it('limits each key to its own budget: past it a 429 with Retry-After, while another key is served', async () => {
     const url = `${gateway.baseUrl}/events/InferenceCompleted`;

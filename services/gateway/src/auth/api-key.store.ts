@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../gateway.config';
 import { GatewayMetrics } from '../metrics/gateway-metrics';
-import { FailedLookupBudget, UnknownKeyMemory } from '@tributary/access';
+import { FailedLookupBudget, SharedLookups, UnknownKeyMemory } from '@tributary/access';
 import {
   generateApiKey,
   hashApiKey,
@@ -113,6 +113,7 @@ export class ApiKeyAuthenticator {
   private readonly cache = new Map<string, { key: ApiKeySummary; expiresAtMs: number }>();
   private readonly unknownKeys: UnknownKeyMemory;
   private readonly failedLookups: FailedLookupBudget;
+  private readonly lookups = new SharedLookups<ApiKeySummary | undefined>();
 
   constructor(
     dataSource: DataSource,
@@ -135,22 +136,38 @@ export class ApiKeyAuthenticator {
     if (!looksLikeApiKey(key)) return { outcome: 'unknown' };
     const keySha256 = hashApiKey(key);
     if (this.unknownKeys.has(keySha256, now)) return { outcome: 'unknown' };
+    const joined = this.lookups.joining(keySha256);
+    if (joined !== undefined) {
+      const shared = await joined;
+      return shared === undefined ? { outcome: 'unknown' } : { outcome: 'live', key: shared };
+    }
     // Taken before the look-up, so concurrent requests cannot all pass before the first failure is counted;
     // a look-up that throws (the database is down) keeps it, so a flood during an outage is bounded too.
     const budget = this.failedLookups.take(address, now);
     if (!budget.allowed) return { outcome: 'limited', retryAfterS: budget.retryAfterS };
+    const found = await this.lookups.start(keySha256, () => this.lookUp(key, keySha256, address, now));
+    return found === undefined ? { outcome: 'unknown' } : { outcome: 'live', key: found };
+  }
+
+  /** One database look-up and what it teaches: the metric, the unknown-key memory or the cache, the budget back. */
+  private async lookUp(
+    key: string,
+    keySha256: string,
+    address: string,
+    now: number,
+  ): Promise<ApiKeySummary | undefined> {
     const found = await this.repository.findLiveByHash(keySha256);
     this.metrics.keyLookups.inc({ outcome: found ? 'live' : 'unknown' });
     if (found === undefined) {
       this.cache.delete(key);
       this.unknownKeys.remember(keySha256, Date.now());
-      return { outcome: 'unknown' };
+      return undefined;
     }
     this.failedLookups.giveBack(address);
     if (this.config.GATEWAY_KEY_CACHE_TTL_MS > 0) {
       if (this.cache.size >= CACHE_ENTRIES_MAX) this.cache.clear();
       this.cache.set(key, { key: found, expiresAtMs: now + this.config.GATEWAY_KEY_CACHE_TTL_MS });
     }
-    return { outcome: 'live', key: found };
+    return found;
   }
 }
