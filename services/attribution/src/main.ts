@@ -22,6 +22,7 @@ import { Decider } from './decision/decider';
 import { DecisionStore } from './decision/decision-store';
 import { DecisionLoopLifecycle } from './decision/decision-loop.lifecycle';
 import { AttributionMetrics } from './metrics/attribution-metrics';
+import { TableProgressSignal } from './state/progress-signal';
 import { StateStore } from './state/state-store';
 
 // kafkajs's wire fast paths, in place before any producer sends or consumer fetches (libs/kafka-wire).
@@ -63,6 +64,8 @@ async function bootstrap(): Promise<void> {
     { inheritAppConfig: true },
   );
   await app.startAllMicroservices();
+  const progressSignal = new TableProgressSignal(config.database.url);
+  await progressSignal.start();
   const processor = decisionProcessor(
     config,
     app.get(StateStore),
@@ -70,9 +73,13 @@ async function bootstrap(): Promise<void> {
     app.get(AttributionMetrics),
     admin,
     partitionCount,
+    progressSignal,
   );
   await processor.start();
-  app.get(DecisionLoopLifecycle).attach(() => processor.stop());
+  app.get(DecisionLoopLifecycle).attach(async () => {
+    await processor.stop();
+    await progressSignal.stop();
+  });
   await app.listen(config.ATTRIBUTION_HTTP_PORT, config.HTTP_HOST);
   Logger.log(
     `attribution ready: explain at ${await app.getUrl()}/inferences/<id>/explain, metrics at ${await app.getUrl()}/metrics`,
@@ -99,6 +106,7 @@ function decisionProcessor(
   metrics: AttributionMetrics,
   admin: ReturnType<Kafka['admin']>,
   partitionCount: number,
+  progressSignal: TableProgressSignal,
 ) {
   const decider = new Decider(
     {
@@ -122,6 +130,7 @@ function decisionProcessor(
     decisions,
     admin,
     metrics,
+    progressSignal,
   );
   return new TransactionalProcessor(
     {

@@ -55,6 +55,7 @@ export class OrderingWaitExceeded extends Error {
   override readonly name = 'OrderingWaitExceeded';
 }
 
+/** How long a wait for the fold lasts at most when no commit of it is heard (a lost notification, no session). */
 const POLL_INTERVAL_MS = 50;
 /** The rule new decisions are made under (and record, wire.ts). */
 const JOIN = JOIN_RULES[JOIN_RULE];
@@ -64,6 +65,14 @@ const NO_OBSERVER: DecisionObserver = {
   duplicatesSkipped: () => undefined,
 };
 const NO_VERSIONS: readonly EntityVersion[] = [];
+
+/** Told when the table fold commits progress (TableProgressSignal); without it the decider polls. */
+export interface ProgressSignal {
+  generation(): number;
+  changedSince(generation: number, waitMsMax: number): Promise<void>;
+}
+
+const POLLING: ProgressSignal = { generation: () => 0, changedSince: (_generation, waitMsMax) => sleep(waitMsMax) };
 
 /** A batch's entity versions, per entity kind by entity id. */
 type VersionsByEntity = { readonly [K in EntityKind]: ReadonlyMap<string, readonly EntityVersion[]> };
@@ -85,6 +94,7 @@ export class Decider implements TransactionalHandler {
     private readonly decisions: DecisionStore,
     private readonly admin: Admin,
     private readonly observer: DecisionObserver = NO_OBSERVER,
+    private readonly progressSignal: ProgressSignal = POLLING,
   ) {
     this.versionCache = new VersionCache((keys, asOfMaxMs) => this.state.versions(keys, asOfMaxMs));
   }
@@ -276,13 +286,21 @@ export class Decider implements TransactionalHandler {
     };
   }
 
-  /** Waits, bounded, until every table partition closed the as-of prefix (the join rule, ordering.ts). */
+  /**
+   * Waits, bounded, until every table partition closed the as-of prefix (the join rule, ordering.ts): one
+   * observation of the tables' end offsets made once the prefix can be closed (its time plus the grace),
+   * then the fold reaching those offsets, woken by the fold's commits (TableProgressSignal) rather than
+   * polled. A valid observation is never replaced by a later one, whose offsets could only be further.
+   */
   private async waitForTables(asOfMs: number, context: ProcessContext): Promise<void> {
     const deadlineMs = Date.now() + this.options.orderingWaitMsMax;
     // An earlier observation stays valid: records appended after it carry later timestamps (ordering.ts).
     let observation = this.lastObservation;
     const { orderingGraceMs } = this.options;
+    const observableAtMs = JOIN.closedByObservationAtMs(asOfMs, orderingGraceMs);
     for (;;) {
+      // Read before the progress, so a fold committing between the two still wakes the wait below.
+      const generation = this.progressSignal.generation();
       const progress = await this.tableProgress();
       const catchUp = tablesCaughtUp(progress, asOfMs, observation, orderingGraceMs, JOIN);
       if (catchUp.caughtUp) return;
@@ -292,11 +310,15 @@ export class Decider implements TransactionalHandler {
           `tables did not pass ${asOfMs} within ${this.options.orderingWaitMsMax} ms: waiting for ${waiting}`,
         );
       }
-      const observableAtMs = JOIN.closedByObservationAtMs(asOfMs, orderingGraceMs);
-      if (Date.now() < observableAtMs) await sleep(Math.min(observableAtMs - Date.now(), 1_000));
-      else if (observation !== null) await sleep(POLL_INTERVAL_MS);
-      observation = await this.observeEndOffsets();
-      this.lastObservation = observation;
+      if (observation === null || observation.observedAtMs < observableAtMs) {
+        if (Date.now() < observableAtMs) await sleep(Math.min(observableAtMs - Date.now(), 1_000));
+        if (Date.now() >= observableAtMs) {
+          observation = await this.observeEndOffsets();
+          this.lastObservation = observation;
+        }
+      } else {
+        await this.progressSignal.changedSince(generation, POLL_INTERVAL_MS);
+      }
       await context.heartbeat();
     }
   }
@@ -325,10 +347,11 @@ export class Decider implements TransactionalHandler {
     // The time before the request: anything appended after the broker answered is later still.
     const observedAtMs = Date.now();
     const endOffsets = new Map<string, bigint>();
-    for (const topic of this.options.tableTopics) {
-      for (const { partition, high } of await this.admin.fetchTopicOffsets(topic))
-        endOffsets.set(partitionKey(topic, partition), BigInt(high));
-    }
+    const perTopic = await Promise.all(
+      this.options.tableTopics.map(async (topic) => ({ topic, offsets: await this.admin.fetchTopicOffsets(topic) })),
+    );
+    for (const { topic, offsets } of perTopic)
+      for (const { partition, high } of offsets) endOffsets.set(partitionKey(topic, partition), BigInt(high));
     return { observedAtMs, endOffsets };
   }
 }

@@ -10,6 +10,7 @@ import {
   type TableRecord,
   type TableRejection,
 } from '@tributary/attribution';
+import { TABLE_PROGRESS_CHANNEL } from './progress-signal';
 
 type Queryable = Pick<EntityManager, 'query'>;
 
@@ -84,6 +85,8 @@ export class StateStore {
       'UPDATE table_progress SET next_offset = $3, watermark_ms = $4 WHERE topic = $1 AND partition = $2',
       [topic, partition, progress.nextOffset.toString(), progress.watermarkMs],
     );
+    // Delivered when this transaction commits, to the deciders waiting for the tables (TableProgressSignal).
+    await manager.query('SELECT pg_notify($1, $2)', [TABLE_PROGRESS_CHANNEL, '']);
     return rejected;
   }
 
