@@ -10,6 +10,7 @@ describe('KAFKA_TOOL_CLASSES', () => {
     ['kafka-console-producer', 'org.apache.kafka.tools.ConsoleProducer'],
     ['kafka-transactions', 'org.apache.kafka.tools.TransactionsCommand'],
     ['kafka-storage', 'kafka.tools.StorageTool'],
+    ['kafka-e2e-latency', 'org.apache.kafka.tools.EndToEndLatency'],
   ])('maps %s to %s', (tool, mainClass) => {
     expect(toolMainClass(tool)).toBe(mainClass);
   });

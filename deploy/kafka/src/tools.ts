@@ -21,6 +21,8 @@ export const KAFKA_TOOL_CLASSES: Readonly<Record<string, string>> = {
   'kafka-metadata-quorum': 'org.apache.kafka.tools.MetadataQuorumCommand',
   'kafka-features': 'org.apache.kafka.tools.FeatureCommand',
   'kafka-storage': 'kafka.tools.StorageTool',
+  // Kafka's own produce-to-consume latency, the floor `npm run bench:latency` measures the pipeline against.
+  'kafka-e2e-latency': 'org.apache.kafka.tools.EndToEndLatency',
 };
 
 /** Accepts `kafka-topics` and `kafka-topics.sh`, the way operators type them from Kafka's docs. */

@@ -1,0 +1,578 @@
+// `npm run bench:latency`: how long an event takes from the gateway's acknowledgement to the ledger, at a
+// steady 1,000 events/s, beside Kafka's own end-to-end latency on the same broker in the same run (the
+// floor no pipeline on that broker can beat). Everything runs on this machine, as the product runs it: a
+// secured broker of its own, a fresh database with a role per service, and the gateway, the attribution
+// service, the ledger projector and the ledger API as processes of their own.
+//
+// Traffic is the simulator's, open loop (each request is sent when it is due, whatever came back): nine
+// events in ten are paid inferences of one economy, the tenth a table record (a datanet, contribution or
+// model of a new economy), so the attribution service's tables move under the inferences as in
+// production. Every inference is followed from its 202 to:
+//   decided  its decision is readable on the attributions topic (read_committed, as the projector reads)
+//   ledger   the ledger holds it: the query GET /v1/freshness runs, every LEDGER_POLL_MS for every
+//            inference in flight at once (so the figure has that resolution)
+//   api      for one inference in API_PROBE_EVERY: GET /v1/freshness itself says reflected, polled as a
+//            client would every FRESHNESS_POLL_MS with an operator read credential
+// Kafka's floor is its EndToEndLatency tool (produce with acks=all, consume, one record at a time) on the
+// same broker, secured the same way, run between the pipeline's runs.
+// Results: bench/results/latency.json. BENCH_LATENCY_RUNS (3) and BENCH_LATENCY_SECONDS (20) size it.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { Kafka, logLevel, type Consumer } from 'kafkajs';
+import { Client } from 'pg';
+import { kafkaClientOptions, kafkaEnv, localBrokerFiles } from '@tributary/config';
+import { OPERATOR_PRINCIPAL, TOPICS, topicPrefix } from '@tributary/contracts';
+import { applyServiceAcls, runKafkaCli, startKafka, type RunningKafka } from '@tributary/kafka-provisioner';
+import { installKafkaWireFastPaths } from '@tributary/kafka-wire';
+import { simulateEconomy, type SimulatedEvent } from '@tributary/simulator';
+import { startServiceProcess, type ServiceProcess } from '@tributary/testing';
+import { dropDatabase, ensurePostgres, withDatabase } from '../../deploy/local/src';
+import { prepareBroker } from '../../deploy/local/src/broker-ready';
+import { runOwnerSteps } from '../../deploy/local/src/owner-steps';
+import { LOCAL_SERVICES } from '../../deploy/local/src/services';
+import { ApiKeyRepository } from '../../services/gateway/src/auth/api-key.store';
+import { dataSourceOptions } from '../../services/gateway/src/database/data-source-options';
+import { issueReadCredential } from '../../services/ledger-api/src/database/credentials';
+import { freeBrokerPort } from '../../services/gateway/test/gateway-harness';
+import { benchMachine, benchProvenance } from '../with-broker';
+import { DataSource } from 'typeorm';
+
+const RUNS = Number(process.env.BENCH_LATENCY_RUNS ?? 3);
+const RUN_SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? 20);
+const RATE_PER_S = 1_000;
+/** Events per request: 1 sends each as it happens (POST /events/<type>), more use POST /events/batch. */
+const BATCH_EVENTS = Number(process.env.BENCH_LATENCY_BATCH ?? 10);
+const WARMUP_SECONDS = 5;
+/** One event in TABLE_EVERY is a table record; the rest are inferences. */
+const TABLE_EVERY = 10;
+const API_PROBE_EVERY = 50;
+const LEDGER_POLL_MS = 5;
+const FRESHNESS_POLL_MS = 10;
+/** An inference not in the ledger this long after its 202 counts as lost and fails the run. */
+const FOLLOW_TIMEOUT_MS = 30_000;
+const IN_FLIGHT_MAX = 512;
+const E2E_RECORDS = 2_000;
+const E2E_RECORD_BYTES = 700;
+const RESULTS = path.resolve(__dirname, '../results/latency.json');
+const KAFKA_NAME = 'bench-latency';
+const SERVICES = ['gateway', 'attribution', 'ledger-projector', 'ledger-api'] as const;
+type ServiceName = (typeof SERVICES)[number];
+
+const say = (line: string) => process.stdout.write(`bench:latency ${line}\n`);
+const toJson = (value: unknown) =>
+  JSON.stringify(value, (_key, item: unknown) => (typeof item === 'bigint' ? item.toString() : item));
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function percentile(sorted: readonly number[], fraction: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(fraction * sorted.length) - 1))]!;
+}
+
+interface Tail {
+  readonly p50: number;
+  readonly p90: number;
+  readonly p99: number;
+  readonly max: number;
+  readonly count: number;
+}
+
+function tail(values: readonly number[]): Tail {
+  const sorted = [...values].sort((a, b) => a - b);
+  return {
+    p50: percentile(sorted, 0.5),
+    p90: percentile(sorted, 0.9),
+    p99: percentile(sorted, 0.99),
+    max: sorted.at(-1) ?? Number.NaN,
+    count: sorted.length,
+  };
+}
+
+// node:http with keep-alive: the load generator shares two cores with everything it measures.
+const agent = new http.Agent({ keepAlive: true, maxSockets: IN_FLIGHT_MAX });
+
+function request(
+  url: string,
+  options: { method: 'GET' | 'POST'; body?: string; token: string },
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const call = http.request(
+      url,
+      {
+        method: options.method,
+        agent,
+        timeout: 30_000,
+        headers: {
+          authorization: `Bearer ${options.token}`,
+          ...(options.body === undefined
+            ? {}
+            : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(options.body) }),
+        },
+      },
+      (response) => {
+        let body = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => (body += chunk));
+        response.once('end', () => resolve({ status: response.statusCode ?? 0, body }));
+        response.once('error', reject);
+      },
+    );
+    call.once('timeout', () => call.destroy(new Error('timed out')));
+    call.once('error', reject);
+    call.end(options.body);
+  });
+}
+
+/** The events of one run: inferences of economy `runId`, and every TABLE_EVERY-th a table record of a fresh economy. */
+function* traffic(runId: string): Generator<SimulatedEvent> {
+  const startTimeMs = BigInt(Date.now() - 60_000);
+  const inferences = simulateEconomy({ ...economy, seed: 21, runId, startTimeMs });
+  // The economy's own tables first, unmeasured (setup() sends them): here only its inferences.
+  let next = inferences.next().value;
+  while (next.type !== 'InferenceCompleted') next = inferences.next().value;
+  let tableEconomy = 0;
+  let tables = simulateEconomy({ ...economy, seed: 22, runId: `${runId}t0`, startTimeMs });
+  for (let index = 1; ; index += 1) {
+    if (index % TABLE_EVERY === 0) {
+      let table = tables.next().value;
+      if (table.type === 'InferenceCompleted') {
+        tableEconomy += 1;
+        tables = simulateEconomy({
+          ...economy,
+          seed: 22 + tableEconomy,
+          runId: `${runId}t${tableEconomy}`,
+          startTimeMs,
+        });
+        table = tables.next().value;
+      }
+      yield table;
+    } else {
+      yield next;
+      next = inferences.next().value;
+    }
+  }
+}
+
+const economy = {
+  datanetCount: 3,
+  contributionsPerDatanet: 12,
+  contributorCount: 20,
+  validatorCount: 4,
+  modelCount: 4,
+  agentCount: 6,
+  consumerCount: 25,
+  asset: 'USDC',
+};
+
+function setupEvents(runId: string): SimulatedEvent[] {
+  const events: SimulatedEvent[] = [];
+  for (const event of simulateEconomy({ ...economy, seed: 21, runId, startTimeMs: BigInt(Date.now() - 60_000) })) {
+    if (event.type === 'InferenceCompleted') return events;
+    events.push(event);
+  }
+  return events;
+}
+
+/** When one inference passed each point, in wall-clock ms (every process runs on this machine's clock). */
+interface Followed {
+  readonly ackAtMs: number;
+  ledgerAtMs?: number;
+  apiAtMs?: number;
+}
+
+/** What the topics say of each inference: the broker's append time, the decision's creation, when it was readable. */
+interface Seen {
+  readonly appendedAtMs: Map<string, number>;
+  readonly decisionCreatedAtMs: Map<string, number>;
+  readonly decidedAtMs: Map<string, number>;
+}
+
+/** What the gateway answers for each event it accepted. */
+interface PublishAck {
+  readonly partition: number;
+  readonly offset: string;
+}
+
+interface RunResult {
+  readonly ackMs: Tail;
+  readonly decidedMs: Tail;
+  readonly ledgerMs: Tail;
+  readonly apiMs: Tail;
+  /** Stages, each from the end of the one before: the broker's append to the decision made (the attribution service), to readable (its Kafka transaction), to the ledger (the projector). */
+  readonly attributionStageMs: Tail;
+  readonly commitStageMs: Tail;
+  readonly projectionStageMs: Tail;
+  readonly sentPerS: number;
+  readonly failed: number;
+  readonly lost: number;
+}
+
+/**
+ * Reads the inferences and attributions topics as the services do (read_committed) and notes, per
+ * inference id (the key of both), the broker's append time of the inference (LogAppendTime), the
+ * decision record's creation time (the attribution service's clock when it produced it) and when the
+ * decision became readable here.
+ */
+async function topicWatcher(kafka: RunningKafka, seen: Seen): Promise<Consumer> {
+  const client = new Kafka({
+    ...kafkaClientOptions(kafkaEnv(kafka.clientEnv(OPERATOR_PRINCIPAL)), 'bench-latency-watcher'),
+    logLevel: logLevel.NOTHING,
+  });
+  const consumer = client.consumer({ groupId: `bench-latency-watcher-${Date.now()}`, maxWaitTimeInMs: 100 });
+  await consumer.connect();
+  await consumer.subscribe({ topics: [TOPICS.inferences.name, TOPICS.attributions.name], fromBeginning: false });
+  await consumer.run({
+    eachBatchAutoResolve: true,
+    eachBatch: async ({ batch }) => {
+      const atMs = Date.now();
+      const decisions = batch.topic === TOPICS.attributions.name;
+      for (const message of batch.messages) {
+        const key = message.key?.toString() ?? '';
+        if (!decisions) seen.appendedAtMs.set(key, Number(message.timestamp));
+        else if (!seen.decidedAtMs.has(key)) {
+          seen.decidedAtMs.set(key, atMs);
+          seen.decisionCreatedAtMs.set(key, Number(message.timestamp));
+        }
+      }
+    },
+  });
+  return consumer;
+}
+
+async function oneRun(
+  events: Iterator<SimulatedEvent>,
+  urls: Record<ServiceName, string>,
+  gatewayKey: string,
+  readCredential: string,
+  ledgerSql: Client,
+  seen: Seen,
+  seconds: number,
+): Promise<RunResult> {
+  const followed = new Map<string, Followed>();
+  /** Inferences acknowledged and not yet seen in the ledger. */
+  const waiting = new Set<string>();
+  const total = RATE_PER_S * seconds;
+  let failed = 0;
+  const ackMs: number[] = [];
+  const inFlight = new Set<Promise<void>>();
+  const apiProbes: Array<Promise<void>> = [];
+  let inferenceCount = 0;
+  let polling = true;
+  // The ledger's side: one query a tick for every inference still waiting, as GET /v1/freshness asks it.
+  const poller = (async () => {
+    while (polling) {
+      const atMs = Date.now();
+      if (waiting.size > 0) {
+        const { rows } = await ledgerSql.query<{ inference_id: string }>(
+          'SELECT inference_id FROM ledger.inferences WHERE inference_id = ANY($1::text[])',
+          [[...waiting].slice(0, 5_000)],
+        );
+        for (const row of rows) {
+          followed.get(row.inference_id)!.ledgerAtMs = atMs;
+          waiting.delete(row.inference_id);
+        }
+      }
+      await sleep(LEDGER_POLL_MS - (Date.now() - atMs));
+    }
+  })();
+  const followApi = async (inferenceId: string, partition: number, offset: string) => {
+    const query = new URLSearchParams({
+      topic: TOPICS.inferences.name,
+      partition: String(partition),
+      offset,
+      inferenceId,
+    });
+    const deadline = Date.now() + FOLLOW_TIMEOUT_MS;
+    while (Date.now() < deadline) {
+      const atMs = Date.now();
+      // A keep-alive socket the server closed as it was reused: GET is safe to ask again.
+      const answer = await request(`${urls['ledger-api']}/v1/freshness?${query.toString()}`, {
+        method: 'GET',
+        token: readCredential,
+      }).catch((error: Error) => ({ status: 0, body: error.message }));
+      if (answer.status === 0) continue;
+      if (answer.status !== 200) throw new Error(`GET /v1/freshness answered ${answer.status}: ${answer.body}`);
+      if ((JSON.parse(answer.body) as { reflected: boolean }).reflected) {
+        followed.get(inferenceId)!.apiAtMs = Date.now();
+        return;
+      }
+      await sleep(FRESHNESS_POLL_MS - (Date.now() - atMs));
+    }
+  };
+  const startedMs = performance.now();
+  for (let index = 0; index < total; index += BATCH_EVENTS) {
+    const dueMs = startedMs + (index * 1_000) / RATE_PER_S;
+    const waitMs = dueMs - performance.now();
+    if (waitMs > 1) await sleep(waitMs);
+    while (inFlight.size >= IN_FLIGHT_MAX) await Promise.race(inFlight);
+    const unit = Array.from({ length: BATCH_EVENTS }, () => events.next().value as SimulatedEvent);
+    // One event: its type's endpoint, as a producer sending as events happen; more: the batch endpoint.
+    const [url, body] =
+      unit.length === 1
+        ? [`${urls.gateway}/events/${unit[0]!.type}`, toJson(unit[0]!.data)]
+        : [`${urls.gateway}/events/batch`, toJson({ events: unit })];
+    const sent: Promise<void> = request(url, { method: 'POST', body, token: gatewayKey })
+      .then((answer) => {
+        const atMs = Date.now();
+        if (answer.status !== 202) {
+          failed += unit.length;
+          if (failed <= 3) say(`POST answered ${answer.status}: ${answer.body.slice(0, 300)}`);
+          return;
+        }
+        const parsed = JSON.parse(answer.body) as PublishAck | { results: PublishAck[] };
+        const acks = 'results' in parsed ? parsed.results : [parsed];
+        unit.forEach((event, position) => {
+          ackMs.push(performance.now() - dueMs);
+          if (event.type !== 'InferenceCompleted') return;
+          const inferenceId = event.data.inferenceId;
+          followed.set(inferenceId, { ackAtMs: atMs });
+          waiting.add(inferenceId);
+          if (++inferenceCount % API_PROBE_EVERY !== 0) return;
+          const ack = acks[position]!;
+          apiProbes.push(
+            followApi(inferenceId, ack.partition, String(ack.offset)).catch((error: Error) => {
+              failed += 1;
+              say(`following ${inferenceId} through GET /v1/freshness failed: ${error.message}`);
+            }),
+          );
+        });
+      })
+      .catch((error: unknown) => {
+        failed += unit.length;
+        if (failed <= 3) say(`POST failed: ${(error as Error).message}`);
+      })
+      .finally(() => inFlight.delete(sent));
+    inFlight.add(sent);
+  }
+  const sentPerS = total / ((performance.now() - startedMs) / 1_000);
+  await Promise.all(inFlight);
+  await Promise.all(apiProbes);
+  const deadline = Date.now() + FOLLOW_TIMEOUT_MS;
+  while (waiting.size > 0 && Date.now() < deadline) await sleep(50);
+  polling = false;
+  await poller;
+  const between = (
+    from: (id: string, entry: Followed) => number | undefined,
+    to: (id: string, entry: Followed) => number | undefined,
+  ) =>
+    tail(
+      [...followed].flatMap(([id, entry]) => {
+        const [start, end] = [from(id, entry), to(id, entry)];
+        return start === undefined || end === undefined ? [] : [end - start];
+      }),
+    );
+  const ack = (_id: string, entry: Followed) => entry.ackAtMs;
+  const appended = (id: string) => seen.appendedAtMs.get(id);
+  const created = (id: string) => seen.decisionCreatedAtMs.get(id);
+  const decided = (id: string) => seen.decidedAtMs.get(id);
+  const ledger = (_id: string, entry: Followed) => entry.ledgerAtMs;
+  const result = {
+    ackMs: tail(ackMs),
+    decidedMs: between(ack, decided),
+    ledgerMs: between(ack, ledger),
+    apiMs: between(ack, (_id, entry) => entry.apiAtMs),
+    attributionStageMs: between(appended, created),
+    commitStageMs: between(created, decided),
+    projectionStageMs: between(decided, ledger),
+    sentPerS,
+    failed,
+    lost: waiting.size,
+  };
+  for (const id of followed.keys()) {
+    seen.appendedAtMs.delete(id);
+    seen.decisionCreatedAtMs.delete(id);
+    seen.decidedAtMs.delete(id);
+  }
+  return result;
+}
+
+/** Kafka's EndToEndLatency on the same broker as the operator: the floor, in whole milliseconds as it prints them. */
+async function kafkaFloor(kafka: RunningKafka): Promise<{ p50: number; p99: number; p999: number; avg: number }> {
+  const result = await runKafkaCli('kafka-e2e-latency', [
+    kafka.brokers,
+    `bench.latency.floor.${Date.now().toString(36)}`,
+    String(E2E_RECORDS),
+    'all',
+    String(E2E_RECORD_BYTES),
+    localBrokerFiles(KAFKA_NAME).clientProperties(OPERATOR_PRINCIPAL),
+  ]);
+  const output = `${result.stdout}\n${result.stderr}`;
+  const avg = /Avg latency: ([\d.]+) ms/.exec(output);
+  const percentiles = /Percentiles: 50th = (\d+), 99th = (\d+), 99\.9th = (\d+)/.exec(output);
+  if (result.code !== 0 || !avg || !percentiles)
+    throw new Error(`Kafka's EndToEndLatency failed (exit ${result.code}):\n${output.slice(-2_000)}`);
+  return {
+    avg: Number(avg[1]),
+    p50: Number(percentiles[1]),
+    p99: Number(percentiles[2]),
+    p999: Number(percentiles[3]),
+  };
+}
+
+function figure(values: readonly number[], unit: string) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const round = (value: number) => Math.round(value * 10) / 10;
+  return {
+    median: round(sorted[Math.floor(sorted.length / 2)]!),
+    min: round(sorted[0]!),
+    max: round(sorted.at(-1)!),
+    unit,
+  };
+}
+
+async function waitForReady(service: ServiceProcess, name: ServiceName): Promise<void> {
+  const deadline = Date.now() + 180_000;
+  while (Date.now() < deadline) {
+    if (new RegExp(`${name} ready`).test(service.output())) return;
+    if (service.child.exitCode !== null) break;
+    await sleep(250);
+  }
+  throw new Error(`${name} did not start:\n${service.output().slice(-3_000)}`);
+}
+
+async function main(): Promise<void> {
+  installKafkaWireFastPaths();
+  if (topicPrefix()) throw new Error('bench:latency runs without TRIBUTARY_TOPIC_PREFIX (unset it)');
+  const port = process.env.BENCH_KAFKA_PORT ? Number(process.env.BENCH_KAFKA_PORT) : await freeBrokerPort();
+  const kafka = await startKafka({ port, name: KAFKA_NAME, log: say, security: 'sasl_ssl' });
+  const databaseUrl = withDatabase(
+    new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/tributary'),
+    `bench_latency_${Date.now().toString(36)}`,
+  );
+  const services: ServiceProcess[] = [];
+  const ledgerSql = new Client({ connectionString: databaseUrl });
+  let watcher: Consumer | undefined;
+  try {
+    await ensurePostgres(databaseUrl);
+    await prepareBroker(kafka.clientEnv(OPERATOR_PRINCIPAL), say);
+    await applyServiceAcls(KAFKA_NAME, '');
+    const local = LOCAL_SERVICES.filter((service) => (SERVICES as readonly string[]).includes(service.name));
+    const roleEnv = await runOwnerSteps(databaseUrl, local, {});
+    const gatewayData = await new DataSource({ ...dataSourceOptions(databaseUrl, 1), logging: ['error'] }).initialize();
+    const gatewayKey = (
+      await new ApiKeyRepository(gatewayData).create({
+        producerId: 'bench-latency',
+        eventTypes: ['*'],
+        datanetIds: ['*'],
+        modelIds: ['*'],
+      })
+    ).key;
+    await gatewayData.destroy();
+    const readCredential = (await issueReadCredential(databaseUrl, ['operator'], 'bench:latency')).key;
+    const urls = {} as Record<ServiceName, string>;
+    for (const service of local) {
+      const httpPort = await freeBrokerPort();
+      urls[service.name as ServiceName] = `http://127.0.0.1:${httpPort}`;
+      const { DATABASE_URL: _owner, ...inherited } = process.env;
+      const env: Record<string, string> = {
+        ...(inherited as Record<string, string>),
+        ...kafka.clientEnv(service.name),
+        ...roleEnv.get(service.name),
+        [service.httpPortVariable]: String(httpPort),
+        HTTP_HOST: '127.0.0.1',
+        LOG_LEVEL: 'log',
+        LEDGER_API_RATE_LIMIT_PER_ADDRESS: '10000000',
+        LEDGER_API_RATE_LIMIT_PER_CREDENTIAL: '10000000',
+      };
+      const started = startServiceProcess(service.main, env, `latency-${service.name}`);
+      services.push(started);
+      await waitForReady(started, service.name as ServiceName);
+      say(`${service.name} ready at ${urls[service.name as ServiceName]}`);
+    }
+    await ledgerSql.connect();
+    const seen: Seen = { appendedAtMs: new Map(), decisionCreatedAtMs: new Map(), decidedAtMs: new Map() };
+    watcher = await topicWatcher(kafka, seen);
+    const runId = `lat${Date.now().toString(36)}`;
+    // One stream for the whole benchmark: event ids are never reused across runs.
+    const events = traffic(runId);
+    for (const event of setupEvents(runId)) {
+      const answer = await request(`${urls.gateway}/events/${event.type}`, {
+        method: 'POST',
+        body: toJson(event.data),
+        token: gatewayKey,
+      });
+      if (answer.status !== 202) throw new Error(`setup ${event.type} answered ${answer.status}: ${answer.body}`);
+    }
+    say(`economy set up; warming up for ${WARMUP_SECONDS} s at ${RATE_PER_S} events/s`);
+    const warm = await oneRun(events, urls, gatewayKey, readCredential, ledgerSql, seen, WARMUP_SECONDS);
+    say(`warm-up: ${toJson(warm)}`);
+    const runs: RunResult[] = [];
+    const floors: Array<Awaited<ReturnType<typeof kafkaFloor>>> = [];
+    for (let index = 1; index <= RUNS; index += 1) {
+      floors.push(await kafkaFloor(kafka));
+      say(`run ${index} Kafka floor: ${toJson(floors.at(-1))}`);
+      runs.push(await oneRun(events, urls, gatewayKey, readCredential, ledgerSql, seen, RUN_SECONDS));
+      say(`run ${index}: ${toJson(runs.at(-1))}`);
+    }
+    const lost = runs.reduce((sum, run) => sum + run.lost + run.failed, 0);
+    const stageFigures = (name: string, pick: (run: RunResult) => Tail) =>
+      Object.fromEntries(
+        (['p50', 'p90', 'p99', 'max'] as const).map((key) => [
+          `${name}_${key}`,
+          figure(
+            runs.map((run) => pick(run)[key]),
+            'ms',
+          ),
+        ]),
+      );
+    const results = {
+      name: 'latency',
+      ...benchProvenance(),
+      machine: benchMachine('shared 2-core machine; broker, PostgreSQL, four services and the load on the same host'),
+      runs: RUNS,
+      setup: {
+        load: `${RATE_PER_S} events/s open loop through the gateway (single-event POSTs) for ${RUN_SECONDS} s a run; ${TABLE_EVERY - 1} in ${TABLE_EVERY} paid inferences with up to 8 attributions, 1 in ${TABLE_EVERY} table records of new economies`,
+        measured:
+          'ack: due time to 202; decided: 202 to the decision readable read_committed on the attributions topic; ledger: 202 to the inference in the ledger (polled every ' +
+          `${LEDGER_POLL_MS} ms); api: 202 to GET /v1/freshness answering reflected (1 inference in ${API_PROBE_EVERY}, polled every ${FRESHNESS_POLL_MS} ms)`,
+        floor: `Kafka's EndToEndLatency (acks=all, ${E2E_RECORDS} records of ${E2E_RECORD_BYTES} bytes, one at a time) on the same broker as the operator, before each run`,
+        stack: `one KRaft broker (${kafka.security}), local PostgreSQL with a role per service, gateway, attribution, ledger-projector and ledger-api processes (defaults)`,
+      },
+      figures: {
+        ...stageFigures('ack', (run) => run.ackMs),
+        ...stageFigures('decided', (run) => run.decidedMs),
+        ...stageFigures('ledger', (run) => run.ledgerMs),
+        ...stageFigures('api', (run) => run.apiMs),
+        ...stageFigures('stage_attribution', (run) => run.attributionStageMs),
+        ...stageFigures('stage_commit', (run) => run.commitStageMs),
+        ...stageFigures('stage_projection', (run) => run.projectionStageMs),
+        kafka_e2e_p50: figure(
+          floors.map((floor) => floor.p50),
+          'ms',
+        ),
+        kafka_e2e_p99: figure(
+          floors.map((floor) => floor.p99),
+          'ms',
+        ),
+        kafka_e2e_avg: figure(
+          floors.map((floor) => floor.avg),
+          'ms',
+        ),
+        sent: figure(
+          runs.map((run) => run.sentPerS),
+          'events/s',
+        ),
+        lost_or_failed: figure(
+          runs.map((run) => run.lost + run.failed),
+          'events',
+        ),
+      },
+    };
+    if (lost > 0) say(`WARNING: ${lost} events failed or never reached the ledger: see artifacts/test-logs/latency-*`);
+    mkdirSync(path.dirname(RESULTS), { recursive: true });
+    writeFileSync(RESULTS, `${JSON.stringify(results, null, 2)}\n`);
+    say(`wrote ${RESULTS}`);
+    say(JSON.stringify(results.figures));
+  } finally {
+    await watcher?.disconnect().catch(() => undefined);
+    await ledgerSql.end().catch(() => undefined);
+    for (const service of services.reverse()) await service.stop();
+    await kafka.stop();
+    await dropDatabase(databaseUrl).catch(() => undefined);
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench:latency: ${(error as Error).stack}\n`);
+  process.exit(1);
+});
