@@ -3,13 +3,15 @@
 # than Apicurio Registry needs (the same shape deploy/registry gives the local one). The role may connect to
 # its database only, owns the one schema its tables live in (Apicurio creates and upgrades them at start-up)
 # and may create nothing else; PUBLIC may not connect. Safe to run at every `up`.
-# Reads PGHOST/PGUSER/PGPASSWORD (the owner's connection) and REGISTRY_DB_PASSWORD from the environment.
+# The owner's connection: DATABASE_URL when set (Kubernetes, from its Secret), else libpq's PGHOST, PGUSER and
+# PGPASSWORD (compose). The registry role's password: REGISTRY_DB_PASSWORD. Used by docker-compose.yml and,
+# through a ConfigMap, by deploy/kubernetes/schema-registry.yaml.
 set -eu
 : "${REGISTRY_DB_PASSWORD:?set REGISTRY_DB_PASSWORD}"
-DB=tributary_registry
 
-# The password goes in as a psql variable on stdin, never on a command line `ps` would show.
-psql -v ON_ERROR_STOP=1 -v pw="$REGISTRY_DB_PASSWORD" -d postgres <<'SQL'
+# One session: the database and role from the owner's database, then \connect (same server, same owner) to
+# the registry's database for its schema. The password goes in as a psql variable, never on a command line.
+psql -v ON_ERROR_STOP=1 -v pw="$REGISTRY_DB_PASSWORD" -d "${DATABASE_URL:-postgres}" <<'SQL'
 SELECT 'CREATE DATABASE tributary_registry'
   WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = 'tributary_registry') \gexec
 DO $$ BEGIN
@@ -21,10 +23,8 @@ ALTER ROLE tributary_registry PASSWORD :'pw';
 REVOKE ALL ON DATABASE tributary_registry FROM PUBLIC;
 GRANT CONNECT, TEMPORARY ON DATABASE tributary_registry TO tributary_registry;
 ALTER ROLE tributary_registry IN DATABASE tributary_registry SET search_path = registry;
-SQL
-
-psql -v ON_ERROR_STOP=1 -d "$DB" <<'SQL'
+\connect tributary_registry
 REVOKE ALL ON SCHEMA public FROM PUBLIC;
 CREATE SCHEMA IF NOT EXISTS registry AUTHORIZATION tributary_registry;
 SQL
-echo "registry-db: database $DB and role tributary_registry ready"
+echo "registry-db: database tributary_registry and role tributary_registry ready"
