@@ -131,7 +131,9 @@ describe('the schema registry (Apicurio Registry, PostgreSQL storage)', () => {
     expect([...(await registerEventSchemas(registry.ccompatUrl))]).toEqual([...ids]);
   });
 
-  it('is the one the test stack runs too: SCHEMA_REGISTRY_URL answers', async () => {
+  it('is the one the local test stack runs too: SCHEMA_REGISTRY_URL answers', async () => {
+    // Only the local stack (deploy/kafka's broker) starts a registry; a given stack may pass its own, or none.
+    if (process.env.TRIBUTARY_TEST_KAFKA_NAME === undefined && !process.env.SCHEMA_REGISTRY_URL) return;
     const url = process.env.SCHEMA_REGISTRY_URL;
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/apis\/ccompat\/v7$/);
     expect(Array.isArray(await new SchemaRegistryClient(url!).subjects())).toBe(true);
