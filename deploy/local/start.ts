@@ -69,7 +69,7 @@ async function main(): Promise<void> {
   await prepareBroker({ ...process.env, ...envAs('operator') }, say)
     .then(() => (kafka?.security === 'sasl_ssl' ? applyServiceAcls(DEV_KAFKA_NAME, topicPrefix()) : undefined))
     .catch(async (error: Error) => {
-      await kafka?.stop();
+      await Promise.all([kafka?.stop(), registry.handle?.stop()]);
       throw new ProvisionError(
         `Kafka at ${brokers} did not get ready (${error.message})`,
         kafka ? `see the broker log ${kafka.logFile}` : 'check that KAFKA_BROKERS names running brokers',
@@ -88,7 +88,7 @@ async function main(): Promise<void> {
       ...(service.name === 'payouts' ? { PAYOUTS_OPERATOR_TOKEN: operatorToken } : {}),
     }),
   );
-  printWhereToReach(brokers, databaseUrl, kafka);
+  printWhereToReach(brokers, databaseUrl, kafka, registry.url);
   const demo = runDemo(databaseUrl, brokers, kafka, operatorToken);
   await waitForSignal();
   demo.stop();
@@ -165,11 +165,17 @@ function withoutOwnerUrl(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return rest;
 }
 
-function printWhereToReach(brokers: string, databaseUrl: string, kafka: RunningKafka | null): void {
+function printWhereToReach(
+  brokers: string,
+  databaseUrl: string,
+  kafka: RunningKafka | null,
+  schemaRegistryUrl: string,
+): void {
   const lines = whereToReachLines({
     brokers,
     commandConfig: commandConfig(kafka),
     databaseUrl,
+    schemaRegistryUrl,
     services: LOCAL_SERVICES,
     operatorTokenFile: path.relative(ROOT, localOperatorTokenFile()),
     readCredentialFile: path.relative(ROOT, localReadCredentialFile()),
