@@ -25,3 +25,5 @@ export type { CommandResult } from './process';
 export { firstMavenError, parseJavaMajor } from './install';
 export type { Log } from './install';
 export { assertPortFree } from './port';
+export { stopProcess } from './broker';
+export { nameProblem } from './validation';

@@ -6,8 +6,10 @@ import {
   ProvisionError,
   assertPortFree,
   isProcessAlive,
+  nameProblem,
   processCommandLine,
   sleep,
+  stopProcess as stopKafkaOrOtherProcess,
   tailFile,
 } from '@tributary/kafka-provisioner';
 import { ensurePasswordFile, ensureRegistryDatabase, registryDatabaseName } from './database';
@@ -24,11 +26,9 @@ export const SCHEMA_REGISTRY_URL_VARIABLE = 'SCHEMA_REGISTRY_URL';
 export const READY_TIMEOUT_MS_DEFAULT = 90_000;
 const READY_POLL_MS = 300;
 const STOP_TIMEOUT_MS = 20_000;
-const KILL_TIMEOUT_MS = 5_000;
 const LOG_TAIL_LINES = 25;
 export const PORT_MIN = 1024;
 export const PORT_MAX = 65_534;
-const NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,39}$/;
 // A small pool: the registry serves a few start-up registrations and lookups, and the PostgreSQL server
 // is shared with every service (Apicurio's own default opens 20 connections at start).
 const POOL = { initial: '2', min: '2', max: '10' };
@@ -76,9 +76,9 @@ export function registryPortProblem(port: number): string | undefined {
   return `--port must be an integer from ${PORT_MIN} to ${PORT_MAX} (the management interface takes port + 1), got '${port}'`;
 }
 
+/** The same rule as Kafka's broker names: they select a folder under the cache. */
 export function registryNameProblem(name: string): string | undefined {
-  if (NAME_PATTERN.test(name)) return undefined;
-  return `--name must be 1-40 characters of a-z, 0-9 and '-', starting with a letter or digit, got '${name}'`;
+  return nameProblem(name);
 }
 
 function assertValid(opts: Pick<StartRegistryOptions, 'name' | 'port'>): void {
@@ -283,28 +283,6 @@ function startupFailure(handle: RunningRegistry, summary: string): ProvisionErro
 }
 
 /** SIGTERM for Quarkus's graceful shutdown; SIGKILL when it takes longer than STOP_TIMEOUT_MS. */
-async function stopProcess(pid: number): Promise<void> {
-  if (!signal(pid, 'SIGTERM')) return;
-  if (await waitForExit(pid, STOP_TIMEOUT_MS)) return;
-  signal(pid, 'SIGKILL');
-  if (!(await waitForExit(pid, KILL_TIMEOUT_MS)))
-    throw new ProvisionError(`the schema registry (pid ${pid}) did not exit after SIGKILL`, `check \`ps -p ${pid}\``);
-}
-
-function signal(pid: number, name: NodeJS.Signals): boolean {
-  try {
-    process.kill(pid, name);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function waitForExit(pid: number, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (!isProcessAlive(pid)) return true;
-    await sleep(100);
-  }
-  return !isProcessAlive(pid);
+function stopProcess(pid: number): Promise<void> {
+  return stopKafkaOrOtherProcess(pid, 'the schema registry', STOP_TIMEOUT_MS);
 }
