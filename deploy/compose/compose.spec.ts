@@ -12,13 +12,16 @@ import { BROKER_CERTIFICATE_CN } from '../kafka/src/tls';
 import { KAFKA_VERSION } from '../kafka/src/version';
 import { DATABASE_ACCESS, type DatabaseService } from '@tributary/persistence';
 import { compiledMain } from '../local/src/services';
+import { REGISTRY_IMAGE } from '../registry/src/version';
 import { SETUP_SCRIPT_PATH, renderSetupScript } from './kafka/setup';
 
 const ROOT = join(__dirname, '..', '..');
 const KAFKA_DIR = join(__dirname, 'kafka');
 /** The containers that run once and exit: the broker's secrets before it starts, its topics and ACLs after. */
 const ONE_SHOT = ['kafka-init', 'kafka-setup'];
-const INFRASTRUCTURE = ['kafka', 'postgres', ...ONE_SHOT];
+/** The schema registry, and the one-shot that makes its database and role first. */
+const REGISTRY = ['registry-db', 'registry'];
+const INFRASTRUCTURE = ['kafka', 'postgres', ...ONE_SHOT, ...REGISTRY];
 /** The image's health check (Dockerfile HEALTHCHECK), which every service block of compose repeats. */
 const IMAGE_HEALTHCHECK = ['CMD', 'node', '/app/dist/libs/observability/src/healthcheck.js'];
 /** Where kafka-client-secrets is mounted in a service: the CA certificate and the services' passwords. */
@@ -162,12 +165,15 @@ describe('docker-compose.yml project rules', () => {
     expect(service.deploy?.resources?.limits?.memory).toBeDefined();
   });
 
-  it.each(services.filter(([name]) => !ONE_SHOT.includes(name)))('%s has a healthcheck', (_name, service) => {
-    expect(service.healthcheck?.test).toBeDefined();
-    expect(service.healthcheck?.disable).not.toBe(true);
-  });
+  it.each(services.filter(([name]) => ![...ONE_SHOT, 'registry-db'].includes(name)))(
+    '%s has a healthcheck',
+    (_name, service) => {
+      expect(service.healthcheck?.test).toBeDefined();
+      expect(service.healthcheck?.disable).not.toBe(true);
+    },
+  );
 
-  it.each(ONE_SHOT)('%s runs once, and what needs it waits until it has succeeded', (name) => {
+  it.each([...ONE_SHOT, 'registry-db'])('%s runs once, and what needs it waits until it has succeeded', (name) => {
     expect(compose.services[name]?.restart).toBe('no');
     const waiting = services.filter(([, service]) => {
       const dependsOn = service.depends_on as Record<string, { condition?: string }> | undefined;
@@ -207,6 +213,32 @@ describe('docker-compose.yml project rules', () => {
     expect(Object.keys(compose.volumes ?? {})).toContain(volume);
   });
 
+  it('runs the Apicurio Registry release deploy/registry provisions, its data in PostgreSQL as a role of its own', () => {
+    const registry = compose.services.registry as Service;
+    expect(registry.image).toBe(REGISTRY_IMAGE);
+    const registryEnv = env(registry);
+    expect(registryEnv).toMatchObject({
+      APICURIO_STORAGE_KIND: 'sql',
+      APICURIO_STORAGE_SQL_KIND: 'postgresql',
+      APICURIO_DATASOURCE_USERNAME: 'tributary_registry',
+    });
+    expect(registryEnv.APICURIO_DATASOURCE_URL).toBe(
+      'jdbc:postgresql://postgres:5432/tributary_registry?currentSchema=registry',
+    );
+    // Its own password, which registry-db sets on its role; never the owner's.
+    expect(registryEnv.APICURIO_DATASOURCE_PASSWORD).toBe(
+      env(compose.services['registry-db'] as Service).REGISTRY_DB_PASSWORD,
+    );
+    expect(registryEnv.APICURIO_DATASOURCE_PASSWORD).not.toBe(
+      env(compose.services.postgres as Service).POSTGRES_PASSWORD,
+    );
+    expect(registry.depends_on).toMatchObject({ 'registry-db': { condition: 'service_completed_successfully' } });
+    expect(registry.ports).toEqual(['127.0.0.1:8081:8080']);
+    const script = readFileSync(join(__dirname, 'registry', 'registry-db.sh'), 'utf8');
+    expect(script).toContain('NOSUPERUSER NOCREATEDB NOCREATEROLE');
+    expect(script).toContain('CREATE SCHEMA IF NOT EXISTS registry AUTHORIZATION tributary_registry');
+  });
+
   describe.each(tributaryServices(compose))('%s', (name, service) => {
     const serviceEnv = env(service);
 
@@ -221,11 +253,12 @@ describe('docker-compose.yml project rules', () => {
       expect(service.build).toEqual({ context: '.', dockerfile: 'Dockerfile' });
     });
 
-    it('starts once Kafka and PostgreSQL are healthy and kafka-setup has succeeded; restarts unless stopped', () => {
+    it('starts once Kafka, PostgreSQL and the schema registry are healthy and kafka-setup has succeeded; restarts unless stopped', () => {
       expect(service.depends_on).toMatchObject({
         kafka: { condition: 'service_healthy' },
         'kafka-setup': { condition: 'service_completed_successfully' },
         postgres: { condition: 'service_healthy' },
+        registry: { condition: 'service_healthy' },
       });
       expect(service.restart).toBe('unless-stopped');
     });
@@ -235,6 +268,7 @@ describe('docker-compose.yml project rules', () => {
       expect(advertised).toContain(`CLIENT://${serviceEnv.KAFKA_BROKERS}`);
       expect(serviceEnv.KAFKA_REPLICATION_FACTOR).toBe('1');
       expect(serviceEnv.DATABASE_URL).toMatch(/^postgres:\/\/[^@]+@postgres:5432\/tributary$/);
+      expect(serviceEnv.SCHEMA_REGISTRY_URL).toBe('http://registry:8080/apis/ccompat/v7');
     });
 
     it("sets its database role's password, which the compose PostgreSQL asks for", () => {

@@ -14,6 +14,7 @@ import { catalogFor, offsetHomes, topicCatalog, type ServicePrincipal } from '@t
 import { DATABASE_ACCESS } from '@tributary/persistence';
 import { compiledMain, LOCAL_SERVICES, type LocalService } from '../local/src/services';
 import { CLUSTER_CA_SECRET, KAFKA_BOOTSTRAP, REPLICATION_FACTOR } from './kafka-cluster';
+import { registryExampleSecret, SCHEMA_REGISTRY_URL_IN_CLUSTER } from './schema-registry';
 
 export const MANIFEST_PATH = path.join(__dirname, 'services.yaml');
 export const SECRETS_EXAMPLE_PATH = path.join(__dirname, 'secrets.example.yaml');
@@ -151,6 +152,12 @@ function labels(name: string) {
   return { ...selectorLabels(name), 'app.kubernetes.io/version': VERSION };
 }
 
+/**
+ * The services that talk to the schema registry: the gateway registers every event schema there at start-up
+ * (services/gateway/src/main.ts). A service whose code comes to read SCHEMA_REGISTRY_URL joins this set.
+ */
+const REGISTRY_CLIENTS: ReadonlySet<ServicePrincipal> = new Set(['gateway']);
+
 /** The variables that are no secret, in the service's own words (services/<name>/src/*config*.ts, libs/config). */
 function configData(service: LocalService): Record<string, string> {
   return {
@@ -167,6 +174,8 @@ function configData(service: LocalService): Record<string, string> {
     KAFKA_CA_FILE: `${KAFKA_CA_DIR}/ca.crt`,
     // The topics exist already (kafka-topics.yaml); this is what a DLQ the service creates for itself gets.
     KAFKA_REPLICATION_FACTOR: String(REPLICATION_FACTOR),
+    // The schema registry of schema-registry.yaml, for the services whose code reads it.
+    ...(REGISTRY_CLIENTS.has(service.name) ? { SCHEMA_REGISTRY_URL: SCHEMA_REGISTRY_URL_IN_CLUSTER } : {}),
     // The database owner step ran in the pod's `migrate` init container: the service only connects as its role.
     [DATABASE_ACCESS[service.name].variables.migrate]: 'false',
   };
@@ -414,6 +423,8 @@ export function exampleSecrets(): object[] {
       byName.set(secret, { ...byName.get(secret), [variable]: example });
     }
   }
+  const registry = registryExampleSecret();
+  byName.set(registry.name, registry.stringData);
   return [...byName].map(([name, stringData]) => ({
     apiVersion: 'v1',
     kind: 'Secret',

@@ -16,6 +16,8 @@ import {
   type RunningKafka,
 } from '@tributary/kafka-provisioner';
 import { localOperatorTokenFile, localReadCredentialFile, redactUrlsIn } from '@tributary/config';
+import { REGISTRY_VERSION, startRegistry, type RunningRegistry } from '@tributary/registry-provisioner';
+import { registerEventSchemas, SCHEMA_REGISTRY_URL, schemaRegistryUrl } from '@tributary/schema-registry';
 import { topicPrefix } from '@tributary/contracts';
 import { whereToReachLines } from './src/banner';
 import { prepareBroker } from './src/broker-ready';
@@ -23,7 +25,13 @@ import { ensureOperatorReadCredential } from './src/read-credential';
 import { runOwnerSteps } from './src/owner-steps';
 import { ensurePostgres } from './src/postgres';
 import { LOCAL_SERVICES, type LocalService } from './src/services';
-import { DEV_DATABASE_URL, DEV_KAFKA_NAME, DEV_KAFKA_PORT } from './src/stack-ports';
+import {
+  DEV_DATABASE_URL,
+  DEV_KAFKA_NAME,
+  DEV_KAFKA_PORT,
+  DEV_REGISTRY_NAME,
+  DEV_REGISTRY_PORT,
+} from './src/stack-ports';
 
 const ROOT = path.resolve(__dirname, '../..');
 const STOP_TIMEOUT_MS = 15_000;
@@ -50,6 +58,10 @@ async function main(): Promise<void> {
         ' may write any topic',
     );
   await ensurePostgres(databaseUrl, say);
+  const registry = await startSchemaRegistry(databaseUrl).catch(async (error: unknown) => {
+    await kafka?.stop();
+    throw error;
+  });
   const brokers = process.env.KAFKA_BROKERS ?? kafka!.brokers;
   // An external cluster (KAFKA_BROKERS) is reached with the KAFKA_* credentials of this environment.
   const envAs = (principal: string): Record<string, string> =>
@@ -57,7 +69,7 @@ async function main(): Promise<void> {
   await prepareBroker({ ...process.env, ...envAs('operator') }, say)
     .then(() => (kafka?.security === 'sasl_ssl' ? applyServiceAcls(DEV_KAFKA_NAME, topicPrefix()) : undefined))
     .catch(async (error: Error) => {
-      await kafka?.stop();
+      await Promise.all([kafka?.stop(), registry.handle?.stop()]);
       throw new ProvisionError(
         `Kafka at ${brokers} did not get ready (${error.message})`,
         kafka ? `see the broker log ${kafka.logFile}` : 'check that KAFKA_BROKERS names running brokers',
@@ -71,18 +83,42 @@ async function main(): Promise<void> {
   const children = LOCAL_SERVICES.map((service, index) =>
     startService(service, index, {
       ...envAs(service.name),
+      [SCHEMA_REGISTRY_URL]: registry.url,
       ...roleEnv.get(service.name),
       ...(service.name === 'payouts' ? { PAYOUTS_OPERATOR_TOKEN: operatorToken } : {}),
     }),
   );
-  printWhereToReach(brokers, databaseUrl, kafka);
+  printWhereToReach(brokers, databaseUrl, kafka, registry.url);
   const demo = runDemo(databaseUrl, brokers, kafka, operatorToken);
   await waitForSignal();
   demo.stop();
-  say('stopping services, then Kafka');
+  say('stopping services, then the schema registry and Kafka');
   await Promise.all(children.map(stopChild));
-  await kafka?.stop();
+  await Promise.all([registry.handle?.stop(), kafka?.stop()]);
   say('stopped');
+}
+
+/**
+ * The schema registry the stack's records are described in: SCHEMA_REGISTRY_URL when given (someone
+ * else's, left running), else Apicurio Registry on 127.0.0.1:REGISTRY_PORT (8081) with its data in its own
+ * database beside DATABASE_URL's, started detached like Kafka. Every event schema is registered before any
+ * service starts (idempotently: a restart finds them all and keeps their ids).
+ */
+async function startSchemaRegistry(databaseUrl: string): Promise<{ url: string; handle: RunningRegistry | undefined }> {
+  const given = schemaRegistryUrl();
+  const port = Number(process.env.REGISTRY_PORT ?? DEV_REGISTRY_PORT);
+  const handle = given
+    ? undefined
+    : await startRegistry({ name: DEV_REGISTRY_NAME, port, ownerDatabaseUrl: databaseUrl, detached: true, log: say });
+  const url = given ?? handle!.ccompatUrl;
+  const ids = await registerEventSchemas(url).catch(async (error: unknown) => {
+    await handle?.stop();
+    throw error;
+  });
+  say(
+    `schema registry${handle ? ` (Apicurio Registry ${REGISTRY_VERSION})` : ''} at ${url}: ${ids.size} event schema versions registered, one subject per event type, compatibility FULL`,
+  );
+  return { url, handle };
 }
 
 /**
@@ -129,11 +165,17 @@ function withoutOwnerUrl(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return rest;
 }
 
-function printWhereToReach(brokers: string, databaseUrl: string, kafka: RunningKafka | null): void {
+function printWhereToReach(
+  brokers: string,
+  databaseUrl: string,
+  kafka: RunningKafka | null,
+  schemaRegistryUrl: string,
+): void {
   const lines = whereToReachLines({
     brokers,
     commandConfig: commandConfig(kafka),
     databaseUrl,
+    schemaRegistryUrl,
     services: LOCAL_SERVICES,
     operatorTokenFile: path.relative(ROOT, localOperatorTokenFile()),
     readCredentialFile: path.relative(ROOT, localReadCredentialFile()),

@@ -444,14 +444,17 @@ export function nodeOf(nodeId: number, layout: BrokerLayout, pid: number | undef
   };
 }
 
-/** SIGTERM for a controlled shutdown; SIGKILL when it takes longer than STOP_TIMEOUT_MS. */
-export async function stopProcess(pid: number): Promise<void> {
+/**
+ * SIGTERM for a controlled shutdown; SIGKILL when it takes longer than `stopTimeoutMs`. `what` names the
+ * process in the error (the schema registry's provisioner stops its own process with this too).
+ */
+export async function stopProcess(pid: number, what = 'Kafka', stopTimeoutMs = STOP_TIMEOUT_MS): Promise<void> {
   if (!signal(pid, 'SIGTERM')) return;
-  if (await waitForExit(pid, STOP_TIMEOUT_MS)) return;
+  if (await waitForExit(pid, stopTimeoutMs)) return;
   signal(pid, 'SIGKILL');
   if (!(await waitForExit(pid, KILL_TIMEOUT_MS))) {
     throw new ProvisionError(
-      `Kafka (pid ${pid}) did not exit after SIGKILL`,
+      `${what} (pid ${pid}) did not exit after SIGKILL`,
       `check the process with \`ps -p ${pid}\``,
     );
   }

@@ -19,3 +19,11 @@ export {
 } from './principals';
 export type { IssuedCredential } from './principals';
 export { credentialFiles } from './credentials';
+// Process and set-up helpers other provisioners (deploy/registry) run their own Java processes with.
+export { runCommand, isNotFound, isProcessAlive, processCommandLine, sleep, tailFile } from './process';
+export type { CommandResult } from './process';
+export { firstMavenError, parseJavaMajor } from './install';
+export type { Log } from './install';
+export { assertPortFree } from './port';
+export { stopProcess } from './broker';
+export { nameProblem } from './validation';

@@ -14,7 +14,7 @@ const CAPTURE_CHARS_MAX = 4 * 1024 * 1024;
 export function runCommand(
   command: string,
   args: string[],
-  opts: { stdio?: 'inherit' | 'pipe'; env?: NodeJS.ProcessEnv; input?: string } = {},
+  opts: { stdio?: 'inherit' | 'pipe'; env?: NodeJS.ProcessEnv; input?: string; cwd?: string } = {},
 ): Promise<CommandResult> {
   const stdio = opts.stdio ?? 'pipe';
   return new Promise((resolve, reject) => {
@@ -22,7 +22,7 @@ export function runCommand(
     // EOF, not a hang. Secrets travel on stdin, never in arguments another process could list.
     const stdin = opts.input === undefined ? 'ignore' : 'pipe';
     const stdioConfig: StdioOptions = stdio === 'pipe' ? [stdin, 'pipe', 'pipe'] : 'inherit';
-    const child = spawn(command, args, { stdio: stdioConfig, env: opts.env ?? process.env });
+    const child = spawn(command, args, { stdio: stdioConfig, env: opts.env ?? process.env, cwd: opts.cwd });
     if (opts.input !== undefined) child.stdin?.end(opts.input);
     let stdout = '';
     let stderr = '';

@@ -9,6 +9,7 @@ describe("npm start's banner", () => {
       brokers: '127.0.0.1:9092',
       commandConfig: ' --command-config .cache/kafka-data/dev/credentials/operator.properties',
       databaseUrl: 'postgres://owner:banner-s3cret@db.internal:5432/tributary?password=banner-s3cret',
+      schemaRegistryUrl: 'http://127.0.0.1:8081/apis/ccompat/v7',
       services: LOCAL_SERVICES,
       operatorTokenFile: '.cache/local/payouts-operator-token',
       readCredentialFile: '.cache/local/read-operator-credential',
@@ -18,6 +19,7 @@ describe("npm start's banner", () => {
     expect(lines).toContain(
       '  PostgreSQL   postgres://owner:[redacted]@db.internal:5432/tributary?password=[redacted]',
     );
+    expect(lines).toContain('  schemas      http://127.0.0.1:8081/apis/ccompat/v7/subjects');
     expect(lines).toContain('  gateway      http://127.0.0.1:3100/health/ready');
     expect(text).toContain('in .cache/local/payouts-operator-token (not printed)');
     expect(text).toContain('read credential is in .cache/local/read-operator-credential (not printed)');

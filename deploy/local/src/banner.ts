@@ -6,6 +6,8 @@ export interface WhereToReach {
   /** ` --command-config <file>` when Kafka's tools must authenticate, else empty. */
   readonly commandConfig: string;
   readonly databaseUrl: string;
+  /** The schema registry's Confluent-compatible API (SCHEMA_REGISTRY_URL); absent where none runs. */
+  readonly schemaRegistryUrl?: string;
   readonly services: readonly Pick<LocalService, 'name' | 'httpPort'>[];
   /** Where the payouts operator token is kept, relative to the repository. */
   readonly operatorTokenFile: string;
@@ -22,6 +24,7 @@ export function whereToReachLines(stack: WhereToReach): string[] {
     'stack is up:',
     `  Kafka        ${stack.brokers}    (npm run kafka -- cli kafka-topics --bootstrap-server ${stack.brokers}${stack.commandConfig} --list)`,
     `  PostgreSQL   ${redactUrl(stack.databaseUrl)}`,
+    ...(stack.schemaRegistryUrl ? [`  schemas      ${redactUrl(stack.schemaRegistryUrl)}/subjects`] : []),
     ...stack.services.map(
       (service) => `  ${service.name.padEnd(12)} http://127.0.0.1:${service.httpPort}/health/ready`,
     ),

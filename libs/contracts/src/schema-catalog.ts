@@ -14,17 +14,27 @@ export interface SchemaCatalogEntry {
   readonly version: number;
   readonly topic: string;
   readonly schema: JsonObject;
+  /**
+   * The id the schema registry gave this schema (the id Confluent-framed records carry), where a registry
+   * runs and the schemas were registered; absent otherwise, so nothing breaks without a registry.
+   */
+  readonly registryId?: number;
 }
 
-export function schemaCatalogEntries(): SchemaCatalogEntry[] {
+/** Every schema version; `registryIds` (fingerprint -> registry id, from registering them) adds each one's id. */
+export function schemaCatalogEntries(registryIds?: ReadonlyMap<string, number>): SchemaCatalogEntry[] {
   return listEventContracts().flatMap((contract) =>
-    [...contract.versions.values()].map((version) => ({
-      fingerprint: version.fingerprintSha256,
-      eventType: contract.eventType,
-      name: `tributary.${contract.domain}.${contract.eventType}`,
-      version: version.version,
-      topic: contract.topic,
-      schema: version.schema,
-    })),
+    [...contract.versions.values()].map((version) => {
+      const registryId = registryIds?.get(version.fingerprintSha256);
+      return {
+        fingerprint: version.fingerprintSha256,
+        eventType: contract.eventType,
+        name: `tributary.${contract.domain}.${contract.eventType}`,
+        version: version.version,
+        topic: contract.topic,
+        schema: version.schema,
+        ...(registryId === undefined ? {} : { registryId }),
+      };
+    }),
   );
 }

@@ -2,7 +2,7 @@ export { testBrokers, testClientOptions, testKafka, uniqueName, withAdmin, readT
 export { testDatabaseUrl, createTestDatabase, type TestDatabase } from './database';
 export { eventually } from './eventually';
 export { startServiceProcess, type ServiceProcess } from './service-process';
-export { startTestStack, type TestStack } from './stack';
+export { startTestStack, TEST_REGISTRY_NAME, TEST_REGISTRY_PORT_DEFAULT, type TestStack } from './stack';
 export {
   startTestCluster,
   testClusterPort,

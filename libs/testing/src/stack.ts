@@ -1,5 +1,7 @@
 import { KAFKA_VERSION, startKafka } from '@tributary/kafka-provisioner';
 import { ensurePostgres } from '@tributary/local-stack';
+import { startRegistry } from '@tributary/registry-provisioner';
+import { SCHEMA_REGISTRY_URL } from '@tributary/schema-registry';
 import { localBrokerFiles } from '@tributary/config';
 import { OPERATOR_PRINCIPAL } from '@tributary/contracts';
 
@@ -17,13 +19,18 @@ export interface TestStack {
 export const TEST_KAFKA_NAME = 'test';
 
 export const TEST_KAFKA_PORT_DEFAULT = 19092;
+/** The test registry's name under the cache, and its HTTP port (TEST_REGISTRY_PORT; management takes + 1). */
+export const TEST_REGISTRY_NAME = 'test';
+export const TEST_REGISTRY_PORT_DEFAULT = 18081;
 export const TEST_DATABASE_URL_DEFAULT = 'postgres://postgres@127.0.0.1:5432/tributary_test';
 
 /**
  * Brings up the real Kafka and PostgreSQL the integration tests talk to, in this order of preference:
  * what KAFKA_BROKERS and DATABASE_URL name (with the KAFKA_* credentials given beside them); containers,
  * when TRIBUTARY_TEST_DOCKER=1 and a Docker engine answers; otherwise a secured KRaft broker from
- * Kafka's own jars (deploy/kafka) and the local PostgreSQL server. Tests run as the operator unless a
+ * Kafka's own jars (deploy/kafka) and the local PostgreSQL server, with Apicurio Registry (deploy/registry)
+ * storing its schemas in its own database there (SCHEMA_REGISTRY_URL; given beside KAFKA_BROKERS, it is
+ * used as it is). Tests run as the operator unless a
  * test says otherwise; the services' own principals are exercised by the security specs.
  */
 export async function startTestStack(log: (line: string) => void): Promise<TestStack> {
@@ -34,7 +41,11 @@ export async function startTestStack(log: (line: string) => void): Promise<TestS
       mode: 'given',
       brokers,
       databaseUrl,
-      env: { KAFKA_BROKERS: brokers, DATABASE_URL: databaseUrl },
+      env: {
+        KAFKA_BROKERS: brokers,
+        DATABASE_URL: databaseUrl,
+        ...(process.env[SCHEMA_REGISTRY_URL] ? { [SCHEMA_REGISTRY_URL]: process.env[SCHEMA_REGISTRY_URL] } : {}),
+      },
       stop: async () => undefined,
     };
   }
@@ -45,12 +56,15 @@ export async function startTestStack(log: (line: string) => void): Promise<TestS
 async function startLocal(log: (line: string) => void): Promise<TestStack> {
   const port = Number(process.env.TEST_KAFKA_PORT ?? TEST_KAFKA_PORT_DEFAULT);
   const databaseUrl = process.env.DATABASE_URL ?? TEST_DATABASE_URL_DEFAULT;
-  const [kafka] = await Promise.all([
+  const registryPort = Number(process.env.TEST_REGISTRY_PORT ?? TEST_REGISTRY_PORT_DEFAULT);
+  const [kafka, registry] = await Promise.all([
     startKafka({ port, name: TEST_KAFKA_NAME, log, security: 'sasl_ssl' }),
-    ensurePostgres(databaseUrl, log),
+    ensurePostgres(databaseUrl, log).then(() =>
+      startRegistry({ name: TEST_REGISTRY_NAME, port: registryPort, ownerDatabaseUrl: databaseUrl, log }),
+    ),
   ]);
   log(
-    `test stack: Kafka ${KAFKA_VERSION} at ${kafka.brokers} (local KRaft, ${kafka.security}), PostgreSQL at ${new URL(databaseUrl).host}`,
+    `test stack: Kafka ${KAFKA_VERSION} at ${kafka.brokers} (local KRaft, ${kafka.security}), PostgreSQL at ${new URL(databaseUrl).host}, schema registry at ${registry.ccompatUrl}`,
   );
   const env = {
     ...kafka.clientEnv(OPERATOR_PRINCIPAL),
@@ -58,14 +72,20 @@ async function startLocal(log: (line: string) => void): Promise<TestStack> {
     KAFKA_COMMAND_CONFIG: localBrokerFiles(TEST_KAFKA_NAME).clientProperties(OPERATOR_PRINCIPAL),
     TRIBUTARY_TEST_KAFKA_NAME: TEST_KAFKA_NAME,
     DATABASE_URL: databaseUrl,
+    ...registry.clientEnv(),
   };
-  // A broker found running is left running: another run (a developer's, a second jest) is using it.
+  // A broker or registry found running is left running: another run (a developer's, a second jest) is using it.
   return {
     mode: 'local',
     brokers: kafka.brokers,
     databaseUrl,
     env,
-    stop: async () => (kafka.startedHere ? kafka.stop() : undefined),
+    stop: async () => {
+      await Promise.all([
+        kafka.startedHere ? kafka.stop() : undefined,
+        registry.startedHere ? registry.stop() : undefined,
+      ]);
+    },
   };
 }
 

@@ -14,10 +14,14 @@ import { GatewayMetrics } from './metrics/gateway-metrics';
  * The gateway application, ready to listen. The JSON body parser is ours, not Nest's default, so that
  * an oversized or unparseable body gets the gateway's own error shape (413 / 400) and is counted. It is
  * express's, through Nest's adapter: express is platform-express's dependency, not ours, so the compiled
- * service never requires it by name (express is imported for its types only).
+ * service never requires it by name (express is imported for its types only). `registryIds` (fingerprint ->
+ * schema registry id) makes the schema catalog say each schema's registry id.
  */
-export async function createGatewayApp(config: GatewayConfig): Promise<INestApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(GatewayModule.forConfig(config), {
+export async function createGatewayApp(
+  config: GatewayConfig,
+  registryIds?: ReadonlyMap<string, number>,
+): Promise<INestApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(GatewayModule.forConfig(config, registryIds), {
     logger: logLevels(),
     bodyParser: false,
   });

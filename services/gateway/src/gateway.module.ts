@@ -15,11 +15,11 @@ import { IngestController } from './ingest/ingest.controller';
 import { IngestService } from './ingest/ingest.service';
 import { KafkaPublisher } from './ingest/kafka-publisher';
 import { GatewayMetrics } from './metrics/gateway-metrics';
-import { SchemaCatalogController } from './schema-catalog/schema-catalog.controller';
+import { SCHEMA_REGISTRY_IDS, SchemaCatalogController } from './schema-catalog/schema-catalog.controller';
 
 @Module({})
 export class GatewayModule {
-  static forConfig(config: GatewayConfig): DynamicModule {
+  static forConfig(config: GatewayConfig, registryIds?: ReadonlyMap<string, number>): DynamicModule {
     return {
       module: GatewayModule,
       imports: [
@@ -38,6 +38,7 @@ export class GatewayModule {
       controllers: [IngestController, SchemaCatalogController, HealthController, MetricsController],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
+        { provide: SCHEMA_REGISTRY_IDS, useValue: registryIds ?? new Map<string, number>() },
         { provide: APP_FILTER, useClass: GatewayExceptionFilter },
         GatewayMetrics,
         metricsRegistryFrom(GatewayMetrics),

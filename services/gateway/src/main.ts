@@ -4,6 +4,7 @@ import { Logger } from '@nestjs/common';
 import { exitOnStartupFailure } from '@tributary/config';
 import { ownerStepAtStartUp } from '@tributary/persistence';
 import { ensureTopicCatalog } from '@tributary/messaging';
+import { registerEventSchemas, schemaRegistryUrl } from '@tributary/schema-registry';
 import { createGatewayApp } from './app';
 import { ownerMigrations } from './database/data-source-options';
 import { gatewayConfig } from './gateway.config';
@@ -15,13 +16,20 @@ installKafkaWireFastPaths();
 /** The producer gateway: HTTP in, durable Kafka records out; also serves the schema catalog. */
 async function bootstrap(): Promise<void> {
   const config = gatewayConfig();
+  // With a schema registry (SCHEMA_REGISTRY_URL), every schema is registered (idempotently) before the
+  // catalog is published and served, so both say each schema's registry id.
+  const registryUrl = schemaRegistryUrl();
+  const registryIds = registryUrl === undefined ? undefined : await registerEventSchemas(registryUrl);
   await ownerStepAtStartUp(config.database, ownerMigrations);
-  const app = await createGatewayApp(config);
+  const app = await createGatewayApp(config, registryIds);
   await ensureTopicCatalog('gateway');
-  const published = await publishSchemaCatalog(config);
+  const published = await publishSchemaCatalog(config, registryIds);
   await app.listen(config.GATEWAY_HTTP_PORT, config.HTTP_HOST);
   const url = await app.getUrl();
-  Logger.log(`gateway ready at ${url} (${published} schemas published; OpenAPI at ${url}/docs)`, 'Bootstrap');
+  Logger.log(
+    `gateway ready at ${url} (${published} schemas published${registryIds ? `, ${registryIds.size} registered at ${registryUrl}` : ''}; OpenAPI at ${url}/docs)`,
+    'Bootstrap',
+  );
 }
 
 bootstrap().catch(exitOnStartupFailure('gateway'));

@@ -20,6 +20,7 @@ import {
   type ServiceProcess,
   type TestDatabase,
 } from '@tributary/testing';
+import { registerEventSchemas, SchemaRegistryClient } from '@tributary/schema-registry';
 import { ConfigResourceTypes } from 'kafkajs';
 import { SAMPLE_EVENTS } from '../../../libs/contracts/src/schemas/sample-events.fixture';
 
@@ -83,8 +84,12 @@ describe('the schema catalog', () => {
     expect(config(1, 'min.insync.replicas')).toBe('1');
   });
 
-  it('publishes every schema to the compacted topic, keyed by its fingerprint', async () => {
-    const expected = schemaCatalogEntries();
+  it('publishes every schema to the compacted topic, keyed by its fingerprint, with its registry id', async () => {
+    // The test stack runs a schema registry (SCHEMA_REGISTRY_URL), which the gateway registered every schema
+    // with at start-up; registering again is idempotent and gives the ids the catalog must say.
+    const registryUrl = process.env.SCHEMA_REGISTRY_URL;
+    const ids = registryUrl ? await registerEventSchemas(registryUrl) : undefined;
+    const expected = schemaCatalogEntries(ids);
     const messages = await readTopic(catalog.topics.schemas.name, expected.length, 20_000);
     const published = new Map(
       messages.map((message) => [message.key!.toString(), JSON.parse(message.value!.toString())]),
@@ -103,6 +108,19 @@ describe('the schema catalog', () => {
       version: getEventContract('InferenceCompleted').latestVersion,
     });
     expect(entry.schema).toEqual(getEventContract('InferenceCompleted').latest.schema);
+  });
+
+  it("serves each schema's registry id, which the registry resolves to the same schema", async () => {
+    const registryUrl = process.env.SCHEMA_REGISTRY_URL;
+    if (!registryUrl) return; // a given stack without a registry: the catalog carries no ids
+    const list = (await (await fetch(`${baseUrl}/schemas`)).json()) as { fingerprint: string; registryId?: number }[];
+    const client = new SchemaRegistryClient(registryUrl);
+    for (const summary of list) {
+      expect(summary.registryId).toEqual(expect.any(Number));
+      const { schema } = await client.schemaById(summary.registryId!);
+      const entry = (await (await fetch(`${baseUrl}/schemas/${summary.fingerprint}`)).json()) as { schema: unknown };
+      expect(JSON.parse(schema)).toEqual(entry.schema);
+    }
   });
 
   it('serves a schema by name and version, and lists them all', async () => {

@@ -1,4 +1,13 @@
-import { BadRequestException, Controller, Get, NotFoundException, Param, UseGuards } from '@nestjs/common';
+import {
+  BadRequestException,
+  Controller,
+  Get,
+  Inject,
+  NotFoundException,
+  Optional,
+  Param,
+  UseGuards,
+} from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { schemaCatalogEntries, type SchemaCatalogEntry } from '@tributary/contracts';
 import { GatewayRateLimitGuard } from '../auth/rate-limit.guard';
@@ -6,6 +15,9 @@ import { GatewayRateLimitGuard } from '../auth/rate-limit.guard';
 const FINGERPRINT = /^[0-9a-f]{64}$/;
 const NAME = /^[A-Za-z0-9_.]{1,256}$/;
 const VERSION = /^[1-9][0-9]{0,5}$/;
+
+/** Fingerprint -> schema registry id, from registering the schemas at start-up; absent without a registry. */
+export const SCHEMA_REGISTRY_IDS = Symbol('SCHEMA_REGISTRY_IDS');
 
 /**
  * The read-only schema catalog: a consumer in any language fetches the writer schema of a record from
@@ -16,11 +28,18 @@ const VERSION = /^[1-9][0-9]{0,5}$/;
 @Controller('schemas')
 @UseGuards(GatewayRateLimitGuard)
 export class SchemaCatalogController {
-  private readonly entries = schemaCatalogEntries();
-  private readonly byFingerprint = new Map(this.entries.map((entry) => [entry.fingerprint, entry]));
+  private readonly entries: SchemaCatalogEntry[];
+  private readonly byFingerprint: Map<string, SchemaCatalogEntry>;
+
+  constructor(@Optional() @Inject(SCHEMA_REGISTRY_IDS) registryIds?: ReadonlyMap<string, number>) {
+    this.entries = schemaCatalogEntries(registryIds);
+    this.byFingerprint = new Map(this.entries.map((entry) => [entry.fingerprint, entry]));
+  }
 
   @Get()
-  @ApiOperation({ summary: 'Every schema version: name, version, fingerprint, topic (without the schema text)' })
+  @ApiOperation({
+    summary: 'Every schema version: name, version, fingerprint, topic, registry id (without the schema text)',
+  })
   list() {
     return this.entries.map(({ schema: _schema, ...summary }) => summary);
   }

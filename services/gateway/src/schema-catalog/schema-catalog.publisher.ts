@@ -6,9 +6,13 @@ import { schemaCatalogEntries, TOPICS } from '@tributary/contracts';
 /**
  * Publishes every writer schema to the compacted schema topic, keyed by fingerprint. Republishing at
  * every start is harmless: compaction keeps one record per fingerprint, and a schema never changes
- * under its fingerprint.
+ * under its fingerprint. With `registryIds` (a registry runs) each entry also says its registry id; a
+ * later start with a registry replaces the entry without one.
  */
-export async function publishSchemaCatalog(kafka: KafkaEnv): Promise<number> {
+export async function publishSchemaCatalog(
+  kafka: KafkaEnv,
+  registryIds?: ReadonlyMap<string, number>,
+): Promise<number> {
   const producer = createKafkaClient(kafkaClientOptions(kafka)).producer({
     idempotent: true,
     maxInFlightRequests: 1,
@@ -17,7 +21,7 @@ export async function publishSchemaCatalog(kafka: KafkaEnv): Promise<number> {
   });
   await producer.connect();
   try {
-    const entries = schemaCatalogEntries();
+    const entries = schemaCatalogEntries(registryIds);
     await producer.send({
       topic: TOPICS.schemas.name,
       acks: -1,
