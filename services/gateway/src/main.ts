@@ -3,7 +3,7 @@ import { installKafkaWireFastPaths } from '@tributary/kafka-wire';
 import { Logger } from '@nestjs/common';
 import { exitOnStartupFailure } from '@tributary/config';
 import { ownerStepAtStartUp } from '@tributary/persistence';
-import { ensureTopicCatalog } from '@tributary/messaging';
+import { ensureTopicCatalog, installWireFraming } from '@tributary/messaging';
 import { createGatewayApp } from './app';
 import { ownerMigrations } from './database/data-source-options';
 import { gatewayConfig } from './gateway.config';
@@ -15,12 +15,15 @@ installKafkaWireFastPaths();
 /** The producer gateway: HTTP in, durable Kafka records out; also serves the schema catalog. */
 async function bootstrap(): Promise<void> {
   const config = gatewayConfig();
+  // The schema registry's ids, before any record is built: with them every record is Confluent-framed.
+  const framing = await installWireFraming('gateway');
   await ownerStepAtStartUp(config.database, ownerMigrations);
   const app = await createGatewayApp(config);
   await ensureTopicCatalog('gateway');
   const published = await publishSchemaCatalog(config);
   await app.listen(config.GATEWAY_HTTP_PORT, config.HTTP_HOST);
   const url = await app.getUrl();
+  Logger.log(`records written ${framing === 'confluent' ? 'Confluent-framed' : 'raw Avro'}`, 'Bootstrap');
   Logger.log(`gateway ready at ${url} (${published} schemas published; OpenAPI at ${url}/docs)`, 'Bootstrap');
 }
 
