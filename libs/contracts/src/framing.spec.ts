@@ -10,6 +10,7 @@ import { listEventContracts } from './schemas/registry';
 import { SAMPLE_EVENTS } from './schemas/sample-events.fixture';
 import { fromRecord, toRecord, type OutboundRecord } from './envelope';
 import {
+  avroBodyOf,
   CONTENT_TYPE_AVRO,
   CONTENT_TYPE_AVRO_CONFLUENT,
   installedSchemaIds,
@@ -20,6 +21,7 @@ import {
 } from './framing';
 
 const SOURCE = 'urn:tributary:spec';
+const TIME = new Date('2026-12-06T10:00:00.000Z');
 const EVENT_TYPES = Object.keys(SAMPLE_EVENTS) as EventType[];
 
 /** A fixed id for every writer schema of this build, as a registry would hand out: 101, 102, ... */
@@ -36,7 +38,7 @@ function latestFingerprint(eventType: EventType): string {
 }
 
 function sample(eventType: EventType, schemaIds: SchemaIdBook | null): OutboundRecord {
-  return toRecord(eventType, SAMPLE_EVENTS[eventType] as never, { source: SOURCE, schemaIds });
+  return toRecord(eventType, SAMPLE_EVENTS[eventType] as never, { source: SOURCE, schemaIds, time: TIME });
 }
 
 function issuesOf(action: () => unknown): Array<[string, string, string]> {
@@ -67,10 +69,18 @@ describe('toRecord', () => {
     expect(framed.value.readInt32BE(1)).toBe(IDS.idOf(latestFingerprint(eventType)));
     expect(framed.value.subarray(5).equals(raw.value)).toBe(true);
     // The CloudEvents headers are the same on both framings, content-type aside.
-    const { 'content-type': _framedType, ce_time: _t1, ...framedRest } = framed.headers;
-    const { 'content-type': _rawType, ce_time: _t2, ...rawRest } = raw.headers;
+    const { 'content-type': _framedType, ...framedRest } = framed.headers;
+    const { 'content-type': _rawType, ...rawRest } = raw.headers;
     expect(framedRest).toEqual(rawRest);
     expect(framed.headers.ce_dataschema).toBe(`urn:tributary:schema:sha256:${latestFingerprint(eventType)}`);
+  });
+
+  it('gives the same Avro body of a raw and a framed record (avroBodyOf), without copying', () => {
+    const raw = sample('ModelRegistered', null);
+    const framed = sample('ModelRegistered', IDS);
+    expect(avroBodyOf(raw)).toBe(raw.value);
+    expect(avroBodyOf(framed).equals(raw.value)).toBe(true);
+    expect(avroBodyOf(framed).buffer).toBe(framed.value.buffer);
   });
 
   it('frames every record once ids are installed, and a record asked raw stays raw', () => {

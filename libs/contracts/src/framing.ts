@@ -137,6 +137,19 @@ export function contentTypeOf(framing: Framing): string {
   return framing === 'confluent' ? CONTENT_TYPE_AVRO_CONFLUENT : CONTENT_TYPE_AVRO;
 }
 
+/**
+ * The Avro body of a record toRecord built (its value without the Confluent prefix, a view, no copy): what
+ * a hash of an event's content covers, so the same event has the same hash in either framing.
+ */
+export function avroBodyOf(record: {
+  readonly value: Buffer;
+  readonly headers: Readonly<Record<string, string>>;
+}): Buffer {
+  return record.headers['content-type'] === CONTENT_TYPE_AVRO_CONFLUENT
+    ? record.value.subarray(CONFLUENT_PREFIX_BYTES)
+    : record.value;
+}
+
 /** Writes the 5-byte Confluent prefix at the start of `target`. */
 export function writeConfluentPrefix(target: Buffer, schemaId: number): void {
   target[0] = CONFLUENT_MAGIC_BYTE;

@@ -61,6 +61,7 @@ export {
   uninstallSchemaIds,
   framingOf,
   contentTypeOf,
+  avroBodyOf,
   readConfluentFrame,
   type ConfluentFrame,
   type Framing,
