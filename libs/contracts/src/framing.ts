@@ -168,18 +168,25 @@ export interface ConfluentFrame {
  * `eventType` and `version` only label the error.
  */
 export function readConfluentFrame(value: Buffer, eventType: string, version: number | undefined): ConfluentFrame {
-  const fail = (message: string): never => {
-    throw new ContractError(eventType, version, [{ path: 'value', rule: 'malformed', message }]);
-  };
   if (value.length < CONFLUENT_PREFIX_BYTES)
-    fail(
+    frameRefused(
+      eventType,
+      version,
       `is ${value.length} bytes: a ${CONTENT_TYPE_AVRO_CONFLUENT} value starts with a ${CONFLUENT_PREFIX_BYTES}-byte prefix`,
     );
   if (value[0] !== CONFLUENT_MAGIC_BYTE)
-    fail(
+    frameRefused(
+      eventType,
+      version,
       `starts with byte ${value[0]}: a ${CONTENT_TYPE_AVRO_CONFLUENT} value starts with the magic byte ${CONFLUENT_MAGIC_BYTE}`,
     );
   const schemaId = value.readInt32BE(1);
-  if (schemaId < 1) fail(`names registry id ${schemaId}: registry ids are from 1 to ${SCHEMA_ID_MAX}`);
+  if (schemaId < 1)
+    frameRefused(eventType, version, `names registry id ${schemaId}: registry ids are from 1 to ${SCHEMA_ID_MAX}`);
   return { schemaId, body: value.subarray(CONFLUENT_PREFIX_BYTES) };
+}
+
+/** Out of line: the path of a good record builds no closure and no message. */
+function frameRefused(eventType: string, version: number | undefined, message: string): never {
+  throw new ContractError(eventType, version, [{ path: 'value', rule: 'malformed', message }]);
 }
