@@ -6,8 +6,9 @@
 //   upgrade) and a fee above 2^53;
 // - the all-raw reference: the same events at the same offsets, every one raw, projected into another
 //   database the way the live consumer does;
-// a rebuild of the mixed log (in one process, and in two worker processes) refuses nothing, applies each
-// re-delivery once, keeps the large fee exact, and reaches the reference's digest. The ids come from a
+// the live projector (its own process) and a rebuild of the mixed log (in one process, and in two worker
+// processes) refuse nothing, apply each re-delivery once, keep the large fee exact, and reach the
+// reference's digest. The ids come from a
 // fixed book: readers find the writer schema by its fingerprint, so no registry takes part.
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
@@ -15,6 +16,7 @@ import type { Producer } from 'kafkajs';
 import {
   catalogFor,
   CONTENT_TYPE_AVRO,
+  deadLetterTopicName,
   CONTENT_TYPE_AVRO_CONFLUENT,
   toRecord,
   topicCatalog,
@@ -25,11 +27,14 @@ import { ensureTopics, type InboundRecord, type Rejection } from '@tributary/mes
 import { ensureSchema } from '@tributary/persistence';
 import {
   createTestDatabase,
+  eventually,
   fixedSchemaIds,
   readTopic,
+  startServiceProcess,
   testKafka,
   uniqueName,
   withAdmin,
+  type ServiceProcess,
   type TestDatabase,
 } from '@tributary/testing';
 import { dataSourceOptions } from '../src/database/data-source-options';
@@ -132,6 +137,22 @@ describe('a log written before and after the Confluent framing', () => {
   let referenceSource: DataSource;
   let producer: Producer;
   let mixedSql: Client;
+  let live: ServiceProcess | null = null;
+  const distinctEvents = (written: readonly Written[]) =>
+    new Set(written.map((one) => (one.data as { eventId: string }).eventId)).size;
+  const applied = async () =>
+    Number((await mixedSql.query('SELECT count(*) FROM ledger.applied_events')).rows[0].count);
+  const write = async (written: readonly Written[]) => {
+    // One send per record, in log order: each record's offset is its place in its partition.
+    for (const one of written) {
+      const record = recordOf(one, one.framed ? SCHEMA_IDS : null);
+      await producer.send({
+        topic: record.topic,
+        acks: -1,
+        messages: [{ key: record.key, value: record.value, headers: record.headers, partition: one.partition }],
+      });
+    }
+  };
 
   const recordOf = (written: Written, schemaIds: SchemaIdBook | null) =>
     toRecord(written.eventType, written.data as never, {
@@ -174,18 +195,28 @@ describe('a log written before and after the Confluent framing', () => {
     await withAdmin((admin) => ensureTopics(admin, topicCatalog(catalog), 1));
     producer = testKafka().producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
-    // One send per record, in log order: each record's offset is its place in its partition.
-    for (const written of log) {
-      const record = recordOf(written, written.framed ? SCHEMA_IDS : null);
-      await producer.send({
-        topic: record.topic,
-        acks: -1,
-        messages: [{ key: record.key, value: record.value, headers: record.headers, partition: written.partition }],
-      });
-    }
     mixed = await createTestDatabase('mixed_framing');
     mixedSql = new Client({ connectionString: mixed.url });
     await mixedSql.connect();
+    // Payouts last, once the live projector has applied the credits they draw on (as a rebuild does).
+    const credits = log.filter((written) => written.topicKey !== 'payouts');
+    await write(credits);
+    live = startServiceProcess(
+      'services/ledger-projector/src/main.ts',
+      {
+        KAFKA_BROKERS: process.env.KAFKA_BROKERS!,
+        DATABASE_URL: mixed.url,
+        TRIBUTARY_TOPIC_PREFIX: prefix,
+        LEDGER_PROJECTOR_HTTP_PORT: '0',
+        CONSUMER_SESSION_TIMEOUT_MS: '6000',
+        CONSUMER_HEARTBEAT_INTERVAL_MS: '1000',
+      },
+      'ledger-projector-mixed-framing',
+    );
+    await eventually(() => expect(live!.output()).toMatch(/ledger-projector ready/), 60_000);
+    await eventually(async () => expect(await applied()).toBe(distinctEvents(credits)), 120_000);
+    await write(log.filter((written) => written.topicKey === 'payouts'));
+    await eventually(async () => expect(await applied()).toBe(distinctEvents(log)), 60_000);
 
     reference = await createTestDatabase('all_raw');
     await ensureSchema(reference.url, 'ledger');
@@ -206,6 +237,7 @@ describe('a log written before and after the Confluent framing', () => {
   }, TEST_TIMEOUT_MS);
 
   afterAll(async () => {
+    await live?.stop();
     await producer?.disconnect();
     await mixedSql?.end();
     await referenceSource?.destroy();
@@ -228,6 +260,39 @@ describe('a log written before and after the Confluent framing', () => {
     expect(records[1]!.value!.readInt32BE(1)).toBeGreaterThanOrEqual(1001);
   });
 
+  it('is projected live, every event once, to the digest of the same events all written raw', async () => {
+    // Every record read (the re-deliveries are the last of their partitions), and none dead-lettered.
+    const ends = await withAdmin(async (admin) =>
+      (
+        await Promise.all(
+          Object.values(topics).map(async (topic) =>
+            (await admin.fetchTopicOffsets(topic)).map((end) => ({ topic, partition: end.partition, next: end.high })),
+          ),
+        )
+      ).flat(),
+    );
+    await eventually(async () => {
+      const stored = (
+        await mixedSql.query('SELECT topic, partition, next_offset FROM ledger.consumer_offsets WHERE group_id = $1', [
+          catalog.groups.ledgerProjector,
+        ])
+      ).rows as Array<{ topic: string; partition: number; next_offset: string }>;
+      for (const end of ends.filter((one) => one.next !== '0'))
+        expect(stored.find((row) => row.topic === end.topic && row.partition === end.partition)?.next_offset).toBe(
+          end.next,
+        );
+    }, 60_000);
+    const dead = await withAdmin((admin) =>
+      admin.fetchTopicOffsets(deadLetterTopicName(catalog.groups.ledgerProjector)),
+    );
+    expect(dead.map((partition) => partition.high)).toEqual(dead.map(() => '0'));
+    expect(await readDigest(mixedSql, 'ledger')).toBe(await readDigest(referenceSource, 'ledger'));
+    // Requested raw, settled framed.
+    expect((await mixedSql.query(`SELECT status FROM ledger.payouts WHERE payout_id = 'mixed-1'`)).rows).toEqual([
+      { status: 'SETTLED' },
+    ]);
+  });
+
   it(
     'is rebuilt, in one process and in two, to the digest of the same events all written raw',
     async () => {
@@ -237,15 +302,15 @@ describe('a log written before and after the Confluent framing', () => {
         ['ledger_mixed_two', 2],
       ] as const) {
         const result = await rebuild(rebuildOptions(schema, workers));
-        expect({ schema, rejected: result.rejected, digest: result.rebuildDigest }).toEqual({
+        expect({ schema, rejected: result.rejected, digest: result.rebuildDigest, matches: result.matches }).toEqual({
           schema,
           rejected: 0,
           digest: expected,
+          matches: true,
         });
         // Every event once: the re-deliveries written framed were recognised as the events written raw.
-        const distinct = new Set(log.map((written) => (written.data as { eventId: string }).eventId)).size;
         expect(Number((await mixedSql.query(`SELECT count(*) FROM ${schema}.applied_events`)).rows[0].count)).toBe(
-          distinct,
+          distinctEvents(log),
         );
         const protocol = await mixedSql.query(
           `SELECT balance_minor::text FROM ${schema}.accounts WHERE account = 'protocol:tributary' AND asset = 'USDC'`,
