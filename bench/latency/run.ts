@@ -4,15 +4,19 @@
 // secured broker of its own, a fresh database with a role per service, and the gateway, the attribution
 // service, the ledger projector and the ledger API as processes of their own.
 //
-// Traffic is the simulator's, open loop (each request is sent when it is due, whatever came back): nine
-// events in ten are paid inferences of one economy, the tenth a table record (a datanet, contribution or
-// model of a new economy), so the attribution service's tables move under the inferences as in
-// production. Every inference is followed from its 202 to:
+// Traffic is the simulator's, open loop (each request is sent when it is due, whatever came back), one
+// event per request as the simulator sends by default (BENCH_LATENCY_BATCH=n: n per POST /events/batch):
+// nine events in ten are paid inferences of one economy, the tenth a table record (a datanet,
+// contribution or model of a new economy), so the attribution service's tables move under the inferences
+// as in production. Every inference is followed from its 202 to:
 //   decided  its decision is readable on the attributions topic (read_committed, as the projector reads)
 //   ledger   the ledger holds it: the query GET /v1/freshness runs, every LEDGER_POLL_MS for every
 //            inference in flight at once (so the figure has that resolution)
 //   api      for one inference in API_PROBE_EVERY: GET /v1/freshness itself says reflected, polled as a
 //            client would every FRESHNESS_POLL_MS with an operator read credential
+// and each stage is read from the records' own times: attribution (the broker's append time of the
+// inference to the decision's creation time), commit (to the decision readable: the Kafka transaction),
+// projection (to the ledger).
 // Kafka's floor is its EndToEndLatency tool (produce with acks=all, consume, one record at a time) on the
 // same broker, secured the same way, run between the pipeline's runs.
 // Results: bench/results/latency.json. BENCH_LATENCY_RUNS (3) and BENCH_LATENCY_SECONDS (20) size it.
@@ -42,7 +46,7 @@ const RUNS = Number(process.env.BENCH_LATENCY_RUNS ?? 3);
 const RUN_SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? 20);
 const RATE_PER_S = 1_000;
 /** Events per request: 1 sends each as it happens (POST /events/<type>), more use POST /events/batch. */
-const BATCH_EVENTS = Number(process.env.BENCH_LATENCY_BATCH ?? 10);
+const BATCH_EVENTS = Number(process.env.BENCH_LATENCY_BATCH ?? 1);
 const WARMUP_SECONDS = 5;
 /** One event in TABLE_EVERY is a table record; the rest are inferences. */
 const TABLE_EVERY = 10;
@@ -257,6 +261,7 @@ async function oneRun(
   const inFlight = new Set<Promise<void>>();
   const apiProbes: Array<Promise<void>> = [];
   let inferenceCount = 0;
+  let failedRequests = 0;
   let polling = true;
   // The ledger's side: one query a tick for every inference still waiting, as GET /v1/freshness asks it.
   const poller = (async () => {
@@ -316,7 +321,7 @@ async function oneRun(
         const atMs = Date.now();
         if (answer.status !== 202) {
           failed += unit.length;
-          if (failed <= 3) say(`POST answered ${answer.status}: ${answer.body.slice(0, 300)}`);
+          if (++failedRequests <= 3) say(`POST answered ${answer.status}: ${answer.body.slice(0, 300)}`);
           return;
         }
         const parsed = JSON.parse(answer.body) as PublishAck | { results: PublishAck[] };
@@ -339,7 +344,7 @@ async function oneRun(
       })
       .catch((error: unknown) => {
         failed += unit.length;
-        if (failed <= 3) say(`POST failed: ${(error as Error).message}`);
+        if (++failedRequests <= 3) say(`POST failed: ${(error as Error).message}`);
       })
       .finally(() => inFlight.delete(sent));
     inFlight.add(sent);
@@ -521,7 +526,7 @@ async function main(): Promise<void> {
       machine: benchMachine('shared 2-core machine; broker, PostgreSQL, four services and the load on the same host'),
       runs: RUNS,
       setup: {
-        load: `${RATE_PER_S} events/s open loop through the gateway (single-event POSTs) for ${RUN_SECONDS} s a run; ${TABLE_EVERY - 1} in ${TABLE_EVERY} paid inferences with up to 8 attributions, 1 in ${TABLE_EVERY} table records of new economies`,
+        load: `${RATE_PER_S} events/s open loop through the gateway (${BATCH_EVENTS === 1 ? 'one event per POST' : `${BATCH_EVENTS} events per POST /events/batch`}) for ${RUN_SECONDS} s a run; ${TABLE_EVERY - 1} in ${TABLE_EVERY} paid inferences with up to 8 attributions, 1 in ${TABLE_EVERY} table records of new economies`,
         measured:
           'ack: due time to 202; decided: 202 to the decision readable read_committed on the attributions topic; ledger: 202 to the inference in the ledger (polled every ' +
           `${LEDGER_POLL_MS} ms); api: 202 to GET /v1/freshness answering reflected (1 inference in ${API_PROBE_EVERY}, polled every ${FRESHNESS_POLL_MS} ms)`,

@@ -153,10 +153,11 @@ function labels(name: string) {
 }
 
 /**
- * The services that talk to the schema registry: the gateway registers every event schema there at start-up
- * (services/gateway/src/main.ts). A service whose code comes to read SCHEMA_REGISTRY_URL joins this set.
+ * The services that talk to the schema registry: the ones that write event records register every event
+ * schema there at start-up and frame their records with its ids (libs/messaging's installWireFraming; the
+ * gateway's catalog says the ids too). A service whose code comes to read SCHEMA_REGISTRY_URL joins this set.
  */
-const REGISTRY_CLIENTS: ReadonlySet<ServicePrincipal> = new Set(['gateway']);
+const REGISTRY_CLIENTS: ReadonlySet<ServicePrincipal> = new Set(['gateway', 'attribution', 'payouts']);
 
 /** The variables that are no secret, in the service's own words (services/<name>/src/*config*.ts, libs/config). */
 function configData(service: LocalService): Record<string, string> {

@@ -69,6 +69,19 @@ async function writerType(headers) {
   return writerTypes.get(fingerprint);
 }
 
+// A record's value is raw Avro (`application/avro`, every record written before the schema registry) or
+// Confluent-framed (`application/vnd.tributary.avro+confluent`: a zero byte and the 4-byte big-endian
+// registry id before the same Avro body). Either way the writer schema is the one ce_dataschema names,
+// so this reader only steps over the prefix; a reader using the registry would look the id up instead.
+function avroBody(message) {
+  const contentType = String(message.headers['content-type']);
+  const value = message.value;
+  if (contentType === 'application/avro') return value;
+  if (contentType !== 'application/vnd.tributary.avro+confluent') throw new Error(`content-type ${contentType}`);
+  if (value.length < 5 || value[0] !== 0) throw new Error('value: not a Confluent-framed Avro value');
+  return value.subarray(5);
+}
+
 async function main() {
   const { username, ssl, sasl } = credentials();
   const consumer = new Kafka({ clientId: 'outside-reader', brokers, ssl, sasl, logLevel: logLevel.NOTHING }).consumer({
@@ -81,7 +94,7 @@ async function main() {
     consumer
       .run({
         eachMessage: async ({ message }) => {
-          const event = (await writerType(message.headers)).fromBuffer(message.value);
+          const event = (await writerType(message.headers)).fromBuffer(avroBody(message));
           const line = { type: String(message.headers.ce_type), key: String(message.key), event };
           process.stdout.write(`${JSON.stringify(line, (_k, v) => (typeof v === 'bigint' ? v.toString() : v))}\n`);
           if (++seen >= maxMessages) resolve();

@@ -7,6 +7,8 @@ import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel, type Admin, type KafkaMessage } from 'kafkajs';
 import {
   catalogFor,
+  CONFLUENT_PREFIX_BYTES,
+  CONTENT_TYPE_AVRO_CONFLUENT,
   EVENT_TYPES,
   eventTopics,
   parseAvroType,
@@ -275,7 +277,10 @@ describe('the secured broker as a trust boundary', () => {
         expect([topic, messages.length > 0]).toEqual([topic, true]);
         for (const message of messages) {
           const fingerprint = String(message.headers?.ce_dataschema).split(':').pop()!;
-          const decoded = schemas.get(fingerprint)!.fromBuffer(message.value!) as { eventId: string };
+          // Raw Avro, or Confluent-framed (a zero byte and the registry id first): content-type says which.
+          const framed = String(message.headers?.['content-type']) === CONTENT_TYPE_AVRO_CONFLUENT;
+          const body = framed ? message.value!.subarray(CONFLUENT_PREFIX_BYTES) : message.value!;
+          const decoded = schemas.get(fingerprint)!.fromBuffer(body) as { eventId: string };
           expect(decoded.eventId).toBe(String(message.headers?.ce_id));
         }
       }

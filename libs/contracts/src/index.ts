@@ -38,7 +38,6 @@ export {
 } from './publishers';
 export {
   CE_HEADERS,
-  CONTENT_TYPE_AVRO,
   ceTypeOf,
   toRecord,
   fromRecord,
@@ -46,8 +45,27 @@ export {
   type Envelope,
   type OutboundRecord,
   type PublishOptions,
+  type ReadOptions,
   type DecodedRecord,
 } from './envelope';
+export {
+  CONTENT_TYPE_AVRO,
+  CONTENT_TYPE_AVRO_CONFLUENT,
+  CONFLUENT_MAGIC_BYTE,
+  CONFLUENT_PREFIX_BYTES,
+  SCHEMA_ID_MAX,
+  SchemaIdBook,
+  SchemaIdBookError,
+  installSchemaIds,
+  installedSchemaIds,
+  uninstallSchemaIds,
+  framingOf,
+  contentTypeOf,
+  avroBodyOf,
+  readConfluentFrame,
+  type ConfluentFrame,
+  type Framing,
+} from './framing';
 export { schemaCatalogEntries, type SchemaCatalogEntry } from './schema-catalog';
 export {
   SERVICE_PRINCIPALS,

@@ -8,6 +8,7 @@ import { listEventContracts, type EventContract } from './schemas';
 import { fieldLimits, typeLimits, type Limits } from './schemas/validation';
 import type { SchemaNode } from './schemas/schema-tree';
 import { CE_HEADERS } from './envelope';
+import { CONFLUENT_PREFIX_BYTES, CONTENT_TYPE_AVRO_CONFLUENT } from './framing';
 import {
   catalogFor,
   DEAD_LETTER_RECORD_BYTES_MAX,
@@ -75,7 +76,10 @@ function keyLengthMax(contract: EventContract): number {
   return fieldLimits(field).maxLength!;
 }
 
-/** The largest record of an event type: value, key and every header at its longest (ids in three-byte characters). */
+/**
+ * The largest record of an event type: value, key and every header at its longest (ids in three-byte
+ * characters), in the larger framing: the Confluent prefix before the value, and its longer content-type.
+ */
 function worstCaseBatchBytes(contract: EventContract, extraHeaders: Record<string, string> = {}): number {
   const valueBytes = Math.max(...[...contract.versions.values()].map((version) => avroBytesMax(version.tree, {})));
   const eventIdLength = fieldLimits(contract.latest.tree.fields.find((field) => field.name === 'eventId')!).maxLength!;
@@ -90,13 +94,17 @@ function worstCaseBatchBytes(contract: EventContract, extraHeaders: Record<strin
     [CE_HEADERS.dataschema]: `urn:tributary:schema:sha256:${'f'.repeat(64)}`,
     [CE_HEADERS.schemaname]: `tributary.${contract.domain}.${contract.eventType}`,
     [CE_HEADERS.schemaversion]: '2147483647',
-    [CE_HEADERS.contentType]: 'application/avro',
+    [CE_HEADERS.contentType]: CONTENT_TYPE_AVRO_CONFLUENT,
     [CE_HEADERS.traceparent]: `00-${'0'.repeat(32)}-${'0'.repeat(16)}-01`,
     ...extraHeaders,
   };
   return (
     RECORD_BATCH_OVERHEAD_BYTES +
-    recordBytes({ key: wide(keyLengthMax(contract)), value: Buffer.alloc(valueBytes), headers })
+    recordBytes({
+      key: wide(keyLengthMax(contract)),
+      value: Buffer.alloc(CONFLUENT_PREFIX_BYTES + valueBytes),
+      headers,
+    })
   );
 }
 

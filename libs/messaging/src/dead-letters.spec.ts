@@ -98,13 +98,19 @@ describe('summarizeDeadLetter', () => {
 
   it('says why a value does not decode, with its length and first bytes in hex', () => {
     const source = { ...sourceRecord(), value: Buffer.from('{not avro'), headers: {} };
-    const summary = summarizeDeadLetter(dlqRecord(source, '6', '(no ce_type): content-type: must be application/avro'));
+    const summary = summarizeDeadLetter(
+      dlqRecord(
+        source,
+        '6',
+        '(no ce_type): content-type: must be application/avro or application/vnd.tributary.avro+confluent',
+      ),
+    );
     expect(summary.event).toBeNull();
     expect(summary.eventType).toBeNull();
     expect(summary.eventId).toBeNull();
     expect(summary.valueBytes).toBe(9);
     expect(summary.decodeProblem).toBe(
-      'does not decode ((no ce_type): content-type: must be application/avro); 9 bytes: 7b6e6f74206176726f',
+      'does not decode ((no ce_type): content-type: must be application/avro or application/vnd.tributary.avro+confluent); 9 bytes: 7b6e6f74206176726f',
     );
   });
 

@@ -8,6 +8,7 @@ export { DLQ_HEADERS } from './dead-letter';
 export { applyIsolatingFaults, isRecordFault, RecordFault, type SliceOutcome } from './record-faults';
 export { describe as describeError } from './support';
 export { contentHashOf } from './content-hash';
+export { installWireFraming, registrySchemaIds, type EventWriter, type SchemaIdSource } from './wire-framing';
 export {
   DeadLetterTally,
   REDRIVE_HEADERS,

@@ -1,7 +1,14 @@
 // Proves the producer client refuses, before anything is sent, an event its topic (or one produce request)
 // could not carry, with an error naming the event, its size and the limit; and lets the largest event the
 // schemas accept through at the default sizes.
-import { toRecord, type InferenceCompleted } from '@tributary/contracts';
+import {
+  CONTENT_TYPE_AVRO,
+  CONTENT_TYPE_AVRO_CONFLUENT,
+  schemaCatalogEntries,
+  SchemaIdBook,
+  toRecord,
+  type InferenceCompleted,
+} from '@tributary/contracts';
 import { SAMPLE_EVENTS } from '../../contracts/src/schemas/sample-events.fixture';
 import {
   assertRecordFits,
@@ -13,7 +20,11 @@ import {
 
 const wide = (head: string, length = 256) => head + '界'.repeat(length - head.length);
 
-function inference(attributions: number): ReturnType<typeof toRecord> {
+const SCHEMA_IDS = SchemaIdBook.of(
+  new Map(schemaCatalogEntries().map((entry, index) => [entry.fingerprint, 1 + index])),
+);
+
+function inference(attributions: number, schemaIds: SchemaIdBook | null = null): ReturnType<typeof toRecord> {
   const data: InferenceCompleted = {
     ...SAMPLE_EVENTS.InferenceCompleted,
     eventId: wide('e'),
@@ -23,7 +34,7 @@ function inference(attributions: number): ReturnType<typeof toRecord> {
       scorePpm: 1_000_000n,
     })),
   };
-  return toRecord('InferenceCompleted', data, { source: 'urn:tributary:producer:spec' });
+  return toRecord('InferenceCompleted', data, { source: 'urn:tributary:producer:spec', schemaIds });
 }
 
 describe('the producer client size check', () => {
@@ -58,5 +69,18 @@ describe('the producer client size check', () => {
     expect(() => assertRecordFits(padded, 16 * 1_048_576)).toThrow(
       /more than the 1048576 bytes tributary\.inferences takes \(max\.message\.bytes\)/,
     );
+  });
+
+  it('counts the Confluent prefix and the longer content-type of a framed record', () => {
+    const raw = inference(400);
+    const framed = inference(400, SCHEMA_IDS);
+    expect(outboundRecordBytes(framed) - outboundRecordBytes(raw)).toBe(
+      5 + CONTENT_TYPE_AVRO_CONFLUENT.length - CONTENT_TYPE_AVRO.length,
+    );
+    // A request limit the raw record exactly fits refuses the framed one.
+    const limit = outboundRecordBytes(raw) + 61;
+    expect(() => assertRecordFits(raw, limit)).not.toThrow();
+    expect(() => assertRecordFits(framed, limit)).toThrow(RecordTooLargeError);
+    expect(() => assertRecordFits(inference(1_000, SCHEMA_IDS), REQUEST_BYTES_MAX_DEFAULT)).not.toThrow();
   });
 });

@@ -1,4 +1,11 @@
-import { toRecord, type EventData, type EventInput, type EventType, type PublishOptions } from '@tributary/contracts';
+import {
+  toRecord,
+  type EventData,
+  type EventInput,
+  type EventType,
+  type PublishOptions,
+  type SchemaIdBook,
+} from '@tributary/contracts';
 import { RecordSender, type PublishResult, type RecordSenderOptions } from './record-sender';
 
 export interface TributaryProducerOptions {
@@ -17,6 +24,11 @@ export interface TributaryProducerOptions {
   readonly sasl?: RecordSenderOptions['sasl'];
   /** What one produce request may hold (default 1 MiB); a larger batch is sent in several requests. */
   readonly requestBytesMax?: number;
+  /**
+   * The schema registry's ids: given, every record is Confluent-framed with them; null, every record is
+   * raw Avro; left out, the process's installed ids decide (installSchemaIds, libs/contracts).
+   */
+  readonly schemaIds?: SchemaIdBook | null;
 }
 
 export interface EventToPublish<T extends EventType = EventType> {
@@ -89,6 +101,7 @@ export class TributaryProducer {
       ...(this.options.topicPrefix ? { topicPrefix: this.options.topicPrefix } : {}),
       ...(extra.traceparent ? { traceparent: extra.traceparent } : {}),
       ...(extra.time ? { time: extra.time } : {}),
+      ...(this.options.schemaIds !== undefined ? { schemaIds: this.options.schemaIds } : {}),
     };
   }
 }

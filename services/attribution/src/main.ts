@@ -9,6 +9,7 @@ import { deadLetterTopicSpec, maxMessageBytes, TOPICS, topicPrefix } from '@trib
 import {
   ensureTopicCatalog,
   ensureTopics,
+  installWireFraming,
   KafkaBatchTransport,
   TransactionalProcessor,
   topicsEnv,
@@ -34,6 +35,8 @@ installKafkaWireFastPaths();
  */
 async function bootstrap(): Promise<void> {
   const config = attributionConfig();
+  // The schema registry's ids, before any decision is built: with them every record is Confluent-framed.
+  const framing = await installWireFraming('attribution');
   await ownerStepAtStartUp(config.database, ownerMigrations);
   const app = await NestFactory.create(AttributionModule.forConfig(config), { logger: logLevels() });
   app.enableShutdownHooks();
@@ -81,6 +84,7 @@ async function bootstrap(): Promise<void> {
     await progressSignal.stop();
   });
   await app.listen(config.ATTRIBUTION_HTTP_PORT, config.HTTP_HOST);
+  Logger.log(`records written ${framing === 'confluent' ? 'Confluent-framed' : 'raw Avro'}`, 'Bootstrap');
   Logger.log(
     `attribution ready: explain at ${await app.getUrl()}/inferences/<id>/explain, metrics at ${await app.getUrl()}/metrics`,
     'Bootstrap',

@@ -3,7 +3,8 @@
 // duplicates_skipped_total{topic}; the same inferenceId with another fee is not dropped silently but goes
 // to the attribution group's DLQ naming where the id was decided and both SHA-256 content hashes, while the
 // decision of the first stands. Within one batch the first record of an id wins the same way, and a
-// decision stored before content hashes were kept (NULL) takes any repeat as a re-delivery.
+// decision stored before content hashes were kept (NULL) takes any repeat as a re-delivery. An inference
+// written raw and re-delivered Confluent-framed (or the other way round) is the same content: a repeat.
 import { createHash, randomUUID } from 'node:crypto';
 import type { KafkaMessage, Producer } from 'kafkajs';
 import {
@@ -16,10 +17,12 @@ import {
   type EventData,
   type EventType,
   type InferenceCompleted,
+  type SchemaIdBook,
 } from '@tributary/contracts';
 import { DLQ_HEADERS, ensureTopics, keyPartition } from '@tributary/messaging';
 import {
   createTestDatabase,
+  fixedSchemaIds,
   readTopic,
   testKafka,
   uniqueName,
@@ -47,8 +50,8 @@ describe('an inferenceId seen again', () => {
   let serial = 0;
   const nextId = () => `${stem}-${(serial += 1)}`;
 
-  const recordOf = (data: InferenceCompleted) =>
-    toRecord('InferenceCompleted', data, { source: 'urn:tributary:test', topicPrefix: prefix });
+  const recordOf = (data: InferenceCompleted, schemaIds: SchemaIdBook | null = null) =>
+    toRecord('InferenceCompleted', data, { source: 'urn:tributary:test', topicPrefix: prefix, schemaIds });
   /** Publishes records as built (so a re-publish is byte for byte the same); returns each one's offset. */
   const publish = async (records: ReadonlyArray<ReturnType<typeof recordOf>>): Promise<string[]> => {
     const offsets: string[] = [];
@@ -258,5 +261,24 @@ describe('an inferenceId seen again', () => {
     expect((await deadLetters(id, 8_000)).get(id)).toBeUndefined();
     expect(duplicatesCounted(await metricsText())).toBe(3);
     expect(instance.child.exitCode).toBeNull();
+  }, 180_000);
+
+  it('decides an inference written raw and re-delivered framed (and the other way round) once', async () => {
+    const before = duplicatesCounted(await metricsText());
+    const ids = fixedSchemaIds(500);
+    for (const [first, again] of [
+      [null, ids],
+      [ids, null],
+    ] as const) {
+      const id = nextId();
+      const data = inference(id, 7_000_000n);
+      await publish([recordOf(data, first)]);
+      await readTopic(topics.attributions.name, (message) => message.key?.toString() === id, 60_000);
+      await publish([recordOf(data, again)]);
+      const after = await marker(id);
+      expect((await decidedFees(after)).get(id)).toEqual([7_000_000n]);
+      expect((await deadLetters(id, 8_000)).get(id)).toBeUndefined();
+    }
+    expect(duplicatesCounted(await metricsText())).toBe(before + 2);
   }, 180_000);
 });

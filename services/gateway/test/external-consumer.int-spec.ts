@@ -1,15 +1,16 @@
 // Proves the README's "reading a topic from outside this repository" on the real broker: the example
 // consumer in docs/examples (kafkajs, avsc and the gateway's schema catalog, no code of ours) decodes
-// records our producer client published, amounts above 2^53 exact.
+// records our producer client published, raw and Confluent-framed, amounts above 2^53 exact.
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { addAnalytics, revokePrincipal } from '@tributary/kafka-provisioner';
 import path from 'node:path';
-import { catalogFor, topicCatalog } from '@tributary/contracts';
+import { catalogFor, topicCatalog, type SchemaIdBook } from '@tributary/contracts';
 import { ensureTopics } from '@tributary/messaging';
 import { TributaryProducer } from '@tributary/producer';
 import {
   eventually,
+  fixedSchemaIds,
   startServiceProcess,
   testBrokers,
   uniqueName,
@@ -72,18 +73,26 @@ describe('a consumer outside this repository', () => {
     await revokePrincipal(testKafkaName(), reader).catch(() => undefined);
   });
 
-  it('decodes what our producer published, using only the schema catalog', async () => {
-    const producer = await TributaryProducer.connect({
-      ...testClientOptions('outside-spec'),
-      source: 'urn:test',
-      topicPrefix: prefix,
-    });
+  it('decodes what our producer published, raw and Confluent-framed, using only the schema catalog', async () => {
+    // One record raw (as before the schema registry), one framed (a zero byte and a registry id first).
+    const connect = (schemaIds: SchemaIdBook | null) =>
+      TributaryProducer.connect({
+        ...testClientOptions('outside-spec'),
+        source: 'urn:test',
+        topicPrefix: prefix,
+        schemaIds,
+      });
     const huge = { ...SAMPLE_EVENTS.InferenceCompleted, inferenceId: 'inference-huge', feeMinor: 2n ** 60n + 7n };
-    try {
-      await producer.publish('InferenceCompleted', SAMPLE_EVENTS.InferenceCompleted);
-      await producer.publish('InferenceCompleted', huge);
-    } finally {
-      await producer.disconnect();
+    for (const [schemaIds, event] of [
+      [null, SAMPLE_EVENTS.InferenceCompleted],
+      [fixedSchemaIds(), huge],
+    ] as const) {
+      const producer = await connect(schemaIds);
+      try {
+        await producer.publish('InferenceCompleted', event);
+      } finally {
+        await producer.disconnect();
+      }
     }
     const { KAFKA_CA_FILE } = principalEnv('operator');
     const result = await runExample(
@@ -112,5 +121,7 @@ describe('a consumer outside this repository', () => {
     const decodedHuge = lines.find((line) => line.key === 'inference-huge');
     expect(decodedHuge.event.feeMinor).toBe((2n ** 60n + 7n).toString());
     expect(decodedHuge.event.modelId).toBe(huge.modelId);
+    const decodedRaw = lines.find((line) => line.key === SAMPLE_EVENTS.InferenceCompleted.inferenceId);
+    expect(decodedRaw.event.modelId).toBe(SAMPLE_EVENTS.InferenceCompleted.modelId);
   });
 });

@@ -242,7 +242,7 @@ describe('the ledger projector and the funding topic', () => {
     expect(reasons).toHaveLength(3);
     expect(reasons).toEqual(
       expect.arrayContaining([
-        '(no ce_type): content-type: must be application/avro',
+        '(no ce_type): content-type: must be application/avro or application/vnd.tributary.avro+confluent',
         expect.stringMatching(
           /^eventId: dep-a1 was already applied from .*tributary\.funding\[\d+\]@\d+ with content sha256:[0-9a-f]{64}; this record's content is sha256:[0-9a-f]{64}/,
         ),

@@ -126,7 +126,7 @@ describe('the ledger projector', () => {
     );
     const dead = await readTopic(deadLetterTopicName(groups.killed), 2);
     expect(dead.map((message) => message.headers?.[DLQ_HEADERS.reason]?.toString())).toEqual([
-      '(no ce_type): content-type: must be application/avro',
+      '(no ce_type): content-type: must be application/avro or application/vnd.tributary.avro+confluent',
       expect.stringMatching(/^postings in USDC sum to -\d+, not 0/),
     ]);
     for (const message of dead) expect(message.headers?.[DLQ_HEADERS.sourceTopic]?.toString()).toBe(attributions);

@@ -6,7 +6,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { exitOnStartupFailure, logLevels } from '@tributary/config';
 import { applyTrustProxy } from '@tributary/observability';
 import { topicPrefix } from '@tributary/contracts';
-import { ensureTopicCatalog } from '@tributary/messaging';
+import { ensureTopicCatalog, installWireFraming } from '@tributary/messaging';
 import { ownerStepAtStartUp } from '@tributary/persistence';
 import { ownerMigrations } from './database/data-source-options';
 import { payoutsConfig } from './payouts.config';
@@ -25,6 +25,8 @@ installKafkaWireFastPaths();
  */
 async function bootstrap(): Promise<void> {
   const config = payoutsConfig();
+  // The schema registry's ids, before any record is built: with them every record is Confluent-framed.
+  const framing = await installWireFraming('payouts');
   await ownerStepAtStartUp(config.database, ownerMigrations);
   await ensureTopicCatalog('payouts');
   const publisher = await connectPublisher(config, topicPrefix());
@@ -49,6 +51,7 @@ async function bootstrap(): Promise<void> {
   process.once('SIGTERM', shutdown);
   process.once('SIGINT', shutdown);
   await app.listen(config.PAYOUTS_HTTP_PORT, config.HTTP_HOST);
+  Logger.log(`records written ${framing === 'confluent' ? 'Confluent-framed' : 'raw Avro'}`, 'Bootstrap');
   Logger.log(`payouts ready: statement at ${await app.getUrl()}/accounts/<accountId>/payouts`, 'Bootstrap');
 }
 

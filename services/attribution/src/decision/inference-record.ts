@@ -22,7 +22,7 @@ export interface ReadInference {
   readonly facts: InferenceFacts;
   /** The as-of time of the join: the join rule's, from the record timestamp (the broker's append time under v2). */
   readonly asOfMs: number;
-  /** SHA-256 of the record's value: a re-delivery of the inference has the same, another inference under its id does not. */
+  /** SHA-256 of the record's Avro body: a re-delivery of the inference has the same (in either framing), another inference under its id does not. */
   readonly contentHash: Buffer;
 }
 
@@ -87,6 +87,7 @@ export function readInference(record: InboundRecord, limits: InferenceLimits, no
     producer,
     facts,
     asOfMs: JOIN_RULES[JOIN_RULE].asOfMs(record.timestampMs),
-    contentHash: contentHashOf(record.value!),
+    // The Avro body's hash: alike whether the inference was written raw or Confluent-framed.
+    contentHash: contentHashOf(decoded.body),
   };
 }

@@ -10,6 +10,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { kafkaClientOptions, kafkaEnv, localOperatorTokenFile } from '@tributary/config';
 import { topicPrefix } from '@tributary/contracts';
 import { TributaryProducer } from '@tributary/producer';
+import { installWireFraming } from '@tributary/messaging';
 import { ECONOMY_DEFAULTS, simulateEconomy, type SimulatedEvent } from '@tributary/simulator';
 
 export interface SimulateOptions {
@@ -110,6 +111,8 @@ async function viaKafka(): Promise<{ send: Send; close(): Promise<void> }> {
   // A direct producer: KAFKA_USERNAME names its principal (one granted the input topics' event types).
   const kafka = kafkaEnv();
   const prefix = topicPrefix();
+  // The schema registry's ids, as the services install them: with them every record is Confluent-framed.
+  await installWireFraming('simulator');
   const producer = await TributaryProducer.connect({
     ...kafkaClientOptions(kafka, `${kafka.KAFKA_CLIENT_ID}-simulator`),
     source: KAFKA_PRODUCER_SOURCE,

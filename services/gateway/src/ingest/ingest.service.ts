@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { ContractError, toRecord, type EventType, type OutboundRecord } from '@tributary/contracts';
+import { avroBodyOf, ContractError, toRecord, type EventType, type OutboundRecord } from '@tributary/contracts';
 import { assertRecordFits, RecordTooLargeError, type PublishResult } from '@tributary/producer';
 import { scopeIssues, sourceOf, type ApiKeyScope } from '../auth/api-key';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../gateway.config';
@@ -31,6 +31,15 @@ interface PreparedEvent {
   readonly data: Record<string, unknown>;
   readonly record: OutboundRecord;
   readonly bodySha256: string;
+}
+
+/**
+ * What an event id's idempotency row compares: SHA-256 of the event type and the event's Avro body, not of
+ * the record value, so a retry of an event acknowledged raw, sent again once records are Confluent-framed
+ * (or the other way round), is the same event. Equal to the value's hash for raw records, as stored before.
+ */
+export function bodySha256Of(eventType: string, record: OutboundRecord): string {
+  return createHash('sha256').update(`${eventType}\n`).update(avroBodyOf(record)).digest('hex');
 }
 
 const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
@@ -105,7 +114,7 @@ export class IngestService {
           ...(this.config.TRIBUTARY_TOPIC_PREFIX ? { topicPrefix: this.config.TRIBUTARY_TOPIC_PREFIX } : {}),
           ...(typeof event.traceparent === 'string' ? { traceparent: event.traceparent } : {}),
         });
-        const bodySha256 = createHash('sha256').update(`${event.type}\n`).update(record.value).digest('hex');
+        const bodySha256 = bodySha256Of(event.type, record);
         prepared.push({ type: event.type, data: data as Record<string, unknown>, record, bodySha256 });
       } catch (error) {
         if (!(error instanceof ContractError)) throw error;

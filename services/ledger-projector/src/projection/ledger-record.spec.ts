@@ -3,6 +3,8 @@
 // else, and a decision that names no producer (written before v3) counts under the empty producer.
 import {
   getEventContract,
+  SchemaIdBook,
+  schemaCatalogEntries,
   toRecord,
   type FundsDeposited,
   type FundsReversed,
@@ -33,8 +35,18 @@ const reversal = (eventId: string, producer: string, amountMinor: bigint): Funds
   reversesEventId: null,
 });
 
-function record(eventType: Parameters<typeof toRecord>[0], data: unknown, offset = 0, topic?: string): InboundRecord {
-  const published = toRecord(eventType, data as never, { source: 'urn:tributary:test', topicPrefix: PREFIX });
+function record(
+  eventType: Parameters<typeof toRecord>[0],
+  data: unknown,
+  offset = 0,
+  topic?: string,
+  schemaIds: SchemaIdBook | null = null,
+): InboundRecord {
+  const published = toRecord(eventType, data as never, {
+    source: 'urn:tributary:test',
+    topicPrefix: PREFIX,
+    schemaIds,
+  });
   return {
     topic: topic ?? published.topic,
     partition: 0,
@@ -208,5 +220,31 @@ describe('the producer totals the ledger fold sums', () => {
     }));
     const funding = { item: readLedgerRecord(record('FundsDeposited', deposit('d1', 'urn:p:b', 11n), 0)) };
     expect(sumProducerTotals([funding, ...items].reverse())).toEqual(sumProducerTotals([...items, funding]));
+  });
+});
+
+describe('readLedgerRecord, either framing', () => {
+  const ids = SchemaIdBook.of(new Map(schemaCatalogEntries().map((entry, index) => [entry.fingerprint, 1 + index])));
+
+  it('reads a Confluent-framed record as the raw one, with the same content hash', () => {
+    for (const [eventType, data] of [
+      ['InferenceAttributed', decision(7)],
+      ['FundsDeposited', deposit('dep-1', 'urn:p', 2n ** 60n)],
+    ] as const) {
+      const raw = readLedgerRecord(record(eventType, data));
+      const framed = readLedgerRecord(record(eventType, data, 0, undefined, ids));
+      expect(framed.record.headers['content-type']).toBe('application/vnd.tributary.avro+confluent');
+      expect(framed.event).toEqual(raw.event);
+      expect(framed.contentHash.equals(raw.contentHash)).toBe(true);
+    }
+  });
+
+  it('refuses a framed record whose prefix is broken, naming the value', () => {
+    const framed = record('InferenceAttributed', decision(8), 0, undefined, ids);
+    const broken = Buffer.from(framed.value!);
+    broken[0] = 1;
+    expect(rejection(() => readLedgerRecord({ ...framed, value: broken })).message).toMatch(
+      /: value: starts with byte 1/,
+    );
   });
 });
