@@ -10,7 +10,12 @@ import {
   type Producer,
   type Transaction,
 } from 'kafkajs';
-import { createConsumer, createKafkaClient, KAFKA_RETRY_DEFAULT } from '@tributary/kafka-client';
+import {
+  createConsumer,
+  createKafkaClient,
+  KAFKA_RETRY_DEFAULT,
+  KAFKA_TRANSACTION_RETRY,
+} from '@tributary/kafka-client';
 import { deadLetterTopicName } from '@tributary/contracts';
 import { deadLetterMessage } from './dead-letter';
 import { toInboundRecord, type InboundRecord, type Rejection } from './inbound-batch';
@@ -347,6 +352,7 @@ export class TransactionalProcessor {
       // kafkajs keeps ordering and idempotence only with one request in flight.
       maxInFlightRequests: 1,
       transactionTimeout: this.options.transactionTimeoutMs,
+      retry: KAFKA_TRANSACTION_RETRY,
       allowAutoTopicCreation: false,
       // Every record names its partition; the option only spares kafkajs's warning about its default.
       createPartitioner: Partitioners.DefaultPartitioner,
