@@ -90,8 +90,15 @@ async function main() {
   await new Promise((resolve, reject) => {
     consumer
       .run({
-        eachMessage: async ({ topic, message }) => {
-          const event = await registry.decode(message.value);
+        eachMessage: async ({ topic, partition, message }) => {
+          let event;
+          try {
+            event = await registry.decode(message.value);
+          } catch (error) {
+            // kafkajs would retry the record forever; a reader that cannot decode one should stop and say so.
+            reject(new Error(`${topic}/${partition}@${message.offset}: ${error.message}`));
+            throw error;
+          }
           const line = { topic, key: String(message.key), type: String(message.headers.ce_type), event };
           process.stdout.write(`${JSON.stringify(line, (_k, v) => (typeof v === 'bigint' ? v.toString() : v))}\n`);
           if (++seen >= maxMessages) resolve();
