@@ -13,4 +13,4 @@ export {
 export { unitSpecKafkaEnv } from './unit-env';
 export { testKafkaName, principalEnv, kafkaAs, kafkaRefusal, tryProduce } from './principals';
 export { getFrom, requestFrom, type HttpReply } from './http-from';
-export { fixedSchemaIds } from './schema-ids';
+export { fixedSchemaIds, testRegistrySchemaIds } from './schema-ids';

@@ -22,7 +22,7 @@ import {
 import { DLQ_HEADERS, ensureTopics, keyPartition } from '@tributary/messaging';
 import {
   createTestDatabase,
-  fixedSchemaIds,
+  testRegistrySchemaIds,
   readTopic,
   testKafka,
   uniqueName,
@@ -265,7 +265,8 @@ describe('an inferenceId seen again', () => {
 
   it('decides an inference written raw and re-delivered framed (and the other way round) once', async () => {
     const before = duplicatesCounted(await metricsText());
-    const ids = fixedSchemaIds(500);
+    // The ids the service installed from the test stack's registry: it refuses a framed record whose id is another's.
+    const ids = await testRegistrySchemaIds();
     for (const [first, again] of [
       [null, ids],
       [ids, null],

@@ -108,7 +108,8 @@ describe('funding events from the treasury', () => {
       ce_id: record.data.eventId,
       ce_type: `tributary.funding.${type}`,
       ce_source: 'urn:tributary:payouts',
-      'content-type': 'application/avro',
+      // The test stack runs a schema registry, so the service frames what it writes (Confluent framing).
+      'content-type': 'application/vnd.tributary.avro+confluent',
     });
     expect(record.headers.ce_dataschema).toMatch(/^urn:tributary:schema:sha256:[0-9a-f]{64}$/);
   };
