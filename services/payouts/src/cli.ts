@@ -3,7 +3,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import type { DataSource } from 'typeorm';
 import { ConfigError, databaseEnv, kafkaEnv, redactUrlsIn } from '@tributary/config';
 import { topicPrefix } from '@tributary/contracts';
-import { ensureTopicCatalog } from '@tributary/messaging';
+import { ensureTopicCatalog, installWireFraming } from '@tributary/messaging';
 import { runOwnerStep, serviceDatabaseConfig, withDataSource } from '@tributary/persistence';
 import { dataSourceOptions, ownerMigrations, PAYOUTS_SCHEMA } from './database/data-source-options';
 import { epochNumber } from './http/payouts.controller';
@@ -165,6 +165,8 @@ async function publishWithKafka(
   publish: (publisher: Awaited<ReturnType<typeof connectPublisher>>) => Promise<unknown>,
 ): Promise<void> {
   await ensureTopicCatalog('payouts');
+  // Framed with the registry's ids like everything the service writes (SCHEMA_REGISTRY_URL; raw without).
+  await installWireFraming('payouts');
   const publisher = await connectPublisher(kafkaEnv(process.env, 'payouts'), topicPrefix());
   try {
     print(await publish(publisher));
