@@ -28,8 +28,10 @@ import {
   type EventData,
   type EventType,
   type InferenceCompleted,
+  SchemaIdBook,
 } from '@tributary/contracts';
 import { ensureTopics } from '@tributary/messaging';
+import { registerEventSchemas, schemaRegistryUrl } from '@tributary/schema-registry';
 import { dropDatabase, ensurePostgres, withDatabase } from '@tributary/local-stack';
 import { startServiceProcess } from '@tributary/testing';
 import { toAttributedEvent } from '../../services/attribution/src/decision/wire';
@@ -207,7 +209,18 @@ function inProcessRate(encode: boolean): number {
   return Math.round((count / elapsedMs) * 1_000);
 }
 
-async function serviceRate(instances: number, broker: BenchBroker): Promise<ServiceFigures> {
+/**
+ * The registry's ids when SCHEMA_REGISTRY_URL names one (`npm run registry -- start`): then one instance on
+ * the secured broker is measured framed too (the service and the load both Confluent-framed), interleaved
+ * with the raw runs, as `decisionsTransactional_framed` beside `framing_cost_pct`.
+ */
+const REGISTRY_URL = schemaRegistryUrl();
+
+async function serviceRate(
+  instances: number,
+  broker: BenchBroker,
+  schemaIds: SchemaIdBook | null = null,
+): Promise<ServiceFigures> {
   const prefix = `bench.${randomUUID().slice(0, 8)}.`;
   const catalog = catalogFor(prefix);
   const databaseName = `bench_attribution_${randomUUID().slice(0, 8)}`;
@@ -236,7 +249,11 @@ async function serviceRate(instances: number, broker: BenchBroker): Promise<Serv
         topic,
         acks: -1,
         messages: items.slice(start, start + 2_000).map((data, slot) => {
-          const record = toRecord(type, data as EventData<typeof type>, { source: 'urn:bench', topicPrefix: prefix });
+          const record = toRecord(type, data as EventData<typeof type>, {
+            source: 'urn:bench',
+            topicPrefix: prefix,
+            schemaIds,
+          });
           return {
             key: record.key,
             value: record.value,
@@ -331,6 +348,8 @@ async function serviceRate(instances: number, broker: BenchBroker): Promise<Serv
         ...broker.serviceEnv('attribution'),
         DATABASE_URL: databaseUrl,
         TRIBUTARY_TOPIC_PREFIX: prefix,
+        // Framed runs give the service the registry (it registers and frames); raw runs give it none.
+        SCHEMA_REGISTRY_URL: schemaIds === null ? '' : REGISTRY_URL!,
         ATTRIBUTION_HTTP_PORT: '0',
         LOG_LEVEL: 'warn',
         // BENCH_CPU_PROF_DIR=<dir> writes a V8 CPU profile of each service process (on its SIGTERM exit) there.
@@ -482,7 +501,17 @@ async function main(): Promise<void> {
   };
   const policy: number[] = [];
   const policyAndEncoding: number[] = [];
+  const framedIds = REGISTRY_URL === undefined ? null : SchemaIdBook.of(await registerEventSchemas(REGISTRY_URL));
+  const framed: number[] = [];
   for (let run = 0; run < RUNS; run += 1) {
+    if (framedIds !== null) {
+      // Framed on the secured broker, one instance, before or after the raw one alternating with the runs.
+      const figures = await serviceRate(1, BROKERS.secured, framedIds);
+      framed.push(figures.decisionsPerSecond);
+      process.stdout.write(
+        `run ${run + 1}, 1 instance, secured, Confluent-framed: ${figures.decisionsPerSecond} decisions/s\n`,
+      );
+    }
     policy.push(inProcessRate(false));
     policyAndEncoding.push(inProcessRate(true));
     for (const instances of INSTANCE_COUNTS) {
@@ -540,6 +569,12 @@ async function main(): Promise<void> {
     },
     figures: {
       ...Object.assign({}, ...INSTANCE_COUNTS.map(serviceFigures)),
+      ...(framed.length > 0
+        ? {
+            decisionsTransactional_framed: figure(framed, 'inferences/s'),
+            framing_cost_pct: securityCost(framed, seriesOf('secured', INSTANCE_COUNTS[0]!).rates),
+          }
+        : {}),
       policyOnlyOneThread: figure(policy, 'inferences/s'),
       policyAndAvroEncodingOneThread: figure(policyAndEncoding, 'inferences/s'),
     },

@@ -4,8 +4,10 @@
 // secured broker of its own, a fresh database with a role per service, and the gateway, the attribution
 // service, the ledger projector and the ledger API as processes of their own.
 //
-// Traffic is the simulator's, open loop (each request is sent when it is due, whatever came back), one
-// event per request as the simulator sends by default (BENCH_LATENCY_BATCH=n: n per POST /events/batch):
+// Traffic is the simulator's, open loop (each request is sent when it is due, whatever came back), ten
+// events per POST /events/batch (BENCH_LATENCY_BATCH=1 sends each alone, as the simulator does by default;
+// at 1,000 requests/s the gateway alone would take most of one of this machine's two cores), at each of
+// BENCH_LATENCY_RATES (1000,250 events/s) in turn:
 // nine events in ten are paid inferences of one economy, the tenth a table record (a datanet,
 // contribution or model of a new economy), so the attribution service's tables move under the inferences
 // as in production. Every inference is followed from its 202 to:
@@ -20,7 +22,7 @@
 // Kafka's floor is its EndToEndLatency tool (produce with acks=all, consume, one record at a time) on the
 // same broker, secured the same way, run between the pipeline's runs.
 // Results: bench/results/latency.json. BENCH_LATENCY_RUNS (3) and BENCH_LATENCY_SECONDS (20) size it.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
@@ -44,9 +46,10 @@ import { DataSource } from 'typeorm';
 
 const RUNS = Number(process.env.BENCH_LATENCY_RUNS ?? 3);
 const RUN_SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? 20);
-const RATE_PER_S = 1_000;
+/** The rates measured side by side in one run, events/s: the target, and one this machine carries with room. */
+const RATES_PER_S = (process.env.BENCH_LATENCY_RATES ?? '1000,250').split(',').map(Number);
 /** Events per request: 1 sends each as it happens (POST /events/<type>), more use POST /events/batch. */
-const BATCH_EVENTS = Number(process.env.BENCH_LATENCY_BATCH ?? 1);
+const BATCH_EVENTS = Number(process.env.BENCH_LATENCY_BATCH ?? 10);
 const WARMUP_SECONDS = 5;
 /** One event in TABLE_EVERY is a table record; the rest are inferences. */
 const TABLE_EVERY = 10;
@@ -191,6 +194,23 @@ interface Seen {
   readonly decidedAtMs: Map<string, number>;
 }
 
+/** CPU seconds (user + system) a process used so far, from /proc (Linux); NaN when it is gone. */
+function cpuSecondsOf(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** CPU seconds the whole machine spent busy so far (all cores), from /proc/stat. */
+function machineBusySeconds(): number {
+  const [, ...times] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/);
+  const [user, nice, system, , , irq, softirq, steal] = times.map(Number);
+  return (user! + nice! + system! + irq! + softirq! + steal!) / 100;
+}
+
 /** What the gateway answers for each event it accepted. */
 interface PublishAck {
   readonly partition: number;
@@ -209,6 +229,7 @@ interface RunResult {
   readonly sentPerS: number;
   readonly failed: number;
   readonly lost: number;
+  readonly coresBusy: Readonly<Record<string, number>>;
 }
 
 /**
@@ -251,11 +272,19 @@ async function oneRun(
   ledgerSql: Client,
   seen: Seen,
   seconds: number,
+  pids: Readonly<Record<string, number | undefined>>,
+  ratePerS: number,
 ): Promise<RunResult> {
+  const cpuOf = (): Record<string, number> => ({
+    ...Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuSecondsOf(pid)])),
+    'bench:latency': process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6,
+    machine: machineBusySeconds(),
+  });
+  const cpuBefore = cpuOf();
   const followed = new Map<string, Followed>();
   /** Inferences acknowledged and not yet seen in the ledger. */
   const waiting = new Set<string>();
-  const total = RATE_PER_S * seconds;
+  const total = ratePerS * seconds;
   let failed = 0;
   const ackMs: number[] = [];
   const inFlight = new Set<Promise<void>>();
@@ -306,7 +335,7 @@ async function oneRun(
   };
   const startedMs = performance.now();
   for (let index = 0; index < total; index += BATCH_EVENTS) {
-    const dueMs = startedMs + (index * 1_000) / RATE_PER_S;
+    const dueMs = startedMs + (index * 1_000) / ratePerS;
     const waitMs = dueMs - performance.now();
     if (waitMs > 1) await sleep(waitMs);
     while (inFlight.size >= IN_FLIGHT_MAX) await Promise.race(inFlight);
@@ -349,7 +378,16 @@ async function oneRun(
       .finally(() => inFlight.delete(sent));
     inFlight.add(sent);
   }
-  const sentPerS = total / ((performance.now() - startedMs) / 1_000);
+  const sendingS = (performance.now() - startedMs) / 1_000;
+  const sentPerS = total / sendingS;
+  const cpuAfter = cpuOf();
+  /** Cores each process kept busy while the load was sent (2 is all of this machine). */
+  const coresBusy = Object.fromEntries(
+    Object.entries(cpuAfter).map(([name, seconds]) => [
+      name,
+      Math.round(((seconds - cpuBefore[name]!) / sendingS) * 100) / 100,
+    ]),
+  );
   await Promise.all(inFlight);
   await Promise.all(apiProbes);
   const deadline = Date.now() + FOLLOW_TIMEOUT_MS;
@@ -382,6 +420,7 @@ async function oneRun(
     sentPerS,
     failed,
     lost: waiting.size,
+    coresBusy,
   };
   for (const id of followed.keys()) {
     seen.appendedAtMs.delete(id);
@@ -485,6 +524,8 @@ async function main(): Promise<void> {
       say(`${service.name} ready at ${urls[service.name as ServiceName]}`);
     }
     await ledgerSql.connect();
+    const pids: Record<string, number | undefined> = { kafka: kafka.pid };
+    local.forEach((service, index) => (pids[service.name] = services[index]!.child.pid));
     const seen: Seen = { appendedAtMs: new Map(), decisionCreatedAtMs: new Map(), decidedAtMs: new Map() };
     watcher = await topicWatcher(kafka, seen);
     const runId = `lat${Date.now().toString(36)}`;
@@ -498,49 +539,90 @@ async function main(): Promise<void> {
       });
       if (answer.status !== 202) throw new Error(`setup ${event.type} answered ${answer.status}: ${answer.body}`);
     }
-    say(`economy set up; warming up for ${WARMUP_SECONDS} s at ${RATE_PER_S} events/s`);
-    const warm = await oneRun(events, urls, gatewayKey, readCredential, ledgerSql, seen, WARMUP_SECONDS);
+    say(`economy set up; warming up for ${WARMUP_SECONDS} s at ${RATES_PER_S[0]} events/s`);
+    const warm = await oneRun(
+      events,
+      urls,
+      gatewayKey,
+      readCredential,
+      ledgerSql,
+      seen,
+      WARMUP_SECONDS,
+      pids,
+      RATES_PER_S[0]!,
+    );
     say(`warm-up: ${toJson(warm)}`);
-    const runs: RunResult[] = [];
+    const runs = new Map<number, RunResult[]>(RATES_PER_S.map((rate) => [rate, []]));
     const floors: Array<Awaited<ReturnType<typeof kafkaFloor>>> = [];
     for (let index = 1; index <= RUNS; index += 1) {
       floors.push(await kafkaFloor(kafka));
       say(`run ${index} Kafka floor: ${toJson(floors.at(-1))}`);
-      runs.push(await oneRun(events, urls, gatewayKey, readCredential, ledgerSql, seen, RUN_SECONDS));
-      say(`run ${index}: ${toJson(runs.at(-1))}`);
+      // The rates interleaved, so drift in the machine's speed reaches each alike.
+      for (const rate of RATES_PER_S) {
+        runs
+          .get(rate)!
+          .push(await oneRun(events, urls, gatewayKey, readCredential, ledgerSql, seen, RUN_SECONDS, pids, rate));
+        say(`run ${index} at ${rate}/s: ${toJson(runs.get(rate)!.at(-1))}`);
+      }
     }
-    const lost = runs.reduce((sum, run) => sum + run.lost + run.failed, 0);
-    const stageFigures = (name: string, pick: (run: RunResult) => Tail) =>
-      Object.fromEntries(
-        (['p50', 'p90', 'p99', 'max'] as const).map((key) => [
-          `${name}_${key}`,
+    const all = [...runs.values()].flat();
+    const lost = all.reduce((sum, run) => sum + run.lost + run.failed, 0);
+    const figuresAt = (rate: number) => {
+      const atRate = runs.get(rate)!;
+      const tails = (name: string, pick: (run: RunResult) => Tail) =>
+        Object.fromEntries(
+          (['p50', 'p90', 'p99', 'max'] as const).map((key) => [
+            `at${rate}_${name}_${key}`,
+            figure(
+              atRate.map((run) => pick(run)[key]),
+              'ms',
+            ),
+          ]),
+        );
+      const cores = Object.fromEntries(
+        Object.keys(atRate[0]!.coresBusy).map((name) => [
+          `at${rate}_cores_${name}`,
           figure(
-            runs.map((run) => pick(run)[key]),
-            'ms',
+            atRate.map((run) => run.coresBusy[name]!),
+            'cores',
           ),
         ]),
       );
+      return {
+        ...tails('ack', (run) => run.ackMs),
+        ...tails('decided', (run) => run.decidedMs),
+        ...tails('ledger', (run) => run.ledgerMs),
+        ...tails('api', (run) => run.apiMs),
+        ...tails('stage_attribution', (run) => run.attributionStageMs),
+        ...tails('stage_commit', (run) => run.commitStageMs),
+        ...tails('stage_projection', (run) => run.projectionStageMs),
+        [`at${rate}_sent`]: figure(
+          atRate.map((run) => run.sentPerS),
+          'events/s',
+        ),
+        [`at${rate}_lost_or_failed`]: figure(
+          atRate.map((run) => run.lost + run.failed),
+          'events',
+        ),
+        ...cores,
+      };
+    };
     const results = {
       name: 'latency',
       ...benchProvenance(),
       machine: benchMachine('shared 2-core machine; broker, PostgreSQL, four services and the load on the same host'),
       runs: RUNS,
       setup: {
-        load: `${RATE_PER_S} events/s open loop through the gateway (${BATCH_EVENTS === 1 ? 'one event per POST' : `${BATCH_EVENTS} events per POST /events/batch`}) for ${RUN_SECONDS} s a run; ${TABLE_EVERY - 1} in ${TABLE_EVERY} paid inferences with up to 8 attributions, 1 in ${TABLE_EVERY} table records of new economies`,
+        load: `${RATES_PER_S.join(' and ')} events/s (figures at<rate>_...), open loop through the gateway (${BATCH_EVENTS === 1 ? 'one event per POST' : `${BATCH_EVENTS} events per POST /events/batch`}) for ${RUN_SECONDS} s a run each, interleaved; ${TABLE_EVERY - 1} in ${TABLE_EVERY} paid inferences with up to 8 attributions, 1 in ${TABLE_EVERY} table records of new economies`,
         measured:
           'ack: due time to 202; decided: 202 to the decision readable read_committed on the attributions topic; ledger: 202 to the inference in the ledger (polled every ' +
-          `${LEDGER_POLL_MS} ms); api: 202 to GET /v1/freshness answering reflected (1 inference in ${API_PROBE_EVERY}, polled every ${FRESHNESS_POLL_MS} ms)`,
+          `${LEDGER_POLL_MS} ms); api: 202 to GET /v1/freshness answering reflected (1 inference in ${API_PROBE_EVERY}, polled every ${FRESHNESS_POLL_MS} ms); ` +
+          'stages from the records: attribution = inference append time (broker) to decision created, commit = to decision readable, projection = to ledger; cores = CPU per process while the load was sent (machine: all of it, of 2)',
         floor: `Kafka's EndToEndLatency (acks=all, ${E2E_RECORDS} records of ${E2E_RECORD_BYTES} bytes, one at a time) on the same broker as the operator, before each run`,
         stack: `one KRaft broker (${kafka.security}), local PostgreSQL with a role per service, gateway, attribution, ledger-projector and ledger-api processes (defaults)`,
       },
       figures: {
-        ...stageFigures('ack', (run) => run.ackMs),
-        ...stageFigures('decided', (run) => run.decidedMs),
-        ...stageFigures('ledger', (run) => run.ledgerMs),
-        ...stageFigures('api', (run) => run.apiMs),
-        ...stageFigures('stage_attribution', (run) => run.attributionStageMs),
-        ...stageFigures('stage_commit', (run) => run.commitStageMs),
-        ...stageFigures('stage_projection', (run) => run.projectionStageMs),
+        ...Object.assign({}, ...RATES_PER_S.map(figuresAt)),
         kafka_e2e_p50: figure(
           floors.map((floor) => floor.p50),
           'ms',
@@ -552,14 +634,6 @@ async function main(): Promise<void> {
         kafka_e2e_avg: figure(
           floors.map((floor) => floor.avg),
           'ms',
-        ),
-        sent: figure(
-          runs.map((run) => run.sentPerS),
-          'events/s',
-        ),
-        lost_or_failed: figure(
-          runs.map((run) => run.lost + run.failed),
-          'events',
         ),
       },
     };
