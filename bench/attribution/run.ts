@@ -505,7 +505,7 @@ async function main(): Promise<void> {
   const framed: number[] = [];
   for (let run = 0; run < RUNS; run += 1) {
     if (framedIds !== null) {
-      // Framed on the secured broker, one instance, before or after the raw one alternating with the runs.
+      // Framed on the secured broker, one instance, first in each run, then the raw ones.
       const figures = await serviceRate(1, BROKERS.secured, framedIds);
       framed.push(figures.decisionsPerSecond);
       process.stdout.write(

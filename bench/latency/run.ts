@@ -31,7 +31,7 @@ import { kafkaClientOptions, kafkaEnv, localBrokerFiles } from '@tributary/confi
 import { OPERATOR_PRINCIPAL, TOPICS, topicPrefix } from '@tributary/contracts';
 import { applyServiceAcls, runKafkaCli, startKafka, type RunningKafka } from '@tributary/kafka-provisioner';
 import { installKafkaWireFastPaths } from '@tributary/kafka-wire';
-import { simulateEconomy, type SimulatedEvent } from '@tributary/simulator';
+import { ECONOMY_DEFAULTS, simulateEconomy, type SimulatedEvent } from '@tributary/simulator';
 import { startServiceProcess, type ServiceProcess } from '@tributary/testing';
 import { dropDatabase, ensurePostgres, withDatabase } from '../../deploy/local/src';
 import { prepareBroker } from '../../deploy/local/src/broker-ready';
@@ -160,16 +160,7 @@ function* traffic(runId: string): Generator<SimulatedEvent> {
   }
 }
 
-const economy = {
-  datanetCount: 3,
-  contributionsPerDatanet: 12,
-  contributorCount: 20,
-  validatorCount: 4,
-  modelCount: 4,
-  agentCount: 6,
-  consumerCount: 25,
-  asset: 'USDC',
-};
+const economy = ECONOMY_DEFAULTS;
 
 function setupEvents(runId: string): SimulatedEvent[] {
   const events: SimulatedEvent[] = [];
