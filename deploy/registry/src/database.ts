@@ -1,10 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Client } from 'pg';
 import { ProvisionError } from '@tributary/kafka-provisioner';
 import { ensurePostgres, withDatabase } from '@tributary/local-stack';
-import { ROLE_NAME, scramSha256Verifier } from '@tributary/persistence';
+import {
+  ROLE_NAME,
+  scramSha256Verifier,
+  sqlIdentifier as identifier,
+  sqlLiteral as literal,
+  withClient,
+} from '@tributary/persistence';
 
 /** The schema the registry's tables live in, inside its own database. */
 export const REGISTRY_SCHEMA = 'registry';
@@ -88,22 +93,4 @@ export async function ensureRegistryDatabase(
     role: opts.role,
     jdbcUrl: `jdbc:postgresql://${server.host}/${opts.database}?currentSchema=${REGISTRY_SCHEMA}`,
   };
-}
-
-async function withClient<T>(url: string, use: (client: Client) => Promise<T>): Promise<T> {
-  const client = new Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
-  await client.connect();
-  try {
-    return await use(client);
-  } finally {
-    await client.end();
-  }
-}
-
-function literal(text: string): string {
-  return `'${text.replace(/'/g, "''")}'`;
-}
-
-function identifier(text: string): string {
-  return `"${text.replace(/"/g, '""')}"`;
 }

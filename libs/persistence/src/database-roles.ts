@@ -358,7 +358,8 @@ export async function waitForOtherDdl(url: string): Promise<void> {
   });
 }
 
-async function withClient<T>(url: string, use: (client: Client) => Promise<T>): Promise<T> {
+/** One short-lived session for an owner step's statements, always ended. */
+export async function withClient<T>(url: string, use: (client: Client) => Promise<T>): Promise<T> {
   const client = new Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
   await client.connect();
   try {
@@ -369,10 +370,11 @@ async function withClient<T>(url: string, use: (client: Client) => Promise<T>): 
 }
 
 /** A SQL string literal; role names were already held to ROLE_NAME, this is the second check. */
-function literal(text: string): string {
+export function literal(text: string): string {
   return `'${text.replace(/'/g, "''")}'`;
 }
 
-function identifier(text: string): string {
+/** A quoted SQL identifier. */
+export function identifier(text: string): string {
   return `"${text.replace(/"/g, '""')}"`;
 }
