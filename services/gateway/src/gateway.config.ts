@@ -19,9 +19,9 @@ const gatewaySchema = z.object({
   GATEWAY_BODY_BYTES_MAX: boundedInt(1_024, 64 * 1_048_576, 5 * 1_048_576),
   /** Events per batch request; one batch is one Kafka transaction. */
   GATEWAY_BATCH_EVENTS_MAX: boundedInt(1, BATCH_EVENTS_MAX, BATCH_EVENTS_MAX),
-  /** Transactional producers, each used by one batch at a time. */
+  /** Transactional producers, each running one transaction at a time; batches that wait share the next. */
   GATEWAY_TRANSACTIONAL_PRODUCERS: boundedInt(1, 16, 2),
-  /** Batch requests that may wait for a transactional producer; more are a 503. */
+  /** Batch requests that may wait while every transactional producer is busy; more are a 503. */
   GATEWAY_BATCH_WAITERS_MAX: boundedInt(0, 10_000, 64),
   /** Single events that may wait for the next Kafka send; more are a 503. */
   GATEWAY_SINGLE_QUEUE_MAX: boundedInt(1, 1_000_000, 20_000),

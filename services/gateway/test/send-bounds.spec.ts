@@ -43,6 +43,57 @@ describe('the group commit with a weight bound', () => {
   });
 });
 
+describe('the group commit with calls at once', () => {
+  it('runs up to its calls at once, and the items that wait go together in the next free one', async () => {
+    const calls: number[][] = [];
+    const finish: Array<() => void> = [];
+    const committer = new GroupCommitter<number, number>(
+      async (items) => {
+        calls.push([...items]);
+        await new Promise<void>((resolve) => finish.push(resolve));
+        return [...items];
+      },
+      100,
+      100,
+      () => new Error('overloaded'),
+      undefined,
+      2,
+    );
+    const results = [1, 2, 3, 4, 5].map((item) => committer.submit(item));
+    await Promise.resolve();
+    // Two calls at once, each alone; the other three wait for the first that ends.
+    expect(calls).toEqual([[1], [2]]);
+    expect(committer.queued).toBe(3);
+    finish.shift()!();
+    await results[0];
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(calls).toEqual([[1], [2], [3, 4, 5]]);
+    finish.splice(0).forEach((resolve) => resolve());
+    expect(await Promise.all(results)).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it('refuses only when every call is busy and the queue is full; a failed call fails its own callers', async () => {
+    const committer = new GroupCommitter<number, number>(
+      async (items) => {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        if (items.includes(3)) throw new Error('refused');
+        return [...items];
+      },
+      100,
+      0,
+      (queued) => new Error(`overloaded with ${queued}`),
+      undefined,
+      2,
+    );
+    const results = await Promise.allSettled([1, 2, 3].map((item) => committer.submit(item)));
+    expect(
+      results.map((result) => (result.status === 'fulfilled' ? result.value : (result.reason as Error).message)),
+    ).toEqual([1, 2, 'overloaded with 0']);
+    const later = await Promise.allSettled([3, 4].map((item) => committer.submit(item)));
+    expect(later.map((result) => result.status)).toEqual(['rejected', 'fulfilled']);
+  });
+});
+
 describe('an event too large to send', () => {
   const wide = (head: string) => head + '界'.repeat(256 - head.length);
   const inference = (attributions: number) => ({

@@ -1,7 +1,13 @@
 import { kafkaClientOptions } from '@tributary/config';
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { RECORD_BATCH_OVERHEAD_BYTES, type OutboundRecord } from '@tributary/contracts';
-import { BATCH_EVENTS_MAX, outboundRecordBytes, RecordTooLargeError, type PublishResult } from '@tributary/producer';
+import {
+  assertRecordFits,
+  BATCH_EVENTS_MAX,
+  outboundRecordBytes,
+  RecordTooLargeError,
+  type PublishResult,
+} from '@tributary/producer';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../gateway.config';
 import { GroupCommitter } from './group-commit';
 import { KafkaSender, type KafkaSenderOptions } from './kafka-sender';
@@ -11,8 +17,10 @@ import { KafkaOverloadedError, KafkaUnavailableError } from './rejection';
  * Sends what the gateway accepted. Single events are group-committed: while one send is in flight the
  * next events queue, and go together in the next send (one produce request, each event still acked
  * and reported on its own), because an idempotent producer allows one request in flight and a send per
- * event would cap the gateway at one broker round trip per event. Batches each get a transactional
- * producer of their own from a small pool, since a transactional producer runs one transaction at a time.
+ * event would cap the gateway at one broker round trip per event. Batches are group-committed too: each
+ * transactional producer of a small pool runs one transaction at a time, and the batches that arrive
+ * while all of them are busy go together in the next free one's transaction. A batch stays all or
+ * nothing (the transaction holding it is), and the broker commits one transaction, not one per request.
  * After a Kafka failure, requests are refused at once for a short cooldown instead of each waiting on
  * a broker that is down.
  */
@@ -21,9 +29,9 @@ export class KafkaPublisher implements OnModuleDestroy {
   private readonly logger = new Logger(KafkaPublisher.name);
   private readonly singles: GroupCommitter<OutboundRecord, PublishResult>;
   private single: Promise<KafkaSender> | undefined;
+  private readonly batches: GroupCommitter<readonly OutboundRecord[], PublishResult[]>;
   private readonly idle: number[] = [];
   private readonly transactional: Array<Promise<KafkaSender> | undefined>;
-  private readonly waiters: Array<(slot: number) => void> = [];
   private unavailableUntilMs = 0;
   private lastFailure = '';
 
@@ -43,6 +51,15 @@ export class KafkaPublisher implements OnModuleDestroy {
         perCallMax: config.GATEWAY_REQUEST_BYTES_MAX,
       },
     );
+    this.batches = new GroupCommitter(
+      (batches) => this.sendBatches(batches),
+      BATCHES_PER_TRANSACTION_MAX,
+      config.GATEWAY_BATCH_WAITERS_MAX,
+      (queued) => new KafkaOverloadedError(`${queued} batches are already waiting for a transactional producer`),
+      // One transaction holds at most BATCH_EVENTS_MAX records, however many batches share it.
+      { weigh: (records) => records.length, perCallMax: BATCH_EVENTS_MAX },
+      config.GATEWAY_TRANSACTIONAL_PRODUCERS,
+    );
   }
 
   /** Seconds until the cooldown after a Kafka failure ends; 0 when Kafka is believed up. */
@@ -60,13 +77,9 @@ export class KafkaPublisher implements OnModuleDestroy {
   async publishAtomically(records: readonly OutboundRecord[]): Promise<PublishResult[]> {
     if (records.length > BATCH_EVENTS_MAX) throw new RangeError(`at most ${BATCH_EVENTS_MAX} records per transaction`);
     this.assertNotCoolingDown();
-    const slot = await this.acquire();
-    try {
-      const sender = await this.transactionalSender(slot);
-      return await this.sendOrFail(sender, records, () => (this.transactional[slot] = undefined));
-    } finally {
-      this.release(slot);
-    }
+    // Checked here, alone: a record too large must fail its own batch, never the transaction it would share.
+    for (const record of records) assertRecordFits(record, this.config.GATEWAY_REQUEST_BYTES_MAX);
+    return this.batches.submit(records);
   }
 
   async onModuleDestroy(): Promise<void> {
@@ -133,21 +146,19 @@ export class KafkaPublisher implements OnModuleDestroy {
     return sender;
   }
 
-  private acquire(): Promise<number> {
+  /** The batches in one transaction on an idle producer of the pool; each caller gets its own batch's results. */
+  private async sendBatches(batches: ReadonlyArray<readonly OutboundRecord[]>): Promise<PublishResult[][]> {
+    // The committer runs at most one call per producer, so one is always idle here.
     const slot = this.idle.pop();
-    if (slot !== undefined) return Promise.resolve(slot);
-    if (this.waiters.length >= this.config.GATEWAY_BATCH_WAITERS_MAX) {
-      return Promise.reject(
-        new KafkaOverloadedError(`${this.waiters.length} batches are already waiting for a transactional producer`),
-      );
+    if (slot === undefined) throw new Error('no idle transactional producer: more calls than producers');
+    try {
+      const sender = await this.transactionalSender(slot);
+      const results = await this.sendOrFail(sender, batches.flat(), () => (this.transactional[slot] = undefined));
+      let start = 0;
+      return batches.map((batch) => results.slice(start, (start += batch.length)));
+    } finally {
+      this.idle.push(slot);
     }
-    return new Promise((resolve) => this.waiters.push(resolve));
-  }
-
-  private release(slot: number): void {
-    const next = this.waiters.shift();
-    if (next) next(slot);
-    else this.idle.push(slot);
   }
 
   private assertNotCoolingDown(): void {
@@ -161,5 +172,8 @@ export class KafkaPublisher implements OnModuleDestroy {
     this.logger.warn(`Kafka unavailable: ${error.message}`);
   }
 }
+
+/** Batches sharing one transaction at most (their records at most BATCH_EVENTS_MAX in all). */
+const BATCHES_PER_TRANSACTION_MAX = 100;
 
 export { KafkaUnavailableError };
