@@ -16,6 +16,7 @@ import {
   type EntityKind,
   type EntityVersion,
   type ModelTableState,
+  type PartitionProgress,
   type SplitPolicy,
 } from '@tributary/attribution';
 import { recordFit, toRecord } from '@tributary/contracts';
@@ -313,8 +314,9 @@ export class Decider implements TransactionalHandler {
       if (observation === null || observation.observedAtMs < observableAtMs) {
         if (Date.now() < observableAtMs) await sleep(Math.min(observableAtMs - Date.now(), 1_000));
         if (Date.now() >= observableAtMs) {
-          observation = await this.observeEndOffsets();
-          this.lastObservation = observation;
+          observation = await this.observeEndOffsetsFrom(observableAtMs);
+          if ((this.lastObservation?.observedAtMs ?? -Infinity) < observation.observedAtMs)
+            this.lastObservation = observation;
         }
       } else {
         await this.progressSignal.changedSince(generation, POLL_INTERVAL_MS);
@@ -325,9 +327,30 @@ export class Decider implements TransactionalHandler {
 
   private partitions: Array<{ topic: string; partition: number }> | null = null;
   private lastObservation: EndOffsetsObservation | null = null;
+  /** The read of the fold's progress in flight, and the signal's generation when it started. */
+  private progressRead: { generation: number; progress: Promise<PartitionProgress[]> } | null = null;
+  /** The observation of the end offsets in flight, and when it was asked for. */
+  private observing: { startedAtMs: number; observation: Promise<EndOffsetsObservation> } | null = null;
 
-  /** Every table partition with the fold's progress; a partition never written has progress 0 / -1. */
-  private async tableProgress() {
+  /**
+   * Every table partition with the fold's progress; a partition never written has progress 0 / -1.
+   * The partitions decided at once share one read while no fold commit was heard since it started: a
+   * commit before it started is in it, and one after it bumps the generation, which the waits see.
+   */
+  private tableProgress(): Promise<PartitionProgress[]> {
+    const generation = this.progressSignal.generation();
+    if (this.progressRead?.generation === generation) return this.progressRead.progress;
+    const progress = this.readTableProgress();
+    const read = { generation, progress };
+    this.progressRead = read;
+    const forget = () => {
+      if (this.progressRead === read) this.progressRead = null;
+    };
+    progress.then(forget, forget);
+    return progress;
+  }
+
+  private async readTableProgress(): Promise<PartitionProgress[]> {
     if (this.partitions === null) {
       const metadata = await this.admin.fetchTopicMetadata({ topics: [...this.options.tableTopics] });
       this.partitions = metadata.topics.flatMap((topic) =>
@@ -341,6 +364,18 @@ export class Decider implements TransactionalHandler {
       ({ topic, partition }) =>
         stored.get(partitionKey(topic, partition)) ?? { topic, partition, nextOffset: 0n, watermarkMs: -1 },
     );
+  }
+
+  /** An observation asked for at `observableAtMs` or later: the one in flight when it qualifies, else a new one. */
+  private observeEndOffsetsFrom(observableAtMs: number): Promise<EndOffsetsObservation> {
+    if (this.observing !== null && this.observing.startedAtMs >= observableAtMs) return this.observing.observation;
+    const observing = { startedAtMs: Date.now(), observation: this.observeEndOffsets() };
+    this.observing = observing;
+    const forget = () => {
+      if (this.observing === observing) this.observing = null;
+    };
+    observing.observation.then(forget, forget);
+    return observing.observation;
   }
 
   private async observeEndOffsets(): Promise<EndOffsetsObservation> {
