@@ -1,3 +1,4 @@
+import { SharedLookups } from '@tributary/access';
 import { kafkaClientOptions, kafkaCredentialProblem } from '@tributary/config';
 import { catalogFor, ledgerApiReaderGroupPrefix, topicPrefix } from '@tributary/contracts';
 import { randomUUID } from 'node:crypto';
@@ -21,6 +22,7 @@ export class KafkaReader implements OnApplicationShutdown {
   private admin: Admin | null = null;
   private connecting: Promise<Admin> | null = null;
   private recordReadsInFlight = 0;
+  private readonly committedAsks = new SharedLookups<PartitionOffsets>();
 
   constructor(@Inject(LEDGER_API_CONFIG) private readonly config: LedgerApiConfig) {
     // Few retries and short timeouts: each API call is bounded by LEDGER_API_KAFKA_TIMEOUT_MS as a whole.
@@ -49,8 +51,17 @@ export class KafkaReader implements OnApplicationShutdown {
     return new Map(offsets.map(({ partition, offset }) => [partition, BigInt(offset)]));
   }
 
-  /** A group's committed offsets on a topic; partitions it never committed are absent. */
-  async committedOffsets(groupId: string, topic: string): Promise<PartitionOffsets> {
+  /**
+   * A group's committed offsets on a topic; partitions it never committed are absent. Callers asking
+   * while one ask is under way share its answer (many clients polling GET /v1/freshness cost Kafka one
+   * OffsetFetch at a time, not one each).
+   */
+  committedOffsets(groupId: string, topic: string): Promise<PartitionOffsets> {
+    const key = `${groupId}\u0000${topic}`;
+    return this.committedAsks.joining(key) ?? this.committedAsks.start(key, () => this.fetchCommitted(groupId, topic));
+  }
+
+  private async fetchCommitted(groupId: string, topic: string): Promise<PartitionOffsets> {
     const admin = await this.connectedAdmin();
     const [result] = await this.bounded(
       admin.fetchOffsets({ groupId, topics: [topic] }),
