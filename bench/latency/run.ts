@@ -12,8 +12,8 @@
 // contribution or model of a new economy), so the attribution service's tables move under the inferences
 // as in production. Every inference is followed from its 202 to:
 //   decided  its decision is readable on the attributions topic (read_committed, as the projector reads)
-//   ledger   the ledger holds it: the query GET /v1/freshness runs, every LEDGER_POLL_MS for every
-//            inference in flight at once (so the figure has that resolution)
+//   ledger   the ledger holds it: the projector's position stored in the ledger's transaction passed
+//            its decision, read every LEDGER_POLL_MS (so the figure has that resolution)
 //   api      for one inference in API_PROBE_EVERY: GET /v1/freshness itself says reflected, polled as a
 //            client would every FRESHNESS_POLL_MS with an operator read credential
 // and each stage is read from the records' own times: attribution (the broker's append time of the
@@ -21,14 +21,15 @@
 // projection (to the ledger).
 // Kafka's floor is its EndToEndLatency tool (produce with acks=all, consume, one record at a time) on the
 // same broker, secured the same way, run between the pipeline's runs.
-// Results: bench/results/latency.json. BENCH_LATENCY_RUNS (3) and BENCH_LATENCY_SECONDS (20) size it.
+// Results: bench/results/latency.json. BENCH_LATENCY_RUNS (3), BENCH_LATENCY_SECONDS (20) and
+// BENCH_LATENCY_WARMUP_SECONDS (60, at the lowest rate, unmeasured) size it.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import { Client } from 'pg';
 import { kafkaClientOptions, kafkaEnv, localBrokerFiles } from '@tributary/config';
-import { OPERATOR_PRINCIPAL, TOPICS, topicPrefix } from '@tributary/contracts';
+import { CONSUMER_GROUPS, OPERATOR_PRINCIPAL, TOPICS, topicPrefix } from '@tributary/contracts';
 import { applyServiceAcls, runKafkaCli, startKafka, type RunningKafka } from '@tributary/kafka-provisioner';
 import { installKafkaWireFastPaths } from '@tributary/kafka-wire';
 import { ECONOMY_DEFAULTS, simulateEconomy, type SimulatedEvent } from '@tributary/simulator';
@@ -50,12 +51,18 @@ const RUN_SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? 20);
 const RATES_PER_S = (process.env.BENCH_LATENCY_RATES ?? '1000,250').split(',').map(Number);
 /** Events per request: 1 sends each as it happens (POST /events/<type>), more use POST /events/batch. */
 const BATCH_EVENTS = Number(process.env.BENCH_LATENCY_BATCH ?? 10);
-const WARMUP_SECONDS = 5;
+/**
+ * A freshly started broker spends most of its first minute compiling (the JVM's JIT threads took half of
+ * its CPU in a 5 s warm-up) and the services compile theirs too: the warm-up runs the lowest rate this
+ * long first, so the runs measure the pipeline, not its start.
+ */
+const WARMUP_SECONDS = Number(process.env.BENCH_LATENCY_WARMUP_SECONDS ?? 60);
+const WARMUP_RATE_PER_S = Math.min(...RATES_PER_S);
 /** One event in TABLE_EVERY is a table record; the rest are inferences. */
 const TABLE_EVERY = 10;
 const API_PROBE_EVERY = 50;
 const LEDGER_POLL_MS = 5;
-const FRESHNESS_POLL_MS = 10;
+const FRESHNESS_POLL_MS = 25;
 /** An inference not in the ledger this long after its 202 counts as lost and fails the run. */
 const FOLLOW_TIMEOUT_MS = 30_000;
 const IN_FLIGHT_MAX = 512;
@@ -183,6 +190,8 @@ interface Seen {
   readonly appendedAtMs: Map<string, number>;
   readonly decisionCreatedAtMs: Map<string, number>;
   readonly decidedAtMs: Map<string, number>;
+  /** Where each decision sits on the attributions topic: the ledger holds it once the projector's stored offset passed it. */
+  readonly decisionAt: Map<string, { readonly partition: number; readonly offset: bigint }>;
 }
 
 /** CPU seconds (user + system) a process used so far, from /proc (Linux); NaN when it is gone. */
@@ -248,6 +257,7 @@ async function topicWatcher(kafka: RunningKafka, seen: Seen): Promise<Consumer> 
         else if (!seen.decidedAtMs.has(key)) {
           seen.decidedAtMs.set(key, atMs);
           seen.decisionCreatedAtMs.set(key, Number(message.timestamp));
+          seen.decisionAt.set(key, { partition: batch.partition, offset: BigInt(message.offset) });
         }
       }
     },
@@ -283,18 +293,23 @@ async function oneRun(
   let inferenceCount = 0;
   let failedRequests = 0;
   let polling = true;
-  // The ledger's side: one query a tick for every inference still waiting, as GET /v1/freshness asks it.
+  // The ledger's side: the projector stores its position in the ledger's transaction, so a decision is in
+  // the ledger once the stored offset of its partition passed it. One query of six rows a tick, whatever
+  // is in flight: a query naming every inference in flight would load PostgreSQL with the measurement.
   const poller = (async () => {
     while (polling) {
       const atMs = Date.now();
       if (waiting.size > 0) {
-        const { rows } = await ledgerSql.query<{ inference_id: string }>(
-          'SELECT inference_id FROM ledger.inferences WHERE inference_id = ANY($1::text[])',
-          [[...waiting].slice(0, 5_000)],
+        const { rows } = await ledgerSql.query<{ partition: number; next_offset: string }>(
+          'SELECT partition, next_offset FROM ledger.consumer_offsets WHERE group_id = $1 AND topic = $2',
+          [CONSUMER_GROUPS.ledgerProjector, TOPICS.attributions.name],
         );
-        for (const row of rows) {
-          followed.get(row.inference_id)!.ledgerAtMs = atMs;
-          waiting.delete(row.inference_id);
+        const stored = new Map(rows.map((row) => [row.partition, BigInt(row.next_offset)]));
+        for (const inferenceId of waiting) {
+          const at = seen.decisionAt.get(inferenceId);
+          if (at === undefined || (stored.get(at.partition) ?? 0n) <= at.offset) continue;
+          followed.get(inferenceId)!.ledgerAtMs = atMs;
+          waiting.delete(inferenceId);
         }
       }
       await sleep(LEDGER_POLL_MS - (Date.now() - atMs));
@@ -417,6 +432,7 @@ async function oneRun(
     seen.appendedAtMs.delete(id);
     seen.decisionCreatedAtMs.delete(id);
     seen.decidedAtMs.delete(id);
+    seen.decisionAt.delete(id);
   }
   return result;
 }
@@ -517,7 +533,12 @@ async function main(): Promise<void> {
     await ledgerSql.connect();
     const pids: Record<string, number | undefined> = { kafka: kafka.pid };
     local.forEach((service, index) => (pids[service.name] = services[index]!.child.pid));
-    const seen: Seen = { appendedAtMs: new Map(), decisionCreatedAtMs: new Map(), decidedAtMs: new Map() };
+    const seen: Seen = {
+      appendedAtMs: new Map(),
+      decisionCreatedAtMs: new Map(),
+      decidedAtMs: new Map(),
+      decisionAt: new Map(),
+    };
     watcher = await topicWatcher(kafka, seen);
     const runId = `lat${Date.now().toString(36)}`;
     // One stream for the whole benchmark: event ids are never reused across runs.
@@ -530,7 +551,7 @@ async function main(): Promise<void> {
       });
       if (answer.status !== 202) throw new Error(`setup ${event.type} answered ${answer.status}: ${answer.body}`);
     }
-    say(`economy set up; warming up for ${WARMUP_SECONDS} s at ${RATES_PER_S[0]} events/s`);
+    say(`economy set up; warming up for ${WARMUP_SECONDS} s at ${WARMUP_RATE_PER_S} events/s`);
     const warm = await oneRun(
       events,
       urls,
@@ -540,7 +561,7 @@ async function main(): Promise<void> {
       seen,
       WARMUP_SECONDS,
       pids,
-      RATES_PER_S[0]!,
+      WARMUP_RATE_PER_S,
     );
     say(`warm-up: ${toJson(warm)}`);
     const runs = new Map<number, RunResult[]>(RATES_PER_S.map((rate) => [rate, []]));
@@ -606,7 +627,7 @@ async function main(): Promise<void> {
       setup: {
         load: `${RATES_PER_S.join(' and ')} events/s (figures at<rate>_...), open loop through the gateway (${BATCH_EVENTS === 1 ? 'one event per POST' : `${BATCH_EVENTS} events per POST /events/batch`}) for ${RUN_SECONDS} s a run each, interleaved; ${TABLE_EVERY - 1} in ${TABLE_EVERY} paid inferences with up to 8 attributions, 1 in ${TABLE_EVERY} table records of new economies`,
         measured:
-          'ack: due time to 202; decided: 202 to the decision readable read_committed on the attributions topic; ledger: 202 to the inference in the ledger (polled every ' +
+          'ack: due time to 202; decided: 202 to the decision readable read_committed on the attributions topic; ledger: 202 to the position the projector stores with the ledger passing its decision (polled every ' +
           `${LEDGER_POLL_MS} ms); api: 202 to GET /v1/freshness answering reflected (1 inference in ${API_PROBE_EVERY}, polled every ${FRESHNESS_POLL_MS} ms); ` +
           'stages from the records: attribution = inference append time (broker) to decision created, commit = to decision readable, projection = to ledger; cores = CPU per process while the load was sent (machine: all of it, of 2)',
         floor: `Kafka's EndToEndLatency (acks=all, ${E2E_RECORDS} records of ${E2E_RECORD_BYTES} bytes, one at a time) on the same broker as the operator, before each run`,
