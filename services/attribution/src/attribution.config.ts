@@ -24,7 +24,7 @@ const attributionSchema = z.object({
   ATTRIBUTION_DB_POOL_MAX: boundedInt(2, 100, 10),
   /** Inferences per Kafka transaction. */
   ATTRIBUTION_BATCH_SIZE_MAX: boundedInt(1, 5_000, 2_000),
-  ATTRIBUTION_PARTITIONS_CONCURRENTLY: boundedInt(1, 64, 3),
+  ATTRIBUTION_PARTITIONS_CONCURRENTLY: boundedInt(1, 64, 6),
   ATTRIBUTION_TRANSACTION_TIMEOUT_MS: boundedInt(1_000, 900_000, 60_000),
   ATTRIBUTION_ATTEMPTS_MAX: boundedInt(1, 100, 8),
   ATTRIBUTION_RETRY_BACKOFF_MS: boundedInt(1, 60_000, 200),
