@@ -23,7 +23,7 @@
 // same broker, secured the same way, run between the pipeline's runs.
 // Results: bench/results/latency.json. BENCH_LATENCY_RUNS (3), BENCH_LATENCY_SECONDS (20) and
 // BENCH_LATENCY_WARMUP_SECONDS (60, at the lowest rate, unmeasured) size it.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
@@ -204,6 +204,27 @@ function cpuSecondsOf(pid: number | undefined): number {
   }
 }
 
+/**
+ * CPU seconds the PostgreSQL server's processes (the postmaster and every backend now alive) used so
+ * far. Backends of the services' pools live through a run; one that ended between two reads takes its
+ * seconds with it, so the figure is a lower bound.
+ */
+function postgresBusySeconds(): number {
+  let seconds = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (!stat.includes(' (postgres) ')) continue;
+      const fields = stat.split(') ')[1]!.split(' ');
+      seconds += (Number(fields[11]) + Number(fields[12])) / 100;
+    } catch {
+      // The process ended while it was read.
+    }
+  }
+  return seconds;
+}
+
 /** CPU seconds the whole machine spent busy so far (all cores), from /proc/stat. */
 function machineBusySeconds(): number {
   const [, ...times] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/);
@@ -279,6 +300,7 @@ async function oneRun(
   const cpuOf = (): Record<string, number> => ({
     ...Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuSecondsOf(pid)])),
     'bench:latency': process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6,
+    postgresql: postgresBusySeconds(),
     machine: machineBusySeconds(),
   });
   const cpuBefore = cpuOf();
@@ -629,7 +651,7 @@ async function main(): Promise<void> {
         measured:
           'ack: due time to 202; decided: 202 to the decision readable read_committed on the attributions topic; ledger: 202 to the position the projector stores with the ledger passing its decision (polled every ' +
           `${LEDGER_POLL_MS} ms); api: 202 to GET /v1/freshness answering reflected (1 inference in ${API_PROBE_EVERY}, polled every ${FRESHNESS_POLL_MS} ms); ` +
-          'stages from the records: attribution = inference append time (broker) to decision created, commit = to decision readable, projection = to ledger; cores = CPU per process while the load was sent (machine: all of it, of 2)',
+          'stages from the records: attribution = inference append time (broker) to decision created, commit = to decision readable, projection = to ledger; cores = CPU per process while the load was sent (postgresql: all of its processes; machine: all of it, of 2)',
         floor: `Kafka's EndToEndLatency (acks=all, ${E2E_RECORDS} records of ${E2E_RECORD_BYTES} bytes, one at a time) on the same broker as the operator, before each run`,
         stack: `one KRaft broker (${kafka.security}), local PostgreSQL with a role per service, gateway, attribution, ledger-projector and ledger-api processes (defaults)`,
       },
