@@ -3,26 +3,19 @@
 // every event sits at the offset its answer reports, and records of different batches sit next to each
 // other in a partition. A transaction's end writes a commit marker into every partition it wrote, taking
 // an offset, so two records of one producer's transactions with consecutive offsets were in one.
-import { randomUUID } from 'node:crypto';
 import { createTestDatabase, headersOf, testBrokers, uniqueName, type TestDatabase } from '@tributary/testing';
-import { keyRepository, post, readPartitionUntil, scope, startGateway, type RunningGateway } from './gateway-harness';
+import {
+  inference,
+  keyRepository,
+  post,
+  readPartitionUntil,
+  scope,
+  startGateway,
+  type RunningGateway,
+} from './gateway-harness';
 
 const BATCHES = 40;
 const EVENTS_PER_BATCH = 3;
-
-const inference = () => ({
-  eventId: `evt-${randomUUID()}`,
-  inferenceId: `inference-${randomUUID()}`,
-  occurredAt: 1_760_000_000_000,
-  modelId: 'model-1',
-  agentId: 'agent-1',
-  consumerId: 'consumer-1',
-  asset: 'USDC',
-  feeMinor: '1000',
-  attributions: [{ contributionId: 'contribution-1', scorePpm: 1_000_000 }],
-  method: 'gradient-similarity/v1',
-  latencyMs: 10,
-});
 
 interface Landed {
   readonly batch: number;

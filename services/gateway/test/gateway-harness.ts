@@ -1,6 +1,7 @@
 // Helpers for the gateway's integration specs: run the gateway as its own process, make API keys in
 // its database, call it over HTTP, and read what landed in Kafka.
 import { kafkaClientOptions, kafkaEnv } from '@tributary/config';
+import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import { DataSource } from 'typeorm';
 import { Kafka, logLevel, type KafkaMessage } from 'kafkajs';
@@ -38,6 +39,21 @@ export async function keyRepository(
   await dataSource.initialize();
   return { repository: new ApiKeyRepository(dataSource), close: () => dataSource.destroy() };
 }
+
+/** A valid InferenceCompleted body with fresh ids, of model-1 and contribution-1. */
+export const inference = () => ({
+  eventId: `evt-${randomUUID()}`,
+  inferenceId: `inference-${randomUUID()}`,
+  occurredAt: 1_760_000_000_000,
+  modelId: 'model-1',
+  agentId: 'agent-1',
+  consumerId: 'consumer-1',
+  asset: 'USDC',
+  feeMinor: '1000',
+  attributions: [{ contributionId: 'contribution-1', scorePpm: 1_000_000 }],
+  method: 'gradient-similarity/v1',
+  latencyMs: 10,
+});
 
 export function scope(producerId: string, overrides: Partial<ApiKeyScope> = {}): ApiKeyScope {
   return { producerId, eventTypes: ['*'], datanetIds: ['*'], modelIds: ['*'], ...overrides };

@@ -3,10 +3,18 @@
 // sees at most the address's budget of failed key look-ups (read from gateway_key_lookups_total), and a
 // valid producer on another address keeps getting 202s throughout. A key that sends more than its
 // per-key limit gets 429 while another key is still served; health and metrics are never limited.
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { createTestDatabase, requestFrom, testBrokers, uniqueName, type TestDatabase } from '@tributary/testing';
 import type { ApiKeyRepository } from '../src/auth/api-key.store';
-import { keyRepository, post, scope, startGateway, type Reply, type RunningGateway } from './gateway-harness';
+import {
+  inference,
+  keyRepository,
+  post,
+  scope,
+  startGateway,
+  type Reply,
+  type RunningGateway,
+} from './gateway-harness';
 
 const FLOOD_REQUESTS = 10_000;
 const FLOOD_CONCURRENCY = 50;
@@ -15,20 +23,6 @@ const AUTH_FAILURES_PER_ADDRESS = 20;
 const AUTH_FAILURE_WINDOW_MS = 120_000;
 const RATE_LIMIT_PER_KEY = 300;
 const RATE_LIMIT_WINDOW_MS = 120_000;
-
-const inference = () => ({
-  eventId: `evt-${randomUUID()}`,
-  inferenceId: `inference-${randomUUID()}`,
-  occurredAt: 1_760_000_000_000,
-  modelId: 'model-1',
-  agentId: 'agent-1',
-  consumerId: 'consumer-1',
-  asset: 'USDC',
-  feeMinor: '1000',
-  attributions: [{ contributionId: 'contribution-1', scorePpm: 1_000_000 }],
-  method: 'gradient-similarity/v1',
-  latencyMs: 10,
-});
 
 /** A key of the right shape that no one issued: it passes the format check, so only the database could refuse it. */
 const randomKey = () => `trb_${randomBytes(6).toString('hex')}_${randomBytes(32).toString('base64url')}`;

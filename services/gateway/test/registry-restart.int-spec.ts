@@ -3,7 +3,6 @@
 // schema; with the registry stopped it keeps accepting events and framing them with the same ids; the
 // registry started again (its data in PostgreSQL) answers every id as before, and a gateway started
 // against it then frames with the very same ids.
-import { randomUUID } from 'node:crypto';
 import type { KafkaMessage } from 'kafkajs';
 import {
   catalogFor,
@@ -25,26 +24,12 @@ import {
   withAdmin,
   type TestDatabase,
 } from '@tributary/testing';
-import { keyRepository, post, scope, startGateway, type RunningGateway } from './gateway-harness';
+import { inference, keyRepository, post, scope, startGateway, type RunningGateway } from './gateway-harness';
 
 jest.setTimeout(240_000);
 
 const NAME = 'it-registry-restart';
 const PORT = Number(process.env.TEST_REGISTRY_PORT ?? 18081) + 4;
-
-const inference = () => ({
-  eventId: `evt-${randomUUID()}`,
-  inferenceId: `inference-${randomUUID()}`,
-  occurredAt: 1_760_000_000_000,
-  modelId: 'model-1',
-  agentId: 'agent-1',
-  consumerId: 'consumer-1',
-  asset: 'USDC',
-  feeMinor: '1000',
-  attributions: [{ contributionId: 'contribution-1', scorePpm: 1_000_000 }],
-  method: 'gradient-similarity/v1',
-  latencyMs: 10,
-});
 
 describe('the schema registry restarting under a running gateway', () => {
   const prefix = `${uniqueName('regrestart')}.`;
