@@ -101,10 +101,23 @@ describe('the Strimzi KafkaUser manifests', () => {
       expect(ledgerApi?.spec.authorization.acls.flatMap((rule) => rule.operations)).not.toContain('Write');
     });
 
-    it('grants nothing on the cluster resource and no operation beyond Read, Write and Describe', () => {
+    it('grants nothing on the cluster resource and no operation beyond Read, Write, Describe and DescribeConfigs', () => {
       const rules = users.flatMap((user) => user.spec.authorization.acls);
       expect(new Set(rules.map((rule) => rule.resource.type))).toEqual(new Set(['topic', 'group', 'transactionalId']));
-      expect(new Set(rules.flatMap((rule) => rule.operations))).toEqual(new Set(['Read', 'Write', 'Describe']));
+      expect(new Set(rules.flatMap((rule) => rule.operations))).toEqual(
+        new Set(['Read', 'Write', 'Describe', 'DescribeConfigs']),
+      );
+    });
+
+    it('lets only attribution describe topic configs, and only of the four topics its join rule compares', () => {
+      const describing = users.flatMap((user) =>
+        user.spec.authorization.acls
+          .filter((rule) => rule.operations.includes('DescribeConfigs'))
+          .map((rule) => `${user.metadata.name} ${rule.resource.patternType} ${rule.resource.name}`),
+      );
+      expect(describing.sort()).toEqual(
+        ['contributions', 'datanets', 'inferences', 'models'].map((topic) => `attribution literal tributary.${topic}`),
+      );
     });
   });
 });

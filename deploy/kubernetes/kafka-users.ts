@@ -27,7 +27,12 @@ const RESOURCE_TYPES: Record<AclResourceType, string> = {
   'transactional-id': 'transactionalId',
 };
 const PATTERN_TYPES: Record<AclPatternType, string> = { literal: 'literal', prefixed: 'prefix' };
-const OPERATIONS: Record<AclOperation, string> = { read: 'Read', write: 'Write', describe: 'Describe' };
+const OPERATIONS: Record<AclOperation, string> = {
+  read: 'Read',
+  write: 'Write',
+  describe: 'Describe',
+  'describe-configs': 'DescribeConfigs',
+};
 
 function aclRule(grant: AclGrant) {
   return {

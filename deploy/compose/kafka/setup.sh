@@ -106,6 +106,8 @@ acl gateway literal 'Write Describe' topic tributary.datanets tributary.contribu
 acl gateway prefixed 'Write Describe' transactional-id tributary.gateway.
 acl attribution literal 'Read Describe' topic tributary.datanets tributary.contributions tributary.models \
   tributary.inferences
+acl attribution literal DescribeConfigs topic tributary.datanets tributary.contributions tributary.models \
+  tributary.inferences
 acl attribution literal 'Write Describe' topic tributary.attributions tributary.attribution.dlq \
   tributary.attribution.tables.dlq
 acl attribution prefixed 'Read Describe' group tributary.attribution

@@ -27,7 +27,12 @@ const RESOURCE_OPTIONS: Record<AclResourceType, string> = {
   group: 'group',
   'transactional-id': 'transactional-id',
 };
-const OPERATIONS: Record<AclOperation, string> = { read: 'Read', write: 'Write', describe: 'Describe' };
+const OPERATIONS: Record<AclOperation, string> = {
+  read: 'Read',
+  write: 'Write',
+  describe: 'Describe',
+  'describe-configs': 'DescribeConfigs',
+};
 
 /** A word as the shell reads it: bare when it holds nothing the shell would interpret, else single-quoted. */
 function shellWord(word: string): string {

@@ -28,6 +28,7 @@ const OPERATIONS: Record<AclOperation, AclOperationTypes> = {
   read: AclOperationTypes.READ,
   write: AclOperationTypes.WRITE,
   describe: AclOperationTypes.DESCRIBE,
+  'describe-configs': AclOperationTypes.DESCRIBE_CONFIGS,
 };
 const ANY_HOST = '*';
 

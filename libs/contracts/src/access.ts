@@ -12,8 +12,11 @@ import { EVENT_TYPES, topicOf, type EventType } from './schemas';
 
 export type AclResourceType = 'topic' | 'group' | 'transactional-id';
 export type AclPatternType = 'literal' | 'prefixed';
-/** Kafka's ACL operations that Tributary grants; DESCRIBE comes with each so clients can find metadata. */
-export type AclOperation = 'read' | 'write' | 'describe';
+/**
+ * Kafka's ACL operations that Tributary grants; DESCRIBE comes with each so clients can find metadata.
+ * DESCRIBE_CONFIGS lets a service check the topic configuration a guarantee of its rests on.
+ */
+export type AclOperation = 'read' | 'write' | 'describe' | 'describe-configs';
 
 export interface AclGrant {
   readonly resourceType: AclResourceType;
@@ -96,6 +99,9 @@ export function serviceGrants(service: ServicePrincipal, catalog: Catalog): AclG
     case 'attribution':
       return [
         ...topics(inputTopics(catalog), READ),
+        // Its join rule compares the broker's append times: it checks at start-up that the topics it joins
+        // are message.timestamp.type=LogAppendTime, and refuses to start when one is not.
+        ...topics(inputTopics(catalog), ['describe-configs']),
         ...topics(
           [t.attributions.name, deadLetterTopicName(groups.attribution), deadLetterTopicName(groups.attributionTables)],
           WRITE,

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { installKafkaWireFastPaths } from '@tributary/kafka-wire';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import type { Kafka } from 'kafkajs';
+import { ConfigResourceTypes, type Kafka } from 'kafkajs';
 import { createKafkaClient } from '@tributary/kafka-client';
 import { exitOnStartupFailure, kafkaClientOptions, logLevels } from '@tributary/config';
 import { deadLetterTopicSpec, maxMessageBytes, TOPICS, topicPrefix } from '@tributary/contracts';
@@ -47,6 +47,7 @@ async function bootstrap(): Promise<void> {
   // ATTRIBUTION_GROUP_ID may name another group than the catalog's; its table consumer's DLQ follows it.
   await ensureTopics(admin, [deadLetterTopicSpec(tablesGroupId(config))], topicsEnv().KAFKA_REPLICATION_FACTOR);
   const partitionCount = await assertPartitionsAligned(admin);
+  await assertBrokerTime(admin);
 
   app.connectMicroservice(
     {
@@ -101,6 +102,39 @@ async function assertPartitionsAligned(admin: ReturnType<Kafka['admin']>): Promi
     );
   }
   return counts[0]!;
+}
+
+/** The topics the join rule compares by the broker's append time (as-of-append-time/v2). */
+const BROKER_TIME_TOPICS = [TOPICS.datanets, TOPICS.contributions, TOPICS.models, TOPICS.inferences];
+const TIMESTAMP_TYPE = 'message.timestamp.type';
+
+/**
+ * The join rule compares the times the broker appended the inference and the table records, so the
+ * topics it joins must be message.timestamp.type=LogAppendTime: on CreateTime a producer's own clock
+ * would place its table records before or after an inference. Topics created before the rule keep
+ * CreateTime until the operator alters them, and the service refuses to start until then, naming each
+ * topic and the command that fixes it.
+ */
+async function assertBrokerTime(admin: ReturnType<Kafka['admin']>): Promise<void> {
+  const { resources } = await admin.describeConfigs({
+    includeSynonyms: false,
+    resources: BROKER_TIME_TOPICS.map(({ name }) => ({
+      type: ConfigResourceTypes.TOPIC,
+      name,
+      configNames: [TIMESTAMP_TYPE],
+    })),
+  });
+  const onProducerTime = resources.flatMap((resource) => {
+    const value = resource.configEntries.find((entry) => entry.configName === TIMESTAMP_TYPE)?.configValue;
+    return value === 'LogAppendTime' ? [] : [`${resource.resourceName} (${value ?? 'not set'})`];
+  });
+  if (onProducerTime.length > 0) {
+    throw new Error(
+      `${TIMESTAMP_TYPE} must be LogAppendTime on the topics the join rule compares by the broker's time, and is not on ` +
+        `${onProducerTime.join(', ')}: alter each (kafka-configs --alter --entity-type topics --entity-name <topic> ` +
+        `--add-config ${TIMESTAMP_TYPE}=LogAppendTime) and start again`,
+    );
+  }
 }
 
 function decisionProcessor(
