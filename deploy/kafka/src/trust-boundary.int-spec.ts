@@ -31,7 +31,6 @@ import {
   testKafkaName,
   uniqueName,
   withAdmin,
-  type ServiceProcess,
 } from '@tributary/testing';
 import { SAMPLE_EVENTS } from '../../../libs/contracts/src/schemas/sample-events.fixture';
 import { addAnalytics, addProducer, applyServiceAcls, revokePrincipal, rotatePassword } from './principals';
@@ -130,13 +129,13 @@ describe('the secured broker as a trust boundary', () => {
           { ...base, KAFKA_PASSWORD: 'not-the-password' },
           `${service}-wrong-password`,
         );
-        expect(await exitCode(wrong)).toBe(1);
+        expect(await wrong.exitCode()).toBe(1);
         const missing = startServiceProcess(
           mains[service]!,
           { ...base, KAFKA_PASSWORD_FILE: '/nonexistent/password' },
           `${service}-no-password`,
         );
-        expect(await exitCode(missing)).toBe(1);
+        expect(await missing.exitCode()).toBe(1);
         expect(wrong.output()).toMatch(
           new RegExp(
             `^${service}: invalid kafka configuration: KAFKA_USERNAME / KAFKA_PASSWORD: the broker refused the credentials`,
@@ -314,12 +313,6 @@ describe('the secured broker as a trust boundary', () => {
     });
   });
 });
-
-/** The exit code of a service process, once it exited. */
-function exitCode(service: ServiceProcess): Promise<number | null> {
-  if (service.child.exitCode !== null) return Promise.resolve(service.child.exitCode);
-  return new Promise((resolve) => service.child.once('exit', (code) => resolve(code)));
-}
 
 /** Every record of a topic, read with a consumer of the given group until the topic's end. */
 async function readAll(kafka: Kafka, topic: string, groupId: string): Promise<KafkaMessage[]> {

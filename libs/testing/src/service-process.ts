@@ -12,6 +12,8 @@ export interface ServiceProcess {
   crash(): Promise<void>;
   /** SIGTERM, and SIGKILL if the process has not exited after STOP_GRACE_MS (said in its output). */
   stop(): Promise<void>;
+  /** Its exit code once it exited (null when a signal ended it). */
+  exitCode(): Promise<number | null>;
 }
 
 /** How long a stopped service may take to shut down before it is killed, so no test's teardown hangs on one. */
@@ -45,7 +47,7 @@ export function startServiceProcess(mainPath: string, env: Record<string, string
   child.once('exit', () => logFile.end());
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const running = () => child.exitCode === null && child.signalCode === null;
   const crash = async () => {
     if (running()) child.kill('SIGKILL');
@@ -61,5 +63,5 @@ export function startServiceProcess(mainPath: string, env: Record<string, string
     await exited;
     clearTimeout(timer);
   };
-  return { child, output: () => output, crash, stop };
+  return { child, output: () => output, crash, stop, exitCode: () => exited };
 }

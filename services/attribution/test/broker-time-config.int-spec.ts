@@ -24,12 +24,6 @@ jest.setTimeout(240_000);
 
 const MAIN = 'services/attribution/src/main.ts';
 
-/** The exit code of a service process, once it exited. */
-function exitCode(service: ServiceProcess): Promise<number | null> {
-  if (service.child.exitCode !== null) return Promise.resolve(service.child.exitCode);
-  return new Promise((resolve) => service.child.once('exit', (code) => resolve(code)));
-}
-
 const setTimestampType = (topic: string, value: 'CreateTime' | 'LogAppendTime') =>
   withAdmin((admin) =>
     admin.alterConfigs({
@@ -74,7 +68,7 @@ describe('the attribution service on a topic left on producer time', () => {
   it('refuses to start, naming the topic and the fix; starts once the operator altered it', async () => {
     await setTimestampType(catalog.topics.contributions.name, 'CreateTime');
     const refused = start('attribution-create-time');
-    expect(await exitCode(refused)).toBe(1);
+    expect(await refused.exitCode()).toBe(1);
     expect(refused.output()).toContain(`${catalog.topics.contributions.name} (CreateTime)`);
     expect(refused.output()).toContain('--add-config message.timestamp.type=LogAppendTime');
     // The others are on broker time: only the one left behind is named.
