@@ -9,6 +9,7 @@
 // BENCH_PLAINTEXT_BROKERS is given too; BENCH_KAFKA_NAME may name that broker when it is a local one of
 // the provisioner's, so the services run as their own principals there.
 // A benchmark script reads this contract back with benchBrokers() below.
+import { readFileSync } from 'node:fs';
 import { execFileSync, spawn } from 'node:child_process';
 import net from 'node:net';
 import os from 'node:os';
@@ -190,6 +191,16 @@ export function securityCost(secured: readonly number[], plaintext: readonly num
  * The machine a benchmark ran on, for its results file: the same fields in every benchmark. The load
  * average is read when this is called (at the end of a run), since the machine is shared and noisy.
  */
+/** CPU seconds (user + system) a process used so far, from /proc (Linux); NaN when it is gone. */
+export function cpuSecondsOf(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return Number.NaN;
+  }
+}
+
 export function benchMachine(note: string) {
   const cpus = os.cpus();
   return {

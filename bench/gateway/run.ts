@@ -5,7 +5,7 @@
 // bounded in count and time. Kafka is secured as the product runs it (unless KAFKA_SECURITY=plaintext):
 // the gateway as its own principal, with the access catalog's ACLs. Results: bench/results/gateway.json.
 import { installKafkaWireFastPaths } from '@tributary/kafka-wire';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
@@ -21,7 +21,7 @@ import { startServiceProcess } from '@tributary/testing';
 import { ApiKeyRepository } from '../../services/gateway/src/auth/api-key.store';
 import { dataSourceOptions, GATEWAY_SCHEMA } from '../../services/gateway/src/database/data-source-options';
 import { freeBrokerPort } from '../../services/gateway/test/gateway-harness';
-import { benchMachine, benchProvenance } from '../with-broker';
+import { benchMachine, benchProvenance, cpuSecondsOf } from '../with-broker';
 
 const RUNS = Number(process.env.BENCH_GATEWAY_RUNS ?? 3);
 const PHASES = new Set((process.env.BENCH_GATEWAY_PHASES ?? 'single,batch').split(','));
@@ -80,16 +80,6 @@ function postJson(url: string, body: string, key: string): Promise<number> {
     request.once('error', reject);
     request.end(body);
   });
-}
-
-/** CPU seconds (user + system) the process has used so far, from /proc (Linux). */
-function cpuSecondsOf(pid: number | undefined): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return Number.NaN;
-  }
 }
 
 /** Singles at a fixed rate; each latency runs from the moment the request was due. */

@@ -42,7 +42,7 @@ import { ApiKeyRepository } from '../../services/gateway/src/auth/api-key.store'
 import { dataSourceOptions } from '../../services/gateway/src/database/data-source-options';
 import { issueReadCredential } from '../../services/ledger-api/src/database/credentials';
 import { freeBrokerPort } from '../../services/gateway/test/gateway-harness';
-import { benchMachine, benchProvenance } from '../with-broker';
+import { benchMachine, benchProvenance, cpuSecondsOf } from '../with-broker';
 import { DataSource } from 'typeorm';
 
 const RUNS = Number(process.env.BENCH_LATENCY_RUNS ?? 3);
@@ -194,16 +194,6 @@ interface Seen {
   readonly decisionAt: Map<string, { readonly partition: number; readonly offset: bigint }>;
 }
 
-/** CPU seconds (user + system) a process used so far, from /proc (Linux); NaN when it is gone. */
-function cpuSecondsOf(pid: number | undefined): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return Number.NaN;
-  }
-}
-
 /**
  * CPU seconds the PostgreSQL server's processes (the postmaster and every backend now alive) used so
  * far. Backends of the services' pools live through a run; one that ended between two reads takes its
@@ -213,14 +203,14 @@ function postgresBusySeconds(): number {
   let seconds = 0;
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
+    let comm: string;
     try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      if (!stat.includes(' (postgres) ')) continue;
-      const fields = stat.split(') ')[1]!.split(' ');
-      seconds += (Number(fields[11]) + Number(fields[12])) / 100;
+      comm = readFileSync(`/proc/${entry}/comm`, 'utf8').trim();
     } catch {
-      // The process ended while it was read.
+      continue; // The process ended while it was read.
     }
+    const used = comm === 'postgres' ? cpuSecondsOf(Number(entry)) : Number.NaN;
+    if (!Number.isNaN(used)) seconds += used;
   }
   return seconds;
 }
