@@ -1,7 +1,9 @@
 /**
  * kafkajs's wire fast paths: exactly sized replacements for its produce request encoding and its
  * fetched-record decoding, which write and read kafkajs's own bytes and objects with far less CPU and
- * garbage (kafkajs-encoders.ts and kafkajs-record-decoder.ts say what each replaces and why).
+ * garbage, and a lookup of coordinators that asks the cluster once rather than before every request to
+ * one (kafkajs-encoders.ts, kafkajs-record-decoder.ts and kafkajs-coordinators.ts say what each
+ * replaces and why).
  *
  * Importing this library changes nothing. A service opts in with one line, first thing in its main:
  *
@@ -16,17 +18,19 @@
  * on kafkajs's own code: libraries (the producer client above all, which outside projects import with
  * their own kafkajs) never make it.
  */
+import { installKafkajsCoordinators } from './kafkajs-coordinators';
 import { installKafkajsEncoders } from './kafkajs-encoders';
 import { installKafkajsRecordDecoder } from './kafkajs-record-decoder';
 
 export { KAFKAJS_VERSION_PINNED } from './kafkajs-encoders';
 
 /**
- * Puts the produce request encoder and the record decoder in the place of kafkajs's own, for every
- * kafkajs client of the process. Calling it again is a no-op. Throws when kafkajs is not
- * KAFKAJS_VERSION_PINNED, or was used before the call.
+ * Puts the produce request encoder, the record decoder and the coordinator lookup in the place of
+ * kafkajs's own, for every kafkajs client of the process. Calling it again is a no-op. Throws when
+ * kafkajs is not KAFKAJS_VERSION_PINNED, or was used before the call.
  */
 export function installKafkaWireFastPaths(): void {
   installKafkajsEncoders();
   installKafkajsRecordDecoder();
+  installKafkajsCoordinators();
 }
