@@ -38,12 +38,24 @@ export class InboundBatch {
     readonly partition: number,
     readonly records: readonly InboundRecord[],
     private readonly sink: RejectionSink,
+    /**
+     * The offset past the transaction markers (or aborted records) that follow the last record, when the
+     * fetch ended in them (transaction-markers.ts): the handler's transaction then stores a position
+     * past them too, rather than a second write after it.
+     */
+    private readonly endOffset?: bigint,
   ) {
     if (records.length === 0) throw new Error('an inbound batch holds at least one record');
+    const afterLast = BigInt(records[records.length - 1]!.offset) + 1n;
+    if (endOffset !== undefined && endOffset < afterLast)
+      throw new Error(
+        `an inbound batch's end offset ${endOffset} is before the offset after its last record (${afterLast})`,
+      );
   }
 
-  /** The offset a consumer resumes from once this whole batch is done. */
+  /** The offset a consumer resumes from once this whole batch is done: past its last record, and past the markers after it. */
   get nextOffset(): string {
+    if (this.endOffset !== undefined) return this.endOffset.toString();
     const last = this.records[this.records.length - 1]!;
     return (BigInt(last.offset) + 1n).toString();
   }

@@ -1,7 +1,10 @@
 // Proves that inputs published in Kafka transactions (the gateway's batches, a producer's publishBatch)
 // do not stall decisions, on the real broker: a transaction leaves a commit marker after its records,
-// which no handler sees, and the table consumer must still count the partition as read to its end.
+// which no handler sees, and the table consumer must still count the partition as read to its end. The
+// fold passes the marker in the very transaction that folds the records before it (versions, progress
+// and stored offset together), so the deciders it wakes see the partition's end at once.
 import { randomUUID } from 'node:crypto';
+import { Client } from 'pg';
 import { catalogFor, fromRecord, topicCatalog, type InferenceAttributed } from '@tributary/contracts';
 import { ensureTopics } from '@tributary/messaging';
 import { TributaryProducer } from '@tributary/producer';
@@ -56,6 +59,60 @@ describe('the attribution service given inputs published in transactions', () =>
     await service?.stop();
     await producer?.disconnect();
     await database?.drop();
+  });
+
+  it("folds a transaction's records and passes its commit marker in one database transaction", async () => {
+    const id = randomUUID().slice(0, 8);
+    const datanetId = `datanet-marker-${id}`;
+    await producer.publishBatch([
+      {
+        type: 'DatanetCreated',
+        data: {
+          eventId: `dm-${id}`,
+          datanetId,
+          occurredAt: BigInt(Date.now()),
+          ownerId: 'olga',
+          name: 'markers',
+          license: 'CC-BY-4.0',
+          curatorShareBps: 1_000,
+        },
+      },
+    ]);
+    const topic = catalog.topics.datanets.name;
+    const client = new Client({ connectionString: database.url });
+    await client.connect();
+    try {
+      const version = await eventually(async () => {
+        const { rows } = await client.query<{ partition: number; offset: string; xmin: string }>(
+          'SELECT partition, "offset"::text, xmin::text FROM attribution.entity_versions WHERE id = $1',
+          [datanetId],
+        );
+        expect(rows).toHaveLength(1);
+        return rows[0]!;
+      }, 30_000);
+      const offsets = await withAdmin((admin) => admin.fetchTopicOffsets(topic));
+      const high = offsets.find((entry) => entry.partition === version.partition)!.high;
+      // The record, then its transaction's commit marker: the partition ends past both.
+      expect(BigInt(high)).toBe(BigInt(version.offset) + 2n);
+      const progress = await eventually(async () => {
+        const { rows } = await client.query<{ next_offset: string; xmin: string }>(
+          'SELECT next_offset::text, xmin::text FROM attribution.table_progress WHERE topic = $1 AND partition = $2',
+          [topic, version.partition],
+        );
+        expect(rows[0]?.next_offset).toBe(high);
+        return rows[0]!;
+      }, 30_000);
+      const { rows: stored } = await client.query<{ next_offset: string; xmin: string }>(
+        'SELECT next_offset::text, xmin::text FROM attribution.consumer_offsets WHERE topic = $1 AND partition = $2',
+        [topic, version.partition],
+      );
+      expect(stored[0]?.next_offset).toBe(high);
+      // Written by the transaction that folded the record: no second write to pass the marker.
+      expect(progress.xmin).toBe(version.xmin);
+      expect(stored[0]?.xmin).toBe(version.xmin);
+    } finally {
+      await client.end();
+    }
   });
 
   it('decides an inference promptly after its model, datanet and contribution arrived in transactions', async () => {

@@ -226,6 +226,14 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
     // Nothing of this generation is handled before its partitions are where the offset store says (a
     // batch fetched from elsewhere is stale then, and kafkajs fetches again from the new position).
     await this.positioned;
+    // A fetch that ends in a transaction's commit marker (transaction-markers.ts): the transaction of
+    // its last record stores the position past the marker too, so the handler's own commit is the only
+    // write, and a reader of that position (the decider waiting for the table fold) sees the partition's
+    // end at once.
+    const pastMarkers = skipPastMarkers(batch);
+    const lastRecordOffset = batch.messages[batch.messages.length - 1]?.offset;
+    const endOf = (records: readonly InboundRecord[]) =>
+      pastMarkers !== null && records[records.length - 1]?.offset === lastRecordOffset ? pastMarkers : undefined;
     for (const messages of chunk(batch.messages, this.options.batchSizeMax)) {
       if (!isRunning() || isStale()) return;
       const records = messages.map((message) => toInboundRecord(batch.topic, batch.partition, message));
@@ -234,26 +242,19 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
         (slice) =>
           !isRunning() || isStale()
             ? Promise.resolve({ kind: 'stopped' as const })
-            : this.handleWithRetries(handler, batch.topic, batch.partition, slice, heartbeat),
-        (record, error) => this.deadLetterAlone(record, error),
+            : this.handleWithRetries(handler, batch.topic, batch.partition, slice, heartbeat, endOf(slice)),
+        (record, error) => this.deadLetterAlone(record, error, endOf([record])),
       );
       if (!done) return;
-      const lastOffset = messages[messages.length - 1]!.offset;
-      resolveOffset(lastOffset);
+      const end = endOf(records);
+      resolveOffset(end === undefined ? messages[messages.length - 1]!.offset : batch.lastOffset());
       this.restarts.progressed();
+      const nextOffset = end ?? nextOffsetAfter(messages[messages.length - 1]!.offset);
       const moved =
-        this.coordinatorLost ??
-        (await this.commitToGroup(batch.topic, batch.partition, nextOffsetAfter(lastOffset).toString()));
+        this.coordinatorLost ?? (await this.commitToGroup(batch.topic, batch.partition, nextOffset.toString()));
       // The rest of the fetch is read again by the fresh membership, from the offset store.
       if (moved) throw new CoordinatorMovedError(moved);
       await heartbeat();
-    }
-    // A fetch that ends in a transaction's commit marker: every record is applied, so the position
-    // moves past the marker too (transaction-markers.ts).
-    const pastMarkers = skipPastMarkers(batch);
-    if (pastMarkers !== null) {
-      resolveOffset(batch.lastOffset());
-      await this.skipPast(batch.topic, batch.partition, pastMarkers.toString());
     }
   }
 
@@ -269,9 +270,17 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
     partition: number,
     records: readonly InboundRecord[],
     heartbeat: () => Promise<void>,
+    endOffset: bigint | undefined,
   ): Promise<SliceOutcome> {
     for (let attempt = 1; ; attempt += 1) {
-      const inbound = new InboundBatch(this.options.groupId, topic, partition, records, this.rejectionSink());
+      const inbound = new InboundBatch(
+        this.options.groupId,
+        topic,
+        partition,
+        records,
+        this.rejectionSink(),
+        endOffset,
+      );
       try {
         const result = await handler(inbound, new KafkaBatchContext([inbound]));
         await lastValueFrom(this.transformToObservable(result), { defaultValue: undefined });
@@ -307,13 +316,14 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
    * A record the handler fails on alone, for a reason of its own: it goes to the DLQ with that reason
    * and the stored position moves past it, so the partition goes on.
    */
-  private async deadLetterAlone(record: InboundRecord, error: unknown): Promise<void> {
+  private async deadLetterAlone(record: InboundRecord, error: unknown, endOffset: bigint | undefined): Promise<void> {
     const inbound = new InboundBatch(
       this.options.groupId,
       record.topic,
       record.partition,
       [record],
       this.rejectionSink(),
+      endOffset,
     );
     const reason = `${describe(error)} (the handler failed on this record alone)`;
     inbound.reject(record, reason, error);

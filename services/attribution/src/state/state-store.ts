@@ -41,12 +41,16 @@ export class StateStore {
     private readonly options: FoldOptions = {},
   ) {}
 
-  /** Folds one partition's fresh records; returns the fold's rejections for the DLQ. */
+  /**
+   * Folds one partition's fresh records, and moves its progress to `nextOffset` (past the transaction
+   * markers after the last record, when the batch ends in them); returns the fold's rejections for the DLQ.
+   */
   async apply(
     manager: EntityManager,
     topic: string,
     partition: number,
     records: readonly BatchRecord[],
+    nextOffset: bigint,
   ): Promise<TableRejection[]> {
     let progress = await lockProgress(manager, topic, partition);
     const decoded = records
@@ -80,6 +84,8 @@ export class StateStore {
       }
     }
     foldRun();
+    // Markers carry no event: the position passes them, the watermark stays.
+    if (nextOffset > progress.nextOffset) progress = { ...progress, nextOffset };
     await insertVersions(manager, topic, versions);
     await manager.query(
       'UPDATE table_progress SET next_offset = $3, watermark_ms = $4 WHERE topic = $1 AND partition = $2',
@@ -135,7 +141,7 @@ export class StateStore {
   /**
    * Moves a partition's progress past transaction commit or abort markers: they carry no event, so no
    * version and no watermark, but until the progress passes them the partition never reaches its end
-   * offset and the ordering rule would wait on it. Only ever forward.
+   * offset and the ordering rule would wait on it. Only ever forward; the deciders waiting are told.
    */
   async skipTo(topic: string, partition: number, nextOffset: bigint): Promise<void> {
     await this.dataSource.query(
@@ -144,6 +150,7 @@ export class StateStore {
         WHERE table_progress.next_offset < EXCLUDED.next_offset`,
       [topic, partition, nextOffset.toString()],
     );
+    await this.dataSource.query('SELECT pg_notify($1, $2)', [TABLE_PROGRESS_CHANNEL, '']);
   }
 
   /** Forgets the whole table state: the next start folds the table topics again from offset 0. */

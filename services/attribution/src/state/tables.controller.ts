@@ -61,11 +61,19 @@ export class TablesController {
           return { ...position, event: null };
         }
       });
-      const rejected = await this.state.apply(manager, batch.topic, batch.partition, batchRecords);
+      const rejected = await this.state.apply(
+        manager,
+        batch.topic,
+        batch.partition,
+        batchRecords,
+        BigInt(batch.nextOffset),
+      );
       for (const rejection of rejected) {
         batch.reject(byOffset.get(rejection.record.offset)!, `${rejection.reason}: ${rejection.detail}`);
       }
     });
+    // A batch folded before (a re-delivery after a crash) may still end in markers the progress has not passed.
+    if (appliedCount === 0) await this.state.skipTo(batch.topic, batch.partition, BigInt(batch.nextOffset));
     this.logger.debug(`folded ${appliedCount} records of ${batch.topic}[${batch.partition}] up to ${batch.nextOffset}`);
   }
 }
