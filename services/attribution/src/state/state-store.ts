@@ -10,6 +10,7 @@ import {
   type TableRecord,
   type TableRejection,
 } from '@tributary/attribution';
+import { lockedRow } from '@tributary/persistence';
 import { TABLE_PROGRESS_CHANNEL } from './progress-signal';
 
 type Queryable = Pick<EntityManager, 'query'>;
@@ -164,16 +165,14 @@ export class StateStore {
 }
 
 async function lockProgress(manager: Queryable, topic: string, partition: number): Promise<PartitionProgress> {
-  await manager.query(
+  const row = await lockedRow<{ next_offset: string; watermark_ms: string }>(
+    manager,
+    'SELECT next_offset, watermark_ms FROM table_progress WHERE topic = $1 AND partition = $2 FOR UPDATE',
     `INSERT INTO table_progress (topic, partition, next_offset, watermark_ms) VALUES ($1, $2, 0, -1)
      ON CONFLICT (topic, partition) DO NOTHING`,
     [topic, partition],
   );
-  const rows: Array<{ next_offset: string; watermark_ms: string }> = await manager.query(
-    'SELECT next_offset, watermark_ms FROM table_progress WHERE topic = $1 AND partition = $2 FOR UPDATE',
-    [topic, partition],
-  );
-  return { topic, partition, nextOffset: BigInt(rows[0]!.next_offset), watermarkMs: Number(rows[0]!.watermark_ms) };
+  return { topic, partition, nextOffset: BigInt(row.next_offset), watermarkMs: Number(row.watermark_ms) };
 }
 
 /**
