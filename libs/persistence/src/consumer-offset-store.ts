@@ -1,6 +1,5 @@
 import type { DataSource, EntityManager, MigrationInterface, QueryRunner } from 'typeorm';
 import type { InboundBatch, InboundRecord, OffsetStore, StoredOffset } from '@tributary/messaging';
-import { lockedRow } from './locked-row';
 
 const TABLE = 'consumer_offsets';
 
@@ -60,14 +59,16 @@ export class PostgresOffsetStore implements OffsetStore {
 }
 
 async function lockOffset(manager: EntityManager, batch: InboundBatch): Promise<bigint> {
-  const row = await lockedRow<{ next_offset: string }>(
-    manager,
-    `SELECT next_offset FROM ${TABLE} WHERE group_id = $1 AND topic = $2 AND partition = $3 FOR UPDATE`,
+  await manager.query(
     `INSERT INTO ${TABLE} (group_id, topic, partition, next_offset) VALUES ($1, $2, $3, 0)
      ON CONFLICT (group_id, topic, partition) DO NOTHING`,
     [batch.groupId, batch.topic, batch.partition],
   );
-  return BigInt(row.next_offset);
+  const rows: Array<{ next_offset: string }> = await manager.query(
+    `SELECT next_offset FROM ${TABLE} WHERE group_id = $1 AND topic = $2 AND partition = $3 FOR UPDATE`,
+    [batch.groupId, batch.topic, batch.partition],
+  );
+  return BigInt(rows[0]!.next_offset);
 }
 
 /** Every service that keeps offsets in its database includes this migration. */

@@ -10,7 +10,6 @@ export {
   type CatalogRaceRetry,
 } from './retry-on-catalog-race';
 export { PostgresOffsetStore, CreateConsumerOffsets1764000000000 } from './consumer-offset-store';
-export { lockedRow } from './locked-row';
 export {
   CopyEncoder,
   copyEncoded,

@@ -65,31 +65,34 @@ export class DecisionStore {
     decide: (alreadyDecided: ReadonlyMap<string, DecidedInference>) => { rows: DecisionRow[]; result: T },
   ): Promise<T> {
     return this.dataSource.transaction(async (manager) => {
-      // The claim's lock and the ids decided already, in one round trip: no claim row, no row at all;
-      // a claim and no decided id, one row of nulls beside the token.
-      const found: Array<{
-        claim_token: string;
-        inference_id: string | null;
-        inference_partition: number | null;
-        inference_offset: string | null;
+      const claims: Array<{ claim_token: string }> = await manager.query(
+        'SELECT claim_token FROM partition_claims WHERE partition = $1 FOR UPDATE',
+        [partition],
+      );
+      if (claims[0]?.claim_token !== claimToken)
+        throw new ClaimLost(`partition ${partition} was claimed by another instance`);
+      const existing: Array<{
+        inference_id: string;
+        inference_partition: number;
+        inference_offset: string;
         content_hash: Buffer | null;
       }> = await manager.query(
-        `SELECT c.claim_token, d.inference_id, d.inference_partition, d.inference_offset::text, d.content_hash
-           FROM (SELECT claim_token FROM partition_claims WHERE partition = $1 FOR UPDATE) c
-           LEFT JOIN decisions d ON d.inference_id = ANY($2)`,
-        [partition, inferenceIds],
+        'SELECT inference_id, inference_partition, inference_offset::text, content_hash FROM decisions WHERE inference_id = ANY($1)',
+        [inferenceIds],
       );
-      if (found[0]?.claim_token !== claimToken)
-        throw new ClaimLost(`partition ${partition} was claimed by another instance`);
-      const decided = new Map<string, DecidedInference>();
-      for (const row of found) {
-        if (row.inference_id === null) continue;
-        decided.set(row.inference_id, {
-          partition: row.inference_partition!,
-          offset: BigInt(row.inference_offset!),
-          contentHash: row.content_hash,
-        });
-      }
+      const decided = new Map(
+        existing.map(
+          (row) =>
+            [
+              row.inference_id,
+              {
+                partition: row.inference_partition,
+                offset: BigInt(row.inference_offset),
+                contentHash: row.content_hash,
+              },
+            ] as const,
+        ),
+      );
       const { rows, result } = decide(decided);
       await copyDecisionRows(manager, partition, rows);
       return result;

@@ -10,7 +10,6 @@ import {
   type TableRecord,
   type TableRejection,
 } from '@tributary/attribution';
-import { lockedRow } from '@tributary/persistence';
 import { TABLE_PROGRESS_CHANNEL } from './progress-signal';
 
 type Queryable = Pick<EntityManager, 'query'>;
@@ -165,14 +164,16 @@ export class StateStore {
 }
 
 async function lockProgress(manager: Queryable, topic: string, partition: number): Promise<PartitionProgress> {
-  const row = await lockedRow<{ next_offset: string; watermark_ms: string }>(
-    manager,
-    'SELECT next_offset, watermark_ms FROM table_progress WHERE topic = $1 AND partition = $2 FOR UPDATE',
+  await manager.query(
     `INSERT INTO table_progress (topic, partition, next_offset, watermark_ms) VALUES ($1, $2, 0, -1)
      ON CONFLICT (topic, partition) DO NOTHING`,
     [topic, partition],
   );
-  return { topic, partition, nextOffset: BigInt(row.next_offset), watermarkMs: Number(row.watermark_ms) };
+  const rows: Array<{ next_offset: string; watermark_ms: string }> = await manager.query(
+    'SELECT next_offset, watermark_ms FROM table_progress WHERE topic = $1 AND partition = $2 FOR UPDATE',
+    [topic, partition],
+  );
+  return { topic, partition, nextOffset: BigInt(rows[0]!.next_offset), watermarkMs: Number(rows[0]!.watermark_ms) };
 }
 
 /**
