@@ -3,8 +3,8 @@
  * process. kafkajs 2.2.4 asks the cluster (a FindCoordinator request) before every request that goes to
  * a coordinator: a transaction with offsets asks four times (AddPartitionsToTxn, AddOffsetsToTxn,
  * TxnOffsetCommit, EndTxn), each a round trip before the one that does the work, and so does every
- * consumer offset commit and every admin offset fetch. In bench:latency that was 15 to 20 ms of each
- * attribution transaction with the machine idle.
+ * admin offset fetch (the decider's claim, the ledger API's freshness) and every consumer join. In
+ * bench:latency that was 15 to 20 ms of each attribution transaction with the machine idle.
  *
  * The replacement keeps the coordinator's node id per client (kafkajs's Cluster: each producer,
  * consumer and admin has its own) and coordinator key, and hands out the broker through the client's own

@@ -1,6 +1,7 @@
 // Proves the wire fast paths are opt-in: importing every library (the producer client, the Nest
-// transport, persistence, this one) leaves kafkajs's produce request encoder and record decoder as
-// kafkajs wrote them, and only installKafkaWireFastPaths() puts the replacements in their place.
+// transport, persistence, this one) leaves kafkajs's produce request encoder, record decoder and
+// coordinator lookup as kafkajs wrote them, and only installKafkaWireFastPaths() puts the replacements
+// in their place.
 /* eslint-disable @typescript-eslint/no-require-imports -- each case loads the libraries into a fresh module registry */
 const PRODUCE_REQUEST = 'kafkajs/src/protocol/requests/produce/v3/request';
 const RECORD_DECODER = 'kafkajs/src/protocol/recordBatch/record/v0/decoder';
