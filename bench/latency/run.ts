@@ -14,8 +14,9 @@
 //   decided  its decision is readable on the attributions topic (read_committed, as the projector reads)
 //   ledger   the ledger holds it: the projector's position stored in the ledger's transaction passed
 //            its decision, read every LEDGER_POLL_MS (so the figure has that resolution)
-//   api      for one inference in API_PROBE_EVERY: GET /v1/freshness itself says reflected, polled as a
-//            client would every FRESHNESS_POLL_MS with an operator read credential
+//   api      for one inference in API_PROBE_EVERY: GET /v1/freshness itself says reflected, asked as a
+//            client would with an operator read credential and waitMs=FRESHNESS_WAIT_MS (the API holds
+//            the request until the ledger reflects the inference; asked again only past that)
 // and each stage is read from the records' own times: attribution (the broker's append time of the
 // inference to the decision's creation time), commit (to the decision readable: the Kafka transaction),
 // projection (to the ledger).
@@ -62,7 +63,7 @@ const WARMUP_RATE_PER_S = Math.min(...RATES_PER_S);
 const TABLE_EVERY = 10;
 const API_PROBE_EVERY = 50;
 const LEDGER_POLL_MS = 5;
-const FRESHNESS_POLL_MS = 25;
+const FRESHNESS_WAIT_MS = 10_000;
 /** An inference not in the ledger this long after its 202 counts as lost and fails the run. */
 const FOLLOW_TIMEOUT_MS = 30_000;
 const IN_FLIGHT_MAX = 512;
@@ -333,10 +334,10 @@ async function oneRun(
       partition: String(partition),
       offset,
       inferenceId,
+      waitMs: String(FRESHNESS_WAIT_MS),
     });
     const deadline = Date.now() + FOLLOW_TIMEOUT_MS;
     while (Date.now() < deadline) {
-      const atMs = Date.now();
       // A keep-alive socket the server closed as it was reused: GET is safe to ask again.
       const answer = await request(`${urls['ledger-api']}/v1/freshness?${query.toString()}`, {
         method: 'GET',
@@ -348,7 +349,6 @@ async function oneRun(
         followed.get(inferenceId)!.apiAtMs = Date.now();
         return;
       }
-      await sleep(FRESHNESS_POLL_MS - (Date.now() - atMs));
     }
   };
   const startedMs = performance.now();
@@ -640,7 +640,7 @@ async function main(): Promise<void> {
         load: `${RATES_PER_S.join(' and ')} events/s (figures at<rate>_...), open loop through the gateway (${BATCH_EVENTS === 1 ? 'one event per POST' : `${BATCH_EVENTS} events per POST /events/batch`}) for ${RUN_SECONDS} s a run each, interleaved; ${TABLE_EVERY - 1} in ${TABLE_EVERY} paid inferences with up to 8 attributions, 1 in ${TABLE_EVERY} table records of new economies`,
         measured:
           'ack: due time to 202; decided: 202 to the decision readable read_committed on the attributions topic; ledger: 202 to the position the projector stores with the ledger passing its decision (polled every ' +
-          `${LEDGER_POLL_MS} ms); api: 202 to GET /v1/freshness answering reflected (1 inference in ${API_PROBE_EVERY}, polled every ${FRESHNESS_POLL_MS} ms); ` +
+          `${LEDGER_POLL_MS} ms); api: 202 to GET /v1/freshness answering reflected (1 inference in ${API_PROBE_EVERY}, each one request with waitMs=${FRESHNESS_WAIT_MS}); ` +
           'stages from the records: attribution = inference append time (broker) to decision created, commit = to decision readable, projection = to ledger; cores = CPU per process while the load was sent (postgresql: all of its processes; machine: all of it, of 2)',
         floor: `Kafka's EndToEndLatency (acks=all, ${E2E_RECORDS} records of ${E2E_RECORD_BYTES} bytes, one at a time) on the same broker as the operator, before each run`,
         stack: `one KRaft broker (${kafka.security}), local PostgreSQL with a role per service, gateway, attribution, ledger-projector and ledger-api processes (defaults)`,

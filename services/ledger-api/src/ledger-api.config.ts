@@ -24,6 +24,12 @@ const ledgerApiSchema = z.object({
   LEDGER_API_KAFKA_TIMEOUT_MS: boundedInt(500, 120_000, 15_000),
   /** How old the DLQ depth on the status and /metrics may be: at most one read of the DLQs per this. */
   LEDGER_API_DLQ_DEPTH_TTL_MS: boundedInt(1_000, 3_600_000, 15_000),
+  /** The longest GET /v1/freshness?waitMs a caller may ask for; 0 refuses every wait. */
+  LEDGER_API_FRESHNESS_WAIT_MS_MAX: boundedInt(0, 120_000, 30_000),
+  /** Requests waiting in GET /v1/freshness at once; one more is a 503. */
+  LEDGER_API_FRESHNESS_WAITERS_MAX: boundedInt(1, 100_000, 10_000),
+  /** How often the waiting requests are checked (two queries a check, whatever their number). */
+  LEDGER_API_FRESHNESS_POLL_MS: boundedInt(1, 1_000, 10),
   /** The projector's consumer group: its stored offsets say how far the ledger is. */
   LEDGER_PROJECTOR_GROUP_ID: z
     .string()

@@ -514,6 +514,44 @@ describe('the ledger API over a pipeline-built ledger', () => {
       }
     }, 120_000);
   });
+
+  it('holds GET /v1/freshness?waitMs until the ledger reflects the inference, or answers not reflected at its deadline', async () => {
+    const inferences = pipeline.catalog.topics.inferences.name;
+    const ask = (inferenceId: string, waitMs: number) =>
+      pipeline.get(
+        `/v1/freshness?topic=${inferences}&partition=0&offset=999999&inferenceId=${inferenceId}&waitMs=${waitMs}`,
+      );
+    // Asked before the inference exists: one request answers once the ledger holds its decision.
+    const startedAt = Date.now();
+    const waiting = ask('inf-100', 30_000);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await pipeline.publishInference(100);
+    const answered = await waiting;
+    expect([answered.status, answered.body]).toEqual([
+      200,
+      expect.objectContaining({ inferenceId: 'inf-100', reflected: true, stage: 'applied' }),
+    ]);
+    expect(Date.now() - startedAt).toBeLessThan(30_000);
+    // Never reflected: not reflected at the deadline, composed as without waitMs.
+    const beforeDeadline = Date.now();
+    const never = await ask('inf-never', 400);
+    expect(Date.now() - beforeDeadline).toBeGreaterThanOrEqual(400);
+    expect([never.status, never.body]).toEqual([
+      200,
+      expect.objectContaining({ reflected: false, stage: 'attribution' }),
+    ]);
+    // Bad waits are refused before anything is read.
+    for (const [waitMs, rule] of [
+      ['abc', 'non-negative-integer'],
+      ['-1', 'non-negative-integer'],
+      ['30001', 'max:30000'],
+    ]) {
+      const { status, body } = await pipeline.get(
+        `/v1/freshness?topic=${inferences}&partition=0&offset=0&inferenceId=inf-100&waitMs=${waitMs}`,
+      );
+      expect([waitMs, status, body.issues]).toEqual([waitMs, 400, [{ field: 'waitMs', rule }]]);
+    }
+  }, 90_000);
 });
 
 const ARTIFACTS = path.resolve(__dirname, '../../../artifacts/ledger-api');

@@ -91,6 +91,11 @@ const freshnessQuery = z.strictObject({
     .transform((value) => BigInt(value))
     .refine((value) => value < 2n ** 63n, 'rule:non-negative-int64'),
   inferenceId: idParam.optional(),
+  waitMs: z
+    .string()
+    .regex(/^\d{1,9}$/, 'rule:non-negative-integer')
+    .transform((value) => Number(value))
+    .optional(),
 });
 const noQuery = z.strictObject({});
 
@@ -406,10 +411,20 @@ export class StatusController {
   @ApiQuery({ name: 'partition' })
   @ApiQuery({ name: 'offset', description: 'the offset the gateway or producer returned, a decimal string' })
   @ApiQuery({ name: 'inferenceId', required: false, description: 'required with the inferences topic' })
+  @ApiQuery({
+    name: 'waitMs',
+    required: false,
+    description:
+      'when not reflected yet, wait up to this long for it (at most LEDGER_API_FRESHNESS_WAIT_MS_MAX, 30000 by default) instead of asking again',
+  })
   @BadRequest()
   @Unavailable()
-  freshness(@Query() query: unknown) {
-    return this.status.freshness(parseParams(freshnessQuery, query));
+  freshness(@Query() query: unknown, @Res({ passthrough: true }) response: Response) {
+    const { waitMs, ...position } = parseParams(freshnessQuery, query);
+    // A client that went away ends its wait: nothing is left waiting for nobody.
+    const gone = new AbortController();
+    response.once('close', () => gone.abort());
+    return this.status.freshness(position, waitMs, gone.signal);
   }
 }
 

@@ -1,19 +1,52 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { ledgerDigest } from '@tributary/ledger';
 import { TOPICS } from '@tributary/contracts';
 import { ReaderPool } from '../database/reader-pool';
 import { ApiError } from '../http/api-error';
 import { KafkaReader, type PartitionOffsets } from '../kafka/kafka-reader';
 import { LEDGER_API_CONFIG, type LedgerApiConfig } from '../ledger-api.config';
+import { FreshnessWaits, offsetKey, TooManyWaiters, type FreshnessTarget } from './freshness-waits';
+
+type FreshnessQuery = { topic: string; partition: number; offset: bigint; inferenceId?: string };
 
 /** The ledger's digest, how far behind the log it is, and whether it reflects a given record yet. */
 @Injectable()
-export class StatusQueries {
+export class StatusQueries implements OnApplicationShutdown {
+  private readonly waits: FreshnessWaits;
+
   constructor(
     @Inject(ReaderPool) private readonly db: ReaderPool,
     @Inject(KafkaReader) private readonly kafka: KafkaReader,
     @Inject(LEDGER_API_CONFIG) private readonly config: LedgerApiConfig,
-  ) {}
+  ) {
+    this.waits = new FreshnessWaits(
+      {
+        appliedInferences: async (inferenceIds) =>
+          new Set(
+            (
+              await db.rows<{ inference_id: string }>(
+                'SELECT inference_id FROM inferences WHERE inference_id = ANY($1::text[])',
+                [inferenceIds],
+              )
+            ).map((row) => row.inference_id),
+          ),
+        storedOffsets: async () =>
+          new Map(
+            (
+              await db.rows<{ topic: string; partition: number; next_offset: string }>(
+                'SELECT topic, partition, next_offset::text FROM consumer_offsets WHERE group_id = $1',
+                [config.LEDGER_PROJECTOR_GROUP_ID],
+              )
+            ).map((row) => [offsetKey(row.topic, row.partition), BigInt(row.next_offset)]),
+          ),
+      },
+      { pollMs: config.LEDGER_API_FRESHNESS_POLL_MS, waitersMax: config.LEDGER_API_FRESHNESS_WAITERS_MAX },
+    );
+  }
+
+  onApplicationShutdown(): void {
+    this.waits.close();
+  }
 
   /** The digest (libs/ledger) with the offsets it stands at, read in one snapshot so they belong together. */
   async digest() {
@@ -167,8 +200,30 @@ export class StatusQueries {
    *   attribution service's committed offset on the inference's partition says where it waits: before
    *   attribution (not decided yet) or after it (decided, or refused to the attribution DLQ, and not
    *   yet applied by the projector).
+   * With `waitMs`, an answer that is not reflected yet waits up to that long for it (freshness-waits.ts)
+   * and is then composed afresh; `signal` ends the wait early (the client went away).
    */
-  async freshness(query: { topic: string; partition: number; offset: bigint; inferenceId?: string }) {
+  async freshness(query: FreshnessQuery, waitMs = 0, signal?: AbortSignal) {
+    if (waitMs > this.config.LEDGER_API_FRESHNESS_WAIT_MS_MAX)
+      throw ApiError.badRequest([{ field: 'waitMs', rule: `max:${this.config.LEDGER_API_FRESHNESS_WAIT_MS_MAX}` }]);
+    const now = await this.freshnessNow(query);
+    if (now.reflected || waitMs === 0) return now;
+    const target: FreshnessTarget =
+      query.inferenceId === undefined
+        ? { kind: 'offset', topic: query.topic, partition: query.partition, offset: query.offset }
+        : { kind: 'inference', inferenceId: query.inferenceId };
+    try {
+      await this.waits.wait(target, waitMs, signal);
+    } catch (error) {
+      if (!(error instanceof TooManyWaiters)) throw error;
+      throw ApiError.unavailable(
+        `${error.message} (LEDGER_API_FRESHNESS_WAITERS_MAX=${this.config.LEDGER_API_FRESHNESS_WAITERS_MAX}); ask again shortly or without waitMs`,
+      );
+    }
+    return this.freshnessNow(query);
+  }
+
+  private async freshnessNow(query: FreshnessQuery) {
     const position = { topic: query.topic, partition: query.partition, offset: query.offset.toString() };
     if (query.topic === TOPICS.attributions.name || query.topic === TOPICS.payouts.name) {
       const [row] = await this.db.rows<{ next_offset: string }>(
