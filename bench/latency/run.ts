@@ -196,9 +196,8 @@ interface Seen {
 }
 
 /**
- * CPU seconds the PostgreSQL server's processes (the postmaster and every backend now alive) used so
- * far. Backends of the services' pools live through a run; one that ended between two reads takes its
- * seconds with it, so the figure is a lower bound.
+ * CPU seconds the PostgreSQL server's processes used so far: every one alive, and the backends that
+ * ended, through the postmaster that reaped them.
  */
 function postgresBusySeconds(): number {
   let seconds = 0;
@@ -210,10 +209,24 @@ function postgresBusySeconds(): number {
     } catch {
       continue; // The process ended while it was read.
     }
-    const used = comm === 'postgres' ? cpuSecondsOf(Number(entry)) : Number.NaN;
+    const used = comm === 'postgres' ? cpuSecondsWithReapedChildrenOf(Number(entry)) : Number.NaN;
     if (!Number.isNaN(used)) seconds += used;
   }
   return seconds;
+}
+
+/**
+ * A process's CPU seconds with those of its children that ended and were reaped (/proc/<pid>/stat utime,
+ * stime, cutime, cstime). A backend that exits between two readings leaves the sum of live processes, but
+ * its time moves to the postmaster's cutime/cstime, so the difference of two readings never goes negative.
+ */
+function cpuSecondsWithReapedChildrenOf(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / 100;
+  } catch {
+    return Number.NaN;
+  }
 }
 
 /** CPU seconds the whole machine spent busy so far (all cores), from /proc/stat. */

@@ -77,7 +77,7 @@ const NOT_THE_COORDINATOR = new Set([
 ]);
 
 /** Whether a failed request says nothing of the coordinator's answer: not one (no protocol error), or "not me". */
-export function forgetsCoordinator(error: unknown): boolean {
+function forgetsCoordinator(error: unknown): boolean {
   const type = (error as { type?: unknown } | null)?.type;
   return typeof type !== 'string' || NOT_THE_COORDINATOR.has(type);
 }
