@@ -45,14 +45,16 @@ export class PostgresOffsetStore implements OffsetStore {
   ): Promise<{ appliedCount: number }> {
     return this.dataSource.transaction('READ COMMITTED', async (manager) => {
       const stored = await lockOffset(manager, batch);
-      const fresh = batch.records.filter((record) => BigInt(record.offset) >= stored);
-      if (fresh.length > 0) await apply(manager, fresh);
-      await batch.flushRejections();
+      // Moved first, not last: the row is this partition's alone and locked already, and the handler's
+      // last statement is then the last before the commit (the projector's hottest rows, ledger-writer.ts).
       await manager.query(
         `UPDATE ${TABLE} SET next_offset = $4, updated_at = now()
           WHERE group_id = $1 AND topic = $2 AND partition = $3 AND next_offset < $4`,
         [batch.groupId, batch.topic, batch.partition, batch.nextOffset],
       );
+      const fresh = batch.records.filter((record) => BigInt(record.offset) >= stored);
+      if (fresh.length > 0) await apply(manager, fresh);
+      await batch.flushRejections();
       return { appliedCount: fresh.length };
     });
   }

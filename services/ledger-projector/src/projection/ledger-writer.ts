@@ -6,16 +6,12 @@ import {
   PayoutRejectedError,
   GENESIS_HASH,
   type AppliedEventState,
-  type BalanceDelta,
   type ChainCheckpoint,
   type LedgerBatchEffects,
   type LedgerDeadLetter,
   type LedgerFoldState,
   type LedgerRefusalRule,
   type PayoutState,
-  type ProducerCreditDelta,
-  type ProducerFundingDelta,
-  type RevenueDelta,
 } from '@tributary/ledger';
 import type { InboundBatch, InboundRecord } from '@tributary/messaging';
 import { copyEncoded, CopyEncoder } from '@tributary/persistence';
@@ -190,12 +186,10 @@ async function writeEffects(
 ): Promise<void> {
   await writeEntries(manager, batch, effects);
   await writeLineage(manager, batch, effects);
-  await writeRevenue(manager, effects.revenueDeltas);
   await writePayouts(manager, effects);
-  await writeProducerCredits(manager, effects.producerCreditDeltas);
-  await writeBalances(manager, effects.balanceDeltas);
-  // The hottest rows (one per producer and asset, touched by every partition's batch) are locked last.
-  await writeProducerFunding(manager, effects.producerFundingDeltas);
+  // The rows every partition's batch touches, last: each partition's transaction holds them only for
+  // that one statement and the commit.
+  await writeSharedTotals(manager, effects);
 }
 
 /** The applied events and their entries, with the chain hashes the fold computed; the checkpoint moves to the new head. */
@@ -283,23 +277,6 @@ async function writeLineage(
   await copyEncoded(manager, 'contribution_credits', credits);
 }
 
-async function writeRevenue(manager: EntityManager, rows: readonly RevenueDelta[]): Promise<void> {
-  if (rows.length === 0) return;
-  await manager.query(
-    `INSERT INTO revenue (dimension, dimension_id, asset, revenue_minor, inference_count)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::numeric[], $5::bigint[])
-     ON CONFLICT (dimension, dimension_id, asset) DO UPDATE
-       SET revenue_minor = revenue.revenue_minor + excluded.revenue_minor, inference_count = revenue.inference_count + excluded.inference_count`,
-    [
-      rows.map((row) => row.dimension),
-      rows.map((row) => row.dimensionId),
-      rows.map((row) => row.asset),
-      rows.map((row) => row.revenueMinor.toString()),
-      rows.map((row) => String(row.inferenceCount)),
-    ],
-  );
-}
-
 async function writePayouts(manager: EntityManager, effects: LedgerBatchEffects<LedgerRecord>): Promise<void> {
   for (const change of effects.payoutChanges) {
     switch (change.type) {
@@ -334,55 +311,77 @@ function assertNeverChange(change: never): never {
   throw new Error(`unhandled payout change ${JSON.stringify(change)}`);
 }
 
-async function writeProducerCredits(manager: EntityManager, rows: readonly ProducerCreditDelta[]): Promise<void> {
-  if (rows.length === 0) return;
+/**
+ * The totals every partition's batch adds to: revenue per model, datanet and contributor, each account's
+ * credits per producer, the balances, and each producer's funding (libs/ledger sums the deltas, each
+ * list in key order). One statement, so a transaction holds these rows for one round trip and its
+ * commit rather than for four; under load every partition's transaction queued on them.
+ *
+ * The tables are locked in the order they always were (revenue, producer_credits, accounts,
+ * producer_funding: the funding rows, one per producer and asset, are the hottest), so writers queue
+ * rather than deadlock, also with a payout batch that locked its accounts earlier (readFoldState).
+ * PostgreSQL runs data-modifying WITH queries in no promised order, so each upsert reads the row count
+ * of the one before it (`prior`), which makes that one run to completion first, empty or not.
+ */
+async function writeSharedTotals(manager: EntityManager, effects: LedgerBatchEffects<LedgerRecord>): Promise<void> {
+  const { revenueDeltas: revenue, producerCreditDeltas: credits, balanceDeltas: balances } = effects;
+  const funding = effects.producerFundingDeltas;
+  if (revenue.length + credits.length + balances.length + funding.length === 0) return;
   await manager.query(
-    `INSERT INTO producer_credits (account, producer, asset, credited_minor)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::numeric[])
-     ON CONFLICT (account, producer, asset) DO UPDATE SET credited_minor = producer_credits.credited_minor + excluded.credited_minor`,
-    [
-      rows.map((row) => row.account),
-      rows.map((row) => row.producer),
-      rows.map((row) => row.asset),
-      rows.map((row) => row.creditedMinor.toString()),
-    ],
-  );
-}
-
-async function writeProducerFunding(manager: EntityManager, rows: readonly ProducerFundingDelta[]): Promise<void> {
-  if (rows.length === 0) return;
-  await manager.query(
-    `INSERT INTO producer_funding (producer, asset, fees_minor, credited_minor, deposits_minor, chargebacks_minor)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::numeric[], $4::numeric[], $5::numeric[], $6::numeric[])
+    `WITH revenue_rows AS (
+       INSERT INTO revenue (dimension, dimension_id, asset, revenue_minor, inference_count)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::numeric[], $5::bigint[])
+       ON CONFLICT (dimension, dimension_id, asset) DO UPDATE
+         SET revenue_minor = revenue.revenue_minor + excluded.revenue_minor,
+             inference_count = revenue.inference_count + excluded.inference_count
+       RETURNING 1
+     ), credit_rows AS (
+       INSERT INTO producer_credits (account, producer, asset, credited_minor)
+       SELECT delta.* FROM (SELECT count(*) FROM revenue_rows) AS prior(n),
+         LATERAL unnest(CASE WHEN prior.n >= 0 THEN $6::text[] END, $7::text[], $8::text[], $9::numeric[])
+           AS delta(account, producer, asset, credited_minor)
+       ON CONFLICT (account, producer, asset) DO UPDATE
+         SET credited_minor = producer_credits.credited_minor + excluded.credited_minor
+       RETURNING 1
+     ), account_rows AS (
+       INSERT INTO accounts (account, asset, role, owner_id, balance_minor, entry_count)
+       SELECT delta.* FROM (SELECT count(*) FROM credit_rows) AS prior(n),
+         LATERAL unnest(CASE WHEN prior.n >= 0 THEN $10::text[] END, $11::text[], $12::text[], $13::text[], $14::numeric[], $15::bigint[])
+           AS delta(account, asset, role, owner_id, balance_minor, entry_count)
+       ON CONFLICT (account, asset) DO UPDATE
+         SET balance_minor = accounts.balance_minor + excluded.balance_minor,
+             entry_count = accounts.entry_count + excluded.entry_count
+       RETURNING 1
+     )
+     INSERT INTO producer_funding (producer, asset, fees_minor, credited_minor, deposits_minor, chargebacks_minor)
+     SELECT delta.* FROM (SELECT count(*) FROM account_rows) AS prior(n),
+       LATERAL unnest(CASE WHEN prior.n >= 0 THEN $16::text[] END, $17::text[], $18::numeric[], $19::numeric[], $20::numeric[], $21::numeric[])
+         AS delta(producer, asset, fees_minor, credited_minor, deposits_minor, chargebacks_minor)
      ON CONFLICT (producer, asset) DO UPDATE
        SET fees_minor = producer_funding.fees_minor + excluded.fees_minor, credited_minor = producer_funding.credited_minor + excluded.credited_minor,
            deposits_minor = producer_funding.deposits_minor + excluded.deposits_minor, chargebacks_minor = producer_funding.chargebacks_minor + excluded.chargebacks_minor`,
     [
-      rows.map((row) => row.producer),
-      rows.map((row) => row.asset),
-      rows.map((row) => row.feesMinor.toString()),
-      rows.map((row) => row.creditedMinor.toString()),
-      rows.map((row) => row.depositsMinor.toString()),
-      rows.map((row) => row.chargebacksMinor.toString()),
-    ],
-  );
-}
-
-/** The balance deltas the fold summed, in key order; upserted after the entries, so row locks are held briefly. */
-async function writeBalances(manager: EntityManager, rows: readonly BalanceDelta[]): Promise<void> {
-  if (rows.length === 0) return; // funding events alone: no entries, no balance moves
-  await manager.query(
-    `INSERT INTO accounts (account, asset, role, owner_id, balance_minor, entry_count)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::numeric[], $6::bigint[])
-     ON CONFLICT (account, asset) DO UPDATE
-       SET balance_minor = accounts.balance_minor + excluded.balance_minor, entry_count = accounts.entry_count + excluded.entry_count`,
-    [
-      rows.map((row) => row.account),
-      rows.map((row) => row.asset),
-      rows.map((row) => row.role),
-      rows.map((row) => row.ownerId),
-      rows.map((row) => row.amountMinor.toString()),
-      rows.map((row) => String(row.entryCount)),
+      revenue.map((row) => row.dimension),
+      revenue.map((row) => row.dimensionId),
+      revenue.map((row) => row.asset),
+      revenue.map((row) => row.revenueMinor.toString()),
+      revenue.map((row) => String(row.inferenceCount)),
+      credits.map((row) => row.account),
+      credits.map((row) => row.producer),
+      credits.map((row) => row.asset),
+      credits.map((row) => row.creditedMinor.toString()),
+      balances.map((row) => row.account),
+      balances.map((row) => row.asset),
+      balances.map((row) => row.role),
+      balances.map((row) => row.ownerId),
+      balances.map((row) => row.amountMinor.toString()),
+      balances.map((row) => String(row.entryCount)),
+      funding.map((row) => row.producer),
+      funding.map((row) => row.asset),
+      funding.map((row) => row.feesMinor.toString()),
+      funding.map((row) => row.creditedMinor.toString()),
+      funding.map((row) => row.depositsMinor.toString()),
+      funding.map((row) => row.chargebacksMinor.toString()),
     ],
   );
 }
