@@ -24,14 +24,14 @@
 // same broker, secured the same way, run between the pipeline's runs.
 // Results: bench/results/latency.json. BENCH_LATENCY_RUNS (3), BENCH_LATENCY_SECONDS (20) and
 // BENCH_LATENCY_WARMUP_SECONDS (60, at the lowest rate, unmeasured) size it.
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import { Client } from 'pg';
 import { kafkaClientOptions, kafkaEnv, localBrokerFiles } from '@tributary/config';
 import { CONSUMER_GROUPS, OPERATOR_PRINCIPAL, TOPICS, topicPrefix } from '@tributary/contracts';
-import { applyServiceAcls, runKafkaCli, startKafka, type RunningKafka } from '@tributary/kafka-provisioner';
+import { applyServiceAcls, runKafkaCli, startKafka, stopKafka, type RunningKafka } from '@tributary/kafka-provisioner';
 import { installKafkaWireFastPaths } from '@tributary/kafka-wire';
 import { ECONOMY_DEFAULTS, simulateEconomy, type SimulatedEvent } from '@tributary/simulator';
 import { startServiceProcess, type ServiceProcess } from '@tributary/testing';
@@ -510,6 +510,11 @@ async function main(): Promise<void> {
   installKafkaWireFastPaths();
   if (topicPrefix()) throw new Error('bench:latency runs without TRIBUTARY_TOPIC_PREFIX (unset it)');
   const port = process.env.BENCH_KAFKA_PORT ? Number(process.env.BENCH_KAFKA_PORT) : await freeBrokerPort();
+  // A fresh broker for every run, as the database is fresh: the topics have no prefix, so a log kept from
+  // earlier runs would be projected again into the new ledger (its offsets are the database's), taking
+  // the machine for minutes of each measurement, more with every run.
+  await stopKafka(KAFKA_NAME);
+  rmSync(localBrokerFiles(KAFKA_NAME).dataDir, { recursive: true, force: true });
   const kafka = await startKafka({ port, name: KAFKA_NAME, log: say, security: 'sasl_ssl' });
   const databaseUrl = withDatabase(
     new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/tributary'),
