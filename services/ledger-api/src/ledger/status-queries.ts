@@ -208,10 +208,11 @@ export class StatusQueries implements OnApplicationShutdown {
       throw ApiError.badRequest([{ field: 'waitMs', rule: `max:${this.config.LEDGER_API_FRESHNESS_WAIT_MS_MAX}` }]);
     const now = await this.freshnessNow(query);
     if (now.reflected || waitMs === 0) return now;
+    // What the answer is by (freshnessNow): the inference id on the inferences topic, else the offset.
     const target: FreshnessTarget =
-      query.inferenceId === undefined
-        ? { kind: 'offset', topic: query.topic, partition: query.partition, offset: query.offset }
-        : { kind: 'inference', inferenceId: query.inferenceId };
+      query.topic === TOPICS.inferences.name && query.inferenceId !== undefined
+        ? { kind: 'inference', inferenceId: query.inferenceId }
+        : { kind: 'offset', topic: query.topic, partition: query.partition, offset: query.offset };
     try {
       await this.waits.wait(target, waitMs, signal);
     } catch (error) {
