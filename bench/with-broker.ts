@@ -191,11 +191,16 @@ export function securityCost(secured: readonly number[], plaintext: readonly num
  * The machine a benchmark ran on, for its results file: the same fields in every benchmark. The load
  * average is read when this is called (at the end of a run), since the machine is shared and noisy.
  */
-/** CPU seconds (user + system) a process used so far, from /proc (Linux); NaN when it is gone. */
-export function cpuSecondsOf(pid: number | undefined): number {
+/**
+ * CPU seconds (user + system) a process used so far, from /proc (Linux); NaN when it is gone. With
+ * `reapedChildren`, those of its children that ended and were reaped too (cutime, cstime): a server's
+ * worker that exits between two readings then stays in the difference (PostgreSQL's backends).
+ */
+export function cpuSecondsOf(pid: number | undefined, { reapedChildren = false } = {}): number {
   try {
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
+    const children = reapedChildren ? Number(fields[13]) + Number(fields[14]) : 0;
+    return (Number(fields[11]) + Number(fields[12]) + children) / 100;
   } catch {
     return Number.NaN;
   }

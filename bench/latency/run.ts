@@ -209,24 +209,10 @@ function postgresBusySeconds(): number {
     } catch {
       continue; // The process ended while it was read.
     }
-    const used = comm === 'postgres' ? cpuSecondsWithReapedChildrenOf(Number(entry)) : Number.NaN;
+    const used = comm === 'postgres' ? cpuSecondsOf(Number(entry), { reapedChildren: true }) : Number.NaN;
     if (!Number.isNaN(used)) seconds += used;
   }
   return seconds;
-}
-
-/**
- * A process's CPU seconds with those of its children that ended and were reaped (/proc/<pid>/stat utime,
- * stime, cutime, cstime). A backend that exits between two readings leaves the sum of live processes, but
- * its time moves to the postmaster's cutime/cstime, so the difference of two readings never goes negative.
- */
-function cpuSecondsWithReapedChildrenOf(pid: number): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / 100;
-  } catch {
-    return Number.NaN;
-  }
 }
 
 /** CPU seconds the whole machine spent busy so far (all cores), from /proc/stat. */
