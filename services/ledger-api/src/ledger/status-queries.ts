@@ -32,12 +32,7 @@ export class StatusQueries implements OnApplicationShutdown {
           ),
         storedOffsets: async () =>
           new Map(
-            (
-              await db.rows<{ topic: string; partition: number; next_offset: string }>(
-                'SELECT topic, partition, next_offset::text FROM consumer_offsets WHERE group_id = $1',
-                [config.LEDGER_PROJECTOR_GROUP_ID],
-              )
-            ).map((row) => [offsetKey(row.topic, row.partition), BigInt(row.next_offset)]),
+            (await this.storedOffsets()).map((row) => [offsetKey(row.topic, row.partition), BigInt(row.next_offset)]),
           ),
       },
       { pollMs: config.LEDGER_API_FRESHNESS_POLL_MS, waitersMax: config.LEDGER_API_FRESHNESS_WAITERS_MAX },
@@ -46,6 +41,14 @@ export class StatusQueries implements OnApplicationShutdown {
 
   onApplicationShutdown(): void {
     this.waits.close();
+  }
+
+  /** The projector's next offset per partition, stored with the ledger: how far the ledger is. */
+  private storedOffsets() {
+    return this.db.rows<{ topic: string; partition: number; next_offset: string }>(
+      'SELECT topic, partition, next_offset::text FROM consumer_offsets WHERE group_id = $1',
+      [this.config.LEDGER_PROJECTOR_GROUP_ID],
+    );
   }
 
   /** The digest (libs/ledger) with the offsets it stands at, read in one snapshot so they belong together. */
@@ -128,10 +131,7 @@ export class StatusQueries implements OnApplicationShutdown {
    * count and time of the last applied batch. Kafka being down leaves the watermarks null, not the page.
    */
   async lag() {
-    const stored = await this.db.rows<{ topic: string; partition: number; next_offset: string }>(
-      'SELECT topic, partition, next_offset::text FROM consumer_offsets WHERE group_id = $1',
-      [this.config.LEDGER_PROJECTOR_GROUP_ID],
-    );
+    const stored = await this.storedOffsets();
     const checkpoints = await this.db.rows<{
       source_topic: string;
       source_partition: number;
