@@ -258,6 +258,9 @@ async function topicWatcher(kafka: RunningKafka, seen: Seen): Promise<Consumer> 
   await consumer.connect();
   await consumer.subscribe({ topics: [TOPICS.inferences.name, TOPICS.attributions.name], fromBeginning: false });
   await consumer.run({
+    // A throwaway group that nothing resumes: committing its offsets after every batch (kafkajs's
+    // default) cost the broker a hundred OffsetCommits a second that no pipeline stage makes.
+    autoCommit: false,
     eachBatchAutoResolve: true,
     eachBatch: async ({ batch }) => {
       const atMs = Date.now();
