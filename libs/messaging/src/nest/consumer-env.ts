@@ -18,6 +18,9 @@ const consumerSchema = z.object({
   CONSUMER_PARTITIONS_CONCURRENTLY: boundedInt(1, 64, 6),
   CONSUMER_HANDLER_ATTEMPTS_MAX: boundedInt(1, 100, 8),
   CONSUMER_HANDLER_RETRY_BACKOFF_MS: boundedInt(1, 60_000, 200),
+  // Kafka's copy of offsets kept in the database, for lag tools: one commit for all partitions at most
+  // this often, instead of one per batch in the batch's path (lag-copy-commits.ts).
+  CONSUMER_LAG_COMMIT_INTERVAL_MS: boundedInt(0, 60_000, 200),
 });
 export type ConsumerEnv = z.infer<typeof consumerSchema>;
 export const consumerEnv = (env?: NodeJS.ProcessEnv): ConsumerEnv => parseEnv('consumer', consumerSchema, env);
@@ -47,6 +50,7 @@ export function transportOptionsFrom(
     partitionsConsumedConcurrently: consumer.CONSUMER_PARTITIONS_CONCURRENTLY,
     handlerAttemptsMax: consumer.CONSUMER_HANDLER_ATTEMPTS_MAX,
     handlerRetryBackoffMs: consumer.CONSUMER_HANDLER_RETRY_BACKOFF_MS,
+    lagCommitIntervalMs: consumer.CONSUMER_LAG_COMMIT_INTERVAL_MS,
     ...extra,
   };
 }

@@ -7,6 +7,7 @@ import { lastValueFrom, throwError, type Observable } from 'rxjs';
 import { deadLetterSink } from '../dead-letter';
 import { deadLetterTopicName } from '@tributary/contracts';
 import { InboundBatch, toInboundRecord, type InboundRecord } from '../inbound-batch';
+import { LagCopyCommits, type PartitionOffset } from '../lag-copy-commits';
 import { judgeCommittedOffset, offsetDivergenceWarning } from '../offset-divergence';
 import { nextOffsetAfter, type OffsetStore, type StoredOffset } from '../offsets';
 import { onMarkerOnlyFetch, skipPastMarkers } from '../transaction-markers';
@@ -43,6 +44,12 @@ export interface KafkaBatchTransportOptions {
   readonly handlerRetryBackoffMs: number;
   /** Offsets kept beside the handler's effects (in PostgreSQL); the consumer seeks to them on assignment. */
   readonly offsetStore?: OffsetStore;
+  /**
+   * With an offset store, Kafka's copy of the offsets (for lag tools) is committed for all partitions at
+   * once, at most this often (lag-copy-commits.ts), not after every batch. Without one, Kafka's copy is
+   * the only one and is committed after every batch.
+   */
+  readonly lagCommitIntervalMs: number;
   /**
    * Called when the consumer moved past records no handler sees: the commit and abort markers that
    * transactional producers leave in a partition. A handler that tracks its own position per
@@ -100,6 +107,8 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
    * the same way, so kafkajs's crash handler restarts the consumer as soon as they are done.
    */
   private coordinatorLost: Error | null = null;
+  /** Kafka's copy of the stored offsets, committed off the batches' path; null without an offset store. */
+  private lagCommits: LagCopyCommits | null = null;
 
   constructor(private readonly options: KafkaBatchTransportOptions) {
     super();
@@ -121,9 +130,11 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
   }
 
   async close(): Promise<void> {
-    const { consumer, producer } = this;
+    const { consumer, producer, lagCommits } = this;
     this.consumer = null;
     this.producer = null;
+    // While still a member: a batch in flight flushes what it adds itself (consumeBatch).
+    await lagCommits?.flush();
     await consumer?.disconnect();
     await producer?.disconnect();
   }
@@ -160,8 +171,20 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
     const current = () => this.consumer === consumer;
     const consumer = this.createConsumer(current);
     this.consumer = consumer;
+    const lagCommits = this.options.offsetStore
+      ? new LagCopyCommits(
+          (offsets) => consumer.commitOffsets(offsets),
+          this.options.lagCommitIntervalMs,
+          (error, offsets) => this.commitFailed(error, offsets),
+        )
+      : null;
+    this.lagCommits = lagCommits;
+    // kafkajs has stopped fetching and is about to join again: what is noted goes while this
+    // generation can still commit it, so the partitions' next owners find Kafka's copy up to date.
+    consumer.on(consumer.events.REBALANCING, () => void lagCommits?.flush());
     consumer.on(consumer.events.GROUP_JOIN, (event) => {
       if (!current()) return;
+      lagCommits?.retain(event.payload.memberAssignment);
       this.coordinatorLost = null;
       this.positioned = this.seekToStoredOffsets(consumer, event.payload.memberAssignment);
       // Said here; the batches that await it fail with it, and kafkajs retries them.
@@ -220,6 +243,13 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
   }
 
   private async consumeBatch(payload: EachBatchPayload): Promise<void> {
+    await this.consumeSlices(payload);
+    // The consumer is stopping (close(), or kafkajs restarting it): it leaves the group once this batch
+    // is done, so what the batch noted for Kafka's copy goes now, while this member can still commit it.
+    if (!payload.isRunning()) await this.lagCommits?.flush();
+  }
+
+  private async consumeSlices(payload: EachBatchPayload): Promise<void> {
     const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
     const handler = this.getHandlerByPattern(batch.topic);
     if (!handler) throw new Error(`no handler for topic ${batch.topic}`);
@@ -359,24 +389,36 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
   }
 
   /**
-   * Kafka's copy of the offsets is for lag tools; the handler's database holds the authoritative one,
-   * so a failed commit is only said. Returns the error when it says the group's coordinator moved.
+   * Kafka's copy of the offsets is for lag tools; the handler's database holds the authoritative one, so
+   * it is noted for the next coalesced commit (lag-copy-commits.ts), and a failed commit is only said.
+   * Without an offset store Kafka's copy is the only one and is committed here, before the next batch.
+   * Returns the error when a commit found the group's coordinator moved.
    */
   private async commitToGroup(topic: string, partition: number, offset: string): Promise<Error | null> {
     if (this.coordinatorLost) return this.coordinatorLost;
+    if (this.lagCommits) {
+      this.lagCommits.note({ topic, partition, offset });
+      return null;
+    }
     try {
       await this.consumer?.commitOffsets([{ topic, partition, offset }]);
       return null;
     } catch (error) {
-      const moved = coordinatorMoved(error);
-      this.coordinatorLost ??= moved;
-      this.logger.warn(
-        moved
-          ? `could not commit ${topic}[${partition}]@${offset} to the group: its coordinator moved (${describe(error)}); rejoining to find it`
-          : `could not commit ${topic}[${partition}]@${offset} to the group (a rebalance?): ${describe(error)}`,
-      );
-      return moved;
+      return this.commitFailed(error, [{ topic, partition, offset }]);
     }
+  }
+
+  /** Says a failed commit; one that found the coordinator moved makes the batches end and the consumer rejoin. */
+  private commitFailed(error: unknown, offsets: readonly PartitionOffset[]): Error | null {
+    const moved = coordinatorMoved(error);
+    this.coordinatorLost ??= moved;
+    const what = offsets.map(({ topic, partition, offset }) => `${topic}[${partition}]@${offset}`).join(', ');
+    this.logger.warn(
+      moved
+        ? `could not commit ${what} to the group: its coordinator moved (${describe(error)}); rejoining to find it`
+        : `could not commit ${what} to the group (a rebalance?): ${describe(error)}`,
+    );
+    return moved;
   }
 
   /**
@@ -509,6 +551,7 @@ function assertOptions(options: KafkaBatchTransportOptions): void {
     partitionsConsumedConcurrently: [1, 64],
     handlerAttemptsMax: [1, 100],
     handlerRetryBackoffMs: [1, 60_000],
+    lagCommitIntervalMs: [0, 60_000],
   });
   if (options.groupId.trim() !== options.groupId || options.groupId === '')
     throw new RangeError('groupId must be a non-empty name');
