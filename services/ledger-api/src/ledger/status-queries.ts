@@ -206,8 +206,11 @@ export class StatusQueries implements OnApplicationShutdown {
   async freshness(query: FreshnessQuery, waitMs = 0, signal?: AbortSignal) {
     if (waitMs > this.config.LEDGER_API_FRESHNESS_WAIT_MS_MAX)
       throw ApiError.badRequest([{ field: 'waitMs', rule: `max:${this.config.LEDGER_API_FRESHNESS_WAIT_MS_MAX}` }]);
-    const now = await this.freshnessNow(query);
-    if (now.reflected || waitMs === 0) return now;
+    if (waitMs === 0) return this.freshnessNow(query);
+    // Before a wait only the ledger is read: where a pending inference waits (the attribution group's
+    // committed offset, a Kafka read) is asked once, in the answer composed after the wait.
+    const reflected = await this.reflectedNow(query);
+    if (reflected !== null) return reflected;
     // What the answer is by (freshnessNow): the inference id on the inferences topic, else the offset.
     const target: FreshnessTarget =
       query.topic === TOPICS.inferences.name && query.inferenceId !== undefined
@@ -225,54 +228,85 @@ export class StatusQueries implements OnApplicationShutdown {
   }
 
   private async freshnessNow(query: FreshnessQuery) {
-    const position = { topic: query.topic, partition: query.partition, offset: query.offset.toString() };
-    if (query.topic === TOPICS.attributions.name || query.topic === TOPICS.payouts.name) {
-      const [row] = await this.db.rows<{ next_offset: string }>(
-        'SELECT next_offset::text FROM consumer_offsets WHERE group_id = $1 AND topic = $2 AND partition = $3',
-        [this.config.LEDGER_PROJECTOR_GROUP_ID, query.topic, query.partition],
-      );
-      const next = BigInt(row?.next_offset ?? '0');
-      const reflected = query.offset < next;
-      return {
-        ...position,
-        reflected,
-        stage: reflected ? 'applied' : 'projection',
-        basis: 'ledger-offset',
-        ledgerNextOffset: next.toString(),
-      };
-    }
-    if (query.topic !== TOPICS.inferences.name) {
-      throw ApiError.badRequest([
-        { field: 'topic', rule: `one-of:${TOPICS.inferences.name}|${TOPICS.attributions.name}|${TOPICS.payouts.name}` },
-      ]);
-    }
-    if (query.inferenceId === undefined)
-      throw ApiError.badRequest([{ field: 'inferenceId', rule: `required-with-topic:${TOPICS.inferences.name}` }]);
+    if (isProjectorTopic(query.topic)) return this.offsetFreshness(query);
+    return (await this.appliedInference(query)) ?? this.pendingInference(query);
+  }
+
+  /** The answer when the ledger reflects the record already, else null: reads the ledger only. */
+  private async reflectedNow(query: FreshnessQuery) {
+    if (!isProjectorTopic(query.topic)) return this.appliedInference(query);
+    const answer = await this.offsetFreshness(query);
+    return answer.reflected ? answer : null;
+  }
+
+  /** On a topic the projector reads: reflected once the offset stored with the ledger passed the record. */
+  private async offsetFreshness(query: FreshnessQuery) {
+    const [row] = await this.db.rows<{ next_offset: string }>(
+      'SELECT next_offset::text FROM consumer_offsets WHERE group_id = $1 AND topic = $2 AND partition = $3',
+      [this.config.LEDGER_PROJECTOR_GROUP_ID, query.topic, query.partition],
+    );
+    const next = BigInt(row?.next_offset ?? '0');
+    const reflected = query.offset < next;
+    return {
+      ...positionOf(query),
+      reflected,
+      stage: reflected ? 'applied' : 'projection',
+      basis: 'ledger-offset',
+      ledgerNextOffset: next.toString(),
+    };
+  }
+
+  /** On the inferences topic: the answer when the ledger holds the inference's decision, else null. */
+  private async appliedInference(query: FreshnessQuery) {
+    const inferenceId = inferenceIdOf(query);
     const [applied] = await this.db.rows<{ source_topic: string; source_partition: number; source_offset: string }>(
       'SELECT source_topic, source_partition, source_offset::text FROM inferences WHERE inference_id = $1',
-      [query.inferenceId],
+      [inferenceId],
     );
-    if (applied) {
-      return {
-        ...position,
-        inferenceId: query.inferenceId,
-        reflected: true,
-        stage: 'applied',
-        basis: 'inference-id',
-        decision: { topic: applied.source_topic, partition: applied.source_partition, offset: applied.source_offset },
-      };
-    }
+    if (!applied) return null;
+    return {
+      ...positionOf(query),
+      inferenceId,
+      reflected: true,
+      stage: 'applied',
+      basis: 'inference-id',
+      decision: { topic: applied.source_topic, partition: applied.source_partition, offset: applied.source_offset },
+    };
+  }
+
+  /** An inference the ledger does not hold yet: the attribution group's committed offset says where it waits. */
+  private async pendingInference(query: FreshnessQuery) {
     const committed = (await this.kafka.committedOffsets(this.config.ATTRIBUTION_GROUP_ID, query.topic)).get(
       query.partition,
     );
     const attributed = committed !== undefined && committed > query.offset;
     return {
-      ...position,
-      inferenceId: query.inferenceId,
+      ...positionOf(query),
+      inferenceId: inferenceIdOf(query),
       reflected: false,
       stage: attributed ? 'projection' : 'attribution',
       basis: 'inference-id',
       attributionCommittedOffset: committed?.toString() ?? null,
     };
   }
+}
+
+const isProjectorTopic = (topic: string) => topic === TOPICS.attributions.name || topic === TOPICS.payouts.name;
+
+const positionOf = (query: FreshnessQuery) => ({
+  topic: query.topic,
+  partition: query.partition,
+  offset: query.offset.toString(),
+});
+
+/** The inference id of a question about the inferences topic; any other topic, or no id, is a 400. */
+function inferenceIdOf(query: FreshnessQuery): string {
+  if (query.topic !== TOPICS.inferences.name) {
+    throw ApiError.badRequest([
+      { field: 'topic', rule: `one-of:${TOPICS.inferences.name}|${TOPICS.attributions.name}|${TOPICS.payouts.name}` },
+    ]);
+  }
+  if (query.inferenceId === undefined)
+    throw ApiError.badRequest([{ field: 'inferenceId', rule: `required-with-topic:${TOPICS.inferences.name}` }]);
+  return query.inferenceId;
 }
