@@ -233,6 +233,23 @@ describe('a database role per service', () => {
     }
   });
 
+  it('lets replicas of one service run its owner step at once on a fresh database', async () => {
+    // Replicas started together each run the step at start-up: without a lock, the second to create
+    // typeorm's migrations table failed on a duplicate key and its process exited.
+    const fresh = await createTestDatabase('roles_replicas');
+    try {
+      const attribution = LOCAL_SERVICES.filter((service) => service.name === 'attribution');
+      const outcomes = await Promise.allSettled([1, 2, 3].map(() => runOwnerSteps(fresh.url, attribution)));
+      expect(outcomes.map((outcome) => (outcome.status === 'rejected' ? String(outcome.reason) : 'done'))).toEqual([
+        'done',
+        'done',
+        'done',
+      ]);
+    } finally {
+      await fresh.drop();
+    }
+  });
+
   const cases = SERVICES.flatMap((service) =>
     SCHEMAS.map((schema) => ({ service, schema, ...allowed(service, schema) })),
   );

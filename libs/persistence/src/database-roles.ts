@@ -242,6 +242,31 @@ export async function runOwnerStep(
   const access: SchemaAccess = DATABASE_ACCESS[database.service];
   if (!ROLE_NAME.test(database.role))
     throw new RangeError(`${access.variables.role}: must be lowercase letters, digits and _ (at most 63)`);
+  // Replicas of one service started together each run this step: without a lock the second to create
+  // typeorm's migrations table (or to run a migration) failed on the first's, and its process exited.
+  await withClient(ownerUrl, async (lock) => {
+    await lock.query(`SET lock_timeout = '${OWNER_STEP_LOCK_WAIT_S}s'`);
+    try {
+      await lock.query('SELECT pg_advisory_lock(hashtext($1))', [`tributary.owner-step.${database.service}`]);
+    } catch (error) {
+      throw new Error(
+        `${database.service}: another instance's owner step held its lock for more than ${OWNER_STEP_LOCK_WAIT_S} s (${error instanceof Error ? error.message : String(error)})`,
+      );
+    }
+    // Held until this session ends (withClient), also when the step throws.
+    await ownerStepOf(ownerUrl, database, access, migrations);
+  });
+}
+
+/** How long an owner step waits for another instance's step of the same service. */
+const OWNER_STEP_LOCK_WAIT_S = 300;
+
+async function ownerStepOf(
+  ownerUrl: string,
+  database: Pick<ServiceDatabaseConfig, 'role' | 'password'>,
+  access: SchemaAccess,
+  migrations: (url: string) => DataSourceOptions,
+): Promise<void> {
   for (const schema of [access.schema, ...access.reads]) await ensureSchema(ownerUrl, schema);
   await retryOnCatalogRace(() =>
     withClient(ownerUrl, (client) => ensureRole(client, database.role, database.password, access)),
