@@ -52,7 +52,7 @@ export class LagCopyCommits {
     while (this.inFlight !== null || this.pending.size > 0) await (this.inFlight ?? this.send());
   }
 
-  /** Offsets noted and not yet sent, for tests and the owner's close. */
+  /** Offsets noted and not yet sent (for tests). */
   get pendingCount(): number {
     return this.pending.size;
   }

@@ -249,8 +249,9 @@ export async function runOwnerStep(
     try {
       await lock.query('SELECT pg_advisory_lock(hashtext($1))', [`tributary.owner-step.${database.service}`]);
     } catch (error) {
+      if ((error as { code?: unknown }).code !== LOCK_NOT_AVAILABLE) throw error;
       throw new Error(
-        `${database.service}: another instance's owner step held its lock for more than ${OWNER_STEP_LOCK_WAIT_S} s (${error instanceof Error ? error.message : String(error)})`,
+        `${database.service}: another instance's owner step held its lock for more than ${OWNER_STEP_LOCK_WAIT_S} s`,
       );
     }
     // Held until this session ends (withClient), also when the step throws.
@@ -260,6 +261,8 @@ export async function runOwnerStep(
 
 /** How long an owner step waits for another instance's step of the same service. */
 const OWNER_STEP_LOCK_WAIT_S = 300;
+/** SQLSTATE of a lock wait past lock_timeout. */
+const LOCK_NOT_AVAILABLE = '55P03';
 
 async function ownerStepOf(
   ownerUrl: string,
