@@ -1,10 +1,11 @@
-import { LagCopyCommits, type PartitionOffset } from './lag-copy-commits';
+import { LagCopyCommits } from './lag-copy-commits';
+import type { StoredOffset } from './offsets';
 
 /** A commit function that records each call and completes only when the test says. */
 function recordingCommits() {
-  const calls: PartitionOffset[][] = [];
+  const calls: StoredOffset[][] = [];
   const completions: Array<{ resolve: () => void; reject: (error: Error) => void }> = [];
-  const commit = (offsets: PartitionOffset[]) => {
+  const commit = (offsets: StoredOffset[]) => {
     calls.push(offsets);
     return new Promise<void>((resolve, reject) => completions.push({ resolve, reject }));
   };
@@ -98,7 +99,7 @@ describe("LagCopyCommits (Kafka's copy of offsets the database holds)", () => {
 
   it('says a failed commit and drops its offsets; the next note carries the partition on', async () => {
     const { calls, completions, commit } = recordingCommits();
-    const failures: Array<{ error: unknown; offsets: readonly PartitionOffset[] }> = [];
+    const failures: Array<{ error: unknown; offsets: readonly StoredOffset[] }> = [];
     const commits = new LagCopyCommits(
       commit,
       100,

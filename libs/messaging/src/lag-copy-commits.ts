@@ -1,9 +1,4 @@
-/** A partition's next offset, as kafkajs's commitOffsets takes it. */
-export interface PartitionOffset {
-  readonly topic: string;
-  readonly partition: number;
-  readonly offset: string;
-}
+import { partitionKey, type StoredOffset } from './offsets';
 
 /**
  * Kafka's copy of a group's offsets when the database holds the authoritative one (the offset store,
@@ -19,20 +14,20 @@ export interface PartitionOffset {
  * and a lost one only leaves Kafka's copy behind the database's until then.
  */
 export class LagCopyCommits {
-  private readonly pending = new Map<string, PartitionOffset>();
+  private readonly pending = new Map<string, StoredOffset>();
   private timer: NodeJS.Timeout | null = null;
   private inFlight: Promise<void> | null = null;
   private lastSentAt = Number.NEGATIVE_INFINITY;
 
   constructor(
-    private readonly commit: (offsets: PartitionOffset[]) => Promise<void>,
+    private readonly commit: (offsets: StoredOffset[]) => Promise<void>,
     private readonly intervalMs: number,
-    private readonly failed: (error: unknown, offsets: readonly PartitionOffset[]) => void,
+    private readonly failed: (error: unknown, offsets: readonly StoredOffset[]) => void,
     private readonly now: () => number = Date.now,
   ) {}
 
   /** The partition's next offset, to reach Kafka with the next commit (a later note replaces it). */
-  note(offset: PartitionOffset): void {
+  note(offset: StoredOffset): void {
     this.pending.set(partitionKey(offset.topic, offset.partition), offset);
     this.schedule();
   }
@@ -82,5 +77,3 @@ export class LagCopyCommits {
     return sent;
   }
 }
-
-const partitionKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;

@@ -6,6 +6,9 @@ export interface StoredOffset {
   readonly offset: string;
 }
 
+/** A map key of one partition of one topic. */
+export const partitionKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
+
 /**
  * Where a consumer keeps its positions beside its handler's effects (libs/persistence's
  * PostgresOffsetStore); the consumer seeks to them on assignment.

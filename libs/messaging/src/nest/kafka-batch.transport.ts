@@ -7,9 +7,9 @@ import { lastValueFrom, throwError, type Observable } from 'rxjs';
 import { deadLetterSink } from '../dead-letter';
 import { deadLetterTopicName } from '@tributary/contracts';
 import { InboundBatch, toInboundRecord, type InboundRecord } from '../inbound-batch';
-import { LagCopyCommits, type PartitionOffset } from '../lag-copy-commits';
+import { LagCopyCommits } from '../lag-copy-commits';
 import { judgeCommittedOffset, offsetDivergenceWarning } from '../offset-divergence';
-import { nextOffsetAfter, type OffsetStore, type StoredOffset } from '../offsets';
+import { nextOffsetAfter, partitionKey, type OffsetStore, type StoredOffset } from '../offsets';
 import { onMarkerOnlyFetch, skipPastMarkers } from '../transaction-markers';
 import { applyIsolatingFaults, isRecordFault, type SliceOutcome } from '../record-faults';
 import {
@@ -99,7 +99,7 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
   private readonly restarts = new RestartBudget();
   /** This generation's partitions placed where the offset store says (see seekToStoredOffsets). */
   private positioned: Promise<void> = Promise.resolve();
-  /** What this process last committed to Kafka per partition (`topic\u0000partition`): its own lag is no reset. */
+  /** What this process last committed to Kafka per partition (by partitionKey): its own lag is no reset. */
   private readonly committedHere = new Map<string, string>();
   /**
    * Set by a commit that found the group's coordinator moved, until the next join: the batches still in
@@ -195,7 +195,7 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
     consumer.on(consumer.events.COMMIT_OFFSETS, (event) => {
       for (const { topic, partitions } of event.payload.topics) {
         for (const { partition, offset } of partitions)
-          this.committedHere.set(`${topic}\u0000${partition}`, String(offset));
+          this.committedHere.set(partitionKey(topic, partition), String(offset));
       }
     });
     onMarkerOnlyFetch(consumer, (topic, partition, nextOffset) => {
@@ -409,7 +409,7 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
   }
 
   /** Says a failed commit; one that found the coordinator moved makes the batches end and the consumer rejoin. */
-  private commitFailed(error: unknown, offsets: readonly PartitionOffset[]): Error | null {
+  private commitFailed(error: unknown, offsets: readonly StoredOffset[]): Error | null {
     const moved = coordinatorMoved(error);
     this.coordinatorLost ??= moved;
     const what = offsets.map(({ topic, partition, offset }) => `${topic}[${partition}]@${offset}`).join(', ');
@@ -435,13 +435,13 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
     const storedPartitions = new Set<string>();
     for (const { topic, partition, offset } of stored) {
       if (!assignment[topic]?.includes(partition)) continue;
-      storedPartitions.add(`${topic}\u0000${partition}`);
+      storedPartitions.add(partitionKey(topic, partition));
       consumer.seek({ topic, partition, offset });
     }
     if (this.options.fromBeginning) {
       for (const [topic, partitions] of Object.entries(assignment)) {
         for (const partition of partitions) {
-          if (!storedPartitions.has(`${topic}\u0000${partition}`))
+          if (!storedPartitions.has(partitionKey(topic, partition)))
             consumer.seek({ topic, partition, offset: EARLIEST_OFFSET });
         }
       }
@@ -462,7 +462,7 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
     stored: readonly StoredOffset[],
   ): Promise<void> {
     const { groupId } = this.options;
-    const database = new Map(stored.map(({ topic, partition, offset }) => [`${topic}\u0000${partition}`, offset]));
+    const database = new Map(stored.map(({ topic, partition, offset }) => [partitionKey(topic, partition), offset]));
     const admin = this.kafka.admin();
     let committed: Array<{ topic: string; partitions: Array<{ partition: number; offset: string }> }>;
     try {
@@ -480,7 +480,7 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
     for (const { topic, partitions } of committed) {
       for (const { partition, offset } of partitions) {
         if (!assignment[topic]?.includes(partition)) continue;
-        const key = `${topic}\u0000${partition}`;
+        const key = partitionKey(topic, partition);
         const databaseOffset = database.get(key) ?? null;
         // A group that does not start from the beginning takes Kafka's copy where the database has none.
         if (databaseOffset === null && !this.options.fromBeginning) continue;
