@@ -36,50 +36,42 @@ function statusQueries() {
     LEDGER_PROJECTOR_GROUP_ID: 'tributary.ledger-projector',
     ATTRIBUTION_GROUP_ID: 'tributary.attribution',
   } as LedgerApiConfig;
-  return { queries: new StatusQueries(db, kafka, config), applied, kafkaAsks };
+  const queries = new StatusQueries(db, kafka, config);
+  opened.push(queries);
+  return { queries, applied, kafkaAsks };
 }
+
+/** Every StatusQueries of a test, closed after it (their freshness waits hold a timer while anyone waits). */
+const opened: StatusQueries[] = [];
+afterEach(() => opened.splice(0).forEach((queries) => queries.onApplicationShutdown()));
 
 const inference = (inferenceId: string) => ({ topic: TOPICS.inferences.name, partition: 0, offset: 5n, inferenceId });
 
 describe('StatusQueries.freshness with waitMs', () => {
   it('reads only the ledger while a client waits: a wait the ledger ends asks Kafka nothing', async () => {
     const { queries, applied, kafkaAsks } = statusQueries();
-    try {
-      const answer = queries.freshness(inference('inf-1'), 5_000);
-      setTimeout(() => applied.add('inf-1'), 30);
-      expect(await answer).toEqual(
-        expect.objectContaining({ inferenceId: 'inf-1', reflected: true, stage: 'applied' }),
-      );
-      expect(kafkaAsks.count).toBe(0);
-    } finally {
-      queries.onApplicationShutdown();
-    }
+    const answer = queries.freshness(inference('inf-1'), 5_000);
+    setTimeout(() => applied.add('inf-1'), 30);
+    expect(await answer).toEqual(expect.objectContaining({ inferenceId: 'inf-1', reflected: true, stage: 'applied' }));
+    expect(kafkaAsks.count).toBe(0);
   });
 
   it('asks Kafka where a pending inference waits once, in the answer composed at the deadline', async () => {
     const { queries, kafkaAsks } = statusQueries();
-    try {
-      expect(await queries.freshness(inference('inf-never'), 40)).toEqual(
-        expect.objectContaining({ reflected: false, stage: 'attribution', attributionCommittedOffset: '3' }),
-      );
-      expect(kafkaAsks.count).toBe(1);
-      // Without waitMs the answer is composed at once, as before.
-      expect(await queries.freshness(inference('inf-never'))).toEqual(
-        expect.objectContaining({ reflected: false, stage: 'attribution' }),
-      );
-      expect(kafkaAsks.count).toBe(2);
-    } finally {
-      queries.onApplicationShutdown();
-    }
+    expect(await queries.freshness(inference('inf-never'), 40)).toEqual(
+      expect.objectContaining({ reflected: false, stage: 'attribution', attributionCommittedOffset: '3' }),
+    );
+    expect(kafkaAsks.count).toBe(1);
+    // Without waitMs the answer is composed at once, as before.
+    expect(await queries.freshness(inference('inf-never'))).toEqual(
+      expect.objectContaining({ reflected: false, stage: 'attribution' }),
+    );
+    expect(kafkaAsks.count).toBe(2);
   });
 
   it('refuses a question about another topic before it waits', async () => {
     const { queries, kafkaAsks } = statusQueries();
-    try {
-      await expect(queries.freshness({ topic: 'tributary.models', partition: 0, offset: 0n }, 5_000)).rejects.toThrow();
-      expect(kafkaAsks.count).toBe(0);
-    } finally {
-      queries.onApplicationShutdown();
-    }
+    await expect(queries.freshness({ topic: 'tributary.models', partition: 0, offset: 0n }, 5_000)).rejects.toThrow();
+    expect(kafkaAsks.count).toBe(0);
   });
 });

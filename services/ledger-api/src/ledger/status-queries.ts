@@ -211,11 +211,10 @@ export class StatusQueries implements OnApplicationShutdown {
     // committed offset, a Kafka read) is asked once, in the answer composed after the wait.
     const reflected = await this.reflectedNow(query);
     if (reflected !== null) return reflected;
-    // What the answer is by (freshnessNow): the inference id on the inferences topic, else the offset.
-    const target: FreshnessTarget =
-      query.topic === TOPICS.inferences.name && query.inferenceId !== undefined
-        ? { kind: 'inference', inferenceId: query.inferenceId }
-        : { kind: 'offset', topic: query.topic, partition: query.partition, offset: query.offset };
+    // What the answer is by (freshnessNow): the offset on a topic the projector reads, else the inference id.
+    const target: FreshnessTarget = isProjectorTopic(query.topic)
+      ? { kind: 'offset', topic: query.topic, partition: query.partition, offset: query.offset }
+      : { kind: 'inference', inferenceId: inferenceIdOf(query) };
     try {
       await this.waits.wait(target, waitMs, signal);
     } catch (error) {
@@ -229,12 +228,13 @@ export class StatusQueries implements OnApplicationShutdown {
 
   private async freshnessNow(query: FreshnessQuery) {
     if (isProjectorTopic(query.topic)) return this.offsetFreshness(query);
-    return (await this.appliedInference(query)) ?? this.pendingInference(query);
+    const inferenceId = inferenceIdOf(query);
+    return (await this.appliedInference(query, inferenceId)) ?? this.pendingInference(query, inferenceId);
   }
 
   /** The answer when the ledger reflects the record already, else null: reads the ledger only. */
   private async reflectedNow(query: FreshnessQuery) {
-    if (!isProjectorTopic(query.topic)) return this.appliedInference(query);
+    if (!isProjectorTopic(query.topic)) return this.appliedInference(query, inferenceIdOf(query));
     const answer = await this.offsetFreshness(query);
     return answer.reflected ? answer : null;
   }
@@ -257,8 +257,7 @@ export class StatusQueries implements OnApplicationShutdown {
   }
 
   /** On the inferences topic: the answer when the ledger holds the inference's decision, else null. */
-  private async appliedInference(query: FreshnessQuery) {
-    const inferenceId = inferenceIdOf(query);
+  private async appliedInference(query: FreshnessQuery, inferenceId: string) {
     const [applied] = await this.db.rows<{ source_topic: string; source_partition: number; source_offset: string }>(
       'SELECT source_topic, source_partition, source_offset::text FROM inferences WHERE inference_id = $1',
       [inferenceId],
@@ -275,14 +274,14 @@ export class StatusQueries implements OnApplicationShutdown {
   }
 
   /** An inference the ledger does not hold yet: the attribution group's committed offset says where it waits. */
-  private async pendingInference(query: FreshnessQuery) {
+  private async pendingInference(query: FreshnessQuery, inferenceId: string) {
     const committed = (await this.kafka.committedOffsets(this.config.ATTRIBUTION_GROUP_ID, query.topic)).get(
       query.partition,
     );
     const attributed = committed !== undefined && committed > query.offset;
     return {
       ...positionOf(query),
-      inferenceId: inferenceIdOf(query),
+      inferenceId,
       reflected: false,
       stage: attributed ? 'projection' : 'attribution',
       basis: 'inference-id',
