@@ -119,3 +119,47 @@ function zigZagVarint(value: bigint): Buffer {
   } while (zigZag !== 0n);
   return Buffer.from(bytes);
 }
+
+describe('arrays and maps read by Tributary types', () => {
+  const varint = (count: number) => parseAvroType('long').toBuffer(BigInt(count));
+  const arrays = parseAvroType({
+    type: 'record',
+    name: 'Arrays',
+    fields: [{ name: 'xs', type: { type: 'array', items: 'long' } }],
+  });
+  const maps = parseAvroType({
+    type: 'record',
+    name: 'Maps',
+    fields: [{ name: 'm', type: { type: 'map', values: 'string' } }],
+  });
+
+  it('refuse a block that counts more items than bytes are left, instead of filling memory', () => {
+    // Ten bytes claiming two billion items: avsc alone sized an array by the count and read on past the
+    // buffer's end, and the process ran out of memory.
+    for (const type of [arrays, maps]) {
+      expect(() => type.fromBuffer(varint(2 ** 31 - 1))).toThrow(/truncated/);
+      // A negative count is followed by the block's size in bytes.
+      expect(() => type.fromBuffer(Buffer.concat([varint(-(2 ** 31 - 1)), varint(4)]))).toThrow(/truncated/);
+    }
+  });
+
+  it('refuse it when skipping a field the reader no longer has, instead of looping', () => {
+    const reader = parseAvroType({ type: 'record', name: 'Arrays', fields: [] });
+    const resolver = reader.createResolver(arrays);
+    expect(() => reader.fromBuffer(varint(2 ** 40), resolver)).toThrow(/truncated/);
+  });
+
+  it('still read what fits, block by block', () => {
+    const value = { xs: [1n, -2n, 2n ** 62n] };
+    expect(arrays.fromBuffer(arrays.toBuffer(value))).toEqual(value);
+    expect(maps.fromBuffer(maps.toBuffer({ m: { a: 'x', b: '' } }))).toEqual({ m: { a: 'x', b: '' } });
+    // Two blocks, the second with its size: [1n] then [2n, 3n].
+    const blocks = Buffer.concat([varint(1), varint(1), varint(-2), varint(2), varint(2), varint(3), varint(0)]);
+    expect(arrays.fromBuffer(blocks)).toEqual({ xs: [1n, 2n, 3n] });
+  });
+
+  it('let an array of items that take no bytes count past the bytes left', () => {
+    const nulls = parseAvroType({ type: 'array', items: 'null' });
+    expect((nulls.fromBuffer(Buffer.concat([varint(1_000), varint(0)])) as unknown[]).length).toBe(1_000);
+  });
+});

@@ -189,6 +189,93 @@ class CheckedIntType extends types.IntType {
 /** The avsc int type every `int` field of a contract uses. */
 export const checkedIntType: types.IntType = Object.freeze(new CheckedIntType());
 
+/** The part of avsc's Tap an array or a map reads its blocks from. */
+interface BlockTap extends AvroTap {
+  readLong(): number;
+  skipLong(): void;
+  readString(): string;
+  skipString(): void;
+}
+
+/**
+ * Avro writes an array or a map as blocks, each a count and then that many items. avsc trusts the
+ * count: it sizes the array by it and reads on past the end of the buffer (a read there yields garbage,
+ * not an error, until avsc checks the buffer's end after the whole record). So a record of ten bytes
+ * whose count says 2^31 made avsc fill a two-billion-slot array and ran the process out of memory, and
+ * a skipped one looped as long: one hostile record would crash every consumer that read it. A block
+ * here may not count more items than bytes are left, when no item can be written in zero bytes (map
+ * entries never can: each has a key). Past that the record is invalid (avsc's "truncated buffer").
+ */
+function blockCount(tap: BlockTap, itemsMayBeEmpty: boolean): number {
+  let count = tap.readLong();
+  if (count < 0) {
+    count = -count;
+    tap.skipLong(); // The block's size in bytes, which a reader may use to skip it.
+  }
+  if (!itemsMayBeEmpty && count > tap.buf.length - tap.pos) {
+    tap._invalidate();
+    return 0;
+  }
+  return count;
+}
+
+/** Whether a value of the type can be encoded in zero bytes (null, and records or fixed of nothing). */
+function encodesToNothing(type: Type): boolean {
+  if (type.typeName === 'null') return true;
+  if (type instanceof types.RecordType) return type.fields.every((field) => encodesToNothing(field.type));
+  if (type instanceof types.FixedType) return type.size === 0;
+  return false;
+}
+
+/** encodesToNothing per items type, worked out once (avsc's types are frozen: nothing is kept on them). */
+const itemsMayBeEmpty = new WeakMap<Type, boolean>();
+function mayBeEmpty(type: Type): boolean {
+  let known = itemsMayBeEmpty.get(type);
+  if (known === undefined) itemsMayBeEmpty.set(type, (known = encodesToNothing(type)));
+  return known;
+}
+
+class BoundedArrayType extends types.ArrayType {
+  _read(tap: BlockTap): unknown[] {
+    const items = this.itemsType as unknown as { _read(tap: BlockTap): unknown };
+    const empty = mayBeEmpty(this.itemsType);
+    const values: unknown[] = [];
+    for (let count = blockCount(tap, empty); count > 0; count = blockCount(tap, empty)) {
+      while (count-- > 0) values.push(items._read(tap));
+    }
+    return values;
+  }
+
+  _skip(tap: BlockTap): void {
+    const items = this.itemsType as unknown as { _skip(tap: BlockTap): void };
+    const empty = mayBeEmpty(this.itemsType);
+    for (let count = blockCount(tap, empty); count > 0; count = blockCount(tap, empty)) {
+      while (count-- > 0) items._skip(tap);
+    }
+  }
+}
+
+class BoundedMapType extends types.MapType {
+  _read(tap: BlockTap): Record<string, unknown> {
+    const values = this.valuesType as { _read(tap: BlockTap): unknown };
+    const entries: Record<string, unknown> = {};
+    for (let count = blockCount(tap, false); count > 0; count = blockCount(tap, false)) {
+      while (count-- > 0) entries[tap.readString()] = values._read(tap);
+    }
+    return entries;
+  }
+
+  _skip(tap: BlockTap): void {
+    const values = this.valuesType as { _skip(tap: BlockTap): void };
+    for (let count = blockCount(tap, false); count > 0; count = blockCount(tap, false)) {
+      while (count-- > 0) {
+        tap.skipString();
+        values._skip(tap);
+      }
+    }
+  }
+}
+
 /**
  * Parses an assembled schema with Tributary's options: bigint longs, plain data records (no methods
  * that could clash with field names), and unions that must stay unwrapped so the generated types
@@ -199,14 +286,20 @@ export function parseAvroType(schema: JsonValue): Type {
     registry: { long: bigintLongType, int: checkedIntType },
     // The registry only catches the bare names; the object form (used to carry a logicalType such as
     // timestamp-millis) would otherwise build avsc's number-based long and its unchecked int.
-    typeHook: (node) =>
-      isObjectForm(node, 'long') ? bigintLongType : isObjectForm(node, 'int') ? checkedIntType : undefined,
+    typeHook: (node, opts) => {
+      if (isObjectForm(node, 'long')) return bigintLongType;
+      if (isObjectForm(node, 'int')) return checkedIntType;
+      // Every array and map reads its blocks bounded by the bytes left (blockCount).
+      if (isObjectForm(node, 'array')) return new BoundedArrayType(node, opts);
+      if (isObjectForm(node, 'map')) return new BoundedMapType(node, opts);
+      return undefined;
+    },
     omitRecordMethods: true,
     wrapUnions: 'never',
   });
 }
 
-function isObjectForm(node: unknown, primitive: 'long' | 'int'): boolean {
+function isObjectForm(node: unknown, primitive: 'long' | 'int' | 'array' | 'map'): boolean {
   return typeof node === 'object' && node !== null && (node as { type?: unknown }).type === primitive;
 }
 
