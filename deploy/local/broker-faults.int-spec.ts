@@ -419,6 +419,9 @@ describe('a three-node cluster losing a node', () => {
       acknowledged: { gateway: bySource('gateway').length, producer: bySource('producer').length },
       notAcknowledged: failures,
       inKafka: inferences.size,
+      acknowledgedNotInKafka: acks
+        .filter((ack) => !inferences.has(ack.eventId))
+        .map((ack) => `${ack.eventId} at +${ack.atMs - startedMs} ms`),
       decided: decisions.size,
       longestStallMs: {
         either: longestStallMs(acks),

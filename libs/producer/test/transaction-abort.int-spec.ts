@@ -57,7 +57,9 @@ describe('a transaction Kafka refuses part of', () => {
     await expect(sender.send(refused)).rejects.toThrow();
     await sender.disconnect();
 
-    // A fresh sender, as the gateway takes after any failed send: its transaction commits.
+    // Another sender, with a transactional id of its own: its transaction commits. (The first id's abort
+    // never ends: its marker does not fit the 64-byte topic. send-after-failure.int-spec.ts sends again
+    // with the same sender.)
     sender = await RecordSender.connect({
       ...testClientOptions('tx-abort-spec'),
       ackTimeoutMs: 10_000,

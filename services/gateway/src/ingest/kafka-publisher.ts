@@ -97,27 +97,23 @@ export class KafkaPublisher implements OnModuleDestroy {
   }
 
   private async sendSingles(records: readonly OutboundRecord[]): Promise<PublishResult[]> {
-    try {
-      const sender = await (this.single ??= this.connect({}));
-      return await this.sendOrFail(sender, records, () => (this.single = undefined));
-    } catch (error) {
-      this.single = undefined;
-      throw error;
+    if (this.single === undefined) {
+      const connecting = this.connect({});
+      // A failed connect is not kept: the next call connects again.
+      connecting.catch(() => {
+        if (this.single === connecting) this.single = undefined;
+      });
+      this.single = connecting;
     }
+    return this.sendOrFail(await this.single, records);
   }
 
-  private async sendOrFail(
-    sender: KafkaSender,
-    records: readonly OutboundRecord[],
-    forget: () => void,
-  ): Promise<PublishResult[]> {
+  private async sendOrFail(sender: KafkaSender, records: readonly OutboundRecord[]): Promise<PublishResult[]> {
     try {
       return await sender.send(records);
     } catch (error) {
-      // A record too large was refused before anything was sent: Kafka and the producer are fine.
+      // A record too large was refused before anything was sent: Kafka is fine.
       if (error instanceof RecordTooLargeError) throw error;
-      forget();
-      await sender.disconnect();
       this.noteFailure(error as Error);
       throw error;
     }
@@ -153,7 +149,7 @@ export class KafkaPublisher implements OnModuleDestroy {
     if (slot === undefined) throw new Error('no idle transactional producer: more calls than producers');
     try {
       const sender = await this.transactionalSender(slot);
-      const results = await this.sendOrFail(sender, batches.flat(), () => (this.transactional[slot] = undefined));
+      const results = await this.sendOrFail(sender, batches.flat());
       let start = 0;
       return batches.map((batch) => results.slice(start, (start += batch.length)));
     } finally {

@@ -19,17 +19,15 @@ export interface KafkaSenderOptions {
 
 /*
  * A stopped broker must turn into a 503 quickly, not hold a request: a few quick retries, then give up.
- * Because a send that gave up leaves the producer's sequence numbers in doubt, the producer is thrown
- * away after any failure: the next one starts with a fresh producer id (and, for transactions, fences
- * the old one). Short first retries matter for transactions: right after a commit the broker answers
- * the next transaction's first request with CONCURRENT_TRANSACTIONS until the markers are written.
+ * (After a send that gave up, RecordSender sends the next with a new producer: the failed one's
+ * sequence numbers are in doubt.) Short first retries matter for transactions: right after a commit
+ * the broker answers the next transaction's first request with CONCURRENT_TRANSACTIONS until the
+ * markers are written.
  */
 const RETRY = { retries: 6, initialRetryTime: 20, maxRetryTime: 1_000 };
 const CONNECTION_TIMEOUT_MS = 1_000;
 
 export class KafkaSender {
-  private broken = false;
-
   private constructor(private readonly sender: RecordSender) {}
 
   static async connect(options: KafkaSenderOptions): Promise<KafkaSender> {
@@ -42,20 +40,13 @@ export class KafkaSender {
     }
   }
 
-  /** False once a send failed: the owner replaces this sender. */
-  get usable(): boolean {
-    return !this.broken;
-  }
-
   /** Sends the records (in one transaction when transactional); resolves once Kafka acknowledged all of them. */
   async send(records: readonly OutboundRecord[]): Promise<PublishResult[]> {
-    if (this.broken) throw new KafkaUnavailableError('this producer failed before and is being replaced');
     try {
       return await this.sender.send(records);
     } catch (error) {
       // Refused before anything was sent (the ingest service checks sizes first, so this is a backstop): the producer is fine.
       if (error instanceof RecordTooLargeError) throw error;
-      this.broken = true;
       throw new KafkaUnavailableError(`Kafka did not acknowledge: ${(error as Error).message}`);
     }
   }
