@@ -13,6 +13,7 @@ export {
   type KafkaClientOptions,
   type KafkaRetry,
 } from './kafka-factory';
+export { FreshAfterFailure } from './fresh-producer';
 export { BOUNDED_RETRIES_WARNING, kafkaLogCreator } from './kafka-log';
 export { keyPartition, murmur2 } from './key-partition';
 export { RecentTexts } from './ascii-text';

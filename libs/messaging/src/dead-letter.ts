@@ -47,7 +47,7 @@ export function deadLetterMessage(groupId: string, rejection: Rejection, failedA
  * Dead letters that together would be a record batch larger than the DLQ topic takes go in several
  * sends, one after the other (each dead letter alone fits: the catalog's DLQ limit is any topic's plus room).
  */
-export function deadLetterSink(producer: Producer, now: () => Date = () => new Date()) {
+export function deadLetterSink(producer: Pick<Producer, 'send'>, now: () => Date = () => new Date()) {
   return async (groupId: string, rejections: readonly Rejection[]): Promise<void> => {
     const failedAt = now();
     const messages = rejections.map((rejection) => deadLetterMessage(groupId, rejection, failedAt));

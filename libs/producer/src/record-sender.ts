@@ -17,7 +17,7 @@ import {
   type OutboundRecord,
 } from '@tributary/contracts';
 // Pure and good for any kafkajs 2.x, like this client: nothing of Nest or TypeORM, no patch of kafkajs.
-import { createKafkaClient, keyPartition } from '@tributary/kafka-client';
+import { createKafkaClient, FreshAfterFailure, keyPartition } from '@tributary/kafka-client';
 import { planSends } from './send-plan';
 
 /** Where an acknowledged event landed: Kafka holds it durably (acks=all) at this position. */
@@ -127,16 +127,12 @@ const TRANSACTION_TIMEOUT_MS = 60_000;
 export class RecordSender {
   /** One metadata lookup per topic, shared by every record of a batch that needs it. */
   private readonly partitionCounts = new Map<string, Promise<number>>();
-  /** The kafkajs producer sends go through; null after a failed send, until the next send connects one. */
-  private producer: Promise<Producer> | null;
 
   private constructor(
     private readonly kafka: Kafka,
-    producer: Producer,
+    private readonly producers: FreshAfterFailure,
     private readonly options: RecordSenderOptions,
-  ) {
-    this.producer = Promise.resolve(producer);
-  }
+  ) {}
 
   static async connect(options: RecordSenderOptions): Promise<RecordSender> {
     const retry = options.retry ?? RETRY_DEFAULT;
@@ -150,7 +146,9 @@ export class RecordSender {
       ...(options.ssl ? { ssl: options.ssl } : {}),
       ...(options.sasl ? { sasl: options.sasl } : {}),
     });
-    return new RecordSender(kafka, await connectProducer(kafka, options), options);
+    const producers = new FreshAfterFailure(() => newProducer(kafka, options));
+    await producers.ready();
+    return new RecordSender(kafka, producers, options);
   }
 
   /**
@@ -180,51 +178,21 @@ export class RecordSender {
       }
       return results;
     };
-    const connected = this.currentProducer();
-    const producer = await connected;
-    try {
-      if (this.options.transactionalId) {
-        return await this.inTransaction(producer, (transaction) =>
-          sendAll((topicMessages) =>
-            transaction.sendBatch({ topicMessages, acks: -1, timeout: this.options.ackTimeoutMs }),
+    return this.producers.use((producer) =>
+      this.options.transactionalId
+        ? this.inTransaction(producer, (transaction) =>
+            sendAll((topicMessages) =>
+              transaction.sendBatch({ topicMessages, acks: -1, timeout: this.options.ackTimeoutMs }),
+            ),
+          )
+        : sendAll((topicMessages) =>
+            producer.sendBatch({ topicMessages, acks: -1, timeout: this.options.ackTimeoutMs }),
           ),
-        );
-      }
-      return await sendAll((topicMessages) =>
-        producer.sendBatch({ topicMessages, acks: -1, timeout: this.options.ackTimeoutMs }),
-      );
-    } catch (error) {
-      // A failed send leaves kafkajs's sequence numbers in doubt: it takes back those of the whole
-      // request, even of records the broker had appended (a request refused in part, or answered too
-      // late). This producer's next record to such a partition would carry the sequence number of one
-      // already in the log, and the broker, taking it for a retry of that one, would acknowledge it
-      // with that one's offset and store nothing. So the producer is put out of use, and the next send
-      // connects a new one: a new producer id (with a transactional id, a new epoch fencing this one),
-      // whose records are never mistaken for earlier ones.
-      if (this.producer === connected) this.producer = null;
-      await producer.disconnect().catch(() => undefined);
-      throw error;
-    }
+    );
   }
 
   async disconnect(): Promise<void> {
-    const connected = this.producer;
-    this.producer = null;
-    const producer = await connected?.catch(() => null);
-    if (producer) await producer.disconnect();
-  }
-
-  /** The producer to send with: the one connected, or a new one after a failed send retired the last. */
-  private currentProducer(): Promise<Producer> {
-    if (this.producer === null) {
-      const connecting = connectProducer(this.kafka, this.options);
-      this.producer = connecting;
-      // A failed connect is not kept: the next send tries again.
-      connecting.catch(() => {
-        if (this.producer === connecting) this.producer = null;
-      });
-    }
-    return this.producer;
+    await this.producers.disconnect();
   }
 
   private async inTransaction<T>(producer: Producer, send: (transaction: Transaction) => Promise<T>): Promise<T> {
@@ -268,9 +236,9 @@ export class RecordSender {
   }
 }
 
-/** A kafkajs producer for the sender's options, connected: idempotent, acks=all, one request in flight. */
-async function connectProducer(kafka: Kafka, options: RecordSenderOptions): Promise<Producer> {
-  const producer = kafka.producer({
+/** A kafkajs producer for the sender's options: idempotent, acks=all, one request in flight. */
+function newProducer(kafka: Kafka, options: RecordSenderOptions): Producer {
+  return kafka.producer({
     idempotent: true,
     // kafkajs keeps ordering and idempotence only with one request in flight.
     maxInFlightRequests: 1,
@@ -281,13 +249,6 @@ async function connectProducer(kafka: Kafka, options: RecordSenderOptions): Prom
       ? { transactionalId: options.transactionalId, transactionTimeout: TRANSACTION_TIMEOUT_MS }
       : {}),
   });
-  try {
-    await producer.connect();
-  } catch (error) {
-    await producer.disconnect().catch(() => undefined);
-    throw error;
-  }
-  return producer;
 }
 
 function groupByTopic(records: readonly OutboundRecord[], partitions: readonly number[]) {

@@ -1,8 +1,8 @@
 import { kafkaSecurityOptions, type KafkaSecurity } from '@tributary/config';
 import { Catch, Logger, type RpcExceptionFilter } from '@nestjs/common';
 import { BaseRpcContext, CustomTransportStrategy, MessageHandler, Server } from '@nestjs/microservices';
-import { Consumer, EachBatchPayload, Kafka, Partitioners, Producer } from 'kafkajs';
-import { createConsumer, createKafkaClient, KAFKA_RETRY_DEFAULT } from '@tributary/kafka-client';
+import { Consumer, EachBatchPayload, Kafka, Partitioners } from 'kafkajs';
+import { createConsumer, createKafkaClient, FreshAfterFailure, KAFKA_RETRY_DEFAULT } from '@tributary/kafka-client';
 import { lastValueFrom, throwError, type Observable } from 'rxjs';
 import { deadLetterSink } from '../dead-letter';
 import { deadLetterTopicName } from '@tributary/contracts';
@@ -94,7 +94,8 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
   private readonly kafka: Kafka;
   /** The consumer; null before listen() and after close(). */
   private consumer: Consumer | null = null;
-  private producer: Producer | null = null;
+  /** The DLQ's producer: a new one after a failed send (FreshAfterFailure). */
+  private producer: FreshAfterFailure | null = null;
   /** Restarts of the kafkajs consumer after broker errors, in a row without a batch done in between. */
   private readonly restarts = new RestartBudget();
   /** This generation's partitions placed where the offset store says (see seekToStoredOffsets). */
@@ -152,13 +153,15 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
   private async start(): Promise<void> {
     const topics = [...this.messageHandlers.keys()];
     if (topics.length === 0) throw new Error(`consumer group ${this.options.groupId} has no @EventPattern handler`);
-    this.producer = this.kafka.producer({
-      idempotent: true,
-      maxInFlightRequests: 1,
-      allowAutoTopicCreation: false,
-      createPartitioner: Partitioners.DefaultPartitioner,
-    });
-    await this.producer.connect();
+    this.producer = new FreshAfterFailure(() =>
+      this.kafka.producer({
+        idempotent: true,
+        maxInFlightRequests: 1,
+        allowAutoTopicCreation: false,
+        createPartitioner: Partitioners.DefaultPartitioner,
+      }),
+    );
+    await this.producer.ready();
     await this.startConsumer(topics);
     this.logger.log(`group ${this.options.groupId} consuming ${topics.join(', ')}`);
   }
@@ -367,7 +370,8 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
 
   private rejectionSink() {
     if (!this.producer) throw new Error('the DLQ producer exists only once listen() ran');
-    return deadLetterSink(this.producer);
+    const producers = this.producer;
+    return deadLetterSink({ send: (record) => producers.use((producer) => producer.send(record)) });
   }
 
   /**
