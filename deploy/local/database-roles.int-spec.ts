@@ -250,6 +250,49 @@ describe('a database role per service', () => {
     }
   });
 
+  it('takes back at its next owner step what the catalog no longer gives a role', async () => {
+    // Grants an older catalog (or an operator's hand) gave the payouts role beyond today's: writing the
+    // ledger, and reading the attribution schema, its tables now and those made later.
+    const fresh = await createTestDatabase('roles_shrunk');
+    try {
+      const payouts = LOCAL_SERVICES.filter((service) => service.name === 'payouts');
+      await runOwnerSteps(fresh.url, LOCAL_SERVICES);
+      const role = DATABASE_ACCESS.payouts.role;
+      await withSql(fresh.url, async (sql) => {
+        await sql.query(`GRANT INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA ledger TO ${role}`);
+        await sql.query(`GRANT USAGE ON SCHEMA attribution TO ${role}`);
+        await sql.query(`GRANT SELECT ON ALL TABLES IN SCHEMA attribution TO ${role}`);
+        await sql.query(`ALTER DEFAULT PRIVILEGES IN SCHEMA attribution GRANT SELECT ON TABLES TO ${role}`);
+      });
+      await runOwnerSteps(fresh.url, payouts);
+      const privileges = await withSql(fresh.url, async (sql) => {
+        await sql.query('CREATE TABLE attribution.made_later (id int)');
+        const { rows } = await sql.query<Record<string, boolean>>(
+          `SELECT has_table_privilege($1, 'ledger.typeorm_migrations', 'SELECT') AS "reads ledger",
+                  has_table_privilege($1, 'ledger.typeorm_migrations', 'INSERT') AS "inserts into ledger",
+                  has_table_privilege($1, 'ledger.typeorm_migrations', 'DELETE') AS "deletes from ledger",
+                  has_schema_privilege($1, 'attribution', 'USAGE') AS "uses attribution",
+                  has_table_privilege($1, 'attribution.typeorm_migrations', 'SELECT') AS "reads attribution",
+                  has_table_privilege($1, 'attribution.made_later', 'SELECT') AS "reads attribution's new tables",
+                  has_table_privilege($1, 'payouts.typeorm_migrations', 'INSERT') AS "inserts into its own"`,
+          [role],
+        );
+        return rows[0];
+      });
+      expect(privileges).toEqual({
+        'reads ledger': true,
+        'inserts into ledger': false,
+        'deletes from ledger': false,
+        'uses attribution': false,
+        'reads attribution': false,
+        "reads attribution's new tables": false,
+        'inserts into its own': true,
+      });
+    } finally {
+      await fresh.drop();
+    }
+  });
+
   const cases = SERVICES.flatMap((service) =>
     SCHEMAS.map((schema) => ({ service, schema, ...allowed(service, schema) })),
   );

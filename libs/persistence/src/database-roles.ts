@@ -316,11 +316,33 @@ async function ensureRole(client: ClientBase, role: string, password: string, ac
   }
 }
 
-/** The grants of `DATABASE_ACCESS` for one role, in one transaction. */
+/** Every schema the catalog names: the services' own, and those only the owner writes. */
+const CATALOG_SCHEMAS: readonly string[] = [
+  ...Object.values(DATABASE_ACCESS).map((access) => access.schema),
+  ...OWNER_WRITTEN_SCHEMAS,
+];
+
+/**
+ * The grants of `DATABASE_ACCESS` for one role, and only those, in one transaction: whatever the role
+ * holds on the catalog's schemas is taken back first (an older catalog's wider grants, or a hand's), so
+ * a grant removed from the catalog is gone from every database at the service's next owner step. Other
+ * sessions see the old grants or the new ones, never the gap between.
+ */
 async function grantAccess(client: ClientBase, role: string, access: SchemaAccess): Promise<void> {
   const grantee = identifier(role);
   await client.query('BEGIN');
   try {
+    const { rows } = await client.query<{ nspname: string }>(
+      'SELECT nspname FROM pg_namespace WHERE nspname = ANY($1::text[])',
+      [CATALOG_SCHEMAS],
+    );
+    for (const { nspname } of rows) {
+      const schema = identifier(nspname);
+      await client.query(`REVOKE ALL ON ALL TABLES IN SCHEMA ${schema} FROM ${grantee}`);
+      await client.query(`REVOKE ALL ON ALL SEQUENCES IN SCHEMA ${schema} FROM ${grantee}`);
+      await client.query(`REVOKE ALL ON SCHEMA ${schema} FROM ${grantee}`);
+      await client.query(`ALTER DEFAULT PRIVILEGES IN SCHEMA ${schema} REVOKE ALL ON TABLES FROM ${grantee}`);
+    }
     if (access.writesOwn) {
       const own = identifier(access.schema);
       await client.query(`GRANT USAGE ON SCHEMA ${own} TO ${grantee}`);
