@@ -1,8 +1,9 @@
 import type { Producer } from 'kafkajs';
 
 /**
- * A kafkajs idempotent producer that is never used again after a failed send: every long-lived
- * producer of Tributary's goes through one.
+ * A kafkajs idempotent producer that is never used again after a failed send. RecordSender (the
+ * producer client and the gateway) and the consumers' dead-letter producer go through one; the
+ * transactional processor (libs/messaging) drops a partition's producer after any failure likewise.
  *
  * When a produce request fails, kafkajs takes back the sequence numbers of the whole request, even of
  * records the broker had appended (a request refused for one partition and taken for another, a leader
