@@ -6,7 +6,8 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { Client } from 'pg';
-import { eventually } from '@tributary/testing';
+import { keyPartition } from '@tributary/kafka-client';
+import { eventually, withAdmin } from '@tributary/testing';
 import { readDigest } from '../../ledger-projector/src/operations/ledger-queries';
 import { swap } from '../../ledger-projector/src/operations/rebuild';
 import { readerUrlOf } from '../src/ledger-api.config';
@@ -515,7 +516,7 @@ describe('the ledger API over a pipeline-built ledger', () => {
     }, 120_000);
   });
 
-  it('holds GET /v1/freshness?waitMs until the ledger reflects the inference, or answers not reflected at its deadline', async () => {
+  it('holds GET /v1/freshness?waitMs until the ledger reflects the inference or the offset, or answers not reflected at its deadline', async () => {
     const inferences = pipeline.catalog.topics.inferences.name;
     const ask = (inferenceId: string, waitMs: number) =>
       pipeline.get(
@@ -540,6 +541,20 @@ describe('the ledger API over a pipeline-built ledger', () => {
       200,
       expect.objectContaining({ reflected: false, stage: 'attribution' }),
     ]);
+    // On a topic the projector reads: held until it applied the offset. The decision of inf-101 goes to
+    // the attributions partition numbered like its inference's, at that partition's end offset now.
+    const attributions = pipeline.catalog.topics.attributions.name;
+    const ends = await withAdmin((admin) => admin.fetchTopicOffsets(attributions));
+    const partition = keyPartition('inf-101', ends.length);
+    const offset = ends.find((end) => end.partition === partition)!.high;
+    const held = pipeline.get(
+      `/v1/freshness?topic=${attributions}&partition=${partition}&offset=${offset}&waitMs=30000`,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const decided = await pipeline.publishInference(101);
+    expect(decided.result.partition).toBe(partition);
+    const applied = await held;
+    expect([applied.status, applied.body]).toEqual([200, expect.objectContaining({ reflected: true })]);
     // Bad waits are refused before anything is read.
     for (const [waitMs, rule] of [
       ['abc', 'non-negative-integer'],
