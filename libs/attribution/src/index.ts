@@ -83,9 +83,10 @@ export {
   JOIN_RULE,
   JOIN_RULES,
   ORDERING_RULE_TEXT,
+  observationCloses,
   partitionKey,
   recordedJoinRule,
   tablesCaughtUp,
   visibleAsOf,
 } from './ordering';
-export type { CatchUp, EndOffsetsObservation, JoinRule, JoinRuleName } from './ordering';
+export type { CatchUp, JoinRule, JoinRuleName, TablesObservation } from './ordering';

@@ -7,7 +7,8 @@ import type { EntityVersion, PartitionProgress } from './state';
  * all at most an instant asOfMs derived from the inference's record timestamp T (the versions with
  * visibleFromMs <= asOfMs), and wait, bounded, until that prefix is closed in every table partition: the
  * partition's fold has passed a record timestamped late enough, or it has consumed everything up to an
- * end offset observed late enough. The prefix is a function of the log alone, so every replay decides
+ * end offset observed late enough, or up to the first record the broker holds stamped late enough
+ * (TablesObservation). The prefix is a function of the log alone, so every replay decides
  * the same, as long as no record appended after the closing moment is timestamped at or before asOfMs.
  *
  * "as-of-record-time/v1" (decisions until issue 25): T is the producer's own timestamp (CreateTime) and
@@ -74,11 +75,38 @@ export function recordedJoinRule(orderingRule: string): JoinRule | null {
   return Object.values(JOIN_RULES).find((rule) => orderingRule.includes(rule.name)) ?? null;
 }
 
-/** The end offsets of the table partitions, and the wall-clock time they were read at. */
-export interface EndOffsetsObservation {
+/**
+ * Where each table partition closes an as-of prefix, read from the broker at observedAtMs (the decider's
+ * clock, taken before the request): for each partition the first offset the broker stamped at or after
+ * `stampedFromMs` (ListOffsets by timestamp), or, where no record is stamped that late yet, its end
+ * offset. With `stampedFromMs` Infinity every offset is an end offset.
+ *
+ * A record stamped at or after the closing instant closes the partition for every record after it (the
+ * rule's premise), so the fold need only reach that record, not read it, nor read what was appended
+ * after it: on a busy table the decider waits for the records before the inference, not for those
+ * appended while its batch was on the way.
+ */
+export interface TablesObservation {
   readonly observedAtMs: number;
+  readonly stampedFromMs: number;
   /** Keyed by partitionKey(topic, partition). */
-  readonly endOffsets: ReadonlyMap<string, bigint>;
+  readonly offsets: ReadonlyMap<string, bigint>;
+}
+
+/**
+ * Whether an observation can close the as-of prefix of asOfMs under `rule`: it was made late enough for
+ * its end offsets to count, and the records it looked for were stamped no earlier than the closing instant.
+ */
+export function observationCloses(
+  observation: TablesObservation,
+  asOfMs: number,
+  graceMs: number,
+  rule: JoinRule,
+): boolean {
+  return (
+    observation.observedAtMs >= rule.closedByObservationAtMs(asOfMs, graceMs) &&
+    observation.stampedFromMs >= rule.closedByRecordAtMs(asOfMs, graceMs)
+  );
 }
 
 export type CatchUp =
@@ -99,18 +127,17 @@ export function partitionKey(topic: string, partition: number): string {
 export function tablesCaughtUp(
   partitions: readonly PartitionProgress[],
   asOfMs: number,
-  observation: EndOffsetsObservation | null,
+  observation: TablesObservation | null,
   graceMs: number,
   rule: JoinRule,
 ): CatchUp {
-  const observationCounts =
-    observation !== null && observation.observedAtMs >= rule.closedByObservationAtMs(asOfMs, graceMs);
+  const observationCounts = observation !== null && observationCloses(observation, asOfMs, graceMs, rule);
   const closedByRecordAtMs = rule.closedByRecordAtMs(asOfMs, graceMs);
   const waitingFor = partitions.filter((progress) => {
     if (progress.watermarkMs >= closedByRecordAtMs) return false;
     if (!observationCounts) return true;
-    const endOffset = observation.endOffsets.get(partitionKey(progress.topic, progress.partition));
-    return endOffset === undefined || progress.nextOffset < endOffset;
+    const closingOffset = observation.offsets.get(partitionKey(progress.topic, progress.partition));
+    return closingOffset === undefined || progress.nextOffset < closingOffset;
   });
   if (waitingFor.length === 0) return { caughtUp: true };
   return { caughtUp: false, waitingFor: waitingFor.map(({ topic, partition }) => ({ topic, partition })) };

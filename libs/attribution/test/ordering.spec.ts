@@ -35,7 +35,8 @@ const progress = (nextOffset: bigint, watermarkMs: number): PartitionProgress =>
 });
 const observation = (observedAtMs: number, endOffset: bigint) => ({
   observedAtMs,
-  endOffsets: new Map([[partitionKey(TOPIC, 0), endOffset]]),
+  stampedFromMs: Infinity,
+  offsets: new Map([[partitionKey(TOPIC, 0), endOffset]]),
 });
 const version = (visibleFromMs: number, offset: bigint): EntityVersion => ({
   entity: 'contribution',
@@ -105,6 +106,32 @@ describe('as-of-append-time/v2', () => {
     expect(tablesCaughtUp([progress(5n, T - 3)], V2.asOfMs(T), observation(T - 1, 5n), 0, V2).caughtUp).toBe(false);
   });
 
+  const lookup = (observedAtMs: number, stampedFromMs: number, offset: bigint) => ({
+    observedAtMs,
+    stampedFromMs,
+    offsets: new Map([[partitionKey(TOPIC, 0), offset]]),
+  });
+
+  it('given a partition whose fold reached the first record stamped the grace after T, then it is caught up without reading it', () => {
+    // Offsets 5 onwards were appended while the batch was on its way: the fold need not read them.
+    const observed = lookup(T + 200, T + GRACE_MS, 5n);
+    expect(tablesCaughtUp([progress(5n, T - 3)], V2.asOfMs(T), observed, GRACE_MS, V2)).toEqual({ caughtUp: true });
+    expect(tablesCaughtUp([progress(4n, T - 3)], V2.asOfMs(T), observed, GRACE_MS, V2).caughtUp).toBe(false);
+  });
+
+  it('given an observation that looked for records stamped before the grace after T, then it closes nothing', () => {
+    const early = lookup(T + 200, T + GRACE_MS - 1, 5n);
+    expect(tablesCaughtUp([progress(5n, T - 3)], V2.asOfMs(T), early, GRACE_MS, V2).caughtUp).toBe(false);
+    expect(tablesCaughtUp([progress(5n, T - 3)], V2.asOfMs(T), lookup(T + 200, T + 90, 5n), GRACE_MS, V2)).toEqual({
+      caughtUp: true,
+    });
+  });
+
+  it('given an observation made before the grace after T, then its offsets close nothing, stamped lookups included', () => {
+    const tooSoon = lookup(T + GRACE_MS - 1, T + GRACE_MS, 5n);
+    expect(tablesCaughtUp([progress(5n, T - 3)], V2.asOfMs(T), tooSoon, GRACE_MS, V2).caughtUp).toBe(false);
+  });
+
   it('given every clock within half the grace of true time, then once caught up no unread record changes what the inference sees', () => {
     const halfMs = GRACE_MS / 2;
     const skew = fc.integer({ min: -halfMs, max: halfMs });
@@ -143,24 +170,30 @@ describe('as-of-append-time/v2', () => {
         fc.tuple(fc.nat(25), fc.nat(25)),
         fc.tuple(fc.integer({ min: 9_900, max: 10_100 }), skew),
         fc.tuple(fc.integer({ min: 9_900, max: 10_200 }), skew),
-        (logs, consumedCounts, [inferenceTrueMs, inferenceSkewMs], [observedTrueMs, deciderSkewMs]) => {
+        // The observation looks for records stamped this long after the closing instant (less than 0: too
+        // early to count), or asks for end offsets alone (null).
+        fc.option(fc.integer({ min: -5, max: 60 })),
+        (logs, consumedCounts, [inferenceTrueMs, inferenceSkewMs], [observedTrueMs, deciderSkewMs], lookupMs) => {
           const asOfMs = V2.asOfMs(inferenceTrueMs + inferenceSkewMs);
+          const stampedFromMs = lookupMs === null ? Infinity : V2.closedByRecordAtMs(asOfMs, GRACE_MS) + lookupMs;
           const consumed = logs.map((log, index) =>
             fold(
               log.slice(0, consumedCounts[index]).map(({ record }) => record),
               index,
             ),
           );
-          const endOffsets = new Map(
-            logs.map((log, index) => [
-              partitionKey(TOPIC, index),
-              BigInt(log.filter(({ trueMs }) => trueMs <= observedTrueMs).length),
-            ]),
+          // What the broker answers: the first record it holds stamped at or after stampedFromMs, else its end.
+          const offsets = new Map(
+            logs.map((log, index) => {
+              const held = log.filter(({ trueMs }) => trueMs <= observedTrueMs);
+              const stamped = held.findIndex(({ record }) => record.timestampMs >= stampedFromMs);
+              return [partitionKey(TOPIC, index), BigInt(stamped === -1 ? held.length : stamped)];
+            }),
           );
           const catchUp = tablesCaughtUp(
             consumed.map((result) => result.progress),
             asOfMs,
-            { observedAtMs: observedTrueMs + deciderSkewMs, endOffsets },
+            { observedAtMs: observedTrueMs + deciderSkewMs, stampedFromMs, offsets },
             GRACE_MS,
             V2,
           );

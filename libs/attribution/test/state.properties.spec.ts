@@ -221,9 +221,8 @@ describe('the state visible as of a time T', () => {
             asOfMs,
             {
               observedAtMs,
-              endOffsets: new Map(
-                logs.map((log, partition) => [partitionKey(TOPIC, partition), BigInt(log.endOffset)]),
-              ),
+              stampedFromMs: Infinity,
+              offsets: new Map(logs.map((log, partition) => [partitionKey(TOPIC, partition), BigInt(log.endOffset)])),
             },
             graceMs,
             V1,
@@ -248,7 +247,8 @@ describe('tablesCaughtUp', () => {
   });
   const observation = (observedAtMs: number, endOffset: bigint) => ({
     observedAtMs,
-    endOffsets: new Map([[partitionKey(TOPIC, 0), endOffset]]),
+    stampedFromMs: Infinity,
+    offsets: new Map([[partitionKey(TOPIC, 0), endOffset]]),
   });
 
   it('given a partition whose fold passed a record later than T, then it is caught up without any observation', () => {

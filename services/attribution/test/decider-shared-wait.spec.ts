@@ -1,5 +1,5 @@
 // The partitions decided at once wait for the table fold together: while six batches of six inference
-// partitions wait for the same tables, they share one observation of the tables' end offsets and one
+// partitions wait for the same tables, they share one observation of the table partitions and one
 // read of the fold's progress per commit heard, instead of each asking Kafka and PostgreSQL on its own.
 // Stand-ins for the decider's ports (state, decisions, admin, the progress signal) count the asks.
 import type { Admin } from 'kafkajs';
@@ -66,10 +66,11 @@ class TestSignal implements ProgressSignal {
 }
 
 describe('batches of several partitions waiting for the tables at once', () => {
-  it('share one observation of the end offsets and one progress read per fold commit', async () => {
+  it('share one observation of the table partitions and one progress read per fold commit', async () => {
     let folded = 0n;
     let progressReads = 0;
     let offsetAsks = 0;
+    const askedFor: number[] = [];
     const state = {
       progress: async () => {
         progressReads += 1;
@@ -100,14 +101,13 @@ describe('batches of several partitions waiting for the tables at once', () => {
           partitions: Array.from({ length: TABLE_PARTITIONS }, (_, partitionId) => ({ partitionId })),
         })),
       }),
-      fetchTopicOffsets: async () => {
+      fetchTopicOffsetsByTimestamp: async (_topic: string, timestamp: number) => {
         offsetAsks += 1;
+        askedFor.push(timestamp);
         await new Promise((resolve) => setTimeout(resolve, 5));
         return Array.from({ length: TABLE_PARTITIONS }, (_, partition) => ({
           partition,
           offset: String(END_OFFSET),
-          high: String(END_OFFSET),
-          low: '0',
         }));
       },
     } as unknown as Admin;
@@ -120,13 +120,16 @@ describe('batches of several partitions waiting for the tables at once', () => {
       stillOwned: () => true,
     });
 
+    // Inferences appended at different times: the one observation looks for records stamped from the
+    // latest of their closing instants, which closes every earlier one too.
     const appendedAtMs = Date.now() - 10;
     const batches = Array.from({ length: 6 }, (_, partition) =>
-      decider.process([inference(partition, appendedAtMs)], context(partition)),
+      decider.process([inference(partition, appendedAtMs - partition)], context(partition)),
     );
     // Every batch has looked and is waiting for the fold now.
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(offsetAsks).toBe(TABLE_TOPICS.length);
+    expect(askedFor).toEqual(TABLE_TOPICS.map(() => appendedAtMs));
     // On their own, six batches read at least twice each (before and after the observation), and again at
     // every 50 ms poll; together one read serves them all each time.
     const readsWhileWaiting = progressReads;

@@ -6,18 +6,19 @@ import {
   JOIN_RULES,
   decideAttribution,
   entityKey,
+  observationCloses,
   partitionKey,
   tablesCaughtUp,
   visibleAsOf,
   type AttributionDecision,
   type ContributionState,
   type DatanetState,
-  type EndOffsetsObservation,
   type EntityKind,
   type EntityVersion,
   type ModelTableState,
   type PartitionProgress,
   type SplitPolicy,
+  type TablesObservation,
 } from '@tributary/attribution';
 import { recordFit, toRecord } from '@tributary/contracts';
 import type {
@@ -289,48 +290,61 @@ export class Decider implements TransactionalHandler {
 
   /**
    * Waits, bounded, until every table partition closed the as-of prefix (the join rule, ordering.ts): one
-   * observation of the tables' end offsets made once the prefix can be closed (its time plus the grace),
-   * then the fold reaching those offsets, woken by the fold's commits (TableProgressSignal) rather than
-   * polled. A valid observation is never replaced by a later one, whose offsets could only be further.
+   * observation of the table partitions made once the prefix can be closed (its time plus the grace), then
+   * the fold reaching its offsets, woken by the fold's commits (TableProgressSignal) rather than polled.
+   * The observation asks the broker for each partition's first record stamped at or after the closing
+   * instant (its end offset where there is none yet), so the fold is waited for only up to the records
+   * appended before the batch's inferences, not up to those appended while the batch was on its way.
+   * An observation that closes the prefix is never replaced by one that could only ask for more.
    */
   private async waitForTables(asOfMs: number, context: ProcessContext): Promise<void> {
     const deadlineMs = Date.now() + this.options.orderingWaitMsMax;
-    // An earlier observation stays valid: records appended after it carry later timestamps (ordering.ts).
-    let observation = this.lastObservation;
     const { orderingGraceMs } = this.options;
-    const observableAtMs = JOIN.closedByObservationAtMs(asOfMs, orderingGraceMs);
-    for (;;) {
-      // Read before the progress, so a fold committing between the two still wakes the wait below.
-      const generation = this.progressSignal.generation();
-      const progress = await this.tableProgress();
-      const catchUp = tablesCaughtUp(progress, asOfMs, observation, orderingGraceMs, JOIN);
-      if (catchUp.caughtUp) return;
-      if (Date.now() > deadlineMs || !context.stillOwned()) {
-        const waiting = catchUp.waitingFor.map(({ topic, partition }) => partitionKey(topic, partition)).join(', ');
-        throw new OrderingWaitExceeded(
-          `tables did not pass ${asOfMs} within ${this.options.orderingWaitMsMax} ms: waiting for ${waiting}`,
-        );
-      }
-      if (observation === null || observation.observedAtMs < observableAtMs) {
-        if (Date.now() < observableAtMs) await sleep(Math.min(observableAtMs - Date.now(), 1_000));
-        if (Date.now() >= observableAtMs) {
-          observation = await this.observeEndOffsetsFrom(observableAtMs);
-          if ((this.lastObservation?.observedAtMs ?? -Infinity) < observation.observedAtMs)
-            this.lastObservation = observation;
+    const waiter: TableWaiter = {
+      observableAtMs: JOIN.closedByObservationAtMs(asOfMs, orderingGraceMs),
+      closedByRecordAtMs: JOIN.closedByRecordAtMs(asOfMs, orderingGraceMs),
+    };
+    this.waiters.add(waiter);
+    try {
+      // An earlier observation that closes this prefix stays valid: what it did not see is stamped later.
+      let observation = this.lastObservation;
+      for (;;) {
+        // Read before the progress, so a fold committing between the two still wakes the wait below.
+        const generation = this.progressSignal.generation();
+        const progress = await this.tableProgress();
+        const catchUp = tablesCaughtUp(progress, asOfMs, observation, orderingGraceMs, JOIN);
+        if (catchUp.caughtUp) return;
+        if (Date.now() > deadlineMs || !context.stillOwned()) {
+          const waiting = catchUp.waitingFor.map(({ topic, partition }) => partitionKey(topic, partition)).join(', ');
+          throw new OrderingWaitExceeded(
+            `tables did not pass ${asOfMs} within ${this.options.orderingWaitMsMax} ms: waiting for ${waiting}`,
+          );
         }
-      } else {
-        await this.progressSignal.changedSince(generation, POLL_INTERVAL_MS);
+        if (observation === null || !observationCloses(observation, asOfMs, orderingGraceMs, JOIN)) {
+          if (Date.now() < waiter.observableAtMs) await sleep(Math.min(waiter.observableAtMs - Date.now(), 1_000));
+          if (Date.now() >= waiter.observableAtMs) {
+            observation = await this.observeTablesFor(waiter);
+            if ((this.lastObservation?.stampedFromMs ?? -Infinity) < observation.stampedFromMs)
+              this.lastObservation = observation;
+          }
+        } else {
+          await this.progressSignal.changedSince(generation, POLL_INTERVAL_MS);
+        }
+        await context.heartbeat();
       }
-      await context.heartbeat();
+    } finally {
+      this.waiters.delete(waiter);
     }
   }
 
   private partitions: Array<{ topic: string; partition: number }> | null = null;
-  private lastObservation: EndOffsetsObservation | null = null;
+  private lastObservation: TablesObservation | null = null;
   /** The read of the fold's progress in flight, and the signal's generation when it started. */
   private progressRead: { generation: number; progress: Promise<PartitionProgress[]> } | null = null;
-  /** The observation of the end offsets in flight, and when it was asked for. */
-  private observing: { startedAtMs: number; observation: Promise<EndOffsetsObservation> } | null = null;
+  /** The batches waiting for the tables now, so one observation can serve all of them. */
+  private readonly waiters = new Set<TableWaiter>();
+  /** The observation in flight, and when it was asked for. */
+  private observing: { startedAtMs: number; observation: Promise<TablesObservation> } | null = null;
 
   /**
    * Every table partition with the fold's progress; a partition never written has progress 0 / -1.
@@ -366,10 +380,24 @@ export class Decider implements TransactionalHandler {
     );
   }
 
-  /** An observation asked for at `observableAtMs` or later: the one in flight when it qualifies, else a new one. */
-  private observeEndOffsetsFrom(observableAtMs: number): Promise<EndOffsetsObservation> {
-    if (this.observing !== null && this.observing.startedAtMs >= observableAtMs) return this.observing.observation;
-    const observing = { startedAtMs: Date.now(), observation: this.observeEndOffsets() };
+  /**
+   * An observation that closes the waiter's prefix: the one in flight when it does, else a new one, asked
+   * for the latest closing instant among the waiters it can serve now, so the batches waiting at once
+   * share one.
+   */
+  private observeTablesFor(waiter: TableWaiter): Promise<TablesObservation> {
+    const inFlight = this.observing;
+    if (inFlight !== null && inFlight.startedAtMs >= waiter.observableAtMs) {
+      const serves = inFlight.observation.then((observation) =>
+        observation.stampedFromMs >= waiter.closedByRecordAtMs ? observation : null,
+      );
+      return serves.then((observation) => observation ?? this.observeTablesFor(waiter));
+    }
+    const startedAtMs = Date.now();
+    let stampedFromMs = waiter.closedByRecordAtMs;
+    for (const other of this.waiters)
+      if (other.observableAtMs <= startedAtMs) stampedFromMs = Math.max(stampedFromMs, other.closedByRecordAtMs);
+    const observing = { startedAtMs, observation: this.observeTables(startedAtMs, stampedFromMs) };
     this.observing = observing;
     const forget = () => {
       if (this.observing === observing) this.observing = null;
@@ -378,17 +406,27 @@ export class Decider implements TransactionalHandler {
     return observing.observation;
   }
 
-  private async observeEndOffsets(): Promise<EndOffsetsObservation> {
-    // The time before the request: anything appended after the broker answered is later still.
-    const observedAtMs = Date.now();
-    const endOffsets = new Map<string, bigint>();
+  private async observeTables(observedAtMs: number, stampedFromMs: number): Promise<TablesObservation> {
+    // observedAtMs is the time before the requests: anything appended after the broker answered is later still.
+    const offsets = new Map<string, bigint>();
     const perTopic = await Promise.all(
-      this.options.tableTopics.map(async (topic) => ({ topic, offsets: await this.admin.fetchTopicOffsets(topic) })),
+      this.options.tableTopics.map(async (topic) => ({
+        topic,
+        // The first offset stamped at or after stampedFromMs, or the end offset where no record is.
+        offsets: await this.admin.fetchTopicOffsetsByTimestamp(topic, stampedFromMs),
+      })),
     );
-    for (const { topic, offsets } of perTopic)
-      for (const { partition, high } of offsets) endOffsets.set(partitionKey(topic, partition), BigInt(high));
-    return { observedAtMs, endOffsets };
+    for (const { topic, offsets: found } of perTopic)
+      for (const { partition, offset } of found) offsets.set(partitionKey(topic, partition), BigInt(offset));
+    return { observedAtMs, stampedFromMs, offsets };
   }
+}
+
+interface TableWaiter {
+  /** When an observation starts to count for the waiter's prefix (JoinRule.closedByObservationAtMs). */
+  readonly observableAtMs: number;
+  /** The closing instant of the waiter's prefix (JoinRule.closedByRecordAtMs). */
+  readonly closedByRecordAtMs: number;
 }
 
 /**
