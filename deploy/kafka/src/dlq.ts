@@ -3,6 +3,7 @@ import { InvalidArgumentError } from 'commander';
 import { Kafka, logLevel, type Admin, type Transaction } from 'kafkajs';
 import { ConfigError, kafkaClientOptions, kafkaEnv } from '@tributary/config';
 import { catalogFor, deadLetterTopicName } from '@tributary/contracts';
+import { createIdempotentProducer } from '@tributary/kafka-client';
 import {
   DLQ_PARTITION,
   RedriveRefused,
@@ -257,11 +258,8 @@ export async function redriveDeadLetters(
       .filter((spec) => spec.role !== 'catalog')
       .map((spec) => spec.name),
   );
-  const producer = context.kafka.producer({
+  const producer = createIdempotentProducer(context.kafka, {
     transactionalId: `${context.catalog.prefix}tributary.operator.dlq-redrive.${group}`,
-    idempotent: true,
-    maxInFlightRequests: 1,
-    allowAutoTopicCreation: false,
   });
   let transaction: Transaction;
   try {

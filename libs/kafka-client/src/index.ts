@@ -2,6 +2,7 @@
 // client imports it, as does libs/messaging. Importing it changes nothing in kafkajs.
 export {
   createConsumer,
+  createIdempotentProducer,
   createKafkaClient,
   CONNECTION_TIMEOUT_MS_DEFAULT,
   CONSUMER_TUNING_DEFAULT,
@@ -12,6 +13,7 @@ export {
   type ConsumerTuning,
   type KafkaClientOptions,
   type KafkaRetry,
+  type ProducerRole,
 } from './kafka-factory';
 export { FreshAfterFailure } from './fresh-producer';
 export { BOUNDED_RETRIES_WARNING, kafkaLogCreator } from './kafka-log';

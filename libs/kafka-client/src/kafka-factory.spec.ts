@@ -1,12 +1,22 @@
 // Proves the factory gives every consumer the same written-out options: read_committed and no topic
 // creation always, the documented tuning unless a caller overrides a value, and no restart after the
-// retries are spent unless the caller bounds one; and that clients carry the log creator and defaults.
-import type { ConsumerConfig, Kafka, KafkaConfig } from 'kafkajs';
+// retries are spent unless the caller bounds one; that clients carry the log creator and defaults; and
+// that every producer is idempotent with one request in flight, whatever its role adds.
+import { Partitioners, type ConsumerConfig, type Kafka, type KafkaConfig, type ProducerConfig } from 'kafkajs';
 /* eslint-disable @typescript-eslint/no-require-imports -- the client case loads the factory against a recording kafkajs */
-import { createConsumer, CONSUMER_TUNING_DEFAULT, KAFKA_RETRY_DEFAULT } from './kafka-factory';
+import {
+  createConsumer,
+  createIdempotentProducer,
+  CONSUMER_TUNING_DEFAULT,
+  KAFKA_RETRY_DEFAULT,
+  KAFKA_TRANSACTION_RETRY,
+} from './kafka-factory';
 
-/** A stand-in client that returns the configuration a consumer would be made with. */
-const recording = { consumer: (config: ConsumerConfig) => config } as unknown as Kafka;
+/** A stand-in client that returns the configuration a consumer or a producer would be made with. */
+const recording = {
+  consumer: (config: ConsumerConfig) => config,
+  producer: (config: ProducerConfig) => config,
+} as unknown as Kafka;
 const configOf = (options: Parameters<typeof createConsumer>[1]) =>
   createConsumer(recording, options) as unknown as ConsumerConfig;
 
@@ -40,6 +50,32 @@ describe('a consumer made by the factory', () => {
       sessionTimeout: CONSUMER_TUNING_DEFAULT.sessionTimeoutMs,
       retry: { retries: 2 },
     });
+  });
+});
+
+describe('a producer made by the factory', () => {
+  const idempotence = {
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  };
+
+  it('with no role given, is idempotent, one request in flight, creating no topic', () => {
+    expect(createIdempotentProducer(recording)).toEqual(idempotence);
+  });
+
+  it('adds what its role gives and drops an undefined value', () => {
+    const role = { transactionalId: 't-1', transactionTimeout: 30_000, retry: KAFKA_TRANSACTION_RETRY };
+    expect(createIdempotentProducer(recording, role)).toEqual({ ...role, ...idempotence });
+    expect(createIdempotentProducer(recording, { transactionalId: undefined })).toEqual(idempotence);
+  });
+
+  it('keeps idempotence whatever an untyped role tries', () => {
+    const loose = { idempotent: false, maxInFlightRequests: 5 } as unknown as Parameters<
+      typeof createIdempotentProducer
+    >[1];
+    expect(createIdempotentProducer(recording, loose)).toEqual(idempotence);
   });
 });
 

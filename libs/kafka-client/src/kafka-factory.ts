@@ -4,7 +4,15 @@
  * override a tuning value only for a reason their role gives, said where they do it. Works with any
  * kafkajs 2.x and imports nothing of Nest or TypeORM: the producer client uses it too.
  */
-import { Kafka, logLevel, type Consumer, type KafkaConfig } from 'kafkajs';
+import {
+  Kafka,
+  logLevel,
+  Partitioners,
+  type Consumer,
+  type KafkaConfig,
+  type Producer,
+  type ProducerConfig,
+} from 'kafkajs';
 import { kafkaLogCreator } from './kafka-log';
 
 /** How a client retries a failed request: bounded, as every wait in this system is. */
@@ -123,6 +131,24 @@ export function createConsumer(kafka: Kafka, options: ConsumerOptions): Consumer
     readUncommitted: false,
     allowAutoTopicCreation: false,
     retry: { ...tuning.retry, restartOnFailure: tuning.restartOnFailure },
+  });
+}
+
+/** What a producer's role may add: a transactional id (with its timeout) and a retry policy of its own. */
+export type ProducerRole = Pick<ProducerConfig, 'transactionalId' | 'transactionTimeout' | 'retry'>;
+
+/**
+ * A producer as every Tributary producer is made: idempotent (acks=all), one request in flight (kafkajs
+ * keeps ordering and idempotence only so), never creating a topic, and kafkajs's default partitioner
+ * (murmur2 of the key, as Java's; named only to spare kafkajs's warning about it).
+ */
+export function createIdempotentProducer(kafka: Kafka, role: ProducerRole = {}): Producer {
+  return kafka.producer({
+    ...definedOnly(role),
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+    createPartitioner: Partitioners.DefaultPartitioner,
   });
 }
 

@@ -51,4 +51,4 @@ export {
   type ProcessContext,
 } from './transactional-processor';
 export { skipPastMarkers, onMarkerOnlyFetch } from './transaction-markers';
-export { nextOffsetAfter, type OffsetStore, type StoredOffset } from './offsets';
+export { nextOffsetAfter, partitionKey, type OffsetStore, type StoredOffset } from './offsets';

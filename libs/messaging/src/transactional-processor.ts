@@ -6,12 +6,12 @@ import {
   type EachBatchPayload,
   type Kafka,
   type Message,
-  Partitioners,
   type Producer,
   type Transaction,
 } from 'kafkajs';
 import {
   createConsumer,
+  createIdempotentProducer,
   createKafkaClient,
   KAFKA_RETRY_DEFAULT,
   KAFKA_TRANSACTION_RETRY,
@@ -346,16 +346,10 @@ export class TransactionalProcessor {
   }
 
   private async claim(partition: number): Promise<{ session: PartitionSession; transaction: Transaction }> {
-    const producer = this.kafka.producer({
+    const producer = createIdempotentProducer(this.kafka, {
       transactionalId: `${this.options.transactionalIdPrefix}-${partition}`,
-      idempotent: true,
-      // kafkajs keeps ordering and idempotence only with one request in flight.
-      maxInFlightRequests: 1,
       transactionTimeout: this.options.transactionTimeoutMs,
       retry: KAFKA_TRANSACTION_RETRY,
-      allowAutoTopicCreation: false,
-      // Every record names its partition; the option only spares kafkajs's warning about its default.
-      createPartitioner: Partitioners.DefaultPartitioner,
     });
     await producer.connect();
     const session: PartitionSession = {

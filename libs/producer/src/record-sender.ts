@@ -1,12 +1,4 @@
-import {
-  logLevel,
-  Partitioners,
-  type Kafka,
-  type KafkaConfig,
-  type Producer,
-  type RecordMetadata,
-  type Transaction,
-} from 'kafkajs';
+import { logLevel, type Kafka, type KafkaConfig, type Producer, type RecordMetadata, type Transaction } from 'kafkajs';
 import {
   ceTypeOf,
   listEventContracts,
@@ -17,7 +9,7 @@ import {
   type OutboundRecord,
 } from '@tributary/contracts';
 // Pure and good for any kafkajs 2.x, like this client: nothing of Nest or TypeORM, no patch of kafkajs.
-import { createKafkaClient, FreshAfterFailure, keyPartition } from '@tributary/kafka-client';
+import { createIdempotentProducer, createKafkaClient, FreshAfterFailure, keyPartition } from '@tributary/kafka-client';
 import { planSends } from './send-plan';
 
 /** Where an acknowledged event landed: Kafka holds it durably (acks=all) at this position. */
@@ -238,12 +230,7 @@ export class RecordSender {
 
 /** A kafkajs producer for the sender's options: idempotent, acks=all, one request in flight. */
 function newProducer(kafka: Kafka, options: RecordSenderOptions): Producer {
-  return kafka.producer({
-    idempotent: true,
-    // kafkajs keeps ordering and idempotence only with one request in flight.
-    maxInFlightRequests: 1,
-    allowAutoTopicCreation: false,
-    createPartitioner: Partitioners.DefaultPartitioner,
+  return createIdempotentProducer(kafka, {
     retry: options.retry ?? RETRY_DEFAULT,
     ...(options.transactionalId
       ? { transactionalId: options.transactionalId, transactionTimeout: TRANSACTION_TIMEOUT_MS }

@@ -1,8 +1,14 @@
 import { kafkaSecurityOptions, type KafkaSecurity } from '@tributary/config';
 import { Catch, Logger, type RpcExceptionFilter } from '@nestjs/common';
 import { BaseRpcContext, CustomTransportStrategy, MessageHandler, Server } from '@nestjs/microservices';
-import { Consumer, EachBatchPayload, Kafka, Partitioners } from 'kafkajs';
-import { createConsumer, createKafkaClient, FreshAfterFailure, KAFKA_RETRY_DEFAULT } from '@tributary/kafka-client';
+import { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import {
+  createConsumer,
+  createIdempotentProducer,
+  createKafkaClient,
+  FreshAfterFailure,
+  KAFKA_RETRY_DEFAULT,
+} from '@tributary/kafka-client';
 import { lastValueFrom, throwError, type Observable } from 'rxjs';
 import { deadLetterSink } from '../dead-letter';
 import { deadLetterTopicName } from '@tributary/contracts';
@@ -153,14 +159,7 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
   private async start(): Promise<void> {
     const topics = [...this.messageHandlers.keys()];
     if (topics.length === 0) throw new Error(`consumer group ${this.options.groupId} has no @EventPattern handler`);
-    this.producer = new FreshAfterFailure(() =>
-      this.kafka.producer({
-        idempotent: true,
-        maxInFlightRequests: 1,
-        allowAutoTopicCreation: false,
-        createPartitioner: Partitioners.DefaultPartitioner,
-      }),
-    );
+    this.producer = new FreshAfterFailure(() => createIdempotentProducer(this.kafka));
     await this.producer.ready();
     await this.startConsumer(topics);
     this.logger.log(`group ${this.options.groupId} consuming ${topics.join(', ')}`);

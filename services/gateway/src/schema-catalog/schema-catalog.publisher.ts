@@ -1,5 +1,4 @@
-import { Partitioners } from 'kafkajs';
-import { createKafkaClient } from '@tributary/kafka-client';
+import { createIdempotentProducer, createKafkaClient } from '@tributary/kafka-client';
 import { kafkaClientOptions, type KafkaEnv } from '@tributary/config';
 import { schemaCatalogEntries, TOPICS } from '@tributary/contracts';
 
@@ -13,12 +12,7 @@ export async function publishSchemaCatalog(
   kafka: KafkaEnv,
   registryIds?: ReadonlyMap<string, number>,
 ): Promise<number> {
-  const producer = createKafkaClient(kafkaClientOptions(kafka)).producer({
-    idempotent: true,
-    maxInFlightRequests: 1,
-    allowAutoTopicCreation: false,
-    createPartitioner: Partitioners.DefaultPartitioner,
-  });
+  const producer = createIdempotentProducer(createKafkaClient(kafkaClientOptions(kafka)));
   await producer.connect();
   try {
     const entries = schemaCatalogEntries(registryIds);
