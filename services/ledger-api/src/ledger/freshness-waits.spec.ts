@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
-import { FreshnessWaits, offsetKey, TooManyWaiters, type LedgerProgressReader } from './freshness-waits';
+import { partitionKey } from '@tributary/messaging';
+import { FreshnessWaits, TooManyWaiters, type LedgerProgressReader } from './freshness-waits';
 
 /** A ledger whose contents the test sets, counting the reads the waits make. */
 function ledger() {
@@ -41,7 +42,7 @@ describe('FreshnessWaits', () => {
     await sleep(40);
     expect(waits.size).toBe(1_001);
     for (let index = 0; index < 500; index += 1) applied.add(`inf-${index}`);
-    stored.set(offsetKey('tributary.payouts', 2), 8n);
+    stored.set(partitionKey('tributary.payouts', 2), 8n);
     await expect(Promise.all([...inferences, offset])).resolves.toEqual(Array(1_001).fill(true));
     // One read of each kind a tick, whatever the number of waiters, and each id asked once a tick.
     expect(Math.abs(reads.inferences - reads.offsets)).toBeLessThanOrEqual(1);
@@ -56,7 +57,7 @@ describe('FreshnessWaits', () => {
   it('answers false at the deadline, when the client goes away and at close, and only an offset past the target counts', async () => {
     const { stored, reader } = ledger();
     const waits = new FreshnessWaits(reader, { pollMs: 5, waitersMax: 10 });
-    stored.set(offsetKey('t', 0), 7n);
+    stored.set(partitionKey('t', 0), 7n);
     const startedAt = Date.now();
     await expect(waits.wait({ kind: 'offset', topic: 't', partition: 0, offset: 7n }, 60)).resolves.toBe(false);
     expect(Date.now() - startedAt).toBeGreaterThanOrEqual(55);

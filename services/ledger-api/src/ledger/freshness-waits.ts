@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { partitionKey } from '@tributary/messaging';
 
 /** What a waiting GET /v1/freshness waits for: an inference's decision in the ledger, or a stored offset past one. */
 export type FreshnessTarget =
@@ -9,7 +10,7 @@ export type FreshnessTarget =
 export interface LedgerProgressReader {
   /** Which of these inference ids the ledger holds. */
   appliedInferences(inferenceIds: readonly string[]): Promise<ReadonlySet<string>>;
-  /** The projector's stored next offset per `topic\u0000partition`. */
+  /** The projector's stored next offset per partition, keyed by partitionKey (@tributary/messaging). */
   storedOffsets(): Promise<ReadonlyMap<string, bigint>>;
 }
 
@@ -28,8 +29,6 @@ interface Waiter {
   readonly target: FreshnessTarget;
   readonly settle: (reflected: boolean) => void;
 }
-
-export const offsetKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
 
 /**
  * The waits of GET /v1/freshness?waitMs: a client asking "tell me when the ledger reflects this" holds
@@ -116,7 +115,7 @@ export class FreshnessWaits {
         const reflected =
           target.kind === 'inference'
             ? applied.has(target.inferenceId)
-            : target.offset < (stored.get(offsetKey(target.topic, target.partition)) ?? 0n);
+            : target.offset < (stored.get(partitionKey(target.topic, target.partition)) ?? 0n);
         if (reflected) waiter.settle(true);
       }
     } catch (error) {

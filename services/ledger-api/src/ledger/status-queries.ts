@@ -1,11 +1,12 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { ledgerDigest } from '@tributary/ledger';
 import { TOPICS } from '@tributary/contracts';
+import { partitionKey } from '@tributary/messaging';
 import { ReaderPool } from '../database/reader-pool';
 import { ApiError } from '../http/api-error';
 import { KafkaReader, type PartitionOffsets } from '../kafka/kafka-reader';
 import { LEDGER_API_CONFIG, type LedgerApiConfig } from '../ledger-api.config';
-import { FreshnessWaits, offsetKey, TooManyWaiters, type FreshnessTarget } from './freshness-waits';
+import { FreshnessWaits, TooManyWaiters, type FreshnessTarget } from './freshness-waits';
 
 type FreshnessQuery = { topic: string; partition: number; offset: bigint; inferenceId?: string };
 
@@ -32,7 +33,10 @@ export class StatusQueries implements OnApplicationShutdown {
           ),
         storedOffsets: async () =>
           new Map(
-            (await this.storedOffsets()).map((row) => [offsetKey(row.topic, row.partition), BigInt(row.next_offset)]),
+            (await this.storedOffsets()).map((row) => [
+              partitionKey(row.topic, row.partition),
+              BigInt(row.next_offset),
+            ]),
           ),
       },
       { pollMs: config.LEDGER_API_FRESHNESS_POLL_MS, waitersMax: config.LEDGER_API_FRESHNESS_WAITERS_MAX },
