@@ -289,36 +289,23 @@ export class TransactionalProcessor {
     );
   }
 
-  /**
-   * One slice as one transaction. The consumed offset is known before the handler runs, so it is added
-   * to the transaction (AddOffsetsToTxn, TxnOffsetCommit) while the handler works: two of the
-   * transaction's five requests to the broker overlap the handler's own database round trips instead of
-   * following them. Either both are done before the records are sent, or the transaction is aborted once
-   * neither is in flight; the order of a transaction's parts is not visible to any reader.
-   */
   private async transform(
     partition: number,
     records: readonly InboundRecord[],
     owner: { heartbeat(): Promise<void>; stillOwned(): boolean },
   ) {
     const { session, transaction } = await this.begin(partition);
-    const nextOffset = (BigInt(records[records.length - 1]!.offset) + 1n).toString();
-    const offsetsSent = transaction.sendOffsets({
-      consumerGroupId: this.options.groupId,
-      topics: [{ topic: this.options.inputTopic, partitions: [{ partition, offset: nextOffset }] }],
-    });
     try {
-      const [processed] = await Promise.allSettled([
-        this.handler.process(records, { partition, claimToken: session.claimToken, ...owner }),
-        offsetsSent,
-      ]);
-      // A failure of the offsets is rethrown by the await below; the handler's is the one to report.
-      if (processed.status === 'rejected') throw processed.reason;
-      await offsetsSent;
+      const result = await this.handler.process(records, { partition, claimToken: session.claimToken, ...owner });
       // Several sends in the one transaction: one record batch must stay under the topic's max.message.bytes.
-      for (const topicMessages of bytesBounded(this.topicMessages(processed.value), SEND_BYTES_MAX)) {
+      for (const topicMessages of bytesBounded(this.topicMessages(result), SEND_BYTES_MAX)) {
         await transaction.sendBatch({ acks: -1, topicMessages });
       }
+      const nextOffset = (BigInt(records[records.length - 1]!.offset) + 1n).toString();
+      await transaction.sendOffsets({
+        consumerGroupId: this.options.groupId,
+        topics: [{ topic: this.options.inputTopic, partitions: [{ partition, offset: nextOffset }] }],
+      });
       await transaction.commit();
     } catch (error) {
       await transaction.abort().catch(() => undefined);
