@@ -63,7 +63,15 @@ const boundedInt = (name: string, min: number, max: number) => (value: string) =
 };
 
 /** A unit of sending: one event, or one batch of them; answers the producer the records were published as. */
-type Send = (events: readonly SimulatedEvent[]) => Promise<string>;
+export type Send = (events: readonly SimulatedEvent[]) => Promise<string>;
+
+/**
+ * Whether later events may refer to this one: every table event (a datanet, a contribution and its
+ * validation or revocation, a model). Inferences refer to them and nothing refers to an inference.
+ */
+function referencedLater(event: SimulatedEvent): boolean {
+  return event.type !== 'InferenceCompleted';
+}
 
 class SendFailure extends Error {
   constructor(
@@ -132,18 +140,25 @@ async function viaKafka(): Promise<{ send: Send; close(): Promise<void> }> {
   };
 }
 
-/** Sends `count` events of the economy at `rate` events/s, never more than `concurrency` sends at once. */
+/**
+ * Sends `count` events of the economy at `rate` events/s, never more than `concurrency` sends at once.
+ * A send holding a table event is answered before anything after it is sent, so the broker appends the
+ * economy in its order: no inference is decided before the model and contributions it names (the join
+ * rule compares append times and would refuse it as unknown), and no validation reaches the tables
+ * before its submission. `sendVia` replaces the gateway or Kafka path (a test's recorder).
+ */
 export async function simulate(
   options: SimulateOptions,
   log: (line: string) => void = () => undefined,
+  sendVia?: Send,
 ): Promise<SimulateSummary> {
   if (options.fundPercent > 0 && !options.operatorToken) {
     throw new InvalidArgumentError(
       `--fund ${options.fundPercent} records the producer's deposit through the payouts service and needs its operator token: PAYOUTS_OPERATOR_TOKEN, PAYOUTS_OPERATOR_TOKEN_FILE or the local stack's ${localOperatorTokenFile()} (npm start writes it); --fund 0 sends without funding`,
     );
   }
-  const kafka = options.via === 'kafka' ? await viaKafka() : undefined;
-  const send = kafka?.send ?? viaGateway(options);
+  const kafka = sendVia === undefined && options.via === 'kafka' ? await viaKafka() : undefined;
+  const send = sendVia ?? kafka?.send ?? viaGateway(options);
   const events = simulateEconomy({
     ...ECONOMY_DEFAULTS,
     seed: options.seed,
@@ -164,6 +179,8 @@ export async function simulate(
   let producer: string | undefined;
   const fees = new Map<string, bigint>();
   const inFlight = new Set<Promise<void>>();
+  /** The sends in flight holding a table event: the next send waits for them (they never reject). */
+  const referenced = new Set<Promise<void>>();
   const startedMs = Date.now();
   const deadlineMs = startedMs + options.durationMaxS * 1_000;
   bar?.start(options.count, 0, { speed: 0, failed: 0 });
@@ -175,6 +192,7 @@ export async function simulate(
       const dueMs = startedMs + ((sent + unit.length) / options.rate) * 1_000;
       if (dueMs > Date.now()) await sleep(dueMs - Date.now());
       while (inFlight.size >= options.concurrency) await Promise.race(inFlight);
+      if (referenced.size > 0) await Promise.all(referenced);
       sent += unit.length;
       const sending: Promise<void> = send(unit)
         .then((source) => {
@@ -194,10 +212,12 @@ export async function simulate(
         })
         .finally(() => {
           inFlight.delete(sending);
+          referenced.delete(sending);
           const elapsedS = Math.max(0.001, (Date.now() - startedMs) / 1_000);
           bar?.update(accepted + failed, { speed: Math.round((accepted + failed) / elapsedS), failed });
         });
       inFlight.add(sending);
+      if (unit.some(referencedLater)) referenced.add(sending);
     }
     await Promise.all(inFlight);
   } finally {
