@@ -301,6 +301,7 @@ export class Decider implements TransactionalHandler {
     const deadlineMs = Date.now() + this.options.orderingWaitMsMax;
     const { orderingGraceMs } = this.options;
     const waiter: TableWaiter = {
+      asOfMs,
       observableAtMs: JOIN.closedByObservationAtMs(asOfMs, orderingGraceMs),
       closedByRecordAtMs: JOIN.closedByRecordAtMs(asOfMs, orderingGraceMs),
     };
@@ -388,10 +389,11 @@ export class Decider implements TransactionalHandler {
   private observeTablesFor(waiter: TableWaiter): Promise<TablesObservation> {
     const inFlight = this.observing;
     if (inFlight !== null && inFlight.startedAtMs >= waiter.observableAtMs) {
-      const serves = inFlight.observation.then((observation) =>
-        observation.stampedFromMs >= waiter.closedByRecordAtMs ? observation : null,
+      return inFlight.observation.then((observation) =>
+        observationCloses(observation, waiter.asOfMs, this.options.orderingGraceMs, JOIN)
+          ? observation
+          : this.observeTablesFor(waiter),
       );
-      return serves.then((observation) => observation ?? this.observeTablesFor(waiter));
     }
     const startedAtMs = Date.now();
     let stampedFromMs = waiter.closedByRecordAtMs;
@@ -423,6 +425,8 @@ export class Decider implements TransactionalHandler {
 }
 
 interface TableWaiter {
+  /** The instant whose table state the batch is decided with. */
+  readonly asOfMs: number;
   /** When an observation starts to count for the waiter's prefix (JoinRule.closedByObservationAtMs). */
   readonly observableAtMs: number;
   /** The closing instant of the waiter's prefix (JoinRule.closedByRecordAtMs). */
