@@ -86,6 +86,13 @@ export interface OutputRecord {
 export interface ProcessedBatch {
   readonly outputs: readonly OutputRecord[];
   readonly rejections: readonly Rejection[];
+  /**
+   * Settles once the handler's own store of the batch is durable (its database commit), for a handler
+   * that hands its outputs back before that. The outputs are sent while it settles; the transaction
+   * commits only after it resolved, and aborts when it rejects, so Kafka never commits what the
+   * handler's store does not hold.
+   */
+  readonly stored?: Promise<void>;
 }
 
 export interface ProcessContext {
@@ -297,10 +304,14 @@ export class TransactionalProcessor {
     const { session, transaction } = await this.begin(partition);
     try {
       const result = await this.handler.process(records, { partition, claimToken: session.claimToken, ...owner });
-      // Several sends in the one transaction: one record batch must stay under the topic's max.message.bytes.
-      for (const topicMessages of bytesBounded(this.topicMessages(result), SEND_BYTES_MAX)) {
-        await transaction.sendBatch({ acks: -1, topicMessages });
-      }
+      const sent = (async () => {
+        // Several sends in the one transaction: one record batch must stay under the topic's max.message.bytes.
+        for (const topicMessages of bytesBounded(this.topicMessages(result), SEND_BYTES_MAX)) {
+          await transaction.sendBatch({ acks: -1, topicMessages });
+        }
+      })();
+      // Both settle before anything goes on: an abort never races a send still in flight.
+      await allSettledOrThrow([sent, result.stored ?? Promise.resolve()]);
       const nextOffset = (BigInt(records[records.length - 1]!.offset) + 1n).toString();
       await transaction.sendOffsets({
         consumerGroupId: this.options.groupId,
@@ -446,6 +457,12 @@ export class TransactionalProcessor {
       }
     }
   }
+}
+
+/** Waits for every promise to settle, then throws the first rejection, if any. */
+async function allSettledOrThrow(promises: ReadonlyArray<Promise<void>>): Promise<void> {
+  const failed = (await Promise.allSettled(promises)).find((outcome) => outcome.status === 'rejected');
+  if (failed?.status === 'rejected') throw failed.reason;
 }
 
 /** Bytes of records per sendBatch; below the 1 MiB default max.message.bytes, with room for batch framing. */

@@ -3,7 +3,9 @@
 // kafkajs consumer, a fresh consumer claims the partition again (a new fence), and the batch's outputs
 // and offset are committed once. A failure that never ends spends the bounded restarts and only then
 // reaches onFatal (where a service exits), with nothing output and no offset committed.
-import { Partitioners } from 'kafkajs';
+// And that a handler handing back its outputs before its own store is durable (ProcessedBatch.stored)
+// has them sent meanwhile, but committed only once the store is: a store that fails aborts them.
+import { Partitioners, type KafkaMessage } from 'kafkajs';
 import { kafkaEnv } from '@tributary/config';
 import { eventually, readTopic, testBrokers, testKafka, uniqueName, withAdmin } from '@tributary/testing';
 import { TransactionalProcessor, type TransactionalHandler } from '../src/transactional-processor';
@@ -137,5 +139,108 @@ describe('the transactional processor when its consumer stops', () => {
     expect(fatal[0]!.message).toMatch(/failed 2 times at offset 0: the database stays away/);
     expect(await committedOffset(names.groupId, names.input)).toBe('-1');
     expect(await readTopic(names.output, 1, 3_000)).toEqual([]);
+  }, 90_000);
+});
+
+/** The records of a topic as a read_uncommitted reader sees them: sent, whether committed or not. */
+async function readUncommitted(topic: string, count: number): Promise<KafkaMessage[]> {
+  const consumer = testKafka().consumer({ groupId: uniqueName('test-reader'), readUncommitted: true });
+  const messages: KafkaMessage[] = [];
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    await consumer.run({ eachMessage: async ({ message }) => void messages.push(message) });
+    await eventually(() => expect(messages.length).toBeGreaterThanOrEqual(count), 20_000);
+  } finally {
+    await consumer.disconnect();
+  }
+  return messages;
+}
+
+describe("the transactional processor and its handler's own store", () => {
+  const outputsOf = (names: { output: string }, records: readonly { key: Buffer | null }[], prefix: string) =>
+    records.map((record) => ({
+      topic: names.output,
+      partition: 0,
+      key: record.key!.toString(),
+      value: Buffer.from(`${prefix}${record.key!.toString()}`),
+      headers: {},
+    }));
+
+  it('sends the outputs while the store settles and commits them only after it', async () => {
+    const names = await setUp();
+    const seenWhileStoring: string[][] = [];
+    const processor = processorOf(
+      names,
+      {
+        claimed: async () => undefined,
+        process: async (records) => ({
+          outputs: outputsOf(names, records, 'out-'),
+          rejections: [],
+          stored: (async () => {
+            // The outputs reach the log while the store is pending, and no read_committed reader sees them.
+            seenWhileStoring.push((await readUncommitted(names.output, RECORDS)).map((m) => m.value!.toString()));
+            expect(await readTopic(names.output, 1, 2_000)).toEqual([]);
+          })(),
+        }),
+      },
+      () => undefined,
+    );
+    await processor.start();
+    try {
+      await eventually(
+        async () => expect(await committedOffset(names.groupId, names.input)).toBe(String(RECORDS)),
+        60_000,
+      );
+    } finally {
+      await processor.stop();
+    }
+    expect(seenWhileStoring).toEqual([['out-k0', 'out-k1', 'out-k2']]);
+    const committed = await readTopic(names.output, RECORDS + 1, 5_000);
+    expect(committed.map((message) => message.value!.toString())).toEqual(['out-k0', 'out-k1', 'out-k2']);
+  }, 90_000);
+
+  it('aborts the outputs already sent when the store fails, and commits the next attempt once', async () => {
+    const names = await setUp();
+    let attempt = 0;
+    const processor = processorOf(
+      names,
+      {
+        claimed: async () => undefined,
+        process: async (records) => {
+          attempt += 1;
+          const prefix = `attempt${attempt}-`;
+          return {
+            outputs: outputsOf(names, records, prefix),
+            rejections: [],
+            stored:
+              attempt > 1
+                ? Promise.resolve()
+                : (async () => {
+                    // Fails only once the outputs are in the log: they must not be committed.
+                    await readUncommitted(names.output, RECORDS);
+                    throw new Error('the database lost the connection during COMMIT');
+                  })(),
+          };
+        },
+      },
+      () => undefined,
+    );
+    await processor.start();
+    try {
+      await eventually(
+        async () => expect(await committedOffset(names.groupId, names.input)).toBe(String(RECORDS)),
+        60_000,
+      );
+    } finally {
+      await processor.stop();
+    }
+    expect(attempt).toBe(2);
+    const committed = await readTopic(names.output, RECORDS + 1, 5_000);
+    expect(committed.map((message) => message.value!.toString())).toEqual([
+      'attempt2-k0',
+      'attempt2-k1',
+      'attempt2-k2',
+    ]);
   }, 90_000);
 });

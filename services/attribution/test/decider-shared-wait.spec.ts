@@ -92,7 +92,7 @@ describe('batches of several partitions waiting for the tables at once', () => {
         _claim: string,
         _ids: readonly string[],
         decide: (seen: ReadonlyMap<string, unknown>) => { result: unknown },
-      ) => decide(new Map<string, unknown>()).result,
+      ) => ({ result: decide(new Map<string, unknown>()).result, stored: Promise.resolve() }),
     } as unknown as DecisionStore;
     const admin = {
       fetchTopicMetadata: async () => ({

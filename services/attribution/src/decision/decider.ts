@@ -83,7 +83,7 @@ type VersionsByEntity = { readonly [K in EntityKind]: ReadonlyMap<string, readon
  * Decides a batch of one inference partition: checks each record (poison to the DLQ), waits until the
  * table state as of the batch's latest inference time is complete (ordering.ts), reads the versions
  * visible as of each inference, applies the policy, and stores the decisions under the partition's claim
- * before they are published in the processor's Kafka transaction.
+ * while the processor sends them: its Kafka transaction commits only once they are stored.
  */
 export class Decider implements TransactionalHandler {
   private readonly logger = new Logger(Decider.name);
@@ -129,7 +129,7 @@ export class Decider implements TransactionalHandler {
     await this.waitForTables(asOfMaxMs, context);
     const orderingWaitMs = Date.now() - waitStartedMs;
     const versions = await this.loadVersions(readable, asOfMaxMs);
-    const outputs = await this.decisions.decideOnce(
+    const { result: outputs, stored } = await this.decisions.decideOnce(
       context.partition,
       context.claimToken,
       readable.map((inference) => inference.facts.inferenceId),
@@ -142,7 +142,7 @@ export class Decider implements TransactionalHandler {
       orderingWaitMs,
       durationMs: Date.now() - nowMs,
     });
-    return { outputs, rejections };
+    return { outputs, rejections, stored };
   }
 
   private decideAll(

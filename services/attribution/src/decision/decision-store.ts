@@ -56,46 +56,51 @@ export class DecisionStore {
 
   /**
    * Under the claim's lock: which of these inference ids are decided already (where, and from what
-   * content), then `decide` the batch and store its rows. Throws ClaimLost when the claim was taken over.
+   * content), then `decide` the batch and store its rows. Answers once the batch is decided, with
+   * `stored`, which settles when the rows are committed: the caller may publish the result meanwhile but
+   * must not commit it before `stored` resolved. Throws ClaimLost when the claim was taken over.
    */
-  async decideOnce<T>(
+  decideOnce<T>(
     partition: number,
     claimToken: string,
     inferenceIds: readonly string[],
     decide: (alreadyDecided: ReadonlyMap<string, DecidedInference>) => { rows: DecisionRow[]; result: T },
-  ): Promise<T> {
-    return this.dataSource.transaction(async (manager) => {
-      const claims: Array<{ claim_token: string }> = await manager.query(
-        'SELECT claim_token FROM partition_claims WHERE partition = $1 FOR UPDATE',
-        [partition],
-      );
-      if (claims[0]?.claim_token !== claimToken)
-        throw new ClaimLost(`partition ${partition} was claimed by another instance`);
-      const existing: Array<{
-        inference_id: string;
-        inference_partition: number;
-        inference_offset: string;
-        content_hash: Buffer | null;
-      }> = await manager.query(
-        'SELECT inference_id, inference_partition, inference_offset::text, content_hash FROM decisions WHERE inference_id = ANY($1)',
-        [inferenceIds],
-      );
-      const decided = new Map(
-        existing.map(
-          (row) =>
-            [
-              row.inference_id,
-              {
-                partition: row.inference_partition,
-                offset: BigInt(row.inference_offset),
-                contentHash: row.content_hash,
-              },
-            ] as const,
-        ),
-      );
-      const { rows, result } = decide(decided);
-      await copyDecisionRows(manager, partition, rows);
-      return result;
+  ): Promise<{ result: T; stored: Promise<void> }> {
+    return new Promise((answer, fail) => {
+      const stored = this.dataSource.transaction(async (manager) => {
+        // One round trip: the claim's row locked for the transaction, and the ids decided before.
+        const found: Array<{
+          claim_token: string | null;
+          inference_id: string | null;
+          inference_partition: number | null;
+          inference_offset: string | null;
+          content_hash: Buffer | null;
+        }> = await manager.query(
+          `WITH claim AS (SELECT claim_token FROM partition_claims WHERE partition = $1 FOR UPDATE)
+           SELECT (SELECT claim_token FROM claim) AS claim_token, d.inference_id, d.inference_partition,
+                  d.inference_offset::text AS inference_offset, d.content_hash
+             FROM (SELECT 1) AS one
+             LEFT JOIN decisions AS d ON d.inference_id = ANY($2)`,
+          [partition, inferenceIds],
+        );
+        if (found[0]?.claim_token !== claimToken)
+          throw new ClaimLost(`partition ${partition} was claimed by another instance`);
+        const decided = new Map<string, DecidedInference>();
+        for (const row of found)
+          if (row.inference_id !== null)
+            decided.set(row.inference_id, {
+              partition: row.inference_partition!,
+              offset: BigInt(row.inference_offset!),
+              contentHash: row.content_hash,
+            });
+        const { rows, result } = decide(decided);
+        const durable = stored.then(() => undefined);
+        durable.catch(() => undefined); // handled here too: the caller may not be listening yet
+        answer({ result, stored: durable });
+        await copyDecisionRows(manager, partition, rows);
+      });
+      // A failure before the answer fails the call; one after it reaches the caller through `stored`.
+      stored.catch(fail);
     });
   }
 
