@@ -43,7 +43,8 @@ export class PostgresOffsetStore implements OffsetStore {
     batch: InboundBatch,
     apply: (manager: EntityManager, records: readonly InboundRecord[]) => Promise<void>,
   ): Promise<{ appliedCount: number }> {
-    return this.dataSource.transaction('READ COMMITTED', async (manager) => {
+    // READ COMMITTED, every connection's default (postgresOptions).
+    return this.dataSource.transaction(async (manager) => {
       const stored = await lockOffset(manager, batch);
       // Moved first, not last: the row is this partition's alone and locked already, and the handler's
       // last statement is then the last before the commit (the projector's hottest rows, ledger-writer.ts).
@@ -60,16 +61,23 @@ export class PostgresOffsetStore implements OffsetStore {
   }
 }
 
+/** The partition's stored offset, its row locked; the row is created (at 0) by the partition's first batch. */
 async function lockOffset(manager: EntityManager, batch: InboundBatch): Promise<bigint> {
-  await manager.query(
-    `INSERT INTO ${TABLE} (group_id, topic, partition, next_offset) VALUES ($1, $2, $3, 0)
-     ON CONFLICT (group_id, topic, partition) DO NOTHING`,
-    [batch.groupId, batch.topic, batch.partition],
-  );
-  const rows: Array<{ next_offset: string }> = await manager.query(
-    `SELECT next_offset FROM ${TABLE} WHERE group_id = $1 AND topic = $2 AND partition = $3 FOR UPDATE`,
-    [batch.groupId, batch.topic, batch.partition],
-  );
+  const key = [batch.groupId, batch.topic, batch.partition];
+  const select = () =>
+    manager.query<Array<{ next_offset: string }>>(
+      `SELECT next_offset FROM ${TABLE} WHERE group_id = $1 AND topic = $2 AND partition = $3 FOR UPDATE`,
+      key,
+    );
+  let rows = await select();
+  if (rows.length === 0) {
+    await manager.query(
+      `INSERT INTO ${TABLE} (group_id, topic, partition, next_offset) VALUES ($1, $2, $3, 0)
+       ON CONFLICT (group_id, topic, partition) DO NOTHING`,
+      key,
+    );
+    rows = await select();
+  }
   return BigInt(rows[0]!.next_offset);
 }
 

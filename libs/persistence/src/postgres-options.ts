@@ -16,7 +16,11 @@ const SCHEMA_NAME = /^[a-z][a-z0-9_]{0,62}$/;
 
 /**
  * Every TypeORM option written out: schema by migrations only (never synchronize), the service's own
- * PostgreSQL schema first on the search path, bounded pool and statement time.
+ * PostgreSQL schema first on the search path, bounded pool and statement time, and READ COMMITTED as
+ * every transaction's isolation level. The offset store's exactly-once rests on it (a second holder
+ * of a partition waits for the row lock, then reads the offset the first one moved), so it is set for
+ * the session when the connection opens, whatever the database's default: a transaction that named it
+ * would spend a round trip on SET TRANSACTION.
  */
 export function postgresOptions(database: ServiceDatabase): DataSourceOptions {
   assertSchemaName(database.schema);
@@ -35,7 +39,7 @@ export function postgresOptions(database: ServiceDatabase): DataSourceOptions {
       max: database.poolSizeMax,
       connectionTimeoutMillis: 10_000,
       statement_timeout: 60_000,
-      options: `-c search_path=${database.schema}`,
+      options: `-c search_path=${database.schema} -c default_transaction_isolation=read\\ committed`,
     },
   };
 }

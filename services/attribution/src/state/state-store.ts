@@ -87,12 +87,15 @@ export class StateStore {
     // Markers carry no event: the position passes them, the watermark stays.
     if (nextOffset > progress.nextOffset) progress = { ...progress, nextOffset };
     await insertVersions(manager, topic, versions);
+    // The notification is delivered when this transaction commits, to the deciders waiting for the
+    // tables (TableProgressSignal); one statement with the move, the row being locked already.
     await manager.query(
-      'UPDATE table_progress SET next_offset = $3, watermark_ms = $4 WHERE topic = $1 AND partition = $2',
-      [topic, partition, progress.nextOffset.toString(), progress.watermarkMs],
+      `WITH moved AS (
+         UPDATE table_progress SET next_offset = $3, watermark_ms = $4 WHERE topic = $1 AND partition = $2 RETURNING 1
+       )
+       SELECT pg_notify($5, '') FROM moved`,
+      [topic, partition, progress.nextOffset.toString(), progress.watermarkMs, TABLE_PROGRESS_CHANNEL],
     );
-    // Delivered when this transaction commits, to the deciders waiting for the tables (TableProgressSignal).
-    await manager.query('SELECT pg_notify($1, $2)', [TABLE_PROGRESS_CHANNEL, '']);
     return rejected;
   }
 
@@ -163,16 +166,22 @@ export class StateStore {
   }
 }
 
+/** The partition's progress, its row locked; the row is created by the partition's first batch. */
 async function lockProgress(manager: Queryable, topic: string, partition: number): Promise<PartitionProgress> {
-  await manager.query(
-    `INSERT INTO table_progress (topic, partition, next_offset, watermark_ms) VALUES ($1, $2, 0, -1)
-     ON CONFLICT (topic, partition) DO NOTHING`,
-    [topic, partition],
-  );
-  const rows: Array<{ next_offset: string; watermark_ms: string }> = await manager.query(
-    'SELECT next_offset, watermark_ms FROM table_progress WHERE topic = $1 AND partition = $2 FOR UPDATE',
-    [topic, partition],
-  );
+  const select = () =>
+    manager.query<Array<{ next_offset: string; watermark_ms: string }>>(
+      'SELECT next_offset, watermark_ms FROM table_progress WHERE topic = $1 AND partition = $2 FOR UPDATE',
+      [topic, partition],
+    );
+  let rows = await select();
+  if (rows.length === 0) {
+    await manager.query(
+      `INSERT INTO table_progress (topic, partition, next_offset, watermark_ms) VALUES ($1, $2, 0, -1)
+       ON CONFLICT (topic, partition) DO NOTHING`,
+      [topic, partition],
+    );
+    rows = await select();
+  }
   return { topic, partition, nextOffset: BigInt(rows[0]!.next_offset), watermarkMs: Number(rows[0]!.watermark_ms) };
 }
 
