@@ -87,7 +87,6 @@ type VersionsByEntity = { readonly [K in EntityKind]: ReadonlyMap<string, readon
  */
 export class Decider implements TransactionalHandler {
   private readonly logger = new Logger(Decider.name);
-  decidedCount = 0;
   private readonly versionCache: VersionCache;
 
   constructor(
@@ -135,13 +134,17 @@ export class Decider implements TransactionalHandler {
       readable.map((inference) => inference.facts.inferenceId),
       (alreadyDecided) => this.decideAll(readable, versions, alreadyDecided, context.partition, reject),
     );
-    this.decidedCount += outputs.length;
-    this.observer.batchDecided({
-      records: records.length,
-      decisions: outputs.length,
-      orderingWaitMs,
-      durationMs: Date.now() - nowMs,
-    });
+    // Counted once stored, as before the store overlapped the send; a failed store is the batch's retry's to count.
+    void stored.then(
+      () =>
+        this.observer.batchDecided({
+          records: records.length,
+          decisions: outputs.length,
+          orderingWaitMs,
+          durationMs: Date.now() - nowMs,
+        }),
+      () => undefined,
+    );
     return { outputs, rejections, stored };
   }
 

@@ -58,7 +58,7 @@ export class AttributionMetrics implements DecisionObserver {
   });
   readonly batchDuration = new Histogram({
     name: 'attribution_batch_duration_seconds',
-    help: 'Time to decide one batch, ordering wait included, before its Kafka transaction commits.',
+    help: 'Time to decide and store one batch, ordering wait included, before its Kafka transaction commits.',
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     registers: [this.registry],
   });
