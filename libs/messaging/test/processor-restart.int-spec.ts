@@ -66,6 +66,19 @@ function processorOf(
 const committedOffset = async (groupId: string, topic: string) =>
   (await withAdmin((admin) => admin.fetchOffsets({ groupId, topics: [topic] })))[0]!.partitions[0]!.offset;
 
+/** Runs the processor until the group committed the offset past every input record, then stops it. */
+async function runUntilCommitted(processor: TransactionalProcessor, names: { groupId: string; input: string }) {
+  await processor.start();
+  try {
+    await eventually(
+      async () => expect(await committedOffset(names.groupId, names.input)).toBe(String(RECORDS)),
+      60_000,
+    );
+  } finally {
+    await processor.stop();
+  }
+}
+
 describe('the transactional processor when its consumer stops', () => {
   it('starts a fresh consumer that claims the partition again and commits the batch once', async () => {
     const names = await setUp();
@@ -96,15 +109,7 @@ describe('the transactional processor when its consumer stops', () => {
       },
       (error) => fatal.push(error),
     );
-    await processor.start();
-    try {
-      await eventually(
-        async () => expect(await committedOffset(names.groupId, names.input)).toBe(String(RECORDS)),
-        60_000,
-      );
-    } finally {
-      await processor.stop();
-    }
+    await runUntilCommitted(processor, names);
     const outputs = await readTopic(names.output, RECORDS + 1, 5_000);
     expect(outputs.map((message) => message.value!.toString())).toEqual(['v0', 'v1', 'v2']);
     expect(fatal).toEqual([]);
@@ -186,15 +191,7 @@ describe("the transactional processor and its handler's own store", () => {
       },
       () => undefined,
     );
-    await processor.start();
-    try {
-      await eventually(
-        async () => expect(await committedOffset(names.groupId, names.input)).toBe(String(RECORDS)),
-        60_000,
-      );
-    } finally {
-      await processor.stop();
-    }
+    await runUntilCommitted(processor, names);
     expect(seenWhileStoring).toEqual([['out-k0', 'out-k1', 'out-k2']]);
     const committed = await readTopic(names.output, RECORDS + 1, 5_000);
     expect(committed.map((message) => message.value!.toString())).toEqual(['out-k0', 'out-k1', 'out-k2']);
@@ -226,15 +223,7 @@ describe("the transactional processor and its handler's own store", () => {
       },
       () => undefined,
     );
-    await processor.start();
-    try {
-      await eventually(
-        async () => expect(await committedOffset(names.groupId, names.input)).toBe(String(RECORDS)),
-        60_000,
-      );
-    } finally {
-      await processor.stop();
-    }
+    await runUntilCommitted(processor, names);
     expect(attempt).toBe(2);
     const committed = await readTopic(names.output, RECORDS + 1, 5_000);
     expect(committed.map((message) => message.value!.toString())).toEqual([
