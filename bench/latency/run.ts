@@ -19,7 +19,8 @@
 //            the request until the ledger reflects the inference; asked again only past that)
 // and each stage is read from the records' own times: attribution (the broker's append time of the
 // inference to the decision's creation time), commit (to the decision readable: the Kafka transaction),
-// projection (to the ledger).
+// projection (to the ledger). While the load is sent the benchmark reads only the attributions topic;
+// the inferences' append times are read after each run, from the positions the gateway acknowledged.
 // Kafka's floor is its EndToEndLatency tool (produce with acks=all, consume, one record at a time) on the
 // same broker, secured the same way, run between the pipeline's runs.
 // Results: bench/results/latency.json. BENCH_LATENCY_RUNS (3), BENCH_LATENCY_SECONDS (20) and
@@ -66,6 +67,8 @@ const LEDGER_POLL_MS = 5;
 const FRESHNESS_WAIT_MS = 10_000;
 /** An inference not in the ledger this long after its 202 counts as lost and fails the run. */
 const FOLLOW_TIMEOUT_MS = 30_000;
+/** How long reading a run's inferences back for their append times may take. */
+const APPEND_TIMES_TIMEOUT_MS = 60_000;
 const IN_FLIGHT_MAX = 512;
 const E2E_RECORDS = 2_000;
 const E2E_RECORD_BYTES = 700;
@@ -188,6 +191,7 @@ interface Followed {
 
 /** What the topics say of each inference: the broker's append time, the decision's creation, when it was readable. */
 interface Seen {
+  /** Read after each run (readAppendTimes): reading the inferences while the load is sent loaded the broker. */
   readonly appendedAtMs: Map<string, number>;
   readonly decisionCreatedAtMs: Map<string, number>;
   readonly decidedAtMs: Map<string, number>;
@@ -243,20 +247,28 @@ interface RunResult {
   readonly coresBusy: Readonly<Record<string, number>>;
 }
 
-/**
- * Reads the inferences and attributions topics as the services do (read_committed) and notes, per
- * inference id (the key of both), the broker's append time of the inference (LogAppendTime), the
- * decision record's creation time (the attribution service's clock when it produced it) and when the
- * decision became readable here.
- */
-async function topicWatcher(kafka: RunningKafka, seen: Seen): Promise<Consumer> {
-  const client = new Kafka({
-    ...kafkaClientOptions(kafkaEnv(kafka.clientEnv(OPERATOR_PRINCIPAL)), 'bench-latency-watcher'),
+/** The benchmark's own Kafka client, as the operator. */
+function operatorClient(kafka: RunningKafka, clientId: string): Kafka {
+  return new Kafka({
+    ...kafkaClientOptions(kafkaEnv(kafka.clientEnv(OPERATOR_PRINCIPAL)), clientId),
     logLevel: logLevel.NOTHING,
   });
-  const consumer = client.consumer({ groupId: `bench-latency-watcher-${Date.now()}`, maxWaitTimeInMs: 100 });
+}
+
+/**
+ * Reads the attributions topic as the projector does (read_committed) and notes, per inference id (the
+ * key), the decision record's creation time (the attribution service's clock when it produced it), when
+ * the decision became readable here, and where it sits. The inferences topic is not read while the load
+ * is sent: it was the broker's largest read (about 2 MB/s of TLS at 1,000 events/s), the measurement's
+ * load rather than the pipeline's; readAppendTimes reads the append times after each run.
+ */
+async function topicWatcher(kafka: RunningKafka, seen: Seen): Promise<Consumer> {
+  const consumer = operatorClient(kafka, 'bench-latency-watcher').consumer({
+    groupId: `bench-latency-watcher-${Date.now()}`,
+    maxWaitTimeInMs: 100,
+  });
   await consumer.connect();
-  await consumer.subscribe({ topics: [TOPICS.inferences.name, TOPICS.attributions.name], fromBeginning: false });
+  await consumer.subscribe({ topics: [TOPICS.attributions.name], fromBeginning: false });
   await consumer.run({
     // A throwaway group that nothing resumes: committing its offsets after every batch (kafkajs's
     // default) cost the broker a hundred OffsetCommits a second that no pipeline stage makes.
@@ -264,22 +276,71 @@ async function topicWatcher(kafka: RunningKafka, seen: Seen): Promise<Consumer> 
     eachBatchAutoResolve: true,
     eachBatch: async ({ batch }) => {
       const atMs = Date.now();
-      const decisions = batch.topic === TOPICS.attributions.name;
       for (const message of batch.messages) {
         const key = message.key?.toString() ?? '';
-        if (!decisions) seen.appendedAtMs.set(key, Number(message.timestamp));
-        else if (!seen.decidedAtMs.has(key)) {
-          seen.decidedAtMs.set(key, atMs);
-          seen.decisionCreatedAtMs.set(key, Number(message.timestamp));
-          seen.decisionAt.set(key, { partition: batch.partition, offset: BigInt(message.offset) });
-        }
+        if (seen.decidedAtMs.has(key)) continue;
+        seen.decidedAtMs.set(key, atMs);
+        seen.decisionCreatedAtMs.set(key, Number(message.timestamp));
+        seen.decisionAt.set(key, { partition: batch.partition, offset: BigInt(message.offset) });
       }
     },
   });
   return consumer;
 }
 
+/**
+ * The broker's append time (LogAppendTime) of each inference, read back from the positions the gateway
+ * acknowledged, once the run is over: a consumer of its own seeks every partition to the run's first
+ * acknowledged offset and reads to its last.
+ */
+async function readAppendTimes(
+  kafka: RunningKafka,
+  positions: ReadonlyMap<string, PublishAck>,
+  into: Map<string, number>,
+): Promise<void> {
+  const ranges = new Map<number, { from: bigint; to: bigint }>();
+  for (const { partition, offset } of positions.values()) {
+    const at = BigInt(offset);
+    const range = ranges.get(partition);
+    ranges.set(partition, {
+      from: range === undefined || at < range.from ? at : range.from,
+      to: range === undefined || at > range.to ? at : range.to,
+    });
+  }
+  if (ranges.size === 0) return;
+  const consumer = operatorClient(kafka, 'bench-latency-append-times').consumer({
+    groupId: `bench-latency-append-times-${Date.now()}`,
+    maxWaitTimeInMs: 100,
+  });
+  const read = new Set<number>();
+  let allRead!: () => void;
+  const done = new Promise<void>((resolve) => (allRead = resolve));
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topics: [TOPICS.inferences.name], fromBeginning: false });
+    await consumer.run({
+      autoCommit: false,
+      eachBatch: async ({ batch }) => {
+        const range = ranges.get(batch.partition);
+        if (range === undefined) return;
+        for (const message of batch.messages) {
+          const key = message.key?.toString() ?? '';
+          if (positions.has(key)) into.set(key, Number(message.timestamp));
+          if (BigInt(message.offset) >= range.to) read.add(batch.partition);
+        }
+        if (read.size === ranges.size) allRead();
+      },
+    });
+    for (const [partition, { from }] of ranges)
+      consumer.seek({ topic: TOPICS.inferences.name, partition, offset: from.toString() });
+    await Promise.race([done, sleep(APPEND_TIMES_TIMEOUT_MS)]);
+  } finally {
+    await consumer.disconnect();
+  }
+}
+
 async function oneRun(
+  kafka: RunningKafka,
   events: Iterator<SimulatedEvent>,
   urls: Record<ServiceName, string>,
   gatewayKey: string,
@@ -298,6 +359,8 @@ async function oneRun(
   });
   const cpuBefore = cpuOf();
   const followed = new Map<string, Followed>();
+  /** Where the gateway said each inference was appended: its append time is read there after the run. */
+  const positions = new Map<string, PublishAck>();
   /** Inferences acknowledged and not yet seen in the ledger. */
   const waiting = new Set<string>();
   const total = ratePerS * seconds;
@@ -379,10 +442,11 @@ async function oneRun(
           ackMs.push(performance.now() - dueMs);
           if (event.type !== 'InferenceCompleted') return;
           const inferenceId = event.data.inferenceId;
+          const ack = acks[position]!;
           followed.set(inferenceId, { ackAtMs: atMs });
+          positions.set(inferenceId, ack);
           waiting.add(inferenceId);
           if (++inferenceCount % API_PROBE_EVERY !== 0) return;
-          const ack = acks[position]!;
           apiProbes.push(
             followApi(inferenceId, ack.partition, String(ack.offset)).catch((error: Error) => {
               failed += 1;
@@ -414,6 +478,7 @@ async function oneRun(
   while (waiting.size > 0 && Date.now() < deadline) await sleep(50);
   polling = false;
   await poller;
+  await readAppendTimes(kafka, positions, seen.appendedAtMs);
   const between = (
     from: (id: string, entry: Followed) => number | undefined,
     to: (id: string, entry: Followed) => number | undefined,
@@ -572,6 +637,7 @@ async function main(): Promise<void> {
     }
     say(`economy set up; warming up for ${WARMUP_SECONDS} s at ${WARMUP_RATE_PER_S} events/s`);
     const warm = await oneRun(
+      kafka,
       events,
       urls,
       gatewayKey,
@@ -592,7 +658,9 @@ async function main(): Promise<void> {
       for (const rate of RATES_PER_S) {
         runs
           .get(rate)!
-          .push(await oneRun(events, urls, gatewayKey, readCredential, ledgerSql, seen, RUN_SECONDS, pids, rate));
+          .push(
+            await oneRun(kafka, events, urls, gatewayKey, readCredential, ledgerSql, seen, RUN_SECONDS, pids, rate),
+          );
         say(`run ${index} at ${rate}/s: ${toJson(runs.get(rate)!.at(-1))}`);
       }
     }
@@ -648,7 +716,7 @@ async function main(): Promise<void> {
         measured:
           'ack: due time to 202; decided: 202 to the decision readable read_committed on the attributions topic; ledger: 202 to the position the projector stores with the ledger passing its decision (polled every ' +
           `${LEDGER_POLL_MS} ms); api: 202 to GET /v1/freshness answering reflected (1 inference in ${API_PROBE_EVERY}, each one request with waitMs=${FRESHNESS_WAIT_MS}); ` +
-          'stages from the records: attribution = inference append time (broker) to decision created, commit = to decision readable, projection = to ledger; cores = CPU per process while the load was sent (postgresql: all of its processes; machine: all of it, of 2)',
+          'stages from the records: attribution = inference append time (broker, read back after each run) to decision created, commit = to decision readable, projection = to ledger; only the attributions topic is read while the load is sent; cores = CPU per process while the load was sent (postgresql: all of its processes; machine: all of it, of 2)',
         floor: `Kafka's EndToEndLatency (acks=all, ${E2E_RECORDS} records of ${E2E_RECORD_BYTES} bytes, one at a time) on the same broker as the operator, before each run`,
         stack: `one KRaft broker (${kafka.security}), local PostgreSQL with a role per service, gateway, attribution, ledger-projector and ledger-api processes (defaults)`,
       },
