@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { logLevel } from 'kafkajs';
-import { BOUNDED_RETRIES_WARNING, kafkaLogCreator } from './kafka-log';
+import { BOUNDED_RETRIES_WARNING, kafkaLogCreator, retriedKafkaError } from './kafka-log';
 
 describe('kafkaLogCreator', () => {
   const log = kafkaLogCreator(logLevel.INFO);
@@ -39,6 +39,47 @@ describe('kafkaLogCreator', () => {
       level: 'WARN',
       message: '[Producer] Some other warning',
     });
+  });
+
+  it("writes at WARN, with the error's type, an error answer kafkajs retries", () => {
+    const concurrent =
+      'The producer attempted to update a transaction while another concurrent operation on the same transaction was ongoing';
+    log(entry(logLevel.ERROR, 'ERROR', `Failed to send messages: ${concurrent}`, { retryCount: 0, retryTime: 21 }));
+    log({
+      ...entry(logLevel.ERROR, 'ERROR', 'Response AddPartitionsToTxn(key: 24, version: 1)', { error: concurrent }),
+      namespace: 'Connection',
+    });
+    const [error, warn] = spies;
+    expect(error).not.toHaveBeenCalled();
+    expect(warn!.mock.calls.map(([line]) => JSON.parse(line as string) as unknown)).toEqual([
+      expect.objectContaining({
+        level: 'WARN',
+        message: `[Producer] Failed to send messages: ${concurrent}`,
+        retryCount: 0,
+        retriableError: 'CONCURRENT_TRANSACTIONS',
+      }),
+      expect.objectContaining({
+        level: 'WARN',
+        message: '[Connection] Response AddPartitionsToTxn(key: 24, version: 1)',
+        error: concurrent,
+        retriableError: 'CONCURRENT_TRANSACTIONS',
+      }),
+    ]);
+  });
+
+  it('keeps at ERROR an error kafkajs does not retry, and any other error', () => {
+    const denied = 'Not authorized to access topics: [Topic authorization failed]';
+    log(entry(logLevel.ERROR, 'ERROR', `Failed to send messages: ${denied}`));
+    log(entry(logLevel.ERROR, 'ERROR', 'Response Produce(key: 0, version: 7)', { error: denied }));
+    log(entry(logLevel.ERROR, 'ERROR', '[Runner] Crash: something else'));
+    const [error, warn] = spies;
+    expect(warn).not.toHaveBeenCalled();
+    expect(error!.mock.calls.map(([line]) => (JSON.parse(line as string) as { level: string }).level)).toEqual([
+      'ERROR',
+      'ERROR',
+      'ERROR',
+    ]);
+    expect(retriedKafkaError({ message: 'x', error: denied })).toBeUndefined();
   });
 
   it('matches the warning kafkajs actually writes, so an upgrade that rewords it shows up here', () => {
