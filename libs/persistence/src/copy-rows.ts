@@ -1,6 +1,4 @@
-import { pipeline } from 'node:stream/promises';
-import { Readable } from 'node:stream';
-import { from as copyFrom } from 'pg-copy-streams';
+import type { Connection, Submittable } from 'pg';
 import type { EntityManager } from 'typeorm';
 
 export type CopyValue = string | number | bigint | Buffer | null;
@@ -238,22 +236,75 @@ export function encodeBinary(columns: readonly CopyColumn[], rows: readonly Copy
   }
 }
 
+/** CopyDone: the end of a COPY's data (the message's code and its length, no body). */
+const COPY_DONE = Buffer.from([0x63, 0, 0, 0, 4]);
+/** The code of a CopyData message. */
+const COPY_DATA = 0x64;
+
+/**
+ * One COPY ... FROM STDIN with its data, written to the connection in one go, as node-postgres runs a
+ * query (a Submittable): the statement, one CopyData message holding every row, and CopyDone. The
+ * server reads the data once it has answered CopyInResponse; if the statement fails instead, the
+ * protocol has it drop the CopyData and CopyDone that follow ("any subsequent CopyData, CopyDone, or
+ * CopyFail messages issued by the frontend will simply be dropped"), so the connection stays in step.
+ */
+class CopyWithData {
+  private failure: Error | undefined;
+
+  constructor(
+    private readonly statement: string,
+    private readonly data: Buffer,
+    private readonly settle: (failure: Error | undefined) => void,
+  ) {}
+
+  submit(connection: Connection): void {
+    const stream = connection.stream;
+    const header = Buffer.allocUnsafe(5);
+    header[0] = COPY_DATA;
+    header.writeInt32BE(this.data.length + 4, 1);
+    // One write to the socket for the three messages.
+    stream.cork();
+    connection.query(this.statement);
+    stream.write(header);
+    stream.write(this.data);
+    stream.write(COPY_DONE);
+    stream.uncork();
+  }
+
+  /** The data went out with the statement. */
+  handleCopyInResponse(): void {}
+
+  handleCommandComplete(): void {}
+
+  /** node-postgres hands on an error of the server (ReadyForQuery follows) or of the connection (nothing follows). */
+  handleError(error: Error): void {
+    if (this.failure !== undefined) return;
+    this.failure = error;
+    this.settle(error);
+  }
+
+  handleReadyForQuery(): void {
+    if (this.failure === undefined) this.settle(undefined);
+  }
+}
+
 /**
  * Sends an encoder's rows with COPY ... FROM STDIN on the connection of the caller's transaction, so
  * they commit or roll back with the batch, then hands its buffer back. COPY is the cheapest way into
  * PostgreSQL: one statement, no per-row parse or plan, which is what lets a batch of thousands of
- * entries cost one round trip.
+ * entries cost one round trip. One indeed: the rows are sent with the statement (CopyWithData), not
+ * after the server's CopyInResponse, which would be a second round trip for every COPY.
  */
 export async function copyEncoded(manager: EntityManager, table: string, encoder: CopyEncoder): Promise<void> {
   try {
     if (encoder.rowCount === 0) return;
     if (!manager.queryRunner) throw new Error('copyRows needs the EntityManager of a transaction');
-    const client = (await manager.queryRunner.connect()) as { query(stream: unknown): NodeJS.WritableStream };
-    const stream = client.query(
-      copyFrom(`COPY ${table} (${encoder.columns.map((column) => column.name).join(', ')}) FROM STDIN (FORMAT binary)`),
-    );
-    // The stream finishes once the server has acknowledged the COPY, so every byte has been sent by then.
-    await pipeline(Readable.from([encoder.finish()]), stream);
+    const client = (await manager.queryRunner.connect()) as { query(submittable: Submittable): unknown };
+    const statement = `COPY ${table} (${encoder.columns.map((column) => column.name).join(', ')}) FROM STDIN (FORMAT binary)`;
+    const data = encoder.finish();
+    await new Promise<void>((resolve, reject) => {
+      client.query(new CopyWithData(statement, data, (failure) => (failure ? reject(failure) : resolve())));
+    });
   } finally {
     encoder.release();
   }
