@@ -45,14 +45,7 @@ export class PostgresOffsetStore implements OffsetStore {
   ): Promise<{ appliedCount: number }> {
     // READ COMMITTED, every connection's default (postgresOptions).
     return this.dataSource.transaction(async (manager) => {
-      const stored = await lockOffset(manager, batch);
-      // Moved first, not last: the row is this partition's alone and locked already, and the handler's
-      // last statement is then the last before the commit (the projector's hottest rows, ledger-writer.ts).
-      await manager.query(
-        `UPDATE ${TABLE} SET next_offset = $4, updated_at = now()
-          WHERE group_id = $1 AND topic = $2 AND partition = $3 AND next_offset < $4`,
-        [batch.groupId, batch.topic, batch.partition, batch.nextOffset],
-      );
+      const stored = await lockAndMoveOffset(manager, batch);
       const fresh = batch.records.filter((record) => BigInt(record.offset) >= stored);
       if (fresh.length > 0) await apply(manager, fresh);
       await batch.flushRejections();
@@ -61,22 +54,37 @@ export class PostgresOffsetStore implements OffsetStore {
   }
 }
 
-/** The partition's stored offset, its row locked; the row is created (at 0) by the partition's first batch. */
-async function lockOffset(manager: EntityManager, batch: InboundBatch): Promise<bigint> {
+/**
+ * The partition's stored offset, its row locked, and the row moved past the batch, in one statement. It is
+ * moved first, not last: the row is this partition's alone and locked already, and the handler's last
+ * statement is then the last before the commit (the projector's hottest rows, ledger-writer.ts). The
+ * offset read is the one the lock waited for: a holder that committed the same batch meanwhile leaves no
+ * fresh record. The row is created (at 0) by the partition's first batch.
+ */
+async function lockAndMoveOffset(manager: EntityManager, batch: InboundBatch): Promise<bigint> {
   const key = [batch.groupId, batch.topic, batch.partition];
-  const select = () =>
+  const lockAndMove = () =>
     manager.query<Array<{ next_offset: string }>>(
-      `SELECT next_offset FROM ${TABLE} WHERE group_id = $1 AND topic = $2 AND partition = $3 FOR UPDATE`,
-      key,
+      // The update reads the lock's row count, so it runs after the lock (data-modifying WITH queries have
+      // no promised order); it moves the row only forward.
+      `WITH locked AS (
+         SELECT next_offset FROM ${TABLE} WHERE group_id = $1 AND topic = $2 AND partition = $3 FOR UPDATE
+       ), moved AS (
+         UPDATE ${TABLE} SET next_offset = $4, updated_at = now()
+          WHERE group_id = $1 AND topic = $2 AND partition = $3 AND next_offset < $4
+            AND (SELECT count(*) FROM locked) > 0
+       )
+       SELECT next_offset FROM locked`,
+      [...key, batch.nextOffset],
     );
-  let rows = await select();
+  let rows = await lockAndMove();
   if (rows.length === 0) {
     await manager.query(
       `INSERT INTO ${TABLE} (group_id, topic, partition, next_offset) VALUES ($1, $2, $3, 0)
        ON CONFLICT (group_id, topic, partition) DO NOTHING`,
       key,
     );
-    rows = await select();
+    rows = await lockAndMove();
   }
   return BigInt(rows[0]!.next_offset);
 }
