@@ -52,11 +52,12 @@ export class StateStore {
     records: readonly BatchRecord[],
     nextOffset: bigint,
   ): Promise<TableRejection[]> {
-    let progress = await lockProgress(manager, topic, partition);
     const decoded = records
       .filter((record) => record.event !== null)
       .map((record) => ({ ...record, partition }) as TableRecord);
-    const latest = await latestStates(manager, decoded);
+    const locked = await lockProgressWithLatest(manager, topic, partition, decoded);
+    let progress = locked.progress;
+    const latest = locked.latest;
     const versions: EntityVersion[] = [];
     const rejected: TableRejection[] = [];
     let run: TableRecord[] = [];
@@ -86,16 +87,7 @@ export class StateStore {
     foldRun();
     // Markers carry no event: the position passes them, the watermark stays.
     if (nextOffset > progress.nextOffset) progress = { ...progress, nextOffset };
-    await insertVersions(manager, topic, versions);
-    // The notification is delivered when this transaction commits, to the deciders waiting for the
-    // tables (TableProgressSignal); one statement with the move, the row being locked already.
-    await manager.query(
-      `WITH moved AS (
-         UPDATE table_progress SET next_offset = $3, watermark_ms = $4 WHERE topic = $1 AND partition = $2 RETURNING 1
-       )
-       SELECT pg_notify($5, '') FROM moved`,
-      [topic, partition, progress.nextOffset.toString(), progress.watermarkMs, TABLE_PROGRESS_CHANNEL],
-    );
+    await insertVersionsAndMove(manager, topic, partition, versions, progress);
     return rejected;
   }
 
@@ -166,33 +158,19 @@ export class StateStore {
   }
 }
 
-/** The partition's progress, its row locked; the row is created by the partition's first batch. */
-async function lockProgress(manager: Queryable, topic: string, partition: number): Promise<PartitionProgress> {
-  const select = () =>
-    manager.query<Array<{ next_offset: string; watermark_ms: string }>>(
-      'SELECT next_offset, watermark_ms FROM table_progress WHERE topic = $1 AND partition = $2 FOR UPDATE',
-      [topic, partition],
-    );
-  let rows = await select();
-  if (rows.length === 0) {
-    await manager.query(
-      `INSERT INTO table_progress (topic, partition, next_offset, watermark_ms) VALUES ($1, $2, 0, -1)
-       ON CONFLICT (topic, partition) DO NOTHING`,
-      [topic, partition],
-    );
-    rows = await select();
-  }
-  return { topic, partition, nextOffset: BigInt(rows[0]!.next_offset), watermarkMs: Number(rows[0]!.watermark_ms) };
-}
-
 /**
- * The latest state of every entity the records touch, and of every datanet a ModelRegistered among them
- * names: the fold checks a new model against the terms of its datanets as the table state knows them.
+ * The partition's progress, its row locked, and the latest state of every entity the records touch and
+ * of every datanet a ModelRegistered among them names (the fold checks a new model against the terms of
+ * its datanets as the table state knows them), in one statement. The row is created by the partition's
+ * first batch. The offset store locked the partition's offset row before (runExactlyOnce), so no other
+ * holder of the partition writes versions while this statement's snapshot stands.
  */
-async function latestStates(
+async function lockProgressWithLatest(
   manager: Queryable,
+  topic: string,
+  partition: number,
   records: readonly TableRecord[],
-): Promise<Map<string, EntityVersion['state']>> {
+): Promise<{ progress: PartitionProgress; latest: Map<string, EntityVersion['state']> }> {
   const byKey = new Map<string, { entity: EntityKind; id: string }>();
   for (const record of records) {
     const { entity, id } = entityOf(record.event);
@@ -203,27 +181,78 @@ async function latestStates(
     }
   }
   const keys = [...byKey.values()];
+  const lock = () =>
+    manager.query<
+      Array<{
+        next_offset: string;
+        watermark_ms: string;
+        entity: EntityKind | null;
+        id: string | null;
+        state: EntityVersion['state'] | null;
+      }>
+    >(
+      `WITH progress AS (
+         SELECT next_offset, watermark_ms FROM table_progress WHERE topic = $1 AND partition = $2 FOR UPDATE
+       )
+       SELECT p.next_offset, p.watermark_ms, l.entity, l.id, l.state
+         FROM progress AS p
+         LEFT JOIN (
+           SELECT DISTINCT ON (v.entity, v.id) v.entity, v.id, v.state
+             FROM entity_versions v
+             JOIN unnest($3::text[], $4::text[]) AS k(entity, id) ON v.entity = k.entity AND v.id = k.id
+            ORDER BY v.entity, v.id, v.visible_from_ms DESC, v.partition DESC, v."offset" DESC
+         ) AS l ON true`,
+      [topic, partition, keys.map((key) => key.entity), keys.map((key) => key.id)],
+    );
+  let rows = await lock();
+  if (rows.length === 0) {
+    await manager.query(
+      `INSERT INTO table_progress (topic, partition, next_offset, watermark_ms) VALUES ($1, $2, 0, -1)
+       ON CONFLICT (topic, partition) DO NOTHING`,
+      [topic, partition],
+    );
+    rows = await lock();
+  }
   const latest = new Map<string, EntityVersion['state']>();
-  if (keys.length === 0) return latest;
-  const rows: VersionRow[] = await manager.query(
-    `SELECT DISTINCT ON (v.entity, v.id) v.entity, v.id, v.state
-       FROM entity_versions v
-       JOIN unnest($1::text[], $2::text[]) AS k(entity, id) ON v.entity = k.entity AND v.id = k.id
-      ORDER BY v.entity, v.id, v.visible_from_ms DESC, v.partition DESC, v."offset" DESC`,
-    [keys.map((key) => key.entity), keys.map((key) => key.id)],
-  );
-  for (const row of rows) latest.set(entityKey(row.entity, row.id), row.state);
-  return latest;
+  for (const row of rows) if (row.entity !== null) latest.set(entityKey(row.entity, row.id!), row.state!);
+  return {
+    progress: {
+      topic,
+      partition,
+      nextOffset: BigInt(rows[0]!.next_offset),
+      watermarkMs: Number(rows[0]!.watermark_ms),
+    },
+    latest,
+  };
 }
 
-async function insertVersions(manager: Queryable, topic: string, versions: readonly EntityVersion[]): Promise<void> {
-  if (versions.length === 0) return;
+/**
+ * The batch's new versions and the partition's progress moved past them, in one statement (its row is
+ * locked already). The move reads the insert's row count, so it runs after it (data-modifying WITH
+ * queries have no promised order). The notification is delivered when the transaction commits, to the
+ * deciders waiting for the tables (TableProgressSignal).
+ */
+async function insertVersionsAndMove(
+  manager: Queryable,
+  topic: string,
+  partition: number,
+  versions: readonly EntityVersion[],
+  progress: PartitionProgress,
+): Promise<void> {
   await manager.query(
-    `INSERT INTO entity_versions (entity, id, topic, partition, "offset", visible_from_ms, state)
-     SELECT entity, id, $1, partition, "offset", visible_from_ms, state
-       FROM unnest($2::text[], $3::text[], $4::int[], $5::bigint[], $6::bigint[], $7::jsonb[])
-         AS v(entity, id, partition, "offset", visible_from_ms, state)
-     ON CONFLICT DO NOTHING`,
+    `WITH inserted AS (
+       INSERT INTO entity_versions (entity, id, topic, partition, "offset", visible_from_ms, state)
+       SELECT entity, id, $1, partition, "offset", visible_from_ms, state
+         FROM unnest($2::text[], $3::text[], $4::int[], $5::bigint[], $6::bigint[], $7::jsonb[])
+           AS v(entity, id, partition, "offset", visible_from_ms, state)
+       ON CONFLICT DO NOTHING
+       RETURNING 1
+     ), moved AS (
+       UPDATE table_progress SET next_offset = $9, watermark_ms = $10
+        WHERE topic = $1 AND partition = $8 AND (SELECT count(*) FROM inserted) >= 0
+       RETURNING 1
+     )
+     SELECT pg_notify($11, '') FROM moved`,
     [
       topic,
       versions.map((version) => version.entity),
@@ -232,6 +261,10 @@ async function insertVersions(manager: Queryable, topic: string, versions: reado
       versions.map((version) => version.offset.toString()),
       versions.map((version) => version.visibleFromMs),
       versions.map((version) => JSON.stringify(version.state)),
+      partition,
+      progress.nextOffset.toString(),
+      progress.watermarkMs,
+      TABLE_PROGRESS_CHANNEL,
     ],
   );
 }
