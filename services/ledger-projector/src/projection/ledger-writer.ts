@@ -110,29 +110,35 @@ async function readFoldState(
   decoded: readonly LedgerRecord[],
 ): Promise<LedgerFoldState> {
   const keys = ledgerStateKeys(decoded);
-  const appliedRows: Array<{
-    event_id: string;
-    content_hash: Buffer | null;
-    source_partition: number;
-    source_offset: string;
+  // One round trip for what every batch needs: the event ids applied before, the inferences attributed
+  // before and the chain's checkpoint.
+  const [known]: Array<{
+    applied: Array<{ eventId: string; contentHash: string | null; partition: number; offset: string }>;
+    inferences: Array<{ inferenceId: string; eventId: string }>;
+    head: { chainSeq: string; headHash: string; eventCount: string } | null;
   }> = await manager.query(
-    'SELECT event_id, content_hash, source_partition, source_offset::text FROM applied_events WHERE source_topic = $1 AND event_id = ANY($2)',
-    [batch.topic, keys.eventIds],
+    `SELECT
+       (SELECT coalesce(json_agg(json_build_object('eventId', event_id, 'contentHash', encode(content_hash, 'hex'),
+                                                   'partition', source_partition, 'offset', source_offset::text)), '[]')
+          FROM applied_events WHERE source_topic = $1 AND event_id = ANY($2)) AS applied,
+       (SELECT coalesce(json_agg(json_build_object('inferenceId', inference_id, 'eventId', event_id)), '[]')
+          FROM inferences WHERE inference_id = ANY($3)) AS inferences,
+       (SELECT json_build_object('chainSeq', chain_seq::text, 'headHash', encode(head_hash, 'hex'),
+                                 'eventCount', event_count::text)
+          FROM checkpoints WHERE source_topic = $1 AND source_partition = $4) AS head`,
+    [batch.topic, keys.eventIds, keys.inferenceIds, batch.partition],
   );
   const appliedEvents = new Map<string, AppliedEventState>(
-    appliedRows.map((row) => [
-      row.event_id,
-      { sourcePartition: row.source_partition, sourceOffset: BigInt(row.source_offset), contentHash: row.content_hash },
+    known!.applied.map((row) => [
+      row.eventId,
+      {
+        sourcePartition: row.partition,
+        sourceOffset: BigInt(row.offset),
+        contentHash: row.contentHash === null ? null : Buffer.from(row.contentHash, 'hex'),
+      },
     ]),
   );
-  const attributedInferences = new Map<string, string>();
-  if (keys.inferenceIds.length > 0) {
-    const rows: Array<{ inference_id: string; event_id: string }> = await manager.query(
-      'SELECT inference_id, event_id FROM inferences WHERE inference_id = ANY($1)',
-      [keys.inferenceIds],
-    );
-    for (const row of rows) attributedInferences.set(row.inference_id, row.event_id);
-  }
+  const attributedInferences = new Map<string, string>(known!.inferences.map((row) => [row.inferenceId, row.eventId]));
   const payouts = new Map<string, PayoutState>();
   const balances = new Map<string, bigint>();
   if (keys.payoutIds.length > 0) {
@@ -160,12 +166,13 @@ async function readFoldState(
     );
     for (const row of balanceRows) balances.set(balanceKey(row.account, row.asset), BigInt(row.balance_minor));
   }
-  const heads: Array<{ chain_seq: string; head_hash: Buffer; event_count: string }> = await manager.query(
-    'SELECT chain_seq, head_hash, event_count FROM checkpoints WHERE source_topic = $1 AND source_partition = $2',
-    [batch.topic, batch.partition],
-  );
-  const chain: ChainCheckpoint = heads[0]
-    ? { chainSeq: Number(heads[0].chain_seq), headHash: heads[0].head_hash, eventCount: BigInt(heads[0].event_count) }
+  const head = known!.head;
+  const chain: ChainCheckpoint = head
+    ? {
+        chainSeq: Number(head.chainSeq),
+        headHash: Buffer.from(head.headHash, 'hex'),
+        eventCount: BigInt(head.eventCount),
+      }
     : { chainSeq: 0, headHash: GENESIS_HASH, eventCount: 0n };
   return {
     sourceTopic: batch.topic,
