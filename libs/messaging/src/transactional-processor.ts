@@ -310,13 +310,14 @@ export class TransactionalProcessor {
           await transaction.sendBatch({ acks: -1, topicMessages });
         }
       })();
-      // Both settle before anything goes on: an abort never races a send still in flight.
-      await allSettledOrThrow([sent, result.stored ?? Promise.resolve()]);
+      // The offsets are known already: they go with the outputs, not after them, and commit only with them.
       const nextOffset = (BigInt(records[records.length - 1]!.offset) + 1n).toString();
-      await transaction.sendOffsets({
+      const offsetsSent = transaction.sendOffsets({
         consumerGroupId: this.options.groupId,
         topics: [{ topic: this.options.inputTopic, partitions: [{ partition, offset: nextOffset }] }],
       });
+      // All settle before anything goes on: an abort never races a request still in flight.
+      await allSettledOrThrow([sent, offsetsSent, result.stored ?? Promise.resolve()]);
       await transaction.commit();
     } catch (error) {
       await transaction.abort().catch(() => undefined);
