@@ -20,6 +20,7 @@ import { deadLetterTopicName } from '@tributary/contracts';
 import { deadLetterMessage } from './dead-letter';
 import { toInboundRecord, type InboundRecord, type Rejection } from './inbound-batch';
 import { applyIsolatingFaults, isRecordFault, type SliceOutcome } from './record-faults';
+import { sendOffsetsRetrying } from './transaction-offsets';
 import {
   assertBounded,
   chunk,
@@ -277,7 +278,7 @@ export class TransactionalProcessor {
         acks: -1,
         topicMessages: this.topicMessages({ outputs: [], rejections: [{ record, reason, errorClass }] }),
       });
-      await transaction.sendOffsets({
+      await sendOffsetsRetrying(transaction, {
         consumerGroupId: this.options.groupId,
         topics: [
           {
@@ -312,7 +313,7 @@ export class TransactionalProcessor {
       })();
       // The offsets are known already: they go with the outputs, not after them, and commit only with them.
       const nextOffset = (BigInt(records[records.length - 1]!.offset) + 1n).toString();
-      const offsetsSent = transaction.sendOffsets({
+      const offsetsSent = sendOffsetsRetrying(transaction, {
         consumerGroupId: this.options.groupId,
         topics: [{ topic: this.options.inputTopic, partitions: [{ partition, offset: nextOffset }] }],
       });
