@@ -1,5 +1,6 @@
 import type { DataSource, EntityManager, MigrationInterface, QueryRunner } from 'typeorm';
 import type { InboundBatch, InboundRecord, OffsetStore, StoredOffset } from '@tributary/messaging';
+import { lockCreatingOnMiss } from './locked-row';
 
 const TABLE = 'consumer_offsets';
 
@@ -77,16 +78,14 @@ async function lockAndMoveOffset(manager: EntityManager, batch: InboundBatch): P
        SELECT next_offset FROM locked`,
       [...key, batch.nextOffset],
     );
-  let rows = await lockAndMove();
-  if (rows.length === 0) {
-    await manager.query(
+  const [row] = await lockCreatingOnMiss(lockAndMove, () =>
+    manager.query(
       `INSERT INTO ${TABLE} (group_id, topic, partition, next_offset) VALUES ($1, $2, $3, 0)
        ON CONFLICT (group_id, topic, partition) DO NOTHING`,
       key,
-    );
-    rows = await lockAndMove();
-  }
-  return BigInt(rows[0]!.next_offset);
+    ),
+  );
+  return BigInt(row.next_offset);
 }
 
 /** Every service that keeps offsets in its database includes this migration. */

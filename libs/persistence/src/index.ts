@@ -10,6 +10,7 @@ export {
   type CatalogRaceRetry,
 } from './retry-on-catalog-race';
 export { PostgresOffsetStore, CreateConsumerOffsets1764000000000 } from './consumer-offset-store';
+export { lockCreatingOnMiss } from './locked-row';
 export {
   CopyEncoder,
   copyEncoded,

@@ -10,6 +10,7 @@ import {
   type TableRecord,
   type TableRejection,
 } from '@tributary/attribution';
+import { lockCreatingOnMiss } from '@tributary/persistence';
 import { TABLE_PROGRESS_CHANNEL } from './progress-signal';
 
 type Queryable = Pick<EntityManager, 'query'>;
@@ -204,23 +205,21 @@ async function lockProgressWithLatest(
          ) AS l ON true`,
       [topic, partition, keys.map((key) => key.entity), keys.map((key) => key.id)],
     );
-  let rows = await lock();
-  if (rows.length === 0) {
-    await manager.query(
+  const rows = await lockCreatingOnMiss(lock, () =>
+    manager.query(
       `INSERT INTO table_progress (topic, partition, next_offset, watermark_ms) VALUES ($1, $2, 0, -1)
        ON CONFLICT (topic, partition) DO NOTHING`,
       [topic, partition],
-    );
-    rows = await lock();
-  }
+    ),
+  );
   const latest = new Map<string, EntityVersion['state']>();
   for (const row of rows) if (row.entity !== null) latest.set(entityKey(row.entity, row.id!), row.state!);
   return {
     progress: {
       topic,
       partition,
-      nextOffset: BigInt(rows[0]!.next_offset),
-      watermarkMs: Number(rows[0]!.watermark_ms),
+      nextOffset: BigInt(rows[0].next_offset),
+      watermarkMs: Number(rows[0].watermark_ms),
     },
     latest,
   };
