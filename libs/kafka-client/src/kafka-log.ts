@@ -39,12 +39,12 @@ export function retriedKafkaError(log: { readonly message: string; readonly erro
  * broker at ERROR, even one it is about to retry: a transactional producer starting its next transaction
  * while the broker still writes the last one's markers is told CONCURRENT_TRANSACTIONS and retries 20 ms
  * later, several times a second under load. Such an entry is written at WARN, with the error's type
- * (`retriableError`); if the retries run out, the operation's caller fails and says so at ERROR. Retries are bounded on purpose, as every
- * wait in this system is: a send that exhausts them fails its batch instead of hanging. A transactional
- * send then aborts, so read_committed readers never see its records; a gateway publish answers 503, and
- * a producer that retries under its event id (the CloudEvents id) is deduplicated by the gateway and by
- * every consumer; a DLQ record may at worst be written twice, never lost. The guarantees this system
- * gives rest on transactions and event ids, not on unbounded retries.
+ * (`retriableError`); if the retries run out, the operation's caller fails and says so at ERROR. Retries
+ * are bounded on purpose, as every wait in this system is: a send that exhausts them fails its batch
+ * instead of hanging. A transactional send then aborts, so read_committed readers never see its records; a
+ * gateway publish answers 503, and a producer that retries under its event id (the CloudEvents id) is
+ * deduplicated by the gateway and by every consumer; a DLQ record may at worst be written twice, never
+ * lost. The guarantees this system gives rest on transactions and event ids, not on unbounded retries.
  */
 export const kafkaLogCreator: logCreator =
   () =>
