@@ -1,5 +1,6 @@
 import { KAFKA_TRANSACTION_RETRY, type KafkaRetry } from '@tributary/kafka-client';
 import type { Offsets, Transaction } from 'kafkajs';
+import { sleep as wait } from './support';
 
 /**
  * `transaction.sendOffsets`, sent again after an answer kafkajs marks retriable. kafkajs retries the
@@ -13,7 +14,7 @@ export async function sendOffsetsRetrying(
   transaction: Pick<Transaction, 'sendOffsets'>,
   offsets: Offsets & { consumerGroupId: string },
   retry: KafkaRetry = KAFKA_TRANSACTION_RETRY,
-  sleep: (ms: number) => Promise<void> = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  sleep: (ms: number) => Promise<void> = wait,
 ): Promise<void> {
   for (let attempt = 0; ; attempt += 1) {
     try {
