@@ -14,3 +14,28 @@ describe('ATTRIBUTION_PROTOCOL_BPS', () => {
     expect(() => attributionConfig({ ATTRIBUTION_PROTOCOL_BPS: value })).toThrow(message);
   });
 });
+
+// A batch holds its transaction's connection while it waits for the table fold: with no connection left
+// for the fold, every batch would wait until its ordering wait ran out, and again on every retry.
+describe('ATTRIBUTION_DB_POOL_MAX', () => {
+  it('given more connections than partitions decided at once, then the service starts', () => {
+    const config = attributionConfig({
+      KAFKA_SECURITY: 'plaintext',
+      ATTRIBUTION_DB_POOL_MAX: '7',
+      ATTRIBUTION_PARTITIONS_CONCURRENTLY: '6',
+    });
+    expect(config.ATTRIBUTION_DB_POOL_MAX).toBe(7);
+  });
+
+  it.each([
+    ['6', '6'],
+    ['4', '12'],
+  ])(
+    'given %s connections for %s partitions at once, then the service refuses to start, naming the rule',
+    (pool, partitions) => {
+      expect(() =>
+        attributionConfig({ ATTRIBUTION_DB_POOL_MAX: pool, ATTRIBUTION_PARTITIONS_CONCURRENTLY: partitions }),
+      ).toThrow(`ATTRIBUTION_DB_POOL_MAX: must be more than ATTRIBUTION_PARTITIONS_CONCURRENTLY (${partitions})`);
+    },
+  );
+});

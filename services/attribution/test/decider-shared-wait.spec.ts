@@ -44,6 +44,19 @@ function inference(partition: number, appendedAtMs: number): InboundRecord {
   };
 }
 
+/** A decision store for which nothing was decided before, and every batch is stored at once. */
+function storeDecidingAlone(): DecisionStore {
+  return {
+    begin: () => ({
+      decide: async (decide: (seen: ReadonlyMap<string, unknown>) => { result: unknown }) => ({
+        result: decide(new Map<string, unknown>()).result,
+        stored: Promise.resolve(),
+      }),
+      abandon: async () => undefined,
+    }),
+  } as unknown as DecisionStore;
+}
+
 /** A signal the test bumps, as the fold's NOTIFY would. */
 class TestSignal implements ProgressSignal {
   private current = 0;
@@ -86,14 +99,7 @@ describe('batches of several partitions waiting for the tables at once', () => {
       },
       versions: async () => new Map(),
     } as unknown as StateStore;
-    const decisions = {
-      decideOnce: async (
-        _partition: number,
-        _claim: string,
-        _ids: readonly string[],
-        decide: (seen: ReadonlyMap<string, unknown>) => { result: unknown },
-      ) => ({ result: decide(new Map<string, unknown>()).result, stored: Promise.resolve() }),
-    } as unknown as DecisionStore;
+    const decisions = storeDecidingAlone();
     const admin = {
       fetchTopicMetadata: async () => ({
         topics: TABLE_TOPICS.map((name) => ({
@@ -143,5 +149,140 @@ describe('batches of several partitions waiting for the tables at once', () => {
     expect(offsetAsks).toBe(TABLE_TOPICS.length);
     // The commit heard: one read for all six (two when a poll's read was in flight as it came).
     expect(progressReads - readsWhileWaiting).toBeLessThanOrEqual(2);
+  });
+});
+
+// Each round trip a batch waits for lengthens every partition's cycle under load: the table wait asks
+// the broker and PostgreSQL at once, and a batch whose models the cache knows reads its versions in one
+// query.
+describe('the round trips of one batch', () => {
+  const context: ProcessContext = {
+    partition: 0,
+    claimToken: 'claim',
+    heartbeat: async () => undefined,
+    stillOwned: () => true,
+  };
+  const decisions = storeDecidingAlone();
+  const tableAdmin = (onAsk: () => Promise<void>) =>
+    ({
+      fetchTopicMetadata: async () => ({
+        topics: TABLE_TOPICS.map((name) => ({
+          name,
+          partitions: Array.from({ length: TABLE_PARTITIONS }, (_, partitionId) => ({ partitionId })),
+        })),
+      }),
+      fetchTopicOffsetsByTimestamp: async () => {
+        await onAsk();
+        return Array.from({ length: TABLE_PARTITIONS }, (_, partition) => ({ partition, offset: '0' }));
+      },
+    }) as unknown as Admin;
+  const progressAt = (nextOffset: bigint) =>
+    TABLE_TOPICS.flatMap((topic) =>
+      Array.from({ length: TABLE_PARTITIONS }, (_, partition) => ({ topic, partition, nextOffset, watermarkMs: -1 })),
+    );
+
+  it('asks for the fold progress and the observation of the tables at once', async () => {
+    // Each answers only once the other was asked: one after the other, the batch would never be decided.
+    let progressAsked!: () => void;
+    let observationAsked!: () => void;
+    const progressWasAsked = new Promise<void>((resolve) => (progressAsked = resolve));
+    const observationWasAsked = new Promise<void>((resolve) => (observationAsked = resolve));
+    const state = {
+      progress: async () => {
+        progressAsked();
+        await observationWasAsked;
+        return progressAt(0n);
+      },
+      versions: async () => new Map(),
+    } as unknown as StateStore;
+    const admin = tableAdmin(async () => {
+      observationAsked();
+      await progressWasAsked;
+    });
+    const decider = new Decider(OPTIONS, state, decisions, admin, undefined, new TestSignal());
+    const decided = decider.process([inference(0, Date.now() - 10)], context);
+    let timer: NodeJS.Timeout | undefined;
+    const outcome = await Promise.race([
+      decided.then(() => 'decided'),
+      new Promise((resolve) => (timer = setTimeout(() => resolve('stuck'), 2_000))),
+    ]);
+    clearTimeout(timer);
+    expect(outcome).toBe('decided');
+  });
+
+  it('opens the decision transaction, asking for the claim, while it waits for the tables', async () => {
+    // The tables are observed only once the claim was asked for: after the wait, the batch would never end.
+    let begun!: () => void;
+    const wasBegun = new Promise<void>((resolve) => (begun = resolve));
+    const alone = storeDecidingAlone();
+    const decisions = {
+      begin: (...args: Parameters<DecisionStore['begin']>) => {
+        begun();
+        return alone.begin(...args);
+      },
+    } as unknown as DecisionStore;
+    const state = { progress: async () => progressAt(0n), versions: async () => new Map() } as unknown as StateStore;
+    const decider = new Decider(
+      OPTIONS,
+      state,
+      decisions,
+      tableAdmin(() => wasBegun),
+      undefined,
+      new TestSignal(),
+    );
+    const decided = decider.process([inference(0, Date.now() - 10)], context);
+    let timer: NodeJS.Timeout | undefined;
+    const outcome = await Promise.race([
+      decided.then(() => 'decided'),
+      new Promise((resolve) => (timer = setTimeout(() => resolve('stuck'), 2_000))),
+    ]);
+    clearTimeout(timer);
+    expect(outcome).toBe('decided');
+  });
+
+  it('reads the versions in one query once the cache knows the models, their datanets with them', async () => {
+    const model = {
+      entity: 'model',
+      id: SAMPLE_EVENTS.InferenceCompleted.modelId,
+      partition: 0,
+      offset: 0n,
+      visibleFromMs: 0,
+      state: {
+        modelId: SAMPLE_EVENTS.InferenceCompleted.modelId,
+        owner: 'owner',
+        datanetIds: ['datanet-a'],
+        split: { ownerBps: 5_000, dataBps: 5_000 },
+        retired: false,
+      },
+    };
+    const queries: string[][] = [];
+    const state = {
+      progress: async () => progressAt(0n),
+      versions: async (keys: ReadonlyArray<{ entity: string; id: string }>) => {
+        queries.push(keys.map(({ entity, id }) => `${entity}:${id}`).sort());
+        const found = new Map<string, unknown[]>();
+        if (keys.some(({ entity }) => entity === 'model')) found.set(`model:${model.id}`, [model]);
+        return found;
+      },
+    } as unknown as StateStore;
+    const decider = new Decider(
+      OPTIONS,
+      state,
+      decisions,
+      tableAdmin(async () => undefined),
+      undefined,
+      new TestSignal(),
+    );
+    const contributions = SAMPLE_EVENTS.InferenceCompleted.attributions.map(
+      ({ contributionId }) => `contribution:${contributionId}`,
+    );
+
+    // The first batch learns from the model which datanets to read: two queries.
+    await decider.process([inference(0, Date.now() - 20)], context);
+    expect(queries).toEqual([[...contributions, `model:${model.id}`].sort(), ['datanet:datanet-a']]);
+    // A later batch asks for what changed since, the model's datanet with it: one query.
+    queries.length = 0;
+    await decider.process([inference(0, Date.now() - 10)], context);
+    expect(queries).toEqual([['datanet:datanet-a', ...contributions, `model:${model.id}`].sort()]);
   });
 });

@@ -124,15 +124,25 @@ export class Decider implements TransactionalHandler {
     }
     if (readable.length === 0) return { outputs: [], rejections };
     const asOfMaxMs = Math.max(...readable.map((inference) => inference.asOfMs));
-    const waitStartedMs = Date.now();
-    await this.waitForTables(asOfMaxMs, context);
-    const orderingWaitMs = Date.now() - waitStartedMs;
-    const versions = await this.loadVersions(readable, asOfMaxMs);
-    const { result: outputs, stored } = await this.decisions.decideOnce(
+    // The claim and the ids decided before are asked for while the batch waits for the tables.
+    const pending = this.decisions.begin(
       context.partition,
       context.claimToken,
       readable.map((inference) => inference.facts.inferenceId),
-      (alreadyDecided) => this.decideAll(readable, versions, alreadyDecided, context.partition, reject),
+    );
+    const waitStartedMs = Date.now();
+    let versions: VersionsByEntity;
+    let orderingWaitMs: number;
+    try {
+      await this.waitForTables(asOfMaxMs, context);
+      orderingWaitMs = Date.now() - waitStartedMs;
+      versions = await this.loadVersions(readable, asOfMaxMs);
+    } catch (error) {
+      await pending.abandon();
+      throw error;
+    }
+    const { result: outputs, stored } = await pending.decide((alreadyDecided) =>
+      this.decideAll(readable, versions, alreadyDecided, context.partition, reject),
     );
     // Counted once stored, as before the store overlapped the send; a failed store is the batch's retry's to count.
     void stored.then(
@@ -259,7 +269,12 @@ export class Decider implements TransactionalHandler {
     }
   }
 
-  /** The batch's versions by entity and id: looked up once per entity here, then ten or so times per inference. */
+  /**
+   * The batch's versions by entity and id: looked up once per entity here, then ten or so times per
+   * inference. The models name the datanets, so the datanets their cached versions already name are
+   * asked for with the models and the contributions, in one query; only datanets named by a version
+   * the cache did not hold yet take a second.
+   */
   private async loadVersions(inferences: readonly ReadInference[], asOfMaxMs: number): Promise<VersionsByEntity> {
     const modelIds = new Set<string>();
     const contributionIds = new Set<string>();
@@ -267,27 +282,30 @@ export class Decider implements TransactionalHandler {
       modelIds.add(facts.modelId);
       for (const attribution of facts.attributions) contributionIds.add(attribution.contributionId);
     }
-    const models = await this.versionCache.versions(
-      [...modelIds].map((id) => ({ entity: 'model' as const, id })),
+    const namedDatanets = (models: Iterable<readonly EntityVersion[]>) => {
+      const ids = new Set<string>();
+      for (const list of models)
+        for (const version of list)
+          if (version.entity === 'model') version.state.datanetIds.forEach((id) => ids.add(id));
+      return ids;
+    };
+    const cachedDatanetIds = namedDatanets([...modelIds].map((id) => this.versionCache.held('model', id)));
+    const keys = (entity: EntityKind, ids: Iterable<string>) => [...ids].map((id) => ({ entity, id }));
+    const found = await this.versionCache.versions(
+      [...keys('model', modelIds), ...keys('contribution', contributionIds), ...keys('datanet', cachedDatanetIds)],
       asOfMaxMs,
     );
-    const datanetIds = new Set<string>();
-    for (const list of models.values())
-      for (const version of list)
-        if (version.entity === 'model') version.state.datanetIds.forEach((id) => datanetIds.add(id));
-    const rest = await this.versionCache.versions(
-      [
-        ...[...datanetIds].map((id) => ({ entity: 'datanet' as const, id })),
-        ...[...contributionIds].map((id) => ({ entity: 'contribution' as const, id })),
-      ],
-      asOfMaxMs,
-    );
-    const byId = (entity: EntityKind, ids: ReadonlySet<string>, found: ReadonlyMap<string, readonly EntityVersion[]>) =>
+    const datanetIds = namedDatanets([...modelIds].map((id) => found.get(entityKey('model', id)) ?? NO_VERSIONS));
+    const uncached = [...datanetIds].filter((id) => !cachedDatanetIds.has(id));
+    if (uncached.length > 0)
+      for (const [key, versions] of await this.versionCache.versions(keys('datanet', uncached), asOfMaxMs))
+        found.set(key, versions);
+    const byId = (entity: EntityKind, ids: ReadonlySet<string>) =>
       new Map([...ids].map((id) => [id, found.get(entityKey(entity, id)) ?? NO_VERSIONS] as const));
     return {
-      model: byId('model', modelIds, models),
-      datanet: byId('datanet', datanetIds, rest),
-      contribution: byId('contribution', contributionIds, rest),
+      model: byId('model', modelIds),
+      datanet: byId('datanet', datanetIds),
+      contribution: byId('contribution', contributionIds),
     };
   }
 
@@ -312,10 +330,21 @@ export class Decider implements TransactionalHandler {
     try {
       // An earlier observation that closes this prefix stays valid: what it did not see is stamped later.
       let observation = this.lastObservation;
+      const closes = (candidate: TablesObservation | null): candidate is TablesObservation =>
+        candidate !== null && observationCloses(candidate, asOfMs, orderingGraceMs, JOIN);
       for (;;) {
         // Read before the progress, so a fold committing between the two still wakes the wait below.
         const generation = this.progressSignal.generation();
-        const progress = await this.tableProgress();
+        // The observation and the fold's progress are asked for at once: the progress only ever moves
+        // forward, so whichever answers first, comparing the two never closes a prefix too early.
+        const observing =
+          !closes(observation) && Date.now() >= waiter.observableAtMs ? this.observeTablesFor(waiter) : null;
+        const [progress, observed] = await Promise.all([this.tableProgress(), observing]);
+        if (observed !== null) {
+          observation = observed;
+          if ((this.lastObservation?.stampedFromMs ?? -Infinity) < observed.stampedFromMs)
+            this.lastObservation = observed;
+        }
         const catchUp = tablesCaughtUp(progress, asOfMs, observation, orderingGraceMs, JOIN);
         if (catchUp.caughtUp) return;
         if (Date.now() > deadlineMs || !context.stillOwned()) {
@@ -324,16 +353,8 @@ export class Decider implements TransactionalHandler {
             `tables did not pass ${asOfMs} within ${this.options.orderingWaitMsMax} ms: waiting for ${waiting}`,
           );
         }
-        if (observation === null || !observationCloses(observation, asOfMs, orderingGraceMs, JOIN)) {
-          if (Date.now() < waiter.observableAtMs) await sleep(Math.min(waiter.observableAtMs - Date.now(), 1_000));
-          if (Date.now() >= waiter.observableAtMs) {
-            observation = await this.observeTablesFor(waiter);
-            if ((this.lastObservation?.stampedFromMs ?? -Infinity) < observation.stampedFromMs)
-              this.lastObservation = observation;
-          }
-        } else {
-          await this.progressSignal.changedSince(generation, POLL_INTERVAL_MS);
-        }
+        if (closes(observation)) await this.progressSignal.changedSince(generation, POLL_INTERVAL_MS);
+        else if (Date.now() < waiter.observableAtMs) await sleep(Math.min(waiter.observableAtMs - Date.now(), 1_000));
         await context.heartbeat();
       }
     } finally {

@@ -22,6 +22,23 @@ export interface StoredDecision {
   readonly inferenceOffset: bigint;
 }
 
+type DecideBatch = (alreadyDecided: ReadonlyMap<string, DecidedInference>) => { rows: DecisionRow[]; result: unknown };
+
+/** A batch's open transaction (DecisionStore.begin): decided once, or abandoned. */
+export interface PendingDecisions {
+  /** Decides the batch with the ids decided before, and stores its rows; answers once decided. */
+  decide<T>(
+    decide: (alreadyDecided: ReadonlyMap<string, DecidedInference>) => { rows: DecisionRow[]; result: T },
+  ): Promise<{ result: T; stored: Promise<void> }>;
+  /** Rolls the transaction back; settles once it ended. Calling it after `decide` changes nothing. */
+  abandon(): Promise<void>;
+}
+
+/** Rolls back a batch's transaction that was opened but not decided (its table wait failed). */
+class BatchAbandoned extends Error {
+  override readonly name = 'BatchAbandoned';
+}
+
 /** Thrown when another claim of the partition has superseded ours: this instance is a zombie. */
 export class ClaimLost extends Error {
   override readonly name = 'ClaimLost';
@@ -55,53 +72,79 @@ export class DecisionStore {
   }
 
   /**
-   * Under the claim's lock: which of these inference ids are decided already (where, and from what
-   * content), then `decide` the batch and store its rows. Answers once the batch is decided, with
-   * `stored`, which settles when the rows are committed: the caller may publish the result meanwhile but
-   * must not commit it before `stored` resolved. Throws ClaimLost when the claim was taken over.
+   * Opens the batch's transaction now: the claim's row locked, and which of these inference ids are
+   * decided already (where, and from what content), asked while the caller still waits for the tables.
+   * The caller then either `decide`s the batch, which answers once it is decided, with `stored`, which
+   * settles when its rows are committed (the caller may publish the result meanwhile but must not commit
+   * it before `stored` resolved), or `abandon`s it, which rolls the transaction back. `decide` throws
+   * ClaimLost when the claim was taken over.
+   *
+   * The transaction holds one pooled connection from `begin` to its end, table wait included: the pool
+   * must have more connections than partitions decided at once (the configuration checks it), so the
+   * table fold and the version reads always find one.
    */
-  decideOnce<T>(
-    partition: number,
-    claimToken: string,
-    inferenceIds: readonly string[],
-    decide: (alreadyDecided: ReadonlyMap<string, DecidedInference>) => { rows: DecisionRow[]; result: T },
-  ): Promise<{ result: T; stored: Promise<void> }> {
-    return new Promise((answer, fail) => {
-      const stored = this.dataSource.transaction(async (manager) => {
-        // One round trip: the claim's row locked for the transaction, and the ids decided before.
-        const found: Array<{
-          claim_token: string | null;
-          inference_id: string | null;
-          inference_partition: number | null;
-          inference_offset: string | null;
-          content_hash: Buffer | null;
-        }> = await manager.query(
-          `WITH claim AS (SELECT claim_token FROM partition_claims WHERE partition = $1 FOR UPDATE)
-           SELECT (SELECT claim_token FROM claim) AS claim_token, d.inference_id, d.inference_partition,
-                  d.inference_offset::text AS inference_offset, d.content_hash
-             FROM (SELECT 1) AS one
-             LEFT JOIN decisions AS d ON d.inference_id = ANY($2)`,
-          [partition, inferenceIds],
-        );
-        if (found[0]?.claim_token !== claimToken)
-          throw new ClaimLost(`partition ${partition} was claimed by another instance`);
-        const decided = new Map<string, DecidedInference>();
-        for (const row of found)
-          if (row.inference_id !== null)
-            decided.set(row.inference_id, {
-              partition: row.inference_partition!,
-              offset: BigInt(row.inference_offset!),
-              contentHash: row.content_hash,
-            });
-        const { rows, result } = decide(decided);
-        const durable = stored.then(() => undefined);
-        durable.catch(() => undefined); // handled here too: the caller may not be listening yet
-        answer({ result, stored: durable });
-        await copyDecisionRows(manager, partition, rows);
-      });
-      // A failure before the answer fails the call; one after it reaches the caller through `stored`.
-      stored.catch(fail);
+  begin(partition: number, claimToken: string, inferenceIds: readonly string[]): PendingDecisions {
+    let proceed!: (decide: DecideBatch | null) => void;
+    const decision = new Promise<DecideBatch | null>((resolve) => (proceed = resolve));
+    let answer!: (answered: { result: unknown; stored: Promise<void> }) => void;
+    let fail!: (error: unknown) => void;
+    const answered = new Promise<{ result: unknown; stored: Promise<void> }>((resolve, reject) => {
+      answer = resolve;
+      fail = reject;
     });
+    // Observed here as well: a claim lost while the caller still waits reaches it only through `decide`.
+    answered.catch(() => undefined);
+    const stored = this.dataSource.transaction(async (manager) => {
+      // One round trip: the claim's row locked for the transaction, and the ids decided before.
+      const found: Array<{
+        claim_token: string | null;
+        inference_id: string | null;
+        inference_partition: number | null;
+        inference_offset: string | null;
+        content_hash: Buffer | null;
+      }> = await manager.query(
+        `WITH claim AS (SELECT claim_token FROM partition_claims WHERE partition = $1 FOR UPDATE)
+         SELECT (SELECT claim_token FROM claim) AS claim_token, d.inference_id, d.inference_partition,
+                d.inference_offset::text AS inference_offset, d.content_hash
+           FROM (SELECT 1) AS one
+           LEFT JOIN decisions AS d ON d.inference_id = ANY($2)`,
+        [partition, inferenceIds],
+      );
+      if (found[0]?.claim_token !== claimToken)
+        throw new ClaimLost(`partition ${partition} was claimed by another instance`);
+      const decided = new Map<string, DecidedInference>();
+      for (const row of found)
+        if (row.inference_id !== null)
+          decided.set(row.inference_id, {
+            partition: row.inference_partition!,
+            offset: BigInt(row.inference_offset!),
+            contentHash: row.content_hash,
+          });
+      const decide = await decision;
+      if (decide === null) throw new BatchAbandoned(`partition ${partition}: the batch was abandoned before deciding`);
+      const { rows, result } = decide(decided);
+      const durable = stored.then(() => undefined);
+      durable.catch(() => undefined); // handled here too: the caller may not be listening yet
+      answer({ result, stored: durable });
+      await copyDecisionRows(manager, partition, rows);
+    });
+    // A failure before the answer fails `decide`; one after it reaches the caller through `stored`.
+    stored.catch(fail);
+    return {
+      decide: <T>(
+        decide: (alreadyDecided: ReadonlyMap<string, DecidedInference>) => { rows: DecisionRow[]; result: T },
+      ) => {
+        proceed(decide);
+        return answered as Promise<{ result: T; stored: Promise<void> }>;
+      },
+      abandon: () => {
+        proceed(null);
+        return stored.then(
+          () => undefined,
+          () => undefined,
+        );
+      },
+    };
   }
 
   async find(inferenceId: string): Promise<StoredDecision | null> {

@@ -31,6 +31,11 @@ export class VersionCache {
     private readonly entriesMax = VERSION_CACHE_ENTRIES_MAX,
   ) {}
 
+  /** The versions held of one entity, complete or not (none when the cache holds none). */
+  held(entity: EntityKind, id: string): readonly EntityVersion[] {
+    return this.entries.get(entityKey(entity, id))?.versions ?? [];
+  }
+
   /** Every version visible at or before asOfMaxMs of each key (call only once the tables passed asOfMaxMs). */
   async versions(
     keys: ReadonlyArray<{ entity: EntityKind; id: string }>,
