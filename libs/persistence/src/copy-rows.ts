@@ -241,37 +241,46 @@ const COPY_DONE = Buffer.from([0x63, 0, 0, 0, 4]);
 /** The code of a CopyData message. */
 const COPY_DATA = 0x64;
 
+/** One table's COPY statement and the CopyData body of its rows. */
+interface CopyStatement {
+  readonly statement: string;
+  readonly data: Buffer;
+}
+
 /**
- * One COPY ... FROM STDIN with its data, written to the connection in one go, as node-postgres runs a
- * query (a Submittable): the statement, one CopyData message holding every row, and CopyDone. The
- * server reads the data once it has answered CopyInResponse; if the statement fails instead, the
- * protocol has it drop the CopyData and CopyDone that follow ("any subsequent CopyData, CopyDone, or
- * CopyFail messages issued by the frontend will simply be dropped"), so the connection stays in step.
+ * COPY ... FROM STDIN statements with their data, written to the connection in one go, as node-postgres
+ * runs a query (a Submittable): one Query message holding the statements, then for each in turn one
+ * CopyData message holding every row and CopyDone. The server reads each COPY's data once it has answered
+ * that COPY's CopyInResponse, in the order sent, and answers ReadyForQuery once, after the last. If a
+ * statement fails instead, the rest of the Query message is skipped and the protocol has the server drop
+ * the CopyData and CopyDone that follow ("any subsequent CopyData, CopyDone, or CopyFail messages issued
+ * by the frontend will simply be dropped"), so the connection stays in step.
  */
 class CopyWithData {
   private failure: Error | undefined;
 
   constructor(
-    private readonly statement: string,
-    private readonly data: Buffer,
+    private readonly copies: readonly CopyStatement[],
     private readonly settle: (failure: Error | undefined) => void,
   ) {}
 
   submit(connection: Connection): void {
     const stream = connection.stream;
-    const header = Buffer.allocUnsafe(5);
-    header[0] = COPY_DATA;
-    header.writeInt32BE(this.data.length + 4, 1);
-    // One write to the socket for the three messages.
+    // One write to the socket for every message.
     stream.cork();
-    connection.query(this.statement);
-    stream.write(header);
-    stream.write(this.data);
-    stream.write(COPY_DONE);
+    connection.query(this.copies.map(({ statement }) => statement).join('; '));
+    for (const { data } of this.copies) {
+      const header = Buffer.allocUnsafe(5);
+      header[0] = COPY_DATA;
+      header.writeInt32BE(data.length + 4, 1);
+      stream.write(header);
+      stream.write(data);
+      stream.write(COPY_DONE);
+    }
     stream.uncork();
   }
 
-  /** The data went out with the statement. */
+  /** The data went out with the statements. */
   handleCopyInResponse(): void {}
 
   handleCommandComplete(): void {}
@@ -295,18 +304,34 @@ class CopyWithData {
  * entries cost one round trip. One indeed: the rows are sent with the statement (CopyWithData), not
  * after the server's CopyInResponse, which would be a second round trip for every COPY.
  */
-export async function copyEncoded(manager: EntityManager, table: string, encoder: CopyEncoder): Promise<void> {
+export function copyEncoded(manager: EntityManager, table: string, encoder: CopyEncoder): Promise<void> {
+  return copyEncodedTogether(manager, [{ table, encoder }]);
+}
+
+/**
+ * Several tables' rows (copyEncoded) in one round trip: their COPY statements in one Query message, in
+ * the order given, each followed by its data. Tables without rows are left out. Every encoder's buffer
+ * is handed back, whatever happens.
+ */
+export async function copyEncodedTogether(
+  manager: EntityManager,
+  tables: ReadonlyArray<{ readonly table: string; readonly encoder: CopyEncoder }>,
+): Promise<void> {
   try {
-    if (encoder.rowCount === 0) return;
+    const copies = tables
+      .filter(({ encoder }) => encoder.rowCount > 0)
+      .map(({ table, encoder }) => ({
+        statement: `COPY ${table} (${encoder.columns.map((column) => column.name).join(', ')}) FROM STDIN (FORMAT binary)`,
+        data: encoder.finish(),
+      }));
+    if (copies.length === 0) return;
     if (!manager.queryRunner) throw new Error('copyRows needs the EntityManager of a transaction');
     const client = (await manager.queryRunner.connect()) as { query(submittable: Submittable): unknown };
-    const statement = `COPY ${table} (${encoder.columns.map((column) => column.name).join(', ')}) FROM STDIN (FORMAT binary)`;
-    const data = encoder.finish();
     await new Promise<void>((resolve, reject) => {
-      client.query(new CopyWithData(statement, data, (failure) => (failure ? reject(failure) : resolve())));
+      client.query(new CopyWithData(copies, (failure) => (failure ? reject(failure) : resolve())));
     });
   } finally {
-    encoder.release();
+    for (const { encoder } of tables) encoder.release();
   }
 }
 

@@ -14,6 +14,7 @@ export { lockCreatingOnMiss } from './locked-row';
 export {
   CopyEncoder,
   copyEncoded,
+  copyEncodedTogether,
   copyRows,
   encodeBinary,
   type CopyColumn,

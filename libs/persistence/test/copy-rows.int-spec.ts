@@ -1,9 +1,11 @@
 // Proves, on the real PostgreSQL, that a COPY whose rows are sent with the statement (copyEncoded) lands
 // every row, fails with the server's error when the statement or a row is refused, and leaves the
-// connection in step either way: the next statement on it gets its own answer, not a stale one.
+// connection in step either way: the next statement on it gets its own answer, not a stale one. Several
+// tables' COPYs sent together (copyEncodedTogether) land each table's rows in one round trip, and a
+// refused one fails them all and leaves the connection in step too.
 import { DataSource } from 'typeorm';
 import { createTestDatabase, type TestDatabase } from '@tributary/testing';
-import { copyEncoded, CopyEncoder, postgresOptions, type CopyColumn } from '../src';
+import { copyEncoded, copyEncodedTogether, CopyEncoder, postgresOptions, type CopyColumn } from '../src';
 
 const COLUMNS: readonly CopyColumn[] = [
   { name: 'id', type: 'text' },
@@ -35,6 +37,7 @@ describe('copyEncoded on the real PostgreSQL', () => {
     await source.query(
       'CREATE TABLE copied (id text PRIMARY KEY, amount bigint NOT NULL, position int NOT NULL, hash bytea NOT NULL)',
     );
+    await source.query('CREATE TABLE copied_too (LIKE copied INCLUDING ALL)');
   });
 
   afterAll(async () => {
@@ -42,7 +45,7 @@ describe('copyEncoded on the real PostgreSQL', () => {
     await database?.drop();
   });
 
-  beforeEach(() => source.query('TRUNCATE copied'));
+  beforeEach(() => source.query('TRUNCATE copied, copied_too'));
 
   it('lands every row of the transaction, values exact', async () => {
     const rows = [
@@ -135,5 +138,61 @@ describe('copyEncoded on the real PostgreSQL', () => {
       copyEncoded(manager, 'copied', encoderOf([['next', 4n, 4, Buffer.alloc(1)]])),
     );
     expect(await countRows()).toBe(1);
+  });
+
+  describe('several tables together', () => {
+    const ids = async (table: string) =>
+      (await source.query<Array<{ id: string }>>(`SELECT id FROM ${table} ORDER BY id`)).map(({ id }) => id);
+
+    it('lands the rows of each table, in one round trip, leaving out a table without rows', async () => {
+      let queries = 0;
+      await source.transaction(async (manager) => {
+        const client = (await manager.queryRunner!.connect()) as { connection: NodeJS.EventEmitter };
+        const counted = () => (queries += 1);
+        client.connection.on('readyForQuery', counted);
+        try {
+          await copyEncodedTogether(manager, [
+            { table: 'copied', encoder: encoderOf([['a-1', 1n, 1, Buffer.alloc(1)]]) },
+            { table: 'no_rows_so_never_named', encoder: encoderOf([]) },
+            {
+              table: 'copied_too',
+              encoder: encoderOf([
+                ['b-1', 2n, 2, Buffer.alloc(2)],
+                ['b-2', 3n, 3, Buffer.alloc(3)],
+              ]),
+            },
+          ]);
+        } finally {
+          client.connection.off('readyForQuery', counted);
+        }
+      });
+      expect(queries).toBe(1);
+      expect(await ids('copied')).toEqual(['a-1']);
+      expect(await ids('copied_too')).toEqual(['b-1', 'b-2']);
+    });
+
+    it('fails all of them with the error of a refused row in the second, keeping the connection in step', async () => {
+      const together = (second: CopyEncoder) =>
+        source.transaction((manager) =>
+          copyEncodedTogether(manager, [
+            { table: 'copied', encoder: encoderOf([['first', 1n, 1, Buffer.alloc(1)]]) },
+            { table: 'copied_too', encoder: second },
+            { table: 'copied', encoder: encoderOf([['third', 3n, 3, Buffer.from('SELECT 1;', 'utf8')]]) },
+          ]),
+        );
+      const duplicate = encoderOf([
+        ['same', 1n, 1, Buffer.alloc(1)],
+        ['same', 2n, 2, Buffer.alloc(1)],
+      ]);
+      await expect(together(duplicate)).rejects.toThrow(/duplicate key value violates unique constraint/);
+      expect(await ids('copied')).toEqual([]);
+      expect(await ids('copied_too')).toEqual([]);
+      for (let round = 0; round < 3; round += 1) {
+        expect(await source.query<Array<{ round: number }>>('SELECT $1::int AS round', [round])).toEqual([{ round }]);
+      }
+      await together(encoderOf([['second', 2n, 2, Buffer.alloc(1)]]));
+      expect(await ids('copied')).toEqual(['first', 'third']);
+      expect(await ids('copied_too')).toEqual(['second']);
+    });
   });
 });

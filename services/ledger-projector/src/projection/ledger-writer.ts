@@ -14,7 +14,9 @@ import {
   type PayoutState,
 } from '@tributary/ledger';
 import type { InboundBatch, InboundRecord } from '@tributary/messaging';
-import { copyEncoded, CopyEncoder } from '@tributary/persistence';
+import { copyEncodedTogether, CopyEncoder } from '@tributary/persistence';
+
+type CopiedTable = Parameters<typeof copyEncodedTogether>[1][number];
 import { COPY_COLUMNS } from './copy-columns';
 import { readLedgerRecord, RecordRejected, type LedgerRecord } from './ledger-record';
 
@@ -191,20 +193,17 @@ async function writeEffects(
   batch: InboundBatch,
   effects: LedgerBatchEffects<LedgerRecord>,
 ): Promise<void> {
-  await writeEntries(manager, batch, effects);
-  await writeLineage(manager, batch, effects);
+  // The four tables' rows in one round trip, then the checkpoint moves to the new head.
+  await copyEncodedTogether(manager, [...entryRows(batch, effects), ...lineageRows(batch, effects)]);
+  await moveCheckpoint(manager, batch, effects);
   await writePayouts(manager, effects);
   // The rows every partition's batch touches, last: each partition's transaction holds them only for
   // that one statement and the commit.
   await writeSharedTotals(manager, effects);
 }
 
-/** The applied events and their entries, with the chain hashes the fold computed; the checkpoint moves to the new head. */
-async function writeEntries(
-  manager: EntityManager,
-  batch: InboundBatch,
-  effects: LedgerBatchEffects<LedgerRecord>,
-): Promise<void> {
+/** The applied events and their entries, with the chain hashes the fold computed. */
+function entryRows(batch: InboundBatch, effects: LedgerBatchEffects<LedgerRecord>): CopiedTable[] {
   const topic = Buffer.from(batch.topic, 'utf8');
   const appliedEvents = new CopyEncoder(COPY_COLUMNS.appliedEvents);
   for (const { eventId, sourceOffset, contentHash } of effects.appliedEvents) {
@@ -229,8 +228,18 @@ async function writeEntries(
         .byteaLatin1(hashesLatin1[postingIndex]!);
     }
   }
-  await copyEncoded(manager, 'applied_events', appliedEvents);
-  await copyEncoded(manager, 'ledger_entries', entries);
+  return [
+    { table: 'applied_events', encoder: appliedEvents },
+    { table: 'ledger_entries', encoder: entries },
+  ];
+}
+
+/** The partition's chain checkpoint, at the head the batch's entries reached. */
+async function moveCheckpoint(
+  manager: EntityManager,
+  batch: InboundBatch,
+  effects: LedgerBatchEffects<LedgerRecord>,
+): Promise<void> {
   const chain = effects.chain!;
   await manager.query(
     `INSERT INTO checkpoints (source_topic, source_partition, chain_seq, head_hash, next_offset, event_count) VALUES ($1, $2, $3, $4, $5, $6)
@@ -247,11 +256,7 @@ async function writeEntries(
 }
 
 /** Which inferences and contributions made each balance. */
-async function writeLineage(
-  manager: EntityManager,
-  batch: InboundBatch,
-  effects: LedgerBatchEffects<LedgerRecord>,
-): Promise<void> {
+function lineageRows(batch: InboundBatch, effects: LedgerBatchEffects<LedgerRecord>): CopiedTable[] {
   const inferences = new CopyEncoder(COPY_COLUMNS.inferences);
   const credits = new CopyEncoder(COPY_COLUMNS.contributionCredits);
   for (const { decision, sourceOffset, policyVersion, credits: contributions } of effects.inferences) {
@@ -280,8 +285,10 @@ async function writeLineage(
         .int8(credit.amountMinor);
     }
   }
-  await copyEncoded(manager, 'inferences', inferences);
-  await copyEncoded(manager, 'contribution_credits', credits);
+  return [
+    { table: 'inferences', encoder: inferences },
+    { table: 'contribution_credits', encoder: credits },
+  ];
 }
 
 async function writePayouts(manager: EntityManager, effects: LedgerBatchEffects<LedgerRecord>): Promise<void> {
