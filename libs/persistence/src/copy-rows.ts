@@ -21,11 +21,14 @@ const SHORT_TEXT_MAX = 64;
 /**
  * Buffers of finished statements, kept for the next encoder. A rebuild encodes megabytes per batch;
  * allocating them afresh made V8 collect (external memory counts towards its GC pressure) and copy
- * on every doubling. A few are enough: one per statement in flight per partition.
+ * on every doubling. Enough are kept for every table of a batch (the projector copies four together)
+ * of every partition in flight, within a bound on the bytes they hold.
  */
 const spareBuffers: Buffer[] = [];
-const SPARE_BUFFERS_MAX = 8;
+const SPARE_BUFFERS_MAX = 32;
 const SPARE_BUFFER_BYTES_MAX = 64 << 20;
+const SPARE_BYTES_MAX = 256 << 20;
+let spareBytes = 0;
 
 /**
  * The one COPY BINARY encoder of the project (the ledger projector's rows, the attribution service's
@@ -45,7 +48,9 @@ export class CopyEncoder {
   rowCount = 0;
 
   constructor(readonly columns: readonly CopyColumn[]) {
-    this.buffer = spareBuffers.pop() ?? Buffer.allocUnsafe(INITIAL_BYTES);
+    const spare = spareBuffers.pop();
+    if (spare !== undefined) spareBytes -= spare.length;
+    this.buffer = spare ?? Buffer.allocUnsafe(INITIAL_BYTES);
     this.column = columns.length;
     this.ensure(BINARY_HEADER.length);
     this.position += BINARY_HEADER.copy(this.buffer, this.position);
@@ -214,8 +219,15 @@ export class CopyEncoder {
   release(): void {
     if (this.released) return;
     this.released = true;
-    if (spareBuffers.length < SPARE_BUFFERS_MAX && this.buffer.length <= SPARE_BUFFER_BYTES_MAX)
+    const bytes = this.buffer.length;
+    if (
+      spareBuffers.length < SPARE_BUFFERS_MAX &&
+      bytes <= SPARE_BUFFER_BYTES_MAX &&
+      spareBytes + bytes <= SPARE_BYTES_MAX
+    ) {
       spareBuffers.push(this.buffer);
+      spareBytes += bytes;
+    }
   }
 }
 
