@@ -17,6 +17,9 @@
  * modules it replaces are bound then). Without the call every producer and consumer works unchanged,
  * on kafkajs's own code: libraries (the producer client above all, which outside projects import with
  * their own kafkajs) never make it.
+ *
+ * OffsetsByTimestampReader is no replacement but a class a service makes: kafkajs's offsets by timestamp
+ * for several topics in one round trip (kafkajs-offsets.ts).
  */
 import { installKafkajsCoordinators } from './kafkajs-coordinators';
 import { installKafkajsEncoders } from './kafkajs-encoders';
@@ -34,3 +37,4 @@ export function installKafkaWireFastPaths(): void {
   installKafkajsRecordDecoder();
   installKafkajsCoordinators();
 }
+export { OffsetsByTimestampReader, type PartitionOffset } from './kafkajs-offsets';

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { installKafkaWireFastPaths } from '@tributary/kafka-wire';
+import { installKafkaWireFastPaths, OffsetsByTimestampReader } from '@tributary/kafka-wire';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ConfigResourceTypes, type Kafka } from 'kafkajs';
@@ -19,7 +19,7 @@ import { ownerStepAtStartUp, PostgresOffsetStore } from '@tributary/persistence'
 import { attributionConfig, splitPolicy, tablesGroupId, type AttributionConfig } from './attribution.config';
 import { AttributionModule } from './attribution.module';
 import { ownerMigrations } from './database/data-source-options';
-import { Decider } from './decision/decider';
+import { adminTableOffsets, Decider, type TableOffsets } from './decision/decider';
 import { DecisionStore } from './decision/decision-store';
 import { DecisionLoopLifecycle } from './decision/decision-loop.lifecycle';
 import { AttributionMetrics } from './metrics/attribution-metrics';
@@ -70,6 +70,8 @@ async function bootstrap(): Promise<void> {
   await app.startAllMicroservices();
   const progressSignal = new TableProgressSignal(config.database.url);
   await progressSignal.start();
+  const offsetsReader = new OffsetsByTimestampReader(kafka);
+  await offsetsReader.connect();
   const processor = decisionProcessor(
     config,
     app.get(StateStore),
@@ -78,11 +80,13 @@ async function bootstrap(): Promise<void> {
     admin,
     partitionCount,
     progressSignal,
+    tableOffsets(offsetsReader, admin),
   );
   await processor.start();
   app.get(DecisionLoopLifecycle).attach(async () => {
     await processor.stop();
     await progressSignal.stop();
+    await offsetsReader.disconnect();
   });
   await app.listen(config.ATTRIBUTION_HTTP_PORT, config.HTTP_HOST);
   Logger.log(`records written ${framing === 'confluent' ? 'Confluent-framed' : 'raw Avro'}`, 'Bootstrap');
@@ -90,6 +94,22 @@ async function bootstrap(): Promise<void> {
     `attribution ready: explain at ${await app.getUrl()}/inferences/<id>/explain, metrics at ${await app.getUrl()}/metrics`,
     'Bootstrap',
   );
+}
+
+/**
+ * The table wait's observations in one round trip (libs/kafka-wire); one that fails is asked again
+ * through kafkajs's admin, which retries as it does for every admin request.
+ */
+function tableOffsets(reader: OffsetsByTimestampReader, admin: ReturnType<Kafka['admin']>): TableOffsets {
+  const fallback = adminTableOffsets(admin);
+  const logger = new Logger('TableOffsets');
+  return {
+    offsetsByTimestamp: (topics, timestampMs) =>
+      reader.offsetsByTimestamp(topics, timestampMs).catch((error: unknown) => {
+        logger.warn(`offsets by timestamp failed (${(error as Error).message}); asking the admin instead`);
+        return fallback.offsetsByTimestamp(topics, timestampMs);
+      }),
+  };
 }
 
 /** Decisions go to the attributions partition numbered like their inference's, so the counts must match. */
@@ -145,6 +165,7 @@ function decisionProcessor(
   admin: ReturnType<Kafka['admin']>,
   partitionCount: number,
   progressSignal: TableProgressSignal,
+  offsets: TableOffsets,
 ) {
   const decider = new Decider(
     {
@@ -169,6 +190,7 @@ function decisionProcessor(
     admin,
     metrics,
     progressSignal,
+    offsets,
   );
   return new TransactionalProcessor(
     {

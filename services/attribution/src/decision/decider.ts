@@ -96,6 +96,7 @@ export class Decider implements TransactionalHandler {
     private readonly admin: Admin,
     private readonly observer: DecisionObserver = NO_OBSERVER,
     private readonly progressSignal: ProgressSignal = POLLING,
+    private readonly tableOffsets: TableOffsets = adminTableOffsets(admin),
   ) {
     this.versionCache = new VersionCache((keys, asOfMaxMs) => this.state.versions(keys, asOfMaxMs));
   }
@@ -435,17 +436,43 @@ export class Decider implements TransactionalHandler {
   private async observeTables(observedAtMs: number, stampedFromMs: number): Promise<TablesObservation> {
     // observedAtMs is the time before the requests: anything appended after the broker answered is later still.
     const offsets = new Map<string, bigint>();
-    const perTopic = await Promise.all(
-      this.options.tableTopics.map(async (topic) => ({
-        topic,
-        // The first offset stamped at or after stampedFromMs, or the end offset where no record is.
-        offsets: await this.admin.fetchTopicOffsetsByTimestamp(topic, stampedFromMs),
-      })),
-    );
-    for (const { topic, offsets: found } of perTopic)
-      for (const { partition, offset } of found) offsets.set(partitionKey(topic, partition), BigInt(offset));
+    // The first offset stamped at or after stampedFromMs, or the end offset where no record is.
+    for (const { topic, partition, offset } of await this.tableOffsets.offsetsByTimestamp(
+      this.options.tableTopics,
+      stampedFromMs,
+    ))
+      offsets.set(partitionKey(topic, partition), BigInt(offset));
     return { observedAtMs, stampedFromMs, offsets };
   }
+}
+
+/**
+ * Where each table partition's records stamped from a time on start: per partition, the first offset
+ * stamped at or after the time, or the end offset where no record is (kafkajs's offsets by timestamp).
+ */
+export interface TableOffsets {
+  offsetsByTimestamp(
+    topics: readonly string[],
+    timestampMs: number,
+  ): Promise<ReadonlyArray<{ readonly topic: string; readonly partition: number; readonly offset: string }>>;
+}
+
+/** TableOffsets from kafkajs's admin: one topic at a time, two round trips each, the topics side by side. */
+export function adminTableOffsets(admin: Pick<Admin, 'fetchTopicOffsetsByTimestamp'>): TableOffsets {
+  return {
+    offsetsByTimestamp: async (topics, timestampMs) =>
+      (
+        await Promise.all(
+          topics.map(async (topic) =>
+            (await admin.fetchTopicOffsetsByTimestamp(topic, timestampMs)).map(({ partition, offset }) => ({
+              topic,
+              partition,
+              offset,
+            })),
+          ),
+        )
+      ).flat(),
+  };
 }
 
 interface TableWaiter {
