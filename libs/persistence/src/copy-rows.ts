@@ -254,6 +254,12 @@ const COPY_DONE = Buffer.from([0x63, 0, 0, 0, 4]);
 /** The code of a CopyData message. */
 const COPY_DATA = 0x64;
 
+/** A table and the encoder holding the rows to copy into it. */
+export interface CopiedTable {
+  readonly table: string;
+  readonly encoder: CopyEncoder;
+}
+
 /** One table's COPY statement and the CopyData body of its rows. */
 interface CopyStatement {
   readonly statement: string;
@@ -326,10 +332,7 @@ export function copyEncoded(manager: EntityManager, table: string, encoder: Copy
  * the order given, each followed by its data. Tables without rows are left out. Every encoder's buffer
  * is handed back, whatever happens.
  */
-export async function copyEncodedTogether(
-  manager: EntityManager,
-  tables: ReadonlyArray<{ readonly table: string; readonly encoder: CopyEncoder }>,
-): Promise<void> {
+export async function copyEncodedTogether(manager: EntityManager, tables: readonly CopiedTable[]): Promise<void> {
   try {
     const copies = tables
       .filter(({ encoder }) => encoder.rowCount > 0)

@@ -15,6 +15,7 @@ export {
   CopyEncoder,
   copyEncoded,
   copyEncodedTogether,
+  type CopiedTable,
   copyRows,
   encodeBinary,
   type CopyColumn,

@@ -14,9 +14,7 @@ import {
   type PayoutState,
 } from '@tributary/ledger';
 import type { InboundBatch, InboundRecord } from '@tributary/messaging';
-import { copyEncodedTogether, CopyEncoder } from '@tributary/persistence';
-
-type CopiedTable = Parameters<typeof copyEncodedTogether>[1][number];
+import { copyEncodedTogether, CopyEncoder, type CopiedTable } from '@tributary/persistence';
 import { COPY_COLUMNS } from './copy-columns';
 import { readLedgerRecord, RecordRejected, type LedgerRecord } from './ledger-record';
 
