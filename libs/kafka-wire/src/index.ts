@@ -37,4 +37,4 @@ export function installKafkaWireFastPaths(): void {
   installKafkajsRecordDecoder();
   installKafkajsCoordinators();
 }
-export { OffsetsByTimestampReader, type PartitionOffset } from './kafkajs-offsets';
+export { adminOffsetsByTimestamp, OffsetsByTimestampReader, type PartitionOffset } from './kafkajs-offsets';

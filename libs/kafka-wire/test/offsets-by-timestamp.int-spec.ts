@@ -3,7 +3,7 @@
 // for several topics at once, with records stamped by the broker before and after the time asked for.
 import type { Kafka } from 'kafkajs';
 import { testKafka, uniqueName, withAdmin } from '@tributary/testing';
-import { OffsetsByTimestampReader, type PartitionOffset } from '../src';
+import { adminOffsetsByTimestamp, OffsetsByTimestampReader, type PartitionOffset } from '../src';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -13,20 +13,7 @@ describe('offsets by timestamp of several topics at once', () => {
   let reader: OffsetsByTimestampReader;
   let between: number;
 
-  const byAdmin = (timestampMs: number) =>
-    withAdmin(async (admin) =>
-      (
-        await Promise.all(
-          topics.map(async (topic) =>
-            (await admin.fetchTopicOffsetsByTimestamp(topic, timestampMs)).map(({ partition, offset }) => ({
-              topic,
-              partition,
-              offset,
-            })),
-          ),
-        )
-      ).flat(),
-    );
+  const byAdmin = (timestampMs: number) => withAdmin((admin) => adminOffsetsByTimestamp(admin, topics, timestampMs));
   const sorted = (offsets: readonly PartitionOffset[]) =>
     [...offsets].sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition);
 

@@ -57,6 +57,17 @@ function storeDecidingAlone(): DecisionStore {
   } as unknown as DecisionStore;
 }
 
+/** 'decided' when the batch ends within two seconds, 'stuck' when it does not. */
+async function outcomeOf(batch: Promise<unknown>): Promise<'decided' | 'stuck'> {
+  let timer: NodeJS.Timeout | undefined;
+  const stuck = new Promise<'stuck'>((resolve) => (timer = setTimeout(() => resolve('stuck'), 2_000)));
+  try {
+    return await Promise.race([batch.then(() => 'decided' as const), stuck]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** A signal the test bumps, as the fold's NOTIFY would. */
 class TestSignal implements ProgressSignal {
   private current = 0;
@@ -200,14 +211,7 @@ describe('the round trips of one batch', () => {
       await progressWasAsked;
     });
     const decider = new Decider(OPTIONS, state, decisions, admin, undefined, new TestSignal());
-    const decided = decider.process([inference(0, Date.now() - 10)], context);
-    let timer: NodeJS.Timeout | undefined;
-    const outcome = await Promise.race([
-      decided.then(() => 'decided'),
-      new Promise((resolve) => (timer = setTimeout(() => resolve('stuck'), 2_000))),
-    ]);
-    clearTimeout(timer);
-    expect(outcome).toBe('decided');
+    expect(await outcomeOf(decider.process([inference(0, Date.now() - 10)], context))).toBe('decided');
   });
 
   it('opens the decision transaction, asking for the claim, while it waits for the tables', async () => {
@@ -230,14 +234,7 @@ describe('the round trips of one batch', () => {
       undefined,
       new TestSignal(),
     );
-    const decided = decider.process([inference(0, Date.now() - 10)], context);
-    let timer: NodeJS.Timeout | undefined;
-    const outcome = await Promise.race([
-      decided.then(() => 'decided'),
-      new Promise((resolve) => (timer = setTimeout(() => resolve('stuck'), 2_000))),
-    ]);
-    clearTimeout(timer);
-    expect(outcome).toBe('decided');
+    expect(await outcomeOf(decider.process([inference(0, Date.now() - 10)], context))).toBe('decided');
   });
 
   it('reads the versions in one query once the cache knows the models, their datanets with them', async () => {

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { Admin } from 'kafkajs';
+import { adminOffsetsByTimestamp } from '@tributary/kafka-wire';
 import {
   AttributionInputError,
   JOIN_RULE,
@@ -457,22 +458,9 @@ export interface TableOffsets {
   ): Promise<ReadonlyArray<{ readonly topic: string; readonly partition: number; readonly offset: string }>>;
 }
 
-/** TableOffsets from kafkajs's admin: one topic at a time, two round trips each, the topics side by side. */
+/** TableOffsets from kafkajs's admin (libs/kafka-wire adminOffsetsByTimestamp). */
 export function adminTableOffsets(admin: Pick<Admin, 'fetchTopicOffsetsByTimestamp'>): TableOffsets {
-  return {
-    offsetsByTimestamp: async (topics, timestampMs) =>
-      (
-        await Promise.all(
-          topics.map(async (topic) =>
-            (await admin.fetchTopicOffsetsByTimestamp(topic, timestampMs)).map(({ partition, offset }) => ({
-              topic,
-              partition,
-              offset,
-            })),
-          ),
-        )
-      ).flat(),
-  };
+  return { offsetsByTimestamp: (topics, timestampMs) => adminOffsetsByTimestamp(admin, topics, timestampMs) };
 }
 
 interface TableWaiter {
