@@ -1,4 +1,5 @@
 // Proves the operator's protocol share (policy v2) is validated at start: an integer from 0 to 10000, refused naming the variable and the rule.
+import { unitSpecKafkaEnv } from '@tributary/testing';
 import { attributionConfig, splitPolicy } from '../src/attribution.config';
 
 describe('ATTRIBUTION_PROTOCOL_BPS', () => {
@@ -20,7 +21,7 @@ describe('ATTRIBUTION_PROTOCOL_BPS', () => {
 describe('ATTRIBUTION_DB_POOL_MAX', () => {
   it('given more connections than partitions decided at once, then the service starts', () => {
     const config = attributionConfig({
-      KAFKA_SECURITY: 'plaintext',
+      ...unitSpecKafkaEnv(),
       ATTRIBUTION_DB_POOL_MAX: '7',
       ATTRIBUTION_PARTITIONS_CONCURRENTLY: '6',
     });
