@@ -22,14 +22,16 @@ export interface StoredDecision {
   readonly inferenceOffset: bigint;
 }
 
-type DecideBatch = (alreadyDecided: ReadonlyMap<string, DecidedInference>) => { rows: DecisionRow[]; result: unknown };
+/** Decides a batch, given the ids decided before: the rows to store and what the caller publishes. */
+type DecideBatch<T = unknown> = (alreadyDecided: ReadonlyMap<string, DecidedInference>) => {
+  rows: DecisionRow[];
+  result: T;
+};
 
 /** A batch's open transaction (DecisionStore.begin): decided once, or abandoned. */
 export interface PendingDecisions {
   /** Decides the batch with the ids decided before, and stores its rows; answers once decided. */
-  decide<T>(
-    decide: (alreadyDecided: ReadonlyMap<string, DecidedInference>) => { rows: DecisionRow[]; result: T },
-  ): Promise<{ result: T; stored: Promise<void> }>;
+  decide<T>(decide: DecideBatch<T>): Promise<{ result: T; stored: Promise<void> }>;
   /** Rolls the transaction back; settles once it ended. Calling it after `decide` changes nothing. */
   abandon(): Promise<void>;
 }
@@ -131,9 +133,7 @@ export class DecisionStore {
     // A failure before the answer fails `decide`; one after it reaches the caller through `stored`.
     stored.catch(fail);
     return {
-      decide: <T>(
-        decide: (alreadyDecided: ReadonlyMap<string, DecidedInference>) => { rows: DecisionRow[]; result: T },
-      ) => {
+      decide: <T>(decide: DecideBatch<T>) => {
         proceed(decide);
         return answered as Promise<{ result: T; stored: Promise<void> }>;
       },
