@@ -128,6 +128,16 @@ export class TransactionalProcessor {
   private consumer: Consumer | null = null;
   private admin: Admin | null = null;
   private readonly sessions = new Map<number, PartitionSession>();
+  /**
+   * Per partition, the batch running (see consumeBatch) and, once it settled, whether it committed all
+   * its records and in which generation it started. It never rejects.
+   */
+  private readonly inFlight = new Map<number, Promise<{ finished: boolean; generation: number }>>();
+  /** Per partition, the offset after the last record this process committed. */
+  private readonly committedUpTo = new Map<number, bigint>();
+  /** Batches running, at most partitionsConsumedConcurrently, and the calls waiting for one to end. */
+  private batchesRunning = 0;
+  private readonly batchEnded: Array<() => void> = [];
   private generation = 0;
   private claimCounter = 0;
   private readonly restarts: RestartBudget;
@@ -161,6 +171,7 @@ export class TransactionalProcessor {
     await this.restarting;
     await this.consumer?.disconnect();
     this.consumer = null;
+    await this.batchesSettled();
     await this.dropAllSessions();
     await this.admin?.disconnect();
     this.admin = null;
@@ -184,6 +195,7 @@ export class TransactionalProcessor {
       // must not be tried again by kafkajs on a consumer whose group membership may be stale.
       retry: { ...KAFKA_RETRY_DEFAULT, retries: 0 },
       restartOnFailure: async () => false,
+      maxWaitTimeMs: PAUSED_FETCH_WAIT_MS,
     });
     this.consumer = consumer;
     consumer.on(consumer.events.GROUP_JOIN, (event) => void this.rebalanced(event.payload.memberAssignment));
@@ -198,31 +210,114 @@ export class TransactionalProcessor {
     });
   }
 
+  /**
+   * kafkajs fetches again only once every batch of the last fetch was handled, so a partition that
+   * finished its batch would wait for the slowest partition before its next records were even asked
+   * for. Instead each batch runs on its own: the partition is paused (left out of the fetches) while its
+   * batch runs and resumed when the batch committed, and this call returns at once. The fetches go on
+   * for the other partitions, and a partition's next batch holds everything that arrived meanwhile.
+   */
   private async consumeBatch(payload: EachBatchPayload): Promise<void> {
-    const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
-    for (const messages of chunk(batch.messages, this.options.batchSizeMax)) {
-      if (!isRunning() || isStale()) return;
-      const records = messages.map((message) => toInboundRecord(batch.topic, batch.partition, message));
-      const owner = { heartbeat, stillOwned: () => isRunning() && !isStale() };
+    const { batch, resolveOffset, pause } = payload;
+    const partition = batch.partition;
+    const before = this.inFlight.get(partition);
+    // A partition runs one batch at a time: a batch of an earlier consumer or generation finishes first.
+    const outcome = before === undefined ? undefined : await before;
+    if (outcome?.finished === false && outcome.generation === this.generation) {
+      // The fetches went past records that batch did not commit: only a fresh fetch from the committed offset may go on.
+      throw new Error(
+        `${this.options.inputTopic}[${partition}]: the batch before did not commit; reading again from the committed offset`,
+      );
+    }
+    const committedUpTo = this.committedUpTo.get(partition);
+    // Records this process committed already, fetched again after a rejoin read the offset before that commit.
+    const messages =
+      committedUpTo === undefined
+        ? batch.messages
+        : batch.messages.filter((message) => BigInt(message.offset) >= committedUpTo);
+    if (messages.length === 0) return;
+    // Each batch holds a database connection while it runs: no more run at once than configured.
+    while (this.batchesRunning >= this.options.partitionsConsumedConcurrently)
+      await new Promise<void>((ended) => this.batchEnded.push(ended));
+    this.batchesRunning += 1;
+    const consumer = this.consumer;
+    const generation = this.generation;
+    const resume = pause();
+    resolveOffset(messages[messages.length - 1]!.offset);
+    const running = this.runBatch(payload, messages, generation).then(
+      (finished) => ({ finished, error: null }),
+      (error: unknown) => ({ finished: false, error }),
+    );
+    this.inFlight.set(
+      partition,
+      running.then(({ finished, error }) => {
+        this.batchesRunning -= 1;
+        this.batchEnded.shift()?.();
+        resume();
+        // Within the generation, the fetches went on past this batch's records: they must be read again.
+        if (!finished && generation === this.generation && consumer !== null)
+          this.batchUnfinished(consumer, partition, error);
+        return { finished, generation };
+      }),
+    );
+  }
+
+  /** One fetched batch of a partition, slice after slice, each its own transaction; true once all committed. */
+  private async runBatch(
+    payload: EachBatchPayload,
+    messages: EachBatchPayload['batch']['messages'],
+    generation: number,
+  ): Promise<boolean> {
+    const { batch, heartbeat, isRunning, isStale } = payload;
+    const partition = batch.partition;
+    const owner = {
+      heartbeat,
+      stillOwned: () => isRunning() && !isStale() && !this.stopping && this.generation === generation,
+    };
+    for (const slice of chunk(messages, this.options.batchSizeMax)) {
+      if (!owner.stillOwned()) return false;
+      const records = slice.map((message) => toInboundRecord(batch.topic, partition, message));
       const done = await applyIsolatingFaults(
         records,
-        (slice) =>
-          this.runWithRetries(batch.partition, slice, owner, () => this.transform(batch.partition, slice, owner)),
+        (some) => this.runWithRetries(partition, some, owner, () => this.transform(partition, some, owner)),
         async (record, error) => {
-          const outcome = await this.runWithRetries(batch.partition, [record], owner, () =>
-            this.deadLetterAlone(batch.partition, record, error),
+          const outcome = await this.runWithRetries(partition, [record], owner, () =>
+            this.deadLetterAlone(partition, record, error),
           );
           if (outcome.kind !== 'done')
             throw new Error(
-              `${this.options.inputTopic}[${batch.partition}]@${record.offset}: could not dead-letter the record (${outcome.kind})`,
+              `${this.options.inputTopic}[${partition}]@${record.offset}: could not dead-letter the record (${outcome.kind})`,
             );
         },
       );
-      if (!done) return;
-      resolveOffset(messages[messages.length - 1]!.offset);
+      if (!done) return false;
+      this.committedUpTo.set(partition, BigInt(slice[slice.length - 1]!.offset) + 1n);
       this.restarts.progressed();
       await heartbeat();
     }
+    return true;
+  }
+
+  /**
+   * A batch ended without committing all its records (it failed past its retries, or its consumer
+   * stopped under it) while the fetches of its generation had gone past them: the consumer is replaced,
+   * and the fresh one reads the partition again from the offset the group committed. (A rejoin reads the
+   * committed offsets again by itself, so a batch its generation's end stopped needs nothing.) A consumer
+   * already being replaced or stopped is left as it is.
+   */
+  private batchUnfinished(consumer: Consumer, partition: number, error: unknown): void {
+    if (this.stopping || consumer !== this.consumer) return;
+    const cause = error ?? new Error(`${this.options.inputTopic}[${partition}]: the batch stopped before it committed`);
+    this.consumer = null;
+    this.restarting = (async () => {
+      await consumer.disconnect().catch(() => undefined);
+      await this.restartAfter(cause instanceof Error ? cause : new Error(describe(cause)));
+    })();
+  }
+
+  /** Every batch in flight settled (they never reject). */
+  private async batchesSettled(): Promise<void> {
+    await Promise.all(this.inFlight.values());
   }
 
   /**
@@ -407,7 +502,10 @@ export class TransactionalProcessor {
     this.generation += 1;
     const kept = new Set(assignment[this.options.inputTopic] ?? []);
     for (const partition of [...this.sessions.keys()]) {
-      if (!kept.has(partition)) await this.dropSession(partition);
+      if (kept.has(partition)) continue;
+      await this.inFlight.get(partition);
+      // A batch of this generation may have claimed it again meanwhile.
+      if (this.sessions.get(partition)?.generation !== this.generation) await this.dropSession(partition);
     }
   }
 
@@ -445,6 +543,7 @@ export class TransactionalProcessor {
       );
       await sleep(next.waitMs);
       if (this.stopping) return;
+      await this.batchesSettled();
       await this.dropAllSessions();
       this.generation += 1;
       try {
@@ -466,6 +565,13 @@ async function allSettledOrThrow(promises: ReadonlyArray<Promise<void>>): Promis
   const failed = (await Promise.allSettled(promises)).find((outcome) => outcome.status === 'rejected');
   if (failed?.status === 'rejected') throw failed.reason;
 }
+
+/**
+ * How long the broker holds a fetch that finds nothing new. A partition paused while its batch ran is
+ * fetched again only with the next fetch, so records that reached it meanwhile may wait this long behind
+ * a fetch of quiet partitions (see consumeBatch). An idle consumer fetches this often.
+ */
+const PAUSED_FETCH_WAIT_MS = 50;
 
 /** Bytes of records per sendBatch; below the 1 MiB default max.message.bytes, with room for batch framing. */
 const SEND_BYTES_MAX = 512 * 1024;
