@@ -19,6 +19,7 @@ import {
 import { deadLetterTopicName } from '@tributary/contracts';
 import { deadLetterMessage } from './dead-letter';
 import { toInboundRecord, type InboundRecord, type Rejection } from './inbound-batch';
+import { LANES_FETCH_WAIT_MS, PartitionLanes } from './partition-lanes';
 import { applyIsolatingFaults, isRecordFault, type SliceOutcome } from './record-faults';
 import { sendOffsetsRetrying } from './transaction-offsets';
 import {
@@ -128,16 +129,10 @@ export class TransactionalProcessor {
   private consumer: Consumer | null = null;
   private admin: Admin | null = null;
   private readonly sessions = new Map<number, PartitionSession>();
-  /**
-   * Per partition, the batch running (see consumeBatch) and, once it settled, whether it committed all
-   * its records and in which generation it started. It never rejects.
-   */
-  private readonly inFlight = new Map<number, Promise<{ finished: boolean; generation: number }>>();
+  /** The batches running, one per partition at most (see consumeBatch); keyed by partition number. */
+  private readonly lanes: PartitionLanes;
   /** Per partition, the offset after the last record this process committed. */
   private readonly committedUpTo = new Map<number, bigint>();
-  /** Batches running, at most partitionsConsumedConcurrently, and the calls waiting for one to end. */
-  private batchesRunning = 0;
-  private readonly batchEnded: Array<() => void> = [];
   private generation = 0;
   private claimCounter = 0;
   private readonly restarts: RestartBudget;
@@ -150,6 +145,7 @@ export class TransactionalProcessor {
   ) {
     assertOptions(options);
     this.restarts = new RestartBudget(options.restartsMax);
+    this.lanes = new PartitionLanes(options.partitionsConsumedConcurrently);
     this.kafka = createKafkaClient({
       clientId: options.clientId,
       brokers: options.brokers,
@@ -171,7 +167,7 @@ export class TransactionalProcessor {
     await this.restarting;
     await this.consumer?.disconnect();
     this.consumer = null;
-    await this.batchesSettled();
+    await this.lanes.settled();
     await this.dropAllSessions();
     await this.admin?.disconnect();
     this.admin = null;
@@ -195,7 +191,7 @@ export class TransactionalProcessor {
       // must not be tried again by kafkajs on a consumer whose group membership may be stale.
       retry: { ...KAFKA_RETRY_DEFAULT, retries: 0 },
       restartOnFailure: async () => false,
-      maxWaitTimeMs: PAUSED_FETCH_WAIT_MS,
+      maxWaitTimeMs: LANES_FETCH_WAIT_MS,
     });
     this.consumer = consumer;
     consumer.on(consumer.events.GROUP_JOIN, (event) => void this.rebalanced(event.payload.memberAssignment));
@@ -211,54 +207,49 @@ export class TransactionalProcessor {
   }
 
   /**
-   * kafkajs fetches again only once every batch of the last fetch was handled, so a partition that
-   * finished its batch would wait for the slowest partition before its next records were even asked
-   * for. Instead each batch runs on its own: the partition is paused (left out of the fetches) while its
-   * batch runs and resumed when the batch committed, and this call returns at once. The fetches go on
-   * for the other partitions, and a partition's next batch holds everything that arrived meanwhile.
+   * Each batch runs apart from kafkajs's fetch loop (partition-lanes.ts): the partition is paused while
+   * its batch runs and resumed once the batch settled, and this call returns at once.
    */
   private async consumeBatch(payload: EachBatchPayload): Promise<void> {
     const { batch, resolveOffset, pause } = payload;
     const partition = batch.partition;
-    const before = this.inFlight.get(partition);
+    const key = String(partition);
+    const generation = this.generation;
     // A partition runs one batch at a time: a batch of an earlier consumer or generation finishes first.
-    const outcome = before === undefined ? undefined : await before;
-    if (outcome?.finished === false && outcome.generation === this.generation) {
+    const before = await this.lanes.previous(key);
+    if (before?.finished === false && before.generation === generation) {
       // The fetches went past records that batch did not commit: only a fresh fetch from the committed offset may go on.
       throw new Error(
         `${this.options.inputTopic}[${partition}]: the batch before did not commit; reading again from the committed offset`,
       );
     }
+    const leave = await this.lanes.place();
+    // A rejoin or a fresh consumer came meanwhile: it reads the partition again from the committed offset.
+    if (generation !== this.generation) return leave();
     const committedUpTo = this.committedUpTo.get(partition);
     // Records this process committed already, fetched again after a rejoin read the offset before that commit.
     const messages =
       committedUpTo === undefined
         ? batch.messages
         : batch.messages.filter((message) => BigInt(message.offset) >= committedUpTo);
-    if (messages.length === 0) return;
-    // Each batch holds a database connection while it runs: no more run at once than configured.
-    while (this.batchesRunning >= this.options.partitionsConsumedConcurrently)
-      await new Promise<void>((ended) => this.batchEnded.push(ended));
-    this.batchesRunning += 1;
+    if (messages.length === 0) {
+      if (batch.messages.length > 0) resolveOffset(batch.messages[batch.messages.length - 1]!.offset);
+      return leave();
+    }
     const consumer = this.consumer;
-    const generation = this.generation;
     const resume = pause();
     resolveOffset(messages[messages.length - 1]!.offset);
-    const running = this.runBatch(payload, messages, generation).then(
-      (finished) => ({ finished, error: null }),
-      (error: unknown) => ({ finished: false, error }),
-    );
-    this.inFlight.set(
-      partition,
-      running.then(({ finished, error }) => {
-        this.batchesRunning -= 1;
-        this.batchEnded.shift()?.();
+    this.lanes.run(
+      key,
+      generation,
+      leave,
+      () => this.runBatch(payload, messages, generation),
+      ({ finished, error }) => {
         resume();
         // Within the generation, the fetches went on past this batch's records: they must be read again.
         if (!finished && generation === this.generation && consumer !== null)
           this.batchUnfinished(consumer, partition, error);
-        return { finished, generation };
-      }),
+      },
     );
   }
 
@@ -313,11 +304,6 @@ export class TransactionalProcessor {
       await consumer.disconnect().catch(() => undefined);
       await this.restartAfter(cause instanceof Error ? cause : new Error(describe(cause)));
     })();
-  }
-
-  /** Every batch in flight settled (they never reject). */
-  private async batchesSettled(): Promise<void> {
-    await Promise.all(this.inFlight.values());
   }
 
   /**
@@ -503,7 +489,7 @@ export class TransactionalProcessor {
     const kept = new Set(assignment[this.options.inputTopic] ?? []);
     for (const partition of [...this.sessions.keys()]) {
       if (kept.has(partition)) continue;
-      await this.inFlight.get(partition);
+      await this.lanes.previous(String(partition));
       // A batch of this generation may have claimed it again meanwhile.
       if (this.sessions.get(partition)?.generation !== this.generation) await this.dropSession(partition);
     }
@@ -543,7 +529,7 @@ export class TransactionalProcessor {
       );
       await sleep(next.waitMs);
       if (this.stopping) return;
-      await this.batchesSettled();
+      await this.lanes.settled();
       await this.dropAllSessions();
       this.generation += 1;
       try {
@@ -565,13 +551,6 @@ async function allSettledOrThrow(promises: ReadonlyArray<Promise<void>>): Promis
   const failed = (await Promise.allSettled(promises)).find((outcome) => outcome.status === 'rejected');
   if (failed?.status === 'rejected') throw failed.reason;
 }
-
-/**
- * How long the broker holds a fetch that finds nothing new. A partition paused while its batch ran is
- * fetched again only with the next fetch, so records that reached it meanwhile may wait this long behind
- * a fetch of quiet partitions (see consumeBatch). An idle consumer fetches this often.
- */
-const PAUSED_FETCH_WAIT_MS = 50;
 
 /** Bytes of records per sendBatch; below the 1 MiB default max.message.bytes, with room for batch framing. */
 const SEND_BYTES_MAX = 512 * 1024;
