@@ -5,6 +5,7 @@ import {
   type Consumer,
   type EachBatchPayload,
   type Kafka,
+  type KafkaMessage,
   type Message,
   type Producer,
   type Transaction,
@@ -19,7 +20,7 @@ import {
 import { deadLetterTopicName } from '@tributary/contracts';
 import { deadLetterMessage } from './dead-letter';
 import { toInboundRecord, type InboundRecord, type Rejection } from './inbound-batch';
-import { LANES_FETCH_WAIT_MS, PartitionLanes } from './partition-lanes';
+import { PartitionLanes } from './partition-lanes';
 import { applyIsolatingFaults, isRecordFault, type SliceOutcome } from './record-faults';
 import { sendOffsetsRetrying } from './transaction-offsets';
 import {
@@ -130,7 +131,7 @@ export class TransactionalProcessor {
   private admin: Admin | null = null;
   private readonly sessions = new Map<number, PartitionSession>();
   /** The batches running, one per partition at most (see consumeBatch); keyed by partition number. */
-  private readonly lanes: PartitionLanes;
+  private readonly lanes: PartitionLanes<KafkaMessage>;
   /** Per partition, the offset after the last record this process committed. */
   private readonly committedUpTo = new Map<number, bigint>();
   private generation = 0;
@@ -145,7 +146,7 @@ export class TransactionalProcessor {
   ) {
     assertOptions(options);
     this.restarts = new RestartBudget(options.restartsMax);
-    this.lanes = new PartitionLanes(options.partitionsConsumedConcurrently);
+    this.lanes = new PartitionLanes(options.partitionsConsumedConcurrently, options.batchSizeMax);
     this.kafka = createKafkaClient({
       clientId: options.clientId,
       brokers: options.brokers,
@@ -191,7 +192,6 @@ export class TransactionalProcessor {
       // must not be tried again by kafkajs on a consumer whose group membership may be stale.
       retry: { ...KAFKA_RETRY_DEFAULT, retries: 0 },
       restartOnFailure: async () => false,
-      maxWaitTimeMs: LANES_FETCH_WAIT_MS,
     });
     this.consumer = consumer;
     consumer.on(consumer.events.GROUP_JOIN, (event) => void this.rebalanced(event.payload.memberAssignment));
@@ -207,18 +207,32 @@ export class TransactionalProcessor {
   }
 
   /**
-   * Each batch runs apart from kafkajs's fetch loop (partition-lanes.ts): the partition is paused while
-   * its batch runs and resumed once the batch settled, and this call returns at once.
+   * Each batch runs apart from kafkajs's fetch loop (partition-lanes.ts): this call hands the records to
+   * the partition's lane and returns at once, and the fetches go on while the batch runs.
    */
   private async consumeBatch(payload: EachBatchPayload): Promise<void> {
-    const { batch, resolveOffset, pause } = payload;
+    const { batch, resolveOffset, pause, isRunning, isStale } = payload;
     const partition = batch.partition;
     const key = String(partition);
     const generation = this.generation;
-    // A partition runs one batch at a time: a batch of an earlier consumer or generation finishes first.
+    if (!isRunning() || isStale()) return;
+    const committedUpTo = this.committedUpTo.get(partition);
+    // Records this process committed already, fetched again after a rejoin read the offset before that commit.
+    const messages =
+      committedUpTo === undefined
+        ? batch.messages
+        : batch.messages.filter((message) => BigInt(message.offset) >= committedUpTo);
+    const last = batch.messages[batch.messages.length - 1];
+    const queued = this.lanes.add(key, generation, messages);
+    if (queued !== null) {
+      if (last !== undefined) resolveOffset(last.offset);
+      if (queued >= this.lanes.queuedMax) this.lanes.whenTaken(key, pause());
+      return;
+    }
+    // A partition runs one batch at a time: a lane of an earlier consumer or generation ends first.
     const before = await this.lanes.previous(key);
     if (before?.finished === false && before.generation === generation) {
-      // The fetches went past records that batch did not commit: only a fresh fetch from the committed offset may go on.
+      // The fetches went past records that lane did not commit: only a fresh fetch from the committed offset may go on.
       throw new Error(
         `${this.options.inputTopic}[${partition}]: the batch before did not commit; reading again from the committed offset`,
       );
@@ -226,37 +240,27 @@ export class TransactionalProcessor {
     const leave = await this.lanes.place();
     // A rejoin or a fresh consumer came meanwhile: it reads the partition again from the committed offset.
     if (generation !== this.generation) return leave();
-    const committedUpTo = this.committedUpTo.get(partition);
-    // Records this process committed already, fetched again after a rejoin read the offset before that commit.
-    const messages =
-      committedUpTo === undefined
-        ? batch.messages
-        : batch.messages.filter((message) => BigInt(message.offset) >= committedUpTo);
-    if (messages.length === 0) {
-      if (batch.messages.length > 0) resolveOffset(batch.messages[batch.messages.length - 1]!.offset);
-      return leave();
-    }
+    if (last !== undefined) resolveOffset(last.offset);
+    if (messages.length === 0) return leave();
     const consumer = this.consumer;
-    const resume = pause();
-    resolveOffset(messages[messages.length - 1]!.offset);
-    this.lanes.run(
+    this.lanes.start(
       key,
       generation,
       leave,
-      () => this.runBatch(payload, messages, generation),
+      messages,
+      (some) => this.runBatch(payload, some, generation),
       ({ finished, error }) => {
-        resume();
-        // Within the generation, the fetches went on past this batch's records: they must be read again.
+        // Within the generation, the fetches went on past this lane's records: they must be read again.
         if (!finished && generation === this.generation && consumer !== null)
           this.batchUnfinished(consumer, partition, error);
       },
     );
   }
 
-  /** One fetched batch of a partition, slice after slice, each its own transaction; true once all committed. */
+  /** Records of a partition, slice after slice, each its own transaction; true once all committed. */
   private async runBatch(
     payload: EachBatchPayload,
-    messages: EachBatchPayload['batch']['messages'],
+    messages: readonly KafkaMessage[],
     generation: number,
   ): Promise<boolean> {
     const { batch, heartbeat, isRunning, isStale } = payload;

@@ -1,7 +1,7 @@
 import { kafkaSecurityOptions, type KafkaSecurity } from '@tributary/config';
 import { Catch, Logger, type RpcExceptionFilter } from '@nestjs/common';
 import { BaseRpcContext, CustomTransportStrategy, MessageHandler, Server } from '@nestjs/microservices';
-import { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import { Consumer, EachBatchPayload, Kafka, type KafkaMessage } from 'kafkajs';
 import {
   createConsumer,
   createIdempotentProducer,
@@ -17,7 +17,7 @@ import { LagCopyCommits } from '../lag-copy-commits';
 import { judgeCommittedOffset, offsetDivergenceWarning } from '../offset-divergence';
 import { nextOffsetAfter, partitionKey, type OffsetStore, type StoredOffset } from '../offsets';
 import { onMarkerOnlyFetch, skipPastMarkers } from '../transaction-markers';
-import { LANES_FETCH_WAIT_MS, PartitionLanes } from '../partition-lanes';
+import { PartitionLanes } from '../partition-lanes';
 import { applyIsolatingFaults, isRecordFault, type SliceOutcome } from '../record-faults';
 import {
   assertBounded,
@@ -69,6 +69,12 @@ export interface KafkaBatchTransportOptions {
 
 export const KAFKA_BATCH_TRANSPORT = Symbol('KafkaBatchTransport');
 
+/** Records of one fetch of a partition, and the offset past the markers that end it, if any. */
+interface FetchedRecords {
+  readonly messages: readonly KafkaMessage[];
+  readonly pastMarkers: bigint | null;
+}
+
 /** kafkajs's seek offset for the start of a partition's log. */
 const EARLIEST_OFFSET = '-2';
 
@@ -118,7 +124,7 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
   /** Kafka's copy of the stored offsets, committed off the batches' path; null without an offset store. */
   private lagCommits: LagCopyCommits | null = null;
   /** The batches running, one per partition at most (see consumeBatch). */
-  private readonly lanes: PartitionLanes;
+  private readonly lanes: PartitionLanes<FetchedRecords>;
   /** Bumped by each join and each fresh consumer: a batch of an earlier one stops at its next slice. */
   private generation = 0;
   /** What a batch threw, for the next batch to throw to kafkajs (see consumeBatch). */
@@ -127,7 +133,7 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
   constructor(private readonly options: KafkaBatchTransportOptions) {
     super();
     assertOptions(options);
-    this.lanes = new PartitionLanes(options.partitionsConsumedConcurrently);
+    this.lanes = new PartitionLanes(options.partitionsConsumedConcurrently, options.batchSizeMax);
     this.kafka = createKafkaClient({
       clientId: options.clientId,
       brokers: options.brokers,
@@ -238,7 +244,6 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
       maxBytesPerPartition: options.maxBytesPerPartition,
       maxBytes: options.maxBytes,
       retry: KAFKA_RETRY_DEFAULT,
-      maxWaitTimeMs: LANES_FETCH_WAIT_MS,
       // Broker errors past the retries (a dead broker, a coordinator that moved) make kafkajs start a
       // fresh consumer group membership after its retry wait, a bounded number of times in a row
       // (RestartBudget, shared with the transactional processor). A handler that gave up is not retried
@@ -257,14 +262,14 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
   }
 
   /**
-   * Each batch runs apart from kafkajs's fetch loop (partition-lanes.ts): the partition is paused while
-   * its batch runs and resumed once the batch settled, and this call returns at once. A batch that
+   * Each batch runs apart from kafkajs's fetch loop (partition-lanes.ts): this call hands the records to
+   * the partition's lane and returns at once, and the fetches go on while the batch runs. A batch that
    * failed makes the partition read again from its first record not stored, and the next batch throws
    * what it threw, as kafkajs expects of eachBatch: a handler that gave up stops the service, a broker
    * error restarts the consumer.
    */
   private async consumeBatch(payload: EachBatchPayload): Promise<void> {
-    const { batch, resolveOffset, pause } = payload;
+    const { batch, resolveOffset, pause, isRunning, isStale } = payload;
     const { topic, partition } = batch;
     const key = partitionKey(topic, partition);
     const consumer = this.consumer;
@@ -272,41 +277,52 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
     // Nothing of this generation is handled before its partitions are where the offset store says (a
     // batch fetched from elsewhere is stale then, and kafkajs fetches again from the new position).
     await this.positioned;
-    // A partition runs one batch at a time: a batch of an earlier consumer or generation finishes first.
-    await this.lanes.previous(key);
     const failure = this.batchFailure;
     if (failure !== null) {
       this.batchFailure = null;
       throw failure;
     }
-    if (batch.messages.length === 0) return;
-    const leave = await this.lanes.place();
-    if (generation !== this.generation || consumer !== this.consumer || !payload.isRunning() || payload.isStale())
-      return leave();
+    if (batch.messages.length === 0 || !isRunning() || isStale()) return;
     // A fetch that ends in a transaction's commit marker (transaction-markers.ts): the transaction of
     // its last record stores the position past the marker too, so the handler's own commit is the only
     // write, and a reader of that position (the decider waiting for the table fold) sees the partition's
     // end at once.
-    const pastMarkers = skipPastMarkers(batch);
-    const resume = pause();
-    resolveOffset(pastMarkers === null ? batch.messages[batch.messages.length - 1]!.offset : batch.lastOffset());
+    const fetched: FetchedRecords = { messages: batch.messages, pastMarkers: skipPastMarkers(batch) };
+    const resolve = () =>
+      resolveOffset(
+        fetched.pastMarkers === null ? batch.messages[batch.messages.length - 1]!.offset : batch.lastOffset(),
+      );
+    const queued = this.lanes.add(key, generation, [fetched]);
+    if (queued !== null) {
+      resolve();
+      if (queued >= this.lanes.queuedMax) this.lanes.whenTaken(key, pause());
+      return;
+    }
+    // A partition runs one batch at a time: a lane of an earlier consumer or generation ends first.
+    await this.lanes.previous(key);
+    const leave = await this.lanes.place();
+    if (generation !== this.generation || consumer !== this.consumer || !isRunning() || isStale()) return leave();
+    resolve();
     const progress = { nextOffset: BigInt(batch.messages[0]!.offset) };
-    this.lanes.run(
+    this.lanes.start(
       key,
       generation,
       leave,
-      () =>
+      [fetched],
+      (some) =>
         this.consumeSlices(
           payload,
-          pastMarkers,
+          {
+            messages: some.flatMap((each) => each.messages),
+            pastMarkers: some[some.length - 1]!.pastMarkers,
+          },
           progress,
           () => generation === this.generation && consumer === this.consumer,
         ),
       ({ error }) => {
-        resume();
         if (error === null || generation !== this.generation || consumer !== this.consumer || consumer === null) return;
         this.batchFailure ??= error instanceof Error ? error : new Error(describe(error));
-        // The fetches went past the records this batch did not store: they are read again, and the
+        // The fetches went past the records the lane did not store: they are read again, and the
         // partition's next batch throws the failure.
         try {
           consumer.seek({ topic, partition, offset: progress.nextOffset.toString() });
@@ -319,10 +335,10 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
     );
   }
 
-  /** One fetched batch of a partition, slice after slice; true once every slice was stored. */
+  /** Records of one partition, slice after slice; true once every slice was stored. */
   private async consumeSlices(
     payload: EachBatchPayload,
-    pastMarkers: bigint | null,
+    { messages: all, pastMarkers }: FetchedRecords,
     progress: { nextOffset: bigint },
     ofThisGeneration: () => boolean,
   ): Promise<boolean> {
@@ -330,10 +346,11 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
     const handler = this.getHandlerByPattern(batch.topic);
     if (!handler) throw new Error(`no handler for topic ${batch.topic}`);
     const stopped = () => !isRunning() || isStale() || !ofThisGeneration();
-    const lastRecordOffset = batch.messages[batch.messages.length - 1]?.offset;
+    const lastRecordOffset = all[all.length - 1]?.offset;
     const endOf = (records: readonly InboundRecord[]) =>
       pastMarkers !== null && records[records.length - 1]?.offset === lastRecordOffset ? pastMarkers : undefined;
-    for (const messages of chunk(batch.messages, this.options.batchSizeMax)) {
+    progress.nextOffset = BigInt(all[0]!.offset);
+    for (const messages of chunk(all, this.options.batchSizeMax)) {
       if (stopped()) return false;
       const records = messages.map((message) => toInboundRecord(batch.topic, batch.partition, message));
       const done = await applyIsolatingFaults(
