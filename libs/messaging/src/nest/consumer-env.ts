@@ -13,8 +13,8 @@ const consumerSchema = z.object({
   CONSUMER_SESSION_TIMEOUT_MS: boundedInt(6_000, 300_000, 30_000),
   CONSUMER_REBALANCE_TIMEOUT_MS: boundedInt(6_000, 300_000, 60_000),
   CONSUMER_HEARTBEAT_INTERVAL_MS: boundedInt(500, 60_000, 3_000),
-  // Every partition of an event topic (6) at once: each batch runs apart from the fetches (partition-
-  // lanes.ts), and a partition beyond the bound waits for a place before its batch starts.
+  // Every partition of an event topic (6) at once: each partition's batches run apart from the fetches
+  // and from the other partitions' (partition-lanes.ts); one beyond the bound waits for a place.
   CONSUMER_PARTITIONS_CONCURRENTLY: boundedInt(1, 64, 6),
   CONSUMER_HANDLER_ATTEMPTS_MAX: boundedInt(1, 100, 8),
   CONSUMER_HANDLER_RETRY_BACKOFF_MS: boundedInt(1, 60_000, 200),
