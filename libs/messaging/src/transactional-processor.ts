@@ -5,7 +5,6 @@ import {
   type Consumer,
   type EachBatchPayload,
   type Kafka,
-  type KafkaMessage,
   type Message,
   type Producer,
   type Transaction,
@@ -20,7 +19,6 @@ import {
 import { deadLetterTopicName } from '@tributary/contracts';
 import { deadLetterMessage } from './dead-letter';
 import { toInboundRecord, type InboundRecord, type Rejection } from './inbound-batch';
-import { PartitionLanes } from './partition-lanes';
 import { applyIsolatingFaults, isRecordFault, type SliceOutcome } from './record-faults';
 import { sendOffsetsRetrying } from './transaction-offsets';
 import {
@@ -130,10 +128,6 @@ export class TransactionalProcessor {
   private consumer: Consumer | null = null;
   private admin: Admin | null = null;
   private readonly sessions = new Map<number, PartitionSession>();
-  /** The batches running, one per partition at most (see consumeBatch); keyed by partition number. */
-  private readonly lanes: PartitionLanes<KafkaMessage>;
-  /** Per partition, the offset after the last record this process committed. */
-  private readonly committedUpTo = new Map<number, bigint>();
   private generation = 0;
   private claimCounter = 0;
   private readonly restarts: RestartBudget;
@@ -146,7 +140,6 @@ export class TransactionalProcessor {
   ) {
     assertOptions(options);
     this.restarts = new RestartBudget(options.restartsMax);
-    this.lanes = new PartitionLanes(options.partitionsConsumedConcurrently, options.batchSizeMax);
     this.kafka = createKafkaClient({
       clientId: options.clientId,
       brokers: options.brokers,
@@ -168,7 +161,6 @@ export class TransactionalProcessor {
     await this.restarting;
     await this.consumer?.disconnect();
     this.consumer = null;
-    await this.lanes.settled();
     await this.dropAllSessions();
     await this.admin?.disconnect();
     this.admin = null;
@@ -206,108 +198,31 @@ export class TransactionalProcessor {
     });
   }
 
-  /**
-   * Each batch runs apart from kafkajs's fetch loop (partition-lanes.ts): this call hands the records to
-   * the partition's lane and returns at once, and the fetches go on while the batch runs.
-   */
   private async consumeBatch(payload: EachBatchPayload): Promise<void> {
-    const { batch, resolveOffset, pause, isRunning, isStale } = payload;
-    const partition = batch.partition;
-    const key = String(partition);
-    const generation = this.generation;
-    if (!isRunning() || isStale()) return;
-    const committedUpTo = this.committedUpTo.get(partition);
-    // Records this process committed already, fetched again after a rejoin read the offset before that commit.
-    const messages =
-      committedUpTo === undefined
-        ? batch.messages
-        : batch.messages.filter((message) => BigInt(message.offset) >= committedUpTo);
-    const last = batch.messages[batch.messages.length - 1];
-    const queued = this.lanes.add(key, generation, messages);
-    if (queued !== null) {
-      if (last !== undefined) resolveOffset(last.offset);
-      if (queued >= this.lanes.queuedMax) this.lanes.whenTaken(key, pause());
-      return;
-    }
-    // A partition runs one batch at a time: a lane of an earlier consumer or generation ends first.
-    const before = await this.lanes.previous(key);
-    if (before?.finished === false && before.generation === generation) {
-      // The fetches went past records that lane did not commit: only a fresh fetch from the committed offset may go on.
-      throw new Error(
-        `${this.options.inputTopic}[${partition}]: the batch before did not commit; reading again from the committed offset`,
-      );
-    }
-    const leave = await this.lanes.place();
-    // A rejoin or a fresh consumer came meanwhile: it reads the partition again from the committed offset.
-    if (generation !== this.generation) return leave();
-    if (last !== undefined) resolveOffset(last.offset);
-    if (messages.length === 0) return leave();
-    const consumer = this.consumer;
-    this.lanes.start(
-      key,
-      generation,
-      leave,
-      messages,
-      (some) => this.runBatch(payload, some, generation),
-      ({ finished, error }) => {
-        // Within the generation, the fetches went on past this lane's records: they must be read again.
-        if (!finished && generation === this.generation && consumer !== null)
-          this.batchUnfinished(consumer, partition, error);
-      },
-    );
-  }
-
-  /** Records of a partition, slice after slice, each its own transaction; true once all committed. */
-  private async runBatch(
-    payload: EachBatchPayload,
-    messages: readonly KafkaMessage[],
-    generation: number,
-  ): Promise<boolean> {
-    const { batch, heartbeat, isRunning, isStale } = payload;
-    const partition = batch.partition;
-    const owner = {
-      heartbeat,
-      stillOwned: () => isRunning() && !isStale() && !this.stopping && this.generation === generation,
-    };
-    for (const slice of chunk(messages, this.options.batchSizeMax)) {
-      if (!owner.stillOwned()) return false;
-      const records = slice.map((message) => toInboundRecord(batch.topic, partition, message));
+    const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
+    for (const messages of chunk(batch.messages, this.options.batchSizeMax)) {
+      if (!isRunning() || isStale()) return;
+      const records = messages.map((message) => toInboundRecord(batch.topic, batch.partition, message));
+      const owner = { heartbeat, stillOwned: () => isRunning() && !isStale() };
       const done = await applyIsolatingFaults(
         records,
-        (some) => this.runWithRetries(partition, some, owner, () => this.transform(partition, some, owner)),
+        (slice) =>
+          this.runWithRetries(batch.partition, slice, owner, () => this.transform(batch.partition, slice, owner)),
         async (record, error) => {
-          const outcome = await this.runWithRetries(partition, [record], owner, () =>
-            this.deadLetterAlone(partition, record, error),
+          const outcome = await this.runWithRetries(batch.partition, [record], owner, () =>
+            this.deadLetterAlone(batch.partition, record, error),
           );
           if (outcome.kind !== 'done')
             throw new Error(
-              `${this.options.inputTopic}[${partition}]@${record.offset}: could not dead-letter the record (${outcome.kind})`,
+              `${this.options.inputTopic}[${batch.partition}]@${record.offset}: could not dead-letter the record (${outcome.kind})`,
             );
         },
       );
-      if (!done) return false;
-      this.committedUpTo.set(partition, BigInt(slice[slice.length - 1]!.offset) + 1n);
+      if (!done) return;
+      resolveOffset(messages[messages.length - 1]!.offset);
       this.restarts.progressed();
       await heartbeat();
     }
-    return true;
-  }
-
-  /**
-   * A batch ended without committing all its records (it failed past its retries, or its consumer
-   * stopped under it) while the fetches of its generation had gone past them: the consumer is replaced,
-   * and the fresh one reads the partition again from the offset the group committed. (A rejoin reads the
-   * committed offsets again by itself, so a batch its generation's end stopped needs nothing.) A consumer
-   * already being replaced or stopped is left as it is.
-   */
-  private batchUnfinished(consumer: Consumer, partition: number, error: unknown): void {
-    if (this.stopping || consumer !== this.consumer) return;
-    const cause = error ?? new Error(`${this.options.inputTopic}[${partition}]: the batch stopped before it committed`);
-    this.consumer = null;
-    this.restarting = (async () => {
-      await consumer.disconnect().catch(() => undefined);
-      await this.restartAfter(cause instanceof Error ? cause : new Error(describe(cause)));
-    })();
   }
 
   /**
@@ -492,10 +407,7 @@ export class TransactionalProcessor {
     this.generation += 1;
     const kept = new Set(assignment[this.options.inputTopic] ?? []);
     for (const partition of [...this.sessions.keys()]) {
-      if (kept.has(partition)) continue;
-      await this.lanes.previous(String(partition));
-      // A batch of this generation may have claimed it again meanwhile.
-      if (this.sessions.get(partition)?.generation !== this.generation) await this.dropSession(partition);
+      if (!kept.has(partition)) await this.dropSession(partition);
     }
   }
 
@@ -533,7 +445,6 @@ export class TransactionalProcessor {
       );
       await sleep(next.waitMs);
       if (this.stopping) return;
-      await this.lanes.settled();
       await this.dropAllSessions();
       this.generation += 1;
       try {

@@ -37,7 +37,6 @@ function processorOf(
   names: { input: string; groupId: string },
   handler: TransactionalHandler,
   onFatal: (error: Error) => void,
-  partitionsConsumedConcurrently = 1,
 ) {
   return new TransactionalProcessor(
     {
@@ -53,7 +52,7 @@ function processorOf(
       sessionTimeoutMs: 6_000,
       rebalanceTimeoutMs: 6_000,
       heartbeatIntervalMs: 1_000,
-      partitionsConsumedConcurrently,
+      partitionsConsumedConcurrently: 1,
       transactionTimeoutMs: 30_000,
       attemptsMax: 2,
       retryBackoffMs: 50,
@@ -232,71 +231,5 @@ describe("the transactional processor and its handler's own store", () => {
       'attempt2-k1',
       'attempt2-k2',
     ]);
-  }, 90_000);
-});
-
-describe('the transactional processor with several partitions', () => {
-  it("starts a partition's next batch while another partition's batch is still running", async () => {
-    const input = uniqueName('t.apart-in');
-    const output = uniqueName('t.apart-out');
-    const groupId = uniqueName('g.apart');
-    await withAdmin((admin) =>
-      admin.createTopics({
-        waitForLeaders: true,
-        topics: [input, output].map((topic) => ({ topic, numPartitions: 2 })),
-      }),
-    );
-    const producer = testKafka().producer();
-    await producer.connect();
-    const send = (partition: number, value: string) =>
-      producer.send({ topic: input, acks: -1, messages: [{ partition, key: value, value }] });
-    let release = () => undefined as void;
-    const released = new Promise<void>((resolve) => (release = resolve));
-    const processed: string[] = [];
-    const processor = processorOf(
-      { input, groupId },
-      {
-        claimed: async () => undefined,
-        process: async (records, context) => {
-          // Partition 0's first batch runs until the end of the test, as a batch waiting long for the tables does.
-          if (context.partition === 0) await released;
-          processed.push(...records.map((record) => record.value!.toString()));
-          return {
-            outputs: records.map((record) => ({
-              topic: output,
-              partition: context.partition,
-              key: record.key!.toString(),
-              value: record.value!,
-              headers: {},
-            })),
-            rejections: [],
-          };
-        },
-      },
-      () => undefined,
-      2,
-    );
-    await send(0, 'slow');
-    await send(1, 'first');
-    await processor.start();
-    try {
-      await eventually(() => expect(processed).toContain('first'), 30_000, 50);
-      // Fetched and decided only if partition 1 need not wait for partition 0's batch.
-      await send(1, 'second');
-      await eventually(() => expect(processed).toContain('second'), 15_000, 50);
-      expect(processed).not.toContain('slow');
-      release();
-      const committed = async () =>
-        (await withAdmin((admin) => admin.fetchOffsets({ groupId, topics: [input] })))[0]!.partitions
-          .map(({ partition, offset }) => `${partition}:${offset}`)
-          .sort();
-      await eventually(async () => expect(await committed()).toEqual(['0:1', '1:2']), 30_000);
-    } finally {
-      release();
-      await processor.stop();
-      await producer.disconnect();
-    }
-    const outputs = await readTopic(output, 4, 5_000);
-    expect(outputs.map((message) => message.value!.toString()).sort()).toEqual(['first', 'second', 'slow']);
   }, 90_000);
 });

@@ -13,8 +13,8 @@ const consumerSchema = z.object({
   CONSUMER_SESSION_TIMEOUT_MS: boundedInt(6_000, 300_000, 30_000),
   CONSUMER_REBALANCE_TIMEOUT_MS: boundedInt(6_000, 300_000, 60_000),
   CONSUMER_HEARTBEAT_INTERVAL_MS: boundedInt(500, 60_000, 3_000),
-  // Every partition of an event topic (6) at once: each partition's batches run apart from the fetches
-  // and from the other partitions' (partition-lanes.ts); one beyond the bound waits for a place.
+  // Every partition of an event topic (6) at once: kafkajs fetches again only once all of a fetch's
+  // batches are done, so one at a time made each partition's batch wait for the others' transactions.
   CONSUMER_PARTITIONS_CONCURRENTLY: boundedInt(1, 64, 6),
   CONSUMER_HANDLER_ATTEMPTS_MAX: boundedInt(1, 100, 8),
   CONSUMER_HANDLER_RETRY_BACKOFF_MS: boundedInt(1, 60_000, 200),

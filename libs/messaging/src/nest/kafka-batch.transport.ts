@@ -1,7 +1,7 @@
 import { kafkaSecurityOptions, type KafkaSecurity } from '@tributary/config';
 import { Catch, Logger, type RpcExceptionFilter } from '@nestjs/common';
 import { BaseRpcContext, CustomTransportStrategy, MessageHandler, Server } from '@nestjs/microservices';
-import { Consumer, EachBatchPayload, Kafka, type KafkaMessage } from 'kafkajs';
+import { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import {
   createConsumer,
   createIdempotentProducer,
@@ -17,7 +17,6 @@ import { LagCopyCommits } from '../lag-copy-commits';
 import { judgeCommittedOffset, offsetDivergenceWarning } from '../offset-divergence';
 import { nextOffsetAfter, partitionKey, type OffsetStore, type StoredOffset } from '../offsets';
 import { onMarkerOnlyFetch, skipPastMarkers } from '../transaction-markers';
-import { PartitionLanes } from '../partition-lanes';
 import { applyIsolatingFaults, isRecordFault, type SliceOutcome } from '../record-faults';
 import {
   assertBounded,
@@ -69,12 +68,6 @@ export interface KafkaBatchTransportOptions {
 
 export const KAFKA_BATCH_TRANSPORT = Symbol('KafkaBatchTransport');
 
-/** Records of one fetch of a partition, and the offset past the markers that end it, if any. */
-interface FetchedRecords {
-  readonly messages: readonly KafkaMessage[];
-  readonly pastMarkers: bigint | null;
-}
-
 /** kafkajs's seek offset for the start of a partition's log. */
 const EARLIEST_OFFSET = '-2';
 
@@ -123,17 +116,10 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
   private coordinatorLost: Error | null = null;
   /** Kafka's copy of the stored offsets, committed off the batches' path; null without an offset store. */
   private lagCommits: LagCopyCommits | null = null;
-  /** The batches running, one per partition at most (see consumeBatch). */
-  private readonly lanes: PartitionLanes<FetchedRecords>;
-  /** Bumped by each join and each fresh consumer: a batch of an earlier one stops at its next slice. */
-  private generation = 0;
-  /** What a batch threw, for the next batch to throw to kafkajs (see consumeBatch). */
-  private batchFailure: Error | null = null;
 
   constructor(private readonly options: KafkaBatchTransportOptions) {
     super();
     assertOptions(options);
-    this.lanes = new PartitionLanes(options.partitionsConsumedConcurrently, options.batchSizeMax);
     this.kafka = createKafkaClient({
       clientId: options.clientId,
       brokers: options.brokers,
@@ -154,8 +140,7 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
     const { consumer, producer, lagCommits } = this;
     this.consumer = null;
     this.producer = null;
-    // The batches running stop at their next slice; what they noted goes while this is still a member.
-    await this.lanes.settled();
+    // While still a member: a batch in flight flushes what it adds itself (consumeBatch).
     await lagCommits?.flush();
     await consumer?.disconnect();
     await producer?.disconnect();
@@ -188,7 +173,6 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
     const current = () => this.consumer === consumer;
     const consumer = this.createConsumer(current);
     this.consumer = consumer;
-    this.generation += 1;
     const lagCommits = this.options.offsetStore
       ? new LagCopyCommits(
           (offsets) => consumer.commitOffsets(offsets),
@@ -202,7 +186,6 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
     consumer.on(consumer.events.REBALANCING, () => void lagCommits?.flush());
     consumer.on(consumer.events.GROUP_JOIN, (event) => {
       if (!current()) return;
-      this.generation += 1;
       lagCommits?.retain(event.payload.memberAssignment);
       this.coordinatorLost = null;
       this.positioned = this.seekToStoredOffsets(consumer, event.payload.memberAssignment);
@@ -261,120 +244,50 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
     });
   }
 
-  /**
-   * Each batch runs apart from kafkajs's fetch loop (partition-lanes.ts): this call hands the records to
-   * the partition's lane and returns at once, and the fetches go on while the batch runs. A batch that
-   * failed makes the partition read again from its first record not stored, and the next batch throws
-   * what it threw, as kafkajs expects of eachBatch: a handler that gave up stops the service, a broker
-   * error restarts the consumer.
-   */
   private async consumeBatch(payload: EachBatchPayload): Promise<void> {
-    const { batch, resolveOffset, pause, isRunning, isStale } = payload;
-    const { topic, partition } = batch;
-    const key = partitionKey(topic, partition);
-    const consumer = this.consumer;
-    const generation = this.generation;
+    await this.consumeSlices(payload);
+    // The consumer is stopping (close(), or kafkajs restarting it): it leaves the group once this batch
+    // is done, so what the batch noted for Kafka's copy goes now, while this member can still commit it.
+    if (!payload.isRunning()) await this.lagCommits?.flush();
+  }
+
+  private async consumeSlices(payload: EachBatchPayload): Promise<void> {
+    const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
+    const handler = this.getHandlerByPattern(batch.topic);
+    if (!handler) throw new Error(`no handler for topic ${batch.topic}`);
     // Nothing of this generation is handled before its partitions are where the offset store says (a
     // batch fetched from elsewhere is stale then, and kafkajs fetches again from the new position).
     await this.positioned;
-    const failure = this.batchFailure;
-    if (failure !== null) {
-      this.batchFailure = null;
-      throw failure;
-    }
-    if (batch.messages.length === 0 || !isRunning() || isStale()) return;
     // A fetch that ends in a transaction's commit marker (transaction-markers.ts): the transaction of
     // its last record stores the position past the marker too, so the handler's own commit is the only
     // write, and a reader of that position (the decider waiting for the table fold) sees the partition's
     // end at once.
-    const fetched: FetchedRecords = { messages: batch.messages, pastMarkers: skipPastMarkers(batch) };
-    const resolve = () =>
-      resolveOffset(
-        fetched.pastMarkers === null ? batch.messages[batch.messages.length - 1]!.offset : batch.lastOffset(),
-      );
-    const queued = this.lanes.add(key, generation, [fetched]);
-    if (queued !== null) {
-      resolve();
-      if (queued >= this.lanes.queuedMax) this.lanes.whenTaken(key, pause());
-      return;
-    }
-    // A partition runs one batch at a time: a lane of an earlier consumer or generation ends first.
-    await this.lanes.previous(key);
-    const leave = await this.lanes.place();
-    if (generation !== this.generation || consumer !== this.consumer || !isRunning() || isStale()) return leave();
-    resolve();
-    const progress = { nextOffset: BigInt(batch.messages[0]!.offset) };
-    this.lanes.start(
-      key,
-      generation,
-      leave,
-      [fetched],
-      (some) =>
-        this.consumeSlices(
-          payload,
-          {
-            messages: some.flatMap((each) => each.messages),
-            pastMarkers: some[some.length - 1]!.pastMarkers,
-          },
-          progress,
-          () => generation === this.generation && consumer === this.consumer,
-        ),
-      ({ error }) => {
-        if (error === null || generation !== this.generation || consumer !== this.consumer || consumer === null) return;
-        this.batchFailure ??= error instanceof Error ? error : new Error(describe(error));
-        // The fetches went past the records the lane did not store: they are read again, and the
-        // partition's next batch throws the failure.
-        try {
-          consumer.seek({ topic, partition, offset: progress.nextOffset.toString() });
-        } catch (seekError) {
-          this.logger.warn(
-            `could not read ${topic}[${partition}] again from ${progress.nextOffset}: ${describe(seekError)}`,
-          );
-        }
-      },
-    );
-  }
-
-  /** Records of one partition, slice after slice; true once every slice was stored. */
-  private async consumeSlices(
-    payload: EachBatchPayload,
-    { messages: all, pastMarkers }: FetchedRecords,
-    progress: { nextOffset: bigint },
-    ofThisGeneration: () => boolean,
-  ): Promise<boolean> {
-    const { batch, heartbeat, isRunning, isStale } = payload;
-    const handler = this.getHandlerByPattern(batch.topic);
-    if (!handler) throw new Error(`no handler for topic ${batch.topic}`);
-    const stopped = () => !isRunning() || isStale() || !ofThisGeneration();
-    const lastRecordOffset = all[all.length - 1]?.offset;
+    const pastMarkers = skipPastMarkers(batch);
+    const lastRecordOffset = batch.messages[batch.messages.length - 1]?.offset;
     const endOf = (records: readonly InboundRecord[]) =>
       pastMarkers !== null && records[records.length - 1]?.offset === lastRecordOffset ? pastMarkers : undefined;
-    progress.nextOffset = BigInt(all[0]!.offset);
-    for (const messages of chunk(all, this.options.batchSizeMax)) {
-      if (stopped()) return false;
+    for (const messages of chunk(batch.messages, this.options.batchSizeMax)) {
+      if (!isRunning() || isStale()) return;
       const records = messages.map((message) => toInboundRecord(batch.topic, batch.partition, message));
       const done = await applyIsolatingFaults(
         records,
         (slice) =>
-          stopped()
+          !isRunning() || isStale()
             ? Promise.resolve({ kind: 'stopped' as const })
             : this.handleWithRetries(handler, batch.topic, batch.partition, slice, heartbeat, endOf(slice)),
         (record, error) => this.deadLetterAlone(record, error, endOf([record])),
       );
-      if (!done) return false;
-      const nextOffset = endOf(records) ?? nextOffsetAfter(messages[messages.length - 1]!.offset);
-      progress.nextOffset = nextOffset;
+      if (!done) return;
+      const end = endOf(records);
+      resolveOffset(end === undefined ? messages[messages.length - 1]!.offset : batch.lastOffset());
       this.restarts.progressed();
+      const nextOffset = end ?? nextOffsetAfter(messages[messages.length - 1]!.offset);
       const moved =
         this.coordinatorLost ?? (await this.commitToGroup(batch.topic, batch.partition, nextOffset.toString()));
       // The rest of the fetch is read again by the fresh membership, from the offset store.
       if (moved) throw new CoordinatorMovedError(moved);
       await heartbeat();
     }
-    // The consumer is stopping (kafkajs restarting it): it leaves the group once its batches are done, so
-    // what this batch noted for Kafka's copy goes now, while this member can still commit it.
-    if (!isRunning()) await this.lagCommits?.flush();
-    return true;
   }
 
   /**
