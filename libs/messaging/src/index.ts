@@ -41,7 +41,7 @@ export {
   KAFKA_BATCH_TRANSPORT,
   type KafkaBatchTransportOptions,
 } from './nest/kafka-batch.transport';
-export { consumerEnv, type ConsumerEnv, transportOptionsFrom } from './nest/consumer-env';
+export { consumerEnv, type ConsumerDefaults, type ConsumerEnv, transportOptionsFrom } from './nest/consumer-env';
 export {
   TransactionalProcessor,
   type TransactionalProcessorOptions,

@@ -3,11 +3,11 @@ import { installKafkaWireFastPaths } from '@tributary/kafka-wire';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { exitOnStartupFailure, logLevels } from '@tributary/config';
-import { ensureTopicCatalog, KafkaBatchTransport, transportOptionsFrom } from '@tributary/messaging';
+import { ensureTopicCatalog, KafkaBatchTransport } from '@tributary/messaging';
 import { ownerStepAtStartUp, PostgresOffsetStore } from '@tributary/persistence';
 import { ownerMigrations } from './database/data-source-options';
 import { ProjectorModule } from './projector.module';
-import { projectorConfig } from './projector.config';
+import { projectorConfig, projectorTransportOptions } from './projector.config';
 
 // kafkajs's wire fast paths, in place before any producer sends or consumer fetches (libs/kafka-wire).
 installKafkaWireFastPaths();
@@ -22,9 +22,7 @@ async function bootstrap(): Promise<void> {
   const offsetStore = app.get(PostgresOffsetStore);
   app.connectMicroservice(
     {
-      strategy: new KafkaBatchTransport(
-        transportOptionsFrom(config.LEDGER_PROJECTOR_GROUP_ID, process.env, { offsetStore }, 'ledger-projector'),
-      ),
+      strategy: new KafkaBatchTransport(projectorTransportOptions(config, offsetStore)),
     },
     { inheritAppConfig: true },
   );

@@ -15,6 +15,7 @@ const consumerSchema = z.object({
   CONSUMER_HEARTBEAT_INTERVAL_MS: boundedInt(500, 60_000, 3_000),
   // Every partition of an event topic (6) at once: kafkajs fetches again only once all of a fetch's
   // batches are done, so one at a time made each partition's batch wait for the others' transactions.
+  // A service whose partitions' transactions write the same rows sets a lower default of its own.
   CONSUMER_PARTITIONS_CONCURRENTLY: boundedInt(1, 64, 6),
   CONSUMER_HANDLER_ATTEMPTS_MAX: boundedInt(1, 100, 8),
   CONSUMER_HANDLER_RETRY_BACKOFF_MS: boundedInt(1, 60_000, 200),
@@ -23,7 +24,14 @@ const consumerSchema = z.object({
   CONSUMER_LAG_COMMIT_INTERVAL_MS: boundedInt(0, 60_000, 200),
 });
 export type ConsumerEnv = z.infer<typeof consumerSchema>;
-export const consumerEnv = (env?: NodeJS.ProcessEnv): ConsumerEnv => parseEnv('consumer', consumerSchema, env);
+
+/** A service's own defaults for some of the settings, where its work is not the common case; the environment still wins. */
+export type ConsumerDefaults = Partial<ConsumerEnv>;
+
+export function consumerEnv(env: NodeJS.ProcessEnv = process.env, defaults: ConsumerDefaults = {}): ConsumerEnv {
+  const defaulted = Object.fromEntries(Object.entries(defaults).map(([name, value]) => [name, String(value)]));
+  return parseEnv('consumer', consumerSchema, { ...defaulted, ...env });
+}
 
 /** Builds the transport's options for one named group from the validated environment. */
 export function transportOptionsFrom(
@@ -32,9 +40,10 @@ export function transportOptionsFrom(
   extra: Pick<KafkaBatchTransportOptions, 'offsetStore' | 'onFatal' | 'onPositionSkipped'> = {},
   /** The principal this consumer authenticates as when KAFKA_USERNAME is not set. */
   principal = 'operator',
+  defaults: ConsumerDefaults = {},
 ): KafkaBatchTransportOptions {
   const kafka = kafkaEnv(env, principal);
-  const consumer = consumerEnv(env);
+  const consumer = consumerEnv(env, defaults);
   return {
     brokers: kafka.KAFKA_BROKERS,
     clientId: kafka.KAFKA_CLIENT_ID,
