@@ -18,6 +18,11 @@ describe("the projector's consumer", () => {
     expect(options.offsetStore).toBe(offsetStore);
   });
 
+  it('keeps its default when the variable is named but holds nothing', () => {
+    const env = { ...unitSpecKafkaEnv(), CONSUMER_PARTITIONS_CONCURRENTLY: undefined };
+    expect(projectorTransportOptions(config, offsetStore, env).partitionsConsumedConcurrently).toBe(2);
+  });
+
   it('takes what CONSUMER_PARTITIONS_CONCURRENTLY says when it is set', () => {
     const env = { ...unitSpecKafkaEnv(), CONSUMER_PARTITIONS_CONCURRENTLY: '6' };
     expect(projectorTransportOptions(config, offsetStore, env).partitionsConsumedConcurrently).toBe(6);

@@ -33,7 +33,7 @@ export const PROJECTOR_CONFIG = Symbol('PROJECTOR_CONFIG');
  * same rows (the model's revenue, the protocol's and the model owner's balances and credits, the
  * producer's funding), so with six at once the transactions queued on those rows' locks, and with one
  * at a time each waited for the last one's commit. At 1,000 events/s the projection stage took about
- * half as long with two as with six (bench/notes/2026-12-06-latency.md, eleventh pass).
+ * 40% less time with two than with six (bench/notes/2026-12-06-latency.md, eleventh pass).
  * CONSUMER_PARTITIONS_CONCURRENTLY still sets it.
  */
 export const PROJECTOR_CONSUMER_DEFAULTS: ConsumerDefaults = { CONSUMER_PARTITIONS_CONCURRENTLY: 2 };

@@ -29,8 +29,9 @@ export type ConsumerEnv = z.infer<typeof consumerSchema>;
 export type ConsumerDefaults = Partial<ConsumerEnv>;
 
 export function consumerEnv(env: NodeJS.ProcessEnv = process.env, defaults: ConsumerDefaults = {}): ConsumerEnv {
-  const defaulted = Object.fromEntries(Object.entries(defaults).map(([name, value]) => [name, String(value)]));
-  return parseEnv('consumer', consumerSchema, { ...defaulted, ...env });
+  const withDefaults: NodeJS.ProcessEnv = { ...env };
+  for (const [name, value] of Object.entries(defaults)) withDefaults[name] ??= String(value);
+  return parseEnv('consumer', consumerSchema, withDefaults);
 }
 
 /** Builds the transport's options for one named group from the validated environment. */
