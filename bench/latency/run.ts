@@ -38,7 +38,7 @@ import { CONSUMER_GROUPS, OPERATOR_PRINCIPAL, TOPICS, topicPrefix } from '@tribu
 import { applyServiceAcls, runKafkaCli, startKafka, stopKafka, type RunningKafka } from '@tributary/kafka-provisioner';
 import { installKafkaWireFastPaths } from '@tributary/kafka-wire';
 import { ECONOMY_DEFAULTS, simulateEconomy, type SimulatedEvent } from '@tributary/simulator';
-import { startServiceProcess, type ServiceProcess } from '@tributary/testing';
+import { FROM_SOURCE_NODE_ARGS, startServiceProcess, type ServiceProcess } from '@tributary/testing';
 import { dropDatabase, ensurePostgres, withDatabase } from '../../deploy/local/src';
 import { prepareBroker } from '../../deploy/local/src/broker-ready';
 import { runOwnerSteps } from '../../deploy/local/src/owner-steps';
@@ -772,8 +772,7 @@ function onSupportedNode(): boolean {
   say(
     `Node ${process.versions.node} is not a supported line: running on Node ${pinnedNodeVersion(node)} (deploy/node)`,
   );
-  const fromSource = ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register'];
-  const run = spawnSync(node.binary, [...fromSource, __filename, ...process.argv.slice(2)], {
+  const run = spawnSync(node.binary, [...FROM_SOURCE_NODE_ARGS, __filename, ...process.argv.slice(2)], {
     stdio: 'inherit',
     env: { ...pinnedNodeEnv(node), TS_NODE_TRANSPILE_ONLY: 'true' },
   });

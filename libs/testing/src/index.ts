@@ -1,7 +1,7 @@
 export { testBrokers, testClientOptions, testKafka, uniqueName, withAdmin, readTopic, headersOf } from './kafka';
 export { testDatabaseUrl, createTestDatabase, type TestDatabase } from './database';
 export { eventually } from './eventually';
-export { startServiceProcess, type ServiceProcess } from './service-process';
+export { FROM_SOURCE_NODE_ARGS, startServiceProcess, type ServiceProcess } from './service-process';
 export { startTestStack, TEST_REGISTRY_NAME, TEST_REGISTRY_PORT_DEFAULT, type TestStack } from './stack';
 export {
   startTestCluster,

@@ -24,6 +24,14 @@ const OUTPUT_KEEP_CHARS_MAX = 200_000;
 /** Where service logs of a test run go (git ignores it), one file per process, to read after a failure. */
 export const TEST_LOG_DIR = path.join(REPO_ROOT, 'artifacts', 'test-logs');
 
+/** Node's arguments that run a TypeScript file from source, as `npm start` does (ts-node, tsconfig-paths). */
+export const FROM_SOURCE_NODE_ARGS: readonly string[] = [
+  '-r',
+  'ts-node/register/transpile-only',
+  '-r',
+  'tsconfig-paths/register',
+];
+
 /**
  * Runs a service's main as its own OS process, so a test can kill it with SIGKILL mid-batch and restart it: a
  * main.ts from source as `npm start` does (ts-node, tsconfig-paths), a compiled main.js (`npm run build`) with plain
@@ -31,8 +39,7 @@ export const TEST_LOG_DIR = path.join(REPO_ROOT, 'artifacts', 'test-logs');
  */
 export function startServiceProcess(mainPath: string, env: Record<string, string>, name = 'service'): ServiceProcess {
   const main = path.resolve(REPO_ROOT, mainPath);
-  const fromSource = ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register'];
-  const child = spawn(process.execPath, [...(main.endsWith('.js') ? [] : fromSource), main], {
+  const child = spawn(process.execPath, [...(main.endsWith('.js') ? [] : FROM_SOURCE_NODE_ARGS), main], {
     cwd: REPO_ROOT,
     env: { ...process.env, ...env, TS_NODE_TRANSPILE_ONLY: 'true' },
     stdio: ['ignore', 'pipe', 'pipe'],
